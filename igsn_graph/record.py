@@ -162,6 +162,8 @@ class SampleRecord:
     embargo_end: str | None = None
     supplemental_metadata: list[str] = field(default_factory=list)
     log: list[LogEvent] = field(default_factory=list)
+    #: record field name -> XML element path it was read from (for error messages); not compared
+    source_elements: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def lifecycle(self) -> str | None:
