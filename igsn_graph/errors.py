@@ -6,7 +6,8 @@
     │   ├── MalformedDocument        not well-formed, unsafe, too large, not UTF-8 (``position``)
     │   ├── UnsupportedFormat        a document of no format we read
     │   ├── InvalidRecord            SHACL or mapping violations (``violations``)
-    │   └── UnknownNamespace         the name lies in no registered namespace
+    │   ├── UnknownNamespace         the name lies in no registered namespace
+    │   └── NamespaceNotAllowed      the namespace or DOI prefix belongs to another party
     ├── NotAuthenticated             no or wrong credentials
     ├── NotAllowed                   authenticated but not permitted
     │   ├── ForeignSample            another party's sample or namespace
@@ -26,7 +27,7 @@ from typing import Any, Sequence
 
 __all__ = [
     "IgsnGraphError", "InvalidInput", "InvalidIdentifier", "MalformedDocument", "UnsupportedFormat",
-    "InvalidRecord", "UnknownNamespace", "NotAuthenticated", "NotAllowed", "ForeignSample",
+    "InvalidRecord", "UnknownNamespace", "NamespaceNotAllowed", "NotAuthenticated", "NotAllowed", "ForeignSample",
     "DomainNotAllowed", "QuotaExceeded", "NotFound", "Gone", "Conflict", "StorageFailure",
     "StoreBusy", "OutOfSync",
 ]
@@ -81,6 +82,10 @@ class InvalidRecord(InvalidInput):
 
 class UnknownNamespace(InvalidInput):
     """The IGSN lies in no registered namespace."""
+
+
+class NamespaceNotAllowed(InvalidInput):
+    """The IGSN's namespace (or DOI prefix) is not one the caller may register in."""
 
 
 class NotAuthenticated(IgsnGraphError):

@@ -119,7 +119,8 @@ def parse_igsn(text: str, *, doi_prefixes: Collection[str] | None = None) -> Igs
     if text == "":
         raise _fail(original, "empty", "IGSN must not be empty")
     lowered = text.lower()
-    if lowered.startswith(("http://", "https://")) or lowered.split("/", 1)[0] in _RESOLVER_HOSTS:
+    # without a scheme a resolver host counts only when a path follows: DOI.ORG alone is a valid name
+    if lowered.startswith(("http://", "https://")) or ("/" in lowered and lowered.split("/", 1)[0] in _RESOLVER_HOSTS):
         m = _URL.fullmatch(text)
         if not m or m.group(1).lower() not in _RESOLVER_HOSTS or not m.group(2):
             if not m or m.group(1).lower() not in _RESOLVER_HOSTS:

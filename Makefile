@@ -1,0 +1,28 @@
+# The two commands of the README: `make serve` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export IGSN_GRAPH_DATA ?= $(CURDIR)/var
+
+.PHONY: serve test check bench clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+## serve: install, create ./var, load the demo data once, serve on 127.0.0.1:8000
+serve: $(BIN)/.installed
+	$(BIN)/igsn-graph serve --demo
+
+## test: install with the test extras and run the whole suite
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest -q
+
+## bench: the load benchmark at 100,000 samples
+bench: $(BIN)/.installed
+	$(BIN)/python bench/load.py 100000
+
+clean:
+	rm -rf $(VENV) var build dist

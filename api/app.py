@@ -1,0 +1,42 @@
+"""create_app(settings): the FastAPI application; the lifespan opens the registry once."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from fastapi import FastAPI
+
+from igsn_graph import __version__
+from igsn_graph.settings import Settings
+
+from .errors import install_error_handlers
+from .routers import health
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from igsn_graph.registry.service import Registry
+        registry = Registry(settings)
+        app.state.registry = registry
+        try:
+            yield
+        finally:
+            registry.close()
+
+    app = FastAPI(
+        title="igsn-graph",
+        version=__version__,
+        description="The IGSN sample registry as an RDF knowledge graph: registration, OAI-PMH, SPARQL, "
+                    "content-negotiated resolution and search over one graph.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,299 @@
+"""The ``igsn-graph`` command: parses arguments, calls the core, prints."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Sequence, TextIO
+
+from .errors import IgsnGraphError, InvalidInput
+from .settings import Settings
+
+__all__ = ["main", "build_parser"]
+
+
+class Progress:
+    """A one-line progress bar on stderr (only when it is a terminal, or when asked)."""
+
+    def __init__(self, stream: TextIO, *, enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self._last = 0.0
+
+    def update(self, done: int, invalid: int, total: int | None = None) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self._last < 0.2:
+            return
+        self._last = now
+        rate = done / max(now - self.start, 1e-9)
+        if total:
+            width = 30
+            filled = int(width * min(done / total, 1))
+            bar = "#" * filled + "-" * (width - filled)
+            self.stream.write(f"\r[{bar}] {done}/{total} records, {invalid} invalid, {rate:,.0f}/s")
+        else:
+            self.stream.write(f"\r{done} records, {invalid} invalid, {rate:,.0f}/s")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "data", None):
+        overrides["data_dir"] = Path(args.data)
+    if getattr(args, "port", None):
+        overrides["port"] = args.port
+    if getattr(args, "host", None):
+        overrides["host"] = args.host
+    return Settings.from_env(**overrides)
+
+
+def _registry(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .registry.service import Registry
+    return Registry(_settings(args))
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .iris import DEFAULT_IRI_BASE
+    from .registry.service import init_data_dir
+    settings = _settings(args)
+    created = init_data_dir(settings, iri_base=args.iri_base or DEFAULT_IRI_BASE,
+                            repository_id=args.repository_id)
+    print(f"{'initialised' if created else 'already initialised'}: {settings.data_dir.resolve()}")
+    return 0
+
+
+def cmd_agent_add(args: argparse.Namespace) -> int:
+    with _registry(args) as reg:
+        agent = reg.add_agent(args.symbol, name=args.name, password=args.password, namespaces=args.namespace,
+                              doi_prefixes=args.doi_prefix or [], quota=args.quota, ror=args.ror)
+    print(f"agent {agent.symbol} added: namespaces {', '.join(agent.namespaces)}"
+          + (f"; DOI prefixes {', '.join(agent.doi_prefixes)}" if agent.doi_prefixes else ""))
+    return 0
+
+
+def cmd_agent_list(args: argparse.Namespace) -> int:
+    with _registry(args) as reg:
+        for a in reg.accounts.agents():
+            print(f"{a.symbol}\t{a.name}\tnamespaces={','.join(a.namespaces)}\tdoi={','.join(a.doi_prefixes)}"
+                  f"\tquota={a.quota}")
+            for c in reg.accounts.clients(a.symbol):
+                print(f"  {c.symbol}\t{c.name}\tnamespaces={','.join(c.namespaces)}\tdomains={','.join(c.domains)}"
+                      f"\tquota={c.quota}")
+    return 0
+
+
+def cmd_client_add(args: argparse.Namespace) -> int:
+    with _registry(args) as reg:
+        client = reg.add_client(args.symbol, password=args.password, namespaces=args.namespace, name=args.name,
+                                doi_prefixes=args.doi_prefix or [], domains=args.domain or [], quota=args.quota)
+    print(f"client {client.symbol} added: namespaces {', '.join(client.namespaces)}")
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from .loader import iter_files, read_file
+    from .registry.accounts import ADMIN, Principal
+    reg = _registry(args)
+    try:
+        principal = ADMIN
+        if args.client:
+            client = reg.accounts.client(args.client)
+            principal = Principal("client", client.symbol, client.agent)
+        files = list(iter_files(Path(p) for p in args.paths))
+        problems: list[str] = []
+        progress = Progress(sys.stderr, enabled=args.progress or sys.stderr.isatty())
+        counts = {"stored": 0, "created": 0, "invalid": 0}
+        start = time.monotonic()
+
+        def submissions():  # type: ignore[no-untyped-def]
+            for path in files:
+                try:
+                    subs = read_file(path, max_bytes=reg.settings.max_body_bytes)
+                except IgsnGraphError as exc:
+                    problems.append(f"{path}: {exc.message}")
+                    counts["invalid"] += 1
+                    continue
+                yield from subs
+
+        for outcomes in reg.load_records(submissions(), principal=principal, batch_size=args.batch_size):
+            for o in outcomes:
+                if o.ok:
+                    counts["stored"] += 1
+                    counts["created"] += int(o.created)
+                else:
+                    counts["invalid"] += 1
+                    for reason in o.reasons:
+                        problems.append(f"{o.igsn}: {reason}")
+            progress.update(counts["stored"], counts["invalid"])
+        progress.close()
+        elapsed = time.monotonic() - start
+        for p in problems:
+            print(f"invalid: {p}", file=sys.stderr)
+        total = counts["stored"]
+        print(f"loaded {total} records ({counts['created']} new) from {len(files)} files in {elapsed:.1f} s "
+              f"({total / max(elapsed, 1e-9):,.0f} records/s); {counts['invalid']} invalid")
+        return 0 if counts["invalid"] == 0 else 3
+    finally:
+        reg.close()
+
+
+def cmd_dump(args: argparse.Namespace) -> int:
+    from .registry.dump import dump
+    with _registry(args) as reg:
+        counts = dump(reg, Path(args.file))
+    print("dumped " + ", ".join(f"{k}={v}" for k, v in counts.items()) + f" to {args.file}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from .registry.dump import restore
+    counts = restore(_settings(args), Path(args.file))
+    print("restored " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from .index.rebuild import rebuild
+    with _registry(args) as reg:
+        n = rebuild(reg.db, reg.store, reg.iris)
+    print(f"index rebuilt from the graph: {n} samples")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .index.rebuild import verify
+    with _registry(args) as reg:
+        if reg.repaired:
+            print(f"repaired {reg.repaired} interrupted write(s) from the journal")
+        report = verify(reg.db, reg.store, reg.iris)
+    for p in report.problems:
+        print(f"differs: {p}")
+    if report.ok:
+        print(f"ok: graph, history and index agree on {report.samples} samples")
+        return 0
+    print(f"{len(report.problems)} problem(s) in {report.samples} samples", file=sys.stderr)
+    return 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo_load import ensure_demo
+    settings = _settings(args)
+    summary = ensure_demo(settings, size=args.size)
+    print(summary)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.demo:
+        from .demo_load import ensure_demo, demo_credentials
+        print(ensure_demo(settings))
+        credentials = demo_credentials()
+    else:
+        credentials = []
+    # the app reads its settings from the environment of this process (the factory builds them)
+    os.environ["IGSN_GRAPH_DATA"] = str(settings.data_dir.resolve())
+    os.environ["IGSN_GRAPH_HOST"] = settings.host
+    os.environ["PORT"] = str(settings.port)
+    if args.demo and not settings.admin_password:
+        os.environ["IGSN_GRAPH_ADMIN_PASSWORD"] = "admin-demo"
+    base = settings.base_url
+    print(f"igsn-graph serving {settings.data_dir.resolve()} on http://{settings.host}:{settings.port}/")
+    for label, path in (("health", "health"), ("API docs (OpenAPI)", "docs"), ("OpenAPI document", "openapi.json")):
+        print(f"  {label:<22} {base}{path}")
+    if credentials:
+        print("demo credentials (HTTP Basic):")
+        print(f"  admin {os.environ.get('IGSN_GRAPH_ADMIN_USER', 'admin')} / "
+              f"{os.environ.get('IGSN_GRAPH_ADMIN_PASSWORD', '')}")
+        for symbol, password, what in credentials:
+            print(f"  {what:<6} {symbol} / {password}")
+    sys.stdout.flush()
+    import uvicorn
+    uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="igsn-graph", description="The IGSN sample registry as an RDF graph.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str,
+                parent: argparse._SubParsersAction | None = None) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+        p = (parent or sub).add_parser(name, help=help, description=help)
+        p.add_argument("--data", help="data folder (default: $IGSN_GRAPH_DATA or ./var)")
+        p.set_defaults(func=func)
+        return p
+
+    p = command("init", cmd_init, "create a data folder and fix its IRI base and OAI repository id")
+    p.add_argument("--iri-base", help="base of sample IRIs (default https://igsn.org/)")
+    p.add_argument("--repository-id", default="igsn-graph.example.org",
+                   help="the OAI-PMH repository identifier, a dotted domain name")
+
+    p = command("serve", cmd_serve, "run the HTTP server")
+    p.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (beats $PORT; default 8000)")
+    p.add_argument("--demo", action="store_true", help="initialise and load the demo data first (once)")
+
+    agent = sub.add_parser("agent", help="allocating agents").add_subparsers(dest="agent_cmd", required=True)
+    p = command("add", cmd_agent_add, "add an allocating agent", agent)
+    p.add_argument("symbol")
+    p.add_argument("--name", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--namespace", action="append", required=True, help="e.g. IEXYZ or 10273/IEXYZ; repeatable")
+    p.add_argument("--doi-prefix", action="append", help="10.NNNN; repeatable")
+    p.add_argument("--quota", type=int, default=-1, help="distinct IGSNs (-1 = unlimited)")
+    p.add_argument("--ror", help="ROR IRI of the organisation")
+    command("list", cmd_agent_list, "list agents and their clients", agent)
+
+    client = sub.add_parser("client", help="clients (datacentres)").add_subparsers(dest="client_cmd", required=True)
+    p = command("add", cmd_client_add, "add a client of an agent", client)
+    p.add_argument("symbol", help="AGENT.CLIENT")
+    p.add_argument("--password", required=True)
+    p.add_argument("--name")
+    p.add_argument("--namespace", action="append", required=True)
+    p.add_argument("--doi-prefix", action="append")
+    p.add_argument("--domain", action="append", help="allowed landing-page domain; repeatable")
+    p.add_argument("--quota", type=int, default=-1)
+
+    p = command("load", cmd_load, "import XML (any kernel), Turtle or JSON-LD files or folders")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--client", help="register as this client (AGENT.CLIENT)")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
+
+    p = command("dump", cmd_dump, "write everything (graph, history, accounts) to FILE")
+    p.add_argument("file")
+    p = command("restore", cmd_restore, "restore a dump into an empty data folder")
+    p.add_argument("file")
+    command("reindex", cmd_reindex, "rebuild the catalogue index from the graph")
+    command("verify", cmd_verify, "check that graph, history and index agree")
+    p = command("demo", cmd_demo, "initialise the data folder and load the demo data (once)")
+    p.add_argument("--size", type=int, default=None, help="number of synthetic samples (default: the small set)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except IgsnGraphError as exc:
+        print(f"igsn-graph: error: {exc.message}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # bad settings
+        print(f"igsn-graph: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,592 @@
+"""Generates realistic synthetic IGSN samples and demo accounts from a fixed seed.
+
+Used by ``make serve`` (``small_demo()``: about 60 samples covering every case) and by benchmarks
+(``generate_samples(100_000)``). Output depends only on the seed: one ``random.Random(seed)`` drives
+everything and nothing depends on ``hash()`` or set order, so every process gets the same samples.
+
+Everything here is fictional and cannot clash with real registrations: namespaces start with ``Z``
+(no real namespace does except ``ZMUK``, which we keep clear of), DOI prefixes are ``10.9999x``,
+landing pages live under ``example.org``, ORCID iDs lie in the never-issued ``0000-0000-`` block (valid
+check digit, no real person) and organisations are named "(demo)".
+
+>>> first = next(generate_samples(1))
+>>> first.record.igsn.startswith(("ZGA", "ZGB", "ZSA", "ZSB", "ZBA", "ZBB"))
+True
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from dataclasses import dataclass
+from random import Random
+from typing import Iterator, NamedTuple, Sequence
+
+from .codelists import codelist
+from .record import (
+    Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place, Relation,
+    SampledFeature, SampleRecord, TimeSpan,
+)
+
+__all__ = [
+    "DemoAgent", "DemoClient", "DemoSample", "demo_accounts", "generate_samples", "small_demo",
+    "RELATED_DOI_PREFIX", "orcid_check_digit", "ror_checksum",
+]
+
+#: DOI prefix of the fictional datasets and publications samples relate to
+RELATED_DOI_PREFIX = "10.99999"
+
+
+@dataclass(frozen=True)
+class DemoAgent:
+    """An allocating agent of the demo registry."""
+
+    symbol: str
+    name: str
+    password: str
+    namespaces: tuple[str, ...]
+    doi_prefixes: tuple[str, ...]
+    ror: str | None
+
+
+@dataclass(frozen=True)
+class DemoClient:
+    """A client (datacentre) of a demo agent; ``symbol`` is ``AGENT.CLIENT``."""
+
+    symbol: str
+    name: str
+    password: str
+    namespaces: tuple[str, ...]
+    domains: tuple[str, ...]
+    quota: int  # -1 unlimited
+    doi_prefixes: tuple[str, ...] = ()
+
+
+class DemoSample(NamedTuple):
+    """One registration to make: the owning client's symbol, the description and the landing page."""
+
+    # a NamedTuple, not a frozen dataclass: it is built 100,000s of times and is 4x cheaper
+    client: str
+    record: SampleRecord
+    landing_url: str
+
+
+# --- identifier check digits ---------------------------------------------------------------------
+
+def orcid_check_digit(base_digits: str) -> str:
+    """ISO 7064 MOD 11-2 check character of the first 15 digits of an ORCID iD."""
+    total = 0
+    for ch in base_digits:
+        total = (total + int(ch)) * 2
+    result = (12 - total % 11) % 11
+    return "X" if result == 10 else str(result)
+
+
+_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+
+
+def ror_checksum(base: str) -> str:
+    """The two-digit ISO 7064 MOD 97-10 checksum of a ROR id's first seven characters."""
+    value = 0
+    for ch in base:
+        value = value * 32 + _CROCKFORD.index(ch)
+    return f"{98 - (value * 100) % 97:02d}"
+
+
+def _ror(number: int) -> str:
+    """A ROR-shaped IRI (leading 0, six Crockford base-32 characters, valid checksum)."""
+    chars = []
+    for _ in range(6):
+        number, r = divmod(number, 32)
+        chars.append(_CROCKFORD[r])
+    base = "0" + "".join(reversed(chars))
+    return f"https://ror.org/{base}{ror_checksum(base)}"
+
+
+# --- accounts --------------------------------------------------------------------------------------
+
+_AGENTS = (
+    DemoAgent("ZGEO", "Zenith Geological Survey (demo)", "zgeo-demo-2024", ("ZG",), ("10.99991",),
+              _ror(0x2A61F3)),
+    DemoAgent("ZSEA", "Zephyr Marine Institute (demo)", "zsea-demo-2024", ("ZS",), ("10.99992",),
+              _ror(0x31C08B)),
+    DemoAgent("ZBIO", "Zinnia Natural History Collections (demo)", "zbio-demo-2024", ("ZB",),
+              ("10.99993",), _ror(0x1E7745)),
+)
+
+_CLIENTS = (
+    DemoClient("ZGEO.CORE", "Zenith National Core Library (demo)", "zgeo-core-demo", ("ZGA",),
+               ("cores.zgeo.example.org",), -1, ("10.99991",)),
+    DemoClient("ZGEO.FIELD", "Zenith Field Mapping Programme (demo)", "zgeo-field-demo", ("ZGB",),
+               ("samples.zgeo.example.org",), -1, ("10.99991",)),
+    DemoClient("ZSEA.CRUISE", "Zephyr Seagoing Operations (demo)", "zsea-cruise-demo", ("ZSA",),
+               ("cruises.zsea.example.org",), -1, ("10.99992",)),
+    DemoClient("ZSEA.LAB", "Zephyr Sediment Laboratory (demo)", "zsea-lab-demo", ("ZSB",),
+               ("lab.zsea.example.org",), -1, ("10.99992",)),
+    # a finite quota, so the demo shows one; large enough for any benchmark run
+    DemoClient("ZBIO.HERB", "Zinnia Herbarium and Tissue Bank (demo)", "zbio-herb-demo", ("ZBA",),
+               ("herbarium.zbio.example.org",), 5_000_000, ("10.99993",)),
+    DemoClient("ZBIO.SOIL", "Zinnia Soil Archive (demo)", "zbio-soil-demo", ("ZBB",),
+               ("soil.zbio.example.org",), -1, ("10.99993",)),
+)
+
+_CLIENT_RORS = {c.symbol: _ror(0x100000 + 0x2F3D1 * (i + 1)) for i, c in enumerate(_CLIENTS)}
+
+
+def demo_accounts() -> tuple[list[DemoAgent], list[DemoClient]]:
+    """The three demo agents and their six clients (two each)."""
+    return list(_AGENTS), list(_CLIENTS)
+
+
+# --- vocabulary ------------------------------------------------------------------------------------
+
+def _iri(name: str, notation: str) -> str:
+    """The canonical IRI of a code-list notation; fails loudly if the code list lost the term."""
+    return codelist(name).by_notation[notation].iri
+
+
+@dataclass(frozen=True)
+class _Level:
+    """One generation of samples below a feature (e.g. cores, then sections, then halves)."""
+
+    sample_type: str
+    material: str
+    methods: tuple[str, ...]
+    label: str
+    suffix: str
+    fanout: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one kind of field campaign produces a feature and its sample tree."""
+
+    feature_type: str
+    feature_label: str
+    feature_code: str
+    polygon: bool
+    levels: tuple[_Level, ...]
+    words: tuple[str, ...]
+    #: a sample made from two samples of level ``composite_of`` (two parents), or None
+    composite: _Level | None = None
+    composite_of: int = 0
+
+
+@dataclass(frozen=True)
+class _Profile:
+    plans: tuple[_Plan, ...]
+    regions: tuple[tuple[str, float, float, float, float], ...]  # name, lon0, lon1, lat0, lat1
+    depot: str
+
+
+_GEO = _Profile(
+    plans=(
+        _Plan("borehole", "diamond drill hole", "DDH", False, (
+            _Level("core", "rock", ("Corer:Drill",), "drill core", "C", (1, 2)),
+            _Level("coreSection", "rock", ("Corer:Drill",), "core section", "S", (2, 4)),
+            _Level("coreSectionHalf", "rock", ("Corer:Drill",), "archive half", "H", (1, 2)),
+            _Level("rockPowder", "rock", ("Corer:Drill",), "pulverised split", "P", (0, 2)),
+        ), ("basalt", "granite", "sandstone", "banded iron formation", "shale", "dolerite",
+            "gneiss", "chert", "komatiite", "quartz vein", "pyrite-bearing", "mafic"),
+            _Level("rockPowder", "rock", ("Corer:Drill",), "composite powder", "X", (1, 1)), 2),
+        _Plan("site", "outcrop", "OC", False, (
+            _Level("individualSample", "rock", ("Hand:Hammer", "Hand"), "hand specimen", "R", (2, 4)),
+            _Level("thinSection", "rock", ("Hand:Hammer",), "thin section", "T", (0, 2)),
+        ), ("granite", "rhyolite", "greywacke", "marble", "garnet schist", "peridotite", "zircon-bearing",
+            "olivine", "plagioclase", "limestone", "ultramafic")),
+        _Plan("fieldArea", "mapping area", "FA", True, (
+            _Level("grab", "sediment", ("Scoop", "Grab"), "stream sediment", "G", (2, 4)),
+            _Level("individualSample", "mineral", ("Other",), "heavy mineral concentrate", "M", (0, 1)),
+        ), ("stream sediment", "alluvial", "gold-bearing", "cassiterite", "magnetite", "laterite"),
+            _Level("other", "sediment", ("Other",), "composite sediment", "X", (1, 1)), 0),
+    ),
+    regions=(
+        ("Pilbara Craton, Western Australia", 116.0, 121.0, -23.0, -20.0),
+        ("Harz Mountains, Germany", 10.2, 11.5, 51.5, 51.9),
+        ("Bushveld Complex, South Africa", 27.0, 30.0, -25.5, -24.0),
+        ("Scottish Highlands, United Kingdom", -6.0, -3.5, 56.5, 58.0),
+        ("Basin and Range, Nevada", -118.0, -115.0, 37.0, 41.0),
+        ("Sudbury Basin, Ontario", -81.5, -80.5, 46.3, 46.8),
+        ("Atacama Desert, Chile", -70.5, -68.5, -25.0, -22.0),
+    ),
+    depot="Core store",
+)
+
+_SEA = _Profile(
+    plans=(
+        _Plan("site", "coring station", "ST", False, (
+            _Level("core", "sediment", ("Corer:Gravity", "Corer:Piston", "Corer:Multi", "Corer:Box"),
+                   "sediment core", "C", (1, 2)),
+            _Level("coreSection", "sediment", ("Corer:Gravity",), "core section", "S", (2, 5)),
+            _Level("coreSectionHalf", "sediment", ("Corer:Gravity",), "working half", "W", (1, 1)),
+            _Level("other", "particulate", ("Other",), "foraminifera picks", "F", (0, 2)),
+        ), ("foraminifera", "diatom ooze", "turbidite", "nannofossil ooze", "tephra layer",
+            "hemipelagic mud", "sapropel", "radiolarian")),
+        _Plan("site", "dredge station", "DR", False, (
+            _Level("dredge", "rock", ("Dredge", "Dredge:ChainBag"), "dredge haul", "D", (1, 2)),
+            _Level("individualSample", "rock", ("Dredge",), "dredged rock", "R", (2, 4)),
+            _Level("thinSection", "rock", ("Dredge",), "thin section", "T", (0, 1)),
+        ), ("pillow basalt", "manganese nodule", "hydrothermal", "serpentinite", "gabbro",
+            "ferromanganese crust", "glassy basalt")),
+        _Plan("CTD", "CTD cast", "CTD", False, (
+            _Level("individualSample", "liquidAqueous", ("Other",), "Niskin bottle water", "N", (2, 5)),
+            _Level("individualSample", "particulate", ("Other",), "filtered particulate", "F", (0, 1)),
+        ), ("seawater", "pore water", "chlorophyll", "nutrient", "dissolved oxygen", "plankton"),
+            _Level("individualSample", "liquidAqueous", ("Other",), "pooled water", "X", (1, 1)), 0),
+    ),
+    regions=(
+        ("Mid-Atlantic Ridge", -45.0, -25.0, 10.0, 40.0),
+        ("Kerguelen Plateau, Southern Ocean", 68.0, 80.0, -55.0, -46.0),
+        ("North Sea", 1.0, 7.0, 53.0, 58.0),
+        ("Bay of Bengal", 84.0, 92.0, 12.0, 21.0),
+        ("Gulf of California", -114.0, -108.0, 23.0, 31.0),
+        ("Weddell Sea", -50.0, -20.0, -75.0, -65.0),
+    ),
+    depot="Repository",
+)
+
+_BIO = _Profile(
+    plans=(
+        _Plan("quadrat", "vegetation quadrat", "Q", True, (
+            _Level("individualSample", "organism", ("Hand",), "plant voucher", "V", (2, 5)),
+            _Level("individualSample", "tissue", ("Hand:Knife",), "leaf tissue", "L", (0, 2)),
+            _Level("foliageDigestion", "liquidAqueous", ("Other",), "foliage digest", "D", (0, 1)),
+        ), ("Eucalyptus", "moss", "lichen", "fern", "orchid", "sedge", "leaf litter", "epiphyte")),
+        _Plan("soilPitSection", "soil pit", "SP", False, (
+            _Level("individualSample", "soil", ("Hand:Auger", "Scoop"), "soil horizon", "H", (3, 5)),
+            _Level("other", "soil", ("Other",), "sieved fraction", "F", (0, 2)),
+        ), ("rhizosphere", "podzol", "humus", "clay-rich", "fungal hyphae", "microbial mat", "peat"),
+            _Level("other", "soil", ("Other",), "composite soil", "X", (1, 1)), 0),
+        _Plan("transect", "trap transect", "TR", False, (
+            _Level("individualSample", "organism", ("Trap", "Net"), "animal specimen", "A", (2, 5)),
+            _Level("individualSample", "tissue", ("Hand:Knife",), "tissue sample", "T", (1, 2)),
+        ), ("beetle", "frog", "bat", "moth", "skink", "spider", "liver tissue", "muscle tissue")),
+    ),
+    regions=(
+        ("Daintree rainforest, Queensland", 145.2, 145.5, -16.3, -16.0),
+        ("Bavarian Forest, Germany", 13.1, 13.7, 48.8, 49.1),
+        ("Okavango Delta, Botswana", 22.0, 24.0, -20.0, -18.5),
+        ("Sabah lowland forest, Borneo", 116.5, 118.5, 4.5, 6.0),
+        ("Yellowstone, Wyoming", -111.0, -110.0, 44.2, 45.0),
+        ("Svalbard tundra, Norway", 11.0, 17.0, 77.5, 79.5),
+    ),
+    depot="Specimen vault",
+)
+
+_PROFILES = {"ZGEO": _GEO, "ZSEA": _SEA, "ZBIO": _BIO}
+
+_FIRST = ("Ada", "Bram", "Carla", "Dmitri", "Elif", "Femi", "Greta", "Hiro", "Ines", "Jonas", "Kaia",
+          "Luca", "Maren", "Nadia", "Oskar", "Priya", "Quentin", "Rosa", "Sanjay", "Tove", "Uma",
+          "Viktor", "Wen", "Xenia", "Yusuf", "Zofia")
+_LAST = ("Abernathy", "Brightwater", "Castellan", "Drummond", "Eskildsen", "Fairweather", "Gallo",
+         "Hollis", "Ingram", "Jablonski", "Kettering", "Lindqvist", "Moravec", "Nakamura", "Okonkwo",
+         "Pellegrini", "Quarrie", "Rasmussen", "Saltonstall", "Thorvald", "Underhill", "Vasquez",
+         "Whitlock", "Yardley", "Zeller")
+
+#: sample-name code alphabet: digits and letters without the look-alikes I and O (IGSN syntax advice)
+_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+_CODE_SPACE = len(_CODE_ALPHABET) ** 6
+#: odd and not a multiple of 17, so ``k * _STRIDE`` is a bijection of the code space (unique names)
+#: that scatters consecutive samples over it, as real codes are not sequential
+_STRIDE = 987_654_323
+_TRIPLES = [a + b + c for a in _CODE_ALPHABET for b in _CODE_ALPHABET for c in _CODE_ALPHABET]
+
+_COLLECTED_FROM = calendar.timegm((1960, 1, 1, 0, 0, 0))
+_COLLECTED_TO = calendar.timegm((2025, 12, 1, 0, 0, 0))
+_REGISTERED_FROM = calendar.timegm((2012, 1, 1, 0, 0, 0))
+_REGISTERED_TO = calendar.timegm((2026, 11, 1, 0, 0, 0))
+_DAY = 86_400
+_YEAR = 365 * _DAY
+
+_POINT = "http://www.opengis.net/ont/sf#Point"
+_POLYGON = "http://www.opengis.net/ont/sf#Polygon"
+
+
+_DAYS: dict[int, str] = {}
+
+
+def _stamp(t: int) -> str:
+    """``YYYY-MM-DDThh:mm:ssZ`` of epoch seconds ``t``; the date part is cached (strftime is slow)."""
+    day, sec = divmod(t, _DAY)
+    prefix = _DAYS.get(day)
+    if prefix is None:
+        prefix = _DAYS[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * _DAY))
+    minute, s = divmod(sec, 60)
+    return f"{prefix}{minute // 60:02d}:{minute % 60:02d}:{s:02d}Z"
+
+
+def _date(t: int, precision: int) -> str:
+    """W3CDTF of ``t`` at precision 0 year, 1 year-month, 2 date, 3 date-time."""
+    return time.strftime(("%Y", "%Y-%m", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%SZ")[precision], time.gmtime(t))
+
+
+@dataclass
+class _Client:
+    """Per-client generation state: who registers, where landing pages live, the name counter."""
+
+    client: DemoClient
+    profile: _Profile
+    namespace: str
+    url_base: str
+    org: Agent
+    persons: list[Agent]
+    offset: int
+    count: int = 0
+
+    def next_name(self) -> str:
+        code = (self.count * _STRIDE + self.offset) % _CODE_SPACE
+        self.count += 1
+        high, low = divmod(code, 39_304)  # 34 ** 3: two table look-ups instead of six divisions
+        return self.namespace + _TRIPLES[high] + _TRIPLES[low]
+
+
+class _Generator:
+    """Produces one field campaign at a time (a feature, its sample tree, maybe a collection)."""
+
+    def __init__(self, rng: Random, clients: Sequence[DemoClient], small: bool) -> None:
+        if not clients:
+            raise ValueError("at least one client is needed")
+        self.rng = rng
+        self.small = small
+        self.lifecycle_counter = 0
+        self.campaigns = 0
+        agents = {a.symbol: a for a in _AGENTS}
+        profiles = (_GEO, _SEA, _BIO)
+        self.clients: list[_Client] = []
+        for i, c in enumerate(clients):
+            agent_symbol = c.symbol.split(".", 1)[0]
+            agent = agents.get(agent_symbol)
+            affiliation = Agent(agent.name, Identifier(agent.ror, "ROR") if agent.ror else None,
+                                kind="Organization") if agent else None
+            ror = _CLIENT_RORS.get(c.symbol)
+            org = Agent(c.name, Identifier(ror, "ROR") if ror else None, affiliation, "Organization")
+            domain = next((d for d in c.domains if "*" not in d), "samples.example.org")
+            persons = []
+            for _ in range(12 if small else 40):
+                name = f"{rng.choice(_LAST)}, {rng.choice(_FIRST)}"
+                if rng.random() < 0.8:
+                    base = "00000000" + f"{rng.randrange(10_000_000):07d}"
+                    orcid = (f"https://orcid.org/{base[0:4]}-{base[4:8]}-{base[8:12]}-{base[12:15]}"
+                             f"{orcid_check_digit(base)}")
+                    persons.append(Agent(name, Identifier(orcid, "ORCID"), affiliation or org, "Person"))
+                else:
+                    persons.append(Agent(name, None, affiliation or org, "Person"))
+            self.clients.append(_Client(
+                c, _PROFILES.get(agent_symbol, profiles[i % 3]), c.namespaces[0],
+                f"https://{domain}/sample/", org, persons, rng.randrange(_CODE_SPACE)))
+
+    # one campaign -------------------------------------------------------------------------------
+
+    def campaign(self, cs: _Client, plan: _Plan) -> list[DemoSample]:
+        rng = self.rng
+        rnd = rng.random
+        small = self.small
+        c = self.campaigns  # numbers campaigns, features and related DOIs uniquely across clients
+        self.campaigns += 1
+        region, lon0, lon1, lat0, lat1 = cs.profile.regions[int(rnd() * len(cs.profile.regions))]
+        lon = lon0 + rnd() * (lon1 - lon0)
+        lat = lat0 + rnd() * (lat1 - lat0)
+        collected = rng.randrange(_COLLECTED_FROM, _COLLECTED_TO)
+        year = time.gmtime(collected).tm_year
+        # older material is more often dated to the year or month only
+        p = rnd()
+        precision = (0 if p < 0.25 else 1 if p < 0.45 else 2 if p < 0.85 else 3) if year < 1985 else \
+            (0 if p < 0.05 else 1 if p < 0.12 else 2 if p < 0.75 else 3)
+        when = TimeSpan(instant=_date(collected, precision))
+        reg_from = max(_REGISTERED_FROM, collected + 30 * _DAY)
+        registered = rng.randrange(reg_from, max(reg_from + _DAY, _REGISTERED_TO - 3 * _DAY))
+
+        agent_code = cs.client.symbol.split(".", 1)[0].lower()
+        campaign = f"{plan.feature_code}-{year}-{c + 1:04d}"
+        collectors = rng.sample(cs.persons, 1 + int(rnd() * 2.5))
+        contributors = [Contributor(cs.org, "HostingInstitution"),
+                        Contributor(collectors[0], "ContactPerson")]
+        curation = Curation(
+            curator=rng.choice(cs.persons).name, date=_date(registered, 2),
+            location=f"{cs.profile.depot} {1 + int(rnd() * 9)}, bay {1 + int(rnd() * 40)}",
+            institution=cs.org)
+        places = [Place(region)]
+        relations: list[Relation] = []
+        if rnd() < 0.5:
+            relations.append(Relation(f"{RELATED_DOI_PREFIX}/{agent_code}.ds.{year}.{c:04d}", "DOI",
+                                      "IsReferencedBy", f"Analytical data, {campaign}"))
+        if rnd() < 0.35:
+            # a paper cites samples of a few neighbouring campaigns
+            relations.append(Relation(f"{RELATED_DOI_PREFIX}/pub.{agent_code}.{c // 4:05d}", "DOI",
+                                      "IsCitedBy"))
+        if rnd() < 0.15:
+            relations.append(Relation(f"{RELATED_DOI_PREFIX}/report.{agent_code}.{year}-{c:04d}", "DOI",
+                                      "IsDocumentedBy", f"Field report {campaign}"))
+        if rnd() < 0.15:
+            relations.append(Relation(f"{RELATED_DOI_PREFIX}/method.{agent_code}.{c % 7}", "DOI",
+                                      "References", "Sampling protocol"))
+        if rnd() < 0.2:
+            relations.append(Relation(f"https://data.{agent_code}.example.org/campaigns/{campaign}", "URL",
+                                      "IsDocumentedBy"))
+        private = (c == 3) if small else rnd() < 0.04
+        # embargoes still running after the last registration date, so "private" stays consistent
+        embargo = None
+        if private and (small or rnd() < 0.6):
+            embargo = _date(_REGISTERED_TO + int((0.2 + rnd() * 3) * _YEAR), 2)
+        supplemental = []
+        if rnd() < 0.1:
+            supplemental.append(f"https://data.{agent_code}.example.org/metadata/{campaign}.xml")
+        words = plan.words
+        out: list[DemoSample] = []
+        # a campaign is submitted as one batch and registered a few records per second; records
+        # registered in the same second share their (immutable) event, which keeps generation fast
+        submitted = LogEvent("submitted", _stamp(registered))
+        batch: list[LogEvent] = []
+        classes: dict[str, Classification] = {}
+
+        def emit(kind: str, name: str, description: str, resource_type: str, **extra: object) -> str:
+            igsn = cs.next_name()
+            t = registered + 1 + len(out) // 4
+            if len(out) % 4 == 0:
+                batch[:] = [LogEvent("registered", _stamp(t))]
+            log = [submitted, batch[0]]
+            self.lifecycle(log, t)
+            record = SampleRecord(
+                igsn=igsn, kind=kind, name=name, description=description,  # type: ignore[arg-type]
+                registrant=cs.org, resource_types=[resource_type], places=list(places),
+                campaign=campaign, relations=list(relations), is_public=not private,
+                embargo_end=embargo, supplemental_metadata=list(supplemental), log=log,
+                **extra)  # type: ignore[arg-type]
+            out.append(DemoSample(cs.client.symbol, record, cs.url_base + igsn))
+            return igsn
+
+        # a suite collection of the campaign's first-level samples, registered first
+        collection = None
+        if (c % 3 == 0) if small else rnd() < 0.15:
+            d = 0.5 + rnd()
+            x0, y0, x1, y1 = f"{lon - d:.4f}", f"{lat - d:.4f}", f"{lon + d:.4f}", f"{lat + d:.4f}"
+            # exterior ring counter-clockwise, as simple features asks
+            ring = f"POLYGON(({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))"
+            collection = emit(
+                "Collection", f"{campaign} suite",
+                f"Sample suite of {plan.feature_label} campaign {campaign}, {region}: "
+                f"{', '.join(words[:3])}.",
+                _iri("collection_type", "Collection"),
+                geometries=[Geometry(ring, _POLYGON, "4326")], collectors=list(collectors))
+        # the sampling feature
+        feature_type = _iri("feature_type", plan.feature_type)
+        feature_name = f"{plan.feature_code}{year % 100:02d}-{c + 1:04d}"
+        if plan.polygon:
+            d = 0.002 + rnd() * 0.02
+            wkt = (f"POLYGON(({lon:.5f} {lat:.5f}, {lon + d:.5f} {lat:.5f}, {lon + d:.5f} {lat + d:.5f}, "
+                   f"{lon:.5f} {lat + d:.5f}, {lon:.5f} {lat:.5f}))")
+            feature_geometry = Geometry(wkt, _POLYGON, "4326")
+        else:
+            feature_geometry = Geometry(f"POINT({lon:.5f} {lat:.5f})", _POINT, "4326")
+        feature_time = when
+        if precision >= 2:
+            end = collected + int(1 + rnd() * 20) * _DAY
+            feature_time = TimeSpan(start=_date(collected, 2), end=_date(end, 2))
+        feature = emit(
+            "Feature", feature_name,
+            f"{plan.feature_label.capitalize()} {feature_name}, {region}; campaign {campaign} "
+            f"targeting {words[int(rnd() * len(words))]}.",
+            feature_type, geometries=[feature_geometry], collectors=list(collectors),
+            collection_time=feature_time, contributors=list(contributors))
+        sampled = [SampledFeature(feature_name, None, feature_type)]
+        # the sample tree, breadth first so parents always come before their children
+        generation: list[tuple[str, str, Geometry]] = [(feature, feature_name, feature_geometry)]
+        levels: list[list[tuple[str, str, Geometry]]] = []
+        materials: dict[str, str] = {}
+        for depth, level in enumerate(plan.levels):
+            lo, hi = level.fanout
+            if small:
+                lo, hi = min(lo, 1), min(hi, 2 if depth == 0 else 1)
+            method = _iri("method", level.methods[int(rnd() * len(level.methods))])
+            material = materials.setdefault(level.material, _iri("material", level.material))
+            sample_type = _iri("sample_type", level.sample_type)
+            tail = f" {level.label} from {plan.feature_label} {feature_name}, {region}."
+            nxt: list[tuple[str, str, Geometry]] = []
+            for parent, parent_name, geometry in generation:
+                for i in range(lo + int(rnd() * (hi - lo + 1))):
+                    name = f"{parent_name}-{level.suffix}{i + 1}"
+                    if depth == 0 and not plan.polygon and plan.feature_type != "borehole":
+                        geometry = Geometry(f"POINT({lon + (rnd() - 0.5) * 0.002:.5f} "
+                                            f"{lat + (rnd() - 0.5) * 0.002:.5f})", _POINT, "4326")
+                    elif depth == 0 and plan.polygon:
+                        d = 0.002
+                        geometry = Geometry(f"POINT({lon + rnd() * d:.5f} {lat + rnd() * d:.5f})",
+                                            _POINT, "4326")
+                    word = words[int(rnd() * len(words))]
+                    igsn = emit(
+                        "Sample", name, word.capitalize() + tail,
+                        sample_type, materials=[material], collection_method=method,
+                        parents=[parent], collections=[collection] if collection and depth == 0 else [],
+                        geometries=[geometry], collectors=list(collectors), contributors=list(contributors),
+                        curations=[curation], collection_time=when if depth < 2 else None,
+                        sampled_features=list(sampled),
+                        classifications=[classes.get(word) or classes.setdefault(word, Classification(word))]
+                        if depth == 0 else [])
+                    nxt.append((igsn, name, geometry))
+            levels.append(nxt)
+            generation = nxt
+            if not generation:
+                break
+        # a composite of two samples of one level: the two-parent case
+        if plan.composite and len(levels) > plan.composite_of:
+            pool = levels[plan.composite_of]
+            if len(pool) >= 2 and (small or rnd() < 0.35):
+                a, b = rng.sample(pool, 2)
+                level = plan.composite
+                emit("Sample", f"{feature_name}-{level.suffix}1",
+                     f"{level.label.capitalize()} of {a[1]} and {b[1]} ({words[0]}), {region}.",
+                     _iri("sample_type", level.sample_type), materials=[_iri("material", level.material)],
+                     collection_method=_iri("method", level.methods[0]), parents=[a[0], b[0]],
+                     geometries=[a[2]], collectors=list(collectors), contributors=list(contributors),
+                     curations=[curation], sampled_features=list(sampled))
+        return out
+
+    def lifecycle(self, log: list[LogEvent], t: int) -> None:
+        """Adds an update to some records and deprecation or destruction to a few percent."""
+        r = self.rng.random()
+        if self.small:
+            # deterministic in the small demo so every seed shows both events
+            self.lifecycle_counter += 1
+            k = self.lifecycle_counter % 12
+            r = 0.005 if k == 5 else 0.025 if k == 9 else max(r, 0.05)
+        if r < 0.02:
+            log.append(LogEvent("deprecated", _stamp(min(t + int(r * 1e9) + _DAY, _REGISTERED_TO)),
+                                "superseded by a corrected registration"))
+        elif r < 0.035:
+            log.append(LogEvent("destroyed", _stamp(min(t + int(r * 1e9) + _DAY, _REGISTERED_TO)),
+                                "consumed in destructive analysis"))
+        elif r < 0.12:
+            log.append(LogEvent("updated", _stamp(min(t + int(r * 1e8) + _DAY, _REGISTERED_TO))))
+
+
+def generate_samples(n: int, *, seed: int = 42,
+                     clients: Sequence[DemoClient] | None = None) -> Iterator[DemoSample]:
+    """``n`` synthetic samples, features and collections spread over the clients, parents first.
+
+    Deterministic for a seed. ``clients`` defaults to the demo clients; other clients get a profile
+    by their agent symbol (``ZGEO``/``ZSEA``/``ZBIO``) or by position, and names in their first namespace.
+    """
+    rng = Random(seed)
+    gen = _Generator(rng, list(clients) if clients is not None else list(_CLIENTS), small=False)
+    emitted = 0
+    while emitted < n:
+        cs = gen.clients[int(rng.random() * len(gen.clients))]
+        plan = cs.profile.plans[int(rng.random() * len(cs.profile.plans))]
+        for sample in gen.campaign(cs, plan):
+            if emitted >= n:
+                return
+            yield sample
+            emitted += 1
+
+
+def small_demo(seed: int = 42) -> list[DemoSample]:
+    """About 60 samples for ``make serve``: every client, every campaign kind, every case once or more."""
+    rng = Random(seed)
+    gen = _Generator(rng, list(_CLIENTS), small=True)
+    out: list[DemoSample] = []
+    # two campaigns per client: the agent's two clients between them run all three campaign kinds
+    for first in (True, False):
+        for k, cs in enumerate(gen.clients):
+            plan = (0, 1) if k % 2 == 0 else (2, 0)
+            out.extend(gen.campaign(cs, cs.profile.plans[plan[0 if first else 1]]))
+    return out

@@ -1,0 +1,59 @@
+"""Reads files and folders of records (any supported XML kernel, Turtle, JSON-LD) into submissions.
+
+A file that cannot be read is reported, never fatal to the whole load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from lxml import etree
+
+from .errors import InvalidInput
+from .registry.service import Submission
+
+__all__ = ["FileProblem", "iter_files", "read_file", "RDF_SUFFIXES", "XML_SUFFIXES"]
+
+XML_SUFFIXES = {".xml"}
+RDF_SUFFIXES = {".ttl": "text/turtle", ".jsonld": "application/ld+json", ".json": "application/ld+json",
+                ".nt": "application/n-triples"}
+
+
+@dataclass
+class FileProblem:
+    path: Path
+    reason: str
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Every readable record file under the given files and folders, in a stable order."""
+    for path in paths:
+        if path.is_dir():
+            for p in sorted(path.rglob("*")):
+                if p.is_file() and p.suffix.lower() in XML_SUFFIXES | RDF_SUFFIXES.keys():
+                    yield p
+        else:
+            yield path
+
+
+def read_file(path: Path, *, max_bytes: int) -> list[Submission]:
+    """The records of one file; raises ``InvalidInput`` (with the reason) when it cannot be read."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InvalidInput(f"cannot read: {exc.strerror}") from None
+    if size > max_bytes:
+        raise InvalidInput(f"file is larger than {max_bytes} bytes")
+    data = path.read_bytes()
+    suffix = path.suffix.lower()
+    if suffix in RDF_SUFFIXES:
+        from .formats.rdf import read_rdf
+        return [Submission(r, "rdf", data) for r in read_rdf(data, RDF_SUFFIXES[suffix])]
+    from .formats.kernels import read_xml
+    doc = read_xml(data)
+    if len(doc.records) == 1:
+        return [Submission(doc.records[0], doc.format.name, data)]
+    return [Submission(r, doc.format.name, etree.tostring(el, encoding="utf-8", xml_declaration=True))
+            for r, el in zip(doc.records, doc.elements)]

@@ -1,0 +1,259 @@
+"""Agents → clients → namespaces: accounts, password hashes, quotas, DOI prefixes and domain allow-lists.
+
+Accounts live only in the private registry database; their public face (symbol, name, identifiers)
+is written to the graph's accounts graph by the registry service.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from ..errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from ..identifiers import is_doi_prefix, normalise_namespace
+from .database import Database
+
+__all__ = ["Agent", "Client", "Principal", "Accounts", "hash_password", "verify_password",
+           "AGENT_SYMBOL", "domain_allowed"]
+
+AGENT_SYMBOL = re.compile(r"[A-Z][A-Z0-9\-]{0,6}[A-Z0-9]")
+_SCRYPT = dict(n=2 ** 14, r=8, p=1, dklen=32)
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash (slow on purpose), self-describing: ``scrypt$n$r$p$salt$hash``."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
+    enc = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${enc(salt)}${enc(digest)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    expected = base64.b64decode(digest)
+    got = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+                         dklen=len(expected))
+    return hmac.compare_digest(got, expected)
+
+
+def domain_allowed(url: str, domains: tuple[str, ...]) -> bool:
+    """True when the URL's host is a listed domain or a sub-domain of one (``*`` allows any).
+
+    An empty list means no restriction has been configured.
+    """
+    if not domains or "*" in domains:
+        return True
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return any(host == d or host.endswith("." + d) for d in (d.lower().lstrip("*.").rstrip(".") for d in domains))
+
+
+@dataclass(frozen=True)
+class Agent:
+    symbol: str
+    name: str
+    quota: int
+    namespaces: tuple[str, ...]
+    doi_prefixes: tuple[str, ...]
+    ror: str | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Client:
+    symbol: str
+    agent: str
+    name: str
+    quota: int
+    domains: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    doi_prefixes: tuple[str, ...]
+    ror: str | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: the admin, an allocating agent (for all its clients) or one client."""
+
+    kind: str  # "admin" | "agent" | "client"
+    symbol: str
+    agent: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == "admin"
+
+    def may_act_for(self, agent: str, client: str | None) -> bool:
+        """Ownership rule: the owning client, its agent, or the admin."""
+        if self.kind == "admin":
+            return True
+        if self.kind == "agent":
+            return agent == self.symbol
+        return client is not None and client == self.symbol
+
+
+ADMIN = Principal("admin", "admin")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Accounts:
+    """CRUD over the account tables."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- agents and clients ------------------------------------------------------------------
+    def add_agent(self, symbol: str, *, name: str, password: str, namespaces: list[str],
+                  doi_prefixes: list[str] = (), quota: int = -1, ror: str | None = None) -> Agent:  # type: ignore[assignment]
+        symbol = symbol.strip().upper()
+        if not AGENT_SYMBOL.fullmatch(symbol):
+            raise InvalidInput(f"agent symbol {symbol!r} must match {AGENT_SYMBOL.pattern}")
+        if not password:
+            raise InvalidInput("a password is required")
+        nss = [normalise_namespace(ns) for ns in namespaces]
+        prefixes = [self._prefix(p) for p in doi_prefixes]
+        with self.db.write() as conn:
+            if conn.execute("SELECT 1 FROM agents WHERE symbol = ?", (symbol,)).fetchone():
+                raise Conflict(f"agent {symbol} exists already")
+            conn.execute("INSERT INTO agents (symbol, name, password_hash, quota, ror, created) VALUES (?,?,?,?,?,?)",
+                         (symbol, name, hash_password(password), quota, ror, _now()))
+            for ns in nss:
+                self._claim_namespace(conn, ns, symbol, None)
+            for p in prefixes:
+                self._claim_prefix(conn, p, symbol, None)
+        return self.agent(symbol)
+
+    def add_client(self, symbol: str, *, password: str, namespaces: list[str], name: str | None = None,
+                   doi_prefixes: list[str] = (), domains: list[str] = (), quota: int = -1,  # type: ignore[assignment]
+                   ror: str | None = None) -> Client:
+        symbol = symbol.strip().upper()
+        agent_symbol, _, own = symbol.partition(".")
+        if not own or not AGENT_SYMBOL.fullmatch(agent_symbol) or not AGENT_SYMBOL.fullmatch(own) or "--" in own:
+            raise InvalidInput(f"client symbol {symbol!r} must be AGENT.CLIENT, each part matching "
+                               f"{AGENT_SYMBOL.pattern}")
+        if not password:
+            raise InvalidInput("a password is required")
+        agent = self.agent(agent_symbol)
+        nss = [normalise_namespace(ns) for ns in namespaces]
+        for ns in nss:
+            if not any(ns.startswith(a) for a in agent.namespaces):
+                raise InvalidInput(f"namespace {ns} does not lie within agent {agent.symbol}'s namespaces "
+                                   f"({', '.join(agent.namespaces) or 'none'})")
+        prefixes = [self._prefix(p) for p in doi_prefixes]
+        for p in prefixes:
+            if p not in agent.doi_prefixes:
+                raise InvalidInput(f"DOI prefix {p} does not belong to agent {agent.symbol}")
+        doms = tuple(d.strip().lower() for d in domains if d.strip())
+        with self.db.write() as conn:
+            if conn.execute("SELECT 1 FROM clients WHERE symbol = ?", (symbol,)).fetchone():
+                raise Conflict(f"client {symbol} exists already")
+            conn.execute("INSERT INTO clients (symbol, agent, name, password_hash, quota, domains, ror, created) "
+                         "VALUES (?,?,?,?,?,?,?,?)", (symbol, agent.symbol, name or symbol, hash_password(password),
+                                                      quota, ",".join(doms), ror, _now()))
+            for ns in nss:
+                row = conn.execute("SELECT agent, client FROM namespaces WHERE namespace = ?", (ns,)).fetchone()
+                if row and row["client"] is None and row["agent"] == agent.symbol:
+                    # the agent hands one of its own namespaces to the client
+                    conn.execute("UPDATE namespaces SET client = ? WHERE namespace = ?", (symbol, ns))
+                else:
+                    self._claim_namespace(conn, ns, agent.symbol, symbol)
+            for p in prefixes:
+                conn.execute("UPDATE doi_prefixes SET client = ? WHERE prefix = ?", (symbol, p))
+        return self.client(symbol)
+
+    @staticmethod
+    def _prefix(p: str) -> str:
+        p = p.strip()
+        if not is_doi_prefix(p):
+            raise InvalidInput(f"{p!r} is not a DOI prefix (10.NNNN)")
+        return p
+
+    @staticmethod
+    def _claim_namespace(conn: sqlite3.Connection, ns: str, agent: str, client: str | None) -> None:
+        row = conn.execute("SELECT agent, client FROM namespaces WHERE namespace = ?", (ns,)).fetchone()
+        if row:
+            raise Conflict(f"namespace {ns} belongs to {row['client'] or row['agent']} already")
+        conn.execute("INSERT INTO namespaces VALUES (?, ?, ?)", (ns, agent, client))
+
+    @staticmethod
+    def _claim_prefix(conn: sqlite3.Connection, prefix: str, agent: str, client: str | None) -> None:
+        row = conn.execute("SELECT agent FROM doi_prefixes WHERE prefix = ?", (prefix,)).fetchone()
+        if row:
+            raise Conflict(f"DOI prefix {prefix} belongs to {row['agent']} already")
+        conn.execute("INSERT INTO doi_prefixes VALUES (?, ?, ?)", (prefix, agent, client))
+
+    def agent(self, symbol: str) -> Agent:
+        conn = self.db.read()
+        r = conn.execute("SELECT * FROM agents WHERE symbol = ?", (symbol.upper(),)).fetchone()
+        if r is None:
+            raise NotFound(f"agent {symbol} not found")
+        nss = tuple(x[0] for x in conn.execute("SELECT namespace FROM namespaces WHERE agent = ? ORDER BY namespace",
+                                               (r["symbol"],)))
+        pfx = tuple(x[0] for x in conn.execute("SELECT prefix FROM doi_prefixes WHERE agent = ? ORDER BY prefix",
+                                               (r["symbol"],)))
+        return Agent(r["symbol"], r["name"], r["quota"], nss, pfx, r["ror"], bool(r["active"]))
+
+    def client(self, symbol: str) -> Client:
+        conn = self.db.read()
+        r = conn.execute("SELECT * FROM clients WHERE symbol = ?", (symbol.upper(),)).fetchone()
+        if r is None:
+            raise NotFound(f"client {symbol} not found")
+        nss = tuple(x[0] for x in conn.execute("SELECT namespace FROM namespaces WHERE client = ? ORDER BY namespace",
+                                               (r["symbol"],)))
+        pfx = tuple(x[0] for x in conn.execute("SELECT prefix FROM doi_prefixes WHERE client = ? ORDER BY prefix",
+                                               (r["symbol"],)))
+        domains = tuple(d for d in r["domains"].split(",") if d)
+        return Client(r["symbol"], r["agent"], r["name"], r["quota"], domains, nss, pfx, r["ror"], bool(r["active"]))
+
+    def agents(self) -> list[Agent]:
+        return [self.agent(r[0]) for r in self.db.read().execute("SELECT symbol FROM agents ORDER BY symbol")]
+
+    def clients(self, agent: str | None = None) -> list[Client]:
+        if agent is None:
+            rows = self.db.read().execute("SELECT symbol FROM clients ORDER BY symbol")
+        else:
+            rows = self.db.read().execute("SELECT symbol FROM clients WHERE agent = ? ORDER BY symbol", (agent,))
+        return [self.client(r[0]) for r in rows]
+
+    # -- namespaces -----------------------------------------------------------------------------
+    def namespace_table(self) -> dict[str, tuple[str, str | None]]:
+        """namespace → (agent, client or None)."""
+        return {r[0]: (r[1], r[2]) for r in self.db.read().execute("SELECT namespace, agent, client FROM namespaces")}
+
+    def doi_prefix_table(self) -> dict[str, tuple[str, str | None]]:
+        return {r[0]: (r[1], r[2]) for r in self.db.read().execute("SELECT prefix, agent, client FROM doi_prefixes")}
+
+    # -- authentication -----------------------------------------------------------------------
+    def authenticate(self, symbol: str, password: str, *, admin: tuple[str, str] | None = None) -> Principal:
+        """The principal for these credentials, or ``NotAuthenticated``."""
+        if admin is not None and symbol == admin[0] and admin[1] and hmac.compare_digest(password, admin[1]):
+            return ADMIN
+        sym = symbol.strip().upper()
+        conn = self.db.read()
+        table = "clients" if "." in sym else "agents"
+        r = conn.execute(f"SELECT * FROM {table} WHERE symbol = ?", (sym,)).fetchone()
+        if r is None or not r["active"]:
+            raise NotAuthenticated("not logged in: unknown account")
+        if verify_password(password, r["password_hash"]):
+            return Principal("client", sym, r["agent"]) if table == "clients" else Principal("agent", sym, sym)
+        if table == "clients":
+            # master login: an agent's password authenticates as any of its clients
+            a = conn.execute("SELECT password_hash FROM agents WHERE symbol = ?", (r["agent"],)).fetchone()
+            if a is not None and verify_password(password, a["password_hash"]):
+                return Principal("client", sym, r["agent"])
+        raise NotAuthenticated("not logged in: wrong password")

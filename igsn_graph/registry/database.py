@@ -1,0 +1,128 @@
+"""The private registry database: one SQLite file holding accounts, history, journal and catalogue.
+
+One file so that history, catalogue index and journal change in one SQLite transaction; the graph
+store is the only other party of a write (see ``registry.journal``). WAL mode lets readers run
+while the single writer commits.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import StorageFailure
+
+__all__ = ["Database", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS agents (
+    symbol TEXT PRIMARY KEY, name TEXT NOT NULL, password_hash TEXT NOT NULL,
+    quota INTEGER NOT NULL DEFAULT -1, contact_email TEXT, ror TEXT,
+    active INTEGER NOT NULL DEFAULT 1, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS clients (
+    symbol TEXT PRIMARY KEY, agent TEXT NOT NULL REFERENCES agents(symbol), name TEXT NOT NULL,
+    password_hash TEXT NOT NULL, quota INTEGER NOT NULL DEFAULT -1, domains TEXT NOT NULL DEFAULT '',
+    contact_email TEXT, ror TEXT, active INTEGER NOT NULL DEFAULT 1, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS namespaces (
+    namespace TEXT PRIMARY KEY, agent TEXT NOT NULL REFERENCES agents(symbol), client TEXT);
+CREATE TABLE IF NOT EXISTS doi_prefixes (
+    prefix TEXT PRIMARY KEY, agent TEXT NOT NULL REFERENCES agents(symbol), client TEXT);
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL, payload BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS versions (
+    igsn TEXT NOT NULL, version INTEGER NOT NULL, datestamp TEXT NOT NULL, event TEXT NOT NULL,
+    principal TEXT NOT NULL, format TEXT, document BLOB, graph BLOB NOT NULL,
+    PRIMARY KEY (igsn, version));
+CREATE TABLE IF NOT EXISTS catalogue (
+    igsn TEXT PRIMARY KEY, datestamp TEXT NOT NULL, status TEXT NOT NULL,
+    active INTEGER NOT NULL, is_public INTEGER NOT NULL, has_metadata INTEGER NOT NULL,
+    has_url INTEGER NOT NULL, agent TEXT NOT NULL, client TEXT, namespace TEXT NOT NULL,
+    test INTEGER NOT NULL, deleted INTEGER NOT NULL, version INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS catalogue_order ON catalogue (datestamp, igsn);
+CREATE INDEX IF NOT EXISTS catalogue_agent ON catalogue (agent, datestamp, igsn);
+CREATE INDEX IF NOT EXISTS catalogue_client ON catalogue (client, datestamp, igsn);
+CREATE INDEX IF NOT EXISTS catalogue_namespace ON catalogue (namespace, datestamp, igsn);
+"""
+
+
+class Database:
+    """Connections to the registry database: per-thread readers, one serialised writer."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._writer: sqlite3.Connection | None = None
+        try:
+            conn = self._connection()
+            conn.executescript(_DDL)
+            if self.get_meta("schema_version") is None:
+                with self.write() as w:
+                    w.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        except sqlite3.Error as exc:
+            raise StorageFailure(f"cannot open the registry database {path}: {exc}") from None
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+        return conn
+
+    def read(self) -> sqlite3.Connection:
+        """This thread's connection, for reads (autocommit; each statement sees committed data)."""
+        return self._connection()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; commits on success, rolls back on any exception."""
+        with self._write_lock:
+            if self._writer is None:
+                self._writer = self._open()
+            conn = self._writer
+            if conn.in_transaction:  # nested use inside one transaction
+                yield conn
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    conn.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    conn.execute("ROLLBACK")
+                    raise StorageFailure(f"registry database write failed: {exc}") from None
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.read().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.write() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

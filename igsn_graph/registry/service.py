@@ -1,0 +1,521 @@
+"""The registry: one method per operation (mint, metadata, deactivate, deprecate…), ownership, quotas, test mode.
+
+Everything that changes a sample goes through here and then ``registry.journal``; nothing here knows
+HTTP. Refusals are exceptions from ``igsn_graph.errors``; in bulk loads invalid records are reported
+per record instead, and the valid ones are stored.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterable, Sequence
+from urllib.parse import urlsplit
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from .. import identifiers
+from ..errors import (Conflict, DomainNotAllowed, ForeignSample, Gone, InvalidInput, InvalidRecord,
+                      NamespaceNotAllowed, NotFound, QuotaExceeded, UnknownNamespace)
+from ..formats import graph as graphmap
+from ..identifiers import TEST_NAMESPACE, Igsn
+from ..index import catalogue
+from ..index.catalogue import CatalogueRow
+from ..iris import DEFAULT_IRI_BASE, Iris
+from ..record import Agent as PersonOrOrg
+from ..record import Identifier, RegistryFacts, SampleRecord
+from ..settings import Settings
+from ..store import history
+from ..store.base import GraphStore, GraphWrite
+from ..store.oxigraph import OxigraphStore
+from ..vocab import DCTERMS, IG, RDF_TYPE, SCHEMA
+from .accounts import ADMIN, Accounts, Client, Principal, domain_allowed
+from .database import Database
+from .journal import Change, Journal, parse_ntriples
+
+__all__ = ["Registry", "Submission", "Outcome", "MintResult", "init_data_dir", "NotInitialised"]
+
+
+class NotInitialised(InvalidInput):
+    """The data folder has not been initialised with ``igsn-graph init``."""
+
+
+@dataclass
+class Submission:
+    """One record to register, with the verbatim document it came from."""
+
+    record: SampleRecord
+    format: str
+    document: bytes | None = None
+    landing_url: str | None = None
+
+
+@dataclass
+class Outcome:
+    igsn: str
+    ok: bool
+    created: bool = False
+    reasons: list[str] = field(default_factory=list)
+    violations: list[object] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MintResult:
+    igsn: Igsn
+    created: bool
+    test_mode: bool = False
+
+
+@dataclass(frozen=True)
+class Owner:
+    agent: str
+    client: str | None
+    namespace: str
+
+
+def init_data_dir(settings: Settings, *, iri_base: str = DEFAULT_IRI_BASE,
+                  repository_id: str = "igsn-graph.example.org") -> bool:
+    """Creates the data folder; fixes the IRI base and repository id. False if it existed already."""
+    import re
+    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+",
+                        repository_id):
+        raise InvalidInput(f"repository id {repository_id!r} must be a dotted domain name")
+    if not iri_base.startswith(("http://", "https://")):
+        raise InvalidInput(f"IRI base {iri_base!r} must be an http(s) URL")
+    iri_base = Iris(iri_base).base
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_path)
+    try:
+        existing = db.get_meta("iri_base")
+        if existing is not None:
+            if existing != iri_base or db.get_meta("repository_id") != repository_id:
+                raise Conflict(f"{settings.data_dir} is initialised already with IRI base {existing} and "
+                               f"repository id {db.get_meta('repository_id')}; these are fixed at init")
+            return False
+        with db.write() as conn:
+            conn.execute("INSERT INTO meta VALUES ('iri_base', ?)", (iri_base,))
+            conn.execute("INSERT INTO meta VALUES ('repository_id', ?)", (repository_id,))
+        return True
+    finally:
+        db.close()
+
+
+class Registry:
+    """The registry over one data folder: accounts, graph store, history, catalogue index."""
+
+    def __init__(self, settings: Settings, *, store: GraphStore | None = None) -> None:
+        self.settings = settings
+        if not settings.database_path.exists():
+            raise NotInitialised(f"{settings.data_dir} is not an igsn-graph data folder; run `igsn-graph init`")
+        self.db = Database(settings.database_path)
+        base = self.db.get_meta("iri_base")
+        if base is None:
+            self.db.close()
+            raise NotInitialised(f"{settings.data_dir} is not initialised; run `igsn-graph init`")
+        self.iris = Iris(base)
+        self.repository_id = self.db.get_meta("repository_id") or ""
+        try:
+            self.store: GraphStore = store if store is not None else OxigraphStore(settings.graph_dir)
+        except Exception:
+            self.db.close()
+            raise
+        self.accounts = Accounts(self.db)
+        self.journal = Journal(self.db, self.store, self.iris, crash_at=settings.crash_at)
+        # one writer at a time: ownership checks, quota counts and version numbers need a stable view
+        self._write_lock = threading.RLock()
+        self._validator = None
+        self.repaired = self.journal.recover()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.store.close()
+        self.db.close()
+
+    def __enter__(self) -> "Registry":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def validator(self):  # type: ignore[no-untyped-def]
+        if self._validator is None:
+            from ..validation import Validator
+            self._validator = Validator()
+        return self._validator
+
+    # -- accounts ---------------------------------------------------------------------------------
+    def add_agent(self, symbol: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        agent = self.accounts.add_agent(symbol, **kwargs)  # type: ignore[arg-type]
+        self.publish_accounts()
+        return agent
+
+    def add_client(self, symbol: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        client = self.accounts.add_client(symbol, **kwargs)  # type: ignore[arg-type]
+        self.publish_accounts()
+        return client
+
+    def publish_accounts(self) -> None:
+        """Rewrites the public accounts graph (symbols, names, identifiers, namespaces — no secrets)."""
+        triples: list[Triple] = []
+        for a in self.accounts.agents():
+            node = self.iris.agent(a.symbol)
+            triples += [Triple(node, RDF_TYPE, IG.AllocatingAgent), Triple(node, IG.symbol, Literal(a.symbol)),
+                        Triple(node, SCHEMA.name, Literal(a.name))]
+            if a.ror:
+                triples.append(Triple(node, SCHEMA.identifier, NamedNode(a.ror)))
+            for ns in a.namespaces:
+                triples.append(Triple(node, IG.ownsNamespace, self.iris.namespace(ns)))
+        for c in self.accounts.clients():
+            node = self.iris.client(c.symbol)
+            triples += [Triple(node, RDF_TYPE, IG.Client), Triple(node, IG.symbol, Literal(c.symbol)),
+                        Triple(node, SCHEMA.name, Literal(c.name)),
+                        Triple(node, IG.allocatingAgent, self.iris.agent(c.agent))]
+            if c.ror:
+                triples.append(Triple(node, SCHEMA.identifier, NamedNode(c.ror)))
+        for ns, (agent, client) in sorted(self.accounts.namespace_table().items()):
+            node = self.iris.namespace(ns)
+            triples += [Triple(node, RDF_TYPE, IG.Namespace), Triple(node, IG.symbol, Literal(ns)),
+                        Triple(node, IG.ownedBy, self.iris.client(client) if client else self.iris.agent(agent))]
+        self.store.apply(GraphWrite(replace={self.iris.accounts_graph(): triples}))
+
+    # -- identifiers and ownership ----------------------------------------------------------------
+    def parse(self, text: str) -> Igsn:
+        """Parses a written IGSN; a DOI form must use a DOI prefix registered here."""
+        return identifiers.parse_igsn(text, doi_prefixes=self.accounts.doi_prefix_table().keys())
+
+    def owner_of_name(self, igsn: Igsn, principal: Principal | None = None) -> Owner:
+        """The owner of a (new) name: the owner of its longest registered namespace."""
+        if igsn.name.startswith(TEST_NAMESPACE) or igsn.handle_prefix == identifiers.TEST_HANDLE_PREFIX:
+            # the test namespace is open to every client; test samples belong to whoever registers them
+            if principal is None or principal.kind == "admin":
+                raise NamespaceNotAllowed("test registrations need a client or agent account")
+            if principal.kind == "client":
+                return Owner(principal.agent or "", principal.symbol, TEST_NAMESPACE)
+            return Owner(principal.symbol, None, TEST_NAMESPACE)
+        table = self.accounts.namespace_table()
+        ns = identifiers.namespace_of(igsn.name, table)
+        if ns is None:
+            raise UnknownNamespace(f"IGSN prefix is not allowed: {igsn.name} lies in no registered namespace")
+        agent, client = table[ns]
+        owner = Owner(agent, client, ns)
+        if igsn.doi_prefix is not None:
+            prefixes = self.accounts.doi_prefix_table()
+            p_agent, p_client = prefixes[igsn.doi_prefix]
+            if p_agent != agent or (p_client is not None and client is not None and p_client != client):
+                raise NamespaceNotAllowed(f"DOI prefix {igsn.doi_prefix} does not belong to the owner of {igsn.name}")
+        return owner
+
+    def _check_owner(self, principal: Principal, owner: Owner, igsn: str, exists: bool) -> None:
+        if principal.may_act_for(owner.agent, owner.client):
+            return
+        if exists:
+            raise ForeignSample("cannot access dataset which belongs to another party", igsn=igsn)
+        raise NamespaceNotAllowed(f"IGSN prefix is not allowed: {igsn} is in namespace {owner.namespace} "
+                                  f"of {owner.client or owner.agent}")
+
+    def _client_of(self, owner: Owner) -> Client | None:
+        return self.accounts.client(owner.client) if owner.client else None
+
+    def _check_url(self, url: str, owner: Owner) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+            raise InvalidInput(f"malformed URL: {url!r} (an absolute http or https URL is required)")
+        client = self._client_of(owner)
+        if client is not None and not domain_allowed(url, client.domains):
+            raise DomainNotAllowed("domain of URL is not allowed", url=url)
+
+    def _check_quota(self, owner: Owner, new_count: int) -> None:
+        if new_count <= 0 or owner.namespace == TEST_NAMESPACE:
+            return
+        conn = self.db.read()
+        if owner.client is not None:
+            quota = self.accounts.client(owner.client).quota
+            used = catalogue.count_owned(conn, client=owner.client)
+            symbol = owner.client
+        else:
+            quota = self.accounts.agent(owner.agent).quota
+            used = catalogue.count_owned(conn, agent=owner.agent)
+            symbol = owner.agent
+        if quota >= 0 and used + new_count > quota:
+            raise QuotaExceeded(f"datacentre quota exceeded: {symbol}", symbol=symbol)
+
+    # -- reads --------------------------------------------------------------------------------
+    def row(self, name: str) -> CatalogueRow | None:
+        return catalogue.get(self.db.read(), name)
+
+    def graph_of(self, name: str) -> list[Triple]:
+        return self.store.graph(self.iris.record_graph(name))
+
+    def facts(self, name: str) -> RegistryFacts | None:
+        return graphmap.facts_from_triples(self.graph_of(name), self.iris, name)
+
+    def record(self, name: str) -> SampleRecord | None:
+        """The current description (from history when the sample is private: the graph holds facts only)."""
+        triples = self.graph_of(name)
+        facts = graphmap.facts_from_triples(triples, self.iris, name)
+        if facts is None or not facts.has_metadata:
+            return None
+        if not facts.is_public:
+            latest = history.latest_version(self.db.read(), name)
+            if latest is None:
+                return None
+            triples = parse_ntriples(latest.graph_ntriples)
+        return graphmap.record_from_triples(triples, self.iris, name)
+
+    def _existing(self, name: str, principal: Principal) -> tuple[CatalogueRow, RegistryFacts]:
+        row = self.row(name)
+        if row is None:
+            raise NotFound("IGSN not found", igsn=name)
+        facts = self.facts(name)
+        if facts is None:
+            raise NotFound("IGSN not found", igsn=name)
+        if not principal.may_act_for(row.agent, row.client):
+            raise ForeignSample("cannot access dataset which belongs to another party", igsn=name)
+        return row, facts
+
+    def landing_url(self, principal: Principal, text: str) -> str | None:
+        """The registered landing URL (None: known, not resolvable yet); Gone when inactive."""
+        igsn = self.parse(text)
+        row, facts = self._existing(igsn.name, principal)
+        if not facts.active:
+            raise Gone("dataset inactive", igsn=igsn.name)
+        return facts.landing_url
+
+    def metadata_document(self, principal: Principal, text: str) -> history.Version:
+        igsn = self.parse(text)
+        row, facts = self._existing(igsn.name, principal)
+        if not facts.active:
+            raise Gone("dataset inactive", igsn=igsn.name)
+        version = history.latest_document(self.db.read(), igsn.name)
+        if version is None:
+            raise NotFound("no metadata for the IGSN", igsn=igsn.name)
+        return version
+
+    def names_of(self, principal: Principal) -> list[str]:
+        conn = self.db.read()
+        if principal.kind == "admin":
+            rows = conn.execute("SELECT igsn FROM catalogue ORDER BY igsn")
+        elif principal.kind == "agent":
+            rows = conn.execute("SELECT igsn FROM catalogue WHERE agent = ? ORDER BY igsn", (principal.symbol,))
+        else:
+            rows = conn.execute("SELECT igsn FROM catalogue WHERE client = ? ORDER BY igsn", (principal.symbol,))
+        return [r[0] for r in rows]
+
+    def count(self) -> int:
+        return self.db.read().execute("SELECT COUNT(*) FROM catalogue").fetchone()[0]
+
+    # -- writes -------------------------------------------------------------------------------
+    def _graph(self, record: SampleRecord | None, facts: RegistryFacts) -> list[Triple]:
+        triples = graphmap.facts_triples(facts, self.iris)
+        if record is not None:
+            triples = graphmap.record_triples(record, self.iris) + triples
+        return triples
+
+    def _change(self, *, facts: RegistryFacts, record: SampleRecord | None, previous: CatalogueRow | None,
+                event: str, principal: Principal, fmt: str | None = None, document: bytes | None = None,
+                version: int | None = None) -> Change:
+        number = version if version is not None else (previous.version + 1 if previous else 1)
+        row = catalogue.row_from_facts(facts, number)
+        activity = history.activity_triples(self.iris, facts.igsn, number, facts.datestamp, event,
+                                            self.journal.principal_iri(principal.symbol))
+        return Change(row=row, graph=self._graph(record, facts), activity=activity, event=event,
+                      principal=principal.symbol, format=fmt, document=document, new=previous is None)
+
+    def mint(self, principal: Principal, text: str, url: str, *, test_mode: bool = False) -> MintResult:
+        """Create-or-update: registers the IGSN with its landing URL, or changes the URL."""
+        igsn = self.parse(text)
+        with self._write_lock:
+            row = self.row(igsn.name)
+            if row is not None:
+                owner = Owner(row.agent, row.client, row.namespace)
+            else:
+                owner = self.owner_of_name(igsn, principal)
+            self._check_owner(principal, owner, igsn.name, row is not None)
+            self._check_url(url, owner)
+            if row is None:
+                if self.settings.metadata_required:
+                    raise Conflict("You have to register metadata first!", igsn=igsn.name)
+                self._check_quota(owner, 1)
+            stamp = self.journal.next_datestamp()
+            if row is not None:
+                facts = self.facts(igsn.name)
+                assert facts is not None
+                record = self.record(igsn.name) if facts.has_metadata else None
+                facts = replace(facts, landing_url=url, datestamp=stamp)
+            else:
+                record = None
+                facts = RegistryFacts(igsn=igsn.name, agent=owner.agent, client=owner.client,
+                                      namespace=owner.namespace, datestamp=stamp, landing_url=url,
+                                      registered=stamp, doi=igsn.doi)
+            graph = self._graph(record, facts)
+            report = self.validator.validate(igsn.name, graph, url_only=record is None)
+            if not report.conforms:
+                raise InvalidRecord("; ".join(str(v) for v in report.violations), igsn=igsn.name,
+                                    violations=report.violations)
+            if test_mode:
+                return MintResult(igsn, row is None, True)
+            change = self._change(facts=facts, record=record, previous=row,
+                                  event="minted" if row is None else "url-updated", principal=principal)
+            self.journal.commit([change])
+            return MintResult(igsn, row is None)
+
+    def _fill_registrant(self, record: SampleRecord, owner: Owner) -> SampleRecord:
+        if record.registrant is not None:
+            return record
+        if owner.client:
+            c = self.accounts.client(owner.client)
+            name, ror = c.name, c.ror
+        else:
+            a = self.accounts.agent(owner.agent)
+            name, ror = a.name, a.ror
+        ident = Identifier(ror, "ROR") if ror else None
+        return replace(record, registrant=PersonOrOrg(name=name, identifier=ident, kind="Organization"))
+
+    def register(self, principal: Principal, submissions: Sequence[Submission], *, test_mode: bool = False,
+                 strict: bool = True) -> list[Outcome]:
+        """Registers or updates the described samples.
+
+        ``strict``: raise on the first refused record (single-record APIs); otherwise report every refused
+        record in its ``Outcome`` and store the valid ones (bulk loads). Nothing is stored in test mode.
+        """
+        outcomes: list[Outcome] = []
+        with self._write_lock:
+            stamp = self.journal.next_datestamp()
+            prepared: list[tuple[Submission, Owner, CatalogueRow | None, RegistryFacts, SampleRecord]] = []
+            seen: dict[str, int] = {}
+            names = [s.record.igsn for s in submissions]
+            existing = catalogue.get_many(self.db.read(), names)
+            for sub in submissions:
+                try:
+                    prepared.append(self._prepare(principal, sub, existing, stamp))
+                except (InvalidInput, ForeignSample, DomainNotAllowed) as exc:
+                    if strict:
+                        raise
+                    outcomes.append(Outcome(sub.record.igsn, False, reasons=[exc.message]))
+            # validation: the whole batch as one graph
+            graphs = {}
+            for i, (sub, owner, row, facts, record) in enumerate(prepared):
+                graphs[f"{i}"] = (facts.igsn, self._graph(record, facts))
+            reports = self.validator.validate_many({k: v[1] for k, v in graphs.items()}, names={
+                k: v[0] for k, v in graphs.items()}) if graphs else {}
+            valid: list[tuple[Submission, Owner, CatalogueRow | None, RegistryFacts, SampleRecord]] = []
+            for i, item in enumerate(prepared):
+                report = reports[f"{i}"]
+                if report.conforms:
+                    valid.append(item)
+                    continue
+                from ..validation import with_elements
+                report = with_elements(report, item[4])
+                if strict:
+                    raise InvalidRecord("; ".join(str(v) for v in report.violations), igsn=item[3].igsn,
+                                        violations=report.violations)
+                outcomes.append(Outcome(item[3].igsn, False, reasons=[str(v) for v in report.violations],
+                                        violations=list(report.violations)))
+            # quotas: distinct new IGSNs per owner
+            new_per_owner: dict[Owner, set[str]] = {}
+            for sub, owner, row, facts, record in valid:
+                if row is None:
+                    new_per_owner.setdefault(owner, set()).add(facts.igsn)
+            over: set[Owner] = set()
+            for owner, new in new_per_owner.items():
+                try:
+                    self._check_quota(owner, len(new))
+                except QuotaExceeded:
+                    if strict:
+                        raise
+                    over.add(owner)
+            changes: list[Change] = []
+            for sub, owner, row, facts, record in valid:
+                if owner in over and row is None:
+                    outcomes.append(Outcome(facts.igsn, False, reasons=[
+                        f"datacentre quota exceeded: {owner.client or owner.agent}"]))
+                    continue
+                # several records for one IGSN in a batch: versions follow each other
+                n = seen.get(facts.igsn)
+                version = (n + 1) if n is not None else ((row.version + 1) if row else 1)
+                seen[facts.igsn] = version
+                event = "metadata-registered" if row is None or not row.has_metadata else "metadata-updated"
+                changes.append(self._change(facts=facts, record=record, previous=row if n is None else existing.get(
+                    facts.igsn), event=event, principal=principal, fmt=sub.format, document=sub.document,
+                    version=version))
+                if n is not None:
+                    changes[-1].new = False
+                outcomes.append(Outcome(facts.igsn, True, created=row is None and n is None))
+            if not test_mode and changes:
+                self.journal.commit(changes)
+        return outcomes
+
+    def _prepare(self, principal: Principal, sub: Submission, existing: dict[str, CatalogueRow],
+                 stamp: str) -> tuple[Submission, Owner, CatalogueRow | None, RegistryFacts, SampleRecord]:
+        record = sub.record
+        igsn = identifiers.parse_igsn(record.igsn)  # records carry normal-form names already
+        if igsn.name != record.igsn:
+            raise InvalidInput(f"malformed IGSN {record.igsn!r}")
+        row = existing.get(igsn.name)
+        owner = Owner(row.agent, row.client, row.namespace) if row else self.owner_of_name(igsn, principal)
+        self._check_owner(principal, owner, igsn.name, row is not None)
+        url = sub.landing_url or record.landing_page
+        if url:
+            self._check_url(url, owner)
+        record = self._fill_registrant(record, owner)
+        old = self.facts(igsn.name) if row is not None else None
+        facts = RegistryFacts(
+            igsn=igsn.name, agent=owner.agent, client=owner.client, namespace=owner.namespace, datestamp=stamp,
+            landing_url=url or (old.landing_url if old else None),
+            active=True,  # posting metadata again reactivates
+            lifecycle=record.lifecycle or (old.lifecycle if old else None),
+            replaced_by=old.replaced_by if old else None, is_public=record.is_public, has_metadata=True,
+            registered=(old.registered if old else stamp), doi=record.doi or (old.doi if old else None))
+        return sub, owner, row, facts, record
+
+    def _set_state(self, principal: Principal, text: str, event: str, **changes: object) -> RegistryFacts:
+        igsn = self.parse(text)
+        with self._write_lock:
+            row, facts = self._existing(igsn.name, principal)
+            record = self.record(igsn.name) if facts.has_metadata else None
+            new = replace(facts, datestamp=self.journal.next_datestamp(), **changes)  # type: ignore[arg-type]
+            self.journal.commit([self._change(facts=new, record=record, previous=row, event=event,
+                                              principal=principal)])
+            return new
+
+    def deactivate(self, principal: Principal, text: str) -> RegistryFacts:
+        """Marks the sample inactive: hidden, resolves to 410, a deleted record for harvesters."""
+        return self._set_state(principal, text, "deactivated", active=False)
+
+    def reactivate(self, principal: Principal, text: str) -> RegistryFacts:
+        return self._set_state(principal, text, "reactivated", active=True)
+
+    def deprecate(self, principal: Principal, text: str, replaced_by: str | None = None) -> RegistryFacts:
+        """Deprecated (e.g. a duplicate): stays public, optionally pointing at the record replacing it."""
+        target = None
+        if replaced_by:
+            target = self.parse(replaced_by).name
+            if self.row(target) is None:
+                raise NotFound(f"replacement {target} is not registered here")
+            if target == self.parse(text).name:
+                raise InvalidInput("a sample cannot replace itself")
+        return self._set_state(principal, text, "deprecated", lifecycle="deprecated", replaced_by=target)
+
+    def destroy(self, principal: Principal, text: str) -> RegistryFacts:
+        """The physical sample no longer exists; its metadata stays public."""
+        return self._set_state(principal, text, "destroyed", lifecycle="destroyed")
+
+    # -- bulk helpers -----------------------------------------------------------------------------
+    def load_records(self, submissions: Iterable[Submission], *, principal: Principal = ADMIN,
+                     batch_size: int | None = None) -> Iterable[list[Outcome]]:
+        """Registers records in batches (validated and written together); yields each batch's outcomes."""
+        size = batch_size or self.settings.batch_size
+        batch: list[Submission] = []
+        for sub in submissions:
+            batch.append(sub)
+            if len(batch) >= size:
+                yield self.register(principal, batch, strict=False)
+                batch = []
+        if batch:
+            yield self.register(principal, batch, strict=False)
+
+
+def data_marker(settings: Settings, name: str) -> Path:
+    return settings.data_dir / f".{name}"

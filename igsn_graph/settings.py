@@ -1,0 +1,107 @@
+"""The one Settings object: env ``IGSN_GRAPH_*`` and ``PORT``, an optional TOML file, defaults.
+
+Only this module reads ``os.environ``. Precedence: explicit arguments > environment > TOML file
+(``IGSN_GRAPH_CONFIG`` or ``<data>/config.toml``) > defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+__all__ = ["Settings"]
+
+_ENV = {
+    "data_dir": "IGSN_GRAPH_DATA",
+    "public_url": "IGSN_GRAPH_PUBLIC_URL",
+    "admin_user": "IGSN_GRAPH_ADMIN_USER",
+    "admin_password": "IGSN_GRAPH_ADMIN_PASSWORD",
+    "port": "PORT",
+    "host": "IGSN_GRAPH_HOST",
+    "store": "IGSN_GRAPH_STORE",
+    "max_body_bytes": "IGSN_GRAPH_MAX_BODY_BYTES",
+    "batch_size": "IGSN_GRAPH_BATCH_SIZE",
+    "crash_at": "IGSN_GRAPH_CRASH_AT",
+    "metadata_required": "IGSN_GRAPH_METADATA_REQUIRED",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: the data folder: graph store, registry database, markers
+    data_dir: Path = Path("var")
+    #: where this server answers (base of every link it writes); default http://host:port/
+    public_url: str | None = None
+    #: credentials of the registry administrator (HTTP admin API); empty password disables the account
+    admin_user: str = "admin"
+    admin_password: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: "embedded" (pyoxigraph in data_dir) or the URL of a SPARQL 1.1 engine
+    store: str = "embedded"
+    #: largest request body accepted (bytes)
+    max_body_bytes: int = 20 * 1024 * 1024
+    #: records validated and written together by bulk loads
+    batch_size: int = 1000
+    #: refuse POST /igsn for an IGSN without metadata (MDS ``handle.metadataRequired``)
+    metadata_required: bool = False
+    #: fault injection for crash tests only: SIGKILL at this point of the write protocol
+    crash_at: str | None = None
+    config_file: Path | None = field(default=None)
+
+    @property
+    def graph_dir(self) -> Path:
+        return self.data_dir / "graph"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "registry.sqlite"
+
+    @property
+    def base_url(self) -> str:
+        url = self.public_url or f"http://{self.host}:{self.port}/"
+        return url if url.endswith("/") else url + "/"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        config = env.get("IGSN_GRAPH_CONFIG")
+        data_dir = overrides.get("data_dir") or env.get("IGSN_GRAPH_DATA") or "var"
+        path = Path(config) if config else Path(data_dir) / "config.toml"
+        if path.is_file():
+            with open(path, "rb") as f:
+                values.update(tomllib.load(f))
+            values["config_file"] = path
+        for name, var in _ENV.items():
+            if var in env and env[var] != "":
+                values[name] = env[var]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls._typed(values)
+
+    @classmethod
+    def _typed(cls, values: Mapping[str, Any]) -> "Settings":
+        known = {f.name: f for f in fields(cls)}
+        out: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in known:
+                raise ValueError(f"unknown setting {key!r}")
+            default = getattr(cls, key, None)
+            if key in ("data_dir", "config_file"):
+                out[key] = Path(value)
+            elif isinstance(default, bool):
+                out[key] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+            elif isinstance(default, int):
+                try:
+                    out[key] = int(value)
+                except (TypeError, ValueError):
+                    raise ValueError(f"setting {key} must be an integer, not {value!r}") from None
+            else:
+                out[key] = value
+        return cls(**out)
+
+    def with_(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)

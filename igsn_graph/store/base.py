@@ -1,0 +1,61 @@
+"""The graph store protocol: named graphs per sample, replaced atomically, read concurrently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Mapping, Protocol, Sequence
+
+from pyoxigraph import NamedNode, Quad, Triple
+
+__all__ = ["GraphWrite", "GraphStore"]
+
+
+@dataclass
+class GraphWrite:
+    """One atomic change: graphs replaced wholesale (``None`` drops the graph) and triples added."""
+
+    replace: dict[NamedNode, Sequence[Triple] | None] = field(default_factory=dict)
+    add: dict[NamedNode, list[Triple]] = field(default_factory=dict)
+    #: graphs known not to exist yet: written without a preceding drop (the fast path of bulk loads)
+    new_graphs: set[NamedNode] = field(default_factory=set)
+
+    def quads(self) -> Iterator[Quad]:
+        for graph, triples in self.replace.items():
+            for t in triples or ():
+                yield Quad(t.subject, t.predicate, t.object, graph)
+        for graph, triples in self.add.items():
+            for t in triples:
+                yield Quad(t.subject, t.predicate, t.object, graph)
+
+
+class GraphStore(Protocol):
+    """What the registry needs from a graph store (embedded pyoxigraph or a remote SPARQL engine)."""
+
+    def apply(self, write: GraphWrite) -> None:
+        """Applies one change atomically; idempotent (applying it twice gives the same state)."""
+
+    def graph(self, graph: NamedNode) -> list[Triple]:
+        """The triples of one named graph (empty if absent)."""
+
+    def graphs_with_prefix(self, prefix: str) -> Iterator[NamedNode]:
+        """Every named graph whose IRI starts with ``prefix``."""
+
+    def query(self, sparql: str, **kwargs: object) -> object:
+        """Runs a read-only SPARQL query."""
+
+    def dump_nquads(self) -> Iterator[bytes]:
+        """The whole dataset as N-Quads, in chunks."""
+
+    def load_nquads(self, chunks: Iterable[bytes]) -> None:
+        """Loads N-Quads into an empty store (restore)."""
+
+    def is_empty(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+def group_by_graph(quads: Iterable[Quad]) -> Mapping[NamedNode, list[Triple]]:
+    out: dict[NamedNode, list[Triple]] = {}
+    for q in quads:
+        out.setdefault(q.graph_name, []).append(q.triple)  # type: ignore[arg-type]
+    return out

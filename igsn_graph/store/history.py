@@ -1,0 +1,99 @@
+"""History: every version of every sample kept in the registry database, one PROV activity per change.
+
+The queryable graph holds only the current description; superseded versions (their graph and the
+verbatim submitted document) live in the ``versions`` table, and each change adds a ``prov:Activity``
+to the sample's provenance graph, so nothing is overwritten without a trace.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from dataclasses import dataclass
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from ..iris import Iris
+from ..vocab import IG, PROV, RDF_TYPE, XSD
+
+__all__ = ["Version", "EVENTS", "activity_triples", "add_versions", "latest_document", "versions_of",
+           "latest_version", "compress", "decompress"]
+
+#: what a change did; the first word of the activity's label
+EVENTS = ("minted", "url-updated", "metadata-registered", "metadata-updated", "deactivated",
+          "reactivated", "deprecated", "destroyed", "restored")
+
+
+@dataclass(frozen=True)
+class Version:
+    igsn: str
+    version: int
+    datestamp: str
+    event: str
+    principal: str
+    format: str | None
+    document: bytes | None
+    graph_ntriples: str
+
+
+def compress(data: bytes) -> bytes:
+    return zlib.compress(data, 6)
+
+
+def decompress(data: bytes) -> bytes:
+    return zlib.decompress(data)
+
+
+def activity_triples(iris: Iris, igsn: str, version: int, datestamp: str, event: str,
+                     principal_iri: NamedNode) -> list[Triple]:
+    """The PROV record of one change: an activity generating a version of the sample."""
+    act = iris.activity(f"{igsn}/{version}")
+    ver = iris.version(igsn, version)
+    sample = iris.sample(igsn)
+    out = [
+        Triple(act, RDF_TYPE, PROV.Activity),
+        Triple(act, RDF_TYPE, IG.RegistrationEvent),
+        Triple(act, IG.event, Literal(event)),
+        Triple(act, PROV.wasAssociatedWith, principal_iri),
+        Triple(act, PROV.endedAtTime, Literal(datestamp, datatype=XSD.dateTime)),
+        Triple(act, PROV.generated, ver),
+        Triple(act, IG.concerns, sample),
+        Triple(ver, RDF_TYPE, PROV.Entity),
+        Triple(ver, RDF_TYPE, IG.Version),
+        Triple(ver, PROV.specializationOf, sample),
+        Triple(ver, IG.versionNumber, Literal(str(version), datatype=XSD.integer)),
+        Triple(ver, PROV.wasGeneratedBy, act),
+    ]
+    if version > 1:
+        out.append(Triple(ver, PROV.wasRevisionOf, iris.version(igsn, version - 1)))
+    return out
+
+
+def add_versions(conn: sqlite3.Connection, versions: list[Version]) -> None:
+    conn.executemany(
+        "INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(v.igsn, v.version, v.datestamp, v.event, v.principal, v.format,
+          compress(v.document) if v.document is not None else None,
+          compress(v.graph_ntriples.encode("utf-8"))) for v in versions])
+
+
+def _version(r: sqlite3.Row) -> Version:
+    return Version(r["igsn"], r["version"], r["datestamp"], r["event"], r["principal"], r["format"],
+                   decompress(r["document"]) if r["document"] is not None else None,
+                   decompress(r["graph"]).decode("utf-8"))
+
+
+def latest_document(conn: sqlite3.Connection, igsn: str) -> Version | None:
+    """The newest version that carried a submitted document (what ``GET /metadata`` returns)."""
+    r = conn.execute("SELECT * FROM versions WHERE igsn = ? AND document IS NOT NULL "
+                     "ORDER BY version DESC LIMIT 1", (igsn,)).fetchone()
+    return _version(r) if r else None
+
+
+def latest_version(conn: sqlite3.Connection, igsn: str) -> Version | None:
+    r = conn.execute("SELECT * FROM versions WHERE igsn = ? ORDER BY version DESC LIMIT 1", (igsn,)).fetchone()
+    return _version(r) if r else None
+
+
+def versions_of(conn: sqlite3.Connection, igsn: str) -> list[Version]:
+    return [_version(r) for r in conn.execute("SELECT * FROM versions WHERE igsn = ? ORDER BY version", (igsn,))]

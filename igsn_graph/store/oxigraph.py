@@ -1,0 +1,107 @@
+"""The embedded graph store: pyoxigraph (RocksDB) in a folder, one writer process per folder."""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from pyoxigraph import NamedNode, Quad, RdfFormat, Store, Triple
+
+from ..errors import StorageFailure, StoreBusy
+from .base import GraphWrite
+
+__all__ = ["OxigraphStore", "open_store"]
+
+
+def _term(t: object) -> str:
+    return str(t)
+
+
+class OxigraphStore:
+    """A pyoxigraph store on disk (or in memory when ``path`` is None).
+
+    Writes are serialised by a lock (pyoxigraph allows one writer); reads run concurrently and see
+    a consistent snapshot.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        try:
+            self._store = Store(str(path)) if path is not None else Store()
+        except OSError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreBusy(
+                    f"the graph store in {path} is in use by another process "
+                    "(is `igsn-graph serve` running on this data folder?)") from None
+            raise StorageFailure(f"cannot open the graph store in {path}: {exc}") from None
+        self._write_lock = threading.Lock()
+
+    @property
+    def raw(self) -> Store:
+        """The pyoxigraph store, for read-only queries."""
+        return self._store
+
+    def apply(self, write: GraphWrite) -> None:
+        with self._write_lock:
+            replaced = [g for g in write.replace if g not in write.new_graphs]
+            if not replaced:
+                # only new graphs and additions: one extend() is one transaction
+                self._store.extend(write.quads())
+                return
+            # replacing existing graphs: DROP + INSERT DATA in one update request = one transaction
+            parts = [f"DROP SILENT GRAPH {_term(g)} ;" for g in replaced]
+            body: list[str] = []
+            for graph, triples in list(write.replace.items()) + list(write.add.items()):
+                if triples:
+                    body.append(f"GRAPH {_term(graph)} {{\n" + "".join(f"{t} .\n" for t in triples) + "}\n")
+            if body:
+                parts.append("INSERT DATA {\n" + "".join(body) + "}")
+            self._store.update("\n".join(parts))
+
+    def graph(self, graph: NamedNode) -> list[Triple]:
+        return [q.triple for q in self._store.quads_for_pattern(None, None, None, graph)]
+
+    def has_graph(self, graph: NamedNode) -> bool:
+        return next(iter(self._store.quads_for_pattern(None, None, None, graph)), None) is not None
+
+    def graphs_with_prefix(self, prefix: str) -> Iterator[NamedNode]:
+        for g in self._store.named_graphs():
+            if isinstance(g, NamedNode) and g.value.startswith(prefix):
+                yield g
+
+    def query(self, sparql: str, **kwargs: object) -> object:
+        return self._store.query(sparql, **kwargs)  # type: ignore[arg-type]
+
+    def dump_nquads(self) -> Iterator[bytes]:
+        buf = io.BytesIO()
+        self._store.dump(buf, RdfFormat.N_QUADS)
+        yield buf.getvalue()
+
+    def load_nquads(self, chunks: Iterable[bytes]) -> None:
+        with self._write_lock:
+            for chunk in chunks:
+                if chunk:
+                    self._store.load(input=chunk, format=RdfFormat.N_QUADS)
+
+    def quads(self) -> Iterator[Quad]:
+        return iter(self._store.quads_for_pattern(None, None, None, None))
+
+    def is_empty(self) -> bool:
+        return next(iter(self._store.quads_for_pattern(None, None, None, None)), None) is None
+
+    def flush(self) -> None:
+        self._store.flush()
+
+    def close(self) -> None:
+        # pyoxigraph releases the RocksDB lock when the object is collected
+        try:
+            self._store.flush()
+        except Exception:  # noqa: BLE001 - closing must not raise
+            pass
+        del self._store
+
+
+def open_store(path: Path | None) -> OxigraphStore:
+    return OxigraphStore(path)

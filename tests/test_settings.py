@@ -1,0 +1,53 @@
+"""settings: env, TOML file and explicit values, in that order of strength; only settings.py reads the env."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from igsn_graph.settings import Settings
+
+
+def test_env_values_are_typed(tmp_path: Path) -> None:
+    s = Settings.from_env({"IGSN_GRAPH_DATA": str(tmp_path), "PORT": "9001", "IGSN_GRAPH_PUBLIC_URL": "https://x.org",
+                           "IGSN_GRAPH_METADATA_REQUIRED": "true"})
+    assert s.data_dir == tmp_path and s.port == 9001 and s.metadata_required is True
+    assert s.base_url == "https://x.org/"
+
+
+def test_explicit_beats_env_beats_toml(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('port = 7000\nadmin_user = "root"\n')
+    env = {"IGSN_GRAPH_DATA": str(tmp_path)}
+    assert Settings.from_env(env).port == 7000
+    assert Settings.from_env(env).admin_user == "root"
+    assert Settings.from_env({**env, "PORT": "7100"}).port == 7100
+    assert Settings.from_env({**env, "PORT": "7100"}, port=7200).port == 7200
+
+
+def test_bad_values_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="PORT|port"):
+        Settings.from_env({"PORT": "eighty"})
+    (tmp_path / "config.toml").write_text("colour = 1\n")
+    with pytest.raises(ValueError, match="unknown setting"):
+        Settings.from_env({"IGSN_GRAPH_DATA": str(tmp_path)})
+
+
+def test_default_base_url_follows_host_and_port() -> None:
+    assert Settings.from_env({}, port=8123).base_url == "http://127.0.0.1:8123/"
+
+
+def test_only_settings_reads_the_environment() -> None:
+    root = Path(__file__).resolve().parents[1]
+    offenders = []
+    for path in list((root / "igsn_graph").rglob("*.py")) + list((root / "api").rglob("*.py")):
+        if path.name == "settings.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
+                # writing the environment for a child process (serve) is allowed; reading is not
+                parent_src = ast.get_source_segment(path.read_text(), node) or ""
+                offenders.append(f"{path.name}:{node.lineno} {parent_src}")
+    assert [o for o in offenders if not o.startswith("cli.py")] == []
