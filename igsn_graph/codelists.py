@@ -43,7 +43,11 @@ class CodeList:
         for t in terms:
             self._lookup[t.iri] = t.iri
             self._lookup[t.notation] = t.iri
-            self._lookup.setdefault(t.notation.lower(), t.iri)
+        # written forms vary in case (GA's code lists write isDerivedFrom and IsDerivedFrom): a lower-cased
+        # copy of every key answers those, exact keys first
+        self._folded = {}
+        for key, iri in self._lookup.items():
+            self._folded.setdefault(key.lower(), iri)
 
     @property
     def iris(self) -> frozenset[str]:
@@ -54,7 +58,7 @@ class CodeList:
         if value is None:
             return None
         v = value.strip()
-        return self._lookup.get(v) or self._lookup.get(v.lower())
+        return self._lookup.get(v) or self._folded.get(v.lower())
 
     def notation(self, iri: str) -> str | None:
         term = self.by_iri.get(iri)
@@ -93,12 +97,15 @@ class RelationTypes:
         self._lookup = dict(aliases)
         for t in types:
             self._lookup[t.name] = t.name
+        self._folded: dict[str, str] = {}
+        for key, name in self._lookup.items():
+            self._folded.setdefault(key.lower(), name)
 
     def canonical(self, value: str | None) -> str | None:
         if value is None:
             return None
         v = value.strip()
-        return self._lookup.get(v) or self._lookup.get(v.lower())
+        return self._lookup.get(v) or self._folded.get(v.lower())
 
     def inverse(self, name: str) -> str | None:
         t = self.types.get(name)

@@ -5,6 +5,7 @@ A file that cannot be read is reported, never fatal to the whole load.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -55,5 +56,15 @@ def read_file(path: Path, *, max_bytes: int) -> list[Submission]:
     doc = read_xml(data)
     if len(doc.records) == 1:
         return [Submission(doc.records[0], doc.format.name, data)]
-    return [Submission(r, doc.format.name, etree.tostring(el, encoding="utf-8", xml_declaration=True))
-            for r, el in zip(doc.records, doc.elements)]
+    return [Submission(r, doc.format.name, _single(el)) for r, el in zip(doc.records, doc.elements)]
+
+
+def _single(element: etree._Element) -> bytes:
+    """One record of a batch as a document of its own: the batch's root around just this record, so
+    that what is kept as the submitted document reads back in the same format."""
+    root = element.getparent()
+    if root is None:
+        return etree.tostring(element, encoding="utf-8", xml_declaration=True)
+    wrapper = etree.Element(root.tag, attrib=dict(root.attrib), nsmap=root.nsmap)
+    wrapper.append(deepcopy(element))
+    return etree.tostring(wrapper, encoding="utf-8", xml_declaration=True)

@@ -11,7 +11,7 @@ Vocabulary values (resource type, material, collection method, geometry type, co
 identifier type) are canonicalised through ``mappings/`` code lists; a value outside them is kept as
 written so that validation can report it. ``SRID=n;`` prefixes (EWKT, as GA writes them) are taken off
 the WKT and give the SRID, winning over ``@sridType`` (whose 1.0/1.1 enumeration only allows 4326).
-The dev variant's identifier type ``URI`` is read as ``URL``.
+The dev variant's identifier type ``URI`` is read as ``URL``; its ``metadataTitle`` is not kept.
 
 What ``write`` cannot express and therefore leaves out:
 
@@ -23,7 +23,8 @@ What ``write`` cannot express and therefore leaves out:
   kernel's identifier types (an http(s) value is written as ``URL``);
 * an agent or toponym identifier whose type the kernel lacks, unless it is an http(s) URL (then ``URL``);
   an alternate identifier keeps its value and loses an inexpressible type;
-* a contributor role outside the kernel's sixteen is written as ``Other``;
+* a contributor role outside the kernel's sixteen is written as ``Other``; contributors have no
+  affiliation in the kernel, so theirs is dropped;
 * a resource type, material or collection method outside the 1.1 enumerations moves to the
   ``alternate…`` list — which the XSD only allows beside at least one enumerated value, so without one
   the whole group is dropped (``medium/notApplicable``, ``habitat`` and ``regolith`` are not in 1.1);

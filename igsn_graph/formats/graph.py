@@ -35,15 +35,35 @@ from ..record import (
     Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place, Relation,
     RegistryFacts, SampledFeature, SampleRecord, TimeSpan,
 )
-from ..vocab import (
-    DCAT, DCMITYPE, DCTERMS, GEO, IG, IGREL, IGSTATUS, PROV, RDF, RDF_TYPE, RDFS, SCHEMA, SKOS, SOSA, XSD,
-)
+from .. import vocab
+from ..vocab import IGREL, IGSTATUS, RDF_TYPE
 
 __all__ = [
     "record_triples", "facts_triples", "record_from_triples", "facts_from_triples", "canonical",
     "FIELD_OF_PROPERTY", "FIELD_OF_FRAGMENT", "field_of", "ACCESS_PUBLIC", "ACCESS_NON_PUBLIC",
     "SF", "date_literal", "wkt_summary",
 ]
+
+
+
+class _Terms:
+    """A namespace whose terms are built once: conversion is hot, and NamedNode() is not free."""
+
+    def __init__(self, namespace: vocab.Namespace) -> None:
+        self._namespace = namespace
+
+    def __getattr__(self, name: str) -> NamedNode:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        term = self._namespace.term(name)
+        setattr(self, name, term)
+        return term
+
+
+IG, SOSA, PROV, DCTERMS, DCMITYPE, GEO, SCHEMA, RDF, RDFS, XSD, SKOS, DCAT = (_Terms(ns) for ns in (
+    vocab.IG, vocab.SOSA, vocab.PROV, vocab.DCTERMS, vocab.DCMITYPE, vocab.GEO, vocab.SCHEMA, vocab.RDF,
+    vocab.RDFS, vocab.XSD, vocab.SKOS, vocab.DCAT,
+))
 
 Term = Union[NamedNode, Literal]
 TripleLike = Union[Triple, Quad]
@@ -64,7 +84,7 @@ _KIND_TYPES: dict[str, tuple[NamedNode, ...]] = {
 #: nested-node properties); nested nodes are better mapped by their fragment (``field_of``)
 FIELD_OF_PROPERTY: dict[str, str] = {p.value: f for p, f in [
     (IG.igsn, "igsn"), (DCTERMS.identifier, "igsn"), (RDF_TYPE, "kind"), (IG.doi, "doi"),
-    (DCTERMS.term("title"), "name"), (DCTERMS.description, "description"), (DCAT.landingPage, "landing_page"),
+    (DCTERMS.title, "name"), (DCTERMS.description, "description"), (DCAT.landingPage, "landing_page"),
     (IG.alternateIdentifier, "alternate_identifiers"), (SCHEMA.value, "alternate_identifiers"),
     (IG.registrant, "registrant"), (DCTERMS.creator, "collectors"),
     (PROV.qualifiedAttribution, "contributors"), (PROV.agent, "contributors"), (PROV.hadRole, "contributors"),
@@ -426,7 +446,7 @@ def record_triples(record: SampleRecord, iris: Iris) -> list[Triple]:
     add(s, IG.igsn, _text(record.igsn))
     add(s, DCTERMS.identifier, _text(record.igsn))
     opt(s, IG.doi, record.doi)
-    opt(s, DCTERMS.term("title"), record.name)
+    opt(s, DCTERMS.title, record.name)
     opt(s, DCTERMS.description, record.description)
     opt(s, DCAT.landingPage, record.landing_page, _iri_or_text)
     for n, ident in enumerate(record.alternate_identifiers, 1):
@@ -557,7 +577,7 @@ def _write_relation(w: _Writer, node: NamedNode, rel: Relation, iris: Iris) -> N
     w.add(node, SCHEMA.identifier, _text(rel.identifier))
     w.opt(node, IG.identifierScheme, rel.identifier_type, lambda v: _coded(v, "identifier_type"))
     w.opt(node, DCAT.hadRole, rel.relation_type, _relation_role)
-    w.opt(node, DCTERMS.term("title"), rel.title)
+    w.opt(node, DCTERMS.title, rel.title)
     w.opt(node, IG.sourceRelationType, rel.source_relation_type)
     target = _relation_target(rel, iris)
     if target is not None:
@@ -679,7 +699,7 @@ def record_from_triples(triples: Iterable[TripleLike], iris: Iris, igsn: str) ->
     return SampleRecord(
         igsn=igsn,
         kind=kind,  # type: ignore[arg-type]
-        name=r.text(s, DCTERMS.term("title")),
+        name=r.text(s, DCTERMS.title),
         description=r.text(s, DCTERMS.description),
         doi=r.text(s, IG.doi),
         landing_page=None if landing is None else landing.value,
@@ -742,7 +762,7 @@ def record_from_triples(triples: Iterable[TripleLike], iris: Iris, igsn: str) ->
                 identifier=r.text(n, SCHEMA.identifier) or "",
                 identifier_type=_opt_uncoded(r.one(n, IG.identifierScheme), "identifier_type"),
                 relation_type=None if (role := r.one(n, DCAT.hadRole)) is None else _relation_name(role),
-                title=r.text(n, DCTERMS.term("title")),
+                title=r.text(n, DCTERMS.title),
                 source_relation_type=r.text(n, IG.sourceRelationType),
             )
             for n in r.nodes(s, DCAT.qualifiedRelation)

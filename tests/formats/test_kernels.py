@@ -12,8 +12,6 @@ from igsn_graph.formats import kernels
 from igsn_graph.formats.kernels import CSIRO, DESCRIPTION, REGISTRATION, XmlFormat, detect, read_xml
 from igsn_graph.xmlparser import parse_xml
 
-from .conftest import oai_payload
-
 #: every XML file in shared/examples → what read_xml gives: (format name, IGSNs) or the error class.
 #: OAI-PMH responses are not kernels (UnsupportedFormat); their GetRecord payloads are listed in
 #: PAYLOADS. INVALID examples (see shared/examples/README.md) are marked.
@@ -82,8 +80,8 @@ def test_example(shared: Path, path: str) -> None:
 
 
 @pytest.mark.parametrize("path", sorted(PAYLOADS))
-def test_oai_payload_detects_and_reads(example, path: str) -> None:
-    payload = oai_payload(example(path))
+def test_oai_payload_detects_and_reads(example, oai_record, path: str) -> None:
+    payload = oai_record(example(path))
     fmt = detect(payload)
     name, igsn = PAYLOADS[path]
     assert fmt.name == name
