@@ -134,12 +134,13 @@ def field_of(focus_node: str, path: str | None) -> str | None:
 # only values that look like web or URN identifiers become IRIs; "Hand:Auger" is a valid IRI
 # syntactically but a notation in practice, so it stays a literal (and SHACL reports it)
 _IRI_SCHEME = re.compile(r"(?i)(?:https?|urn|ftp|info|tag|mailto|file):")
-_TZ = r"(?:Z|[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00))?"
+_TZ = r"(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
 _DATE_FORMS: list[tuple[re.Pattern[str], NamedNode]] = [
-    (re.compile(rf"(\d{{4}}){_TZ}"), XSD.gYear),
-    (re.compile(rf"(\d{{4}})-(\d\d){_TZ}"), XSD.gYearMonth),
-    (re.compile(rf"(\d{{4}})-(\d\d)-(\d\d){_TZ}"), XSD.date),
-    (re.compile(rf"(\d{{4}})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?{_TZ}"), XSD.dateTime),
+    (re.compile(rf"([0-9]{{4}}){_TZ}"), XSD.gYear),
+    (re.compile(rf"([0-9]{{4}})-([0-9]{{2}}){_TZ}"), XSD.gYearMonth),
+    (re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}}){_TZ}"), XSD.date),
+    (re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}})T([0-9]{{2}}):([0-9]{{2}}):([0-9]{{2}})(?:\.[0-9]+)?{_TZ}"),
+     XSD.dateTime),
 ]
 
 
@@ -165,8 +166,8 @@ def date_literal(value: str) -> Literal:
             continue
         parts = [int(g) for g in m.groups()]
         try:
-            if len(parts) >= 2:
-                date(parts[0], parts[1], parts[2] if len(parts) > 2 else 1)
+            # the calendar decides: no year 0000, no 2021-02-29, no 24:00:00
+            date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
             if len(parts) == 6:
                 datetime(*parts)  # type: ignore[arg-type]
         except ValueError:

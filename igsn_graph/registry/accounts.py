@@ -133,7 +133,7 @@ class Accounts:
             conn.execute("INSERT INTO agents (symbol, name, password_hash, quota, ror, created) VALUES (?,?,?,?,?,?)",
                          (symbol, name, hash_password(password), quota, ror, _now()))
             for ns in nss:
-                self._claim_namespace(conn, ns, symbol, None)
+                self._claim_namespace(conn, ns, symbol, None, agent_level=True)
             for p in prefixes:
                 self._claim_prefix(conn, p, symbol, None)
         return self.agent(symbol)
@@ -184,11 +184,12 @@ class Accounts:
         return p
 
     @staticmethod
-    def _claim_namespace(conn: sqlite3.Connection, ns: str, agent: str, client: str | None) -> None:
+    def _claim_namespace(conn: sqlite3.Connection, ns: str, agent: str, client: str | None, *,
+                         agent_level: bool = False) -> None:
         row = conn.execute("SELECT agent, client FROM namespaces WHERE namespace = ?", (ns,)).fetchone()
         if row:
             raise Conflict(f"namespace {ns} belongs to {row['client'] or row['agent']} already")
-        conn.execute("INSERT INTO namespaces VALUES (?, ?, ?)", (ns, agent, client))
+        conn.execute("INSERT INTO namespaces VALUES (?, ?, ?, ?)", (ns, agent, client, int(agent_level)))
 
     @staticmethod
     def _claim_prefix(conn: sqlite3.Connection, prefix: str, agent: str, client: str | None) -> None:
@@ -202,8 +203,9 @@ class Accounts:
         r = conn.execute("SELECT * FROM agents WHERE symbol = ?", (symbol.upper(),)).fetchone()
         if r is None:
             raise NotFound(f"agent {symbol} not found")
-        nss = tuple(x[0] for x in conn.execute("SELECT namespace FROM namespaces WHERE agent = ? ORDER BY namespace",
-                                               (r["symbol"],)))
+        # the agent's own (top-level) namespaces, also those it has handed to one of its clients
+        nss = tuple(x[0] for x in conn.execute(
+            "SELECT namespace FROM namespaces WHERE agent = ? AND agent_level = 1 ORDER BY namespace", (r["symbol"],)))
         pfx = tuple(x[0] for x in conn.execute("SELECT prefix FROM doi_prefixes WHERE agent = ? ORDER BY prefix",
                                                (r["symbol"],)))
         return Agent(r["symbol"], r["name"], r["quota"], nss, pfx, r["ror"], bool(r["active"]))

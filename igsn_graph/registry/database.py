@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS clients (
     password_hash TEXT NOT NULL, quota INTEGER NOT NULL DEFAULT -1, domains TEXT NOT NULL DEFAULT '',
     contact_email TEXT, ror TEXT, active INTEGER NOT NULL DEFAULT 1, created TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS namespaces (
-    namespace TEXT PRIMARY KEY, agent TEXT NOT NULL REFERENCES agents(symbol), client TEXT);
+    namespace TEXT PRIMARY KEY, agent TEXT NOT NULL REFERENCES agents(symbol), client TEXT,
+    agent_level INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS doi_prefixes (
     prefix TEXT PRIMARY KEY, agent TEXT NOT NULL REFERENCES agents(symbol), client TEXT);
 CREATE TABLE IF NOT EXISTS journal (

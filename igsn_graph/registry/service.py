@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -33,6 +33,9 @@ from ..vocab import DCTERMS, IG, RDF_TYPE, SCHEMA
 from .accounts import ADMIN, Accounts, Client, Principal, domain_allowed
 from .database import Database
 from .journal import Change, Journal, parse_ntriples
+
+if TYPE_CHECKING:
+    from ..validation import Validator
 
 __all__ = ["Registry", "Submission", "Outcome", "MintResult", "init_data_dir", "NotInitialised"]
 
@@ -139,10 +142,10 @@ class Registry:
         self.close()
 
     @property
-    def validator(self):  # type: ignore[no-untyped-def]
+    def validator(self) -> "Validator":
         if self._validator is None:
             from ..validation import Validator
-            self._validator = Validator()
+            self._validator = Validator(self.iris)
         return self._validator
 
     # -- accounts ---------------------------------------------------------------------------------
@@ -384,6 +387,7 @@ class Registry:
         with self._write_lock:
             stamp = self.journal.next_datestamp()
             prepared: list[tuple[Submission, Owner, CatalogueRow | None, RegistryFacts, SampleRecord]] = []
+            from ..validation import with_elements
             seen: dict[str, int] = {}
             names = [s.record.igsn for s in submissions]
             existing = catalogue.get_many(self.db.read(), names)
@@ -394,20 +398,27 @@ class Registry:
                     if strict:
                         raise
                     outcomes.append(Outcome(sub.record.igsn, False, reasons=[exc.message]))
-            # validation: the whole batch as one graph
-            graphs = {}
-            for i, (sub, owner, row, facts, record) in enumerate(prepared):
-                graphs[f"{i}"] = (facts.igsn, self._graph(record, facts))
-            reports = self.validator.validate_many({k: v[1] for k, v in graphs.items()}, names={
-                k: v[0] for k, v in graphs.items()}) if graphs else {}
+            # validation: the whole batch as one graph (a name twice in a batch goes to a later round)
+            reports: dict[int, object] = {}
+            pending = list(range(len(prepared)))
+            while pending:
+                round_, later, names_in = [], [], set()
+                for i in pending:
+                    name = prepared[i][3].igsn
+                    (later if name in names_in else round_).append(i)
+                    names_in.add(name)
+                got = self.validator.validate_many(
+                    {prepared[i][3].igsn: self._graph(prepared[i][4], prepared[i][3]) for i in round_})
+                for i in round_:
+                    reports[i] = got[prepared[i][3].igsn]
+                pending = later
             valid: list[tuple[Submission, Owner, CatalogueRow | None, RegistryFacts, SampleRecord]] = []
             for i, item in enumerate(prepared):
-                report = reports[f"{i}"]
-                if report.conforms:
+                report = reports[i]
+                if report.conforms:  # type: ignore[attr-defined]
                     valid.append(item)
                     continue
-                from ..validation import with_elements
-                report = with_elements(report, item[4])
+                report = with_elements(report, item[4])  # type: ignore[arg-type]
                 if strict:
                     raise InvalidRecord("; ".join(str(v) for v in report.violations), igsn=item[3].igsn,
                                         violations=report.violations)
@@ -460,6 +471,10 @@ class Registry:
         if url:
             self._check_url(url, owner)
         record = self._fill_registrant(record, owner)
+        if not record.name:
+            # the registration kernel carries no sample name; every description needs one (DataCite's
+            # mandatory title), so the IGSN stands in for it, as registries commonly display it
+            record = replace(record, name=igsn.name)
         old = self.facts(igsn.name) if row is not None else None
         facts = RegistryFacts(
             igsn=igsn.name, agent=owner.agent, client=owner.client, namespace=owner.namespace, datestamp=stamp,

@@ -53,7 +53,7 @@ def activity_triples(iris: Iris, igsn: str, version: int, datestamp: str, event:
     out = [
         Triple(act, RDF_TYPE, PROV.Activity),
         Triple(act, RDF_TYPE, IG.RegistrationEvent),
-        Triple(act, IG.event, Literal(event)),
+        Triple(act, IG.changeType, Literal(event)),
         Triple(act, PROV.wasAssociatedWith, principal_iri),
         Triple(act, PROV.endedAtTime, Literal(datestamp, datatype=XSD.dateTime)),
         Triple(act, PROV.generated, ver),

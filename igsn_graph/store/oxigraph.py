@@ -96,11 +96,14 @@ class OxigraphStore:
 
     def close(self) -> None:
         # pyoxigraph releases the RocksDB lock when the object is collected
+        store = self.__dict__.pop("_store", None)
+        if store is None:
+            return
         try:
-            self._store.flush()
+            store.flush()
         except Exception:  # noqa: BLE001 - closing must not raise
             pass
-        del self._store
+        del store
 
 
 def open_store(path: Path | None) -> OxigraphStore:

@@ -184,15 +184,15 @@ def test_history_keeps_every_version_and_a_prov_activity(registry: Registry) -> 
     assert [v.event for v in versions] == ["minted", "metadata-registered", "deactivated"]
     assert [v.version for v in versions] == [1, 2, 3]
     prov = registry.store.graph(registry.iris.provenance_graph("ZTA0050"))
-    activities = {t.subject for t in prov if t.predicate == IG.event}
+    activities = {t.subject for t in prov if t.predicate == IG.changeType}
     assert len(activities) == 3
-    events = {t.object for t in prov if t.predicate == IG.event}
+    events = {t.object for t in prov if t.predicate == IG.changeType}
     assert events == {Literal("minted"), Literal("metadata-registered"), Literal("deactivated")}
     agents = {t.object for t in prov if t.predicate == PROV.wasAssociatedWith}
     assert agents == {registry.iris.client(CLIENT_ONE[0])}
     # the current graph holds only the current state
     current = registry.graph_of("ZTA0050")
-    assert not any(t.predicate == IG.event for t in current)
+    assert not any(t.predicate == IG.changeType for t in current)
 
 
 def test_invalid_record_is_refused_and_nothing_is_stored(registry: Registry) -> None:
