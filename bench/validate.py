@@ -31,7 +31,7 @@ def synthetic(i: int) -> SampleRecord:
         registrant=Agent("Bench Institute", Identifier("03qn8fb07", "ROR"), kind="Organization"),
         collectors=[Agent(f"Collector {i % 50}", Identifier("0000-0002-1825-0097", "ORCID"), kind="Person")],
         geometries=[Geometry(f"POINT ({100 + i % 50} {95 if bad else -30 - i % 40})")],
-        materials=["http://vocabulary.odm2.org/medium/unobtainium" if bad else "http://vocabulary.odm2.org/medium/rock"],
+        materials=["http://vocabulary.odm2.org/medium/" + ("unobtainium" if bad else "rock")],
         resource_types=["http://vocabulary.odm2.org/specimentype/core/"],
         collection_method="http://pid.geoscience.gov.au/def/voc/ga/igsn/method/Corer",
         collection_time=TimeSpan(instant=f"20{i % 25:02d}-05-17"),

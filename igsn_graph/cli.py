@@ -186,7 +186,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo_load import ensure_demo
     settings = _settings(args)
-    summary = ensure_demo(settings, size=args.size)
+
+    def acknowledged(n: int) -> None:
+        if args.verbose:
+            print(f"acknowledged {n}", flush=True)
+
+    summary = ensure_demo(settings, size=args.size, on_batch=acknowledged)
     print(summary)
     return 0
 
@@ -277,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("verify", cmd_verify, "check that graph, history and index agree")
     p = command("demo", cmd_demo, "initialise the data folder and load the demo data (once)")
     p.add_argument("--size", type=int, default=None, help="number of synthetic samples (default: the small set)")
+    p.add_argument("--verbose", action="store_true", help="print each acknowledged batch")
     return parser
 
 

@@ -7,6 +7,7 @@ is create-or-update, so redoing it is harmless).
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 from .demo import demo_accounts, generate_samples, small_demo
 from .errors import Conflict, NotFound
@@ -45,7 +46,8 @@ def demo_submissions(size: int | None = None, seed: int = 42) -> list[Submission
     return [Submission(s.record, "demo", None, s.landing_url) for s in samples]
 
 
-def ensure_demo(settings: Settings, *, size: int | None = None) -> str:
+def ensure_demo(settings: Settings, *, size: int | None = None,
+                on_batch: Callable[[int], None] | None = None) -> str:
     """Initialises the data folder and loads the demo set unless a completed load is recorded."""
     try:
         init_data_dir(settings)
@@ -61,6 +63,8 @@ def ensure_demo(settings: Settings, *, size: int | None = None) -> str:
         for outcomes in registry.load_records(demo_submissions(size)):
             stored += sum(o.ok for o in outcomes)
             invalid += sum(not o.ok for o in outcomes)
+            if on_batch is not None:
+                on_batch(stored)
     marker.write_text(f"{stored} samples\n", encoding="utf-8")
     return (f"demo data loaded into {settings.data_dir.resolve()}: {stored} samples "
             f"({invalid} refused) in {time.monotonic() - start:.1f} s")

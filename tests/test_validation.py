@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import rdflib
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rdflib.namespace import SH
 
 from igsn_graph.codelists import CODELISTS, codelist, relation_types
@@ -24,11 +26,12 @@ from igsn_graph.vocab import DCAT, DCTERMS, IG, IGREL, SOSA
 
 IRIS = Iris("https://igsn.example.org/")
 IGSH = rdflib.Namespace(SHAPES_NS)
+VALIDATOR = Validator(IRIS)
 
 
 @pytest.fixture(scope="module")
 def validator() -> Validator:
-    return Validator(IRIS)
+    return VALIDATOR
 
 
 def iri(term: object) -> str:
@@ -235,7 +238,8 @@ def test_date_pattern_agrees_with_the_converter(validator: Validator) -> None:
         assert bool(pattern.search(value)) == typed, value
     # every date shape uses the same expression
     for s, p in validator.shapes.subject_objects(SH.path):
-        if str(p) in map(iri, (IG.embargoEnd, SOSA.resultTime, IG.startTime, IG.endTime, IG.curationDate, IG.timestamp)):
+        dates = (IG.embargoEnd, SOSA.resultTime, IG.startTime, IG.endTime, IG.curationDate, IG.timestamp)
+        if str(p) in map(iri, dates):
             assert str(validator.shapes.value(s, SH.pattern)) == pattern.pattern
 
 
@@ -272,3 +276,20 @@ def test_shapes_conform_to_shacl_shacl(validator: Validator) -> None:
 
     conforms, _, text = pyshacl.validate(validator.shapes, shacl_graph=validator.shapes, meta_shacl=True)
     assert conforms, text
+
+
+text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=15)
+
+
+@settings(max_examples=30, deadline=None)
+@given(name=text, wkt=text, when=text, material=text, identifier=text, kind=text)
+def test_any_text_validates_without_error(name: str, wkt: str, when: str, material: str, identifier: str,
+                                          kind: str) -> None:
+    """Whatever a registrant writes, validation gives a report; dates are judged as the converter types them."""
+    record = good(name=name, geometries=[Geometry(wkt)], embargo_end=when, materials=[material],
+                  relations=[Relation(identifier, kind, "References")])
+    report = check(VALIDATOR, record)
+    paths = {v.path for v in report.violations}
+    typed = date_literal(when).datatype.value.split("#")[1] != "string"
+    assert (iri(IG.embargoEnd) in paths) == (not typed)
+    assert (iri(IG.material) in paths) == (material not in codelist("material").by_iri)

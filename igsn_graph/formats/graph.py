@@ -29,13 +29,13 @@ from urllib.parse import unquote
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
+from .. import vocab
 from ..codelists import codelist, relation_types
 from ..iris import Iris
 from ..record import (
     Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place, Relation,
     RegistryFacts, SampledFeature, SampleRecord, TimeSpan,
 )
-from .. import vocab
 from ..vocab import IGREL, IGSTATUS, RDF_TYPE
 
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
     "FIELD_OF_PROPERTY", "FIELD_OF_FRAGMENT", "field_of", "ACCESS_PUBLIC", "ACCESS_NON_PUBLIC",
     "SF", "date_literal", "wkt_summary",
 ]
-
 
 
 class _Terms:
@@ -200,7 +199,8 @@ def _relation_name(term: Term) -> str:
 
 # --- WKT --------------------------------------------------------------------------------------
 
-_WKT_TOKEN = re.compile(r"\s*(?:([A-Za-z]+)|([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|([(),]))")
+_WKT_TOKEN = re.compile(r"\s*(?:([A-Za-z]+)|([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)|([(),]))")
+_WKT_MAX_DEPTH = 8  # collections of collections; deeper is an attack, not a location
 _WKT_KINDS = {
     "POINT": "Point", "LINESTRING": "LineString", "POLYGON": "Polygon", "MULTIPOINT": "MultiPoint",
     "MULTILINESTRING": "MultiLineString", "MULTIPOLYGON": "MultiPolygon",
@@ -227,6 +227,7 @@ class _WktParser:
             self.tokens.append(("w", word.upper()) if word else ("n", number) if number else ("p", punct))
             pos = m.end()
         self.i = 0
+        self.depth = 0
         self.xs: list[Decimal] = []
         self.ys: list[Decimal] = []
 
@@ -284,7 +285,11 @@ class _WktParser:
         elif kind == "MultiPolygon":
             self.listed(polygon)
         else:
+            self.depth += 1
+            if self.depth > _WKT_MAX_DEPTH:
+                raise _WktError("collections nested too deeply")
             self.listed(self.geometry)
+            self.depth -= 1
         return kind
 
     def point(self, dims: tuple[int, ...]) -> None:
@@ -326,7 +331,10 @@ def _is_lonlat(crs: str | None) -> bool:
     return re.split(r"[:/#]", crs.strip().rstrip("/"))[-1].upper() in _LONLAT_CODES
 
 
-def wkt_summary(wkt: str, srid: str | None = None) -> tuple[str, tuple[Decimal, Decimal, Decimal, Decimal] | None] | None:
+Bounds = tuple[Decimal, Decimal, Decimal, Decimal]
+
+
+def wkt_summary(wkt: str, srid: str | None = None) -> tuple[str, Bounds | None] | None:
     """Parse WKT: its simple-features type name and, in lon/lat CRSs, (west, east, south, north).
 
     None when the text is not WKT. A CRS IRI written before the WKT (GeoSPARQL) or an EWKT

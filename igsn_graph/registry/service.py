@@ -318,12 +318,13 @@ class Registry:
 
     def _change(self, *, facts: RegistryFacts, record: SampleRecord | None, previous: CatalogueRow | None,
                 event: str, principal: Principal, fmt: str | None = None, document: bytes | None = None,
-                version: int | None = None) -> Change:
+                version: int | None = None, graph: list[Triple] | None = None) -> Change:
         number = version if version is not None else (previous.version + 1 if previous else 1)
         row = catalogue.row_from_facts(facts, number)
         activity = history.activity_triples(self.iris, facts.igsn, number, facts.datestamp, event,
                                             self.journal.principal_iri(principal.symbol))
-        return Change(row=row, graph=self._graph(record, facts), activity=activity, event=event,
+        return Change(row=row, graph=graph if graph is not None else self._graph(record, facts),
+                      activity=activity, event=event,
                       principal=principal.symbol, format=fmt, document=document, new=previous is None)
 
     def mint(self, principal: Principal, text: str, url: str, *, test_mode: bool = False) -> MintResult:
@@ -359,7 +360,7 @@ class Registry:
                                     violations=report.violations)
             if test_mode:
                 return MintResult(igsn, row is None, True)
-            change = self._change(facts=facts, record=record, previous=row,
+            change = self._change(facts=facts, record=record, previous=row, graph=graph,
                                   event="minted" if row is None else "url-updated", principal=principal)
             self.journal.commit([change])
             return MintResult(igsn, row is None)
@@ -400,6 +401,7 @@ class Registry:
                     outcomes.append(Outcome(sub.record.igsn, False, reasons=[exc.message]))
             # validation: the whole batch as one graph (a name twice in a batch goes to a later round)
             reports: dict[int, object] = {}
+            graphs = [self._graph(item[4], item[3]) for item in prepared]
             pending = list(range(len(prepared)))
             while pending:
                 round_, later, names_in = [], [], set()
@@ -408,15 +410,17 @@ class Registry:
                     (later if name in names_in else round_).append(i)
                     names_in.add(name)
                 got = self.validator.validate_many(
-                    {prepared[i][3].igsn: self._graph(prepared[i][4], prepared[i][3]) for i in round_})
+                    {prepared[i][3].igsn: graphs[i] for i in round_})
                 for i in round_:
                     reports[i] = got[prepared[i][3].igsn]
                 pending = later
             valid: list[tuple[Submission, Owner, CatalogueRow | None, RegistryFacts, SampleRecord]] = []
+            graph_of: dict[int, list[Triple]] = {}
             for i, item in enumerate(prepared):
                 report = reports[i]
                 if report.conforms:  # type: ignore[attr-defined]
                     valid.append(item)
+                    graph_of[id(item)] = graphs[i]
                     continue
                 report = with_elements(report, item[4])  # type: ignore[arg-type]
                 if strict:
@@ -438,7 +442,8 @@ class Registry:
                         raise
                     over.add(owner)
             changes: list[Change] = []
-            for sub, owner, row, facts, record in valid:
+            for item in valid:
+                sub, owner, row, facts, record = item
                 if owner in over and row is None:
                     outcomes.append(Outcome(facts.igsn, False, reasons=[
                         f"datacentre quota exceeded: {owner.client or owner.agent}"]))
@@ -450,7 +455,7 @@ class Registry:
                 event = "metadata-registered" if row is None or not row.has_metadata else "metadata-updated"
                 changes.append(self._change(facts=facts, record=record, previous=row if n is None else existing.get(
                     facts.igsn), event=event, principal=principal, fmt=sub.format, document=sub.document,
-                    version=version))
+                    version=version, graph=graph_of[id(item)]))
                 if n is not None:
                     changes[-1].new = False
                 outcomes.append(Outcome(facts.igsn, True, created=row is None and n is None))
