@@ -42,7 +42,7 @@ def ntriples(triples: list[Triple]) -> str:
 def parse_ntriples(text: str) -> list[Triple]:
     if not text:
         return []
-    return list(parse(input=text.encode("utf-8"), format=RdfFormat.N_TRIPLES))  # type: ignore[arg-type]
+    return [q.triple for q in parse(input=text.encode("utf-8"), format=RdfFormat.N_TRIPLES)]  # type: ignore[union-attr]
 
 
 @dataclass
