@@ -124,3 +124,23 @@ def test_status_concepts(onto: rdflib.Graph) -> None:
     assert declared == {IGSTATUS_NS + s for s in ("active", "inactive", "deprecated", "destroyed")}
     written = {t.object.value for t in rich_triples() if t.predicate.value == IG_NS + "status"}
     assert written <= declared
+
+
+def test_every_term_the_registry_writes_is_declared(onto: rdflib.Graph, registry) -> None:  # type: ignore[no-untyped-def]
+    """History activities, versions and the public accounts graph use declared ig: terms only."""
+    from igsn_graph.registry.accounts import Principal
+    one = Principal("client", "ZTEST.ONE", "ZTEST")
+    registry.mint(one, "ZTA1", "https://example.org/1")
+    registry.deprecate(one, "ZTA1")
+    used: set[str] = set()
+    graphs = [registry.iris.provenance_graph("ZTA1"), registry.iris.accounts_graph(), registry.iris.record_graph("ZTA1")]
+    for g in graphs:
+        for t in registry.store.graph(g):
+            for term in (t.predicate, t.object):
+                value = getattr(term, "value", "")
+                if value.startswith(IG_NS) and not isinstance(term, type(None)):
+                    used.add(value)
+    assert used, "no ig: terms found"
+    for term in used:
+        ref = rdflib.URIRef(term)
+        assert (ref, RDFS.label, None) in onto and (ref, SKOS.definition, None) in onto, term
