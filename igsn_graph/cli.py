@@ -215,9 +215,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for label, path in (("health", "health"), ("API docs (OpenAPI)", "docs"), ("OpenAPI document", "openapi.json")):
         print(f"  {label:<22} {base}{path}")
     if credentials:
+        served = Settings.from_env()  # what the app will read, admin password included
         print("demo credentials (HTTP Basic):")
-        print(f"  admin {os.environ.get('IGSN_GRAPH_ADMIN_USER', 'admin')} / "
-              f"{os.environ.get('IGSN_GRAPH_ADMIN_PASSWORD', '')}")
+        print(f"  admin  {served.admin_user} / {served.admin_password}")
         for symbol, password, what in credentials:
             print(f"  {what:<6} {symbol} / {password}")
     sys.stdout.flush()
