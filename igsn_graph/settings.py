@@ -43,7 +43,7 @@ class Settings:
     #: "embedded" (pyoxigraph in data_dir) or the URL of a SPARQL 1.1 engine
     store: str = "embedded"
     #: largest request body accepted (bytes)
-    max_body_bytes: int = 20 * 1024 * 1024
+    max_body_bytes: int = 10 * 1024 * 1024
     #: records validated and written together by bulk loads
     batch_size: int = 1000
     #: refuse POST /igsn for an IGSN without metadata (MDS ``handle.metadataRequired``)

@@ -144,3 +144,18 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for cmd in ("init", "serve", "agent", "client", "load", "dump", "restore", "reindex", "verify"):
         assert cmd in out
+
+
+def test_load_refuses_bad_bytes_and_bad_names(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "utf.xml").write_bytes(_write(tmp_path / "x.xml", "ZCA0200").read_bytes().replace(b"Core", b"C\xffre"))
+    _write(folder / "name.xml", "ZCA#0201")
+    _write(folder / "space.xml", "ZCA 0202")
+    (folder / "bomb.xml").write_bytes(b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+                                      b'<resource xmlns="http://schema.igsn.org/description/1.1">&b;</resource>')
+    code, out, err = run(capsys, "load", str(folder), "--data", str(data))
+    assert code == 3 and "loaded 0 records" in out and "4 invalid" in out
+    assert "UTF-8" in err and "'#' is not allowed" in err and "spaces" in err and "document type" in err
+    with Registry(Settings(data_dir=data)) as reg:
+        assert reg.count() == 0

@@ -129,6 +129,8 @@ class Registry:
         self._write_lock = threading.RLock()
         self._validator = None
         self.repaired = self.journal.recover()
+        # the accounts graph follows the accounts tables; a crash between the two is mended here
+        self.publish_accounts()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
@@ -181,7 +183,9 @@ class Registry:
             node = self.iris.namespace(ns)
             triples += [Triple(node, RDF_TYPE, IG.Namespace), Triple(node, IG.symbol, Literal(ns)),
                         Triple(node, IG.ownedBy, self.iris.client(client) if client else self.iris.agent(agent))]
-        self.store.apply(GraphWrite(replace={self.iris.accounts_graph(): triples}))
+        graph = self.iris.accounts_graph()
+        if {str(t) for t in triples} != {str(t) for t in self.store.graph(graph)}:
+            self.store.apply(GraphWrite(replace={graph: triples}))
 
     # -- identifiers and ownership ----------------------------------------------------------------
     def parse(self, text: str) -> Igsn:
