@@ -21,6 +21,7 @@ from ..identifiers import parse_igsn
 from ..record import (Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place,
                       Relation, ResourceKind, SampledFeature, SampleRecord, TimeSpan)
 from ..xmlparser import element_path
+from ._kernel import identifier_type as _identifier_type
 
 __all__ = ["NS", "NAMESPACES", "ROOT", "SCHEMA_LOCATION", "COLLECTOR_ROLE", "read"]
 
@@ -71,14 +72,6 @@ def _srid(value: str | None) -> str | None:
         return None
     m = _TRAILING_NUMBER.fullmatch(value)
     return m.group(1) if m else value
-
-
-def _identifier_type(raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    ids = codelist("identifier_type")
-    iri = ids.canonical(raw)
-    return ids.notation(iri) if iri else raw
 
 
 def _resource_type(raw: str) -> str | None:

@@ -49,6 +49,10 @@ from ..identifiers import parse_igsn
 from ..record import (Agent, Contributor, Geometry, Identifier, Place, Relation, ResourceKind,
                       SampleRecord, TimeSpan)
 from ..xmlparser import element_path
+from ._kernel import DATETIME as _DATETIME
+from ._kernel import HTTP as _HTTP
+from ._kernel import identifier_type
+from ._kernel import text as _text
 
 __all__ = [
     "NS_1_1", "NS_1_0", "NAMESPACES", "ROOT", "SCHEMA_LOCATION", "IDENTIFIER_TYPES", "CONTRIBUTOR_TYPES",
@@ -87,25 +91,14 @@ _ID_TYPE_ALIASES = {"URI": "URL"}
 _ACCESS = {"public": True, "accessible": True, "private": False, "restricted": False}
 _EWKT = re.compile(r"\s*SRID=(\d+)\s*;\s*(.*)", re.S | re.I)
 _WKT_KEYWORD = re.compile(r"\s*([A-Za-z]+)")
-_DATETIME = re.compile(r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
-_HTTP = re.compile(r"https?://\S+", re.I)
+
+
+def _id_type(raw: str | None) -> str | None:
+    return identifier_type(raw, _ID_TYPE_ALIASES)
 
 
 # ---------------------------------------------------------------- vocabulary helpers
 
-def _text(el: etree._Element | None) -> str | None:
-    if el is None or el.text is None:
-        return None
-    return el.text.strip() or None
-
-
-def _identifier_type(raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    raw = _ID_TYPE_ALIASES.get(raw.strip(), raw.strip())
-    ids = codelist("identifier_type")
-    iri = ids.canonical(raw)
-    return ids.notation(iri) if iri else raw
 
 
 def _resource_type(raw: str) -> str:
@@ -170,7 +163,7 @@ class _Reader:
         value = _text(el)
         if el is None or value is None:
             return None
-        return Identifier(value, _identifier_type(el.get("type")))
+        return Identifier(value, _id_type(el.get("type")))
 
     def agent(self, el: etree._Element) -> Agent | None:
         name = _text(self.find(el, "name"))
@@ -249,7 +242,7 @@ class _Reader:
             value = _text(el)
             if value is None:
                 continue
-            id_type = _identifier_type(el.get("type"))
+            id_type = _id_type(el.get("type"))
             raw_relation = el.get("relationType")
             relation = relation_types().canonical(raw_relation) or raw_relation
             record.relations.append(Relation(
@@ -386,7 +379,7 @@ def _sub(parent: etree._Element, name: str, text: str | None = None, **attrs: st
 
 def _written_type(scheme: str | None, value: str) -> str | None:
     """The 1.1 identifierType for an identifier, ``URL`` for other http(s) values, else None."""
-    notation = _identifier_type(scheme)
+    notation = _id_type(scheme)
     if notation in IDENTIFIER_TYPES:
         return notation
     return "URL" if _HTTP.fullmatch(value) else None

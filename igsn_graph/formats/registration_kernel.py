@@ -37,6 +37,10 @@ from ..errors import InvalidRecord, UnsupportedFormat
 from ..identifiers import HANDLE_PREFIX, parse_igsn
 from ..record import LOG_EVENTS, Agent, Identifier, LogEvent, Relation, SampleRecord
 from ..xmlparser import element_path
+from ._kernel import DATETIME as _DATETIME
+from ._kernel import HTTP as _HTTP
+from ._kernel import identifier_type as _identifier_type
+from ._kernel import text as _text
 
 __all__ = [
     "NS_1_0", "NS_0_3", "NAMESPACES", "ROOT", "SCHEMA_LOCATION", "RELATED_IDENTIFIER_TYPES",
@@ -64,23 +68,8 @@ RELATION_TYPES = frozenset({
 _WRITTEN_ID_TYPES = {v: k for k, v in RELATED_IDENTIFIER_TYPES.items()}
 _WRITTEN_SCHEMES = {v: k for k, v in NAME_IDENTIFIER_SCHEMES.items()}
 # xs:dateTime: the 1.0 timeStamp type (W3CDTF partial dates only arrived with the 1.1 draft)
-_DATETIME = re.compile(r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
-_HTTP = re.compile(r"https?://\S+", re.I)
 
 
-def _text(el: etree._Element | None) -> str | None:
-    if el is None or el.text is None:
-        return None
-    return el.text.strip() or None
-
-
-def _identifier_type(raw: str | None) -> str | None:
-    """Any written identifier type → its DataCite name; unknown values are kept as written."""
-    if raw is None:
-        return None
-    ids = codelist("identifier_type")
-    iri = ids.canonical(raw)
-    return ids.notation(iri) if iri else raw
 
 
 def _root_namespace(root: etree._Element) -> str:

@@ -1,0 +1,137 @@
+"""HTTP Basic credentials → the core's ``Principal``, with a short-lived cache of verified credentials."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from typing import Callable
+
+from fastapi import Request
+
+from igsn_graph.errors import NotAuthenticated
+from igsn_graph.registry.accounts import Principal
+
+__all__ = ["REALM", "CredentialCache", "basic_credentials", "authenticate", "principal"]
+
+#: realm announced in ``WWW-Authenticate``
+REALM = "igsn-graph"
+
+
+class CredentialCache:
+    """Remembers, for ``ttl`` seconds, which credentials were verified and as whom.
+
+    Verifying a password costs one scrypt (~50 ms, 16 MiB), which would dominate every request. Keys are
+    HMAC-SHA256 of user and password under a random per-process key, so neither the password nor a hash
+    usable offline is kept. Only successes are cached: a wrong password always pays the full scrypt.
+    A password change or deactivated account therefore takes effect after at most ``ttl`` seconds.
+    """
+
+    def __init__(self, *, ttl: float = 60.0, max_entries: int = 1024,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._clock = clock
+        self._key = secrets.token_bytes(32)
+        self._entries: OrderedDict[bytes, tuple[float, Principal]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _digest(self, user: str, password: str) -> bytes:
+        u = user.encode("utf-8", "surrogatepass")
+        # length-prefixed so that ("ab", "c") and ("a", "bc") never collide
+        message = len(u).to_bytes(4, "big") + u + password.encode("utf-8", "surrogatepass")
+        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+    def get(self, user: str, password: str) -> Principal | None:
+        key = self._digest(user, password)
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is None:
+                return None
+            expires, who = hit
+            if expires <= self._clock():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return who
+
+    def put(self, user: str, password: str, who: Principal) -> None:
+        key = self._digest(user, password)
+        with self._lock:
+            self._entries[key] = (self._clock() + self.ttl, who)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def basic_credentials(header: str | None) -> tuple[str, str]:
+    """(user, password) from an ``Authorization: Basic …`` header, or ``NotAuthenticated``."""
+    if not header:
+        raise NotAuthenticated("not logged in")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not token.strip():
+        raise NotAuthenticated("not logged in")
+    try:
+        raw = base64.b64decode(token.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise NotAuthenticated("not logged in") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # RFC 7617 leaves the charset open; old clients send ISO-8859-1
+        text = raw.decode("latin-1")
+    user, sep, password = text.partition(":")
+    if not sep or not user:
+        raise NotAuthenticated("not logged in")
+    return user, password
+
+
+_CACHE_LOCK = threading.Lock()
+
+
+def _cache_of(request: Request) -> CredentialCache:
+    state = request.app.state
+    cache = getattr(state, "credential_cache", None)
+    if cache is None:
+        with _CACHE_LOCK:
+            cache = getattr(state, "credential_cache", None)
+            if cache is None:
+                cache = CredentialCache()
+                state.credential_cache = cache
+    return cache  # type: ignore[no-any-return]
+
+
+def authenticate(request: Request) -> Principal:
+    """The caller's principal; blocking (scrypt on a cache miss), so call it from a worker thread."""
+    user, password = basic_credentials(request.headers.get("authorization"))
+    cache = _cache_of(request)
+    who = cache.get(user, password)
+    if who is not None:
+        return who
+    registry = request.app.state.registry
+    settings = registry.settings
+    admin = (settings.admin_user, settings.admin_password) if settings.admin_password else None
+    try:
+        who = registry.accounts.authenticate(user, password, admin=admin)
+    except NotAuthenticated:
+        # one message whatever went wrong: do not tell callers which account names exist
+        raise NotAuthenticated("not logged in") from None
+    cache.put(user, password, who)
+    return who
+
+
+def principal(request: Request) -> Principal:
+    """FastAPI dependency (plain ``def``: FastAPI runs it in its thread pool, off the event loop)."""
+    return authenticate(request)
