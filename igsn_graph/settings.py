@@ -24,6 +24,8 @@ _ENV = {
     "store": "IGSN_GRAPH_STORE",
     "max_body_bytes": "IGSN_GRAPH_MAX_BODY_BYTES",
     "batch_size": "IGSN_GRAPH_BATCH_SIZE",
+    "sparql_timeout_s": "IGSN_GRAPH_SPARQL_TIMEOUT",
+    "sparql_max_rows": "IGSN_GRAPH_SPARQL_MAX_ROWS",
     "crash_at": "IGSN_GRAPH_CRASH_AT",
     "metadata_required": "IGSN_GRAPH_METADATA_REQUIRED",
 }
@@ -44,6 +46,9 @@ class Settings:
     store: str = "embedded"
     #: largest request body accepted (bytes)
     max_body_bytes: int = 10 * 1024 * 1024
+    #: SPARQL endpoint: per-query time limit (seconds) and largest result (rows or triples)
+    sparql_timeout_s: float = 30.0
+    sparql_max_rows: int = 100_000
     #: records validated and written together by bulk loads
     batch_size: int = 1000
     #: refuse POST /igsn for an IGSN without metadata (MDS ``handle.metadataRequired``)
@@ -94,6 +99,11 @@ class Settings:
                 out[key] = Path(value)
             elif isinstance(default, bool):
                 out[key] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+            elif isinstance(default, float):
+                try:
+                    out[key] = float(value)
+                except (TypeError, ValueError):
+                    raise ValueError(f"setting {key} must be a number, not {value!r}") from None
             elif isinstance(default, int):
                 try:
                     out[key] = int(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import threading
 from pathlib import Path
@@ -112,6 +113,9 @@ class OxigraphStore:
         except Exception:  # noqa: BLE001 - closing must not raise
             pass
         del store
+        # stray references (a finished query's traceback, an exhausted iterator) keep RocksDB's lock
+        # until collected; collect now so the folder can be opened again at once
+        gc.collect()
 
 
 def open_store(path: Path | None) -> OxigraphStore:
