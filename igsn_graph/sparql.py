@@ -97,10 +97,14 @@ def is_update(text: str) -> bool:
 
 
 def run_query(store: Any, query: str, *, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = (),
-              limits: Limits = Limits(), cancel: threading.Event | None = None) -> QueryResult:
-    """Runs a read-only query against a pyoxigraph store; raises the errors above."""
+              limits: Limits = Limits(), cancel: threading.Event | None = None,
+              base_iri: str | None = None) -> QueryResult:
+    """Runs a read-only query against a pyoxigraph store; raises the errors above.
+
+    ``base_iri`` resolves relative IRIs in the query (the protocol's choice: the endpoint's URL).
+    """
     deadline = time.monotonic() + limits.timeout_s
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"base_iri": base_iri} if base_iri else {}
     if default_graphs:
         kwargs["default_graph"] = [NamedNode(g) for g in default_graphs]
     else:

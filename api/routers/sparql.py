@@ -108,13 +108,14 @@ async def _answer(request: Request, query: str, defaults: list[str], named: list
     limits = Limits(timeout_s=settings.sparql_timeout_s, max_rows=settings.sparql_max_rows)
     accept = FORMAT_NAMES.get(fmt.lower(), fmt) if fmt else request.headers.get("accept")
     cancel = threading.Event()
+    endpoint = str(request.url_for("sparql_get"))
     loop = asyncio.get_running_loop()
 
     def work() -> object:
         # errors come back as values without a traceback: its frames would keep the store open
         try:
             return run_query(registry.store.raw, query, default_graphs=defaults, named_graphs=named,
-                             limits=limits, cancel=cancel)
+                             limits=limits, cancel=cancel, base_iri=endpoint)
         except IgsnGraphError as exc:
             return exc.with_traceback(None)
 
