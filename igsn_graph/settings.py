@@ -22,6 +22,10 @@ _ENV = {
     "port": "PORT",
     "host": "IGSN_GRAPH_HOST",
     "store": "IGSN_GRAPH_STORE",
+    "store_query_path": "IGSN_GRAPH_STORE_QUERY_PATH",
+    "store_update_path": "IGSN_GRAPH_STORE_UPDATE_PATH",
+    "store_gsp_path": "IGSN_GRAPH_STORE_GSP_PATH",
+    "store_union_param": "IGSN_GRAPH_STORE_UNION_PARAM",
     "max_body_bytes": "IGSN_GRAPH_MAX_BODY_BYTES",
     "batch_size": "IGSN_GRAPH_BATCH_SIZE",
     "sparql_timeout_s": "IGSN_GRAPH_SPARQL_TIMEOUT",
@@ -42,8 +46,13 @@ class Settings:
     admin_password: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
-    #: "embedded" (pyoxigraph in data_dir) or the URL of a SPARQL 1.1 engine
+    #: "embedded" (pyoxigraph in data_dir) or the base URL of a SPARQL 1.1 engine (e.g. http://127.0.0.1:7878)
     store: str = "embedded"
+    #: paths of the remote engine's endpoints (Oxigraph's by default) and its union-default-graph switch
+    store_query_path: str = "/query"
+    store_update_path: str = "/update"
+    store_gsp_path: str = "/store"
+    store_union_param: str = "union-default-graph"
     #: largest request body accepted (bytes)
     max_body_bytes: int = 10 * 1024 * 1024
     #: SPARQL endpoint: per-query time limit (seconds) and largest result (rows or triples)

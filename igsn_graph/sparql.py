@@ -140,7 +140,7 @@ def run_query(store: Any, query: str, *, default_graphs: Sequence[str] = (), nam
                 check(len(rows))
             del solution
             out = QueryResult("select", variables=variables, rows=rows)
-        elif isinstance(result, QueryTriples):
+        elif isinstance(result, (QueryTriples, list)):  # a remote engine's CONSTRUCT arrives as a list
             triples: list[Triple] = []
             for triple in result:
                 triples.append(triple)

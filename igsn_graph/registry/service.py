@@ -28,7 +28,7 @@ from ..record import Identifier, RegistryFacts, SampleRecord
 from ..settings import Settings
 from ..store import history
 from ..store.base import GraphStore, GraphWrite
-from ..store.oxigraph import OxigraphStore
+from ..store import open_store
 from ..vocab import DCTERMS, IG, RDF_TYPE, SCHEMA
 from .accounts import ADMIN, Accounts, Client, Principal, domain_allowed
 from .database import Database
@@ -119,7 +119,7 @@ class Registry:
         self.iris = Iris(base)
         self.repository_id = self.db.get_meta("repository_id") or ""
         try:
-            self.store: GraphStore = store if store is not None else OxigraphStore(settings.graph_dir)
+            self.store: GraphStore = store if store is not None else open_store(settings)
         except Exception:
             self.db.close()
             raise
