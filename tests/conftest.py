@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Iterator
 
+import httpx
 import pytest
 
 from igsn_graph.registry.service import Registry, init_data_dir
@@ -28,8 +34,56 @@ def shared() -> Path:
     return SHARED
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # type: ignore[no-any-return]
+
+
+def start_oxigraph(location: Path, port: int) -> subprocess.Popen[bytes]:
+    """`oxigraph serve` (PyPI package `oxigraph`) on a loopback port; returns once it answers."""
+    exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    if not Path(exe).exists():
+        pytest.skip("the oxigraph server (PyPI package `oxigraph`) is not installed")
+    proc = subprocess.Popen([exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/query", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("oxigraph serve did not start")
+
+
+@pytest.fixture(scope="session")
+def oxigraph_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One engine for the tests marked both_stores; each test starts from an empty dataset."""
+    proc = start_oxigraph(tmp_path_factory.mktemp("oxigraph"), free_port())
+    port = proc.args[-1].rsplit(":", 1)[1]  # type: ignore[index,union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # tests marked both_stores run against the embedded store and against a remote engine
+    if "store_kind" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_stores") is not None
+        metafunc.parametrize("store_kind", ["embedded", "remote"] if both else ["embedded"])
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, store_kind: str, request: pytest.FixtureRequest) -> Settings:
+    if store_kind == "remote":
+        url = request.getfixturevalue("oxigraph_engine")
+        httpx.post(url + "/update", content=b"DROP ALL", headers={"Content-Type": "application/sparql-update"},
+                   timeout=30).raise_for_status()
+        return Settings(data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD, store=url)
     return Settings(data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD)
 
 

@@ -7,7 +7,6 @@ per record instead, and the valid ones are stored.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -33,6 +32,7 @@ from ..vocab import DCTERMS, IG, RDF_TYPE, SCHEMA
 from .accounts import ADMIN, Accounts, Client, Principal, domain_allowed
 from .database import Database
 from .journal import Change, Journal, parse_ntriples
+from .locking import WriteLock
 
 if TYPE_CHECKING:
     from ..validation import Validator
@@ -125,12 +125,15 @@ class Registry:
             raise
         self.accounts = Accounts(self.db)
         self.journal = Journal(self.db, self.store, self.iris, crash_at=settings.crash_at)
-        # one writer at a time: ownership checks, quota counts and version numbers need a stable view
-        self._write_lock = threading.RLock()
+        # one writer at a time: ownership checks, quota counts and version numbers need a stable view;
+        # with a remote engine other processes may share the data folder, so the lock spans processes
+        shared = settings.store not in ("", "embedded")
+        self._write_lock = WriteLock(settings.data_dir / "write.lock" if shared else None)
         self._validator = None
-        self.repaired = self.journal.recover()
-        # the accounts graph follows the accounts tables; a crash between the two is mended here
-        self.publish_accounts()
+        with self._write_lock:  # another process's write in flight is not an interrupted one
+            self.repaired = self.journal.recover()
+            # the accounts graph follows the accounts tables; a crash between the two is mended here
+            self.publish_accounts()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
@@ -152,13 +155,15 @@ class Registry:
 
     # -- accounts ---------------------------------------------------------------------------------
     def add_agent(self, symbol: str, **kwargs: object):  # type: ignore[no-untyped-def]
-        agent = self.accounts.add_agent(symbol, **kwargs)  # type: ignore[arg-type]
-        self.publish_accounts()
+        with self._write_lock:
+            agent = self.accounts.add_agent(symbol, **kwargs)  # type: ignore[arg-type]
+            self.publish_accounts()
         return agent
 
     def add_client(self, symbol: str, **kwargs: object):  # type: ignore[no-untyped-def]
-        client = self.accounts.add_client(symbol, **kwargs)  # type: ignore[arg-type]
-        self.publish_accounts()
+        with self._write_lock:
+            client = self.accounts.add_client(symbol, **kwargs)  # type: ignore[arg-type]
+            self.publish_accounts()
         return client
 
     def publish_accounts(self) -> None:

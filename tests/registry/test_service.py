@@ -18,6 +18,8 @@ from igsn_graph.vocab import IG, PROV
 
 from tests.conftest import ADMIN_PASSWORD, AGENT, CLIENT_ONE, CLIENT_TWO, OTHER
 
+pytestmark = pytest.mark.both_stores
+
 ONE = Principal("client", CLIENT_ONE[0], AGENT[0])
 TWO = Principal("client", CLIENT_TWO[0], AGENT[0])
 AGENT_P = Principal("agent", AGENT[0], AGENT[0])

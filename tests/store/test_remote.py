@@ -3,15 +3,11 @@ dump and the SPARQL endpoint work unchanged over a remote engine; an engine that
 
 from __future__ import annotations
 
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Iterator
 
-import httpx
 import pytest
 
 from igsn_graph.errors import StorageFailure
@@ -19,44 +15,17 @@ from igsn_graph.index.rebuild import verify
 from igsn_graph.registry.accounts import Principal
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
-from tests.conftest import AGENT, CLIENT_ONE, add_test_accounts
+from tests.conftest import AGENT, CLIENT_ONE, add_test_accounts, free_port, start_oxigraph
 
 pytestmark = pytest.mark.slow
 ONE = Principal("client", CLIENT_ONE[0], AGENT[0])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # type: ignore[no-any-return]
-
-
-def _oxigraph() -> str:
-    exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    if not Path(exe).exists():
-        pytest.skip("the oxigraph server (PyPI package `oxigraph`) is not installed")
-    return exe
-
-
-def _start(location: Path, port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([_oxigraph(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/query", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("oxigraph serve did not start")
-
-
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[tuple[str, Path, int]]:
-    port = _free_port()
+    port = free_port()
     location = tmp_path / "engine"
-    proc = _start(location, port)
+    proc = start_oxigraph(location, port)
     try:
         yield f"http://127.0.0.1:{port}", location, port
     finally:
@@ -116,9 +85,9 @@ def test_sparql_endpoint_over_a_remote_engine(remote_registry: Registry, tmp_pat
 
 
 def test_engine_going_away_gives_clear_errors_and_no_partial_write(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     location = tmp_path / "engine"
-    proc = _start(location, port)
+    proc = start_oxigraph(location, port)
     settings = Settings(data_dir=tmp_path / "data", store=f"http://127.0.0.1:{port}")
     init_data_dir(settings)
     reg = Registry(settings)
@@ -130,10 +99,42 @@ def test_engine_going_away_gives_clear_errors_and_no_partial_write(tmp_path: Pat
         with pytest.raises(StorageFailure, match="unavailable"):
             reg.mint(ONE, "ZTA0004", "https://example.org/4")
         assert reg.row("ZTA0004") is None and reg.journal.pending() == 0
-        proc = _start(location, port)  # recovery when it returns
+        proc = start_oxigraph(location, port)  # recovery when it returns
         assert reg.mint(ONE, "ZTA0004", "https://example.org/4").created
         assert verify(reg.db, reg.store, reg.iris).ok
     finally:
         reg.close()
         proc.terminate()
         proc.wait(timeout=30)
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from igsn_graph.registry.accounts import Principal
+from igsn_graph.registry.service import Registry
+from igsn_graph.settings import Settings
+data, url, tag = sys.argv[1], sys.argv[2], sys.argv[3]
+one = Principal("client", "ZTEST.ONE", "ZTEST")
+with Registry(Settings(data_dir=Path(data), store=url)) as reg:
+    for i in range(25):
+        reg.mint(one, f"ZTA{tag}{i:03d}", f"https://example.org/{tag}/{i}")
+        reg.mint(one, "ZTASHARED", f"https://example.org/shared/{tag}/{i}")
+"""
+
+
+def test_several_processes_share_the_engine_and_registry(tmp_path: Path, engine: tuple[str, Path, int]) -> None:
+    settings = Settings(data_dir=tmp_path / "data", store=engine[0])
+    init_data_dir(settings)
+    with Registry(settings) as reg:
+        add_test_accounts(reg)
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(settings.data_dir), engine[0], tag])
+             for tag in ("A", "B")]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    with Registry(settings) as reg:
+        assert reg.count() == 51
+        from igsn_graph.store import history
+        shared = history.versions_of(reg.db.read(), "ZTASHARED")
+        # writes to one IGSN from two processes are serialised: every one is kept, in order
+        assert [v.version for v in shared] == list(range(1, 51))
+        assert verify(reg.db, reg.store, reg.iris).ok
