@@ -138,7 +138,6 @@ def run_query(store: Any, query: str, *, default_graphs: Sequence[str] = (), nam
             for solution in result:
                 rows.append([solution[v] for v in variables])
                 check(len(rows))
-            del solution
             out = QueryResult("select", variables=variables, rows=rows)
         elif isinstance(result, (QueryTriples, list)):  # a remote engine's CONSTRUCT arrives as a list
             triples: list[Triple] = []

@@ -37,7 +37,7 @@ EXAMPLES = [
      "PREFIX ig: <https://w3id.org/igsn-graph/ontology#>\nPREFIX geo: <http://www.opengis.net/ont/geosparql#>\n"
      "SELECT ?s ?wkt WHERE {\n  ?s ig:allocatingAgent ?agent ; geo:hasGeometry ?g .\n"
      "  ?agent ig:symbol \"ZGEO\" .\n  ?g geo:asWKT ?wkt ; ig:westBound ?w ; ig:eastBound ?e ; ig:southBound ?so ;"
-     " ig:northBound ?n .\n  FILTER(?w >= 110 && ?e <= 155 && ?so >= -45 && ?n <= -10)\n} LIMIT 100"),
+     " ig:northBound ?n .\n  FILTER(?w >= -125 && ?e <= -100 && ?so >= 30 && ?n <= 50)\n} LIMIT 100"),
     ("Publications citing any sub-sample of a sample",
      "PREFIX ig: <https://w3id.org/igsn-graph/ontology#>\nPREFIX dcat: <http://www.w3.org/ns/dcat#>\n"
      "PREFIX schema: <https://schema.org/>\nSELECT DISTINCT ?sub ?publication WHERE {\n"

@@ -140,3 +140,19 @@ def test_limits(loaded: Registry, settings: Settings) -> None:
         assert r.status_code == 503 and "limit of 0.3 s" in r.text
         # the server keeps answering
         assert c.get("/health").status_code == 200
+
+
+def test_documented_example_queries_answer(client: TestClient) -> None:
+    """The example queries of the query page (and README) return rows on the demo data."""
+    from igsn_graph.demo import small_demo
+    samples = small_demo()
+    child = next(s.record for s in samples if s.record.parents)
+    root = next(s.record for s in samples if s.record.igsn == child.parents[0])
+    for title, query in sparql_router.EXAMPLES:
+        name = child.igsn if "Lineage" in title else root.igsn
+        q = query.replace('"ZGA000001"', f'"{name}"')
+        r = client.get("/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"})
+        assert r.status_code == 200, (title, r.text)
+        rows = r.json()["results"]["bindings"]
+        if "Publications" not in title:  # the demo's citations may sit on other branches
+            assert rows, title
