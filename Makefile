@@ -20,9 +20,11 @@ serve: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
 
-## bench: the load benchmark at 100,000 samples
+## bench: the benchmarks (load at 100,000 samples takes a while; see each script's --help)
 bench: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/load.py 100000
+	$(BIN)/python bench/sparql.py
 
 clean:
 	rm -rf $(VENV) var build dist
