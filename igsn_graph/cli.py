@@ -196,6 +196,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+#: what the server offers, printed by `serve` (label, path)
+SERVED = [
+    ("health", "health"),
+    ("API docs (OpenAPI)", "docs"),
+    ("OpenAPI document", "openapi.json"),
+    ("MDS registration (Basic auth)", "igsn"),
+    ("MDS metadata (Basic auth)", "metadata"),
+    ("OAI-PMH 2.0", "oai?verb=Identify"),
+    ("SPARQL 1.1 (read-only)", "sparql"),
+    ("ontology", "ontology"),
+    ("JSON-LD context", "context.jsonld"),
+]
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.demo:
@@ -212,8 +226,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["IGSN_GRAPH_ADMIN_PASSWORD"] = "admin-demo"
     base = settings.base_url
     print(f"igsn-graph serving {settings.data_dir.resolve()} on http://{settings.host}:{settings.port}/")
-    for label, path in (("health", "health"), ("API docs (OpenAPI)", "docs"), ("OpenAPI document", "openapi.json")):
-        print(f"  {label:<22} {base}{path}")
+    for label, path in SERVED:
+        print(f"  {label:<30} {base}{path}")
     if credentials:
         served = Settings.from_env()  # what the app will read, admin password included
         print("demo credentials (HTTP Basic):")

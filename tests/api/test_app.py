@@ -35,3 +35,13 @@ def test_openapi_and_docs(client: TestClient) -> None:
 
 def test_unknown_route_is_404(client: TestClient) -> None:
     assert client.get("/no-such-route").status_code == 404
+
+
+def test_ontology_and_context_are_served(client: TestClient) -> None:
+    r = client.get("/ontology", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and "owl:Ontology" in r.text
+    r = client.get("/ontology", headers={"Accept": "application/ld+json"})
+    assert r.status_code == 200 and isinstance(r.json(), (list, dict))
+    assert client.get("/ontology", headers={"Accept": "image/png"}).status_code == 406
+    ctx = client.get("/context.jsonld").json()["@context"]
+    assert ctx["igsn"] == "ig:igsn" and ctx["ig"].startswith("https://w3id.org/igsn-graph/")
