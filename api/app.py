@@ -11,7 +11,8 @@ from igsn_graph import __version__
 from igsn_graph.settings import Settings
 
 from .errors import install_error_handlers
-from .routers import health
+from .mds_errors import install_mds_errors
+from .routers import health, mds, sparql, vocabulary
 
 __all__ = ["create_app"]
 
@@ -38,5 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_mds_errors(app)  # plain-text errors on /igsn and /metadata (after: it wraps the above)
     app.include_router(health.router)
+    app.include_router(mds.router)
+    app.include_router(sparql.router)
+    app.include_router(vocabulary.router)
     return app

@@ -7,6 +7,7 @@ choice is made per request path.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 import uuid
@@ -169,7 +170,7 @@ def install_mds_errors(app: FastAPI) -> None:
             if is_mds_path(request) or previous is None:
                 return mds_response(request, exc)
             result = previous(request, exc)
-            return await result if isinstance(result, Awaitable) else result  # type: ignore[misc]
+            return await result if inspect.isawaitable(result) else result  # type: ignore[return-value]
         return handle
 
     for cls in (errors.IgsnGraphError, StarletteHTTPException, RequestValidationError, Exception):

@@ -105,6 +105,7 @@ class Principal:
 
 
 ADMIN = Principal("admin", "admin")
+_DUMMY_HASH = hash_password("no account has this password")
 
 
 def _now() -> str:
@@ -250,6 +251,8 @@ class Accounts:
         table = "clients" if "." in sym else "agents"
         r = conn.execute(f"SELECT * FROM {table} WHERE symbol = ?", (sym,)).fetchone()
         if r is None or not r["active"]:
+            # pay the same hash as a wrong password would, so response times do not reveal account names
+            verify_password(password, _DUMMY_HASH)
             raise NotAuthenticated("not logged in: unknown account")
         if verify_password(password, r["password_hash"]):
             return Principal("client", sym, r["agent"]) if table == "clients" else Principal("agent", sym, sym)

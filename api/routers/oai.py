@@ -1,0 +1,129 @@
+"""The OAI-PMH 2.0 endpoint ``/oai`` (GET and form-encoded POST): HTTP ⇄ ``igsn_graph.oai``, nothing more.
+
+Protocol errors are OAI ``error`` elements sent with HTTP 200 (the reference validator treats every
+4xx/5xx as unparseable); responses are ``text/xml; charset=utf-8``, gzip-compressed when the client's
+``Accept-Encoding`` offers gzip. Arguments are read from the raw query string or body, never from the
+framework's collapsed parameters, so repeated arguments are seen. Endpoints are plain ``def`` (the
+core runs in the thread pool); only reading a POST body is ``async``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from datetime import datetime, timezone
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from igsn_graph.oai.args import decode_form, parse_request
+from igsn_graph.oai.errors import BadArgument, OaiErrors
+from igsn_graph.oai.verbs import DEFAULT_PAGE_SIZE, Repository, handle
+from igsn_graph.oai.xml import render, render_errors
+
+from ..deps import get_registry
+
+__all__ = ["router", "MEDIA_TYPE", "MAX_FORM_BYTES", "repository_of"]
+
+router = APIRouter(tags=["OAI-PMH"])
+
+MEDIA_TYPE = "text/xml; charset=utf-8"
+#: the largest POST body read: OAI arguments are short, a token is a few hundred bytes
+MAX_FORM_BYTES = 64 * 1024
+_FORM = "application/x-www-form-urlencoded"
+_LOCK = threading.Lock()
+_DESCRIPTION = ("OAI-PMH 2.0 data provider. Verbs Identify, ListMetadataFormats, ListSets, GetRecord, "
+                "ListIdentifiers, ListRecords; formats oai_dc, igsn (registration kernel 1.0), igsn_desc "
+                "(description kernel 1.1), datacite (kernel-4); sets AGENT, AGENT:AGENT.CLIENT, ns:NAMESPACE.")
+
+
+def repository_of(request: Request) -> Repository:
+    """The app's data provider, created on first use for the app's current registry."""
+    state = request.app.state
+    registry = get_registry(request)
+    repo: Repository | None = getattr(state, "oai_repository", None)
+    if repo is None or repo.registry is not registry:
+        with _LOCK:
+            repo = getattr(state, "oai_repository", None)
+            if repo is None or repo.registry is not registry:
+                if repo is not None:
+                    repo.close()  # the app was restarted with a new registry
+                page_size = (getattr(state, "oai_page_size", None)
+                             or getattr(registry.settings, "oai_page_size", None) or DEFAULT_PAGE_SIZE)
+                repo = Repository(registry, page_size=int(page_size))
+                state.oai_repository = repo
+    return repo
+
+
+def _accepts_gzip(request: Request) -> bool:
+    for part in request.headers.get("accept-encoding", "").split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() not in ("gzip", "x-gzip"):
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        return q > 0
+    return False
+
+
+def _answer(request: Request, pairs: list[tuple[str, str]] | OaiErrors) -> Response:
+    now = datetime.now(timezone.utc).replace(microsecond=0)  # the start of processing (GL-repo §3)
+    repo = repository_of(request)
+    attributes: dict[str, str] | None = None
+    try:
+        if isinstance(pairs, OaiErrors):
+            raise pairs
+        oai_request = parse_request(pairs)
+        attributes = oai_request.echo
+        body = render(handle(repo, oai_request, now), attributes, repo.base_url, now)
+    except OaiErrors as errors:
+        body = render_errors(errors, attributes, repo.base_url, now)
+    headers = {"Vary": "Accept-Encoding"}
+    if _accepts_gzip(request):
+        body = gzip.compress(body, compresslevel=5, mtime=0)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _query_pairs(request: Request) -> list[tuple[str, str]] | OaiErrors:
+    try:
+        return decode_form(request.scope.get("query_string", b""))
+    except OaiErrors as errors:
+        return errors
+
+
+async def _form_pairs(request: Request) -> list[tuple[str, str]] | OaiErrors:
+    """The POST body's pairs (after any in the query string), or the badArgument that refuses it."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return OaiErrors([BadArgument(f"the request body is larger than {MAX_FORM_BYTES} bytes")])
+    if body and media != _FORM:
+        return OaiErrors([BadArgument(f"a POST body must be {_FORM}, not {media or 'untyped'}")])
+    query = _query_pairs(request)
+    if isinstance(query, OaiErrors):
+        return query
+    try:
+        return query + decode_form(bytes(body))
+    except OaiErrors as errors:
+        return errors
+
+
+@router.get("/oai", summary="OAI-PMH 2.0 (GET)", description=_DESCRIPTION, response_class=Response,
+            responses={200: {"content": {"text/xml": {}}}})
+def oai_get(request: Request) -> Response:
+    return _answer(request, _query_pairs(request))
+
+
+@router.post("/oai", summary="OAI-PMH 2.0 (POST, application/x-www-form-urlencoded)", description=_DESCRIPTION,
+             response_class=Response, responses={200: {"content": {"text/xml": {}}}})
+def oai_post(request: Request, pairs: list[tuple[str, str]] | OaiErrors = Depends(_form_pairs)) -> Response:
+    return _answer(request, pairs)

@@ -1,0 +1,156 @@
+"""Registration latency: single-record ``POST /metadata`` against a real uvicorn on loopback.
+
+The server runs in its own process (so the load generator does not share its GIL) over a fresh data
+folder; each request registers a new IGSN with a registration-kernel document, authenticated with HTTP
+Basic on a kept-alive connection. Prints p50/p90/p99/max latency and throughput per concurrency level.
+
+    python bench/register.py [--requests 300] [--concurrency 1 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from igsn_graph.registry.service import Registry, init_data_dir
+from igsn_graph.settings import Settings
+
+__all__ = ["main"]
+
+USER, PASSWORD = "BENCH.ONE", "bench-secret-1"
+
+
+def document(igsn: str) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<sample xmlns="http://igsn.org/schema/kernel-v.1.0">'
+            f'<sampleNumber identifierType="igsn">10273/{igsn}</sampleNumber>'
+            '<registrant><registrantName>Bench Mark</registrantName></registrant>'
+            '<relatedResourceIdentifiers><relatedIdentifier relatedIdentifierType="doi" relationType="IsCitedBy">'
+            '10.5072/PAPER1</relatedIdentifier></relatedResourceIdentifiers>'
+            '<log><logElement event="submitted" timeStamp="2020-01-01T10:00:00"/></log></sample>').encode()
+
+
+def prepare(data_dir: Path) -> None:
+    settings = Settings(data_dir=data_dir)
+    init_data_dir(settings, repository_id="bench.igsn-graph.org")
+    with Registry(settings) as registry:
+        registry.add_agent("BENCH", name="Bench Agent", password="bench-agent-secret", namespaces=["BN"])
+        registry.add_client(USER, name="Bench Client", password=PASSWORD, namespaces=["BNA"],
+                            domains=["example.org"])
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """uvicorn in a child process on a free loopback port, configured from the environment.
+
+    ``--host/--port`` rather than handing over a bound socket with ``--fd``: uvicorn opens ``--fd``
+    sockets as AF_UNIX, so asyncio leaves Nagle on and every response pays a ~40 ms delayed ACK.
+    """
+    port = free_port()
+    env = {**os.environ, "IGSN_GRAPH_DATA": str(data_dir), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("the server did not start")
+        time.sleep(0.1)
+
+
+def run(base: str, prefix: str, requests: int, concurrency: int) -> tuple[list[float], float]:
+    """Latencies (s) of ``requests`` POSTs spread over ``concurrency`` threads, and the wall time."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    per_worker = max(1, requests // concurrency)
+    barrier = threading.Barrier(concurrency)
+
+    def worker(w: int) -> None:
+        mine: list[float] = []
+        # TCP_NODELAY: httpx writes headers and body separately; with Nagle the body waits for the
+        # server's delayed ACK (~40 ms on Linux), which would be measured as server latency
+        transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        with httpx.Client(base_url=base, auth=(USER, PASSWORD), timeout=60, transport=transport,
+                          headers={"Content-Type": "application/xml"}) as client:
+            client.get("/metadata")  # connect and warm the credential cache outside the measurement
+            barrier.wait()
+            for i in range(per_worker):
+                data = document(f"BNA{prefix}{w:02d}{i:05d}")
+                t0 = time.perf_counter()
+                r = client.post("/metadata", content=data)
+                mine.append(time.perf_counter() - t0)
+                if r.status_code != 201:
+                    with lock:
+                        errors.append(f"{r.status_code} {r.text}")
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(concurrency)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    if errors:
+        raise RuntimeError(f"{len(errors)} requests failed, e.g. {errors[0]}")
+    return latencies, wall
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300, help="requests per concurrency level")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "data"
+        prepare(data_dir)
+        proc, base = start_server(data_dir)
+        try:
+            # warm-up: first validation loads the shapes, first login pays one scrypt
+            run(base, "W", 20, 1)
+            print(f"POST /metadata, registration kernel, new IGSN per request, server {base}")
+            print(f"{'clients':>7} {'requests':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+                  f"{'req/s':>8}")
+            for level, concurrency in enumerate(args.concurrency):
+                latencies, wall = run(base, chr(ord("A") + level), args.requests, concurrency)
+                ms = [x * 1000 for x in latencies]
+                print(f"{concurrency:>7} {len(ms):>8} {statistics.median(ms):>8.1f} {percentile(ms, 90):>8.1f} "
+                      f"{percentile(ms, 99):>8.1f} {max(ms):>8.1f} {len(ms) / wall:>8.0f}")
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""Serialised metadata per (sample, format), computed from the exact stored version and cached on disk.
+
+Reading a sample's graph and mapping it to a record costs milliseconds (N-Triples parsing, record
+mapping, four writers); a harvest of a million samples cannot pay that per page. So each format's
+serialised XML is kept in a cache database beside the registry database (``oai-cache.sqlite`` in the
+data folder — derived data, safe to delete), keyed by sample and format and valid for one catalogue
+``version`` of the sample and one ``FINGERPRINT`` (writers' revision + public base URL). A version is
+immutable, so a hit is always exactly what the writers would produce now; a miss is computed from the
+history's copy of that version (the same content as the public graph for a public sample, and
+consistent with the catalogue row, which is written in the same transaction), falling back to the
+public graph when the history lacks it (e.g. after ``reindex``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable
+
+from lxml import etree
+
+from ..formats import graph as graphmap
+from ..index.catalogue import CatalogueRow
+from ..registry.journal import parse_ntriples
+from ..store import history
+from . import index
+from .formats import FORMATS, PREFIXES, write_all
+from .sets import SetFilter
+
+if TYPE_CHECKING:
+    from ..registry.service import Registry
+
+__all__ = ["MetadataCache", "MetadataSource", "WRITERS_REVISION", "CACHE_FILE", "warm"]
+
+log = logging.getLogger("igsn_graph.oai")
+
+#: bump whenever a writer's output changes: every cached entry is then recomputed
+WRITERS_REVISION = "2026-1"
+CACHE_FILE = "oai-cache.sqlite"
+#: a format the sample cannot give is remembered as this value
+_UNAVAILABLE = b""
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS metadata (
+    igsn TEXT NOT NULL, prefix TEXT NOT NULL, version INTEGER NOT NULL, fingerprint TEXT NOT NULL,
+    xml BLOB NOT NULL, PRIMARY KEY (igsn, prefix)) WITHOUT ROWID;
+"""
+
+
+class MetadataCache:
+    """The cache database: one connection per thread, writes that never block a response for long."""
+
+    def __init__(self, path: Path, fingerprint: str) -> None:
+        self.path = path
+        self.fingerprint = fingerprint
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._conn().executescript(_DDL)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=2, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # derived data: a lost write is recomputed
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def get(self, prefixes: Iterable[str], rows: list[CatalogueRow]) -> dict[tuple[str, str], bytes]:
+        """(igsn, prefix) → XML (empty: the sample cannot give the format) for the entries still valid."""
+        wanted = {r.igsn: r.version for r in rows}
+        prefix_list = list(prefixes)
+        out: dict[tuple[str, str], bytes] = {}
+        names = list(wanted)
+        conn = self._conn()
+        for i in range(0, len(names), 400):
+            chunk = names[i:i + 400]
+            sql = (f"SELECT igsn, prefix, version, fingerprint, xml FROM metadata WHERE igsn IN "
+                   f"({','.join('?' * len(chunk))}) AND prefix IN ({','.join('?' * len(prefix_list))})")
+            for igsn, prefix, version, fingerprint, xml in conn.execute(sql, [*chunk, *prefix_list]):
+                if version == wanted[igsn] and fingerprint == self.fingerprint:
+                    out[(igsn, prefix)] = zlib.decompress(xml) if xml else _UNAVAILABLE
+        return out
+
+    def put(self, entries: list[tuple[str, str, int, bytes]]) -> None:
+        """Stores (igsn, prefix, version, xml) entries; a busy database only means they are computed again."""
+        if not entries:
+            return
+        rows = [(igsn, prefix, version, self.fingerprint, zlib.compress(xml, 1) if xml else _UNAVAILABLE)
+                for igsn, prefix, version, xml in entries]
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("INSERT OR REPLACE INTO metadata VALUES (?, ?, ?, ?, ?)", rows)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            log.info("metadata cache not written (%s); entries will be recomputed", exc)
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+            self._connections.clear()
+        self._local = threading.local()
+
+
+class MetadataSource:
+    """Serialised metadata of catalogue rows, from the cache or computed (and then cached)."""
+
+    def __init__(self, registry: "Registry", base_url: str, cache: MetadataCache | None) -> None:
+        self.registry = registry
+        self.base_url = base_url
+        self.cache = cache
+
+    @staticmethod
+    def fingerprint(base_url: str) -> str:
+        return hashlib.sha256(f"{WRITERS_REVISION}\n{base_url}".encode()).hexdigest()[:16]
+
+    def _compute(self, rows: list[CatalogueRow]) -> dict[tuple[str, str], bytes]:
+        """Every format of every row, from the stored version (or the public graph)."""
+        registry = self.registry
+        graphs = index.version_graphs(registry.db.read(), [(r.igsn, r.version) for r in rows])
+        out: dict[tuple[str, str], bytes] = {}
+        for row in rows:
+            blob = graphs.get((row.igsn, row.version))
+            if blob is not None:
+                triples = parse_ntriples(history.decompress(blob).decode("utf-8"))
+            else:
+                triples = registry.graph_of(row.igsn)
+            facts = graphmap.facts_from_triples(triples, registry.iris, row.igsn)
+            elements = {}
+            if facts is not None and facts.active and facts.is_public and facts.has_metadata:
+                record = graphmap.record_from_triples(triples, registry.iris, row.igsn)
+                elements = write_all(record, facts, self.base_url)
+            for prefix in PREFIXES:
+                el = elements.get(prefix)
+                out[(row.igsn, prefix)] = etree.tostring(el, encoding="UTF-8") if el is not None else _UNAVAILABLE
+        return out
+
+    def get(self, rows: list[CatalogueRow], prefixes: Iterable[str] = PREFIXES) -> dict[tuple[str, str], bytes]:
+        """(igsn, prefix) → XML bytes of live rows (deleted rows have no metadata); empty = not available."""
+        live = [r for r in rows if not r.deleted]
+        wanted = [p for p in prefixes if p in FORMATS]
+        found = self.cache.get(wanted, live) if self.cache is not None else {}
+        missing = [r for r in live if any((r.igsn, p) not in found for p in wanted)]
+        if missing:
+            computed = self._compute(missing)
+            found.update(computed)
+            if self.cache is not None:
+                versions = {r.igsn: r.version for r in missing}
+                self.cache.put([(igsn, prefix, versions[igsn], xml) for (igsn, prefix), xml in computed.items()])
+        return found
+
+
+def warm(registry: "Registry", source: MetadataSource, *, batch: int = 500,
+         progress: Callable[[int], None] | None = None) -> int:
+    """Fills the cache for every live item (e.g. after a bulk load); returns how many items were visited."""
+    after: tuple[str, str] | None = None
+    seen = 0
+    while True:
+        rows = index.page(registry.db.read(), SetFilter(), from_=None, until=None, after=after, limit=batch)
+        if not rows:
+            return seen
+        source.get(rows)
+        seen += len(rows)
+        after = (rows[-1].datestamp, rows[-1].igsn)
+        if progress is not None:
+            progress(seen)

@@ -1,0 +1,100 @@
+"""The metadata formats of the data provider: prefix, schema, namespace and the writer of each.
+
+Prefixes are fixed and the same names the resolver uses as profile tokens: ``oai_dc`` (the Dublin Core
+table), ``igsn`` (registration kernel 1.0), ``igsn_desc`` (description kernel 1.1) and ``datacite``
+(kernel-4 ``resource``, unwrapped). Each writer takes the record and its registry facts; ``write_all``
+gives every format a record can give, so ListMetadataFormats with ``identifier`` lists only those.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, replace
+from typing import Any, Callable
+
+from lxml import etree
+
+from ..formats import datacite, description_kernel, oai_dc, registration_kernel
+from ..formats._kernel import DATETIME
+from ..formats.xmltext import clean, is_clean
+from ..record import LOG_EVENTS, LogEvent, RegistryFacts, SampleRecord
+
+__all__ = ["MetadataFormat", "FORMATS", "PREFIXES", "write_all", "for_oai"]
+
+log = logging.getLogger("igsn_graph.oai")
+
+Writer = Callable[[SampleRecord, RegistryFacts, str], etree._Element]
+
+
+@dataclass(frozen=True)
+class MetadataFormat:
+    prefix: str
+    schema: str
+    namespace: str
+    write: Writer
+
+
+def _schema_of(schema_location: str) -> str:
+    return schema_location.split()[1]
+
+
+def _registration(record: SampleRecord, facts: RegistryFacts, base_url: str) -> etree._Element:
+    # the kernel needs a log event with an xs:dateTime: the registration itself when the record has none
+    if not any(e.event in LOG_EVENTS and DATETIME.fullmatch(e.timestamp) for e in record.log):
+        stamp = facts.registered or facts.datestamp
+        record = replace(record, log=[*record.log, LogEvent("registered", stamp)])
+    return registration_kernel.write(record)
+
+
+FORMATS: dict[str, MetadataFormat] = {f.prefix: f for f in (
+    MetadataFormat("oai_dc", oai_dc.SCHEMA, oai_dc.NS_OAI_DC,
+                   lambda r, f, base: oai_dc.write(r, base_url=base)),
+    MetadataFormat("igsn", _schema_of(registration_kernel.SCHEMA_LOCATION), registration_kernel.NS_1_0,
+                   _registration),
+    MetadataFormat("igsn_desc", _schema_of(description_kernel.SCHEMA_LOCATION), description_kernel.NS_1_1,
+                   lambda r, f, base: description_kernel.write(r)),
+    MetadataFormat("datacite", datacite.SCHEMA, datacite.NS,
+                   lambda r, f, base: datacite.write(r, base_url=base,
+                                                     publication_year=(f.registered or f.datestamp)[:4])),
+)}
+PREFIXES = tuple(FORMATS)
+
+
+def _cleaned(value: Any) -> Any:
+    """A copy of a record (or any part of it) with the characters XML forbids removed from every string."""
+    if isinstance(value, str):
+        return value if is_clean(value) else clean(value)
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _cleaned(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _cleaned(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return replace(value, **changes)
+    return value
+
+
+def for_oai(record: SampleRecord, facts: RegistryFacts) -> SampleRecord:
+    """The record as the formats see it: the registered DOI joins the record's own."""
+    if record.doi is None and facts.doi is not None:
+        return replace(record, doi=facts.doi)
+    return record
+
+
+def write_all(record: SampleRecord, facts: RegistryFacts, base_url: str) -> dict[str, etree._Element]:
+    """prefix → metadata element for every format the record can give (a failing writer is left out)."""
+    record = for_oai(record, facts)
+    out: dict[str, etree._Element] = {}
+    for fmt in FORMATS.values():
+        try:
+            try:
+                out[fmt.prefix] = fmt.write(record, facts, base_url)
+            except ValueError as exc:
+                if "XML compatible" not in str(exc):
+                    raise
+                # a character XML cannot carry reached a kernel writer: write a cleaned copy instead
+                out[fmt.prefix] = fmt.write(_cleaned(record), facts, base_url)
+        except (ValueError, KeyError) as exc:
+            log.warning("%s cannot be written as %s: %s", record.igsn, fmt.prefix, exc)
+    return out

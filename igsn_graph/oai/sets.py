@@ -1,0 +1,90 @@
+"""OAI sets ↔ catalogue filters: ``AGENT``, ``AGENT:AGENT.CLIENT`` and ``ns:NAMESPACE`` (under ``ns``).
+
+Allocating agents and their clients form a two-level hierarchy (client symbols are ``AGENT.CLIENT``);
+namespaces hang below the set ``ns``. Selecting a set selects its descendants (spec §2.6), which
+the filters express directly: ``AGENT`` is every sample of the agent, clients' included. A namespace
+may contain ``/``, which setSpec cannot carry, so it is written ``_`` (never part of an IGSN name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..index.catalogue import CatalogueRow
+from .args import SET_SPEC_PATTERN
+
+if TYPE_CHECKING:
+    from ..registry.service import Registry
+
+__all__ = ["SetFilter", "OaiSet", "NAMESPACES_SET", "header_specs", "parse_spec", "list_sets",
+           "namespace_spec", "client_spec"]
+
+#: the parent of every namespace set
+NAMESPACES_SET = "ns"
+
+
+@dataclass(frozen=True)
+class SetFilter:
+    """Catalogue columns a set pins (None: any); ``empty`` when the set cannot hold anything."""
+
+    agent: str | None = None
+    client: str | None = None
+    namespace: str | None = None
+    empty: bool = False
+
+
+@dataclass(frozen=True)
+class OaiSet:
+    spec: str
+    name: str
+    description: str | None = None
+
+
+def namespace_spec(namespace: str) -> str:
+    return f"{NAMESPACES_SET}:{namespace.replace('/', '_')}"
+
+
+def client_spec(agent: str, client: str) -> str:
+    return f"{agent}:{client}"
+
+
+def header_specs(row: CatalogueRow) -> list[str]:
+    """Minimal memberships of a sample: its client set (or its agent's when it has no client) and namespace."""
+    owner = client_spec(row.agent, row.client) if row.client else row.agent
+    return [owner, namespace_spec(row.namespace)]
+
+
+def parse_spec(spec: str) -> SetFilter:
+    """The filter of a syntactically valid setSpec; unknown sets give filters that match nothing."""
+    parts = spec.split(":")
+    if parts[0] == NAMESPACES_SET:
+        if len(parts) == 1:
+            return SetFilter()
+        if len(parts) == 2:
+            return SetFilter(namespace=parts[1].replace("_", "/"))
+        return SetFilter(empty=True)
+    if len(parts) == 1:
+        return SetFilter(agent=parts[0])
+    if len(parts) == 2 and parts[1].startswith(parts[0] + "."):
+        return SetFilter(agent=parts[0], client=parts[1])
+    return SetFilter(empty=True)
+
+
+def list_sets(registry: "Registry") -> list[OaiSet]:
+    """Every set of the repository, ordered by setSpec; empty when there are no accounts."""
+    out: list[OaiSet] = []
+    for agent in registry.accounts.agents():
+        out.append(OaiSet(agent.symbol, agent.name, f"Samples registered by the allocating agent {agent.symbol}"))
+    for client in registry.accounts.clients():
+        out.append(OaiSet(client_spec(client.agent, client.symbol), client.name,
+                          f"Samples registered by {client.symbol}, a client of {client.agent}"))
+    table = registry.accounts.namespace_table()
+    if table:
+        out.append(OaiSet(NAMESPACES_SET, "Namespaces", "Samples by IGSN namespace (name prefix)"))
+    for namespace, (agent, client) in table.items():
+        out.append(OaiSet(namespace_spec(namespace), f"Namespace {namespace}",
+                          f"IGSNs starting with {namespace}, owned by {client or agent}"))
+    out = [s for s in out if SET_SPEC_PATTERN.fullmatch(s.spec)]  # an account symbol outside the pattern stays out
+    out.sort(key=lambda s: s.spec)
+    return out
