@@ -29,7 +29,10 @@ class RemoteEndpoints:
     gsp_path: str = "/store"
     #: the request parameter that makes the default graph the union of all graphs (None: not offered)
     union_param: str | None = "union-default-graph"
+    #: HTTP timeout of writes and internal reads
     timeout_s: float = 60.0
+    #: HTTP timeout of queries from the SPARQL endpoint (its time limit: the client has its answer by then)
+    query_timeout_s: float = 30.0
 
     def url(self, path: str) -> str:
         return self.base.rstrip("/") + path
@@ -49,7 +52,8 @@ class _Queryable:
               named_graphs: Any = None, base_iri: str | None = None) -> Any:
         return self._store.query(query, union=use_default_graph_as_union,
                                  default_graphs=[g.value for g in default_graph or []],
-                                 named_graphs=[g.value for g in named_graphs or []], base_iri=base_iri)
+                                 named_graphs=[g.value for g in named_graphs or []], base_iri=base_iri,
+                                 timeout=self._store.endpoints.query_timeout_s)
 
 
 class RemoteStore:
@@ -118,7 +122,8 @@ class RemoteStore:
                 yield g
 
     def query(self, sparql: str, *, union: bool = False, default_graphs: Iterable[str] = (),
-              named_graphs: Iterable[str] = (), base_iri: str | None = None) -> Any:
+              named_graphs: Iterable[str] = (), base_iri: str | None = None,
+              timeout: float | None = None) -> Any:
         """Runs a query on the engine; results as pyoxigraph objects (solutions, boolean or triples)."""
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in default_graphs]
         params += [("named-graph-uri", g) for g in named_graphs]
@@ -128,7 +133,8 @@ class RemoteStore:
             sparql = f"BASE <{base_iri}>\n{sparql}"
         response = self._post(self.endpoints.query_path, params=params, content=sparql.encode("utf-8"),
                                headers={"Content-Type": "application/sparql-query",
-                                        "Accept": "application/sparql-results+json, application/n-triples;q=0.9"})
+                                        "Accept": "application/sparql-results+json, application/n-triples;q=0.9"},
+                               **({"timeout": timeout} if timeout else {}))
         if response.status_code == 400:
             raise SyntaxError(response.text.strip())
         if response.status_code >= 300:
