@@ -28,6 +28,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            # queries past their limit may still run in the SPARQL workers: stop handing them work; the
+            # store's lock is released when the last of them returns
+            executor = getattr(app.state, "sparql_executor", None)
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
             registry.close()
 
     app = FastAPI(

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
-from .errors import IgsnGraphError, InvalidInput
+from .errors import IgsnGraphError
 from .settings import Settings
 
 __all__ = ["main", "build_parser"]
@@ -147,7 +147,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def cmd_dump(args: argparse.Namespace) -> int:
     from .registry.dump import dump
-    with _registry(args) as reg:
+    with _registry(args) as reg, reg.writing():  # a consistent state: no write runs meanwhile
         counts = dump(reg, Path(args.file))
     print("dumped " + ", ".join(f"{k}={v}" for k, v in counts.items()) + f" to {args.file}")
     return 0
@@ -162,7 +162,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_reindex(args: argparse.Namespace) -> int:
     from .index.rebuild import rebuild
-    with _registry(args) as reg:
+    with _registry(args) as reg, reg.writing():
         n = rebuild(reg.db, reg.store, reg.iris)
     print(f"index rebuilt from the graph: {n} samples")
     return 0

@@ -88,8 +88,11 @@ def validate_name(raw: str, *, original: str | None = None) -> str:
                                         "(allowed: A-Z, 0-9, '-', '.', and '/' inside legacy names)")
     if len(name) > MAX_LENGTH:
         raise _fail(shown, "too_long", f"IGSN is longer than {MAX_LENGTH} characters ({len(name)})")
-    if name.startswith("/") or name.endswith("/") or "//" in name or name.startswith("./"):
+    if name.startswith("/") or name.endswith("/") or "//" in name:
         raise _fail(shown, "syntax", "malformed IGSN: '/' only separates non-empty parts of a legacy name")
+    if any(part in (".", "..") for part in name.split("/")):
+        # a resolver would normalise /A/../B to /B: another sample's IRI
+        raise _fail(shown, "syntax", "malformed IGSN: '.' and '..' are not names")
     return name
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from pyoxigraph import (BlankNode, DefaultGraph, Literal, NamedNode, QueryBoolea
 
 from .errors import IgsnGraphError, InvalidInput, NotAllowed, StorageFailure
 
-__all__ = ["QuerySyntaxError", "QueryTimeout", "ResultTooLarge", "UpdateRefused", "QueryResult", "Limits",
+__all__ = ["QuerySyntaxError", "QueryTimeout", "ServiceRefused", "QueryEvaluationError", "uses_service", "ResultTooLarge", "UpdateRefused", "QueryResult", "Limits",
            "run_query", "UPDATE_REFUSED", "RESULT_TYPES", "GRAPH_TYPES", "serialize_result", "is_update"]
 
 SRX = "http://www.w3.org/2005/sparql-results#"
@@ -46,6 +47,14 @@ class QuerySyntaxError(InvalidInput):
 
 class UpdateRefused(NotAllowed):
     """SPARQL Update is not offered: every write goes through the registry."""
+
+
+class ServiceRefused(NotAllowed):
+    """Federated queries (SERVICE) are refused: the server would fetch whatever a client names."""
+
+
+class QueryEvaluationError(InvalidInput):
+    """The engine failed while evaluating the query (e.g. a type error it does not recover from)."""
 
 
 class QueryTimeout(StorageFailure):
@@ -73,6 +82,15 @@ class QueryResult:
 
 UPDATE_REFUSED = "SPARQL Update is not available: samples are registered and changed through the registry API"
 _UPDATE_WORDS = ("insert", "delete", "load", "clear", "create", "drop", "copy", "move", "add", "with")
+
+
+_STRINGS_AND_IRIS = re.compile(r'"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'|"(?:\\.|[^"\\\n])*"|'
+                               r"'(?:\\.|[^'\\\n])*'|<[^<>\s]*>|#[^\n]*")
+
+
+def uses_service(text: str) -> bool:
+    """Whether a query uses SERVICE outside strings, IRIs and comments."""
+    return re.search(r"(?i)\bSERVICE\b", _STRINGS_AND_IRIS.sub(" ", text)) is not None
 
 
 def is_update(text: str) -> bool:
@@ -104,13 +122,19 @@ def run_query(store: Any, query: str, *, default_graphs: Sequence[str] = (), nam
     ``base_iri`` resolves relative IRIs in the query (the protocol's choice: the endpoint's URL).
     """
     deadline = time.monotonic() + limits.timeout_s
+    if uses_service(query):
+        # federated queries would make this server send requests wherever a client points it
+        raise ServiceRefused("SERVICE (federated query) is not available on this endpoint")
     kwargs: dict[str, Any] = {"base_iri": base_iri} if base_iri else {}
-    if default_graphs:
-        kwargs["default_graph"] = [NamedNode(g) for g in default_graphs]
-    else:
-        kwargs["use_default_graph_as_union"] = True
-    if named_graphs:
-        kwargs["named_graphs"] = [NamedNode(g) for g in named_graphs]
+    try:
+        if default_graphs:
+            kwargs["default_graph"] = [NamedNode(g) for g in default_graphs]
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs:
+            kwargs["named_graphs"] = [NamedNode(g) for g in named_graphs]
+    except ValueError as exc:
+        raise QuerySyntaxError(f"invalid graph IRI: {exc}") from None
     try:
         result = store.query(query, **kwargs)
     except (SyntaxError, ValueError) as exc:
@@ -149,6 +173,8 @@ def run_query(store: Any, query: str, *, default_graphs: Sequence[str] = (), nam
             failure = QuerySyntaxError("unsupported query form")
     except (QueryTimeout, ResultTooLarge) as exc:
         failure = type(exc)(exc.message)
+    except (OSError, SyntaxError, ValueError, RuntimeError) as exc:  # raised by the engine while evaluating
+        failure = QueryEvaluationError(f"the query could not be evaluated: {exc}")
     finally:
         solution = None  # noqa: F841 - drop the last row object in this thread
         del result

@@ -38,6 +38,8 @@ def test_init_is_fixed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert code == 2 and "fixed at init" in err
     code, _, err = run(capsys, "init", "--data", str(tmp_path / "e"), "--repository-id", "not a domain")
     assert code == 2 and "dotted domain name" in err
+    code, _, err = run(capsys, "init", "--data", str(tmp_path / "f"), "--iri-base", "https://x.org/id#")
+    assert code == 2 and "ending in '/'" in err
 
 
 def test_agent_list(data: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,7 +16,7 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 from igsn_graph import conneg
 from igsn_graph.errors import IgsnGraphError
 from igsn_graph.sparql import (GRAPH_TYPES, RESULT_TYPES, UPDATE_REFUSED, Limits, QuerySyntaxError, QueryTimeout,
-                               ResultTooLarge, UpdateRefused, run_query, serialize_result)
+                               ResultTooLarge, ServiceRefused, UpdateRefused, run_query, serialize_result)
 
 router = APIRouter(tags=["sparql"])
 
@@ -129,7 +129,7 @@ async def _answer(request: Request, query: str, defaults: list[str], named: list
         return _text(503, f"the query ran longer than the limit of {limits.timeout_s:g} s", {"Retry-After": "60"})
     except QuerySyntaxError as exc:
         return _text(400, f"malformed query: {exc.message}")
-    except UpdateRefused as exc:
+    except (UpdateRefused, ServiceRefused) as exc:
         return _text(403, exc.message)
     except ResultTooLarge as exc:
         return _text(400, exc.message)

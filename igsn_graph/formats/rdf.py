@@ -9,6 +9,7 @@ fetched from the network.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -28,8 +29,9 @@ CONTEXT_URL = "https://w3id.org/igsn-graph/context.jsonld"
 MEDIA_TYPES = {
     "text/turtle": RdfFormat.TURTLE, "application/x-turtle": RdfFormat.TURTLE,
     "application/n-triples": RdfFormat.N_TRIPLES, "application/ld+json": RdfFormat.JSON_LD,
-    "application/rdf+xml": RdfFormat.RDF_XML,
 }
+#: C0 control characters other than tab, line feed and carriage return: no XML output could carry them
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MODEL = Iris()  # records are base-independent; any fixed base reads them back
 
 
@@ -44,6 +46,8 @@ def _inline_context(data: bytes) -> bytes:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedDocument(f"malformed JSON-LD: {exc}") from None
+    except RecursionError:
+        raise MalformedDocument("malformed JSON-LD: nested too deeply") from None
 
     def fix(node: Any) -> Any:
         if isinstance(node, dict):
@@ -59,7 +63,10 @@ def _inline_context(data: bytes) -> bytes:
                 fix(value)
         return node
 
-    return json.dumps(fix(doc)).encode("utf-8")
+    try:
+        return json.dumps(fix(doc)).encode("utf-8")
+    except RecursionError:
+        raise MalformedDocument("malformed JSON-LD: nested too deeply") from None
 
 
 def read_rdf(data: bytes, media_type: str, *, base_iri: str | None = None) -> list[SampleRecord]:
@@ -77,6 +84,11 @@ def read_rdf(data: bytes, media_type: str, *, base_iri: str | None = None) -> li
         raise MalformedDocument(f"malformed {fmt.name}: {exc}") from None
     except (OSError, ValueError) as exc:
         raise MalformedDocument(f"cannot read {fmt.name}: {exc}") from None
+    except RecursionError:
+        raise MalformedDocument(f"malformed {fmt.name}: nested too deeply") from None
+    for t in triples:
+        if isinstance(t.object, Literal) and _CONTROL.search(t.object.value):
+            raise MalformedDocument("the document holds control characters (C0 other than tab, LF, CR) in a value")
     subjects: dict[str, str] = {}
     for t in triples:
         if t.predicate == IG.igsn and isinstance(t.object, Literal) and isinstance(t.subject, NamedNode):

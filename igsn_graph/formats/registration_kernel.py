@@ -28,11 +28,10 @@ document.
 
 from __future__ import annotations
 
-import re
 
 from lxml import etree
 
-from ..codelists import codelist, relation_types
+from ..codelists import relation_types
 from ..errors import InvalidRecord, UnsupportedFormat
 from ..identifiers import HANDLE_PREFIX, parse_igsn
 from ..record import LOG_EVENTS, Agent, Identifier, LogEvent, Relation, SampleRecord

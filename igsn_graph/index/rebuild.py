@@ -20,6 +20,13 @@ from .catalogue import CatalogueRow
 __all__ = ["rebuild", "verify", "VerifyReport", "rows_from_graph"]
 
 
+def _versions_in_graph(store: GraphStore, iris: Iris, name: str) -> list[int]:
+    """The version numbers recorded by the sample's PROV activities, each once, in order."""
+    found = [int(t.object.value) for t in store.graph(iris.provenance_graph(name))
+             if t.predicate == IG.versionNumber and isinstance(t.object, Literal)]
+    return sorted(found)
+
+
 def _version_in_graph(store: GraphStore, iris: Iris, name: str) -> int:
     best = 0
     for t in store.graph(iris.provenance_graph(name)):
@@ -102,6 +109,11 @@ def verify(db: Database, store: GraphStore, iris: Iris, *, limit: int = 100) -> 
             continue
         if latest.version != row.version:
             report.problems.append(f"{name}: history is at version {latest.version}, graph at {row.version}")
+        kept = [v.version for v in history.versions_of(conn, name)]
+        recorded = _versions_in_graph(store, iris, name)
+        if kept != recorded:
+            report.problems.append(f"{name}: history keeps versions {kept[:10]}, the provenance graph records "
+                                   f"{recorded[:10]}")
         current = {str(t) for t in store.graph(iris.record_graph(name))}
         stored = {str(t) for t in public_view(_canonical_triples(latest.graph_ntriples), iris, name)}
         if current != stored:

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from lxml import etree
 
 from ..formats import graph as graphmap
-from ..index.catalogue import CatalogueRow
 from ..registry.journal import parse_ntriples
 from ..store import history
 from . import index
+from .index import Item
 from .formats import FORMATS, PREFIXES, write_all
 from .sets import SetFilter
 
@@ -73,20 +73,21 @@ class MetadataCache:
                 self._connections.append(conn)
         return conn
 
-    def get(self, prefixes: Iterable[str], rows: list[CatalogueRow]) -> dict[tuple[str, str], bytes]:
+    def get(self, prefixes: Iterable[str], rows: list[Item]) -> dict[tuple[str, str], bytes]:
         """(igsn, prefix) → XML (empty: the sample cannot give the format) for the entries still valid."""
-        wanted = {r.igsn: r.version for r in rows}
         prefix_list = list(prefixes)
         out: dict[tuple[str, str], bytes] = {}
-        names = list(wanted)
         conn = self._conn()
-        for i in range(0, len(names), 400):
-            chunk = names[i:i + 400]
-            sql = (f"SELECT igsn, prefix, version, fingerprint, xml FROM metadata WHERE igsn IN "
-                   f"({','.join('?' * len(chunk))}) AND prefix IN ({','.join('?' * len(prefix_list))})")
-            for igsn, prefix, version, fingerprint, xml in conn.execute(sql, [*chunk, *prefix_list]):
-                if version == wanted[igsn] and fingerprint == self.fingerprint:
-                    out[(igsn, prefix)] = zlib.decompress(xml) if xml else _UNAVAILABLE
+        for i in range(0, len(rows), 400):
+            chunk = rows[i:i + 400]
+            # the wanted (igsn, version) pairs as a table: SQLite checks version and fingerprint itself
+            sql = (f"WITH wanted(igsn, version) AS (VALUES {', '.join('(?, ?)' for _ in chunk)}) "
+                   f"SELECT m.igsn, m.prefix, m.xml FROM wanted JOIN metadata m ON m.igsn = wanted.igsn "
+                   f"AND m.version = wanted.version AND m.fingerprint = ? "
+                   f"AND m.prefix IN ({','.join('?' * len(prefix_list))})")
+            args: list[object] = [v for r in chunk for v in (r.igsn, r.version)]
+            for igsn, prefix, xml in conn.execute(sql, [*args, self.fingerprint, *prefix_list]):
+                out[(igsn, prefix)] = zlib.decompress(xml) if xml else _UNAVAILABLE
         return out
 
     def put(self, entries: list[tuple[str, str, int, bytes]]) -> None:
@@ -130,7 +131,7 @@ class MetadataSource:
     def fingerprint(base_url: str) -> str:
         return hashlib.sha256(f"{WRITERS_REVISION}\n{base_url}".encode()).hexdigest()[:16]
 
-    def _compute(self, rows: list[CatalogueRow]) -> dict[tuple[str, str], bytes]:
+    def _compute(self, rows: list[Item]) -> dict[tuple[str, str], bytes]:
         """Every format of every row, from the stored version (or the public graph)."""
         registry = self.registry
         graphs = index.version_graphs(registry.db.read(), [(r.igsn, r.version) for r in rows])
@@ -151,7 +152,7 @@ class MetadataSource:
                 out[(row.igsn, prefix)] = etree.tostring(el, encoding="UTF-8") if el is not None else _UNAVAILABLE
         return out
 
-    def get(self, rows: list[CatalogueRow], prefixes: Iterable[str] = PREFIXES) -> dict[tuple[str, str], bytes]:
+    def get(self, rows: list[Item], prefixes: Iterable[str] = PREFIXES) -> dict[tuple[str, str], bytes]:
         """(igsn, prefix) → XML bytes of live rows (deleted rows have no metadata); empty = not available."""
         live = [r for r in rows if not r.deleted]
         wanted = [p for p in prefixes if p in FORMATS]

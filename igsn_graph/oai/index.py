@@ -9,22 +9,36 @@ page costs the same wherever it lies.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import fields
+from typing import NamedTuple
 
-from ..index.catalogue import CatalogueRow
 from .sets import SetFilter
 
-__all__ = ["page", "count", "earliest", "item", "version_graphs", "ITEM_CONDITION"]
+__all__ = ["Item", "page", "count", "earliest", "item", "version_graphs", "ITEM_CONDITION"]
 
 #: what makes a catalogue row an OAI item
 ITEM_CONDITION = "test = 0 AND has_metadata = 1"
-_COLUMNS = [f.name for f in fields(CatalogueRow)]
-_BOOLS = {"active", "is_public", "has_metadata", "has_url", "test", "deleted"}
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM catalogue"
 
 
-def _row(r: tuple) -> CatalogueRow:  # type: ignore[type-arg]
-    return CatalogueRow(**{k: (bool(v) if k in _BOOLS else v) for k, v in zip(_COLUMNS, r)})
+class Item(NamedTuple):
+    """The catalogue columns a header and its metadata need (a tuple: pages build hundreds of them)."""
+
+    igsn: str
+    datestamp: str
+    deleted: bool
+    agent: str
+    client: str | None
+    namespace: str
+    version: int
+    has_metadata: bool
+
+
+_SELECT = "SELECT igsn, datestamp, deleted, agent, client, namespace, version, has_metadata FROM catalogue"
+
+
+def _items(conn: sqlite3.Connection, sql: str, args: list[object]) -> list[Item]:
+    cur = conn.cursor()
+    cur.row_factory = None  # plain tuples, whatever the connection's row factory
+    return [Item(i, d, bool(x), a, c, n, v, bool(m)) for i, d, x, a, c, n, v, m in cur.execute(sql, args)]
 
 
 def _where(flt: SetFilter, from_: str | None, until: str | None,
@@ -49,13 +63,12 @@ def _where(flt: SetFilter, from_: str | None, until: str | None,
 
 
 def page(conn: sqlite3.Connection, flt: SetFilter, *, from_: str | None, until: str | None,
-         after: tuple[str, str] | None, limit: int) -> list[CatalogueRow]:
+         after: tuple[str, str] | None, limit: int) -> list[Item]:
     """Up to ``limit`` items after ``after`` (or from ``from_``), in (datestamp, igsn) order."""
     if flt.empty:
         return []
     where, args = _where(flt, from_, until, after)
-    sql = f"{_SELECT}{where} ORDER BY datestamp, igsn LIMIT ?"
-    return [_row(r) for r in conn.execute(sql, [*args, limit])]
+    return _items(conn, f"{_SELECT}{where} ORDER BY datestamp, igsn LIMIT ?", [*args, limit])
 
 
 def count(conn: sqlite3.Connection, flt: SetFilter, *, from_: str | None, until: str | None) -> int:
@@ -73,10 +86,10 @@ def earliest(conn: sqlite3.Connection) -> tuple[str, str] | None:
     return (r[0], r[1]) if r else None
 
 
-def item(conn: sqlite3.Connection, igsn: str) -> CatalogueRow | None:
+def item(conn: sqlite3.Connection, igsn: str) -> Item | None:
     """The catalogue row of a name when it is not a test registration (metadata or not)."""
-    r = conn.execute(f"{_SELECT} WHERE igsn = ? AND test = 0", (igsn,)).fetchone()
-    return _row(r) if r else None
+    found = _items(conn, f"{_SELECT} WHERE igsn = ? AND test = 0", [igsn])
+    return found[0] if found else None
 
 
 def version_graphs(conn: sqlite3.Connection, keys: list[tuple[str, int]]) -> dict[tuple[str, int], bytes]:

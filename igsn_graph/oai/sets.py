@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..index.catalogue import CatalogueRow
 from .args import SET_SPEC_PATTERN
 
 if TYPE_CHECKING:
     from ..registry.service import Registry
+    from .index import Item
 
 __all__ = ["SetFilter", "OaiSet", "NAMESPACES_SET", "header_specs", "parse_spec", "list_sets",
            "namespace_spec", "client_spec"]
@@ -49,7 +49,7 @@ def client_spec(agent: str, client: str) -> str:
     return f"{agent}:{client}"
 
 
-def header_specs(row: CatalogueRow) -> list[str]:
+def header_specs(row: "Item") -> list[str]:
     """Minimal memberships of a sample: its client set (or its agent's when it has no client) and namespace."""
     owner = client_spec(row.agent, row.client) if row.client else row.agent
     return [owner, namespace_spec(row.namespace)]

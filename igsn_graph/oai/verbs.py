@@ -15,8 +15,9 @@ from urllib.parse import unquote
 
 from ..errors import InvalidIdentifier
 from ..identifiers import validate_name
-from ..index.catalogue import CatalogueRow, format_datestamp
+from ..index.catalogue import format_datestamp
 from . import index
+from .index import Item
 from .args import OaiRequest
 from .cache import CACHE_FILE, MetadataCache, MetadataSource
 from .errors import (BadResumptionToken, CannotDisseminateFormat, IdDoesNotExist, NoMetadataFormats,
@@ -87,7 +88,7 @@ class Repository:
         except (InvalidIdentifier, UnicodeDecodeError):
             return None
 
-    def header(self, row: CatalogueRow) -> "Header":
+    def header(self, row: Item) -> "Header":
         return Header(self.identifier(row.igsn), row.datestamp, tuple(header_specs(row)), row.deleted)
 
     def sets(self) -> list[OaiSet]:
@@ -175,7 +176,7 @@ def identify(repo: Repository, request: OaiRequest, now: datetime) -> IdentifyRe
                           repo.identifier(sample))
 
 
-def _item(repo: Repository, identifier: str) -> CatalogueRow:
+def _item(repo: Repository, identifier: str) -> Item:
     name = repo.name_of(identifier)
     row = index.item(repo.registry.db.read(), name) if name is not None else None
     if row is None:
@@ -183,7 +184,7 @@ def _item(repo: Repository, identifier: str) -> CatalogueRow:
     return row
 
 
-def _available(repo: Repository, row: CatalogueRow) -> list[str]:
+def _available(repo: Repository, row: Item) -> list[str]:
     if not row.has_metadata:
         return []
     if row.deleted:
@@ -207,7 +208,7 @@ def list_metadata_formats(repo: Repository, request: OaiRequest, now: datetime) 
 def get_record(repo: Repository, request: OaiRequest, now: datetime) -> GetRecordResult:
     identifier, prefix = request.get("identifier") or "", request.get("metadataPrefix") or ""
     errors: list[OaiError] = []
-    row: CatalogueRow | None = None
+    row: Item | None = None
     try:
         row = _item(repo, identifier)
     except IdDoesNotExist as exc:
@@ -288,7 +289,7 @@ def _first_state(repo: Repository, request: OaiRequest, verb: str, now: datetime
 
 
 def _page(repo: Repository, request: OaiRequest, verb: str,
-          now: datetime) -> tuple[list[CatalogueRow], TokenState, bool, bool]:
+          now: datetime) -> tuple[list[Item], TokenState, bool, bool]:
     token = request.get("resumptionToken")
     if token is not None:
         state = repo.codec.decode(token, verb, now)

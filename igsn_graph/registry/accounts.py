@@ -24,6 +24,7 @@ __all__ = ["Agent", "Client", "Principal", "Accounts", "hash_password", "verify_
            "AGENT_SYMBOL", "domain_allowed"]
 
 AGENT_SYMBOL = re.compile(r"[A-Z][A-Z0-9\-]{0,6}[A-Z0-9]")
+ROR = re.compile(r"https://ror\.org/0[a-z0-9]{6}[0-9]{2}")
 _SCRYPT = dict(n=2 ** 14, r=8, p=1, dklen=32)
 
 
@@ -128,6 +129,7 @@ class Accounts:
             raise InvalidInput("a password is required")
         nss = [normalise_namespace(ns) for ns in namespaces]
         prefixes = [self._prefix(p) for p in doi_prefixes]
+        ror = self._ror(ror)
         with self.db.write() as conn:
             if conn.execute("SELECT 1 FROM agents WHERE symbol = ?", (symbol,)).fetchone():
                 raise Conflict(f"agent {symbol} exists already")
@@ -160,6 +162,7 @@ class Accounts:
             if p not in agent.doi_prefixes:
                 raise InvalidInput(f"DOI prefix {p} does not belong to agent {agent.symbol}")
         doms = tuple(d.strip().lower() for d in domains if d.strip())
+        ror = self._ror(ror)
         with self.db.write() as conn:
             if conn.execute("SELECT 1 FROM clients WHERE symbol = ?", (symbol,)).fetchone():
                 raise Conflict(f"client {symbol} exists already")
@@ -176,6 +179,15 @@ class Accounts:
             for p in prefixes:
                 conn.execute("UPDATE doi_prefixes SET client = ? WHERE prefix = ?", (symbol, p))
         return self.client(symbol)
+
+    @staticmethod
+    def _ror(value: str | None) -> str | None:
+        """A ROR IRI (https://ror.org/0xxxxxxNN) or None; anything else is refused before it is stored."""
+        if value is None or value == "":
+            return None
+        if not ROR.fullmatch(value.strip()):
+            raise InvalidInput(f"{value!r} is not a ROR identifier IRI (https://ror.org/0 followed by 8 characters)")
+        return value.strip()
 
     @staticmethod
     def _prefix(p: str) -> str:
@@ -244,7 +256,8 @@ class Accounts:
     # -- authentication -----------------------------------------------------------------------
     def authenticate(self, symbol: str, password: str, *, admin: tuple[str, str] | None = None) -> Principal:
         """The principal for these credentials, or ``NotAuthenticated``."""
-        if admin is not None and symbol == admin[0] and admin[1] and hmac.compare_digest(password, admin[1]):
+        if admin is not None and symbol == admin[0] and admin[1] and hmac.compare_digest(
+                password.encode("utf-8"), admin[1].encode("utf-8")):
             return ADMIN
         sym = symbol.strip().upper()
         conn = self.db.read()

@@ -114,8 +114,15 @@ class Journal:
         try:
             self.store.apply(self._graph_write(changes))
         except Exception as exc:
-            self._forget(seqs)
-            raise StorageFailure(f"graph store write failed: {exc}") from exc
+            # the embedded store's writes are transactions, and a remote engine that could not be reached
+            # or refused the update applied nothing: forget the entry. When that is unknown (a remote
+            # timeout), keep it: the next write or start redoes it, so graph and index agree again.
+            applied = exc.data.get("applied", False) if isinstance(exc, StorageFailure) else False
+            if applied is False:
+                self._forget(seqs)
+                raise StorageFailure(f"graph store write failed: {exc}", applied=False) from exc
+            raise StorageFailure(f"graph store write failed and may have been applied; it will be completed "
+                                 f"before the next write: {exc}", applied=None) from exc
         self._maybe_crash("after-graph")
         self._finish(changes, seqs)
         self._maybe_crash("after-index")

@@ -8,8 +8,8 @@ per record instead, and the valid ones are stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -28,7 +28,7 @@ from ..settings import Settings
 from ..store import history
 from ..store.base import GraphStore, GraphWrite
 from ..store import open_store
-from ..vocab import DCTERMS, IG, RDF_TYPE, SCHEMA
+from ..vocab import IG, RDF_TYPE, SCHEMA
 from .accounts import ADMIN, Accounts, Client, Principal, domain_allowed
 from .database import Database
 from .journal import Change, Journal, parse_ntriples
@@ -84,8 +84,8 @@ def init_data_dir(settings: Settings, *, iri_base: str = DEFAULT_IRI_BASE,
     if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+",
                         repository_id):
         raise InvalidInput(f"repository id {repository_id!r} must be a dotted domain name")
-    if not iri_base.startswith(("http://", "https://")):
-        raise InvalidInput(f"IRI base {iri_base!r} must be an http(s) URL")
+    if not iri_base.startswith(("http://", "https://")) or not iri_base.endswith("/") or "#" in iri_base:
+        raise InvalidInput(f"IRI base {iri_base!r} must be an http(s) URL ending in '/' (sample IRIs are base + name)")
     iri_base = Iris(iri_base).base
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_path)
@@ -146,6 +146,18 @@ class Registry:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """The write lock, after redoing any journaled write a dead (or failed) writer left behind.
+
+        A pending journal entry seen under the lock is never another writer's write in flight, and it
+        must be applied before this write reads the state it builds on.
+        """
+        with self._write_lock:
+            if self.journal.pending():
+                self.repaired += self.journal.recover()
+            yield
+
     @property
     def validator(self) -> "Validator":
         if self._validator is None:
@@ -155,13 +167,13 @@ class Registry:
 
     # -- accounts ---------------------------------------------------------------------------------
     def add_agent(self, symbol: str, **kwargs: object):  # type: ignore[no-untyped-def]
-        with self._write_lock:
+        with self.writing():
             agent = self.accounts.add_agent(symbol, **kwargs)  # type: ignore[arg-type]
             self.publish_accounts()
         return agent
 
     def add_client(self, symbol: str, **kwargs: object):  # type: ignore[no-untyped-def]
-        with self._write_lock:
+        with self.writing():
             client = self.accounts.add_client(symbol, **kwargs)  # type: ignore[arg-type]
             self.publish_accounts()
         return client
@@ -199,7 +211,10 @@ class Registry:
 
     def owner_of_name(self, igsn: Igsn, principal: Principal | None = None) -> Owner:
         """The owner of a (new) name: the owner of its longest registered namespace."""
-        if igsn.name.startswith(TEST_NAMESPACE) or igsn.handle_prefix == identifiers.TEST_HANDLE_PREFIX:
+        if igsn.handle_prefix == identifiers.TEST_HANDLE_PREFIX and not igsn.name.startswith(TEST_NAMESPACE):
+            raise NamespaceNotAllowed(f"IGSN prefix is not allowed: the test prefix {identifiers.TEST_HANDLE_PREFIX} "
+                                      f"is for names in the {TEST_NAMESPACE} namespace")
+        if igsn.name.startswith(TEST_NAMESPACE):
             # the test namespace is open to every client; test samples belong to whoever registers them
             if principal is None or principal.kind == "admin":
                 raise NamespaceNotAllowed("test registrations need a client or agent account")
@@ -339,7 +354,7 @@ class Registry:
     def mint(self, principal: Principal, text: str, url: str, *, test_mode: bool = False) -> MintResult:
         """Create-or-update: registers the IGSN with its landing URL, or changes the URL."""
         igsn = self.parse(text)
-        with self._write_lock:
+        with self.writing():
             row = self.row(igsn.name)
             if row is not None:
                 owner = Owner(row.agent, row.client, row.namespace)
@@ -394,7 +409,9 @@ class Registry:
         record in its ``Outcome`` and store the valid ones (bulk loads). Nothing is stored in test mode.
         """
         outcomes: list[Outcome] = []
-        with self._write_lock:
+        with self.writing():
+            # a provisional stamp for validation; the records get their real one after it (below), so that
+            # no record appears with a datestamp older than the moment it became visible
             stamp = self.journal.next_datestamp()
             prepared: list[tuple[Submission, Owner, CatalogueRow | None, RegistryFacts, SampleRecord]] = []
             from ..validation import with_elements
@@ -437,23 +454,24 @@ class Registry:
                                         violations=report.violations)
                 outcomes.append(Outcome(item[3].igsn, False, reasons=[str(v) for v in report.violations],
                                         violations=list(report.violations)))
-            # quotas: distinct new IGSNs per owner
-            new_per_owner: dict[Owner, set[str]] = {}
+            # quotas: distinct new IGSNs per quota holder (the client, or the agent for its own namespaces)
+            new_per_holder: dict[str, tuple[Owner, set[str]]] = {}
             for sub, owner, row, facts, record in valid:
                 if row is None:
-                    new_per_owner.setdefault(owner, set()).add(facts.igsn)
-            over: set[Owner] = set()
-            for owner, new in new_per_owner.items():
+                    new_per_holder.setdefault(_holder(owner), (owner, set()))[1].add(facts.igsn)
+            over: set[str] = set()
+            for holder, (owner, new) in new_per_holder.items():
                 try:
                     self._check_quota(owner, len(new))
                 except QuotaExceeded:
                     if strict:
                         raise
-                    over.add(owner)
+                    over.add(holder)
+            final_stamp = self.journal.next_datestamp()
             changes: list[Change] = []
             for item in valid:
                 sub, owner, row, facts, record = item
-                if owner in over and row is None:
+                if _holder(owner) in over and row is None:
                     outcomes.append(Outcome(facts.igsn, False, reasons=[
                         f"datacentre quota exceeded: {owner.client or owner.agent}"]))
                     continue
@@ -462,9 +480,17 @@ class Registry:
                 version = (n + 1) if n is not None else ((row.version + 1) if row else 1)
                 seen[facts.igsn] = version
                 event = "metadata-registered" if row is None or not row.has_metadata else "metadata-updated"
+                if final_stamp != facts.datestamp:
+                    stale = {str(t) for t in graphmap.facts_triples(facts, self.iris)}
+                    facts = replace(facts, datestamp=final_stamp,
+                                    registered=final_stamp if facts.registered == stamp else facts.registered)
+                    graph = [t for t in graph_of[id(item)] if str(t) not in stale] + graphmap.facts_triples(
+                        facts, self.iris)
+                else:
+                    graph = graph_of[id(item)]
                 changes.append(self._change(facts=facts, record=record, previous=row if n is None else existing.get(
                     facts.igsn), event=event, principal=principal, fmt=sub.format, document=sub.document,
-                    version=version, graph=graph_of[id(item)]))
+                    version=version, graph=graph))
                 if n is not None:
                     changes[-1].new = False
                 outcomes.append(Outcome(facts.igsn, True, created=row is None and n is None))
@@ -501,7 +527,7 @@ class Registry:
 
     def _set_state(self, principal: Principal, text: str, event: str, **changes: object) -> RegistryFacts:
         igsn = self.parse(text)
-        with self._write_lock:
+        with self.writing():
             row, facts = self._existing(igsn.name, principal)
             record = self.record(igsn.name) if facts.has_metadata else None
             new = replace(facts, datestamp=self.journal.next_datestamp(), **changes)  # type: ignore[arg-type]
@@ -546,5 +572,6 @@ class Registry:
             yield self.register(principal, batch, strict=False)
 
 
-def data_marker(settings: Settings, name: str) -> Path:
-    return settings.data_dir / f".{name}"
+def _holder(owner: Owner) -> str:
+    """Who a new IGSN counts against: the owning client, or the agent for its own namespaces."""
+    return owner.client or owner.agent

@@ -19,5 +19,7 @@ def open_store(settings: "Settings") -> GraphStore:
         return OxigraphStore(settings.graph_dir)
     from .remote import RemoteEndpoints, RemoteStore
     return RemoteStore(RemoteEndpoints(settings.store, settings.store_query_path, settings.store_update_path,
-                                       settings.store_gsp_path, settings.store_union_param or None,
+                                       settings.store_gsp_path,
+                                       None if settings.store_union_param.lower() in ("", "none") else
+                                       settings.store_union_param,
                                        query_timeout_s=settings.sparql_timeout_s))

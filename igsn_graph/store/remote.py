@@ -39,7 +39,9 @@ class RemoteEndpoints:
 
 
 def _fail(exc: Exception) -> StorageFailure:
-    return StorageFailure(f"the remote SPARQL engine is unavailable: {exc}")
+    # a request that never reached the engine applied nothing; any other transport failure may have
+    applied = False if isinstance(exc, httpx.ConnectError) else None
+    return StorageFailure(f"the remote SPARQL engine is unavailable: {exc}", applied=applied)
 
 
 class _Queryable:
@@ -73,7 +75,8 @@ class RemoteStore:
         except httpx.HTTPError as exc:
             raise _fail(exc) from None
         if response.status_code >= 500:
-            raise StorageFailure(f"the remote SPARQL engine failed ({response.status_code}): {response.text[:200]}")
+            raise StorageFailure(f"the remote SPARQL engine failed ({response.status_code}): {response.text[:200]}",
+                                 applied=None)
         return response
 
     def _get(self, path: str, **kwargs: Any) -> httpx.Response:
@@ -99,7 +102,7 @@ class RemoteStore:
                               headers={"Content-Type": "application/sparql-update"})
         if response.status_code >= 300:
             raise StorageFailure(f"the remote SPARQL engine refused an update ({response.status_code}): "
-                                 f"{response.text[:200]}")
+                                 f"{response.text[:200]}", applied=False)
 
     def graph(self, graph: NamedNode) -> list[Triple]:
         response = self._get(self.endpoints.gsp_path, params={"graph": graph.value},

@@ -156,3 +156,13 @@ def test_documented_example_queries_answer(client: TestClient) -> None:
         rows = r.json()["results"]["bindings"]
         if "Publications" not in title:  # the demo's citations may sit on other branches
             assert rows, title
+
+
+def test_federated_queries_are_refused(client: TestClient) -> None:
+    q = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/x> { ?s ?p ?o } }"
+    r = client.get("/sparql", params={"query": q})
+    assert r.status_code == 403 and "SERVICE" in r.text
+    r = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p 'SERVICE' } LIMIT 1"})
+    assert r.status_code == 200
+    r = client.get("/sparql", params={"query": "ASK {}", "default-graph-uri": "not an iri"})
+    assert r.status_code == 400

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
-from pyoxigraph import Quad, RdfFormat, serialize
+from pyoxigraph import RdfFormat, serialize
 
 from igsn_graph.demo import small_demo
 from igsn_graph.errors import MalformedDocument, UnsupportedFormat
@@ -51,3 +50,15 @@ def test_json_ld_with_our_context_is_never_fetched() -> None:
 def test_refusals(data: bytes, media: str, error: type[Exception]) -> None:
     with pytest.raises(error):
         read_rdf(data, media)
+
+
+def test_control_characters_and_deep_nesting_are_refused() -> None:
+    bad = b'<https://igsn.org/ZZQ1> <https://w3id.org/igsn-graph/ontology#igsn> "ZZQ1" .\n' \
+          b'<https://igsn.org/ZZQ1> <http://purl.org/dc/terms/title> "bell \\u0007" .\n'
+    with pytest.raises(MalformedDocument, match="control characters"):
+        read_rdf(bad, "application/n-triples")
+    deep = b"[" * 100000 + b"]" * 100000
+    with pytest.raises(MalformedDocument):
+        read_rdf(deep, "application/ld+json")
+    with pytest.raises(UnsupportedFormat):
+        read_rdf(b"<rdf:RDF/>", "application/rdf+xml")  # DTD-bearing RDF/XML is not an input format

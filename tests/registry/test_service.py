@@ -311,3 +311,55 @@ def test_private_descriptions_stay_out_of_the_public_graph(registry: Registry) -
     # and verify agrees with what was written
     from igsn_graph.index.rebuild import verify
     assert verify(registry.db, registry.store, registry.iris).ok
+
+
+def test_quota_is_per_client_across_its_namespaces_within_a_batch(registry: Registry) -> None:
+    registry.add_client("ZTEST.THREE", password="three-secret", namespaces=["ZTC", "ZTD"], quota=2)
+    three = Principal("client", "ZTEST.THREE", AGENT[0])
+    records = [read_xml(registration_xml(n)).records[0] for n in ("ZTC1", "ZTC2", "ZTD1", "ZTD2")]
+    with pytest.raises(QuotaExceeded):
+        registry.register(three, [Submission(r, "igsn") for r in records])
+    assert registry.count() == 0
+    outcomes = registry.register(three, [Submission(r, "igsn") for r in records], strict=False)
+    assert [o.ok for o in outcomes].count(True) == 0 and registry.count() == 0
+    assert all("quota exceeded: ZTEST.THREE" in o.reasons[0] for o in outcomes)
+
+
+def test_the_test_prefix_cannot_take_another_partys_name(registry: Registry) -> None:
+    registry.mint(OTHER_P, "ZO0001", "https://other.net/1")
+    with pytest.raises(ForeignSample):
+        registry.mint(ONE, "20.500.11812/ZO0001", "https://example.org/x")
+    with pytest.raises(NamespaceNotAllowed, match="test prefix"):
+        registry.mint(ONE, "20.500.11812/ZO0002", "https://example.org/x")
+    assert registry.row("ZO0001").agent == OTHER[0] and registry.row("ZO0002") is None  # type: ignore[union-attr]
+    assert registry.mint(ONE, "20.500.11812/TESTZTA1", "https://example.org/t").igsn.name == "TESTZTA1"
+    assert registry.row("TESTZTA1").test  # type: ignore[union-attr]
+
+
+def test_account_identifiers_are_checked_before_anything_is_stored(registry: Registry) -> None:
+    with pytest.raises(InvalidInput, match="ROR"):
+        registry.add_agent("ZROR", name="x", password="p", namespaces=["ZR"], ror="ror.org/02abc")
+    with pytest.raises(NotFound):
+        registry.accounts.agent("ZROR")
+    registry.publish_accounts()  # the accounts graph is still writable
+
+
+def test_a_write_left_in_the_journal_is_completed_before_the_next_write(registry: Registry) -> None:
+    """A writer that failed after the graph write (here: the journal's last step refused) leaves its
+    entry; the next write applies it first instead of building on the stale index."""
+    registry.mint(ONE, "ZTA0120", "https://example.org/v1")
+    finish = registry.journal._finish
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+    registry.journal._finish = broken  # type: ignore[method-assign]
+    with pytest.raises(OSError):
+        registry.mint(ONE, "ZTA0120", "https://example.org/v2")
+    registry.journal._finish = finish  # type: ignore[method-assign]
+    assert registry.journal.pending() == 1
+    registry.mint(ONE, "ZTA0120", "https://example.org/v3")
+    versions = history.versions_of(registry.db.read(), "ZTA0120")
+    assert [v.version for v in versions] == [1, 2, 3]
+    assert registry.landing_url(ONE, "ZTA0120") == "https://example.org/v3"
+    from igsn_graph.index.rebuild import verify
+    assert verify(registry.db, registry.store, registry.iris).ok
