@@ -22,7 +22,6 @@ import httpx
 
 from igsn_graph.demo import generate_samples
 from igsn_graph.demo_load import demo_submissions, load_demo_accounts
-from igsn_graph.registry.accounts import ADMIN
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
 

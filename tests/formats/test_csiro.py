@@ -125,7 +125,7 @@ def test_missing_resource_identifier_is_invalid(example) -> None:
 def test_nil_elements_are_absent() -> None:
     record = _resource(
         '<resourceTypes xsi:nil="true"/>'
-        f'<materialTypes><materialType>http://www.opengis.net/def/nil/OGC/0/unknown</materialType></materialTypes>'
+        '<materialTypes><materialType>http://www.opengis.net/def/nil/OGC/0/unknown</materialType></materialTypes>'
         '<location xsi:nil="true"><locality>Hidden</locality></location>'
         '<date nilReason="http://www.opengis.net/def/nil/OGC/0/withheld"><timeInstant>2001</timeInstant></date>'
         '<sampledFeatures xsi:nil="true"/>')
