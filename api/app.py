@@ -12,7 +12,7 @@ from igsn_graph.settings import Settings
 
 from .errors import install_error_handlers
 from .mds_errors import install_mds_errors
-from .routers import health, mds, sparql, vocabulary
+from .routers import health, mds, oai, sparql, vocabulary
 
 __all__ = ["create_app"]
 
@@ -33,6 +33,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             executor = getattr(app.state, "sparql_executor", None)
             if executor is not None:
                 executor.shutdown(wait=False, cancel_futures=True)
+            oai_repository = getattr(app.state, "oai_repository", None)
+            if oai_repository is not None:
+                oai_repository.close()
             registry.close()
 
     app = FastAPI(
@@ -47,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_mds_errors(app)  # plain-text errors on /igsn and /metadata (after: it wraps the above)
     app.include_router(health.router)
     app.include_router(mds.router)
+    app.include_router(oai.router)
     app.include_router(sparql.router)
     app.include_router(vocabulary.router)
     return app

@@ -28,6 +28,9 @@ _ENV = {
     "store_union_param": "IGSN_GRAPH_STORE_UNION_PARAM",
     "max_body_bytes": "IGSN_GRAPH_MAX_BODY_BYTES",
     "batch_size": "IGSN_GRAPH_BATCH_SIZE",
+    "oai_page_size": "IGSN_GRAPH_OAI_PAGE_SIZE",
+    "oai_admin_email": "IGSN_GRAPH_OAI_ADMIN_EMAIL",
+    "oai_repository_name": "IGSN_GRAPH_OAI_REPOSITORY_NAME",
     "sparql_timeout_s": "IGSN_GRAPH_SPARQL_TIMEOUT",
     "sparql_max_rows": "IGSN_GRAPH_SPARQL_MAX_ROWS",
     "crash_at": "IGSN_GRAPH_CRASH_AT",
@@ -58,6 +61,11 @@ class Settings:
     #: SPARQL endpoint: per-query time limit (seconds) and largest result (rows or triples)
     sparql_timeout_s: float = 30.0
     sparql_max_rows: int = 100_000
+    #: OAI-PMH: records per page, the Identify admin e-mail and repository name (defaults derived from the
+    #: repository id fixed at init when empty)
+    oai_page_size: int = 250
+    oai_admin_email: str = ""
+    oai_repository_name: str = ""
     #: records validated and written together by bulk loads
     batch_size: int = 1000
     #: refuse POST /igsn for an IGSN without metadata (MDS ``handle.metadataRequired``)

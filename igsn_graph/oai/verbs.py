@@ -288,8 +288,8 @@ def _first_state(repo: Repository, request: OaiRequest, verb: str, now: datetime
     return TokenState(verb, prefix, set_spec, from_, until, _START, 0, size), flt
 
 
-def _page(repo: Repository, request: OaiRequest, verb: str,
-          now: datetime) -> tuple[list[Item], TokenState, bool, bool]:
+def _page(repo: Repository, request: OaiRequest, verb: str, now: datetime) -> tuple[list[Item], TokenState, bool]:
+    """One page of a list: its items, the state it started from, and whether more follow."""
     token = request.get("resumptionToken")
     if token is not None:
         state = repo.codec.decode(token, verb, now)
@@ -306,17 +306,17 @@ def _page(repo: Repository, request: OaiRequest, verb: str,
     if not rows:
         # only a resumed list can get here: the items after the position changed since the last page
         raise NoRecordsMatch("no further item matches the arguments")
-    return rows, state, more, token is not None
+    return rows, state, more
 
 
 def list_identifiers(repo: Repository, request: OaiRequest, now: datetime) -> HeadersResult:
-    rows, state, more, _ = _page(repo, request, "ListIdentifiers", now)
+    rows, state, more = _page(repo, request, "ListIdentifiers", now)
     last = (rows[-1].datestamp, rows[-1].igsn)
     return HeadersResult([repo.header(r) for r in rows], _resumption(repo, state, len(rows), more, last, now))
 
 
 def list_records(repo: Repository, request: OaiRequest, now: datetime) -> RecordsResult:
-    rows, state, more, _ = _page(repo, request, "ListRecords", now)
+    rows, state, more = _page(repo, request, "ListRecords", now)
     prefix = state.prefix or ""
     found = repo.source.get(rows, [prefix])
     records: list[Record] = []

@@ -73,7 +73,8 @@ SPEC_GETRECORD = """<?xml version="1.0" encoding="UTF-8"?>
  <request verb="GetRecord" identifier="oai:arXiv.org:cs/0112017" metadataPrefix="oai_dc">http://arXiv.org/oai2</request>
  <GetRecord><record><header><identifier>oai:arXiv.org:cs/0112017</identifier><datestamp>2001-12-14</datestamp>
   <setSpec>cs</setSpec><setSpec>math</setSpec></header>
-  <metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" xmlns:dc="http://purl.org/dc/elements/1.1/"
+  <metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/"
+   xmlns:dc="http://purl.org/dc/elements/1.1/"
    xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/oai_dc/ http://www.openarchives.org/OAI/2.0/oai_dc.xsd">
    <dc:title>Using Structural Metadata to Localize Experience of Digital Content</dc:title>
    <dc:creator>Dushay, Naomi</dc:creator><dc:subject>Digital Libraries</dc:subject>

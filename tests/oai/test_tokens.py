@@ -47,7 +47,8 @@ def test_other_secret_wrong_verb_expired_or_garbage_are_refused() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(min_value=0, max_value=200), st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
+@given(st.integers(min_value=0, max_value=200),
+       st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
 def test_any_single_character_change_is_detected(position: int, char: str) -> None:
     codec = TokenCodec(b"k" * 32)
     token, _ = codec.encode(STATE, NOW)
