@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 from typing import Callable
 
+import pytest
 from lxml import etree
 
 from igsn_graph.oai import index
@@ -15,6 +16,9 @@ from igsn_graph.registry.service import Registry
 
 from .conftest import NS, OaiClient
 from .samples import AGENT_P, ONE, OTHER_P, TWO, at, minimal, register, rich
+
+# the provider behaves the same whichever graph store holds the samples
+pytestmark = pytest.mark.both_stores
 
 Start = Callable[..., OaiClient]
 REPO = "test.igsn-graph.org"
