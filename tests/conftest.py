@@ -110,17 +110,29 @@ def registry(settings: Settings) -> Iterator[Registry]:
         reg.close()
 
 
+def loopback_socket() -> tuple[socket.socket, int]:
+    """A bound loopback socket on a free port, to hand to uvicorn (no race for the port)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock, sock.getsockname()[1]
+
+
 @contextmanager
-def live_server(settings: Settings) -> Iterator[str]:
-    """The real app under uvicorn on 127.0.0.1:<free port>, in a thread; yields its base URL."""
+def live_server(settings: Settings, *, app: object | None = None, sock: socket.socket | None = None) -> Iterator[str]:
+    """The real app under uvicorn on loopback, in a thread; yields its base URL.
+
+    ``app`` defaults to ``create_app(settings)``; ``sock`` to a fresh loopback socket (pass one when the
+    public URL must be known before the app starts).
+    """
     import uvicorn
 
     from api.app import create_app
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))  # the kernel picks a free port; handing uvicorn the socket avoids a race
+    own = sock is None
+    if sock is None:
+        sock, _ = loopback_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app or create_app(settings), log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -133,4 +145,5 @@ def live_server(settings: Settings) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
-        sock.close()
+        if own:
+            sock.close()

@@ -7,7 +7,7 @@ from typing import Iterable, Iterator, Mapping, Protocol, Sequence
 
 from pyoxigraph import NamedNode, Quad, Triple
 
-__all__ = ["GraphWrite", "GraphStore"]
+__all__ = ["GraphWrite", "GraphStore", "update_request"]
 
 
 @dataclass
@@ -26,6 +26,22 @@ class GraphWrite:
         for graph, triples in self.add.items():
             for t in triples:
                 yield Quad(t.subject, t.predicate, t.object, graph)
+
+
+def update_request(write: GraphWrite) -> str:
+    """The change as one SPARQL Update request (DROP + INSERT DATA), which engines apply as one transaction.
+
+    Terms are written in their N-Triples form by pyoxigraph, which escapes literals and refuses IRIs
+    that could break out of ``<…>``; nothing user-supplied is spliced in any other way.
+    """
+    parts = [f"DROP SILENT GRAPH {g} ;" for g in write.replace if g not in write.new_graphs]
+    body: list[str] = []
+    for graph, triples in list(write.replace.items()) + list(write.add.items()):
+        if triples:
+            body.append(f"GRAPH {graph} {{\n" + "".join(f"{t} .\n" for t in triples) + "}\n")
+    if body:
+        parts.append("INSERT DATA {\n" + "".join(body) + "}")
+    return "\n".join(parts)
 
 
 class GraphStore(Protocol):

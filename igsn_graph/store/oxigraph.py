@@ -11,16 +11,12 @@ from typing import Iterable, Iterator
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, Triple
 
 from ..errors import StorageFailure, StoreBusy
-from .base import GraphWrite
+from .base import GraphWrite, update_request
 
 __all__ = ["OxigraphStore", "open_store", "BULK_QUADS"]
 
 #: writes of at least this many quads into new graphs use the bulk loader
 BULK_QUADS = 20_000
-
-
-def _term(t: object) -> str:
-    return str(t)
 
 
 class OxigraphStore:
@@ -60,14 +56,7 @@ class OxigraphStore:
                     self._store.extend(quads)
                 return
             # replacing existing graphs: DROP + INSERT DATA in one update request = one transaction
-            parts = [f"DROP SILENT GRAPH {_term(g)} ;" for g in replaced]
-            body: list[str] = []
-            for graph, triples in list(write.replace.items()) + list(write.add.items()):
-                if triples:
-                    body.append(f"GRAPH {_term(graph)} {{\n" + "".join(f"{t} .\n" for t in triples) + "}\n")
-            if body:
-                parts.append("INSERT DATA {\n" + "".join(body) + "}")
-            self._store.update("\n".join(parts))
+            self._store.update(update_request(write))
 
     def graph(self, graph: NamedNode) -> list[Triple]:
         return [q.triple for q in self._store.quads_for_pattern(None, None, None, graph)]

@@ -14,7 +14,7 @@ import httpx
 from pyoxigraph import (NamedNode, QueryResultsFormat, RdfFormat, Triple, parse, parse_query_results)
 
 from ..errors import StorageFailure
-from .base import GraphWrite
+from .base import GraphWrite, update_request
 
 __all__ = ["RemoteEndpoints", "RemoteStore"]
 
@@ -89,16 +89,10 @@ class RemoteStore:
         return response
 
     def apply(self, write: GraphWrite) -> None:
-        parts = [f"DROP SILENT GRAPH {g} ;" for g in write.replace if g not in write.new_graphs]
-        body: list[str] = []
-        for graph, triples in list(write.replace.items()) + list(write.add.items()):
-            if triples:
-                body.append(f"GRAPH {graph} {{\n" + "".join(f"{t} .\n" for t in triples) + "}\n")
-        if body:
-            parts.append("INSERT DATA {\n" + "".join(body) + "}")
-        if not parts:
+        request = update_request(write)
+        if not request:
             return
-        response = self._post(self.endpoints.update_path, content="\n".join(parts).encode("utf-8"),
+        response = self._post(self.endpoints.update_path, content=request.encode("utf-8"),
                               headers={"Content-Type": "application/sparql-update"})
         if response.status_code >= 300:
             raise StorageFailure(f"the remote SPARQL engine refused an update ({response.status_code}): "

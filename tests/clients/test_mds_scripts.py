@@ -10,22 +10,17 @@ from __future__ import annotations
 
 import base64
 import http.client
-import socket
-import threading
-import time
 import urllib.error
 import urllib.request
 from typing import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
-from api.app import create_app
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
 
-from tests.conftest import ADMIN_PASSWORD, AGENT, CLIENT_ONE, SHARED, add_test_accounts
+from tests.conftest import ADMIN_PASSWORD, AGENT, CLIENT_ONE, SHARED, add_test_accounts, live_server
 
 MAX_BODY = 64 * 1024
 EXAMPLE = SHARED / "examples" / "IGSN-mds" / "src" / "main" / "webapp" / "examples" / "igsn.org" / "examples" / \
@@ -47,24 +42,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     init_data_dir(settings, repository_id="test.igsn-graph.org")
     with Registry(settings) as registry:
         add_test_accounts(registry)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))  # the kernel picks a free port; handing uvicorn the socket avoids a race
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
+    with live_server(settings) as base:
+        yield base
 
 
 def opener(base_url: str, user: str, password: str) -> urllib.request.OpenerDirector:

@@ -9,7 +9,6 @@ the small demo set: private, deprecated, destroyed, collections, parents) is ser
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from igsn_graph.demo_load import demo_submissions, load_demo_accounts
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
 
-from tests.conftest import add_test_accounts
+from tests.conftest import add_test_accounts, live_server, loopback_socket
 
 from .conftest import check_response
 from .samples import ONE, register, rich
@@ -50,33 +49,18 @@ class Server:
 
 @contextmanager
 def uvicorn_server(settings: Settings, sock: socket.socket) -> Iterator[object]:
-    """The app with the OAI router under uvicorn in a thread, on an already bound loopback socket."""
-    import uvicorn
+    """The app with the OAI router under uvicorn, on an already bound loopback socket."""
     app = create_app(settings)
     if not any(getattr(route, "path", None) == "/oai" for route in app.routes):
         app.include_router(router)
     app.state.oai_page_size = PAGE
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
+    with live_server(settings, app=app, sock=sock):
         yield app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))  # a free port, handed to uvicorn: no race for it
-    port = sock.getsockname()[1]
+    sock, port = loopback_socket()
     settings = Settings(data_dir=Path(tmp_path_factory.mktemp("harvest")) / "data", host="127.0.0.1", port=port,
                         public_url=f"http://127.0.0.1:{port}/", admin_password="admin-secret-0")
     init_data_dir(settings, repository_id="harvest.igsn-graph.org")
