@@ -43,7 +43,7 @@ import re
 
 from lxml import etree
 
-from ..codelists import codelist, relation_types
+from ..codelists import codelist
 from ..errors import InvalidRecord, UnsupportedFormat
 from ..identifiers import parse_igsn
 from ..record import (Agent, Contributor, Geometry, Identifier, Place, Relation, ResourceKind,
@@ -52,6 +52,7 @@ from ..xmlparser import element_path
 from ._kernel import DATETIME as _DATETIME
 from ._kernel import HTTP as _HTTP
 from ._kernel import identifier_type
+from ._kernel import relation as _relation
 from ._kernel import text as _text
 
 __all__ = [
@@ -242,13 +243,7 @@ class _Reader:
             value = _text(el)
             if value is None:
                 continue
-            id_type = _id_type(el.get("type"))
-            raw_relation = el.get("relationType")
-            relation = relation_types().canonical(raw_relation) or raw_relation
-            record.relations.append(Relation(
-                identifier=parse_igsn(value).name if id_type == "IGSN" else value,
-                identifier_type=id_type, relation_type=relation,
-                source_relation_type=raw_relation if relation == "Other" else None))
+            record.relations.append(_relation(value, _id_type(el.get("type")), el.get("relationType")))
             self.note("relations", el)
 
         registrant = self.find(root, "registrant")

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..codelists import relation_types
 from ..errors import InvalidRecord, UnsupportedFormat
 from ..identifiers import HANDLE_PREFIX, parse_igsn
 from ..record import LOG_EVENTS, Agent, Identifier, LogEvent, Relation, SampleRecord
@@ -39,6 +38,7 @@ from ..xmlparser import element_path
 from ._kernel import DATETIME as _DATETIME
 from ._kernel import HTTP as _HTTP
 from ._kernel import identifier_type as _identifier_type
+from ._kernel import relation as _relation
 from ._kernel import text as _text
 
 __all__ = [
@@ -116,13 +116,8 @@ def read(root: etree._Element) -> list[SampleRecord]:
         value = _text(el)
         if value is None:
             continue
-        id_type = _identifier_type(el.get("relatedIdentifierType"))
-        raw_relation = el.get("relationType")
-        relation = relation_types().canonical(raw_relation) or raw_relation
-        record.relations.append(Relation(
-            identifier=parse_igsn(value).name if id_type == "IGSN" else value,
-            identifier_type=id_type, relation_type=relation,
-            source_relation_type=raw_relation if relation == "Other" else None))
+        record.relations.append(_relation(value, _identifier_type(el.get("relatedIdentifierType")),
+                                          el.get("relationType")))
         note("relations", el)
 
     for el in root.iterfind(f"{q('log')}/{q('logElement')}"):

@@ -16,7 +16,7 @@ from ..identifiers import TEST_NAMESPACE
 from ..record import RegistryFacts
 
 __all__ = ["CatalogueRow", "row_from_facts", "upsert", "get", "scan", "count_owned", "next_datestamp",
-           "format_datestamp", "all_rows", "delete_all"]
+           "format_datestamp", "all_rows", "delete_all", "keyset_conditions"]
 
 
 @dataclass(frozen=True)
@@ -84,25 +84,35 @@ def get_many(conn: sqlite3.Connection, names: list[str]) -> dict[str, CatalogueR
     return out
 
 
-def scan(conn: sqlite3.Connection, *, after: tuple[str, str] | None = None, from_: str | None = None,
-         until: str | None = None, agent: str | None = None, client: str | None = None,
-         namespace: str | None = None, include_test: bool = False, limit: int = 100) -> list[CatalogueRow]:
-    """One keyset page in (datestamp, igsn) order; cost independent of the page's position."""
+def keyset_conditions(*, agent: str | None = None, client: str | None = None, namespace: str | None = None,
+                      after: tuple[str, str] | None = None, from_: str | None = None,
+                      until: str | None = None) -> tuple[list[str], list[object]]:
+    """WHERE conditions of a keyset page: one indexed equality first, then the (datestamp, igsn) range."""
     where: list[str] = []
     args: list[object] = []
-    for column, value in (("agent", agent), ("client", client), ("namespace", namespace)):
+    # the (client|agent|namespace, datestamp, igsn) indexes serve an equality plus the range
+    for column, value in (("client", client), ("agent", agent), ("namespace", namespace)):
         if value is not None:
             where.append(f"{column} = ?")
             args.append(value)
-    if after is not None:
+    if after is not None:  # a position past ``from_`` already
         where.append("(datestamp, igsn) > (?, ?)")
         args.extend(after)
-    if from_ is not None:
+    elif from_ is not None:
         where.append("datestamp >= ?")
         args.append(from_)
     if until is not None:
         where.append("datestamp <= ?")
         args.append(until)
+    return where, args
+
+
+def scan(conn: sqlite3.Connection, *, after: tuple[str, str] | None = None, from_: str | None = None,
+         until: str | None = None, agent: str | None = None, client: str | None = None,
+         namespace: str | None = None, include_test: bool = False, limit: int = 100) -> list[CatalogueRow]:
+    """One keyset page in (datestamp, igsn) order; cost independent of the page's position."""
+    where, args = keyset_conditions(agent=agent, client=client, namespace=namespace, after=after, from_=from_,
+                                    until=until)
     if not include_test:
         where.append("test = 0")
     sql = "SELECT * FROM catalogue"

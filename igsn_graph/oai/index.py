@@ -12,6 +12,7 @@ import sqlite3
 from typing import NamedTuple
 
 from .sets import SetFilter
+from ..index.catalogue import keyset_conditions
 
 __all__ = ["Item", "page", "count", "earliest", "item", "version_graphs", "ITEM_CONDITION"]
 
@@ -43,23 +44,9 @@ def _items(conn: sqlite3.Connection, sql: str, args: list[object]) -> list[Item]
 
 def _where(flt: SetFilter, from_: str | None, until: str | None,
            after: tuple[str, str] | None) -> tuple[str, list[object]]:
-    where = [ITEM_CONDITION]
-    args: list[object] = []
-    # one equality on an indexed column first: (agent|client|namespace, datestamp, igsn) indexes
-    for column, value in (("client", flt.client), ("agent", flt.agent), ("namespace", flt.namespace)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            args.append(value)
-    if after is not None:
-        where.append("(datestamp, igsn) > (?, ?)")
-        args.extend(after)
-    elif from_ is not None:
-        where.append("datestamp >= ?")
-        args.append(from_)
-    if until is not None:
-        where.append("datestamp <= ?")
-        args.append(until)
-    return " WHERE " + " AND ".join(where), args
+    where, args = keyset_conditions(client=flt.client, agent=flt.agent, namespace=flt.namespace, after=after,
+                                    from_=from_, until=until)
+    return " WHERE " + " AND ".join([ITEM_CONDITION, *where]), args
 
 
 def page(conn: sqlite3.Connection, flt: SetFilter, *, from_: str | None, until: str | None,
