@@ -95,3 +95,19 @@ def test_a_second_process_is_told_the_store_is_busy(tmp_path: Path) -> None:
         proc = cli(data, "agent", "list")
     assert proc.returncode == 2
     assert "in use by another process" in proc.stderr
+
+
+@pytest.mark.parametrize("point", ["after-journal", "after-graph"])
+def test_kill_while_replacing_existing_graphs(tmp_path: Path, point: str) -> None:
+    """The update path (DROP + INSERT of existing graphs) interrupted: the new versions are completed."""
+    data = tmp_path / "data"
+    assert cli(data, "demo", "--size", "100", env={"IGSN_GRAPH_BATCH_SIZE": "100"}).returncode == 0
+    (data / ".demo-loaded").unlink()  # load the same samples again: every one is an update
+    proc = cli(data, "demo", "--size", "100", env={"IGSN_GRAPH_CRASH_AT": point, "IGSN_GRAPH_BATCH_SIZE": "100"})
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    check = cli(data, "verify")
+    assert check.returncode == 0, check.stdout + check.stderr
+    with Registry(Settings(data_dir=data)) as reg:
+        from igsn_graph.registry.accounts import ADMIN
+        names = reg.names_of(ADMIN)
+        assert len(names) == 100 and all(reg.row(n).version == 2 for n in names)  # type: ignore[union-attr]
