@@ -12,7 +12,7 @@ from igsn_graph.settings import Settings
 
 from .errors import install_error_handlers
 from .mds_errors import install_mds_errors
-from .routers import health, mds, oai, sparql, vocabulary
+from .routers import health, mds, oai, resolver, sparql, vocabulary
 
 __all__ = ["create_app"]
 
@@ -53,4 +53,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oai.router)
     app.include_router(sparql.router)
     app.include_router(vocabulary.router)
+    app.include_router(resolver.router)  # last: /{identifier:path} must not shadow a fixed route
     return app

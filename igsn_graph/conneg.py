@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-__all__ = ["MediaRange", "parse_accept", "choose"]
+__all__ = ["MediaRange", "parse_accept", "choose", "quality", "parse_accept_profile"]
 
 
 @dataclass(frozen=True)
@@ -59,20 +59,60 @@ def parse_accept(header: str | None) -> list[MediaRange]:
     return out
 
 
+def _top(ranges: Sequence[MediaRange], media_type: str, charset_utf8_only: bool) -> MediaRange | None:
+    matching = [r for r in ranges if r.matches(media_type)]
+    if not matching:
+        return None
+    # the most specific matching range decides the quality (RFC 9110 §12.5.1)
+    top = max(matching, key=lambda r: r.specificity)
+    if charset_utf8_only and top.params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        return None
+    return top if top.q > 0 else None
+
+
+def quality(header: str | None, media_type: str, *, charset_utf8_only: bool = True) -> tuple[float, int]:
+    """(q, specificity) the client gives one media type; (0, 0) when it is not acceptable."""
+    top = _top(parse_accept(header), media_type, charset_utf8_only)
+    return (top.q, top.specificity) if top is not None else (0.0, 0)
+
+
+def parse_accept_profile(header: str | None) -> list[str]:
+    """The profiles of an Accept-Profile header (``<URI>`` or bare tokens), best first; q=0 left out.
+
+    >>> parse_accept_profile("<urn:x>;q=0.5, <urn:y>")
+    ['urn:y', 'urn:x']
+    """
+    if not header:
+        return []
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        value, *params = [p.strip() for p in part.split(";")]
+        value = value.strip()
+        if value.startswith("<") and value.endswith(">"):
+            value = value[1:-1].strip()
+        if not value:
+            continue
+        q = 1.0
+        for p in params:
+            key, _, number = p.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(number.strip())))
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            weighted.append((-q, index, value))
+    return [value for _, _, value in sorted(weighted)]
+
+
 def choose(header: str | None, offered: Sequence[str], *, charset_utf8_only: bool = True) -> str | None:
     """The offered type the client prefers most (ties: the server's order), or None when nothing is acceptable."""
     ranges = parse_accept(header)
     best: tuple[float, int, int] | None = None
     chosen: str | None = None
     for index, media_type in enumerate(offered):
-        matching = [r for r in ranges if r.matches(media_type)]
-        if not matching:
-            continue
-        # the most specific matching range decides the quality (RFC 9110 §12.5.1)
-        top = max(matching, key=lambda r: r.specificity)
-        if charset_utf8_only and top.params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
-            continue
-        if top.q <= 0:
+        top = _top(ranges, media_type, charset_utf8_only)
+        if top is None:
             continue
         key = (top.q, top.specificity, -index)
         if best is None or key > best:
