@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from igsn_graph.oai.args import decode_form, parse_request
 from igsn_graph.oai.errors import BadArgument, OaiErrors
-from igsn_graph.oai.verbs import DEFAULT_PAGE_SIZE, Repository, handle
+from igsn_graph.oai.verbs import DEFAULT_PAGE_SIZE, Repository, handle, settled
 from igsn_graph.oai.xml import render, render_errors
 
 from ..deps import get_registry
@@ -73,8 +73,9 @@ def _accepts_gzip(request: Request) -> bool:
 
 
 def _answer(request: Request, pairs: list[tuple[str, str]] | OaiErrors) -> Response:
-    now = datetime.now(timezone.utc).replace(microsecond=0)  # the start of processing (GL-repo §3)
     repo = repository_of(request)
+    # the start of processing (GL-repo §3), moved before any datestamp a write under way may still publish
+    now = settled(repo, datetime.now(timezone.utc).replace(microsecond=0))
     attributes: dict[str, str] | None = None
     try:
         if isinstance(pairs, OaiErrors):

@@ -29,7 +29,7 @@ from .tokens import DEFAULT_LIFETIME, TokenCodec, TokenState, load_secret
 if TYPE_CHECKING:
     from ..registry.service import Registry
 
-__all__ = [
+__all__ = ["settled", 
     "Repository", "Header", "Record", "Resumption", "IdentifyResult", "FormatsResult", "SetsResult",
     "HeadersResult", "RecordsResult", "GetRecordResult", "Result", "identify", "list_metadata_formats",
     "list_sets_verb", "get_record", "list_identifiers", "list_records", "VERBS", "handle", "DEFAULT_PAGE_SIZE",
@@ -345,6 +345,19 @@ VERBS: dict[str, Callable[[Repository, OaiRequest, datetime], Result]] = {
     "ListIdentifiers": list_identifiers,
     "ListRecords": list_records,
 }
+
+
+def settled(repo: Repository, now: datetime) -> datetime:
+    """The response time to announce: before the datestamp of any write not yet visible.
+
+    Harvesters continue from the responseDate; a write stamped earlier but committed later would
+    otherwise fall behind it for good. The registry reserves a write's datestamp before stamping it.
+    """
+    inflight = repo.registry.journal.inflight()
+    if inflight is None:
+        return now
+    cap = datetime.strptime(inflight, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) - timedelta(seconds=1)
+    return min(now, cap)
 
 
 def handle(repo: Repository, request: OaiRequest, now: datetime | None = None) -> Result:

@@ -88,10 +88,36 @@ class Journal:
         self.iris = iris
         # fault injection for the crash tests: SIGKILL this process at a named point of the protocol
         self._crash_at = crash_at
+        self._reserved = False
 
     def _maybe_crash(self, point: str) -> None:
         if self._crash_at == point:
             os.kill(os.getpid(), signal.SIGKILL)
+
+    def reserve(self) -> str:
+        """Announces a write about to become visible, then returns its datestamp.
+
+        A record becomes visible (transaction B) a moment after its datestamp is issued. The reservation
+        lets readers such as the OAI-PMH provider answer with a response date before any datestamp not yet
+        visible, so a harvester that continues from that date misses nothing. The stamp is taken after the
+        reservation is committed, so it is never earlier than the reservation a reader may have missed.
+        """
+        low = self.next_datestamp()
+        with self.db.write() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('inflight', ?)", (low,))
+        self._reserved = True
+        return max(low, self.next_datestamp())
+
+    def release(self, *, force: bool = False) -> None:
+        """Withdraws a reservation that no write used (refused, test mode); ``force``: also another's."""
+        if self._reserved or force:
+            with self.db.write() as conn:
+                conn.execute("DELETE FROM meta WHERE key = 'inflight'")
+            self._reserved = False
+
+    def inflight(self) -> str | None:
+        """The lowest datestamp a write under way may still publish, or None."""
+        return self.db.get_meta("inflight")
 
     def last_datestamp(self) -> str | None:
         return self.db.get_meta("last_datestamp")
@@ -141,10 +167,12 @@ class Journal:
         versions = [history.Version(c.row.igsn, c.row.version, c.row.datestamp, c.event, c.principal,
                                     c.format, c.document, ntriples(c.graph)) for c in changes]
         last = max(c.row.datestamp for c in changes)
+        self._reserved = False
         with self.db.write() as conn:
             history.add_versions(conn, versions)
             catalogue.upsert(conn, [c.row for c in changes])
             conn.executemany("DELETE FROM journal WHERE seq = ?", [(s,) for s in seqs])
+            conn.execute("DELETE FROM meta WHERE key = 'inflight'")  # visible now
             prev = conn.execute("SELECT value FROM meta WHERE key = 'last_datestamp'").fetchone()
             if prev is None or prev[0] < last:
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_datestamp', ?)", (last,))
@@ -153,6 +181,8 @@ class Journal:
         try:
             with self.db.write() as conn:
                 conn.executemany("DELETE FROM journal WHERE seq = ?", [(s,) for s in seqs])
+                conn.execute("DELETE FROM meta WHERE key = 'inflight'")
+            self._reserved = False
         except Exception:  # noqa: BLE001 - the journal entry is then redone at the next start
             pass
 

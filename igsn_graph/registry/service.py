@@ -132,6 +132,7 @@ class Registry:
         self._validator = None
         with self._write_lock:  # another process's write in flight is not an interrupted one
             self.repaired = self.journal.recover()
+            self.journal.release(force=True)  # a datestamp reserved by a writer that died before journaling
             # the accounts graph follows the accounts tables; a crash between the two is mended here
             self.publish_accounts()
 
@@ -156,7 +157,12 @@ class Registry:
         with self._write_lock:
             if self.journal.pending():
                 self.repaired += self.journal.recover()
-            yield
+            elif self.journal.inflight() is not None:
+                self.journal.release(force=True)  # left by a writer that died before journaling
+            try:
+                yield
+            finally:
+                self.journal.release()  # the write was refused or was only a test
 
     @property
     def validator(self) -> "Validator":
@@ -366,7 +372,7 @@ class Registry:
                 if self.settings.metadata_required:
                     raise Conflict("You have to register metadata first!", igsn=igsn.name)
                 self._check_quota(owner, 1)
-            stamp = self.journal.next_datestamp()
+            stamp = self.journal.reserve()
             if row is not None:
                 facts = self.facts(igsn.name)
                 assert facts is not None
@@ -467,7 +473,7 @@ class Registry:
                     if strict:
                         raise
                     over.add(holder)
-            final_stamp = self.journal.next_datestamp()
+            final_stamp = self.journal.reserve() if valid and not test_mode else stamp
             changes: list[Change] = []
             for item in valid:
                 sub, owner, row, facts, record = item
@@ -530,7 +536,7 @@ class Registry:
         with self.writing():
             row, facts = self._existing(igsn.name, principal)
             record = self.record(igsn.name) if facts.has_metadata else None
-            new = replace(facts, datestamp=self.journal.next_datestamp(), **changes)  # type: ignore[arg-type]
+            new = replace(facts, datestamp=self.journal.reserve(), **changes)  # type: ignore[arg-type]
             self.journal.commit([self._change(facts=new, record=record, previous=row, event=event,
                                               principal=principal)])
             return new

@@ -462,3 +462,20 @@ def test_metadata_cache_serves_the_stored_version(registry: Registry, start_oai:
     assert strip(first) == strip(again)
     cache = client.registry.settings.data_dir / "oai-cache.sqlite"
     assert cache.exists()
+
+
+def test_response_date_stays_before_a_write_not_yet_visible(start_oai: Start) -> None:
+    """A write under way has reserved its datestamp: harvesters are told a time before it, so that one
+    continuing from the responseDate still gets the record once it is visible."""
+    client = start_oai()
+    journal = client.registry.journal
+    stamp = journal.reserve()  # a write between stamping and becoming visible
+    try:
+        root = client.get(verb="Identify")
+        date = root.findtext("o:responseDate", namespaces=NS)
+        assert date is not None and date < stamp
+    finally:
+        journal.release()
+    assert journal.inflight() is None
+    root = client.get(verb="Identify")
+    assert root.findtext("o:responseDate", namespaces=NS) >= stamp[:17]  # type: ignore[operator]

@@ -363,3 +363,16 @@ def test_a_write_left_in_the_journal_is_completed_before_the_next_write(registry
     assert registry.landing_url(ONE, "ZTA0120") == "https://example.org/v3"
     from igsn_graph.index.rebuild import verify
     assert verify(registry.db, registry.store, registry.iris).ok
+
+
+def test_datestamp_reservations_end_with_the_write(registry: Registry) -> None:
+    registry.mint(ONE, "ZTA0130", "https://example.org/1")
+    assert registry.journal.inflight() is None  # committed: visible
+    with pytest.raises(DomainNotAllowed):
+        registry.mint(ONE, "ZTA0131", "https://evil.net/1")
+    registry.mint(ONE, "ZTA0132", "https://example.org/2", test_mode=True)
+    assert registry.journal.inflight() is None  # refused or test mode: withdrawn
+    registry.journal.reserve()
+    registry.journal._reserved = False  # a reservation left by a writer that died before journaling
+    registry.mint(ONE, "ZTA0133", "https://example.org/3")
+    assert registry.journal.inflight() is None
