@@ -117,12 +117,7 @@ def build(data_dir: Path, n: int, templates: int, batch: int = 5000) -> float:
 def our_app() -> Any:
     """igsn-graph's app with the OAI router, from the environment (data folder, public URL, page size)."""
     from api.app import create_app
-    from api.routers.oai import router
-    app = create_app(Settings.from_env())
-    if not any(getattr(route, "path", None) == "/oai" for route in app.routes):
-        app.include_router(router)
-    app.state.oai_page_size = int(os.environ[_ENV_PAGE])
-    return app
+    return create_app(Settings.from_env())  # page size from IGSN_GRAPH_OAI_PAGE_SIZE
 
 
 class PeerOAI:
@@ -242,7 +237,7 @@ def free_port() -> int:
 def start(factory: str, data_dir: Path, page: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "IGSN_GRAPH_DATA": str(data_dir), "IGSN_GRAPH_PUBLIC_URL": f"http://127.0.0.1:{port}/",
-           _ENV_DATA: str(data_dir), _ENV_PAGE: str(page), "PYTHONPATH": str(ROOT)}
+           _ENV_DATA: str(data_dir), _ENV_PAGE: str(page), "IGSN_GRAPH_OAI_PAGE_SIZE": str(page), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", f"oai:{factory}", "--factory", "--app-dir", str(ROOT / "bench"),
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from igsn_graph.oai.args import decode_form, parse_request
 from igsn_graph.oai.errors import BadArgument, OaiErrors
-from igsn_graph.oai.verbs import DEFAULT_PAGE_SIZE, Repository, handle, settled
+from igsn_graph.oai.verbs import Repository, handle, settled
 from igsn_graph.oai.xml import render, render_errors
 
 from ..deps import get_registry
@@ -48,9 +48,7 @@ def repository_of(request: Request) -> Repository:
             if repo is None or repo.registry is not registry:
                 if repo is not None:
                     repo.close()  # the app was restarted with a new registry
-                page_size = (getattr(state, "oai_page_size", None)
-                             or getattr(registry.settings, "oai_page_size", None) or DEFAULT_PAGE_SIZE)
-                repo = Repository(registry, page_size=int(page_size))
+                repo = Repository(registry, page_size=registry.settings.oai_page_size)
                 state.oai_repository = repo
     return repo
 

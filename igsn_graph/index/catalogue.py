@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 from ..identifiers import TEST_NAMESPACE
 from ..record import RegistryFacts
 
-__all__ = ["CatalogueRow", "row_from_facts", "upsert", "get", "scan", "count_owned", "next_datestamp",
+__all__ = ["CatalogueRow", "row_from_facts", "upsert", "get", "count_owned", "next_datestamp",
            "format_datestamp", "all_rows", "delete_all", "keyset_conditions"]
 
 
@@ -34,15 +34,6 @@ class CatalogueRow:
     test: bool
     deleted: bool
     version: int
-
-    @property
-    def set_specs(self) -> list[str]:
-        """Minimal OAI set memberships: agent, agent:client, ns:namespace."""
-        specs = [self.agent]
-        if self.client:
-            specs.append(f"{self.agent}:{self.client}")
-        specs.append(f"ns:{self.namespace}")
-        return specs
 
 
 _COLUMNS = [f.name for f in fields(CatalogueRow)]
@@ -105,22 +96,6 @@ def keyset_conditions(*, agent: str | None = None, client: str | None = None, na
         where.append("datestamp <= ?")
         args.append(until)
     return where, args
-
-
-def scan(conn: sqlite3.Connection, *, after: tuple[str, str] | None = None, from_: str | None = None,
-         until: str | None = None, agent: str | None = None, client: str | None = None,
-         namespace: str | None = None, include_test: bool = False, limit: int = 100) -> list[CatalogueRow]:
-    """One keyset page in (datestamp, igsn) order; cost independent of the page's position."""
-    where, args = keyset_conditions(agent=agent, client=client, namespace=namespace, after=after, from_=from_,
-                                    until=until)
-    if not include_test:
-        where.append("test = 0")
-    sql = "SELECT * FROM catalogue"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY datestamp, igsn LIMIT ?"
-    args.append(limit)
-    return [_row(r) for r in conn.execute(sql, args)]
 
 
 def all_rows(conn: sqlite3.Connection) -> Iterator[CatalogueRow]:

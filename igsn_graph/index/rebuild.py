@@ -27,14 +27,6 @@ def _versions_in_graph(store: GraphStore, iris: Iris, name: str) -> list[int]:
     return sorted(found)
 
 
-def _version_in_graph(store: GraphStore, iris: Iris, name: str) -> int:
-    best = 0
-    for t in store.graph(iris.provenance_graph(name)):
-        if t.predicate == IG.versionNumber and isinstance(t.object, Literal):
-            best = max(best, int(t.object.value))
-    return best
-
-
 def rows_from_graph(store: GraphStore, iris: Iris) -> Iterator[tuple[CatalogueRow | None, str]]:
     """One catalogue row per sample graph (None when the graph holds no readable registry facts)."""
     prefix = iris.record_graph("").value
@@ -44,7 +36,7 @@ def rows_from_graph(store: GraphStore, iris: Iris) -> Iterator[tuple[CatalogueRo
         if facts is None:
             yield None, name
             continue
-        yield catalogue.row_from_facts(facts, _version_in_graph(store, iris, name)), name
+        yield catalogue.row_from_facts(facts, max(_versions_in_graph(store, iris, name), default=0)), name
 
 
 def _canonical_triples(ntriples: str) -> list[Triple]:

@@ -63,9 +63,8 @@ class Repository:
         if cache:
             metadata_cache = MetadataCache(settings.data_dir / CACHE_FILE, MetadataSource.fingerprint(self.public_url))
         self.source = MetadataSource(registry, self.public_url, metadata_cache)
-        self.repository_name: str = (getattr(settings, "oai_repository_name", None)
-                                     or f"IGSN sample registry {self.repository_id}")
-        admin = getattr(settings, "oai_admin_email", None) or getattr(settings, "admin_email", None)
+        self.repository_name: str = settings.oai_repository_name or f"IGSN sample registry {self.repository_id}"
+        admin = settings.oai_admin_email
         self.admin_emails: list[str] = [admin] if admin else [f"{settings.admin_user or 'admin'}@{self.repository_id}"]
 
     def close(self) -> None:

@@ -433,7 +433,8 @@ class Registry:
                     outcomes.append(Outcome(sub.record.igsn, False, reasons=[exc.message]))
             # validation: the whole batch as one graph (a name twice in a batch goes to a later round)
             reports: dict[int, object] = {}
-            graphs = [self._graph(item[4], item[3]) for item in prepared]
+            # descriptions are kept apart from the facts, which get the final datestamp after validation
+            descriptions = [graphmap.record_triples(item[4], self.iris) for item in prepared]
             pending = list(range(len(prepared)))
             while pending:
                 round_, later, names_in = [], [], set()
@@ -441,18 +442,19 @@ class Registry:
                     name = prepared[i][3].igsn
                     (later if name in names_in else round_).append(i)
                     names_in.add(name)
-                got = self.validator.validate_many(
-                    {prepared[i][3].igsn: graphs[i] for i in round_})
+                got = self.validator.validate_many({
+                    prepared[i][3].igsn: descriptions[i] + graphmap.facts_triples(prepared[i][3], self.iris)
+                    for i in round_})
                 for i in round_:
                     reports[i] = got[prepared[i][3].igsn]
                 pending = later
             valid: list[tuple[Submission, Owner, CatalogueRow | None, RegistryFacts, SampleRecord]] = []
-            graph_of: dict[int, list[Triple]] = {}
+            description_of: dict[int, list[Triple]] = {}
             for i, item in enumerate(prepared):
                 report = reports[i]
                 if report.conforms:  # type: ignore[attr-defined]
                     valid.append(item)
-                    graph_of[id(item)] = graphs[i]
+                    description_of[id(item)] = descriptions[i]
                     continue
                 report = with_elements(report, item[4])  # type: ignore[arg-type]
                 if strict:
@@ -486,14 +488,9 @@ class Registry:
                 version = (n + 1) if n is not None else ((row.version + 1) if row else 1)
                 seen[facts.igsn] = version
                 event = "metadata-registered" if row is None or not row.has_metadata else "metadata-updated"
-                if final_stamp != facts.datestamp:
-                    stale = {str(t) for t in graphmap.facts_triples(facts, self.iris)}
-                    facts = replace(facts, datestamp=final_stamp,
-                                    registered=final_stamp if facts.registered == stamp else facts.registered)
-                    graph = [t for t in graph_of[id(item)] if str(t) not in stale] + graphmap.facts_triples(
-                        facts, self.iris)
-                else:
-                    graph = graph_of[id(item)]
+                facts = replace(facts, datestamp=final_stamp,
+                                registered=final_stamp if facts.registered == stamp else facts.registered)
+                graph = description_of[id(item)] + graphmap.facts_triples(facts, self.iris)
                 changes.append(self._change(facts=facts, record=record, previous=row if n is None else existing.get(
                     facts.igsn), event=event, principal=principal, fmt=sub.format, document=sub.document,
                     version=version, graph=graph))

@@ -45,8 +45,6 @@ def module_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 def _client(settings: Settings) -> TestClient:
     app = create_app(settings)
-    if not any(getattr(r, "path", "") == "/sparql" for r in app.routes):
-        app.include_router(sparql_router.router)
     return TestClient(app)
 
 

@@ -19,7 +19,6 @@ from lxml import etree
 from pyoxigraph import NamedNode, Quad, RdfFormat, parse
 
 from api.app import create_app
-from api.routers import sparql as sparql_router
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
 
@@ -100,8 +99,6 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
                      for q in parse(path=str(source), format=RdfFormat.N_TRIPLES)]
             registry.store.raw.extend(quads)
     app = create_app(settings)
-    if not any(getattr(r, "path", "") == "/sparql" for r in app.routes):
-        app.include_router(sparql_router.router)
     with TestClient(app) as c:
         yield c
 

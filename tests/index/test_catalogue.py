@@ -25,7 +25,6 @@ def test_rows_follow_the_facts() -> None:
     base = RegistryFacts(igsn="ZA1", agent="ZA", client="ZA.B", namespace="ZAB", datestamp="2026-01-01T00:00:00Z")
     row = row_from_facts(base, 3)
     assert (row.status, row.deleted, row.has_url, row.test, row.version) == ("active", False, False, False, 3)
-    assert row.set_specs == ["ZA", "ZA:ZA.B", "ns:ZAB"]
     gone = row_from_facts(RegistryFacts(**{**base.__dict__, "active": False}), 4)
     assert gone.status == "inactive" and gone.deleted
     private = row_from_facts(RegistryFacts(**{**base.__dict__, "is_public": False}), 4)
@@ -33,4 +32,4 @@ def test_rows_follow_the_facts() -> None:
     destroyed = row_from_facts(RegistryFacts(**{**base.__dict__, "lifecycle": "destroyed"}), 4)
     assert destroyed.status == "destroyed" and not destroyed.deleted
     test = row_from_facts(RegistryFacts(**{**base.__dict__, "namespace": "TEST", "client": None}), 1)
-    assert test.test and test.set_specs == ["ZA", "ns:TEST"]
+    assert test.test

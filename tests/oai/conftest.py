@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from api.app import create_app
-from api.routers.oai import router
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
 
@@ -154,11 +153,7 @@ def start_oai(registry: Registry, settings: Settings,
 
     def start(page_size: int = 5) -> OaiClient:
         registry.close()
-        app = create_app(settings)
-        if not any(getattr(route, "path", None) == "/oai" for route in app.routes):
-            app.include_router(router)  # until api/app.py includes it
-        app.state.oai_page_size = page_size
-        http = TestClient(app)
+        http = TestClient(create_app(settings.with_(oai_page_size=page_size)))
         http.__enter__()
         clients.append(http)
         return OaiClient(http, oai_schema, settings.base_url + "oai")
@@ -172,14 +167,10 @@ def start_oai(registry: Registry, settings: Settings,
 def oai_app(data_dir: Path, schema: etree.XMLSchema, *, page_size: int = 5,
             prepare: Callable[[Registry], None] | None = None) -> Iterator[OaiClient]:
     """A data folder of its own (for module-scoped fixtures): init, ``prepare`` the registry, start the app."""
-    settings = Settings(data_dir=data_dir, admin_password="admin-secret-0")
+    settings = Settings(data_dir=data_dir, admin_password="admin-secret-0", oai_page_size=page_size)
     init_data_dir(settings, repository_id="test.igsn-graph.org")
     with Registry(settings) as registry:
         if prepare is not None:
             prepare(registry)
-    app = create_app(settings)
-    if not any(getattr(route, "path", None) == "/oai" for route in app.routes):
-        app.include_router(router)
-    app.state.oai_page_size = page_size
-    with TestClient(app) as http:
+    with TestClient(create_app(settings)) as http:
         yield OaiClient(http, schema, settings.base_url + "oai")

@@ -20,7 +20,6 @@ import pytest
 from lxml import etree
 
 from api.app import create_app
-from api.routers.oai import router
 from igsn_graph.demo_load import demo_submissions, load_demo_accounts
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
@@ -50,10 +49,7 @@ class Server:
 @contextmanager
 def uvicorn_server(settings: Settings, sock: socket.socket) -> Iterator[object]:
     """The app with the OAI router under uvicorn, on an already bound loopback socket."""
-    app = create_app(settings)
-    if not any(getattr(route, "path", None) == "/oai" for route in app.routes):
-        app.include_router(router)
-    app.state.oai_page_size = PAGE
+    app = create_app(settings.with_(oai_page_size=PAGE))
     with live_server(settings, app=app, sock=sock):
         yield app
 

@@ -10,7 +10,6 @@ from pyoxigraph import Literal
 from igsn_graph.errors import (DomainNotAllowed, ForeignSample, Gone, InvalidIdentifier, InvalidInput, InvalidRecord,
                                NamespaceNotAllowed, NotFound, QuotaExceeded, UnknownNamespace)
 from igsn_graph.formats.kernels import read_xml
-from igsn_graph.index import catalogue
 from igsn_graph.registry.accounts import ADMIN, Principal
 from igsn_graph.registry.service import Registry, Submission
 from igsn_graph.store import history
@@ -275,19 +274,6 @@ def test_names_of(registry: Registry) -> None:
     assert registry.names_of(ONE) == ["ZTA0100"]
     assert registry.names_of(AGENT_P) == ["ZTA0100", "ZTB0100"]
     assert registry.names_of(OTHER_P) == []
-
-
-def test_catalogue_scan_is_keyset_ordered(registry: Registry) -> None:
-    for i in range(5):
-        registry.mint(ONE, f"ZTA02{i}", "https://example.org/x")
-    conn = registry.db.read()
-    page1 = catalogue.scan(conn, limit=2)
-    page2 = catalogue.scan(conn, after=(page1[-1].datestamp, page1[-1].igsn), limit=10)
-    names = [r.igsn for r in page1 + page2]
-    assert sorted(names) == sorted(f"ZTA02{i}" for i in range(5)) and len(set(names)) == 5
-    assert [(r.datestamp, r.igsn) for r in page1 + page2] == sorted((r.datestamp, r.igsn) for r in page1 + page2)
-    assert page1[0].set_specs == ["ZTEST", "ZTEST:ZTEST.ONE", "ns:ZTA"]
-    assert catalogue.scan(conn, client="ZTEST.TWO") == []
 
 
 def test_registry_refuses_an_uninitialised_folder(tmp_path: Path) -> None:

@@ -66,13 +66,10 @@ def test_sparql_endpoint_over_a_remote_engine(remote_registry: Registry, tmp_pat
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from api.routers import sparql as sparql_router
     remote_registry.mint(ONE, "ZTA0002", "https://example.org/2")
     settings = remote_registry.settings
     remote_registry.close()
     app = create_app(settings)
-    if not any(getattr(r, "path", "") == "/sparql" for r in app.routes):
-        app.include_router(sparql_router.router)
     with TestClient(app) as c:
         q = "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> SELECT ?i WHERE { ?s ig:igsn ?i }"
         r = c.get("/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"})
