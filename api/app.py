@@ -12,7 +12,7 @@ from igsn_graph.settings import Settings
 
 from .errors import install_error_handlers
 from .mds_errors import install_mds_errors
-from .routers import health, mds, oai, resolver, sparql, vocabulary
+from .routers import admin, doi, handles, health, mds, oai, relations, resolver, samples, search, sparql, vocabulary
 
 __all__ = ["create_app"]
 
@@ -50,6 +50,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_mds_errors(app)  # plain-text errors on /igsn and /metadata (after: it wraps the above)
     app.include_router(health.router)
     app.include_router(mds.router)
+    app.include_router(doi.router)
+    # relations before samples: /api/v1/samples/{igsn}/ancestors must not be read as a sample path
+    app.include_router(relations.router)
+    app.include_router(samples.router)
+    app.include_router(admin.router)
+    app.include_router(search.router)
+    app.include_router(handles.router)
     app.include_router(oai.router)
     app.include_router(sparql.router)
     app.include_router(vocabulary.router)
