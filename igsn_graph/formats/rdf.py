@@ -29,6 +29,8 @@ CONTEXT_URL = "https://w3id.org/igsn-graph/context.jsonld"
 MEDIA_TYPES = {
     "text/turtle": RdfFormat.TURTLE, "application/x-turtle": RdfFormat.TURTLE,
     "application/n-triples": RdfFormat.N_TRIPLES, "application/ld+json": RdfFormat.JSON_LD,
+    # datasets (bulk input, one named graph per sample): graph names are ignored, samples found by ig:igsn
+    "application/n-quads": RdfFormat.N_QUADS, "application/trig": RdfFormat.TRIG,
 }
 #: C0 control characters other than tab, line feed and carriage return: no XML output could carry them
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -114,4 +116,11 @@ def read_rdf(data: bytes, media_type: str, *, base_iri: str | None = None) -> li
         return NamedNode(value)
 
     mapped = [Triple(rename(t.subject), t.predicate, rename(t.object)) for t in triples]
-    return [graphmap.record_from_triples(mapped, _MODEL, name) for name in dict.fromkeys(subjects.values())]
+    # each sample reads only its own triples (its IRI and its fragment nodes) and the shared rest:
+    # reading the whole document once per sample made multi-sample documents quadratic
+    own: dict[str, list[Triple]] = {name: [] for name in subjects.values()}
+    shared: list[Triple] = []
+    for t in mapped:
+        name = _MODEL.name_of(t.subject.value.partition("#")[0]) if isinstance(t.subject, NamedNode) else None
+        (own[name] if name in own else shared).append(t)
+    return [graphmap.record_from_triples(own[name] + shared, _MODEL, name) for name in own]
