@@ -15,7 +15,7 @@ from lxml import etree
 from .errors import InvalidInput
 from .registry.service import Submission
 
-__all__ = ["FileProblem", "iter_files", "read_file", "RDF_SUFFIXES", "XML_SUFFIXES"]
+__all__ = ["FileProblem", "iter_files", "read_file", "read_document", "RDF_SUFFIXES", "XML_SUFFIXES"]
 
 XML_SUFFIXES = {".xml"}
 RDF_SUFFIXES = {".ttl": "text/turtle", ".jsonld": "application/ld+json", ".json": "application/ld+json",
@@ -47,11 +47,16 @@ def read_file(path: Path, *, max_bytes: int) -> list[Submission]:
         raise InvalidInput(f"cannot read: {exc.strerror}") from None
     if size > max_bytes:
         raise InvalidInput(f"file is larger than {max_bytes} bytes")
-    data = path.read_bytes()
-    suffix = path.suffix.lower()
-    if suffix in RDF_SUFFIXES:
+    return read_document(path.read_bytes(), RDF_SUFFIXES.get(path.suffix.lower()))
+
+
+def read_document(data: bytes, rdf_media_type: str | None = None) -> list[Submission]:
+    """The records of one document: RDF in ``rdf_media_type``, else XML of any kernel (one or several records)."""
+    if rdf_media_type is not None:
         from .formats.rdf import read_rdf
-        return [Submission(r, "rdf", data) for r in read_rdf(data, RDF_SUFFIXES[suffix])]
+        records = read_rdf(data, rdf_media_type)
+        # a document of several samples is not kept once per sample (history has each sample's graph)
+        return [Submission(r, "rdf", data if len(records) == 1 else None) for r in records]
     from .formats.kernels import read_xml
     doc = read_xml(data)
     if len(doc.records) == 1:
