@@ -1,6 +1,6 @@
-"""The private registry database: one SQLite file holding accounts, history, journal and catalogue.
+"""The private registry database: one SQLite file: accounts, history, journal, catalogue, search, relations.
 
-One file so that history, catalogue index and journal change in one SQLite transaction; the graph
+One file so that history, catalogue, search rows, relation edges and journal change in one SQLite transaction; the graph
 store is the only other party of a write (see ``registry.journal``). WAL mode lets readers run
 while the single writer commits.
 """
@@ -49,6 +49,25 @@ CREATE INDEX IF NOT EXISTS catalogue_order ON catalogue (datestamp, igsn);
 CREATE INDEX IF NOT EXISTS catalogue_agent ON catalogue (agent, datestamp, igsn);
 CREATE INDEX IF NOT EXISTS catalogue_client ON catalogue (client, datestamp, igsn);
 CREATE INDEX IF NOT EXISTS catalogue_namespace ON catalogue (namespace, datestamp, igsn);
+-- search (index.search): one row per findable sample, its text, its box and its facet values
+CREATE TABLE IF NOT EXISTS search_doc (
+    doc INTEGER PRIMARY KEY, igsn TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, name TEXT,
+    agent TEXT NOT NULL, client TEXT, namespace TEXT NOT NULL, status TEXT NOT NULL, datestamp TEXT NOT NULL,
+    collected_from TEXT, collected_to TEXT, collected_sort TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS search_doc_collected ON search_doc (collected_sort, igsn);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(
+    igsn, name, description, identifiers, people, terms, places, tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS search_box USING rtree(doc, west, east, south, north);
+CREATE TABLE IF NOT EXISTS search_facet (
+    facet TEXT NOT NULL, value TEXT NOT NULL, doc INTEGER NOT NULL,
+    PRIMARY KEY (facet, value, doc)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS search_facet_doc ON search_facet (doc);
+-- relations (relations.py): the links each sample states, both ways; visible: its source is findable
+CREATE TABLE IF NOT EXISTS relation_edge (
+    source TEXT NOT NULL, kind TEXT NOT NULL, relation TEXT NOT NULL, target_type TEXT NOT NULL,
+    target TEXT NOT NULL, visible INTEGER NOT NULL,
+    PRIMARY KEY (source, kind, relation, target_type, target)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS relation_edge_target ON relation_edge (target, kind, visible, source);
 """
 
 

@@ -4,7 +4,8 @@ Protocol for a batch of changes (a single registration is a batch of one):
 
 1. SQLite transaction A: every change goes into the ``journal`` table with all it needs to be redone.
 2. Graph store: the samples' graphs are replaced and their PROV activities added (one transaction).
-3. SQLite transaction B: history versions and catalogue rows written, journal rows deleted.
+3. SQLite transaction B: history versions, catalogue rows, search rows and relation edges written,
+   journal rows deleted.
 
 Only then is the write acknowledged. A crash after 1 leaves journal rows; ``recover()`` (run whenever
 the registry opens) redoes 2 and 3 for them — both are idempotent. A crash before 1 commits leaves
@@ -24,7 +25,7 @@ from datetime import datetime, timezone
 from pyoxigraph import NamedNode, RdfFormat, Triple, parse
 
 from ..errors import StorageFailure
-from ..index import catalogue
+from ..index import catalogue, search
 from ..index.catalogue import CatalogueRow
 from ..iris import Iris
 from ..privacy import public_view
@@ -172,6 +173,7 @@ class Journal:
         with self.db.write() as conn:
             history.add_versions(conn, versions)
             catalogue.upsert(conn, [c.row for c in changes])
+            search.index_samples(conn, self.iris, [(c.row, c.graph) for c in changes])
             conn.executemany("DELETE FROM journal WHERE seq = ?", [(s,) for s in seqs])
             conn.execute("DELETE FROM meta WHERE key = 'inflight'")  # visible now
             prev = conn.execute("SELECT value FROM meta WHERE key = 'last_datestamp'").fetchone()
