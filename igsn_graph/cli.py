@@ -183,6 +183,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_restamp(args: argparse.Namespace) -> int:
+    from .registry import restamp
+    settings = _settings(args)
+    with _registry(args) as reg:
+        restamp.adopt(reg, settings.base_url)
+        state = restamp.status(reg, settings.base_url)
+        if not (args.force or state.pending or state.in_progress):
+            print(f"datestamps are current (fingerprint {state.current}): nothing to restamp")
+            return 0
+        n = restamp.restamp(reg, settings.base_url, force=args.force, batch=args.batch_size)
+    print(f"restamped {n} records (fingerprint {state.current})")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo_load import ensure_demo
     settings = _settings(args)
@@ -292,8 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p = command("restore", cmd_restore, "restore a dump into an empty data folder")
     p.add_argument("file")
-    command("reindex", cmd_reindex, "rebuild the catalogue index from the graph")
+    command("reindex", cmd_reindex, "rebuild the catalogue, search and relation indexes from the graph")
     command("verify", cmd_verify, "check that graph, history and index agree")
+    p = command("restamp", cmd_restamp, "new datestamps for harvestable records after a writer, crosswalk or "
+                                        "public-URL change (the server does this itself at start)")
+    p.add_argument("--force", action="store_true", help="restamp even if nothing changed")
+    p.add_argument("--batch-size", type=int, default=500)
     p = command("demo", cmd_demo, "initialise the data folder and load the demo data (once)")
     p.add_argument("--size", type=int, default=None, help="number of synthetic samples (default: the small set)")
     p.add_argument("--verbose", action="store_true", help="print each acknowledged batch")

@@ -1,7 +1,9 @@
-"""Rebuilds the catalogue index from the graph, and compares graph, history and index (``verify``)."""
+"""Rebuilds the catalogue, search rows and relation edges from the graph, and compares graph, history and
+these indexes (``verify``)."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -10,11 +12,11 @@ from pyoxigraph import Literal, RdfFormat, Store, Triple
 from ..formats import graph as graphmap
 from ..iris import Iris
 from ..privacy import public_view
-from ..registry.database import Database
+from ..registry.database import Database, create_schema
 from ..store import history
 from ..store.base import GraphStore
 from ..vocab import IG
-from . import catalogue
+from . import catalogue, search
 from .catalogue import CatalogueRow
 
 __all__ = ["rebuild", "verify", "VerifyReport", "rows_from_graph"]
@@ -27,16 +29,31 @@ def _versions_in_graph(store: GraphStore, iris: Iris, name: str) -> list[int]:
     return sorted(found)
 
 
-def rows_from_graph(store: GraphStore, iris: Iris) -> Iterator[tuple[CatalogueRow | None, str]]:
-    """One catalogue row per sample graph (None when the graph holds no readable registry facts)."""
+def _samples(store: GraphStore, iris: Iris) -> Iterator[tuple[CatalogueRow | None, str, list[Triple]]]:
+    """Per sample graph: its catalogue row (None without readable registry facts), name and triples."""
     prefix = iris.record_graph("").value
     for g in store.graphs_with_prefix(prefix):
         name = g.value[len(prefix):]
-        facts = graphmap.facts_from_triples(store.graph(g), iris, name)
+        triples = store.graph(g)
+        facts = graphmap.facts_from_triples(triples, iris, name)
         if facts is None:
-            yield None, name
+            yield None, name, triples
             continue
-        yield catalogue.row_from_facts(facts, max(_versions_in_graph(store, iris, name), default=0)), name
+        yield catalogue.row_from_facts(facts, max(_versions_in_graph(store, iris, name), default=0)), name, triples
+
+
+def rows_from_graph(store: GraphStore, iris: Iris) -> Iterator[tuple[CatalogueRow | None, str]]:
+    """One catalogue row per sample graph (None when the graph holds no readable registry facts)."""
+    for row, name, _ in _samples(store, iris):
+        yield row, name
+
+
+def _full_graph(conn: sqlite3.Connection, row: CatalogueRow, public: list[Triple]) -> list[Triple]:
+    """The whole record graph: the public graph, or for a private sample its latest history version."""
+    if row.is_public or not row.has_metadata:
+        return public
+    latest = history.latest_version(conn, row.igsn)
+    return _canonical_triples(latest.graph_ntriples) if latest is not None else public
 
 
 def _canonical_triples(ntriples: str) -> list[Triple]:
@@ -48,17 +65,24 @@ def _canonical_triples(ntriples: str) -> list[Triple]:
 
 
 def rebuild(db: Database, store: GraphStore, iris: Iris) -> int:
-    """Replaces the catalogue with rows derived from the graph; returns the row count."""
-    rows = [r for r, _ in rows_from_graph(store, iris) if r is not None]
-    last = max((r.datestamp for r in rows), default=None)
+    """Replaces the catalogue, search rows and relation edges with rows derived from the graph (and, for
+    private samples, their latest history version); returns the sample count. One transaction, streamed."""
+    count, last = 0, None
     with db.write() as conn:
         catalogue.delete_all(conn)
-        catalogue.upsert(conn, rows)
+        search.delete_all(conn)
+        for row, _, triples in _samples(store, iris):
+            if row is None:
+                continue
+            count += 1
+            last = row.datestamp if last is None or row.datestamp > last else last
+            catalogue.upsert(conn, [row])
+            search.index_samples(conn, iris, [(row, _full_graph(conn, row, triples))])
         if last is not None:
             prev = conn.execute("SELECT value FROM meta WHERE key = 'last_datestamp'").fetchone()
             if prev is None or prev[0] < last:
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_datestamp', ?)", (last,))
-    return len(rows)
+    return count
 
 
 @dataclass
@@ -80,7 +104,11 @@ def verify(db: Database, store: GraphStore, iris: Iris, *, limit: int = 100) -> 
         report.problems.append(f"{pending} interrupted write(s) in the journal (repaired when the registry opens)")
     indexed = {r.igsn: r for r in catalogue.all_rows(conn)}
     seen: set[str] = set()
-    for row, name in rows_from_graph(store, iris):
+    # the search rows and edges each sample should have are written to a scratch database and compared
+    scratch = sqlite3.connect(":memory:")
+    create_schema(scratch)
+    scratch.row_factory = sqlite3.Row
+    for row, name, triples in _samples(store, iris):
         report.samples += 1
         seen.add(name)
         if len(report.problems) >= limit:
@@ -95,6 +123,10 @@ def verify(db: Database, store: GraphStore, iris: Iris, *, limit: int = 100) -> 
             diff = [k for k in row.__dataclass_fields__ if getattr(row, k) != getattr(got, k)]
             report.problems.append(f"{name}: index differs from graph in {', '.join(diff)} "
                                    f"(index {[getattr(got, k) for k in diff]}, graph {[getattr(row, k) for k in diff]})")
+        search.index_samples(scratch, iris, [(row, _full_graph(conn, row, triples))])
+        if search.snapshot(conn, name) != search.snapshot(scratch, name):
+            report.problems.append(f"{name}: search rows or relation edges differ from the graph")
+        search.delete_all(scratch)
         latest = history.latest_version(conn, name)
         if latest is None:
             report.problems.append(f"{name}: no history")
@@ -115,4 +147,10 @@ def verify(db: Database, store: GraphStore, iris: Iris, *, limit: int = 100) -> 
         if len(report.problems) >= limit:
             break
         report.problems.append(f"{name}: in the index but has no graph")
+    for (name,) in conn.execute("SELECT igsn FROM search_doc UNION SELECT DISTINCT source FROM relation_edge"):
+        if len(report.problems) >= limit:
+            break
+        if name not in seen:
+            report.problems.append(f"{name}: in the search index but has no graph")
+    scratch.close()
     return report

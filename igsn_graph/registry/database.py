@@ -15,7 +15,7 @@ from typing import Iterator
 
 from ..errors import StorageFailure
 
-__all__ = ["Database", "SCHEMA_VERSION"]
+__all__ = ["Database", "SCHEMA_VERSION", "create_schema"]
 
 SCHEMA_VERSION = 1
 
@@ -71,6 +71,11 @@ CREATE INDEX IF NOT EXISTS relation_edge_target ON relation_edge (target, kind, 
 """
 
 
+def create_schema(conn: sqlite3.Connection) -> None:
+    """Creates every table on a connection (also used for a scratch copy when verifying derived rows)."""
+    conn.executescript(_DDL)
+
+
 class Database:
     """Connections to the registry database: per-thread readers, one serialised writer."""
 
@@ -81,7 +86,7 @@ class Database:
         self._writer: sqlite3.Connection | None = None
         try:
             conn = self._connection()
-            conn.executescript(_DDL)
+            create_schema(conn)
             if self.get_meta("schema_version") is None:
                 with self.write() as w:
                     w.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))

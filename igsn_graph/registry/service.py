@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from .. import identifiers
+from .. import identifiers, relations
 from ..errors import (Conflict, DomainNotAllowed, ForeignSample, Gone, InvalidInput, InvalidRecord,
-                      NamespaceNotAllowed, NotFound, QuotaExceeded, UnknownNamespace)
+                      NamespaceNotAllowed, NotAllowed, NotFound, QuotaExceeded, UnknownNamespace)
 from ..formats import graph as graphmap
 from ..identifiers import TEST_NAMESPACE, Igsn
 from ..index import catalogue
@@ -37,11 +37,45 @@ from .locking import WriteLock
 if TYPE_CHECKING:
     from ..validation import Validator
 
-__all__ = ["Registry", "Submission", "Outcome", "MintResult", "init_data_dir", "NotInitialised"]
+__all__ = ["Registry", "Submission", "Outcome", "MintResult", "Precondition", "PreconditionFailed", "init_data_dir",
+           "NotInitialised"]
 
 
 class NotInitialised(InvalidInput):
     """The data folder has not been initialised with ``igsn-graph init``."""
+
+
+class PreconditionFailed(Conflict):
+    """The sample is not in the version the caller expected (a stale ``If-Match``); nothing was changed."""
+
+    def __init__(self, message: str, *, igsn: str, current: int | None) -> None:
+        super().__init__(message, igsn=igsn, current=current)
+        self.igsn = igsn
+        self.current = current
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """The version a writer based its change on, checked under the write lock (optimistic concurrency).
+
+    ``versions``: the current version must be one of these; ``exists``: True — the sample must exist
+    (any version), False — it must not exist yet.
+    """
+
+    versions: frozenset[int] = frozenset()
+    exists: bool | None = None
+
+    def check(self, name: str, row: CatalogueRow | None) -> None:
+        current = row.version if row is not None else None
+        if self.exists is False and current is not None:
+            raise PreconditionFailed(f"{name} exists already (version {current})", igsn=name, current=current)
+        if self.exists is True and current is None:
+            raise PreconditionFailed(f"{name} is not registered", igsn=name, current=None)
+        if self.versions and current not in self.versions:
+            shown = "it is not registered" if current is None else f"its current version is {current}"
+            raise PreconditionFailed(f"{name} has changed: expected version "
+                                     f"{' or '.join(str(v) for v in sorted(self.versions))}, {shown}",
+                                     igsn=name, current=current)
 
 
 @dataclass
@@ -61,6 +95,12 @@ class Outcome:
     created: bool = False
     reasons: list[str] = field(default_factory=list)
     violations: list[object] = field(default_factory=list)
+    #: position of the submission in what was registered (outcomes are not in submission order)
+    index: int = -1
+    #: not stored because the caller may not (namespace, ownership, domain, quota), not because it is invalid
+    refused: bool = False
+    #: the catalogue version written (or that would be written in test mode)
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -408,11 +448,12 @@ class Registry:
         return replace(record, registrant=PersonOrOrg(name=name, identifier=ident, kind="Organization"))
 
     def register(self, principal: Principal, submissions: Sequence[Submission], *, test_mode: bool = False,
-                 strict: bool = True) -> list[Outcome]:
+                 strict: bool = True, expected: Precondition | None = None) -> list[Outcome]:
         """Registers or updates the described samples.
 
         ``strict``: raise on the first refused record (single-record APIs); otherwise report every refused
         record in its ``Outcome`` and store the valid ones (bulk loads). Nothing is stored in test mode.
+        ``expected``: every sample must be in that state, checked under the write lock (``PreconditionFailed``).
         """
         outcomes: list[Outcome] = []
         with self.writing():
@@ -424,13 +465,19 @@ class Registry:
             seen: dict[str, int] = {}
             names = [s.record.igsn for s in submissions]
             existing = catalogue.get_many(self.db.read(), names)
-            for sub in submissions:
+            if expected is not None:
+                for name in names:
+                    expected.check(name, existing.get(name))
+            position: dict[int, int] = {}  # id of a prepared item → its submission's index
+            for i, sub in enumerate(submissions):
                 try:
                     prepared.append(self._prepare(principal, sub, existing, stamp))
+                    position[id(prepared[-1])] = i
                 except (InvalidInput, ForeignSample, DomainNotAllowed) as exc:
                     if strict:
                         raise
-                    outcomes.append(Outcome(sub.record.igsn, False, reasons=[exc.message]))
+                    outcomes.append(Outcome(sub.record.igsn, False, reasons=[exc.message], index=i,
+                                            refused=isinstance(exc, _REFUSALS)))
             # validation: the whole batch as one graph (a name twice in a batch goes to a later round)
             reports: dict[int, object] = {}
             # descriptions are kept apart from the facts, which get the final datestamp after validation
@@ -461,7 +508,13 @@ class Registry:
                     raise InvalidRecord("; ".join(str(v) for v in report.violations), igsn=item[3].igsn,
                                         violations=report.violations)
                 outcomes.append(Outcome(item[3].igsn, False, reasons=[str(v) for v in report.violations],
-                                        violations=list(report.violations)))
+                                        violations=list(report.violations), index=position[id(item)]))
+            # parent links must not form a cycle, within the batch or with registered samples (relations.py)
+            cycles = relations.parent_cycles(self.db, {item[3].igsn: item[4].parents for item in valid})
+            if cycles and strict:
+                raise InvalidRecord(next(iter(cycles.values())), igsn=next(iter(cycles)))
+            outcomes += [Outcome(name, False, reasons=[message]) for name, message in cycles.items()]
+            valid = [item for item in valid if item[3].igsn not in cycles]
             # quotas: distinct new IGSNs per quota holder (the client, or the agent for its own namespaces)
             new_per_holder: dict[str, tuple[Owner, set[str]]] = {}
             for sub, owner, row, facts, record in valid:
@@ -481,7 +534,8 @@ class Registry:
                 sub, owner, row, facts, record = item
                 if _holder(owner) in over and row is None:
                     outcomes.append(Outcome(facts.igsn, False, reasons=[
-                        f"datacentre quota exceeded: {owner.client or owner.agent}"]))
+                        f"datacentre quota exceeded: {owner.client or owner.agent}"], index=position[id(item)],
+                        refused=True))
                     continue
                 # several records for one IGSN in a batch: versions follow each other
                 n = seen.get(facts.igsn)
@@ -496,7 +550,8 @@ class Registry:
                     version=version, graph=graph))
                 if n is not None:
                     changes[-1].new = False
-                outcomes.append(Outcome(facts.igsn, True, created=row is None and n is None))
+                outcomes.append(Outcome(facts.igsn, True, created=row is None and n is None, index=position[id(item)],
+                                        version=version))
             if not test_mode and changes:
                 self.journal.commit(changes)
         return outcomes
@@ -528,19 +583,25 @@ class Registry:
             registered=(old.registered if old else stamp), doi=record.doi or (old.doi if old else None))
         return sub, owner, row, facts, record
 
-    def _set_state(self, principal: Principal, text: str, event: str, **changes: object) -> RegistryFacts:
+    def _set_state(self, principal: Principal, text: str, event: str, *, expected: Precondition | None = None,
+                   test_mode: bool = False, **changes: object) -> RegistryFacts:
         igsn = self.parse(text)
         with self.writing():
             row, facts = self._existing(igsn.name, principal)
+            if expected is not None:
+                expected.check(igsn.name, row)
+            if test_mode:
+                return replace(facts, **changes)  # type: ignore[arg-type]
             record = self.record(igsn.name) if facts.has_metadata else None
             new = replace(facts, datestamp=self.journal.reserve(), **changes)  # type: ignore[arg-type]
             self.journal.commit([self._change(facts=new, record=record, previous=row, event=event,
                                               principal=principal)])
             return new
 
-    def deactivate(self, principal: Principal, text: str) -> RegistryFacts:
+    def deactivate(self, principal: Principal, text: str, *, expected: Precondition | None = None,
+                   test_mode: bool = False) -> RegistryFacts:
         """Marks the sample inactive: hidden, resolves to 410, a deleted record for harvesters."""
-        return self._set_state(principal, text, "deactivated", active=False)
+        return self._set_state(principal, text, "deactivated", expected=expected, test_mode=test_mode, active=False)
 
     def reactivate(self, principal: Principal, text: str) -> RegistryFacts:
         return self._set_state(principal, text, "reactivated", active=True)
@@ -562,17 +623,33 @@ class Registry:
 
     # -- bulk helpers -----------------------------------------------------------------------------
     def load_records(self, submissions: Iterable[Submission], *, principal: Principal = ADMIN,
-                     batch_size: int | None = None) -> Iterable[list[Outcome]]:
-        """Registers records in batches (validated and written together); yields each batch's outcomes."""
+                     batch_size: int | None = None, test_mode: bool = False) -> Iterable[list[Outcome]]:
+        """Registers records in batches (validated and written together); yields each batch's outcomes.
+
+        An outcome's ``index`` counts from the first submission of all batches.
+        """
         size = batch_size or self.settings.batch_size
         batch: list[Submission] = []
+        offset = 0
+
+        def run() -> list[Outcome]:
+            outcomes = self.register(principal, batch, strict=False, test_mode=test_mode)
+            for o in outcomes:
+                o.index += offset
+            return outcomes
+
         for sub in submissions:
             batch.append(sub)
             if len(batch) >= size:
-                yield self.register(principal, batch, strict=False)
+                yield run()
+                offset += len(batch)
                 batch = []
         if batch:
-            yield self.register(principal, batch, strict=False)
+            yield run()
+
+
+#: refusals of a record the caller may not register (as opposed to an invalid one)
+_REFUSALS = (NotAllowed, NamespaceNotAllowed, UnknownNamespace)
 
 
 def _holder(owner: Owner) -> str:
