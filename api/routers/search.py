@@ -1,9 +1,215 @@
-"""The search API (/api/v1/search): HTTP ⇄ core calls, nothing more."""
+"""The search API (/api/v1/search) and the search page (/search): HTTP ⇄ core calls, nothing more.
+
+Every parameter is read as text and checked by the core (``index.search``), so a malformed bbox, date,
+limit, cursor or text query is a 400 problem+json (or a 400 page), never a validation 422 or a 500.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from urllib.parse import urlencode
 
-__all__ = ["router"]
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from lxml import etree
+from lxml.html import builder as E
+from lxml.html import tostring as html_tostring
+from pydantic import BaseModel
 
-router = APIRouter()
+from igsn_graph.errors import InvalidInput
+from igsn_graph.index import search as core
+from igsn_graph.registry.service import Registry
+
+from ..deps import get_registry
+
+__all__ = ["router", "SearchPage", "SearchItem", "FacetValue", "query_from", "sample_links", "public_base"]
+
+router = APIRouter(tags=["search"])
+
+#: parameters a search takes (anything else is refused: a typo must not silently widen a search)
+_PARAMS = {"q", "bbox", "from", "until", "sort", "limit", "cursor", "facets", *core.FACETS}
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+    label: str | None = None
+
+
+class SearchItem(BaseModel):
+    igsn: str
+    name: str | None
+    kind: str
+    agent: str
+    client: str | None
+    namespace: str
+    status: str
+    collected_from: str | None
+    collected_to: str | None
+    score: float | None
+    links: dict[str, str]
+
+
+class SearchPage(BaseModel):
+    total: int
+    sort: str
+    items: list[SearchItem]
+    facets: dict[str, list[FacetValue]]
+    links: dict[str, str]
+
+
+def sample_links(base: str, igsn: str) -> dict[str, str]:
+    """Where a sample is: its JSON record, its resolver (landing page by content negotiation), its relations."""
+    return {"self": f"{base}api/v1/samples/{igsn}", "landing": f"{base}{igsn}",
+            "related": f"{base}api/v1/samples/{igsn}/related"}
+
+
+def query_from(request: Request) -> core.SearchQuery:
+    """A SearchQuery from the query string; InvalidInput for anything malformed."""
+    params = request.query_params
+    unknown = sorted(set(params.keys()) - _PARAMS)
+    if unknown:
+        raise InvalidInput(f"unknown parameter(s) {', '.join(unknown)}; a search takes {', '.join(sorted(_PARAMS))}")
+    for name in ("q", "bbox", "from", "until", "sort", "limit", "cursor", "facets"):
+        if len(params.getlist(name)) > 1:
+            raise InvalidInput(f"parameter {name} is given more than once")
+    query = core.SearchQuery()
+    query.q = params.get("q") or None
+    if params.get("bbox"):
+        query.bbox = core.parse_bbox(params["bbox"])
+    if params.get("from"):
+        query.from_ = core.parse_date(params["from"], end=False)
+    if params.get("until"):
+        query.until = core.parse_date(params["until"], end=True)
+    query.sort = params.get("sort") or None
+    if params.get("limit"):
+        try:
+            query.limit = int(params["limit"])
+        except ValueError:
+            raise InvalidInput(f"limit must be a whole number, not {params['limit']!r}") from None
+    query.cursor = params.get("cursor") or None
+    facets = params.get("facets", "true").lower()
+    if facets not in ("true", "false"):
+        raise InvalidInput("facets must be true or false")
+    query.facets = facets == "true"
+    query.filters = {f: [v for v in params.getlist(f) if v] for f in core.FACETS if params.getlist(f)}
+    return query
+
+
+def public_base(request: Request) -> str:
+    url = request.app.state.settings.public_url or str(request.base_url)
+    return url if url.endswith("/") else url + "/"
+
+
+def _with_cursor(request: Request, path: str, cursor: str | None) -> str:
+    items = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+    if cursor is not None:
+        items.append(("cursor", cursor))
+    return f"{public_base(request)}{path}" + (f"?{urlencode(items)}" if items else "")
+
+
+@router.get("/api/v1/search", response_model=SearchPage,
+            responses={400: {"description": "malformed parameters (application/problem+json)"}})
+def search_samples(request: Request, registry: Registry = Depends(get_registry)) -> JSONResponse:
+    """Full text, bounding box, collection-time range and facet filters over the public samples.
+
+    `q`: words and "quoted phrases" (all required; `word*` is a prefix) over names, descriptions,
+    identifiers, people, vocabulary terms and place names. `bbox=west,south,east,north` (degrees),
+    `from`/`until` (YYYY[-MM[-DD]]) on collection time; filters (repeatable) `agent`, `client`,
+    `namespace`, `type`, `material`, `method`, `year`; `sort` = relevance | date | igsn; `limit` ≤ 200;
+    `cursor` from `links.next`.
+    """
+    query = query_from(request)
+    result = core.search(registry.db.read(), query)
+    base = public_base(request)
+    links = {"self": _with_cursor(request, "api/v1/search", query.cursor), "html": _with_cursor(request, "search", query.cursor)}
+    if result.next_cursor:
+        links["next"] = _with_cursor(request, "api/v1/search", result.next_cursor)
+    page = SearchPage(
+        total=result.total, sort=result.sort,
+        items=[SearchItem(**{k: getattr(h, k) for k in SearchItem.model_fields if k != "links"},
+                          links=sample_links(base, h.igsn)) for h in result.hits],
+        facets={f: [FacetValue(value=c.value, count=c.count, label=c.label) for c in counts]
+                for f, counts in result.facets.items()},
+        links=links)
+    return JSONResponse(page.model_dump())
+
+
+# --- the HTML page ---------------------------------------------------------------------------------
+
+_FACET_TITLES = {"agent": "Allocating agent", "client": "Client", "namespace": "Namespace", "type": "Resource type",
+                 "material": "Material", "method": "Collection method", "year": "Year collected"}
+_STYLE = ("body{font-family:system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:1rem}"
+          "form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}label{display:flex;flex-direction:column;"
+          "font-size:.85rem}.layout{display:grid;grid-template-columns:16rem 1fr;gap:2rem}"
+          "aside ul{list-style:none;padding:0;margin:0 0 1rem}.on{font-weight:bold}.error{color:#a00}"
+          "ol li{margin-bottom:.5rem}.meta{color:#555;font-size:.85rem}")
+
+
+def _toggle(request: Request, facet: str, value: str) -> str:
+    items = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+    if (facet, value) in items:
+        items.remove((facet, value))
+    else:
+        items.append((facet, value))
+    return "/search" + (f"?{urlencode(items)}" if items else "")
+
+
+def _page(request: Request, body: list[etree._Element], status: int = 200) -> Response:
+    page = E.HTML(E.HEAD(E.META(charset="utf-8"), E.META(name="viewport", content="width=device-width, initial-scale=1"),
+                         E.TITLE("Search samples – igsn-graph"), E.STYLE(_STYLE)),
+                  E.BODY(E.MAIN(*body)), lang="en")
+    return Response(html_tostring(page, doctype="<!DOCTYPE html>", encoding="utf-8"), status_code=status,
+                    media_type="text/html; charset=utf-8")
+
+
+def _form(request: Request) -> etree._Element:
+    p = request.query_params
+
+    def field(label: str, name: str, placeholder: str = "") -> etree._Element:
+        return E.LABEL(label, E.INPUT(name=name, value=p.get(name, ""), placeholder=placeholder))
+
+    sort = E.SELECT(name="sort")
+    for option in ("", *core.SORTS):
+        attrs = {"value": option}
+        if p.get("sort", "") == option:
+            attrs["selected"] = "selected"
+        sort.append(E.OPTION(option or "default", **attrs))
+    hidden = [E.INPUT(type="hidden", name=k, value=v) for k, v in p.multi_items() if k in core.FACETS]
+    return E.FORM(field("Text", "q", "basalt core"), field("Box (W,S,E,N)", "bbox", "-10,40,10,60"),
+                  field("Collected from", "from", "YYYY-MM-DD"), field("until", "until", "YYYY-MM-DD"),
+                  E.LABEL("Sort", sort), *hidden, E.BUTTON("Search", type="submit"), action="/search", method="get",
+                  role="search")
+
+
+@router.get("/search", include_in_schema=False)
+def search_page(request: Request, registry: Registry = Depends(get_registry)) -> Response:
+    """The search page: the same query and facets as /api/v1/search, as HTML (no scripts, no CDN)."""
+    body: list[etree._Element] = [E.H1("Search samples"), _form(request)]
+    try:
+        query = query_from(request)
+        result = core.search(registry.db.read(), query) if request.query_params else None
+    except InvalidInput as exc:
+        body.append(E.P(exc.message, **{"class": "error", "role": "alert"}))
+        return _page(request, body, 400)
+    if result is None:
+        return _page(request, body)
+    chosen = {(k, v) for k, v in request.query_params.multi_items()}
+    aside = E.ASIDE(E.H2("Refine"))
+    for facet, counts in result.facets.items():
+        if not counts:
+            continue
+        items = []
+        for c in counts:
+            on = (facet, c.value) in chosen
+            link = E.A(f"{c.label or c.value} ({c.count})", href=_toggle(request, facet, c.value))
+            items.append(E.LI(link, **({"class": "on"} if on else {})))
+        aside.extend([E.H3(_FACET_TITLES[facet]), E.UL(*items)])
+    hits = E.OL()
+    for h in result.hits:
+        meta = " · ".join(v for v in (h.igsn, h.kind, h.client or h.agent, h.collected_from, h.status) if v)
+        hits.append(E.LI(E.A(h.name or h.igsn, href=f"/{h.igsn}"), E.BR(), E.SPAN(meta, **{"class": "meta"})))
+    results = E.SECTION(E.P(f"{result.total} sample{'s' if result.total != 1 else ''} found"), hits)
+    if result.next_cursor:
+        results.append(E.P(E.A("Next page", href=_with_cursor(request, "search", result.next_cursor), rel="next")))
+    body.append(E.DIV(aside, results, **{"class": "layout"}))
+    return _page(request, body)
