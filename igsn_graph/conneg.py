@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-__all__ = ["MediaRange", "parse_accept", "choose", "quality", "parse_accept_profile"]
+__all__ = ["MediaRange", "parse_accept", "choose", "quality", "parse_accept_profile", "params_of"]
 
 
 @dataclass(frozen=True)
@@ -118,3 +118,9 @@ def choose(header: str | None, offered: Sequence[str], *, charset_utf8_only: boo
         if best is None or key > best:
             best, chosen = key, media_type
     return chosen
+
+
+def params_of(header: str | None, media_type: str) -> dict[str, str]:
+    """The parameters (other than q) of the Accept range that decides ``media_type`` (e.g. ``style=apa``)."""
+    top = _top(parse_accept(header), media_type, charset_utf8_only=False)
+    return dict(top.params) if top is not None else {}

@@ -16,24 +16,32 @@ import csv
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Sequence
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Sequence
+from urllib.parse import quote, unquote
 
 from lxml import etree
 from lxml.html import builder as E
 from lxml.html import tostring as html_tostring
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, serialize
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
 
 from . import conneg
+from .formats import citation, datacite_json, schemaorg
 from .oai.formats import FORMATS, for_oai, write_all
-from .record import RegistryFacts, SampleRecord
+from .codelists import codelist
+from .formats.graph import wkt_summary
+from .record import Agent, RegistryFacts, SampleRecord
 from .resources import mappings_dir
 from .vocab import PREFIXES, RDF_TYPE
+
+if TYPE_CHECKING:
+    from .registry.service import Registry
 
 __all__ = [
     "Profile", "Choice", "NotAcceptable", "PROFILES", "DEFAULT_PROFILE", "MEDIA_ALIASES", "RDF_FORMATS",
     "RESERVED", "lookup_profile", "available_profiles", "negotiate", "resource_url", "alternate_url",
-    "link_header", "etag", "render_rdf", "render_xml", "render_alt", "landing_page",
+    "link_header", "etag", "render_rdf", "render_element", "render_xml", "render_alt", "landing_page",
+    "Related", "HistoryEntry", "related", "history", "Rendered", "render", "sample_url", "datacite_json_of",
+    "csl_of", "schemaorg_of", "location_map", "alt_page", "not_found_page", "tombstone_page",
 ]
 
 
@@ -59,6 +67,8 @@ class Choice:
     media_type: str
     #: a profile was asked for but none we can serve: the default was served instead (W3C rule)
     fallback: bool = False
+    #: parameters of the media type as asked for (``style``, ``locale`` of text/x-bibliography)
+    params: tuple[tuple[str, str], ...] = ()
 
 
 class NotAcceptable(Exception):
@@ -80,6 +90,7 @@ MEDIA_ALIASES: dict[str, str] = {
     "application/x-turtle": "text/turtle", "text/ttl": "text/turtle", "application/rdf": "application/rdf+xml",
     "text/plain": "application/n-triples", "application/xhtml+xml": "text/html", "text/xml": "application/xml",
     "application/x-datacite+xml": "application/vnd.datacite.datacite+xml",
+    "application/citeproc+json": "application/vnd.citationstyles.csl+json",
 }
 RDF_FORMATS: dict[str, RdfFormat] = {
     "text/turtle": RdfFormat.TURTLE, "application/n-triples": RdfFormat.N_TRIPLES,
@@ -93,7 +104,8 @@ RESERVED: frozenset[str] = frozenset({
     # IRI paths of the store (igsn_graph.iris.RESERVED_PATHS)
     "agent", "client", "namespace", "activity", "version", "graph", "provenance", "accounts",
 })
-_XML_PROFILES = frozenset(FORMATS)  # the OAI metadata formats: they need the description
+#: profiles written from the description (the OAI metadata formats, and citations derived from DataCite)
+_RECORD_PROFILES = frozenset({*FORMATS, "citation"})
 _ALTR = "http://www.w3.org/ns/dx/connegp/altr#"
 _DCTERMS = "http://purl.org/dc/terms/"
 
@@ -112,7 +124,7 @@ def lookup_profile(value: str) -> Profile | None:
 def available_profiles(facts: RegistryFacts) -> list[str]:
     """Tokens of the profiles this sample can be given in (the XML kernels need a public description)."""
     with_record = facts.has_metadata and facts.is_public
-    return [t for t in PROFILES if with_record or t not in _XML_PROFILES]
+    return [t for t in PROFILES if with_record or t not in _RECORD_PROFILES]
 
 
 def _accepted_by(profile: Profile) -> list[tuple[str, str]]:
@@ -138,9 +150,11 @@ def negotiate(*, profile_arg: str | None = None, mediatype_arg: str | None = Non
         # an unencoded '+' arrives as a space (LINKED-DATA.md §1.2)
         wanted = mediatype_arg.strip().replace(" ", "+").split(";")[0].strip().lower()
         wanted = MEDIA_ALIASES.get(wanted, wanted)
+        asked = conneg.parse_accept(mediatype_arg.strip().replace(" ", "+"))
+        params = tuple(sorted(asked[0].params.items())) if asked else ()
         for profile in candidates:
             if wanted in profile.media_types:
-                return Choice(profile, wanted, fallback)
+                return Choice(profile, wanted, fallback, params)
         raise NotAcceptable(f"media type {wanted} is not available" +
                             (f" in profile {candidates[0].token}" if known else ""))
     best: tuple[float, int] = (0.0, 0)
@@ -149,7 +163,8 @@ def negotiate(*, profile_arg: str | None = None, mediatype_arg: str | None = Non
         for matched, canonical in _accepted_by(profile):
             q = conneg.quality(accept, matched)
             if q[0] > 0 and q > best:
-                best, chosen = q, Choice(profile, canonical, fallback)
+                params = tuple(sorted(conneg.params_of(accept, matched).items()))
+                best, chosen = q, Choice(profile, canonical, fallback, params)
     if chosen is None:
         raise NotAcceptable("none of the media types in Accept is available" +
                             (f" in profile {candidates[0].token}" if known else ""))
@@ -198,18 +213,22 @@ def render_rdf(triples: Sequence[Triple], graph: NamedNode, media_type: str) -> 
     return serialize(triples, format=fmt) or b""
 
 
-def render_xml(token: str, record: SampleRecord, facts: RegistryFacts, base_url: str) -> bytes:
+def render_element(token: str, record: SampleRecord, facts: RegistryFacts, base_url: str) -> etree._Element:
     """The record in one of the OAI metadata formats (the same writers and table as the data provider)."""
     record = for_oai(record, facts)
     try:
-        element = FORMATS[token].write(record, facts, base_url)
+        return FORMATS[token].write(record, facts, base_url)
     except ValueError:
         # write_all knows how to clean characters XML cannot carry; it leaves out what still fails
         written = write_all(record, facts, base_url)
         if token not in written:
             raise NotAcceptable(f"the sample cannot be written as {token}") from None
-        element = written[token]
-    return etree.tostring(element, xml_declaration=True, encoding="UTF-8")  # type: ignore[no-any-return]
+        return written[token]
+
+
+def render_xml(token: str, record: SampleRecord, facts: RegistryFacts, base_url: str) -> bytes:
+    return etree.tostring(render_element(token, record, facts, base_url),  # type: ignore[no-any-return]
+                          xml_declaration=True, encoding="UTF-8")
 
 
 def render_alt(resource: str, available: Sequence[str], media_type: str) -> bytes:
@@ -234,40 +253,397 @@ def render_alt(resource: str, available: Sequence[str], media_type: str) -> byte
     return render_rdf(triples, subject, media_type)
 
 
+
+# --- what the pages and projections read besides the record -------------------------------------
+
+@dataclass(frozen=True)
+class Related:
+    """Samples that name this one: as parent (children) or as collection (members)."""
+
+    children: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    time: str
+    event: str
+    by: str
+
+
+_IG = "https://w3id.org/igsn-graph/ontology#"
+_PROV = "http://www.w3.org/ns/prov#"
+_RELATED_LIMIT = 500  # a page lists at most this many children and members (each)
+
+
+def related(registry: "Registry", name: str) -> Related:
+    """Children and members of a sample: one SPARQL query over the public graphs (inverse of what
+    ``formats.graph`` writes as ``ig:parent`` / ``ig:memberOf``)."""
+    sample = registry.iris.sample(name).value
+    query = (f"SELECT DISTINCT ?s ?p WHERE {{ GRAPH ?g {{ ?s ?p <{sample}> }} "
+             f"VALUES ?p {{ <{_IG}parent> <{_IG}memberOf> }} }} ORDER BY ?s LIMIT {2 * _RELATED_LIMIT}")
+    children: list[str] = []
+    members: list[str] = []
+    # ``raw`` is pyoxigraph-like for both stores (the embedded Store, or the remote engine behind the same call)
+    for solution in registry.store.raw.query(query, use_default_graph_as_union=True):  # type: ignore[attr-defined]
+        child = registry.iris.name_of(solution["s"].value)
+        if child is None or child == name:
+            continue
+        (children if solution["p"].value.endswith("#parent") else members).append(child)
+    return Related(tuple(children[:_RELATED_LIMIT]), tuple(members[:_RELATED_LIMIT]))
+
+
+def history(registry: "Registry", name: str) -> list[HistoryEntry]:
+    """The registration history (PROV activities of the provenance graph), oldest first."""
+    by_subject: dict[str, dict[str, str]] = {}
+    for t in registry.store.graph(registry.iris.provenance_graph(name)):
+        by_subject.setdefault(t.subject.value, {})[t.predicate.value] = t.object.value
+    entries = [HistoryEntry(p.get(_PROV + "endedAtTime", ""), p.get(_IG + "changeType", ""),
+                            _account_symbol(p.get(_PROV + "wasAssociatedWith", ""), registry.iris.base))
+               for p in by_subject.values() if _IG + "changeType" in p]
+    return sorted(entries, key=lambda e: e.time)
+
+
+def _account_symbol(iri: str, base: str) -> str:
+    for kind in ("agent/", "client/"):
+        if iri.startswith(base + kind):
+            return unquote(iri[len(base + kind):])
+    return iri
+
+
+# --- projections --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rendered:
+    body: bytes
+    content_type: str
+
+
+def sample_url(registry: "Registry", name: str) -> str:
+    """The resolvable URL of a sample here (what the XML formats write as its IGSN URI)."""
+    return resource_url(registry.settings.base_url, name)
+
+
+def datacite_json_of(registry: "Registry", record: SampleRecord, facts: RegistryFacts) -> dict[str, object]:
+    element = render_element("datacite", record, facts, registry.settings.base_url)
+    return datacite_json.from_xml(element, url=facts.landing_url)
+
+
+def csl_of(registry: "Registry", record: SampleRecord, facts: RegistryFacts) -> dict[str, object]:
+    return citation.csl(datacite_json_of(registry, record, facts), igsn=facts.igsn,
+                        sample_url=sample_url(registry, facts.igsn))
+
+
+def schemaorg_of(registry: "Registry", facts: RegistryFacts, record: SampleRecord | None,
+                 children: Sequence[str] = ()) -> dict[str, object]:
+    url = facts.landing_url or sample_url(registry, facts.igsn)
+    return schemaorg.document(facts, record, iri_base=registry.iris.base, url=url, children=children)
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _utf8(media_type: str) -> str:
+    return media_type + "; charset=utf-8"
+
+
+def render(registry: "Registry", facts: RegistryFacts, choice: Choice, resource: str,
+           available: Sequence[str]) -> Rendered:
+    """The body of a negotiated representation (not the landing page); raises ``NotAcceptable``."""
+    name, token, media_type = facts.igsn, choice.profile.token, choice.media_type
+    if token == "alt":
+        if media_type == "text/html":
+            return Rendered(alt_page(facts, resource, available), _utf8(media_type))
+        return Rendered(render_alt(resource, available, media_type), _content_type(media_type))
+    if token == "prov":
+        graph = registry.iris.provenance_graph(name)
+        return Rendered(render_rdf(registry.store.graph(graph), graph, media_type), _content_type(media_type))
+    if token == "sdo":
+        record = registry.record(name) if facts.is_public else None
+        doc = schemaorg_of(registry, facts, record, related(registry, name).children)
+        if media_type in ("application/ld+json", schemaorg.MEDIA_TYPE):
+            return Rendered(_json(doc), media_type)
+        triples = list(parse(_json(doc), format=RdfFormat.JSON_LD))
+        return Rendered(render_rdf(triples, registry.iris.record_graph(name), media_type), _content_type(media_type))
+    if media_type in RDF_FORMATS:
+        return Rendered(render_rdf(registry.graph_of(name), registry.iris.record_graph(name), media_type),
+                        _content_type(media_type))
+    record = registry.record(name)
+    if record is None:  # available_profiles keeps this out; a race with a write could not
+        raise NotAcceptable(f"{name} has no description to write as {token}")
+    if token == "citation":
+        item = csl_of(registry, record, facts)
+        if media_type == "application/x-bibtex":
+            return Rendered(citation.bibtex(item).encode("utf-8"), _utf8(media_type))
+        if media_type == "application/x-research-info-systems":
+            return Rendered(citation.ris(item).encode("utf-8"), _utf8(media_type))
+        if media_type == "text/x-bibliography":
+            params = dict(choice.params)
+            text, style, locale = citation.format_reference(item, params.get("style"), params.get("locale"))
+            return Rendered((text + "\n").encode("utf-8"),
+                            f"text/x-bibliography; style={style}; locale={locale}; charset=utf-8")
+        return Rendered(_json(item), media_type)
+    if media_type == datacite_json.MEDIA_TYPE:
+        return Rendered(_json(datacite_json_of(registry, record, facts)), media_type)
+    return Rendered(render_xml(token, record, facts, registry.settings.base_url), media_type)
+
+
+def _content_type(media_type: str) -> str:
+    return _utf8(media_type) if media_type.startswith("text/") or media_type == "application/json" else media_type
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
 _NOTICES = {"deprecated": "This sample is deprecated.", "destroyed": "This sample has been destroyed."}
+#: a small stylesheet so the page reads well on a phone; no external CSS, fonts, tiles or scripts
+_STYLE = """
+body{font-family:system-ui,sans-serif;line-height:1.45;margin:0;color:#1b1b1b;background:#fff}
+main{max-width:52rem;margin:0 auto;padding:1rem}
+h1{font-size:1.6rem;margin:.2rem 0 1rem;overflow-wrap:anywhere}
+h2{font-size:1.15rem;margin-top:1.6rem;border-bottom:1px solid #ddd}
+dl{display:grid;grid-template-columns:minmax(8rem,max-content) 1fr;gap:.25rem 1rem}
+dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
+.notice{padding:.6rem .8rem;background:#fff3cd;border:1px solid #e0c36b;border-radius:.3rem}
+svg.map{width:100%;max-width:36rem;height:auto;border:1px solid #bbb;background:#eef5fb}
+table{border-collapse:collapse}td,th{padding:.2rem .6rem;border-bottom:1px solid #eee;text-align:left}
+code,pre{font-size:.9em;overflow-wrap:anywhere;white-space:pre-wrap}
+@media (max-width:30rem){dl{grid-template-columns:1fr}dd{margin-bottom:.4rem}}
+"""
 
 
-def landing_page(facts: RegistryFacts, record: SampleRecord | None, resource: str,
-                 available: Sequence[str]) -> bytes:
-    """Our own minimal landing page (no scripts, no CDN); lxml escapes every value."""
-    title = (record.name if record is not None and record.name else None) or facts.igsn
-    rows = [("IGSN", facts.igsn), ("Handle", f"hdl:10273/{facts.igsn}"), ("Status", facts.status),
-            ("Allocating agent", facts.agent)]
-    if facts.doi:
-        rows.append(("DOI", f"doi:{facts.doi}"))
-    if record is not None and record.description:
-        rows.append(("Description", record.description))
-    if facts.registered:
-        rows.append(("Registered", facts.registered))
-    rows.append(("Last changed", facts.datestamp))
-    details = E.DL(*[part for label, value in rows for part in (E.DT(label), E.DD(value))])
-    body: list[etree._Element] = [E.H1(title)]
+def _page(title: str, resource: str | None, body: list[etree._Element], head: Sequence[etree._Element] = ()) -> bytes:
+    meta = [E.META(charset="utf-8"), E.META(name="viewport", content="width=device-width, initial-scale=1"),
+            E.TITLE(title), E.STYLE(_STYLE)]
+    if resource:
+        meta.append(E.LINK(rel="canonical", href=resource))
+    page = E.HTML(E.HEAD(*meta, *head), E.BODY(E.MAIN(*body)), lang="en")
+    return html_tostring(page, doctype="<!DOCTYPE html>", encoding="utf-8")  # type: ignore[no-any-return]
+
+
+def _link(text: str, href: str | None) -> etree._Element | str:
+    return E.A(text, href=href) if href and href.lower().startswith(("http://", "https://", "/")) else text
+
+
+def _label(iri: str, *lists: str) -> str:
+    for name in lists:
+        term = codelist(name).by_iri.get(iri)
+        if term is not None:
+            return term.label
+    return iri
+
+
+def _concept(iri: str, *lists: str) -> etree._Element | str:
+    label = _label(iri, *lists)
+    return _link(label, iri) if label != iri else _link(iri, iri)
+
+
+def _agent(agent: Agent) -> list[etree._Element | str]:
+    parts: list[etree._Element | str] = [agent.name]
+    link = schemaorg.agent_link(agent)
+    if link:
+        scheme = "ORCID" if "orcid.org" in link else "ROR" if "ror.org" in link else "link"
+        parts += [" (", E.A(scheme, href=link), ")"]
+    if agent.affiliation is not None and agent.affiliation.name.strip():
+        parts += [", ", *_agent(agent.affiliation)]
+    return parts
+
+
+def _dl(rows: Sequence[tuple[str, Sequence[etree._Element | str] | etree._Element | str | None]]) -> etree._Element:
+    items: list[etree._Element] = []
+    for label, value in rows:
+        if value is None or value == "" or value == []:
+            continue
+        parts = list(value) if isinstance(value, (list, tuple)) else [value]
+        items += [E.DT(label), E.DD(*parts)]
+    return E.DL(*items)
+
+
+def _joined(items: Sequence[etree._Element | str], sep: str = "; ") -> list[etree._Element | str]:
+    out: list[etree._Element | str] = []
+    for i, item in enumerate(items):
+        if i:
+            out.append(sep)
+        out.append(item)
+    return out
+
+
+def _svg(tag: str, **attrs: object) -> etree._Element:
+    return etree.Element(tag, {k.replace("_", "-"): str(v) for k, v in attrs.items()})
+
+
+def location_map(boxes: Sequence[tuple[float, float, float, float]]) -> etree._Element:
+    """An inline SVG of points and boxes (west, east, south, north) on a 30° lon/lat graticule (CRS84)."""
+    svg = _svg("svg", viewBox="-180 -90 360 180", role="img", **{"class": "map"})
+    etree.SubElement(svg, "title").text = "Location on a longitude/latitude grid"
+    grid = etree.SubElement(svg, "g", {"stroke": "#9bb", "stroke-width": "0.4", "fill": "none"})
+    for lon in range(-180, 181, 30):
+        grid.append(_svg("line", x1=lon, y1=-90, x2=lon, y2=90))
+    for lat in range(-90, 91, 30):
+        grid.append(_svg("line", x1=-180, y1=-lat, x2=180, y2=-lat))
+    grid.append(_svg("line", x1=-180, y1=0, x2=180, y2=0, stroke="#577", stroke_width="0.8"))
+    grid.append(_svg("line", x1=0, y1=-90, x2=0, y2=90, stroke="#577", stroke_width="0.8"))
+    marks = etree.SubElement(svg, "g", {"fill": "#c0392b", "stroke": "#7b1d12"})
+    for west, east, south, north in boxes:
+        if west == east and south == north:
+            marks.append(_svg("circle", cx=west, cy=-north, r=2.5, stroke_width="0.6"))
+        else:  # at least a visible mark for a small box
+            w, h = max(east - west, 1.5), max(north - south, 1.5)
+            marks.append(_svg("rect", x=west, y=-north, width=w, height=h, fill_opacity="0.35", stroke_width="0.6"))
+    return svg
+
+
+def _json_ld_block(doc: dict[str, object]) -> etree._Element:
+    # "<" never appears raw inside the script: no "</script>" can end it early
+    text = json.dumps(doc, ensure_ascii=False, indent=1).replace("<", "\\u003c").replace(">", "\\u003e")
+    script = E.SCRIPT(type="application/ld+json")
+    script.text = text
+    return script
+
+
+def landing_page(registry: "Registry", facts: RegistryFacts, resource: str, available: Sequence[str]) -> bytes:
+    """Our landing page: everything public about the sample, its citations and every alternate; no scripts
+    beyond the JSON-LD data block, no external resources; lxml escapes every value."""
+    record = registry.record(facts.igsn) if facts.is_public and facts.has_metadata else None
+    rel = related(registry, facts.igsn)
+    name = facts.igsn
+    title = (record.name if record is not None and record.name else None) or name
+    body: list[etree._Element] = [E.HEADER(E.P("IGSN sample"), E.H1(title))]
     notice = _NOTICES.get(facts.status)
     if notice:
         parts: list[object] = [notice]
         if facts.replaced_by:
-            parts += [" Replaced by ", E.A(facts.replaced_by, href=resource_url("", facts.replaced_by)
-                                           if "://" not in facts.replaced_by else facts.replaced_by), "."]
+            target = facts.replaced_by
+            parts += [" Replaced by ", E.A(target, href=target if "://" in target else resource_url("", target)), "."]
         body.append(E.P(*parts, role="alert", **{"class": "notice"}))
-    body.append(details)
+
+    doi = (record.doi if record is not None else None) or facts.doi
+    identifiers: list[tuple[str, object]] = [
+        ("IGSN", E.CODE(f"IGSN: {name}")), ("Handle", [E.CODE(f"hdl:10273/{name}"), " · ",
+                                                     E.A(f"https://hdl.handle.net/10273/{name}",
+                                                         href=f"https://hdl.handle.net/10273/{name}")]),
+        ("IGSN URI", E.A(f"{registry.iris.base}{name}", href=f"{registry.iris.base}{name}")),
+        ("Here", E.A(resource, href=resource)),
+    ]
+    if doi:
+        identifiers.append(("DOI", [E.CODE(f"doi:{doi}"), " · ", E.A(f"https://doi.org/{doi}",
+                                                                     href=f"https://doi.org/{doi}")]))
+    if record is not None:
+        identifiers += [(i.scheme or "Other identifier", i.value) for i in record.alternate_identifiers]
+    body += [E.SECTION(E.H2("Identifiers"), _dl(identifiers))]  # type: ignore[arg-type]
+
+    if record is not None and "citation" in available:
+        item = csl_of(registry, record, facts)
+        text, _, _ = citation.format_reference(item)
+        cite_links = [E.A(label, href=alternate_url(resource, "citation", mt)) for label, mt in (
+            ("BibTeX", "application/x-bibtex"), ("RIS", "application/x-research-info-systems"),
+            ("CSL-JSON", "application/vnd.citationstyles.csl+json"))]
+        body.append(E.SECTION(E.H2("Cite as"), E.P(text, **{"class": "citation"}),
+                              E.P("Download: ", *_joined(cite_links, " · "))))
+
+    facts_rows: list[tuple[str, object]] = []
+    if record is not None:
+        t = record.collection_time
+        when = None if t is None else t.instant or (f"{t.start or '…'} – {t.end or '…'}" if t.start or t.end else None)
+        facts_rows = [
+            ("Type", _joined([_concept(x, "sample_type", "feature_type", "collection_type")
+                              for x in record.resource_types])),
+            ("Material", _joined([_concept(m, "material") for m in record.materials])),
+            ("Classification", _joined([_link(c.label, c.uri) for c in record.classifications])),
+            ("Collection method", _concept(record.collection_method, "method") if record.collection_method else None),
+            ("Method", record.method_description), ("Collected", when),
+            ("Description", record.description), ("Purpose", record.purpose), ("Campaign", record.campaign),
+            ("Comments", record.comments),
+        ]
+    facts_rows += [("Status", facts.status), ("Registered", facts.registered), ("Last changed", facts.datestamp)]
     if facts.landing_url:
-        body.append(E.P("Landing page of the registrant: ", E.A(facts.landing_url, href=facts.landing_url)))
-    items = [E.LI(E.A(f"{PROFILES[t].label} ({mt})", href=alternate_url(resource, t, mt)))
-             for t in available for mt in PROFILES[t].offered if mt != "text/html"]
-    body += [E.H2("Other representations"), E.UL(*items)]
-    page = E.HTML(E.HEAD(E.META(charset="utf-8"),
-                         E.META(name="viewport", content="width=device-width, initial-scale=1"),
-                         E.TITLE(f"{title} – IGSN {facts.igsn}"),
-                         E.LINK(rel="canonical", href=resource)),
-                  E.BODY(E.MAIN(*body)), lang="en")
-    return html_tostring(page, doctype="<!DOCTYPE html>", encoding="utf-8")  # type: ignore[no-any-return]
+        facts_rows.append(("Registrant's page", E.A(facts.landing_url, href=facts.landing_url)))
+    body.append(E.SECTION(E.H2("Sample"), _dl(facts_rows)))  # type: ignore[arg-type]
+
+    if record is not None and (record.geometries or record.places):
+        boxes: list[tuple[float, float, float, float]] = []
+        described: list[etree._Element] = []
+        for g in record.geometries:
+            summary = wkt_summary(g.wkt, g.srid)
+            bounds = summary[1] if summary is not None else None
+            if bounds is not None and -180 <= bounds[0] <= bounds[1] <= 180 and -90 <= bounds[2] <= bounds[3] <= 90:
+                boxes.append(tuple(float(v) for v in bounds))  # type: ignore[arg-type]
+            described.append(E.LI(E.CODE(g.wkt), f" ({g.srid})" if g.srid else ""))
+        described += [E.LI(_link(p.name or p.identifier or "", p.identifier)) for p in record.places]
+        section = E.SECTION(E.H2("Location"))
+        if boxes:
+            section.append(E.FIGURE(location_map(boxes), E.FIGCAPTION("Longitude/latitude (CRS84), 30° grid")))
+        section.append(E.UL(*described))
+        body.append(section)
+
+    if record is not None:
+        people: list[tuple[str, object]] = [("Collector", _agent(a)) for a in record.collectors]
+        for c in record.curations:
+            parts2: list[etree._Element | str] = []
+            if c.curator:
+                parts2.append(c.curator)
+            if c.institution is not None:
+                parts2 += ([", "] if parts2 else []) + _agent(c.institution)
+            if c.location:
+                parts2.append(f" ({c.location})")
+            people.append(("Curator", parts2))
+        people += [(c.role or "Contributor", _agent(c.agent)) for c in record.contributors]
+        if record.registrant is not None:
+            people.append(("Registrant", _agent(record.registrant)))
+        people.append(("Allocating agent", facts.agent))
+        body.append(E.SECTION(E.H2("People and organisations"), _dl(people)))  # type: ignore[arg-type]
+
+    sample_link = lambda n: E.A(n, href=resource_url("", n))  # noqa: E731  (relative: this server)
+    relation_rows: list[tuple[str, object]] = []
+    if record is not None:
+        relation_rows += [("Parent", sample_link(p)) for p in record.parents]
+        relation_rows += [("Collection", sample_link(c)) for c in record.collections]
+    relation_rows += [("Child", _joined([sample_link(c) for c in rel.children], ", "))] if rel.children else []
+    relation_rows += [("Member", _joined([sample_link(c) for c in rel.members], ", "))] if rel.members else []
+    if record is not None:
+        for r in record.relations:
+            url = schemaorg.relation_url(r, registry.iris.base)
+            shown = r.title or (f"{r.identifier_type}: {r.identifier}" if r.identifier_type else r.identifier)
+            relation_rows.append((r.relation_type or r.source_relation_type or "Related", _link(shown, url)))
+    if relation_rows:
+        body.append(E.SECTION(E.H2("Related samples, datasets and publications"), _dl(relation_rows)))  # type: ignore[arg-type]
+
+    events = history(registry, name)
+    if events:
+        rows = [E.TR(E.TD(e.time), E.TD(e.event), E.TD(e.by)) for e in events]
+        body.append(E.SECTION(E.H2("Registration history"),
+                              E.TABLE(E.THEAD(E.TR(E.TH("When"), E.TH("Change"), E.TH("By"))), E.TBODY(*rows))))
+
+    items = [E.LI(E.A(f"{PROFILES[t].label} — {mt}", href=alternate_url(resource, t, mt)))
+             for t in available for mt in PROFILES[t].offered if (t, mt) != ("landing", "text/html")]
+    body.append(E.SECTION(E.H2("Other representations"), E.UL(*items)))
+    head: list[etree._Element] = [E.LINK(rel="alternate", type=mt, href=alternate_url(resource, t, mt))
+                                  for t in available for mt in PROFILES[t].offered if mt != "text/html"]
+    head.append(_json_ld_block(schemaorg_of(registry, facts, record, rel.children)))
+    return _page(f"{title} – IGSN {name}", resource, body, head)
+
+
+def alt_page(facts: RegistryFacts, resource: str, available: Sequence[str]) -> bytes:
+    """The alternates listing as HTML (W3C ``alt`` profile)."""
+    rows = [E.TR(E.TD(E.A(t, href=PROFILES[t].uri)), E.TD(E.A(mt, href=alternate_url(resource, t, mt))),
+                 E.TD(PROFILES[t].label)) for t in available for mt in PROFILES[t].offered]
+    return _page(f"Representations of IGSN {facts.igsn}", resource, [
+        E.H1(f"Representations of IGSN {facts.igsn}"),
+        E.TABLE(E.THEAD(E.TR(E.TH("Profile"), E.TH("Media type"), E.TH("What"))), E.TBODY(*rows))])
+
+
+def not_found_page(name: str) -> bytes:
+    return _page(f"IGSN {name} not found", None, [
+        E.H1("IGSN not found"), E.P("No sample is registered here as ", E.CODE(name), "."),
+        E.P("Check the spelling, or look it up at ", E.A("https://hdl.handle.net/10273/" + name,
+                                                         href="https://hdl.handle.net/10273/" + name), ".")])
+
+
+def tombstone_page(facts: RegistryFacts) -> bytes:
+    """410: the IGSN stays reserved, its description is withdrawn."""
+    return _page(f"IGSN {facts.igsn} withdrawn", None, [
+        E.H1(f"IGSN {facts.igsn} has been withdrawn"),
+        E.P("This sample was deactivated by its registrant. The identifier stays reserved and is never reused; "
+            "its description is no longer public."),
+        _dl([("IGSN", E.CODE(f"IGSN: {facts.igsn}")), ("Allocating agent", facts.agent),
+             ("Withdrawn", facts.datestamp)])])

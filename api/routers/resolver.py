@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from igsn_graph import resolver
+from igsn_graph import conneg, resolver
 from igsn_graph.errors import InvalidIdentifier
-from igsn_graph.record import RegistryFacts
 from igsn_graph.registry.service import Registry
 
 __all__ = ["router"]
@@ -54,23 +54,15 @@ def _external(url: str, registry: Registry) -> bool:
     return not url.startswith(registry.settings.base_url)
 
 
-def _body(registry: Registry, name: str, facts: RegistryFacts, choice: resolver.Choice, resource: str,
-          available: list[str]) -> bytes:
-    token, media_type = choice.profile.token, choice.media_type
-    if media_type == "text/html":
-        record = registry.record(name) if facts.is_public else None
-        return resolver.landing_page(facts, record, resource, available)
-    if token == "alt":
-        return resolver.render_alt(resource, available, media_type)
-    if token == "prov":
-        graph = registry.iris.provenance_graph(name)
-        return resolver.render_rdf(registry.store.graph(graph), graph, media_type)
-    if media_type in resolver.RDF_FORMATS:
-        return resolver.render_rdf(registry.graph_of(name), registry.iris.record_graph(name), media_type)
-    record = registry.record(name)
-    if record is None:  # available_profiles keeps this out; a race with a write could not
-        raise resolver.NotAcceptable(f"{name} has no description to write as {token}")
-    return resolver.render_xml(token, record, facts, registry.settings.base_url)
+def _wants_html(request: Request, other: str) -> bool:
+    """A browser (text/html preferred over ``other``) gets an HTML error page."""
+    return conneg.choose(request.headers.get("accept"), [other, "text/html"]) == "text/html"
+
+
+def _iri_path_name(identifier: str, registry: Registry) -> str:
+    """``identifier`` without the path of the IRI base, when sample IRIs live under a path of this host."""
+    prefix = urlsplit(registry.iris.base).path.lstrip("/")
+    return identifier[len(prefix):] if prefix and identifier.startswith(prefix) else identifier
 
 
 def _finish(request: Request, response: Response) -> Response:
@@ -88,40 +80,53 @@ def resolve(identifier: str, request: Request) -> Response:
 
 def _resolve(identifier: str, request: Request) -> Response:
     # 404s go through the app's error handler: an unknown path answers as it did before the resolver existed
+    registry: Registry = request.app.state.registry
+    identifier = _iri_path_name(identifier, registry)
     if identifier.split("/", 1)[0] in resolver.RESERVED:
         raise HTTPException(404, "Not Found")
-    registry: Registry = request.app.state.registry
     try:
         igsn = registry.parse(identifier)
     except InvalidIdentifier as exc:
+        if _wants_html(request, "application/json"):
+            return Response(resolver.not_found_page(identifier), 404, media_type="text/html; charset=utf-8")
         raise HTTPException(404, f"not an IGSN: {exc}") from None
     name = igsn.name
     row = registry.row(name)
     facts = registry.facts(name) if row is not None else None
     if row is None or facts is None:
+        if _wants_html(request, "application/json"):
+            return Response(resolver.not_found_page(name), 404, media_type="text/html; charset=utf-8")
         raise HTTPException(404, f"IGSN not found: {name}")
-    if identifier != name:
-        # only known samples are redirected: an unknown name gets its 404 at once
-        location = str(request.base_url) + resolver.resource_url("", name)
+    canonical = resolver.resource_url("/", name)
+    if request.url.path != canonical:
+        # every other form of the name (and the IRI path) is sent to the one canonical URL
+        location = str(request.base_url).rstrip("/") + canonical
         if request.url.query:
             location += "?" + request.url.query
         return Response(status_code=301, headers={"Location": location})
     if not facts.active:
-        return _text(410, f"IGSN {name} has been deactivated")
+        if _wants_html(request, "text/plain"):
+            return Response(resolver.tombstone_page(facts), 410, media_type="text/html; charset=utf-8",
+                            headers={"Vary": VARY})
+        return _text(410, f"IGSN {name} has been deactivated", {"Vary": VARY})
 
     resource = resolver.resource_url(registry.settings.base_url, name)
     available = resolver.available_profiles(facts)
     headers = {"Vary": VARY}
     query = request.query_params
+    mediatype_arg = query.get("_mediatype")
+    if mediatype_arg is None and (query.get("style") or query.get("locale")):
+        # ?style=&locale= (as DataCite and Crossref take them) ask for a formatted citation
+        mediatype_arg = "text/x-bibliography"
+    if mediatype_arg is not None and "text/x-bibliography" in mediatype_arg.replace(" ", "+"):
+        extra = [f"{k}={query[k]}" for k in ("style", "locale") if query.get(k) and k not in mediatype_arg]
+        mediatype_arg = "; ".join([mediatype_arg, *extra])
     try:
-        choice = resolver.negotiate(profile_arg=query.get("_profile"), mediatype_arg=query.get("_mediatype"),
+        choice = resolver.negotiate(profile_arg=query.get("_profile"), mediatype_arg=mediatype_arg,
                                     accept_profile=request.headers.get("accept-profile"),
                                     accept=request.headers.get("accept"), available=available)
     except resolver.NotAcceptable as exc:
-        headers["Link"] = resolver.link_header(resource, available, None)
-        listing = "\n".join(f"{t}\t{mt}\t{resolver.PROFILES[t].uri}" for t in available
-                            for mt in resolver.PROFILES[t].offered)
-        return _text(406, f"{exc}\navailable (profile, media type, profile URI):\n{listing}", headers)
+        return _not_acceptable(str(exc), resource, available)
 
     headers["Link"] = resolver.link_header(resource, available, choice)
     if choice.media_type == "text/html" and choice.profile is resolver.DEFAULT_PROFILE and facts.landing_url \
@@ -132,16 +137,25 @@ def _resolve(identifier: str, request: Request) -> Response:
 
     if choice.media_type != "text/html":
         headers["Access-Control-Allow-Origin"] = "*"
-    tag = resolver.etag(row.version, choice)
+        headers["Access-Control-Expose-Headers"] = "Link, ETag, Vary"
+    tag = resolver.etag(row.version, choice, "&".join(f"{k}={v}" for k, v in choice.params))
     headers["ETag"] = tag
     headers["Last-Modified"] = _http_date(facts.datestamp)
     if _not_modified(request, tag, facts.datestamp):
         return Response(status_code=304, headers=headers)
     try:
-        body = _body(registry, name, facts, choice, resource, available)
+        if choice.media_type == "text/html" and choice.profile.token != "alt":
+            return Response(resolver.landing_page(registry, facts, resource, available),
+                            media_type="text/html; charset=utf-8", headers=headers)
+        rendered = resolver.render(registry, facts, choice, resource, available)
     except resolver.NotAcceptable as exc:
-        return _text(406, str(exc), {"Vary": VARY, "Link": resolver.link_header(resource, available, None)})
-    media_type = choice.media_type
-    if media_type.startswith("text/") or media_type in ("application/json", "application/xml"):
-        media_type += "; charset=utf-8"
-    return Response(body, media_type=media_type, headers=headers)
+        return _not_acceptable(str(exc), resource, available)
+    return Response(rendered.body, headers={**headers, "Content-Type": rendered.content_type})
+
+
+def _not_acceptable(message: str, resource: str, available: list[str]) -> Response:
+    """406 with the alternates in Link and in the body (and no rel=profile: nothing was served)."""
+    listing = "\n".join(f"{t}\t{mt}\t{resolver.PROFILES[t].uri}" for t in available
+                        for mt in resolver.PROFILES[t].offered)
+    return _text(406, f"{message}\navailable (profile, media type, profile URI):\n{listing}",
+                 {"Vary": VARY, "Link": resolver.link_header(resource, available, None)})

@@ -125,7 +125,7 @@ def test_alt_lists_only_what_can_be_served(client: TestClient) -> None:
     full = {p["token"] for p in client.get("/" + EXTERNAL, params={"_profile": "alt"}).json()["profiles"]}
     bare = {p["token"] for p in client.get("/" + BARE, params={"_profile": "alt"}).json()["profiles"]}
     assert {"ig", "igsn", "igsn_desc", "oai_dc", "datacite", "prov", "alt"} <= full
-    assert bare == full - {"igsn", "igsn_desc", "oai_dc", "datacite"}
+    assert bare == full - {"igsn", "igsn_desc", "oai_dc", "datacite", "citation"}
 
 
 def test_without_description_the_kernels_are_not_acceptable(client: TestClient) -> None:
