@@ -1,4 +1,11 @@
-"""Sample → DataCite Metadata Schema kernel-4 ``resource`` (valid against 4.7), as DataCite registers IGSN IDs.
+"""DataCite Metadata Schema ``resource`` ⇄ ``SampleRecord``: IGSN IDs as DataCite registers them.
+
+Writing: kernel-4 (valid against 4.7). Reading: kernel-4 and, read-only, kernel-3
+(``http://datacite.org/schema/kernel-3``: the same elements, plain-text affiliations, points and boxes as
+space-separated ``lat lon`` text).
+
+Write
+-----
 
 The mandatory six (IGSN.md §3.5): ``identifier`` is the DOI when the sample has one; otherwise the
 resolvable IGSN URL with ``identifierType="URL"`` (DataCite reserves ``identifier`` for DOIs, so the
@@ -13,23 +20,69 @@ for other lon/lat geometries, a place per toponym).
 
 What cannot be written is left out: relations whose identifier type DataCite lacks (unless the value
 is an http(s) URL), geometries in projected CRSs, partial or unparseable WKT.
+
+Read
+----
+Only physical objects are samples: ``resourceType/@resourceTypeGeneral`` must be ``PhysicalObject``
+(anything else is an ``InvalidRecord``). The IGSN is the ``identifier`` (a DOI, or a handle-form IGSN
+``10273/NAME``; a DOI also becomes the record's ``doi``), else the ``alternateIdentifier`` of type
+``IGSN``, else an ``igsn.org`` / resolver URL ``identifier``. Whether a DOI prefix may be used is the
+registry's decision, not the reader's. The rest maps as ``write`` writes it:
+
+* the first ``title`` → name; creators → collectors; contributors → contributors (a ``DataCurator``
+  with neither identifier nor affiliation is a curator); the ``publisher`` → the curating institution;
+  agents keep their kind (``nameType``), first ``nameIdentifier`` (ORCID, ROR, ISNI…) and first
+  affiliation (with its identifier);
+* ``resourceType`` text: a sample, feature or collection type of ``mappings/`` (by label, notation or
+  alias) — which also gives the kind — or ``Sample``/``Feature``/``Collection``; else an alternate
+  resource type;
+* subjects with ``subjectScheme="material"`` → materials (unknown ones → alternate materials), other
+  subjects → classifications (label and ``valueURI``);
+* dates: ``Collected`` → collection time (``start/end`` periods), ``Submitted``/``Issued``/``Updated``
+  → log events submitted/registered/updated, ``Withdrawn`` → deprecated, ``Other`` with
+  ``dateInformation="destroyed"`` → destroyed (log dates that are ranges are left out);
+  ``publicationYear`` → a ``registered`` log event when no ``Issued`` date is given;
+* ``alternateIdentifier``s (but the IGSN itself) → alternate identifiers, typed when the free-text type is
+  an identifier type we know (``Local``, what ``write`` writes for none, is none);
+  ``relatedIdentifier``s: IGSNs ``IsDerivedFrom`` → parents, ``IsPartOf`` → collections, the rest →
+  relations (``Other`` takes its meaning from ``relationTypeInformation``);
+* descriptions ``Abstract``, ``Methods``, ``Other`` (the first of each) → description, method
+  description, comments;
+* geoLocations: a point → ``POINT``, a box or polygon → ``POLYGON`` (lon/lat, CRS84), a place → a
+  place.
+
+Left out on reading: other titles, sizes, formats, version, language, rights, funding references,
+related items, other date and description types, ``givenName``/``familyName`` (the name element is
+the name), further name identifiers and affiliations.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+import re
+from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
 from ..codelists import codelist
-from ..record import Agent, Identifier, SampleRecord
+from ..errors import InvalidRecord, UnsupportedFormat
+from ..identifiers import parse_igsn
+from ..record import (Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place,
+                      ResourceKind, SampleRecord, TimeSpan)
+from ..xmlparser import element_path
+from ._kernel import identifier_type as _identifier_type
+from ._kernel import relation as _relation
+from ._kernel import text as _text
 from .graph import wkt_summary
 from .xmltext import clean
 
-__all__ = ["NS", "SCHEMA", "SCHEMA_LOCATION", "RELATION_TYPES", "RELATED_IDENTIFIER_TYPES", "CONTRIBUTOR_TYPES",
-           "write"]
+__all__ = ["NS", "NS_3", "NAMESPACES", "ROOT", "SCHEMA", "SCHEMA_LOCATION", "RELATION_TYPES",
+           "RELATED_IDENTIFIER_TYPES", "CONTRIBUTOR_TYPES", "read", "write"]
 
 NS = "http://datacite.org/schema/kernel-4"
+NS_3 = "http://datacite.org/schema/kernel-3"
+#: namespaces read, the written one first
+NAMESPACES = (NS, NS_3)
+ROOT = "resource"
 SCHEMA = "http://schema.datacite.org/meta/kernel-4/metadata.xsd"
 SCHEMA_LOCATION = f"{NS} {SCHEMA}"
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -206,6 +259,7 @@ def write(record: SampleRecord, *, base_url: str, publication_year: str | None =
 
     subjects = [(c.label, c.uri, None) for c in record.classifications if c.label.strip()]
     subjects += [(_label(m, ("material",)) or m, m, "material") for m in record.materials]
+    subjects += [(m, None, "material") for m in record.alternate_materials if m.strip()]
     if subjects:
         container = _sub(root, "subjects")
         for label, uri, scheme in subjects:
@@ -265,3 +319,342 @@ def write(record: SampleRecord, *, base_url: str, publication_year: str | None =
 
     _geo_locations(root, record)
     return root
+
+
+# ---------------------------------------------------------------- read
+
+#: the only resourceTypeGeneral that is a sample (IGSN.md §3.5)
+PHYSICAL_OBJECT = "PhysicalObject"
+_KIND_OF_LIST: dict[str, ResourceKind] = {"sample_type": "Sample", "feature_type": "Feature",
+                                          "collection_type": "Collection"}
+_KINDS: tuple[ResourceKind, ...] = ("Sample", "Feature", "Collection")
+_NAME_TYPES = {"Personal": "Person", "Organizational": "Organization"}
+#: dateType (and dateInformation for ``Other``) → log event; the inverse of ``_LOG_DATES``
+_DATE_EVENTS = {"Submitted": "submitted", "Issued": "registered", "Updated": "updated", "Withdrawn": "deprecated"}
+_DESCRIPTION_FIELDS = {"Abstract": "description", "Methods": "method_description", "Other": "comments"}
+# a W3CDTF date or date-time (log entries must be one; DataCite also allows ranges)
+_SINGLE_DATE = re.compile(r"\d{4}(-\d\d(-\d\d(T[0-9:.]+(Z|[+-]\d\d:\d\d)?)?)?)?")
+_YEAR = re.compile(r"\d{4}")
+
+
+def _type_by_label(raw: str) -> tuple[str, ResourceKind] | None:
+    """(canonical IRI, kind) of a resource type written as a label, notation or alias of ``mappings/``."""
+    wanted = raw.strip()
+    for name, kind in _KIND_OF_LIST.items():
+        terms = codelist(name)
+        iri = terms.canonical(wanted) or next(
+            (t.iri for t in terms.terms if t.label.lower() == wanted.lower()), None)
+        if iri is not None:
+            return iri, kind
+    return None
+
+
+def _material(label: str | None, uri: str | None) -> str | None:
+    terms = codelist("material")
+    for value in (uri, label):
+        if value:
+            iri = terms.canonical(value) or next(
+                (t.iri for t in terms.terms if t.label.lower() == value.strip().lower()), None)
+            if iri is not None:
+                return iri
+    return None
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    try:
+        return Decimal(text.strip()) if text and text.strip() else None
+    except InvalidOperation:
+        return None
+
+
+def _coordinates(*values: Decimal) -> str:
+    return " ".join(_number(v) for v in values)
+
+
+def _polygon(points: list[tuple[Decimal, Decimal]]) -> str:
+    """``POLYGON ((lon lat, …))`` of a closed ring of (lon, lat) points."""
+    return "POLYGON ((" + ", ".join(_coordinates(lon, lat) for lon, lat in points) + "))"
+
+
+def _box(west: Decimal, east: Decimal, south: Decimal, north: Decimal) -> str:
+    return _polygon([(west, south), (east, south), (east, north), (west, north), (west, south)])
+
+
+class _Reader:
+    """Reads one ``resource`` element of kernel-4 (or kernel-3)."""
+
+    def __init__(self, root: etree._Element, ns: str) -> None:
+        self.root = root
+        self.ns = ns
+        self.sources: dict[str, str] = {}
+
+    def q(self, path: str) -> str:
+        return "/".join(f"{{{self.ns}}}{part}" for part in path.split("/"))
+
+    def find(self, parent: etree._Element, path: str) -> etree._Element | None:
+        return parent.find(self.q(path))
+
+    def findall(self, parent: etree._Element, path: str) -> list[etree._Element]:
+        return parent.findall(self.q(path))
+
+    def note(self, field: str, el: etree._Element | None) -> None:
+        if el is not None and field not in self.sources:
+            self.sources[field] = element_path(el)
+
+    # -- parts ----------------------------------------------------------------------------------
+    def check_resource_type(self) -> etree._Element:
+        el = self.find(self.root, "resourceType")
+        general = el.get("resourceTypeGeneral") if el is not None else None
+        if el is None or general != PHYSICAL_OBJECT:
+            found = f"found {general!r}" if general else "none given"
+            raise InvalidRecord(f"{element_path(self.root)}/resourceType: resourceTypeGeneral must be "
+                                f"{PHYSICAL_OBJECT} (an IGSN names a physical object; {found})")
+        return el
+
+    def identifier(self) -> tuple[str, str | None]:
+        """(IGSN name, DOI) from the identifier, the IGSN alternate identifier or a resolver URL."""
+        el = self.find(self.root, "identifier")
+        value = _text(el)
+        kind = (el.get("identifierType") or "").strip() if el is not None else ""
+        if value is not None and kind.upper() in ("DOI", "IGSN", "HANDLE"):
+            igsn = parse_igsn(value)
+            self.note("igsn", el)
+            return igsn.name, igsn.doi
+        for alt in self.findall(self.root, "alternateIdentifiers/alternateIdentifier"):
+            if (alt.get("alternateIdentifierType") or "").strip().upper() == "IGSN" and _text(alt):
+                self.note("igsn", alt)
+                return parse_igsn(_text(alt) or "").name, None
+        if value is not None:
+            igsn = parse_igsn(value)  # an igsn.org, hdl.handle.net or doi.org URL
+            self.note("igsn", el)
+            return igsn.name, igsn.doi
+        raise InvalidRecord(f"{element_path(self.root)}: no IGSN: the identifier is missing or empty and "
+                            "there is no alternateIdentifier of type IGSN")
+
+    def name_identifier(self, el: etree._Element) -> Identifier | None:
+        id_el = self.find(el, "nameIdentifier")
+        value = _text(id_el)
+        if id_el is None or value is None:
+            return None
+        return Identifier(value, _identifier_type(id_el.get("nameIdentifierScheme")))
+
+    def affiliation(self, el: etree._Element) -> Agent | None:
+        aff = self.find(el, "affiliation")
+        name = _text(aff)
+        if aff is None or name is None:
+            return None
+        value = (aff.get("affiliationIdentifier") or "").strip()
+        ident = Identifier(value, _identifier_type(aff.get("affiliationIdentifierScheme"))) if value else None
+        return Agent(name=name, identifier=ident)
+
+    def agent(self, el: etree._Element, name_element: str) -> Agent | None:
+        name_el = self.find(el, name_element)
+        name = _text(name_el)
+        if name is None or name == ":unav":
+            return None
+        kind = _NAME_TYPES.get((name_el.get("nameType") or "").strip()) if name_el is not None else None
+        return Agent(name=name, identifier=self.name_identifier(el), affiliation=self.affiliation(el),
+                     kind=kind)  # type: ignore[arg-type]
+
+    def publisher(self) -> Agent | None:
+        el = self.find(self.root, "publisher")
+        name = _text(el)
+        if el is None or name is None or name == ":unav":
+            return None
+        value = (el.get("publisherIdentifier") or "").strip()
+        ident = Identifier(value, _identifier_type(el.get("publisherIdentifierScheme"))) if value else None
+        self.note("curations", el)
+        return Agent(name=name, identifier=ident)
+
+    def geo_location(self, el: etree._Element, record: SampleRecord) -> None:
+        place = _text(self.find(el, "geoLocationPlace"))
+        if place is not None:
+            record.places.append(Place(name=place))
+            self.note("places", el)
+        wkt = self.point(el)
+        if wkt is not None:
+            record.geometries.append(Geometry(wkt=wkt))
+        box = self.box(el)
+        if box is not None:
+            record.geometries.append(Geometry(wkt=box))
+        for polygon in self.findall(el, "geoLocationPolygon"):
+            points = [(_decimal(_text(self.find(p, "pointLongitude"))), _decimal(_text(self.find(p, "pointLatitude"))))
+                      for p in self.findall(polygon, "polygonPoint")]
+            ring = [(lon, lat) for lon, lat in points if lon is not None and lat is not None]
+            if len(ring) == len(points) and len(ring) >= 4:
+                record.geometries.append(Geometry(wkt=_polygon(ring)))  # type: ignore[arg-type]
+        if record.geometries:
+            self.note("geometries", el)
+
+    def point(self, el: etree._Element) -> str | None:
+        point = self.find(el, "geoLocationPoint")
+        if point is None:
+            return None
+        if self.ns == NS_3:  # "lat lon"
+            parts = (_text(point) or "").split()
+            lat, lon = (_decimal(parts[0]), _decimal(parts[1])) if len(parts) == 2 else (None, None)
+        else:
+            lon = _decimal(_text(self.find(point, "pointLongitude")))
+            lat = _decimal(_text(self.find(point, "pointLatitude")))
+        return f"POINT ({_coordinates(lon, lat)})" if lon is not None and lat is not None else None
+
+    def box(self, el: etree._Element) -> str | None:
+        box = self.find(el, "geoLocationBox")
+        if box is None:
+            return None
+        if self.ns == NS_3:  # "south west north east"
+            parts = [_decimal(p) for p in (_text(box) or "").split()]
+            south, west, north, east = parts if len(parts) == 4 else (None,) * 4
+        else:
+            west, east, south, north = (_decimal(_text(self.find(box, name))) for name in (
+                "westBoundLongitude", "eastBoundLongitude", "southBoundLatitude", "northBoundLatitude"))
+        if west is None or east is None or south is None or north is None:
+            return None
+        if west == east and south == north:
+            return f"POINT ({_coordinates(west, south)})"
+        return _box(west, east, south, north)
+
+    # -- the record -----------------------------------------------------------------------------
+    def read(self) -> SampleRecord:
+        root = self.root
+        type_el = self.check_resource_type()
+        name, doi = self.identifier()
+        record = SampleRecord(igsn=name, doi=doi)
+
+        type_text = _text(type_el)
+        if type_text is not None:
+            typed = _type_by_label(type_text)
+            if typed is not None:
+                record.resource_types.append(typed[0])
+                record.kind = typed[1]
+            elif type_text in _KINDS:
+                record.kind = type_text  # type: ignore[assignment]
+            else:
+                record.alternate_resource_types.append(type_text)
+            self.note("resource_types", type_el)
+
+        titles = self.findall(root, "titles/title")
+        title = next((t for t in titles if not t.get("titleType") and _text(t)), None)
+        title = title if title is not None else next((t for t in titles if _text(t)), None)
+        if title is not None:
+            record.name = _text(title)
+            self.note("name", title)
+
+        for el in self.findall(root, "creators/creator"):
+            agent = self.agent(el, "creatorName")
+            if agent is not None:
+                record.collectors.append(agent)
+                self.note("collectors", el)
+
+        curators: list[str] = []
+        for el in self.findall(root, "contributors/contributor"):
+            agent = self.agent(el, "contributorName")
+            if agent is None:
+                continue
+            role = (el.get("contributorType") or "Other").strip()
+            if role == "DataCurator" and agent.identifier is None and agent.affiliation is None:
+                curators.append(agent.name)  # how ``write`` writes a curator
+                self.note("curations", el)
+            else:
+                record.contributors.append(Contributor(agent, role))
+                self.note("contributors", el)
+        institution = self.publisher()
+        if curators:
+            record.curations = [Curation(curator=curators[0], institution=institution)]
+            record.curations += [Curation(curator=c) for c in curators[1:]]
+        elif institution is not None:
+            record.curations = [Curation(institution=institution)]
+
+        for el in self.findall(root, "subjects/subject"):
+            label = _text(el)
+            if label is None:
+                continue
+            uri = (el.get("valueURI") or "").strip() or None
+            if (el.get("subjectScheme") or "").strip().lower() == "material":
+                material = _material(label, uri)
+                if material is not None:
+                    record.materials.append(material)
+                else:
+                    record.alternate_materials.append(label)
+                self.note("materials", el)
+            else:
+                record.classifications.append(Classification(label, uri))
+                self.note("classifications", el)
+
+        self.dates(record)
+
+        for el in self.findall(root, "alternateIdentifiers/alternateIdentifier"):
+            value = _text(el)
+            kind = (el.get("alternateIdentifierType") or "").strip()
+            if value is None or (kind.upper() == "IGSN" and parse_igsn(value).name == record.igsn):
+                continue
+            # the type is free text in DataCite: only identifier types we know are kept
+            scheme = codelist("identifier_type").canonical(kind) if kind != "Local" else None
+            record.alternate_identifiers.append(
+                Identifier(value, codelist("identifier_type").notation(scheme) if scheme else None))
+            self.note("alternate_identifiers", el)
+
+        for el in self.findall(root, "relatedIdentifiers/relatedIdentifier"):
+            value = _text(el)
+            if value is None:
+                continue
+            id_type = _identifier_type(el.get("relatedIdentifierType"))
+            relation_type = (el.get("relationType") or "").strip() or None
+            if id_type == "IGSN" and relation_type in ("IsDerivedFrom", "IsPartOf"):
+                field = "parents" if relation_type == "IsDerivedFrom" else "collections"
+                getattr(record, field).append(parse_igsn(value).name)
+                self.note(field, el)
+                continue
+            info = (el.get("relationTypeInformation") or "").strip()
+            raw = info if relation_type == "Other" and info else relation_type
+            record.relations.append(_relation(value, id_type, raw))
+            self.note("relations", el)
+
+        for el in self.findall(root, "descriptions/description"):
+            field = _DESCRIPTION_FIELDS.get((el.get("descriptionType") or "").strip())
+            if field is not None and getattr(record, field) is None and _text(el) is not None:
+                setattr(record, field, _text(el))
+                self.note(field, el)
+
+        for el in self.findall(root, "geoLocations/geoLocation"):
+            self.geo_location(el, record)
+
+        record.source_elements = self.sources
+        return record
+
+    def dates(self, record: SampleRecord) -> None:
+        for el in self.findall(self.root, "dates/date"):
+            value = _text(el)
+            date_type = (el.get("dateType") or "").strip()
+            if value is None:
+                continue
+            if date_type == "Collected" and record.collection_time is None:
+                if "/" in value:
+                    start, _, end = (p.strip() for p in value.partition("/"))
+                    record.collection_time = TimeSpan(start=None if start in ("", "unknown") else start,
+                                                      end=None if end in ("", "unknown") else end)
+                else:
+                    record.collection_time = TimeSpan(instant=value)
+                self.note("collection_time", el)
+                continue
+            event = _DATE_EVENTS.get(date_type)
+            if date_type == "Other" and (el.get("dateInformation") or "").strip() == "destroyed":
+                event = "destroyed"
+            if event is not None and _SINGLE_DATE.fullmatch(value):
+                record.log.append(LogEvent(event=event, timestamp=value))
+                self.note("log", el)
+        year_el = self.find(self.root, "publicationYear")
+        year = _text(year_el)
+        if year is not None and _YEAR.fullmatch(year) and not any(e.event == "registered" for e in record.log):
+            record.log.append(LogEvent(event="registered", timestamp=year))
+            self.note("log", year_el)
+
+
+def read(root: etree._Element) -> list[SampleRecord]:
+    """The one record of a DataCite ``resource`` document (a list, like every kernel reader)."""
+    qname = etree.QName(root)
+    if qname.namespace not in NAMESPACES or qname.localname != ROOT:
+        raise UnsupportedFormat(
+            f"not a DataCite resource: root element {{{qname.namespace or ''}}}{qname.localname}; "
+            f"expected {ROOT} in {' or '.join(NAMESPACES)}")
+    return [_Reader(root, qname.namespace).read()]

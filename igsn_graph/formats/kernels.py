@@ -14,9 +14,9 @@ from lxml import etree
 from ..errors import UnsupportedFormat
 from ..record import SampleRecord
 from ..xmlparser import parse_xml
-from . import csiro, description_kernel, registration_kernel
+from . import csiro, datacite, description_kernel, registration_kernel
 
-__all__ = ["XmlFormat", "XmlDocument", "REGISTRATION", "DESCRIPTION", "CSIRO", "XML_FORMATS",
+__all__ = ["XmlFormat", "XmlDocument", "REGISTRATION", "DESCRIPTION", "CSIRO", "DATACITE", "XML_FORMATS",
            "format_named", "detect", "read_xml"]
 
 Reader = Callable[[etree._Element], list[SampleRecord]]
@@ -62,13 +62,16 @@ DESCRIPTION = XmlFormat("igsn_desc", description_kernel.NAMESPACES, description_
                         description_kernel.SCHEMA_LOCATION, description_kernel.read, description_kernel.write)
 CSIRO = XmlFormat("csirov3", csiro.NAMESPACES, csiro.ROOT, "application/xml", csiro.SCHEMA_LOCATION,
                   csiro.read, None, record_element="resource")
+# DataCite's writer needs the IRI base (``datacite.write(record, base_url=…)``), so it is not a ``Writer``
+DATACITE = XmlFormat("datacite", datacite.NAMESPACES, datacite.ROOT, "application/xml", datacite.SCHEMA_LOCATION,
+                     datacite.read, None)
 
 #: every XML format by name
-XML_FORMATS: dict[str, XmlFormat] = {f.name: f for f in (REGISTRATION, DESCRIPTION, CSIRO)}
+XML_FORMATS: dict[str, XmlFormat] = {f.name: f for f in (REGISTRATION, DESCRIPTION, CSIRO, DATACITE)}
 
 
 def format_named(name: str) -> XmlFormat:
-    """The format called ``name`` (``igsn``, ``igsn_desc``, ``csirov3``), or ``UnsupportedFormat``."""
+    """The format called ``name`` (``igsn``, ``igsn_desc``, ``csirov3``, ``datacite``), or ``UnsupportedFormat``."""
     try:
         return XML_FORMATS[name]
     except KeyError:

@@ -43,12 +43,12 @@ EXPECTED: dict[str, tuple[str, list[str]] | type[Exception]] = {
     "GeoscienceAustralia-samples-api/_tests/static_data/static_ListMetadataFormats.xml": UnsupportedFormat,
     "GeoscienceAustralia-samples-api/_tests/static_data/static_ListSets.xml": UnsupportedFormat,
     "GeoscienceAustralia-samples-api/_tests/xml-validation/eg_GetRecord_AU239_igsn-dev.xml": UnsupportedFormat,
-    # DataCite kernel-4 is another module's format
-    "datacite-schema/kernel-4.6/datacite-example-dataset-v4.xml": UnsupportedFormat,
-    "datacite-schema/kernel-4.6/datacite-example-full-v4.xml": UnsupportedFormat,
-    "datacite-schema/kernel-4.6/datacite-example-instrument-v4.xml": UnsupportedFormat,
-    "datacite-schema/kernel-4.7/datacite-example-ancientdates-v4.xml": UnsupportedFormat,
-    "datacite-schema/kernel-4.7/datacite-example-full-v4.xml": UnsupportedFormat,
+    # DataCite kernel-4: only physical objects are samples (tests/formats/test_datacite.py reads them in detail)
+    "datacite-schema/kernel-4.6/datacite-example-dataset-v4.xml": InvalidRecord,
+    "datacite-schema/kernel-4.6/datacite-example-full-v4.xml": InvalidRecord,
+    "datacite-schema/kernel-4.6/datacite-example-instrument-v4.xml": InvalidRecord,
+    "datacite-schema/kernel-4.7/datacite-example-ancientdates-v4.xml": ("datacite", ["0945113"]),
+    "datacite-schema/kernel-4.7/datacite-example-full-v4.xml": InvalidRecord,
 }
 #: OAI-PMH GetRecord payloads: the description kernel 1.0 inside (AU240 is INVALID against the 1.0 XSD)
 PAYLOADS = {
@@ -91,13 +91,14 @@ def test_oai_payload_detects_and_reads(example, oai_record, path: str) -> None:
 
 
 def test_format_table() -> None:
-    assert set(kernels.XML_FORMATS) == {"igsn", "igsn_desc", "csirov3"}
+    assert set(kernels.XML_FORMATS) == {"igsn", "igsn_desc", "csirov3", "datacite"}
     assert REGISTRATION.namespace == "http://igsn.org/schema/kernel-v.1.0"
     assert "http://igsn.org/schema/kernel-v.0.3" in REGISTRATION.namespaces
     assert DESCRIPTION.namespace == "http://schema.igsn.org/description/1.1"
     assert "http://schema.igsn.org/description/1.0" in DESCRIPTION.namespaces
     assert CSIRO.namespace == "https://igsn.csiro.au/schemas/3.0"
     assert CSIRO.write is None and REGISTRATION.write is not None and DESCRIPTION.write is not None
+    assert kernels.DATACITE.write is None  # its writer needs the IRI base
     for fmt in kernels.XML_FORMATS.values():
         assert fmt.media_type == "application/xml"
         assert fmt.schema_location.split()[0] == fmt.namespace
@@ -121,7 +122,7 @@ def test_detect(doc: str, name: str) -> None:
 
 
 @pytest.mark.parametrize("doc,found", [
-    ('<resource xmlns="http://datacite.org/schema/kernel-4"/>', "{http://datacite.org/schema/kernel-4}resource"),
+    ('<record xmlns="http://datacite.org/schema/kernel-4"/>', "{http://datacite.org/schema/kernel-4}record"),
     ('<sample xmlns="http://schema.igsn.org/registration/1.1"/>', "http://schema.igsn.org/registration/1.1"),
     ('<resources xmlns="http://igsn.org/schema/kernel-v.1.0"/>', "{http://igsn.org/schema/kernel-v.1.0}resources"),
     ("<sample/>", "sample (no namespace)"),
