@@ -161,7 +161,7 @@ class Accounts:
         for p in prefixes:
             if p not in agent.doi_prefixes:
                 raise InvalidInput(f"DOI prefix {p} does not belong to agent {agent.symbol}")
-        doms = tuple(d.strip().lower() for d in domains if d.strip())
+        doms = self._domains(domains)
         ror = self._ror(ror)
         with self.db.write() as conn:
             if conn.execute("SELECT 1 FROM clients WHERE symbol = ?", (symbol,)).fetchone():
@@ -245,6 +245,59 @@ class Accounts:
             rows = self.db.read().execute("SELECT symbol FROM clients WHERE agent = ? ORDER BY symbol", (agent,))
         return [self.client(r[0]) for r in rows]
 
+    def update_agent(self, symbol: str, *, name: str | None = None, password: str | None = None,
+                     quota: int | None = None, ror: str | None = None, active: bool | None = None) -> Agent:
+        """Changes the given fields of an agent (``ror=""`` removes it); disabling refuses its logins and its clients'."""
+        agent = self.agent(symbol)
+        self._update("agents", agent.symbol, name=name, password=password, quota=quota, ror=ror, active=active)
+        return self.agent(agent.symbol)
+
+    def update_client(self, symbol: str, *, name: str | None = None, password: str | None = None,
+                      quota: int | None = None, ror: str | None = None, domains: list[str] | None = None,
+                      active: bool | None = None) -> Client:
+        """Changes the given fields of a client; ``domains`` replaces the allow-list (empty: any domain)."""
+        client = self.client(symbol)
+        self._update("clients", client.symbol, name=name, password=password, quota=quota, ror=ror, active=active,
+                     domains=None if domains is None else ",".join(self._domains(domains)))
+        return self.client(client.symbol)
+
+    def _update(self, table: str, symbol: str, **fields: object) -> None:
+        columns: dict[str, object] = {}
+        for key, value in fields.items():
+            if value is None:
+                continue
+            if key == "name":
+                if not str(value).strip():
+                    raise InvalidInput("a name must not be empty")
+                columns["name"] = str(value).strip()
+            elif key == "password":
+                if not value:
+                    raise InvalidInput("a password is required")
+                columns["password_hash"] = hash_password(str(value))
+            elif key == "quota":
+                if not isinstance(value, int) or value < -1:
+                    raise InvalidInput("a quota is a number of distinct IGSNs, or -1 for unlimited")
+                columns["quota"] = value
+            elif key == "ror":
+                columns["ror"] = self._ror(str(value))
+            elif key == "active":
+                columns["active"] = int(bool(value))
+            else:
+                columns[key] = value
+        if not columns:
+            return
+        assignments = ", ".join(f"{c} = ?" for c in columns)
+        with self.db.write() as conn:
+            conn.execute(f"UPDATE {table} SET {assignments} WHERE symbol = ?", (*columns.values(), symbol))
+
+    @staticmethod
+    def _domains(domains: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+        out = tuple(d.strip().lower() for d in domains if d.strip())
+        for d in out:
+            if d != "*" and (any(c.isspace() or c in "/:@,?#" for c in d) or not d.lstrip("*.")):
+                raise InvalidInput(f"{d!r} is not a domain name")
+        return out
+
     # -- namespaces -----------------------------------------------------------------------------
     def namespace_table(self) -> dict[str, tuple[str, str | None]]:
         """namespace → (agent, client or None)."""
@@ -252,6 +305,64 @@ class Accounts:
 
     def doi_prefix_table(self) -> dict[str, tuple[str, str | None]]:
         return {r[0]: (r[1], r[2]) for r in self.db.read().execute("SELECT prefix, agent, client FROM doi_prefixes")}
+
+    def _owner(self, symbol: str) -> tuple[Agent, Client | None]:
+        """An agent or a client (``AGENT.CLIENT``) by symbol, with its agent."""
+        if "." in symbol:
+            client = self.client(symbol)
+            return self.agent(client.agent), client
+        return self.agent(symbol), None
+
+    def add_namespace(self, namespace: str, owner: str) -> str:
+        """Gives a namespace to an agent, or to a client (within its agent's namespaces); returns its normal form."""
+        ns = normalise_namespace(namespace)
+        agent, client = self._owner(owner)
+        with self.db.write() as conn:
+            if client is None:
+                self._claim_namespace(conn, ns, agent.symbol, None, agent_level=True)
+                return ns
+            if not any(ns.startswith(a) for a in agent.namespaces):
+                raise InvalidInput(f"namespace {ns} does not lie within agent {agent.symbol}'s namespaces "
+                                   f"({', '.join(agent.namespaces) or 'none'})")
+            row = conn.execute("SELECT agent, client FROM namespaces WHERE namespace = ?", (ns,)).fetchone()
+            if row and row["client"] is None and row["agent"] == agent.symbol:
+                conn.execute("UPDATE namespaces SET client = ? WHERE namespace = ?", (client.symbol, ns))
+            else:
+                self._claim_namespace(conn, ns, agent.symbol, client.symbol)
+        return ns
+
+    def remove_namespace(self, namespace: str) -> str:
+        """Takes a namespace away (the caller checks that no sample lies in it); a client's namespace that is one of
+        its agent's own goes back to the agent."""
+        ns = normalise_namespace(namespace)
+        with self.db.write() as conn:
+            row = conn.execute("SELECT agent_level, client FROM namespaces WHERE namespace = ?", (ns,)).fetchone()
+            if row is None:
+                raise NotFound(f"namespace {ns} not found")
+            if row["agent_level"] and row["client"] is not None:
+                conn.execute("UPDATE namespaces SET client = NULL WHERE namespace = ?", (ns,))
+            else:
+                conn.execute("DELETE FROM namespaces WHERE namespace = ?", (ns,))
+        return ns
+
+    def add_doi_prefix(self, prefix: str, owner: str) -> str:
+        """Gives a DOI prefix to an agent, or to a client (one of its agent's prefixes, or a new one)."""
+        p = self._prefix(prefix)
+        agent, client = self._owner(owner)
+        with self.db.write() as conn:
+            row = conn.execute("SELECT agent, client FROM doi_prefixes WHERE prefix = ?", (p,)).fetchone()
+            if client is not None and row and row["agent"] == agent.symbol and row["client"] is None:
+                conn.execute("UPDATE doi_prefixes SET client = ? WHERE prefix = ?", (client.symbol, p))
+            else:
+                self._claim_prefix(conn, p, agent.symbol, client.symbol if client else None)
+        return p
+
+    def remove_doi_prefix(self, prefix: str) -> str:
+        p = self._prefix(prefix)
+        with self.db.write() as conn:
+            if conn.execute("DELETE FROM doi_prefixes WHERE prefix = ?", (p,)).rowcount == 0:
+                raise NotFound(f"DOI prefix {p} not found")
+        return p
 
     # -- authentication -----------------------------------------------------------------------
     def authenticate(self, symbol: str, password: str, *, admin: tuple[str, str] | None = None) -> Principal:
@@ -263,6 +374,9 @@ class Accounts:
         conn = self.db.read()
         table = "clients" if "." in sym else "agents"
         r = conn.execute(f"SELECT * FROM {table} WHERE symbol = ?", (sym,)).fetchone()
+        if r is not None and table == "clients" and r["active"]:
+            agent_row = conn.execute("SELECT active FROM agents WHERE symbol = ?", (r["agent"],)).fetchone()
+            r = r if agent_row is not None and agent_row["active"] else None  # a disabled agent's clients too
         if r is None or not r["active"]:
             # pay the same hash as a wrong password would, so response times do not reveal account names
             verify_password(password, _DUMMY_HASH)

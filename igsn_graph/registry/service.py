@@ -224,6 +224,43 @@ class Registry:
             self.publish_accounts()
         return client
 
+    def update_agent(self, symbol: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        with self.writing():
+            agent = self.accounts.update_agent(symbol, **kwargs)  # type: ignore[arg-type]
+            self.publish_accounts()
+        return agent
+
+    def update_client(self, symbol: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        with self.writing():
+            client = self.accounts.update_client(symbol, **kwargs)  # type: ignore[arg-type]
+            self.publish_accounts()
+        return client
+
+    def add_namespace(self, namespace: str, owner: str) -> str:
+        with self.writing():
+            ns = self.accounts.add_namespace(namespace, owner)
+            self.publish_accounts()
+        return ns
+
+    def remove_namespace(self, namespace: str) -> str:
+        """Takes a namespace away; refused while samples lie in it (their ownership and quota rest on it)."""
+        with self.writing():
+            ns = identifiers.normalise_namespace(namespace)
+            used = self.db.read().execute("SELECT COUNT(*) FROM catalogue WHERE namespace = ?", (ns,)).fetchone()[0]
+            if used:
+                raise Conflict(f"namespace {ns} holds {used} sample(s); it cannot be removed")
+            self.accounts.remove_namespace(ns)
+            self.publish_accounts()
+        return ns
+
+    def add_doi_prefix(self, prefix: str, owner: str) -> str:
+        with self.writing():
+            return self.accounts.add_doi_prefix(prefix, owner)
+
+    def remove_doi_prefix(self, prefix: str) -> str:
+        with self.writing():
+            return self.accounts.remove_doi_prefix(prefix)
+
     def publish_accounts(self) -> None:
         """Rewrites the public accounts graph (symbols, names, identifiers, namespaces — no secrets)."""
         triples: list[Triple] = []
