@@ -22,12 +22,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from igsn_graph.registry import restamp
         from igsn_graph.registry.service import Registry
         registry = Registry(settings)
         app.state.registry = registry
+        restamp.adopt(registry, settings.base_url)
+        restamper = restamp.Restamper(registry, settings.base_url)
+        if settings.auto_restamp:
+            restamper.start()
+        app.state.restamper = restamper
         try:
             yield
         finally:
+            restamper.stop()
             # queries past their limit may still run in the SPARQL workers: stop handing them work; the
             # store's lock is released when the last of them returns
             executor = getattr(app.state, "sparql_executor", None)

@@ -35,6 +35,7 @@ _ENV = {
     "sparql_max_rows": "IGSN_GRAPH_SPARQL_MAX_ROWS",
     "crash_at": "IGSN_GRAPH_CRASH_AT",
     "metadata_required": "IGSN_GRAPH_METADATA_REQUIRED",
+    "auto_restamp": "IGSN_GRAPH_AUTO_RESTAMP",
 }
 
 
@@ -70,6 +71,9 @@ class Settings:
     batch_size: int = 1000
     #: refuse POST /igsn for an IGSN without metadata (MDS ``handle.metadataRequired``)
     metadata_required: bool = False
+    #: when writers, crosswalks or the public URL changed, the server restamps the records in the background
+    #: at start (otherwise: `igsn-graph restamp`)
+    auto_restamp: bool = True
     #: fault injection for crash tests only: SIGKILL at this point of the write protocol
     crash_at: str | None = None
     config_file: Path | None = field(default=None)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
+from igsn_graph.registry import restamp
 from igsn_graph.registry.service import Registry
+from igsn_graph.settings import Settings
 
-from ..deps import get_registry
+from ..deps import get_registry, get_settings
 
 router = APIRouter(tags=["health"])
 
@@ -18,9 +20,13 @@ class Health(BaseModel):
     pending_writes: int
     repository_id: str
     iri_base: str
+    #: records still to be restamped after a writer, crosswalk or public-URL change (harvesters wait for them)
+    restamp_pending: bool
 
 
 @router.get("/health", response_model=Health, summary="Service health")
-def health(registry: Registry = Depends(get_registry)) -> Health:
+def health(registry: Registry = Depends(get_registry), settings: Settings = Depends(get_settings)) -> Health:
+    state = restamp.status(registry, settings.base_url)
     return Health(status="ok", samples=registry.count(), pending_writes=registry.journal.pending(),
-                  repository_id=registry.repository_id, iri_base=registry.iris.base)
+                  repository_id=registry.repository_id, iri_base=registry.iris.base,
+                  restamp_pending=state.pending or state.in_progress)

@@ -13,7 +13,6 @@ public graph when the history lacks it (e.g. after ``reindex``).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sqlite3
 import threading
@@ -28,18 +27,16 @@ from ..registry.journal import parse_ntriples
 from ..store import history
 from . import index
 from .index import Item
-from .formats import FORMATS, PREFIXES, write_all
+from .formats import FORMATS, PREFIXES, fingerprint, write_all
 from .sets import SetFilter
 
 if TYPE_CHECKING:
     from ..registry.service import Registry
 
-__all__ = ["MetadataCache", "MetadataSource", "WRITERS_REVISION", "CACHE_FILE", "warm"]
+__all__ = ["MetadataCache", "MetadataSource", "CACHE_FILE", "warm"]
 
 log = logging.getLogger("igsn_graph.oai")
 
-#: bump whenever a writer's output changes: every cached entry is then recomputed
-WRITERS_REVISION = "2026-1"
 CACHE_FILE = "oai-cache.sqlite"
 #: a format the sample cannot give is remembered as this value
 _UNAVAILABLE = b""
@@ -126,10 +123,6 @@ class MetadataSource:
         self.registry = registry
         self.base_url = base_url
         self.cache = cache
-
-    @staticmethod
-    def fingerprint(base_url: str) -> str:
-        return hashlib.sha256(f"{WRITERS_REVISION}\n{base_url}".encode()).hexdigest()[:16]
 
     def _compute(self, rows: list[Item]) -> dict[tuple[str, str], bytes]:
         """Every format of every row, from the stored version (or the public graph)."""

@@ -9,6 +9,7 @@ gives every format a record can give, so ListMetadataFormats with ``identifier``
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 from dataclasses import dataclass, replace
 from typing import Any, Callable
@@ -19,10 +20,16 @@ from ..formats import datacite, description_kernel, oai_dc, registration_kernel
 from ..formats._kernel import DATETIME
 from ..formats.xmltext import clean, is_clean
 from ..record import LOG_EVENTS, LogEvent, RegistryFacts, SampleRecord
+from ..resources import mappings_dir
 
-__all__ = ["MetadataFormat", "FORMATS", "PREFIXES", "write_all", "for_oai"]
+__all__ = ["MetadataFormat", "FORMATS", "PREFIXES", "WRITERS_REVISION", "write_all", "for_oai", "fingerprint"]
 
 log = logging.getLogger("igsn_graph.oai")
+
+#: bump whenever a writer's code changes its output: cached documents are recomputed, records restamped
+WRITERS_REVISION = "2026-1"
+#: the mapping files the writers read (crosswalks and code lists); their content is part of the output
+_WRITER_MAPPINGS = ("oai_dc.csv", "relation_types.csv", "codelists")
 
 Writer = Callable[[SampleRecord, RegistryFacts, str], etree._Element]
 
@@ -98,3 +105,19 @@ def write_all(record: SampleRecord, facts: RegistryFacts, base_url: str) -> dict
         except (ValueError, KeyError) as exc:
             log.warning("%s cannot be written as %s: %s", record.igsn, fmt.prefix, exc)
     return out
+
+
+def fingerprint(base_url: str) -> str:
+    """Names everything besides a record that shapes its documents: writers, crosswalk files, public URL.
+
+    Two different values mean the same record may give different documents, so harvesters must see new
+    datestamps (``registry.restamp``) and cached documents are stale (``oai.cache``).
+    """
+    digest = hashlib.sha256(f"{WRITERS_REVISION}\n{base_url}\n".encode())
+    root = mappings_dir()
+    for name in _WRITER_MAPPINGS:
+        path = root / name
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if file.is_file():
+                digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]

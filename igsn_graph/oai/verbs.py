@@ -22,7 +22,7 @@ from .args import OaiRequest
 from .cache import CACHE_FILE, MetadataCache, MetadataSource
 from .errors import (BadResumptionToken, CannotDisseminateFormat, IdDoesNotExist, NoMetadataFormats,
                      NoRecordsMatch, NoSetHierarchy, OaiError, OaiErrors)
-from .formats import FORMATS, PREFIXES, MetadataFormat
+from .formats import FORMATS, PREFIXES, MetadataFormat, fingerprint
 from .sets import OaiSet, SetFilter, header_specs, list_sets, parse_spec
 from .tokens import DEFAULT_LIFETIME, TokenCodec, TokenState, load_secret
 
@@ -61,7 +61,7 @@ class Repository:
         self.codec = TokenCodec(load_secret(registry.db), token_lifetime)
         metadata_cache = None
         if cache:
-            metadata_cache = MetadataCache(settings.data_dir / CACHE_FILE, MetadataSource.fingerprint(self.public_url))
+            metadata_cache = MetadataCache(settings.data_dir / CACHE_FILE, fingerprint(self.public_url))
         self.source = MetadataSource(registry, self.public_url, metadata_cache)
         self.repository_name: str = settings.oai_repository_name or f"IGSN sample registry {self.repository_id}"
         admin = settings.oai_admin_email
