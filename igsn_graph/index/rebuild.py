@@ -153,4 +153,8 @@ def verify(db: Database, store: GraphStore, iris: Iris, *, limit: int = 100) -> 
         if name not in seen:
             report.problems.append(f"{name}: in the search index but has no graph")
     scratch.close()
+    counted = set(conn.execute("SELECT facet, value, COUNT(*) FROM search_facet GROUP BY facet, value").fetchall())
+    totals = set(conn.execute("SELECT facet, value, n FROM search_facet_total WHERE n > 0").fetchall())
+    if {tuple(r) for r in counted} != {tuple(r) for r in totals}:
+        report.problems.append("search facet totals differ from the facet rows")
     return report

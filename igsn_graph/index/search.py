@@ -34,7 +34,7 @@ from .catalogue import CatalogueRow
 
 __all__ = [
     "FACETS", "SORTS", "SearchDocument", "SearchQuery", "SearchResult", "Hit", "FacetCount", "findable",
-    "document_of", "index_samples", "delete_sample", "search", "fts_query", "parse_bbox", "parse_date",
+    "document_of", "index_samples", "index_records", "delete_sample", "search", "fts_query", "parse_bbox", "parse_date",
     "label_of", "snapshot", "delete_all",
 ]
 
@@ -161,6 +161,9 @@ def delete_sample(conn: sqlite3.Connection, igsn: str) -> None:
     doc = found[0]
     conn.execute("DELETE FROM search_text WHERE rowid = ?", (doc,))
     conn.execute("DELETE FROM search_box WHERE doc = ?", (doc,))
+    conn.execute("UPDATE search_facet_total SET n = n - 1 WHERE (facet, value) IN "
+                 "(SELECT facet, value FROM search_facet WHERE doc = ?)", (doc,))
+    conn.execute("DELETE FROM search_facet_total WHERE n <= 0")
     conn.execute("DELETE FROM search_facet WHERE doc = ?", (doc,))
     conn.execute("DELETE FROM search_doc WHERE doc = ?", (doc,))
 
@@ -177,6 +180,9 @@ def _write_document(conn: sqlite3.Connection, d: SearchDocument) -> None:
     if d.box is not None:
         conn.execute("INSERT INTO search_box VALUES (?, ?, ?, ?, ?)", (doc, *d.box))
     conn.executemany("INSERT INTO search_facet VALUES (?, ?, ?)", [(f, v, doc) for f, v in d.facets])
+    # totals over every findable sample: the counts of a search without conditions, read without a scan
+    conn.executemany("INSERT INTO search_facet_total VALUES (?, ?, 1) ON CONFLICT (facet, value) DO UPDATE "
+                     "SET n = n + 1", d.facets)
 
 
 def index_samples(conn: sqlite3.Connection, iris: Iris, samples: Sequence[tuple[CatalogueRow, list[Triple]]]) -> None:
@@ -185,12 +191,17 @@ def index_samples(conn: sqlite3.Connection, iris: Iris, samples: Sequence[tuple[
     The graph is the whole record graph (as kept in history): private samples' edges are kept, invisible,
     for the registration rules. Several states of one sample: the last wins.
     """
-    for row, graph in samples:
+    index_records(conn, [(row, graphmap.record_from_triples(graph, iris, row.igsn) if row.has_metadata else None)
+                         for row, graph in samples])
+
+
+def index_records(conn: sqlite3.Connection, samples: Sequence[tuple[CatalogueRow, SampleRecord | None]]) -> None:
+    """``index_samples`` from records already read (None: no metadata)."""
+    for row, record in samples:
         delete_sample(conn, row.igsn)
-        if not row.has_metadata:
+        if record is None or not row.has_metadata:
             relations.delete_edges(conn, row.igsn)
             continue
-        record = graphmap.record_from_triples(graph, iris, row.igsn)
         show = findable(row)
         relations.write_edges(conn, row.igsn, relations.edges_of(record), visible=show)
         if show:
@@ -198,7 +209,7 @@ def index_samples(conn: sqlite3.Connection, iris: Iris, samples: Sequence[tuple[
 
 
 def delete_all(conn: sqlite3.Connection) -> None:
-    for table in ("search_text", "search_box", "search_facet", "search_doc", "relation_edge"):
+    for table in ("search_text", "search_box", "search_facet", "search_facet_total", "search_doc", "relation_edge"):
         conn.execute(f"DELETE FROM {table}")
 
 
@@ -395,7 +406,7 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
     try:
         total = conn.execute(f"SELECT COUNT(*) {from_sql}", args).fetchone()[0]
         hits, next_cursor = _page(conn, query, sort, from_sql, args)
-        facets = _facet_counts(conn, from_sql, args) if query.facets else {}
+        facets = _facet_counts(conn, from_sql if _conditions(query, match) else None, args) if query.facets else {}
     except sqlite3.OperationalError as exc:
         # fts_query quotes every term, so this is not expected; still bad input, never a server error
         if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
@@ -444,11 +455,20 @@ def _page(conn: sqlite3.Connection, query: SearchQuery, sort: str, from_sql: str
     return hits, cursor
 
 
-def _facet_counts(conn: sqlite3.Connection, from_sql: str, args: list[object]) -> dict[str, list[FacetCount]]:
+def _conditions(query: SearchQuery, match: str | None) -> bool:
+    return bool(match or query.bbox or query.from_ or query.until or any(query.filters.values()))
+
+
+def _facet_counts(conn: sqlite3.Connection, from_sql: str | None, args: list[object]) -> dict[str, list[FacetCount]]:
+    """Counts per facet value over the matches (``from_sql``), or over every sample (None) from the totals."""
     out: dict[str, list[FacetCount]] = {f: [] for f in FACETS}
-    rows = conn.execute(
-        f"SELECT facet, value, COUNT(*) AS n FROM search_facet WHERE doc IN (SELECT d.doc {from_sql}) "
-        "GROUP BY facet, value", args).fetchall()
+    if from_sql is None:
+        rows = conn.execute("SELECT facet, value, n FROM search_facet_total WHERE n > 0").fetchall()
+    else:
+        # one index look-up per matching sample (search_facet_doc), not a scan of every facet row
+        rows = conn.execute(
+            f"SELECT f.facet, f.value, COUNT(*) AS n FROM (SELECT d.doc AS doc {from_sql}) AS m "
+            "JOIN search_facet f ON f.doc = m.doc GROUP BY f.facet, f.value", args).fetchall()
     for facet, value, n in sorted(rows, key=lambda r: (r[0], -r[2], r[1])):
         if len(out[facet]) < FACET_VALUES:
             out[facet].append(FacetCount(value, n, label_of(value)))

@@ -62,6 +62,8 @@ CREATE TABLE IF NOT EXISTS search_facet (
     facet TEXT NOT NULL, value TEXT NOT NULL, doc INTEGER NOT NULL,
     PRIMARY KEY (facet, value, doc)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS search_facet_doc ON search_facet (doc);
+CREATE TABLE IF NOT EXISTS search_facet_total (
+    facet TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (facet, value)) WITHOUT ROWID;
 -- relations (relations.py): the links each sample states, both ways; visible: its source is findable
 CREATE TABLE IF NOT EXISTS relation_edge (
     source TEXT NOT NULL, kind TEXT NOT NULL, relation TEXT NOT NULL, target_type TEXT NOT NULL,

@@ -550,7 +550,8 @@ class Registry:
             cycles = relations.parent_cycles(self.db, {item[3].igsn: item[4].parents for item in valid})
             if cycles and strict:
                 raise InvalidRecord(next(iter(cycles.values())), igsn=next(iter(cycles)))
-            outcomes += [Outcome(name, False, reasons=[message]) for name, message in cycles.items()]
+            outcomes += [Outcome(item[3].igsn, False, reasons=[cycles[item[3].igsn]], index=position[id(item)])
+                         for item in valid if item[3].igsn in cycles]
             valid = [item for item in valid if item[3].igsn not in cycles]
             # quotas: distinct new IGSNs per quota holder (the client, or the agent for its own namespaces)
             new_per_holder: dict[str, tuple[Owner, set[str]]] = {}
