@@ -1,0 +1,46 @@
+"""pyhandle (EUDAT's handle client) pointed at a live server resolves a demo IGSN and misses an unknown one."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from pyhandle.handleclient import PyHandleClient
+from pyhandle.handleexceptions import HandleNotFoundException
+
+from igsn_graph.demo import small_demo
+from igsn_graph.demo_load import demo_submissions, load_demo_accounts
+from igsn_graph.registry.accounts import ADMIN
+from igsn_graph.registry.service import Registry, init_data_dir
+from igsn_graph.settings import Settings
+from tests.conftest import live_server
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("pyhandle") / "data")
+    init_data_dir(settings)
+    with Registry(settings) as registry:
+        load_demo_accounts(registry)
+        registry.register(ADMIN, demo_submissions(), strict=False)
+    with live_server(settings) as url:
+        yield url
+
+
+def _client(base: str) -> PyHandleClient:
+    return PyHandleClient("rest").instantiate_for_read_access(handle_server_url=base, HTTPS_verify=False)
+
+
+def test_resolves_a_demo_igsn(base: str) -> None:
+    sample = next(s for s in small_demo(42) if s.landing_url)
+    client = _client(base)
+    record = client.retrieve_handle_record("10273/" + sample.record.igsn)
+    assert record is not None and record["URL"] == sample.landing_url and "HS_ADMIN" in record
+    assert client.get_value_from_handle("10273/" + sample.record.igsn, "URL") == sample.landing_url
+
+
+def test_unknown_igsn_is_not_found(base: str) -> None:
+    client = _client(base)
+    assert client.retrieve_handle_record("10273/ZZZ999999") is None
+    with pytest.raises(HandleNotFoundException):
+        client.get_value_from_handle("10273/ZZZ999999", "URL")
