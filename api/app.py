@@ -10,8 +10,10 @@ from fastapi import FastAPI
 from igsn_graph import __version__
 from igsn_graph.settings import Settings
 
+from .docs import install_docs
 from .errors import install_error_handlers
 from .mds_errors import install_mds_errors
+from .security import SecurityHeaders
 from .routers import admin, doi, handles, health, mds, oai, relations, resolver, samples, search, sparql, vocabulary
 
 __all__ = ["create_app"]
@@ -51,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="The IGSN sample registry as an RDF knowledge graph: registration, OAI-PMH, SPARQL, "
                     "content-negotiated resolution and search over one graph.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs, without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -67,5 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oai.router)
     app.include_router(sparql.router)
     app.include_router(vocabulary.router)
+    install_docs(app)
+    app.add_middleware(SecurityHeaders)
     app.include_router(resolver.router)  # last: /{identifier:path} must not shadow a fixed route
     return app
