@@ -203,7 +203,7 @@ def related(source: Source, name: str) -> list[Link]:
     """Every public link of sample ``name``: those it states, then those other samples state about it.
 
     An inferred link repeats nothing the sample states itself (a link stated on both sides is shown once,
-    as stated).
+    as stated), and each inverse (relation type, sample) appears once.
     """
     conn = _conn(source)
     links: list[Link] = []
@@ -218,6 +218,7 @@ def related(source: Source, name: str) -> list[Link]:
         relation = inverse_of(_KIND_RELATION.get(r["kind"], r["relation"] or None))
         if (relation, r["source"]) in stated or r["source"] == name:
             continue
+        stated.add((relation, r["source"]))  # said twice by the other side (as parent and as relation): once
         links.append(Link(_INVERSE_KIND[r["kind"]], relation, r["source"], "IGSN", True))
     return links
 
