@@ -14,10 +14,11 @@ from typing import Callable
 
 from fastapi import Request
 
-from igsn_graph.errors import NotAuthenticated
+from igsn_graph.errors import NotAllowed, NotAuthenticated
 from igsn_graph.registry.accounts import Principal
 
-__all__ = ["REALM", "CredentialCache", "basic_credentials", "authenticate", "principal"]
+__all__ = ["REALM", "CredentialCache", "basic_credentials", "authenticate", "principal", "optional_principal",
+           "admin", "forget_credentials"]
 
 #: realm announced in ``WWW-Authenticate``
 REALM = "igsn-graph"
@@ -135,3 +136,23 @@ def authenticate(request: Request) -> Principal:
 def principal(request: Request) -> Principal:
     """FastAPI dependency (plain ``def``: FastAPI runs it in its thread pool, off the event loop)."""
     return authenticate(request)
+
+
+def optional_principal(request: Request) -> Principal | None:
+    """FastAPI dependency for public reads: None without credentials; wrong credentials are still refused (401)."""
+    if not request.headers.get("authorization"):
+        return None
+    return authenticate(request)
+
+
+def admin(request: Request) -> Principal:
+    """FastAPI dependency of the admin API: the administrator of the settings, 403 for every other account."""
+    who = authenticate(request)
+    if not who.is_admin:
+        raise NotAllowed("the admin API needs the administrator's credentials")
+    return who
+
+
+def forget_credentials(request: Request) -> None:
+    """Drops every cached login, so that a changed password or a disabled account takes effect at once."""
+    _cache_of(request).clear()

@@ -1,18 +1,35 @@
-"""Translation of core errors to HTTP: RFC 9457 problem+json for the JSON API (other surfaces add their tables)."""
+"""Translation of core errors to HTTP: RFC 9457 problem+json for the JSON API (other surfaces add their tables).
+
+Every error under ``/api/`` is ``application/problem+json`` — core errors, HTTP-level refusals
+(``ApiProblem``: 406, 413, 415), unknown routes and methods, malformed parameters. Other paths keep
+FastAPI's own answers for routing errors (the resolver and the protocol routers rely on them).
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any, Mapping
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from igsn_graph import errors
+from igsn_graph.registry.service import PreconditionFailed
 
-__all__ = ["install_error_handlers", "STATUS", "problem"]
+from .auth import REALM
+
+__all__ = ["install_error_handlers", "STATUS", "PROBLEM_JSON", "ApiProblem", "problem", "problem_type",
+           "violation_json", "status_of", "ViolationModel", "ProblemModel", "problem_responses"]
 
 log = logging.getLogger("igsn_graph.api")
+
+PROBLEM_JSON = "application/problem+json"
+_TYPE_BASE = "https://w3id.org/igsn-graph/problems/"
 
 #: core error class -> HTTP status, most specific first
 STATUS: list[tuple[type[errors.IgsnGraphError], int]] = [
@@ -21,11 +38,57 @@ STATUS: list[tuple[type[errors.IgsnGraphError], int]] = [
     (errors.NotAllowed, 403),
     (errors.NotFound, 404),
     (errors.Gone, 410),
+    (PreconditionFailed, 412),
     (errors.Conflict, 409),
     (errors.InvalidInput, 400),
     (errors.StoreBusy, 503),
     (errors.StorageFailure, 503),
 ]
+
+_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+           406: "Not Acceptable", 409: "Conflict", 410: "Gone", 412: "Precondition Failed",
+           413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
+           500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+class ViolationModel(BaseModel):
+    """One reason a record was refused: where (XML element or property IRI), why, and the offending value."""
+
+    path: str | None = None
+    message: str
+    value: str | None = None
+    focusNode: str | None = None
+
+
+class ProblemModel(BaseModel):
+    """RFC 9457 problem details, with the SHACL violations of an invalid record."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str
+    igsn: str | None = None
+    violations: list[ViolationModel] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the problem+json answers an operation may give."""
+    return {status: {"model": ProblemModel, "description": _TITLES.get(status, "Error"),
+                     "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemModel"}}}}
+            for status in statuses}
+
+
+class ApiProblem(Exception):
+    """An HTTP-level refusal of the JSON API that no core error expresses (406, 413, 415…)."""
+
+    def __init__(self, status: int, detail: str, *, name: str | None = None,
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.name = name or _TITLES.get(status, "Error").replace(" ", "")
+        self.headers = dict(headers or {})
 
 
 def status_of(exc: errors.IgsnGraphError) -> int:
@@ -35,20 +98,76 @@ def status_of(exc: errors.IgsnGraphError) -> int:
     return 500
 
 
-def problem(status: int, title: str, detail: str, type_: str = "about:blank", **extra: object) -> JSONResponse:
+def problem_type(name: str) -> str:
+    return _TYPE_BASE + name
+
+
+def problem(status: int, title: str, detail: str, type_: str = "about:blank", *,
+            headers: Mapping[str, str] | None = None, **extra: object) -> JSONResponse:
     body = {"type": type_, "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    all_headers = dict(headers or {})
+    if status == 401:
+        all_headers.setdefault("WWW-Authenticate", f'Basic realm="{REALM}", charset="UTF-8"')
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=all_headers)
+
+
+def violation_json(violation: Any) -> dict[str, Any]:
+    """One SHACL violation as the API lists it: where (the XML element, else the property IRI), why, what value."""
+    message = getattr(violation, "message", None)
+    if message is None:  # a reason given as text
+        return {"path": None, "message": str(violation), "value": None}
+    return {"path": violation.element or violation.path, "message": message, "value": violation.value,
+            "focusNode": violation.focus_node}
+
+
+def _core_problem(exc: errors.IgsnGraphError) -> JSONResponse:
+    status = status_of(exc)
+    name = type(exc).__name__
+    extra: dict[str, object] = {}
+    igsn = exc.data.get("igsn")
+    if isinstance(igsn, str):
+        extra["igsn"] = igsn
+    if isinstance(exc, errors.InvalidRecord):
+        extra["violations"] = [violation_json(v) for v in exc.violations]
+    if isinstance(exc, errors.MalformedDocument) and exc.line is not None:
+        extra["line"], extra["column"] = exc.line, exc.column
+    detail = exc.message
+    if isinstance(exc, errors.StorageFailure) and not isinstance(exc, errors.StoreBusy):
+        log.error("storage failure: %s", exc.message)
+        detail = "storage failure: the operation was not acknowledged, please try again"
+    return problem(status, _TITLES.get(status, name), detail, problem_type(name), **extra)
+
+
+def _is_api_path(request: Request) -> bool:
+    path: str = request.scope.get("path", "")
+    return path == "/api" or path.startswith("/api/")
 
 
 def install_error_handlers(app: FastAPI) -> None:
     async def core_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, errors.IgsnGraphError)
-        status = status_of(exc)
-        extra: dict[str, object] = {}
-        if isinstance(exc, errors.InvalidRecord):
-            extra["violations"] = [str(v) for v in exc.violations]
-        return problem(status, type(exc).__name__, exc.message,
-                       f"https://w3id.org/igsn-graph/problems/{type(exc).__name__}", **extra)
+        return _core_problem(exc)
+
+    async def api_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiProblem)
+        return problem(exc.status, _TITLES.get(exc.status, exc.name), exc.detail, problem_type(exc.name),
+                       headers=exc.headers)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if not _is_api_path(request):
+            return await http_exception_handler(request, exc)
+        title = _TITLES.get(exc.status_code, "Error")
+        return problem(exc.status_code, title, str(exc.detail), headers=exc.headers)
+
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        if not _is_api_path(request):
+            return await request_validation_exception_handler(request, exc)
+        problems = [{"path": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", ""),
+                     "value": None} for e in exc.errors()]
+        detail = "; ".join(f"{p['path']}: {p['message']}" for p in problems) or "malformed request"
+        return problem(400, "Bad Request", detail, problem_type("InvalidRequest"), violations=problems)
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         request_id = uuid.uuid4().hex[:12]
@@ -56,4 +175,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(500, "Internal Server Error", f"an unexpected error occurred (request {request_id})")
 
     app.add_exception_handler(errors.IgsnGraphError, core_error)
+    app.add_exception_handler(ApiProblem, api_problem)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Exception, unexpected)

@@ -1,9 +1,340 @@
-"""The JSON/RDF samples API (/api/v1/samples, bulk): HTTP ⇄ core calls, nothing more."""
+"""The JSON/RDF samples API (/api/v1/samples, bulk): HTTP ⇄ core calls, nothing more.
+
+Bodies are JSON-LD, Turtle, N-Triples, N-Quads, TriG or any XML kernel we read, chosen by
+``Content-Type``; reads give the sample's graph in the RDF syntax ``Accept`` asks for (Turtle by
+default). Every error is RFC 9457 problem+json (``api.errors``).
+
+A sample path takes the bare name or any written form with slashes (``10273/NAME``); paths ending in
+``/ancestors``, ``/descendants`` or ``/related`` are never sample paths (the relations API's).
+
+ETags name the sample's catalogue version (``"VERSION-…"``, the resolver's tags); ``If-Match`` on PUT and
+DELETE is checked under the registry's write lock, so a stale write gets 412 and changes nothing.
+Concurrent writes are serialised by that lock and each is kept in the history.
+
+Endpoints are plain ``def`` (FastAPI runs them in its thread pool); only reading the body is ``async``.
+Dependencies run in parameter order: credentials (401), content type (415), body (413).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+from typing import Any, Literal
 
-__all__ = ["router"]
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from starlette.convertors import Convertor, register_url_convertor
 
-router = APIRouter()
+from igsn_graph import conneg, resolver
+from igsn_graph.errors import Conflict, Gone, InvalidInput, NotFound
+from igsn_graph.loader import read_document
+from igsn_graph.registry.accounts import Principal
+from igsn_graph.registry.journal import parse_ntriples
+from igsn_graph.registry.service import Outcome, Precondition, PreconditionFailed, Registry, Submission
+from igsn_graph.store import history
+
+from ..auth import optional_principal, principal
+from ..deps import get_registry
+from ..errors import ApiProblem, ViolationModel, problem_responses, violation_json
+from ..mds_errors import MdsRefusal
+from .mds import _decode as check_text  # the one UTF-8 and control-character check of request bodies
+from .mds import read_body
+
+__all__ = ["router", "PREFIX", "RELATION_SUFFIXES", "INPUT_TYPES", "SampleWritten", "BulkResult"]
+
+PREFIX = "/api/v1/samples"
+#: sub-resources of a sample served by the relations API, never part of a sample name
+RELATION_SUFFIXES = ("ancestors", "descendants", "related")
+
+
+class _SamplePath(Convertor[str]):
+    """A sample's written form (slashes allowed) that does not end in a relations sub-resource."""
+
+    regex = ".+" + "".join(f"(?<!/{s})" for s in RELATION_SUFFIXES)
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("sample", _SamplePath())
+
+router = APIRouter(prefix=PREFIX, tags=["samples"])
+
+#: request media types → the RDF media type read_rdf takes (None: XML, any kernel)
+INPUT_TYPES: dict[str, str | None] = {
+    "application/ld+json": "application/ld+json", "application/json": "application/ld+json",
+    "text/turtle": "text/turtle", "application/x-turtle": "text/turtle",
+    "application/n-triples": "application/n-triples", "application/n-quads": "application/n-quads",
+    "application/trig": "application/trig", "application/xml": None, "text/xml": None,
+}
+#: what a read can be given as: the canonical RDF types (Turtle first: the default), then their aliases
+_OUTPUT = list(resolver.RDF_FORMATS) + [a for a, c in resolver.MEDIA_ALIASES.items() if c in resolver.RDF_FORMATS]
+_RDF_PROFILE = resolver.PROFILES["ig"]
+_ETAG = re.compile(r'"(\d+)(?:-[0-9a-f]+)?"')
+
+
+# -- models (the OpenAPI document's response schemas) --------------------------------------------
+class SampleWritten(BaseModel):
+    """The result of a write of one sample."""
+
+    igsn: str
+    status: Literal["created", "updated", "deactivated"]
+    #: the catalogue version now current (in test mode: the one that would be)
+    version: int | None = None
+    testMode: bool = False
+    stored: bool = True
+    message: str
+
+
+class BulkRecord(BaseModel):
+    index: int
+    igsn: str
+    status: Literal["created", "updated", "invalid", "refused"]
+    violations: list[ViolationModel] = []
+
+
+class BulkCounts(BaseModel):
+    records: int
+    created: int
+    updated: int
+    invalid: int
+    refused: int
+    stored: int
+
+
+class BulkResult(BaseModel):
+    testMode: bool
+    counts: BulkCounts
+    results: list[BulkRecord]
+
+
+def _request_body(bulk: bool) -> dict[str, Any]:
+    text = {"schema": {"type": "string"}}
+    what = "records" if bulk else "one record"
+    return {"requestBody": {"required": True, "description": f"{what} as JSON-LD, RDF or an XML kernel document",
+                            "content": {"application/ld+json": {"schema": {"type": "object"}},
+                                        **{t: text for t in INPUT_TYPES if t not in ("application/ld+json",
+                                                                                     "application/json")}}}}
+
+
+_TEST_MODE = {"parameters": [{"name": "testMode", "in": "query", "required": False, "schema": {"type": "boolean"},
+                              "description": "validate only: nothing is stored"}]}
+_WRITE_PROBLEMS = problem_responses(400, 401, 403, 409, 412, 413, 415, 503)
+
+
+# -- request parts -------------------------------------------------------------------------------
+def _test_mode(request: Request) -> bool:
+    return request.query_params.get("testMode", "").lower() in ("true", "1")
+
+
+def _input_type(request: Request) -> str | None:
+    """The RDF media type of the body, or None for XML; 415 for anything else."""
+    header = request.headers.get("content-type", "")
+    media, *params = [p.strip() for p in header.split(";")]
+    media = media.lower()
+    for p in params:
+        key, _, value = p.partition("=")
+        if key.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise ApiProblem(415, f"charset {value.strip()} is not supported: send UTF-8")
+    if media in INPUT_TYPES:
+        return INPUT_TYPES[media]
+    if media.endswith("+xml"):
+        return None
+    accepted = ", ".join(INPUT_TYPES)
+    raise ApiProblem(415, f"Content-Type {media or '(none)'} is not supported; send one of {accepted}",
+                     headers={"Accept-Post": accepted})
+
+
+class Document:
+    """A request body and how to read it."""
+
+    def __init__(self, data: bytes, rdf_type: str | None) -> None:
+        self.data = data
+        self.rdf_type = rdf_type
+
+    def submissions(self) -> list[Submission]:
+        if not self.data.strip():
+            raise InvalidInput("request body must not be empty")
+        check_text(self.data)
+        return read_document(self.data, self.rdf_type)
+
+
+async def document(request: Request) -> Document:
+    rdf_type = _input_type(request)
+    try:
+        data = await read_body(request)
+    except MdsRefusal as exc:  # the shared reader speaks the MDS's error type
+        raise ApiProblem(exc.status, exc.message) from None
+    return Document(data, rdf_type)
+
+
+def _precondition(request: Request, *, create: bool = False) -> Precondition | None:
+    """``If-Match`` / ``If-None-Match: *`` as the state the write expects (None: unconditional)."""
+    if_match = request.headers.get("if-match")
+    if if_match is not None:
+        tags = [t.strip() for t in if_match.split(",") if t.strip()]
+        if "*" in tags:
+            return Precondition(exists=True)
+        # strong comparison (RFC 9110 §13.1.1): a weak or foreign tag matches no version
+        versions = {int(m.group(1)) if (m := _ETAG.fullmatch(t)) else -1 for t in tags}
+        return Precondition(versions=frozenset(versions))
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None and if_none_match.strip() == "*":
+        return Precondition(exists=False)
+    return Precondition(exists=False) if create else None
+
+
+def _etag(version: int, media_type: str = "text/turtle") -> str:
+    return resolver.etag(version, resolver.Choice(_RDF_PROFILE, media_type))
+
+
+def _location(request: Request, name: str) -> str:
+    base = request.app.state.settings.public_url or str(request.base_url)
+    return f"{base.rstrip('/')}{PREFIX}/{resolver.resource_url('', name)}"
+
+
+def _one(doc: Document) -> Submission:
+    subs = doc.submissions()
+    if len(subs) != 1:
+        raise InvalidInput(f"the document holds {len(subs)} records; send one record per request, "
+                           f"or several to {PREFIX}/bulk")
+    return subs[0]
+
+
+def _written(request: Request, outcome: Outcome, status: str, *, code: int) -> JSONResponse:
+    test = _test_mode(request)
+    body = SampleWritten(igsn=outcome.igsn, status=status, version=outcome.version,  # type: ignore[arg-type]
+                         testMode=test, stored=not test,
+                         message=f"test mode: valid, nothing stored ({status} if sent without testMode)" if test
+                         else f"{outcome.igsn} {status}")
+    headers = {"Location": _location(request, outcome.igsn)} if code == 201 else {}
+    if outcome.version is not None and not test:
+        headers["ETag"] = _etag(outcome.version)
+    return JSONResponse(body.model_dump(), status_code=200 if test else code, headers=headers)
+
+
+# -- one sample ----------------------------------------------------------------------------------
+@router.post("", status_code=201, response_model=SampleWritten, summary="Register a new sample (IGSN from the body)",
+             responses={200: {"description": "test mode: valid, nothing stored", "model": SampleWritten},
+                        **_WRITE_PROBLEMS},
+             openapi_extra={**_request_body(False), **_TEST_MODE})
+def create_sample(request: Request, who: Principal = Depends(principal), doc: Document = Depends(document)) -> Response:
+    sub = _one(doc)
+    registry: Registry = get_registry(request)
+    try:
+        [outcome] = registry.register(who, [sub], test_mode=_test_mode(request), strict=True,
+                                      expected=_precondition(request, create=True))
+    except PreconditionFailed as exc:
+        if request.headers.get("if-match") is not None or request.headers.get("if-none-match") is not None:
+            raise
+        raise Conflict(f"{exc.igsn} is registered already; PUT {PREFIX}/{exc.igsn} replaces it",
+                       igsn=exc.igsn) from None
+    return _written(request, outcome, "created", code=201)
+
+
+@router.put("/{igsn:sample}", response_model=SampleWritten, summary="Create or replace the sample of the path",
+            responses={201: {"description": "created", "model": SampleWritten}, **_WRITE_PROBLEMS},
+            openapi_extra={**_request_body(False), **_TEST_MODE})
+def replace_sample(igsn: str, request: Request, who: Principal = Depends(principal),
+                   doc: Document = Depends(document)) -> Response:
+    registry: Registry = get_registry(request)
+    target = registry.parse(igsn)
+    sub = _one(doc)
+    if sub.record.igsn != target.name:
+        raise InvalidInput(f"the body describes {sub.record.igsn}, the path names {target.name}", igsn=target.name)
+    [outcome] = registry.register(who, [sub], test_mode=_test_mode(request), strict=True,
+                                  expected=_precondition(request))
+    return _written(request, outcome, "created" if outcome.created else "updated",
+                    code=201 if outcome.created else 200)
+
+
+@router.delete("/{igsn:sample}", response_model=SampleWritten,
+               summary="Deactivate the sample (it resolves to 410; registering it again reactivates it)",
+               responses=problem_responses(400, 401, 403, 404, 412, 503), openapi_extra=_TEST_MODE)
+def deactivate_sample(igsn: str, request: Request, who: Principal = Depends(principal)) -> Response:
+    registry: Registry = get_registry(request)
+    name = registry.parse(igsn).name
+    test = _test_mode(request)
+    facts = registry.facts(name)
+    if facts is not None and not facts.active and registry.row(name) is not None:
+        registry.deactivate(who, name, expected=_precondition(request), test_mode=True)  # ownership, If-Match
+        message = f"{name} is inactive already"
+    else:
+        registry.deactivate(who, name, expected=_precondition(request), test_mode=test)
+        message = "test mode: nothing changed" if test else f"{name} deactivated"
+    row = registry.row(name)
+    version = row.version if row is not None else None
+    body = SampleWritten(igsn=name, status="deactivated", version=version, testMode=test, stored=not test,
+                         message=message)
+    headers = {"ETag": _etag(version)} if version is not None else {}
+    return JSONResponse(body.model_dump(), headers=headers)
+
+
+_RDF_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the sample's graph", "content": {t: {"schema": {"type": "string"}}
+                                                           for t in resolver.RDF_FORMATS}},
+    **problem_responses(400, 401, 404, 406, 410),
+}
+
+
+@router.get("/{igsn:sample}", summary="The sample's graph in the RDF syntax of Accept (Turtle by default)",
+            responses=_RDF_RESPONSES, response_class=Response)
+def read_sample(igsn: str, request: Request, who: Principal | None = Depends(optional_principal)) -> Response:
+    registry: Registry = get_registry(request)
+    name = registry.parse(igsn).name
+    row = registry.row(name)
+    facts = registry.facts(name) if row is not None else None
+    if row is None or facts is None:
+        raise NotFound("IGSN not found", igsn=name)
+    owner = who is not None and who.may_act_for(row.agent, row.client)
+    # others see what the resolver shows: nothing of an inactive or private sample
+    if not owner and not facts.active:
+        raise Gone(f"IGSN {name} has been deactivated", igsn=name)
+    if not owner and not facts.is_public:
+        raise NotFound("IGSN not found", igsn=name)
+    chosen = conneg.choose(request.headers.get("accept"), _OUTPUT)
+    if chosen is None:
+        raise ApiProblem(406, f"none of the media types in Accept is available; offered: "
+                              f"{', '.join(resolver.RDF_FORMATS)}")
+    media_type = resolver.MEDIA_ALIASES.get(chosen, chosen)
+    if owner:
+        # the owner reads the whole description, also of a private sample (the public graph holds facts only)
+        latest = history.latest_version(registry.db.read(), name)
+        triples = parse_ntriples(latest.graph_ntriples) if latest is not None else registry.graph_of(name)
+    else:
+        triples = registry.graph_of(name)
+    body = resolver.render_rdf(triples, registry.iris.record_graph(name), media_type)
+    headers = {"ETag": _etag(row.version, media_type), "Vary": "Accept, Authorization",
+               "Cache-Control": "private, no-cache" if owner else "no-cache"}
+    if media_type.startswith("text/"):
+        media_type += "; charset=utf-8"
+    return Response(body, media_type=media_type, headers=headers)
+
+
+# -- bulk ----------------------------------------------------------------------------------------
+def _bulk_record(o: Outcome) -> BulkRecord:
+    if o.ok:
+        status = "created" if o.created else "updated"
+    else:
+        status = "refused" if o.refused else "invalid"
+    violations = [violation_json(v) for v in o.violations] or [violation_json(r) for r in o.reasons]
+    return BulkRecord(index=o.index, igsn=o.igsn, status=status,  # type: ignore[arg-type]
+                      violations=[ViolationModel(**v) for v in violations])
+
+
+@router.post("/bulk", response_model=BulkResult,
+             summary="Register many records at once: validated as a batch, the valid ones stored, a result per record",
+             responses=problem_responses(400, 401, 413, 415, 503), openapi_extra={**_request_body(True), **_TEST_MODE})
+def bulk(request: Request, who: Principal = Depends(principal), doc: Document = Depends(document)) -> Response:
+    registry: Registry = get_registry(request)
+    subs = doc.submissions()
+    test = _test_mode(request)
+    outcomes = [o for batch in registry.load_records(subs, principal=who, test_mode=test) for o in batch]
+    records = [_bulk_record(o) for o in sorted(outcomes, key=lambda o: o.index)]
+    counts = {s: sum(r.status == s for r in records) for s in ("created", "updated", "invalid", "refused")}
+    result = BulkResult(testMode=test, results=records, counts=BulkCounts(
+        records=len(records), stored=0 if test else counts["created"] + counts["updated"], **counts))
+    return JSONResponse(result.model_dump())
