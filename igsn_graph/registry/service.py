@@ -317,6 +317,12 @@ class Registry:
                 raise NamespaceNotAllowed(f"DOI prefix {igsn.doi_prefix} does not belong to the owner of {igsn.name}")
         return owner
 
+    def check_doi_prefix(self, igsn: Igsn, principal: Principal | None = None) -> None:
+        """A DOI form must use a DOI prefix of the owner of the name's namespace (``owner_of_name``'s rule),
+        for existing samples too; NamespaceNotAllowed otherwise."""
+        if igsn.doi_prefix is not None and not igsn.name.startswith(TEST_NAMESPACE):
+            self.owner_of_name(igsn, principal)
+
     def _check_owner(self, principal: Principal, owner: Owner, igsn: str, exists: bool) -> None:
         if principal.may_act_for(owner.agent, owner.client):
             return
@@ -444,6 +450,7 @@ class Registry:
             else:
                 owner = self.owner_of_name(igsn, principal)
             self._check_owner(principal, owner, igsn.name, row is not None)
+            self.check_doi_prefix(igsn, principal)
             self._check_url(url, owner)
             if row is None:
                 if self.settings.metadata_required:
@@ -603,6 +610,9 @@ class Registry:
         row = existing.get(igsn.name)
         owner = Owner(row.agent, row.client, row.namespace) if row else self.owner_of_name(igsn, principal)
         self._check_owner(principal, owner, igsn.name, row is not None)
+        if record.doi is not None and _names(record.doi, igsn.name):
+            # a record naming itself by DOI (DataCite) must use a DOI prefix of its owner
+            self.check_doi_prefix(self.parse(record.doi), principal)
         url = sub.landing_url or record.landing_page
         if url:
             self._check_url(url, owner)
@@ -688,6 +698,14 @@ class Registry:
 
 #: refusals of a record the caller may not register (as opposed to an invalid one)
 _REFUSALS = (NotAllowed, NamespaceNotAllowed, UnknownNamespace)
+
+
+def _names(doi: str, name: str) -> bool:
+    """Whether ``doi`` is a DOI form of ``name`` (a malformed one is SHACL's to report)."""
+    try:
+        return identifiers.parse_igsn(doi).name == name
+    except InvalidInput:
+        return False
 
 
 def _holder(owner: Owner) -> str:
