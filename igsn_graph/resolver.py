@@ -514,7 +514,7 @@ def landing_page(registry: "Registry", facts: RegistryFacts, resource: str, avai
         parts: list[object] = [notice]
         if facts.replaced_by:
             target = facts.replaced_by
-            parts += [" Replaced by ", E.A(target, href=target if "://" in target else resource_url("", target)), "."]
+            parts += [" Replaced by ", E.A(target, href=target if "://" in target else resource_url("/", target)), "."]
         body.append(E.P(*parts, role="alert", **{"class": "notice"}))
 
     doi = (record.doi if record is not None else None) or facts.doi
@@ -593,7 +593,7 @@ def landing_page(registry: "Registry", facts: RegistryFacts, resource: str, avai
         people.append(("Allocating agent", facts.agent))
         body.append(E.SECTION(E.H2("People and organisations"), _dl(people)))  # type: ignore[arg-type]
 
-    sample_link = lambda n: E.A(n, href=resource_url("", n))  # noqa: E731  (relative: this server)
+    sample_link = lambda n: E.A(n, href=resource_url("/", n))  # noqa: E731  (relative: this server)
     relation_rows: list[tuple[str, object]] = []
     if record is not None:
         relation_rows += [("Parent", sample_link(p)) for p in record.parents]

@@ -24,6 +24,8 @@ OWN = "ZTA002"        # no landing URL: our page
 GONE = "ZTA003"       # deactivated
 DESTROYED = "ZTA004"
 BARE = "ZTA005"       # minted, no description
+OLD = "ZTA006"        # deprecated, replaced by OWN
+CHILD = "ZTA007"      # a sub-sample of OWN
 
 
 @pytest.fixture(scope="module", params=["embedded", "remote"])
@@ -43,11 +45,14 @@ def client(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
         subs = [Submission(rich(EXTERNAL), "igsn_desc", None, "https://example.org/s/" + EXTERNAL),
                 Submission(rich(OWN, name="Core <b>&amp; section"), "igsn_desc", None, None),
                 Submission(rich(GONE), "igsn_desc", None, "https://example.org/s/" + GONE),
-                Submission(rich(DESTROYED), "igsn_desc", None, None)]
+                Submission(rich(DESTROYED), "igsn_desc", None, None),
+                Submission(rich(OLD), "igsn_desc", None, None),
+                Submission(rich(CHILD, parents=[OWN]), "igsn_desc", None, None)]
         outcomes = registry.register(ONE, subs)
         assert all(o.ok for o in outcomes), outcomes
         registry.deactivate(ONE, GONE)
         registry.destroy(ONE, DESTROYED)
+        registry.deprecate(ONE, OLD, replaced_by=OWN)
         registry.mint(ONE, BARE, "https://example.org/s/" + BARE)
     with TestClient(create_app(settings), follow_redirects=False) as c:
         yield c
@@ -179,6 +184,13 @@ def test_destroyed_sample_has_a_notice(client: TestClient) -> None:
     assert client.get("/" + DESTROYED).status_code == 200
 
 
+def test_deprecated_sample_names_its_replacement(client: TestClient) -> None:
+    page = etree.HTML(client.get("/" + OLD, headers={"Accept": "text/html"}).content)
+    notice = page.find(".//p[@class='notice']")
+    assert notice is not None and "deprecated" in "".join(notice.itertext())
+    assert notice.find("a").get("href") == "/" + OWN
+
+
 def test_head_is_get_without_body(client: TestClient) -> None:
     for headers in ({"Accept": "text/turtle"}, {"Accept": "text/html"}, {"Accept": "image/png"}):
         get, head = client.get("/" + OWN, headers=headers), client.head("/" + OWN, headers=headers)
@@ -226,3 +238,234 @@ def test_negotiate_core_rules() -> None:
     assert resolver.negotiate(profile_arg="nope", available=every).fallback
     with pytest.raises(resolver.NotAcceptable):
         resolver.negotiate(accept="application/pdf, image/*", available=every)
+
+
+# --- every media type × profile × alias, each output parsed -------------------------------------
+
+def _rdf(fmt: RdfFormat):  # type: ignore[no-untyped-def]
+    def check(content: bytes, name: str) -> None:
+        triples = list(parse(content, format=fmt))
+        assert any(term.value.endswith("/" + name) for t in triples for term in (t.subject, t.object))
+    return check
+
+
+def _xml(xsd: str | None):  # type: ignore[no-untyped-def]
+    def check(content: bytes, name: str) -> None:
+        doc = etree.fromstring(content)
+        assert name.encode() in content
+        if xsd is None or not SHARED.is_dir():
+            return  # no schema to check against (or ../shared absent)
+        schema = _schema(xsd)
+        assert schema.validate(doc), "\n".join(str(e) for e in schema.error_log)
+    return check
+
+
+_SCHEMAS: dict[str, etree.XMLSchema] = {}
+
+
+def _schema(relative: str) -> etree.XMLSchema:
+    if relative not in _SCHEMAS:
+        from tests.oai.conftest import CatalogResolver  # imports of other schemas, offline via the catalog
+        parser = etree.XMLParser(no_network=True)
+        parser.resolvers.add(CatalogResolver(Path(SHARED) / "schemas" / "catalog.xml"))
+        _SCHEMAS[relative] = etree.XMLSchema(etree.parse(str(Path(SHARED) / "schemas" / relative), parser))
+    return _SCHEMAS[relative]
+
+
+def _schemaorg(content: bytes, name: str) -> None:
+    triples = list(parse(content, format=RdfFormat.JSON_LD))
+    subject = [t for t in triples if t.subject.value.endswith("/" + name)]
+    assert any(t.predicate.value == "https://schema.org/name" for t in subject)
+    assert any(t.object.value == "https://schema.org/Product" for t in subject)
+
+
+def _datacite_json(content: bytes, name: str) -> None:
+    from datacite import schema45
+    doc = json.loads(content)
+    schema45.validator.validate(doc)
+    assert {"alternateIdentifier": name, "alternateIdentifierType": "IGSN"} in doc["alternateIdentifiers"]
+    # and the JSON converts back to DataCite XML with the same title
+    back = etree.fromstring(schema45.tostring(doc).encode())
+    assert back.findtext(".//{*}title") == doc["titles"][0]["title"]
+
+
+def _csl(content: bytes, name: str) -> None:
+    item = json.loads(content)
+    assert item["type"] == "document" and item["title"] and item["note"] == f"IGSN: {name}"
+    assert item["author"] == [{"family": "Doe", "given": "Jane"}] and item["issued"] == {"date-parts": [[2015]]}
+
+
+def _bibtex(content: bytes, name: str) -> None:
+    import bibtexparser
+    from bibtexparser.middlewares import LatexDecodingMiddleware
+    library = bibtexparser.parse_string(content.decode(), append_middleware=[LatexDecodingMiddleware()])
+    assert not library.failed_blocks and len(library.entries) == 1
+    entry = library.entries[0]
+    assert entry.entry_type == "misc" and entry["year"] == "2015" and entry["author"] == "Doe, Jane"
+    assert entry["note"] == f"IGSN: {name}" and entry["url"].endswith("/" + name)
+
+
+def _ris(content: bytes, name: str) -> None:
+    import rispy
+    [entry] = rispy.loads(content.decode())
+    assert entry["type_of_reference"] == "GEN" and entry["authors"] == ["Doe, Jane"] and entry["year"] == "2015"
+    assert entry["notes"] == [f"IGSN: {name}"]
+
+
+def _apa(content: bytes, name: str) -> None:
+    text = content.decode()
+    assert text.startswith("Doe, J. (2015). Core section ") and "[Physical sample]." in text
+    assert text.strip().endswith("/" + name)
+
+
+def _landing(content: bytes, name: str) -> None:
+    page = etree.HTML(content)
+    [block] = page.xpath("//script[@type='application/ld+json']")
+    _schemaorg(block.text.encode(), name)
+    assert not page.xpath("//script[not(@type='application/ld+json')]")  # no other script
+
+
+def _alt_json(content: bytes, name: str) -> None:
+    assert {p["token"] for p in json.loads(content)["profiles"]} >= {"ig", "sdo", "citation"}
+
+
+DC = "http://datacite.org/schema/kernel-4"
+SDO = "https://schema.org/"
+CITE = "https://w3id.org/igsn-graph/citation"
+ALT = "http://www.w3.org/ns/dx/connegp/altr"
+#: (query, headers, content type served, profile served, check of the body)
+TABLE = [
+    # native profile: every RDF syntax and alias
+    ({}, {"Accept": "text/turtle"}, "text/turtle", NATIVE, _rdf(RdfFormat.TURTLE)),
+    ({}, {"Accept": "application/x-turtle"}, "text/turtle", NATIVE, _rdf(RdfFormat.TURTLE)),
+    ({}, {"Accept": "text/ttl"}, "text/turtle", NATIVE, _rdf(RdfFormat.TURTLE)),
+    ({}, {"Accept": "application/n-triples"}, "application/n-triples", NATIVE, _rdf(RdfFormat.N_TRIPLES)),
+    ({}, {"Accept": "text/plain"}, "application/n-triples", NATIVE, _rdf(RdfFormat.N_TRIPLES)),
+    ({}, {"Accept": "application/n-quads"}, "application/n-quads", NATIVE, _rdf(RdfFormat.N_QUADS)),
+    ({}, {"Accept": "application/trig"}, "application/trig", NATIVE, _rdf(RdfFormat.TRIG)),
+    ({}, {"Accept": "application/rdf+xml"}, "application/rdf+xml", NATIVE, _rdf(RdfFormat.RDF_XML)),
+    ({}, {"Accept": "application/rdf"}, "application/rdf+xml", NATIVE, _rdf(RdfFormat.RDF_XML)),
+    ({}, {"Accept": "application/ld+json"}, "application/ld+json", NATIVE, _rdf(RdfFormat.JSON_LD)),
+    ({"_profile": "ig", "_mediatype": "application/ld+json"}, {}, "application/ld+json", NATIVE,
+     _rdf(RdfFormat.JSON_LD)),
+    # schema.org
+    ({}, {"Accept": "application/vnd.schemaorg.ld+json"}, "application/vnd.schemaorg.ld+json", SDO, _schemaorg),
+    ({"_profile": "sdo"}, {}, "application/ld+json", SDO, _schemaorg),
+    ({}, {"Accept-Profile": "<https://schema.org/>", "Accept": "application/ld+json"}, "application/ld+json", SDO,
+     _schemaorg),
+    ({"_profile": "schemaorg", "_mediatype": "text/turtle"}, {}, "text/turtle", SDO, _rdf(RdfFormat.TURTLE)),
+    # XML kernels
+    ({}, {"Accept": "application/xml"}, "application/xml", "http://igsn.org/schema/kernel-v.1.0",
+     _xml("igsn/registration/1.0/igsn.xsd")),
+    ({}, {"Accept": "text/xml"}, "application/xml", "http://igsn.org/schema/kernel-v.1.0",
+     _xml("igsn/registration/1.0/igsn.xsd")),
+    ({"_profile": "igsn_desc"}, {}, "application/xml", "http://schema.igsn.org/description/1.1",
+     _xml("igsn/description/1.1/resource.xsd")),
+    ({"_profile": "igsn-r1"}, {}, "application/xml", "http://schema.igsn.org/description/1.1",
+     _xml("igsn/description/1.1/resource.xsd")),
+    ({"_profile": "oai_dc"}, {}, "application/xml", "http://www.openarchives.org/OAI/2.0/oai_dc/",
+     _xml("oai/oai_dc.xsd")),
+    # DataCite
+    ({}, {"Accept": "application/vnd.datacite.datacite+xml"}, "application/vnd.datacite.datacite+xml", DC,
+     _xml("datacite/kernel-4.7/metadata.xsd")),
+    ({}, {"Accept": "application/x-datacite+xml"}, "application/vnd.datacite.datacite+xml", DC,
+     _xml("datacite/kernel-4.7/metadata.xsd")),
+    ({"_profile": "datacite", "_mediatype": "application/xml"}, {}, "application/xml", DC,
+     _xml("datacite/kernel-4.7/metadata.xsd")),
+    ({}, {"Accept": "application/vnd.datacite.datacite+json"}, "application/vnd.datacite.datacite+json", DC,
+     _datacite_json),
+    # citations
+    ({}, {"Accept": "application/vnd.citationstyles.csl+json"}, "application/vnd.citationstyles.csl+json", CITE, _csl),
+    ({}, {"Accept": "application/citeproc+json"}, "application/vnd.citationstyles.csl+json", CITE, _csl),
+    ({}, {"Accept": "application/x-bibtex"}, "application/x-bibtex", CITE, _bibtex),
+    ({}, {"Accept": "application/x-research-info-systems"}, "application/x-research-info-systems", CITE, _ris),
+    ({}, {"Accept": "text/x-bibliography"}, "text/x-bibliography", CITE, _apa),
+    ({}, {"Accept": "text/x-bibliography; style=apa; locale=en-US"}, "text/x-bibliography", CITE, _apa),
+    ({}, {"Accept": "text/x-bibliography; style=chicago"}, "text/x-bibliography", CITE, _apa),  # stated fallback
+    ({"style": "apa", "locale": "en-US"}, {}, "text/x-bibliography", CITE, _apa),
+    ({"_profile": "citation", "_mediatype": "application/x-bibtex"}, {}, "application/x-bibtex", CITE, _bibtex),
+    # history, alternates, HTML
+    ({"_profile": "prov"}, {}, "text/turtle", "http://www.w3.org/ns/prov#", _rdf(RdfFormat.TURTLE)),
+    ({"_profile": "prov", "_mediatype": "application/ld+json"}, {}, "application/ld+json",
+     "http://www.w3.org/ns/prov#", lambda c, n: list(parse(c, format=RdfFormat.JSON_LD))),
+    ({"_profile": "alt"}, {}, "application/json", ALT, _alt_json),
+    ({"_profile": "alt", "_mediatype": "text/html"}, {}, "text/html", ALT, lambda c, n: etree.HTML(c)),
+    ({"_profile": "landing"}, {}, "text/html", NATIVE.replace("ontology", "landing"), _landing),
+    ({"_profile": "landing"}, {"Accept": "application/xhtml+xml"}, "text/html", NATIVE.replace("ontology", "landing"),
+     _landing),
+]
+
+
+@pytest.mark.parametrize("params,headers,content_type,profile,check", TABLE)
+def test_every_media_type_profile_and_alias(client: TestClient, params: dict[str, str], headers: dict[str, str],
+                                            content_type: str, profile: str, check) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/" + EXTERNAL, params=params, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].split(";")[0] == content_type
+    assert f'<{profile}>; rel="profile"' in _links(r) and r.headers["vary"] == "Accept, Accept-Profile"
+    assert r.headers["etag"] and r.headers["last-modified"]
+    check(r.content, EXTERNAL)
+    head = client.head("/" + EXTERNAL, params=params, headers=headers)
+    assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == r.headers["etag"]
+    again = client.get("/" + EXTERNAL, params=params, headers={**headers, "If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304
+
+
+def test_bibliography_names_the_style_it_used(client: TestClient) -> None:
+    r = client.get("/" + EXTERNAL, headers={"Accept": "text/x-bibliography; style=chicago; locale=de-DE"})
+    assert "style=apa" in r.headers["content-type"] and "locale=en-US" in r.headers["content-type"]
+    assert r.headers["etag"] != client.get("/" + EXTERNAL, headers={"Accept": "text/x-bibliography"}).headers["etag"]
+
+
+@pytest.mark.parametrize("headers", [
+    {"Accept": "application/json;;q=x, foo, /, text/turtle;q=abc"},  # malformed parts are skipped
+    {"Accept": ";;;"}, {"Accept-Profile": "<<>>, ;q=1"},
+])
+def test_malformed_accept_never_fails(client: TestClient, headers: dict[str, str]) -> None:
+    r = client.get("/" + EXTERNAL, headers=headers)
+    assert r.status_code in (200, 406) and r.status_code != 500
+
+
+def test_browsers_get_html_error_pages(client: TestClient) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    r = client.get("/ZTA999", headers=browser)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "ZTA999" in etree.HTML(r.content).findtext(".//code")
+    r = client.get("/" + GONE, headers=browser)
+    assert r.status_code == 410 and r.headers["content-type"].startswith("text/html")
+    assert "withdrawn" in etree.HTML(r.content).findtext(".//h1")
+    assert client.get("/" + GONE, headers={"Accept": "text/turtle"}).status_code == 410
+
+
+def test_landing_page_content(client: TestClient) -> None:
+    r = client.get("/" + OWN, headers={"Accept": "text/html"})
+    page = etree.HTML(r.content)
+    text = "".join(page.itertext())
+    for expected in ("IGSN: ZTA002", "hdl:10273/ZTA002", "https://igsn.org/ZTA002", "Doe, J. (2015)", "Rock",
+                     "Core", "2019-05-01", "Alps", "Smith, Ann", "Registration history", "registered"):
+        assert expected in text, expected
+    hrefs = {a.get("href") for a in page.iter("a")}
+    assert "https://orcid.org/0000-0000-0000-0001" in hrefs and "https://ror.org/00test000" in hrefs
+    assert "/" + CHILD in hrefs  # children come from the inverse relation
+    assert "https://doi.org/10.5072/PAPER1" in hrefs
+    assert page.find(".//svg") is not None and page.find(".//svg//circle") is not None
+    assert not [e for e in page.iter() if e.get("src") or (e.tag == "link" and e.get("rel") == "stylesheet")]
+    block = json.loads(page.xpath("//script[@type='application/ld+json']")[0].text)
+    assert block["hasPart"] == [{"@id": "https://igsn.org/" + CHILD}]
+
+
+def test_sample_iris_under_a_path_resolve_too(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", public_url="https://registry.example.net/")
+    init_data_dir(settings, iri_base="https://registry.example.net/id/igsn/")
+    with Registry(settings) as registry:
+        add_test_accounts(registry)
+        assert all(o.ok for o in registry.register(ONE, [Submission(rich(OWN), "igsn_desc", None, None)]))
+    with TestClient(create_app(settings), follow_redirects=False) as c:
+        r = c.get("/id/igsn/" + OWN)
+        assert r.status_code == 301 and r.headers["location"].endswith("/" + OWN)
+        turtle = c.get("/" + OWN, headers={"Accept": "text/turtle"})
+        assert turtle.status_code == 200
+        assert any(t.subject.value == "https://registry.example.net/id/igsn/" + OWN
+                   for t in parse(turtle.content, format=RdfFormat.TURTLE))
+        assert 'rel="canonical"' in turtle.headers["link"] and "<https://registry.example.net/" + OWN + ">" in \
+            turtle.headers["link"]
