@@ -40,6 +40,8 @@ STATUS: list[tuple[type[errors.IgsnGraphError], int]] = [
     (errors.Gone, 410),
     (PreconditionFailed, 412),
     (errors.Conflict, 409),
+    # another party's namespace or DOI prefix: a refusal here (the MDS words it as a 400)
+    (errors.NamespaceNotAllowed, 403),
     (errors.InvalidInput, 400),
     (errors.StoreBusy, 503),
     (errors.StorageFailure, 503),

@@ -210,7 +210,7 @@ def _written(request: Request, outcome: Outcome, status: str, *, code: int) -> J
                          testMode=test, stored=not test,
                          message=f"test mode: valid, nothing stored ({status} if sent without testMode)" if test
                          else f"{outcome.igsn} {status}")
-    headers = {"Location": _location(request, outcome.igsn)} if code == 201 else {}
+    headers = {"Location": _location(request, outcome.igsn)} if code == 201 and not test else {}
     if outcome.version is not None and not test:
         headers["ETag"] = _etag(outcome.version)
     return JSONResponse(body.model_dump(), status_code=200 if test else code, headers=headers)
