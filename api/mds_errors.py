@@ -45,7 +45,7 @@ STATUS: list[tuple[type[errors.IgsnGraphError], int]] = [
     (errors.Conflict, 412),
     (errors.InvalidInput, 400),
     (errors.StoreBusy, 503),
-    (errors.StorageFailure, 500),
+    (errors.StorageFailure, 503),  # the store failed and nothing was kept: try again later
 ]
 
 #: per-route wording of 404s where the contract words them differently from the core

@@ -14,7 +14,7 @@ from lxml.html import tostring as html_tostring
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
 from igsn_graph import conneg
-from igsn_graph.errors import IgsnGraphError
+from igsn_graph.errors import IgsnGraphError, StorageFailure
 from igsn_graph.sparql import (GRAPH_TYPES, RESULT_TYPES, UPDATE_REFUSED, Limits, QuerySyntaxError, QueryTimeout,
                                ResultTooLarge, ServiceRefused, UpdateRefused, run_query, serialize_result)
 
@@ -135,6 +135,8 @@ async def _answer(request: Request, query: str, defaults: list[str], named: list
         return _text(400, exc.message)
     except QueryTimeout as exc:
         return _text(503, exc.message, {"Retry-After": "60"})
+    except StorageFailure as exc:  # the engine is unreachable: not the client's fault
+        return _text(503, exc.message, {"Retry-After": "10"})
     except IgsnGraphError as exc:
         return _text(400, exc.message)
     offered = list(GRAPH_TYPES) if result.kind == "graph" else RESULT_TYPES

@@ -531,7 +531,7 @@ def test_internal_failures_are_one_line_and_leak_nothing(registry: Registry, set
     with TestClient(create_app(settings), raise_server_exceptions=False) as c:
         core = registry_of(c)
         for exc, status, text in ((RuntimeError("secret /var/x"), 500, "uncaught exception (request "),
-                                  (StorageFailure("secret /var/x"), 500, "storage failure: the operation was not"),
+                                  (StorageFailure("secret /var/x"), 503, "storage failure: the operation was not"),
                                   (StoreBusy("secret /var/x"), 503, "the registry is busy, please try again")):
             def fail(*args: object, exc: Exception = exc) -> None:
                 raise exc
