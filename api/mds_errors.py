@@ -1,4 +1,5 @@
-"""The MDS error contract: core exception → status and one line of plain text, on MDS paths only.
+"""The MDS error contract: core exception → status and one line of plain text, on MDS paths only
+(``/igsn``, ``/metadata`` and DataCite's ``/doi``).
 
 The MDS answered every error with ``response.sendError(status, message)``: one line of text, no JSON.
 Other paths keep the problem+json handlers of ``api.errors``; ``install_mds_errors`` wraps them so the
@@ -25,7 +26,7 @@ from .auth import REALM
 __all__ = [
     "STATUS", "TEST_MODE_SUFFIX", "MdsRefusal", "status_of", "message_of", "one_line", "with_test_mode",
     "reword_not_found", "is_mds_path", "mds_response", "install_mds_errors", "GET_METADATA_NOT_FOUND",
-    "DELETE_METADATA_NOT_FOUND",
+    "DELETE_METADATA_NOT_FOUND", "GET_DOI_NOT_FOUND",
 ]
 
 log = logging.getLogger("igsn_graph.api.mds")
@@ -52,10 +53,12 @@ STATUS: list[tuple[type[errors.IgsnGraphError], int]] = [
 GET_METADATA_NOT_FOUND: Mapping[str, str] = {"IGSN not found": "IGSN is unknown to MDS"}
 DELETE_METADATA_NOT_FOUND: Mapping[str, str] = {"IGSN not found": "IGSN doesn't exist",
                                                 "no metadata for the IGSN": "Metadata doesn't exist"}
+GET_DOI_NOT_FOUND: Mapping[str, str] = {"IGSN not found": "DOI not found"}
 
 _MAX_MESSAGE = 4000
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
-_MDS_PATH = re.compile(r"/(?:igsn|metadata)(?:/.*)?", re.S)
+# the IGSN MDS resources and DataCite's /doi
+_MDS_PATH = re.compile(r"/(?:igsn|metadata|doi)(?:/.*)?", re.S)
 
 
 class MdsRefusal(Exception):
@@ -81,11 +84,14 @@ def one_line(text: str) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE - 1] + "…"
 
 
+_PREFIX_NOT_ALLOWED = "IGSN prefix is not allowed"
+
+
 def _identifier_message(exc: errors.InvalidIdentifier) -> str:
     if exc.reason == "whitespace":
         return "IGSN must not contain any spaces"
     if exc.reason == "doi_prefix":
-        return f"IGSN prefix is not allowed: {exc.message}"
+        return f"{_PREFIX_NOT_ALLOWED}: {exc.message}"
     if exc.message.startswith("malformed IGSN"):
         return exc.message
     return f"malformed IGSN: {exc.message}"
@@ -95,6 +101,9 @@ def message_of(exc: errors.IgsnGraphError) -> str:
     """The one-line text for a core error, in the contract's wording where it has one."""
     if isinstance(exc, errors.InvalidIdentifier):
         return one_line(_identifier_message(exc))
+    if isinstance(exc, errors.NamespaceNotAllowed) and not exc.message.startswith(_PREFIX_NOT_ALLOWED):
+        # the contract words every refused prefix so (a DOI prefix of another owner included)
+        return one_line(f"{_PREFIX_NOT_ALLOWED}: {exc.message}")
     if isinstance(exc, errors.InvalidRecord):
         return one_line("; ".join(exc.reasons()))
     if isinstance(exc, errors.MalformedDocument) and exc.line is not None:

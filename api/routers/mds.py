@@ -1,6 +1,8 @@
 """The MDS-compatible registration API (``/igsn``, ``/metadata``): HTTP ⇄ registry calls, nothing more.
 
-Wire contract: IGSN.md §2 (the IGSN fork of DataCite MDS). Endpoints are plain ``def`` so that FastAPI
+Wire contract: IGSN.md §2 (the IGSN fork of DataCite MDS). ``/metadata`` also takes DataCite kernel-4
+documents and DOI-form paths (``/metadata/10.99990/NAME``), as DataCite MDS clients send them; the
+DataCite ``/doi`` resource (``api.routers.doi``) shares this module's request and response helpers. Endpoints are plain ``def`` so that FastAPI
 runs them, and the blocking core (pyoxigraph, pyshacl, scrypt), in its thread pool; only reading the
 request body, which must not be buffered without limit, is ``async``.
 
@@ -11,6 +13,7 @@ the content type (415), then the body (413).
 from __future__ import annotations
 
 import re
+from typing import Callable
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
@@ -18,6 +21,7 @@ from fastapi.responses import PlainTextResponse, Response
 from lxml import etree
 
 from igsn_graph.errors import Gone, InvalidInput, NotFound
+from igsn_graph.formats import datacite
 from igsn_graph.formats.kernels import XmlFormat, detect
 from igsn_graph.identifiers import Igsn
 from igsn_graph.registry.accounts import Principal
@@ -29,7 +33,8 @@ from ..deps import get_registry
 from ..mds_errors import (DELETE_METADATA_NOT_FOUND, GET_METADATA_NOT_FOUND, MdsRefusal, reword_not_found,
                           with_test_mode)
 
-__all__ = ["router", "BULK_ENDPOINT", "read_body", "text_body", "xml_body", "parse_text_body", "echo"]
+__all__ = ["router", "BULK_ENDPOINT", "read_body", "text_body", "xml_body", "parse_text_body", "echo", "test_mode",
+           "media_type", "identifier_and_url", "matching_identifier_and_url", "location", "ok", "not_allowed"]
 
 router = APIRouter(tags=["MDS registration API"])
 
@@ -41,17 +46,27 @@ _FORM = "application/x-www-form-urlencoded"
 # C0 and C1 controls but TAB, LF and CR, which the line format uses
 _BODY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINES = re.compile(r"\r\n|\r|\n")
-#: where each format keeps the record's IGSN, below the root (read for ``failed to retrieve IGSN`` and the echo)
-_IDENTIFIER_PATH = {"igsn": ("sampleNumber",), "igsn_desc": ("identifier",),
-                    "csirov3": ("resource", "resourceIdentifier")}
+
+
+def _below_root(*steps: str) -> Callable[[etree._Element], etree._Element | None]:
+    def find(root: etree._Element) -> etree._Element | None:
+        ns = etree.QName(root).namespace
+        return root.find("/".join(f"{{{ns}}}{step}" for step in steps))
+    return find
+
+
+#: where each format keeps the record's IGSN (read for ``failed to retrieve IGSN`` and the echo)
+_IDENTIFIER_ELEMENT: dict[str, Callable[[etree._Element], etree._Element | None]] = {
+    "igsn": _below_root("sampleNumber"), "igsn_desc": _below_root("identifier"),
+    "csirov3": _below_root("resource", "resourceIdentifier"), "datacite": datacite.identifier_element}
 
 
 # -- request parts -------------------------------------------------------------------------------
-def _test_mode(request: Request) -> bool:
+def test_mode(request: Request) -> bool:
     return request.query_params.get("testMode", "").lower() in ("true", "1")
 
 
-def _media_type(request: Request) -> tuple[str | None, str | None]:
+def media_type(request: Request) -> tuple[str | None, str | None]:
     """(media type, charset) of the request, lower-cased; (None, None) when absent."""
     header = request.headers.get("content-type")
     if header is None or not header.strip():
@@ -87,7 +102,7 @@ async def read_body(request: Request) -> bytes:
 
 async def text_body(request: Request) -> bytes:
     """Body of ``/igsn`` writes: ``text/plain`` (or form-encoded, or untyped), UTF-8."""
-    media, charset = _media_type(request)
+    media, charset = media_type(request)
     if media is not None and media not in _TEXT_TYPES:
         raise MdsRefusal(415, f"Content-Type {media} is not supported: send text/plain or {_FORM}")
     _check_charset(charset)
@@ -96,7 +111,7 @@ async def text_body(request: Request) -> bytes:
 
 async def xml_body(request: Request) -> bytes:
     """Body of ``/metadata`` writes: XML (``application/xml``, ``text/xml``, ``…+xml``) or untyped."""
-    media, charset = _media_type(request)
+    media, charset = media_type(request)
     if media is not None and media not in ("application/xml", "text/xml") and not media.endswith("+xml"):
         raise MdsRefusal(415, f"Content-Type {media} is not supported: send application/xml")
     _check_charset(charset)
@@ -159,6 +174,22 @@ def _required(params: dict[str, str], key: str) -> str:
     return value
 
 
+def identifier_and_url(request: Request, body: bytes, key: str) -> tuple[str, str]:
+    """The identifier (parameter ``key``: ``igsn`` or ``doi``) and ``url`` of a create-or-update body."""
+    params = parse_text_body(body, media_type(request)[0])
+    return _required(params, key), _required(params, "url")
+
+
+def matching_identifier_and_url(request: Request, body: bytes, key: str, target: Igsn) -> tuple[str, str]:
+    """The same for ``PUT /{collection}/{id}``: the body's identifier must name the path's sample."""
+    params = parse_text_body(body, media_type(request)[0])
+    given = params.get(key)
+    # as in the MDS, the match is checked before the required parameters
+    if not given or get_registry(request).parse(given).name != target.name:
+        raise InvalidInput(f"{key} parameter does not match {key} of resource")
+    return given, _required(params, "url")
+
+
 def echo(igsn: Igsn) -> str:
     """The IGSN as the client wrote it, upper-cased: handle (``10273/NAME``), DOI or bare name."""
     if igsn.handle_prefix:
@@ -168,39 +199,39 @@ def echo(igsn: Igsn) -> str:
     return igsn.name
 
 
-def _location(request: Request, collection: str, written: str) -> str:
+def location(request: Request, collection: str, written: str) -> str:
     base = request.app.state.settings.public_url or str(request.base_url)
     return f"{base.rstrip('/')}/{collection}/{written}"
 
 
-def _ok(message: str, request: Request, *, status: int = 201, location: str | None = None) -> PlainTextResponse:
-    headers = {"Location": location} if location else None
-    return PlainTextResponse(with_test_mode(message, _test_mode(request)), status_code=status, headers=headers)
+def ok(message: str, request: Request, *, status: int = 201, where: str | None = None) -> PlainTextResponse:
+    headers = {"Location": where} if where else None
+    return PlainTextResponse(with_test_mode(message, test_mode(request)), status_code=status, headers=headers)
 
 
-def _not_allowed(allow: str) -> None:
+def not_allowed(allow: str) -> None:
     raise MdsRefusal(405, "Method Not Allowed", {"Allow": allow})
 
 
 # -- /igsn ---------------------------------------------------------------------------------------
 @router.api_route("/igsn", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
 def igsn_collection_not_allowed() -> None:
-    _not_allowed("GET, HEAD, POST")  # MDS: PUT /igsn is 405 (putRoot)
+    not_allowed("GET, HEAD, POST")  # MDS: PUT /igsn is 405 (putRoot)
 
 
 @router.api_route("/igsn/{igsn:path}", methods=["POST", "DELETE", "PATCH"], include_in_schema=False)
 def igsn_not_allowed() -> None:
-    _not_allowed("GET, HEAD, PUT")
+    not_allowed("GET, HEAD, PUT")
 
 
 @router.api_route("/metadata", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
 def metadata_collection_not_allowed() -> None:
-    _not_allowed("GET, HEAD, POST")
+    not_allowed("GET, HEAD, POST")
 
 
 @router.api_route("/metadata/{igsn:path}", methods=["PATCH"], include_in_schema=False)
 def metadata_not_allowed() -> None:
-    _not_allowed("GET, HEAD, POST, PUT, DELETE")
+    not_allowed("GET, HEAD, POST, PUT, DELETE")
 
 
 @router.head("/igsn", include_in_schema=False)
@@ -214,25 +245,18 @@ def list_igsns(request: Request, who: Principal = Depends(principal)) -> Respons
 
 @router.post("/igsn", status_code=201, summary="Mint an IGSN or change its landing URL")
 def post_igsn(request: Request, who: Principal = Depends(principal), body: bytes = Depends(text_body)) -> Response:
-    params = parse_text_body(body, _media_type(request)[0])
-    text, url = _required(params, "igsn"), _required(params, "url")
-    result = get_registry(request).mint(who, text, url, test_mode=_test_mode(request))
-    return _ok("OK", request, location=_location(request, "igsn", echo(result.igsn)))
+    text, url = identifier_and_url(request, body, "igsn")
+    result = get_registry(request).mint(who, text, url, test_mode=test_mode(request))
+    return ok("OK", request, where=location(request, "igsn", echo(result.igsn)))
 
 
 @router.put("/igsn/{igsn:path}", status_code=201, summary="Mint or update the IGSN of the path")
 def put_igsn(igsn: str, request: Request, who: Principal = Depends(principal),
              body: bytes = Depends(text_body)) -> Response:
     registry = get_registry(request)
-    target = registry.parse(igsn)
-    params = parse_text_body(body, _media_type(request)[0])
-    given = params.get("igsn")
-    # as in the MDS, the match is checked before the required parameters
-    if not given or registry.parse(given).name != target.name:
-        raise InvalidInput("igsn parameter does not match igsn of resource")
-    url = _required(params, "url")
-    registry.mint(who, given, url, test_mode=_test_mode(request))
-    return _ok("OK", request)
+    given, url = matching_identifier_and_url(request, body, "igsn", registry.parse(igsn))
+    registry.mint(who, given, url, test_mode=test_mode(request))
+    return ok("OK", request)
 
 
 @router.head("/igsn/{igsn:path}", include_in_schema=False)
@@ -247,8 +271,7 @@ def get_igsn(igsn: str, request: Request, who: Principal = Depends(principal)) -
 # -- /metadata -----------------------------------------------------------------------------------
 def _written_igsn(root: etree._Element, fmt: XmlFormat) -> str | None:
     """The IGSN text of the document's (first) record, as written; None when there is none."""
-    ns = etree.QName(root).namespace
-    el = root.find("/".join(f"{{{ns}}}{step}" for step in _IDENTIFIER_PATH.get(fmt.name, ())))
+    el = _IDENTIFIER_ELEMENT[fmt.name](root)
     text = (el.text or "").strip() if el is not None else ""
     return text or None
 
@@ -278,8 +301,8 @@ def _register_document(request: Request, who: Principal, body: bytes, path_igsn:
     if target is not None and target.name != record.igsn:
         raise InvalidInput("IGSN does not match")
     shown = echo(target if target is not None else igsn)
-    registry.register(who, [Submission(record, fmt.name, body)], test_mode=_test_mode(request), strict=True)
-    return _ok(f"OK ({shown})", request, location=_location(request, "metadata", shown))
+    registry.register(who, [Submission(record, fmt.name, body)], test_mode=test_mode(request), strict=True)
+    return ok(f"OK ({shown})", request, where=location(request, "metadata", shown))
 
 
 @router.head("/metadata", include_in_schema=False)
@@ -320,7 +343,7 @@ def delete_metadata(igsn: str, request: Request, who: Principal = Depends(princi
     except NotFound as exc:
         raise reword_not_found(exc, DELETE_METADATA_NOT_FOUND) from None
     except Gone:
-        return _ok("OK", request, status=200)  # inactive already: deleting again changes nothing
-    if not _test_mode(request):
+        return ok("OK", request, status=200)  # inactive already: deleting again changes nothing
+    if not test_mode(request):
         registry.deactivate(who, igsn)
-    return _ok("OK", request, status=200)
+    return ok("OK", request, status=200)

@@ -76,7 +76,7 @@ from .graph import wkt_summary
 from .xmltext import clean
 
 __all__ = ["NS", "NS_3", "NAMESPACES", "ROOT", "SCHEMA", "SCHEMA_LOCATION", "RELATION_TYPES",
-           "RELATED_IDENTIFIER_TYPES", "CONTRIBUTOR_TYPES", "read", "write"]
+           "RELATED_IDENTIFIER_TYPES", "CONTRIBUTOR_TYPES", "identifier_element", "read", "write"]
 
 NS = "http://datacite.org/schema/kernel-4"
 NS_3 = "http://datacite.org/schema/kernel-3"
@@ -412,24 +412,14 @@ class _Reader:
         return el
 
     def identifier(self) -> tuple[str, str | None]:
-        """(IGSN name, DOI) from the identifier, the IGSN alternate identifier or a resolver URL."""
-        el = self.find(self.root, "identifier")
-        value = _text(el)
-        kind = (el.get("identifierType") or "").strip() if el is not None else ""
-        if value is not None and kind.upper() in ("DOI", "IGSN", "HANDLE"):
-            igsn = parse_igsn(value)
-            self.note("igsn", el)
-            return igsn.name, igsn.doi
-        for alt in self.findall(self.root, "alternateIdentifiers/alternateIdentifier"):
-            if (alt.get("alternateIdentifierType") or "").strip().upper() == "IGSN" and _text(alt):
-                self.note("igsn", alt)
-                return parse_igsn(_text(alt) or "").name, None
-        if value is not None:
-            igsn = parse_igsn(value)  # an igsn.org, hdl.handle.net or doi.org URL
-            self.note("igsn", el)
-            return igsn.name, igsn.doi
-        raise InvalidRecord(f"{element_path(self.root)}: no IGSN: the identifier is missing or empty and "
-                            "there is no alternateIdentifier of type IGSN")
+        """(IGSN name, DOI) from the element ``identifier_element`` picks."""
+        el = identifier_element(self.root)
+        if el is None:
+            raise InvalidRecord(f"{element_path(self.root)}: no IGSN: the identifier is missing or empty and "
+                                "there is no alternateIdentifier of type IGSN")
+        igsn = parse_igsn(_text(el) or "")
+        self.note("igsn", el)
+        return igsn.name, igsn.doi
 
     def name_identifier(self, el: etree._Element) -> Identifier | None:
         id_el = self.find(el, "nameIdentifier")
@@ -648,6 +638,19 @@ class _Reader:
         if year is not None and _YEAR.fullmatch(year) and not any(e.event == "registered" for e in record.log):
             record.log.append(LogEvent(event="registered", timestamp=year))
             self.note("log", year_el)
+
+
+def identifier_element(root: etree._Element) -> etree._Element | None:
+    """The element that names the record's IGSN: a DOI (or IGSN, handle) ``identifier``, else the
+    ``alternateIdentifier`` of type IGSN, else any other ``identifier`` (a resolver URL); None when empty."""
+    ns = etree.QName(root).namespace
+    el = root.find(f"{{{ns}}}identifier")
+    if _text(el) is not None and (el.get("identifierType") or "").strip().upper() in ("DOI", "IGSN", "HANDLE"):
+        return el
+    for alt in root.iterfind(f"{{{ns}}}alternateIdentifiers/{{{ns}}}alternateIdentifier"):
+        if (alt.get("alternateIdentifierType") or "").strip().upper() == "IGSN" and _text(alt) is not None:
+            return alt
+    return el if _text(el) is not None else None
 
 
 def read(root: etree._Element) -> list[SampleRecord]:
