@@ -1,9 +1,281 @@
-"""The admin API (/api/v1/admin): HTTP ⇄ core calls, nothing more."""
+"""The admin API (/api/v1/admin): agents, clients, namespaces, DOI prefixes, quotas and domains.
+
+HTTP ⇄ the same registry calls as ``igsn-graph agent add`` / ``client add``, nothing more. Only the
+administrator of the settings (HTTP Basic) may call it: 401 without credentials, 403 for any other
+account. Disabling an account refuses its logins at once (cached logins are dropped on every change).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
-__all__ = ["router"]
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
-router = APIRouter()
+from igsn_graph.index import catalogue
+from igsn_graph.registry.accounts import Agent, Client
+from igsn_graph.registry.service import Registry
+
+from ..auth import admin, forget_credentials
+from ..deps import get_registry
+from ..errors import problem_responses
+
+__all__ = ["router", "PREFIX"]
+
+PREFIX = "/api/v1/admin"
+
+router = APIRouter(prefix=PREFIX, tags=["admin"], dependencies=[Depends(admin)],
+                   responses=problem_responses(400, 401, 403, 404, 409, 503))
+
+
+# -- models --------------------------------------------------------------------------------------
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AgentOut(BaseModel):
+    symbol: str
+    name: str
+    quota: int
+    namespaces: list[str]
+    doiPrefixes: list[str]
+    ror: str | None
+    active: bool
+
+
+class ClientOut(AgentOut):
+    agent: str
+    domains: list[str]
+
+
+class AgentIn(_Strict):
+    symbol: str
+    name: str
+    password: str = Field(min_length=1)
+    namespaces: list[str] = []
+    doiPrefixes: list[str] = []
+    quota: int = -1
+    ror: str | None = None
+
+
+class ClientIn(_Strict):
+    symbol: str = Field(description="AGENT.CLIENT")
+    password: str = Field(min_length=1)
+    name: str | None = None
+    namespaces: list[str] = []
+    doiPrefixes: list[str] = []
+    domains: list[str] = []
+    quota: int = -1
+    ror: str | None = None
+
+
+class AccountUpdate(_Strict):
+    """Fields to change; absent fields stay. ``ror: ""`` removes the ROR identifier."""
+
+    name: str | None = None
+    password: str | None = Field(default=None, min_length=1)
+    quota: int | None = None
+    ror: str | None = None
+    active: bool | None = None
+
+
+class ClientUpdate(AccountUpdate):
+    domains: list[str] | None = None
+
+
+class Assignment(_Strict):
+    """A namespace or DOI prefix and the agent or client (``AGENT.CLIENT``) it is given to."""
+
+    value: str
+    owner: str
+
+
+class AssignmentOut(BaseModel):
+    value: str
+    agent: str
+    client: str | None
+
+
+class Quota(BaseModel):
+    symbol: str
+    kind: str
+    quota: int
+    used: int
+
+
+class QuotaIn(_Strict):
+    quota: int = Field(ge=-1, description="distinct IGSNs; -1 for unlimited")
+
+
+class Domains(BaseModel):
+    client: str
+    domains: list[str]
+
+
+class DomainsIn(_Strict):
+    domains: list[str] = Field(description="allowed landing-page domains (sub-domains included); empty: any")
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _agent(a: Agent) -> dict[str, Any]:
+    return AgentOut(symbol=a.symbol, name=a.name, quota=a.quota, namespaces=list(a.namespaces),
+                    doiPrefixes=list(a.doi_prefixes), ror=a.ror, active=a.active).model_dump()
+
+
+def _client(c: Client) -> dict[str, Any]:
+    return ClientOut(symbol=c.symbol, agent=c.agent, name=c.name, quota=c.quota, namespaces=list(c.namespaces),
+                     doiPrefixes=list(c.doi_prefixes), domains=list(c.domains), ror=c.ror,
+                     active=c.active).model_dump()
+
+
+def _changed(request: Request, body: dict[str, Any], status: int = 200) -> JSONResponse:
+    forget_credentials(request)
+    return JSONResponse(body, status_code=status)
+
+
+def _update_fields(update: AccountUpdate) -> dict[str, Any]:
+    return update.model_dump(exclude_none=True)
+
+
+# -- agents --------------------------------------------------------------------------------------
+@router.get("/agents", response_model=list[AgentOut], summary="Every allocating agent")
+def list_agents(request: Request) -> list[dict[str, Any]]:
+    return [_agent(a) for a in get_registry(request).accounts.agents()]
+
+
+@router.post("/agents", status_code=201, response_model=AgentOut, summary="Add an allocating agent")
+def add_agent(body: AgentIn, request: Request) -> JSONResponse:
+    agent = get_registry(request).add_agent(body.symbol, name=body.name, password=body.password,
+                                            namespaces=body.namespaces, doi_prefixes=body.doiPrefixes,
+                                            quota=body.quota, ror=body.ror)
+    return _changed(request, _agent(agent), 201)
+
+
+@router.get("/agents/{symbol}", response_model=AgentOut, summary="One allocating agent")
+def get_agent(symbol: str, request: Request) -> dict[str, Any]:
+    return _agent(get_registry(request).accounts.agent(symbol))
+
+
+@router.patch("/agents/{symbol}", response_model=AgentOut, summary="Change an agent (name, password, quota, ROR, active)")
+def update_agent(symbol: str, body: AccountUpdate, request: Request) -> JSONResponse:
+    return _changed(request, _agent(get_registry(request).update_agent(symbol, **_update_fields(body))))
+
+
+@router.delete("/agents/{symbol}", response_model=AgentOut,
+               summary="Disable an agent: it and its clients can no longer log in (samples stay)")
+def disable_agent(symbol: str, request: Request) -> JSONResponse:
+    return _changed(request, _agent(get_registry(request).update_agent(symbol, active=False)))
+
+
+# -- clients -------------------------------------------------------------------------------------
+@router.get("/clients", response_model=list[ClientOut], summary="Every client, or those of one agent")
+def list_clients(request: Request, agent: str | None = Query(default=None)) -> list[dict[str, Any]]:
+    registry: Registry = get_registry(request)
+    return [_client(c) for c in registry.accounts.clients(agent.upper() if agent else None)]
+
+
+@router.post("/clients", status_code=201, response_model=ClientOut, summary="Add a client of an agent")
+def add_client(body: ClientIn, request: Request) -> JSONResponse:
+    client = get_registry(request).add_client(body.symbol, password=body.password, namespaces=body.namespaces,
+                                              name=body.name, doi_prefixes=body.doiPrefixes, domains=body.domains,
+                                              quota=body.quota, ror=body.ror)
+    return _changed(request, _client(client), 201)
+
+
+@router.get("/clients/{symbol}", response_model=ClientOut, summary="One client")
+def get_client(symbol: str, request: Request) -> dict[str, Any]:
+    return _client(get_registry(request).accounts.client(symbol))
+
+
+@router.patch("/clients/{symbol}", response_model=ClientOut,
+              summary="Change a client (name, password, quota, ROR, domains, active)")
+def update_client(symbol: str, body: ClientUpdate, request: Request) -> JSONResponse:
+    return _changed(request, _client(get_registry(request).update_client(symbol, **_update_fields(body))))
+
+
+@router.delete("/clients/{symbol}", response_model=ClientOut,
+               summary="Disable a client: it can no longer log in (samples stay)")
+def disable_client(symbol: str, request: Request) -> JSONResponse:
+    return _changed(request, _client(get_registry(request).update_client(symbol, active=False)))
+
+
+# -- namespaces and DOI prefixes -----------------------------------------------------------------
+@router.get("/namespaces", response_model=list[AssignmentOut], summary="Every namespace and its owner")
+def list_namespaces(request: Request) -> list[dict[str, Any]]:
+    table = get_registry(request).accounts.namespace_table()
+    return [AssignmentOut(value=ns, agent=a, client=c).model_dump() for ns, (a, c) in sorted(table.items())]
+
+
+@router.post("/namespaces", status_code=201, response_model=AssignmentOut,
+             summary="Give a namespace to an agent, or to a client within its agent's namespaces")
+def add_namespace(body: Assignment, request: Request) -> JSONResponse:
+    registry: Registry = get_registry(request)
+    ns = registry.add_namespace(body.value, body.owner)
+    agent, client = registry.accounts.namespace_table()[ns]
+    return _changed(request, AssignmentOut(value=ns, agent=agent, client=client).model_dump(), 201)
+
+
+@router.delete("/namespaces/{namespace:path}", status_code=204,
+               summary="Take a namespace away (refused while samples lie in it)")
+def remove_namespace(namespace: str, request: Request) -> Response:
+    get_registry(request).remove_namespace(namespace)
+    return Response(status_code=204)
+
+
+@router.get("/doi-prefixes", response_model=list[AssignmentOut], summary="Every DOI prefix and its owner")
+def list_doi_prefixes(request: Request) -> list[dict[str, Any]]:
+    table = get_registry(request).accounts.doi_prefix_table()
+    return [AssignmentOut(value=p, agent=a, client=c).model_dump() for p, (a, c) in sorted(table.items())]
+
+
+@router.post("/doi-prefixes", status_code=201, response_model=AssignmentOut,
+             summary="Give a DOI prefix to an agent, or to a client")
+def add_doi_prefix(body: Assignment, request: Request) -> JSONResponse:
+    registry: Registry = get_registry(request)
+    prefix = registry.add_doi_prefix(body.value, body.owner)
+    agent, client = registry.accounts.doi_prefix_table()[prefix]
+    return _changed(request, AssignmentOut(value=prefix, agent=agent, client=client).model_dump(), 201)
+
+
+@router.delete("/doi-prefixes/{prefix:path}", status_code=204, summary="Take a DOI prefix away")
+def remove_doi_prefix(prefix: str, request: Request) -> Response:
+    get_registry(request).remove_doi_prefix(prefix)
+    return Response(status_code=204)
+
+
+# -- quotas and domains --------------------------------------------------------------------------
+def _quota(registry: Registry, account: Agent | Client) -> dict[str, Any]:
+    conn = registry.db.read()
+    if isinstance(account, Client):
+        used, kind = catalogue.count_owned(conn, client=account.symbol), "client"
+    else:
+        used, kind = catalogue.count_owned(conn, agent=account.symbol), "agent"
+    return Quota(symbol=account.symbol, kind=kind, quota=account.quota, used=used).model_dump()
+
+
+@router.get("/quotas", response_model=list[Quota], summary="Quota (distinct IGSNs, -1 unlimited) and use of every account")
+def list_quotas(request: Request) -> list[dict[str, Any]]:
+    registry: Registry = get_registry(request)
+    accounts: list[Agent | Client] = [*registry.accounts.agents(), *registry.accounts.clients()]
+    return [_quota(registry, a) for a in accounts]
+
+
+@router.put("/quotas/{symbol}", response_model=Quota, summary="Set the quota of an agent or a client")
+def set_quota(symbol: str, body: QuotaIn, request: Request) -> JSONResponse:
+    registry: Registry = get_registry(request)
+    account: Agent | Client = (registry.update_client(symbol, quota=body.quota) if "." in symbol
+                               else registry.update_agent(symbol, quota=body.quota))
+    return _changed(request, _quota(registry, account))
+
+
+@router.get("/domains", response_model=list[Domains], summary="The landing-page domains each client may use")
+def list_domains(request: Request) -> list[dict[str, Any]]:
+    return [Domains(client=c.symbol, domains=list(c.domains)).model_dump()
+            for c in get_registry(request).accounts.clients()]
+
+
+@router.put("/domains/{client}", response_model=Domains, summary="Replace a client's allowed domains")
+def set_domains(client: str, body: DomainsIn, request: Request) -> JSONResponse:
+    updated = get_registry(request).update_client(client, domains=body.domains)
+    return _changed(request, Domains(client=updated.symbol, domains=list(updated.domains)).model_dump())
