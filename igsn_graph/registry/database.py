@@ -124,18 +124,18 @@ class Database:
             if conn.in_transaction:  # nested use inside one transaction
                 yield conn
                 return
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            else:
+                conn.execute("BEGIN IMMEDIATE")
                 try:
-                    conn.execute("COMMIT")
-                except sqlite3.Error as exc:
-                    conn.execute("ROLLBACK")
-                    raise StorageFailure(f"registry database write failed: {exc}") from None
+                    yield conn
+                except BaseException:
+                    _rollback(conn)
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                # disk full, read-only or failing file system: nothing of this transaction was kept
+                _rollback(conn)
+                raise StorageFailure(f"registry database write failed: {exc}", applied=False) from None
 
     def get_meta(self, key: str) -> str | None:
         row = self.read().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -153,3 +153,12 @@ class Database:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    # SQLite may have rolled back itself (e.g. on a full disk); a second ROLLBACK would then fail
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
