@@ -1,10 +1,12 @@
-"""Registration latency: single-record ``POST /metadata`` against a real uvicorn on loopback.
+"""Registration latency: single-record ``POST /metadata`` against a real uvicorn on loopback; bulk throughput.
 
 The server runs in its own process (so the load generator does not share its GIL) over a fresh data
 folder; each request registers a new IGSN with a registration-kernel document, authenticated with HTTP
-Basic on a kept-alive connection. Prints p50/p90/p99/max latency and throughput per concurrency level.
+Basic on a kept-alive connection. Prints p50/p90/p99/max latency and throughput per concurrency level,
+then the throughput (records/s) of ``POST /api/v1/samples/bulk`` with one request of N new records
+(CSIRO v3 XML and Turtle).
 
-    python bench/register.py [--requests 300] [--concurrency 1 16]
+    python bench/register.py [--requests 300] [--concurrency 1 16] [--bulk 1000 10000]
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import time
 from pathlib import Path
 
 import httpx
+from lxml import etree
+from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
@@ -28,6 +32,9 @@ from igsn_graph.settings import Settings
 __all__ = ["main"]
 
 USER, PASSWORD = "BENCH.ONE", "bench-secret-1"
+CSIRO_NS = "https://igsn.csiro.au/schemas/3.0"
+IGSN = NamedNode("https://w3id.org/igsn-graph/ontology#igsn")
+TITLE = NamedNode("http://purl.org/dc/terms/title")
 
 
 def document(igsn: str) -> bytes:
@@ -119,6 +126,36 @@ def run(base: str, prefix: str, requests: int, concurrency: int) -> tuple[list[f
     return latencies, wall
 
 
+def bulk_document(kind: str, prefix: str, count: int) -> tuple[bytes, str]:
+    """One document of ``count`` new records, and its media type."""
+    names = [f"BNA{prefix}{i:06d}" for i in range(count)]
+    if kind == "xml":
+        root = etree.Element(f"{{{CSIRO_NS}}}resources", nsmap={None: CSIRO_NS})
+        for name in names:
+            res = etree.SubElement(root, f"{{{CSIRO_NS}}}resource",
+                                   registeredObjectType="http://pid.geoscience.gov.au/def/voc/igsn-codelists/"
+                                                        "PhysicalSample")
+            for tag, text in (("resourceIdentifier", name), ("landingPage", f"https://example.org/{name}"),
+                              ("isPublic", "true"), ("resourceTitle", f"Sample {name}")):
+                etree.SubElement(res, f"{{{CSIRO_NS}}}{tag}").text = text
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), "application/xml"
+    triples = [Triple(NamedNode(f"https://igsn.org/{n}"), p, Literal(v))
+               for n in names for p, v in ((IGSN, n), (TITLE, f"Sample {n}"))]
+    return serialize(triples, format=RdfFormat.TURTLE) or b"", "text/turtle"
+
+
+def run_bulk(base: str, kind: str, prefix: str, count: int) -> tuple[float, int]:
+    """Wall time of one bulk request of ``count`` records, and how many were stored."""
+    data, media_type = bulk_document(kind, prefix, count)
+    with httpx.Client(base_url=base, auth=(USER, PASSWORD), timeout=3600) as client:
+        start = time.perf_counter()
+        r = client.post("/api/v1/samples/bulk", content=data, headers={"Content-Type": media_type})
+        wall = time.perf_counter() - start
+    if r.status_code != 200:
+        raise RuntimeError(f"bulk request failed: {r.status_code} {r.text[:300]}")
+    return wall, int(r.json()["counts"]["stored"])
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
@@ -128,6 +165,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300, help="requests per concurrency level")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
+    parser.add_argument("--bulk", type=int, nargs="*", default=[1000, 10000], help="records per bulk request")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
@@ -144,6 +182,13 @@ def main() -> None:
                 ms = [x * 1000 for x in latencies]
                 print(f"{concurrency:>7} {len(ms):>8} {statistics.median(ms):>8.1f} {percentile(ms, 90):>8.1f} "
                       f"{percentile(ms, 99):>8.1f} {max(ms):>8.1f} {len(ms) / wall:>8.0f}")
+            if args.bulk:
+                print(f"\nPOST /api/v1/samples/bulk, one request of new records (batches of the server's batch size)")
+                print(f"{'format':>7} {'records':>8} {'stored':>8} {'seconds':>8} {'records/s':>10}")
+                for level, count in enumerate(args.bulk):
+                    for kind in ("xml", "turtle"):
+                        wall, stored = run_bulk(base, kind, f"{kind[0].upper()}{level}", count)
+                        print(f"{kind:>7} {count:>8} {stored:>8} {wall:>8.1f} {count / wall:>10.0f}")
         finally:
             proc.terminate()
             try:

@@ -65,9 +65,12 @@ def element_path(element: etree._Element) -> str:
         name = etree.QName(node).localname
         parent = node.getparent()
         if parent is not None:
-            same = [c for c in parent if isinstance(c.tag, str) and etree.QName(c).localname == name]
-            if len(same) > 1:
-                name += f"[{same.index(node) + 1}]"
+            # siblings of the same local name, filtered by lxml: a Python scan of every sibling made
+            # documents of many records quadratic
+            same = f"{{*}}{name}"
+            before = sum(1 for _ in node.itersiblings(same, preceding=True))
+            if before or next(node.itersiblings(same), None) is not None:
+                name += f"[{before + 1}]"
         parts.append(name)
         node = parent
     return "/" + "/".join(reversed(parts))
