@@ -13,7 +13,7 @@ IGSN itself goes to ``alternateIdentifier`` with type ``IGSN``); creators are th
 registrant; the title is the sample name; the publisher is the curating institution, or the
 registrant; ``publicationYear`` is the year of the log's ``registered`` event, else of the registration
 here; ``resourceTypeGeneral`` is always ``PhysicalObject``. Optional parts: subjects (classifications,
-materials), contributors (with curators as ``DataCurator``), dates (collection time, log events),
+materials and alternate materials with ``subjectScheme="material"``), contributors (with curators as ``DataCurator``), dates (collection time, log events),
 related identifiers (parent IGSNs ``IsDerivedFrom``, collections ``IsPartOf``, every relation whose
 identifier type DataCite knows), descriptions and geoLocations (a point for points, the bounding box
 for other lon/lat geometries, a place per toponym).
