@@ -1,0 +1,252 @@
+"""Mixed load on loopback against the real server over a demo store, then the starvation check.
+
+Phase 1 — ``--clients`` concurrent clients for ``--seconds``: registrations, metadata updates, resolver reads
+in several media types, OAI-PMH pages, SPARQL queries and searches, while one harvester walks the whole
+catalogue. Printed: throughput and p50/p99 per operation, 5xx count, lost or mixed-up updates (each client
+reads back what it wrote), and records the harvest missed although their datestamp did not change.
+
+Phase 2 — resolver reads alone, then with a pathological SPARQL query and a pathological search running
+beside them: p99 of the reads in both cases.
+
+    python bench/load_mix.py --size 100000        # builds (once) and reuses var/bench/mix-100000
+    python bench/load_mix.py --size 5000 --seconds 20 --clients 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+from lxml import etree
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import ROOT, percentile, start_server, stop_server, summary  # noqa: E402
+from igsn_graph.demo import demo_accounts  # noqa: E402
+from igsn_graph.demo_load import ensure_demo  # noqa: E402
+from igsn_graph.iris import Iris  # noqa: E402
+from igsn_graph.settings import Settings  # noqa: E402
+
+OAI = "{http://www.openarchives.org/OAI/2.0/}"
+MEDIA = ["text/turtle", "application/ld+json", "application/vnd.datacite.datacite+xml", "application/x-bibtex",
+         "application/n-triples"]
+WORDS = ["basalt", "core", "water", "soil", "granite", "sediment", "leaf", "cruise", "rock", "sample"]
+PATHOLOGICAL_SPARQL = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i"
+PATHOLOGICAL_SEARCH = {"q": " ".join(f"{c}*" for c in "aeiou"), "facets": "true", "limit": "100"}
+
+
+def kernel(name: str, marker: str) -> bytes:
+    root = etree.Element("{http://igsn.org/schema/kernel-v.1.0}sample", nsmap={None: "http://igsn.org/schema/kernel-v.1.0"})
+    etree.SubElement(root, "{http://igsn.org/schema/kernel-v.1.0}sampleNumber", identifierType="igsn").text = f"10273/{name}"
+    reg = etree.SubElement(root, "{http://igsn.org/schema/kernel-v.1.0}registrant")
+    etree.SubElement(reg, "{http://igsn.org/schema/kernel-v.1.0}registrantName").text = marker
+    log = etree.SubElement(root, "{http://igsn.org/schema/kernel-v.1.0}log")
+    etree.SubElement(log, "{http://igsn.org/schema/kernel-v.1.0}logElement", event="submitted",
+                     timeStamp="2020-01-01T10:00:00")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.status: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+
+    def add(self, op: str, seconds: float, status: int) -> None:
+        self.latency[op].append(seconds)
+        self.status[op][status] += 1
+
+    def server_errors(self) -> int:
+        return sum(n for codes in self.status.values() for code, n in codes.items() if code >= 500)
+
+
+async def timed(stats: Stats, op: str, client: httpx.AsyncClient, method: str, url: str, **kw: object) -> httpx.Response:
+    start = time.perf_counter()
+    r = await client.request(method, url, **kw)  # type: ignore[arg-type]
+    stats.add(op, time.perf_counter() - start, r.status_code)
+    return r
+
+
+async def worker(n: int, base: str, account: tuple[str, str, str], names: list[str], iris: Iris, deadline: float,
+                 stats: Stats, written: dict[str, str], run: str) -> None:
+    symbol, password, namespace = account
+    rng = random.Random(n)
+    mine: list[str] = []
+    async with httpx.AsyncClient(base_url=base, timeout=60) as c:
+        i = 0
+        while time.monotonic() < deadline:
+            i += 1
+            roll = rng.random()
+            if roll < 0.08 or (roll < 0.16 and not mine):
+                name = f"{namespace}{run}{n:02d}{i:05d}"
+                marker = f"client {n} write {i}"
+                r = await timed(stats, "register", c, "POST", "/metadata", content=kernel(name, marker),
+                                auth=(symbol, password), headers={"Content-Type": "application/xml"})
+                if r.status_code == 201:
+                    mine.append(name)
+                    written[name] = marker
+            elif roll < 0.16:
+                name = rng.choice(mine)
+                marker = f"client {n} update {i}"
+                r = await timed(stats, "update", c, "POST", "/metadata", content=kernel(name, marker),
+                                auth=(symbol, password), headers={"Content-Type": "application/xml"})
+                if r.status_code == 201:
+                    written[name] = marker
+            elif roll < 0.60:
+                media = rng.choice(MEDIA)
+                await timed(stats, f"resolve {media}", c, "GET", "/" + rng.choice(names), headers={"Accept": media})
+            elif roll < 0.70:
+                day = f"20{rng.randint(0, 26):02d}-01-01"
+                await timed(stats, "oai ListRecords page", c, "GET", "/oai",
+                            params={"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": day})
+            elif roll < 0.82:
+                iri = iris.sample(rng.choice(names)).value
+                query = f"SELECT ?p ?o WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} LIMIT 100"
+                await timed(stats, "sparql point", c, "GET", "/sparql", params={"query": query},
+                            headers={"Accept": "application/sparql-results+json"})
+            else:
+                await timed(stats, "search", c, "GET", "/api/v1/search",
+                            params={"q": rng.choice(WORDS), "facets": "true"})
+
+
+async def harvest(base: str, stats: Stats | None = None) -> tuple[dict[str, str], str]:
+    """identifier → datestamp of a full ListIdentifiers harvest, and the first response's date."""
+    seen: dict[str, str] = {}
+    params = {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"}
+    first_date = ""
+    async with httpx.AsyncClient(base_url=base, timeout=120) as c:
+        while True:
+            start = time.perf_counter()
+            r = await c.get("/oai", params=params)
+            if stats is not None:
+                stats.add("harvest page", time.perf_counter() - start, r.status_code)
+            root = etree.fromstring(r.content)
+            first_date = first_date or (root.findtext(f"{OAI}responseDate") or "")
+            for h in root.iter(f"{OAI}header"):
+                seen[h.findtext(f"{OAI}identifier") or ""] = h.findtext(f"{OAI}datestamp") or ""
+            token = root.findtext(f".//{OAI}resumptionToken")
+            if not token:
+                return seen, first_date
+            params = {"verb": "ListIdentifiers", "resumptionToken": token}
+
+
+async def check_writes(base: str, accounts: list[tuple[str, str, str]], written: dict[str, str]) -> tuple[int, int]:
+    """(lost, mixed up): each written IGSN must give back exactly its last acknowledged document."""
+    lost = mixed = 0
+    by_ns = {ns: (s, p) for s, p, ns in accounts}
+    async with httpx.AsyncClient(base_url=base, timeout=60) as c:
+        for name, marker in written.items():
+            auth = next(v for ns, v in by_ns.items() if name.startswith(ns))
+            r = await c.get(f"/metadata/10273/{name}", auth=auth)
+            if r.status_code != 200:
+                lost += 1
+            elif etree.fromstring(r.content).findtext(".//{*}registrantName") != marker:
+                mixed += 1
+    return lost, mixed
+
+
+async def phase_mix(base: str, args: argparse.Namespace, names: list[str], iris: Iris,
+                    accounts: list[tuple[str, str, str]]) -> None:
+    stats = Stats()
+    written: dict[str, str] = {}
+    run = "".join(random.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(3))
+    deadline = time.monotonic() + args.seconds
+    harvester = asyncio.create_task(harvest(base, stats))
+    started = time.monotonic()
+    await asyncio.gather(*(worker(n, base, accounts[n % len(accounts)], names, iris, deadline, stats, written, run)
+                           for n in range(args.clients)))
+    elapsed = time.monotonic() - started
+    first, first_date = await harvester
+    final, _ = await harvest(base)
+    unchanged = {i for i, stamp in final.items() if stamp < first_date}
+    missed = unchanged - set(first)
+    lost, mixed = await check_writes(base, accounts, written)
+    total = sum(len(v) for v in stats.latency.values())
+    print(f"\n== mixed load: {args.clients} clients, {elapsed:.0f} s, store of {args.size} demo samples ==")
+    print(f"throughput: {total / elapsed:.0f} requests/s ({total} requests)")
+    for op in sorted(stats.latency):
+        codes = ", ".join(f"{k}: {v}" for k, v in sorted(stats.status[op].items()))
+        print(f"  {op:<48} {summary(stats.latency[op])}  ({len(stats.latency[op]) / elapsed:6.1f}/s)  [{codes}]")
+    print(f"5xx responses: {stats.server_errors()}")
+    print(f"writes acknowledged: {len(written)} IGSNs; lost: {lost}; mixed up: {mixed}")
+    print(f"harvest during the load: {len(first)} headers; unchanged records missed: {len(missed)}")
+
+
+async def reads_for(base: str, names: list[str], seconds: float, clients: int = 4) -> list[float]:
+    latencies: list[float] = []
+    deadline = time.monotonic() + seconds
+
+    async def one(n: int) -> None:
+        rng = random.Random(n)
+        async with httpx.AsyncClient(base_url=base, timeout=60) as c:
+            while time.monotonic() < deadline:
+                start = time.perf_counter()
+                await c.get("/" + rng.choice(names), headers={"Accept": rng.choice(MEDIA[:2])})
+                latencies.append(time.perf_counter() - start)
+
+    await asyncio.gather(*(one(n) for n in range(clients)))
+    return latencies
+
+
+async def phase_starvation(base: str, names: list[str], seconds: float) -> None:
+    print(f"\n== starvation: resolver reads ({seconds:.0f} s each) ==")
+    alone = await reads_for(base, names, seconds)
+    print(f"  reads alone                                      {summary(alone)}")
+    stop = asyncio.Event()
+    codes: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+
+    async def hammer(kind: str) -> None:
+        async with httpx.AsyncClient(base_url=base, timeout=120) as c:
+            while not stop.is_set():
+                if kind == "sparql":
+                    r = await c.get("/sparql", params={"query": PATHOLOGICAL_SPARQL},
+                                    headers={"Accept": "application/sparql-results+json"})
+                else:
+                    r = await c.get("/api/v1/search", params=PATHOLOGICAL_SEARCH)
+                codes[kind][r.status_code] += 1
+
+    hammers = [asyncio.create_task(hammer("sparql")), asyncio.create_task(hammer("search"))]
+    beside = await reads_for(base, names, seconds)
+    stop.set()
+    await asyncio.gather(*hammers)
+    print(f"  reads beside a pathological SPARQL + search      {summary(beside)}")
+    for kind, by in codes.items():
+        print(f"    pathological {kind}: " + ", ".join(f"{k}: {v}" for k, v in sorted(by.items())))
+    print(f"  p99 ratio (beside / alone): {percentile(beside, 99) / percentile(alone, 99):.1f}x")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--size", type=int, default=100_000, help="demo samples in the store (built once, then reused)")
+    p.add_argument("--clients", type=int, default=32)
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--starvation-seconds", type=float, default=15)
+    p.add_argument("--data", type=Path, default=None, help="data folder (default var/bench/mix-SIZE)")
+    args = p.parse_args()
+    data = args.data or ROOT / "var" / "bench" / f"mix-{args.size}"
+    settings = Settings(data_dir=data)
+    start = time.monotonic()
+    print(ensure_demo(settings, size=args.size), f"({time.monotonic() - start:.0f} s)")
+    db = sqlite3.connect(data / "registry.sqlite")
+    names = [r[0] for r in db.execute("SELECT igsn FROM catalogue WHERE deleted = 0 AND has_metadata = 1")]
+    base_iri = db.execute("SELECT value FROM meta WHERE key = 'iri_base'").fetchone()[0]
+    db.close()
+    _, clients = demo_accounts()
+    accounts = [(c.symbol, c.password, c.namespaces[0]) for c in clients]
+    proc, base = start_server(data)
+    try:
+        asyncio.run(phase_mix(base, args, names, Iris(base_iri), accounts))
+        asyncio.run(phase_starvation(base, names, args.starvation_seconds))
+    finally:
+        stop_server(proc)
+
+
+if __name__ == "__main__":
+    main()
