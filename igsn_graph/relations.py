@@ -25,19 +25,37 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Protocol, Union
+from typing import Protocol, Union
 
 from . import identifiers
 from .codelists import relation_types
-from .errors import InvalidInput, InvalidIdentifier
+from .errors import InvalidIdentifier, InvalidInput
 from .formats.graph import _agent_link
 from .record import Identifier, SampleRecord
 
 __all__ = [
-    "Edge", "Link", "Node", "AgentSample", "edges_of", "write_edges", "delete_edges", "related", "parents",
-    "children", "ancestors", "descendants", "samples_related_to", "agent_samples", "parent_cycles",
-    "inverse_of", "normal_identifier", "normal_agent", "MAX_DEPTH", "KINDS",
+    "KINDS",
+    "MAX_DEPTH",
+    "AgentSample",
+    "Edge",
+    "Link",
+    "Node",
+    "agent_samples",
+    "ancestors",
+    "children",
+    "delete_edges",
+    "descendants",
+    "edges_of",
+    "inverse_of",
+    "normal_agent",
+    "normal_identifier",
+    "parent_cycles",
+    "parents",
+    "related",
+    "samples_related_to",
+    "write_edges",
 ]
 
 #: a traversal never goes deeper than this (cycles cannot be registered, but the bound makes that moot)

@@ -10,7 +10,6 @@ from igsn_graph.errors import InvalidInput, InvalidRecord
 from igsn_graph.record import Agent, Identifier, Relation, SampleRecord
 from igsn_graph.registry.accounts import ADMIN, Principal
 from igsn_graph.registry.service import Registry, Submission
-
 from tests.conftest import AGENT, CLIENT_ONE, OTHER
 
 ONE = Principal("client", CLIENT_ONE[0], AGENT[0])

@@ -21,7 +21,7 @@ from igsn_graph.registry.service import Registry
 
 from ..deps import get_registry
 
-__all__ = ["router", "SearchPage", "SearchItem", "FacetValue", "query_from", "sample_links", "public_base"]
+__all__ = ["FacetValue", "SearchItem", "SearchPage", "public_base", "query_from", "router", "sample_links"]
 
 router = APIRouter(tags=["search"])
 

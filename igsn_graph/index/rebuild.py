@@ -4,8 +4,8 @@ these indexes (``verify``)."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from pyoxigraph import Literal, RdfFormat, Store, Triple
 
@@ -19,7 +19,7 @@ from ..vocab import IG
 from . import catalogue, search
 from .catalogue import CatalogueRow
 
-__all__ = ["rebuild", "verify", "VerifyReport", "rows_from_graph"]
+__all__ = ["VerifyReport", "rebuild", "rows_from_graph", "verify"]
 
 
 def _versions_in_graph(store: GraphStore, iris: Iris, name: str) -> list[int]:

@@ -18,9 +18,9 @@ import json
 import math
 import re
 import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Sequence
 
 from pyoxigraph import Triple
 
@@ -33,9 +33,25 @@ from ..record import SampleRecord
 from .catalogue import CatalogueRow
 
 __all__ = [
-    "FACETS", "SORTS", "SearchDocument", "SearchQuery", "SearchResult", "Hit", "FacetCount", "findable",
-    "document_of", "index_samples", "index_records", "delete_sample", "search", "fts_query", "parse_bbox", "parse_date",
-    "label_of", "snapshot", "delete_all",
+    "FACETS",
+    "SORTS",
+    "FacetCount",
+    "Hit",
+    "SearchDocument",
+    "SearchQuery",
+    "SearchResult",
+    "delete_all",
+    "delete_sample",
+    "document_of",
+    "findable",
+    "fts_query",
+    "index_records",
+    "index_samples",
+    "label_of",
+    "parse_bbox",
+    "parse_date",
+    "search",
+    "snapshot",
 ]
 
 #: facets (and filters) in the order a page shows them

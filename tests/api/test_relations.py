@@ -3,7 +3,7 @@ samples by dataset and by agent, handle-form paths, 404/410 and 400 problems."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -12,7 +12,6 @@ from igsn_graph.record import Agent, Identifier, Relation, SampleRecord
 from igsn_graph.registry.accounts import ADMIN, Principal
 from igsn_graph.registry.service import Registry, Submission, init_data_dir
 from igsn_graph.settings import Settings
-
 from tests.conftest import OTHER, add_test_accounts, live_server
 
 ORCID = "https://orcid.org/0000-0002-1825-0097"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -10,7 +10,6 @@ from lxml import html
 
 from igsn_graph.demo_load import ensure_demo
 from igsn_graph.settings import Settings
-
 from tests.conftest import live_server
 
 
