@@ -9,6 +9,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Sequence
 
 __all__ = ["MediaRange", "parse_accept", "choose", "quality", "parse_accept_profile", "params_of"]
@@ -32,6 +33,21 @@ class MediaRange:
 
 def parse_accept(header: str | None) -> list[MediaRange]:
     """The media ranges of an Accept header; malformed parts are skipped, an empty header means */*."""
+    return list(_ranges(header))
+
+
+def _ranges(header: str | None) -> tuple[MediaRange, ...]:
+    # clients send a handful of distinct Accept headers: each is parsed once, not once per offered type
+    # (an unusually long one is parsed each time rather than kept)
+    return _parsed(header) if header is None or len(header) <= 1024 else tuple(_parse(header))
+
+
+@lru_cache(maxsize=512)
+def _parsed(header: str | None) -> tuple[MediaRange, ...]:
+    return tuple(_parse(header))
+
+
+def _parse(header: str | None) -> list[MediaRange]:
     if not header or not header.strip():
         return [MediaRange("*", "*")]
     out: list[MediaRange] = []
@@ -72,7 +88,7 @@ def _top(ranges: Sequence[MediaRange], media_type: str, charset_utf8_only: bool)
 
 def quality(header: str | None, media_type: str, *, charset_utf8_only: bool = True) -> tuple[float, int]:
     """(q, specificity) the client gives one media type; (0, 0) when it is not acceptable."""
-    top = _top(parse_accept(header), media_type, charset_utf8_only)
+    top = _top(_ranges(header), media_type, charset_utf8_only)
     return (top.q, top.specificity) if top is not None else (0.0, 0)
 
 
@@ -107,7 +123,7 @@ def parse_accept_profile(header: str | None) -> list[str]:
 
 def choose(header: str | None, offered: Sequence[str], *, charset_utf8_only: bool = True) -> str | None:
     """The offered type the client prefers most (ties: the server's order), or None when nothing is acceptable."""
-    ranges = parse_accept(header)
+    ranges = _ranges(header)
     best: tuple[float, int, int] | None = None
     chosen: str | None = None
     for index, media_type in enumerate(offered):
@@ -122,5 +138,5 @@ def choose(header: str | None, offered: Sequence[str], *, charset_utf8_only: boo
 
 def params_of(header: str | None, media_type: str) -> dict[str, str]:
     """The parameters (other than q) of the Accept range that decides ``media_type`` (e.g. ``style=apa``)."""
-    top = _top(parse_accept(header), media_type, charset_utf8_only=False)
+    top = _top(_ranges(header), media_type, charset_utf8_only=False)
     return dict(top.params) if top is not None else {}

@@ -15,7 +15,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Sequence
 from urllib.parse import quote, unquote
 
@@ -28,7 +32,8 @@ from . import conneg
 from .formats import citation, datacite_json, schemaorg
 from .oai.formats import FORMATS, for_oai, write_all
 from .codelists import codelist
-from .formats.graph import wkt_summary
+from .formats.graph import facts_from_triples, record_from_triples, wkt_summary
+from .index.catalogue import CatalogueRow
 from .record import Agent, RegistryFacts, SampleRecord
 from .resources import mappings_dir
 from .vocab import PREFIXES, RDF_TYPE
@@ -42,6 +47,7 @@ __all__ = [
     "link_header", "etag", "render_rdf", "render_element", "render_xml", "render_alt", "landing_page",
     "Related", "HistoryEntry", "related", "history", "Rendered", "render", "sample_url", "datacite_json_of",
     "csl_of", "schemaorg_of", "location_map", "alt_page", "not_found_page", "tombstone_page",
+    "SampleView", "SampleMissing", "RenderCache", "render_cache", "cacheable",
 ]
 
 
@@ -110,18 +116,27 @@ _ALTR = "http://www.w3.org/ns/dx/connegp/altr#"
 _DCTERMS = "http://purl.org/dc/terms/"
 
 
+def _profile_names() -> dict[str, Profile]:
+    """Every name of a profile (token, URI, alias) → the profile; the first row naming it wins."""
+    names: dict[str, Profile] = {}
+    for profile in PROFILES.values():
+        for name in (profile.token, profile.uri, *profile.aliases):
+            names.setdefault(name, profile)
+    return names
+
+
+_NAMES = _profile_names()
+
+
 def lookup_profile(value: str) -> Profile | None:
     """The profile a token, an alias or a URI (with or without angle brackets) names."""
     value = value.strip()
     if value.startswith("<") and value.endswith(">"):
         value = value[1:-1].strip()
-    for profile in PROFILES.values():
-        if value == profile.token or value == profile.uri or value in profile.aliases:
-            return profile
-    return None
+    return _NAMES.get(value)
 
 
-def available_profiles(facts: RegistryFacts) -> list[str]:
+def available_profiles(facts: RegistryFacts | CatalogueRow) -> list[str]:
     """Tokens of the profiles this sample can be given in (the XML kernels need a public description)."""
     with_record = facts.has_metadata and facts.is_public
     return [t for t in PROFILES if with_record or t not in _RECORD_PROFILES]
@@ -134,10 +149,36 @@ def _accepted_by(profile: Profile) -> list[tuple[str, str]]:
     return pairs
 
 
+_ACCEPTED: dict[str, list[tuple[str, str]]] = {token: _accepted_by(p) for token, p in PROFILES.items()}
+
+
 def negotiate(*, profile_arg: str | None = None, mediatype_arg: str | None = None,
               accept_profile: str | None = None, accept: str | None = None,
               available: Sequence[str]) -> Choice:
     """The profile and media type to serve; query arguments beat headers; raises ``NotAcceptable``."""
+    args = (profile_arg, mediatype_arg, accept_profile, accept, tuple(available))
+    # a pure function of what clients repeat: decided once per distinct request (long oddities are not kept)
+    short = sum(len(a) for a in args[:4] if a is not None) <= _MEMO_CHARS
+    outcome = _negotiated(*args) if short else _negotiated.__wrapped__(*args)
+    if isinstance(outcome, str):
+        raise NotAcceptable(outcome)
+    return outcome
+
+
+_MEMO_CHARS = 1024
+
+
+@lru_cache(maxsize=1024)
+def _negotiated(profile_arg: str | None, mediatype_arg: str | None, accept_profile: str | None,
+                accept: str | None, available: tuple[str, ...]) -> Choice | str:
+    try:
+        return _negotiate(profile_arg, mediatype_arg, accept_profile, accept, available)
+    except NotAcceptable as exc:
+        return str(exc)
+
+
+def _negotiate(profile_arg: str | None, mediatype_arg: str | None, accept_profile: str | None,
+               accept: str | None, available: tuple[str, ...]) -> Choice:
     if profile_arg is not None and profile_arg.strip():
         requested = [p for p in profile_arg.split(",") if p.strip()]
     else:
@@ -160,7 +201,7 @@ def negotiate(*, profile_arg: str | None = None, mediatype_arg: str | None = Non
     best: tuple[float, int] = (0.0, 0)
     chosen: Choice | None = None
     for profile in candidates:
-        for matched, canonical in _accepted_by(profile):
+        for matched, canonical in _ACCEPTED[profile.token]:
             q = conneg.quality(accept, matched)
             if q[0] > 0 and q > best:
                 params = tuple(sorted(conneg.params_of(accept, matched).items()))
@@ -182,9 +223,24 @@ def alternate_url(resource: str, token: str, media_type: str) -> str:
 
 def link_header(resource: str, available: Sequence[str], served: Choice | None) -> str:
     """``Link``: the served profile (none on 406), the canonical default and every alternate."""
+    return resource.join(_link_template(tuple(available), None if served is None else served.profile.uri))
+
+
+#: stands for the resource in a Link template; a URL never holds a NUL (``quote`` would encode it)
+_HOLE = "\0"
+
+
+@lru_cache(maxsize=256)
+def _link_template(available: tuple[str, ...], served_uri: str | None) -> tuple[str, ...]:
+    # the ~40 entries depend on the resource only through its URL: built once per set of profiles,
+    # then the URL is joined in (``alternate_url`` quotes the token and media type, never the resource)
+    return tuple(_link_value(_HOLE, available, served_uri).split(_HOLE))
+
+
+def _link_value(resource: str, available: Sequence[str], served_uri: str | None) -> str:
     links: list[str] = []
-    if served is not None:
-        links.append(f'<{served.profile.uri}>; rel="profile"')
+    if served_uri is not None:
+        links.append(f'<{served_uri}>; rel="profile"')
     for token in available:
         profile = PROFILES[token]
         for media_type in profile.offered:
@@ -348,28 +404,61 @@ def _utf8(media_type: str) -> str:
     return media_type + "; charset=utf-8"
 
 
-def render(registry: "Registry", facts: RegistryFacts, choice: Choice, resource: str,
-           available: Sequence[str]) -> Rendered:
+class SampleMissing(Exception):
+    """The catalogue names the sample but its public graph says nothing of it (a store out of step)."""
+
+
+class SampleView:
+    """One sample as one request sees it: its catalogue row, and its public graph read at most once
+    (facts and description both come from that one read)."""
+
+    def __init__(self, registry: "Registry", row: CatalogueRow) -> None:
+        self.registry = registry
+        self.row = row
+        self.name = row.igsn
+
+    @cached_property
+    def triples(self) -> list[Triple]:
+        return self.registry.graph_of(self.name)
+
+    @cached_property
+    def facts(self) -> RegistryFacts:
+        facts = facts_from_triples(self.triples, self.registry.iris, self.name)
+        if facts is None:
+            raise SampleMissing(self.name)
+        return facts
+
+    @cached_property
+    def record(self) -> SampleRecord | None:
+        """The public description (None without one: a private description is never resolved)."""
+        facts = self.facts
+        if not (facts.has_metadata and facts.is_public):
+            return None
+        return record_from_triples(self.triples, self.registry.iris, self.name)
+
+
+def render(view: SampleView, choice: Choice, resource: str, available: Sequence[str]) -> Rendered:
     """The body of a negotiated representation (not the landing page); raises ``NotAcceptable``."""
-    name, token, media_type = facts.igsn, choice.profile.token, choice.media_type
+    registry, name, token, media_type = view.registry, view.name, choice.profile.token, choice.media_type
     if token == "alt":
         if media_type == "text/html":
-            return Rendered(alt_page(facts, resource, available), _utf8(media_type))
+            return Rendered(alt_page(view.row, resource, available), _utf8(media_type))
         return Rendered(render_alt(resource, available, media_type), _content_type(media_type))
     if token == "prov":
         graph = registry.iris.provenance_graph(name)
         return Rendered(render_rdf(registry.store.graph(graph), graph, media_type), _content_type(media_type))
     if token == "sdo":
-        record = registry.record(name) if facts.is_public else None
-        doc = schemaorg_of(registry, facts, record, related(registry, name).children)
+        doc = schemaorg_of(registry, view.facts, view.record, related(registry, name).children)
         if media_type in ("application/ld+json", schemaorg.MEDIA_TYPE):
             return Rendered(_json(doc), media_type)
         triples = list(parse(_json(doc), format=RdfFormat.JSON_LD))
         return Rendered(render_rdf(triples, registry.iris.record_graph(name), media_type), _content_type(media_type))
     if media_type in RDF_FORMATS:
-        return Rendered(render_rdf(registry.graph_of(name), registry.iris.record_graph(name), media_type),
+        if not view.triples:
+            raise SampleMissing(name)
+        return Rendered(render_rdf(view.triples, registry.iris.record_graph(name), media_type),
                         _content_type(media_type))
-    record = registry.record(name)
+    record, facts = view.record, view.facts
     if record is None:  # available_profiles keeps this out; a race with a write could not
         raise NotAcceptable(f"{name} has no description to write as {token}")
     if token == "citation":
@@ -387,6 +476,76 @@ def render(registry: "Registry", facts: RegistryFacts, choice: Choice, resource:
     if media_type == datacite_json.MEDIA_TYPE:
         return Rendered(_json(datacite_json_of(registry, record, facts)), media_type)
     return Rendered(render_xml(token, record, facts, registry.settings.base_url), media_type)
+
+
+# --- rendered representations, kept by version --------------------------------------------------
+
+CacheKey = tuple[str, int, str, str, tuple[tuple[str, str], ...]]
+
+
+def cacheable(choice: Choice) -> bool:
+    """Whether the representation depends on the sample's own version only. The schema.org document and
+    the landing page list the children, which change when another sample names this one as parent."""
+    return choice.profile.token != "sdo" and (choice.media_type != "text/html" or choice.profile.token == "alt")
+
+
+class RenderCache:
+    """Rendered representations by (IGSN, catalogue version, profile, media type, parameters), the least
+    recently used dropped first, at most ``max_bytes`` of bodies in all.
+
+    Never stale: every write gives the sample a new catalogue version, so the new content has a new key and
+    the old entries are simply no longer asked for. Thread-safe (readers run in worker threads).
+    """
+
+    def __init__(self, max_bytes: int = 64 * 2**20) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[CacheKey, Rendered] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(row: CatalogueRow, choice: Choice) -> CacheKey | None:
+        """The key of a representation, or None when it must be rendered every time."""
+        if not cacheable(choice):
+            return None
+        return (row.igsn, row.version, choice.profile.token, choice.media_type, choice.params)
+
+    def get(self, key: CacheKey) -> Rendered | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: CacheKey, rendered: Rendered) -> None:
+        size = len(rendered.body)
+        if size > self.max_bytes // 16:  # one huge sample must not flush everything else
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+            self._entries[key] = rendered
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= len(dropped.body)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_CACHES: "weakref.WeakKeyDictionary[Registry, RenderCache]" = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def render_cache(registry: "Registry") -> RenderCache:
+    """The cache of one registry (its settings decide URLs in the bodies, so caches are never shared)."""
+    with _CACHES_LOCK:
+        cache = _CACHES.get(registry)
+        if cache is None:
+            cache = _CACHES[registry] = RenderCache()
+        return cache
 
 
 def _content_type(media_type: str) -> str:
@@ -501,10 +660,10 @@ def _json_ld_block(doc: dict[str, object]) -> etree._Element:
     return script
 
 
-def landing_page(registry: "Registry", facts: RegistryFacts, resource: str, available: Sequence[str]) -> bytes:
+def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> bytes:
     """Our landing page: everything public about the sample, its citations and every alternate; no scripts
     beyond the JSON-LD data block, no external resources; lxml escapes every value."""
-    record = registry.record(facts.igsn) if facts.is_public and facts.has_metadata else None
+    registry, facts, record = view.registry, view.facts, view.record
     rel = related(registry, facts.igsn)
     name = facts.igsn
     title = (record.name if record is not None and record.name else None) or name
@@ -623,7 +782,7 @@ def landing_page(registry: "Registry", facts: RegistryFacts, resource: str, avai
     return _page(f"{title} – IGSN {name}", resource, body, head)
 
 
-def alt_page(facts: RegistryFacts, resource: str, available: Sequence[str]) -> bytes:
+def alt_page(facts: RegistryFacts | CatalogueRow, resource: str, available: Sequence[str]) -> bytes:
     """The alternates listing as HTML (W3C ``alt`` profile)."""
     rows = [E.TR(E.TD(E.A(t, href=PROFILES[t].uri)), E.TD(E.A(mt, href=alternate_url(resource, t, mt))),
                  E.TD(PROFILES[t].label)) for t in available for mt in PROFILES[t].offered]
@@ -639,7 +798,7 @@ def not_found_page(name: str) -> bytes:
                                                          href="https://hdl.handle.net/10273/" + name), ".")])
 
 
-def tombstone_page(facts: RegistryFacts) -> bytes:
+def tombstone_page(facts: RegistryFacts | CatalogueRow) -> bytes:
     """410: the IGSN stays reserved, its description is withdrawn."""
     return _page(f"IGSN {facts.igsn} withdrawn", None, [
         E.H1(f"IGSN {facts.igsn} has been withdrawn"),

@@ -6,15 +6,19 @@ method another router does not offer never turns ``/igsn`` into a sample lookup.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from igsn_graph import conneg, resolver
 from igsn_graph.errors import InvalidIdentifier
+from igsn_graph.index.catalogue import CatalogueRow
 from igsn_graph.registry.service import Registry
 
 __all__ = ["router"]
@@ -28,6 +32,7 @@ def _text(status: int, message: str, headers: dict[str, str] | None = None) -> R
     return Response(message + "\n", status_code=status, media_type="text/plain; charset=utf-8", headers=headers)
 
 
+@lru_cache(maxsize=4096)
 def _http_date(datestamp: str) -> str:
     stamp = datetime.strptime(datestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
     return format_datetime(stamp, usegmt=True)
@@ -72,13 +77,40 @@ def _finish(request: Request, response: Response) -> Response:
     return Response(b"", status_code=response.status_code, headers=dict(response.headers))
 
 
+@dataclass(frozen=True)
+class _Negotiated:
+    """A request decided as far as the catalogue row allows: what to serve, and the headers so far."""
+
+    registry: Registry
+    row: CatalogueRow
+    choice: resolver.Choice
+    resource: str
+    available: list[str]
+    headers: dict[str, str]
+
+    @property
+    def may_redirect(self) -> bool:
+        """A browser asking for the default profile goes to the registrant's page, if it is elsewhere:
+        whether it is needs the graph (the row only says there is a landing URL)."""
+        return (self.choice.media_type == "text/html" and self.choice.profile is resolver.DEFAULT_PROFILE
+                and self.row.has_url)
+
+
 @router.api_route("/{identifier:path}", methods=["GET", "HEAD"], include_in_schema=False, name="resolve")
-def resolve(identifier: str, request: Request) -> Response:
-    # a plain def: FastAPI runs it in a worker thread, so store reads and serialising stay off the loop
-    return _finish(request, _resolve(identifier, request))
+async def resolve(identifier: str, request: Request) -> Response:
+    # Negotiation, conditional requests and cached bodies need one indexed SQLite read: done on the loop.
+    # Reading the graph and rendering block, so they run in a worker thread.
+    step = _negotiate(identifier, request)
+    if isinstance(step, Response):
+        return _finish(request, step)
+    if not step.may_redirect:
+        answer = _not_modified_or_cached(request, step)
+        if answer is not None:
+            return _finish(request, answer)
+    return _finish(request, await run_in_threadpool(_respond, request, step))
 
 
-def _resolve(identifier: str, request: Request) -> Response:
+def _negotiate(identifier: str, request: Request) -> Response | _Negotiated:
     # 404s go through the app's error handler: an unknown path answers as it did before the resolver existed
     registry: Registry = request.app.state.registry
     identifier = _iri_path_name(identifier, registry)
@@ -91,12 +123,10 @@ def _resolve(identifier: str, request: Request) -> Response:
             return Response(resolver.not_found_page(identifier), 404, media_type="text/html; charset=utf-8")
         raise HTTPException(404, f"not an IGSN: {exc}") from None
     name = igsn.name
+    # the catalogue row says all negotiation needs (status, public, described, version, datestamp)
     row = registry.row(name)
-    facts = registry.facts(name) if row is not None else None
-    if row is None or facts is None:
-        if _wants_html(request, "application/json"):
-            return Response(resolver.not_found_page(name), 404, media_type="text/html; charset=utf-8")
-        raise HTTPException(404, f"IGSN not found: {name}")
+    if row is None:
+        return _not_found(request, name)
     canonical = resolver.resource_url("/", name)
     if request.url.path != canonical:
         # every other form of the name (and the IRI path) is sent to the one canonical URL
@@ -104,15 +134,14 @@ def _resolve(identifier: str, request: Request) -> Response:
         if request.url.query:
             location += "?" + request.url.query
         return Response(status_code=301, headers={"Location": location})
-    if not facts.active:
+    if not row.active:
         if _wants_html(request, "text/plain"):
-            return Response(resolver.tombstone_page(facts), 410, media_type="text/html; charset=utf-8",
+            return Response(resolver.tombstone_page(row), 410, media_type="text/html; charset=utf-8",
                             headers={"Vary": VARY})
         return _text(410, f"IGSN {name} has been deactivated", {"Vary": VARY})
 
     resource = resolver.resource_url(registry.settings.base_url, name)
-    available = resolver.available_profiles(facts)
-    headers = {"Vary": VARY}
+    available = resolver.available_profiles(row)
     query = request.query_params
     mediatype_arg = query.get("_mediatype")
     if mediatype_arg is None and (query.get("style") or query.get("locale")):
@@ -127,29 +156,65 @@ def _resolve(identifier: str, request: Request) -> Response:
                                     accept=request.headers.get("accept"), available=available)
     except resolver.NotAcceptable as exc:
         return _not_acceptable(str(exc), resource, available)
+    headers = {"Vary": VARY, "Link": resolver.link_header(resource, available, choice)}
+    return _Negotiated(registry, row, choice, resource, available, headers)
 
-    headers["Link"] = resolver.link_header(resource, available, choice)
-    if choice.media_type == "text/html" and choice.profile is resolver.DEFAULT_PROFILE and facts.landing_url \
-            and _external(facts.landing_url, registry):
-        # the registrant's own page; an explicit ?_profile=landing always gets ours
-        headers["Location"] = facts.landing_url
-        return Response(status_code=303, headers=headers)
 
-    if choice.media_type != "text/html":
+def _not_found(request: Request, name: str) -> Response:
+    if _wants_html(request, "application/json"):
+        return Response(resolver.not_found_page(name), 404, media_type="text/html; charset=utf-8")
+    raise HTTPException(404, f"IGSN not found: {name}")
+
+
+def _validators(step: _Negotiated) -> dict[str, str]:
+    """The headers of a representation served from the sample (CORS for data, ETag, Last-Modified)."""
+    headers = dict(step.headers)
+    if step.choice.media_type != "text/html":
         headers["Access-Control-Allow-Origin"] = "*"
         headers["Access-Control-Expose-Headers"] = "Link, ETag, Vary"
-    tag = resolver.etag(row.version, choice, "&".join(f"{k}={v}" for k, v in choice.params))
-    headers["ETag"] = tag
-    headers["Last-Modified"] = _http_date(facts.datestamp)
-    if _not_modified(request, tag, facts.datestamp):
+    headers["ETag"] = resolver.etag(step.row.version, step.choice,
+                                    "&".join(f"{k}={v}" for k, v in step.choice.params))
+    headers["Last-Modified"] = _http_date(step.row.datestamp)
+    return headers
+
+
+def _not_modified_or_cached(request: Request, step: _Negotiated) -> Response | None:
+    """304, or the body rendered before for this version; None when the graph must be read."""
+    headers = _validators(step)
+    if _not_modified(request, headers["ETag"], step.row.datestamp):
         return Response(status_code=304, headers=headers)
+    key = resolver.RenderCache.key(step.row, step.choice)
+    rendered = resolver.render_cache(step.registry).get(key) if key is not None else None
+    if rendered is None:
+        return None
+    return Response(rendered.body, headers={**headers, "Content-Type": rendered.content_type})
+
+
+def _respond(request: Request, step: _Negotiated) -> Response:
+    """Reads the sample's graph (once) and renders what was negotiated; runs in a worker thread."""
+    registry, choice = step.registry, step.choice
+    view = resolver.SampleView(registry, step.row)
     try:
+        if step.may_redirect:
+            landing_url = view.facts.landing_url
+            if landing_url and _external(landing_url, registry):
+                # the registrant's own page; an explicit ?_profile=landing always gets ours
+                return Response(status_code=303, headers={**step.headers, "Location": landing_url})
+            answer = _not_modified_or_cached(request, step)
+            if answer is not None:
+                return answer
+        headers = _validators(step)
         if choice.media_type == "text/html" and choice.profile.token != "alt":
-            return Response(resolver.landing_page(registry, facts, resource, available),
+            return Response(resolver.landing_page(view, step.resource, step.available),
                             media_type="text/html; charset=utf-8", headers=headers)
-        rendered = resolver.render(registry, facts, choice, resource, available)
+        rendered = resolver.render(view, choice, step.resource, step.available)
+    except resolver.SampleMissing:
+        return _not_found(request, step.row.igsn)
     except resolver.NotAcceptable as exc:
-        return _not_acceptable(str(exc), resource, available)
+        return _not_acceptable(str(exc), step.resource, step.available)
+    key = resolver.RenderCache.key(step.row, choice)
+    if key is not None:
+        resolver.render_cache(registry).put(key, rendered)
     return Response(rendered.body, headers={**headers, "Content-Type": rendered.content_type})
 
 
