@@ -28,10 +28,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from igsn_graph.registry.service import Registry
         registry = Registry(settings)
         app.state.registry = registry
-        restamp.adopt(registry, settings.base_url)
         restamper = restamp.Restamper(registry, settings.base_url)
-        if settings.auto_restamp:
-            restamper.start()
+        if not registry.read_only:  # read-only: datestamps stay as they are until a writable start
+            restamp.adopt(registry, settings.base_url)
+            if settings.auto_restamp:
+                restamper.start()
         app.state.restamper = restamper
         try:
             yield

@@ -134,7 +134,8 @@ def _core_problem(exc: errors.IgsnGraphError) -> JSONResponse:
     if isinstance(exc, errors.MalformedDocument) and exc.line is not None:
         extra["line"], extra["column"] = exc.line, exc.column
     detail = exc.message
-    if isinstance(exc, errors.StorageFailure) and not isinstance(exc, errors.StoreBusy):
+    # a ReadOnly refusal's text is written for the caller (the registry logged it)
+    if isinstance(exc, errors.StorageFailure) and not isinstance(exc, (errors.StoreBusy, errors.ReadOnly)):
         log.error("storage failure: %s", exc.message)
         detail = "storage failure: the operation was not acknowledged, please try again"
     return problem(status, _TITLES.get(status, name), detail, problem_type(name), **extra)

@@ -110,6 +110,8 @@ def message_of(exc: errors.IgsnGraphError) -> str:
         return one_line(f"{exc.message} (line {exc.line}, column {exc.column})")
     if isinstance(exc, errors.StoreBusy):
         return "the registry is busy, please try again"
+    if isinstance(exc, errors.ReadOnly):
+        return one_line(exc.message)  # written for the caller: says why and names no files
     if isinstance(exc, errors.StorageFailure):
         # the core's text may name files; callers only need to know nothing was acknowledged
         return "storage failure: the operation was not acknowledged, please try again"

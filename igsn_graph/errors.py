@@ -18,6 +18,7 @@
     ├── Conflict                     exists already / precondition failed
     └── StorageFailure               our own I/O failed
         ├── StoreBusy                another process holds the store
+        ├── ReadOnly                 the registry was opened read-only: every write is refused
         └── OutOfSync                graph, history and index disagree
 """
 
@@ -29,7 +30,7 @@ __all__ = [
     "IgsnGraphError", "InvalidInput", "InvalidIdentifier", "MalformedDocument", "UnsupportedFormat",
     "InvalidRecord", "UnknownNamespace", "NamespaceNotAllowed", "NotAuthenticated", "NotAllowed", "ForeignSample",
     "DomainNotAllowed", "QuotaExceeded", "NotFound", "Gone", "Conflict", "StorageFailure",
-    "StoreBusy", "OutOfSync",
+    "StoreBusy", "ReadOnly", "OutOfSync",
 ]
 
 
@@ -126,6 +127,11 @@ class StorageFailure(IgsnGraphError):
 
 class StoreBusy(StorageFailure):
     """Another process holds the store's write lock."""
+
+
+class ReadOnly(StorageFailure):
+    """The registry is read-only (its data folder is not writable, or the ``read_only`` setting); nothing was
+    changed. Its message is meant for the caller: it names no files."""
 
 
 class OutOfSync(StorageFailure):

@@ -36,6 +36,7 @@ _ENV = {
     "crash_at": "IGSN_GRAPH_CRASH_AT",
     "metadata_required": "IGSN_GRAPH_METADATA_REQUIRED",
     "auto_restamp": "IGSN_GRAPH_AUTO_RESTAMP",
+    "read_only": "IGSN_GRAPH_READ_ONLY",
 }
 
 
@@ -74,6 +75,9 @@ class Settings:
     #: when writers, crosswalks or the public URL changed, the server restamps the records in the background
     #: at start (otherwise: `igsn-graph restamp`)
     auto_restamp: bool = True
+    #: serve reads only, writing nothing to the data folder (replicas, snapshots); also chosen by itself when
+    #: the data folder is not writable at start. Every write is refused with 503
+    read_only: bool = False
     #: fault injection for crash tests only: SIGKILL at this point of the write protocol
     crash_at: str | None = None
     config_file: Path | None = field(default=None)

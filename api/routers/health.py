@@ -22,6 +22,8 @@ class Health(BaseModel):
     iri_base: str
     #: records still to be restamped after a writer, crosswalk or public-URL change (harvesters wait for them)
     restamp_pending: bool
+    #: the registry serves reads only (setting, or a data folder that is not writable): every write is 503
+    read_only: bool
 
 
 @router.get("/health", response_model=Health, summary="Service health")
@@ -29,4 +31,4 @@ def health(registry: Registry = Depends(get_registry), settings: Settings = Depe
     state = restamp.status(registry, settings.base_url)
     return Health(status="ok", samples=registry.count(), pending_writes=registry.journal.pending(),
                   repository_id=registry.repository_id, iri_base=registry.iris.base,
-                  restamp_pending=state.pending or state.in_progress)
+                  restamp_pending=state.pending or state.in_progress, read_only=registry.read_only)

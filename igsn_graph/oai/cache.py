@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from lxml import etree
 
 from ..formats import graph as graphmap
+from ..registry.database import connect_read_only
 from ..registry.journal import parse_ntriples
 from ..store import history
 from . import index
@@ -33,7 +34,7 @@ from .sets import SetFilter
 if TYPE_CHECKING:
     from ..registry.service import Registry
 
-__all__ = ["MetadataCache", "MetadataSource", "CACHE_FILE", "warm"]
+__all__ = ["MetadataCache", "MetadataSource", "CACHE_FILE", "open_cache", "warm"]
 
 log = logging.getLogger("igsn_graph.oai")
 
@@ -48,23 +49,50 @@ CREATE TABLE IF NOT EXISTS metadata (
 """
 
 
-class MetadataCache:
-    """The cache database: one connection per thread, writes that never block a response for long."""
+def open_cache(path: Path, fingerprint: str, *, read_only: bool = False) -> "MetadataCache | None":
+    """The cache in ``path``; for a read-only registry the existing cache read as it is (None when absent)."""
+    if not read_only:
+        return MetadataCache(path, fingerprint)
+    if not path.exists():
+        return None
+    try:
+        return MetadataCache(path, fingerprint, read_only=True)
+    except sqlite3.Error as exc:
+        log.warning("metadata cache %s not readable (%s): documents are computed for every response", path, exc)
+        return None
 
-    def __init__(self, path: Path, fingerprint: str) -> None:
+
+class MetadataCache:
+    """The cache database: one connection per thread, writes that never block a response for long.
+
+    ``read_only``: entries are only read (the data folder is not written); ``put`` keeps nothing.
+    """
+
+    def __init__(self, path: Path, fingerprint: str, *, read_only: bool = False) -> None:
         self.path = path
         self.fingerprint = fingerprint
+        self.read_only = read_only
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._conn().executescript(_DDL)
+        try:
+            if read_only:
+                self._conn().execute("SELECT 1 FROM metadata LIMIT 1").fetchall()
+            else:
+                self._conn().executescript(_DDL)
+        except sqlite3.Error:
+            self.close()
+            raise
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=2, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")  # derived data: a lost write is recomputed
+            if self.read_only:
+                conn = connect_read_only(self.path, timeout=2)
+            else:
+                conn = sqlite3.connect(self.path, timeout=2, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")  # derived data: a lost write is recomputed
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
@@ -89,7 +117,7 @@ class MetadataCache:
 
     def put(self, entries: list[tuple[str, str, int, bytes]]) -> None:
         """Stores (igsn, prefix, version, xml) entries; a busy database only means they are computed again."""
-        if not entries:
+        if not entries or self.read_only:
             return
         rows = [(igsn, prefix, version, self.fingerprint, zlib.compress(xml, 1) if xml else _UNAVAILABLE)
                 for igsn, prefix, version, xml in entries]

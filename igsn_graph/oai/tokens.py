@@ -63,6 +63,9 @@ def load_secret(db: MetaStore) -> bytes:
     """The signing secret from the registry database; generated and stored on first use."""
     value = db.get_meta(SECRET_META_KEY)
     if value is None:
+        if getattr(db, "read_only", False):
+            # a read-only registry that never issued a token: tokens then last as long as this process
+            return secrets.token_bytes(32)
         with db.write() as conn:
             # OR IGNORE: a concurrent first request may have stored one; everybody then reads the winner
             conn.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (SECRET_META_KEY, secrets.token_hex(32)))

@@ -19,7 +19,7 @@ from ..index.catalogue import format_datestamp
 from . import index
 from .index import Item
 from .args import OaiRequest
-from .cache import CACHE_FILE, MetadataCache, MetadataSource
+from .cache import CACHE_FILE, MetadataSource, open_cache
 from .errors import (BadResumptionToken, CannotDisseminateFormat, IdDoesNotExist, NoMetadataFormats,
                      NoRecordsMatch, NoSetHierarchy, OaiError, OaiErrors)
 from .formats import FORMATS, PREFIXES, MetadataFormat, fingerprint
@@ -61,7 +61,8 @@ class Repository:
         self.codec = TokenCodec(load_secret(registry.db), token_lifetime)
         metadata_cache = None
         if cache:
-            metadata_cache = MetadataCache(settings.data_dir / CACHE_FILE, fingerprint(self.public_url))
+            metadata_cache = open_cache(settings.data_dir / CACHE_FILE, fingerprint(self.public_url),
+                                        read_only=registry.read_only)
         self.source = MetadataSource(registry, self.public_url, metadata_cache)
         self.repository_name: str = settings.oai_repository_name or f"IGSN sample registry {self.repository_id}"
         admin = settings.oai_admin_email

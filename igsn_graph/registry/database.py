@@ -2,7 +2,7 @@
 
 One file so that history, catalogue, search rows, relation edges and journal change in one SQLite transaction; the graph
 store is the only other party of a write (see ``registry.journal``). WAL mode lets readers run
-while the single writer commits.
+while the single writer commits. A read-only database (``read_only``) writes nothing into its folder.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import StorageFailure
+from ..errors import ReadOnly, StorageFailure
 
-__all__ = ["Database", "SCHEMA_VERSION", "create_schema"]
+__all__ = ["Database", "SCHEMA_VERSION", "create_schema", "connect_read_only"]
 
 SCHEMA_VERSION = 1
 
@@ -78,27 +78,53 @@ def create_schema(conn: sqlite3.Connection) -> None:
     conn.executescript(_DDL)
 
 
-class Database:
-    """Connections to the registry database: per-thread readers, one serialised writer."""
+def connect_read_only(path: Path, *, timeout: float = 30) -> sqlite3.Connection:
+    """A connection that writes neither the database nor its folder (which may be on a read-only file system).
 
-    def __init__(self, path: Path) -> None:
+    A WAL database opened ``mode=ro`` still creates its ``-shm`` and ``-wal`` files, so it is opened
+    ``immutable`` — unless its ``-wal`` holds transactions (the last writer did not close): ``immutable``
+    would skip those committed writes, so they are read through the ``-shm`` file the writer left.
+    """
+    wal = path.with_name(path.name + "-wal")
+    pending = wal.exists() and wal.stat().st_size > 0
+    uri = path.resolve().as_uri() + ("?mode=ro" if pending else "?mode=ro&immutable=1")
+    conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
+class Database:
+    """Connections to the registry database: per-thread readers, one serialised writer.
+
+    ``read_only``: the file is only read (no schema update, no writer); ``write()`` raises ``ReadOnly``.
+    """
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._writer: sqlite3.Connection | None = None
         try:
             conn = self._connection()
-            create_schema(conn)
-            if self.get_meta("schema_version") is None:
-                with self.write() as w:
-                    w.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            if read_only:
+                conn.execute("SELECT COUNT(*) FROM meta").fetchone()  # an unreadable file fails here, not later
+            else:
+                create_schema(conn)
+                if self.get_meta("schema_version") is None:
+                    with self.write() as w:
+                        w.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.Error as exc:
+            self.close()
             raise StorageFailure(f"cannot open the registry database {path}: {exc}") from None
 
     def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
+        if self.read_only:
+            conn = connect_read_only(self.path)
+        else:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.row_factory = sqlite3.Row
         return conn
@@ -117,6 +143,8 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; commits on success, rolls back on any exception."""
+        if self.read_only:
+            raise ReadOnly("the registry is read-only: writes are refused")
         with self._write_lock:
             if self._writer is None:
                 self._writer = self._open()

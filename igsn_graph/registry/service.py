@@ -7,8 +7,11 @@ per record instead, and the valid ones are stored.
 
 from __future__ import annotations
 
+import logging
+import os
 from dataclasses import dataclass, field, replace
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
@@ -16,7 +19,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from .. import identifiers, relations
 from ..errors import (Conflict, DomainNotAllowed, ForeignSample, Gone, InvalidInput, InvalidRecord,
-                      NamespaceNotAllowed, NotAllowed, NotFound, QuotaExceeded, UnknownNamespace)
+                      NamespaceNotAllowed, NotAllowed, NotFound, QuotaExceeded, ReadOnly, UnknownNamespace)
 from ..formats import graph as graphmap
 from ..identifiers import TEST_NAMESPACE, Igsn
 from ..index import catalogue
@@ -38,7 +41,9 @@ if TYPE_CHECKING:
     from ..validation import Validator
 
 __all__ = ["Registry", "Submission", "Outcome", "MintResult", "Precondition", "PreconditionFailed", "init_data_dir",
-           "NotInitialised"]
+           "NotInitialised", "unwritable"]
+
+log = logging.getLogger("igsn_graph.registry")
 
 
 class NotInitialised(InvalidInput):
@@ -151,7 +156,18 @@ class Registry:
         self.settings = settings
         if not settings.database_path.exists():
             raise NotInitialised(f"{settings.data_dir} is not an igsn-graph data folder; run `igsn-graph init`")
-        self.db = Database(settings.database_path)
+        # read-only: asked for (a replica, a snapshot), or the data folder cannot be written (a read-only
+        # mount, a recovery); then nothing is written into the folder and every write is refused
+        blocked = unwritable(settings)
+        self.read_only = settings.read_only or blocked is not None
+        self._read_only_message = (
+            "the registry is read-only: this server only serves reads (setting read_only)" if settings.read_only
+            else "the registry is read-only: its data folder is not writable; writes return when the server is "
+                 "started on a writable data folder")
+        if self.read_only:
+            log.warning("opening %s read-only (%s): every write is refused", settings.data_dir,
+                        "setting read_only" if settings.read_only else f"{blocked} is not writable")
+        self.db = Database(settings.database_path, read_only=self.read_only)
         base = self.db.get_meta("iri_base")
         if base is None:
             self.db.close()
@@ -159,7 +175,7 @@ class Registry:
         self.iris = Iris(base)
         self.repository_id = self.db.get_meta("repository_id") or ""
         try:
-            self.store: GraphStore = store if store is not None else open_store(settings)
+            self.store: GraphStore = store if store is not None else open_store(settings, read_only=self.read_only)
         except Exception:
             self.db.close()
             raise
@@ -170,6 +186,14 @@ class Registry:
         shared = settings.store not in ("", "embedded")
         self._write_lock = WriteLock(settings.data_dir / "write.lock" if shared else None)
         self._validator = None
+        self.repaired = 0
+        if self.read_only:
+            pending = self.journal.pending()
+            if pending:
+                # never acknowledged, so nothing is lost; reads show the state before them until repaired
+                log.warning("%d interrupted write(s) are journaled in %s and cannot be repaired read-only; "
+                            "start once on a writable data folder to repair them", pending, settings.data_dir)
+            return
         with self._write_lock:  # another process's write in flight is not an interrupted one
             self.repaired = self.journal.recover()
             self.journal.release(force=True)  # a datestamp reserved by a writer that died before journaling
@@ -192,8 +216,11 @@ class Registry:
         """The write lock, after redoing any journaled write a dead (or failed) writer left behind.
 
         A pending journal entry seen under the lock is never another writer's write in flight, and it
-        must be applied before this write reads the state it builds on.
+        must be applied before this write reads the state it builds on. ``ReadOnly`` in read-only mode.
         """
+        if self.read_only:
+            log.warning("write refused: %s", self._read_only_message)
+            raise ReadOnly(self._read_only_message)
         with self._write_lock:
             if self.journal.pending():
                 self.repaired += self.journal.recover()
@@ -694,6 +721,17 @@ class Registry:
                 batch = []
         if batch:
             yield run()
+
+
+def unwritable(settings: Settings) -> Path | None:
+    """The first part of the data folder this process may not write (a read-only mount, permissions), or None."""
+    parts = [settings.data_dir, settings.database_path]
+    if settings.store in ("", "embedded"):
+        parts += [settings.graph_dir, settings.graph_dir / "LOCK"]
+    for part in parts:
+        if part.exists() and not os.access(part, os.W_OK):
+            return part
+    return None
 
 
 #: refusals of a record the caller may not register (as opposed to an invalid one)

@@ -12,11 +12,15 @@ if TYPE_CHECKING:
 __all__ = ["GraphStore", "GraphWrite", "open_store"]
 
 
-def open_store(settings: "Settings") -> GraphStore:
-    """``settings.store`` is ``embedded`` (pyoxigraph in the data folder) or the URL of a SPARQL engine."""
+def open_store(settings: "Settings", *, read_only: bool = False) -> GraphStore:
+    """``settings.store`` is ``embedded`` (pyoxigraph in the data folder) or the URL of a SPARQL engine.
+
+    ``read_only``: the embedded store is opened without writing into its folder (a remote engine is
+    left as it is: the registry refuses writes before they reach it).
+    """
     if settings.store in ("", "embedded"):
         from .oxigraph import OxigraphStore
-        return OxigraphStore(settings.graph_dir)
+        return OxigraphStore(settings.graph_dir, read_only=read_only)
     from .remote import RemoteEndpoints, RemoteStore
     return RemoteStore(RemoteEndpoints(settings.store, settings.store_query_path, settings.store_update_path,
                                        settings.store_gsp_path,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gc
 import io
+import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -23,18 +25,28 @@ class OxigraphStore:
     """A pyoxigraph store on disk (or in memory when ``path`` is None).
 
     Writes are serialised by a lock (pyoxigraph allows one writer); reads run concurrently and see
-    a consistent snapshot.
+    a consistent snapshot. ``read_only``: opened without writing anything into the folder (which may be on
+    a read-only file system); every write fails with ``StorageFailure``. A write the store could not keep
+    (disk full, I/O error, read-only file system) is a ``StorageFailure`` too: its transaction applied nothing.
     """
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
         self.path = path
+        busy = StoreBusy(f"the graph store in {path} is in use by another process "
+                         "(is `igsn-graph serve` running on this data folder?)")
         try:
-            self._store = Store(str(path)) if path is not None else Store()
+            if path is None:
+                self._store = Store()
+            elif read_only:
+                # reading a folder another process writes is undefined behaviour in RocksDB: refuse it
+                if _locked_elsewhere(path / "LOCK"):
+                    raise busy
+                self._store = Store.read_only(str(path))
+            else:
+                self._store = Store(str(path))
         except OSError as exc:
             if "lock" in str(exc).lower():
-                raise StoreBusy(
-                    f"the graph store in {path} is in use by another process "
-                    "(is `igsn-graph serve` running on this data folder?)") from None
+                raise busy from None
             raise StorageFailure(f"cannot open the graph store in {path}: {exc}") from None
         self._write_lock = threading.Lock()
 
@@ -44,7 +56,7 @@ class OxigraphStore:
         return self._store
 
     def apply(self, write: GraphWrite) -> None:
-        with self._write_lock:
+        with self._write_lock, _storage_errors():
             replaced = [g for g in write.replace if g not in write.new_graphs]
             if not replaced:
                 # only new graphs and additions: one extend() is one transaction; big batches go
@@ -78,7 +90,7 @@ class OxigraphStore:
         yield buf.getvalue()
 
     def load_nquads(self, chunks: Iterable[bytes]) -> None:
-        with self._write_lock:
+        with self._write_lock, _storage_errors():
             for chunk in chunks:
                 if chunk:
                     self._store.load(input=chunk, format=RdfFormat.N_QUADS)
@@ -105,6 +117,42 @@ class OxigraphStore:
         # stray references (a finished query's traceback, an exhausted iterator) keep RocksDB's lock
         # until collected; collect now so the folder can be opened again at once
         gc.collect()
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    # pyoxigraph reports a failed RocksDB write as OSError (disk full, I/O error, read-only file system)
+    # and a write on a read-only instance as RuntimeError; either way the transaction applied nothing
+    try:
+        yield
+    except (OSError, RuntimeError) as exc:
+        raise StorageFailure(f"graph store write failed: {exc}", applied=False) from None
+
+
+def _locked_elsewhere(lock_file: Path) -> bool:
+    """Whether another process holds RocksDB's lock (an fcntl lock on ``LOCK``), read from ``/proc/locks``.
+
+    Not by trying a lock: opening and closing the file would drop the locks this process holds on it
+    (POSIX), which a store of ours opened read-write in this process relies on. Without ``/proc`` (not
+    Linux) nothing can be told, and the store is opened.
+    """
+    try:
+        st = lock_file.stat()
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return False
+    me = str(os.getpid())
+    for line in table.splitlines():
+        fields = line.split()
+        if "->" in fields:  # a waiter: "1: -> POSIX …"
+            continue
+        if len(fields) < 6:
+            continue
+        pid, file_id = fields[4], fields[5].split(":")
+        if len(file_id) == 3 and int(file_id[2]) == st.st_ino and pid != me \
+                and (int(file_id[0], 16), int(file_id[1], 16)) == (os.major(st.st_dev), os.minor(st.st_dev)):
+            return True
+    return False
 
 
 def open_store(path: Path | None) -> OxigraphStore:
