@@ -244,6 +244,27 @@ def test_registry_read_only_refuses_every_write_and_writes_nothing(tmp_path: Pat
     assert _hashes(settings.data_dir) == before
 
 
+def test_interrupted_writes_wait_for_a_writable_start(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings(data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD)
+    _init(settings)
+    # a writer killed right after journaling a registration: a pending entry, never acknowledged
+    done = subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
+                           "from igsn_graph.registry.accounts import ADMIN; "
+                           "from igsn_graph.registry.service import Registry; from igsn_graph.settings import Settings; "
+                           "Registry(Settings(data_dir=Path(sys.argv[1]), crash_at='after-journal'))"
+                           ".mint(ADMIN, 'ZTA0005', 'https://example.org/5')", str(settings.data_dir)])
+    assert done.returncode == -9
+    before = _hashes(settings.data_dir)
+    caplog.set_level(logging.WARNING, logger="igsn_graph")
+    with Registry(settings.with_(read_only=True)) as reg:
+        assert reg.journal.pending() == 1 and reg.repaired == 0 and reg.row("ZTA0005") is None
+    assert any("1 interrupted write(s)" in r.getMessage() and "writable data folder" in r.getMessage()
+               for r in caplog.records), [r.getMessage() for r in caplog.records]
+    assert _hashes(settings.data_dir) == before
+    with Registry(settings) as reg:  # the writable start repairs it
+        assert reg.repaired == 1 and reg.row("ZTA0005") is not None
+
+
 def test_embedded_store_write_failures_are_storage_failures(tmp_path: Path) -> None:
     graph = NamedNode("https://igsn.org/graph/ZTA0001")
     triple = Triple(NamedNode("https://igsn.org/ZTA0001"), NamedNode("https://schema.org/name"), Literal("core"))
