@@ -16,9 +16,10 @@ import logging
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -31,7 +32,6 @@ from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
 from igsn_graph.store.base import GraphWrite
 from igsn_graph.store.oxigraph import OxigraphStore
-
 from tests.api.test_mds import TEXT, XML, csiro, igsn_body, kernel
 from tests.api.test_samples import TURTLE, turtle
 from tests.conftest import ADMIN_PASSWORD, CLIENT_ONE, add_test_accounts, live_server
@@ -190,7 +190,7 @@ def test_read_only_setting(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> 
 
 
 def _remount(mnt: Path, mode: str) -> None:
-    done = subprocess.run(["mount", "-o", f"remount,{mode}", str(mnt)], capture_output=True)
+    done = subprocess.run(["mount", "-o", f"remount,{mode}", str(mnt)], capture_output=True, check=False)
     assert done.returncode == 0, done.stderr.decode()
 
 
@@ -238,9 +238,8 @@ def test_registry_read_only_refuses_every_write_and_writes_nothing(tmp_path: Pat
         assert reg.read_only and "ZT" in reg.accounts.agent("ZTEST").namespaces
         with pytest.raises(ReadOnly, match="^the registry is read-only: "):
             reg.add_namespace("ZTQ", "ZTEST")
-        with pytest.raises(ReadOnly):
-            with reg.db.write():  # the database refuses too, should a write ever bypass the registry
-                pass
+        with pytest.raises(ReadOnly), reg.db.write():  # the database refuses too, should a write bypass the registry
+            pass
     assert _hashes(settings.data_dir) == before
 
 
@@ -248,11 +247,11 @@ def test_interrupted_writes_wait_for_a_writable_start(tmp_path: Path, caplog: py
     settings = Settings(data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD)
     _init(settings)
     # a writer killed right after journaling a registration: a pending entry, never acknowledged
-    done = subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
-                           "from igsn_graph.registry.accounts import ADMIN; "
-                           "from igsn_graph.registry.service import Registry; from igsn_graph.settings import Settings; "
-                           "Registry(Settings(data_dir=Path(sys.argv[1]), crash_at='after-journal'))"
-                           ".mint(ADMIN, 'ZTA0005', 'https://example.org/5')", str(settings.data_dir)])
+    script = ("import sys; from pathlib import Path; from igsn_graph.registry.accounts import ADMIN; "
+              "from igsn_graph.registry.service import Registry; from igsn_graph.settings import Settings; "
+              "Registry(Settings(data_dir=Path(sys.argv[1]), crash_at='after-journal'))"
+              ".mint(ADMIN, 'ZTA0005', 'https://example.org/5')")
+    done = subprocess.run([sys.executable, "-c", script, str(settings.data_dir)], check=False)
     assert done.returncode == -9
     before = _hashes(settings.data_dir)
     caplog.set_level(logging.WARNING, logger="igsn_graph")
@@ -289,8 +288,8 @@ def test_embedded_store_write_failures_are_storage_failures(tmp_path: Path) -> N
 
 def test_read_only_store_refuses_a_folder_another_process_holds(tmp_path: Path) -> None:
     OxigraphStore(tmp_path / "graph").close()
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, pyoxigraph; s = pyoxigraph.Store(sys.argv[1]); "
-                               "print('open', flush=True); sys.stdin.read()", str(tmp_path / "graph")],
+    script = "import sys, pyoxigraph; s = pyoxigraph.Store(sys.argv[1]); print('open', flush=True); sys.stdin.read()"
+    holder = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "graph")],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         assert holder.stdout is not None and holder.stdout.readline() == b"open\n"
@@ -304,10 +303,10 @@ def test_read_only_store_refuses_a_folder_another_process_holds(tmp_path: Path) 
 def test_read_only_sqlite_reads_what_a_killed_writer_left_in_the_wal(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite"
     # a writer killed with committed transactions still in its WAL (not checkpointed into the file)
-    subprocess.run([sys.executable, "-c", "import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
-                    "c.execute('PRAGMA journal_mode=WAL'); c.execute('PRAGMA wal_autocheckpoint=0'); "
-                    "c.execute('CREATE TABLE t (x)'); c.commit(); c.execute('INSERT INTO t VALUES (1)'); c.commit(); "
-                    "os._exit(0)", str(path)], check=True)
+    script = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA journal_mode=WAL'); "
+              "c.execute('PRAGMA wal_autocheckpoint=0'); c.execute('CREATE TABLE t (x)'); c.commit(); "
+              "c.execute('INSERT INTO t VALUES (1)'); c.commit(); os._exit(0)")
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True)
     assert path.with_name("db.sqlite-wal").stat().st_size > 0
     before = _hashes(tmp_path)
     conn = connect_read_only(path)
