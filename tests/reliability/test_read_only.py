@@ -221,11 +221,8 @@ def test_read_only_file_system(small_disk: Path) -> None:  # noqa: F811 - the im
         assert "write refused: " + REFUSAL in log, log[-2000:]
     finally:
         _remount(data, "rw")
-    server = ServerProcess(data, env=env)
-    try:
-        _writes_work(server.start())
-    finally:
-        server.stop()
+    with live_server(settings) as base:  # writable again (the last remount needs no process boundary)
+        _writes_work(base)
     _verified(settings)
 
 
