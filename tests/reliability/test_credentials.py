@@ -11,8 +11,8 @@ import base64
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import httpx
 import pytest
@@ -23,8 +23,14 @@ from igsn_graph.errors import NotAuthenticated
 from igsn_graph.registry import accounts as accounts_module
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
-
-from tests.conftest import ADMIN_PASSWORD, AGENT, CLIENT_ONE, OTHER, add_test_accounts, live_server
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    AGENT,
+    CLIENT_ONE,
+    OTHER,
+    add_test_accounts,
+    live_server,
+)
 
 ADMIN = ("admin", ADMIN_PASSWORD)
 DISABLED = ("ZTEST.GONE", "gone-secret-1")

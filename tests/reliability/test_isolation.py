@@ -9,17 +9,17 @@ after) and must not echo the target's non-public description; an allowed write m
 Speed: the data folder is built once per module. Refused cells and reads run against the shared
 canonical targets; every allowed write cell gets a target of its own (created with the others in one
 batch when the module starts, or a fresh name for "new"), so cells stay independent on one server.
-Failed logins cost a full scrypt each, so the actors whose login fails run every operation against one
-target (the 401 is answered before any target is read); ``test_credentials.py`` covers every surface.
+Failed logins cost a full scrypt each, so each operation meets one kind of failed login (they rotate), against
+one target (the 401 is answered before any target is read); ``test_credentials.py`` tries each kind on each
+error form and the dearest (a client's wrong password) on every surface.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -32,8 +32,14 @@ from igsn_graph.registry.accounts import ADMIN as ADMIN_PRINCIPAL
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
 from igsn_graph.store import history
-
-from tests.conftest import ADMIN_PASSWORD, AGENT, CLIENT_ONE, CLIENT_TWO, OTHER, add_test_accounts
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    AGENT,
+    CLIENT_ONE,
+    CLIENT_TWO,
+    OTHER,
+    add_test_accounts,
+)
 
 Auth = tuple[str, str] | None
 
@@ -571,7 +577,7 @@ def test_resolver_withdraws_an_inactive_description(app: TestClient, name: str) 
 
 
 def test_sparql_select_does_not_find_private_descriptions(app: TestClient) -> None:
-    query = ("SELECT ?g ?s ?o WHERE { GRAPH ?g { ?s ?p ?o FILTER(CONTAINS(STR(?o), \"%s\")) } }" % SECRET)
+    query = f'SELECT ?g ?s ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o FILTER(CONTAINS(STR(?o), "{SECRET}")) }} }}'
     r = app.get("/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
     assert r.status_code == 200
     assert r.json()["results"]["bindings"] == []
@@ -580,7 +586,7 @@ def test_sparql_select_does_not_find_private_descriptions(app: TestClient) -> No
     assert app.get("/sparql", params={"query": ask}, headers={"Accept": "application/sparql-results+json"}
                    ).json()["boolean"] is True
     # the union default graph too
-    union = "SELECT ?o WHERE { ?s ?p ?o FILTER(CONTAINS(STR(?o), \"%s\")) }" % SECRET
+    union = f'SELECT ?o WHERE {{ ?s ?p ?o FILTER(CONTAINS(STR(?o), "{SECRET}")) }}'
     assert app.get("/sparql", params={"query": union}, headers={"Accept": "application/sparql-results+json"}
                    ).json()["results"]["bindings"] == []
 
@@ -590,7 +596,7 @@ def test_sparql_select_does_not_find_private_descriptions(app: TestClient) -> No
     "private samples only; Registry._set_state in igsn_graph/registry/service.py rewrites the graph with the "
     "description), so SPARQL shows what the tombstone page calls 'no longer public'"))
 def test_sparql_select_does_not_find_inactive_descriptions(app: TestClient) -> None:
-    query = "SELECT ?o WHERE { ?s ?p ?o FILTER(CONTAINS(STR(?o), \"%s\")) }" % VANISHED
+    query = f'SELECT ?o WHERE {{ ?s ?p ?o FILTER(CONTAINS(STR(?o), "{VANISHED}")) }}'
     r = app.get("/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
     assert r.status_code == 200
     assert r.json()["results"]["bindings"] == []

@@ -10,7 +10,7 @@ hostile text as data. XML answers must be well-formed.
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
@@ -22,7 +22,6 @@ from lxml import etree
 from api.app import create_app
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
-
 from tests.conftest import ADMIN_PASSWORD, CLIENT_ONE, add_test_accounts
 
 SCRIPT = "<script>alert(1)</script>"
