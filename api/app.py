@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sparql.router)
     app.include_router(vocabulary.router)
     install_docs(app)
+    app.add_middleware(resolver.Shortcut)  # sample paths skip the fixed routes; inside SecurityHeaders
     app.add_middleware(SecurityHeaders)
     app.include_router(resolver.router)  # last: /{identifier:path} must not shadow a fixed route
     return app

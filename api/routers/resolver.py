@@ -6,6 +6,7 @@ method another router does not offer never turns ``/igsn`` into a sample lookup.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
@@ -15,13 +16,14 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from igsn_graph import conneg, resolver
 from igsn_graph.errors import InvalidIdentifier
 from igsn_graph.index.catalogue import CatalogueRow
 from igsn_graph.registry.service import Registry
 
-__all__ = ["router"]
+__all__ = ["router", "Shortcut"]
 
 router = APIRouter(tags=["resolver"])
 
@@ -108,6 +110,36 @@ async def resolve(identifier: str, request: Request) -> Response:
         if answer is not None:
             return _finish(request, answer)
     return _finish(request, await run_in_threadpool(_respond, request, step))
+
+
+#: a first path segment without a lower-case letter: no fixed route has one (they are lower-case words,
+#: resolver.RESERVED), so only the resolver can answer the path
+_SAMPLE_PATH = re.compile(r"/[^/a-z]+(?:/|$)")
+
+
+class Shortcut:
+    """ASGI middleware: a GET or HEAD of a path only the resolver can answer goes straight to it.
+
+    The resolver's route is the catch-all, registered last, so the router would first try every fixed
+    route (most of a resolution's time); this skips that. Anything but a response (a 404 raised for the
+    app's error handler, a failure) is left to the full stack, which answers it as for any other path.
+    Install inside ``SecurityHeaders``, so resolved responses get the same headers.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and not scope.get("root_path") \
+                and _SAMPLE_PATH.match(scope["path"]):
+            try:
+                response = await resolve(scope["path"][1:], Request(scope, receive))
+            except Exception:  # noqa: BLE001 - answered by the full stack, in the app's error form
+                pass
+            else:
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _negotiate(identifier: str, request: Request) -> Response | _Negotiated:

@@ -1,0 +1,130 @@
+"""The resolver's fast paths never change what is served: rendered bodies are kept per catalogue version (a
+write is read back at once), pages that list other samples are never kept, and the shortcut past the
+router only takes paths no fixed route can have."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.routers.resolver import _SAMPLE_PATH
+from igsn_graph import resolver
+from igsn_graph.registry.service import Registry, Submission
+from igsn_graph.settings import Settings
+from tests.conftest import CLIENT_ONE
+from tests.oai.samples import ONE, rich
+
+PARENT, CHILD = "ZTA201", "ZTA202"
+XML = {"Content-Type": "application/xml;charset=UTF-8"}
+#: representations kept by version, and a word of the sample's name as each writes it
+KEPT = [({"Accept": "text/turtle"}, {}), ({"Accept": "application/ld+json"}, {}),
+        ({"Accept": "application/n-quads"}, {}), ({}, {"_profile": "igsn_desc"}),
+        ({"Accept": "application/vnd.datacite.datacite+json"}, {}), ({"Accept": "application/x-bibtex"}, {})]
+
+
+def description(igsn: str, name: str) -> bytes:
+    return (f'<resource xmlns="http://schema.igsn.org/description/1.1" type="Sample">'
+            f'<identifier type="IGSN">{igsn}</identifier><name>{name}</name></resource>').encode()
+
+
+@pytest.fixture
+def client(registry: Registry, settings: Settings) -> Iterator[TestClient]:
+    registry.close()  # the app opens the store itself (one process, one opener)
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.mark.both_stores
+def test_a_write_is_served_at_once(client: TestClient) -> None:
+    assert client.post("/metadata", content=description("ZTA101", "Granite one"), headers=XML,
+                       auth=CLIENT_ONE).status_code == 201
+    before: dict[int, tuple[bytes, str]] = {}
+    for i, (headers, params) in enumerate(KEPT):
+        first = client.get("/ZTA101", headers=headers, params=params)
+        again = client.get("/ZTA101", headers=headers, params=params)  # from the cache
+        assert first.status_code == again.status_code == 200, first.text
+        assert b"Granite one" in first.content and first.content == again.content
+        assert first.headers["etag"] == again.headers["etag"]
+        before[i] = (first.content, first.headers["etag"])
+
+    assert client.post("/metadata", content=description("ZTA101", "Basalt two"), headers=XML,
+                       auth=CLIENT_ONE).status_code in (200, 201)
+    for i, (headers, params) in enumerate(KEPT):
+        r = client.get("/ZTA101", headers={**headers, "If-None-Match": before[i][1]}, params=params)
+        assert r.status_code == 200, (headers, params)  # the old tag no longer matches
+        assert b"Basalt two" in r.content and b"Granite one" not in r.content, (headers, params)
+        assert r.headers["etag"] != before[i][1]
+        head = client.head("/ZTA101", headers=headers, params=params)
+        assert head.headers["etag"] == r.headers["etag"]
+        assert head.headers["content-length"] == str(len(r.content))
+
+
+@pytest.mark.both_stores
+def test_pages_listing_children_show_a_new_child(client: TestClient) -> None:
+    registry: Registry = client.app.state.registry  # type: ignore[attr-defined]
+    assert all(o.ok for o in registry.register(ONE, [Submission(rich(PARENT), "igsn_desc", None, None)]))
+    landing = {"_profile": "landing"}
+    sdo = {"_profile": "sdo"}
+    assert CHILD not in client.get("/" + PARENT, params=landing).text
+    assert "hasPart" not in client.get("/" + PARENT, params=sdo).json()
+    # the child names the parent: the parent's version does not change, its pages do
+    assert all(o.ok for o in registry.register(ONE, [Submission(rich(CHILD, parents=[PARENT]), "igsn_desc",
+                                                                None, None)]))
+    assert "/" + CHILD in client.get("/" + PARENT, params=landing).text
+    assert client.get("/" + PARENT, params=sdo).json()["hasPart"] == [{"@id": "https://igsn.org/" + CHILD}]
+
+
+@pytest.mark.both_stores
+def test_an_unknown_sample_path_answers_in_the_apps_error_form(client: TestClient) -> None:
+    # the shortcut leaves a 404 to the full stack: the same JSON body as any unknown path
+    r = client.get("/ZTA999", headers={"Accept": "text/turtle"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/json")
+    assert "ZTA999" in json.dumps(r.json())
+    assert r.headers["x-content-type-options"] == "nosniff"  # inside SecurityHeaders
+
+
+def test_no_fixed_route_has_a_sample_path(settings: Settings) -> None:
+    """The shortcut takes a path whose first segment has no lower-case letter: no other route may have one."""
+    app = create_app(settings)
+    paths = {rc.path for rc in iter_route_contexts(app.routes)} - {"/{identifier:path}"}
+    assert {"/health", "/oai", "/sparql", "/igsn/{igsn:path}", "/api/v1/samples"} <= paths
+    for path in paths:
+        assert not _SAMPLE_PATH.match(path), path
+        assert path.strip("/").split("/")[0] in resolver.RESERVED, path
+    for sample in ("/ZTA001", "/10273/ZTA001", "/IGSN:ZTA001", "/ZTA001/"):
+        assert _SAMPLE_PATH.match(sample), sample
+    for other in ("/", "/zta001", "/health", "/api/v1/search", "/Docs"):
+        assert not _SAMPLE_PATH.match(other), other
+
+
+def _rendered(size: int) -> resolver.Rendered:
+    return resolver.Rendered(b"x" * size, "text/turtle")
+
+
+def test_render_cache_is_bounded_and_least_recently_used_first() -> None:
+    cache = resolver.RenderCache(max_bytes=1600)
+    for n in range(16):
+        cache.put(("S", n, "ig", "text/turtle", ()), _rendered(100))
+    assert len(cache) == 16
+    assert cache.get(("S", 0, "ig", "text/turtle", ())) is not None  # now the most recently used
+    cache.put(("S", 16, "ig", "text/turtle", ()), _rendered(100))
+    assert cache.get(("S", 1, "ig", "text/turtle", ())) is None  # the least recently used went
+    assert cache.get(("S", 0, "ig", "text/turtle", ())) is not None
+    cache.put(("BIG", 1, "ig", "text/turtle", ()), _rendered(1000))  # over a sixteenth: never kept
+    assert cache.get(("BIG", 1, "ig", "text/turtle", ())) is None and len(cache) == 16
+
+
+def test_what_is_kept_depends_on_the_samples_own_version_only() -> None:
+    row = type("Row", (), {"igsn": "S", "version": 3})()
+    choice = lambda token, mt: resolver.Choice(resolver.PROFILES[token], mt)  # noqa: E731
+    assert resolver.RenderCache.key(row, choice("ig", "text/turtle")) == ("S", 3, "ig", "text/turtle", ())  # type: ignore[arg-type]
+    assert resolver.RenderCache.key(row, choice("alt", "text/html")) is not None  # type: ignore[arg-type]
+    # schema.org and the landing page list children: rendered every time
+    assert resolver.RenderCache.key(row, choice("sdo", "application/ld+json")) is None  # type: ignore[arg-type]
+    assert resolver.RenderCache.key(row, choice("landing", "text/html")) is None  # type: ignore[arg-type]
+    assert resolver.RenderCache.key(row, choice("ig", "text/html")) is None  # type: ignore[arg-type]
