@@ -10,15 +10,17 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
-from fastapi import Request
+from fastapi import Request, Security
+from fastapi.openapi.models import HTTPBase as HTTPBaseModel
+from fastapi.security.base import SecurityBase
 
 from igsn_graph.errors import NotAllowed, NotAuthenticated
 from igsn_graph.registry.accounts import Principal
 
-__all__ = ["REALM", "CredentialCache", "basic_credentials", "authenticate", "principal", "optional_principal",
-           "admin", "forget_credentials"]
+__all__ = ["BASIC", "REALM", "CredentialCache", "admin", "authenticate", "basic_credentials", "forget_credentials",
+           "optional_principal", "principal"]
 
 #: realm announced in ``WWW-Authenticate``
 REALM = "igsn-graph"
@@ -99,6 +101,25 @@ def basic_credentials(header: str | None) -> tuple[str, str]:
     return user, password
 
 
+class _BasicScheme(SecurityBase):
+    """Declares HTTP Basic in the OpenAPI document for the operations that need it; reads nothing.
+
+    FastAPI's ``HTTPBasic`` would answer malformed headers itself (ASCII only, its own 401); credentials are
+    read by ``basic_credentials`` alone, so that every surface refuses them in its own error form.
+    """
+
+    def __init__(self) -> None:
+        self.model = HTTPBaseModel(scheme="basic", description="an agent, a client (AGENT.CLIENT) or the "
+                                                               "administrator, with its password")
+        self.scheme_name = "basic"
+
+    async def __call__(self, request: Request) -> None:
+        return None
+
+
+#: the security scheme of the OpenAPI document
+BASIC = _BasicScheme()
+
 _CACHE_LOCK = threading.Lock()
 
 
@@ -133,7 +154,7 @@ def authenticate(request: Request) -> Principal:
     return who
 
 
-def principal(request: Request) -> Principal:
+def principal(request: Request, _: None = Security(BASIC)) -> Principal:
     """FastAPI dependency (plain ``def``: FastAPI runs it in its thread pool, off the event loop)."""
     return authenticate(request)
 
@@ -145,7 +166,7 @@ def optional_principal(request: Request) -> Principal | None:
     return authenticate(request)
 
 
-def admin(request: Request) -> Principal:
+def admin(request: Request, _: None = Security(BASIC)) -> Principal:
     """FastAPI dependency of the admin API: the administrator of the settings, 403 for every other account."""
     who = authenticate(request)
     if not who.is_admin:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
@@ -23,8 +24,8 @@ from igsn_graph.registry.service import PreconditionFailed
 
 from .auth import REALM
 
-__all__ = ["install_error_handlers", "STATUS", "PROBLEM_JSON", "ApiProblem", "problem", "problem_type",
-           "violation_json", "status_of", "ViolationModel", "ProblemModel", "problem_responses"]
+__all__ = ["PROBLEM_JSON", "STATUS", "ApiProblem", "ProblemModel", "ViolationModel", "install_error_handlers",
+           "problem", "problem_responses", "problem_type", "status_of", "violation_json"]
 
 log = logging.getLogger("igsn_graph.api")
 
@@ -74,10 +75,16 @@ class ProblemModel(BaseModel):
     violations: list[ViolationModel] | None = None
 
 
+_PROBLEM_REF = "#/components/schemas/ProblemModel"
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the problem+json answers an operation may give."""
-    return {status: {"model": ProblemModel, "description": _TITLES.get(status, "Error"),
-                     "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemModel"}}}}
+    """OpenAPI ``responses`` entries (for a route's ``responses=``) of the problem+json answers it may give.
+
+    Only ``application/problem+json`` is documented: no error of the JSON API is plain ``application/json``.
+    """
+    return {status: {"description": _TITLES.get(status, "Error"),
+                     "content": {PROBLEM_JSON: {"schema": {"$ref": _PROBLEM_REF}}}}
             for status in statuses}
 
 
@@ -146,6 +153,33 @@ def _is_api_path(request: Request) -> bool:
     return path == "/api" or path.startswith("/api/")
 
 
+def _document_invalid_requests(app: FastAPI) -> None:
+    """Makes the OpenAPI document say what ``invalid_request`` does under ``/api/``: a malformed request is a
+    400 problem, never the 422 FastAPI lists for every operation with parameters or a body."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        if "ProblemModel" not in schemas:
+            # pydantic nests ViolationModel under $defs; the document keeps every schema in components
+            problem_schema = ProblemModel.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(problem_schema.pop("$defs", {}))
+            schemas["ProblemModel"] = problem_schema
+        for path, item in document.get("paths", {}).items():
+            if path != "/api" and not path.startswith("/api/"):
+                continue
+            for operation in item.values():
+                responses = operation.get("responses", {})
+                if responses.pop("422", None) is not None:
+                    responses.setdefault("400", problem_responses(400)[400])
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def core_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, errors.IgsnGraphError)
@@ -177,6 +211,7 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled error (request %s) on %s %s", request_id, request.method, request.url.path)
         return problem(500, "Internal Server Error", f"an unexpected error occurred (request {request_id})")
 
+    _document_invalid_requests(app)
     app.add_exception_handler(errors.IgsnGraphError, core_error)
     app.add_exception_handler(ApiProblem, api_problem)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -32,7 +32,7 @@ MAX_LENGTH = 255
 _UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _NAME_CHARS = re.compile(r"[A-Z0-9.\-/]*")
 _DOI = re.compile(r"(10\.[0-9]+(?:\.[0-9]+)*)/(.*)", re.S)
-_URL = re.compile(r"(?:https?://)?([A-Za-z0-9.\-]+)(/.*)?", re.S)
+_URL = re.compile(r"(?:https?://)?([A-Za-z0-9.\-]+)(/.*)?", re.S | re.I)  # schemes and hosts ignore case
 _RESOLVER_HOSTS = {"hdl.handle.net", "doi.org", "dx.doi.org", "igsn.org", "www.igsn.org"}
 _CURIE = re.compile(r"(igsn|hdl|doi)\s*:\s*(.*)", re.S | re.I)
 
@@ -93,6 +93,11 @@ def validate_name(raw: str, *, original: str | None = None) -> str:
     if any(part in (".", "..") for part in name.split("/")):
         # a resolver would normalise /A/../B to /B: another sample's IRI
         raise _fail(shown, "syntax", "malformed IGSN: '.' and '..' are not names")
+    head = name.split("/", 1)[0]
+    if "/" in name and (head in (HANDLE_PREFIX, TEST_HANDLE_PREFIX) or is_doi_prefix(head)
+                        or head.lower() in _RESOLVER_HOSTS):
+        # its normal form would be read back as a handle, a DOI or a resolver URL of another name
+        raise _fail(shown, "syntax", "malformed IGSN: a name must not begin like a handle, DOI or resolver URL")
     return name
 
 

@@ -21,12 +21,17 @@ from ..auth import admin, forget_credentials
 from ..deps import get_registry
 from ..errors import problem_responses
 
-__all__ = ["router", "PREFIX"]
+__all__ = ["PREFIX", "router"]
 
 PREFIX = "/api/v1/admin"
 
+#: every operation: not logged in (401), not the administrator (403), storage busy (503)
 router = APIRouter(prefix=PREFIX, tags=["admin"], dependencies=[Depends(admin)],
-                   responses=problem_responses(400, 401, 403, 404, 409, 503))
+                   responses=problem_responses(401, 403, 503))
+#: an account or assignment named in the path: malformed (400) or unknown (404)
+_NAMED = problem_responses(400, 404)
+#: a change: malformed (400), naming something unknown (404), clashing with what exists (409)
+_CHANGE = problem_responses(400, 404, 409)
 
 
 # -- models --------------------------------------------------------------------------------------
@@ -144,7 +149,8 @@ def list_agents(request: Request) -> list[dict[str, Any]]:
     return [_agent(a) for a in get_registry(request).accounts.agents()]
 
 
-@router.post("/agents", status_code=201, response_model=AgentOut, summary="Add an allocating agent")
+@router.post("/agents", status_code=201, response_model=AgentOut, summary="Add an allocating agent",
+             responses=_CHANGE)
 def add_agent(body: AgentIn, request: Request) -> JSONResponse:
     agent = get_registry(request).add_agent(body.symbol, name=body.name, password=body.password,
                                             namespaces=body.namespaces, doi_prefixes=body.doiPrefixes,
@@ -152,30 +158,35 @@ def add_agent(body: AgentIn, request: Request) -> JSONResponse:
     return _changed(request, _agent(agent), 201)
 
 
-@router.get("/agents/{symbol}", response_model=AgentOut, summary="One allocating agent")
+@router.get("/agents/{symbol}", response_model=AgentOut, summary="One allocating agent",
+            responses=_NAMED)
 def get_agent(symbol: str, request: Request) -> dict[str, Any]:
     return _agent(get_registry(request).accounts.agent(symbol))
 
 
-@router.patch("/agents/{symbol}", response_model=AgentOut, summary="Change an agent (name, password, quota, ROR, active)")
+@router.patch("/agents/{symbol}", response_model=AgentOut, summary="Change an agent (name, password, quota, ROR, active)",
+              responses=_CHANGE)
 def update_agent(symbol: str, body: AccountUpdate, request: Request) -> JSONResponse:
     return _changed(request, _agent(get_registry(request).update_agent(symbol, **_update_fields(body))))
 
 
 @router.delete("/agents/{symbol}", response_model=AgentOut,
-               summary="Disable an agent: it and its clients can no longer log in (samples stay)")
+               summary="Disable an agent: it and its clients can no longer log in (samples stay)",
+               responses=_NAMED)
 def disable_agent(symbol: str, request: Request) -> JSONResponse:
     return _changed(request, _agent(get_registry(request).update_agent(symbol, active=False)))
 
 
 # -- clients -------------------------------------------------------------------------------------
-@router.get("/clients", response_model=list[ClientOut], summary="Every client, or those of one agent")
+@router.get("/clients", response_model=list[ClientOut], summary="Every client, or those of one agent",
+            responses=problem_responses(400))
 def list_clients(request: Request, agent: str | None = Query(default=None)) -> list[dict[str, Any]]:
     registry: Registry = get_registry(request)
     return [_client(c) for c in registry.accounts.clients(agent.upper() if agent else None)]
 
 
-@router.post("/clients", status_code=201, response_model=ClientOut, summary="Add a client of an agent")
+@router.post("/clients", status_code=201, response_model=ClientOut, summary="Add a client of an agent",
+             responses=_CHANGE)
 def add_client(body: ClientIn, request: Request) -> JSONResponse:
     client = get_registry(request).add_client(body.symbol, password=body.password, namespaces=body.namespaces,
                                               name=body.name, doi_prefixes=body.doiPrefixes, domains=body.domains,
@@ -183,19 +194,22 @@ def add_client(body: ClientIn, request: Request) -> JSONResponse:
     return _changed(request, _client(client), 201)
 
 
-@router.get("/clients/{symbol}", response_model=ClientOut, summary="One client")
+@router.get("/clients/{symbol}", response_model=ClientOut, summary="One client",
+            responses=_NAMED)
 def get_client(symbol: str, request: Request) -> dict[str, Any]:
     return _client(get_registry(request).accounts.client(symbol))
 
 
 @router.patch("/clients/{symbol}", response_model=ClientOut,
-              summary="Change a client (name, password, quota, ROR, domains, active)")
+              summary="Change a client (name, password, quota, ROR, domains, active)",
+              responses=_CHANGE)
 def update_client(symbol: str, body: ClientUpdate, request: Request) -> JSONResponse:
     return _changed(request, _client(get_registry(request).update_client(symbol, **_update_fields(body))))
 
 
 @router.delete("/clients/{symbol}", response_model=ClientOut,
-               summary="Disable a client: it can no longer log in (samples stay)")
+               summary="Disable a client: it can no longer log in (samples stay)",
+               responses=_NAMED)
 def disable_client(symbol: str, request: Request) -> JSONResponse:
     return _changed(request, _client(get_registry(request).update_client(symbol, active=False)))
 
@@ -208,7 +222,8 @@ def list_namespaces(request: Request) -> list[dict[str, Any]]:
 
 
 @router.post("/namespaces", status_code=201, response_model=AssignmentOut,
-             summary="Give a namespace to an agent, or to a client within its agent's namespaces")
+             summary="Give a namespace to an agent, or to a client within its agent's namespaces",
+             responses=_CHANGE)
 def add_namespace(body: Assignment, request: Request) -> JSONResponse:
     registry: Registry = get_registry(request)
     ns = registry.add_namespace(body.value, body.owner)
@@ -217,7 +232,8 @@ def add_namespace(body: Assignment, request: Request) -> JSONResponse:
 
 
 @router.delete("/namespaces/{namespace:path}", status_code=204,
-               summary="Take a namespace away (refused while samples lie in it)")
+               summary="Take a namespace away (refused while samples lie in it)",
+               responses=_CHANGE)
 def remove_namespace(namespace: str, request: Request) -> Response:
     get_registry(request).remove_namespace(namespace)
     return Response(status_code=204)
@@ -230,7 +246,8 @@ def list_doi_prefixes(request: Request) -> list[dict[str, Any]]:
 
 
 @router.post("/doi-prefixes", status_code=201, response_model=AssignmentOut,
-             summary="Give a DOI prefix to an agent, or to a client")
+             summary="Give a DOI prefix to an agent, or to a client",
+             responses=_CHANGE)
 def add_doi_prefix(body: Assignment, request: Request) -> JSONResponse:
     registry: Registry = get_registry(request)
     prefix = registry.add_doi_prefix(body.value, body.owner)
@@ -238,7 +255,8 @@ def add_doi_prefix(body: Assignment, request: Request) -> JSONResponse:
     return _changed(request, AssignmentOut(value=prefix, agent=agent, client=client).model_dump(), 201)
 
 
-@router.delete("/doi-prefixes/{prefix:path}", status_code=204, summary="Take a DOI prefix away")
+@router.delete("/doi-prefixes/{prefix:path}", status_code=204, summary="Take a DOI prefix away",
+               responses=_NAMED)
 def remove_doi_prefix(prefix: str, request: Request) -> Response:
     get_registry(request).remove_doi_prefix(prefix)
     return Response(status_code=204)
@@ -261,7 +279,8 @@ def list_quotas(request: Request) -> list[dict[str, Any]]:
     return [_quota(registry, a) for a in accounts]
 
 
-@router.put("/quotas/{symbol}", response_model=Quota, summary="Set the quota of an agent or a client")
+@router.put("/quotas/{symbol}", response_model=Quota, summary="Set the quota of an agent or a client",
+            responses=_CHANGE)
 def set_quota(symbol: str, body: QuotaIn, request: Request) -> JSONResponse:
     registry: Registry = get_registry(request)
     account: Agent | Client = (registry.update_client(symbol, quota=body.quota) if "." in symbol
@@ -275,7 +294,8 @@ def list_domains(request: Request) -> list[dict[str, Any]]:
             for c in get_registry(request).accounts.clients()]
 
 
-@router.put("/domains/{client}", response_model=Domains, summary="Replace a client's allowed domains")
+@router.put("/domains/{client}", response_model=Domains, summary="Replace a client's allowed domains",
+            responses=_CHANGE)
 def set_domains(client: str, body: DomainsIn, request: Request) -> JSONResponse:
     updated = get_registry(request).update_client(client, domains=body.domains)
     return _changed(request, Domains(client=updated.symbol, domains=list(updated.domains)).model_dump())

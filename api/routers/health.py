@@ -10,6 +10,7 @@ from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 
 from ..deps import get_registry, get_settings
+from ..errors import problem_responses
 
 router = APIRouter(tags=["health"])
 
@@ -26,7 +27,7 @@ class Health(BaseModel):
     read_only: bool
 
 
-@router.get("/health", response_model=Health, summary="Service health")
+@router.get("/health", response_model=Health, summary="Service health", responses=problem_responses(503))
 def health(registry: Registry = Depends(get_registry), settings: Settings = Depends(get_settings)) -> Health:
     state = restamp.status(registry, settings.base_url)
     return Health(status="ok", samples=registry.count(), pending_writes=registry.journal.pending(),

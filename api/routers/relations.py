@@ -17,11 +17,18 @@ from igsn_graph.index import search
 from igsn_graph.registry.service import Registry
 
 from ..deps import get_registry
+from ..errors import problem_responses
 from .search import public_base, sample_links
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["relations"])
+
+#: a sample path: malformed IGSN or parameter (400), unknown or not public (404), deactivated (410)
+_SAMPLE_PROBLEMS = problem_responses(400, 404, 410, 503)
+_QUERY_PROBLEMS = problem_responses(400, 503)
+#: an agent path: no route matches one with a line break (404)
+_AGENT_PROBLEMS = problem_responses(400, 404, 503)
 
 
 class LinkOut(BaseModel):
@@ -113,7 +120,7 @@ def _flag(value: str | None, name: str) -> bool:
     raise InvalidInput(f"{name} must be true or false")
 
 
-@router.get("/api/v1/samples/{igsn:path}/ancestors", response_model=LineageOut)
+@router.get("/api/v1/samples/{igsn:path}/ancestors", responses=_SAMPLE_PROBLEMS, response_model=LineageOut)
 def ancestors(igsn: str, request: Request, depth: str | None = None,
               registry: Registry = Depends(get_registry)) -> JSONResponse:
     """Parents, their parents… nearest first, each once (a diamond's shared ancestor once, at its nearest depth)."""
@@ -127,7 +134,7 @@ def ancestors(igsn: str, request: Request, depth: str | None = None,
     return JSONResponse(out.model_dump())
 
 
-@router.get("/api/v1/samples/{igsn:path}/descendants", response_model=LineageOut)
+@router.get("/api/v1/samples/{igsn:path}/descendants", responses=_SAMPLE_PROBLEMS, response_model=LineageOut)
 def descendants(igsn: str, request: Request, depth: str | None = None, limit: str | None = None,
                 after: str | None = None, registry: Registry = Depends(get_registry)) -> JSONResponse:
     """Children, their children… by (depth, IGSN), each once; `limit` (≤ 10,000, default 1,000) and the
@@ -154,7 +161,7 @@ def descendants(igsn: str, request: Request, depth: str | None = None, limit: st
     return JSONResponse(out.model_dump())
 
 
-@router.get("/api/v1/samples/{igsn:path}/related", response_model=RelatedOut)
+@router.get("/api/v1/samples/{igsn:path}/related", responses=_SAMPLE_PROBLEMS, response_model=RelatedOut)
 def related(igsn: str, request: Request, registry: Registry = Depends(get_registry)) -> JSONResponse:
     """Every link of the sample: those it states, and inverses other samples state (`inferred: true`)."""
     name = _public_name(registry, igsn)
@@ -166,7 +173,7 @@ def related(igsn: str, request: Request, registry: Registry = Depends(get_regist
     return JSONResponse(RelatedOut(igsn=name, related=items).model_dump())
 
 
-@router.get("/api/v1/related", response_model=ByIdentifierOut)
+@router.get("/api/v1/related", response_model=ByIdentifierOut, responses=_QUERY_PROBLEMS)
 def by_identifier(request: Request, identifier: str | None = None, descendants: str | None = None,
                   registry: Registry = Depends(get_registry)) -> JSONResponse:
     """Every public sample linked to a dataset or publication (DOI, URL, other identifier); with
@@ -181,7 +188,8 @@ def by_identifier(request: Request, identifier: str | None = None, descendants: 
     return JSONResponse(out.model_dump())
 
 
-@router.get("/api/v1/agents/{agent:path}/samples", response_model=AgentSamplesOut)
+@router.get("/api/v1/agents/{agent:path}/samples", response_model=AgentSamplesOut,
+            responses=_AGENT_PROBLEMS)
 def agent_samples(agent: str, request: Request, limit: str | None = None, after: str | None = None,
                   registry: Registry = Depends(get_registry)) -> JSONResponse:
     """Public samples naming a person (ORCID iD) or organisation (ROR id) as collector, registrant,

@@ -276,7 +276,7 @@ def deactivate_sample(igsn: str, request: Request, who: Principal = Depends(prin
 _RDF_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "the sample's graph", "content": {t: {"schema": {"type": "string"}}
                                                            for t in resolver.RDF_FORMATS}},
-    **problem_responses(400, 401, 404, 406, 410),
+    **problem_responses(400, 401, 404, 406, 410, 503),
 }
 
 

@@ -20,6 +20,7 @@ from igsn_graph.index import search as core
 from igsn_graph.registry.service import Registry
 
 from ..deps import get_registry
+from ..errors import problem_responses
 
 __all__ = ["FacetValue", "SearchItem", "SearchPage", "public_base", "query_from", "router", "sample_links"]
 
@@ -107,8 +108,29 @@ def _with_cursor(request: Request, path: str, cursor: str | None) -> str:
     return f"{public_base(request)}{path}" + (f"?{urlencode(items)}" if items else "")
 
 
-@router.get("/api/v1/search", response_model=SearchPage,
-            responses={400: {"description": "malformed parameters (application/problem+json)"}})
+def _parameter(name: str, description: str, **schema: object) -> dict[str, object]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": {"type": "string", **schema}}
+
+
+#: the document's description of the parameters ``query_from`` reads (as text: the core checks them)
+_PARAMETERS = [
+    _parameter("q", 'words and "quoted phrases", all required; `word*` is a prefix'),
+    _parameter("bbox", "west,south,east,north in degrees (CRS84); west > east crosses 180°"),
+    _parameter("from", "collected on or after: YYYY, YYYY-MM or YYYY-MM-DD"),
+    _parameter("until", "collected on or before: YYYY, YYYY-MM or YYYY-MM-DD"),
+    _parameter("sort", "default: relevance with q, else igsn", enum=list(core.SORTS)),
+    _parameter("limit", f"hits per page, 1..{core.MAX_LIMIT} (default 20)"),
+    _parameter("cursor", "the position of the next page, from links.next"),
+    _parameter("facets", "count facet values (default true)", enum=["true", "false"]),
+    *({"name": f, "in": "query", "required": False, "style": "form", "explode": True,
+       "description": f"only samples with this {f} (repeatable: any of the values)",
+       "schema": {"type": "array", "items": {"type": "string"}}} for f in core.FACETS),
+]
+
+
+@router.get("/api/v1/search", response_model=SearchPage, responses=problem_responses(400, 503),
+            openapi_extra={"parameters": _PARAMETERS})
 def search_samples(request: Request, registry: Registry = Depends(get_registry)) -> JSONResponse:
     """Full text, bounding box, collection-time range and facet filters over the public samples.
 
