@@ -24,8 +24,13 @@ class WriteLock:
         self._path = path
         self._fd: int | None = None
         self._depth = 0
+        self._owner: int | None = None
 
-    def __enter__(self) -> "WriteLock":
+    def held(self) -> bool:
+        """Whether this thread holds the lock (its writes then run directly, not in a group)."""
+        return self._owner == threading.get_ident()
+
+    def __enter__(self) -> WriteLock:
         self._thread_lock.acquire()
         if self._depth == 0 and self._path is not None:
             fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -37,13 +42,16 @@ class WriteLock:
                 raise
             self._fd = fd
         self._depth += 1
+        self._owner = threading.get_ident()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._depth -= 1
-        if self._depth == 0 and self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        if self._depth == 0:
+            self._owner = None
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                os.close(self._fd)
+                self._fd = None
         self._thread_lock.release()

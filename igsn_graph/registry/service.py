@@ -3,23 +3,41 @@
 Everything that changes a sample goes through here and then ``registry.journal``; nothing here knows
 HTTP. Refusals are exceptions from ``igsn_graph.errors``; in bulk loads invalid records are reported
 per record instead, and the valid ones are stored.
+
+Single-record writes (a strict registration, a mint, a state change) are group-committed (``group``):
+those that arrive while a write is under way are checked one by one in arrival order, against the state
+the earlier ones of the group leave, validated by one SHACL run and written by one journal commit. Each
+caller gets exactly what it would have got alone, one after the other in arrival order.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pyoxigraph import Literal, NamedNode, Triple
 
 from .. import identifiers, relations
-from ..errors import (Conflict, DomainNotAllowed, ForeignSample, Gone, InvalidInput, InvalidRecord,
-                      NamespaceNotAllowed, NotAllowed, NotFound, QuotaExceeded, ReadOnly, UnknownNamespace)
+from ..errors import (
+    Conflict,
+    DomainNotAllowed,
+    ForeignSample,
+    Gone,
+    InvalidInput,
+    InvalidRecord,
+    NamespaceNotAllowed,
+    NotAllowed,
+    NotFound,
+    QuotaExceeded,
+    ReadOnly,
+    UnknownNamespace,
+)
 from ..formats import graph as graphmap
 from ..identifiers import TEST_NAMESPACE, Igsn
 from ..index import catalogue
@@ -28,20 +46,29 @@ from ..iris import DEFAULT_IRI_BASE, Iris
 from ..record import Agent as PersonOrOrg
 from ..record import Identifier, RegistryFacts, SampleRecord
 from ..settings import Settings
-from ..store import history
+from ..store import history, open_store
 from ..store.base import GraphStore, GraphWrite
-from ..store import open_store
 from ..vocab import IG, RDF_TYPE, SCHEMA
 from .accounts import ADMIN, Accounts, Client, Principal, domain_allowed
 from .database import Database
+from .group import GroupQueue, GroupStats, Request
 from .journal import Change, Journal, parse_ntriples
 from .locking import WriteLock
 
 if TYPE_CHECKING:
     from ..validation import Validator
 
-__all__ = ["Registry", "Submission", "Outcome", "MintResult", "Precondition", "PreconditionFailed", "init_data_dir",
-           "NotInitialised", "unwritable"]
+__all__ = [
+    "MintResult",
+    "NotInitialised",
+    "Outcome",
+    "Precondition",
+    "PreconditionFailed",
+    "Registry",
+    "Submission",
+    "init_data_dir",
+    "unwritable",
+]
 
 log = logging.getLogger("igsn_graph.registry")
 
@@ -185,6 +212,7 @@ class Registry:
         # with a remote engine other processes may share the data folder, so the lock spans processes
         shared = settings.store not in ("", "embedded")
         self._write_lock = WriteLock(settings.data_dir / "write.lock" if shared else None)
+        self._group: GroupQueue[object] = GroupQueue(self._write_group, limit=GROUP_LIMIT)
         self._validator = None
         self.repaired = 0
         if self.read_only:
@@ -205,7 +233,7 @@ class Registry:
         self.store.close()
         self.db.close()
 
-    def __enter__(self) -> "Registry":
+    def __enter__(self) -> Registry:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -232,7 +260,12 @@ class Registry:
                 self.journal.release()  # the write was refused or was only a test
 
     @property
-    def validator(self) -> "Validator":
+    def stats(self) -> GroupStats:
+        """What the group commit of single-record writes did (groups, requests, the largest group)."""
+        return self._group.stats
+
+    @property
+    def validator(self) -> Validator:
         if self._validator is None:
             from ..validation import Validator
             self._validator = Validator(self.iris)
@@ -395,23 +428,26 @@ class Registry:
         return graphmap.facts_from_triples(self.graph_of(name), self.iris, name)
 
     def record(self, name: str) -> SampleRecord | None:
-        """The current description (from history when the sample is private: the graph holds facts only)."""
+        """The current description (from history when the sample is private or inactive: the graph holds facts only)."""
         triples = self.graph_of(name)
         facts = graphmap.facts_from_triples(triples, self.iris, name)
         if facts is None or not facts.has_metadata:
             return None
-        if not facts.is_public:
+        if not (facts.is_public and facts.active):
             latest = history.latest_version(self.db.read(), name)
             if latest is None:
                 return None
             triples = parse_ntriples(latest.graph_ntriples)
         return graphmap.record_from_triples(triples, self.iris, name)
 
-    def _existing(self, name: str, principal: Principal) -> tuple[CatalogueRow, RegistryFacts]:
-        row = self.row(name)
+    def _existing(self, name: str, principal: Principal,
+                  state: _State | None = None) -> tuple[CatalogueRow, RegistryFacts]:
+        """The sample's row and facts (as ``state`` sees them, when given); NotFound, or ForeignSample."""
+        source: Registry | _State = state if state is not None else self
+        row = source.row(name)
         if row is None:
             raise NotFound("IGSN not found", igsn=name)
-        facts = self.facts(name)
+        facts = source.facts(name)
         if facts is None:
             raise NotFound("IGSN not found", igsn=name)
         if not principal.may_act_for(row.agent, row.client):
@@ -470,41 +506,147 @@ class Registry:
     def mint(self, principal: Principal, text: str, url: str, *, test_mode: bool = False) -> MintResult:
         """Create-or-update: registers the IGSN with its landing URL, or changes the URL."""
         igsn = self.parse(text)
-        with self.writing():
-            row = self.row(igsn.name)
-            if row is not None:
-                owner = Owner(row.agent, row.client, row.namespace)
-            else:
-                owner = self.owner_of_name(igsn, principal)
+
+        def prepare(state: _State, stamp: str) -> _Write:
+            row = state.row(igsn.name)
+            owner = Owner(row.agent, row.client, row.namespace) if row is not None else self.owner_of_name(igsn, principal)
             self._check_owner(principal, owner, igsn.name, row is not None)
             self.check_doi_prefix(igsn, principal)
             self._check_url(url, owner)
             if row is None:
                 if self.settings.metadata_required:
                     raise Conflict("You have to register metadata first!", igsn=igsn.name)
-                self._check_quota(owner, 1)
-            stamp = self.journal.reserve()
-            if row is not None:
-                facts = self.facts(igsn.name)
-                assert facts is not None
-                record = self.record(igsn.name) if facts.has_metadata else None
-                facts = replace(facts, landing_url=url, datestamp=stamp)
-            else:
+                self._check_quota(owner, 1)  # the group's own new samples are counted after validation
                 record = None
                 facts = RegistryFacts(igsn=igsn.name, agent=owner.agent, client=owner.client,
                                       namespace=owner.namespace, datestamp=stamp, landing_url=url,
                                       registered=stamp, doi=igsn.doi)
-            graph = self._graph(record, facts)
-            report = self.validator.validate(igsn.name, graph, url_only=record is None)
-            if not report.conforms:
-                raise InvalidRecord("; ".join(str(v) for v in report.violations), igsn=igsn.name,
-                                    violations=report.violations)
-            if test_mode:
-                return MintResult(igsn, row is None, True)
-            change = self._change(facts=facts, record=record, previous=row, graph=graph,
-                                  event="minted" if row is None else "url-updated", principal=principal)
-            self.journal.commit([change])
-            return MintResult(igsn, row is None)
+            else:
+                old = state.facts(igsn.name)
+                assert old is not None
+                record = state.record(igsn.name) if old.has_metadata else None
+                facts = replace(old, landing_url=url, datestamp=stamp)
+            return _Write(facts=facts, record=record, previous=row, owner=owner,
+                          event="minted" if row is None else "url-updated",
+                          description=graphmap.record_triples(record, self.iris) if record is not None else [],
+                          validated=True, result=lambda _: MintResult(igsn, row is None, test_mode))
+
+        return self._submit(_Pending(principal, igsn.name, prepare, test_mode))  # type: ignore[return-value]
+
+    # -- group commit of single-record writes -------------------------------------------------------
+    def _submit(self, pending: _Pending) -> object:
+        """Runs one single-record write in a group (see ``group``); its own result, or raises its own error."""
+        if self.read_only:
+            log.warning("write refused: %s", self._read_only_message)
+            raise ReadOnly(self._read_only_message)
+        if self._write_lock.held():  # inside a write of this thread's own (a command holding the lock)
+            self._group.run([pending])
+            return pending.outcome()
+        return self._group.submit(pending)
+
+    def _write_group(self, group: list[Request[object]]) -> None:
+        """Checks, validates and commits a group of single-record writes; finishes every one of them.
+
+        In arrival order, cut where a sample comes again: within a segment every sample is written once,
+        so its requests are checked against the state the earlier segments left, validated by one SHACL
+        run, then given quota in arrival order. One datestamp and one journal commit for the whole group;
+        nobody is answered before that commit returns, and if it fails, every write of the group fails.
+        """
+        pending: list[_Pending] = group  # type: ignore[assignment]
+        with self.writing():
+            stamp = self.journal.next_datestamp()  # provisional, for validation (see ``register``)
+            state = _State(self, [p.name for p in pending])
+            taken: dict[str, int] = {}  # new samples given to each quota holder in this group
+            parents: dict[str, list[str]] = {}  # parent links of the group's registrations, for cycles
+            accepted: list[tuple[_Pending, _Write]] = []
+            segment: list[_Pending] = []
+            for p in pending + [None]:  # type: ignore[list-item]
+                if p is None or any(q.name == p.name for q in segment):
+                    accepted += self._write_segment(segment, state, stamp, taken, parents)
+                    segment = []
+                if p is not None:
+                    segment.append(p)
+            if not accepted:
+                return
+            final = self.journal.reserve()
+            changes: list[Change] = []
+            written: list[RegistryFacts] = []
+            for p, w in accepted:
+                facts = replace(w.facts, datestamp=final,
+                                registered=final if w.facts.registered == stamp else w.facts.registered)
+                written.append(facts)
+                changes.append(self._change(
+                    facts=facts, record=w.record, previous=w.previous, event=w.event, principal=p.principal,
+                    fmt=w.fmt, document=w.document, version=w.version,
+                    graph=w.description + graphmap.facts_triples(facts, self.iris)))
+            try:
+                self.journal.commit(changes)
+            except Exception as exc:  # noqa: BLE001 - none of them is acknowledged; each caller raises it
+                for p, _ in accepted:
+                    p.fail(exc, shared=True)
+                return
+            for (p, w), facts in zip(accepted, written):
+                p.succeed(w.result(facts))
+
+    def _write_segment(self, segment: list[_Pending], state: _State, stamp: str, taken: dict[str, int],
+                       parents: dict[str, list[str]]) -> list[tuple[_Pending, _Write]]:
+        """Requests for distinct samples: checked, validated together, given quota in arrival order.
+
+        Returns the writes to commit (test mode finishes its requests here); ``state``, ``taken`` and
+        ``parents`` then include them, for the next segment.
+        """
+        from ..validation import with_elements
+        prepared: list[tuple[_Pending, _Write]] = []
+        for p in segment:
+            try:
+                prepared.append((p, p.prepare(state, stamp)))
+            except Exception as exc:  # noqa: BLE001 - a refusal (or a fault) of this request only
+                p.fail(exc)
+        checked = [(p, w) for p, w in prepared if w.validated]
+        reports: dict[str, object] = {}
+        if checked:
+            try:
+                reports = self.validator.validate_many(
+                    {w.facts.igsn: w.description + graphmap.facts_triples(w.facts, self.iris) for _, w in checked},
+                    url_only={w.facts.igsn for _, w in checked if w.record is None})
+            except Exception as exc:  # noqa: BLE001 - the SHACL run failed: so did every write it checked
+                for p, _ in checked:
+                    p.fail(exc, shared=True)
+                return []
+        accepted: list[tuple[_Pending, _Write]] = []
+        for p, w in prepared:
+            if p.finished:
+                continue
+            name = w.facts.igsn
+            report = reports.get(name)
+            if report is not None and not report.conforms:  # type: ignore[attr-defined]
+                if w.record is not None:
+                    report = with_elements(report, w.record)  # type: ignore[arg-type]
+                p.fail(InvalidRecord("; ".join(str(v) for v in report.violations), igsn=name,  # type: ignore[attr-defined]
+                                     violations=report.violations))  # type: ignore[attr-defined]
+                continue
+            try:
+                if w.parents is not None and w.parents:
+                    # parent links must not close a cycle with registered samples or earlier writes of the group
+                    cycles = relations.parent_cycles(self.db, {**parents, name: w.parents})
+                    if name in cycles:
+                        raise InvalidRecord(cycles[name], igsn=name)
+                holder = _holder(w.owner)
+                if w.previous is None:
+                    self._check_quota(w.owner, taken.get(holder, 0) + 1)
+            except Exception as exc:  # noqa: BLE001 - this request's own refusal
+                p.fail(exc)
+                continue
+            if p.test_mode:
+                p.succeed(w.result(w.facts))
+                continue
+            if w.previous is None and w.owner.namespace != TEST_NAMESPACE:
+                taken[holder] = taken.get(holder, 0) + 1
+            if w.parents is not None:
+                parents[name] = w.parents
+            state.accept(w)
+            accepted.append((p, w))
+        return accepted
 
     def _fill_registrant(self, record: SampleRecord, owner: Owner) -> SampleRecord:
         if record.registrant is not None:
@@ -525,7 +667,10 @@ class Registry:
         ``strict``: raise on the first refused record (single-record APIs); otherwise report every refused
         record in its ``Outcome`` and store the valid ones (bulk loads). Nothing is stored in test mode.
         ``expected``: every sample must be in that state, checked under the write lock (``PreconditionFailed``).
+        One record with ``strict`` is a single-record write: it is group-committed with the others under way.
         """
+        if strict and len(submissions) == 1:
+            return [self._register_one(principal, submissions[0], test_mode=test_mode, expected=expected)]
         outcomes: list[Outcome] = []
         with self.writing():
             # a provisional stamp for validation; the records get their real one after it (below), so that
@@ -535,14 +680,15 @@ class Registry:
             from ..validation import with_elements
             seen: dict[str, int] = {}
             names = [s.record.igsn for s in submissions]
-            existing = catalogue.get_many(self.db.read(), names)
+            state = _State(self, names)  # as stored: a name twice in a batch builds on the stored state
+            existing = state.stored
             if expected is not None:
                 for name in names:
                     expected.check(name, existing.get(name))
             position: dict[int, int] = {}  # id of a prepared item → its submission's index
             for i, sub in enumerate(submissions):
                 try:
-                    prepared.append(self._prepare(principal, sub, existing, stamp))
+                    prepared.append(self._prepare(principal, sub, state, stamp))
                     position[id(prepared[-1])] = i
                 except (InvalidInput, ForeignSample, DomainNotAllowed) as exc:
                     if strict:
@@ -628,13 +774,30 @@ class Registry:
                 self.journal.commit(changes)
         return outcomes
 
-    def _prepare(self, principal: Principal, sub: Submission, existing: dict[str, CatalogueRow],
+    def _register_one(self, principal: Principal, sub: Submission, *, test_mode: bool,
+                      expected: Precondition | None) -> Outcome:
+        name = sub.record.igsn
+
+        def prepare(state: _State, stamp: str) -> _Write:
+            if expected is not None:
+                expected.check(name, state.row(name))
+            _, owner, row, facts, record = self._prepare(principal, sub, state, stamp)
+            version = row.version + 1 if row is not None else 1
+            return _Write(facts=facts, record=record, previous=row, owner=owner,
+                          event="metadata-registered" if row is None or not row.has_metadata else "metadata-updated",
+                          description=graphmap.record_triples(record, self.iris), validated=True,
+                          parents=list(record.parents), fmt=sub.format, document=sub.document,
+                          result=lambda _: Outcome(name, True, created=row is None, index=0, version=version))
+
+        return self._submit(_Pending(principal, name, prepare, test_mode))  # type: ignore[return-value]
+
+    def _prepare(self, principal: Principal, sub: Submission, state: _State,
                  stamp: str) -> tuple[Submission, Owner, CatalogueRow | None, RegistryFacts, SampleRecord]:
         record = sub.record
         igsn = identifiers.parse_igsn(record.igsn)  # records carry normal-form names already
         if igsn.name != record.igsn:
             raise InvalidInput(f"malformed IGSN {record.igsn!r}")
-        row = existing.get(igsn.name)
+        row = state.row(igsn.name)
         owner = Owner(row.agent, row.client, row.namespace) if row else self.owner_of_name(igsn, principal)
         self._check_owner(principal, owner, igsn.name, row is not None)
         if record.doi is not None and _names(record.doi, igsn.name):
@@ -648,7 +811,7 @@ class Registry:
             # the registration kernel carries no sample name; every description needs one (DataCite's
             # mandatory title), so the IGSN stands in for it, as registries commonly display it
             record = replace(record, name=igsn.name)
-        old = self.facts(igsn.name) if row is not None else None
+        old = state.facts(igsn.name) if row is not None else None
         facts = RegistryFacts(
             igsn=igsn.name, agent=owner.agent, client=owner.client, namespace=owner.namespace, datestamp=stamp,
             landing_url=url or (old.landing_url if old else None),
@@ -661,17 +824,22 @@ class Registry:
     def _set_state(self, principal: Principal, text: str, event: str, *, expected: Precondition | None = None,
                    test_mode: bool = False, **changes: object) -> RegistryFacts:
         igsn = self.parse(text)
-        with self.writing():
-            row, facts = self._existing(igsn.name, principal)
+
+        def prepare(state: _State, stamp: str) -> _Write:
+            row, facts = self._existing(igsn.name, principal, state)
             if expected is not None:
                 expected.check(igsn.name, row)
+            owner = Owner(row.agent, row.client, row.namespace)
             if test_mode:
-                return replace(facts, **changes)  # type: ignore[arg-type]
-            record = self.record(igsn.name) if facts.has_metadata else None
-            new = replace(facts, datestamp=self.journal.reserve(), **changes)  # type: ignore[arg-type]
-            self.journal.commit([self._change(facts=new, record=record, previous=row, event=event,
-                                              principal=principal)])
-            return new
+                return _Write(facts=replace(facts, **changes), record=None, previous=row,  # type: ignore[arg-type]
+                              owner=owner, event=event, description=[], validated=False, result=lambda f: f)
+            record = state.record(igsn.name) if facts.has_metadata else None
+            return _Write(facts=replace(facts, datestamp=stamp, **changes), record=record,  # type: ignore[arg-type]
+                          previous=row, owner=owner, event=event,
+                          description=graphmap.record_triples(record, self.iris) if record is not None else [],
+                          validated=False, result=lambda f: f)
+
+        return self._submit(_Pending(principal, igsn.name, prepare, test_mode))  # type: ignore[return-value]
 
     def deactivate(self, principal: Principal, text: str, *, expected: Precondition | None = None,
                    test_mode: bool = False) -> RegistryFacts:
@@ -721,6 +889,79 @@ class Registry:
                 batch = []
         if batch:
             yield run()
+
+
+#: the most single-record writes one group commit takes (a SHACL run over more costs its first callers)
+GROUP_LIMIT = 64
+
+
+class _State:
+    """The samples as a write sees them: as stored, overlaid with the writes accepted earlier in its group."""
+
+    def __init__(self, registry: Registry, names: Iterable[str]) -> None:
+        self._registry = registry
+        self._asked = set(names)
+        #: the stored rows of the names given (fetched at once), and of those asked since
+        self.stored: dict[str, CatalogueRow] = catalogue.get_many(registry.db.read(), sorted(self._asked))
+        self._written: dict[str, tuple[CatalogueRow, RegistryFacts, SampleRecord | None]] = {}
+
+    def row(self, name: str) -> CatalogueRow | None:
+        if name in self._written:
+            return self._written[name][0]
+        if name not in self._asked:
+            self._asked.add(name)
+            row = self._registry.row(name)
+            if row is not None:
+                self.stored[name] = row
+        return self.stored.get(name)
+
+    def facts(self, name: str) -> RegistryFacts | None:
+        return self._written[name][1] if name in self._written else self._registry.facts(name)
+
+    def record(self, name: str) -> SampleRecord | None:
+        return self._written[name][2] if name in self._written else self._registry.record(name)
+
+    def accept(self, write: _Write) -> None:
+        self._written[write.facts.igsn] = (catalogue.row_from_facts(write.facts, write.version), write.facts,
+                                           write.record)
+
+
+@dataclass(eq=False)
+class _Write:
+    """A checked single-record write: the sample's next state, with its group's provisional datestamp."""
+
+    facts: RegistryFacts
+    record: SampleRecord | None
+    #: the state it follows: as stored, or as an earlier write of its group left it
+    previous: CatalogueRow | None
+    owner: Owner
+    event: str
+    #: the record's triples (the facts' follow the final datestamp)
+    description: list[Triple]
+    #: checked by SHACL (a state change keeps a description that was)
+    validated: bool
+    #: the caller's answer, from the facts as written
+    result: Callable[[RegistryFacts], object]
+    #: a registration's parent links, which must not close a cycle
+    parents: list[str] | None = None
+    fmt: str | None = None
+    document: bytes | None = None
+
+    @property
+    def version(self) -> int:
+        return self.previous.version + 1 if self.previous is not None else 1
+
+
+class _Pending(Request[object]):
+    """A single-record write waiting for its group: who asks, for which sample, and how to check it."""
+
+    def __init__(self, principal: Principal, name: str, prepare: Callable[[_State, str], _Write],
+                 test_mode: bool) -> None:
+        super().__init__()
+        self.principal = principal
+        self.name = name
+        self.prepare = prepare
+        self.test_mode = test_mode
 
 
 def unwritable(settings: Settings) -> Path | None:

@@ -1,0 +1,265 @@
+"""Group commit of single-record writes: concurrent writers are done in groups, each caller gets exactly its own
+result or its own error, every acknowledged write is in the history, and a failed commit acknowledges none."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from igsn_graph.errors import (
+    DomainNotAllowed,
+    ForeignSample,
+    InvalidRecord,
+    NamespaceNotAllowed,
+    QuotaExceeded,
+    StorageFailure,
+)
+from igsn_graph.index.rebuild import verify
+from igsn_graph.record import RegistryFacts, SampleRecord
+from igsn_graph.registry.service import (
+    MintResult,
+    Outcome,
+    Precondition,
+    PreconditionFailed,
+    Registry,
+    Submission,
+)
+from igsn_graph.store import history
+from igsn_graph.store.remote import RemoteEndpoints, RemoteStore
+from tests.conftest import free_port
+from tests.registry.test_service import ONE, OTHER_P, TWO
+
+pytestmark = pytest.mark.both_stores
+
+BAD_MATERIAL = "http://example.org/not-a-material"
+
+
+def sample(name: str, title: str = "a sample", *, valid: bool = True) -> Submission:
+    record = SampleRecord(igsn=name, name=title, materials=[] if valid else [BAD_MATERIAL])
+    return Submission(record, "turtle")
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, "the writers never queued"
+        time.sleep(0.005)
+
+
+def in_order(registry: Registry, calls: list[Callable[[], object]]) -> list[object]:
+    """Runs each call in its own thread, queued one after another while the test holds the write lock, so
+    that they arrive in list order and (all but the first, whose thread leads and waits for the lock) form
+    one group when the lock is released. Returns each call's result or exception."""
+    results: list[object] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        try:
+            results[i] = calls[i]()
+        except Exception as exc:  # noqa: BLE001 - the test compares each caller's own error
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    with registry.writing():
+        for i, t in enumerate(threads):
+            t.start()
+            wait_until(lambda i=i: registry.stats.waiting == i + 1)  # type: ignore[misc]
+    for t in threads:
+        t.join(timeout=120)
+    assert registry.stats.waiting == 0
+    return results
+
+
+def versions(registry: Registry, name: str) -> list[history.Version]:
+    return history.versions_of(registry.db.read(), name)
+
+
+def assert_consistent(registry: Registry) -> None:
+    report = verify(registry.db, registry.store, registry.iris)
+    assert report.ok, report.problems
+    for row in registry.db.read().execute("SELECT igsn, version FROM catalogue"):
+        assert [v.version for v in versions(registry, row[0])] == list(range(1, row[1] + 1)), row[0]
+
+
+def test_a_burst_of_new_samples_is_written_in_groups(registry: Registry) -> None:
+    writers = 24
+    names = [f"ZTA2{n:03d}" for n in range(writers)]
+    results = in_order(registry, [lambda n=n: registry.register(ONE, [sample(n, f"title {n}")]) for n in names])
+    assert registry.stats.largest == writers - 1 and registry.stats.batches == 2
+    for name, got in zip(names, results):
+        assert isinstance(got, list) and got == [Outcome(name, True, created=True, index=0, version=1)]
+        row = registry.row(name)
+        assert row is not None and row.version == 1 and row.client == ONE.symbol
+        [kept] = versions(registry, name)
+        assert f'"title {name}"' in kept.graph_ntriples and kept.event == "metadata-registered"
+    # one datestamp for a group
+    assert len({registry.row(n).datestamp for n in names[1:]}) == 1  # type: ignore[union-attr]
+    assert_consistent(registry)
+
+
+def test_free_running_writers_form_groups_and_keep_every_write(registry: Registry) -> None:
+    """No lock held by the test: writers started together still share groups, and the same sample written by
+    all of them gets one version per writer, each the one its writer was told."""
+    writers = 12
+    registry.register(ONE, [sample("ZTA3000", "start")])
+    barrier = threading.Barrier(writers)
+    told: dict[int, object] = {}
+
+    def write(n: int) -> None:
+        barrier.wait()
+        for k in range(3):
+            try:
+                told[n * 10 + k] = registry.register(ONE, [sample("ZTA3000", f"writer {n}.{k}")])[0].version
+            except Exception as exc:  # noqa: BLE001
+                told[n * 10 + k] = exc
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(told.values()) == list(range(2, 2 + 3 * writers))  # type: ignore[type-var]
+    kept = {v.version: v for v in versions(registry, "ZTA3000")}
+    assert sorted(kept) == list(range(1, 2 + 3 * writers))
+    for key, version in told.items():
+        assert f'"writer {key // 10}.{key % 10}"' in kept[version].graph_ntriples  # type: ignore[index]
+    assert registry.stats.largest > 1 and registry.stats.batches < 3 * writers + 1
+    assert_consistent(registry)
+
+
+def test_the_same_sample_in_one_group_follows_arrival_order(registry: Registry) -> None:
+    calls: list[Callable[[], object]] = [lambda: registry.mint(ONE, "ZTA3100", "https://example.org/0")]
+    calls += [lambda k=k: registry.register(ONE, [sample("ZTA3100", f"write {k}")]) for k in range(1, 4)]
+    calls.append(lambda: registry.mint(ONE, "ZTA3100", "https://example.org/url-after"))
+    calls.append(lambda: registry.deactivate(ONE, "ZTA3100"))
+    calls.append(lambda: registry.register(ONE, [sample("ZTA3100", "write 6")]))  # reactivates
+    results = in_order(registry, calls)
+    assert results[0] == MintResult(registry.parse("ZTA3100"), True)
+    assert [r[0].version for r in results[1:4]] == [2, 3, 4]  # type: ignore[index]
+    assert [r[0].created for r in results[1:4]] == [False] * 3  # type: ignore[index]
+    assert results[4] == MintResult(registry.parse("ZTA3100"), False)
+    assert isinstance(results[5], RegistryFacts) and not results[5].active
+    kept = versions(registry, "ZTA3100")
+    assert [v.event for v in kept] == ["minted", "metadata-registered", "metadata-updated", "metadata-updated",
+                                       "url-updated", "deactivated", "metadata-updated"]
+    assert '"write 3"' in kept[4].graph_ntriples and "url-after" in kept[4].graph_ntriples  # the URL kept the record
+    assert "url-after" in kept[6].graph_ntriples  # and the record after it the URL
+    facts = registry.facts("ZTA3100")
+    assert facts is not None and facts.active and facts.landing_url == "https://example.org/url-after"
+    assert_consistent(registry)
+
+
+def test_refusals_in_a_group_are_each_callers_own(registry: Registry) -> None:
+    registry.register(ONE, [sample("ZTA4000", "existing")])
+    registry.register(ONE, [sample("TEST/ZTA4009", "spent")])
+    calls: list[Callable[[], object]] = [
+        lambda: registry.register(ONE, [sample("ZTA4001", "first")]),                    # 0 leads alone
+        lambda: registry.register(ONE, [sample("ZTA4002", valid=False)]),                # 1 invalid
+        lambda: registry.mint(OTHER_P, "ZTA4000", "https://other.net/x"),                # 2 foreign
+        lambda: registry.mint(TWO, "ZTA4003", "https://example.org/x"),                  # 3 not its namespace
+        lambda: registry.register(TWO, [sample("ZTB4000", valid=False)]),                # 4 invalid: no quota used
+        lambda: registry.register(TWO, [sample("ZTB4001")], test_mode=True),            # 5 test: no quota used
+        lambda: registry.register(TWO, [sample("ZTB4002")]),                             # 6 quota 1 of 2
+        lambda: registry.mint(TWO, "ZTB4003", "https://x.org/3"),                        # 7 quota 2 of 2
+        lambda: registry.register(TWO, [sample("ZTB4004")]),                             # 8 over quota
+        lambda: registry.register(TWO, [sample("ZTB4004")], test_mode=True),            # 9 over quota, test too
+        lambda: registry.register(TWO, [sample("ZTB4002", "again")]),                    # 10 an update: no quota
+        lambda: registry.mint(TWO, "TEST/ZTB4005", "https://x.org/t"),                   # 11 test namespace: free
+        lambda: registry.register(ONE, [sample("ZTA4000", "v2")], expected=Precondition(frozenset({1}))),  # 12
+        lambda: registry.register(ONE, [sample("ZTA4000", "v3")], expected=Precondition(frozenset({1}))),  # 13 stale
+        lambda: registry.mint(ONE, "ZTA4002", "https://example.org/2"),                  # 14 after its invalid one
+        lambda: registry.mint(ONE, "ZTA4004", "https://elsewhere.net/4"),                # 15 foreign domain
+        lambda: registry.register(ONE, [sample("ZTA4005", valid=False)], test_mode=True),  # 16 invalid test
+        lambda: registry.register(ONE, [sample("ZTA4006")], test_mode=True),            # 17 test: not stored
+        lambda: registry.deactivate(ONE, "ZTA4001", test_mode=True),                     # 18 test: not stored
+        lambda: registry.destroy(ONE, "ZTA4001"),                                        # 19
+    ]
+    r = in_order(registry, calls)
+    assert registry.stats.largest == len(calls) - 1
+    assert isinstance(r[0], list) and r[0][0].created
+    assert isinstance(r[1], InvalidRecord) and r[1].violations and r[1].data["igsn"] == "ZTA4002"
+    assert isinstance(r[2], ForeignSample)
+    assert isinstance(r[3], NamespaceNotAllowed)
+    assert isinstance(r[4], InvalidRecord) and r[4].data["igsn"] == "ZTB4000"
+    assert r[5] == [Outcome("ZTB4001", True, created=True, index=0, version=1)]
+    assert isinstance(r[6], list) and r[6][0].created
+    assert r[7] == MintResult(registry.parse("ZTB4003"), True)
+    assert isinstance(r[8], QuotaExceeded) and isinstance(r[9], QuotaExceeded)
+    assert isinstance(r[10], list) and r[10][0].version == 2 and not r[10][0].created
+    assert isinstance(r[11], MintResult) and r[11].created
+    assert isinstance(r[12], list) and r[12][0].version == 2
+    assert isinstance(r[13], PreconditionFailed) and r[13].current == 2
+    assert r[14] == MintResult(registry.parse("ZTA4002"), True)
+    assert isinstance(r[15], DomainNotAllowed)
+    assert isinstance(r[16], InvalidRecord)
+    assert r[17] == [Outcome("ZTA4006", True, created=True, index=0, version=1)]
+    assert isinstance(r[18], RegistryFacts) and not r[18].active
+    assert isinstance(r[19], RegistryFacts) and r[19].lifecycle == "destroyed" and r[19].active
+    # what was refused or only tested left nothing; the rest is stored once
+    for name in ("ZTB4000", "ZTB4001", "ZTA4003", "ZTB4004", "ZTA4004", "ZTA4005", "ZTA4006"):
+        assert registry.row(name) is None and versions(registry, name) == [], name
+    assert registry.row("ZTB4002").version == 2  # type: ignore[union-attr]
+    assert registry.row("ZTA4000").version == 2 and '"v2"' in versions(registry, "ZTA4000")[-1].graph_ntriples  # type: ignore[union-attr]
+    assert [v.event for v in versions(registry, "ZTA4001")] == ["metadata-registered", "destroyed"]
+    assert [v.event for v in versions(registry, "ZTA4002")] == ["minted"]
+    assert registry.row("ZTA4000").version == 2  # type: ignore[union-attr]
+    assert sorted(registry.names_of(TWO)) == ["TEST/ZTB4005", "ZTB4002", "ZTB4003"]
+    assert_consistent(registry)
+
+
+def test_parent_cycles_are_judged_in_arrival_order(registry: Registry) -> None:
+    def child(name: str, parent: str) -> Submission:
+        return Submission(SampleRecord(igsn=name, name=name, parents=[parent]), "turtle")
+
+    registry.register(ONE, [sample("ZTA5000")])
+    r = in_order(registry, [
+        lambda: registry.register(ONE, [sample("ZTA5009")]),
+        lambda: registry.register(ONE, [child("ZTA5001", "ZTA5002")]),  # fine on its own
+        lambda: registry.register(ONE, [child("ZTA5002", "ZTA5001")]),  # closes the cycle: refused
+        lambda: registry.register(ONE, [child("ZTA5000", "ZTA5001")]),  # fine
+    ])
+    assert isinstance(r[1], list) and isinstance(r[3], list)
+    assert isinstance(r[2], InvalidRecord) and "cycle" in r[2].message
+    assert registry.row("ZTA5002") is None
+    assert_consistent(registry)
+
+
+def test_a_failed_commit_acknowledges_none_of_its_group(registry: Registry) -> None:
+    registry.register(ONE, [sample("ZTA6000", "before")])
+    working = registry.store
+    # a real engine client aimed at a port nobody listens on: every graph write fails, applying nothing
+    dead = RemoteStore(RemoteEndpoints(base=f"http://127.0.0.1:{free_port()}", timeout_s=5))
+    registry.journal.store = dead
+    try:
+        r = in_order(registry, [
+            lambda: registry.register(ONE, [sample("ZTA6001")], test_mode=True),
+            lambda: registry.register(ONE, [sample("ZTA6002")]),
+            lambda: registry.register(ONE, [sample("ZTA6000", "lost")]),
+            lambda: registry.mint(ONE, "ZTA6003", "https://example.org/3"),
+            lambda: registry.register(ONE, [sample("ZTA6004", valid=False)]),
+            lambda: registry.register(ONE, [sample("ZTA6005")], test_mode=True),
+        ])
+    finally:
+        registry.journal.store = working
+    assert r[0] == [Outcome("ZTA6001", True, created=True, index=0, version=1)]  # nothing to commit
+    assert all(isinstance(x, StorageFailure) for x in r[1:4]), r
+    assert len({id(x) for x in r[1:4]}) == 3  # each caller raises its own copy
+    assert isinstance(r[4], InvalidRecord)  # its own error, not the group's
+    assert r[5] == [Outcome("ZTA6005", True, created=True, index=0, version=1)]  # test mode: never committed
+    for name in ("ZTA6002", "ZTA6003"):
+        assert registry.row(name) is None and versions(registry, name) == []
+    assert [v.version for v in versions(registry, "ZTA6000")] == [1]
+    assert registry.journal.pending() == 0 and registry.journal.inflight() is None
+    # the next group goes through
+    assert registry.register(ONE, [sample("ZTA6002")])[0].created
+    assert_consistent(registry)
+
+
+def test_a_write_inside_the_write_lock_runs_directly(registry: Registry) -> None:
+    with registry.writing():  # e.g. a command holding the lock: no group would ever lead, so none is formed
+        assert registry.mint(ONE, "ZTA7000", "https://example.org/7").created
+        assert registry.register(ONE, [sample("ZTA7000", "described")])[0].version == 2
+    assert registry.stats.waiting == 0
+    assert_consistent(registry)
