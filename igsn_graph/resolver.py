@@ -258,15 +258,22 @@ def etag(version: int, choice: Choice, extra: str = "") -> str:
     return f'"{version}-{digest[:16]}"'
 
 
+#: syntaxes of a dataset: the triples go into their named graph
+_DATASET_FORMATS = frozenset({RdfFormat.N_QUADS, RdfFormat.TRIG})
+
+
+def _prefixes(fmt: RdfFormat) -> dict[str, str] | None:
+    """The prefixes written in the syntaxes that abbreviate IRIs with them (Turtle, TriG)."""
+    return PREFIXES if fmt in (RdfFormat.TURTLE, RdfFormat.TRIG) else None
+
+
 def render_rdf(triples: Sequence[Triple], graph: NamedNode, media_type: str) -> bytes:
     """Triples in one RDF syntax; the dataset syntaxes put them in their named graph."""
     fmt = RDF_FORMATS[media_type]
-    if fmt in (RdfFormat.N_QUADS, RdfFormat.TRIG):
+    if fmt in _DATASET_FORMATS:
         quads = [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
-        return serialize(quads, format=fmt, prefixes=PREFIXES if fmt is RdfFormat.TRIG else None) or b""
-    if fmt is RdfFormat.TURTLE:
-        return serialize(triples, format=fmt, prefixes=PREFIXES) or b""
-    return serialize(triples, format=fmt) or b""
+        return serialize(quads, format=fmt, prefixes=_prefixes(fmt)) or b""
+    return serialize(triples, format=fmt, prefixes=_prefixes(fmt)) or b""
 
 
 def render_element(token: str, record: SampleRecord, facts: RegistryFacts, base_url: str) -> etree._Element:
@@ -428,6 +435,20 @@ class SampleView:
             raise SampleMissing(self.name)
         return facts
 
+    def rdf(self, media_type: str) -> bytes:
+        """The public graph in one RDF syntax. The graph syntaxes are written by the store itself when
+        the triples were not needed otherwise (the same bytes, without a Python object per triple)."""
+        graph = self.registry.iris.record_graph(self.name)
+        fmt = RDF_FORMATS[media_type]
+        if "triples" not in self.__dict__ and fmt not in _DATASET_FORMATS:
+            body = self.registry.store.serialize_graph(graph, fmt, _prefixes(fmt))
+            if body is None:
+                raise SampleMissing(self.name)
+            return body
+        if not self.triples:
+            raise SampleMissing(self.name)
+        return render_rdf(self.triples, graph, media_type)
+
     @cached_property
     def record(self) -> SampleRecord | None:
         """The public description (None without one: a private description is never resolved)."""
@@ -454,10 +475,7 @@ def render(view: SampleView, choice: Choice, resource: str, available: Sequence[
         triples = list(parse(_json(doc), format=RdfFormat.JSON_LD))
         return Rendered(render_rdf(triples, registry.iris.record_graph(name), media_type), _content_type(media_type))
     if media_type in RDF_FORMATS:
-        if not view.triples:
-            raise SampleMissing(name)
-        return Rendered(render_rdf(view.triples, registry.iris.record_graph(name), media_type),
-                        _content_type(media_type))
+        return Rendered(view.rdf(media_type), _content_type(media_type))
     record, facts = view.record, view.facts
     if record is None:  # available_profiles keeps this out; a race with a write could not
         raise NotAcceptable(f"{name} has no description to write as {token}")

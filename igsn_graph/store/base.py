@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Mapping, Protocol, Sequence
 
-from pyoxigraph import NamedNode, Quad, Triple
+from pyoxigraph import NamedNode, Quad, RdfFormat, Triple
 
 __all__ = ["GraphWrite", "GraphStore", "update_request"]
 
@@ -52,6 +52,11 @@ class GraphStore(Protocol):
 
     def graph(self, graph: NamedNode) -> list[Triple]:
         """The triples of one named graph (empty if absent)."""
+
+    def serialize_graph(self, graph: NamedNode, format: RdfFormat,
+                        prefixes: dict[str, str] | None = None) -> bytes | None:
+        """One named graph in a graph syntax (not N-Quads or TriG), the same bytes as serialising
+        ``graph(graph)``; None when the graph is empty."""
 
     def graphs_with_prefix(self, prefix: str) -> Iterator[NamedNode]:
         """Every named graph whose IRI starts with ``prefix``."""

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 import httpx
-from pyoxigraph import (NamedNode, QueryResultsFormat, RdfFormat, Triple, parse, parse_query_results)
+from pyoxigraph import (NamedNode, QueryResultsFormat, RdfFormat, Triple, parse, parse_query_results,
+                        serialize)
 
 from ..errors import StorageFailure
 from .base import GraphWrite, update_request
@@ -109,6 +110,12 @@ class RemoteStore:
 
     def has_graph(self, graph: NamedNode) -> bool:
         return bool(self.graph(graph))
+
+    def serialize_graph(self, graph: NamedNode, format: RdfFormat,
+                        prefixes: dict[str, str] | None = None) -> bytes | None:
+        """One named graph in a graph syntax (read as N-Triples, written here); None when it is empty."""
+        triples = self.graph(graph)
+        return (serialize(triples, format=format, prefixes=prefixes) or b"") if triples else None
 
     def graphs_with_prefix(self, prefix: str) -> Iterator[NamedNode]:
         escaped = prefix.replace("\\", "\\\\").replace('"', '\\"')

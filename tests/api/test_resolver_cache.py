@@ -88,6 +88,20 @@ def test_an_unknown_sample_path_answers_in_the_apps_error_form(client: TestClien
     assert r.headers["x-content-type-options"] == "nosniff"  # inside SecurityHeaders
 
 
+@pytest.mark.both_stores
+def test_the_store_writes_a_graph_as_serialising_its_triples_would(registry: Registry) -> None:
+    """The resolver lets the store write the graph syntaxes: the bytes must not change."""
+    assert all(o.ok for o in registry.register(ONE, [Submission(rich(PARENT), "igsn_desc", None, None)]))
+    graph = registry.iris.record_graph(PARENT)
+    for media_type, fmt in resolver.RDF_FORMATS.items():
+        if media_type in ("application/n-quads", "application/trig"):
+            continue  # dataset syntaxes: written from the triples, in their named graph
+        expected = resolver.render_rdf(registry.store.graph(graph), graph, media_type)
+        assert registry.store.serialize_graph(graph, fmt, resolver._prefixes(fmt)) == expected, media_type
+    assert registry.store.serialize_graph(registry.iris.record_graph("ZTA999"), resolver.RDF_FORMATS[
+        "text/turtle"]) is None
+
+
 def test_no_fixed_route_has_a_sample_path(settings: Settings) -> None:
     """The shortcut takes a path whose first segment has no lower-case letter: no other route may have one."""
     app = create_app(settings)
