@@ -7,7 +7,7 @@ see is 404 (410 when deactivated).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -100,16 +100,9 @@ def _public_name(registry: Registry, text: str) -> str:
     return name
 
 
-def _int(value: str | None, name: str, *, minimum: int = 1, maximum: int | None = None) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a whole number, not {value!r}") from None
-    if number < minimum or (maximum is not None and number > maximum):
-        raise InvalidInput(f"{name} must lie in {minimum}..{maximum if maximum is not None else '∞'}")
-    return number
+#: typed query parameters: FastAPI refuses anything else with a 400 problem (api.errors)
+_DEPTH = Query(None, ge=1, le=relations.MAX_DEPTH, description="levels to follow (default: all)")
+_LIMIT = Query(1000, ge=1, le=10_000, description="items per page")
 
 
 def _flag(value: str | None, name: str) -> bool:
@@ -121,41 +114,38 @@ def _flag(value: str | None, name: str) -> bool:
 
 
 @router.get("/api/v1/samples/{igsn:path}/ancestors", responses=_SAMPLE_PROBLEMS, response_model=LineageOut)
-def ancestors(igsn: str, request: Request, depth: str | None = None,
+def ancestors(igsn: str, request: Request, depth: int | None = _DEPTH,
               registry: Registry = Depends(get_registry)) -> JSONResponse:
     """Parents, their parents… nearest first, each once (a diamond's shared ancestor once, at its nearest depth)."""
     name = _public_name(registry, igsn)
-    d = _int(depth, "depth", maximum=relations.MAX_DEPTH)
-    nodes = relations.ancestors(registry, name, d)
+    nodes = relations.ancestors(registry, name, depth)
     base = public_base(request)
-    out = LineageOut(igsn=name, direction="ancestors", depth=d, count=len(nodes),
+    out = LineageOut(igsn=name, direction="ancestors", depth=depth, count=len(nodes),
                      items=[NodeOut(igsn=n.igsn, depth=n.depth, links=sample_links(base, n.igsn)) for n in nodes],
                      links={"self": str(request.url)})
     return JSONResponse(out.model_dump())
 
 
 @router.get("/api/v1/samples/{igsn:path}/descendants", responses=_SAMPLE_PROBLEMS, response_model=LineageOut)
-def descendants(igsn: str, request: Request, depth: str | None = None, limit: str | None = None,
+def descendants(igsn: str, request: Request, depth: int | None = _DEPTH, limit: int = _LIMIT,
                 after: str | None = None, registry: Registry = Depends(get_registry)) -> JSONResponse:
     """Children, their children… by (depth, IGSN), each once; `limit` (≤ 10,000, default 1,000) and the
     keyset `after=DEPTH:IGSN` from `links.next` page through large trees."""
     name = _public_name(registry, igsn)
-    d = _int(depth, "depth", maximum=relations.MAX_DEPTH)
-    n = _int(limit, "limit", maximum=10_000) or 1000
     position = None
     if after:
         head, _, tail = after.partition(":")
         if not head.isdigit() or not tail:
             raise InvalidInput("after must be DEPTH:IGSN, as in links.next")
         position = (int(head), tail)
-    nodes = relations.descendants(registry, name, d, limit=n + 1, after=position)
+    nodes = relations.descendants(registry, name, depth, limit=limit + 1, after=position)
     base = public_base(request)
     links = {"self": str(request.url)}
-    if len(nodes) > n:
-        nodes = nodes[:n]
+    if len(nodes) > limit:
+        nodes = nodes[:limit]
         last = nodes[-1]
         links["next"] = str(request.url.include_query_params(after=f"{last.depth}:{last.igsn}"))
-    out = LineageOut(igsn=name, direction="descendants", depth=d, count=len(nodes),
+    out = LineageOut(igsn=name, direction="descendants", depth=depth, count=len(nodes),
                      items=[NodeOut(igsn=x.igsn, depth=x.depth, links=sample_links(base, x.igsn)) for x in nodes],
                      links=links)
     return JSONResponse(out.model_dump())
@@ -190,15 +180,14 @@ def by_identifier(request: Request, identifier: str | None = None, descendants: 
 
 @router.get("/api/v1/agents/{agent:path}/samples", response_model=AgentSamplesOut,
             responses=_AGENT_PROBLEMS)
-def agent_samples(agent: str, request: Request, limit: str | None = None, after: str | None = None,
+def agent_samples(agent: str, request: Request, limit: int = _LIMIT, after: str | None = None,
                   registry: Registry = Depends(get_registry)) -> JSONResponse:
     """Public samples naming a person (ORCID iD) or organisation (ROR id) as collector, registrant,
     curator, contributor or affiliation; ordered by IGSN, `after=IGSN` pages."""
-    n = _int(limit, "limit", maximum=10_000) or 1000
-    found = relations.agent_samples(registry, agent, limit=n + 1, after=after or None)
+    found = relations.agent_samples(registry, agent, limit=limit + 1, after=after or None)
     links = {"self": str(request.url)}
-    if len(found) > n:
-        found = found[:n]
+    if len(found) > limit:
+        found = found[:limit]
         links["next"] = str(request.url.include_query_params(after=found[-1].igsn))
     base = public_base(request)
     out = AgentSamplesOut(agent=relations.normal_agent(agent), count=len(found), links=links, items=[

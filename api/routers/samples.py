@@ -127,7 +127,11 @@ _WRITE_PROBLEMS = problem_responses(400, 401, 403, 409, 412, 413, 415, 503)
 
 # -- request parts -------------------------------------------------------------------------------
 def _test_mode(request: Request) -> bool:
-    return request.query_params.get("testMode", "").lower() in ("true", "1")
+    """``testMode``: true/1 or false/0; anything else is refused, never read as a real write."""
+    value = request.query_params.get("testMode", "").lower()
+    if value not in ("", "true", "1", "false", "0"):
+        raise InvalidInput(f"testMode must be true or false, not {value!r}")
+    return value in ("true", "1")
 
 
 def _input_type(request: Request) -> str | None:
