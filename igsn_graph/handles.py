@@ -66,12 +66,17 @@ def lookup(registry: "Registry", handle: str, *, types: Sequence[str] = (), inde
         name = registry.parse(suffix).name
     except InvalidIdentifier:
         return HandleAnswer(INVALID, {"responseCode": INVALID, "handle": handle, "message": "Invalid handle"})
-    facts = registry.facts(name) if registry.row(name) is not None else None
-    if facts is None:
-        return HandleAnswer(NOT_FOUND, {"responseCode": NOT_FOUND, "handle": handle, "message": "Handle Not Found"})
+    not_found = HandleAnswer(NOT_FOUND, {"responseCode": NOT_FOUND, "handle": handle, "message": "Handle Not Found"})
+    row = registry.row(name)
+    if row is None:
+        return not_found
     # a deactivated sample resolves to its tombstone here; a sample without a landing page to ours
-    url = facts.landing_url if facts.landing_url and facts.active else registry.settings.base_url + name
-    stamp = facts.datestamp
+    url, stamp = registry.settings.base_url + name, row.datestamp
+    if row.active and row.has_url:  # only then is the graph read: the row has no URL itself
+        facts = registry.facts(name)
+        if facts is None:
+            return not_found
+        url = facts.landing_url or url
     values = [v for v in handle_values(url, stamp) if _selected(v, types, indexes)]
     if not values:
         return HandleAnswer(VALUES_NOT_FOUND, {"responseCode": VALUES_NOT_FOUND, "handle": handle,
