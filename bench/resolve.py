@@ -26,16 +26,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from igsn_graph.demo import generate_samples  # noqa: E402
-from igsn_graph.demo_load import ensure_demo  # noqa: E402
-from igsn_graph.settings import Settings  # noqa: E402
-from tests.conftest import free_port  # noqa: E402  (the same helper the tests use)
+from igsn_graph.demo import generate_samples
+from igsn_graph.demo_load import ensure_demo
+from igsn_graph.settings import Settings
+from tests.conftest import free_port
 
 HELLO = """
 from fastapi import FastAPI

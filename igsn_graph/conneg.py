@@ -8,11 +8,11 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Sequence
 
-__all__ = ["MediaRange", "parse_accept", "choose", "quality", "parse_accept_profile", "params_of"]
+__all__ = ["MediaRange", "choose", "params_of", "parse_accept", "parse_accept_profile", "quality"]
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,27 @@ under another prefix → 301 (this server is not responsible); a malformed name 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidIdentifier
 
 if TYPE_CHECKING:
     from .registry.service import Registry
 
-__all__ = ["PREFIX", "TTL", "SUCCESS", "NOT_FOUND", "INVALID", "NOT_RESPONSIBLE", "VALUES_NOT_FOUND",
-           "HandleAnswer", "handle_values", "lookup"]
+__all__ = [
+    "INVALID",
+    "NOT_FOUND",
+    "NOT_RESPONSIBLE",
+    "PREFIX",
+    "SUCCESS",
+    "TTL",
+    "VALUES_NOT_FOUND",
+    "HandleAnswer",
+    "handle_values",
+    "lookup",
+]
 
 #: the handle prefix of IGSN
 PREFIX = "10273"
@@ -54,7 +65,7 @@ def _selected(value: dict[str, Any], types: Sequence[str], indexes: Sequence[int
     return by_type or value["index"] in indexes
 
 
-def lookup(registry: "Registry", handle: str, *, types: Sequence[str] = (), indexes: Sequence[int] = ()) -> HandleAnswer:
+def lookup(registry: Registry, handle: str, *, types: Sequence[str] = (), indexes: Sequence[int] = ()) -> HandleAnswer:
     """The answer for ``handle`` (``PREFIX/NAME``, echoed exactly as given)."""
     prefix, _, suffix = handle.partition("/")
     if not suffix:

@@ -18,9 +18,10 @@ import json
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from lxml import etree
@@ -29,11 +30,11 @@ from lxml.html import tostring as html_tostring
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
 
 from . import conneg
-from .formats import citation, datacite_json, schemaorg
-from .oai.formats import FORMATS, for_oai, write_all
 from .codelists import codelist
+from .formats import citation, datacite_json, schemaorg
 from .formats.graph import facts_from_triples, record_from_triples, wkt_summary
 from .index.catalogue import CatalogueRow
+from .oai.formats import FORMATS, for_oai, write_all
 from .record import Agent, RegistryFacts, SampleRecord
 from .resources import mappings_dir
 from .vocab import PREFIXES, RDF_TYPE
@@ -42,12 +43,45 @@ if TYPE_CHECKING:
     from .registry.service import Registry
 
 __all__ = [
-    "Profile", "Choice", "NotAcceptable", "PROFILES", "DEFAULT_PROFILE", "MEDIA_ALIASES", "RDF_FORMATS",
-    "RESERVED", "lookup_profile", "available_profiles", "negotiate", "resource_url", "alternate_url",
-    "link_header", "etag", "render_rdf", "render_element", "render_xml", "render_alt", "landing_page",
-    "Related", "HistoryEntry", "related", "history", "Rendered", "render", "sample_url", "datacite_json_of",
-    "csl_of", "schemaorg_of", "location_map", "alt_page", "not_found_page", "tombstone_page",
-    "SampleView", "SampleMissing", "RenderCache", "render_cache", "cacheable",
+    "DEFAULT_PROFILE",
+    "MEDIA_ALIASES",
+    "PROFILES",
+    "RDF_FORMATS",
+    "RESERVED",
+    "Choice",
+    "HistoryEntry",
+    "NotAcceptable",
+    "Profile",
+    "Related",
+    "RenderCache",
+    "Rendered",
+    "SampleMissing",
+    "SampleView",
+    "alt_page",
+    "alternate_url",
+    "available_profiles",
+    "cacheable",
+    "csl_of",
+    "datacite_json_of",
+    "etag",
+    "history",
+    "landing_page",
+    "link_header",
+    "location_map",
+    "lookup_profile",
+    "negotiate",
+    "not_found_page",
+    "related",
+    "render",
+    "render_alt",
+    "render_cache",
+    "render_element",
+    "render_rdf",
+    "render_xml",
+    "resource_url",
+    "sample_url",
+    "schemaorg_of",
+    "tombstone_page",
 ]
 
 
@@ -339,7 +373,7 @@ _PROV = "http://www.w3.org/ns/prov#"
 _RELATED_LIMIT = 500  # a page lists at most this many children and members (each)
 
 
-def related(registry: "Registry", name: str) -> Related:
+def related(registry: Registry, name: str) -> Related:
     """Children and members of a sample: one SPARQL query over the public graphs (inverse of what
     ``formats.graph`` writes as ``ig:parent`` / ``ig:memberOf``)."""
     sample = registry.iris.sample(name).value
@@ -356,7 +390,7 @@ def related(registry: "Registry", name: str) -> Related:
     return Related(tuple(children[:_RELATED_LIMIT]), tuple(members[:_RELATED_LIMIT]))
 
 
-def history(registry: "Registry", name: str) -> list[HistoryEntry]:
+def history(registry: Registry, name: str) -> list[HistoryEntry]:
     """The registration history (PROV activities of the provenance graph), oldest first."""
     by_subject: dict[str, dict[str, str]] = {}
     for t in registry.store.graph(registry.iris.provenance_graph(name)):
@@ -382,22 +416,22 @@ class Rendered:
     content_type: str
 
 
-def sample_url(registry: "Registry", name: str) -> str:
+def sample_url(registry: Registry, name: str) -> str:
     """The resolvable URL of a sample here (what the XML formats write as its IGSN URI)."""
     return resource_url(registry.settings.base_url, name)
 
 
-def datacite_json_of(registry: "Registry", record: SampleRecord, facts: RegistryFacts) -> dict[str, object]:
+def datacite_json_of(registry: Registry, record: SampleRecord, facts: RegistryFacts) -> dict[str, object]:
     element = render_element("datacite", record, facts, registry.settings.base_url)
     return datacite_json.from_xml(element, url=facts.landing_url)
 
 
-def csl_of(registry: "Registry", record: SampleRecord, facts: RegistryFacts) -> dict[str, object]:
+def csl_of(registry: Registry, record: SampleRecord, facts: RegistryFacts) -> dict[str, object]:
     return citation.csl(datacite_json_of(registry, record, facts), igsn=facts.igsn,
                         sample_url=sample_url(registry, facts.igsn))
 
 
-def schemaorg_of(registry: "Registry", facts: RegistryFacts, record: SampleRecord | None,
+def schemaorg_of(registry: Registry, facts: RegistryFacts, record: SampleRecord | None,
                  children: Sequence[str] = ()) -> dict[str, object]:
     url = facts.landing_url or sample_url(registry, facts.igsn)
     return schemaorg.document(facts, record, iri_base=registry.iris.base, url=url, children=children)
@@ -419,7 +453,7 @@ class SampleView:
     """One sample as one request sees it: its catalogue row, and its public graph read at most once
     (facts and description both come from that one read)."""
 
-    def __init__(self, registry: "Registry", row: CatalogueRow) -> None:
+    def __init__(self, registry: Registry, row: CatalogueRow) -> None:
         self.registry = registry
         self.row = row
         self.name = row.igsn
@@ -553,11 +587,11 @@ class RenderCache:
         return len(self._entries)
 
 
-_CACHES: "weakref.WeakKeyDictionary[Registry, RenderCache]" = weakref.WeakKeyDictionary()
+_CACHES: weakref.WeakKeyDictionary[Registry, RenderCache] = weakref.WeakKeyDictionary()
 _CACHES_LOCK = threading.Lock()
 
 
-def render_cache(registry: "Registry") -> RenderCache:
+def render_cache(registry: Registry) -> RenderCache:
     """The cache of one registry (its settings decide URLs in the bodies, so caches are never shared)."""
     with _CACHES_LOCK:
         cache = _CACHES.get(registry)
@@ -770,7 +804,7 @@ def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> b
         people.append(("Allocating agent", facts.agent))
         body.append(E.SECTION(E.H2("People and organisations"), _dl(people)))  # type: ignore[arg-type]
 
-    sample_link = lambda n: E.A(n, href=resource_url("/", n))  # noqa: E731  (relative: this server)
+    sample_link = lambda n: E.A(n, href=resource_url("/", n))
     relation_rows: list[tuple[str, object]] = []
     if record is not None:
         relation_rows += [("Parent", sample_link(p)) for p in record.parents]

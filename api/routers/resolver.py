@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -23,7 +23,7 @@ from igsn_graph.errors import InvalidIdentifier
 from igsn_graph.index.catalogue import CatalogueRow
 from igsn_graph.registry.service import Registry
 
-__all__ = ["router", "Shortcut"]
+__all__ = ["Shortcut", "router"]
 
 router = APIRouter(tags=["resolver"])
 
@@ -36,7 +36,7 @@ def _text(status: int, message: str, headers: dict[str, str] | None = None) -> R
 
 @lru_cache(maxsize=4096)
 def _http_date(datestamp: str) -> str:
-    stamp = datetime.strptime(datestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    stamp = datetime.strptime(datestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     return format_datetime(stamp, usegmt=True)
 
 
@@ -52,7 +52,7 @@ def _not_modified(request: Request, tag: str, datestamp: str) -> bool:
             when = parsedate_to_datetime(since)
         except (TypeError, ValueError):
             return False
-        modified = datetime.strptime(datestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        modified = datetime.strptime(datestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         return when.tzinfo is not None and modified <= when
     return False
 
@@ -132,11 +132,12 @@ class Shortcut:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and not scope.get("root_path") \
                 and _SAMPLE_PATH.match(scope["path"]):
+            response: Response | None
             try:
                 response = await resolve(scope["path"][1:], Request(scope, receive))
             except Exception:  # noqa: BLE001 - answered by the full stack, in the app's error form
-                pass
-            else:
+                response = None
+            if response is not None:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 import httpx
-from pyoxigraph import (NamedNode, QueryResultsFormat, RdfFormat, Triple, parse, parse_query_results,
-                        serialize)
+from pyoxigraph import NamedNode, QueryResultsFormat, RdfFormat, Triple, parse, parse_query_results, serialize
 
 from ..errors import StorageFailure
 from .base import GraphWrite, update_request

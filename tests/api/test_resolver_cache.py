@@ -5,7 +5,7 @@ router only takes paths no fixed route can have."""
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from fastapi.routing import iter_route_contexts
@@ -135,7 +135,7 @@ def test_render_cache_is_bounded_and_least_recently_used_first() -> None:
 
 def test_what_is_kept_depends_on_the_samples_own_version_only() -> None:
     row = type("Row", (), {"igsn": "S", "version": 3})()
-    choice = lambda token, mt: resolver.Choice(resolver.PROFILES[token], mt)  # noqa: E731
+    choice = lambda token, mt: resolver.Choice(resolver.PROFILES[token], mt)
     assert resolver.RenderCache.key(row, choice("ig", "text/turtle")) == ("S", 3, "ig", "text/turtle", ())  # type: ignore[arg-type]
     assert resolver.RenderCache.key(row, choice("alt", "text/html")) is not None  # type: ignore[arg-type]
     # schema.org and the landing page list children: rendered every time
