@@ -3,6 +3,8 @@
 No HTTP here: the router turns a ``Choice`` or ``NotAcceptable`` into a response. Profiles come from
 ``mappings/profiles.csv`` (token, URI, aliases, media types, default media type), in the order
 negotiation tries them: the first row is the default profile (W3C Content Negotiation by Profile).
+Negotiation and ``Link`` values are pure functions of their inputs and are memoised; a ``SampleView``
+reads a sample's graph at most once; ``RenderCache`` keeps rendered bodies by catalogue version.
 
 >>> negotiate(accept="application/xml", available=list(PROFILES)).profile.token
 'igsn'

@@ -2,6 +2,11 @@
 
 Registered last, so every fixed route wins; reserved first segments are answered 404 here too, so a
 method another router does not offer never turns ``/igsn`` into a sample lookup.
+
+What a request costs: negotiation, ``Link``, ``ETag``/``Last-Modified`` and 304s come from the catalogue
+row (one indexed SQLite read, on the event loop); a body rendered before for the same catalogue version
+comes from ``resolver.render_cache``; only then is the sample's graph read (once) and rendered, in a worker
+thread. ``Shortcut`` lets sample paths skip the router's walk past every fixed route.
 """
 
 from __future__ import annotations
