@@ -16,11 +16,11 @@ from fastapi import Request, Security
 from fastapi.openapi.models import HTTPBase as HTTPBaseModel
 from fastapi.security.base import SecurityBase
 
-from igsn_graph.errors import NotAllowed, NotAuthenticated
+from igsn_graph.errors import LoginThrottled, NotAllowed, NotAuthenticated
 from igsn_graph.registry.accounts import Principal
 
-__all__ = ["BASIC", "REALM", "CredentialCache", "admin", "authenticate", "basic_credentials", "forget_credentials",
-           "optional_principal", "principal"]
+__all__ = ["BASIC", "REALM", "CredentialCache", "LoginThrottle", "admin", "authenticate", "basic_credentials",
+           "forget_credentials", "optional_principal", "principal"]
 
 #: realm announced in ``WWW-Authenticate``
 REALM = "igsn-graph"
@@ -79,6 +79,54 @@ class CredentialCache:
         return len(self._entries)
 
 
+class LoginThrottle:
+    """Token buckets of failed logins per (account, client address): guessing passwords gets slow.
+
+    Each pair may fail ``burst`` times in a row, then once more every ``refill_s`` seconds; a throttled
+    attempt is refused before its password is checked (no scrypt spent on it). Keying by the address too
+    means someone guessing from one place cannot lock the account's owner out from another; behind a
+    reverse proxy every caller has the proxy's address, and the limit becomes per account. Only failures
+    take tokens. State is in memory, per process, bounded to ``max_entries`` pairs (oldest dropped).
+    """
+
+    def __init__(self, *, burst: int, refill_s: float, max_entries: int = 65536,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.burst = burst
+        self.refill_s = refill_s
+        self.max_entries = max_entries
+        self._clock = clock
+        self._buckets: OrderedDict[tuple[str, str], tuple[float, float]] = OrderedDict()  # → (tokens, at)
+        self._lock = threading.Lock()
+
+    def _tokens(self, key: tuple[str, str], now: float) -> float:
+        tokens, at = self._buckets.get(key, (float(self.burst), now))
+        return min(float(self.burst), tokens + (now - at) / self.refill_s) if self.refill_s > 0 else tokens
+
+    def check(self, account: str, address: str) -> None:
+        """Raises ``LoginThrottled`` (with the seconds to wait) when this pair has no attempt left."""
+        if self.burst <= 0:
+            return
+        key = (account.strip().upper(), address)
+        with self._lock:
+            if key not in self._buckets:
+                return
+            tokens = self._tokens(key, self._clock())
+        if tokens < 1:
+            wait = max(1, int((1 - tokens) * self.refill_s + 0.999))
+            raise LoginThrottled(f"too many failed logins; try again in {wait} s", retry_after=wait)
+
+    def failed(self, account: str, address: str) -> None:
+        if self.burst <= 0:
+            return
+        key = (account.strip().upper(), address)
+        now = self._clock()
+        with self._lock:
+            self._buckets[key] = (max(0.0, self._tokens(key, now) - 1), now)
+            self._buckets.move_to_end(key)
+            while len(self._buckets) > self.max_entries:
+                self._buckets.popitem(last=False)
+
+
 def basic_credentials(header: str | None) -> tuple[str, str]:
     """(user, password) from an ``Authorization: Basic …`` header, or ``NotAuthenticated``."""
     if not header:
@@ -135,6 +183,20 @@ def _cache_of(request: Request) -> CredentialCache:
     return cache  # type: ignore[no-any-return]
 
 
+def _throttle_of(request: Request) -> LoginThrottle:
+    state = request.app.state
+    throttle = getattr(state, "login_throttle", None)
+    if throttle is None:
+        with _CACHE_LOCK:
+            throttle = getattr(state, "login_throttle", None)
+            if throttle is None:
+                settings = state.settings
+                throttle = LoginThrottle(burst=settings.login_failures_burst,
+                                         refill_s=settings.login_failures_refill_s)
+                state.login_throttle = throttle
+    return throttle  # type: ignore[no-any-return]
+
+
 def authenticate(request: Request) -> Principal:
     """The caller's principal; blocking (scrypt on a cache miss), so call it from a worker thread."""
     user, password = basic_credentials(request.headers.get("authorization"))
@@ -145,9 +207,13 @@ def authenticate(request: Request) -> Principal:
     registry = request.app.state.registry
     settings = registry.settings
     admin = (settings.admin_user, settings.admin_password) if settings.admin_password else None
+    throttle = _throttle_of(request)
+    address = request.client.host if request.client is not None else ""
+    throttle.check(user, address)
     try:
         who = registry.accounts.authenticate(user, password, admin=admin)
     except NotAuthenticated:
+        throttle.failed(user, address)
         # one message whatever went wrong: do not tell callers which account names exist
         raise NotAuthenticated("not logged in") from None
     cache.put(user, password, who)

@@ -25,7 +25,7 @@ from igsn_graph.registry.service import PreconditionFailed
 from .auth import REALM
 
 __all__ = ["PROBLEM_JSON", "STATUS", "ApiProblem", "ProblemModel", "ViolationModel", "install_error_handlers",
-           "problem", "problem_responses", "problem_type", "status_of", "violation_json"]
+           "problem", "problem_responses", "problem_type", "retry_after", "status_of", "violation_json"]
 
 log = logging.getLogger("igsn_graph.api")
 
@@ -35,6 +35,7 @@ _TYPE_BASE = "https://w3id.org/igsn-graph/problems/"
 #: core error class -> HTTP status, most specific first
 STATUS: list[tuple[type[errors.IgsnGraphError], int]] = [
     (errors.NotAuthenticated, 401),
+    (errors.LoginThrottled, 429),
     (errors.QuotaExceeded, 403),
     (errors.NotAllowed, 403),
     (errors.NotFound, 404),
@@ -51,6 +52,7 @@ STATUS: list[tuple[type[errors.IgsnGraphError], int]] = [
 _TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
            406: "Not Acceptable", 409: "Conflict", 410: "Gone", 412: "Precondition Failed",
            413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
+           429: "Too Many Requests",
            500: "Internal Server Error", 503: "Service Unavailable"}
 
 
@@ -141,11 +143,18 @@ def _core_problem(exc: errors.IgsnGraphError) -> JSONResponse:
     if isinstance(exc, errors.MalformedDocument) and exc.line is not None:
         extra["line"], extra["column"] = exc.line, exc.column
     detail = exc.message
+    headers = retry_after(exc)
     # a ReadOnly refusal's text is written for the caller (the registry logged it)
     if isinstance(exc, errors.StorageFailure) and not isinstance(exc, (errors.StoreBusy, errors.ReadOnly)):
         log.error("storage failure: %s", exc.message)
         detail = "storage failure: the operation was not acknowledged, please try again"
-    return problem(status, _TITLES.get(status, name), detail, problem_type(name), **extra)
+    return problem(status, _TITLES.get(status, name), detail, problem_type(name), headers=headers, **extra)
+
+
+def retry_after(exc: errors.IgsnGraphError) -> dict[str, str]:
+    """The ``Retry-After`` header a refusal asks for (a throttled login), else none."""
+    seconds = exc.data.get("retry_after")
+    return {"Retry-After": str(int(seconds))} if isinstance(seconds, (int, float)) else {}
 
 
 def _is_api_path(request: Request) -> bool:

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from igsn_graph import errors
 
 from .auth import REALM
+from .errors import retry_after
 
 __all__ = [
     "STATUS", "TEST_MODE_SUFFIX", "MdsRefusal", "status_of", "message_of", "one_line", "with_test_mode",
@@ -36,6 +37,7 @@ TEST_MODE_SUFFIX = " (only test mode!)"
 #: core error class → HTTP status, most specific first (the MDS contract, IGSN.md §2.1–2.2)
 STATUS: list[tuple[type[errors.IgsnGraphError], int]] = [
     (errors.NotAuthenticated, 401),
+    (errors.LoginThrottled, 429),
     (errors.QuotaExceeded, 403),
     # the MDS treats a URL outside the datacentre's domains as a validation error, not a refusal
     (errors.DomainNotAllowed, 400),
@@ -149,7 +151,7 @@ def mds_response(request: Request, exc: Exception) -> Response:
             message = with_test_mode(message, _test_mode(request))
         if status >= 500:
             log.error("MDS %s %s failed: %s", request.method, request.url.path, exc.message)
-        return _text(status, message)
+        return _text(status, message, retry_after(exc))
     if isinstance(exc, MdsRefusal):
         return _text(exc.status, one_line(exc.message), exc.headers)
     if isinstance(exc, StarletteHTTPException):

@@ -28,7 +28,8 @@ from typing import Any, Sequence
 
 __all__ = [
     "IgsnGraphError", "InvalidInput", "InvalidIdentifier", "MalformedDocument", "UnsupportedFormat",
-    "InvalidRecord", "UnknownNamespace", "NamespaceNotAllowed", "NotAuthenticated", "NotAllowed", "ForeignSample",
+    "InvalidRecord", "UnknownNamespace", "NamespaceNotAllowed", "NotAuthenticated", "LoginThrottled", "NotAllowed",
+    "ForeignSample",
     "DomainNotAllowed", "QuotaExceeded", "NotFound", "Gone", "Conflict", "StorageFailure",
     "StoreBusy", "ReadOnly", "OutOfSync",
 ]
@@ -91,6 +92,13 @@ class NamespaceNotAllowed(InvalidInput):
 
 class NotAuthenticated(IgsnGraphError):
     """No credentials, or wrong ones."""
+
+
+class LoginThrottled(IgsnGraphError):
+    """Too many failed logins for this account from this address: refused before the password is checked.
+
+    ``data["retry_after"]``: whole seconds until the next attempt is allowed.
+    """
 
 
 class NotAllowed(IgsnGraphError):

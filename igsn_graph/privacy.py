@@ -1,7 +1,9 @@
-"""What of a sample's full graph is public: all of it, or only its registry facts when the sample is private.
+"""What of a sample's full graph is public: all of it, or only its registry facts when the sample is private
+or inactive (deactivated).
 
-The full description of a private sample is kept in the history (registry database) only, never in
-the public graph that SPARQL, OAI-PMH, search and the resolver read.
+The full description of such a sample is kept in the history (registry database) only, never in the
+public graph that SPARQL, OAI-PMH, search and the resolver read: a deactivated sample is a deleted record
+for harvesters and a tombstone for the resolver, so SPARQL must not go on describing it either.
 """
 
 from __future__ import annotations
@@ -16,6 +18,6 @@ __all__ = ["public_view"]
 
 def public_view(triples: list[Triple], iris: Iris, name: str) -> list[Triple]:
     facts = graphmap.facts_from_triples(triples, iris, name)
-    if facts is None or facts.is_public:
+    if facts is None or (facts.is_public and facts.active):
         return triples
     return graphmap.facts_triples(facts, iris)

@@ -36,6 +36,8 @@ _ENV = {
     "crash_at": "IGSN_GRAPH_CRASH_AT",
     "metadata_required": "IGSN_GRAPH_METADATA_REQUIRED",
     "auto_restamp": "IGSN_GRAPH_AUTO_RESTAMP",
+    "login_failures_burst": "IGSN_GRAPH_LOGIN_FAILURES_BURST",
+    "login_failures_refill_s": "IGSN_GRAPH_LOGIN_FAILURES_REFILL",
     "read_only": "IGSN_GRAPH_READ_ONLY",
 }
 
@@ -75,6 +77,10 @@ class Settings:
     #: when writers, crosswalks or the public URL changed, the server restamps the records in the background
     #: at start (otherwise: `igsn-graph restamp`)
     auto_restamp: bool = True
+    #: failed logins allowed in a row per account and client address, then one more per ``refill`` seconds
+    #: (429 with Retry-After, before any password is checked); 0 turns the limit off
+    login_failures_burst: int = 5
+    login_failures_refill_s: float = 10.0
     #: serve reads only, writing nothing to the data folder (replicas, snapshots); also chosen by itself when
     #: the data folder is not writable at start. Every write is refused with 503
     read_only: bool = False

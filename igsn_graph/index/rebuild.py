@@ -49,8 +49,8 @@ def rows_from_graph(store: GraphStore, iris: Iris) -> Iterator[tuple[CatalogueRo
 
 
 def _full_graph(conn: sqlite3.Connection, row: CatalogueRow, public: list[Triple]) -> list[Triple]:
-    """The whole record graph: the public graph, or for a private sample its latest history version."""
-    if row.is_public or not row.has_metadata:
+    """The whole record graph: the public graph, or for a hidden sample its latest history version."""
+    if not row.deleted or not row.has_metadata:
         return public
     latest = history.latest_version(conn, row.igsn)
     return _canonical_triples(latest.graph_ntriples) if latest is not None else public

@@ -377,8 +377,10 @@ class Accounts:
         if r is not None and table == "clients" and r["active"]:
             agent_row = conn.execute("SELECT active FROM agents WHERE symbol = ?", (r["agent"],)).fetchone()
             r = r if agent_row is not None and agent_row["active"] else None  # a disabled agent's clients too
+        # every failed login pays two hashes, what a client's wrong password pays (its own hash, then its
+        # agent's for the master login), so response times do not reveal which account names exist
         if r is None or not r["active"]:
-            # pay the same hash as a wrong password would, so response times do not reveal account names
+            verify_password(password, _DUMMY_HASH)
             verify_password(password, _DUMMY_HASH)
             raise NotAuthenticated("not logged in: unknown account")
         if verify_password(password, r["password_hash"]):
@@ -386,6 +388,8 @@ class Accounts:
         if table == "clients":
             # master login: an agent's password authenticates as any of its clients
             a = conn.execute("SELECT password_hash FROM agents WHERE symbol = ?", (r["agent"],)).fetchone()
-            if a is not None and verify_password(password, a["password_hash"]):
+            if verify_password(password, a["password_hash"] if a is not None else _DUMMY_HASH) and a is not None:
                 return Principal("client", sym, r["agent"])
+        else:
+            verify_password(password, _DUMMY_HASH)
         raise NotAuthenticated("not logged in: wrong password")

@@ -158,8 +158,8 @@ class Journal:
         write = GraphWrite()
         for c in changes:
             g = self.iris.record_graph(c.row.igsn)
-            # the row already says whether the sample is public: only private ones need their facts re-read
-            write.replace[g] = c.graph if c.row.is_public else public_view(c.graph, self.iris, c.row.igsn)
+            # the row already says whether the sample is public: only hidden ones need their facts re-read
+            write.replace[g] = c.graph if not c.row.deleted else public_view(c.graph, self.iris, c.row.igsn)
             if c.new:
                 write.new_graphs.add(g)
             write.add.setdefault(self.iris.provenance_graph(c.row.igsn), []).extend(c.activity)

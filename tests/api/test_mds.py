@@ -65,7 +65,9 @@ def make_client(registry: Registry, settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture(scope="module")
 def mds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """One app for the tests that need no empty registry (each uses its own IGSNs): setup is paid once."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("mds") / "data", admin_password=ADMIN_PASSWORD)
+    # wrong logins are tried here many times on purpose (the throttle is tested in tests/reliability)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("mds") / "data", admin_password=ADMIN_PASSWORD,
+                        login_failures_burst=0)
     init_data_dir(settings, repository_id="test.igsn-graph.org")
     with Registry(settings) as registry:
         add_test_accounts(registry)

@@ -269,7 +269,8 @@ CELLS = _cells()
 # -- the world ------------------------------------------------------------------------------------------
 def build_world(data: Path) -> Settings:
     """Accounts (the test accounts, a disabled client, scratch agents for the admin cells) and targets."""
-    settings = Settings(data_dir=data, admin_password=ADMIN_PASSWORD)
+    # failed logins are tried on every surface here, many times: the throttle is test_credentials.py's subject
+    settings = Settings(data_dir=data, admin_password=ADMIN_PASSWORD, login_failures_burst=0)
     init_data_dir(settings, repository_id="test.igsn-graph.org")
     with Registry(settings) as reg:
         add_test_accounts(reg)
@@ -591,10 +592,6 @@ def test_sparql_select_does_not_find_private_descriptions(app: TestClient) -> No
                    ).json()["results"]["bindings"] == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the public graph keeps the description of a deactivated sample (igsn_graph/privacy.py public_view strips "
-    "private samples only; Registry._set_state in igsn_graph/registry/service.py rewrites the graph with the "
-    "description), so SPARQL shows what the tombstone page calls 'no longer public'"))
 def test_sparql_select_does_not_find_inactive_descriptions(app: TestClient) -> None:
     query = f'SELECT ?o WHERE {{ ?s ?p ?o FILTER(CONTAINS(STR(?o), "{VANISHED}")) }}'
     r = app.get("/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
