@@ -4,9 +4,10 @@ The server runs in its own process (so the load generator does not share its GIL
 folder; each request registers a new IGSN with a registration-kernel document, authenticated with HTTP
 Basic on a kept-alive connection. Prints p50/p90/p99/max latency and throughput per concurrency level,
 then the throughput (records/s) of ``POST /api/v1/samples/bulk`` with one request of N new records
-(CSIRO v3 XML and Turtle).
+(CSIRO v3 XML and Turtle). ``--core`` first runs the same single-record writes through
+``Registry.register`` in this process (no HTTP), and prints how the group commit grouped them.
 
-    python bench/register.py [--requests 300] [--concurrency 1 16] [--bulk 1000 10000]
+    python bench/register.py [--requests 300] [--concurrency 1 16] [--bulk 1000 10000] [--core]
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import httpx
 from lxml import etree
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
-from igsn_graph.registry.service import Registry, init_data_dir
+from igsn_graph.formats.kernels import read_xml
+from igsn_graph.registry.accounts import Principal
+from igsn_graph.registry.service import Registry, Submission, init_data_dir
 from igsn_graph.settings import Settings
 
 __all__ = ["main"]
@@ -126,6 +129,52 @@ def run(base: str, prefix: str, requests: int, concurrency: int) -> tuple[list[f
     return latencies, wall
 
 
+def run_core(registry: Registry, prefix: str, requests: int, concurrency: int) -> tuple[list[float], float]:
+    """Latencies (s) of ``requests`` single-record ``Registry.register`` calls from ``concurrency`` threads."""
+    who = Principal("client", USER, USER.split(".")[0])
+    latencies: list[float] = []
+    lock = threading.Lock()
+    per_worker = max(1, requests // concurrency)
+    barrier = threading.Barrier(concurrency)
+
+    def worker(w: int) -> None:
+        mine: list[float] = []
+        barrier.wait()
+        for i in range(per_worker):
+            data = document(f"BNA{prefix}{w:02d}{i:05d}")
+            parsed = read_xml(data)
+            t0 = time.perf_counter()
+            registry.register(who, [Submission(parsed.records[0], parsed.format.name, data)])
+            mine.append(time.perf_counter() - t0)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(concurrency)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, time.perf_counter() - start
+
+
+def core(data_dir: Path, requests: int, levels: list[int]) -> None:
+    with Registry(Settings(data_dir=data_dir)) as registry:
+        run_core(registry, "CW", 20, 1)  # warm-up: shapes loaded, caches filled
+        print("Registry.register in process (no HTTP), registration kernel, new IGSN per call")
+        print(f"{'threads':>7} {'calls':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'calls/s':>8} "
+              f"{'groups':>7} {'per group':>9}")
+        for level, concurrency in enumerate(levels):
+            before = (registry.stats.batches, registry.stats.requests)
+            latencies, wall = run_core(registry, f"C{chr(ord('A') + level)}", requests, concurrency)
+            groups = registry.stats.batches - before[0]
+            ms = [x * 1000 for x in latencies]
+            print(f"{concurrency:>7} {len(ms):>8} {statistics.median(ms):>8.1f} {percentile(ms, 90):>8.1f} "
+                  f"{percentile(ms, 99):>8.1f} {max(ms):>8.1f} {len(ms) / wall:>8.0f} {groups:>7} "
+                  f"{(registry.stats.requests - before[1]) / max(1, groups):>9.1f}")
+    print()
+
+
 def bulk_document(kind: str, prefix: str, count: int) -> tuple[bytes, str]:
     """One document of ``count`` new records, and its media type."""
     names = [f"BNA{prefix}{i:06d}" for i in range(count)]
@@ -166,10 +215,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="requests per concurrency level")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--bulk", type=int, nargs="*", default=[1000, 10000], help="records per bulk request")
+    parser.add_argument("--core", action="store_true", help="also time Registry.register in process first")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         prepare(data_dir)
+        if args.core:
+            core(data_dir, args.requests, args.concurrency)
         proc, base = start_server(data_dir)
         try:
             # warm-up: first validation loads the shapes, first login pays one scrypt
@@ -183,7 +235,7 @@ def main() -> None:
                 print(f"{concurrency:>7} {len(ms):>8} {statistics.median(ms):>8.1f} {percentile(ms, 90):>8.1f} "
                       f"{percentile(ms, 99):>8.1f} {max(ms):>8.1f} {len(ms) / wall:>8.0f}")
             if args.bulk:
-                print(f"\nPOST /api/v1/samples/bulk, one request of new records (batches of the server's batch size)")
+                print("\nPOST /api/v1/samples/bulk, one request of new records (batches of the server's batch size)")
                 print(f"{'format':>7} {'records':>8} {'stored':>8} {'seconds':>8} {'records/s':>10}")
                 for level, count in enumerate(args.bulk):
                     for kind in ("xml", "turtle"):

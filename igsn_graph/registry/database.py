@@ -141,8 +141,12 @@ class Database:
         return self._connection()
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; commits on success, rolls back on any exception."""
+    def write(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction; commits on success, rolls back on any exception.
+
+        ``durable=False``: the commit is not synced to disk (it survives the process, not a power loss; the
+        next durable commit syncs it too), for marks that are worthless after a crash anyway.
+        """
         if self.read_only:
             raise ReadOnly("the registry is read-only: writes are refused")
         with self._write_lock:
@@ -152,6 +156,8 @@ class Database:
             if conn.in_transaction:  # nested use inside one transaction
                 yield conn
                 return
+            if not durable:
+                conn.execute("PRAGMA synchronous=NORMAL")  # only outside a transaction
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -164,6 +170,9 @@ class Database:
                 # disk full, read-only or failing file system: nothing of this transaction was kept
                 _rollback(conn)
                 raise StorageFailure(f"registry database write failed: {exc}", applied=False) from None
+            finally:
+                if not durable:
+                    conn.execute("PRAGMA synchronous=FULL")
 
     def get_meta(self, key: str) -> str | None:
         row = self.read().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -104,7 +104,8 @@ class Journal:
         reservation is committed, so it is never earlier than the reservation a reader may have missed.
         """
         low = self.next_datestamp()
-        with self.db.write() as conn:
+        # readers need to see it, nothing needs it after a crash (a writer's death ends its reservation)
+        with self.db.write(durable=False) as conn:
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('inflight', ?)", (low,))
         self._reserved = True
         return max(low, self.next_datestamp())
@@ -112,7 +113,7 @@ class Journal:
     def release(self, *, force: bool = False) -> None:
         """Withdraws a reservation that no write used (refused, test mode); ``force``: also another's."""
         if self._reserved or force:
-            with self.db.write() as conn:
+            with self.db.write(durable=False) as conn:
                 conn.execute("DELETE FROM meta WHERE key = 'inflight'")
             self._reserved = False
 

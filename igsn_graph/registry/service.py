@@ -405,16 +405,14 @@ class Registry:
     def _check_quota(self, owner: Owner, new_count: int) -> None:
         if new_count <= 0 or owner.namespace == TEST_NAMESPACE:
             return
+        symbol = owner.client or owner.agent
+        quota = (self.accounts.client(symbol) if owner.client is not None else self.accounts.agent(symbol)).quota
+        if quota < 0:  # no quota: nothing to count (counting reads every sample of the holder)
+            return
         conn = self.db.read()
-        if owner.client is not None:
-            quota = self.accounts.client(owner.client).quota
-            used = catalogue.count_owned(conn, client=owner.client)
-            symbol = owner.client
-        else:
-            quota = self.accounts.agent(owner.agent).quota
-            used = catalogue.count_owned(conn, agent=owner.agent)
-            symbol = owner.agent
-        if quota >= 0 and used + new_count > quota:
+        used = (catalogue.count_owned(conn, client=symbol) if owner.client is not None
+                else catalogue.count_owned(conn, agent=symbol))
+        if used + new_count > quota:
             raise QuotaExceeded(f"datacentre quota exceeded: {symbol}", symbol=symbol)
 
     # -- reads --------------------------------------------------------------------------------
