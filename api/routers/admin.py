@@ -143,6 +143,12 @@ def _update_fields(update: AccountUpdate) -> dict[str, Any]:
     return update.model_dump(exclude_none=True)
 
 
+def _assignment(table: dict[str, tuple[str, str | None]], value: str) -> dict[str, Any]:
+    """One row of a namespace or DOI-prefix table (value → agent, client or None) as the API shows it."""
+    agent, client = table[value]
+    return AssignmentOut(value=value, agent=agent, client=client).model_dump()
+
+
 # -- agents --------------------------------------------------------------------------------------
 @router.get("/agents", response_model=list[AgentOut], summary="Every allocating agent")
 def list_agents(request: Request) -> list[dict[str, Any]]:
@@ -218,7 +224,7 @@ def disable_client(symbol: str, request: Request) -> JSONResponse:
 @router.get("/namespaces", response_model=list[AssignmentOut], summary="Every namespace and its owner")
 def list_namespaces(request: Request) -> list[dict[str, Any]]:
     table = get_registry(request).accounts.namespace_table()
-    return [AssignmentOut(value=ns, agent=a, client=c).model_dump() for ns, (a, c) in sorted(table.items())]
+    return [_assignment(table, ns) for ns in sorted(table)]
 
 
 @router.post("/namespaces", status_code=201, response_model=AssignmentOut,
@@ -227,8 +233,7 @@ def list_namespaces(request: Request) -> list[dict[str, Any]]:
 def add_namespace(body: Assignment, request: Request) -> JSONResponse:
     registry: Registry = get_registry(request)
     ns = registry.add_namespace(body.value, body.owner)
-    agent, client = registry.accounts.namespace_table()[ns]
-    return _changed(request, AssignmentOut(value=ns, agent=agent, client=client).model_dump(), 201)
+    return _changed(request, _assignment(registry.accounts.namespace_table(), ns), 201)
 
 
 @router.delete("/namespaces/{namespace:path}", status_code=204,
@@ -242,7 +247,7 @@ def remove_namespace(namespace: str, request: Request) -> Response:
 @router.get("/doi-prefixes", response_model=list[AssignmentOut], summary="Every DOI prefix and its owner")
 def list_doi_prefixes(request: Request) -> list[dict[str, Any]]:
     table = get_registry(request).accounts.doi_prefix_table()
-    return [AssignmentOut(value=p, agent=a, client=c).model_dump() for p, (a, c) in sorted(table.items())]
+    return [_assignment(table, p) for p in sorted(table)]
 
 
 @router.post("/doi-prefixes", status_code=201, response_model=AssignmentOut,
@@ -251,8 +256,7 @@ def list_doi_prefixes(request: Request) -> list[dict[str, Any]]:
 def add_doi_prefix(body: Assignment, request: Request) -> JSONResponse:
     registry: Registry = get_registry(request)
     prefix = registry.add_doi_prefix(body.value, body.owner)
-    agent, client = registry.accounts.doi_prefix_table()[prefix]
-    return _changed(request, AssignmentOut(value=prefix, agent=agent, client=client).model_dump(), 201)
+    return _changed(request, _assignment(registry.accounts.doi_prefix_table(), prefix), 201)
 
 
 @router.delete("/doi-prefixes/{prefix:path}", status_code=204, summary="Take a DOI prefix away",
