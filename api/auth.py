@@ -19,6 +19,8 @@ from fastapi.security.base import SecurityBase
 from igsn_graph.errors import LoginThrottled, NotAllowed, NotAuthenticated
 from igsn_graph.registry.accounts import Principal
 
+from .deps import per_app
+
 __all__ = ["BASIC", "REALM", "CredentialCache", "LoginThrottle", "admin", "authenticate", "basic_credentials",
            "forget_credentials", "optional_principal", "principal"]
 
@@ -168,33 +170,13 @@ class _BasicScheme(SecurityBase):
 #: the security scheme of the OpenAPI document
 BASIC = _BasicScheme()
 
-_CACHE_LOCK = threading.Lock()
-
-
 def _cache_of(request: Request) -> CredentialCache:
-    state = request.app.state
-    cache = getattr(state, "credential_cache", None)
-    if cache is None:
-        with _CACHE_LOCK:
-            cache = getattr(state, "credential_cache", None)
-            if cache is None:
-                cache = CredentialCache()
-                state.credential_cache = cache
-    return cache  # type: ignore[no-any-return]
+    return per_app(request, "credential_cache", lambda _settings: CredentialCache())
 
 
 def _throttle_of(request: Request) -> LoginThrottle:
-    state = request.app.state
-    throttle = getattr(state, "login_throttle", None)
-    if throttle is None:
-        with _CACHE_LOCK:
-            throttle = getattr(state, "login_throttle", None)
-            if throttle is None:
-                settings = state.settings
-                throttle = LoginThrottle(burst=settings.login_failures_burst,
-                                         refill_s=settings.login_failures_refill_s)
-                state.login_throttle = throttle
-    return throttle  # type: ignore[no-any-return]
+    return per_app(request, "login_throttle", lambda settings: LoginThrottle(
+        burst=settings.login_failures_burst, refill_s=settings.login_failures_refill_s))
 
 
 def authenticate(request: Request) -> Principal:

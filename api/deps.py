@@ -1,13 +1,20 @@
-"""Depends providers: settings and the registry from ``app.state``."""
+"""Depends providers: settings and the registry from ``app.state``, and objects made once per app."""
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 from fastapi import Request
 
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 
-__all__ = ["get_registry", "get_settings"]
+__all__ = ["get_registry", "get_settings", "per_app"]
+
+T = TypeVar("T")
+_PER_APP_LOCK = threading.Lock()
 
 
 def get_registry(request: Request) -> Registry:
@@ -16,3 +23,16 @@ def get_registry(request: Request) -> Registry:
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def per_app(request: Request, name: str, make: Callable[[Settings], T]) -> T:
+    """``app.state.<name>``, made from the app's settings on first use (once, however many requests race)."""
+    state = request.app.state
+    made: T | None = getattr(state, name, None)
+    if made is None:
+        with _PER_APP_LOCK:
+            made = getattr(state, name, None)
+            if made is None:
+                made = make(state.settings)
+                setattr(state, name, made)
+    return made
