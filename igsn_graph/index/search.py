@@ -19,7 +19,7 @@ import math
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 
 from pyoxigraph import Triple
@@ -37,6 +37,7 @@ __all__ = [
     "SORTS",
     "FacetCount",
     "Hit",
+    "SampleSummary",
     "SearchDocument",
     "SearchQuery",
     "SearchResult",
@@ -86,7 +87,9 @@ def label_of(value: str) -> str | None:
 # --- documents ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class SearchDocument:
+class SampleSummary:
+    """What search keeps of a findable sample and returns for it (the row a search document and a hit share)."""
+
     igsn: str
     kind: str
     name: str | None
@@ -94,9 +97,13 @@ class SearchDocument:
     client: str | None
     namespace: str
     status: str
-    datestamp: str
     collected_from: str | None
     collected_to: str | None
+
+
+@dataclass(frozen=True)
+class SearchDocument(SampleSummary):
+    datestamp: str
     box: tuple[float, float, float, float] | None  # west, east, south, north
     text: tuple[str, ...]  # the FTS columns after igsn
     facets: tuple[tuple[str, str], ...]
@@ -164,8 +171,9 @@ def document_of(row: CatalogueRow, record: SampleRecord) -> SearchDocument:
     facets |= {("method", v) for v in methods}
     if start:
         facets.add(("year", start[:4]))
-    return SearchDocument(row.igsn, record.kind, record.name, row.agent, row.client, row.namespace, row.status,
-                          row.datestamp, start, end, box, text, tuple(sorted(facets)))
+    return SearchDocument(igsn=row.igsn, kind=record.kind, name=record.name, agent=row.agent, client=row.client,
+                          namespace=row.namespace, status=row.status, collected_from=start, collected_to=end,
+                          datestamp=row.datestamp, box=box, text=text, facets=tuple(sorted(facets)))
 
 
 # --- writes (inside the caller's transaction) ----------------------------------------------------
@@ -341,16 +349,7 @@ class SearchQuery:
 
 
 @dataclass(frozen=True)
-class Hit:
-    igsn: str
-    kind: str
-    name: str | None
-    agent: str
-    client: str | None
-    namespace: str
-    status: str
-    collected_from: str | None
-    collected_to: str | None
+class Hit(SampleSummary):
     score: float | None
 
 
@@ -431,7 +430,8 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
     return SearchResult(total, hits, facets, next_cursor, sort)
 
 
-_HIT_COLUMNS = "d.igsn, d.kind, d.name, d.agent, d.client, d.namespace, d.status, d.collected_from, d.collected_to"
+#: the search_doc columns of a hit's summary, in field order (a hit row is these, then its score)
+_HIT_COLUMNS = ", ".join(f"d.{f.name}" for f in fields(SampleSummary))
 
 
 def _page(conn: sqlite3.Connection, query: SearchQuery, sort: str, from_sql: str,
@@ -462,7 +462,7 @@ def _page(conn: sqlite3.Connection, query: SearchQuery, sort: str, from_sql: str
     rows = conn.execute(sql, page_args).fetchall()
     more = len(rows) > query.limit
     rows = rows[:query.limit]
-    hits = [Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]) for r in rows]
+    hits = [Hit(*r[:10]) for r in rows]  # _HIT_COLUMNS, then the score
     cursor = None
     if more and rows:
         last = rows[-1]
