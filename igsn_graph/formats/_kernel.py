@@ -1,4 +1,5 @@
-"""Small readers shared by the XML kernel modules: element text, identifier types, value patterns."""
+"""Small readers shared by the XML kernel modules: element text, identifier types, value patterns, and the
+base of a reader of one namespaced ``resource`` element."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ if TYPE_CHECKING:
 from lxml import etree
 
 from ..codelists import codelist
+from ..xmlparser import element_path
 
-__all__ = ["DATETIME", "HTTP", "text", "identifier_type", "relation"]
+__all__ = ["DATETIME", "HTTP", "NamespacedReader", "text", "identifier_type", "relation"]
 
 #: xs:dateTime (the registration 1.0 timeStamp type and the description kernel's collectionTime)
 DATETIME = re.compile(r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
@@ -47,3 +49,26 @@ def relation(value: str, id_type: str | None, raw_relation: str | None) -> "Rela
     canonical = relation_types().canonical(raw_relation) or raw_relation
     return Relation(identifier=parse_igsn(value).name if id_type == "IGSN" else value, identifier_type=id_type,
                     relation_type=canonical, source_relation_type=raw_relation if canonical == "Other" else None)
+
+
+class NamespacedReader:
+    """Finds elements of one namespace below ``root`` by plain paths (``a/b``) and notes where each field
+    was read from (``sources``: field → element path, the first place wins)."""
+
+    def __init__(self, root: etree._Element, ns: str) -> None:
+        self.root = root
+        self.ns = ns
+        self.sources: dict[str, str] = {}
+
+    def q(self, path: str) -> str:
+        return "/".join(f"{{{self.ns}}}{part}" for part in path.split("/"))
+
+    def find(self, parent: etree._Element, path: str) -> etree._Element | None:
+        return parent.find(self.q(path))
+
+    def findall(self, parent: etree._Element, path: str) -> list[etree._Element]:
+        return parent.findall(self.q(path))
+
+    def note(self, field: str, el: etree._Element | None, attribute: str | None = None) -> None:
+        if el is not None and field not in self.sources:
+            self.sources[field] = element_path(el) + (f"/@{attribute}" if attribute else "")

@@ -69,6 +69,7 @@ from ..identifiers import parse_igsn
 from ..record import (Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place,
                       ResourceKind, SampleRecord, TimeSpan)
 from ..xmlparser import element_path
+from ._kernel import NamespacedReader
 from ._kernel import identifier_type as _identifier_type
 from ._kernel import relation as _relation
 from ._kernel import text as _text
@@ -380,26 +381,8 @@ def _box(west: Decimal, east: Decimal, south: Decimal, north: Decimal) -> str:
     return _polygon([(west, south), (east, south), (east, north), (west, north), (west, south)])
 
 
-class _Reader:
+class _Reader(NamespacedReader):
     """Reads one ``resource`` element of kernel-4 (or kernel-3)."""
-
-    def __init__(self, root: etree._Element, ns: str) -> None:
-        self.root = root
-        self.ns = ns
-        self.sources: dict[str, str] = {}
-
-    def q(self, path: str) -> str:
-        return "/".join(f"{{{self.ns}}}{part}" for part in path.split("/"))
-
-    def find(self, parent: etree._Element, path: str) -> etree._Element | None:
-        return parent.find(self.q(path))
-
-    def findall(self, parent: etree._Element, path: str) -> list[etree._Element]:
-        return parent.findall(self.q(path))
-
-    def note(self, field: str, el: etree._Element | None) -> None:
-        if el is not None and field not in self.sources:
-            self.sources[field] = element_path(el)
 
     # -- parts ----------------------------------------------------------------------------------
     def check_resource_type(self) -> etree._Element:

@@ -51,6 +51,7 @@ from ..record import (Agent, Contributor, Geometry, Identifier, Place, Relation,
 from ..xmlparser import element_path
 from ._kernel import DATETIME as _DATETIME
 from ._kernel import HTTP as _HTTP
+from ._kernel import NamespacedReader
 from ._kernel import identifier_type
 from ._kernel import relation as _relation
 from ._kernel import text as _text
@@ -135,27 +136,12 @@ def _wkt_type(wkt: str) -> str | None:
 
 # ---------------------------------------------------------------- read
 
-class _Reader:
+class _Reader(NamespacedReader):
     """Reads one ``resource`` element; ``dev`` enables the 1.0 dev-variant element names."""
 
     def __init__(self, root: etree._Element, ns: str) -> None:
-        self.root = root
-        self.ns = ns
+        super().__init__(root, ns)
         self.dev = ns == NS_1_0
-        self.sources: dict[str, str] = {}
-
-    def q(self, path: str) -> str:
-        return "/".join(f"{{{self.ns}}}{part}" for part in path.split("/"))
-
-    def find(self, parent: etree._Element, path: str) -> etree._Element | None:
-        return parent.find(self.q(path))
-
-    def findall(self, parent: etree._Element, path: str) -> list[etree._Element]:
-        return parent.findall(self.q(path))
-
-    def note(self, field: str, el: etree._Element | None, attribute: str | None = None) -> None:
-        if el is not None and field not in self.sources:
-            self.sources[field] = element_path(el) + (f"/@{attribute}" if attribute else "")
 
     def igsn(self, el: etree._Element) -> str:
         return parse_igsn(_text(el) or "").name
