@@ -99,9 +99,9 @@ def test_a_burst_of_new_samples_is_written_in_groups(registry: Registry) -> None
     assert_consistent(registry)
 
 
-def test_free_running_writers_form_groups_and_keep_every_write(registry: Registry) -> None:
-    """No lock held by the test: writers started together still share groups, and the same sample written by
-    all of them gets one version per writer, each the one its writer was told."""
+def test_free_running_writers_keep_every_write(registry: Registry) -> None:
+    """No lock held by the test (how groups form is up to the scheduler): the same sample written by all
+    writers gets one version per write, each the one its writer was told."""
     writers = 12
     registry.register(ONE, [sample("ZTA3000", "start")])
     barrier = threading.Barrier(writers)
@@ -125,7 +125,6 @@ def test_free_running_writers_form_groups_and_keep_every_write(registry: Registr
     assert sorted(kept) == list(range(1, 2 + 3 * writers))
     for key, version in told.items():
         assert f'"writer {key // 10}.{key % 10}"' in kept[version].graph_ntriples  # type: ignore[index]
-    assert registry.stats.largest > 1 and registry.stats.batches < 3 * writers + 1
     assert_consistent(registry)
 
 
