@@ -1,4 +1,5 @@
-"""Fixtures shared by every test folder: settings per test, an initialised registry with accounts."""
+"""Fixtures shared by every test folder: settings per test, an initialised registry with accounts, data
+directories prepared for an app (test accounts, or the demo set), a live server."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from typing import Iterator
 import httpx
 import pytest
 
+from igsn_graph.demo_load import demo_submissions, load_demo_accounts
+from igsn_graph.registry.accounts import ADMIN
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
 
@@ -97,6 +100,27 @@ def add_test_accounts(registry: Registry) -> None:
     registry.add_client(CLIENT_TWO[0], name="Client Two", password=CLIENT_TWO[1], namespaces=["10273/ZTB"],
                         quota=2)
     registry.add_agent(OTHER[0], name="Other Agent", password=OTHER[1], namespaces=["ZO"])
+
+
+def fresh_settings(tmp: Path, **overrides: object) -> Settings:
+    """Settings for ``tmp/data`` (the test administrator password, then ``overrides``) whose data directory is
+    initialised with the test accounts; the registry is closed again, for an app or a server that opens it."""
+    settings = Settings(data_dir=tmp / "data", admin_password=ADMIN_PASSWORD).with_(**overrides)
+    init_data_dir(settings, repository_id="test.igsn-graph.org")
+    with Registry(settings) as registry:
+        add_test_accounts(registry)
+    return settings
+
+
+def demo_settings(tmp: Path) -> Settings:
+    """Settings for ``tmp/data`` holding the demo accounts and the small demo set (closed again, like
+    ``fresh_settings``)."""
+    settings = Settings(data_dir=tmp / "data")
+    init_data_dir(settings)
+    with Registry(settings) as registry:
+        load_demo_accounts(registry)
+        registry.register(ADMIN, demo_submissions(), strict=False)
+    return settings
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from igsn_graph.record import Agent, Identifier
-from igsn_graph.registry.service import Registry, init_data_dir
+from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 from igsn_graph.store import history
 
 from tests.api.test_mds import ADMIN, TEXT, XML, assert_text, make_client, registry_of, stored
-from tests.conftest import ADMIN_PASSWORD, AGENT, CLIENT_ONE, CLIENT_TWO, OTHER, add_test_accounts
+from tests.conftest import AGENT, CLIENT_ONE, CLIENT_TWO, OTHER, fresh_settings
 
 #: what the `datacite` client sends (DataCiteMDSClient.doi_post)
 DATACITE_TEXT = {"Content-Type": "text/plain;charset=UTF-8"}
@@ -50,11 +50,7 @@ def resource(doi: str, *, general: str = "PhysicalObject", identifier_type: str 
 @pytest.fixture(scope="module")
 def mds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """One app for the tests that need no empty registry (each uses its own names)."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("doi") / "data", admin_password=ADMIN_PASSWORD)
-    init_data_dir(settings, repository_id="test.igsn-graph.org")
-    with Registry(settings) as registry:
-        add_test_accounts(registry)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(fresh_settings(tmp_path_factory.mktemp("doi")))) as c:
         yield c
 
 

@@ -13,9 +13,8 @@ import pytest
 from lxml import etree
 from pyoxigraph import RdfFormat, parse
 
-from igsn_graph.registry.service import Registry, Submission, init_data_dir
-from igsn_graph.settings import Settings
-from tests.conftest import add_test_accounts, live_server
+from igsn_graph.registry.service import Registry, Submission
+from tests.conftest import fresh_settings, live_server
 from tests.oai.samples import ONE, rich
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -29,10 +28,8 @@ CONSOLE = re.compile(r":CONSOLE[:(]\d+\)?\] (.*)")
 
 @pytest.fixture(scope="module")
 def page_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("browser") / "data")
-    init_data_dir(settings)
+    settings = fresh_settings(tmp_path_factory.mktemp("browser"))
     with Registry(settings) as registry:
-        add_test_accounts(registry)
         subs = [Submission(rich(NAME), "igsn_desc", None, None),
                 Submission(rich("ZTA002", parents=[NAME]), "igsn_desc", None, None)]
         assert all(o.ok for o in registry.register(ONE, subs))

@@ -16,11 +16,11 @@ from api.app import create_app
 from api.auth import CredentialCache, basic_credentials
 from igsn_graph.errors import NotAuthenticated, StorageFailure, StoreBusy
 from igsn_graph.registry.accounts import Principal
-from igsn_graph.registry.service import Registry, init_data_dir
+from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 from igsn_graph.store import history
 
-from tests.conftest import ADMIN_PASSWORD, AGENT, CLIENT_ONE, CLIENT_TWO, OTHER, add_test_accounts
+from tests.conftest import ADMIN_PASSWORD, AGENT, CLIENT_ONE, CLIENT_TWO, OTHER, fresh_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ADMIN = ("admin", ADMIN_PASSWORD)
@@ -66,12 +66,7 @@ def make_client(registry: Registry, settings: Settings) -> Iterator[TestClient]:
 def mds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """One app for the tests that need no empty registry (each uses its own IGSNs): setup is paid once."""
     # wrong logins are tried here many times on purpose (the throttle is tested in tests/reliability)
-    settings = Settings(data_dir=tmp_path_factory.mktemp("mds") / "data", admin_password=ADMIN_PASSWORD,
-                        login_failures_burst=0)
-    init_data_dir(settings, repository_id="test.igsn-graph.org")
-    with Registry(settings) as registry:
-        add_test_accounts(registry)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(fresh_settings(tmp_path_factory.mktemp("mds"), login_failures_burst=0))) as c:
         yield c
 
 

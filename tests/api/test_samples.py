@@ -12,11 +12,10 @@ from fastapi.testclient import TestClient
 from pyoxigraph import RdfFormat, parse
 
 from api.app import create_app
-from igsn_graph.registry.service import Registry, init_data_dir
-from igsn_graph.settings import Settings
+from igsn_graph.registry.service import Registry
 from igsn_graph.store import history
 
-from tests.conftest import ADMIN_PASSWORD, AGENT, CLIENT_ONE, CLIENT_TWO, OTHER, add_test_accounts, live_server
+from tests.conftest import AGENT, CLIENT_ONE, CLIENT_TWO, OTHER, fresh_settings, live_server
 
 API = "/api/v1/samples"
 TURTLE = {"Content-Type": "text/turtle"}
@@ -39,14 +38,6 @@ def kernel(igsn: str) -> bytes:
 def jsonld(name: str, title: str) -> dict[str, object]:
     return {"@context": "https://w3id.org/igsn-graph/context.jsonld", "@id": f"https://igsn.org/{name}",
             "igsn": name, "title": title}
-
-
-def fresh_settings(tmp: Path, **overrides: object) -> Settings:
-    settings = Settings(data_dir=tmp / "data", admin_password=ADMIN_PASSWORD, **overrides)  # type: ignore[arg-type]
-    init_data_dir(settings, repository_id="test.igsn-graph.org")
-    with Registry(settings) as registry:
-        add_test_accounts(registry)
-    return settings
 
 
 @pytest.fixture(scope="module")

@@ -10,21 +10,15 @@ from datacite import DataCiteMDSClient, schema45
 from datacite.errors import (DataCiteBadRequestError, DataCiteForbiddenError, DataCiteGoneError,
                              DataCiteNoContentError, DataCiteNotFoundError, DataCiteUnauthorizedError)
 
-from igsn_graph.registry.service import Registry, init_data_dir
-from igsn_graph.settings import Settings
 
-from tests.conftest import ADMIN_PASSWORD, AGENT, CLIENT_ONE, CLIENT_TWO, OTHER, add_test_accounts, live_server
+from tests.conftest import AGENT, CLIENT_ONE, CLIENT_TWO, OTHER, fresh_settings, live_server
 
 PREFIX = "10.99990"
 
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("datacite") / "data", admin_password=ADMIN_PASSWORD)
-    init_data_dir(settings, repository_id="test.igsn-graph.org")
-    with Registry(settings) as registry:
-        add_test_accounts(registry)
-    with live_server(settings) as base:
+    with live_server(fresh_settings(tmp_path_factory.mktemp("datacite"))) as base:
         yield base
 
 

@@ -9,21 +9,12 @@ from pyhandle.handleclient import PyHandleClient
 from pyhandle.handleexceptions import HandleNotFoundException
 
 from igsn_graph.demo import small_demo
-from igsn_graph.demo_load import demo_submissions, load_demo_accounts
-from igsn_graph.registry.accounts import ADMIN
-from igsn_graph.registry.service import Registry, init_data_dir
-from igsn_graph.settings import Settings
-from tests.conftest import live_server
+from tests.conftest import demo_settings, live_server
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("pyhandle") / "data")
-    init_data_dir(settings)
-    with Registry(settings) as registry:
-        load_demo_accounts(registry)
-        registry.register(ADMIN, demo_submissions(), strict=False)
-    with live_server(settings) as url:
+    with live_server(demo_settings(tmp_path_factory.mktemp("pyhandle"))) as url:
         yield url
 
 

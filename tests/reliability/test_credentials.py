@@ -22,14 +22,14 @@ from api.app import create_app
 from api.auth import LoginThrottle
 from igsn_graph.errors import LoginThrottled, NotAuthenticated
 from igsn_graph.registry import accounts as accounts_module
-from igsn_graph.registry.service import Registry, init_data_dir
+from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 from tests.conftest import (
     ADMIN_PASSWORD,
     AGENT,
     CLIENT_ONE,
     OTHER,
-    add_test_accounts,
+    fresh_settings,
     live_server,
 )
 
@@ -46,18 +46,10 @@ def kernel(name: str) -> bytes:
             '<log><logElement event="submitted" timeStamp="2020-01-01T10:00:00"/></log></sample>').encode()
 
 
-def new_settings(tmp: Path, **overrides: object) -> Settings:
-    settings = Settings(data_dir=tmp / "data", admin_password=ADMIN_PASSWORD).with_(**overrides)
-    init_data_dir(settings, repository_id="test.igsn-graph.org")
-    with Registry(settings) as registry:
-        add_test_accounts(registry)
-    return settings
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     # the tests here fail logins on purpose, many times: the throttle has its own tests below
-    settings = new_settings(tmp_path_factory.mktemp("credentials"), login_failures_burst=0)
+    settings = fresh_settings(tmp_path_factory.mktemp("credentials"), login_failures_burst=0)
     with TestClient(create_app(settings)) as client:
         # a client created and disabled through the admin API; it could log in before
         r = client.post("/api/v1/admin/clients", auth=ADMIN, json={"symbol": DISABLED[0], "password": DISABLED[1],
@@ -163,7 +155,7 @@ def scrypt_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 @pytest.fixture(scope="module")
 def accounts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[accounts_module.Accounts]:
-    settings = new_settings(tmp_path_factory.mktemp("accounts"))
+    settings = fresh_settings(tmp_path_factory.mktemp("accounts"))
     with Registry(settings) as registry:
         registry.add_client(DISABLED[0], password=DISABLED[1], namespaces=["ZTG"])
         registry.update_client(DISABLED[0], active=False)
@@ -246,7 +238,7 @@ class Collect(logging.Handler):
 
 def test_no_credentials_in_logs_on_any_surface(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """Failed and successful logins on every surface, with every logger at DEBUG (uvicorn's access log too)."""
-    settings = new_settings(tmp_path, login_failures_burst=0)  # the same wrong login on every surface
+    settings = fresh_settings(tmp_path, login_failures_burst=0)  # the same wrong login on every surface
     secrets = [CLIENT_ONE[1], AGENT[1], ADMIN_PASSWORD, "client-secret-9", "Bearer-token-42"]
     headers = [f"Basic {base64.b64encode(f'{u}:{p}'.encode()).decode()}" for u, p in
                [CLIENT_ONE, AGENT, ADMIN, (CLIENT_ONE[0], "client-secret-9"), ("ZNOBODY", "client-secret-9")]]
@@ -295,7 +287,7 @@ def test_no_credentials_in_logs_on_any_surface(tmp_path: Path, caplog: pytest.Lo
 # -- rate limiting of failed logins -----------------------------------------------------------------------------
 @pytest.fixture
 def settings_for_throttle(tmp_path: Path) -> Settings:
-    settings = new_settings(tmp_path)
+    settings = fresh_settings(tmp_path)
     assert settings.login_failures_burst == 5  # the default is what is tested
     return settings
 

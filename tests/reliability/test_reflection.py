@@ -20,9 +20,7 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from api.app import create_app
-from igsn_graph.registry.service import Registry, init_data_dir
-from igsn_graph.settings import Settings
-from tests.conftest import ADMIN_PASSWORD, CLIENT_ONE, add_test_accounts
+from tests.conftest import CLIENT_ONE, fresh_settings
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -50,11 +48,7 @@ def hostile_record(name: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("reflection") / "data", admin_password=ADMIN_PASSWORD)
-    init_data_dir(settings, repository_id="test.igsn-graph.org")
-    with Registry(settings) as registry:
-        add_test_accounts(registry)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(fresh_settings(tmp_path_factory.mktemp("reflection")))) as client:
         for name in ("ZTA0001", "ZTA0002"):
             r = client.post("/metadata", content=hostile_record(name), headers={"Content-Type": "application/xml"},
                             auth=CLIENT_ONE)
