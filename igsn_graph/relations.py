@@ -23,6 +23,8 @@ Public API (used by the API routers and the landing page):
 
 from __future__ import annotations
 
+import hashlib
+
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -48,6 +50,7 @@ __all__ = [
     "delete_edges",
     "descendants",
     "edges_of",
+    "inbound_state",
     "inverse_of",
     "normal_agent",
     "normal_identifier",
@@ -251,6 +254,20 @@ def children(source: Source, name: str) -> list[str]:
     return [r[0] for r in _conn(source).execute(
         "SELECT source FROM relation_edge WHERE target = ? AND kind = 'parent' AND target_type = 'IGSN' "
         "AND visible = 1 ORDER BY source", (name,))]
+
+
+def inbound_state(source: Source, name: str) -> tuple[str, str | None]:
+    """(digest, latest datestamp) of the samples whose visible links name ``name``, with their versions.
+
+    A page that lists them (the landing page's children and members) changes when one of them does,
+    while ``name``'s own version stays: this is the rest of such a page's validator (ETag, Last-Modified).
+    """
+    rows = _conn(source).execute(
+        "SELECT e.source, c.version, c.datestamp FROM relation_edge e JOIN catalogue c ON c.igsn = e.source "
+        "WHERE e.target = ? AND e.target_type = 'IGSN' AND e.visible = 1 ORDER BY e.source, e.kind, e.relation",
+        (name,)).fetchall()
+    digest = hashlib.sha1("".join(f"{r[0]}:{r[1]};" for r in rows).encode()).hexdigest()[:12]
+    return digest, max((r[2] for r in rows), default=None)
 
 
 def _check_depth(depth: int | None) -> int:

@@ -11,6 +11,7 @@ thread. ``Shortcut`` lets sample paths skip the router's walk past every fixed r
 
 from __future__ import annotations
 
+
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from igsn_graph import conneg, resolver
+from igsn_graph import conneg, relations, resolver
 from igsn_graph.errors import InvalidIdentifier
 from igsn_graph.index.catalogue import CatalogueRow
 from igsn_graph.registry.service import Registry
@@ -210,9 +211,14 @@ def _validators(step: _Negotiated) -> dict[str, str]:
     if step.choice.media_type != "text/html":
         headers["Access-Control-Allow-Origin"] = "*"
         headers["Access-Control-Expose-Headers"] = "Link, ETag, Vary"
-    headers["ETag"] = resolver.etag(step.row.version, step.choice,
-                                    "&".join(f"{k}={v}" for k, v in step.choice.params))
-    headers["Last-Modified"] = _http_date(step.row.datestamp)
+    extra = "&".join(f"{k}={v}" for k, v in step.choice.params)
+    datestamp = step.row.datestamp
+    if not resolver.cacheable(step.choice):
+        # it lists the samples that name this one (children, members): they are part of its state
+        stamp, latest = relations.inbound_state(step.registry.db, step.row.igsn)
+        extra, datestamp = f"{extra}|{stamp}", max(datestamp, latest or datestamp)
+    headers["ETag"] = resolver.etag(step.row.version, step.choice, extra)
+    headers["Last-Modified"] = _http_date(datestamp)
     return headers
 
 

@@ -70,13 +70,20 @@ def test_pages_listing_children_show_a_new_child(client: TestClient) -> None:
     assert all(o.ok for o in registry.register(ONE, [Submission(rich(PARENT), "igsn_desc", None, None)]))
     landing = {"_profile": "landing"}
     sdo = {"_profile": "sdo"}
-    assert CHILD not in client.get("/" + PARENT, params=landing).text
-    assert "hasPart" not in client.get("/" + PARENT, params=sdo).json()
+    before = {name: client.get("/" + PARENT, params=params) for name, params in (("landing", landing), ("sdo", sdo))}
+    assert CHILD not in before["landing"].text
+    assert "hasPart" not in before["sdo"].json()
+    for r in before.values():  # revalidation works while nothing changed
+        again = client.get("/" + PARENT, params=landing if r is before["landing"] else sdo,
+                           headers={"If-None-Match": r.headers["etag"]})
+        assert again.status_code == 304 and again.headers["etag"] == r.headers["etag"]
     # the child names the parent: the parent's version does not change, its pages do
     assert all(o.ok for o in registry.register(ONE, [Submission(rich(CHILD, parents=[PARENT]), "igsn_desc",
                                                                 None, None)]))
-    assert "/" + CHILD in client.get("/" + PARENT, params=landing).text
-    assert client.get("/" + PARENT, params=sdo).json()["hasPart"] == [{"@id": "https://igsn.org/" + CHILD}]
+    page = client.get("/" + PARENT, params=landing, headers={"If-None-Match": before["landing"].headers["etag"]})
+    assert page.status_code == 200 and "/" + CHILD in page.text  # no stale 304 for a page that changed
+    doc = client.get("/" + PARENT, params=sdo, headers={"If-None-Match": before["sdo"].headers["etag"]})
+    assert doc.status_code == 200 and doc.json()["hasPart"] == [{"@id": "https://igsn.org/" + CHILD}]
 
 
 @pytest.mark.both_stores
