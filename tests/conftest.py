@@ -16,8 +16,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from igsn_graph.demo_load import demo_submissions, load_demo_accounts
-from igsn_graph.registry.accounts import ADMIN
+from igsn_graph.demo_load import ensure_demo
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
 
@@ -113,13 +112,10 @@ def fresh_settings(tmp: Path, **overrides: object) -> Settings:
 
 
 def demo_settings(tmp: Path) -> Settings:
-    """Settings for ``tmp/data`` holding the demo accounts and the small demo set (closed again, like
-    ``fresh_settings``)."""
+    """Settings for ``tmp/data`` holding the demo accounts and the small demo set (``ensure_demo``; closed
+    again, like ``fresh_settings``)."""
     settings = Settings(data_dir=tmp / "data")
-    init_data_dir(settings)
-    with Registry(settings) as registry:
-        load_demo_accounts(registry)
-        registry.register(ADMIN, demo_submissions(), strict=False)
+    ensure_demo(settings)
     return settings
 
 

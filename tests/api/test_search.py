@@ -8,16 +8,12 @@ import httpx
 import pytest
 from lxml import html
 
-from igsn_graph.demo_load import ensure_demo
-from igsn_graph.settings import Settings
-from tests.conftest import live_server
+from tests.conftest import demo_settings, live_server
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("demo") / "data")
-    ensure_demo(settings)
-    with live_server(settings) as url:
+    with live_server(demo_settings(tmp_path_factory.mktemp("demo"))) as url:
         yield url
 
 

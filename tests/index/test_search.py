@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from igsn_graph.demo_load import ensure_demo
 from igsn_graph.errors import InvalidInput
 from igsn_graph.index import search
 from igsn_graph.index.rebuild import rebuild, verify
@@ -23,15 +22,14 @@ from igsn_graph.registry.accounts import ADMIN
 from igsn_graph.registry.database import create_schema
 from igsn_graph.registry.service import Registry, Submission
 from igsn_graph.settings import Settings
+from tests.conftest import demo_settings
 
 IG = "https://w3id.org/igsn-graph/ontology#"
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("demo") / "data")
-    ensure_demo(settings)
-    with Registry(settings) as reg:
+    with Registry(demo_settings(tmp_path_factory.mktemp("demo"))) as reg:
         yield reg
 
 
