@@ -20,7 +20,8 @@ _STATUS = {handles.SUCCESS: 200, handles.NOT_FOUND: 404, handles.VALUES_NOT_FOUN
            handles.INVALID: 400, handles.NOT_RESPONSIBLE: 400}
 
 
-@router.api_route("/api/handles/{handle:path}", methods=["GET", "HEAD"], summary="Resolve an IGSN handle")
+@router.head("/api/handles/{handle:path}", include_in_schema=False)  # documented once, as GET
+@router.get("/api/handles/{handle:path}", summary="Resolve an IGSN handle")
 def resolve_handle(handle: str, request: Request) -> Response:
     """``/api/handles/10273/{IGSN}`` in the handle.net proxy's JSON shape; ``type=`` and ``index=`` filter."""
     registry: Registry = request.app.state.registry
