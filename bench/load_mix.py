@@ -229,13 +229,16 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--starvation-seconds", type=float, default=15)
     p.add_argument("--data", type=Path, default=None, help="data folder (default var/bench/mix-SIZE)")
+    p.add_argument("--as-is", action="store_true", help="use the data folder as it is (no demo load)")
     args = p.parse_args()
     data = args.data or ROOT / "var" / "bench" / f"mix-{args.size}"
     settings = Settings(data_dir=data)
     start = time.monotonic()
-    print(ensure_demo(settings, size=args.size), f"({time.monotonic() - start:.0f} s)")
+    if not args.as_is:
+        print(ensure_demo(settings, size=args.size), f"({time.monotonic() - start:.0f} s)")
     db = sqlite3.connect(data / "registry.sqlite")
     names = [r[0] for r in db.execute("SELECT igsn FROM catalogue WHERE deleted = 0 AND has_metadata = 1")]
+    args.size = len(names)
     base_iri = db.execute("SELECT value FROM meta WHERE key = 'iri_base'").fetchone()[0]
     db.close()
     _, clients = demo_accounts()
