@@ -56,7 +56,7 @@ from .journal import Change, Journal, parse_ntriples
 from .locking import WriteLock
 
 if TYPE_CHECKING:
-    from ..validation import Validator
+    from ..validation import ValidationReport, Validator
 
 __all__ = [
     "MintResult",
@@ -455,14 +455,14 @@ class Registry:
     def landing_url(self, principal: Principal, text: str) -> str | None:
         """The registered landing URL (None: known, not resolvable yet); Gone when inactive."""
         igsn = self.parse(text)
-        row, facts = self._existing(igsn.name, principal)
+        _, facts = self._existing(igsn.name, principal)
         if not facts.active:
             raise Gone("dataset inactive", igsn=igsn.name)
         return facts.landing_url
 
     def metadata_document(self, principal: Principal, text: str) -> history.Version:
         igsn = self.parse(text)
-        row, facts = self._existing(igsn.name, principal)
+        _, facts = self._existing(igsn.name, principal)
         if not facts.active:
             raise Gone("dataset inactive", igsn=igsn.name)
         version = history.latest_document(self.db.read(), igsn.name)
@@ -507,7 +507,8 @@ class Registry:
 
         def prepare(state: _State, stamp: str) -> _Write:
             row = state.row(igsn.name)
-            owner = Owner(row.agent, row.client, row.namespace) if row is not None else self.owner_of_name(igsn, principal)
+            owner = (Owner(row.agent, row.client, row.namespace) if row is not None
+                     else self.owner_of_name(igsn, principal))
             self._check_owner(principal, owner, igsn.name, row is not None)
             self.check_doi_prefix(igsn, principal)
             self._check_url(url, owner)
@@ -601,7 +602,7 @@ class Registry:
             except Exception as exc:  # noqa: BLE001 - a refusal (or a fault) of this request only
                 p.fail(exc)
         checked = [(p, w) for p, w in prepared if w.validated]
-        reports: dict[str, object] = {}
+        reports: dict[str, ValidationReport] = {}
         if checked:
             try:
                 reports = self.validator.validate_many(
@@ -617,11 +618,11 @@ class Registry:
                 continue
             name = w.facts.igsn
             report = reports.get(name)
-            if report is not None and not report.conforms:  # type: ignore[attr-defined]
+            if report is not None and not report.conforms:
                 if w.record is not None:
-                    report = with_elements(report, w.record)  # type: ignore[arg-type]
-                p.fail(InvalidRecord("; ".join(str(v) for v in report.violations), igsn=name,  # type: ignore[attr-defined]
-                                     violations=report.violations))  # type: ignore[attr-defined]
+                    report = with_elements(report, w.record)
+                p.fail(InvalidRecord("; ".join(str(v) for v in report.violations), igsn=name,
+                                     violations=report.violations))
                 continue
             try:
                 if w.parents is not None and w.parents:

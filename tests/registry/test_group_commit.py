@@ -200,7 +200,7 @@ def test_refusals_in_a_group_are_each_callers_own(registry: Registry) -> None:
     for name in ("ZTB4000", "ZTB4001", "ZTA4003", "ZTB4004", "ZTA4004", "ZTA4005", "ZTA4006"):
         assert registry.row(name) is None and versions(registry, name) == [], name
     assert registry.row("ZTB4002").version == 2  # type: ignore[union-attr]
-    assert registry.row("ZTA4000").version == 2 and '"v2"' in versions(registry, "ZTA4000")[-1].graph_ntriples  # type: ignore[union-attr]
+    assert '"v2"' in versions(registry, "ZTA4000")[-1].graph_ntriples
     assert [v.event for v in versions(registry, "ZTA4001")] == ["metadata-registered", "destroyed"]
     assert [v.event for v in versions(registry, "ZTA4002")] == ["minted"]
     assert registry.row("ZTA4000").version == 2  # type: ignore[union-attr]
