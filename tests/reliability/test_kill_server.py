@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,44 +46,40 @@ class Ledger:
         return out
 
 
-def write_metadata(base: str, names: list[str], ledger: Ledger, stop: threading.Event, start: int) -> None:
+def keep_writing(base: str, names: list[str], ledger: Ledger, stop: threading.Event, start: int,
+                 value_of: Callable[[str, int], str],
+                 send: Callable[[httpx.Client, str, str], httpx.Response]) -> None:
+    """Writes ``value_of(name, step)`` to ``names`` in turn until ``stop``; ``ledger`` records each value as in
+    flight until the server answers, then as acknowledged (201) or refused."""
     with httpx.Client(base_url=base, auth=CLIENT_ONE, timeout=20) as c:
         i = start
         while not stop.is_set():
             name = names[i % len(names)]
-            marker = f"Collector {i}"
-            ledger.inflight[name] = marker
+            value = value_of(name, i)
+            ledger.inflight[name] = value
             try:
-                r = c.post("/metadata", content=kernel(f"10273/{name}", registrant=marker), headers=XML)
+                r = send(c, name, value)
             except httpx.HTTPError:
                 return  # the server died under this request: its outcome is unknown
             if r.status_code == 201:
-                ledger.acked.setdefault(name, []).append(marker)
-                del ledger.inflight[name]
+                ledger.acked.setdefault(name, []).append(value)
             else:
                 ledger.refused.append(f"{r.status_code} {r.text}")
-                del ledger.inflight[name]
+            del ledger.inflight[name]
             i += 1
+
+
+def write_metadata(base: str, names: list[str], ledger: Ledger, stop: threading.Event, start: int) -> None:
+    """Registers metadata whose registrant name is the value (MDS POST /metadata)."""
+    keep_writing(base, names, ledger, stop, start, lambda name, i: f"Collector {i}",
+                 lambda c, name, marker: c.post("/metadata", content=kernel(f"10273/{name}", registrant=marker),
+                                                headers=XML))
 
 
 def write_urls(base: str, names: list[str], ledger: Ledger, stop: threading.Event, start: int) -> None:
-    with httpx.Client(base_url=base, auth=CLIENT_ONE, timeout=20) as c:
-        i = start
-        while not stop.is_set():
-            name = names[i % len(names)]
-            url = f"https://example.org/{name}/{i}"
-            ledger.inflight[name] = url
-            try:
-                r = c.post("/igsn", content=f"igsn=10273/{name}\nurl={url}", headers=TEXT)
-            except httpx.HTTPError:
-                return
-            if r.status_code == 201:
-                ledger.acked.setdefault(name, []).append(url)
-                del ledger.inflight[name]
-            else:
-                ledger.refused.append(f"{r.status_code} {r.text}")
-                del ledger.inflight[name]
-            i += 1
+    """Mints landing URLs (MDS POST /igsn)."""
+    keep_writing(base, names, ledger, stop, start, lambda name, i: f"https://example.org/{name}/{i}",
+                 lambda c, name, url: c.post("/igsn", content=f"igsn=10273/{name}\nurl={url}", headers=TEXT))
 
 
 def registrant_of(document: bytes) -> str | None:
