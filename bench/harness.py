@@ -1,8 +1,10 @@
-"""What the benchmark scripts share: a free loopback port, the real server in a child process, percentiles."""
+"""What the benchmark scripts share: a free loopback port, the real server (or another app, or ``oxigraph
+serve``) in a child process, percentiles. The tests start ``oxigraph serve`` with the same code."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -11,7 +13,8 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["ROOT", "free_port", "start_server", "stop_server", "percentile", "summary"]
+__all__ = ["ROOT", "free_port", "oxigraph_executable", "percentile", "start_oxigraph", "start_server", "stop_server",
+           "summary"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,30 +25,33 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(data_dir: Path, env: dict[str, str] | None = None,
-                 timeout: float = 120.0) -> tuple[subprocess.Popen[bytes], str]:
-    """uvicorn (one process) serving ``data_dir`` on a free loopback port; returns once /health answers.
+def start_server(data_dir: Path, env: dict[str, str] | None = None, timeout: float = 120.0, *,
+                 app: str = "api.app:create_app", app_dir: Path | None = None,
+                 ready: str = "/health") -> tuple[subprocess.Popen[bytes], str]:
+    """uvicorn (one process) serving ``data_dir`` on a free loopback port; returns once ``ready`` answers 200.
 
-    ``--host/--port`` rather than a bound socket with ``--fd``: uvicorn opens ``--fd`` sockets as AF_UNIX,
-    so asyncio leaves Nagle on and every response pays a ~40 ms delayed ACK.
+    ``app`` is the app factory (``module:function``), imported from ``app_dir`` when given. ``--host/--port``
+    rather than a bound socket with ``--fd``: uvicorn opens ``--fd`` sockets as AF_UNIX, so asyncio leaves
+    Nagle on and every response pays a ~40 ms delayed ACK.
     """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     full_env = {**os.environ, "IGSN_GRAPH_DATA": str(data_dir), "IGSN_GRAPH_PUBLIC_URL": base + "/",
                 "PYTHONPATH": str(ROOT), **(env or {})}
+    where = ["--app-dir", str(app_dir)] if app_dir is not None else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+        [sys.executable, "-m", "uvicorn", app, "--factory", *where, "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", "--no-access-log"], env=full_env)
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+            if httpx.get(base + ready, timeout=2).status_code == 200:
                 return proc, base
         except httpx.HTTPError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            raise RuntimeError("the server did not start")
+            raise RuntimeError(f"{app} did not start")
         time.sleep(0.1)
 
 
@@ -56,6 +62,30 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=30)
+
+
+def oxigraph_executable() -> str | None:
+    """The ``oxigraph`` server of the PyPI package ``oxigraph`` (on PATH or beside this Python), or None."""
+    exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    return exe if Path(exe).exists() else None
+
+
+def start_oxigraph(location: Path, port: int) -> subprocess.Popen[bytes]:
+    """`oxigraph serve` on a loopback port; returns once it answers."""
+    exe = oxigraph_executable()
+    if exe is None:
+        raise RuntimeError("the oxigraph server (PyPI package `oxigraph`) is not installed")
+    proc = subprocess.Popen([exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/query", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("oxigraph serve did not start")
 
 
 def percentile(values: list[float], p: float) -> float:

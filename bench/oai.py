@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -44,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.harness import start_server, stop_server  # noqa: E402
 from igsn_graph.demo import generate_samples  # noqa: E402
 from igsn_graph.demo_load import load_demo_accounts  # noqa: E402
 from igsn_graph.formats import graph as graphmap  # noqa: E402
@@ -228,39 +228,12 @@ def peer_app() -> Any:
 
 
 # -- harvesting ---------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start(factory: str, data_dir: Path, page: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "IGSN_GRAPH_DATA": str(data_dir), "IGSN_GRAPH_PUBLIC_URL": f"http://127.0.0.1:{port}/",
-           _ENV_DATA: str(data_dir), _ENV_PAGE: str(page), "IGSN_GRAPH_OAI_PAGE_SIZE": str(page), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", f"oai:{factory}", "--factory", "--app-dir", str(ROOT / "bench"),
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
-    base = f"http://127.0.0.1:{port}/oai"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(base, params={"verb": "Identify"}, timeout=5).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"{factory} did not start")
-        time.sleep(0.2)
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    """A provider of this module (``our_app`` or ``peer_app``) in its own process; returns it and its OAI base URL."""
+    env = {_ENV_DATA: str(data_dir), _ENV_PAGE: str(page), "IGSN_GRAPH_OAI_PAGE_SIZE": str(page)}
+    proc, base = start_server(data_dir, env, timeout=60, app=f"oai:{factory}", app_dir=ROOT / "bench",
+                              ready="/oai?verb=Identify")
+    return proc, base + "/oai"
 
 
 @dataclass
@@ -330,7 +303,7 @@ def main() -> None:
             print(harvest(base, "igsn", args.gzip).line("igsn-graph igsn"), flush=True)
             print(harvest(base, "oai_dc", args.gzip).line("igsn-graph oai_dc"), flush=True)
         finally:
-            stop(proc)
+            stop_server(proc)
         cache = data_dir / "oai-cache.sqlite"
         print(f"metadata cache: {cache.stat().st_size / 2 ** 20:,.0f} MiB for 4 formats")
         if args.no_peer:
@@ -345,7 +318,7 @@ def main() -> None:
             print(harvest(base, "oai_dc", args.gzip).line("pyoai peer oai_dc"), flush=True)
             print(harvest(base, "igsn", args.gzip).line("pyoai peer igsn"), flush=True)
         finally:
-            stop(proc)
+            stop_server(proc)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,8 @@ directories prepared for an app (test accounts, or the demo set), a live server.
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -16,6 +14,8 @@ from typing import Iterator
 import httpx
 import pytest
 
+from bench import harness
+from bench.harness import free_port, oxigraph_executable
 from igsn_graph.demo_load import ensure_demo
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
@@ -38,28 +38,11 @@ def shared() -> Path:
     return SHARED
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # type: ignore[no-any-return]
-
-
 def start_oxigraph(location: Path, port: int) -> subprocess.Popen[bytes]:
-    """`oxigraph serve` (PyPI package `oxigraph`) on a loopback port; returns once it answers."""
-    exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    if not Path(exe).exists():
+    """`oxigraph serve` on a loopback port (``bench.harness.start_oxigraph``); skips when it is not installed."""
+    if oxigraph_executable() is None:
         pytest.skip("the oxigraph server (PyPI package `oxigraph`) is not installed")
-    proc = subprocess.Popen([exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/query", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("oxigraph serve did not start")
+    return harness.start_oxigraph(location, port)
 
 
 @pytest.fixture(scope="session")
