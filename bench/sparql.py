@@ -9,7 +9,6 @@ requests over one keep-alive connection; prints median and p99 per query and the
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -21,12 +20,12 @@ from pathlib import Path
 import httpx
 
 from igsn_graph.demo import generate_samples
-from igsn_graph.demo_load import demo_submissions, load_demo_accounts
-from igsn_graph.registry.service import Registry, init_data_dir
+from igsn_graph.demo_load import ensure_demo
+from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.conftest import free_port, start_oxigraph  # noqa: E402  (the same fixture code the tests use)
+from bench.harness import free_port, percentile, start_oxigraph, start_server, stop_server  # noqa: E402
 
 PREFIX = "PREFIX ig: <https://w3id.org/igsn-graph/ontology#>\n"
 
@@ -69,11 +68,8 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     settings = Settings(data_dir=tmp / "data")
-    init_data_dir(settings)
+    ensure_demo(settings, size=args.n)
     with Registry(settings) as reg:
-        load_demo_accounts(reg)
-        for outcomes in reg.load_records(demo_submissions(args.n)):
-            pass
         dump = tmp / "public.nq"
         dump.write_bytes(b"".join(reg.store.dump_nquads()))
         quads = dump.read_bytes().count(b"\n")
@@ -87,13 +83,8 @@ def main() -> None:
                     str(dump)], check=True, capture_output=True)
     ox_port = free_port()
     ox = start_oxigraph(engine, ox_port)
-    # our server
-    port = free_port()
-    env = {**os.environ, "IGSN_GRAPH_DATA": str(settings.data_dir), "PORT": str(port)}
-    ours = subprocess.Popen([sys.executable, "-m", "igsn_graph.cli", "serve"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait(f"http://127.0.0.1:{port}/health")
-    endpoints = {"igsn-graph /sparql": (f"http://127.0.0.1:{port}/sparql", {}),
+    ours, base = start_server(settings.data_dir)
+    endpoints = {"igsn-graph /sparql": (f"{base}/sparql", {}),
                  "oxigraph serve": (f"http://127.0.0.1:{ox_port}/query", {"union-default-graph": "true"})}
     try:
         import rdflib
@@ -115,13 +106,13 @@ def main() -> None:
             for name, (url, extra) in endpoints.items():
                 times = measure(url, query, args.requests if name != "rdflib-endpoint" else max(20, args.requests // 10),
                                 extra)
-                results[name] = (statistics.median(times), sorted(times)[int(len(times) * 0.99) - 1])
+                results[name] = (statistics.median(times), percentile(times, 99))
             base = results["oxigraph serve"][0]
             line = "; ".join(f"{n}: p50 {p50:.2f} ms, p99 {p99:.2f} ms ({p50 / base:.2f}x)"
                              for n, (p50, p99) in results.items())
             print(f"{label:<24} {line}")
     finally:
-        ours.terminate()
+        stop_server(ours)
         ox.terminate()
 
 
