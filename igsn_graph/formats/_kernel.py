@@ -4,7 +4,7 @@ base of a reader of one namespaced ``resource`` element."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 if TYPE_CHECKING:
     from ..record import Relation
@@ -12,9 +12,10 @@ if TYPE_CHECKING:
 from lxml import etree
 
 from ..codelists import codelist
+from ..errors import UnsupportedFormat
 from ..xmlparser import element_path
 
-__all__ = ["DATETIME", "HTTP", "NamespacedReader", "text", "identifier_type", "relation"]
+__all__ = ["DATETIME", "HTTP", "NamespacedReader", "text", "identifier_type", "relation", "root_namespace"]
 
 #: xs:dateTime (the registration 1.0 timeStamp type and the description kernel's collectionTime)
 DATETIME = re.compile(r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
@@ -26,6 +27,17 @@ def text(el: etree._Element | None) -> str | None:
     if el is None or el.text is None:
         return None
     return el.text.strip() or None
+
+
+def root_namespace(root: etree._Element, what: str, name: str, namespaces: Sequence[str]) -> str:
+    """The namespace of ``root`` when it is a ``name`` element in one of ``namespaces``; else
+    ``UnsupportedFormat`` saying the document is not ``what`` (e.g. "a DataCite resource")."""
+    qname = etree.QName(root)
+    if qname.namespace not in namespaces or qname.localname != name:
+        raise UnsupportedFormat(
+            f"not {what}: root element {{{qname.namespace or ''}}}{qname.localname}; "
+            f"expected {name} in {' or '.join(namespaces)}")
+    return qname.namespace
 
 
 def identifier_type(raw: str | None, aliases: Mapping[str, str] | None = None) -> str | None:

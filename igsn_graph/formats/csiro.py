@@ -16,12 +16,13 @@ import re
 from lxml import etree
 
 from ..codelists import codelist, relation_types
-from ..errors import InvalidRecord, UnsupportedFormat
+from ..errors import InvalidRecord
 from ..identifiers import parse_igsn
 from ..record import (Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place,
                       Relation, ResourceKind, SampledFeature, SampleRecord, TimeSpan)
 from ..xmlparser import element_path
 from ._kernel import identifier_type as _identifier_type
+from ._kernel import root_namespace
 
 __all__ = ["NS", "NAMESPACES", "ROOT", "SCHEMA_LOCATION", "COLLECTOR_ROLE", "read"]
 
@@ -272,11 +273,7 @@ class _Reader:
 
 def read(root: etree._Element) -> list[SampleRecord]:
     """One record per ``resource`` of a ``resources`` document, in document order."""
-    qname = etree.QName(root)
-    if qname.namespace != NS or qname.localname != ROOT:
-        raise UnsupportedFormat(
-            f"not a CSIRO v3 document: root element {{{qname.namespace or ''}}}{qname.localname}; "
-            f"expected {ROOT} in {NS}")
+    root_namespace(root, "a CSIRO v3 document", ROOT, NAMESPACES)
     resources = root.findall(_q("resource"))
     if not resources:
         raise InvalidRecord(f"{element_path(root)}: no resource element")

@@ -64,7 +64,7 @@ from decimal import Decimal, InvalidOperation
 from lxml import etree
 
 from ..codelists import codelist
-from ..errors import InvalidRecord, UnsupportedFormat
+from ..errors import InvalidRecord
 from ..identifiers import parse_igsn
 from ..record import (Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place,
                       ResourceKind, SampleRecord, TimeSpan)
@@ -72,6 +72,7 @@ from ..xmlparser import element_path
 from ._kernel import NamespacedReader
 from ._kernel import identifier_type as _identifier_type
 from ._kernel import relation as _relation
+from ._kernel import root_namespace
 from ._kernel import text as _text
 from .graph import wkt_summary
 from .xmltext import clean
@@ -638,9 +639,4 @@ def identifier_element(root: etree._Element) -> etree._Element | None:
 
 def read(root: etree._Element) -> list[SampleRecord]:
     """The one record of a DataCite ``resource`` document (a list, like every kernel reader)."""
-    qname = etree.QName(root)
-    if qname.namespace not in NAMESPACES or qname.localname != ROOT:
-        raise UnsupportedFormat(
-            f"not a DataCite resource: root element {{{qname.namespace or ''}}}{qname.localname}; "
-            f"expected {ROOT} in {' or '.join(NAMESPACES)}")
-    return [_Reader(root, qname.namespace).read()]
+    return [_Reader(root, root_namespace(root, "a DataCite resource", ROOT, NAMESPACES)).read()]

@@ -44,7 +44,7 @@ import re
 from lxml import etree
 
 from ..codelists import codelist
-from ..errors import InvalidRecord, UnsupportedFormat
+from ..errors import InvalidRecord
 from ..identifiers import parse_igsn
 from ..record import (Agent, Contributor, Geometry, Identifier, Place, Relation, ResourceKind,
                       SampleRecord, TimeSpan)
@@ -54,6 +54,7 @@ from ._kernel import HTTP as _HTTP
 from ._kernel import NamespacedReader
 from ._kernel import identifier_type
 from ._kernel import relation as _relation
+from ._kernel import root_namespace
 from ._kernel import text as _text
 
 __all__ = [
@@ -341,12 +342,7 @@ class _Reader(NamespacedReader):
 
 def read(root: etree._Element) -> list[SampleRecord]:
     """The one record of a ``resource`` document (a list, like every kernel reader)."""
-    qname = etree.QName(root)
-    if qname.namespace not in NAMESPACES or qname.localname != ROOT:
-        raise UnsupportedFormat(
-            f"not an IGSN description kernel: root element {{{qname.namespace or ''}}}{qname.localname}; "
-            f"expected {ROOT} in {' or '.join(NAMESPACES)}")
-    return [_Reader(root, qname.namespace).read()]
+    return [_Reader(root, root_namespace(root, "an IGSN description kernel", ROOT, NAMESPACES)).read()]
 
 
 # ---------------------------------------------------------------- write

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..errors import InvalidRecord, UnsupportedFormat
+from ..errors import InvalidRecord
 from ..identifiers import HANDLE_PREFIX, parse_igsn
 from ..record import LOG_EVENTS, Agent, Identifier, LogEvent, Relation, SampleRecord
 from ..xmlparser import element_path
@@ -40,6 +40,7 @@ from ._kernel import HTTP as _HTTP
 from ._kernel import identifier_type as _identifier_type
 from ._kernel import relation as _relation
 from ._kernel import text as _text
+from ._kernel import root_namespace
 
 __all__ = [
     "NS_1_0", "NS_0_3", "NAMESPACES", "ROOT", "SCHEMA_LOCATION", "RELATED_IDENTIFIER_TYPES",
@@ -71,18 +72,9 @@ _WRITTEN_SCHEMES = {v: k for k, v in NAME_IDENTIFIER_SCHEMES.items()}
 
 
 
-def _root_namespace(root: etree._Element) -> str:
-    qname = etree.QName(root)
-    if qname.namespace not in NAMESPACES or qname.localname != ROOT:
-        raise UnsupportedFormat(
-            f"not an IGSN registration kernel: root element {{{qname.namespace or ''}}}{qname.localname}; "
-            f"expected {ROOT} in {' or '.join(NAMESPACES)}")
-    return qname.namespace
-
-
 def read(root: etree._Element) -> list[SampleRecord]:
     """The one record of a ``sample`` document (a list, like every kernel reader)."""
-    ns = _root_namespace(root)
+    ns = root_namespace(root, "an IGSN registration kernel", ROOT, NAMESPACES)
 
     def q(name: str) -> str:
         return f"{{{ns}}}{name}"
