@@ -15,6 +15,7 @@ from api.app import create_app
 from igsn_graph.registry.service import Registry
 from igsn_graph.store import history
 
+from tests.api.test_mds import kernel
 from tests.conftest import AGENT, CLIENT_ONE, CLIENT_TWO, OTHER, fresh_settings, live_server
 
 API = "/api/v1/samples"
@@ -26,13 +27,6 @@ NON_PUBLIC = "<http://publications.europa.eu/resource/authority/access-right/NON
 
 def turtle(name: str, title: str = "A core", *, extra: str = "") -> bytes:
     return (PREFIXES + f'<https://igsn.org/{name}> ig:igsn "{name}" ; dcterms:title "{title}" {extra}.\n').encode()
-
-
-def kernel(igsn: str) -> bytes:
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<sample xmlns="http://igsn.org/schema/kernel-v.1.0">'
-            f'<sampleNumber identifierType="igsn">{igsn}</sampleNumber>'
-            '<registrant><registrantName>Jane Doe</registrantName></registrant>'
-            '<log><logElement event="submitted" timeStamp="2020-01-01T10:00:00"/></log></sample>').encode()
 
 
 def jsonld(name: str, title: str) -> dict[str, object]:

@@ -17,10 +17,8 @@ from typing import Iterator
 import httpx
 import pytest
 
-from igsn_graph.registry.service import Registry, init_data_dir
-from igsn_graph.settings import Settings
 
-from tests.conftest import ADMIN_PASSWORD, AGENT, CLIENT_ONE, SHARED, add_test_accounts, live_server
+from tests.conftest import AGENT, CLIENT_ONE, SHARED, fresh_settings, live_server
 
 MAX_BODY = 64 * 1024
 EXAMPLE = SHARED / "examples" / "IGSN-mds" / "src" / "main" / "webapp" / "examples" / "igsn.org" / "examples" / \
@@ -37,12 +35,7 @@ def kernel(igsn: str) -> bytes:
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real server on 127.0.0.1:<free port> over a fresh registry with the test accounts."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("server") / "data", admin_password=ADMIN_PASSWORD,
-                        max_body_bytes=MAX_BODY)
-    init_data_dir(settings, repository_id="test.igsn-graph.org")
-    with Registry(settings) as registry:
-        add_test_accounts(registry)
-    with live_server(settings) as base:
+    with live_server(fresh_settings(tmp_path_factory.mktemp("server"), max_body_bytes=MAX_BODY)) as base:
         yield base
 
 

@@ -24,6 +24,7 @@ from igsn_graph.errors import LoginThrottled, NotAuthenticated
 from igsn_graph.registry import accounts as accounts_module
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
+from tests.api.test_mds import kernel
 from tests.conftest import (
     ADMIN_PASSWORD,
     AGENT,
@@ -37,13 +38,6 @@ ADMIN = ("admin", ADMIN_PASSWORD)
 DISABLED = ("ZTEST.GONE", "gone-secret-1")
 TEXT = {"Content-Type": "text/plain"}
 XML = {"Content-Type": "application/xml"}
-
-
-def kernel(name: str) -> bytes:
-    return ('<sample xmlns="http://igsn.org/schema/kernel-v.1.0">'
-            f'<sampleNumber identifierType="igsn">{name}</sampleNumber>'
-            "<registrant><registrantName>Jane Doe</registrantName></registrant>"
-            '<log><logElement event="submitted" timeStamp="2020-01-01T10:00:00"/></log></sample>').encode()
 
 
 @pytest.fixture(scope="module")
