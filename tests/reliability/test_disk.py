@@ -15,11 +15,10 @@ import httpx
 import pytest
 
 from igsn_graph.index.rebuild import verify
-from igsn_graph.registry.service import Registry, init_data_dir
-from igsn_graph.settings import Settings
+from igsn_graph.registry.service import Registry
 
 from tests.api.test_mds import XML, kernel
-from tests.conftest import ADMIN_PASSWORD, CLIENT_ONE, add_test_accounts, live_server
+from tests.conftest import CLIENT_ONE, fresh_settings, live_server
 
 pytestmark = pytest.mark.slow
 
@@ -52,14 +51,6 @@ def _fill(disk: Path) -> Path:
     return filler
 
 
-def _start(disk: Path) -> Settings:
-    settings = Settings(data_dir=disk / "data", admin_password=ADMIN_PASSWORD)
-    init_data_dir(settings, repository_id="test.igsn-graph.org")
-    with Registry(settings) as reg:
-        add_test_accounts(reg)
-    return settings
-
-
 def _reads_work(base: str) -> None:
     for path, headers in READS:
         r = httpx.get(base + path, headers=headers, timeout=30)
@@ -75,7 +66,7 @@ def _write_refused(c: httpx.Client, name: str) -> None:
 
 
 def test_disk_full(small_disk: Path, caplog: pytest.LogCaptureFixture) -> None:
-    settings = _start(small_disk)
+    settings = fresh_settings(small_disk)
     with live_server(settings) as base, httpx.Client(base_url=base, auth=CLIENT_ONE, timeout=30) as c:
         assert c.post("/metadata", content=kernel("10273/ZTA0001"), headers=XML).status_code == 201
         _reads_work(base)

@@ -10,10 +10,8 @@ from typing import Iterator
 import httpx
 import pytest
 
-from igsn_graph.registry.service import Registry, init_data_dir
-from igsn_graph.settings import Settings
 
-from tests.conftest import ADMIN_PASSWORD, CLIENT_ONE, add_test_accounts
+from tests.conftest import ADMIN_PASSWORD, CLIENT_ONE, fresh_settings
 from tests.reliability.server import ServerProcess
 from tests.test_xmlparser import BILLION_LAUGHS, EXTERNAL_DTD, XINCLUDE, XXE_FILE, XXE_HTTP
 
@@ -61,11 +59,7 @@ ENDPOINTS = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    data = tmp_path_factory.mktemp("hostile") / "data"
-    settings = Settings(data_dir=data, admin_password=ADMIN_PASSWORD)
-    init_data_dir(settings, repository_id="test.igsn-graph.org")
-    with Registry(settings) as reg:
-        add_test_accounts(reg)
+    data = fresh_settings(tmp_path_factory.mktemp("hostile")).data_dir
     proc = ServerProcess(data, env={"IGSN_GRAPH_ADMIN_PASSWORD": ADMIN_PASSWORD})
     proc.start()
     try:

@@ -29,7 +29,7 @@ from lxml import etree
 from api.app import create_app
 from igsn_graph.loader import read_document
 from igsn_graph.registry.accounts import ADMIN as ADMIN_PRINCIPAL
-from igsn_graph.registry.service import Registry, init_data_dir
+from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 from igsn_graph.store import history
 from tests.conftest import (
@@ -38,7 +38,7 @@ from tests.conftest import (
     CLIENT_ONE,
     CLIENT_TWO,
     OTHER,
-    add_test_accounts,
+    fresh_settings,
 )
 
 Auth = tuple[str, str] | None
@@ -267,13 +267,11 @@ CELLS = _cells()
 
 
 # -- the world ------------------------------------------------------------------------------------------
-def build_world(data: Path) -> Settings:
+def build_world(tmp: Path) -> Settings:
     """Accounts (the test accounts, a disabled client, scratch agents for the admin cells) and targets."""
     # failed logins are tried on every surface here, many times: the throttle is test_credentials.py's subject
-    settings = Settings(data_dir=data, admin_password=ADMIN_PASSWORD, login_failures_burst=0)
-    init_data_dir(settings, repository_id="test.igsn-graph.org")
+    settings = fresh_settings(tmp, login_failures_burst=0)
     with Registry(settings) as reg:
-        add_test_accounts(reg)
         reg.update_client(CLIENT_TWO[0], quota=-1)  # quotas are not this file's subject
         reg.add_client(DISABLED[0], name="Disabled client", password=DISABLED[1], namespaces=["ZTC"])
         reg.update_client(DISABLED[0], active=False)
@@ -299,7 +297,7 @@ def build_world(data: Path) -> Settings:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = build_world(tmp_path_factory.mktemp("isolation") / "data")
+    settings = build_world(tmp_path_factory.mktemp("isolation"))
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -404,10 +402,7 @@ def test_the_matrix_covers_every_actor_operation_and_owner() -> None:
 
 # -- conditional writes: ownership before the precondition ----------------------------------------------
 @pytest.mark.parametrize("method", [
-    pytest.param("PUT", marks=pytest.mark.xfail(strict=True, reason=(
-        "igsn_graph/registry/service.py Registry.register checks `expected` (If-Match) before _prepare's "
-        "ownership check: another party's conditional PUT gets 412 with the sample's current version instead "
-        "of 403 ForeignSample (DELETE, via _set_state, checks ownership first)"))),
+    "PUT",
     "DELETE"])
 def test_a_stale_if_match_of_another_party_is_refused_as_foreign(app: TestClient, method: str) -> None:
     before = snapshot(app, "ZTA0002")

@@ -17,11 +17,9 @@ import httpx
 import pytest
 from lxml import etree
 
-from igsn_graph.registry.service import Registry, init_data_dir
-from igsn_graph.settings import Settings
 
 from tests.api.test_mds import XML, kernel
-from tests.conftest import ADMIN_PASSWORD, CLIENT_ONE, add_test_accounts
+from tests.conftest import ADMIN_PASSWORD, CLIENT_ONE, fresh_settings
 from tests.reliability.server import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -109,11 +107,7 @@ def cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("seed", [7, 8])
 def test_kill_during_concurrent_registrations(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
-    data = tmp_path / "data"
-    settings = Settings(data_dir=data, admin_password=ADMIN_PASSWORD)
-    init_data_dir(settings, repository_id="test.igsn-graph.org")
-    with Registry(settings) as reg:
-        add_test_accounts(reg)
+    data = fresh_settings(tmp_path).data_dir
     server = ServerProcess(data, env={"IGSN_GRAPH_ADMIN_PASSWORD": ADMIN_PASSWORD})
     metadata = [Ledger() for _ in range(3)]
     urls = Ledger()
