@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable
 
-from ..index.catalogue import CatalogueRow
+from ..formats import graph as graphmap
 from ..index import catalogue
+from ..index.catalogue import CatalogueRow
 from ..oai.formats import fingerprint
 from .accounts import ADMIN
 
@@ -79,7 +81,8 @@ def _next_rows(registry: "Registry", after: str, limit: int) -> list[CatalogueRo
 
 
 def restamp(registry: "Registry", base_url: str, *, force: bool = False, batch: int = 500,
-            progress: Callable[[int], None] | None = None, stop: Callable[[], bool] | None = None) -> int:
+            progress: Callable[[int], None] | None = None, stop: Callable[[], bool] | None = None,
+            pause: float = 0.0) -> int:
     """Gives every harvestable record a new datestamp if the fingerprint changed (or ``force``).
 
     Returns how many records were restamped. Each record gets a new version in its history (same
@@ -99,27 +102,36 @@ def restamp(registry: "Registry", base_url: str, *, force: bool = False, batch: 
     while True:
         if stop is not None and stop():
             return done
+        rows = _next_rows(registry, after, batch)
+        if not rows:
+            break
+        # read outside the write lock (one graph read each): registrations wait only for the commit
+        prepared = []
+        for row in rows:
+            triples = registry.graph_of(row.igsn)  # a live sample's public graph is its whole graph
+            facts = graphmap.facts_from_triples(triples, registry.iris, row.igsn)
+            if facts is None:  # the index is ahead of the graph: `verify` reports it; nothing to stamp
+                continue
+            record = graphmap.record_from_triples(triples, registry.iris, row.igsn) if facts.has_metadata else None
+            prepared.append((row, facts, record))
         with registry.writing():
-            rows = _next_rows(registry, after, batch)
-            if not rows:
-                break
-            stamp = registry.journal.reserve()
-            changes = []
-            for row in rows:
-                facts = registry.facts(row.igsn)
-                if facts is None:  # the index is ahead of the graph: `verify` reports it; nothing to stamp
-                    continue
-                changes.append(registry._change(facts=replace(facts, datestamp=stamp),
-                                                record=registry.record(row.igsn), previous=row, event=EVENT,
-                                                principal=ADMIN))
-            registry.journal.commit(changes)
+            now = catalogue.get_many(registry.db.read(), [row.igsn for row, _, _ in prepared])
+            # a sample written since it was read has a new datestamp already: nothing to do for it
+            fresh = [(row, facts, record) for row, facts, record in prepared if now.get(row.igsn) == row]
+            if fresh:
+                stamp = registry.journal.reserve()
+                registry.journal.commit([
+                    registry._change(facts=replace(facts, datestamp=stamp), record=record, previous=row,
+                                     event=EVENT, principal=ADMIN) for row, facts, record in fresh])
         after = rows[-1].igsn
         # after the commit: a crash in between redoes this batch, which only stamps it once more
         with db.write() as conn:
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_AFTER, after))
-        done += len(changes)
+        done += len(fresh)
         if progress is not None:
             progress(done)
+        if pause:
+            time.sleep(pause)  # let waiting writers take the lock before the next batch
     with db.write() as conn:
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_DONE, current))
         conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (_TARGET, _AFTER))
@@ -152,7 +164,9 @@ class Restamper:
         def progress(n: int) -> None:
             self.done = n
         try:
-            n = restamp(self.registry, self.base_url, progress=progress, stop=self._stop.is_set)
+            # small batches and a pause between them: the server's own writes come first
+            n = restamp(self.registry, self.base_url, progress=progress, stop=self._stop.is_set, batch=100,
+                        pause=0.05)
             log.warning("restamped %d records", n)
         except Exception as exc:  # noqa: BLE001 - logged; the next start resumes where this one stopped
             self.error = exc

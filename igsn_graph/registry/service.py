@@ -681,13 +681,12 @@ class Registry:
             names = [s.record.igsn for s in submissions]
             state = _State(self, names)  # as stored: a name twice in a batch builds on the stored state
             existing = state.stored
-            if expected is not None:
-                for name in names:
-                    expected.check(name, existing.get(name))
             position: dict[int, int] = {}  # id of a prepared item → its submission's index
             for i, sub in enumerate(submissions):
                 try:
                     prepared.append(self._prepare(principal, sub, state, stamp))
+                    if expected is not None:  # after the ownership checks of _prepare: no version leaks
+                        expected.check(sub.record.igsn, existing.get(sub.record.igsn))
                     position[id(prepared[-1])] = i
                 except (InvalidInput, ForeignSample, DomainNotAllowed) as exc:
                     if strict:
@@ -779,7 +778,11 @@ class Registry:
 
         def prepare(state: _State, stamp: str) -> _Write:
             if expected is not None:
-                expected.check(name, state.row(name))
+                current = state.row(name)
+                if current is not None:  # another party learns nothing of the sample's version: 403 first
+                    self._check_owner(principal, Owner(current.agent, current.client, current.namespace), name,
+                                      True)
+                expected.check(name, current)
             _, owner, row, facts, record = self._prepare(principal, sub, state, stamp)
             version = row.version + 1 if row is not None else 1
             return _Write(facts=facts, record=record, previous=row, owner=owner,
