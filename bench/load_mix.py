@@ -243,7 +243,8 @@ def main() -> None:
     db.close()
     _, clients = demo_accounts()
     accounts = [(c.symbol, c.password, c.namespaces[0]) for c in clients]
-    proc, base = start_server(data)
+    # a bench server's URL has a new port each run: without this it would restamp the store at start
+    proc, base = start_server(data, env={"IGSN_GRAPH_AUTO_RESTAMP": "false"})
     try:
         asyncio.run(phase_mix(base, args, names, Iris(base_iri), accounts))
         asyncio.run(phase_starvation(base, names, args.starvation_seconds))

@@ -15,7 +15,7 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
-from ..errors import MalformedDocument, UnsupportedFormat
+from ..errors import InvalidInput, MalformedDocument, UnsupportedFormat
 from ..identifiers import normalise
 from ..iris import Iris
 from ..record import SampleRecord
@@ -122,5 +122,9 @@ def read_rdf(data: bytes, media_type: str, *, base_iri: str | None = None) -> li
     shared: list[Triple] = []
     for t in mapped:
         name = _MODEL.name_of(t.subject.value.partition("#")[0]) if isinstance(t.subject, NamedNode) else None
+        if name is not None and name not in own:
+            # a submission describes its own samples; what another sample says is that sample's registrant's
+            raise InvalidInput(f"the document states triples about {name}, which it does not register "
+                               f"(a sample is described only in its own registration)")
         (own[name] if name in own else shared).append(t)
     return [graphmap.record_from_triples(own[name] + shared, _MODEL, name) for name in own]
