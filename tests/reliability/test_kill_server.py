@@ -1,5 +1,6 @@
-"""kill -9 of the real server during concurrent registrations and bulk loads over HTTP: every acknowledged registration is
-there afterwards with its exact content, `igsn-graph verify` passes and OAI-PMH lists every record."""
+"""kill -9 of the real server during concurrent registrations and bulk loads over HTTP: every acknowledged
+registration is there afterwards with its exact content, `igsn-graph verify` passes and OAI-PMH lists every
+record; nothing half-written is visible."""
 
 from __future__ import annotations
 
