@@ -184,6 +184,11 @@ def _document_invalid_requests(app: FastAPI) -> None:
                 responses = operation.get("responses", {})
                 if responses.pop("422", None) is not None:
                     responses.setdefault("400", problem_responses(400)[400])
+                if "401" in responses:  # whoever checks a password may answer a throttled login
+                    responses.setdefault("429", {
+                        **problem_responses(429)[429],
+                        "headers": {"Retry-After": {"description": "seconds until the next attempt",
+                                                    "schema": {"type": "integer"}}}})
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]

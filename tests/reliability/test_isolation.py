@@ -199,7 +199,8 @@ def situation(op: Op, actor: str, owner: str, state: str) -> str:
             return "foreign"
         return "unchanged" if state == "inactive" else "deleted"
     if op.kind == "create" and state != "new":
-        return "exists"  # checked before ownership: existence is public anyway
+        # ownership before the "must not exist yet" precondition: another party is refused as for any write
+        return "exists" if allowed else "foreign"
     if state == "new":
         return "created" if allowed else "foreign-namespace"
     return "written" if allowed else "foreign"
