@@ -13,24 +13,28 @@ then the throughput (records/s) of ``POST /api/v1/samples/bulk`` with one reques
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 from lxml import etree
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
-from igsn_graph.formats.kernels import read_xml
-from igsn_graph.registry.accounts import Principal
-from igsn_graph.registry.service import Registry, Submission, init_data_dir
-from igsn_graph.settings import Settings
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.harness import percentile, start_server, stop_server  # noqa: E402
+from igsn_graph.formats.kernels import read_xml  # noqa: E402
+from igsn_graph.registry.accounts import Principal  # noqa: E402
+from igsn_graph.registry.service import Registry, Submission, init_data_dir  # noqa: E402
+from igsn_graph.settings import Settings  # noqa: E402
 
 __all__ = ["main"]
 
@@ -58,35 +62,15 @@ def prepare(data_dir: Path) -> None:
                             domains=["example.org"])
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """uvicorn in a child process on a free loopback port, configured from the environment.
-
-    ``--host/--port`` rather than handing over a bound socket with ``--fd``: uvicorn opens ``--fd``
-    sockets as AF_UNIX, so asyncio leaves Nagle on and every response pays a ~40 ms delayed ACK.
-    """
-    port = free_port()
-    env = {**os.environ, "IGSN_GRAPH_DATA": str(data_dir), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("the server did not start")
-        time.sleep(0.1)
+def in_threads(worker: Callable[[int], None], concurrency: int) -> float:
+    """Runs ``worker(0..concurrency-1)`` in threads; the wall time (s) until all are done."""
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(concurrency)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start
 
 
 def run(base: str, prefix: str, requests: int, concurrency: int) -> tuple[list[float], float]:
@@ -117,13 +101,7 @@ def run(base: str, prefix: str, requests: int, concurrency: int) -> tuple[list[f
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=worker, args=(w,)) for w in range(concurrency)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
+    wall = in_threads(worker, concurrency)
     if errors:
         raise RuntimeError(f"{len(errors)} requests failed, e.g. {errors[0]}")
     return latencies, wall
@@ -149,13 +127,7 @@ def run_core(registry: Registry, prefix: str, requests: int, concurrency: int) -
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=worker, args=(w,)) for w in range(concurrency)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, time.perf_counter() - start
+    return latencies, in_threads(worker, concurrency)
 
 
 def core(data_dir: Path, requests: int, levels: list[int]) -> None:
@@ -205,11 +177,6 @@ def run_bulk(base: str, kind: str, prefix: str, count: int) -> tuple[float, int]
     return wall, int(r.json()["counts"]["stored"])
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300, help="requests per concurrency level")
@@ -242,11 +209,7 @@ def main() -> None:
                         wall, stored = run_bulk(base, kind, f"{kind[0].upper()}{level}", count)
                         print(f"{kind:>7} {count:>8} {stored:>8} {wall:>8.1f} {count / wall:>10.0f}")
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_server(proc)
 
 
 if __name__ == "__main__":
