@@ -81,6 +81,27 @@ def write_urls(base: str, names: list[str], ledger: Ledger, stop: threading.Even
                  lambda c, name, url: c.post("/igsn", content=f"igsn=10273/{name}\nurl={url}", headers=TEXT))
 
 
+def kill_while_writing(server: ServerProcess, rng: random.Random,
+                       writers: Callable[[str, threading.Event, int], list[threading.Thread]],
+                       progress: Callable[[], int], *, gain: int, late: float, cycles: int = 2) -> None:
+    """``cycles`` times: start the server and the writers, and once ``progress()`` has grown by ``gain``
+    (start-up time varies with machine load) SIGKILL the server at a random moment up to ``late`` s later."""
+    for cycle in range(cycles):
+        base = server.start()
+        stop = threading.Event()
+        threads = writers(base, stop, cycle)
+        for t in threads:
+            t.start()
+        target, deadline = progress() + gain, time.monotonic() + 120
+        while progress() < target and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, late))
+        server.kill()
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+
+
 def registrant_of(document: bytes) -> str | None:
     root = etree.fromstring(document)
     return root.findtext(".//{*}registrantName")
@@ -116,24 +137,13 @@ def test_kill_during_concurrent_registrations(tmp_path: Path, seed: int) -> None
     owned = [[f"ZTA{seed}{w}{n:02d}" for n in range(6)] for w in range(3)]
     url_names = [f"ZTA{seed}9{n:02d}" for n in range(4)]
     try:
-        for cycle in range(2):
-            base = server.start()
-            stop = threading.Event()
+        def writers(base: str, stop: threading.Event, cycle: int) -> list[threading.Thread]:
             threads = [threading.Thread(target=write_metadata, args=(base, owned[w], metadata[w], stop, cycle * 1000))
                        for w in range(3)]
-            threads.append(threading.Thread(target=write_urls, args=(base, url_names, urls, stop, cycle * 1000)))
-            for t in threads:
-                t.start()
-            # kill at a random moment once writes are flowing (start-up time varies with machine load)
-            acked = lambda: sum(len(v) for ledger in metadata for v in ledger.acked.values())  # noqa: E731
-            target, deadline = acked() + 6, time.monotonic() + 90
-            while acked() < target and time.monotonic() < deadline:
-                time.sleep(0.05)
-            time.sleep(rng.uniform(0.0, 1.0))
-            server.kill()
-            stop.set()
-            for t in threads:
-                t.join(timeout=60)
+            return [*threads, threading.Thread(target=write_urls, args=(base, url_names, urls, stop, cycle * 1000))]
+
+        kill_while_writing(server, rng, writers, lambda: sum(len(v) for ledger in metadata for v in ledger.acked.values()),
+                           gain=6, late=1.0)
         assert sum(len(v) for ledger in metadata for v in ledger.acked.values()) > 10, "too few writes to prove much"
         assert not [r for ledger in [*metadata, urls] for r in ledger.refused]
 
@@ -207,20 +217,10 @@ def test_kill_during_bulk_loads(tmp_path: Path, seed: int) -> None:
                 step += 1
 
     try:
-        for cycle in range(2):
-            base = server.start()
-            stop = threading.Event()
-            threads = [threading.Thread(target=load, args=(base, w, stop, cycle)) for w in range(2)]
-            for t in threads:
-                t.start()
-            target, deadline = len(acked) + 2, time.monotonic() + 120
-            while len(acked) < target and time.monotonic() < deadline:
-                time.sleep(0.05)
-            time.sleep(rng.uniform(0.0, 1.5))
-            server.kill()
-            stop.set()
-            for t in threads:
-                t.join(timeout=60)
+        kill_while_writing(server, rng,
+                           lambda base, stop, cycle: [threading.Thread(target=load, args=(base, w, stop, cycle))
+                                                      for w in range(2)],
+                           lambda: len(acked), gain=2, late=1.5)
         assert len(acked) >= 4 and not refused, (len(acked), refused)
         base = server.start()
         for names, title in acked:
