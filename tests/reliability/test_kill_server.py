@@ -142,8 +142,8 @@ def test_kill_during_concurrent_registrations(tmp_path: Path, seed: int) -> None
                        for w in range(3)]
             return [*threads, threading.Thread(target=write_urls, args=(base, url_names, urls, stop, cycle * 1000))]
 
-        kill_while_writing(server, rng, writers, lambda: sum(len(v) for ledger in metadata for v in ledger.acked.values()),
-                           gain=6, late=1.0)
+        kill_while_writing(server, rng, writers,
+                           lambda: sum(len(v) for ledger in metadata for v in ledger.acked.values()), gain=6, late=1.0)
         assert sum(len(v) for ledger in metadata for v in ledger.acked.values()) > 10, "too few writes to prove much"
         assert not [r for ledger in [*metadata, urls] for r in ledger.refused]
 
