@@ -50,7 +50,8 @@ RELATION_SUFFIXES = ("ancestors", "descendants", "related")
 class _SamplePath(Convertor[str]):
     """A sample's written form (slashes allowed) that does not end in a relations sub-resource."""
 
-    regex = ".+" + "".join(f"(?<!/{s})" for s in RELATION_SUFFIXES)
+    # any character, line breaks included (a malformed name is the handler's 400, not a routing 404)
+    regex = r"[\s\S]+" + "".join(f"(?<!/{s})" for s in RELATION_SUFFIXES)
 
     def convert(self, value: str) -> str:
         return value
