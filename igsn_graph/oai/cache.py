@@ -152,8 +152,10 @@ class MetadataSource:
         self.base_url = base_url
         self.cache = cache
 
-    def _compute(self, rows: list[Item]) -> dict[tuple[str, str], bytes]:
-        """Every format of every row, from the stored version (or the public graph)."""
+    def _compute(self, rows: list[Item], prefixes: list[str]) -> dict[tuple[str, str], bytes]:
+        """The formats ``prefixes`` of every row, from the stored version (or the public graph).
+
+        Only what was asked: a cold ListRecords page writes one format, not all four."""
         registry = self.registry
         graphs = index.version_graphs(registry.db.read(), [(r.igsn, r.version) for r in rows])
         out: dict[tuple[str, str], bytes] = {}
@@ -167,8 +169,8 @@ class MetadataSource:
             elements = {}
             if facts is not None and facts.active and facts.is_public and facts.has_metadata:
                 record = graphmap.record_from_triples(triples, registry.iris, row.igsn)
-                elements = write_all(record, facts, self.base_url)
-            for prefix in PREFIXES:
+                elements = write_all(record, facts, self.base_url, prefixes)
+            for prefix in prefixes:
                 el = elements.get(prefix)
                 out[(row.igsn, prefix)] = etree.tostring(el, encoding="UTF-8") if el is not None else _UNAVAILABLE
         return out
@@ -180,7 +182,7 @@ class MetadataSource:
         found = self.cache.get(wanted, live) if self.cache is not None else {}
         missing = [r for r in live if any((r.igsn, p) not in found for p in wanted)]
         if missing:
-            computed = self._compute(missing)
+            computed = self._compute(missing, wanted)
             found.update(computed)
             if self.cache is not None:
                 versions = {r.igsn: r.version for r in missing}

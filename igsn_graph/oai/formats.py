@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 import logging
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from lxml import etree
 
@@ -89,11 +89,13 @@ def for_oai(record: SampleRecord, facts: RegistryFacts) -> SampleRecord:
     return record
 
 
-def write_all(record: SampleRecord, facts: RegistryFacts, base_url: str) -> dict[str, etree._Element]:
-    """prefix → metadata element for every format the record can give (a failing writer is left out)."""
+def write_all(record: SampleRecord, facts: RegistryFacts, base_url: str,
+              prefixes: Iterable[str] | None = None) -> dict[str, etree._Element]:
+    """prefix → metadata element for every format the record can give (a failing writer is left out);
+    ``prefixes``: only those formats."""
     record = for_oai(record, facts)
     out: dict[str, etree._Element] = {}
-    for fmt in FORMATS.values():
+    for fmt in (FORMATS.values() if prefixes is None else [FORMATS[p] for p in prefixes]):
         try:
             try:
                 out[fmt.prefix] = fmt.write(record, facts, base_url)
