@@ -135,12 +135,15 @@ def _affiliation(parent: etree._Element, agent: Agent) -> None:
     aff = agent.affiliation
     if aff is None or not aff.name.strip():
         return
-    ident = aff.identifier
-    attrs = {}
-    if ident is not None and ident.scheme and ident.value.strip():
-        attrs = {"affiliationIdentifier": ident.value, "affiliationIdentifierScheme": ident.scheme,
-                 "schemeURI": _SCHEME_URIS.get(ident.scheme)}
-    _sub(parent, "affiliation", aff.name, **attrs)
+    _sub(parent, "affiliation", aff.name, **_identifier_attributes("affiliation", aff.identifier))
+
+
+def _identifier_attributes(element: str, ident: Identifier | None) -> dict[str, str | None]:
+    """``{element}Identifier``, ``…Scheme`` and ``schemeURI`` of an affiliation or publisher, when it has one."""
+    if ident is None or not ident.scheme or not ident.value.strip():
+        return {}
+    return {f"{element}Identifier": ident.value, f"{element}IdentifierScheme": ident.scheme,
+            "schemeURI": _SCHEME_URIS.get(ident.scheme)}
 
 
 def _name_type(agent: Agent) -> str | None:
@@ -242,12 +245,7 @@ def write(record: SampleRecord, *, base_url: str, publication_year: str | None =
                        None)
     publisher = institution or record.registrant
     if publisher is not None and publisher.name.strip():
-        ident = publisher.identifier
-        attrs = {}
-        if ident is not None and ident.scheme and ident.value.strip():
-            attrs = {"publisherIdentifier": ident.value, "publisherIdentifierScheme": ident.scheme,
-                     "schemeURI": _SCHEME_URIS.get(ident.scheme)}
-        _sub(root, "publisher", publisher.name, **attrs)
+        _sub(root, "publisher", publisher.name, **_identifier_attributes("publisher", publisher.identifier))
     else:
         _sub(root, "publisher", ":unav")
 
