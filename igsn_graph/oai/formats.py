@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+from functools import lru_cache
+from pathlib import Path
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
@@ -115,11 +117,17 @@ def fingerprint(base_url: str) -> str:
     Two different values mean the same record may give different documents, so harvesters must see new
     datestamps (``registry.restamp``) and cached documents are stale (``oai.cache``).
     """
-    digest = hashlib.sha256(f"{WRITERS_REVISION}\n{base_url}\n".encode())
-    root = mappings_dir()
+    return hashlib.sha256(f"{WRITERS_REVISION}\n{base_url}\n{_mappings_digest(mappings_dir())}".encode()
+                          ).hexdigest()[:16]
+
+
+@lru_cache(maxsize=4)
+def _mappings_digest(root: Path) -> str:
+    # read once per process (the writers read these files once too): /health asks for the fingerprint
+    digest = hashlib.sha256()
     for name in _WRITER_MAPPINGS:
         path = root / name
         for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
             if file.is_file():
                 digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()

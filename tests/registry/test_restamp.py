@@ -112,9 +112,11 @@ def test_crosswalk_change_changes_the_fingerprint(tmp_path: Path, monkeypatch: p
     before = oai_formats.fingerprint(OLD)
     assert oai_formats.fingerprint(OLD) == before  # stable
     (copy / "profiles.csv").write_text("token\n")  # not read by the writers
+    oai_formats._mappings_digest.cache_clear()  # the files are read once per process: a new process
     assert oai_formats.fingerprint(OLD) == before
     table = copy / "oai_dc.csv"
     table.write_text(table.read_text() + "\n")
+    oai_formats._mappings_digest.cache_clear()
     assert oai_formats.fingerprint(OLD) != before
     assert oai_formats.fingerprint(NEW) != oai_formats.fingerprint(OLD)
 
