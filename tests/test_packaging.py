@@ -52,3 +52,35 @@ def test_wheel_installs_and_validates(tmp_path: Path) -> None:
                             cwd=tmp_path, timeout=300)
     assert "loaded 1 records" in loaded.stdout, loaded.stdout + loaded.stderr
     assert "ZW0002" in loaded.stderr and loaded.returncode == 3
+
+
+def _imported_top_levels() -> set[str]:
+    """Every top-level module the shipped packages import (at any depth, lazy imports included)."""
+    import ast
+
+    found: set[str] = set()
+    for package in ("igsn_graph", "api"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.Import):
+                    found.update(alias.name.split(".")[0] for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    found.add(node.module.split(".")[0])
+    return found
+
+
+def test_every_import_is_a_declared_runtime_dependency() -> None:
+    """A plain ``pip install .`` (no extras) must run the server: no import may arrive only with the test extras."""
+    import importlib.metadata as md
+    import re
+    import tomllib
+
+    declared = {re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower().replace("_", "-")
+                for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    distributions = md.packages_distributions()
+    missing = {}
+    for module in sorted(_imported_top_levels() - set(sys.stdlib_module_names) - {"igsn_graph", "api"}):
+        dists = {d.lower().replace("_", "-") for d in distributions.get(module, [module])}
+        if not dists & declared:
+            missing[module] = sorted(dists)
+    assert not missing, f"imported but not in [project] dependencies: {missing}"
