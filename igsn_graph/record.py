@@ -164,6 +164,9 @@ class SampleRecord:
     log: list[LogEvent] = field(default_factory=list)
     #: record field name -> XML element path it was read from (for error messages); not compared
     source_elements: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    #: what the reader accepted although it is off-form, and "not mapped: …" for what it kept only in the
+    #: submitted document; each names the element or JSON path. Reported with the answer, kept with the version.
+    warnings: list[str] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def lifecycle(self) -> str | None:
