@@ -33,7 +33,7 @@ _UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ
 _NAME_CHARS = re.compile(r"[A-Z0-9.\-/]*")
 _DOI = re.compile(r"(10\.[0-9]+(?:\.[0-9]+)*)/(.*)", re.S)
 _URL = re.compile(r"(?:https?://)?([A-Za-z0-9.\-]+)(/.*)?", re.S | re.I)  # schemes and hosts ignore case
-_RESOLVER_HOSTS = {"hdl.handle.net", "doi.org", "dx.doi.org", "igsn.org", "www.igsn.org"}
+_RESOLVER_HOSTS = {"hdl.handle.net", "doi.org", "dx.doi.org", "igsn.org", "www.igsn.org", "n2t.net"}
 _CURIE = re.compile(r"(igsn|hdl|doi)\s*:\s*(.*)", re.S | re.I)
 
 
@@ -132,13 +132,19 @@ def parse_igsn(text: str, *, doi_prefixes: Collection[str] | None = None) -> Igs
         m = _URL.fullmatch(text)
         if not m or m.group(1).lower() not in _RESOLVER_HOSTS or not m.group(2):
             if not m or m.group(1).lower() not in _RESOLVER_HOSTS:
-                raise _fail(original, "syntax", "not an IGSN resolver URL (hdl.handle.net, doi.org, igsn.org)")
+                raise _fail(original, "syntax",
+                            "not an IGSN resolver URL (hdl.handle.net, doi.org, igsn.org, n2t.net)")
             raise _fail(original, "empty", "IGSN must not be empty")
         host, path = m.group(1).lower(), m.group(2)[1:]
         if any(c in path for c in "?#%"):
             raise _fail(original, "character", "malformed IGSN: query, fragment or percent-encoding in URL")
         if host in ("hdl.handle.net", "doi.org", "dx.doi.org") and "/" not in path:
             raise _fail(original, "syntax", f"a {host} URL needs a prefix and a name")
+        if host == "n2t.net":
+            # the Name-to-Thing resolver: https://n2t.net/igsn:NAME (any case of the scheme)
+            if not path.lower().startswith("igsn:") or path[5:] == "":
+                raise _fail(original, "syntax", "an n2t.net URL of an IGSN is https://n2t.net/igsn:NAME")
+            path = path[5:]
         return _from_path(path, original, doi_prefixes)
     m = _CURIE.fullmatch(text)
     if m:

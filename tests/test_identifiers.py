@@ -19,6 +19,7 @@ FORMS = [
     "http://igsn.org/SSH000SUA", "https://igsn.org/SSH000SUA", "igsn.org/SSH000SUA", "https://igsn.org/10273/SSH000SUA",
     "igsn.org/10273/SSH000SUA", "https://doi.org/10.58052/SSH000SUA", "doi:10.58052/SSH000SUA",
     "igsn:10.58052/SSH000SUA", "10.58052/ssh000sua", "DOI:10.58052/SSH000SUA",
+    "https://n2t.net/igsn:SSH000SUA", "http://n2t.net/IGSN:ssh000sua", "n2t.net/igsn:SSH000SUA",
 ]
 
 
@@ -128,3 +129,9 @@ def test_nothing_with_a_forbidden_character_is_accepted(text: str) -> None:
     # "AB" first, so that no prefix form (igsn:, hdl:, a URL) can consume the characters
     with pytest.raises(InvalidIdentifier):
         parse_igsn("AB" + text)
+
+
+@pytest.mark.parametrize("text", ["https://n2t.net/ark:/99166/w6x1", "https://n2t.net/", "https://n2t.net/igsn:"])
+def test_n2t_urls_name_an_igsn_only_with_the_igsn_scheme(text: str) -> None:
+    with pytest.raises(InvalidIdentifier):
+        parse_igsn(text)
