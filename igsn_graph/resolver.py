@@ -28,7 +28,6 @@ from urllib.parse import quote, unquote
 
 from lxml import etree
 from lxml.html import builder as E
-from lxml.html import tostring as html_tostring
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
 
 from . import conneg
@@ -37,6 +36,10 @@ from .formats import citation, datacite_json, schemaorg
 from .formats.graph import facts_from_triples, record_from_triples, wkt_summary
 from .index.catalogue import CatalogueRow
 from .oai.formats import FORMATS, for_oai, write_all
+from .pages import dl as _dl
+from .pages import joined as _joined
+from .pages import link as _link
+from .pages import page as _page
 from .record import Agent, RegistryFacts, SampleRecord
 from .resources import mappings_dir
 from .vocab import PREFIXES, RDF_TYPE
@@ -609,35 +612,6 @@ def _content_type(media_type: str) -> str:
 # --- HTML ---------------------------------------------------------------------------------------
 
 _NOTICES = {"deprecated": "This sample is deprecated.", "destroyed": "This sample has been destroyed."}
-#: a small stylesheet so the page reads well on a phone; no external CSS, fonts, tiles or scripts
-_STYLE = """
-body{font-family:system-ui,sans-serif;line-height:1.45;margin:0;color:#1b1b1b;background:#fff}
-main{max-width:52rem;margin:0 auto;padding:1rem}
-h1{font-size:1.6rem;margin:.2rem 0 1rem;overflow-wrap:anywhere}
-h2{font-size:1.15rem;margin-top:1.6rem;border-bottom:1px solid #ddd}
-dl{display:grid;grid-template-columns:minmax(8rem,max-content) 1fr;gap:.25rem 1rem}
-dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
-.notice{padding:.6rem .8rem;background:#fff3cd;border:1px solid #e0c36b;border-radius:.3rem}
-svg.map{width:100%;max-width:36rem;height:auto;border:1px solid #bbb;background:#eef5fb}
-table{border-collapse:collapse}td,th{padding:.2rem .6rem;border-bottom:1px solid #eee;text-align:left}
-code,pre{font-size:.9em;overflow-wrap:anywhere;white-space:pre-wrap}
-@media (max-width:30rem){dl{grid-template-columns:1fr}dd{margin-bottom:.4rem}}
-"""
-
-
-def _page(title: str, resource: str | None, body: list[etree._Element], head: Sequence[etree._Element] = ()) -> bytes:
-    meta = [E.META(charset="utf-8"), E.META(name="viewport", content="width=device-width, initial-scale=1"),
-            E.TITLE(title), E.STYLE(_STYLE)]
-    if resource:
-        meta.append(E.LINK(rel="canonical", href=resource))
-    page = E.HTML(E.HEAD(*meta, *head), E.BODY(E.MAIN(*body)), lang="en")
-    return html_tostring(page, doctype="<!DOCTYPE html>", encoding="utf-8")  # type: ignore[no-any-return]
-
-
-def _link(text: str, href: str | None) -> etree._Element | str:
-    return E.A(text, href=href) if href and href.lower().startswith(("http://", "https://", "/")) else text
-
-
 def _label(iri: str, *lists: str) -> str:
     for name in lists:
         term = codelist(name).by_iri.get(iri)
@@ -660,25 +634,6 @@ def _agent(agent: Agent) -> list[etree._Element | str]:
     if agent.affiliation is not None and agent.affiliation.name.strip():
         parts += [", ", *_agent(agent.affiliation)]
     return parts
-
-
-def _dl(rows: Sequence[tuple[str, Sequence[etree._Element | str] | etree._Element | str | None]]) -> etree._Element:
-    items: list[etree._Element] = []
-    for label, value in rows:
-        if value is None or value == "" or value == []:
-            continue
-        parts = list(value) if isinstance(value, (list, tuple)) else [value]
-        items += [E.DT(label), E.DD(*parts)]
-    return E.DL(*items)
-
-
-def _joined(items: Sequence[etree._Element | str], sep: str = "; ") -> list[etree._Element | str]:
-    out: list[etree._Element | str] = []
-    for i, item in enumerate(items):
-        if i:
-            out.append(sep)
-        out.append(item)
-    return out
 
 
 def _svg(tag: str, **attrs: object) -> etree._Element:

@@ -17,27 +17,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from igsn_graph import conneg, relations, resolver
+from igsn_graph import relations, resolver
 from igsn_graph.errors import InvalidIdentifier
 from igsn_graph.index.catalogue import CatalogueRow
 from igsn_graph.registry.service import Registry
 
+from ..negotiation import VARY
+from ..negotiation import finish as _finish
+from ..negotiation import iri_path_name as _iri_path_name
+from ..negotiation import not_acceptable as _not_acceptable
+from ..negotiation import text as _text
+from ..negotiation import wants_html as _wants_html
+
 __all__ = ["Shortcut", "router"]
 
 router = APIRouter(tags=["resolver"])
-
-VARY = "Accept, Accept-Profile"
-
-
-def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(message + "\n", status_code=status, media_type="text/plain; charset=utf-8", headers=headers)
 
 
 @lru_cache(maxsize=4096)
@@ -65,24 +65,6 @@ def _not_modified(request: Request, tag: str, datestamp: str) -> bool:
 
 def _external(url: str, registry: Registry) -> bool:
     return not url.startswith(registry.settings.base_url)
-
-
-def _wants_html(request: Request, other: str) -> bool:
-    """A browser (text/html preferred over ``other``) gets an HTML error page."""
-    return conneg.choose(request.headers.get("accept"), [other, "text/html"]) == "text/html"
-
-
-def _iri_path_name(identifier: str, registry: Registry) -> str:
-    """``identifier`` without the path of the IRI base, when sample IRIs live under a path of this host."""
-    prefix = urlsplit(registry.iris.base).path.lstrip("/")
-    return identifier[len(prefix):] if prefix and identifier.startswith(prefix) else identifier
-
-
-def _finish(request: Request, response: Response) -> Response:
-    """HEAD: the GET response's status and headers (Content-Length included) without the body."""
-    if request.method != "HEAD":
-        return response
-    return Response(b"", status_code=response.status_code, headers=dict(response.headers))
 
 
 @dataclass(frozen=True)
@@ -260,11 +242,3 @@ def _respond(request: Request, step: _Negotiated) -> Response:
     if key is not None:
         resolver.render_cache(registry).put(key, rendered)
     return Response(rendered.body, headers={**headers, "Content-Type": rendered.content_type})
-
-
-def _not_acceptable(message: str, resource: str, available: list[str]) -> Response:
-    """406 with the alternates in Link and in the body (and no rel=profile: nothing was served)."""
-    listing = "\n".join(f"{t}\t{mt}\t{resolver.PROFILES[t].uri}" for t in available
-                        for mt in resolver.PROFILES[t].offered)
-    return _text(406, f"{message}\navailable (profile, media type, profile URI):\n{listing}",
-                 {"Vary": VARY, "Link": resolver.link_header(resource, available, None)})

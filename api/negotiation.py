@@ -1,0 +1,53 @@
+"""HTTP answers shared by the negotiated resources (samples, and the registry's own nodes).
+
+The resolver and the pages of agents, clients, namespaces and versions answer alike: HEAD without a
+body, an HTML error page for a browser and text for everyone else, a 406 that lists the alternates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from igsn_graph import conneg, resolver
+from igsn_graph.registry.service import Registry
+
+__all__ = ["VARY", "finish", "iri_path_name", "not_acceptable", "text", "wants_html"]
+
+#: what a negotiated representation depends on
+VARY = "Accept, Accept-Profile"
+
+
+def text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """A one-line plain-text answer (errors of the resolver surface)."""
+    return Response(message + "\n", status_code=status, media_type="text/plain; charset=utf-8", headers=headers)
+
+
+def wants_html(request: Request, other: str) -> bool:
+    """A browser (text/html preferred over ``other``) gets an HTML error page."""
+    return conneg.choose(request.headers.get("accept"), [other, "text/html"]) == "text/html"
+
+
+def finish(request: Request, response: Response) -> Response:
+    """HEAD: the GET response's status and headers (Content-Length included) without the body."""
+    if request.method != "HEAD":
+        return response
+    return Response(b"", status_code=response.status_code, headers=dict(response.headers))
+
+
+def iri_path_name(path: str, registry: Registry) -> str:
+    """``path`` (without its leading slash) less the path of the IRI base, when the registry's IRIs live under a
+    path of this host (IRI base ``https://host/id/igsn/``: ``id/igsn/X`` → ``X``); otherwise ``path``."""
+    prefix = urlsplit(registry.iris.base).path.lstrip("/")
+    return path[len(prefix):] if prefix and path.startswith(prefix) else path
+
+
+def not_acceptable(message: str, resource: str, available: Sequence[str]) -> Response:
+    """406 with the alternates in Link and in the body (and no rel=profile: nothing was served)."""
+    listing = "\n".join(f"{t}\t{mt}\t{resolver.PROFILES[t].uri}" for t in available
+                        for mt in resolver.PROFILES[t].offered)
+    return text(406, f"{message}\navailable (profile, media type, profile URI):\n{listing}",
+                {"Vary": VARY, "Link": resolver.link_header(resource, available, None)})

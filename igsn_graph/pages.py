@@ -1,0 +1,69 @@
+"""HTML building blocks shared by every page the service renders (samples, registry nodes): one layout.
+
+One stylesheet and one document shell keep the landing pages and the pages of agents, clients,
+namespaces and versions alike. Everything is built with lxml's HTML builder, so every value a user
+wrote is escaped by construction; no page loads external CSS, fonts or scripts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lxml import etree
+from lxml.html import builder as E
+from lxml.html import tostring as html_tostring
+
+__all__ = ["STYLE", "dl", "joined", "link", "page"]
+
+#: a small stylesheet so the page reads well on a phone; no external CSS, fonts, tiles or scripts
+STYLE = """
+body{font-family:system-ui,sans-serif;line-height:1.45;margin:0;color:#1b1b1b;background:#fff}
+main{max-width:52rem;margin:0 auto;padding:1rem}
+h1{font-size:1.6rem;margin:.2rem 0 1rem;overflow-wrap:anywhere}
+h2{font-size:1.15rem;margin-top:1.6rem;border-bottom:1px solid #ddd}
+dl{display:grid;grid-template-columns:minmax(8rem,max-content) 1fr;gap:.25rem 1rem}
+dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
+.notice{padding:.6rem .8rem;background:#fff3cd;border:1px solid #e0c36b;border-radius:.3rem}
+svg.map{width:100%;max-width:36rem;height:auto;border:1px solid #bbb;background:#eef5fb}
+table{border-collapse:collapse}td,th{padding:.2rem .6rem;border-bottom:1px solid #eee;text-align:left}
+code,pre{font-size:.9em;overflow-wrap:anywhere;white-space:pre-wrap}
+@media (max-width:30rem){dl{grid-template-columns:1fr}dd{margin-bottom:.4rem}}
+"""
+
+Content = Sequence[etree._Element | str] | etree._Element | str | None
+
+
+def page(title: str, resource: str | None, body: list[etree._Element], head: Sequence[etree._Element] = ()) -> bytes:
+    """A complete HTML document: the shared head (charset, viewport, stylesheet, canonical link) and ``body``."""
+    meta = [E.META(charset="utf-8"), E.META(name="viewport", content="width=device-width, initial-scale=1"),
+            E.TITLE(title), E.STYLE(STYLE)]
+    if resource:
+        meta.append(E.LINK(rel="canonical", href=resource))
+    document = E.HTML(E.HEAD(*meta, *head), E.BODY(E.MAIN(*body)), lang="en")
+    return html_tostring(document, doctype="<!DOCTYPE html>", encoding="utf-8")  # type: ignore[no-any-return]
+
+
+def link(text: str, href: str | None) -> etree._Element | str:
+    """A link when ``href`` is http(s) or a local path; plain text otherwise (never a ``javascript:`` URL)."""
+    return E.A(text, href=href) if href and href.lower().startswith(("http://", "https://", "/")) else text
+
+
+def dl(rows: Sequence[tuple[str, Content]]) -> etree._Element:
+    """A definition list of the rows that have a value (empty values are left out)."""
+    items: list[etree._Element] = []
+    for label, value in rows:
+        if value is None or value == "" or value == []:
+            continue
+        parts = list(value) if isinstance(value, (list, tuple)) else [value]
+        items += [E.DT(label), E.DD(*parts)]
+    return E.DL(*items)
+
+
+def joined(items: Sequence[etree._Element | str], sep: str = "; ") -> list[etree._Element | str]:
+    """``items`` with ``sep`` between them, as mixed content for an element."""
+    out: list[etree._Element | str] = []
+    for i, item in enumerate(items):
+        if i:
+            out.append(sep)
+        out.append(item)
+    return out
