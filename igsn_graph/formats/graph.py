@@ -97,7 +97,8 @@ FIELD_OF_PROPERTY: dict[str, str] = {p.value: f for p, f in [
     (IG.material, "materials"), (IG.alternateMaterial, "alternate_materials"),
     (SOSA.isResultOf, "collection_method"), (SOSA.usedProcedure, "collection_method"),
     (IG.alternateMethod, "alternate_collection_methods"), (IG.methodDescription, "method_description"),
-    (SOSA.resultTime, "collection_time"), (IG.startTime, "collection_time"), (IG.endTime, "collection_time"),
+    (SOSA.resultTime, "collection_time"), (DCTERMS.date, "collection_time"), (IG.startTime, "collection_time"),
+    (IG.endTime, "collection_time"),
     (IG.classification, "classifications"), (SKOS.prefLabel, "classifications"),
     (SOSA.hasSampledFeature, "sampled_features"), (IG.featureType, "sampled_features"),
     (IG.purpose, "purpose"), (IG.campaign, "campaign"), (RDFS.comment, "comments"),
@@ -562,6 +563,9 @@ def _write_geometry(w: _Writer, node: NamedNode, geometry: Geometry) -> None:
 
 
 def _write_sampling(w: _Writer, record: SampleRecord) -> None:
+    """The sampling activity: method and time. ``sosa:resultTime`` takes only an ``xsd:dateTime`` (its SOSA range),
+    so a year, year-month or date (or text that is no date, left for the shapes to report) is its ``dcterms:date``,
+    whose range is any literal; start and end may be of any precision (``ig:startTime``, ``ig:endTime``)."""
     time = record.collection_time
     has_time = time is not None and (time.instant, time.start, time.end) != (None, None, None)
     if (record.collection_method is None and not record.alternate_collection_methods
@@ -575,7 +579,9 @@ def _write_sampling(w: _Writer, record: SampleRecord) -> None:
         w.add(node, IG.alternateMethod, _iri_or_text(value))
     w.opt(node, IG.methodDescription, record.method_description)
     if time is not None:
-        w.opt(node, SOSA.resultTime, time.instant, date_literal)
+        if time.instant is not None:
+            instant = date_literal(time.instant)
+            w.add(node, SOSA.resultTime if instant.datatype == XSD.dateTime else DCTERMS.date, instant)
         w.opt(node, IG.startTime, time.start, date_literal)
         w.opt(node, IG.endTime, time.end, date_literal)
 
@@ -701,6 +707,8 @@ def record_from_triples(triples: Iterable[TripleLike], iris: Iris, igsn: str) ->
     sampling = r.one(s, SOSA.isResultOf)
     sm = sampling.value if sampling is not None else ""
     instant, start, end = r.text(sm, SOSA.resultTime), r.text(sm, IG.startTime), r.text(sm, IG.endTime)
+    if instant is None:  # a partial date (see _write_sampling)
+        instant = r.text(sm, DCTERMS.date)
     registrant = r.one(s, IG.registrant)
     landing = r.one(s, DCAT.landingPage)
     access = r.one(s, DCTERMS.accessRights)
