@@ -1,10 +1,10 @@
-"""Small readers shared by the XML kernel modules: element text, identifier types, value patterns, and the
-base of a reader of one namespaced ``resource`` element."""
+"""Small readers shared by the XML kernel modules: element text, identifier types, value patterns, W3CDTF
+dates, the "not mapped" report, and the base of a reader of one namespaced ``resource`` element."""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Collection, Mapping, Sequence
 
 if TYPE_CHECKING:
     from ..record import Relation
@@ -13,13 +13,18 @@ from lxml import etree
 
 from ..codelists import codelist
 from ..errors import UnsupportedFormat
+from ..vocab import XSD
 from ..xmlparser import element_path
 
-__all__ = ["DATETIME", "HTTP", "NamespacedReader", "text", "identifier_type", "relation", "root_namespace"]
+__all__ = ["DATETIME", "HTTP", "XSI", "NamespacedReader", "text", "identifier_type", "relation", "root_namespace",
+           "w3cdtf", "schema_locations", "not_mapped"]
 
 #: xs:dateTime (the registration 1.0 timeStamp type and the description kernel's collectionTime)
 DATETIME = re.compile(r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
 HTTP = re.compile(r"https?://\S+", re.I)
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+# W3CDTF with minutes but no seconds (the registration 1.1 draft's dateTimeWithoutMinutes… types)
+_MINUTES = re.compile(r"(-?\d{4,}-\d\d-\d\dT\d\d:\d\d)(Z|[+-]\d\d:\d\d)?")
 
 
 def text(el: etree._Element | None) -> str | None:
@@ -61,6 +66,62 @@ def relation(value: str, id_type: str | None, raw_relation: str | None) -> "Rela
     canonical = relation_types().canonical(raw_relation) or raw_relation
     return Relation(identifier=parse_igsn(value).name if id_type == "IGSN" else value, identifier_type=id_type,
                     relation_type=canonical, source_relation_type=raw_relation if canonical == "Other" else None)
+
+
+def w3cdtf(value: str) -> str | None:
+    """``value`` as the graph and the shapes take a date (year, year-month, date or date-time), or None when
+    it is not one.
+
+    A date-time written to the minute (``1997-07-16T19:20+01:00``, W3CDTF and the registration 1.1 draft allow
+    it) gets ``:00`` seconds, the same instant; the calendar decides (no 2021-02-29), as ``graph.date_literal``.
+    """
+    from .graph import date_literal
+    value = value.strip()
+    m = _MINUTES.fullmatch(value)
+    if m is not None:
+        value = f"{m.group(1)}:00{m.group(2) or ''}"
+    return value if date_literal(value).datatype != XSD.string else None
+
+
+def schema_locations(root: etree._Element) -> list[tuple[str, str]]:
+    """The (namespace, location) pairs of ``root``'s ``xsi:schemaLocation``, in document order."""
+    words = (root.get(f"{{{XSI}}}schemaLocation") or "").split()
+    return list(zip(words[0::2], words[1::2]))
+
+
+def not_mapped(root: etree._Element, mapped: Collection[str]) -> list[str]:
+    """``not mapped: <path>`` for each element or attribute below ``root`` that a reader leaves out, the first
+    of each distinct path only.
+
+    ``mapped`` lists what the reader reads, as paths below ``root`` without positions: ``log/logElement``,
+    ``log/logElement/@comment``. An element's text is part of the element; containers are listed too.
+    ``xsi:`` attributes (schema hints) are never reported. Paths in the answer are ``element_path``'s, with
+    positions, so the owner finds the first occurrence in the document.
+    """
+    found: dict[str, str] = {}
+    ns = etree.QName(root).namespace
+
+    def step(qname: etree.QName, home: str | None) -> str:
+        # another namespace's element or attribute is never one the reader looks for
+        return qname.localname if qname.namespace == home else f"{{{qname.namespace}}}{qname.localname}"
+
+    def walk(el: etree._Element, key: str) -> None:
+        for name in el.attrib:
+            qname = etree.QName(name)
+            attr = f"{key}/@{step(qname, None)}".lstrip("/")
+            if qname.namespace != XSI and attr not in mapped and attr not in found:
+                found[attr] = f"{element_path(el)}/@{qname.localname}"
+        for child in el:
+            if not isinstance(child.tag, str):
+                continue  # comments and processing instructions
+            path = f"{key}/{step(etree.QName(child), ns)}".lstrip("/")
+            if path in mapped:
+                walk(child, path)
+            elif path not in found:
+                found[path] = element_path(child)
+
+    walk(root, "")
+    return [f"not mapped: {path}" for path in found.values()]
 
 
 class NamespacedReader:

@@ -1,13 +1,29 @@
 """IGSN registration kernel XML (root ``sample``) ⇄ ``SampleRecord``.
 
-Reads namespace 1.0 (``http://igsn.org/schema/kernel-v.1.0``) and 0.3 (``…/kernel-v.0.3``, identical but
-for the namespace); writes 1.0 only. The draft 1.1 (``http://schema.igsn.org/registration/1.1``) was never
-accepted by the IGSN registry and is not read.
+Reads namespace 1.0 (``http://igsn.org/schema/kernel-v.1.0``), 0.3 (``…/kernel-v.0.3``, identical but for the
+namespace) and the 1.1 draft (``http://schema.igsn.org/registration/1.1``, never accepted by the IGSN registry
+but published with an example); writes 1.0 only. The 1.1 draft differs in three ways (IGSN.md §4): its
+related identifiers are ``relatedResourceIdentifier`` elements, their types include ``igsn``, and log
+time stamps are W3CDTF (a year, year-month, date, or date-time to the minute or second).
 
 What is read: ``sampleNumber`` (any written form, normalised), ``registrant`` (name and name identifier),
-``relatedResourceIdentifiers/relatedIdentifier`` (lower-case kernel identifier types → DataCite names,
-relation types canonicalised; unknown values kept as written) and every ``log/logElement`` (event,
-timeStamp, comment, text).
+the related identifiers (lower-case kernel identifier types → DataCite names, relation types canonicalised;
+unknown values kept as written) and every ``log/logElement`` (event, timeStamp, comment, text).
+
+Accepted with a warning in ``record.warnings``, because their meaning is clear (issue 13):
+
+* a ``logElement`` with an empty or missing ``timeStamp`` (MARUM records, which the IGSN registry accepted
+  for years): the graph and the shapes need a date on every log event, so the event is left out of the
+  record and the warning says which (the submitted document keeps it);
+* a 1.0/0.3 time stamp that is a W3CDTF date but not the ``xs:dateTime`` the schema asks for (``2020``,
+  ``2020-05-17``, ``2020-05-17T10:00``): kept (to the minute gets ``:00`` seconds);
+* an ``xsi:schemaLocation`` pointing at another kernel version's schema (the GFZ MDS fixture
+  ``igsn-v1.0.xml``: the 0.3 namespace with the 1.0 schema): the namespace decides;
+* the related-identifier element of the other version (``relatedResourceIdentifier`` in 1.0 or the reverse);
+* any other element or attribute: ``not mapped: <path>``.
+
+Refused (``InvalidRecord`` naming the element or attribute): no ``sampleNumber``, and a ``timeStamp`` that is
+present but not a date.
 
 What ``write`` cannot express and therefore leaves out:
 
@@ -19,7 +35,7 @@ What ``write`` cannot express and therefore leaves out:
   whole relation is left out rather than written without its meaning. Parents and collections
   (IGSNs) have no place in 1.0 and are not written;
 * a log event that is not one of ``LOG_EVENTS`` or whose timestamp is not an ``xs:dateTime``
-  (e.g. a bare year from a CSIRO record).
+  (e.g. a bare year from a CSIRO record or a 1.1 document).
 
 The kernel requires a registrant and at least one log element; the registry fills both before it stores
 a record, so ``write`` raises ``ValueError`` when either is missing instead of emitting an invalid
@@ -40,20 +56,30 @@ from ._kernel import HTTP as _HTTP
 from ._kernel import identifier_type as _identifier_type
 from ._kernel import relation as _relation
 from ._kernel import text as _text
+from ._kernel import XSI as _XSI
+from ._kernel import not_mapped as _not_mapped
 from ._kernel import root_namespace
+from ._kernel import schema_locations as _schema_locations
+from ._kernel import w3cdtf as _w3cdtf
 
 __all__ = [
-    "NS_1_0", "NS_0_3", "NAMESPACES", "ROOT", "SCHEMA_LOCATION", "RELATED_IDENTIFIER_TYPES",
+    "NS_1_0", "NS_0_3", "NS_1_1", "NAMESPACES", "SCHEMAS", "ROOT", "SCHEMA_LOCATION", "RELATED_IDENTIFIER_TYPES",
     "NAME_IDENTIFIER_SCHEMES", "RELATION_TYPES", "read", "write",
 ]
 
 NS_1_0 = "http://igsn.org/schema/kernel-v.1.0"
 NS_0_3 = "http://igsn.org/schema/kernel-v.0.3"
+NS_1_1 = "http://schema.igsn.org/registration/1.1"
 #: namespaces read, the written one first
-NAMESPACES = (NS_1_0, NS_0_3)
+NAMESPACES = (NS_1_0, NS_0_3, NS_1_1)
 ROOT = "sample"
-SCHEMA_LOCATION = f"{NS_1_0} http://doidb.wdc-terra.org/igsn/schemas/igsn.org/schema/1.0/igsn.xsd"
-_XSI = "http://www.w3.org/2001/XMLSchema-instance"
+#: the published schema of each namespace, as documents name it in xsi:schemaLocation
+SCHEMAS = {
+    NS_1_0: "http://doidb.wdc-terra.org/igsn/schemas/igsn.org/schema/1.0/igsn.xsd",
+    NS_0_3: "http://doidb.wdc-terra.org/igsn/schemas/igsn.org/schema/0.3/igsn.xsd",
+    NS_1_1: "http://schema.igsn.org/registration/1.1/igsn.xsd",
+}
+SCHEMA_LOCATION = f"{NS_1_0} {SCHEMAS[NS_1_0]}"
 
 #: kernel relatedIdentifierType → DataCite identifier type (the kernel's whole enumeration)
 RELATED_IDENTIFIER_TYPES = {"doi": "DOI", "handle": "Handle", "lsid": "LSID", "url": "URL", "urn": "URN"}
@@ -67,9 +93,17 @@ RELATION_TYPES = frozenset({
 
 _WRITTEN_ID_TYPES = {v: k for k, v in RELATED_IDENTIFIER_TYPES.items()}
 _WRITTEN_SCHEMES = {v: k for k, v in NAME_IDENTIFIER_SCHEMES.items()}
-# xs:dateTime: the 1.0 timeStamp type (W3CDTF partial dates only arrived with the 1.1 draft)
-
-
+#: the related-identifier element of each namespace (1.1 renamed it)
+_RELATED = {NS_1_0: "relatedIdentifier", NS_0_3: "relatedIdentifier", NS_1_1: "relatedResourceIdentifier"}
+#: what ``read`` maps, as ``_kernel.not_mapped`` paths (both related-identifier names: the other version's is
+#: read with a warning)
+_MAPPED = frozenset({
+    "sampleNumber", "sampleNumber/@identifierType", "registrant", "registrant/registrantName",
+    "registrant/nameIdentifier", "registrant/nameIdentifier/@nameIdentifierScheme", "relatedResourceIdentifiers",
+    *(f"relatedResourceIdentifiers/{name}{attr}" for name in ("relatedIdentifier", "relatedResourceIdentifier")
+      for attr in ("", "/@relatedIdentifierType", "/@relationType")),
+    "log", "log/logElement", "log/logElement/@event", "log/logElement/@timeStamp", "log/logElement/@comment",
+})
 
 
 def read(root: etree._Element) -> list[SampleRecord]:
@@ -90,6 +124,7 @@ def read(root: etree._Element) -> list[SampleRecord]:
     assert number is not None and number.text is not None
     record = SampleRecord(igsn=parse_igsn(number.text.strip()).name)
     note("igsn", number)
+    record.warnings.extend(_schema_location_warnings(root, ns))
 
     registrant = root.find(q("registrant"))
     name = _text(registrant.find(q("registrantName"))) if registrant is not None else None
@@ -103,23 +138,75 @@ def read(root: etree._Element) -> list[SampleRecord]:
                                     or _identifier_type(scheme))
         record.registrant = Agent(name=name, identifier=identifier)
         note("registrant", registrant)
+    elif registrant is not None and len(registrant):
+        record.warnings.append(f"{element_path(registrant)}: no registrantName; the registrant is not mapped "
+                               "(the registry names the registering agent)")
 
-    for el in root.iterfind(f"{q('relatedResourceIdentifiers')}/{q('relatedIdentifier')}"):
+    for el in root.iterfind(f"{q('relatedResourceIdentifiers')}/*"):
+        local = etree.QName(el).localname
+        if etree.QName(el).namespace != ns or local not in ("relatedIdentifier", "relatedResourceIdentifier"):
+            continue  # reported by not_mapped
+        if local != _RELATED[ns]:
+            record.warnings.append(f"{element_path(el)}: {local} is not the element of this kernel version "
+                                   f"({_RELATED[ns]}); read as a related identifier")
         value = _text(el)
         if value is None:
+            if el.attrib:
+                record.warnings.append(f"{element_path(el)}: empty related identifier; left out")
             continue
         record.relations.append(_relation(value, _identifier_type(el.get("relatedIdentifierType")),
                                           el.get("relationType")))
         note("relations", el)
 
     for el in root.iterfind(f"{q('log')}/{q('logElement')}"):
-        record.log.append(LogEvent(event=(el.get("event") or "").strip(),
-                                   timestamp=(el.get("timeStamp") or "").strip(),
-                                   comment=el.get("comment"), text=_text(el)))
-        note("log", el)
+        event = LogEvent(event=(el.get("event") or "").strip(), timestamp=_timestamp(el, ns, record.warnings),
+                         comment=el.get("comment"), text=_text(el))
+        if event.timestamp:
+            record.log.append(event)
+            note("log", el)
 
+    record.warnings.extend(_not_mapped(root, _MAPPED))
     record.source_elements = sources
     return [record]
+
+
+def _timestamp(el: etree._Element, ns: str, warnings: list[str]) -> str:
+    """The ``timeStamp`` of a ``logElement`` as the graph takes it; "" (and a warning) when it is empty, so the
+    caller leaves the event out; ``InvalidRecord`` when it is not a date."""
+    where = f"{element_path(el)}/@timeStamp"
+    raw = (el.get("timeStamp") or "").strip()
+    event = (el.get("event") or "").strip() or "(no event)"
+    if not raw:
+        lost = f"; the sample's {event} state is not recorded" if event in ("deprecated", "destroyed") else ""
+        warnings.append(f"{where}: {'empty' if 'timeStamp' in el.attrib else 'no'} time stamp; the "
+                        f"{event!r} event is left out of the description (a log event needs a date){lost}")
+        return ""
+    value = _w3cdtf(raw)
+    if value is None:
+        raise InvalidRecord(f"{where}: {raw!r} is not a date (a year 2020, year-month 2020-05, date 2020-05-17 "
+                            "or date-time 2020-05-17T10:00:00Z)")
+    if ns != NS_1_1 and not _DATETIME.fullmatch(raw):
+        warnings.append(f"{where}: {raw!r} is not the xs:dateTime kernel {_version(ns)} asks for; read as "
+                        f"the date {value}")
+    return value
+
+
+def _version(ns: str) -> str:
+    return {NS_1_0: "1.0", NS_0_3: "0.3", NS_1_1: "1.1"}[ns]
+
+
+def _schema_location_warnings(root: etree._Element, ns: str) -> list[str]:
+    """A warning for each ``xsi:schemaLocation`` pair that names the schema of another kernel version than
+    the document's namespace (a known mismatch of real records: the namespace decides)."""
+    warnings = []
+    versions = {location: namespace for namespace, location in SCHEMAS.items()}
+    for namespace, location in _schema_locations(root):
+        meant = versions.get(location)
+        if meant is not None and (meant != ns or namespace != ns):
+            warnings.append(f"{element_path(root)}/@xsi:schemaLocation: {namespace} is paired with the kernel "
+                            f"{_version(meant)} schema {location}; read as kernel {_version(ns)}, the document's "
+                            "namespace")
+    return warnings
 
 
 def _sub(parent: etree._Element, name: str, text: str | None = None, **attrs: str) -> etree._Element:

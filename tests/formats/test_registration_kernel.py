@@ -1,4 +1,5 @@
-"""Registration kernel 1.0 (and 0.3) ⇄ SampleRecord: real examples, XSD validity, round trips, losses."""
+"""Registration kernel 1.0 (0.3, the 1.1 draft) ⇄ SampleRecord: real examples, XSD validity, round trips, losses,
+and what is accepted off-form with a warning."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from igsn_graph.record import Agent, Identifier, LogEvent, Relation, SampleRecor
 from igsn_graph.xmlparser import parse_xml
 
 XSD_1_0 = "igsn/registration/1.0/igsn.xsd"
+XSD_1_1 = "igsn/registration/1.1/igsn.xsd"
+EXAMPLE_1_1 = "IGSN-metadata/registration/1.1/igsn.xml"
+#: the GFZ MDS fixture whose xsi:schemaLocation names the 1.0 schema for the 0.3 namespace
+MISMATCH = "IGSN-mds/src/test/resources/igsn-v1.0.xml"
 
 #: every registration-kernel example in shared/examples (0.3 and 1.0 namespaces) → its IGSN
 EXAMPLES = {
@@ -44,6 +49,10 @@ def _reread(element: etree._Element) -> SampleRecord:
 def test_example_reads(example, path: str) -> None:
     [record] = rk.read(example(path))
     assert record.igsn == EXAMPLES[path]
+    assert record.warnings == ([] if path != MISMATCH else [
+        "/sample/@xsi:schemaLocation: http://igsn.org/schema/kernel-v.0.3 is paired with the kernel 1.0 schema "
+        "http://doidb.wdc-terra.org/igsn/schemas/igsn.org/schema/1.0/igsn.xsd; read as kernel 0.3, the "
+        "document's namespace"])
     assert record.registrant is not None and record.registrant.identifier == Identifier("Test", "ORCID")
     assert [r.relation_type for r in record.relations] == ["IsCitedBy", "IsReferencedBy"]
     assert [r.identifier_type for r in record.relations] == ["DOI", "Handle"]
@@ -104,7 +113,7 @@ def test_malformed_sample_number_is_an_identifier_error() -> None:
 
 
 @pytest.mark.parametrize("doc", [
-    '<sample xmlns="http://schema.igsn.org/registration/1.1"/>',  # the draft the registry never accepted
+    '<sample xmlns="http://schema.igsn.org/registration/2.0"/>',
     '<resource xmlns="http://igsn.org/schema/kernel-v.1.0"/>',
     "<sample/>",
 ])
@@ -171,3 +180,147 @@ def test_unknown_vocabulary_is_kept_as_written() -> None:
     [record] = rk.read(parse_xml(doc))
     assert record.relations == [Relation("x", "gopher", "Likes")]
     assert record.source_elements["relations"] == "/sample/relatedResourceIdentifiers/relatedIdentifier"
+
+
+# -- the 1.1 draft -------------------------------------------------------------------------------
+def test_1_1_example_reads(example, assert_valid) -> None:
+    root = example(EXAMPLE_1_1)
+    assert_valid(root, XSD_1_1)
+    [record] = rk.read(root)
+    assert record.igsn == "TESTIGSN"  # 20.500.11812/TESTIGSN: the test handle prefix
+    assert record.registrant == Agent("John Doe", Identifier("Test", "ORCID"))
+    assert record.relations == [Relation("10.5072/TEST", "DOI", "IsCitedBy"),
+                                Relation("10.5072/TEST2", "Handle", "IsReferencedBy")]
+    # W3CDTF time stamps; to the minute gets :00 seconds (the graph and the shapes take whole date-times)
+    assert record.log == [
+        LogEvent("registered", "1997", "This is an optional comment"), LogEvent("submitted", "1997-07"),
+        LogEvent("updated", "1997-07-16"), LogEvent("deprecated", "1997-07-16T19:20:30.45+01:00"),
+        LogEvent("destroyed", "1997-07-16T19:20:00+01:00")]
+    assert record.lifecycle == "destroyed"
+    assert record.warnings == []
+    assert record.source_elements["relations"] == \
+        "/sample/relatedResourceIdentifiers/relatedResourceIdentifier[1]"
+
+
+def test_1_1_is_written_as_1_0(example, assert_valid) -> None:
+    [record] = rk.read(example(EXAMPLE_1_1))
+    written = rk.write(record)
+    assert_valid(written, XSD_1_0)
+    assert etree.QName(written).namespace == rk.NS_1_0
+    # partial dates have no place in the 1.0 xs:dateTime: those events are left out
+    assert [(e.event, e.timestamp) for e in _reread(written).log] == [
+        ("deprecated", "1997-07-16T19:20:30.45+01:00"), ("destroyed", "1997-07-16T19:20:00+01:00")]
+    assert _reread(written).relations == record.relations
+
+
+def _doc(ns: str = rk.NS_1_0, *, log: str = '<logElement event="registered" timeStamp="2020-01-01T00:00:00"/>',
+         related: str = "", extra: str = "") -> str:
+    return (f'<sample xmlns="{ns}"><sampleNumber identifierType="igsn">10273/X1</sampleNumber>'
+            f'<registrant><registrantName>X</registrantName></registrant>{related}<log>{log}</log>{extra}</sample>')
+
+
+def test_1_1_igsn_relations() -> None:
+    related = ('<relatedResourceIdentifiers><relatedResourceIdentifier relatedIdentifierType="igsn" '
+               'relationType="IsPartOf">10273/XPARENT</relatedResourceIdentifier></relatedResourceIdentifiers>')
+    [record] = rk.read(parse_xml(_doc(rk.NS_1_1, related=related)))
+    [relation] = record.relations
+    assert (relation.identifier_type, relation.relation_type) == ("IGSN", "IsPartOf")
+    assert relation.identifier.endswith("XPARENT")
+    assert record.warnings == []
+
+
+@pytest.mark.parametrize("ns,name,other", [(rk.NS_1_0, "relatedResourceIdentifier", "relatedIdentifier"),
+                                           (rk.NS_1_1, "relatedIdentifier", "relatedResourceIdentifier")])
+def test_the_other_versions_related_element_is_read_with_a_warning(ns: str, name: str, other: str) -> None:
+    related = (f'<relatedResourceIdentifiers><{name} relatedIdentifierType="doi" relationType="IsCitedBy">'
+               f'10.5072/X</{name}></relatedResourceIdentifiers>')
+    [record] = rk.read(parse_xml(_doc(ns, related=related)))
+    assert record.relations == [Relation("10.5072/X", "DOI", "IsCitedBy")]
+    assert record.warnings == [f"/sample/relatedResourceIdentifiers/{name}: {name} is not the element of this "
+                               f"kernel version ({other}); read as a related identifier"]
+
+
+# -- off-form time stamps ------------------------------------------------------------------------
+def test_empty_time_stamps_are_left_out_with_a_warning() -> None:
+    # MARUM records: the IGSN registry accepted timeStamp="" for years
+    log = ('<logElement event="submitted" timeStamp=""/>'
+           '<logElement event="registered" timeStamp="2020-01-01T00:00:00"/>'
+           '<logElement event="destroyed" timeStamp="  "/><logElement event="updated"/>')
+    [record] = rk.read(parse_xml(_doc(log=log)))
+    assert record.log == [LogEvent("registered", "2020-01-01T00:00:00")]
+    assert record.lifecycle is None
+    assert record.warnings == [
+        "/sample/log/logElement[1]/@timeStamp: empty time stamp; the 'submitted' event is left out of the "
+        "description (a log event needs a date)",
+        "/sample/log/logElement[3]/@timeStamp: empty time stamp; the 'destroyed' event is left out of the "
+        "description (a log event needs a date); the sample's destroyed state is not recorded",
+        "/sample/log/logElement[4]/@timeStamp: no time stamp; the 'updated' event is left out of the "
+        "description (a log event needs a date)",
+    ]
+    assert record.source_elements["log"] == "/sample/log/logElement[2]"
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2021-02-29", "2020-13", "20200101", "2020-01-01 10:00"])
+def test_a_time_stamp_that_is_not_a_date_is_refused(value: str) -> None:
+    log = f'<logElement event="registered" timeStamp="2020"/><logElement event="updated" timeStamp="{value}"/>'
+    with pytest.raises(InvalidRecord, match=r"^/sample/log/logElement\[2\]/@timeStamp: .* is not a date"):
+        rk.read(parse_xml(_doc(rk.NS_1_1, log=log)))
+    with pytest.raises(InvalidRecord, match="not a date"):
+        rk.read(parse_xml(_doc(rk.NS_1_0, log=log)))
+
+
+def test_a_1_0_partial_date_is_kept_with_a_warning() -> None:
+    log = ('<logElement event="registered" timeStamp="2020-05-17"/>'
+           '<logElement event="updated" timeStamp="2020-05-18T10:00Z"/>')
+    [record] = rk.read(parse_xml(_doc(log=log)))
+    assert record.log == [LogEvent("registered", "2020-05-17"), LogEvent("updated", "2020-05-18T10:00:00Z")]
+    assert record.warnings == [
+        "/sample/log/logElement[1]/@timeStamp: '2020-05-17' is not the xs:dateTime kernel 1.0 asks for; read as "
+        "the date 2020-05-17",
+        "/sample/log/logElement[2]/@timeStamp: '2020-05-18T10:00Z' is not the xs:dateTime kernel 1.0 asks for; "
+        "read as the date 2020-05-18T10:00:00Z",
+    ]
+    # the same values are on-form in the 1.1 draft
+    assert rk.read(parse_xml(_doc(rk.NS_1_1, log=log)))[0].warnings == []
+
+
+# -- schema locations and what is not mapped ---------------------------------------------------------
+@pytest.mark.parametrize("location,warned", [
+    (f"{rk.NS_1_0} {rk.SCHEMAS[rk.NS_1_0]}", False),
+    (f"{rk.NS_1_0} file:///local/copy.xsd", False),  # an unknown location is only a hint
+    (f"{rk.NS_1_0} {rk.SCHEMAS[rk.NS_1_1]}", True),
+    (f"{rk.NS_0_3} {rk.SCHEMAS[rk.NS_1_0]}", True),
+])
+def test_schema_location_mismatch_is_a_warning(location: str, warned: bool) -> None:
+    doc = _doc().replace("<sample ", f'<sample xmlns:xsi="{rk._XSI}" xsi:schemaLocation="{location}" ', 1)
+    [record] = rk.read(parse_xml(doc))
+    assert record.igsn == "X1"
+    assert bool(record.warnings) == warned
+    assert all(w.startswith("/sample/@xsi:schemaLocation: ") and "read as kernel 1.0" in w for w in record.warnings)
+
+
+def test_what_is_not_mapped_is_reported_once_per_path() -> None:
+    log = ('<logElement event="registered" timeStamp="2020-01-01T00:00:00" source="lab"/>'
+           '<logElement event="updated" timeStamp="2020-02-01T00:00:00" source="lab"/>')
+    extra = ('<landingPage>https://example.org/x1</landingPage><landingPage>https://example.org/x2</landingPage>'
+             '<x:log xmlns:x="urn:example"><x:logElement event="updated" timeStamp="2021"/></x:log>')
+    doc = _doc(log=log, extra=extra).replace(
+        "<registrantName>", '<affiliation>GFZ</affiliation><registrantName xml:lang="en">')
+    [record] = rk.read(parse_xml(doc))
+    assert record.warnings == [
+        "not mapped: /sample/registrant/affiliation",
+        "not mapped: /sample/registrant/registrantName/@lang",
+        "not mapped: /sample/log[1]/logElement[1]/@source",
+        "not mapped: /sample/landingPage[1]",
+        "not mapped: /sample/log[2]",  # another namespace's log is not the kernel's
+    ]
+    assert [e.event for e in record.log] == ["registered", "updated"]
+
+
+def test_a_registrant_without_a_name_is_reported() -> None:
+    doc = _doc().replace("<registrantName>X</registrantName>",
+                         '<nameIdentifier nameIdentifierScheme="orcid">0000-0001-5109-3700</nameIdentifier>')
+    [record] = rk.read(parse_xml(doc))
+    assert record.registrant is None
+    assert record.warnings == ["/sample/registrant: no registrantName; the registrant is not mapped (the registry "
+                               "names the registering agent)"]
