@@ -9,6 +9,7 @@ IGSNs are in normal form (upper-cased name, no prefix).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Literal
 
 __all__ = [
@@ -64,17 +65,27 @@ class Relation:
     title: str | None = None
     #: the input format's own relation term when it is not a DataCite one (e.g. CSIRO ``HasSamplingFeature``)
     source_relation_type: str | None = None
+    #: the sample the identifier names when it is an IGSN in any written form (normal form; set by
+    #: ``links.resolve``): the link goes to that sample's IRI, ``identifier`` keeps what was written
+    igsn: str | None = None
 
 
 @dataclass(frozen=True)
 class Geometry:
-    """A geometry as WKT (CRS84 axis order unless ``srid`` says otherwise)."""
+    """A geometry as WKT, exactly as written (axis order and CRS rules: ``formats/wkt.py``).
+
+    ``srid`` is the CRS given beside the WKT (a kernel's srid attribute); ``elevation`` the height of the
+    location (the WKT's Z ordinate unless given apart), in ``elevation_unit`` (a QUDT unit IRI from
+    ``mappings/length_units.csv``), metres when None, relative to ``vertical_datum``.
+    """
 
     wkt: str
     geometry_type: str | None = None
     srid: str | None = None
     vertical_datum: str | None = None
     uri: str | None = None
+    elevation: Decimal | None = None
+    elevation_unit: str | None = None
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol, Union
 
-from . import identifiers
+from . import identifiers, links
 from .codelists import relation_types
 from .errors import InvalidIdentifier, InvalidInput
 from .formats.graph import _agent_link
@@ -135,6 +135,9 @@ def normal_identifier(value: str, identifier_type: str | None = None) -> tuple[s
     """(type, value) in the form edges are kept and looked up: DOIs lower-case ``10.x/…``, IGSNs by name."""
     value = value.strip()
     kind = (identifier_type or "").upper()
+    name = links.igsn_named(value, identifier_type)
+    if name is not None:  # any written form of an IGSN (handle, DOI under an IGSN prefix, resolver URL)
+        return "IGSN", name
     if kind == "IGSN":
         try:
             return "IGSN", identifiers.parse_igsn(value).name
@@ -183,10 +186,13 @@ def edges_of(record: SampleRecord) -> list[Edge]:
         else:
             continue
         out.add(Edge(s, "feature", "", kind, value))
+    linked = set(record.parents) | set(record.collections)
     for rel in record.relations:
         if not rel.identifier.strip():
             continue
-        kind, value = normal_identifier(rel.identifier, rel.identifier_type)
+        if rel.igsn is not None and rel.igsn in linked:
+            continue  # the relation made the sample a parent or collection (links.py): one edge, not two
+        kind, value = ("IGSN", rel.igsn) if rel.igsn else normal_identifier(rel.identifier, rel.identifier_type)
         out.add(Edge(s, "related", relation_types().canonical(rel.relation_type) or rel.relation_type or "",
                      kind, value))
     parties = [("Collector", a) for a in record.collectors] + [("Registrant", record.registrant)] + [

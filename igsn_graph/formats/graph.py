@@ -10,10 +10,15 @@ facts. Lists of nested things (agents, geometries, relations, log…) keep their
 number in their fragment. Lists of plain values (materials, resource types, parents, collections,
 supplemental metadata, alternate methods) are *sets* in RDF: they come back sorted and without
 duplicates, so the law holds for records whose value lists are in that form (``canonical()``).
-An empty ``TimeSpan`` says nothing and comes back as ``None``.
+An empty ``TimeSpan`` says nothing and comes back as ``None``. A geometry whose WKT has a Z ordinate and
+no elevation of its own comes back with that Z as its elevation (``canonical()`` too).
+
+A geometry's ``geo:asWKT`` is its GeoSPARQL form (``formats/wkt.py``: CRS IRI inside, axis order of
+that CRS); when that differs from the WKT as written, ``ig:sourceWkt`` keeps the written text, which is
+what is read back.
 
 Some triples are derived and never read back: ORCID/ROR IRIs of agents, a geometry's parsed type
-and bounding box, a relation's resolved target and direct property, ``sosa:isSampleOf`` and
+and lon/lat bounding box, a relation's resolved target and direct property, ``sosa:isSampleOf`` and
 ``dcterms:isPartOf`` beside ``ig:parent`` and ``ig:memberOf``, the facts' ``ig:status``.
 """
 
@@ -31,12 +36,14 @@ from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from .. import vocab
 from ..codelists import codelist, relation_types
+from ..errors import InvalidInput
 from ..iris import Iris
 from ..record import (
     Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place, Relation,
     RegistryFacts, SampledFeature, SampleRecord, TimeSpan,
 )
 from ..vocab import IGREL, IGSTATUS, RDF_TYPE
+from .wkt import Wkt, WktError, read_wkt, wkt_summary
 
 __all__ = [
     "record_triples", "facts_triples", "record_from_triples", "facts_from_triples", "canonical",
@@ -92,7 +99,8 @@ FIELD_OF_PROPERTY: dict[str, str] = {p.value: f for p, f in [
     (GEO.hasGeometry, "geometries"), (GEO.asWKT, "geometries"), (IG.geometryType, "geometries"),
     (IG.wktType, "geometries"), (IG.srid, "geometries"), (IG.verticalDatum, "geometries"),
     (IG.westBound, "geometries"), (IG.eastBound, "geometries"), (IG.southBound, "geometries"),
-    (IG.northBound, "geometries"), (DCTERMS.spatial, "places"),
+    (IG.northBound, "geometries"), (IG.sourceWkt, "geometries"), (IG.elevation, "geometries"),
+    (IG.elevationUnit, "geometries"), (DCTERMS.spatial, "places"),
     (DCTERMS.type, "resource_types"), (IG.alternateResourceType, "alternate_resource_types"),
     (IG.material, "materials"), (IG.alternateMaterial, "alternate_materials"),
     (SOSA.isResultOf, "collection_method"), (SOSA.usedProcedure, "collection_method"),
@@ -104,7 +112,7 @@ FIELD_OF_PROPERTY: dict[str, str] = {p.value: f for p, f in [
     (IG.purpose, "purpose"), (IG.campaign, "campaign"), (RDFS.comment, "comments"),
     (IG.parent, "parents"), (SOSA.isSampleOf, "parents"), (IG.memberOf, "collections"),
     (DCTERMS.isPartOf, "collections"), (DCAT.qualifiedRelation, "relations"), (DCAT.hadRole, "relations"),
-    (DCAT.relation, "relations"), (IG.sourceRelationType, "relations"),
+    (DCTERMS.relation, "relations"), (IG.sourceRelationType, "relations"),
     (DCTERMS.accessRights, "is_public"), (IG.embargoEnd, "embargo_end"),
     (IG.supplementalMetadata, "supplemental_metadata"),
     (IG.logEvent, "log"), (IG.event, "log"), (IG.timestamp, "log"),
@@ -198,169 +206,6 @@ def _relation_name(term: Term) -> str:
     return term.value
 
 
-# --- WKT --------------------------------------------------------------------------------------
-
-_WKT_TOKEN = re.compile(r"\s*(?:([A-Za-z]+)|([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)|([(),]))")
-_WKT_MAX_DEPTH = 8  # collections of collections; deeper is an attack, not a location
-_WKT_KINDS = {
-    "POINT": "Point", "LINESTRING": "LineString", "POLYGON": "Polygon", "MULTIPOINT": "MultiPoint",
-    "MULTILINESTRING": "MultiLineString", "MULTIPOLYGON": "MultiPolygon",
-    "GEOMETRYCOLLECTION": "GeometryCollection",
-}
-_LONLAT_CODES = {"4326", "CRS84", "WGS84"}
-
-
-class _WktError(ValueError):
-    pass
-
-
-class _WktParser:
-    """Recursive descent over the OGC simple-features WKT grammar (2D, Z, M, ZM; EMPTY)."""
-
-    def __init__(self, text: str) -> None:
-        self.tokens: list[tuple[str, str]] = []
-        pos, text = 0, text.rstrip()
-        while pos < len(text):
-            m = _WKT_TOKEN.match(text, pos)
-            if m is None or m.end() == pos:
-                raise _WktError(text[pos:pos + 20])
-            word, number, punct = m.groups()
-            self.tokens.append(("w", word.upper()) if word else ("n", number) if number else ("p", punct))
-            pos = m.end()
-        self.i = 0
-        self.depth = 0
-        self.xs: list[Decimal] = []
-        self.ys: list[Decimal] = []
-
-    def parse(self) -> str:
-        kind = self.geometry()
-        if self.i != len(self.tokens):
-            raise _WktError("trailing text")
-        return kind
-
-    def peek(self) -> tuple[str, str] | None:
-        return self.tokens[self.i] if self.i < len(self.tokens) else None
-
-    def take(self, kind: str, value: str | None = None) -> str:
-        tok = self.peek()
-        if tok is None or tok[0] != kind or (value is not None and tok[1] != value):
-            raise _WktError(f"expected {value or kind}")
-        self.i += 1
-        return tok[1]
-
-    def listed(self, item) -> None:  # type: ignore[no-untyped-def]
-        self.take("p", "(")
-        item()
-        while self.peek() == ("p", ","):
-            self.i += 1
-            item()
-        self.take("p", ")")
-
-    def geometry(self) -> str:
-        keyword = self.take("w")
-        kind = _WKT_KINDS.get(keyword)
-        if kind is None:
-            raise _WktError(f"unknown geometry {keyword}")
-        dims: tuple[int, ...] = (2, 3, 4)
-        tok = self.peek()
-        if tok in (("w", "Z"), ("w", "M"), ("w", "ZM")):
-            dims = (4,) if tok[1] == "ZM" else (3,)
-            self.i += 1
-        if self.peek() == ("w", "EMPTY"):
-            self.i += 1
-            return kind
-        coord = lambda: self.coordinate(dims)  # noqa: E731
-        line = lambda: self.path(dims, 2, closed=False)  # noqa: E731
-        ring = lambda: self.path(dims, 4, closed=True)  # noqa: E731
-        polygon = lambda: self.listed(ring)  # noqa: E731
-        if kind == "Point":
-            self.point(dims)
-        elif kind == "LineString":
-            line()
-        elif kind == "Polygon":
-            polygon()
-        elif kind == "MultiPoint":
-            self.listed(lambda: self.point(dims) if self.peek() == ("p", "(") else coord())
-        elif kind == "MultiLineString":
-            self.listed(line)
-        elif kind == "MultiPolygon":
-            self.listed(polygon)
-        else:
-            self.depth += 1
-            if self.depth > _WKT_MAX_DEPTH:
-                raise _WktError("collections nested too deeply")
-            self.listed(self.geometry)
-            self.depth -= 1
-        return kind
-
-    def point(self, dims: tuple[int, ...]) -> None:
-        self.take("p", "(")
-        self.coordinate(dims)
-        self.take("p", ")")
-
-    def path(self, dims: tuple[int, ...], minimum: int, closed: bool) -> None:
-        start = len(self.xs)
-        self.listed(lambda: self.coordinate(dims))
-        xs, ys = self.xs[start:], self.ys[start:]
-        if len(xs) < minimum or (closed and (xs[0], ys[0]) != (xs[-1], ys[-1])):
-            raise _WktError("too few points or ring not closed")
-
-    def coordinate(self, dims: tuple[int, ...]) -> None:
-        numbers: list[Decimal] = []
-        while self.peek() is not None and self.peek()[0] == "n":  # type: ignore[index]
-            numbers.append(_number(self.take("n")))
-        if len(numbers) not in dims:
-            raise _WktError("wrong number of ordinates")
-        self.xs.append(numbers[0])
-        self.ys.append(numbers[1])
-
-
-def _number(token: str) -> Decimal:
-    try:
-        value = Decimal(token)
-    except InvalidOperation as e:  # pragma: no cover - the token pattern admits only numbers
-        raise _WktError(token) from e
-    # an exponent this large is no coordinate, and would print as a huge xsd:decimal
-    if value and abs(value.adjusted()) > 40:
-        raise _WktError(token)
-    return value
-
-
-def _is_lonlat(crs: str | None) -> bool:
-    if crs is None or not crs.strip():
-        return True
-    return re.split(r"[:/#]", crs.strip().rstrip("/"))[-1].upper() in _LONLAT_CODES
-
-
-Bounds = tuple[Decimal, Decimal, Decimal, Decimal]
-
-
-def wkt_summary(wkt: str, srid: str | None = None) -> tuple[str, Bounds | None] | None:
-    """Parse WKT: its simple-features type name and, in lon/lat CRSs, (west, east, south, north).
-
-    None when the text is not WKT. A CRS IRI written before the WKT (GeoSPARQL) or an EWKT
-    ``SRID=n;`` prefix wins over ``srid``. Bounds are None for an EMPTY geometry or a CRS that is
-    not CRS84/EPSG:4326 (projected coordinates cannot be range-checked as degrees).
-    """
-    text, crs = wkt.strip(), srid
-    if text.startswith("<"):
-        end = text.find(">")
-        if end < 0:
-            return None
-        crs, text = text[1:end], text[end + 1:]
-    m = re.match(r"(?i)\s*SRID=([^;]*);", text)
-    if m:
-        crs, text = m.group(1), text[m.end():]
-    try:
-        parser = _WktParser(text)
-        kind = parser.parse()
-    except _WktError:
-        return None
-    if not parser.xs or not _is_lonlat(crs):
-        return kind, None
-    return kind, (min(parser.xs), max(parser.xs), min(parser.ys), max(parser.ys))
-
-
 def _decimal(value: Decimal) -> Literal:
     return Literal(format(value, "f"), datatype=XSD.decimal)
 
@@ -419,15 +264,16 @@ def _agent_link(ident: Identifier) -> NamedNode | None:
 
 
 def _relation_target(rel: Relation, iris: Iris) -> NamedNode | None:
-    """The IRI a related identifier resolves to, when its type says how."""
+    """The IRI a related identifier resolves to: the sample's own IRI when it names an IGSN (``links``), else
+    the resolver IRI its type says (an IGSN not yet resolved to a sample has none)."""
     kind, value = (rel.identifier_type or "").upper(), rel.identifier.strip()
     candidate: str | None = None
-    if kind == "DOI":
+    if rel.igsn is not None:
+        candidate = iris.base + rel.igsn
+    elif kind == "DOI":
         candidate = value if value.lower().startswith(("http://", "https://")) else "https://doi.org/" + value
     elif kind == "HANDLE":
         candidate = value if value.lower().startswith(("http://", "https://")) else "https://hdl.handle.net/" + value
-    elif kind == "IGSN":
-        candidate = iris.base + value
     elif kind in ("URL", "PURL", "W3ID") and value.lower().startswith(("http://", "https://")):
         candidate = value
     if candidate is None:
@@ -545,21 +391,38 @@ def record_triples(record: SampleRecord, iris: Iris) -> list[Triple]:
 
 
 def _write_geometry(w: _Writer, node: NamedNode, geometry: Geometry) -> None:
+    """geo:asWKT in its GeoSPARQL form (``wkt.read_wkt``); ig:sourceWkt keeps the text as written when that
+    differs. The elevation is the record's, else the WKT's Z; type and lon/lat bounds are derived."""
+    try:
+        parsed = read_wkt(geometry.wkt, geometry.srid)
+    except WktError:
+        parsed = None  # no ig:wktType: the shapes refuse the location as not valid WKT
+    literal = geometry.wkt if parsed is None else parsed.literal
     w.add(w.subject, GEO.hasGeometry, node)
     w.add(node, RDF_TYPE, GEO.Geometry)
-    w.add(node, GEO.asWKT, Literal(geometry.wkt, datatype=GEO.wktLiteral))
+    w.add(node, GEO.asWKT, Literal(literal, datatype=GEO.wktLiteral))
+    if literal != geometry.wkt:
+        w.add(node, IG.sourceWkt, _text(geometry.wkt))
     w.opt(node, IG.geometryType, geometry.geometry_type, _iri_or_text)
     w.opt(node, IG.srid, geometry.srid)
     w.opt(node, IG.verticalDatum, geometry.vertical_datum)
     w.opt(node, RDFS.seeAlso, geometry.uri, _iri_or_text)
-    # derived, for the shapes and for spatial queries: no ig:wktType means the WKT did not parse
-    summary = wkt_summary(geometry.wkt, geometry.srid)
-    if summary is not None:
-        kind, bounds = summary
-        w.add(node, IG.wktType, NamedNode(SF + kind))
-        if bounds is not None:
-            for p, v in zip((IG.westBound, IG.eastBound, IG.southBound, IG.northBound), bounds):
+    elevation, unit = _elevation(geometry, parsed)
+    if elevation is not None:
+        w.add(node, IG.elevation, _decimal(elevation))
+        w.opt(node, IG.elevationUnit, unit, _iri_or_text)
+    if parsed is not None:
+        w.add(node, IG.wktType, NamedNode(SF + parsed.kind))
+        if parsed.bounds is not None:
+            for p, v in zip((IG.westBound, IG.eastBound, IG.southBound, IG.northBound), parsed.bounds):
                 w.add(node, p, _decimal(v))
+
+
+def _elevation(geometry: Geometry, parsed: Wkt | None) -> tuple[Decimal | None, str | None]:
+    """The elevation given apart from the WKT, else the WKT's own Z."""
+    if geometry.elevation is not None:
+        return geometry.elevation, geometry.elevation_unit
+    return (None, None) if parsed is None else (parsed.elevation, parsed.elevation_unit)
 
 
 def _write_sampling(w: _Writer, record: SampleRecord) -> None:
@@ -596,7 +459,8 @@ def _write_relation(w: _Writer, node: NamedNode, rel: Relation, iris: Iris) -> N
     w.opt(node, IG.sourceRelationType, rel.source_relation_type)
     target = _relation_target(rel, iris)
     if target is not None:
-        w.add(node, DCAT.relation, target)
+        # DCAT qualified relations name their target with dcterms:relation (DCAT 2 §6.13; there is no dcat:relation)
+        w.add(node, DCTERMS.relation, target)
         direct = relation_types().direct_property(rel.relation_type) if rel.relation_type else None
         if direct:
             w.add(w.subject, NamedNode(direct), target)
@@ -742,16 +606,7 @@ def record_from_triples(triples: Iterable[TripleLike], iris: Iris, igsn: str) ->
             )
             for n in r.nodes(s, IG.curation)
         ],
-        geometries=[
-            Geometry(
-                wkt=r.text(n, GEO.asWKT) or "",
-                geometry_type=r.text(n, IG.geometryType),
-                srid=r.text(n, IG.srid),
-                vertical_datum=r.text(n, IG.verticalDatum),
-                uri=r.text(n, RDFS.seeAlso),
-            )
-            for n in r.nodes(s, GEO.hasGeometry)
-        ],
+        geometries=[_read_geometry(r, n) for n in r.nodes(s, GEO.hasGeometry)],
         places=[Place(r.text(n, SCHEMA.name), r.text(n, SCHEMA.sameAs)) for n in r.nodes(s, DCTERMS.spatial)],
         resource_types=r.values(s, DCTERMS.type),
         alternate_resource_types=r.values(s, IG.alternateResourceType),
@@ -781,6 +636,7 @@ def record_from_triples(triples: Iterable[TripleLike], iris: Iris, igsn: str) ->
                 relation_type=None if (role := r.one(n, DCAT.hadRole)) is None else _relation_name(role),
                 title=r.text(n, DCTERMS.title),
                 source_relation_type=r.text(n, IG.sourceRelationType),
+                igsn=iris.name_of(target) if isinstance(target := r.one(n, DCTERMS.relation), NamedNode) else None,
             )
             for n in r.nodes(s, DCAT.qualifiedRelation)
         ],
@@ -796,6 +652,24 @@ def record_from_triples(triples: Iterable[TripleLike], iris: Iris, igsn: str) ->
             )
             for n in r.nodes(s, IG.logEvent)
         ],
+    )
+
+
+def _read_geometry(r: _Reader, n: str) -> Geometry:
+    source = r.text(n, IG.sourceWkt)
+    elevation = r.text(n, IG.elevation)
+    try:
+        height = None if elevation is None else Decimal(elevation)
+    except InvalidOperation:
+        raise InvalidInput(f"<{n}> ig:elevation: {elevation!r} is not a number") from None
+    return Geometry(
+        wkt=source if source is not None else r.text(n, GEO.asWKT) or "",
+        geometry_type=r.text(n, IG.geometryType),
+        srid=r.text(n, IG.srid),
+        vertical_datum=r.text(n, IG.verticalDatum),
+        uri=r.text(n, RDFS.seeAlso),
+        elevation=height,
+        elevation_unit=r.text(n, IG.elevationUnit) if height is not None else None,
     )
 
 
@@ -844,17 +718,31 @@ def _flag(term: Term | None, default: bool) -> bool:
 # --- canonical form ---------------------------------------------------------------------------
 
 def canonical(record: SampleRecord) -> SampleRecord:
-    """``record`` with its value lists as RDF keeps them: sorted, distinct; an empty TimeSpan as None."""
+    """``record`` as RDF keeps it: value lists sorted, distinct; an empty TimeSpan as None; each geometry
+    with its elevation (its own, else the WKT's Z)."""
     time = record.collection_time
     if time is not None and (time.instant, time.start, time.end) == (None, None, None):
         time = None
     out = dataclasses.replace(
         record,
         collection_time=time,
+        geometries=[_canonical_geometry(g) for g in record.geometries],
         **{name: sorted(set(getattr(record, name))) for name in _VALUE_LISTS},
     )
     out.source_elements = dict(record.source_elements)
     return out
+
+
+def _canonical_geometry(geometry: Geometry) -> Geometry:
+    """With the elevation the graph gives it: its own, else the WKT's Z; a unit only beside an elevation."""
+    try:
+        parsed = read_wkt(geometry.wkt, geometry.srid)
+    except WktError:
+        parsed = None
+    elevation, unit = _elevation(geometry, parsed)
+    if (elevation, unit) == (geometry.elevation, geometry.elevation_unit):
+        return geometry
+    return dataclasses.replace(geometry, elevation=elevation, elevation_unit=unit if elevation is not None else None)
 
 
 _VALUE_LISTS = (

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from .. import identifiers, relations
+from .. import identifiers, links, relations
 from ..errors import (
     Conflict,
     DomainNotAllowed,
@@ -809,6 +809,10 @@ class Registry:
         if url:
             self._check_url(url, owner)
         record = self._fill_registrant(record, owner)
+        # any written form of another sample's IGSN becomes a link to it; parents and collections per
+        # mappings/relation_semantics.csv (before the cycle rule, which reads record.parents)
+        record = links.resolve(record, sub.format, doi_prefixes=self.accounts.doi_prefix_table().keys(),
+                               iri_base=self.iris.base)
         if not record.name:
             # the registration kernel carries no sample name; every description needs one (DataCite's
             # mandatory title), so the IGSN stands in for it, as registries commonly display it

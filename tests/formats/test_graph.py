@@ -18,7 +18,21 @@ from igsn_graph.record import (
     LOG_EVENTS, Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place,
     Relation, RegistryFacts, SampledFeature, SampleRecord, TimeSpan,
 )
-from igsn_graph.vocab import CITO, DCAT, GEO, IG, IGREL, IGSTATUS, PROV, RDF_TYPE, SCHEMA, SOSA, XSD
+from igsn_graph.vocab import CITO, DCAT, DCTERMS, GEO, IG, IGREL, IGSTATUS, PROV, RDF_TYPE, SCHEMA, SOSA, XSD
+
+# geometry tests
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from pyoxigraph import Store, Triple  # noqa: E402
+
+from igsn_graph.errors import InvalidInput  # noqa: E402
+from igsn_graph.formats.kernels import detect  # noqa: E402
+from igsn_graph.validation import Validator  # noqa: E402
+from igsn_graph.xmlparser import parse_xml  # noqa: E402
+from tests.formats.conftest import oai_payload  # noqa: E402
+
+GA_AU240 = "GeoscienceAustralia-samples-api/_tests/static_data/static_GetRecord_240_igsn.xml"
 
 IRIS = Iris("https://igsn.example.org/")
 
@@ -47,10 +61,14 @@ agent = st.builds(
 )
 geometry = st.builds(
     Geometry,
-    wkt=st.sampled_from(["POINT(147.3 -42.9)", "POLYGON((0 0,1 0,1 1,0 0))", "POINT(1 95)", "nonsense"]) | text,
-    geometry_type=st.none() | iri_or_text, srid=st.none() | st.sampled_from(["4326", "EPSG:28355"]) | text,
+    wkt=st.sampled_from(["POINT(147.3 -42.9)", "POLYGON((0 0,1 0,1 1,0 0))", "POINT(1 95)", "nonsense",
+                         "SRID=8311;POINTZ(137.6 -34.2 103)", "POINT(1 2 434.4 m)",
+                         "<http://www.opengis.net/def/crs/EPSG/0/4326> POINT(-25.27 28.20)"]) | text,
+    geometry_type=st.none() | iri_or_text, srid=st.none() | st.sampled_from(["4326", "EPSG:28355", "4283"]) | text,
     vertical_datum=opt_text, uri=st.none() | iri_or_text,
-)
+    elevation=st.none() | st.decimals(min_value=-11000, max_value=9000, places=3),
+    elevation_unit=st.none() | st.sampled_from(["http://qudt.org/vocab/unit/M", "http://qudt.org/vocab/unit/FT"]),
+).map(lambda g: canonical(SampleRecord("X", geometries=[g])).geometries[0])  # a WKT's Z is its elevation
 relation = st.builds(
     Relation,
     identifier=st.sampled_from(["10.1234/abc", "https://example.org/x", "ABC123"]) | text,
@@ -177,7 +195,7 @@ def rich_record() -> SampleRecord:
         parents=["AU0001"], collections=["AUCOLL"],
         relations=[
             Relation("10.1234/paper", "DOI", "IsCitedBy", "A paper"),
-            Relation("AU0002", "IGSN", "IsDerivedFrom"),
+            Relation("AU0002", "IGSN", "IsDerivedFrom", igsn="AU0002"),
             Relation("https://example.org/x", "URL", "Other", None, "HasSamplingFeature"),
         ],
         is_public=False, embargo_end="2030-01-01", supplemental_metadata=["https://example.org/more"],
@@ -205,7 +223,7 @@ def test_rich_record_model() -> None:
     assert has(frag("sampling"), IG.startTime, Literal("2020-05-01", datatype=XSD.date))
     # relations: qualified, resolved, and the direct property where mappings/ gives one
     assert has(frag("relation-1"), DCAT.hadRole, IGREL.IsCitedBy)
-    assert has(frag("relation-1"), DCAT.relation, NamedNode("https://doi.org/10.1234/paper"))
+    assert has(frag("relation-1"), DCTERMS.relation, NamedNode("https://doi.org/10.1234/paper"))
     assert has(s, CITO.isCitedBy, NamedNode("https://doi.org/10.1234/paper"))
     assert has(s, SOSA.isSampleOf, IRIS.sample("AU0002"))
     assert has(s, SOSA.isSampleOf, IRIS.sample("AU0001")) and has(s, IG.parent, IRIS.sample("AU0001"))
@@ -260,6 +278,99 @@ def test_wkt_summary() -> None:
     assert wkt_summary("POINT EMPTY") == ("Point", None)
     for bad in ["POINT(1)", "POINT(1 2", "POLYGON((0 0,1 0,1 1,0 1))", "CIRCLE(1 2)", "", "POINT(1e999 2)"]:
         assert wkt_summary(bad) is None, bad
+
+
+# --- geometries (formats/wkt.py decides the forms; here: what the graph holds and gives back) -------
+
+GA_EWKT = Geometry("POINTZ(137.6284422 -34.2186182 103)", "http://www.opengis.net/ont/sf#Point", "8311")
+
+
+def _geometry_node(record: SampleRecord) -> dict[str, list[object]]:
+    node = IRIS.sample(record.igsn).value + "#geometry-1"
+    out: dict[str, list[object]] = {}
+    for t in record_triples(record, IRIS):
+        if t.subject.value == node:
+            out.setdefault(t.predicate.value, []).append(t.object)
+    return out
+
+
+def test_geometry_is_written_as_geosparql_and_read_back_as_written() -> None:
+    """GA's EWKT (SRID 8311 = GDA94 lon/lat, a glued Z tag): GeoSPARQL literal with its CRS, the written
+    text kept beside it, the Z as an elevation, bounds lon/lat."""
+    record = SampleRecord("AU240", geometries=[GA_EWKT])
+    node = _geometry_node(record)
+    assert node[GEO.asWKT.value] == [Literal(
+        "<http://www.opengis.net/def/crs/EPSG/0/4283> POINT Z (-34.2186182 137.6284422 103)", datatype=GEO.wktLiteral)]
+    assert node[IG.sourceWkt.value] == [Literal("POINTZ(137.6284422 -34.2186182 103)")]
+    assert node[IG.elevation.value] == [Literal("103", datatype=XSD.decimal)]
+    assert IG.elevationUnit.value not in node
+    assert node[IG.westBound.value] == [Literal("137.6284422", datatype=XSD.decimal)]
+    assert node[IG.southBound.value] == [Literal("-34.2186182", datatype=XSD.decimal)]
+    back = record_from_triples(record_triples(record, IRIS), IRIS, "AU240")
+    assert back.geometries == [Geometry(GA_EWKT.wkt, GA_EWKT.geometry_type, "8311", elevation=Decimal(103))]
+    assert back == canonical(record)
+
+
+def test_geometry_in_geosparql_form_is_kept_verbatim() -> None:
+    wkt = "<http://www.opengis.net/def/crs/EPSG/0/4326> POINT(-25.27 28.20)"
+    node = _geometry_node(SampleRecord("X1", geometries=[Geometry(wkt)]))
+    assert node[GEO.asWKT.value] == [Literal(wkt, datatype=GEO.wktLiteral)]
+    assert IG.sourceWkt.value not in node and IG.elevation.value not in node
+    assert (node[IG.westBound.value], node[IG.northBound.value]) == (
+        [Literal("28.20", datatype=XSD.decimal)], [Literal("-25.27", datatype=XSD.decimal)])
+
+
+def test_elevation_with_its_unit_and_an_elevation_given_apart() -> None:
+    unit = "http://qudt.org/vocab/unit/M"
+    suffixed = SampleRecord("X1", geometries=[Geometry("POINT(147.3 -42.9 434.4 m)")])
+    node = _geometry_node(suffixed)
+    assert node[IG.elevation.value] == [Literal("434.4", datatype=XSD.decimal)]
+    assert node[IG.elevationUnit.value] == [NamedNode(unit)]
+    assert node[GEO.asWKT.value] == [Literal("POINT Z (147.3 -42.9 434.4)", datatype=GEO.wktLiteral)]
+    back = record_from_triples(record_triples(suffixed, IRIS), IRIS, "X1")
+    assert back.geometries[0] == Geometry("POINT(147.3 -42.9 434.4 m)", elevation=Decimal("434.4"), elevation_unit=unit)
+    # an elevation of the record's own wins over the WKT's Z, and round-trips exactly
+    apart = SampleRecord("X1", geometries=[Geometry("POINT Z (1 2 3)", elevation=Decimal("7.50"), elevation_unit=unit)])
+    assert _geometry_node(apart)[IG.elevation.value] == [Literal("7.50", datatype=XSD.decimal)]
+    assert record_from_triples(record_triples(apart, IRIS), IRIS, "X1") == apart
+
+
+def test_elevation_round_trips_through_the_store() -> None:
+    """The store writes decimals in canonical form ("51.0" -> "51"); the elevation is a number, so equal."""
+    record = SampleRecord("X1", geometries=[Geometry("POINT(1 2 51.0)", elevation=None)])
+    store = Store()
+    g = IRIS.record_graph("X1")
+    store.extend([Quad(t.subject, t.predicate, t.object, g) for t in record_triples(record, IRIS)])
+    back = record_from_triples(list(store.quads_for_pattern(None, None, None, g)), IRIS, "X1")
+    assert back == canonical(record) and back.geometries[0].elevation == Decimal(51)
+
+
+def test_unreadable_wkt_is_kept_as_written_without_a_type() -> None:
+    node = _geometry_node(SampleRecord("X1", geometries=[Geometry("token", srid="4326")]))
+    assert node[GEO.asWKT.value] == [Literal("token", datatype=GEO.wktLiteral)]
+    assert IG.wktType.value not in node and IG.sourceWkt.value not in node and IG.westBound.value not in node
+
+
+def test_a_non_number_elevation_in_rdf_input_is_refused() -> None:
+    triples = record_triples(SampleRecord("X1", geometries=[Geometry("POINT(1 2)")]), IRIS)
+    node = NamedNode(IRIS.sample("X1").value + "#geometry-1")
+    triples.append(Triple(node, IG.elevation, Literal("high")))
+    with pytest.raises(InvalidInput, match="ig:elevation"):
+        record_from_triples(triples, IRIS, "X1")
+
+
+def test_ga_au240_description_payload_passes_the_shapes(shared: Path) -> None:
+    """Geoscience Australia's AU240 (SRID=8311;POINTZ(...)) was refused as not valid WKT; it now conforms."""
+    root = parse_xml((shared / "examples" / GA_AU240).read_bytes())
+    payload = oai_payload(root)
+    [record] = detect(payload).read(payload)
+    facts = RegistryFacts("AU240", "ZGA", "AU", "2026-01-01T00:00:00Z", has_metadata=True)
+    triples = record_triples(record, IRIS) + facts_triples(facts, IRIS)
+    report = Validator(IRIS).validate("AU240", triples)
+    assert report.conforms, report.violations
+    [geometry] = canonical(record).geometries
+    assert geometry.elevation == Decimal(103)
+    assert record_from_triples(triples, IRIS, "AU240") == canonical(record)
 
 
 def test_field_of() -> None:
