@@ -7,6 +7,12 @@ sample by focus node (the sample IRI, or a ``#fragment`` of it). bench/validate.
 1.6 ms per record in batches of 1000 against about 9 ms one by one: pyshacl's cost is mostly per
 shape and per call, and shapes/ holds some 55 shapes.
 
+The shapes describe the graph as it is served (they target the classes of a description and the
+subjects of the registry facts), so anyone can run pyshacl with shapes/ on a sample's Turtle. The
+validator adds one triple per IGSN, typing it ``igsh:FullRegistration`` or ``igsh:UrlOnlyRegistration``:
+a submission that lacks even its type is then still checked in full, and a URL-only one against the
+rules of an IGSN minted without metadata (its landing page).
+
 A record that does not conform is a result, not an exception: refusing it is the registry's call.
 """
 
@@ -37,7 +43,7 @@ from .vocab import PREFIXES
 
 __all__ = ["Validator", "ValidationReport", "Violation", "ShapesError", "with_elements", "SHAPES_NS"]
 
-#: the namespace of our shapes and of the two focus classes the validator assigns
+#: the namespace of our shapes and of the two classes the validator adds to what the shapes target
 SHAPES_NS = "https://w3id.org/igsn-graph/shapes#"
 _FULL = URIRef(SHAPES_NS + "FullRegistration")
 _URL_ONLY = URIRef(SHAPES_NS + "UrlOnlyRegistration")

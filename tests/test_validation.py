@@ -9,20 +9,25 @@ import shutil
 from pathlib import Path
 
 import pytest
+import pyshacl
 import rdflib
+from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdflib.namespace import SH
 
+from api.app import create_app
 from igsn_graph.codelists import CODELISTS, codelist, relation_types
+from igsn_graph.demo import small_demo
 from igsn_graph.formats.graph import ACCESS_NON_PUBLIC, ACCESS_PUBLIC, date_literal, facts_triples, record_triples
-from igsn_graph.iris import Iris
+from igsn_graph.iris import DEFAULT_IRI_BASE, Iris
 from igsn_graph.record import (
     LOG_EVENTS, Agent, Contributor, Geometry, Identifier, LogEvent, Relation, RegistryFacts, SampleRecord, TimeSpan,
 )
 from igsn_graph.resources import shapes_dir
 from igsn_graph.validation import SHAPES_NS, ShapesError, ValidationReport, Validator, Violation, with_elements
 from igsn_graph.vocab import DCAT, DCTERMS, IG, IGREL, SOSA
+from tests.conftest import demo_settings
 
 IRIS = Iris("https://igsn.example.org/")
 IGSH = rdflib.Namespace(SHAPES_NS)
@@ -79,7 +84,7 @@ DEFECTS = {
     "bad WKT": (dict(geometries=[Geometry("POINT (147.3)")]), "#geometry-1", IG.wktType),
     "latitude 95": (dict(geometries=[Geometry("POINT (147.3 95)")]), "#geometry-1", IG.northBound),
     "longitude 200": (dict(geometries=[Geometry("POINT (200 -42)")]), "#geometry-1", IG.eastBound),
-    "bad date": (dict(collection_time=TimeSpan(instant="2021-02-29")), "#sampling", SOSA.resultTime),
+    "bad date": (dict(collection_time=TimeSpan(instant="2021-02-29")), "#sampling", DCTERMS.date),
     "date as words": (dict(embargo_end="May 2030"), "", IG.embargoEnd),
     "untyped related identifier": (dict(relations=[Relation("10.1234/x", None, "IsCitedBy")]),
                                    "#relation-1", IG.identifierScheme),
@@ -192,6 +197,72 @@ def test_violation_text() -> None:
     assert str(dataclasses.replace(v, element="/a/b")) == "/a/b: A latitude is wrong. (value: '95')"
 
 
+# --- the shapes on the graph as served ---------------------------------------------------------
+# An outside user runs pyshacl with shapes/ on what the resolver serves, adding nothing: the shapes must
+# find their focus nodes in it (a broken graph fails), not only in what the validator hands pyshacl.
+
+URL_ONLY = "ZGA.URLONLY"
+
+
+def shapes_graph() -> rdflib.Graph:
+    graph = rdflib.Graph()
+    for path in sorted(shapes_dir().glob("*.ttl")):
+        graph.parse(path, format="turtle")
+    return graph
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, rdflib.Graph]:
+    """IGSN → its graph as ``GET /{igsn}`` with ``Accept: text/turtle`` serves it: the demo samples (those
+    served at all), and one IGSN minted without metadata."""
+    settings = demo_settings(tmp_path_factory.mktemp("served"))
+    out: dict[str, rdflib.Graph] = {}
+    with TestClient(create_app(settings)) as client:
+        minted = client.post("/igsn", content=f"igsn={URL_ONLY}\nurl=https://cores.zgeo.example.org/u",
+                             headers={"Content-Type": "text/plain;charset=UTF-8"},
+                             auth=("ZGEO.CORE", "zgeo-core-demo"))
+        assert minted.status_code == 201, minted.text
+        for name in [URL_ONLY] + [d.record.igsn for d in small_demo()]:
+            response = client.get("/" + name, headers={"Accept": "text/turtle"})
+            if response.status_code == 200:
+                out[name] = rdflib.Graph().parse(data=response.text, format="turtle")
+    assert len(out) > 40 and URL_ONLY in out
+    return out
+
+
+def outside_validation(graph: rdflib.Graph) -> tuple[bool, set[tuple[str, str]]]:
+    """What an outside user gets: pyshacl's verdict and the (focus node, path) of each result."""
+    conforms, results, _ = pyshacl.validate(graph, shacl_graph=shapes_graph())
+    found = {(str(results.value(r, SH.focusNode)), str(results.value(r, SH.resultPath)))
+             for r in results.objects(None, SH.result)}
+    return bool(conforms), found
+
+
+def test_served_graphs_conform_as_served(served: dict[str, rdflib.Graph]) -> None:
+    everything = rdflib.Graph()
+    for graph in served.values():
+        everything += graph
+    conforms, found = outside_validation(everything)
+    assert conforms, sorted(found)[:10]
+
+
+def test_a_broken_served_graph_fails(served: dict[str, rdflib.Graph]) -> None:
+    name = next(n for n, g in served.items() if (None, rdflib.RDF.type, rdflib.URIRef(iri(IG.Sample))) in g)
+    subject = rdflib.URIRef(DEFAULT_IRI_BASE + name)
+    without_igsn = rdflib.Graph() + served[name]
+    without_igsn.remove((subject, rdflib.URIRef(iri(IG.igsn)), None))
+    assert outside_validation(without_igsn) == (False, {(str(subject), iri(IG.igsn))})
+    two_titles = rdflib.Graph() + served[name]
+    two_titles.add((subject, rdflib.URIRef(iri(DCTERMS["title"])), rdflib.Literal("another name")))
+    assert outside_validation(two_titles) == (False, {(str(subject), iri(DCTERMS["title"]))})
+    # a facts-only graph is checked too: its landing page, its IGSN
+    url_only = rdflib.URIRef(DEFAULT_IRI_BASE + URL_ONLY)
+    landing = rdflib.URIRef(iri(IG.landingPage))
+    bad_url = rdflib.Graph() + served[URL_ONLY]
+    bad_url.set((url_only, landing, rdflib.Literal("ftp://example.org/x")))
+    assert outside_validation(bad_url) == (False, {(str(url_only), iri(IG.landingPage))})
+
+
 # --- the shapes files -------------------------------------------------------------------------
 
 def expected_lists() -> dict[str, set[rdflib.term.Node]]:
@@ -238,7 +309,7 @@ def test_date_pattern_agrees_with_the_converter(validator: Validator) -> None:
         assert bool(pattern.search(value)) == typed, value
     # every date shape uses the same expression
     for s, p in validator.shapes.subject_objects(SH.path):
-        dates = (IG.embargoEnd, SOSA.resultTime, IG.startTime, IG.endTime, IG.curationDate, IG.timestamp)
+        dates = (IG.embargoEnd, DCTERMS.date, IG.startTime, IG.endTime, IG.curationDate, IG.timestamp)
         if str(p) in map(iri, dates):
             assert str(validator.shapes.value(s, SH.pattern)) == pattern.pattern
 
