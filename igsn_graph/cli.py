@@ -99,7 +99,7 @@ def cmd_client_add(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from .loader import iter_files, read_file
+    from .loader import apply_deletions, iter_files, segments
     from .registry.accounts import ADMIN, Principal
     reg = _registry(args)
     try:
@@ -113,26 +113,29 @@ def cmd_load(args: argparse.Namespace) -> int:
         counts = {"stored": 0, "created": 0, "invalid": 0}
         start = time.monotonic()
 
-        def submissions():  # type: ignore[no-untyped-def]
-            for path in files:
-                try:
-                    subs = read_file(path, max_bytes=reg.settings.max_body_bytes)
-                except IgsnGraphError as exc:
-                    problems.append(f"{path}: {exc.message}")
-                    counts["invalid"] += 1
-                    continue
-                yield from subs
+        deletions: dict[str, int] = {}
 
-        for outcomes in reg.load_records(submissions(), principal=principal, batch_size=args.batch_size):
-            for o in outcomes:
-                if o.ok:
-                    counts["stored"] += 1
-                    counts["created"] += int(o.created)
-                else:
+        def unreadable(path: Path, reason: str) -> None:
+            problems.append(f"{path}: {reason}")
+            counts["invalid"] += 1
+
+        # OAI-PMH harvests: deleted records are deactivated after the records read before them are written
+        for segment in segments(files, max_bytes=reg.settings.max_body_bytes, on_problem=unreadable):
+            for outcomes in reg.load_records(segment, principal=principal, batch_size=args.batch_size):
+                for o in outcomes:
+                    if o.ok:
+                        counts["stored"] += 1
+                        counts["created"] += int(o.created)
+                    else:
+                        counts["invalid"] += 1
+                        for reason in o.reasons:
+                            problems.append(f"{o.igsn}: {reason}")
+                progress.update(counts["stored"], counts["invalid"])
+            for d in apply_deletions(reg, principal, segment.deleted):
+                deletions[d.status] = deletions.get(d.status, 0) + 1
+                if d.status == "failed":
                     counts["invalid"] += 1
-                    for reason in o.reasons:
-                        problems.append(f"{o.igsn}: {reason}")
-            progress.update(counts["stored"], counts["invalid"])
+                    problems.append(f"{d.igsn}: deleted at the source, not deactivated: {d.reason}")
         progress.close()
         elapsed = time.monotonic() - start
         for p in problems:
@@ -140,6 +143,10 @@ def cmd_load(args: argparse.Namespace) -> int:
         total = counts["stored"]
         print(f"loaded {total} records ({counts['created']} new) from {len(files)} files in {elapsed:.1f} s "
               f"({total / max(elapsed, 1e-9):,.0f} records/s); {counts['invalid']} invalid")
+        if deletions:
+            print(f"deleted at the source: {deletions.get('deactivated', 0)} deactivated, "
+                  f"{deletions.get('inactive', 0)} inactive already, {deletions.get('unknown', 0)} not registered "
+                  f"here, {deletions.get('failed', 0)} refused")
         return 0 if counts["invalid"] == 0 else 3
     finally:
         reg.close()

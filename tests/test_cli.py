@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,138 @@ def test_load_refuses_bad_bytes_and_bad_names(data: Path, tmp_path: Path, capsys
     assert "UTF-8" in err and "'#' is not allowed" in err and "spaces" in err and "document type" in err
     with Registry(Settings(data_dir=data)) as reg:
         assert reg.count() == 0
+
+
+# -- records of other agents: registration kernel 1.1, off-form logs, OAI-PMH harvests (issue 13) ----------
+OAI = "http://www.openarchives.org/OAI/2.0/"
+
+
+def _payload(name: str) -> str:
+    return (f'<resource xmlns="http://schema.igsn.org/description/1.1" type="Sample"><identifier type="IGSN">{name}'
+            f"</identifier><name>Core {name}</name><materials><material>http://vocabulary.odm2.org/medium/rock"
+            "</material></materials><sampleAccess>Public</sampleAccess></resource>")
+
+
+def _harvest(path: Path, *records: tuple[str, bool]) -> Path:
+    """A ListRecords response: (IGSN, deleted) per record, oai-identifiers of a made-up provider."""
+    items = "".join(
+        ("<record><header status='deleted'>" if deleted else "<record><header>")
+        + f"<identifier>oai:agent.example.org:{name}</identifier><datestamp>2024-01-02T03:04:05Z</datestamp>"
+        + ("</header></record>" if deleted else f"</header><metadata>{_payload(name)}</metadata></record>")
+        for name, deleted in records)
+    path.write_text(f'<OAI-PMH xmlns="{OAI}"><responseDate>2024-01-02T03:04:05Z</responseDate><request '
+                    f'verb="ListRecords" metadataPrefix="igsn">https://agent.example.org/oai</request>'
+                    f"<ListRecords>{items}</ListRecords></OAI-PMH>", encoding="utf-8")
+    return path
+
+
+def test_load_registration_kernel_1_1_and_logs_without_time_stamps(data: Path, shared: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    marum = tmp_path / "marum.xml"
+    marum.write_text('<sample xmlns="http://igsn.org/schema/kernel-v.1.0"><sampleNumber identifierType="igsn">'
+                     "10273/ZCA0400</sampleNumber><registrant><registrantName>MARUM</registrantName></registrant>"
+                     '<log><logElement event="submitted" timeStamp=""/><logElement event="registered" '
+                     'timeStamp="2012-03-04T05:06:07Z"/></log></sample>', encoding="utf-8")
+    draft = shared / "examples/IGSN-metadata/registration/1.1/igsn.xml"
+    code, out, err = run(capsys, "load", str(draft), str(marum), "--client", "ZCLI.ONE", "--data", str(data))
+    assert code == 0, err
+    assert "loaded 2 records (2 new)" in out
+    with Registry(Settings(data_dir=data)) as reg:
+        draft_record = reg.record("TESTIGSN")
+        assert draft_record is not None and [e.timestamp for e in draft_record.log] == [
+            "1997", "1997-07", "1997-07-16", "1997-07-16T19:20:30.45+01:00", "1997-07-16T19:20:00+01:00"]
+        facts = reg.facts("TESTIGSN")
+        assert facts is not None and facts.lifecycle == "destroyed"
+        marum_record = reg.record("ZCA0400")
+        assert marum_record is not None
+        assert [(e.event, e.timestamp) for e in marum_record.log] == [("registered", "2012-03-04T05:06:07Z")]
+
+
+def test_load_a_harvest_applies_its_deletions_in_order(data: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "harvest"
+    folder.mkdir()
+    _harvest(folder / "1.xml", ("ZCA0301", False), ("ZCA0302", False))
+    _harvest(folder / "2.xml", ("ZCA0301", True), ("ZCA0309", True))  # ZCA0309 was never registered here
+    _harvest(folder / "3.xml", ("ZCA0302", True))
+    _write(folder / "4.xml", "ZCA0301")  # registered again after its deletion: the later file wins
+    code, out, err = run(capsys, "load", str(folder), "--data", str(data))
+    assert code == 0, err
+    assert "loaded 3 records (2 new) from 4 files" in out
+    assert "deleted at the source: 2 deactivated, 0 inactive already, 1 not registered here, 0 refused" in out
+    with Registry(Settings(data_dir=data)) as reg:
+        first, second = reg.facts("ZCA0301"), reg.facts("ZCA0302")
+        assert first is not None and first.active
+        assert second is not None and not second.active
+        version = reg.row("ZCA0302").version  # type: ignore[union-attr]
+    # a deletion of a sample inactive already writes nothing
+    code, out, _ = run(capsys, "load", str(folder / "3.xml"), "--data", str(data))
+    assert code == 0 and "0 deactivated, 1 inactive already" in out
+    with Registry(Settings(data_dir=data)) as reg:
+        assert reg.row("ZCA0302").version == version  # type: ignore[union-attr]
+
+
+def test_load_a_deletion_the_client_may_not_apply(data: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "load", str(_write(tmp_path / "x.xml", "ZC0500")), "--data", str(data))[0] == 0
+    code, out, err = run(capsys, "load", str(_harvest(tmp_path / "h.xml", ("ZC0500", True))), "--client",
+                         "ZCLI.ONE", "--data", str(data))
+    assert code == 3 and "1 refused" in out
+    assert "ZC0500: deleted at the source, not deactivated: cannot access dataset which belongs to another party" in err
+    with Registry(Settings(data_dir=data)) as reg:
+        assert reg.facts("ZC0500").active  # type: ignore[union-attr]
+
+
+def test_load_a_harvest_of_this_registry(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Our own ListRecords page, saved and loaded elsewhere, gives the same samples and the same deletions."""
+    from datetime import datetime, timedelta, timezone
+
+    from igsn_graph.oai.args import OaiRequest
+    from igsn_graph.oai.verbs import Repository, handle
+    from igsn_graph.oai.xml import render
+    from igsn_graph.registry.accounts import ADMIN
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(3):
+        _write(folder / f"{i}.xml", f"ZCA060{i}")
+    assert run(capsys, "load", str(folder), "--data", str(data))[0] == 0
+    with Registry(Settings(data_dir=data)) as reg:
+        reg.deactivate(ADMIN, "ZCA0601")
+        repo = Repository(reg, cache=False)
+        request = OaiRequest("ListRecords", {"metadataPrefix": "igsn_desc"})
+        now = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=5)  # past the datestamps
+        page = render(handle(repo, request, now), request.echo, repo.base_url, now)
+        repo.close()
+        originals = {n: reg.record(n) for n in ("ZCA0600", "ZCA0602")}
+    (tmp_path / "page.xml").write_bytes(page)
+    other = tmp_path / "other"
+    assert run(capsys, "init", "--data", str(other))[0] == 0
+    assert run(capsys, "agent", "add", "ZCLI", "--name", "CLI Agent", "--password", "pw", "--namespace", "ZC",
+               "--data", str(other))[0] == 0
+    # the deleted sample is new here: nothing to deactivate
+    code, out, err = run(capsys, "load", str(tmp_path / "page.xml"), "--data", str(other))
+    assert code == 0, err
+    assert "loaded 2 records (2 new)" in out and "1 not registered here" in out
+    with Registry(Settings(data_dir=other)) as reg:
+        for name, original in originals.items():
+            copy = reg.record(name)
+            assert copy is not None and original is not None
+            # the registrant is the registering account's; here it is named as the harvest wrote it
+            assert copy.registrant is not None and copy.registrant.name == original.registrant.name  # type: ignore
+            assert replace(copy, registrant=None) == replace(original, registrant=None)
+        assert reg.row("ZCA0601") is None
+
+
+@pytest.mark.xfail(strict=False, raises=AssertionError,
+                   reason="AU240's geometry SRID=8311;POINTZ(…) waits for the WKT reader change")
+def test_load_a_geoscience_australia_get_record(tmp_path: Path, shared: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    d = tmp_path / "ga"
+    assert run(capsys, "init", "--data", str(d))[0] == 0
+    assert run(capsys, "agent", "add", "ZGA", "--name", "Geoscience Australia", "--password", "pw",
+               "--namespace", "AU", "--data", str(d))[0] == 0
+    path = shared / "examples/GeoscienceAustralia-samples-api/_tests/static_data/static_GetRecord_240_igsn.xml"
+    code, out, err = run(capsys, "load", str(path), "--data", str(d))
+    assert code == 0, err
+    with Registry(Settings(data_dir=d)) as reg:
+        assert reg.row("AU240") is not None
