@@ -44,7 +44,6 @@ document.
 
 from __future__ import annotations
 
-
 from lxml import etree
 
 from ..errors import InvalidRecord
@@ -53,13 +52,13 @@ from ..record import LOG_EVENTS, Agent, Identifier, LogEvent, Relation, SampleRe
 from ..xmlparser import element_path
 from ._kernel import DATETIME as _DATETIME
 from ._kernel import HTTP as _HTTP
-from ._kernel import identifier_type as _identifier_type
-from ._kernel import relation as _relation
-from ._kernel import text as _text
 from ._kernel import XSI as _XSI
+from ._kernel import identifier_type as _identifier_type
 from ._kernel import not_mapped as _not_mapped
+from ._kernel import relation as _relation
 from ._kernel import root_namespace
 from ._kernel import schema_locations as _schema_locations
+from ._kernel import text as _text
 from ._kernel import w3cdtf as _w3cdtf
 
 __all__ = [
@@ -81,7 +80,8 @@ SCHEMAS = {
 }
 SCHEMA_LOCATION = f"{NS_1_0} {SCHEMAS[NS_1_0]}"
 
-#: kernel relatedIdentifierType → DataCite identifier type (the kernel's whole enumeration)
+#: kernel relatedIdentifierType → DataCite identifier type (1.0's whole enumeration, the one written; 1.1's
+#: ``igsn`` is read through the identifier-type code list like any other written type)
 RELATED_IDENTIFIER_TYPES = {"doi": "DOI", "handle": "Handle", "lsid": "LSID", "url": "URL", "urn": "URN"}
 #: kernel nameIdentifierScheme → DataCite identifier type
 NAME_IDENTIFIER_SCHEMES = {"orcid": "ORCID", "isni": "ISNI", "viaf": "VIAF", "researcherID": "ResearcherID"}
