@@ -4,33 +4,25 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store, Triple
 
 from igsn_graph.codelists import codelist, relation_types
+from igsn_graph.errors import InvalidInput
 from igsn_graph.formats.graph import (
     ACCESS_NON_PUBLIC, FIELD_OF_PROPERTY, canonical, facts_from_triples, facts_triples, field_of,
     record_from_triples, record_triples, wkt_summary,
 )
+from igsn_graph.formats.kernels import detect
 from igsn_graph.iris import Iris
 from igsn_graph.record import (
     LOG_EVENTS, Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place,
     Relation, RegistryFacts, SampledFeature, SampleRecord, TimeSpan,
 )
+from igsn_graph.validation import Validator
 from igsn_graph.vocab import CITO, DCAT, DCTERMS, GEO, IG, IGREL, IGSTATUS, PROV, RDF_TYPE, SCHEMA, SOSA, XSD
-
-# geometry tests
-from pathlib import Path  # noqa: E402
-
-import pytest  # noqa: E402
-from pyoxigraph import Store, Triple  # noqa: E402
-
-from igsn_graph.errors import InvalidInput  # noqa: E402
-from igsn_graph.formats.kernels import detect  # noqa: E402
-from igsn_graph.validation import Validator  # noqa: E402
-from igsn_graph.xmlparser import parse_xml  # noqa: E402
-from tests.formats.conftest import oai_payload  # noqa: E402
 
 GA_AU240 = "GeoscienceAustralia-samples-api/_tests/static_data/static_GetRecord_240_igsn.xml"
 
@@ -359,10 +351,9 @@ def test_a_non_number_elevation_in_rdf_input_is_refused() -> None:
         record_from_triples(triples, IRIS, "X1")
 
 
-def test_ga_au240_description_payload_passes_the_shapes(shared: Path) -> None:
+def test_ga_au240_description_payload_passes_the_shapes(example, oai_record) -> None:  # type: ignore[no-untyped-def]
     """Geoscience Australia's AU240 (SRID=8311;POINTZ(...)) was refused as not valid WKT; it now conforms."""
-    root = parse_xml((shared / "examples" / GA_AU240).read_bytes())
-    payload = oai_payload(root)
+    payload = oai_record(example(GA_AU240))
     [record] = detect(payload).read(payload)
     facts = RegistryFacts("AU240", "ZGA", "AU", "2026-01-01T00:00:00Z", has_metadata=True)
     triples = record_triples(record, IRIS) + facts_triples(facts, IRIS)
