@@ -8,10 +8,15 @@ The context is inline (``@vocab``), so the document parses offline as RDF in the
 Relations: parents → ``isBasedOn``, collections → ``isPartOf``, children → ``hasPart``; publications and
 datasets about the sample (``IsCitedBy``, ``IsReferencedBy``, ``IsDocumentedBy``…) → ``subjectOf``;
 what the sample cites or references → ``citation``; ``IsIdenticalTo`` → ``sameAs``.
+
+Each triple once: an organisation with an ``@id`` (its ROR) is often registrant, affiliation and provider
+at once, and JSON-LD would state its name and type again at every mention; ``document`` describes a node
+in full where it first appears and refers to it by ``@id`` after that (``_once``).
 """
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any, Sequence
 
@@ -117,9 +122,51 @@ def _time(record: SampleRecord) -> str | None:
     return None
 
 
+def _key(value: Any) -> str:
+    """What a JSON-LD value states as an object: a node with ``@id`` is that IRI; a literal is itself."""
+    if isinstance(value, dict) and "@id" in value:
+        return "@id " + str(value["@id"])
+    return json.dumps(value, sort_keys=True)
+
+
+def _once(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` without repeated statements: a node with an ``@id`` is described once, where it first appears
+    (later mentions keep only what was not said yet, at least the ``@id``), and a value is not repeated
+    among the values of one property. Nodes without ``@id`` are blank nodes: each is its own subject."""
+    said: dict[str, dict[str, set[str]]] = {}  # @id -> property -> keys of the values stated
+
+    def node(value: dict[str, Any]) -> dict[str, Any]:
+        known = said.setdefault(value["@id"], {}) if "@id" in value else None
+        out: dict[str, Any] = {}
+        for name, item in value.items():
+            if name in ("@id", "@context"):
+                out[name] = item
+                continue
+            items = [visit(i) for i in (item if isinstance(item, list) else [item])]
+            stated = known.setdefault(name, set()) if known is not None else set()
+            kept = []
+            for i in items:
+                if _key(i) not in stated:
+                    stated.add(_key(i))
+                    kept.append(i)
+            if kept:
+                out[name] = kept if isinstance(item, list) else kept[0]
+        return out
+
+    def visit(value: Any) -> Any:
+        return node(value) if isinstance(value, dict) else value
+
+    return node(doc)
+
+
 def document(facts: RegistryFacts, record: SampleRecord | None, *, iri_base: str, url: str,
              children: Sequence[str] = ()) -> dict[str, Any]:
     """The schema.org JSON-LD of a sample; ``url`` is where people read about it (its landing page)."""
+    return _once(_document(facts, record, iri_base=iri_base, url=url, children=children))
+
+
+def _document(facts: RegistryFacts, record: SampleRecord | None, *, iri_base: str, url: str,
+              children: Sequence[str]) -> dict[str, Any]:
     name = facts.igsn
     doc: dict[str, Any] = {
         "@context": CONTEXT, "@id": iri_base + name, "@type": ["Product", "CreativeWork"],

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from pyoxigraph import RdfFormat, parse
 
 from igsn_graph.formats import schemaorg
-from igsn_graph.record import RegistryFacts
+from igsn_graph.record import Agent, Curation, Identifier, Relation, RegistryFacts
 from tests.oai.samples import rich
 
 S = "https://schema.org/"
@@ -46,3 +47,26 @@ def test_content() -> None:
 def test_without_a_description() -> None:
     doc = schemaorg.document(FACTS, None, iri_base="https://igsn.org/", url="u")
     assert doc["name"] == "ZTA001" and "creator" not in doc
+
+
+def test_no_duplicate_triples() -> None:
+    """An organisation named as registrant, affiliation and curating institution is described once."""
+    from igsn_graph.demo import small_demo
+
+    org = Agent("Test University", Identifier("https://ror.org/00test000", "ROR"), kind="Organization")
+    record = rich("ZTA001", registrant=org, curations=[Curation(curator="Smith, Ann", institution=org)],
+                  relations=[Relation("10.5072/PAPER1", "DOI", "IsCitedBy"),
+                             Relation("10.5072/PAPER1", "DOI", "IsReferencedBy")])
+    facts = replace(FACTS, doi="10.5072/PAPER1")
+    records = [(facts, record)] + [(replace(FACTS, igsn=d.record.igsn), d.record) for d in small_demo()]
+    for f, r in records:
+        doc = schemaorg.document(f, r, iri_base="https://igsn.org/", url="https://example.org/s/" + f.igsn)
+        triples = [str(t) for t in parse(json.dumps(doc).encode(), format=RdfFormat.JSON_LD)]
+        assert len(triples) == len(set(triples)), sorted(t for t in triples if triples.count(t) > 1)
+    # what was said once is still said
+    doc = schemaorg.document(facts, record, iri_base="https://igsn.org/", url="https://example.org/s/ZTA001")
+    triples = {(t.subject.value, t.predicate.value, t.object.value)
+               for t in parse(json.dumps(doc).encode(), format=RdfFormat.JSON_LD)}
+    sample, ror = "https://igsn.org/ZTA001", "https://ror.org/00test000"
+    assert {(sample, S + "publisher", ror), (sample, S + "provider", ror), (ror, S + "name", "Test University"),
+            (sample, S + "subjectOf", "https://doi.org/10.5072/PAPER1")} <= triples
