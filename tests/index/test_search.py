@@ -166,6 +166,30 @@ def test_bbox_and_time_filters(registry: Registry) -> None:
     assert names(bbox=search.parse_bbox("-10,-10,10,60"), from_="2000-01-01") == {"ZTA-BX3"}
 
 
+def test_bbox_reads_each_geometry_in_its_crs(registry: Registry) -> None:
+    """Issue 12: EPSG:4326 named inside the WKT is latitude first, so <…/EPSG/0/4326> POINT(-25.27 28.20) lies at
+    28.20 E, 25.27 S; plain WKT and an srid beside it are longitude first; GA's SRID=8311 (GDA94 lon/lat) too.
+    Bounds in the index and in SPARQL are longitude/latitude."""
+    def located(igsn: str, wkt: str, srid: str | None = None) -> Submission:
+        return Submission(SampleRecord(igsn, name=igsn, geometries=[Geometry(wkt, srid=srid)]), "test")
+    registry.register(ADMIN, [
+        located("ZTA-CRS1", "<http://www.opengis.net/def/crs/EPSG/0/4326> POINT(-25.27 28.20)"),
+        located("ZTA-CRS2", "POINT(-25.27 28.20)"),  # the same numbers in CRS84: another place
+        located("ZTA-CRS3", "POINT(28.20 -25.27)", srid="4326"),  # the first place, as kernels write it
+        located("ZTA-CRS4", "POINTZ(137.6284422 -34.2186182 103)", srid="8311"),
+    ])
+
+    def names(bbox: str) -> set[str]:
+        return {h.igsn for h in run(registry, bbox=search.parse_bbox(bbox)).hits}
+    assert names("28,-26,29,-25") == {"ZTA-CRS1", "ZTA-CRS3"}
+    assert names("-26,28,-25,29") == {"ZTA-CRS2"}
+    assert names("137,-35,138,-34") == {"ZTA-CRS4"}
+    rows = registry.store.query(  # type: ignore[attr-defined]
+        f"SELECT ?w ?s WHERE {{ GRAPH ?g {{ <{registry.iris.sample('ZTA-CRS1').value}#geometry-1> "
+        f"<{IG}westBound> ?w ; <{IG}southBound> ?s }} }}")
+    assert [(float(r["w"].value), float(r["s"].value)) for r in rows] == [(28.20, -25.27)]
+
+
 def test_rows_follow_updates_deactivation_and_privacy(registry: Registry) -> None:
     registry.register(ADMIN, [Submission(SampleRecord("ZTA-W1", name="Komatiite flow"), "test")])
     assert run(registry, q="komatiite").total == 1
