@@ -147,7 +147,8 @@ def test_kinds_methods_and_relations() -> None:
     # the first type in a code list wins, even when it is not the first written
     assert record.resource_types == [ODM2 + "specimentype/grab/"]
     assert record.alternate_resource_types == ["http://example.org/not-a-type"]
-    assert record.relations == [Relation("XXAB0", "IGSN", "IsDerivedFrom")]
+    # the related identifier as written: links.resolve finds the IGSN in it
+    assert record.relations == [Relation("igsn:xxab0", "IGSN", "IsDerivedFrom")]
     assert _resource("", object_type=GA + "SamplingFeature").kind == "Feature"
 
 
@@ -165,3 +166,23 @@ def test_empty_resources_and_other_roots() -> None:
         csiro.read(parse_xml(f'<resources xmlns="{csiro.NS}"/>'))
     with pytest.raises(UnsupportedFormat):
         csiro.read(parse_xml(f'<resource xmlns="{csiro.NS}"/>'))
+
+
+def test_elements_not_mapped_and_off_form_values_are_reported(example) -> None:
+    # the real fixture's empty geometry carries only its srid: the srid has nowhere to go
+    [record] = csiro.read(example(PREFIXED))
+    assert record.warnings == ["not mapped: /resources/resource/location/geometry/@srid"]
+    record = _resource(
+        '<isPublic embargoEnd="2019">false</isPublic><logDate eventType="registered">2019-05-01T10:00</logDate>'
+        '<curationDetails><curation><curator>c</curator><curatingInstitution>i</curatingInstitution>'
+        '<shelf>B-12</shelf></curation></curationDetails>')
+    assert record.embargo_end == "2019-12-31"  # a bare-year embargo runs to the end of the year
+    assert record.log == [LogEvent("registered", "2019-05-01T10:00:00")]
+    assert record.warnings == [
+        "/resources/resource/logDate: date-time without seconds '2019-05-01T10:00'; read as 2019-05-01T10:00:00",
+        "not mapped: /resources/resource/curationDetails/curation/shelf"]
+
+
+def test_a_date_that_is_not_a_date_is_refused() -> None:
+    with pytest.raises(InvalidRecord, match=r"/resources/resource/date/timePeriod/end: '2020-13' is not a date"):
+        _resource("<date><timePeriod><start>2020</start><end>2020-13</end></timePeriod></date>")
