@@ -17,7 +17,7 @@ from lxml import etree
 from ..errors import InvalidInput, UnsupportedFormat
 from ..record import SampleRecord
 from ..xmlparser import parse_xml
-from . import csiro, datacite, description_kernel, oai_input, registration_kernel
+from . import ardc, csiro, csiro_v2, datacite, description_kernel, oai_input, registration_kernel
 
 __all__ = ["XmlFormat", "XmlDocument", "REGISTRATION", "DESCRIPTION", "CSIRO", "DATACITE", "XML_FORMATS",
            "format_named", "detect", "read_xml"]
@@ -102,9 +102,14 @@ CSIRO = XmlFormat("csirov3", csiro.NAMESPACES, csiro.ROOT, "application/xml", cs
 # DataCite's writer needs the IRI base (``datacite.write(record, base_url=…)``), so it is not a ``Writer``
 DATACITE = XmlFormat("datacite", datacite.NAMESPACES, datacite.ROOT, "application/xml", datacite.SCHEMA_LOCATION,
                      datacite.read, None)
+# ARDC descriptive 1.0 succeeds CSIRO v3; CSIRO v2 shares the registration kernel 1.0 namespace (root samples)
+ARDC = XmlFormat("ardc", ardc.NAMESPACES, ardc.ROOT, "application/xml", ardc.SCHEMA_LOCATION, ardc.read, None,
+                 record_element="resource")
+CSIRO_V2 = XmlFormat("csirov2", csiro_v2.NAMESPACES, csiro_v2.ROOT, "application/xml", csiro_v2.SCHEMA_LOCATION,
+                     csiro_v2.read, None, record_element="sample")
 
 #: every XML format by name
-XML_FORMATS: dict[str, XmlFormat] = {f.name: f for f in (REGISTRATION, DESCRIPTION, CSIRO, DATACITE)}
+XML_FORMATS: dict[str, XmlFormat] = {f.name: f for f in (REGISTRATION, DESCRIPTION, CSIRO, DATACITE, ARDC, CSIRO_V2)}
 
 
 def format_named(name: str) -> XmlFormat:
