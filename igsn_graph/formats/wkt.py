@@ -379,10 +379,14 @@ def read_wkt(text: str, srid: str | None = None) -> Wkt:
 
     Raises ``WktError`` when the text is not a geometry we can read.
     """
-    return _read(text, srid)
+    # one geometry is read by the graph writer, canonical() and the readers' notes: short texts (points,
+    # boxes) are cached; long polygons are not, so the cache stays small whatever is sent
+    return _read_cached(text, srid) if len(text) <= _CACHED_LENGTH else _read(text, srid)
 
 
-@lru_cache(maxsize=2048)
+_CACHED_LENGTH = 2000
+
+
 def _read(text: str, srid: str | None) -> Wkt:
     rest, named, in_literal = text.strip(), None, False
     notes: list[str] = []
@@ -420,6 +424,9 @@ def _read(text: str, srid: str | None) -> Wkt:
     elevation = zs[0] if zs and len(zs) == len(parser.xs) and all(z == zs[0] for z in zs) else None
     unit = next(iter(parser.units)) if parser.units and elevation is not None else None
     return Wkt(node.kind, bounds, elevation, unit, literal, crs, tuple(notes))
+
+
+_read_cached = lru_cache(maxsize=4096)(_read)
 
 
 def wkt_summary(wkt: str, srid: str | None = None) -> tuple[str, Bounds | None] | None:
