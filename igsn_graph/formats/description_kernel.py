@@ -56,6 +56,7 @@ from ._kernel import identifier_type
 from ._kernel import relation as _relation
 from ._kernel import root_namespace
 from ._kernel import text as _text
+from .wkt import WktError, read_wkt
 
 __all__ = [
     "NS_1_1", "NS_1_0", "NAMESPACES", "ROOT", "SCHEMA_LOCATION", "IDENTIFIER_TYPES", "CONTRIBUTOR_TYPES",
@@ -261,6 +262,7 @@ class _Reader(NamespacedReader):
             geometry = self.geometry(el)
             if geometry is not None:
                 record.geometries.append(geometry)
+                record.warnings.extend(_geometry_notes(el, geometry))
                 self.note("geometries", el)
         for el in toponyms:
             place = self.place(el)
@@ -338,6 +340,20 @@ class _Reader(NamespacedReader):
         elif _text(start) is not None or _text(end) is not None:
             record.collection_time = TimeSpan(start=_text(start), end=_text(end))
             self.note("collection_time", start if start is not None else end)
+
+
+def _geometry_notes(el: etree._Element, geometry: Geometry) -> list[str]:
+    """What a geometry says off-form (an EWKT prefix, POINTZ…: accepted with a warning, issue 13), by element."""
+    where = element_path(el)
+    notes = []
+    if _EWKT.fullmatch(_text(el) or ""):
+        notes.append(f"{where}: EWKT prefix SRID={geometry.srid}: read as the CRS, longitude first "
+                     "(it wins over @sridType)")
+    try:
+        notes += [f"{where}: {note}" for note in read_wkt(geometry.wkt, geometry.srid).notes]
+    except WktError:
+        pass  # not WKT: the shapes refuse it, naming the element
+    return notes
 
 
 def read(root: etree._Element) -> list[SampleRecord]:

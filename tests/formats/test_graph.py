@@ -355,6 +355,9 @@ def test_ga_au240_description_payload_passes_the_shapes(example, oai_record) -> 
     """Geoscience Australia's AU240 (SRID=8311;POINTZ(...)) was refused as not valid WKT; it now conforms."""
     payload = oai_record(example(GA_AU240))
     [record] = detect(payload).read(payload)
+    # accepted, with a warning for each off-form part, naming the element
+    assert [w.split(": ", 1)[1].split(":")[0] for w in record.warnings] == ["EWKT prefix SRID=8311", "POINTZ"]
+    assert all(w.endswith("/geoLocations/geoLocation/geometry", 0, w.index(": ")) for w in record.warnings)
     facts = RegistryFacts("AU240", "ZGA", "AU", "2026-01-01T00:00:00Z", has_metadata=True)
     triples = record_triples(record, IRIS) + facts_triples(facts, IRIS)
     report = Validator(IRIS).validate("AU240", triples)
