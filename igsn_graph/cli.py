@@ -114,6 +114,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         start = time.monotonic()
 
         deletions: dict[str, int] = {}
+        warnings: list[str] = []  # of stored records: accepted off-form, or not mapped
 
         def unreadable(path: Path, reason: str) -> None:
             problems.append(f"{path}: {reason}")
@@ -126,6 +127,7 @@ def cmd_load(args: argparse.Namespace) -> int:
                     if o.ok:
                         counts["stored"] += 1
                         counts["created"] += int(o.created)
+                        warnings += [f"{o.igsn}: {w}" for w in o.warnings]
                     else:
                         counts["invalid"] += 1
                         for reason in o.reasons:
@@ -140,6 +142,8 @@ def cmd_load(args: argparse.Namespace) -> int:
         elapsed = time.monotonic() - start
         for p in problems:
             print(f"invalid: {p}", file=sys.stderr)
+        for w in warnings:
+            print(f"warning: {w}", file=sys.stderr)
         total = counts["stored"]
         print(f"loaded {total} records ({counts['created']} new) from {len(files)} files in {elapsed:.1f} s "
               f"({total / max(elapsed, 1e-9):,.0f} records/s); {counts['invalid']} invalid")

@@ -301,8 +301,11 @@ def _register_document(request: Request, who: Principal, body: bytes, path_igsn:
     if target is not None and target.name != record.igsn:
         raise InvalidInput("IGSN does not match")
     shown = echo(target if target is not None else igsn)
-    registry.register(who, [Submission(record, fmt.name, body)], test_mode=test_mode(request), strict=True)
-    return ok(f"OK ({shown})", request, where=location(request, "metadata", shown))
+    [outcome] = registry.register(who, [Submission(record, fmt.name, body)], test_mode=test_mode(request),
+                                  strict=True)
+    # MDS answers one line; what was accepted off-form or not mapped follows it, a line each
+    lines = [f"OK ({shown})"] + [f"warning: {w}" for w in outcome.warnings]
+    return ok("\n".join(lines), request, where=location(request, "metadata", shown))
 
 
 @router.head("/metadata", include_in_schema=False)

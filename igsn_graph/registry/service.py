@@ -133,6 +133,8 @@ class Outcome:
     refused: bool = False
     #: the catalogue version written (or that would be written in test mode)
     version: int | None = None
+    #: what the reader accepted off-form or did not map (``SampleRecord.warnings``): stored, but said
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -495,8 +497,10 @@ class Registry:
                 version: int | None = None, graph: list[Triple] | None = None) -> Change:
         number = version if version is not None else (previous.version + 1 if previous else 1)
         row = catalogue.row_from_facts(facts, number)
+        # the reader's warnings stay with the version they were given for (its PROV activity)
         activity = history.activity_triples(self.iris, facts.igsn, number, facts.datestamp, event,
-                                            self.journal.principal_iri(principal.symbol))
+                                            self.journal.principal_iri(principal.symbol),
+                                            warnings=record.warnings if record is not None else ())
         return Change(row=row, graph=graph if graph is not None else self._graph(record, facts),
                       activity=activity, event=event,
                       principal=principal.symbol, format=fmt, document=document, new=previous is None)
@@ -767,7 +771,7 @@ class Registry:
                 if n is not None:
                     changes[-1].new = False
                 outcomes.append(Outcome(facts.igsn, True, created=row is None and n is None, index=position[id(item)],
-                                        version=version))
+                                        version=version, warnings=list(record.warnings)))
             if not test_mode and changes:
                 self.journal.commit(changes)
         return outcomes
@@ -789,7 +793,8 @@ class Registry:
                           event="metadata-registered" if row is None or not row.has_metadata else "metadata-updated",
                           description=graphmap.record_triples(record, self.iris), validated=True,
                           parents=list(record.parents), fmt=sub.format, document=sub.document,
-                          result=lambda _: Outcome(name, True, created=row is None, index=0, version=version))
+                          result=lambda _: Outcome(name, True, created=row is None, index=0, version=version,
+                                                   warnings=list(record.warnings)))
 
         return self._submit(_Pending(principal, name, prepare, test_mode))  # type: ignore[return-value]
 

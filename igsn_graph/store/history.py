@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -45,8 +46,9 @@ def decompress(data: bytes) -> bytes:
 
 
 def activity_triples(iris: Iris, igsn: str, version: int, datestamp: str, event: str,
-                     principal_iri: NamedNode) -> list[Triple]:
-    """The PROV record of one change: an activity generating a version of the sample."""
+                     principal_iri: NamedNode, *, warnings: Sequence[str] = ()) -> list[Triple]:
+    """The PROV record of one change: an activity generating a version of the sample, with the warnings its
+    input was accepted with (``ig:inputWarning``)."""
     act = iris.activity(f"{igsn}/{version}")
     ver = iris.version(igsn, version)
     sample = iris.sample(igsn)
@@ -66,6 +68,7 @@ def activity_triples(iris: Iris, igsn: str, version: int, datestamp: str, event:
     ]
     if version > 1:
         out.append(Triple(ver, PROV.wasRevisionOf, iris.version(igsn, version - 1)))
+    out += [Triple(act, IG.inputWarning, Literal(w)) for w in dict.fromkeys(warnings)]
     return out
 
 

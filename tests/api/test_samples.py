@@ -69,7 +69,7 @@ def test_create_from_turtle_then_read_in_every_rdf_syntax(api: TestClient) -> No
     r = api.post(API, content=turtle("ZTA1001", "First core"), headers=TURTLE, auth=CLIENT_ONE)
     assert r.status_code == 201, r.text
     assert r.json() == {"igsn": "ZTA1001", "status": "created", "version": 1, "testMode": False, "stored": True,
-                        "message": "ZTA1001 created"}
+                        "message": "ZTA1001 created", "warnings": []}
     assert r.headers["location"] == f"http://testserver{API}/ZTA1001"
     etag = r.headers["etag"]
     got = api.get(r.headers["location"])  # public read, no credentials
