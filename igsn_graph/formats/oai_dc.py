@@ -1,23 +1,31 @@
 """Sample → ``oai_dc`` (simple Dublin Core), driven row by row by ``mappings/oai_dc.csv``.
 
 The table (IGSN.md §7) names, per Dublin Core element, the record fields it is filled from; elements
-marked "not used" stay out. ``dc:identifier`` is the resolvable IGSN URI (``base_url`` + name) plus the
-DOI URI when the sample has a DOI. Vocabulary values (material, sample type) are the concept IRIs.
+marked "not used" stay out. ``dc:identifier`` is the persistent IGSN URI (IRI base + name), the URI that
+resolves here (public URL + name) when that differs, and the DOI URI when the sample has a DOI.
+Vocabulary values (material, sample type) are the concept IRIs; sample types given as text follow them.
+``dc:publisher`` names the curators, or the curating institutions when no curator is named. A related
+resource is an IRI when it is one or its identifier type has a resolver, and otherwise its value as
+written: never a URI built around text that makes no IRI (a DOI with a space in it).
 """
 
 from __future__ import annotations
 
 import csv
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
+from urllib.parse import quote
 
 from lxml import etree
+from pyoxigraph import NamedNode
 
-from ..record import SampleRecord
+from ..record import Relation, SampleRecord
 from ..resources import mappings_dir
 from .xmltext import clean
 
-__all__ = ["NS_OAI_DC", "NS_DC", "SCHEMA", "SCHEMA_LOCATION", "mapping", "values", "write", "FIELD_VALUES"]
+__all__ = ["NS_OAI_DC", "NS_DC", "SCHEMA", "SCHEMA_LOCATION", "Bases", "mapping", "values", "write", "FIELD_VALUES"]
 
 NS_OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 NS_DC = "http://purl.org/dc/elements/1.1/"
@@ -31,27 +39,48 @@ _RESOLVERS = {"DOI": "https://doi.org/", "Handle": "https://hdl.handle.net/", "A
               "PMID": "https://pubmed.ncbi.nlm.nih.gov/", "arXiv": "https://arxiv.org/abs/",
               "ORCID": "https://orcid.org/"}
 _AS_IS = {"URL", "URI", "PURL", "w3id"}
+#: characters no IRI holds; in a web address a person wrote they mean themselves, percent-encoded
+_NOT_IN_IRIS = re.compile(r"[\s<>\"{}|\\^`]|%(?![0-9A-Fa-f]{2})")
+
+
+@dataclass(frozen=True)
+class Bases:
+    """Where a sample's URIs point: ``url`` resolves here (the public URL), ``iri`` is the persistent IRI base."""
+
+    url: str
+    iri: str
 
 
 def _is_url(value: str) -> bool:
     return value.lower().startswith(("http://", "https://"))
 
 
-def _sample_uri(name: str, base_url: str) -> str:
-    return base_url + name
+def _iri(text: str) -> str | None:
+    """``text`` when it is an absolute IRI, else None."""
+    try:
+        NamedNode(text)
+    except ValueError:
+        return None
+    return text
 
 
-def _relation_value(identifier: str, identifier_type: str | None, base_url: str) -> str:
-    """A related resource as a URI when its scheme has a resolver, else ``<scheme>:<value>``."""
-    if _is_url(identifier) or identifier_type in _AS_IS:
-        return identifier
-    if identifier_type == "IGSN":
-        return _sample_uri(identifier, base_url)
-    if identifier_type in _RESOLVERS:
-        return _RESOLVERS[identifier_type] + identifier
-    if identifier_type:
-        return f"{identifier_type.lower()}:{identifier}"
-    return identifier
+def _relation_value(relation: Relation, bases: Bases) -> str:
+    """A related resource as an IRI (the sample's URI here, a web address, a resolver URI, ``<scheme>:<value>``);
+    when none can be made of it, its value as written, as text."""
+    value, kind = relation.identifier.strip(), relation.identifier_type
+    if relation.igsn is not None:  # an IGSN in any written form (links.resolve)
+        candidate = bases.url + relation.igsn
+    elif _is_url(value):
+        candidate = _NOT_IN_IRIS.sub(lambda m: quote(m.group()), value)
+    elif kind in _AS_IS or not kind:
+        return value
+    elif kind == "IGSN":
+        candidate = bases.url + value
+    elif kind in _RESOLVERS:
+        candidate = _RESOLVERS[kind] + value
+    else:
+        candidate = f"{kind.lower()}:{value}"
+    return _iri(candidate) or value
 
 
 def _time(record: SampleRecord) -> list[str]:
@@ -65,23 +94,30 @@ def _time(record: SampleRecord) -> list[str]:
     return []
 
 
+def _publishers(record: SampleRecord) -> list[str]:
+    curators = [c.curator for c in record.curations if c.curator]
+    return curators or [c.institution.name for c in record.curations if c.institution and c.institution.name]
+
+
 #: record field → its values as Dublin Core text (the table's ``record_field`` column names these)
-FIELD_VALUES: dict[str, Callable[[SampleRecord, str], list[str]]] = {
+FIELD_VALUES: dict[str, Callable[[SampleRecord, Bases], list[str]]] = {
     "geometries": lambda r, b: [g.wkt for g in r.geometries],
     "places": lambda r, b: [p.name for p in r.places if p.name],
     "collectors": lambda r, b: [a.name for a in r.collectors],
     "collection_time": lambda r, b: _time(r),
+    "description": lambda r, b: [r.description] if r.description else [],
     "comments": lambda r, b: [r.comments] if r.comments else [],
     "materials": lambda r, b: list(r.materials),
-    "igsn": lambda r, b: [_sample_uri(r.igsn, b)],
+    "igsn": lambda r, b: [b.iri + r.igsn, b.url + r.igsn],
     "doi": lambda r, b: [r.doi if _is_url(r.doi) else "https://doi.org/" + r.doi] if r.doi else [],
-    "curations": lambda r, b: [c.curator for c in r.curations if c.curator],
-    "relations": lambda r, b: [_relation_value(x.identifier, x.identifier_type, b) for x in r.relations],
-    "parents": lambda r, b: [_sample_uri(p, b) for p in r.parents],
-    "collections": lambda r, b: [_sample_uri(c, b) for c in r.collections],
+    "curations": lambda r, b: _publishers(r),
+    "relations": lambda r, b: [_relation_value(x, b) for x in r.relations],
+    "parents": lambda r, b: [b.url + p for p in r.parents],
+    "collections": lambda r, b: [b.url + c for c in r.collections],
     "classifications": lambda r, b: [c.label for c in r.classifications if c.label],
     "name": lambda r, b: [r.name] if r.name else [],
     "resource_types": lambda r, b: list(r.resource_types),
+    "alternate_resource_types": lambda r, b: list(r.alternate_resource_types),
 }
 
 
@@ -101,13 +137,13 @@ def mapping() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(rows)
 
 
-def values(record: SampleRecord, base_url: str) -> list[tuple[str, str]]:
+def values(record: SampleRecord, bases: Bases) -> list[tuple[str, str]]:
     """(element, text) pairs for the record, in table order, duplicates and blanks removed."""
     out: list[tuple[str, str]] = []
     for element, names in mapping():
         seen: set[str] = set()
         for name in names:
-            for value in FIELD_VALUES[name](record, base_url):
+            for value in FIELD_VALUES[name](record, bases):
                 text = clean(value).strip()
                 if text and text not in seen:
                     seen.add(text)
@@ -115,10 +151,11 @@ def values(record: SampleRecord, base_url: str) -> list[tuple[str, str]]:
     return out
 
 
-def write(record: SampleRecord, *, base_url: str) -> etree._Element:
-    """The ``oai_dc:dc`` element of a sample; ``base_url`` makes its IGSN URIs resolvable here."""
+def write(record: SampleRecord, *, base_url: str, iri_base: str | None = None) -> etree._Element:
+    """The ``oai_dc:dc`` element of a sample; ``base_url`` makes its IGSN URIs resolvable here, ``iri_base``
+    gives its persistent IRI (the public URL when not given)."""
     root = etree.Element(f"{{{NS_OAI_DC}}}dc", nsmap=_NSMAP)
     root.set(f"{{{_XSI}}}schemaLocation", SCHEMA_LOCATION)
-    for element, text in values(record, base_url):
+    for element, text in values(record, Bases(base_url, iri_base or base_url)):
         etree.SubElement(root, f"{{{NS_DC}}}{element}").text = text
     return root

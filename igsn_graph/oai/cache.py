@@ -169,7 +169,7 @@ class MetadataSource:
             elements = {}
             if facts is not None and facts.active and facts.is_public and facts.has_metadata:
                 record = graphmap.record_from_triples(triples, registry.iris, row.igsn)
-                elements = write_all(record, facts, self.base_url, prefixes)
+                elements = write_all(record, facts, self.base_url, prefixes, iri_base=registry.iris.base)
             for prefix in prefixes:
                 el = elements.get(prefix)
                 out[(row.igsn, prefix)] = etree.tostring(el, encoding="UTF-8") if el is not None else _UNAVAILABLE

@@ -14,7 +14,7 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable, Protocol
 
 from lxml import etree
 
@@ -29,11 +29,18 @@ __all__ = ["MetadataFormat", "FORMATS", "PREFIXES", "WRITERS_REVISION", "write_a
 log = logging.getLogger("igsn_graph.oai")
 
 #: bump whenever a writer's code changes its output: cached documents are recomputed, records restamped
-WRITERS_REVISION = "2026-1"
+WRITERS_REVISION = "2026-2"
 #: the mapping files the writers read (crosswalks and code lists); their content is part of the output
 _WRITER_MAPPINGS = ("oai_dc.csv", "relation_types.csv", "codelists")
 
-Writer = Callable[[SampleRecord, RegistryFacts, str], etree._Element]
+
+
+class Writer(Protocol):
+    """Writes a record in one format; ``base_url`` makes links resolve here, ``iri_base`` (the store's IRI base)
+    gives a sample's persistent IRI (the oai_dc identifier), the public URL when not given."""
+
+    def __call__(self, record: SampleRecord, facts: RegistryFacts, base_url: str,
+                 iri_base: str | None = None) -> etree._Element: ...
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,8 @@ def _schema_of(schema_location: str) -> str:
     return schema_location.split()[1]
 
 
-def _registration(record: SampleRecord, facts: RegistryFacts, base_url: str) -> etree._Element:
+def _registration(record: SampleRecord, facts: RegistryFacts, base_url: str,
+                  iri_base: str | None = None) -> etree._Element:
     # the kernel needs a log event with an xs:dateTime: the registration itself when the record has none
     if not any(e.event in LOG_EVENTS and DATETIME.fullmatch(e.timestamp) for e in record.log):
         stamp = facts.registered or facts.datestamp
@@ -58,14 +66,14 @@ def _registration(record: SampleRecord, facts: RegistryFacts, base_url: str) -> 
 
 FORMATS: dict[str, MetadataFormat] = {f.prefix: f for f in (
     MetadataFormat("oai_dc", oai_dc.SCHEMA, oai_dc.NS_OAI_DC,
-                   lambda r, f, base: oai_dc.write(r, base_url=base)),
+                   lambda r, f, base, iri=None: oai_dc.write(r, base_url=base, iri_base=iri)),
     MetadataFormat("igsn", _schema_of(registration_kernel.SCHEMA_LOCATION), registration_kernel.NS_1_0,
                    _registration),
     MetadataFormat("igsn_desc", _schema_of(description_kernel.SCHEMA_LOCATION), description_kernel.NS_1_1,
-                   lambda r, f, base: description_kernel.write(r)),
+                   lambda r, f, base, iri=None: description_kernel.write(r)),
     MetadataFormat("datacite", datacite.SCHEMA, datacite.NS,
-                   lambda r, f, base: datacite.write(r, base_url=base,
-                                                     publication_year=(f.registered or f.datestamp)[:4])),
+                   lambda r, f, base, iri=None: datacite.write(r, base_url=base,
+                                                               publication_year=(f.registered or f.datestamp)[:4])),
 )}
 PREFIXES = tuple(FORMATS)
 
@@ -92,20 +100,20 @@ def for_oai(record: SampleRecord, facts: RegistryFacts) -> SampleRecord:
 
 
 def write_all(record: SampleRecord, facts: RegistryFacts, base_url: str,
-              prefixes: Iterable[str] | None = None) -> dict[str, etree._Element]:
+              prefixes: Iterable[str] | None = None, *, iri_base: str | None = None) -> dict[str, etree._Element]:
     """prefix → metadata element for every format the record can give (a failing writer is left out);
-    ``prefixes``: only those formats."""
+    ``prefixes``: only those formats; ``iri_base``: see ``Writer``."""
     record = for_oai(record, facts)
     out: dict[str, etree._Element] = {}
     for fmt in (FORMATS.values() if prefixes is None else [FORMATS[p] for p in prefixes]):
         try:
             try:
-                out[fmt.prefix] = fmt.write(record, facts, base_url)
+                out[fmt.prefix] = fmt.write(record, facts, base_url, iri_base)
             except ValueError as exc:
                 if "XML compatible" not in str(exc):
                     raise
                 # a character XML cannot carry reached a kernel writer: write a cleaned copy instead
-                out[fmt.prefix] = fmt.write(_cleaned(record), facts, base_url)
+                out[fmt.prefix] = fmt.write(_cleaned(record), facts, base_url, iri_base)
         except (ValueError, KeyError) as exc:
             log.warning("%s cannot be written as %s: %s", record.igsn, fmt.prefix, exc)
     return out
