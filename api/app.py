@@ -14,7 +14,8 @@ from .docs import install_docs
 from .errors import install_error_handlers
 from .mds_errors import install_mds_errors
 from .security import SecurityHeaders
-from .routers import admin, doi, handles, health, mds, oai, relations, resolver, samples, search, sparql, vocabulary
+from .routers import (admin, doi, entities, handles, health, mds, oai, relations, resolver, samples, search, sparql,
+                      vocabulary)
 
 __all__ = ["create_app"]
 
@@ -75,5 +76,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     app.add_middleware(resolver.Shortcut)  # sample paths skip the fixed routes; inside SecurityHeaders
     app.add_middleware(SecurityHeaders)
+    app.include_router(entities.router)  # /agent/…, /version/…: the registry's own nodes, before the catch-all
     app.include_router(resolver.router)  # last: /{identifier:path} must not shadow a fixed route
     return app

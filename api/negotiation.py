@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from igsn_graph import conneg, resolver
 from igsn_graph.registry.service import Registry
 
-__all__ = ["VARY", "finish", "iri_path_name", "not_acceptable", "text", "wants_html"]
+__all__ = ["VARY", "finish", "iri_path_name", "not_acceptable", "redirect", "text", "wants_html"]
 
 #: what a negotiated representation depends on
 VARY = "Accept, Accept-Profile"
@@ -43,6 +43,14 @@ def iri_path_name(path: str, registry: Registry) -> str:
     path of this host (IRI base ``https://host/id/igsn/``: ``id/igsn/X`` → ``X``); otherwise ``path``."""
     prefix = urlsplit(registry.iris.base).path.lstrip("/")
     return path[len(prefix):] if prefix and path.startswith(prefix) else path
+
+
+def redirect(request: Request, path: str, status: int = 301) -> Response:
+    """A redirect to ``path`` on this service, with the request's query (301: another form of the same name)."""
+    location = str(request.base_url).rstrip("/") + path
+    if request.url.query:
+        location += "?" + request.url.query
+    return Response(status_code=status, headers={"Location": location})
 
 
 def not_acceptable(message: str, resource: str, available: Sequence[str]) -> Response:

@@ -26,12 +26,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from igsn_graph import relations, resolver
 from igsn_graph.errors import InvalidIdentifier
 from igsn_graph.index.catalogue import CatalogueRow
+from igsn_graph.iris import RESERVED_PATHS
 from igsn_graph.registry.service import Registry
 
 from ..negotiation import VARY
 from ..negotiation import finish as _finish
 from ..negotiation import iri_path_name as _iri_path_name
 from ..negotiation import not_acceptable as _not_acceptable
+from ..negotiation import redirect as _moved
 from ..negotiation import text as _text
 from ..negotiation import wants_html as _wants_html
 
@@ -134,9 +136,14 @@ class Shortcut:
 def _negotiate(identifier: str, request: Request) -> Response | _Negotiated:
     # 404s go through the app's error handler: an unknown path answers as it did before the resolver existed
     registry: Registry = request.app.state.registry
-    identifier = _iri_path_name(identifier, registry)
-    if identifier.split("/", 1)[0] in resolver.RESERVED:
+    local = _iri_path_name(identifier, registry)
+    if local.split("/", 1)[0] in resolver.RESERVED:
+        if local != identifier and local.split("/", 1)[0] in RESERVED_PATHS:
+            # the IRI of a registry node (agent/…, version/…) under the IRI base path: its page is at that
+            # path below the root (routers.entities), as a sample's is
+            return _moved(request, "/" + local)
         raise HTTPException(404, "Not Found")
+    identifier = local
     try:
         igsn = registry.parse(identifier)
     except InvalidIdentifier as exc:
@@ -151,10 +158,7 @@ def _negotiate(identifier: str, request: Request) -> Response | _Negotiated:
     canonical = resolver.resource_url("/", name)
     if request.url.path != canonical:
         # every other form of the name (and the IRI path) is sent to the one canonical URL
-        location = str(request.base_url).rstrip("/") + canonical
-        if request.url.query:
-            location += "?" + request.url.query
-        return Response(status_code=301, headers={"Location": location})
+        return _moved(request, canonical)
     if not row.active:
         if _wants_html(request, "text/plain"):
             return Response(resolver.tombstone_page(row), 410, media_type="text/html; charset=utf-8",
