@@ -34,7 +34,7 @@ from typing import Protocol, Union
 from . import identifiers, links
 from .codelists import relation_types
 from .errors import InvalidIdentifier, InvalidInput
-from .formats.graph import _agent_link
+from .agent_ids import agent_iri, any_agent_iri
 from .record import Identifier, SampleRecord
 
 __all__ = [
@@ -152,13 +152,11 @@ def normal_identifier(value: str, identifier_type: str | None = None) -> tuple[s
 
 
 def normal_agent(value: str) -> str:
-    """The ORCID or ROR IRI an agent id (bare or as IRI) stands for; InvalidInput when it is neither."""
-    text = value.strip()
-    for scheme in ("ORCID", "ROR"):
-        link = _agent_link(Identifier(text, scheme))
-        if link is not None:
-            return link.value
-    raise InvalidInput(f"{value!r} is neither an ORCID iD nor a ROR id")
+    """The IRI an agent id (bare or as IRI: ORCID, ROR, ISNI, Wikidata) stands for; InvalidInput otherwise."""
+    iri = any_agent_iri(value)
+    if iri is None:
+        raise InvalidInput(f"{value!r} is not an ORCID iD, ROR id, ISNI or Wikidata item")
+    return iri
 
 
 def _sample_target(name: str) -> str:
@@ -200,9 +198,9 @@ def edges_of(record: SampleRecord) -> list[Edge]:
         ("Curator", cur.institution) for cur in record.curations]
     for role, agent in parties:
         while agent is not None:
-            link = _agent_link(agent.identifier) if agent.identifier is not None else None
+            link = agent_iri(agent.identifier.value, agent.identifier.scheme) if agent.identifier else None
             if link is not None:
-                out.add(Edge(s, "agent", role or "Other", "Agent", link.value))
+                out.add(Edge(s, "agent", role or "Other", "Agent", link))
             # an affiliation is a party of the sample too, in the role "Affiliation"
             agent, role = agent.affiliation, "Affiliation"
     return sorted(out, key=lambda e: (e.kind, e.relation, e.target_type, e.target))

@@ -35,6 +35,7 @@ from urllib.parse import unquote
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from .. import vocab
+from ..agent_ids import agent_iri
 from ..codelists import codelist, relation_types
 from ..errors import InvalidInput
 from ..iris import Iris
@@ -218,12 +219,20 @@ class _Writer:
     def __init__(self, subject: NamedNode) -> None:
         self.subject = subject
         self.triples: list[Triple] = []
+        self._once: set[tuple[str, str, str]] = set()
 
     def node(self, fragment: str) -> NamedNode:
         return NamedNode(f"{self.subject.value}#{fragment}")
 
     def add(self, s: NamedNode, p: NamedNode, o: Term) -> None:
         self.triples.append(Triple(s, p, o))
+
+    def once(self, s: NamedNode, p: NamedNode, o: Term) -> None:
+        """A triple that several parts of a record may derive (a shared agent node): written once."""
+        key = (s.value, p.value, o.value)
+        if key not in self._once:
+            self._once.add(key)
+            self.triples.append(Triple(s, p, o))
 
     def opt(self, s: NamedNode, p: NamedNode, value: str | None, make=_text) -> None:  # type: ignore[no-untyped-def]
         if value is not None:
@@ -243,24 +252,26 @@ class _Writer:
             self.opt(node, IG.identifierScheme, ident.scheme, lambda v: _coded(v, "identifier_type"))
             link = _agent_link(ident)
             if link is not None:
+                # derived: the one node of this person or organisation across the graph (agent_ids.py); the
+                # sample is attributed to it, this fragment keeps what the record wrote in its role
                 self.add(node, SCHEMA.sameAs, link)
+                self.once(self.subject, PROV.wasAttributedTo, link)
+                self.once(link, RDF_TYPE, PROV.Agent)
+                if agent.kind is not None:
+                    self.once(link, RDF_TYPE, SCHEMA.Person if agent.kind == "Person" else SCHEMA.Organization)
         if agent.affiliation is not None:
-            self.add(node, SCHEMA.affiliation, self.agent(fragment + "-affiliation", agent.affiliation))
+            # schema:affiliation is a Person's; an organisation's larger organisation is its parentOrganization
+            link_to = SCHEMA.parentOrganization if agent.kind == "Organization" else SCHEMA.affiliation
+            self.add(node, link_to, self.agent(fragment + "-affiliation", agent.affiliation))
         return node
 
 
-_ORCID = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])")
-_ROR = re.compile(r"(?:https?://ror\.org/)?(0[a-z0-9]{6}\d{2})", re.I)
 
 
 def _agent_link(ident: Identifier) -> NamedNode | None:
-    """The ORCID or ROR IRI of an agent identifier, so agents join across samples."""
-    scheme = (ident.scheme or "").upper()
-    if scheme == "ORCID" and (m := _ORCID.search(ident.value)):
-        return NamedNode("https://orcid.org/" + m.group(1))
-    if scheme == "ROR" and (m := _ROR.fullmatch(ident.value.strip())):
-        return NamedNode("https://ror.org/" + m.group(1).lower())
-    return None
+    """The IRI of an agent identifier (ORCID, ROR, ISNI, Wikidata: ``agent_ids``), so agents join across samples."""
+    iri = agent_iri(ident.value, ident.scheme)
+    return NamedNode(iri) if iri is not None else None
 
 
 def _relation_target(rel: Relation, iris: Iris) -> NamedNode | None:
@@ -542,7 +553,7 @@ class _Reader:
         if value is not None:
             scheme = self.one(s, IG.identifierScheme)
             identifier = Identifier(value, None if scheme is None else _uncoded(scheme, "identifier_type"))
-        affiliation = self.one(s, SCHEMA.affiliation)
+        affiliation = self.one(s, SCHEMA.affiliation) or self.one(s, SCHEMA.parentOrganization)
         return Agent(
             name=self.text(s, SCHEMA.name) or "",
             identifier=identifier,

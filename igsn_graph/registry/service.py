@@ -330,8 +330,8 @@ class Registry:
             node = self.iris.agent(a.symbol)
             triples += [Triple(node, RDF_TYPE, IG.AllocatingAgent), Triple(node, IG.symbol, Literal(a.symbol)),
                         Triple(node, SCHEMA.name, Literal(a.name))]
-            if a.ror:
-                triples.append(Triple(node, SCHEMA.identifier, NamedNode(a.ror)))
+            if a.ror:  # the account is that organisation: it points at the node samples name it by
+                triples += [Triple(node, SCHEMA.identifier, NamedNode(a.ror)), Triple(node, SCHEMA.sameAs, NamedNode(a.ror))]
             for ns in a.namespaces:
                 triples.append(Triple(node, IG.ownsNamespace, self.iris.namespace(ns)))
         for c in self.accounts.clients():
@@ -340,7 +340,7 @@ class Registry:
                         Triple(node, SCHEMA.name, Literal(c.name)),
                         Triple(node, IG.allocatingAgent, self.iris.agent(c.agent))]
             if c.ror:
-                triples.append(Triple(node, SCHEMA.identifier, NamedNode(c.ror)))
+                triples += [Triple(node, SCHEMA.identifier, NamedNode(c.ror)), Triple(node, SCHEMA.sameAs, NamedNode(c.ror))]
         for ns, (agent, client) in sorted(self.accounts.namespace_table().items()):
             node = self.iris.namespace(ns)
             triples += [Triple(node, RDF_TYPE, IG.Namespace), Triple(node, IG.symbol, Literal(ns)),
