@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Collection, Iterable, Iterator
 
 from .errors import IgsnGraphError, InvalidInput, NotFound
 from .registry.accounts import Principal
@@ -50,7 +50,7 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def read_file(path: Path, *, max_bytes: int) -> DocumentInput:
+def read_file(path: Path, *, max_bytes: int, context_urls: Collection[str] = ()) -> DocumentInput:
     """The records (and deletions) of one file; raises ``InvalidInput`` (with the reason) when it cannot be read."""
     try:
         size = path.stat().st_size
@@ -58,12 +58,18 @@ def read_file(path: Path, *, max_bytes: int) -> DocumentInput:
         raise InvalidInput(f"cannot read: {exc.strerror}") from None
     if size > max_bytes:
         raise InvalidInput(f"file is larger than {max_bytes} bytes")
-    return read_input(path.read_bytes(), RDF_SUFFIXES.get(path.suffix.lower()))
+    return read_input(path.read_bytes(), RDF_SUFFIXES.get(path.suffix.lower()), context_urls=context_urls)
 
 
-def read_input(data: bytes, rdf_media_type: str | None = None) -> DocumentInput:
+def read_input(data: bytes, rdf_media_type: str | None = None, *,
+               context_urls: Collection[str] = ()) -> DocumentInput:
     """The records of one document — RDF in ``rdf_media_type``, else XML of any kernel or an OAI-PMH
-    GetRecord/ListRecords response — and the samples it reports deleted."""
+    GetRecord/ListRecords response — and the samples it reports deleted. JSON (``application/ld+json``) is
+    IGSN-JSON, AGN JSON or JSON-LD by its content; ``context_urls``: where our JSON-LD context is published."""
+    if rdf_media_type == "application/ld+json":
+        from .formats.json_input import read_json
+        got = read_json(data, context_urls=context_urls)
+        return DocumentInput([Submission(r, got.format, d) for r, d in zip(got.records, got.documents)])
     if rdf_media_type is not None:
         from .formats.rdf import read_rdf
         records = read_rdf(data, rdf_media_type)
@@ -75,10 +81,11 @@ def read_input(data: bytes, rdf_media_type: str | None = None) -> DocumentInput:
     return DocumentInput([Submission(r, name, d) for r, d in zip(doc.records, doc.documents())], doc.deleted)
 
 
-def read_document(data: bytes, rdf_media_type: str | None = None) -> list[Submission]:
+def read_document(data: bytes, rdf_media_type: str | None = None, *,
+                  context_urls: Collection[str] = ()) -> list[Submission]:
     """The records of one document (see ``read_input``) for a caller that registers records only: a document
     that reports deleted records is refused rather than loaded without its deletions."""
-    got = read_input(data, rdf_media_type)
+    got = read_input(data, rdf_media_type, context_urls=context_urls)
     if got.deleted:
         shown = ", ".join(got.deleted[:5]) + (", …" if len(got.deleted) > 5 else "")
         raise InvalidInput(f"the document reports {len(got.deleted)} deleted record(s) ({shown}); deletions are "
