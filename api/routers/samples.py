@@ -27,6 +27,8 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from igsn_graph import conneg, resolver
 from igsn_graph.errors import Conflict, Gone, InvalidInput, NotFound
+from igsn_graph.formats import jsontext
+from igsn_graph.formats.rdf import own_context_urls
 from igsn_graph.loader import read_document
 from igsn_graph.registry.accounts import Principal
 from igsn_graph.registry.journal import parse_ntriples
@@ -74,6 +76,9 @@ INPUT_TYPES: dict[str, str | None] = {
 #: what a read can be given as: the canonical RDF types (Turtle first: the default), then their aliases
 _OUTPUT = list(resolver.RDF_FORMATS) + [a for a, c in resolver.MEDIA_ALIASES.items() if c in resolver.RDF_FORMATS]
 _RDF_PROFILE = resolver.PROFILES["ig"]
+_JSON = "application/ld+json"
+#: charsets a JSON body may name (RFC 8259 defines none; the reader detects the encoding from the bytes)
+_JSON_CHARSETS = frozenset({"utf-16", "utf-16le", "utf-16be", "utf-32", "utf-32le", "utf-32be"})
 _ETAG = re.compile(r'"(\d+)(?:-[0-9a-f]+)?"')
 
 
@@ -142,7 +147,9 @@ def _input_type(request: Request) -> str | None:
     media = media.lower()
     for p in params:
         key, _, value = p.partition("=")
-        if key.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+        charset = value.strip().strip('"').lower()
+        if key.strip().lower() == "charset" and charset not in ("utf-8", "utf8") and not (
+                INPUT_TYPES.get(media) == _JSON and charset in _JSON_CHARSETS):
             raise ApiProblem(415, f"charset {value.strip()} is not supported: send UTF-8")
     if media in INPUT_TYPES:
         return INPUT_TYPES[media]
@@ -154,17 +161,19 @@ def _input_type(request: Request) -> str | None:
 
 
 class Document:
-    """A request body and how to read it."""
+    """A request body and how to read it; ``context_urls``: where this deployment publishes our JSON-LD context."""
 
-    def __init__(self, data: bytes, rdf_type: str | None) -> None:
+    def __init__(self, data: bytes, rdf_type: str | None, context_urls: tuple[str, ...] = ()) -> None:
         self.data = data
         self.rdf_type = rdf_type
+        self.context_urls = context_urls
 
     def submissions(self) -> list[Submission]:
         if not self.data.strip():
             raise InvalidInput("request body must not be empty")
-        check_text(self.data)
-        return read_document(self.data, self.rdf_type)
+        # JSON may be UTF-16 or UTF-32 (RFC 4627 §3): the text checks read it as UTF-8, the reader as sent
+        check_text(jsontext.utf8(self.data) if self.rdf_type == _JSON else self.data)
+        return read_document(self.data, self.rdf_type, context_urls=self.context_urls)
 
 
 async def document(request: Request) -> Document:
@@ -173,7 +182,9 @@ async def document(request: Request) -> Document:
         data = await read_body(request)
     except MdsRefusal as exc:  # the shared reader speaks the MDS's error type
         raise ApiProblem(exc.status, exc.message) from None
-    return Document(data, rdf_type)
+    settings = request.app.state.settings
+    return Document(data, rdf_type, own_context_urls(settings.public_url or str(request.base_url),
+                                                     get_registry(request).iris.base))
 
 
 def _precondition(request: Request, *, create: bool = False) -> Precondition | None:
