@@ -7,10 +7,13 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Sequence, TextIO
+from typing import TYPE_CHECKING, Callable, Sequence, TextIO
 
 from .errors import IgsnGraphError
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .registry.service import Registry
 
 __all__ = ["main", "build_parser"]
 
@@ -171,10 +174,20 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _relink(reg: "Registry") -> None:
+    """Descriptions stored before the current link rules get their links first (resumable, idempotent)."""
+    from .registry.relink import relink
+    n = relink(reg)
+    if n:
+        print(f"relinked {n} stored descriptions to the current link rules (a new version each)")
+
+
 def cmd_reindex(args: argparse.Namespace) -> int:
     from .index.rebuild import rebuild
-    with _registry(args) as reg, reg.writing():
-        n = rebuild(reg.db, reg.store, reg.iris)
+    with _registry(args) as reg:
+        _relink(reg)
+        with reg.writing():
+            n = rebuild(reg.db, reg.store, reg.iris)
     print(f"index rebuilt from the graph: {n} samples")
     return 0
 
@@ -198,6 +211,7 @@ def cmd_restamp(args: argparse.Namespace) -> int:
     from .registry import restamp
     settings = _settings(args)
     with _registry(args) as reg:
+        _relink(reg)
         restamp.adopt(reg, settings.base_url)
         state = restamp.status(reg, settings.base_url)
         if not (args.force or state.pending or state.in_progress):

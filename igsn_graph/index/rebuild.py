@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, RdfFormat, Store, Triple
 
+from .. import links
 from ..formats import graph as graphmap
 from ..iris import Iris
 from ..privacy import public_view
@@ -138,6 +139,13 @@ def verify(db: Database, store: GraphStore, iris: Iris, *, limit: int = 100) -> 
         if kept != recorded:
             report.problems.append(f"{name}: history keeps versions {kept[:10]}, the provenance graph records "
                                    f"{recorded[:10]}")
+        if row.has_metadata and not row.deleted:
+            record = graphmap.record_from_triples(triples, iris, name)
+            prefixes = [r[0] for r in conn.execute("SELECT prefix FROM doi_prefixes")]
+            if links.resolve(record, history.submitted_format(conn, name), doi_prefixes=prefixes,
+                             iri_base=iris.base) != record:
+                report.problems.append(f"{name}: names IGSNs that are not linked to their samples "
+                                       "(stored before the current link rules: run `igsn-graph reindex`)")
         current = {str(t) for t in store.graph(iris.record_graph(name))}
         stored = {str(t) for t in public_view(_canonical_triples(latest.graph_ntriples), iris, name)}
         if current != stored:

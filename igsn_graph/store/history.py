@@ -100,3 +100,10 @@ def latest_version(conn: sqlite3.Connection, igsn: str) -> Version | None:
 
 def versions_of(conn: sqlite3.Connection, igsn: str) -> list[Version]:
     return [_version(r) for r in conn.execute("SELECT * FROM versions WHERE igsn = ? ORDER BY version", (igsn,))]
+
+
+def submitted_format(conn: sqlite3.Connection, igsn: str) -> str | None:
+    """The format the sample's current description was submitted in (its latest version that had one)."""
+    r = conn.execute("SELECT format FROM versions WHERE igsn = ? AND format IS NOT NULL ORDER BY version DESC LIMIT 1",
+                     (igsn,)).fetchone()
+    return r[0] if r else None
