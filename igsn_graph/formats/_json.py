@@ -10,6 +10,7 @@ object or array where text is expected is not mapped.
 from __future__ import annotations
 
 import csv
+import re
 from functools import lru_cache
 from typing import Any, Iterable, Iterator
 
@@ -21,6 +22,8 @@ from .jsontext import pointer
 __all__ = ["Path", "JsonReader", "terms"]
 
 Path = tuple[str | int, ...]
+#: C0 control characters other than tab, line feed and carriage return (as formats.rdf refuses them)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @lru_cache(maxsize=None)
@@ -81,6 +84,8 @@ class JsonReader:
                 raise self.refuse(here, f"must be text, not {_kind(value)}")
             self.not_mapped(here)
             return None
+        if _CONTROL.search(value):
+            raise self.refuse(here, "holds control characters (C0 other than tab, LF, CR): no output could carry them")
         return value.strip()
 
     def obj(self, value: Any, path: Path) -> dict[str, Any] | None:

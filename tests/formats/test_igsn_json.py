@@ -173,3 +173,8 @@ def test_geojson_geometries_become_wkt_the_graph_reads(geometry: dict[str, Any],
 def test_what_is_not_a_geojson_geometry_is_refused(geometry: Any) -> None:
     with pytest.raises(GeoJsonError):
         to_wkt(geometry)
+
+
+def test_control_characters_in_a_value_are_refused() -> None:
+    with pytest.raises(InvalidRecord, match="^/comments: holds control characters"):
+        igsn_json.read(_doc(comments="bell \u0007"))
