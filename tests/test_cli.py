@@ -284,8 +284,6 @@ def test_load_a_harvest_of_this_registry(data: Path, tmp_path: Path, capsys: pyt
         assert reg.row("ZCA0601") is None
 
 
-@pytest.mark.xfail(strict=False, raises=AssertionError,
-                   reason="AU240's geometry SRID=8311;POINTZ(…) waits for the WKT reader change")
 def test_load_a_geoscience_australia_get_record(tmp_path: Path, shared: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     d = tmp_path / "ga"
