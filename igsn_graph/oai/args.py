@@ -28,8 +28,10 @@ SET_SPEC_PATTERN = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(?::[A-Za-z0-9\-_.!~*'()]+
 # an absolute URI: a scheme, then only characters RFC 3986 allows (percent signs must escape two hex digits)
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+")
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_SECONDS = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")
+# ASCII digits only: \d and int() would take any script's digits (from=٢٠٢٦-01-01), which the echo in
+# ``request`` (xs:date / xs:dateTime) cannot carry
+_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_SECONDS = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z")
 #: more pairs than any verb can take, with room for mistakes; beyond it the request is refused
 MAX_ARGUMENTS = 32
 

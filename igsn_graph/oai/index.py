@@ -44,8 +44,12 @@ def _items(conn: sqlite3.Connection, sql: str, args: list[object]) -> list[Item]
 
 def _where(flt: SetFilter, from_: str | None, until: str | None,
            after: tuple[str, str] | None) -> tuple[str, list[object]]:
-    where, args = keyset_conditions(client=flt.client, agent=flt.agent, namespace=flt.namespace, after=after,
-                                    from_=from_, until=until)
+    where, args = keyset_conditions(client=flt.client, agent=flt.agent, namespace=None if flt.below else flt.namespace,
+                                    after=after, from_=from_, until=until)
+    if flt.below and flt.namespace:  # every namespace that starts with it: a range on the namespace index
+        prefix = flt.namespace
+        where.insert(0, "namespace >= ? AND namespace < ?")
+        args[:0] = [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
     return " WHERE " + " AND ".join([ITEM_CONDITION, *where]), args
 
 

@@ -4,12 +4,16 @@ Allocating agents and their clients form a two-level hierarchy (client symbols a
 namespaces hang below the set ``ns``. Selecting a set selects its descendants (spec §2.6), which
 the filters express directly: ``AGENT`` is every sample of the agent, clients' included. A namespace
 may contain ``/``, which setSpec cannot carry, so it is written ``_`` (never part of an IGSN name).
+
+``ns:X`` holds every sample whose namespace starts with X, as its setDescription says: an agent's
+namespace set holds the samples of its clients' sub-namespaces too (``ns:ZT`` ⊇ ``ns:ZTA``). Those sets
+are not nested in setSpec (both sit under ``ns``), so a header names every namespace set of its sample.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Collection
 
 from .args import SET_SPEC_PATTERN
 
@@ -26,12 +30,16 @@ NAMESPACES_SET = "ns"
 
 @dataclass(frozen=True)
 class SetFilter:
-    """Catalogue columns a set pins (None: any); ``empty`` when the set cannot hold anything."""
+    """Catalogue columns a set pins (None: any); ``empty`` when the set cannot hold anything.
+
+    ``namespace`` is a prefix when ``below`` (registered namespaces start with it), else the one namespace.
+    """
 
     agent: str | None = None
     client: str | None = None
     namespace: str | None = None
     empty: bool = False
+    below: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,20 +57,26 @@ def client_spec(agent: str, client: str) -> str:
     return f"{agent}:{client}"
 
 
-def header_specs(row: "Item") -> list[str]:
-    """Minimal memberships of a sample: its client set (or its agent's when it has no client) and namespace."""
+def header_specs(row: "Item", namespaces: Collection[str]) -> list[str]:
+    """Memberships of a sample: its client set (or its agent's when it has no client; the agent's set is its
+    parent) and every namespace set (of ``namespaces``, the registered ones) its namespace starts with."""
     owner = client_spec(row.agent, row.client) if row.client else row.agent
-    return [owner, namespace_spec(row.namespace)]
+    within = {ns for ns in namespaces if row.namespace.startswith(ns)} | {row.namespace}
+    return [owner, *(namespace_spec(ns) for ns in sorted(within, key=lambda ns: (len(ns), ns)))]
 
 
-def parse_spec(spec: str) -> SetFilter:
-    """The filter of a syntactically valid setSpec; unknown sets give filters that match nothing."""
+def parse_spec(spec: str, namespaces: Collection[str]) -> SetFilter:
+    """The filter of a syntactically valid setSpec (``namespaces``: the registered ones); unknown sets give
+    filters that match nothing."""
     parts = spec.split(":")
     if parts[0] == NAMESPACES_SET:
         if len(parts) == 1:
             return SetFilter()
         if len(parts) == 2:
-            return SetFilter(namespace=parts[1].replace("_", "/"))
+            prefix = parts[1].replace("_", "/")
+            if prefix not in namespaces:
+                return SetFilter(empty=True)
+            return SetFilter(namespace=prefix, below=any(ns != prefix and ns.startswith(prefix) for ns in namespaces))
         return SetFilter(empty=True)
     if len(parts) == 1:
         return SetFilter(agent=parts[0])

@@ -88,8 +88,16 @@ class Repository:
         except (InvalidIdentifier, UnicodeDecodeError):
             return None
 
-    def header(self, row: Item) -> "Header":
-        return Header(self.identifier(row.igsn), row.datestamp, tuple(header_specs(row)), row.deleted)
+    def header(self, row: Item, namespaces: frozenset[str] | None = None) -> "Header":
+        """The header of an item; ``namespaces`` (the registered ones) when a list has read them already."""
+        specs = header_specs(row, self.namespaces() if namespaces is None else namespaces)
+        return Header(self.identifier(row.igsn), row.datestamp, tuple(specs), row.deleted)
+
+    def namespaces(self) -> frozenset[str]:
+        return frozenset(self.registry.accounts.namespace_table())
+
+    def set_filter(self, spec: str | None) -> SetFilter:
+        return parse_spec(spec, self.namespaces()) if spec is not None else SetFilter()
 
     def sets(self) -> list[OaiSet]:
         return list_sets(self.registry)
@@ -280,7 +288,7 @@ def _first_state(repo: Repository, request: OaiRequest, verb: str, now: datetime
     # the next incremental harvest. The newest issued datestamp counts when the clock stepped back.
     pinned = max(format_datestamp(now), repo.registry.db.get_meta("last_datestamp") or "")
     until = min(request.until.upper, pinned) if request.until else pinned
-    flt = parse_spec(set_spec) if set_spec is not None else SetFilter()
+    flt = repo.set_filter(set_spec)
     size = 0 if from_ is not None and from_ > until else index.count(
         repo.registry.db.read(), flt, from_=from_, until=until)
     if size == 0:
@@ -295,7 +303,7 @@ def _page(repo: Repository, request: OaiRequest, verb: str, now: datetime) -> tu
         state = repo.codec.decode(token, verb, now)
         if state.prefix not in FORMATS:
             raise BadResumptionToken(f"the token's metadata format {state.prefix} is no longer offered")
-        flt = parse_spec(state.set_spec) if state.set_spec is not None else SetFilter()
+        flt = repo.set_filter(state.set_spec)
     else:
         state, flt = _first_state(repo, request, verb, now)
     after = None if state.after == _START else state.after
@@ -312,7 +320,9 @@ def _page(repo: Repository, request: OaiRequest, verb: str, now: datetime) -> tu
 def list_identifiers(repo: Repository, request: OaiRequest, now: datetime) -> HeadersResult:
     rows, state, more = _page(repo, request, "ListIdentifiers", now)
     last = (rows[-1].datestamp, rows[-1].igsn)
-    return HeadersResult([repo.header(r) for r in rows], _resumption(repo, state, len(rows), more, last, now))
+    namespaces = repo.namespaces()
+    return HeadersResult([repo.header(r, namespaces) for r in rows],
+                         _resumption(repo, state, len(rows), more, last, now))
 
 
 def list_records(repo: Repository, request: OaiRequest, now: datetime) -> RecordsResult:
@@ -320,16 +330,17 @@ def list_records(repo: Repository, request: OaiRequest, now: datetime) -> Record
     prefix = state.prefix or ""
     found = repo.source.get(rows, [prefix])
     records: list[Record] = []
+    namespaces = repo.namespaces()
     for row in rows:
         if row.deleted:
-            records.append(Record(repo.header(row)))
+            records.append(Record(repo.header(row, namespaces)))
             continue
         xml = found.get((row.igsn, prefix))
         if not xml:
             # the item cannot give this format: it is not part of this list (never a half record)
             log.warning("%s left out of ListRecords: no %s metadata", row.igsn, prefix)
             continue
-        records.append(Record(repo.header(row), xml))
+        records.append(Record(repo.header(row, namespaces), xml))
     last = (rows[-1].datestamp, rows[-1].igsn)
     resumption = _resumption(repo, state, len(rows), more, last, now)
     if not records:

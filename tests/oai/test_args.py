@@ -72,7 +72,8 @@ def test_dates() -> None:
     seconds = parse_datestamp("2024-02-29T12:30:00Z")
     assert seconds.granularity == "seconds" and seconds.lower == seconds.upper == "2024-02-29T12:30:00Z"
     for bad in ("2023-02-29", "2024-13-01", "2024-01-01T24:00:00Z", "2024-01-01T00:00:00", "2024-01-01 00:00:00Z",
-                "20240101", "2024-1-1", "2024-01-01T00:00:00.000Z", "2024-01-01T00:00:00-05:00", "99999-01-01"):
+                "20240101", "2024-1-1", "2024-01-01T00:00:00.000Z", "2024-01-01T00:00:00-05:00", "99999-01-01",
+                "٢٠٢٦-01-01", "２０２４-01-01", "2024-01-01T00:00:0٠Z", "2024-0१-01"):  # ASCII digits only
         with pytest.raises(BadArgument):
             parse_datestamp(bad)
 

@@ -87,6 +87,13 @@ def test_from_junk(oai: OaiClient) -> None:
     assert codes(oai.get(verb="ListRecords", metadataPrefix="oai_dc", from_="junk")) == ["badArgument"]
 
 
+def test_dates_in_other_digits_are_bad_argument_never_echoed(oai: OaiClient) -> None:
+    """Arabic-Indic or full-width digits make a date int() reads, not one the echo may carry (checked by the XSD)."""
+    for value in ("٢٠٢٦-01-01", "２０２６-01-01T00:00:00Z"):
+        for name in ("from_", "until"):
+            assert codes(oai.get(verb="ListIdentifiers", metadataPrefix="oai_dc", **{name: value})) == ["badArgument"]
+
+
 def test_until_junk(oai: OaiClient) -> None:
     assert codes(oai.get(verb="ListIdentifiers", metadataPrefix="oai_dc", until="junk")) == ["badArgument"]
 

@@ -146,7 +146,9 @@ def test_pyoai_full_harvest_matches_the_index(server: Server, validated: etree.X
         got[header.identifier()] = (header.datestamp().strftime("%Y-%m-%dT%H:%M:%SZ"), header.isDeleted())
         assert (metadata is None) == header.isDeleted()
         if metadata is not None:
-            assert metadata["identifier"][0].startswith("http://127.0.0.1:")
+            # the persistent IGSN URI first, then the one that resolves on this server
+            assert metadata["identifier"][0].startswith(server.registry.iris.base)
+            assert metadata["identifier"][1].startswith("http://127.0.0.1:")
     assert got == expected
     first = datetime.strptime(min(d for d, _ in expected.values()), "%Y-%m-%dT%H:%M:%SZ")
     assert {h.identifier() for h in client.listIdentifiers(metadataPrefix="igsn", from_=first)} == set(expected)

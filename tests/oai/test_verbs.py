@@ -249,13 +249,17 @@ def test_list_sets_pages_with_tokens(registry: Registry, start_oai: Start) -> No
     assert token_of(root) is not None and token_of(root).get("cursor") == "8"  # type: ignore[union-attr]
 
 
-def test_headers_carry_minimal_set_memberships(registry: Registry, start_oai: Start) -> None:
+def test_headers_carry_set_memberships(registry: Registry, start_oai: Start) -> None:
+    """The client set (its agent's is its parent) and every namespace set: ns:ZT holds ZTA's samples too."""
     populate(registry)
     client = start_oai()
     root = client.get(verb="GetRecord", identifier=oai_id("ZTA0001"), metadataPrefix="oai_dc")
-    assert [s.text for s in root.iterfind(".//o:header/o:setSpec", NS)] == ["ZTEST:ZTEST.ONE", "ns:ZTA"]
+    assert [s.text for s in root.iterfind(".//o:header/o:setSpec", NS)] == ["ZTEST:ZTEST.ONE", "ns:ZT", "ns:ZTA"]
     root = client.get(verb="GetRecord", identifier=oai_id("ZT0001"), metadataPrefix="oai_dc")
     assert [s.text for s in root.iterfind(".//o:header/o:setSpec", NS)] == ["ZTEST", "ns:ZT"]
+    root = client.get(verb="ListIdentifiers", metadataPrefix="oai_dc", set="ns:ZT")
+    for header in root.iterfind(".//o:header", NS):
+        assert "ns:ZT" in [s.text for s in header.iterfind("o:setSpec", NS)]
 
 
 def test_a_set_selects_its_descendants(registry: Registry, start_oai: Start) -> None:
@@ -267,6 +271,12 @@ def test_a_set_selects_its_descendants(registry: Registry, start_oai: Start) -> 
         oai_id(n) for n in ("ZTA0001", "ZTA0002", "ZTA0003")]
     assert harvest(client, metadataPrefix="oai_dc", set="ns:ZTB")[0] == [oai_id("ZTB0001")]
     assert len(harvest(client, metadataPrefix="oai_dc", set="ns")[0]) == 6
+    # a namespace set holds every sample whose namespace starts with it: the agent's, its clients' too
+    assert sorted(harvest(client, metadataPrefix="oai_dc", set="ns:ZT")[0]) == agent
+    assert harvest(client, metadataPrefix="oai_dc", set="ns:ZO")[0] == [oai_id("ZO0001")]
+    # a namespace nobody registered is no set, even when registered ones start with it
+    root = client.get(verb="ListIdentifiers", metadataPrefix="oai_dc", set="ns:Z")
+    assert client.error_codes(root) == ["noRecordsMatch"]
     root = client.get(verb="ListIdentifiers", metadataPrefix="oai_dc", set="ZOTHER:ZTEST.ONE")
     assert client.error_codes(root) == ["noRecordsMatch"]
 
