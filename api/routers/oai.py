@@ -4,7 +4,8 @@ Protocol errors are OAI ``error`` elements sent with HTTP 200 (the reference val
 4xx/5xx as unparseable); responses are ``text/xml; charset=utf-8``, gzip-compressed when the client's
 ``Accept-Encoding`` offers gzip. Arguments are read from the raw query string or body, never from the
 framework's collapsed parameters, so repeated arguments are seen. Endpoints are plain ``def`` (the
-core runs in the thread pool); only reading a POST body is ``async``.
+core runs in the thread pool); only reading a POST body is ``async``. HEAD answers as GET does, without
+the body; any other method is a 405 that names the three allowed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import threading
 from datetime import datetime, timezone
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from igsn_graph.oai.args import decode_form, parse_request
 from igsn_graph.oai.errors import BadArgument, OaiErrors
@@ -22,6 +23,7 @@ from igsn_graph.oai.verbs import Repository, handle, settled
 from igsn_graph.oai.xml import render, render_errors
 
 from ..deps import get_registry
+from ..negotiation import finish
 
 __all__ = ["router", "MEDIA_TYPE", "MAX_FORM_BYTES", "repository_of"]
 
@@ -116,13 +118,20 @@ async def _form_pairs(request: Request) -> list[tuple[str, str]] | OaiErrors:
         return errors
 
 
+@router.head("/oai", include_in_schema=False)
 @router.get("/oai", summary="OAI-PMH 2.0 (GET)", description=_DESCRIPTION, response_class=Response,
             responses={200: {"content": {"text/xml": {}}}})
 def oai_get(request: Request) -> Response:
-    return _answer(request, _query_pairs(request))
+    return finish(request, _answer(request, _query_pairs(request)))
 
 
 @router.post("/oai", summary="OAI-PMH 2.0 (POST, application/x-www-form-urlencoded)", description=_DESCRIPTION,
              response_class=Response, responses={200: {"content": {"text/xml": {}}}})
 def oai_post(request: Request, pairs: list[tuple[str, str]] | OaiErrors = Depends(_form_pairs)) -> Response:
     return _answer(request, pairs)
+
+
+# every other method: a 405 naming all the allowed ones (the framework's names those of one route only). A
+# Response is an ASGI app, and a route to an ASGI app (not a function) matches every method.
+_NOT_ALLOWED = JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"Allow": "GET, HEAD, POST"})
+router.add_route("/oai", _NOT_ALLOWED, include_in_schema=False)  # type: ignore[arg-type]

@@ -1,4 +1,7 @@
-"""/sparql: the SPARQL 1.1 Protocol query endpoint (read-only), its service description and a query page."""
+"""/sparql: the SPARQL 1.1 Protocol query endpoint (read-only), its service description and a query page.
+
+HEAD answers as GET does, without the body; any other method than GET, HEAD and POST is a 405 naming them.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from lxml.html import builder as E
 from lxml.html import tostring as html_tostring
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
@@ -17,6 +20,8 @@ from igsn_graph import conneg
 from igsn_graph.errors import IgsnGraphError, StorageFailure
 from igsn_graph.sparql import (GRAPH_TYPES, RESULT_TYPES, UPDATE_REFUSED, Limits, QuerySyntaxError, QueryTimeout,
                                ResultTooLarge, ServiceRefused, UpdateRefused, run_query, serialize_result)
+
+from ..negotiation import finish
 
 router = APIRouter(tags=["sparql"])
 
@@ -149,6 +154,11 @@ async def _answer(request: Request, query: str, defaults: list[str], named: list
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
 
 
+@router.head("/sparql", include_in_schema=False)
+async def sparql_head(request: Request) -> Response:
+    return finish(request, await sparql_get(request))
+
+
 @router.get("/sparql", name="sparql_get", summary="SPARQL 1.1 query (GET)",
             responses={200: {"description": "results, a service description, or the query page"}})
 async def sparql_get(request: Request) -> Response:
@@ -202,3 +212,9 @@ async def sparql_post(request: Request) -> Response:
         return await _answer(request, query, params.get("default-graph-uri", []), params.get("named-graph-uri", []),
                              (params.get("format") or [None])[0])
     return _text(415, "POST a query as application/x-www-form-urlencoded or application/sparql-query")
+
+
+# every other method: a 405 naming all the allowed ones (the framework's names those of one route only). A
+# Response is an ASGI app, and a route to an ASGI app (not a function) matches every method.
+_NOT_ALLOWED = JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"Allow": "GET, HEAD, POST"})
+router.add_route("/sparql", _NOT_ALLOWED, include_in_schema=False)  # type: ignore[arg-type]
