@@ -769,10 +769,15 @@ def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> b
     relation_rows += [("Child", _joined([sample_link(c) for c in rel.children], ", "))] if rel.children else []
     relation_rows += [("Member", _joined([sample_link(c) for c in rel.members], ", "))] if rel.members else []
     if record is not None:
+        linked = set(record.parents) | set(record.collections)
         for r in record.relations:
-            url = schemaorg.relation_url(r, registry.iris.base)
+            if r.igsn is not None and r.igsn in linked:
+                continue  # shown above as its parent or collection, on our own page
             shown = r.title or (f"{r.identifier_type}: {r.identifier}" if r.identifier_type else r.identifier)
-            relation_rows.append((r.relation_type or r.source_relation_type or "Related", _link(shown, url)))
+            # another sample, in whatever form it was written, links to its page here (links.py)
+            target = (E.A(shown, href=resource_url("/", r.igsn)) if r.igsn is not None
+                      else _link(shown, schemaorg.relation_url(r, registry.iris.base)))
+            relation_rows.append((r.relation_type or r.source_relation_type or "Related", target))
     if relation_rows:
         body.append(E.SECTION(E.H2("Related samples, datasets and publications"), _dl(relation_rows)))  # type: ignore[arg-type]
 

@@ -132,3 +132,21 @@ def test_a_cycle_through_an_mds_style_link_is_refused(registry: Registry) -> Non
     loop = SampleRecord("ZTA-MDSPARENT", name="p", relations=[Relation("10273/ZTA-MDSCHILD", "Handle", "IsPartOf")])
     outcome = registry.register(ADMIN, [Submission(loop, "igsn")], strict=False)[0]
     assert not outcome.ok and "cycle" in " ".join(outcome.reasons)
+
+
+def test_the_landing_page_links_the_parent_to_its_page_here(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+    from lxml import html
+
+    from api.app import create_app
+    from tests.conftest import fresh_settings
+
+    settings = fresh_settings(tmp_path)
+    with Registry(settings) as registry:
+        _register_xml(registry, MDS_CHILD)
+    with TestClient(create_app(settings)) as client:
+        page = client.get("/ZTA-MDSCHILD", headers={"Accept": "text/html"})
+        assert page.status_code == 200
+        hrefs = [a.get("href") for a in html.fromstring(page.content).iter("a")]
+        assert "/ZTA-MDSPARENT" in hrefs  # registered or not yet: the link goes to its page here
+        assert not any("hdl.handle.net/10273/ZTA-MDSPARENT" in (h or "") for h in hrefs)

@@ -48,6 +48,8 @@ def _label(iri: str, *lists: str) -> str | None:
 def relation_url(relation: Relation, iri_base: str) -> str | None:
     """The URL a related identifier resolves to, or None when its scheme has no resolver we know."""
     value, kind = relation.identifier.strip(), relation.identifier_type or ""
+    if relation.igsn is not None:  # another sample, however it was written: its persistent IRI
+        return iri_base + relation.igsn
     if value.lower().startswith(("http://", "https://")):
         return value
     if kind == "IGSN":
