@@ -19,8 +19,9 @@ geometry written as ``<#g>`` or ``[ … ]`` is the record's ``#geometry-1``. Val
 after the model's own normalisation (IGSNs in normal form, code-list IRIs as their notation, a sample
 IRI as its name): a datatype or language tag the model does not keep is not reported. Not reported
 either, because the server computes them itself: the derived triples graph.py documents that a
-submitter may copy from our output (a geometry's type and bounding box, a relation's resolved target,
-the status fact). ``sosa:isSampleOf``, ``dcterms:isPartOf``, a direct relation property or an agent's
+submitter may copy from our output (a geometry's type and bounding box, a qualified relation's resolved
+target, the status fact). A WKT literal the writer puts in its GeoSPARQL form is carried as written
+(``ig:sourceWkt``). ``sosa:isSampleOf``, ``dcterms:isPartOf``, a direct relation property or an agent's
 ``schema:sameAs`` are derived only when the record holds what they are derived from; written alone they
 carry a link the record does not keep, and are reported.
 
@@ -67,8 +68,13 @@ _MODEL = Iris()  # records are base-independent; any fixed base reads them back
 _IGSN = IG.igsn
 
 #: derived triples (graph.py's docstring) the server computes itself: never reported
-_DERIVED = frozenset(p.value for p in (
-    IG.wktType, IG.westBound, IG.eastBound, IG.southBound, IG.northBound, IG.status, DCAT.relation))
+_DERIVED = frozenset(p.value for p in (IG.wktType, IG.westBound, IG.eastBound, IG.southBound, IG.northBound,
+                                        IG.status))
+#: a qualified relation's resolved target (graph.py derives it from the identifier and its type)
+_TARGET = DCTERMS.relation.value
+_RELATIONSHIP = DCAT.hadRole.value
+#: where the writer keeps a submitted value as written when it writes the property in a normal form
+_ALSO: dict[str, tuple[str, ...]] = {GEO.asWKT.value: (IG.sourceWkt.value,)}
 #: properties record_from_triples reads one value of (graph.py): a second value would be lost
 _SINGLE: dict[str, str] = {p.value: label for p, label in [
     (DCTERMS.term("title"), "title"), (DCTERMS.description, "description"), (IG.doi, "DOI"),
@@ -356,15 +362,18 @@ class _Carried:
         subjects = self.pairs.get(_key(t.subject) or "", ())
         if not subjects:
             return False
+        if p == _TARGET and any(_RELATIONSHIP in (self.out.get(s) or {}) for s in subjects):
+            return True
         obj = _key(t.object)
         for o in self.pairs.get(obj, ()) if obj is not None else ():
             if any(NamedNode(o) in (self.out.get(s) or {}).get(p, ()) for s in subjects):
                 return True
         value = _value(p, t.object)
-        return any((s, p, value) in self.values for s in subjects)
+        return any((s, q, value) in self.values for s in subjects for q in (p, *_ALSO.get(p, ())))
 
     def refuse_second_values(self, lost: list[tuple[Triple, Triple]], igsn: str) -> None:
-        """``InvalidRecord`` when a lost triple is a second value of a property the record holds once."""
+        """``InvalidRecord`` when a lost triple is one of two values the submission gives a property the record
+        holds once (the writer's own normal form of a single value is not a second value)."""
         if lost:
             self._prepare()
         for t, original in lost:
@@ -372,13 +381,13 @@ class _Carried:
             label = _SINGLE.get(p)
             if label is None:
                 continue
-            for s in self.pairs.get(_key(t.subject) or "", ()):
-                kept = (self.out.get(s) or {}).get(p)
-                if kept:
-                    raise InvalidRecord(
-                        f"{original.subject} has more than one {label} ({_show(kept[0])} and {_show(original.object)}) "
-                        f"where the record holds one: keeping one would drop the other, so nothing was stored; "
-                        f"send one {label}", igsn=igsn)
+            written = (self.submitted(_key(t.subject) or "") or {}).get(p, [])
+            distinct = list({_value(p, o): o for o in written}.values())
+            if len(distinct) > 1:
+                raise InvalidRecord(
+                    f"{original.subject} has more than one {label} ({_show(distinct[0])} and {_show(distinct[1])}) "
+                    f"where the record holds one: keeping one would drop the other, so nothing was stored; "
+                    f"send one {label}", igsn=igsn)
 
 
 def _show(term: Any, limit: int = 80) -> str:

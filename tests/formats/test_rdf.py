@@ -178,6 +178,24 @@ def test_derived_triples_copied_from_our_output_are_not_reported() -> None:
     assert record.warnings == []
 
 
+@pytest.mark.parametrize("wkt", ["SRID=8311;POINTZ(137.8563726 -33.7108293 51)", "POINTZ(1 2 3)",
+                                 "<http://www.opengis.net/def/crs/EPSG/0/4326> POINT(-33 137)"])
+def test_wkt_the_writer_normalises_is_carried_as_written(wkt: str) -> None:
+    [record] = read_rdf(_turtle(f'; geo:hasGeometry [ geo:asWKT "{wkt}" ] .'), "text/turtle")
+    assert [g.wkt for g in record.geometries] == [wkt] and record.warnings == []
+
+
+def test_a_relation_target_is_derived_but_a_sample_level_relation_is_reported() -> None:
+    [record] = read_rdf(_turtle('; <http://www.w3.org/ns/dcat#qualifiedRelation> [ schema:identifier "10.5880/x" ; '
+                                'ig:identifierScheme "DOI" ; <http://www.w3.org/ns/dcat#hadRole> "IsCitedBy" ; '
+                                'dcterms:relation <https://example.org/elsewhere> ] ; '
+                                'dcterms:relation <https://example.org/other> .'), "text/turtle")
+    assert [(r.identifier, r.identifier_type, r.relation_type) for r in record.relations] == [
+        ("10.5880/x", "DOI", "IsCitedBy")]
+    assert record.warnings == ["not mapped: <https://igsn.org/ZZQ0004> <http://purl.org/dc/terms/relation> "
+                               "<https://example.org/other>"]
+
+
 def test_warnings_are_bounded() -> None:
     extra = "".join(f'; schema:k{i} "v{i}" ' for i in range(MAX_LISTED + 15))
     [record] = read_rdf(_turtle(extra + "."), "text/turtle")
