@@ -23,6 +23,7 @@ from random import Random
 from typing import Iterator, NamedTuple, Sequence
 
 from .codelists import codelist
+from .identifiers import HANDLE_PREFIX
 from .record import (
     Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place, Relation,
     SampledFeature, SampleRecord, TimeSpan,
@@ -69,6 +70,9 @@ class DemoSample(NamedTuple):
     client: str
     record: SampleRecord
     landing_url: str
+    #: the format it is registered as: ``igsn`` for the samples that name their parent the way the IGSN MDS
+    #: documentation does (``IsPartOf`` a handle ``10273/NAME``), read by mappings/relation_semantics.csv
+    format: str = "demo"
 
 
 # --- identifier check digits ---------------------------------------------------------------------
@@ -450,10 +454,11 @@ class _Generator:
             record = SampleRecord(
                 igsn=igsn, kind=kind, name=name, description=description,  # type: ignore[arg-type]
                 registrant=cs.org, resource_types=[resource_type], places=list(places),
-                campaign=campaign, relations=list(relations), is_public=not private,
-                embargo_end=embargo, supplemental_metadata=list(supplemental), log=log,
+                campaign=campaign, relations=extra.pop("relations", list(relations)),  # type: ignore[arg-type]
+                is_public=not private, embargo_end=embargo, supplemental_metadata=list(supplemental), log=log,
                 **extra)  # type: ignore[arg-type]
-            out.append(DemoSample(cs.client.symbol, record, cs.url_base + igsn))
+            mds_style = any(r.identifier_type == "Handle" and r.relation_type == "IsPartOf" for r in record.relations)
+            out.append(DemoSample(cs.client.symbol, record, cs.url_base + igsn, "igsn" if mds_style else "demo"))
             return igsn
 
         # a suite collection of the campaign's first-level samples, registered first
@@ -514,10 +519,16 @@ class _Generator:
                         geometry = Geometry(f"POINT({lon + rnd() * d:.5f} {lat + rnd() * d:.5f})",
                                             _POINT, "4326")
                     word = words[int(rnd() * len(words))]
+                    # every third sub-sample names its parent as MDS registration-kernel records do: a handle
+                    # the registry links to the parent sample (links.py), as the other two's parents are
+                    mds_style = depth >= 1 and len(out) % 3 == 0
                     igsn = emit(
                         "Sample", name, word.capitalize() + tail,
                         sample_type, materials=[material], collection_method=method,
-                        parents=[parent], collections=[collection] if collection and depth == 0 else [],
+                        parents=[] if mds_style else [parent],
+                        relations=[*relations, Relation(f"{HANDLE_PREFIX}/{parent}", "Handle", "IsPartOf")]
+                        if mds_style else list(relations),
+                        collections=[collection] if collection and depth == 0 else [],
                         geometries=[geometry], collectors=list(collectors), contributors=list(contributors),
                         curations=[curation], collection_time=when if depth < 2 else None,
                         sampled_features=list(sampled),

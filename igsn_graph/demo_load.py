@@ -43,7 +43,7 @@ def load_demo_accounts(registry: Registry) -> None:
 
 def demo_submissions(size: int | None = None, seed: int = 42) -> list[Submission]:
     samples = small_demo(seed) if size is None else list(generate_samples(size, seed=seed))
-    return [Submission(s.record, "demo", None, s.landing_url) for s in samples]
+    return [Submission(s.record, s.format, None, s.landing_url) for s in samples]
 
 
 def ensure_demo(settings: Settings, *, size: int | None = None,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from igsn_graph import links
 from igsn_graph.codelists import codelist, relation_types
 from igsn_graph.demo import (
     RELATED_DOI_PREFIX, DemoClient, DemoSample, demo_accounts, generate_samples, orcid_check_digit,
@@ -42,7 +43,8 @@ def demo() -> list[DemoSample]:
 
 
 def records(samples: list[DemoSample]) -> list[SampleRecord]:
-    return [s.record for s in samples]
+    """The records as the registry reads them: relations naming IGSNs linked (links.py) by their format."""
+    return [links.resolve(s.record, s.format) for s in samples]
 
 
 def depth_of(samples: list[DemoSample]) -> dict[str, int]:
@@ -193,6 +195,10 @@ def test_vocabulary_values_are_canonical(which: str, request: pytest.FixtureRequ
         # contributor roles are DataCite contributorType names (record.py), i.e. code-list notations
         assert all(c.role in roles for c in r.contributors)
         for rl in r.relations:
+            if rl.igsn is not None:  # a parent named the MDS way: IsPartOf the handle 10273/NAME
+                assert (rl.relation_type, rl.identifier_type, rl.identifier) == ("IsPartOf", "Handle", f"10273/{rl.igsn}")
+                assert r.parents == [rl.igsn]
+                continue
             assert rl.relation_type in {"IsCitedBy", "IsDocumentedBy", "IsReferencedBy", "References"}
             assert rel.canonical(rl.relation_type) == rl.relation_type
             assert rl.identifier_type in ("DOI", "URL") and rl.identifier_type in identifier_types
@@ -348,3 +354,13 @@ def test_descriptions_have_searchable_words(bulk: list[DemoSample]) -> None:
     for word in ("basalt", "granite", "foraminifera", "sediment", "core", "tissue", "soil", "lichen"):
         assert word in text
     assert all(r.name and r.description for r in records(bulk))
+
+
+def test_the_demo_names_some_parents_the_mds_way() -> None:
+    """Some sub-samples name their parent as registration-kernel records do (IsPartOf a 10273 handle): the demo
+    shows the links the registry makes of them, beside the samples that name parents directly."""
+    samples = small_demo()
+    mds = [s for s in samples if s.format == "igsn"]
+    assert mds and len(mds) < len(samples)
+    for s in mds:
+        assert s.record.parents == [] and links.resolve(s.record, s.format).parents

@@ -93,6 +93,8 @@ class SampleWritten(BaseModel):
     testMode: bool = False
     stored: bool = True
     message: str
+    #: what was accepted off-form, and "not mapped: …" for what the graph does not say (the document is kept)
+    warnings: list[str] = []
 
 
 class BulkRecord(BaseModel):
@@ -100,6 +102,8 @@ class BulkRecord(BaseModel):
     igsn: str
     status: Literal["created", "updated", "invalid", "refused"]
     violations: list[ViolationModel] = []
+    #: for a stored record: what was accepted off-form or not mapped
+    warnings: list[str] = []
 
 
 class BulkCounts(BaseModel):
@@ -225,7 +229,7 @@ def _written(request: Request, outcome: Outcome, status: str, *, code: int) -> J
     body = SampleWritten(igsn=outcome.igsn, status=status, version=outcome.version,  # type: ignore[arg-type]
                          testMode=test, stored=not test,
                          message=f"test mode: valid, nothing stored ({status} if sent without testMode)" if test
-                         else f"{outcome.igsn} {status}")
+                         else f"{outcome.igsn} {status}", warnings=outcome.warnings)
     headers = {"Location": _location(request, outcome.igsn)} if code == 201 and not test else {}
     if outcome.version is not None and not test:
         headers["ETag"] = _etag(outcome.version)
@@ -338,7 +342,7 @@ def _bulk_record(o: Outcome) -> BulkRecord:
         status = "refused" if o.refused else "invalid"
     violations = [violation_json(v) for v in o.violations] or [violation_json(r) for r in o.reasons]
     return BulkRecord(index=o.index, igsn=o.igsn, status=status,  # type: ignore[arg-type]
-                      violations=[ViolationModel(**v) for v in violations])
+                      violations=[ViolationModel(**v) for v in violations], warnings=o.warnings)
 
 
 @router.post("/bulk", response_model=BulkResult,
