@@ -315,21 +315,24 @@ def render_rdf(triples: Sequence[Triple], graph: NamedNode, media_type: str) -> 
     return serialize(triples, format=fmt, prefixes=_prefixes(fmt)) or b""
 
 
-def render_element(token: str, record: SampleRecord, facts: RegistryFacts, base_url: str) -> etree._Element:
-    """The record in one of the OAI metadata formats (the same writers and table as the data provider)."""
+def render_element(token: str, record: SampleRecord, facts: RegistryFacts, base_url: str,
+                   iri_base: str | None = None) -> etree._Element:
+    """The record in one of the OAI metadata formats (the same writers and table as the data provider);
+    ``iri_base`` names samples by their persistent IRIs as the data provider does."""
     record = for_oai(record, facts)
     try:
-        return FORMATS[token].write(record, facts, base_url)
+        return FORMATS[token].write(record, facts, base_url, iri_base)
     except ValueError:
         # write_all knows how to clean characters XML cannot carry; it leaves out what still fails
-        written = write_all(record, facts, base_url)
+        written = write_all(record, facts, base_url, iri_base=iri_base)
         if token not in written:
             raise NotAcceptable(f"the sample cannot be written as {token}") from None
         return written[token]
 
 
-def render_xml(token: str, record: SampleRecord, facts: RegistryFacts, base_url: str) -> bytes:
-    return etree.tostring(render_element(token, record, facts, base_url),  # type: ignore[no-any-return]
+def render_xml(token: str, record: SampleRecord, facts: RegistryFacts, base_url: str,
+               iri_base: str | None = None) -> bytes:
+    return etree.tostring(render_element(token, record, facts, base_url, iri_base),  # type: ignore[no-any-return]
                           xml_declaration=True, encoding="UTF-8")
 
 
@@ -427,7 +430,7 @@ def sample_url(registry: Registry, name: str) -> str:
 
 
 def datacite_json_of(registry: Registry, record: SampleRecord, facts: RegistryFacts) -> dict[str, object]:
-    element = render_element("datacite", record, facts, registry.settings.base_url)
+    element = render_element("datacite", record, facts, registry.settings.base_url, registry.iris.base)
     return datacite_json.from_xml(element, url=facts.landing_url)
 
 
@@ -532,7 +535,7 @@ def render(view: SampleView, choice: Choice, resource: str, available: Sequence[
         return Rendered(_json(item), media_type)
     if media_type == datacite_json.MEDIA_TYPE:
         return Rendered(_json(datacite_json_of(registry, record, facts)), media_type)
-    return Rendered(render_xml(token, record, facts, registry.settings.base_url), media_type)
+    return Rendered(render_xml(token, record, facts, registry.settings.base_url, registry.iris.base), media_type)
 
 
 # --- rendered representations, kept by version --------------------------------------------------
