@@ -98,9 +98,11 @@ class Segment:
     """The submissions of consecutive files up to and including the first that reports deletions; iterate it
     (lazily, file by file), then read ``deleted``. Files that cannot be read go to ``on_problem``."""
 
-    def __init__(self, files: Iterator[Path], max_bytes: int, on_problem: Callable[[Path, str], None]) -> None:
+    def __init__(self, files: Iterator[Path], max_bytes: int, on_problem: Callable[[Path, str], None],
+                 context_urls: Collection[str] = ()) -> None:
         self._files = files
         self._max_bytes = max_bytes
+        self._context_urls = context_urls
         self._on_problem = on_problem
         self.deleted: list[str] = []
         #: True once the files ran out (no further segment)
@@ -109,7 +111,7 @@ class Segment:
     def __iter__(self) -> Iterator[Submission]:
         for path in self._files:
             try:
-                got = read_file(path, max_bytes=self._max_bytes)
+                got = read_file(path, max_bytes=self._max_bytes, context_urls=self._context_urls)
             except IgsnGraphError as exc:
                 self._on_problem(path, exc.message)
                 continue
@@ -120,13 +122,14 @@ class Segment:
         self.last = True
 
 
-def segments(files: Iterable[Path], *, max_bytes: int,
-             on_problem: Callable[[Path, str], None]) -> Iterator[Segment]:
+def segments(files: Iterable[Path], *, max_bytes: int, on_problem: Callable[[Path, str], None],
+             context_urls: Collection[str] = ()) -> Iterator[Segment]:
     """``files`` cut after each file that reports deletions: register a segment's submissions, then apply its
-    ``deleted``, then take the next segment — so deletions land in input order."""
+    ``deleted``, then take the next segment — so deletions land in input order. ``context_urls``: where this
+    deployment publishes our JSON-LD context (``formats.contexts.own_context_urls``)."""
     remaining = iter(files)
     while True:
-        segment = Segment(remaining, max_bytes, on_problem)
+        segment = Segment(remaining, max_bytes, on_problem, context_urls)
         yield segment
         if segment.last:
             return

@@ -295,3 +295,20 @@ def test_load_a_geoscience_australia_get_record(tmp_path: Path, shared: Path,
     assert code == 0, err
     with Registry(Settings(data_dir=d)) as reg:
         assert reg.row("AU240") is not None
+
+
+def test_load_reads_our_context_at_the_iri_base_from_the_local_copy(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    d = tmp_path / "ctx"
+    assert run(capsys, "init", "--iri-base", "https://samples.example.org/", "--data", str(d))[0] == 0
+    assert run(capsys, "agent", "add", "ZCX", "--name", "Context", "--password", "pw", "--namespace", "ZCX",
+               "--data", str(d))[0] == 0
+    doc = {"@context": "https://samples.example.org/context.jsonld", "@id": "https://samples.example.org/ZCX001",
+           "@type": "Sample",
+           "igsn": "ZCX001", "title": "read with the context this registry publishes at its IRI base"}
+    (tmp_path / "s.jsonld").write_text(json.dumps(doc))
+    code, out, err = run(capsys, "load", str(tmp_path / "s.jsonld"), "--data", str(d))
+    assert code == 0, err
+    assert "loaded 1 records" in out
