@@ -150,3 +150,13 @@ def test_the_landing_page_links_the_parent_to_its_page_here(tmp_path) -> None:  
         hrefs = [a.get("href") for a in html.fromstring(page.content).iter("a")]
         assert "/ZTA-MDSPARENT" in hrefs  # registered or not yet: the link goes to its page here
         assert not any("hdl.handle.net/10273/ZTA-MDSPARENT" in (h or "") for h in hrefs)
+
+
+def test_the_readme_shows_every_row_of_the_semantics_table() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith("| ") and "`Is" in line]
+    for row in links.relation_semantics().rows:
+        shown = "any" if row.format == "*" else f"(`{row.format}`)"
+        assert any(shown in line and f"`{row.relation_type}`" in line and f"| {row.link}" in line for line in rows), row
