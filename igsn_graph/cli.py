@@ -102,6 +102,7 @@ def cmd_client_add(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
+    from .formats.contexts import own_context_urls
     from .loader import apply_deletions, iter_files, segments
     from .registry.accounts import ADMIN, Principal
     reg = _registry(args)
@@ -124,7 +125,10 @@ def cmd_load(args: argparse.Namespace) -> int:
             counts["invalid"] += 1
 
         # OAI-PMH harvests: deleted records are deactivated after the records read before them are written
-        for segment in segments(files, max_bytes=reg.settings.max_body_bytes, on_problem=unreadable):
+        # our JSON-LD context by the URLs this deployment publishes it at is read from the local copy
+        own = own_context_urls(reg.settings.public_url, reg.iris.base)
+        for segment in segments(files, max_bytes=reg.settings.max_body_bytes, on_problem=unreadable,
+                                context_urls=own):
             for outcomes in reg.load_records(segment, principal=principal, batch_size=args.batch_size):
                 for o in outcomes:
                     if o.ok:
@@ -161,16 +165,25 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def cmd_dump(args: argparse.Namespace) -> int:
     from .registry.dump import dump
-    with _registry(args) as reg, reg.writing():  # a consistent state: no write runs meanwhile
-        counts = dump(reg, Path(args.file))
-    print("dumped " + ", ".join(f"{k}={v}" for k, v in counts.items()) + f" to {args.file}")
+    try:
+        with _registry(args) as reg, reg.writing():  # a consistent state: no write runs meanwhile
+            counts = dump(reg, Path(args.file))  # read back and checked before it takes the name
+    except OSError as exc:  # disk full, no permission: no dump was written
+        print(f"igsn-graph: error: no dump written to {args.file}: {exc}", file=sys.stderr)
+        return 2
+    print("dumped " + ", ".join(f"{k}={v}" for k, v in counts.items()) + f" to {args.file} (read back: complete)")
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from .registry.dump import restore
-    counts = restore(_settings(args), Path(args.file))
-    print("restored " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    settings = _settings(args)
+    try:
+        counts = restore(settings, Path(args.file))
+    except OSError as exc:
+        print(f"igsn-graph: error: nothing restored into {settings.data_dir}: {exc}", file=sys.stderr)
+        return 2
+    print("restored " + ", ".join(f"{k}={v}" for k, v in counts.items()) + " (verified)")
     return 0
 
 
@@ -194,6 +207,12 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from .index.rebuild import verify
+    from .registry.dump import STAGING
+    staging = _settings(args).data_dir / STAGING
+    if staging.exists():  # a restore was killed: the folder holds no registry, or only a part of one
+        print(f"igsn-graph: error: an interrupted restore left {staging}: remove it (and the data folder's "
+              "graph/ and registry.sqlite, if there) and restore again", file=sys.stderr)
+        return 1
     with _registry(args) as reg:
         if reg.repaired:
             print(f"repaired {reg.repaired} interrupted write(s) from the journal")

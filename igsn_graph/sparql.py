@@ -96,7 +96,7 @@ def uses_service(text: str) -> bool:
 def is_update(text: str) -> bool:
     """Whether a request text is a SPARQL Update rather than a query (after prologue and comments)."""
     words: list[str] = []
-    for line in text.splitlines():
+    for line in re.split(r"\r\n|\r|\n", text):  # SPARQL's line ends only (U+2028 & co. are not)
         line = line.split("#", 1)[0] if "<" not in line else line
         words.extend(line.lower().split())
     skip = 0
