@@ -12,6 +12,7 @@ from igsn_graph.settings import Settings
 
 from .docs import install_docs
 from .errors import install_error_handlers
+from .limits import BodyGuard, install_body_errors
 from .mds_errors import install_mds_errors
 from .security import SecurityHeaders
 from .routers import (admin, doi, entities, handles, health, mds, oai, relations, resolver, samples, search, sparql,
@@ -44,6 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             executor = getattr(app.state, "sparql_executor", None)
             if executor is not None:
                 executor.shutdown(wait=False, cancel_futures=True)
+            checks = getattr(app.state, "password_checks", None)
+            if checks is not None:
+                checks.close()
+                app.state.password_checks = None  # a later start makes a new pool
             oai_repository = getattr(app.state, "oai_repository", None)
             if oai_repository is not None:
                 oai_repository.close()
@@ -61,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     install_mds_errors(app)  # plain-text errors on /igsn and /metadata (after: it wraps the above)
+    install_body_errors(app)  # 413/408 while a body is read, in each surface's form (after both)
     app.include_router(health.router)
     app.include_router(mds.router)
     app.include_router(doi.router)
@@ -76,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     app.add_middleware(resolver.Shortcut)  # sample paths skip the fixed routes; inside SecurityHeaders
     app.add_middleware(SecurityHeaders)
+    # every body read anywhere is held to the limit while it streams in, and to the read timeout
+    app.add_middleware(BodyGuard, limit=settings.max_body_bytes, timeout_s=settings.body_timeout_s)
     app.include_router(entities.router)  # /agent/…, /version/…: the registry's own nodes, before the catch-all
     app.include_router(resolver.router)  # last: /{identifier:path} must not shadow a fixed route
     return app

@@ -27,6 +27,8 @@ _ENV = {
     "store_gsp_path": "IGSN_GRAPH_STORE_GSP_PATH",
     "store_union_param": "IGSN_GRAPH_STORE_UNION_PARAM",
     "max_body_bytes": "IGSN_GRAPH_MAX_BODY_BYTES",
+    "max_literal_bytes": "IGSN_GRAPH_MAX_LITERAL_BYTES",
+    "max_url_length": "IGSN_GRAPH_MAX_URL_LENGTH",
     "batch_size": "IGSN_GRAPH_BATCH_SIZE",
     "oai_page_size": "IGSN_GRAPH_OAI_PAGE_SIZE",
     "oai_admin_email": "IGSN_GRAPH_OAI_ADMIN_EMAIL",
@@ -38,6 +40,16 @@ _ENV = {
     "auto_restamp": "IGSN_GRAPH_AUTO_RESTAMP",
     "login_failures_burst": "IGSN_GRAPH_LOGIN_FAILURES_BURST",
     "login_failures_refill_s": "IGSN_GRAPH_LOGIN_FAILURES_REFILL",
+    "login_address_burst": "IGSN_GRAPH_LOGIN_ADDRESS_BURST",
+    "login_address_refill_s": "IGSN_GRAPH_LOGIN_ADDRESS_REFILL",
+    "login_global_burst": "IGSN_GRAPH_LOGIN_GLOBAL_BURST",
+    "login_global_refill_s": "IGSN_GRAPH_LOGIN_GLOBAL_REFILL",
+    "login_hash_threads": "IGSN_GRAPH_LOGIN_HASH_THREADS",
+    "trusted_proxy_hops": "IGSN_GRAPH_TRUSTED_PROXY_HOPS",
+    "header_timeout_s": "IGSN_GRAPH_HEADER_TIMEOUT",
+    "body_timeout_s": "IGSN_GRAPH_BODY_TIMEOUT",
+    "keep_alive_s": "IGSN_GRAPH_KEEP_ALIVE",
+    "max_connections": "IGSN_GRAPH_MAX_CONNECTIONS",
     "read_only": "IGSN_GRAPH_READ_ONLY",
 }
 
@@ -62,6 +74,11 @@ class Settings:
     store_union_param: str = "union-default-graph"
     #: largest request body accepted (bytes)
     max_body_bytes: int = 10 * 1024 * 1024
+    #: largest single stored value (a title, a description, a WKT geometry), in UTF-8 bytes: larger is a 400
+    #: (``igsn_graph.text_policy``; the same policy refuses noncharacters and C0 controls in every stored text)
+    max_literal_bytes: int = 2 * 1024 * 1024
+    #: longest landing URL accepted at any write (characters); it is sent back in ``Location`` headers
+    max_url_length: int = 2048
     #: SPARQL endpoint: per-query time limit (seconds) and largest result (rows or triples)
     sparql_timeout_s: float = 30.0
     sparql_max_rows: int = 100_000
@@ -81,6 +98,24 @@ class Settings:
     #: (429 with Retry-After, before any password is checked); 0 turns the limit off
     login_failures_burst: int = 5
     login_failures_refill_s: float = 10.0
+    #: failed logins allowed per client address whatever the account names (random names included), then one
+    #: per ``refill``; and in all, from every address together. A client address that logged in to an account
+    #: before is not held back by others' failures (only by that account's own limit). 0 turns a limit off
+    login_address_burst: int = 20
+    login_address_refill_s: float = 3.0
+    login_global_burst: int = 50
+    login_global_refill_s: float = 0.25
+    #: threads that check passwords (scrypt), apart from the threads that serve reads
+    login_hash_threads: int = 1
+    #: reverse proxies in front of the server that append the caller to ``X-Forwarded-For``: the client address
+    #: is the entry that many hops from the right; 0 (default) trusts no header and uses the socket peer
+    trusted_proxy_hops: int = 0
+    #: `igsn-graph serve`: seconds a client may take to send a request's head, to pause inside its body, and to
+    #: keep an idle connection open; open connections at most (more are answered 503)
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    keep_alive_s: int = 5
+    max_connections: int = 1000
     #: serve reads only, writing nothing to the data folder (replicas, snapshots); also chosen by itself when
     #: the data folder is not writable at start. Every write is refused with 503
     read_only: bool = False

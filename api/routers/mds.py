@@ -28,6 +28,7 @@ from igsn_graph.registry.accounts import Principal
 from igsn_graph.registry.service import Registry, Submission
 from igsn_graph.xmlparser import parse_xml
 
+from .. import limits
 from ..auth import principal
 from ..deps import get_registry
 from ..mds_errors import (DELETE_METADATA_NOT_FOUND, GET_METADATA_NOT_FOUND, MdsRefusal, reword_not_found,
@@ -58,7 +59,8 @@ def _below_root(*steps: str) -> Callable[[etree._Element], etree._Element | None
 #: where each format keeps the record's IGSN (read for ``failed to retrieve IGSN`` and the echo)
 _IDENTIFIER_ELEMENT: dict[str, Callable[[etree._Element], etree._Element | None]] = {
     "igsn": _below_root("sampleNumber"), "igsn_desc": _below_root("identifier"),
-    "csirov3": _below_root("resource", "resourceIdentifier"), "datacite": datacite.identifier_element}
+    "csirov3": _below_root("resource", "resourceIdentifier"), "datacite": datacite.identifier_element,
+    "ardc": _below_root("resource", "resourceIdentifier"), "csirov2": _below_root("sample", "sampleNumber")}
 
 
 # -- request parts -------------------------------------------------------------------------------
@@ -87,17 +89,7 @@ def _check_charset(charset: str | None) -> None:
 
 async def read_body(request: Request) -> bytes:
     """The request body, read chunk by chunk and refused (413) as soon as it exceeds the limit."""
-    limit: int = request.app.state.settings.max_body_bytes
-    too_large = f"request body is larger than {limit} bytes"
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
-        raise MdsRefusal(413, too_large)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise MdsRefusal(413, too_large)
-    return bytes(body)
+    return await limits.read_body(request)
 
 
 async def text_body(request: Request) -> bytes:
