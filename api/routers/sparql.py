@@ -16,7 +16,7 @@ from lxml.html import builder as E
 from lxml.html import tostring as html_tostring
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
-from igsn_graph import conneg
+from igsn_graph import conneg, sparql_examples
 from igsn_graph.errors import IgsnGraphError, StorageFailure
 from igsn_graph.sparql import (GRAPH_TYPES, RESULT_TYPES, UPDATE_REFUSED, Limits, QuerySyntaxError, QueryTimeout,
                                ResultTooLarge, ServiceRefused, UpdateRefused, run_query, serialize_result)
@@ -34,21 +34,8 @@ SD = "http://www.w3.org/ns/sparql-service-description#"
 #: worker threads for queries; a query past its limit may keep its thread until the engine returns
 MAX_WORKERS = 4
 
-EXAMPLES = [
-    ("Lineage of a sample (all ancestors)",
-     "PREFIX ig: <https://w3id.org/igsn-graph/ontology#>\nSELECT ?ancestor WHERE {\n"
-     "  ?s ig:igsn \"ZGA000001\" ; ig:parent+ ?ancestor .\n}"),
-    ("Samples of an agent in a bounding box",
-     "PREFIX ig: <https://w3id.org/igsn-graph/ontology#>\nPREFIX geo: <http://www.opengis.net/ont/geosparql#>\n"
-     "SELECT ?s ?wkt WHERE {\n  ?s ig:allocatingAgent ?agent ; geo:hasGeometry ?g .\n"
-     "  ?agent ig:symbol \"ZGEO\" .\n  ?g geo:asWKT ?wkt ; ig:westBound ?w ; ig:eastBound ?e ; ig:southBound ?so ;"
-     " ig:northBound ?n .\n  FILTER(?w >= -125 && ?e <= -100 && ?so >= 30 && ?n <= 50)\n} LIMIT 100"),
-    ("Publications citing any sub-sample of a sample",
-     "PREFIX ig: <https://w3id.org/igsn-graph/ontology#>\nPREFIX dcat: <http://www.w3.org/ns/dcat#>\n"
-     "PREFIX schema: <https://schema.org/>\nSELECT DISTINCT ?sub ?publication WHERE {\n"
-     "  ?root ig:igsn \"ZGA000001\" .\n  ?sub ig:parent+ ?root ; dcat:qualifiedRelation ?r .\n"
-     "  ?r dcat:hadRole <https://w3id.org/igsn-graph/relation/IsCitedBy> ; schema:identifier ?publication .\n}"),
-]
+#: the page's example queries: data in mappings/sparql-examples (the README shows the same)
+EXAMPLES = list(sparql_examples.examples())
 
 
 def _executor(request: Request) -> ThreadPoolExecutor:
