@@ -262,8 +262,10 @@ def get_igsn(igsn: str, request: Request, who: Principal = Depends(principal)) -
 
 # -- /metadata -----------------------------------------------------------------------------------
 def _written_igsn(root: etree._Element, fmt: XmlFormat) -> str | None:
-    """The IGSN text of the document's (first) record, as written; None when there is none."""
-    el = _IDENTIFIER_ELEMENT[fmt.name](root)
+    """The IGSN text of the document's (first) record, as written; None when there is none (or when the format's
+    identifier element is not listed in ``_IDENTIFIER_ELEMENT``: its reader finds it, or refuses the record)."""
+    find = _IDENTIFIER_ELEMENT.get(fmt.name)
+    el = find(root) if find is not None else None
     text = (el.text or "").strip() if el is not None else ""
     return text or None
 
@@ -286,10 +288,12 @@ def _register_document(request: Request, who: Principal, body: bytes, path_igsn:
         raise InvalidInput(f"the document holds {count} records; /metadata takes one record per request, "
                            f"send documents with several records to {BULK_ENDPOINT}")
     written = _written_igsn(root, fmt)
-    if count == 0 or written is None:
+    if count == 0 or (written is None and fmt.name in _IDENTIFIER_ELEMENT):
         raise InvalidInput("failed to retrieve IGSN from xml")
-    igsn = registry.parse(written)
+    igsn = registry.parse(written) if written is not None else None
     [record] = fmt.read(root)
+    if igsn is None:  # a format without a listed identifier element: the IGSN its reader found
+        igsn = registry.parse(record.igsn)
     if target is not None and target.name != record.igsn:
         raise InvalidInput("IGSN does not match")
     shown = echo(target if target is not None else igsn)
