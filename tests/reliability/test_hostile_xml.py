@@ -41,9 +41,9 @@ PAYLOADS = {
     "control-character-raw": _kernel("Jane \x02 Doe"),
     "mixed-namespaces": (f'<sample xmlns="{KERNEL_NS}" xmlns:o="urn:other"><o:sampleNumber>10273/ZTA0001'
                          '</o:sampleNumber></sample>').encode(),
-    "wrong-kernel": (b'<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
-                     b'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier>10273/ZTA0001</dc:identifier>'
-                     b"</oai_dc:dc>"),
+    # a metadata format no reader takes (Dublin Core is read now, as the last-resort harvest format)
+    "wrong-kernel": (b'<mods xmlns="http://www.loc.gov/mods/v3"><identifier type="igsn">10273/ZTA0001</identifier>'
+                     b"</mods>"),
     "not-xml": b"igsn=10273/ZTA0001\nurl=https://example.org/1",
     "truncated": _kernel("Jane")[:-12],
 }
