@@ -17,7 +17,7 @@ from lxml import etree
 from ..errors import InvalidInput, UnsupportedFormat
 from ..record import SampleRecord
 from ..xmlparser import parse_xml
-from . import ardc, csiro, csiro_v2, datacite, description_kernel, oai_input, registration_kernel
+from . import ardc, csiro, csiro_v2, datacite, dc_reader, description_kernel, oai_input, registration_kernel
 
 __all__ = ["XmlFormat", "XmlDocument", "REGISTRATION", "DESCRIPTION", "CSIRO", "DATACITE", "XML_FORMATS",
            "format_named", "detect", "read_xml"]
@@ -107,9 +107,13 @@ ARDC = XmlFormat("ardc", ardc.NAMESPACES, ardc.ROOT, "application/xml", ardc.SCH
                  record_element="resource")
 CSIRO_V2 = XmlFormat("csirov2", csiro_v2.NAMESPACES, csiro_v2.ROOT, "application/xml", csiro_v2.SCHEMA_LOCATION,
                      csiro_v2.read, None, record_element="sample")
+# Dublin Core, what every OAI-PMH provider offers: read here; written by oai_dc.write, which needs the IRI base
+OAI_DC = XmlFormat("oai_dc", dc_reader.NAMESPACES, dc_reader.ROOT, "application/xml", dc_reader.SCHEMA_LOCATION,
+                   dc_reader.read, None)
 
 #: every XML format by name
-XML_FORMATS: dict[str, XmlFormat] = {f.name: f for f in (REGISTRATION, DESCRIPTION, CSIRO, DATACITE, ARDC, CSIRO_V2)}
+XML_FORMATS: dict[str, XmlFormat] = {f.name: f for f in (REGISTRATION, DESCRIPTION, CSIRO, DATACITE, ARDC, CSIRO_V2,
+                                                         OAI_DC)}
 
 
 def format_named(name: str) -> XmlFormat:
