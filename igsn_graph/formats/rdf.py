@@ -46,7 +46,7 @@ from ..identifiers import normalise
 from ..iris import Iris
 from ..record import SampleRecord
 from ..vocab import DCAT, DCTERMS, GEO, IG, IGREL, PROV, RDF, RDFS, SCHEMA, SKOS, SOSA
-from . import contexts, jsontext
+from . import contexts, igsn_o, jsontext
 from . import graph as graphmap
 
 __all__ = ["CONTEXT_URL", "MEDIA_TYPES", "MAX_LISTED", "read_rdf", "read_json_ld", "bundled_context",
@@ -145,8 +145,14 @@ def _records(triples: list[Triple]) -> list[SampleRecord]:
             if subjects.setdefault(t.subject.value, name) != name:
                 raise InvalidRecord(f"<{t.subject.value}> has two IGSNs ({subjects[t.subject.value]} and {name}); "
                                     f"a sample has one: send one", igsn=name)
-    if not subjects:
-        raise UnsupportedFormat("no sample in the document (a sample is a subject with ig:igsn)")
+    if not subjects:  # none in our model: samples in Geoscience Australia's IGSN-O, else none at all
+        found = igsn_o.read(triples)
+        if not found:
+            raise UnsupportedFormat("no sample in the document (a sample is a subject with ig:igsn, or a "
+                                    "sam:Specimen of Geoscience Australia's IGSN-O)")
+        for record, lost in found:
+            record.warnings.extend(_not_mapped(lost))
+        return [record for record, _ in found]
     bases = {iri[: len(iri) - len(name)] for iri, name in subjects.items() if iri.upper().endswith(name)}
 
     def rename(term: Any) -> Any:
