@@ -58,11 +58,17 @@ def test_ga_get_record_responses_read(shared: Path, path: str, igsn: str) -> Non
 
 
 @pytest.mark.parametrize("path", [GET_RECORD_240_DC, GA + "_tests/static_data/static_GetRecord_240_dc.xml"])
-def test_an_oai_dc_payload_is_unsupported_and_says_where(shared: Path, path: str) -> None:
+def test_an_oai_dc_payload_is_read(shared: Path, path: str) -> None:
+    doc = read_xml((shared / "examples" / path).read_bytes())  # formats.dc_reader (tests/formats/test_dc_reader.py)
+    assert doc.format is not None and doc.format.name == "oai_dc" and [r.igsn for r in doc.records] == ["AU239"]
+
+
+def test_an_unknown_payload_is_unsupported_and_says_where() -> None:
+    mods = '<mods xmlns="http://www.loc.gov/mods/v3"><identifier>AU1</identifier></mods>'
     with pytest.raises(UnsupportedFormat) as info:
-        read_xml((shared / "examples" / path).read_bytes())
+        read_xml(_response(_record("AU1", mods), verb="GetRecord"))
     assert str(info.value).startswith("/OAI-PMH/GetRecord/record/metadata: unsupported XML document")
-    assert "{http://www.openarchives.org/OAI/2.0/oai_dc/}dc" in str(info.value)
+    assert "{http://www.loc.gov/mods/v3}mods" in str(info.value)
 
 
 @pytest.mark.parametrize("name,verb", [("static_Identify.xml", "Identify"),
