@@ -282,7 +282,9 @@ def _relation_target(rel: Relation, iris: Iris) -> NamedNode | None:
     if rel.igsn is not None:
         candidate = iris.base + rel.igsn
     elif kind == "DOI":
-        candidate = value if value.lower().startswith(("http://", "https://")) else "https://doi.org/" + value
+        # "doi:10.1234/x" and "10.1234/x" resolve alike (the value keeps what was written)
+        bare = value[4:].lstrip() if value[:4].lower() == "doi:" else value
+        candidate = bare if bare.lower().startswith(("http://", "https://")) else "https://doi.org/" + bare
     elif kind == "HANDLE":
         candidate = value if value.lower().startswith(("http://", "https://")) else "https://hdl.handle.net/" + value
     elif kind in ("URL", "PURL", "W3ID") and value.lower().startswith(("http://", "https://")):

@@ -377,3 +377,10 @@ def test_field_of() -> None:
     assert field_of(s + "#sampling", SOSA.usedProcedure.value) == "collection_method"
     assert field_of(s + "#geometry-1", GEO.asWKT.value) == "geometries"
     assert set(FIELD_OF_PROPERTY.values()) <= set(SampleRecord.__dataclass_fields__)
+
+
+def test_a_doi_written_with_its_scheme_resolves_like_a_bare_one() -> None:
+    for written in ("doi:10.1234/Paper", "DOI: 10.1234/Paper", "10.1234/Paper"):
+        record = SampleRecord("AU7", name="n", relations=[Relation(written, "DOI", "IsCitedBy")])
+        targets = {t.object.value for t in record_triples(record, IRIS) if t.predicate == DCTERMS.relation}
+        assert targets == {"https://doi.org/10.1234/Paper"}, written
