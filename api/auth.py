@@ -1,7 +1,9 @@
-"""HTTP Basic credentials → the core's ``Principal``, with a short-lived cache of verified credentials."""
+"""HTTP Basic credentials → the core's ``Principal``: a short-lived cache of verified credentials, the throttle
+in front of password hashing and the thread pool that hashes."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -11,6 +13,8 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from fastapi import Request, Security
 from fastapi.openapi.models import HTTPBase as HTTPBaseModel
@@ -21,8 +25,9 @@ from igsn_graph.registry.accounts import Principal
 
 from .deps import per_app
 
-__all__ = ["BASIC", "REALM", "CredentialCache", "LoginThrottle", "admin", "authenticate", "basic_credentials",
-           "forget_credentials", "optional_principal", "principal"]
+__all__ = ["BASIC", "REALM", "Admission", "CredentialCache", "LoginThrottle", "PasswordChecks", "admin",
+           "authenticate", "basic_credentials", "client_address", "forget_credentials", "optional_principal",
+           "principal"]
 
 #: realm announced in ``WWW-Authenticate``
 REALM = "igsn-graph"
@@ -45,6 +50,10 @@ class CredentialCache:
         self._key = secrets.token_bytes(32)
         self._entries: OrderedDict[bytes, tuple[float, Principal]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def key(self, user: str, password: str) -> bytes:
+        """The keyed digest that stands for these credentials (never the password itself)."""
+        return self._digest(user, password)
 
     def _digest(self, user: str, password: str) -> bytes:
         u = user.encode("utf-8", "surrogatepass")
@@ -81,52 +90,179 @@ class CredentialCache:
         return len(self._entries)
 
 
-class LoginThrottle:
-    """Token buckets of failed logins per (account, client address): guessing passwords gets slow.
+class _Buckets:
+    """Token buckets by key: ``burst`` tokens each, one back every ``refill_s`` seconds; the oldest keys are
+    forgotten past ``max_entries`` (a forgotten key starts full again). Callers hold the throttle's lock."""
 
-    Each pair may fail ``burst`` times in a row, then once more every ``refill_s`` seconds; a throttled
-    attempt is refused before its password is checked (no scrypt spent on it). Keying by the address too
-    means someone guessing from one place cannot lock the account's owner out from another; behind a
-    reverse proxy every caller has the proxy's address, and the limit becomes per account. Only failures
-    take tokens. State is in memory, per process, bounded to ``max_entries`` pairs (oldest dropped).
-    """
-
-    def __init__(self, *, burst: int, refill_s: float, max_entries: int = 65536,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, burst: int, refill_s: float, max_entries: int) -> None:
         self.burst = burst
         self.refill_s = refill_s
         self.max_entries = max_entries
+        self.entries: OrderedDict[object, tuple[float, float]] = OrderedDict()  # key → (tokens, at)
+
+    def tokens(self, key: object, now: float) -> float:
+        tokens, at = self.entries.get(key, (float(self.burst), now))
+        return min(float(self.burst), tokens + (now - at) / self.refill_s) if self.refill_s > 0 else tokens
+
+    def wait(self, tokens: float) -> int:
+        """Whole seconds until a bucket holding ``tokens`` has one."""
+        return max(1, int((1 - tokens) * self.refill_s + 0.999)) if self.refill_s > 0 else 3600
+
+    def put(self, key: object, tokens: float, now: float) -> None:
+        self.entries[key] = (tokens, now)
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.max_entries:
+            self.entries.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The tokens one password check took (given back if the password was right)."""
+
+    pair: tuple[str, str]
+    taken: tuple[tuple[_Buckets, object], ...]
+
+
+class LoginThrottle:
+    """Token buckets in front of password hashing: per (account, client address), per address, and for all.
+
+    A check takes a token from each bucket before the password is hashed (``admit``) and gives them back when
+    the password was right (``settle``), so only failures cost tokens and concurrent guesses cannot all slip
+    through before the first one fails; an empty bucket refuses at once, without hashing. The account's
+    bucket (``burst``, ``refill_s``) makes guessing one password slow; the address's bounds what one caller's
+    failures cost whatever names it tries (unknown names pay the same); the global one bounds what all of
+    them cost together. A (account, address) pair that logged in within ``known_s`` seconds draws only from
+    its own bucket: others' failures, from that address or anywhere, never refuse its right password. Client
+    addresses come from ``client_address``. State is in memory, per process, bounded; 0 turns a bucket off
+    (``burst`` 0: all three).
+    """
+
+    def __init__(self, *, burst: int, refill_s: float, address_burst: int = 0, address_refill_s: float = 0.0,
+                 global_burst: int = 0, global_refill_s: float = 0.0, max_entries: int = 65536,
+                 known_s: float = 86400.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.burst = burst
+        self.refill_s = refill_s
+        self.max_entries = max_entries
+        self.known_s = known_s
         self._clock = clock
-        self._buckets: OrderedDict[tuple[str, str], tuple[float, float]] = OrderedDict()  # → (tokens, at)
+        self._pairs = _Buckets(burst, refill_s, max_entries)
+        self._addresses = _Buckets(address_burst, address_refill_s, max_entries)
+        self._global = _Buckets(global_burst, global_refill_s, 1)
+        self._known: OrderedDict[tuple[str, str], float] = OrderedDict()  # pair → until
         self._lock = threading.Lock()
 
-    def _tokens(self, key: tuple[str, str], now: float) -> float:
-        tokens, at = self._buckets.get(key, (float(self.burst), now))
-        return min(float(self.burst), tokens + (now - at) / self.refill_s) if self.refill_s > 0 else tokens
+    @property
+    def _buckets(self) -> OrderedDict[object, tuple[float, float]]:
+        return self._pairs.entries
+
+    @staticmethod
+    def _pair(account: str, address: str) -> tuple[str, str]:
+        return account.strip().upper(), address
 
     def check(self, account: str, address: str) -> None:
         """Raises ``LoginThrottled`` (with the seconds to wait) when this pair has no attempt left."""
         if self.burst <= 0:
             return
-        key = (account.strip().upper(), address)
+        key = self._pair(account, address)
         with self._lock:
-            if key not in self._buckets:
+            if key not in self._pairs.entries:
                 return
-            tokens = self._tokens(key, self._clock())
+            tokens = self._pairs.tokens(key, self._clock())
         if tokens < 1:
-            wait = max(1, int((1 - tokens) * self.refill_s + 0.999))
+            wait = self._pairs.wait(tokens)
             raise LoginThrottled(f"too many failed logins; try again in {wait} s", retry_after=wait)
 
     def failed(self, account: str, address: str) -> None:
+        """Takes a token from the pair's bucket (a failure counted after the fact)."""
         if self.burst <= 0:
             return
-        key = (account.strip().upper(), address)
+        key = self._pair(account, address)
         now = self._clock()
         with self._lock:
-            self._buckets[key] = (max(0.0, self._tokens(key, now) - 1), now)
-            self._buckets.move_to_end(key)
-            while len(self._buckets) > self.max_entries:
-                self._buckets.popitem(last=False)
+            self._pairs.put(key, max(0.0, self._pairs.tokens(key, now) - 1), now)
+
+    def admit(self, account: str, address: str) -> Admission:
+        """Takes a token from every bucket this attempt draws from, or raises ``LoginThrottled`` taking none."""
+        pair = self._pair(account, address)
+        if self.burst <= 0:
+            return Admission(pair, ())
+        now = self._clock()
+        with self._lock:
+            until = self._known.get(pair)
+            known = until is not None and until > now
+            stages = [(self._pairs, pair)] if known else [(self._pairs, pair), (self._addresses, address),
+                                                        (self._global, "")]
+            taken: list[tuple[_Buckets, object]] = []
+            for buckets, key in stages:
+                if buckets.burst <= 0:
+                    continue
+                tokens = buckets.tokens(key, now)
+                if tokens < 1:
+                    for back, back_key in taken:
+                        back.put(back_key, min(float(back.burst), back.tokens(back_key, now) + 1), now)
+                    wait = buckets.wait(tokens)
+                    raise LoginThrottled(f"too many failed logins; try again in {wait} s", retry_after=wait)
+                buckets.put(key, tokens - 1, now)
+                taken.append((buckets, key))
+        return Admission(pair, tuple(taken))
+
+    def settle(self, admission: Admission, ok: bool) -> None:
+        """A right password gives its tokens back and makes its pair known; a wrong one keeps them spent."""
+        if not ok:
+            return
+        now = self._clock()
+        with self._lock:
+            for buckets, key in admission.taken:
+                buckets.put(key, min(float(buckets.burst), buckets.tokens(key, now) + 1), now)
+            self._known[admission.pair] = now + self.known_s
+            self._known.move_to_end(admission.pair)
+            while len(self._known) > self.max_entries:
+                self._known.popitem(last=False)
+
+
+class PasswordChecks:
+    """Password checks (scrypt: slow and memory-hard on purpose) on their own small thread pool.
+
+    The threads that serve reads (resolver, OAI-PMH, search) are never taken by a login, however many
+    arrive: requests wait for a check without holding a thread. Concurrent checks of the same credentials
+    share one hash (a client starting many requests at once, before its login is cached, costs one check
+    and one throttle token).
+    """
+
+    def __init__(self, threads: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="password-check")
+        self._pending: dict[bytes, tuple[asyncio.AbstractEventLoop, asyncio.Future[Principal]]] = {}
+
+    def pending(self, key: bytes) -> asyncio.Future[Principal] | None:
+        """The check of these credentials under way on this event loop, if one is."""
+        found = self._pending.get(key)
+        return found[1] if found is not None and found[0] is asyncio.get_running_loop() else None
+
+    async def run(self, key: bytes, check: Callable[[], Principal]) -> Principal:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._pool, check)
+        self._pending[key] = (loop, future)
+        try:
+            return await asyncio.shield(future)
+        finally:
+            if self._pending.get(key, (None, None))[1] is future:
+                del self._pending[key]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def client_address(request: Request, trusted_hops: int) -> str:
+    """The caller's address: the socket peer, or with ``trusted_hops`` reverse proxies in front, the
+    ``X-Forwarded-For`` entry that many from the right (each trusted proxy appends the peer it saw; entries
+    further left are the client's own word and are not believed). Too few entries: the socket peer."""
+    peer = request.client.host if request.client is not None else ""
+    if trusted_hops <= 0:
+        return peer
+    entries = [e.strip() for header in request.headers.getlist("x-forwarded-for") for e in header.split(",")]
+    if len(entries) < trusted_hops:
+        return peer
+    return entries[-trusted_hops] or peer
 
 
 def basic_credentials(header: str | None) -> tuple[str, str]:
@@ -176,47 +312,62 @@ def _cache_of(request: Request) -> CredentialCache:
 
 def _throttle_of(request: Request) -> LoginThrottle:
     return per_app(request, "login_throttle", lambda settings: LoginThrottle(
-        burst=settings.login_failures_burst, refill_s=settings.login_failures_refill_s))
+        burst=settings.login_failures_burst, refill_s=settings.login_failures_refill_s,
+        address_burst=settings.login_address_burst, address_refill_s=settings.login_address_refill_s,
+        global_burst=settings.login_global_burst, global_refill_s=settings.login_global_refill_s))
 
 
-def authenticate(request: Request) -> Principal:
-    """The caller's principal; blocking (scrypt on a cache miss), so call it from a worker thread."""
+def _checks_of(request: Request) -> PasswordChecks:
+    return per_app(request, "password_checks", lambda settings: PasswordChecks(settings.login_hash_threads))
+
+
+async def authenticate(request: Request) -> Principal:
+    """The caller's principal. Cached logins answer at once; a password is hashed on ``PasswordChecks``'
+    pool after ``LoginThrottle`` admitted the attempt, so the event loop and the read threads never wait."""
     user, password = basic_credentials(request.headers.get("authorization"))
     cache = _cache_of(request)
     who = cache.get(user, password)
     if who is not None:
         return who
+    checks = _checks_of(request)
+    key = cache.key(user, password)
+    pending = checks.pending(key)
+    if pending is not None:  # the same credentials are being checked: share that check
+        try:
+            return await asyncio.shield(pending)
+        except NotAuthenticated:
+            raise NotAuthenticated("not logged in") from None
     registry = request.app.state.registry
     settings = registry.settings
     admin = (settings.admin_user, settings.admin_password) if settings.admin_password else None
     throttle = _throttle_of(request)
-    address = request.client.host if request.client is not None else ""
-    throttle.check(user, address)
+    admission = throttle.admit(user, client_address(request, settings.trusted_proxy_hops))
     try:
-        who = registry.accounts.authenticate(user, password, admin=admin)
+        who = await checks.run(key, lambda: registry.accounts.authenticate(user, password, admin=admin))
     except NotAuthenticated:
-        throttle.failed(user, address)
+        throttle.settle(admission, ok=False)
         # one message whatever went wrong: do not tell callers which account names exist
         raise NotAuthenticated("not logged in") from None
+    throttle.settle(admission, ok=True)
     cache.put(user, password, who)
     return who
 
 
-def principal(request: Request, _: None = Security(BASIC)) -> Principal:
-    """FastAPI dependency (plain ``def``: FastAPI runs it in its thread pool, off the event loop)."""
-    return authenticate(request)
+async def principal(request: Request, _: None = Security(BASIC)) -> Principal:
+    """FastAPI dependency: the authenticated caller (401 without or with wrong credentials, 429 throttled)."""
+    return await authenticate(request)
 
 
-def optional_principal(request: Request) -> Principal | None:
+async def optional_principal(request: Request) -> Principal | None:
     """FastAPI dependency for public reads: None without credentials; wrong credentials are still refused (401)."""
     if not request.headers.get("authorization"):
         return None
-    return authenticate(request)
+    return await authenticate(request)
 
 
-def admin(request: Request, _: None = Security(BASIC)) -> Principal:
+async def admin(request: Request, _: None = Security(BASIC)) -> Principal:
     """FastAPI dependency of the admin API: the administrator of the settings, 403 for every other account."""
-    who = authenticate(request)
+    who = await authenticate(request)
     if not who.is_admin:
         raise NotAllowed("the admin API needs the administrator's credentials")
     return who

@@ -95,12 +95,12 @@ class Settings:
     #: at start (otherwise: `igsn-graph restamp`)
     auto_restamp: bool = True
     #: failed logins allowed in a row per account and client address, then one more per ``refill`` seconds
-    #: (429 with Retry-After, before any password is checked); 0 turns the limit off
+    #: (429 with Retry-After, before any password is checked); 0 turns every failed-login limit off
     login_failures_burst: int = 5
     login_failures_refill_s: float = 10.0
     #: failed logins allowed per client address whatever the account names (random names included), then one
     #: per ``refill``; and in all, from every address together. A client address that logged in to an account
-    #: before is not held back by others' failures (only by that account's own limit). 0 turns a limit off
+    #: before is not held back by others' failures (only by that account's own limit). 0 turns one off
     login_address_burst: int = 20
     login_address_refill_s: float = 3.0
     login_global_burst: int = 50
