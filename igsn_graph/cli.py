@@ -294,7 +294,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"  {what:<6} {symbol} / {password}")
     sys.stdout.flush()
     import uvicorn
-    uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=settings.port, log_level="info")
+    # slow or idle clients cannot hold connections: a deadline for each request head (the protocol class),
+    # for pauses inside a body (the app's BodyGuard) and for idle keep-alive, and a cap on connections (503
+    # past it). X-Forwarded-For is read by the app from trusted hops only (trusted_proxy_hops), not by uvicorn.
+    uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=settings.port, log_level="info",
+                http="api.server:HeadTimeoutProtocol", timeout_keep_alive=settings.keep_alive_s,
+                limit_concurrency=settings.max_connections or None, proxy_headers=False)
     return 0
 
 
