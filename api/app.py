@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from igsn_graph.registry import restamp
+        from igsn_graph.registry import embargo, restamp
         from igsn_graph.registry.service import Registry
         registry = Registry(settings)
         app.state.registry = registry
@@ -35,11 +35,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             restamp.adopt(registry, settings.base_url)
             if settings.auto_restamp:
                 restamper.start()
+        # embargoes that end make their samples public on their own: checked now, then every few minutes
+        lifter = embargo.Lifter(registry)
+        lifter.start()  # not on a read-only registry
+        app.state.embargo_lifter = lifter
         app.state.restamper = restamper
         try:
             yield
         finally:
             restamper.stop()
+            lifter.stop()
             # queries past their limit may still run in the SPARQL workers: stop handing them work; the
             # store's lock is released when the last of them returns
             executor = getattr(app.state, "sparql_executor", None)

@@ -241,6 +241,27 @@ def cmd_restamp(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_embargoes(args: argparse.Namespace) -> int:
+    """Lists the embargoes not lifted yet; ``--lift`` first makes the samples whose embargo ended public."""
+    from datetime import datetime, timezone
+    from .registry import embargo
+    with _registry(args) as reg:
+        if args.lift:
+            lifted = embargo.lift(reg)
+            for e in lifted:
+                print(f"lifted {e.igsn}: embargoed until {e.ends}, public now (a new version)")
+            print(f"{len(lifted)} embargo(es) lifted")
+        now = datetime.now(timezone.utc)
+        running = embargo.running(reg)
+    for e in running:
+        when = "ended, not lifted yet" if e.due(now) else f"public from {e.lifts_at}"
+        print(f"{e.igsn}\tembargoed until {e.ends}\t{when}")
+    due = sum(e.due(now) for e in running)
+    print(f"{len(running)} embargo(es) running, {due} ended and not lifted yet"
+          + (" (--lift, or a running server within minutes)" if due else ""))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo_load import ensure_demo
     settings = _settings(args)
@@ -361,6 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
                                         "public-URL change (the server does this itself at start)")
     p.add_argument("--force", action="store_true", help="restamp even if nothing changed")
     p.add_argument("--batch-size", type=int, default=500)
+    p = command("embargoes", cmd_embargoes, "list private samples under an embargo and when each ends")
+    p.add_argument("--lift", action="store_true",
+                   help="first make public every sample whose embargo has ended (the server does this itself)")
     p = command("demo", cmd_demo, "initialise the data folder and load the demo data (once)")
     p.add_argument("--size", type=int, default=None, help="number of synthetic samples (default: the small set)")
     p.add_argument("--verbose", action="store_true", help="print each acknowledged batch")

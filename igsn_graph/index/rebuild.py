@@ -13,6 +13,7 @@ from .. import links
 from ..formats import graph as graphmap
 from ..iris import Iris
 from ..privacy import public_view
+from ..registry import embargo
 from ..registry.database import Database, create_schema
 from ..store import history
 from ..store.base import GraphStore
@@ -66,8 +67,8 @@ def _canonical_triples(ntriples: str) -> list[Triple]:
 
 
 def rebuild(db: Database, store: GraphStore, iris: Iris) -> int:
-    """Replaces the catalogue, search rows and relation edges with rows derived from the graph (and, for
-    private samples, their latest history version); returns the sample count. One transaction, streamed."""
+    """Replaces the catalogue, search rows, relation edges and embargoes with rows derived from the graph (and,
+    for private samples, their latest history version); returns the sample count. One transaction, streamed."""
     count, last = 0, None
     with db.write() as conn:
         catalogue.delete_all(conn)
@@ -79,6 +80,7 @@ def rebuild(db: Database, store: GraphStore, iris: Iris) -> int:
             last = row.datestamp if last is None or row.datestamp > last else last
             catalogue.upsert(conn, [row])
             search.index_samples(conn, iris, [(row, _full_graph(conn, row, triples))])
+        embargo.rebuild(conn, iris)  # private samples' embargoes, from the rows and history just written
         if last is not None:
             prev = conn.execute("SELECT value FROM meta WHERE key = 'last_datestamp'").fetchone()
             if prev is None or prev[0] < last:

@@ -1,4 +1,4 @@
-"""The private registry database: one SQLite file: accounts, history, journal, catalogue, search, relations.
+"""The private registry database: one SQLite file: accounts, history, journal, catalogue, search, relations, embargoes.
 
 One file so that history, catalogue, search rows, relation edges and journal change in one SQLite transaction; the graph
 store is the only other party of a write (see ``registry.journal``). WAL mode lets readers run
@@ -70,6 +70,9 @@ CREATE TABLE IF NOT EXISTS relation_edge (
     target TEXT NOT NULL, visible INTEGER NOT NULL,
     PRIMARY KEY (source, kind, relation, target_type, target)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS relation_edge_target ON relation_edge (target, kind, visible, source);
+-- embargoes (registry.embargo): private samples whose description becomes public at lifts_at (a datestamp)
+CREATE TABLE IF NOT EXISTS embargo (igsn TEXT PRIMARY KEY, ends TEXT NOT NULL, lifts_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS embargo_due ON embargo (lifts_at, igsn);
 """
 
 
@@ -114,6 +117,8 @@ class Database:
                 if self.get_meta("schema_version") is None:
                     with self.write() as w:
                         w.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                        # a new database's embargo table is complete (registry.embargo fills older ones once)
+                        w.execute("INSERT OR REPLACE INTO meta VALUES ('embargo_index', '1')")
         except sqlite3.Error as exc:
             self.close()
             raise StorageFailure(f"cannot open the registry database {path}: {exc}") from None

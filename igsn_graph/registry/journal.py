@@ -4,7 +4,7 @@ Protocol for a batch of changes (a single registration is a batch of one):
 
 1. SQLite transaction A: every change goes into the ``journal`` table with all it needs to be redone.
 2. Graph store: the samples' graphs are replaced and their PROV activities added (one transaction).
-3. SQLite transaction B: history versions, catalogue rows, search rows and relation edges written,
+3. SQLite transaction B: history versions, catalogue rows, search rows, relation edges and embargoes written,
    journal rows deleted.
 
 Only then is the write acknowledged. A crash after 1 leaves journal rows; ``recover()`` (run whenever
@@ -31,6 +31,7 @@ from ..iris import Iris
 from ..privacy import public_view
 from ..store import history
 from ..store.base import GraphStore, GraphWrite
+from . import embargo
 from .database import Database
 
 __all__ = ["Change", "Journal", "ntriples", "parse_ntriples"]
@@ -175,6 +176,7 @@ class Journal:
             history.add_versions(conn, versions)
             catalogue.upsert(conn, [c.row for c in changes])
             search.index_samples(conn, self.iris, [(c.row, c.graph) for c in changes])
+            embargo.index(conn, self.iris, [(c.row, c.graph) for c in changes])
             conn.executemany("DELETE FROM journal WHERE seq = ?", [(s,) for s in seqs])
             conn.execute("DELETE FROM meta WHERE key = 'inflight'")  # visible now
             prev = conn.execute("SELECT value FROM meta WHERE key = 'last_datestamp'").fetchone()

@@ -50,6 +50,7 @@ from ..store import history, open_store
 from ..store.base import GraphStore, GraphWrite
 from ..vocab import IG, RDF_TYPE, SCHEMA
 from .accounts import ADMIN, Accounts, Client, Principal, domain_allowed
+from . import embargo
 from .database import Database
 from .group import GroupQueue, GroupStats, Request
 from .journal import Change, Journal, parse_ntriples
@@ -822,6 +823,8 @@ class Registry:
             # the registration kernel carries no sample name; every description needs one (DataCite's
             # mandatory title), so the IGSN stands in for it, as registries commonly display it
             record = replace(record, name=igsn.name)
+        # an embargo that has not ended keeps the description private; one that has ended makes it public
+        record = embargo.with_embargo(record)
         old = state.facts(igsn.name) if row is not None else None
         facts = RegistryFacts(
             igsn=igsn.name, agent=owner.agent, client=owner.client, namespace=owner.namespace, datestamp=stamp,
