@@ -429,10 +429,11 @@ class _Generator:
             relations.append(Relation(f"https://data.{agent_code}.example.org/campaigns/{campaign}", "URL",
                                       "IsDocumentedBy"))
         private = (c == 3) if small else rnd() < 0.04
-        # embargoes still running after the last registration date, so "private" stays consistent
+        # embargoes end by themselves (registry/embargo.py): the demo's run past any date this code will see,
+        # so a demo registry keeps its private campaigns private whenever it is loaded
         embargo = None
         if private and (small or rnd() < 0.6):
-            embargo = _date(_REGISTERED_TO + int((0.2 + rnd() * 3) * _YEAR), 2)
+            embargo = _date(_REGISTERED_TO + int((100 + rnd() * 3) * _YEAR), 2)
         supplemental = []
         if rnd() < 0.1:
             supplemental.append(f"https://data.{agent_code}.example.org/metadata/{campaign}.xml")
