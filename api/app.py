@@ -84,9 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oai.router)
     app.include_router(sparql.router)
     app.include_router(vocabulary.router)
-    install_docs(app)
+    known_pages = install_docs(app)  # the only pages with inline scripts: their hashes make the CSP
     app.add_middleware(resolver.Shortcut)  # sample paths skip the fixed routes; inside SecurityHeaders
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, known_pages=known_pages)
     # every body read anywhere is held to the limit while it streams in, and to the read timeout
     app.add_middleware(BodyGuard, limit=settings.max_body_bytes, timeout_s=settings.body_timeout_s)
     app.include_router(entities.router)  # /agent/…, /version/…: the registry's own nodes, before the catch-all

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from igsn_graph import errors
 
+from . import testmode
 from .auth import REALM
 from .errors import retry_after
 
@@ -131,7 +132,7 @@ def with_test_mode(message: str, test_mode: bool) -> str:
 
 
 def _test_mode(request: Request) -> bool:
-    return request.query_params.get("testMode", "").lower() in ("true", "1")
+    return testmode.test_mode(request, strict=False)  # wording an error: an unknown value is no test
 
 
 def _text(status: int, message: str, headers: Mapping[str, str] | None = None) -> PlainTextResponse:

@@ -1,9 +1,14 @@
-"""Security headers on every response, and a Content-Security-Policy on HTML pages that allows no script
-but the inline scripts of that very page, by hash.
+"""Security headers on every response: a Content-Security-Policy on HTML pages that allows no inline script
+but the known ones of that path, by hash; ``Cache-Control: no-store`` on answers to authenticated requests.
 
-Our pages (landing, search, tombstones) carry no executable script; the API docs page carries one inline
-bootstrap script. Hashing what a page contains keeps the policy strict without a list to maintain.
-JSON-LD data blocks (``<script type="application/ld+json">``) are not executed and need no hash.
+Our pages (landing, search, tombstones) carry no executable script; the API docs pages carry inline
+bootstrap scripts. Their hashes are taken once, when the app is built, from the pages as the docs module
+renders them (``api.docs.install_docs``), never from a page as it is served: a script injected into a
+page is not allowed by a hash of itself. JSON-LD data blocks (``<script type="application/ld+json">``)
+are not executed and need no hash.
+
+An answer to a request with credentials (MDS, admin API, an owner's read) may hold what only that caller
+may see: unless the endpoint set its own ``Cache-Control``, no cache keeps it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["SecurityHeaders", "content_security_policy", "inline_script_hashes"]
+
+#: on answers to requests with credentials whose endpoint set no Cache-Control of its own
+NO_STORE = (b"cache-control", b"no-store")
 
 #: headers on every response
 COMMON = [
@@ -52,42 +60,37 @@ def content_security_policy(script_hashes: list[str]) -> str:
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware (no body buffering except for HTML, which is small and must be hashed)."""
+    """Pure ASGI middleware; no body is buffered.
 
-    def __init__(self, app: ASGIApp) -> None:
+    ``known_pages``: path → the HTML of the page served there whose inline scripts are ours (rendered when the
+    app is built); the policy of that path allows exactly those scripts, every other page none.
+    """
+
+    def __init__(self, app: ASGIApp, known_pages: dict[str, bytes] | None = None) -> None:
         self.app = app
+        self._policies = {path: content_security_policy(inline_script_hashes(page)).encode("ascii")
+                          for path, page in (known_pages or {}).items()}
+        self._default = content_security_policy([]).encode("ascii")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start: Message | None = None
-        chunks: list[bytes] = []
+        policy = self._policies.get(scope.get("path", ""), self._default)
+        credentials = any(k.lower() == b"authorization" for k, _ in scope.get("headers", ()))
 
         async def wrapped(message: Message) -> None:
-            nonlocal start
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 headers += [(k, v) for k, v in COMMON if k not in present]
-                message = {**message, "headers": headers}
+                if credentials and b"cache-control" not in present:
+                    headers.append(NO_STORE)
                 ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
                 if ctype.split(b";")[0].strip().lower() == b"text/html" and b"content-security-policy" not in present:
-                    start = message  # held until the page is complete, to hash its scripts
-                    return
-                await send(message)
-                return
-            if message["type"] == "http.response.body" and start is not None:
-                chunks.append(message.get("body", b""))
-                if message.get("more_body", False):
-                    return
-                body = b"".join(chunks)
-                policy = content_security_policy(inline_script_hashes(body)).encode("ascii")
-                headers = [*start["headers"], (b"content-security-policy", policy)]
-                headers += [(k, v) for k, v in HTML_ONLY if k not in {h.lower() for h, _ in start["headers"]}]
-                await send({**start, "headers": headers})
-                await send({"type": "http.response.body", "body": body, "more_body": False})
-                return
+                    headers.append((b"content-security-policy", policy))
+                    headers += [(k, v) for k, v in HTML_ONLY if k not in present]
+                message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, wrapped)

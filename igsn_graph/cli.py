@@ -68,7 +68,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from .registry.service import init_data_dir
     settings = _settings(args)
     created = init_data_dir(settings, iri_base=args.iri_base or DEFAULT_IRI_BASE,
-                            repository_id=args.repository_id)
+                            repository_id=args.repository_id, contact_email=args.contact_email)
     print(f"{'initialised' if created else 'already initialised'}: {settings.data_dir.resolve()}")
     return 0
 
@@ -339,6 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iri-base", help="base of sample IRIs (default https://igsn.org/)")
     p.add_argument("--repository-id", default="igsn-graph.example.org",
                    help="the OAI-PMH repository identifier, a dotted domain name")
+    p.add_argument("--contact-email", help="the registry's contact address, OAI-PMH Identify's adminEmail "
+                                           "(default contact@REPOSITORY-ID; $IGSN_GRAPH_OAI_ADMIN_EMAIL beats it)")
 
     p = command("serve", cmd_serve, "run the HTTP server")
     p.add_argument("--host", help="interface to listen on (default 127.0.0.1)")

@@ -26,6 +26,7 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, serialize
 
 from . import identifiers
 from .errors import Gone, InvalidIdentifier, NotFound
+from .formats.xmltext import xml_safe
 from .index import search
 from .iris import Iris
 from .registry.accounts import ADMIN
@@ -186,6 +187,8 @@ def rdf(node: Node, fmt: RdfFormat) -> bytes:
     if fmt in (RdfFormat.N_QUADS, RdfFormat.TRIG):
         return serialize(quads, format=fmt, prefixes=prefixes) or b""
     triples = list(dict.fromkeys(q.triple for q in quads))
+    if fmt == RdfFormat.RDF_XML:
+        triples = xml_safe(triples)  # pyoxigraph writes a NUL or U+FFFE into RDF/XML as it is
     return serialize(triples, format=fmt, prefixes=prefixes) or b""
 
 

@@ -12,13 +12,12 @@ from collections.abc import Sequence
 from urllib.parse import unquote, urlencode
 
 from lxml import etree
-from lxml.html import builder as E
 from pyoxigraph import NamedNode
 
 from .entities import ADMIN_LABEL, Node, local_path
 from .identifiers import TEST_NAMESPACE
 from .iris import Iris
-from .pages import dl, joined, link, page
+from .pages import E, dl, joined, link, page
 from .registry.accounts import ADMIN
 from .resolver import PROFILES, alternate_url, resource_url
 from .vocab import IG, PROV, RDF_TYPE, SCHEMA

@@ -1,19 +1,56 @@
 """HTML building blocks shared by every page the service renders (samples, registry nodes): one layout.
 
 One stylesheet and one document shell keep the landing pages and the pages of agents, clients,
-namespaces and versions alike. Everything is built with lxml's HTML builder, so every value a user
-wrote is escaped by construction; no page loads external CSS, fonts or scripts.
+namespaces and versions alike. Everything is built with ``E``, lxml's HTML builder whose text and
+attribute values first lose the characters XML cannot carry (``formats.xmltext.clean``): every value a user
+wrote is escaped by construction, and no stored string (a NUL, U+FFFE) can make a page fail. No page loads
+external CSS, fonts or scripts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
 
 from lxml import etree
-from lxml.html import builder as E
+from lxml.builder import ElementMaker
+from lxml.html import html_parser
 from lxml.html import tostring as html_tostring
 
-__all__ = ["STYLE", "dl", "joined", "link", "page"]
+from .formats.xmltext import clean
+
+__all__ = ["E", "STYLE", "dl", "joined", "link", "page"]
+
+
+def _add_text(elem: etree._Element, item: str) -> None:
+    item = clean(item)
+    if len(elem):
+        elem[-1].tail = (elem[-1].tail or "") + item
+    else:
+        elem.text = (elem.text or "") + item
+
+
+def _add_attributes(elem: etree._Element, item: dict[str, Any]) -> None:
+    for key, value in item.items():
+        elem.set(key, clean(value if isinstance(value, str) else str(value)))
+
+
+_MAKER = ElementMaker(makeelement=html_parser.makeelement, typemap={str: _add_text, dict: _add_attributes})
+
+
+class _HtmlBuilder:
+    """``E.DIV(…)``, ``E.A(text, href=…)``: as ``lxml.html.builder``, with every value made XML-safe."""
+
+    def __getattr__(self, tag: str) -> Callable[..., etree._Element]:
+        if tag.startswith("_"):
+            raise AttributeError(tag)
+        maker = partial(_MAKER, tag.lower())
+        setattr(self, tag, maker)
+        return maker
+
+
+E = _HtmlBuilder()
 
 #: a small stylesheet so the page reads well on a phone; no external CSS, fonts, tiles or scripts
 STYLE = """

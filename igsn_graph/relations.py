@@ -357,12 +357,27 @@ def agent_samples(source: Source, agent_id: str, *, limit: int = 1000, after: st
 
 # --- the registration rule --------------------------------------------------------------------
 
+def _visible(conn: sqlite3.Connection, cycle: list[str], proposed: dict[str, list[str]]) -> list[str]:
+    """The cycle's names as anyone may see them: the batch's own and public, active samples; ``…`` for the rest."""
+    others = sorted(set(cycle) - proposed.keys())
+    public = {r[0] for r in conn.execute(f"SELECT igsn FROM catalogue WHERE deleted = 0 AND igsn IN "
+                                         f"({','.join('?' * len(others))})", others)} if others else set()
+    shown: list[str] = []
+    for name in cycle:
+        label = name if name in proposed or name in public else "…"
+        if not (label == "…" and shown and shown[-1] == "…"):
+            shown.append(label)
+    return shown
+
+
 def parent_cycles(source: Source, proposed: dict[str, list[str]]) -> dict[str, str]:
     """Samples of a batch whose parent links would close a cycle → a message naming the cycle.
 
     ``proposed``: the batch's samples and their new parents (replacing what they state now). Registered
     parent links are read from the edge table, private and inactive samples' too, so no cycle can pass
-    through a sample the public does not see. Only the ancestors of the batch are read.
+    through a sample the public does not see. Only the ancestors of the batch are read. The message names
+    the batch's samples and public, active ones; a stretch through others (another party's private parent
+    link) is written ``…``, so a refusal tells nobody what they could not see.
     """
     conn = _conn(source)
     graph: dict[str, list[str]] = {name: sorted({_sample_target(p) for p in ps}) for name, ps in proposed.items()}
@@ -399,7 +414,7 @@ def parent_cycles(source: Source, proposed: dict[str, list[str]]) -> dict[str, s
                 continue
             if state.get(nxt) == 1:  # back edge: the path from nxt to node, then nxt again, is a cycle
                 cycle = path[path.index(nxt):] + [nxt]
-                message = "parent links would form a cycle: " + " → ".join(cycle)
+                message = "parent links would form a cycle: " + " → ".join(_visible(conn, cycle, proposed))
                 for member in cycle:
                     if member in proposed:
                         problems.setdefault(member, message)

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from lxml import etree
-from lxml.html import builder as E
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
 
 from . import conneg
@@ -36,6 +35,8 @@ from .formats import citation, datacite_json, schemaorg
 from .formats.graph import facts_from_triples, record_from_triples, wkt_summary
 from .index.catalogue import CatalogueRow
 from .oai.formats import FORMATS, for_oai, write_all
+from .formats.xmltext import json_escaped, xml_safe
+from .pages import E
 from .pages import dl as _dl
 from .pages import joined as _joined
 from .pages import link as _link
@@ -309,6 +310,8 @@ def _prefixes(fmt: RdfFormat) -> dict[str, str] | None:
 def render_rdf(triples: Sequence[Triple], graph: NamedNode, media_type: str) -> bytes:
     """Triples in one RDF syntax; the dataset syntaxes put them in their named graph."""
     fmt = RDF_FORMATS[media_type]
+    if fmt == RdfFormat.RDF_XML:
+        triples = xml_safe(triples)  # pyoxigraph writes a NUL or U+FFFE into RDF/XML as it is
     if fmt in _DATASET_FORMATS:
         quads = [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
         return serialize(quads, format=fmt, prefixes=_prefixes(fmt)) or b""
@@ -482,7 +485,7 @@ class SampleView:
         the triples were not needed otherwise (the same bytes, without a Python object per triple)."""
         graph = self.registry.iris.record_graph(self.name)
         fmt = RDF_FORMATS[media_type]
-        if "triples" not in self.__dict__ and fmt not in _DATASET_FORMATS:
+        if "triples" not in self.__dict__ and fmt not in _DATASET_FORMATS and fmt != RdfFormat.RDF_XML:
             body = self.registry.store.serialize_graph(graph, fmt, _prefixes(fmt))
             if body is None:
                 raise SampleMissing(self.name)
@@ -667,6 +670,7 @@ def location_map(boxes: Sequence[tuple[float, float, float, float]]) -> etree._E
 def _json_ld_block(doc: dict[str, object]) -> etree._Element:
     # "<" never appears raw inside the script: no "</script>" can end it early
     text = json.dumps(doc, ensure_ascii=False, indent=1).replace("<", "\\u003c").replace(">", "\\u003e")
+    text = json_escaped(text)  # the same JSON without characters XML cannot carry (U+FFFE, a lone surrogate)
     script = E.SCRIPT(type="application/ld+json")
     script.text = text
     return script

@@ -81,9 +81,16 @@ class Settings:
     max_url_length: int = 2048
     #: SPARQL endpoint: per-query time limit (seconds) and largest result (rows or triples)
     sparql_timeout_s: float = 30.0
-    sparql_max_rows: int = 100_000
-    #: OAI-PMH: records per page, the Identify admin e-mail and repository name (defaults derived from the
-    #: repository id fixed at init when empty)
+    #: SPARQL fair use: queries evaluated at once (worker processes), queries one client (address, or account
+    #: when authenticated) may have running or waiting (then 429), queries waiting for a worker and how long
+    #: (then 503); the niceness of worker processes, so the server's own work keeps its latency
+    sparql_workers: int = 4
+    sparql_per_client: int = 2
+    sparql_queue: int = 16
+    sparql_queue_wait_s: float = 5.0
+    sparql_worker_nice: int = 10
+    #: OAI-PMH: records per page, the Identify admin e-mail (default: ``init --contact-email``, else
+    #: ``contact@<repository id>``, never an account name) and repository name (default from the repository id)
     oai_page_size: int = 250
     oai_admin_email: str = ""
     oai_repository_name: str = ""

@@ -23,6 +23,7 @@ from pyoxigraph import (BlankNode, DefaultGraph, Literal, NamedNode, QueryBoolea
                         RdfFormat, Triple, serialize)
 
 from .errors import IgsnGraphError, InvalidInput, NotAllowed, StorageFailure
+from .formats.xmltext import clean, xml_safe
 
 __all__ = ["QuerySyntaxError", "QueryTimeout", "ServiceRefused", "QueryEvaluationError", "uses_service", "ResultTooLarge", "UpdateRefused", "QueryResult", "Limits",
            "run_query", "UPDATE_REFUSED", "RESULT_TYPES", "GRAPH_TYPES", "serialize_result", "is_update"]
@@ -218,7 +219,8 @@ def serialize_result(result: QueryResult, media_type: str) -> bytes:
             from pyoxigraph import Quad
             return serialize([Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in result.triples],
                              format=fmt) or b""
-        return serialize(result.triples, format=fmt) or b""
+        triples = xml_safe(result.triples) if fmt == RdfFormat.RDF_XML else result.triples
+        return serialize(triples, format=fmt) or b""
     if media_type in ("application/sparql-results+json", "application/json"):
         if result.kind == "ask":
             body: dict[str, Any] = {"head": {}, "boolean": result.boolean}
@@ -244,7 +246,7 @@ def serialize_result(result: QueryResult, media_type: str) -> bytes:
                     j = _json_term(term)
                     tag = {"uri": "uri", "bnode": "bnode"}.get(j["type"], "literal")
                     node = etree.SubElement(binding, f"{{{SRX}}}{tag}")
-                    node.text = j["value"]
+                    node.text = clean(j["value"])  # XML cannot carry a NUL or U+FFFE: dropped
                     if "xml:lang" in j:
                         node.set("{http://www.w3.org/XML/1998/namespace}lang", j["xml:lang"])
                     elif "datatype" in j:

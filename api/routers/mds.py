@@ -28,7 +28,7 @@ from igsn_graph.registry.accounts import Principal
 from igsn_graph.registry.service import Registry, Submission
 from igsn_graph.xmlparser import parse_xml
 
-from .. import limits
+from .. import limits, testmode
 from ..auth import principal
 from ..deps import get_registry
 from ..mds_errors import (DELETE_METADATA_NOT_FOUND, GET_METADATA_NOT_FOUND, MdsRefusal, reword_not_found,
@@ -65,7 +65,8 @@ _IDENTIFIER_ELEMENT: dict[str, Callable[[etree._Element], etree._Element | None]
 
 # -- request parts -------------------------------------------------------------------------------
 def test_mode(request: Request) -> bool:
-    return request.query_params.get("testMode", "").lower() in ("true", "1")
+    """``testMode`` by the one rule of every write API (``api.testmode``): an unknown value is a 400, never a write."""
+    return testmode.test_mode(request)
 
 
 def media_type(request: Request) -> tuple[str | None, str | None]:

@@ -35,6 +35,7 @@ from igsn_graph.registry.journal import parse_ntriples
 from igsn_graph.registry.service import Outcome, Precondition, PreconditionFailed, Registry, Submission
 from igsn_graph.store import history
 
+from .. import testmode
 from ..auth import optional_principal, principal
 from ..deps import get_registry
 from ..errors import ApiProblem, ViolationModel, problem_responses, violation_json
@@ -137,11 +138,8 @@ _WRITE_PROBLEMS = problem_responses(400, 401, 403, 409, 412, 413, 415, 503)
 
 # -- request parts -------------------------------------------------------------------------------
 def _test_mode(request: Request) -> bool:
-    """``testMode``: true/1 or false/0; anything else is refused, never read as a real write."""
-    value = request.query_params.get("testMode", "").lower()
-    if value not in ("", "true", "1", "false", "0"):
-        raise InvalidInput(f"testMode must be true or false, not {value!r}")
-    return value in ("true", "1")
+    """``testMode``: true/1 or false/0; anything else is refused, never read as a real write (``api.testmode``)."""
+    return testmode.test_mode(request)
 
 
 def _input_type(request: Request) -> str | None:

@@ -11,12 +11,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from lxml import etree
-from lxml.html import builder as E
 from lxml.html import tostring as html_tostring
 from pydantic import BaseModel
 
 from igsn_graph.errors import InvalidInput
 from igsn_graph.index import search as core
+from igsn_graph.pages import E  # lxml.html.builder with XML-safe values
 from igsn_graph.registry.service import Registry
 
 from ..deps import get_registry

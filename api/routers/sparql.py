@@ -12,12 +12,12 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from lxml.html import builder as E
 from lxml.html import tostring as html_tostring
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
 from igsn_graph import conneg, sparql_examples
 from igsn_graph.errors import IgsnGraphError, StorageFailure
+from igsn_graph.pages import E  # lxml.html.builder with XML-safe values
 from igsn_graph.sparql import (GRAPH_TYPES, RESULT_TYPES, UPDATE_REFUSED, Limits, QuerySyntaxError, QueryTimeout,
                                ResultTooLarge, ServiceRefused, UpdateRefused, run_query, serialize_result)
 

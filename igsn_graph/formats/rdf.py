@@ -132,6 +132,8 @@ def _parse(data: bytes, fmt: RdfFormat, base_iri: str | None) -> list[Triple]:
         raise MalformedDocument(f"cannot read {fmt.name}: {exc}") from None
     except RecursionError:
         raise MalformedDocument(f"malformed {fmt.name}: nested too deeply") from None
+    except MemoryError:  # pyoxigraph's bound on one token (a literal of several MB): not our memory running out
+        raise MalformedDocument(f"cannot read {fmt.name}: a value in it is larger than the parser takes") from None
 
 
 def _records(triples: list[Triple]) -> list[SampleRecord]:

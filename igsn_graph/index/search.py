@@ -19,12 +19,12 @@ import math
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 
 from pyoxigraph import Triple
 
-from .. import relations
+from .. import relations, text_policy
 from ..codelists import CODELISTS, codelist
 from ..errors import InvalidInput
 from ..formats import graph as graphmap
@@ -405,6 +405,12 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
     for facet in query.filters:
         if facet not in FACETS:
             raise InvalidInput(f"unknown filter {facet!r}; filters are {', '.join(FACETS)}")
+    # the text policy of stored strings (no NUL, noncharacter or surrogate; NFC), so that text is found as stored
+    query = replace(query, q=text_policy.checked(query.q, "q") if query.q else query.q,
+                    filters={f: [text_policy.checked(v, f) for v in vs] for f, vs in query.filters.items()})
+    for name, value in (("sort", query.sort), ("cursor", query.cursor)):
+        if value:
+            text_policy.checked(value, name)
     if not 1 <= query.limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must lie in 1..{MAX_LIMIT}")
     match = fts_query(query.q) if query.q else None

@@ -65,8 +65,8 @@ class Repository:
                                         read_only=registry.read_only)
         self.source = MetadataSource(registry, self.public_url, metadata_cache)
         self.repository_name: str = settings.oai_repository_name or f"IGSN sample registry {self.repository_id}"
-        admin = settings.oai_admin_email
-        self.admin_emails: list[str] = [admin] if admin else [f"{settings.admin_user or 'admin'}@{self.repository_id}"]
+        #: a configured contact address, never one built from an account's login name (``Registry.contact_email``)
+        self.admin_emails: list[str] = [registry.contact_email]
 
     def close(self) -> None:
         if self.source.cache is not None:

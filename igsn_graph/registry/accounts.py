@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+from .. import text_policy
 from ..errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from ..identifiers import is_doi_prefix, normalise_namespace
 from .database import Database
@@ -127,6 +128,7 @@ class Accounts:
             raise InvalidInput(f"agent symbol {symbol!r} must match {AGENT_SYMBOL.pattern}")
         if not password:
             raise InvalidInput("a password is required")
+        name = self._name(name)
         nss = [normalise_namespace(ns) for ns in namespaces]
         prefixes = [self._prefix(p) for p in doi_prefixes]
         ror = self._ror(ror)
@@ -152,6 +154,7 @@ class Accounts:
         if not password:
             raise InvalidInput("a password is required")
         agent = self.agent(agent_symbol)
+        name = self._name(name) if name else None
         nss = [normalise_namespace(ns) for ns in namespaces]
         for ns in nss:
             if not any(ns.startswith(a) for a in agent.namespaces):
@@ -179,6 +182,14 @@ class Accounts:
             for p in prefixes:
                 conn.execute("UPDATE doi_prefixes SET client = ? WHERE prefix = ?", (symbol, p))
         return self.client(symbol)
+
+    @staticmethod
+    def _name(value: str) -> str:
+        """A name as every stored string must be (``text_policy``: no controls or noncharacters, NFC), not empty."""
+        name = text_policy.checked(str(value).strip(), "name", max_bytes=text_policy.DEFAULT_MAX_LITERAL_BYTES)
+        if not name:
+            raise InvalidInput("a name must not be empty")
+        return name
 
     @staticmethod
     def _ror(value: str | None) -> str | None:
@@ -267,9 +278,7 @@ class Accounts:
             if value is None:
                 continue
             if key == "name":
-                if not str(value).strip():
-                    raise InvalidInput("a name must not be empty")
-                columns["name"] = str(value).strip()
+                columns["name"] = self._name(str(value))
             elif key == "password":
                 if not value:
                     raise InvalidInput("a password is required")
@@ -292,7 +301,7 @@ class Accounts:
 
     @staticmethod
     def _domains(domains: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-        out = tuple(d.strip().lower() for d in domains if d.strip())
+        out = tuple(text_policy.checked(d.strip().lower(), "domains") for d in domains if d.strip())
         for d in out:
             if d != "*" and (any(c.isspace() or c in "/:@,?#" for c in d) or not d.lstrip("*.")):
                 raise InvalidInput(f"{d!r} is not a domain name")

@@ -19,11 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from .. import identifiers, links, relations
+from .. import identifiers, links, relations, text_policy
 from ..errors import (
     Conflict,
     DomainNotAllowed,
@@ -153,9 +152,15 @@ class Owner:
 
 
 def init_data_dir(settings: Settings, *, iri_base: str = DEFAULT_IRI_BASE,
-                  repository_id: str = "igsn-graph.example.org") -> bool:
-    """Creates the data folder; fixes the IRI base and repository id. False if it existed already."""
+                  repository_id: str = "igsn-graph.example.org", contact_email: str | None = None) -> bool:
+    """Creates the data folder; fixes the IRI base and repository id. False if it existed already.
+
+    ``contact_email``: the address OAI-PMH Identify gives as ``adminEmail`` (it may be set again later);
+    without it ``contact@<repository id>``, never an account name (``Registry.contact_email``).
+    """
     import re
+    if contact_email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", contact_email):
+        raise InvalidInput(f"contact e-mail {contact_email!r} is not an e-mail address")
     if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+",
                         repository_id):
         raise InvalidInput(f"repository id {repository_id!r} must be a dotted domain name")
@@ -170,10 +175,14 @@ def init_data_dir(settings: Settings, *, iri_base: str = DEFAULT_IRI_BASE,
             if existing != iri_base or db.get_meta("repository_id") != repository_id:
                 raise Conflict(f"{settings.data_dir} is initialised already with IRI base {existing} and "
                                f"repository id {db.get_meta('repository_id')}; these are fixed at init")
+            if contact_email is not None:
+                db.set_meta("contact_email", contact_email)
             return False
         with db.write() as conn:
             conn.execute("INSERT INTO meta VALUES ('iri_base', ?)", (iri_base,))
             conn.execute("INSERT INTO meta VALUES ('repository_id', ?)", (repository_id,))
+            if contact_email is not None:
+                conn.execute("INSERT INTO meta VALUES ('contact_email', ?)", (contact_email,))
         return True
     finally:
         db.close()
@@ -204,6 +213,9 @@ class Registry:
             raise NotInitialised(f"{settings.data_dir} is not initialised; run `igsn-graph init`")
         self.iris = Iris(base)
         self.repository_id = self.db.get_meta("repository_id") or ""
+        #: OAI-PMH adminEmail: the setting, or the address given at init, or a default that names no account
+        self.contact_email = (settings.oai_admin_email or self.db.get_meta("contact_email")
+                              or f"contact@{self.repository_id}")
         try:
             self.store: GraphStore = store if store is not None else open_store(settings, read_only=self.read_only)
         except Exception:
@@ -398,9 +410,7 @@ class Registry:
         return self.accounts.client(owner.client) if owner.client else None
 
     def _check_url(self, url: str, owner: Owner) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
-            raise InvalidInput(f"malformed URL: {url!r} (an absolute http or https URL is required)")
+        text_policy.check_url(url, max_length=self.settings.max_url_length)  # InvalidInput, never a ValueError
         client = self._client_of(owner)
         if client is not None and not domain_allowed(url, client.domains):
             raise DomainNotAllowed("domain of URL is not allowed", url=url)
@@ -808,6 +818,8 @@ class Registry:
         row = state.row(igsn.name)
         owner = Owner(row.agent, row.client, row.namespace) if row else self.owner_of_name(igsn, principal)
         self._check_owner(principal, owner, igsn.name, row is not None)
+        # every stored string: no noncharacters or C0 controls, NFC, bounded (text_policy; InvalidRecord)
+        record = text_policy.check_record(record, max_bytes=self.settings.max_literal_bytes)
         if record.doi is not None and _names(record.doi, igsn.name):
             # a record naming itself by DOI (DataCite) must use a DOI prefix of its owner
             self.check_doi_prefix(self.parse(record.doi), principal)
