@@ -275,15 +275,9 @@ def test_the_history_names_the_same_events_through_bulk_and_mds(surfaces: Surfac
     assert _events(surfaces.mds) == _events(surfaces.bulk, _mds_share(surfaces.bulk, surfaces))
 
 
-#: a known difference, reported: Registry.register (load_records) writes the second version of a sample named
-#: twice in one batch as "metadata-registered"; written by separate requests it is "metadata-updated"
-TWICE_IN_A_BATCH = ("Registry.register: a sample named twice in one batch (igsn-graph load of a folder in which two "
-                    "files describe it) gets 'metadata-registered' for its second version, not 'metadata-updated'")
-
-
-def test_the_history_names_the_same_events_through_the_cli(surfaces: Surfaces, request: pytest.FixtureRequest) -> None:
-    if any(len(v) > 1 for v in surfaces.cli.history.values()):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=TWICE_IN_A_BATCH))
+def test_the_history_names_the_same_events_through_the_cli(surfaces: Surfaces) -> None:
+    """A sample two files describe in one load gets metadata-registered then metadata-updated, as through
+    separate requests."""
     assert _events(surfaces.cli) == _events(surfaces.bulk)
 
 
@@ -301,8 +295,6 @@ _SECOND = (b'<sample xmlns="http://igsn.org/schema/kernel-v.1.0"><sampleNumber i
            b'</sampleNumber><registrant><registrantName>Jane Doe</registrantName></registrant></sample>')
 
 
-@pytest.mark.xfail(strict=True, reason="Registry.register: the second record of a sample in one batch is built on the "
-                   "stored state, not on the first record of the batch: the landing page the first gave is lost")
 def test_a_sample_described_by_two_files_keeps_the_first_files_landing_page(tmp_path: Path) -> None:
     """A CSIRO v3 file gives the landing page, a later registration-kernel file (which has no place for one)
     describes the same sample: every door keeps the landing page, as MDS keeps one set by /igsn."""

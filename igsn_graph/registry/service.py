@@ -28,6 +28,7 @@ from ..errors import (
     DomainNotAllowed,
     ForeignSample,
     Gone,
+    IgsnGraphError,
     InvalidInput,
     InvalidRecord,
     NamespaceNotAllowed,
@@ -135,6 +136,8 @@ class Outcome:
     version: int | None = None
     #: what the reader accepted off-form or did not map (``SampleRecord.warnings``): stored, but said
     warnings: list[str] = field(default_factory=list)
+    #: not stored because writing its batch failed (not the record's fault): it may be sent again
+    failed: bool = False
 
 
 @dataclass(frozen=True)
@@ -761,6 +764,7 @@ class Registry:
                     over.add(holder)
             final_stamp = self.journal.reserve() if valid and not test_mode else stamp
             changes: list[Change] = []
+            batch_facts: dict[str, RegistryFacts] = {}  # the facts each sample's latest record of the batch left
             for item in valid:
                 sub, owner, row, facts, record = item
                 if _holder(owner) in over and row is None:
@@ -768,13 +772,21 @@ class Registry:
                         f"datacentre quota exceeded: {owner.client or owner.agent}"], index=position[id(item)],
                         refused=True))
                     continue
-                # several records for one IGSN in a batch: versions follow each other
+                # several records for one IGSN in a batch: versions follow each other, and each builds on the
+                # facts the one before it left (a landing page the first gave, its registration date)
                 n = seen.get(facts.igsn)
                 version = (n + 1) if n is not None else ((row.version + 1) if row else 1)
                 seen[facts.igsn] = version
-                event = "metadata-registered" if row is None or not row.has_metadata else "metadata-updated"
+                before = batch_facts.get(facts.igsn)
+                if before is not None:
+                    facts = replace(facts, landing_url=facts.landing_url or before.landing_url,
+                                    registered=before.registered, doi=facts.doi or before.doi)
+                    event = "metadata-updated"
+                else:
+                    event = "metadata-registered" if row is None or not row.has_metadata else "metadata-updated"
                 facts = replace(facts, datestamp=final_stamp,
                                 registered=final_stamp if facts.registered == stamp else facts.registered)
+                batch_facts[facts.igsn] = facts
                 graph = description_of[id(item)] + graphmap.facts_triples(facts, self.iris)
                 changes.append(self._change(facts=facts, record=record, previous=row if n is None else existing.get(
                     facts.igsn), event=event, principal=principal, fmt=sub.format, document=sub.document,
@@ -895,14 +907,28 @@ class Registry:
                      batch_size: int | None = None, test_mode: bool = False) -> Iterable[list[Outcome]]:
         """Registers records in batches (validated and written together); yields each batch's outcomes.
 
-        An outcome's ``index`` counts from the first submission of all batches.
+        An outcome's ``index`` counts from the first submission of all batches. A batch whose write fails
+        once an earlier one is stored does not hide their fate: its records come back ``failed`` (with the
+        reason; none of that batch is stored) and the next batch is tried. When the first write fails,
+        nothing is stored and the error is raised.
         """
         size = batch_size or self.settings.batch_size
         batch: list[Submission] = []
         offset = 0
+        stored = False
 
         def run() -> list[Outcome]:
-            outcomes = self.register(principal, batch, strict=False, test_mode=test_mode)
+            nonlocal stored
+            try:
+                outcomes = self.register(principal, batch, strict=False, test_mode=test_mode)
+            except Exception as exc:  # noqa: BLE001 - said per record below; raised when nothing is stored yet
+                if not stored:
+                    raise
+                log.exception("a bulk batch of %d records failed; none of them is stored", len(batch))
+                reason = exc.message if isinstance(exc, IgsnGraphError) else "an unexpected error"
+                return [Outcome(s.record.igsn, False, reasons=[f"not stored, the write of its batch failed: {reason}"],
+                                index=offset + i, failed=True) for i, s in enumerate(batch)]
+            stored = stored or any(o.ok for o in outcomes)
             for o in outcomes:
                 o.index += offset
             return outcomes
