@@ -1,9 +1,11 @@
-"""SPARQL benchmark: our /sparql vs raw `oxigraph serve` vs rdflib-endpoint, same data, same run.
+"""SPARQL benchmark: our /sparql vs raw `oxigraph serve` (and rdflib-endpoint if installed), same data, same run.
 
-Queries: a point lookup, a lineage property path and a facet count. Each endpoint gets the same
-requests over one keep-alive connection; prints median and p99 per query and the ratio to Oxigraph.
+Queries: a point lookup, a lineage property path, a facet count, a whole-graph count (tens of ms) and a
+100,000-row SELECT (time to the first byte and to the last). Each endpoint gets the same requests over one
+keep-alive connection; prints median and p99 per query and the ratio to Oxigraph. ``--saturation`` then
+measures the resolver's p99 idle and with 8 runaway SPARQL queries in flight (issue 14: within 2x).
 
-    python bench/sparql.py [--n 3000] [--requests 200]
+    python bench/sparql.py [--n 3000] [--requests 200] [--saturation]
 """
 
 from __future__ import annotations
@@ -15,40 +17,58 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.harness import free_port, percentile, start_oxigraph, start_server, stop_server
 from igsn_graph.demo import generate_samples
 from igsn_graph.demo_load import ensure_demo
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.harness import free_port, percentile, start_oxigraph, start_server, stop_server  # noqa: E402
-
 PREFIX = "PREFIX ig: <https://w3id.org/igsn-graph/ontology#>\n"
+VALUES = " ".join(str(i) for i in range(100))
+BIG = f"SELECT ?a ?b ?c WHERE {{ VALUES ?a {{ {VALUES} }} VALUES ?b {{ {VALUES} }} VALUES ?c {{ 1 2 3 4 5 6 7 8 9 10 }} }}"
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
-def queries(names: tuple[str, str]) -> dict[str, str]:
-    leaf, _ = names
+def queries(leaf: str) -> dict[str, tuple[str, int]]:
+    """label → (query, share of --requests: slow queries are repeated less)."""
     return {
-        "point lookup": PREFIX + f'SELECT ?p ?o WHERE {{ ?s ig:igsn "{leaf}" ; ?p ?o }}',
-        "lineage (ig:parent+)": PREFIX + f'SELECT ?a WHERE {{ ?s ig:igsn "{leaf}" ; ig:parent+ ?a }}',
-        "facet count (material)": PREFIX + "SELECT ?m (COUNT(?s) AS ?n) WHERE { ?s ig:material ?m } GROUP BY ?m",
+        "point lookup": (PREFIX + f'SELECT ?p ?o WHERE {{ ?s ig:igsn "{leaf}" ; ?p ?o }}', 1),
+        "lineage (ig:parent+)": (PREFIX + f'SELECT ?a WHERE {{ ?s ig:igsn "{leaf}" ; ig:parent+ ?a }}', 1),
+        "facet count (material)": (PREFIX + "SELECT ?m (COUNT(?s) AS ?n) WHERE { ?s ig:material ?m } GROUP BY ?m", 1),
+        "count all triples": ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", 10),
     }
 
 
-def measure(url: str, query: str, n: int, union_param: dict[str, str]) -> list[float]:
+def measure(url: str, query: str, n: int, extra: dict[str, str]) -> list[float]:
     times = []
-    with httpx.Client(timeout=60) as client:
+    with httpx.Client(timeout=120) as client:
         for _ in range(n):
             t = time.perf_counter()
-            r = client.get(url, params={"query": query, **union_param},
-                           headers={"Accept": "application/sparql-results+json"})
+            r = client.get(url, params={"query": query, **extra}, headers={"Accept": "application/sparql-results+json"})
             r.raise_for_status()
             times.append((time.perf_counter() - t) * 1000)
     return times
+
+
+def stream(url: str, query: str, extra: dict[str, str]) -> tuple[float, float, int]:
+    """(ms to the first body byte, ms to the last, bytes) of one large result."""
+    with httpx.Client(timeout=120) as client:
+        t = time.perf_counter()
+        first, size = None, 0
+        with client.stream("GET", url, params={"query": query, **extra},
+                           headers={"Accept": "application/sparql-results+json"}) as r:
+            r.raise_for_status()
+            for chunk in r.iter_raw():
+                if first is None:
+                    first = time.perf_counter() - t
+                size += len(chunk)
+        return (first or 0) * 1000, (time.perf_counter() - t) * 1000, size
 
 
 def wait(url: str) -> None:
@@ -61,10 +81,36 @@ def wait(url: str) -> None:
     raise RuntimeError(f"{url} did not start")
 
 
+def saturation(base: str, names: list[str], n: int) -> None:
+    """Resolver p99 idle, then with 8 runaway queries in flight (each from its own address)."""
+    def resolve() -> list[float]:
+        times = []
+        with httpx.Client(timeout=60) as client:
+            for i in range(n):
+                t = time.perf_counter()
+                client.get(f"{base}/{names[i % len(names)]}", headers={"Accept": "text/turtle"}).raise_for_status()
+                times.append(time.perf_counter() - t)
+        return times
+
+    idle = resolve()
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(httpx.get, f"{base}/sparql", params={"query": RUNAWAY}, timeout=300,
+                               headers={"X-Forwarded-For": f"10.7.0.{i}"}) for i in range(8)]
+        time.sleep(1.0)
+        busy = resolve()
+        statuses = sorted(str(f.result().status_code) for f in futures)
+    health = httpx.get(f"{base}/health").json().get("sparql", {})
+    p_idle, p_busy = percentile(idle, 99) * 1000, percentile(busy, 99) * 1000
+    print(f"resolver p99 idle {p_idle:.2f} ms, with 8 runaway SPARQL queries in flight {p_busy:.2f} ms "
+          f"({p_busy / p_idle:.2f}x); runaway answers {', '.join(statuses)}; killed {health.get('killed')}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=3000, help="synthetic samples")
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--saturation", action="store_true", help="resolver p99 beside runaway queries")
+    parser.add_argument("--timeout", type=float, default=10.0, help="our SPARQL time limit (s), for --saturation")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     settings = Settings(data_dir=tmp / "data")
@@ -73,8 +119,8 @@ def main() -> None:
         dump = tmp / "public.nq"
         dump.write_bytes(b"".join(reg.store.dump_nquads()))
         quads = dump.read_bytes().count(b"\n")
-    leaf = next(s.record for s in generate_samples(args.n, seed=42) if s.record.parents)
-    names = (leaf.igsn, leaf.parents[0])
+    samples = [s.record for s in generate_samples(args.n, seed=42)]
+    leaf = next(s for s in samples if s.parents)
     print(f"{args.n} samples, {quads:,} quads in the public graph; {args.requests} sequential requests per query")
 
     # raw Oxigraph server on a copy of the same data
@@ -83,7 +129,8 @@ def main() -> None:
                     str(dump)], check=True, capture_output=True)
     ox_port = free_port()
     ox = start_oxigraph(engine, ox_port)
-    ours, base = start_server(settings.data_dir)
+    ours, base = start_server(settings.data_dir, env={"IGSN_GRAPH_AUTO_RESTAMP": "0",
+                                                       "IGSN_GRAPH_SPARQL_TIMEOUT": str(args.timeout)})
     endpoints = {"igsn-graph /sparql": (f"{base}/sparql", {}),
                  "oxigraph serve": (f"http://127.0.0.1:{ox_port}/query", {"union-default-graph": "true"})}
     try:
@@ -101,16 +148,25 @@ def main() -> None:
     except ImportError:
         print("rdflib-endpoint is not installed (pip install rdflib-endpoint): its column is left out")
     try:
-        for label, query in queries(names).items():
+        for url, extra in endpoints.values():  # first queries open snapshots, start workers, fill caches
+            measure(url, queries(leaf.igsn)["point lookup"][0], 20, extra)
+        for label, (query, share) in queries(leaf.igsn).items():
             results = {}
             for name, (url, extra) in endpoints.items():
-                times = measure(url, query, args.requests if name != "rdflib-endpoint" else max(20, args.requests // 10),
-                                extra)
+                n = max(10, args.requests // share // (10 if name == "rdflib-endpoint" else 1))
+                times = measure(url, query, n, extra)
                 results[name] = (statistics.median(times), percentile(times, 99))
-            base = results["oxigraph serve"][0]
-            line = "; ".join(f"{n}: p50 {p50:.2f} ms, p99 {p99:.2f} ms ({p50 / base:.2f}x)"
+            ox_p50 = results["oxigraph serve"][0]
+            line = "; ".join(f"{n}: p50 {p50:.2f} ms, p99 {p99:.2f} ms ({p50 / ox_p50:.2f}x)"
                              for n, (p50, p99) in results.items())
             print(f"{label:<24} {line}")
+        for name, (url, extra) in endpoints.items():
+            if name == "rdflib-endpoint":
+                continue
+            first, last, size = stream(url, BIG, extra)
+            print(f"100,000-row SELECT       {name}: first byte {first:.0f} ms, last {last:.0f} ms, {size:,} bytes")
+        if args.saturation:
+            saturation(base, [s.igsn for s in samples[:200]], max(200, args.requests))
     finally:
         stop_server(ours)
         ox.terminate()

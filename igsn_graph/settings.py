@@ -30,11 +30,16 @@ _ENV = {
     "max_literal_bytes": "IGSN_GRAPH_MAX_LITERAL_BYTES",
     "max_url_length": "IGSN_GRAPH_MAX_URL_LENGTH",
     "batch_size": "IGSN_GRAPH_BATCH_SIZE",
+    "validation_engine": "IGSN_GRAPH_VALIDATION_ENGINE",
     "oai_page_size": "IGSN_GRAPH_OAI_PAGE_SIZE",
     "oai_admin_email": "IGSN_GRAPH_OAI_ADMIN_EMAIL",
     "oai_repository_name": "IGSN_GRAPH_OAI_REPOSITORY_NAME",
     "sparql_timeout_s": "IGSN_GRAPH_SPARQL_TIMEOUT",
-    "sparql_max_rows": "IGSN_GRAPH_SPARQL_MAX_ROWS",
+    "sparql_workers": "IGSN_GRAPH_SPARQL_WORKERS",
+    "sparql_per_client": "IGSN_GRAPH_SPARQL_PER_CLIENT",
+    "sparql_queue": "IGSN_GRAPH_SPARQL_QUEUE",
+    "sparql_queue_wait_s": "IGSN_GRAPH_SPARQL_QUEUE_WAIT",
+    "sparql_worker_nice": "IGSN_GRAPH_SPARQL_WORKER_NICE",
     "crash_at": "IGSN_GRAPH_CRASH_AT",
     "metadata_required": "IGSN_GRAPH_METADATA_REQUIRED",
     "auto_restamp": "IGSN_GRAPH_AUTO_RESTAMP",
@@ -79,7 +84,8 @@ class Settings:
     max_literal_bytes: int = 2 * 1024 * 1024
     #: longest landing URL accepted at any write (characters); it is sent back in ``Location`` headers
     max_url_length: int = 2048
-    #: SPARQL endpoint: per-query time limit (seconds) and largest result (rows or triples)
+    #: SPARQL endpoint: per-query time limit (seconds; the query's worker process is killed then; results
+    #: stream, so their size is bounded by this limit only)
     sparql_timeout_s: float = 30.0
     #: SPARQL fair use: queries evaluated at once (worker processes), queries one client (address, or account
     #: when authenticated) may have running or waiting (then 429), queries waiting for a worker and how long
@@ -96,6 +102,9 @@ class Settings:
     oai_repository_name: str = ""
     #: records validated and written together by bulk loads
     batch_size: int = 1000
+    #: SHACL engine: "compiled" (shapes/ compiled to Python checks; refuses at start a shape it cannot compile)
+    #: or "pyshacl" (the reference, any SHACL Core shape, several times slower); tests/test_validation_engines.py
+    validation_engine: str = "compiled"
     #: refuse POST /igsn for an IGSN without metadata (MDS ``handle.metadataRequired``)
     metadata_required: bool = False
     #: when writers, crosswalks or the public URL changed, the server restamps the records in the background

@@ -14,11 +14,41 @@ from igsn_graph.settings import Settings
 from ..deps import get_registry, get_settings
 from ..errors import problem_responses
 from ..negotiation import finish
+from .sparql import sparql_pool
 
 router = APIRouter(tags=["health"])
 
 
+class SparqlHealth(BaseModel):
+    """Saturation of the SPARQL endpoint's query workers (zeros until the first query)."""
+
+    #: worker processes alive, those evaluating a query, and how many may evaluate at once
+    workers: int = 0
+    busy: int = 0
+    limit: int = 0
+    #: queries waiting for a worker
+    queued: int = 0
+    #: queries stopped (past the time limit, or their client went away), since start
+    killed: int = 0
+    #: queries refused since start: the client had too many (429), or the endpoint was saturated (503)
+    refused_client: int = 0
+    refused_busy: int = 0
+    #: every worker is busy: new queries wait or are refused
+    saturated: bool = False
+
+
+def _sparql(request: Request) -> SparqlHealth:
+    pool = sparql_pool(request)
+    if pool is None:
+        return SparqlHealth(limit=request.app.state.registry.settings.sparql_workers)
+    stats = pool.stats()
+    return SparqlHealth(workers=stats["workers"], busy=stats["busy"], limit=stats["limit"], queued=stats["queued"],
+                        killed=stats["killed"], refused_client=stats["refused_client"],
+                        refused_busy=stats["refused_busy"], saturated=stats["busy"] >= stats["limit"])
+
+
 class Health(BaseModel):
+    #: "ok", or "degraded" while SPARQL is saturated (the rest of the service still answers)
     status: str
     samples: int
     pending_writes: int
@@ -28,21 +58,25 @@ class Health(BaseModel):
     restamp_pending: bool
     #: the registry serves reads only (setting, or a data folder that is not writable): every write is 503
     read_only: bool
+    sparql: SparqlHealth
 
 
 @router.get("/health", response_model=Health, summary="Service health", responses=problem_responses(503))
-def health(registry: Registry = Depends(get_registry), settings: Settings = Depends(get_settings)) -> Health:
+def health(request: Request, registry: Registry = Depends(get_registry),
+           settings: Settings = Depends(get_settings)) -> Health:
     state = restamp.status(registry, settings.base_url)
-    return Health(status="ok", samples=registry.count(), pending_writes=registry.journal.pending(),
-                  repository_id=registry.repository_id, iri_base=registry.iris.base,
-                  restamp_pending=state.pending or state.in_progress, read_only=registry.read_only)
+    sparql = _sparql(request)
+    return Health(status="degraded" if sparql.saturated else "ok", samples=registry.count(),
+                  pending_writes=registry.journal.pending(), repository_id=registry.repository_id,
+                  iri_base=registry.iris.base, restamp_pending=state.pending or state.in_progress,
+                  read_only=registry.read_only, sparql=sparql)
 
 
 @router.head("/health", include_in_schema=False)
 def health_head(request: Request, registry: Registry = Depends(get_registry),
                 settings: Settings = Depends(get_settings)) -> Response:
     # the GET's JSON (as FastAPI writes a response model), so Content-Length is the GET's
-    return finish(request, JSONResponse(jsonable_encoder(health(registry, settings))))
+    return finish(request, JSONResponse(jsonable_encoder(health(request, registry, settings))))
 
 
 # every other method: a 405 naming all the allowed ones (the framework's names those of one route only). A

@@ -1,55 +1,90 @@
 """/sparql: the SPARQL 1.1 Protocol query endpoint (read-only), its service description and a query page.
 
-HEAD answers as GET does, without the body; any other method than GET, HEAD and POST is a 405 naming them.
+Queries run in killable worker processes (``igsn_graph.sparql_workers``) with a time limit, a per-client limit
+and a bounded queue; results are written by the engine and stream when they are large. CORS is open (GET,
+POST, preflight OPTIONS), so a query editor on another origin can use the endpoint. HEAD answers as GET does,
+without the body; ``/sparql/`` redirects to ``/sparql``; any other method is a 405 naming the allowed ones.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from lxml.html import tostring as html_tostring
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
+from starlette.types import Receive, Scope, Send
 
 from igsn_graph import conneg, sparql_examples
-from igsn_graph.errors import IgsnGraphError, StorageFailure
+from igsn_graph.errors import IgsnGraphError, LoginThrottled, NotAuthenticated, StorageFailure
 from igsn_graph.pages import E  # lxml.html.builder with XML-safe values
-from igsn_graph.sparql import (GRAPH_TYPES, RESULT_TYPES, UPDATE_REFUSED, Limits, QuerySyntaxError, QueryTimeout,
-                               ResultTooLarge, ServiceRefused, UpdateRefused, run_query, serialize_result)
+from igsn_graph.sparql import (FORMAT_IRIS, GRAPH_TYPES, RESULT_TYPES, UPDATE_REFUSED, EndpointBusy, QuerySyntaxError,
+                               QueryTimeout, ServiceRefused, TooManyQueries, UpdateRefused, check_query, dataset,
+                               is_update, media_types)
+from igsn_graph.sparql_snapshots import DataVersion, Snapshots
+from igsn_graph.sparql_workers import Answer, FixedSource, PoolLimits, QueryPool, Source
 
-from ..negotiation import finish
+from ..auth import REALM, authenticate, client_address
+from ..negotiation import finish, redirect
 
 router = APIRouter(tags=["sparql"])
 
-#: short names for the `format` argument (browsers cannot set Accept)
-FORMAT_NAMES = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
-                "csv": "text/csv", "tsv": "text/tab-separated-values", "turtle": "text/turtle", "ttl": "text/turtle",
-                "ntriples": "application/n-triples", "nt": "application/n-triples", "nquads": "application/n-quads",
-                "trig": "application/trig", "rdfxml": "application/rdf+xml", "jsonld": "application/ld+json"}
 SD = "http://www.w3.org/ns/sparql-service-description#"
-#: worker threads for queries; a query past its limit may keep its thread until the engine returns
-MAX_WORKERS = 4
+#: every method /sparql answers (Allow, CORS); a CORS preflight (OPTIONS with Origin and
+#: Access-Control-Request-Method) is answered as Starlette's CORSMiddleware does, any other OPTIONS is a 405
+METHODS = "GET, HEAD, POST"
+#: CORS: any origin may query (the data is public; credentials are never needed to read)
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After, Vary"}
+PREFLIGHT = {**CORS, "Access-Control-Allow-Methods": METHODS,
+             "Access-Control-Allow-Headers": "Accept, Content-Type, Authorization", "Access-Control-Max-Age": "86400"}
 
 #: the page's example queries: data in mappings/sparql-examples (the README shows the same)
 EXAMPLES = list(sparql_examples.examples())
 
 
-def _executor(request: Request) -> ThreadPoolExecutor:
-    state = request.app.state
-    if getattr(state, "sparql_executor", None) is None:
-        state.sparql_executor = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="sparql")
-    return state.sparql_executor  # type: ignore[no-any-return]
+def _source(request: Request) -> Source:
+    """What the query workers read: checkpoints of the embedded store, the store folder itself when nothing
+    writes it (read-only mode), or the remote engine."""
+    registry = request.app.state.registry
+    settings = registry.settings
+    if settings.store not in ("", "embedded"):
+        return FixedSource({"remote": asdict(registry.store.endpoints)})
+    if registry.read_only:
+        return FixedSource({"path": str(settings.graph_dir)})
+    return Snapshots(registry.store.raw, settings.data_dir / "sparql-snapshots",
+                     DataVersion(settings.database_path), registry.writing)
+
+
+def sparql_pool(request: Request) -> QueryPool | None:
+    """The app's query workers, if a query was asked for (``/health`` reads their saturation)."""
+    return getattr(request.app.state, "sparql_executor", None)
+
+
+def _pool(request: Request) -> QueryPool:
+    # kept as ``sparql_executor``: the app's lifespan stops it at shutdown as it would an executor
+    pool = sparql_pool(request)
+    if pool is None or pool.closed:  # (closed: a lifespan ended, and the app is started again)
+        settings = request.app.state.registry.settings
+        limits = PoolLimits(workers=max(1, settings.sparql_workers), per_client=max(1, settings.sparql_per_client),
+                            queue=max(0, settings.sparql_queue), queue_wait_s=settings.sparql_queue_wait_s,
+                            timeout_s=settings.sparql_timeout_s, nice=settings.sparql_worker_nice)
+        pool = request.app.state.sparql_executor = QueryPool(limits, _source(request))
+    return pool
 
 
 def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(message + "\n", status_code=status, media_type="text/plain; charset=utf-8", headers=headers)
+    return Response(message + "\n", status_code=status, media_type="text/plain; charset=utf-8",
+                    headers={**CORS, **(headers or {})})
 
 
-def _service_description(request: Request, accept: str | None) -> Response:
+#: what the service description is offered as; HTML (the query page) only when a client prefers it
+DESCRIPTION_TYPES = ["text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json", "text/html"]
+
+
+def _service_description(request: Request, chosen: str) -> Response:
     endpoint = NamedNode(str(request.url_for("sparql_get")))
     svc = NamedNode(str(request.url_for("sparql_get")) + "#service")
     sd = lambda name: NamedNode(SD + name)  # noqa: E731
@@ -59,16 +94,19 @@ def _service_description(request: Request, accept: str | None) -> Response:
         Triple(svc, sd("supportedLanguage"), sd("SPARQL11Query")),
         Triple(svc, sd("feature"), sd("UnionDefaultGraph")),
         Triple(svc, NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"), Literal(
-            "Read-only. The default graph is the union of all named graphs: one graph per sample "
+            "Read-only. The dataset is the public graph: one named graph per sample "
             "(<IRI-BASE>graph/NAME: description and registry facts), one per sample's history "
-            "(<IRI-BASE>provenance/NAME: PROV activities) and <IRI-BASE>accounts (agents, clients, namespaces).")),
+            "(<IRI-BASE>provenance/NAME: PROV activities) and <IRI-BASE>accounts (agents, clients, namespaces). "
+            "A request naming graphs (default-graph-uri, named-graph-uri) gets exactly those (no default-graph-uri: "
+            "an empty default graph); otherwise FROM / FROM NAMED in the query decide; otherwise the default "
+            "graph is the union of all named graphs.")),
     ]
-    for media_type in RESULT_TYPES[:4] + list(GRAPH_TYPES)[:6]:
-        triples.append(Triple(svc, sd("resultFormat"), Literal(media_type)))
-    offered = ["text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json"]
-    chosen = conneg.choose(accept, offered) or "text/turtle"
-    body = serialize(triples, format=GRAPH_TYPES[chosen] if chosen in GRAPH_TYPES else RdfFormat.TURTLE) or b""
-    return Response(body, media_type=chosen)
+    # the results this endpoint writes, as the W3C's format IRIs; no sd:inputFormat: it reads no RDF (no LOAD)
+    for media_type in FORMAT_IRIS:
+        triples.append(Triple(svc, sd("resultFormat"), NamedNode(FORMAT_IRIS[media_type])))
+    body = serialize(triples, format=RdfFormat.from_media_type(chosen) or RdfFormat.TURTLE) or b""
+    return Response(body, media_type=chosen + ("; charset=utf-8" if chosen.startswith("text/") else ""),
+                    headers={**CORS, "Vary": "Accept"})
 
 
 def _query_page(request: Request) -> Response:
@@ -94,56 +132,130 @@ def _query_page(request: Request) -> Response:
                     media_type="text/html; charset=utf-8")
 
 
-async def _answer(request: Request, query: str, defaults: list[str], named: list[str], fmt: str | None) -> Response:
-    registry = request.app.state.registry
-    settings = registry.settings
-    limits = Limits(timeout_s=settings.sparql_timeout_s, max_rows=settings.sparql_max_rows)
-    accept = FORMAT_NAMES.get(fmt.lower(), fmt) if fmt else request.headers.get("accept")
-    cancel = threading.Event()
-    endpoint = str(request.url_for("sparql_get"))
-    loop = asyncio.get_running_loop()
+async def _client_key(request: Request) -> str:
+    """Who the per-client limit counts: the account when credentials are given (checked as on every public
+    read: wrong ones are a 401), otherwise the address. Never the credentials themselves: it is logged."""
+    settings = request.app.state.registry.settings
+    if request.headers.get("authorization"):
+        who = await authenticate(request)
+        return f"account {who.symbol}"
+    return f"address {client_address(request, settings.trusted_proxy_hops)}"
 
-    def work() -> object:
-        # errors come back as values without a traceback: its frames would keep the store open
-        try:
-            return run_query(registry.store.raw, query, default_graphs=defaults, named_graphs=named,
-                             limits=limits, cancel=cancel, base_iri=endpoint)
-        except IgsnGraphError as exc:
-            return exc.with_traceback(None)
 
-    future = loop.run_in_executor(_executor(request), work)
+def _media_type(chosen: str) -> str:
+    return chosen + ("; charset=utf-8" if chosen.startswith("text/") or "json" in chosen else "")
+
+
+async def _run(request: Request, query: str, defaults: list[str], named: list[str], fmt: str | None) -> Answer:
+    """The answer, or a domain error. A query that is still waiting after a moment is watched: if its client
+    goes away, the query is stopped rather than left to run to its limit."""
+    check_query(query)
+    select_type, graph_type = media_types(request.headers.get("accept"), fmt)
+    if select_type is None and graph_type is None:
+        raise _NotAcceptable()
+    # the base IRI of relative IRIs is the endpoint's URL (url_for would search the routes on every query)
+    work = {"query": query, **dataset(query, defaults, named), "base": f"{request.base_url}sparql",
+            "select": select_type, "graph": graph_type}
+    client = await _client_key(request)
+    task = asyncio.ensure_future(_pool(request).run(client, work))
+    watch = asyncio.get_running_loop().call_later(0.5, _watch_client, request, task)
     try:
-        result = await asyncio.wait_for(asyncio.shield(future), timeout=limits.timeout_s + 0.5)
-        if isinstance(result, IgsnGraphError):
-            raise result
-    except asyncio.TimeoutError:
-        cancel.set()
-        return _text(503, f"the query ran longer than the limit of {limits.timeout_s:g} s", {"Retry-After": "60"})
+        return await task
+    except asyncio.CancelledError:
+        if task.cancelled() and not _cancelling():
+            raise _ClientGone() from None  # stopped by the watcher, not by the server
+        raise
+    finally:
+        watch.cancel()
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _watch_client(request: Request, task: asyncio.Future[Answer]) -> None:
+    async def watch() -> None:
+        while not task.done():
+            message = await request.receive()  # the body was read: the next message is the disconnect
+            if message["type"] == "http.disconnect":
+                task.cancel()
+                return
+    watcher = asyncio.ensure_future(watch())
+    task.add_done_callback(lambda _: watcher.cancel())
+
+
+class _NotAcceptable(Exception):
+    pass
+
+
+class _ClientGone(Exception):
+    """The client disconnected while its query ran; the query was stopped."""
+
+
+class _Stream(StreamingResponse):
+    """A streamed answer; a HEAD (or a response never sent) gives its worker back."""
+
+    def __init__(self, answer: Answer, media_type: str) -> None:
+        super().__init__(answer.chunks(), media_type=media_type, headers={**CORS, "Vary": "Accept"})
+        self.answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.answer.aclose()
+
+
+async def _answer(request: Request, query: str, defaults: list[str], named: list[str], fmt: str | None) -> Response:
+    try:
+        answer = await _run(request, query, defaults, named, fmt)
+    except _ClientGone:
+        return _text(499, "the client closed the connection; the query was stopped")  # nginx's code, for logs
+    except _NotAcceptable:
+        return _text(406, "none of the accepted media types can represent a result; available: "
+                     + ", ".join(RESULT_TYPES + GRAPH_TYPES))
     except QuerySyntaxError as exc:
+        if is_update(query):  # an update sent as a query fails to parse as one: say why it is refused
+            return _text(403, UPDATE_REFUSED)
         return _text(400, f"malformed query: {exc.message}")
     except (UpdateRefused, ServiceRefused) as exc:
         return _text(403, exc.message)
-    except ResultTooLarge as exc:
-        return _text(400, exc.message)
+    except NotAuthenticated as exc:
+        return _text(401, exc.message, {"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'})
+    except (TooManyQueries, LoginThrottled) as exc:
+        return _text(429, exc.message, {"Retry-After": str(exc.data.get("retry_after", 1))})
+    except EndpointBusy as exc:
+        return _text(503, exc.message, {"Retry-After": str(exc.data.get("retry_after", 5))})
     except QueryTimeout as exc:
         return _text(503, exc.message, {"Retry-After": "60"})
     except StorageFailure as exc:  # the engine is unreachable: not the client's fault
         return _text(503, exc.message, {"Retry-After": "10"})
     except IgsnGraphError as exc:
         return _text(400, exc.message)
-    offered = list(GRAPH_TYPES) if result.kind == "graph" else RESULT_TYPES
-    chosen = conneg.choose(accept, offered)
-    if chosen is None:
+    if answer.media_type is None:
+        offered = GRAPH_TYPES if answer.kind == "graph" else RESULT_TYPES
         return _text(406, "none of the accepted media types can represent this result; available: "
                      + ", ".join(offered))
-    body = serialize_result(result, chosen)
-    media_type = chosen + ("; charset=utf-8" if chosen.startswith("text/") or "json" in chosen else "")
-    return Response(body, media_type=media_type, headers={"Vary": "Accept"})
+    if answer.streaming:
+        return _Stream(answer, _media_type(answer.media_type))
+    return Response(answer.body, media_type=_media_type(answer.media_type), headers={**CORS, "Vary": "Accept"})
 
 
 @router.head("/sparql", include_in_schema=False)
 async def sparql_head(request: Request) -> Response:
-    return finish(request, await sparql_get(request))
+    response = await sparql_get(request)
+    if isinstance(response, _Stream):
+        await response.answer.aclose()  # no body is sent: stop the query
+    return finish(request, response)
+
+
+@router.options("/sparql", include_in_schema=False)
+async def sparql_options(request: Request) -> Response:
+    """CORS preflight: the methods and headers a query editor on another origin may use."""
+    if "origin" in request.headers and "access-control-request-method" in request.headers:
+        return Response(status_code=204, headers=PREFLIGHT)
+    return _NOT_ALLOWED
 
 
 @router.get("/sparql", name="sparql_get", summary="SPARQL 1.1 query (GET)",
@@ -156,10 +268,12 @@ async def sparql_get(request: Request) -> Response:
     if len(queries) > 1:
         return _text(400, "more than one query parameter")
     if not queries:
-        accept = request.headers.get("accept")
-        if conneg.choose(accept, ["text/html", "text/turtle"]) == "text/html":
-            return _query_page(request)
-        return _service_description(request, accept)
+        chosen = conneg.choose(request.headers.get("accept"), DESCRIPTION_TYPES) or "text/turtle"
+        if chosen == "text/html":
+            page = _query_page(request)
+            page.headers["Vary"] = "Accept"
+            return page
+        return _service_description(request, chosen)
     fmt = (params.get("format") or [None])[0]
     return await _answer(request, queries[0], params.get("default-graph-uri", []),
                          params.get("named-graph-uri", []), fmt)
@@ -203,5 +317,14 @@ async def sparql_post(request: Request) -> Response:
 
 # every other method: a 405 naming all the allowed ones (the framework's names those of one route only). A
 # Response is an ASGI app, and a route to an ASGI app (not a function) matches every method.
-_NOT_ALLOWED = JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"Allow": "GET, HEAD, POST"})
+_NOT_ALLOWED = JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"Allow": METHODS, **CORS})
 router.add_route("/sparql", _NOT_ALLOWED, include_in_schema=False)  # type: ignore[arg-type]
+
+
+@router.api_route("/sparql/", methods=["GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"],
+                  include_in_schema=False)
+async def sparql_slash(request: Request) -> Response:
+    """``/sparql/`` is ``/sparql``: 301 for reads, 308 (method and body kept) for the rest."""
+    response = redirect(request, "/sparql", 301 if request.method in ("GET", "HEAD") else 308)
+    response.headers.update(CORS)
+    return response
