@@ -33,9 +33,11 @@ values. Two IGSNs for one subject likewise.
 
 from __future__ import annotations
 
+import bisect
 import json
+import os
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import Any, Callable, Collection, Iterable
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, parse
@@ -155,7 +157,7 @@ def _records(triples: list[Triple]) -> list[SampleRecord]:
         for record, lost in found:
             record.warnings.extend(_not_mapped(lost))
         return [record for record, _ in found]
-    bases = {iri[: len(iri) - len(name)] for iri, name in subjects.items() if iri.upper().endswith(name)}
+    bases = sorted({iri[: len(iri) - len(name)] for iri, name in subjects.items() if iri.upper().endswith(name)})
 
     def rename(term: Any) -> Any:
         if not isinstance(term, NamedNode):
@@ -163,7 +165,7 @@ def _records(triples: list[Triple]) -> list[SampleRecord]:
         iri, _, fragment = term.value.partition("#")
         name = subjects.get(iri)
         if name is None:
-            base = next((b for b in bases if iri.startswith(b) and len(iri) > len(b)), None)
+            base = _longest_prefix(bases, iri)
             if base is None:
                 return term
             try:
@@ -186,24 +188,83 @@ def _records(triples: list[Triple]) -> list[SampleRecord]:
             raise InvalidInput(f"the document states triples about {name}, which it does not register "
                                f"(a sample is described only in its own registration)")
         (own[name] if name in own else shared).append(i)
-    shared_triples = [mapped[i] for i in shared]
-    shared_index = _Index(shared_triples)
+    shared_index = _Index(mapped[i] for i in shared)
+    shared_reach = _SharedReach(mapped, shared)
     sample_iris = frozenset(_MODEL.sample(name).value for name in names)
     records: list[SampleRecord] = []
     carried_shared: set[int] = set()
     for name, mine in own.items():
-        record = graphmap.record_from_triples([mapped[i] for i in mine] + shared_triples, _MODEL, name)
+        # of the shared rest, only what the sample links to (directly or through other shared nodes) can be
+        # in its record: giving each sample all of it made stray blank nodes cost samples × triples
+        reach = shared_reach.of(mine)
+        record = graphmap.record_from_triples([mapped[i] for i in mine] + [mapped[i] for i in reach], _MODEL, name)
         check = _Carried(record, [mapped[i] for i in mine], shared_index, sample_iris)
         lost = [i for i in mine if not check.carries(mapped[i])]
-        carried_shared.update(i for i in shared if check.carries(mapped[i]))
+        carried_shared.update(i for i in reach if i not in carried_shared and check.carries(mapped[i]))
         check.refuse_second_values([(mapped[i], triples[i]) for i in lost], name)
         record.warnings.extend(_not_mapped(triples[i] for i in lost))
         records.append(record)
-    stray = [triples[i] for i in shared if i not in carried_shared and mapped[i].predicate.value not in _DERIVED]
-    if stray:
-        for record in records:
-            record.warnings.extend(_not_mapped(stray))
+    stray = _not_mapped(triples[i] for i in shared if i not in carried_shared)
+    for record in records:
+        record.warnings.extend(stray)
     return records
+
+
+class _SharedReach:
+    """The shared triples (about no sample of the document) each sample reaches, found from its own triples.
+
+    What each sample reaches is read once per sample, so a node many samples link to costs its triples once
+    for each of them: allowed up to ``4 × triples + 10,000`` in all (an agent described once and named by every
+    sample is far below), then the document is refused, so reading any document stays linear in its size.
+    """
+
+    def __init__(self, mapped: list[Triple], shared: list[int]) -> None:
+        self.mapped = mapped
+        self.by_subject: dict[str, list[int]] = defaultdict(list)
+        for i in shared:
+            self.by_subject[_key(mapped[i].subject)].append(i)  # type: ignore[index]
+        self.limit = self.budget = 4 * len(mapped) + 10_000
+
+    def of(self, mine: list[int]) -> list[int]:
+        """Indexes of the shared triples reachable from the triples ``mine``, in document order."""
+        stack = [(k, k) for i in mine if (k := _key(self.mapped[i].object)) is not None and k in self.by_subject]
+        seen: set[str] = set()
+        found: list[int] = []
+        while stack:
+            key, root = stack.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            below = self.by_subject[key]
+            self.budget -= len(below)
+            if self.budget < 0:
+                where = _show(root if root.startswith("_:") else f"<{root}>")
+                raise InvalidInput(f"{where} and the nodes below it are linked from many samples, each of which would "
+                                   f"read them again: more than the {self.limit} triples one document may make the "
+                                   f"registry read; describe what each sample needs within it, or send fewer samples "
+                                   f"in one document")
+            found.extend(below)
+            stack.extend((k, root) for i in below if (k := _key(self.mapped[i].object)) is not None
+                         and k in self.by_subject and k not in seen)
+        found.sort()
+        return found
+
+
+def _longest_prefix(bases: list[str], iri: str) -> str | None:
+    """The longest of the sorted ``bases`` that is a proper prefix of ``iri``, by bisection: trying each base
+    for each IRI cost samples × terms when every sample has a base of its own."""
+    probe = iri
+    while probe:
+        at = bisect.bisect_right(bases, probe) - 1
+        if at < 0:
+            return None
+        candidate = bases[at]
+        if iri.startswith(candidate) and len(iri) > len(candidate):
+            return candidate
+        # the bases between the candidate and the IRI share at most this much of it
+        common = len(os.path.commonprefix([candidate, probe]))
+        probe = probe[:common] if common < len(probe) else probe[:-1]
+    return None
 
 
 def _owner(term: Any) -> str | None:
@@ -222,7 +283,7 @@ def _skolemise(triples: list[Triple], names: Collection[str]) -> list[Triple]:
     taken = {t.subject.value for t in triples if isinstance(t.subject, NamedNode)}
     counters: dict[str, int] = defaultdict(int)
     named: dict[BlankNode, tuple[str, NamedNode]] = {}
-    queue: list[BlankNode] = []
+    queue: deque[BlankNode] = deque()
 
     def name(node: BlankNode, owner: str) -> None:
         while True:
@@ -239,7 +300,7 @@ def _skolemise(triples: list[Triple], names: Collection[str]) -> list[Triple]:
             if owner in names:
                 name(t.object, owner)  # type: ignore[arg-type]
     while queue:  # breadth first below the nodes named so far; siblings keep their document order
-        node = queue.pop(0)
+        node = queue.popleft()
         for t in outgoing.get(node, ()):
             if isinstance(t.object, BlankNode) and t.object not in named:
                 name(t.object, named[node][0])
