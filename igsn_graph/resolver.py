@@ -4,7 +4,9 @@ No HTTP here: the router turns a ``Choice`` or ``NotAcceptable`` into a response
 ``mappings/profiles.csv`` (token, URI, aliases, media types, default media type), in the order
 negotiation tries them: the first row is the default profile (W3C Content Negotiation by Profile).
 Negotiation and ``Link`` values are pure functions of their inputs and are memoised; a ``SampleView``
-reads a sample's graph at most once; ``RenderCache`` keeps rendered bodies by catalogue version.
+reads a sample's graph at most once; ``RenderCache`` keeps rendered bodies by catalogue version and datestamp.
+Representations name samples by their persistent IRIs (IRI base), never by the public URL: only what is about
+this deployment (``Link``, the alternates listing, landing pages) uses it, per request.
 
 >>> negotiate(accept="application/xml", available=list(PROFILES)).profile.token
 'igsn'
@@ -318,24 +320,22 @@ def render_rdf(triples: Sequence[Triple], graph: NamedNode, media_type: str) -> 
     return serialize(triples, format=fmt, prefixes=_prefixes(fmt)) or b""
 
 
-def render_element(token: str, record: SampleRecord, facts: RegistryFacts, base_url: str,
-                   iri_base: str | None = None) -> etree._Element:
+def render_element(token: str, record: SampleRecord, facts: RegistryFacts, iri_base: str) -> etree._Element:
     """The record in one of the OAI metadata formats (the same writers and table as the data provider);
     ``iri_base`` names samples by their persistent IRIs as the data provider does."""
     record = for_oai(record, facts)
     try:
-        return FORMATS[token].write(record, facts, base_url, iri_base)
+        return FORMATS[token].write(record, facts, iri_base)
     except ValueError:
         # write_all knows how to clean characters XML cannot carry; it leaves out what still fails
-        written = write_all(record, facts, base_url, iri_base=iri_base)
+        written = write_all(record, facts, iri_base)
         if token not in written:
             raise NotAcceptable(f"the sample cannot be written as {token}") from None
         return written[token]
 
 
-def render_xml(token: str, record: SampleRecord, facts: RegistryFacts, base_url: str,
-               iri_base: str | None = None) -> bytes:
-    return etree.tostring(render_element(token, record, facts, base_url, iri_base),  # type: ignore[no-any-return]
+def render_xml(token: str, record: SampleRecord, facts: RegistryFacts, iri_base: str) -> bytes:
+    return etree.tostring(render_element(token, record, facts, iri_base),  # type: ignore[no-any-return]
                           xml_declaration=True, encoding="UTF-8")
 
 
@@ -428,12 +428,12 @@ class Rendered:
 
 
 def sample_url(registry: Registry, name: str) -> str:
-    """The resolvable URL of a sample here (what the XML formats write as its IGSN URI)."""
-    return resource_url(registry.settings.base_url, name)
+    """The persistent IRI of a sample (IRI base + name): what documents name it by, wherever the server runs."""
+    return registry.iris.sample(name).value
 
 
 def datacite_json_of(registry: Registry, record: SampleRecord, facts: RegistryFacts) -> dict[str, object]:
-    element = render_element("datacite", record, facts, registry.settings.base_url, registry.iris.base)
+    element = render_element("datacite", record, facts, registry.iris.base)
     return datacite_json.from_xml(element, url=facts.landing_url)
 
 
@@ -538,12 +538,12 @@ def render(view: SampleView, choice: Choice, resource: str, available: Sequence[
         return Rendered(_json(item), media_type)
     if media_type == datacite_json.MEDIA_TYPE:
         return Rendered(_json(datacite_json_of(registry, record, facts)), media_type)
-    return Rendered(render_xml(token, record, facts, registry.settings.base_url, registry.iris.base), media_type)
+    return Rendered(render_xml(token, record, facts, registry.iris.base), media_type)
 
 
 # --- rendered representations, kept by version --------------------------------------------------
 
-CacheKey = tuple[str, int, str, str, tuple[tuple[str, str], ...]]
+CacheKey = tuple[str, int, str, str, str, tuple[tuple[str, str], ...]]
 
 
 def cacheable(choice: Choice) -> bool:
@@ -553,11 +553,12 @@ def cacheable(choice: Choice) -> bool:
 
 
 class RenderCache:
-    """Rendered representations by (IGSN, catalogue version, profile, media type, parameters), the least
-    recently used dropped first, at most ``max_bytes`` of bodies in all.
+    """Rendered representations by (IGSN, catalogue version, datestamp, profile, media type, parameters), the
+    least recently used dropped first, at most ``max_bytes`` of bodies in all.
 
-    Never stale: every write gives the sample a new catalogue version, so the new content has a new key and
-    the old entries are simply no longer asked for. Thread-safe (readers run in worker threads).
+    Never stale: every write gives the sample a new catalogue version, and a restamp a new datestamp (the graph
+    states it), so the new content has a new key and the old entries are simply no longer asked for.
+    Thread-safe (readers run in worker threads).
     """
 
     def __init__(self, max_bytes: int = 64 * 2**20) -> None:
@@ -571,7 +572,7 @@ class RenderCache:
         """The key of a representation, or None when it must be rendered every time."""
         if not cacheable(choice):
             return None
-        return (row.igsn, row.version, choice.profile.token, choice.media_type, choice.params)
+        return (row.igsn, row.version, row.datestamp, choice.profile.token, choice.media_type, choice.params)
 
     def get(self, key: CacheKey) -> Rendered | None:
         with self._lock:

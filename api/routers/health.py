@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
@@ -47,6 +49,26 @@ def _sparql(request: Request) -> SparqlHealth:
                         refused_busy=stats["refused_busy"], saturated=stats["busy"] >= stats["limit"])
 
 
+class RestampHealth(BaseModel):
+    """A restamp run by this server (``registry.restamp``): how far, how fast, and when it is expected to end."""
+
+    running: bool
+    #: records stamped so far, and how many the run had to stamp when it started
+    done: int
+    total: int
+    #: UTC, whole seconds
+    started: str
+    records_per_s: float
+    #: while running: the expected end at the current rate; afterwards, when it ended
+    expected_end: str | None
+
+
+def _restamp(request: Request) -> RestampHealth | None:
+    restamper = getattr(request.app.state, "restamper", None)
+    progress = restamper.progress() if restamper is not None else None
+    return RestampHealth(**dataclasses.asdict(progress)) if progress is not None else None
+
+
 class Health(BaseModel):
     #: "ok", or "degraded" while SPARQL is saturated (the rest of the service still answers)
     status: str
@@ -54,8 +76,11 @@ class Health(BaseModel):
     pending_writes: int
     repository_id: str
     iri_base: str
-    #: records still to be restamped after a writer, crosswalk or public-URL change (harvesters wait for them)
+    #: records still to be restamped after a writer, crosswalk or code-list change (harvesters wait for them);
+    #: never after a public-URL change: no document names the public URL
     restamp_pending: bool
+    #: the restamp this server runs or ran since it started (null: none)
+    restamp: RestampHealth | None = None
     #: the registry serves reads only (setting, or a data folder that is not writable): every write is 503
     read_only: bool
     sparql: SparqlHealth
@@ -64,12 +89,12 @@ class Health(BaseModel):
 @router.get("/health", response_model=Health, summary="Service health", responses=problem_responses(503))
 def health(request: Request, registry: Registry = Depends(get_registry),
            settings: Settings = Depends(get_settings)) -> Health:
-    state = restamp.status(registry, settings.base_url)
+    state = restamp.status(registry)
     sparql = _sparql(request)
     return Health(status="degraded" if sparql.saturated else "ok", samples=registry.count(),
                   pending_writes=registry.journal.pending(), repository_id=registry.repository_id,
                   iri_base=registry.iris.base, restamp_pending=state.pending or state.in_progress,
-                  read_only=registry.read_only, sparql=sparql)
+                  read_only=registry.read_only, sparql=sparql, restamp=_restamp(request))
 
 
 @router.head("/health", include_in_schema=False)

@@ -203,7 +203,8 @@ def _validators(step: _Negotiated) -> dict[str, str]:
         # it lists the samples that name this one (children, members): they are part of its state
         stamp, latest = relations.inbound_state(step.registry.db, step.row.igsn)
         extra, datestamp = f"{extra}|{stamp}", max(datestamp, latest or datestamp)
-    headers["ETag"] = resolver.etag(step.row.version, step.choice, extra)
+    # the datestamp too: a restamp (writers or crosswalks changed) changes documents without a new version
+    headers["ETag"] = resolver.etag(step.row.version, step.choice, f"{extra}|{step.row.datestamp}")
     headers["Last-Modified"] = _http_date(datestamp)
     return headers
 

@@ -36,7 +36,8 @@ def _sample_url(doc: dict[str, Any], sample_url: str) -> str:
 
 
 def csl(datacite: dict[str, Any], *, igsn: str, sample_url: str) -> CSL:
-    """The CSL-JSON item of a sample from its DataCite JSON; ``sample_url`` is its resolvable IGSN URL."""
+    """The CSL-JSON item of a sample from its DataCite JSON; ``sample_url`` is its persistent IGSN URI (IRI base
+    + name), never the address this server answers on: a citation must outlive the deployment."""
     item: CSL = {"id": sample_url, "type": "document", "genre": GENRE}
     title = next((t["title"] for t in datacite.get("titles", []) if t.get("title")), igsn)
     item["title"] = title

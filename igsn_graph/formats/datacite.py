@@ -8,7 +8,8 @@ Write
 -----
 
 The mandatory six (IGSN.md §3.5): ``identifier`` is the DOI when the sample has one; otherwise the
-resolvable IGSN URL with ``identifierType="URL"`` (DataCite reserves ``identifier`` for DOIs, so the
+sample's persistent IRI (IRI base + name, never the address this server answers on) with
+``identifierType="URL"`` (DataCite reserves ``identifier`` for DOIs, so the
 IGSN itself goes to ``alternateIdentifier`` with type ``IGSN``); creators are the collectors, or the
 registrant; the title is the sample name; the publisher is the curating institution, or the
 registrant; ``publicationYear`` is the year of the log's ``registered`` event, else of the registration
@@ -217,8 +218,9 @@ def _related_type(identifier: str, identifier_type: str | None) -> str | None:
     return None
 
 
-def write(record: SampleRecord, *, base_url: str, publication_year: str | None = None) -> etree._Element:
-    """A kernel-4 ``resource`` for ``record``; ``publication_year`` (YYYY) when its log has no registration."""
+def write(record: SampleRecord, *, iri_base: str, publication_year: str | None = None) -> etree._Element:
+    """A kernel-4 ``resource`` for ``record``; ``iri_base`` makes the persistent IRI of a sample without a DOI;
+    ``publication_year`` (YYYY) when its log has no registration."""
     root = etree.Element(f"{{{NS}}}resource", nsmap={None: NS, "xsi": _XSI})
     root.set(f"{{{_XSI}}}schemaLocation", SCHEMA_LOCATION)
 
@@ -228,7 +230,7 @@ def write(record: SampleRecord, *, base_url: str, publication_year: str | None =
     if doi:
         _sub(root, "identifier", doi, identifierType="DOI")
     else:
-        _sub(root, "identifier", base_url + record.igsn, identifierType="URL")
+        _sub(root, "identifier", iri_base + record.igsn, identifierType="URL")
 
     creators = _sub(root, "creators")
     people = [a for a in record.collectors if a.name.strip()] or (

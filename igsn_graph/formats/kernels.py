@@ -99,7 +99,7 @@ DESCRIPTION = XmlFormat("igsn_desc", description_kernel.NAMESPACES, description_
                         description_kernel.SCHEMA_LOCATION, description_kernel.read, description_kernel.write)
 CSIRO = XmlFormat("csirov3", csiro.NAMESPACES, csiro.ROOT, "application/xml", csiro.SCHEMA_LOCATION,
                   csiro.read, None, record_element="resource")
-# DataCite's writer needs the IRI base (``datacite.write(record, base_url=…)``), so it is not a ``Writer``
+# DataCite's writer needs the IRI base (``datacite.write(record, iri_base=…)``), so it is not a ``Writer``
 DATACITE = XmlFormat("datacite", datacite.NAMESPACES, datacite.ROOT, "application/xml", datacite.SCHEMA_LOCATION,
                      datacite.read, None)
 # ARDC descriptive 1.0 succeeds CSIRO v3; CSIRO v2 shares the registration kernel 1.0 namespace (root samples)

@@ -1,8 +1,9 @@
 """Sample → ``oai_dc`` (simple Dublin Core), driven row by row by ``mappings/oai_dc.csv``.
 
 The table (IGSN.md §7) names, per Dublin Core element, the record fields it is filled from; elements
-marked "not used" stay out. ``dc:identifier`` is the persistent IGSN URI (IRI base + name), the URI that
-resolves here (public URL + name) when that differs, and the DOI URI when the sample has a DOI.
+marked "not used" stay out. ``dc:identifier`` is the persistent IGSN URI (IRI base + name) and the DOI URI
+when the sample has a DOI; samples named as parents, collections or relations are their persistent IRIs too.
+Never the address this server answers on: a document must not change when the server moves.
 Vocabulary values (material, sample type) are the concept IRIs; sample types given as text follow them.
 ``dc:publisher`` names the curators, or the curating institutions when no curator is named. A related
 resource is an IRI when it is one or its identifier type has a resolver, and otherwise its value as
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 from urllib.parse import quote
@@ -25,7 +25,7 @@ from ..record import Relation, SampleRecord
 from ..resources import mappings_dir
 from .xmltext import clean
 
-__all__ = ["NS_OAI_DC", "NS_DC", "SCHEMA", "SCHEMA_LOCATION", "Bases", "mapping", "values", "write", "FIELD_VALUES"]
+__all__ = ["NS_OAI_DC", "NS_DC", "SCHEMA", "SCHEMA_LOCATION", "mapping", "values", "write", "FIELD_VALUES"]
 
 NS_OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 NS_DC = "http://purl.org/dc/elements/1.1/"
@@ -43,14 +43,6 @@ _AS_IS = {"URL", "URI", "PURL", "w3id"}
 _NOT_IN_IRIS = re.compile(r"[\s<>\"{}|\\^`]|%(?![0-9A-Fa-f]{2})")
 
 
-@dataclass(frozen=True)
-class Bases:
-    """Where a sample's URIs point: ``url`` resolves here (the public URL), ``iri`` is the persistent IRI base."""
-
-    url: str
-    iri: str
-
-
 def _is_url(value: str) -> bool:
     return value.lower().startswith(("http://", "https://"))
 
@@ -64,18 +56,18 @@ def _iri(text: str) -> str | None:
     return text
 
 
-def _relation_value(relation: Relation, bases: Bases) -> str:
-    """A related resource as an IRI (the sample's URI here, a web address, a resolver URI, ``<scheme>:<value>``);
-    when none can be made of it, its value as written, as text."""
+def _relation_value(relation: Relation, iri_base: str) -> str:
+    """A related resource as an IRI (the sample's persistent IRI, a web address, a resolver URI,
+    ``<scheme>:<value>``); when none can be made of it, its value as written, as text."""
     value, kind = relation.identifier.strip(), relation.identifier_type
     if relation.igsn is not None:  # an IGSN in any written form (links.resolve)
-        candidate = bases.url + relation.igsn
+        candidate = iri_base + relation.igsn
     elif _is_url(value):
         candidate = _NOT_IN_IRIS.sub(lambda m: quote(m.group()), value)
     elif kind in _AS_IS or not kind:
         return value
     elif kind == "IGSN":
-        candidate = bases.url + value
+        candidate = iri_base + value
     elif kind in _RESOLVERS:
         candidate = _RESOLVERS[kind] + value
     else:
@@ -100,7 +92,8 @@ def _publishers(record: SampleRecord) -> list[str]:
 
 
 #: record field → its values as Dublin Core text (the table's ``record_field`` column names these)
-FIELD_VALUES: dict[str, Callable[[SampleRecord, Bases], list[str]]] = {
+#: (the second argument is the IRI base, which makes samples' persistent IRIs)
+FIELD_VALUES: dict[str, Callable[[SampleRecord, str], list[str]]] = {
     "geometries": lambda r, b: [g.wkt for g in r.geometries],
     "places": lambda r, b: [p.name for p in r.places if p.name],
     "collectors": lambda r, b: [a.name for a in r.collectors],
@@ -108,12 +101,12 @@ FIELD_VALUES: dict[str, Callable[[SampleRecord, Bases], list[str]]] = {
     "description": lambda r, b: [r.description] if r.description else [],
     "comments": lambda r, b: [r.comments] if r.comments else [],
     "materials": lambda r, b: list(r.materials),
-    "igsn": lambda r, b: [b.iri + r.igsn, b.url + r.igsn],
+    "igsn": lambda r, b: [b + r.igsn],
     "doi": lambda r, b: [r.doi if _is_url(r.doi) else "https://doi.org/" + r.doi] if r.doi else [],
     "curations": lambda r, b: _publishers(r),
     "relations": lambda r, b: [_relation_value(x, b) for x in r.relations],
-    "parents": lambda r, b: [b.url + p for p in r.parents],
-    "collections": lambda r, b: [b.url + c for c in r.collections],
+    "parents": lambda r, b: [b + p for p in r.parents],
+    "collections": lambda r, b: [b + c for c in r.collections],
     "classifications": lambda r, b: [c.label for c in r.classifications if c.label],
     "name": lambda r, b: [r.name] if r.name else [],
     "resource_types": lambda r, b: list(r.resource_types),
@@ -137,13 +130,13 @@ def mapping() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(rows)
 
 
-def values(record: SampleRecord, bases: Bases) -> list[tuple[str, str]]:
+def values(record: SampleRecord, iri_base: str) -> list[tuple[str, str]]:
     """(element, text) pairs for the record, in table order, duplicates and blanks removed."""
     out: list[tuple[str, str]] = []
     for element, names in mapping():
         seen: set[str] = set()
         for name in names:
-            for value in FIELD_VALUES[name](record, bases):
+            for value in FIELD_VALUES[name](record, iri_base):
                 text = clean(value).strip()
                 if text and text not in seen:
                     seen.add(text)
@@ -151,11 +144,10 @@ def values(record: SampleRecord, bases: Bases) -> list[tuple[str, str]]:
     return out
 
 
-def write(record: SampleRecord, *, base_url: str, iri_base: str | None = None) -> etree._Element:
-    """The ``oai_dc:dc`` element of a sample; ``base_url`` makes its IGSN URIs resolvable here, ``iri_base``
-    gives its persistent IRI (the public URL when not given)."""
+def write(record: SampleRecord, *, iri_base: str) -> etree._Element:
+    """The ``oai_dc:dc`` element of a sample; ``iri_base`` (fixed at ``init``) gives samples their persistent IRIs."""
     root = etree.Element(f"{{{NS_OAI_DC}}}dc", nsmap=_NSMAP)
     root.set(f"{{{_XSI}}}schemaLocation", SCHEMA_LOCATION)
-    for element, text in values(record, Bases(base_url, iri_base or base_url)):
+    for element, text in values(record, iri_base):
         etree.SubElement(root, f"{{{NS_DC}}}{element}").text = text
     return root

@@ -4,8 +4,10 @@ Reading a sample's graph and mapping it to a record costs milliseconds (N-Triple
 mapping, four writers); a harvest of a million samples cannot pay that per page. So each format's
 serialised XML is kept in a cache database beside the registry database (``oai-cache.sqlite`` in the
 data folder — derived data, safe to delete), keyed by sample and format and valid for one catalogue
-``version`` of the sample and one ``FINGERPRINT`` (writers' revision + public base URL). A version is
-immutable, so a hit is always exactly what the writers would produce now; a miss is computed from the
+``version`` of the sample and one ``fingerprint`` (writers' revision + the crosswalks they read; not the
+public URL, which no document names, so moving the server keeps every entry). A version is immutable and a
+restamp changes only datestamps, which no document holds, so a hit is always exactly what the writers
+would produce now; a miss is computed from the
 history's copy of that version (the same content as the public graph for a public sample, and
 consistent with the catalogue row, which is written in the same transaction), falling back to the
 public graph when the history lacks it (e.g. after ``reindex``).
@@ -28,7 +30,7 @@ from ..registry.journal import parse_ntriples
 from ..store import history
 from . import index
 from .index import Item
-from .formats import FORMATS, PREFIXES, fingerprint, write_all
+from .formats import FORMATS, PREFIXES, write_all
 from .sets import SetFilter
 
 if TYPE_CHECKING:
@@ -147,9 +149,8 @@ class MetadataCache:
 class MetadataSource:
     """Serialised metadata of catalogue rows, from the cache or computed (and then cached)."""
 
-    def __init__(self, registry: "Registry", base_url: str, cache: MetadataCache | None) -> None:
+    def __init__(self, registry: "Registry", cache: MetadataCache | None) -> None:
         self.registry = registry
-        self.base_url = base_url
         self.cache = cache
 
     def _compute(self, rows: list[Item], prefixes: list[str]) -> dict[tuple[str, str], bytes]:
@@ -169,7 +170,7 @@ class MetadataSource:
             elements = {}
             if facts is not None and facts.active and facts.is_public and facts.has_metadata:
                 record = graphmap.record_from_triples(triples, registry.iris, row.igsn)
-                elements = write_all(record, facts, self.base_url, prefixes, iri_base=registry.iris.base)
+                elements = write_all(record, facts, registry.iris.base, prefixes)
             for prefix in prefixes:
                 el = elements.get(prefix)
                 out[(row.igsn, prefix)] = etree.tostring(el, encoding="UTF-8") if el is not None else _UNAVAILABLE

@@ -2,8 +2,11 @@
 
 Prefixes are fixed and the same names the resolver uses as profile tokens: ``oai_dc`` (the Dublin Core
 table), ``igsn`` (registration kernel 1.0), ``igsn_desc`` (description kernel 1.1) and ``datacite``
-(kernel-4 ``resource``, unwrapped). Each writer takes the record and its registry facts; ``write_all``
+(kernel-4 ``resource``, unwrapped). Each writer takes the record, its registry facts and the IRI base; ``write_all``
 gives every format a record can give, so ListMetadataFormats with ``identifier`` lists only those.
+
+Documents name samples by their persistent identifiers (the IRI base fixed at ``init``, DOIs), never by the
+address this server answers on: moving the server changes no document, so no datestamp and no cached entry.
 """
 
 from __future__ import annotations
@@ -29,18 +32,17 @@ __all__ = ["MetadataFormat", "FORMATS", "PREFIXES", "WRITERS_REVISION", "write_a
 log = logging.getLogger("igsn_graph.oai")
 
 #: bump whenever a writer's code changes its output: cached documents are recomputed, records restamped
-WRITERS_REVISION = "2026-2"
+#: (2026-3: no document names the public URL any more; oai_dc and DataCite name samples by their IRIs)
+WRITERS_REVISION = "2026-3"
 #: the mapping files the writers read (crosswalks and code lists); their content is part of the output
 _WRITER_MAPPINGS = ("oai_dc.csv", "relation_types.csv", "codelists")
 
 
 
 class Writer(Protocol):
-    """Writes a record in one format; ``base_url`` makes links resolve here, ``iri_base`` (the store's IRI base)
-    gives a sample's persistent IRI (the oai_dc identifier), the public URL when not given."""
+    """Writes a record in one format; ``iri_base`` (the store's IRI base) gives samples their persistent IRIs."""
 
-    def __call__(self, record: SampleRecord, facts: RegistryFacts, base_url: str,
-                 iri_base: str | None = None) -> etree._Element: ...
+    def __call__(self, record: SampleRecord, facts: RegistryFacts, iri_base: str) -> etree._Element: ...
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,7 @@ def _schema_of(schema_location: str) -> str:
     return schema_location.split()[1]
 
 
-def _registration(record: SampleRecord, facts: RegistryFacts, base_url: str,
-                  iri_base: str | None = None) -> etree._Element:
+def _registration(record: SampleRecord, facts: RegistryFacts, iri_base: str) -> etree._Element:
     # the kernel needs a log event with an xs:dateTime: the registration itself when the record has none
     if not any(e.event in LOG_EVENTS and DATETIME.fullmatch(e.timestamp) for e in record.log):
         stamp = facts.registered or facts.datestamp
@@ -65,15 +66,14 @@ def _registration(record: SampleRecord, facts: RegistryFacts, base_url: str,
 
 
 FORMATS: dict[str, MetadataFormat] = {f.prefix: f for f in (
-    MetadataFormat("oai_dc", oai_dc.SCHEMA, oai_dc.NS_OAI_DC,
-                   lambda r, f, base, iri=None: oai_dc.write(r, base_url=base, iri_base=iri)),
+    MetadataFormat("oai_dc", oai_dc.SCHEMA, oai_dc.NS_OAI_DC, lambda r, f, iri: oai_dc.write(r, iri_base=iri)),
     MetadataFormat("igsn", _schema_of(registration_kernel.SCHEMA_LOCATION), registration_kernel.NS_1_0,
                    _registration),
     MetadataFormat("igsn_desc", _schema_of(description_kernel.SCHEMA_LOCATION), description_kernel.NS_1_1,
-                   lambda r, f, base, iri=None: description_kernel.write(r)),
+                   lambda r, f, iri: description_kernel.write(r)),
     MetadataFormat("datacite", datacite.SCHEMA, datacite.NS,
-                   lambda r, f, base, iri=None: datacite.write(r, base_url=base,
-                                                               publication_year=(f.registered or f.datestamp)[:4])),
+                   lambda r, f, iri: datacite.write(r, iri_base=iri,
+                                                    publication_year=(f.registered or f.datestamp)[:4])),
 )}
 PREFIXES = tuple(FORMATS)
 
@@ -99,8 +99,8 @@ def for_oai(record: SampleRecord, facts: RegistryFacts) -> SampleRecord:
     return record
 
 
-def write_all(record: SampleRecord, facts: RegistryFacts, base_url: str,
-              prefixes: Iterable[str] | None = None, *, iri_base: str | None = None) -> dict[str, etree._Element]:
+def write_all(record: SampleRecord, facts: RegistryFacts, iri_base: str,
+              prefixes: Iterable[str] | None = None) -> dict[str, etree._Element]:
     """prefix → metadata element for every format the record can give (a failing writer is left out);
     ``prefixes``: only those formats; ``iri_base``: see ``Writer``."""
     record = for_oai(record, facts)
@@ -108,25 +108,25 @@ def write_all(record: SampleRecord, facts: RegistryFacts, base_url: str,
     for fmt in (FORMATS.values() if prefixes is None else [FORMATS[p] for p in prefixes]):
         try:
             try:
-                out[fmt.prefix] = fmt.write(record, facts, base_url, iri_base)
+                out[fmt.prefix] = fmt.write(record, facts, iri_base)
             except ValueError as exc:
                 if "XML compatible" not in str(exc):
                     raise
                 # a character XML cannot carry reached a kernel writer: write a cleaned copy instead
-                out[fmt.prefix] = fmt.write(_cleaned(record), facts, base_url, iri_base)
+                out[fmt.prefix] = fmt.write(_cleaned(record), facts, iri_base)
         except (ValueError, KeyError) as exc:
             log.warning("%s cannot be written as %s: %s", record.igsn, fmt.prefix, exc)
     return out
 
 
-def fingerprint(base_url: str) -> str:
-    """Names everything besides a record that shapes its documents: writers, crosswalk files, public URL.
+def fingerprint() -> str:
+    """Names everything besides a record that shapes its documents: the writers' revision and the crosswalk
+    and code-list files they read. Not the public URL: no document names it (``Writer``).
 
     Two different values mean the same record may give different documents, so harvesters must see new
     datestamps (``registry.restamp``) and cached documents are stale (``oai.cache``).
     """
-    return hashlib.sha256(f"{WRITERS_REVISION}\n{base_url}\n{_mappings_digest(mappings_dir())}".encode()
-                          ).hexdigest()[:16]
+    return hashlib.sha256(f"{WRITERS_REVISION}\n{_mappings_digest(mappings_dir())}".encode()).hexdigest()[:16]
 
 
 @lru_cache(maxsize=4)

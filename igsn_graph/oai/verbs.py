@@ -53,7 +53,6 @@ class Repository:
             raise ValueError("page_size must be at least 1")
         settings = registry.settings
         self.registry = registry
-        self.public_url = settings.base_url
         #: the OAI-PMH base URL: the configured public URL, identical in ``request`` and ``baseURL``
         self.base_url = settings.base_url + "oai"
         self.repository_id = registry.repository_id
@@ -61,9 +60,9 @@ class Repository:
         self.codec = TokenCodec(load_secret(registry.db), token_lifetime)
         metadata_cache = None
         if cache:
-            metadata_cache = open_cache(settings.data_dir / CACHE_FILE, fingerprint(self.public_url),
-                                        read_only=registry.read_only)
-        self.source = MetadataSource(registry, self.public_url, metadata_cache)
+            # documents never name the public URL: a moved server keeps its cache (and its datestamps)
+            metadata_cache = open_cache(settings.data_dir / CACHE_FILE, fingerprint(), read_only=registry.read_only)
+        self.source = MetadataSource(registry, metadata_cache)
         self.repository_name: str = settings.oai_repository_name or f"IGSN sample registry {self.repository_id}"
         #: a configured contact address, never one built from an account's login name (``Registry.contact_email``)
         self.admin_emails: list[str] = [registry.contact_email]

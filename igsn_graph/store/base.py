@@ -12,10 +12,15 @@ __all__ = ["GraphWrite", "GraphStore", "update_request"]
 
 @dataclass
 class GraphWrite:
-    """One atomic change: graphs replaced wholesale (``None`` drops the graph) and triples added."""
+    """One atomic change: graphs replaced wholesale (``None`` drops the graph), triples removed, triples added.
+
+    ``remove`` is applied before ``add``: a single value changes without the graph being read or rewritten
+    (a restamp changes one ``ig:datestamp`` triple per sample). Removing a triple that is absent does nothing.
+    """
 
     replace: dict[NamedNode, Sequence[Triple] | None] = field(default_factory=dict)
     add: dict[NamedNode, list[Triple]] = field(default_factory=dict)
+    remove: dict[NamedNode, list[Triple]] = field(default_factory=dict)
     #: graphs known not to exist yet: written without a preceding drop (the fast path of bulk loads)
     new_graphs: set[NamedNode] = field(default_factory=set)
 
@@ -29,12 +34,17 @@ class GraphWrite:
 
 
 def update_request(write: GraphWrite) -> str:
-    """The change as one SPARQL Update request (DROP + INSERT DATA), which engines apply as one transaction.
+    """The change as one SPARQL Update request (DROP + DELETE DATA + INSERT DATA), which engines apply as one
+    transaction.
 
     Terms are written in their N-Triples form by pyoxigraph, which escapes literals and refuses IRIs
     that could break out of ``<…>``; nothing user-supplied is spliced in any other way.
     """
     parts = [f"DROP SILENT GRAPH {g} ;" for g in write.replace if g not in write.new_graphs]
+    removed = [f"GRAPH {graph} {{\n" + "".join(f"{t} .\n" for t in triples) + "}\n"
+               for graph, triples in write.remove.items() if triples]
+    if removed:
+        parts.append("DELETE DATA {\n" + "".join(removed) + "} ;")
     body: list[str] = []
     for graph, triples in list(write.replace.items()) + list(write.add.items()):
         if triples:

@@ -58,7 +58,7 @@ class OxigraphStore:
     def apply(self, write: GraphWrite) -> None:
         with self._write_lock, _storage_errors():
             replaced = [g for g in write.replace if g not in write.new_graphs]
-            if not replaced:
+            if not replaced and not any(write.remove.values()):
                 # only new graphs and additions: one extend() is one transaction; big batches go
                 # through bulk_extend (atomic since pyoxigraph 0.5, ~1.4x faster as it writes SST files)
                 quads = list(write.quads())
@@ -67,7 +67,8 @@ class OxigraphStore:
                 else:
                     self._store.extend(quads)
                 return
-            # replacing existing graphs: DROP + INSERT DATA in one update request = one transaction
+            # replacing existing graphs or removing triples: DROP + DELETE DATA + INSERT DATA in one update
+            # request = one transaction
             self._store.update(update_request(write))
 
     def graph(self, graph: NamedNode) -> list[Triple]:

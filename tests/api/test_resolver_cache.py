@@ -130,20 +130,22 @@ def _rendered(size: int) -> resolver.Rendered:
 def test_render_cache_is_bounded_and_least_recently_used_first() -> None:
     cache = resolver.RenderCache(max_bytes=1600)
     for n in range(16):
-        cache.put(("S", n, "ig", "text/turtle", ()), _rendered(100))
+        cache.put(("S", n, "D", "ig", "text/turtle", ()), _rendered(100))
     assert len(cache) == 16
-    assert cache.get(("S", 0, "ig", "text/turtle", ())) is not None  # now the most recently used
-    cache.put(("S", 16, "ig", "text/turtle", ()), _rendered(100))
-    assert cache.get(("S", 1, "ig", "text/turtle", ())) is None  # the least recently used went
-    assert cache.get(("S", 0, "ig", "text/turtle", ())) is not None
-    cache.put(("BIG", 1, "ig", "text/turtle", ()), _rendered(1000))  # over a sixteenth: never kept
-    assert cache.get(("BIG", 1, "ig", "text/turtle", ())) is None and len(cache) == 16
+    assert cache.get(("S", 0, "D", "ig", "text/turtle", ())) is not None  # now the most recently used
+    cache.put(("S", 16, "D", "ig", "text/turtle", ()), _rendered(100))
+    assert cache.get(("S", 1, "D", "ig", "text/turtle", ())) is None  # the least recently used went
+    assert cache.get(("S", 0, "D", "ig", "text/turtle", ())) is not None
+    cache.put(("BIG", 1, "D", "ig", "text/turtle", ()), _rendered(1000))  # over a sixteenth: never kept
+    assert cache.get(("BIG", 1, "D", "ig", "text/turtle", ())) is None and len(cache) == 16
 
 
-def test_what_is_kept_depends_on_the_samples_own_version_only() -> None:
-    row = type("Row", (), {"igsn": "S", "version": 3})()
+def test_what_is_kept_depends_on_the_samples_own_version_and_datestamp_only() -> None:
+    # the datestamp too: a restamp changes it (and the graph's ig:datestamp) without a new version
+    row = type("Row", (), {"igsn": "S", "version": 3, "datestamp": "2026-01-02T03:04:05Z"})()
     choice = lambda token, mt: resolver.Choice(resolver.PROFILES[token], mt)
-    assert resolver.RenderCache.key(row, choice("ig", "text/turtle")) == ("S", 3, "ig", "text/turtle", ())  # type: ignore[arg-type]
+    assert resolver.RenderCache.key(row, choice("ig", "text/turtle")) == (  # type: ignore[arg-type]
+        "S", 3, "2026-01-02T03:04:05Z", "ig", "text/turtle", ())
     assert resolver.RenderCache.key(row, choice("alt", "text/html")) is not None  # type: ignore[arg-type]
     # schema.org and the landing page list children: rendered every time
     assert resolver.RenderCache.key(row, choice("sdo", "application/ld+json")) is None  # type: ignore[arg-type]

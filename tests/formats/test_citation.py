@@ -15,7 +15,7 @@ URL = "https://igsn.org/ZTA001"
 
 
 def _item(record: SampleRecord) -> citation.CSL:
-    doc = datacite_json.from_xml(datacite.write(record, base_url="https://igsn.org/", publication_year="2020"))
+    doc = datacite_json.from_xml(datacite.write(record, iri_base="https://igsn.org/", publication_year="2020"))
     return citation.csl(doc, igsn=record.igsn, sample_url=URL)
 
 
@@ -58,7 +58,7 @@ def test_apa(collectors: list[Agent], expected: str) -> None:
 
 def test_apa_without_authors_or_year() -> None:
     record = SampleRecord(igsn="ZTA001", name="Lone core")
-    doc = datacite_json.from_xml(datacite.write(record, base_url="https://igsn.org/"))
+    doc = datacite_json.from_xml(datacite.write(record, iri_base="https://igsn.org/"))
     assert citation.apa(citation.csl(doc, igsn="ZTA001", sample_url=URL)) == \
         f"Lone core [Physical sample]. (n.d.). {URL}"
 

@@ -55,7 +55,7 @@ def rich_record() -> SampleRecord:
 
 
 def round_trip(record: SampleRecord) -> SampleRecord:
-    element = datacite.write(record, base_url=BASE)
+    element = datacite.write(record, iri_base=BASE)
     [back] = datacite.read(parse_xml(etree.tostring(element)))
     return back
 
@@ -89,7 +89,7 @@ def conforms(record: SampleRecord, validator: Validator) -> None:
 # -- round trips ----------------------------------------------------------------------------------
 def test_writer_output_reads_back_to_the_same_record(kernel4: etree.XMLSchema) -> None:
     record = rich_record()
-    element = datacite.write(record, base_url=BASE)
+    element = datacite.write(record, iri_base=BASE)
     assert kernel4.validate(etree.fromstring(etree.tostring(element))), kernel4.error_log
     assert round_trip(record) == record
 
@@ -124,7 +124,7 @@ def test_round_trip_variants(change: dict[str, object], expected: dict[str, obje
 
 def test_publication_year_is_the_registration_when_the_log_has_none() -> None:
     record = replace(rich_record(), log=[])
-    element = datacite.write(record, base_url=BASE, publication_year="2024")
+    element = datacite.write(record, iri_base=BASE, publication_year="2024")
     [back] = datacite.read(element)
     assert back.log == [LogEvent("registered", "2024")]
 
@@ -152,7 +152,7 @@ def test_the_physical_object_example(shared: Path, kernel4: etree.XMLSchema, val
     assert record.source_elements["igsn"] == "/resource/identifier"
     conforms(record, validator)
     # and written back, still valid
-    assert kernel4.validate(etree.fromstring(etree.tostring(datacite.write(record, base_url=BASE))))
+    assert kernel4.validate(etree.fromstring(etree.tostring(datacite.write(record, iri_base=BASE))))
 
 
 @pytest.mark.parametrize("name,general", [
@@ -293,3 +293,12 @@ def test_unknown_material_and_dates_that_are_ranges() -> None:
     assert record.alternate_materials == ["moon dust"]
     # a range is no log time stamp; without a usable Issued date the publication year stands in
     assert record.log == [LogEvent("updated", "2021-03"), LogEvent("registered", "2020")]
+
+
+def test_identifier_without_a_doi_is_the_persistent_iri(kernel4: etree.XMLSchema) -> None:
+    # never the address the server answers on (issue 23): the IRI base is the writer's only base
+    element = datacite.write(SampleRecord("ZTA0404"), iri_base="https://w3id.org/example/igsn/")
+    assert kernel4.validate(etree.fromstring(etree.tostring(element))), kernel4.error_log
+    identifier = element.find(f"{{{datacite.NS}}}identifier")
+    assert identifier is not None and identifier.get("identifierType") == "URL"
+    assert identifier.text == "https://w3id.org/example/igsn/ZTA0404"

@@ -14,7 +14,7 @@ from igsn_graph.record import Agent, Curation, Relation, SampleRecord
 from tests.oai.conftest import CatalogResolver
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-PUBLIC, IRI = "http://localhost:8000/", "https://igsn.org/"
+IRI = "https://igsn.org/"
 CSIRO_V3 = "au-research-igsn-metadata-registry/src/main/resources/static/examples/sample_csiro_v3.xml"
 
 
@@ -27,7 +27,7 @@ def xsd(shared: Path) -> etree.XMLSchema:
 
 
 def dc(record: SampleRecord, xsd: etree.XMLSchema | None = None) -> dict[str, list[str]]:
-    element = oai_dc.write(record, base_url=PUBLIC, iri_base=IRI)
+    element = oai_dc.write(record, iri_base=IRI)
     if xsd is not None:
         doc = etree.fromstring(etree.tostring(element))
         assert xsd.validate(doc), xsd.error_log
@@ -37,11 +37,19 @@ def dc(record: SampleRecord, xsd: etree.XMLSchema | None = None) -> dict[str, li
     return out
 
 
-def test_identifier_is_the_persistent_uri_first() -> None:
+def test_identifiers_are_persistent_never_the_deployment_url() -> None:
+    # the persistent IGSN URI and the DOI URI; the address the server answers on is no input of the writer,
+    # so moving the server changes no document (issue 23)
     got = dc(SampleRecord("AU1", doi="10.1/AU1"))
-    assert got["identifier"] == [IRI + "AU1", PUBLIC + "AU1", "https://doi.org/10.1/AU1"]
-    same = oai_dc.write(SampleRecord("AU1"), base_url=IRI, iri_base=IRI)
-    assert [e.text for e in same] == [IRI + "AU1"]  # one URI when the public URL is the IRI base
+    assert got["identifier"] == [IRI + "AU1", "https://doi.org/10.1/AU1"]
+    assert [e.text for e in oai_dc.write(SampleRecord("AU1"), iri_base=IRI)] == [IRI + "AU1"]
+
+
+def test_parents_collections_and_sample_relations_are_persistent_iris() -> None:
+    record = SampleRecord("AU1", parents=["AU0"], collections=["AUC"],
+                          relations=[Relation("10273/AU2", "Handle", "References", igsn="AU2")])
+    got = dc(record)
+    assert {IRI + "AU0", IRI + "AUC", IRI + "AU2"} <= set(got["relation"])
 
 
 def test_publisher_is_the_curating_institution_when_no_curator_is_named() -> None:
@@ -60,7 +68,7 @@ def test_related_values_that_are_no_iri_are_text() -> None:
         Relation("978-3-16", "ISBN", "References"), Relation("10273/AU0", "Handle", "IsDerivedFrom", igsn="AU0")])
     assert dc(record)["relation"] == [
         "10.1234/some thing", "978 3 16", "https://example.org/a%20report.pdf", "see the field notes",
-        "https://doi.org/10.1234/ok", "isbn:978-3-16", PUBLIC + "AU0"]
+        "https://doi.org/10.1234/ok", "isbn:978-3-16", IRI + "AU0"]
 
 
 def test_description_kernel_description(xsd: etree.XMLSchema) -> None:
