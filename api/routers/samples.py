@@ -101,7 +101,8 @@ class SampleWritten(BaseModel):
 class BulkRecord(BaseModel):
     index: int
     igsn: str
-    status: Literal["created", "updated", "invalid", "refused"]
+    #: failed: not stored because writing its batch failed (the records of earlier batches are stored)
+    status: Literal["created", "updated", "invalid", "refused", "failed"]
     violations: list[ViolationModel] = []
     #: for a stored record: what was accepted off-form or not mapped
     warnings: list[str] = []
@@ -113,6 +114,8 @@ class BulkCounts(BaseModel):
     updated: int
     invalid: int
     refused: int
+    #: records not stored because writing their batch failed (present only when some did)
+    failed: int | None = None
     stored: int
 
 
@@ -337,7 +340,7 @@ def _bulk_record(o: Outcome) -> BulkRecord:
     if o.ok:
         status = "created" if o.created else "updated"
     else:
-        status = "refused" if o.refused else "invalid"
+        status = "failed" if o.failed else "refused" if o.refused else "invalid"
     violations = [violation_json(v) for v in o.violations] or [violation_json(r) for r in o.reasons]
     return BulkRecord(index=o.index, igsn=o.igsn, status=status,  # type: ignore[arg-type]
                       violations=[ViolationModel(**v) for v in violations], warnings=o.warnings)
@@ -352,7 +355,11 @@ def bulk(request: Request, who: Principal = Depends(principal), doc: Document = 
     test = _test_mode(request)
     outcomes = [o for batch in registry.load_records(subs, principal=who, test_mode=test) for o in batch]
     records = [_bulk_record(o) for o in sorted(outcomes, key=lambda o: o.index)]
-    counts = {s: sum(r.status == s for r in records) for s in ("created", "updated", "invalid", "refused")}
+    counts = {s: sum(r.status == s for r in records) for s in ("created", "updated", "invalid", "refused", "failed")}
+    failed = counts.pop("failed") or None
     result = BulkResult(testMode=test, results=records, counts=BulkCounts(
-        records=len(records), stored=0 if test else counts["created"] + counts["updated"], **counts))
-    return JSONResponse(result.model_dump())
+        records=len(records), stored=0 if test else counts["created"] + counts["updated"], failed=failed, **counts))
+    body = result.model_dump()
+    if body["counts"]["failed"] is None:
+        del body["counts"]["failed"]
+    return JSONResponse(body)

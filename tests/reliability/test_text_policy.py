@@ -204,7 +204,8 @@ def test_search_parameters_follow_the_policy(app: TestClient, query: str) -> Non
 # --- landing URLs ---------------------------------------------------------------------------------
 
 BAD_URLS = ["https://[::1", "https://a\uff03b/", "https://example.org:99999/", "https://example.org:x/",
-            "https://example.org/\x00", "https://example.org/\ufffe", "https://example.org/" + "a" * 2100, "https://example.org/" + "a" * (9 << 20)]
+            "https://example.org/\x00", "https://example.org/\ufffe", "https://example.org/" + "a" * 2100,
+            "https://example.org/" + "a" * (9 << 20)]
 
 
 def _csiro(records: list[tuple[str, str]]) -> bytes:
@@ -243,3 +244,31 @@ def test_a_bulk_says_per_record_what_was_stored_whatever_fails(tmp_path: Path) -
         assert r.json()["counts"]["stored"] == 1099
         listed = set(app.get("/igsn", auth=CLIENT_ONE).text.split())
         assert len({n for n, _ in records} & listed) == 1099
+
+
+def test_a_failed_batch_does_not_hide_the_earlier_ones(tmp_path: Path) -> None:
+    """The third batch's write fails (an injected storage failure): the answer still says that the first two
+    batches are stored, and which records were not."""
+    from igsn_graph.errors import StorageFailure
+    settings_ = fresh_settings(tmp_path, batch_size=500)
+    records = [(f"ZTA-F{i}", f"https://example.org/{i}") for i in range(1100)]
+    with TestClient(create_app(settings_), raise_server_exceptions=False) as app:
+        journal = app.app.state.registry.journal  # type: ignore[attr-defined]
+        real, calls = journal.commit, []
+
+        def commit(changes: list[object]) -> None:
+            calls.append(len(changes))
+            if len(calls) == 3:
+                raise StorageFailure("graph store write failed: injected", applied=False)
+            real(changes)
+
+        journal.commit = commit
+        r = app.post(API + "/bulk", content=_csiro(records), headers={"Content-Type": "application/xml"},
+                     auth=CLIENT_ONE)
+        assert r.status_code == 200, r.text[:300]
+        results, counts = r.json()["results"], r.json()["counts"]
+        assert [x["status"] for x in results] == ["created"] * 1000 + ["failed"] * 100
+        assert counts["stored"] == 1000 and counts["failed"] == 100
+        assert "injected" in json.dumps(results[1050])
+        listed = set(app.get("/igsn", auth=CLIENT_ONE).text.split())
+        assert {n for n, _ in records[:1000]} <= listed and not {n for n, _ in records[1000:]} & listed
