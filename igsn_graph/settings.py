@@ -171,6 +171,7 @@ class Settings:
 
     @classmethod
     def _typed(cls, values: Mapping[str, Any]) -> "Settings":
+        """Values cast to each setting's type; a value that is not of that type is a clear startup error."""
         known = {f.name: f for f in fields(cls)}
         out: dict[str, Any] = {}
         for key, value in values.items():
@@ -180,7 +181,7 @@ class Settings:
             if key in ("data_dir", "config_file"):
                 out[key] = Path(value)
             elif isinstance(default, bool):
-                out[key] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+                out[key] = _boolean(key, value)
             elif isinstance(default, float):
                 try:
                     out[key] = float(value)
@@ -197,3 +198,19 @@ class Settings:
 
     def with_(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _boolean(key: str, value: Any) -> bool:
+    """``true/false``, ``yes/no``, ``on/off``, ``1/0`` in any case; anything else (``ture``) is refused, never
+    read as false."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"setting {key} must be true or false (or yes/no, on/off, 1/0), not {value!r}")

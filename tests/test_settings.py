@@ -53,3 +53,14 @@ def test_only_settings_reads_the_environment() -> None:
                 offenders.append(f"{path.name}:{node.lineno}")
     # writing the environment for the server process (cli serve) is allowed; reading it is not
     assert offenders == []
+
+
+@pytest.mark.parametrize("value", ["ture", "2", "enabled", "y e s"])
+def test_a_malformed_boolean_is_a_startup_error_not_false(value: str) -> None:
+    with pytest.raises(ValueError, match="IGSN_GRAPH_READ_ONLY|read_only"):
+        Settings.from_env({"IGSN_GRAPH_READ_ONLY": value})
+
+
+@pytest.mark.parametrize("value,expected", [("TRUE", True), ("on", True), ("1", True), ("No", False), ("off", False)])
+def test_booleans_in_every_usual_spelling(value: str, expected: bool) -> None:
+    assert Settings.from_env({"IGSN_GRAPH_READ_ONLY": value}).read_only is expected
