@@ -22,6 +22,7 @@ from igsn_graph.oai.errors import BadArgument, OaiErrors
 from igsn_graph.oai.verbs import Repository, handle, settled
 from igsn_graph.oai.xml import render, render_errors
 
+from .. import limits
 from ..deps import get_registry
 from ..negotiation import finish
 
@@ -102,11 +103,12 @@ def _query_pairs(request: Request) -> list[tuple[str, str]] | OaiErrors:
 async def _form_pairs(request: Request) -> list[tuple[str, str]] | OaiErrors:
     """The POST body's pairs (after any in the query string), or the badArgument that refuses it."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            return OaiErrors([BadArgument(f"the request body is larger than {MAX_FORM_BYTES} bytes")])
+    try:
+        body = await limits.read_body(request, min(MAX_FORM_BYTES, request.app.state.settings.max_body_bytes))
+    except limits.BodyRefused as refused:
+        if refused.status_code != 413:
+            raise
+        return OaiErrors([BadArgument(refused.detail)])  # in the protocol's own form, like any bad argument
     if body and media != _FORM:
         return OaiErrors([BadArgument(f"a POST body must be {_FORM}, not {media or 'untyped'}")])
     query = _query_pairs(request)

@@ -1,6 +1,7 @@
 """Request bodies (issue 21, availability): every endpoint that reads a body holds it to the limit while it
-streams in, chunked or not, and answers 413 in its surface's form; a body declared too large is refused before
-any of it is read; a client that stops sending in the middle of its body is answered 408.
+streams in, chunked or not, and answers 413 in its surface's form (OAI-PMH: a badArgument); a body declared
+too large is refused before any of it is read; a client that stops sending in the middle of its body is
+answered 408.
 
 The 800 MB chunked SPARQL query of the outside attack runs against the real server in a subprocess, whose
 peak memory is read from /proc (the server once held the whole body: 3.4 GB)."""
@@ -82,6 +83,18 @@ def test_a_declared_length_over_the_limit_is_413(app: TestClient, method: str, p
                                                  auth: tuple[str, str] | None, form: str) -> None:
     r = app.request(method, path, content=b"x" * (LIMIT + 1), headers={"Content-Type": ctype}, auth=auth)
     assert_refused(r, 413, form)
+
+
+@pytest.mark.parametrize("chunked", [True, False])
+def test_an_oai_post_over_its_limit_is_a_bad_argument(app: TestClient, chunked: bool) -> None:
+    """OAI-PMH answers in its own form (HTTP 200, a badArgument error) like any argument it refuses."""
+    body = b"verb=Identify&x=" + b"y" * (LIMIT * 4)
+    r = app.post("/oai", content=chunks(LIMIT * 4) if chunked else body,
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/xml")
+    assert 'code="badArgument"' in r.text and str(LIMIT) in r.text
+    assert 'code="badArgument"' not in app.post("/oai", content=b"verb=Identify", headers={
+        "Content-Type": "application/x-www-form-urlencoded"}).text
 
 
 def test_credentials_are_checked_before_the_body_is_read(app: TestClient) -> None:
