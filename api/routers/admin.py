@@ -1,4 +1,4 @@
-"""The admin API (/api/v1/admin): agents, clients, namespaces, DOI prefixes, quotas and domains.
+"""The admin API (/api/v1/admin): agents, clients, namespaces, DOI prefixes, quotas, domains, harvest sources.
 
 HTTP ⇄ the same registry calls as ``igsn-graph agent add`` / ``client add``, nothing more. Only the
 administrator of the settings (HTTP Basic) may call it: 401 without credentials, 403 for any other
@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from igsn_graph.harvest import sources
 from igsn_graph.index import catalogue
 from igsn_graph.registry.accounts import Agent, Client
 from igsn_graph.registry.service import Registry
@@ -303,3 +304,83 @@ def list_domains(request: Request) -> list[dict[str, Any]]:
 def set_domains(client: str, body: DomainsIn, request: Request) -> JSONResponse:
     updated = get_registry(request).update_client(client, domains=body.domains)
     return _changed(request, Domains(client=updated.symbol, domains=list(updated.domains)).model_dump())
+
+
+# -- harvest sources (igsn_graph.harvest.sources; the same as `igsn-graph source …`) ---------------
+class SourceIn(_Strict):
+    name: str
+    url: str = Field(description="the provider's OAI-PMH base URL")
+    prefix: str = Field(description="metadataPrefix to ask for (igsn_desc, csirov3, datacite, oai_dc, …)")
+    set: str | None = None
+    agent: str | None = Field(default=None, description="the agent the source speaks for; none: unverified")
+    every: str | None = Field(default=None, description="30m, 6h, 1d, …; none: harvested on demand only")
+    rate: float = Field(default=1.0, gt=0, description="requests per second at most")
+    timeout: float = Field(default=60.0, gt=0, description="seconds per request")
+
+
+class SourceOut(BaseModel):
+    name: str
+    url: str
+    prefix: str
+    set: str | None
+    agent: str | None
+    verified: bool
+    every: str | None
+    rate: float
+    timeout: float
+    paused: bool
+    state: str
+    lastRun: str | None
+    lastResponseDate: str | None
+    lastError: str | None
+    failures: int
+    nextDue: str | None
+    resumptionToken: str | None
+    position: int
+    stored: int
+    refused: int
+
+
+def _source(s: sources.HarvestSource) -> dict[str, Any]:
+    return SourceOut(name=s.name, url=s.url, prefix=s.prefix, set=s.set_spec, agent=s.agent, verified=s.verified,
+                     every=sources.format_every(s.every_s), rate=s.rate, timeout=s.timeout_s, paused=s.paused,
+                     state=s.state, lastRun=s.last_run, lastResponseDate=s.last_response_date,
+                     lastError=s.last_error, failures=s.failures, nextDue=s.next_due, resumptionToken=s.token,
+                     position=s.position, stored=s.stored, refused=s.refused).model_dump()
+
+
+@router.get("/sources", response_model=list[SourceOut], summary="Every OAI-PMH harvest source and its state")
+def list_sources(request: Request) -> list[dict[str, Any]]:
+    return [_source(s) for s in sources.all_sources(get_registry(request))]
+
+
+@router.post("/sources", status_code=201, response_model=SourceOut, summary="Add an OAI-PMH harvest source",
+             responses=_CHANGE)
+def add_source(body: SourceIn, request: Request) -> JSONResponse:
+    added = sources.add(get_registry(request), body.name, url=body.url, prefix=body.prefix, set_spec=body.set,
+                        agent=body.agent, every=body.every, rate=body.rate, timeout_s=body.timeout)
+    return JSONResponse(_source(added), status_code=201)
+
+
+@router.get("/sources/{name}", response_model=SourceOut, summary="One harvest source", responses=_NAMED)
+def get_source(name: str, request: Request) -> dict[str, Any]:
+    return _source(sources.get(get_registry(request), name))
+
+
+@router.post("/sources/{name}/pause", response_model=SourceOut, summary="Stop scheduled harvests of a source",
+             responses=_NAMED)
+def pause_source(name: str, request: Request) -> dict[str, Any]:
+    return _source(sources.set_paused(get_registry(request), name, True))
+
+
+@router.post("/sources/{name}/resume", response_model=SourceOut,
+             summary="Schedule a paused or failing source again (its failure mark is cleared)", responses=_NAMED)
+def resume_source(name: str, request: Request) -> dict[str, Any]:
+    return _source(sources.set_paused(get_registry(request), name, False))
+
+
+@router.delete("/sources/{name}", status_code=204, summary="Forget a source (the samples it brought stay)",
+               responses=_NAMED)
+def remove_source(name: str, request: Request) -> Response:
+    sources.remove(get_registry(request), name)
+    return Response(status_code=204)

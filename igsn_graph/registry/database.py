@@ -1,4 +1,5 @@
-"""The private registry database: one SQLite file: accounts, history, journal, catalogue, search, relations, embargoes.
+"""The private registry database: one SQLite file: accounts, history, journal, catalogue, search, relations, embargoes,
+harvest sources.
 
 One file so that history, catalogue, search rows, relation edges and journal change in one SQLite transaction; the graph
 store is the only other party of a write (see ``registry.journal``). WAL mode lets readers run
@@ -73,6 +74,14 @@ CREATE INDEX IF NOT EXISTS relation_edge_target ON relation_edge (target, kind, 
 -- embargoes (registry.embargo): private samples whose description becomes public at lifts_at (a datestamp)
 CREATE TABLE IF NOT EXISTS embargo (igsn TEXT PRIMARY KEY, ends TEXT NOT NULL, lifts_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS embargo_due ON embargo (lifts_at, igsn);
+-- OAI-PMH harvest sources (igsn_graph.harvest.sources): what to ask whom, and where the last run stopped
+CREATE TABLE IF NOT EXISTS harvest_source (
+    name TEXT PRIMARY KEY, url TEXT NOT NULL, prefix TEXT NOT NULL, set_spec TEXT, agent TEXT,
+    every_s INTEGER, rate REAL NOT NULL DEFAULT 1.0, timeout_s REAL NOT NULL DEFAULT 60, paused INTEGER NOT NULL
+    DEFAULT 0, created TEXT NOT NULL, token TEXT, position INTEGER NOT NULL DEFAULT 0, run_from TEXT,
+    run_response_date TEXT, last_response_date TEXT, granularity TEXT, last_run TEXT, last_error TEXT,
+    failures INTEGER NOT NULL DEFAULT 0, next_due TEXT, stored INTEGER NOT NULL DEFAULT 0,
+    refused INTEGER NOT NULL DEFAULT 0);
 """
 
 
