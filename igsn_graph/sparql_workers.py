@@ -109,6 +109,10 @@ class _Dead(Exception):
     """The worker process ended (killed, or crashed)."""
 
 
+class _Unavailable(Exception):
+    """No snapshot or no worker process could be had."""
+
+
 class _Worker:
     """One worker process and this process's ends of its pipes (requests, answers, lifeline)."""
 
@@ -442,8 +446,11 @@ class QueryPool:
         loop = asyncio.get_running_loop()
         job: _Job | None = None
         try:
-            spec = await self.source.spec()
-            worker = self._take_worker()
+            try:
+                spec = await self.source.spec()
+                worker = self._take_worker()
+            except OSError as exc:  # no checkpoint (disk full…), no new process (too many open files…)
+                raise _Unavailable(str(exc)) from None
             if worker.spec != spec:
                 if worker.spec is not None:
                     self.source.release(worker.spec)
@@ -474,6 +481,8 @@ class QueryPool:
             else:
                 self._leave(client)
                 self._free_slot()
+            if isinstance(exc, _Unavailable):
+                raise StorageFailure(f"the query could not be started: {exc}") from None
             raise
 
     async def _first(self, job: _Job) -> Answer:

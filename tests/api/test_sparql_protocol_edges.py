@@ -26,7 +26,8 @@ P = NamedNode("http://example.org/p")
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 VALUES = " ".join(str(i) for i in range(100))
 #: 100 × 100 × 10 = 100,000 rows from no data
-BIG = f"SELECT ?a ?b ?c WHERE {{ VALUES ?a {{ {VALUES} }} VALUES ?b {{ {VALUES} }} VALUES ?c {{ 1 2 3 4 5 6 7 8 9 10 }} }}"
+BIG = (f"SELECT ?a ?b ?c WHERE {{ VALUES ?a {{ {VALUES} }} VALUES ?b {{ {VALUES} }} "
+       "VALUES ?c { 1 2 3 4 5 6 7 8 9 10 } }")
 
 
 def _two_graphs(tmp: Path) -> Settings:
