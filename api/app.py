@@ -15,8 +15,8 @@ from .errors import install_error_handlers
 from .limits import BodyGuard, install_body_errors
 from .mds_errors import install_mds_errors
 from .security import SecurityHeaders
-from .routers import (admin, doi, entities, handles, health, mds, oai, relations, resolver, samples, search, sparql,
-                      vocabulary)
+from .routers import (admin, doi, dois, entities, handles, health, mds, oai, relations, resolver, samples, search,
+                      sparql, vocabulary)
 
 __all__ = ["create_app"]
 
@@ -71,10 +71,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     install_mds_errors(app)  # plain-text errors on /igsn and /metadata (after: it wraps the above)
+    dois.install_errors(app)  # JSON:API error objects on /dois, /prefixes, /clients (wraps the above)
     install_body_errors(app)  # 413/408 while a body is read, in each surface's form (after both)
     app.include_router(health.router)
     app.include_router(mds.router)
     app.include_router(doi.router)
+    app.include_router(dois.router)
     # relations before samples: /api/v1/samples/{igsn}/ancestors must not be read as a sample path
     app.include_router(relations.router)
     app.include_router(samples.router)

@@ -50,7 +50,7 @@ from ..store import history, open_store
 from ..store.base import GraphStore, GraphWrite
 from ..vocab import IG, RDF_TYPE, SCHEMA
 from .accounts import ADMIN, Accounts, Client, Principal, domain_allowed
-from . import embargo
+from . import embargo, lifecycle
 from .database import Database
 from .group import GroupQueue, GroupStats, Request
 from .journal import Change, Journal, parse_ntriples
@@ -428,6 +428,9 @@ class Registry:
         conn = self.db.read()
         used = (catalogue.count_owned(conn, client=symbol) if owner.client is not None
                 else catalogue.count_owned(conn, agent=symbol))
+        # reserved names (DataCite drafts) count as the samples they will become
+        used += (lifecycle.count(conn, client=symbol) if owner.client is not None
+                 else lifecycle.count(conn, agent=symbol))
         if used + new_count > quota:
             raise QuotaExceeded(f"datacentre quota exceeded: {symbol}", symbol=symbol)
 

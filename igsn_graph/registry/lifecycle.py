@@ -1,0 +1,170 @@
+"""The DataCite lifecycle of an identifier: ``draft`` (reserved), ``registered`` (resolves, not listed), ``findable``.
+
+A draft is a reservation: the name is owned and counts against its holder's quota, it may carry partial
+metadata (the DataCite attributes as given), but it is nowhere in the graph, the catalogue, the history or
+the search rows, so the resolver, OAI-PMH, SPARQL, search and relations know nothing of it. It is kept in
+its own table (``draft``) until it is published (then it is registered like any sample, and its row goes)
+or deleted. A row whose name has since been registered through another door is stale and ignored: the
+catalogue always wins. ``registered`` and ``findable`` are the catalogue's private and public samples.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ForeignSample, NotFound
+from ..identifiers import Igsn
+from ..index.catalogue import CatalogueRow
+from ..record import RegistryFacts
+from .accounts import Principal
+from .database import Database
+
+if TYPE_CHECKING:
+    from .service import Registry
+
+__all__ = [
+    "DRAFT",
+    "FINDABLE",
+    "REGISTERED",
+    "Draft",
+    "count",
+    "delete",
+    "discard",
+    "drafts_of",
+    "get",
+    "put",
+    "reserve",
+    "state_of",
+]
+
+DRAFT, REGISTERED, FINDABLE = "draft", "registered", "findable"
+
+_DDL = """CREATE TABLE IF NOT EXISTS draft (
+    igsn TEXT PRIMARY KEY, doi TEXT, agent TEXT NOT NULL, client TEXT, namespace TEXT NOT NULL, url TEXT,
+    attributes TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL)"""
+_LIVE = "NOT EXISTS (SELECT 1 FROM catalogue c WHERE c.igsn = draft.igsn)"
+
+
+@dataclass
+class Draft:
+    """A reserved name: who holds it, its DOI form, and the partial DataCite attributes given so far."""
+
+    igsn: str
+    agent: str
+    namespace: str
+    created: str
+    updated: str
+    client: str | None = None
+    doi: str | None = None
+    url: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+def state_of(facts: RegistryFacts | CatalogueRow) -> str:
+    """``findable`` for a public, active sample; ``registered`` for a private or deactivated one."""
+    return FINDABLE if facts.is_public and facts.active else REGISTERED
+
+
+def _draft(r: sqlite3.Row | tuple[Any, ...]) -> Draft:
+    igsn, doi, agent, client, namespace, url, attributes, created, updated = tuple(r)
+    return Draft(igsn=igsn, doi=doi, agent=agent, client=client, namespace=namespace, url=url,
+                 attributes=json.loads(attributes), created=created, updated=updated)
+
+
+def _select(conn: sqlite3.Connection, where: str, args: tuple[object, ...]) -> list[Draft]:
+    try:
+        rows = conn.execute(f"SELECT igsn, doi, agent, client, namespace, url, attributes, created, updated "
+                            f"FROM draft WHERE {_LIVE} AND {where} ORDER BY igsn", args).fetchall()
+    except sqlite3.OperationalError as exc:  # no draft was ever made: the table is created by the first
+        if "no such table" in str(exc):
+            return []
+        raise
+    return [_draft(r) for r in rows]
+
+
+def get(conn: sqlite3.Connection, name: str) -> Draft | None:
+    """The live draft of ``name`` (None when there is none, or when the name is registered)."""
+    found = _select(conn, "igsn = ?", (name,))
+    return found[0] if found else None
+
+
+def drafts_of(conn: sqlite3.Connection, principal: Principal) -> list[Draft]:
+    """The drafts a caller may see: its own (an agent: its clients' too; the administrator: all)."""
+    if principal.kind == "admin":
+        return _select(conn, "1", ())
+    if principal.kind == "agent":
+        return _select(conn, "agent = ?", (principal.symbol,))
+    return _select(conn, "client = ?", (principal.symbol,))
+
+
+def count(conn: sqlite3.Connection, *, client: str | None = None, agent: str | None = None) -> int:
+    """Live drafts held against a quota (``catalogue.count_owned``'s rule: a client's, or an agent's own)."""
+    if client is not None:
+        return len(_select(conn, "client = ?", (client,)))
+    return len(_select(conn, "agent = ? AND client IS NULL", (agent,)))
+
+
+def put(db: Database, draft: Draft) -> None:
+    """Creates or replaces a draft (one SQLite transaction)."""
+    with db.write() as conn:
+        conn.execute(_DDL)
+        conn.execute("INSERT OR REPLACE INTO draft VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (draft.igsn, draft.doi, draft.agent, draft.client, draft.namespace, draft.url,
+                      json.dumps(draft.attributes, ensure_ascii=False), draft.created, draft.updated))
+
+
+def delete(db: Database, name: str) -> None:
+    """Removes the draft row of ``name`` (deleted, or published: the catalogue holds it now)."""
+    with db.write() as conn:
+        conn.execute(_DDL)
+        conn.execute("DELETE FROM draft WHERE igsn = ?", (name,))
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def reserve(registry: Registry, principal: Principal, igsn: Igsn, *, url: str | None,
+            attributes: dict[str, Any]) -> Draft:
+    """Creates or updates the draft of a name that is not registered: the same namespace, DOI-prefix, ownership,
+    landing-domain and quota rules as a registration; the attributes given replace those stored, key by key."""
+    from .service import Owner  # service imports this module for its quota rule
+
+    with registry.writing():  # one writer: two reservations of the last quota place cannot both pass
+        conn = registry.db.read()
+        old = get(conn, igsn.name)
+        if old is not None:
+            if not principal.may_act_for(old.agent, old.client):
+                raise ForeignSample("cannot access dataset which belongs to another party", igsn=igsn.name)
+            owner = Owner(old.agent, old.client, old.namespace)
+        else:
+            owner = registry.owner_of_name(igsn, principal)
+            registry._check_owner(principal, owner, igsn.name, False)
+        registry.check_doi_prefix(igsn, principal)
+        url = url or (old.url if old else None)
+        if url:
+            registry._check_url(url, owner)
+        if old is None:
+            registry._check_quota(owner, 1)
+        now = _now()
+        draft = Draft(igsn=igsn.name, agent=owner.agent, client=owner.client, namespace=owner.namespace,
+                      created=old.created if old else now, updated=now, doi=igsn.doi or (old.doi if old else None),
+                      url=url, attributes={**(old.attributes if old else {}), **attributes})
+        put(registry.db, draft)
+        return draft
+
+
+def discard(registry: Registry, principal: Principal, name: str) -> Draft:
+    """Deletes a draft (only drafts can be deleted: a registered identifier stays)."""
+    with registry.writing():
+        draft = get(registry.db.read(), name)
+        if draft is None:
+            raise NotFound("DOI not found", igsn=name)
+        if not principal.may_act_for(draft.agent, draft.client):
+            raise ForeignSample("cannot access dataset which belongs to another party", igsn=name)
+        delete(registry.db, name)
+        return draft
