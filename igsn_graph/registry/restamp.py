@@ -33,8 +33,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from pyoxigraph import Literal, Triple
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_BATCH",
+    "DEFAULT_DUTY",
     "RestampProgress",
     "RestampStatus",
     "Restamper",
@@ -64,6 +65,8 @@ log = logging.getLogger("igsn_graph.restamp")
 
 #: records per batch: one store transaction and one SQLite transaction each, under the write lock
 DEFAULT_BATCH = 2000
+#: the share of the time a server's background restamp works (its requests come first; the CLI takes it all)
+DEFAULT_DUTY = 0.5
 
 _DONE = "projection_fingerprint"  # the fingerprint the current datestamps were issued under
 _TARGET = "restamp_target"        # a restamp under way: towards this fingerprint…
@@ -247,13 +250,17 @@ def finish_interrupted(registry: Registry) -> int:
 
 def restamp(registry: Registry, base_url: str | None = None, *, force: bool = False,
             batch: int = DEFAULT_BATCH, progress: Callable[[int], None] | None = None,
-            stop: Callable[[], bool] | None = None, pause: float = 0.0) -> int:
+            stop: Callable[[], bool] | None = None, pause: float = 0.0, duty: float = 1.0) -> int:
     """Gives every harvestable record a new datestamp if the fingerprint changed (or ``force``).
 
     Returns how many records were restamped. No history version is written (see the module). ``stop`` is
     asked between batches (a server shutting down); a stopped run is resumed by the next one. ``pause``
-    (seconds) after each batch lets waiting writers take the lock. ``base_url`` is ignored, as in ``status``.
+    (seconds) after each batch lets waiting writers take the lock; ``duty`` (0 < duty <= 1) is the share of
+    the time the run works: after a batch that took t seconds it rests t * (1 - duty) / duty more, leaving
+    the cores to the requests a server answers meanwhile. ``base_url`` is ignored, as in ``status``.
     """
+    if not 0 < duty <= 1:
+        raise ValueError("duty must lie in (0, 1]")
     db = registry.db
     current = fingerprint()
     if not force and db.get_meta(_DONE) == current and db.get_meta(_TARGET) is None \
@@ -268,6 +275,7 @@ def restamp(registry: Registry, base_url: str | None = None, *, force: bool = Fa
     while True:
         if stop is not None and stop():
             return done
+        began = time.monotonic()
         with registry.writing():
             rows = _select(db.read(), after, batch)
             if rows:
@@ -278,8 +286,9 @@ def restamp(registry: Registry, base_url: str | None = None, *, force: bool = Fa
         done += len(rows)
         if progress is not None:
             progress(done)
-        if pause:
-            time.sleep(pause)
+        rest = pause + (time.monotonic() - began) * (1 - duty) / duty
+        if rest > 0:
+            time.sleep(rest)
     with db.write() as conn:
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_DONE, current))
         conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (_TARGET, _AFTER))
@@ -293,11 +302,13 @@ class Restamper:
     """
 
     def __init__(self, registry: Registry, base_url: str | None = None, *, batch: int = DEFAULT_BATCH,
-                 pause: float = 0.005) -> None:
+                 pause: float = 0.005, duty: float = DEFAULT_DUTY) -> None:
         self.registry = registry
         self.batch = batch
         #: seconds between batches: the server's own writes take the lock in between
         self.pause = pause
+        #: the share of the time the restamp works (``restamp``): the rest is the resolver's and the harvesters'
+        self.duty = duty
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.done = 0
@@ -328,7 +339,7 @@ class Restamper:
             self.total = remaining(self.registry)
             self._started, self._started_at = time.monotonic(), datetime.now(UTC)
             n = restamp(self.registry, progress=progress, stop=self._stop.is_set, batch=self.batch,
-                        pause=self.pause)
+                        pause=self.pause, duty=self.duty)
             log.warning("restamped %d records", n)
         except Exception as exc:
             self.error = exc
