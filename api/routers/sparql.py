@@ -150,9 +150,8 @@ async def _run(request: Request, query: str, defaults: list[str], named: list[st
     """The answer, or a domain error. A query that is still waiting after a moment is watched: if its client
     goes away, the query is stopped rather than left to run to its limit."""
     check_query(query)
+    # none acceptable for either kind: still evaluated, as a malformed query is a 400 before it is a 406
     select_type, graph_type = media_types(request.headers.get("accept"), fmt)
-    if select_type is None and graph_type is None:
-        raise _NotAcceptable()
     # the base IRI of relative IRIs is the endpoint's URL (url_for would search the routes on every query)
     work = {"query": query, **dataset(query, defaults, named), "base": f"{request.base_url}sparql",
             "select": select_type, "graph": graph_type}
@@ -185,10 +184,6 @@ def _watch_client(request: Request, task: asyncio.Future[Answer]) -> None:
     task.add_done_callback(lambda _: watcher.cancel())
 
 
-class _NotAcceptable(Exception):
-    pass
-
-
 class _ClientGone(Exception):
     """The client disconnected while its query ran; the query was stopped."""
 
@@ -212,9 +207,6 @@ async def _answer(request: Request, query: str, defaults: list[str], named: list
         answer = await _run(request, query, defaults, named, fmt)
     except _ClientGone:
         return _text(499, "the client closed the connection; the query was stopped")  # nginx's code, for logs
-    except _NotAcceptable:
-        return _text(406, "none of the accepted media types can represent a result; available: "
-                     + ", ".join(RESULT_TYPES + GRAPH_TYPES))
     except QuerySyntaxError as exc:
         if is_update(query):  # an update sent as a query fails to parse as one: say why it is refused
             return _text(403, UPDATE_REFUSED)
