@@ -15,8 +15,8 @@ from .errors import install_error_handlers
 from .limits import BodyGuard, install_body_errors
 from .mds_errors import install_mds_errors
 from .security import SecurityHeaders
-from .routers import (admin, doi, dois, entities, handles, health, mds, oai, relations, resolver, samples, search,
-                      sparql, vocabulary)
+from .routers import (admin, doi, dois, entities, handles, health, home, mds, oai, relations, resolver, samples,
+                      search, sparql, vocabulary)
 
 __all__ = ["create_app"]
 
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from igsn_graph.harvest import scheduler as harvest_scheduler
         from igsn_graph.registry import embargo, restamp
         from igsn_graph.registry.service import Registry
         registry = Registry(settings)
@@ -40,9 +41,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifter.start()  # not on a read-only registry
         app.state.embargo_lifter = lifter
         app.state.restamper = restamper
+        # OAI-PMH sources harvested every --every: due ones now, then checked every minute
+        harvester = harvest_scheduler.Harvester(registry)
+        harvester.start()  # not on a read-only registry
+        app.state.harvester = harvester
         try:
             yield
         finally:
+            harvester.stop()
             restamper.stop()
             lifter.stop()
             # queries past their limit may still run in the SPARQL workers: stop handing them work; the
@@ -91,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, known_pages=known_pages)
     # every body read anywhere is held to the limit while it streams in, and to the read timeout
     app.add_middleware(BodyGuard, limit=settings.max_body_bytes, timeout_s=settings.body_timeout_s)
+    app.include_router(home.router)  # /: before the catch-all, which would read it as an empty IGSN
     app.include_router(entities.router)  # /agent/…, /version/…: the registry's own nodes, before the catch-all
     app.include_router(resolver.router)  # last: /{identifier:path} must not shadow a fixed route
     return app

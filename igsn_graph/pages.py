@@ -20,7 +20,7 @@ from lxml.html import tostring as html_tostring
 
 from .formats.xmltext import clean
 
-__all__ = ["E", "STYLE", "dl", "joined", "link", "page"]
+__all__ = ["E", "STYLE", "dl", "joined", "link", "page", "site_header"]
 
 
 def _add_text(elem: etree._Element, item: str) -> None:
@@ -64,6 +64,12 @@ dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
 svg.map{width:100%;max-width:36rem;height:auto;border:1px solid #bbb;background:#eef5fb}
 table{border-collapse:collapse}td,th{padding:.2rem .6rem;border-bottom:1px solid #eee;text-align:left}
 code,pre{font-size:.9em;overflow-wrap:anywhere;white-space:pre-wrap}
+header.site{background:#14385c;color:#fff;padding:.4rem 1rem}
+header.site nav{max-width:52rem;margin:0 auto;display:flex;flex-wrap:wrap;gap:.6rem;align-items:center}
+header.site a.home{color:#fff;font-weight:700;text-decoration:none;margin-right:auto}
+header.site form{display:flex;gap:.3rem}header.site input{min-width:10rem}
+.meta{color:#555;font-size:.85rem}figure{margin:1rem 0}
+details.formats ul{columns:2 16rem}
 @media (max-width:30rem){dl{grid-template-columns:1fr}dd{margin-bottom:.4rem}}
 """
 
@@ -76,8 +82,18 @@ def page(title: str, resource: str | None, body: list[etree._Element], head: Seq
             E.TITLE(title), E.STYLE(STYLE)]
     if resource:
         meta.append(E.LINK(rel="canonical", href=resource))
-    document = E.HTML(E.HEAD(*meta, *head), E.BODY(E.MAIN(*body)), lang="en")
+    document = E.HTML(E.HEAD(*meta, *head), E.BODY(site_header(), E.MAIN(*body)), lang="en")
     return html_tostring(document, doctype="<!DOCTYPE html>", encoding="utf-8")  # type: ignore[no-any-return]
+
+
+def site_header() -> etree._Element:
+    """The header every page shares: the way home and a search box, so no page is a dead end."""
+    return E.HEADER(E.NAV(E.A("igsn-graph", href="/", **{"class": "home"}), " ",
+                          E.FORM(E.INPUT(type="search", name="q", placeholder="Search samples",
+                                         **{"aria-label": "Search samples"}),
+                                 E.BUTTON("Search", type="submit"), action="/search", method="get", role="search",
+                                 **{"aria-label": "Site search"}),
+                          **{"aria-label": "Site"}), **{"class": "site"})
 
 
 def link(text: str, href: str | None) -> etree._Element | str:

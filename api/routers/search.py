@@ -11,10 +11,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from lxml import etree
-from lxml.html import tostring as html_tostring
 from pydantic import BaseModel
 
 from igsn_graph.errors import InvalidInput
+from igsn_graph import maps, pages
 from igsn_graph.index import search as core
 from igsn_graph.pages import E  # lxml.html.builder with XML-safe values
 from igsn_graph.registry.service import Registry
@@ -160,11 +160,11 @@ def search_samples(request: Request, registry: Registry = Depends(get_registry))
 
 _FACET_TITLES = {"agent": "Allocating agent", "client": "Client", "namespace": "Namespace", "type": "Resource type",
                  "material": "Material", "method": "Collection method", "year": "Year collected"}
-_STYLE = ("body{font-family:system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:1rem}"
-          "form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}label{display:flex;flex-direction:column;"
+_STYLE = ("main{max-width:72rem}"
+          "main form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}label{display:flex;flex-direction:column;"
           "font-size:.85rem}.layout{display:grid;grid-template-columns:16rem 1fr;gap:2rem}"
           "aside ul{list-style:none;padding:0;margin:0 0 1rem}.on{font-weight:bold}.error{color:#a00}"
-          "ol li{margin-bottom:.5rem}.meta{color:#555;font-size:.85rem}")
+          "ol li{margin-bottom:.5rem}@media (max-width:40rem){.layout{grid-template-columns:1fr}}")
 
 
 def _toggle(request: Request, facet: str, value: str) -> str:
@@ -177,11 +177,9 @@ def _toggle(request: Request, facet: str, value: str) -> str:
 
 
 def _page(request: Request, body: list[etree._Element], status: int = 200) -> Response:
-    page = E.HTML(E.HEAD(E.META(charset="utf-8"), E.META(name="viewport", content="width=device-width, initial-scale=1"),
-                         E.TITLE("Search samples – igsn-graph"), E.STYLE(_STYLE)),
-                  E.BODY(E.MAIN(*body)), lang="en")
-    return Response(html_tostring(page, doctype="<!DOCTYPE html>", encoding="utf-8"), status_code=status,
-                    media_type="text/html; charset=utf-8")
+    # the shared shell (header with home and search, one stylesheet) and this page's layout rules
+    return Response(pages.page("Search samples – igsn-graph", None, body, head=[E.STYLE(_STYLE)]),
+                    status_code=status, media_type="text/html; charset=utf-8")
 
 
 def _form(request: Request) -> etree._Element:
@@ -200,7 +198,7 @@ def _form(request: Request) -> etree._Element:
     return E.FORM(field("Text", "q", "basalt core"), field("Box (W,S,E,N)", "bbox", "-10,40,10,60"),
                   field("Collected from", "from", "YYYY-MM-DD"), field("until", "until", "YYYY-MM-DD"),
                   E.LABEL("Sort", sort), *hidden, E.BUTTON("Search", type="submit"), action="/search", method="get",
-                  role="search")
+                  role="search", **{"aria-label": "Search samples"})
 
 
 @router.get("/search", include_in_schema=False)
@@ -230,7 +228,11 @@ def search_page(request: Request, registry: Registry = Depends(get_registry)) ->
     for h in result.hits:
         meta = " · ".join(v for v in (h.igsn, h.kind, h.client or h.agent, h.collected_from, h.status) if v)
         hits.append(E.LI(E.A(h.name or h.igsn, href=f"/{h.igsn}"), E.BR(), E.SPAN(meta, **{"class": "meta"})))
-    results = E.SECTION(E.P(f"{result.total} sample{'s' if result.total != 1 else ''} found"), hits)
+    results = E.SECTION(E.P(f"{result.total} sample{'s' if result.total != 1 else ''} found"))
+    located = maps.hits_map(registry.db.read(), [(h.igsn, h.name) for h in result.hits])
+    if located is not None:
+        results.append(located)
+    results.append(hits)
     if result.next_cursor:
         results.append(E.P(E.A("Next page", href=_with_cursor(request, "search", result.next_cursor), rel="next")))
     body.append(E.DIV(aside, results, **{"class": "layout"}))

@@ -1,0 +1,46 @@
+"""/: the home page for browsers, the DCAT/VoID description of the dataset for RDF clients (by Accept).
+
+HTTP ⇄ ``igsn_graph.home`` only. Registered before the resolver's catch-all, which would read ``/`` as an
+empty IGSN.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from igsn_graph import conneg, home, maps
+from igsn_graph.registry.service import Registry
+
+from ..negotiation import finish, text
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["home"])
+
+#: HTML first: a client that accepts anything (curl, */*) gets the page
+_OFFERED = ("text/html", *home.RDF_MEDIA_TYPES)
+
+
+@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False, name="home")
+async def home_page(request: Request) -> Response:
+    registry: Registry = request.app.state.registry
+    wanted = request.query_params.get("_mediatype") or request.headers.get("accept")
+    media_type = conneg.choose(wanted, _OFFERED)
+    if media_type is None:
+        return finish(request, text(406, "the home page is offered as " + ", ".join(_OFFERED), {"Vary": "Accept"}))
+    headers = {"Vary": "Accept"}
+    if media_type == "text/html":
+        body = await run_in_threadpool(_html, registry)
+        return finish(request, Response(body, media_type="text/html; charset=utf-8", headers=headers))
+    headers["Access-Control-Allow-Origin"] = "*"
+    facts = await run_in_threadpool(home.home_facts, registry)
+    body = home.dataset_description(facts, registry.settings.base_url, media_type)
+    content_type = media_type + ("; charset=utf-8" if media_type in ("text/turtle", "application/trig") else "")
+    return finish(request, Response(body, media_type=content_type, headers=headers))
+
+
+def _html(registry: Registry) -> bytes:
+    """The page (reads SQLite: runs in a worker thread, on that thread's connection)."""
+    return home.home_page(home.home_facts(registry), maps.all_samples_map(registry.db.read()))
