@@ -28,7 +28,7 @@ from .accounts import ADMIN
 if TYPE_CHECKING:
     from .service import Registry
 
-__all__ = ["EVENT", "fingerprint", "pending", "relink", "relinked"]
+__all__ = ["DONE_KEY", "EVENT", "fingerprint", "pending", "relink", "relinked"]
 
 log = logging.getLogger("igsn_graph.relink")
 
@@ -36,7 +36,7 @@ log = logging.getLogger("igsn_graph.relink")
 EVENT = "relinked"
 #: bump when ``links.resolve`` changes what it makes of a stored record
 LINKS_REVISION = "1"
-_DONE = "links_fingerprint"  # the link rules every stored description has been relinked under
+DONE_KEY = _DONE = "links_fingerprint"  # the link rules every stored description has been relinked under
 _AFTER = "relink_after"      # a relink under way: done up to this IGSN (in IGSN order)
 
 
@@ -71,8 +71,11 @@ def relink(registry: "Registry", *, batch: int = 500, stop: Callable[[], bool] |
         if stop is not None and stop():
             return changed
         conn = db.read()
+        # only a sample that states related identifiers can gain a link (resolve reads nothing else): the edge
+        # table names them, so a registry of millions is not read whole
         names = [r[0] for r in conn.execute(
-            "SELECT igsn FROM catalogue WHERE igsn > ? AND has_metadata = 1 ORDER BY igsn LIMIT ?", (after, batch))]
+            "SELECT DISTINCT c.igsn FROM catalogue c JOIN relation_edge e ON e.source = c.igsn AND e.kind = 'related'"
+            " WHERE c.igsn > ? AND c.has_metadata = 1 ORDER BY c.igsn LIMIT ?", (after, batch))]
         if not names:
             break
         rows = catalogue.get_many(conn, names)
