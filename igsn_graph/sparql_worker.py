@@ -1,7 +1,7 @@
 """A SPARQL query worker: a child process that answers queries from a read-only store, streaming the results.
 
-Started by ``sparql_workers.WorkerProcess`` as ``python -m igsn_graph.sparql_worker REQUESTS ANSWERS LIFELINE``
-(three inherited pipe descriptors). pyoxigraph cannot cancel a query from Python; a separate process can be
+Started by ``sparql_workers`` as ``run([REQUESTS, ANSWERS, LIFELINE, NICE])`` in a new interpreter (three
+inherited pipe descriptors and a niceness). pyoxigraph cannot cancel a query from Python; a separate process can be
 killed, which is why queries run here and not in a thread of the server. The worker reads one request at a
 time, evaluates it and writes the answer, serialised by pyoxigraph itself (no Python object per term).
 
@@ -32,7 +32,7 @@ from pyoxigraph import (NamedNode, QueryBoolean, QueryResultsFormat, QuerySoluti
 from .errors import StorageFailure
 from .formats.xmltext import CleanXmlWriter
 
-__all__ = ["FRAME", "GRAPH_FORMATS", "RESULT_FORMATS", "frame", "main", "read_frame"]
+__all__ = ["FRAME", "GRAPH_FORMATS", "RESULT_FORMATS", "frame", "main", "read_frame", "run"]
 
 FRAME = struct.Struct(">cI")
 #: bytes of body gathered before they are sent on (one write for a small result)
@@ -228,8 +228,12 @@ def main(argv: list[str]) -> int:
         answer(store, request, answers)
 
 
-if __name__ == "__main__":
+def run(argv: list[str]) -> None:
     try:
-        sys.exit(main(sys.argv[1:]))
+        sys.exit(main(argv))
     except BrokenPipeError:
         os._exit(0)  # the server stopped reading: nothing to tell anyone
+
+
+if __name__ == "__main__":
+    run(sys.argv[1:])

@@ -113,6 +113,11 @@ class _Unavailable(Exception):
     """No snapshot or no worker process could be had."""
 
 
+#: the folder this package is imported from: the worker imports the same code, whatever the working folder
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
+_BOOT = "import sys; sys.path.insert(0, sys.argv.pop(1)); from igsn_graph.sparql_worker import run; run(sys.argv[1:])"
+
+
 class _Worker:
     """One worker process and this process's ends of its pipes (requests, answers, lifeline)."""
 
@@ -120,13 +125,10 @@ class _Worker:
         req_r, req_w = os.pipe()
         ans_r, ans_w = os.pipe()
         life_r, life_w = os.pipe()
-        package_root = str(Path(__file__).resolve().parents[1])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH"))
-                                                            if p)}
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "igsn_graph.sparql_worker", str(req_r), str(ans_w), str(life_r), str(nice)],
-                pass_fds=(req_r, ans_w, life_r), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
+                [sys.executable, "-c", _BOOT, _PACKAGE_ROOT, str(req_r), str(ans_w), str(life_r), str(nice)],
+                pass_fds=(req_r, ans_w, life_r), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         except BaseException:
             for fd in (req_r, req_w, ans_r, ans_w, life_r, life_w):
                 os.close(fd)
