@@ -30,6 +30,7 @@ Left: the HTTP stack (httptools, or a shortcut past the router as the resolver h
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
@@ -198,6 +199,8 @@ def main() -> None:
     finally:
         stop_server(ours)
         ox.terminate()
+        ox.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
