@@ -31,10 +31,10 @@ from urllib.parse import quote, unquote
 from lxml import etree
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
 
-from . import conneg
+from . import conneg, maps
 from .codelists import codelist
 from .formats import citation, datacite_json, schemaorg
-from .formats.graph import facts_from_triples, record_from_triples, wkt_summary
+from .formats.graph import facts_from_triples, record_from_triples
 from .index.catalogue import CatalogueRow
 from .oai.formats import FORMATS, for_oai, write_all
 from .formats.xmltext import json_escaped, xml_safe
@@ -75,7 +75,6 @@ __all__ = [
     "history",
     "landing_page",
     "link_header",
-    "location_map",
     "lookup_profile",
     "negotiate",
     "not_found_page",
@@ -643,31 +642,6 @@ def _agent(agent: Agent) -> list[etree._Element | str]:
     return parts
 
 
-def _svg(tag: str, **attrs: object) -> etree._Element:
-    return etree.Element(tag, {k.replace("_", "-"): str(v) for k, v in attrs.items()})
-
-
-def location_map(boxes: Sequence[tuple[float, float, float, float]]) -> etree._Element:
-    """An inline SVG of points and boxes (west, east, south, north) on a 30° lon/lat graticule (CRS84)."""
-    svg = _svg("svg", viewBox="-180 -90 360 180", role="img", **{"class": "map"})
-    etree.SubElement(svg, "title").text = "Location on a longitude/latitude grid"
-    grid = etree.SubElement(svg, "g", {"stroke": "#9bb", "stroke-width": "0.4", "fill": "none"})
-    for lon in range(-180, 181, 30):
-        grid.append(_svg("line", x1=lon, y1=-90, x2=lon, y2=90))
-    for lat in range(-90, 91, 30):
-        grid.append(_svg("line", x1=-180, y1=-lat, x2=180, y2=-lat))
-    grid.append(_svg("line", x1=-180, y1=0, x2=180, y2=0, stroke="#577", stroke_width="0.8"))
-    grid.append(_svg("line", x1=0, y1=-90, x2=0, y2=90, stroke="#577", stroke_width="0.8"))
-    marks = etree.SubElement(svg, "g", {"fill": "#c0392b", "stroke": "#7b1d12"})
-    for west, east, south, north in boxes:
-        if west == east and south == north:
-            marks.append(_svg("circle", cx=west, cy=-north, r=2.5, stroke_width="0.6"))
-        else:  # at least a visible mark for a small box
-            w, h = max(east - west, 1.5), max(north - south, 1.5)
-            marks.append(_svg("rect", x=west, y=-north, width=w, height=h, fill_opacity="0.35", stroke_width="0.6"))
-    return svg
-
-
 def _json_ld_block(doc: dict[str, object]) -> etree._Element:
     # "<" never appears raw inside the script: no "</script>" can end it early
     text = json.dumps(doc, ensure_ascii=False, indent=1).replace("<", "\\u003c").replace(">", "\\u003e")
@@ -737,18 +711,16 @@ def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> b
     body.append(E.SECTION(E.H2("Sample"), _dl(facts_rows)))  # type: ignore[arg-type]
 
     if record is not None and (record.geometries or record.places):
-        boxes: list[tuple[float, float, float, float]] = []
+        shapes: list[maps.Shape] = []
         described: list[etree._Element] = []
         for g in record.geometries:
-            summary = wkt_summary(g.wkt, g.srid)
-            bounds = summary[1] if summary is not None else None
-            if bounds is not None and -180 <= bounds[0] <= bounds[1] <= 180 and -90 <= bounds[2] <= bounds[3] <= 90:
-                boxes.append(tuple(float(v) for v in bounds))  # type: ignore[arg-type]
+            shapes += maps.shapes_of_wkt(g.wkt, g.srid, title)
             described.append(E.LI(E.CODE(g.wkt), f" ({g.srid})" if g.srid else ""))
         described += [E.LI(_link(p.name or p.identifier or "", p.identifier)) for p in record.places]
         section = E.SECTION(E.H2("Location"))
-        if boxes:
-            section.append(E.FIGURE(location_map(boxes), E.FIGCAPTION("Longitude/latitude (CRS84), 30° grid")))
+        if shapes:  # coastlines and borders (Natural Earth), zoomed to the sample's own geometry
+            section.append(maps.figure(shapes, f"Map of where {title} was collected",
+                                       "Longitude/latitude (CRS84)"))
         section.append(E.UL(*described))
         body.append(section)
 
@@ -766,7 +738,10 @@ def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> b
         people += [(c.role or "Contributor", _agent(c.agent)) for c in record.contributors]
         if record.registrant is not None:
             people.append(("Registrant", _agent(record.registrant)))
-        people.append(("Allocating agent", facts.agent))
+        people.append(("Allocating agent", E.A(facts.agent, href=f"/agent/{quote(facts.agent, safe='')}")))
+        if facts.client:
+            people.append(("Client", E.A(facts.client, href=f"/client/{quote(facts.client, safe='')}")))
+        people.append(("Namespace", E.A(facts.namespace, href=f"/namespace/{quote(facts.namespace, safe='')}")))
         body.append(E.SECTION(E.H2("People and organisations"), _dl(people)))  # type: ignore[arg-type]
 
     sample_link = lambda n: E.A(n, href=resource_url("/", n))
@@ -797,7 +772,10 @@ def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> b
 
     items = [E.LI(E.A(f"{PROFILES[t].label} — {mt}", href=alternate_url(resource, t, mt)))
              for t in available for mt in PROFILES[t].offered if (t, mt) != ("landing", "text/html")]
-    body.append(E.SECTION(E.H2("Other representations"), E.UL(*items)))
+    # one folded block instead of a long list: most readers want the page, the few who want a format find it
+    body.append(E.SECTION(E.H2("Download / formats"), E.DETAILS(
+        E.SUMMARY(f"This sample in {len(items)} other formats (RDF, XML kernels, DataCite, citations…)"),
+        E.UL(*items), **{"class": "formats"})))
     head: list[etree._Element] = [E.LINK(rel="alternate", type=mt, href=alternate_url(resource, t, mt))
                                   for t in available for mt in PROFILES[t].offered if mt != "text/html"]
     head.append(_json_ld_block(schemaorg_of(registry, facts, record, rel.children)))

@@ -456,6 +456,26 @@ def test_landing_page_content(client: TestClient) -> None:
     assert block["hasPart"] == [{"@id": "https://igsn.org/" + CHILD}]
 
 
+def test_landing_page_map_navigation_and_formats(client: TestClient) -> None:
+    page = etree.HTML(client.get("/" + OWN, headers={"Accept": "text/html"}).content)
+    # the map: Natural Earth land around the sample, a scale, the same place on OpenStreetMap
+    figure = page.find(".//figure[@class='map']")
+    svg = figure.find("svg")
+    x, y, w, h = (float(v) for v in svg.get("viewbox").split())
+    assert w < 60 and h < 40  # zoomed to the sample, not the whole world
+    assert len(svg.find("path").get("d")) > 100 and "km" in "".join(svg.itertext())
+    assert any(a.get("href", "").startswith("https://www.openstreetmap.org/?mlat=") for a in figure.iter("a"))
+    # the registry's own nodes are linked to their pages, which answer
+    hrefs = {a.get("href") for a in page.iter("a")}
+    for node in ("/agent/ZTEST", "/client/ZTEST.ONE", "/namespace/ZTA"):
+        assert node in hrefs and client.get(node, headers={"Accept": "text/html"}).status_code == 200, node
+    # every other representation in one folded block
+    details = page.find(".//details[@class='formats']")
+    links = [a.get("href") for a in details.iter("a")]
+    assert details.find("summary") is not None and len(links) > 10 and all("_profile=" in h for h in links)
+    assert not [s for s in page.iter("h2") if s.text == "Other representations"]
+
+
 def test_sample_iris_under_a_path_resolve_too(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", public_url="https://registry.example.net/")
     init_data_dir(settings, iri_base="https://registry.example.net/id/igsn/")
