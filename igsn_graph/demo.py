@@ -6,8 +6,9 @@ everything and nothing depends on ``hash()`` or set order, so every process gets
 
 Everything here is fictional and cannot clash with real registrations: namespaces start with ``Z``
 (no real namespace does except ``ZMUK``, which we keep clear of), DOI prefixes are ``10.9999x``,
-landing pages live under ``example.org``, ORCID iDs lie in the never-issued ``0000-0000-`` block (valid
-check digit, no real person) and organisations are named "(demo)".
+landing pages live under ``example.org`` (the small demo has none: the resolver shows its own page),
+ORCID iDs lie in the never-issued ``0000-0000-`` block (valid check digit, no real person) and
+organisations are named "(demo)".
 
 >>> first = next(generate_samples(1))
 >>> first.record.igsn.startswith(("ZGA", "ZGB", "ZSA", "ZSB", "ZBA", "ZBB"))
@@ -69,7 +70,9 @@ class DemoSample(NamedTuple):
     # a NamedTuple, not a frozen dataclass: it is built 100,000s of times and is 4x cheaper
     client: str
     record: SampleRecord
-    landing_url: str
+    #: the registrant's page; None in the small demo, whose samples' only pages are ours: a browser that
+    #: follows a link ``make serve`` prints must not end on a DNS error at example.org (issue 17)
+    landing_url: str | None
     #: the format it is registered as: ``igsn`` for the samples that name their parent the way the IGSN MDS
     #: documentation does (``IsPartOf`` a handle ``10273/NAME``), read by mappings/relation_semantics.csv
     format: str = "demo"
@@ -332,7 +335,7 @@ class _Client:
     client: DemoClient
     profile: _Profile
     namespace: str
-    url_base: str
+    url_base: str  # "" in the small demo: no external landing pages
     org: Agent
     persons: list[Agent]
     offset: int
@@ -378,7 +381,7 @@ class _Generator:
                     persons.append(Agent(name, None, affiliation or org, "Person"))
             self.clients.append(_Client(
                 c, _PROFILES.get(agent_symbol, profiles[i % 3]), c.namespaces[0],
-                f"https://{domain}/sample/", org, persons, rng.randrange(_CODE_SPACE)))
+                "" if small else f"https://{domain}/sample/", org, persons, rng.randrange(_CODE_SPACE)))
 
     # one campaign -------------------------------------------------------------------------------
 
@@ -459,7 +462,8 @@ class _Generator:
                 is_public=not private, embargo_end=embargo, supplemental_metadata=list(supplemental), log=log,
                 **extra)  # type: ignore[arg-type]
             mds_style = any(r.identifier_type == "Handle" and r.relation_type == "IsPartOf" for r in record.relations)
-            out.append(DemoSample(cs.client.symbol, record, cs.url_base + igsn, "igsn" if mds_style else "demo"))
+            url = cs.url_base + igsn if cs.url_base else None
+            out.append(DemoSample(cs.client.symbol, record, url, "igsn" if mds_style else "demo"))
             return igsn
 
         # a suite collection of the campaign's first-level samples, registered first

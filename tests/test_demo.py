@@ -142,7 +142,10 @@ def test_names_unique_normal_and_in_client_namespace(which: str, request: pytest
         assert re.fullmatch(r"[A-Z]{3}[0-9A-HJ-NP-Z]{6}", name)  # no look-alike I or O in the code
         client = by_symbol[s.client]
         assert name.startswith(client.namespaces)
-        assert s.landing_url == f"https://{client.domains[0]}/sample/{name}"
+        # the small demo (make serve) registers no external landing page, so a browser following its links
+        # stays on our pages (example.org hosts do not answer); the bulk set keeps them for the benchmarks
+        expected = None if which == "demo" else f"https://{client.domains[0]}/sample/{name}"
+        assert s.landing_url == expected
 
 
 def test_custom_clients() -> None:
