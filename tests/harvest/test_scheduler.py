@@ -1,0 +1,163 @@
+"""igsn_graph.harvest: runs against real OAI-PMH providers on loopback (a second igsn-graph server, a recorded
+GA provider that is busy once), resumption, incremental runs, failures, the CLI and the server's task."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from igsn_graph.cli import main
+from igsn_graph.harvest import scheduler, sources
+from igsn_graph.harvest.client import PoliteClient
+from igsn_graph.registry.service import Registry
+from igsn_graph.vocab import IG
+from tests.conftest import live_server, loopback_socket
+
+from .conftest import PAGE, Recorded, source_settings
+
+#: the demo set as the second server publishes it: 51 records, 6 of them deleted; 19 live ones are ZGEO's
+DEMO_RECORDS, DEMO_LIVE, ZGEO_LIVE = 51, 45, 19
+
+
+def _names(registry: Registry, prefix: str = "") -> set[str]:
+    rows = registry.db.read().execute("SELECT igsn FROM catalogue WHERE igsn LIKE ?", (prefix + "%",))
+    return {r[0] for r in rows}
+
+
+def test_a_source_speaking_for_an_agent_stores_its_namespaces_only(harvesting: Registry, source_url: str) -> None:
+    sources.add(harvesting, "zgeo", url=source_url, prefix="igsn_desc", agent="ZGEO", rate=50)
+    report = scheduler.run(harvesting, "zgeo")
+    assert report.complete and report.error is None
+    assert report.pages == -(-DEMO_RECORDS // PAGE) and report.records == DEMO_RECORDS
+    assert report.stored == ZGEO_LIVE and _names(harvesting) == _names(harvesting, "ZG")
+    # the other agents' samples are refused one by one, each with the reason
+    assert len(report.refused) == DEMO_LIVE - ZGEO_LIVE
+    assert all("not allowed" in r and r.startswith(("ZS", "ZB")) for r in report.refused)
+    # where each version came from is in its history activity
+    name = sorted(_names(harvesting))[0]
+    kept = {t.object.value for t in harvesting.store.graph(harvesting.iris.provenance_graph(name))
+            if t.predicate == IG.inputWarning and t.object.value.startswith("harvest:")}
+    assert kept == {f"harvest: from OAI-PMH source zgeo ({source_url}, metadataPrefix igsn_desc), "
+                    f"responseDate {sources.get(harvesting, 'zgeo').last_response_date}"}
+    src = sources.get(harvesting, "zgeo")
+    assert (src.token, src.state, src.stored, src.refused) == (None, "ok", ZGEO_LIVE, DEMO_LIVE - ZGEO_LIVE)
+
+
+def test_an_unverified_source_stores_into_known_namespaces_and_says_so(harvesting: Registry,
+                                                                         source_url: str) -> None:
+    sources.add(harvesting, "all", url=source_url, prefix="igsn_desc", rate=50)
+    report = scheduler.run(harvesting, "all")
+    assert report.complete and report.stored == DEMO_LIVE and not report.refused
+    row = harvesting.row(sorted(_names(harvesting, "ZB"))[0])
+    assert row is not None and row.agent == "ZBIO"  # the namespace's owner, not the source
+    history = harvesting.db.read().execute(
+        "SELECT principal FROM versions WHERE igsn = ?", (row.igsn,)).fetchall()
+    assert [h[0] for h in history] == ["admin"]
+    kept = {t.object.value for t in harvesting.store.graph(harvesting.iris.provenance_graph(row.igsn))
+            if t.predicate == IG.inputWarning}
+    assert "harvest: unverified source all: no allocating agent speaks for it" in kept
+
+
+def test_a_stopped_run_resumes_from_its_stored_token(harvesting: Registry, source_url: str) -> None:
+    sources.add(harvesting, "zgeo", url=source_url, prefix="igsn_desc", agent="ZGEO", rate=50)
+    first = scheduler.run(harvesting, "zgeo", stop=lambda: True)  # stops after its first page
+    assert not first.complete and first.pages == 1
+    stopped = sources.get(harvesting, "zgeo")
+    assert stopped.token and stopped.position == PAGE and stopped.state == "resuming"
+    second = scheduler.run(harvesting, "zgeo")
+    assert second.resumed and second.complete
+    assert first.records + second.records == DEMO_RECORDS
+    assert second.requests == second.pages  # no Identify, no first page again
+    assert len(_names(harvesting)) == ZGEO_LIVE
+
+
+def test_a_token_the_provider_no_longer_knows_restarts_the_run(harvesting: Registry, source_url: str) -> None:
+    sources.add(harvesting, "zgeo", url=source_url, prefix="igsn_desc", agent="ZGEO", rate=50)
+    scheduler.run(harvesting, "zgeo", stop=lambda: True)
+    sources.update_state(harvesting, "zgeo", token="expired-token")
+    report = scheduler.run(harvesting, "zgeo")
+    assert report.resumed and report.complete and report.error is None
+    assert report.records == DEMO_RECORDS
+
+
+def test_an_incremental_run_fetches_only_what_changed(harvesting: Registry, tmp_path: Path) -> None:
+    settings = source_settings(tmp_path / "changing")
+    with live_server(settings) as url:
+        sources.add(harvesting, "zgeo", url=url + "/oai", prefix="igsn_desc", agent="ZGEO", rate=50)
+        time.sleep(1.1)  # the demo's last datestamp is before the first run's responseDate (second granularity)
+        assert scheduler.run(harvesting, "zgeo").stored == ZGEO_LIVE
+        name = sorted(_names(harvesting, "ZGA"))[0]
+        # the agent moves one sample's landing page at the source (MDS), then the source is harvested again
+        moved = f"https://cores.zgeo.example.org/moved/{name}"
+        r = httpx.post(f"{url}/igsn", content=f"igsn={name}\nurl={moved}", auth=("ZGEO", "zgeo-demo-2024"),
+                       headers={"Content-Type": "text/plain;charset=UTF-8"})
+        assert r.status_code == 201, r.text
+        again = scheduler.run(harvesting, "zgeo")
+    assert again.complete and again.records == 1 and again.stored == 1 and again.pages == 1
+    assert again.requests == 2  # Identify and one ListRecords from the last responseDate
+    assert harvesting.row(name).version == 2  # type: ignore[union-attr]  # the changed one, again
+
+
+def test_busy_provider_retry_after_and_a_broken_record(harvesting: Registry,
+                                                       recorded: tuple[str, Recorded]) -> None:
+    url, provider = recorded
+    sources.add(harvesting, "ga", url=url, prefix="igsn", agent="ZGA", rate=50)
+    started = time.monotonic()
+    report = scheduler.run(harvesting, "ga")
+    assert time.monotonic() - started >= 1.0  # the 503's Retry-After was waited for
+    assert report.complete and report.error is None
+    assert report.requests == 3 and len(provider.requests) == 3  # 503, Identify again, ListRecords
+    assert _names(harvesting, "AU") == {"AU240"}
+    assert report.stored == 1 and len(report.refused) == 1
+    assert report.refused[0].startswith("/OAI-PMH/ListRecords/record[2]")
+    assert "metadata" in report.refused[0]
+
+
+def test_a_failing_source_is_marked_and_not_retried_in_a_hot_loop(harvesting: Registry) -> None:
+    sock, port = loopback_socket()
+    sock.close()  # nothing listens there
+    sources.add(harvesting, "gone", url=f"http://127.0.0.1:{port}/oai", prefix="oai_dc", every="1h")
+    pauses: list[float] = []
+    client = PoliteClient(f"http://127.0.0.1:{port}/oai", retries=2, backoff_s=0.5, sleep=pauses.append,
+                          timeout_s=2, rate=1000)
+    report = scheduler.run(harvesting, "gone", client=client)
+    assert report.error and "network error" in report.error and "after 3 tries" in report.error
+    assert report.requests == 3 and [p for p in pauses if p >= 0.1] == [0.5, 1.0]  # backoff between tries
+    src = sources.get(harvesting, "gone")
+    assert src.state == "failing (1x)" and src.last_error == report.error
+    assert src.next_due is not None and src.next_due > src.last_run  # type: ignore[operator]
+    assert scheduler.due(harvesting) == []  # the server waits for the backoff
+    resumed = sources.set_paused(harvesting, "gone", False)  # resume: the mark cleared, tried again at once
+    assert (resumed.failures, resumed.last_error) == (0, None)
+    assert [s.name for s in scheduler.due(harvesting)] == ["gone"]
+
+
+def test_cli_harvest(harvesting: Registry, source_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    sources.add(harvesting, "zgeo", url=source_url, prefix="igsn_desc", agent="ZGEO", rate=50)
+    data = str(harvesting.settings.data_dir)
+    harvesting.close()
+    assert main(["harvest", "zgeo", "--data", data]) == 0
+    captured = capsys.readouterr()
+    assert f"zgeo: {DEMO_RECORDS} records in 6 page(s), {ZGEO_LIVE} stored" in captured.out
+    assert f"zgeo: page 6, {DEMO_RECORDS}/{DEMO_RECORDS} records" in captured.err
+    assert captured.err.count("refused: zgeo: ") == DEMO_LIVE - ZGEO_LIVE
+
+
+def test_the_server_harvests_scheduled_sources(harvesting: Registry, source_url: str) -> None:
+    from api.app import create_app
+    sources.add(harvesting, "zgeo", url=source_url, prefix="igsn_desc", agent="ZGEO", rate=50, every="1d")
+    sources.add(harvesting, "manual", url=source_url, prefix="igsn_desc", rate=50)  # on demand only
+    settings = harvesting.settings
+    harvesting.close()
+    app = create_app(settings)
+    with live_server(settings, app=app):
+        assert app.state.harvester.checked.wait(60)
+        reports = app.state.harvester.reports
+    assert [(r.source, r.stored) for r in reports] == [("zgeo", ZGEO_LIVE)]
+    with Registry(settings) as registry:
+        zgeo = sources.get(registry, "zgeo")
+        assert zgeo.last_run and zgeo.next_due and zgeo.next_due > zgeo.last_run
+        assert sources.get(registry, "manual").last_run is None
