@@ -29,10 +29,11 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from lxml import etree
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from igsn_graph import errors
-from igsn_graph.errors import NotFound
+from igsn_graph.errors import InvalidInput, NotFound
 from igsn_graph.formats import datacite_rest
 from igsn_graph.identifiers import HANDLE_PREFIX, Igsn
 from igsn_graph.registry import lifecycle
@@ -44,7 +45,7 @@ from igsn_graph.store import history
 from .. import limits
 from ..auth import optional_principal, principal
 from ..deps import get_registry
-from ..errors import status_of
+from ..errors import problem_responses, status_of
 from .doi import parse_doi
 
 __all__ = ["JSONAPI", "install_errors", "router"]
@@ -511,3 +512,38 @@ def get_client(client_id: str, request: Request) -> JSONResponse:
         "isActive": client.active, "rorId": client.ror},
         "relationships": {"provider": {"data": {"id": client.agent.lower(), "type": "providers"}},
                           "prefixes": {"data": [{"id": p, "type": "prefixes"} for p in client.doi_prefixes]}}})
+
+
+# -- reservations (the JSON API's door to drafts) ------------------------------------------------------
+class ReserveIn(BaseModel):
+    """A count and a namespace pattern, or the names."""
+
+    model_config = ConfigDict(extra="forbid")
+    count: int | None = None
+    pattern: str | None = None
+    names: list[str] | None = None
+
+
+class ReserveOut(BaseModel):
+    reserved: list[str]
+    state: str
+
+
+@router.post("/api/v1/samples/reserve", status_code=201, tags=["JSON API"], response_model=ReserveOut,
+             responses=problem_responses(400, 401, 403, 409, 413, 415, 503),
+             summary="Reserve names as drafts: a count and a namespace pattern, or the names")
+def reserve_samples(body: ReserveIn, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    """``{"count": 3, "pattern": "ZTA-2024-####"}`` (a run of ``#`` numbers the names from the first free one;
+    a pattern without ``#`` is a namespace, numbered with five digits) or ``{"names": ["ZTA0001", …]}``. The names
+    are drafts (DataCite's reserved state): owned, counted against the quota, nowhere public, deleted through
+    ``DELETE /dois/{doi}``, described and published through ``PUT /dois/{doi}``. All or none."""
+    registry = get_registry(request)
+    if body.names is not None:
+        written = body.names
+    else:
+        if body.count is None or not body.pattern or not body.pattern.strip():
+            raise InvalidInput("give count and pattern (a namespace pattern such as ZTA-2024-####), or names")
+        pattern = body.pattern if "#" in body.pattern else body.pattern + "#####"
+        written = lifecycle.pattern_names(registry, pattern, body.count)
+    drafts = lifecycle.reserve_names(registry, who, [registry.parse(n) for n in written])
+    return JSONResponse({"reserved": [d.igsn for d in drafts], "state": lifecycle.DRAFT}, status_code=201)

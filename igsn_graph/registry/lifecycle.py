@@ -11,12 +11,13 @@ catalogue always wins. ``registered`` and ``findable`` are the catalogue's priva
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ForeignSample, NotFound
+from ..errors import Conflict, ForeignSample, InvalidInput, NotFound
 from ..identifiers import Igsn
 from ..index.catalogue import CatalogueRow
 from ..record import RegistryFacts
@@ -168,3 +169,61 @@ def discard(registry: Registry, principal: Principal, name: str) -> Draft:
             raise ForeignSample("cannot access dataset which belongs to another party", igsn=name)
         delete(registry.db, name)
         return draft
+
+
+#: most names one reservation takes
+MAX_RESERVATION = 1000
+
+
+def pattern_names(registry: Registry, pattern: str, count: int) -> list[str]:
+    """The first ``count`` free names of a pattern whose one run of ``#`` stands for zero-padded numbers
+    (``ZTA-2024-####`` → ``ZTA-2024-0001``…), skipping names registered or reserved already."""
+    runs = re.findall(r"#+", pattern)
+    if len(runs) != 1:
+        raise InvalidInput(f"pattern {pattern!r}: give one run of # for the number (ZTA-2024-####)")
+    if not 1 <= count <= MAX_RESERVATION:
+        raise InvalidInput(f"count: give 1 to {MAX_RESERVATION} names to reserve")
+    width = len(runs[0])
+    head, tail = pattern.split(runs[0])
+    conn = registry.db.read()
+    names: list[str] = []
+    for n in range(1, 10 ** width):
+        name = registry.parse(f"{head}{n:0{width}d}{tail}").name
+        if registry.row(name) is None and get(conn, name) is None:
+            names.append(name)
+            if len(names) == count:
+                return names
+    raise Conflict(f"pattern {pattern!r} has fewer than {count} free names")
+
+
+def reserve_names(registry: Registry, principal: Principal, names: list[Igsn]) -> list[Draft]:
+    """Reserves names as drafts without metadata, all or none: each free, in a namespace the caller may register
+    in, within its holder's quota taken together."""
+    from .service import Owner  # service imports this module for its quota rule
+
+    if not 1 <= len(names) <= MAX_RESERVATION:
+        raise InvalidInput(f"names: give 1 to {MAX_RESERVATION} names to reserve")
+    if len({n.name for n in names}) != len(names):
+        raise InvalidInput("names: a name is given twice")
+    with registry.writing():
+        conn = registry.db.read()
+        owners: dict[str, Owner] = {}
+        taken: dict[Owner, int] = {}
+        for igsn in names:
+            if registry.row(igsn.name) is not None or get(conn, igsn.name) is not None:
+                raise Conflict(f"{igsn.name} is registered or reserved already", igsn=igsn.name)
+            owner = registry.owner_of_name(igsn, principal)
+            registry._check_owner(principal, owner, igsn.name, False)
+            registry.check_doi_prefix(igsn, principal)
+            owners[igsn.name] = owner
+            taken[owner] = taken.get(owner, 0) + 1
+        for owner, n in taken.items():
+            registry._check_quota(owner, n)
+        now = _now()
+        drafts = [Draft(igsn=i.name, agent=owners[i.name].agent, client=owners[i.name].client,
+                        namespace=owners[i.name].namespace, created=now, updated=now, doi=i.doi) for i in names]
+        with registry.db.write() as w:
+            w.execute(_DDL)
+            w.executemany("INSERT INTO draft VALUES (?, ?, ?, ?, ?, NULL, '{}', ?, ?)",
+                          [(d.igsn, d.doi, d.agent, d.client, d.namespace, d.created, d.updated) for d in drafts])
+        return drafts

@@ -158,3 +158,26 @@ def test_prefixes_and_clients(client: TestClient) -> None:
     assert data["attributes"]["domains"] == "example.org"
     assert data["relationships"]["provider"]["data"] == {"id": "ztest", "type": "providers"}
     error(client.get("/clients/nobody.here"), 404)
+
+
+def test_reserve_by_pattern_or_names(client: TestClient) -> None:
+    assert post(client, {"doi": "10.99990/ZTA-R-0002"}).status_code == 201  # taken: the pattern skips it
+    r = client.post("/api/v1/samples/reserve", json={"count": 3, "pattern": "ZTA-R-####"}, auth=CLIENT_ONE)
+    assert r.status_code == 201, r.text
+    assert r.json() == {"reserved": ["ZTA-R-0001", "ZTA-R-0003", "ZTA-R-0004"], "state": "draft"}
+    assert client.get("/dois/10.99990/ZTA-R-0003", auth=CLIENT_ONE).json()["data"]["attributes"]["state"] == "draft"
+    error(client.get("/dois/10.99990/ZTA-R-0003"), 404)
+    assert client.get("/ZTA-R-0003").status_code == 404
+    r = client.post("/api/v1/samples/reserve", json={"names": ["10273/ZTB0001", "ZTB0002"]}, auth=CLIENT_TWO)
+    assert r.json()["reserved"] == ["ZTB0001", "ZTB0002"]
+    # all or none: past the quota (2), in another party's namespace, or a name taken, nothing is reserved
+    r = client.post("/api/v1/samples/reserve", json={"count": 1, "pattern": "ZTB"}, auth=CLIENT_TWO)
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    r = client.post("/api/v1/samples/reserve", json={"names": ["ZTA-S-1", "ZO0001"]}, auth=CLIENT_ONE)
+    assert r.status_code == 403
+    r = client.post("/api/v1/samples/reserve", json={"names": ["ZTA-S-1", "ZTA-R-0001"]}, auth=CLIENT_ONE)
+    assert r.status_code == 409
+    error(client.get("/dois/10.99990/ZTA-S-1", auth=CLIENT_ONE), 404)
+    for body in ({"count": 0, "pattern": "ZTA#"}, {"count": 2, "pattern": "ZTA#-#"}, {"names": "ZTA1"}, {}):
+        assert client.post("/api/v1/samples/reserve", json=body, auth=CLIENT_ONE).status_code == 400
+    assert client.post("/api/v1/samples/reserve", json={"names": ["ZTA9"]}).status_code == 401
