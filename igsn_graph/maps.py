@@ -211,8 +211,10 @@ def world_svg(shapes: Sequence[Shape], title: str, *, min_span: float = MIN_SPAN
     view = _View.around(shapes, min_span)
     width, height = view.lon_span * view.k, view.lat_span
     x0, y0 = (view.lon - view.lon_span / 2) * view.k, -(view.lat + view.lat_span / 2)
-    svg = _svg("svg", viewBox=f"{x0:g} {y0:g} {width:g} {height:g}", role="img", class_="map",
-               preserveAspectRatio="xMidYMid meet")
+    # a picture, unless its marks are links: an image's parts are not interactive (axe: nested-interactive)
+    role = "group" if any(s.href for s in shapes) else "img"
+    svg = _svg("svg", viewBox=f"{x0:g} {y0:g} {width:g} {height:g}", role=role, class_="map",
+               preserveAspectRatio="xMidYMid meet", aria_label=title)
     _svg("title", svg, title)
     _svg("rect", svg, x=f"{x0:g}", y=f"{y0:g}", width=f"{width:g}", height=f"{height:g}", fill="#dcecf7")
     land, borders = _world()
