@@ -345,6 +345,20 @@ def _update(registry: Registry, who: Principal, igsn: Igsn, attributes: dict[str
     _register(registry, who, igsn, merged, public=public, url=url)
 
 
+def _check_draft(registry: Registry, igsn: Igsn, metadata: dict[str, Any]) -> None:
+    """A draft's partial metadata, read as a registration would read it, with nothing required: what is given
+    must mean something (dates, coordinates, the resource type), what is missing may come later."""
+    types = metadata.get("types")
+    if isinstance(types, dict) and types.get("resourceTypeGeneral") not in (None, "PhysicalObject"):
+        raise JsonApiError(422, "resourceTypeGeneral must be PhysicalObject (an IGSN names a physical object)",
+                           "/data/attributes/types/resourceTypeGeneral")
+    if metadata.get("xml"):
+        _record(registry, igsn, metadata)  # a draft's document must be a DataCite record of this IGSN
+    elif datacite_rest.has_metadata(metadata):
+        given = dict(types) if isinstance(types, dict) else {}
+        _record(registry, igsn, {**metadata, "types": {**given, "resourceTypeGeneral": "PhysicalObject"}})
+
+
 def _write(registry: Registry, who: Principal, igsn: Igsn, attributes: dict[str, Any]) -> None:
     event = attributes.get("event")
     if registry.row(igsn.name) is not None:
@@ -355,12 +369,7 @@ def _write(registry: Registry, who: Principal, igsn: Igsn, attributes: dict[str,
         raise JsonApiError(422, "only a findable DOI can be hidden", "/data/attributes/event")
     if event is None:
         metadata = _metadata_only(attributes)
-        if metadata.get("xml"):
-            _record(registry, igsn, metadata)  # a draft's document must at least be a DataCite record
-        types = metadata.get("types")
-        if isinstance(types, dict) and types.get("resourceTypeGeneral") not in (None, "PhysicalObject"):
-            raise JsonApiError(422, "resourceTypeGeneral must be PhysicalObject (an IGSN names a physical object)",
-                               "/data/attributes/types/resourceTypeGeneral")
+        _check_draft(registry, igsn, {**(draft.attributes if draft else {}), **metadata})
         lifecycle.reserve(registry, who, igsn, url=attributes.get("url"), attributes=metadata)
         return
     _publish_draft(registry, who, igsn, draft, attributes, event)

@@ -181,3 +181,20 @@ def test_reserve_by_pattern_or_names(client: TestClient) -> None:
     for body in ({"count": 0, "pattern": "ZTA#"}, {"count": 2, "pattern": "ZTA#-#"}, {"names": "ZTA1"}, {}):
         assert client.post("/api/v1/samples/reserve", json=body, auth=CLIENT_ONE).status_code == 400
     assert client.post("/api/v1/samples/reserve", json={"names": ["ZTA9"]}).status_code == 401
+
+
+def test_a_drafts_partial_metadata_is_read_with_nothing_required(client: TestClient) -> None:
+    r = post(client, {"doi": "10.99990/ZTA0401", "titles": [{"title": "Only a title"}]})
+    assert r.status_code == 201, r.text
+    assert r.json()["data"]["attributes"]["titles"] == [{"title": "Only a title"}]
+    bad = {"doi": "10.99990/ZTA0402", "geoLocations": [{"geoLocationPoint": {"pointLongitude": 1}}]}
+    pointer = "/data/attributes/geoLocations/0/geoLocationPoint/pointLatitude"
+    assert error(post(client, bad), 400)["source"] == {"pointer": pointer}
+    # what a draft was given stays when it is completed
+    r = client.put("/dois/10.99990/ZTA0401", json={"data": {"attributes": {
+        "creators": [{"name": "Doe, Jane"}], "publisher": "P", "publicationYear": 2024,
+        "types": {"resourceTypeGeneral": "PhysicalObject"}, "url": "https://example.org/401", "event": "publish"}}},
+        headers=JSONAPI, auth=CLIENT_ONE)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["attributes"]["titles"] == [{"title": "Only a title"}]
+    assert r.json()["data"]["attributes"]["state"] == "findable"
