@@ -74,6 +74,21 @@ def test_a_stopped_run_resumes_from_its_stored_token(harvesting: Registry, sourc
     assert len(_names(harvesting)) == ZGEO_LIVE
 
 
+def test_a_killed_run_resumes_after_its_last_stored_page(harvesting: Registry, source_url: str) -> None:
+    sources.add(harvesting, "zgeo", url=source_url, prefix="igsn_desc", agent="ZGEO", rate=50)
+
+    def killed(report: scheduler.RunReport) -> None:
+        if report.pages == 2:
+            raise KeyboardInterrupt  # the process dies here: nothing after this page is run or written
+
+    with pytest.raises(KeyboardInterrupt):
+        scheduler.run(harvesting, "zgeo", on_page=killed)
+    assert sources.get(harvesting, "zgeo").position == 2 * PAGE
+    report = scheduler.run(harvesting, "zgeo")
+    assert report.resumed and report.complete and report.records == DEMO_RECORDS - 2 * PAGE
+    assert len(_names(harvesting)) == ZGEO_LIVE
+
+
 def test_a_token_the_provider_no_longer_knows_restarts_the_run(harvesting: Registry, source_url: str) -> None:
     sources.add(harvesting, "zgeo", url=source_url, prefix="igsn_desc", agent="ZGEO", rate=50)
     scheduler.run(harvesting, "zgeo", stop=lambda: True)
