@@ -198,3 +198,17 @@ def test_a_drafts_partial_metadata_is_read_with_nothing_required(client: TestCli
     assert r.status_code == 200, r.text
     assert r.json()["data"]["attributes"]["titles"] == [{"title": "Only a title"}]
     assert r.json()["data"]["attributes"]["state"] == "findable"
+
+
+def test_a_draft_registered_through_another_door_is_that_sample(client: TestClient) -> None:
+    from igsn_graph.index.rebuild import verify
+
+    assert post(client, {"doi": "10.99990/ZTA0501", "titles": [{"title": "Reserved"}]}).status_code == 201
+    r = client.post("/doi", content="doi=10.99990/ZTA0501\nurl=https://example.org/501",
+                    headers={"Content-Type": "text/plain"}, auth=CLIENT_ONE)
+    assert r.status_code == 201, r.text
+    attrs = client.get("/dois/10.99990/ZTA0501", auth=CLIENT_ONE).json()["data"]["attributes"]
+    assert (attrs["state"], attrs["url"]) == ("findable", "https://example.org/501")  # the catalogue wins
+    assert client.delete("/dois/10.99990/ZTA0501", auth=CLIENT_ONE).status_code == 405
+    registry = client.app.state.registry  # type: ignore[attr-defined]
+    assert verify(registry.db, registry.store, registry.iris).ok  # drafts are no derived rows
