@@ -123,7 +123,7 @@ def home_page(facts: HomeFacts, world_map: etree._Element | None = None) -> byte
     ]
     body[-1][0][0].set("id", "home-q")
     if world_map is not None:
-        body.append(E.FIGURE(world_map, E.FIGCAPTION("Where the public samples were collected")))
+        body.append(world_map)
     browse = E.SECTION(E.H2("Browse"), **{"class": "facets"})
     for facet, title in HOME_FACETS:
         values = facts.facets.get(facet) or []

@@ -29,9 +29,9 @@ __all__ = ["Shape", "all_samples_map", "box_shape", "figure", "hits_map", "osm_u
 
 Point = tuple[float, float]  # lon, lat in degrees
 
-#: the smallest span (degrees of latitude) a map shows: a point alone is drawn with ~900 km around it,
-#: enough for the 1:110m coastlines to say where it is
-MIN_SPAN = 8.0
+#: the smallest span (degrees of latitude) a map shows: a point alone is drawn with ~1,300 km around it,
+#: enough for the 1:110m coastlines and borders to say where it is
+MIN_SPAN = 12.0
 #: width / height of every map
 ASPECT = 1.6
 #: the most boxes the map of all samples reads (a sample of them beyond): the home page stays one cheap read
@@ -182,8 +182,18 @@ def _path(view: _View, lines: Iterable[Sequence[Point]], closed: bool) -> str:
             if abs(p[0] - kept[-1][0]) * view.k > tolerance or abs(p[1] - kept[-1][1]) > tolerance:
                 kept.append(p)
         kept += points[-1:] if len(points) > 1 else []
-        coords = [view.xy(p, view.digits) for p in kept]
-        d.append("M" + "L".join(coords) + ("Z" if closed else ""))
+        # a ring that jumps across the antimeridian (±180°) is made continuous (longitudes past ±180) and
+        # drawn again a turn away, never as a line across the whole map
+        unwrapped = [kept[0]]
+        for lon, lat in kept[1:]:
+            previous = unwrapped[-1][0]
+            lon += 360 * round((previous - lon) / 360)
+            unwrapped.append((lon, lat))
+        lons = [p[0] for p in unwrapped]
+        shifts = [0.0] + ([-360.0] if max(lons) > 180 else []) + ([360.0] if min(lons) < -180 else [])
+        for shift in shifts:
+            coords = [view.xy((lon + shift, lat), view.digits) for lon, lat in unwrapped]
+            d.append("M" + "L".join(coords) + ("Z" if closed else ""))
     return "".join(d)
 
 
@@ -222,8 +232,9 @@ def world_svg(shapes: Sequence[Shape], title: str, *, min_span: float = MIN_SPAN
          stroke_width="0.8", vector_effect="non-scaling-stroke")
     _svg("path", svg, d=_path(view, _visible(view, borders), False), fill="none", stroke="#a49d8a",
          stroke_width="0.6", stroke_dasharray="3 2", vector_effect="non-scaling-stroke")
-    marks = _svg("g", svg, fill="#c0392b", stroke="#5e120a")
     unit = height / 60  # one "pixel" of a 60-unit-high map: marks keep their size at every zoom
+    _graticule(svg, view, unit)
+    marks = _svg("g", svg, class_="marks", fill="#c0392b", stroke="#5e120a")
     for shape in shapes:
         parent = marks
         if shape.href:
@@ -253,11 +264,36 @@ def world_svg(shapes: Sequence[Shape], title: str, *, min_span: float = MIN_SPAN
     label = f"{km:g} km" if km >= 1 else f"{km * 1000:g} m"
     _svg("text", scale, label, x=f"{bx:.5g}", y=f"{by - unit * 1.6:.5g}", font_size=f"{unit * 2.6:.4g}",
          font_family="sans-serif", fill="#000")
-    if view.lat_span < 180:
+    if view.lat_span < 90:
         _svg("text", svg, "scale true at the map's middle latitude", x=f"{x0 + width * 0.96:.5g}",
              y=f"{by:.5g}", font_size=f"{unit * 2:.4g}", font_family="sans-serif", fill="#333",
              text_anchor="end")
     return svg
+
+
+def _graticule(svg: etree._Element, view: _View, unit: float) -> None:
+    """Meridians and parallels at a round step, labelled in degrees along the top and left edges."""
+    step = next(s for s in (0.5, 1, 2, 5, 10, 15, 30, 60) if view.lat_span / s <= 8)
+    w, e, s, n = view.box
+    grid = _svg("g", svg, class_="graticule", stroke="#8fa9bf", stroke_width="0.5", fill="none", vector_effect="non-scaling-stroke")
+    labels = _svg("g", svg, font_size=f"{unit * 2:.4g}", font_family="sans-serif", fill="#2d4a63")
+    lon = math.ceil(w / step) * step
+    while lon <= e:
+        x = lon * view.k
+        _svg("path", grid, d=f"M{x:.5g} {-n:.5g}V{-s:.5g}", vector_effect="non-scaling-stroke")
+        _svg("text", labels, _degrees(lon, "E", "W"), x=f"{x + unit * 0.5:.5g}", y=f"{-n + unit * 2.5:.5g}")
+        lon += step
+    lat = math.ceil(s / step) * step
+    while lat <= n:
+        _svg("path", grid, d=f"M{w * view.k:.5g} {-lat:.5g}H{e * view.k:.5g}", vector_effect="non-scaling-stroke")
+        _svg("text", labels, _degrees(lat, "N", "S"), x=f"{w * view.k + unit * 0.5:.5g}", y=f"{-lat - unit * 0.5:.5g}")
+        lat += step
+
+
+def _degrees(value: float, positive: str, negative: str) -> str:
+    if value == 0:
+        return "0°"
+    return f"{abs(value):g}°{positive if value > 0 else negative}"
 
 
 def figure(shapes: Sequence[Shape], title: str, caption: str) -> etree._Element:

@@ -69,6 +69,7 @@ header.site nav{max-width:52rem;margin:0 auto;display:flex;flex-wrap:wrap;gap:.6
 header.site a.home{color:#fff;font-weight:700;text-decoration:none;margin-right:auto}
 header.site form{display:flex;gap:.3rem}header.site input{min-width:10rem}
 .meta{color:#555;font-size:.85rem}figure{margin:1rem 0}
+form.search{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center}form.search label{display:flex;gap:.4rem}
 details.formats ul{columns:2 16rem}
 @media (max-width:30rem){dl{grid-template-columns:1fr}dd{margin-bottom:.4rem}}
 """

@@ -65,7 +65,9 @@ def test_a_point_map_is_zoomed_to_it_with_coastline_scale_and_osm_link() -> None
     circle = svg.find(".//circle")
     assert float(circle.get("cx")) == pytest.approx(151.2 * 0.8300, abs=0.01)
     assert circle.getparent().find("title").text == "Harbour mud"
-    scale = re.search(r"(\d+) km", "".join(svg.itertext()))
+    text = "".join(svg.itertext())
+    assert "150°E" in text and "34°S" in text and svg.find("g[@class='graticule']") is not None  # labelled
+    scale = re.search(r"(\d+) km", "".join(svg.find("g[@class='scale']").itertext()))
     assert scale and int(scale.group(1)) in (100, 200, 500)
     osm = figure.find(".//figcaption/a").get("href")
     parts = urlsplit(osm)
@@ -77,7 +79,7 @@ def test_a_point_map_is_zoomed_to_it_with_coastline_scale_and_osm_link() -> None
 def test_a_polygon_is_drawn_as_a_polygon_and_a_world_sized_one_shows_the_world() -> None:
     box = maps.shapes_of_wkt("POLYGON ((10 40, 12 40, 12 42, 10 42, 10 40))")
     svg = maps.world_svg(box, "box")
-    marks = svg.findall("g")[0]
+    marks = svg.find("g[@class='marks']")
     assert marks.find("path").get("d").endswith("Z") and marks.find("circle") is None
     world = maps.world_svg(maps.shapes_of_wkt("POLYGON ((-170 -80, 170 -80, 170 80, -170 80, -170 -80))"), "w")
     assert _view_box(world) == (-180, -90, 360, 180)

@@ -164,7 +164,7 @@ _STYLE = ("main{max-width:72rem}"
           "main form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}label{display:flex;flex-direction:column;"
           "font-size:.85rem}.layout{display:grid;grid-template-columns:16rem 1fr;gap:2rem}"
           "aside ul{list-style:none;padding:0;margin:0 0 1rem}.on{font-weight:bold}.error{color:#a00}"
-          "ol li{margin-bottom:.5rem}@media (max-width:40rem){.layout{grid-template-columns:1fr}}")
+          "ol li{margin-bottom:.5rem}@media (max-width:40rem){.layout{grid-template-columns:1fr}.layout aside{order:2}}")
 
 
 def _toggle(request: Request, facet: str, value: str) -> str:
