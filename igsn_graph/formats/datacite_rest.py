@@ -113,8 +113,8 @@ def _geo_location(parent: etree._Element, item: dict[str, Any], pointer: str) ->
     polygons = item.get("geoLocationPolygon")
     if polygons:
         # DataCite writes one polygon as an array of {polygonPoint} / {inPolygonPoint} objects
-        for j, polygon in enumerate(polygons if isinstance(polygons, list) and polygons
-                                    and isinstance(polygons[0], list) else [polygons]):
+        several = isinstance(polygons, list) and bool(polygons) and isinstance(polygons[0], list)
+        for polygon in polygons if several else [polygons]:
             el = _sub(geo, "geoLocationPolygon")
             for k, part in enumerate(polygon if isinstance(polygon, list) else [polygon]):
                 if not isinstance(part, dict):

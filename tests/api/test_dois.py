@@ -212,3 +212,13 @@ def test_a_draft_registered_through_another_door_is_that_sample(client: TestClie
     assert client.delete("/dois/10.99990/ZTA0501", auth=CLIENT_ONE).status_code == 405
     registry = client.app.state.registry  # type: ignore[attr-defined]
     assert verify(registry.db, registry.store, registry.iris).ok  # drafts are no derived rows
+
+
+def test_polygons_as_datacite_writes_them(client: TestClient) -> None:
+    ring = [{"polygonPoint": {"pointLongitude": x, "pointLatitude": y}} for x, y in ((1, 1), (2, 1), (2, 2), (1, 1))]
+    r = post(client, attributes(doi="10.99990/ZTA0601", event="publish", url="https://example.org/601",
+                                geoLocations=[{"geoLocationPolygon": ring}]))
+    assert r.status_code == 201, r.text
+    [geo] = r.json()["data"]["attributes"]["geoLocations"]
+    assert geo == {"geoLocationBox": {"westBoundLongitude": 1.0, "eastBoundLongitude": 2.0,
+                                      "southBoundLatitude": 1.0, "northBoundLatitude": 2.0}}
