@@ -9,9 +9,9 @@ the page and the description never disagree.
 from __future__ import annotations
 
 import sqlite3
-from urllib.parse import quote
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from lxml import etree
 from pyoxigraph import Literal, NamedNode, Quad, Triple, serialize
@@ -78,7 +78,10 @@ def home_facts(registry: Registry) -> HomeFacts:
     """The front door's facts; only findable samples (public, active, described, not test) are named."""
     settings = registry.settings
     conn = registry.db.read()
-    count = lambda sql: int(conn.execute(sql).fetchone()[0])  # noqa: E731
+
+    def count(sql: str) -> int:
+        return int(conn.execute(sql).fetchone()[0])
+
     facets: dict[str, list[tuple[str, str, int]]] = {}
     for facet, _ in HOME_FACETS:
         rows = conn.execute("SELECT value, n FROM search_facet_total WHERE facet = ? AND n > 0 "
@@ -108,7 +111,10 @@ def _sample_list(samples: list[RecentSample]) -> etree._Element:
 
 def home_page(facts: HomeFacts, world_map: etree._Element | None = None) -> bytes:
     """The HTML home page: what this is, a search box, facet entry points, recent samples, every interface."""
-    plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
+
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
     body: list[etree._Element] = [
         E.H1(facts.name),
         E.P("An IGSN registry: physical samples (rocks, cores, water, specimens…) with persistent identifiers, "
@@ -154,7 +160,10 @@ def dataset_description(facts: HomeFacts, base_url: str, media_type: str,
     dataset, sparql, oai = NamedNode(base_url), NamedNode(base_url + "sparql"), NamedNode(base_url + "oai")
     search = NamedNode(base_url + "api/v1/search")
     lit = Literal
-    count = lambda n: Literal(str(n), datatype=XSD["integer"])  # noqa: E731
+
+    def count(n: int) -> Literal:
+        return Literal(str(n), datatype=XSD["integer"])
+
     triples = [
         Triple(dataset, RDF["type"], DCAT["Dataset"]), Triple(dataset, RDF["type"], VOID["Dataset"]),
         Triple(dataset, DCTERMS["title"], lit(facts.name, language="en")),

@@ -213,7 +213,7 @@ def _svg(tag: str, parent: etree._Element | None = None, text: str | None = None
 def _nice(km: float) -> float:
     """The largest 1, 2 or 5 × 10ⁿ not above ``km``."""
     power = 10 ** math.floor(math.log10(km))
-    return max(m * power for m in (1, 2, 5) if m * power <= km)
+    return float(max(m * power for m in (1, 2, 5) if m * power <= km))
 
 
 def world_svg(shapes: Sequence[Shape], title: str, *, min_span: float = MIN_SPAN) -> etree._Element:
@@ -275,7 +275,8 @@ def _graticule(svg: etree._Element, view: _View, unit: float) -> None:
     """Meridians and parallels at a round step, labelled in degrees along the top and left edges."""
     step = next(s for s in (0.5, 1, 2, 5, 10, 15, 30, 60) if view.lat_span / s <= 8)
     w, e, s, n = view.box
-    grid = _svg("g", svg, class_="graticule", stroke="#8fa9bf", stroke_width="0.5", fill="none", vector_effect="non-scaling-stroke")
+    grid = _svg("g", svg, class_="graticule", stroke="#8fa9bf", stroke_width="0.5", fill="none",
+                vector_effect="non-scaling-stroke")
     labels = _svg("g", svg, font_size=f"{unit * 2:.4g}", font_family="sans-serif", fill="#2d4a63")
     lon = math.ceil(w / step) * step
     while lon <= e:
