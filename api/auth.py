@@ -8,6 +8,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import os
 import secrets
 import threading
 import time
@@ -181,8 +182,12 @@ class LoginThrottle:
         with self._lock:
             self._pairs.put(key, max(0.0, self._pairs.tokens(key, now) - 1), now)
 
-    def admit(self, account: str, address: str) -> Admission:
-        """Takes a token from every bucket this attempt draws from, or raises ``LoginThrottled`` taking none."""
+    def admit(self, account: str, address: str, *, busy: bool = False) -> Admission:
+        """Takes a token from every bucket this attempt draws from, or raises ``LoginThrottled`` taking none.
+
+        ``busy``: the password checks already waiting are as many as may wait; then only a known pair is let
+        through (to its own bucket), so whoever logs in for the first time waits seconds at most, not behind
+        a backlog."""
         pair = self._pair(account, address)
         if self.burst <= 0:
             return Admission(pair, ())
@@ -190,6 +195,8 @@ class LoginThrottle:
         with self._lock:
             until = self._known.get(pair)
             known = until is not None and until > now
+            if busy and not known:
+                raise LoginThrottled("too many logins are being checked; try again in 1 s", retry_after=1)
             stages = [(self._pairs, pair)] if known else [(self._pairs, pair), (self._addresses, address),
                                                         (self._global, "")]
             taken: list[tuple[_Buckets, object]] = []
@@ -220,18 +227,35 @@ class LoginThrottle:
                 self._known.popitem(last=False)
 
 
+def _yield_cpu() -> None:
+    """Lowers the calling thread's CPU priority (Linux: a thread's own niceness), so that when hashing and
+    serving compete for the processors, serving wins; elsewhere, or when refused, nothing changes."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
 class PasswordChecks:
     """Password checks (scrypt: slow and memory-hard on purpose) on their own small thread pool.
 
     The threads that serve reads (resolver, OAI-PMH, search) are never taken by a login, however many
     arrive: requests wait for a check without holding a thread. Concurrent checks of the same credentials
     share one hash (a client starting many requests at once, before its login is cached, costs one check
-    and one throttle token).
+    and one throttle token). At most ``backlog`` checks wait (``LoginThrottle.admit``), and the threads run
+    at a lower CPU priority than the server's others.
     """
 
     def __init__(self, threads: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="password-check")
+        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="password-check",
+                                        initializer=_yield_cpu)
         self._pending: dict[bytes, tuple[asyncio.AbstractEventLoop, asyncio.Future[Principal]]] = {}
+        #: checks that may be under way or waiting before new unknown logins are turned away
+        self.backlog = 4 * max(1, threads)
+
+    def busy(self) -> bool:
+        """As many checks are under way or waiting as may be."""
+        return len(self._pending) >= self.backlog
 
     def pending(self, key: bytes) -> asyncio.Future[Principal] | None:
         """The check of these credentials under way on this event loop, if one is."""
@@ -341,7 +365,7 @@ async def authenticate(request: Request) -> Principal:
     settings = registry.settings
     admin = (settings.admin_user, settings.admin_password) if settings.admin_password else None
     throttle = _throttle_of(request)
-    admission = throttle.admit(user, client_address(request, settings.trusted_proxy_hops))
+    admission = throttle.admit(user, client_address(request, settings.trusted_proxy_hops), busy=checks.busy())
     try:
         who = await checks.run(key, lambda: registry.accounts.authenticate(user, password, admin=admin))
     except NotAuthenticated:

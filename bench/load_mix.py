@@ -8,14 +8,22 @@ reads back what it wrote), and records the harvest missed although their datesta
 Phase 2 — resolver reads alone, then with a pathological SPARQL query and a pathological search running
 beside them: p99 of the reads in both cases.
 
+``--login-flood`` runs only phase 3 — resolver reads alone, then beside a flood of failed logins
+(``--flood-rate`` a second, open loop, at most ``--flooders`` unanswered) with random account names, each from
+an address of its own (``X-Forwarded-For`` behind one trusted proxy hop: only the global bucket holds them
+back), while one client keeps registering: p99 of the reads in both cases (wanted: within 2x), of the
+registrations, and the flood's answers (401: hashed, 429: refused before hashing).
+
     python bench/load_mix.py --size 100000        # builds (once) and reuses var/bench/mix-100000
     python bench/load_mix.py --size 5000 --seconds 20 --clients 16
+    python bench/load_mix.py --size 5000 --login-flood --flood-rate 100
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import random
 import sqlite3
 import sys
@@ -222,6 +230,89 @@ async def phase_starvation(base: str, names: list[str], seconds: float) -> None:
     print(f"  p99 ratio (beside / alone): {percentile(beside, 99) / percentile(alone, 99):.1f}x")
 
 
+def _login_flood(base: str, rate: float, flooders: int, seconds: float, out: "multiprocessing.Queue[dict[int, int]]"
+                 ) -> None:
+    """Failed logins for ``seconds``, open loop: ``rate`` a second whatever the answers, at most ``flooders``
+    unanswered; random account names, each from an address of its own. Runs in a process of its own, so the
+    flood's client does not slow the measured reads down. Puts the answers' status counts on ``out``."""
+    codes: dict[int, int] = defaultdict(int)
+    rng = random.Random(0)
+
+    async def attempt(c: httpx.AsyncClient) -> None:
+        user = "Z" + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(6))
+        forwarded = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        try:
+            r = await c.get("/igsn", auth=(user, "guess"), headers={"X-Forwarded-For": forwarded})
+            codes[r.status_code] += 1
+        except httpx.HTTPError:
+            codes[0] += 1
+
+    async def run() -> None:
+        outstanding: set[asyncio.Task[None]] = set()
+        limits = httpx.Limits(max_connections=flooders, max_keepalive_connections=flooders)
+        async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as c:
+            started, sent = time.monotonic(), 0
+            while time.monotonic() - started < seconds:
+                for _ in range(int((time.monotonic() - started) * rate) - sent):  # those due by now
+                    sent += 1
+                    if len(outstanding) >= flooders:
+                        codes[-1] += 1  # not sent: the cap of unanswered attempts was reached
+                        continue
+                    task = asyncio.create_task(attempt(c))
+                    outstanding.add(task)
+                    task.add_done_callback(outstanding.discard)
+                await asyncio.sleep(0.01)
+            for task in outstanding:
+                task.cancel()
+            await asyncio.gather(*outstanding, return_exceptions=True)
+
+    asyncio.run(run())
+    out.put(dict(codes))
+
+
+async def phase_login_flood(base: str, names: list[str], seconds: float, rate: float, flooders: int,
+                            account: tuple[str, str, str]) -> None:
+    print(f"\n== login flood: resolver reads ({seconds:.0f} s each), failed logins at {rate:.0f}/s "
+          f"(at most {flooders} unanswered) ==")
+    alone = await reads_for(base, names, seconds)
+    print(f"  reads alone                                      {summary(alone)}")
+    out: multiprocessing.Queue[dict[int, int]] = multiprocessing.Queue()
+    flood = multiprocessing.Process(target=_login_flood, args=(base, rate, flooders, seconds + 2, out))
+    flood.start()
+    stop = asyncio.Event()
+    registered: list[float] = []
+    registered_codes: dict[int, int] = defaultdict(int)
+    symbol, password, namespace = account
+    run = "".join(random.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(3))
+
+    async def register() -> None:
+        async with httpx.AsyncClient(base_url=base, timeout=120) as c:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                start = time.perf_counter()
+                r = await c.post("/metadata", content=kernel(f"{namespace}{run}F{i:05d}", "flood"),
+                                 auth=(symbol, password), headers={"Content-Type": "application/xml",
+                                                                   "X-Forwarded-For": "192.0.2.1"})
+                registered.append(time.perf_counter() - start)
+                registered_codes[r.status_code] += 1
+                await asyncio.sleep(0.05)
+
+    await asyncio.sleep(1.0)  # the flood is under way
+    registering = asyncio.create_task(register())
+    beside = await reads_for(base, names, seconds)
+    stop.set()
+    await registering
+    codes = await asyncio.to_thread(out.get)
+    flood.join()
+    print(f"  reads beside the login flood                     {summary(beside)}")
+    print(f"  registrations beside the login flood             {summary(registered)}  "
+          + "[" + ", ".join(f"{k}: {v}" for k, v in sorted(registered_codes.items())) + "]")
+    print("    failed logins: " + ", ".join(f"{k if k > 0 else 'not sent' if k else 'error'}: {v}"
+                                         for k, v in sorted(codes.items())))
+    print(f"  p99 ratio (beside / alone): {percentile(beside, 99) / percentile(alone, 99):.1f}x")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--size", type=int, default=100_000, help="demo samples in the store (built once, then reused)")
@@ -230,6 +321,9 @@ def main() -> None:
     p.add_argument("--starvation-seconds", type=float, default=15)
     p.add_argument("--data", type=Path, default=None, help="data folder (default var/bench/mix-SIZE)")
     p.add_argument("--as-is", action="store_true", help="use the data folder as it is (no demo load)")
+    p.add_argument("--login-flood", action="store_true", help="run only the login-flood phase")
+    p.add_argument("--flood-rate", type=float, default=100, help="failed logins per second in the login flood")
+    p.add_argument("--flooders", type=int, default=400, help="unanswered failed logins at most in the login flood")
     args = p.parse_args()
     data = args.data or ROOT / "var" / "bench" / f"mix-{args.size}"
     settings = Settings(data_dir=data)
@@ -244,8 +338,13 @@ def main() -> None:
     _, clients = demo_accounts()
     accounts = [(c.symbol, c.password, c.namespaces[0]) for c in clients]
     # a bench server's URL has a new port each run: without this it would restamp the store at start
-    proc, base = start_server(data, env={"IGSN_GRAPH_AUTO_RESTAMP": "false"})
+    # one trusted proxy hop: the login flood's X-Forwarded-For makes each attempt an address of its own
+    proc, base = start_server(data, env={"IGSN_GRAPH_AUTO_RESTAMP": "false", "IGSN_GRAPH_TRUSTED_PROXY_HOPS": "1"})
     try:
+        if args.login_flood:
+            asyncio.run(phase_login_flood(base, names, args.starvation_seconds, args.flood_rate, args.flooders,
+                                          accounts[0]))
+            return
         asyncio.run(phase_mix(base, args, names, Iris(base_iri), accounts))
         asyncio.run(phase_starvation(base, names, args.starvation_seconds))
     finally:

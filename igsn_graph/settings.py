@@ -119,7 +119,7 @@ class Settings:
     #: before is not held back by others' failures (only by that account's own limit). 0 turns one off
     login_address_burst: int = 20
     login_address_refill_s: float = 3.0
-    login_global_burst: int = 50
+    login_global_burst: int = 10
     login_global_refill_s: float = 0.25
     #: threads that check passwords (scrypt), apart from the threads that serve reads
     login_hash_threads: int = 1

@@ -157,6 +157,18 @@ def test_a_right_password_gives_its_tokens_back() -> None:
     throttle.admit("ZTEST", "10.0.0.1")  # known pair: only its own bucket counts
 
 
+def test_while_checks_back_up_only_known_pairs_are_let_through() -> None:
+    """New logins are turned away (429, retry in 1 s) rather than queued behind a backlog of checks."""
+    throttle = LoginThrottle(burst=5, refill_s=10.0, address_burst=5, address_refill_s=10.0, global_burst=5,
+                             global_refill_s=10.0)
+    throttle.settle(throttle.admit("ZTEST", "10.0.0.1"), ok=True)
+    with pytest.raises(LoginThrottled) as info:
+        throttle.admit("ZNEW", "10.0.0.2", busy=True)
+    assert info.value.data["retry_after"] == 1
+    throttle.admit("ZTEST", "10.0.0.1", busy=True)
+    throttle.admit("ZNEW", "10.0.0.2")  # nothing was taken from its buckets by the refusal
+
+
 def _request(peer: str, forwarded: list[str]) -> Request:
     headers = [(b"x-forwarded-for", v.encode()) for v in forwarded]
     return Request({"type": "http", "method": "GET", "path": "/", "headers": headers, "client": (peer, 1)})
