@@ -288,8 +288,10 @@ def cmd_source_show(args: argparse.Namespace) -> int:
     from .harvest import sources
     with _registry(args) as reg:
         shown = sources.get(reg, args.name).as_dict()
+        counts = sources.record_counts(reg, args.name)
     for key, value in shown.items():
         print(f"{key}: {'' if value is None else value}")
+    print("samples: " + (", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none yet"))
     return 0
 
 
@@ -338,6 +340,9 @@ def cmd_harvest(args: argparse.Namespace) -> int:
                 print(f"{name}: {said}{report.records} records in {report.pages} page(s), {report.stored} stored, "
                       f"{report.deleted} deleted, {len(report.refused)} refused, {report.requests} requests, "
                       f"{time.monotonic() - start:.1f} s")
+                if report.unlisted:
+                    print(f"{name}: {len(report.unlisted)} sample(s) no longer listed by the source, flagged and "
+                          f"kept: {', '.join(report.unlisted[:10])}{' …' if len(report.unlisted) > 10 else ''}")
     return 4 if failed else 0
 
 

@@ -49,6 +49,8 @@ class RunReport:
     complete: bool = False
     error: str | None = None
     total: int | None = None  # completeListSize, when the provider states it
+    #: samples a complete full run no longer saw (stored by an earlier run): flagged, not deleted
+    unlisted: list[str] = field(default_factory=list)
 
 
 def from_date(response_date: str | None, granularity: str | None) -> str | None:
@@ -125,6 +127,7 @@ def _pages(registry: Registry, source: HarvestSource, client: PoliteClient, repo
         report.refused += result.refused
         report.warnings += result.warnings
         report.total = page.complete_list_size or report.total
+        sources.note_records(registry, name, result.seen, run=run_date, response_date=page.response_date)
         current = sources.get(registry, name)
         sources.update_state(registry, name, token=page.token, position=position,
                              stored=current.stored + result.stored, refused=current.refused + len(result.refused))
@@ -136,7 +139,10 @@ def _pages(registry: Registry, source: HarvestSource, client: PoliteClient, repo
             return  # the token is stored: the next run continues from the next page
         params = {"verb": "ListRecords", "resumptionToken": page.token}
     now = datetime.now(timezone.utc)
-    every = sources.get(registry, name).every_s
+    current = sources.get(registry, name)
+    every = current.every_s
+    if current.run_from is None and run_date is not None:  # a full run lists all the source has
+        report.unlisted = sources.flag_unlisted(registry, name, run=run_date)
     sources.update_state(registry, name, token=None, position=0, run_response_date=None, last_response_date=run_date,
                          last_run=_stamp(now), last_error=None, failures=0,
                          next_due=_stamp(now + timedelta(seconds=every)) if every else None)

@@ -161,7 +161,35 @@ def remove(registry: Registry, name: str) -> HarvestSource:
     source = get(registry, name)
     with registry.db.write() as conn:
         conn.execute("DELETE FROM harvest_source WHERE name = ?", (name,))
+        conn.execute("DELETE FROM harvest_record WHERE source = ?", (name,))
     return source
+
+
+def note_records(registry: Registry, name: str, seen: dict[str, str], *, run: str, response_date: str) -> None:
+    """Keeps what a run's page said about each sample (``stored``, ``refused``, ``deleted``), by run."""
+    if not seen:
+        return
+    with registry.db.write() as conn:
+        conn.executemany("INSERT OR REPLACE INTO harvest_record VALUES (?, ?, ?, ?, ?)",
+                         [(name, igsn, status, run, response_date) for igsn, status in seen.items()])
+
+
+def flag_unlisted(registry: Registry, name: str, *, run: str) -> list[str]:
+    """After a complete full run: the samples an earlier run stored that this one did not list are marked
+    ``unlisted`` (a provider may drop records without a deleted header; the samples stay as they are)."""
+    with registry.db.write() as conn:
+        gone = [r[0] for r in conn.execute("SELECT igsn FROM harvest_record WHERE source = ? AND run != ? AND "
+                                           "status = 'stored' ORDER BY igsn", (name, run))]
+        conn.execute("UPDATE harvest_record SET status = 'unlisted' WHERE source = ? AND run != ? AND "
+                     "status = 'stored'", (name, run))
+    return gone
+
+
+def record_counts(registry: Registry, name: str) -> dict[str, int]:
+    """How many samples the source last said were stored, refused, deleted, or no longer listed."""
+    rows = registry.db.read().execute("SELECT status, COUNT(*) FROM harvest_record WHERE source = ? "
+                                      "GROUP BY status", (name,))
+    return {status: n for status, n in rows}
 
 
 def update_state(registry: Registry, name: str, **values: object) -> None:

@@ -42,6 +42,8 @@ class PageResult:
     refused: list[str] = field(default_factory=list)
     deleted: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: what the page said about each sample it names: stored, refused or deleted (``harvest_record``)
+    seen: dict[str, str] = field(default_factory=dict)
 
 
 def principal_of(source: HarvestSource) -> Principal:
@@ -61,7 +63,7 @@ def provenance_notes(source: HarvestSource, response_date: str) -> list[str]:
 def _submissions(data: bytes) -> tuple[list[Submission], list[str]]:
     doc = read_xml(data)
     name = doc.format.name if doc.format is not None else ""
-    return [Submission(r, name, d) for r, d in zip(doc.records, doc.documents())], doc.deleted
+    return [Submission(r, name, d) for r, d in zip(doc.records, doc.documents(), strict=False)], doc.deleted
 
 
 def _one_by_one(page: Page, result: PageResult) -> tuple[list[Submission], list[str]]:
@@ -101,12 +103,14 @@ def store_page(registry: Registry, source: HarvestSource, page: Page) -> PageRes
     result.records += len(subs) + len(deleted)
     if subs:
         for outcome in registry.register(principal, subs, strict=False):
+            result.seen[outcome.igsn] = "stored" if outcome.ok else "refused"
             if outcome.ok:
                 result.stored += 1
                 result.warnings += [f"{outcome.igsn}: {w}" for w in outcome.warnings if not w.startswith("harvest:")]
             else:
                 result.refused.append(f"{outcome.igsn}: {'; '.join(outcome.reasons)}")
     for d in apply_deletions(registry, principal, deleted):
+        result.seen[d.igsn] = "refused" if d.status == "failed" else "deleted"
         if d.status == "failed":
             result.refused.append(f"{d.igsn}: deleted at the source, not deactivated: {d.reason}")
         elif d.status == "deactivated":

@@ -82,6 +82,10 @@ CREATE TABLE IF NOT EXISTS harvest_source (
     run_response_date TEXT, last_response_date TEXT, granularity TEXT, last_run TEXT, last_error TEXT,
     failures INTEGER NOT NULL DEFAULT 0, next_due TEXT, stored INTEGER NOT NULL DEFAULT 0,
     refused INTEGER NOT NULL DEFAULT 0);
+-- what each source said about each sample in its runs (stored, refused, deleted; unlisted: a full run missed it)
+CREATE TABLE IF NOT EXISTS harvest_record (
+    source TEXT NOT NULL, igsn TEXT NOT NULL, status TEXT NOT NULL, run TEXT NOT NULL, response_date TEXT NOT NULL,
+    PRIMARY KEY (source, igsn)) WITHOUT ROWID;
 """
 
 

@@ -89,6 +89,23 @@ def test_a_killed_run_resumes_after_its_last_stored_page(harvesting: Registry, s
     assert len(_names(harvesting)) == ZGEO_LIVE
 
 
+def test_a_full_run_flags_what_the_source_no_longer_lists(harvesting: Registry, source_url: str) -> None:
+    sources.add(harvesting, "zgeo", url=source_url, prefix="igsn_desc", agent="ZGEO", rate=50)
+    first = scheduler.run(harvesting, "zgeo")
+    assert first.unlisted == []
+    counts = sources.record_counts(harvesting, "zgeo")
+    assert counts["stored"] == ZGEO_LIVE and counts["refused"] == DEMO_LIVE - ZGEO_LIVE
+    # an earlier run had stored a sample this provider lists no more (dropped without a deleted header)
+    sources.note_records(harvesting, "zgeo", {"ZGAGONE01": "stored"}, run="2020-01-01T00:00:00Z",
+                         response_date="2020-01-01T00:00:00Z")
+    sources.update_state(harvesting, "zgeo", last_response_date=None)  # the next run is a full one
+    again = scheduler.run(harvesting, "zgeo")
+    assert again.complete and again.unlisted == ["ZGAGONE01"]
+    assert sources.record_counts(harvesting, "zgeo")["unlisted"] == 1
+    # an incremental run lists only changes: it flags nothing
+    assert scheduler.run(harvesting, "zgeo").unlisted == []
+
+
 def test_a_token_the_provider_no_longer_knows_restarts_the_run(harvesting: Registry, source_url: str) -> None:
     sources.add(harvesting, "zgeo", url=source_url, prefix="igsn_desc", agent="ZGEO", rate=50)
     scheduler.run(harvesting, "zgeo", stop=lambda: True)
@@ -159,6 +176,9 @@ def test_cli_harvest(harvesting: Registry, source_url: str, capsys: pytest.Captu
     assert f"zgeo: {DEMO_RECORDS} records in 6 page(s), {ZGEO_LIVE} stored" in captured.out
     assert f"zgeo: page 6, {DEMO_RECORDS}/{DEMO_RECORDS} records" in captured.err
     assert captured.err.count("refused: zgeo: ") == DEMO_LIVE - ZGEO_LIVE
+    assert main(["source", "show", "zgeo", "--data", data]) == 0
+    shown = capsys.readouterr().out
+    assert f"samples: {DEMO_RECORDS - DEMO_LIVE} deleted, {DEMO_LIVE - ZGEO_LIVE} refused, {ZGEO_LIVE} stored" in shown
 
 
 def test_the_server_harvests_scheduled_sources(harvesting: Registry, source_url: str) -> None:
