@@ -74,6 +74,11 @@ CREATE INDEX IF NOT EXISTS relation_edge_target ON relation_edge (target, kind, 
 -- embargoes (registry.embargo): private samples whose description becomes public at lifts_at (a datestamp)
 CREATE TABLE IF NOT EXISTS embargo (igsn TEXT PRIMARY KEY, ends TEXT NOT NULL, lifts_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS embargo_due ON embargo (lifts_at, igsn);
+-- reserved names (registry.lifecycle): a draft exists, is owned and counts against quota before it is described;
+-- acknowledged like any write, so it is dumped and restored with the accounts and history
+CREATE TABLE IF NOT EXISTS draft (
+    igsn TEXT PRIMARY KEY, doi TEXT, agent TEXT NOT NULL, client TEXT, namespace TEXT NOT NULL, url TEXT,
+    attributes TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL);
 -- OAI-PMH harvest sources (igsn_graph.harvest.sources): what to ask whom, and where the last run stopped
 CREATE TABLE IF NOT EXISTS harvest_source (
     name TEXT PRIMARY KEY, url TEXT NOT NULL, prefix TEXT NOT NULL, set_spec TEXT, agent TEXT,

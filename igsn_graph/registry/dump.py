@@ -41,7 +41,7 @@ VERSION = 2
 #: tables dumped, in an order that satisfies foreign keys, with their sort keys
 TABLES = {
     "meta": "key", "agents": "symbol", "clients": "symbol", "namespaces": "namespace",
-    "doi_prefixes": "prefix", "versions": "igsn, version",
+    "doi_prefixes": "prefix", "versions": "igsn, version", "draft": "igsn",
 }
 _CHUNK_LINES = 20000
 #: the folder inside the data folder a restore is built in before it is moved into place
