@@ -50,7 +50,7 @@ from ..store import history, open_store
 from ..store.base import GraphStore, GraphWrite
 from ..vocab import IG, RDF_TYPE, SCHEMA
 from .accounts import ADMIN, Accounts, Client, Principal, domain_allowed
-from . import embargo, lifecycle
+from . import embargo, lifecycle, relink
 from .database import Database
 from .group import GroupQueue, GroupStats, Request
 from .journal import Change, Journal, parse_ntriples
@@ -184,6 +184,8 @@ def init_data_dir(settings: Settings, *, iri_base: str = DEFAULT_IRI_BASE,
         with db.write() as conn:
             conn.execute("INSERT INTO meta VALUES ('iri_base', ?)", (iri_base,))
             conn.execute("INSERT INTO meta VALUES ('repository_id', ?)", (repository_id,))
+            # a new folder is written under the current link rules from its first record: nothing to relink
+            conn.execute("INSERT INTO meta VALUES (?, ?)", (relink.DONE_KEY, relink.fingerprint()))
             if contact_email is not None:
                 conn.execute("INSERT INTO meta VALUES ('contact_email', ?)", (contact_email,))
         return True
