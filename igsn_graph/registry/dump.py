@@ -42,6 +42,8 @@ VERSION = 2
 TABLES = {
     "meta": "key", "agents": "symbol", "clients": "symbol", "namespaces": "namespace",
     "doi_prefixes": "prefix", "versions": "igsn, version", "draft": "igsn",
+    # harvest sources an administrator set up, and what each source last said of each sample
+    "harvest_source": "name", "harvest_record": "source, igsn",
 }
 _CHUNK_LINES = 20000
 #: the folder inside the data folder a restore is built in before it is moved into place

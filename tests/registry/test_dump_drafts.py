@@ -1,4 +1,4 @@
-"""A reservation (draft) is an acknowledged write: dump and restore keep it."""
+"""Reservations (drafts) and harvest sources are acknowledged writes: dump and restore keep them."""
 
 from __future__ import annotations
 
@@ -26,3 +26,18 @@ def test_reserved_names_survive_dump_and_restore(tmp_path: Path) -> None:
         kept = lifecycle.drafts_of(registry.db.read(), one)
         assert [(d.igsn, d.client, d.namespace) for d in kept] == [("ZTA-RES1", "ZTEST.ONE", "ZTA"),
                                                                     ("ZTA-RES2", "ZTEST.ONE", "ZTA")]
+
+
+def test_harvest_sources_survive_dump_and_restore(tmp_path: Path) -> None:
+    from igsn_graph.harvest import sources
+
+    settings = fresh_settings(tmp_path / "a")
+    with Registry(settings) as registry:
+        sources.add(registry, "ga", url="https://pid.example.org/oai", prefix="igsn", agent=AGENT[0])
+        counts = dump(registry, tmp_path / "all.dump")
+    assert counts["harvest_source"] == 1
+    target = Settings(data_dir=tmp_path / "b" / "data")
+    restore(target, tmp_path / "all.dump")
+    with Registry(target) as registry:
+        got = sources.get(registry, "ga")
+        assert (got.url, got.prefix, got.agent) == ("https://pid.example.org/oai", "igsn", AGENT[0])
