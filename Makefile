@@ -20,6 +20,12 @@ serve: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
 
+## check: lint, format and types (ruff and mypy, configured in pyproject.toml)
+check: $(BIN)/.installed
+	$(BIN)/ruff check igsn_graph api tests bench
+	$(BIN)/ruff format --check igsn_graph api tests bench
+	$(BIN)/mypy igsn_graph api
+
 ## bench: the benchmarks (load at 100,000 samples takes a while; see each script's --help)
 bench: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
