@@ -128,8 +128,13 @@ def install_body_errors(app: FastAPI) -> None:
             return answer if isinstance(answer, Response) else await answer
         if path == "/api" or path.startswith("/api/"):
             name = _NAMES.get(exc.status_code, "Error")
-            return problem(exc.status_code, _TITLES.get(exc.status_code, "Error"), exc.detail, problem_type(name),
-                           headers=exc.headers)
+            return problem(
+                exc.status_code,
+                _TITLES.get(exc.status_code, "Error"),
+                exc.detail,
+                problem_type(name),
+                headers=exc.headers,
+            )
         return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
 
     app.add_exception_handler(BodyRefused, refused)

@@ -21,8 +21,10 @@ from igsn_graph.settings import Settings
 __all__ = ["HeadTimeoutProtocol"]
 
 _MESSAGE = b"the request head did not arrive in time\n"
-_TIMEOUT = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
-            b"content-length: %d\r\n\r\n%s" % (len(_MESSAGE), _MESSAGE))
+_TIMEOUT = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
+    b"content-length: %d\r\n\r\n%s" % (len(_MESSAGE), _MESSAGE)
+)
 
 
 class HeadTimeoutProtocol(H11Protocol):

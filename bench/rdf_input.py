@@ -45,8 +45,9 @@ def document(shape: str, samples: int, blanks: int) -> bytes:
     elif shape == "bases":
         lines += [f"<https://example.org/n{i}> {REL} <https://example.org/n{i + 1}> .\n" for i in range(blanks)]
     else:
-        lines += [f"<https://igsn.org/ZTB{s:06d}> <{IG}registrant> <https://example.org/agent> .\n"
-                  for s in range(samples)]
+        lines += [
+            f"<https://igsn.org/ZTB{s:06d}> <{IG}registrant> <https://example.org/agent> .\n" for s in range(samples)
+        ]
         lines.append(f"<https://example.org/agent> {REL} _:b0 .\n")
         lines += [f"_:b{i} {REL} _:b{i + 1} .\n" for i in range(blanks)]
     return "".join(lines).encode()
@@ -70,8 +71,8 @@ def main() -> None:
             except InvalidInput as exc:
                 result = f"refused: {exc.message[:60]}…"
             cpu = time.process_time() - start
-            print(f"{shape:<8} {blanks:>11,} {len(data) / 1e6:>6.2f} {cpu:>8.2f} {cpu / triples * 1e6:>10.1f}  {result}",
-                  flush=True)
+            per = cpu / triples * 1e6
+            print(f"{shape:<8} {blanks:>11,} {len(data) / 1e6:>6.2f} {cpu:>8.2f} {per:>10.1f}  {result}", flush=True)
 
 
 if __name__ == "__main__":

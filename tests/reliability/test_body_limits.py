@@ -70,17 +70,18 @@ def assert_refused(r: httpx.Response, status: int, form: str) -> None:
 
 
 @pytest.mark.parametrize("method,path,ctype,auth,form", ENDPOINTS, ids=[f"{m} {p} {c}" for m, p, c, _, _ in ENDPOINTS])
-def test_a_chunked_body_over_the_limit_is_413_in_the_surfaces_form(app: TestClient, method: str, path: str,
-                                                                   ctype: str, auth: tuple[str, str] | None,
-                                                                   form: str) -> None:
+def test_a_chunked_body_over_the_limit_is_413_in_the_surfaces_form(
+    app: TestClient, method: str, path: str, ctype: str, auth: tuple[str, str] | None, form: str
+) -> None:
     r = app.request(method, path, content=chunks(LIMIT * 4), headers={"Content-Type": ctype}, auth=auth)
     assert_refused(r, 413, form)
     assert str(LIMIT) in r.text
 
 
 @pytest.mark.parametrize("method,path,ctype,auth,form", ENDPOINTS, ids=[f"{m} {p} {c}" for m, p, c, _, _ in ENDPOINTS])
-def test_a_declared_length_over_the_limit_is_413(app: TestClient, method: str, path: str, ctype: str,
-                                                 auth: tuple[str, str] | None, form: str) -> None:
+def test_a_declared_length_over_the_limit_is_413(
+    app: TestClient, method: str, path: str, ctype: str, auth: tuple[str, str] | None, form: str
+) -> None:
     r = app.request(method, path, content=b"x" * (LIMIT + 1), headers={"Content-Type": ctype}, auth=auth)
     assert_refused(r, 413, form)
 
@@ -89,29 +90,51 @@ def test_a_declared_length_over_the_limit_is_413(app: TestClient, method: str, p
 def test_an_oai_post_over_its_limit_is_a_bad_argument(app: TestClient, chunked: bool) -> None:
     """OAI-PMH answers in its own form (HTTP 200, a badArgument error) like any argument it refuses."""
     body = b"verb=Identify&x=" + b"y" * (LIMIT * 4)
-    r = app.post("/oai", content=chunks(LIMIT * 4) if chunked else body,
-                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = app.post(
+        "/oai",
+        content=chunks(LIMIT * 4) if chunked else body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/xml")
     assert 'code="badArgument"' in r.text and str(LIMIT) in r.text
-    assert 'code="badArgument"' not in app.post("/oai", content=b"verb=Identify", headers={
-        "Content-Type": "application/x-www-form-urlencoded"}).text
+    assert (
+        'code="badArgument"'
+        not in app.post(
+            "/oai", content=b"verb=Identify", headers={"Content-Type": "application/x-www-form-urlencoded"}
+        ).text
+    )
 
 
 def test_credentials_are_checked_before_the_body_is_read(app: TestClient) -> None:
-    r = app.post("/metadata", content=chunks(LIMIT * 4), headers={"Content-Type": "application/xml"},
-                 auth=(CLIENT_ONE[0], "wrong"))
+    r = app.post(
+        "/metadata",
+        content=chunks(LIMIT * 4),
+        headers={"Content-Type": "application/xml"},
+        auth=(CLIENT_ONE[0], "wrong"),
+    )
     assert r.status_code == 401
 
 
 def test_bodies_under_the_limit_are_read_as_before(app: TestClient) -> None:
     small = json.dumps({"symbol": "ZSMALL", "name": "Small", "password": "small-secret-1", "namespaces": ["ZSM"]})
-    assert app.post("/api/v1/admin/agents", content=small, headers={"Content-Type": "application/json"},
-                    auth=ADMIN).status_code == 201
-    r = app.post("/sparql", content=b"ASK { ?s ?p ?o }", headers={"Content-Type": "application/sparql-query",
-                                                                  "Accept": "application/sparql-results+json"})
+    assert (
+        app.post(
+            "/api/v1/admin/agents", content=small, headers={"Content-Type": "application/json"}, auth=ADMIN
+        ).status_code
+        == 201
+    )
+    r = app.post(
+        "/sparql",
+        content=b"ASK { ?s ?p ?o }",
+        headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"},
+    )
     assert r.status_code == 200 and "boolean" in r.json()
-    assert app.post("/metadata", content=kernel("ZTA0001"), headers={"Content-Type": "application/xml"},
-                    auth=CLIENT_ONE).status_code == 201
+    assert (
+        app.post(
+            "/metadata", content=kernel("ZTA0001"), headers={"Content-Type": "application/xml"}, auth=CLIENT_ONE
+        ).status_code
+        == 201
+    )
 
 
 def _raw(port: int, head: bytes, timeout: float) -> tuple[bytes, float]:
@@ -133,8 +156,10 @@ def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_sent(tmp
     settings = fresh_settings(tmp_path, max_body_bytes=LIMIT)
     with live_server(settings) as base:
         port = int(base.rsplit(":", 1)[1])
-        head = (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
-                b"Content-Length: 1000000000\r\nExpect: 100-continue\r\n\r\n")
+        head = (
+            b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+            b"Content-Length: 1000000000\r\nExpect: 100-continue\r\n\r\n"
+        )
         answer, _ = _raw(port, head, timeout=20)
     assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
     assert b"100 Continue" not in answer
@@ -144,8 +169,10 @@ def test_a_client_that_stops_sending_its_body_is_answered_408(tmp_path: Path) ->
     settings = fresh_settings(tmp_path, body_timeout_s=1.0)
     with live_server(settings) as base:
         port = int(base.rsplit(":", 1)[1])
-        head = (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
-                b"Content-Length: 1000\r\n\r\nASK { ?s ?p ?o }")
+        head = (
+            b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+            b"Content-Length: 1000\r\n\r\nASK { ?s ?p ?o }"
+        )
         answer, seconds = _raw(port, head, timeout=30)
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
     assert seconds < 15  # generous: the timeout is 1 s; before, the connection was held for ever
@@ -159,8 +186,12 @@ def test_an_800_mb_chunked_sparql_query_is_refused_without_being_held(tmp_path: 
     try:
         before = _peak_rss_kib(server)
         try:
-            r = httpx.post(server.base_url + "/sparql", content=chunks(800 * 1024 * 1024, b"#" + b"x" * 65535),
-                           headers={"Content-Type": "application/sparql-query"}, timeout=120)
+            r = httpx.post(
+                server.base_url + "/sparql",
+                content=chunks(800 * 1024 * 1024, b"#" + b"x" * 65535),
+                headers={"Content-Type": "application/sparql-query"},
+                timeout=120,
+            )
             assert r.status_code == 413, (r.status_code, r.text[:300])
         except (httpx.RemoteProtocolError, httpx.WriteError):
             pass  # the server closes the connection once it has answered 413 mid-upload

@@ -13,12 +13,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import ROOT, fresh_settings, free_port
+from tests.conftest import ROOT, free_port, fresh_settings
 
 pytestmark = pytest.mark.slow
 
@@ -31,12 +30,31 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     tmp = tmp_path_factory.mktemp("idle")
     data = fresh_settings(tmp).data_dir
     port = free_port()
-    env = {**os.environ, "IGSN_GRAPH_HEADER_TIMEOUT": "1", "IGSN_GRAPH_BODY_TIMEOUT": "1",
-           "IGSN_GRAPH_KEEP_ALIVE": "2", "IGSN_GRAPH_MAX_CONNECTIONS": "6", "IGSN_GRAPH_AUTO_RESTAMP": "false"}
+    env = {
+        **os.environ,
+        "IGSN_GRAPH_HEADER_TIMEOUT": "1",
+        "IGSN_GRAPH_BODY_TIMEOUT": "1",
+        "IGSN_GRAPH_KEEP_ALIVE": "2",
+        "IGSN_GRAPH_MAX_CONNECTIONS": "6",
+        "IGSN_GRAPH_AUTO_RESTAMP": "false",
+    }
     with open(tmp / "serve.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-c", "import sys; from igsn_graph.cli import main; "
-                                 "sys.exit(main(sys.argv[1:]))", "serve", "--data", str(data), "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from igsn_graph.cli import main; sys.exit(main(sys.argv[1:]))",
+                "serve",
+                "--data",
+                str(data),
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -112,8 +130,10 @@ def test_an_idle_keep_alive_connection_is_closed(served: int) -> None:
 
 def test_a_pause_inside_the_body_is_408(served: int) -> None:
     with socket.create_connection(("127.0.0.1", served)) as sock:
-        sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
-                     b"Content-Length: 1000\r\n\r\nASK { ?s ?p ?o }")
+        sock.sendall(
+            b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+            b"Content-Length: 1000\r\n\r\nASK { ?s ?p ?o }"
+        )
         answer, seconds = _until_closed(sock)
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
     assert seconds < BOUND - 1, seconds
@@ -136,5 +156,11 @@ def test_requests_in_time_are_served_as_before(served: int) -> None:
         for _ in range(3):
             assert c.get("/health").status_code == 200
             time.sleep(0.3)  # the same connection, kept alive between requests
-        assert c.post("/sparql", content=b"ASK { ?s ?p ?o }", headers={
-            "Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"}).status_code == 200
+        assert (
+            c.post(
+                "/sparql",
+                content=b"ASK { ?s ?p ?o }",
+                headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"},
+            ).status_code
+            == 200
+        )

@@ -52,10 +52,9 @@ def _forwarded(address: str) -> dict[str, str]:
 
 
 # -- the cost of a flood -------------------------------------------------------------------------------------
-def test_random_names_from_one_address_cost_a_bounded_number_of_hashes(tmp_path: Path,
-                                                                      scrypt_calls: list[int]) -> None:
+def test_random_names_from_one_address_cost_a_bounded_number_of_hashes(tmp_path: Path, scrypt_calls: list[int]) -> None:
     """The attack: random account names (each a fresh per-account bucket) cost two hashes each, without end."""
-    settings = fresh_settings(tmp_path, login_address_refill_s=600.0)
+    settings = fresh_settings(tmp_path, login_address_refill_s=600.0, login_global_burst=0)  # the address's bucket
     del scrypt_calls[:]  # the test accounts' own hashes
     with TestClient(create_app(settings)) as c:
         statuses = [c.get("/igsn", auth=(_random_name(), "guess")).status_code for _ in range(60)]
@@ -64,20 +63,24 @@ def test_random_names_from_one_address_cost_a_bounded_number_of_hashes(tmp_path:
     assert len(scrypt_calls) <= 2 * burst, len(scrypt_calls)  # 120 before
 
 
-def test_failed_logins_from_many_addresses_cost_a_bounded_number_of_hashes(tmp_path: Path,
-                                                                           scrypt_calls: list[int]) -> None:
+def test_failed_logins_from_many_addresses_cost_a_bounded_number_of_hashes(
+    tmp_path: Path, scrypt_calls: list[int]
+) -> None:
     settings = fresh_settings(tmp_path, trusted_proxy_hops=1, login_global_burst=10, login_global_refill_s=600.0)
     del scrypt_calls[:]  # the test accounts' own hashes
     with TestClient(create_app(settings)) as c:
-        statuses = [c.get("/igsn", auth=(_random_name(), "guess"), headers=_forwarded(f"10.1.0.{i}")).status_code
-                    for i in range(40)]
+        statuses = [
+            c.get("/igsn", auth=(_random_name(), "guess"), headers=_forwarded(f"10.1.0.{i}")).status_code
+            for i in range(40)
+        ]
         assert statuses[:10] == [401] * 10 and set(statuses[10:]) == {429}, statuses
         assert len(scrypt_calls) <= 2 * 10, len(scrypt_calls)
         # a client that logged in from its address before is not held back by everyone else's failures
         c.app.state.credential_cache.clear()  # type: ignore[attr-defined]
         assert c.get("/igsn", auth=CLIENT_ONE, headers=_forwarded("10.2.0.1")).status_code == 429
-    settings = fresh_settings(tmp_path / "again", trusted_proxy_hops=1, login_global_burst=10,
-                              login_global_refill_s=600.0)
+    settings = fresh_settings(
+        tmp_path / "again", trusted_proxy_hops=1, login_global_burst=10, login_global_refill_s=600.0
+    )
     with TestClient(create_app(settings)) as c:
         assert c.get("/igsn", auth=CLIENT_ONE, headers=_forwarded("10.2.0.1")).status_code in (200, 204)
         for i in range(20):
@@ -86,8 +89,7 @@ def test_failed_logins_from_many_addresses_cost_a_bounded_number_of_hashes(tmp_p
         assert c.get("/igsn", auth=CLIENT_ONE, headers=_forwarded("10.2.0.1")).status_code in (200, 204)
 
 
-def test_concurrent_logins_with_the_same_credentials_share_one_check(tmp_path: Path,
-                                                                     scrypt_calls: list[int]) -> None:
+def test_concurrent_logins_with_the_same_credentials_share_one_check(tmp_path: Path, scrypt_calls: list[int]) -> None:
     """A client starting many requests before its login is cached costs one hash and is never throttled."""
     settings = fresh_settings(tmp_path, login_failures_burst=2, login_address_burst=2)
 
@@ -122,8 +124,10 @@ def test_behind_a_proxy_anothers_failures_do_not_lock_the_owner_out(tmp_path: Pa
 def test_without_trusted_proxies_forwarded_headers_are_ignored(tmp_path: Path) -> None:
     settings = fresh_settings(tmp_path, login_address_refill_s=600.0)
     with TestClient(create_app(settings)) as c:
-        statuses = [c.get("/igsn", auth=(_random_name(), "guess"), headers=_forwarded(f"10.3.0.{i}")).status_code
-                    for i in range(settings.login_address_burst + 1)]
+        statuses = [
+            c.get("/igsn", auth=(_random_name(), "guess"), headers=_forwarded(f"10.3.0.{i}")).status_code
+            for i in range(settings.login_address_burst + 1)
+        ]
     assert statuses[-1] == 429  # a new X-Forwarded-For per request does not make a new client
 
 
@@ -145,8 +149,15 @@ def test_a_known_client_at_the_attackers_address_still_logs_in(tmp_path: Path) -
 
 def test_a_right_password_gives_its_tokens_back() -> None:
     now = [0.0]
-    throttle = LoginThrottle(burst=2, refill_s=60.0, address_burst=2, address_refill_s=60.0, global_burst=2,
-                             global_refill_s=60.0, clock=lambda: now[0])
+    throttle = LoginThrottle(
+        burst=2,
+        refill_s=60.0,
+        address_burst=2,
+        address_refill_s=60.0,
+        global_burst=2,
+        global_refill_s=60.0,
+        clock=lambda: now[0],
+    )
     for _ in range(10):
         throttle.settle(throttle.admit("ZTEST", "10.0.0.1"), ok=True)
     throttle.settle(throttle.admit("ZOTHER", "10.0.0.2"), ok=False)
@@ -159,8 +170,9 @@ def test_a_right_password_gives_its_tokens_back() -> None:
 
 def test_while_checks_back_up_only_known_pairs_are_let_through() -> None:
     """New logins are turned away (429, retry in 1 s) rather than queued behind a backlog of checks."""
-    throttle = LoginThrottle(burst=5, refill_s=10.0, address_burst=5, address_refill_s=10.0, global_burst=5,
-                             global_refill_s=10.0)
+    throttle = LoginThrottle(
+        burst=5, refill_s=10.0, address_burst=5, address_refill_s=10.0, global_burst=5, global_refill_s=10.0
+    )
     throttle.settle(throttle.admit("ZTEST", "10.0.0.1"), ok=True)
     with pytest.raises(LoginThrottled) as info:
         throttle.admit("ZNEW", "10.0.0.2", busy=True)
@@ -174,15 +186,18 @@ def _request(peer: str, forwarded: list[str]) -> Request:
     return Request({"type": "http", "method": "GET", "path": "/", "headers": headers, "client": (peer, 1)})
 
 
-@pytest.mark.parametrize("hops,forwarded,expected", [
-    (0, ["1.1.1.1"], "10.0.0.9"),
-    (1, [], "10.0.0.9"),
-    (1, ["1.1.1.1"], "1.1.1.1"),
-    (1, ["6.6.6.6, 1.1.1.1"], "1.1.1.1"),
-    (1, ["6.6.6.6", "1.1.1.1"], "1.1.1.1"),  # repeated headers are one list
-    (2, ["6.6.6.6, 1.1.1.1, 10.0.0.2"], "1.1.1.1"),
-    (2, ["1.1.1.1"], "10.0.0.9"),  # fewer entries than trusted hops: the socket peer
-])
+@pytest.mark.parametrize(
+    "hops,forwarded,expected",
+    [
+        (0, ["1.1.1.1"], "10.0.0.9"),
+        (1, [], "10.0.0.9"),
+        (1, ["1.1.1.1"], "1.1.1.1"),
+        (1, ["6.6.6.6, 1.1.1.1"], "1.1.1.1"),
+        (1, ["6.6.6.6", "1.1.1.1"], "1.1.1.1"),  # repeated headers are one list
+        (2, ["6.6.6.6, 1.1.1.1, 10.0.0.2"], "1.1.1.1"),
+        (2, ["1.1.1.1"], "10.0.0.9"),  # fewer entries than trusted hops: the socket peer
+    ],
+)
 def test_client_address(hops: int, forwarded: list[str], expected: str) -> None:
     assert client_address(_request("10.0.0.9", forwarded), hops) == expected
 
@@ -192,14 +207,25 @@ def test_client_address(hops: int, forwarded: list[str], expected: str) -> None:
 def unthrottled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """The real server, every login throttle off: failed logins queue for the one hashing thread."""
     settings: Settings = fresh_settings(tmp_path_factory.mktemp("flood"))
-    server = ServerProcess(settings.data_dir, env={
-        "IGSN_GRAPH_ADMIN_PASSWORD": ADMIN_PASSWORD, "IGSN_GRAPH_LOGIN_FAILURES_BURST": "0",
-        "IGSN_GRAPH_LOGIN_ADDRESS_BURST": "0", "IGSN_GRAPH_LOGIN_GLOBAL_BURST": "0",
-        "IGSN_GRAPH_LOGIN_HASH_THREADS": "1"})
+    server = ServerProcess(
+        settings.data_dir,
+        env={
+            "IGSN_GRAPH_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "IGSN_GRAPH_LOGIN_FAILURES_BURST": "0",
+            "IGSN_GRAPH_LOGIN_ADDRESS_BURST": "0",
+            "IGSN_GRAPH_LOGIN_GLOBAL_BURST": "0",
+            "IGSN_GRAPH_LOGIN_HASH_THREADS": "1",
+        },
+    )
     server.start()
     try:
-        r = httpx.post(server.base_url + "/metadata", content=kernel("ZTA0001"), auth=CLIENT_ONE, timeout=60,
-                       headers={"Content-Type": "application/xml"})
+        r = httpx.post(
+            server.base_url + "/metadata",
+            content=kernel("ZTA0001"),
+            auth=CLIENT_ONE,
+            timeout=60,
+            headers={"Content-Type": "application/xml"},
+        )
         assert r.status_code == 201, r.text
         yield server
     finally:
@@ -215,8 +241,10 @@ def test_reads_do_not_wait_behind_a_login_flood(unthrottled: ServerProcess) -> N
 
     async def run() -> tuple[list[float], int]:
         limits = httpx.Limits(max_connections=400)
-        async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as flood, \
-                httpx.AsyncClient(base_url=base, timeout=120, follow_redirects=True) as reader:
+        async with (
+            httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as flood,
+            httpx.AsyncClient(base_url=base, timeout=120, follow_redirects=True) as reader,
+        ):
             attempts = [asyncio.create_task(flood.get("/igsn", auth=(_random_name(), "guess"))) for _ in range(300)]
             await asyncio.sleep(2.0)  # every attempt has arrived and waits for its hash
             took = []

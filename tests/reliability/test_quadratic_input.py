@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -67,8 +66,11 @@ def test_blank_nodes_below_samples_are_read_by_their_sample_only(read_triples: l
 
 def test_a_node_every_sample_links_to_is_read_for_each_of_them() -> None:
     """A shared description (an agent written once, named by every sample) is part of every record."""
-    lines = [f'<https://igsn.org/ZTA{s:04d}> <https://w3id.org/igsn-graph/ontology#igsn> "ZTA{s:04d}" ; '
-             f'<https://w3id.org/igsn-graph/ontology#registrant> <https://ror.org/03qn8fb07> .\n' for s in range(50)]
+    lines = [
+        f'<https://igsn.org/ZTA{s:04d}> <https://w3id.org/igsn-graph/ontology#igsn> "ZTA{s:04d}" ; '
+        f"<https://w3id.org/igsn-graph/ontology#registrant> <https://ror.org/03qn8fb07> .\n"
+        for s in range(50)
+    ]
     lines.append('<https://ror.org/03qn8fb07> <https://schema.org/name> "Bench Institute" .\n')
     records = read_rdf("".join(lines).encode(), "text/turtle")
     assert [r.registrant.name if r.registrant else None for r in records] == ["Bench Institute"] * 50
