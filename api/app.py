@@ -14,9 +14,24 @@ from .docs import install_docs
 from .errors import install_error_handlers
 from .limits import BodyGuard, install_body_errors
 from .mds_errors import install_mds_errors
+from .routers import (
+    admin,
+    doi,
+    dois,
+    entities,
+    handles,
+    health,
+    home,
+    mds,
+    oai,
+    relations,
+    resolver,
+    samples,
+    search,
+    sparql,
+    vocabulary,
+)
 from .security import SecurityHeaders
-from .routers import (admin, doi, dois, entities, handles, health, home, mds, oai, relations, resolver, samples,
-                      search, sparql, vocabulary)
 
 __all__ = ["create_app"]
 
@@ -29,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from igsn_graph.harvest import scheduler as harvest_scheduler
         from igsn_graph.registry import embargo, restamp
         from igsn_graph.registry.service import Registry
+
         registry = Registry(settings)
         app.state.registry = registry
         restamper = restamp.Restamper(registry, settings.base_url)
@@ -69,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="igsn-graph",
         version=__version__,
         description="The IGSN sample registry as an RDF knowledge graph: registration, OAI-PMH, SPARQL, "
-                    "content-negotiated resolution and search over one graph.",
+        "content-negotiated resolution and search over one graph.",
         lifespan=lifespan,
         docs_url=None,  # served by install_docs, without a CDN
         redoc_url=None,

@@ -26,9 +26,21 @@ from igsn_graph.registry.accounts import Principal
 
 from .deps import per_app
 
-__all__ = ["BASIC", "REALM", "Admission", "CredentialCache", "LoginThrottle", "PasswordChecks", "admin",
-           "authenticate", "basic_credentials", "client_address", "forget_credentials", "optional_principal",
-           "principal"]
+__all__ = [
+    "BASIC",
+    "REALM",
+    "Admission",
+    "CredentialCache",
+    "LoginThrottle",
+    "PasswordChecks",
+    "admin",
+    "authenticate",
+    "basic_credentials",
+    "client_address",
+    "forget_credentials",
+    "optional_principal",
+    "principal",
+]
 
 #: realm announced in ``WWW-Authenticate``
 REALM = "igsn-graph"
@@ -43,8 +55,9 @@ class CredentialCache:
     A password change or deactivated account therefore takes effect after at most ``ttl`` seconds.
     """
 
-    def __init__(self, *, ttl: float = 60.0, max_entries: int = 1024,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, *, ttl: float = 60.0, max_entries: int = 1024, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
         self._clock = clock
@@ -138,9 +151,19 @@ class LoginThrottle:
     (``burst`` 0: all three).
     """
 
-    def __init__(self, *, burst: int, refill_s: float, address_burst: int = 0, address_refill_s: float = 0.0,
-                 global_burst: int = 0, global_refill_s: float = 0.0, max_entries: int = 65536,
-                 known_s: float = 86400.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        burst: int,
+        refill_s: float,
+        address_burst: int = 0,
+        address_refill_s: float = 0.0,
+        global_burst: int = 0,
+        global_refill_s: float = 0.0,
+        max_entries: int = 65536,
+        known_s: float = 86400.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.burst = burst
         self.refill_s = refill_s
         self.max_entries = max_entries
@@ -197,8 +220,11 @@ class LoginThrottle:
             known = until is not None and until > now
             if busy and not known:
                 raise LoginThrottled("too many logins are being checked; try again in 1 s", retry_after=1)
-            stages = [(self._pairs, pair)] if known else [(self._pairs, pair), (self._addresses, address),
-                                                        (self._global, "")]
+            stages = (
+                [(self._pairs, pair)]
+                if known
+                else [(self._pairs, pair), (self._addresses, address), (self._global, "")]
+            )
             taken: list[tuple[_Buckets, object]] = []
             for buckets, key in stages:
                 if buckets.burst <= 0:
@@ -247,8 +273,9 @@ class PasswordChecks:
     """
 
     def __init__(self, threads: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="password-check",
-                                        initializer=_yield_cpu)
+        self._pool = ThreadPoolExecutor(
+            max_workers=max(1, threads), thread_name_prefix="password-check", initializer=_yield_cpu
+        )
         self._pending: dict[bytes, tuple[asyncio.AbstractEventLoop, asyncio.Future[Principal]]] = {}
         #: checks that may be under way or waiting before new unknown logins are turned away
         self.backlog = 4 * max(1, threads)
@@ -319,8 +346,9 @@ class _BasicScheme(SecurityBase):
     """
 
     def __init__(self) -> None:
-        self.model = HTTPBaseModel(scheme="basic", description="an agent, a client (AGENT.CLIENT) or the "
-                                                               "administrator, with its password")
+        self.model = HTTPBaseModel(
+            scheme="basic", description="an agent, a client (AGENT.CLIENT) or the administrator, with its password"
+        )
         self.scheme_name = "basic"
 
     async def __call__(self, request: Request) -> None:
@@ -330,15 +358,24 @@ class _BasicScheme(SecurityBase):
 #: the security scheme of the OpenAPI document
 BASIC = _BasicScheme()
 
+
 def _cache_of(request: Request) -> CredentialCache:
     return per_app(request, "credential_cache", lambda _settings: CredentialCache())
 
 
 def _throttle_of(request: Request) -> LoginThrottle:
-    return per_app(request, "login_throttle", lambda settings: LoginThrottle(
-        burst=settings.login_failures_burst, refill_s=settings.login_failures_refill_s,
-        address_burst=settings.login_address_burst, address_refill_s=settings.login_address_refill_s,
-        global_burst=settings.login_global_burst, global_refill_s=settings.login_global_refill_s))
+    return per_app(
+        request,
+        "login_throttle",
+        lambda settings: LoginThrottle(
+            burst=settings.login_failures_burst,
+            refill_s=settings.login_failures_refill_s,
+            address_burst=settings.login_address_burst,
+            address_refill_s=settings.login_address_refill_s,
+            global_burst=settings.login_global_burst,
+            global_refill_s=settings.login_global_refill_s,
+        ),
+    )
 
 
 def _checks_of(request: Request) -> PasswordChecks:

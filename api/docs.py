@@ -24,11 +24,14 @@ def install_docs(app: FastAPI) -> dict[str, bytes]:
     the Content-Security-Policy allows (``api.security.SecurityHeaders``), on those paths only.
     """
     app.mount(ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
-    page = get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} — API",
-                               swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
-                               swagger_css_url=f"{ASSETS}/swagger-ui.css",
-                               swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
-                               oauth2_redirect_url="/docs/oauth2-redirect").body
+    page = get_swagger_ui_html(
+        openapi_url=app.openapi_url or "/openapi.json",
+        title=f"{app.title} — API",
+        swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
+        oauth2_redirect_url="/docs/oauth2-redirect",
+    ).body
     redirect = get_swagger_ui_oauth2_redirect_html().body
 
     @app.get("/docs", include_in_schema=False)

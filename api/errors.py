@@ -24,8 +24,20 @@ from igsn_graph.registry.service import PreconditionFailed
 
 from .auth import REALM
 
-__all__ = ["PROBLEM_JSON", "STATUS", "ApiProblem", "ProblemModel", "ViolationModel", "install_error_handlers",
-           "problem", "problem_responses", "problem_type", "retry_after", "status_of", "violation_json"]
+__all__ = [
+    "PROBLEM_JSON",
+    "STATUS",
+    "ApiProblem",
+    "ProblemModel",
+    "ViolationModel",
+    "install_error_handlers",
+    "problem",
+    "problem_responses",
+    "problem_type",
+    "retry_after",
+    "status_of",
+    "violation_json",
+]
 
 log = logging.getLogger("igsn_graph.api")
 
@@ -49,11 +61,23 @@ STATUS: list[tuple[type[errors.IgsnGraphError], int]] = [
     (errors.StorageFailure, 503),
 ]
 
-_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-           406: "Not Acceptable", 409: "Conflict", 410: "Gone", 412: "Precondition Failed",
-           413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
-           429: "Too Many Requests",
-           500: "Internal Server Error", 503: "Service Unavailable"}
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    409: "Conflict",
+    410: "Gone",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 class ViolationModel(BaseModel):
@@ -85,16 +109,21 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
     Only ``application/problem+json`` is documented: no error of the JSON API is plain ``application/json``.
     """
-    return {status: {"description": _TITLES.get(status, "Error"),
-                     "content": {PROBLEM_JSON: {"schema": {"$ref": _PROBLEM_REF}}}}
-            for status in statuses}
+    return {
+        status: {
+            "description": _TITLES.get(status, "Error"),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": _PROBLEM_REF}}},
+        }
+        for status in statuses
+    }
 
 
 class ApiProblem(Exception):
     """An HTTP-level refusal of the JSON API that no core error expresses (406, 413, 415…)."""
 
-    def __init__(self, status: int, detail: str, *, name: str | None = None,
-                 headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, detail: str, *, name: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
@@ -113,8 +142,15 @@ def problem_type(name: str) -> str:
     return _TYPE_BASE + name
 
 
-def problem(status: int, title: str, detail: str, type_: str = "about:blank", *,
-            headers: Mapping[str, str] | None = None, **extra: object) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    type_: str = "about:blank",
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extra: object,
+) -> JSONResponse:
     body = {"type": type_, "title": title, "status": status, "detail": detail, **extra}
     all_headers = dict(headers or {})
     if status == 401:
@@ -127,8 +163,12 @@ def violation_json(violation: Any) -> dict[str, Any]:
     message = getattr(violation, "message", None)
     if message is None:  # a reason given as text
         return {"path": None, "message": str(violation), "value": None}
-    return {"path": violation.element or violation.path, "message": message, "value": violation.value,
-            "focusNode": violation.focus_node}
+    return {
+        "path": violation.element or violation.path,
+        "message": message,
+        "value": violation.value,
+        "focusNode": violation.focus_node,
+    }
 
 
 def _core_problem(exc: errors.IgsnGraphError) -> JSONResponse:
@@ -185,10 +225,18 @@ def _document_invalid_requests(app: FastAPI) -> None:
                 if responses.pop("422", None) is not None:
                     responses.setdefault("400", problem_responses(400)[400])
                 if "401" in responses:  # whoever checks a password may answer a throttled login
-                    responses.setdefault("429", {
-                        **problem_responses(429)[429],
-                        "headers": {"Retry-After": {"description": "seconds until the next attempt",
-                                                    "schema": {"type": "integer"}}}})
+                    responses.setdefault(
+                        "429",
+                        {
+                            **problem_responses(429)[429],
+                            "headers": {
+                                "Retry-After": {
+                                    "description": "seconds until the next attempt",
+                                    "schema": {"type": "integer"},
+                                }
+                            },
+                        },
+                    )
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -201,8 +249,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def api_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiProblem)
-        return problem(exc.status, _TITLES.get(exc.status, exc.name), exc.detail, problem_type(exc.name),
-                       headers=exc.headers)
+        return problem(
+            exc.status, _TITLES.get(exc.status, exc.name), exc.detail, problem_type(exc.name), headers=exc.headers
+        )
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -215,8 +264,10 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         if not _is_api_path(request):
             return await request_validation_exception_handler(request, exc)
-        problems = [{"path": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", ""),
-                     "value": None} for e in exc.errors()]
+        problems = [
+            {"path": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", ""), "value": None}
+            for e in exc.errors()
+        ]
         detail = "; ".join(f"{p['path']}: {p['message']}" for p in problems) or "malformed request"
         return problem(400, "Bad Request", detail, problem_type("InvalidRequest"), violations=problems)
 

@@ -26,9 +26,20 @@ from .auth import REALM
 from .errors import retry_after
 
 __all__ = [
-    "STATUS", "TEST_MODE_SUFFIX", "MdsRefusal", "status_of", "message_of", "one_line", "with_test_mode",
-    "reword_not_found", "is_mds_path", "mds_response", "install_mds_errors", "GET_METADATA_NOT_FOUND",
-    "DELETE_METADATA_NOT_FOUND", "GET_DOI_NOT_FOUND",
+    "STATUS",
+    "TEST_MODE_SUFFIX",
+    "MdsRefusal",
+    "status_of",
+    "message_of",
+    "one_line",
+    "with_test_mode",
+    "reword_not_found",
+    "is_mds_path",
+    "mds_response",
+    "install_mds_errors",
+    "GET_METADATA_NOT_FOUND",
+    "DELETE_METADATA_NOT_FOUND",
+    "GET_DOI_NOT_FOUND",
 ]
 
 log = logging.getLogger("igsn_graph.api.mds")
@@ -54,8 +65,10 @@ STATUS: list[tuple[type[errors.IgsnGraphError], int]] = [
 
 #: per-route wording of 404s where the contract words them differently from the core
 GET_METADATA_NOT_FOUND: Mapping[str, str] = {"IGSN not found": "IGSN is unknown to MDS"}
-DELETE_METADATA_NOT_FOUND: Mapping[str, str] = {"IGSN not found": "IGSN doesn't exist",
-                                                "no metadata for the IGSN": "Metadata doesn't exist"}
+DELETE_METADATA_NOT_FOUND: Mapping[str, str] = {
+    "IGSN not found": "IGSN doesn't exist",
+    "no metadata for the IGSN": "Metadata doesn't exist",
+}
 GET_DOI_NOT_FOUND: Mapping[str, str] = {"IGSN not found": "DOI not found"}
 
 _MAX_MESSAGE = 4000
@@ -84,7 +97,7 @@ def status_of(exc: errors.IgsnGraphError) -> int:
 def one_line(text: str) -> str:
     """Control characters (newlines included) become spaces; very long texts are cut."""
     text = _CONTROLS.sub(" ", text).strip()
-    return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE - 1] + "…"
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
 
 _PREFIX_NOT_ALLOWED = "IGSN prefix is not allowed"
@@ -160,8 +173,7 @@ def mds_response(request: Request, exc: Exception) -> Response:
     if isinstance(exc, RequestValidationError):
         return _text(400, "malformed request")
     request_id = uuid.uuid4().hex[:12]
-    log.exception("unhandled error (request %s) on %s %s", request_id, request.method, request.url.path,
-                  exc_info=exc)
+    log.exception("unhandled error (request %s) on %s %s", request_id, request.method, request.url.path, exc_info=exc)
     return _text(500, f"uncaught exception (request {request_id})")
 
 
@@ -169,7 +181,7 @@ def is_mds_path(request: Request) -> bool:
     path: str = request.scope.get("path", "")
     root: str = request.scope.get("root_path", "")
     if root and path.startswith(root):
-        path = path[len(root):]
+        path = path[len(root) :]
     return _MDS_PATH.fullmatch(path) is not None
 
 
@@ -185,6 +197,7 @@ def install_mds_errors(app: FastAPI) -> None:
                 return mds_response(request, exc)
             result = previous(request, exc)
             return await result if inspect.isawaitable(result) else result  # type: ignore[return-value]
+
         return handle
 
     for cls in (errors.IgsnGraphError, StarletteHTTPException, RequestValidationError, Exception):

@@ -42,7 +42,7 @@ def iri_path_name(path: str, registry: Registry) -> str:
     """``path`` (without its leading slash) less the path of the IRI base, when the registry's IRIs live under a
     path of this host (IRI base ``https://host/id/igsn/``: ``id/igsn/X`` → ``X``); otherwise ``path``."""
     prefix = urlsplit(registry.iris.base).path.lstrip("/")
-    return path[len(prefix):] if prefix and path.startswith(prefix) else path
+    return path[len(prefix) :] if prefix and path.startswith(prefix) else path
 
 
 def redirect(request: Request, path: str, status: int = 301) -> Response:
@@ -55,7 +55,11 @@ def redirect(request: Request, path: str, status: int = 301) -> Response:
 
 def not_acceptable(message: str, resource: str, available: Sequence[str]) -> Response:
     """406 with the alternates in Link and in the body (and no rel=profile: nothing was served)."""
-    listing = "\n".join(f"{t}\t{mt}\t{resolver.PROFILES[t].uri}" for t in available
-                        for mt in resolver.PROFILES[t].offered)
-    return text(406, f"{message}\navailable (profile, media type, profile URI):\n{listing}",
-                {"Vary": VARY, "Link": resolver.link_header(resource, available, None)})
+    listing = "\n".join(
+        f"{t}\t{mt}\t{resolver.PROFILES[t].uri}" for t in available for mt in resolver.PROFILES[t].offered
+    )
+    return text(
+        406,
+        f"{message}\navailable (profile, media type, profile URI):\n{listing}",
+        {"Vary": VARY, "Link": resolver.link_header(resource, available, None)},
+    )

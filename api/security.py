@@ -54,9 +54,11 @@ def inline_script_hashes(html: bytes) -> list[str]:
 
 def content_security_policy(script_hashes: list[str]) -> str:
     scripts = " ".join(["'self'", *script_hashes])
-    return ("default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-            f"script-src {scripts}; connect-src 'self'; font-src 'self'; base-uri 'none'; "
-            "form-action 'self'; frame-ancestors 'none'")
+    return (
+        "default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        f"script-src {scripts}; connect-src 'self'; font-src 'self'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
 
 
 class SecurityHeaders:
@@ -68,8 +70,10 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp, known_pages: dict[str, bytes] | None = None) -> None:
         self.app = app
-        self._policies = {path: content_security_policy(inline_script_hashes(page)).encode("ascii")
-                          for path, page in (known_pages or {}).items()}
+        self._policies = {
+            path: content_security_policy(inline_script_hashes(page)).encode("ascii")
+            for path, page in (known_pages or {}).items()
+        }
         self._default = content_security_policy([]).encode("ascii")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

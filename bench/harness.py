@@ -13,8 +13,16 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["ROOT", "free_port", "oxigraph_executable", "percentile", "start_oxigraph", "start_server", "stop_server",
-           "summary"]
+__all__ = [
+    "ROOT",
+    "free_port",
+    "oxigraph_executable",
+    "percentile",
+    "start_oxigraph",
+    "start_server",
+    "stop_server",
+    "summary",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,9 +33,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(data_dir: Path, env: dict[str, str] | None = None, timeout: float = 120.0, *,
-                 app: str = "api.app:create_app", app_dir: Path | None = None,
-                 ready: str = "/health") -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    data_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 120.0,
+    *,
+    app: str = "api.app:create_app",
+    app_dir: Path | None = None,
+    ready: str = "/health",
+) -> tuple[subprocess.Popen[bytes], str]:
     """uvicorn (one process) serving ``data_dir`` on a free loopback port; returns once ``ready`` answers 200.
 
     ``app`` is the app factory (``module:function``), imported from ``app_dir`` when given. ``--host/--port``
@@ -36,12 +50,32 @@ def start_server(data_dir: Path, env: dict[str, str] | None = None, timeout: flo
     """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    full_env = {**os.environ, "IGSN_GRAPH_DATA": str(data_dir), "IGSN_GRAPH_PUBLIC_URL": base + "/",
-                "PYTHONPATH": str(ROOT), **(env or {})}
+    full_env = {
+        **os.environ,
+        "IGSN_GRAPH_DATA": str(data_dir),
+        "IGSN_GRAPH_PUBLIC_URL": base + "/",
+        "PYTHONPATH": str(ROOT),
+        **(env or {}),
+    }
     where = ["--app-dir", str(app_dir)] if app_dir is not None else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", app, "--factory", *where, "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"], env=full_env)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--factory",
+            *where,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=full_env,
+    )
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -75,8 +109,11 @@ def start_oxigraph(location: Path, port: int) -> subprocess.Popen[bytes]:
     exe = oxigraph_executable()
     if exe is None:
         raise RuntimeError("the oxigraph server (PyPI package `oxigraph`) is not installed")
-    proc = subprocess.Popen([exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -98,5 +135,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def summary(latencies_s: list[float]) -> str:
-    return (f"n={len(latencies_s):6d}  p50={percentile(latencies_s, 50) * 1000:7.1f} ms  "
-            f"p99={percentile(latencies_s, 99) * 1000:7.1f} ms")
+    return (
+        f"n={len(latencies_s):6d}  p50={percentile(latencies_s, 50) * 1000:7.1f} ms  "
+        f"p99={percentile(latencies_s, 99) * 1000:7.1f} ms"
+    )

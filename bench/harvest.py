@@ -41,15 +41,23 @@ def _change(base: str, harvested: Registry, k: int) -> int:
     agents, clients = demo_accounts()
     passwords = {a.symbol: a.password for a in agents}
     domains = {c.symbol: c.domains[0] for c in clients}  # a landing page must be on the client's domains
-    rows = harvested.db.read().execute(
-        "SELECT igsn, agent, client FROM catalogue WHERE active = 1 AND is_public = 1 ORDER BY igsn LIMIT ?",
-        (k,)).fetchall()
+    rows = (
+        harvested.db.read()
+        .execute(
+            "SELECT igsn, agent, client FROM catalogue WHERE active = 1 AND is_public = 1 ORDER BY igsn LIMIT ?", (k,)
+        )
+        .fetchall()
+    )
     moved = 0
     with httpx.Client(timeout=60) as client:
         for igsn, agent, owner in rows:
             host = domains.get(owner, "example.org")
-            r = client.post(f"{base}/igsn", content=f"igsn={igsn}\nurl=https://{host}/moved/{igsn}",
-                            auth=(agent, passwords[agent]), headers={"Content-Type": "text/plain;charset=UTF-8"})
+            r = client.post(
+                f"{base}/igsn",
+                content=f"igsn={igsn}\nurl=https://{host}/moved/{igsn}",
+                auth=(agent, passwords[agent]),
+                headers={"Content-Type": "text/plain;charset=UTF-8"},
+            )
             moved += r.status_code == 201
             if r.status_code != 201:
                 print(f"not changed: {igsn}: {r.status_code} {r.text[:200]}", file=sys.stderr)
@@ -81,15 +89,20 @@ def main(argv: list[str] | None = None) -> int:
                 if full.error:
                     print(f"harvest failed: {full.error}")
                     return 1
-                print(f"full harvest: {full.records} records ({full.stored} stored, {len(full.refused)} refused) "
-                      f"in {full.pages} pages, {full.requests} requests, {elapsed:.1f} s: "
-                      f"{full.records / elapsed:,.0f} records/s", flush=True)
+                print(
+                    f"full harvest: {full.records} records ({full.stored} stored, {len(full.refused)} refused) "
+                    f"in {full.pages} pages, {full.requests} requests, {elapsed:.1f} s: "
+                    f"{full.records / elapsed:,.0f} records/s",
+                    flush=True,
+                )
                 moved = _change(base, registry, args.changes)
                 t = time.monotonic()
                 again = scheduler.run(registry, "demo")
                 elapsed = time.monotonic() - t
-                print(f"re-harvest after {moved} changes: {again.records} records ({again.stored} stored) in "
-                      f"{again.pages} pages, {again.requests} requests, {elapsed:.1f} s")
+                print(
+                    f"re-harvest after {moved} changes: {again.records} records ({again.stored} stored) in "
+                    f"{again.pages} pages, {again.requests} requests, {elapsed:.1f} s"
+                )
         finally:
             stop_server(proc)
     return 0

@@ -80,8 +80,7 @@ class _Xml:
     def root(self, name: str, **attrib: str) -> etree._Element:
         return etree.Element(f"{{{self.ns}}}{name}", attrib, nsmap={None: self.ns})
 
-    def sub(self, parent: etree._Element, name: str, text: str | None = None,
-            **attrib: str | None) -> etree._Element:
+    def sub(self, parent: etree._Element, name: str, text: str | None = None, **attrib: str | None) -> etree._Element:
         el = etree.SubElement(parent, f"{{{self.ns}}}{name}", {k: v for k, v in attrib.items() if v is not None})
         if text is not None:
             el.text = text
@@ -114,9 +113,28 @@ def _ardc_term(list_name: str, notation: str | None) -> str | None:
 
 
 #: ISO 19115 CI_RoleCode, the contributor types of the CSIRO schemas
-_CI_ROLE_CODES = ("resourceProvider", "custodian", "owner", "user", "distributor", "originator", "pointOfContact",
-                  "principalInvestigator", "processor", "publisher", "author", "sponsor", "coAuthor",
-                  "collaborator", "editor", "mediator", "rightsHolder", "contributor", "funder", "stakeholder")
+_CI_ROLE_CODES = (
+    "resourceProvider",
+    "custodian",
+    "owner",
+    "user",
+    "distributor",
+    "originator",
+    "pointOfContact",
+    "principalInvestigator",
+    "processor",
+    "publisher",
+    "author",
+    "sponsor",
+    "coAuthor",
+    "collaborator",
+    "editor",
+    "mediator",
+    "rightsHolder",
+    "contributor",
+    "funder",
+    "stakeholder",
+)
 
 
 def _contributor_role(notation: str) -> str:
@@ -128,8 +146,11 @@ def _contributor_role(notation: str) -> str:
 
 
 def _relations(r: SampleRecord) -> list[Relation]:
-    return [Relation(f"{HANDLE_PREFIX}/{p}", "IGSN", "IsDerivedFrom") for p in r.parents] + [
-        Relation(f"{HANDLE_PREFIX}/{c}", "IGSN", "IsPartOf") for c in r.collections] + r.relations
+    return (
+        [Relation(f"{HANDLE_PREFIX}/{p}", "IGSN", "IsDerivedFrom") for p in r.parents]
+        + [Relation(f"{HANDLE_PREFIX}/{c}", "IGSN", "IsPartOf") for c in r.collections]
+        + r.relations
+    )
 
 
 def _descriptive(s: DemoSample, *, ns: str, ardc_form: bool) -> bytes:
@@ -182,10 +203,15 @@ def _descriptive(s: DemoSample, *, ns: str, ardc_form: bool) -> bytes:
             x.opt(curation, "curationDate", c.date)
             x.opt(curation, "curationLocation", c.location)
             if c.institution is not None:
-                x.sub(curation, "curatingInstitution", c.institution.name,
-                      institutionURI=c.institution.identifier.value if c.institution.identifier else None)
-    people = [(COLLECTOR_ROLE, a) for a in r.collectors] + [(_contributor_role(c.role), c.agent)
-                                                            for c in r.contributors]
+                x.sub(
+                    curation,
+                    "curatingInstitution",
+                    c.institution.name,
+                    institutionURI=c.institution.identifier.value if c.institution.identifier else None,
+                )
+    people = [(COLLECTOR_ROLE, a) for a in r.collectors] + [
+        (_contributor_role(c.role), c.agent) for c in r.contributors
+    ]
     if people:
         holder = x.sub(res, "contributors")
         for role, agent in people:
@@ -193,8 +219,12 @@ def _descriptive(s: DemoSample, *, ns: str, ardc_form: bool) -> bytes:
             x.sub(contributor, "contributorName", agent.name)
             if agent.identifier is not None:
                 kind = agent.identifier.scheme
-                x.sub(contributor, "contributorIdentifier", agent.identifier.value,
-                      contributorIdentifierType=_ardc_term("identifier_type", kind) if ardc_form else kind)
+                x.sub(
+                    contributor,
+                    "contributorIdentifier",
+                    agent.identifier.value,
+                    contributorIdentifierType=_ardc_term("identifier_type", kind) if ardc_form else kind,
+                )
     relations = _relations(r)
     if relations:
         holder = x.sub(res, "relatedResources")
@@ -206,8 +236,13 @@ def _descriptive(s: DemoSample, *, ns: str, ardc_form: bool) -> bytes:
                 x.opt(related, "relatedResourceTitle", rel.title)
                 x.sub(related, "relatedResourceIdentifier", rel.identifier, relatedResourceIdentifierType=id_type)
             else:
-                x.sub(holder, "relatedResource", rel.identifier, relatedResourceIdentifierType=id_type,
-                      relationType=relation_type)
+                x.sub(
+                    holder,
+                    "relatedResource",
+                    rel.identifier,
+                    relatedResourceIdentifierType=id_type,
+                    relationType=relation_type,
+                )
     x.opt(res, "comments", r.comments)
     for event in r.log[-1:]:
         x.sub(res, "logDate", event.timestamp, eventType=event.event)
@@ -234,8 +269,13 @@ def _csiro_v2(s: DemoSample) -> bytes:
         for p in r.places[:1]:
             x.sub(location, "locality", p.name)
         for g in r.geometries[:1]:
-            x.sub(location, "wkt", g.wkt, srs=f"EPSG:{g.srid}" if g.srid else None,
-                  spatialType=read_wkt(g.wkt, g.srid).kind)
+            x.sub(
+                location,
+                "wkt",
+                g.wkt,
+                srs=f"EPSG:{g.srid}" if g.srid else None,
+                spatialType=read_wkt(g.wkt, g.srid).kind,
+            )
     if r.collection_time is not None:
         when = x.sub(sample, "samplingTime")
         if r.collection_time.instant:
@@ -261,8 +301,13 @@ def _csiro_v2(s: DemoSample) -> bytes:
     if relations:
         holder = x.sub(sample, "relatedResources")
         for rel in relations:
-            x.sub(holder, "relatedResourceIdentifier", rel.identifier,
-                  relatedIdentifierType=(rel.identifier_type or "").lower(), relationType=rel.relation_type)
+            x.sub(
+                holder,
+                "relatedResourceIdentifier",
+                rel.identifier,
+                relatedIdentifierType=(rel.identifier_type or "").lower(),
+                relationType=rel.relation_type,
+            )
     x.opt(sample, "comments", r.comments)
     for event in r.log:
         x.sub(sample, "logElement", event=event.event, timeStamp=event.timestamp)
@@ -314,19 +359,24 @@ def _igsn_json(s: DemoSample) -> bytes:
     if registrant is not None:
         doc["registrant"] = {"name": registrant.name}
         if registrant.identifier is not None:
-            doc["registrant"]["identifiers"] = [_igsn_json_identifier(registrant.identifier.scheme,
-                                                                      registrant.identifier.value)]
-    doc["related"] = [{"identifier": _igsn_json_identifier(rel.identifier_type, rel.identifier),
-                       "relationType": _IGSN_JSON_RELATIONS.get(rel.relation_type or "",
-                                                                _lower_camel(rel.relation_type or ""))}
-                      for rel in _relations(r)]
+            doc["registrant"]["identifiers"] = [
+                _igsn_json_identifier(registrant.identifier.scheme, registrant.identifier.value)
+            ]
+    doc["related"] = [
+        {
+            "identifier": _igsn_json_identifier(rel.identifier_type, rel.identifier),
+            "relationType": _IGSN_JSON_RELATIONS.get(rel.relation_type or "", _lower_camel(rel.relation_type or "")),
+        }
+        for rel in _relations(r)
+    ]
     doc["log"] = [{"type": e.event, "timestamp": e.timestamp} for e in r.log]
     if r.comments:
         doc["comments"] = r.comments
     description: dict[str, Any] = {}
     # a material or a sample type, by its notation in our lists (a feature's type has no place here)
     terms = [codelist("material").notation(t) for t in r.materials] + [
-        codelist("sample_type").notation(t) for t in r.resource_types]
+        codelist("sample_type").notation(t) for t in r.resource_types
+    ]
     for term in [t for t in terms if t][:1]:
         description["sampleType"] = term
     if r.collectors:
@@ -360,13 +410,21 @@ def _agn_json(s: DemoSample) -> bytes:
         sample["site"] = {"locationName": r.places[0].name}
     researchers = [(a, "Collector") for a in r.collectors] + [(c.agent, c.role) for c in r.contributors]
     sample["researchers"] = [
-        {"fullName": a.name, "researcherRole": [role],
-         **({"identifiers": [_agn_identifier(a.identifier.scheme, a.identifier.value)]} if a.identifier else {})}
-        for a, role in researchers]
+        {
+            "fullName": a.name,
+            "researcherRole": [role],
+            **({"identifiers": [_agn_identifier(a.identifier.scheme, a.identifier.value)]} if a.identifier else {}),
+        }
+        for a, role in researchers
+    ]
     sample["relatedEntities"] = [
-        {"relatedEntityTitleName": rel.title or rel.identifier, "relation": [rel.relation_type],
-         "identifiers": [_agn_identifier(rel.identifier_type, rel.identifier)]}
-        for rel in _relations(r)]
+        {
+            "relatedEntityTitleName": rel.title or rel.identifier,
+            "relation": [rel.relation_type],
+            "identifiers": [_agn_identifier(rel.identifier_type, rel.identifier)],
+        }
+        for rel in _relations(r)
+    ]
     return json.dumps([sample]).encode("utf-8")
 
 
@@ -385,25 +443,34 @@ class InputFormat:
 def input_formats() -> list[InputFormat]:
     """Every input format a document can be made in, in the table's order."""
     formats = [
-        InputFormat("igsn (registration kernel 1.0)", None,
-                    lambda s: _xml(registration_kernel.write(_described(s))), "writer"),
-        InputFormat("igsn_desc (description kernel 1.1)", None,
-                    lambda s: _xml(description_kernel.write(_described(s))), "writer"),
-        InputFormat("datacite (kernel-4)", None,
-                    lambda s: _xml(datacite.write(_described(s), iri_base=IRIS.base)), "writer"),
+        InputFormat(
+            "igsn (registration kernel 1.0)", None, lambda s: _xml(registration_kernel.write(_described(s))), "writer"
+        ),
+        InputFormat(
+            "igsn_desc (description kernel 1.1)",
+            None,
+            lambda s: _xml(description_kernel.write(_described(s))),
+            "writer",
+        ),
+        InputFormat(
+            "datacite (kernel-4)", None, lambda s: _xml(datacite.write(_described(s), iri_base=IRIS.base)), "writer"
+        ),
     ]
     if "oai_dc" in XML_FORMATS:
         from igsn_graph.formats import oai_dc
-        formats.append(InputFormat("oai_dc (Dublin Core)", None,
-                                   lambda s: _xml(oai_dc.write(_described(s), iri_base=IRIS.base)), "writer"))
+
+        formats.append(
+            InputFormat(
+                "oai_dc (Dublin Core)", None, lambda s: _xml(oai_dc.write(_described(s), iri_base=IRIS.base)), "writer"
+            )
+        )
     formats += [
         InputFormat("Turtle (formats.graph)", "text/turtle", lambda s: _rdf(s, RdfFormat.TURTLE), "writer"),
-        InputFormat("JSON-LD (formats.graph)", "application/ld+json", lambda s: _rdf(s, RdfFormat.JSON_LD),
-                    "writer"),
-        InputFormat("csirov3 (CSIRO v3)", None, lambda s: _descriptive(s, ns=csiro.NS, ardc_form=False),
-                    "template"),
-        InputFormat("ardc (ARDC descriptive 1.0)", None, lambda s: _descriptive(s, ns=ardc.NS, ardc_form=True),
-                    "template"),
+        InputFormat("JSON-LD (formats.graph)", "application/ld+json", lambda s: _rdf(s, RdfFormat.JSON_LD), "writer"),
+        InputFormat("csirov3 (CSIRO v3)", None, lambda s: _descriptive(s, ns=csiro.NS, ardc_form=False), "template"),
+        InputFormat(
+            "ardc (ARDC descriptive 1.0)", None, lambda s: _descriptive(s, ns=ardc.NS, ardc_form=True), "template"
+        ),
         InputFormat("csirov2 (CSIRO v2)", None, _csiro_v2, "template"),
         InputFormat("igsn_json (IGSN-JSON v0.1)", "application/ld+json", _igsn_json, "template"),
         InputFormat("agn_json (AusGeochem)", "application/ld+json", _agn_json, "template"),
@@ -467,8 +534,9 @@ def bench_format(fmt: InputFormat, samples: list[DemoSample], batch: int, tmp: P
                 elif problem is None and o.warnings:
                     problem = f"{o.igsn}: warning: {o.warnings[0][:300]}"
         load_rate = (stored + invalid) / max(time.perf_counter() - start, 1e-9)
-    return FormatResult(fmt.name, fmt.made_by, len(documents), read_rate, load_rate, stored, invalid, warned,
-                        triples, problem)
+    return FormatResult(
+        fmt.name, fmt.made_by, len(documents), read_rate, load_rate, stored, invalid, warned, triples, problem
+    )
 
 
 def per_format(n: int, batch: int, only: set[str] | None) -> None:
@@ -479,15 +547,19 @@ def per_format(n: int, batch: int, only: set[str] | None) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             result = bench_format(fmt, samples, batch, Path(tmp))
         results.append(result)
-        print(f"  {result.name}: read {result.read_rate:,.0f}/s, read + load {result.load_rate:,.0f}/s",
-              file=sys.stderr)
+        print(
+            f"  {result.name}: read {result.read_rate:,.0f}/s, read + load {result.load_rate:,.0f}/s", file=sys.stderr
+        )
     print(f"\n{n:,} demo records per format, one document each, batches of {batch}; records/s:\n")
-    print("| input format | documents by | triples/record | read only | read + load | stored | invalid "
-          "| with warnings |")
+    print(
+        "| input format | documents by | triples/record | read only | read + load | stored | invalid | with warnings |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r.name} | {r.made_by} | {r.triples:.0f} | {r.read_rate:,.0f} | {r.load_rate:,.0f} | {r.stored:,} "
-              f"| {r.invalid:,} | {r.warned:,} |")
+        print(
+            f"| {r.name} | {r.made_by} | {r.triples:.0f} | {r.read_rate:,.0f} | {r.load_rate:,.0f} | {r.stored:,} "
+            f"| {r.invalid:,} | {r.warned:,} |"
+        )
     for r in results:
         if r.first_problem:
             print(f"\n{r.name}, first refusal or warning: {r.first_problem}")
@@ -498,12 +570,15 @@ def per_format(n: int, batch: int, only: set[str] | None) -> None:
 def description_kernel_load(n: int, batch: int) -> None:
     t0 = time.perf_counter()
     samples = list(generate_samples(n, seed=7))
-    documents = [etree.tostring(description_kernel.write(s.record), encoding="utf-8", xml_declaration=True)
-                 for s in samples]
+    documents = [
+        etree.tostring(description_kernel.write(s.record), encoding="utf-8", xml_declaration=True) for s in samples
+    ]
     urls = [s.landing_url for s in samples]
     del samples
-    print(f"prepared {len(documents)} description-kernel documents in {time.perf_counter() - t0:.1f} s "
-          f"(not measured below)")
+    print(
+        f"prepared {len(documents)} description-kernel documents in {time.perf_counter() - t0:.1f} s "
+        f"(not measured below)"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp) / "data", batch_size=batch)
@@ -513,7 +588,7 @@ def description_kernel_load(n: int, batch: int) -> None:
             start = time.perf_counter()
 
             def submissions():  # type: ignore[no-untyped-def]
-                for data, url in zip(documents, urls):
+                for data, url in zip(documents, urls, strict=False):
                     doc = read_xml(data)
                     yield Submission(doc.records[0], doc.format.name, data, url)
 
@@ -525,8 +600,10 @@ def description_kernel_load(n: int, batch: int) -> None:
                     rate = stored / (time.perf_counter() - start)
                     print(f"  {stored:>9,} stored  {rate:8,.0f}/s", file=sys.stderr)
             elapsed = time.perf_counter() - start
-            print(f"end to end: {stored:,} samples stored ({invalid} refused) in {elapsed:.1f} s = "
-                  f"{stored / elapsed:,.0f} samples/s; peak RSS {peak_rss_mib():,.0f} MiB")
+            print(
+                f"end to end: {stored:,} samples stored ({invalid} refused) in {elapsed:.1f} s = "
+                f"{stored / elapsed:,.0f} samples/s; peak RSS {peak_rss_mib():,.0f} MiB"
+            )
 
             # stage breakdown on a fresh slice (same shapes of work, measured one stage at a time)
             k = min(5000, len(documents))
@@ -539,24 +616,30 @@ def description_kernel_load(n: int, batch: int) -> None:
             t = time.perf_counter()
             names = list(graphs)
             for i in range(0, k, batch):
-                chunk = {n: graphs[n] for n in names[i:i + batch]}
+                chunk = {n: graphs[n] for n in names[i : i + batch]}
                 registry.validator.validate_many(chunk)
             validate = time.perf_counter() - t
             per = lambda seconds: seconds / k * 1000  # noqa: E731 - ms per sample
             triples = sum(len(g) for g in graphs.values()) / k
-            print(f"stages, ms per sample ({triples:.0f} description triples each): XML parse+read "
-                  f"{per(parse):.2f}, record->RDF {per(mapping):.2f}, SHACL (batches of {batch}) "
-                  f"{per(validate):.2f}; the rest of end to end "
-                  f"({elapsed / stored * 1000 - per(parse + mapping + validate):.2f}) is facts, journal, "
-                  f"graph write, history and index")
+            print(
+                f"stages, ms per sample ({triples:.0f} description triples each): XML parse+read "
+                f"{per(parse):.2f}, record->RDF {per(mapping):.2f}, SHACL (batches of {batch}) "
+                f"{per(validate):.2f}; the rest of end to end "
+                f"({elapsed / stored * 1000 - per(parse + mapping + validate):.2f}) is facts, journal, "
+                f"graph write, history and index"
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("n", type=int, nargs="?", default=100_000, help="description-kernel records (default mode)")
     parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--per-format", type=int, metavar="N",
-                        help="load N records in every input format instead (the issue 13 table: 10000)")
+    parser.add_argument(
+        "--per-format",
+        type=int,
+        metavar="N",
+        help="load N records in every input format instead (the issue 13 table: 10000)",
+    )
     parser.add_argument("--formats", help="with --per-format: only these, comma-separated (e.g. igsn,csirov3)")
     args = parser.parse_args()
     if args.per_format:

@@ -30,7 +30,6 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx
 from lxml import etree
@@ -44,21 +43,31 @@ from igsn_graph.iris import Iris  # noqa: E402
 from igsn_graph.settings import Settings  # noqa: E402
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
-MEDIA = ["text/turtle", "application/ld+json", "application/vnd.datacite.datacite+xml", "application/x-bibtex",
-         "application/n-triples"]
+MEDIA = [
+    "text/turtle",
+    "application/ld+json",
+    "application/vnd.datacite.datacite+xml",
+    "application/x-bibtex",
+    "application/n-triples",
+]
 WORDS = ["basalt", "core", "water", "soil", "granite", "sediment", "leaf", "cruise", "rock", "sample"]
 PATHOLOGICAL_SPARQL = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i"
 PATHOLOGICAL_SEARCH = {"q": " ".join(f"{c}*" for c in "aeiou"), "facets": "true", "limit": "100"}
 
 
 def kernel(name: str, marker: str) -> bytes:
-    root = etree.Element("{http://igsn.org/schema/kernel-v.1.0}sample", nsmap={None: "http://igsn.org/schema/kernel-v.1.0"})
-    etree.SubElement(root, "{http://igsn.org/schema/kernel-v.1.0}sampleNumber", identifierType="igsn").text = f"10273/{name}"
+    root = etree.Element(
+        "{http://igsn.org/schema/kernel-v.1.0}sample", nsmap={None: "http://igsn.org/schema/kernel-v.1.0"}
+    )
+    etree.SubElement(
+        root, "{http://igsn.org/schema/kernel-v.1.0}sampleNumber", identifierType="igsn"
+    ).text = f"10273/{name}"
     reg = etree.SubElement(root, "{http://igsn.org/schema/kernel-v.1.0}registrant")
     etree.SubElement(reg, "{http://igsn.org/schema/kernel-v.1.0}registrantName").text = marker
     log = etree.SubElement(root, "{http://igsn.org/schema/kernel-v.1.0}log")
-    etree.SubElement(log, "{http://igsn.org/schema/kernel-v.1.0}logElement", event="submitted",
-                     timeStamp="2020-01-01T10:00:00")
+    etree.SubElement(
+        log, "{http://igsn.org/schema/kernel-v.1.0}logElement", event="submitted", timeStamp="2020-01-01T10:00:00"
+    )
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
@@ -75,15 +84,26 @@ class Stats:
         return sum(n for codes in self.status.values() for code, n in codes.items() if code >= 500)
 
 
-async def timed(stats: Stats, op: str, client: httpx.AsyncClient, method: str, url: str, **kw: object) -> httpx.Response:
+async def timed(
+    stats: Stats, op: str, client: httpx.AsyncClient, method: str, url: str, **kw: object
+) -> httpx.Response:
     start = time.perf_counter()
     r = await client.request(method, url, **kw)  # type: ignore[arg-type]
     stats.add(op, time.perf_counter() - start, r.status_code)
     return r
 
 
-async def worker(n: int, base: str, account: tuple[str, str, str], names: list[str], iris: Iris, deadline: float,
-                 stats: Stats, written: dict[str, str], run: str) -> None:
+async def worker(
+    n: int,
+    base: str,
+    account: tuple[str, str, str],
+    names: list[str],
+    iris: Iris,
+    deadline: float,
+    stats: Stats,
+    written: dict[str, str],
+    run: str,
+) -> None:
     symbol, password, namespace = account
     rng = random.Random(n)
     mine: list[str] = []
@@ -95,16 +115,32 @@ async def worker(n: int, base: str, account: tuple[str, str, str], names: list[s
             if roll < 0.08 or (roll < 0.16 and not mine):
                 name = f"{namespace}{run}{n:02d}{i:05d}"
                 marker = f"client {n} write {i}"
-                r = await timed(stats, "register", c, "POST", "/metadata", content=kernel(name, marker),
-                                auth=(symbol, password), headers={"Content-Type": "application/xml"})
+                r = await timed(
+                    stats,
+                    "register",
+                    c,
+                    "POST",
+                    "/metadata",
+                    content=kernel(name, marker),
+                    auth=(symbol, password),
+                    headers={"Content-Type": "application/xml"},
+                )
                 if r.status_code == 201:
                     mine.append(name)
                     written[name] = marker
             elif roll < 0.16:
                 name = rng.choice(mine)
                 marker = f"client {n} update {i}"
-                r = await timed(stats, "update", c, "POST", "/metadata", content=kernel(name, marker),
-                                auth=(symbol, password), headers={"Content-Type": "application/xml"})
+                r = await timed(
+                    stats,
+                    "update",
+                    c,
+                    "POST",
+                    "/metadata",
+                    content=kernel(name, marker),
+                    auth=(symbol, password),
+                    headers={"Content-Type": "application/xml"},
+                )
                 if r.status_code == 201:
                     written[name] = marker
             elif roll < 0.60:
@@ -112,16 +148,30 @@ async def worker(n: int, base: str, account: tuple[str, str, str], names: list[s
                 await timed(stats, f"resolve {media}", c, "GET", "/" + rng.choice(names), headers={"Accept": media})
             elif roll < 0.70:
                 day = f"20{rng.randint(0, 26):02d}-01-01"
-                await timed(stats, "oai ListRecords page", c, "GET", "/oai",
-                            params={"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": day})
+                await timed(
+                    stats,
+                    "oai ListRecords page",
+                    c,
+                    "GET",
+                    "/oai",
+                    params={"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": day},
+                )
             elif roll < 0.82:
                 iri = iris.sample(rng.choice(names)).value
                 query = f"SELECT ?p ?o WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} LIMIT 100"
-                await timed(stats, "sparql point", c, "GET", "/sparql", params={"query": query},
-                            headers={"Accept": "application/sparql-results+json"})
+                await timed(
+                    stats,
+                    "sparql point",
+                    c,
+                    "GET",
+                    "/sparql",
+                    params={"query": query},
+                    headers={"Accept": "application/sparql-results+json"},
+                )
             else:
-                await timed(stats, "search", c, "GET", "/api/v1/search",
-                            params={"q": rng.choice(WORDS), "facets": "true"})
+                await timed(
+                    stats, "search", c, "GET", "/api/v1/search", params={"q": rng.choice(WORDS), "facets": "true"}
+                )
 
 
 async def harvest(base: str, stats: Stats | None = None) -> tuple[dict[str, str], str]:
@@ -160,16 +210,21 @@ async def check_writes(base: str, accounts: list[tuple[str, str, str]], written:
     return lost, mixed
 
 
-async def phase_mix(base: str, args: argparse.Namespace, names: list[str], iris: Iris,
-                    accounts: list[tuple[str, str, str]]) -> None:
+async def phase_mix(
+    base: str, args: argparse.Namespace, names: list[str], iris: Iris, accounts: list[tuple[str, str, str]]
+) -> None:
     stats = Stats()
     written: dict[str, str] = {}
     run = "".join(random.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(3))
     deadline = time.monotonic() + args.seconds
     harvester = asyncio.create_task(harvest(base, stats))
     started = time.monotonic()
-    await asyncio.gather(*(worker(n, base, accounts[n % len(accounts)], names, iris, deadline, stats, written, run)
-                           for n in range(args.clients)))
+    await asyncio.gather(
+        *(
+            worker(n, base, accounts[n % len(accounts)], names, iris, deadline, stats, written, run)
+            for n in range(args.clients)
+        )
+    )
     elapsed = time.monotonic() - started
     first, first_date = await harvester
     final, _ = await harvest(base)
@@ -214,8 +269,11 @@ async def phase_starvation(base: str, names: list[str], seconds: float) -> None:
         async with httpx.AsyncClient(base_url=base, timeout=120) as c:
             while not stop.is_set():
                 if kind == "sparql":
-                    r = await c.get("/sparql", params={"query": PATHOLOGICAL_SPARQL},
-                                    headers={"Accept": "application/sparql-results+json"})
+                    r = await c.get(
+                        "/sparql",
+                        params={"query": PATHOLOGICAL_SPARQL},
+                        headers={"Accept": "application/sparql-results+json"},
+                    )
                 else:
                     r = await c.get("/api/v1/search", params=PATHOLOGICAL_SEARCH)
                 codes[kind][r.status_code] += 1
@@ -230,8 +288,9 @@ async def phase_starvation(base: str, names: list[str], seconds: float) -> None:
     print(f"  p99 ratio (beside / alone): {percentile(beside, 99) / percentile(alone, 99):.1f}x")
 
 
-def _login_flood(base: str, rate: float, flooders: int, seconds: float, out: "multiprocessing.Queue[dict[int, int]]"
-                 ) -> None:
+def _login_flood(
+    base: str, rate: float, flooders: int, seconds: float, out: "multiprocessing.Queue[dict[int, int]]"
+) -> None:
     """Failed logins for ``seconds``, open loop: ``rate`` a second whatever the answers, at most ``flooders``
     unanswered; random account names, each from an address of its own. Runs in a process of its own, so the
     flood's client does not slow the measured reads down. Puts the answers' status counts on ``out``."""
@@ -270,10 +329,13 @@ def _login_flood(base: str, rate: float, flooders: int, seconds: float, out: "mu
     out.put(dict(codes))
 
 
-async def phase_login_flood(base: str, names: list[str], seconds: float, rate: float, flooders: int,
-                            account: tuple[str, str, str]) -> None:
-    print(f"\n== login flood: resolver reads ({seconds:.0f} s each), failed logins at {rate:.0f}/s "
-          f"(at most {flooders} unanswered) ==")
+async def phase_login_flood(
+    base: str, names: list[str], seconds: float, rate: float, flooders: int, account: tuple[str, str, str]
+) -> None:
+    print(
+        f"\n== login flood: resolver reads ({seconds:.0f} s each), failed logins at {rate:.0f}/s "
+        f"(at most {flooders} unanswered) =="
+    )
     alone = await reads_for(base, names, seconds)
     print(f"  reads alone                                      {summary(alone)}")
     out: multiprocessing.Queue[dict[int, int]] = multiprocessing.Queue()
@@ -291,9 +353,12 @@ async def phase_login_flood(base: str, names: list[str], seconds: float, rate: f
             while not stop.is_set():
                 i += 1
                 start = time.perf_counter()
-                r = await c.post("/metadata", content=kernel(f"{namespace}{run}F{i:05d}", "flood"),
-                                 auth=(symbol, password), headers={"Content-Type": "application/xml",
-                                                                   "X-Forwarded-For": "192.0.2.1"})
+                r = await c.post(
+                    "/metadata",
+                    content=kernel(f"{namespace}{run}F{i:05d}", "flood"),
+                    auth=(symbol, password),
+                    headers={"Content-Type": "application/xml", "X-Forwarded-For": "192.0.2.1"},
+                )
                 registered.append(time.perf_counter() - start)
                 registered_codes[r.status_code] += 1
                 await asyncio.sleep(0.05)
@@ -306,10 +371,16 @@ async def phase_login_flood(base: str, names: list[str], seconds: float, rate: f
     codes = await asyncio.to_thread(out.get)
     flood.join()
     print(f"  reads beside the login flood                     {summary(beside)}")
-    print(f"  registrations beside the login flood             {summary(registered)}  "
-          + "[" + ", ".join(f"{k}: {v}" for k, v in sorted(registered_codes.items())) + "]")
-    print("    failed logins: " + ", ".join(f"{k if k > 0 else 'not sent' if k else 'error'}: {v}"
-                                         for k, v in sorted(codes.items())))
+    print(
+        f"  registrations beside the login flood             {summary(registered)}  "
+        + "["
+        + ", ".join(f"{k}: {v}" for k, v in sorted(registered_codes.items()))
+        + "]"
+    )
+    print(
+        "    failed logins: "
+        + ", ".join(f"{k if k > 0 else 'not sent' if k else 'error'}: {v}" for k, v in sorted(codes.items()))
+    )
     print(f"  p99 ratio (beside / alone): {percentile(beside, 99) / percentile(alone, 99):.1f}x")
 
 
@@ -342,8 +413,9 @@ def main() -> None:
     proc, base = start_server(data, env={"IGSN_GRAPH_AUTO_RESTAMP": "false", "IGSN_GRAPH_TRUSTED_PROXY_HOPS": "1"})
     try:
         if args.login_flood:
-            asyncio.run(phase_login_flood(base, names, args.starvation_seconds, args.flood_rate, args.flooders,
-                                          accounts[0]))
+            asyncio.run(
+                phase_login_flood(base, names, args.starvation_seconds, args.flood_rate, args.flooders, accounts[0])
+            )
             return
         asyncio.run(phase_mix(base, args, names, Iris(base_iri), accounts))
         asyncio.run(phase_starvation(base, names, args.starvation_seconds))

@@ -78,9 +78,17 @@ def build(data_dir: Path, n: int, templates: int, batch: int = 5000) -> float:
             ns = namespace_of(record.igsn, table)
             assert ns is not None
             agent, client = table[ns]
-            facts = RegistryFacts(igsn=record.igsn, agent=agent, client=client, namespace=ns,
-                                  datestamp="2020-01-01T00:00:00Z", landing_url=sample.landing_url,
-                                  is_public=record.is_public, has_metadata=True, registered="2020-01-01T00:00:00Z")
+            facts = RegistryFacts(
+                igsn=record.igsn,
+                agent=agent,
+                client=client,
+                namespace=ns,
+                datestamp="2020-01-01T00:00:00Z",
+                landing_url=sample.landing_url,
+                is_public=record.is_public,
+                has_metadata=True,
+                registered="2020-01-01T00:00:00Z",
+            )
             triples = graphmap.record_triples(record, registry.iris) + graphmap.facts_triples(facts, registry.iris)
             text = ntriples(triples)
             bases.append((record.igsn, text, facts))
@@ -101,9 +109,19 @@ def build(data_dir: Path, n: int, templates: int, batch: int = 5000) -> float:
             datestamp = catalogue.format_datestamp(stamp0 + timedelta(seconds=i // 7))  # ~7 samples a second
             graph = text.replace(name0, name)
             row = catalogue.row_from_facts(
-                RegistryFacts(igsn=name, agent=facts.agent, client=facts.client, namespace=facts.namespace,
-                              datestamp=datestamp, landing_url=facts.landing_url, is_public=facts.is_public,
-                              has_metadata=True, registered=datestamp), 1)
+                RegistryFacts(
+                    igsn=name,
+                    agent=facts.agent,
+                    client=facts.client,
+                    namespace=facts.namespace,
+                    datestamp=datestamp,
+                    landing_url=facts.landing_url,
+                    is_public=facts.is_public,
+                    has_metadata=True,
+                    registered=datestamp,
+                ),
+                1,
+            )
             versions.append(history.Version(name, 1, datestamp, "metadata-registered", "admin", "demo", None, graph))
             rows.append(row)
             if len(rows) >= batch:
@@ -117,6 +135,7 @@ def build(data_dir: Path, n: int, templates: int, batch: int = 5000) -> float:
 def our_app() -> Any:
     """igsn-graph's app with the OAI router, from the environment (data folder, public URL, page size)."""
     from api.app import create_app
+
     return create_app(Settings.from_env())  # page size from IGSN_GRAPH_OAI_PAGE_SIZE
 
 
@@ -131,31 +150,46 @@ class PeerOAI:
     def _db(self) -> tuple[sqlite3.Connection, sqlite3.Connection]:
         conns = getattr(self._local, "conns", None)
         if conns is None:
-            conns = (sqlite3.connect(self.data_dir / "registry.sqlite", check_same_thread=False),
-                     sqlite3.connect(self.data_dir / "oai-cache.sqlite", check_same_thread=False))
+            conns = (
+                sqlite3.connect(self.data_dir / "registry.sqlite", check_same_thread=False),
+                sqlite3.connect(self.data_dir / "oai-cache.sqlite", check_same_thread=False),
+            )
             self._local.conns = conns
         return conns
 
     def identify(self) -> Any:
         from oaipmh import common
+
         first = self._db()[0].execute("SELECT MIN(datestamp) FROM catalogue").fetchone()[0]
-        return common.Identify(repositoryName="pyoai peer", baseURL=self.base_url, protocolVersion="2.0",
-                               adminEmails=["admin@" + REPOSITORY_ID], deletedRecord="persistent",
-                               earliestDatestamp=datetime.strptime(first, "%Y-%m-%dT%H:%M:%SZ"),
-                               granularity="YYYY-MM-DDThh:mm:ssZ", compression=["identity"])
+        return common.Identify(
+            repositoryName="pyoai peer",
+            baseURL=self.base_url,
+            protocolVersion="2.0",
+            adminEmails=["admin@" + REPOSITORY_ID],
+            deletedRecord="persistent",
+            earliestDatestamp=datetime.strptime(first, "%Y-%m-%dT%H:%M:%SZ"),
+            granularity="YYYY-MM-DDThh:mm:ssZ",
+            compression=["identity"],
+        )
 
     def listMetadataFormats(self, identifier: str | None = None) -> list[tuple[str, str, str]]:  # noqa: N802
-        return [("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
-                 "http://www.openarchives.org/OAI/2.0/oai_dc/"),
-                ("igsn", "http://doidb.wdc-terra.org/igsn/schemas/igsn.org/schema/1.0/igsn.xsd",
-                 "http://igsn.org/schema/kernel-v.1.0")]
+        return [
+            ("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", "http://www.openarchives.org/OAI/2.0/oai_dc/"),
+            (
+                "igsn",
+                "http://doidb.wdc-terra.org/igsn/schemas/igsn.org/schema/1.0/igsn.xsd",
+                "http://igsn.org/schema/kernel-v.1.0",
+            ),
+        ]
 
     def listSets(self, cursor: int = 0, batch_size: int = 10) -> list[Any]:  # noqa: N802
         return []
 
     def _rows(self, from_: datetime | None, until: datetime | None, cursor: int, batch_size: int) -> list[Any]:
-        sql = ("SELECT igsn, datestamp, deleted, agent, client, namespace FROM catalogue "
-               "WHERE test = 0 AND has_metadata = 1")
+        sql = (
+            "SELECT igsn, datestamp, deleted, agent, client, namespace FROM catalogue "
+            "WHERE test = 0 AND has_metadata = 1"
+        )
         args: list[object] = []
         if from_ is not None:
             sql += " AND datestamp >= ?"
@@ -168,25 +202,40 @@ class PeerOAI:
 
     def _header(self, row: Any) -> Any:
         from oaipmh import common
+
         igsn, stamp, deleted, agent, client, namespace = row
         specs = [f"{agent}:{client}" if client else agent, f"ns:{namespace}"]
-        return common.Header(None, f"oai:{REPOSITORY_ID}:{igsn}",
-                             datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"), specs, bool(deleted))
+        return common.Header(
+            None, f"oai:{REPOSITORY_ID}:{igsn}", datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"), specs, bool(deleted)
+        )
 
-    def listIdentifiers(self, metadataPrefix: str, set: str | None = None,  # noqa: N802,N803,A002
-                        from_: datetime | None = None, until: datetime | None = None, cursor: int = 0,
-                        batch_size: int = 10) -> list[Any]:
+    def listIdentifiers(
+        self,
+        metadataPrefix: str,
+        set: str | None = None,  # noqa: N802,N803,A002
+        from_: datetime | None = None,
+        until: datetime | None = None,
+        cursor: int = 0,
+        batch_size: int = 10,
+    ) -> list[Any]:
         return [self._header(r) for r in self._rows(from_, until, cursor, batch_size)]
 
-    def listRecords(self, metadataPrefix: str, set: str | None = None,  # noqa: N802,N803,A002
-                    from_: datetime | None = None, until: datetime | None = None, cursor: int = 0,
-                    batch_size: int = 10) -> list[Any]:
+    def listRecords(
+        self,
+        metadataPrefix: str,
+        set: str | None = None,  # noqa: N802,N803,A002
+        from_: datetime | None = None,
+        until: datetime | None = None,
+        cursor: int = 0,
+        batch_size: int = 10,
+    ) -> list[Any]:
         from oaipmh import common
+
         rows = self._rows(from_, until, cursor, batch_size)
         names = [r[0] for r in rows if not r[2]]
         docs: dict[str, bytes] = {}
         if names:
-            sql = (f"SELECT igsn, xml FROM metadata WHERE prefix = ? AND igsn IN ({','.join('?' * len(names))})")
+            sql = f"SELECT igsn, xml FROM metadata WHERE prefix = ? AND igsn IN ({','.join('?' * len(names))})"
             docs = {k: zlib.decompress(v) for k, v in self._db()[1].execute(sql, [metadataPrefix, *names]) if v}
         out = []
         for row in rows:
@@ -218,8 +267,9 @@ def peer_app() -> Any:
     writers.registerWriter("oai_dc", oai_dc_writer)
     writers.registerWriter("igsn", lambda element, metadata: element.append(metadata.element()))
     settings = Settings.from_env()
-    server = BatchingServer(PeerOAI(settings.data_dir, settings.base_url + "oai"), writers,
-                            resumption_batch_size=int(os.environ[_ENV_PAGE]))
+    server = BatchingServer(
+        PeerOAI(settings.data_dir, settings.base_url + "oai"), writers, resumption_batch_size=int(os.environ[_ENV_PAGE])
+    )
 
     def endpoint(request: Request) -> Response:
         return Response(server.handleRequest(dict(request.query_params)), media_type="text/xml; charset=utf-8")
@@ -231,8 +281,9 @@ def peer_app() -> Any:
 def start(factory: str, data_dir: Path, page: int) -> tuple[subprocess.Popen[bytes], str]:
     """A provider of this module (``our_app`` or ``peer_app``) in its own process; returns it and its OAI base URL."""
     env = {_ENV_DATA: str(data_dir), _ENV_PAGE: str(page), "IGSN_GRAPH_OAI_PAGE_SIZE": str(page)}
-    proc, base = start_server(data_dir, env, timeout=60, app=f"oai:{factory}", app_dir=ROOT / "bench",
-                              ready="/oai?verb=Identify")
+    proc, base = start_server(
+        data_dir, env, timeout=60, app=f"oai:{factory}", app_dir=ROOT / "bench", ready="/oai?verb=Identify"
+    )
     return proc, base + "/oai"
 
 
@@ -245,9 +296,11 @@ class Harvest:
 
     def line(self, label: str) -> str:
         p = self.pages
-        return (f"{label:<28} {self.records:>9,} {self.deleted:>7,} {len(p):>6,} {self.seconds:>8.1f} "
-                f"{self.records / self.seconds:>10,.0f} {self.records / sum(p):>10,.0f} {p[0] * 1000:>9.1f} "
-                f"{p[len(p) // 2] * 1000:>9.1f} {p[-1] * 1000:>9.1f} {statistics.median(p) * 1000:>9.1f}")
+        return (
+            f"{label:<28} {self.records:>9,} {self.deleted:>7,} {len(p):>6,} {self.seconds:>8.1f} "
+            f"{self.records / self.seconds:>10,.0f} {self.records / sum(p):>10,.0f} {p[0] * 1000:>9.1f} "
+            f"{p[len(p) // 2] * 1000:>9.1f} {p[-1] * 1000:>9.1f} {statistics.median(p) * 1000:>9.1f}"
+        )
 
 
 def harvest(base: str, prefix: str, use_gzip: bool) -> Harvest:
@@ -278,8 +331,10 @@ def harvest(base: str, prefix: str, use_gzip: bool) -> Harvest:
 
 #: records/s end to end (the harvester parses every page, as Sickle does) and as the server sees it (the
 #: records over the sum of the page latencies: request sent → response read)
-HEAD = (f"{'provider, format':<28} {'records':>9} {'deleted':>7} {'pages':>6} {'seconds':>8} {'records/s':>10} "
-        f"{'server r/s':>10} {'first ms':>9} {'middle ms':>9} {'last ms':>9} {'median ms':>9}")
+HEAD = (
+    f"{'provider, format':<28} {'records':>9} {'deleted':>7} {'pages':>6} {'seconds':>8} {'records/s':>10} "
+    f"{'server r/s':>10} {'first ms':>9} {'middle ms':>9} {'last ms':>9} {'median ms':>9}"
+)
 
 
 def main() -> None:
@@ -293,9 +348,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         took = build(data_dir, args.n, args.templates)
-        print(f"built {args.n:,} samples ({min(args.n, args.templates):,} distinct descriptions) in {took:.1f} s; "
-              f"pages of {args.page}, {'gzip' if args.gzip else 'identity'} transfer, "
-              f"server in its own process on {os.cpu_count()} CPUs")
+        print(
+            f"built {args.n:,} samples ({min(args.n, args.templates):,} distinct descriptions) in {took:.1f} s; "
+            f"pages of {args.page}, {'gzip' if args.gzip else 'identity'} transfer, "
+            f"server in its own process on {os.cpu_count()} CPUs"
+        )
         print(HEAD)
         proc, base = start("our_app", data_dir, args.page)
         try:
@@ -305,7 +362,7 @@ def main() -> None:
         finally:
             stop_server(proc)
         cache = data_dir / "oai-cache.sqlite"
-        print(f"metadata cache: {cache.stat().st_size / 2 ** 20:,.0f} MiB for 4 formats")
+        print(f"metadata cache: {cache.stat().st_size / 2**20:,.0f} MiB for 4 formats")
         if args.no_peer:
             return
         try:

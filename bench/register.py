@@ -45,12 +45,14 @@ TITLE = NamedNode("http://purl.org/dc/terms/title")
 
 
 def document(igsn: str) -> bytes:
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<sample xmlns="http://igsn.org/schema/kernel-v.1.0">'
-            f'<sampleNumber identifierType="igsn">10273/{igsn}</sampleNumber>'
-            '<registrant><registrantName>Bench Mark</registrantName></registrant>'
-            '<relatedResourceIdentifiers><relatedIdentifier relatedIdentifierType="doi" relationType="IsCitedBy">'
-            '10.5072/PAPER1</relatedIdentifier></relatedResourceIdentifiers>'
-            '<log><logElement event="submitted" timeStamp="2020-01-01T10:00:00"/></log></sample>').encode()
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<sample xmlns="http://igsn.org/schema/kernel-v.1.0">'
+        f'<sampleNumber identifierType="igsn">10273/{igsn}</sampleNumber>'
+        "<registrant><registrantName>Bench Mark</registrantName></registrant>"
+        '<relatedResourceIdentifiers><relatedIdentifier relatedIdentifierType="doi" relationType="IsCitedBy">'
+        "10.5072/PAPER1</relatedIdentifier></relatedResourceIdentifiers>"
+        '<log><logElement event="submitted" timeStamp="2020-01-01T10:00:00"/></log></sample>'
+    ).encode()
 
 
 def prepare(data_dir: Path) -> None:
@@ -58,8 +60,7 @@ def prepare(data_dir: Path) -> None:
     init_data_dir(settings, repository_id="bench.igsn-graph.org")
     with Registry(settings) as registry:
         registry.add_agent("BENCH", name="Bench Agent", password="bench-agent-secret", namespaces=["BN"])
-        registry.add_client(USER, name="Bench Client", password=PASSWORD, namespaces=["BNA"],
-                            domains=["example.org"])
+        registry.add_client(USER, name="Bench Client", password=PASSWORD, namespaces=["BNA"], domains=["example.org"])
 
 
 def in_threads(worker: Callable[[int], None], concurrency: int) -> float:
@@ -86,8 +87,13 @@ def run(base: str, prefix: str, requests: int, concurrency: int) -> tuple[list[f
         # TCP_NODELAY: httpx writes headers and body separately; with Nagle the body waits for the
         # server's delayed ACK (~40 ms on Linux), which would be measured as server latency
         transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
-        with httpx.Client(base_url=base, auth=(USER, PASSWORD), timeout=60, transport=transport,
-                          headers={"Content-Type": "application/xml"}) as client:
+        with httpx.Client(
+            base_url=base,
+            auth=(USER, PASSWORD),
+            timeout=60,
+            transport=transport,
+            headers={"Content-Type": "application/xml"},
+        ) as client:
             client.get("/metadata")  # connect and warm the credential cache outside the measurement
             barrier.wait()
             for i in range(per_worker):
@@ -134,16 +140,20 @@ def core(data_dir: Path, requests: int, levels: list[int]) -> None:
     with Registry(Settings(data_dir=data_dir)) as registry:
         run_core(registry, "CW", 20, 1)  # warm-up: shapes loaded, caches filled
         print("Registry.register in process (no HTTP), registration kernel, new IGSN per call")
-        print(f"{'threads':>7} {'calls':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'calls/s':>8} "
-              f"{'groups':>7} {'per group':>9}")
+        print(
+            f"{'threads':>7} {'calls':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'calls/s':>8} "
+            f"{'groups':>7} {'per group':>9}"
+        )
         for level, concurrency in enumerate(levels):
             before = (registry.stats.batches, registry.stats.requests)
             latencies, wall = run_core(registry, f"C{chr(ord('A') + level)}", requests, concurrency)
             groups = registry.stats.batches - before[0]
             ms = [x * 1000 for x in latencies]
-            print(f"{concurrency:>7} {len(ms):>8} {statistics.median(ms):>8.1f} {percentile(ms, 90):>8.1f} "
-                  f"{percentile(ms, 99):>8.1f} {max(ms):>8.1f} {len(ms) / wall:>8.0f} {groups:>7} "
-                  f"{(registry.stats.requests - before[1]) / max(1, groups):>9.1f}")
+            print(
+                f"{concurrency:>7} {len(ms):>8} {statistics.median(ms):>8.1f} {percentile(ms, 90):>8.1f} "
+                f"{percentile(ms, 99):>8.1f} {max(ms):>8.1f} {len(ms) / wall:>8.0f} {groups:>7} "
+                f"{(registry.stats.requests - before[1]) / max(1, groups):>9.1f}"
+            )
     print()
 
 
@@ -153,15 +163,24 @@ def bulk_document(kind: str, prefix: str, count: int) -> tuple[bytes, str]:
     if kind == "xml":
         root = etree.Element(f"{{{CSIRO_NS}}}resources", nsmap={None: CSIRO_NS})
         for name in names:
-            res = etree.SubElement(root, f"{{{CSIRO_NS}}}resource",
-                                   registeredObjectType="http://pid.geoscience.gov.au/def/voc/igsn-codelists/"
-                                                        "PhysicalSample")
-            for tag, text in (("resourceIdentifier", name), ("landingPage", f"https://example.org/{name}"),
-                              ("isPublic", "true"), ("resourceTitle", f"Sample {name}")):
+            res = etree.SubElement(
+                root,
+                f"{{{CSIRO_NS}}}resource",
+                registeredObjectType="http://pid.geoscience.gov.au/def/voc/igsn-codelists/PhysicalSample",
+            )
+            for tag, text in (
+                ("resourceIdentifier", name),
+                ("landingPage", f"https://example.org/{name}"),
+                ("isPublic", "true"),
+                ("resourceTitle", f"Sample {name}"),
+            ):
                 etree.SubElement(res, f"{{{CSIRO_NS}}}{tag}").text = text
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), "application/xml"
-    triples = [Triple(NamedNode(f"https://igsn.org/{n}"), p, Literal(v))
-               for n in names for p, v in ((IGSN, n), (TITLE, f"Sample {n}"))]
+    triples = [
+        Triple(NamedNode(f"https://igsn.org/{n}"), p, Literal(v))
+        for n in names
+        for p, v in ((IGSN, n), (TITLE, f"Sample {n}"))
+    ]
     return serialize(triples, format=RdfFormat.TURTLE) or b"", "text/turtle"
 
 
@@ -194,13 +213,16 @@ def main() -> None:
             # warm-up: first validation loads the shapes, first login pays one scrypt
             run(base, "W", 20, 1)
             print(f"POST /metadata, registration kernel, new IGSN per request, server {base}")
-            print(f"{'clients':>7} {'requests':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-                  f"{'req/s':>8}")
+            print(
+                f"{'clients':>7} {'requests':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>8}"
+            )
             for level, concurrency in enumerate(args.concurrency):
                 latencies, wall = run(base, chr(ord("A") + level), args.requests, concurrency)
                 ms = [x * 1000 for x in latencies]
-                print(f"{concurrency:>7} {len(ms):>8} {statistics.median(ms):>8.1f} {percentile(ms, 90):>8.1f} "
-                      f"{percentile(ms, 99):>8.1f} {max(ms):>8.1f} {len(ms) / wall:>8.0f}")
+                print(
+                    f"{concurrency:>7} {len(ms):>8} {statistics.median(ms):>8.1f} {percentile(ms, 90):>8.1f} "
+                    f"{percentile(ms, 99):>8.1f} {max(ms):>8.1f} {len(ms) / wall:>8.0f}"
+                )
             if args.bulk:
                 print("\nPOST /api/v1/samples/bulk, one request of new records (batches of the server's batch size)")
                 print(f"{'format':>7} {'records':>8} {'stored':>8} {'seconds':>8} {'records/s':>10}")

@@ -58,7 +58,7 @@ def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[by
             return proc
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server exited")  # type: ignore[union-attr]
+                raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server exited") from None
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError(f"{cmd} did not start")
@@ -86,8 +86,9 @@ async def _one(host: str, port: int, path: str, accept: str) -> int:
         writer.close()
 
 
-async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str,
-                   accept: str, extra: str = "") -> tuple[int, int]:
+async def _request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str, accept: str, extra: str = ""
+) -> tuple[int, int]:
     writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: {accept}\r\n{extra}\r\n".encode())
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
@@ -100,8 +101,15 @@ async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, p
     return status, len(body)
 
 
-async def _load(port: int, next_path: Callable[[], str], accept: str, total: int, concurrency: int,
-                expect: int = 200, extra: str = "") -> tuple[float, list[float]]:
+async def _load(
+    port: int,
+    next_path: Callable[[], str],
+    accept: str,
+    total: int,
+    concurrency: int,
+    expect: int = 200,
+    extra: str = "",
+) -> tuple[float, list[float]]:
     latencies: list[float] = []
     counter = itertools.count()
 
@@ -123,13 +131,23 @@ async def _load(port: int, next_path: Callable[[], str], accept: str, total: int
     return time.perf_counter() - start_t, latencies
 
 
-def measure(port: int, next_path: Callable[[], str], accept: str, total: int, concurrency: int,
-            expect: int = 200, extra: str = "") -> dict[str, float]:
+def measure(
+    port: int,
+    next_path: Callable[[], str],
+    accept: str,
+    total: int,
+    concurrency: int,
+    expect: int = 200,
+    extra: str = "",
+) -> dict[str, float]:
     asyncio.run(_load(port, next_path, accept, max(total // 10, concurrency), concurrency, expect, extra))  # warm-up
     elapsed, latencies = asyncio.run(_load(port, next_path, accept, total, concurrency, expect, extra))
     latencies.sort()
-    return {"rps": len(latencies) / elapsed, "p50": statistics.median(latencies),
-            "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]}
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies),
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+    }
 
 
 def main() -> None:
@@ -138,8 +156,11 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None, help="data folder (built unless a load completed there)")
     parser.add_argument("--requests", type=int, default=4000, help="requests per measurement")
     parser.add_argument("--concurrency", type=int, default=16, help="keep-alive connections")
-    parser.add_argument("--as-is", action="store_true",
-                        help="no load: --data holds (at least) the first --size demo samples (a load in progress)")
+    parser.add_argument(
+        "--as-is",
+        action="store_true",
+        help="no load: --data holds (at least) the first --size demo samples (a load in progress)",
+    )
     args = parser.parse_args()
     data = args.data or Path(tempfile.mkdtemp()) / "data"
     settings = Settings(data_dir=data)
@@ -155,15 +176,35 @@ def main() -> None:
     spread = random.Random(7).sample(every, len(every))
     cold = itertools.cycle(spread)
     if len(spread) < 2 * (args.requests + args.requests // 10):
-        print(f"note: {len(spread)} samples are too few for uncached rows of {args.requests} requests: "
-              "they repeat samples (and hit the cache)", flush=True)
+        print(
+            f"note: {len(spread)} samples are too few for uncached rows of {args.requests} requests: "
+            "they repeat samples (and hit the cache)",
+            flush=True,
+        )
 
     env = {**os.environ, "IGSN_GRAPH_DATA": str(data)}
     ours_port, hello_port = free_port(), free_port()
-    ours = start([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-                  "--port", str(ours_port), "--log-level", "warning", "--no-access-log"], env, ours_port)
+    ours = start(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ours_port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env,
+        ours_port,
+    )
     hello = start([sys.executable, "-c", HELLO, str(hello_port)], env, hello_port)
     try:
+
         def pick() -> str:
             return random.choice(hot)
 
@@ -177,20 +218,29 @@ def main() -> None:
             "hello world": measure(hello_port, pick, "*/*", args.requests, args.concurrency),
             "JSON-LD": measure(ours_port, pick, warm("application/ld+json"), args.requests, args.concurrency),
             "Turtle": measure(ours_port, pick, warm("text/turtle"), args.requests, args.concurrency),
-            "JSON-LD uncached": measure(ours_port, lambda: next(cold), "application/ld+json", args.requests,
-                                        args.concurrency),
-            "Turtle uncached": measure(ours_port, lambda: next(cold), "text/turtle", args.requests,
-                                       args.concurrency),
-            "304": measure(ours_port, lambda: hot[0], "application/ld+json", args.requests, args.concurrency,
-                           expect=304, extra=f"If-None-Match: {tag}\r\n"),
+            "JSON-LD uncached": measure(
+                ours_port, lambda: next(cold), "application/ld+json", args.requests, args.concurrency
+            ),
+            "Turtle uncached": measure(ours_port, lambda: next(cold), "text/turtle", args.requests, args.concurrency),
+            "304": measure(
+                ours_port,
+                lambda: hot[0],
+                "application/ld+json",
+                args.requests,
+                args.concurrency,
+                expect=304,
+                extra=f"If-None-Match: {tag}\r\n",
+            ),
         }
     finally:
         for proc in (ours, hello):
             proc.terminate()
             proc.wait(timeout=30)
     base = results["hello world"]["rps"]
-    print(f"\nstore: {args.size} samples; {args.requests} requests per row, {args.concurrency} connections, "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"\nstore: {args.size} samples; {args.requests} requests per row, {args.concurrency} connections, "
+        f"{os.cpu_count()} CPUs"
+    )
     print(f"{'':18} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'× hello':>8}")
     for label, r in results.items():
         print(f"{label:18} {r['rps']:8.0f} {r['p50']:8.2f} {r['p99']:8.2f} {r['rps'] / base:8.2f}")

@@ -74,23 +74,30 @@ def direct(settings: Settings, batch: int) -> dict[str, float]:
         n = restamp.restamp(registry, batch=batch, progress=progress)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     # CPU seconds of every thread of this process: what the rate would be with a core to itself
-    return {"records": n, "seconds": elapsed, "rate": n / elapsed, "cpu_rate": n / max(cpu, 1e-9),
-            "batch_p50_ms": statistics.median(times) * 1000 if times else 0.0,
-            "batch_max_ms": max(times) * 1000 if times else 0.0}
+    return {
+        "records": n,
+        "seconds": elapsed,
+        "rate": n / elapsed,
+        "cpu_rate": n / max(cpu, 1e-9),
+        "batch_p50_ms": statistics.median(times) * 1000 if times else 0.0,
+        "batch_max_ms": max(times) * 1000 if times else 0.0,
+    }
 
 
 async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str) -> int:
     writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: text/turtle\r\n\r\n".encode())
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
-    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                   if line.lower().startswith(b"content-length:")), 0)
+    length = next(
+        (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0
+    )
     await reader.readexactly(length)
     return int(head.split(b" ", 2)[1])
 
 
-async def _load(port: int, names: list[str], concurrency: int, until: asyncio.Future[None] | None,
-                total: int) -> list[tuple[float, float]]:
+async def _load(
+    port: int, names: list[str], concurrency: int, until: asyncio.Future[None] | None, total: int
+) -> list[tuple[float, float]]:
     """(end time, latency s) of each request: ``total`` requests, or until ``until`` is done."""
     rng = random.Random(11)
     out: list[tuple[float, float]] = []
@@ -153,10 +160,15 @@ def server(data: Path, names: list[str], requests: int, concurrency: int) -> dic
         busy, report = asyncio.run(_during_restamp(base, port, names, concurrency))
     finally:
         stop_server(proc)
-    return {"quiet_p50": statistics.median(quiet) * 1000, "quiet_p99": percentile(quiet, 99) * 1000,
-            "busy_p50": statistics.median(busy) * 1000 if busy else float("nan"),
-            "busy_p99": percentile(busy, 99) * 1000, "busy_requests": len(busy),
-            "rate": float(report.get("records_per_s", 0.0)), "records": float(report.get("done", 0))}
+    return {
+        "quiet_p50": statistics.median(quiet) * 1000,
+        "quiet_p99": percentile(quiet, 99) * 1000,
+        "busy_p50": statistics.median(busy) * 1000 if busy else float("nan"),
+        "busy_p99": percentile(busy, 99) * 1000,
+        "busy_requests": len(busy),
+        "rate": float(report.get("records_per_s", 0.0)),
+        "records": float(report.get("done", 0)),
+    }
 
 
 def main() -> None:
@@ -175,15 +187,19 @@ def main() -> None:
     names = _live_names(data)
     d = direct(settings, args.batch)
     print(f"\nstore: {len(names)} harvestable records; {os.cpu_count()} CPUs; batch {args.batch}")
-    print(f"direct: {d['records']:.0f} records in {d['seconds']:.2f} s = {d['rate']:,.0f} records/s "
-          f"({d['cpu_rate']:,.0f} per CPU second; batch p50 {d['batch_p50_ms']:.0f} ms, "
-          f"max {d['batch_max_ms']:.0f} ms; load average {os.getloadavg()[0]:.1f})")
+    print(
+        f"direct: {d['records']:.0f} records in {d['seconds']:.2f} s = {d['rate']:,.0f} records/s "
+        f"({d['cpu_rate']:,.0f} per CPU second; batch p50 {d['batch_p50_ms']:.0f} ms, "
+        f"max {d['batch_max_ms']:.0f} ms; load average {os.getloadavg()[0]:.1f})"
+    )
     if not args.no_server:
         s = server(data, names, args.requests, args.concurrency)
-        print(f"server: background restamp {s['records']:.0f} records at {s['rate']:,.0f} records/s; resolver "
-              f"Turtle p50/p99 {s['quiet_p50']:.1f}/{s['quiet_p99']:.1f} ms quiet, "
-              f"{s['busy_p50']:.1f}/{s['busy_p99']:.1f} ms during the restamp ({s['busy_requests']} requests): "
-              f"p99 x{s['busy_p99'] / s['quiet_p99']:.2f}")
+        print(
+            f"server: background restamp {s['records']:.0f} records at {s['rate']:,.0f} records/s; resolver "
+            f"Turtle p50/p99 {s['quiet_p50']:.1f}/{s['quiet_p99']:.1f} ms quiet, "
+            f"{s['busy_p50']:.1f}/{s['busy_p99']:.1f} ms during the restamp ({s['busy_requests']} requests): "
+            f"p99 x{s['busy_p99'] / s['quiet_p99']:.2f}"
+        )
     print("direction: >= 20,000 records/s; resolver p99 during a restamp <= 1.2x quiet")
 
 

@@ -27,8 +27,21 @@ from igsn_graph.registry.database import Database
 
 def _row(client: str, record: SampleRecord, stamp: str) -> CatalogueRow:
     agent, _, _ = client.partition(".")
-    return CatalogueRow(record.igsn, stamp, "active", True, record.is_public, True, True, agent, client,
-                        record.igsn[:3], False, False, 1)
+    return CatalogueRow(
+        record.igsn,
+        stamp,
+        "active",
+        True,
+        record.is_public,
+        True,
+        True,
+        agent,
+        client,
+        record.igsn[:3],
+        False,
+        False,
+        1,
+    )
 
 
 def build(db: Database, n: int) -> list[SampleRecord]:
@@ -54,8 +67,9 @@ def build(db: Database, n: int) -> list[SampleRecord]:
                         break
                     child = f"ZTREE{k}"
                     k += 1
-                    relations.write_edges(conn, child, [relations.Edge(child, "parent", "IsDerivedFrom", "IGSN",
-                                                                       parent)], visible=True)
+                    relations.write_edges(
+                        conn, child, [relations.Edge(child, "parent", "IsDerivedFrom", "IGSN", parent)], visible=True
+                    )
                     nodes.append(child)
                     nxt.append(child)
             frontier = nxt
@@ -83,38 +97,68 @@ def main() -> None:
         db = Database(Path(tmp) / "registry.sqlite")
         records = build(db, n)
         conn = db.read()
-        words = sorted({w.strip(".,;:()").lower() for r in rng.sample(records, 2000)
-                        for w in (r.description or "").split() if len(w) > 4 and w.isalpha()})
+        words = sorted(
+            {
+                w.strip(".,;:()").lower()
+                for r in rng.sample(records, 2000)
+                for w in (r.description or "").split()
+                if len(w) > 4 and w.isalpha()
+            }
+        )
         names = [r.igsn for r in rng.sample(records, 200)]
         q = search.SearchQuery
-        print(f"{conn.execute('SELECT COUNT(*) FROM search_doc').fetchone()[0]:,} findable samples, "
-              f"{conn.execute('SELECT COUNT(*) FROM relation_edge').fetchone()[0]:,} edges")
+        print(
+            f"{conn.execute('SELECT COUNT(*) FROM search_doc').fetchone()[0]:,} findable samples, "
+            f"{conn.execute('SELECT COUNT(*) FROM relation_edge').fetchone()[0]:,} edges"
+        )
         one = [lambda w=w: search.search(conn, q(q=w, facets=False)) for w in rng.choices(words, k=200)]
         timed("text, one word, first page (no facets)", one)
-        two = [lambda a=a, b=b: search.search(conn, q(q=f"{a} {b}")) for a, b in
-               zip(rng.choices(words, k=200), rng.choices(words, k=200))]
+        two = [
+            lambda a=a, b=b: search.search(conn, q(q=f"{a} {b}"))
+            for a, b in zip(rng.choices(words, k=200), rng.choices(words, k=200), strict=False)
+        ]
         timed("text, two words, with facet counts", two)
         timed("text, IGSN", [lambda x=x: search.search(conn, q(q=x, facets=False)) for x in names])
 
         def box() -> tuple[float, float, float, float]:
             w, s = rng.uniform(-180, 170), rng.uniform(-80, 70)
             return w, w + rng.uniform(1, 10), s, s + rng.uniform(1, 10)
-        timed("bbox, first page (no facets)", [lambda b=box(): search.search(conn, q(bbox=b, facets=False))
-                                               for _ in range(200)])
+
+        timed(
+            "bbox, first page (no facets)",
+            [lambda b=box(): search.search(conn, q(bbox=b, facets=False)) for _ in range(200)],
+        )
         timed("bbox, with facet counts", [lambda b=box(): search.search(conn, q(bbox=b)) for _ in range(200)])
         materials = [v.value for v in search.search(conn, q(limit=1)).facets["material"]]
         timed("facets: no filter (all samples)", [lambda: search.search(conn, q(limit=20)) for _ in range(20)])
-        timed("facets: material filter + counts", [lambda m=m: search.search(conn, q(filters={"material": [m]}))
-                                                   for m in rng.choices(materials, k=100)])
-        timed("facets: agent + year filter + counts",
-              [lambda a=a, y=y: search.search(conn, q(filters={"agent": [a], "year": [str(y)]}))
-               for a, y in zip(rng.choices(["ZGEO", "ZSEA", "ZBIO"], k=100), rng.choices(range(1960, 2025), k=100))])
-        timed("text + bbox + time range + facets", [lambda w=w, b=box(): search.search(
-            conn, q(q=w, bbox=b, from_="1990-01-01", until="2020-12-31")) for w in rng.choices(words, k=100)])
-        timed("descendants of a 10,000-node tree (all)", [lambda: relations.descendants(conn, "ZTREE0")
-                                                          for _ in range(20)])
-        timed("descendants of a 10,000-node tree, depth 2", [lambda: relations.descendants(conn, "ZTREE0", 2)
-                                                             for _ in range(50)])
+        timed(
+            "facets: material filter + counts",
+            [lambda m=m: search.search(conn, q(filters={"material": [m]})) for m in rng.choices(materials, k=100)],
+        )
+        timed(
+            "facets: agent + year filter + counts",
+            [
+                lambda a=a, y=y: search.search(conn, q(filters={"agent": [a], "year": [str(y)]}))
+                for a, y in zip(
+                    rng.choices(["ZGEO", "ZSEA", "ZBIO"], k=100), rng.choices(range(1960, 2025), k=100), strict=False
+                )
+            ],
+        )
+        timed(
+            "text + bbox + time range + facets",
+            [
+                lambda w=w, b=box(): search.search(conn, q(q=w, bbox=b, from_="1990-01-01", until="2020-12-31"))
+                for w in rng.choices(words, k=100)
+            ],
+        )
+        timed(
+            "descendants of a 10,000-node tree (all)",
+            [lambda: relations.descendants(conn, "ZTREE0") for _ in range(20)],
+        )
+        timed(
+            "descendants of a 10,000-node tree, depth 2",
+            [lambda: relations.descendants(conn, "ZTREE0", 2) for _ in range(50)],
+        )
         timed("ancestors of a leaf of the tree", [lambda: relations.ancestors(conn, "ZTREE9999") for _ in range(200)])
         timed("related (stated + inferred) of a sample", [lambda x=x: relations.related(conn, x) for x in names])
         db.close()

@@ -51,8 +51,10 @@ from igsn_graph.settings import Settings
 
 PREFIX = "PREFIX ig: <https://w3id.org/igsn-graph/ontology#>\n"
 VALUES = " ".join(str(i) for i in range(100))
-BIG = (f"SELECT ?a ?b ?c WHERE {{ VALUES ?a {{ {VALUES} }} VALUES ?b {{ {VALUES} }} "
-       "VALUES ?c { 1 2 3 4 5 6 7 8 9 10 } }")
+BIG = (
+    f"SELECT ?a ?b ?c WHERE {{ VALUES ?a {{ {VALUES} }} VALUES ?b {{ {VALUES} }} "
+    "VALUES ?c { 1 2 3 4 5 6 7 8 9 10 } }"
+)
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 #: each endpoint's requests for a query are split in this many rounds, taken in turn
 ROUNDS = 5
@@ -84,8 +86,9 @@ def stream(url: str, query: str, extra: dict[str, str]) -> tuple[float, float, i
     with httpx.Client(timeout=120) as client:
         t = time.perf_counter()
         first, size = None, 0
-        with client.stream("GET", url, params={"query": query, **extra},
-                           headers={"Accept": "application/sparql-results+json"}) as r:
+        with client.stream(
+            "GET", url, params={"query": query, **extra}, headers={"Accept": "application/sparql-results+json"}
+        ) as r:
             r.raise_for_status()
             for chunk in r.iter_raw():
                 if first is None:
@@ -106,6 +109,7 @@ def wait(url: str) -> None:
 
 def saturation(base: str, names: list[str], n: int) -> None:
     """Resolver p99 idle, then with 8 runaway queries in flight (each from its own address)."""
+
     def resolve() -> list[float]:
         times = []
         with httpx.Client(timeout=60) as client:
@@ -117,15 +121,25 @@ def saturation(base: str, names: list[str], n: int) -> None:
 
     idle = resolve()
     with ThreadPoolExecutor(8) as pool:
-        futures = [pool.submit(httpx.get, f"{base}/sparql", params={"query": RUNAWAY}, timeout=300,
-                               headers={"X-Forwarded-For": f"10.7.0.{i}"}) for i in range(8)]
+        futures = [
+            pool.submit(
+                httpx.get,
+                f"{base}/sparql",
+                params={"query": RUNAWAY},
+                timeout=300,
+                headers={"X-Forwarded-For": f"10.7.0.{i}"},
+            )
+            for i in range(8)
+        ]
         time.sleep(1.0)
         busy = resolve()
         statuses = sorted(str(f.result().status_code) for f in futures)
     health = httpx.get(f"{base}/health").json().get("sparql", {})
     p_idle, p_busy = percentile(idle, 99) * 1000, percentile(busy, 99) * 1000
-    print(f"resolver p99 idle {p_idle:.2f} ms, with 8 runaway SPARQL queries in flight {p_busy:.2f} ms "
-          f"({p_busy / p_idle:.2f}x); runaway answers {', '.join(statuses)}; killed {health.get('killed')}")
+    print(
+        f"resolver p99 idle {p_idle:.2f} ms, with 8 runaway SPARQL queries in flight {p_busy:.2f} ms "
+        f"({p_busy / p_idle:.2f}x); runaway answers {', '.join(statuses)}; killed {health.get('killed')}"
+    )
 
 
 def main() -> None:
@@ -134,9 +148,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--saturation", action="store_true", help="resolver p99 beside runaway queries")
     parser.add_argument("--timeout", type=float, default=10.0, help="our SPARQL time limit (s), for --saturation")
-    parser.add_argument("--nice", type=int, default=None,
-                        help="niceness of our query workers (default: the server's, 10); 0 compares the engines on "
-                             "a machine that other processes keep busy")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=None,
+        help="niceness of our query workers (default: the server's, 10); 0 compares the engines on "
+        "a machine that other processes keep busy",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     settings = Settings(data_dir=tmp / "data")
@@ -151,25 +169,32 @@ def main() -> None:
 
     # raw Oxigraph server on a copy of the same data
     engine = tmp / "engine"
-    subprocess.run([str(Path(sys.executable).parent / "oxigraph"), "load", "--location", str(engine), "--file",
-                    str(dump)], check=True, capture_output=True)
+    subprocess.run(
+        [str(Path(sys.executable).parent / "oxigraph"), "load", "--location", str(engine), "--file", str(dump)],
+        check=True,
+        capture_output=True,
+    )
     ox_port = free_port()
     ox = start_oxigraph(engine, ox_port)
     env = {"IGSN_GRAPH_AUTO_RESTAMP": "0", "IGSN_GRAPH_SPARQL_TIMEOUT": str(args.timeout)}
     if args.nice is not None:
         env["IGSN_GRAPH_SPARQL_WORKER_NICE"] = str(args.nice)
     ours, base = start_server(settings.data_dir, env=env)
-    endpoints = {"igsn-graph /sparql": (f"{base}/sparql", {}),
-                 "oxigraph serve": (f"http://127.0.0.1:{ox_port}/query", {"union-default-graph": "true"})}
+    endpoints = {
+        "igsn-graph /sparql": (f"{base}/sparql", {}),
+        "oxigraph serve": (f"http://127.0.0.1:{ox_port}/query", {"union-default-graph": "true"}),
+    }
     try:
         import rdflib
         import uvicorn
         from rdflib_endpoint import SparqlEndpoint
+
         ds = rdflib.Dataset(default_union=True)
         ds.parse(dump, format="nquads")
         rport = free_port()
-        server = uvicorn.Server(uvicorn.Config(SparqlEndpoint(graph=ds), host="127.0.0.1", port=rport,
-                                               log_level="error"))
+        server = uvicorn.Server(
+            uvicorn.Config(SparqlEndpoint(graph=ds), host="127.0.0.1", port=rport, log_level="error")
+        )
         threading.Thread(target=server.run, daemon=True).start()
         wait(f"http://127.0.0.1:{rport}/?query=ASK%7B%7D")
         endpoints["rdflib-endpoint"] = (f"http://127.0.0.1:{rport}/", {})
@@ -186,8 +211,9 @@ def main() -> None:
                     times[name] += measure(url, query, max(1, n), extra)
             results = {name: (statistics.median(t), percentile(t, 99)) for name, t in times.items()}
             ox_p50 = results["oxigraph serve"][0]
-            line = "; ".join(f"{n}: p50 {p50:.2f} ms, p99 {p99:.2f} ms ({p50 / ox_p50:.2f}x)"
-                             for n, (p50, p99) in results.items())
+            line = "; ".join(
+                f"{n}: p50 {p50:.2f} ms, p99 {p99:.2f} ms ({p50 / ox_p50:.2f}x)" for n, (p50, p99) in results.items()
+            )
             print(f"{label:<24} {line}")
         for name, (url, extra) in endpoints.items():
             if name == "rdflib-endpoint":

@@ -65,8 +65,11 @@ def convert(topology: dict) -> dict:
         used = {i if i >= 0 else ~i for ring in rings_of(country) for i in ring}
         users.update(used)
     borders = [rounded(arcs[i]) for i, n in sorted(users.items()) if n > 1]
-    return {"source": "Natural Earth 1:110m (public domain) via world-atlas (ISC), countries-110m.json",
-            "land": [r for r in land if len(r) > 2], "borders": [b for b in borders if len(b) > 1]}
+    return {
+        "source": "Natural Earth 1:110m (public domain) via world-atlas (ISC), countries-110m.json",
+        "land": [r for r in land if len(r) > 2],
+        "borders": [b for b in borders if len(b) > 1],
+    }
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ def __getattr__(name: str) -> object:
     # the registry pulls in pyshacl and the store; import it only when asked for
     if name == "Registry":
         from .registry.service import Registry
+
         return Registry
     raise AttributeError(name)
 

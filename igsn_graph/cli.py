@@ -60,43 +60,69 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _registry(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .registry.service import Registry
+
     return Registry(_settings(args))
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     from .iris import DEFAULT_IRI_BASE
     from .registry.service import init_data_dir
+
     settings = _settings(args)
-    created = init_data_dir(settings, iri_base=args.iri_base or DEFAULT_IRI_BASE,
-                            repository_id=args.repository_id, contact_email=args.contact_email)
+    created = init_data_dir(
+        settings,
+        iri_base=args.iri_base or DEFAULT_IRI_BASE,
+        repository_id=args.repository_id,
+        contact_email=args.contact_email,
+    )
     print(f"{'initialised' if created else 'already initialised'}: {settings.data_dir.resolve()}")
     return 0
 
 
 def cmd_agent_add(args: argparse.Namespace) -> int:
     with _registry(args) as reg:
-        agent = reg.add_agent(args.symbol, name=args.name, password=args.password, namespaces=args.namespace,
-                              doi_prefixes=args.doi_prefix or [], quota=args.quota, ror=args.ror)
-    print(f"agent {agent.symbol} added: namespaces {', '.join(agent.namespaces)}"
-          + (f"; DOI prefixes {', '.join(agent.doi_prefixes)}" if agent.doi_prefixes else ""))
+        agent = reg.add_agent(
+            args.symbol,
+            name=args.name,
+            password=args.password,
+            namespaces=args.namespace,
+            doi_prefixes=args.doi_prefix or [],
+            quota=args.quota,
+            ror=args.ror,
+        )
+    print(
+        f"agent {agent.symbol} added: namespaces {', '.join(agent.namespaces)}"
+        + (f"; DOI prefixes {', '.join(agent.doi_prefixes)}" if agent.doi_prefixes else "")
+    )
     return 0
 
 
 def cmd_agent_list(args: argparse.Namespace) -> int:
     with _registry(args) as reg:
         for a in reg.accounts.agents():
-            print(f"{a.symbol}\t{a.name}\tnamespaces={','.join(a.namespaces)}\tdoi={','.join(a.doi_prefixes)}"
-                  f"\tquota={a.quota}")
+            print(
+                f"{a.symbol}\t{a.name}\tnamespaces={','.join(a.namespaces)}\tdoi={','.join(a.doi_prefixes)}"
+                f"\tquota={a.quota}"
+            )
             for c in reg.accounts.clients(a.symbol):
-                print(f"  {c.symbol}\t{c.name}\tnamespaces={','.join(c.namespaces)}\tdomains={','.join(c.domains)}"
-                      f"\tquota={c.quota}")
+                print(
+                    f"  {c.symbol}\t{c.name}\tnamespaces={','.join(c.namespaces)}\tdomains={','.join(c.domains)}"
+                    f"\tquota={c.quota}"
+                )
     return 0
 
 
 def cmd_client_add(args: argparse.Namespace) -> int:
     with _registry(args) as reg:
-        client = reg.add_client(args.symbol, password=args.password, namespaces=args.namespace, name=args.name,
-                                doi_prefixes=args.doi_prefix or [], domains=args.domain or [], quota=args.quota)
+        client = reg.add_client(
+            args.symbol,
+            password=args.password,
+            namespaces=args.namespace,
+            name=args.name,
+            doi_prefixes=args.doi_prefix or [],
+            domains=args.domain or [],
+            quota=args.quota,
+        )
     print(f"client {client.symbol} added: namespaces {', '.join(client.namespaces)}")
     return 0
 
@@ -105,6 +131,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     from .formats.contexts import own_context_urls
     from .loader import apply_deletions, iter_files, segments
     from .registry.accounts import ADMIN, Principal
+
     reg = _registry(args)
     try:
         principal = ADMIN
@@ -127,8 +154,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         # OAI-PMH harvests: deleted records are deactivated after the records read before them are written
         # our JSON-LD context by the URLs this deployment publishes it at is read from the local copy
         own = own_context_urls(reg.settings.public_url, reg.iris.base)
-        for segment in segments(files, max_bytes=reg.settings.max_body_bytes, on_problem=unreadable,
-                                context_urls=own):
+        for segment in segments(files, max_bytes=reg.settings.max_body_bytes, on_problem=unreadable, context_urls=own):
             for outcomes in reg.load_records(segment, principal=principal, batch_size=args.batch_size):
                 for o in outcomes:
                     if o.ok:
@@ -152,12 +178,16 @@ def cmd_load(args: argparse.Namespace) -> int:
         for w in warnings:
             print(f"warning: {w}", file=sys.stderr)
         total = counts["stored"]
-        print(f"loaded {total} records ({counts['created']} new) from {len(files)} files in {elapsed:.1f} s "
-              f"({total / max(elapsed, 1e-9):,.0f} records/s); {counts['invalid']} invalid")
+        print(
+            f"loaded {total} records ({counts['created']} new) from {len(files)} files in {elapsed:.1f} s "
+            f"({total / max(elapsed, 1e-9):,.0f} records/s); {counts['invalid']} invalid"
+        )
         if deletions:
-            print(f"deleted at the source: {deletions.get('deactivated', 0)} deactivated, "
-                  f"{deletions.get('inactive', 0)} inactive already, {deletions.get('unknown', 0)} not registered "
-                  f"here, {deletions.get('failed', 0)} refused")
+            print(
+                f"deleted at the source: {deletions.get('deactivated', 0)} deactivated, "
+                f"{deletions.get('inactive', 0)} inactive already, {deletions.get('unknown', 0)} not registered "
+                f"here, {deletions.get('failed', 0)} refused"
+            )
         return 0 if counts["invalid"] == 0 else 3
     finally:
         reg.close()
@@ -165,6 +195,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def cmd_dump(args: argparse.Namespace) -> int:
     from .registry.dump import dump
+
     try:
         with _registry(args) as reg, reg.writing():  # a consistent state: no write runs meanwhile
             counts = dump(reg, Path(args.file))  # read back and checked before it takes the name
@@ -177,6 +208,7 @@ def cmd_dump(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from .registry.dump import restore
+
     settings = _settings(args)
     try:
         counts = restore(settings, Path(args.file))
@@ -190,6 +222,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def _relink(reg: "Registry") -> None:
     """Descriptions stored before the current link rules get their links first (resumable, idempotent)."""
     from .registry.relink import relink
+
     n = relink(reg)
     if n:
         print(f"relinked {n} stored descriptions to the current link rules (a new version each)")
@@ -197,6 +230,7 @@ def _relink(reg: "Registry") -> None:
 
 def cmd_reindex(args: argparse.Namespace) -> int:
     from .index.rebuild import rebuild
+
     with _registry(args) as reg:
         _relink(reg)
         with reg.writing():
@@ -208,10 +242,14 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from .index.rebuild import verify
     from .registry.dump import STAGING
+
     staging = _settings(args).data_dir / STAGING
     if staging.exists():  # a restore was killed: the folder holds no registry, or only a part of one
-        print(f"igsn-graph: error: an interrupted restore left {staging}: remove it (and the data folder's "
-              "graph/ and registry.sqlite, if there) and restore again", file=sys.stderr)
+        print(
+            f"igsn-graph: error: an interrupted restore left {staging}: remove it (and the data folder's "
+            "graph/ and registry.sqlite, if there) and restore again",
+            file=sys.stderr,
+        )
         return 1
     with _registry(args) as reg:
         if reg.repaired:
@@ -228,6 +266,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_restamp(args: argparse.Namespace) -> int:
     from .registry import restamp
+
     settings = _settings(args)
     with _registry(args) as reg:
         _relink(reg)
@@ -244,7 +283,9 @@ def cmd_restamp(args: argparse.Namespace) -> int:
 def cmd_embargoes(args: argparse.Namespace) -> int:
     """Lists the embargoes not lifted yet; ``--lift`` first makes the samples whose embargo ended public."""
     from datetime import datetime, timezone
+
     from .registry import embargo
+
     with _registry(args) as reg:
         if args.lift:
             lifted = embargo.lift(reg)
@@ -257,35 +298,53 @@ def cmd_embargoes(args: argparse.Namespace) -> int:
         when = "ended, not lifted yet" if e.due(now) else f"public from {e.lifts_at}"
         print(f"{e.igsn}\tembargoed until {e.ends}\t{when}")
     due = sum(e.due(now) for e in running)
-    print(f"{len(running)} embargo(es) running, {due} ended and not lifted yet"
-          + (" (--lift, or a running server within minutes)" if due else ""))
+    print(
+        f"{len(running)} embargo(es) running, {due} ended and not lifted yet"
+        + (" (--lift, or a running server within minutes)" if due else "")
+    )
     return 0
 
 
 def cmd_source_add(args: argparse.Namespace) -> int:
     from .harvest import sources
+
     with _registry(args) as reg:
-        src = sources.add(reg, args.name, url=args.url, prefix=args.prefix, set_spec=args.set, agent=args.agent,
-                          every=args.every, rate=args.rate, timeout_s=args.timeout)
-    print(f"source {src.name} added: {src.url} ({src.prefix}), "
-          + (f"speaks for {src.agent}" if src.agent else "unverified (no agent)")
-          + (f", every {sources.format_every(src.every_s)}" if src.every_s else ", on demand"))
+        src = sources.add(
+            reg,
+            args.name,
+            url=args.url,
+            prefix=args.prefix,
+            set_spec=args.set,
+            agent=args.agent,
+            every=args.every,
+            rate=args.rate,
+            timeout_s=args.timeout,
+        )
+    print(
+        f"source {src.name} added: {src.url} ({src.prefix}), "
+        + (f"speaks for {src.agent}" if src.agent else "unverified (no agent)")
+        + (f", every {sources.format_every(src.every_s)}" if src.every_s else ", on demand")
+    )
     return 0
 
 
 def cmd_source_list(args: argparse.Namespace) -> int:
     from .harvest import sources
+
     with _registry(args) as reg:
         found = sources.all_sources(reg)
     for s in found:
-        print(f"{s.name}\t{s.url}\t{s.prefix}\t{s.agent or 'unverified'}\t{sources.format_every(s.every_s) or '-'}"
-              f"\t{s.state}\tlast run {s.last_run or 'never'}")
+        print(
+            f"{s.name}\t{s.url}\t{s.prefix}\t{s.agent or 'unverified'}\t{sources.format_every(s.every_s) or '-'}"
+            f"\t{s.state}\tlast run {s.last_run or 'never'}"
+        )
     print(f"{len(found)} source(s)")
     return 0
 
 
 def cmd_source_show(args: argparse.Namespace) -> int:
     from .harvest import sources
+
     with _registry(args) as reg:
         shown = sources.get(reg, args.name).as_dict()
         counts = sources.record_counts(reg, args.name)
@@ -297,6 +356,7 @@ def cmd_source_show(args: argparse.Namespace) -> int:
 
 def cmd_source_pause(args: argparse.Namespace) -> int:
     from .harvest import sources
+
     with _registry(args) as reg:
         src = sources.set_paused(reg, args.name, args.source_cmd == "pause")
     print(f"source {src.name}: {src.state}")
@@ -305,6 +365,7 @@ def cmd_source_pause(args: argparse.Namespace) -> int:
 
 def cmd_source_remove(args: argparse.Namespace) -> int:
     from .harvest import sources
+
     with _registry(args) as reg:
         src = sources.remove(reg, args.name)
     print(f"source {src.name} removed (the samples it brought stay registered)")
@@ -314,6 +375,7 @@ def cmd_source_remove(args: argparse.Namespace) -> int:
 def cmd_harvest(args: argparse.Namespace) -> int:
     """Harvests one source, or every source that is not paused; a progress line per page."""
     from .harvest import scheduler, sources
+
     failed = 0
     with _registry(args) as reg:
         names = [args.name] if args.name else [s.name for s in sources.all_sources(reg) if not s.paused]
@@ -323,8 +385,12 @@ def cmd_harvest(args: argparse.Namespace) -> int:
             def progress(r: scheduler.RunReport, name: str = name, start: float = start) -> None:
                 total = f"/{r.total}" if r.total else ""
                 rate = r.records / max(time.monotonic() - start, 1e-9)
-                print(f"{name}: page {r.pages}, {r.records}{total} records, {r.stored} stored, "
-                      f"{len(r.refused)} refused, {rate:,.0f}/s", file=sys.stderr, flush=True)
+                print(
+                    f"{name}: page {r.pages}, {r.records}{total} records, {r.stored} stored, "
+                    f"{len(r.refused)} refused, {rate:,.0f}/s",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
             report = scheduler.run(reg, name, on_page=progress)
             for problem in report.refused:
@@ -337,17 +403,22 @@ def cmd_harvest(args: argparse.Namespace) -> int:
                 failed += 1
                 print(f"{name}: failed ({said}{report.stored} stored before): {report.error}")
             else:
-                print(f"{name}: {said}{report.records} records in {report.pages} page(s), {report.stored} stored, "
-                      f"{report.deleted} deleted, {len(report.refused)} refused, {report.requests} requests, "
-                      f"{time.monotonic() - start:.1f} s")
+                print(
+                    f"{name}: {said}{report.records} records in {report.pages} page(s), {report.stored} stored, "
+                    f"{report.deleted} deleted, {len(report.refused)} refused, {report.requests} requests, "
+                    f"{time.monotonic() - start:.1f} s"
+                )
                 if report.unlisted:
-                    print(f"{name}: {len(report.unlisted)} sample(s) no longer listed by the source, flagged and "
-                          f"kept: {', '.join(report.unlisted[:10])}{' …' if len(report.unlisted) > 10 else ''}")
+                    print(
+                        f"{name}: {len(report.unlisted)} sample(s) no longer listed by the source, flagged and "
+                        f"kept: {', '.join(report.unlisted[:10])}{' …' if len(report.unlisted) > 10 else ''}"
+                    )
     return 4 if failed else 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo_load import ensure_demo
+
     settings = _settings(args)
 
     def acknowledged(n: int) -> None:
@@ -376,7 +447,8 @@ SERVED = [
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.demo:
-        from .demo_load import ensure_demo, demo_credentials
+        from .demo_load import demo_credentials, ensure_demo
+
         print(ensure_demo(settings))
         credentials = demo_credentials()
     else:
@@ -399,12 +471,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"  {what:<6} {symbol} / {password}")
     sys.stdout.flush()
     import uvicorn
+
     # slow or idle clients cannot hold connections: a deadline for each request head (the protocol class),
     # for pauses inside a body (the app's BodyGuard) and for idle keep-alive, and a cap on connections (503
     # past it). X-Forwarded-For is read by the app from trusted hops only (trusted_proxy_hops), not by uvicorn.
-    uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=settings.port, log_level="info",
-                http="api.server:HeadTimeoutProtocol", timeout_keep_alive=settings.keep_alive_s,
-                limit_concurrency=settings.max_connections or None, proxy_headers=False)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        http="api.server:HeadTimeoutProtocol",
+        timeout_keep_alive=settings.keep_alive_s,
+        limit_concurrency=settings.max_connections or None,
+        proxy_headers=False,
+    )
     return 0
 
 
@@ -412,8 +493,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="igsn-graph", description="The IGSN sample registry as an RDF graph.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, func: Callable[[argparse.Namespace], int], help: str,
-                parent: argparse._SubParsersAction | None = None) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    def command(
+        name: str,
+        func: Callable[[argparse.Namespace], int],
+        help: str,
+        parent: argparse._SubParsersAction | None = None,
+    ) -> argparse.ArgumentParser:  # type: ignore[type-arg]
         p = (parent or sub).add_parser(name, help=help, description=help)
         p.add_argument("--data", help="data folder (default: $IGSN_GRAPH_DATA or ./var)")
         p.set_defaults(func=func)
@@ -421,10 +506,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("init", cmd_init, "create a data folder and fix its IRI base and OAI repository id")
     p.add_argument("--iri-base", help="base of sample IRIs (default https://igsn.org/)")
-    p.add_argument("--repository-id", default="igsn-graph.example.org",
-                   help="the OAI-PMH repository identifier, a dotted domain name")
-    p.add_argument("--contact-email", help="the registry's contact address, OAI-PMH Identify's adminEmail "
-                                           "(default contact@REPOSITORY-ID; $IGSN_GRAPH_OAI_ADMIN_EMAIL beats it)")
+    p.add_argument(
+        "--repository-id",
+        default="igsn-graph.example.org",
+        help="the OAI-PMH repository identifier, a dotted domain name",
+    )
+    p.add_argument(
+        "--contact-email",
+        help="the registry's contact address, OAI-PMH Identify's adminEmail "
+        "(default contact@REPOSITORY-ID; $IGSN_GRAPH_OAI_ADMIN_EMAIL beats it)",
+    )
 
     p = command("serve", cmd_serve, "run the HTTP server")
     p.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
@@ -464,31 +555,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     command("reindex", cmd_reindex, "rebuild the catalogue, search and relation indexes from the graph")
     command("verify", cmd_verify, "check that graph, history and index agree")
-    p = command("restamp", cmd_restamp, "new datestamps for harvestable records after a writer, crosswalk or "
-                                        "public-URL change (the server does this itself at start)")
+    p = command(
+        "restamp",
+        cmd_restamp,
+        "new datestamps for harvestable records after a writer, crosswalk or "
+        "public-URL change (the server does this itself at start)",
+    )
     p.add_argument("--force", action="store_true", help="restamp even if nothing changed")
     p.add_argument("--batch-size", type=int, default=500)
     p = command("embargoes", cmd_embargoes, "list private samples under an embargo and when each ends")
-    p.add_argument("--lift", action="store_true",
-                   help="first make public every sample whose embargo has ended (the server does this itself)")
-    source = sub.add_parser("source", help="OAI-PMH harvest sources").add_subparsers(dest="source_cmd",
-                                                                                    required=True)
+    p.add_argument(
+        "--lift",
+        action="store_true",
+        help="first make public every sample whose embargo has ended (the server does this itself)",
+    )
+    source = sub.add_parser("source", help="OAI-PMH harvest sources").add_subparsers(dest="source_cmd", required=True)
     p = command("add", cmd_source_add, "add an OAI-PMH source to harvest", source)
     p.add_argument("name")
     p.add_argument("--url", required=True, help="the provider's OAI-PMH base URL")
-    p.add_argument("--prefix", required=True, help="metadataPrefix to ask for (igsn_desc, csirov3, datacite, "
-                                                   "oai_dc, …)")
+    p.add_argument(
+        "--prefix", required=True, help="metadataPrefix to ask for (igsn_desc, csirov3, datacite, oai_dc, …)"
+    )
     p.add_argument("--set", help="setSpec to harvest (default: everything)")
-    p.add_argument("--agent", help="the allocating agent the source speaks for (its namespaces are checked per "
-                                   "record); without it the source is unverified")
+    p.add_argument(
+        "--agent",
+        help="the allocating agent the source speaks for (its namespaces are checked per "
+        "record); without it the source is unverified",
+    )
     p.add_argument("--every", help="harvest by the server every 30m, 6h, 1d, … (default: on demand only)")
     p.add_argument("--rate", type=float, default=1.0, help="requests per second at most (default 1)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per request (default 60)")
     command("list", cmd_source_list, "list sources and their state", source)
-    for name, func, text in (("show", cmd_source_show, "one source and its harvest state"),
-                             ("pause", cmd_source_pause, "stop scheduled harvests of a source"),
-                             ("resume", cmd_source_pause, "schedule a paused or failing source again"),
-                             ("remove", cmd_source_remove, "forget a source (its samples stay)")):
+    for name, func, text in (
+        ("show", cmd_source_show, "one source and its harvest state"),
+        ("pause", cmd_source_pause, "stop scheduled harvests of a source"),
+        ("resume", cmd_source_pause, "schedule a paused or failing source again"),
+        ("remove", cmd_source_remove, "forget a source (its samples stay)"),
+    ):
         command(name, func, text, source).add_argument("name")
     p = command("harvest", cmd_harvest, "harvest one source, or every source not paused (for cron)")
     p.add_argument("name", nargs="?")

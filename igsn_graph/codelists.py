@@ -20,8 +20,16 @@ from .resources import mappings_dir
 
 __all__ = ["Term", "CodeList", "codelist", "CODELISTS", "RelationType", "RelationTypes", "relation_types"]
 
-CODELISTS = ("material", "sample_type", "feature_type", "collection_type", "method",
-             "identifier_type", "contributor_type", "geometry_type")
+CODELISTS = (
+    "material",
+    "sample_type",
+    "feature_type",
+    "collection_type",
+    "method",
+    "identifier_type",
+    "contributor_type",
+    "geometry_type",
+)
 
 
 @dataclass(frozen=True)

@@ -26,13 +26,30 @@ from typing import Iterator, NamedTuple, Sequence
 from .codelists import codelist
 from .identifiers import HANDLE_PREFIX
 from .record import (
-    Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place, Relation,
-    SampledFeature, SampleRecord, TimeSpan,
+    Agent,
+    Classification,
+    Contributor,
+    Curation,
+    Geometry,
+    Identifier,
+    LogEvent,
+    Place,
+    Relation,
+    SampledFeature,
+    SampleRecord,
+    TimeSpan,
 )
 
 __all__ = [
-    "DemoAgent", "DemoClient", "DemoSample", "demo_accounts", "generate_samples", "small_demo",
-    "RELATED_DOI_PREFIX", "orcid_check_digit", "ror_checksum",
+    "DemoAgent",
+    "DemoClient",
+    "DemoSample",
+    "demo_accounts",
+    "generate_samples",
+    "small_demo",
+    "RELATED_DOI_PREFIX",
+    "orcid_check_digit",
+    "ror_checksum",
 ]
 
 #: DOI prefix of the fictional datasets and publications samples relate to
@@ -80,6 +97,7 @@ class DemoSample(NamedTuple):
 
 # --- identifier check digits ---------------------------------------------------------------------
 
+
 def orcid_check_digit(base_digits: str) -> str:
     """ISO 7064 MOD 11-2 check character of the first 15 digits of an ORCID iD."""
     total = 0
@@ -113,28 +131,69 @@ def _ror(number: int) -> str:
 # --- accounts --------------------------------------------------------------------------------------
 
 _AGENTS = (
-    DemoAgent("ZGEO", "Zenith Geological Survey (demo)", "zgeo-demo-2024", ("ZG",), ("10.99991",),
-              _ror(0x2A61F3)),
-    DemoAgent("ZSEA", "Zephyr Marine Institute (demo)", "zsea-demo-2024", ("ZS",), ("10.99992",),
-              _ror(0x31C08B)),
-    DemoAgent("ZBIO", "Zinnia Natural History Collections (demo)", "zbio-demo-2024", ("ZB",),
-              ("10.99993",), _ror(0x1E7745)),
+    DemoAgent("ZGEO", "Zenith Geological Survey (demo)", "zgeo-demo-2024", ("ZG",), ("10.99991",), _ror(0x2A61F3)),
+    DemoAgent("ZSEA", "Zephyr Marine Institute (demo)", "zsea-demo-2024", ("ZS",), ("10.99992",), _ror(0x31C08B)),
+    DemoAgent(
+        "ZBIO", "Zinnia Natural History Collections (demo)", "zbio-demo-2024", ("ZB",), ("10.99993",), _ror(0x1E7745)
+    ),
 )
 
 _CLIENTS = (
-    DemoClient("ZGEO.CORE", "Zenith National Core Library (demo)", "zgeo-core-demo", ("ZGA",),
-               ("cores.zgeo.example.org",), -1, ("10.99991",)),
-    DemoClient("ZGEO.FIELD", "Zenith Field Mapping Programme (demo)", "zgeo-field-demo", ("ZGB",),
-               ("samples.zgeo.example.org",), -1, ("10.99991",)),
-    DemoClient("ZSEA.CRUISE", "Zephyr Seagoing Operations (demo)", "zsea-cruise-demo", ("ZSA",),
-               ("cruises.zsea.example.org",), -1, ("10.99992",)),
-    DemoClient("ZSEA.LAB", "Zephyr Sediment Laboratory (demo)", "zsea-lab-demo", ("ZSB",),
-               ("lab.zsea.example.org",), -1, ("10.99992",)),
+    DemoClient(
+        "ZGEO.CORE",
+        "Zenith National Core Library (demo)",
+        "zgeo-core-demo",
+        ("ZGA",),
+        ("cores.zgeo.example.org",),
+        -1,
+        ("10.99991",),
+    ),
+    DemoClient(
+        "ZGEO.FIELD",
+        "Zenith Field Mapping Programme (demo)",
+        "zgeo-field-demo",
+        ("ZGB",),
+        ("samples.zgeo.example.org",),
+        -1,
+        ("10.99991",),
+    ),
+    DemoClient(
+        "ZSEA.CRUISE",
+        "Zephyr Seagoing Operations (demo)",
+        "zsea-cruise-demo",
+        ("ZSA",),
+        ("cruises.zsea.example.org",),
+        -1,
+        ("10.99992",),
+    ),
+    DemoClient(
+        "ZSEA.LAB",
+        "Zephyr Sediment Laboratory (demo)",
+        "zsea-lab-demo",
+        ("ZSB",),
+        ("lab.zsea.example.org",),
+        -1,
+        ("10.99992",),
+    ),
     # a finite quota, so the demo shows one; large enough for any benchmark run
-    DemoClient("ZBIO.HERB", "Zinnia Herbarium and Tissue Bank (demo)", "zbio-herb-demo", ("ZBA",),
-               ("herbarium.zbio.example.org",), 5_000_000, ("10.99993",)),
-    DemoClient("ZBIO.SOIL", "Zinnia Soil Archive (demo)", "zbio-soil-demo", ("ZBB",),
-               ("soil.zbio.example.org",), -1, ("10.99993",)),
+    DemoClient(
+        "ZBIO.HERB",
+        "Zinnia Herbarium and Tissue Bank (demo)",
+        "zbio-herb-demo",
+        ("ZBA",),
+        ("herbarium.zbio.example.org",),
+        5_000_000,
+        ("10.99993",),
+    ),
+    DemoClient(
+        "ZBIO.SOIL",
+        "Zinnia Soil Archive (demo)",
+        "zbio-soil-demo",
+        ("ZBB",),
+        ("soil.zbio.example.org",),
+        -1,
+        ("10.99993",),
+    ),
 )
 
 _CLIENT_RORS = {c.symbol: _ror(0x100000 + 0x2F3D1 * (i + 1)) for i, c in enumerate(_CLIENTS)}
@@ -146,6 +205,7 @@ def demo_accounts() -> tuple[list[DemoAgent], list[DemoClient]]:
 
 
 # --- vocabulary ------------------------------------------------------------------------------------
+
 
 def _iri(name: str, notation: str) -> str:
     """The canonical IRI of a code-list notation; fails loudly if the code list lost the term."""
@@ -188,24 +248,70 @@ class _Profile:
 
 _GEO = _Profile(
     plans=(
-        _Plan("borehole", "diamond drill hole", "DDH", False, (
-            _Level("core", "rock", ("Corer:Drill",), "drill core", "C", (1, 2)),
-            _Level("coreSection", "rock", ("Corer:Drill",), "core section", "S", (2, 4)),
-            _Level("coreSectionHalf", "rock", ("Corer:Drill",), "archive half", "H", (1, 2)),
-            _Level("rockPowder", "rock", ("Corer:Drill",), "pulverised split", "P", (0, 2)),
-        ), ("basalt", "granite", "sandstone", "banded iron formation", "shale", "dolerite",
-            "gneiss", "chert", "komatiite", "quartz vein", "pyrite-bearing", "mafic"),
-            _Level("rockPowder", "rock", ("Corer:Drill",), "composite powder", "X", (1, 1)), 2),
-        _Plan("site", "outcrop", "OC", False, (
-            _Level("individualSample", "rock", ("Hand:Hammer", "Hand"), "hand specimen", "R", (2, 4)),
-            _Level("thinSection", "rock", ("Hand:Hammer",), "thin section", "T", (0, 2)),
-        ), ("granite", "rhyolite", "greywacke", "marble", "garnet schist", "peridotite", "zircon-bearing",
-            "olivine", "plagioclase", "limestone", "ultramafic")),
-        _Plan("fieldArea", "mapping area", "FA", True, (
-            _Level("grab", "sediment", ("Scoop", "Grab"), "stream sediment", "G", (2, 4)),
-            _Level("individualSample", "mineral", ("Other",), "heavy mineral concentrate", "M", (0, 1)),
-        ), ("stream sediment", "alluvial", "gold-bearing", "cassiterite", "magnetite", "laterite"),
-            _Level("other", "sediment", ("Other",), "composite sediment", "X", (1, 1)), 0),
+        _Plan(
+            "borehole",
+            "diamond drill hole",
+            "DDH",
+            False,
+            (
+                _Level("core", "rock", ("Corer:Drill",), "drill core", "C", (1, 2)),
+                _Level("coreSection", "rock", ("Corer:Drill",), "core section", "S", (2, 4)),
+                _Level("coreSectionHalf", "rock", ("Corer:Drill",), "archive half", "H", (1, 2)),
+                _Level("rockPowder", "rock", ("Corer:Drill",), "pulverised split", "P", (0, 2)),
+            ),
+            (
+                "basalt",
+                "granite",
+                "sandstone",
+                "banded iron formation",
+                "shale",
+                "dolerite",
+                "gneiss",
+                "chert",
+                "komatiite",
+                "quartz vein",
+                "pyrite-bearing",
+                "mafic",
+            ),
+            _Level("rockPowder", "rock", ("Corer:Drill",), "composite powder", "X", (1, 1)),
+            2,
+        ),
+        _Plan(
+            "site",
+            "outcrop",
+            "OC",
+            False,
+            (
+                _Level("individualSample", "rock", ("Hand:Hammer", "Hand"), "hand specimen", "R", (2, 4)),
+                _Level("thinSection", "rock", ("Hand:Hammer",), "thin section", "T", (0, 2)),
+            ),
+            (
+                "granite",
+                "rhyolite",
+                "greywacke",
+                "marble",
+                "garnet schist",
+                "peridotite",
+                "zircon-bearing",
+                "olivine",
+                "plagioclase",
+                "limestone",
+                "ultramafic",
+            ),
+        ),
+        _Plan(
+            "fieldArea",
+            "mapping area",
+            "FA",
+            True,
+            (
+                _Level("grab", "sediment", ("Scoop", "Grab"), "stream sediment", "G", (2, 4)),
+                _Level("individualSample", "mineral", ("Other",), "heavy mineral concentrate", "M", (0, 1)),
+            ),
+            ("stream sediment", "alluvial", "gold-bearing", "cassiterite", "magnetite", "laterite"),
+            _Level("other", "sediment", ("Other",), "composite sediment", "X", (1, 1)),
+            0,
+        ),
     ),
     regions=(
         ("Pilbara Craton, Western Australia", 116.0, 121.0, -23.0, -20.0),
@@ -221,25 +327,68 @@ _GEO = _Profile(
 
 _SEA = _Profile(
     plans=(
-        _Plan("site", "coring station", "ST", False, (
-            _Level("core", "sediment", ("Corer:Gravity", "Corer:Piston", "Corer:Multi", "Corer:Box"),
-                   "sediment core", "C", (1, 2)),
-            _Level("coreSection", "sediment", ("Corer:Gravity",), "core section", "S", (2, 5)),
-            _Level("coreSectionHalf", "sediment", ("Corer:Gravity",), "working half", "W", (1, 1)),
-            _Level("other", "particulate", ("Other",), "foraminifera picks", "F", (0, 2)),
-        ), ("foraminifera", "diatom ooze", "turbidite", "nannofossil ooze", "tephra layer",
-            "hemipelagic mud", "sapropel", "radiolarian")),
-        _Plan("site", "dredge station", "DR", False, (
-            _Level("dredge", "rock", ("Dredge", "Dredge:ChainBag"), "dredge haul", "D", (1, 2)),
-            _Level("individualSample", "rock", ("Dredge",), "dredged rock", "R", (2, 4)),
-            _Level("thinSection", "rock", ("Dredge",), "thin section", "T", (0, 1)),
-        ), ("pillow basalt", "manganese nodule", "hydrothermal", "serpentinite", "gabbro",
-            "ferromanganese crust", "glassy basalt")),
-        _Plan("CTD", "CTD cast", "CTD", False, (
-            _Level("individualSample", "liquidAqueous", ("Other",), "Niskin bottle water", "N", (2, 5)),
-            _Level("individualSample", "particulate", ("Other",), "filtered particulate", "F", (0, 1)),
-        ), ("seawater", "pore water", "chlorophyll", "nutrient", "dissolved oxygen", "plankton"),
-            _Level("individualSample", "liquidAqueous", ("Other",), "pooled water", "X", (1, 1)), 0),
+        _Plan(
+            "site",
+            "coring station",
+            "ST",
+            False,
+            (
+                _Level(
+                    "core",
+                    "sediment",
+                    ("Corer:Gravity", "Corer:Piston", "Corer:Multi", "Corer:Box"),
+                    "sediment core",
+                    "C",
+                    (1, 2),
+                ),
+                _Level("coreSection", "sediment", ("Corer:Gravity",), "core section", "S", (2, 5)),
+                _Level("coreSectionHalf", "sediment", ("Corer:Gravity",), "working half", "W", (1, 1)),
+                _Level("other", "particulate", ("Other",), "foraminifera picks", "F", (0, 2)),
+            ),
+            (
+                "foraminifera",
+                "diatom ooze",
+                "turbidite",
+                "nannofossil ooze",
+                "tephra layer",
+                "hemipelagic mud",
+                "sapropel",
+                "radiolarian",
+            ),
+        ),
+        _Plan(
+            "site",
+            "dredge station",
+            "DR",
+            False,
+            (
+                _Level("dredge", "rock", ("Dredge", "Dredge:ChainBag"), "dredge haul", "D", (1, 2)),
+                _Level("individualSample", "rock", ("Dredge",), "dredged rock", "R", (2, 4)),
+                _Level("thinSection", "rock", ("Dredge",), "thin section", "T", (0, 1)),
+            ),
+            (
+                "pillow basalt",
+                "manganese nodule",
+                "hydrothermal",
+                "serpentinite",
+                "gabbro",
+                "ferromanganese crust",
+                "glassy basalt",
+            ),
+        ),
+        _Plan(
+            "CTD",
+            "CTD cast",
+            "CTD",
+            False,
+            (
+                _Level("individualSample", "liquidAqueous", ("Other",), "Niskin bottle water", "N", (2, 5)),
+                _Level("individualSample", "particulate", ("Other",), "filtered particulate", "F", (0, 1)),
+            ),
+            ("seawater", "pore water", "chlorophyll", "nutrient", "dissolved oxygen", "plankton"),
+            _Level("individualSample", "liquidAqueous", ("Other",), "pooled water", "X", (1, 1)),
+            0,
+        ),
     ),
     regions=(
         ("Mid-Atlantic Ridge", -45.0, -25.0, 10.0, 40.0),
@@ -254,20 +403,42 @@ _SEA = _Profile(
 
 _BIO = _Profile(
     plans=(
-        _Plan("quadrat", "vegetation quadrat", "Q", True, (
-            _Level("individualSample", "organism", ("Hand",), "plant voucher", "V", (2, 5)),
-            _Level("individualSample", "tissue", ("Hand:Knife",), "leaf tissue", "L", (0, 2)),
-            _Level("foliageDigestion", "liquidAqueous", ("Other",), "foliage digest", "D", (0, 1)),
-        ), ("Eucalyptus", "moss", "lichen", "fern", "orchid", "sedge", "leaf litter", "epiphyte")),
-        _Plan("soilPitSection", "soil pit", "SP", False, (
-            _Level("individualSample", "soil", ("Hand:Auger", "Scoop"), "soil horizon", "H", (3, 5)),
-            _Level("other", "soil", ("Other",), "sieved fraction", "F", (0, 2)),
-        ), ("rhizosphere", "podzol", "humus", "clay-rich", "fungal hyphae", "microbial mat", "peat"),
-            _Level("other", "soil", ("Other",), "composite soil", "X", (1, 1)), 0),
-        _Plan("transect", "trap transect", "TR", False, (
-            _Level("individualSample", "organism", ("Trap", "Net"), "animal specimen", "A", (2, 5)),
-            _Level("individualSample", "tissue", ("Hand:Knife",), "tissue sample", "T", (1, 2)),
-        ), ("beetle", "frog", "bat", "moth", "skink", "spider", "liver tissue", "muscle tissue")),
+        _Plan(
+            "quadrat",
+            "vegetation quadrat",
+            "Q",
+            True,
+            (
+                _Level("individualSample", "organism", ("Hand",), "plant voucher", "V", (2, 5)),
+                _Level("individualSample", "tissue", ("Hand:Knife",), "leaf tissue", "L", (0, 2)),
+                _Level("foliageDigestion", "liquidAqueous", ("Other",), "foliage digest", "D", (0, 1)),
+            ),
+            ("Eucalyptus", "moss", "lichen", "fern", "orchid", "sedge", "leaf litter", "epiphyte"),
+        ),
+        _Plan(
+            "soilPitSection",
+            "soil pit",
+            "SP",
+            False,
+            (
+                _Level("individualSample", "soil", ("Hand:Auger", "Scoop"), "soil horizon", "H", (3, 5)),
+                _Level("other", "soil", ("Other",), "sieved fraction", "F", (0, 2)),
+            ),
+            ("rhizosphere", "podzol", "humus", "clay-rich", "fungal hyphae", "microbial mat", "peat"),
+            _Level("other", "soil", ("Other",), "composite soil", "X", (1, 1)),
+            0,
+        ),
+        _Plan(
+            "transect",
+            "trap transect",
+            "TR",
+            False,
+            (
+                _Level("individualSample", "organism", ("Trap", "Net"), "animal specimen", "A", (2, 5)),
+                _Level("individualSample", "tissue", ("Hand:Knife",), "tissue sample", "T", (1, 2)),
+            ),
+            ("beetle", "frog", "bat", "moth", "skink", "spider", "liver tissue", "muscle tissue"),
+        ),
     ),
     regions=(
         ("Daintree rainforest, Queensland", 145.2, 145.5, -16.3, -16.0),
@@ -282,13 +453,61 @@ _BIO = _Profile(
 
 _PROFILES = {"ZGEO": _GEO, "ZSEA": _SEA, "ZBIO": _BIO}
 
-_FIRST = ("Ada", "Bram", "Carla", "Dmitri", "Elif", "Femi", "Greta", "Hiro", "Ines", "Jonas", "Kaia",
-          "Luca", "Maren", "Nadia", "Oskar", "Priya", "Quentin", "Rosa", "Sanjay", "Tove", "Uma",
-          "Viktor", "Wen", "Xenia", "Yusuf", "Zofia")
-_LAST = ("Abernathy", "Brightwater", "Castellan", "Drummond", "Eskildsen", "Fairweather", "Gallo",
-         "Hollis", "Ingram", "Jablonski", "Kettering", "Lindqvist", "Moravec", "Nakamura", "Okonkwo",
-         "Pellegrini", "Quarrie", "Rasmussen", "Saltonstall", "Thorvald", "Underhill", "Vasquez",
-         "Whitlock", "Yardley", "Zeller")
+_FIRST = (
+    "Ada",
+    "Bram",
+    "Carla",
+    "Dmitri",
+    "Elif",
+    "Femi",
+    "Greta",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kaia",
+    "Luca",
+    "Maren",
+    "Nadia",
+    "Oskar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sanjay",
+    "Tove",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Xenia",
+    "Yusuf",
+    "Zofia",
+)
+_LAST = (
+    "Abernathy",
+    "Brightwater",
+    "Castellan",
+    "Drummond",
+    "Eskildsen",
+    "Fairweather",
+    "Gallo",
+    "Hollis",
+    "Ingram",
+    "Jablonski",
+    "Kettering",
+    "Lindqvist",
+    "Moravec",
+    "Nakamura",
+    "Okonkwo",
+    "Pellegrini",
+    "Quarrie",
+    "Rasmussen",
+    "Saltonstall",
+    "Thorvald",
+    "Underhill",
+    "Vasquez",
+    "Whitlock",
+    "Yardley",
+    "Zeller",
+)
 
 #: sample-name code alphabet: digits and letters without the look-alikes I and O (IGSN syntax advice)
 _CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -364,8 +583,11 @@ class _Generator:
         for i, c in enumerate(clients):
             agent_symbol = c.symbol.split(".", 1)[0]
             agent = agents.get(agent_symbol)
-            affiliation = Agent(agent.name, Identifier(agent.ror, "ROR") if agent.ror else None,
-                                kind="Organization") if agent else None
+            affiliation = (
+                Agent(agent.name, Identifier(agent.ror, "ROR") if agent.ror else None, kind="Organization")
+                if agent
+                else None
+            )
             ror = _CLIENT_RORS.get(c.symbol)
             org = Agent(c.name, Identifier(ror, "ROR") if ror else None, affiliation, "Organization")
             domain = next((d for d in c.domains if "*" not in d), "samples.example.org")
@@ -374,14 +596,23 @@ class _Generator:
                 name = f"{rng.choice(_LAST)}, {rng.choice(_FIRST)}"
                 if rng.random() < 0.8:
                     base = "00000000" + f"{rng.randrange(10_000_000):07d}"
-                    orcid = (f"https://orcid.org/{base[0:4]}-{base[4:8]}-{base[8:12]}-{base[12:15]}"
-                             f"{orcid_check_digit(base)}")
+                    orcid = (
+                        f"https://orcid.org/{base[0:4]}-{base[4:8]}-{base[8:12]}-{base[12:15]}{orcid_check_digit(base)}"
+                    )
                     persons.append(Agent(name, Identifier(orcid, "ORCID"), affiliation or org, "Person"))
                 else:
                     persons.append(Agent(name, None, affiliation or org, "Person"))
-            self.clients.append(_Client(
-                c, _PROFILES.get(agent_symbol, profiles[i % 3]), c.namespaces[0],
-                "" if small else f"https://{domain}/sample/", org, persons, rng.randrange(_CODE_SPACE)))
+            self.clients.append(
+                _Client(
+                    c,
+                    _PROFILES.get(agent_symbol, profiles[i % 3]),
+                    c.namespaces[0],
+                    "" if small else f"https://{domain}/sample/",
+                    org,
+                    persons,
+                    rng.randrange(_CODE_SPACE),
+                )
+            )
 
     # one campaign -------------------------------------------------------------------------------
 
@@ -398,8 +629,11 @@ class _Generator:
         year = time.gmtime(collected).tm_year
         # older material is more often dated to the year or month only
         p = rnd()
-        precision = (0 if p < 0.25 else 1 if p < 0.45 else 2 if p < 0.85 else 3) if year < 1985 else \
-            (0 if p < 0.05 else 1 if p < 0.12 else 2 if p < 0.75 else 3)
+        precision = (
+            (0 if p < 0.25 else 1 if p < 0.45 else 2 if p < 0.85 else 3)
+            if year < 1985
+            else (0 if p < 0.05 else 1 if p < 0.12 else 2 if p < 0.75 else 3)
+        )
         when = TimeSpan(instant=_date(collected, precision))
         reg_from = max(_REGISTERED_FROM, collected + 30 * _DAY)
         registered = rng.randrange(reg_from, max(reg_from + _DAY, _REGISTERED_TO - 3 * _DAY))
@@ -407,30 +641,44 @@ class _Generator:
         agent_code = cs.client.symbol.split(".", 1)[0].lower()
         campaign = f"{plan.feature_code}-{year}-{c + 1:04d}"
         collectors = rng.sample(cs.persons, 1 + int(rnd() * 2.5))
-        contributors = [Contributor(cs.org, "HostingInstitution"),
-                        Contributor(collectors[0], "ContactPerson")]
+        contributors = [Contributor(cs.org, "HostingInstitution"), Contributor(collectors[0], "ContactPerson")]
         curation = Curation(
-            curator=rng.choice(cs.persons).name, date=_date(registered, 2),
+            curator=rng.choice(cs.persons).name,
+            date=_date(registered, 2),
             location=f"{cs.profile.depot} {1 + int(rnd() * 9)}, bay {1 + int(rnd() * 40)}",
-            institution=cs.org)
+            institution=cs.org,
+        )
         places = [Place(region)]
         relations: list[Relation] = []
         if rnd() < 0.5:
-            relations.append(Relation(f"{RELATED_DOI_PREFIX}/{agent_code}.ds.{year}.{c:04d}", "DOI",
-                                      "IsReferencedBy", f"Analytical data, {campaign}"))
+            relations.append(
+                Relation(
+                    f"{RELATED_DOI_PREFIX}/{agent_code}.ds.{year}.{c:04d}",
+                    "DOI",
+                    "IsReferencedBy",
+                    f"Analytical data, {campaign}",
+                )
+            )
         if rnd() < 0.35:
             # a paper cites samples of a few neighbouring campaigns
-            relations.append(Relation(f"{RELATED_DOI_PREFIX}/pub.{agent_code}.{c // 4:05d}", "DOI",
-                                      "IsCitedBy"))
+            relations.append(Relation(f"{RELATED_DOI_PREFIX}/pub.{agent_code}.{c // 4:05d}", "DOI", "IsCitedBy"))
         if rnd() < 0.15:
-            relations.append(Relation(f"{RELATED_DOI_PREFIX}/report.{agent_code}.{year}-{c:04d}", "DOI",
-                                      "IsDocumentedBy", f"Field report {campaign}"))
+            relations.append(
+                Relation(
+                    f"{RELATED_DOI_PREFIX}/report.{agent_code}.{year}-{c:04d}",
+                    "DOI",
+                    "IsDocumentedBy",
+                    f"Field report {campaign}",
+                )
+            )
         if rnd() < 0.15:
-            relations.append(Relation(f"{RELATED_DOI_PREFIX}/method.{agent_code}.{c % 7}", "DOI",
-                                      "References", "Sampling protocol"))
+            relations.append(
+                Relation(f"{RELATED_DOI_PREFIX}/method.{agent_code}.{c % 7}", "DOI", "References", "Sampling protocol")
+            )
         if rnd() < 0.2:
-            relations.append(Relation(f"https://data.{agent_code}.example.org/campaigns/{campaign}", "URL",
-                                      "IsDocumentedBy"))
+            relations.append(
+                Relation(f"https://data.{agent_code}.example.org/campaigns/{campaign}", "URL", "IsDocumentedBy")
+            )
         private = (c == 3) if small else rnd() < 0.04
         # embargoes end by themselves (registry/embargo.py): the demo's run past any date this code will see,
         # so a demo registry keeps its private campaigns private whenever it is loaded
@@ -456,11 +704,21 @@ class _Generator:
             log = [submitted, batch[0]]
             self.lifecycle(log, t)
             record = SampleRecord(
-                igsn=igsn, kind=kind, name=name, description=description,  # type: ignore[arg-type]
-                registrant=cs.org, resource_types=[resource_type], places=list(places),
-                campaign=campaign, relations=extra.pop("relations", list(relations)),  # type: ignore[arg-type]
-                is_public=not private, embargo_end=embargo, supplemental_metadata=list(supplemental), log=log,
-                **extra)  # type: ignore[arg-type]
+                igsn=igsn,
+                kind=kind,
+                name=name,
+                description=description,  # type: ignore[arg-type]
+                registrant=cs.org,
+                resource_types=[resource_type],
+                places=list(places),
+                campaign=campaign,
+                relations=extra.pop("relations", list(relations)),  # type: ignore[arg-type]
+                is_public=not private,
+                embargo_end=embargo,
+                supplemental_metadata=list(supplemental),
+                log=log,
+                **extra,
+            )  # type: ignore[arg-type]
             mds_style = any(r.identifier_type == "Handle" and r.relation_type == "IsPartOf" for r in record.relations)
             url = cs.url_base + igsn if cs.url_base else None
             out.append(DemoSample(cs.client.symbol, record, url, "igsn" if mds_style else "demo"))
@@ -474,18 +732,22 @@ class _Generator:
             # exterior ring counter-clockwise, as simple features asks
             ring = f"POLYGON(({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))"
             collection = emit(
-                "Collection", f"{campaign} suite",
-                f"Sample suite of {plan.feature_label} campaign {campaign}, {region}: "
-                f"{', '.join(words[:3])}.",
+                "Collection",
+                f"{campaign} suite",
+                f"Sample suite of {plan.feature_label} campaign {campaign}, {region}: {', '.join(words[:3])}.",
                 _iri("collection_type", "Collection"),
-                geometries=[Geometry(ring, _POLYGON, "4326")], collectors=list(collectors))
+                geometries=[Geometry(ring, _POLYGON, "4326")],
+                collectors=list(collectors),
+            )
         # the sampling feature
         feature_type = _iri("feature_type", plan.feature_type)
         feature_name = f"{plan.feature_code}{year % 100:02d}-{c + 1:04d}"
         if plan.polygon:
             d = 0.002 + rnd() * 0.02
-            wkt = (f"POLYGON(({lon:.5f} {lat:.5f}, {lon + d:.5f} {lat:.5f}, {lon + d:.5f} {lat + d:.5f}, "
-                   f"{lon:.5f} {lat + d:.5f}, {lon:.5f} {lat:.5f}))")
+            wkt = (
+                f"POLYGON(({lon:.5f} {lat:.5f}, {lon + d:.5f} {lat:.5f}, {lon + d:.5f} {lat + d:.5f}, "
+                f"{lon:.5f} {lat + d:.5f}, {lon:.5f} {lat:.5f}))"
+            )
             feature_geometry = Geometry(wkt, _POLYGON, "4326")
         else:
             feature_geometry = Geometry(f"POINT({lon:.5f} {lat:.5f})", _POINT, "4326")
@@ -494,11 +756,16 @@ class _Generator:
             end = collected + int(1 + rnd() * 20) * _DAY
             feature_time = TimeSpan(start=_date(collected, 2), end=_date(end, 2))
         feature = emit(
-            "Feature", feature_name,
+            "Feature",
+            feature_name,
             f"{plan.feature_label.capitalize()} {feature_name}, {region}; campaign {campaign} "
             f"targeting {words[int(rnd() * len(words))]}.",
-            feature_type, geometries=[feature_geometry], collectors=list(collectors),
-            collection_time=feature_time, contributors=list(contributors))
+            feature_type,
+            geometries=[feature_geometry],
+            collectors=list(collectors),
+            collection_time=feature_time,
+            contributors=list(contributors),
+        )
         sampled = [SampledFeature(feature_name, None, feature_type)]
         # the sample tree, breadth first so parents always come before their children
         generation: list[tuple[str, str, Geometry]] = [(feature, feature_name, feature_geometry)]
@@ -517,28 +784,40 @@ class _Generator:
                 for i in range(lo + int(rnd() * (hi - lo + 1))):
                     name = f"{parent_name}-{level.suffix}{i + 1}"
                     if depth == 0 and not plan.polygon and plan.feature_type != "borehole":
-                        geometry = Geometry(f"POINT({lon + (rnd() - 0.5) * 0.002:.5f} "
-                                            f"{lat + (rnd() - 0.5) * 0.002:.5f})", _POINT, "4326")
+                        geometry = Geometry(
+                            f"POINT({lon + (rnd() - 0.5) * 0.002:.5f} {lat + (rnd() - 0.5) * 0.002:.5f})",
+                            _POINT,
+                            "4326",
+                        )
                     elif depth == 0 and plan.polygon:
                         d = 0.002
-                        geometry = Geometry(f"POINT({lon + rnd() * d:.5f} {lat + rnd() * d:.5f})",
-                                            _POINT, "4326")
+                        geometry = Geometry(f"POINT({lon + rnd() * d:.5f} {lat + rnd() * d:.5f})", _POINT, "4326")
                     word = words[int(rnd() * len(words))]
                     # every third sub-sample names its parent as MDS registration-kernel records do: a handle
                     # the registry links to the parent sample (links.py), as the other two's parents are
                     mds_style = depth >= 1 and len(out) % 3 == 0
                     igsn = emit(
-                        "Sample", name, word.capitalize() + tail,
-                        sample_type, materials=[material], collection_method=method,
+                        "Sample",
+                        name,
+                        word.capitalize() + tail,
+                        sample_type,
+                        materials=[material],
+                        collection_method=method,
                         parents=[] if mds_style else [parent],
                         relations=[*relations, Relation(f"{HANDLE_PREFIX}/{parent}", "Handle", "IsPartOf")]
-                        if mds_style else list(relations),
+                        if mds_style
+                        else list(relations),
                         collections=[collection] if collection and depth == 0 else [],
-                        geometries=[geometry], collectors=list(collectors), contributors=list(contributors),
-                        curations=[curation], collection_time=when if depth < 2 else None,
+                        geometries=[geometry],
+                        collectors=list(collectors),
+                        contributors=list(contributors),
+                        curations=[curation],
+                        collection_time=when if depth < 2 else None,
                         sampled_features=list(sampled),
                         classifications=[classes.get(word) or classes.setdefault(word, Classification(word))]
-                        if depth == 0 else [])
+                        if depth == 0
+                        else [],
+                    )
                     nxt.append((igsn, name, geometry))
             levels.append(nxt)
             generation = nxt
@@ -550,12 +829,20 @@ class _Generator:
             if len(pool) >= 2 and (small or rnd() < 0.35):
                 a, b = rng.sample(pool, 2)
                 level = plan.composite
-                emit("Sample", f"{feature_name}-{level.suffix}1",
-                     f"{level.label.capitalize()} of {a[1]} and {b[1]} ({words[0]}), {region}.",
-                     _iri("sample_type", level.sample_type), materials=[_iri("material", level.material)],
-                     collection_method=_iri("method", level.methods[0]), parents=[a[0], b[0]],
-                     geometries=[a[2]], collectors=list(collectors), contributors=list(contributors),
-                     curations=[curation], sampled_features=list(sampled))
+                emit(
+                    "Sample",
+                    f"{feature_name}-{level.suffix}1",
+                    f"{level.label.capitalize()} of {a[1]} and {b[1]} ({words[0]}), {region}.",
+                    _iri("sample_type", level.sample_type),
+                    materials=[_iri("material", level.material)],
+                    collection_method=_iri("method", level.methods[0]),
+                    parents=[a[0], b[0]],
+                    geometries=[a[2]],
+                    collectors=list(collectors),
+                    contributors=list(contributors),
+                    curations=[curation],
+                    sampled_features=list(sampled),
+                )
         return out
 
     def lifecycle(self, log: list[LogEvent], t: int) -> None:
@@ -567,17 +854,26 @@ class _Generator:
             k = self.lifecycle_counter % 12
             r = 0.005 if k == 5 else 0.025 if k == 9 else max(r, 0.05)
         if r < 0.02:
-            log.append(LogEvent("deprecated", _stamp(min(t + int(r * 1e9) + _DAY, _REGISTERED_TO)),
-                                "superseded by a corrected registration"))
+            log.append(
+                LogEvent(
+                    "deprecated",
+                    _stamp(min(t + int(r * 1e9) + _DAY, _REGISTERED_TO)),
+                    "superseded by a corrected registration",
+                )
+            )
         elif r < 0.035:
-            log.append(LogEvent("destroyed", _stamp(min(t + int(r * 1e9) + _DAY, _REGISTERED_TO)),
-                                "consumed in destructive analysis"))
+            log.append(
+                LogEvent(
+                    "destroyed",
+                    _stamp(min(t + int(r * 1e9) + _DAY, _REGISTERED_TO)),
+                    "consumed in destructive analysis",
+                )
+            )
         elif r < 0.12:
             log.append(LogEvent("updated", _stamp(min(t + int(r * 1e8) + _DAY, _REGISTERED_TO))))
 
 
-def generate_samples(n: int, *, seed: int = 42,
-                     clients: Sequence[DemoClient] | None = None) -> Iterator[DemoSample]:
+def generate_samples(n: int, *, seed: int = 42, clients: Sequence[DemoClient] | None = None) -> Iterator[DemoSample]:
     """``n`` synthetic samples, features and collections spread over the clients, parents first.
 
     Deterministic for a seed. ``clients`` defaults to the demo clients; other clients get a profile

@@ -31,14 +31,27 @@ def load_demo_accounts(registry: Registry) -> None:
         try:
             registry.accounts.agent(a.symbol)
         except NotFound:
-            registry.add_agent(a.symbol, name=a.name, password=a.password, namespaces=list(a.namespaces),
-                               doi_prefixes=list(a.doi_prefixes), ror=a.ror)
+            registry.add_agent(
+                a.symbol,
+                name=a.name,
+                password=a.password,
+                namespaces=list(a.namespaces),
+                doi_prefixes=list(a.doi_prefixes),
+                ror=a.ror,
+            )
     for c in clients:
         try:
             registry.accounts.client(c.symbol)
         except NotFound:
-            registry.add_client(c.symbol, name=c.name, password=c.password, namespaces=list(c.namespaces),
-                                doi_prefixes=list(c.doi_prefixes), domains=list(c.domains), quota=c.quota)
+            registry.add_client(
+                c.symbol,
+                name=c.name,
+                password=c.password,
+                namespaces=list(c.namespaces),
+                doi_prefixes=list(c.doi_prefixes),
+                domains=list(c.domains),
+                quota=c.quota,
+            )
 
 
 def demo_submissions(size: int | None = None, seed: int = 42) -> list[Submission]:
@@ -46,8 +59,7 @@ def demo_submissions(size: int | None = None, seed: int = 42) -> list[Submission
     return [Submission(s.record, s.format, None, s.landing_url) for s in samples]
 
 
-def ensure_demo(settings: Settings, *, size: int | None = None,
-                on_batch: Callable[[int], None] | None = None) -> str:
+def ensure_demo(settings: Settings, *, size: int | None = None, on_batch: Callable[[int], None] | None = None) -> str:
     """Initialises the data folder and loads the demo set unless a completed load is recorded."""
     try:
         init_data_dir(settings)
@@ -66,5 +78,7 @@ def ensure_demo(settings: Settings, *, size: int | None = None,
             if on_batch is not None:
                 on_batch(stored)
     marker.write_text(f"{stored} samples\n", encoding="utf-8")
-    return (f"demo data loaded into {settings.data_dir.resolve()}: {stored} samples "
-            f"({invalid} refused) in {time.monotonic() - start:.1f} s")
+    return (
+        f"demo data loaded into {settings.data_dir.resolve()}: {stored} samples "
+        f"({invalid} refused) in {time.monotonic() - start:.1f} s"
+    )

@@ -35,8 +35,22 @@ from .vocab import IG, PREFIXES, PROV, RDF_TYPE, SCHEMA
 if TYPE_CHECKING:
     from .registry.service import Registry
 
-__all__ = ["ACCOUNT_KINDS", "ADMIN_LABEL", "DEFAULT_LIMIT", "KINDS", "PROV_KINDS", "Node", "Ref", "SamplePage",
-           "canonical", "describe", "local_path", "rdf", "ref_of", "require"]
+__all__ = [
+    "ACCOUNT_KINDS",
+    "ADMIN_LABEL",
+    "DEFAULT_LIMIT",
+    "KINDS",
+    "PROV_KINDS",
+    "Node",
+    "Ref",
+    "SamplePage",
+    "canonical",
+    "describe",
+    "local_path",
+    "rdf",
+    "ref_of",
+    "require",
+]
 
 #: first path segments of the minted IRIs (``iris.RESERVED_PATHS``), each a kind of node
 KINDS = ("agent", "client", "namespace", "activity", "version", "provenance", "graph", "accounts")
@@ -129,7 +143,7 @@ def local_path(iri: str, base: str) -> str | None:
     """The path on this service of an IRI under the IRI base (a sample or a node), or None for others."""
     if not iri.startswith(base) or "#" in iri:
         return None
-    return "/" + iri[len(base):]
+    return "/" + iri[len(base) :]
 
 
 def canonical(registry: Registry, ref: Ref) -> Ref:
@@ -194,6 +208,7 @@ def rdf(node: Node, fmt: RdfFormat) -> bytes:
 
 # --- accounts ---------------------------------------------------------------------------------
 
+
 def _account(registry: Registry, ref: Ref, cursor: str | None, limit: int) -> Node:
     iris = registry.iris
     graph = iris.accounts_graph()
@@ -211,8 +226,16 @@ def _account(registry: Registry, ref: Ref, cursor: str | None, limit: int) -> No
     narrower: tuple[str, ...] = ()
     if ref.kind == "namespace":
         namespaces = {t.subject for t in context if t.predicate == RDF_TYPE and t.object == IG.Namespace}
-        narrower = tuple(sorted(t.object.value for t in context if t.predicate == IG.symbol and t.subject in namespaces
-                                and t.object.value != ref.key and t.object.value.startswith(ref.key)))
+        narrower = tuple(
+            sorted(
+                t.object.value
+                for t in context
+                if t.predicate == IG.symbol
+                and t.subject in namespaces
+                and t.object.value != ref.key
+                and t.object.value.startswith(ref.key)
+            )
+        )
     page = _samples(registry, ref, cursor, limit)
     listing = tuple(Quad(iris.sample(s.igsn), _HOLDS[ref.kind], iri, iris.record_graph(s.igsn)) for s in page.items)
     return Node(ref, iri, graph, triples, context, labels, samples=page, narrower=narrower, listing=listing)
@@ -243,13 +266,13 @@ def _labels(triples: Iterable[Triple]) -> dict[str, str]:
 
 
 def _samples(registry: Registry, ref: Ref, cursor: str | None, limit: int) -> SamplePage:
-    query = search.SearchQuery(filters={ref.kind: [ref.key]}, sort="igsn", limit=limit, cursor=cursor,
-                               facets=False)
+    query = search.SearchQuery(filters={ref.kind: [ref.key]}, sort="igsn", limit=limit, cursor=cursor, facets=False)
     result = search.search(registry.db.read(), query)
     return SamplePage(ref.kind, ref.key, result.total, tuple(result.hits), cursor, result.next_cursor)
 
 
 # --- provenance -------------------------------------------------------------------------------
+
 
 def _provenance(registry: Registry, ref: Ref) -> Node:
     name = ref.key.rpartition("/")[0] if ref.kind in ("activity", "version") else ref.key

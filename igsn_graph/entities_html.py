@@ -25,9 +25,16 @@ from .vocab import IG, PROV, RDF_TYPE, SCHEMA
 __all__ = ["KIND_TITLES", "alt_page", "error_page", "node_page"]
 
 #: what each kind of node is, as a page says it
-KIND_TITLES = {"agent": "Allocating agent", "client": "Client", "namespace": "Namespace",
-               "activity": "Registration activity", "version": "Version", "provenance": "Registration history",
-               "graph": "Named graph", "accounts": "Registry accounts"}
+KIND_TITLES = {
+    "agent": "Allocating agent",
+    "client": "Client",
+    "namespace": "Namespace",
+    "activity": "Registration activity",
+    "version": "Version",
+    "provenance": "Registration history",
+    "graph": "Named graph",
+    "accounts": "Registry accounts",
+}
 
 
 def _nav() -> etree._Element:
@@ -52,25 +59,42 @@ def _sample_link(name: str) -> etree._Element:
 
 def _representations(resource: str, available: Sequence[str]) -> list[etree._Element]:
     # the profiles' labels speak of a sample: a node's alternates are named by media type and profile token
-    items = [E.LI(E.A(mt, href=alternate_url(resource, t, mt)), f" (profile {t})")
-             for t in available for mt in PROFILES[t].offered if mt != "text/html"]
+    items = [
+        E.LI(E.A(mt, href=alternate_url(resource, t, mt)), f" (profile {t})")
+        for t in available
+        for mt in PROFILES[t].offered
+        if mt != "text/html"
+    ]
     return [E.SECTION(E.H2("Other representations"), E.UL(*items))]
 
 
 def _head(resource: str, available: Sequence[str]) -> list[etree._Element]:
-    return [E.LINK(rel="alternate", type=mt, href=alternate_url(resource, t, mt))
-            for t in available for mt in PROFILES[t].offered if mt != "text/html"]
+    return [
+        E.LINK(rel="alternate", type=mt, href=alternate_url(resource, t, mt))
+        for t in available
+        for mt in PROFILES[t].offered
+        if mt != "text/html"
+    ]
 
 
-def node_page(node: Node, iris: Iris, resource: str, available: Sequence[str], *, next_href: str | None = None,
-              first_href: str | None = None) -> bytes:
+def node_page(
+    node: Node,
+    iris: Iris,
+    resource: str,
+    available: Sequence[str],
+    *,
+    next_href: str | None = None,
+    first_href: str | None = None,
+) -> bytes:
     """The page of one node; ``next_href``/``first_href``: the other pages of its sample listing."""
     kind = node.ref.kind
     title = _title(node, iris)
     what = "Agent" if node.iri == iris.agent(ADMIN.symbol) else KIND_TITLES[kind]
     body: list[etree._Element] = [_nav(), E.HEADER(E.P(what), E.H1(title))]
-    rows: list[tuple[str, object]] = [("IRI", E.A(node.iri.value, href=node.iri.value)),
-                                      ("Here", E.A(resource, href=resource))]
+    rows: list[tuple[str, object]] = [
+        ("IRI", E.A(node.iri.value, href=node.iri.value)),
+        ("Here", E.A(resource, href=resource)),
+    ]
     body += _facts(node, iris, rows)
     if node.samples is not None:
         body.append(_samples(node, next_href, first_href))
@@ -101,23 +125,39 @@ def _facts(node: Node, iris: Iris, rows: list[tuple[str, object]]) -> list[etree
         rows += [("Identifier", joined([link(v, v) for v in node.objects(SCHEMA.identifier)]))]
     if kind == "agent":
         if key == ADMIN.symbol:
-            out.append(E.P("Changes made with the registry's administrator account (bulk loads, corrections, "
-                           "repairs) are associated with this agent. It holds no samples of its own."))
-        rows += [("Clients", joined([nl(c) for c in node.subjects(IG.allocatingAgent)], ", ")),
-                 ("Namespaces", joined([nl(n) for n in node.objects(IG.ownsNamespace)], ", "))]
+            out.append(
+                E.P(
+                    "Changes made with the registry's administrator account (bulk loads, corrections, "
+                    "repairs) are associated with this agent. It holds no samples of its own."
+                )
+            )
+        rows += [
+            ("Clients", joined([nl(c) for c in node.subjects(IG.allocatingAgent)], ", ")),
+            ("Namespaces", joined([nl(n) for n in node.objects(IG.ownsNamespace)], ", ")),
+        ]
     elif kind == "client":
-        rows += [("Allocating agent", joined([nl(a) for a in node.objects(IG.allocatingAgent)])),
-                 ("Namespaces", joined([nl(n) for n in node.subjects(IG.ownedBy)], ", "))]
+        rows += [
+            ("Allocating agent", joined([nl(a) for a in node.objects(IG.allocatingAgent)])),
+            ("Namespaces", joined([nl(n) for n in node.subjects(IG.ownedBy)], ", ")),
+        ]
     elif kind == "namespace":
         if key == TEST_NAMESPACE:
-            out.append(E.P("The test namespace: open to every client for trial registrations, which are never "
-                           "listed or harvested."))
+            out.append(
+                E.P(
+                    "The test namespace: open to every client for trial registrations, which are never "
+                    "listed or harvested."
+                )
+            )
         owners = node.objects(IG.ownedBy)
         # an agent's own namespace names it; a client's namespace lies in one of its agent's
-        agents = node.subjects(IG.ownsNamespace) or [a for o in owners for a in node.objects(IG.allocatingAgent,
-                                                                                            NamedNode(o))]
-        rows += [("Owner", joined([nl(o) for o in owners])), ("Allocating agent", joined([nl(a) for a in agents])),
-                 ("Narrower namespaces", joined([link(n, f"/namespace/{n}") for n in node.narrower], ", "))]
+        agents = node.subjects(IG.ownsNamespace) or [
+            a for o in owners for a in node.objects(IG.allocatingAgent, NamedNode(o))
+        ]
+        rows += [
+            ("Owner", joined([nl(o) for o in owners])),
+            ("Allocating agent", joined([nl(a) for a in agents])),
+            ("Narrower namespaces", joined([link(n, f"/namespace/{n}") for n in node.narrower], ", ")),
+        ]
     elif kind in ("activity", "version"):
         rows = _change_rows(node, iris) + rows
     elif kind == "provenance":
@@ -140,8 +180,10 @@ def _change_rows(node: Node, iris: Iris) -> list[tuple[str, object]]:
     number = node.objects(IG.versionNumber, version) if version is not None else []
     on = activity or node.iri
     rows: list[tuple[str, object]] = [
-        ("Sample", _sample_link(name)), ("Version", number[0] if number else None),
-        ("Change", joined(node.objects(IG.changeType, on))), ("When", joined(node.objects(PROV.endedAtTime, on))),
+        ("Sample", _sample_link(name)),
+        ("Version", number[0] if number else None),
+        ("Change", joined(node.objects(IG.changeType, on))),
+        ("When", joined(node.objects(PROV.endedAtTime, on))),
         ("By", joined([_node_link(p, node, iris) for p in node.objects(PROV.wasAssociatedWith, on)])),
     ]
     if node.ref.kind == "version":
@@ -149,25 +191,33 @@ def _change_rows(node: Node, iris: Iris) -> list[tuple[str, object]]:
     elif version is not None:
         rows.append(("Made version", _node_link(version.value, node, iris)))
     if version is not None:
-        rows += [("Previous version", joined([_node_link(v, node, iris)
-                                              for v in node.objects(PROV.wasRevisionOf, version)])),
-                 ("Next version", joined([_node_link(v, node, iris)
-                                          for v in node.subjects(PROV.wasRevisionOf, version)]))]
+        rows += [
+            (
+                "Previous version",
+                joined([_node_link(v, node, iris) for v in node.objects(PROV.wasRevisionOf, version)]),
+            ),
+            ("Next version", joined([_node_link(v, node, iris) for v in node.subjects(PROV.wasRevisionOf, version)])),
+        ]
     rows.append(("History", link(f"all changes of {name}", f"/provenance/{name}")))
     return rows
 
 
 def _history(node: Node, iris: Iris) -> etree._Element:
-    activities = [NamedNode(a) for a in {t.subject.value for t in node.context
-                                         if t.predicate == RDF_TYPE and t.object == PROV.Activity}]
+    activities = [
+        NamedNode(a)
+        for a in {t.subject.value for t in node.context if t.predicate == RDF_TYPE and t.object == PROV.Activity}
+    ]
     activities.sort(key=lambda a: (node.objects(PROV.endedAtTime, a), _number(a.value)))
     rows = []
     for act in activities:
-        rows.append(E.TR(
-            E.TD(*joined(node.objects(PROV.endedAtTime, act))),
-            E.TD(_node_link(act.value, node, iris), ": ", *joined(node.objects(IG.changeType, act))),
-            E.TD(*joined([_node_link(p, node, iris) for p in node.objects(PROV.wasAssociatedWith, act)])),
-            E.TD(*joined([_node_link(v, node, iris) for v in node.objects(PROV.generated, act)]))))
+        rows.append(
+            E.TR(
+                E.TD(*joined(node.objects(PROV.endedAtTime, act))),
+                E.TD(_node_link(act.value, node, iris), ": ", *joined(node.objects(IG.changeType, act))),
+                E.TD(*joined([_node_link(p, node, iris) for p in node.objects(PROV.wasAssociatedWith, act)])),
+                E.TD(*joined([_node_link(v, node, iris) for v in node.objects(PROV.generated, act)])),
+            )
+        )
     head = E.THEAD(E.TR(E.TH("When"), E.TH("Change"), E.TH("By"), E.TH("Version")))
     return E.SECTION(E.H2("Changes"), E.TABLE(head, E.TBODY(*rows)))
 
@@ -179,21 +229,35 @@ def _number(iri: str) -> int:
 
 def _directory(node: Node, iris: Iris) -> etree._Element:
     """Every agent with its clients and namespaces (the accounts graph as a list)."""
-    typed = lambda cls: sorted(t.subject.value for t in node.context  # noqa: E731
-                               if t.predicate == RDF_TYPE and t.object == cls)
+    typed = lambda cls: sorted(
+        t.subject.value
+        for t in node.context  # noqa: E731
+        if t.predicate == RDF_TYPE and t.object == cls
+    )
     items = []
     for agent in typed(IG.AllocatingAgent):
         a = NamedNode(agent)
         clients = node.subjects(IG.allocatingAgent, a)
         namespaces = node.objects(IG.ownsNamespace, a)
-        items.append(E.LI(_node_link(agent, node, iris),
-                          *([" — clients: ", *joined([_node_link(c, node, iris) for c in clients], ", ")]
-                            if clients else []),
-                          *([" — namespaces: ", *joined([_node_link(n, node, iris) for n in namespaces], ", ")]
-                            if namespaces else [])))
-    namespaces = [E.LI(_node_link(n, node, iris), " — ", *joined([_node_link(o, node, iris)
-                                                                 for o in node.objects(IG.ownedBy, NamedNode(n))]))
-                  for n in typed(IG.Namespace)]
+        items.append(
+            E.LI(
+                _node_link(agent, node, iris),
+                *([" — clients: ", *joined([_node_link(c, node, iris) for c in clients], ", ")] if clients else []),
+                *(
+                    [" — namespaces: ", *joined([_node_link(n, node, iris) for n in namespaces], ", ")]
+                    if namespaces
+                    else []
+                ),
+            )
+        )
+    namespaces = [
+        E.LI(
+            _node_link(n, node, iris),
+            " — ",
+            *joined([_node_link(o, node, iris) for o in node.objects(IG.ownedBy, NamedNode(n))]),
+        )
+        for n in typed(IG.Namespace)
+    ]
     return E.SECTION(E.H2("Allocating agents"), E.UL(*items), E.H2("Namespaces"), E.UL(*namespaces))
 
 
@@ -204,10 +268,19 @@ def _samples(node: Node, next_href: str | None, first_href: str | None) -> etree
     total = f"{listing.total} public sample{'s' if listing.total != 1 else ''}"
     section = E.SECTION(E.H2("Samples"), E.P(total, " · ", E.A("find them in search", href=search)))
     if listing.items:
-        section.append(E.OL(*[E.LI(_sample_link(s.igsn), f" — {s.name}" if s.name else "",
-                                   f" ({s.kind})" if s.kind else "") for s in listing.items]))
-    paging = [E.A(text, href=href, rel=rel) for text, href, rel in (("First page", first_href, "first"),
-                                                                    ("Next page", next_href, "next")) if href]
+        section.append(
+            E.OL(
+                *[
+                    E.LI(_sample_link(s.igsn), f" — {s.name}" if s.name else "", f" ({s.kind})" if s.kind else "")
+                    for s in listing.items
+                ]
+            )
+        )
+    paging = [
+        E.A(text, href=href, rel=rel)
+        for text, href, rel in (("First page", first_href, "first"), ("Next page", next_href, "next"))
+        if href
+    ]
     if paging:
         section.append(E.P(*joined(paging, " · ")))
     return section
@@ -216,10 +289,16 @@ def _samples(node: Node, next_href: str | None, first_href: str | None) -> etree
 def alt_page(node: Node, iris: Iris, resource: str, available: Sequence[str]) -> bytes:
     """The alternates listing as HTML (W3C ``alt`` profile)."""
     title = f"Representations of {_title(node, iris)}"
-    rows = [E.TR(E.TD(E.A(t, href=PROFILES[t].uri)), E.TD(E.A(mt, href=alternate_url(resource, t, mt))))
-            for t in available for mt in PROFILES[t].offered]
-    return page(title, resource, [_nav(), E.H1(title), E.TABLE(
-        E.THEAD(E.TR(E.TH("Profile"), E.TH("Media type"))), E.TBODY(*rows))])
+    rows = [
+        E.TR(E.TD(E.A(t, href=PROFILES[t].uri)), E.TD(E.A(mt, href=alternate_url(resource, t, mt))))
+        for t in available
+        for mt in PROFILES[t].offered
+    ]
+    return page(
+        title,
+        resource,
+        [_nav(), E.H1(title), E.TABLE(E.THEAD(E.TR(E.TH("Profile"), E.TH("Media type"))), E.TBODY(*rows))],
+    )
 
 
 def error_page(title: str, message: str) -> bytes:

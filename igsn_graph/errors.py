@@ -1,25 +1,25 @@
 """Exceptions of the core; each carries data and an English message, never an HTTP status.
 
-    IgsnGraphError
-    ├── InvalidInput                 the caller's input is wrong (400 in every protocol)
-    │   ├── InvalidIdentifier        an IGSN/handle/DOI that cannot be parsed (``reason`` code)
-    │   ├── MalformedDocument        not well-formed, unsafe, too large, not UTF-8 (``position``)
-    │   ├── UnsupportedFormat        a document of no format we read
-    │   ├── InvalidRecord            SHACL or mapping violations (``violations``)
-    │   ├── UnknownNamespace         the name lies in no registered namespace
-    │   └── NamespaceNotAllowed      the namespace or DOI prefix belongs to another party
-    ├── NotAuthenticated             no or wrong credentials
-    ├── NotAllowed                   authenticated but not permitted
-    │   ├── ForeignSample            another party's sample or namespace
-    │   ├── DomainNotAllowed         landing URL outside the client's domains
-    │   └── QuotaExceeded            the client's quota of distinct IGSNs is used up
-    ├── NotFound                     unknown IGSN, account or version
-    ├── Gone                         the sample is inactive
-    ├── Conflict                     exists already / precondition failed
-    └── StorageFailure               our own I/O failed
-        ├── StoreBusy                another process holds the store
-        ├── ReadOnly                 the registry was opened read-only: every write is refused
-        └── OutOfSync                graph, history and index disagree
+IgsnGraphError
+├── InvalidInput                 the caller's input is wrong (400 in every protocol)
+│   ├── InvalidIdentifier        an IGSN/handle/DOI that cannot be parsed (``reason`` code)
+│   ├── MalformedDocument        not well-formed, unsafe, too large, not UTF-8 (``position``)
+│   ├── UnsupportedFormat        a document of no format we read
+│   ├── InvalidRecord            SHACL or mapping violations (``violations``)
+│   ├── UnknownNamespace         the name lies in no registered namespace
+│   └── NamespaceNotAllowed      the namespace or DOI prefix belongs to another party
+├── NotAuthenticated             no or wrong credentials
+├── NotAllowed                   authenticated but not permitted
+│   ├── ForeignSample            another party's sample or namespace
+│   ├── DomainNotAllowed         landing URL outside the client's domains
+│   └── QuotaExceeded            the client's quota of distinct IGSNs is used up
+├── NotFound                     unknown IGSN, account or version
+├── Gone                         the sample is inactive
+├── Conflict                     exists already / precondition failed
+└── StorageFailure               our own I/O failed
+    ├── StoreBusy                another process holds the store
+    ├── ReadOnly                 the registry was opened read-only: every write is refused
+    └── OutOfSync                graph, history and index disagree
 """
 
 from __future__ import annotations
@@ -27,11 +27,27 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 __all__ = [
-    "IgsnGraphError", "InvalidInput", "InvalidIdentifier", "MalformedDocument", "UnsupportedFormat",
-    "InvalidRecord", "UnknownNamespace", "NamespaceNotAllowed", "NotAuthenticated", "LoginThrottled", "NotAllowed",
+    "IgsnGraphError",
+    "InvalidInput",
+    "InvalidIdentifier",
+    "MalformedDocument",
+    "UnsupportedFormat",
+    "InvalidRecord",
+    "UnknownNamespace",
+    "NamespaceNotAllowed",
+    "NotAuthenticated",
+    "LoginThrottled",
+    "NotAllowed",
     "ForeignSample",
-    "DomainNotAllowed", "QuotaExceeded", "NotFound", "Gone", "Conflict", "StorageFailure",
-    "StoreBusy", "ReadOnly", "OutOfSync",
+    "DomainNotAllowed",
+    "QuotaExceeded",
+    "NotFound",
+    "Gone",
+    "Conflict",
+    "StorageFailure",
+    "StoreBusy",
+    "ReadOnly",
+    "OutOfSync",
 ]
 
 

@@ -47,8 +47,7 @@ class HandleAnswer:
 
 
 def _value(index: int, kind: str, fmt: str, value: Any, timestamp: str) -> dict[str, Any]:
-    return {"index": index, "type": kind, "data": {"format": fmt, "value": value}, "ttl": TTL,
-            "timestamp": timestamp}
+    return {"index": index, "type": kind, "data": {"format": fmt, "value": value}, "ttl": TTL, "timestamp": timestamp}
 
 
 def handle_values(url: str, timestamp: str) -> list[dict[str, Any]]:
@@ -71,8 +70,10 @@ def lookup(registry: Registry, handle: str, *, types: Sequence[str] = (), indexe
     if not suffix:
         return HandleAnswer(INVALID, {"responseCode": INVALID, "handle": handle, "message": "Invalid handle"})
     if prefix != PREFIX:
-        return HandleAnswer(NOT_RESPONSIBLE, {"responseCode": NOT_RESPONSIBLE, "handle": handle,
-                                              "message": "Server not responsible for handle"})
+        return HandleAnswer(
+            NOT_RESPONSIBLE,
+            {"responseCode": NOT_RESPONSIBLE, "handle": handle, "message": "Server not responsible for handle"},
+        )
     try:
         name = registry.parse(suffix).name
     except InvalidIdentifier:
@@ -90,6 +91,7 @@ def lookup(registry: Registry, handle: str, *, types: Sequence[str] = (), indexe
         url = facts.landing_url or url
     values = [v for v in handle_values(url, stamp) if _selected(v, types, indexes)]
     if not values:
-        return HandleAnswer(VALUES_NOT_FOUND, {"responseCode": VALUES_NOT_FOUND, "handle": handle,
-                                               "message": "Values Not Found"})
+        return HandleAnswer(
+            VALUES_NOT_FOUND, {"responseCode": VALUES_NOT_FOUND, "handle": handle, "message": "Values Not Found"}
+        )
     return HandleAnswer(SUCCESS, {"responseCode": SUCCESS, "handle": handle, "values": values})

@@ -84,29 +84,48 @@ def home_facts(registry: Registry) -> HomeFacts:
 
     facets: dict[str, list[tuple[str, str, int]]] = {}
     for facet, _ in HOME_FACETS:
-        rows = conn.execute("SELECT value, n FROM search_facet_total WHERE facet = ? AND n > 0 "
-                            "ORDER BY n DESC, value LIMIT ?", (facet, FACET_VALUES)).fetchall()
+        rows = conn.execute(
+            "SELECT value, n FROM search_facet_total WHERE facet = ? AND n > 0 ORDER BY n DESC, value LIMIT ?",
+            (facet, FACET_VALUES),
+        ).fetchall()
         facets[facet] = [(v, label_of(v) or v.rsplit("/", 1)[-1], n) for v, n in rows]
     # first versions newest first by insertion order (rowid): no scan of the whole history
-    registered = _recent(conn, "SELECT d.igsn, d.name, v.datestamp FROM versions v JOIN search_doc d "
-                               "ON d.igsn = v.igsn WHERE v.version = 1 ORDER BY v.rowid DESC LIMIT ?")
-    changed = _recent(conn, "SELECT d.igsn, d.name, c.datestamp FROM catalogue c JOIN search_doc d "
-                            "ON d.igsn = c.igsn ORDER BY c.datestamp DESC, c.igsn DESC LIMIT ?")
+    registered = _recent(
+        conn,
+        "SELECT d.igsn, d.name, v.datestamp FROM versions v JOIN search_doc d "
+        "ON d.igsn = v.igsn WHERE v.version = 1 ORDER BY v.rowid DESC LIMIT ?",
+    )
+    changed = _recent(
+        conn,
+        "SELECT d.igsn, d.name, c.datestamp FROM catalogue c JOIN search_doc d "
+        "ON d.igsn = c.igsn ORDER BY c.datestamp DESC, c.igsn DESC LIMIT ?",
+    )
     # the name OAI-PMH Identify gives (oai.verbs.Repository)
     name = settings.oai_repository_name or f"IGSN sample registry {registry.repository_id}"
-    return HomeFacts(name=name, repository_id=registry.repository_id, samples=count("SELECT COUNT(*) FROM search_doc"),
-                     agents=count("SELECT COUNT(*) FROM agents WHERE active"),
-                     clients=count("SELECT COUNT(*) FROM clients WHERE active"),
-                     namespaces=count("SELECT COUNT(*) FROM namespaces"),
-                     facets=facets, registered=registered, changed=changed)
+    return HomeFacts(
+        name=name,
+        repository_id=registry.repository_id,
+        samples=count("SELECT COUNT(*) FROM search_doc"),
+        agents=count("SELECT COUNT(*) FROM agents WHERE active"),
+        clients=count("SELECT COUNT(*) FROM clients WHERE active"),
+        namespaces=count("SELECT COUNT(*) FROM namespaces"),
+        facets=facets,
+        registered=registered,
+        changed=changed,
+    )
 
 
 def _sample_list(samples: list[RecentSample]) -> etree._Element:
     if not samples:
         return E.P("None yet.")
-    return E.UL(*[E.LI(E.A(s.name or s.igsn, href=f"/{s.igsn}"), " ", E.SPAN(f"{s.igsn} · {s.datestamp}",
-                                                                               **{"class": "meta"}))
-                  for s in samples])
+    return E.UL(
+        *[
+            E.LI(
+                E.A(s.name or s.igsn, href=f"/{s.igsn}"), " ", E.SPAN(f"{s.igsn} · {s.datestamp}", **{"class": "meta"})
+            )
+            for s in samples
+        ]
+    )
 
 
 def home_page(facts: HomeFacts, world_map: etree._Element | None = None) -> bytes:
@@ -117,15 +136,23 @@ def home_page(facts: HomeFacts, world_map: etree._Element | None = None) -> byte
 
     body: list[etree._Element] = [
         E.H1(facts.name),
-        E.P("An IGSN registry: physical samples (rocks, cores, water, specimens…) with persistent identifiers, "
+        E.P(
+            "An IGSN registry: physical samples (rocks, cores, water, specimens…) with persistent identifiers, "
             "described as one RDF knowledge graph. Every sample has a landing page here and is harvested, "
-            "queried and resolved through the open interfaces below."),
-        E.P(f"{plural(facts.samples, 'public sample')} from {plural(facts.agents, 'allocating agent')}, "
-            f"{plural(facts.clients, 'client')} and {plural(facts.namespaces, 'namespace')}."),
-        E.FORM(E.LABEL("Search samples", E.INPUT(type="search", name="q", placeholder="basalt core"),
-                       **{"for": "home-q"}), E.BUTTON("Search", type="submit"),
-               action="/search", method="get", role="search",
-               **{"class": "search", "aria-label": "Search samples"}),
+            "queried and resolved through the open interfaces below."
+        ),
+        E.P(
+            f"{plural(facts.samples, 'public sample')} from {plural(facts.agents, 'allocating agent')}, "
+            f"{plural(facts.clients, 'client')} and {plural(facts.namespaces, 'namespace')}."
+        ),
+        E.FORM(
+            E.LABEL("Search samples", E.INPUT(type="search", name="q", placeholder="basalt core"), **{"for": "home-q"}),
+            E.BUTTON("Search", type="submit"),
+            action="/search",
+            method="get",
+            role="search",
+            **{"class": "search", "aria-label": "Search samples"},
+        ),
     ]
     body[-1][0][0].set("id", "home-q")
     if world_map is not None:
@@ -137,13 +164,23 @@ def home_page(facts: HomeFacts, world_map: etree._Element | None = None) -> byte
             links = [E.A(f"{label} ({n})", href=f"/search?{facet}={_quote(value)}") for value, label, n in values]
             browse.append(E.DIV(E.H3(title), E.P(*joined(links, " · "))))
     body.append(browse)
-    body += [E.SECTION(E.H2("Recently registered"), _sample_list(facts.registered)),
-             E.SECTION(E.H2("Latest changes"), _sample_list(facts.changed))]
+    body += [
+        E.SECTION(E.H2("Recently registered"), _sample_list(facts.registered)),
+        E.SECTION(E.H2("Latest changes"), _sample_list(facts.changed)),
+    ]
     rows = [E.TR(E.TD(E.A(label, href=path)), E.TD(E.CODE(path)), E.TD(what)) for path, label, what in INTERFACES]
-    body.append(E.SECTION(E.H2("Machine interfaces"), E.TABLE(
-        E.THEAD(E.TR(E.TH("Interface"), E.TH("Path"), E.TH("For"))), E.TBODY(*rows)),
-        E.P("This page in RDF (DCAT and VoID): ", *joined(
-            [E.A(mt, href=f"/?_mediatype={_quote(mt)}") for mt in ("text/turtle", "application/ld+json")], " · "))))
+    body.append(
+        E.SECTION(
+            E.H2("Machine interfaces"),
+            E.TABLE(E.THEAD(E.TR(E.TH("Interface"), E.TH("Path"), E.TH("For"))), E.TBODY(*rows)),
+            E.P(
+                "This page in RDF (DCAT and VoID): ",
+                *joined(
+                    [E.A(mt, href=f"/?_mediatype={_quote(mt)}") for mt in ("text/turtle", "application/ld+json")], " · "
+                ),
+            ),
+        )
+    )
     return page(facts.name, "/", body)
 
 
@@ -151,8 +188,7 @@ def _quote(value: str) -> str:
     return quote(value, safe="")
 
 
-def dataset_description(facts: HomeFacts, base_url: str, media_type: str,
-                        licence: str | None = None) -> bytes:
+def dataset_description(facts: HomeFacts, base_url: str, media_type: str, licence: str | None = None) -> bytes:
     """The registry as a ``dcat:Dataset`` and ``void:Dataset`` with its SPARQL and OAI-PMH services.
 
     ``base_url`` ends with ``/`` and names the dataset (the home page); ``licence`` an IRI when configured.
@@ -165,23 +201,31 @@ def dataset_description(facts: HomeFacts, base_url: str, media_type: str,
         return Literal(str(n), datatype=XSD["integer"])
 
     triples = [
-        Triple(dataset, RDF["type"], DCAT["Dataset"]), Triple(dataset, RDF["type"], VOID["Dataset"]),
+        Triple(dataset, RDF["type"], DCAT["Dataset"]),
+        Triple(dataset, RDF["type"], VOID["Dataset"]),
         Triple(dataset, DCTERMS["title"], lit(facts.name, language="en")),
-        Triple(dataset, DCTERMS["description"], lit("Physical samples with IGSN identifiers, described as an RDF "
-                                                 "knowledge graph", language="en")),
+        Triple(
+            dataset,
+            DCTERMS["description"],
+            lit("Physical samples with IGSN identifiers, described as an RDF knowledge graph", language="en"),
+        ),
         Triple(dataset, DCTERMS["identifier"], lit(facts.repository_id)),
         Triple(dataset, DCAT["landingPage"], dataset),
         Triple(dataset, VOID["sparqlEndpoint"], sparql),
         Triple(dataset, VOID["entities"], count(facts.samples)),
     ]
-    for service, title, conforms in ((sparql, "SPARQL endpoint", "https://www.w3.org/TR/sparql11-protocol/"),
-                                     (oai, "OAI-PMH data provider",
-                                      "http://www.openarchives.org/OAI/2.0/openarchivesprotocol.htm"),
-                                     (search, "Search API", base_url + "openapi.json")):
-        triples += [Triple(service, RDF["type"], DCAT["DataService"]),
-                    Triple(service, DCTERMS["title"], lit(title, language="en")),
-                    Triple(service, DCAT["endpointURL"], service), Triple(service, DCAT["servesDataset"], dataset),
-                    Triple(service, DCTERMS["conformsTo"], NamedNode(conforms))]
+    for service, title, conforms in (
+        (sparql, "SPARQL endpoint", "https://www.w3.org/TR/sparql11-protocol/"),
+        (oai, "OAI-PMH data provider", "http://www.openarchives.org/OAI/2.0/openarchivesprotocol.htm"),
+        (search, "Search API", base_url + "openapi.json"),
+    ):
+        triples += [
+            Triple(service, RDF["type"], DCAT["DataService"]),
+            Triple(service, DCTERMS["title"], lit(title, language="en")),
+            Triple(service, DCAT["endpointURL"], service),
+            Triple(service, DCAT["servesDataset"], dataset),
+            Triple(service, DCTERMS["conformsTo"], NamedNode(conforms)),
+        ]
     if licence:
         triples.append(Triple(dataset, DCTERMS["license"], NamedNode(licence)))
     fmt = RDF_FORMATS[media_type]

@@ -20,8 +20,17 @@ from typing import Collection, Iterable
 from .errors import InvalidIdentifier
 
 __all__ = [
-    "HANDLE_PREFIX", "TEST_HANDLE_PREFIX", "TEST_NAMESPACE", "MAX_LENGTH", "Igsn", "parse_igsn",
-    "normalise", "validate_name", "normalise_namespace", "namespace_of", "is_doi_prefix",
+    "HANDLE_PREFIX",
+    "TEST_HANDLE_PREFIX",
+    "TEST_NAMESPACE",
+    "MAX_LENGTH",
+    "Igsn",
+    "parse_igsn",
+    "normalise",
+    "validate_name",
+    "normalise_namespace",
+    "namespace_of",
+    "is_doi_prefix",
 ]
 
 HANDLE_PREFIX = "10273"
@@ -84,8 +93,12 @@ def validate_name(raw: str, *, original: str | None = None) -> str:
     name = raw.translate(_UPPER)
     if not _NAME_CHARS.fullmatch(name):
         bad = next(ch for ch in name if not _NAME_CHARS.fullmatch(ch))
-        raise _fail(shown, "character", f"malformed IGSN: character {bad!r} is not allowed "
-                                        "(allowed: A-Z, 0-9, '-', '.', and '/' inside legacy names)")
+        raise _fail(
+            shown,
+            "character",
+            f"malformed IGSN: character {bad!r} is not allowed "
+            "(allowed: A-Z, 0-9, '-', '.', and '/' inside legacy names)",
+        )
     if len(name) > MAX_LENGTH:
         raise _fail(shown, "too_long", f"IGSN is longer than {MAX_LENGTH} characters ({len(name)})")
     if name.startswith("/") or name.endswith("/") or "//" in name:
@@ -94,8 +107,9 @@ def validate_name(raw: str, *, original: str | None = None) -> str:
         # a resolver would normalise /A/../B to /B: another sample's IRI
         raise _fail(shown, "syntax", "malformed IGSN: '.' and '..' are not names")
     head = name.split("/", 1)[0]
-    if "/" in name and (head in (HANDLE_PREFIX, TEST_HANDLE_PREFIX) or is_doi_prefix(head)
-                        or head.lower() in _RESOLVER_HOSTS):
+    if "/" in name and (
+        head in (HANDLE_PREFIX, TEST_HANDLE_PREFIX) or is_doi_prefix(head) or head.lower() in _RESOLVER_HOSTS
+    ):
         # its normal form would be read back as a handle, a DOI or a resolver URL of another name
         raise _fail(shown, "syntax", "malformed IGSN: a name must not begin like a handle, DOI or resolver URL")
     return name
@@ -105,7 +119,7 @@ def _from_path(path: str, original: str, doi_prefixes: Collection[str] | None) -
     """A handle or DOI path (``10273/X``, ``20.500.11812/X``, ``10.58052/X``) or a bare name."""
     for prefix in (HANDLE_PREFIX, TEST_HANDLE_PREFIX):
         if path.startswith(prefix + "/"):
-            return Igsn(validate_name(path[len(prefix) + 1:], original=original), handle_prefix=prefix)
+            return Igsn(validate_name(path[len(prefix) + 1 :], original=original), handle_prefix=prefix)
     m = _DOI.fullmatch(path)
     if m:
         prefix, suffix = m.group(1), m.group(2)
@@ -132,8 +146,7 @@ def parse_igsn(text: str, *, doi_prefixes: Collection[str] | None = None) -> Igs
         m = _URL.fullmatch(text)
         if not m or m.group(1).lower() not in _RESOLVER_HOSTS or not m.group(2):
             if not m or m.group(1).lower() not in _RESOLVER_HOSTS:
-                raise _fail(original, "syntax",
-                            "not an IGSN resolver URL (hdl.handle.net, doi.org, igsn.org, n2t.net)")
+                raise _fail(original, "syntax", "not an IGSN resolver URL (hdl.handle.net, doi.org, igsn.org, n2t.net)")
             raise _fail(original, "empty", "IGSN must not be empty")
         host, path = m.group(1).lower(), m.group(2)[1:]
         if any(c in path for c in "?#%"):
@@ -174,7 +187,7 @@ def normalise_namespace(value: str) -> str:
     """``10273/IEXYZ``, ``iexyz`` → ``IEXYZ`` (a namespace is written like the start of a name)."""
     ns = value.strip()
     if ns.startswith(HANDLE_PREFIX + "/"):
-        ns = ns[len(HANDLE_PREFIX) + 1:]
+        ns = ns[len(HANDLE_PREFIX) + 1 :]
     return validate_name(ns, original=value)
 
 

@@ -32,7 +32,7 @@ class Iris:
         value = iri.value if isinstance(iri, NamedNode) else iri
         if not value.startswith(self.base):
             return None
-        rest = value[len(self.base):]
+        rest = value[len(self.base) :]
         if not rest or "#" in rest or rest != rest.upper() or rest.split("/", 1)[0] in RESERVED_PATHS:
             return None
         return rest

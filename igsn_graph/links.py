@@ -36,14 +36,16 @@ from .identifiers import HANDLE_PREFIX, TEST_HANDLE_PREFIX, parse_igsn, validate
 from .record import Relation, SampleRecord
 from .resources import mappings_dir
 
-__all__ = ["LINKS", "Semantics", "SemanticsTable", "relation_semantics", "igsn_doi_prefixes", "igsn_named",
-           "resolve"]
+__all__ = ["LINKS", "Semantics", "SemanticsTable", "relation_semantics", "igsn_doi_prefixes", "igsn_named", "resolve"]
 
 #: what a relation to another sample makes of it
 LINKS = ("parent", "collection", "related")
 
-_HANDLE = re.compile(rf"(?i)^(?:hdl:\s*|https?://hdl\.handle\.net/)?({re.escape(HANDLE_PREFIX)}|"
-                     rf"{re.escape(TEST_HANDLE_PREFIX)})/(.+)$", re.S)
+_HANDLE = re.compile(
+    rf"(?i)^(?:hdl:\s*|https?://hdl\.handle\.net/)?({re.escape(HANDLE_PREFIX)}|"
+    rf"{re.escape(TEST_HANDLE_PREFIX)})/(.+)$",
+    re.S,
+)
 _DOI = re.compile(r"(?i)^(?:doi:\s*|igsn:\s*|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9})/(.+)$", re.S)
 _IGSN_HOSTS = re.compile(r"(?i)^(?:https?://)?(?:www\.)?(?:igsn\.org|n2t\.net)/")
 #: identifier types under which a written form is read as what it looks like (a URL or no type at all)
@@ -96,8 +98,13 @@ def igsn_doi_prefixes() -> frozenset[str]:
         return frozenset(row["prefix"] for row in csv.DictReader(f))
 
 
-def igsn_named(identifier: str, identifier_type: str | None = None, *, doi_prefixes: Collection[str] = (),
-               iri_base: str | None = None) -> str | None:
+def igsn_named(
+    identifier: str,
+    identifier_type: str | None = None,
+    *,
+    doi_prefixes: Collection[str] = (),
+    iri_base: str | None = None,
+) -> str | None:
     """The normal-form name of the IGSN ``identifier`` names in any written form, or None.
 
     A DOI names an IGSN only under an IGSN DOI prefix or one of ``doi_prefixes`` (a paper's DOI is not a
@@ -107,7 +114,7 @@ def igsn_named(identifier: str, identifier_type: str | None = None, *, doi_prefi
     kind = (identifier_type or "").strip().upper()
     try:
         if iri_base and kind in _ANY and value.startswith(iri_base):
-            rest = value[len(iri_base):]
+            rest = value[len(iri_base) :]
             return validate_name(rest) if rest == rest.upper() else None
         if kind == "IGSN":
             return parse_igsn(value).name
@@ -126,8 +133,9 @@ def igsn_named(identifier: str, identifier_type: str | None = None, *, doi_prefi
     return None
 
 
-def resolve(record: SampleRecord, fmt: str | None, *, doi_prefixes: Collection[str] = (),
-            iri_base: str | None = None) -> SampleRecord:
+def resolve(
+    record: SampleRecord, fmt: str | None, *, doi_prefixes: Collection[str] = (), iri_base: str | None = None
+) -> SampleRecord:
     """``record`` with every relation that names an IGSN marked with that sample and, where the semantics
     table says so, the sample added to its parents or collections. Idempotent; a link to itself is kept as a
     relation only (it is neither its own parent nor its own collection)."""
@@ -135,8 +143,7 @@ def resolve(record: SampleRecord, fmt: str | None, *, doi_prefixes: Collection[s
     relations: list[Relation] = []
     parents, collections = list(record.parents), list(record.collections)
     for rel in record.relations:
-        name = rel.igsn or igsn_named(rel.identifier, rel.identifier_type, doi_prefixes=doi_prefixes,
-                                      iri_base=iri_base)
+        name = rel.igsn or igsn_named(rel.identifier, rel.identifier_type, doi_prefixes=doi_prefixes, iri_base=iri_base)
         if name is None:
             relations.append(rel)
             continue

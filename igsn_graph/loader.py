@@ -16,12 +16,28 @@ from .errors import IgsnGraphError, InvalidInput, NotFound
 from .registry.accounts import Principal
 from .registry.service import Registry, Submission
 
-__all__ = ["FileProblem", "DocumentInput", "DeletionOutcome", "Segment", "iter_files", "read_file", "read_input",
-           "read_document", "segments", "apply_deletions", "RDF_SUFFIXES", "XML_SUFFIXES"]
+__all__ = [
+    "FileProblem",
+    "DocumentInput",
+    "DeletionOutcome",
+    "Segment",
+    "iter_files",
+    "read_file",
+    "read_input",
+    "read_document",
+    "segments",
+    "apply_deletions",
+    "RDF_SUFFIXES",
+    "XML_SUFFIXES",
+]
 
 XML_SUFFIXES = {".xml"}
-RDF_SUFFIXES = {".ttl": "text/turtle", ".jsonld": "application/ld+json", ".json": "application/ld+json",
-                ".nt": "application/n-triples"}
+RDF_SUFFIXES = {
+    ".ttl": "text/turtle",
+    ".jsonld": "application/ld+json",
+    ".json": "application/ld+json",
+    ".nt": "application/n-triples",
+}
 
 
 @dataclass
@@ -61,36 +77,43 @@ def read_file(path: Path, *, max_bytes: int, context_urls: Collection[str] = ())
     return read_input(path.read_bytes(), RDF_SUFFIXES.get(path.suffix.lower()), context_urls=context_urls)
 
 
-def read_input(data: bytes, rdf_media_type: str | None = None, *,
-               context_urls: Collection[str] = ()) -> DocumentInput:
+def read_input(data: bytes, rdf_media_type: str | None = None, *, context_urls: Collection[str] = ()) -> DocumentInput:
     """The records of one document — RDF in ``rdf_media_type``, else XML of any kernel or an OAI-PMH
     GetRecord/ListRecords response — and the samples it reports deleted. JSON (``application/ld+json``) is
     IGSN-JSON, AGN JSON or JSON-LD by its content; ``context_urls``: where our JSON-LD context is published."""
     if rdf_media_type == "application/ld+json":
         from .formats.json_input import read_json
+
         got = read_json(data, context_urls=context_urls)
-        return DocumentInput([Submission(r, got.format, d) for r, d in zip(got.records, got.documents)])
+        return DocumentInput([Submission(r, got.format, d) for r, d in zip(got.records, got.documents, strict=False)])
     if rdf_media_type is not None:
         from .formats.rdf import read_rdf
+
         records = read_rdf(data, rdf_media_type)
         # a document of several samples is not kept once per sample (history has each sample's graph)
         return DocumentInput([Submission(r, "rdf", data if len(records) == 1 else None) for r in records])
     from .formats.kernels import read_xml
+
     doc = read_xml(data)
     name = doc.format.name if doc.format is not None else ""
-    return DocumentInput([Submission(r, name, d) for r, d in zip(doc.records, doc.documents())], doc.deleted)
+    return DocumentInput(
+        [Submission(r, name, d) for r, d in zip(doc.records, doc.documents(), strict=False)], doc.deleted
+    )
 
 
-def read_document(data: bytes, rdf_media_type: str | None = None, *,
-                  context_urls: Collection[str] = ()) -> list[Submission]:
+def read_document(
+    data: bytes, rdf_media_type: str | None = None, *, context_urls: Collection[str] = ()
+) -> list[Submission]:
     """The records of one document (see ``read_input``) for a caller that registers records only: a document
     that reports deleted records is refused rather than loaded without its deletions."""
     got = read_input(data, rdf_media_type, context_urls=context_urls)
     if got.deleted:
         shown = ", ".join(got.deleted[:5]) + (", …" if len(got.deleted) > 5 else "")
-        raise InvalidInput(f"the document reports {len(got.deleted)} deleted record(s) ({shown}); deletions are "
-                           "applied by `igsn-graph load` only: load the harvest with it, or send the records "
-                           "without the deleted ones")
+        raise InvalidInput(
+            f"the document reports {len(got.deleted)} deleted record(s) ({shown}); deletions are "
+            "applied by `igsn-graph load` only: load the harvest with it, or send the records "
+            "without the deleted ones"
+        )
     return got.submissions
 
 
@@ -98,8 +121,13 @@ class Segment:
     """The submissions of consecutive files up to and including the first that reports deletions; iterate it
     (lazily, file by file), then read ``deleted``. Files that cannot be read go to ``on_problem``."""
 
-    def __init__(self, files: Iterator[Path], max_bytes: int, on_problem: Callable[[Path, str], None],
-                 context_urls: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        files: Iterator[Path],
+        max_bytes: int,
+        on_problem: Callable[[Path, str], None],
+        context_urls: Collection[str] = (),
+    ) -> None:
         self._files = files
         self._max_bytes = max_bytes
         self._context_urls = context_urls
@@ -122,8 +150,13 @@ class Segment:
         self.last = True
 
 
-def segments(files: Iterable[Path], *, max_bytes: int, on_problem: Callable[[Path, str], None],
-             context_urls: Collection[str] = ()) -> Iterator[Segment]:
+def segments(
+    files: Iterable[Path],
+    *,
+    max_bytes: int,
+    on_problem: Callable[[Path, str], None],
+    context_urls: Collection[str] = (),
+) -> Iterator[Segment]:
     """``files`` cut after each file that reports deletions: register a segment's submissions, then apply its
     ``deleted``, then take the next segment — so deletions land in input order. ``context_urls``: where this
     deployment publishes our JSON-LD context (``formats.contexts.own_context_urls``)."""

@@ -69,7 +69,7 @@ def shapes_of_wkt(wkt: str, srid: str | None = None, label: str | None = None) -
         return []  # not degrees after all: nothing to place
     # the GeoSPARQL literal names its CRS inside when it is not CRS84, in that CRS's axis order
     # (which need not be the CRS written: SRID=8311 comes out as EPSG 4283, latitude first)
-    named = crs_of(parsed.literal[1:parsed.literal.find(">")]) if parsed.literal.startswith("<") else None
+    named = crs_of(parsed.literal[1 : parsed.literal.find(">")]) if parsed.literal.startswith("<") else None
     swap = named is not None and named.axis_order == "lat-lon"
     many_points = "POINT" in parsed.kind.upper()
     shapes: list[Shape] = []
@@ -92,8 +92,9 @@ def shapes_of_wkt(wkt: str, srid: str | None = None, label: str | None = None) -
     return shapes
 
 
-def box_shape(box: tuple[float, float, float, float], label: str | None = None, href: str | None = None,
-              count: int = 1) -> Shape:
+def box_shape(
+    box: tuple[float, float, float, float], label: str | None = None, href: str | None = None, count: int = 1
+) -> Shape:
     """A (west, east, south, north) box as a point when it has no extent, else as its rectangle."""
     w, e, s, n = box
     if w == e and s == n:
@@ -102,6 +103,7 @@ def box_shape(box: tuple[float, float, float, float], label: str | None = None, 
 
 
 # --- the view ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _View:
@@ -133,8 +135,12 @@ class _View:
 
     @property
     def box(self) -> tuple[float, float, float, float]:
-        return (self.lon - self.lon_span / 2, self.lon + self.lon_span / 2,
-                self.lat - self.lat_span / 2, self.lat + self.lat_span / 2)
+        return (
+            self.lon - self.lon_span / 2,
+            self.lon + self.lon_span / 2,
+            self.lat - self.lat_span / 2,
+            self.lat + self.lat_span / 2,
+        )
 
     def xy(self, p: Point, digits: int) -> str:
         return f"{round(p[0] * self.k, digits):g} {round(-p[1], digits):g}"
@@ -155,6 +161,7 @@ def osm_url(shapes: Sequence[Shape]) -> str | None:
 
 
 # --- the base map ----------------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def _world() -> tuple[list[tuple[tuple[float, float, float, float], list[Point]]], ...]:
@@ -223,15 +230,36 @@ def world_svg(shapes: Sequence[Shape], title: str, *, min_span: float = MIN_SPAN
     x0, y0 = (view.lon - view.lon_span / 2) * view.k, -(view.lat + view.lat_span / 2)
     # a picture, unless its marks are links: an image's parts are not interactive (axe: nested-interactive)
     role = "group" if any(s.href for s in shapes) else "img"
-    svg = _svg("svg", viewBox=f"{x0:g} {y0:g} {width:g} {height:g}", role=role, class_="map",
-               preserveAspectRatio="xMidYMid meet", aria_label=title)
+    svg = _svg(
+        "svg",
+        viewBox=f"{x0:g} {y0:g} {width:g} {height:g}",
+        role=role,
+        class_="map",
+        preserveAspectRatio="xMidYMid meet",
+        aria_label=title,
+    )
     _svg("title", svg, title)
     _svg("rect", svg, x=f"{x0:g}", y=f"{y0:g}", width=f"{width:g}", height=f"{height:g}", fill="#dcecf7")
     land, borders = _world()
-    _svg("path", svg, d=_path(view, _visible(view, land), True), fill="#f1ede0", stroke="#7d7a6c",
-         stroke_width="0.8", vector_effect="non-scaling-stroke")
-    _svg("path", svg, d=_path(view, _visible(view, borders), False), fill="none", stroke="#a49d8a",
-         stroke_width="0.6", stroke_dasharray="3 2", vector_effect="non-scaling-stroke")
+    _svg(
+        "path",
+        svg,
+        d=_path(view, _visible(view, land), True),
+        fill="#f1ede0",
+        stroke="#7d7a6c",
+        stroke_width="0.8",
+        vector_effect="non-scaling-stroke",
+    )
+    _svg(
+        "path",
+        svg,
+        d=_path(view, _visible(view, borders), False),
+        fill="none",
+        stroke="#a49d8a",
+        stroke_width="0.6",
+        stroke_dasharray="3 2",
+        vector_effect="non-scaling-stroke",
+    )
     unit = height / 60  # one "pixel" of a 60-unit-high map: marks keep their size at every zoom
     _graticule(svg, view, unit)
     marks = _svg("g", svg, class_="marks", fill="#c0392b", stroke="#5e120a")
@@ -244,30 +272,82 @@ def world_svg(shapes: Sequence[Shape], title: str, *, min_span: float = MIN_SPAN
         if shape.kind == "point":
             x, y = view.xy(shape.points[0], 4).split()
             r = unit * (1.2 + min(math.sqrt(shape.count) - 1, 4))
-            _svg("circle", parent, cx=x, cy=y, r=f"{r:.4g}", stroke_width="1", fill_opacity="0.8",
-                 vector_effect="non-scaling-stroke")
+            _svg(
+                "circle",
+                parent,
+                cx=x,
+                cy=y,
+                r=f"{r:.4g}",
+                stroke_width="1",
+                fill_opacity="0.8",
+                vector_effect="non-scaling-stroke",
+            )
         elif shape.kind == "polygon":
-            _svg("path", parent, d=_path(view, [shape.points], True), fill_opacity="0.3", stroke_width="1.5",
-                 vector_effect="non-scaling-stroke")
+            _svg(
+                "path",
+                parent,
+                d=_path(view, [shape.points], True),
+                fill_opacity="0.3",
+                stroke_width="1.5",
+                vector_effect="non-scaling-stroke",
+            )
         else:
-            _svg("path", parent, d=_path(view, [shape.points], False), fill="none", stroke="#c0392b",
-                 stroke_width="2", vector_effect="non-scaling-stroke")
+            _svg(
+                "path",
+                parent,
+                d=_path(view, [shape.points], False),
+                fill="none",
+                stroke="#c0392b",
+                stroke_width="2",
+                vector_effect="non-scaling-stroke",
+            )
     # scale bar: about a fifth of the width, at the bottom left
     km = _nice(width * _KM_PER_DEGREE / 5)
     length = km / _KM_PER_DEGREE
     bx, by = x0 + width * 0.04, y0 + height * 0.93
     scale = _svg("g", svg, class_="scale")
-    _svg("rect", scale, x=f"{bx - unit:.4g}", y=f"{by - unit * 4.5:.4g}", width=f"{length + unit * 2:.4g}",
-         height=f"{unit * 5.5:.4g}", fill="#fff", fill_opacity="0.75")
-    _svg("path", scale, d=f"M{bx:.5g} {by - unit:.5g}V{by:.5g}H{bx + length:.5g}V{by - unit:.5g}", fill="none",
-         stroke="#000", stroke_width="1.5", vector_effect="non-scaling-stroke")
+    _svg(
+        "rect",
+        scale,
+        x=f"{bx - unit:.4g}",
+        y=f"{by - unit * 4.5:.4g}",
+        width=f"{length + unit * 2:.4g}",
+        height=f"{unit * 5.5:.4g}",
+        fill="#fff",
+        fill_opacity="0.75",
+    )
+    _svg(
+        "path",
+        scale,
+        d=f"M{bx:.5g} {by - unit:.5g}V{by:.5g}H{bx + length:.5g}V{by - unit:.5g}",
+        fill="none",
+        stroke="#000",
+        stroke_width="1.5",
+        vector_effect="non-scaling-stroke",
+    )
     label = f"{km:g} km" if km >= 1 else f"{km * 1000:g} m"
-    _svg("text", scale, label, x=f"{bx:.5g}", y=f"{by - unit * 1.6:.5g}", font_size=f"{unit * 2.6:.4g}",
-         font_family="sans-serif", fill="#000")
+    _svg(
+        "text",
+        scale,
+        label,
+        x=f"{bx:.5g}",
+        y=f"{by - unit * 1.6:.5g}",
+        font_size=f"{unit * 2.6:.4g}",
+        font_family="sans-serif",
+        fill="#000",
+    )
     if view.lat_span < 90:
-        _svg("text", svg, "scale true at the map's middle latitude", x=f"{x0 + width * 0.96:.5g}",
-             y=f"{by:.5g}", font_size=f"{unit * 2:.4g}", font_family="sans-serif", fill="#333",
-             text_anchor="end")
+        _svg(
+            "text",
+            svg,
+            "scale true at the map's middle latitude",
+            x=f"{x0 + width * 0.96:.5g}",
+            y=f"{by:.5g}",
+            font_size=f"{unit * 2:.4g}",
+            font_family="sans-serif",
+            fill="#333",
+            text_anchor="end",
+        )
     return svg
 
 
@@ -275,8 +355,15 @@ def _graticule(svg: etree._Element, view: _View, unit: float) -> None:
     """Meridians and parallels at a round step, labelled in degrees along the top and left edges."""
     step = next(s for s in (0.5, 1, 2, 5, 10, 15, 30, 60) if view.lat_span / s <= 8)
     w, e, s, n = view.box
-    grid = _svg("g", svg, class_="graticule", stroke="#8fa9bf", stroke_width="0.5", fill="none",
-                vector_effect="non-scaling-stroke")
+    grid = _svg(
+        "g",
+        svg,
+        class_="graticule",
+        stroke="#8fa9bf",
+        stroke_width="0.5",
+        fill="none",
+        vector_effect="non-scaling-stroke",
+    )
     labels = _svg("g", svg, font_size=f"{unit * 2:.4g}", font_family="sans-serif", fill="#2d4a63")
     lon = math.ceil(w / step) * step
     while lon <= e:
@@ -309,6 +396,7 @@ def figure(shapes: Sequence[Shape], title: str, caption: str) -> etree._Element:
 
 # --- maps of the index ---------------------------------------------------------------------------
 
+
 def hits_map(conn: sqlite3.Connection, hits: Sequence[tuple[str, str | None]]) -> etree._Element | None:
     """A figure of the hits (IGSN, name) that have a location, each linked to its page; None without any."""
     if not hits:
@@ -316,12 +404,17 @@ def hits_map(conn: sqlite3.Connection, hits: Sequence[tuple[str, str | None]]) -
     names = {igsn: name for igsn, name in hits}
     rows = conn.execute(
         f"SELECT d.igsn, b.west, b.east, b.south, b.north FROM search_doc d JOIN search_box b ON b.doc = d.doc "
-        f"WHERE d.igsn IN ({','.join('?' * len(names))})", list(names)).fetchall()
+        f"WHERE d.igsn IN ({','.join('?' * len(names))})",
+        list(names),
+    ).fetchall()
     if not rows:
         return None
     shapes = [box_shape((w, e, s, n), names[igsn] or igsn, f"/{igsn}") for igsn, w, e, s, n in rows]
-    return figure(shapes, f"Map of {len(shapes)} of the samples on this page",
-                  f"{len(shapes)} of {len(hits)} samples on this page have a location")
+    return figure(
+        shapes,
+        f"Map of {len(shapes)} of the samples on this page",
+        f"{len(shapes)} of {len(hits)} samples on this page have a location",
+    )
 
 
 def all_samples_map(conn: sqlite3.Connection, cell: float = 5.0) -> etree._Element:
@@ -336,13 +429,25 @@ def all_samples_map(conn: sqlite3.Connection, cell: float = 5.0) -> etree._Eleme
     shapes = []
     for (i, j), (n, lons, lats) in sorted(cells.items()):
         lon, lat, count = lons / n, lats / n, int(n)
-        shapes.append(Shape("point", ((lon, lat),), f"{count} sample{'s' if count != 1 else ''} near "
-                            f"{lat:.1f}°, {lon:.1f}°", _search_near(i * cell, j * cell, cell), count))
+        shapes.append(
+            Shape(
+                "point",
+                ((lon, lat),),
+                f"{count} sample{'s' if count != 1 else ''} near {lat:.1f}°, {lon:.1f}°",
+                _search_near(i * cell, j * cell, cell),
+                count,
+            )
+        )
     located = sum(s.count for s in shapes)
     svg = world_svg(shapes, f"World map of {located} located samples", min_span=180)
-    return E.FIGURE(svg, E.FIGCAPTION(f"{located} located samples, grouped by {cell:g}° squares; "
-                                      "each circle opens a search of its square. Map data: Natural Earth."),
-                    **{"class": "map"})
+    return E.FIGURE(
+        svg,
+        E.FIGCAPTION(
+            f"{located} located samples, grouped by {cell:g}° squares; "
+            "each circle opens a search of its square. Map data: Natural Earth."
+        ),
+        **{"class": "map"},
+    )
 
 
 def _search_near(w: float, s: float, cell: float) -> str:

@@ -79,8 +79,12 @@ Content = Sequence[etree._Element | str] | etree._Element | str | None
 
 def page(title: str, resource: str | None, body: list[etree._Element], head: Sequence[etree._Element] = ()) -> bytes:
     """A complete HTML document: the shared head (charset, viewport, stylesheet, canonical link) and ``body``."""
-    meta = [E.META(charset="utf-8"), E.META(name="viewport", content="width=device-width, initial-scale=1"),
-            E.TITLE(title), E.STYLE(STYLE)]
+    meta = [
+        E.META(charset="utf-8"),
+        E.META(name="viewport", content="width=device-width, initial-scale=1"),
+        E.TITLE(title),
+        E.STYLE(STYLE),
+    ]
     if resource:
         meta.append(E.LINK(rel="canonical", href=resource))
     document = E.HTML(E.HEAD(*meta, *head), E.BODY(site_header(), E.MAIN(*body)), lang="en")
@@ -89,12 +93,22 @@ def page(title: str, resource: str | None, body: list[etree._Element], head: Seq
 
 def site_header() -> etree._Element:
     """The header every page shares: the way home and a search box, so no page is a dead end."""
-    return E.HEADER(E.NAV(E.A("igsn-graph", href="/", **{"class": "home"}), " ",
-                          E.FORM(E.INPUT(type="search", name="q", placeholder="Search samples",
-                                         **{"aria-label": "Search samples"}),
-                                 E.BUTTON("Search", type="submit"), action="/search", method="get", role="search",
-                                 **{"aria-label": "Site search"}),
-                          **{"aria-label": "Site"}), **{"class": "site"})
+    return E.HEADER(
+        E.NAV(
+            E.A("igsn-graph", href="/", **{"class": "home"}),
+            " ",
+            E.FORM(
+                E.INPUT(type="search", name="q", placeholder="Search samples", **{"aria-label": "Search samples"}),
+                E.BUTTON("Search", type="submit"),
+                action="/search",
+                method="get",
+                role="search",
+                **{"aria-label": "Site search"},
+            ),
+            **{"aria-label": "Site"},
+        ),
+        **{"class": "site"},
+    )
 
 
 def link(text: str, href: str | None) -> etree._Element | str:

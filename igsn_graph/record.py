@@ -13,8 +13,20 @@ from decimal import Decimal
 from typing import Literal
 
 __all__ = [
-    "Identifier", "Agent", "Contributor", "Relation", "Geometry", "Place", "TimeSpan", "LogEvent",
-    "Curation", "Classification", "SampledFeature", "SampleRecord", "RegistryFacts", "ResourceKind",
+    "Identifier",
+    "Agent",
+    "Contributor",
+    "Relation",
+    "Geometry",
+    "Place",
+    "TimeSpan",
+    "LogEvent",
+    "Curation",
+    "Classification",
+    "SampledFeature",
+    "SampleRecord",
+    "RegistryFacts",
+    "ResourceKind",
     "LOG_EVENTS",
 ]
 

@@ -24,7 +24,6 @@ Public API (used by the API routers and the landing page):
 from __future__ import annotations
 
 import hashlib
-
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -32,10 +31,10 @@ from dataclasses import dataclass
 from typing import Protocol, Union
 
 from . import identifiers, links
+from .agent_ids import agent_iri, any_agent_iri
 from .codelists import relation_types
 from .errors import InvalidIdentifier, InvalidInput
-from .agent_ids import agent_iri, any_agent_iri
-from .record import Identifier, SampleRecord
+from .record import SampleRecord
 
 __all__ = [
     "KINDS",
@@ -168,6 +167,7 @@ def _sample_target(name: str) -> str:
 
 # --- edges of a record ---------------------------------------------------------------------------
 
+
 def edges_of(record: SampleRecord) -> list[Edge]:
     """Every link the record states, in its normal form (sorted, distinct)."""
     s = record.igsn
@@ -191,11 +191,15 @@ def edges_of(record: SampleRecord) -> list[Edge]:
         if rel.igsn is not None and rel.igsn in linked:
             continue  # the relation made the sample a parent or collection (links.py): one edge, not two
         kind, value = ("IGSN", rel.igsn) if rel.igsn else normal_identifier(rel.identifier, rel.identifier_type)
-        out.add(Edge(s, "related", relation_types().canonical(rel.relation_type) or rel.relation_type or "",
-                     kind, value))
-    parties = [("Collector", a) for a in record.collectors] + [("Registrant", record.registrant)] + [
-        (c.role, c.agent) for c in record.contributors] + [
-        ("Curator", cur.institution) for cur in record.curations]
+        out.add(
+            Edge(s, "related", relation_types().canonical(rel.relation_type) or rel.relation_type or "", kind, value)
+        )
+    parties = (
+        [("Collector", a) for a in record.collectors]
+        + [("Registrant", record.registrant)]
+        + [(c.role, c.agent) for c in record.contributors]
+        + [("Curator", cur.institution) for cur in record.curations]
+    )
     for role, agent in parties:
         while agent is not None:
             link = agent_iri(agent.identifier.value, agent.identifier.scheme) if agent.identifier else None
@@ -209,8 +213,10 @@ def edges_of(record: SampleRecord) -> list[Edge]:
 def write_edges(conn: sqlite3.Connection, name: str, edges: Iterable[Edge], *, visible: bool) -> None:
     """Replaces the edges sample ``name`` states (inside the caller's transaction)."""
     delete_edges(conn, name)
-    conn.executemany("INSERT OR IGNORE INTO relation_edge VALUES (?, ?, ?, ?, ?, ?)",
-                     [(e.source, e.kind, e.relation, e.target_type, e.target, int(visible)) for e in edges])
+    conn.executemany(
+        "INSERT OR IGNORE INTO relation_edge VALUES (?, ?, ?, ?, ?, ?)",
+        [(e.source, e.kind, e.relation, e.target_type, e.target, int(visible)) for e in edges],
+    )
 
 
 def delete_edges(conn: sqlite3.Connection, name: str) -> None:
@@ -224,6 +230,7 @@ def inverse_of(relation_type: str | None) -> str | None:
 
 # --- reads ---------------------------------------------------------------------------------------
 
+
 def related(source: Source, name: str) -> list[Link]:
     """Every public link of sample ``name``: those it states, then those other samples state about it.
 
@@ -232,14 +239,19 @@ def related(source: Source, name: str) -> list[Link]:
     """
     conn = _conn(source)
     links: list[Link] = []
-    for r in conn.execute("SELECT kind, relation, target_type, target FROM relation_edge WHERE source = ? "
-                          "AND visible = 1 AND kind != 'agent' ORDER BY kind, relation, target", (name,)):
+    for r in conn.execute(
+        "SELECT kind, relation, target_type, target FROM relation_edge WHERE source = ? "
+        "AND visible = 1 AND kind != 'agent' ORDER BY kind, relation, target",
+        (name,),
+    ):
         relation = _KIND_RELATION.get(r["kind"], r["relation"] or None)
         links.append(Link(r["kind"], relation, r["target"], r["target_type"], False))
     stated = {(link.relation_type, link.identifier) for link in links}
-    for r in conn.execute("SELECT source, kind, relation FROM relation_edge WHERE target = ? AND target_type = 'IGSN' "
-                          "AND visible = 1 AND kind != 'agent' ORDER BY kind, relation, source",
-                          (name,)):
+    for r in conn.execute(
+        "SELECT source, kind, relation FROM relation_edge WHERE target = ? AND target_type = 'IGSN' "
+        "AND visible = 1 AND kind != 'agent' ORDER BY kind, relation, source",
+        (name,),
+    ):
         relation = inverse_of(_KIND_RELATION.get(r["kind"], r["relation"] or None))
         if (relation, r["source"]) in stated or r["source"] == name:
             continue
@@ -249,15 +261,24 @@ def related(source: Source, name: str) -> list[Link]:
 
 
 def parents(source: Source, name: str) -> list[str]:
-    return [r[0] for r in _conn(source).execute(
-        "SELECT target FROM relation_edge WHERE source = ? AND kind = 'parent' AND visible = 1 ORDER BY target",
-        (name,))]
+    return [
+        r[0]
+        for r in _conn(source).execute(
+            "SELECT target FROM relation_edge WHERE source = ? AND kind = 'parent' AND visible = 1 ORDER BY target",
+            (name,),
+        )
+    ]
 
 
 def children(source: Source, name: str) -> list[str]:
-    return [r[0] for r in _conn(source).execute(
-        "SELECT source FROM relation_edge WHERE target = ? AND kind = 'parent' AND target_type = 'IGSN' "
-        "AND visible = 1 ORDER BY source", (name,))]
+    return [
+        r[0]
+        for r in _conn(source).execute(
+            "SELECT source FROM relation_edge WHERE target = ? AND kind = 'parent' AND target_type = 'IGSN' "
+            "AND visible = 1 ORDER BY source",
+            (name,),
+        )
+    ]
 
 
 def inbound_state(source: Source, name: str) -> tuple[str, str | None]:
@@ -266,10 +287,15 @@ def inbound_state(source: Source, name: str) -> tuple[str, str | None]:
     A page that lists them (the landing page's children and members) changes when one of them does,
     while ``name``'s own version stays: this is the rest of such a page's validator (ETag, Last-Modified).
     """
-    rows = _conn(source).execute(
-        "SELECT e.source, c.version, c.datestamp FROM relation_edge e JOIN catalogue c ON c.igsn = e.source "
-        "WHERE e.target = ? AND e.target_type = 'IGSN' AND e.visible = 1 ORDER BY e.source, e.kind, e.relation",
-        (name,)).fetchall()
+    rows = (
+        _conn(source)
+        .execute(
+            "SELECT e.source, c.version, c.datestamp FROM relation_edge e JOIN catalogue c ON c.igsn = e.source "
+            "WHERE e.target = ? AND e.target_type = 'IGSN' AND e.visible = 1 ORDER BY e.source, e.kind, e.relation",
+            (name,),
+        )
+        .fetchall()
+    )
     digest = hashlib.sha1("".join(f"{r[0]}:{r[1]};" for r in rows).encode()).hexdigest()[:12]
     return digest, max((r[2] for r in rows), default=None)
 
@@ -301,8 +327,14 @@ def ancestors(source: Source, name: str, depth: int | None = None) -> list[Node]
     return [Node(r[0], r[1]) for r in rows]
 
 
-def descendants(source: Source, name: str, depth: int | None = None, *, limit: int | None = None,
-                after: tuple[int, str] | None = None) -> list[Node]:
+def descendants(
+    source: Source,
+    name: str,
+    depth: int | None = None,
+    *,
+    limit: int | None = None,
+    after: tuple[int, str] | None = None,
+) -> list[Node]:
     """Children, their children… up to ``depth`` generations, ordered by (depth, IGSN); keyset ``after``."""
     sql = _WALK.format(next="e.source", join="e.target = walk.node")
     where, args = "", [name, _check_depth(depth), name]
@@ -317,8 +349,9 @@ def descendants(source: Source, name: str, depth: int | None = None, *, limit: i
     return [Node(r[0], r[1]) for r in rows]
 
 
-def samples_related_to(source: Source, identifier: str, *, descendants_too: bool = False,
-                       depth: int | None = None) -> list[tuple[str, str, bool]]:
+def samples_related_to(
+    source: Source, identifier: str, *, descendants_too: bool = False, depth: int | None = None
+) -> list[tuple[str, str, bool]]:
     """(IGSN, relation type, via_parent) of every public sample linked to a DOI, URL or IGSN.
 
     ``descendants_too``: also every descendant of those samples, with the relation of its ancestor and
@@ -328,7 +361,9 @@ def samples_related_to(source: Source, identifier: str, *, descendants_too: bool
     conn = _conn(source)
     direct = conn.execute(
         "SELECT source, relation FROM relation_edge WHERE target = ? AND target_type = ? AND kind = 'related' "
-        "AND visible = 1 ORDER BY source, relation", (value, kind)).fetchall()
+        "AND visible = 1 ORDER BY source, relation",
+        (value, kind),
+    ).fetchall()
     out = [(r[0], r[1], False) for r in direct]
     if descendants_too:
         seen = {r[0] for r in direct}
@@ -351,17 +386,28 @@ def agent_samples(source: Source, agent_id: str, *, limit: int = 1000, after: st
     args.append(limit)
     rows = _conn(source).execute(
         "SELECT source, group_concat(relation, ' ') FROM relation_edge WHERE target = ? AND kind = 'agent' "
-        f"AND visible = 1{cond} GROUP BY source ORDER BY source LIMIT ?", args)
+        f"AND visible = 1{cond} GROUP BY source ORDER BY source LIMIT ?",
+        args,
+    )
     return [AgentSample(r[0], r[1]) for r in rows]
 
 
 # --- the registration rule --------------------------------------------------------------------
 
+
 def _visible(conn: sqlite3.Connection, cycle: list[str], proposed: dict[str, list[str]]) -> list[str]:
     """The cycle's names as anyone may see them: the batch's own and public, active samples; ``…`` for the rest."""
     others = sorted(set(cycle) - proposed.keys())
-    public = {r[0] for r in conn.execute(f"SELECT igsn FROM catalogue WHERE deleted = 0 AND igsn IN "
-                                         f"({','.join('?' * len(others))})", others)} if others else set()
+    public = (
+        {
+            r[0]
+            for r in conn.execute(
+                f"SELECT igsn FROM catalogue WHERE deleted = 0 AND igsn IN ({','.join('?' * len(others))})", others
+            )
+        }
+        if others
+        else set()
+    )
     shown: list[str] = []
     for name in cycle:
         label = name if name in proposed or name in public else "…"
@@ -386,11 +432,13 @@ def parent_cycles(source: Source, proposed: dict[str, list[str]]) -> dict[str, s
         batch = sorted(frontier)
         frontier = set()
         for i in range(0, len(batch), 500):
-            chunk = batch[i:i + 500]
+            chunk = batch[i : i + 500]
             found: dict[str, list[str]] = {n: [] for n in chunk}
             for r in conn.execute(
-                    f"SELECT source, target FROM relation_edge WHERE kind = 'parent' AND target_type = 'IGSN' "
-                    f"AND source IN ({','.join('?' * len(chunk))})", chunk):
+                f"SELECT source, target FROM relation_edge WHERE kind = 'parent' AND target_type = 'IGSN' "
+                f"AND source IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
                 found[r[0]].append(r[1])
             graph.update(found)
             frontier |= {p for ps in found.values() for p in ps if p not in graph}
@@ -413,7 +461,7 @@ def parent_cycles(source: Source, proposed: dict[str, list[str]]) -> dict[str, s
                 state[node] = 2
                 continue
             if state.get(nxt) == 1:  # back edge: the path from nxt to node, then nxt again, is a cycle
-                cycle = path[path.index(nxt):] + [nxt]
+                cycle = path[path.index(nxt) :] + [nxt]
                 message = "parent links would form a cycle: " + " → ".join(_visible(conn, cycle, proposed))
                 for member in cycle:
                     if member in proposed:

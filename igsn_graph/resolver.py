@@ -35,9 +35,9 @@ from . import conneg, maps
 from .codelists import codelist
 from .formats import citation, datacite_json, schemaorg
 from .formats.graph import facts_from_triples, record_from_triples
+from .formats.xmltext import json_escaped, xml_safe
 from .index.catalogue import CatalogueRow
 from .oai.formats import FORMATS, for_oai, write_all
-from .formats.xmltext import json_escaped, xml_safe
 from .pages import E
 from .pages import dl as _dl
 from .pages import joined as _joined
@@ -125,8 +125,17 @@ class NotAcceptable(Exception):
 def _load_profiles() -> dict[str, Profile]:
     with open(mappings_dir() / "profiles.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    return {r["token"]: Profile(r["token"], r["uri"], tuple(r["aliases"].split()), tuple(r["media_types"].split()),
-                                r["default_media_type"], r["label"]) for r in rows}
+    return {
+        r["token"]: Profile(
+            r["token"],
+            r["uri"],
+            tuple(r["aliases"].split()),
+            tuple(r["media_types"].split()),
+            r["default_media_type"],
+            r["label"],
+        )
+        for r in rows
+    }
 
 
 PROFILES: dict[str, Profile] = _load_profiles()
@@ -134,23 +143,53 @@ DEFAULT_PROFILE: Profile = next(iter(PROFILES.values()))
 
 #: other names of the media types we serve (LINKED-DATA.md §1.1); the response names the canonical type
 MEDIA_ALIASES: dict[str, str] = {
-    "application/x-turtle": "text/turtle", "text/ttl": "text/turtle", "application/rdf": "application/rdf+xml",
-    "text/plain": "application/n-triples", "application/xhtml+xml": "text/html", "text/xml": "application/xml",
+    "application/x-turtle": "text/turtle",
+    "text/ttl": "text/turtle",
+    "application/rdf": "application/rdf+xml",
+    "text/plain": "application/n-triples",
+    "application/xhtml+xml": "text/html",
+    "text/xml": "application/xml",
     "application/x-datacite+xml": "application/vnd.datacite.datacite+xml",
     "application/citeproc+json": "application/vnd.citationstyles.csl+json",
 }
 RDF_FORMATS: dict[str, RdfFormat] = {
-    "text/turtle": RdfFormat.TURTLE, "application/n-triples": RdfFormat.N_TRIPLES,
-    "application/n-quads": RdfFormat.N_QUADS, "application/trig": RdfFormat.TRIG,
-    "application/rdf+xml": RdfFormat.RDF_XML, "application/ld+json": RdfFormat.JSON_LD,
+    "text/turtle": RdfFormat.TURTLE,
+    "application/n-triples": RdfFormat.N_TRIPLES,
+    "application/n-quads": RdfFormat.N_QUADS,
+    "application/trig": RdfFormat.TRIG,
+    "application/rdf+xml": RdfFormat.RDF_XML,
+    "application/ld+json": RdfFormat.JSON_LD,
 }
 #: first path segments that are routes of the service, never IGSNs (they can never be namespaces either)
-RESERVED: frozenset[str] = frozenset({
-    "docs", "redoc", "health", "oai", "sparql", "igsn", "metadata", "doi", "api", "ontology", "context.jsonld",
-    "openapi.json", "static", "favicon.ico", "robots.txt", "search",
-    # IRI paths of the store (igsn_graph.iris.RESERVED_PATHS)
-    "agent", "client", "namespace", "activity", "version", "graph", "provenance", "accounts",
-})
+RESERVED: frozenset[str] = frozenset(
+    {
+        "docs",
+        "redoc",
+        "health",
+        "oai",
+        "sparql",
+        "igsn",
+        "metadata",
+        "doi",
+        "api",
+        "ontology",
+        "context.jsonld",
+        "openapi.json",
+        "static",
+        "favicon.ico",
+        "robots.txt",
+        "search",
+        # IRI paths of the store (igsn_graph.iris.RESERVED_PATHS)
+        "agent",
+        "client",
+        "namespace",
+        "activity",
+        "version",
+        "graph",
+        "provenance",
+        "accounts",
+    }
+)
 #: profiles written from the description (the OAI metadata formats, and citations derived from DataCite)
 _RECORD_PROFILES = frozenset({*FORMATS, "citation"})
 _ALTR = "http://www.w3.org/ns/dx/connegp/altr#"
@@ -193,9 +232,14 @@ def _accepted_by(profile: Profile) -> list[tuple[str, str]]:
 _ACCEPTED: dict[str, list[tuple[str, str]]] = {token: _accepted_by(p) for token, p in PROFILES.items()}
 
 
-def negotiate(*, profile_arg: str | None = None, mediatype_arg: str | None = None,
-              accept_profile: str | None = None, accept: str | None = None,
-              available: Sequence[str]) -> Choice:
+def negotiate(
+    *,
+    profile_arg: str | None = None,
+    mediatype_arg: str | None = None,
+    accept_profile: str | None = None,
+    accept: str | None = None,
+    available: Sequence[str],
+) -> Choice:
     """The profile and media type to serve; query arguments beat headers; raises ``NotAcceptable``."""
     args = (profile_arg, mediatype_arg, accept_profile, accept, tuple(available))
     # a pure function of what clients repeat: decided once per distinct request (long oddities are not kept)
@@ -210,16 +254,26 @@ _MEMO_CHARS = 1024
 
 
 @lru_cache(maxsize=1024)
-def _negotiated(profile_arg: str | None, mediatype_arg: str | None, accept_profile: str | None,
-                accept: str | None, available: tuple[str, ...]) -> Choice | str:
+def _negotiated(
+    profile_arg: str | None,
+    mediatype_arg: str | None,
+    accept_profile: str | None,
+    accept: str | None,
+    available: tuple[str, ...],
+) -> Choice | str:
     try:
         return _negotiate(profile_arg, mediatype_arg, accept_profile, accept, available)
     except NotAcceptable as exc:
         return str(exc)
 
 
-def _negotiate(profile_arg: str | None, mediatype_arg: str | None, accept_profile: str | None,
-               accept: str | None, available: tuple[str, ...]) -> Choice:
+def _negotiate(
+    profile_arg: str | None,
+    mediatype_arg: str | None,
+    accept_profile: str | None,
+    accept: str | None,
+    available: tuple[str, ...],
+) -> Choice:
     if profile_arg is not None and profile_arg.strip():
         requested = [p for p in profile_arg.split(",") if p.strip()]
     else:
@@ -237,8 +291,9 @@ def _negotiate(profile_arg: str | None, mediatype_arg: str | None, accept_profil
         for profile in candidates:
             if wanted in profile.media_types:
                 return Choice(profile, wanted, fallback, params)
-        raise NotAcceptable(f"media type {wanted} is not available" +
-                            (f" in profile {candidates[0].token}" if known else ""))
+        raise NotAcceptable(
+            f"media type {wanted} is not available" + (f" in profile {candidates[0].token}" if known else "")
+        )
     best: tuple[float, int] = (0.0, 0)
     chosen: Choice | None = None
     for profile in candidates:
@@ -248,8 +303,9 @@ def _negotiate(profile_arg: str | None, mediatype_arg: str | None, accept_profil
                 params = tuple(sorted(conneg.params_of(accept, matched).items()))
                 best, chosen = q, Choice(profile, canonical, fallback, params)
     if chosen is None:
-        raise NotAcceptable("none of the media types in Accept is available" +
-                            (f" in profile {candidates[0].token}" if known else ""))
+        raise NotAcceptable(
+            "none of the media types in Accept is available" + (f" in profile {candidates[0].token}" if known else "")
+        )
     return chosen
 
 
@@ -288,8 +344,10 @@ def _link_value(resource: str, available: Sequence[str], served_uri: str | None)
             if profile is DEFAULT_PROFILE and media_type == profile.default_media_type:
                 links.append(f'<{resource}>; rel="canonical"; type="{media_type}"; formats="{profile.uri}"')
             else:
-                links.append(f'<{alternate_url(resource, token, media_type)}>; rel="alternate"; '
-                             f'type="{media_type}"; formats="{profile.uri}"; profile="{profile.uri}"')
+                links.append(
+                    f'<{alternate_url(resource, token, media_type)}>; rel="alternate"; '
+                    f'type="{media_type}"; formats="{profile.uri}"; profile="{profile.uri}"'
+                )
     return ", ".join(links)
 
 
@@ -334,16 +392,30 @@ def render_element(token: str, record: SampleRecord, facts: RegistryFacts, iri_b
 
 
 def render_xml(token: str, record: SampleRecord, facts: RegistryFacts, iri_base: str) -> bytes:
-    return etree.tostring(render_element(token, record, facts, iri_base),  # type: ignore[no-any-return]
-                          xml_declaration=True, encoding="UTF-8")
+    return etree.tostring(
+        render_element(token, record, facts, iri_base),  # type: ignore[no-any-return]
+        xml_declaration=True,
+        encoding="UTF-8",
+    )
 
 
 def render_alt(resource: str, available: Sequence[str], media_type: str) -> bytes:
     """The alternates listing (W3C ``alt`` profile) as JSON or as RDF in the altr vocabulary."""
     if media_type == "application/json":
-        body = {"resource": resource, "default_profile": DEFAULT_PROFILE.token, "profiles": [
-            {"token": p.token, "uri": p.uri, "media_types": list(p.offered), "default_media_type":
-             p.default_media_type, "label": p.label} for p in (PROFILES[t] for t in available)]}
+        body = {
+            "resource": resource,
+            "default_profile": DEFAULT_PROFILE.token,
+            "profiles": [
+                {
+                    "token": p.token,
+                    "uri": p.uri,
+                    "media_types": list(p.offered),
+                    "default_media_type": p.default_media_type,
+                    "label": p.label,
+                }
+                for p in (PROFILES[t] for t in available)
+            ],
+        }
         return json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8")
     subject = NamedNode(resource)
     conforms, fmt = NamedNode(_DCTERMS + "conformsTo"), NamedNode(_DCTERMS + "format")
@@ -353,15 +425,19 @@ def render_alt(resource: str, available: Sequence[str], media_type: str) -> byte
         for mt in profile.offered:
             node = NamedNode(alternate_url(resource, token, mt))
             default = profile is DEFAULT_PROFILE and mt == profile.default_media_type
-            triples += [Triple(subject, NamedNode(_ALTR + ("hasDefaultRepresentation" if default
-                                                           else "hasRepresentation")), node),
-                        Triple(node, RDF_TYPE, NamedNode(_ALTR + "Representation")),
-                        Triple(node, conforms, NamedNode(profile.uri)), Triple(node, fmt, Literal(mt))]
+            triples += [
+                Triple(
+                    subject, NamedNode(_ALTR + ("hasDefaultRepresentation" if default else "hasRepresentation")), node
+                ),
+                Triple(node, RDF_TYPE, NamedNode(_ALTR + "Representation")),
+                Triple(node, conforms, NamedNode(profile.uri)),
+                Triple(node, fmt, Literal(mt)),
+            ]
     return render_rdf(triples, subject, media_type)
 
 
-
 # --- what the pages and projections read besides the record -------------------------------------
+
 
 @dataclass(frozen=True)
 class Related:
@@ -387,8 +463,10 @@ def related(registry: Registry, name: str) -> Related:
     """Children and members of a sample: one SPARQL query over the public graphs (inverse of what
     ``formats.graph`` writes as ``ig:parent`` / ``ig:memberOf``)."""
     sample = registry.iris.sample(name).value
-    query = (f"SELECT DISTINCT ?s ?p WHERE {{ GRAPH ?g {{ ?s ?p <{sample}> }} "
-             f"VALUES ?p {{ <{_IG}parent> <{_IG}memberOf> }} }} ORDER BY ?s LIMIT {2 * _RELATED_LIMIT}")
+    query = (
+        f"SELECT DISTINCT ?s ?p WHERE {{ GRAPH ?g {{ ?s ?p <{sample}> }} "
+        f"VALUES ?p {{ <{_IG}parent> <{_IG}memberOf> }} }} ORDER BY ?s LIMIT {2 * _RELATED_LIMIT}"
+    )
     children: list[str] = []
     members: list[str] = []
     # ``raw`` is pyoxigraph-like for both stores (the embedded Store, or the remote engine behind the same call)
@@ -405,20 +483,27 @@ def history(registry: Registry, name: str) -> list[HistoryEntry]:
     by_subject: dict[str, dict[str, str]] = {}
     for t in registry.store.graph(registry.iris.provenance_graph(name)):
         by_subject.setdefault(t.subject.value, {})[t.predicate.value] = t.object.value
-    entries = [HistoryEntry(p.get(_PROV + "endedAtTime", ""), p.get(_IG + "changeType", ""),
-                            _account_symbol(p.get(_PROV + "wasAssociatedWith", ""), registry.iris.base))
-               for p in by_subject.values() if _IG + "changeType" in p]
+    entries = [
+        HistoryEntry(
+            p.get(_PROV + "endedAtTime", ""),
+            p.get(_IG + "changeType", ""),
+            _account_symbol(p.get(_PROV + "wasAssociatedWith", ""), registry.iris.base),
+        )
+        for p in by_subject.values()
+        if _IG + "changeType" in p
+    ]
     return sorted(entries, key=lambda e: e.time)
 
 
 def _account_symbol(iri: str, base: str) -> str:
     for kind in ("agent/", "client/"):
         if iri.startswith(base + kind):
-            return unquote(iri[len(base + kind):])
+            return unquote(iri[len(base + kind) :])
     return iri
 
 
 # --- projections --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -437,12 +522,14 @@ def datacite_json_of(registry: Registry, record: SampleRecord, facts: RegistryFa
 
 
 def csl_of(registry: Registry, record: SampleRecord, facts: RegistryFacts) -> dict[str, object]:
-    return citation.csl(datacite_json_of(registry, record, facts), igsn=facts.igsn,
-                        sample_url=sample_url(registry, facts.igsn))
+    return citation.csl(
+        datacite_json_of(registry, record, facts), igsn=facts.igsn, sample_url=sample_url(registry, facts.igsn)
+    )
 
 
-def schemaorg_of(registry: Registry, facts: RegistryFacts, record: SampleRecord | None,
-                 children: Sequence[str] = ()) -> dict[str, object]:
+def schemaorg_of(
+    registry: Registry, facts: RegistryFacts, record: SampleRecord | None, children: Sequence[str] = ()
+) -> dict[str, object]:
     url = facts.landing_url or sample_url(registry, facts.igsn)
     return schemaorg.document(facts, record, iri_base=registry.iris.base, url=url, children=children)
 
@@ -532,8 +619,9 @@ def render(view: SampleView, choice: Choice, resource: str, available: Sequence[
         if media_type == "text/x-bibliography":
             params = dict(choice.params)
             text, style, locale = citation.format_reference(item, params.get("style"), params.get("locale"))
-            return Rendered((text + "\n").encode("utf-8"),
-                            f"text/x-bibliography; style={style}; locale={locale}; charset=utf-8")
+            return Rendered(
+                (text + "\n").encode("utf-8"), f"text/x-bibliography; style={style}; locale={locale}; charset=utf-8"
+            )
         return Rendered(_json(item), media_type)
     if media_type == datacite_json.MEDIA_TYPE:
         return Rendered(_json(datacite_json_of(registry, record, facts)), media_type)
@@ -618,6 +706,8 @@ def _content_type(media_type: str) -> str:
 # --- HTML ---------------------------------------------------------------------------------------
 
 _NOTICES = {"deprecated": "This sample is deprecated.", "destroyed": "This sample has been destroyed."}
+
+
 def _label(iri: str, *lists: str) -> str:
     for name in lists:
         term = codelist(name).by_iri.get(iri)
@@ -669,15 +759,22 @@ def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> b
 
     doi = (record.doi if record is not None else None) or facts.doi
     identifiers: list[tuple[str, object]] = [
-        ("IGSN", E.CODE(f"IGSN: {name}")), ("Handle", [E.CODE(f"hdl:10273/{name}"), " · ",
-                                                     E.A(f"https://hdl.handle.net/10273/{name}",
-                                                         href=f"https://hdl.handle.net/10273/{name}")]),
+        ("IGSN", E.CODE(f"IGSN: {name}")),
+        (
+            "Handle",
+            [
+                E.CODE(f"hdl:10273/{name}"),
+                " · ",
+                E.A(f"https://hdl.handle.net/10273/{name}", href=f"https://hdl.handle.net/10273/{name}"),
+            ],
+        ),
         ("IGSN URI", E.A(f"{registry.iris.base}{name}", href=f"{registry.iris.base}{name}")),
         ("Here", E.A(resource, href=resource)),
     ]
     if doi:
-        identifiers.append(("DOI", [E.CODE(f"doi:{doi}"), " · ", E.A(f"https://doi.org/{doi}",
-                                                                     href=f"https://doi.org/{doi}")]))
+        identifiers.append(
+            ("DOI", [E.CODE(f"doi:{doi}"), " · ", E.A(f"https://doi.org/{doi}", href=f"https://doi.org/{doi}")])
+        )
     if record is not None:
         identifiers += [(i.scheme or "Other identifier", i.value) for i in record.alternate_identifiers]
     body += [E.SECTION(E.H2("Identifiers"), _dl(identifiers))]  # type: ignore[arg-type]
@@ -685,24 +782,37 @@ def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> b
     if record is not None and "citation" in available:
         item = csl_of(registry, record, facts)
         text, _, _ = citation.format_reference(item)
-        cite_links = [E.A(label, href=alternate_url(resource, "citation", mt)) for label, mt in (
-            ("BibTeX", "application/x-bibtex"), ("RIS", "application/x-research-info-systems"),
-            ("CSL-JSON", "application/vnd.citationstyles.csl+json"))]
-        body.append(E.SECTION(E.H2("Cite as"), E.P(text, **{"class": "citation"}),
-                              E.P("Download: ", *_joined(cite_links, " · "))))
+        cite_links = [
+            E.A(label, href=alternate_url(resource, "citation", mt))
+            for label, mt in (
+                ("BibTeX", "application/x-bibtex"),
+                ("RIS", "application/x-research-info-systems"),
+                ("CSL-JSON", "application/vnd.citationstyles.csl+json"),
+            )
+        ]
+        body.append(
+            E.SECTION(
+                E.H2("Cite as"), E.P(text, **{"class": "citation"}), E.P("Download: ", *_joined(cite_links, " · "))
+            )
+        )
 
     facts_rows: list[tuple[str, object]] = []
     if record is not None:
         t = record.collection_time
         when = None if t is None else t.instant or (f"{t.start or '…'} – {t.end or '…'}" if t.start or t.end else None)
         facts_rows = [
-            ("Type", _joined([_concept(x, "sample_type", "feature_type", "collection_type")
-                              for x in record.resource_types])),
+            (
+                "Type",
+                _joined([_concept(x, "sample_type", "feature_type", "collection_type") for x in record.resource_types]),
+            ),
             ("Material", _joined([_concept(m, "material") for m in record.materials])),
             ("Classification", _joined([_link(c.label, c.uri) for c in record.classifications])),
             ("Collection method", _concept(record.collection_method, "method") if record.collection_method else None),
-            ("Method", record.method_description), ("Collected", when),
-            ("Description", record.description), ("Purpose", record.purpose), ("Campaign", record.campaign),
+            ("Method", record.method_description),
+            ("Collected", when),
+            ("Description", record.description),
+            ("Purpose", record.purpose),
+            ("Campaign", record.campaign),
             ("Comments", record.comments),
         ]
     facts_rows += [("Status", facts.status), ("Registered", facts.registered), ("Last changed", facts.datestamp)]
@@ -719,8 +829,7 @@ def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> b
         described += [E.LI(_link(p.name or p.identifier or "", p.identifier)) for p in record.places]
         section = E.SECTION(E.H2("Location"))
         if shapes:  # coastlines and borders (Natural Earth), zoomed to the sample's own geometry
-            section.append(maps.figure(shapes, f"Map of where {title} was collected",
-                                       "Longitude/latitude (CRS84)"))
+            section.append(maps.figure(shapes, f"Map of where {title} was collected", "Longitude/latitude (CRS84)"))
         section.append(E.UL(*described))
         body.append(section)
 
@@ -758,8 +867,11 @@ def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> b
                 continue  # shown above as its parent or collection, on our own page
             shown = r.title or (f"{r.identifier_type}: {r.identifier}" if r.identifier_type else r.identifier)
             # another sample, in whatever form it was written, links to its page here (links.py)
-            target = (E.A(shown, href=resource_url("/", r.igsn)) if r.igsn is not None
-                      else _link(shown, schemaorg.relation_url(r, registry.iris.base)))
+            target = (
+                E.A(shown, href=resource_url("/", r.igsn))
+                if r.igsn is not None
+                else _link(shown, schemaorg.relation_url(r, registry.iris.base))
+            )
             relation_rows.append((r.relation_type or r.source_relation_type or "Related", target))
     if relation_rows:
         body.append(E.SECTION(E.H2("Related samples, datasets and publications"), _dl(relation_rows)))  # type: ignore[arg-type]
@@ -767,42 +879,94 @@ def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> b
     events = history(registry, name)
     if events:
         rows = [E.TR(E.TD(e.time), E.TD(e.event), E.TD(e.by)) for e in events]
-        body.append(E.SECTION(E.H2("Registration history"),
-                              E.TABLE(E.THEAD(E.TR(E.TH("When"), E.TH("Change"), E.TH("By"))), E.TBODY(*rows))))
+        body.append(
+            E.SECTION(
+                E.H2("Registration history"),
+                E.TABLE(E.THEAD(E.TR(E.TH("When"), E.TH("Change"), E.TH("By"))), E.TBODY(*rows)),
+            )
+        )
 
-    items = [E.LI(E.A(f"{PROFILES[t].label} — {mt}", href=alternate_url(resource, t, mt)))
-             for t in available for mt in PROFILES[t].offered if (t, mt) != ("landing", "text/html")]
+    items = [
+        E.LI(E.A(f"{PROFILES[t].label} — {mt}", href=alternate_url(resource, t, mt)))
+        for t in available
+        for mt in PROFILES[t].offered
+        if (t, mt) != ("landing", "text/html")
+    ]
     # one folded block instead of a long list: most readers want the page, the few who want a format find it
-    body.append(E.SECTION(E.H2("Download / formats"), E.DETAILS(
-        E.SUMMARY(f"This sample in {len(items)} other formats (RDF, XML kernels, DataCite, citations…)"),
-        E.UL(*items), **{"class": "formats"})))
-    head: list[etree._Element] = [E.LINK(rel="alternate", type=mt, href=alternate_url(resource, t, mt))
-                                  for t in available for mt in PROFILES[t].offered if mt != "text/html"]
+    body.append(
+        E.SECTION(
+            E.H2("Download / formats"),
+            E.DETAILS(
+                E.SUMMARY(f"This sample in {len(items)} other formats (RDF, XML kernels, DataCite, citations…)"),
+                E.UL(*items),
+                **{"class": "formats"},
+            ),
+        )
+    )
+    head: list[etree._Element] = [
+        E.LINK(rel="alternate", type=mt, href=alternate_url(resource, t, mt))
+        for t in available
+        for mt in PROFILES[t].offered
+        if mt != "text/html"
+    ]
     head.append(_json_ld_block(schemaorg_of(registry, facts, record, rel.children)))
     return _page(f"{title} – IGSN {name}", resource, body, head)
 
 
 def alt_page(facts: RegistryFacts | CatalogueRow, resource: str, available: Sequence[str]) -> bytes:
     """The alternates listing as HTML (W3C ``alt`` profile)."""
-    rows = [E.TR(E.TD(E.A(t, href=PROFILES[t].uri)), E.TD(E.A(mt, href=alternate_url(resource, t, mt))),
-                 E.TD(PROFILES[t].label)) for t in available for mt in PROFILES[t].offered]
-    return _page(f"Representations of IGSN {facts.igsn}", resource, [
-        E.H1(f"Representations of IGSN {facts.igsn}"),
-        E.TABLE(E.THEAD(E.TR(E.TH("Profile"), E.TH("Media type"), E.TH("What"))), E.TBODY(*rows))])
+    rows = [
+        E.TR(
+            E.TD(E.A(t, href=PROFILES[t].uri)),
+            E.TD(E.A(mt, href=alternate_url(resource, t, mt))),
+            E.TD(PROFILES[t].label),
+        )
+        for t in available
+        for mt in PROFILES[t].offered
+    ]
+    return _page(
+        f"Representations of IGSN {facts.igsn}",
+        resource,
+        [
+            E.H1(f"Representations of IGSN {facts.igsn}"),
+            E.TABLE(E.THEAD(E.TR(E.TH("Profile"), E.TH("Media type"), E.TH("What"))), E.TBODY(*rows)),
+        ],
+    )
 
 
 def not_found_page(name: str) -> bytes:
-    return _page(f"IGSN {name} not found", None, [
-        E.H1("IGSN not found"), E.P("No sample is registered here as ", E.CODE(name), "."),
-        E.P("Check the spelling, or look it up at ", E.A("https://hdl.handle.net/10273/" + name,
-                                                         href="https://hdl.handle.net/10273/" + name), ".")])
+    return _page(
+        f"IGSN {name} not found",
+        None,
+        [
+            E.H1("IGSN not found"),
+            E.P("No sample is registered here as ", E.CODE(name), "."),
+            E.P(
+                "Check the spelling, or look it up at ",
+                E.A("https://hdl.handle.net/10273/" + name, href="https://hdl.handle.net/10273/" + name),
+                ".",
+            ),
+        ],
+    )
 
 
 def tombstone_page(facts: RegistryFacts | CatalogueRow) -> bytes:
     """410: the IGSN stays reserved, its description is withdrawn."""
-    return _page(f"IGSN {facts.igsn} withdrawn", None, [
-        E.H1(f"IGSN {facts.igsn} has been withdrawn"),
-        E.P("This sample was deactivated by its registrant. The identifier stays reserved and is never reused; "
-            "its description is no longer public."),
-        _dl([("IGSN", E.CODE(f"IGSN: {facts.igsn}")), ("Allocating agent", facts.agent),
-             ("Withdrawn", facts.datestamp)])])
+    return _page(
+        f"IGSN {facts.igsn} withdrawn",
+        None,
+        [
+            E.H1(f"IGSN {facts.igsn} has been withdrawn"),
+            E.P(
+                "This sample was deactivated by its registrant. The identifier stays reserved and is never reused; "
+                "its description is no longer public."
+            ),
+            _dl(
+                [
+                    ("IGSN", E.CODE(f"IGSN: {facts.igsn}")),
+                    ("Allocating agent", facts.agent),
+                    ("Withdrawn", facts.datestamp),
+                ]
+            ),
+        ],
+    )

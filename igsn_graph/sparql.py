@@ -49,11 +49,24 @@ __all__ = [
 ]
 
 #: media types for SELECT/ASK results, first is the default
-RESULT_TYPES = ["application/sparql-results+json", "application/sparql-results+xml", "text/csv",
-                "text/tab-separated-values", "application/json", "application/xml"]
+RESULT_TYPES = [
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "text/csv",
+    "text/tab-separated-values",
+    "application/json",
+    "application/xml",
+]
 #: media types for CONSTRUCT/DESCRIBE results, first is the default
-GRAPH_TYPES = ["text/turtle", "application/n-triples", "application/n-quads", "application/trig",
-               "application/rdf+xml", "application/ld+json", "text/plain"]
+GRAPH_TYPES = [
+    "text/turtle",
+    "application/n-triples",
+    "application/n-quads",
+    "application/trig",
+    "application/rdf+xml",
+    "application/ld+json",
+    "text/plain",
+]
 #: the W3C's IRIs of the formats (http://www.w3.org/ns/formats/), for the service description
 FORMAT_IRIS = {
     "application/sparql-results+json": "http://www.w3.org/ns/formats/SPARQL_Results_JSON",
@@ -71,12 +84,18 @@ FORMAT_IRIS = {
 FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
     "json": ("application/sparql-results+json", "application/ld+json"),
     "xml": ("application/sparql-results+xml", "application/rdf+xml"),
-    "csv": ("text/csv", None), "tsv": ("text/tab-separated-values", None),
-    "turtle": (None, "text/turtle"), "ttl": (None, "text/turtle"),
-    "ntriples": (None, "application/n-triples"), "nt": (None, "application/n-triples"),
-    "nquads": (None, "application/n-quads"), "trig": (None, "application/trig"),
-    "rdfxml": (None, "application/rdf+xml"), "rdf+xml": (None, "application/rdf+xml"),
-    "jsonld": (None, "application/ld+json"), "json-ld": (None, "application/ld+json"),
+    "csv": ("text/csv", None),
+    "tsv": ("text/tab-separated-values", None),
+    "turtle": (None, "text/turtle"),
+    "ttl": (None, "text/turtle"),
+    "ntriples": (None, "application/n-triples"),
+    "nt": (None, "application/n-triples"),
+    "nquads": (None, "application/n-quads"),
+    "trig": (None, "application/trig"),
+    "rdfxml": (None, "application/rdf+xml"),
+    "rdf+xml": (None, "application/rdf+xml"),
+    "jsonld": (None, "application/ld+json"),
+    "json-ld": (None, "application/ld+json"),
 }
 
 
@@ -113,8 +132,10 @@ UPDATE_REFUSED = "SPARQL Update is not available: samples are registered and cha
 _UPDATE_WORDS = ("insert", "delete", "load", "clear", "create", "drop", "copy", "move", "add", "with")
 
 
-_STRINGS_AND_IRIS = re.compile(r'"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'|"(?:\\.|[^"\\\n])*"|'
-                               r"'(?:\\.|[^'\\\n])*'|<[^<>\s]*>|#[^\n]*")
+_STRINGS_AND_IRIS = re.compile(
+    r'"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'|"(?:\\.|[^"\\\n])*"|'
+    r"'(?:\\.|[^'\\\n])*'|<[^<>\s]*>|#[^\n]*"
+)
 #: FROM as a keyword: not a prefixed name's local part (ex:from), a variable (?from) or part of a word
 _FROM = re.compile(r"(?i)(?<![\w:?$.-])FROM(?![\w:-])")
 
@@ -141,7 +162,7 @@ def is_update(text: str) -> bool:
         line = line.split("#", 1)[0] if "<" not in line else line
         words.extend(line.lower().split())
     skip = 0
-    for i, word in enumerate(words):
+    for word in words:
         if skip:
             skip -= 1
             continue
@@ -191,8 +212,10 @@ def media_types(accept: str | None, fmt: str | None) -> tuple[str | None, str | 
         mt = fmt.strip().lower()
         named = (mt if mt in RESULT_TYPES else None, mt if mt in GRAPH_TYPES else None)
     out: list[str | None] = []
-    for offered, from_format in ((RESULT_TYPES, named[0] if named else None),
-                                 (GRAPH_TYPES, named[1] if named else None)):
+    for offered, from_format in (
+        (RESULT_TYPES, named[0] if named else None),
+        (GRAPH_TYPES, named[1] if named else None),
+    ):
         specific = [t for t in offered if conneg.quality(accept, t)[1] >= 2]
         if specific:
             out.append(conneg.choose(accept, specific))

@@ -65,8 +65,7 @@ class _TryLock:
     or as soon as it gets in. ``previous``: while the attempt before this one still waits for the lock, this
     one does not try (one thread waits behind a long write, not one per checkpoint)."""
 
-    def __init__(self, lock: Callable[[], AbstractContextManager[Any]], wait: float,
-                 previous: _TryLock | None) -> None:
+    def __init__(self, lock: Callable[[], AbstractContextManager[Any]], wait: float, previous: _TryLock | None) -> None:
         self._lock, self._wait = lock, wait
         self._inside, self._leave, self.done = threading.Event(), threading.Event(), threading.Event()
         self.skipped = previous is not None and not previous.done.is_set()
@@ -97,8 +96,9 @@ class _TryLock:
 class Snapshots:
     """Checkpoints of ``store`` (a pyoxigraph ``Store``) in ``folder``; ``version`` and ``lock`` as above."""
 
-    def __init__(self, store: Any, folder: Path, version: Callable[[], int],
-                 lock: Callable[[], AbstractContextManager[Any]]) -> None:
+    def __init__(
+        self, store: Any, folder: Path, version: Callable[[], int], lock: Callable[[], AbstractContextManager[Any]]
+    ) -> None:
         self._store = store
         self.folder = folder
         self._version = version

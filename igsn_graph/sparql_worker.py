@@ -26,8 +26,16 @@ import sys
 import threading
 from typing import Any
 
-from pyoxigraph import (NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, QueryTriples, RdfFormat, Store,
-                        serialize)
+from pyoxigraph import (
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Store,
+    serialize,
+)
 
 from .errors import StorageFailure
 from .formats.xmltext import CleanXmlWriter
@@ -38,16 +46,23 @@ FRAME = struct.Struct(">cI")
 #: bytes of body gathered before they are sent on (one write for a small result)
 CHUNK = 64 * 1024
 
-RESULT_FORMATS = {"application/sparql-results+json": QueryResultsFormat.JSON,
-                  "application/json": QueryResultsFormat.JSON,
-                  "application/sparql-results+xml": QueryResultsFormat.XML,
-                  "application/xml": QueryResultsFormat.XML,
-                  "text/csv": QueryResultsFormat.CSV,
-                  "text/tab-separated-values": QueryResultsFormat.TSV}
-GRAPH_FORMATS = {"text/turtle": RdfFormat.TURTLE, "application/n-triples": RdfFormat.N_TRIPLES,
-                 "application/n-quads": RdfFormat.N_QUADS, "application/trig": RdfFormat.TRIG,
-                 "application/rdf+xml": RdfFormat.RDF_XML, "application/ld+json": RdfFormat.JSON_LD,
-                 "text/plain": RdfFormat.N_TRIPLES}
+RESULT_FORMATS = {
+    "application/sparql-results+json": QueryResultsFormat.JSON,
+    "application/json": QueryResultsFormat.JSON,
+    "application/sparql-results+xml": QueryResultsFormat.XML,
+    "application/xml": QueryResultsFormat.XML,
+    "text/csv": QueryResultsFormat.CSV,
+    "text/tab-separated-values": QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "text/turtle": RdfFormat.TURTLE,
+    "application/n-triples": RdfFormat.N_TRIPLES,
+    "application/n-quads": RdfFormat.N_QUADS,
+    "application/trig": RdfFormat.TRIG,
+    "application/rdf+xml": RdfFormat.RDF_XML,
+    "application/ld+json": RdfFormat.JSON_LD,
+    "text/plain": RdfFormat.N_TRIPLES,
+}
 
 
 def frame(kind: bytes, payload: bytes = b"") -> bytes:
@@ -77,7 +92,7 @@ def read_frame(fd: int) -> tuple[bytes, bytes] | None:
 def _write_all(fd: int, data: bytes | bytearray) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 class _Answer:
@@ -130,6 +145,7 @@ class _Source:
                 self.store = Store.read_only(spec["path"])
             else:
                 from .store.remote import RemoteEndpoints, RemoteStore
+
                 self.store = RemoteStore(RemoteEndpoints(**spec["remote"])).raw
             self.key = key
         return self.store

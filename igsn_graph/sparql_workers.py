@@ -128,7 +128,10 @@ class _Worker:
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", _BOOT, _PACKAGE_ROOT, str(req_r), str(ans_w), str(life_r), str(nice)],
-                pass_fds=(req_r, ans_w, life_r), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+                pass_fds=(req_r, ans_w, life_r),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+            )
         except BaseException:
             for fd in (req_r, req_w, ans_r, ans_w, life_r, life_w):
                 os.close(fd)
@@ -177,8 +180,8 @@ class _Worker:
         kind, length = FRAME.unpack_from(self.buffer)
         if len(self.buffer) < FRAME.size + length:
             return None
-        payload = bytes(self.buffer[FRAME.size:FRAME.size + length])
-        del self.buffer[:FRAME.size + length]
+        payload = bytes(self.buffer[FRAME.size : FRAME.size + length])
+        del self.buffer[: FRAME.size + length]
         return kind, payload
 
     def _fill(self) -> bool:
@@ -242,7 +245,7 @@ class _Job:
     started: float
     deadline: float
     loop: asyncio.AbstractEventLoop
-    ended: bool = False     # the worker is back in the pool, or stopped
+    ended: bool = False  # the worker is back in the pool, or stopped
     released: bool = False  # the slot and the client's count were given back
 
 
@@ -315,8 +318,11 @@ class QueryPool:
             raise EndpointBusy("the server is stopping", retry_after=5)
         if self._clients.get(client, 0) >= self.limits.per_client:
             self.refused_client += 1
-            raise TooManyQueries(f"this client already has {self.limits.per_client} SPARQL queries running or "
-                                 "waiting; wait for one to finish", retry_after=1)
+            raise TooManyQueries(
+                f"this client already has {self.limits.per_client} SPARQL queries running or "
+                "waiting; wait for one to finish",
+                retry_after=1,
+            )
         self._clients[client] = self._clients.get(client, 0) + 1
         if self._running < self.limits.workers and not self._waiters:
             self._running += 1
@@ -325,8 +331,9 @@ class QueryPool:
         if len(self._waiters) >= self.limits.queue:
             self._leave(client)
             self.refused_busy += 1
-            raise EndpointBusy("the SPARQL endpoint is saturated (every worker is busy and the queue is full)",
-                               retry_after=retry)
+            raise EndpointBusy(
+                "the SPARQL endpoint is saturated (every worker is busy and the queue is full)", retry_after=retry
+            )
         ticket: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(ticket)
         try:
@@ -343,8 +350,10 @@ class QueryPool:
             self._leave(client)
             if isinstance(exc, TimeoutError):
                 self.refused_busy += 1
-                raise EndpointBusy(f"the SPARQL endpoint is saturated (no worker became free within "
-                                   f"{self.limits.queue_wait_s:g} s)", retry_after=retry) from None
+                raise EndpointBusy(
+                    f"the SPARQL endpoint is saturated (no worker became free within {self.limits.queue_wait_s:g} s)",
+                    retry_after=retry,
+                ) from None
             raise
 
     def _leave(self, client: str) -> None:
@@ -418,8 +427,13 @@ class QueryPool:
             self._jobs.pop(job.worker.pid, None)
             self.killed += 1
         self._discard(job.worker)
-        log.warning("SPARQL query %s from %s stopped after %.2f s: %s", job.hash, job.client,
-                    time.monotonic() - job.started, reason)
+        log.warning(
+            "SPARQL query %s from %s stopped after %.2f s: %s",
+            job.hash,
+            job.client,
+            time.monotonic() - job.started,
+            reason,
+        )
         self._release_soon(job)
 
     def _end_job(self, job: _Job, worker_ok: bool) -> None:
@@ -478,8 +492,12 @@ class QueryPool:
             raise StorageFailure("the query worker stopped before it answered") from None
         except BaseException as exc:
             if job is not None:
-                self._stop_job(job, "its client went away" if isinstance(exc, asyncio.CancelledError)
-                               else f"an error in the server ({type(exc).__name__})")
+                self._stop_job(
+                    job,
+                    "its client went away"
+                    if isinstance(exc, asyncio.CancelledError)
+                    else f"an error in the server ({type(exc).__name__})",
+                )
             else:
                 self._leave(client)
                 self._free_slot()
@@ -498,9 +516,14 @@ class QueryPool:
             elif kind == b"D" and head is not None:
                 body += payload
                 if len(body) >= STREAM_AFTER:
-                    return Answer(head["kind"], head["media_type"], bytes(body), streaming=True,
-                                  _rest=self._rest(job),
-                                  _abandon=lambda: self._stop_job(job, "its answer was abandoned"))
+                    return Answer(
+                        head["kind"],
+                        head["media_type"],
+                        bytes(body),
+                        streaming=True,
+                        _rest=self._rest(job),
+                        _abandon=lambda: self._stop_job(job, "its answer was abandoned"),
+                    )
             elif kind == b"E" and head is not None:
                 self._end_job(job, worker_ok=True)
                 self.answered += 1
@@ -578,9 +601,16 @@ class QueryPool:
         """Saturation, for /health."""
         with self._lock:
             busy = sum(1 for j in self._jobs.values() if not j.ended)
-            return {"workers": busy + len(self._idle), "busy": busy, "limit": self.limits.workers,
-                    "queued": len(self._waiters), "killed": self.killed, "refused_client": self.refused_client,
-                    "refused_busy": self.refused_busy, "answered": self.answered}
+            return {
+                "workers": busy + len(self._idle),
+                "busy": busy,
+                "limit": self.limits.workers,
+                "queued": len(self._waiters),
+                "killed": self.killed,
+                "refused_client": self.refused_client,
+                "refused_busy": self.refused_busy,
+                "answered": self.answered,
+            }
 
     def pids(self) -> tuple[list[int], list[int]]:
         """The worker processes (idle, busy): a test checks that a stopped query's process is gone."""

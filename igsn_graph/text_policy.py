@@ -29,15 +29,21 @@ from urllib.parse import urlsplit
 from .errors import InvalidInput, InvalidRecord
 from .record import SampleRecord
 
-__all__ = ["problem", "checked", "check_record", "check_url", "escaped", "DEFAULT_MAX_LITERAL_BYTES",
-           "DEFAULT_MAX_URL_LENGTH"]
+__all__ = [
+    "problem",
+    "checked",
+    "check_record",
+    "check_url",
+    "escaped",
+    "DEFAULT_MAX_LITERAL_BYTES",
+    "DEFAULT_MAX_URL_LENGTH",
+]
 
 #: defaults of ``Settings.max_literal_bytes`` and ``Settings.max_url_length``
 DEFAULT_MAX_LITERAL_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_URL_LENGTH = 2048
 
-_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}"
-                                           for p in range(17))
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(17))
 _REFUSED = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff{_NONCHARACTERS}]")
 
 T = TypeVar("T")
@@ -85,8 +91,9 @@ def check_url(url: str, *, max_length: int = DEFAULT_MAX_URL_LENGTH) -> str:
     a ``Location`` header.
     """
     if len(url) > max_length:
-        raise InvalidInput(f"malformed URL: a landing URL of {len(url):,} characters; at most {max_length:,} "
-                           "are accepted")
+        raise InvalidInput(
+            f"malformed URL: a landing URL of {len(url):,} characters; at most {max_length:,} are accepted"
+        )
     reason = problem(url)
     if reason is not None:
         raise InvalidInput(f"malformed URL: the landing URL {reason}")
@@ -95,8 +102,9 @@ def check_url(url: str, *, max_length: int = DEFAULT_MAX_URL_LENGTH) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is no number or out of range
     except ValueError as exc:
-        raise InvalidInput(f"malformed URL: {shown!r} ({exc}; the landing URL must be an absolute http or "
-                           "https URL)") from None
+        raise InvalidInput(
+            f"malformed URL: {shown!r} ({exc}; the landing URL must be an absolute http or https URL)"
+        ) from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
         raise InvalidInput(f"malformed URL: {shown!r} (the landing URL must be an absolute http or https URL)")
     return url
@@ -137,7 +145,7 @@ def _walk(value: T, path: str, record: SampleRecord, max_bytes: int, warnings: l
         return value
     if isinstance(value, (list, tuple)):
         items = [_walk(v, f"{path}[{i + 1}]", record, max_bytes, warnings) for i, v in enumerate(value)]
-        if all(a is b for a, b in zip(items, value)):
+        if all(a is b for a, b in zip(items, value, strict=False)):
             return value
         return type(value)(items)  # type: ignore[return-value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

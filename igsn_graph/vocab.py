@@ -5,9 +5,27 @@ from __future__ import annotations
 from pyoxigraph import NamedNode
 
 __all__ = [
-    "Namespace", "IG", "IGREL", "IGSTATUS", "SOSA", "PROV", "DCTERMS", "DCMITYPE", "GEO", "SCHEMA",
-    "RDF", "RDFS", "XSD", "OWL", "SKOS", "DCAT", "CITO", "FOAF", "PREFIXES",
-    "ONTOLOGY_IRI", "RDF_TYPE",
+    "Namespace",
+    "IG",
+    "IGREL",
+    "IGSTATUS",
+    "SOSA",
+    "PROV",
+    "DCTERMS",
+    "DCMITYPE",
+    "GEO",
+    "SCHEMA",
+    "RDF",
+    "RDFS",
+    "XSD",
+    "OWL",
+    "SKOS",
+    "DCAT",
+    "CITO",
+    "FOAF",
+    "PREFIXES",
+    "ONTOLOGY_IRI",
+    "RDF_TYPE",
 ]
 
 
@@ -52,8 +70,21 @@ FOAF = Namespace("http://xmlns.com/foaf/0.1/")
 RDF_TYPE = RDF.type
 
 PREFIXES: dict[str, str] = {
-    "ig": str(IG), "igrel": str(IGREL), "igstatus": str(IGSTATUS), "sosa": str(SOSA),
-    "prov": str(PROV), "dcterms": str(DCTERMS), "dcmitype": str(DCMITYPE), "geo": str(GEO),
-    "schema": str(SCHEMA), "rdf": str(RDF), "rdfs": str(RDFS), "xsd": str(XSD), "owl": str(OWL),
-    "skos": str(SKOS), "dcat": str(DCAT), "cito": str(CITO), "foaf": str(FOAF),
+    "ig": str(IG),
+    "igrel": str(IGREL),
+    "igstatus": str(IGSTATUS),
+    "sosa": str(SOSA),
+    "prov": str(PROV),
+    "dcterms": str(DCTERMS),
+    "dcmitype": str(DCMITYPE),
+    "geo": str(GEO),
+    "schema": str(SCHEMA),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "xsd": str(XSD),
+    "owl": str(OWL),
+    "skos": str(SKOS),
+    "dcat": str(DCAT),
+    "cito": str(CITO),
+    "foaf": str(FOAF),
 }

@@ -16,8 +16,14 @@ __all__ = ["DEFAULT_MAX_BYTES", "parse_xml", "element_path"]
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 _PARSER_OPTIONS = dict(
-    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-    huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False,
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+    collect_ids=False,
 )
 
 

@@ -68,19 +68,26 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def settings(tmp_path: Path, store_kind: str, request: pytest.FixtureRequest) -> Settings:
     if store_kind == "remote":
         url = request.getfixturevalue("oxigraph_engine")
-        httpx.post(url + "/update", content=b"DROP ALL", headers={"Content-Type": "application/sparql-update"},
-                   timeout=30).raise_for_status()
+        httpx.post(
+            url + "/update", content=b"DROP ALL", headers={"Content-Type": "application/sparql-update"}, timeout=30
+        ).raise_for_status()
         return Settings(data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD, store=url)
     return Settings(data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD)
 
 
 def add_test_accounts(registry: Registry) -> None:
-    registry.add_agent(AGENT[0], name="Test Agent", password=AGENT[1], namespaces=["ZT"],
-                       doi_prefixes=["10.99990"], ror="https://ror.org/00test000")
-    registry.add_client(CLIENT_ONE[0], name="Client One", password=CLIENT_ONE[1], namespaces=["ZTA"],
-                        domains=["example.org"])
-    registry.add_client(CLIENT_TWO[0], name="Client Two", password=CLIENT_TWO[1], namespaces=["10273/ZTB"],
-                        quota=2)
+    registry.add_agent(
+        AGENT[0],
+        name="Test Agent",
+        password=AGENT[1],
+        namespaces=["ZT"],
+        doi_prefixes=["10.99990"],
+        ror="https://ror.org/00test000",
+    )
+    registry.add_client(
+        CLIENT_ONE[0], name="Client One", password=CLIENT_ONE[1], namespaces=["ZTA"], domains=["example.org"]
+    )
+    registry.add_client(CLIENT_TWO[0], name="Client Two", password=CLIENT_TWO[1], namespaces=["10273/ZTB"], quota=2)
     registry.add_agent(OTHER[0], name="Other Agent", password=OTHER[1], namespaces=["ZO"])
 
 
@@ -131,6 +138,7 @@ def live_server(settings: Settings, *, app: object | None = None, sock: socket.s
     import uvicorn
 
     from api.app import create_app
+
     own = sock is None
     if sock is None:
         sock, _ = loopback_socket()

@@ -23,10 +23,46 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     d = tmp_path / "data"
     assert run(capsys, "init", "--data", str(d), "--repository-id", "test.example.org")[0] == 0
-    assert run(capsys, "agent", "add", "ZCLI", "--name", "CLI Agent", "--password", "pw-agent", "--namespace", "ZC",
-               "--namespace", "10273/ZCX", "--doi-prefix", "10.99970", "--data", str(d))[0] == 0
-    assert run(capsys, "client", "add", "ZCLI.ONE", "--password", "pw-one", "--namespace", "ZCA",
-               "--domain", "example.org", "--quota", "100", "--data", str(d))[0] == 0
+    assert (
+        run(
+            capsys,
+            "agent",
+            "add",
+            "ZCLI",
+            "--name",
+            "CLI Agent",
+            "--password",
+            "pw-agent",
+            "--namespace",
+            "ZC",
+            "--namespace",
+            "10273/ZCX",
+            "--doi-prefix",
+            "10.99970",
+            "--data",
+            str(d),
+        )[0]
+        == 0
+    )
+    assert (
+        run(
+            capsys,
+            "client",
+            "add",
+            "ZCLI.ONE",
+            "--password",
+            "pw-one",
+            "--namespace",
+            "ZCA",
+            "--domain",
+            "example.org",
+            "--quota",
+            "100",
+            "--data",
+            str(d),
+        )[0]
+        == 0
+    )
     return d
 
 
@@ -59,25 +95,31 @@ def test_errors_are_one_clear_line(data: Path, capsys: pytest.CaptureFixture[str
 
 
 def _write(path: Path, name: str, material: str = "http://vocabulary.odm2.org/medium/rock") -> Path:
-    path.write_text(f"""<?xml version="1.0" encoding="UTF-8"?>
+    path.write_text(
+        f"""<?xml version="1.0" encoding="UTF-8"?>
 <resource xmlns="http://schema.igsn.org/description/1.1" type="Sample">
   <identifier type="IGSN">{name}</identifier>
   <name>Core {name}</name>
   <materials><material>{material}</material></materials>
   <sampleAccess>Public</sampleAccess>
 </resource>
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
-def test_load_reports_invalid_records_and_stores_the_rest(data: Path, tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_load_reports_invalid_records_and_stores_the_rest(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     _write(folder / "a.xml", "ZCA0001")
     _write(folder / "b.xml", "ZCA0002", material="http://example.org/cheese")
     _write(folder / "c.xml", "QQ0001")
-    (folder / "d.xml").write_bytes(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>')
+    (folder / "d.xml").write_bytes(
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
+    )
     (folder / "e.xml").write_bytes(b"<resource xmlns='urn:unknown'/>")
     code, out, err = run(capsys, "load", str(folder), "--data", str(data))
     assert code == 3
@@ -108,6 +150,7 @@ def test_dump_restore_reproduces_the_store(data: Path, tmp_path: Path, capsys: p
     assert run(capsys, "load", str(folder), "--data", str(data))[0] == 0
     with Registry(Settings(data_dir=data)) as reg:
         from igsn_graph.registry.accounts import ADMIN
+
         reg.deactivate(ADMIN, "ZCA001")
         reg.mint(ADMIN, "ZCA002", "https://example.org/2")
     first = tmp_path / "one.dump"
@@ -155,8 +198,10 @@ def test_load_refuses_bad_bytes_and_bad_names(data: Path, tmp_path: Path, capsys
     (folder / "utf.xml").write_bytes(_write(tmp_path / "x.xml", "ZCA0200").read_bytes().replace(b"Core", b"C\xffre"))
     _write(folder / "name.xml", "ZCA#0201")
     _write(folder / "space.xml", "ZCA 0202")
-    (folder / "bomb.xml").write_bytes(b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
-                                      b'<resource xmlns="http://schema.igsn.org/description/1.1">&b;</resource>')
+    (folder / "bomb.xml").write_bytes(
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+        b'<resource xmlns="http://schema.igsn.org/description/1.1">&b;</resource>'
+    )
     code, out, err = run(capsys, "load", str(folder), "--data", str(data))
     assert code == 3 and "loaded 0 records" in out and "4 invalid" in out
     assert "UTF-8" in err and "'#' is not allowed" in err and "spaces" in err and "document type" in err
@@ -169,9 +214,11 @@ OAI = "http://www.openarchives.org/OAI/2.0/"
 
 
 def _payload(name: str) -> str:
-    return (f'<resource xmlns="http://schema.igsn.org/description/1.1" type="Sample"><identifier type="IGSN">{name}'
-            f"</identifier><name>Core {name}</name><materials><material>http://vocabulary.odm2.org/medium/rock"
-            "</material></materials><sampleAccess>Public</sampleAccess></resource>")
+    return (
+        f'<resource xmlns="http://schema.igsn.org/description/1.1" type="Sample"><identifier type="IGSN">{name}'
+        f"</identifier><name>Core {name}</name><materials><material>http://vocabulary.odm2.org/medium/rock"
+        "</material></materials><sampleAccess>Public</sampleAccess></resource>"
+    )
 
 
 def _harvest(path: Path, *records: tuple[str, bool]) -> Path:
@@ -180,20 +227,28 @@ def _harvest(path: Path, *records: tuple[str, bool]) -> Path:
         ("<record><header status='deleted'>" if deleted else "<record><header>")
         + f"<identifier>oai:agent.example.org:{name}</identifier><datestamp>2024-01-02T03:04:05Z</datestamp>"
         + ("</header></record>" if deleted else f"</header><metadata>{_payload(name)}</metadata></record>")
-        for name, deleted in records)
-    path.write_text(f'<OAI-PMH xmlns="{OAI}"><responseDate>2024-01-02T03:04:05Z</responseDate><request '
-                    f'verb="ListRecords" metadataPrefix="igsn">https://agent.example.org/oai</request>'
-                    f"<ListRecords>{items}</ListRecords></OAI-PMH>", encoding="utf-8")
+        for name, deleted in records
+    )
+    path.write_text(
+        f'<OAI-PMH xmlns="{OAI}"><responseDate>2024-01-02T03:04:05Z</responseDate><request '
+        f'verb="ListRecords" metadataPrefix="igsn">https://agent.example.org/oai</request>'
+        f"<ListRecords>{items}</ListRecords></OAI-PMH>",
+        encoding="utf-8",
+    )
     return path
 
 
-def test_load_registration_kernel_1_1_and_logs_without_time_stamps(data: Path, shared: Path, tmp_path: Path,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_load_registration_kernel_1_1_and_logs_without_time_stamps(
+    data: Path, shared: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     marum = tmp_path / "marum.xml"
-    marum.write_text('<sample xmlns="http://igsn.org/schema/kernel-v.1.0"><sampleNumber identifierType="igsn">'
-                     "10273/ZCA0400</sampleNumber><registrant><registrantName>MARUM</registrantName></registrant>"
-                     '<log><logElement event="submitted" timeStamp=""/><logElement event="registered" '
-                     'timeStamp="2012-03-04T05:06:07Z"/></log></sample>', encoding="utf-8")
+    marum.write_text(
+        '<sample xmlns="http://igsn.org/schema/kernel-v.1.0"><sampleNumber identifierType="igsn">'
+        "10273/ZCA0400</sampleNumber><registrant><registrantName>MARUM</registrantName></registrant>"
+        '<log><logElement event="submitted" timeStamp=""/><logElement event="registered" '
+        'timeStamp="2012-03-04T05:06:07Z"/></log></sample>',
+        encoding="utf-8",
+    )
     draft = shared / "examples/IGSN-metadata/registration/1.1/igsn.xml"
     code, out, err = run(capsys, "load", str(draft), str(marum), "--client", "ZCLI.ONE", "--data", str(data))
     assert code == 0, err
@@ -201,7 +256,12 @@ def test_load_registration_kernel_1_1_and_logs_without_time_stamps(data: Path, s
     with Registry(Settings(data_dir=data)) as reg:
         draft_record = reg.record("TESTIGSN")
         assert draft_record is not None and [e.timestamp for e in draft_record.log] == [
-            "1997", "1997-07", "1997-07-16", "1997-07-16T19:20:30.45+01:00", "1997-07-16T19:20:00+01:00"]
+            "1997",
+            "1997-07",
+            "1997-07-16",
+            "1997-07-16T19:20:30.45+01:00",
+            "1997-07-16T19:20:00+01:00",
+        ]
         facts = reg.facts("TESTIGSN")
         assert facts is not None and facts.lifecycle == "destroyed"
         marum_record = reg.record("ZCA0400")
@@ -209,8 +269,9 @@ def test_load_registration_kernel_1_1_and_logs_without_time_stamps(data: Path, s
         assert [(e.event, e.timestamp) for e in marum_record.log] == [("registered", "2012-03-04T05:06:07Z")]
 
 
-def test_load_a_harvest_applies_its_deletions_in_order(data: Path, tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_load_a_harvest_applies_its_deletions_in_order(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "harvest"
     folder.mkdir()
     _harvest(folder / "1.xml", ("ZCA0301", False), ("ZCA0302", False))
@@ -233,11 +294,13 @@ def test_load_a_harvest_applies_its_deletions_in_order(data: Path, tmp_path: Pat
         assert reg.row("ZCA0302").version == version  # type: ignore[union-attr]
 
 
-def test_load_a_deletion_the_client_may_not_apply(data: Path, tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_load_a_deletion_the_client_may_not_apply(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(capsys, "load", str(_write(tmp_path / "x.xml", "ZC0500")), "--data", str(data))[0] == 0
-    code, out, err = run(capsys, "load", str(_harvest(tmp_path / "h.xml", ("ZC0500", True))), "--client",
-                         "ZCLI.ONE", "--data", str(data))
+    code, out, err = run(
+        capsys, "load", str(_harvest(tmp_path / "h.xml", ("ZC0500", True))), "--client", "ZCLI.ONE", "--data", str(data)
+    )
     assert code == 3 and "1 refused" in out
     assert "ZC0500: deleted at the source, not deactivated: cannot access dataset which belongs to another party" in err
     with Registry(Settings(data_dir=data)) as reg:
@@ -252,6 +315,7 @@ def test_load_a_harvest_of_this_registry(data: Path, tmp_path: Path, capsys: pyt
     from igsn_graph.oai.verbs import Repository, handle
     from igsn_graph.oai.xml import render
     from igsn_graph.registry.accounts import ADMIN
+
     folder = tmp_path / "in"
     folder.mkdir()
     for i in range(3):
@@ -268,8 +332,23 @@ def test_load_a_harvest_of_this_registry(data: Path, tmp_path: Path, capsys: pyt
     (tmp_path / "page.xml").write_bytes(page)
     other = tmp_path / "other"
     assert run(capsys, "init", "--data", str(other))[0] == 0
-    assert run(capsys, "agent", "add", "ZCLI", "--name", "CLI Agent", "--password", "pw", "--namespace", "ZC",
-               "--data", str(other))[0] == 0
+    assert (
+        run(
+            capsys,
+            "agent",
+            "add",
+            "ZCLI",
+            "--name",
+            "CLI Agent",
+            "--password",
+            "pw",
+            "--namespace",
+            "ZC",
+            "--data",
+            str(other),
+        )[0]
+        == 0
+    )
     # the deleted sample is new here: nothing to deactivate
     code, out, err = run(capsys, "load", str(tmp_path / "page.xml"), "--data", str(other))
     assert code == 0, err
@@ -284,12 +363,28 @@ def test_load_a_harvest_of_this_registry(data: Path, tmp_path: Path, capsys: pyt
         assert reg.row("ZCA0601") is None
 
 
-def test_load_a_geoscience_australia_get_record(tmp_path: Path, shared: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_load_a_geoscience_australia_get_record(
+    tmp_path: Path, shared: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     d = tmp_path / "ga"
     assert run(capsys, "init", "--data", str(d))[0] == 0
-    assert run(capsys, "agent", "add", "ZGA", "--name", "Geoscience Australia", "--password", "pw",
-               "--namespace", "AU", "--data", str(d))[0] == 0
+    assert (
+        run(
+            capsys,
+            "agent",
+            "add",
+            "ZGA",
+            "--name",
+            "Geoscience Australia",
+            "--password",
+            "pw",
+            "--namespace",
+            "AU",
+            "--data",
+            str(d),
+        )[0]
+        == 0
+    )
     path = shared / "examples/GeoscienceAustralia-samples-api/_tests/static_data/static_GetRecord_240_igsn.xml"
     code, out, err = run(capsys, "load", str(path), "--data", str(d))
     assert code == 0, err
@@ -297,17 +392,37 @@ def test_load_a_geoscience_australia_get_record(tmp_path: Path, shared: Path,
         assert reg.row("AU240") is not None
 
 
-def test_load_reads_our_context_at_the_iri_base_from_the_local_copy(tmp_path: Path,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_load_reads_our_context_at_the_iri_base_from_the_local_copy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import json
 
     d = tmp_path / "ctx"
     assert run(capsys, "init", "--iri-base", "https://samples.example.org/", "--data", str(d))[0] == 0
-    assert run(capsys, "agent", "add", "ZCX", "--name", "Context", "--password", "pw", "--namespace", "ZCX",
-               "--data", str(d))[0] == 0
-    doc = {"@context": "https://samples.example.org/context.jsonld", "@id": "https://samples.example.org/ZCX001",
-           "@type": "Sample",
-           "igsn": "ZCX001", "title": "read with the context this registry publishes at its IRI base"}
+    assert (
+        run(
+            capsys,
+            "agent",
+            "add",
+            "ZCX",
+            "--name",
+            "Context",
+            "--password",
+            "pw",
+            "--namespace",
+            "ZCX",
+            "--data",
+            str(d),
+        )[0]
+        == 0
+    )
+    doc = {
+        "@context": "https://samples.example.org/context.jsonld",
+        "@id": "https://samples.example.org/ZCX001",
+        "@type": "Sample",
+        "igsn": "ZCX001",
+        "title": "read with the context this registry publishes at its IRI base",
+    }
     (tmp_path / "s.jsonld").write_text(json.dumps(doc))
     code, out, err = run(capsys, "load", str(tmp_path / "s.jsonld"), "--data", str(d))
     assert code == 0, err

@@ -14,17 +14,54 @@ import pytest
 from igsn_graph import links
 from igsn_graph.codelists import codelist, relation_types
 from igsn_graph.demo import (
-    RELATED_DOI_PREFIX, DemoClient, DemoSample, demo_accounts, generate_samples, orcid_check_digit,
-    ror_checksum, small_demo,
+    RELATED_DOI_PREFIX,
+    DemoClient,
+    DemoSample,
+    demo_accounts,
+    generate_samples,
+    orcid_check_digit,
+    ror_checksum,
+    small_demo,
 )
 from igsn_graph.identifiers import normalise
 from igsn_graph.record import LOG_EVENTS, Agent, SampleRecord
 
 # IGSN.md §3.3: registered namespaces, which synthetic data must never use or overlap
 REAL_NAMESPACES = (
-    "IE", "XX", "AU", "CS", "CSD", "CSI", "ARRC", "BF", "BGR", "GEOB", "IBCR", "MBCR", "CD", "SD", "CU",
-    "DCO", "RPI", "DT", "TOAE", "GF", "GFZ", "GSP", "ICDP", "SSDP", "GIK", "KIEL", "ZMUK", "KGM", "UK",
-    "US", "SSH", "ODP", "LLS", "GEE",
+    "IE",
+    "XX",
+    "AU",
+    "CS",
+    "CSD",
+    "CSI",
+    "ARRC",
+    "BF",
+    "BGR",
+    "GEOB",
+    "IBCR",
+    "MBCR",
+    "CD",
+    "SD",
+    "CU",
+    "DCO",
+    "RPI",
+    "DT",
+    "TOAE",
+    "GF",
+    "GFZ",
+    "GSP",
+    "ICDP",
+    "SSDP",
+    "GIK",
+    "KIEL",
+    "ZMUK",
+    "KGM",
+    "UK",
+    "US",
+    "SSH",
+    "ODP",
+    "LLS",
+    "GEE",
 )
 SYMBOL = re.compile(r"[A-Z][A-Z0-9\-]{0,6}[A-Z0-9]")
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -62,6 +99,7 @@ def orcid_ok(iri: str) -> bool:
 
 # --- accounts --------------------------------------------------------------------------------------
 
+
 def test_accounts_shape() -> None:
     agents, clients = demo_accounts()
     assert len(agents) == 3 and len(clients) == 6
@@ -97,8 +135,9 @@ def test_namespaces_are_fictional() -> None:
 
 
 def test_ror_identifiers_have_valid_checksums(demo: list[DemoSample]) -> None:
-    rors = {a.identifier.value for r in records(demo) for a in agents_of(r)
-            if a.identifier and a.identifier.scheme == "ROR"}
+    rors = {
+        a.identifier.value for r in records(demo) for a in agents_of(r) if a.identifier and a.identifier.scheme == "ROR"
+    }
     assert rors
     for iri in rors:
         m = re.fullmatch(r"https://ror\.org/(0[0-9a-hjkmnp-tv-z]{6})(\d\d)", iri)
@@ -106,6 +145,7 @@ def test_ror_identifiers_have_valid_checksums(demo: list[DemoSample]) -> None:
 
 
 # --- determinism and names -------------------------------------------------------------------------
+
 
 def test_deterministic_for_a_seed(bulk: list[DemoSample]) -> None:
     assert list(generate_samples(N, seed=7)) == bulk
@@ -116,11 +156,19 @@ def test_deterministic_for_a_seed(bulk: list[DemoSample]) -> None:
 
 def test_deterministic_across_processes() -> None:
     # a fresh interpreter with another hash seed gives the same output
-    code = ("from igsn_graph.demo import generate_samples as g;"
-            "print(repr([s for s in g(300, seed=5)]))")
+    code = "from igsn_graph.demo import generate_samples as g;print(repr([s for s in g(300, seed=5)]))"
     root = Path(__file__).resolve().parent.parent
-    out = [subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
-                          env={"PYTHONHASHSEED": h, "PYTHONPATH": str(root)}).stdout for h in ("1", "2")]
+    out = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": h, "PYTHONPATH": str(root)},
+        ).stdout
+        for h in ("1", "2")
+    ]
     assert out[0] == out[1] == repr(list(generate_samples(300, seed=5))) + "\n"
 
 
@@ -149,25 +197,26 @@ def test_names_unique_normal_and_in_client_namespace(which: str, request: pytest
 
 
 def test_custom_clients() -> None:
-    clients = [DemoClient("ZQQ.ONE", "One (demo)", "pw", ("ZQQA",), ("*",), -1),
-               DemoClient("ZQQ.TWO", "Two (demo)", "pw", ("ZQQB",), ("two.example.org",), 10)]
+    clients = [
+        DemoClient("ZQQ.ONE", "One (demo)", "pw", ("ZQQA",), ("*",), -1),
+        DemoClient("ZQQ.TWO", "Two (demo)", "pw", ("ZQQB",), ("two.example.org",), 10),
+    ]
     samples = list(generate_samples(400, seed=1, clients=clients))
     assert {s.client for s in samples} == {"ZQQ.ONE", "ZQQ.TWO"}
     for s in samples:
         ns = "ZQQA" if s.client == "ZQQ.ONE" else "ZQQB"
         assert s.record.igsn.startswith(ns) and normalise(s.record.igsn) == s.record.igsn
-        assert s.landing_url.startswith("https://samples.example.org/" if ns == "ZQQA"
-                                        else "https://two.example.org/")
+        assert s.landing_url.startswith("https://samples.example.org/" if ns == "ZQQA" else "https://two.example.org/")
     with pytest.raises(ValueError):
         next(generate_samples(1, clients=[]))
 
 
 # --- vocabulary ------------------------------------------------------------------------------------
 
+
 def agents_of(r: SampleRecord) -> list[Agent]:
     found: list[Agent] = []
-    todo = [*r.collectors, *(c.agent for c in r.contributors),
-            *(c.institution for c in r.curations if c.institution)]
+    todo = [*r.collectors, *(c.agent for c in r.contributors), *(c.institution for c in r.curations if c.institution)]
     if r.registrant:
         todo.append(r.registrant)
     while todo:
@@ -181,8 +230,11 @@ def agents_of(r: SampleRecord) -> list[Agent]:
 @pytest.mark.parametrize("which", ["bulk", "demo"])
 def test_vocabulary_values_are_canonical(which: str, request: pytest.FixtureRequest) -> None:
     samples: list[DemoSample] = request.getfixturevalue(which)
-    kinds = {"Sample": codelist("sample_type").iris, "Feature": codelist("feature_type").iris,
-             "Collection": codelist("collection_type").iris}
+    kinds = {
+        "Sample": codelist("sample_type").iris,
+        "Feature": codelist("feature_type").iris,
+        "Collection": codelist("collection_type").iris,
+    }
     materials, methods = codelist("material").iris, codelist("method").iris
     features, geometry_types = codelist("feature_type").iris, codelist("geometry_type").iris
     roles = codelist("contributor_type").by_notation
@@ -199,7 +251,11 @@ def test_vocabulary_values_are_canonical(which: str, request: pytest.FixtureRequ
         assert all(c.role in roles for c in r.contributors)
         for rl in r.relations:
             if rl.igsn is not None:  # a parent named the MDS way: IsPartOf the handle 10273/NAME
-                assert (rl.relation_type, rl.identifier_type, rl.identifier) == ("IsPartOf", "Handle", f"10273/{rl.igsn}")
+                assert (rl.relation_type, rl.identifier_type, rl.identifier) == (
+                    "IsPartOf",
+                    "Handle",
+                    f"10273/{rl.igsn}",
+                )
                 assert r.parents == [rl.igsn]
                 continue
             assert rl.relation_type in {"IsCitedBy", "IsDocumentedBy", "IsReferencedBy", "References"}
@@ -231,7 +287,7 @@ def test_geometries_are_plausible(bulk: list[DemoSample]) -> None:
                 assert g.geometry_type.endswith("#Point")
             else:
                 assert polygon.fullmatch(g.wkt), g.wkt
-                ring = g.wkt[len("POLYGON(("):-2].split(", ")
+                ring = g.wkt[len("POLYGON((") : -2].split(", ")
                 assert ring[0] == ring[-1]  # closed
                 assert g.geometry_type.endswith("#Polygon")
             seen[g.wkt.split("(")[0]] += 1
@@ -239,6 +295,7 @@ def test_geometries_are_plausible(bulk: list[DemoSample]) -> None:
 
 
 # --- structure -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("which", ["bulk", "demo"])
 def test_parents_and_collections_come_first(which: str, request: pytest.FixtureRequest) -> None:
@@ -276,8 +333,7 @@ def test_small_demo_covers_every_case(demo: list[DemoSample]) -> None:
     assert any(g.wkt.startswith("POLYGON") for r in rs for g in r.geometries)
     types = Counter(rl.relation_type + "/" + (rl.identifier_type or "") for r in rs for rl in r.relations)
     assert {"IsCitedBy/DOI", "IsReferencedBy/DOI", "IsDocumentedBy/URL"} <= set(types)
-    precisions = {len(r.collection_time.instant) for r in rs
-                  if r.collection_time and r.collection_time.instant}
+    precisions = {len(r.collection_time.instant) for r in rs if r.collection_time and r.collection_time.instant}
     assert len(precisions) >= 3
 
 
@@ -294,11 +350,16 @@ def test_small_demo_covers_cases_for_any_seed(seed: int) -> None:
 
 # --- people, times, text ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("which", ["bulk", "demo"])
 def test_orcids_have_valid_check_digits(which: str, request: pytest.FixtureRequest) -> None:
     samples: list[DemoSample] = request.getfixturevalue(which)
-    orcids = {a.identifier.value for r in records(samples) for a in r.collectors
-              if a.identifier and a.identifier.scheme == "ORCID"}
+    orcids = {
+        a.identifier.value
+        for r in records(samples)
+        for a in r.collectors
+        if a.identifier and a.identifier.scheme == "ORCID"
+    }
     assert orcids
     assert all(orcid_ok(o) for o in orcids)
     # in the never-issued 0000-0000 block, so no real researcher is named

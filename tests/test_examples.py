@@ -53,11 +53,14 @@ def xsd(shared: Path):  # type: ignore[no-untyped-def]
     cache: dict[str, etree.XMLSchema] = {}
 
     def load(name: str) -> etree.XMLSchema:
-        path = {"igsn": shared / "schemas/igsn/registration/1.0/igsn.xsd",
-                "igsn_desc": shared / "schemas/igsn/description/1.1/resource.xsd"}[name]
+        path = {
+            "igsn": shared / "schemas/igsn/registration/1.0/igsn.xsd",
+            "igsn_desc": shared / "schemas/igsn/description/1.1/resource.xsd",
+        }[name]
         if name not in cache:
             cache[name] = etree.XMLSchema(etree.parse(str(path)))
         return cache[name]
+
     return load
 
 
@@ -79,8 +82,14 @@ def _as_registry_would(record: SampleRecord) -> SampleRecord:
 
 
 def _facts(record: SampleRecord) -> RegistryFacts:
-    return RegistryFacts(igsn=record.igsn, agent="ZEX", namespace="ZE", datestamp="2026-01-01T00:00:00Z",
-                         has_metadata=True, is_public=record.is_public)
+    return RegistryFacts(
+        igsn=record.igsn,
+        agent="ZEX",
+        namespace="ZE",
+        datestamp="2026-01-01T00:00:00Z",
+        has_metadata=True,
+        is_public=record.is_public,
+    )
 
 
 @pytest.mark.parametrize("source", list(EXAMPLES))

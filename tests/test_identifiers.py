@@ -9,17 +9,41 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from igsn_graph.errors import InvalidIdentifier
-from igsn_graph.identifiers import (MAX_LENGTH, TEST_HANDLE_PREFIX, namespace_of, normalise, normalise_namespace,
-                                    parse_igsn)
+from igsn_graph.identifiers import (
+    MAX_LENGTH,
+    TEST_HANDLE_PREFIX,
+    namespace_of,
+    normalise,
+    normalise_namespace,
+    parse_igsn,
+)
 
 FORMS = [
-    "SSH000SUA", "ssh000sua", "IGSN: SSH000SUA", "IGSN:SSH000SUA", "igsn:SSH000SUA", "igsn: ssh000sua",
-    "10273/SSH000SUA", "hdl:10273/SSH000SUA", "http://hdl.handle.net/10273/SSH000SUA",
-    "https://hdl.handle.net/10273/SSH000SUA", "http://doi.org/10273/SSH000SUA", "https://dx.doi.org/10273/SSH000SUA",
-    "http://igsn.org/SSH000SUA", "https://igsn.org/SSH000SUA", "igsn.org/SSH000SUA", "https://igsn.org/10273/SSH000SUA",
-    "igsn.org/10273/SSH000SUA", "https://doi.org/10.58052/SSH000SUA", "doi:10.58052/SSH000SUA",
-    "igsn:10.58052/SSH000SUA", "10.58052/ssh000sua", "DOI:10.58052/SSH000SUA",
-    "https://n2t.net/igsn:SSH000SUA", "http://n2t.net/IGSN:ssh000sua", "n2t.net/igsn:SSH000SUA",
+    "SSH000SUA",
+    "ssh000sua",
+    "IGSN: SSH000SUA",
+    "IGSN:SSH000SUA",
+    "igsn:SSH000SUA",
+    "igsn: ssh000sua",
+    "10273/SSH000SUA",
+    "hdl:10273/SSH000SUA",
+    "http://hdl.handle.net/10273/SSH000SUA",
+    "https://hdl.handle.net/10273/SSH000SUA",
+    "http://doi.org/10273/SSH000SUA",
+    "https://dx.doi.org/10273/SSH000SUA",
+    "http://igsn.org/SSH000SUA",
+    "https://igsn.org/SSH000SUA",
+    "igsn.org/SSH000SUA",
+    "https://igsn.org/10273/SSH000SUA",
+    "igsn.org/10273/SSH000SUA",
+    "https://doi.org/10.58052/SSH000SUA",
+    "doi:10.58052/SSH000SUA",
+    "igsn:10.58052/SSH000SUA",
+    "10.58052/ssh000sua",
+    "DOI:10.58052/SSH000SUA",
+    "https://n2t.net/igsn:SSH000SUA",
+    "http://n2t.net/IGSN:ssh000sua",
+    "n2t.net/igsn:SSH000SUA",
 ]
 
 
@@ -51,30 +75,33 @@ def test_comparison_is_case_insensitive() -> None:
     assert normalise("AbC") == normalise("abc") == "ABC"
 
 
-@pytest.mark.parametrize("value,reason", [
-    ("", "empty"),
-    ("SSH 000", "whitespace"),
-    ("SSH000\t", "whitespace"),
-    ("SSH\x00000", "control"),
-    ("SSH\x85000", "whitespace"),
-    ("SSH\u200b000", "control"),
-    ("SSH#000", "character"),
-    ("SSH_000", "character"),
-    ("SSHÄ000", "character"),
-    ("SSH%20", "character"),
-    ("A" * (MAX_LENGTH + 1), "too_long"),
-    ("/SSH", "syntax"),
-    ("SSH/", "syntax"),
-    ("A//B", "syntax"),
-    ("https://example.org/SSH000SUA", "syntax"),
-    ("hdl:SSH000SUA", "syntax"),
-    ("doi:SSH000SUA", "syntax"),
-    ("https://igsn.org/SSH?x=1", "character"),
-    ("https://hdl.handle.net/SSH000SUA", "syntax"),
-    ("ZTA/../ZO0001", "syntax"),
-    ("10273/..", "syntax"),
-    ("A/./B", "syntax"),
-])
+@pytest.mark.parametrize(
+    "value,reason",
+    [
+        ("", "empty"),
+        ("SSH 000", "whitespace"),
+        ("SSH000\t", "whitespace"),
+        ("SSH\x00000", "control"),
+        ("SSH\x85000", "whitespace"),
+        ("SSH\u200b000", "control"),
+        ("SSH#000", "character"),
+        ("SSH_000", "character"),
+        ("SSHÄ000", "character"),
+        ("SSH%20", "character"),
+        ("A" * (MAX_LENGTH + 1), "too_long"),
+        ("/SSH", "syntax"),
+        ("SSH/", "syntax"),
+        ("A//B", "syntax"),
+        ("https://example.org/SSH000SUA", "syntax"),
+        ("hdl:SSH000SUA", "syntax"),
+        ("doi:SSH000SUA", "syntax"),
+        ("https://igsn.org/SSH?x=1", "character"),
+        ("https://hdl.handle.net/SSH000SUA", "syntax"),
+        ("ZTA/../ZO0001", "syntax"),
+        ("10273/..", "syntax"),
+        ("A/./B", "syntax"),
+    ],
+)
 def test_refusals_name_their_reason(value: str, reason: str) -> None:
     with pytest.raises(InvalidIdentifier) as info:
         parse_igsn(value)
@@ -116,10 +143,21 @@ def test_normalise_is_idempotent(name: str) -> None:
 @given(names)
 def test_every_accepted_form_of_a_name_agrees(name: str) -> None:
     expected = normalise(name)
-    for form in (f"IGSN: {name}", f"igsn:{name}", f"10273/{name}", f"hdl:10273/{name}",
-                 f"https://hdl.handle.net/10273/{name}", f"http://dx.doi.org/10273/{name}",
-                 f"https://igsn.org/{name}", f"igsn.org/10273/{name}", f"https://doi.org/10.58052/{name}",
-                 f"doi:10.58052/{name}", f"igsn:10.58052/{name}", name.lower(), name.upper()):
+    for form in (
+        f"IGSN: {name}",
+        f"igsn:{name}",
+        f"10273/{name}",
+        f"hdl:10273/{name}",
+        f"https://hdl.handle.net/10273/{name}",
+        f"http://dx.doi.org/10273/{name}",
+        f"https://igsn.org/{name}",
+        f"igsn.org/10273/{name}",
+        f"https://doi.org/10.58052/{name}",
+        f"doi:10.58052/{name}",
+        f"igsn:10.58052/{name}",
+        name.lower(),
+        name.upper(),
+    ):
         assert parse_igsn(form).name == expected, form
 
 

@@ -14,10 +14,18 @@ from igsn_graph.registry.accounts import ADMIN
 from igsn_graph.registry.service import Registry, Submission
 
 PARENT_FORMS = [
-    ("ZTA-P1", "IGSN"), ("10273/ZTA-P1", "Handle"), ("10273/zta-p1", "handle"), ("hdl:10273/ZTA-P1", "Handle"),
-    ("https://hdl.handle.net/10273/ZTA-P1", "URL"), ("https://hdl.handle.net/10273/ZTA-P1", "Handle"),
-    ("igsn:ZTA-P1", "IGSN"), ("https://igsn.org/ZTA-P1", "URL"), ("https://igsn.org/10273/ZTA-P1", None),
-    ("https://n2t.net/igsn:ZTA-P1", "URL"), ("10.58052/ZTA-P1", "DOI"), ("https://doi.org/10.58052/ZTA-P1", "URL"),
+    ("ZTA-P1", "IGSN"),
+    ("10273/ZTA-P1", "Handle"),
+    ("10273/zta-p1", "handle"),
+    ("hdl:10273/ZTA-P1", "Handle"),
+    ("https://hdl.handle.net/10273/ZTA-P1", "URL"),
+    ("https://hdl.handle.net/10273/ZTA-P1", "Handle"),
+    ("igsn:ZTA-P1", "IGSN"),
+    ("https://igsn.org/ZTA-P1", "URL"),
+    ("https://igsn.org/10273/ZTA-P1", None),
+    ("https://n2t.net/igsn:ZTA-P1", "URL"),
+    ("10.58052/ZTA-P1", "DOI"),
+    ("https://doi.org/10.58052/ZTA-P1", "URL"),
     ("doi:10.99990/ZTA-P1", "DOI"),  # a DOI prefix of an agent registered here
     ("https://igsn.example.org/ZTA-P1", "URL"),  # our own IRI base
 ]
@@ -28,16 +36,19 @@ def test_every_written_form_names_the_sample(written: str, kind: str | None) -> 
     assert links.igsn_named(written, kind, doi_prefixes={"10.99990"}, iri_base="https://igsn.example.org/") == "ZTA-P1"
 
 
-@pytest.mark.parametrize("written,kind", [
-    ("10.5880/GFZ.1.2.2016.001", "DOI"),  # a dataset DOI is not a sample
-    ("https://doi.org/10.1594/PANGAEA.1", "URL"),
-    ("20.500.12345/ABC", "Handle"),  # a handle outside the IGSN prefixes
-    ("https://hdl.handle.net/20.500.12345/ABC", "URL"),
-    ("https://example.org/ZTA-P1", "URL"),
-    ("urn:isbn:123", "URN"),
-    ("10273/has space", "Handle"),
-    ("ZTA-P1", "URL"),  # a bare name typed URL is not an IGSN
-])
+@pytest.mark.parametrize(
+    "written,kind",
+    [
+        ("10.5880/GFZ.1.2.2016.001", "DOI"),  # a dataset DOI is not a sample
+        ("https://doi.org/10.1594/PANGAEA.1", "URL"),
+        ("20.500.12345/ABC", "Handle"),  # a handle outside the IGSN prefixes
+        ("https://hdl.handle.net/20.500.12345/ABC", "URL"),
+        ("https://example.org/ZTA-P1", "URL"),
+        ("urn:isbn:123", "URN"),
+        ("10273/has space", "Handle"),
+        ("ZTA-P1", "URL"),  # a bare name typed URL is not an IGSN
+    ],
+)
 def test_other_identifiers_name_no_sample(written: str, kind: str) -> None:
     assert links.igsn_named(written, kind, iri_base="https://igsn.example.org/") is None
 
@@ -56,13 +67,21 @@ def test_the_semantics_table_is_data_a_curator_can_read() -> None:
 
 
 def test_resolve_marks_the_sample_and_keeps_the_written_form() -> None:
-    record = SampleRecord("ZTA-C1", relations=[
-        Relation("10273/ZTA-P1", "Handle", "IsPartOf"), Relation("10.5880/X.1", "DOI", "IsCitedBy"),
-        Relation("10273/ZTA-C1", "Handle", "IsPartOf")])  # a link to itself is no parent
+    record = SampleRecord(
+        "ZTA-C1",
+        relations=[
+            Relation("10273/ZTA-P1", "Handle", "IsPartOf"),
+            Relation("10.5880/X.1", "DOI", "IsCitedBy"),
+            Relation("10273/ZTA-C1", "Handle", "IsPartOf"),
+        ],
+    )  # a link to itself is no parent
     got = links.resolve(record, "igsn")
     assert got.parents == ["ZTA-P1"] and got.collections == []
     assert [(r.identifier, r.igsn) for r in got.relations] == [
-        ("10273/ZTA-P1", "ZTA-P1"), ("10.5880/X.1", None), ("10273/ZTA-C1", "ZTA-C1")]
+        ("10273/ZTA-P1", "ZTA-P1"),
+        ("10.5880/X.1", None),
+        ("10273/ZTA-C1", "ZTA-C1"),
+    ]
     assert links.resolve(got, "igsn") == got  # idempotent
     assert links.resolve(record, "datacite").collections == ["ZTA-P1"]
 
@@ -97,8 +116,9 @@ CSIRO_CHILD = """<?xml version="1.0" encoding="UTF-8"?>
 
 def _register_xml(registry: Registry, data: str) -> None:
     doc = read_xml(data.encode())
-    outcomes = registry.register(ADMIN, [Submission(r, doc.format.name, data.encode()) for r in doc.records],
-                                 strict=False)
+    outcomes = registry.register(
+        ADMIN, [Submission(r, doc.format.name, data.encode()) for r in doc.records], strict=False
+    )
     assert all(o.ok for o in outcomes), outcomes
 
 
@@ -116,13 +136,15 @@ def test_mds_style_and_csiro_parents_link_samples_registered_before_their_parent
     base = registry.iris.base
     rows = registry.store.query(
         "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> "
-        "SELECT ?child ?target WHERE { GRAPH ?g { ?child ig:parent ?target } } ORDER BY ?child")
+        "SELECT ?child ?target WHERE { GRAPH ?g { ?child ig:parent ?target } } ORDER BY ?child"
+    )
     got = {(row["child"].value, row["target"].value) for row in rows}  # type: ignore[attr-defined]
     assert got == {(base + "ZTA-CSCHILD", base + "ZTA-MDSPARENT"), (base + "ZTA-MDSCHILD", base + "ZTA-MDSPARENT")}
     record = registry.record("ZTA-MDSCHILD")
     assert record is not None and record.parents == ["ZTA-MDSPARENT"]
     assert [(r.identifier, r.identifier_type, r.igsn) for r in record.relations] == [
-        ("10273/ZTA-MDSPARENT", "Handle", "ZTA-MDSPARENT")]
+        ("10273/ZTA-MDSPARENT", "Handle", "ZTA-MDSPARENT")
+    ]
     hdl = registry.store.query("ASK { GRAPH ?g { ?s ?p <https://hdl.handle.net/10273/ZTA-MDSPARENT> } }")
     assert not bool(hdl)
 

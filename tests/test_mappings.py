@@ -12,8 +12,23 @@ from igsn_graph.codelists import CODELISTS, codelist, relation_types
 from igsn_graph.record import SampleRecord
 from igsn_graph.resources import mappings_dir
 
-DC = {"contributor", "coverage", "creator", "date", "description", "format", "identifier", "language", "publisher",
-      "relation", "rights", "source", "subject", "title", "type"}
+DC = {
+    "contributor",
+    "coverage",
+    "creator",
+    "date",
+    "description",
+    "format",
+    "identifier",
+    "language",
+    "publisher",
+    "relation",
+    "rights",
+    "source",
+    "subject",
+    "title",
+    "type",
+}
 
 
 def _dc_rows() -> list[dict[str, str]]:
@@ -39,14 +54,17 @@ def _xsd_values(shared: Path, rel: str) -> set[str]:
     return set(re.findall(r'value="([^"]*)"', (shared / "schemas" / rel).read_text()))
 
 
-@pytest.mark.parametrize("name,xsd", [
-    ("material", "igsn/description/1.1/include/materialType.xsd"),
-    ("sample_type", "igsn/description/1.1/include/sampleType.xsd"),
-    ("feature_type", "igsn/description/1.1/include/featureType.xsd"),
-    ("method", "igsn/description/1.1/include/methodType.xsd"),
-    ("contributor_type", "igsn/description/1.1/include/contributorType.xsd"),
-    ("identifier_type", "igsn/description/1.1/include/identifierType.xsd"),
-])
+@pytest.mark.parametrize(
+    "name,xsd",
+    [
+        ("material", "igsn/description/1.1/include/materialType.xsd"),
+        ("sample_type", "igsn/description/1.1/include/sampleType.xsd"),
+        ("feature_type", "igsn/description/1.1/include/featureType.xsd"),
+        ("method", "igsn/description/1.1/include/methodType.xsd"),
+        ("contributor_type", "igsn/description/1.1/include/contributorType.xsd"),
+        ("identifier_type", "igsn/description/1.1/include/identifierType.xsd"),
+    ],
+)
 def test_every_kernel_value_has_a_canonical_term(shared: Path, name: str, xsd: str) -> None:
     values = _xsd_values(shared, xsd)
     missing = sorted(v for v in values if codelist(name).canonical(v) is None)
@@ -54,9 +72,12 @@ def test_every_kernel_value_has_a_canonical_term(shared: Path, name: str, xsd: s
 
 
 def test_every_relation_type_of_every_kernel_maps(shared: Path) -> None:
-    for xsd in ("igsn/registration/1.0/include/igsn-relationType-v1.0.xsd",
-                "igsn/description/1.1/include/relationType.xsd", "csiro/3.0/include/relationType-v3.0.xsd",
-                "datacite/kernel-4.7/include/datacite-relationType-v4.xsd"):
+    for xsd in (
+        "igsn/registration/1.0/include/igsn-relationType-v1.0.xsd",
+        "igsn/description/1.1/include/relationType.xsd",
+        "csiro/3.0/include/relationType-v3.0.xsd",
+        "datacite/kernel-4.7/include/datacite-relationType-v4.xsd",
+    ):
         missing = sorted(v for v in _xsd_values(shared, xsd) if relation_types().canonical(v) is None)
         assert missing == [], xsd
 

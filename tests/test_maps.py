@@ -30,18 +30,22 @@ def test_the_asset_is_natural_earth_land_and_borders_with_its_licence() -> None:
     assert "ISC" in (folder / "NOTICE.md").read_text() and "Bostock" in (folder / "LICENSE.world-atlas").read_text()
 
 
-@pytest.mark.parametrize(("wkt", "srid", "kinds", "first"), [
-    ("POINT (151.2 -33.9)", None, ["point"], (151.2, -33.9)),
-    ("<http://www.opengis.net/def/crs/EPSG/0/4326> POINT(-25.27 28.20)", None, ["point"], (28.20, -25.27)),
-    ("SRID=8311;POINT(137.6 -34.2)", None, ["point"], (137.6, -34.2)),
-    ("POLYGON ((10 40, 12 40, 12 42, 10 42, 10 40))", None, ["polygon"], (10.0, 40.0)),
-    ("LINESTRING (0 0, 1 1, 2 1)", None, ["line"], (0.0, 0.0)),
-    ("MULTIPOINT (0 1, 2 3)", None, ["point", "point"], (0.0, 1.0)),
-    ("MULTIPOINT ((0 1), (2 3))", None, ["point", "point"], (0.0, 1.0)),
-    ("POINT Z (10 20 -300)", None, ["point"], (10.0, 20.0)),
-])
-def test_shapes_are_read_as_what_they_are_longitude_first(wkt: str, srid: str | None, kinds: list[str],
-                                                           first: tuple[float, float]) -> None:
+@pytest.mark.parametrize(
+    ("wkt", "srid", "kinds", "first"),
+    [
+        ("POINT (151.2 -33.9)", None, ["point"], (151.2, -33.9)),
+        ("<http://www.opengis.net/def/crs/EPSG/0/4326> POINT(-25.27 28.20)", None, ["point"], (28.20, -25.27)),
+        ("SRID=8311;POINT(137.6 -34.2)", None, ["point"], (137.6, -34.2)),
+        ("POLYGON ((10 40, 12 40, 12 42, 10 42, 10 40))", None, ["polygon"], (10.0, 40.0)),
+        ("LINESTRING (0 0, 1 1, 2 1)", None, ["line"], (0.0, 0.0)),
+        ("MULTIPOINT (0 1, 2 3)", None, ["point", "point"], (0.0, 1.0)),
+        ("MULTIPOINT ((0 1), (2 3))", None, ["point", "point"], (0.0, 1.0)),
+        ("POINT Z (10 20 -300)", None, ["point"], (10.0, 20.0)),
+    ],
+)
+def test_shapes_are_read_as_what_they_are_longitude_first(
+    wkt: str, srid: str | None, kinds: list[str], first: tuple[float, float]
+) -> None:
     shapes = maps.shapes_of_wkt(wkt, srid)
     assert [s.kind for s in shapes] == kinds and shapes[0].points[0] == pytest.approx(first)
 
@@ -88,10 +92,14 @@ def test_a_polygon_is_drawn_as_a_polygon_and_a_world_sized_one_shows_the_world()
 def test_the_map_of_hits_links_each_located_hit() -> None:
     conn = sqlite3.connect(":memory:")
     create_schema(conn)
-    for doc, (igsn, box) in enumerate([("AU123", (151.2, 151.2, -33.9, -33.9)), ("AU124", (10, 12, 40, 42)),
-                                       ("AU125", None)], start=1):
-        conn.execute("INSERT INTO search_doc (doc, igsn, kind, agent, namespace, status, datestamp, collected_sort) "
-                     "VALUES (?, ?, 'sample', 'A', 'AU', 'active', '2026-01-01T00:00:00Z', '')", (doc, igsn))
+    for doc, (igsn, box) in enumerate(
+        [("AU123", (151.2, 151.2, -33.9, -33.9)), ("AU124", (10, 12, 40, 42)), ("AU125", None)], start=1
+    ):
+        conn.execute(
+            "INSERT INTO search_doc (doc, igsn, kind, agent, namespace, status, datestamp, collected_sort) "
+            "VALUES (?, ?, 'sample', 'A', 'AU', 'active', '2026-01-01T00:00:00Z', '')",
+            (doc, igsn),
+        )
         if box:
             conn.execute("INSERT INTO search_box VALUES (?, ?, ?, ?, ?)", (doc, *box))
     figure = maps.hits_map(conn, [("AU123", "Mud"), ("AU124", None), ("AU125", "Nowhere")])

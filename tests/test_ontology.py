@@ -13,8 +13,19 @@ from igsn_graph.codelists import relation_types
 from igsn_graph.formats import graph
 from igsn_graph.iris import Iris
 from igsn_graph.record import (
-    Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place, Relation, RegistryFacts,
-    SampledFeature, SampleRecord, TimeSpan,
+    Agent,
+    Classification,
+    Contributor,
+    Curation,
+    Geometry,
+    Identifier,
+    LogEvent,
+    Place,
+    RegistryFacts,
+    Relation,
+    SampledFeature,
+    SampleRecord,
+    TimeSpan,
 )
 from igsn_graph.resources import ontology_dir, shapes_dir
 from igsn_graph.vocab import IG, IGREL, IGSTATUS, ONTOLOGY_IRI
@@ -33,23 +44,51 @@ def rich_triples() -> list:
     """The triples of a record that fills every field, and of facts that set every fact."""
     agent = Agent("Ann Smith", Identifier("0000-0002-1825-0097", "ORCID"), Agent("CSIRO"), "Person")
     record = SampleRecord(
-        igsn="AU1", name="n", description="d", doi="10.1/x", landing_page="https://example.org/1",
-        alternate_identifiers=[Identifier("x", "local")], registrant=agent, collectors=[agent],
-        contributors=[Contributor(agent, "Editor")], curations=[Curation("c", "2020", "l", agent)],
+        igsn="AU1",
+        name="n",
+        description="d",
+        doi="10.1/x",
+        landing_page="https://example.org/1",
+        alternate_identifiers=[Identifier("x", "local")],
+        registrant=agent,
+        collectors=[agent],
+        contributors=[Contributor(agent, "Editor")],
+        curations=[Curation("c", "2020", "l", agent)],
         geometries=[Geometry("POINT (1 2)", "http://www.opengis.net/ont/sf#Point", "4326", "AHD", "https://g.org/1")],
-        places=[Place("p", "https://p.org/1")], resource_types=["http://vocabulary.odm2.org/specimentype/core/"],
-        alternate_resource_types=["lump"], materials=["http://vocabulary.odm2.org/medium/rock"],
-        alternate_materials=["stone"], collection_method="http://pid.geoscience.gov.au/def/voc/ga/igsn/method/Corer",
-        alternate_collection_methods=["by hand"], method_description="m",
-        collection_time=TimeSpan("2020", "2019", "2021"), classifications=[Classification("basalt", "https://c.org/1")],
+        places=[Place("p", "https://p.org/1")],
+        resource_types=["http://vocabulary.odm2.org/specimentype/core/"],
+        alternate_resource_types=["lump"],
+        materials=["http://vocabulary.odm2.org/medium/rock"],
+        alternate_materials=["stone"],
+        collection_method="http://pid.geoscience.gov.au/def/voc/ga/igsn/method/Corer",
+        alternate_collection_methods=["by hand"],
+        method_description="m",
+        collection_time=TimeSpan("2020", "2019", "2021"),
+        classifications=[Classification("basalt", "https://c.org/1")],
         sampled_features=[SampledFeature("f", "https://f.org/1", "http://vocabulary.odm2.org/samplingfeaturetype/x")],
-        purpose="p", campaign="c", comments="c", parents=["AU0"], collections=["AUC"],
-        relations=[Relation("10.1/y", "DOI", "IsCitedBy", "t", "HasThing")], is_public=False, embargo_end="2030",
-        supplemental_metadata=["https://s.org/1"], log=[LogEvent("registered", "2020-01-01", "c", "t")],
+        purpose="p",
+        campaign="c",
+        comments="c",
+        parents=["AU0"],
+        collections=["AUC"],
+        relations=[Relation("10.1/y", "DOI", "IsCitedBy", "t", "HasThing")],
+        is_public=False,
+        embargo_end="2030",
+        supplemental_metadata=["https://s.org/1"],
+        log=[LogEvent("registered", "2020-01-01", "c", "t")],
     )
-    facts = RegistryFacts("AU1", "csiro", "AU", "2024-01-01T00:00:00Z", client="csiro.cap",
-                          landing_url="https://example.org/1", lifecycle="deprecated", replaced_by="AU2",
-                          registered="2020-01-01T00:00:00Z", doi="10.1/AU1")
+    facts = RegistryFacts(
+        "AU1",
+        "csiro",
+        "AU",
+        "2024-01-01T00:00:00Z",
+        client="csiro.cap",
+        landing_url="https://example.org/1",
+        lifecycle="deprecated",
+        replaced_by="AU2",
+        registered="2020-01-01T00:00:00Z",
+        doi="10.1/AU1",
+    )
     return graph.record_triples(record, IRIS) + graph.facts_triples(facts, IRIS)
 
 
@@ -111,7 +150,7 @@ def test_relation_type_concepts(onto: rdflib.Graph) -> None:
     inverse, direct = rdflib.URIRef(IG_NS + "inverseRelation"), rdflib.URIRef(IG_NS + "directProperty")
     table = relation_types()
     concepts = {s for s in onto.subjects(RDF.type, SKOS.Concept) if str(s).startswith(IGREL_NS)}
-    assert {str(c)[len(IGREL_NS):] for c in concepts} == set(table.types)
+    assert {str(c)[len(IGREL_NS) :] for c in concepts} == set(table.types)
     for name, t in table.types.items():
         c = rdflib.URIRef(IGREL_NS + name)
         assert str(onto.value(c, SKOS.notation)) == name
@@ -129,11 +168,16 @@ def test_status_concepts(onto: rdflib.Graph) -> None:
 def test_every_term_the_registry_writes_is_declared(onto: rdflib.Graph, registry) -> None:  # type: ignore[no-untyped-def]
     """History activities, versions and the public accounts graph use declared ig: terms only."""
     from igsn_graph.registry.accounts import Principal
+
     one = Principal("client", "ZTEST.ONE", "ZTEST")
     registry.mint(one, "ZTA1", "https://example.org/1")
     registry.deprecate(one, "ZTA1")
     used: set[str] = set()
-    graphs = [registry.iris.provenance_graph("ZTA1"), registry.iris.accounts_graph(), registry.iris.record_graph("ZTA1")]
+    graphs = [
+        registry.iris.provenance_graph("ZTA1"),
+        registry.iris.accounts_graph(),
+        registry.iris.record_graph("ZTA1"),
+    ]
     for g in graphs:
         for t in registry.store.graph(g):
             for term in (t.predicate, t.object):

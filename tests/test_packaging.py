@@ -24,20 +24,29 @@ RECORD = """<?xml version="1.0" encoding="UTF-8"?>
 
 def test_wheel_installs_and_validates(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)], check=True,
-                   capture_output=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     wheel = next(dist.glob("igsn_graph-*.whl"))
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
     # dependencies come from this test environment (no second download); the project only from the wheel
-    site = Path(subprocess.check_output([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                        text=True).strip())
+    site = Path(
+        subprocess.check_output(
+            [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+        ).strip()
+    )
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)], check=True,
-                   timeout=300)
-    where = subprocess.check_output([str(py), "-c", "import igsn_graph.resources as r; print(r.shapes_dir())"],
-                                    text=True, cwd=tmp_path).strip()
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)], check=True, timeout=300
+    )
+    where = subprocess.check_output(
+        [str(py), "-c", "import igsn_graph.resources as r; print(r.shapes_dir())"], text=True, cwd=tmp_path
+    ).strip()
     assert where.startswith(str(env_dir)), where
     exe = env_dir / "bin" / "igsn-graph"
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
@@ -46,10 +55,16 @@ def test_wheel_installs_and_validates(tmp_path: Path) -> None:
     (tmp_path / "r.xml").write_text(RECORD)
     (tmp_path / "bad.xml").write_text(RECORD.replace("medium/rock", "medium/cheese").replace("ZW0001", "ZW0002"))
     for args in (["init"], ["agent", "add", "ZWHL", "--name", "Wheel", "--password", "pw", "--namespace", "ZW"]):
-        subprocess.run([str(exe), *args, "--data", str(data)], check=True, cwd=tmp_path, timeout=120,
-                       capture_output=True)
-    loaded = subprocess.run([str(exe), "load", "r.xml", "bad.xml", "--data", str(data)], capture_output=True, text=True,
-                            cwd=tmp_path, timeout=300)
+        subprocess.run(
+            [str(exe), *args, "--data", str(data)], check=True, cwd=tmp_path, timeout=120, capture_output=True
+        )
+    loaded = subprocess.run(
+        [str(exe), "load", "r.xml", "bad.xml", "--data", str(data)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert "loaded 1 records" in loaded.stdout, loaded.stdout + loaded.stderr
     assert "ZW0002" in loaded.stderr and loaded.returncode == 3
 
@@ -75,8 +90,10 @@ def test_every_import_is_a_declared_runtime_dependency() -> None:
     import re
     import tomllib
 
-    declared = {re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower().replace("_", "-")
-                for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    declared = {
+        re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower().replace("_", "-")
+        for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
     distributions = md.packages_distributions()
     missing = {}
     for module in sorted(_imported_top_levels() - set(sys.stdlib_module_names) - {"igsn_graph", "api"}):

@@ -38,8 +38,14 @@ def test_diamond_each_sample_once_at_its_nearest_depth(registry: Registry) -> No
     #      D   |
     #      |   |
     #      E---+   (E has parents D and C: C is at depth 1 and 2 from E, reported at 1)
-    put(registry, sample("ZTA-A"), sample("ZTA-B", "ZTA-A"), sample("ZTA-C", "ZTA-A"),
-        sample("ZTA-D", "ZTA-B", "ZTA-C"), sample("ZTA-E", "ZTA-D", "ZTA-C"))
+    put(
+        registry,
+        sample("ZTA-A"),
+        sample("ZTA-B", "ZTA-A"),
+        sample("ZTA-C", "ZTA-A"),
+        sample("ZTA-D", "ZTA-B", "ZTA-C"),
+        sample("ZTA-E", "ZTA-D", "ZTA-C"),
+    )
     assert names(relations.descendants(registry, "ZTA-A")) == [("ZTA-B", 1), ("ZTA-C", 1), ("ZTA-D", 2), ("ZTA-E", 2)]
     assert names(relations.ancestors(registry, "ZTA-E")) == [("ZTA-C", 1), ("ZTA-D", 1), ("ZTA-A", 2), ("ZTA-B", 2)]
     assert names(relations.descendants(registry, "ZTA-A", 1)) == [("ZTA-B", 1), ("ZTA-C", 1)]
@@ -66,9 +72,19 @@ def test_inverse_links_are_read_not_written(registry: Registry) -> None:
     put(registry, Submission(SampleRecord("ZTA-COLL", kind="Collection", name="suite"), "test"), sample("ZTA-P"))
     before = {n: registry.row(n) for n in ("ZTA-COLL", "ZTA-P")}
     # another agent's sample names ours as parent, collection and source: the inverse appears on ours
-    put(registry, sample("ZO-X", "ZTA-P", collections=["ZTA-COLL"], relations=[
-        Relation("10273/ZTA-P", "IGSN", "IsDerivedFrom"),
-        Relation("https://doi.org/10.5072/Data.1", "DOI", "IsCitedBy")]), principal=OTHER_P)
+    put(
+        registry,
+        sample(
+            "ZO-X",
+            "ZTA-P",
+            collections=["ZTA-COLL"],
+            relations=[
+                Relation("10273/ZTA-P", "IGSN", "IsDerivedFrom"),
+                Relation("https://doi.org/10.5072/Data.1", "DOI", "IsCitedBy"),
+            ],
+        ),
+        principal=OTHER_P,
+    )
     assert {n: registry.row(n) for n in before} == before  # datestamps and versions unchanged
     got = {(x.kind, x.relation_type, x.identifier, x.inferred) for x in relations.related(registry, "ZTA-P")}
     assert got == {("child", "IsSourceOf", "ZO-X", True)}  # stated twice over there (parent, relation): once here
@@ -76,40 +92,63 @@ def test_inverse_links_are_read_not_written(registry: Registry) -> None:
     assert [(x.kind, x.relation_type, x.identifier, x.inferred) for x in coll] == [("member", "HasPart", "ZO-X", True)]
     mine = {(x.kind, x.relation_type, x.identifier, x.inferred) for x in relations.related(registry, "ZO-X")}
     # the IsDerivedFrom relation made ZTA-P a parent (links.py): one link, not a parent and a related twin
-    assert mine == {("parent", "IsDerivedFrom", "ZTA-P", False), ("collection", "IsPartOf", "ZTA-COLL", False),
-                    ("related", "IsCitedBy", "10.5072/data.1", False)}
+    assert mine == {
+        ("parent", "IsDerivedFrom", "ZTA-P", False),
+        ("collection", "IsPartOf", "ZTA-COLL", False),
+        ("related", "IsCitedBy", "10.5072/data.1", False),
+    }
     # a link stated on both sides is shown once, as stated
-    put(registry, Submission(SampleRecord("ZTA-COLL", kind="Collection", name="suite", relations=[
-        Relation("ZO-X", "IGSN", "HasPart")]), "test"))
+    put(
+        registry,
+        Submission(
+            SampleRecord("ZTA-COLL", kind="Collection", name="suite", relations=[Relation("ZO-X", "IGSN", "HasPart")]),
+            "test",
+        ),
+    )
     coll = relations.related(registry, "ZTA-COLL")
     assert [(x.relation_type, x.identifier, x.inferred) for x in coll] == [("HasPart", "ZO-X", False)]
 
 
 def test_inverse_types_come_from_the_table() -> None:
-    pairs = {"IsPartOf": "HasPart", "IsDerivedFrom": "IsSourceOf", "IsCitedBy": "Cites",
-             "IsDocumentedBy": "Documents", "IsReferencedBy": "References", "HasPart": "IsPartOf"}
+    pairs = {
+        "IsPartOf": "HasPart",
+        "IsDerivedFrom": "IsSourceOf",
+        "IsCitedBy": "Cites",
+        "IsDocumentedBy": "Documents",
+        "IsReferencedBy": "References",
+        "HasPart": "IsPartOf",
+    }
     assert {k: relations.inverse_of(k) for k in pairs} == pairs
 
 
 def test_samples_related_to_a_dataset_with_descendants(registry: Registry) -> None:
     doi = "10.5072/DATASET.7"
-    put(registry, sample("ZTA-R", relations=[Relation(f"doi:{doi}", "DOI", "IsReferencedBy")]),
-        sample("ZTA-R1", "ZTA-R"), sample("ZTA-R2", "ZTA-R1"),
-        sample("ZTA-U", relations=[Relation("https://example.org/report", "URL", "IsDocumentedBy")]))
+    put(
+        registry,
+        sample("ZTA-R", relations=[Relation(f"doi:{doi}", "DOI", "IsReferencedBy")]),
+        sample("ZTA-R1", "ZTA-R"),
+        sample("ZTA-R2", "ZTA-R1"),
+        sample("ZTA-U", relations=[Relation("https://example.org/report", "URL", "IsDocumentedBy")]),
+    )
     for written in (doi, doi.lower(), f"https://doi.org/{doi}", f"doi:{doi}"):
         assert relations.samples_related_to(registry, written) == [("ZTA-R", "IsReferencedBy", False)]
     assert relations.samples_related_to(registry, doi, descendants_too=True) == [
-        ("ZTA-R", "IsReferencedBy", False), ("ZTA-R1", "IsReferencedBy", True), ("ZTA-R2", "IsReferencedBy", True)]
+        ("ZTA-R", "IsReferencedBy", False),
+        ("ZTA-R1", "IsReferencedBy", True),
+        ("ZTA-R2", "IsReferencedBy", True),
+    ]
     assert relations.samples_related_to(registry, "https://example.org/report") == [("ZTA-U", "IsDocumentedBy", False)]
     assert relations.samples_related_to(registry, "10.5072/other") == []
 
 
 def test_agents_by_orcid_and_ror(registry: Registry) -> None:
-    person = Agent("Doe, Jane", Identifier(ORCID, "ORCID"), Agent("Lab", Identifier("https://ror.org/02mhbdp94", "ROR")),
-                   "Person")
+    person = Agent(
+        "Doe, Jane", Identifier(ORCID, "ORCID"), Agent("Lab", Identifier("https://ror.org/02mhbdp94", "ROR")), "Person"
+    )
     put(registry, sample("ZTA-G1", collectors=[person]), sample("ZTA-G2"))
     assert [(s.igsn, s.role) for s in relations.agent_samples(registry, "0000-0002-1825-0097")] == [
-        ("ZTA-G1", "Collector")]
+        ("ZTA-G1", "Collector")
+    ]
     assert [s.igsn for s in relations.agent_samples(registry, ORCID)] == ["ZTA-G1"]
     assert [(s.igsn, s.role) for s in relations.agent_samples(registry, "02mhbdp94")] == [("ZTA-G1", "Affiliation")]
     with pytest.raises(InvalidInput):
@@ -117,8 +156,13 @@ def test_agents_by_orcid_and_ror(registry: Registry) -> None:
 
 
 def test_private_and_inactive_samples_are_not_followed(registry: Registry) -> None:
-    put(registry, sample("ZTA-M"), sample("ZTA-M1", "ZTA-M"), sample("ZTA-M2", "ZTA-M", is_public=False),
-        sample("ZTA-M3", "ZTA-M", relations=[Relation("10.5072/x", "DOI", "IsCitedBy")]))
+    put(
+        registry,
+        sample("ZTA-M"),
+        sample("ZTA-M1", "ZTA-M"),
+        sample("ZTA-M2", "ZTA-M", is_public=False),
+        sample("ZTA-M3", "ZTA-M", relations=[Relation("10.5072/x", "DOI", "IsCitedBy")]),
+    )
     assert relations.children(registry, "ZTA-M") == ["ZTA-M1", "ZTA-M3"]
     registry.deactivate(ADMIN, "ZTA-M3")
     assert relations.children(registry, "ZTA-M") == ["ZTA-M1"]
@@ -136,8 +180,9 @@ def test_parent_cycles_are_refused(registry: Registry) -> None:
     with pytest.raises(InvalidRecord, match=r"cycle: ZTA-C1 → ZTA-C3 → ZTA-C2 → ZTA-C1"):
         put(registry, sample("ZTA-C1", "ZTA-C3"))
     # within one batch, in a bulk load: both refused, the rest stored
-    out = registry.register(ADMIN, [sample("ZTA-B1", "ZTA-B2"), sample("ZTA-B2", "ZTA-B1"), sample("ZTA-B3", "ZTA-B1")],
-                            strict=False)
+    out = registry.register(
+        ADMIN, [sample("ZTA-B1", "ZTA-B2"), sample("ZTA-B2", "ZTA-B1"), sample("ZTA-B3", "ZTA-B1")], strict=False
+    )
     by_name = {o.igsn: o for o in out}
     assert not by_name["ZTA-B1"].ok and not by_name["ZTA-B2"].ok and "cycle" in by_name["ZTA-B1"].reasons[0]
     assert by_name["ZTA-B3"].ok and registry.row("ZTA-B1") is None

@@ -11,8 +11,14 @@ from igsn_graph.settings import Settings
 
 
 def test_env_values_are_typed(tmp_path: Path) -> None:
-    s = Settings.from_env({"IGSN_GRAPH_DATA": str(tmp_path), "PORT": "9001", "IGSN_GRAPH_PUBLIC_URL": "https://x.org",
-                           "IGSN_GRAPH_METADATA_REQUIRED": "true"})
+    s = Settings.from_env(
+        {
+            "IGSN_GRAPH_DATA": str(tmp_path),
+            "PORT": "9001",
+            "IGSN_GRAPH_PUBLIC_URL": "https://x.org",
+            "IGSN_GRAPH_METADATA_REQUIRED": "true",
+        }
+    )
     assert s.data_dir == tmp_path and s.port == 9001 and s.metadata_required is True
     assert s.base_url == "https://x.org/"
 
@@ -46,8 +52,11 @@ def test_only_settings_reads_the_environment() -> None:
             continue
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
-                    node.func.attr == "getenv" or (node.func.attr == "get" and "environ" in ast.dump(node.func.value))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and (node.func.attr == "getenv" or (node.func.attr == "get" and "environ" in ast.dump(node.func.value)))
+            ):
                 offenders.append(f"{path.name}:{node.lineno}")
             if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and "environ" in ast.dump(node.value):
                 offenders.append(f"{path.name}:{node.lineno}")

@@ -114,10 +114,12 @@ def _registry(tmp: Path, names: set[str]) -> Settings:
     init_data_dir(settings, repository_id="test.igsn-graph.org")
     namespaces = sorted({n[:2] for n in names if not n.startswith("TEST")})  # TEST is every account's
     with Registry(settings) as registry:
-        registry.add_agent(AGENT, name="Examples", password="examples-agent-1", namespaces=namespaces,
-                           doi_prefixes=DOI_PREFIXES)
-        registry.add_client(CLIENT, name="Examples loader", password=PASSWORD, namespaces=namespaces,
-                            doi_prefixes=DOI_PREFIXES)
+        registry.add_agent(
+            AGENT, name="Examples", password="examples-agent-1", namespaces=namespaces, doi_prefixes=DOI_PREFIXES
+        )
+        registry.add_client(
+            CLIENT, name="Examples loader", password=PASSWORD, namespaces=namespaces, doi_prefixes=DOI_PREFIXES
+        )
     return settings
 
 
@@ -138,8 +140,9 @@ def _door(settings: Settings, statuses: list[int] | None = None) -> Door:
             for t in registry.store.graph(registry.iris.provenance_graph(name)):
                 if t.predicate == IG.inputWarning:
                     said.setdefault(t.subject.value, set()).add(_BLANK_LABEL.sub("_:b", t.object.value))
-            door.warnings[name] = [frozenset(said.get(registry.iris.activity(f"{name}/{v.version}").value, ()))
-                                   for v in versions]
+            door.warnings[name] = [
+                frozenset(said.get(registry.iris.activity(f"{name}/{v.version}").value, ())) for v in versions
+            ]
         door.edges = {tuple(r) for r in conn.execute("SELECT * FROM relation_edge")}
     return door
 
@@ -159,8 +162,12 @@ def _through_bulk(settings: Settings, files: list[Path]) -> list[int]:
     statuses = []
     with TestClient(create_app(settings)) as api:
         for path in files:
-            r = api.post("/api/v1/samples/bulk", content=path.read_bytes(),
-                         headers={"Content-Type": _media_type(path)}, auth=(CLIENT, PASSWORD))
+            r = api.post(
+                "/api/v1/samples/bulk",
+                content=path.read_bytes(),
+                headers={"Content-Type": _media_type(path)},
+                auth=(CLIENT, PASSWORD),
+            )
             statuses.append(r.status_code)
     return statuses
 
@@ -186,8 +193,9 @@ def _through_mds(settings: Settings, files: list[Path]) -> tuple[list[int], set[
                 continue  # MDS /metadata takes XML kernel documents only
             documents, was_cut = _mds_documents(path.read_bytes())
             for document in documents:
-                r = api.post("/metadata", content=document, headers={"Content-Type": "application/xml"},
-                             auth=(CLIENT, PASSWORD))
+                r = api.post(
+                    "/metadata", content=document, headers={"Content-Type": "application/xml"}, auth=(CLIENT, PASSWORD)
+                )
                 statuses.append(r.status_code)
                 if was_cut and r.status_code == 201:
                     cut.add(read_xml(document).records[0].igsn)
@@ -201,15 +209,23 @@ def surfaces(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         pytest.skip(f"{root} is absent in this checkout")
     files = _files(root)
     names = _names(files)
-    cli_settings, bulk_settings, mds_settings = (_registry(tmp_path_factory.mktemp(k), names)
-                                                 for k in ("cli", "bulk", "mds"))
+    cli_settings, bulk_settings, mds_settings = (
+        _registry(tmp_path_factory.mktemp(k), names) for k in ("cli", "bulk", "mds")
+    )
     code, output = _through_cli(cli_settings, root)
     bulk_statuses = _through_bulk(bulk_settings, files)
     mds_statuses, cut = _through_mds(mds_settings, files)
     xml_names = _names([p for p in files if p.suffix.lower() in XML_SUFFIXES])
-    return Surfaces(root=root, cli=_door(cli_settings), bulk=_door(bulk_settings, bulk_statuses),
-                    mds=_door(mds_settings, mds_statuses), not_for_mds=names - xml_names, cut_for_mds=cut,
-                    cli_exit=code, cli_output=output)
+    return Surfaces(
+        root=root,
+        cli=_door(cli_settings),
+        bulk=_door(bulk_settings, bulk_statuses),
+        mds=_door(mds_settings, mds_statuses),
+        not_for_mds=names - xml_names,
+        cut_for_mds=cut,
+        cli_exit=code,
+        cli_output=output,
+    )
 
 
 def _mds_share(door: Door, surfaces: Surfaces) -> set[str]:
@@ -244,9 +260,11 @@ def test_each_sample_has_the_same_record_graph(surfaces: Surfaces) -> None:
     """Description and registry facts alike; on a difference, the triples only the CLI has, then the door's."""
     cli_graphs = surfaces.cli.graphs
     for door, names in ((surfaces.bulk, set(cli_graphs)), (surfaces.mds, _mds_share(surfaces.cli, surfaces))):
-        differ = {n: (sorted(map(str, cli_graphs[n] - door.graphs[n])),
-                      sorted(map(str, door.graphs[n] - cli_graphs[n])))
-                  for n in sorted(names) if door.graphs[n] != cli_graphs[n]}
+        differ = {
+            n: (sorted(map(str, cli_graphs[n] - door.graphs[n])), sorted(map(str, door.graphs[n] - cli_graphs[n])))
+            for n in sorted(names)
+            if door.graphs[n] != cli_graphs[n]
+        }
         assert not differ
 
 
@@ -257,8 +275,9 @@ def test_the_relation_edges_are_the_same(surfaces: Surfaces) -> None:
 
 
 def _documents(door: Door, names: set[str] | None = None) -> dict[str, list[tuple[str | None, bytes | None]]]:
-    return {n: [(fmt, document) for _, fmt, document in v] for n, v in door.history.items()
-            if names is None or n in names}
+    return {
+        n: [(fmt, document) for _, fmt, document in v] for n, v in door.history.items() if names is None or n in names
+    }
 
 
 def _events(door: Door, names: set[str] | None = None) -> dict[str, list[str]]:
@@ -287,12 +306,16 @@ def test_the_history_keeps_the_same_warnings(surfaces: Surfaces) -> None:
     assert {n: surfaces.mds.warnings[n] for n in whole} == {n: surfaces.cli.warnings[n] for n in whole}
 
 
-_FIRST = (b'<resources xmlns="https://igsn.csiro.au/schemas/3.0"><resource registeredObjectType='
-          b'"http://pid.geoscience.gov.au/def/voc/igsn-codelists/PhysicalSample"><resourceIdentifier>ZZTWICE1'
-          b'</resourceIdentifier><landingPage>https://example.org/ZZTWICE1</landingPage><isPublic>true</isPublic>'
-          b'<resourceTitle>Core ZZTWICE1</resourceTitle></resource></resources>')
-_SECOND = (b'<sample xmlns="http://igsn.org/schema/kernel-v.1.0"><sampleNumber identifierType="igsn">ZZTWICE1'
-           b'</sampleNumber><registrant><registrantName>Jane Doe</registrantName></registrant></sample>')
+_FIRST = (
+    b'<resources xmlns="https://igsn.csiro.au/schemas/3.0"><resource registeredObjectType='
+    b'"http://pid.geoscience.gov.au/def/voc/igsn-codelists/PhysicalSample"><resourceIdentifier>ZZTWICE1'
+    b"</resourceIdentifier><landingPage>https://example.org/ZZTWICE1</landingPage><isPublic>true</isPublic>"
+    b"<resourceTitle>Core ZZTWICE1</resourceTitle></resource></resources>"
+)
+_SECOND = (
+    b'<sample xmlns="http://igsn.org/schema/kernel-v.1.0"><sampleNumber identifierType="igsn">ZZTWICE1'
+    b"</sampleNumber><registrant><registrantName>Jane Doe</registrantName></registrant></sample>"
+)
 
 
 def test_a_sample_described_by_two_files_keeps_the_first_files_landing_page(tmp_path: Path) -> None:

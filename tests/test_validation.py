@@ -8,8 +8,8 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
 import pyshacl
+import pytest
 import rdflib
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
@@ -22,7 +22,16 @@ from igsn_graph.demo import small_demo
 from igsn_graph.formats.graph import ACCESS_NON_PUBLIC, ACCESS_PUBLIC, date_literal, facts_triples, record_triples
 from igsn_graph.iris import DEFAULT_IRI_BASE, Iris
 from igsn_graph.record import (
-    LOG_EVENTS, Agent, Contributor, Geometry, Identifier, LogEvent, Relation, RegistryFacts, SampleRecord, TimeSpan,
+    LOG_EVENTS,
+    Agent,
+    Contributor,
+    Geometry,
+    Identifier,
+    LogEvent,
+    RegistryFacts,
+    Relation,
+    SampleRecord,
+    TimeSpan,
 )
 from igsn_graph.resources import shapes_dir
 from igsn_graph.validation import SHAPES_NS, ShapesError, ValidationReport, Validator, Violation, with_elements
@@ -46,7 +55,9 @@ def iri(term: object) -> str:
 
 def good(igsn: str = "AU1234", **changes: object) -> SampleRecord:
     record = SampleRecord(
-        igsn=igsn, name="Core 7", description="A drill core",
+        igsn=igsn,
+        name="Core 7",
+        description="A drill core",
         registrant=Agent("CSIRO", Identifier("03qn8fb07", "ROR"), kind="Organization"),
         collectors=[Agent("Ann Smith", Identifier("0000-0002-1825-0097", "ORCID"), kind="Person")],
         contributors=[Contributor(Agent("Geoscience Australia"), "HostingInstitution")],
@@ -55,9 +66,11 @@ def good(igsn: str = "AU1234", **changes: object) -> SampleRecord:
         resource_types=["http://vocabulary.odm2.org/specimentype/core/"],
         collection_method="http://pid.geoscience.gov.au/def/voc/ga/igsn/method/Corer",
         collection_time=TimeSpan(start="2020-05-01", end="2020-05-17T10:00:00Z"),
-        parents=["AU0001"], collections=["AUCOLL"],
+        parents=["AU0001"],
+        collections=["AUCOLL"],
         relations=[Relation("10.1234/paper", "DOI", "IsCitedBy"), Relation("AU0002", "IGSN", "IsDerivedFrom")],
-        embargo_end="2030", log=[LogEvent("registered", "2020-06-01T00:00:00Z")],
+        embargo_end="2030",
+        log=[LogEvent("registered", "2020-06-01T00:00:00Z")],
     )
     return dataclasses.replace(record, **changes)  # type: ignore[arg-type]
 
@@ -69,8 +82,12 @@ def check(validator: Validator, record: SampleRecord) -> ValidationReport:
 def test_good_records_conform(validator: Validator) -> None:
     assert check(validator, good()) == ValidationReport(True, ())
     for record in [
-        SampleRecord("F1", kind="Feature", registrant=Agent("GA"),
-                     resource_types=["http://vocabulary.odm2.org/samplingfeaturetype/borehole"]),
+        SampleRecord(
+            "F1",
+            kind="Feature",
+            registrant=Agent("GA"),
+            resource_types=["http://vocabulary.odm2.org/samplingfeaturetype/borehole"],
+        ),
         SampleRecord("C1", kind="Collection", registrant=Agent("GA"), is_public=False),
         good(geometries=[Geometry("POINT (500000 6000000)", srid="EPSG:28355")]),  # projected: no range check
         good(geometries=[Geometry("POLYGON ((0 0, 1 0, 1 1, 0 0))")], embargo_end="2024-02-29"),
@@ -86,17 +103,26 @@ DEFECTS = {
     "longitude 200": (dict(geometries=[Geometry("POINT (200 -42)")]), "#geometry-1", IG.eastBound),
     "bad date": (dict(collection_time=TimeSpan(instant="2021-02-29")), "#sampling", DCTERMS.date),
     "date as words": (dict(embargo_end="May 2030"), "", IG.embargoEnd),
-    "untyped related identifier": (dict(relations=[Relation("10.1234/x", None, "IsCitedBy")]),
-                                   "#relation-1", IG.identifierScheme),
-    "unknown identifier type": (dict(relations=[Relation("x", "Shelfmark", "IsCitedBy")]),
-                                "#relation-1", IG.identifierScheme),
+    "untyped related identifier": (
+        dict(relations=[Relation("10.1234/x", None, "IsCitedBy")]),
+        "#relation-1",
+        IG.identifierScheme,
+    ),
+    "unknown identifier type": (
+        dict(relations=[Relation("x", "Shelfmark", "IsCitedBy")]),
+        "#relation-1",
+        IG.identifierScheme,
+    ),
     "unknown relation type": (dict(relations=[Relation("x", "URL", "IsFriendOf")]), "#relation-1", DCAT.hadRole),
     "missing registrant": (dict(registrant=None), "", IG.registrant),
     "nameless registrant": (dict(registrant=Agent("")), "#registrant", rdflib.URIRef("https://schema.org/name")),
     "lower-case igsn": (dict(igsn="au1234"), "", IG.igsn),
     "unknown method": (dict(collection_method="http://example.org/by-hand"), "#sampling", SOSA.usedProcedure),
-    "unknown role": (dict(contributors=[Contributor(Agent("X"), "Boss")]), "#contributor-1",
-                     rdflib.URIRef("http://www.w3.org/ns/prov#hadRole")),
+    "unknown role": (
+        dict(contributors=[Contributor(Agent("X"), "Boss")]),
+        "#contributor-1",
+        rdflib.URIRef("http://www.w3.org/ns/prov#hadRole"),
+    ),
     "unknown sample type": (dict(resource_types=["http://example.org/lump"]), "", DCTERMS.type),
     "no name": (dict(name=None), "", DCTERMS["title"]),
     "unknown log event": (dict(log=[LogEvent("born", "2020")]), "#log-1", IG.event),
@@ -148,15 +174,17 @@ def test_empty_graph_does_not_conform(validator: Validator) -> None:
 
 
 def test_kind_is_required(validator: Validator) -> None:
-    triples = [t for t in record_triples(good(), IRIS) if t.predicate.value != iri(rdflib.RDF.type)
-               or "#" in t.subject.value]
+    triples = [
+        t for t in record_triples(good(), IRIS) if t.predicate.value != iri(rdflib.RDF.type) or "#" in t.subject.value
+    ]
     report = validator.validate("AU1234", triples)
     assert [v.path for v in report.violations] == [iri(rdflib.RDF.type)]
 
 
 def facts(igsn: str = "AU9", **changes: object) -> RegistryFacts:
-    f = RegistryFacts(igsn, "csiro", "AU", "2024-01-02T03:04:05Z", client="csiro.cap",
-                      landing_url="https://example.org/au9")
+    f = RegistryFacts(
+        igsn, "csiro", "AU", "2024-01-02T03:04:05Z", client="csiro.cap", landing_url="https://example.org/au9"
+    )
     return dataclasses.replace(f, **changes)  # type: ignore[arg-type]
 
 
@@ -177,8 +205,10 @@ def test_url_only(validator: Validator) -> None:
 
 
 def test_mixed_batch_of_full_and_url_only(validator: Validator) -> None:
-    graphs = {"AU1234": record_triples(good(), IRIS) + facts_triples(facts("AU1234"), IRIS),
-              "AU9": facts_triples(facts(), IRIS)}
+    graphs = {
+        "AU1234": record_triples(good(), IRIS) + facts_triples(facts("AU1234"), IRIS),
+        "AU9": facts_triples(facts(), IRIS),
+    }
     reports = validator.validate_many(graphs, url_only={"AU9"})
     assert reports["AU1234"].conforms and reports["AU9"].conforms
 
@@ -218,9 +248,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, rdflib.Graph]:
     settings = demo_settings(tmp_path_factory.mktemp("served"))
     out: dict[str, rdflib.Graph] = {}
     with TestClient(create_app(settings)) as client:
-        minted = client.post("/igsn", content=f"igsn={URL_ONLY}\nurl=https://cores.zgeo.example.org/u",
-                             headers={"Content-Type": "text/plain;charset=UTF-8"},
-                             auth=("ZGEO.CORE", "zgeo-core-demo"))
+        minted = client.post(
+            "/igsn",
+            content=f"igsn={URL_ONLY}\nurl=https://cores.zgeo.example.org/u",
+            headers={"Content-Type": "text/plain;charset=UTF-8"},
+            auth=("ZGEO.CORE", "zgeo-core-demo"),
+        )
         assert minted.status_code == 201, minted.text
         for name in [URL_ONLY] + [d.record.igsn for d in small_demo()]:
             response = client.get("/" + name, headers={"Accept": "text/turtle"})
@@ -233,8 +266,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, rdflib.Graph]:
 def outside_validation(graph: rdflib.Graph) -> tuple[bool, set[tuple[str, str]]]:
     """What an outside user gets: pyshacl's verdict and the (focus node, path) of each result."""
     conforms, results, _ = pyshacl.validate(graph, shacl_graph=shapes_graph())
-    found = {(str(results.value(r, SH.focusNode)), str(results.value(r, SH.resultPath)))
-             for r in results.objects(None, SH.result)}
+    found = {
+        (str(results.value(r, SH.focusNode)), str(results.value(r, SH.resultPath)))
+        for r in results.objects(None, SH.result)
+    }
     return bool(conforms), found
 
 
@@ -265,15 +300,19 @@ def test_a_broken_served_graph_fails(served: dict[str, rdflib.Graph]) -> None:
 
 # --- the shapes files -------------------------------------------------------------------------
 
+
 def expected_lists() -> dict[str, set[rdflib.term.Node]]:
     lists = {name: {rdflib.URIRef(t.iri) for t in codelist(name).terms} for name in CODELISTS}
     lists["relation_type"] = {rdflib.URIRef(str(IGREL) + name) for name in relation_types().types}
     lists["log_event"] = {rdflib.Literal(e) for e in LOG_EVENTS}
     lists["access_right"] = {rdflib.URIRef(ACCESS_PUBLIC.value), rdflib.URIRef(ACCESS_NON_PUBLIC.value)}
     # the kinds: every type the converter gives a sample node, and the validator's own focus class
-    kinds = {t.object.value for kind in ("Sample", "Feature", "Collection")
-             for t in record_triples(SampleRecord("K1", kind=kind), IRIS)  # type: ignore[arg-type]
-             if t.predicate.value == iri(rdflib.RDF.type)}
+    kinds = {
+        t.object.value
+        for kind in ("Sample", "Feature", "Collection")
+        for t in record_triples(SampleRecord("K1", kind=kind), IRIS)  # type: ignore[arg-type]
+        if t.predicate.value == iri(rdflib.RDF.type)
+    }
     lists["kind"] = {rdflib.URIRef(k) for k in kinds | {SHAPES_NS + "FullRegistration"}}
     return lists
 
@@ -287,13 +326,23 @@ def test_sh_in_lists_equal_the_code_lists(validator: Validator) -> None:
         assert set(rdflib.collection.Collection(shapes, head)) == lists[str(name)], name
         used.add(str(name))
     # every vocabulary the brief restricts is restricted somewhere
-    assert used >= {"material", "sample_type", "method", "contributor_type", "relation_type",
-                    "identifier_type", "geometry_type"}
+    assert used >= {
+        "material",
+        "sample_type",
+        "method",
+        "contributor_type",
+        "relation_type",
+        "identifier_type",
+        "geometry_type",
+    }
 
 
 def test_date_pattern_agrees_with_the_converter(validator: Validator) -> None:
-    patterns = {str(p) for s, p in validator.shapes.subject_objects(SH.pattern)
-                if (s, SH.path, rdflib.URIRef(iri(IG.timestamp))) in validator.shapes}
+    patterns = {
+        str(p)
+        for s, p in validator.shapes.subject_objects(SH.pattern)
+        if (s, SH.path, rdflib.URIRef(iri(IG.timestamp))) in validator.shapes
+    }
     assert len(patterns) == 1
     pattern = re.compile(patterns.pop())
     rng = random.Random(3)
@@ -302,8 +351,16 @@ def test_date_pattern_agrees_with_the_converter(validator: Validator) -> None:
         y = f"{rng.choice([rng.randint(0, 9999), 0, 1900, 2000, 2020, 2021]):04d}"
         m, d = f"{rng.randint(0, 13):02d}", f"{rng.randint(0, 32):02d}"
         tz = rng.choice(["", "Z", "+10:00", "-14:00", "+14:30"])
-        samples.append(rng.choice([y + tz, f"{y}-{m}{tz}", f"{y}-{m}-{d}{tz}",
-                                   f"{y}-{m}-{d}T{rng.randint(0, 25):02d}:{rng.randint(0, 61):02d}:00{tz}"]))
+        samples.append(
+            rng.choice(
+                [
+                    y + tz,
+                    f"{y}-{m}{tz}",
+                    f"{y}-{m}-{d}{tz}",
+                    f"{y}-{m}-{d}T{rng.randint(0, 25):02d}:{rng.randint(0, 61):02d}:00{tz}",
+                ]
+            )
+        )
     for value in samples:
         typed = date_literal(value).datatype.value.split("#")[1] != "string"
         assert bool(pattern.search(value)) == typed, value
@@ -325,10 +382,10 @@ def test_broken_shapes_fail_at_construction(tmp_path: Path) -> None:
     registration = folder / "registration.ttl"
     text = registration.read_text(encoding="utf-8")
     for broken in [
-        text + "\nigsh:oops a sh:PropertyShape ; sh:path",                       # not Turtle
-        text.replace("sh:minCount 1 ;", 'sh:minCount "one" ;', 1),                # bad parameter
+        text + "\nigsh:oops a sh:PropertyShape ; sh:path",  # not Turtle
+        text.replace("sh:minCount 1 ;", 'sh:minCount "one" ;', 1),  # bad parameter
         text.replace('sh:pattern "^https?://" ;', 'sh:pattern "^(https?://" ;'),  # bad expression
-        text.replace("medium:rock ", ""),                                         # rejects good data
+        text.replace("medium:rock ", ""),  # rejects good data
     ]:
         assert broken != text
         registration.write_text(broken, encoding="utf-8")
@@ -354,11 +411,17 @@ text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=15)
 
 @settings(max_examples=30, deadline=None)
 @given(name=text, wkt=text, when=text, material=text, identifier=text, kind=text)
-def test_any_text_validates_without_error(name: str, wkt: str, when: str, material: str, identifier: str,
-                                          kind: str) -> None:
+def test_any_text_validates_without_error(
+    name: str, wkt: str, when: str, material: str, identifier: str, kind: str
+) -> None:
     """Whatever a registrant writes, validation gives a report; dates are judged as the converter types them."""
-    record = good(name=name, geometries=[Geometry(wkt)], embargo_end=when, materials=[material],
-                  relations=[Relation(identifier, kind, "References")])
+    record = good(
+        name=name,
+        geometries=[Geometry(wkt)],
+        embargo_end=when,
+        materials=[material],
+        relations=[Relation(identifier, kind, "References")],
+    )
     report = check(VALIDATOR, record)
     paths = {v.path for v in report.violations}
     typed = date_literal(when).datatype.value.split("#")[1] != "string"

@@ -21,8 +21,18 @@ from igsn_graph.formats import schemaorg
 from igsn_graph.formats.graph import record_from_triples, record_triples
 from igsn_graph.iris import Iris
 from igsn_graph.record import (
-    Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place, Relation, SampledFeature,
-    SampleRecord, TimeSpan,
+    Agent,
+    Classification,
+    Contributor,
+    Curation,
+    Geometry,
+    Identifier,
+    LogEvent,
+    Place,
+    Relation,
+    SampledFeature,
+    SampleRecord,
+    TimeSpan,
 )
 from igsn_graph.registry.service import Registry
 from igsn_graph.vocab import CITO, IG, IGREL, IGSTATUS
@@ -31,8 +41,21 @@ from tests.conftest import demo_settings
 #: vocabularies with a published term list in rdflib
 # (used as rdfns.X: pytest probes module-level names for mock attributes, and a DefinedNamespace warns)
 VOCABULARIES: tuple[type[rdfns.DefinedNamespace], ...] = (
-    rdfns.DCAT, rdfns.DCMITYPE, rdfns.DCTERMS, rdfns.FOAF, rdfns.GEO, rdfns.OWL, rdfns.PROV, rdfns.RDF, rdfns.RDFS,
-    rdfns.SDO, rdfns.SKOS, rdfns.SOSA, rdfns.SSN, rdfns.XSD)
+    rdfns.DCAT,
+    rdfns.DCMITYPE,
+    rdfns.DCTERMS,
+    rdfns.FOAF,
+    rdfns.GEO,
+    rdfns.OWL,
+    rdfns.PROV,
+    rdfns.RDF,
+    rdfns.RDFS,
+    rdfns.SDO,
+    rdfns.SKOS,
+    rdfns.SOSA,
+    rdfns.SSN,
+    rdfns.XSD,
+)
 NS = {v.__name__: str(v._NS) for v in VOCABULARIES}
 #: CiTO has no term list in rdflib; these are the CiTO properties mappings/relation_types.csv names (CiTO 2.8)
 CITO_TERMS = {"cites", "isCitedBy"}
@@ -41,32 +64,62 @@ OURS = (str(IG), str(IGREL), str(IGSTATUS))
 #: terms a change is removing: ``test_no_pending_terms`` fails while the service still writes them (none now:
 #: dcat:relation, which DCAT does not define, became dcterms:relation)
 PENDING: dict[str, str] = {}
-RDF_TYPE, RESULT_TIME, DC_DATE, DATE_TIME = (NS["RDF"] + "type", NS["SOSA"] + "resultTime", NS["DCTERMS"] + "date",
-                                             NS["XSD"] + "dateTime")
+RDF_TYPE, RESULT_TIME, DC_DATE, DATE_TIME = (
+    NS["RDF"] + "type",
+    NS["SOSA"] + "resultTime",
+    NS["DCTERMS"] + "date",
+    NS["XSD"] + "dateTime",
+)
 #: properties whose range is one datatype
-RANGES = {RESULT_TIME: DATE_TIME, NS["PROV"] + "startedAtTime": DATE_TIME, NS["PROV"] + "endedAtTime": DATE_TIME,
-          NS["PROV"] + "generatedAtTime": DATE_TIME}
+RANGES = {
+    RESULT_TIME: DATE_TIME,
+    NS["PROV"] + "startedAtTime": DATE_TIME,
+    NS["PROV"] + "endedAtTime": DATE_TIME,
+    NS["PROV"] + "generatedAtTime": DATE_TIME,
+}
 
 
 def every_field() -> SampleRecord:
     """A record that fills every field, with one related DOI per relation type (so every direct property)."""
-    agent = Agent("Ann Smith", Identifier("0000-0002-1825-0097", "ORCID"),
-                  Agent("CSIRO", Identifier("03qn8fb07", "ROR"), kind="Organization"), "Person")
+    agent = Agent(
+        "Ann Smith",
+        Identifier("0000-0002-1825-0097", "ORCID"),
+        Agent("CSIRO", Identifier("03qn8fb07", "ROR"), kind="Organization"),
+        "Person",
+    )
     relations = [Relation(f"10.1234/{name}", "DOI", name, "t") for name in relation_types().types]
     return SampleRecord(
-        igsn="AU1", name="n", description="d", doi="10.1/x", landing_page="https://example.org/1",
-        alternate_identifiers=[Identifier("x", "local")], registrant=agent, collectors=[agent],
-        contributors=[Contributor(agent, "Editor")], curations=[Curation("c", "2020", "l", agent)],
+        igsn="AU1",
+        name="n",
+        description="d",
+        doi="10.1/x",
+        landing_page="https://example.org/1",
+        alternate_identifiers=[Identifier("x", "local")],
+        registrant=agent,
+        collectors=[agent],
+        contributors=[Contributor(agent, "Editor")],
+        curations=[Curation("c", "2020", "l", agent)],
         geometries=[Geometry("POINT (1 2)", "http://www.opengis.net/ont/sf#Point", "4326", "AHD", "https://g.org/1")],
-        places=[Place("p", "https://p.org/1")], resource_types=["http://vocabulary.odm2.org/specimentype/core/"],
-        alternate_resource_types=["lump"], materials=["http://vocabulary.odm2.org/medium/rock"],
-        alternate_materials=["stone"], collection_method="http://pid.geoscience.gov.au/def/voc/ga/igsn/method/Corer",
-        alternate_collection_methods=["by hand"], method_description="m",
+        places=[Place("p", "https://p.org/1")],
+        resource_types=["http://vocabulary.odm2.org/specimentype/core/"],
+        alternate_resource_types=["lump"],
+        materials=["http://vocabulary.odm2.org/medium/rock"],
+        alternate_materials=["stone"],
+        collection_method="http://pid.geoscience.gov.au/def/voc/ga/igsn/method/Corer",
+        alternate_collection_methods=["by hand"],
+        method_description="m",
         collection_time=TimeSpan("2020-05-17T10:00:00Z", "2019", "2021"),
         classifications=[Classification("basalt", "https://c.org/1")],
         sampled_features=[SampledFeature("f", "https://f.org/1", "http://vocabulary.odm2.org/samplingfeaturetype/x")],
-        purpose="p", campaign="c", comments="c", parents=["AU0"], collections=["AUC"], relations=relations,
-        is_public=False, embargo_end="2030", supplemental_metadata=["https://s.org/1"],
+        purpose="p",
+        campaign="c",
+        comments="c",
+        parents=["AU0"],
+        collections=["AUC"],
+        relations=relations,
+        is_public=False,
+        embargo_end="2030",
+        supplemental_metadata=["https://s.org/1"],
         log=[LogEvent("registered", "2020-01-01", "c", "t")],
     )
 
@@ -83,7 +136,7 @@ def emitted(tmp_path_factory: pytest.TempPathFactory) -> list[Triple]:
         assert registry.iris.accounts_graph() in graphs
         for graph in graphs:
             triples += registry.store.graph(graph)
-        names = [g.value[len(base + "graph/"):] for g in graphs if g.value.startswith(base + "graph/")]
+        names = [g.value[len(base + "graph/") :] for g in graphs if g.value.startswith(base + "graph/")]
         assert len(names) > 40
         for name in names:
             facts = registry.facts(name)
@@ -112,7 +165,7 @@ def undefined(triples: list[Triple]) -> dict[str, str]:
             continue
         vocabulary = next((v for v in VOCABULARIES if iri.startswith(str(v._NS))), None)
         if vocabulary is not None:
-            local = iri[len(str(vocabulary._NS)):]
+            local = iri[len(str(vocabulary._NS)) :]
             if rdflib.URIRef(iri) not in vocabulary:
                 out[iri] = f"{position} not defined by {vocabulary.__name__}"
             elif position == "class" and not local[:1].isupper():
@@ -120,7 +173,7 @@ def undefined(triples: list[Triple]) -> dict[str, str]:
             elif position == "predicate" and not local[:1].islower():
                 out[iri] = "a class used as a property"
         elif iri.startswith(str(CITO)):
-            if iri[len(str(CITO)):] not in CITO_TERMS:
+            if iri[len(str(CITO)) :] not in CITO_TERMS:
                 out[iri] = "not a CiTO property we know"
         else:
             out[iri] = f"{position} in a namespace without a term list"
@@ -142,23 +195,37 @@ def test_no_pending_terms(emitted: list[Triple]) -> None:
 
 
 def test_datatype_ranges(emitted: list[Triple]) -> None:
-    wrong = {(t.predicate.value, str(t.object)) for t in emitted if t.predicate.value in RANGES
-             and not (isinstance(t.object, Literal) and t.object.datatype.value == RANGES[t.predicate.value])}
+    wrong = {
+        (t.predicate.value, str(t.object))
+        for t in emitted
+        if t.predicate.value in RANGES
+        and not (isinstance(t.object, Literal) and t.object.datatype.value == RANGES[t.predicate.value])
+    }
     assert not wrong, sorted(wrong)[:10]
     assert any(t.predicate.value == RESULT_TIME for t in emitted)
 
 
-@pytest.mark.parametrize("instant,prop", [
-    ("2020", DC_DATE), ("2020-05", DC_DATE), ("2020-05-17", DC_DATE), ("2020-05-17T10:00:00Z", RESULT_TIME),
-    ("2020-05-17T10:00:00", RESULT_TIME), ("May 2020", DC_DATE),  # no date: kept as text, for the shapes to report
-])
+@pytest.mark.parametrize(
+    "instant,prop",
+    [
+        ("2020", DC_DATE),
+        ("2020-05", DC_DATE),
+        ("2020-05-17", DC_DATE),
+        ("2020-05-17T10:00:00Z", RESULT_TIME),
+        ("2020-05-17T10:00:00", RESULT_TIME),
+        ("May 2020", DC_DATE),  # no date: kept as text, for the shapes to report
+    ],
+)
 def test_a_partial_collection_date_is_no_result_time(instant: str, prop: str) -> None:
     iris = Iris()
     record = SampleRecord("AU7", name="n", collection_time=TimeSpan(instant, "2019", "2021-01"))
     triples = record_triples(record, iris)
     sampling = iris.sample("AU7").value + "#sampling"
-    times = {(t.predicate.value, t.object.value) for t in triples if t.subject.value == sampling
-             and t.predicate.value in (RESULT_TIME, DC_DATE)}
+    times = {
+        (t.predicate.value, t.object.value)
+        for t in triples
+        if t.subject.value == sampling and t.predicate.value in (RESULT_TIME, DC_DATE)
+    }
     assert times == {(prop, instant)}
     assert record_from_triples(triples, iris, "AU7") == record  # the round-trip law of formats.graph
 
@@ -167,15 +234,24 @@ def test_a_result_time_stored_before_still_reads() -> None:
     """Graphs written before partial dates moved to dcterms:date carry them on sosa:resultTime."""
     iris = Iris()
     record = SampleRecord("AU8", name="n", collection_time=TimeSpan("2020-05"))
-    old = [Triple(t.subject, NamedNode(RESULT_TIME), t.object) if t.predicate.value == DC_DATE else t
-           for t in record_triples(record, iris)]
+    old = [
+        Triple(t.subject, NamedNode(RESULT_TIME), t.object) if t.predicate.value == DC_DATE else t
+        for t in record_triples(record, iris)
+    ]
     assert record_from_triples(old, iris, "AU8") == record
 
 
 def test_the_check_catches_an_unknown_term() -> None:
     s = NamedNode("https://igsn.org/AU1")
-    bad = [Triple(s, NamedNode(NS["DCAT"] + "relation"), s), Triple(s, NamedNode(NS["SOSA"] + "resultDate"), s),
-           Triple(s, NamedNode(RDF_TYPE), NamedNode(NS["SDO"] + "name")),
-           Triple(s, NamedNode("http://example.org/vocab#p"), s)]
-    assert set(undefined(bad)) == {bad[0].predicate.value, bad[1].predicate.value, NS["SDO"] + "name",
-                                   "http://example.org/vocab#p"}
+    bad = [
+        Triple(s, NamedNode(NS["DCAT"] + "relation"), s),
+        Triple(s, NamedNode(NS["SOSA"] + "resultDate"), s),
+        Triple(s, NamedNode(RDF_TYPE), NamedNode(NS["SDO"] + "name")),
+        Triple(s, NamedNode("http://example.org/vocab#p"), s),
+    ]
+    assert set(undefined(bad)) == {
+        bad[0].predicate.value,
+        bad[1].predicate.value,
+        NS["SDO"] + "name",
+        "http://example.org/vocab#p",
+    }

@@ -30,19 +30,22 @@ EXTERNAL_DTD = b"""<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://127.0.0.1:9/x
 XINCLUDE = b"""<r xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="file:///etc/passwd" parse="text"/></r>"""
 
 
-@pytest.mark.parametrize("data,needle", [
-    (BILLION_LAUGHS, "document type"),
-    (XXE_FILE, "document type"),
-    (XXE_HTTP, "document type"),
-    (EXTERNAL_DTD, "document type"),
-    (b"", "empty"),
-    (b"   \n", "empty"),
-    (b"<a><b></a>", "malformed XML"),
-    (b"<a>\xff\xfe</a>", "UTF-8"),
-    (b"<a>\x01</a>", "malformed XML"),
-    ('<?xml version="1.0" encoding="ISO-8859-1"?><a/>'.encode(), "UTF-8"),
-    (b"<a>" * 3000 + b"</a>" * 3000, "malformed XML"),
-])
+@pytest.mark.parametrize(
+    "data,needle",
+    [
+        (BILLION_LAUGHS, "document type"),
+        (XXE_FILE, "document type"),
+        (XXE_HTTP, "document type"),
+        (EXTERNAL_DTD, "document type"),
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"<a><b></a>", "malformed XML"),
+        (b"<a>\xff\xfe</a>", "UTF-8"),
+        (b"<a>\x01</a>", "malformed XML"),
+        ('<?xml version="1.0" encoding="ISO-8859-1"?><a/>'.encode(), "UTF-8"),
+        (b"<a>" * 3000 + b"</a>" * 3000, "malformed XML"),
+    ],
+)
 def test_refuses(data: bytes, needle: str) -> None:
     with pytest.raises(MalformedDocument) as info:
         parse_xml(data)

@@ -19,8 +19,7 @@ from igsn_graph.registry.service import Registry
 from ..auth import principal
 from ..deps import get_registry
 from ..mds_errors import GET_DOI_NOT_FOUND, reword_not_found
-from .mds import (echo, identifier_and_url, location, matching_identifier_and_url, not_allowed, ok, test_mode,
-                  text_body)
+from .mds import echo, identifier_and_url, location, matching_identifier_and_url, not_allowed, ok, test_mode, text_body
 
 __all__ = ["router", "parse_doi", "doi_form"]
 
@@ -31,8 +30,10 @@ def parse_doi(registry: Registry, text: str) -> Igsn:
     """A DOI of the path or body: an IGSN in DOI or handle form (a DOI prefix must be registered here)."""
     igsn = registry.parse(text)
     if igsn.doi_prefix is None and igsn.handle_prefix is None:
-        raise InvalidInput(f"malformed DOI {text!r}: give 10.NNNN/NAME under your DOI prefix, "
-                           f"or the IGSN as a handle ({HANDLE_PREFIX}/NAME)")
+        raise InvalidInput(
+            f"malformed DOI {text!r}: give 10.NNNN/NAME under your DOI prefix, "
+            f"or the IGSN as a handle ({HANDLE_PREFIX}/NAME)"
+        )
     return igsn
 
 
@@ -73,8 +74,9 @@ def post_doi(request: Request, who: Principal = Depends(principal), body: bytes 
 
 
 @router.put("/doi/{doi:path}", status_code=201, summary="Mint or update the DOI of the path")
-def put_doi(doi: str, request: Request, who: Principal = Depends(principal),
-            body: bytes = Depends(text_body)) -> Response:
+def put_doi(
+    doi: str, request: Request, who: Principal = Depends(principal), body: bytes = Depends(text_body)
+) -> Response:
     registry = get_registry(request)
     given, url = matching_identifier_and_url(request, body, "doi", parse_doi(registry, doi))
     parse_doi(registry, given)

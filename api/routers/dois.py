@@ -57,10 +57,21 @@ _PATH = re.compile(r"/(?:dois|prefixes|clients)(?:/.*)?", re.DOTALL)
 _EVENTS = ("publish", "register", "hide")
 #: characters of generated suffixes (Crockford's base 32: no I, L, O, U to misread)
 _SUFFIX_CHARS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_TITLES = {400: "Bad Request", 401: "Bad credentials", 403: "You are not authorized to access this resource.",
-           404: "The resource you are looking for doesn't exist.", 405: "Method not allowed", 409: "Conflict",
-           410: "Gone", 412: "Precondition failed", 413: "Request body too large", 415: "Unsupported media type",
-           422: "Unprocessable entity", 429: "Too many requests", 503: "Service unavailable"}
+_TITLES = {
+    400: "Bad Request",
+    401: "Bad credentials",
+    403: "You are not authorized to access this resource.",
+    404: "The resource you are looking for doesn't exist.",
+    405: "Method not allowed",
+    409: "Conflict",
+    410: "Gone",
+    412: "Precondition failed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Unprocessable entity",
+    429: "Too many requests",
+    503: "Service unavailable",
+}
 
 
 class JsonApiError(Exception):
@@ -73,8 +84,12 @@ class JsonApiError(Exception):
 
 # -- errors --------------------------------------------------------------------------------------
 def _errors(status: int, items: list[tuple[str, str | None]], headers: dict[str, str] | None = None) -> JSONResponse:
-    body = {"errors": [{"status": str(status), "title": title, **({"source": {"pointer": pointer}} if pointer else {})}
-                       for title, pointer in items]}
+    body = {
+        "errors": [
+            {"status": str(status), "title": title, **({"source": {"pointer": pointer}} if pointer else {})}
+            for title, pointer in items
+        ]
+    }
     all_headers = dict(headers or {})
     if status == 401:
         all_headers["WWW-Authenticate"] = 'Basic realm="igsn-graph"'
@@ -94,11 +109,17 @@ def error_response(exc: Exception) -> Response:
     if isinstance(exc, errors.IgsnGraphError):
         status = status_of(exc)
         if isinstance(exc, errors.InvalidRecord) and exc.violations:
-            items = [(f"{getattr(v, 'element', None) or getattr(v, 'path', '')}: {getattr(v, 'message', v)}",
-                      "/data/attributes") for v in exc.violations]
+            items = [
+                (
+                    f"{getattr(v, 'element', None) or getattr(v, 'path', '')}: {getattr(v, 'message', v)}",
+                    "/data/attributes",
+                )
+                for v in exc.violations
+            ]
             return _errors(422, items)
-        pointer = _pointer(exc.message) or ("/data/attributes/xml" if isinstance(exc, errors.MalformedDocument)
-                                            else None)
+        pointer = _pointer(exc.message) or (
+            "/data/attributes/xml" if isinstance(exc, errors.MalformedDocument) else None
+        )
         seconds = exc.data.get("retry_after")
         headers = {"Retry-After": str(int(seconds))} if isinstance(seconds, (int, float)) else None
         if status >= 500 and not isinstance(exc, (errors.StoreBusy, errors.ReadOnly)):
@@ -118,11 +139,16 @@ def install_errors(app: FastAPI) -> None:
     def wrap(previous: Handler | None) -> Callable[[Request, Exception], Awaitable[Response]]:
         async def handle(request: Request, exc: Exception) -> Response:
             if _PATH.fullmatch(request.scope.get("path", "")) or previous is None:
-                if not isinstance(exc, (errors.IgsnGraphError, JsonApiError, StarletteHTTPException,
-                                        RequestValidationError)) and previous is not None:
+                if (
+                    not isinstance(
+                        exc, (errors.IgsnGraphError, JsonApiError, StarletteHTTPException, RequestValidationError)
+                    )
+                    and previous is not None
+                ):
                     return await _call(previous, request, exc)  # logged with a request id as everywhere
                 return error_response(exc)
             return await _call(previous, request, exc)
+
         return handle
 
     for cls in (errors.IgsnGraphError, StarletteHTTPException, RequestValidationError, Exception):
@@ -130,8 +156,9 @@ def install_errors(app: FastAPI) -> None:
     app.add_exception_handler(JsonApiError, wrap(None))
 
 
-async def _call(handler: Callable[[Request, Exception], Awaitable[Response] | Response], request: Request,
-                exc: Exception) -> Response:
+async def _call(
+    handler: Callable[[Request, Exception], Awaitable[Response] | Response], request: Request, exc: Exception
+) -> Response:
     result = handler(request, exc)
     return await result if inspect.isawaitable(result) else result  # type: ignore[return-value]
 
@@ -212,8 +239,9 @@ def _visible(registry: Registry, who: Principal | None, name: str) -> None:
     """NotFound unless the DOI may be shown: a findable one to anyone, the others to their owner only."""
     row = registry.row(name)
     if row is not None:
-        if lifecycle.state_of(row) == lifecycle.FINDABLE or (who is not None and who.may_act_for(row.agent,
-                                                                                               row.client)):
+        if lifecycle.state_of(row) == lifecycle.FINDABLE or (
+            who is not None and who.may_act_for(row.agent, row.client)
+        ):
             return
     else:
         draft = lifecycle.get(registry.db.read(), name)
@@ -228,8 +256,9 @@ def _xml_of(registry: Registry, name: str, record: Any, facts: Any) -> str:
     if version is not None and version.document is not None and version.format == "datacite":
         document = version.document
     else:
-        document = etree.tostring(render_element("datacite", record, facts, registry.iris.base),
-                                  xml_declaration=True, encoding="UTF-8")
+        document = etree.tostring(
+            render_element("datacite", record, facts, registry.iris.base), xml_declaration=True, encoding="UTF-8"
+        )
     return base64.b64encode(document).decode("ascii")
 
 
@@ -242,9 +271,15 @@ def resource(registry: Registry, name: str) -> dict[str, Any]:
         record = registry.record(name) if facts.has_metadata else None
         metadata = datacite_json_of(registry, record, facts) if record is not None else {}
         doi = _written_doi(registry, name, facts.doi)
-        extra = {"url": facts.landing_url, "state": lifecycle.state_of(facts), "isActive": facts.active,
-                 "xml": _xml_of(registry, name, record, facts) if record is not None else None,
-                 "created": facts.registered, "registered": facts.registered, "updated": facts.datestamp}
+        extra = {
+            "url": facts.landing_url,
+            "state": lifecycle.state_of(facts),
+            "isActive": facts.active,
+            "xml": _xml_of(registry, name, record, facts) if record is not None else None,
+            "created": facts.registered,
+            "registered": facts.registered,
+            "updated": facts.datestamp,
+        }
         holder = facts.client or facts.agent
     else:
         draft = lifecycle.get(registry.db.read(), name)
@@ -252,14 +287,31 @@ def resource(registry: Registry, name: str) -> dict[str, Any]:
             raise NotFound("DOI not found", igsn=name)
         metadata = {k: v for k, v in draft.attributes.items() if k in datacite_rest.METADATA_KEYS}
         doi = _written_doi(registry, name, draft.doi)
-        extra = {"url": draft.url, "state": lifecycle.DRAFT, "isActive": False, "xml": draft.attributes.get("xml"),
-                 "created": draft.created, "registered": None, "updated": draft.updated}
+        extra = {
+            "url": draft.url,
+            "state": lifecycle.DRAFT,
+            "isActive": False,
+            "xml": draft.attributes.get("xml"),
+            "created": draft.created,
+            "registered": None,
+            "updated": draft.updated,
+        }
         holder = draft.client or draft.agent
     prefix, _, suffix = doi.partition("/")
-    attributes = {**metadata, "doi": doi.lower(), "prefix": prefix, "suffix": suffix.lower(),
-                  "identifiers": [{"identifier": name, "identifierType": "IGSN"}], **extra}
-    return {"id": doi.lower(), "type": "dois", "attributes": attributes,
-            "relationships": {"client": {"data": {"id": holder.lower(), "type": "clients"}}}}
+    attributes = {
+        **metadata,
+        "doi": doi.lower(),
+        "prefix": prefix,
+        "suffix": suffix.lower(),
+        "identifiers": [{"identifier": name, "identifierType": "IGSN"}],
+        **extra,
+    }
+    return {
+        "id": doi.lower(),
+        "type": "dois",
+        "attributes": attributes,
+        "relationships": {"client": {"data": {"id": holder.lower(), "type": "clients"}}},
+    }
 
 
 def _document(data: object, status: int = 200, **extra: object) -> JSONResponse:
@@ -274,30 +326,49 @@ def _record(registry: Registry, igsn: Igsn, attributes: dict[str, Any]) -> tuple
         if record.igsn != igsn.name:
             raise JsonApiError(422, f"the xml document names {record.igsn}, not {igsn.name}", "/data/attributes/xml")
         return record, document
-    identifier, kind = (igsn.doi, "DOI") if igsn.doi else (f"{igsn.handle_prefix or HANDLE_PREFIX}/{igsn.name}",
-                                                           "Handle")
+    identifier, kind = (
+        (igsn.doi, "DOI") if igsn.doi else (f"{igsn.handle_prefix or HANDLE_PREFIX}/{igsn.name}", "Handle")
+    )
     return datacite_rest.read_attributes(attributes, identifier, kind)
 
 
 def _metadata_only(attributes: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in attributes.items() if k in datacite_rest.METADATA_KEYS or k == "xml"
-            or k not in datacite_rest.API_KEYS}
+    return {
+        k: v
+        for k, v in attributes.items()
+        if k in datacite_rest.METADATA_KEYS or k == "xml" or k not in datacite_rest.API_KEYS
+    }
 
 
-def _register(registry: Registry, who: Principal, igsn: Igsn, attributes: dict[str, Any], *, public: bool,
-              url: str | None, fmt: str = "datacite") -> None:
+def _register(
+    registry: Registry,
+    who: Principal,
+    igsn: Igsn,
+    attributes: dict[str, Any],
+    *,
+    public: bool,
+    url: str | None,
+    fmt: str = "datacite",
+) -> None:
     record, document = _record(registry, igsn, attributes)
     record = replace(record, is_public=public)
     registry.register(who, [Submission(record, fmt, document, landing_url=url)], strict=True)
 
 
-def _publish_draft(registry: Registry, who: Principal, igsn: Igsn, draft: lifecycle.Draft | None,
-                   attributes: dict[str, Any], event: str) -> None:
+def _publish_draft(
+    registry: Registry,
+    who: Principal,
+    igsn: Igsn,
+    draft: lifecycle.Draft | None,
+    attributes: dict[str, Any],
+    event: str,
+) -> None:
     """draft (or nothing) → registered / findable: a registration of the whole description."""
     merged = {**(draft.attributes if draft else {}), **_metadata_only(attributes)}
     if not datacite_rest.has_metadata(merged):
-        raise JsonApiError(422, f"a DOI needs its metadata to {event}: give the DataCite properties or xml",
-                           "/data/attributes")
+        raise JsonApiError(
+            422, f"a DOI needs its metadata to {event}: give the DataCite properties or xml", "/data/attributes"
+        )
     url = attributes.get("url") or (draft.url if draft else None)
     if draft is not None and not who.may_act_for(draft.agent, draft.client):
         raise errors.ForeignSample("cannot access dataset which belongs to another party", igsn=igsn.name)
@@ -339,8 +410,7 @@ def _update(registry: Registry, who: Principal, igsn: Igsn, attributes: dict[str
     if not given and record is not None:
         # only the state changes: the description as it is, under the new access
         fmt = history.submitted_format(registry.db.read(), name) or "datacite"
-        registry.register(who, [Submission(replace(record, is_public=public), fmt, None, landing_url=url)],
-                          strict=True)
+        registry.register(who, [Submission(replace(record, is_public=public), fmt, None, landing_url=url)], strict=True)
         return
     _register(registry, who, igsn, merged, public=public, url=url)
 
@@ -350,8 +420,11 @@ def _check_draft(registry: Registry, igsn: Igsn, metadata: dict[str, Any]) -> No
     must mean something (dates, coordinates, the resource type), what is missing may come later."""
     types = metadata.get("types")
     if isinstance(types, dict) and types.get("resourceTypeGeneral") not in (None, "PhysicalObject"):
-        raise JsonApiError(422, "resourceTypeGeneral must be PhysicalObject (an IGSN names a physical object)",
-                           "/data/attributes/types/resourceTypeGeneral")
+        raise JsonApiError(
+            422,
+            "resourceTypeGeneral must be PhysicalObject (an IGSN names a physical object)",
+            "/data/attributes/types/resourceTypeGeneral",
+        )
     if metadata.get("xml"):
         _record(registry, igsn, metadata)  # a draft's document must be a DataCite record of this IGSN
     elif datacite_rest.has_metadata(metadata):
@@ -377,8 +450,9 @@ def _write(registry: Registry, who: Principal, igsn: Igsn, attributes: dict[str,
 
 # -- routes --------------------------------------------------------------------------------------
 @router.post("/dois", status_code=201, summary="Create a DOI: a draft, or registered / findable with an event")
-def create_doi(request: Request, who: Principal = Depends(principal),
-               attributes: dict[str, Any] = Depends(json_body)) -> JSONResponse:
+def create_doi(
+    request: Request, who: Principal = Depends(principal), attributes: dict[str, Any] = Depends(json_body)
+) -> JSONResponse:
     registry = get_registry(request)
     igsn = _target(registry, who, attributes)
     if registry.row(igsn.name) is not None or lifecycle.get(registry.db.read(), igsn.name) is not None:
@@ -388,8 +462,9 @@ def create_doi(request: Request, who: Principal = Depends(principal),
 
 
 @router.put("/dois/{doi:path}", summary="Update a DOI (or create it): metadata, url, event")
-def update_doi(doi: str, request: Request, who: Principal = Depends(principal),
-               attributes: dict[str, Any] = Depends(json_body)) -> JSONResponse:
+def update_doi(
+    doi: str, request: Request, who: Principal = Depends(principal), attributes: dict[str, Any] = Depends(json_body)
+) -> JSONResponse:
     registry = get_registry(request)
     igsn = _target(registry, who, attributes, doi)
     _write(registry, who, igsn, attributes)
@@ -415,10 +490,21 @@ def doi_activities(doi: str, request: Request, who: Principal | None = Depends(o
     data = []
     for v in history.versions_of(registry.db.read(), igsn.name):
         activity = registry.iris.activity(f"{igsn.name}/{v.version}").value
-        data.append({"id": activity, "type": "activities", "attributes": {
-            "action": "create" if v.version == 1 else "update", "event": v.event, "version": v.version,
-            "prov:wasGeneratedBy": activity, "prov:generatedAtTime": v.datestamp,
-            "prov:wasDerivedFrom": registry.iris.sample(igsn.name).value, "prov:wasAttributedTo": v.principal}})
+        data.append(
+            {
+                "id": activity,
+                "type": "activities",
+                "attributes": {
+                    "action": "create" if v.version == 1 else "update",
+                    "event": v.event,
+                    "version": v.version,
+                    "prov:wasGeneratedBy": activity,
+                    "prov:generatedAtTime": v.datestamp,
+                    "prov:wasDerivedFrom": registry.iris.sample(igsn.name).value,
+                    "prov:wasAttributedTo": v.principal,
+                },
+            }
+        )
     return _document(data, meta={"total": len(data)})
 
 
@@ -468,16 +554,21 @@ def _candidates(registry: Registry, who: Principal | None, request: Request, aft
     conn = registry.db.read()
     names: Iterator[str] = iter(())
     if state != lifecycle.DRAFT:
-        names = (r[0] for r in conn.execute(f"SELECT igsn FROM catalogue WHERE {' AND '.join(where)} ORDER BY igsn",
-                                            args))
+        names = (
+            r[0] for r in conn.execute(f"SELECT igsn FROM catalogue WHERE {' AND '.join(where)} ORDER BY igsn", args)
+        )
     if query:
         phrase = '"' + query.replace('"', '""') + '"'
         found = {r[0] for r in conn.execute("SELECT igsn FROM search_text WHERE search_text MATCH ?", (phrase,))}
         names = (n for n in names if n in found)
         state = lifecycle.REGISTERED  # drafts are not searchable
-    drafts = [d.igsn for d in (lifecycle.drafts_of(conn, who) if who is not None else [])
-              if d.igsn > after and state in (None, "", lifecycle.DRAFT)
-              and (not client_id or (d.client or "") == client_id.upper())]
+    drafts = [
+        d.igsn
+        for d in (lifecycle.drafts_of(conn, who) if who is not None else [])
+        if d.igsn > after
+        and state in (None, "", lifecycle.DRAFT)
+        and (not client_id or (d.client or "") == client_id.upper())
+    ]
     return heapq.merge(names, drafts)
 
 
@@ -506,21 +597,41 @@ def list_dois(request: Request, who: Principal | None = Depends(optional_princip
 @router.get("/prefixes", summary="The DOI prefixes registered here, with their clients and providers")
 def list_prefixes(request: Request) -> JSONResponse:
     registry = get_registry(request)
-    data = [{"id": prefix, "type": "prefixes", "attributes": {"prefix": prefix},
-             "relationships": {"clients": {"data": [{"id": client.lower(), "type": "clients"}] if client else []},
-                               "providers": {"data": [{"id": agent.lower(), "type": "providers"}]}}}
-            for prefix, (agent, client) in sorted(registry.accounts.doi_prefix_table().items())]
+    data = [
+        {
+            "id": prefix,
+            "type": "prefixes",
+            "attributes": {"prefix": prefix},
+            "relationships": {
+                "clients": {"data": [{"id": client.lower(), "type": "clients"}] if client else []},
+                "providers": {"data": [{"id": agent.lower(), "type": "providers"}]},
+            },
+        }
+        for prefix, (agent, client) in sorted(registry.accounts.doi_prefix_table().items())
+    ]
     return _document(data, meta={"total": len(data)})
 
 
 @router.get("/clients/{client_id}", summary="One client (DataCite's repository): name, domains, prefixes")
 def get_client(client_id: str, request: Request) -> JSONResponse:
     client = get_registry(request).accounts.client(client_id)  # NotFound: 404
-    return _document({"id": client.symbol.lower(), "type": "clients", "attributes": {
-        "name": client.name, "symbol": client.symbol, "domains": ",".join(client.domains) or "*",
-        "isActive": client.active, "rorId": client.ror},
-        "relationships": {"provider": {"data": {"id": client.agent.lower(), "type": "providers"}},
-                          "prefixes": {"data": [{"id": p, "type": "prefixes"} for p in client.doi_prefixes]}}})
+    return _document(
+        {
+            "id": client.symbol.lower(),
+            "type": "clients",
+            "attributes": {
+                "name": client.name,
+                "symbol": client.symbol,
+                "domains": ",".join(client.domains) or "*",
+                "isActive": client.active,
+                "rorId": client.ror,
+            },
+            "relationships": {
+                "provider": {"data": {"id": client.agent.lower(), "type": "providers"}},
+                "prefixes": {"data": [{"id": p, "type": "prefixes"} for p in client.doi_prefixes]},
+            },
+        }
+    )
 
 
 # -- reservations (the JSON API's door to drafts) ------------------------------------------------------
@@ -538,9 +649,14 @@ class ReserveOut(BaseModel):
     state: str
 
 
-@router.post("/api/v1/samples/reserve", status_code=201, tags=["JSON API"], response_model=ReserveOut,
-             responses=problem_responses(400, 401, 403, 409, 413, 415, 503),
-             summary="Reserve names as drafts: a count and a namespace pattern, or the names")
+@router.post(
+    "/api/v1/samples/reserve",
+    status_code=201,
+    tags=["JSON API"],
+    response_model=ReserveOut,
+    responses=problem_responses(400, 401, 403, 409, 413, 415, 503),
+    summary="Reserve names as drafts: a count and a namespace pattern, or the names",
+)
 def reserve_samples(body: ReserveIn, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     """``{"count": 3, "pattern": "ZTA-2024-####"}`` (a run of ``#`` numbers the names from the first free one;
     a pattern without ``#`` is a namespace, numbered with five digits) or ``{"names": ["ZTA0001", …]}``. The names

@@ -50,9 +50,13 @@ async def node(request: Request) -> Response:
         resource = resolver.resource_url(registry.settings.base_url, ref.path)
         query = request.query_params
         try:
-            choice = resolver.negotiate(profile_arg=query.get("_profile"), mediatype_arg=query.get("_mediatype"),
-                                        accept_profile=request.headers.get("accept-profile"),
-                                        accept=request.headers.get("accept"), available=available)
+            choice = resolver.negotiate(
+                profile_arg=query.get("_profile"),
+                mediatype_arg=query.get("_mediatype"),
+                accept_profile=request.headers.get("accept-profile"),
+                accept=request.headers.get("accept"),
+                available=available,
+            )
         except resolver.NotAcceptable as exc:
             return finish(request, not_acceptable(str(exc), resource, available))
         response = await run_in_threadpool(_respond, request, registry, ref, choice, resource, available)
@@ -61,8 +65,10 @@ async def node(request: Request) -> Response:
             raise  # problem+json, from the app's table
         status = 410 if isinstance(exc, Gone) else 404 if isinstance(exc, NotFound) else 400
         title = {404: "Not found", 410: "Withdrawn", 400: "Bad request"}[status]
-        return finish(request, Response(entities_html.error_page(title, exc.message), status,
-                                        media_type="text/html; charset=utf-8"))
+        return finish(
+            request,
+            Response(entities_html.error_page(title, exc.message), status, media_type="text/html; charset=utf-8"),
+        )
     return finish(request, response)
 
 
@@ -82,11 +88,16 @@ def _page_href(request: Request, ref: entities.Ref, cursor: str | None, base: st
     return resolver.resource_url(base, ref.path) + (f"?{urlencode(items)}" if items else "")
 
 
-def _respond(request: Request, registry: Registry, ref: entities.Ref, choice: resolver.Choice, resource: str,
-             available: list[str]) -> Response:
+def _respond(
+    request: Request,
+    registry: Registry,
+    ref: entities.Ref,
+    choice: resolver.Choice,
+    resource: str,
+    available: list[str],
+) -> Response:
     """Reads the node and writes what was negotiated; runs in a worker thread."""
-    item = entities.describe(registry, ref, cursor=request.query_params.get("cursor") or None,
-                             limit=_limit(request))
+    item = entities.describe(registry, ref, cursor=request.query_params.get("cursor") or None, limit=_limit(request))
     headers = {"Vary": VARY, "Link": resolver.link_header(resource, available, choice)}
     listing = item.samples
     if listing is not None and listing.next_cursor:
@@ -104,8 +115,9 @@ def _respond(request: Request, registry: Registry, ref: entities.Ref, choice: re
     elif media_type == "text/html":
         next_href = _page_href(request, ref, listing.next_cursor) if listing and listing.next_cursor else None
         first_href = _page_href(request, ref, None) if listing and listing.cursor else None
-        body = entities_html.node_page(item, registry.iris, resource, available, next_href=next_href,
-                                       first_href=first_href)
+        body = entities_html.node_page(
+            item, registry.iris, resource, available, next_href=next_href, first_href=first_href
+        )
     else:
         body = entities.rdf(item, resolver.RDF_FORMATS[media_type])
     charset = media_type.startswith("text/") or media_type == "application/json"

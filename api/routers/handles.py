@@ -16,8 +16,13 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["handles"])
 
-_STATUS = {handles.SUCCESS: 200, handles.NOT_FOUND: 404, handles.VALUES_NOT_FOUND: 200,
-           handles.INVALID: 400, handles.NOT_RESPONSIBLE: 400}
+_STATUS = {
+    handles.SUCCESS: 200,
+    handles.NOT_FOUND: 404,
+    handles.VALUES_NOT_FOUND: 200,
+    handles.INVALID: 400,
+    handles.NOT_RESPONSIBLE: 400,
+}
 
 
 @router.head("/api/handles/{handle:path}", include_in_schema=False)  # documented once, as GET
@@ -31,8 +36,10 @@ def resolve_handle(handle: str, request: Request) -> Response:
         try:
             indexes.append(int(value))
         except ValueError:
-            return JSONResponse({"responseCode": handles.INVALID, "handle": handle,
-                                 "message": f"index is not a number: {value}"}, status_code=400)
+            return JSONResponse(
+                {"responseCode": handles.INVALID, "handle": handle, "message": f"index is not a number: {value}"},
+                status_code=400,
+            )
     answer = handles.lookup(registry, handle, types=params.getlist("type"), indexes=indexes)
     status = _STATUS.get(answer.response_code, 400)
     response = JSONResponse(answer.body, status_code=status, headers={"Access-Control-Allow-Origin": "*"})

@@ -44,9 +44,16 @@ def _sparql(request: Request) -> SparqlHealth:
     if pool is None:
         return SparqlHealth(limit=request.app.state.registry.settings.sparql_workers)
     stats = pool.stats()
-    return SparqlHealth(workers=stats["workers"], busy=stats["busy"], limit=stats["limit"], queued=stats["queued"],
-                        killed=stats["killed"], refused_client=stats["refused_client"],
-                        refused_busy=stats["refused_busy"], saturated=stats["busy"] >= stats["limit"])
+    return SparqlHealth(
+        workers=stats["workers"],
+        busy=stats["busy"],
+        limit=stats["limit"],
+        queued=stats["queued"],
+        killed=stats["killed"],
+        refused_client=stats["refused_client"],
+        refused_busy=stats["refused_busy"],
+        saturated=stats["busy"] >= stats["limit"],
+    )
 
 
 class RestampHealth(BaseModel):
@@ -87,19 +94,28 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health, summary="Service health", responses=problem_responses(503))
-def health(request: Request, registry: Registry = Depends(get_registry),
-           settings: Settings = Depends(get_settings)) -> Health:
+def health(
+    request: Request, registry: Registry = Depends(get_registry), settings: Settings = Depends(get_settings)
+) -> Health:
     state = restamp.status(registry)
     sparql = _sparql(request)
-    return Health(status="degraded" if sparql.saturated else "ok", samples=registry.count(),
-                  pending_writes=registry.journal.pending(), repository_id=registry.repository_id,
-                  iri_base=registry.iris.base, restamp_pending=state.pending or state.in_progress,
-                  read_only=registry.read_only, sparql=sparql, restamp=_restamp(request))
+    return Health(
+        status="degraded" if sparql.saturated else "ok",
+        samples=registry.count(),
+        pending_writes=registry.journal.pending(),
+        repository_id=registry.repository_id,
+        iri_base=registry.iris.base,
+        restamp_pending=state.pending or state.in_progress,
+        read_only=registry.read_only,
+        sparql=sparql,
+        restamp=_restamp(request),
+    )
 
 
 @router.head("/health", include_in_schema=False)
-def health_head(request: Request, registry: Registry = Depends(get_registry),
-                settings: Settings = Depends(get_settings)) -> Response:
+def health_head(
+    request: Request, registry: Registry = Depends(get_registry), settings: Settings = Depends(get_settings)
+) -> Response:
     # the GET's JSON (as FastAPI writes a response model), so Content-Length is the GET's
     return finish(request, JSONResponse(jsonable_encoder(health(request, registry, settings))))
 

@@ -31,11 +31,24 @@ from igsn_graph.xmlparser import parse_xml
 from .. import limits, testmode
 from ..auth import principal
 from ..deps import get_registry
-from ..mds_errors import (DELETE_METADATA_NOT_FOUND, GET_METADATA_NOT_FOUND, MdsRefusal, reword_not_found,
-                          with_test_mode)
+from ..mds_errors import DELETE_METADATA_NOT_FOUND, GET_METADATA_NOT_FOUND, MdsRefusal, reword_not_found, with_test_mode
 
-__all__ = ["router", "BULK_ENDPOINT", "read_body", "text_body", "xml_body", "parse_text_body", "echo", "test_mode",
-           "media_type", "identifier_and_url", "matching_identifier_and_url", "location", "ok", "not_allowed"]
+__all__ = [
+    "router",
+    "BULK_ENDPOINT",
+    "read_body",
+    "text_body",
+    "xml_body",
+    "parse_text_body",
+    "echo",
+    "test_mode",
+    "media_type",
+    "identifier_and_url",
+    "matching_identifier_and_url",
+    "location",
+    "ok",
+    "not_allowed",
+]
 
 router = APIRouter(tags=["MDS registration API"])
 
@@ -53,14 +66,19 @@ def _below_root(*steps: str) -> Callable[[etree._Element], etree._Element | None
     def find(root: etree._Element) -> etree._Element | None:
         ns = etree.QName(root).namespace
         return root.find("/".join(f"{{{ns}}}{step}" for step in steps))
+
     return find
 
 
 #: where each format keeps the record's IGSN (read for ``failed to retrieve IGSN`` and the echo)
 _IDENTIFIER_ELEMENT: dict[str, Callable[[etree._Element], etree._Element | None]] = {
-    "igsn": _below_root("sampleNumber"), "igsn_desc": _below_root("identifier"),
-    "csirov3": _below_root("resource", "resourceIdentifier"), "datacite": datacite.identifier_element,
-    "ardc": _below_root("resource", "resourceIdentifier"), "csirov2": _below_root("sample", "sampleNumber")}
+    "igsn": _below_root("sampleNumber"),
+    "igsn_desc": _below_root("identifier"),
+    "csirov3": _below_root("resource", "resourceIdentifier"),
+    "datacite": datacite.identifier_element,
+    "ardc": _below_root("resource", "resourceIdentifier"),
+    "csirov2": _below_root("sample", "sampleNumber"),
+}
 
 
 # -- request parts -------------------------------------------------------------------------------
@@ -137,7 +155,7 @@ def _properties(text: str) -> dict[str, str]:
         cut = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=-1)
         if cut < 0:
             continue
-        out[line[:cut].strip()] = line[cut + 1:].lstrip(" \t\f")
+        out[line[:cut].strip()] = line[cut + 1 :].lstrip(" \t\f")
     return out
 
 
@@ -147,8 +165,7 @@ def parse_text_body(body: bytes, media: str | None) -> dict[str, str]:
     # curl -H form … --data-binary "igsn=…\nurl=…" is common: raw line breaks mean the line format
     if media == _FORM and not _LINES.search(text):
         try:
-            form = parse_qs(text, keep_blank_values=True, strict_parsing=False, errors="strict",
-                            max_num_fields=100)
+            form = parse_qs(text, keep_blank_values=True, strict_parsing=False, errors="strict", max_num_fields=100)
         except (ValueError, UnicodeDecodeError):
             raise InvalidInput("malformed form-encoded body") from None
         params = {k: v[-1] for k, v in form.items()}
@@ -244,8 +261,9 @@ def post_igsn(request: Request, who: Principal = Depends(principal), body: bytes
 
 
 @router.put("/igsn/{igsn:path}", status_code=201, summary="Mint or update the IGSN of the path")
-def put_igsn(igsn: str, request: Request, who: Principal = Depends(principal),
-             body: bytes = Depends(text_body)) -> Response:
+def put_igsn(
+    igsn: str, request: Request, who: Principal = Depends(principal), body: bytes = Depends(text_body)
+) -> Response:
     registry = get_registry(request)
     given, url = matching_identifier_and_url(request, body, "igsn", registry.parse(igsn))
     registry.mint(who, given, url, test_mode=test_mode(request))
@@ -286,8 +304,10 @@ def _register_document(request: Request, who: Principal, body: bytes, path_igsn:
     fmt = detect(root)
     count = _record_count(root, fmt)
     if count > 1:
-        raise InvalidInput(f"the document holds {count} records; /metadata takes one record per request, "
-                           f"send documents with several records to {BULK_ENDPOINT}")
+        raise InvalidInput(
+            f"the document holds {count} records; /metadata takes one record per request, "
+            f"send documents with several records to {BULK_ENDPOINT}"
+        )
     written = _written_igsn(root, fmt)
     if count == 0 or (written is None and fmt.name in _IDENTIFIER_ELEMENT):
         raise InvalidInput("failed to retrieve IGSN from xml")
@@ -298,8 +318,7 @@ def _register_document(request: Request, who: Principal, body: bytes, path_igsn:
     if target is not None and target.name != record.igsn:
         raise InvalidInput("IGSN does not match")
     shown = echo(target if target is not None else igsn)
-    [outcome] = registry.register(who, [Submission(record, fmt.name, body)], test_mode=test_mode(request),
-                                  strict=True)
+    [outcome] = registry.register(who, [Submission(record, fmt.name, body)], test_mode=test_mode(request), strict=True)
     # MDS answers one line; what was accepted off-form or not mapped follows it, a line each
     lines = [f"OK ({shown})"] + [f"warning: {w}" for w in outcome.warnings]
     return ok("\n".join(lines), request, where=location(request, "metadata", shown))
@@ -312,15 +331,15 @@ def list_metadata(who: Principal = Depends(principal)) -> Response:
 
 
 @router.post("/metadata", status_code=201, summary="Register one record (kernel XML); the IGSN is read from it")
-def post_metadata(request: Request, who: Principal = Depends(principal),
-                  body: bytes = Depends(xml_body)) -> Response:
+def post_metadata(request: Request, who: Principal = Depends(principal), body: bytes = Depends(xml_body)) -> Response:
     return _register_document(request, who, body, None)
 
 
 @router.post("/metadata/{igsn:path}", status_code=201, include_in_schema=False)
 @router.put("/metadata/{igsn:path}", status_code=201, summary="Register one record for the IGSN of the path")
-def put_metadata(igsn: str, request: Request, who: Principal = Depends(principal),
-                 body: bytes = Depends(xml_body)) -> Response:
+def put_metadata(
+    igsn: str, request: Request, who: Principal = Depends(principal), body: bytes = Depends(xml_body)
+) -> Response:
     return _register_document(request, who, body, igsn)
 
 

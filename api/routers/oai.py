@@ -35,9 +35,11 @@ MEDIA_TYPE = "text/xml; charset=utf-8"
 MAX_FORM_BYTES = 64 * 1024
 _FORM = "application/x-www-form-urlencoded"
 _LOCK = threading.Lock()
-_DESCRIPTION = ("OAI-PMH 2.0 data provider. Verbs Identify, ListMetadataFormats, ListSets, GetRecord, "
-                "ListIdentifiers, ListRecords; formats oai_dc, igsn (registration kernel 1.0), igsn_desc "
-                "(description kernel 1.1), datacite (kernel-4); sets AGENT, AGENT:AGENT.CLIENT, ns:NAMESPACE.")
+_DESCRIPTION = (
+    "OAI-PMH 2.0 data provider. Verbs Identify, ListMetadataFormats, ListSets, GetRecord, "
+    "ListIdentifiers, ListRecords; formats oai_dc, igsn (registration kernel 1.0), igsn_desc "
+    "(description kernel 1.1), datacite (kernel-4); sets AGENT, AGENT:AGENT.CLIENT, ns:NAMESPACE."
+)
 
 
 def repository_of(request: Request) -> Repository:
@@ -121,14 +123,24 @@ async def _form_pairs(request: Request) -> list[tuple[str, str]] | OaiErrors:
 
 
 @router.head("/oai", include_in_schema=False)
-@router.get("/oai", summary="OAI-PMH 2.0 (GET)", description=_DESCRIPTION, response_class=Response,
-            responses={200: {"content": {"text/xml": {}}}})
+@router.get(
+    "/oai",
+    summary="OAI-PMH 2.0 (GET)",
+    description=_DESCRIPTION,
+    response_class=Response,
+    responses={200: {"content": {"text/xml": {}}}},
+)
 def oai_get(request: Request) -> Response:
     return finish(request, _answer(request, _query_pairs(request)))
 
 
-@router.post("/oai", summary="OAI-PMH 2.0 (POST, application/x-www-form-urlencoded)", description=_DESCRIPTION,
-             response_class=Response, responses={200: {"content": {"text/xml": {}}}})
+@router.post(
+    "/oai",
+    summary="OAI-PMH 2.0 (POST, application/x-www-form-urlencoded)",
+    description=_DESCRIPTION,
+    response_class=Response,
+    responses={200: {"content": {"text/xml": {}}}},
+)
 def oai_post(request: Request, pairs: list[tuple[str, str]] | OaiErrors = Depends(_form_pairs)) -> Response:
     return _answer(request, pairs)
 

@@ -114,21 +114,33 @@ def _flag(value: str | None, name: str) -> bool:
 
 
 @router.get("/api/v1/samples/{igsn:path}/ancestors", responses=_SAMPLE_PROBLEMS, response_model=LineageOut)
-def ancestors(igsn: str, request: Request, depth: int | None = _DEPTH,
-              registry: Registry = Depends(get_registry)) -> JSONResponse:
+def ancestors(
+    igsn: str, request: Request, depth: int | None = _DEPTH, registry: Registry = Depends(get_registry)
+) -> JSONResponse:
     """Parents, their parents… nearest first, each once (a diamond's shared ancestor once, at its nearest depth)."""
     name = _public_name(registry, igsn)
     nodes = relations.ancestors(registry, name, depth)
     base = public_base(request)
-    out = LineageOut(igsn=name, direction="ancestors", depth=depth, count=len(nodes),
-                     items=[NodeOut(igsn=n.igsn, depth=n.depth, links=sample_links(base, n.igsn)) for n in nodes],
-                     links={"self": str(request.url)})
+    out = LineageOut(
+        igsn=name,
+        direction="ancestors",
+        depth=depth,
+        count=len(nodes),
+        items=[NodeOut(igsn=n.igsn, depth=n.depth, links=sample_links(base, n.igsn)) for n in nodes],
+        links={"self": str(request.url)},
+    )
     return JSONResponse(out.model_dump())
 
 
 @router.get("/api/v1/samples/{igsn:path}/descendants", responses=_SAMPLE_PROBLEMS, response_model=LineageOut)
-def descendants(igsn: str, request: Request, depth: int | None = _DEPTH, limit: int = _LIMIT,
-                after: str | None = None, registry: Registry = Depends(get_registry)) -> JSONResponse:
+def descendants(
+    igsn: str,
+    request: Request,
+    depth: int | None = _DEPTH,
+    limit: int = _LIMIT,
+    after: str | None = None,
+    registry: Registry = Depends(get_registry),
+) -> JSONResponse:
     """Children, their children… by (depth, IGSN), each once; `limit` (≤ 10,000, default 1,000) and the
     keyset `after=DEPTH:IGSN` from `links.next` page through large trees."""
     name = _public_name(registry, igsn)
@@ -145,9 +157,14 @@ def descendants(igsn: str, request: Request, depth: int | None = _DEPTH, limit: 
         nodes = nodes[:limit]
         last = nodes[-1]
         links["next"] = str(request.url.include_query_params(after=f"{last.depth}:{last.igsn}"))
-    out = LineageOut(igsn=name, direction="descendants", depth=depth, count=len(nodes),
-                     items=[NodeOut(igsn=x.igsn, depth=x.depth, links=sample_links(base, x.igsn)) for x in nodes],
-                     links=links)
+    out = LineageOut(
+        igsn=name,
+        direction="descendants",
+        depth=depth,
+        count=len(nodes),
+        items=[NodeOut(igsn=x.igsn, depth=x.depth, links=sample_links(base, x.igsn)) for x in nodes],
+        links=links,
+    )
     return JSONResponse(out.model_dump())
 
 
@@ -156,16 +173,27 @@ def related(igsn: str, request: Request, registry: Registry = Depends(get_regist
     """Every link of the sample: those it states, and inverses other samples state (`inferred: true`)."""
     name = _public_name(registry, igsn)
     base = public_base(request)
-    items = [LinkOut(kind=x.kind, relation_type=x.relation_type, identifier=x.identifier,
-                     identifier_type=x.identifier_type, inferred=x.inferred,
-                     links=sample_links(base, x.igsn) if x.igsn else None)
-             for x in relations.related(registry, name)]
+    items = [
+        LinkOut(
+            kind=x.kind,
+            relation_type=x.relation_type,
+            identifier=x.identifier,
+            identifier_type=x.identifier_type,
+            inferred=x.inferred,
+            links=sample_links(base, x.igsn) if x.igsn else None,
+        )
+        for x in relations.related(registry, name)
+    ]
     return JSONResponse(RelatedOut(igsn=name, related=items).model_dump())
 
 
 @router.get("/api/v1/related", response_model=ByIdentifierOut, responses=_QUERY_PROBLEMS)
-def by_identifier(request: Request, identifier: str | None = None, descendants: str | None = None,
-                  registry: Registry = Depends(get_registry)) -> JSONResponse:
+def by_identifier(
+    request: Request,
+    identifier: str | None = None,
+    descendants: str | None = None,
+    registry: Registry = Depends(get_registry),
+) -> JSONResponse:
     """Every public sample linked to a dataset or publication (DOI, URL, other identifier); with
     `descendants=true` also their descendants (`via_ancestor: true`)."""
     if not identifier or not identifier.strip():
@@ -173,15 +201,23 @@ def by_identifier(request: Request, identifier: str | None = None, descendants: 
     kind, value = relations.normal_identifier(identifier)
     found = relations.samples_related_to(registry, identifier, descendants_too=_flag(descendants, "descendants"))
     base = public_base(request)
-    out = ByIdentifierOut(identifier=value, identifier_type=kind, count=len(found), items=[
-        LinkedSample(igsn=i, relation_type=r, via_ancestor=v, links=sample_links(base, i)) for i, r, v in found])
+    out = ByIdentifierOut(
+        identifier=value,
+        identifier_type=kind,
+        count=len(found),
+        items=[LinkedSample(igsn=i, relation_type=r, via_ancestor=v, links=sample_links(base, i)) for i, r, v in found],
+    )
     return JSONResponse(out.model_dump())
 
 
-@router.get("/api/v1/agents/{agent:path}/samples", response_model=AgentSamplesOut,
-            responses=_AGENT_PROBLEMS)
-def agent_samples(agent: str, request: Request, limit: int = _LIMIT, after: str | None = None,
-                  registry: Registry = Depends(get_registry)) -> JSONResponse:
+@router.get("/api/v1/agents/{agent:path}/samples", response_model=AgentSamplesOut, responses=_AGENT_PROBLEMS)
+def agent_samples(
+    agent: str,
+    request: Request,
+    limit: int = _LIMIT,
+    after: str | None = None,
+    registry: Registry = Depends(get_registry),
+) -> JSONResponse:
     """Public samples naming a person (ORCID iD) or organisation (ROR id) as collector, registrant,
     curator, contributor or affiliation; ordered by IGSN, `after=IGSN` pages."""
     found = relations.agent_samples(registry, agent, limit=limit + 1, after=after or None)
@@ -190,7 +226,13 @@ def agent_samples(agent: str, request: Request, limit: int = _LIMIT, after: str 
         found = found[:limit]
         links["next"] = str(request.url.include_query_params(after=found[-1].igsn))
     base = public_base(request)
-    out = AgentSamplesOut(agent=relations.normal_agent(agent), count=len(found), links=links, items=[
-        AgentSampleOut(igsn=s.igsn, roles=sorted(set(s.role.split(" "))), links=sample_links(base, s.igsn))
-        for s in found])
+    out = AgentSamplesOut(
+        agent=relations.normal_agent(agent),
+        count=len(found),
+        links=links,
+        items=[
+            AgentSampleOut(igsn=s.igsn, roles=sorted(set(s.role.split(" "))), links=sample_links(base, s.igsn))
+            for s in found
+        ],
+    )
     return JSONResponse(out.model_dump())

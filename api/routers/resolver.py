@@ -11,7 +11,6 @@ thread. ``Shortcut`` lets sample paths skip the router's walk past every fixed r
 
 from __future__ import annotations
 
-
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,8 +83,11 @@ class _Negotiated:
     def may_redirect(self) -> bool:
         """A browser asking for the default profile goes to the registrant's page, if it is elsewhere:
         whether it is needs the graph (the row only says there is a landing URL)."""
-        return (self.choice.media_type == "text/html" and self.choice.profile is resolver.DEFAULT_PROFILE
-                and self.row.has_url)
+        return (
+            self.choice.media_type == "text/html"
+            and self.choice.profile is resolver.DEFAULT_PROFILE
+            and self.row.has_url
+        )
 
 
 @router.api_route("/{identifier:path}", methods=["GET", "HEAD"], include_in_schema=False, name="resolve")
@@ -120,8 +122,12 @@ class Shortcut:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and not scope.get("root_path") \
-                and _SAMPLE_PATH.match(scope["path"]):
+        if (
+            scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and not scope.get("root_path")
+            and _SAMPLE_PATH.match(scope["path"])
+        ):
             response: Response | None
             try:
                 response = await resolve(scope["path"][1:], Request(scope, receive))
@@ -161,8 +167,9 @@ def _negotiate(identifier: str, request: Request) -> Response | _Negotiated:
         return _moved(request, canonical)
     if not row.active:
         if _wants_html(request, "text/plain"):
-            return Response(resolver.tombstone_page(row), 410, media_type="text/html; charset=utf-8",
-                            headers={"Vary": VARY})
+            return Response(
+                resolver.tombstone_page(row), 410, media_type="text/html; charset=utf-8", headers={"Vary": VARY}
+            )
         return _text(410, f"IGSN {name} has been deactivated", {"Vary": VARY})
 
     resource = resolver.resource_url(registry.settings.base_url, name)
@@ -176,9 +183,13 @@ def _negotiate(identifier: str, request: Request) -> Response | _Negotiated:
         extra = [f"{k}={query[k]}" for k in ("style", "locale") if query.get(k) and k not in mediatype_arg]
         mediatype_arg = "; ".join([mediatype_arg, *extra])
     try:
-        choice = resolver.negotiate(profile_arg=query.get("_profile"), mediatype_arg=mediatype_arg,
-                                    accept_profile=request.headers.get("accept-profile"),
-                                    accept=request.headers.get("accept"), available=available)
+        choice = resolver.negotiate(
+            profile_arg=query.get("_profile"),
+            mediatype_arg=mediatype_arg,
+            accept_profile=request.headers.get("accept-profile"),
+            accept=request.headers.get("accept"),
+            available=available,
+        )
     except resolver.NotAcceptable as exc:
         return _not_acceptable(str(exc), resource, available)
     headers = {"Vary": VARY, "Link": resolver.link_header(resource, available, choice)}
@@ -236,8 +247,11 @@ def _respond(request: Request, step: _Negotiated) -> Response:
                 return answer
         headers = _validators(step)
         if choice.media_type == "text/html" and choice.profile.token != "alt":
-            return Response(resolver.landing_page(view, step.resource, step.available),
-                            media_type="text/html; charset=utf-8", headers=headers)
+            return Response(
+                resolver.landing_page(view, step.resource, step.available),
+                media_type="text/html; charset=utf-8",
+                headers=headers,
+            )
         rendered = resolver.render(view, choice, step.resource, step.available)
     except resolver.SampleMissing:
         return _not_found(request, step.row.igsn)

@@ -69,10 +69,15 @@ router = APIRouter(prefix=PREFIX, tags=["samples"])
 
 #: request media types → the RDF media type read_rdf takes (None: XML, any kernel)
 INPUT_TYPES: dict[str, str | None] = {
-    "application/ld+json": "application/ld+json", "application/json": "application/ld+json",
-    "text/turtle": "text/turtle", "application/x-turtle": "text/turtle",
-    "application/n-triples": "application/n-triples", "application/n-quads": "application/n-quads",
-    "application/trig": "application/trig", "application/xml": None, "text/xml": None,
+    "application/ld+json": "application/ld+json",
+    "application/json": "application/ld+json",
+    "text/turtle": "text/turtle",
+    "application/x-turtle": "text/turtle",
+    "application/n-triples": "application/n-triples",
+    "application/n-quads": "application/n-quads",
+    "application/trig": "application/trig",
+    "application/xml": None,
+    "text/xml": None,
 }
 #: what a read can be given as: the canonical RDF types (Turtle first: the default), then their aliases
 _OUTPUT = list(resolver.RDF_FORMATS) + [a for a, c in resolver.MEDIA_ALIASES.items() if c in resolver.RDF_FORMATS]
@@ -128,14 +133,29 @@ class BulkResult(BaseModel):
 def _request_body(bulk: bool) -> dict[str, Any]:
     text = {"schema": {"type": "string"}}
     what = "records" if bulk else "one record"
-    return {"requestBody": {"required": True, "description": f"{what} as JSON-LD, RDF or an XML kernel document",
-                            "content": {"application/ld+json": {"schema": {"type": "object"}},
-                                        **{t: text for t in INPUT_TYPES if t not in ("application/ld+json",
-                                                                                     "application/json")}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": f"{what} as JSON-LD, RDF or an XML kernel document",
+            "content": {
+                "application/ld+json": {"schema": {"type": "object"}},
+                **{t: text for t in INPUT_TYPES if t not in ("application/ld+json", "application/json")},
+            },
+        }
+    }
 
 
-_TEST_MODE = {"parameters": [{"name": "testMode", "in": "query", "required": False, "schema": {"type": "boolean"},
-                              "description": "validate only: nothing is stored"}]}
+_TEST_MODE = {
+    "parameters": [
+        {
+            "name": "testMode",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "boolean"},
+            "description": "validate only: nothing is stored",
+        }
+    ]
+}
 _WRITE_PROBLEMS = problem_responses(400, 401, 403, 409, 412, 413, 415, 503)
 
 
@@ -153,16 +173,22 @@ def _input_type(request: Request) -> str | None:
     for p in params:
         key, _, value = p.partition("=")
         charset = value.strip().strip('"').lower()
-        if key.strip().lower() == "charset" and charset not in ("utf-8", "utf8") and not (
-                INPUT_TYPES.get(media) == _JSON and charset in _JSON_CHARSETS):
+        if (
+            key.strip().lower() == "charset"
+            and charset not in ("utf-8", "utf8")
+            and not (INPUT_TYPES.get(media) == _JSON and charset in _JSON_CHARSETS)
+        ):
             raise ApiProblem(415, f"charset {value.strip()} is not supported: send UTF-8")
     if media in INPUT_TYPES:
         return INPUT_TYPES[media]
     if media.endswith("+xml"):
         return None
     accepted = ", ".join(INPUT_TYPES)
-    raise ApiProblem(415, f"Content-Type {media or '(none)'} is not supported; send one of {accepted}",
-                     headers={"Accept-Post": accepted})
+    raise ApiProblem(
+        415,
+        f"Content-Type {media or '(none)'} is not supported; send one of {accepted}",
+        headers={"Accept-Post": accepted},
+    )
 
 
 class Document:
@@ -188,8 +214,9 @@ async def document(request: Request) -> Document:
     except MdsRefusal as exc:  # the shared reader speaks the MDS's error type
         raise ApiProblem(exc.status, exc.message) from None
     settings = request.app.state.settings
-    return Document(data, rdf_type, own_context_urls(settings.public_url or str(request.base_url),
-                                                     get_registry(request).iris.base))
+    return Document(
+        data, rdf_type, own_context_urls(settings.public_url or str(request.base_url), get_registry(request).iris.base)
+    )
 
 
 def _precondition(request: Request, *, create: bool = False) -> Precondition | None:
@@ -220,17 +247,25 @@ def _location(request: Request, name: str) -> str:
 def _one(doc: Document) -> Submission:
     subs = doc.submissions()
     if len(subs) != 1:
-        raise InvalidInput(f"the document holds {len(subs)} records; send one record per request, "
-                           f"or several to {PREFIX}/bulk")
+        raise InvalidInput(
+            f"the document holds {len(subs)} records; send one record per request, or several to {PREFIX}/bulk"
+        )
     return subs[0]
 
 
 def _written(request: Request, outcome: Outcome, status: str, *, code: int) -> JSONResponse:
     test = _test_mode(request)
-    body = SampleWritten(igsn=outcome.igsn, status=status, version=outcome.version,  # type: ignore[arg-type]
-                         testMode=test, stored=not test,
-                         message=f"test mode: valid, nothing stored ({status} if sent without testMode)" if test
-                         else f"{outcome.igsn} {status}", warnings=outcome.warnings)
+    body = SampleWritten(
+        igsn=outcome.igsn,
+        status=status,
+        version=outcome.version,  # type: ignore[arg-type]
+        testMode=test,
+        stored=not test,
+        message=f"test mode: valid, nothing stored ({status} if sent without testMode)"
+        if test
+        else f"{outcome.igsn} {status}",
+        warnings=outcome.warnings,
+    )
     headers = {"Location": _location(request, outcome.igsn)} if code == 201 and not test else {}
     if outcome.version is not None and not test:
         headers["ETag"] = _etag(outcome.version)
@@ -238,43 +273,58 @@ def _written(request: Request, outcome: Outcome, status: str, *, code: int) -> J
 
 
 # -- one sample ----------------------------------------------------------------------------------
-@router.post("", status_code=201, response_model=SampleWritten, summary="Register a new sample (IGSN from the body)",
-             responses={200: {"description": "test mode: valid, nothing stored", "model": SampleWritten},
-                        **_WRITE_PROBLEMS},
-             openapi_extra={**_request_body(False), **_TEST_MODE})
+@router.post(
+    "",
+    status_code=201,
+    response_model=SampleWritten,
+    summary="Register a new sample (IGSN from the body)",
+    responses={200: {"description": "test mode: valid, nothing stored", "model": SampleWritten}, **_WRITE_PROBLEMS},
+    openapi_extra={**_request_body(False), **_TEST_MODE},
+)
 def create_sample(request: Request, who: Principal = Depends(principal), doc: Document = Depends(document)) -> Response:
     sub = _one(doc)
     registry: Registry = get_registry(request)
     try:
-        [outcome] = registry.register(who, [sub], test_mode=_test_mode(request), strict=True,
-                                      expected=_precondition(request, create=True))
+        [outcome] = registry.register(
+            who, [sub], test_mode=_test_mode(request), strict=True, expected=_precondition(request, create=True)
+        )
     except PreconditionFailed as exc:
         if request.headers.get("if-match") is not None or request.headers.get("if-none-match") is not None:
             raise
-        raise Conflict(f"{exc.igsn} is registered already; PUT {PREFIX}/{exc.igsn} replaces it",
-                       igsn=exc.igsn) from None
+        raise Conflict(
+            f"{exc.igsn} is registered already; PUT {PREFIX}/{exc.igsn} replaces it", igsn=exc.igsn
+        ) from None
     return _written(request, outcome, "created", code=201)
 
 
-@router.put("/{igsn:sample}", response_model=SampleWritten, summary="Create or replace the sample of the path",
-            responses={201: {"description": "created", "model": SampleWritten}, **_WRITE_PROBLEMS},
-            openapi_extra={**_request_body(False), **_TEST_MODE})
-def replace_sample(igsn: str, request: Request, who: Principal = Depends(principal),
-                   doc: Document = Depends(document)) -> Response:
+@router.put(
+    "/{igsn:sample}",
+    response_model=SampleWritten,
+    summary="Create or replace the sample of the path",
+    responses={201: {"description": "created", "model": SampleWritten}, **_WRITE_PROBLEMS},
+    openapi_extra={**_request_body(False), **_TEST_MODE},
+)
+def replace_sample(
+    igsn: str, request: Request, who: Principal = Depends(principal), doc: Document = Depends(document)
+) -> Response:
     registry: Registry = get_registry(request)
     target = registry.parse(igsn)
     sub = _one(doc)
     if sub.record.igsn != target.name:
         raise InvalidInput(f"the body describes {sub.record.igsn}, the path names {target.name}", igsn=target.name)
-    [outcome] = registry.register(who, [sub], test_mode=_test_mode(request), strict=True,
-                                  expected=_precondition(request))
-    return _written(request, outcome, "created" if outcome.created else "updated",
-                    code=201 if outcome.created else 200)
+    [outcome] = registry.register(
+        who, [sub], test_mode=_test_mode(request), strict=True, expected=_precondition(request)
+    )
+    return _written(request, outcome, "created" if outcome.created else "updated", code=201 if outcome.created else 200)
 
 
-@router.delete("/{igsn:sample}", response_model=SampleWritten,
-               summary="Deactivate the sample (it resolves to 410; registering it again reactivates it)",
-               responses=problem_responses(400, 401, 403, 404, 412, 503), openapi_extra=_TEST_MODE)
+@router.delete(
+    "/{igsn:sample}",
+    response_model=SampleWritten,
+    summary="Deactivate the sample (it resolves to 410; registering it again reactivates it)",
+    responses=problem_responses(400, 401, 403, 404, 412, 503),
+    openapi_extra=_TEST_MODE,
+)
 def deactivate_sample(igsn: str, request: Request, who: Principal = Depends(principal)) -> Response:
     registry: Registry = get_registry(request)
     name = registry.parse(igsn).name
@@ -288,21 +338,28 @@ def deactivate_sample(igsn: str, request: Request, who: Principal = Depends(prin
         message = "test mode: nothing changed" if test else f"{name} deactivated"
     row = registry.row(name)
     version = row.version if row is not None else None
-    body = SampleWritten(igsn=name, status="deactivated", version=version, testMode=test, stored=not test,
-                         message=message)
+    body = SampleWritten(
+        igsn=name, status="deactivated", version=version, testMode=test, stored=not test, message=message
+    )
     headers = {"ETag": _etag(version)} if version is not None else {}
     return JSONResponse(body.model_dump(), headers=headers)
 
 
 _RDF_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "the sample's graph", "content": {t: {"schema": {"type": "string"}}
-                                                           for t in resolver.RDF_FORMATS}},
+    200: {
+        "description": "the sample's graph",
+        "content": {t: {"schema": {"type": "string"}} for t in resolver.RDF_FORMATS},
+    },
     **problem_responses(400, 401, 404, 406, 410, 503),
 }
 
 
-@router.get("/{igsn:sample}", summary="The sample's graph in the RDF syntax of Accept (Turtle by default)",
-            responses=_RDF_RESPONSES, response_class=Response)
+@router.get(
+    "/{igsn:sample}",
+    summary="The sample's graph in the RDF syntax of Accept (Turtle by default)",
+    responses=_RDF_RESPONSES,
+    response_class=Response,
+)
 def read_sample(igsn: str, request: Request, who: Principal | None = Depends(optional_principal)) -> Response:
     registry: Registry = get_registry(request)
     name = registry.parse(igsn).name
@@ -318,8 +375,9 @@ def read_sample(igsn: str, request: Request, who: Principal | None = Depends(opt
         raise NotFound("IGSN not found", igsn=name)
     chosen = conneg.choose(request.headers.get("accept"), _OUTPUT)
     if chosen is None:
-        raise ApiProblem(406, f"none of the media types in Accept is available; offered: "
-                              f"{', '.join(resolver.RDF_FORMATS)}")
+        raise ApiProblem(
+            406, f"none of the media types in Accept is available; offered: {', '.join(resolver.RDF_FORMATS)}"
+        )
     media_type = resolver.MEDIA_ALIASES.get(chosen, chosen)
     if owner:
         # the owner reads the whole description, also of a private sample (the public graph holds facts only)
@@ -328,8 +386,11 @@ def read_sample(igsn: str, request: Request, who: Principal | None = Depends(opt
     else:
         triples = registry.graph_of(name)
     body = resolver.render_rdf(triples, registry.iris.record_graph(name), media_type)
-    headers = {"ETag": _etag(row.version, media_type), "Vary": "Accept, Authorization",
-               "Cache-Control": "private, no-cache" if owner else "no-cache"}
+    headers = {
+        "ETag": _etag(row.version, media_type),
+        "Vary": "Accept, Authorization",
+        "Cache-Control": "private, no-cache" if owner else "no-cache",
+    }
     if media_type.startswith("text/"):
         media_type += "; charset=utf-8"
     return Response(body, media_type=media_type, headers=headers)
@@ -342,13 +403,22 @@ def _bulk_record(o: Outcome) -> BulkRecord:
     else:
         status = "failed" if o.failed else "refused" if o.refused else "invalid"
     violations = [violation_json(v) for v in o.violations] or [violation_json(r) for r in o.reasons]
-    return BulkRecord(index=o.index, igsn=o.igsn, status=status,  # type: ignore[arg-type]
-                      violations=[ViolationModel(**v) for v in violations], warnings=o.warnings)
+    return BulkRecord(
+        index=o.index,
+        igsn=o.igsn,
+        status=status,  # type: ignore[arg-type]
+        violations=[ViolationModel(**v) for v in violations],
+        warnings=o.warnings,
+    )
 
 
-@router.post("/bulk", response_model=BulkResult,
-             summary="Register many records at once: validated as a batch, the valid ones stored, a result per record",
-             responses=problem_responses(400, 401, 413, 415, 503), openapi_extra={**_request_body(True), **_TEST_MODE})
+@router.post(
+    "/bulk",
+    response_model=BulkResult,
+    summary="Register many records at once: validated as a batch, the valid ones stored, a result per record",
+    responses=problem_responses(400, 401, 413, 415, 503),
+    openapi_extra={**_request_body(True), **_TEST_MODE},
+)
 def bulk(request: Request, who: Principal = Depends(principal), doc: Document = Depends(document)) -> Response:
     registry: Registry = get_registry(request)
     subs = doc.submissions()
@@ -357,8 +427,13 @@ def bulk(request: Request, who: Principal = Depends(principal), doc: Document = 
     records = [_bulk_record(o) for o in sorted(outcomes, key=lambda o: o.index)]
     counts = {s: sum(r.status == s for r in records) for s in ("created", "updated", "invalid", "refused", "failed")}
     failed = counts.pop("failed") or None
-    result = BulkResult(testMode=test, results=records, counts=BulkCounts(
-        records=len(records), stored=0 if test else counts["created"] + counts["updated"], failed=failed, **counts))
+    result = BulkResult(
+        testMode=test,
+        results=records,
+        counts=BulkCounts(
+            records=len(records), stored=0 if test else counts["created"] + counts["updated"], failed=failed, **counts
+        ),
+    )
     body = result.model_dump()
     if body["counts"]["failed"] is None:
         del body["counts"]["failed"]

@@ -13,8 +13,8 @@ from fastapi.responses import JSONResponse, Response
 from lxml import etree
 from pydantic import BaseModel
 
-from igsn_graph.errors import InvalidInput
 from igsn_graph import maps, pages
+from igsn_graph.errors import InvalidInput
 from igsn_graph.index import search as core
 from igsn_graph.pages import E  # lxml.html.builder with XML-safe values
 from igsn_graph.registry.service import Registry
@@ -60,8 +60,11 @@ class SearchPage(BaseModel):
 
 def sample_links(base: str, igsn: str) -> dict[str, str]:
     """Where a sample is: its JSON record, its resolver (landing page by content negotiation), its relations."""
-    return {"self": f"{base}api/v1/samples/{igsn}", "landing": f"{base}{igsn}",
-            "related": f"{base}api/v1/samples/{igsn}/related"}
+    return {
+        "self": f"{base}api/v1/samples/{igsn}",
+        "landing": f"{base}{igsn}",
+        "related": f"{base}api/v1/samples/{igsn}/related",
+    }
 
 
 def query_from(request: Request) -> core.SearchQuery:
@@ -109,8 +112,13 @@ def _with_cursor(request: Request, path: str, cursor: str | None) -> str:
 
 
 def _parameter(name: str, description: str, **schema: object) -> dict[str, object]:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": {"type": "string", **schema}}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string", **schema},
+    }
 
 
 #: the document's description of the parameters ``query_from`` reads (as text: the core checks them)
@@ -123,14 +131,27 @@ _PARAMETERS = [
     _parameter("limit", f"hits per page, 1..{core.MAX_LIMIT} (default 20)"),
     _parameter("cursor", "the position of the next page, from links.next"),
     _parameter("facets", "count facet values (default true)", enum=["true", "false"]),
-    *({"name": f, "in": "query", "required": False, "style": "form", "explode": True,
-       "description": f"only samples with this {f} (repeatable: any of the values)",
-       "schema": {"type": "array", "items": {"type": "string"}}} for f in core.FACETS),
+    *(
+        {
+            "name": f,
+            "in": "query",
+            "required": False,
+            "style": "form",
+            "explode": True,
+            "description": f"only samples with this {f} (repeatable: any of the values)",
+            "schema": {"type": "array", "items": {"type": "string"}},
+        }
+        for f in core.FACETS
+    ),
 ]
 
 
-@router.get("/api/v1/search", response_model=SearchPage, responses=problem_responses(400, 503),
-            openapi_extra={"parameters": _PARAMETERS})
+@router.get(
+    "/api/v1/search",
+    response_model=SearchPage,
+    responses=problem_responses(400, 503),
+    openapi_extra={"parameters": _PARAMETERS},
+)
 def search_samples(request: Request, registry: Registry = Depends(get_registry)) -> JSONResponse:
     """Full text, bounding box, collection-time range and facet filters over the public samples.
 
@@ -143,28 +164,48 @@ def search_samples(request: Request, registry: Registry = Depends(get_registry))
     query = query_from(request)
     result = core.search(registry.db.read(), query)
     base = public_base(request)
-    links = {"self": _with_cursor(request, "api/v1/search", query.cursor), "html": _with_cursor(request, "search", query.cursor)}
+    links = {
+        "self": _with_cursor(request, "api/v1/search", query.cursor),
+        "html": _with_cursor(request, "search", query.cursor),
+    }
     if result.next_cursor:
         links["next"] = _with_cursor(request, "api/v1/search", result.next_cursor)
     page = SearchPage(
-        total=result.total, sort=result.sort,
-        items=[SearchItem(**{k: getattr(h, k) for k in SearchItem.model_fields if k != "links"},
-                          links=sample_links(base, h.igsn)) for h in result.hits],
-        facets={f: [FacetValue(value=c.value, count=c.count, label=c.label) for c in counts]
-                for f, counts in result.facets.items()},
-        links=links)
+        total=result.total,
+        sort=result.sort,
+        items=[
+            SearchItem(
+                **{k: getattr(h, k) for k in SearchItem.model_fields if k != "links"}, links=sample_links(base, h.igsn)
+            )
+            for h in result.hits
+        ],
+        facets={
+            f: [FacetValue(value=c.value, count=c.count, label=c.label) for c in counts]
+            for f, counts in result.facets.items()
+        },
+        links=links,
+    )
     return JSONResponse(page.model_dump())
 
 
 # --- the HTML page ---------------------------------------------------------------------------------
 
-_FACET_TITLES = {"agent": "Allocating agent", "client": "Client", "namespace": "Namespace", "type": "Resource type",
-                 "material": "Material", "method": "Collection method", "year": "Year collected"}
-_STYLE = ("main{max-width:72rem}"
-          "main form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}label{display:flex;flex-direction:column;"
-          "font-size:.85rem}.layout{display:grid;grid-template-columns:16rem 1fr;gap:2rem}"
-          "aside ul{list-style:none;padding:0;margin:0 0 1rem}.on{font-weight:bold}.error{color:#a00}"
-          "ol li{margin-bottom:.5rem}@media (max-width:40rem){.layout{grid-template-columns:1fr}.layout aside{order:2}}")
+_FACET_TITLES = {
+    "agent": "Allocating agent",
+    "client": "Client",
+    "namespace": "Namespace",
+    "type": "Resource type",
+    "material": "Material",
+    "method": "Collection method",
+    "year": "Year collected",
+}
+_STYLE = (
+    "main{max-width:72rem}"
+    "main form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}label{display:flex;flex-direction:column;"
+    "font-size:.85rem}.layout{display:grid;grid-template-columns:16rem 1fr;gap:2rem}"
+    "aside ul{list-style:none;padding:0;margin:0 0 1rem}.on{font-weight:bold}.error{color:#a00}"
+    "ol li{margin-bottom:.5rem}@media (max-width:40rem){.layout{grid-template-columns:1fr}.layout aside{order:2}}"
+)
 
 
 def _toggle(request: Request, facet: str, value: str) -> str:
@@ -178,8 +219,11 @@ def _toggle(request: Request, facet: str, value: str) -> str:
 
 def _page(request: Request, body: list[etree._Element], status: int = 200) -> Response:
     # the shared shell (header with home and search, one stylesheet) and this page's layout rules
-    return Response(pages.page("Search samples – igsn-graph", None, body, head=[E.STYLE(_STYLE)]),
-                    status_code=status, media_type="text/html; charset=utf-8")
+    return Response(
+        pages.page("Search samples – igsn-graph", None, body, head=[E.STYLE(_STYLE)]),
+        status_code=status,
+        media_type="text/html; charset=utf-8",
+    )
 
 
 def _form(request: Request) -> etree._Element:
@@ -195,10 +239,19 @@ def _form(request: Request) -> etree._Element:
             attrs["selected"] = "selected"
         sort.append(E.OPTION(option or "default", **attrs))
     hidden = [E.INPUT(type="hidden", name=k, value=v) for k, v in p.multi_items() if k in core.FACETS]
-    return E.FORM(field("Text", "q", "basalt core"), field("Box (W,S,E,N)", "bbox", "-10,40,10,60"),
-                  field("Collected from", "from", "YYYY-MM-DD"), field("until", "until", "YYYY-MM-DD"),
-                  E.LABEL("Sort", sort), *hidden, E.BUTTON("Search", type="submit"), action="/search", method="get",
-                  role="search", **{"aria-label": "Search samples"})
+    return E.FORM(
+        field("Text", "q", "basalt core"),
+        field("Box (W,S,E,N)", "bbox", "-10,40,10,60"),
+        field("Collected from", "from", "YYYY-MM-DD"),
+        field("until", "until", "YYYY-MM-DD"),
+        E.LABEL("Sort", sort),
+        *hidden,
+        E.BUTTON("Search", type="submit"),
+        action="/search",
+        method="get",
+        role="search",
+        **{"aria-label": "Search samples"},
+    )
 
 
 @router.get("/search", include_in_schema=False)

@@ -21,9 +21,22 @@ from starlette.types import Receive, Scope, Send
 from igsn_graph import conneg, sparql_examples
 from igsn_graph.errors import IgsnGraphError, LoginThrottled, NotAuthenticated, StorageFailure
 from igsn_graph.pages import E  # lxml.html.builder with XML-safe values
-from igsn_graph.sparql import (FORMAT_IRIS, GRAPH_TYPES, RESULT_TYPES, UPDATE_REFUSED, EndpointBusy, QuerySyntaxError,
-                               QueryTimeout, ServiceRefused, TooManyQueries, UpdateRefused, check_query, dataset,
-                               is_update, media_types)
+from igsn_graph.sparql import (
+    FORMAT_IRIS,
+    GRAPH_TYPES,
+    RESULT_TYPES,
+    UPDATE_REFUSED,
+    EndpointBusy,
+    QuerySyntaxError,
+    QueryTimeout,
+    ServiceRefused,
+    TooManyQueries,
+    UpdateRefused,
+    check_query,
+    dataset,
+    is_update,
+    media_types,
+)
 from igsn_graph.sparql_snapshots import DataVersion, Snapshots
 from igsn_graph.sparql_workers import Answer, FixedSource, PoolLimits, QueryPool, Source
 
@@ -38,8 +51,12 @@ SD = "http://www.w3.org/ns/sparql-service-description#"
 METHODS = "GET, HEAD, POST"
 #: CORS: any origin may query (the data is public; credentials are never needed to read)
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After, Vary"}
-PREFLIGHT = {**CORS, "Access-Control-Allow-Methods": METHODS,
-             "Access-Control-Allow-Headers": "Accept, Content-Type, Authorization", "Access-Control-Max-Age": "86400"}
+PREFLIGHT = {
+    **CORS,
+    "Access-Control-Allow-Methods": METHODS,
+    "Access-Control-Allow-Headers": "Accept, Content-Type, Authorization",
+    "Access-Control-Max-Age": "86400",
+}
 
 #: the page's example queries: data in mappings/sparql-examples (the README shows the same)
 EXAMPLES = list(sparql_examples.examples())
@@ -54,8 +71,12 @@ def _source(request: Request) -> Source:
         return FixedSource({"remote": asdict(registry.store.endpoints)})
     if registry.read_only:
         return FixedSource({"path": str(settings.graph_dir)})
-    return Snapshots(registry.store.raw, settings.data_dir / "sparql-snapshots",
-                     DataVersion(settings.database_path), registry.writing)
+    return Snapshots(
+        registry.store.raw,
+        settings.data_dir / "sparql-snapshots",
+        DataVersion(settings.database_path),
+        registry.writing,
+    )
 
 
 def sparql_pool(request: Request) -> QueryPool | None:
@@ -68,16 +89,22 @@ def _pool(request: Request) -> QueryPool:
     pool = sparql_pool(request)
     if pool is None or pool.closed:  # (closed: a lifespan ended, and the app is started again)
         settings = request.app.state.registry.settings
-        limits = PoolLimits(workers=max(1, settings.sparql_workers), per_client=max(1, settings.sparql_per_client),
-                            queue=max(0, settings.sparql_queue), queue_wait_s=settings.sparql_queue_wait_s,
-                            timeout_s=settings.sparql_timeout_s, nice=settings.sparql_worker_nice)
+        limits = PoolLimits(
+            workers=max(1, settings.sparql_workers),
+            per_client=max(1, settings.sparql_per_client),
+            queue=max(0, settings.sparql_queue),
+            queue_wait_s=settings.sparql_queue_wait_s,
+            timeout_s=settings.sparql_timeout_s,
+            nice=settings.sparql_worker_nice,
+        )
         pool = request.app.state.sparql_executor = QueryPool(limits, _source(request))
     return pool
 
 
 def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(message + "\n", status_code=status, media_type="text/plain; charset=utf-8",
-                    headers={**CORS, **(headers or {})})
+    return Response(
+        message + "\n", status_code=status, media_type="text/plain; charset=utf-8", headers={**CORS, **(headers or {})}
+    )
 
 
 #: what the service description is offered as; HTML (the query page) only when a client prefers it
@@ -93,43 +120,70 @@ def _service_description(request: Request, chosen: str) -> Response:
         Triple(svc, sd("endpoint"), endpoint),
         Triple(svc, sd("supportedLanguage"), sd("SPARQL11Query")),
         Triple(svc, sd("feature"), sd("UnionDefaultGraph")),
-        Triple(svc, NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"), Literal(
-            "Read-only. The dataset is the public graph: one named graph per sample "
-            "(<IRI-BASE>graph/NAME: description and registry facts), one per sample's history "
-            "(<IRI-BASE>provenance/NAME: PROV activities) and <IRI-BASE>accounts (agents, clients, namespaces). "
-            "A request naming graphs (default-graph-uri, named-graph-uri) gets exactly those (no default-graph-uri: "
-            "an empty default graph); otherwise FROM / FROM NAMED in the query decide; otherwise the default "
-            "graph is the union of all named graphs.")),
+        Triple(
+            svc,
+            NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"),
+            Literal(
+                "Read-only. The dataset is the public graph: one named graph per sample "
+                "(<IRI-BASE>graph/NAME: description and registry facts), one per sample's history "
+                "(<IRI-BASE>provenance/NAME: PROV activities) and <IRI-BASE>accounts (agents, clients, namespaces). "
+                "A request naming graphs (default-graph-uri, named-graph-uri) gets exactly those (no default-graph-uri: "
+                "an empty default graph); otherwise FROM / FROM NAMED in the query decide; otherwise the default "
+                "graph is the union of all named graphs."
+            ),
+        ),
     ]
     # the results this endpoint writes, as the W3C's format IRIs; no sd:inputFormat: it reads no RDF (no LOAD)
     for media_type in FORMAT_IRIS:
         triples.append(Triple(svc, sd("resultFormat"), NamedNode(FORMAT_IRIS[media_type])))
     body = serialize(triples, format=RdfFormat.from_media_type(chosen) or RdfFormat.TURTLE) or b""
-    return Response(body, media_type=chosen + ("; charset=utf-8" if chosen.startswith("text/") else ""),
-                    headers={**CORS, "Vary": "Accept"})
+    return Response(
+        body,
+        media_type=chosen + ("; charset=utf-8" if chosen.startswith("text/") else ""),
+        headers={**CORS, "Vary": "Accept"},
+    )
 
 
 def _query_page(request: Request) -> Response:
     action = str(request.url_for("sparql_get"))
     examples = [E.LI(E.A(title, href="#", **{"data-query": query})) for title, query in EXAMPLES]
     page = E.HTML(
-        E.HEAD(E.META(charset="utf-8"), E.TITLE("igsn-graph SPARQL"),
-               E.STYLE("body{font-family:sans-serif;max-width:60em;margin:2em auto}textarea{width:100%;"
-                       "font-family:monospace}")),
+        E.HEAD(
+            E.META(charset="utf-8"),
+            E.TITLE("igsn-graph SPARQL"),
+            E.STYLE(
+                "body{font-family:sans-serif;max-width:60em;margin:2em auto}textarea{width:100%;font-family:monospace}"
+            ),
+        ),
         E.BODY(
             E.H1("SPARQL query"),
             E.P("Read-only SPARQL 1.1 over the public graph. The default graph is the union of all sample graphs."),
-            E.FORM(E.TEXTAREA(EXAMPLES[0][1], name="query", rows="14", id="query"), E.BR(),
-                   E.LABEL("Results as ", E.SELECT(*[E.OPTION(n, value=n) for n in
-                                                      ("json", "xml", "csv", "tsv", "turtle", "jsonld")],
-                                                    name="format")),
-                   " ", E.BUTTON("Run", type="submit"), action=action, method="get"),
-            E.H2("Examples"), E.UL(*examples),
-            E.SCRIPT("document.querySelectorAll('a[data-query]').forEach(function(a){a.onclick=function(e){"
-                     "e.preventDefault();document.getElementById('query').value=a.dataset.query;};});"),
-        ))
-    return Response(html_tostring(page, doctype="<!DOCTYPE html>", encoding="utf-8"),
-                    media_type="text/html; charset=utf-8")
+            E.FORM(
+                E.TEXTAREA(EXAMPLES[0][1], name="query", rows="14", id="query"),
+                E.BR(),
+                E.LABEL(
+                    "Results as ",
+                    E.SELECT(
+                        *[E.OPTION(n, value=n) for n in ("json", "xml", "csv", "tsv", "turtle", "jsonld")],
+                        name="format",
+                    ),
+                ),
+                " ",
+                E.BUTTON("Run", type="submit"),
+                action=action,
+                method="get",
+            ),
+            E.H2("Examples"),
+            E.UL(*examples),
+            E.SCRIPT(
+                "document.querySelectorAll('a[data-query]').forEach(function(a){a.onclick=function(e){"
+                "e.preventDefault();document.getElementById('query').value=a.dataset.query;};});"
+            ),
+        ),
+    )
+    return Response(
+        html_tostring(page, doctype="<!DOCTYPE html>", encoding="utf-8"), media_type="text/html; charset=utf-8"
+    )
 
 
 async def _client_key(request: Request) -> str:
@@ -153,8 +207,13 @@ async def _run(request: Request, query: str, defaults: list[str], named: list[st
     # none acceptable for either kind: still evaluated, as a malformed query is a 400 before it is a 406
     select_type, graph_type = media_types(request.headers.get("accept"), fmt)
     # the base IRI of relative IRIs is the endpoint's URL (url_for would search the routes on every query)
-    work = {"query": query, **dataset(query, defaults, named), "base": f"{request.base_url}sparql",
-            "select": select_type, "graph": graph_type}
+    work = {
+        "query": query,
+        **dataset(query, defaults, named),
+        "base": f"{request.base_url}sparql",
+        "select": select_type,
+        "graph": graph_type,
+    }
     client = await _client_key(request)
     task = asyncio.ensure_future(_pool(request).run(client, work))
     watch = asyncio.get_running_loop().call_later(0.5, _watch_client, request, task)
@@ -180,6 +239,7 @@ def _watch_client(request: Request, task: asyncio.Future[Answer]) -> None:
             if message["type"] == "http.disconnect":
                 task.cancel()
                 return
+
     watcher = asyncio.ensure_future(watch())
     task.add_done_callback(lambda _: watcher.cancel())
 
@@ -227,8 +287,9 @@ async def _answer(request: Request, query: str, defaults: list[str], named: list
         return _text(400, exc.message)
     if answer.media_type is None:
         offered = GRAPH_TYPES if answer.kind == "graph" else RESULT_TYPES
-        return _text(406, "none of the accepted media types can represent this result; available: "
-                     + ", ".join(offered))
+        return _text(
+            406, "none of the accepted media types can represent this result; available: " + ", ".join(offered)
+        )
     if answer.streaming:
         return _Stream(answer, _media_type(answer.media_type))
     return Response(answer.body, media_type=_media_type(answer.media_type), headers={**CORS, "Vary": "Accept"})
@@ -250,8 +311,12 @@ async def sparql_options(request: Request) -> Response:
     return _NOT_ALLOWED
 
 
-@router.get("/sparql", name="sparql_get", summary="SPARQL 1.1 query (GET)",
-            responses={200: {"description": "results, a service description, or the query page"}})
+@router.get(
+    "/sparql",
+    name="sparql_get",
+    summary="SPARQL 1.1 query (GET)",
+    responses={200: {"description": "results, a service description, or the query page"}},
+)
 async def sparql_get(request: Request) -> Response:
     params = parse_qs(request.url.query, keep_blank_values=True)
     if "update" in params:
@@ -267,8 +332,9 @@ async def sparql_get(request: Request) -> Response:
             return page
         return _service_description(request, chosen)
     fmt = (params.get("format") or [None])[0]
-    return await _answer(request, queries[0], params.get("default-graph-uri", []),
-                         params.get("named-graph-uri", []), fmt)
+    return await _answer(
+        request, queries[0], params.get("default-graph-uri", []), params.get("named-graph-uri", []), fmt
+    )
 
 
 @router.post("/sparql", summary="SPARQL 1.1 query (POST form-encoded or application/sparql-query)")
@@ -302,8 +368,13 @@ async def sparql_post(request: Request) -> Response:
             return _text(400, "the query is not UTF-8")
         if "query" in params:
             return _text(400, "a query in both the URL and the body")
-        return await _answer(request, query, params.get("default-graph-uri", []), params.get("named-graph-uri", []),
-                             (params.get("format") or [None])[0])
+        return await _answer(
+            request,
+            query,
+            params.get("default-graph-uri", []),
+            params.get("named-graph-uri", []),
+            (params.get("format") or [None])[0],
+        )
     return _text(415, "POST a query as application/x-www-form-urlencoded or application/sparql-query")
 
 
@@ -313,8 +384,9 @@ _NOT_ALLOWED = JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"All
 router.add_route("/sparql", _NOT_ALLOWED, include_in_schema=False)  # type: ignore[arg-type]
 
 
-@router.api_route("/sparql/", methods=["GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"],
-                  include_in_schema=False)
+@router.api_route(
+    "/sparql/", methods=["GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"], include_in_schema=False
+)
 async def sparql_slash(request: Request) -> Response:
     """``/sparql/`` is ``/sparql``: 301 for reads, 308 (method and body kept) for the rest."""
     response = redirect(request, "/sparql", 301 if request.method in ("GET", "HEAD") else 308)

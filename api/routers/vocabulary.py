@@ -14,8 +14,12 @@ from igsn_graph.resources import ontology_dir
 
 router = APIRouter(tags=["vocabulary"])
 
-_FORMATS = {"text/turtle": RdfFormat.TURTLE, "application/rdf+xml": RdfFormat.RDF_XML,
-            "application/n-triples": RdfFormat.N_TRIPLES, "application/ld+json": RdfFormat.JSON_LD}
+_FORMATS = {
+    "text/turtle": RdfFormat.TURTLE,
+    "application/rdf+xml": RdfFormat.RDF_XML,
+    "application/n-triples": RdfFormat.N_TRIPLES,
+    "application/ld+json": RdfFormat.JSON_LD,
+}
 
 
 @router.get("/ontology", summary="The igsn-graph ontology", response_class=Response)

@@ -26,8 +26,10 @@ def read_date(value: str, where: str, warnings: list[str]) -> str:
     ``InvalidRecord`` when it is not a date."""
     date = w3cdtf(value)
     if date is None:
-        raise InvalidRecord(f"{where}: {value!r} is not a date (a year 2020, year-month 2020-05, date 2020-05-17 "
-                            "or date-time 2020-05-17T10:00:00Z)")
+        raise InvalidRecord(
+            f"{where}: {value!r} is not a date (a year 2020, year-month 2020-05, date 2020-05-17 "
+            "or date-time 2020-05-17T10:00:00Z)"
+        )
     if date != value.strip():
         warnings.append(f"{where}: date-time without seconds {value!r}; read as {date}")
     return date

@@ -30,8 +30,21 @@ from lxml import etree
 from ..codelists import codelist, relation_types
 from ..errors import InvalidIdentifier, InvalidRecord
 from ..identifiers import Igsn, parse_igsn
-from ..record import (Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place,
-                      Relation, ResourceKind, SampledFeature, SampleRecord, TimeSpan)
+from ..record import (
+    Agent,
+    Classification,
+    Contributor,
+    Curation,
+    Geometry,
+    Identifier,
+    LogEvent,
+    Place,
+    Relation,
+    ResourceKind,
+    SampledFeature,
+    SampleRecord,
+    TimeSpan,
+)
 from ..xmlparser import element_path
 from ._agent_terms import agent_term, agent_terms
 from ._dates import embargo_end, read_date
@@ -39,8 +52,17 @@ from ._kernel import NamespacedReader, identifier_type, root_namespace
 from ._unmapped import ReadLog
 from .wkt import WktError, read_wkt
 
-__all__ = ["COLLECTOR_ROLE", "ResourceReader", "is_nil", "log_event", "parse_identifier", "read_batch", "related",
-           "srid", "wkt_notes"]
+__all__ = [
+    "COLLECTOR_ROLE",
+    "ResourceReader",
+    "is_nil",
+    "log_event",
+    "parse_identifier",
+    "read_batch",
+    "related",
+    "srid",
+    "wkt_notes",
+]
 
 #: the contributor type that marks a collector
 COLLECTOR_ROLE = "http://registry.it.csiro.au/def/isotc211/CI_RoleCode/originator"
@@ -50,8 +72,13 @@ _NIL_PREFIX = "http://www.opengis.net/def/nil/OGC/0/"
 _KINDS: dict[str, ResourceKind] = {"Sample": "Sample", "Collection": "Collection", "Feature": "Feature"}
 _RESOURCE_TYPE_LISTS = ("sample_type", "feature_type", "collection_type")
 #: record field ← element, for the plain text elements
-_TEXT_FIELDS = (("landing_page", "landingPage"), ("name", "resourceTitle"), ("purpose", "purpose"),
-                ("campaign", "campaign"), ("comments", "comments"))
+_TEXT_FIELDS = (
+    ("landing_page", "landingPage"),
+    ("name", "resourceTitle"),
+    ("purpose", "purpose"),
+    ("campaign", "campaign"),
+    ("comments", "comments"),
+)
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 _TRAILING_NUMBER = re.compile(r".*?(\d+)\s*")
 
@@ -87,9 +114,13 @@ def parse_identifier(value: str, where: str) -> Igsn:
 def related(value: str, raw_id_type: str | None, raw_relation: str | None, title: str | None = None) -> Relation:
     """A related identifier as written, its types through the agents' terms and our lists."""
     relation = relation_types().canonical(agent_term("relation_type", raw_relation)) or raw_relation
-    return Relation(identifier=value, identifier_type=identifier_type(raw_id_type, agent_terms("identifier_type")),
-                    relation_type=relation, title=title,
-                    source_relation_type=raw_relation if relation == "Other" else None)
+    return Relation(
+        identifier=value,
+        identifier_type=identifier_type(raw_id_type, agent_terms("identifier_type")),
+        relation_type=relation,
+        title=title,
+        source_relation_type=raw_relation if relation == "Other" else None,
+    )
 
 
 def wkt_notes(geometry: Geometry, where: str) -> list[str]:
@@ -105,8 +136,10 @@ def log_event(event: str, written: str | None, where: str, warnings: list[str]) 
     """The date of a log event, or None (and a warning) when it is empty: the event is left out."""
     if written is None:
         lost = f"; the sample's {event} state is not recorded" if event in ("deprecated", "destroyed") else ""
-        warnings.append(f"{where}: empty time stamp; the {event or '(no event)'!r} event is left out of the "
-                        f"description (a log event needs a date){lost}")
+        warnings.append(
+            f"{where}: empty time stamp; the {event or '(no event)'!r} event is left out of the "
+            f"description (a log event needs a date){lost}"
+        )
         return None
     return read_date(written, where, warnings)
 
@@ -213,8 +246,10 @@ class ResourceReader(NamespacedReader):
         raw = self.attr(self.el, "registeredObjectType") or ""
         kind = _KINDS.get(agent_term("kind", raw) or "")
         if kind is None:
-            raise InvalidRecord(f"{element_path(self.el)}/@registeredObjectType: must be PhysicalSample, "
-                                f"SampleCollection or SamplingFeature (found {raw!r})")
+            raise InvalidRecord(
+                f"{element_path(self.el)}/@registeredObjectType: must be PhysicalSample, "
+                f"SampleCollection or SamplingFeature (found {raw!r})"
+            )
         self.note("kind", self.el, "registeredObjectType")
         return kind
 
@@ -228,8 +263,7 @@ class ResourceReader(NamespacedReader):
             self.note("is_public", e)
             embargo = self.attr(e, "embargoEnd")
             if embargo:
-                record.embargo_end = embargo_end(read_date(embargo, element_path(e) + "/@embargoEnd",
-                                                           self.warnings))
+                record.embargo_end = embargo_end(read_date(embargo, element_path(e) + "/@embargoEnd", self.warnings))
                 self.note("embargo_end", e, "embargoEnd")
 
     def types(self, record: SampleRecord, path: str) -> None:
@@ -257,8 +291,12 @@ class ResourceReader(NamespacedReader):
                 self.note("places", e)
         for e, value in self.values("location/geometry"):
             # xs:token: whitespace runs collapse (a WKT broken over lines is one line)
-            geometry = Geometry(wkt=" ".join(value.split()), srid=srid(self.attr(e, "srid")),
-                                vertical_datum=srid(self.attr(e, "verticalDatum")), uri=self.attr(e, "geometryURI"))
+            geometry = Geometry(
+                wkt=" ".join(value.split()),
+                srid=srid(self.attr(e, "srid")),
+                vertical_datum=srid(self.attr(e, "verticalDatum")),
+                uri=self.attr(e, "geometryURI"),
+            )
             record.geometries.append(geometry)
             self.warnings.extend(wkt_notes(geometry, element_path(e)))
             self.note("geometries", e)
@@ -272,8 +310,9 @@ class ResourceReader(NamespacedReader):
             record.collection_time = TimeSpan(instant=self.date(instant[0][0]))
             self.note("collection_time", instant[0][0])
         elif start or end:
-            record.collection_time = TimeSpan(start=self.date(start[0][0]) if start else None,
-                                              end=self.date(end[0][0]) if end else None)
+            record.collection_time = TimeSpan(
+                start=self.date(start[0][0]) if start else None, end=self.date(end[0][0]) if end else None
+            )
             self.note("collection_time", (start or end)[0][0])
 
     def method(self, record: SampleRecord) -> None:
@@ -299,10 +338,15 @@ class ResourceReader(NamespacedReader):
             if inst_el is not None and not is_nil(inst_el):
                 name, uri = self.text(inst_el), self.attr(inst_el, "institutionURI")
                 if name or uri:
-                    institution = Agent(name=name or uri or "",
-                                        identifier=Identifier(uri, "URL") if uri else None, kind="Organization")
-            curation = Curation(curator=self.curator(e), date=self.date(self.find(e, "curationDate")),
-                                location=self.text(self.find(e, "curationLocation")), institution=institution)
+                    institution = Agent(
+                        name=name or uri or "", identifier=Identifier(uri, "URL") if uri else None, kind="Organization"
+                    )
+            curation = Curation(
+                curator=self.curator(e),
+                date=self.date(self.find(e, "curationDate")),
+                location=self.text(self.find(e, "curationLocation")),
+                institution=institution,
+            )
             if curation != Curation():
                 record.curations.append(curation)
                 self.note("curations", e)
@@ -317,8 +361,10 @@ class ResourceReader(NamespacedReader):
             identifier = None
             id_value = self.text(id_el)
             if id_el is not None and id_value is not None:
-                identifier = Identifier(id_value, identifier_type(self.attr(id_el, "contributorIdentifierType"),
-                                                                  agent_terms("identifier_type")))
+                identifier = Identifier(
+                    id_value,
+                    identifier_type(self.attr(id_el, "contributorIdentifierType"), agent_terms("identifier_type")),
+                )
             agent = Agent(name=name, identifier=identifier)
             raw_role = self.attr(e, "contributorType") or ""
             if raw_role == COLLECTOR_ROLE:
@@ -338,8 +384,13 @@ class ResourceReader(NamespacedReader):
                 self.note("log", e)
 
 
-def read_batch(root: etree._Element, what: str, namespaces: tuple[str, ...], reader: type[ResourceReader],
-               names: tuple[str, str] = ("resources", "resource")) -> list[SampleRecord]:
+def read_batch(
+    root: etree._Element,
+    what: str,
+    namespaces: tuple[str, ...],
+    reader: type[ResourceReader],
+    names: tuple[str, str] = ("resources", "resource"),
+) -> list[SampleRecord]:
     """One record per record element of a batch document (``names``: the root's and the records' local
     names), in document order. What the root holds besides its records is reported with every record."""
     ns = root_namespace(root, what, names[0], namespaces)

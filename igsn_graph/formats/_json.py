@@ -116,8 +116,9 @@ class JsonReader:
         try:
             return parse_igsn(raw).name
         except InvalidIdentifier as exc:
-            raise InvalidIdentifier(f"{self.where(path + (key,))}: {exc.message}", value=exc.value,
-                                    reason=exc.reason) from None
+            raise InvalidIdentifier(
+                f"{self.where(path + (key,))}: {exc.message}", value=exc.value, reason=exc.reason
+            ) from None
 
 
 def _kind(value: Any) -> str:

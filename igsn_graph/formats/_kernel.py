@@ -16,8 +16,19 @@ from ..errors import UnsupportedFormat
 from ..vocab import XSD
 from ..xmlparser import element_path
 
-__all__ = ["DATETIME", "HTTP", "XSI", "NamespacedReader", "text", "identifier_type", "relation", "root_namespace",
-           "w3cdtf", "schema_locations", "not_mapped"]
+__all__ = [
+    "DATETIME",
+    "HTTP",
+    "XSI",
+    "NamespacedReader",
+    "text",
+    "identifier_type",
+    "relation",
+    "root_namespace",
+    "w3cdtf",
+    "schema_locations",
+    "not_mapped",
+]
 
 #: xs:dateTime (the registration 1.0 timeStamp type and the description kernel's collectionTime)
 DATETIME = re.compile(r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
@@ -41,7 +52,8 @@ def root_namespace(root: etree._Element, what: str, name: str, namespaces: Seque
     if qname.namespace not in namespaces or qname.localname != name:
         raise UnsupportedFormat(
             f"not {what}: root element {{{qname.namespace or ''}}}{qname.localname}; "
-            f"expected {name} in {' or '.join(namespaces)}")
+            f"expected {name} in {' or '.join(namespaces)}"
+        )
     return qname.namespace
 
 
@@ -63,9 +75,14 @@ def relation(value: str, id_type: str | None, raw_relation: str | None) -> "Rela
     from ..codelists import relation_types
     from ..identifiers import parse_igsn
     from ..record import Relation
+
     canonical = relation_types().canonical(raw_relation) or raw_relation
-    return Relation(identifier=parse_igsn(value).name if id_type == "IGSN" else value, identifier_type=id_type,
-                    relation_type=canonical, source_relation_type=raw_relation if canonical == "Other" else None)
+    return Relation(
+        identifier=parse_igsn(value).name if id_type == "IGSN" else value,
+        identifier_type=id_type,
+        relation_type=canonical,
+        source_relation_type=raw_relation if canonical == "Other" else None,
+    )
 
 
 def w3cdtf(value: str) -> str | None:
@@ -76,6 +93,7 @@ def w3cdtf(value: str) -> str | None:
     it) gets ``:00`` seconds, the same instant; the calendar decides (no 2021-02-29), as ``graph.date_literal``.
     """
     from .graph import date_literal
+
     value = value.strip()
     m = _MINUTES.fullmatch(value)
     if m is not None:
@@ -86,7 +104,7 @@ def w3cdtf(value: str) -> str | None:
 def schema_locations(root: etree._Element) -> list[tuple[str, str]]:
     """The (namespace, location) pairs of ``root``'s ``xsi:schemaLocation``, in document order."""
     words = (root.get(f"{{{XSI}}}schemaLocation") or "").split()
-    return list(zip(words[0::2], words[1::2]))
+    return list(zip(words[0::2], words[1::2], strict=False))
 
 
 def not_mapped(root: etree._Element, mapped: Collection[str]) -> list[str]:

@@ -49,8 +49,12 @@ class ReadLog:
                 if not any((el, name) in self._attributes for name in el.attrib):
                     continue  # an element left whole: its attributes go with it
             for name, value in el.attrib.items():
-                if (etree.QName(name).namespace == _XSI or name in _MARKERS or not value.strip()
-                        or (el, name) in self._attributes):
+                if (
+                    etree.QName(name).namespace == _XSI
+                    or name in _MARKERS
+                    or not value.strip()
+                    or (el, name) in self._attributes
+                ):
                     continue
                 found.setdefault(f"{key}/@{_local(name)}", f"{element_path(el)}/@{_local(name)}")
         return [f"not mapped: {path}" for path in found.values()]

@@ -25,8 +25,18 @@ from typing import Any
 
 from ..codelists import codelist, relation_types
 from ..errors import UnsupportedFormat
-from ..record import Agent, Classification, Contributor, Curation, Geometry, Identifier, Place, Relation
-from ..record import SampledFeature, SampleRecord
+from ..record import (
+    Agent,
+    Classification,
+    Contributor,
+    Curation,
+    Geometry,
+    Identifier,
+    Place,
+    Relation,
+    SampledFeature,
+    SampleRecord,
+)
 from ._json import JsonReader, Path, terms
 from ._kernel import identifier_type
 
@@ -35,11 +45,35 @@ __all__ = ["FORMAT", "is_agn_json", "read"]
 FORMAT = "agn_json"
 _TERMS = "agn_json.csv"
 #: keys only an AGN sample has (beside ``igsn``): how a document is recognised
-_AGN_KEYS = frozenset({"localSampleID", "analyte", "lithologyType", "lithologyComment", "locationCaptureType",
-                       "lastKnownSampleArchiveLocation", "researchers", "relatedPublications", "relatedEntities"})
-_SAMPLE_KEYS = ("igsn", "landingPage", "localSampleID", "sampleType", "analyte", "lithologyType",
-                "lithologyComment", "lastKnownSampleArchiveLocation", "location", "site", "researchers",
-                "relatedPublications", "relatedEntities", "funding")
+_AGN_KEYS = frozenset(
+    {
+        "localSampleID",
+        "analyte",
+        "lithologyType",
+        "lithologyComment",
+        "locationCaptureType",
+        "lastKnownSampleArchiveLocation",
+        "researchers",
+        "relatedPublications",
+        "relatedEntities",
+    }
+)
+_SAMPLE_KEYS = (
+    "igsn",
+    "landingPage",
+    "localSampleID",
+    "sampleType",
+    "analyte",
+    "lithologyType",
+    "lithologyComment",
+    "lastKnownSampleArchiveLocation",
+    "location",
+    "site",
+    "researchers",
+    "relatedPublications",
+    "relatedEntities",
+    "funding",
+)
 
 
 def _is_sample(value: Any) -> bool:
@@ -73,8 +107,9 @@ def _identifier(r: JsonReader, value: Any, path: Path) -> Identifier | None:
         scheme = _term("identifierType", kind)
         if scheme is None:
             scheme = identifier_type(kind)
-            r.warn(path + ("identifierType",), f"{kind!r} is not an identifier type of the AGN schema; "
-                                               f"read as {scheme}")
+            r.warn(
+                path + ("identifierType",), f"{kind!r} is not an identifier type of the AGN schema; read as {scheme}"
+            )
         elif scheme == "local" and kind != "local":
             r.warn(path + ("identifierType",), f"{kind!r} has no DataCite identifier type; read as local")
     return Identifier(written, scheme)
@@ -195,9 +230,13 @@ def _location(r: JsonReader, value: Any, path: Path, record: SampleRecord) -> No
     if elevation is not None and (isinstance(elevation, bool) or not isinstance(elevation, (int, float))):
         raise r.refuse(path + ("elevation",), f"elevation must be a number, not {elevation!r}", record.igsn)
     datum = r.text(obj, "verticalDatum", path)
-    record.geometries.append(Geometry(
-        wkt=f"POINT ({format(lon, 'f')} {format(lat, 'f')})", vertical_datum=datum,
-        elevation=None if elevation is None else Decimal(str(elevation))))
+    record.geometries.append(
+        Geometry(
+            wkt=f"POINT ({format(lon, 'f')} {format(lat, 'f')})",
+            vertical_datum=datum,
+            elevation=None if elevation is None else Decimal(str(elevation)),
+        )
+    )
     r.rest(obj, used, path)
 
 
@@ -263,16 +302,21 @@ def _sample(r: JsonReader, obj: dict[str, Any]) -> SampleRecord:
 
 
 #: record field → where it is read from, relative to the sample (for the messages of SHACL violations)
-_SOURCES: dict[str, Path] = {"igsn": ("igsn",), "landing_page": ("landingPage",),
-                             "geometries": ("location", "latLong"), "contributors": ("researchers",),
-                             "relations": ("relatedEntities",)}
+_SOURCES: dict[str, Path] = {
+    "igsn": ("igsn",),
+    "landing_page": ("landingPage",),
+    "geometries": ("location", "latLong"),
+    "contributors": ("researchers",),
+    "relations": ("relatedEntities",),
+}
 
 
 def read(doc: Any) -> list[SampleRecord]:
     """The records of an AGN document, in document order."""
     if not is_agn_json(doc):
-        raise UnsupportedFormat("not AusGeochem IGSN JSON: expected an array of sample objects with igsn, "
-                                "localSampleID, researchers…")
+        raise UnsupportedFormat(
+            "not AusGeochem IGSN JSON: expected an array of sample objects with igsn, localSampleID, researchers…"
+        )
     if isinstance(doc, dict):
         r = JsonReader()
         r.warn((), "one sample object where the AGN schema wants an array of them; read as an array of one")

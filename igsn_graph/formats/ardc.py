@@ -47,9 +47,13 @@ class _ArdcReader(ResourceReader):
                 raise InvalidIdentifier(
                     f"{element_path(id_el)}: {prefix.group(1)} is not an IGSN handle prefix "
                     f"({HANDLE_PREFIX}, or {TEST_HANDLE_PREFIX} for tests) nor a DOI prefix",
-                    value=written, reason="syntax")
-            self.warnings.append(f"{element_path(id_el)}: {written!r} has no handle prefix "
-                                 f"(the schema wants {HANDLE_PREFIX}/NAME); read as the IGSN {igsn.name}")
+                    value=written,
+                    reason="syntax",
+                )
+            self.warnings.append(
+                f"{element_path(id_el)}: {written!r} has no handle prefix "
+                f"(the schema wants {HANDLE_PREFIX}/NAME); read as the IGSN {igsn.name}"
+            )
         return igsn
 
     def curator(self, curation: etree._Element) -> str | None:
@@ -60,8 +64,12 @@ class _ArdcReader(ResourceReader):
         value = self.text(id_el)
         if id_el is None or value is None:
             return None
-        return related(value, self.attr(id_el, "relatedResourceIdentifierType"), self.attr(el, "relationType"),
-                       title=self.text(self.find(el, "relatedResourceTitle")))
+        return related(
+            value,
+            self.attr(id_el, "relatedResourceIdentifierType"),
+            self.attr(el, "relationType"),
+            title=self.text(self.find(el, "relatedResourceTitle")),
+        )
 
 
 def read(root: etree._Element) -> list[SampleRecord]:

@@ -53,8 +53,9 @@ def csl(datacite: dict[str, Any], *, igsn: str, sample_url: str) -> CSL:
     if datacite.get("doi"):
         item["DOI"] = datacite["doi"]
     item["URL"] = _sample_url(datacite, sample_url)
-    abstract = next((d["description"] for d in datacite.get("descriptions", [])
-                     if d.get("descriptionType") == "Abstract"), None)
+    abstract = next(
+        (d["description"] for d in datacite.get("descriptions", []) if d.get("descriptionType") == "Abstract"), None
+    )
     if abstract:
         item["abstract"] = abstract
     keywords = [s["subject"] for s in datacite.get("subjects", []) if s.get("subject")]
@@ -69,6 +70,7 @@ def _display_name(name: dict[str, str]) -> str:
 
 
 # --- BibTeX -----------------------------------------------------------------------------------
+
 
 def _tex(value: str) -> str:
     """Text as a BibTeX field value: LaTeX specials escaped, non-ASCII as LaTeX macros, one line."""
@@ -105,6 +107,7 @@ def bibtex(item: CSL) -> str:
 
 # --- RIS --------------------------------------------------------------------------------------
 
+
 def ris(item: CSL) -> str:
     """One RIS reference (type ``GEN``); values are single lines."""
     lines: list[tuple[str, str]] = [("TY", "GEN"), ("TI", item["title"])]
@@ -125,6 +128,7 @@ def ris(item: CSL) -> str:
 
 
 # --- APA 7 ------------------------------------------------------------------------------------
+
 
 def _initials(given: str) -> str:
     """'Jane Mary' → 'J. M.'; 'Jean-Paul' → 'J.-P.'."""

@@ -60,8 +60,10 @@ def own_context_urls(*bases: str | None) -> tuple[str, ...]:
 def _refuse(url: str) -> UnsupportedFormat:
     return UnsupportedFormat(
         f"JSON-LD @context {url!r} is not a context we hold a copy of, and contexts are never fetched: "
-        f"inline it (write the context object itself, {{\"@context\": {{...}}}}, in place of its URL) "
-        f"or name a known one ({OUR_CONTEXT_URL} for our model)", context=url)
+        f'inline it (write the context object itself, {{"@context": {{...}}}}, in place of its URL) '
+        f"or name a known one ({OUR_CONTEXT_URL} for our model)",
+        context=url,
+    )
 
 
 def _resolve(value: Any, extra: frozenset[str]) -> Any:

@@ -35,8 +35,17 @@ from lxml import etree
 from ..codelists import codelist
 from ..errors import InvalidRecord
 from ..identifiers import Igsn
-from ..record import (Agent, Classification, Curation, Geometry, Identifier, LogEvent, Place, SampledFeature,
-                      SampleRecord)
+from ..record import (
+    Agent,
+    Classification,
+    Curation,
+    Geometry,
+    Identifier,
+    LogEvent,
+    Place,
+    SampledFeature,
+    SampleRecord,
+)
 from ..xmlparser import element_path
 from ._agent_terms import agent_term
 from ._descriptive import ResourceReader, log_event, parse_identifier, read_batch, related, srid, wkt_notes
@@ -50,8 +59,13 @@ ROOT = "samples"
 SCHEMA_LOCATION = f"{NS} https://igsn.csiro.au/schemas/2.0/igsn-csiro-v2.0.xsd"
 
 #: record field ← element, for the plain text elements
-_TEXT_FIELDS = (("name", "sampleName"), ("landing_page", "landingPage"), ("purpose", "purpose"),
-                ("campaign", "samplingCampaign"), ("comments", "comments"))
+_TEXT_FIELDS = (
+    ("name", "sampleName"),
+    ("landing_page", "landingPage"),
+    ("purpose", "purpose"),
+    ("campaign", "samplingCampaign"),
+    ("comments", "comments"),
+)
 
 
 def _agent_identifier(value: str | None) -> Identifier | None:
@@ -59,8 +73,15 @@ def _agent_identifier(value: str | None) -> Identifier | None:
     if value is None:
         return None
     lowered = value.lower()
-    scheme = ("ORCID" if "orcid.org/" in lowered else "ROR" if "ror.org/" in lowered
-              else "URL" if lowered.startswith(("http://", "https://")) else None)
+    scheme = (
+        "ORCID"
+        if "orcid.org/" in lowered
+        else "ROR"
+        if "ror.org/" in lowered
+        else "URL"
+        if lowered.startswith(("http://", "https://"))
+        else None
+    )
     return Identifier(value, scheme)
 
 
@@ -116,8 +137,10 @@ class _SampleReader(ResourceReader):
             srs = self.attr(e, "srs")
             spatial_type = agent_term("geometry_type", self.attr(e, "spatialType"))
             geometry = Geometry(
-                wkt=" ".join(wkt.split()), srid=None if srs is None or srs.lower() == "none" else srid(srs),
-                geometry_type=codelist("geometry_type").canonical(spatial_type) or spatial_type)
+                wkt=" ".join(wkt.split()),
+                srid=None if srs is None or srs.lower() == "none" else srid(srs),
+                geometry_type=codelist("geometry_type").canonical(spatial_type) or spatial_type,
+            )
             for h, height in self.values("samplingLocation/elevation")[:1]:
                 geometry = self.elevation(geometry, h, height)
             record.geometries.append(geometry)
@@ -134,8 +157,10 @@ class _SampleReader(ResourceReader):
         unit = length_unit(written_unit) if written_unit else None
         if written_unit and unit is None:
             unit = written_unit
-            self.warnings.append(f"{element_path(el)}/@units: {written_unit!r} is not a length unit we know "
-                                 "(mappings/length_units.csv); kept as written")
+            self.warnings.append(
+                f"{element_path(el)}/@units: {written_unit!r} is not a length unit we know "
+                "(mappings/length_units.csv); kept as written"
+            )
         return replace(geometry, elevation=value, elevation_unit=unit, vertical_datum=self.attr(el, "datum"))
 
     def sampling_features(self, record: SampleRecord) -> None:
@@ -144,8 +169,9 @@ class _SampleReader(ResourceReader):
             if name_el is not None:
                 name, raw_type = self.text(name_el), self.attr(name_el, "samplingFeatureType")
                 if name or raw_type:
-                    record.sampled_features.append(SampledFeature(
-                        name=name, feature_type=codelist("feature_type").canonical(raw_type) or raw_type))
+                    record.sampled_features.append(
+                        SampledFeature(name=name, feature_type=codelist("feature_type").canonical(raw_type) or raw_type)
+                    )
                     self.note("sampled_features", name_el)
             for s in self.findall(e, "sampledFeatures/sampledFeature"):
                 name, feature_type = self.text(s), self.attr(s, "sampledFeatureType")
@@ -169,8 +195,11 @@ class _SampleReader(ResourceReader):
             date = None
             if time_el is not None:
                 date = self.date(self.find(time_el, "timeInstant")) or self.date(self.find(time_el, "timePeriod/start"))
-            curation = Curation(curator=self.text(self.find(e, "curator")), date=date,
-                                location=self.text(self.find(e, "curationLocation")))
+            curation = Curation(
+                curator=self.text(self.find(e, "curator")),
+                date=date,
+                location=self.text(self.find(e, "curationLocation")),
+            )
             if curation != Curation():
                 record.curations.append(curation)
                 self.note("curations", e)

@@ -67,19 +67,41 @@ from lxml import etree
 from ..codelists import codelist
 from ..errors import InvalidRecord
 from ..identifiers import parse_igsn
-from ..record import (Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place,
-                      ResourceKind, SampleRecord, TimeSpan)
+from ..record import (
+    Agent,
+    Classification,
+    Contributor,
+    Curation,
+    Geometry,
+    Identifier,
+    LogEvent,
+    Place,
+    ResourceKind,
+    SampleRecord,
+    TimeSpan,
+)
 from ..xmlparser import element_path
-from ._kernel import NamespacedReader
+from ._kernel import NamespacedReader, root_namespace
 from ._kernel import identifier_type as _identifier_type
 from ._kernel import relation as _relation
-from ._kernel import root_namespace
 from ._kernel import text as _text
 from .graph import wkt_summary
 from .xmltext import clean
 
-__all__ = ["NS", "NS_3", "NAMESPACES", "ROOT", "SCHEMA", "SCHEMA_LOCATION", "RELATION_TYPES",
-           "RELATED_IDENTIFIER_TYPES", "CONTRIBUTOR_TYPES", "identifier_element", "read", "write"]
+__all__ = [
+    "NS",
+    "NS_3",
+    "NAMESPACES",
+    "ROOT",
+    "SCHEMA",
+    "SCHEMA_LOCATION",
+    "RELATION_TYPES",
+    "RELATED_IDENTIFIER_TYPES",
+    "CONTRIBUTOR_TYPES",
+    "identifier_element",
+    "read",
+    "write",
+]
 
 NS = "http://datacite.org/schema/kernel-4"
 NS_3 = "http://datacite.org/schema/kernel-3"
@@ -91,30 +113,113 @@ SCHEMA_LOCATION = f"{NS} {SCHEMA}"
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 #: kernel-4.7 ``relationType`` enumeration
-RELATION_TYPES = frozenset({
-    "IsCitedBy", "Cites", "IsSupplementTo", "IsSupplementedBy", "IsContinuedBy", "Continues", "IsNewVersionOf",
-    "IsPreviousVersionOf", "IsPartOf", "HasPart", "IsPublishedIn", "IsReferencedBy", "References",
-    "IsDocumentedBy", "Documents", "IsCompiledBy", "Compiles", "IsVariantFormOf", "IsOriginalFormOf",
-    "IsIdenticalTo", "HasMetadata", "IsMetadataFor", "Reviews", "IsReviewedBy", "IsDerivedFrom", "IsSourceOf",
-    "Describes", "IsDescribedBy", "HasVersion", "IsVersionOf", "Requires", "IsRequiredBy", "Obsoletes",
-    "IsObsoletedBy", "Collects", "IsCollectedBy", "HasTranslation", "IsTranslationOf", "Other",
-})
+RELATION_TYPES = frozenset(
+    {
+        "IsCitedBy",
+        "Cites",
+        "IsSupplementTo",
+        "IsSupplementedBy",
+        "IsContinuedBy",
+        "Continues",
+        "IsNewVersionOf",
+        "IsPreviousVersionOf",
+        "IsPartOf",
+        "HasPart",
+        "IsPublishedIn",
+        "IsReferencedBy",
+        "References",
+        "IsDocumentedBy",
+        "Documents",
+        "IsCompiledBy",
+        "Compiles",
+        "IsVariantFormOf",
+        "IsOriginalFormOf",
+        "IsIdenticalTo",
+        "HasMetadata",
+        "IsMetadataFor",
+        "Reviews",
+        "IsReviewedBy",
+        "IsDerivedFrom",
+        "IsSourceOf",
+        "Describes",
+        "IsDescribedBy",
+        "HasVersion",
+        "IsVersionOf",
+        "Requires",
+        "IsRequiredBy",
+        "Obsoletes",
+        "IsObsoletedBy",
+        "Collects",
+        "IsCollectedBy",
+        "HasTranslation",
+        "IsTranslationOf",
+        "Other",
+    }
+)
 #: kernel-4.7 ``relatedIdentifierType`` enumeration
-RELATED_IDENTIFIER_TYPES = frozenset({
-    "ARK", "arXiv", "bibcode", "CSTR", "DOI", "EAN13", "EISSN", "Handle", "IGSN", "ISBN", "ISSN", "ISTC", "LISSN",
-    "LSID", "PMID", "PURL", "RAiD", "RRID", "SWHID", "UPC", "URL", "URN", "w3id",
-})
+RELATED_IDENTIFIER_TYPES = frozenset(
+    {
+        "ARK",
+        "arXiv",
+        "bibcode",
+        "CSTR",
+        "DOI",
+        "EAN13",
+        "EISSN",
+        "Handle",
+        "IGSN",
+        "ISBN",
+        "ISSN",
+        "ISTC",
+        "LISSN",
+        "LSID",
+        "PMID",
+        "PURL",
+        "RAiD",
+        "RRID",
+        "SWHID",
+        "UPC",
+        "URL",
+        "URN",
+        "w3id",
+    }
+)
 #: kernel-4.7 ``contributorType`` enumeration
-CONTRIBUTOR_TYPES = frozenset({
-    "ContactPerson", "DataCollector", "DataCurator", "DataManager", "Distributor", "Editor", "HostingInstitution",
-    "Other", "Producer", "ProjectLeader", "ProjectManager", "ProjectMember", "RegistrationAgency",
-    "RegistrationAuthority", "RelatedPerson", "ResearchGroup", "RightsHolder", "Researcher", "Sponsor",
-    "Supervisor", "Translator", "WorkPackageLeader",
-})
+CONTRIBUTOR_TYPES = frozenset(
+    {
+        "ContactPerson",
+        "DataCollector",
+        "DataCurator",
+        "DataManager",
+        "Distributor",
+        "Editor",
+        "HostingInstitution",
+        "Other",
+        "Producer",
+        "ProjectLeader",
+        "ProjectManager",
+        "ProjectMember",
+        "RegistrationAgency",
+        "RegistrationAuthority",
+        "RelatedPerson",
+        "ResearchGroup",
+        "RightsHolder",
+        "Researcher",
+        "Sponsor",
+        "Supervisor",
+        "Translator",
+        "WorkPackageLeader",
+    }
+)
 _SCHEME_URIS = {"ORCID": "https://orcid.org", "ROR": "https://ror.org", "ISNI": "https://isni.org"}
 #: log event → (dateType, dateInformation)
-_LOG_DATES = {"submitted": ("Submitted", None), "registered": ("Issued", None), "updated": ("Updated", None),
-              "deprecated": ("Withdrawn", "deprecated"), "destroyed": ("Other", "destroyed")}
+_LOG_DATES = {
+    "submitted": ("Submitted", None),
+    "registered": ("Issued", None),
+    "updated": ("Updated", None),
+    "deprecated": ("Withdrawn", "deprecated"),
+    "destroyed": ("Other", "destroyed"),
+}
 _TYPE_LISTS = ("sample_type", "feature_type", "collection_type")
 
 
@@ -128,8 +233,13 @@ def _sub(parent: etree._Element, name: str, text: str | None = None, **attrs: st
 def _name_identifier(parent: etree._Element, ident: Identifier | None) -> None:
     if ident is None or not ident.value.strip() or not ident.scheme:
         return
-    _sub(parent, "nameIdentifier", ident.value, nameIdentifierScheme=ident.scheme,
-         schemeURI=_SCHEME_URIS.get(ident.scheme))
+    _sub(
+        parent,
+        "nameIdentifier",
+        ident.value,
+        nameIdentifierScheme=ident.scheme,
+        schemeURI=_SCHEME_URIS.get(ident.scheme),
+    )
 
 
 def _affiliation(parent: etree._Element, agent: Agent) -> None:
@@ -143,8 +253,11 @@ def _identifier_attributes(element: str, ident: Identifier | None) -> dict[str, 
     """``{element}Identifier``, ``…Scheme`` and ``schemeURI`` of an affiliation or publisher, when it has one."""
     if ident is None or not ident.scheme or not ident.value.strip():
         return {}
-    return {f"{element}Identifier": ident.value, f"{element}IdentifierScheme": ident.scheme,
-            "schemeURI": _SCHEME_URIS.get(ident.scheme)}
+    return {
+        f"{element}Identifier": ident.value,
+        f"{element}IdentifierScheme": ident.scheme,
+        "schemeURI": _SCHEME_URIS.get(ident.scheme),
+    }
 
 
 def _name_type(agent: Agent) -> str | None:
@@ -234,7 +347,8 @@ def write(record: SampleRecord, *, iri_base: str, publication_year: str | None =
 
     creators = _sub(root, "creators")
     people = [a for a in record.collectors if a.name.strip()] or (
-        [record.registrant] if record.registrant is not None and record.registrant.name.strip() else [])
+        [record.registrant] if record.registrant is not None and record.registrant.name.strip() else []
+    )
     for agent in people:
         _person(creators, "creator", "creatorName", agent)
     if not people:
@@ -243,8 +357,7 @@ def write(record: SampleRecord, *, iri_base: str, publication_year: str | None =
     titles = _sub(root, "titles")
     _sub(titles, "title", (record.name or "").strip() or record.igsn)
 
-    institution = next((c.institution for c in record.curations if c.institution and c.institution.name.strip()),
-                       None)
+    institution = next((c.institution for c in record.curations if c.institution and c.institution.name.strip()), None)
     publisher = institution or record.registrant
     if publisher is not None and publisher.name.strip():
         _sub(root, "publisher", publisher.name, **_identifier_attributes("publisher", publisher.identifier))
@@ -252,8 +365,7 @@ def write(record: SampleRecord, *, iri_base: str, publication_year: str | None =
         _sub(root, "publisher", ":unav")
 
     # the record's own registration (a migrated sample keeps its original year), else this registry's
-    year = next((e.timestamp[:4] for e in record.log if e.event == "registered" and e.timestamp[:4].isdigit()),
-                None)
+    year = next((e.timestamp[:4] for e in record.log if e.event == "registered" and e.timestamp[:4].isdigit()), None)
     if year is None and publication_year and publication_year[:4].isdigit():
         year = publication_year[:4]
     _sub(root, "publicationYear", year or "0000")
@@ -265,11 +377,19 @@ def write(record: SampleRecord, *, iri_base: str, publication_year: str | None =
     if subjects:
         container = _sub(root, "subjects")
         for label, uri, scheme in subjects:
-            _sub(container, "subject", label, subjectScheme=scheme,
-                 valueURI=uri if uri and uri.lower().startswith(("http://", "https://")) else None)
+            _sub(
+                container,
+                "subject",
+                label,
+                subjectScheme=scheme,
+                valueURI=uri if uri and uri.lower().startswith(("http://", "https://")) else None,
+            )
 
-    contributors = [(c.agent, c.role if c.role in CONTRIBUTOR_TYPES else "Other") for c in record.contributors
-                    if c.agent.name.strip()]
+    contributors = [
+        (c.agent, c.role if c.role in CONTRIBUTOR_TYPES else "Other")
+        for c in record.contributors
+        if c.agent.name.strip()
+    ]
     contributors += [(Agent(c.curator), "DataCurator") for c in record.curations if c.curator and c.curator.strip()]
     if contributors:
         container = _sub(root, "contributors")
@@ -290,8 +410,9 @@ def write(record: SampleRecord, *, iri_base: str, publication_year: str | None =
         for value, date_type, info in dates:
             _sub(container, "date", value, dateType=date_type, dateInformation=info)
 
-    alternates = [(record.igsn, "IGSN")] + [(i.value, i.scheme or "Local") for i in record.alternate_identifiers
-                                            if i.value.strip()]
+    alternates = [(record.igsn, "IGSN")] + [
+        (i.value, i.scheme or "Local") for i in record.alternate_identifiers if i.value.strip()
+    ]
     container = _sub(root, "alternateIdentifiers")
     for value, kind in alternates:
         _sub(container, "alternateIdentifier", value, alternateIdentifierType=kind)
@@ -308,11 +429,20 @@ def write(record: SampleRecord, *, iri_base: str, publication_year: str | None =
     if related:
         container = _sub(root, "relatedIdentifiers")
         for value, id_type, relation_type, info in related:
-            _sub(container, "relatedIdentifier", value, relatedIdentifierType=id_type, relationType=relation_type,
-                 relationTypeInformation=info)
+            _sub(
+                container,
+                "relatedIdentifier",
+                value,
+                relatedIdentifierType=id_type,
+                relationType=relation_type,
+                relationTypeInformation=info,
+            )
 
-    descriptions = [(record.description, "Abstract"), (record.method_description, "Methods"),
-                    (record.comments, "Other")]
+    descriptions = [
+        (record.description, "Abstract"),
+        (record.method_description, "Methods"),
+        (record.comments, "Other"),
+    ]
     descriptions = [(text, kind) for text, kind in descriptions if text and text.strip()]
     if descriptions:
         container = _sub(root, "descriptions")
@@ -327,8 +457,11 @@ def write(record: SampleRecord, *, iri_base: str, publication_year: str | None =
 
 #: the only resourceTypeGeneral that is a sample (IGSN.md §3.5)
 PHYSICAL_OBJECT = "PhysicalObject"
-_KIND_OF_LIST: dict[str, ResourceKind] = {"sample_type": "Sample", "feature_type": "Feature",
-                                          "collection_type": "Collection"}
+_KIND_OF_LIST: dict[str, ResourceKind] = {
+    "sample_type": "Sample",
+    "feature_type": "Feature",
+    "collection_type": "Collection",
+}
 _KINDS: tuple[ResourceKind, ...] = ("Sample", "Feature", "Collection")
 _NAME_TYPES = {"Personal": "Person", "Organizational": "Organization"}
 #: dateType (and dateInformation for ``Other``) → log event; the inverse of ``_LOG_DATES``
@@ -344,8 +477,7 @@ def _type_by_label(raw: str) -> tuple[str, ResourceKind] | None:
     wanted = raw.strip()
     for name, kind in _KIND_OF_LIST.items():
         terms = codelist(name)
-        iri = terms.canonical(wanted) or next(
-            (t.iri for t in terms.terms if t.label.lower() == wanted.lower()), None)
+        iri = terms.canonical(wanted) or next((t.iri for t in terms.terms if t.label.lower() == wanted.lower()), None)
         if iri is not None:
             return iri, kind
     return None
@@ -356,7 +488,8 @@ def _material(label: str | None, uri: str | None) -> str | None:
     for value in (uri, label):
         if value:
             iri = terms.canonical(value) or next(
-                (t.iri for t in terms.terms if t.label.lower() == value.strip().lower()), None)
+                (t.iri for t in terms.terms if t.label.lower() == value.strip().lower()), None
+            )
             if iri is not None:
                 return iri
     return None
@@ -391,16 +524,20 @@ class _Reader(NamespacedReader):
         general = el.get("resourceTypeGeneral") if el is not None else None
         if el is None or general != PHYSICAL_OBJECT:
             found = f"found {general!r}" if general else "none given"
-            raise InvalidRecord(f"{element_path(self.root)}/resourceType: resourceTypeGeneral must be "
-                                f"{PHYSICAL_OBJECT} (an IGSN names a physical object; {found})")
+            raise InvalidRecord(
+                f"{element_path(self.root)}/resourceType: resourceTypeGeneral must be "
+                f"{PHYSICAL_OBJECT} (an IGSN names a physical object; {found})"
+            )
         return el
 
     def identifier(self) -> tuple[str, str | None]:
         """(IGSN name, DOI) from the element ``identifier_element`` picks."""
         el = identifier_element(self.root)
         if el is None:
-            raise InvalidRecord(f"{element_path(self.root)}: no IGSN: the identifier is missing or empty and "
-                                "there is no alternateIdentifier of type IGSN")
+            raise InvalidRecord(
+                f"{element_path(self.root)}: no IGSN: the identifier is missing or empty and "
+                "there is no alternateIdentifier of type IGSN"
+            )
         igsn = parse_igsn(_text(el) or "")
         self.note("igsn", el)
         return igsn.name, igsn.doi
@@ -427,8 +564,7 @@ class _Reader(NamespacedReader):
         if name is None or name == ":unav":
             return None
         kind = _NAME_TYPES.get((name_el.get("nameType") or "").strip()) if name_el is not None else None
-        return Agent(name=name, identifier=self.name_identifier(el), affiliation=self.affiliation(el),
-                     kind=kind)  # type: ignore[arg-type]
+        return Agent(name=name, identifier=self.name_identifier(el), affiliation=self.affiliation(el), kind=kind)  # type: ignore[arg-type]
 
     def publisher(self) -> Agent | None:
         el = self.find(self.root, "publisher")
@@ -452,8 +588,10 @@ class _Reader(NamespacedReader):
         if box is not None:
             record.geometries.append(Geometry(wkt=box))
         for polygon in self.findall(el, "geoLocationPolygon"):
-            points = [(_decimal(_text(self.find(p, "pointLongitude"))), _decimal(_text(self.find(p, "pointLatitude"))))
-                      for p in self.findall(polygon, "polygonPoint")]
+            points = [
+                (_decimal(_text(self.find(p, "pointLongitude"))), _decimal(_text(self.find(p, "pointLatitude"))))
+                for p in self.findall(polygon, "polygonPoint")
+            ]
             ring = [(lon, lat) for lon, lat in points if lon is not None and lat is not None]
             if len(ring) == len(points) and len(ring) >= 4:
                 record.geometries.append(Geometry(wkt=_polygon(ring)))  # type: ignore[arg-type]
@@ -480,8 +618,10 @@ class _Reader(NamespacedReader):
             parts = [_decimal(p) for p in (_text(box) or "").split()]
             south, west, north, east = parts if len(parts) == 4 else (None,) * 4
         else:
-            west, east, south, north = (_decimal(_text(self.find(box, name))) for name in (
-                "westBoundLongitude", "eastBoundLongitude", "southBoundLatitude", "northBoundLatitude"))
+            west, east, south, north = (
+                _decimal(_text(self.find(box, name)))
+                for name in ("westBoundLongitude", "eastBoundLongitude", "southBoundLatitude", "northBoundLatitude")
+            )
         if west is None or east is None or south is None or north is None:
             return None
         if west == east and south == north:
@@ -565,7 +705,8 @@ class _Reader(NamespacedReader):
             # the type is free text in DataCite: only identifier types we know are kept
             scheme = codelist("identifier_type").canonical(kind) if kind != "Local" else None
             record.alternate_identifiers.append(
-                Identifier(value, codelist("identifier_type").notation(scheme) if scheme else None))
+                Identifier(value, codelist("identifier_type").notation(scheme) if scheme else None)
+            )
             self.note("alternate_identifiers", el)
 
         for el in self.findall(root, "relatedIdentifiers/relatedIdentifier"):
@@ -605,8 +746,9 @@ class _Reader(NamespacedReader):
             if date_type == "Collected" and record.collection_time is None:
                 if "/" in value:
                     start, _, end = (p.strip() for p in value.partition("/"))
-                    record.collection_time = TimeSpan(start=None if start in ("", "unknown") else start,
-                                                      end=None if end in ("", "unknown") else end)
+                    record.collection_time = TimeSpan(
+                        start=None if start in ("", "unknown") else start, end=None if end in ("", "unknown") else end
+                    )
                 else:
                     record.collection_time = TimeSpan(instant=value)
                 self.note("collection_time", el)

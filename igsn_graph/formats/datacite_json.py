@@ -20,14 +20,31 @@ MEDIA_TYPE = "application/vnd.datacite.datacite+json"
 _SCHEMA_VERSION = "http://datacite.org/schema/kernel-4"
 #: container element → its item element (each container becomes an array of item objects)
 _LISTS = {
-    "creators": "creator", "titles": "title", "subjects": "subject", "contributors": "contributor",
-    "dates": "date", "alternateIdentifiers": "alternateIdentifier", "relatedIdentifiers": "relatedIdentifier",
-    "descriptions": "description", "geoLocations": "geoLocation", "rightsList": "rights",
-    "fundingReferences": "fundingReference", "sizes": "size", "formats": "format",
+    "creators": "creator",
+    "titles": "title",
+    "subjects": "subject",
+    "contributors": "contributor",
+    "dates": "date",
+    "alternateIdentifiers": "alternateIdentifier",
+    "relatedIdentifiers": "relatedIdentifier",
+    "descriptions": "description",
+    "geoLocations": "geoLocation",
+    "rightsList": "rights",
+    "fundingReferences": "fundingReference",
+    "sizes": "size",
+    "formats": "format",
 }
 _TEXT_LISTS = frozenset({"sizes", "formats"})
-_NUMBERS = frozenset({"pointLongitude", "pointLatitude", "westBoundLongitude", "eastBoundLongitude",
-                      "southBoundLatitude", "northBoundLatitude"})
+_NUMBERS = frozenset(
+    {
+        "pointLongitude",
+        "pointLatitude",
+        "westBoundLongitude",
+        "eastBoundLongitude",
+        "southBoundLatitude",
+        "northBoundLatitude",
+    }
+)
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 

@@ -24,14 +24,54 @@ from .datacite_json import _LISTS, _TEXT_LISTS
 __all__ = ["API_KEYS", "METADATA_KEYS", "has_metadata", "read_attributes", "read_xml", "to_xml"]
 
 #: attributes of the REST API that are not DataCite metadata (what the API itself reads or writes)
-API_KEYS = frozenset({
-    "doi", "prefix", "suffix", "event", "url", "xml", "state", "schemaVersion", "created", "registered",
-    "published", "updated", "isActive", "contentUrl", "metadataVersion", "source", "reason", "landingPage",
-    "viewCount", "downloadCount", "citationCount", "identifiers", "mode"})
+API_KEYS = frozenset(
+    {
+        "doi",
+        "prefix",
+        "suffix",
+        "event",
+        "url",
+        "xml",
+        "state",
+        "schemaVersion",
+        "created",
+        "registered",
+        "published",
+        "updated",
+        "isActive",
+        "contentUrl",
+        "metadataVersion",
+        "source",
+        "reason",
+        "landingPage",
+        "viewCount",
+        "downloadCount",
+        "citationCount",
+        "identifiers",
+        "mode",
+    }
+)
 #: kernel-4 properties in schema order (the XSD's sequence), each mapped to its element
-_ORDER = ("creators", "titles", "publisher", "publicationYear", "types", "subjects", "contributors", "dates",
-          "language", "alternateIdentifiers", "relatedIdentifiers", "sizes", "formats", "version", "rightsList",
-          "descriptions", "geoLocations", "fundingReferences")
+_ORDER = (
+    "creators",
+    "titles",
+    "publisher",
+    "publicationYear",
+    "types",
+    "subjects",
+    "contributors",
+    "dates",
+    "language",
+    "alternateIdentifiers",
+    "relatedIdentifiers",
+    "sizes",
+    "formats",
+    "version",
+    "rightsList",
+    "descriptions",
+    "geoLocations",
+    "fundingReferences",
+)
 METADATA_KEYS = frozenset(_ORDER)
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _POINT = ("pointLongitude", "pointLatitude")
@@ -73,23 +113,34 @@ def _objects(value: object, pointer: str) -> list[dict[str, Any]]:
 
 
 def _person(parent: etree._Element, element: str, item: dict[str, Any], pointer: str) -> None:
-    person = _sub(parent, element, **({"contributorType": item.get("contributorType")} if element == "contributor"
-                                       else {}))
+    person = _sub(
+        parent, element, **({"contributorType": item.get("contributorType")} if element == "contributor" else {})
+    )
     name = item.get("name") or ", ".join(str(item[k]) for k in ("familyName", "givenName") if item.get(k))
-    _sub(person, f"{element}Name", _text_of(name, f"{pointer}/name"), nameType=item.get("nameType"),
-         lang=item.get("lang"))
+    _sub(
+        person,
+        f"{element}Name",
+        _text_of(name, f"{pointer}/name"),
+        nameType=item.get("nameType"),
+        lang=item.get("lang"),
+    )
     for key in ("givenName", "familyName"):
         if item.get(key):
             _sub(person, key, _text_of(item[key], f"{pointer}/{key}"))
     for i, ident in enumerate(_objects(item.get("nameIdentifiers") or [], f"{pointer}/nameIdentifiers")):
-        _sub(person, "nameIdentifier", _text_of(ident.get("nameIdentifier", ""), f"{pointer}/nameIdentifiers/{i}"),
-             **{k: v for k, v in ident.items() if k != "nameIdentifier"})
+        _sub(
+            person,
+            "nameIdentifier",
+            _text_of(ident.get("nameIdentifier", ""), f"{pointer}/nameIdentifiers/{i}"),
+            **{k: v for k, v in ident.items() if k != "nameIdentifier"},
+        )
     for affiliation in item.get("affiliation") or []:
         if isinstance(affiliation, str):
             _sub(person, "affiliation", affiliation)
         elif isinstance(affiliation, dict):
-            _sub(person, "affiliation", affiliation.get("name"), **{k: v for k, v in affiliation.items()
-                                                                    if k != "name"})
+            _sub(
+                person, "affiliation", affiliation.get("name"), **{k: v for k, v in affiliation.items() if k != "name"}
+            )
 
 
 def _coordinates(parent: etree._Element, element: str, value: object, keys: tuple[str, ...], pointer: str) -> None:
@@ -154,12 +205,17 @@ def _list(root: etree._Element, key: str, value: object, pointer: str) -> None:
             _funding(container, item)
         else:
             text = item.get(item_name)
-            _sub(container, item_name, _text_of(text, f"{where}/{item_name}") if text is not None else None,
-                 **{k: v for k, v in item.items() if k != item_name})
+            _sub(
+                container,
+                item_name,
+                _text_of(text, f"{where}/{item_name}") if text is not None else None,
+                **{k: v for k, v in item.items() if k != item_name},
+            )
 
 
-def to_xml(attributes: dict[str, Any], identifier: str, identifier_type: str = "DOI") -> tuple[etree._Element,
-                                                                                            list[str]]:
+def to_xml(
+    attributes: dict[str, Any], identifier: str, identifier_type: str = "DOI"
+) -> tuple[etree._Element, list[str]]:
     """The kernel-4 ``resource`` of the attributes, named by ``identifier``; with ``not mapped`` warnings."""
     root = etree.Element(f"{{{NS}}}resource", nsmap={None: NS})
     _sub(root, "identifier", identifier, identifierType=identifier_type)
@@ -173,8 +229,12 @@ def to_xml(attributes: dict[str, Any], identifier: str, identifier_type: str = "
             _list(root, key, value, pointer)
         elif key == "publisher":
             if isinstance(value, dict):
-                _sub(root, "publisher", _text_of(value.get("name", ""), f"{pointer}/name"),
-                     **{k: v for k, v in value.items() if k != "name"})
+                _sub(
+                    root,
+                    "publisher",
+                    _text_of(value.get("name", ""), f"{pointer}/name"),
+                    **{k: v for k, v in value.items() if k != "name"},
+                )
             else:
                 _sub(root, "publisher", _text_of(value, pointer))
         elif key == "types":
@@ -186,8 +246,9 @@ def to_xml(attributes: dict[str, Any], identifier: str, identifier_type: str = "
     return root, warnings
 
 
-def read_attributes(attributes: dict[str, Any], identifier: str, identifier_type: str = "DOI") -> tuple[
-        SampleRecord, bytes]:
+def read_attributes(
+    attributes: dict[str, Any], identifier: str, identifier_type: str = "DOI"
+) -> tuple[SampleRecord, bytes]:
     """The record the attributes describe, and the DataCite XML document kept as what was submitted."""
     root, warnings = to_xml(attributes, identifier, identifier_type)
     [record] = datacite.read(root)

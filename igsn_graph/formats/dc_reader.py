@@ -45,8 +45,18 @@ from ..codelists import codelist
 from ..errors import InvalidIdentifier, InvalidRecord
 from ..identifiers import parse_igsn, validate_name
 from ..links import igsn_named
-from ..record import (Agent, Classification, Curation, Geometry, Identifier, Place, Relation, ResourceKind,
-                      SampleRecord, TimeSpan)
+from ..record import (
+    Agent,
+    Classification,
+    Curation,
+    Geometry,
+    Identifier,
+    Place,
+    Relation,
+    ResourceKind,
+    SampleRecord,
+    TimeSpan,
+)
 from ..resources import mappings_dir
 from ..xmlparser import element_path
 from . import oai_dc
@@ -68,14 +78,20 @@ Item = tuple[etree._Element, str]
 Handler = Callable[["_Reader", SampleRecord, list[Item]], None]
 
 #: a coverage meant as WKT: a CRS IRI or SRID= first, or a geometry keyword and its opening parenthesis
-_WKT = re.compile(r"\s*(?:<|SRID\s*=|(?:POINT|LINESTRING|POLYGON|MULTIPOINT|MULTILINESTRING|MULTIPOLYGON|"
-                  r"GEOMETRYCOLLECTION)\s*(?:ZM|Z|M)?\s*(?:\(|EMPTY\s*$))", re.I)
+_WKT = re.compile(
+    r"\s*(?:<|SRID\s*=|(?:POINT|LINESTRING|POLYGON|MULTIPOINT|MULTILINESTRING|MULTIPOLYGON|"
+    r"GEOMETRYCOLLECTION)\s*(?:ZM|Z|M)?\s*(?:\(|EMPTY\s*$))",
+    re.I,
+)
 #: DCMI encoding schemes (Point, Box, Period): ``key=value`` parts separated by semicolons
 _DCMI = re.compile(r"(?:\s*[A-Za-z]+\s*=[^;=]*(?:;|$))+\s*")
 _DCMI_PART = re.compile(r"\s*([A-Za-z]+)\s*=\s*([^;]*?)\s*(?:;|$)")
 _DEGREES = "signed decimal degrees"
 _KIND_LISTS: tuple[tuple[str, ResourceKind], ...] = (
-    ("sample_type", "Sample"), ("feature_type", "Feature"), ("collection_type", "Collection"))
+    ("sample_type", "Sample"),
+    ("feature_type", "Feature"),
+    ("collection_type", "Collection"),
+)
 
 
 @lru_cache(maxsize=1)
@@ -143,6 +159,7 @@ class _Reader:
 
 # --- the elements -----------------------------------------------------------------------------
 
+
 def _identifiers(r: _Reader, record: SampleRecord, items: list[Item]) -> None:
     named: list[tuple[str, etree._Element, str]] = []
     others: list[tuple[etree._Element, str, str | None]] = []
@@ -156,8 +173,9 @@ def _identifiers(r: _Reader, record: SampleRecord, items: list[Item]) -> None:
             others.append((el, value, kind))
     names = list(dict.fromkeys(name for name, _, _ in named))
     if len(names) > 1:
-        raise r.refuse(named[-1][1], f"a second IGSN ({names[0]} and {names[1]}); a record describes one sample",
-                       names[0])
+        raise r.refuse(
+            named[-1][1], f"a second IGSN ({names[0]} and {names[1]}); a record describes one sample", names[0]
+        )
     record.igsn = names[0] if names else _bare_igsn(r, others)
     for _, el, value in named:  # an IGSN written as a DOI under an IGSN DOI prefix is also the sample's DOI
         _take_doi(r, record, el, value)
@@ -166,8 +184,10 @@ def _identifiers(r: _Reader, record: SampleRecord, items: list[Item]) -> None:
         if kind in ("DOI", "URL") and _take_doi(r, record, el, value):
             continue
         if kind is None:
-            r.warnings.append(f"{element_path(el)}: the form of {value!r} does not say what identifier it is; "
-                              "kept as a local identifier")
+            r.warnings.append(
+                f"{element_path(el)}: the form of {value!r} does not say what identifier it is; "
+                "kept as a local identifier"
+            )
         record.alternate_identifiers.append(Identifier(value, kind or "local"))
 
 
@@ -175,16 +195,20 @@ def _bare_igsn(r: _Reader, others: list[tuple[etree._Element, str, str | None]])
     """The IGSN when no identifier names one in a form that says so: the one bare name among them."""
     bare = [(el, value) for el, value, kind in others if kind is None and _is_bare_name(value)]
     if not bare:
-        raise InvalidRecord(f"{element_path(r.root)}: no dc:identifier names an IGSN (write it as igsn:NAME, a "
-                            "handle 10273/NAME or an IGSN URI)")
+        raise InvalidRecord(
+            f"{element_path(r.root)}: no dc:identifier names an IGSN (write it as igsn:NAME, a "
+            "handle 10273/NAME or an IGSN URI)"
+        )
     if len(bare) > 1:
         shown = " and ".join(repr(v) for _, v in bare[:2])
         raise r.refuse(bare[1][0], f"{shown} could each be the IGSN; write the sample's as igsn:NAME")
     el, value = bare[0]
     others[:] = [o for o in others if o[0] is not el]
     r.take(el, "igsn")
-    r.warnings.append(f"{element_path(el)}: {value!r} is read as the IGSN, the one identifier that can be a bare "
-                      f"name (igsn:{value} or an IGSN URI says so)")
+    r.warnings.append(
+        f"{element_path(el)}: {value!r} is read as the IGSN, the one identifier that can be a bare "
+        f"name (igsn:{value} or an IGSN URI says so)"
+    )
     return validate_name(value)
 
 
@@ -220,7 +244,7 @@ def _title(r: _Reader, record: SampleRecord, items: list[Item]) -> None:
 
 
 def _descriptions(r: _Reader, record: SampleRecord, items: list[Item]) -> None:
-    for (el, value), field in zip(items, ("description", "comments")):  # the writer's order
+    for (el, value), field in zip(items, ("description", "comments"), strict=False):  # the writer's order
         setattr(record, field, value)
         r.take(el, field)
 
@@ -254,16 +278,19 @@ def _formats(r: _Reader, record: SampleRecord, items: list[Item]) -> None:
 def _types(r: _Reader, record: SampleRecord, items: list[Item]) -> None:
     for el, value in items:
         r.take(el, "resource_types")
-        found = next(((iri, kind) for name, kind in _KIND_LISTS
-                      if (iri := codelist(name).canonical(value)) is not None), None)
+        found = next(
+            ((iri, kind) for name, kind in _KIND_LISTS if (iri := codelist(name).canonical(value)) is not None), None
+        )
         if found is not None:
             iri, kind = found
             r.kind = r.kind or kind
             if kind == r.kind:
                 record.resource_types.append(iri)
                 continue
-            r.warnings.append(f"{element_path(el)}: {value!r} is a {kind.lower()} type but the record is a "
-                              f"{r.kind.lower()}; kept as an alternate type")
+            r.warnings.append(
+                f"{element_path(el)}: {value!r} is a {kind.lower()} type but the record is a "
+                f"{r.kind.lower()}; kept as an alternate type"
+            )
         elif (material := codelist("material").canonical(value)) is not None:
             record.materials.append(material)
             continue
@@ -288,14 +315,18 @@ def _time_span(r: _Reader, el: etree._Element, value: str, igsn: str) -> TimeSpa
         if start is None and end is None:
             raise r.refuse(el, f"{value!r} is not a date: a DCMI Period names a start or an end", igsn)
         _rest(r, where, parts)
-        return TimeSpan(start=read_date(start, where, r.warnings) if start else None,
-                        end=read_date(end, where, r.warnings) if end else None)
+        return TimeSpan(
+            start=read_date(start, where, r.warnings) if start else None,
+            end=read_date(end, where, r.warnings) if end else None,
+        )
     if "/" in value:  # ISO 8601 interval, ".." or nothing for an open end
         start, _, end = (part.strip() for part in value.partition("/"))
         if start in ("", "..") and end in ("", ".."):
             raise r.refuse(el, f"{value!r} is not a date: an interval names a start or an end", igsn)
-        return TimeSpan(start=None if start in ("", "..") else read_date(start, where, r.warnings),
-                        end=None if end in ("", "..") else read_date(end, where, r.warnings))
+        return TimeSpan(
+            start=None if start in ("", "..") else read_date(start, where, r.warnings),
+            end=None if end in ("", "..") else read_date(end, where, r.warnings),
+        )
     return TimeSpan(instant=read_date(value, where, r.warnings))
 
 
@@ -375,19 +406,34 @@ def _relations(r: _Reader, record: SampleRecord, items: list[Item]) -> None:
     for el, value in items:
         kind = identifier_type_of(value)
         if kind is None:
-            r.warnings.append(f"{element_path(el)}: the form of {value!r} does not say what identifier it is; "
-                              "kept as a local identifier")
-        record.relations.append(Relation(identifier=value, identifier_type=kind or "local", relation_type="Other",
-                                         source_relation_type=SOURCE_RELATION))
+            r.warnings.append(
+                f"{element_path(el)}: the form of {value!r} does not say what identifier it is; "
+                "kept as a local identifier"
+            )
+        record.relations.append(
+            Relation(
+                identifier=value,
+                identifier_type=kind or "local",
+                relation_type="Other",
+                source_relation_type=SOURCE_RELATION,
+            )
+        )
         r.take(el, "relations")
 
 
 #: the reader of each crosswalk row, by the record fields the row names (the writer's ``FIELD_VALUES``)
 _HANDLERS: dict[tuple[str, ...], Handler] = {
-    ("igsn", "doi"): _identifiers, ("name",): _title, ("description", "comments"): _descriptions,
-    ("geometries", "places"): _coverages, ("collectors",): _creators, ("collection_time",): _dates,
-    ("materials",): _formats, ("curations",): _publishers, ("relations", "parents", "collections"): _relations,
-    ("classifications",): _subjects, ("resource_types", "alternate_resource_types"): _types,
+    ("igsn", "doi"): _identifiers,
+    ("name",): _title,
+    ("description", "comments"): _descriptions,
+    ("geometries", "places"): _coverages,
+    ("collectors",): _creators,
+    ("collection_time",): _dates,
+    ("materials",): _formats,
+    ("curations",): _publishers,
+    ("relations", "parents", "collections"): _relations,
+    ("classifications",): _subjects,
+    ("resource_types", "alternate_resource_types"): _types,
 }
 
 

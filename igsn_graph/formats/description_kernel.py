@@ -46,21 +46,26 @@ from lxml import etree
 from ..codelists import codelist
 from ..errors import InvalidRecord
 from ..identifiers import parse_igsn
-from ..record import (Agent, Contributor, Geometry, Identifier, Place, Relation, ResourceKind,
-                      SampleRecord, TimeSpan)
+from ..record import Agent, Contributor, Geometry, Identifier, Place, Relation, ResourceKind, SampleRecord, TimeSpan
 from ..xmlparser import element_path
 from ._kernel import DATETIME as _DATETIME
 from ._kernel import HTTP as _HTTP
-from ._kernel import NamespacedReader
-from ._kernel import identifier_type
+from ._kernel import NamespacedReader, identifier_type, root_namespace
 from ._kernel import relation as _relation
-from ._kernel import root_namespace
 from ._kernel import text as _text
 from .wkt import WktError, read_wkt
 
 __all__ = [
-    "NS_1_1", "NS_1_0", "NAMESPACES", "ROOT", "SCHEMA_LOCATION", "IDENTIFIER_TYPES", "CONTRIBUTOR_TYPES",
-    "GEOMETRY_TYPES", "read", "write",
+    "NS_1_1",
+    "NS_1_0",
+    "NAMESPACES",
+    "ROOT",
+    "SCHEMA_LOCATION",
+    "IDENTIFIER_TYPES",
+    "CONTRIBUTOR_TYPES",
+    "GEOMETRY_TYPES",
+    "read",
+    "write",
 ]
 
 NS_1_1 = "http://schema.igsn.org/description/1.1"
@@ -72,24 +77,47 @@ SCHEMA_LOCATION = f"{NS_1_1} https://raw.githubusercontent.com/IGSN/metadata/mas
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 #: the 1.1 identifierType enumeration (DataCite names)
-IDENTIFIER_TYPES = frozenset({"ARK", "DOI", "Handle", "IGSN", "ISBN", "ISNI", "ISSN", "LSID", "ORCID",
-                              "PURL", "URL", "URN", "VIAF"})
+IDENTIFIER_TYPES = frozenset(
+    {"ARK", "DOI", "Handle", "IGSN", "ISBN", "ISNI", "ISSN", "LSID", "ORCID", "PURL", "URL", "URN", "VIAF"}
+)
 #: the 1.1 contributorType enumeration
-CONTRIBUTOR_TYPES = frozenset({
-    "ContactPerson", "Distributor", "Editor", "Funder", "HostingInstitution", "Other", "ProjectLeader",
-    "ProjectManager", "ProjectMember", "RelatedPerson", "ResearchGroup", "RightsHolder", "Researcher",
-    "Sponsor", "Supervisor", "WorkPackageLeader",
-})
+CONTRIBUTOR_TYPES = frozenset(
+    {
+        "ContactPerson",
+        "Distributor",
+        "Editor",
+        "Funder",
+        "HostingInstitution",
+        "Other",
+        "ProjectLeader",
+        "ProjectManager",
+        "ProjectMember",
+        "RelatedPerson",
+        "ResearchGroup",
+        "RightsHolder",
+        "Researcher",
+        "Sponsor",
+        "Supervisor",
+        "WorkPackageLeader",
+    }
+)
 #: the 1.1 geometryType enumeration
 GEOMETRY_TYPES = frozenset({"LineString", "MultiLineString", "Point", "MultiPoint", "Polygon", "MultiPolygon"})
 # ODM2 media the 1.1 materialType enumeration lacks (the code list has them for CSIRO records)
-_MATERIALS_NOT_IN_1_1 = frozenset({"http://vocabulary.odm2.org/medium/notApplicable",
-                                   "http://vocabulary.odm2.org/medium/habitat",
-                                   "http://vocabulary.odm2.org/medium/regolith"})
+_MATERIALS_NOT_IN_1_1 = frozenset(
+    {
+        "http://vocabulary.odm2.org/medium/notApplicable",
+        "http://vocabulary.odm2.org/medium/habitat",
+        "http://vocabulary.odm2.org/medium/regolith",
+    }
+)
 _RESOURCE_TYPE_LISTS = ("sample_type", "feature_type", "collection_type")
 # @registedObjectType (dev variant) local names → kind
 _REGISTRATION_KINDS: dict[str, ResourceKind] = {
-    "PhysicalSample": "Sample", "SampleCollection": "Collection", "SamplingFeature": "Feature"}
+    "PhysicalSample": "Sample",
+    "SampleCollection": "Collection",
+    "SamplingFeature": "Feature",
+}
 _KINDS: tuple[ResourceKind, ...] = ("Sample", "Feature", "Collection")
 _ID_TYPE_ALIASES = {"URI": "URL"}
 _ACCESS = {"public": True, "accessible": True, "private": False, "restricted": False}
@@ -102,7 +130,6 @@ def _id_type(raw: str | None) -> str | None:
 
 
 # ---------------------------------------------------------------- vocabulary helpers
-
 
 
 def _resource_type(raw: str) -> str:
@@ -131,12 +158,13 @@ def _wkt_type(wkt: str) -> str | None:
     keyword = m.group(1).upper()
     by_upper = {n.upper(): n for n in GEOMETRY_TYPES}
     for suffix in ("", "ZM", "Z", "M"):
-        if keyword.endswith(suffix) and keyword[:len(keyword) - len(suffix)] in by_upper:
-            return by_upper[keyword[:len(keyword) - len(suffix)]]
+        if keyword.endswith(suffix) and keyword[: len(keyword) - len(suffix)] in by_upper:
+            return by_upper[keyword[: len(keyword) - len(suffix)]]
     return None
 
 
 # ---------------------------------------------------------------- read
+
 
 class _Reader(NamespacedReader):
     """Reads one ``resource`` element; ``dev`` enables the 1.0 dev-variant element names."""
@@ -173,8 +201,10 @@ class _Reader(NamespacedReader):
         if registered is not None and registered.rsplit("/", 1)[-1] in _REGISTRATION_KINDS:
             self.note("kind", self.root, "registedObjectType")
             return _REGISTRATION_KINDS[registered.rsplit("/", 1)[-1]]
-        raise InvalidRecord(f"{element_path(self.root)}: resource/@type must be Sample, Feature or "
-                            f"Collection (found {raw or registered!r})")
+        raise InvalidRecord(
+            f"{element_path(self.root)}: resource/@type must be Sample, Feature or "
+            f"Collection (found {raw or registered!r})"
+        )
 
     def geometry(self, el: etree._Element) -> Geometry | None:
         wkt = _text(el)
@@ -298,10 +328,20 @@ class _Reader(NamespacedReader):
         """resourceTypes, materials and collectionMethods, each with its free ``alternate…`` list."""
         root = self.root
         groups = (
-            ("resource_types", "resourceTypes/resourceType", _resource_type,
-             "alternate_resource_types", "resourceTypes/alternateResourceTypes/alternateResourceType"),
-            ("materials", "materials/material", lambda v: _canonical("material", v),
-             "alternate_materials", "materials/alternateMaterials/alternateMaterial"),
+            (
+                "resource_types",
+                "resourceTypes/resourceType",
+                _resource_type,
+                "alternate_resource_types",
+                "resourceTypes/alternateResourceTypes/alternateResourceType",
+            ),
+            (
+                "materials",
+                "materials/material",
+                lambda v: _canonical("material", v),
+                "alternate_materials",
+                "materials/alternateMaterials/alternateMaterial",
+            ),
         )
         for field, path, canon, alt_field, alt_path in groups:
             for el in self.findall(root, path):
@@ -347,8 +387,9 @@ def _geometry_notes(el: etree._Element, geometry: Geometry) -> list[str]:
     where = element_path(el)
     notes = []
     if _EWKT.fullmatch(_text(el) or ""):
-        notes.append(f"{where}: EWKT prefix SRID={geometry.srid}: read as the CRS, longitude first "
-                     "(it wins over @sridType)")
+        notes.append(
+            f"{where}: EWKT prefix SRID={geometry.srid}: read as the CRS, longitude first (it wins over @sridType)"
+        )
     try:
         notes += [f"{where}: {note}" for note in read_wkt(geometry.wkt, geometry.srid).notes]
     except WktError:
@@ -362,6 +403,7 @@ def read(root: etree._Element) -> list[SampleRecord]:
 
 
 # ---------------------------------------------------------------- write
+
 
 def _sub(parent: etree._Element, name: str, text: str | None = None, **attrs: str) -> etree._Element:
     el = etree.SubElement(parent, f"{{{NS_1_1}}}{name}", attrs)

@@ -40,16 +40,37 @@ from ..codelists import codelist, relation_types
 from ..errors import InvalidInput
 from ..iris import Iris
 from ..record import (
-    Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place, Relation,
-    RegistryFacts, SampledFeature, SampleRecord, TimeSpan,
+    Agent,
+    Classification,
+    Contributor,
+    Curation,
+    Geometry,
+    Identifier,
+    LogEvent,
+    Place,
+    RegistryFacts,
+    Relation,
+    SampledFeature,
+    SampleRecord,
+    TimeSpan,
 )
 from ..vocab import IGREL, IGSTATUS, RDF_TYPE
 from .wkt import Wkt, WktError, read_wkt, wkt_summary
 
 __all__ = [
-    "record_triples", "facts_triples", "record_from_triples", "facts_from_triples", "canonical",
-    "FIELD_OF_PROPERTY", "FIELD_OF_FRAGMENT", "field_of", "ACCESS_PUBLIC", "ACCESS_NON_PUBLIC",
-    "SF", "date_literal", "wkt_summary",
+    "record_triples",
+    "facts_triples",
+    "record_from_triples",
+    "facts_from_triples",
+    "canonical",
+    "FIELD_OF_PROPERTY",
+    "FIELD_OF_FRAGMENT",
+    "field_of",
+    "ACCESS_PUBLIC",
+    "ACCESS_NON_PUBLIC",
+    "SF",
+    "date_literal",
+    "wkt_summary",
 ]
 
 
@@ -67,10 +88,23 @@ class _Terms:
         return term
 
 
-IG, SOSA, PROV, DCTERMS, DCMITYPE, GEO, SCHEMA, RDF, RDFS, XSD, SKOS, DCAT = (_Terms(ns) for ns in (
-    vocab.IG, vocab.SOSA, vocab.PROV, vocab.DCTERMS, vocab.DCMITYPE, vocab.GEO, vocab.SCHEMA, vocab.RDF,
-    vocab.RDFS, vocab.XSD, vocab.SKOS, vocab.DCAT,
-))
+IG, SOSA, PROV, DCTERMS, DCMITYPE, GEO, SCHEMA, RDF, RDFS, XSD, SKOS, DCAT = (
+    _Terms(ns)
+    for ns in (
+        vocab.IG,
+        vocab.SOSA,
+        vocab.PROV,
+        vocab.DCTERMS,
+        vocab.DCMITYPE,
+        vocab.GEO,
+        vocab.SCHEMA,
+        vocab.RDF,
+        vocab.RDFS,
+        vocab.XSD,
+        vocab.SKOS,
+        vocab.DCAT,
+    )
+)
 
 Term = Union[NamedNode, Literal]
 TripleLike = Union[Triple, Quad]
@@ -89,42 +123,91 @@ _KIND_TYPES: dict[str, tuple[NamedNode, ...]] = {
 
 #: property IRI -> the SampleRecord field its values come from (sample node and unambiguous
 #: nested-node properties); nested nodes are better mapped by their fragment (``field_of``)
-FIELD_OF_PROPERTY: dict[str, str] = {p.value: f for p, f in [
-    (IG.igsn, "igsn"), (DCTERMS.identifier, "igsn"), (RDF_TYPE, "kind"), (IG.doi, "doi"),
-    (DCTERMS.title, "name"), (DCTERMS.description, "description"), (DCAT.landingPage, "landing_page"),
-    (IG.alternateIdentifier, "alternate_identifiers"), (SCHEMA.value, "alternate_identifiers"),
-    (IG.registrant, "registrant"), (DCTERMS.creator, "collectors"),
-    (PROV.qualifiedAttribution, "contributors"), (PROV.agent, "contributors"), (PROV.hadRole, "contributors"),
-    (IG.curation, "curations"), (IG.curator, "curations"), (IG.curationDate, "curations"),
-    (IG.curationLocation, "curations"), (IG.curatingInstitution, "curations"),
-    (GEO.hasGeometry, "geometries"), (GEO.asWKT, "geometries"), (IG.geometryType, "geometries"),
-    (IG.wktType, "geometries"), (IG.srid, "geometries"), (IG.verticalDatum, "geometries"),
-    (IG.westBound, "geometries"), (IG.eastBound, "geometries"), (IG.southBound, "geometries"),
-    (IG.northBound, "geometries"), (IG.sourceWkt, "geometries"), (IG.elevation, "geometries"),
-    (IG.elevationUnit, "geometries"), (DCTERMS.spatial, "places"),
-    (DCTERMS.type, "resource_types"), (IG.alternateResourceType, "alternate_resource_types"),
-    (IG.material, "materials"), (IG.alternateMaterial, "alternate_materials"),
-    (SOSA.isResultOf, "collection_method"), (SOSA.usedProcedure, "collection_method"),
-    (IG.alternateMethod, "alternate_collection_methods"), (IG.methodDescription, "method_description"),
-    (SOSA.resultTime, "collection_time"), (DCTERMS.date, "collection_time"), (IG.startTime, "collection_time"),
-    (IG.endTime, "collection_time"),
-    (IG.classification, "classifications"), (SKOS.prefLabel, "classifications"),
-    (SOSA.hasSampledFeature, "sampled_features"), (IG.featureType, "sampled_features"),
-    (IG.purpose, "purpose"), (IG.campaign, "campaign"), (RDFS.comment, "comments"),
-    (IG.parent, "parents"), (SOSA.isSampleOf, "parents"), (IG.memberOf, "collections"),
-    (DCTERMS.isPartOf, "collections"), (DCAT.qualifiedRelation, "relations"), (DCAT.hadRole, "relations"),
-    (DCTERMS.relation, "relations"), (IG.sourceRelationType, "relations"),
-    (DCTERMS.accessRights, "is_public"), (IG.embargoEnd, "embargo_end"),
-    (IG.supplementalMetadata, "supplemental_metadata"),
-    (IG.logEvent, "log"), (IG.event, "log"), (IG.timestamp, "log"),
-]}
+FIELD_OF_PROPERTY: dict[str, str] = {
+    p.value: f
+    for p, f in [
+        (IG.igsn, "igsn"),
+        (DCTERMS.identifier, "igsn"),
+        (RDF_TYPE, "kind"),
+        (IG.doi, "doi"),
+        (DCTERMS.title, "name"),
+        (DCTERMS.description, "description"),
+        (DCAT.landingPage, "landing_page"),
+        (IG.alternateIdentifier, "alternate_identifiers"),
+        (SCHEMA.value, "alternate_identifiers"),
+        (IG.registrant, "registrant"),
+        (DCTERMS.creator, "collectors"),
+        (PROV.qualifiedAttribution, "contributors"),
+        (PROV.agent, "contributors"),
+        (PROV.hadRole, "contributors"),
+        (IG.curation, "curations"),
+        (IG.curator, "curations"),
+        (IG.curationDate, "curations"),
+        (IG.curationLocation, "curations"),
+        (IG.curatingInstitution, "curations"),
+        (GEO.hasGeometry, "geometries"),
+        (GEO.asWKT, "geometries"),
+        (IG.geometryType, "geometries"),
+        (IG.wktType, "geometries"),
+        (IG.srid, "geometries"),
+        (IG.verticalDatum, "geometries"),
+        (IG.westBound, "geometries"),
+        (IG.eastBound, "geometries"),
+        (IG.southBound, "geometries"),
+        (IG.northBound, "geometries"),
+        (IG.sourceWkt, "geometries"),
+        (IG.elevation, "geometries"),
+        (IG.elevationUnit, "geometries"),
+        (DCTERMS.spatial, "places"),
+        (DCTERMS.type, "resource_types"),
+        (IG.alternateResourceType, "alternate_resource_types"),
+        (IG.material, "materials"),
+        (IG.alternateMaterial, "alternate_materials"),
+        (SOSA.isResultOf, "collection_method"),
+        (SOSA.usedProcedure, "collection_method"),
+        (IG.alternateMethod, "alternate_collection_methods"),
+        (IG.methodDescription, "method_description"),
+        (SOSA.resultTime, "collection_time"),
+        (DCTERMS.date, "collection_time"),
+        (IG.startTime, "collection_time"),
+        (IG.endTime, "collection_time"),
+        (IG.classification, "classifications"),
+        (SKOS.prefLabel, "classifications"),
+        (SOSA.hasSampledFeature, "sampled_features"),
+        (IG.featureType, "sampled_features"),
+        (IG.purpose, "purpose"),
+        (IG.campaign, "campaign"),
+        (RDFS.comment, "comments"),
+        (IG.parent, "parents"),
+        (SOSA.isSampleOf, "parents"),
+        (IG.memberOf, "collections"),
+        (DCTERMS.isPartOf, "collections"),
+        (DCAT.qualifiedRelation, "relations"),
+        (DCAT.hadRole, "relations"),
+        (DCTERMS.relation, "relations"),
+        (IG.sourceRelationType, "relations"),
+        (DCTERMS.accessRights, "is_public"),
+        (IG.embargoEnd, "embargo_end"),
+        (IG.supplementalMetadata, "supplemental_metadata"),
+        (IG.logEvent, "log"),
+        (IG.event, "log"),
+        (IG.timestamp, "log"),
+    ]
+}
 
 #: fragment name (before its number) -> the SampleRecord field the nested node comes from
 FIELD_OF_FRAGMENT: dict[str, str] = {
-    "registrant": "registrant", "collector": "collectors", "contributor": "contributors",
-    "curation": "curations", "geometry": "geometries", "place": "places",
-    "classification": "classifications", "sampled-feature": "sampled_features", "relation": "relations",
-    "identifier": "alternate_identifiers", "log": "log",
+    "registrant": "registrant",
+    "collector": "collectors",
+    "contributor": "contributors",
+    "curation": "curations",
+    "geometry": "geometries",
+    "place": "places",
+    "classification": "classifications",
+    "sampled-feature": "sampled_features",
+    "relation": "relations",
+    "identifier": "alternate_identifiers",
+    "log": "log",
 }
 _FRAGMENT_NAME = re.compile(r"[a-z]+(?:-[a-z]+)*?(?=-\d|-affiliation|-agent|-institution|$)")
 
@@ -148,8 +231,10 @@ _DATE_FORMS: list[tuple[re.Pattern[str], NamedNode]] = [
     (re.compile(rf"([0-9]{{4}}){_TZ}"), XSD.gYear),
     (re.compile(rf"([0-9]{{4}})-([0-9]{{2}}){_TZ}"), XSD.gYearMonth),
     (re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}}){_TZ}"), XSD.date),
-    (re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}})T([0-9]{{2}}):([0-9]{{2}}):([0-9]{{2}})(?:\.[0-9]+)?{_TZ}"),
-     XSD.dateTime),
+    (
+        re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}})T([0-9]{{2}}):([0-9]{{2}}):([0-9]{{2}})(?:\.[0-9]+)?{_TZ}"),
+        XSD.dateTime,
+    ),
 ]
 
 
@@ -203,7 +288,7 @@ def _relation_role(value: str) -> Term:
 
 def _relation_name(term: Term) -> str:
     if isinstance(term, NamedNode) and term.value.startswith(str(IGREL)):
-        return term.value[len(IGREL):]
+        return term.value[len(IGREL) :]
     return term.value
 
 
@@ -212,6 +297,7 @@ def _decimal(value: Decimal) -> Literal:
 
 
 # --- record -> triples ------------------------------------------------------------------------
+
 
 class _Writer:
     """Collects the triples of one sample; nested nodes are fragments of the sample IRI."""
@@ -264,8 +350,6 @@ class _Writer:
             link_to = SCHEMA.parentOrganization if agent.kind == "Organization" else SCHEMA.affiliation
             self.add(node, link_to, self.agent(fragment + "-affiliation", agent.affiliation))
         return node
-
-
 
 
 def _agent_link(ident: Identifier) -> NamedNode | None:
@@ -427,7 +511,7 @@ def _write_geometry(w: _Writer, node: NamedNode, geometry: Geometry) -> None:
     if parsed is not None:
         w.add(node, IG.wktType, NamedNode(SF + parsed.kind))
         if parsed.bounds is not None:
-            for p, v in zip((IG.westBound, IG.eastBound, IG.southBound, IG.northBound), parsed.bounds):
+            for p, v in zip((IG.westBound, IG.eastBound, IG.southBound, IG.northBound), parsed.bounds, strict=False):
                 w.add(node, p, _decimal(v))
 
 
@@ -444,8 +528,12 @@ def _write_sampling(w: _Writer, record: SampleRecord) -> None:
     whose range is any literal; start and end may be of any precision (``ig:startTime``, ``ig:endTime``)."""
     time = record.collection_time
     has_time = time is not None and (time.instant, time.start, time.end) != (None, None, None)
-    if (record.collection_method is None and not record.alternate_collection_methods
-            and record.method_description is None and not has_time):
+    if (
+        record.collection_method is None
+        and not record.alternate_collection_methods
+        and record.method_description is None
+        and not has_time
+    ):
         return
     node = w.node("sampling")
     w.add(w.subject, SOSA.isResultOf, node)
@@ -481,6 +569,7 @@ def _write_relation(w: _Writer, node: NamedNode, rel: Relation, iris: Iris) -> N
 
 # --- facts -> triples -------------------------------------------------------------------------
 
+
 def facts_triples(facts: RegistryFacts, iris: Iris) -> list[Triple]:
     """The registry-fact triples of one sample (they live in its named graph beside the record)."""
     s = iris.sample(facts.igsn)
@@ -513,6 +602,7 @@ def _namespace_ref(ns: str, iris: Iris) -> Term:
 
 
 # --- triples -> record ------------------------------------------------------------------------
+
 
 class _Reader:
     """The triples of one sample indexed by subject and predicate."""
@@ -548,8 +638,11 @@ class _Reader:
 
     def agent(self, s: str) -> Agent:
         types = self.types(s)
-        kind = "Person" if SCHEMA.Person.value in types else (
-            "Organization" if SCHEMA.Organization.value in types else None)
+        kind = (
+            "Person"
+            if SCHEMA.Person.value in types
+            else ("Organization" if SCHEMA.Organization.value in types else None)
+        )
         value = self.text(s, SCHEMA.identifier)
         identifier = None
         if value is not None:
@@ -571,7 +664,7 @@ def _fragment_order(iri: str) -> tuple[int, str]:
 
 def _sample_name(term: Term, iris: Iris) -> str:
     value = term.value
-    return value[len(iris.base):] if isinstance(term, NamedNode) and value.startswith(iris.base) else value
+    return value[len(iris.base) :] if isinstance(term, NamedNode) and value.startswith(iris.base) else value
 
 
 def record_from_triples(triples: Iterable[TripleLike], iris: Iris, igsn: str) -> SampleRecord:
@@ -579,8 +672,13 @@ def record_from_triples(triples: Iterable[TripleLike], iris: Iris, igsn: str) ->
     r = _Reader(triples)
     s = iris.sample(igsn).value
     types = r.types(s)
-    kind = ("Feature" if IG.SamplingFeature.value in types
-            else "Collection" if IG.SampleCollection.value in types else "Sample")
+    kind = (
+        "Feature"
+        if IG.SamplingFeature.value in types
+        else "Collection"
+        if IG.SampleCollection.value in types
+        else "Sample"
+    )
     sampling = r.one(s, SOSA.isResultOf)
     sm = sampling.value if sampling is not None else ""
     instant, start, end = r.text(sm, SOSA.resultTime), r.text(sm, IG.startTime), r.text(sm, IG.endTime)
@@ -717,11 +815,11 @@ def facts_from_triples(triples: Iterable[TripleLike], iris: Iris, igsn: str) -> 
 
 
 def _strip(value: str, prefix: str) -> str:
-    return value[len(prefix):] if value.startswith(prefix) else value
+    return value[len(prefix) :] if value.startswith(prefix) else value
 
 
 def _symbol(value: str, prefix: str) -> str:
-    return unquote(value[len(prefix):]) if value.startswith(prefix) else value
+    return unquote(value[len(prefix) :]) if value.startswith(prefix) else value
 
 
 def _flag(term: Term | None, default: bool) -> bool:
@@ -729,6 +827,7 @@ def _flag(term: Term | None, default: bool) -> bool:
 
 
 # --- canonical form ---------------------------------------------------------------------------
+
 
 def canonical(record: SampleRecord) -> SampleRecord:
     """``record`` as RDF keeps it: value lists sorted, distinct; an empty TimeSpan as None; each geometry
@@ -759,6 +858,12 @@ def _canonical_geometry(geometry: Geometry) -> Geometry:
 
 
 _VALUE_LISTS = (
-    "resource_types", "alternate_resource_types", "materials", "alternate_materials",
-    "alternate_collection_methods", "parents", "collections", "supplemental_metadata",
+    "resource_types",
+    "alternate_resource_types",
+    "materials",
+    "alternate_materials",
+    "alternate_collection_methods",
+    "parents",
+    "collections",
+    "supplemental_metadata",
 )

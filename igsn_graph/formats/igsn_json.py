@@ -42,8 +42,14 @@ CONTEXT_FILE = "contexts/igsn-registration-v0.1.jsonld"
 _TERMS = "igsn_json.csv"
 _STRING = XSD.string
 #: record field → where it is read from (for the messages of SHACL violations)
-_SOURCES = {"igsn": "/igsn", "registrant": "/registrant", "relations": "/related", "log": "/log",
-            "geometries": "/description/samplingLocation", "comments": "/comments"}
+_SOURCES = {
+    "igsn": "/igsn",
+    "registrant": "/registrant",
+    "relations": "/related",
+    "log": "/log",
+    "geometries": "/description/samplingLocation",
+    "comments": "/comments",
+}
 
 
 def context_urls() -> frozenset[str]:
@@ -138,8 +144,9 @@ def _relation(r: JsonReader, value: Any, path: Path) -> Relation | None:
             source = term
         if found is None or not found[1]:
             r.warn(path, f"relation type {term!r} is not one of the IGSN-JSON schema; read as {relation_type}")
-    return Relation(identifier=ident.value, identifier_type=ident.scheme, relation_type=relation_type,
-                    source_relation_type=source)
+    return Relation(
+        identifier=ident.value, identifier_type=ident.scheme, relation_type=relation_type, source_relation_type=source
+    )
 
 
 def _log_event(r: JsonReader, value: Any, path: Path, igsn: str) -> LogEvent | None:
@@ -175,8 +182,9 @@ def _description(r: JsonReader, value: Any, path: Path, record: SampleRecord) ->
         elif (iri := codelist("sample_type").canonical(sample_type)) is not None:
             record.resource_types.append(iri)
         else:
-            r.not_mapped(path + ("sampleType",), f"{sample_type!r} is in neither the material nor the sample "
-                                                 f"type code list")
+            r.not_mapped(
+                path + ("sampleType",), f"{sample_type!r} is in neither the material nor the sample type code list"
+            )
     for where, item in r.items(obj, "collector", path) if isinstance(obj.get("collector"), list) else []:
         if isinstance(item, str) and item.strip():
             record.collectors.append(Agent(name=item.strip()))
@@ -218,8 +226,8 @@ def read(doc: Any) -> list[SampleRecord]:
     record.comments = r.text(doc, "comments", ())
     _description(r, doc.get("description"), ("description",), record)
     r.rest(doc, ("igsn", "registrant", "related", "log", "comments", "description"), ())
-    record.source_elements = {field: where for field, where in _SOURCES.items()
-                              if field == "igsn" or getattr(record, field)}
+    record.source_elements = {
+        field: where for field, where in _SOURCES.items() if field == "igsn" or getattr(record, field)
+    }
     record.warnings.extend(r.warnings)
     return [record]
-

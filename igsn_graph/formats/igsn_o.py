@@ -63,13 +63,20 @@ _ATTRIBUTION = PROV.Attribution
 
 Node = Any  # a NamedNode or BlankNode
 #: prefixes for the property names in messages
-_SHOWN = {"geo:": str(GEO), "sam:": SAM, "igsn:": IGSN_O, "om:": "http://def.seegrid.csiro.au/ontology/om/om-lite#",
-          "prov:": str(PROV), "dct:": "http://purl.org/dc/terms/", "rdf:": str(RDF)}
+_SHOWN = {
+    "geo:": str(GEO),
+    "sam:": SAM,
+    "igsn:": IGSN_O,
+    "om:": "http://def.seegrid.csiro.au/ontology/om/om-lite#",
+    "prov:": str(PROV),
+    "dct:": "http://purl.org/dc/terms/",
+    "rdf:": str(RDF),
+}
 
 
 def _short(iri: NamedNode) -> str:
     """A property as messages name it: ``geo:asWKT`` for the vocabularies of IGSN-O, else ``<iri>``."""
-    return next((p + iri.value[len(ns):] for p, ns in _SHOWN.items() if iri.value.startswith(ns)), str(iri))
+    return next((p + iri.value[len(ns) :] for p, ns in _SHOWN.items() if iri.value.startswith(ns)), str(iri))
 
 
 @lru_cache(maxsize=1)
@@ -98,14 +105,21 @@ def read(triples: list[Triple]) -> list[tuple[SampleRecord, list[Triple]]]:
     reader did not take, and those about no sample); empty when the document describes none."""
     graph = _Graph(triples)
     classes = {iri for iri, kind in terms().get("sample class", {}).items() if kind == "Sample"}
-    samples = list(dict.fromkeys(t.subject for t in triples if t.predicate == RDF_TYPE
-                                 and isinstance(t.object, NamedNode) and t.object.value in classes))
+    samples = list(
+        dict.fromkeys(
+            t.subject
+            for t in triples
+            if t.predicate == RDF_TYPE and isinstance(t.object, NamedNode) and t.object.value in classes
+        )
+    )
     readers = [_SampleReader(graph, s, set(samples)) for s in samples]
     records = [r.read() for r in readers]
     reached = set().union(*(r.reached for r in readers)) if readers else set()
     stray = [i for i in range(len(triples)) if i not in reached]
-    return [(record, [triples[i] for i in sorted((r.reached - r.used) | set(stray))])
-            for record, r in zip(records, readers)]
+    return [
+        (record, [triples[i] for i in sorted((r.reached - r.used) | set(stray))])
+        for record, r in zip(records, readers, strict=False)
+    ]
 
 
 class _Graph:
@@ -119,8 +133,9 @@ class _Graph:
 
     def objects(self, node: Node, predicate: NamedNode) -> list[tuple[int, Any]]:
         """(triple index, object) of each ``node predicate ?o``, in document order."""
-        return [(i, self.triples[i].object) for i in self.by_subject.get(node, ())
-                if self.triples[i].predicate == predicate]
+        return [
+            (i, self.triples[i].object) for i in self.by_subject.get(node, ()) if self.triples[i].predicate == predicate
+        ]
 
     def first(self, node: Node, *predicates: NamedNode) -> tuple[int, Any] | tuple[None, None]:
         return next((pair for p in predicates for pair in self.objects(node, p)), (None, None))
@@ -147,8 +162,12 @@ class _SampleReader:
             for i in self.g.by_subject.get(stack.pop(), ()):
                 out.add(i)
                 o = self.g.triples[i].object
-                if o not in seen and o not in samples and isinstance(o, (BlankNode, NamedNode)) \
-                        and o in self.g.by_subject:
+                if (
+                    o not in seen
+                    and o not in samples
+                    and isinstance(o, (BlankNode, NamedNode))
+                    and o in self.g.by_subject
+                ):
                     seen.add(o)
                     stack.append(o)
         return out
@@ -184,12 +203,15 @@ class _SampleReader:
             raise InvalidRecord(f"{self.s} has two IGSNs ({names[0]} and {names[1]}); a sample has one", igsn=names[0])
         from_iri = self._iri_name()
         if names and from_iri is not None and from_iri != names[0]:
-            raise InvalidRecord(f"{self.s} names {from_iri} but its identifier is {names[0]}; one sample has one "
-                                "IGSN", igsn=names[0])
+            raise InvalidRecord(
+                f"{self.s} names {from_iri} but its identifier is {names[0]}; one sample has one IGSN", igsn=names[0]
+            )
         name = names[0] if names else from_iri
         if name is None:
-            raise InvalidRecord(f"{self.s}: a sample without an IGSN (an identifier of type IGSN, or an IRI under "
-                                f"{' or '.join(terms().get('sample IRI base', {}))})")
+            raise InvalidRecord(
+                f"{self.s}: a sample without an IGSN (an identifier of type IGSN, or an IRI under "
+                f"{' or '.join(terms().get('sample IRI base', {}))})"
+            )
         return name
 
     def _iri_name(self) -> str | None:
@@ -198,7 +220,7 @@ class _SampleReader:
         for base in terms().get("sample IRI base", {}):
             if self.s.value.startswith(base) and len(self.s.value) > len(base):
                 try:
-                    return parse_igsn(self.s.value[len(base):]).name
+                    return parse_igsn(self.s.value[len(base) :]).name
                 except InvalidIdentifier:
                     return None
         return None
@@ -211,8 +233,10 @@ class _SampleReader:
             r.geometries[0] = replace(r.geometries[0], elevation=elevation, vertical_datum=datum)
             self.take(*indices)
         if self.institutions:
-            r.curations.extend(Curation(location=self.location if n == 0 else None, institution=agent)
-                               for n, agent in enumerate(self.institutions))
+            r.curations.extend(
+                Curation(location=self.location if n == 0 else None, institution=agent)
+                for n, agent in enumerate(self.institutions)
+            )
         elif self.location is not None:
             r.curations.append(Curation(location=self.location))
 
@@ -231,6 +255,7 @@ class _SampleReader:
 
 # --- the sample properties (mappings/igsn_o.csv, "sample property") -----------------------------------
 
+
 def _identifier(r: _SampleReader, i: int, o: Any) -> None:
     if isinstance(o, Literal):
         value, kind = o.value.strip(), None
@@ -245,8 +270,12 @@ def _identifier(r: _SampleReader, i: int, o: Any) -> None:
         type_i, type_o = r.g.first(o, _IDENTIFIER_TYPE)
         iri = r.coded(type_o, "identifier_type")
         kind = codelist("identifier_type").notation(iri) if iri else None
-        r.take(i, *(j for j, c in r.g.objects(o, RDF_TYPE) if c == _ALTERNATE_IDENTIFIER),
-               *(j for p in _VALUES for j, _ in r.g.objects(o, p)), type_i if kind else None)
+        r.take(
+            i,
+            *(j for j, c in r.g.objects(o, RDF_TYPE) if c == _ALTERNATE_IDENTIFIER),
+            *(j for p in _VALUES for j, _ in r.g.objects(o, p)),
+            type_i if kind else None,
+        )
     kind = kind or identifier_type_of(value)
     try:
         name = parse_igsn(value).name if kind == "IGSN" else igsn_named(value, kind)
@@ -256,8 +285,9 @@ def _identifier(r: _SampleReader, i: int, o: Any) -> None:
         r.igsns.append((name, r.where(i)))
         return
     if kind is None:
-        r.warnings.append(f"{r.where(i)}: the form of {value!r} does not say what identifier it is; kept as a "
-                          "local identifier")
+        r.warnings.append(
+            f"{r.where(i)}: the form of {value!r} does not say what identifier it is; kept as a local identifier"
+        )
     r.record.alternate_identifiers.append(Identifier(value, kind or "local"))
 
 
@@ -331,8 +361,9 @@ def _sampled_feature(r: _SampleReader, i: int, o: Any) -> None:
             r.take(j)
             break
     r.take(i, *(j for j, s in r.g.objects(o, _SAMPLED_FEATURE) if s == r.s))
-    r.record.sampled_features.append(SampledFeature(name=r.label(o), uri=o.value if isinstance(o, NamedNode)
-                                                    else None, feature_type=feature_type))
+    r.record.sampled_features.append(
+        SampledFeature(name=r.label(o), uri=o.value if isinstance(o, NamedNode) else None, feature_type=feature_type)
+    )
 
 
 def _attribution(r: _SampleReader, i: int, o: Any) -> None:
@@ -353,8 +384,11 @@ def _attribution(r: _SampleReader, i: int, o: Any) -> None:
         if found is not None:
             kind = kind or found or None
             r.take(j)
-    agent = Agent(name=name, identifier=Identifier(agent_node.value, "URL") if isinstance(agent_node, NamedNode)
-                  else None, kind=kind)  # type: ignore[arg-type]
+    agent = Agent(
+        name=name,
+        identifier=Identifier(agent_node.value, "URL") if isinstance(agent_node, NamedNode) else None,
+        kind=kind,
+    )  # type: ignore[arg-type]
     r.take(i, a, h, *(j for j, c in r.g.objects(o, RDF_TYPE) if c == _ATTRIBUTION))
     if target == "curation":
         r.institutions.append(agent)
@@ -400,10 +434,17 @@ def _text(field: str) -> Callable[[_SampleReader, int, Any], None]:
 
 #: the reader of each ``maps_to`` of a "sample property" row
 _HANDLERS: dict[str, Callable[[_SampleReader, int, Any], None]] = {
-    "identifier": _identifier, "geometry": _geometry, "elevation": _elevation,
-    "curation location": _curation_location, "access": _access, "sampled feature": _sampled_feature,
-    "attribution": _attribution, "material": _coded("material", "materials", "alternate_materials"),
+    "identifier": _identifier,
+    "geometry": _geometry,
+    "elevation": _elevation,
+    "curation location": _curation_location,
+    "access": _access,
+    "sampled feature": _sampled_feature,
+    "attribution": _attribution,
+    "material": _coded("material", "materials", "alternate_materials"),
     "method": _coded("method", "collection_method", "alternate_collection_methods"),
     "sample type": _coded("sample_type", "resource_types", "alternate_resource_types"),
-    "collection time": _collection_time, "name": _text("name"), "description": _text("description"),
+    "collection time": _collection_time,
+    "name": _text("name"),
+    "description": _text("description"),
 }

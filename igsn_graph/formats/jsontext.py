@@ -30,8 +30,9 @@ def decode(data: bytes) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise MalformedDocument(f"malformed JSON: not valid {encoding.upper().removesuffix('-SIG')} "
-                                f"(byte {exc.start})") from None
+        raise MalformedDocument(
+            f"malformed JSON: not valid {encoding.upper().removesuffix('-SIG')} (byte {exc.start})"
+        ) from None
     # the utf-16/utf-32 codecs drop a leading BOM themselves, utf-8-sig too; a second one is content
     return text
 

@@ -19,8 +19,18 @@ from ..record import SampleRecord
 from ..xmlparser import parse_xml
 from . import ardc, csiro, csiro_v2, datacite, dc_reader, description_kernel, oai_input, registration_kernel
 
-__all__ = ["XmlFormat", "XmlDocument", "REGISTRATION", "DESCRIPTION", "CSIRO", "DATACITE", "XML_FORMATS",
-           "format_named", "detect", "read_xml"]
+__all__ = [
+    "XmlFormat",
+    "XmlDocument",
+    "REGISTRATION",
+    "DESCRIPTION",
+    "CSIRO",
+    "DATACITE",
+    "XML_FORMATS",
+    "format_named",
+    "detect",
+    "read_xml",
+]
 
 Reader = Callable[[etree._Element], list[SampleRecord]]
 Writer = Callable[[SampleRecord], etree._Element]
@@ -72,8 +82,10 @@ class XmlDocument:
         so that each reads back in the same format."""
         if self.envelope is None and len(self.records) == 1:
             return [self.data]
-        return [_alone(el) if el.getparent() is None or el.getparent().tag == _OAI_METADATA else _single(el)
-                for el in self.elements]
+        return [
+            _alone(el) if el.getparent() is None or el.getparent().tag == _OAI_METADATA else _single(el)
+            for el in self.elements
+        ]
 
 
 _OAI_METADATA = f"{{{oai_input.NAMESPACE}}}metadata"
@@ -93,27 +105,68 @@ def _single(element: etree._Element) -> bytes:
     return etree.tostring(wrapper, encoding="utf-8", xml_declaration=True)
 
 
-REGISTRATION = XmlFormat("igsn", registration_kernel.NAMESPACES, registration_kernel.ROOT, "application/xml",
-                         registration_kernel.SCHEMA_LOCATION, registration_kernel.read, registration_kernel.write)
-DESCRIPTION = XmlFormat("igsn_desc", description_kernel.NAMESPACES, description_kernel.ROOT, "application/xml",
-                        description_kernel.SCHEMA_LOCATION, description_kernel.read, description_kernel.write)
-CSIRO = XmlFormat("csirov3", csiro.NAMESPACES, csiro.ROOT, "application/xml", csiro.SCHEMA_LOCATION,
-                  csiro.read, None, record_element="resource")
+REGISTRATION = XmlFormat(
+    "igsn",
+    registration_kernel.NAMESPACES,
+    registration_kernel.ROOT,
+    "application/xml",
+    registration_kernel.SCHEMA_LOCATION,
+    registration_kernel.read,
+    registration_kernel.write,
+)
+DESCRIPTION = XmlFormat(
+    "igsn_desc",
+    description_kernel.NAMESPACES,
+    description_kernel.ROOT,
+    "application/xml",
+    description_kernel.SCHEMA_LOCATION,
+    description_kernel.read,
+    description_kernel.write,
+)
+CSIRO = XmlFormat(
+    "csirov3",
+    csiro.NAMESPACES,
+    csiro.ROOT,
+    "application/xml",
+    csiro.SCHEMA_LOCATION,
+    csiro.read,
+    None,
+    record_element="resource",
+)
 # DataCite's writer needs the IRI base (``datacite.write(record, iri_base=…)``), so it is not a ``Writer``
-DATACITE = XmlFormat("datacite", datacite.NAMESPACES, datacite.ROOT, "application/xml", datacite.SCHEMA_LOCATION,
-                     datacite.read, None)
+DATACITE = XmlFormat(
+    "datacite", datacite.NAMESPACES, datacite.ROOT, "application/xml", datacite.SCHEMA_LOCATION, datacite.read, None
+)
 # ARDC descriptive 1.0 succeeds CSIRO v3; CSIRO v2 shares the registration kernel 1.0 namespace (root samples)
-ARDC = XmlFormat("ardc", ardc.NAMESPACES, ardc.ROOT, "application/xml", ardc.SCHEMA_LOCATION, ardc.read, None,
-                 record_element="resource")
-CSIRO_V2 = XmlFormat("csirov2", csiro_v2.NAMESPACES, csiro_v2.ROOT, "application/xml", csiro_v2.SCHEMA_LOCATION,
-                     csiro_v2.read, None, record_element="sample")
+ARDC = XmlFormat(
+    "ardc",
+    ardc.NAMESPACES,
+    ardc.ROOT,
+    "application/xml",
+    ardc.SCHEMA_LOCATION,
+    ardc.read,
+    None,
+    record_element="resource",
+)
+CSIRO_V2 = XmlFormat(
+    "csirov2",
+    csiro_v2.NAMESPACES,
+    csiro_v2.ROOT,
+    "application/xml",
+    csiro_v2.SCHEMA_LOCATION,
+    csiro_v2.read,
+    None,
+    record_element="sample",
+)
 # Dublin Core, what every OAI-PMH provider offers: read here; written by oai_dc.write, which needs the IRI base
-OAI_DC = XmlFormat("oai_dc", dc_reader.NAMESPACES, dc_reader.ROOT, "application/xml", dc_reader.SCHEMA_LOCATION,
-                   dc_reader.read, None)
+OAI_DC = XmlFormat(
+    "oai_dc", dc_reader.NAMESPACES, dc_reader.ROOT, "application/xml", dc_reader.SCHEMA_LOCATION, dc_reader.read, None
+)
 
 #: every XML format by name
-XML_FORMATS: dict[str, XmlFormat] = {f.name: f for f in (REGISTRATION, DESCRIPTION, CSIRO, DATACITE, ARDC, CSIRO_V2,
-                                                         OAI_DC)}
+XML_FORMATS: dict[str, XmlFormat] = {
+    f.name: f for f in (REGISTRATION, DESCRIPTION, CSIRO, DATACITE, ARDC, CSIRO_V2, OAI_DC)
+}
 
 
 def format_named(name: str) -> XmlFormat:
@@ -135,8 +188,11 @@ def detect(root: etree._Element) -> XmlFormat:
         if qname.namespace in fmt.namespaces and qname.localname == fmt.root:
             return fmt
     found = f"{{{qname.namespace}}}{qname.localname}" if qname.namespace else f"{qname.localname} (no namespace)"
-    raise UnsupportedFormat(f"unsupported XML document: root element {found}; accepted: {_accepted()}",
-                            namespace=qname.namespace, root=qname.localname)
+    raise UnsupportedFormat(
+        f"unsupported XML document: root element {found}; accepted: {_accepted()}",
+        namespace=qname.namespace,
+        root=qname.localname,
+    )
 
 
 def read_xml(data: bytes) -> XmlDocument:
@@ -167,8 +223,10 @@ def _read_oai(root: etree._Element, data: bytes) -> XmlDocument:
         except UnsupportedFormat as exc:
             raise UnsupportedFormat(f"{item.path}/metadata: {exc.message}", **exc.data) from None
         if doc.format is not None and fmt is not doc.format:
-            raise InvalidInput(f"{item.path}/metadata: a {fmt.name} record in a response of {doc.format.name} "
-                               "records; an OAI-PMH response carries one metadata format")
+            raise InvalidInput(
+                f"{item.path}/metadata: a {fmt.name} record in a response of {doc.format.name} "
+                "records; an OAI-PMH response carries one metadata format"
+            )
         doc.format = fmt
         records = fmt.read(item.payload)
         for record in records:
@@ -186,6 +244,8 @@ def _header_warnings(item: oai_input.Item, record: SampleRecord) -> list[str]:
     except InvalidInput as exc:
         return [f"{exc.message}; the record's own identifier {record.igsn} is used"]
     if named != record.igsn:
-        return [f"{item.path}/header/identifier: {item.identifier!r} names {named}, the record {record.igsn}; "
-                "the record's own identifier is used"]
+        return [
+            f"{item.path}/header/identifier: {item.identifier!r} names {named}, the record {record.igsn}; "
+            "the record's own identifier is used"
+        ]
     return []

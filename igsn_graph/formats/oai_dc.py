@@ -35,9 +35,14 @@ _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _NSMAP = {"oai_dc": NS_OAI_DC, "dc": NS_DC, "xsi": _XSI}
 
 #: resolvers for related identifiers written as URIs, by DataCite identifier type
-_RESOLVERS = {"DOI": "https://doi.org/", "Handle": "https://hdl.handle.net/", "ARK": "https://n2t.net/",
-              "PMID": "https://pubmed.ncbi.nlm.nih.gov/", "arXiv": "https://arxiv.org/abs/",
-              "ORCID": "https://orcid.org/"}
+_RESOLVERS = {
+    "DOI": "https://doi.org/",
+    "Handle": "https://hdl.handle.net/",
+    "ARK": "https://n2t.net/",
+    "PMID": "https://pubmed.ncbi.nlm.nih.gov/",
+    "arXiv": "https://arxiv.org/abs/",
+    "ORCID": "https://orcid.org/",
+}
 _AS_IS = {"URL", "URI", "PURL", "w3id"}
 #: characters no IRI holds; in a web address a person wrote they mean themselves, percent-encoded
 _NOT_IN_IRIS = re.compile(r"[\s<>\"{}|\\^`]|%(?![0-9A-Fa-f]{2})")

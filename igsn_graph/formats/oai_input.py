@@ -71,8 +71,9 @@ def items(root: etree._Element) -> list[Item]:
         raise UnsupportedFormat(f"the OAI-PMH response is an error ({said}); it carries no records")
     verb = etree.QName(body[0]).localname if body else None
     if verb not in VERBS:
-        raise UnsupportedFormat(f"an OAI-PMH {verb or 'empty'} response carries no records: only "
-                                f"{' and '.join(VERBS)} responses are read")
+        raise UnsupportedFormat(
+            f"an OAI-PMH {verb or 'empty'} response carries no records: only {' and '.join(VERBS)} responses are read"
+        )
     assert body
     return [_item(record) for record in body[0].iterfind(_q("record"))]
 
@@ -93,8 +94,13 @@ def _item(record: etree._Element) -> Item:
     if header is not None:
         warnings += [f"not mapped: {element_path(el)}" for el in header.iterfind(_q("setSpec"))]
     warnings += [f"not mapped: {element_path(el)}" for el in record.iterfind(_q("about"))]
-    return Item(path=path, identifier=identifier.strip() if identifier else None, deleted=deleted,
-                payload=payloads[0] if payloads else None, warnings=warnings)
+    return Item(
+        path=path,
+        identifier=identifier.strip() if identifier else None,
+        deleted=deleted,
+        payload=payloads[0] if payloads else None,
+        warnings=warnings,
+    )
 
 
 def sample_named(item: Item) -> str:
@@ -109,5 +115,6 @@ def sample_named(item: Item) -> str:
     try:
         return parse_igsn(local).name
     except InvalidIdentifier as exc:
-        raise InvalidIdentifier(f"{where}: {item.identifier!r} names no IGSN: {exc.message}",
-                                value=exc.value, reason=exc.reason) from None
+        raise InvalidIdentifier(
+            f"{where}: {item.identifier!r} names no IGSN: {exc.message}", value=exc.value, reason=exc.reason
+        ) from None

@@ -51,16 +51,26 @@ from ..vocab import DCAT, DCTERMS, GEO, IG, IGREL, PROV, RDF, RDFS, SCHEMA, SKOS
 from . import contexts, igsn_o, jsontext
 from . import graph as graphmap
 
-__all__ = ["CONTEXT_URL", "MEDIA_TYPES", "MAX_LISTED", "read_rdf", "read_json_ld", "bundled_context",
-           "own_context_urls"]
+__all__ = [
+    "CONTEXT_URL",
+    "MEDIA_TYPES",
+    "MAX_LISTED",
+    "read_rdf",
+    "read_json_ld",
+    "bundled_context",
+    "own_context_urls",
+]
 
 CONTEXT_URL = contexts.OUR_CONTEXT_URL
 own_context_urls = contexts.own_context_urls
 MEDIA_TYPES = {
-    "text/turtle": RdfFormat.TURTLE, "application/x-turtle": RdfFormat.TURTLE,
-    "application/n-triples": RdfFormat.N_TRIPLES, "application/ld+json": RdfFormat.JSON_LD,
+    "text/turtle": RdfFormat.TURTLE,
+    "application/x-turtle": RdfFormat.TURTLE,
+    "application/n-triples": RdfFormat.N_TRIPLES,
+    "application/ld+json": RdfFormat.JSON_LD,
     # datasets (bulk input, one named graph per sample): graph names are ignored, samples found by ig:igsn
-    "application/n-quads": RdfFormat.N_QUADS, "application/trig": RdfFormat.TRIG,
+    "application/n-quads": RdfFormat.N_QUADS,
+    "application/trig": RdfFormat.TRIG,
 }
 #: how many "not mapped" triples a record's warnings list before a count of the rest
 MAX_LISTED = 20
@@ -70,30 +80,56 @@ _MODEL = Iris()  # records are base-independent; any fixed base reads them back
 _IGSN = IG.igsn
 
 #: derived triples (graph.py's docstring) the server computes itself: never reported
-_DERIVED = frozenset(p.value for p in (IG.wktType, IG.westBound, IG.eastBound, IG.southBound, IG.northBound,
-                                        IG.status))
+_DERIVED = frozenset(p.value for p in (IG.wktType, IG.westBound, IG.eastBound, IG.southBound, IG.northBound, IG.status))
 #: a qualified relation's resolved target (graph.py derives it from the identifier and its type)
 _TARGET = DCTERMS.relation.value
 _RELATIONSHIP = DCAT.hadRole.value
 #: where the writer keeps a submitted value as written when it writes the property in a normal form
 _ALSO: dict[str, tuple[str, ...]] = {GEO.asWKT.value: (IG.sourceWkt.value,)}
 #: properties record_from_triples reads one value of (graph.py): a second value would be lost
-_SINGLE: dict[str, str] = {p.value: label for p, label in [
-    (DCTERMS.term("title"), "title"), (DCTERMS.description, "description"), (IG.doi, "DOI"),
-    (DCAT.landingPage, "landing page"), (IG.registrant, "registrant"), (SOSA.isResultOf, "sampling"),
-    (DCTERMS.accessRights, "access rights"), (IG.embargoEnd, "embargo end"), (IG.purpose, "purpose"),
-    (IG.campaign, "campaign"), (RDFS.comment, "comment"), (SOSA.usedProcedure, "method"),
-    (IG.methodDescription, "method description"), (SOSA.resultTime, "collection time"),
-    (IG.startTime, "start time"), (IG.endTime, "end time"), (SCHEMA.name, "name"),
-    (SCHEMA.identifier, "identifier"), (IG.identifierScheme, "identifier type"),
-    (SCHEMA.affiliation, "affiliation"), (SCHEMA.value, "value"), (PROV.agent, "agent"),
-    (PROV.hadRole, "role"), (IG.curator, "curator"), (IG.curationDate, "curation date"),
-    (IG.curationLocation, "curation location"), (IG.curatingInstitution, "curating institution"),
-    (GEO.asWKT, "WKT geometry"), (IG.geometryType, "geometry type"), (IG.srid, "SRID"),
-    (IG.verticalDatum, "vertical datum"), (SKOS.prefLabel, "label"), (IG.featureType, "feature type"),
-    (DCAT.hadRole, "relation type"), (IG.sourceRelationType, "source relation type"), (IG.event, "event"),
-    (IG.timestamp, "timestamp"), (RDF.value, "text"),
-]}
+_SINGLE: dict[str, str] = {
+    p.value: label
+    for p, label in [
+        (DCTERMS.term("title"), "title"),
+        (DCTERMS.description, "description"),
+        (IG.doi, "DOI"),
+        (DCAT.landingPage, "landing page"),
+        (IG.registrant, "registrant"),
+        (SOSA.isResultOf, "sampling"),
+        (DCTERMS.accessRights, "access rights"),
+        (IG.embargoEnd, "embargo end"),
+        (IG.purpose, "purpose"),
+        (IG.campaign, "campaign"),
+        (RDFS.comment, "comment"),
+        (SOSA.usedProcedure, "method"),
+        (IG.methodDescription, "method description"),
+        (SOSA.resultTime, "collection time"),
+        (IG.startTime, "start time"),
+        (IG.endTime, "end time"),
+        (SCHEMA.name, "name"),
+        (SCHEMA.identifier, "identifier"),
+        (IG.identifierScheme, "identifier type"),
+        (SCHEMA.affiliation, "affiliation"),
+        (SCHEMA.value, "value"),
+        (PROV.agent, "agent"),
+        (PROV.hadRole, "role"),
+        (IG.curator, "curator"),
+        (IG.curationDate, "curation date"),
+        (IG.curationLocation, "curation location"),
+        (IG.curatingInstitution, "curating institution"),
+        (GEO.asWKT, "WKT geometry"),
+        (IG.geometryType, "geometry type"),
+        (IG.srid, "SRID"),
+        (IG.verticalDatum, "vertical datum"),
+        (SKOS.prefLabel, "label"),
+        (IG.featureType, "feature type"),
+        (DCAT.hadRole, "relation type"),
+        (IG.sourceRelationType, "source relation type"),
+        (IG.event, "event"),
+        (IG.timestamp, "timestamp"),
+        (RDF.value, "text"),
+    ]
+}
 
 
 def bundled_context() -> dict[str, Any]:
@@ -101,8 +137,9 @@ def bundled_context() -> dict[str, Any]:
     return contexts.context_of(CONTEXT_URL)  # type: ignore[no-any-return]
 
 
-def read_rdf(data: bytes, media_type: str, *, base_iri: str | None = None,
-             context_urls: Collection[str] = ()) -> list[SampleRecord]:
+def read_rdf(
+    data: bytes, media_type: str, *, base_iri: str | None = None, context_urls: Collection[str] = ()
+) -> list[SampleRecord]:
     """The sample records described in an RDF document, each with the warnings of what it does not carry.
 
     ``context_urls``: further URLs at which our JSON-LD context is published (``own_context_urls``)."""
@@ -126,8 +163,10 @@ def read_json_ld(doc: Any, *, base_iri: str | None = None, context_urls: Collect
 def _parse(data: bytes, fmt: RdfFormat, base_iri: str | None) -> list[Triple]:
     try:
         # the parser yields quads (default graph for triple syntaxes); graph names are irrelevant here
-        return [q.triple if isinstance(q, Quad) else q
-                for q in parse(input=data, format=fmt, base_iri=base_iri or _MODEL.base)]
+        return [
+            q.triple if isinstance(q, Quad) else q
+            for q in parse(input=data, format=fmt, base_iri=base_iri or _MODEL.base)
+        ]
     except SyntaxError as exc:
         raise MalformedDocument(f"malformed {fmt.name}: {exc}") from None
     except (OSError, ValueError) as exc:
@@ -147,13 +186,18 @@ def _records(triples: list[Triple]) -> list[SampleRecord]:
         if t.predicate == _IGSN and isinstance(t.object, Literal) and isinstance(t.subject, NamedNode):
             name = normalise(t.object.value)
             if subjects.setdefault(t.subject.value, name) != name:
-                raise InvalidRecord(f"<{t.subject.value}> has two IGSNs ({subjects[t.subject.value]} and {name}); "
-                                    f"a sample has one: send one", igsn=name)
+                raise InvalidRecord(
+                    f"<{t.subject.value}> has two IGSNs ({subjects[t.subject.value]} and {name}); "
+                    f"a sample has one: send one",
+                    igsn=name,
+                )
     if not subjects:  # none in our model: samples in Geoscience Australia's IGSN-O, else none at all
         found = igsn_o.read(triples)
         if not found:
-            raise UnsupportedFormat("no sample in the document (a sample is a subject with ig:igsn, or a "
-                                    "sam:Specimen of Geoscience Australia's IGSN-O)")
+            raise UnsupportedFormat(
+                "no sample in the document (a sample is a subject with ig:igsn, or a "
+                "sam:Specimen of Geoscience Australia's IGSN-O)"
+            )
         for record, lost in found:
             record.warnings.extend(_not_mapped(lost))
         return [record for record, _ in found]
@@ -169,7 +213,7 @@ def _records(triples: list[Triple]) -> list[SampleRecord]:
             if base is None:
                 return term
             try:
-                name = normalise(iri[len(base):])
+                name = normalise(iri[len(base) :])
             except Exception:  # noqa: BLE001 - not a sample IRI after all
                 return term
         value = _MODEL.sample(name).value + (("#" + fragment) if fragment else "")
@@ -185,8 +229,10 @@ def _records(triples: list[Triple]) -> list[SampleRecord]:
         name = _owner(t.subject)
         if name is not None and name not in own:
             # a submission describes its own samples; what another sample says is that sample's registrant's
-            raise InvalidInput(f"the document states triples about {name}, which it does not register "
-                               f"(a sample is described only in its own registration)")
+            raise InvalidInput(
+                f"the document states triples about {name}, which it does not register "
+                f"(a sample is described only in its own registration)"
+            )
         (own[name] if name in own else shared).append(i)
     shared_index = _Index(mapped[i] for i in shared)
     shared_reach = _SharedReach(mapped, shared)
@@ -239,13 +285,18 @@ class _SharedReach:
             self.budget -= len(below)
             if self.budget < 0:
                 where = _show(root if root.startswith("_:") else f"<{root}>")
-                raise InvalidInput(f"{where} and the nodes below it are linked from many samples, each of which would "
-                                   f"read them again: more than the {self.limit} triples one document may make the "
-                                   f"registry read; describe what each sample needs within it, or send fewer samples "
-                                   f"in one document")
+                raise InvalidInput(
+                    f"{where} and the nodes below it are linked from many samples, each of which would "
+                    f"read them again: more than the {self.limit} triples one document may make the "
+                    f"registry read; describe what each sample needs within it, or send fewer samples "
+                    f"in one document"
+                )
             found.extend(below)
-            stack.extend((k, root) for i in below if (k := _key(self.mapped[i].object)) is not None
-                         and k in self.by_subject and k not in seen)
+            stack.extend(
+                (k, root)
+                for i in below
+                if (k := _key(self.mapped[i].object)) is not None and k in self.by_subject and k not in seen
+            )
         found.sort()
         return found
 
@@ -313,6 +364,7 @@ def _skolemise(triples: list[Triple], names: Collection[str]) -> list[Triple]:
 
 # --- what the record carries ------------------------------------------------------------------
 
+
 def _key(term: Any) -> str | None:
     """A node's key (IRI, or ``_:id``); None for a literal."""
     if isinstance(term, NamedNode):
@@ -366,8 +418,9 @@ def _notation(name: str) -> Callable[[str], str]:
 _IGSN_PROPS = frozenset({IG.igsn.value, DCTERMS.identifier.value})
 _SAMPLE_LINKS = frozenset({IG.parent.value, IG.memberOf.value})
 _CODED: dict[str, Callable[[str], str]] = {
-    IG.identifierScheme.value: _notation("identifier_type"), PROV.hadRole.value: _notation("contributor_type"),
-    DCAT.hadRole.value: lambda iri: iri[len(IGREL):] if iri.startswith(str(IGREL)) else iri,
+    IG.identifierScheme.value: _notation("identifier_type"),
+    PROV.hadRole.value: _notation("contributor_type"),
+    DCAT.hadRole.value: lambda iri: iri[len(IGREL) :] if iri.startswith(str(IGREL)) else iri,
 }
 
 
@@ -393,8 +446,7 @@ class _Carried:
             return
         self.ready = True
         self.out = _Index(self.triples)
-        self.values = {(_key(t.subject), t.predicate.value, _value(t.predicate.value, t.object))
-                       for t in self.triples}
+        self.values = {(_key(t.subject), t.predicate.value, _value(t.predicate.value, t.object)) for t in self.triples}
         self.own = _Index(self.own_triples)
         self.pairs: dict[str, set[str]] = defaultdict(set)
         root = _MODEL.sample(self.record.igsn).value
@@ -415,11 +467,18 @@ class _Carried:
                 outs = target.get(p)
                 if not outs:
                     continue
-                mine_nodes = sorted({k for o in objects if (k := _key(o)) is not None and k not in self.samples
-                                     and self.submitted(k) is not None}, key=_order)
-                their_nodes = sorted({k for o in outs if (k := _key(o)) is not None and self.out.get(k) is not None},
-                                     key=_order)
-                stack.extend(zip(mine_nodes, their_nodes))
+                mine_nodes = sorted(
+                    {
+                        k
+                        for o in objects
+                        if (k := _key(o)) is not None and k not in self.samples and self.submitted(k) is not None
+                    },
+                    key=_order,
+                )
+                their_nodes = sorted(
+                    {k for o in outs if (k := _key(o)) is not None and self.out.get(k) is not None}, key=_order
+                )
+                stack.extend(zip(mine_nodes, their_nodes, strict=False))
 
     def carries(self, t: Triple) -> bool:
         if t in self.exact:
@@ -456,7 +515,9 @@ class _Carried:
                 raise InvalidRecord(
                     f"{original.subject} has more than one {label} ({_show(distinct[0])} and {_show(distinct[1])}) "
                     f"where the record holds one: keeping one would drop the other, so nothing was stored; "
-                    f"send one {label}", igsn=igsn)
+                    f"send one {label}",
+                    igsn=igsn,
+                )
 
 
 def _show(term: Any, limit: int = 80) -> str:

@@ -62,8 +62,18 @@ from ._kernel import text as _text
 from ._kernel import w3cdtf as _w3cdtf
 
 __all__ = [
-    "NS_1_0", "NS_0_3", "NS_1_1", "NAMESPACES", "SCHEMAS", "ROOT", "SCHEMA_LOCATION", "RELATED_IDENTIFIER_TYPES",
-    "NAME_IDENTIFIER_SCHEMES", "RELATION_TYPES", "read", "write",
+    "NS_1_0",
+    "NS_0_3",
+    "NS_1_1",
+    "NAMESPACES",
+    "SCHEMAS",
+    "ROOT",
+    "SCHEMA_LOCATION",
+    "RELATED_IDENTIFIER_TYPES",
+    "NAME_IDENTIFIER_SCHEMES",
+    "RELATION_TYPES",
+    "read",
+    "write",
 ]
 
 NS_1_0 = "http://igsn.org/schema/kernel-v.1.0"
@@ -86,10 +96,21 @@ RELATED_IDENTIFIER_TYPES = {"doi": "DOI", "handle": "Handle", "lsid": "LSID", "u
 #: kernel nameIdentifierScheme → DataCite identifier type
 NAME_IDENTIFIER_SCHEMES = {"orcid": "ORCID", "isni": "ISNI", "viaf": "VIAF", "researcherID": "ResearcherID"}
 #: the kernel's relationType enumeration (already DataCite names)
-RELATION_TYPES = frozenset({
-    "IsCitedBy", "IsPartOf", "HasPart", "IsReferencedBy", "References", "IsDocumentedBy", "Documents",
-    "IsCompiledBy", "Compiles", "IsVariantFormOf", "IsOriginalFormOf",
-})
+RELATION_TYPES = frozenset(
+    {
+        "IsCitedBy",
+        "IsPartOf",
+        "HasPart",
+        "IsReferencedBy",
+        "References",
+        "IsDocumentedBy",
+        "Documents",
+        "IsCompiledBy",
+        "Compiles",
+        "IsVariantFormOf",
+        "IsOriginalFormOf",
+    }
+)
 
 _WRITTEN_ID_TYPES = {v: k for k, v in RELATED_IDENTIFIER_TYPES.items()}
 _WRITTEN_SCHEMES = {v: k for k, v in NAME_IDENTIFIER_SCHEMES.items()}
@@ -97,13 +118,27 @@ _WRITTEN_SCHEMES = {v: k for k, v in NAME_IDENTIFIER_SCHEMES.items()}
 _RELATED = {NS_1_0: "relatedIdentifier", NS_0_3: "relatedIdentifier", NS_1_1: "relatedResourceIdentifier"}
 #: what ``read`` maps, as ``_kernel.not_mapped`` paths (both related-identifier names: the other version's is
 #: read with a warning)
-_MAPPED = frozenset({
-    "sampleNumber", "sampleNumber/@identifierType", "registrant", "registrant/registrantName",
-    "registrant/nameIdentifier", "registrant/nameIdentifier/@nameIdentifierScheme", "relatedResourceIdentifiers",
-    *(f"relatedResourceIdentifiers/{name}{attr}" for name in ("relatedIdentifier", "relatedResourceIdentifier")
-      for attr in ("", "/@relatedIdentifierType", "/@relationType")),
-    "log", "log/logElement", "log/logElement/@event", "log/logElement/@timeStamp", "log/logElement/@comment",
-})
+_MAPPED = frozenset(
+    {
+        "sampleNumber",
+        "sampleNumber/@identifierType",
+        "registrant",
+        "registrant/registrantName",
+        "registrant/nameIdentifier",
+        "registrant/nameIdentifier/@nameIdentifierScheme",
+        "relatedResourceIdentifiers",
+        *(
+            f"relatedResourceIdentifiers/{name}{attr}"
+            for name in ("relatedIdentifier", "relatedResourceIdentifier")
+            for attr in ("", "/@relatedIdentifierType", "/@relationType")
+        ),
+        "log",
+        "log/logElement",
+        "log/logElement/@event",
+        "log/logElement/@timeStamp",
+        "log/logElement/@comment",
+    }
+)
 
 
 def read(root: etree._Element) -> list[SampleRecord]:
@@ -134,33 +169,43 @@ def read(root: etree._Element) -> list[SampleRecord]:
         if _text(id_el) is not None:
             assert id_el is not None
             scheme = id_el.get("nameIdentifierScheme")
-            identifier = Identifier(_text(id_el) or "", NAME_IDENTIFIER_SCHEMES.get(scheme or "")
-                                    or _identifier_type(scheme))
+            identifier = Identifier(
+                _text(id_el) or "", NAME_IDENTIFIER_SCHEMES.get(scheme or "") or _identifier_type(scheme)
+            )
         record.registrant = Agent(name=name, identifier=identifier)
         note("registrant", registrant)
     elif registrant is not None and len(registrant):
-        record.warnings.append(f"{element_path(registrant)}: no registrantName; the registrant is not mapped "
-                               "(the registry names the registering agent)")
+        record.warnings.append(
+            f"{element_path(registrant)}: no registrantName; the registrant is not mapped "
+            "(the registry names the registering agent)"
+        )
 
     for el in root.iterfind(f"{q('relatedResourceIdentifiers')}/*"):
         local = etree.QName(el).localname
         if etree.QName(el).namespace != ns or local not in ("relatedIdentifier", "relatedResourceIdentifier"):
             continue  # reported by not_mapped
         if local != _RELATED[ns]:
-            record.warnings.append(f"{element_path(el)}: {local} is not the element of this kernel version "
-                                   f"({_RELATED[ns]}); read as a related identifier")
+            record.warnings.append(
+                f"{element_path(el)}: {local} is not the element of this kernel version "
+                f"({_RELATED[ns]}); read as a related identifier"
+            )
         value = _text(el)
         if value is None:
             if el.attrib:
                 record.warnings.append(f"{element_path(el)}: empty related identifier; left out")
             continue
-        record.relations.append(_relation(value, _identifier_type(el.get("relatedIdentifierType")),
-                                          el.get("relationType")))
+        record.relations.append(
+            _relation(value, _identifier_type(el.get("relatedIdentifierType")), el.get("relationType"))
+        )
         note("relations", el)
 
     for el in root.iterfind(f"{q('log')}/{q('logElement')}"):
-        event = LogEvent(event=(el.get("event") or "").strip(), timestamp=_timestamp(el, ns, record.warnings),
-                         comment=el.get("comment"), text=_text(el))
+        event = LogEvent(
+            event=(el.get("event") or "").strip(),
+            timestamp=_timestamp(el, ns, record.warnings),
+            comment=el.get("comment"),
+            text=_text(el),
+        )
         if event.timestamp:
             record.log.append(event)
             note("log", el)
@@ -178,16 +223,21 @@ def _timestamp(el: etree._Element, ns: str, warnings: list[str]) -> str:
     event = (el.get("event") or "").strip() or "(no event)"
     if not raw:
         lost = f"; the sample's {event} state is not recorded" if event in ("deprecated", "destroyed") else ""
-        warnings.append(f"{where}: {'empty' if 'timeStamp' in el.attrib else 'no'} time stamp; the "
-                        f"{event!r} event is left out of the description (a log event needs a date){lost}")
+        warnings.append(
+            f"{where}: {'empty' if 'timeStamp' in el.attrib else 'no'} time stamp; the "
+            f"{event!r} event is left out of the description (a log event needs a date){lost}"
+        )
         return ""
     value = _w3cdtf(raw)
     if value is None:
-        raise InvalidRecord(f"{where}: {raw!r} is not a date (a year 2020, year-month 2020-05, date 2020-05-17 "
-                            "or date-time 2020-05-17T10:00:00Z)")
+        raise InvalidRecord(
+            f"{where}: {raw!r} is not a date (a year 2020, year-month 2020-05, date 2020-05-17 "
+            "or date-time 2020-05-17T10:00:00Z)"
+        )
     if ns != NS_1_1 and not _DATETIME.fullmatch(raw):
-        warnings.append(f"{where}: {raw!r} is not the xs:dateTime kernel {_version(ns)} asks for; read as "
-                        f"the date {value}")
+        warnings.append(
+            f"{where}: {raw!r} is not the xs:dateTime kernel {_version(ns)} asks for; read as the date {value}"
+        )
     return value
 
 
@@ -203,9 +253,11 @@ def _schema_location_warnings(root: etree._Element, ns: str) -> list[str]:
     for namespace, location in _schema_locations(root):
         meant = versions.get(location)
         if meant is not None and (meant != ns or namespace != ns):
-            warnings.append(f"{element_path(root)}/@xsi:schemaLocation: {namespace} is paired with the kernel "
-                            f"{_version(meant)} schema {location}; read as kernel {_version(ns)}, the document's "
-                            "namespace")
+            warnings.append(
+                f"{element_path(root)}/@xsi:schemaLocation: {namespace} is paired with the kernel "
+                f"{_version(meant)} schema {location}; read as kernel {_version(ns)}, the document's "
+                "namespace"
+            )
     return warnings
 
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, Sequence
 
 from ..codelists import codelist
-from ..record import Agent, Relation, RegistryFacts, SampleRecord
+from ..record import Agent, RegistryFacts, Relation, SampleRecord
 from .graph import wkt_summary
 
 __all__ = ["MEDIA_TYPE", "CONTEXT", "document", "relation_url", "agent_link"]
@@ -29,11 +29,26 @@ __all__ = ["MEDIA_TYPE", "CONTEXT", "document", "relation_url", "agent_link"]
 MEDIA_TYPE = "application/vnd.schemaorg.ld+json"
 CONTEXT: dict[str, str] = {"@vocab": "https://schema.org/"}
 _PHYSICAL_OBJECT = "http://purl.org/dc/dcmitype/PhysicalObject"
-_ABOUT = frozenset({"IsCitedBy", "IsReferencedBy", "IsDocumentedBy", "IsSupplementTo", "IsDescribedBy",
-                    "IsSourceOf", "IsReviewedBy", "IsMetadataFor"})
+_ABOUT = frozenset(
+    {
+        "IsCitedBy",
+        "IsReferencedBy",
+        "IsDocumentedBy",
+        "IsSupplementTo",
+        "IsDescribedBy",
+        "IsSourceOf",
+        "IsReviewedBy",
+        "IsMetadataFor",
+    }
+)
 _CITES = frozenset({"Cites", "References", "Documents", "IsSupplementedBy", "Describes"})
-_RESOLVERS = {"DOI": "https://doi.org/", "Handle": "https://hdl.handle.net/", "ARK": "https://n2t.net/",
-              "PMID": "https://pubmed.ncbi.nlm.nih.gov/", "arXiv": "https://arxiv.org/abs/"}
+_RESOLVERS = {
+    "DOI": "https://doi.org/",
+    "Handle": "https://hdl.handle.net/",
+    "ARK": "https://n2t.net/",
+    "PMID": "https://pubmed.ncbi.nlm.nih.gov/",
+    "arXiv": "https://arxiv.org/abs/",
+}
 _ORCID, _ROR = "https://orcid.org/", "https://ror.org/"
 
 
@@ -83,8 +98,7 @@ def _agent(agent: Agent) -> dict[str, Any]:
         out["@id"] = link
         out["identifier"] = link
     if agent.affiliation is not None and agent.affiliation.name.strip():
-        out["affiliation"] = _agent(Agent(agent.affiliation.name, agent.affiliation.identifier,
-                                          kind="Organization"))
+        out["affiliation"] = _agent(Agent(agent.affiliation.name, agent.affiliation.identifier, kind="Organization"))
     return out
 
 
@@ -100,8 +114,12 @@ def _places(record: SampleRecord) -> list[dict[str, Any]]:
             continue
         kind, (west, east, south, north) = summary
         if kind == "Point" or (west == east and south == north):
-            out.append({"@type": "Place", "geo": {"@type": "GeoCoordinates", "longitude": _number(west),
-                                                  "latitude": _number(south)}})
+            out.append(
+                {
+                    "@type": "Place",
+                    "geo": {"@type": "GeoCoordinates", "longitude": _number(west), "latitude": _number(south)},
+                }
+            )
         else:  # schema.org box: lower corner then upper corner, each "latitude longitude"
             out.append({"@type": "Place", "geo": {"@type": "GeoShape", "box": f"{south} {west} {north} {east}"}})
     for place in record.places:
@@ -161,26 +179,33 @@ def _once(doc: dict[str, Any]) -> dict[str, Any]:
     return node(doc)
 
 
-def document(facts: RegistryFacts, record: SampleRecord | None, *, iri_base: str, url: str,
-             children: Sequence[str] = ()) -> dict[str, Any]:
+def document(
+    facts: RegistryFacts, record: SampleRecord | None, *, iri_base: str, url: str, children: Sequence[str] = ()
+) -> dict[str, Any]:
     """The schema.org JSON-LD of a sample; ``url`` is where people read about it (its landing page)."""
     return _once(_document(facts, record, iri_base=iri_base, url=url, children=children))
 
 
-def _document(facts: RegistryFacts, record: SampleRecord | None, *, iri_base: str, url: str,
-              children: Sequence[str]) -> dict[str, Any]:
+def _document(
+    facts: RegistryFacts, record: SampleRecord | None, *, iri_base: str, url: str, children: Sequence[str]
+) -> dict[str, Any]:
     name = facts.igsn
     doc: dict[str, Any] = {
-        "@context": CONTEXT, "@id": iri_base + name, "@type": ["Product", "CreativeWork"],
+        "@context": CONTEXT,
+        "@id": iri_base + name,
+        "@type": ["Product", "CreativeWork"],
         "additionalType": [_PHYSICAL_OBJECT],
         "identifier": [{"@type": "PropertyValue", "propertyID": "IGSN", "value": name, "url": iri_base + name}],
-        "name": name, "url": url, "dateModified": facts.datestamp,
+        "name": name,
+        "url": url,
+        "dateModified": facts.datestamp,
     }
     doi = (record.doi if record is not None else None) or facts.doi
     if doi:
         doi = doi.split("doi.org/", 1)[-1]
-        doc["identifier"].append({"@type": "PropertyValue", "propertyID": "DOI", "value": doi,
-                                  "url": "https://doi.org/" + doi})
+        doc["identifier"].append(
+            {"@type": "PropertyValue", "propertyID": "DOI", "value": doi, "url": "https://doi.org/" + doi}
+        )
         doc["sameAs"] = ["https://doi.org/" + doi]
     if facts.registered:
         doc["datePublished"] = facts.registered
@@ -203,8 +228,7 @@ def _document(facts: RegistryFacts, record: SampleRecord | None, *, iri_base: st
         doc["keywords"] = keywords
     if record.collectors:
         doc["creator"] = [_agent(a) for a in record.collectors if a.name.strip()]
-    institution = next((c.institution for c in record.curations if c.institution and c.institution.name.strip()),
-                       None)
+    institution = next((c.institution for c in record.curations if c.institution and c.institution.name.strip()), None)
     if institution is not None:
         doc["provider"] = _agent(Agent(institution.name, institution.identifier, kind="Organization"))
     if record.registrant is not None and record.registrant.name.strip():
@@ -224,8 +248,15 @@ def _document(facts: RegistryFacts, record: SampleRecord | None, *, iri_base: st
         target = relation_url(relation, iri_base)
         if target is None:
             continue
-        key = ("subjectOf" if relation.relation_type in _ABOUT else "citation" if relation.relation_type in _CITES
-               else "sameAs" if relation.relation_type == "IsIdenticalTo" else "isRelatedTo")
+        key = (
+            "subjectOf"
+            if relation.relation_type in _ABOUT
+            else "citation"
+            if relation.relation_type in _CITES
+            else "sameAs"
+            if relation.relation_type == "IsIdenticalTo"
+            else "isRelatedTo"
+        )
         if key == "sameAs":
             doc.setdefault("sameAs", []).append(target)
         else:

@@ -50,6 +50,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+
 from ..resources import mappings_dir
 
 __all__ = ["Bounds", "Crs", "Wkt", "WktError", "crs_of", "length_unit", "read_wkt", "wkt_summary"]
@@ -61,8 +62,12 @@ _TOKEN = re.compile(r"\s*(?:([A-Za-z]+)|([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE
 _EWKT = re.compile(r"\s*SRID\s*=\s*([^;]*);", re.I)
 _MAX_DEPTH = 8  # collections of collections; deeper is an attack, not a location
 _KINDS = {
-    "POINT": "Point", "LINESTRING": "LineString", "POLYGON": "Polygon", "MULTIPOINT": "MultiPoint",
-    "MULTILINESTRING": "MultiLineString", "MULTIPOLYGON": "MultiPolygon",
+    "POINT": "Point",
+    "LINESTRING": "LineString",
+    "POLYGON": "Polygon",
+    "MULTIPOINT": "MultiPoint",
+    "MULTILINESTRING": "MultiLineString",
+    "MULTIPOLYGON": "MultiPolygon",
     "GEOMETRYCOLLECTION": "GeometryCollection",
 }
 _KEYWORDS = {kind: keyword for keyword, kind in _KINDS.items()}
@@ -75,6 +80,7 @@ class WktError(ValueError):
 
 
 # --- mappings ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Crs:
@@ -102,8 +108,9 @@ def _crs_table() -> dict[str, Crs]:
     table: dict[str, Crs] = {}
     with open(mappings_dir() / "crs.csv", encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
-            crs = Crs(row["code"], row["iri"] or None, row["kind"], row["axis_order"], row["same_as"] or None,
-                      row["name"])
+            crs = Crs(
+                row["code"], row["iri"] or None, row["kind"], row["axis_order"], row["same_as"] or None, row["name"]
+            )
             for key in [crs.code, crs.iri or "", *row["aliases"].split("|")]:
                 if key:
                     table.setdefault(key.casefold(), crs)
@@ -171,7 +178,7 @@ class _Parser:
         while pos < len(text):
             m = _TOKEN.match(text, pos)
             if m is None or m.end() == pos:
-                raise WktError(f"unexpected text {text[pos:pos + 20].strip()!r}")
+                raise WktError(f"unexpected text {text[pos : pos + 20].strip()!r}")
             word, number, punct = m.groups()
             self.tokens.append(("w", word.upper()) if word else ("n", number) if number else ("p", punct))
             self.written.append(word or number or punct)
@@ -220,10 +227,10 @@ class _Parser:
                 return _KINDS[word], tok[1]
             return _KINDS[word], None
         for tag in _TAGS:  # POINTZ, POLYGONZM: the tag glued to the keyword
-            if word.endswith(tag) and word[:-len(tag)] in _KINDS:
-                self.notes.append(f"{word}: the {tag} tag is written apart in WKT ({word[:-len(tag)]} {tag})")
+            if word.endswith(tag) and word[: -len(tag)] in _KINDS:
+                self.notes.append(f"{word}: the {tag} tag is written apart in WKT ({word[: -len(tag)]} {tag})")
                 self.rewrite = True
-                return _KINDS[word[:-len(tag)]], tag
+                return _KINDS[word[: -len(tag)]], tag
         raise WktError(f"unknown geometry type {self.written[self.i - 1]!r}")
 
     def geometry(self) -> _Node:
@@ -261,8 +268,10 @@ class _Parser:
         if tag is None and dims and dims[0] > 2:
             node.tag = "Z" if dims[0] == 3 else "ZM"
             keyword = _KEYWORDS[kind]
-            self.notes.append(f"{keyword} with {dims[0]} ordinates and no tag: read as {keyword} {node.tag}, "
-                              "the third ordinate as the elevation")
+            self.notes.append(
+                f"{keyword} with {dims[0]} ordinates and no tag: read as {keyword} {node.tag}, "
+                "the third ordinate as the elevation"
+            )
             self.rewrite = True
         return node
 
@@ -285,8 +294,10 @@ class _Parser:
         wanted = {"Z": (3,), "M": (3,), "ZM": (4,)}.get(node.tag, (2, 3, 4))
         if len(numbers) not in wanted:
             tag = f" {node.tag}" if node.tag else ""
-            raise WktError(f"{_KEYWORDS[node.kind]}{tag}: a coordinate has {len(numbers)} ordinates, "
-                           f"not {' or '.join(map(str, wanted))}")
+            raise WktError(
+                f"{_KEYWORDS[node.kind]}{tag}: a coordinate has {len(numbers)} ordinates, "
+                f"not {' or '.join(map(str, wanted))}"
+            )
         if dims and dims[0] != len(numbers):
             raise WktError(f"{_KEYWORDS[node.kind]}: coordinates with {dims[0]} and {len(numbers)} ordinates")
         dims[:1] = [len(numbers)]
@@ -324,6 +335,7 @@ def _number(token: str) -> Decimal:
 
 # --- writing ----------------------------------------------------------------------------------
 
+
 def _body_text(body: list | Coord, swap: bool) -> str:  # type: ignore[type-arg]
     if isinstance(body, tuple):
         return " ".join((body[1], body[0], *body[2:]) if swap else body)
@@ -340,6 +352,7 @@ def _node_text(node: _Node, swap: bool) -> str:
 
 
 # --- the result -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Wkt:
@@ -394,10 +407,10 @@ def _read(text: str, srid: str | None) -> Wkt:
         end = rest.find(">")
         if end < 0:
             raise WktError("the CRS IRI is opened with < but never closed")
-        named, rest, in_literal = rest[1:end].strip(), rest[end + 1:], True
+        named, rest, in_literal = rest[1:end].strip(), rest[end + 1 :], True
     prefix = _EWKT.match(rest)
     if prefix:
-        rest = rest[prefix.end():]
+        rest = rest[prefix.end() :]
         if not in_literal:
             named = prefix.group(1)
             notes.append(f"EWKT prefix SRID={named.strip()}: read as the CRS, longitude first")
@@ -408,8 +421,10 @@ def _read(text: str, srid: str | None) -> Wkt:
     notes += parser.notes
     crs = crs_of(named) if named is not None else crs_of("CRS84")
     if named is not None and crs is None:
-        notes.append(f"CRS {named.strip()!r} is not in mappings/crs.csv: coordinates kept as written, no bounds "
-                     "(a box search does not find it)")
+        notes.append(
+            f"CRS {named.strip()!r} is not in mappings/crs.csv: coordinates kept as written, no bounds "
+            "(a box search does not find it)"
+        )
     iri, swap = _output_crs(crs if named is not None else None, named, in_literal)
     rewrite = parser.rewrite or prefix is not None or swap or iri != (named if in_literal else None)
     literal = text

@@ -46,8 +46,11 @@ def xml_safe(statements: Iterable[T]) -> list[T]:
         if isinstance(o, Literal) and not is_clean(o.value):
             value = clean(o.value)
             o = Literal(value, language=o.language) if o.language else Literal(value, datatype=o.datatype)
-            s = (Quad(s.subject, s.predicate, o, s.graph_name) if isinstance(s, Quad)  # type: ignore[assignment]
-                 else Triple(s.subject, s.predicate, o))
+            s = (
+                Quad(s.subject, s.predicate, o, s.graph_name)
+                if isinstance(s, Quad)  # type: ignore[assignment]
+                else Triple(s.subject, s.predicate, o)
+            )
         out.append(s)
     return out
 
@@ -71,8 +74,8 @@ class CleanXmlWriter:
     def write(self, data: bytes) -> int:
         chunk = self._held + bytes(data)
         keep = 2 if chunk.endswith(b"\xef\xbf") else 1 if chunk.endswith(b"\xef") else 0
-        self._held = chunk[len(chunk) - keep:] if keep else b""
-        self.out.write(_ILLEGAL_UTF8.sub(b"", chunk[:len(chunk) - keep]))
+        self._held = chunk[len(chunk) - keep :] if keep else b""
+        self.out.write(_ILLEGAL_UTF8.sub(b"", chunk[: len(chunk) - keep]))
         return len(data)
 
     def flush(self) -> None:
@@ -86,5 +89,4 @@ class CleanXmlWriter:
 
 def _utf16(char: str) -> list[int]:
     data = char.encode("utf-16-be", "surrogatepass")
-    return [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2)]
-
+    return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]

@@ -58,8 +58,9 @@ class _Sickle(Sickle):  # type: ignore[misc]
     """Sickle whose requests keep the rate limit and are counted, and whose Retry-After is bounded (a provider
     saying 'in a day' is a failure now, not a day's sleep)."""
 
-    def __init__(self, url: str, *, interval: float, max_wait: float, sleep: Callable[[float], None],
-                 **kwargs: object) -> None:
+    def __init__(
+        self, url: str, *, interval: float, max_wait: float, sleep: Callable[[float], None], **kwargs: object
+    ) -> None:
         super().__init__(url, **kwargs)
         self.interval = interval
         self.max_wait = max_wait
@@ -96,16 +97,32 @@ class PoliteClient:
     """Requests to one OAI-PMH base URL: ``rate`` per second at most; a busy status is asked again ``retries``
     times after its Retry-After (by Sickle), a network error after an exponential backoff."""
 
-    def __init__(self, url: str, *, rate: float = 1.0, timeout_s: float = 60, retries: int = 4,
-                 backoff_s: float = 2.0, max_wait: float = 300.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        rate: float = 1.0,
+        timeout_s: float = 60,
+        retries: int = 4,
+        backoff_s: float = 2.0,
+        max_wait: float = 300.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.url = url
         self.retries = retries
         self.backoff_s = backoff_s
         self.sleep = sleep
-        self._sickle = _Sickle(url, interval=1.0 / rate, max_wait=max_wait, sleep=sleep, max_retries=retries,
-                               retry_status_codes=RETRY_STATUSES, default_retry_after=backoff_s,
-                               timeout=timeout_s, headers={"User-Agent": "igsn-graph harvester (OAI-PMH)"})
+        self._sickle = _Sickle(
+            url,
+            interval=1.0 / rate,
+            max_wait=max_wait,
+            sleep=sleep,
+            max_retries=retries,
+            retry_status_codes=RETRY_STATUSES,
+            default_retry_after=backoff_s,
+            timeout=timeout_s,
+            headers={"User-Agent": "igsn-graph harvester (OAI-PMH)"},
+        )
 
     @property
     def requests(self) -> int:
@@ -125,8 +142,10 @@ class PoliteClient:
                 response = self._sickle.harvest(**params)
             except requests.HTTPError as exc:
                 status = exc.response.status_code if exc.response is not None else "?"
-                raise HarvestFailed(f"{self.url}: HTTP {status} for {params.get('verb')}"
-                                    + (" after retries" if status in RETRY_STATUSES else "")) from None
+                raise HarvestFailed(
+                    f"{self.url}: HTTP {status} for {params.get('verb')}"
+                    + (" after retries" if status in RETRY_STATUSES else "")
+                ) from None
             except requests.RequestException as exc:
                 problem = f"network error: {exc.__class__.__name__}: {exc}"
                 continue
@@ -143,13 +162,21 @@ class PoliteClient:
         errors = root.findall(f"{{{OAI}}}error")
         if errors:
             code = errors[0].get("code") or "unknown"
-            raise OaiError(f"{self.url}: OAI-PMH error {code}: {(errors[0].text or '').strip()}", code=code,
-                           response_date=(root.findtext(f"{{{OAI}}}responseDate") or "").strip() or None)
+            raise OaiError(
+                f"{self.url}: OAI-PMH error {code}: {(errors[0].text or '').strip()}",
+                code=code,
+                response_date=(root.findtext(f"{{{OAI}}}responseDate") or "").strip() or None,
+            )
         token_el = root.find(f".//{{{OAI}}}resumptionToken")
         token = (token_el.text or "").strip() or None if token_el is not None else None
         size = token_el.get("completeListSize") if token_el is not None else None
-        return Page(root=root, data=data, response_date=(root.findtext(f"{{{OAI}}}responseDate") or "").strip(),
-                    token=token, complete_list_size=int(size) if size and size.isdigit() else None)
+        return Page(
+            root=root,
+            data=data,
+            response_date=(root.findtext(f"{{{OAI}}}responseDate") or "").strip(),
+            token=token,
+            complete_list_size=int(size) if size and size.isdigit() else None,
+        )
 
     def granularity(self) -> str:
         """The datestamp granularity Identify states (``YYYY-MM-DD`` when it states none, the protocol's floor)."""

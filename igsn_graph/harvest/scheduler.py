@@ -71,8 +71,14 @@ def _backoff(failures: int) -> int:
     return min(_FIRST_BACKOFF * 2 ** max(failures - 1, 0), _MAX_BACKOFF)
 
 
-def run(registry: Registry, name: str, *, client: PoliteClient | None = None,
-        on_page: Callable[[RunReport], None] | None = None, stop: Callable[[], bool] | None = None) -> RunReport:
+def run(
+    registry: Registry,
+    name: str,
+    *,
+    client: PoliteClient | None = None,
+    on_page: Callable[[RunReport], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> RunReport:
     """Harvests source ``name`` until its list ends (or ``stop()`` says so after a page; the run resumes next
     time). Failures are reported in ``RunReport.error`` and marked on the source, never raised."""
     source = sources.get(registry, name)
@@ -84,16 +90,28 @@ def run(registry: Registry, name: str, *, client: PoliteClient | None = None,
     except (HarvestFailed, OaiError) as exc:
         failures = source.failures + 1
         report.error = exc.message
-        sources.update_state(registry, name, last_error=exc.message, failures=failures, last_run=_stamp(started),
-                             next_due=_stamp(started + timedelta(seconds=_backoff(failures))))
+        sources.update_state(
+            registry,
+            name,
+            last_error=exc.message,
+            failures=failures,
+            last_run=_stamp(started),
+            next_due=_stamp(started + timedelta(seconds=_backoff(failures))),
+        )
         log.warning("harvest of %s failed (%d in a row): %s", name, failures, exc.message)
     finally:
         report.requests = client.requests
     return report
 
 
-def _pages(registry: Registry, source: HarvestSource, client: PoliteClient, report: RunReport,
-           on_page: Callable[[RunReport], None] | None, stop: Callable[[], bool] | None) -> None:
+def _pages(
+    registry: Registry,
+    source: HarvestSource,
+    client: PoliteClient,
+    report: RunReport,
+    on_page: Callable[[RunReport], None] | None,
+    stop: Callable[[], bool] | None,
+) -> None:
     name = source.name
     position = source.position
     run_date = source.run_response_date
@@ -129,8 +147,14 @@ def _pages(registry: Registry, source: HarvestSource, client: PoliteClient, repo
         report.total = page.complete_list_size or report.total
         sources.note_records(registry, name, result.seen, run=run_date, response_date=page.response_date)
         current = sources.get(registry, name)
-        sources.update_state(registry, name, token=page.token, position=position,
-                             stored=current.stored + result.stored, refused=current.refused + len(result.refused))
+        sources.update_state(
+            registry,
+            name,
+            token=page.token,
+            position=position,
+            stored=current.stored + result.stored,
+            refused=current.refused + len(result.refused),
+        )
         if on_page is not None:
             on_page(report)
         if page.token is None:
@@ -143,9 +167,18 @@ def _pages(registry: Registry, source: HarvestSource, client: PoliteClient, repo
     every = current.every_s
     if current.run_from is None and run_date is not None:  # a full run lists all the source has
         report.unlisted = sources.flag_unlisted(registry, name, run=run_date)
-    sources.update_state(registry, name, token=None, position=0, run_response_date=None, last_response_date=run_date,
-                         last_run=_stamp(now), last_error=None, failures=0,
-                         next_due=_stamp(now + timedelta(seconds=every)) if every else None)
+    sources.update_state(
+        registry,
+        name,
+        token=None,
+        position=0,
+        run_response_date=None,
+        last_response_date=run_date,
+        last_run=_stamp(now),
+        last_error=None,
+        failures=0,
+        next_due=_stamp(now + timedelta(seconds=every)) if every else None,
+    )
     report.complete = True
 
 
@@ -156,8 +189,9 @@ def _fresh(registry: Registry, source: HarvestSource, client: PoliteClient, *, a
     if not again:
         granularity = client.granularity()
         start = from_date(current.last_response_date, granularity)
-        sources.update_state(registry, source.name, granularity=granularity, run_from=start, position=0,
-                             run_response_date=None)
+        sources.update_state(
+            registry, source.name, granularity=granularity, run_from=start, position=0, run_response_date=None
+        )
     else:
         sources.update_state(registry, source.name, token=None, position=0, run_response_date=None)
     params = {"verb": "ListRecords", "metadataPrefix": source.prefix}
@@ -171,8 +205,11 @@ def _fresh(registry: Registry, source: HarvestSource, client: PoliteClient, *, a
 def due(registry: Registry, now: datetime | None = None) -> list[HarvestSource]:
     """Sources the server harvests now: scheduled (``--every``), not paused, their next run due."""
     stamp = _stamp(now or datetime.now(timezone.utc))
-    return [s for s in sources.all_sources(registry)
-            if s.every_s and not s.paused and (s.next_due is None or s.next_due <= stamp)]
+    return [
+        s
+        for s in sources.all_sources(registry)
+        if s.every_s and not s.paused and (s.next_due is None or s.next_due <= stamp)
+    ]
 
 
 class Harvester:
@@ -204,8 +241,13 @@ class Harvester:
                         break
                     report = run(self.registry, source.name, stop=self._stop.is_set)
                     self.reports = (self.reports + [report])[-50:]
-                    log.warning("harvested %s: %d stored, %d refused%s", source.name, report.stored,
-                                len(report.refused), f"; failed: {report.error}" if report.error else "")
+                    log.warning(
+                        "harvested %s: %d stored, %d refused%s",
+                        source.name,
+                        report.stored,
+                        len(report.refused),
+                        f"; failed: {report.error}" if report.error else "",
+                    )
             except Exception as exc:  # noqa: BLE001 - logged; the next check tries again
                 self.error = exc
                 log.exception("the harvest scheduler failed; the next check tries again")

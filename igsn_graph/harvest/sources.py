@@ -118,8 +118,18 @@ def all_sources(registry: Registry) -> list[HarvestSource]:
     return [_row(r) for r in registry.db.read().execute("SELECT * FROM harvest_source ORDER BY name")]
 
 
-def add(registry: Registry, name: str, *, url: str, prefix: str, set_spec: str | None = None,
-        agent: str | None = None, every: str | None = None, rate: float = 1.0, timeout_s: float = 60) -> HarvestSource:
+def add(
+    registry: Registry,
+    name: str,
+    *,
+    url: str,
+    prefix: str,
+    set_spec: str | None = None,
+    agent: str | None = None,
+    every: str | None = None,
+    rate: float = 1.0,
+    timeout_s: float = 60,
+) -> HarvestSource:
     """Adds a source; ``InvalidInput`` naming the argument that is wrong, ``Conflict`` for a known name."""
     if not _NAME.match(name):
         raise InvalidInput(f"source name {name!r}: letters, digits, '.', '_' or '-' (at most 64)")
@@ -135,10 +145,22 @@ def add(registry: Registry, name: str, *, url: str, prefix: str, set_spec: str |
     with registry.db.write() as conn:
         if conn.execute("SELECT 1 FROM harvest_source WHERE name = ?", (name,)).fetchone():
             raise Conflict(f"harvest source {name!r} exists already")
-        conn.execute("INSERT INTO harvest_source (name, url, prefix, set_spec, agent, every_s, rate, timeout_s, "
-                     "created, next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (name, url, prefix, set_spec or None, agent, seconds, rate, timeout_s, now_stamp(),
-                      now_stamp() if seconds else None))
+        conn.execute(
+            "INSERT INTO harvest_source (name, url, prefix, set_spec, agent, every_s, rate, timeout_s, "
+            "created, next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                name,
+                url,
+                prefix,
+                set_spec or None,
+                agent,
+                seconds,
+                rate,
+                timeout_s,
+                now_stamp(),
+                now_stamp() if seconds else None,
+            ),
+        )
     return get(registry, name)
 
 
@@ -150,9 +172,11 @@ def set_paused(registry: Registry, name: str, paused: bool) -> HarvestSource:
         if paused:
             conn.execute("UPDATE harvest_source SET paused = 1 WHERE name = ?", (name,))
         else:
-            conn.execute("UPDATE harvest_source SET paused = 0, failures = 0, last_error = NULL, "
-                         "next_due = CASE WHEN every_s IS NULL THEN NULL ELSE ? END WHERE name = ?",
-                         (now_stamp(), name))
+            conn.execute(
+                "UPDATE harvest_source SET paused = 0, failures = 0, last_error = NULL, "
+                "next_due = CASE WHEN every_s IS NULL THEN NULL ELSE ? END WHERE name = ?",
+                (now_stamp(), name),
+            )
     return get(registry, name)
 
 
@@ -170,32 +194,54 @@ def note_records(registry: Registry, name: str, seen: dict[str, str], *, run: st
     if not seen:
         return
     with registry.db.write() as conn:
-        conn.executemany("INSERT OR REPLACE INTO harvest_record VALUES (?, ?, ?, ?, ?)",
-                         [(name, igsn, status, run, response_date) for igsn, status in seen.items()])
+        conn.executemany(
+            "INSERT OR REPLACE INTO harvest_record VALUES (?, ?, ?, ?, ?)",
+            [(name, igsn, status, run, response_date) for igsn, status in seen.items()],
+        )
 
 
 def flag_unlisted(registry: Registry, name: str, *, run: str) -> list[str]:
     """After a complete full run: the samples an earlier run stored that this one did not list are marked
     ``unlisted`` (a provider may drop records without a deleted header; the samples stay as they are)."""
     with registry.db.write() as conn:
-        gone = [r[0] for r in conn.execute("SELECT igsn FROM harvest_record WHERE source = ? AND run != ? AND "
-                                           "status = 'stored' ORDER BY igsn", (name, run))]
-        conn.execute("UPDATE harvest_record SET status = 'unlisted' WHERE source = ? AND run != ? AND "
-                     "status = 'stored'", (name, run))
+        gone = [
+            r[0]
+            for r in conn.execute(
+                "SELECT igsn FROM harvest_record WHERE source = ? AND run != ? AND status = 'stored' ORDER BY igsn",
+                (name, run),
+            )
+        ]
+        conn.execute(
+            "UPDATE harvest_record SET status = 'unlisted' WHERE source = ? AND run != ? AND status = 'stored'",
+            (name, run),
+        )
     return gone
 
 
 def record_counts(registry: Registry, name: str) -> dict[str, int]:
     """How many samples the source last said were stored, refused, deleted, or no longer listed."""
-    rows = registry.db.read().execute("SELECT status, COUNT(*) FROM harvest_record WHERE source = ? "
-                                      "GROUP BY status", (name,))
+    rows = registry.db.read().execute(
+        "SELECT status, COUNT(*) FROM harvest_record WHERE source = ? GROUP BY status", (name,)
+    )
     return {status: n for status, n in rows}
 
 
 def update_state(registry: Registry, name: str, **values: object) -> None:
     """Writes harvest state columns (the harvester's bookkeeping: token, position, dates, failures)."""
-    allowed = {"token", "position", "run_from", "run_response_date", "last_response_date", "granularity",
-               "last_run", "last_error", "failures", "next_due", "stored", "refused"}
+    allowed = {
+        "token",
+        "position",
+        "run_from",
+        "run_response_date",
+        "last_response_date",
+        "granularity",
+        "last_run",
+        "last_error",
+        "failures",
+        "next_due",
+        "stored",
+        "refused",
+    }
     unknown = set(values) - allowed
     if unknown:
         raise ValueError(f"not harvest state: {sorted(unknown)}")

@@ -53,8 +53,10 @@ def principal_of(source: HarvestSource) -> Principal:
 
 def provenance_notes(source: HarvestSource, response_date: str) -> list[str]:
     """The notes each harvested version carries into its history activity."""
-    notes = [f"harvest: from OAI-PMH source {source.name} ({source.url}, metadataPrefix {source.prefix}), "
-             f"responseDate {response_date}"]
+    notes = [
+        f"harvest: from OAI-PMH source {source.name} ({source.url}, metadataPrefix {source.prefix}), "
+        f"responseDate {response_date}"
+    ]
     if not source.verified:
         notes.append(f"harvest: unverified source {source.name}: no allocating agent speaks for it")
     return notes

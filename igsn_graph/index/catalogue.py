@@ -15,8 +15,18 @@ from typing import Iterable, Iterator
 from ..identifiers import TEST_NAMESPACE
 from ..record import RegistryFacts
 
-__all__ = ["CatalogueRow", "row_from_facts", "upsert", "get", "count_owned", "next_datestamp",
-           "format_datestamp", "all_rows", "delete_all", "keyset_conditions"]
+__all__ = [
+    "CatalogueRow",
+    "row_from_facts",
+    "upsert",
+    "get",
+    "count_owned",
+    "next_datestamp",
+    "format_datestamp",
+    "all_rows",
+    "delete_all",
+    "keyset_conditions",
+]
 
 
 @dataclass(frozen=True)
@@ -42,12 +52,21 @@ _BOOLS = {"active", "is_public", "has_metadata", "has_url", "test", "deleted"}
 
 def row_from_facts(facts: RegistryFacts, version: int) -> CatalogueRow:
     return CatalogueRow(
-        igsn=facts.igsn, datestamp=facts.datestamp, status=facts.status, active=facts.active,
-        is_public=facts.is_public, has_metadata=facts.has_metadata, has_url=facts.landing_url is not None,
-        agent=facts.agent, client=facts.client, namespace=facts.namespace,
+        igsn=facts.igsn,
+        datestamp=facts.datestamp,
+        status=facts.status,
+        active=facts.active,
+        is_public=facts.is_public,
+        has_metadata=facts.has_metadata,
+        has_url=facts.landing_url is not None,
+        agent=facts.agent,
+        client=facts.client,
+        namespace=facts.namespace,
         test=facts.namespace == TEST_NAMESPACE,
         # hidden from harvesters: deactivated, or withdrawn from public view
-        deleted=(not facts.active) or (not facts.is_public), version=version)
+        deleted=(not facts.active) or (not facts.is_public),
+        version=version,
+    )
 
 
 def _row(r: sqlite3.Row) -> CatalogueRow:
@@ -58,7 +77,8 @@ def _row(r: sqlite3.Row) -> CatalogueRow:
 def upsert(conn: sqlite3.Connection, rows: Iterable[CatalogueRow]) -> None:
     conn.executemany(
         f"INSERT OR REPLACE INTO catalogue ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-        [tuple(int(v) if isinstance(v, bool) else v for v in astuple(r)) for r in rows])
+        [tuple(int(v) if isinstance(v, bool) else v for v in astuple(r)) for r in rows],
+    )
 
 
 def get(conn: sqlite3.Connection, igsn: str) -> CatalogueRow | None:
@@ -69,15 +89,21 @@ def get(conn: sqlite3.Connection, igsn: str) -> CatalogueRow | None:
 def get_many(conn: sqlite3.Connection, names: list[str]) -> dict[str, CatalogueRow]:
     out: dict[str, CatalogueRow] = {}
     for i in range(0, len(names), 500):
-        chunk = names[i:i + 500]
+        chunk = names[i : i + 500]
         for r in conn.execute(f"SELECT * FROM catalogue WHERE igsn IN ({','.join('?' * len(chunk))})", chunk):
             out[r["igsn"]] = _row(r)
     return out
 
 
-def keyset_conditions(*, agent: str | None = None, client: str | None = None, namespace: str | None = None,
-                      after: tuple[str, str] | None = None, from_: str | None = None,
-                      until: str | None = None) -> tuple[list[str], list[object]]:
+def keyset_conditions(
+    *,
+    agent: str | None = None,
+    client: str | None = None,
+    namespace: str | None = None,
+    after: tuple[str, str] | None = None,
+    from_: str | None = None,
+    until: str | None = None,
+) -> tuple[list[str], list[object]]:
     """WHERE conditions of a keyset page: one indexed equality first, then the (datestamp, igsn) range."""
     where: list[str] = []
     args: list[object] = []
@@ -111,8 +137,9 @@ def count_owned(conn: sqlite3.Connection, *, client: str | None = None, agent: s
     """Distinct non-test IGSNs of a client (or of an agent's own namespaces when client is None)."""
     if client is not None:
         return conn.execute("SELECT COUNT(*) FROM catalogue WHERE client = ? AND test = 0", (client,)).fetchone()[0]
-    return conn.execute("SELECT COUNT(*) FROM catalogue WHERE agent = ? AND client IS NULL AND test = 0",
-                        (agent,)).fetchone()[0]
+    return conn.execute(
+        "SELECT COUNT(*) FROM catalogue WHERE agent = ? AND client IS NULL AND test = 0", (agent,)
+    ).fetchone()[0]
 
 
 def format_datestamp(moment: datetime) -> str:

@@ -26,8 +26,11 @@ __all__ = ["VerifyReport", "rebuild", "rows_from_graph", "verify"]
 
 def _versions_in_graph(store: GraphStore, iris: Iris, name: str) -> list[int]:
     """The version numbers recorded by the sample's PROV activities, each once, in order."""
-    found = [int(t.object.value) for t in store.graph(iris.provenance_graph(name))
-             if t.predicate == IG.versionNumber and isinstance(t.object, Literal)]
+    found = [
+        int(t.object.value)
+        for t in store.graph(iris.provenance_graph(name))
+        if t.predicate == IG.versionNumber and isinstance(t.object, Literal)
+    ]
     return sorted(found)
 
 
@@ -35,7 +38,7 @@ def _samples(store: GraphStore, iris: Iris) -> Iterator[tuple[CatalogueRow | Non
     """Per sample graph: its catalogue row (None without readable registry facts), name and triples."""
     prefix = iris.record_graph("").value
     for g in store.graphs_with_prefix(prefix):
-        name = g.value[len(prefix):]
+        name = g.value[len(prefix) :]
         triples = store.graph(g)
         facts = graphmap.facts_from_triples(triples, iris, name)
         if facts is None:
@@ -127,8 +130,10 @@ def verify(db: Database, store: GraphStore, iris: Iris, *, limit: int = 100) -> 
             report.problems.append(f"{name}: in the graph but not in the index")
         elif got != row:
             diff = [k for k in row.__dataclass_fields__ if getattr(row, k) != getattr(got, k)]
-            report.problems.append(f"{name}: index differs from graph in {', '.join(diff)} "
-                                   f"(index {[getattr(got, k) for k in diff]}, graph {[getattr(row, k) for k in diff]})")
+            report.problems.append(
+                f"{name}: index differs from graph in {', '.join(diff)} "
+                f"(index {[getattr(got, k) for k in diff]}, graph {[getattr(row, k) for k in diff]})"
+            )
         search.index_samples(scratch, iris, [(row, _full_graph(conn, row, triples))])
         if search.snapshot(conn, name) != search.snapshot(scratch, name):
             report.problems.append(f"{name}: search rows or relation edges differ from the graph")
@@ -142,22 +147,32 @@ def verify(db: Database, store: GraphStore, iris: Iris, *, limit: int = 100) -> 
         kept = [v.version for v in history.versions_of(conn, name)]
         recorded = _versions_in_graph(store, iris, name)
         if kept != recorded:
-            report.problems.append(f"{name}: history keeps versions {kept[:10]}, the provenance graph records "
-                                   f"{recorded[:10]}")
+            report.problems.append(
+                f"{name}: history keeps versions {kept[:10]}, the provenance graph records {recorded[:10]}"
+            )
         if row.has_metadata and not row.deleted:
             record = graphmap.record_from_triples(triples, iris, name)
             prefixes = [r[0] for r in conn.execute("SELECT prefix FROM doi_prefixes")]
-            if links.resolve(record, history.submitted_format(conn, name), doi_prefixes=prefixes,
-                             iri_base=iris.base) != record:
-                report.problems.append(f"{name}: names IGSNs that are not linked to their samples "
-                                       "(stored before the current link rules: run `igsn-graph reindex`)")
+            if (
+                links.resolve(record, history.submitted_format(conn, name), doi_prefixes=prefixes, iri_base=iris.base)
+                != record
+            ):
+                report.problems.append(
+                    f"{name}: names IGSNs that are not linked to their samples "
+                    "(stored before the current link rules: run `igsn-graph reindex`)"
+                )
         # without ig:datestamp: a restamp changes it in the graph (and index) but writes no history version
         current = {str(t) for t in store.graph(iris.record_graph(name)) if t.predicate != IG.datestamp}
-        stored = {str(t) for t in public_view(_canonical_triples(latest.graph_ntriples), iris, name)
-                  if t.predicate != IG.datestamp}
+        stored = {
+            str(t)
+            for t in public_view(_canonical_triples(latest.graph_ntriples), iris, name)
+            if t.predicate != IG.datestamp
+        }
         if current != stored:
-            report.problems.append(f"{name}: graph differs from the latest history version "
-                                   f"({len(current - stored)} triples only in graph, {len(stored - current)} only in history)")
+            report.problems.append(
+                f"{name}: graph differs from the latest history version "
+                f"({len(current - stored)} triples only in graph, {len(stored - current)} only in history)"
+            )
     for name in indexed.keys() - seen:
         if len(report.problems) >= limit:
             break

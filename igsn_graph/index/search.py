@@ -86,6 +86,7 @@ def label_of(value: str) -> str | None:
 
 # --- documents ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SampleSummary:
     """What search keeps of a findable sample and returns for it (the row a search document and a hit share)."""
@@ -114,7 +115,7 @@ def _low(value: str | None) -> str | None:
     if not value or not re.match(r"\d{4}", value):
         return None
     date = value[:10]
-    return date + "-01-01"[len(date) - 4:] if len(date) < 10 else date
+    return date + "-01-01"[len(date) - 4 :] if len(date) < 10 else date
 
 
 def _high(value: str | None) -> str | None:
@@ -122,7 +123,7 @@ def _high(value: str | None) -> str | None:
     if not value or not re.match(r"\d{4}", value):
         return None
     date = value[:10]
-    return date + "-12-31"[len(date) - 4:] if len(date) < 10 else date
+    return date + "-12-31"[len(date) - 4 :] if len(date) < 10 else date
 
 
 def document_of(row: CatalogueRow, record: SampleRecord) -> SearchDocument:
@@ -153,8 +154,13 @@ def document_of(row: CatalogueRow, record: SampleRecord) -> SearchDocument:
         people.append(record.registrant.name)
     idents = [record.igsn, f"10273/{record.igsn}", record.doi] + [i.value for i in record.alternate_identifiers]
     methods = [record.collection_method] if record.collection_method else []
-    terms = labelled(record.resource_types + record.materials + methods) + [record.kind] + [
-        c.label for c in record.classifications] + record.alternate_materials + record.alternate_resource_types
+    terms = (
+        labelled(record.resource_types + record.materials + methods)
+        + [record.kind]
+        + [c.label for c in record.classifications]
+        + record.alternate_materials
+        + record.alternate_resource_types
+    )
     text = (
         record.name or "",
         names([record.description, record.comments, record.purpose, record.campaign, record.method_description]),
@@ -171,12 +177,25 @@ def document_of(row: CatalogueRow, record: SampleRecord) -> SearchDocument:
     facets |= {("method", v) for v in methods}
     if start:
         facets.add(("year", start[:4]))
-    return SearchDocument(igsn=row.igsn, kind=record.kind, name=record.name, agent=row.agent, client=row.client,
-                          namespace=row.namespace, status=row.status, collected_from=start, collected_to=end,
-                          datestamp=row.datestamp, box=box, text=text, facets=tuple(sorted(facets)))
+    return SearchDocument(
+        igsn=row.igsn,
+        kind=record.kind,
+        name=record.name,
+        agent=row.agent,
+        client=row.client,
+        namespace=row.namespace,
+        status=row.status,
+        collected_from=start,
+        collected_to=end,
+        datestamp=row.datestamp,
+        box=box,
+        text=text,
+        facets=tuple(sorted(facets)),
+    )
 
 
 # --- writes (inside the caller's transaction) ----------------------------------------------------
+
 
 def delete_sample(conn: sqlite3.Connection, igsn: str) -> None:
     found = conn.execute("SELECT doc FROM search_doc WHERE igsn = ?", (igsn,)).fetchone()
@@ -185,8 +204,11 @@ def delete_sample(conn: sqlite3.Connection, igsn: str) -> None:
     doc = found[0]
     conn.execute("DELETE FROM search_text WHERE rowid = ?", (doc,))
     conn.execute("DELETE FROM search_box WHERE doc = ?", (doc,))
-    conn.execute("UPDATE search_facet_total SET n = n - 1 WHERE (facet, value) IN "
-                 "(SELECT facet, value FROM search_facet WHERE doc = ?)", (doc,))
+    conn.execute(
+        "UPDATE search_facet_total SET n = n - 1 WHERE (facet, value) IN "
+        "(SELECT facet, value FROM search_facet WHERE doc = ?)",
+        (doc,),
+    )
     conn.execute("DELETE FROM search_facet_total WHERE n <= 0")
     conn.execute("DELETE FROM search_facet WHERE doc = ?", (doc,))
     conn.execute("DELETE FROM search_doc WHERE doc = ?", (doc,))
@@ -196,17 +218,33 @@ def _write_document(conn: sqlite3.Connection, d: SearchDocument) -> None:
     cur = conn.execute(
         "INSERT INTO search_doc (igsn, kind, name, agent, client, namespace, status, datestamp, collected_from, "
         "collected_to, collected_sort) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (d.igsn, d.kind, d.name, d.agent, d.client, d.namespace, d.status, d.datestamp, d.collected_from,
-         d.collected_to, d.collected_from or ""))
+        (
+            d.igsn,
+            d.kind,
+            d.name,
+            d.agent,
+            d.client,
+            d.namespace,
+            d.status,
+            d.datestamp,
+            d.collected_from,
+            d.collected_to,
+            d.collected_from or "",
+        ),
+    )
     doc = cur.lastrowid
-    conn.execute("INSERT INTO search_text (rowid, igsn, name, description, identifiers, people, terms, places) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (doc, d.igsn, *d.text))
+    conn.execute(
+        "INSERT INTO search_text (rowid, igsn, name, description, identifiers, people, terms, places) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (doc, d.igsn, *d.text),
+    )
     if d.box is not None:
         conn.execute("INSERT INTO search_box VALUES (?, ?, ?, ?, ?)", (doc, *d.box))
     conn.executemany("INSERT INTO search_facet VALUES (?, ?, ?)", [(f, v, doc) for f, v in d.facets])
     # totals over every findable sample: the counts of a search without conditions, read without a scan
-    conn.executemany("INSERT INTO search_facet_total VALUES (?, ?, 1) ON CONFLICT (facet, value) DO UPDATE "
-                     "SET n = n + 1", d.facets)
+    conn.executemany(
+        "INSERT INTO search_facet_total VALUES (?, ?, 1) ON CONFLICT (facet, value) DO UPDATE SET n = n + 1", d.facets
+    )
 
 
 def index_samples(conn: sqlite3.Connection, iris: Iris, samples: Sequence[tuple[CatalogueRow, list[Triple]]]) -> None:
@@ -215,8 +253,13 @@ def index_samples(conn: sqlite3.Connection, iris: Iris, samples: Sequence[tuple[
     The graph is the whole record graph (as kept in history): private samples' edges are kept, invisible,
     for the registration rules. Several states of one sample: the last wins.
     """
-    index_records(conn, [(row, graphmap.record_from_triples(graph, iris, row.igsn) if row.has_metadata else None)
-                         for row, graph in samples])
+    index_records(
+        conn,
+        [
+            (row, graphmap.record_from_triples(graph, iris, row.igsn) if row.has_metadata else None)
+            for row, graph in samples
+        ],
+    )
 
 
 def index_records(conn: sqlite3.Connection, samples: Sequence[tuple[CatalogueRow, SampleRecord | None]]) -> None:
@@ -240,16 +283,23 @@ def delete_all(conn: sqlite3.Connection) -> None:
 def snapshot(conn: sqlite3.Connection, igsn: str) -> tuple[object, ...]:
     """Everything search and relations hold about a sample, comparable across databases (for verify)."""
     d = conn.execute("SELECT * FROM search_doc WHERE igsn = ?", (igsn,)).fetchone()
-    edges = conn.execute("SELECT kind, relation, target_type, target, visible FROM relation_edge WHERE source = ? "
-                         "ORDER BY 1, 2, 3, 4", (igsn,)).fetchall()
+    edges = conn.execute(
+        "SELECT kind, relation, target_type, target, visible FROM relation_edge WHERE source = ? ORDER BY 1, 2, 3, 4",
+        (igsn,),
+    ).fetchall()
     if d is None:
         return (None, tuple(tuple(e) for e in edges))
     doc = d["doc"]
     text = conn.execute(f"SELECT igsn, {', '.join(_COLUMNS)} FROM search_text WHERE rowid = ?", (doc,)).fetchone()
     box = conn.execute("SELECT west, east, south, north FROM search_box WHERE doc = ?", (doc,)).fetchone()
     facets = conn.execute("SELECT facet, value FROM search_facet WHERE doc = ? ORDER BY 1, 2", (doc,)).fetchall()
-    return (tuple(d)[1:], tuple(text) if text else None, tuple(box) if box else None,
-            tuple(tuple(f) for f in facets), tuple(tuple(e) for e in edges))
+    return (
+        tuple(d)[1:],
+        tuple(text) if text else None,
+        tuple(box) if box else None,
+        tuple(tuple(f) for f in facets),
+        tuple(tuple(e) for e in edges),
+    )
 
 
 # --- query parameters ----------------------------------------------------------------------------
@@ -304,6 +354,7 @@ _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 def parse_date(text: str, *, end: bool) -> str:
     """A time-range bound (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) → YYYY-MM-DD, its first or last day."""
     import datetime
+
     m = _DATE.fullmatch(text.strip())
     if m is None:
         raise InvalidInput(f"{text!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
@@ -326,14 +377,17 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[object, str]:
     except (ValueError, TypeError):
         raise InvalidInput("cursor is not one this service issued") from None
     ok = isinstance(igsn, str) and (
-        (sort == "relevance" and isinstance(key, (int, float))) or (sort == "date" and isinstance(key, str))
-        or (sort == "igsn" and key is None))
+        (sort == "relevance" and isinstance(key, (int, float)))
+        or (sort == "date" and isinstance(key, str))
+        or (sort == "igsn" and key is None)
+    )
     if not ok:
         raise InvalidInput("cursor does not belong to this sort order")
     return key, igsn
 
 
 # --- queries ------------------------------------------------------------------------------------
+
 
 @dataclass
 class SearchQuery:
@@ -394,8 +448,10 @@ def _matching(query: SearchQuery, match: str | None) -> tuple[str, list[object]]
     for facet in FACETS:
         values = query.filters.get(facet)
         if values:
-            sql += (f" AND d.doc IN (SELECT doc FROM search_facet WHERE facet = ? AND value IN "
-                    f"({','.join('?' * len(values))}))")
+            sql += (
+                f" AND d.doc IN (SELECT doc FROM search_facet WHERE facet = ? AND value IN "
+                f"({','.join('?' * len(values))}))"
+            )
             args += [facet, *values]
     return sql, args
 
@@ -406,8 +462,11 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
         if facet not in FACETS:
             raise InvalidInput(f"unknown filter {facet!r}; filters are {', '.join(FACETS)}")
     # the text policy of stored strings (no NUL, noncharacter or surrogate; NFC), so that text is found as stored
-    query = replace(query, q=text_policy.checked(query.q, "q") if query.q else query.q,
-                    filters={f: [text_policy.checked(v, f) for v in vs] for f, vs in query.filters.items()})
+    query = replace(
+        query,
+        q=text_policy.checked(query.q, "q") if query.q else query.q,
+        filters={f: [text_policy.checked(v, f) for v in vs] for f, vs in query.filters.items()},
+    )
     for name, value in (("sort", query.sort), ("cursor", query.cursor)):
         if value:
             text_policy.checked(value, name)
@@ -440,8 +499,9 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
 _HIT_COLUMNS = ", ".join(f"d.{f.name}" for f in fields(SampleSummary))
 
 
-def _page(conn: sqlite3.Connection, query: SearchQuery, sort: str, from_sql: str,
-          args: list[object]) -> tuple[list[Hit], str | None]:
+def _page(
+    conn: sqlite3.Connection, query: SearchQuery, sort: str, from_sql: str, args: list[object]
+) -> tuple[list[Hit], str | None]:
     after = _decode_cursor(query.cursor, sort) if query.cursor else None
     page_args = list(args)
     if sort == "relevance":
@@ -467,7 +527,7 @@ def _page(conn: sqlite3.Connection, query: SearchQuery, sort: str, from_sql: str
     page_args.append(query.limit + 1)
     rows = conn.execute(sql, page_args).fetchall()
     more = len(rows) > query.limit
-    rows = rows[:query.limit]
+    rows = rows[: query.limit]
     hits = [Hit(*r[:10]) for r in rows]  # _HIT_COLUMNS, then the score
     cursor = None
     if more and rows:
@@ -490,7 +550,9 @@ def _facet_counts(conn: sqlite3.Connection, from_sql: str | None, args: list[obj
         # one index look-up per matching sample (search_facet_doc), not a scan of every facet row
         rows = conn.execute(
             f"SELECT f.facet, f.value, COUNT(*) AS n FROM (SELECT d.doc AS doc {from_sql}) AS m "
-            "JOIN search_facet f ON f.doc = m.doc GROUP BY f.facet, f.value", args).fetchall()
+            "JOIN search_facet f ON f.doc = m.doc GROUP BY f.facet, f.value",
+            args,
+        ).fetchall()
     for facet, value, n in sorted(rows, key=lambda r: (r[0], -r[2], r[1])):
         if len(out[facet]) < FACET_VALUES:
             out[facet].append(FacetCount(value, n, label_of(value)))

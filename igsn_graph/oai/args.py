@@ -17,8 +17,17 @@ from urllib.parse import parse_qsl
 from .errors import BadArgument, BadVerb, OaiError, OaiErrors
 
 __all__ = [
-    "VerbArguments", "VERB_ARGUMENTS", "DateArgument", "OaiRequest", "decode_form", "parse_request",
-    "parse_datestamp", "PREFIX_PATTERN", "SET_SPEC_PATTERN", "xml_compatible", "MAX_ARGUMENTS",
+    "VerbArguments",
+    "VERB_ARGUMENTS",
+    "DateArgument",
+    "OaiRequest",
+    "decode_form",
+    "parse_request",
+    "parse_datestamp",
+    "PREFIX_PATTERN",
+    "SET_SPEC_PATTERN",
+    "xml_compatible",
+    "MAX_ARGUMENTS",
 ]
 
 #: metadataPrefix (OAI-PMH.xsd ``metadataPrefixType``)
@@ -49,8 +58,9 @@ class VerbArguments:
         return self.required | self.optional | ({self.exclusive} if self.exclusive else set())
 
 
-_LIST = VerbArguments(required=frozenset({"metadataPrefix"}), optional=frozenset({"from", "until", "set"}),
-                      exclusive="resumptionToken")
+_LIST = VerbArguments(
+    required=frozenset({"metadataPrefix"}), optional=frozenset({"from", "until", "set"}), exclusive="resumptionToken"
+)
 
 VERB_ARGUMENTS: dict[str, VerbArguments] = {
     "Identify": VerbArguments(),
@@ -134,8 +144,7 @@ def decode_form(data: bytes) -> list[tuple[str, str]]:
     """
     try:
         text = data.decode("utf-8")
-        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict",
-                         max_num_fields=MAX_ARGUMENTS)
+        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=MAX_ARGUMENTS)
     except UnicodeDecodeError:
         raise OaiErrors([BadArgument("the request is not UTF-8 (after %-decoding)")]) from None
     except ValueError:

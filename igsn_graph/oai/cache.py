@@ -29,8 +29,8 @@ from ..registry.database import connect_read_only
 from ..registry.journal import parse_ntriples
 from ..store import history
 from . import index
-from .index import Item
 from .formats import FORMATS, PREFIXES, write_all
+from .index import Item
 from .sets import SetFilter
 
 if TYPE_CHECKING:
@@ -106,12 +106,14 @@ class MetadataCache:
         out: dict[tuple[str, str], bytes] = {}
         conn = self._conn()
         for i in range(0, len(rows), 400):
-            chunk = rows[i:i + 400]
+            chunk = rows[i : i + 400]
             # the wanted (igsn, version) pairs as a table: SQLite checks version and fingerprint itself
-            sql = (f"WITH wanted(igsn, version) AS (VALUES {', '.join('(?, ?)' for _ in chunk)}) "
-                   f"SELECT m.igsn, m.prefix, m.xml FROM wanted JOIN metadata m ON m.igsn = wanted.igsn "
-                   f"AND m.version = wanted.version AND m.fingerprint = ? "
-                   f"AND m.prefix IN ({','.join('?' * len(prefix_list))})")
+            sql = (
+                f"WITH wanted(igsn, version) AS (VALUES {', '.join('(?, ?)' for _ in chunk)}) "
+                f"SELECT m.igsn, m.prefix, m.xml FROM wanted JOIN metadata m ON m.igsn = wanted.igsn "
+                f"AND m.version = wanted.version AND m.fingerprint = ? "
+                f"AND m.prefix IN ({','.join('?' * len(prefix_list))})"
+            )
             args: list[object] = [v for r in chunk for v in (r.igsn, r.version)]
             for igsn, prefix, xml in conn.execute(sql, [*args, self.fingerprint, *prefix_list]):
                 out[(igsn, prefix)] = zlib.decompress(xml) if xml else _UNAVAILABLE
@@ -121,8 +123,10 @@ class MetadataCache:
         """Stores (igsn, prefix, version, xml) entries; a busy database only means they are computed again."""
         if not entries or self.read_only:
             return
-        rows = [(igsn, prefix, version, self.fingerprint, zlib.compress(xml, 1) if xml else _UNAVAILABLE)
-                for igsn, prefix, version, xml in entries]
+        rows = [
+            (igsn, prefix, version, self.fingerprint, zlib.compress(xml, 1) if xml else _UNAVAILABLE)
+            for igsn, prefix, version, xml in entries
+        ]
         conn = self._conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -191,8 +195,9 @@ class MetadataSource:
         return found
 
 
-def warm(registry: "Registry", source: MetadataSource, *, batch: int = 500,
-         progress: Callable[[int], None] | None = None) -> int:
+def warm(
+    registry: "Registry", source: MetadataSource, *, batch: int = 500, progress: Callable[[int], None] | None = None
+) -> int:
     """Fills the cache for every live item (e.g. after a bulk load); returns how many items were visited."""
     after: tuple[str, str] | None = None
     seen = 0

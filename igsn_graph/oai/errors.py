@@ -5,8 +5,17 @@ from __future__ import annotations
 from typing import ClassVar, Iterable
 
 __all__ = [
-    "OaiError", "BadArgument", "BadResumptionToken", "BadVerb", "CannotDisseminateFormat", "IdDoesNotExist",
-    "NoRecordsMatch", "NoMetadataFormats", "NoSetHierarchy", "OaiErrors", "CODES",
+    "OaiError",
+    "BadArgument",
+    "BadResumptionToken",
+    "BadVerb",
+    "CannotDisseminateFormat",
+    "IdDoesNotExist",
+    "NoRecordsMatch",
+    "NoMetadataFormats",
+    "NoSetHierarchy",
+    "OaiErrors",
+    "CODES",
 ]
 
 
@@ -53,8 +62,19 @@ class NoSetHierarchy(OaiError):
 
 
 #: every code the OAI-PMH XSD enumerates, and only those (there is no badGranularity)
-CODES = frozenset(c.code for c in (BadArgument, BadResumptionToken, BadVerb, CannotDisseminateFormat,
-                                   IdDoesNotExist, NoRecordsMatch, NoMetadataFormats, NoSetHierarchy))
+CODES = frozenset(
+    c.code
+    for c in (
+        BadArgument,
+        BadResumptionToken,
+        BadVerb,
+        CannotDisseminateFormat,
+        IdDoesNotExist,
+        NoRecordsMatch,
+        NoMetadataFormats,
+        NoSetHierarchy,
+    )
+)
 
 
 class OaiErrors(Exception):

@@ -14,9 +14,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from dataclasses import dataclass, replace
 from typing import Any, Iterable, Protocol
 
 from lxml import etree
@@ -36,7 +36,6 @@ log = logging.getLogger("igsn_graph.oai")
 WRITERS_REVISION = "2026-3"
 #: the mapping files the writers read (crosswalks and code lists); their content is part of the output
 _WRITER_MAPPINGS = ("oai_dc.csv", "relation_types.csv", "codelists")
-
 
 
 class Writer(Protocol):
@@ -65,16 +64,27 @@ def _registration(record: SampleRecord, facts: RegistryFacts, iri_base: str) -> 
     return registration_kernel.write(record)
 
 
-FORMATS: dict[str, MetadataFormat] = {f.prefix: f for f in (
-    MetadataFormat("oai_dc", oai_dc.SCHEMA, oai_dc.NS_OAI_DC, lambda r, f, iri: oai_dc.write(r, iri_base=iri)),
-    MetadataFormat("igsn", _schema_of(registration_kernel.SCHEMA_LOCATION), registration_kernel.NS_1_0,
-                   _registration),
-    MetadataFormat("igsn_desc", _schema_of(description_kernel.SCHEMA_LOCATION), description_kernel.NS_1_1,
-                   lambda r, f, iri: description_kernel.write(r)),
-    MetadataFormat("datacite", datacite.SCHEMA, datacite.NS,
-                   lambda r, f, iri: datacite.write(r, iri_base=iri,
-                                                    publication_year=(f.registered or f.datestamp)[:4])),
-)}
+FORMATS: dict[str, MetadataFormat] = {
+    f.prefix: f
+    for f in (
+        MetadataFormat("oai_dc", oai_dc.SCHEMA, oai_dc.NS_OAI_DC, lambda r, f, iri: oai_dc.write(r, iri_base=iri)),
+        MetadataFormat(
+            "igsn", _schema_of(registration_kernel.SCHEMA_LOCATION), registration_kernel.NS_1_0, _registration
+        ),
+        MetadataFormat(
+            "igsn_desc",
+            _schema_of(description_kernel.SCHEMA_LOCATION),
+            description_kernel.NS_1_1,
+            lambda r, f, iri: description_kernel.write(r),
+        ),
+        MetadataFormat(
+            "datacite",
+            datacite.SCHEMA,
+            datacite.NS,
+            lambda r, f, iri: datacite.write(r, iri_base=iri, publication_year=(f.registered or f.datestamp)[:4]),
+        ),
+    )
+}
 PREFIXES = tuple(FORMATS)
 
 
@@ -99,13 +109,14 @@ def for_oai(record: SampleRecord, facts: RegistryFacts) -> SampleRecord:
     return record
 
 
-def write_all(record: SampleRecord, facts: RegistryFacts, iri_base: str,
-              prefixes: Iterable[str] | None = None) -> dict[str, etree._Element]:
+def write_all(
+    record: SampleRecord, facts: RegistryFacts, iri_base: str, prefixes: Iterable[str] | None = None
+) -> dict[str, etree._Element]:
     """prefix → metadata element for every format the record can give (a failing writer is left out);
     ``prefixes``: only those formats; ``iri_base``: see ``Writer``."""
     record = for_oai(record, facts)
     out: dict[str, etree._Element] = {}
-    for fmt in (FORMATS.values() if prefixes is None else [FORMATS[p] for p in prefixes]):
+    for fmt in FORMATS.values() if prefixes is None else [FORMATS[p] for p in prefixes]:
         try:
             try:
                 out[fmt.prefix] = fmt.write(record, facts, iri_base)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlite3
 from typing import NamedTuple
 
-from .sets import SetFilter
 from ..index.catalogue import keyset_conditions
+from .sets import SetFilter
 
 __all__ = ["Item", "page", "count", "earliest", "item", "version_graphs", "ITEM_CONDITION"]
 
@@ -42,10 +42,17 @@ def _items(conn: sqlite3.Connection, sql: str, args: list[object]) -> list[Item]
     return [Item(i, d, bool(x), a, c, n, v, bool(m)) for i, d, x, a, c, n, v, m in cur.execute(sql, args)]
 
 
-def _where(flt: SetFilter, from_: str | None, until: str | None,
-           after: tuple[str, str] | None) -> tuple[str, list[object]]:
-    where, args = keyset_conditions(client=flt.client, agent=flt.agent, namespace=None if flt.below else flt.namespace,
-                                    after=after, from_=from_, until=until)
+def _where(
+    flt: SetFilter, from_: str | None, until: str | None, after: tuple[str, str] | None
+) -> tuple[str, list[object]]:
+    where, args = keyset_conditions(
+        client=flt.client,
+        agent=flt.agent,
+        namespace=None if flt.below else flt.namespace,
+        after=after,
+        from_=from_,
+        until=until,
+    )
     if flt.below and flt.namespace:  # every namespace that starts with it: a range on the namespace index
         prefix = flt.namespace
         where.insert(0, "namespace >= ? AND namespace < ?")
@@ -53,8 +60,15 @@ def _where(flt: SetFilter, from_: str | None, until: str | None,
     return " WHERE " + " AND ".join([ITEM_CONDITION, *where]), args
 
 
-def page(conn: sqlite3.Connection, flt: SetFilter, *, from_: str | None, until: str | None,
-         after: tuple[str, str] | None, limit: int) -> list[Item]:
+def page(
+    conn: sqlite3.Connection,
+    flt: SetFilter,
+    *,
+    from_: str | None,
+    until: str | None,
+    after: tuple[str, str] | None,
+    limit: int,
+) -> list[Item]:
     """Up to ``limit`` items after ``after`` (or from ``from_``), in (datestamp, igsn) order."""
     if flt.empty:
         return []
@@ -72,8 +86,9 @@ def count(conn: sqlite3.Connection, flt: SetFilter, *, from_: str | None, until:
 
 def earliest(conn: sqlite3.Connection) -> tuple[str, str] | None:
     """(datestamp, igsn) of the first item, deletions included: the smallest datestamp (order index)."""
-    r = conn.execute(f"SELECT datestamp, igsn FROM catalogue WHERE {ITEM_CONDITION} "
-                     "ORDER BY datestamp, igsn LIMIT 1").fetchone()
+    r = conn.execute(
+        f"SELECT datestamp, igsn FROM catalogue WHERE {ITEM_CONDITION} ORDER BY datestamp, igsn LIMIT 1"
+    ).fetchone()
     return (r[0], r[1]) if r else None
 
 
@@ -87,7 +102,7 @@ def version_graphs(conn: sqlite3.Connection, keys: list[tuple[str, int]]) -> dic
     """The stored (compressed N-Triples) graph of each (igsn, version) — the exact content of that version."""
     out: dict[tuple[str, int], bytes] = {}
     for i in range(0, len(keys), 400):
-        chunk = keys[i:i + 400]
+        chunk = keys[i : i + 400]
         cond = " OR ".join("(igsn = ? AND version = ?)" for _ in chunk)
         flat = [v for key in chunk for v in key]
         for igsn, version, graph in conn.execute(f"SELECT igsn, version, graph FROM versions WHERE {cond}", flat):

@@ -21,8 +21,16 @@ if TYPE_CHECKING:
     from ..registry.service import Registry
     from .index import Item
 
-__all__ = ["SetFilter", "OaiSet", "NAMESPACES_SET", "header_specs", "parse_spec", "list_sets",
-           "namespace_spec", "client_spec"]
+__all__ = [
+    "SetFilter",
+    "OaiSet",
+    "NAMESPACES_SET",
+    "header_specs",
+    "parse_spec",
+    "list_sets",
+    "namespace_spec",
+    "client_spec",
+]
 
 #: the parent of every namespace set
 NAMESPACES_SET = "ns"
@@ -91,14 +99,24 @@ def list_sets(registry: "Registry") -> list[OaiSet]:
     for agent in registry.accounts.agents():
         out.append(OaiSet(agent.symbol, agent.name, f"Samples registered by the allocating agent {agent.symbol}"))
     for client in registry.accounts.clients():
-        out.append(OaiSet(client_spec(client.agent, client.symbol), client.name,
-                          f"Samples registered by {client.symbol}, a client of {client.agent}"))
+        out.append(
+            OaiSet(
+                client_spec(client.agent, client.symbol),
+                client.name,
+                f"Samples registered by {client.symbol}, a client of {client.agent}",
+            )
+        )
     table = registry.accounts.namespace_table()
     if table:
         out.append(OaiSet(NAMESPACES_SET, "Namespaces", "Samples by IGSN namespace (name prefix)"))
     for namespace, (agent, client) in table.items():
-        out.append(OaiSet(namespace_spec(namespace), f"Namespace {namespace}",
-                          f"IGSNs starting with {namespace}, owned by {client or agent}"))
+        out.append(
+            OaiSet(
+                namespace_spec(namespace),
+                f"Namespace {namespace}",
+                f"IGSNs starting with {namespace}, owned by {client or agent}",
+            )
+        )
     out = [s for s in out if SET_SPEC_PATTERN.fullmatch(s.spec)]  # an account symbol outside the pattern stays out
     out.sort(key=lambda s: s.spec)
     return out

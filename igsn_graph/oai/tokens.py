@@ -95,8 +95,18 @@ class TokenCodec:
     def encode(self, state: TokenState, now: datetime) -> tuple[str, datetime]:
         """The token (base64url, no ``+ / =``) and its expiry, counted from ``now``."""
         expires = int(now.timestamp()) + int(self.lifetime.total_seconds())
-        fields = [_VERSION, state.verb, state.prefix, state.set_spec, state.from_, state.until,
-                  list(state.after), state.cursor, state.size, expires]
+        fields = [
+            _VERSION,
+            state.verb,
+            state.prefix,
+            state.set_spec,
+            state.from_,
+            state.until,
+            list(state.after),
+            state.cursor,
+            state.size,
+            expires,
+        ]
         payload = json.dumps(fields, separators=(",", ":"), ensure_ascii=True).encode("ascii")
         token = f"{_b64(payload)}.{_b64(self._sign(payload))}"
         return token, datetime.fromtimestamp(expires, timezone.utc)
@@ -114,8 +124,17 @@ class TokenCodec:
             raise BadResumptionToken("the resumption token was not issued by this repository or was altered")
         try:
             version, t_verb, prefix, set_spec, from_, until, after, cursor, size, expires = json.loads(payload)
-            state = TokenState(t_verb, prefix, set_spec, from_, until, (str(after[0]), str(after[1])),
-                               int(cursor), None if size is None else int(size), int(expires))
+            state = TokenState(
+                t_verb,
+                prefix,
+                set_spec,
+                from_,
+                until,
+                (str(after[0]), str(after[1])),
+                int(cursor),
+                None if size is None else int(size),
+                int(expires),
+            )
         except (ValueError, TypeError, IndexError):
             raise BadResumptionToken("the resumption token is malformed") from None
         if version != _VERSION:

@@ -17,22 +17,48 @@ from ..errors import InvalidIdentifier
 from ..identifiers import validate_name
 from ..index.catalogue import format_datestamp
 from . import index
-from .index import Item
 from .args import OaiRequest
 from .cache import CACHE_FILE, MetadataSource, open_cache
-from .errors import (BadResumptionToken, CannotDisseminateFormat, IdDoesNotExist, NoMetadataFormats,
-                     NoRecordsMatch, NoSetHierarchy, OaiError, OaiErrors)
+from .errors import (
+    BadResumptionToken,
+    CannotDisseminateFormat,
+    IdDoesNotExist,
+    NoMetadataFormats,
+    NoRecordsMatch,
+    NoSetHierarchy,
+    OaiError,
+    OaiErrors,
+)
 from .formats import FORMATS, PREFIXES, MetadataFormat, fingerprint
+from .index import Item
 from .sets import OaiSet, SetFilter, header_specs, list_sets, parse_spec
 from .tokens import DEFAULT_LIFETIME, TokenCodec, TokenState, load_secret
 
 if TYPE_CHECKING:
     from ..registry.service import Registry
 
-__all__ = ["settled", 
-    "Repository", "Header", "Record", "Resumption", "IdentifyResult", "FormatsResult", "SetsResult",
-    "HeadersResult", "RecordsResult", "GetRecordResult", "Result", "identify", "list_metadata_formats",
-    "list_sets_verb", "get_record", "list_identifiers", "list_records", "VERBS", "handle", "DEFAULT_PAGE_SIZE",
+__all__ = [
+    "settled",
+    "Repository",
+    "Header",
+    "Record",
+    "Resumption",
+    "IdentifyResult",
+    "FormatsResult",
+    "SetsResult",
+    "HeadersResult",
+    "RecordsResult",
+    "GetRecordResult",
+    "Result",
+    "identify",
+    "list_metadata_formats",
+    "list_sets_verb",
+    "get_record",
+    "list_identifiers",
+    "list_records",
+    "VERBS",
+    "handle",
+    "DEFAULT_PAGE_SIZE",
     "GRANULARITY",
 ]
 
@@ -47,8 +73,14 @@ _START = ("", "")  # keyset position before the first item
 class Repository:
     """The data provider over one registry: its base URL, identifiers, token codec and metadata source."""
 
-    def __init__(self, registry: "Registry", *, page_size: int = DEFAULT_PAGE_SIZE,
-                 token_lifetime: timedelta = DEFAULT_LIFETIME, cache: bool = True) -> None:
+    def __init__(
+        self,
+        registry: "Registry",
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        token_lifetime: timedelta = DEFAULT_LIFETIME,
+        cache: bool = True,
+    ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         settings = registry.settings
@@ -179,8 +211,9 @@ def identify(repo: Repository, request: OaiRequest, now: datetime) -> IdentifyRe
     # with no items yet, the present is a lower bound: datestamps never go back
     earliest = first[0] if first else format_datestamp(now)
     sample = first[1] if first else "SSH000SUA"
-    return IdentifyResult(repo.repository_name, repo.base_url, repo.admin_emails, earliest, repo.repository_id,
-                          repo.identifier(sample))
+    return IdentifyResult(
+        repo.repository_name, repo.base_url, repo.admin_emails, earliest, repo.repository_id, repo.identifier(sample)
+    )
 
 
 def _item(repo: Repository, identifier: str) -> Item:
@@ -221,8 +254,9 @@ def get_record(repo: Repository, request: OaiRequest, now: datetime) -> GetRecor
     except IdDoesNotExist as exc:
         errors.append(exc)
     if prefix not in FORMATS:
-        errors.append(CannotDisseminateFormat(f"{prefix} is not a metadata format of this repository "
-                                              f"({', '.join(PREFIXES)})"))
+        errors.append(
+            CannotDisseminateFormat(f"{prefix} is not a metadata format of this repository ({', '.join(PREFIXES)})")
+        )
     if errors:
         raise OaiErrors(errors)
     assert row is not None
@@ -237,16 +271,20 @@ def get_record(repo: Repository, request: OaiRequest, now: datetime) -> GetRecor
     return GetRecordResult(Record(header, xml))
 
 
-def _resumption(repo: Repository, state: TokenState, served: int, more: bool, last: tuple[str, str],
-                now: datetime) -> Resumption:
+def _resumption(
+    repo: Repository, state: TokenState, served: int, more: bool, last: tuple[str, str], now: datetime
+) -> Resumption:
     size = state.size
     if size is not None and state.cursor + served + (1 if more else 0) > size:
         size = state.cursor + served + (1 if more else 0)  # the list grew: revise the estimate upwards
     if not more:
         return Resumption("", state.cursor, size)
     token, expires = repo.codec.encode(
-        TokenState(state.verb, state.prefix, state.set_spec, state.from_, state.until, last,
-                   state.cursor + served, size), now)
+        TokenState(
+            state.verb, state.prefix, state.set_spec, state.from_, state.until, last, state.cursor + served, size
+        ),
+        now,
+    )
     return Resumption(token, state.cursor, size, expires)
 
 
@@ -260,7 +298,7 @@ def list_sets_verb(repo: Repository, request: OaiRequest, now: datetime) -> Sets
         raise NoSetHierarchy("this repository has no sets")
     after = state.after[0] if state is not None else ""
     remaining = [s for s in sets if s.spec > after]
-    chunk = remaining[:repo.page_size]
+    chunk = remaining[: repo.page_size]
     more = len(remaining) > len(chunk)
     if state is None:
         if not more:
@@ -275,8 +313,9 @@ def _first_state(repo: Repository, request: OaiRequest, verb: str, now: datetime
     errors: list[OaiError] = []
     prefix = request.get("metadataPrefix") or ""
     if prefix not in FORMATS:
-        errors.append(CannotDisseminateFormat(f"{prefix} is not a metadata format of this repository "
-                                              f"({', '.join(PREFIXES)})"))
+        errors.append(
+            CannotDisseminateFormat(f"{prefix} is not a metadata format of this repository ({', '.join(PREFIXES)})")
+        )
     set_spec = request.get("set")
     if set_spec is not None and not repo.sets():
         errors.append(NoSetHierarchy("this repository has no sets"))
@@ -288,8 +327,11 @@ def _first_state(repo: Repository, request: OaiRequest, verb: str, now: datetime
     pinned = max(format_datestamp(now), repo.registry.db.get_meta("last_datestamp") or "")
     until = min(request.until.upper, pinned) if request.until else pinned
     flt = repo.set_filter(set_spec)
-    size = 0 if from_ is not None and from_ > until else index.count(
-        repo.registry.db.read(), flt, from_=from_, until=until)
+    size = (
+        0
+        if from_ is not None and from_ > until
+        else index.count(repo.registry.db.read(), flt, from_=from_, until=until)
+    )
     if size == 0:
         raise NoRecordsMatch("no item matches the arguments")
     return TokenState(verb, prefix, set_spec, from_, until, _START, 0, size), flt
@@ -306,10 +348,11 @@ def _page(repo: Repository, request: OaiRequest, verb: str, now: datetime) -> tu
     else:
         state, flt = _first_state(repo, request, verb, now)
     after = None if state.after == _START else state.after
-    rows = index.page(repo.registry.db.read(), flt, from_=state.from_, until=state.until, after=after,
-                      limit=repo.page_size + 1)
+    rows = index.page(
+        repo.registry.db.read(), flt, from_=state.from_, until=state.until, after=after, limit=repo.page_size + 1
+    )
     more = len(rows) > repo.page_size
-    rows = rows[:repo.page_size]
+    rows = rows[: repo.page_size]
     if not rows:
         # only a resumed list can get here: the items after the position changed since the last page
         raise NoRecordsMatch("no further item matches the arguments")
@@ -320,8 +363,9 @@ def list_identifiers(repo: Repository, request: OaiRequest, now: datetime) -> He
     rows, state, more = _page(repo, request, "ListIdentifiers", now)
     last = (rows[-1].datestamp, rows[-1].igsn)
     namespaces = repo.namespaces()
-    return HeadersResult([repo.header(r, namespaces) for r in rows],
-                         _resumption(repo, state, len(rows), more, last, now))
+    return HeadersResult(
+        [repo.header(r, namespaces) for r in rows], _resumption(repo, state, len(rows), more, last, now)
+    )
 
 
 def list_records(repo: Repository, request: OaiRequest, now: datetime) -> RecordsResult:

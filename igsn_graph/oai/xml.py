@@ -19,8 +19,18 @@ from ..formats.oai_dc import SCHEMA_LOCATION as OAI_DC_SCHEMA_LOCATION
 from ..formats.xmltext import clean
 from ..index.catalogue import format_datestamp
 from .errors import OaiErrors
-from .verbs import (FormatsResult, GetRecordResult, Header, HeadersResult, IdentifyResult, Record, RecordsResult,
-                    Result, Resumption, SetsResult)
+from .verbs import (
+    FormatsResult,
+    GetRecordResult,
+    Header,
+    HeadersResult,
+    IdentifyResult,
+    Record,
+    RecordsResult,
+    Result,
+    Resumption,
+    SetsResult,
+)
 
 __all__ = ["OAI_NS", "OAI_SCHEMA_LOCATION", "DECLARATION", "render", "render_errors", "envelope"]
 
@@ -34,8 +44,7 @@ DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 # oai-identifier.xsd: repositoryIdentifier labels start with a letter (a dotted domain name)
 _REPOSITORY_ID = re.compile(r"[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+")
 # metadata documents come from this process's own writers (the cache): no DTDs, no network, no entities
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                          collect_ids=False)
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, collect_ids=False)
 
 
 def _q(name: str) -> str:
@@ -105,11 +114,16 @@ def _identify(parent: etree._Element, result: IdentifyResult) -> None:
     for method in result.compression:
         _sub(el, "compression", method)
     if _REPOSITORY_ID.fullmatch(result.repository_id):
-        ident = etree.SubElement(_sub(el, "description"), f"{{{OAI_ID_NS}}}oai-identifier",
-                                 nsmap={None: OAI_ID_NS, "xsi": XSI})
+        ident = etree.SubElement(
+            _sub(el, "description"), f"{{{OAI_ID_NS}}}oai-identifier", nsmap={None: OAI_ID_NS, "xsi": XSI}
+        )
         ident.set(f"{{{XSI}}}schemaLocation", OAI_ID_SCHEMA_LOCATION)
-        for name, text in (("scheme", "oai"), ("repositoryIdentifier", result.repository_id), ("delimiter", ":"),
-                           ("sampleIdentifier", result.sample_identifier)):
+        for name, text in (
+            ("scheme", "oai"),
+            ("repositoryIdentifier", result.repository_id),
+            ("delimiter", ":"),
+            ("sampleIdentifier", result.sample_identifier),
+        ):
             etree.SubElement(ident, f"{{{OAI_ID_NS}}}{name}").text = text
 
 
@@ -129,8 +143,9 @@ def _sets(parent: etree._Element, result: SetsResult) -> None:
         _sub(node, "setSpec", s.spec)
         _sub(node, "setName", s.name)
         if s.description:
-            dc = etree.SubElement(_sub(node, "setDescription"), f"{{{NS_OAI_DC}}}dc",
-                                  nsmap={"oai_dc": NS_OAI_DC, "dc": NS_DC, "xsi": XSI})
+            dc = etree.SubElement(
+                _sub(node, "setDescription"), f"{{{NS_OAI_DC}}}dc", nsmap={"oai_dc": NS_OAI_DC, "dc": NS_DC, "xsi": XSI}
+            )
             dc.set(f"{{{XSI}}}schemaLocation", OAI_DC_SCHEMA_LOCATION)
             etree.SubElement(dc, f"{{{NS_DC}}}description").text = clean(s.description)
     _resumption(el, result.resumption)

@@ -21,12 +21,20 @@ from ..errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from ..identifiers import is_doi_prefix, normalise_namespace
 from .database import Database
 
-__all__ = ["Agent", "Client", "Principal", "Accounts", "hash_password", "verify_password",
-           "AGENT_SYMBOL", "domain_allowed"]
+__all__ = [
+    "Agent",
+    "Client",
+    "Principal",
+    "Accounts",
+    "hash_password",
+    "verify_password",
+    "AGENT_SYMBOL",
+    "domain_allowed",
+]
 
 AGENT_SYMBOL = re.compile(r"[A-Z][A-Z0-9\-]{0,6}[A-Z0-9]")
 ROR = re.compile(r"https://ror\.org/0[a-z0-9]{6}[0-9]{2}")
-_SCRYPT = dict(n=2 ** 14, r=8, p=1, dklen=32)
+_SCRYPT = dict(n=2**14, r=8, p=1, dklen=32)
 
 
 def hash_password(password: str) -> str:
@@ -45,8 +53,9 @@ def verify_password(password: str, stored: str) -> bool:
     if scheme != "scrypt":
         return False
     expected = base64.b64decode(digest)
-    got = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                         dklen=len(expected))
+    got = hashlib.scrypt(
+        password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
+    )
     return hmac.compare_digest(got, expected)
 
 
@@ -121,8 +130,17 @@ class Accounts:
         self.db = db
 
     # -- agents and clients ------------------------------------------------------------------
-    def add_agent(self, symbol: str, *, name: str, password: str, namespaces: list[str],
-                  doi_prefixes: list[str] = (), quota: int = -1, ror: str | None = None) -> Agent:  # type: ignore[assignment]
+    def add_agent(
+        self,
+        symbol: str,
+        *,
+        name: str,
+        password: str,
+        namespaces: list[str],
+        doi_prefixes: list[str] = (),
+        quota: int = -1,
+        ror: str | None = None,
+    ) -> Agent:  # type: ignore[assignment]
         symbol = symbol.strip().upper()
         if not AGENT_SYMBOL.fullmatch(symbol):
             raise InvalidInput(f"agent symbol {symbol!r} must match {AGENT_SYMBOL.pattern}")
@@ -135,22 +153,34 @@ class Accounts:
         with self.db.write() as conn:
             if conn.execute("SELECT 1 FROM agents WHERE symbol = ?", (symbol,)).fetchone():
                 raise Conflict(f"agent {symbol} exists already")
-            conn.execute("INSERT INTO agents (symbol, name, password_hash, quota, ror, created) VALUES (?,?,?,?,?,?)",
-                         (symbol, name, hash_password(password), quota, ror, _now()))
+            conn.execute(
+                "INSERT INTO agents (symbol, name, password_hash, quota, ror, created) VALUES (?,?,?,?,?,?)",
+                (symbol, name, hash_password(password), quota, ror, _now()),
+            )
             for ns in nss:
                 self._claim_namespace(conn, ns, symbol, None, agent_level=True)
             for p in prefixes:
                 self._claim_prefix(conn, p, symbol, None)
         return self.agent(symbol)
 
-    def add_client(self, symbol: str, *, password: str, namespaces: list[str], name: str | None = None,
-                   doi_prefixes: list[str] = (), domains: list[str] = (), quota: int = -1,  # type: ignore[assignment]
-                   ror: str | None = None) -> Client:
+    def add_client(
+        self,
+        symbol: str,
+        *,
+        password: str,
+        namespaces: list[str],
+        name: str | None = None,
+        doi_prefixes: list[str] = (),
+        domains: list[str] = (),
+        quota: int = -1,  # type: ignore[assignment]
+        ror: str | None = None,
+    ) -> Client:
         symbol = symbol.strip().upper()
         agent_symbol, _, own = symbol.partition(".")
         if not own or not AGENT_SYMBOL.fullmatch(agent_symbol) or not AGENT_SYMBOL.fullmatch(own) or "--" in own:
-            raise InvalidInput(f"client symbol {symbol!r} must be AGENT.CLIENT, each part matching "
-                               f"{AGENT_SYMBOL.pattern}")
+            raise InvalidInput(
+                f"client symbol {symbol!r} must be AGENT.CLIENT, each part matching {AGENT_SYMBOL.pattern}"
+            )
         if not password:
             raise InvalidInput("a password is required")
         agent = self.agent(agent_symbol)
@@ -158,8 +188,10 @@ class Accounts:
         nss = [normalise_namespace(ns) for ns in namespaces]
         for ns in nss:
             if not any(ns.startswith(a) for a in agent.namespaces):
-                raise InvalidInput(f"namespace {ns} does not lie within agent {agent.symbol}'s namespaces "
-                                   f"({', '.join(agent.namespaces) or 'none'})")
+                raise InvalidInput(
+                    f"namespace {ns} does not lie within agent {agent.symbol}'s namespaces "
+                    f"({', '.join(agent.namespaces) or 'none'})"
+                )
         prefixes = [self._prefix(p) for p in doi_prefixes]
         for p in prefixes:
             if p not in agent.doi_prefixes:
@@ -169,9 +201,11 @@ class Accounts:
         with self.db.write() as conn:
             if conn.execute("SELECT 1 FROM clients WHERE symbol = ?", (symbol,)).fetchone():
                 raise Conflict(f"client {symbol} exists already")
-            conn.execute("INSERT INTO clients (symbol, agent, name, password_hash, quota, domains, ror, created) "
-                         "VALUES (?,?,?,?,?,?,?,?)", (symbol, agent.symbol, name or symbol, hash_password(password),
-                                                      quota, ",".join(doms), ror, _now()))
+            conn.execute(
+                "INSERT INTO clients (symbol, agent, name, password_hash, quota, domains, ror, created) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (symbol, agent.symbol, name or symbol, hash_password(password), quota, ",".join(doms), ror, _now()),
+            )
             for ns in nss:
                 row = conn.execute("SELECT agent, client FROM namespaces WHERE namespace = ?", (ns,)).fetchone()
                 if row and row["client"] is None and row["agent"] == agent.symbol:
@@ -208,8 +242,9 @@ class Accounts:
         return p
 
     @staticmethod
-    def _claim_namespace(conn: sqlite3.Connection, ns: str, agent: str, client: str | None, *,
-                         agent_level: bool = False) -> None:
+    def _claim_namespace(
+        conn: sqlite3.Connection, ns: str, agent: str, client: str | None, *, agent_level: bool = False
+    ) -> None:
         row = conn.execute("SELECT agent, client FROM namespaces WHERE namespace = ?", (ns,)).fetchone()
         if row:
             raise Conflict(f"namespace {ns} belongs to {row['client'] or row['agent']} already")
@@ -228,10 +263,17 @@ class Accounts:
         if r is None:
             raise NotFound(f"agent {symbol} not found")
         # the agent's own (top-level) namespaces, also those it has handed to one of its clients
-        nss = tuple(x[0] for x in conn.execute(
-            "SELECT namespace FROM namespaces WHERE agent = ? AND agent_level = 1 ORDER BY namespace", (r["symbol"],)))
-        pfx = tuple(x[0] for x in conn.execute("SELECT prefix FROM doi_prefixes WHERE agent = ? ORDER BY prefix",
-                                               (r["symbol"],)))
+        nss = tuple(
+            x[0]
+            for x in conn.execute(
+                "SELECT namespace FROM namespaces WHERE agent = ? AND agent_level = 1 ORDER BY namespace",
+                (r["symbol"],),
+            )
+        )
+        pfx = tuple(
+            x[0]
+            for x in conn.execute("SELECT prefix FROM doi_prefixes WHERE agent = ? ORDER BY prefix", (r["symbol"],))
+        )
         return Agent(r["symbol"], r["name"], r["quota"], nss, pfx, r["ror"], bool(r["active"]))
 
     def client(self, symbol: str) -> Client:
@@ -239,10 +281,16 @@ class Accounts:
         r = conn.execute("SELECT * FROM clients WHERE symbol = ?", (symbol.upper(),)).fetchone()
         if r is None:
             raise NotFound(f"client {symbol} not found")
-        nss = tuple(x[0] for x in conn.execute("SELECT namespace FROM namespaces WHERE client = ? ORDER BY namespace",
-                                               (r["symbol"],)))
-        pfx = tuple(x[0] for x in conn.execute("SELECT prefix FROM doi_prefixes WHERE client = ? ORDER BY prefix",
-                                               (r["symbol"],)))
+        nss = tuple(
+            x[0]
+            for x in conn.execute(
+                "SELECT namespace FROM namespaces WHERE client = ? ORDER BY namespace", (r["symbol"],)
+            )
+        )
+        pfx = tuple(
+            x[0]
+            for x in conn.execute("SELECT prefix FROM doi_prefixes WHERE client = ? ORDER BY prefix", (r["symbol"],))
+        )
         domains = tuple(d for d in r["domains"].split(",") if d)
         return Client(r["symbol"], r["agent"], r["name"], r["quota"], domains, nss, pfx, r["ror"], bool(r["active"]))
 
@@ -256,20 +304,44 @@ class Accounts:
             rows = self.db.read().execute("SELECT symbol FROM clients WHERE agent = ? ORDER BY symbol", (agent,))
         return [self.client(r[0]) for r in rows]
 
-    def update_agent(self, symbol: str, *, name: str | None = None, password: str | None = None,
-                     quota: int | None = None, ror: str | None = None, active: bool | None = None) -> Agent:
+    def update_agent(
+        self,
+        symbol: str,
+        *,
+        name: str | None = None,
+        password: str | None = None,
+        quota: int | None = None,
+        ror: str | None = None,
+        active: bool | None = None,
+    ) -> Agent:
         """Changes the given fields of an agent (``ror=""`` removes it); disabling refuses its logins and its clients'."""
         agent = self.agent(symbol)
         self._update("agents", agent.symbol, name=name, password=password, quota=quota, ror=ror, active=active)
         return self.agent(agent.symbol)
 
-    def update_client(self, symbol: str, *, name: str | None = None, password: str | None = None,
-                      quota: int | None = None, ror: str | None = None, domains: list[str] | None = None,
-                      active: bool | None = None) -> Client:
+    def update_client(
+        self,
+        symbol: str,
+        *,
+        name: str | None = None,
+        password: str | None = None,
+        quota: int | None = None,
+        ror: str | None = None,
+        domains: list[str] | None = None,
+        active: bool | None = None,
+    ) -> Client:
         """Changes the given fields of a client; ``domains`` replaces the allow-list (empty: any domain)."""
         client = self.client(symbol)
-        self._update("clients", client.symbol, name=name, password=password, quota=quota, ror=ror, active=active,
-                     domains=None if domains is None else ",".join(self._domains(domains)))
+        self._update(
+            "clients",
+            client.symbol,
+            name=name,
+            password=password,
+            quota=quota,
+            ror=ror,
+            active=active,
+            domains=None if domains is None else ",".join(self._domains(domains)),
+        )
         return self.client(client.symbol)
 
     def _update(self, table: str, symbol: str, **fields: object) -> None:
@@ -331,8 +403,10 @@ class Accounts:
                 self._claim_namespace(conn, ns, agent.symbol, None, agent_level=True)
                 return ns
             if not any(ns.startswith(a) for a in agent.namespaces):
-                raise InvalidInput(f"namespace {ns} does not lie within agent {agent.symbol}'s namespaces "
-                                   f"({', '.join(agent.namespaces) or 'none'})")
+                raise InvalidInput(
+                    f"namespace {ns} does not lie within agent {agent.symbol}'s namespaces "
+                    f"({', '.join(agent.namespaces) or 'none'})"
+                )
             row = conn.execute("SELECT agent, client FROM namespaces WHERE namespace = ?", (ns,)).fetchone()
             if row and row["client"] is None and row["agent"] == agent.symbol:
                 conn.execute("UPDATE namespaces SET client = ? WHERE namespace = ?", (client.symbol, ns))
@@ -376,8 +450,12 @@ class Accounts:
     # -- authentication -----------------------------------------------------------------------
     def authenticate(self, symbol: str, password: str, *, admin: tuple[str, str] | None = None) -> Principal:
         """The principal for these credentials, or ``NotAuthenticated``."""
-        if admin is not None and symbol == admin[0] and admin[1] and hmac.compare_digest(
-                password.encode("utf-8"), admin[1].encode("utf-8")):
+        if (
+            admin is not None
+            and symbol == admin[0]
+            and admin[1]
+            and hmac.compare_digest(password.encode("utf-8"), admin[1].encode("utf-8"))
+        ):
             return ADMIN
         sym = symbol.strip().upper()
         conn = self.db.read()

@@ -40,10 +40,16 @@ FORMAT = "igsn-graph-dump"
 VERSION = 2
 #: tables dumped, in an order that satisfies foreign keys, with their sort keys
 TABLES = {
-    "meta": "key", "agents": "symbol", "clients": "symbol", "namespaces": "namespace",
-    "doi_prefixes": "prefix", "versions": "igsn, version", "draft": "igsn",
+    "meta": "key",
+    "agents": "symbol",
+    "clients": "symbol",
+    "namespaces": "namespace",
+    "doi_prefixes": "prefix",
+    "versions": "igsn, version",
+    "draft": "igsn",
     # harvest sources an administrator set up, and what each source last said of each sample
-    "harvest_source": "name", "harvest_record": "source, igsn",
+    "harvest_source": "name",
+    "harvest_record": "source, igsn",
 }
 _CHUNK_LINES = 20000
 #: the folder inside the data folder a restore is built in before it is moved into place
@@ -97,7 +103,7 @@ def dump(registry: Any, path: Path) -> dict[str, int]:
             lines = _statements(registry.store.dump_nquads())
             counts["quads"] = len(lines)
             for i in range(0, len(lines), _CHUNK_LINES):
-                text = b"".join(line + b"\n" for line in lines[i:i + _CHUNK_LINES]).decode("utf-8")
+                text = b"".join(line + b"\n" for line in lines[i : i + _CHUNK_LINES]).decode("utf-8")
                 out.write(json.dumps({"nquads": text}) + "\n")
             del lines
             out.write(json.dumps({"end": counts}) + "\n")
@@ -145,9 +151,12 @@ def _parsed_quads(text: str, path: Path, version: int) -> int:
     try:
         return sum(1 for _ in parse(input=text.encode("utf-8"), format=RdfFormat.N_QUADS))
     except SyntaxError as exc:
-        hint = ("; dumps of format version 1 split the graph at U+2028, U+0085 and other characters that "
-                "are not line ends in N-Quads, so a text holding one cannot be restored from them"
-                if version == 1 else "")
+        hint = (
+            "; dumps of format version 1 split the graph at U+2028, U+0085 and other characters that "
+            "are not line ends in N-Quads, so a text holding one cannot be restored from them"
+            if version == 1
+            else ""
+        )
         raise DumpBroken(f"{path}: the graph in the dump does not parse: {exc}{hint}") from None
 
 
@@ -174,8 +183,11 @@ def check(path: Path) -> dict[str, int]:
                 end = rec["end"]
     counts.setdefault("quads", 0)
     if version >= 2 and end != counts:
-        raise DumpBroken(f"{path} is incomplete: it holds {counts}, its trailer says {end}" if end is not None
-                         else f"{path} is cut short (no trailer): it holds {counts}")
+        raise DumpBroken(
+            f"{path} is incomplete: it holds {counts}, its trailer says {end}"
+            if end is not None
+            else f"{path} is cut short (no trailer): it holds {counts}"
+        )
     return counts
 
 
@@ -185,19 +197,24 @@ def _target_empty(settings: Any) -> None:
         db = Database(settings.database_path)
         try:
             conn = db.read()
-            if conn.execute("SELECT COUNT(*) FROM meta WHERE key = 'iri_base'").fetchone()[0] or \
-                    conn.execute("SELECT COUNT(*) FROM agents").fetchone()[0] or \
-                    conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0]:
+            if (
+                conn.execute("SELECT COUNT(*) FROM meta WHERE key = 'iri_base'").fetchone()[0]
+                or conn.execute("SELECT COUNT(*) FROM agents").fetchone()[0]
+                or conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
+            ):
                 raise Conflict(f"{settings.data_dir} is not empty: restore only into an empty data folder")
         finally:
             db.close()
     if settings.store in ("", "embedded") and settings.graph_dir.exists():
         from ..store.oxigraph import OxigraphStore
+
         store = OxigraphStore(settings.graph_dir)
         try:
             if not store.is_empty():
-                raise Conflict(f"the graph store {settings.graph_dir} is not empty: restore only into an empty "
-                               f"data folder (remove {settings.graph_dir} if it is left from a failed attempt)")
+                raise Conflict(
+                    f"the graph store {settings.graph_dir} is not empty: restore only into an empty "
+                    f"data folder (remove {settings.graph_dir} if it is left from a failed attempt)"
+                )
         finally:
             store.close()
 
@@ -224,8 +241,10 @@ def restore(settings: Any, path: Path) -> dict[str, int]:
         shutil.rmtree(staging, ignore_errors=True)
         if remote and loaded:
             message = exc.message if isinstance(exc, IgsnGraphError) else str(exc)
-            raise StorageFailure(f"restore failed: {message}; the graph store {settings.store} holds part of "
-                                 "the dump's graph: clear it before restoring again") from exc
+            raise StorageFailure(
+                f"restore failed: {message}; the graph store {settings.store} holds part of "
+                "the dump's graph: clear it before restoring again"
+            ) from exc
         raise
     except BaseException:  # interrupted: the staging folder is no part of the data either
         shutil.rmtree(staging, ignore_errors=True)
@@ -255,8 +274,11 @@ def _restore_into(settings: Any, path: Path) -> tuple[dict[str, int], bool]:
                 elif "r" in rec:
                     if table is None:
                         raise DumpBroken(f"{path}: a row before any table")
-                    w.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) "
-                              f"VALUES ({', '.join('?' * len(columns))})", [_decode(v) for v in rec["r"]])
+                    w.execute(
+                        f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) "
+                        f"VALUES ({', '.join('?' * len(columns))})",
+                        [_decode(v) for v in rec["r"]],
+                    )
                     counts[table] += 1
                 elif "nquads" in rec:
                     text = rec["nquads"]
@@ -266,8 +288,11 @@ def _restore_into(settings: Any, path: Path) -> tuple[dict[str, int], bool]:
                     end = rec["end"]
             counts["quads"] = sum(len(_statements([c])) for c in nquads)
             if version >= 2 and end != counts:
-                raise DumpBroken(f"{path} is incomplete: it holds {counts}, its trailer says {end}"
-                                 if end is not None else f"{path} is cut short (no trailer): it holds {counts}")
+                raise DumpBroken(
+                    f"{path} is incomplete: it holds {counts}, its trailer says {end}"
+                    if end is not None
+                    else f"{path} is cut short (no trailer): it holds {counts}"
+                )
     finally:
         db.close()
     registry = Registry(settings)

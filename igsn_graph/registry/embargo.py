@@ -42,8 +42,18 @@ from .accounts import ADMIN
 if TYPE_CHECKING:
     from .service import Registry
 
-__all__ = ["CHECK_SECONDS", "EVENT", "Embargo", "Lifter", "index", "lift", "lifts_at", "rebuild", "running",
-           "with_embargo"]
+__all__ = [
+    "CHECK_SECONDS",
+    "EVENT",
+    "Embargo",
+    "Lifter",
+    "index",
+    "lift",
+    "lifts_at",
+    "rebuild",
+    "running",
+    "with_embargo",
+]
 
 log = logging.getLogger("igsn_graph.embargo")
 
@@ -118,8 +128,10 @@ def with_embargo(record: SampleRecord, now: datetime | None = None) -> SampleRec
         return record if record.is_public else replace(record, is_public=True)
     warnings = list(record.warnings)
     if record.is_public:
-        warnings.append(f"embargo end {record.embargo_end}: the record says public, but its embargo has not "
-                        f"ended; the description is kept private until then and becomes public on its own")
+        warnings.append(
+            f"embargo end {record.embargo_end}: the record says public, but its embargo has not "
+            f"ended; the description is kept private until then and becomes public on its own"
+        )
     return replace(record, is_public=False, warnings=warnings)
 
 
@@ -156,6 +168,7 @@ def _derive(conn: sqlite3.Connection, iris: Iris, names: list[str] | None = None
     if names is None:
         names = [r[0] for r in conn.execute("SELECT igsn FROM catalogue WHERE is_public = 0 AND has_metadata = 1")]
     from .journal import parse_ntriples  # the journal imports this module
+
     rows = catalogue.get_many(conn, names)
     found: list[Embargo] = []
     for name in names:
@@ -200,8 +213,9 @@ def running(registry: "Registry") -> list[Embargo]:
 
 
 # -- lifting --------------------------------------------------------------------------------------------
-def lift(registry: "Registry", *, now: datetime | None = None, batch: int = 200,
-         stop: Callable[[], bool] | None = None) -> list[Embargo]:
+def lift(
+    registry: "Registry", *, now: datetime | None = None, batch: int = 200, stop: Callable[[], bool] | None = None
+) -> list[Embargo]:
     """Makes every sample whose embargo has ended at ``now`` public: one new version each (event
     ``embargo-ended``, principal the registry), in batches that hold the write lock briefly. Returns them.
 
@@ -216,9 +230,14 @@ def lift(registry: "Registry", *, now: datetime | None = None, batch: int = 200,
     after = ("", "")
     while stop is None or not stop():
         conn = registry.db.read()
-        due = [Embargo(*r) for r in conn.execute(
-            "SELECT igsn, ends, lifts_at FROM embargo WHERE lifts_at <= ? AND (lifts_at, igsn) > (?, ?) "
-            "ORDER BY lifts_at, igsn LIMIT ?", (cutoff, *after, batch))]
+        due = [
+            Embargo(*r)
+            for r in conn.execute(
+                "SELECT igsn, ends, lifts_at FROM embargo WHERE lifts_at <= ? AND (lifts_at, igsn) > (?, ?) "
+                "ORDER BY lifts_at, igsn LIMIT ?",
+                (cutoff, *after, batch),
+            )
+        ]
         if not due:
             break
         after = (due[-1].lifts_at, due[-1].igsn)
@@ -239,11 +258,18 @@ def lift(registry: "Registry", *, now: datetime | None = None, batch: int = 200,
             fresh = [p for p in prepared if current.get(p[0].igsn) == p[0]]
             if fresh:
                 stamp = registry.journal.reserve()
-                registry.journal.commit([
-                    registry._change(facts=replace(facts, is_public=True, datestamp=stamp),
-                                     record=replace(record, is_public=True, warnings=[]), previous=row,
-                                     event=EVENT, principal=ADMIN)
-                    for row, facts, record, _ in fresh])
+                registry.journal.commit(
+                    [
+                        registry._change(
+                            facts=replace(facts, is_public=True, datestamp=stamp),
+                            record=replace(record, is_public=True, warnings=[]),
+                            previous=row,
+                            event=EVENT,
+                            principal=ADMIN,
+                        )
+                        for row, facts, record, _ in fresh
+                    ]
+                )
                 lifted += [e for *_, e in fresh]
             if stale:
                 with registry.db.write() as w:

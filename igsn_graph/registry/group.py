@@ -89,8 +89,8 @@ class GroupQueue(Generic[T]):
                 if request.finished:
                     return request.outcome()
                 self._leading = True
-                group = self._queue[:self._limit]
-                del self._queue[:self._limit]
+                group = self._queue[: self._limit]
+                del self._queue[: self._limit]
             try:
                 self.run(group)
             finally:

@@ -64,8 +64,11 @@ class Change:
     def to_payload(self) -> bytes:
         body = {
             "row": {k: getattr(self.row, k) for k in self.row.__dataclass_fields__},
-            "graph": ntriples(self.graph), "activity": ntriples(self.activity),
-            "event": self.event, "principal": self.principal, "format": self.format,
+            "graph": ntriples(self.graph),
+            "activity": ntriples(self.activity),
+            "event": self.event,
+            "principal": self.principal,
+            "format": self.format,
             "document": base64.b64encode(self.document).decode("ascii") if self.document is not None else None,
             "new": self.new,
         }
@@ -74,11 +77,16 @@ class Change:
     @classmethod
     def from_payload(cls, payload: bytes) -> "Change":
         body = json.loads(zlib.decompress(payload))
-        return cls(row=CatalogueRow(**body["row"]), graph=parse_ntriples(body["graph"]),
-                   activity=parse_ntriples(body["activity"]), event=body["event"],
-                   principal=body["principal"], format=body["format"],
-                   document=base64.b64decode(body["document"]) if body["document"] is not None else None,
-                   new=False)  # on replay a graph may exist already: always drop before writing
+        return cls(
+            row=CatalogueRow(**body["row"]),
+            graph=parse_ntriples(body["graph"]),
+            activity=parse_ntriples(body["activity"]),
+            event=body["event"],
+            principal=body["principal"],
+            format=body["format"],
+            document=base64.b64decode(body["document"]) if body["document"] is not None else None,
+            new=False,
+        )  # on replay a graph may exist already: always drop before writing
 
 
 class Journal:
@@ -134,8 +142,9 @@ class Journal:
             return
         now = catalogue.format_datestamp(datetime.now(timezone.utc))
         with self.db.write() as conn:
-            cur = conn.executemany("INSERT INTO journal (created, payload) VALUES (?, ?)",
-                                   [(now, c.to_payload()) for c in changes])
+            cur = conn.executemany(
+                "INSERT INTO journal (created, payload) VALUES (?, ?)", [(now, c.to_payload()) for c in changes]
+            )
             first = conn.execute("SELECT MAX(seq) FROM journal").fetchone()[0] - len(changes) + 1
             del cur
         seqs = list(range(first, first + len(changes)))
@@ -150,8 +159,11 @@ class Journal:
             if applied is False:
                 self._forget(seqs)
                 raise StorageFailure(f"graph store write failed: {exc}", applied=False) from exc
-            raise StorageFailure(f"graph store write failed and may have been applied; it will be completed "
-                                 f"before the next write: {exc}", applied=None) from exc
+            raise StorageFailure(
+                f"graph store write failed and may have been applied; it will be completed "
+                f"before the next write: {exc}",
+                applied=None,
+            ) from exc
         self._maybe_crash("after-graph")
         self._finish(changes, seqs)
         self._maybe_crash("after-index")
@@ -168,8 +180,19 @@ class Journal:
         return write
 
     def _finish(self, changes: list[Change], seqs: list[int]) -> None:
-        versions = [history.Version(c.row.igsn, c.row.version, c.row.datestamp, c.event, c.principal,
-                                    c.format, c.document, ntriples(c.graph)) for c in changes]
+        versions = [
+            history.Version(
+                c.row.igsn,
+                c.row.version,
+                c.row.datestamp,
+                c.event,
+                c.principal,
+                c.format,
+                c.document,
+                ntriples(c.graph),
+            )
+            for c in changes
+        ]
         last = max(c.row.datestamp for c in changes)
         self._reserved = False
         with self.db.write() as conn:

@@ -72,14 +72,26 @@ def state_of(facts: RegistryFacts | CatalogueRow) -> str:
 
 def _draft(r: sqlite3.Row | tuple[Any, ...]) -> Draft:
     igsn, doi, agent, client, namespace, url, attributes, created, updated = tuple(r)
-    return Draft(igsn=igsn, doi=doi, agent=agent, client=client, namespace=namespace, url=url,
-                 attributes=json.loads(attributes), created=created, updated=updated)
+    return Draft(
+        igsn=igsn,
+        doi=doi,
+        agent=agent,
+        client=client,
+        namespace=namespace,
+        url=url,
+        attributes=json.loads(attributes),
+        created=created,
+        updated=updated,
+    )
 
 
 def _select(conn: sqlite3.Connection, where: str, args: tuple[object, ...]) -> list[Draft]:
     try:
-        rows = conn.execute(f"SELECT igsn, doi, agent, client, namespace, url, attributes, created, updated "
-                            f"FROM draft WHERE {_LIVE} AND {where} ORDER BY igsn", args).fetchall()
+        rows = conn.execute(
+            f"SELECT igsn, doi, agent, client, namespace, url, attributes, created, updated "
+            f"FROM draft WHERE {_LIVE} AND {where} ORDER BY igsn",
+            args,
+        ).fetchall()
     except sqlite3.OperationalError as exc:  # no draft was ever made: the table is created by the first
         if "no such table" in str(exc):
             return []
@@ -113,9 +125,20 @@ def put(db: Database, draft: Draft) -> None:
     """Creates or replaces a draft (one SQLite transaction)."""
     with db.write() as conn:
         conn.execute(_DDL)
-        conn.execute("INSERT OR REPLACE INTO draft VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (draft.igsn, draft.doi, draft.agent, draft.client, draft.namespace, draft.url,
-                      json.dumps(draft.attributes, ensure_ascii=False), draft.created, draft.updated))
+        conn.execute(
+            "INSERT OR REPLACE INTO draft VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                draft.igsn,
+                draft.doi,
+                draft.agent,
+                draft.client,
+                draft.namespace,
+                draft.url,
+                json.dumps(draft.attributes, ensure_ascii=False),
+                draft.created,
+                draft.updated,
+            ),
+        )
 
 
 def delete(db: Database, name: str) -> None:
@@ -129,8 +152,9 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def reserve(registry: Registry, principal: Principal, igsn: Igsn, *, url: str | None,
-            attributes: dict[str, Any]) -> Draft:
+def reserve(
+    registry: Registry, principal: Principal, igsn: Igsn, *, url: str | None, attributes: dict[str, Any]
+) -> Draft:
     """Creates or updates the draft of a name that is not registered: the same namespace, DOI-prefix, ownership,
     landing-domain and quota rules as a registration; the attributes given replace those stored, key by key."""
     from .service import Owner  # service imports this module for its quota rule
@@ -152,9 +176,17 @@ def reserve(registry: Registry, principal: Principal, igsn: Igsn, *, url: str | 
         if old is None:
             registry._check_quota(owner, 1)
         now = _now()
-        draft = Draft(igsn=igsn.name, agent=owner.agent, client=owner.client, namespace=owner.namespace,
-                      created=old.created if old else now, updated=now, doi=igsn.doi or (old.doi if old else None),
-                      url=url, attributes={**(old.attributes if old else {}), **attributes})
+        draft = Draft(
+            igsn=igsn.name,
+            agent=owner.agent,
+            client=owner.client,
+            namespace=owner.namespace,
+            created=old.created if old else now,
+            updated=now,
+            doi=igsn.doi or (old.doi if old else None),
+            url=url,
+            attributes={**(old.attributes if old else {}), **attributes},
+        )
         put(registry.db, draft)
         return draft
 
@@ -187,7 +219,7 @@ def pattern_names(registry: Registry, pattern: str, count: int) -> list[str]:
     head, tail = pattern.split(runs[0])
     conn = registry.db.read()
     names: list[str] = []
-    for n in range(1, 10 ** width):
+    for n in range(1, 10**width):
         name = registry.parse(f"{head}{n:0{width}d}{tail}").name
         if registry.row(name) is None and get(conn, name) is None:
             names.append(name)
@@ -220,10 +252,22 @@ def reserve_names(registry: Registry, principal: Principal, names: list[Igsn]) -
         for owner, n in taken.items():
             registry._check_quota(owner, n)
         now = _now()
-        drafts = [Draft(igsn=i.name, agent=owners[i.name].agent, client=owners[i.name].client,
-                        namespace=owners[i.name].namespace, created=now, updated=now, doi=i.doi) for i in names]
+        drafts = [
+            Draft(
+                igsn=i.name,
+                agent=owners[i.name].agent,
+                client=owners[i.name].client,
+                namespace=owners[i.name].namespace,
+                created=now,
+                updated=now,
+                doi=i.doi,
+            )
+            for i in names
+        ]
         with registry.db.write() as w:
             w.execute(_DDL)
-            w.executemany("INSERT INTO draft VALUES (?, ?, ?, ?, ?, NULL, '{}', ?, ?)",
-                          [(d.igsn, d.doi, d.agent, d.client, d.namespace, d.created, d.updated) for d in drafts])
+            w.executemany(
+                "INSERT INTO draft VALUES (?, ?, ?, ?, ?, NULL, '{}', ?, ?)",
+                [(d.igsn, d.doi, d.agent, d.client, d.namespace, d.created, d.updated) for d in drafts],
+            )
         return drafts

@@ -45,8 +45,9 @@ class WriteLock:
         self._owner = threading.get_ident()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._depth -= 1
         if self._depth == 0:
             self._owner = None

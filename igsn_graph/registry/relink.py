@@ -37,7 +37,7 @@ EVENT = "relinked"
 #: bump when ``links.resolve`` changes what it makes of a stored record
 LINKS_REVISION = "1"
 DONE_KEY = _DONE = "links_fingerprint"  # the link rules every stored description has been relinked under
-_AFTER = "relink_after"      # a relink under way: done up to this IGSN (in IGSN order)
+_AFTER = "relink_after"  # a relink under way: done up to this IGSN (in IGSN order)
 
 
 def fingerprint() -> str:
@@ -73,9 +73,14 @@ def relink(registry: "Registry", *, batch: int = 500, stop: Callable[[], bool] |
         conn = db.read()
         # only a sample that states related identifiers can gain a link (resolve reads nothing else): the edge
         # table names them, so a registry of millions is not read whole
-        names = [r[0] for r in conn.execute(
-            "SELECT DISTINCT c.igsn FROM catalogue c JOIN relation_edge e ON e.source = c.igsn AND e.kind = 'related'"
-            " WHERE c.igsn > ? AND c.has_metadata = 1 ORDER BY c.igsn LIMIT ?", (after, batch))]
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT c.igsn FROM catalogue c JOIN relation_edge e ON e.source = c.igsn AND e.kind = 'related'"
+                " WHERE c.igsn > ? AND c.has_metadata = 1 ORDER BY c.igsn LIMIT ?",
+                (after, batch),
+            )
+        ]
         if not names:
             break
         rows = catalogue.get_many(conn, names)
@@ -98,9 +103,18 @@ def relink(registry: "Registry", *, batch: int = 500, stop: Callable[[], bool] |
                 fresh = [(row, facts, rec) for row, facts, rec in prepared if now.get(row.igsn) == row]
                 if fresh:
                     stamp = registry.journal.reserve()
-                    registry.journal.commit([
-                        registry._change(facts=replace(facts, datestamp=stamp), record=rec, previous=row,
-                                         event=EVENT, principal=ADMIN) for row, facts, rec in fresh])
+                    registry.journal.commit(
+                        [
+                            registry._change(
+                                facts=replace(facts, datestamp=stamp),
+                                record=rec,
+                                previous=row,
+                                event=EVENT,
+                                principal=ADMIN,
+                            )
+                            for row, facts, rec in fresh
+                        ]
+                    )
                     changed += len(fresh)
         after = names[-1]
         db.set_meta(_AFTER, after)  # after the commit: a crash in between redoes the batch, which is idempotent

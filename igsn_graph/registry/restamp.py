@@ -69,9 +69,9 @@ DEFAULT_BATCH = 2000
 DEFAULT_DUTY = 0.5
 
 _DONE = "projection_fingerprint"  # the fingerprint the current datestamps were issued under
-_TARGET = "restamp_target"        # a restamp under way: towards this fingerprint…
-_AFTER = "restamp_after"          # …done up to this IGSN (in IGSN order)
-_BATCH = "restamp_batch"          # the batch being written: {"stamps", "last", "rows": [[igsn, version, datestamp]]}
+_TARGET = "restamp_target"  # a restamp under way: towards this fingerprint…
+_AFTER = "restamp_after"  # …done up to this IGSN (in IGSN order)
+_BATCH = "restamp_batch"  # the batch being written: {"stamps", "last", "rows": [[igsn, version, datestamp]]}
 
 #: what a restamp selects: live records with a description (deleted ones' headers carry no metadata)
 _LIVE = "deleted = 0 AND has_metadata = 1"
@@ -136,16 +136,19 @@ def adopt(registry: Registry, base_url: str | None = None) -> bool:
 def remaining(registry: Registry) -> int:
     """How many records a restamp (started, or resumed where it stopped) still has to stamp."""
     after = registry.db.get_meta(_AFTER) or ""
-    return int(registry.db.read().execute(f"SELECT COUNT(*) FROM catalogue WHERE igsn > ? AND {_LIVE}",
-                                          (after,)).fetchone()[0])
+    return int(
+        registry.db.read().execute(f"SELECT COUNT(*) FROM catalogue WHERE igsn > ? AND {_LIVE}", (after,)).fetchone()[0]
+    )
 
 
 def _select(conn: sqlite3.Connection, after: str, limit: int) -> list[Row]:
     # keyset on the primary key: each batch costs the same at the start and the end of 10 M rows
     cur = conn.cursor()
     cur.row_factory = None  # plain tuples, whatever the connection's row factory
-    return cur.execute(f"SELECT igsn, version, datestamp FROM catalogue WHERE igsn > ? AND {_LIVE} "
-                       "ORDER BY igsn LIMIT ?", (after, limit)).fetchall()
+    return cur.execute(
+        f"SELECT igsn, version, datestamp FROM catalogue WHERE igsn > ? AND {_LIVE} ORDER BY igsn LIMIT ?",
+        (after, limit),
+    ).fetchall()
 
 
 def _graph_write(registry: Registry, rows: list[Row], stamps: list[str]) -> GraphWrite:
@@ -172,8 +175,10 @@ def _write_batch(registry: Registry, stamps: list[str], rows: list[Row], last: s
     """
     db = registry.db
     with db.write() as conn:
-        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                     (_BATCH, json.dumps({"stamps": stamps, "last": last, "rows": rows}, separators=(",", ":"))))
+        conn.execute(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            (_BATCH, json.dumps({"stamps": stamps, "last": last, "rows": rows}, separators=(",", ":"))),
+        )
     failed: list[BaseException] = []
 
     def graph() -> None:
@@ -204,10 +209,11 @@ def _commit_rows(registry: Registry, stamps: list[str], rows: list[Row], last: s
     # finished after a crash may meet rows written since)
     same = f"igsn = ? AND version = ? AND datestamp IN ({', '.join('?' * (1 + len(maybe)))})"
     with registry.db.write(durable=False) as conn:
-        conn.executemany(f"UPDATE catalogue SET datestamp = ? WHERE {same}",
-                         [(stamp, igsn, version, old, *maybe) for igsn, version, old in rows])
-        conn.executemany("UPDATE search_doc SET datestamp = ? WHERE igsn = ?",
-                         [(stamp, igsn) for igsn, _, _ in rows])
+        conn.executemany(
+            f"UPDATE catalogue SET datestamp = ? WHERE {same}",
+            [(stamp, igsn, version, old, *maybe) for igsn, version, old in rows],
+        )
+        conn.executemany("UPDATE search_doc SET datestamp = ? WHERE igsn = ?", [(stamp, igsn) for igsn, _, _ in rows])
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_AFTER, last))
         conn.execute("DELETE FROM meta WHERE key = 'inflight'")  # visible now (as the journal's step 3 does)
         if rows:
@@ -230,10 +236,12 @@ def finish_interrupted(registry: Registry) -> int:
         conn = registry.db.read()
         rows: list[Row] = []
         for i in range(0, len(batch["rows"]), 500):
-            chunk = [r[0] for r in batch["rows"][i:i + 500]]
+            chunk = [r[0] for r in batch["rows"][i : i + 500]]
             for igsn, version, now in conn.execute(
-                    f"SELECT igsn, version, datestamp FROM catalogue WHERE igsn IN ({','.join('?' * len(chunk))}) "
-                    f"AND {_LIVE}", chunk):
+                f"SELECT igsn, version, datestamp FROM catalogue WHERE igsn IN ({','.join('?' * len(chunk))}) "
+                f"AND {_LIVE}",
+                chunk,
+            ):
                 version_then, old = wanted[igsn]
                 if version == version_then and (now == old or now in stamps):
                     rows.append((igsn, version, old))
@@ -248,9 +256,17 @@ def finish_interrupted(registry: Registry) -> int:
         return len(rows)
 
 
-def restamp(registry: Registry, base_url: str | None = None, *, force: bool = False,
-            batch: int = DEFAULT_BATCH, progress: Callable[[int], None] | None = None,
-            stop: Callable[[], bool] | None = None, pause: float = 0.0, duty: float = 1.0) -> int:
+def restamp(
+    registry: Registry,
+    base_url: str | None = None,
+    *,
+    force: bool = False,
+    batch: int = DEFAULT_BATCH,
+    progress: Callable[[int], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+    pause: float = 0.0,
+    duty: float = 1.0,
+) -> int:
     """Gives every harvestable record a new datestamp if the fingerprint changed (or ``force``).
 
     Returns how many records were restamped. No history version is written (see the module). ``stop`` is
@@ -263,8 +279,7 @@ def restamp(registry: Registry, base_url: str | None = None, *, force: bool = Fa
         raise ValueError("duty must lie in (0, 1]")
     db = registry.db
     current = fingerprint()
-    if not force and db.get_meta(_DONE) == current and db.get_meta(_TARGET) is None \
-            and db.get_meta(_BATCH) is None:
+    if not force and db.get_meta(_DONE) == current and db.get_meta(_TARGET) is None and db.get_meta(_BATCH) is None:
         return 0
     done = finish_interrupted(registry)
     after = db.get_meta(_AFTER) if db.get_meta(_TARGET) == current else None
@@ -301,8 +316,15 @@ class Restamper:
     ``base_url`` is ignored, as in ``status``.
     """
 
-    def __init__(self, registry: Registry, base_url: str | None = None, *, batch: int = DEFAULT_BATCH,
-                 pause: float = 0.005, duty: float = DEFAULT_DUTY) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        base_url: str | None = None,
+        *,
+        batch: int = DEFAULT_BATCH,
+        pause: float = 0.005,
+        duty: float = DEFAULT_DUTY,
+    ) -> None:
         self.registry = registry
         self.batch = batch
         #: seconds between batches: the server's own writes take the lock in between
@@ -326,8 +348,10 @@ class Restamper:
         state = status(self.registry)
         if not (state.pending or state.in_progress):
             return False
-        log.warning("documents changed since the datestamps were issued (writers, crosswalks or code lists): "
-                    "restamping harvestable records in the background")
+        log.warning(
+            "documents changed since the datestamps were issued (writers, crosswalks or code lists): "
+            "restamping harvestable records in the background"
+        )
         self._thread = threading.Thread(target=self._run, name="igsn-graph-restamp", daemon=True)
         self._thread.start()
         return True
@@ -335,11 +359,18 @@ class Restamper:
     def _run(self) -> None:
         def progress(n: int) -> None:
             self.done = n
+
         try:
             self.total = remaining(self.registry)
             self._started, self._started_at = time.monotonic(), datetime.now(UTC)
-            n = restamp(self.registry, progress=progress, stop=self._stop.is_set, batch=self.batch,
-                        pause=self.pause, duty=self.duty)
+            n = restamp(
+                self.registry,
+                progress=progress,
+                stop=self._stop.is_set,
+                batch=self.batch,
+                pause=self.pause,
+                duty=self.duty,
+            )
             log.warning("restamped %d records", n)
         except Exception as exc:
             self.error = exc
@@ -360,8 +391,9 @@ class Restamper:
         elif rate > 0:
             left = max(self.total - self.done, 0) / rate
             end = format_datestamp(datetime.now(UTC) + timedelta(seconds=left))
-        return RestampProgress(ended is None, self.done, self.total, format_datestamp(self._started_at),
-                               round(rate, 1), end)
+        return RestampProgress(
+            ended is None, self.done, self.total, format_datestamp(self._started_at), round(rate, 1), end
+        )
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()

@@ -49,8 +49,8 @@ from ..settings import Settings
 from ..store import history, open_store
 from ..store.base import GraphStore, GraphWrite
 from ..vocab import IG, RDF_TYPE, SCHEMA
-from .accounts import ADMIN, Accounts, Client, Principal, domain_allowed
 from . import embargo, lifecycle, relink
+from .accounts import ADMIN, Accounts, Client, Principal, domain_allowed
 from .database import Database
 from .group import GroupQueue, GroupStats, Request
 from .journal import Change, Journal, parse_ntriples
@@ -106,9 +106,11 @@ class Precondition:
             raise PreconditionFailed(f"{name} is not registered", igsn=name, current=None)
         if self.versions and current not in self.versions:
             shown = "it is not registered" if current is None else f"its current version is {current}"
-            raise PreconditionFailed(f"{name} has changed: expected version "
-                                     f"{' or '.join(str(v) for v in sorted(self.versions))}, {shown}",
-                                     igsn=name, current=current)
+            raise PreconditionFailed(
+                f"{name} has changed: expected version {' or '.join(str(v) for v in sorted(self.versions))}, {shown}",
+                igsn=name,
+                current=current,
+            )
 
 
 @dataclass
@@ -154,18 +156,25 @@ class Owner:
     namespace: str
 
 
-def init_data_dir(settings: Settings, *, iri_base: str = DEFAULT_IRI_BASE,
-                  repository_id: str = "igsn-graph.example.org", contact_email: str | None = None) -> bool:
+def init_data_dir(
+    settings: Settings,
+    *,
+    iri_base: str = DEFAULT_IRI_BASE,
+    repository_id: str = "igsn-graph.example.org",
+    contact_email: str | None = None,
+) -> bool:
     """Creates the data folder; fixes the IRI base and repository id. False if it existed already.
 
     ``contact_email``: the address OAI-PMH Identify gives as ``adminEmail`` (it may be set again later);
     without it ``contact@<repository id>``, never an account name (``Registry.contact_email``).
     """
     import re
+
     if contact_email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", contact_email):
         raise InvalidInput(f"contact e-mail {contact_email!r} is not an e-mail address")
-    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+",
-                        repository_id):
+    if not re.fullmatch(
+        r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+", repository_id
+    ):
         raise InvalidInput(f"repository id {repository_id!r} must be a dotted domain name")
     if not iri_base.startswith(("http://", "https://")) or not iri_base.endswith("/") or "#" in iri_base:
         raise InvalidInput(f"IRI base {iri_base!r} must be an http(s) URL ending in '/' (sample IRIs are base + name)")
@@ -176,8 +185,10 @@ def init_data_dir(settings: Settings, *, iri_base: str = DEFAULT_IRI_BASE,
         existing = db.get_meta("iri_base")
         if existing is not None:
             if existing != iri_base or db.get_meta("repository_id") != repository_id:
-                raise Conflict(f"{settings.data_dir} is initialised already with IRI base {existing} and "
-                               f"repository id {db.get_meta('repository_id')}; these are fixed at init")
+                raise Conflict(
+                    f"{settings.data_dir} is initialised already with IRI base {existing} and "
+                    f"repository id {db.get_meta('repository_id')}; these are fixed at init"
+                )
             if contact_email is not None:
                 db.set_meta("contact_email", contact_email)
             return False
@@ -205,12 +216,17 @@ class Registry:
         blocked = unwritable(settings)
         self.read_only = settings.read_only or blocked is not None
         self._read_only_message = (
-            "the registry is read-only: this server only serves reads (setting read_only)" if settings.read_only
+            "the registry is read-only: this server only serves reads (setting read_only)"
+            if settings.read_only
             else "the registry is read-only: its data folder is not writable; writes return when the server is "
-                 "started on a writable data folder")
+            "started on a writable data folder"
+        )
         if self.read_only:
-            log.warning("opening %s read-only (%s): every write is refused", settings.data_dir,
-                        "setting read_only" if settings.read_only else f"{blocked} is not writable")
+            log.warning(
+                "opening %s read-only (%s): every write is refused",
+                settings.data_dir,
+                "setting read_only" if settings.read_only else f"{blocked} is not writable",
+            )
         self.db = Database(settings.database_path, read_only=self.read_only)
         base = self.db.get_meta("iri_base")
         if base is None:
@@ -219,8 +235,9 @@ class Registry:
         self.iris = Iris(base)
         self.repository_id = self.db.get_meta("repository_id") or ""
         #: OAI-PMH adminEmail: the setting, or the address given at init, or a default that names no account
-        self.contact_email = (settings.oai_admin_email or self.db.get_meta("contact_email")
-                              or f"contact@{self.repository_id}")
+        self.contact_email = (
+            settings.oai_admin_email or self.db.get_meta("contact_email") or f"contact@{self.repository_id}"
+        )
         try:
             self.store: GraphStore = store if store is not None else open_store(settings, read_only=self.read_only)
         except Exception:
@@ -239,8 +256,12 @@ class Registry:
             pending = self.journal.pending()
             if pending:
                 # never acknowledged, so nothing is lost; reads show the state before them until repaired
-                log.warning("%d interrupted write(s) are journaled in %s and cannot be repaired read-only; "
-                            "start once on a writable data folder to repair them", pending, settings.data_dir)
+                log.warning(
+                    "%d interrupted write(s) are journaled in %s and cannot be repaired read-only; "
+                    "start once on a writable data folder to repair them",
+                    pending,
+                    settings.data_dir,
+                )
             return
         with self._write_lock:  # another process's write in flight is not an interrupted one
             self.repaired = self.journal.recover()
@@ -288,6 +309,7 @@ class Registry:
     def validator(self) -> Validator:
         if self._validator is None:
             from ..validation import Validator
+
             self._validator = Validator(self.iris)
         return self._validator
 
@@ -346,23 +368,38 @@ class Registry:
         triples: list[Triple] = []
         for a in self.accounts.agents():
             node = self.iris.agent(a.symbol)
-            triples += [Triple(node, RDF_TYPE, IG.AllocatingAgent), Triple(node, IG.symbol, Literal(a.symbol)),
-                        Triple(node, SCHEMA.name, Literal(a.name))]
+            triples += [
+                Triple(node, RDF_TYPE, IG.AllocatingAgent),
+                Triple(node, IG.symbol, Literal(a.symbol)),
+                Triple(node, SCHEMA.name, Literal(a.name)),
+            ]
             if a.ror:  # the account is that organisation: it points at the node samples name it by
-                triples += [Triple(node, SCHEMA.identifier, NamedNode(a.ror)), Triple(node, SCHEMA.sameAs, NamedNode(a.ror))]
+                triples += [
+                    Triple(node, SCHEMA.identifier, NamedNode(a.ror)),
+                    Triple(node, SCHEMA.sameAs, NamedNode(a.ror)),
+                ]
             for ns in a.namespaces:
                 triples.append(Triple(node, IG.ownsNamespace, self.iris.namespace(ns)))
         for c in self.accounts.clients():
             node = self.iris.client(c.symbol)
-            triples += [Triple(node, RDF_TYPE, IG.Client), Triple(node, IG.symbol, Literal(c.symbol)),
-                        Triple(node, SCHEMA.name, Literal(c.name)),
-                        Triple(node, IG.allocatingAgent, self.iris.agent(c.agent))]
+            triples += [
+                Triple(node, RDF_TYPE, IG.Client),
+                Triple(node, IG.symbol, Literal(c.symbol)),
+                Triple(node, SCHEMA.name, Literal(c.name)),
+                Triple(node, IG.allocatingAgent, self.iris.agent(c.agent)),
+            ]
             if c.ror:
-                triples += [Triple(node, SCHEMA.identifier, NamedNode(c.ror)), Triple(node, SCHEMA.sameAs, NamedNode(c.ror))]
+                triples += [
+                    Triple(node, SCHEMA.identifier, NamedNode(c.ror)),
+                    Triple(node, SCHEMA.sameAs, NamedNode(c.ror)),
+                ]
         for ns, (agent, client) in sorted(self.accounts.namespace_table().items()):
             node = self.iris.namespace(ns)
-            triples += [Triple(node, RDF_TYPE, IG.Namespace), Triple(node, IG.symbol, Literal(ns)),
-                        Triple(node, IG.ownedBy, self.iris.client(client) if client else self.iris.agent(agent))]
+            triples += [
+                Triple(node, RDF_TYPE, IG.Namespace),
+                Triple(node, IG.symbol, Literal(ns)),
+                Triple(node, IG.ownedBy, self.iris.client(client) if client else self.iris.agent(agent)),
+            ]
         graph = self.iris.accounts_graph()
         if {str(t) for t in triples} != {str(t) for t in self.store.graph(graph)}:
             self.store.apply(GraphWrite(replace={graph: triples}))
@@ -375,8 +412,10 @@ class Registry:
     def owner_of_name(self, igsn: Igsn, principal: Principal | None = None) -> Owner:
         """The owner of a (new) name: the owner of its longest registered namespace."""
         if igsn.handle_prefix == identifiers.TEST_HANDLE_PREFIX and not igsn.name.startswith(TEST_NAMESPACE):
-            raise NamespaceNotAllowed(f"IGSN prefix is not allowed: the test prefix {identifiers.TEST_HANDLE_PREFIX} "
-                                      f"is for names in the {TEST_NAMESPACE} namespace")
+            raise NamespaceNotAllowed(
+                f"IGSN prefix is not allowed: the test prefix {identifiers.TEST_HANDLE_PREFIX} "
+                f"is for names in the {TEST_NAMESPACE} namespace"
+            )
         if igsn.name.startswith(TEST_NAMESPACE):
             # the test namespace is open to every client; test samples belong to whoever registers them
             if principal is None or principal.kind == "admin":
@@ -408,8 +447,9 @@ class Registry:
             return
         if exists:
             raise ForeignSample("cannot access dataset which belongs to another party", igsn=igsn)
-        raise NamespaceNotAllowed(f"IGSN prefix is not allowed: {igsn} is in namespace {owner.namespace} "
-                                  f"of {owner.client or owner.agent}")
+        raise NamespaceNotAllowed(
+            f"IGSN prefix is not allowed: {igsn} is in namespace {owner.namespace} of {owner.client or owner.agent}"
+        )
 
     def _client_of(self, owner: Owner) -> Client | None:
         return self.accounts.client(owner.client) if owner.client else None
@@ -428,11 +468,15 @@ class Registry:
         if quota < 0:  # no quota: nothing to count (counting reads every sample of the holder)
             return
         conn = self.db.read()
-        used = (catalogue.count_owned(conn, client=symbol) if owner.client is not None
-                else catalogue.count_owned(conn, agent=symbol))
+        used = (
+            catalogue.count_owned(conn, client=symbol)
+            if owner.client is not None
+            else catalogue.count_owned(conn, agent=symbol)
+        )
         # reserved names (DataCite drafts) count as the samples they will become
-        used += (lifecycle.count(conn, client=symbol) if owner.client is not None
-                 else lifecycle.count(conn, agent=symbol))
+        used += (
+            lifecycle.count(conn, client=symbol) if owner.client is not None else lifecycle.count(conn, agent=symbol)
+        )
         if used + new_count > quota:
             raise QuotaExceeded(f"datacentre quota exceeded: {symbol}", symbol=symbol)
 
@@ -459,8 +503,9 @@ class Registry:
             triples = parse_ntriples(latest.graph_ntriples)
         return graphmap.record_from_triples(triples, self.iris, name)
 
-    def _existing(self, name: str, principal: Principal,
-                  state: _State | None = None) -> tuple[CatalogueRow, RegistryFacts]:
+    def _existing(
+        self, name: str, principal: Principal, state: _State | None = None
+    ) -> tuple[CatalogueRow, RegistryFacts]:
         """The sample's row and facts (as ``state`` sees them, when given); NotFound, or ForeignSample."""
         source: Registry | _State = state if state is not None else self
         row = source.row(name)
@@ -511,18 +556,41 @@ class Registry:
             triples = graphmap.record_triples(record, self.iris) + triples
         return triples
 
-    def _change(self, *, facts: RegistryFacts, record: SampleRecord | None, previous: CatalogueRow | None,
-                event: str, principal: Principal, fmt: str | None = None, document: bytes | None = None,
-                version: int | None = None, graph: list[Triple] | None = None) -> Change:
+    def _change(
+        self,
+        *,
+        facts: RegistryFacts,
+        record: SampleRecord | None,
+        previous: CatalogueRow | None,
+        event: str,
+        principal: Principal,
+        fmt: str | None = None,
+        document: bytes | None = None,
+        version: int | None = None,
+        graph: list[Triple] | None = None,
+    ) -> Change:
         number = version if version is not None else (previous.version + 1 if previous else 1)
         row = catalogue.row_from_facts(facts, number)
         # the reader's warnings stay with the version they were given for (its PROV activity)
-        activity = history.activity_triples(self.iris, facts.igsn, number, facts.datestamp, event,
-                                            self.journal.principal_iri(principal.symbol),
-                                            warnings=record.warnings if record is not None else ())
-        return Change(row=row, graph=graph if graph is not None else self._graph(record, facts),
-                      activity=activity, event=event,
-                      principal=principal.symbol, format=fmt, document=document, new=previous is None)
+        activity = history.activity_triples(
+            self.iris,
+            facts.igsn,
+            number,
+            facts.datestamp,
+            event,
+            self.journal.principal_iri(principal.symbol),
+            warnings=record.warnings if record is not None else (),
+        )
+        return Change(
+            row=row,
+            graph=graph if graph is not None else self._graph(record, facts),
+            activity=activity,
+            event=event,
+            principal=principal.symbol,
+            format=fmt,
+            document=document,
+            new=previous is None,
+        )
 
     def mint(self, principal: Principal, text: str, url: str, *, test_mode: bool = False) -> MintResult:
         """Create-or-update: registers the IGSN with its landing URL, or changes the URL."""
@@ -530,8 +598,9 @@ class Registry:
 
         def prepare(state: _State, stamp: str) -> _Write:
             row = state.row(igsn.name)
-            owner = (Owner(row.agent, row.client, row.namespace) if row is not None
-                     else self.owner_of_name(igsn, principal))
+            owner = (
+                Owner(row.agent, row.client, row.namespace) if row is not None else self.owner_of_name(igsn, principal)
+            )
             self._check_owner(principal, owner, igsn.name, row is not None)
             self.check_doi_prefix(igsn, principal)
             self._check_url(url, owner)
@@ -540,18 +609,31 @@ class Registry:
                     raise Conflict("You have to register metadata first!", igsn=igsn.name)
                 self._check_quota(owner, 1)  # the group's own new samples are counted after validation
                 record = None
-                facts = RegistryFacts(igsn=igsn.name, agent=owner.agent, client=owner.client,
-                                      namespace=owner.namespace, datestamp=stamp, landing_url=url,
-                                      registered=stamp, doi=igsn.doi)
+                facts = RegistryFacts(
+                    igsn=igsn.name,
+                    agent=owner.agent,
+                    client=owner.client,
+                    namespace=owner.namespace,
+                    datestamp=stamp,
+                    landing_url=url,
+                    registered=stamp,
+                    doi=igsn.doi,
+                )
             else:
                 old = state.facts(igsn.name)
                 assert old is not None
                 record = state.record(igsn.name) if old.has_metadata else None
                 facts = replace(old, landing_url=url, datestamp=stamp)
-            return _Write(facts=facts, record=record, previous=row, owner=owner,
-                          event="minted" if row is None else "url-updated",
-                          description=graphmap.record_triples(record, self.iris) if record is not None else [],
-                          validated=True, result=lambda _: MintResult(igsn, row is None, test_mode))
+            return _Write(
+                facts=facts,
+                record=record,
+                previous=row,
+                owner=owner,
+                event="minted" if row is None else "url-updated",
+                description=graphmap.record_triples(record, self.iris) if record is not None else [],
+                validated=True,
+                result=lambda _: MintResult(igsn, row is None, test_mode),
+            )
 
         return self._submit(_Pending(principal, igsn.name, prepare, test_mode))  # type: ignore[return-value]
 
@@ -594,30 +676,42 @@ class Registry:
             changes: list[Change] = []
             written: list[RegistryFacts] = []
             for p, w in accepted:
-                facts = replace(w.facts, datestamp=final,
-                                registered=final if w.facts.registered == stamp else w.facts.registered)
+                facts = replace(
+                    w.facts, datestamp=final, registered=final if w.facts.registered == stamp else w.facts.registered
+                )
                 written.append(facts)
-                changes.append(self._change(
-                    facts=facts, record=w.record, previous=w.previous, event=w.event, principal=p.principal,
-                    fmt=w.fmt, document=w.document, version=w.version,
-                    graph=w.description + graphmap.facts_triples(facts, self.iris)))
+                changes.append(
+                    self._change(
+                        facts=facts,
+                        record=w.record,
+                        previous=w.previous,
+                        event=w.event,
+                        principal=p.principal,
+                        fmt=w.fmt,
+                        document=w.document,
+                        version=w.version,
+                        graph=w.description + graphmap.facts_triples(facts, self.iris),
+                    )
+                )
             try:
                 self.journal.commit(changes)
             except Exception as exc:  # noqa: BLE001 - none of them is acknowledged; each caller raises it
                 for p, _ in accepted:
                     p.fail(exc, shared=True)
                 return
-            for (p, w), facts in zip(accepted, written):
+            for (p, w), facts in zip(accepted, written, strict=False):
                 p.succeed(w.result(facts))
 
-    def _write_segment(self, segment: list[_Pending], state: _State, stamp: str, taken: dict[str, int],
-                       parents: dict[str, list[str]]) -> list[tuple[_Pending, _Write]]:
+    def _write_segment(
+        self, segment: list[_Pending], state: _State, stamp: str, taken: dict[str, int], parents: dict[str, list[str]]
+    ) -> list[tuple[_Pending, _Write]]:
         """Requests for distinct samples: checked, validated together, given quota in arrival order.
 
         Returns the writes to commit (test mode finishes its requests here); ``state``, ``taken`` and
         ``parents`` then include them, for the next segment.
         """
         from ..validation import with_elements
+
         prepared: list[tuple[_Pending, _Write]] = []
         for p in segment:
             try:
@@ -630,7 +724,8 @@ class Registry:
             try:
                 reports = self.validator.validate_many(
                     {w.facts.igsn: w.description + graphmap.facts_triples(w.facts, self.iris) for _, w in checked},
-                    url_only={w.facts.igsn for _, w in checked if w.record is None})
+                    url_only={w.facts.igsn for _, w in checked if w.record is None},
+                )
             except Exception as exc:  # noqa: BLE001 - the SHACL run failed: so did every write it checked
                 for p, _ in checked:
                     p.fail(exc, shared=True)
@@ -644,8 +739,9 @@ class Registry:
             if report is not None and not report.conforms:
                 if w.record is not None:
                     report = with_elements(report, w.record)
-                p.fail(InvalidRecord("; ".join(str(v) for v in report.violations), igsn=name,
-                                     violations=report.violations))
+                p.fail(
+                    InvalidRecord("; ".join(str(v) for v in report.violations), igsn=name, violations=report.violations)
+                )
                 continue
             try:
                 if w.parents is not None and w.parents:
@@ -682,8 +778,15 @@ class Registry:
         ident = Identifier(ror, "ROR") if ror else None
         return replace(record, registrant=PersonOrOrg(name=name, identifier=ident, kind="Organization"))
 
-    def register(self, principal: Principal, submissions: Sequence[Submission], *, test_mode: bool = False,
-                 strict: bool = True, expected: Precondition | None = None) -> list[Outcome]:
+    def register(
+        self,
+        principal: Principal,
+        submissions: Sequence[Submission],
+        *,
+        test_mode: bool = False,
+        strict: bool = True,
+        expected: Precondition | None = None,
+    ) -> list[Outcome]:
         """Registers or updates the described samples.
 
         ``strict``: raise on the first refused record (single-record APIs); otherwise report every refused
@@ -700,6 +803,7 @@ class Registry:
             stamp = self.journal.next_datestamp()
             prepared: list[tuple[Submission, Owner, CatalogueRow | None, RegistryFacts, SampleRecord]] = []
             from ..validation import with_elements
+
             seen: dict[str, int] = {}
             names = [s.record.igsn for s in submissions]
             state = _State(self, names)  # as stored: a name twice in a batch builds on the stored state
@@ -714,8 +818,11 @@ class Registry:
                 except (InvalidInput, ForeignSample, DomainNotAllowed) as exc:
                     if strict:
                         raise
-                    outcomes.append(Outcome(sub.record.igsn, False, reasons=[exc.message], index=i,
-                                            refused=isinstance(exc, _REFUSALS)))
+                    outcomes.append(
+                        Outcome(
+                            sub.record.igsn, False, reasons=[exc.message], index=i, refused=isinstance(exc, _REFUSALS)
+                        )
+                    )
             # validation: the whole batch as one graph (a name twice in a batch goes to a later round)
             reports: dict[int, object] = {}
             # descriptions are kept apart from the facts, which get the final datestamp after validation
@@ -727,9 +834,12 @@ class Registry:
                     name = prepared[i][3].igsn
                     (later if name in names_in else round_).append(i)
                     names_in.add(name)
-                got = self.validator.validate_many({
-                    prepared[i][3].igsn: descriptions[i] + graphmap.facts_triples(prepared[i][3], self.iris)
-                    for i in round_})
+                got = self.validator.validate_many(
+                    {
+                        prepared[i][3].igsn: descriptions[i] + graphmap.facts_triples(prepared[i][3], self.iris)
+                        for i in round_
+                    }
+                )
                 for i in round_:
                     reports[i] = got[prepared[i][3].igsn]
                 pending = later
@@ -743,20 +853,31 @@ class Registry:
                     continue
                 report = with_elements(report, item[4])  # type: ignore[arg-type]
                 if strict:
-                    raise InvalidRecord("; ".join(str(v) for v in report.violations), igsn=item[3].igsn,
-                                        violations=report.violations)
-                outcomes.append(Outcome(item[3].igsn, False, reasons=[str(v) for v in report.violations],
-                                        violations=list(report.violations), index=position[id(item)]))
+                    raise InvalidRecord(
+                        "; ".join(str(v) for v in report.violations), igsn=item[3].igsn, violations=report.violations
+                    )
+                outcomes.append(
+                    Outcome(
+                        item[3].igsn,
+                        False,
+                        reasons=[str(v) for v in report.violations],
+                        violations=list(report.violations),
+                        index=position[id(item)],
+                    )
+                )
             # parent links must not form a cycle, within the batch or with registered samples (relations.py)
             cycles = relations.parent_cycles(self.db, {item[3].igsn: item[4].parents for item in valid})
             if cycles and strict:
                 raise InvalidRecord(next(iter(cycles.values())), igsn=next(iter(cycles)))
-            outcomes += [Outcome(item[3].igsn, False, reasons=[cycles[item[3].igsn]], index=position[id(item)])
-                         for item in valid if item[3].igsn in cycles]
+            outcomes += [
+                Outcome(item[3].igsn, False, reasons=[cycles[item[3].igsn]], index=position[id(item)])
+                for item in valid
+                if item[3].igsn in cycles
+            ]
             valid = [item for item in valid if item[3].igsn not in cycles]
             # quotas: distinct new IGSNs per quota holder (the client, or the agent for its own namespaces)
             new_per_holder: dict[str, tuple[Owner, set[str]]] = {}
-            for sub, owner, row, facts, record in valid:
+            for _sub, owner, row, facts, _record in valid:
                 if row is None:
                     new_per_holder.setdefault(_holder(owner), (owner, set()))[1].add(facts.igsn)
             over: set[str] = set()
@@ -773,9 +894,15 @@ class Registry:
             for item in valid:
                 sub, owner, row, facts, record = item
                 if _holder(owner) in over and row is None:
-                    outcomes.append(Outcome(facts.igsn, False, reasons=[
-                        f"datacentre quota exceeded: {owner.client or owner.agent}"], index=position[id(item)],
-                        refused=True))
+                    outcomes.append(
+                        Outcome(
+                            facts.igsn,
+                            False,
+                            reasons=[f"datacentre quota exceeded: {owner.client or owner.agent}"],
+                            index=position[id(item)],
+                            refused=True,
+                        )
+                    )
                     continue
                 # several records for one IGSN in a batch: versions follow each other, and each builds on the
                 # facts the one before it left (a landing page the first gave, its registration date)
@@ -784,50 +911,85 @@ class Registry:
                 seen[facts.igsn] = version
                 before = batch_facts.get(facts.igsn)
                 if before is not None:
-                    facts = replace(facts, landing_url=facts.landing_url or before.landing_url,
-                                    registered=before.registered, doi=facts.doi or before.doi)
+                    facts = replace(
+                        facts,
+                        landing_url=facts.landing_url or before.landing_url,
+                        registered=before.registered,
+                        doi=facts.doi or before.doi,
+                    )
                     event = "metadata-updated"
                 else:
                     event = "metadata-registered" if row is None or not row.has_metadata else "metadata-updated"
-                facts = replace(facts, datestamp=final_stamp,
-                                registered=final_stamp if facts.registered == stamp else facts.registered)
+                facts = replace(
+                    facts,
+                    datestamp=final_stamp,
+                    registered=final_stamp if facts.registered == stamp else facts.registered,
+                )
                 batch_facts[facts.igsn] = facts
                 graph = description_of[id(item)] + graphmap.facts_triples(facts, self.iris)
-                changes.append(self._change(facts=facts, record=record, previous=row if n is None else existing.get(
-                    facts.igsn), event=event, principal=principal, fmt=sub.format, document=sub.document,
-                    version=version, graph=graph))
+                changes.append(
+                    self._change(
+                        facts=facts,
+                        record=record,
+                        previous=row if n is None else existing.get(facts.igsn),
+                        event=event,
+                        principal=principal,
+                        fmt=sub.format,
+                        document=sub.document,
+                        version=version,
+                        graph=graph,
+                    )
+                )
                 if n is not None:
                     changes[-1].new = False
-                outcomes.append(Outcome(facts.igsn, True, created=row is None and n is None, index=position[id(item)],
-                                        version=version, warnings=list(record.warnings)))
+                outcomes.append(
+                    Outcome(
+                        facts.igsn,
+                        True,
+                        created=row is None and n is None,
+                        index=position[id(item)],
+                        version=version,
+                        warnings=list(record.warnings),
+                    )
+                )
             if not test_mode and changes:
                 self.journal.commit(changes)
         return outcomes
 
-    def _register_one(self, principal: Principal, sub: Submission, *, test_mode: bool,
-                      expected: Precondition | None) -> Outcome:
+    def _register_one(
+        self, principal: Principal, sub: Submission, *, test_mode: bool, expected: Precondition | None
+    ) -> Outcome:
         name = sub.record.igsn
 
         def prepare(state: _State, stamp: str) -> _Write:
             if expected is not None:
                 current = state.row(name)
                 if current is not None:  # another party learns nothing of the sample's version: 403 first
-                    self._check_owner(principal, Owner(current.agent, current.client, current.namespace), name,
-                                      True)
+                    self._check_owner(principal, Owner(current.agent, current.client, current.namespace), name, True)
                 expected.check(name, current)
             _, owner, row, facts, record = self._prepare(principal, sub, state, stamp)
             version = row.version + 1 if row is not None else 1
-            return _Write(facts=facts, record=record, previous=row, owner=owner,
-                          event="metadata-registered" if row is None or not row.has_metadata else "metadata-updated",
-                          description=graphmap.record_triples(record, self.iris), validated=True,
-                          parents=list(record.parents), fmt=sub.format, document=sub.document,
-                          result=lambda _: Outcome(name, True, created=row is None, index=0, version=version,
-                                                   warnings=list(record.warnings)))
+            return _Write(
+                facts=facts,
+                record=record,
+                previous=row,
+                owner=owner,
+                event="metadata-registered" if row is None or not row.has_metadata else "metadata-updated",
+                description=graphmap.record_triples(record, self.iris),
+                validated=True,
+                parents=list(record.parents),
+                fmt=sub.format,
+                document=sub.document,
+                result=lambda _: Outcome(
+                    name, True, created=row is None, index=0, version=version, warnings=list(record.warnings)
+                ),
+            )
 
         return self._submit(_Pending(principal, name, prepare, test_mode))  # type: ignore[return-value]
 
-    def _prepare(self, principal: Principal, sub: Submission, state: _State,
-                 stamp: str) -> tuple[Submission, Owner, CatalogueRow | None, RegistryFacts, SampleRecord]:
+    def _prepare(
+        self, principal: Principal, sub: Submission, state: _State, stamp: str
+    ) -> tuple[Submission, Owner, CatalogueRow | None, RegistryFacts, SampleRecord]:
         record = sub.record
         igsn = identifiers.parse_igsn(record.igsn)  # records carry normal-form names already
         if igsn.name != record.igsn:
@@ -846,8 +1008,9 @@ class Registry:
         record = self._fill_registrant(record, owner)
         # any written form of another sample's IGSN becomes a link to it; parents and collections per
         # mappings/relation_semantics.csv (before the cycle rule, which reads record.parents)
-        record = links.resolve(record, sub.format, doi_prefixes=self.accounts.doi_prefix_table().keys(),
-                               iri_base=self.iris.base)
+        record = links.resolve(
+            record, sub.format, doi_prefixes=self.accounts.doi_prefix_table().keys(), iri_base=self.iris.base
+        )
         if not record.name:
             # the registration kernel carries no sample name; every description needs one (DataCite's
             # mandatory title), so the IGSN stands in for it, as registries commonly display it
@@ -856,16 +1019,32 @@ class Registry:
         record = embargo.with_embargo(record)
         old = state.facts(igsn.name) if row is not None else None
         facts = RegistryFacts(
-            igsn=igsn.name, agent=owner.agent, client=owner.client, namespace=owner.namespace, datestamp=stamp,
+            igsn=igsn.name,
+            agent=owner.agent,
+            client=owner.client,
+            namespace=owner.namespace,
+            datestamp=stamp,
             landing_url=url or (old.landing_url if old else None),
             active=True,  # posting metadata again reactivates
             lifecycle=record.lifecycle or (old.lifecycle if old else None),
-            replaced_by=old.replaced_by if old else None, is_public=record.is_public, has_metadata=True,
-            registered=(old.registered if old else stamp), doi=record.doi or (old.doi if old else None))
+            replaced_by=old.replaced_by if old else None,
+            is_public=record.is_public,
+            has_metadata=True,
+            registered=(old.registered if old else stamp),
+            doi=record.doi or (old.doi if old else None),
+        )
         return sub, owner, row, facts, record
 
-    def _set_state(self, principal: Principal, text: str, event: str, *, expected: Precondition | None = None,
-                   test_mode: bool = False, **changes: object) -> RegistryFacts:
+    def _set_state(
+        self,
+        principal: Principal,
+        text: str,
+        event: str,
+        *,
+        expected: Precondition | None = None,
+        test_mode: bool = False,
+        **changes: object,
+    ) -> RegistryFacts:
         igsn = self.parse(text)
 
         def prepare(state: _State, stamp: str) -> _Write:
@@ -874,18 +1053,33 @@ class Registry:
                 expected.check(igsn.name, row)
             owner = Owner(row.agent, row.client, row.namespace)
             if test_mode:
-                return _Write(facts=replace(facts, **changes), record=None, previous=row,  # type: ignore[arg-type]
-                              owner=owner, event=event, description=[], validated=False, result=lambda f: f)
+                return _Write(
+                    facts=replace(facts, **changes),
+                    record=None,
+                    previous=row,  # type: ignore[arg-type]
+                    owner=owner,
+                    event=event,
+                    description=[],
+                    validated=False,
+                    result=lambda f: f,
+                )
             record = state.record(igsn.name) if facts.has_metadata else None
-            return _Write(facts=replace(facts, datestamp=stamp, **changes), record=record,  # type: ignore[arg-type]
-                          previous=row, owner=owner, event=event,
-                          description=graphmap.record_triples(record, self.iris) if record is not None else [],
-                          validated=False, result=lambda f: f)
+            return _Write(
+                facts=replace(facts, datestamp=stamp, **changes),
+                record=record,  # type: ignore[arg-type]
+                previous=row,
+                owner=owner,
+                event=event,
+                description=graphmap.record_triples(record, self.iris) if record is not None else [],
+                validated=False,
+                result=lambda f: f,
+            )
 
         return self._submit(_Pending(principal, igsn.name, prepare, test_mode))  # type: ignore[return-value]
 
-    def deactivate(self, principal: Principal, text: str, *, expected: Precondition | None = None,
-                   test_mode: bool = False) -> RegistryFacts:
+    def deactivate(
+        self, principal: Principal, text: str, *, expected: Precondition | None = None, test_mode: bool = False
+    ) -> RegistryFacts:
         """Marks the sample inactive: hidden, resolves to 410, a deleted record for harvesters."""
         return self._set_state(principal, text, "deactivated", expected=expected, test_mode=test_mode, active=False)
 
@@ -908,8 +1102,14 @@ class Registry:
         return self._set_state(principal, text, "destroyed", lifecycle="destroyed")
 
     # -- bulk helpers -----------------------------------------------------------------------------
-    def load_records(self, submissions: Iterable[Submission], *, principal: Principal = ADMIN,
-                     batch_size: int | None = None, test_mode: bool = False) -> Iterable[list[Outcome]]:
+    def load_records(
+        self,
+        submissions: Iterable[Submission],
+        *,
+        principal: Principal = ADMIN,
+        batch_size: int | None = None,
+        test_mode: bool = False,
+    ) -> Iterable[list[Outcome]]:
         """Registers records in batches (validated and written together); yields each batch's outcomes.
 
         An outcome's ``index`` counts from the first submission of all batches. A batch whose write fails
@@ -931,8 +1131,16 @@ class Registry:
                     raise
                 log.exception("a bulk batch of %d records failed; none of them is stored", len(batch))
                 reason = exc.message if isinstance(exc, IgsnGraphError) else "an unexpected error"
-                return [Outcome(s.record.igsn, False, reasons=[f"not stored, the write of its batch failed: {reason}"],
-                                index=offset + i, failed=True) for i, s in enumerate(batch)]
+                return [
+                    Outcome(
+                        s.record.igsn,
+                        False,
+                        reasons=[f"not stored, the write of its batch failed: {reason}"],
+                        index=offset + i,
+                        failed=True,
+                    )
+                    for i, s in enumerate(batch)
+                ]
             stored = stored or any(o.ok for o in outcomes)
             for o in outcomes:
                 o.index += offset
@@ -979,8 +1187,11 @@ class _State:
         return self._written[name][2] if name in self._written else self._registry.record(name)
 
     def accept(self, write: _Write) -> None:
-        self._written[write.facts.igsn] = (catalogue.row_from_facts(write.facts, write.version), write.facts,
-                                           write.record)
+        self._written[write.facts.igsn] = (
+            catalogue.row_from_facts(write.facts, write.version),
+            write.facts,
+            write.record,
+        )
 
 
 @dataclass(eq=False)
@@ -1012,8 +1223,9 @@ class _Write:
 class _Pending(Request[object]):
     """A single-record write waiting for its group: who asks, for which sample, and how to check it."""
 
-    def __init__(self, principal: Principal, name: str, prepare: Callable[[_State, str], _Write],
-                 test_mode: bool) -> None:
+    def __init__(
+        self, principal: Principal, name: str, prepare: Callable[[_State, str], _Write], test_mode: bool
+    ) -> None:
         super().__init__()
         self.principal = principal
         self.name = name

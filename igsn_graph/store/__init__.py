@@ -20,10 +20,17 @@ def open_store(settings: "Settings", *, read_only: bool = False) -> GraphStore:
     """
     if settings.store in ("", "embedded"):
         from .oxigraph import OxigraphStore
+
         return OxigraphStore(settings.graph_dir, read_only=read_only)
     from .remote import RemoteEndpoints, RemoteStore
-    return RemoteStore(RemoteEndpoints(settings.store, settings.store_query_path, settings.store_update_path,
-                                       settings.store_gsp_path,
-                                       None if settings.store_union_param.lower() in ("", "none") else
-                                       settings.store_union_param,
-                                       query_timeout_s=settings.sparql_timeout_s))
+
+    return RemoteStore(
+        RemoteEndpoints(
+            settings.store,
+            settings.store_query_path,
+            settings.store_update_path,
+            settings.store_gsp_path,
+            None if settings.store_union_param.lower() in ("", "none") else settings.store_union_param,
+            query_timeout_s=settings.sparql_timeout_s,
+        )
+    )

@@ -41,8 +41,11 @@ def update_request(write: GraphWrite) -> str:
     that could break out of ``<…>``; nothing user-supplied is spliced in any other way.
     """
     parts = [f"DROP SILENT GRAPH {g} ;" for g in write.replace if g not in write.new_graphs]
-    removed = [f"GRAPH {graph} {{\n" + "".join(f"{t} .\n" for t in triples) + "}\n"
-               for graph, triples in write.remove.items() if triples]
+    removed = [
+        f"GRAPH {graph} {{\n" + "".join(f"{t} .\n" for t in triples) + "}\n"
+        for graph, triples in write.remove.items()
+        if triples
+    ]
     if removed:
         parts.append("DELETE DATA {\n" + "".join(removed) + "} ;")
     body: list[str] = []
@@ -63,8 +66,9 @@ class GraphStore(Protocol):
     def graph(self, graph: NamedNode) -> list[Triple]:
         """The triples of one named graph (empty if absent)."""
 
-    def serialize_graph(self, graph: NamedNode, format: RdfFormat,
-                        prefixes: dict[str, str] | None = None) -> bytes | None:
+    def serialize_graph(
+        self, graph: NamedNode, format: RdfFormat, prefixes: dict[str, str] | None = None
+    ) -> bytes | None:
         """One named graph in a graph syntax (not N-Quads or TriG), the same bytes as serialising
         ``graph(graph)``; None when the graph is empty."""
 

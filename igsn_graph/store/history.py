@@ -17,12 +17,30 @@ from pyoxigraph import Literal, NamedNode, Triple
 from ..iris import Iris
 from ..vocab import IG, PROV, RDF_TYPE, XSD
 
-__all__ = ["Version", "EVENTS", "activity_triples", "add_versions", "latest_document", "versions_of",
-           "latest_version", "compress", "decompress"]
+__all__ = [
+    "Version",
+    "EVENTS",
+    "activity_triples",
+    "add_versions",
+    "latest_document",
+    "versions_of",
+    "latest_version",
+    "compress",
+    "decompress",
+]
 
 #: what a change did; the first word of the activity's label
-EVENTS = ("minted", "url-updated", "metadata-registered", "metadata-updated", "deactivated",
-          "reactivated", "deprecated", "destroyed", "restored")
+EVENTS = (
+    "minted",
+    "url-updated",
+    "metadata-registered",
+    "metadata-updated",
+    "deactivated",
+    "reactivated",
+    "deprecated",
+    "destroyed",
+    "restored",
+)
 
 
 @dataclass(frozen=True)
@@ -45,8 +63,16 @@ def decompress(data: bytes) -> bytes:
     return zlib.decompress(data)
 
 
-def activity_triples(iris: Iris, igsn: str, version: int, datestamp: str, event: str,
-                     principal_iri: NamedNode, *, warnings: Sequence[str] = ()) -> list[Triple]:
+def activity_triples(
+    iris: Iris,
+    igsn: str,
+    version: int,
+    datestamp: str,
+    event: str,
+    principal_iri: NamedNode,
+    *,
+    warnings: Sequence[str] = (),
+) -> list[Triple]:
     """The PROV record of one change: an activity generating a version of the sample, with the warnings its
     input was accepted with (``ig:inputWarning``)."""
     act = iris.activity(f"{igsn}/{version}")
@@ -75,21 +101,40 @@ def activity_triples(iris: Iris, igsn: str, version: int, datestamp: str, event:
 def add_versions(conn: sqlite3.Connection, versions: list[Version]) -> None:
     conn.executemany(
         "INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(v.igsn, v.version, v.datestamp, v.event, v.principal, v.format,
-          compress(v.document) if v.document is not None else None,
-          compress(v.graph_ntriples.encode("utf-8"))) for v in versions])
+        [
+            (
+                v.igsn,
+                v.version,
+                v.datestamp,
+                v.event,
+                v.principal,
+                v.format,
+                compress(v.document) if v.document is not None else None,
+                compress(v.graph_ntriples.encode("utf-8")),
+            )
+            for v in versions
+        ],
+    )
 
 
 def _version(r: sqlite3.Row) -> Version:
-    return Version(r["igsn"], r["version"], r["datestamp"], r["event"], r["principal"], r["format"],
-                   decompress(r["document"]) if r["document"] is not None else None,
-                   decompress(r["graph"]).decode("utf-8"))
+    return Version(
+        r["igsn"],
+        r["version"],
+        r["datestamp"],
+        r["event"],
+        r["principal"],
+        r["format"],
+        decompress(r["document"]) if r["document"] is not None else None,
+        decompress(r["graph"]).decode("utf-8"),
+    )
 
 
 def latest_document(conn: sqlite3.Connection, igsn: str) -> Version | None:
     """The newest version that carried a submitted document (what ``GET /metadata`` returns)."""
-    r = conn.execute("SELECT * FROM versions WHERE igsn = ? AND document IS NOT NULL "
-                     "ORDER BY version DESC LIMIT 1", (igsn,)).fetchone()
+    r = conn.execute(
+        "SELECT * FROM versions WHERE igsn = ? AND document IS NOT NULL ORDER BY version DESC LIMIT 1", (igsn,)
+    ).fetchone()
     return _version(r) if r else None
 
 
@@ -104,6 +149,7 @@ def versions_of(conn: sqlite3.Connection, igsn: str) -> list[Version]:
 
 def submitted_format(conn: sqlite3.Connection, igsn: str) -> str | None:
     """The format the sample's current description was submitted in (its latest version that had one)."""
-    r = conn.execute("SELECT format FROM versions WHERE igsn = ? AND format IS NOT NULL ORDER BY version DESC LIMIT 1",
-                     (igsn,)).fetchone()
+    r = conn.execute(
+        "SELECT format FROM versions WHERE igsn = ? AND format IS NOT NULL ORDER BY version DESC LIMIT 1", (igsn,)
+    ).fetchone()
     return r[0] if r else None

@@ -32,8 +32,10 @@ class OxigraphStore:
 
     def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
         self.path = path
-        busy = StoreBusy(f"the graph store in {path} is in use by another process "
-                         "(is `igsn-graph serve` running on this data folder?)")
+        busy = StoreBusy(
+            f"the graph store in {path} is in use by another process "
+            "(is `igsn-graph serve` running on this data folder?)"
+        )
         try:
             if path is None:
                 self._store = Store()
@@ -77,8 +79,9 @@ class OxigraphStore:
     def has_graph(self, graph: NamedNode) -> bool:
         return next(iter(self._store.quads_for_pattern(None, None, None, graph)), None) is not None
 
-    def serialize_graph(self, graph: NamedNode, format: RdfFormat,
-                        prefixes: dict[str, str] | None = None) -> bytes | None:
+    def serialize_graph(
+        self, graph: NamedNode, format: RdfFormat, prefixes: dict[str, str] | None = None
+    ) -> bytes | None:
         """One named graph in a graph syntax, written by the store itself (no Python object per triple);
         the same bytes as serialising ``graph(graph)``. None when the graph is empty."""
         if not self.has_graph(graph):
@@ -158,8 +161,12 @@ def _locked_elsewhere(lock_file: Path) -> bool:
         if len(fields) < 6:
             continue
         pid, file_id = fields[4], fields[5].split(":")
-        if len(file_id) == 3 and int(file_id[2]) == st.st_ino and pid != me \
-                and (int(file_id[0], 16), int(file_id[1], 16)) == (os.major(st.st_dev), os.minor(st.st_dev)):
+        if (
+            len(file_id) == 3
+            and int(file_id[2]) == st.st_ino
+            and pid != me
+            and (int(file_id[0], 16), int(file_id[1], 16)) == (os.major(st.st_dev), os.minor(st.st_dev))
+        ):
             return True
     return False
 

@@ -50,12 +50,23 @@ class _Queryable:
     def __init__(self, store: "RemoteStore") -> None:
         self._store = store
 
-    def query(self, query: str, *, use_default_graph_as_union: bool = False, default_graph: Any = None,
-              named_graphs: Any = None, base_iri: str | None = None) -> Any:
-        return self._store.query(query, union=use_default_graph_as_union,
-                                 default_graphs=[g.value for g in default_graph or []],
-                                 named_graphs=[g.value for g in named_graphs or []], base_iri=base_iri,
-                                 timeout=self._store.endpoints.query_timeout_s)
+    def query(
+        self,
+        query: str,
+        *,
+        use_default_graph_as_union: bool = False,
+        default_graph: Any = None,
+        named_graphs: Any = None,
+        base_iri: str | None = None,
+    ) -> Any:
+        return self._store.query(
+            query,
+            union=use_default_graph_as_union,
+            default_graphs=[g.value for g in default_graph or []],
+            named_graphs=[g.value for g in named_graphs or []],
+            base_iri=base_iri,
+            timeout=self._store.endpoints.query_timeout_s,
+        )
 
 
 class RemoteStore:
@@ -75,8 +86,9 @@ class RemoteStore:
         except httpx.HTTPError as exc:
             raise _fail(exc) from None
         if response.status_code >= 500:
-            raise StorageFailure(f"the remote SPARQL engine failed ({response.status_code}): {response.text[:200]}",
-                                 applied=None)
+            raise StorageFailure(
+                f"the remote SPARQL engine failed ({response.status_code}): {response.text[:200]}", applied=None
+            )
         return response
 
     def _get(self, path: str, **kwargs: Any) -> httpx.Response:
@@ -92,15 +104,21 @@ class RemoteStore:
         request = update_request(write)
         if not request:
             return
-        response = self._post(self.endpoints.update_path, content=request.encode("utf-8"),
-                              headers={"Content-Type": "application/sparql-update"})
+        response = self._post(
+            self.endpoints.update_path,
+            content=request.encode("utf-8"),
+            headers={"Content-Type": "application/sparql-update"},
+        )
         if response.status_code >= 300:
-            raise StorageFailure(f"the remote SPARQL engine refused an update ({response.status_code}): "
-                                 f"{response.text[:200]}", applied=False)
+            raise StorageFailure(
+                f"the remote SPARQL engine refused an update ({response.status_code}): {response.text[:200]}",
+                applied=False,
+            )
 
     def graph(self, graph: NamedNode) -> list[Triple]:
-        response = self._get(self.endpoints.gsp_path, params={"graph": graph.value},
-                             headers={"Accept": "application/n-triples"})
+        response = self._get(
+            self.endpoints.gsp_path, params={"graph": graph.value}, headers={"Accept": "application/n-triples"}
+        )
         if response.status_code == 404:
             return []
         if response.status_code >= 300:
@@ -110,8 +128,9 @@ class RemoteStore:
     def has_graph(self, graph: NamedNode) -> bool:
         return bool(self.graph(graph))
 
-    def serialize_graph(self, graph: NamedNode, format: RdfFormat,
-                        prefixes: dict[str, str] | None = None) -> bytes | None:
+    def serialize_graph(
+        self, graph: NamedNode, format: RdfFormat, prefixes: dict[str, str] | None = None
+    ) -> bytes | None:
         """One named graph in a graph syntax (read as N-Triples, written here); None when it is empty."""
         triples = self.graph(graph)
         return (serialize(triples, format=format, prefixes=prefixes) or b"") if triples else None
@@ -124,9 +143,16 @@ class RemoteStore:
             if isinstance(g, NamedNode):
                 yield g
 
-    def query(self, sparql: str, *, union: bool = False, default_graphs: Iterable[str] = (),
-              named_graphs: Iterable[str] = (), base_iri: str | None = None,
-              timeout: float | None = None) -> Any:
+    def query(
+        self,
+        sparql: str,
+        *,
+        union: bool = False,
+        default_graphs: Iterable[str] = (),
+        named_graphs: Iterable[str] = (),
+        base_iri: str | None = None,
+        timeout: float | None = None,
+    ) -> Any:
         """Runs a query on the engine; results as pyoxigraph objects (solutions, boolean or triples)."""
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in default_graphs]
         params += [("named-graph-uri", g) for g in named_graphs]
@@ -134,10 +160,16 @@ class RemoteStore:
             params.append((self.endpoints.union_param, "true"))
         if base_iri and not sparql.lstrip().upper().startswith("BASE"):
             sparql = f"BASE <{base_iri}>\n{sparql}"
-        response = self._post(self.endpoints.query_path, params=params, content=sparql.encode("utf-8"),
-                               headers={"Content-Type": "application/sparql-query",
-                                        "Accept": "application/sparql-results+json, application/n-triples;q=0.9"},
-                               **({"timeout": timeout} if timeout else {}))
+        response = self._post(
+            self.endpoints.query_path,
+            params=params,
+            content=sparql.encode("utf-8"),
+            headers={
+                "Content-Type": "application/sparql-query",
+                "Accept": "application/sparql-results+json, application/n-triples;q=0.9",
+            },
+            **({"timeout": timeout} if timeout else {}),
+        )
         if response.status_code == 400:
             raise SyntaxError(response.text.strip())
         if response.status_code >= 300:
@@ -145,6 +177,7 @@ class RemoteStore:
         kind = response.headers.get("content-type", "").split(";")[0]
         if kind == "application/n-triples":
             from pyoxigraph import QueryTriples  # noqa: F401 - the same shape the embedded store returns
+
             return [q.triple for q in parse(input=response.content, format=RdfFormat.N_TRIPLES)]
         return parse_query_results(response.content, format=QueryResultsFormat.JSON)
 
@@ -157,8 +190,9 @@ class RemoteStore:
     def load_nquads(self, chunks: Iterable[bytes]) -> None:
         for chunk in chunks:
             if chunk:
-                response = self._post(self.endpoints.gsp_path, content=chunk,
-                                      headers={"Content-Type": "application/n-quads"})
+                response = self._post(
+                    self.endpoints.gsp_path, content=chunk, headers={"Content-Type": "application/n-quads"}
+                )
                 if response.status_code >= 300:
                     raise StorageFailure(f"graph store load failed ({response.status_code})")
 

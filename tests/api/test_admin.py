@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-
 from tests.api.test_samples import API, TURTLE, assert_problem, fresh_settings, turtle
 from tests.conftest import ADMIN_PASSWORD, AGENT, CLIENT_ONE, CLIENT_TWO
 
@@ -35,26 +34,57 @@ def test_only_the_administrator(api: TestClient) -> None:
 
 
 def test_agents_and_clients_then_they_register(api: TestClient) -> None:
-    r = api.post(f"{A}/agents", auth=ADMIN, json={"symbol": "znew", "name": "New Agent", "password": "new-agent-1",
-                                                  "namespaces": ["ZN"], "doiPrefixes": ["10.99995"]})
+    r = api.post(
+        f"{A}/agents",
+        auth=ADMIN,
+        json={
+            "symbol": "znew",
+            "name": "New Agent",
+            "password": "new-agent-1",
+            "namespaces": ["ZN"],
+            "doiPrefixes": ["10.99995"],
+        },
+    )
     assert r.status_code == 201, r.text
-    assert r.json() == {"symbol": "ZNEW", "name": "New Agent", "quota": -1, "namespaces": ["ZN"],
-                        "doiPrefixes": ["10.99995"], "ror": None, "active": True}
-    r = api.post(f"{A}/clients", auth=ADMIN, json={"symbol": "ZNEW.LAB", "password": "lab-secret-1",
-                                                   "namespaces": ["ZNL"], "domains": ["lab.example.org"], "quota": 5})
+    assert r.json() == {
+        "symbol": "ZNEW",
+        "name": "New Agent",
+        "quota": -1,
+        "namespaces": ["ZN"],
+        "doiPrefixes": ["10.99995"],
+        "ror": None,
+        "active": True,
+    }
+    r = api.post(
+        f"{A}/clients",
+        auth=ADMIN,
+        json={
+            "symbol": "ZNEW.LAB",
+            "password": "lab-secret-1",
+            "namespaces": ["ZNL"],
+            "domains": ["lab.example.org"],
+            "quota": 5,
+        },
+    )
     assert r.status_code == 201 and r.json()["agent"] == "ZNEW" and r.json()["domains"] == ["lab.example.org"]
     assert [c["symbol"] for c in api.get(f"{A}/clients?agent=ZNEW", auth=ADMIN).json()] == ["ZNEW.LAB"]
     assert "ZNEW" in [a["symbol"] for a in api.get(f"{A}/agents", auth=ADMIN).json()]
     # the new accounts work at once
-    assert api.post(API, content=turtle("ZNL0001"), headers=TURTLE, auth=("ZNEW.LAB", "lab-secret-1")).status_code == 201
+    assert (
+        api.post(API, content=turtle("ZNL0001"), headers=TURTLE, auth=("ZNEW.LAB", "lab-secret-1")).status_code == 201
+    )
     # refusals: existing symbol, a namespace taken, a client namespace outside its agent's, bad input
     assert_problem(api.post(f"{A}/agents", auth=ADMIN, json={"symbol": "ZNEW", "name": "x", "password": "p"}), 409)
-    assert_problem(api.post(f"{A}/agents", auth=ADMIN, json={"symbol": "ZNX", "name": "x", "password": "p",
-                                                             "namespaces": ["ZT"]}), 409)
-    assert_problem(api.post(f"{A}/clients", auth=ADMIN, json={"symbol": "ZNEW.BAD", "password": "p",
-                                                              "namespaces": ["ZT9"]}), 400)
-    assert_problem(api.post(f"{A}/agents", auth=ADMIN, json={"symbol": "bad symbol!", "name": "x", "password": "p"}),
-                   400)
+    assert_problem(
+        api.post(f"{A}/agents", auth=ADMIN, json={"symbol": "ZNX", "name": "x", "password": "p", "namespaces": ["ZT"]}),
+        409,
+    )
+    assert_problem(
+        api.post(f"{A}/clients", auth=ADMIN, json={"symbol": "ZNEW.BAD", "password": "p", "namespaces": ["ZT9"]}), 400
+    )
+    assert_problem(
+        api.post(f"{A}/agents", auth=ADMIN, json={"symbol": "bad symbol!", "name": "x", "password": "p"}), 400
+    )
     assert_problem(api.post(f"{A}/agents", auth=ADMIN, json={"symbol": "ZQ"}), 400)
     assert_problem(api.post(f"{A}/agents", auth=ADMIN, content=b"{", headers={"Content-Type": "application/json"}), 400)
 
@@ -89,7 +119,9 @@ def test_namespaces_and_doi_prefixes(api: TestClient) -> None:
     assert api.post(f"{A}/namespaces", auth=ADMIN, json={"value": "ZTD", "owner": "ZTEST.TWO"}).status_code == 201
     assert api.delete(f"{A}/namespaces/10273/ZTD", auth=ADMIN).status_code == 204
     # ZTD is the agent's again (inside its ZT), no longer the client's
-    assert_problem(api.post(API, content=turtle("ZTD0001"), headers=TURTLE, auth=CLIENT_TWO), 403, "NamespaceNotAllowed")
+    assert_problem(
+        api.post(API, content=turtle("ZTD0001"), headers=TURTLE, auth=CLIENT_TWO), 403, "NamespaceNotAllowed"
+    )
     assert_problem(api.post(f"{A}/namespaces", auth=ADMIN, json={"value": "ZQ", "owner": "ZTEST.TWO"}), 400)
     assert_problem(api.delete(f"{A}/namespaces/ZNONE", auth=ADMIN), 404)
 
@@ -115,7 +147,8 @@ def test_quotas_and_domains(api: TestClient) -> None:
     assert_problem(api.post(API, content=turtle("ZTA9101", extra=landing), headers=TURTLE, auth=CLIENT_ONE), 403)
     r = api.put(f"{A}/domains/ZTEST.ONE", auth=ADMIN, json={"domains": ["example.org", "example.net"]})
     assert r.json() == {"client": "ZTEST.ONE", "domains": ["example.org", "example.net"]}
-    assert {"client": "ZTEST.ONE", "domains": ["example.org", "example.net"]} in api.get(f"{A}/domains",
-                                                                                         auth=ADMIN).json()
+    assert {"client": "ZTEST.ONE", "domains": ["example.org", "example.net"]} in api.get(
+        f"{A}/domains", auth=ADMIN
+    ).json()
     assert api.post(API, content=turtle("ZTA9101", extra=landing), headers=TURTLE, auth=CLIENT_ONE).status_code == 201
     assert_problem(api.put(f"{A}/domains/ZTEST.ONE", auth=ADMIN, json={"domains": ["https://x.org/"]}), 400)

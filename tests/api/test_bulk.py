@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-
 from tests.api.test_samples import PREFIXES, assert_problem, fresh_settings, versions
 from tests.conftest import AGENT, CLIENT_ONE, CLIENT_TWO
 
@@ -38,8 +37,14 @@ def test_a_thousand_records_mixed_valid_invalid_and_refused(api: TestClient) -> 
     assert r.status_code == 200, r.text[:500]
     result = r.json()
     assert result["testMode"] is False
-    assert result["counts"] == {"records": 1003, "created": 1000, "updated": 0, "invalid": 1, "refused": 2,
-                                "stored": 1000}
+    assert result["counts"] == {
+        "records": 1003,
+        "created": 1000,
+        "updated": 0,
+        "invalid": 1,
+        "refused": 2,
+        "stored": 1000,
+    }
     results = result["results"]
     assert [x["index"] for x in results] == list(range(1003))  # in the order of the document
     assert [x["igsn"] for x in results[:1000]] == names and all(x["status"] == "created" for x in results[:1000])
@@ -81,34 +86,51 @@ def test_xml_n_quads_and_json_ld_documents(api: TestClient) -> None:
         '<resource registeredObjectType="http://pid.geoscience.gov.au/def/voc/igsn-codelists/PhysicalSample">'
         f"<resourceIdentifier>{n}</resourceIdentifier><landingPage>https://example.org/{n}</landingPage>"
         f"<isPublic>true</isPublic><resourceTitle>Sample {n}</resourceTitle></resource>"
-        for n in ("ZTA6001", "ZTA6002", "ZO6003"))
+        for n in ("ZTA6001", "ZTA6002", "ZO6003")
+    )
     doc = f'<resources xmlns="https://igsn.csiro.au/schemas/3.0">{csiro}</resources>'.encode()
     r = api.post(BULK, content=doc, headers={"Content-Type": "application/xml"}, auth=CLIENT_ONE)
     assert [(x["igsn"], x["status"]) for x in r.json()["results"]] == [
-        ("ZTA6001", "created"), ("ZTA6002", "created"), ("ZO6003", "refused")]
+        ("ZTA6001", "created"),
+        ("ZTA6002", "created"),
+        ("ZO6003", "refused"),
+    ]
     assert "Sample ZTA6002" in api.get("/api/v1/samples/ZTA6002").text
 
     title = "<http://purl.org/dc/terms/title>"
     igsn = "<https://w3id.org/igsn-graph/ontology#igsn>"
-    quads = "".join(f'<https://igsn.org/{n}> {igsn} "{n}" <https://igsn.org/graph/{n}> .\n'
-                    f'<https://igsn.org/{n}> {title} "Quad {n}" <https://igsn.org/graph/{n}> .\n'
-                    for n in ("ZTA6011", "ZTA6012"))
+    quads = "".join(
+        f'<https://igsn.org/{n}> {igsn} "{n}" <https://igsn.org/graph/{n}> .\n'
+        f'<https://igsn.org/{n}> {title} "Quad {n}" <https://igsn.org/graph/{n}> .\n'
+        for n in ("ZTA6011", "ZTA6012")
+    )
     r = api.post(BULK, content=quads.encode(), headers={"Content-Type": "application/n-quads"}, auth=CLIENT_ONE)
     assert r.json()["counts"]["created"] == 2, r.text
     assert "Quad ZTA6012" in api.get("/api/v1/samples/ZTA6012").text
 
-    array = [{"@context": "https://w3id.org/igsn-graph/context.jsonld", "@id": f"https://igsn.org/{n}", "igsn": n,
-              "title": f"JSON {n}"} for n in ("ZTA6021", "ZTA6022")]
-    r = api.post(BULK, content=json.dumps(array).encode(), headers={"Content-Type": "application/ld+json"},
-                 auth=CLIENT_ONE)
+    array = [
+        {
+            "@context": "https://w3id.org/igsn-graph/context.jsonld",
+            "@id": f"https://igsn.org/{n}",
+            "igsn": n,
+            "title": f"JSON {n}",
+        }
+        for n in ("ZTA6021", "ZTA6022")
+    ]
+    r = api.post(
+        BULK, content=json.dumps(array).encode(), headers={"Content-Type": "application/ld+json"}, auth=CLIENT_ONE
+    )
     assert r.json()["counts"]["created"] == 2, r.text
     assert "JSON ZTA6021" in api.get("/api/v1/samples/ZTA6021").text
 
 
 def test_unreadable_documents_are_refused_whole(api: TestClient) -> None:
     assert_problem(api.post(BULK, content=b"", headers=TURTLE, auth=CLIENT_ONE), 400)
-    assert_problem(api.post(BULK, content=(PREFIXES + statement("ZTA7001") + "<broken").encode(), headers=TURTLE,
-                            auth=CLIENT_ONE), 400, "MalformedDocument")
+    assert_problem(
+        api.post(BULK, content=(PREFIXES + statement("ZTA7001") + "<broken").encode(), headers=TURTLE, auth=CLIENT_ONE),
+        400,
+        "MalformedDocument",
+    )
     assert_problem(api.post(BULK, content=b"x", headers={"Content-Type": "text/csv"}, auth=CLIENT_ONE), 415)
     assert_problem(api.post(BULK, content=b"x", headers=TURTLE), 401)
     assert versions(api) == 0

@@ -15,7 +15,6 @@ from igsn_graph.record import Agent, Identifier
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 from igsn_graph.store import history
-
 from tests.api.test_mds import ADMIN, TEXT, XML, assert_text, make_client, registry_of, stored
 from tests.conftest import AGENT, CLIENT_ONE, CLIENT_TWO, OTHER, fresh_settings
 
@@ -82,12 +81,15 @@ def test_post_doi_mints_and_updates_in_both_forms(mds: TestClient) -> None:
     assert facts is not None and facts.doi == "10.99990/ZTA0001"
 
 
-@pytest.mark.parametrize("n,body,content_type", [
-    (1, "doi=10.99990/ZTA0011\nurl=https://example.org/11", "text/plain"),
-    (2, "doi=10.99990%2FZTA0012&url=https%3A%2F%2Fexample.org%2F12", "application/x-www-form-urlencoded"),
-    (3, "doi=10.99990/ZTA0013\nurl=https://example.org/13", "application/x-www-form-urlencoded"),
-    (4, "doi=10.99990/ZTA0014\r\nurl=https://example.org/14\r\n", None),
-])
+@pytest.mark.parametrize(
+    "n,body,content_type",
+    [
+        (1, "doi=10.99990/ZTA0011\nurl=https://example.org/11", "text/plain"),
+        (2, "doi=10.99990%2FZTA0012&url=https%3A%2F%2Fexample.org%2F12", "application/x-www-form-urlencoded"),
+        (3, "doi=10.99990/ZTA0013\nurl=https://example.org/13", "application/x-www-form-urlencoded"),
+        (4, "doi=10.99990/ZTA0014\r\nurl=https://example.org/14\r\n", None),
+    ],
+)
 def test_body_forms(mds: TestClient, n: int, body: str, content_type: str | None) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
     assert_text(mds.post("/doi", content=body.encode(), headers=headers, auth=CLIENT_ONE), 201, "OK")
@@ -95,33 +97,51 @@ def test_body_forms(mds: TestClient, n: int, body: str, content_type: str | None
 
 
 def test_put_doi(mds: TestClient) -> None:
-    r = mds.put("/doi/10.99990/ZTA0030", content=doi_body("10.99990/zta0030", "https://example.org/30"),
-                headers=TEXT, auth=CLIENT_ONE)
+    r = mds.put(
+        "/doi/10.99990/ZTA0030",
+        content=doi_body("10.99990/zta0030", "https://example.org/30"),
+        headers=TEXT,
+        auth=CLIENT_ONE,
+    )
     assert_text(r, 201, "OK")
     assert r.headers.get("location") is None
     assert mds.get("/doi/10.99990/ZTA0030", auth=CLIENT_ONE).text == "https://example.org/30"
     # the handle form names the same sample
-    r = mds.put("/doi/10273/ZTA0030", content=doi_body("10.99990/ZTA0030", "https://example.org/30b"), headers=TEXT,
-                auth=CLIENT_ONE)
+    r = mds.put(
+        "/doi/10273/ZTA0030",
+        content=doi_body("10.99990/ZTA0030", "https://example.org/30b"),
+        headers=TEXT,
+        auth=CLIENT_ONE,
+    )
     assert_text(r, 201, "OK")
     mismatch = "doi parameter does not match doi of resource"
-    r = mds.put("/doi/10.99990/ZTA0030", content=doi_body("10.99990/ZTA0031", "https://example.org/31"),
-                headers=TEXT, auth=CLIENT_ONE)
+    r = mds.put(
+        "/doi/10.99990/ZTA0030",
+        content=doi_body("10.99990/ZTA0031", "https://example.org/31"),
+        headers=TEXT,
+        auth=CLIENT_ONE,
+    )
     assert_text(r, 400, mismatch)
     r = mds.put("/doi/10.99990/ZTA0030", content="url=https://example.org/31", headers=TEXT, auth=CLIENT_ONE)
     assert_text(r, 400, mismatch)
     r = mds.put("/doi/10.99990/ZTA0030", content="doi=10.99990/ZTA0030", headers=TEXT, auth=CLIENT_ONE)
     assert_text(r, 400, "param 'url' required")
-    assert_text(mds.put("/doi/ZTA0030", content=doi_body("ZTA0030", "https://example.org/x"), headers=TEXT,
-                        auth=CLIENT_ONE), 400, startswith="malformed DOI 'ZTA0030'")
+    assert_text(
+        mds.put("/doi/ZTA0030", content=doi_body("ZTA0030", "https://example.org/x"), headers=TEXT, auth=CLIENT_ONE),
+        400,
+        startswith="malformed DOI 'ZTA0030'",
+    )
     assert mds.get("/doi/10.99990/ZTA0031", auth=CLIENT_ONE).status_code == 404
 
 
 def test_get_doi_statuses(mds: TestClient) -> None:
     assert_text(mds.get("/doi/10.99990/ZTA0050", auth=CLIENT_ONE), 404, "DOI not found")
     # DataCite's order: metadata first, then the URL; until then the DOI is known but not resolvable
-    assert_text(mds.post("/metadata", content=resource("10.99990/ZTA0050"), headers=XML, auth=CLIENT_ONE),
-                201, "OK (10.99990/ZTA0050)")
+    assert_text(
+        mds.post("/metadata", content=resource("10.99990/ZTA0050"), headers=XML, auth=CLIENT_ONE),
+        201,
+        "OK (10.99990/ZTA0050)",
+    )
     r = mds.get("/doi/10.99990/ZTA0050", auth=CLIENT_ONE)
     assert r.status_code == 204 and r.content == b""
     assert mint(mds, "10.99990/ZTA0050", "https://example.org/50").status_code == 201
@@ -146,44 +166,67 @@ def test_list_of_the_callers_dois(client: TestClient) -> None:
         assert client.get(f"/doi/{doi}", auth=AGENT).status_code == 200
 
 
-@pytest.mark.parametrize("method,path,allow", [
-    ("PUT", "/doi", "GET, HEAD, POST"), ("DELETE", "/doi", "GET, HEAD, POST"),
-    ("DELETE", "/doi/10.99990/ZTA0032", "GET, HEAD, PUT"), ("POST", "/doi/10.99990/ZTA0032", "GET, HEAD, PUT"),
-])
+@pytest.mark.parametrize(
+    "method,path,allow",
+    [
+        ("PUT", "/doi", "GET, HEAD, POST"),
+        ("DELETE", "/doi", "GET, HEAD, POST"),
+        ("DELETE", "/doi/10.99990/ZTA0032", "GET, HEAD, PUT"),
+        ("POST", "/doi/10.99990/ZTA0032", "GET, HEAD, PUT"),
+    ],
+)
 def test_405(mds: TestClient, method: str, path: str, allow: str) -> None:
-    r = mds.request(method, path, content=doi_body("10.99990/ZTA0032", "https://example.org/"), headers=TEXT,
-                    auth=CLIENT_ONE)
+    r = mds.request(
+        method, path, content=doi_body("10.99990/ZTA0032", "https://example.org/"), headers=TEXT, auth=CLIENT_ONE
+    )
     assert_text(r, 405, "Method Not Allowed")
     assert r.headers["allow"] == allow
 
 
 # -- refusals -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("body,status,message", [
-    ("url=https://example.org/1", 400, "param 'doi' required"),
-    ("igsn=10.99990/ZTA0040\nurl=https://example.org/1", 400, "param 'doi' required"),
-    ("doi=\nurl=https://example.org/1", 400, "param 'doi' required"),
-    ("doi=10.99990/ZTA0040", 400, "param 'url' required"),
-    ("doi=ZTA0040\nurl=https://example.org/1", 400, "malformed DOI 'ZTA0040'"),
-    ("doi=10.99990/ZTA 0040\nurl=https://example.org/1", 400, "IGSN must not contain any spaces"),
-    ("doi=10.99990/ZTA$0040\nurl=https://example.org/1", 400, "malformed IGSN"),
-    ("doi=10.12345/ZTA0040\nurl=https://example.org/1", 400, "IGSN prefix is not allowed: unknown DOI prefix 10.12345"),
-    ("doi=10.99990/ZTB0040\nurl=https://example.org/1", 400, "IGSN prefix is not allowed"),  # another client's
-    ("doi=10.99990/QQ0040\nurl=https://example.org/1", 400, "IGSN prefix is not allowed"),  # no namespace
-    ("doi=10.99990/ZTA0040\nurl=https://evil.net/1", 400, "domain of URL is not allowed"),
-    ("doi=10.99990/ZTA0040\nurl=ftp://example.org/1", 400, "malformed URL"),
-    ("doi=10.99990/ZTA0040\x01\nurl=https://example.org/1", 400, "request body must not contain control characters"),
-])
+@pytest.mark.parametrize(
+    "body,status,message",
+    [
+        ("url=https://example.org/1", 400, "param 'doi' required"),
+        ("igsn=10.99990/ZTA0040\nurl=https://example.org/1", 400, "param 'doi' required"),
+        ("doi=\nurl=https://example.org/1", 400, "param 'doi' required"),
+        ("doi=10.99990/ZTA0040", 400, "param 'url' required"),
+        ("doi=ZTA0040\nurl=https://example.org/1", 400, "malformed DOI 'ZTA0040'"),
+        ("doi=10.99990/ZTA 0040\nurl=https://example.org/1", 400, "IGSN must not contain any spaces"),
+        ("doi=10.99990/ZTA$0040\nurl=https://example.org/1", 400, "malformed IGSN"),
+        (
+            "doi=10.12345/ZTA0040\nurl=https://example.org/1",
+            400,
+            "IGSN prefix is not allowed: unknown DOI prefix 10.12345",
+        ),
+        ("doi=10.99990/ZTB0040\nurl=https://example.org/1", 400, "IGSN prefix is not allowed"),  # another client's
+        ("doi=10.99990/QQ0040\nurl=https://example.org/1", 400, "IGSN prefix is not allowed"),  # no namespace
+        ("doi=10.99990/ZTA0040\nurl=https://evil.net/1", 400, "domain of URL is not allowed"),
+        ("doi=10.99990/ZTA0040\nurl=ftp://example.org/1", 400, "malformed URL"),
+        (
+            "doi=10.99990/ZTA0040\x01\nurl=https://example.org/1",
+            400,
+            "request body must not contain control characters",
+        ),
+    ],
+)
 def test_post_doi_refusals(mds: TestClient, body: str, status: int, message: str) -> None:
     before = stored(mds)
     assert_text(mds.post("/doi", content=body, headers=TEXT, auth=CLIENT_ONE), status, startswith=message)
     assert stored(mds) == before
 
 
-@pytest.mark.parametrize("headers,data,message", [
-    ({"Content-Type": "application/json"}, b'{"doi": "10.99990/ZTA0041"}', "Content-Type application/json"),
-    ({"Content-Type": "text/plain;charset=ISO-8859-1"}, b"doi=10.99990/ZTA0041\nurl=https://example.org/",
-     "charset iso-8859-1 is not supported"),
-])
+@pytest.mark.parametrize(
+    "headers,data,message",
+    [
+        ({"Content-Type": "application/json"}, b'{"doi": "10.99990/ZTA0041"}', "Content-Type application/json"),
+        (
+            {"Content-Type": "text/plain;charset=ISO-8859-1"},
+            b"doi=10.99990/ZTA0041\nurl=https://example.org/",
+            "charset iso-8859-1 is not supported",
+        ),
+    ],
+)
 def test_415(mds: TestClient, headers: dict[str, str], data: bytes, message: str) -> None:
     assert_text(mds.post("/doi", content=data, headers=headers, auth=CLIENT_ONE), 415, startswith=message)
 
@@ -191,8 +234,12 @@ def test_415(mds: TestClient, headers: dict[str, str], data: bytes, message: str
 def test_invalid_utf8_and_413(registry: Registry, settings: Settings) -> None:
     for c in make_client(registry, settings.with_(max_body_bytes=100)):
         before = stored(c)
-        r = c.post("/doi", content=b"doi=10.99990/ZTA0042\nurl=https://example.org/" + b"x" * 100, headers=TEXT,
-                   auth=CLIENT_ONE)
+        r = c.post(
+            "/doi",
+            content=b"doi=10.99990/ZTA0042\nurl=https://example.org/" + b"x" * 100,
+            headers=TEXT,
+            auth=CLIENT_ONE,
+        )
         assert_text(r, 413, "request body is larger than 100 bytes")
         r = c.post("/doi", content=b"doi=10.99990/ZTA\xff\nurl=https://example.org/", headers=TEXT, auth=CLIENT_ONE)
         assert_text(r, 400, startswith="request body is not valid UTF-8")
@@ -222,8 +269,9 @@ def test_nobody_touches_another_partys_doi(mds: TestClient) -> None:
     for who in (CLIENT_TWO, OTHER):
         assert_text(mint(mds, "10.99990/ZTA0060", "https://example.org/x", who=who), 403, foreign)
         assert_text(mds.get("/doi/10.99990/ZTA0060", auth=who), 403, foreign)
-        r = mds.put("/doi/10273/ZTA0060", content=doi_body("10273/ZTA0060", "https://example.org/x"), headers=TEXT,
-                    auth=who)
+        r = mds.put(
+            "/doi/10273/ZTA0060", content=doi_body("10273/ZTA0060", "https://example.org/x"), headers=TEXT, auth=who
+        )
         assert_text(r, 403, foreign)
     assert stored(mds) == before
 
@@ -236,8 +284,9 @@ def test_agent_acts_for_its_clients(mds: TestClient) -> None:
     assert mint(mds, "10.99990/ZTA0071", "https://example.org/71", who=AGENT).status_code == 201
     assert mds.get("/doi/10.99990/ZTA0071", auth=CLIENT_ONE).status_code == 200
     assert mint(mds, "10.99990/ZT0072", "https://anywhere.net/72", who=AGENT).status_code == 201
-    assert_text(mds.get("/doi/10.99990/ZT0072", auth=CLIENT_ONE), 403,
-                "cannot access dataset which belongs to another party")
+    assert_text(
+        mds.get("/doi/10.99990/ZT0072", auth=CLIENT_ONE), 403, "cannot access dataset which belongs to another party"
+    )
     row = registry_of(mds).row("ZT0072")
     assert row is not None and (row.agent, row.client) == ("ZTEST", None)
 
@@ -257,12 +306,19 @@ def test_test_mode_validates_and_stores_nothing(mds: TestClient, flag: str, name
     before = stored(mds)
     r = mint(mds, f"10.99990/{name}", "https://example.org/80", query=f"?testMode={flag}")
     assert_text(r, 201, "OK (only test mode!)")
-    r = mds.put(f"/doi/10.99990/{name}?testMode={flag}", content=doi_body(f"10.99990/{name}", "https://example.org/"),
-                headers=TEXT, auth=CLIENT_ONE)
+    r = mds.put(
+        f"/doi/10.99990/{name}?testMode={flag}",
+        content=doi_body(f"10.99990/{name}", "https://example.org/"),
+        headers=TEXT,
+        auth=CLIENT_ONE,
+    )
     assert_text(r, 201, "OK (only test mode!)")
     # still validated
-    assert_text(mint(mds, f"10.99990/{name}", "https://evil.net/", query=f"?testMode={flag}"), 400,
-                "domain of URL is not allowed")
+    assert_text(
+        mint(mds, f"10.99990/{name}", "https://evil.net/", query=f"?testMode={flag}"),
+        400,
+        "domain of URL is not allowed",
+    )
     assert stored(mds) == before
     assert mds.get(f"/doi/10.99990/{name}", auth=CLIENT_ONE).status_code == 404
     assert mint(mds, f"10.99990/{name}", "https://example.org/80", query="?testMode=false").text == "OK"
@@ -271,10 +327,13 @@ def test_test_mode_validates_and_stores_nothing(mds: TestClient, flag: str, name
 def test_401_with_www_authenticate(mds: TestClient) -> None:
     before = stored(mds)
     for kwargs in ({}, {"auth": (CLIENT_ONE[0], "wrong")}, {"headers": {"Authorization": "Bearer abc"}}):
-        for method, path in (("GET", "/doi"), ("POST", "/doi"), ("GET", "/doi/10.99990/ZTA1"),
-                             ("PUT", "/doi/10.99990/ZTA1")):
-            r = mds.request(method, path, content=doi_body("10.99990/ZTA1", "https://example.org/"),
-                            **kwargs)  # type: ignore[arg-type]
+        for method, path in (
+            ("GET", "/doi"),
+            ("POST", "/doi"),
+            ("GET", "/doi/10.99990/ZTA1"),
+            ("PUT", "/doi/10.99990/ZTA1"),
+        ):
+            r = mds.request(method, path, content=doi_body("10.99990/ZTA1", "https://example.org/"), **kwargs)  # type: ignore[arg-type]
             assert_text(r, 401, "not logged in")
             assert r.headers["www-authenticate"] == 'Basic realm="igsn-graph"'
     assert stored(mds) == before
@@ -295,8 +354,9 @@ def test_datacite_metadata_is_registered_mapped_and_returned_verbatim(mds: TestC
     record = registry.record("ZTA0100")
     assert record is not None
     assert (record.name, record.doi, record.kind) == ("Core 7", "10.99990/ZTA0100", "Sample")
-    assert record.collectors == [Agent("Doe, Jane", Identifier("https://orcid.org/0000-0002-1825-0097", "ORCID"),
-                                       kind="Person")]
+    assert record.collectors == [
+        Agent("Doe, Jane", Identifier("https://orcid.org/0000-0002-1825-0097", "ORCID"), kind="Person")
+    ]
     assert record.materials == ["http://vocabulary.odm2.org/medium/rock"]
     assert record.resource_types == ["http://vocabulary.odm2.org/specimentype/core/"]
     assert [g.wkt for g in record.geometries] == ["POINT (147.32 -42.88)"]
@@ -319,18 +379,26 @@ def test_datacite_metadata_by_path_and_handle(mds: TestClient) -> None:
     assert facts is not None and facts.doi is None
 
 
-@pytest.mark.parametrize("data,who,status,message", [
-    (resource("10.99990/ZTA0120", general="Dataset"), CLIENT_ONE, 400,
-     "/resource/resourceType: resourceTypeGeneral must be PhysicalObject (an IGSN names a physical object; "
-     "found 'Dataset')"),
-    (resource("10.5072/ZTA0120"), CLIENT_ONE, 400, "IGSN prefix is not allowed: unknown DOI prefix 10.5072"),
-    (resource("10.99990/ZTB0120"), CLIENT_ONE, 400, "IGSN prefix is not allowed"),
-    (resource("10.99990/ZTA 0120"), CLIENT_ONE, 400, "IGSN must not contain any spaces"),
-    (resource(" ", identifier_type="DOI"), CLIENT_ONE, 400, "failed to retrieve IGSN from xml"),
-    (resource("10.99990/ZTA0120").replace(b"<titles><title>Core 7</title></titles>", b""), CLIENT_ONE, 201, None),
-])
-def test_datacite_metadata_refusals(mds: TestClient, data: bytes, who: tuple[str, str], status: int,
-                                    message: str | None) -> None:
+@pytest.mark.parametrize(
+    "data,who,status,message",
+    [
+        (
+            resource("10.99990/ZTA0120", general="Dataset"),
+            CLIENT_ONE,
+            400,
+            "/resource/resourceType: resourceTypeGeneral must be PhysicalObject (an IGSN names a physical object; "
+            "found 'Dataset')",
+        ),
+        (resource("10.5072/ZTA0120"), CLIENT_ONE, 400, "IGSN prefix is not allowed: unknown DOI prefix 10.5072"),
+        (resource("10.99990/ZTB0120"), CLIENT_ONE, 400, "IGSN prefix is not allowed"),
+        (resource("10.99990/ZTA 0120"), CLIENT_ONE, 400, "IGSN must not contain any spaces"),
+        (resource(" ", identifier_type="DOI"), CLIENT_ONE, 400, "failed to retrieve IGSN from xml"),
+        (resource("10.99990/ZTA0120").replace(b"<titles><title>Core 7</title></titles>", b""), CLIENT_ONE, 201, None),
+    ],
+)
+def test_datacite_metadata_refusals(
+    mds: TestClient, data: bytes, who: tuple[str, str], status: int, message: str | None
+) -> None:
     before = stored(mds)
     r = mds.post("/metadata", content=data, headers=XML, auth=who)
     assert_text(r, status, startswith=message)
@@ -348,8 +416,11 @@ def test_datacite_metadata_in_test_mode(mds: TestClient) -> None:
 def test_shared_physical_object_example_needs_a_prefix_here(mds: TestClient, shared: Path) -> None:
     """DataCite's own IGSN-like example uses the test prefix 10.5072, which no account here holds."""
     data = (shared / "examples/datacite-schema/kernel-4.7/datacite-example-ancientdates-v4.xml").read_bytes()
-    assert_text(mds.post("/metadata", content=data, headers=XML, auth=CLIENT_ONE), 400,
-                "IGSN prefix is not allowed: unknown DOI prefix 10.5072")
+    assert_text(
+        mds.post("/metadata", content=data, headers=XML, auth=CLIENT_ONE),
+        400,
+        "IGSN prefix is not allowed: unknown DOI prefix 10.5072",
+    )
     ours = data.replace(b"10.5072/0945113", b"10.99990/ZTA0945113")
     assert_text(mds.post("/metadata", content=ours, headers=XML, auth=CLIENT_ONE), 201, "OK (10.99990/ZTA0945113)")
     assert mds.get("/metadata/10.99990/ZTA0945113", auth=CLIENT_ONE).content == ours

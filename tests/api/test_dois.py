@@ -24,9 +24,14 @@ def client(tmp_path: Any) -> Iterator[TestClient]:
 
 
 def attributes(title: str = "Core", **extra: object) -> dict[str, Any]:
-    return {"titles": [{"title": title}], "creators": [{"name": "Doe, Jane"}], "publisher": "Core Repository",
-            "publicationYear": 2024, "types": {"resourceTypeGeneral": "PhysicalObject", "resourceType": "Core"},
-            **extra}
+    return {
+        "titles": [{"title": title}],
+        "creators": [{"name": "Doe, Jane"}],
+        "publisher": "Core Repository",
+        "publicationYear": 2024,
+        "types": {"resourceTypeGeneral": "PhysicalObject", "resourceType": "Core"},
+        **extra,
+    }
 
 
 def post(client: TestClient, attrs: dict[str, Any], who: tuple[str, str] = CLIENT_ONE) -> httpx.Response:
@@ -42,8 +47,16 @@ def error(r: httpx.Response, status: int) -> dict[str, Any]:
 
 
 def test_create_read_and_attributes(client: TestClient) -> None:
-    r = post(client, attributes("Core 1", doi="10.99990/ZTA0001", event="publish", url="https://example.org/1",
-                                descriptions=[{"description": "Half core", "descriptionType": "Abstract"}]))
+    r = post(
+        client,
+        attributes(
+            "Core 1",
+            doi="10.99990/ZTA0001",
+            event="publish",
+            url="https://example.org/1",
+            descriptions=[{"description": "Half core", "descriptionType": "Abstract"}],
+        ),
+    )
     assert r.status_code == 201, r.text
     assert r.headers["content-type"].startswith("application/vnd.api+json")
     data = r.json()["data"]
@@ -51,16 +64,25 @@ def test_create_read_and_attributes(client: TestClient) -> None:
     assert data["relationships"]["client"]["data"] == {"id": "ztest.one", "type": "clients"}
     attrs = data["attributes"]
     assert (attrs["state"], attrs["url"], attrs["prefix"], attrs["suffix"]) == (
-        "findable", "https://example.org/1", "10.99990", "zta0001")
+        "findable",
+        "https://example.org/1",
+        "10.99990",
+        "zta0001",
+    )
     assert {"description": "Half core", "descriptionType": "Abstract"} in attrs["descriptions"]
     # anyone reads a findable DOI, in any case of the DOI
     assert client.get("/dois/10.99990/ZTA0001").json()["data"]["attributes"]["titles"] == [{"title": "Core 1"}]
     # the xml attribute is the sample's DataCite XML; a document given there is what is kept
     document = base64.b64decode(attrs["xml"])
     assert b"<title>Core 1</title>" in document
-    r = client.put("/dois/10.99990/ZTA0001", json={"data": {"attributes": {
-        "xml": base64.b64encode(document.replace(b"Core 1", b"Core 1, again")).decode()}}}, headers=JSONAPI,
-        auth=CLIENT_ONE)
+    r = client.put(
+        "/dois/10.99990/ZTA0001",
+        json={
+            "data": {"attributes": {"xml": base64.b64encode(document.replace(b"Core 1", b"Core 1, again")).decode()}}
+        },
+        headers=JSONAPI,
+        auth=CLIENT_ONE,
+    )
     assert r.status_code == 200, r.text
     assert r.json()["data"]["attributes"]["titles"] == [{"title": "Core 1, again"}]
     # the MDS sees the same sample
@@ -68,10 +90,13 @@ def test_create_read_and_attributes(client: TestClient) -> None:
 
 
 def test_activities_are_the_history(client: TestClient) -> None:
-    assert post(client, attributes(doi="10.99990/ZTA0002", event="publish", url="https://example.org/2")
-                ).status_code == 201
-    client.put("/dois/10.99990/ZTA0002", json={"data": {"attributes": {"event": "hide"}}}, headers=JSONAPI,
-               auth=CLIENT_ONE).raise_for_status()
+    assert (
+        post(client, attributes(doi="10.99990/ZTA0002", event="publish", url="https://example.org/2")).status_code
+        == 201
+    )
+    client.put(
+        "/dois/10.99990/ZTA0002", json={"data": {"attributes": {"event": "hide"}}}, headers=JSONAPI, auth=CLIENT_ONE
+    ).raise_for_status()
     r = client.get("/dois/10.99990/ZTA0002/activities", auth=CLIENT_ONE)
     assert r.status_code == 200
     items = r.json()["data"]
@@ -85,8 +110,13 @@ def test_activities_are_the_history(client: TestClient) -> None:
 def test_error_objects_point_into_the_request(client: TestClient) -> None:
     item = error(post(client, attributes(doi="10.99990/ZTA0003", event="launch")), 422)
     assert item["source"] == {"pointer": "/data/attributes/event"}
-    item = error(post(client, {"doi": "10.99990/ZTA0003", "event": "publish", "url": "https://example.org/3",
-                               "titles": "not a list"}), 400)
+    item = error(
+        post(
+            client,
+            {"doi": "10.99990/ZTA0003", "event": "publish", "url": "https://example.org/3", "titles": "not a list"},
+        ),
+        400,
+    )
     assert item["source"] == {"pointer": "/data/attributes/titles"}
     item = error(post(client, {"doi": "10.99990/ZTA0003", "event": "publish"}), 422)
     assert "needs its metadata" in item["title"]
@@ -108,8 +138,12 @@ def test_drafts_count_against_the_quota_and_only_drafts_are_deleted(client: Test
         assert r.status_code == 201, r.text
     assert "quota" in error(post(client, {"doi": "10273/ZTB0003"}, who=CLIENT_TWO), 403)["title"]
     # a draft becomes a sample in its own quota place
-    r = client.put("/dois/10273/ZTB0001", json={"data": {"attributes": attributes(event="register")}},
-                   headers=JSONAPI, auth=CLIENT_TWO)
+    r = client.put(
+        "/dois/10273/ZTB0001",
+        json={"data": {"attributes": attributes(event="register")}},
+        headers=JSONAPI,
+        auth=CLIENT_TWO,
+    )
     assert r.status_code == 200, r.text
     assert r.json()["data"]["attributes"]["state"] == "registered"
     assert "only draft" in error(client.delete("/dois/10273/ZTB0001", auth=CLIENT_TWO), 405)["title"]
@@ -120,10 +154,21 @@ def test_drafts_count_against_the_quota_and_only_drafts_are_deleted(client: Test
 
 def test_list_filters_and_cursor_pages(client: TestClient) -> None:
     for n in range(1, 6):
-        assert post(client, attributes(f"Listed core {n}", doi=f"10.99990/ZTA01{n:02d}", event="publish",
-                                       url=f"https://example.org/l{n}")).status_code == 201
-    assert post(client, attributes("Hidden core", doi="10.99990/ZTA0199", event="register",
-                                   url="https://example.org/h")).status_code == 201
+        assert (
+            post(
+                client,
+                attributes(
+                    f"Listed core {n}", doi=f"10.99990/ZTA01{n:02d}", event="publish", url=f"https://example.org/l{n}"
+                ),
+            ).status_code
+            == 201
+        )
+    assert (
+        post(
+            client, attributes("Hidden core", doi="10.99990/ZTA0199", event="register", url="https://example.org/h")
+        ).status_code
+        == 201
+    )
     assert post(client, {"doi": "10.99990/ZTA0198"}).status_code == 201  # a draft
     public = client.get("/dois", params={"page[size]": 2}).json()
     seen = [d["id"] for d in public["data"]]
@@ -133,16 +178,20 @@ def test_list_filters_and_cursor_pages(client: TestClient) -> None:
     assert seen == [f"10.99990/zta01{n:02d}" for n in range(1, 6)]
     own = client.get("/dois", params={"page[size]": 100}, auth=CLIENT_ONE).json()["data"]
     assert {d["id"]: d["attributes"]["state"] for d in own if d["id"] > "10.99990/zta0197"} == {
-        "10.99990/zta0198": "draft", "10.99990/zta0199": "registered"}
-    assert [d["id"] for d in client.get("/dois", params={"state": "draft"}, auth=CLIENT_ONE).json()["data"]] == \
-        ["10.99990/zta0198"]
+        "10.99990/zta0198": "draft",
+        "10.99990/zta0199": "registered",
+    }
+    assert [d["id"] for d in client.get("/dois", params={"state": "draft"}, auth=CLIENT_ONE).json()["data"]] == [
+        "10.99990/zta0198"
+    ]
     assert client.get("/dois", params={"state": "draft"}, auth=OTHER).json()["data"] == []
     assert len(client.get("/dois", params={"client-id": "ztest.one"}).json()["data"]) == 5
     assert client.get("/dois", params={"client-id": "ztest.two"}).json()["data"] == []
     assert len(client.get("/dois", params={"prefix": "10.99990"}).json()["data"]) == 5
     assert client.get("/dois", params={"prefix": "10.5072"}).json()["data"] == []
-    assert [d["id"] for d in client.get("/dois", params={"query": "Listed core 3"}).json()["data"]] == \
-        ["10.99990/zta0103"]
+    assert [d["id"] for d in client.get("/dois", params={"query": "Listed core 3"}).json()["data"]] == [
+        "10.99990/zta0103"
+    ]
     assert client.get("/dois", params={"query": "Hidden"}, auth=CLIENT_ONE).json()["data"] == []
     error(client.get("/dois", params={"page[size]": 0}), 400)
     error(client.get("/dois", params={"state": "gone"}), 400)
@@ -150,9 +199,12 @@ def test_list_filters_and_cursor_pages(client: TestClient) -> None:
 
 def test_prefixes_and_clients(client: TestClient) -> None:
     prefixes = client.get("/prefixes").json()["data"]
-    assert {"id": "10.99990", "type": "prefixes", "attributes": {"prefix": "10.99990"},
-            "relationships": {"clients": {"data": []},
-                              "providers": {"data": [{"id": "ztest", "type": "providers"}]}}} in prefixes
+    assert {
+        "id": "10.99990",
+        "type": "prefixes",
+        "attributes": {"prefix": "10.99990"},
+        "relationships": {"clients": {"data": []}, "providers": {"data": [{"id": "ztest", "type": "providers"}]}},
+    } in prefixes
     data = client.get("/clients/ztest.one").json()["data"]
     assert data["id"] == "ztest.one" and data["attributes"]["name"] == "Client One"
     assert data["attributes"]["domains"] == "example.org"
@@ -191,10 +243,23 @@ def test_a_drafts_partial_metadata_is_read_with_nothing_required(client: TestCli
     pointer = "/data/attributes/geoLocations/0/geoLocationPoint/pointLatitude"
     assert error(post(client, bad), 400)["source"] == {"pointer": pointer}
     # what a draft was given stays when it is completed
-    r = client.put("/dois/10.99990/ZTA0401", json={"data": {"attributes": {
-        "creators": [{"name": "Doe, Jane"}], "publisher": "P", "publicationYear": 2024,
-        "types": {"resourceTypeGeneral": "PhysicalObject"}, "url": "https://example.org/401", "event": "publish"}}},
-        headers=JSONAPI, auth=CLIENT_ONE)
+    r = client.put(
+        "/dois/10.99990/ZTA0401",
+        json={
+            "data": {
+                "attributes": {
+                    "creators": [{"name": "Doe, Jane"}],
+                    "publisher": "P",
+                    "publicationYear": 2024,
+                    "types": {"resourceTypeGeneral": "PhysicalObject"},
+                    "url": "https://example.org/401",
+                    "event": "publish",
+                }
+            }
+        },
+        headers=JSONAPI,
+        auth=CLIENT_ONE,
+    )
     assert r.status_code == 200, r.text
     assert r.json()["data"]["attributes"]["titles"] == [{"title": "Only a title"}]
     assert r.json()["data"]["attributes"]["state"] == "findable"
@@ -204,8 +269,12 @@ def test_a_draft_registered_through_another_door_is_that_sample(client: TestClie
     from igsn_graph.index.rebuild import verify
 
     assert post(client, {"doi": "10.99990/ZTA0501", "titles": [{"title": "Reserved"}]}).status_code == 201
-    r = client.post("/doi", content="doi=10.99990/ZTA0501\nurl=https://example.org/501",
-                    headers={"Content-Type": "text/plain"}, auth=CLIENT_ONE)
+    r = client.post(
+        "/doi",
+        content="doi=10.99990/ZTA0501\nurl=https://example.org/501",
+        headers={"Content-Type": "text/plain"},
+        auth=CLIENT_ONE,
+    )
     assert r.status_code == 201, r.text
     attrs = client.get("/dois/10.99990/ZTA0501", auth=CLIENT_ONE).json()["data"]["attributes"]
     assert (attrs["state"], attrs["url"]) == ("findable", "https://example.org/501")  # the catalogue wins
@@ -216,9 +285,22 @@ def test_a_draft_registered_through_another_door_is_that_sample(client: TestClie
 
 def test_polygons_as_datacite_writes_them(client: TestClient) -> None:
     ring = [{"polygonPoint": {"pointLongitude": x, "pointLatitude": y}} for x, y in ((1, 1), (2, 1), (2, 2), (1, 1))]
-    r = post(client, attributes(doi="10.99990/ZTA0601", event="publish", url="https://example.org/601",
-                                geoLocations=[{"geoLocationPolygon": ring}]))
+    r = post(
+        client,
+        attributes(
+            doi="10.99990/ZTA0601",
+            event="publish",
+            url="https://example.org/601",
+            geoLocations=[{"geoLocationPolygon": ring}],
+        ),
+    )
     assert r.status_code == 201, r.text
     [geo] = r.json()["data"]["attributes"]["geoLocations"]
-    assert geo == {"geoLocationBox": {"westBoundLongitude": 1.0, "eastBoundLongitude": 2.0,
-                                      "southBoundLatitude": 1.0, "northBoundLatitude": 2.0}}
+    assert geo == {
+        "geoLocationBox": {
+            "westBoundLongitude": 1.0,
+            "eastBoundLongitude": 2.0,
+            "southBoundLatitude": 1.0,
+            "northBoundLatitude": 2.0,
+        }
+    }

@@ -29,8 +29,14 @@ ESCAPED_NAME = "Lab <script>alert(1)</script> & Co"
 
 def _setup(registry: Registry) -> None:
     registry.add_client("ZTEST.ESC", name=ESCAPED_NAME, password="esc-secret-1", namespaces=["ZTC"])
-    register(registry, ONE, rich("ZTA001"), rich("ZTA002"), replace(rich(PRIVATE, name=SECRET), is_public=False),
-             rich(GONE, name=SECRET))
+    register(
+        registry,
+        ONE,
+        rich("ZTA001"),
+        rich("ZTA002"),
+        replace(rich(PRIVATE, name=SECRET), is_public=False),
+        rich(GONE, name=SECRET),
+    )
     register(registry, ONE, rich("ZTA001", name="Core section, second version"))
     registry.deactivate(ONE, GONE)
     register(registry, AGENT_P, rich("ZT0001"))
@@ -45,9 +51,11 @@ def client(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
     overrides: dict[str, object] = {}
     if request.param == "remote":
         import httpx
+
         url = request.getfixturevalue("oxigraph_engine")
-        httpx.post(url + "/update", content=b"DROP ALL", headers={"Content-Type": "application/sparql-update"},
-                   timeout=30).raise_for_status()
+        httpx.post(
+            url + "/update", content=b"DROP ALL", headers={"Content-Type": "application/sparql-update"}, timeout=30
+        ).raise_for_status()
         overrides["store"] = url
     settings = fresh_settings(tmp_path_factory.mktemp("entities"), **overrides)
     with Registry(settings) as registry:
@@ -71,8 +79,12 @@ def _rdf(client: TestClient, path: str, media_type: str = "text/turtle", **param
     r = client.get(path, params=params, headers={"Accept": media_type})
     assert r.status_code == 200, (path, r.text[:300])
     assert r.headers["content-type"].split(";")[0] == media_type
-    fmt = {"text/turtle": RdfFormat.TURTLE, "application/ld+json": RdfFormat.JSON_LD,
-           "application/n-triples": RdfFormat.N_TRIPLES, "application/rdf+xml": RdfFormat.RDF_XML}[media_type]
+    fmt = {
+        "text/turtle": RdfFormat.TURTLE,
+        "application/ld+json": RdfFormat.JSON_LD,
+        "application/n-triples": RdfFormat.N_TRIPLES,
+        "application/rdf+xml": RdfFormat.RDF_XML,
+    }[media_type]
     return {q.triple for q in parse(r.content, format=fmt)}
 
 
@@ -80,7 +92,7 @@ def _local(client: TestClient, href: str) -> str | None:
     """An href this service answers (a path, or a URL on its public base), as a path; None for others."""
     for base in (client.app.state.settings.base_url, str(client.base_url) + "/"):  # type: ignore[attr-defined]
         if href.startswith(base):
-            href = "/" + href[len(base):]
+            href = "/" + href[len(base) :]
     return href if href.startswith("/") and not href.startswith("//") else None
 
 
@@ -89,15 +101,26 @@ def _node(path: str) -> NamedNode:
 
 
 PAGES = {
-    "/agent/ZTEST": ["Allocating agent", "Test Agent (ZTEST)", "https://ror.org/00test000", "Client One",
-                     "ZT", "4 public samples"],
+    "/agent/ZTEST": [
+        "Allocating agent",
+        "Test Agent (ZTEST)",
+        "https://ror.org/00test000",
+        "Client One",
+        "ZT",
+        "4 public samples",
+    ],
     "/client/ZTEST.ONE": ["Client", "Client One (ZTEST.ONE)", "Test Agent", "ZTA", "3 public samples"],
     "/namespace/ZTA": ["Namespace", "ZTA", "Client One", "Test Agent", "3 public samples"],
     "/namespace/ZT": ["Namespace", "ZTA", "ZTB", "ZTC", "1 public sample"],
     "/namespace/TEST": ["test namespace"],
     "/agent/admin": ["registry administrator"],
-    "/activity/ZTA001/2": ["Change 2 of IGSN ZTA001", "metadata-updated", "ZTEST.ONE", "version 2",
-                           "all changes of ZTA001"],
+    "/activity/ZTA001/2": [
+        "Change 2 of IGSN ZTA001",
+        "metadata-updated",
+        "ZTEST.ONE",
+        "version 2",
+        "all changes of ZTA001",
+    ],
     "/version/ZTA001/1": ["Version 1 of IGSN ZTA001", "metadata-registered", "change 1", "version 2"],
     "/activity/ZTA005/1": ["registry administrator"],
     "/provenance/ZTA001": ["Registration history of IGSN ZTA001", "change 1", "change 2", "metadata-updated"],
@@ -119,24 +142,39 @@ def test_every_kind_has_a_page(client: TestClient, path: str) -> None:
 
 def test_pages_name_their_related_nodes(client: TestClient) -> None:
     hrefs = lambda path: {a.get("href") for a in _html(client, path).iter("a")}  # noqa: E731
-    assert {"/client/ZTEST.ONE", "/client/ZTEST.TWO", "/namespace/ZT", "/ZTA001", "/ZT0001",
-            "/search?agent=ZTEST"} <= hrefs("/agent/ZTEST")
+    assert {
+        "/client/ZTEST.ONE",
+        "/client/ZTEST.TWO",
+        "/namespace/ZT",
+        "/ZTA001",
+        "/ZT0001",
+        "/search?agent=ZTEST",
+    } <= hrefs("/agent/ZTEST")
     assert {"/agent/ZTEST", "/namespace/ZTA", "/search?client=ZTEST.ONE"} <= hrefs("/client/ZTEST.ONE")
     assert {"/client/ZTEST.ONE", "/agent/ZTEST", "/search?namespace=ZTA"} <= hrefs("/namespace/ZTA")
-    assert {"/ZTA001", "/client/ZTEST.ONE", "/activity/ZTA001/1", "/version/ZTA001/2",
-            "/provenance/ZTA001"} <= hrefs("/version/ZTA001/1")
+    assert {"/ZTA001", "/client/ZTEST.ONE", "/activity/ZTA001/1", "/version/ZTA001/2", "/provenance/ZTA001"} <= hrefs(
+        "/version/ZTA001/1"
+    )
     assert "/agent/admin" in hrefs("/activity/ZTA005/1")
     assert {"/version/ZTA001/1", "/version/ZTA001/2", "/activity/ZTA001/2"} <= hrefs("/provenance/ZTA001")
 
 
-@pytest.mark.parametrize("media_type", ["text/turtle", "application/ld+json", "application/n-triples",
-                                        "application/rdf+xml"])
-@pytest.mark.parametrize("path,graph", [
-    ("/agent/ZTEST", "accounts"), ("/client/ZTEST.ONE", "accounts"), ("/namespace/ZTA", "accounts"),
-    ("/activity/ZTA001/2", "provenance/ZTA001"), ("/version/ZTA001/1", "provenance/ZTA001"),
-])
-def test_rdf_carries_the_nodes_triples_from_the_store(client: TestClient, path: str, graph: str,
-                                                      media_type: str) -> None:
+@pytest.mark.parametrize(
+    "media_type", ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"]
+)
+@pytest.mark.parametrize(
+    "path,graph",
+    [
+        ("/agent/ZTEST", "accounts"),
+        ("/client/ZTEST.ONE", "accounts"),
+        ("/namespace/ZTA", "accounts"),
+        ("/activity/ZTA001/2", "provenance/ZTA001"),
+        ("/version/ZTA001/1", "provenance/ZTA001"),
+    ],
+)
+def test_rdf_carries_the_nodes_triples_from_the_store(
+    client: TestClient, path: str, graph: str, media_type: str
+) -> None:
     served = _rdf(client, path, media_type)
     node = _node(path)
     store = client.app.state.registry.store  # type: ignore[attr-defined]
@@ -159,7 +197,9 @@ def test_rdf_facts(client: TestClient) -> None:
     assert Triple(_node("client/ZTEST.ESC"), SCHEMA.name, Literal(ESCAPED_NAME)) in accounts
     history = _rdf(client, "/provenance/ZTA001")
     assert {t.subject.value for t in history if t.object == PROV.Activity} == {
-        BASE + "activity/ZTA001/1", BASE + "activity/ZTA001/2"}
+        BASE + "activity/ZTA001/1",
+        BASE + "activity/ZTA001/2",
+    }
 
 
 def test_dataset_syntaxes_keep_each_triple_in_its_graph(client: TestClient) -> None:
@@ -171,24 +211,28 @@ def test_dataset_syntaxes_keep_each_triple_in_its_graph(client: TestClient) -> N
     assert (BASE + "ZTA001", BASE + "graph/ZTA001") in graphs
 
 
-@pytest.mark.parametrize("params,headers,status,content_type", [
-    ({}, {}, 200, "text/turtle"),
-    ({}, {"Accept": "*/*"}, 200, "text/turtle"),
-    ({}, {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}, 200, "text/html"),
-    ({}, {"Accept": "application/ld+json"}, 200, "application/ld+json"),
-    ({}, {"Accept": "text/plain"}, 200, "application/n-triples"),
-    ({}, {"Accept": "application/trig"}, 200, "application/trig"),
-    ({"_mediatype": "application/rdf+xml"}, {"Accept": "text/html"}, 200, "application/rdf+xml"),
-    ({"_profile": "landing"}, {}, 200, "text/html"),
-    ({"_profile": "alt"}, {}, 200, "application/json"),
-    ({"_profile": "alt", "_mediatype": "text/html"}, {}, 200, "text/html"),
-    ({}, {"Accept-Profile": "<http://www.w3.org/ns/dx/connegp/altr>", "Accept": "text/turtle"}, 200, "text/turtle"),
-    ({"_profile": "prov"}, {}, 200, "text/turtle"),  # not offered for an agent: the default profile (W3C rule)
-    ({}, {"Accept": "application/xml"}, 406, "text/plain"),
-    ({"_mediatype": "application/pdf"}, {}, 406, "text/plain"),
-])
-def test_negotiation(client: TestClient, params: dict[str, str], headers: dict[str, str], status: int,
-                     content_type: str) -> None:
+@pytest.mark.parametrize(
+    "params,headers,status,content_type",
+    [
+        ({}, {}, 200, "text/turtle"),
+        ({}, {"Accept": "*/*"}, 200, "text/turtle"),
+        ({}, {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}, 200, "text/html"),
+        ({}, {"Accept": "application/ld+json"}, 200, "application/ld+json"),
+        ({}, {"Accept": "text/plain"}, 200, "application/n-triples"),
+        ({}, {"Accept": "application/trig"}, 200, "application/trig"),
+        ({"_mediatype": "application/rdf+xml"}, {"Accept": "text/html"}, 200, "application/rdf+xml"),
+        ({"_profile": "landing"}, {}, 200, "text/html"),
+        ({"_profile": "alt"}, {}, 200, "application/json"),
+        ({"_profile": "alt", "_mediatype": "text/html"}, {}, 200, "text/html"),
+        ({}, {"Accept-Profile": "<http://www.w3.org/ns/dx/connegp/altr>", "Accept": "text/turtle"}, 200, "text/turtle"),
+        ({"_profile": "prov"}, {}, 200, "text/turtle"),  # not offered for an agent: the default profile (W3C rule)
+        ({}, {"Accept": "application/xml"}, 406, "text/plain"),
+        ({"_mediatype": "application/pdf"}, {}, 406, "text/plain"),
+    ],
+)
+def test_negotiation(
+    client: TestClient, params: dict[str, str], headers: dict[str, str], status: int, content_type: str
+) -> None:
     r = client.get("/agent/ZTEST", params=params, headers=headers)
     assert r.status_code == status, r.text[:300]
     assert r.headers["content-type"].split(";")[0] == content_type
@@ -206,11 +250,24 @@ def test_history_nodes_offer_the_prov_profile(client: TestClient) -> None:
     assert "prov" in {p["token"] for p in history["profiles"]}
 
 
-@pytest.mark.parametrize("path", [
-    "/agent/NOPE", "/agent/", "/client/ZTEST.NOPE", "/namespace/NOPE", "/namespace/ZTA%20X", "/version/ZTA001/9",
-    "/activity/ZTA001/0", "/version/ZTA001/x", "/version/ZTA001", "/activity/NOPE1/1", "/provenance/NOPE1",
-    "/graph/NOPE1", "/id/agent/ZTEST",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/agent/NOPE",
+        "/agent/",
+        "/client/ZTEST.NOPE",
+        "/namespace/NOPE",
+        "/namespace/ZTA%20X",
+        "/version/ZTA001/9",
+        "/activity/ZTA001/0",
+        "/version/ZTA001/x",
+        "/version/ZTA001",
+        "/activity/NOPE1/1",
+        "/provenance/NOPE1",
+        "/graph/NOPE1",
+        "/id/agent/ZTEST",
+    ],
+)
 def test_never_minted_is_404(client: TestClient, path: str) -> None:
     r = client.get(path, headers={"Accept": "text/turtle"})
     assert r.status_code == 404, (path, r.status_code, r.text[:200])
@@ -249,8 +306,11 @@ def test_samples_are_paged_with_a_keyset_cursor(client: TestClient) -> None:
     url: str | None = "/client/ZTEST.ONE?limit=2"
     while url is not None:
         r = client.get(url, headers={"Accept": "application/n-triples"})
-        names += sorted(t.subject.value[len(BASE):] for t in parse(r.content, format=RdfFormat.N_TRIPLES)
-                        if t.predicate == IG.registeredBy)
+        names += sorted(
+            t.subject.value[len(BASE) :]
+            for t in parse(r.content, format=RdfFormat.N_TRIPLES)
+            if t.predicate == IG.registeredBy
+        )
         nxt = [part.split(">")[0].lstrip(" <") for part in r.headers["link"].split(",") if 'rel="next"' in part]
         url = _local(client, nxt[0]) if nxt else None
     assert names == sorted(PUBLIC)
@@ -263,11 +323,17 @@ def test_malformed_paging_is_400(client: TestClient, params: dict[str, str]) -> 
     assert client.get("/agent/ZTEST", params=params, headers={"Accept": "text/html"}).status_code == 400
 
 
-@pytest.mark.parametrize("path,location", [
-    ("/agent/ztest", "/agent/ZTEST"), ("/client/ztest.one", "/client/ZTEST.ONE"), ("/namespace/zta", "/namespace/ZTA"),
-    ("/namespace/10273/ZTA", "/namespace/ZTA"), ("/version/zta001/01", "/version/ZTA001/1"),
-    ("/provenance/zta001?_profile=prov", "/provenance/ZTA001?_profile=prov"),
-])
+@pytest.mark.parametrize(
+    "path,location",
+    [
+        ("/agent/ztest", "/agent/ZTEST"),
+        ("/client/ztest.one", "/client/ZTEST.ONE"),
+        ("/namespace/zta", "/namespace/ZTA"),
+        ("/namespace/10273/ZTA", "/namespace/ZTA"),
+        ("/version/zta001/01", "/version/ZTA001/1"),
+        ("/provenance/zta001?_profile=prov", "/provenance/ZTA001?_profile=prov"),
+    ],
+)
 def test_other_forms_redirect_to_the_canonical_path(client: TestClient, path: str, location: str) -> None:
     r = client.get(path)
     assert r.status_code == 301 and urlsplit(r.headers["location"])._replace(scheme="", netloc="").geturl() == location
@@ -293,8 +359,16 @@ def test_user_strings_are_escaped(client: TestClient) -> None:
     assert "script-src 'self';" in r.headers["content-security-policy"]
 
 
-@pytest.mark.parametrize("path", ["/agent/<script>alert(1)</script>", '/client/"><img src=x onerror=alert(1)>',
-                                  "/namespace/<b>", "/version/<script>/1", "/activity/ZTA001/<i>"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/agent/<script>alert(1)</script>",
+        '/client/"><img src=x onerror=alert(1)>',
+        "/namespace/<b>",
+        "/version/<script>/1",
+        "/activity/ZTA001/<i>",
+    ],
+)
 def test_hostile_paths_are_404_without_markup(client: TestClient, path: str) -> None:
     r = client.get(path, headers={"Accept": "text/html"}, follow_redirects=True)
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
@@ -302,9 +376,21 @@ def test_hostile_paths_are_404_without_markup(client: TestClient, path: str) -> 
     assert not [e for e in page.iter() if e.tag in ("script", "img", "b", "i") or e.get("onerror")]
 
 
-@pytest.mark.parametrize("path", ["/agent/ZTEST", "/client/ZTEST.ONE?limit=1", "/namespace/ZT", "/namespace/TEST",
-                                  "/agent/admin", "/activity/ZTA005/1", "/version/ZTA001/2", "/provenance/ZTA001",
-                                  "/accounts", "/agent/ZTEST?_profile=alt&_mediatype=text/html"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/agent/ZTEST",
+        "/client/ZTEST.ONE?limit=1",
+        "/namespace/ZT",
+        "/namespace/TEST",
+        "/agent/admin",
+        "/activity/ZTA005/1",
+        "/version/ZTA001/2",
+        "/provenance/ZTA001",
+        "/accounts",
+        "/agent/ZTEST?_profile=alt&_mediatype=text/html",
+    ],
+)
 def test_every_link_on_a_page_resolves(client: TestClient, path: str) -> None:
     page = _html(client, path)
     targets = {_local(client, a.get("href")) for a in page.iter("a")} - {None}
@@ -333,8 +419,15 @@ def test_iris_under_a_path_of_the_iri_base(tmp_path: Path) -> None:
         register(registry, ONE, rich("ZTA002"))
     base = "https://registry.example.net/id/igsn/"
     with TestClient(create_app(settings), follow_redirects=False) as c:
-        for path in ("agent/ZTEST", "client/ZTEST.ONE", "namespace/ZTA", "version/ZTA002/1", "activity/ZTA002/1",
-                     "provenance/ZTA002", "accounts"):
+        for path in (
+            "agent/ZTEST",
+            "client/ZTEST.ONE",
+            "namespace/ZTA",
+            "version/ZTA002/1",
+            "activity/ZTA002/1",
+            "provenance/ZTA002",
+            "accounts",
+        ):
             r = c.get("/id/igsn/" + path, params={"_profile": "ig"})
             assert r.status_code == 301, path
             assert r.headers["location"] == f"http://testserver/{path}?_profile=ig"
@@ -343,7 +436,7 @@ def test_iris_under_a_path_of_the_iri_base(tmp_path: Path) -> None:
             subject = base + {"provenance/ZTA002": "activity/ZTA002/1", "accounts": "agent/ZTEST"}.get(path, path)
             assert any(t.subject.value == subject for t in served), path
             link = c.get("/" + path).headers["link"]
-            assert f"<https://registry.example.net/{path}>; rel=\"canonical\"" in link
+            assert f'<https://registry.example.net/{path}>; rel="canonical"' in link
         assert _status(c, "/id/igsn/agent/NOPE") == 404
         assert c.get("/elsewhere/agent/ZTEST").status_code == 404
         page = etree.HTML(c.get("/version/ZTA002/1", headers={"Accept": "text/html"}).content)

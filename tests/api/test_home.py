@@ -63,9 +63,14 @@ def test_the_name_is_the_one_oai_identify_gives(base: str) -> None:
     assert f"<repositoryName>{page.findtext('.//h1')}</repositoryName>" in identify
 
 
-@pytest.mark.parametrize(("accept", "fmt"), [("text/turtle", RdfFormat.TURTLE),
-                                             ("application/ld+json", RdfFormat.JSON_LD),
-                                             ("application/n-triples", RdfFormat.N_TRIPLES)])
+@pytest.mark.parametrize(
+    ("accept", "fmt"),
+    [
+        ("text/turtle", RdfFormat.TURTLE),
+        ("application/ld+json", RdfFormat.JSON_LD),
+        ("application/n-triples", RdfFormat.N_TRIPLES),
+    ],
+)
 def test_rdf_clients_get_a_dcat_and_void_description(base: str, accept: str, fmt: RdfFormat) -> None:
     r = httpx.get(base + "/", headers={"Accept": accept}, timeout=30)
     assert r.status_code == 200 and r.headers["content-type"].startswith(accept)
@@ -80,8 +85,10 @@ def test_rdf_clients_get_a_dcat_and_void_description(base: str, accept: str, fmt
     assert sparql.value.endswith("/sparql")
     services = {t.subject for t in triples if t.predicate == RDF_TYPE and t.object == NamedNode(DCAT + "DataService")}
     assert sparql in services and any(s.value.endswith("/oai") for s in services)
-    assert all(any(t.subject == s and t.predicate.value == DCAT + "servesDataset" and t.object == dataset
-                   for t in triples) for s in services)
+    assert all(
+        any(t.subject == s and t.predicate.value == DCAT + "servesDataset" and t.object == dataset for t in triples)
+        for s in services
+    )
 
 
 def test_format_by_parameter_and_what_is_not_offered(base: str) -> None:

@@ -30,8 +30,10 @@ CONSOLE = re.compile(r":CONSOLE[:(]\d+\)?\] (.*)")
 def page_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = fresh_settings(tmp_path_factory.mktemp("browser"))
     with Registry(settings) as registry:
-        subs = [Submission(rich(NAME), "igsn_desc", None, None),
-                Submission(rich("ZTA002", parents=[NAME]), "igsn_desc", None, None)]
+        subs = [
+            Submission(rich(NAME), "igsn_desc", None, None),
+            Submission(rich("ZTA002", parents=[NAME]), "igsn_desc", None, None),
+        ]
         assert all(o.ok for o in registry.register(ONE, subs))
     with live_server(settings) as base:
         yield f"{base}/{NAME}"
@@ -39,9 +41,22 @@ def page_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def _chromium(url: str, tmp: str) -> tuple[str, str]:
     proc = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={tmp}",
-         "--enable-logging=stderr", "--v=0", "--dump-dom", url],
-        capture_output=True, text=True, timeout=90)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            f"--user-data-dir={tmp}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     return proc.stdout, proc.stderr
 
 
@@ -57,5 +72,9 @@ def test_landing_page_renders_without_console_errors(page_url: str, tmp_path: ob
     doc = json.loads(block.text)
     assert doc["@id"].endswith("/" + NAME) and doc["hasPart"]
     triples = list(parse(block.text.encode(), format=RdfFormat.JSON_LD))
-    assert any(t.subject.value.endswith("/" + NAME) and t.predicate.value == "https://schema.org/name"
-               and t.object.value == f"Core section {NAME}" for t in triples)
+    assert any(
+        t.subject.value.endswith("/" + NAME)
+        and t.predicate.value == "https://schema.org/name"
+        and t.object.value == f"Core section {NAME}"
+        for t in triples
+    )

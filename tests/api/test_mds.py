@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import threading
-from urllib.parse import quote
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import quote
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from api.app import create_app
 from api.auth import CredentialCache, basic_credentials
@@ -19,7 +21,6 @@ from igsn_graph.registry.accounts import Principal
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 from igsn_graph.store import history
-
 from tests.conftest import ADMIN_PASSWORD, AGENT, CLIENT_ONE, CLIENT_TWO, OTHER, fresh_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -31,25 +32,31 @@ BULK = "/api/v1/samples/bulk"
 
 def kernel(igsn: str, *, event: str = "submitted", registrant: str = "Jane Doe") -> bytes:
     """A registration-kernel 1.0 document (the MDS's own format)."""
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<sample xmlns="http://igsn.org/schema/kernel-v.1.0">\n'
-            f'  <sampleNumber identifierType="igsn">{igsn}</sampleNumber>\n'
-            f'  <registrant><registrantName>{registrant}</registrantName></registrant>\n'
-            f'  <log><logElement event="{event}" timeStamp="2020-01-01T10:00:00"/></log>\n'
-            '</sample>\n').encode()
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<sample xmlns="http://igsn.org/schema/kernel-v.1.0">\n'
+        f'  <sampleNumber identifierType="igsn">{igsn}</sampleNumber>\n'
+        f"  <registrant><registrantName>{registrant}</registrantName></registrant>\n"
+        f'  <log><logElement event="{event}" timeStamp="2020-01-01T10:00:00"/></log>\n'
+        "</sample>\n"
+    ).encode()
 
 
 def csiro(*names: str) -> bytes:
     resources = "".join(
         '<resource registeredObjectType="http://pid.geoscience.gov.au/def/voc/igsn-codelists/PhysicalSample">'
         f"<resourceIdentifier>{n}</resourceIdentifier><landingPage>https://example.org/{n}</landingPage>"
-        f"<isPublic>true</isPublic><resourceTitle>Sample {n}</resourceTitle></resource>" for n in names)
+        f"<isPublic>true</isPublic><resourceTitle>Sample {n}</resourceTitle></resource>"
+        for n in names
+    )
     return f'<resources xmlns="https://igsn.csiro.au/schemas/3.0">{resources}</resources>'.encode()
 
 
 def description(igsn: str, ns: str = "http://schema.igsn.org/description/1.1") -> bytes:
-    return (f'<resource xmlns="{ns}" type="Sample"><identifier type="IGSN">{igsn}</identifier>'
-            f"<name>Core half {igsn}</name></resource>").encode()
+    return (
+        f'<resource xmlns="{ns}" type="Sample"><identifier type="IGSN">{igsn}</identifier>'
+        f"<name>Core half {igsn}</name></resource>"
+    ).encode()
 
 
 def igsn_body(igsn: str, url: str, newline: str = "\n") -> str:
@@ -86,13 +93,18 @@ def stored(client: TestClient) -> int:
     return count
 
 
-def mint(client: TestClient, igsn: str, url: str, who: tuple[str, str] = CLIENT_ONE,
-         query: str = "") -> httpx.Response:
+def mint(client: TestClient, igsn: str, url: str, who: tuple[str, str] = CLIENT_ONE, query: str = "") -> httpx.Response:
     return client.post(f"/igsn{query}", content=igsn_body(igsn, url), headers=TEXT, auth=who)
 
 
-def post_xml(client: TestClient, data: bytes, who: tuple[str, str] = CLIENT_ONE, path: str = "/metadata",
-             method: str = "POST", headers: dict[str, str] | None = None) -> httpx.Response:
+def post_xml(
+    client: TestClient,
+    data: bytes,
+    who: tuple[str, str] = CLIENT_ONE,
+    path: str = "/metadata",
+    method: str = "POST",
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
     return client.request(method, path, content=data, headers=headers or XML, auth=who)
 
 
@@ -124,13 +136,20 @@ def test_post_igsn_creates_then_updates_and_echoes_the_form_used(mds: TestClient
     assert r.status_code == 200 and r.content == b""
 
 
-@pytest.mark.parametrize("n,body,content_type", [
-    (1, "igsn=10273/ZTA0011\r\nurl=https://example.org/11\r\n", "text/plain; charset=utf-8"),
-    (2, "# a comment\n  igsn = ZTA0012\nurl: https://example.org/12\n", "text/plain"),
-    (3, "igsn=10273%2FZTA0013&url=https%3A%2F%2Fexample.org%2F13", "application/x-www-form-urlencoded"),
-    (4, "igsn=10273/ZTA0014\nurl=https://example.org/14", "application/x-www-form-urlencoded"),  # curl --data-binary
-    (5, "igsn=10273/ZTA0015\nurl=https://example.org/15", None),
-])
+@pytest.mark.parametrize(
+    "n,body,content_type",
+    [
+        (1, "igsn=10273/ZTA0011\r\nurl=https://example.org/11\r\n", "text/plain; charset=utf-8"),
+        (2, "# a comment\n  igsn = ZTA0012\nurl: https://example.org/12\n", "text/plain"),
+        (3, "igsn=10273%2FZTA0013&url=https%3A%2F%2Fexample.org%2F13", "application/x-www-form-urlencoded"),
+        (
+            4,
+            "igsn=10273/ZTA0014\nurl=https://example.org/14",
+            "application/x-www-form-urlencoded",
+        ),  # curl --data-binary
+        (5, "igsn=10273/ZTA0015\nurl=https://example.org/15", None),
+    ],
+)
 def test_body_forms(mds: TestClient, n: int, body: str, content_type: str | None) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
     r = mds.post("/igsn", content=body.encode(), headers=headers, auth=CLIENT_ONE)
@@ -153,12 +172,15 @@ def test_list_of_the_callers_igsns(client: TestClient) -> None:
 
 
 def test_put_igsn(mds: TestClient) -> None:
-    r = mds.put("/igsn/10273/ZTA0030", content=igsn_body("10273/zta0030", "https://example.org/30"),
-                headers=TEXT, auth=CLIENT_ONE)
+    r = mds.put(
+        "/igsn/10273/ZTA0030",
+        content=igsn_body("10273/zta0030", "https://example.org/30"),
+        headers=TEXT,
+        auth=CLIENT_ONE,
+    )
     assert_text(r, 201, "OK")
     assert mds.get("/igsn/ZTA0030", auth=CLIENT_ONE).text == "https://example.org/30"
-    r = mds.put("/igsn/ZTA0030", content=igsn_body("ZTA0031", "https://example.org/31"), headers=TEXT,
-                auth=CLIENT_ONE)
+    r = mds.put("/igsn/ZTA0030", content=igsn_body("ZTA0031", "https://example.org/31"), headers=TEXT, auth=CLIENT_ONE)
     assert_text(r, 400, "igsn parameter does not match igsn of resource")
     r = mds.put("/igsn/ZTA0030", content="url=https://example.org/31", headers=TEXT, auth=CLIENT_ONE)
     assert_text(r, 400, "igsn parameter does not match igsn of resource")
@@ -167,30 +189,37 @@ def test_put_igsn(mds: TestClient) -> None:
     assert mds.get("/igsn/ZTA0031", auth=CLIENT_ONE).status_code == 404
 
 
-@pytest.mark.parametrize("method,path,allow", [
-    ("PUT", "/igsn", "GET, HEAD, POST"), ("DELETE", "/igsn", "GET, HEAD, POST"),
-    ("DELETE", "/igsn/ZTA0032", "GET, HEAD, PUT"), ("PUT", "/metadata", "GET, HEAD, POST"),
-    ("PATCH", "/metadata/ZTA0032", "GET, HEAD, POST, PUT, DELETE"),
-])
+@pytest.mark.parametrize(
+    "method,path,allow",
+    [
+        ("PUT", "/igsn", "GET, HEAD, POST"),
+        ("DELETE", "/igsn", "GET, HEAD, POST"),
+        ("DELETE", "/igsn/ZTA0032", "GET, HEAD, PUT"),
+        ("PUT", "/metadata", "GET, HEAD, POST"),
+        ("PATCH", "/metadata/ZTA0032", "GET, HEAD, POST, PUT, DELETE"),
+    ],
+)
 def test_405(mds: TestClient, method: str, path: str, allow: str) -> None:
-    r = mds.request(method, path, content=igsn_body("ZTA0032", "https://example.org/"), headers=TEXT,
-                    auth=CLIENT_ONE)
+    r = mds.request(method, path, content=igsn_body("ZTA0032", "https://example.org/"), headers=TEXT, auth=CLIENT_ONE)
     assert_text(r, 405, "Method Not Allowed")
     assert r.headers["allow"] == allow
 
 
-@pytest.mark.parametrize("body,status,message", [
-    ("url=https://example.org/1", 400, "param 'igsn' required"),
-    ("igsn=\nurl=https://example.org/1", 400, "param 'igsn' required"),
-    ("igsn=ZTA0040", 400, "param 'url' required"),
-    ("igsn=ZTA 0040\nurl=https://example.org/1", 400, "IGSN must not contain any spaces"),
-    ("igsn=ZTA0040 \nurl=https://example.org/1", 400, "IGSN must not contain any spaces"),  # Java Properties
-    ("igsn=ZTB0040\nurl=https://example.org/1", 400, "IGSN prefix is not allowed"),  # another client's namespace
-    ("igsn=QQ0040\nurl=https://example.org/1", 400, "IGSN prefix is not allowed"),  # no registered namespace
-    ("igsn=10.12345/ZTA0040\nurl=https://example.org/1", 400, "IGSN prefix is not allowed"),  # unknown DOI prefix
-    ("igsn=ZTA0040\nurl=https://evil.net/1", 400, "domain of URL is not allowed"),
-    ("igsn=ZTA0040\nurl=ftp://example.org/1", 400, "malformed URL"),
-])
+@pytest.mark.parametrize(
+    "body,status,message",
+    [
+        ("url=https://example.org/1", 400, "param 'igsn' required"),
+        ("igsn=\nurl=https://example.org/1", 400, "param 'igsn' required"),
+        ("igsn=ZTA0040", 400, "param 'url' required"),
+        ("igsn=ZTA 0040\nurl=https://example.org/1", 400, "IGSN must not contain any spaces"),
+        ("igsn=ZTA0040 \nurl=https://example.org/1", 400, "IGSN must not contain any spaces"),  # Java Properties
+        ("igsn=ZTB0040\nurl=https://example.org/1", 400, "IGSN prefix is not allowed"),  # another client's namespace
+        ("igsn=QQ0040\nurl=https://example.org/1", 400, "IGSN prefix is not allowed"),  # no registered namespace
+        ("igsn=10.12345/ZTA0040\nurl=https://example.org/1", 400, "IGSN prefix is not allowed"),  # unknown DOI prefix
+        ("igsn=ZTA0040\nurl=https://evil.net/1", 400, "domain of URL is not allowed"),
+        ("igsn=ZTA0040\nurl=ftp://example.org/1", 400, "malformed URL"),
+    ],
+)
 def test_post_igsn_refusals(mds: TestClient, body: str, status: int, message: str) -> None:
     before = stored(mds)
     r = mds.post("/igsn", content=body, headers=TEXT, auth=CLIENT_ONE)
@@ -284,12 +313,23 @@ def test_admin_disabled_without_password(registry: Registry, settings: Settings)
 
 def test_401_with_www_authenticate(mds: TestClient) -> None:
     before = stored(mds)
-    for kwargs in ({}, {"auth": (CLIENT_ONE[0], "wrong")}, {"auth": ("NOBODY", "x")},
-                   {"headers": {"Authorization": "Basic !!!"}}, {"headers": {"Authorization": "Bearer abc"}}):
-        for method, path in (("GET", "/igsn"), ("POST", "/igsn"), ("GET", "/igsn/ZTA1"), ("POST", "/metadata"),
-                             ("GET", "/metadata"), ("DELETE", "/metadata/ZTA1"), ("PUT", "/metadata/ZTA1")):
-            r = mds.request(method, path, content=b"igsn=ZTA1\nurl=https://example.org/",
-                            **kwargs)  # type: ignore[arg-type]
+    for kwargs in (
+        {},
+        {"auth": (CLIENT_ONE[0], "wrong")},
+        {"auth": ("NOBODY", "x")},
+        {"headers": {"Authorization": "Basic !!!"}},
+        {"headers": {"Authorization": "Bearer abc"}},
+    ):
+        for method, path in (
+            ("GET", "/igsn"),
+            ("POST", "/igsn"),
+            ("GET", "/igsn/ZTA1"),
+            ("POST", "/metadata"),
+            ("GET", "/metadata"),
+            ("DELETE", "/metadata/ZTA1"),
+            ("PUT", "/metadata/ZTA1"),
+        ):
+            r = mds.request(method, path, content=b"igsn=ZTA1\nurl=https://example.org/", **kwargs)  # type: ignore[arg-type]
             assert_text(r, 401, "not logged in")
             assert r.headers["www-authenticate"] == 'Basic realm="igsn-graph"'
     assert stored(mds) == before
@@ -348,14 +388,19 @@ def test_put_metadata_checks_the_path(mds: TestClient) -> None:
     assert mds.get("/metadata/ZTA0121", auth=CLIENT_ONE).status_code == 404
 
 
-@pytest.mark.parametrize("data,name", [
-    (description("ZTA0130"), "ZTA0130"),
-    (description("10273/zta0131"), "10273/ZTA0131"),
-    (description("ZTA0132", "http://schema.igsn.org/description/1.0"), "ZTA0132"),
-    (csiro("ZTA0133"), "ZTA0133"),
-    ((FIXTURES / "description-1.1" / "sample-core-half.xml").read_bytes().replace(b"XXABC", b"ZTAABC"),
-     "ZTAABC0001"),
-])
+@pytest.mark.parametrize(
+    "data,name",
+    [
+        (description("ZTA0130"), "ZTA0130"),
+        (description("10273/zta0131"), "10273/ZTA0131"),
+        (description("ZTA0132", "http://schema.igsn.org/description/1.0"), "ZTA0132"),
+        (csiro("ZTA0133"), "ZTA0133"),
+        (
+            (FIXTURES / "description-1.1" / "sample-core-half.xml").read_bytes().replace(b"XXABC", b"ZTAABC"),
+            "ZTAABC0001",
+        ),
+    ],
+)
 def test_other_kernels_by_namespace(mds: TestClient, data: bytes, name: str) -> None:
     r = post_xml(mds, data)
     assert_text(r, 201, f"OK ({name})")
@@ -370,21 +415,29 @@ def test_multi_record_document_points_to_bulk(mds: TestClient) -> None:
     assert stored(mds) == before
 
 
-@pytest.mark.parametrize("data,message", [
-    (b"", "request body must not be empty"),
-    (b"  \n", "request body must not be empty"),
-    (b'<sample xmlns="http://igsn.org/schema/kernel-v.1.0"><registrant/></sample>', "failed to retrieve IGSN from xml"),
-    (b'<sample xmlns="http://igsn.org/schema/kernel-v.1.0"><sampleNumber> </sampleNumber></sample>',
-     "failed to retrieve IGSN from xml"),
-    (b'<resources xmlns="https://igsn.csiro.au/schemas/3.0"/>', "failed to retrieve IGSN from xml"),
-    (b"<sample", "malformed XML"),
-    (b"<html/>", "unsupported XML document"),
-    (kernel("10273/ZTA 0150"), "IGSN must not contain any spaces"),
-    (kernel("10273/QQ0150"), "IGSN prefix is not allowed"),
-    (kernel("10273/ZTA0150", event="bogus"), "/sample/log/logElement: A log entry must be one of"),  # SHACL
-    ('<?xml version="1.0" encoding="ISO-8859-1"?><sample/>'.encode(), "documents must be encoded in UTF-8"),
-    (b"<sample>\xff</sample>", "document is not valid UTF-8"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"", "request body must not be empty"),
+        (b"  \n", "request body must not be empty"),
+        (
+            b'<sample xmlns="http://igsn.org/schema/kernel-v.1.0"><registrant/></sample>',
+            "failed to retrieve IGSN from xml",
+        ),
+        (
+            b'<sample xmlns="http://igsn.org/schema/kernel-v.1.0"><sampleNumber> </sampleNumber></sample>',
+            "failed to retrieve IGSN from xml",
+        ),
+        (b'<resources xmlns="https://igsn.csiro.au/schemas/3.0"/>', "failed to retrieve IGSN from xml"),
+        (b"<sample", "malformed XML"),
+        (b"<html/>", "unsupported XML document"),
+        (kernel("10273/ZTA 0150"), "IGSN must not contain any spaces"),
+        (kernel("10273/QQ0150"), "IGSN prefix is not allowed"),
+        (kernel("10273/ZTA0150", event="bogus"), "/sample/log/logElement: A log entry must be one of"),  # SHACL
+        ('<?xml version="1.0" encoding="ISO-8859-1"?><sample/>'.encode(), "documents must be encoded in UTF-8"),
+        (b"<sample>\xff</sample>", "document is not valid UTF-8"),
+    ],
+)
 def test_metadata_refusals(mds: TestClient, data: bytes, message: str) -> None:
     before = stored(mds)
     assert_text(post_xml(mds, data), 400, startswith=message)
@@ -394,10 +447,12 @@ def test_metadata_refusals(mds: TestClient, data: bytes, message: str) -> None:
 def test_xxe_is_refused_and_nothing_stored(mds: TestClient, tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET")
-    data = (f'<?xml version="1.0"?><!DOCTYPE sample [<!ENTITY x SYSTEM "file://{secret}">]>'
-            '<sample xmlns="http://igsn.org/schema/kernel-v.1.0"><sampleNumber identifierType="igsn">ZTA0160'
-            '</sampleNumber><registrant><registrantName>&x;</registrantName></registrant>'
-            '<log><logElement event="submitted" timeStamp="2020-01-01T10:00:00"/></log></sample>').encode()
+    data = (
+        f'<?xml version="1.0"?><!DOCTYPE sample [<!ENTITY x SYSTEM "file://{secret}">]>'
+        '<sample xmlns="http://igsn.org/schema/kernel-v.1.0"><sampleNumber identifierType="igsn">ZTA0160'
+        "</sampleNumber><registrant><registrantName>&x;</registrantName></registrant>"
+        '<log><logElement event="submitted" timeStamp="2020-01-01T10:00:00"/></log></sample>'
+    ).encode()
     before = stored(mds)
     r = post_xml(mds, data)
     assert_text(r, 400, startswith="document type declarations and entities are not allowed")
@@ -414,8 +469,12 @@ def test_415_wrong_content_type(mds: TestClient) -> None:
     assert_text(r, 415)
     r = post_xml(mds, kernel("ZTA0170"), headers={"Content-Type": "application/xml; charset=ISO-8859-1"})
     assert_text(r, 415)
-    r = mds.post("/igsn", content=igsn_body("ZTA0170", "https://example.org/"),
-                 headers={"Content-Type": "application/xml"}, auth=CLIENT_ONE)
+    r = mds.post(
+        "/igsn",
+        content=igsn_body("ZTA0170", "https://example.org/"),
+        headers={"Content-Type": "application/xml"},
+        auth=CLIENT_ONE,
+    )
     assert_text(r, 415)
     assert stored(mds) == before
     # text/xml and …+xml are XML
@@ -427,8 +486,11 @@ def test_415_wrong_content_type(mds: TestClient) -> None:
 def test_metadata_first_is_configurable(registry: Registry, settings: Settings) -> None:
     for c in make_client(registry, settings.with_(metadata_required=True)):
         assert_text(mint(c, "ZTA0180", "https://example.org/180"), 412, "You have to register metadata first!")
-        assert_text(mint(c, "ZTA0180", "https://example.org/180", query="?testMode=true"), 412,
-                    "You have to register metadata first! (only test mode!)")
+        assert_text(
+            mint(c, "ZTA0180", "https://example.org/180", query="?testMode=true"),
+            412,
+            "You have to register metadata first! (only test mode!)",
+        )
         assert post_xml(c, kernel("ZTA0180")).status_code == 201
         assert mint(c, "ZTA0180", "https://example.org/180").status_code == 201
 
@@ -443,8 +505,9 @@ def test_test_mode_validates_and_stores_nothing(mds: TestClient, flag: str) -> N
     assert r.headers["location"] == "http://testserver/igsn/10273/ZTA0190"
     r = post_xml(mds, kernel("ZTA0191"), path=f"/metadata{q}")
     assert_text(r, 201, "OK (ZTA0191) (only test mode!)")
-    r = mds.put(f"/igsn/ZTA0192{q}", content=igsn_body("ZTA0192", "https://example.org/"), headers=TEXT,
-                auth=CLIENT_ONE)
+    r = mds.put(
+        f"/igsn/ZTA0192{q}", content=igsn_body("ZTA0192", "https://example.org/"), headers=TEXT, auth=CLIENT_ONE
+    )
     assert_text(r, 201, "OK (only test mode!)")
     assert stored(mds) == before
     for name in ("ZTA0190", "ZTA0191", "ZTA0192"):
@@ -474,19 +537,26 @@ def test_413_body_limit(registry: Registry, settings: Settings) -> None:
                 yield b"x" * 100
 
         assert_text(c.post("/metadata", content=chunks(), headers=XML, auth=CLIENT_ONE), 413)
-        r = c.post("/igsn", content=("igsn=ZTA0200\nurl=https://example.org/" + "a" * 3000).encode(),
-                   headers=TEXT, auth=CLIENT_ONE)
+        r = c.post(
+            "/igsn",
+            content=("igsn=ZTA0200\nurl=https://example.org/" + "a" * 3000).encode(),
+            headers=TEXT,
+            auth=CLIENT_ONE,
+        )
         assert_text(r, 413)
         assert stored(c) == 0
         assert post_xml(c, kernel("ZTA0200")).status_code == 201  # under the limit
 
 
-@pytest.mark.parametrize("body,message", [
-    (b"igsn=ZTA0210\nurl=https://example.org/\xff", "request body is not valid UTF-8"),
-    (b"igsn=ZTA0210\x00\nurl=https://example.org/", "request body must not contain control characters"),
-    (b"igsn=ZTA0210\nurl=https://example.org/\x1b[31m", "request body must not contain control characters"),
-    ("igsn=ZTA0210\nurl=https://example.org/\u0085".encode(), "request body must not contain control characters"),
-])
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        (b"igsn=ZTA0210\nurl=https://example.org/\xff", "request body is not valid UTF-8"),
+        (b"igsn=ZTA0210\x00\nurl=https://example.org/", "request body must not contain control characters"),
+        (b"igsn=ZTA0210\nurl=https://example.org/\x1b[31m", "request body must not contain control characters"),
+        ("igsn=ZTA0210\nurl=https://example.org/\u0085".encode(), "request body must not contain control characters"),
+    ],
+)
 def test_text_body_refusals(mds: TestClient, body: bytes, message: str) -> None:
     before = stored(mds)
     assert_text(mds.post("/igsn", content=body, headers=TEXT, auth=CLIENT_ONE), 400, startswith=message)
@@ -495,21 +565,21 @@ def test_text_body_refusals(mds: TestClient, body: bytes, message: str) -> None:
 
 def test_form_body_refusals(mds: TestClient) -> None:
     form = {"Content-Type": "application/x-www-form-urlencoded"}
-    r = mds.post("/igsn", content=b"igsn=ZTA0211&url=https%3A%2F%2Fexample.org%2F%FF", headers=form,
-                 auth=CLIENT_ONE)
+    r = mds.post("/igsn", content=b"igsn=ZTA0211&url=https%3A%2F%2Fexample.org%2F%FF", headers=form, auth=CLIENT_ONE)
     assert_text(r, 400, startswith="malformed form-encoded body")
-    r = mds.post("/igsn", content=b"igsn=ZTA0211%0A&url=https%3A%2F%2Fexample.org%2F", headers=form,
-                 auth=CLIENT_ONE)
+    r = mds.post("/igsn", content=b"igsn=ZTA0211%0A&url=https%3A%2F%2Fexample.org%2F", headers=form, auth=CLIENT_ONE)
     assert_text(r, 400, startswith="request body must not contain control characters")
 
 
 @hsettings(max_examples=40, deadline=None)
 @given(body=st.binary(max_size=200), path=st.text(min_size=1, max_size=30))
 def test_never_a_500_for_bad_input(mds: TestClient, body: bytes, path: str) -> None:
-    for r in (mds.post("/igsn", content=body, headers=TEXT, auth=CLIENT_ONE),
-              mds.post("/metadata", content=body, headers=XML, auth=CLIENT_ONE),
-              mds.get("/igsn/" + quote(path, safe=""), auth=CLIENT_ONE),
-              mds.get("/metadata/" + quote(path, safe="/"), auth=CLIENT_ONE)):
+    for r in (
+        mds.post("/igsn", content=body, headers=TEXT, auth=CLIENT_ONE),
+        mds.post("/metadata", content=body, headers=XML, auth=CLIENT_ONE),
+        mds.get("/igsn/" + quote(path, safe=""), auth=CLIENT_ONE),
+        mds.get("/metadata/" + quote(path, safe="/"), auth=CLIENT_ONE),
+    ):
         assert r.status_code < 500, (r.status_code, r.text)
         assert r.headers.get("content-type", "text/plain").startswith(("text/plain", "application/xml"))
 
@@ -522,14 +592,18 @@ def test_other_paths_keep_problem_json(mds: TestClient) -> None:
     assert mds.get("/health").json()["status"] == "ok"
 
 
-def test_internal_failures_are_one_line_and_leak_nothing(registry: Registry, settings: Settings,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_internal_failures_are_one_line_and_leak_nothing(
+    registry: Registry, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     registry.close()
     with TestClient(create_app(settings), raise_server_exceptions=False) as c:
         core = registry_of(c)
-        for exc, status, text in ((RuntimeError("secret /var/x"), 500, "uncaught exception (request "),
-                                  (StorageFailure("secret /var/x"), 503, "storage failure: the operation was not"),
-                                  (StoreBusy("secret /var/x"), 503, "the registry is busy, please try again")):
+        for exc, status, text in (
+            (RuntimeError("secret /var/x"), 500, "uncaught exception (request "),
+            (StorageFailure("secret /var/x"), 503, "storage failure: the operation was not"),
+            (StoreBusy("secret /var/x"), 503, "the registry is busy, please try again"),
+        ):
+
             def fail(*args: object, exc: Exception = exc) -> None:
                 raise exc
 
@@ -560,7 +634,8 @@ def test_concurrent_posts_to_one_igsn_all_kept(mds: TestClient) -> None:
     versions = history.versions_of(registry_of(mds).db.read(), "ZTA0300")
     assert [v.version for v in versions] == list(range(1, n + 1))
     assert sorted(v.document or b"" for v in versions) == sorted(
-        kernel("ZTA0300", registrant=f"Writer {i}") for i in range(n))
+        kernel("ZTA0300", registrant=f"Writer {i}") for i in range(n)
+    )
     assert mds.get("/metadata/ZTA0300", auth=CLIENT_ONE).content == versions[-1].document
 
 
@@ -610,5 +685,6 @@ def test_basic_credentials_refusals(header: str | None) -> None:
 
 def test_basic_credentials_password_may_hold_colons() -> None:
     import base64
+
     token = base64.b64encode("ZTEST.ONE:a:b:c".encode()).decode()
     assert basic_credentials(f"basic {token}") == ("ZTEST.ONE", "a:b:c")

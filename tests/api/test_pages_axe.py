@@ -22,16 +22,20 @@ from tests.conftest import demo_settings, live_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 AXE = Path(__file__).resolve().parent.parent / "_vendor" / "axe-core" / "axe.min.js"
-pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"),
-              pytest.mark.skipif(not AXE.exists(), reason="axe-core is not vendored (bench/refresh_world_atlas.sh)")]
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not vendored (bench/refresh_world_atlas.sh)"),
+]
 
 #: WCAG 2.0 and 2.1, levels A and AA
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-RUN = ("axe.run(document, {runOnly: {type: 'tag', values: %s}}).then(function (r) {"
-       "var p = document.createElement('pre'); p.id = 'axe-result';"
-       "p.textContent = JSON.stringify(r.violations.map(function (v) {"
-       "return {id: v.id, impact: v.impact, nodes: v.nodes.map(function (n) { return n.target.join(' '); })}; }));"
-       "document.body.appendChild(p); });") % json.dumps(TAGS)
+RUN = (
+    "axe.run(document, {runOnly: {type: 'tag', values: %s}}).then(function (r) {"
+    "var p = document.createElement('pre'); p.id = 'axe-result';"
+    "p.textContent = JSON.stringify(r.violations.map(function (v) {"
+    "return {id: v.id, impact: v.impact, nodes: v.nodes.map(function (n) { return n.target.join(' '); })}; }));"
+    "document.body.appendChild(p); });"
+) % json.dumps(TAGS)
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +49,21 @@ def _violations(html: bytes, folder: Path) -> list[dict[str, object]]:
     scripts = f'<script src="axe.min.js"></script><script>{RUN}</script></body>'.encode()
     (folder / "page.html").write_bytes(html.replace(b"</body>", scripts))
     proc = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={folder / 'p'}",
-         "--virtual-time-budget=20000", "--dump-dom", (folder / "page.html").as_uri()],
-        capture_output=True, text=True, timeout=120)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            f"--user-data-dir={folder / 'p'}",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            (folder / "page.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     page = etree.HTML(proc.stdout.encode())
     assert page is not None, proc.stderr[-2000:]
     result = page.find(".//pre[@id='axe-result']")

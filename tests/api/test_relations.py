@@ -33,8 +33,13 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         SampleRecord("ZTA-PRIV", name="private", parents=["ZTA-ROOT"], is_public=False),
     ]
     assert all(o.ok for o in registry.register(ADMIN, [Submission(r, "test") for r in subs]))
-    other = SampleRecord("ZO-CROSS", name="cross", parents=["ZTA-K3"],
-                         relations=[Relation("ZTA-ROOT", "IGSN", "IsPartOf")], collectors=[person])
+    other = SampleRecord(
+        "ZO-CROSS",
+        name="cross",
+        parents=["ZTA-K3"],
+        relations=[Relation("ZTA-ROOT", "IGSN", "IsPartOf")],
+        collectors=[person],
+    )
     assert registry.register(Principal("agent", OTHER[0], OTHER[0]), [Submission(other, "test")])[0].ok
     registry.deactivate(ADMIN, "ZTA-GONE")
     registry.close()  # the server opens the data folder itself
@@ -51,10 +56,16 @@ def test_descendants_and_ancestors(base: str) -> None:
     assert r.status_code == 200
     body = r.json()
     assert [(i["igsn"], i["depth"]) for i in body["items"]] == [
-        ("ZTA-K1", 1), ("ZTA-K2", 1), ("ZTA-K3", 2), ("ZO-CROSS", 3)]  # the diamond's K3 once; no private, no gone
+        ("ZTA-K1", 1),
+        ("ZTA-K2", 1),
+        ("ZTA-K3", 2),
+        ("ZO-CROSS", 3),
+    ]  # the diamond's K3 once; no private, no gone
     assert body["items"][0]["links"]["self"] == f"{base}/api/v1/samples/ZTA-K1"
     assert [i["igsn"] for i in get(base, "/api/v1/samples/ZTA-ROOT/descendants", depth=1).json()["items"]] == [
-        "ZTA-K1", "ZTA-K2"]
+        "ZTA-K1",
+        "ZTA-K2",
+    ]
     page = get(base, "/api/v1/samples/ZTA-ROOT/descendants", limit=3).json()
     assert len(page["items"]) == 3
     rest = httpx.get(page["links"]["next"], timeout=30).json()
@@ -64,15 +75,22 @@ def test_descendants_and_ancestors(base: str) -> None:
         up = get(base, f"/api/v1/samples/{written}/ancestors")
         assert up.status_code == 200, written
         assert [(i["igsn"], i["depth"]) for i in up.json()["items"]] == [
-            ("ZTA-K3", 1), ("ZTA-K1", 2), ("ZTA-K2", 2), ("ZTA-ROOT", 3)]
+            ("ZTA-K3", 1),
+            ("ZTA-K1", 2),
+            ("ZTA-K2", 2),
+            ("ZTA-ROOT", 3),
+        ]
 
 
 def test_related_shows_inferred_inverses(base: str) -> None:
     body = get(base, "/api/v1/samples/ZTA-ROOT/related").json()
     got = {(x["kind"], x["relation_type"], x["identifier"], x["inferred"]) for x in body["related"]}
-    assert got == {("related", "IsReferencedBy", "10.5072/data.1", False),
-                   ("child", "IsSourceOf", "ZTA-K1", True), ("child", "IsSourceOf", "ZTA-K2", True),
-                   ("member", "HasPart", "ZO-CROSS", True)}  # IsPartOf an IGSN: a collection (relation_semantics.csv)
+    assert got == {
+        ("related", "IsReferencedBy", "10.5072/data.1", False),
+        ("child", "IsSourceOf", "ZTA-K1", True),
+        ("child", "IsSourceOf", "ZTA-K2", True),
+        ("member", "HasPart", "ZO-CROSS", True),
+    }  # IsPartOf an IGSN: a collection (relation_semantics.csv)
     cross = next(x for x in body["related"] if x["identifier"] == "ZO-CROSS")
     assert cross["links"]["related"] == f"{base}/api/v1/samples/ZO-CROSS/related"
 
@@ -83,7 +101,12 @@ def test_samples_of_a_dataset_and_of_an_agent(base: str) -> None:
     assert r.json()["identifier_type"] == "DOI" and [i["igsn"] for i in r.json()["items"]] == ["ZTA-ROOT"]
     deep = get(base, "/api/v1/related", identifier="doi:10.5072/DATA.1", descendants="true").json()
     assert [(i["igsn"], i["via_ancestor"]) for i in deep["items"]] == [
-        ("ZTA-ROOT", False), ("ZTA-K1", True), ("ZTA-K2", True), ("ZTA-K3", True), ("ZO-CROSS", True)]
+        ("ZTA-ROOT", False),
+        ("ZTA-K1", True),
+        ("ZTA-K2", True),
+        ("ZTA-K3", True),
+        ("ZO-CROSS", True),
+    ]
     agent = get(base, "/api/v1/agents/0000-0002-1825-0097/samples").json()
     assert agent["agent"] == ORCID
     assert [(i["igsn"], i["roles"]) for i in agent["items"]] == [("ZO-CROSS", ["Collector"]), ("ZTA-K1", ["Collector"])]
@@ -92,19 +115,22 @@ def test_samples_of_a_dataset_and_of_an_agent(base: str) -> None:
     assert [i["igsn"] for i in httpx.get(same["links"]["next"], timeout=30).json()["items"]] == ["ZTA-K1"]
 
 
-@pytest.mark.parametrize("path, params, status", [
-    ("/api/v1/samples/ZTA-NONE/related", {}, 404),
-    ("/api/v1/samples/ZTA-PRIV/descendants", {}, 404),
-    ("/api/v1/samples/ZTA-GONE/ancestors", {}, 410),
-    ("/api/v1/samples/ZTA ROOT/related", {}, 400),
-    ("/api/v1/samples/ZTA-ROOT/descendants", {"depth": "0"}, 400),
-    ("/api/v1/samples/ZTA-ROOT/descendants", {"depth": "deep"}, 400),
-    ("/api/v1/samples/ZTA-ROOT/descendants", {"after": "x"}, 400),
-    ("/api/v1/samples/ZTA-ROOT/descendants", {"limit": "100001"}, 400),
-    ("/api/v1/related", {}, 400),
-    ("/api/v1/related", {"identifier": "10.5072/x", "descendants": "perhaps"}, 400),
-    ("/api/v1/agents/jane/samples", {}, 400),
-])
+@pytest.mark.parametrize(
+    "path, params, status",
+    [
+        ("/api/v1/samples/ZTA-NONE/related", {}, 404),
+        ("/api/v1/samples/ZTA-PRIV/descendants", {}, 404),
+        ("/api/v1/samples/ZTA-GONE/ancestors", {}, 410),
+        ("/api/v1/samples/ZTA ROOT/related", {}, 400),
+        ("/api/v1/samples/ZTA-ROOT/descendants", {"depth": "0"}, 400),
+        ("/api/v1/samples/ZTA-ROOT/descendants", {"depth": "deep"}, 400),
+        ("/api/v1/samples/ZTA-ROOT/descendants", {"after": "x"}, 400),
+        ("/api/v1/samples/ZTA-ROOT/descendants", {"limit": "100001"}, 400),
+        ("/api/v1/related", {}, 400),
+        ("/api/v1/related", {"identifier": "10.5072/x", "descendants": "perhaps"}, 400),
+        ("/api/v1/agents/jane/samples", {}, 400),
+    ],
+)
 def test_errors_are_problems(base: str, path: str, params: dict[str, str], status: int) -> None:
     r = get(base, path, **params)
     assert r.status_code == status, r.text

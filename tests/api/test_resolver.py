@@ -19,13 +19,13 @@ from tests.conftest import ADMIN_PASSWORD, SHARED, add_test_accounts
 from tests.oai.samples import ONE, rich
 
 NATIVE = "https://w3id.org/igsn-graph/ontology"
-EXTERNAL = "ZTA001"   # landing URL on the registrant's host
-OWN = "ZTA002"        # no landing URL: our page
-GONE = "ZTA003"       # deactivated
+EXTERNAL = "ZTA001"  # landing URL on the registrant's host
+OWN = "ZTA002"  # no landing URL: our page
+GONE = "ZTA003"  # deactivated
 DESTROYED = "ZTA004"
-BARE = "ZTA005"       # minted, no description
-OLD = "ZTA006"        # deprecated, replaced by OWN
-CHILD = "ZTA007"      # a sub-sample of OWN
+BARE = "ZTA005"  # minted, no description
+OLD = "ZTA006"  # deprecated, replaced by OWN
+CHILD = "ZTA007"  # a sub-sample of OWN
 
 
 @pytest.fixture(scope="module", params=["embedded", "remote"])
@@ -34,20 +34,24 @@ def client(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
     settings = Settings(data_dir=tmp_path_factory.mktemp("resolver") / "data", admin_password=ADMIN_PASSWORD)
     if request.param == "remote":
         import httpx
+
         url = request.getfixturevalue("oxigraph_engine")
-        httpx.post(url + "/update", content=b"DROP ALL", headers={"Content-Type": "application/sparql-update"},
-                   timeout=30).raise_for_status()
+        httpx.post(
+            url + "/update", content=b"DROP ALL", headers={"Content-Type": "application/sparql-update"}, timeout=30
+        ).raise_for_status()
         settings = settings.with_(store=url)
     init_data_dir(settings)
     # one opener per process: the registry is closed before the app opens its own
     with Registry(settings) as registry:
         add_test_accounts(registry)
-        subs = [Submission(rich(EXTERNAL), "igsn_desc", None, "https://example.org/s/" + EXTERNAL),
-                Submission(rich(OWN, name="Core <b>&amp; section"), "igsn_desc", None, None),
-                Submission(rich(GONE), "igsn_desc", None, "https://example.org/s/" + GONE),
-                Submission(rich(DESTROYED), "igsn_desc", None, None),
-                Submission(rich(OLD), "igsn_desc", None, None),
-                Submission(rich(CHILD, parents=[OWN]), "igsn_desc", None, None)]
+        subs = [
+            Submission(rich(EXTERNAL), "igsn_desc", None, "https://example.org/s/" + EXTERNAL),
+            Submission(rich(OWN, name="Core <b>&amp; section"), "igsn_desc", None, None),
+            Submission(rich(GONE), "igsn_desc", None, "https://example.org/s/" + GONE),
+            Submission(rich(DESTROYED), "igsn_desc", None, None),
+            Submission(rich(OLD), "igsn_desc", None, None),
+            Submission(rich(CHILD, parents=[OWN]), "igsn_desc", None, None),
+        ]
         outcomes = registry.register(ONE, subs)
         assert all(o.ok for o in outcomes), outcomes
         registry.deactivate(ONE, GONE)
@@ -62,44 +66,84 @@ def _links(response) -> str:  # type: ignore[no-untyped-def]
     return response.headers.get("link", "")
 
 
-@pytest.mark.parametrize("params,headers,status,content_type,profile", [
-    ({}, {}, 200, "text/turtle", NATIVE),
-    ({}, {"Accept": "text/turtle"}, 200, "text/turtle", NATIVE),
-    ({}, {"Accept": "application/x-turtle"}, 200, "text/turtle", NATIVE),
-    ({}, {"Accept": "application/ld+json"}, 200, "application/ld+json", NATIVE),
-    ({}, {"Accept": "application/n-triples"}, 200, "application/n-triples", NATIVE),
-    ({}, {"Accept": "text/plain"}, 200, "application/n-triples", NATIVE),
-    ({}, {"Accept": "application/n-quads"}, 200, "application/n-quads", NATIVE),
-    ({}, {"Accept": "application/trig"}, 200, "application/trig", NATIVE),
-    ({}, {"Accept": "application/rdf+xml"}, 200, "application/rdf+xml", NATIVE),
-    ({}, {"Accept": "text/csv;q=0.9, application/trig;q=0.5, */*;q=0.1"}, 200, "application/trig", NATIVE),
-    ({}, {"Accept": "application/xml"}, 200, "application/xml", "http://igsn.org/schema/kernel-v.1.0"),
-    ({}, {"Accept": "application/vnd.datacite.datacite+xml"}, 200, "application/vnd.datacite.datacite+xml",
-     "http://datacite.org/schema/kernel-4"),
-    ({"_profile": "igsn_desc"}, {}, 200, "application/xml", "http://schema.igsn.org/description/1.1"),
-    ({"_profile": "igsn-r1"}, {}, 200, "application/xml", "http://schema.igsn.org/description/1.1"),
-    ({"_profile": "oai_dc"}, {}, 200, "application/xml", "http://www.openarchives.org/OAI/2.0/oai_dc/"),
-    ({"_profile": "datacite", "_mediatype": "application/xml"}, {}, 200, "application/xml",
-     "http://datacite.org/schema/kernel-4"),
-    ({}, {"Accept-Profile": "<http://igsn.org/schema/kernel-v.1.0>"}, 200, "application/xml",
-     "http://igsn.org/schema/kernel-v.1.0"),
-    ({"_profile": "oai_dc"}, {"Accept-Profile": "<http://igsn.org/schema/kernel-v.1.0>"}, 200, "application/xml",
-     "http://www.openarchives.org/OAI/2.0/oai_dc/"),  # the query beats the header
-    ({"_mediatype": "application/ld json"}, {"Accept": "text/turtle"}, 200, "application/ld+json", NATIVE),
-    ({"_profile": "prov"}, {"Accept": "application/n-triples"}, 200, "application/n-triples",
-     "http://www.w3.org/ns/prov#"),
-    ({"_profile": "alt"}, {}, 200, "application/json", "http://www.w3.org/ns/dx/connegp/altr"),
-    ({"_profile": "alt", "_mediatype": "text/turtle"}, {}, 200, "text/turtle", "http://www.w3.org/ns/dx/connegp/altr"),
-    ({"_profile": "no-such-profile"}, {}, 200, "text/turtle", NATIVE),  # unknown profile → default
-    ({}, {"Accept-Profile": "<urn:example:unknown>"}, 200, "text/turtle", NATIVE),
-    ({"_profile": "landing"}, {}, 200, "text/html", NATIVE.replace("ontology", "landing")),
-    ({}, {"Accept": "image/png"}, 406, "text/plain", None),
-    ({}, {"Accept": "text/turtle;q=0"}, 406, "text/plain", None),
-    ({"_mediatype": "image/png"}, {}, 406, "text/plain", None),
-    ({"_profile": "igsn", "_mediatype": "text/turtle"}, {}, 406, "text/plain", None),
-])
-def test_negotiation_table(client: TestClient, params: dict[str, str], headers: dict[str, str], status: int,
-                           content_type: str, profile: str | None) -> None:
+@pytest.mark.parametrize(
+    "params,headers,status,content_type,profile",
+    [
+        ({}, {}, 200, "text/turtle", NATIVE),
+        ({}, {"Accept": "text/turtle"}, 200, "text/turtle", NATIVE),
+        ({}, {"Accept": "application/x-turtle"}, 200, "text/turtle", NATIVE),
+        ({}, {"Accept": "application/ld+json"}, 200, "application/ld+json", NATIVE),
+        ({}, {"Accept": "application/n-triples"}, 200, "application/n-triples", NATIVE),
+        ({}, {"Accept": "text/plain"}, 200, "application/n-triples", NATIVE),
+        ({}, {"Accept": "application/n-quads"}, 200, "application/n-quads", NATIVE),
+        ({}, {"Accept": "application/trig"}, 200, "application/trig", NATIVE),
+        ({}, {"Accept": "application/rdf+xml"}, 200, "application/rdf+xml", NATIVE),
+        ({}, {"Accept": "text/csv;q=0.9, application/trig;q=0.5, */*;q=0.1"}, 200, "application/trig", NATIVE),
+        ({}, {"Accept": "application/xml"}, 200, "application/xml", "http://igsn.org/schema/kernel-v.1.0"),
+        (
+            {},
+            {"Accept": "application/vnd.datacite.datacite+xml"},
+            200,
+            "application/vnd.datacite.datacite+xml",
+            "http://datacite.org/schema/kernel-4",
+        ),
+        ({"_profile": "igsn_desc"}, {}, 200, "application/xml", "http://schema.igsn.org/description/1.1"),
+        ({"_profile": "igsn-r1"}, {}, 200, "application/xml", "http://schema.igsn.org/description/1.1"),
+        ({"_profile": "oai_dc"}, {}, 200, "application/xml", "http://www.openarchives.org/OAI/2.0/oai_dc/"),
+        (
+            {"_profile": "datacite", "_mediatype": "application/xml"},
+            {},
+            200,
+            "application/xml",
+            "http://datacite.org/schema/kernel-4",
+        ),
+        (
+            {},
+            {"Accept-Profile": "<http://igsn.org/schema/kernel-v.1.0>"},
+            200,
+            "application/xml",
+            "http://igsn.org/schema/kernel-v.1.0",
+        ),
+        (
+            {"_profile": "oai_dc"},
+            {"Accept-Profile": "<http://igsn.org/schema/kernel-v.1.0>"},
+            200,
+            "application/xml",
+            "http://www.openarchives.org/OAI/2.0/oai_dc/",
+        ),  # the query beats the header
+        ({"_mediatype": "application/ld json"}, {"Accept": "text/turtle"}, 200, "application/ld+json", NATIVE),
+        (
+            {"_profile": "prov"},
+            {"Accept": "application/n-triples"},
+            200,
+            "application/n-triples",
+            "http://www.w3.org/ns/prov#",
+        ),
+        ({"_profile": "alt"}, {}, 200, "application/json", "http://www.w3.org/ns/dx/connegp/altr"),
+        (
+            {"_profile": "alt", "_mediatype": "text/turtle"},
+            {},
+            200,
+            "text/turtle",
+            "http://www.w3.org/ns/dx/connegp/altr",
+        ),
+        ({"_profile": "no-such-profile"}, {}, 200, "text/turtle", NATIVE),  # unknown profile → default
+        ({}, {"Accept-Profile": "<urn:example:unknown>"}, 200, "text/turtle", NATIVE),
+        ({"_profile": "landing"}, {}, 200, "text/html", NATIVE.replace("ontology", "landing")),
+        ({}, {"Accept": "image/png"}, 406, "text/plain", None),
+        ({}, {"Accept": "text/turtle;q=0"}, 406, "text/plain", None),
+        ({"_mediatype": "image/png"}, {}, 406, "text/plain", None),
+        ({"_profile": "igsn", "_mediatype": "text/turtle"}, {}, 406, "text/plain", None),
+    ],
+)
+def test_negotiation_table(
+    client: TestClient,
+    params: dict[str, str],
+    headers: dict[str, str],
+    status: int,
+    content_type: str,
+    profile: str | None,
+) -> None:
     r = client.get("/" + EXTERNAL, params=params, headers=headers)
     assert r.status_code == status, r.text
     assert r.headers["content-type"].split(";")[0] == content_type
@@ -120,8 +164,9 @@ def test_turtle_parses_and_describes_the_sample(client: TestClient) -> None:
     triples = list(parse(r.content, format=RdfFormat.TURTLE))
     subjects = {t.subject for t in triples}
     assert any(isinstance(s, NamedNode) and s.value.endswith("/" + EXTERNAL) for s in subjects)
-    quads = list(parse(client.get("/" + EXTERNAL, headers={"Accept": "application/n-quads"}).content,
-                       format=RdfFormat.N_QUADS))
+    quads = list(
+        parse(client.get("/" + EXTERNAL, headers={"Accept": "application/n-quads"}).content, format=RdfFormat.N_QUADS)
+    )
     assert {q.graph_name.value for q in quads} == {next(iter(quads)).graph_name.value}
     assert json.loads(client.get("/" + EXTERNAL, headers={"Accept": "application/ld+json"}).content)
 
@@ -140,10 +185,17 @@ def test_without_description_the_kernels_are_not_acceptable(client: TestClient) 
     assert r.status_code == 200 and f'<{NATIVE}>; rel="profile"' in _links(r)
 
 
-@pytest.mark.parametrize("path,target", [
-    ("/zta001", "/ZTA001"), ("/10273/ZTA001", "/ZTA001"), ("/igsn:ZTA001", "/ZTA001"),
-    ("/IGSN:zta001", "/ZTA001"), ("/10.99990/ZTA001", "/ZTA001"), ("/zta001?_profile=igsn", "/ZTA001?_profile=igsn"),
-])
+@pytest.mark.parametrize(
+    "path,target",
+    [
+        ("/zta001", "/ZTA001"),
+        ("/10273/ZTA001", "/ZTA001"),
+        ("/igsn:ZTA001", "/ZTA001"),
+        ("/IGSN:zta001", "/ZTA001"),
+        ("/10.99990/ZTA001", "/ZTA001"),
+        ("/zta001?_profile=igsn", "/ZTA001?_profile=igsn"),
+    ],
+)
 def test_path_forms_redirect_to_the_canonical_one(client: TestClient, path: str, target: str) -> None:
     r = client.get(path)
     assert r.status_code == 301
@@ -151,9 +203,17 @@ def test_path_forms_redirect_to_the_canonical_one(client: TestClient, path: str,
     assert client.get(path, follow_redirects=True).status_code == 200
 
 
-@pytest.mark.parametrize("path,status", [
-    ("/ZTA999", 404), ("/zta999", 404), ("/bad%20name", 404), ("/10.12345/ZTA001", 404), ("/" + GONE, 410), ("/" + GONE.lower(), 301),
-])
+@pytest.mark.parametrize(
+    "path,status",
+    [
+        ("/ZTA999", 404),
+        ("/zta999", 404),
+        ("/bad%20name", 404),
+        ("/10.12345/ZTA001", 404),
+        ("/" + GONE, 410),
+        ("/" + GONE.lower(), 301),
+    ],
+)
 def test_unknown_malformed_and_inactive(client: TestClient, path: str, status: int) -> None:
     r = client.get(path)
     assert r.status_code == status
@@ -206,13 +266,19 @@ def test_etag_and_conditional_get(client: TestClient) -> None:
     assert tag != client.get("/" + EXTERNAL, headers={"Accept": "application/trig"}).headers["etag"]
     again = client.get("/" + EXTERNAL, headers={"Accept": "text/turtle", "If-None-Match": tag})
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
-    assert client.get("/" + EXTERNAL, headers={"Accept": "text/turtle", "If-Modified-Since": modified}).status_code == 304
+    assert (
+        client.get("/" + EXTERNAL, headers={"Accept": "text/turtle", "If-Modified-Since": modified}).status_code == 304
+    )
     assert client.get("/" + EXTERNAL, headers={"Accept": "text/turtle", "If-None-Match": '"other"'}).status_code == 200
 
 
-@pytest.mark.parametrize("profile,xsd", [
-    ("igsn", "igsn/registration/1.0/igsn.xsd"), ("igsn_desc", "igsn/description/1.1/resource.xsd"),
-])
+@pytest.mark.parametrize(
+    "profile,xsd",
+    [
+        ("igsn", "igsn/registration/1.0/igsn.xsd"),
+        ("igsn_desc", "igsn/description/1.1/resource.xsd"),
+    ],
+)
 def test_xml_is_valid_against_the_official_schema(client: TestClient, profile: str, xsd: str) -> None:
     if not SHARED.is_dir():
         pytest.skip("../shared is absent: official schemas are not available")
@@ -244,10 +310,12 @@ def test_negotiate_core_rules() -> None:
 
 # --- every media type × profile × alias, each output parsed -------------------------------------
 
+
 def _rdf(fmt: RdfFormat):  # type: ignore[no-untyped-def]
     def check(content: bytes, name: str) -> None:
         triples = list(parse(content, format=fmt))
         assert any(term.value.endswith("/" + name) for t in triples for term in (t.subject, t.object))
+
     return check
 
 
@@ -259,6 +327,7 @@ def _xml(xsd: str | None):  # type: ignore[no-untyped-def]
             return  # no schema to check against (or ../shared absent)
         schema = _schema(xsd)
         assert schema.validate(doc), "\n".join(str(e) for e in schema.error_log)
+
     return check
 
 
@@ -268,6 +337,7 @@ _SCHEMAS: dict[str, etree.XMLSchema] = {}
 def _schema(relative: str) -> etree.XMLSchema:
     if relative not in _SCHEMAS:
         from tests.oai.conftest import CatalogResolver  # imports of other schemas, offline via the catalog
+
         parser = etree.XMLParser(no_network=True)
         parser.resolvers.add(CatalogResolver(Path(SHARED) / "schemas" / "catalog.xml"))
         _SCHEMAS[relative] = etree.XMLSchema(etree.parse(str(Path(SHARED) / "schemas" / relative), parser))
@@ -283,6 +353,7 @@ def _schemaorg(content: bytes, name: str) -> None:
 
 def _datacite_json(content: bytes, name: str) -> None:
     from datacite import schema45
+
     doc = json.loads(content)
     schema45.validator.validate(doc)
     assert {"alternateIdentifier": name, "alternateIdentifierType": "IGSN"} in doc["alternateIdentifiers"]
@@ -300,6 +371,7 @@ def _csl(content: bytes, name: str) -> None:
 def _bibtex(content: bytes, name: str) -> None:
     import bibtexparser
     from bibtexparser.middlewares import LatexDecodingMiddleware
+
     library = bibtexparser.parse_string(content.decode(), append_middleware=[LatexDecodingMiddleware()])
     assert not library.failed_blocks and len(library.entries) == 1
     entry = library.entries[0]
@@ -309,6 +381,7 @@ def _bibtex(content: bytes, name: str) -> None:
 
 def _ris(content: bytes, name: str) -> None:
     import rispy
+
     [entry] = rispy.loads(content.decode())
     assert entry["type_of_reference"] == "GEN" and entry["authors"] == ["Doe, Jane"] and entry["year"] == "2015"
     assert entry["notes"] == [f"IGSN: {name}"]
@@ -348,34 +421,89 @@ TABLE = [
     ({}, {"Accept": "application/rdf+xml"}, "application/rdf+xml", NATIVE, _rdf(RdfFormat.RDF_XML)),
     ({}, {"Accept": "application/rdf"}, "application/rdf+xml", NATIVE, _rdf(RdfFormat.RDF_XML)),
     ({}, {"Accept": "application/ld+json"}, "application/ld+json", NATIVE, _rdf(RdfFormat.JSON_LD)),
-    ({"_profile": "ig", "_mediatype": "application/ld+json"}, {}, "application/ld+json", NATIVE,
-     _rdf(RdfFormat.JSON_LD)),
+    (
+        {"_profile": "ig", "_mediatype": "application/ld+json"},
+        {},
+        "application/ld+json",
+        NATIVE,
+        _rdf(RdfFormat.JSON_LD),
+    ),
     # schema.org
     ({}, {"Accept": "application/vnd.schemaorg.ld+json"}, "application/vnd.schemaorg.ld+json", SDO, _schemaorg),
     ({"_profile": "sdo"}, {}, "application/ld+json", SDO, _schemaorg),
-    ({}, {"Accept-Profile": "<https://schema.org/>", "Accept": "application/ld+json"}, "application/ld+json", SDO,
-     _schemaorg),
+    (
+        {},
+        {"Accept-Profile": "<https://schema.org/>", "Accept": "application/ld+json"},
+        "application/ld+json",
+        SDO,
+        _schemaorg,
+    ),
     ({"_profile": "schemaorg", "_mediatype": "text/turtle"}, {}, "text/turtle", SDO, _rdf(RdfFormat.TURTLE)),
     # XML kernels
-    ({}, {"Accept": "application/xml"}, "application/xml", "http://igsn.org/schema/kernel-v.1.0",
-     _xml("igsn/registration/1.0/igsn.xsd")),
-    ({}, {"Accept": "text/xml"}, "application/xml", "http://igsn.org/schema/kernel-v.1.0",
-     _xml("igsn/registration/1.0/igsn.xsd")),
-    ({"_profile": "igsn_desc"}, {}, "application/xml", "http://schema.igsn.org/description/1.1",
-     _xml("igsn/description/1.1/resource.xsd")),
-    ({"_profile": "igsn-r1"}, {}, "application/xml", "http://schema.igsn.org/description/1.1",
-     _xml("igsn/description/1.1/resource.xsd")),
-    ({"_profile": "oai_dc"}, {}, "application/xml", "http://www.openarchives.org/OAI/2.0/oai_dc/",
-     _xml("oai/oai_dc.xsd")),
+    (
+        {},
+        {"Accept": "application/xml"},
+        "application/xml",
+        "http://igsn.org/schema/kernel-v.1.0",
+        _xml("igsn/registration/1.0/igsn.xsd"),
+    ),
+    (
+        {},
+        {"Accept": "text/xml"},
+        "application/xml",
+        "http://igsn.org/schema/kernel-v.1.0",
+        _xml("igsn/registration/1.0/igsn.xsd"),
+    ),
+    (
+        {"_profile": "igsn_desc"},
+        {},
+        "application/xml",
+        "http://schema.igsn.org/description/1.1",
+        _xml("igsn/description/1.1/resource.xsd"),
+    ),
+    (
+        {"_profile": "igsn-r1"},
+        {},
+        "application/xml",
+        "http://schema.igsn.org/description/1.1",
+        _xml("igsn/description/1.1/resource.xsd"),
+    ),
+    (
+        {"_profile": "oai_dc"},
+        {},
+        "application/xml",
+        "http://www.openarchives.org/OAI/2.0/oai_dc/",
+        _xml("oai/oai_dc.xsd"),
+    ),
     # DataCite
-    ({}, {"Accept": "application/vnd.datacite.datacite+xml"}, "application/vnd.datacite.datacite+xml", DC,
-     _xml("datacite/kernel-4.7/metadata.xsd")),
-    ({}, {"Accept": "application/x-datacite+xml"}, "application/vnd.datacite.datacite+xml", DC,
-     _xml("datacite/kernel-4.7/metadata.xsd")),
-    ({"_profile": "datacite", "_mediatype": "application/xml"}, {}, "application/xml", DC,
-     _xml("datacite/kernel-4.7/metadata.xsd")),
-    ({}, {"Accept": "application/vnd.datacite.datacite+json"}, "application/vnd.datacite.datacite+json", DC,
-     _datacite_json),
+    (
+        {},
+        {"Accept": "application/vnd.datacite.datacite+xml"},
+        "application/vnd.datacite.datacite+xml",
+        DC,
+        _xml("datacite/kernel-4.7/metadata.xsd"),
+    ),
+    (
+        {},
+        {"Accept": "application/x-datacite+xml"},
+        "application/vnd.datacite.datacite+xml",
+        DC,
+        _xml("datacite/kernel-4.7/metadata.xsd"),
+    ),
+    (
+        {"_profile": "datacite", "_mediatype": "application/xml"},
+        {},
+        "application/xml",
+        DC,
+        _xml("datacite/kernel-4.7/metadata.xsd"),
+    ),
+    (
+        {},
+        {"Accept": "application/vnd.datacite.datacite+json"},
+        "application/vnd.datacite.datacite+json",
+        DC,
+        _datacite_json,
+    ),
     # citations
     ({}, {"Accept": "application/vnd.citationstyles.csl+json"}, "application/vnd.citationstyles.csl+json", CITE, _csl),
     ({}, {"Accept": "application/citeproc+json"}, "application/vnd.citationstyles.csl+json", CITE, _csl),
@@ -388,19 +516,30 @@ TABLE = [
     ({"_profile": "citation", "_mediatype": "application/x-bibtex"}, {}, "application/x-bibtex", CITE, _bibtex),
     # history, alternates, HTML
     ({"_profile": "prov"}, {}, "text/turtle", "http://www.w3.org/ns/prov#", _rdf(RdfFormat.TURTLE)),
-    ({"_profile": "prov", "_mediatype": "application/ld+json"}, {}, "application/ld+json",
-     "http://www.w3.org/ns/prov#", lambda c, n: list(parse(c, format=RdfFormat.JSON_LD))),
+    (
+        {"_profile": "prov", "_mediatype": "application/ld+json"},
+        {},
+        "application/ld+json",
+        "http://www.w3.org/ns/prov#",
+        lambda c, n: list(parse(c, format=RdfFormat.JSON_LD)),
+    ),
     ({"_profile": "alt"}, {}, "application/json", ALT, _alt_json),
     ({"_profile": "alt", "_mediatype": "text/html"}, {}, "text/html", ALT, lambda c, n: etree.HTML(c)),
     ({"_profile": "landing"}, {}, "text/html", NATIVE.replace("ontology", "landing"), _landing),
-    ({"_profile": "landing"}, {"Accept": "application/xhtml+xml"}, "text/html", NATIVE.replace("ontology", "landing"),
-     _landing),
+    (
+        {"_profile": "landing"},
+        {"Accept": "application/xhtml+xml"},
+        "text/html",
+        NATIVE.replace("ontology", "landing"),
+        _landing,
+    ),
 ]
 
 
 @pytest.mark.parametrize("params,headers,content_type,profile,check", TABLE)
-def test_every_media_type_profile_and_alias(client: TestClient, params: dict[str, str], headers: dict[str, str],
-                                            content_type: str, profile: str, check) -> None:  # type: ignore[no-untyped-def]
+def test_every_media_type_profile_and_alias(
+    client: TestClient, params: dict[str, str], headers: dict[str, str], content_type: str, profile: str, check
+) -> None:  # type: ignore[no-untyped-def]
     r = client.get("/" + EXTERNAL, params=params, headers=headers)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].split(";")[0] == content_type
@@ -419,10 +558,14 @@ def test_bibliography_names_the_style_it_used(client: TestClient) -> None:
     assert r.headers["etag"] != client.get("/" + EXTERNAL, headers={"Accept": "text/x-bibliography"}).headers["etag"]
 
 
-@pytest.mark.parametrize("headers", [
-    {"Accept": "application/json;;q=x, foo, /, text/turtle;q=abc"},  # malformed parts are skipped
-    {"Accept": ";;;"}, {"Accept-Profile": "<<>>, ;q=1"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Accept": "application/json;;q=x, foo, /, text/turtle;q=abc"},  # malformed parts are skipped
+        {"Accept": ";;;"},
+        {"Accept-Profile": "<<>>, ;q=1"},
+    ],
+)
 def test_malformed_accept_never_fails(client: TestClient, headers: dict[str, str]) -> None:
     r = client.get("/" + EXTERNAL, headers=headers)
     assert r.status_code in (200, 406) and r.status_code != 500
@@ -443,8 +586,19 @@ def test_landing_page_content(client: TestClient) -> None:
     r = client.get("/" + OWN, headers={"Accept": "text/html"})
     page = etree.HTML(r.content)
     text = "".join(page.itertext())
-    for expected in ("IGSN: ZTA002", "hdl:10273/ZTA002", "https://igsn.org/ZTA002", "Doe, J. (2015)", "Rock",
-                     "Core", "2019-05-01", "Alps", "Smith, Ann", "Registration history", "registered"):
+    for expected in (
+        "IGSN: ZTA002",
+        "hdl:10273/ZTA002",
+        "https://igsn.org/ZTA002",
+        "Doe, J. (2015)",
+        "Rock",
+        "Core",
+        "2019-05-01",
+        "Alps",
+        "Smith, Ann",
+        "Registration history",
+        "registered",
+    ):
         assert expected in text, expected
     hrefs = {a.get("href") for a in page.iter("a")}
     assert "https://orcid.org/0000-0000-0000-0001" in hrefs and "https://ror.org/00test000" in hrefs
@@ -487,7 +641,11 @@ def test_sample_iris_under_a_path_resolve_too(tmp_path: Path) -> None:
         assert r.status_code == 301 and r.headers["location"].endswith("/" + OWN)
         turtle = c.get("/" + OWN, headers={"Accept": "text/turtle"})
         assert turtle.status_code == 200
-        assert any(t.subject.value == "https://registry.example.net/id/igsn/" + OWN
-                   for t in parse(turtle.content, format=RdfFormat.TURTLE))
-        assert 'rel="canonical"' in turtle.headers["link"] and "<https://registry.example.net/" + OWN + ">" in \
-            turtle.headers["link"]
+        assert any(
+            t.subject.value == "https://registry.example.net/id/igsn/" + OWN
+            for t in parse(turtle.content, format=RdfFormat.TURTLE)
+        )
+        assert (
+            'rel="canonical"' in turtle.headers["link"]
+            and "<https://registry.example.net/" + OWN + ">" in turtle.headers["link"]
+        )

@@ -22,14 +22,21 @@ from tests.oai.samples import ONE, rich
 PARENT, CHILD = "ZTA201", "ZTA202"
 XML = {"Content-Type": "application/xml;charset=UTF-8"}
 #: representations kept by version, and a word of the sample's name as each writes it
-KEPT = [({"Accept": "text/turtle"}, {}), ({"Accept": "application/ld+json"}, {}),
-        ({"Accept": "application/n-quads"}, {}), ({}, {"_profile": "igsn_desc"}),
-        ({"Accept": "application/vnd.datacite.datacite+json"}, {}), ({"Accept": "application/x-bibtex"}, {})]
+KEPT = [
+    ({"Accept": "text/turtle"}, {}),
+    ({"Accept": "application/ld+json"}, {}),
+    ({"Accept": "application/n-quads"}, {}),
+    ({}, {"_profile": "igsn_desc"}),
+    ({"Accept": "application/vnd.datacite.datacite+json"}, {}),
+    ({"Accept": "application/x-bibtex"}, {}),
+]
 
 
 def description(igsn: str, name: str) -> bytes:
-    return (f'<resource xmlns="http://schema.igsn.org/description/1.1" type="Sample">'
-            f'<identifier type="IGSN">{igsn}</identifier><name>{name}</name></resource>').encode()
+    return (
+        f'<resource xmlns="http://schema.igsn.org/description/1.1" type="Sample">'
+        f'<identifier type="IGSN">{igsn}</identifier><name>{name}</name></resource>'
+    ).encode()
 
 
 @pytest.fixture
@@ -41,8 +48,10 @@ def client(registry: Registry, settings: Settings) -> Iterator[TestClient]:
 
 @pytest.mark.both_stores
 def test_a_write_is_served_at_once(client: TestClient) -> None:
-    assert client.post("/metadata", content=description("ZTA101", "Granite one"), headers=XML,
-                       auth=CLIENT_ONE).status_code == 201
+    assert (
+        client.post("/metadata", content=description("ZTA101", "Granite one"), headers=XML, auth=CLIENT_ONE).status_code
+        == 201
+    )
     before: dict[int, tuple[bytes, str]] = {}
     for i, (headers, params) in enumerate(KEPT):
         first = client.get("/ZTA101", headers=headers, params=params)
@@ -52,8 +61,9 @@ def test_a_write_is_served_at_once(client: TestClient) -> None:
         assert first.headers["etag"] == again.headers["etag"]
         before[i] = (first.content, first.headers["etag"])
 
-    assert client.post("/metadata", content=description("ZTA101", "Basalt two"), headers=XML,
-                       auth=CLIENT_ONE).status_code in (200, 201)
+    assert client.post(
+        "/metadata", content=description("ZTA101", "Basalt two"), headers=XML, auth=CLIENT_ONE
+    ).status_code in (200, 201)
     for i, (headers, params) in enumerate(KEPT):
         r = client.get("/ZTA101", headers={**headers, "If-None-Match": before[i][1]}, params=params)
         assert r.status_code == 200, (headers, params)  # the old tag no longer matches
@@ -74,12 +84,16 @@ def test_pages_listing_children_show_a_new_child(client: TestClient) -> None:
     assert CHILD not in before["landing"].text
     assert "hasPart" not in before["sdo"].json()
     for r in before.values():  # revalidation works while nothing changed
-        again = client.get("/" + PARENT, params=landing if r is before["landing"] else sdo,
-                           headers={"If-None-Match": r.headers["etag"]})
+        again = client.get(
+            "/" + PARENT,
+            params=landing if r is before["landing"] else sdo,
+            headers={"If-None-Match": r.headers["etag"]},
+        )
         assert again.status_code == 304 and again.headers["etag"] == r.headers["etag"]
     # the child names the parent: the parent's version does not change, its pages do
-    assert all(o.ok for o in registry.register(ONE, [Submission(rich(CHILD, parents=[PARENT]), "igsn_desc",
-                                                                None, None)]))
+    assert all(
+        o.ok for o in registry.register(ONE, [Submission(rich(CHILD, parents=[PARENT]), "igsn_desc", None, None)])
+    )
     page = client.get("/" + PARENT, params=landing, headers={"If-None-Match": before["landing"].headers["etag"]})
     assert page.status_code == 200 and "/" + CHILD in page.text  # no stale 304 for a page that changed
     doc = client.get("/" + PARENT, params=sdo, headers={"If-None-Match": before["sdo"].headers["etag"]})
@@ -105,8 +119,10 @@ def test_the_store_writes_a_graph_as_serialising_its_triples_would(registry: Reg
             continue  # dataset syntaxes: written from the triples, in their named graph
         expected = resolver.render_rdf(registry.store.graph(graph), graph, media_type)
         assert registry.store.serialize_graph(graph, fmt, resolver._prefixes(fmt)) == expected, media_type
-    assert registry.store.serialize_graph(registry.iris.record_graph("ZTA999"), resolver.RDF_FORMATS[
-        "text/turtle"]) is None
+    assert (
+        registry.store.serialize_graph(registry.iris.record_graph("ZTA999"), resolver.RDF_FORMATS["text/turtle"])
+        is None
+    )
 
 
 def test_no_fixed_route_has_a_sample_path(settings: Settings) -> None:
@@ -145,7 +161,13 @@ def test_what_is_kept_depends_on_the_samples_own_version_and_datestamp_only() ->
     row = type("Row", (), {"igsn": "S", "version": 3, "datestamp": "2026-01-02T03:04:05Z"})()
     choice = lambda token, mt: resolver.Choice(resolver.PROFILES[token], mt)
     assert resolver.RenderCache.key(row, choice("ig", "text/turtle")) == (  # type: ignore[arg-type]
-        "S", 3, "2026-01-02T03:04:05Z", "ig", "text/turtle", ())
+        "S",
+        3,
+        "2026-01-02T03:04:05Z",
+        "ig",
+        "text/turtle",
+        (),
+    )
     assert resolver.RenderCache.key(row, choice("alt", "text/html")) is not None  # type: ignore[arg-type]
     # schema.org and the landing page list children: rendered every time
     assert resolver.RenderCache.key(row, choice("sdo", "application/ld+json")) is None  # type: ignore[arg-type]

@@ -14,14 +14,15 @@ from pyoxigraph import RdfFormat, parse
 from api.app import create_app
 from igsn_graph.registry.service import Registry
 from igsn_graph.store import history
-
 from tests.api.test_mds import kernel
 from tests.conftest import AGENT, CLIENT_ONE, CLIENT_TWO, OTHER, fresh_settings, live_server
 
 API = "/api/v1/samples"
 TURTLE = {"Content-Type": "text/turtle"}
-PREFIXES = ("@prefix ig: <https://w3id.org/igsn-graph/ontology#> .\n"
-            "@prefix dcterms: <http://purl.org/dc/terms/> .\n@prefix dcat: <http://www.w3.org/ns/dcat#> .\n")
+PREFIXES = (
+    "@prefix ig: <https://w3id.org/igsn-graph/ontology#> .\n"
+    "@prefix dcterms: <http://purl.org/dc/terms/> .\n@prefix dcat: <http://www.w3.org/ns/dcat#> .\n"
+)
 NON_PUBLIC = "<http://publications.europa.eu/resource/authority/access-right/NON_PUBLIC>"
 
 
@@ -30,8 +31,12 @@ def turtle(name: str, title: str = "A core", *, extra: str = "") -> bytes:
 
 
 def jsonld(name: str, title: str) -> dict[str, object]:
-    return {"@context": "https://w3id.org/igsn-graph/context.jsonld", "@id": f"https://igsn.org/{name}",
-            "igsn": name, "title": title}
+    return {
+        "@context": "https://w3id.org/igsn-graph/context.jsonld",
+        "@id": f"https://igsn.org/{name}",
+        "igsn": name,
+        "title": title,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +73,15 @@ def triples_of(r: httpx.Response, fmt: RdfFormat) -> set[str]:
 def test_create_from_turtle_then_read_in_every_rdf_syntax(api: TestClient) -> None:
     r = api.post(API, content=turtle("ZTA1001", "First core"), headers=TURTLE, auth=CLIENT_ONE)
     assert r.status_code == 201, r.text
-    assert r.json() == {"igsn": "ZTA1001", "status": "created", "version": 1, "testMode": False, "stored": True,
-                        "message": "ZTA1001 created", "warnings": []}
+    assert r.json() == {
+        "igsn": "ZTA1001",
+        "status": "created",
+        "version": 1,
+        "testMode": False,
+        "stored": True,
+        "message": "ZTA1001 created",
+        "warnings": [],
+    }
     assert r.headers["location"] == f"http://testserver{API}/ZTA1001"
     etag = r.headers["etag"]
     got = api.get(r.headers["location"])  # public read, no credentials
@@ -77,14 +89,19 @@ def test_create_from_turtle_then_read_in_every_rdf_syntax(api: TestClient) -> No
     assert got.headers["etag"] == etag
     assert '"First core"' in got.text
     turtle_triples = triples_of(got, RdfFormat.TURTLE)
-    for accept, fmt in [("application/ld+json", RdfFormat.JSON_LD), ("application/n-triples", RdfFormat.N_TRIPLES),
-                        ("application/rdf+xml", RdfFormat.RDF_XML), ("text/plain", RdfFormat.N_TRIPLES)]:
+    for accept, fmt in [
+        ("application/ld+json", RdfFormat.JSON_LD),
+        ("application/n-triples", RdfFormat.N_TRIPLES),
+        ("application/rdf+xml", RdfFormat.RDF_XML),
+        ("text/plain", RdfFormat.N_TRIPLES),
+    ]:
         other = api.get(f"{API}/ZTA1001", headers={"Accept": accept})
         assert other.status_code == 200, (accept, other.text)
         assert triples_of(other, fmt) == turtle_triples, accept
     quads = api.get(f"{API}/ZTA1001", headers={"Accept": "application/n-quads"})
     assert {str(q.graph_name) for q in parse(input=quads.content, format=RdfFormat.N_QUADS)} == {
-        "<https://igsn.org/graph/ZTA1001>"}
+        "<https://igsn.org/graph/ZTA1001>"
+    }
     # every written form of the IGSN names it, the handle form with its slash too
     for path in ("zta1001", "10273/ZTA1001", "igsn:ZTA1001"):
         assert api.get(f"{API}/{path}").status_code == 200, path
@@ -93,14 +110,17 @@ def test_create_from_turtle_then_read_in_every_rdf_syntax(api: TestClient) -> No
 
 
 def test_create_from_json_ld_and_xml_kernels(api: TestClient) -> None:
-    r = api.post(API, json=jsonld("ZTA1011", "From JSON-LD"), headers={"Content-Type": "application/ld+json"},
-                 auth=CLIENT_ONE)
+    r = api.post(
+        API, json=jsonld("ZTA1011", "From JSON-LD"), headers={"Content-Type": "application/ld+json"}, auth=CLIENT_ONE
+    )
     assert r.status_code == 201, r.text
     assert "From JSON-LD" in api.get(f"{API}/ZTA1011").text
     r = api.post(API, content=kernel("10273/ZTA1012"), headers={"Content-Type": "application/xml"}, auth=CLIENT_ONE)
     assert r.status_code == 201 and r.json()["igsn"] == "ZTA1012", r.text
-    desc = (b'<resource xmlns="http://schema.igsn.org/description/1.1" type="Sample">'
-            b'<identifier type="IGSN">ZTA1013</identifier><name>Core half</name></resource>')
+    desc = (
+        b'<resource xmlns="http://schema.igsn.org/description/1.1" type="Sample">'
+        b'<identifier type="IGSN">ZTA1013</identifier><name>Core half</name></resource>'
+    )
     r = api.put(f"{API}/ZTA1013", content=desc, headers={"Content-Type": "text/xml; charset=utf-8"}, auth=CLIENT_ONE)
     assert r.status_code == 201 and r.headers["location"].endswith("/ZTA1013"), r.text
     assert "Core half" in api.get(f"{API}/ZTA1013").text
@@ -125,23 +145,41 @@ def test_etag_and_if_match(api: TestClient) -> None:
     r = api.post(API, content=turtle("ZTA1031", "v1"), headers=TURTLE, auth=CLIENT_ONE)
     first = r.headers["etag"]
     assert api.get(f"{API}/ZTA1031").headers["etag"] == first
-    r = api.put(f"{API}/ZTA1031", content=turtle("ZTA1031", "v2"), headers={**TURTLE, "If-Match": first},
-                auth=CLIENT_ONE)
+    r = api.put(
+        f"{API}/ZTA1031", content=turtle("ZTA1031", "v2"), headers={**TURTLE, "If-Match": first}, auth=CLIENT_ONE
+    )
     assert r.status_code == 200, r.text
     second = r.headers["etag"]
     assert second != first and api.get(f"{API}/ZTA1031").headers["etag"] == second
     # a write based on the first version is stale: 412, nothing stored
     before = versions(api, "ZTA1031")
-    body = assert_problem(api.put(f"{API}/ZTA1031", content=turtle("ZTA1031", "lost"),
-                                  headers={**TURTLE, "If-Match": first}, auth=CLIENT_ONE), 412, "PreconditionFailed")
+    body = assert_problem(
+        api.put(
+            f"{API}/ZTA1031", content=turtle("ZTA1031", "lost"), headers={**TURTLE, "If-Match": first}, auth=CLIENT_ONE
+        ),
+        412,
+        "PreconditionFailed",
+    )
     assert "current version is 2" in str(body["detail"])
     assert_problem(api.delete(f"{API}/ZTA1031", headers={"If-Match": first}, auth=CLIENT_ONE), 412)
-    assert_problem(api.put(f"{API}/ZTA1031", content=turtle("ZTA1031", "x"), headers={**TURTLE, "If-Match": "W/" + second},
-                           auth=CLIENT_ONE), 412)
-    assert_problem(api.put(f"{API}/ZTA1031", content=turtle("ZTA1031", "x"), headers={**TURTLE, "If-None-Match": "*"},
-                           auth=CLIENT_ONE), 412)
-    assert_problem(api.put(f"{API}/ZTA1032", content=turtle("ZTA1032"), headers={**TURTLE, "If-Match": "*"},
-                           auth=CLIENT_ONE), 412)
+    assert_problem(
+        api.put(
+            f"{API}/ZTA1031",
+            content=turtle("ZTA1031", "x"),
+            headers={**TURTLE, "If-Match": "W/" + second},
+            auth=CLIENT_ONE,
+        ),
+        412,
+    )
+    assert_problem(
+        api.put(
+            f"{API}/ZTA1031", content=turtle("ZTA1031", "x"), headers={**TURTLE, "If-None-Match": "*"}, auth=CLIENT_ONE
+        ),
+        412,
+    )
+    assert_problem(
+        api.put(f"{API}/ZTA1032", content=turtle("ZTA1032"), headers={**TURTLE, "If-Match": "*"}, auth=CLIENT_ONE), 412
+    )
     assert versions(api, "ZTA1031") == before and versions(api, "ZTA1032") == 0
     assert '"v2"' in api.get(f"{API}/ZTA1031").text
     r = api.delete(f"{API}/ZTA1031", headers={"If-Match": second}, auth=CLIENT_ONE)
@@ -152,7 +190,9 @@ def test_etag_and_if_match(api: TestClient) -> None:
 def test_roles_client_agent_and_other_parties(api: TestClient) -> None:
     # a client writes in its namespaces only
     assert api.post(API, content=turtle("ZTA1041"), headers=TURTLE, auth=CLIENT_ONE).status_code == 201
-    assert_problem(api.post(API, content=turtle("ZTB1041"), headers=TURTLE, auth=CLIENT_ONE), 403, "NamespaceNotAllowed")
+    assert_problem(
+        api.post(API, content=turtle("ZTB1041"), headers=TURTLE, auth=CLIENT_ONE), 403, "NamespaceNotAllowed"
+    )
     # the agent's credentials cover its clients' samples
     r = api.put(f"{API}/ZTA1041", content=turtle("ZTA1041", "by agent"), headers=TURTLE, auth=AGENT)
     assert r.status_code == 200, r.text
@@ -160,8 +200,11 @@ def test_roles_client_agent_and_other_parties(api: TestClient) -> None:
     # nobody touches another party's sample
     before = versions(api)
     for who in (OTHER, CLIENT_TWO):
-        assert_problem(api.put(f"{API}/ZTA1041", content=turtle("ZTA1041", "stolen"), headers=TURTLE, auth=who),
-                       403, "ForeignSample")
+        assert_problem(
+            api.put(f"{API}/ZTA1041", content=turtle("ZTA1041", "stolen"), headers=TURTLE, auth=who),
+            403,
+            "ForeignSample",
+        )
         assert_problem(api.delete(f"{API}/ZTA1041", auth=who), 403, "ForeignSample")
     assert_problem(api.post(API, content=turtle("ZO1043"), headers=TURTLE, auth=AGENT), 403)
     assert versions(api) == before
@@ -228,8 +271,10 @@ def test_domain_rules_and_quota(tmp_path: Path) -> None:
         # client TWO may hold 2 distinct IGSNs; updates do not count, test registrations neither
         for n in (1, 2):
             assert c.post(API, content=turtle(f"ZTB108{n}"), headers=TURTLE, auth=CLIENT_TWO).status_code == 201
-        assert c.put(f"{API}/ZTB1081", content=turtle("ZTB1081", "again"), headers=TURTLE,
-                     auth=CLIENT_TWO).status_code == 200
+        assert (
+            c.put(f"{API}/ZTB1081", content=turtle("ZTB1081", "again"), headers=TURTLE, auth=CLIENT_TWO).status_code
+            == 200
+        )
         assert_problem(c.post(API, content=turtle("ZTB1083"), headers=TURTLE, auth=CLIENT_TWO), 403, "QuotaExceeded")
         assert versions(c, "ZTB1083") == 0
 
@@ -240,23 +285,40 @@ def test_bad_bodies_get_clear_errors_and_store_nothing(api: TestClient) -> None:
     r = api.post(API, content=turtle("ZTA1091"), headers=TURTLE)
     assert_problem(r, 401, "NotAuthenticated")
     assert r.headers["www-authenticate"].startswith('Basic realm="igsn-graph"')
-    assert_problem(api.post(API, content=turtle("ZTA1091"), headers={"Content-Type": "text/plain"}, auth=CLIENT_ONE),
-                   415)
+    assert_problem(
+        api.post(API, content=turtle("ZTA1091"), headers={"Content-Type": "text/plain"}, auth=CLIENT_ONE), 415
+    )
     assert_problem(api.post(API, content=turtle("ZTA1091"), auth=CLIENT_ONE), 415)
-    assert_problem(api.post(API, content=turtle("ZTA1091"), headers={"Content-Type": "text/turtle; charset=latin-1"},
-                            auth=CLIENT_ONE), 415)
-    assert "UTF-8" in str(assert_problem(api.post(API, content=turtle("ZTA1091").replace(b"A core", b"\xff\xfe"),
-                                                  headers=TURTLE, auth=CLIENT_ONE), 400)["detail"])
-    assert "control" in str(assert_problem(api.post(API, content=turtle("ZTA1091", "a\x01b"), headers=TURTLE,
-                                                    auth=CLIENT_ONE), 400)["detail"])
+    assert_problem(
+        api.post(
+            API, content=turtle("ZTA1091"), headers={"Content-Type": "text/turtle; charset=latin-1"}, auth=CLIENT_ONE
+        ),
+        415,
+    )
+    assert "UTF-8" in str(
+        assert_problem(
+            api.post(API, content=turtle("ZTA1091").replace(b"A core", b"\xff\xfe"), headers=TURTLE, auth=CLIENT_ONE),
+            400,
+        )["detail"]
+    )
+    assert "control" in str(
+        assert_problem(api.post(API, content=turtle("ZTA1091", "a\x01b"), headers=TURTLE, auth=CLIENT_ONE), 400)[
+            "detail"
+        ]
+    )
     assert_problem(api.post(API, content=b"", headers=TURTLE, auth=CLIENT_ONE), 400)
     assert_problem(api.post(API, content=b"<not turtle", headers=TURTLE, auth=CLIENT_ONE), 400, "MalformedDocument")
     assert_problem(api.post(API, content=b"{", headers={"Content-Type": "application/ld+json"}, auth=CLIENT_ONE), 400)
-    entity = (b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY x "y">]>'
-              b'<sample xmlns="http://igsn.org/schema/kernel-v.1.0">&x;</sample>')
+    entity = (
+        b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY x "y">]>'
+        b'<sample xmlns="http://igsn.org/schema/kernel-v.1.0">&x;</sample>'
+    )
     assert_problem(api.post(API, content=entity, headers={"Content-Type": "application/xml"}, auth=CLIENT_ONE), 400)
-    assert_problem(api.post(API, content=b"<a/>", headers={"Content-Type": "application/xml"}, auth=CLIENT_ONE), 400,
-                   "UnsupportedFormat")
+    assert_problem(
+        api.post(API, content=b"<a/>", headers={"Content-Type": "application/xml"}, auth=CLIENT_ONE),
+        400,
+        "UnsupportedFormat",
+    )
     assert_problem(api.put(f"{API}/has space", content=turtle("ZTA1091"), headers=TURTLE, auth=CLIENT_ONE), 400)
     assert versions(api) == before
 
@@ -314,8 +376,11 @@ def test_concurrent_writes_are_serialised_and_all_kept(tmp_path: Path) -> None:
             with httpx.Client(base_url=base, auth=CLIENT_ONE, timeout=60) as mine:
                 barrier.wait()
                 a = mine.put(f"{API}/ZTA1121", content=turtle("ZTA1121", f"writer {n}"), headers=TURTLE)
-                b = mine.put(f"{API}/ZTA1121", content=turtle("ZTA1121", f"conditional {n}"),
-                             headers={**TURTLE, "If-Match": etag})
+                b = mine.put(
+                    f"{API}/ZTA1121",
+                    content=turtle("ZTA1121", f"conditional {n}"),
+                    headers={**TURTLE, "If-Match": etag},
+                )
             with lock:
                 statuses.append(a.status_code)
                 conditional.append(b.status_code)

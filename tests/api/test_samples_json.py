@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-
 from tests.api.test_samples import PREFIXES, TURTLE, assert_problem, fresh_settings, versions
 from tests.conftest import CLIENT_ONE
 
@@ -41,34 +40,50 @@ def test_igsn_json_as_published(api: TestClient, shared: Path) -> None:
 
 
 def test_agn_json_in_utf_32_through_bulk(api: TestClient) -> None:
-    samples = [{"igsn": f"10273/ZTA70{i}", "landingPage": f"https://example.org/s/{i}", "localSampleID": f"S-{i}",
-                "sampleType": "Hand sample", "analyte": "Powder", "lithologyType": "basalt",
-                "location": {"latLong": {"latitude": -30 - i, "longitude": 137.8}, "elevation": 51},
-                "researchers": [{"fullName": "A. Collector", "researcherRole": ["Collector"]}]} for i in (2, 3)]
-    r = api.post(API + "/bulk", content=json.dumps(samples).encode("utf-32"),
-                 headers={"Content-Type": "application/json; charset=utf-32"}, auth=CLIENT_ONE)
+    samples = [
+        {
+            "igsn": f"10273/ZTA70{i}",
+            "landingPage": f"https://example.org/s/{i}",
+            "localSampleID": f"S-{i}",
+            "sampleType": "Hand sample",
+            "analyte": "Powder",
+            "lithologyType": "basalt",
+            "location": {"latLong": {"latitude": -30 - i, "longitude": 137.8}, "elevation": 51},
+            "researchers": [{"fullName": "A. Collector", "researcherRole": ["Collector"]}],
+        }
+        for i in (2, 3)
+    ]
+    r = api.post(
+        API + "/bulk",
+        content=json.dumps(samples).encode("utf-32"),
+        headers={"Content-Type": "application/json; charset=utf-32"},
+        auth=CLIENT_ONE,
+    )
     assert r.status_code == 200, r.text
     assert r.json()["counts"]["created"] == 2
     graph = api.get(f"{API}/ZTA702", headers=NTRIPLES).text
     assert "POINT (137.8 -32)" in graph and '"S-2"' in graph and "specimentype/individualSample" in graph
 
 
-@pytest.mark.parametrize("name,context", [
-    ("ZTA7004", "http://testserver/context.jsonld"),  # where this server serves it (its public URL)
-    ("ZTA7005", "https://igsn.org/context.jsonld"),  # below its IRI base
-    ("ZTA7006", "https://w3id.org/igsn-graph/context.jsonld"),
-])
+@pytest.mark.parametrize(
+    "name,context",
+    [
+        ("ZTA7004", "http://testserver/context.jsonld"),  # where this server serves it (its public URL)
+        ("ZTA7005", "https://igsn.org/context.jsonld"),  # below its IRI base
+        ("ZTA7006", "https://w3id.org/igsn-graph/context.jsonld"),
+    ],
+)
 def test_our_context_where_this_server_publishes_it(api: TestClient, name: str, context: str) -> None:
     assert api.get("/context.jsonld").status_code == 200
     doc = {"@context": context, "@id": f"https://igsn.org/{name}", "igsn": name, "title": "A core"}
-    r = api.post(API, content=json.dumps(doc).encode("utf-16"), headers={"Content-Type": "application/ld+json"},
-                 auth=CLIENT_ONE)
+    r = api.post(
+        API, content=json.dumps(doc).encode("utf-16"), headers={"Content-Type": "application/ld+json"}, auth=CLIENT_ONE
+    )
     assert r.status_code == 201, r.text
 
 
 def test_an_unknown_context_is_refused_and_nothing_stored(api: TestClient) -> None:
-    doc = {"@context": "https://contexts.example.org/ctx.jsonld", "@id": "https://igsn.org/ZTA7007",
-           "igsn": "ZTA7007"}
+    doc = {"@context": "https://contexts.example.org/ctx.jsonld", "@id": "https://igsn.org/ZTA7007", "igsn": "ZTA7007"}
     r = api.post(API, content=json.dumps(doc).encode(), headers=JSON, auth=CLIENT_ONE)
     body = assert_problem(r, 400)
     assert "https://contexts.example.org/ctx.jsonld" in str(body["detail"]) and "inline" in str(body["detail"])
@@ -81,9 +96,11 @@ def test_a_charset_json_cannot_have_is_still_refused(api: TestClient) -> None:
 
 
 def test_a_blank_node_geometry_is_stored_and_a_second_title_refused(api: TestClient) -> None:
-    body = (PREFIXES + "@prefix geo: <http://www.opengis.net/ont/geosparql#> .\n"
-            '<https://igsn.org/ZTA7008> ig:igsn "ZTA7008" ; dcterms:title "Core" ; '
-            'geo:hasGeometry [ geo:asWKT "POINT (137.8 -33.7)" ] .\n')
+    body = (
+        PREFIXES + "@prefix geo: <http://www.opengis.net/ont/geosparql#> .\n"
+        '<https://igsn.org/ZTA7008> ig:igsn "ZTA7008" ; dcterms:title "Core" ; '
+        'geo:hasGeometry [ geo:asWKT "POINT (137.8 -33.7)" ] .\n'
+    )
     r = api.post(API, content=body.encode(), headers=TURTLE, auth=CLIENT_ONE)
     assert r.status_code == 201, r.text
     assert "POINT (137.8 -33.7)" in api.get(f"{API}/ZTA7008", headers=NTRIPLES).text

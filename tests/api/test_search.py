@@ -29,7 +29,10 @@ def test_search_json_with_links_facets_and_pages(base: str) -> None:
     item = body["items"][0]
     assert item["links"]["landing"] == f"{base}/{item['igsn']}"
     assert item["links"]["self"] == f"{base}/api/v1/samples/{item['igsn']}"
-    assert get(base, f"/{item['igsn']}", ).status_code in (200, 303)  # the resolver knows it
+    assert get(
+        base,
+        f"/{item['igsn']}",
+    ).status_code in (200, 303)  # the resolver knows it
     assert set(body["facets"]) == {"agent", "client", "namespace", "type", "material", "method", "year"}
     assert sum(f["count"] for f in body["facets"]["agent"]) == body["total"]
     seen = [i["igsn"] for i in body["items"]]
@@ -47,22 +50,39 @@ def test_filters_combine(base: str) -> None:
     narrowed = get(base, "/api/v1/search", agent=agent["value"], limit=200).json()
     assert narrowed["total"] == agent["count"] and {i["agent"] for i in narrowed["items"]} == {agent["value"]}
     material = narrowed["facets"]["material"][0]
-    both = httpx.get(base + "/api/v1/search", params=[("agent", agent["value"]), ("material", material["value"])],
-                     timeout=30).json()
+    both = httpx.get(
+        base + "/api/v1/search", params=[("agent", agent["value"]), ("material", material["value"])], timeout=30
+    ).json()
     assert both["total"] == material["count"]
-    two_agents = httpx.get(base + "/api/v1/search", params=[("agent", a["value"]) for a in
-                                                           everything["facets"]["agent"][:2]], timeout=30).json()
+    two_agents = httpx.get(
+        base + "/api/v1/search", params=[("agent", a["value"]) for a in everything["facets"]["agent"][:2]], timeout=30
+    ).json()
     assert two_agents["total"] == sum(a["count"] for a in everything["facets"]["agent"][:2])
     world = get(base, "/api/v1/search", bbox="-180,-90,180,90", facets="false").json()
     assert world["facets"] == {} and 0 < world["total"] <= everything["total"]
 
 
-@pytest.mark.parametrize("params", [
-    {"bbox": "1,2,3"}, {"bbox": "west,south,east,north"}, {"bbox": "0,95,1,96"}, {"from": "2020-02-30"},
-    {"until": "last year"}, {"from": "2020", "until": "2019"}, {"limit": "0"}, {"limit": "ten"}, {"limit": "100000"},
-    {"sort": "size"}, {"sort": "relevance"}, {"cursor": "!!!"}, {"cursor": "WzEsMl0"}, {"q": "***"},
-    {"colour": "red"}, {"facets": "maybe"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"bbox": "1,2,3"},
+        {"bbox": "west,south,east,north"},
+        {"bbox": "0,95,1,96"},
+        {"from": "2020-02-30"},
+        {"until": "last year"},
+        {"from": "2020", "until": "2019"},
+        {"limit": "0"},
+        {"limit": "ten"},
+        {"limit": "100000"},
+        {"sort": "size"},
+        {"sort": "relevance"},
+        {"cursor": "!!!"},
+        {"cursor": "WzEsMl0"},
+        {"q": "***"},
+        {"colour": "red"},
+        {"facets": "maybe"},
+    ],
+)
 def test_bad_parameters_are_400_problems(base: str, params: dict[str, str]) -> None:
     r = get(base, "/api/v1/search", **params)
     assert r.status_code == 400, r.text

@@ -18,8 +18,10 @@ from igsn_graph.registry.accounts import ADMIN
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 
-COUNT_SAMPLES = ("PREFIX ig: <https://w3id.org/igsn-graph/ontology#> "
-                 "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ig:igsn ?i ; ig:hasMetadata true }")
+COUNT_SAMPLES = (
+    "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> "
+    "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ig:igsn ?i ; ig:hasMetadata true }"
+)
 
 
 @pytest.fixture
@@ -34,6 +36,7 @@ def module_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """One demo store for the read-only tests of this module (loading it per test costs seconds)."""
     from igsn_graph.registry.service import init_data_dir
     from tests.conftest import add_test_accounts
+
     settings = Settings(data_dir=tmp_path_factory.mktemp("sparql") / "data")
     init_data_dir(settings)
     with Registry(settings) as registry:
@@ -69,12 +72,15 @@ def test_select_json_matches_raw_pyoxigraph(client: TestClient) -> None:
     assert n == client.expected_count > 0  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("accept,check", [
-    ("application/sparql-results+xml", lambda b: etree.fromstring(b).tag.endswith("sparql")),
-    ("text/csv", lambda b: next(csv.reader(io.StringIO(b.decode()))) == ["s", "name"]),
-    ("text/tab-separated-values", lambda b: b.decode().splitlines()[0] == "?s\t?name"),
-    ("application/json", lambda b: "bindings" in json.loads(b)["results"]),
-])
+@pytest.mark.parametrize(
+    "accept,check",
+    [
+        ("application/sparql-results+xml", lambda b: etree.fromstring(b).tag.endswith("sparql")),
+        ("text/csv", lambda b: next(csv.reader(io.StringIO(b.decode()))) == ["s", "name"]),
+        ("text/tab-separated-values", lambda b: b.decode().splitlines()[0] == "?s\t?name"),
+        ("application/json", lambda b: "bindings" in json.loads(b)["results"]),
+    ],
+)
 def test_result_formats(client: TestClient, accept: str, check) -> None:  # type: ignore[no-untyped-def]
     q = "PREFIX dcterms: <http://purl.org/dc/terms/> SELECT ?s ?name WHERE { ?s dcterms:title ?name } LIMIT 3"
     r = client.get("/sparql", params={"query": q}, headers={"Accept": accept})
@@ -95,16 +101,26 @@ def test_ask_construct_and_post_forms(client: TestClient) -> None:
     assert r.status_code == 200 and isinstance(r.json(), (list, dict))
 
 
-@pytest.mark.parametrize("request_kwargs,status", [
-    (dict(method="POST", url="/sparql", content="INSERT DATA { <a:b> <a:c> <a:d> }",
-          headers={"Content-Type": "application/sparql-update"}), 403),
-    (dict(method="POST", url="/sparql", data={"update": "DELETE WHERE { ?s ?p ?o }"}), 403),
-    (dict(method="GET", url="/sparql", params={"query": "DELETE WHERE { ?s ?p ?o }"}), 403),
-    (dict(method="GET", url="/sparql", params={"query": "SELEKT * WHERE { ?s ?p ?o }"}), 400),
-    (dict(method="GET", url="/sparql?query=ASK%7B%7D&query=ASK%7B%7D"), 400),
-    (dict(method="POST", url="/sparql", content="ASK {}", headers={"Content-Type": "text/plain"}), 415),
-    (dict(method="GET", url="/sparql", params={"query": "ASK {}"}, headers={"Accept": "image/png"}), 406),
-])
+@pytest.mark.parametrize(
+    "request_kwargs,status",
+    [
+        (
+            dict(
+                method="POST",
+                url="/sparql",
+                content="INSERT DATA { <a:b> <a:c> <a:d> }",
+                headers={"Content-Type": "application/sparql-update"},
+            ),
+            403,
+        ),
+        (dict(method="POST", url="/sparql", data={"update": "DELETE WHERE { ?s ?p ?o }"}), 403),
+        (dict(method="GET", url="/sparql", params={"query": "DELETE WHERE { ?s ?p ?o }"}), 403),
+        (dict(method="GET", url="/sparql", params={"query": "SELEKT * WHERE { ?s ?p ?o }"}), 400),
+        (dict(method="GET", url="/sparql?query=ASK%7B%7D&query=ASK%7B%7D"), 400),
+        (dict(method="POST", url="/sparql", content="ASK {}", headers={"Content-Type": "text/plain"}), 415),
+        (dict(method="GET", url="/sparql", params={"query": "ASK {}"}, headers={"Accept": "image/png"}), 406),
+    ],
+)
 def test_protocol_errors(client: TestClient, request_kwargs: dict, status: int) -> None:  # type: ignore[type-arg]
     before = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"}).json()
     r = client.request(**request_kwargs)
@@ -139,6 +155,7 @@ def test_time_limit(loaded: Registry, settings: Settings) -> None:
 def test_the_page_offers_the_example_queries(client: TestClient) -> None:
     """The query page lists the examples of mappings/sparql-examples (tests/test_sparql_examples.py runs them)."""
     from igsn_graph.sparql_examples import examples
+
     assert sparql_router.EXAMPLES == list(examples()) and len(examples()) >= 3
     page = client.get("/sparql", headers={"Accept": "text/html"})
     assert page.status_code == 200

@@ -26,16 +26,22 @@ P = NamedNode("http://example.org/p")
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 VALUES = " ".join(str(i) for i in range(100))
 #: 100 × 100 × 10 = 100,000 rows from no data
-BIG = (f"SELECT ?a ?b ?c WHERE {{ VALUES ?a {{ {VALUES} }} VALUES ?b {{ {VALUES} }} "
-       "VALUES ?c { 1 2 3 4 5 6 7 8 9 10 } }")
+BIG = (
+    f"SELECT ?a ?b ?c WHERE {{ VALUES ?a {{ {VALUES} }} VALUES ?b {{ {VALUES} }} "
+    "VALUES ?c { 1 2 3 4 5 6 7 8 9 10 } }"
+)
 
 
 def _two_graphs(tmp: Path) -> Settings:
     """Two named graphs with one triple each (written before the app opens the store)."""
     settings = fresh_settings(tmp)
     with Registry(settings) as registry:
-        registry.store.raw.extend([Quad(NamedNode("http://example.org/a"), P, Literal("in g1"), NamedNode(G1)),
-                                   Quad(NamedNode("http://example.org/b"), P, Literal("in g2"), NamedNode(G2))])
+        registry.store.raw.extend(
+            [
+                Quad(NamedNode("http://example.org/a"), P, Literal("in g1"), NamedNode(G1)),
+                Quad(NamedNode("http://example.org/b"), P, Literal("in g2"), NamedNode(G2)),
+            ]
+        )
     return settings
 
 
@@ -61,54 +67,65 @@ OBJECTS = "SELECT ?x WHERE { ?s <http://example.org/p> ?x }"
 GRAPHS = 'SELECT DISTINCT ?x WHERE { GRAPH ?x { ?s ?p ?o } FILTER(STRSTARTS(STR(?x), "http://example.org/")) }'
 
 
-@pytest.mark.parametrize("query,params,expected", [
-    # no dataset in the request or the query: the union default graph, every named graph
-    (OBJECTS, {}, ["in g1", "in g2"]),
-    (GRAPHS, {}, [G1, G2]),
-    # named-graph-uri alone: an empty default graph, those named graphs only
-    (OBJECTS, {"named-graph-uri": G1}, []),
-    (GRAPHS, {"named-graph-uri": G1}, [G1]),
-    # default-graph-uri alone: that default graph, no named graphs
-    (OBJECTS, {"default-graph-uri": G2}, ["in g2"]),
-    (GRAPHS, {"default-graph-uri": G2}, []),
-    # FROM / FROM NAMED in the query decide when the request names nothing
-    (f"SELECT ?x FROM <{G2}> WHERE {{ ?s <http://example.org/p> ?x }}", {}, ["in g2"]),
-    (f"SELECT ?x FROM NAMED <{G1}> WHERE {{ GRAPH ?x {{ ?s ?p ?o }} }}", {}, [G1]),
-    (f"SELECT ?x FROM <{G1}> WHERE {{ GRAPH ?x {{ ?s ?p ?o }} }}", {}, []),
-    (f"SELECT ?x FROM NAMED <{G1}> WHERE {{ ?s <http://example.org/p> ?x }}", {}, []),
-    # … and the request's dataset wins over them
-    (f"SELECT ?x FROM <{G2}> WHERE {{ ?s <http://example.org/p> ?x }}", {"default-graph-uri": G1}, ["in g1"]),
-    # a prefixed name or variable called "from" is not a dataset clause
-    ("PREFIX ex: <http://example.org/> SELECT ?x WHERE { ?from ex:p ?x OPTIONAL { ?x ex:from ?y } }", {},
-     ["in g1", "in g2"]),
-])
+@pytest.mark.parametrize(
+    "query,params,expected",
+    [
+        # no dataset in the request or the query: the union default graph, every named graph
+        (OBJECTS, {}, ["in g1", "in g2"]),
+        (GRAPHS, {}, [G1, G2]),
+        # named-graph-uri alone: an empty default graph, those named graphs only
+        (OBJECTS, {"named-graph-uri": G1}, []),
+        (GRAPHS, {"named-graph-uri": G1}, [G1]),
+        # default-graph-uri alone: that default graph, no named graphs
+        (OBJECTS, {"default-graph-uri": G2}, ["in g2"]),
+        (GRAPHS, {"default-graph-uri": G2}, []),
+        # FROM / FROM NAMED in the query decide when the request names nothing
+        (f"SELECT ?x FROM <{G2}> WHERE {{ ?s <http://example.org/p> ?x }}", {}, ["in g2"]),
+        (f"SELECT ?x FROM NAMED <{G1}> WHERE {{ GRAPH ?x {{ ?s ?p ?o }} }}", {}, [G1]),
+        (f"SELECT ?x FROM <{G1}> WHERE {{ GRAPH ?x {{ ?s ?p ?o }} }}", {}, []),
+        (f"SELECT ?x FROM NAMED <{G1}> WHERE {{ ?s <http://example.org/p> ?x }}", {}, []),
+        # … and the request's dataset wins over them
+        (f"SELECT ?x FROM <{G2}> WHERE {{ ?s <http://example.org/p> ?x }}", {"default-graph-uri": G1}, ["in g1"]),
+        # a prefixed name or variable called "from" is not a dataset clause
+        (
+            "PREFIX ex: <http://example.org/> SELECT ?x WHERE { ?from ex:p ?x OPTIONAL { ?x ex:from ?y } }",
+            {},
+            ["in g1", "in g2"],
+        ),
+    ],
+)
 def test_dataset_rule(client: TestClient, query: str, params: dict[str, str], expected: list[str]) -> None:
     assert _values(client, query, **params) == expected
 
 
 def test_a_dataset_in_a_post_body(client: TestClient) -> None:
-    r = client.post("/sparql", data={"query": OBJECTS, "named-graph-uri": G1},
-                    headers={"Accept": "application/sparql-results+json"})
+    r = client.post(
+        "/sparql", data={"query": OBJECTS, "named-graph-uri": G1}, headers={"Accept": "application/sparql-results+json"}
+    )
     assert r.status_code == 200 and r.json()["results"]["bindings"] == []
 
 
 CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
 
-@pytest.mark.parametrize("query,accept,fmt,expected", [
-    # SPARQLWrapper: Accept names the type, format carries a value meant for other servers
-    (CONSTRUCT, "application/ld+json,application/x-json+ld", "json-ld", "application/ld+json"),
-    (CONSTRUCT, "application/rdf+xml", "xml", "application/rdf+xml"),
-    (OBJECTS, "application/sparql-results+xml", "json", "application/sparql-results+xml"),
-    # a wildcard is not a choice: format decides
-    (OBJECTS, "*/*", "csv", "text/csv"),
-    (CONSTRUCT, "*/*", "ntriples", "application/n-triples"),
-    (CONSTRUCT, None, "json", "application/ld+json"),
-    # format as a media type
-    (OBJECTS, None, "text/tab-separated-values", "text/tab-separated-values"),
-])
-def test_a_servable_accept_wins_over_format(client: TestClient, query: str, accept: str | None, fmt: str,
-                                             expected: str) -> None:
+@pytest.mark.parametrize(
+    "query,accept,fmt,expected",
+    [
+        # SPARQLWrapper: Accept names the type, format carries a value meant for other servers
+        (CONSTRUCT, "application/ld+json,application/x-json+ld", "json-ld", "application/ld+json"),
+        (CONSTRUCT, "application/rdf+xml", "xml", "application/rdf+xml"),
+        (OBJECTS, "application/sparql-results+xml", "json", "application/sparql-results+xml"),
+        # a wildcard is not a choice: format decides
+        (OBJECTS, "*/*", "csv", "text/csv"),
+        (CONSTRUCT, "*/*", "ntriples", "application/n-triples"),
+        (CONSTRUCT, None, "json", "application/ld+json"),
+        # format as a media type
+        (OBJECTS, None, "text/tab-separated-values", "text/tab-separated-values"),
+    ],
+)
+def test_a_servable_accept_wins_over_format(
+    client: TestClient, query: str, accept: str | None, fmt: str, expected: str
+) -> None:
     headers = {"Accept": accept} if accept else {}
     r = client.get("/sparql", params={"query": query, "format": fmt}, headers=headers)
     assert r.status_code == 200, r.text
@@ -117,16 +134,19 @@ def test_a_servable_accept_wins_over_format(client: TestClient, query: str, acce
 
 def test_cors(client: TestClient) -> None:
     origin = {"Origin": "https://editor.example.net"}
-    r = client.options("/sparql", headers={**origin, "Access-Control-Request-Method": "POST",
-                                           "Access-Control-Request-Headers": "content-type"})
+    r = client.options(
+        "/sparql",
+        headers={**origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
+    )
     assert r.status_code == 204
     assert r.headers["access-control-allow-origin"] == "*"
     assert "POST" in r.headers["access-control-allow-methods"] and "GET" in r.headers["access-control-allow-methods"]
     assert "content-type" in r.headers["access-control-allow-headers"].lower()
-    for response in (client.get("/sparql", params={"query": "ASK {}"}, headers=origin),
-                     client.post("/sparql", content="ASK {}", headers={**origin,
-                                                                        "Content-Type": "application/sparql-query"}),
-                     client.get("/sparql", params={"query": "SELEKT"}, headers=origin)):
+    for response in (
+        client.get("/sparql", params={"query": "ASK {}"}, headers=origin),
+        client.post("/sparql", content="ASK {}", headers={**origin, "Content-Type": "application/sparql-query"}),
+        client.get("/sparql", params={"query": "SELEKT"}, headers=origin),
+    ):
         assert response.headers["access-control-allow-origin"] == "*", response.status_code
 
 
@@ -139,18 +159,25 @@ def test_head_allow_and_the_trailing_slash(client: TestClient) -> None:
     assert r.status_code == 405 and {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "HEAD", "POST"}
     r = client.get("/sparql/", params={"query": "ASK {}"}, follow_redirects=False)
     assert r.status_code == 301 and r.headers["location"].endswith("/sparql?query=ASK+%7B%7D")
-    r = client.post("/sparql/", content="ASK {}", headers={"Content-Type": "application/sparql-query"},
-                    follow_redirects=False)
+    r = client.post(
+        "/sparql/", content="ASK {}", headers={"Content-Type": "application/sparql-query"}, follow_redirects=False
+    )
     assert r.status_code == 308 and r.headers["location"].endswith("/sparql")
     assert client.get("/sparql/", params={"query": "ASK {}"}).json()["boolean"] is True
 
 
-@pytest.mark.parametrize("accept,expected", [
-    (None, "text/turtle"), ("*/*", "text/turtle"), ("application/rdf+xml", "application/rdf+xml"),
-    ("application/ld+json", "application/ld+json"), ("text/html", "text/html"),
-    # what browsers send: HTML is preferred
-    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
-])
+@pytest.mark.parametrize(
+    "accept,expected",
+    [
+        (None, "text/turtle"),
+        ("*/*", "text/turtle"),
+        ("application/rdf+xml", "application/rdf+xml"),
+        ("application/ld+json", "application/ld+json"),
+        ("text/html", "text/html"),
+        # what browsers send: HTML is preferred
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
+    ],
+)
 def test_service_description(client: TestClient, accept: str | None, expected: str) -> None:
     r = client.get("/sparql", headers={"Accept": accept} if accept else {})
     assert r.status_code == 200 and r.headers["content-type"].split(";")[0] == expected
@@ -168,8 +195,9 @@ def test_service_description(client: TestClient, accept: str | None, expected: s
 
 
 def test_a_large_result_streams(client: TestClient) -> None:
-    with client.stream("GET", "/sparql", params={"query": BIG},
-                       headers={"Accept": "application/sparql-results+json"}) as r:
+    with client.stream(
+        "GET", "/sparql", params={"query": BIG}, headers={"Accept": "application/sparql-results+json"}
+    ) as r:
         assert r.status_code == 200 and "content-length" not in r.headers
         body = b"".join(r.iter_bytes())
     assert len(json.loads(body)["results"]["bindings"]) == 100_000
@@ -179,7 +207,7 @@ def test_a_large_result_streams(client: TestClient) -> None:
 
 def test_a_write_is_seen_by_the_next_query(client: TestClient) -> None:
     """Read your writes: workers read checkpoints, and a write acknowledged before a query is in its checkpoint."""
-    query = "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> ASK { ?s ig:igsn \"ZTA0077\" }"
+    query = 'PREFIX ig: <https://w3id.org/igsn-graph/ontology#> ASK { ?s ig:igsn "ZTA0077" }'
     assert client.get("/sparql", params={"query": query}).json()["boolean"] is False
     registry: Registry = client.app.state.registry  # type: ignore[attr-defined]
     registry.mint(Principal("client", CLIENT_ONE[0], AGENT[0]), "ZTA0077", "https://example.org/77")
@@ -202,7 +230,7 @@ def test_a_query_does_not_wait_behind_a_long_write(client: TestClient) -> None:
     writer.start()
     try:
         assert inside.wait(10)
-        query = "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> ASK { ?s ig:igsn \"ZTA0078\" }"
+        query = 'PREFIX ig: <https://w3id.org/igsn-graph/ontology#> ASK { ?s ig:igsn "ZTA0078" }'
         start = time.monotonic()
         r = client.get("/sparql", params={"query": query})
         assert r.status_code == 200 and r.json()["boolean"] is True
@@ -222,12 +250,17 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_sparqlwrapper_construct(endpoint: str, return_format: str, parse_as: str) -> None:
     """CONSTRUCT through SPARQLWrapper (Accept and format=… together) in JSON-LD and RDF/XML."""
     import SPARQLWrapper
+
     wrapper = SPARQLWrapper.SPARQLWrapper(endpoint)
     wrapper.setQuery(CONSTRUCT)
     wrapper.setReturnFormat(return_format)
     result = wrapper.query()
     raw = result.response.read()
-    assert result.response.headers["content-type"].split(";")[0] == {
-        "json-ld": "application/ld+json", "rdf+xml": "application/rdf+xml", "xml": "application/rdf+xml"}[return_format]
+    assert (
+        result.response.headers["content-type"].split(";")[0]
+        == {"json-ld": "application/ld+json", "rdf+xml": "application/rdf+xml", "xml": "application/rdf+xml"}[
+            return_format
+        ]
+    )
     graph = rdflib.Graph().parse(data=raw, format=parse_as)
     assert {str(o) for o in graph.objects(None, rdflib.URIRef(P.value))} >= {"in g1", "in g2"}

@@ -21,13 +21,15 @@ XML = {"Content-Type": "application/xml;charset=UTF-8"}
 
 def off_form(igsn: str) -> bytes:
     """A registration kernel as MARUM sent them for years: an empty timeStamp beside a good one."""
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<sample xmlns="http://igsn.org/schema/kernel-v.1.0">\n'
-            f'  <sampleNumber identifierType="igsn">{igsn}</sampleNumber>\n'
-            '  <registrant><registrantName>Jane Doe</registrantName></registrant>\n'
-            '  <log><logElement event="submitted" timeStamp=""/>'
-            '<logElement event="registered" timeStamp="2020-01-01T10:00:00Z"/></log>\n'
-            '</sample>\n').encode()
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<sample xmlns="http://igsn.org/schema/kernel-v.1.0">\n'
+        f'  <sampleNumber identifierType="igsn">{igsn}</sampleNumber>\n'
+        "  <registrant><registrantName>Jane Doe</registrantName></registrant>\n"
+        '  <log><logElement event="submitted" timeStamp=""/>'
+        '<logElement event="registered" timeStamp="2020-01-01T10:00:00Z"/></log>\n'
+        "</sample>\n"
+    ).encode()
 
 
 def clean(igsn: str) -> bytes:
@@ -71,8 +73,11 @@ def test_history_keeps_the_warnings_with_the_version(client: TestClient) -> None
     client.post("/metadata", content=clean("ZTA-W5"), headers=XML, auth=CLIENT_ONE)
     registry: Registry = client.app.state.registry  # type: ignore[attr-defined]
     iris = registry.iris
-    kept = {(t.subject.value, t.object.value) for t in registry.store.graph(iris.provenance_graph("ZTA-W5"))
-            if t.predicate == IG.inputWarning}
+    kept = {
+        (t.subject.value, t.object.value)
+        for t in registry.store.graph(iris.provenance_graph("ZTA-W5"))
+        if t.predicate == IG.inputWarning
+    }
     assert {s for s, _ in kept} == {iris.activity("ZTA-W5/1").value}  # version 2 was clean
     _timestamp_warning([w for _, w in kept])
 
@@ -80,8 +85,12 @@ def test_history_keeps_the_warnings_with_the_version(client: TestClient) -> None
 def test_cli_load_prints_the_warnings(tmp_path: Path) -> None:
     settings = fresh_settings(tmp_path)
     (tmp_path / "w.xml").write_bytes(off_form("ZTA-W6"))
-    out = subprocess.run([sys.executable, "-m", "igsn_graph.cli", "load", str(tmp_path / "w.xml"), "--data",
-                          str(settings.data_dir)], capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "igsn_graph.cli", "load", str(tmp_path / "w.xml"), "--data", str(settings.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert "loaded 1 records" in out.stdout
     warnings = [line for line in out.stderr.splitlines() if line.startswith("warning: ZTA-W6: ")]

@@ -7,9 +7,14 @@ from typing import Any, Iterator
 
 import pytest
 from datacite import DataCiteMDSClient, schema45
-from datacite.errors import (DataCiteBadRequestError, DataCiteForbiddenError, DataCiteGoneError,
-                             DataCiteNoContentError, DataCiteNotFoundError, DataCiteUnauthorizedError)
-
+from datacite.errors import (
+    DataCiteBadRequestError,
+    DataCiteForbiddenError,
+    DataCiteGoneError,
+    DataCiteNoContentError,
+    DataCiteNotFoundError,
+    DataCiteUnauthorizedError,
+)
 
 from tests.conftest import AGENT, CLIENT_ONE, CLIENT_TWO, OTHER, fresh_settings, live_server
 
@@ -30,22 +35,42 @@ def metadata(doi: str, general: str = "PhysicalObject") -> str:
     """DataCite XML as the client's own schema45 module builds it from DataCite JSON."""
     data: dict[str, Any] = {
         "doi": doi,
-        "creators": [{"name": "Doe, Jane", "nameType": "Personal", "givenName": "Jane", "familyName": "Doe",
-                      "nameIdentifiers": [{"nameIdentifier": "https://orcid.org/0000-0002-1825-0097",
-                                           "nameIdentifierScheme": "ORCID", "schemeUri": "https://orcid.org"}],
-                      "affiliation": [{"name": "Example University", "affiliationIdentifier": "https://ror.org/04wxnsj81",
-                                       "affiliationIdentifierScheme": "ROR"}]}],
+        "creators": [
+            {
+                "name": "Doe, Jane",
+                "nameType": "Personal",
+                "givenName": "Jane",
+                "familyName": "Doe",
+                "nameIdentifiers": [
+                    {
+                        "nameIdentifier": "https://orcid.org/0000-0002-1825-0097",
+                        "nameIdentifierScheme": "ORCID",
+                        "schemeUri": "https://orcid.org",
+                    }
+                ],
+                "affiliation": [
+                    {
+                        "name": "Example University",
+                        "affiliationIdentifier": "https://ror.org/04wxnsj81",
+                        "affiliationIdentifierScheme": "ROR",
+                    }
+                ],
+            }
+        ],
         "titles": [{"title": "Bohrkern 7, Hälfte"}],
         "publisher": {"name": "Core Repository"},
         "publicationYear": "2024",
         "types": {"resourceTypeGeneral": general, "resourceType": "Core"},
-        "subjects": [{"subject": "Rock", "subjectScheme": "material",
-                      "valueUri": "http://vocabulary.odm2.org/medium/rock"}],
+        "subjects": [
+            {"subject": "Rock", "subjectScheme": "material", "valueUri": "http://vocabulary.odm2.org/medium/rock"}
+        ],
         "dates": [{"date": "2023-05-01/2023-05-03", "dateType": "Collected"}],
-        "relatedIdentifiers": [{"relatedIdentifier": "10.1234/paper", "relatedIdentifierType": "DOI",
-                                "relationType": "IsCitedBy"}],
-        "geoLocations": [{"geoLocationPlace": "Tasmania",
-                          "geoLocationPoint": {"pointLongitude": 147.32, "pointLatitude": -42.88}}],
+        "relatedIdentifiers": [
+            {"relatedIdentifier": "10.1234/paper", "relatedIdentifierType": "DOI", "relationType": "IsCitedBy"}
+        ],
+        "geoLocations": [
+            {"geoLocationPlace": "Tasmania", "geoLocationPoint": {"pointLongitude": 147.32, "pointLatitude": -42.88}}
+        ],
         "schemaVersion": "http://datacite.org/schema/kernel-4",
     }
     # DataCite's JSON schema knows DOIs only: a handle-form IGSN is not one, the XML is built all the same

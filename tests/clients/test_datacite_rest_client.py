@@ -37,20 +37,35 @@ def rest(base_url: str, who: tuple[str, str] = CLIENT_ONE, prefix: str = PREFIX)
 def metadata(title: str = "Bohrkern 7, Hälfte", general: str = "PhysicalObject") -> dict[str, Any]:
     """DataCite JSON as InvenioRDM sends it (and as the client's schema45 module validates it)."""
     data: dict[str, Any] = {
-        "creators": [{"name": "Doe, Jane", "nameType": "Personal", "givenName": "Jane", "familyName": "Doe",
-                      "nameIdentifiers": [{"nameIdentifier": "https://orcid.org/0000-0002-1825-0097",
-                                           "nameIdentifierScheme": "ORCID", "schemeUri": "https://orcid.org"}],
-                      "affiliation": [{"name": "Example University"}]}],
+        "creators": [
+            {
+                "name": "Doe, Jane",
+                "nameType": "Personal",
+                "givenName": "Jane",
+                "familyName": "Doe",
+                "nameIdentifiers": [
+                    {
+                        "nameIdentifier": "https://orcid.org/0000-0002-1825-0097",
+                        "nameIdentifierScheme": "ORCID",
+                        "schemeUri": "https://orcid.org",
+                    }
+                ],
+                "affiliation": [{"name": "Example University"}],
+            }
+        ],
         "titles": [{"title": title}],
         "publisher": {"name": "Core Repository"},
         "publicationYear": "2024",
         "types": {"resourceTypeGeneral": general, "resourceType": "Core"},
-        "subjects": [{"subject": "Rock", "subjectScheme": "material",
-                      "valueUri": "http://vocabulary.odm2.org/medium/rock"}],
-        "relatedIdentifiers": [{"relatedIdentifier": "10.1234/paper", "relatedIdentifierType": "DOI",
-                                "relationType": "IsCitedBy"}],
-        "geoLocations": [{"geoLocationPlace": "Tasmania",
-                          "geoLocationPoint": {"pointLongitude": 147.32, "pointLatitude": -42.88}}],
+        "subjects": [
+            {"subject": "Rock", "subjectScheme": "material", "valueUri": "http://vocabulary.odm2.org/medium/rock"}
+        ],
+        "relatedIdentifiers": [
+            {"relatedIdentifier": "10.1234/paper", "relatedIdentifierType": "DOI", "relationType": "IsCitedBy"}
+        ],
+        "geoLocations": [
+            {"geoLocationPlace": "Tasmania", "geoLocationPoint": {"pointLongitude": 147.32, "pointLatitude": -42.88}}
+        ],
         "schemaVersion": "http://datacite.org/schema/kernel-4",
     }
     assert schema45.validate({**data, "doi": f"{PREFIX}/X"})
@@ -88,8 +103,9 @@ def test_draft_then_publish_hide_show(base_url: str) -> None:
     # the writer gives the place and the point a geoLocation each
     assert {"geoLocationPoint": {"pointLongitude": 147.32, "pointLatitude": -42.88}} in meta["geoLocations"]
     assert {"geoLocationPlace": "Tasmania"} in meta["geoLocations"]
-    assert {"relatedIdentifier": "10.1234/paper", "relatedIdentifierType": "DOI", "relationType": "IsCitedBy"} \
-        in meta["relatedIdentifiers"]
+    assert {"relatedIdentifier": "10.1234/paper", "relatedIdentifierType": "DOI", "relationType": "IsCitedBy"} in meta[
+        "relatedIdentifiers"
+    ]
     root = parse_xml(base64.b64decode(meta["xml"]))
     assert root.findtext("{http://datacite.org/schema/kernel-4}identifier") == f"{PREFIX}/ZTA0101"
     # a registered DOI is not deleted
@@ -114,8 +130,9 @@ def test_public_and_private_doi(base_url: str) -> None:
     assert doi in ids and private not in ids
     # the agent's credentials cover its client's DOIs
     assert rest(base_url, AGENT).update_url(private, "https://example.org/202b") == "https://example.org/202b"
-    assert client.update_doi(private, metadata("Private core, renamed"))["titles"][0]["title"] == \
-        "Private core, renamed"
+    assert (
+        client.update_doi(private, metadata("Private core, renamed"))["titles"][0]["title"] == "Private core, renamed"
+    )
     assert client.get_metadata(private)["state"] == "registered"  # an update keeps the state
 
 

@@ -17,19 +17,31 @@ from typing import Iterator
 import httpx
 import pytest
 
-
 from tests.conftest import AGENT, CLIENT_ONE, SHARED, fresh_settings, live_server
 
 MAX_BODY = 64 * 1024
-EXAMPLE = SHARED / "examples" / "IGSN-mds" / "src" / "main" / "webapp" / "examples" / "igsn.org" / "examples" / \
-    "python" / "test.xml"
+EXAMPLE = (
+    SHARED
+    / "examples"
+    / "IGSN-mds"
+    / "src"
+    / "main"
+    / "webapp"
+    / "examples"
+    / "igsn.org"
+    / "examples"
+    / "python"
+    / "test.xml"
+)
 
 
 def kernel(igsn: str) -> bytes:
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<sample xmlns="http://igsn.org/schema/kernel-v.1.0">\n'
-            f'\t<sampleNumber identifierType="igsn">{igsn}</sampleNumber>\n'
-            '\t<registrant><registrantName>Damian Ulbricht</registrantName></registrant>\n'
-            '\t<log><logElement event="submitted" timeStamp="2002-09-24T20:00:00"/></log>\n</sample>\n').encode()
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<sample xmlns="http://igsn.org/schema/kernel-v.1.0">\n'
+        f'\t<sampleNumber identifierType="igsn">{igsn}</sampleNumber>\n'
+        "\t<registrant><registrantName>Damian Ulbricht</registrantName></registrant>\n"
+        '\t<log><logElement event="submitted" timeStamp="2002-09-24T20:00:00"/></log>\n</sample>\n'
+    ).encode()
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +58,9 @@ def opener(base_url: str, user: str, password: str) -> urllib.request.OpenerDire
     return urllib.request.build_opener(urllib.request.HTTPBasicAuthHandler(passwords))
 
 
-def call(o: urllib.request.OpenerDirector, method: str, url: str, body: bytes | None = None,
-         content_type: str | None = None) -> tuple[int, dict[str, str], bytes]:
+def call(
+    o: urllib.request.OpenerDirector, method: str, url: str, body: bytes | None = None, content_type: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, data=body, method=method)
     if content_type:
         request.add_header("Content-Type", content_type)
@@ -61,9 +74,13 @@ def call(o: urllib.request.OpenerDirector, method: str, url: str, body: bytes | 
 def test_example_scripts_flow(base_url: str) -> None:
     o = opener(base_url, *CLIENT_ONE)
     # post_igsn.py
-    status, headers, body = call(o, "POST", f"{base_url}/igsn",
-                                 b"igsn=10273/zta9001\nurl=http://www.example.org/zta9001",
-                                 "text/plain;charset=UTF-8")
+    status, headers, body = call(
+        o,
+        "POST",
+        f"{base_url}/igsn",
+        b"igsn=10273/zta9001\nurl=http://www.example.org/zta9001",
+        "text/plain;charset=UTF-8",
+    )
     assert (status, body) == (201, b"OK")
     assert headers["location"] == f"{base_url}/igsn/10273/ZTA9001"
     # post_metadata.py
@@ -99,19 +116,28 @@ def test_the_official_example_document(base_url: str) -> None:
     status, _, body = call(o, "POST", f"{base_url}/metadata", document, "application/xml")
     assert (status, body) == (201, b"OK (10273/TEST/TEST3)")
     assert call(o, "GET", f"{base_url}/metadata/10273/TEST/TEST3")[2] == document
-    status, _, body = call(o, "POST", f"{base_url}/igsn", b"igsn=10273/TEST/TEST3\nurl=http://gfz-potsdam.de",
-                           "text/plain;charset=UTF-8")
+    status, _, body = call(
+        o, "POST", f"{base_url}/igsn", b"igsn=10273/TEST/TEST3\nurl=http://gfz-potsdam.de", "text/plain;charset=UTF-8"
+    )
     # the example's URL lies outside client ONE's domains (example.org)
     assert (status, body) == (400, b"domain of URL is not allowed")
-    status, _, body = call(o, "POST", f"{base_url}/igsn", b"igsn=10273/TEST/TEST3\nurl=http://www.example.org/t3",
-                           "text/plain;charset=UTF-8")
+    status, _, body = call(
+        o,
+        "POST",
+        f"{base_url}/igsn",
+        b"igsn=10273/TEST/TEST3\nurl=http://www.example.org/t3",
+        "text/plain;charset=UTF-8",
+    )
     assert (status, body) == (201, b"OK")
 
 
 def test_httpx_client_like_ardc(base_url: str) -> None:
     with httpx.Client(base_url=base_url, auth=AGENT, timeout=30) as c:
-        r = c.post("/igsn", content="igsn=10273/ZTA9002\r\nurl=https://example.org/9002",
-                   headers={"Content-Type": "text/plain"})
+        r = c.post(
+            "/igsn",
+            content="igsn=10273/ZTA9002\r\nurl=https://example.org/9002",
+            headers={"Content-Type": "text/plain"},
+        )
         assert (r.status_code, r.text) == (201, "OK")
         r = c.post("/metadata", content=kernel("ZTA9002"), headers={"Content-Type": "application/xml"})
         assert (r.status_code, r.text) == (201, "OK (ZTA9002)")
@@ -144,8 +170,12 @@ def test_raw_http_bad_bytes(base_url: str) -> None:
     host, port = base_url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     token = base64.b64encode(f"{CLIENT_ONE[0]}:{CLIENT_ONE[1]}".encode()).decode()
-    conn.request("POST", "/igsn", body=b"igsn=ZTA9003\nurl=https://example.org/\xc3\x28",
-                 headers={"Content-Type": "text/plain", "Authorization": f"Basic {token}"})
+    conn.request(
+        "POST",
+        "/igsn",
+        body=b"igsn=ZTA9003\nurl=https://example.org/\xc3\x28",
+        headers={"Content-Type": "text/plain", "Authorization": f"Basic {token}"},
+    )
     response = conn.getresponse()
     assert response.status == 400 and response.read().startswith(b"request body is not valid UTF-8")
     conn.close()

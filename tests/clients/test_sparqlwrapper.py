@@ -18,8 +18,10 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_select_json(endpoint: str) -> None:
     client = SPARQLWrapper(endpoint)
-    client.setQuery("PREFIX ig: <https://w3id.org/igsn-graph/ontology#> "
-                    "SELECT ?s ?i WHERE { ?s ig:igsn ?i ; ig:hasMetadata true } ORDER BY ?i LIMIT 5")
+    client.setQuery(
+        "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> "
+        "SELECT ?s ?i WHERE { ?s ig:igsn ?i ; ig:hasMetadata true } ORDER BY ?i LIMIT 5"
+    )
     client.setReturnFormat(JSON)
     rows = client.queryAndConvert()["results"]["bindings"]  # type: ignore[index]
     assert len(rows) == 5 and [r["i"]["value"] for r in rows] == sorted(r["i"]["value"] for r in rows)
@@ -40,11 +42,13 @@ def test_construct_turtle(endpoint: str) -> None:
     client.setReturnFormat(TURTLE)
     data = client.queryAndConvert()
     import rdflib
+
     assert len(rdflib.Graph().parse(data=data, format="turtle")) == 10
 
 
 def test_update_is_refused(endpoint: str) -> None:
     from urllib.error import HTTPError
+
     client = SPARQLWrapper(endpoint, updateEndpoint=endpoint)
     client.setMethod("POST")
     client.setQuery("INSERT DATA { <urn:a> <urn:b> <urn:c> }")

@@ -33,15 +33,22 @@ HTS = "http://www.w3.org/2011/http-statusCodes#StatusCode"
 #: update cases that expect success; the endpoint is read-only by design (issue: every write goes through
 #: the registry, so SHACL, ownership, history and the index stay in step)
 NOT_APPLICABLE = {
-    "update_dataset_default_graph", "update_dataset_default_graphs", "update_dataset_named_graphs",
-    "update_dataset_full", "update_post_form", "update_post_direct", "update_base_uri",
+    "update_dataset_default_graph",
+    "update_dataset_default_graphs",
+    "update_dataset_named_graphs",
+    "update_dataset_full",
+    "update_post_form",
+    "update_post_direct",
+    "update_base_uri",
 }
 
 
 def _manifest() -> rdflib.Graph:
     if not PROTOCOL.is_dir():
         pytest.skip("../shared is absent: the W3C SPARQL Protocol manifest is not available")
-    return rdflib.Graph().parse(PROTOCOL / "manifest.ttl", format="turtle", publicID=PROTOCOL.as_uri() + "/manifest.ttl")
+    return rdflib.Graph().parse(
+        PROTOCOL / "manifest.ttl", format="turtle", publicID=PROTOCOL.as_uri() + "/manifest.ttl"
+    )
 
 
 def _cases() -> list[str]:
@@ -54,7 +61,7 @@ def _cases() -> list[str]:
 
 def _our_path(manifest_path: str) -> str:
     """The manifest's paths start with /sparql/; our endpoint is /sparql."""
-    rest = manifest_path[len("/sparql/"):]
+    rest = manifest_path[len("/sparql/") :]
     return "/sparql" + ("" if not rest or rest.startswith("?") else "/") + rest
 
 
@@ -74,14 +81,17 @@ def _requests(g: rdflib.Graph, test: rdflib.URIRef) -> list[dict[str, Any]]:
             encoding = str(g.value(body, CNT.characterEncoding) or "UTF-8")
             content = chars.encode(encoding)
         resp = g.value(req, HT.resp)
-        out.append({
-            "method": str(g.value(req, HT.methodName)),
-            "path": _our_path(str(g.value(req, HT.absolutePath))),
-            "headers": headers, "content": content,
-            "status": {str(s)[len(HTS):] for s in g.objects(resp, MF.expectedStatus)},
-            "boolean": g.value(resp, MF.expectedBoolean),
-            "format": str(g.value(resp, MF.expectedFormat) or ""),
-        })
+        out.append(
+            {
+                "method": str(g.value(req, HT.methodName)),
+                "path": _our_path(str(g.value(req, HT.absolutePath))),
+                "headers": headers,
+                "content": content,
+                "status": {str(s)[len(HTS) :] for s in g.objects(resp, MF.expectedStatus)},
+                "boolean": g.value(resp, MF.expectedBoolean),
+                "format": str(g.value(resp, MF.expectedFormat) or ""),
+            }
+        )
     return out
 
 
@@ -95,8 +105,10 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         for data in g.objects(None, UT.graphData):
             source = Path(unquote(str(g.value(data, UT.graph))).replace("file://", ""))
             name = NamedNode(str(g.value(data, rdflib.RDFS.label)))
-            quads = [Quad(q.subject, q.predicate, q.object, name)
-                     for q in parse(path=str(source), format=RdfFormat.N_TRIPLES)]
+            quads = [
+                Quad(q.subject, q.predicate, q.object, name)
+                for q in parse(path=str(source), format=RdfFormat.N_TRIPLES)
+            ]
             registry.store.raw.extend(quads)
     app = create_app(settings)
     with TestClient(app) as c:
@@ -135,12 +147,21 @@ def test_protocol_case(client: TestClient, case: str) -> None:
             if req["boolean"] is not None:
                 assert value == bool(req["boolean"].toPython()), case
         elif req["format"] == "tabular":
-            assert kind in ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
-                            "text/tab-separated-values"), (case, kind)
+            assert kind in (
+                "application/sparql-results+json",
+                "application/sparql-results+xml",
+                "text/csv",
+                "text/tab-separated-values",
+            ), (case, kind)
             if "json" in kind:
                 json.loads(r.content)
         elif req["format"] == "RDF":
-            fmt = {"text/turtle": "turtle", "application/rdf+xml": "xml", "application/n-triples": "nt",
-                   "application/ld+json": "json-ld", "application/n-quads": "nquads",
-                   "application/trig": "trig"}[kind]
+            fmt = {
+                "text/turtle": "turtle",
+                "application/rdf+xml": "xml",
+                "application/n-triples": "nt",
+                "application/ld+json": "json-ld",
+                "application/n-quads": "nquads",
+                "application/trig": "trig",
+            }[kind]
             rdflib.Dataset().parse(data=r.content, format=fmt)

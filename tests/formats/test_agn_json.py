@@ -17,7 +17,15 @@ from igsn_graph.formats import graph as graphmap
 from igsn_graph.formats.json_input import read_json
 from igsn_graph.iris import Iris
 from igsn_graph.record import (
-    Agent, Classification, Contributor, Curation, Geometry, Identifier, Place, Relation, SampledFeature,
+    Agent,
+    Classification,
+    Contributor,
+    Curation,
+    Geometry,
+    Identifier,
+    Place,
+    Relation,
+    SampledFeature,
 )
 
 SCHEMA = "schemas/ardc/agn-igsn-desc-1.0.json"
@@ -34,28 +42,58 @@ DOCUMENT: list[dict[str, Any]] = [
         "lithologyComment": "Coarse-grained, weakly foliated",
         "locationCaptureType": "GPS",
         "lastKnownSampleArchiveLocation": "University of Adelaide, Mawson Building store",
-        "location": {"latLong": {"latitude": -23.7, "longitude": 133.88, "latLongPrecision_m": 5},
-                     "elevation": 612.5, "verticalDatum": "Mean Sea Level ", "depthMin": 10.2, "depthMax": 11.0},
-        "site": {"locationName": "Stuart Highway road cut", "locationKind": "outcrop location",
-                 "stratigraphicUnitName": "Boothby Orthogneiss", "unitAge": "Paleoproterozoic"},
+        "location": {
+            "latLong": {"latitude": -23.7, "longitude": 133.88, "latLongPrecision_m": 5},
+            "elevation": 612.5,
+            "verticalDatum": "Mean Sea Level ",
+            "depthMin": 10.2,
+            "depthMax": 11.0,
+        },
+        "site": {
+            "locationName": "Stuart Highway road cut",
+            "locationKind": "outcrop location",
+            "stratigraphicUnitName": "Boothby Orthogneiss",
+            "unitAge": "Paleoproterozoic",
+        },
         "researchers": [
-            {"fullName": "Nixon, Angus", "nameType": "Personal", "givenName": "Angus",
-             "researcherRole": ["Collector", "Principal Investigator"],
-             "identifiers": [{"identifier": "0000-0002-1825-0097", "identifierType": "orcid"}]},
-            {"fullName": "University of Adelaide", "nameType": "Organizational", "researcherRole": ["Custodian"],
-             "identifiers": [{"identifier": "https://ror.org/00892tw58", "identifierType": "ror"},
-                             {"identifier": "61 249 878 937", "identifierType": "abn"}]},
+            {
+                "fullName": "Nixon, Angus",
+                "nameType": "Personal",
+                "givenName": "Angus",
+                "researcherRole": ["Collector", "Principal Investigator"],
+                "identifiers": [{"identifier": "0000-0002-1825-0097", "identifierType": "orcid"}],
+            },
+            {
+                "fullName": "University of Adelaide",
+                "nameType": "Organizational",
+                "researcherRole": ["Custodian"],
+                "identifiers": [
+                    {"identifier": "https://ror.org/00892tw58", "identifierType": "ror"},
+                    {"identifier": "61 249 878 937", "identifierType": "abn"},
+                ],
+            },
         ],
         # the schema requires "identifier" in a publication but allows only "identifiers": no item validates
         "relatedPublications": [],
         "relatedEntities": [
-            {"relatedEntityTitleName": "Core NT-19", "relation": ["IsDerivedFrom"], "entityType": "sample",
-             "identifiers": [{"identifier": "10273/AU1234500", "identifierType": "igsn"}]},
-            {"relatedEntityTitleName": "Zircon U-Pb ages", "relation": ["IsSupplementedBy"], "entityType": "dataset",
-             "identifiers": [{"identifier": "10.25909/12345678", "identifierType": "doi"}]},
+            {
+                "relatedEntityTitleName": "Core NT-19",
+                "relation": ["IsDerivedFrom"],
+                "entityType": "sample",
+                "identifiers": [{"identifier": "10273/AU1234500", "identifierType": "igsn"}],
+            },
+            {
+                "relatedEntityTitleName": "Zircon U-Pb ages",
+                "relation": ["IsSupplementedBy"],
+                "entityType": "dataset",
+                "identifiers": [{"identifier": "10.25909/12345678", "identifierType": "doi"}],
+            },
         ],
-        "funding": {"fundingBody": "AuScope", "fundcomment": "NCRIS",
-                    "grantId": {"identifier": "AGN-2019-01", "identifierType": "local"}},
+        "funding": {
+            "fundingBody": "AuScope",
+            "fundcomment": "NCRIS",
+            "grantId": {"identifier": "AGN-2019-01", "identifierType": "local"},
+        },
     },
     {
         "igsn": "10273/AU1234568",
@@ -86,30 +124,45 @@ def test_a_valid_document_is_read() -> None:
     assert first.alternate_identifiers == [Identifier("NT-19-042", "local")]
     assert first.resource_types == ["http://vocabulary.odm2.org/specimentype/core/"]
     assert first.alternate_resource_types == ["Drill core", "Mineral separate"]
-    assert second.resource_types == ["http://vocabulary.odm2.org/specimentype/individualSample/",
-                                     "http://vocabulary.odm2.org/specimentype/thinSection/"]
+    assert second.resource_types == [
+        "http://vocabulary.odm2.org/specimentype/individualSample/",
+        "http://vocabulary.odm2.org/specimentype/thinSection/",
+    ]
     assert first.classifications == [Classification("granite")]
     assert first.comments == "Coarse-grained, weakly foliated"
     assert first.curations == [Curation(location="University of Adelaide, Mawson Building store")]
-    assert first.geometries == [Geometry("POINT (133.88 -23.7)", vertical_datum="Mean Sea Level",
-                                         elevation=Decimal("612.5"))]
+    assert first.geometries == [
+        Geometry("POINT (133.88 -23.7)", vertical_datum="Mean Sea Level", elevation=Decimal("612.5"))
+    ]
     assert first.places == [Place("Stuart Highway road cut")]
     assert first.sampled_features == [SampledFeature("Boothby Orthogneiss")]
     nixon = Agent("Nixon, Angus", Identifier("0000-0002-1825-0097", "ORCID"), kind="Person")
     adelaide = Agent("University of Adelaide", Identifier("https://ror.org/00892tw58", "ROR"), kind="Organization")
     assert first.collectors == [nixon]
-    assert first.contributors == [Contributor(nixon, "ProjectLeader"), Contributor(adelaide, "DataCurator"),
-                                  Contributor(Agent("AuScope", kind="Organization"), "Sponsor")]
-    assert first.relations == [Relation("10273/AU1234500", "IGSN", "IsDerivedFrom", "Core NT-19"),
-                               Relation("10.25909/12345678", "DOI", "IsSupplementedBy", "Zircon U-Pb ages")]
-    assert sorted(first.warnings) == sorted([
-        "not mapped: /0/location/latLong/latLongPrecision_m", "not mapped: /0/location/depthMin",
-        "not mapped: /0/location/depthMax", "not mapped: /0/site/locationKind", "not mapped: /0/site/unitAge",
-        "not mapped: /0/researchers/*/givenName",
-        "not mapped: /0/researchers/1/identifiers/1 (the record keeps one identifier here: the first)",
-        "not mapped: /0/relatedEntities/*/entityType", "not mapped: /0/funding/fundcomment",
-        "not mapped: /0/funding/grantId", "not mapped: /0/locationCaptureType",
-    ])
+    assert first.contributors == [
+        Contributor(nixon, "ProjectLeader"),
+        Contributor(adelaide, "DataCurator"),
+        Contributor(Agent("AuScope", kind="Organization"), "Sponsor"),
+    ]
+    assert first.relations == [
+        Relation("10273/AU1234500", "IGSN", "IsDerivedFrom", "Core NT-19"),
+        Relation("10.25909/12345678", "DOI", "IsSupplementedBy", "Zircon U-Pb ages"),
+    ]
+    assert sorted(first.warnings) == sorted(
+        [
+            "not mapped: /0/location/latLong/latLongPrecision_m",
+            "not mapped: /0/location/depthMin",
+            "not mapped: /0/location/depthMax",
+            "not mapped: /0/site/locationKind",
+            "not mapped: /0/site/unitAge",
+            "not mapped: /0/researchers/*/givenName",
+            "not mapped: /0/researchers/1/identifiers/1 (the record keeps one identifier here: the first)",
+            "not mapped: /0/relatedEntities/*/entityType",
+            "not mapped: /0/funding/fundcomment",
+            "not mapped: /0/funding/grantId",
+            "not mapped: /0/locationCaptureType",
+        ]
+    )
     assert second.warnings == []
     # each record of the batch keeps its own array item as its submitted document
     assert [json.loads(d) for d in got.documents] == [[item] for item in DOCUMENT]  # type: ignore[arg-type]
@@ -130,13 +183,20 @@ def test_the_records_survive_the_graph() -> None:
 def test_terms_outside_the_tables_are_kept_with_a_warning() -> None:
     doc = copy.deepcopy(DOCUMENT[1:])
     doc[0]["researchers"][0]["researcherRole"] = ["Field assistant"]
-    doc[0]["relatedEntities"] = [{"relatedEntityTitleName": "Mother rock", "relation": ["childOf", "cousinOf"],
-                                  "entityType": "sample",
-                                  "identifiers": [{"identifier": "10273/AU1", "identifierType": "nhmrc"}]}]
+    doc[0]["relatedEntities"] = [
+        {
+            "relatedEntityTitleName": "Mother rock",
+            "relation": ["childOf", "cousinOf"],
+            "entityType": "sample",
+            "identifiers": [{"identifier": "10273/AU1", "identifierType": "nhmrc"}],
+        }
+    ]
     [r] = agn_json.read(doc)
     assert r.contributors == [Contributor(Agent("Nixon, Angus"), "Other")]
-    assert r.relations == [Relation("10273/AU1", "local", "IsPartOf", "Mother rock", "childOf"),
-                           Relation("10273/AU1", "local", "Other", "Mother rock", "cousinOf")]
+    assert r.relations == [
+        Relation("10273/AU1", "local", "IsPartOf", "Mother rock", "childOf"),
+        Relation("10273/AU1", "local", "Other", "Mother rock", "cousinOf"),
+    ]
     assert set(r.warnings) == {
         "/0/researchers/0/researcherRole/0: researcher role 'Field assistant' is not a contributor type we know; "
         "read as Other",
@@ -146,12 +206,15 @@ def test_terms_outside_the_tables_are_kept_with_a_warning() -> None:
     }
 
 
-@pytest.mark.parametrize("change,error,where", [
-    (lambda s: s.update(igsn=""), InvalidRecord, "/0/igsn: missing"),
-    (lambda s: s.update(igsn="10273/"), InvalidIdentifier, "/0/igsn: "),
-    (lambda s: s["location"]["latLong"].update(latitude=123), InvalidRecord, "/0/location/latLong/latitude: "),
-    (lambda s: s["location"]["latLong"].update(longitude="east"), InvalidRecord, "/0/location/latLong/longitude: "),
-])
+@pytest.mark.parametrize(
+    "change,error,where",
+    [
+        (lambda s: s.update(igsn=""), InvalidRecord, "/0/igsn: missing"),
+        (lambda s: s.update(igsn="10273/"), InvalidIdentifier, "/0/igsn: "),
+        (lambda s: s["location"]["latLong"].update(latitude=123), InvalidRecord, "/0/location/latLong/latitude: "),
+        (lambda s: s["location"]["latLong"].update(longitude="east"), InvalidRecord, "/0/location/latLong/longitude: "),
+    ],
+)
 def test_what_breaks_meaning_is_refused_naming_the_place(change: Any, error: type[Exception], where: str) -> None:
     doc = copy.deepcopy(DOCUMENT[1:])
     change(doc[0])
@@ -166,5 +229,6 @@ def test_recognised_by_shape_and_one_sample_object_accepted_with_a_warning() -> 
     assert not agn_json.is_agn_json([])
     got = read_json(json.dumps(DOCUMENT[1]).encode())
     assert got.format == "agn_json" and [r.igsn for r in got.records] == ["AU1234568"]
-    assert got.records[0].warnings == ["/: one sample object where the AGN schema wants an array of them; "
-                                       "read as an array of one"]
+    assert got.records[0].warnings == [
+        "/: one sample object where the AGN schema wants an array of them; read as an array of one"
+    ]

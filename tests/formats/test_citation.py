@@ -46,12 +46,17 @@ def test_csl_uses_doi_when_there_is_one() -> None:
     assert item["DOI"] == "10.99990/ZTA001" and item["URL"] == "https://doi.org/10.99990/ZTA001"
 
 
-@pytest.mark.parametrize("collectors,expected", [
-    ([Agent("Doe, Jane Mary", kind="Person")], "Doe, J. M. (2015). T [Physical sample]. Core Store. " + URL),
-    ([Agent("Doe, Jean-Paul", kind="Person"), Agent("Roe, Ann", kind="Person")],
-     "Doe, J.-P., & Roe, A. (2015). T [Physical sample]. Core Store. " + URL),
-    ([Agent("Core Store", kind="Organization")], "Core Store. (2015). T [Physical sample]. " + URL),
-])
+@pytest.mark.parametrize(
+    "collectors,expected",
+    [
+        ([Agent("Doe, Jane Mary", kind="Person")], "Doe, J. M. (2015). T [Physical sample]. Core Store. " + URL),
+        (
+            [Agent("Doe, Jean-Paul", kind="Person"), Agent("Roe, Ann", kind="Person")],
+            "Doe, J.-P., & Roe, A. (2015). T [Physical sample]. Core Store. " + URL,
+        ),
+        ([Agent("Core Store", kind="Organization")], "Core Store. (2015). T [Physical sample]. " + URL),
+    ],
+)
 def test_apa(collectors: list[Agent], expected: str) -> None:
     assert citation.apa(_item(rich("ZTA001", name="T", collectors=collectors))) == expected
 
@@ -59,8 +64,9 @@ def test_apa(collectors: list[Agent], expected: str) -> None:
 def test_apa_without_authors_or_year() -> None:
     record = SampleRecord(igsn="ZTA001", name="Lone core")
     doc = datacite_json.from_xml(datacite.write(record, iri_base="https://igsn.org/"))
-    assert citation.apa(citation.csl(doc, igsn="ZTA001", sample_url=URL)) == \
-        f"Lone core [Physical sample]. (n.d.). {URL}"
+    assert (
+        citation.apa(citation.csl(doc, igsn="ZTA001", sample_url=URL)) == f"Lone core [Physical sample]. (n.d.). {URL}"
+    )
 
 
 def test_unknown_style_falls_back_and_says_so() -> None:

@@ -6,8 +6,20 @@ import pytest
 
 from igsn_graph.errors import InvalidRecord, UnsupportedFormat
 from igsn_graph.formats import csiro
-from igsn_graph.record import (Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent,
-                               Place, Relation, SampledFeature, SampleRecord, TimeSpan)
+from igsn_graph.record import (
+    Agent,
+    Classification,
+    Contributor,
+    Curation,
+    Geometry,
+    Identifier,
+    LogEvent,
+    Place,
+    Relation,
+    SampledFeature,
+    SampleRecord,
+    TimeSpan,
+)
 from igsn_graph.xmlparser import parse_xml
 
 ARDC = "au-research-igsn-metadata-registry/src/"
@@ -22,10 +34,13 @@ ODM2 = "http://vocabulary.odm2.org/"
 
 
 def _resource(body: str, object_type: str = GA + "PhysicalSample") -> SampleRecord:
-    [record] = csiro.read(parse_xml(
-        f'<resources xmlns="{csiro.NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-        f'<resource registeredObjectType="{object_type}"><resourceIdentifier>XXAB1</resourceIdentifier>'
-        f"{body}</resource></resources>"))
+    [record] = csiro.read(
+        parse_xml(
+            f'<resources xmlns="{csiro.NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f'<resource registeredObjectType="{object_type}"><resourceIdentifier>XXAB1</resourceIdentifier>'
+            f"{body}</resource></resources>"
+        )
+    )
     return record
 
 
@@ -35,24 +50,29 @@ def test_batch_gives_three_records_in_order(example) -> None:
     assert [r.name for r in records] == [f"A title worthy for {n} kings" for n in ("FIRST", "SECOND", "THIRD")]
     # each record names its own resource element
     assert [r.source_elements["name"] for r in records] == [
-        f"/resources/resource[{i}]/resourceTitle" for i in (1, 2, 3)]
+        f"/resources/resource[{i}]/resourceTitle" for i in (1, 2, 3)
+    ]
 
 
 def test_reads_every_field_of_the_ardc_example(example) -> None:
     [record] = csiro.read(example(SINGLE))
     assert (record.igsn, record.kind, record.landing_page) == ("CSTSTDOCO1", "Sample", "http://example.com.au/abcde")
     assert record.is_public is True and record.embargo_end is None
-    assert record.alternate_identifiers == [Identifier("Another identifer option"),
-                                            Identifier("And again another identifer")]
+    assert record.alternate_identifiers == [
+        Identifier("Another identifer option"),
+        Identifier("And again another identifer"),
+    ]
     assert record.resource_types == [ODM2 + "specimentype/core/"]
     assert record.alternate_resource_types == [ODM2 + "specimentype/corePiece/"]
     assert record.materials == [ODM2 + "medium/particulate", ODM2 + "medium/air"]
-    assert record.classifications[0] == Classification("Some phrases for classification",
-                                                       "http://www.classification.com/tin")
+    assert record.classifications[0] == Classification(
+        "Some phrases for classification", "http://www.classification.com/tin"
+    )
     assert record.purpose == "This is a test resource for demo multi"
     assert len(record.sampled_features) == 3
-    assert record.sampled_features[0] == SampledFeature("A sample feature sitting somewhere",
-                                                        "http://www.samplefeature.com/uri/abcde")
+    assert record.sampled_features[0] == SampledFeature(
+        "A sample feature sitting somewhere", "http://www.samplefeature.com/uri/abcde"
+    )
     assert record.places == [Place("Canning vale", "http://google.map/perth")]
     [geometry] = record.geometries
     assert geometry.wkt.startswith("POLYGON ((127.05688476563 -20.5224609375")
@@ -63,15 +83,19 @@ def test_reads_every_field_of_the_ardc_example(example) -> None:
     assert record.alternate_collection_methods == ["http://method.com/collection"]
     assert record.method_description == "Lab sampling"
     assert record.campaign == "a"
-    assert record.curations[0] == Curation("Curtin", "2001-12", "Bentley", Agent(
-        "Curtin University", Identifier("http://www.curtin.org", "URL"), kind="Organization"))
+    assert record.curations[0] == Curation(
+        "Curtin",
+        "2001-12",
+        "Bentley",
+        Agent("Curtin University", Identifier("http://www.curtin.org", "URL"), kind="Organization"),
+    )
     assert len(record.curations) == 2
-    assert record.contributors == [Contributor(
-        Agent("Victor Tey", Identifier("Contributor to something", "ORCID")), "ContactPerson")]
+    assert record.contributors == [
+        Contributor(Agent("Victor Tey", Identifier("Contributor to something", "ORCID")), "ContactPerson")
+    ]
     assert record.collectors == [Agent("Adam Brown", Identifier("this has to mean something", "EISSN"))]
     assert record.relations == [
-        Relation("A related resource somewhere", "ARK", "Other",
-                 source_relation_type=GA + "HasDigitalRepresentation"),
+        Relation("A related resource somewhere", "ARK", "Other", source_relation_type=GA + "HasDigitalRepresentation"),
         Relation("A related resource somewhere", "DOI", "IsPartOf"),  # IsMemberOf
     ]
     assert record.comments == "This is a comment fit for kings"
@@ -125,10 +149,11 @@ def test_missing_resource_identifier_is_invalid(example) -> None:
 def test_nil_elements_are_absent() -> None:
     record = _resource(
         '<resourceTypes xsi:nil="true"/>'
-        '<materialTypes><materialType>http://www.opengis.net/def/nil/OGC/0/unknown</materialType></materialTypes>'
+        "<materialTypes><materialType>http://www.opengis.net/def/nil/OGC/0/unknown</materialType></materialTypes>"
         '<location xsi:nil="true"><locality>Hidden</locality></location>'
         '<date nilReason="http://www.opengis.net/def/nil/OGC/0/withheld"><timeInstant>2001</timeInstant></date>'
-        '<sampledFeatures xsi:nil="true"/>')
+        '<sampledFeatures xsi:nil="true"/>'
+    )
     assert record.resource_types == [] and record.materials == []
     assert record.places == [] and record.collection_time is None and record.sampled_features == []
 
@@ -136,11 +161,12 @@ def test_nil_elements_are_absent() -> None:
 def test_kinds_methods_and_relations() -> None:
     record = _resource(
         f'<method methodURI="http://pid.geoscience.gov.au/def/voc/ga/igsn/method/Grab">grab by hand</method>'
-        f'<resourceTypes><resourceType>http://example.org/not-a-type</resourceType>'
-        f'<resourceType>{ODM2}specimentype/grab</resourceType></resourceTypes>'
+        f"<resourceTypes><resourceType>http://example.org/not-a-type</resourceType>"
+        f"<resourceType>{ODM2}specimentype/grab</resourceType></resourceTypes>"
         f'<relatedResources><relatedResource relatedResourceIdentifierType="{GA}IGSN" '
         f'relationType="{GA}IsDerivedFrom">igsn:xxab0</relatedResource></relatedResources>',
-        object_type=GA + "SampleCollection")
+        object_type=GA + "SampleCollection",
+    )
     assert record.kind == "Collection"
     assert record.collection_method == "http://pid.geoscience.gov.au/def/voc/ga/igsn/method/Grab"
     assert record.method_description == "grab by hand"
@@ -152,10 +178,13 @@ def test_kinds_methods_and_relations() -> None:
     assert _resource("", object_type=GA + "SamplingFeature").kind == "Feature"
 
 
-@pytest.mark.parametrize("body,object_type,message", [
-    ("", GA + "Rock", "registeredObjectType"),
-    ("<isPublic>perhaps</isPublic>", GA + "PhysicalSample", "isPublic"),
-])
+@pytest.mark.parametrize(
+    "body,object_type,message",
+    [
+        ("", GA + "Rock", "registeredObjectType"),
+        ("<isPublic>perhaps</isPublic>", GA + "PhysicalSample", "isPublic"),
+    ],
+)
 def test_structural_problems_are_invalid_records(body: str, object_type: str, message: str) -> None:
     with pytest.raises(InvalidRecord, match=message):
         _resource(body, object_type)
@@ -174,13 +203,15 @@ def test_elements_not_mapped_and_off_form_values_are_reported(example) -> None:
     assert record.warnings == ["not mapped: /resources/resource/location/geometry/@srid"]
     record = _resource(
         '<isPublic embargoEnd="2019">false</isPublic><logDate eventType="registered">2019-05-01T10:00</logDate>'
-        '<curationDetails><curation><curator>c</curator><curatingInstitution>i</curatingInstitution>'
-        '<shelf>B-12</shelf></curation></curationDetails>')
+        "<curationDetails><curation><curator>c</curator><curatingInstitution>i</curatingInstitution>"
+        "<shelf>B-12</shelf></curation></curationDetails>"
+    )
     assert record.embargo_end == "2019-12-31"  # a bare-year embargo runs to the end of the year
     assert record.log == [LogEvent("registered", "2019-05-01T10:00:00")]
     assert record.warnings == [
         "/resources/resource/logDate: date-time without seconds '2019-05-01T10:00'; read as 2019-05-01T10:00:00",
-        "not mapped: /resources/resource/curationDetails/curation/shelf"]
+        "not mapped: /resources/resource/curationDetails/curation/shelf",
+    ]
 
 
 def test_a_date_that_is_not_a_date_is_refused() -> None:

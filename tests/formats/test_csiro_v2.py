@@ -16,8 +16,20 @@ from igsn_graph.formats import csiro_v2
 from igsn_graph.formats import graph as graphmap
 from igsn_graph.formats.kernels import XML_FORMATS, detect, read_xml
 from igsn_graph.iris import Iris
-from igsn_graph.record import (Agent, Classification, Curation, Geometry, Identifier, LogEvent, Place, Relation,
-                               RegistryFacts, SampledFeature, SampleRecord, TimeSpan)
+from igsn_graph.record import (
+    Agent,
+    Classification,
+    Curation,
+    Geometry,
+    Identifier,
+    LogEvent,
+    Place,
+    RegistryFacts,
+    Relation,
+    SampledFeature,
+    SampleRecord,
+    TimeSpan,
+)
 from igsn_graph.validation import Validator
 from igsn_graph.xmlparser import parse_xml
 
@@ -36,13 +48,15 @@ def batch() -> list[SampleRecord]:
 
 def sample(body: str = "", number: str = "CSXYZ0001", log: str = 'timeStamp="2015-09-10T18:20:30"') -> str:
     """One ``sample`` with the elements the XSD requires; ``body`` adds optional ones (``xs:all``: any order)."""
-    return (f'<sample><sampleNumber identifierType="igsn">{number}</sampleNumber><sampleName>s</sampleName>'
-            "<isPublic>1</isPublic><landingPage>https://example.org/s</landingPage>"
-            f"<sampleTypes><sampleType>{ODM2}specimentype/core</sampleType></sampleTypes>"
-            f"<materialTypes><materialType>{ODM2}medium/rock</materialType></materialTypes>"
-            "<samplingLocation/><samplingTime/><sampleCollectors><collector>c</collector></sampleCollectors>"
-            "<samplingMethod>Hand</samplingMethod><sampleCuration><curation><curator>k</curator></curation>"
-            f'</sampleCuration>{body}<logElement event="submitted" {log}/></sample>')
+    return (
+        f'<sample><sampleNumber identifierType="igsn">{number}</sampleNumber><sampleName>s</sampleName>'
+        "<isPublic>1</isPublic><landingPage>https://example.org/s</landingPage>"
+        f"<sampleTypes><sampleType>{ODM2}specimentype/core</sampleType></sampleTypes>"
+        f"<materialTypes><materialType>{ODM2}medium/rock</materialType></materialTypes>"
+        "<samplingLocation/><samplingTime/><sampleCollectors><collector>c</collector></sampleCollectors>"
+        "<samplingMethod>Hand</samplingMethod><sampleCuration><curation><curator>k</curator></curation>"
+        f'</sampleCuration>{body}<logElement event="submitted" {log}/></sample>'
+    )
 
 
 def document(*samples: str) -> etree._Element:
@@ -62,8 +76,14 @@ def validator() -> Validator:
 def conforms(record: SampleRecord, validator: Validator) -> None:
     """The record as the registry stores it (with a registrant) passes SHACL and survives RDF unchanged."""
     record = replace(record, registrant=record.registrant or Agent("Client One", kind="Organization"))
-    facts = RegistryFacts(igsn=record.igsn, agent="ZTEST", namespace="ZT", datestamp="2026-01-01T00:00:00Z",
-                          has_metadata=True, is_public=record.is_public)
+    facts = RegistryFacts(
+        igsn=record.igsn,
+        agent="ZTEST",
+        namespace="ZT",
+        datestamp="2026-01-01T00:00:00Z",
+        has_metadata=True,
+        is_public=record.is_public,
+    )
     triples = graphmap.record_triples(record, IRIS) + graphmap.facts_triples(facts, IRIS)
     report = validator.validate(record.igsn, triples)
     assert report.conforms, "; ".join(str(v) for v in report.violations)
@@ -80,8 +100,10 @@ def test_every_element_of_the_first_sample() -> None:
     assert (record.igsn, record.kind, record.name) == ("CSCAP0243", "Sample", "Cap0243-JHP8 groundwater")
     assert record.alternate_identifiers == [Identifier("JHP8-2014-05"), Identifier("sid 243")]  # otherNames
     assert record.is_public is True and record.embargo_end is None
-    assert record.landing_page == ("https://capdf.csiro.au/gs-hydrogeochem/public/ows?service=WFS&version=1.0.0"
-                                   "&request=GetFeature&typeName=public:hydrogeochem&cql_filter=sid%3D243")
+    assert record.landing_page == (
+        "https://capdf.csiro.au/gs-hydrogeochem/public/ows?service=WFS&version=1.0.0"
+        "&request=GetFeature&typeName=public:hydrogeochem&cql_filter=sid%3D243"
+    )
     # ODM2 specimen types and media; the first type in a code list is the type, the others alternates
     assert record.resource_types == [ODM2 + "specimentype/grab/"]
     assert record.alternate_resource_types == [ODM2 + "specimentype/individualSample/"]
@@ -90,24 +112,36 @@ def test_every_element_of_the_first_sample() -> None:
     assert record.purpose == "Hydrogeochemical exploration of the Capricorn Orogen"
     # samplingLocation: locality, wkt@srs@spatialType, elevation@datum@units
     assert record.places == [Place("Jack Hills pastoral lease, Western Australia")]
-    assert record.geometries == [Geometry("POINT(116.2614 -26.0601)", SF + "Point", "4283", "AHD",
-                                          elevation=Decimal("412.5"), elevation_unit="http://qudt.org/vocab/unit/M")]
+    assert record.geometries == [
+        Geometry(
+            "POINT(116.2614 -26.0601)",
+            SF + "Point",
+            "4283",
+            "AHD",
+            elevation=Decimal("412.5"),
+            elevation_unit="http://qudt.org/vocab/unit/M",
+        )
+    ]
     # samplingTime: a period whose end is written to the minute
     assert record.collection_time == TimeSpan(start="2014-05-12T09:30:00+08:00", end="2014-05-12T10:15:00")
     # samplingFeature (its type through the ODM2 list) and its sampledFeature (type as written)
     assert record.sampled_features == [
         SampledFeature("JHP8 bore", feature_type=ODM2 + "samplingfeaturetype/observationWell"),
-        SampledFeature("Jack Hills greenstone belt aquifer", feature_type=GEOSCIML + "lithostratigraphic_unit")]
+        SampledFeature("Jack Hills greenstone belt aquifer", feature_type=GEOSCIML + "lithostratigraphic_unit"),
+    ]
     orcid = Identifier("https://orcid.org/0000-0002-1825-0097", "ORCID")
     assert record.collectors == [Agent("Josiah Carberry", orcid), Agent("CSIRO Mineral Resources field team")]
     assert record.collection_method == "http://pid.geoscience.gov.au/def/voc/ga/igsn/method/Grab"
     assert record.campaign == "Capricorn Distal Footprints 2014"
-    assert record.curations == [Curation("CSIRO Mineral Resources", "2014-06",
-                                         "Australian Resources Research Centre, Kensington WA")]
+    assert record.curations == [
+        Curation("CSIRO Mineral Resources", "2014-06", "Australian Resources Research Centre, Kensington WA")
+    ]
     # related identifiers as written, the kernel's lower-case identifier types as DataCite names
-    assert record.relations == [Relation("10.4225/08/584d948f9bbd1", "DOI", "IsDocumentedBy"),
-                                Relation("10273/CSCAP0001", "Handle", "IsPartOf"),
-                                Relation("https://capdf.csiro.au/gs-hydrogeochem/", "URL", "IsReferencedBy")]
+    assert record.relations == [
+        Relation("10.4225/08/584d948f9bbd1", "DOI", "IsDocumentedBy"),
+        Relation("10273/CSCAP0001", "Handle", "IsPartOf"),
+        Relation("https://capdf.csiro.au/gs-hydrogeochem/", "URL", "IsReferencedBy"),
+    ]
     assert record.comments == "Filtered (0.45 um) and acidified in the field"
     assert record.log == [LogEvent("submitted", "2015-09-10T18:20:30", text="first registration")]
     assert record.source_elements["igsn"] == "/samples/sample[1]/sampleNumber"
@@ -144,7 +178,9 @@ def test_both_records_conform(validator: Validator) -> None:
 def test_detected_by_the_root_beside_the_registration_kernel(shared: Path) -> None:
     doc = read_xml(FIXTURE.read_bytes())
     assert (doc.format.name if doc.format else None, [r.igsn for r in doc.records]) == (
-        "csirov2", ["CSCAP0243", "CSCAP0244"])
+        "csirov2",
+        ["CSCAP0243", "CSCAP0244"],
+    )
     assert [etree.QName(e).localname for e in doc.elements] == ["sample", "sample"]
     assert XML_FORMATS["csirov2"].write is None
     # the same namespace with root sample is the registration kernel 1.0
@@ -158,12 +194,15 @@ def test_sample_numbers_in_any_written_form() -> None:
 
 
 def test_elements_not_mapped_are_reported() -> None:
-    extra = ('<classification classificationIdentifier="https://example.org/rock"/>'
-             '<x:bottle xmlns:x="https://example.org/lab" x:volume="250 ml">B-17</x:bottle>'
-             "<sampleCuration><curation><curator>k</curator><curationTime><timePeriod><start>2015</start>"
-             "<end>2016</end></timePeriod></curationTime></curation></sampleCuration>")
-    body = sample(body=extra).replace("<sampleCuration><curation><curator>k</curator></curation></sampleCuration>",
-                                      "", 1)
+    extra = (
+        '<classification classificationIdentifier="https://example.org/rock"/>'
+        '<x:bottle xmlns:x="https://example.org/lab" x:volume="250 ml">B-17</x:bottle>'
+        "<sampleCuration><curation><curator>k</curator><curationTime><timePeriod><start>2015</start>"
+        "<end>2016</end></timePeriod></curationTime></curation></sampleCuration>"
+    )
+    body = sample(body=extra).replace(
+        "<sampleCuration><curation><curator>k</curator></curation></sampleCuration>", "", 1
+    )
     [record] = csiro_v2.read(document(body))
     assert record.curations == [Curation("k", "2015")]  # a curation period: its start
     assert record.warnings == [
@@ -176,17 +215,25 @@ def test_elements_not_mapped_are_reported() -> None:
 def test_an_empty_log_time_stamp_leaves_the_event_out() -> None:
     record = one(log='timeStamp=""')
     assert record.log == []
-    assert record.warnings == ["/samples/sample/logElement/@timeStamp: empty time stamp; the 'submitted' event is "
-                               "left out of the description (a log event needs a date)"]
+    assert record.warnings == [
+        "/samples/sample/logElement/@timeStamp: empty time stamp; the 'submitted' event is "
+        "left out of the description (a log event needs a date)"
+    ]
 
 
-@pytest.mark.parametrize("kwargs,error,message", [
-    ({"number": ""}, InvalidRecord, r"^/samples/sample: sampleNumber is missing or empty$"),
-    ({"number": "CS XYZ"}, InvalidIdentifier, r"^/samples/sample/sampleNumber: IGSN must not contain any spaces"),
-    ({"log": 'timeStamp="10/09/2015"'}, InvalidRecord, r"^/samples/sample/logElement/@timeStamp: '10/09/2015' is"),
-    ({"body": '<samplingTime><timeInstant>autumn</timeInstant></samplingTime>'}, InvalidRecord,
-     r"^/samples/sample/samplingTime/timeInstant: 'autumn' is not a date"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,message",
+    [
+        ({"number": ""}, InvalidRecord, r"^/samples/sample: sampleNumber is missing or empty$"),
+        ({"number": "CS XYZ"}, InvalidIdentifier, r"^/samples/sample/sampleNumber: IGSN must not contain any spaces"),
+        ({"log": 'timeStamp="10/09/2015"'}, InvalidRecord, r"^/samples/sample/logElement/@timeStamp: '10/09/2015' is"),
+        (
+            {"body": "<samplingTime><timeInstant>autumn</timeInstant></samplingTime>"},
+            InvalidRecord,
+            r"^/samples/sample/samplingTime/timeInstant: 'autumn' is not a date",
+        ),
+    ],
+)
 def test_refusals_name_the_element(kwargs: dict[str, str], error: type[Exception], message: str) -> None:
     text = sample(**kwargs)
     if "samplingTime" in kwargs.get("body", ""):
@@ -196,8 +243,10 @@ def test_refusals_name_the_element(kwargs: dict[str, str], error: type[Exception
 
 
 def test_an_elevation_that_is_not_a_number_is_refused() -> None:
-    location = ('<samplingLocation><wkt srs="EPSG:4326" spatialType="Point">POINT(1 2)</wkt>'
-                '<elevation units="m">high</elevation></samplingLocation>')
+    location = (
+        '<samplingLocation><wkt srs="EPSG:4326" spatialType="Point">POINT(1 2)</wkt>'
+        '<elevation units="m">high</elevation></samplingLocation>'
+    )
     with pytest.raises(InvalidRecord, match=r"samplingLocation/elevation: the elevation 'high' is not a number"):
         csiro_v2.read(document(sample().replace("<samplingLocation/>", location)))
 

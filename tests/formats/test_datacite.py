@@ -14,8 +14,20 @@ from igsn_graph.formats import datacite
 from igsn_graph.formats import graph as graphmap
 from igsn_graph.formats.kernels import DATACITE, detect, read_xml
 from igsn_graph.iris import Iris
-from igsn_graph.record import (Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place,
-                               Relation, RegistryFacts, SampleRecord, TimeSpan)
+from igsn_graph.record import (
+    Agent,
+    Classification,
+    Contributor,
+    Curation,
+    Geometry,
+    Identifier,
+    LogEvent,
+    Place,
+    RegistryFacts,
+    Relation,
+    SampleRecord,
+    TimeSpan,
+)
 from igsn_graph.validation import Validator
 from igsn_graph.xmlparser import parse_xml
 
@@ -30,26 +42,43 @@ COLLECTION = "https://w3id.org/igsn-graph/vocab/collectiontype/Collection"
 def rich_record() -> SampleRecord:
     """Every field DataCite can carry, in the forms ``write`` writes and ``read`` gives back."""
     return SampleRecord(
-        igsn="ZTA0001", doi="10.99990/ZTA0001", name="Core 7, half round", description="A drill core",
-        method_description="Diamond drilling", comments="Stored cold",
-        collectors=[Agent("Doe, Jane", ORCID, affiliation=Agent("Example University", ROR), kind="Person"),
-                    Agent("Survey Team", kind="Organization")],
-        contributors=[Contributor(Agent("Hosting Org", ROR, kind="Organization"), "HostingInstitution"),
-                      Contributor(Agent("Roe, John", ORCID, kind="Person"), "DataCurator")],
+        igsn="ZTA0001",
+        doi="10.99990/ZTA0001",
+        name="Core 7, half round",
+        description="A drill core",
+        method_description="Diamond drilling",
+        comments="Stored cold",
+        collectors=[
+            Agent("Doe, Jane", ORCID, affiliation=Agent("Example University", ROR), kind="Person"),
+            Agent("Survey Team", kind="Organization"),
+        ],
+        contributors=[
+            Contributor(Agent("Hosting Org", ROR, kind="Organization"), "HostingInstitution"),
+            Contributor(Agent("Roe, John", ORCID, kind="Person"), "DataCurator"),
+        ],
         curations=[Curation(curator="Kim Lee", institution=Agent("Core Repository", ROR))],
         resource_types=["http://vocabulary.odm2.org/specimentype/core/"],
-        materials=["http://vocabulary.odm2.org/medium/rock"], alternate_materials=["tephra"],
+        materials=["http://vocabulary.odm2.org/medium/rock"],
+        alternate_materials=["tephra"],
         classifications=[Classification("Basalt", "http://example.org/rocks/basalt"), Classification("igneous")],
         collection_time=TimeSpan(start="2019-05", end="2019-06-30"),
-        log=[LogEvent("submitted", "2019-12-01"), LogEvent("registered", "2020-01-02T03:04:05Z"),
-             LogEvent("updated", "2021-01-01")],
+        log=[
+            LogEvent("submitted", "2019-12-01"),
+            LogEvent("registered", "2020-01-02T03:04:05Z"),
+            LogEvent("updated", "2021-01-01"),
+        ],
         alternate_identifiers=[Identifier("CORE-7"), Identifier("https://example.org/cores/7", "URL")],
-        parents=["ZTA0000"], collections=["ZTACOLL1"],
-        relations=[Relation("10.1234/paper", "DOI", "IsCitedBy"),
-                   Relation("https://example.org/cruise", "URL", "Other", source_relation_type="hasEvent"),
-                   Relation("ZTB0009", "IGSN", "IsSourceOf")],
-        geometries=[Geometry("POINT (147.32 -42.88)"),
-                    Geometry("POLYGON ((140 -44, 150 -44, 150 -40, 140 -40, 140 -44))")],
+        parents=["ZTA0000"],
+        collections=["ZTACOLL1"],
+        relations=[
+            Relation("10.1234/paper", "DOI", "IsCitedBy"),
+            Relation("https://example.org/cruise", "URL", "Other", source_relation_type="hasEvent"),
+            Relation("ZTB0009", "IGSN", "IsSourceOf"),
+        ],
+        geometries=[
+            Geometry("POINT (147.32 -42.88)"),
+            Geometry("POLYGON ((140 -44, 150 -44, 150 -40, 140 -40, 140 -44))"),
+        ],
         places=[Place("Tasmania")],
     )
 
@@ -78,8 +107,9 @@ def validator() -> Validator:
 def conforms(record: SampleRecord, validator: Validator) -> None:
     """The record as the registry stores it (with a registrant) passes SHACL and survives RDF unchanged."""
     record = replace(record, registrant=record.registrant or Agent("Client One", kind="Organization"))
-    facts = RegistryFacts(igsn=record.igsn, agent="ZTEST", namespace="ZT", datestamp="2026-01-01T00:00:00Z",
-                          has_metadata=True)
+    facts = RegistryFacts(
+        igsn=record.igsn, agent="ZTEST", namespace="ZT", datestamp="2026-01-01T00:00:00Z", has_metadata=True
+    )
     triples = graphmap.record_triples(record, IRIS) + graphmap.facts_triples(facts, IRIS)
     report = validator.validate(record.igsn, triples)
     assert report.conforms, "; ".join(str(v) for v in report.violations)
@@ -94,29 +124,42 @@ def test_writer_output_reads_back_to_the_same_record(kernel4: etree.XMLSchema) -
     assert round_trip(record) == record
 
 
-@pytest.mark.parametrize("change,expected", [
-    # a feature: its type gives the kind back
-    ({"kind": "Feature", "resource_types": ["http://vocabulary.odm2.org/samplingfeaturetype/borehole"]}, None),
-    ({"kind": "Collection", "resource_types": [COLLECTION]}, None),
-    # the kind alone is written as the resource type: ``Collection`` is also the collection type
-    ({"kind": "Collection", "resource_types": []}, {"resource_types": [COLLECTION]}),
-    ({"kind": "Feature", "resource_types": []}, None),
-    # a collection time that is an instant, or open at one end
-    ({"collection_time": TimeSpan(instant="2019-05-17T10:00:00Z")}, None),
-    ({"collection_time": TimeSpan(start="2019")}, None),
-    # deprecated and destroyed samples keep their log
-    ({"log": [LogEvent("registered", "2020-01-01"), LogEvent("deprecated", "2021-01-01"),
-              LogEvent("destroyed", "2022-01-01")]}, None),
-    # no DOI: the identifier is the resolvable IGSN URL, the IGSN comes back from the alternate identifier
-    ({"doi": None}, None),
-    # a bounding box whose corners meet is a point
-    ({"geometries": [Geometry("POLYGON ((1 2, 1 2, 1 2, 1 2, 1 2))")]}, {"geometries": [Geometry("POINT (1 2)")]}),
-    # other geometries come back as their bounding box
-    ({"geometries": [Geometry("LINESTRING (10 20, 30 40)")]},
-     {"geometries": [Geometry("POLYGON ((10 20, 30 20, 30 40, 10 40, 10 20))")]}),
-    # the registrant is not carried beside collectors and the curating institution
-    ({"registrant": Agent("Client One", kind="Organization")}, {"registrant": None}),
-])
+@pytest.mark.parametrize(
+    "change,expected",
+    [
+        # a feature: its type gives the kind back
+        ({"kind": "Feature", "resource_types": ["http://vocabulary.odm2.org/samplingfeaturetype/borehole"]}, None),
+        ({"kind": "Collection", "resource_types": [COLLECTION]}, None),
+        # the kind alone is written as the resource type: ``Collection`` is also the collection type
+        ({"kind": "Collection", "resource_types": []}, {"resource_types": [COLLECTION]}),
+        ({"kind": "Feature", "resource_types": []}, None),
+        # a collection time that is an instant, or open at one end
+        ({"collection_time": TimeSpan(instant="2019-05-17T10:00:00Z")}, None),
+        ({"collection_time": TimeSpan(start="2019")}, None),
+        # deprecated and destroyed samples keep their log
+        (
+            {
+                "log": [
+                    LogEvent("registered", "2020-01-01"),
+                    LogEvent("deprecated", "2021-01-01"),
+                    LogEvent("destroyed", "2022-01-01"),
+                ]
+            },
+            None,
+        ),
+        # no DOI: the identifier is the resolvable IGSN URL, the IGSN comes back from the alternate identifier
+        ({"doi": None}, None),
+        # a bounding box whose corners meet is a point
+        ({"geometries": [Geometry("POLYGON ((1 2, 1 2, 1 2, 1 2, 1 2))")]}, {"geometries": [Geometry("POINT (1 2)")]}),
+        # other geometries come back as their bounding box
+        (
+            {"geometries": [Geometry("LINESTRING (10 20, 30 40)")]},
+            {"geometries": [Geometry("POLYGON ((10 20, 30 20, 30 40, 10 40, 10 20))")]},
+        ),
+        # the registrant is not carried beside collectors and the curating institution
+        ({"registrant": Agent("Client One", kind="Organization")}, {"registrant": None}),
+    ],
+)
 def test_round_trip_variants(change: dict[str, object], expected: dict[str, object] | None) -> None:
     record = replace(rich_record(), **change)  # type: ignore[arg-type]
     assert round_trip(record) == replace(record, **(expected or {}))  # type: ignore[arg-type]
@@ -155,39 +198,55 @@ def test_the_physical_object_example(shared: Path, kernel4: etree.XMLSchema, val
     assert kernel4.validate(etree.fromstring(etree.tostring(datacite.write(record, iri_base=BASE))))
 
 
-@pytest.mark.parametrize("name,general", [
-    ("kernel-4.6/datacite-example-dataset-v4.xml", "Dataset"),
-    ("kernel-4.6/datacite-example-full-v4.xml", "Dataset"),
-    ("kernel-4.6/datacite-example-instrument-v4.xml", "Instrument"),
-    ("kernel-4.7/datacite-example-full-v4.xml", "Dataset"),
-])
+@pytest.mark.parametrize(
+    "name,general",
+    [
+        ("kernel-4.6/datacite-example-dataset-v4.xml", "Dataset"),
+        ("kernel-4.6/datacite-example-full-v4.xml", "Dataset"),
+        ("kernel-4.6/datacite-example-instrument-v4.xml", "Instrument"),
+        ("kernel-4.7/datacite-example-full-v4.xml", "Dataset"),
+    ],
+)
 def test_other_resource_types_are_refused(shared: Path, name: str, general: str) -> None:
     with pytest.raises(InvalidRecord) as info:
         read_xml((shared / EXAMPLES / name).read_bytes())
-    assert str(info.value) == (f"/resource/resourceType: resourceTypeGeneral must be PhysicalObject "
-                               f"(an IGSN names a physical object; found {general!r})")
+    assert str(info.value) == (
+        f"/resource/resourceType: resourceTypeGeneral must be PhysicalObject "
+        f"(an IGSN names a physical object; found {general!r})"
+    )
 
 
 def test_every_part_of_the_full_example(shared: Path, validator: Validator) -> None:
     """DataCite's example with all properties, declared a physical object, maps every part we keep."""
     data = (shared / EXAMPLES / "kernel-4.7/datacite-example-full-v4.xml").read_bytes()
-    [record] = read_xml(data.replace(b'resourceTypeGeneral="Dataset">Example ResourceType',
-                                     b'resourceTypeGeneral="PhysicalObject">Core')).records
+    [record] = read_xml(
+        data.replace(
+            b'resourceTypeGeneral="Dataset">Example ResourceType', b'resourceTypeGeneral="PhysicalObject">Core'
+        )
+    ).records
     assert (record.igsn, record.doi, record.name) == ("B09Z-4K37", "10.82433/B09Z-4K37", "Example Title")
     assert record.resource_types == ["http://vocabulary.odm2.org/specimentype/core/"]
-    person = Agent("ExampleFamilyName, ExampleGivenName", Identifier("https://orcid.org/0000-0001-5727-2427", "ORCID"),
-                   affiliation=Agent("ExampleAffiliation", Identifier("https://ror.org/04wxnsj81", "ROR")),
-                   kind="Person")
-    assert record.collectors == [person, Agent("ExampleOrganization", Identifier("https://ror.org/04wxnsj81", "ROR"),
-                                               kind="Organization")]
+    person = Agent(
+        "ExampleFamilyName, ExampleGivenName",
+        Identifier("https://orcid.org/0000-0001-5727-2427", "ORCID"),
+        affiliation=Agent("ExampleAffiliation", Identifier("https://ror.org/04wxnsj81", "ROR")),
+        kind="Person",
+    )
+    assert record.collectors == [
+        person,
+        Agent("ExampleOrganization", Identifier("https://ror.org/04wxnsj81", "ROR"), kind="Organization"),
+    ]
     roles = [c.role for c in record.contributors]
     assert roles[:3] == ["ContactPerson", "DataCollector", "DataCurator"] and len(roles) == 22
     assert record.contributors[0].agent == person
-    assert record.curations == [Curation(institution=Agent("Example Publisher",
-                                                           Identifier("https://ror.org/04z8jg394", "ROR")))]
+    assert record.curations == [
+        Curation(institution=Agent("Example Publisher", Identifier("https://ror.org/04z8jg394", "ROR")))
+    ]
     assert record.classifications == [
         Classification("FOS: Computer and information sciences", "http://www.oecd.org/science/inno/38235147.pdf"),
-        Classification("Digital curation and preservation"), Classification("Example Subject")]
+        Classification("Digital curation and preservation"),
+        Classification("Example Subject"),
+    ]
     assert record.collection_time == TimeSpan(start="2024-01-01", end="2024-12-31")
     assert [e.event for e in record.log] == ["registered", "submitted", "updated", "deprecated"]
     assert record.alternate_identifiers == [Identifier("12345")]
@@ -198,12 +257,16 @@ def test_every_part_of_the_full_example(shared: Path, validator: Validator) -> N
     assert by_type["Example relationTypeInformation"].identifier == "10.1016/j.epsl.2011.11.037"
     assert len(record.relations) == 41 and record.parents == []  # the IsDerivedFrom target is a DOI
     assert (record.description, record.method_description, record.comments) == (
-        "Example Abstract", "Example Methods", "Example Other")
+        "Example Abstract",
+        "Example Methods",
+        "Example Other",
+    )
     assert record.places == [Place("Vancouver, British Columbia, Canada")]
     assert record.geometries == [
         Geometry("POINT (-123.1207 49.2827)"),
         Geometry("POLYGON ((-123.27 49.195, -123.02 49.195, -123.02 49.315, -123.27 49.315, -123.27 49.195))"),
-        Geometry("POLYGON ((-71.032 41.991, -69.622 42.893, -68.211 41.991, -69.622 41.09, -71.032 41.991))")]
+        Geometry("POLYGON ((-71.032 41.991, -69.622 42.893, -68.211 41.991, -69.622 41.09, -71.032 41.991))"),
+    ]
     assert record.source_elements["geometries"] == "/resource/geoLocations/geoLocation"
 
 
@@ -226,47 +289,77 @@ def test_kernel_3() -> None:
     assert (record.igsn, record.doi, record.kind) == ("ZTA0300", "10.99990/ZTA0300", "Feature")
     assert record.resource_types == ["http://vocabulary.odm2.org/samplingfeaturetype/borehole"]
     assert record.collectors == [Agent("Doe, Jane", Identifier("0000-0002-1825-0097", "ORCID"), Agent("GFZ"))]
-    assert record.geometries == [Geometry("POINT (13.06 52.38)"),
-                                 Geometry("POLYGON ((13 52, 14 52, 14 53, 13 53, 13 52))")]
+    assert record.geometries == [
+        Geometry("POINT (13.06 52.38)"),
+        Geometry("POLYGON ((13 52, 14 52, 14 53, 13 53, 13 52))"),
+    ]
     assert record.places == [Place("Potsdam")] and record.log == [LogEvent("registered", "2015")]
 
 
-def minimal(identifier: str = '<identifier identifierType="DOI">10.99990/ZTA0400</identifier>',
-            resource_type: str = '<resourceType resourceTypeGeneral="PhysicalObject">Rock</resourceType>',
-            extra: str = "") -> bytes:
-    return (f'<resource xmlns="{datacite.NS}">{identifier}<creators><creator><creatorName>A</creatorName>'
-            f"</creator></creators><titles><title>T</title></titles><publisher>P</publisher>"
-            f"<publicationYear>2020</publicationYear>{resource_type}{extra}</resource>").encode()
+def minimal(
+    identifier: str = '<identifier identifierType="DOI">10.99990/ZTA0400</identifier>',
+    resource_type: str = '<resourceType resourceTypeGeneral="PhysicalObject">Rock</resourceType>',
+    extra: str = "",
+) -> bytes:
+    return (
+        f'<resource xmlns="{datacite.NS}">{identifier}<creators><creator><creatorName>A</creatorName>'
+        f"</creator></creators><titles><title>T</title></titles><publisher>P</publisher>"
+        f"<publicationYear>2020</publicationYear>{resource_type}{extra}</resource>"
+    ).encode()
 
 
-@pytest.mark.parametrize("identifier,extra,igsn,doi", [
-    ('<identifier identifierType="DOI">10273/ztb0001</identifier>', "", "ZTB0001", None),
-    ('<identifier identifierType="DOI">https://doi.org/10.99990/zta0401</identifier>', "", "ZTA0401",
-     "10.99990/ZTA0401"),
-    ('<identifier identifierType="URL">https://registry.example.org/ZTA0402</identifier>',
-     '<alternateIdentifiers><alternateIdentifier alternateIdentifierType="IGSN">zta0402</alternateIdentifier>'
-     "</alternateIdentifiers>", "ZTA0402", None),
-    ('<identifier identifierType="URL">https://igsn.org/10273/ZTA0403</identifier>', "", "ZTA0403", None),
-    ("", '<alternateIdentifiers><alternateIdentifier alternateIdentifierType="IGSN">ZTA0404</alternateIdentifier>'
-         "</alternateIdentifiers>", "ZTA0404", None),
-])
+@pytest.mark.parametrize(
+    "identifier,extra,igsn,doi",
+    [
+        ('<identifier identifierType="DOI">10273/ztb0001</identifier>', "", "ZTB0001", None),
+        (
+            '<identifier identifierType="DOI">https://doi.org/10.99990/zta0401</identifier>',
+            "",
+            "ZTA0401",
+            "10.99990/ZTA0401",
+        ),
+        (
+            '<identifier identifierType="URL">https://registry.example.org/ZTA0402</identifier>',
+            '<alternateIdentifiers><alternateIdentifier alternateIdentifierType="IGSN">zta0402</alternateIdentifier>'
+            "</alternateIdentifiers>",
+            "ZTA0402",
+            None,
+        ),
+        ('<identifier identifierType="URL">https://igsn.org/10273/ZTA0403</identifier>', "", "ZTA0403", None),
+        (
+            "",
+            '<alternateIdentifiers><alternateIdentifier alternateIdentifierType="IGSN">ZTA0404</alternateIdentifier>'
+            "</alternateIdentifiers>",
+            "ZTA0404",
+            None,
+        ),
+    ],
+)
 def test_identifier_forms(identifier: str, extra: str, igsn: str, doi: str | None) -> None:
     [record] = read_xml(minimal(identifier, extra=extra)).records
     assert (record.igsn, record.doi, record.alternate_identifiers) == (igsn, doi, [])
     assert record.alternate_resource_types == ["Rock"]
 
 
-@pytest.mark.parametrize("data,error,message", [
-    (minimal(identifier=""), InvalidRecord, "/resource: no IGSN"),
-    (minimal(identifier='<identifier identifierType="DOI"> </identifier>'), InvalidRecord, "/resource: no IGSN"),
-    (minimal(identifier='<identifier identifierType="DOI">10.99990/ZTA 1</identifier>'), InvalidIdentifier,
-     "IGSN must not contain any spaces"),
-    (minimal(resource_type=""), InvalidRecord, "resourceTypeGeneral must be PhysicalObject (an IGSN names a "
-                                               "physical object; none given)"),
-    (minimal(resource_type='<resourceType resourceTypeGeneral="Dataset"/>'), InvalidRecord,
-     "found 'Dataset'"),
-    (b'<record xmlns="http://datacite.org/schema/kernel-4"/>', UnsupportedFormat, "unsupported XML document"),
-])
+@pytest.mark.parametrize(
+    "data,error,message",
+    [
+        (minimal(identifier=""), InvalidRecord, "/resource: no IGSN"),
+        (minimal(identifier='<identifier identifierType="DOI"> </identifier>'), InvalidRecord, "/resource: no IGSN"),
+        (
+            minimal(identifier='<identifier identifierType="DOI">10.99990/ZTA 1</identifier>'),
+            InvalidIdentifier,
+            "IGSN must not contain any spaces",
+        ),
+        (
+            minimal(resource_type=""),
+            InvalidRecord,
+            "resourceTypeGeneral must be PhysicalObject (an IGSN names a physical object; none given)",
+        ),
+        (minimal(resource_type='<resourceType resourceTypeGeneral="Dataset"/>'), InvalidRecord, "found 'Dataset'"),
+        (b'<record xmlns="http://datacite.org/schema/kernel-4"/>', UnsupportedFormat, "unsupported XML document"),
+    ],
+)
 def test_refusals(data: bytes, error: type[Exception], message: str) -> None:
     with pytest.raises(error) as info:
         read_xml(data)
@@ -285,9 +378,11 @@ def test_detect(namespace: str) -> None:
 
 
 def test_unknown_material_and_dates_that_are_ranges() -> None:
-    extra = ('<subjects><subject subjectScheme="material">Rock</subject><subject subjectScheme="material">'
-             "moon dust</subject></subjects><dates><date dateType=\"Issued\">2020-01-01/2020-02-01</date>"
-             '<date dateType="Updated">2021-03</date><date dateType="Created">2019</date></dates>')
+    extra = (
+        '<subjects><subject subjectScheme="material">Rock</subject><subject subjectScheme="material">'
+        'moon dust</subject></subjects><dates><date dateType="Issued">2020-01-01/2020-02-01</date>'
+        '<date dateType="Updated">2021-03</date><date dateType="Created">2019</date></dates>'
+    )
     [record] = read_xml(minimal(extra=extra)).records
     assert record.materials == ["http://vocabulary.odm2.org/medium/rock"]
     assert record.alternate_materials == ["moon dust"]

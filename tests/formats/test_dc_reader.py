@@ -18,8 +18,18 @@ from igsn_graph.formats import graph as graphmap
 from igsn_graph.formats.kernels import detect, read_xml
 from igsn_graph.iris import Iris
 from igsn_graph.loader import read_input
-from igsn_graph.record import Agent, Classification, Curation, Geometry, Identifier, Place, Relation, RegistryFacts
-from igsn_graph.record import SampleRecord, TimeSpan
+from igsn_graph.record import (
+    Agent,
+    Classification,
+    Curation,
+    Geometry,
+    Identifier,
+    Place,
+    RegistryFacts,
+    Relation,
+    SampleRecord,
+    TimeSpan,
+)
 from igsn_graph.validation import Validator
 from igsn_graph.xmlparser import parse_xml
 from tests.oai.conftest import CatalogResolver
@@ -34,8 +44,11 @@ PATH = "/dc"
 
 
 def _dc(*elements: str, extra_ns: str = "") -> bytes:
-    return (f'<oai_dc:dc xmlns:oai_dc="{oai_dc.NS_OAI_DC}" xmlns:dc="{oai_dc.NS_DC}"{extra_ns}>'
-            + "".join(elements) + "</oai_dc:dc>").encode()
+    return (
+        f'<oai_dc:dc xmlns:oai_dc="{oai_dc.NS_OAI_DC}" xmlns:dc="{oai_dc.NS_DC}"{extra_ns}>'
+        + "".join(elements)
+        + "</oai_dc:dc>"
+    ).encode()
 
 
 def _read(*elements: str, extra_ns: str = "") -> SampleRecord:
@@ -65,11 +78,18 @@ def xsd(shared: Path) -> etree.XMLSchema:
 
 def _conforms(record: SampleRecord, validator: Validator) -> None:
     """SHACL, as the registry validates: with the registrant and name the registry adds when the input has none."""
-    record = replace(record, registrant=record.registrant or Agent("Example", kind="Organization"),
-                     name=record.name or record.igsn)
+    record = replace(
+        record, registrant=record.registrant or Agent("Example", kind="Organization"), name=record.name or record.igsn
+    )
     record = links.resolve(record, "oai_dc", iri_base=IRI)  # as the registry does after every reader
-    facts = RegistryFacts(igsn=record.igsn, agent="ZEX", namespace=record.igsn[:2], datestamp="2026-01-01T00:00:00Z",
-                          has_metadata=True, is_public=record.is_public)
+    facts = RegistryFacts(
+        igsn=record.igsn,
+        agent="ZEX",
+        namespace=record.igsn[:2],
+        datestamp="2026-01-01T00:00:00Z",
+        has_metadata=True,
+        is_public=record.is_public,
+    )
     triples = graphmap.record_triples(record, IRIS) + graphmap.facts_triples(facts, IRIS)
     report = validator.validate(record.igsn, triples)
     assert report.conforms, [str(v) for v in report.violations]
@@ -77,6 +97,7 @@ def _conforms(record: SampleRecord, validator: Validator) -> None:
 
 
 # --- the real record ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", GA_DC)
 def test_geoscience_australia_get_record(shared: Path, path: str, validator: Validator) -> None:
@@ -115,8 +136,15 @@ def test_detect_and_format_table() -> None:
 
 # --- our own writer's output read back ----------------------------------------------------------
 
-@pytest.mark.parametrize("source", [f"shared:{CSIRO_V3}", "fixture:description-1.1/sample-core-half.xml",
-                                    "fixture:description-1.1/collection-bh12.xml"])
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        f"shared:{CSIRO_V3}",
+        "fixture:description-1.1/sample-core-half.xml",
+        "fixture:description-1.1/collection-bh12.xml",
+    ],
+)
 def test_our_dublin_core_reads_back(source: str, shared: Path, xsd: etree.XMLSchema, validator: Validator) -> None:
     kind, rel = source.split(":", 1)
     path = shared / "examples" / rel if kind == "shared" else FIXTURES / rel
@@ -145,27 +173,46 @@ def test_our_dublin_core_reads_back(source: str, shared: Path, xsd: etree.XMLSch
     _conforms(back, validator)
 
 
-
 # --- identifiers --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("written", ["igsn:au1", "IGSN: AU1", "10273/AU1", "hdl:10273/AU1",
-                                     "https://hdl.handle.net/10273/AU1", "https://igsn.org/AU1",
-                                     "http://n2t.net/igsn:AU1", "https://doi.org/10.58052/AU1"])
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "igsn:au1",
+        "IGSN: AU1",
+        "10273/AU1",
+        "hdl:10273/AU1",
+        "https://hdl.handle.net/10273/AU1",
+        "https://igsn.org/AU1",
+        "http://n2t.net/igsn:AU1",
+        "https://doi.org/10.58052/AU1",
+    ],
+)
 def test_an_identifier_naming_an_igsn_in_any_written_form(written: str) -> None:
     r = _read(_el("identifier", written))
     assert r.igsn == "AU1" and r.warnings == [] and r.alternate_identifiers == []
 
 
 def test_the_sample_doi_and_other_identifiers_typed_by_their_form() -> None:
-    r = _read(_el("identifier", "https://igsn.org/AU1"), _el("identifier", "http://localhost:8000/AU1"),
-              _el("identifier", "https://doi.org/10.1234/AU1"), _el("identifier", "10.5880/GFZ.1.2"),
-              _el("identifier", "urn:uuid:0b5c1e0a-1c9e-4b9a-8d1a-0c8b6b9e2f11"), _el("identifier", "core box 7"))
+    r = _read(
+        _el("identifier", "https://igsn.org/AU1"),
+        _el("identifier", "http://localhost:8000/AU1"),
+        _el("identifier", "https://doi.org/10.1234/AU1"),
+        _el("identifier", "10.5880/GFZ.1.2"),
+        _el("identifier", "urn:uuid:0b5c1e0a-1c9e-4b9a-8d1a-0c8b6b9e2f11"),
+        _el("identifier", "core box 7"),
+    )
     assert r.igsn == "AU1" and r.doi == "10.1234/AU1"
     assert r.alternate_identifiers == [
-        Identifier("http://localhost:8000/AU1", "URL"), Identifier("10.5880/GFZ.1.2", "DOI"),
-        Identifier("urn:uuid:0b5c1e0a-1c9e-4b9a-8d1a-0c8b6b9e2f11", "URN"), Identifier("core box 7", "local")]
-    assert r.warnings == [f"{PATH}/identifier[6]: the form of 'core box 7' does not say what identifier it is; "
-                          "kept as a local identifier"]
+        Identifier("http://localhost:8000/AU1", "URL"),
+        Identifier("10.5880/GFZ.1.2", "DOI"),
+        Identifier("urn:uuid:0b5c1e0a-1c9e-4b9a-8d1a-0c8b6b9e2f11", "URN"),
+        Identifier("core box 7", "local"),
+    ]
+    assert r.warnings == [
+        f"{PATH}/identifier[6]: the form of 'core box 7' does not say what identifier it is; kept as a local identifier"
+    ]
 
 
 def test_an_igsn_doi_prefix_gives_the_doi_too() -> None:
@@ -188,12 +235,24 @@ def test_identifier_refusals_name_the_element() -> None:
 
 # --- the other elements -------------------------------------------------------------------------
 
+
 def test_every_element_of_the_crosswalk() -> None:
-    r = _read(ID, _el("title", "Core half AU1"), _el("description", "split core"), _el("description", "dry"),
-              _el("creator", "Smith, Ann"), _el("publisher", "GA Core Library"), _el("subject", "basalt"),
-              _el("format", "http://vocabulary.odm2.org/medium/rock/"), _el("type", "coreHalfRound"),
-              _el("type", "PhysicalObject"), _el("date", "2019-05-01"), _el("coverage", "POINT (137.8 -33.7)"),
-              _el("coverage", "Eyre Peninsula"), _el("relation", "10273/AU0"))
+    r = _read(
+        ID,
+        _el("title", "Core half AU1"),
+        _el("description", "split core"),
+        _el("description", "dry"),
+        _el("creator", "Smith, Ann"),
+        _el("publisher", "GA Core Library"),
+        _el("subject", "basalt"),
+        _el("format", "http://vocabulary.odm2.org/medium/rock/"),
+        _el("type", "coreHalfRound"),
+        _el("type", "PhysicalObject"),
+        _el("date", "2019-05-01"),
+        _el("coverage", "POINT (137.8 -33.7)"),
+        _el("coverage", "Eyre Peninsula"),
+        _el("relation", "10273/AU0"),
+    )
     assert (r.name, r.description, r.comments) == ("Core half AU1", "split core", "dry")
     assert r.collectors == [Agent("Smith, Ann")]
     assert r.curations == [Curation(institution=Agent("GA Core Library", kind="Organization"))]
@@ -211,39 +270,71 @@ def test_every_element_of_the_crosswalk() -> None:
 
 
 def test_what_is_not_mapped_is_reported_once_per_path() -> None:
-    r = _read(ID, _el("title", "one", xml__lang="en"), _el("title", "two"), _el("rights", "CC-BY 4.0"),
-              _el("language", "eng"), _el("source", "field book 3"), _el("contributor", "Jones, B"),
-              _el("format", "text/xml"), _el("date", "2019"), _el("date", "2020"),
-              _el("coverage", "2019-05-01/2019-05-03"), '<x:note xmlns:x="urn:x">kept</x:note>')
+    r = _read(
+        ID,
+        _el("title", "one", xml__lang="en"),
+        _el("title", "two"),
+        _el("rights", "CC-BY 4.0"),
+        _el("language", "eng"),
+        _el("source", "field book 3"),
+        _el("contributor", "Jones, B"),
+        _el("format", "text/xml"),
+        _el("date", "2019"),
+        _el("date", "2020"),
+        _el("coverage", "2019-05-01/2019-05-03"),
+        '<x:note xmlns:x="urn:x">kept</x:note>',
+    )
     assert r.name == "one" and r.collection_time == TimeSpan(instant="2019")
-    assert r.warnings == [f"not mapped: {PATH}/{p}" for p in (
-        "title[1]/@lang", "title[2]", "rights", "language", "source", "contributor", "format", "date[2]",
-        "coverage", "note")]
+    assert r.warnings == [
+        f"not mapped: {PATH}/{p}"
+        for p in (
+            "title[1]/@lang",
+            "title[2]",
+            "rights",
+            "language",
+            "source",
+            "contributor",
+            "format",
+            "date[2]",
+            "coverage",
+            "note",
+        )
+    ]
 
 
 def test_types_decide_the_kind() -> None:
-    r = _read(ID, _el("type", "http://vocabulary.odm2.org/samplingfeaturetype/borehole"), _el("type", "core"),
-              _el("type", "http://vocabulary.odm2.org/medium/sediment"))
+    r = _read(
+        ID,
+        _el("type", "http://vocabulary.odm2.org/samplingfeaturetype/borehole"),
+        _el("type", "core"),
+        _el("type", "http://vocabulary.odm2.org/medium/sediment"),
+    )
     assert r.kind == "Feature"
     assert r.resource_types == ["http://vocabulary.odm2.org/samplingfeaturetype/borehole"]
     assert r.alternate_resource_types == ["core"] and r.materials == ["http://vocabulary.odm2.org/medium/sediment"]
-    assert r.warnings == [f"{PATH}/type[2]: 'core' is a sample type but the record is a feature; kept as an "
-                          "alternate type"]
+    assert r.warnings == [
+        f"{PATH}/type[2]: 'core' is a sample type but the record is a feature; kept as an alternate type"
+    ]
     assert _read(ID, _el("type", "Collection")).kind == "Collection"
 
 
-@pytest.mark.parametrize("written,span", [
-    ("2019-05-01T10:30Z", TimeSpan(instant="2019-05-01T10:30:00Z")),
-    ("2019-05-01/2019-05-03", TimeSpan(start="2019-05-01", end="2019-05-03")),
-    ("../2019-05", TimeSpan(end="2019-05")), ("2019/", TimeSpan(start="2019")),
-    ("start=2019-05-01; end=2019-06-01; scheme=W3C-DTF", TimeSpan(start="2019-05-01", end="2019-06-01")),
-])
+@pytest.mark.parametrize(
+    "written,span",
+    [
+        ("2019-05-01T10:30Z", TimeSpan(instant="2019-05-01T10:30:00Z")),
+        ("2019-05-01/2019-05-03", TimeSpan(start="2019-05-01", end="2019-05-03")),
+        ("../2019-05", TimeSpan(end="2019-05")),
+        ("2019/", TimeSpan(start="2019")),
+        ("start=2019-05-01; end=2019-06-01; scheme=W3C-DTF", TimeSpan(start="2019-05-01", end="2019-06-01")),
+    ],
+)
 def test_dates_and_periods(written: str, span: TimeSpan) -> None:
     assert _read(ID, _el("date", written)).collection_time == span
 
 
-@pytest.mark.parametrize("written", ["sometime in May", "2019-02-30", "../..", "start=May; end=June",
-                                     "name=field season"])
+@pytest.mark.parametrize(
+    "written", ["sometime in May", "2019-02-30", "../..", "start=May; end=June", "name=field season"]
+)
 def test_a_date_that_is_not_a_date_is_refused(written: str) -> None:
     with pytest.raises(InvalidRecord, match=r"^/dc/date: .*not a date") as exc:
         _read(ID, _el("date", written))
@@ -251,35 +342,55 @@ def test_a_date_that_is_not_a_date_is_refused(written: str) -> None:
 
 
 def test_coverages() -> None:
-    r = _read(ID, _el("coverage", "SRID=8311;POINTZ(137.6 -34.2 103)"),
-              _el("coverage", "name=Perth; east=115.857; north=-31.953; elevation=12"),
-              _el("coverage", "northlimit=-30; southlimit=-32; westlimit=115; eastlimit=117; uplimit=5"),
-              _el("coverage", "Point Reyes"))
-    assert r.geometries == [Geometry("SRID=8311;POINTZ(137.6 -34.2 103)"), Geometry("POINT Z (115.857 -31.953 12)"),
-                            Geometry("POLYGON ((115 -32, 117 -32, 117 -30, 115 -30, 115 -32))")]
+    r = _read(
+        ID,
+        _el("coverage", "SRID=8311;POINTZ(137.6 -34.2 103)"),
+        _el("coverage", "name=Perth; east=115.857; north=-31.953; elevation=12"),
+        _el("coverage", "northlimit=-30; southlimit=-32; westlimit=115; eastlimit=117; uplimit=5"),
+        _el("coverage", "Point Reyes"),
+    )
+    assert r.geometries == [
+        Geometry("SRID=8311;POINTZ(137.6 -34.2 103)"),
+        Geometry("POINT Z (115.857 -31.953 12)"),
+        Geometry("POLYGON ((115 -32, 117 -32, 117 -30, 115 -30, 115 -32))"),
+    ]
     assert r.places == [Place("Perth"), Place("Point Reyes")]
     assert r.warnings == [
         f"{PATH}/coverage[1]: EWKT prefix SRID=8311: read as the CRS, longitude first",
         f"{PATH}/coverage[1]: POINTZ: the Z tag is written apart in WKT (POINT Z)",
-        f"{PATH}/coverage[3]: uplimit=5 is not mapped"]
+        f"{PATH}/coverage[3]: uplimit=5 is not mapped",
+    ]
     assert graphmap.canonical(r).geometries[1].elevation == Decimal("12")
 
 
-@pytest.mark.parametrize("written", ["POINT (137.8)", "&lt;http://www.opengis.net/def/crs/EPSG/0/4326&gt; POINT(1 2",
-                                     "east=115.8E; north=-31.9"])
+@pytest.mark.parametrize(
+    "written",
+    ["POINT (137.8)", "&lt;http://www.opengis.net/def/crs/EPSG/0/4326&gt; POINT(1 2", "east=115.8E; north=-31.9"],
+)
 def test_a_geometry_that_cannot_be_read_is_refused(written: str) -> None:
     with pytest.raises(InvalidRecord, match=r"^/dc/coverage: "):
         _read(ID, _el("coverage", written))
 
 
 def test_relations_are_typed_by_their_form() -> None:
-    r = _read(ID, _el("relation", "https://doi.org/10.1594/PANGAEA.1"), _el("relation", "doi:10.1594/PANGAEA.2"),
-              _el("relation", "igsn:AU0"), _el("relation", "ark:/13030/tf5p30086k"), _el("relation", "see notes"))
+    r = _read(
+        ID,
+        _el("relation", "https://doi.org/10.1594/PANGAEA.1"),
+        _el("relation", "doi:10.1594/PANGAEA.2"),
+        _el("relation", "igsn:AU0"),
+        _el("relation", "ark:/13030/tf5p30086k"),
+        _el("relation", "see notes"),
+    )
     assert [(x.identifier, x.identifier_type) for x in r.relations] == [
-        ("https://doi.org/10.1594/PANGAEA.1", "URL"), ("doi:10.1594/PANGAEA.2", "DOI"), ("igsn:AU0", "IGSN"),
-        ("ark:/13030/tf5p30086k", "ARK"), ("see notes", "local")]
-    assert r.warnings == [f"{PATH}/relation[5]: the form of 'see notes' does not say what identifier it is; kept as "
-                          "a local identifier"]
+        ("https://doi.org/10.1594/PANGAEA.1", "URL"),
+        ("doi:10.1594/PANGAEA.2", "DOI"),
+        ("igsn:AU0", "IGSN"),
+        ("ark:/13030/tf5p30086k", "ARK"),
+        ("see notes", "local"),
+    ]
+    assert r.warnings == [
+        f"{PATH}/relation[5]: the form of 'see notes' does not say what identifier it is; kept as a local identifier"
+    ]
 
 
 def test_identifier_type_of_reads_the_table() -> None:

@@ -11,8 +11,7 @@ from lxml import etree
 from igsn_graph.errors import InvalidRecord, UnsupportedFormat
 from igsn_graph.formats import csiro
 from igsn_graph.formats import description_kernel as dk
-from igsn_graph.record import (Agent, Contributor, Geometry, Identifier, Place, Relation, SampleRecord,
-                               TimeSpan)
+from igsn_graph.record import Agent, Contributor, Geometry, Identifier, Place, Relation, SampleRecord, TimeSpan
 from igsn_graph.xmlparser import parse_xml
 
 XSD_1_1 = "igsn/description/1.1/resource.xsd"
@@ -41,8 +40,10 @@ def _fixture(name: str) -> SampleRecord:
 
 
 def _doc(body: str, kind: str = "Sample", ns: str = dk.NS_1_1) -> etree._Element:
-    return parse_xml(f'<resource xmlns="{ns}" type="{kind}"><identifier type="IGSN">XXABC0001</identifier>'
-                     f"<name>n</name>{body}<sampleAccess>Public</sampleAccess></resource>")
+    return parse_xml(
+        f'<resource xmlns="{ns}" type="{kind}"><identifier type="IGSN">XXABC0001</identifier>'
+        f"<name>n</name>{body}<sampleAccess>Public</sampleAccess></resource>"
+    )
 
 
 def _minimal(**changes: object) -> SampleRecord:
@@ -79,8 +80,9 @@ def test_example_write_validates_and_round_trips(example, oai_record, assert_val
 
 
 def test_reads_au240(example, oai_record) -> None:
-    record = _read(oai_record(example(
-        "GeoscienceAustralia-samples-api/_tests/static_data/static_GetRecord_240_igsn.xml")))
+    record = _read(
+        oai_record(example("GeoscienceAustralia-samples-api/_tests/static_data/static_GetRecord_240_igsn.xml"))
+    )
     ga = Identifier("http://pid.geoscience.gov.au/org/ga", "URL")
     assert record.igsn == "AU240" and record.kind == "Sample" and record.name == "Sample igsn:AU240"
     assert record.description is None  # an empty element
@@ -88,8 +90,9 @@ def test_reads_au240(example, oai_record) -> None:
     assert record.registrant == Agent("Geoscience Australia", affiliation=Agent("Geoscience Australia", ga))
     assert record.contributors == [Contributor(Agent("Geoscience Australia", ga), "HostingInstitution")]
     # the EWKT prefix gives the SRID (8311) and wins over @sridType="4326"
-    assert record.geometries == [Geometry("POINTZ(137.6284422 -34.2186182 103)",
-                                          "http://www.opengis.net/ont/sf#Point", "8311")]
+    assert record.geometries == [
+        Geometry("POINTZ(137.6284422 -34.2186182 103)", "http://www.opengis.net/ont/sf#Point", "8311")
+    ]
     assert record.resource_types == [ODM2 + "specimentype/core/"]  # written without the slash
     assert record.materials == [ODM2 + "medium/rock"]  # written with a trailing slash
     assert record.collection_method == "https://w3id.org/igsn-graph/vocab/method/Unknown"
@@ -100,8 +103,9 @@ def test_reads_au240(example, oai_record) -> None:
 
 
 def test_reads_au239_dev_variant(example, oai_record) -> None:
-    record = _read(oai_record(example(
-        "GeoscienceAustralia-samples-api/_tests/xml-validation/eg_GetRecord_AU239_igsn-dev.xml")))
+    record = _read(
+        oai_record(example("GeoscienceAustralia-samples-api/_tests/xml-validation/eg_GetRecord_AU239_igsn-dev.xml"))
+    )
     ga = Identifier("http://pid.geoscience.gov.au/org/ga", "URL")  # written with type "URI"
     assert record.kind == "Sample"  # from @registedObjectType
     assert record.name == "Sample igsn:AU239"  # from title
@@ -119,11 +123,16 @@ def test_reads_every_field_of_the_sample_fixture() -> None:
         Relation("10.5072/example.report.17", "DOI", "IsDocumentedBy"),
         Relation("https://example.org/campaigns/BH12-2016", "URL", "Other", source_relation_type="hasEvent"),
     ]
-    assert record.registrant == Agent("Carberry, Josiah", Identifier("0000-0002-1825-0097", "ORCID"),
-                                      Agent("Brown University", Identifier("https://ror.org/05gq02987", "URL")))
+    assert record.registrant == Agent(
+        "Carberry, Josiah",
+        Identifier("0000-0002-1825-0097", "ORCID"),
+        Agent("Brown University", Identifier("https://ror.org/05gq02987", "URL")),
+    )
     assert record.collectors == [Agent("Field team 3", affiliation=Agent("Example Geological Survey"))]
     assert [c.role for c in record.contributors] == ["HostingInstitution", "ProjectLeader"]
-    assert record.geometries == [Geometry("POINT (137.6284422 -34.2186182)", "http://www.opengis.net/ont/sf#Point", "4326")]
+    assert record.geometries == [
+        Geometry("POINT (137.6284422 -34.2186182)", "http://www.opengis.net/ont/sf#Point", "4326")
+    ]
     assert record.places == [Place("Port Pirie", "https://sws.geonames.org/2063523/")]
     assert record.resource_types == [ODM2 + "specimentype/coreHalfRound/"]
     assert record.alternate_resource_types == ["half core"]
@@ -149,10 +158,14 @@ def test_collection_and_feature_fixtures() -> None:
 
 
 def test_unknown_vocabulary_is_kept_raw() -> None:
-    record = _read(_doc("<resourceTypes><resourceType>boulder</resourceType></resourceTypes>"
-                        "<materials><material>cheese</material></materials>"
-                        "<collectionMethods><collectionMethod>Lasso</collectionMethod></collectionMethods>"
-                        '<contributors><contributor type="Wizard"><name>M</name></contributor></contributors>'))
+    record = _read(
+        _doc(
+            "<resourceTypes><resourceType>boulder</resourceType></resourceTypes>"
+            "<materials><material>cheese</material></materials>"
+            "<collectionMethods><collectionMethod>Lasso</collectionMethod></collectionMethods>"
+            '<contributors><contributor type="Wizard"><name>M</name></contributor></contributors>'
+        )
+    )
     assert record.resource_types == ["boulder"]
     assert record.materials == ["cheese"]
     assert record.collection_method == "Lasso"
@@ -160,18 +173,33 @@ def test_unknown_vocabulary_is_kept_raw() -> None:
 
 
 def test_dev_element_names_are_not_read_under_1_1() -> None:
-    record = _read(parse_xml(f'<resource xmlns="{dk.NS_1_1}" type="Sample"><identifier type="IGSN">X1</identifier>'
-                             "<title>t</title><isMetadataPublic>Private</isMetadataPublic></resource>"))
+    record = _read(
+        parse_xml(
+            f'<resource xmlns="{dk.NS_1_1}" type="Sample"><identifier type="IGSN">X1</identifier>'
+            "<title>t</title><isMetadataPublic>Private</isMetadataPublic></resource>"
+        )
+    )
     assert record.name is None and record.is_public is True
 
 
-@pytest.mark.parametrize("body,message", [
-    ('<resource xmlns="http://schema.igsn.org/description/1.1" type="Sample"><name>n</name></resource>', "identifier"),
-    ('<resource xmlns="http://schema.igsn.org/description/1.1" type="Rock"><identifier type="IGSN">X</identifier></resource>',
-     "type"),
-    ('<resource xmlns="http://schema.igsn.org/description/1.1" type="Sample"><identifier type="IGSN">X</identifier>'
-     "<sampleAccess>Maybe</sampleAccess></resource>", "sampleAccess"),
-])
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        (
+            '<resource xmlns="http://schema.igsn.org/description/1.1" type="Sample"><name>n</name></resource>',
+            "identifier",
+        ),
+        (
+            '<resource xmlns="http://schema.igsn.org/description/1.1" type="Rock"><identifier type="IGSN">X</identifier></resource>',
+            "type",
+        ),
+        (
+            '<resource xmlns="http://schema.igsn.org/description/1.1" type="Sample"><identifier type="IGSN">X</identifier>'
+            "<sampleAccess>Maybe</sampleAccess></resource>",
+            "sampleAccess",
+        ),
+    ],
+)
 def test_structural_problems_are_invalid_records(body: str, message: str) -> None:
     with pytest.raises(InvalidRecord, match=message):
         dk.read(parse_xml(body))
@@ -191,15 +219,21 @@ def test_only_the_first_parent_collection_and_collector_are_written(assert_valid
 
 
 def test_only_kernel_relations_are_written(assert_valid) -> None:
-    record = _minimal(relations=[
-        Relation("10.5072/doc", "DOI", "IsDocumentedBy"),
-        Relation("https://example.org/event", "URL", "Other", source_relation_type="hasEvent"),
-        Relation("XXABC0000", "IGSN", "IsDerivedFrom"),
-        Relation("https://example.org/other", "URL", "Other",
-                 source_relation_type="http://pid.geoscience.gov.au/def/voc/igsn-codelists/HasDigitalRepresentation"),
-        Relation("arXiv:1234.5678", "arXiv", "IsDocumentedBy"),  # no such identifier type in 1.1
-        Relation("https://w3id.org/x", "w3id", "IsDocumentedBy"),  # an http(s) value is written as URL
-    ])
+    record = _minimal(
+        relations=[
+            Relation("10.5072/doc", "DOI", "IsDocumentedBy"),
+            Relation("https://example.org/event", "URL", "Other", source_relation_type="hasEvent"),
+            Relation("XXABC0000", "IGSN", "IsDerivedFrom"),
+            Relation(
+                "https://example.org/other",
+                "URL",
+                "Other",
+                source_relation_type="http://pid.geoscience.gov.au/def/voc/igsn-codelists/HasDigitalRepresentation",
+            ),
+            Relation("arXiv:1234.5678", "arXiv", "IsDocumentedBy"),  # no such identifier type in 1.1
+            Relation("https://w3id.org/x", "w3id", "IsDocumentedBy"),  # an http(s) value is written as URL
+        ]
+    )
     written = dk.write(record)
     assert_valid(written, XSD_1_1)
     assert _reread(written).relations == [
@@ -211,9 +245,12 @@ def test_only_kernel_relations_are_written(assert_valid) -> None:
 
 def test_vocabulary_outside_1_1_moves_to_alternates_or_is_dropped(assert_valid) -> None:
     regolith = ODM2 + "medium/regolith"  # in the code list, not in the 1.1 enumeration
-    record = _minimal(materials=[ODM2 + "medium/rock", regolith, "cheese"],
-                      resource_types=["boulder", ODM2 + "specimentype/core/"],
-                      collection_method="Lasso", alternate_collection_methods=["by hand"])
+    record = _minimal(
+        materials=[ODM2 + "medium/rock", regolith, "cheese"],
+        resource_types=["boulder", ODM2 + "specimentype/core/"],
+        collection_method="Lasso",
+        alternate_collection_methods=["by hand"],
+    )
     written = dk.write(record)
     assert_valid(written, XSD_1_1)
     again = _reread(written)
@@ -235,9 +272,11 @@ def test_contributor_roles_outside_1_1_are_written_as_other(assert_valid) -> Non
 
 
 def test_identifier_types_outside_1_1(assert_valid) -> None:
-    record = _minimal(registrant=Agent("R", Identifier("https://ror.org/05gq02987", "ROR")),
-                      collectors=[Agent("C", Identifier("A-1234-2010", "ResearcherID"))],
-                      alternate_identifiers=[Identifier("local-7", "local"), Identifier("10.5072/x", "DOI")])
+    record = _minimal(
+        registrant=Agent("R", Identifier("https://ror.org/05gq02987", "ROR")),
+        collectors=[Agent("C", Identifier("A-1234-2010", "ResearcherID"))],
+        alternate_identifiers=[Identifier("local-7", "local"), Identifier("10.5072/x", "DOI")],
+    )
     written = dk.write(record)
     assert_valid(written, XSD_1_1)
     again = _reread(written)
@@ -247,11 +286,13 @@ def test_identifier_types_outside_1_1(assert_valid) -> None:
 
 
 def test_geometry_srid_and_type(assert_valid) -> None:
-    record = _minimal(geometries=[
-        Geometry("POINT(146.067917 -34.79847)", srid="4283"),  # untyped: the WKT keyword gives Point
-        Geometry("POLYGON ((0 0, 1 0, 1 1, 0 0))", "http://www.opengis.net/ont/sf#Polygon", "4326"),
-        Geometry("GEOMETRYCOLLECTION (POINT (1 1))", "http://www.opengis.net/ont/sf#GeometryCollection"),
-    ])
+    record = _minimal(
+        geometries=[
+            Geometry("POINT(146.067917 -34.79847)", srid="4283"),  # untyped: the WKT keyword gives Point
+            Geometry("POLYGON ((0 0, 1 0, 1 1, 0 0))", "http://www.opengis.net/ont/sf#Polygon", "4326"),
+            Geometry("GEOMETRYCOLLECTION (POINT (1 1))", "http://www.opengis.net/ont/sf#GeometryCollection"),
+        ]
+    )
     written = dk.write(record)
     assert_valid(written, XSD_1_1)
     assert _reread(written).geometries == [
@@ -274,11 +315,14 @@ def test_missing_name_and_private_access(assert_valid) -> None:
     assert (again.name, again.kind, again.is_public) == (None, "Feature", False)
 
 
-@pytest.mark.parametrize("path", [
-    "au-research-igsn-metadata-registry/src/main/resources/static/examples/sample_csiro_v3.xml",
-    "au-research-igsn-metadata-registry/src/test/resources/xml/sample_xml_prefix_cs_igsn.xml",
-    "kitchenprinzessin3880-csiro-igsn-schema/3.0/example-xml-soilarchive.xml",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "au-research-igsn-metadata-registry/src/main/resources/static/examples/sample_csiro_v3.xml",
+        "au-research-igsn-metadata-registry/src/test/resources/xml/sample_xml_prefix_cs_igsn.xml",
+        "kitchenprinzessin3880-csiro-igsn-schema/3.0/example-xml-soilarchive.xml",
+    ],
+)
 def test_csiro_records_write_valid_description_kernel(example, assert_valid, path: str) -> None:
     for record in csiro.read(example(path)):
         assert_valid(dk.write(record), XSD_1_1)

@@ -12,14 +12,33 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store, Triple
 from igsn_graph.codelists import codelist, relation_types
 from igsn_graph.errors import InvalidInput
 from igsn_graph.formats.graph import (
-    ACCESS_NON_PUBLIC, FIELD_OF_PROPERTY, canonical, facts_from_triples, facts_triples, field_of,
-    record_from_triples, record_triples, wkt_summary,
+    ACCESS_NON_PUBLIC,
+    FIELD_OF_PROPERTY,
+    canonical,
+    facts_from_triples,
+    facts_triples,
+    field_of,
+    record_from_triples,
+    record_triples,
+    wkt_summary,
 )
 from igsn_graph.formats.kernels import detect
 from igsn_graph.iris import Iris
 from igsn_graph.record import (
-    LOG_EVENTS, Agent, Classification, Contributor, Curation, Geometry, Identifier, LogEvent, Place,
-    Relation, RegistryFacts, SampledFeature, SampleRecord, TimeSpan,
+    LOG_EVENTS,
+    Agent,
+    Classification,
+    Contributor,
+    Curation,
+    Geometry,
+    Identifier,
+    LogEvent,
+    Place,
+    RegistryFacts,
+    Relation,
+    SampledFeature,
+    SampleRecord,
+    TimeSpan,
 )
 from igsn_graph.validation import Validator
 from igsn_graph.vocab import CITO, DCAT, DCTERMS, GEO, IG, IGREL, IGSTATUS, PROV, RDF_TYPE, SCHEMA, SOSA, XSD
@@ -32,9 +51,14 @@ IRIS = Iris("https://igsn.example.org/")
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 opt_text = st.none() | text
-iri = st.sampled_from([
-    "http://vocabulary.odm2.org/medium/rock", "https://example.org/a", "urn:x-local:1", "http://x/é",
-])
+iri = st.sampled_from(
+    [
+        "http://vocabulary.odm2.org/medium/rock",
+        "https://example.org/a",
+        "urn:x-local:1",
+        "http://x/é",
+    ]
+)
 dates = st.sampled_from(["2020", "2020-05", "2020-05-17", "2020-05-17T10:00:00Z", "2020-02-30", "May 2020"]) | text
 iri_or_text = iri | text
 value_list = st.lists(iri_or_text, max_size=3, unique=True).map(sorted)
@@ -44,20 +68,37 @@ igsn_name = st.from_regex(r"[A-Z0-9][A-Z0-9.\-]{0,10}(/[A-Z0-9.\-]{1,5})?", full
 
 identifier = st.builds(Identifier, value=text | st.just("0000-0002-1825-0097"), scheme=scheme)
 simple_agent = st.builds(
-    Agent, name=text, identifier=st.none() | identifier, affiliation=st.none(),
+    Agent,
+    name=text,
+    identifier=st.none() | identifier,
+    affiliation=st.none(),
     kind=st.sampled_from([None, "Person", "Organization"]),
 )
 agent = st.builds(
-    Agent, name=text, identifier=st.none() | identifier, affiliation=st.none() | simple_agent,
+    Agent,
+    name=text,
+    identifier=st.none() | identifier,
+    affiliation=st.none() | simple_agent,
     kind=st.sampled_from([None, "Person", "Organization"]),
 )
 geometry = st.builds(
     Geometry,
-    wkt=st.sampled_from(["POINT(147.3 -42.9)", "POLYGON((0 0,1 0,1 1,0 0))", "POINT(1 95)", "nonsense",
-                         "SRID=8311;POINTZ(137.6 -34.2 103)", "POINT(1 2 434.4 m)",
-                         "<http://www.opengis.net/def/crs/EPSG/0/4326> POINT(-25.27 28.20)"]) | text,
-    geometry_type=st.none() | iri_or_text, srid=st.none() | st.sampled_from(["4326", "EPSG:28355", "4283"]) | text,
-    vertical_datum=opt_text, uri=st.none() | iri_or_text,
+    wkt=st.sampled_from(
+        [
+            "POINT(147.3 -42.9)",
+            "POLYGON((0 0,1 0,1 1,0 0))",
+            "POINT(1 95)",
+            "nonsense",
+            "SRID=8311;POINTZ(137.6 -34.2 103)",
+            "POINT(1 2 434.4 m)",
+            "<http://www.opengis.net/def/crs/EPSG/0/4326> POINT(-25.27 28.20)",
+        ]
+    )
+    | text,
+    geometry_type=st.none() | iri_or_text,
+    srid=st.none() | st.sampled_from(["4326", "EPSG:28355", "4283"]) | text,
+    vertical_datum=opt_text,
+    uri=st.none() | iri_or_text,
     elevation=st.none() | st.decimals(min_value=-11000, max_value=9000, places=3),
     elevation_unit=st.none() | st.sampled_from(["http://qudt.org/vocab/unit/M", "http://qudt.org/vocab/unit/FT"]),
 ).map(lambda g: canonical(SampleRecord("X", geometries=[g])).geometries[0])  # a WKT's Z is its elevation
@@ -66,7 +107,8 @@ relation = st.builds(
     identifier=st.sampled_from(["10.1234/abc", "https://example.org/x", "ABC123"]) | text,
     identifier_type=st.none() | notations("identifier_type") | text,
     relation_type=st.none() | st.sampled_from(sorted(relation_types().types)) | text,
-    title=opt_text, source_relation_type=opt_text,
+    title=opt_text,
+    source_relation_type=opt_text,
 )
 time_span = st.builds(TimeSpan, instant=st.none() | dates, start=st.none() | dates, end=st.none() | dates).filter(
     lambda t: (t.instant, t.start, t.end) != (None, None, None)
@@ -75,44 +117,71 @@ records = st.builds(
     SampleRecord,
     igsn=igsn_name,
     kind=st.sampled_from(["Sample", "Feature", "Collection"]),
-    name=opt_text, description=opt_text, doi=opt_text, landing_page=st.none() | iri_or_text,
+    name=opt_text,
+    description=opt_text,
+    doi=opt_text,
+    landing_page=st.none() | iri_or_text,
     alternate_identifiers=st.lists(identifier, max_size=2),
     registrant=st.none() | agent,
     collectors=st.lists(agent, max_size=2),
     contributors=st.lists(st.builds(Contributor, agent=agent, role=notations("contributor_type") | text), max_size=2),
-    curations=st.lists(st.builds(Curation, curator=opt_text, date=st.none() | dates, location=opt_text,
-                                 institution=st.none() | simple_agent), max_size=2),
+    curations=st.lists(
+        st.builds(
+            Curation, curator=opt_text, date=st.none() | dates, location=opt_text, institution=st.none() | simple_agent
+        ),
+        max_size=2,
+    ),
     geometries=st.lists(geometry, max_size=2),
     places=st.lists(st.builds(Place, name=opt_text, identifier=st.none() | iri_or_text), max_size=2),
-    resource_types=value_list, alternate_resource_types=value_list,
-    materials=value_list, alternate_materials=value_list,
-    collection_method=st.none() | iri_or_text, alternate_collection_methods=value_list,
-    method_description=opt_text, collection_time=st.none() | time_span,
+    resource_types=value_list,
+    alternate_resource_types=value_list,
+    materials=value_list,
+    alternate_materials=value_list,
+    collection_method=st.none() | iri_or_text,
+    alternate_collection_methods=value_list,
+    method_description=opt_text,
+    collection_time=st.none() | time_span,
     classifications=st.lists(st.builds(Classification, label=text, uri=st.none() | iri_or_text), max_size=2),
-    sampled_features=st.lists(st.builds(SampledFeature, name=opt_text, uri=st.none() | iri_or_text,
-                                        feature_type=st.none() | iri_or_text), max_size=2),
-    purpose=opt_text, campaign=opt_text, comments=opt_text,
+    sampled_features=st.lists(
+        st.builds(SampledFeature, name=opt_text, uri=st.none() | iri_or_text, feature_type=st.none() | iri_or_text),
+        max_size=2,
+    ),
+    purpose=opt_text,
+    campaign=opt_text,
+    comments=opt_text,
     parents=st.lists(igsn_name | text, max_size=2, unique=True).map(sorted),
     collections=st.lists(igsn_name, max_size=2, unique=True).map(sorted),
     relations=st.lists(relation, max_size=3),
-    is_public=st.booleans(), embargo_end=st.none() | dates,
+    is_public=st.booleans(),
+    embargo_end=st.none() | dates,
     supplemental_metadata=value_list,
-    log=st.lists(st.builds(LogEvent, event=st.sampled_from(LOG_EVENTS) | text, timestamp=dates,
-                           comment=opt_text, text=opt_text), max_size=3),
+    log=st.lists(
+        st.builds(LogEvent, event=st.sampled_from(LOG_EVENTS) | text, timestamp=dates, comment=opt_text, text=opt_text),
+        max_size=3,
+    ),
 )
 facts = st.builds(
     RegistryFacts,
-    igsn=igsn_name, agent=text, namespace=st.sampled_from(["TEST", "SSH", "AU.CSIRO"]) | text,
-    datestamp=st.sampled_from(["2024-01-02T03:04:05Z"]) | text, client=st.none() | text,
-    landing_url=st.none() | iri_or_text, active=st.booleans(),
-    lifecycle=st.none() | st.sampled_from(["deprecated", "destroyed"]), replaced_by=st.none() | igsn_name | text,
-    is_public=st.booleans(), has_metadata=st.booleans(), registered=st.none() | dates, doi=opt_text,
+    igsn=igsn_name,
+    agent=text,
+    namespace=st.sampled_from(["TEST", "SSH", "AU.CSIRO"]) | text,
+    datestamp=st.sampled_from(["2024-01-02T03:04:05Z"]) | text,
+    client=st.none() | text,
+    landing_url=st.none() | iri_or_text,
+    active=st.booleans(),
+    lifecycle=st.none() | st.sampled_from(["deprecated", "destroyed"]),
+    replaced_by=st.none() | igsn_name | text,
+    is_public=st.booleans(),
+    has_metadata=st.booleans(),
+    registered=st.none() | dates,
+    doi=opt_text,
 )
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # --- laws -------------------------------------------------------------------------------------
+
 
 @FAST
 @given(records)
@@ -163,11 +232,15 @@ def test_facts_absent_gives_none() -> None:
 
 # --- the model --------------------------------------------------------------------------------
 
+
 def rich_record() -> SampleRecord:
     orcid = Identifier("https://orcid.org/0000-0002-1825-0097", "ORCID")
     ror = Identifier("03qn8fb07", "ROR")
     return SampleRecord(
-        igsn="AU1234", name="Core 7", description="A core", doi="10.58052/AU1234",
+        igsn="AU1234",
+        name="Core 7",
+        description="A core",
+        doi="10.58052/AU1234",
         landing_page="https://example.org/au1234",
         alternate_identifiers=[Identifier("core-7", "local")],
         registrant=Agent("CSIRO", ror, kind="Organization"),
@@ -179,18 +252,27 @@ def rich_record() -> SampleRecord:
         resource_types=["http://vocabulary.odm2.org/specimentype/core/"],
         materials=["http://vocabulary.odm2.org/medium/rock"],
         collection_method="http://pid.geoscience.gov.au/def/voc/ga/igsn/method/Corer",
-        method_description="diamond drill", collection_time=TimeSpan(start="2020-05-01", end="2020-05-17"),
+        method_description="diamond drill",
+        collection_time=TimeSpan(start="2020-05-01", end="2020-05-17"),
         classifications=[Classification("basalt", "http://resource.geosciml.org/classifier/cgi/lithology/basalt")],
-        sampled_features=[SampledFeature("Hole 7", "https://example.org/hole7",
-                                         "http://vocabulary.odm2.org/samplingfeaturetype/borehole")],
-        purpose="research", campaign="IN2020", comments="none",
-        parents=["AU0001"], collections=["AUCOLL"],
+        sampled_features=[
+            SampledFeature(
+                "Hole 7", "https://example.org/hole7", "http://vocabulary.odm2.org/samplingfeaturetype/borehole"
+            )
+        ],
+        purpose="research",
+        campaign="IN2020",
+        comments="none",
+        parents=["AU0001"],
+        collections=["AUCOLL"],
         relations=[
             Relation("10.1234/paper", "DOI", "IsCitedBy", "A paper"),
             Relation("AU0002", "IGSN", "IsDerivedFrom", igsn="AU0002"),
             Relation("https://example.org/x", "URL", "Other", None, "HasSamplingFeature"),
         ],
-        is_public=False, embargo_end="2030-01-01", supplemental_metadata=["https://example.org/more"],
+        is_public=False,
+        embargo_end="2030-01-01",
+        supplemental_metadata=["https://example.org/more"],
         log=[LogEvent("submitted", "2020-06-01T00:00:00Z"), LogEvent("registered", "2020-06-02T00:00:00Z", "ok")],
     )
 
@@ -208,8 +290,11 @@ def test_rich_record_model() -> None:
     assert has(frag("registrant"), SCHEMA.sameAs, NamedNode("https://ror.org/03qn8fb07"))
     assert has(frag("collector-1"), SCHEMA.sameAs, NamedNode("https://orcid.org/0000-0002-1825-0097"))
     assert has(frag("collector-1"), SCHEMA.affiliation, frag("collector-1-affiliation"))
-    assert has(frag("contributor-1"), PROV.hadRole,
-               NamedNode("https://w3id.org/igsn-graph/vocab/contributortype/HostingInstitution"))
+    assert has(
+        frag("contributor-1"),
+        PROV.hadRole,
+        NamedNode("https://w3id.org/igsn-graph/vocab/contributortype/HostingInstitution"),
+    )
     assert has(frag("geometry-1"), IG.northBound, Literal("-42.9", datatype=XSD.decimal))
     assert has(frag("geometry-1"), IG.wktType, NamedNode("http://www.opengis.net/ont/sf#Point"))
     assert has(frag("sampling"), IG.startTime, Literal("2020-05-01", datatype=XSD.date))
@@ -236,8 +321,16 @@ def test_kinds() -> None:
 
 
 def test_facts_model() -> None:
-    f = RegistryFacts("AU1", "csiro", "AU", "2024-01-02T03:04:05Z", client="csiro.cap",
-                      landing_url="https://example.org/1", lifecycle="deprecated", replaced_by="AU2")
+    f = RegistryFacts(
+        "AU1",
+        "csiro",
+        "AU",
+        "2024-01-02T03:04:05Z",
+        client="csiro.cap",
+        landing_url="https://example.org/1",
+        lifecycle="deprecated",
+        replaced_by="AU2",
+    )
     triples = {(t.predicate, t.object) for t in facts_triples(f, IRIS)}
     assert (IG.status, IGSTATUS.deprecated) in triples
     assert (IG.allocatingAgent, IRIS.agent("csiro")) in triples
@@ -291,8 +384,12 @@ def test_geometry_is_written_as_geosparql_and_read_back_as_written() -> None:
     text kept beside it, the Z as an elevation, bounds lon/lat."""
     record = SampleRecord("AU240", geometries=[GA_EWKT])
     node = _geometry_node(record)
-    assert node[GEO.asWKT.value] == [Literal(
-        "<http://www.opengis.net/def/crs/EPSG/0/4283> POINT Z (-34.2186182 137.6284422 103)", datatype=GEO.wktLiteral)]
+    assert node[GEO.asWKT.value] == [
+        Literal(
+            "<http://www.opengis.net/def/crs/EPSG/0/4283> POINT Z (-34.2186182 137.6284422 103)",
+            datatype=GEO.wktLiteral,
+        )
+    ]
     assert node[IG.sourceWkt.value] == [Literal("POINTZ(137.6284422 -34.2186182 103)")]
     assert node[IG.elevation.value] == [Literal("103", datatype=XSD.decimal)]
     assert IG.elevationUnit.value not in node
@@ -309,7 +406,9 @@ def test_geometry_in_geosparql_form_is_kept_verbatim() -> None:
     assert node[GEO.asWKT.value] == [Literal(wkt, datatype=GEO.wktLiteral)]
     assert IG.sourceWkt.value not in node and IG.elevation.value not in node
     assert (node[IG.westBound.value], node[IG.northBound.value]) == (
-        [Literal("28.20", datatype=XSD.decimal)], [Literal("-25.27", datatype=XSD.decimal)])
+        [Literal("28.20", datatype=XSD.decimal)],
+        [Literal("-25.27", datatype=XSD.decimal)],
+    )
 
 
 def test_elevation_with_its_unit_and_an_elevation_given_apart() -> None:

@@ -46,8 +46,12 @@ def test_identifiers_are_persistent_never_the_deployment_url() -> None:
 
 
 def test_parents_collections_and_sample_relations_are_persistent_iris() -> None:
-    record = SampleRecord("AU1", parents=["AU0"], collections=["AUC"],
-                          relations=[Relation("10273/AU2", "Handle", "References", igsn="AU2")])
+    record = SampleRecord(
+        "AU1",
+        parents=["AU0"],
+        collections=["AUC"],
+        relations=[Relation("10273/AU2", "Handle", "References", igsn="AU2")],
+    )
     got = dc(record)
     assert {IRI + "AU0", IRI + "AUC", IRI + "AU2"} <= set(got["relation"])
 
@@ -61,14 +65,27 @@ def test_publisher_is_the_curating_institution_when_no_curator_is_named() -> Non
 
 
 def test_related_values_that_are_no_iri_are_text() -> None:
-    record = SampleRecord("AU1", relations=[
-        Relation("10.1234/some thing", "DOI", "IsCitedBy"), Relation("978 3 16", "ISBN", "References"),
-        Relation("https://example.org/a report.pdf", "URL", "IsDocumentedBy"),
-        Relation("see the field notes", None, "Other"), Relation("10.1234/ok", "DOI", "IsCitedBy"),
-        Relation("978-3-16", "ISBN", "References"), Relation("10273/AU0", "Handle", "IsDerivedFrom", igsn="AU0")])
+    record = SampleRecord(
+        "AU1",
+        relations=[
+            Relation("10.1234/some thing", "DOI", "IsCitedBy"),
+            Relation("978 3 16", "ISBN", "References"),
+            Relation("https://example.org/a report.pdf", "URL", "IsDocumentedBy"),
+            Relation("see the field notes", None, "Other"),
+            Relation("10.1234/ok", "DOI", "IsCitedBy"),
+            Relation("978-3-16", "ISBN", "References"),
+            Relation("10273/AU0", "Handle", "IsDerivedFrom", igsn="AU0"),
+        ],
+    )
     assert dc(record)["relation"] == [
-        "10.1234/some thing", "978 3 16", "https://example.org/a%20report.pdf", "see the field notes",
-        "https://doi.org/10.1234/ok", "isbn:978-3-16", IRI + "AU0"]
+        "10.1234/some thing",
+        "978 3 16",
+        "https://example.org/a%20report.pdf",
+        "see the field notes",
+        "https://doi.org/10.1234/ok",
+        "isbn:978-3-16",
+        IRI + "AU0",
+    ]
 
 
 def test_description_kernel_description(xsd: etree.XMLSchema) -> None:
@@ -81,8 +98,10 @@ def test_csiro_record_every_sample_type_and_text_relations(shared: Path, xsd: et
     """The ARDC example names two sample types and two related resources whose value is a sentence."""
     [record] = read_xml((shared / "examples" / CSIRO_V3).read_bytes()).records
     got = dc(record, xsd)
-    assert got["type"] == ["http://vocabulary.odm2.org/specimentype/core/",
-                           "http://vocabulary.odm2.org/specimentype/corePiece/"]
+    assert got["type"] == [
+        "http://vocabulary.odm2.org/specimentype/core/",
+        "http://vocabulary.odm2.org/specimentype/corePiece/",
+    ]
     assert got["relation"] == ["A related resource somewhere"]  # both say the same; never n2t.net/A related…
     assert got["publisher"] == ["Curtin", "CSIRO"]
     assert all(" " not in v for v in got["identifier"])

@@ -24,21 +24,27 @@ DESC = "http://schema.igsn.org/description/1.1"
 
 
 def _payload(name: str) -> str:
-    return (f'<resource xmlns="{DESC}" type="Sample"><identifier type="IGSN">{name}</identifier>'
-            f"<name>Core {name}</name></resource>")
+    return (
+        f'<resource xmlns="{DESC}" type="Sample"><identifier type="IGSN">{name}</identifier>'
+        f"<name>Core {name}</name></resource>"
+    )
 
 
 def _record(identifier: str, payload: str | None = None, *, deleted: bool = False, extra: str = "") -> str:
     status = ' status="deleted"' if deleted else ""
     metadata = f"<metadata>{payload}</metadata>" if payload is not None else ""
-    return (f"<record><header{status}><identifier>{identifier}</identifier><datestamp>2024-01-02T03:04:05Z"
-            f"</datestamp>{extra}</header>{metadata}</record>")
+    return (
+        f"<record><header{status}><identifier>{identifier}</identifier><datestamp>2024-01-02T03:04:05Z"
+        f"</datestamp>{extra}</header>{metadata}</record>"
+    )
 
 
 def _response(*records: str, verb: str = "ListRecords") -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="{OAI_NS}"><responseDate>2024-01-02T03:04:05Z'
-            f'</responseDate><request verb="{verb}" metadataPrefix="igsn_desc">https://example.org/oai</request>'
-            f"<{verb}>{''.join(records)}</{verb}></OAI-PMH>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="{OAI_NS}"><responseDate>2024-01-02T03:04:05Z'
+        f'</responseDate><request verb="{verb}" metadataPrefix="igsn_desc">https://example.org/oai</request>'
+        f"<{verb}>{''.join(records)}</{verb}></OAI-PMH>"
+    ).encode()
 
 
 @pytest.mark.parametrize("path,igsn", [(GET_RECORD_240, "AU240"), (GET_RECORD_239, "AU239")])
@@ -71,29 +77,40 @@ def test_an_unknown_payload_is_unsupported_and_says_where() -> None:
     assert "{http://www.loc.gov/mods/v3}mods" in str(info.value)
 
 
-@pytest.mark.parametrize("name,verb", [("static_Identify.xml", "Identify"),
-                                       ("static_ListMetadataFormats.xml", "ListMetadataFormats"),
-                                       ("static_ListSets.xml", "ListSets")])
+@pytest.mark.parametrize(
+    "name,verb",
+    [
+        ("static_Identify.xml", "Identify"),
+        ("static_ListMetadataFormats.xml", "ListMetadataFormats"),
+        ("static_ListSets.xml", "ListSets"),
+    ],
+)
 def test_other_verbs_carry_no_records(shared: Path, name: str, verb: str) -> None:
-    with pytest.raises(UnsupportedFormat, match=f"^an OAI-PMH {verb} response carries no records: only "
-                                                "GetRecord and ListRecords responses are read$"):
+    with pytest.raises(
+        UnsupportedFormat,
+        match=f"^an OAI-PMH {verb} response carries no records: only GetRecord and ListRecords responses are read$",
+    ):
         read_xml((shared / "examples" / GA / "_tests/static_data" / name).read_bytes())
 
 
 def test_list_identifiers_and_error_responses_carry_no_records() -> None:
     with pytest.raises(UnsupportedFormat, match="ListIdentifiers response carries no records"):
         read_xml(_response(verb="ListIdentifiers"))
-    error = (f'<OAI-PMH xmlns="{OAI_NS}"><responseDate>2024-01-02T03:04:05Z</responseDate><request>x</request>'
-             '<error code="noRecordsMatch">nothing in this range</error></OAI-PMH>').encode()
+    error = (
+        f'<OAI-PMH xmlns="{OAI_NS}"><responseDate>2024-01-02T03:04:05Z</responseDate><request>x</request>'
+        '<error code="noRecordsMatch">nothing in this range</error></OAI-PMH>'
+    ).encode()
     with pytest.raises(UnsupportedFormat, match=r"is an error \(noRecordsMatch: nothing in this range\)"):
         read_xml(error)
 
 
 def test_list_records_with_deleted_records() -> None:
-    data = _response(_record("oai:registry:XXA1", _payload("XXA1")),
-                     _record("oai:registry:XXA2", deleted=True),
-                     _record("oai:pid.example.org:10273/xxa3", _payload("XXA3")),
-                     _record("igsn:xxa4", deleted=True))
+    data = _response(
+        _record("oai:registry:XXA1", _payload("XXA1")),
+        _record("oai:registry:XXA2", deleted=True),
+        _record("oai:pid.example.org:10273/xxa3", _payload("XXA3")),
+        _record("igsn:xxa4", deleted=True),
+    )
     doc = read_xml(data)
     assert doc.format is DESCRIPTION
     assert [r.igsn for r in doc.records] == ["XXA1", "XXA3"]
@@ -104,7 +121,9 @@ def test_list_records_with_deleted_records() -> None:
     assert [read_xml(d).records for d in documents] == [[r] for r in doc.records]
     got = read_input(data)
     assert [(s.record.igsn, s.format, s.document) for s in got.submissions] == [
-        ("XXA1", "igsn_desc", documents[0]), ("XXA3", "igsn_desc", documents[1])]
+        ("XXA1", "igsn_desc", documents[0]),
+        ("XXA3", "igsn_desc", documents[1]),
+    ]
     assert got.deleted == ["XXA2", "XXA4"]
 
 
@@ -122,9 +141,12 @@ def test_a_response_of_deletions_only() -> None:
 
 def test_set_specs_about_and_a_foreign_header_identifier_are_reported() -> None:
     about = f'<about><provenance xmlns="{OAI_NS}provenance"/></about>'
-    data = _response(_record("oai:r:XXB1", _payload("XXA1"), extra="<setSpec>a</setSpec><setSpec>b</setSpec>")
-                     .replace("</metadata>", "</metadata>" + about),
-                     _record("urn:uuid:1234", _payload("XXA2")))
+    data = _response(
+        _record("oai:r:XXB1", _payload("XXA1"), extra="<setSpec>a</setSpec><setSpec>b</setSpec>").replace(
+            "</metadata>", "</metadata>" + about
+        ),
+        _record("urn:uuid:1234", _payload("XXA2")),
+    )
     first, second = read_xml(data).records
     assert first.warnings == [
         "not mapped: /OAI-PMH/ListRecords/record[1]/header/setSpec[1]",
@@ -138,17 +160,26 @@ def test_set_specs_about_and_a_foreign_header_identifier_are_reported() -> None:
     assert warning.endswith("; the record's own identifier XXA2 is used")
 
 
-@pytest.mark.parametrize("identifier,name", [
-    ("oai:registry:AU240", "AU240"), ("AU240", "AU240"), ("oai:pid.geoscience.gov.au:10273/au240", "AU240"),
-    ("oai:x.org:igsn:AU240", "AU240"), ("oai:x.org:https://hdl.handle.net/10273/AU240", "AU240"),
-])
+@pytest.mark.parametrize(
+    "identifier,name",
+    [
+        ("oai:registry:AU240", "AU240"),
+        ("AU240", "AU240"),
+        ("oai:pid.geoscience.gov.au:10273/au240", "AU240"),
+        ("oai:x.org:igsn:AU240", "AU240"),
+        ("oai:x.org:https://hdl.handle.net/10273/AU240", "AU240"),
+    ],
+)
 def test_the_header_identifier_names_the_sample(identifier: str, name: str) -> None:
     assert read_xml(_response(_record(identifier, deleted=True))).deleted == [name]
 
 
 def test_a_deleted_record_naming_no_igsn_is_refused() -> None:
-    with pytest.raises(InvalidIdentifier, match=r"^/OAI-PMH/ListRecords/record\[2\]/header/identifier: "
-                                                r"'oai:r:a b' names no IGSN"):
+    with pytest.raises(
+        InvalidIdentifier,
+        match=r"^/OAI-PMH/ListRecords/record\[2\]/header/identifier: "
+        r"'oai:r:a b' names no IGSN",
+    ):
         read_xml(_response(_record("oai:r:XXA1", deleted=True), _record("oai:r:a b", deleted=True)))
     with pytest.raises(InvalidRecord, match=r"^/OAI-PMH/ListRecords/record/header/identifier: missing"):
         read_xml(_response(_record("", deleted=True)))
@@ -169,7 +200,9 @@ def test_a_payload_error_names_its_place_in_the_response() -> None:
 
 
 def test_one_metadata_format_per_response() -> None:
-    registration = ('<sample xmlns="http://igsn.org/schema/kernel-v.1.0"><sampleNumber identifierType="igsn">'
-                    "10273/XXA2</sampleNumber></sample>")
+    registration = (
+        '<sample xmlns="http://igsn.org/schema/kernel-v.1.0"><sampleNumber identifierType="igsn">'
+        "10273/XXA2</sampleNumber></sample>"
+    )
     with pytest.raises(InvalidInput, match=r"record\[2\]/metadata: a igsn record in a response of igsn_desc"):
         read_xml(_response(_record("oai:r:XXA1", _payload("XXA1")), _record("oai:r:XXA2", registration)))

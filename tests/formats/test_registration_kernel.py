@@ -49,10 +49,15 @@ def _reread(element: etree._Element) -> SampleRecord:
 def test_example_reads(example, path: str) -> None:
     [record] = rk.read(example(path))
     assert record.igsn == EXAMPLES[path]
-    assert record.warnings == ([] if path != MISMATCH else [
-        "/sample/@xsi:schemaLocation: http://igsn.org/schema/kernel-v.0.3 is paired with the kernel 1.0 schema "
-        "http://doidb.wdc-terra.org/igsn/schemas/igsn.org/schema/1.0/igsn.xsd; read as kernel 0.3, the "
-        "document's namespace"])
+    assert record.warnings == (
+        []
+        if path != MISMATCH
+        else [
+            "/sample/@xsi:schemaLocation: http://igsn.org/schema/kernel-v.0.3 is paired with the kernel 1.0 schema "
+            "http://doidb.wdc-terra.org/igsn/schemas/igsn.org/schema/1.0/igsn.xsd; read as kernel 0.3, the "
+            "document's namespace"
+        ]
+    )
     assert record.registrant is not None and record.registrant.identifier == Identifier("Test", "ORCID")
     assert [r.relation_type for r in record.relations] == ["IsCitedBy", "IsReferencedBy"]
     assert [r.identifier_type for r in record.relations] == ["DOI", "Handle"]
@@ -91,12 +96,16 @@ def test_sample_number_is_written_as_handle() -> None:
     assert (number.text, number.get("identifierType")) == ("10273/TEST/TESTHANDLE", "igsn")
 
 
-@pytest.mark.parametrize("written,expected", [
-    ("10273/test/x1", "TEST/X1"), ("https://hdl.handle.net/10273/AU240", "AU240"), ("igsn:au240", "AU240")])
+@pytest.mark.parametrize(
+    "written,expected",
+    [("10273/test/x1", "TEST/X1"), ("https://hdl.handle.net/10273/AU240", "AU240"), ("igsn:au240", "AU240")],
+)
 def test_sample_number_is_normalised(written: str, expected: str) -> None:
-    doc = (f'<sample xmlns="{rk.NS_1_0}"><sampleNumber identifierType="igsn">{written}</sampleNumber>'
-           '<registrant><registrantName>X</registrantName></registrant>'
-           '<log><logElement event="registered" timeStamp="2020-01-01T00:00:00"/></log></sample>')
+    doc = (
+        f'<sample xmlns="{rk.NS_1_0}"><sampleNumber identifierType="igsn">{written}</sampleNumber>'
+        "<registrant><registrantName>X</registrantName></registrant>"
+        '<log><logElement event="registered" timeStamp="2020-01-01T00:00:00"/></log></sample>'
+    )
     assert rk.read(parse_xml(doc))[0].igsn == expected
 
 
@@ -112,11 +121,14 @@ def test_malformed_sample_number_is_an_identifier_error() -> None:
         rk.read(parse_xml(doc))
 
 
-@pytest.mark.parametrize("doc", [
-    '<sample xmlns="http://schema.igsn.org/registration/2.0"/>',
-    '<resource xmlns="http://igsn.org/schema/kernel-v.1.0"/>',
-    "<sample/>",
-])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        '<sample xmlns="http://schema.igsn.org/registration/2.0"/>',
+        '<resource xmlns="http://igsn.org/schema/kernel-v.1.0"/>',
+        "<sample/>",
+    ],
+)
 def test_other_roots_are_unsupported(doc: str) -> None:
     with pytest.raises(UnsupportedFormat):
         rk.read(parse_xml(doc))
@@ -133,8 +145,15 @@ def test_write_requires_a_datetime_log_event(assert_valid) -> None:
     with pytest.raises(ValueError, match="log"):
         rk.write(_sample(log=[LogEvent("registered", "2002")]))  # a CSIRO-style year
     # events the 1.0 kernel cannot hold are left out, the others kept
-    written = rk.write(_sample(log=[LogEvent("registered", "2002"), LogEvent("updated", "2020-08-11T11:12:14+10:00"),
-                                    LogEvent("renamed", "2021-01-01T00:00:00Z")]))
+    written = rk.write(
+        _sample(
+            log=[
+                LogEvent("registered", "2002"),
+                LogEvent("updated", "2020-08-11T11:12:14+10:00"),
+                LogEvent("renamed", "2021-01-01T00:00:00Z"),
+            ]
+        )
+    )
     assert_valid(written, XSD_1_0)
     assert _reread(written).log == [LogEvent("updated", "2020-08-11T11:12:14+10:00")]
 
@@ -142,11 +161,11 @@ def test_write_requires_a_datetime_log_event(assert_valid) -> None:
 def test_inexpressible_relations_are_left_out(assert_valid) -> None:
     relations = [
         Relation("10.5072/ok", "DOI", "IsCitedBy"),
-        Relation("XXABC0000", "IGSN", "IsDerivedFrom"),            # neither type exists in 1.0
-        Relation("10.5072/derived", "DOI", "IsDerivedFrom"),      # relation type outside the eleven
-        Relation("ark:/13030/tf5p30086k", "ARK", "References"),   # identifier type outside the five
+        Relation("XXABC0000", "IGSN", "IsDerivedFrom"),  # neither type exists in 1.0
+        Relation("10.5072/derived", "DOI", "IsDerivedFrom"),  # relation type outside the eleven
+        Relation("ark:/13030/tf5p30086k", "ARK", "References"),  # identifier type outside the five
         Relation("https://w3id.org/example/x", "w3id", "References"),  # an http(s) value: written as url
-        Relation("urn:isbn:0451450523", None, None),              # untyped relations stay untyped
+        Relation("urn:isbn:0451450523", None, None),  # untyped relations stay untyped
     ]
     written = rk.write(_sample(relations=relations))
     assert_valid(written, XSD_1_0)
@@ -172,11 +191,13 @@ def test_registrant_identifier_outside_the_schemes_is_left_out(assert_valid) -> 
 
 
 def test_unknown_vocabulary_is_kept_as_written() -> None:
-    doc = (f'<sample xmlns="{rk.NS_1_0}"><sampleNumber identifierType="igsn">10273/X1</sampleNumber>'
-           '<registrant><registrantName>X</registrantName></registrant><relatedResourceIdentifiers>'
-           '<relatedIdentifier relatedIdentifierType="gopher" relationType="Likes">x</relatedIdentifier>'
-           '</relatedResourceIdentifiers><log><logElement event="registered" timeStamp="2020-01-01T00:00:00"/>'
-           '</log></sample>')
+    doc = (
+        f'<sample xmlns="{rk.NS_1_0}"><sampleNumber identifierType="igsn">10273/X1</sampleNumber>'
+        "<registrant><registrantName>X</registrantName></registrant><relatedResourceIdentifiers>"
+        '<relatedIdentifier relatedIdentifierType="gopher" relationType="Likes">x</relatedIdentifier>'
+        '</relatedResourceIdentifiers><log><logElement event="registered" timeStamp="2020-01-01T00:00:00"/>'
+        "</log></sample>"
+    )
     [record] = rk.read(parse_xml(doc))
     assert record.relations == [Relation("x", "gopher", "Likes")]
     assert record.source_elements["relations"] == "/sample/relatedResourceIdentifiers/relatedIdentifier"
@@ -189,17 +210,21 @@ def test_1_1_example_reads(example, assert_valid) -> None:
     [record] = rk.read(root)
     assert record.igsn == "TESTIGSN"  # 20.500.11812/TESTIGSN: the test handle prefix
     assert record.registrant == Agent("John Doe", Identifier("Test", "ORCID"))
-    assert record.relations == [Relation("10.5072/TEST", "DOI", "IsCitedBy"),
-                                Relation("10.5072/TEST2", "Handle", "IsReferencedBy")]
+    assert record.relations == [
+        Relation("10.5072/TEST", "DOI", "IsCitedBy"),
+        Relation("10.5072/TEST2", "Handle", "IsReferencedBy"),
+    ]
     # W3CDTF time stamps; to the minute gets :00 seconds (the graph and the shapes take whole date-times)
     assert record.log == [
-        LogEvent("registered", "1997", "This is an optional comment"), LogEvent("submitted", "1997-07"),
-        LogEvent("updated", "1997-07-16"), LogEvent("deprecated", "1997-07-16T19:20:30.45+01:00"),
-        LogEvent("destroyed", "1997-07-16T19:20:00+01:00")]
+        LogEvent("registered", "1997", "This is an optional comment"),
+        LogEvent("submitted", "1997-07"),
+        LogEvent("updated", "1997-07-16"),
+        LogEvent("deprecated", "1997-07-16T19:20:30.45+01:00"),
+        LogEvent("destroyed", "1997-07-16T19:20:00+01:00"),
+    ]
     assert record.lifecycle == "destroyed"
     assert record.warnings == []
-    assert record.source_elements["relations"] == \
-        "/sample/relatedResourceIdentifiers/relatedResourceIdentifier[1]"
+    assert record.source_elements["relations"] == "/sample/relatedResourceIdentifiers/relatedResourceIdentifier[1]"
 
 
 def test_1_1_is_written_as_1_0(example, assert_valid) -> None:
@@ -209,19 +234,30 @@ def test_1_1_is_written_as_1_0(example, assert_valid) -> None:
     assert etree.QName(written).namespace == rk.NS_1_0
     # partial dates have no place in the 1.0 xs:dateTime: those events are left out
     assert [(e.event, e.timestamp) for e in _reread(written).log] == [
-        ("deprecated", "1997-07-16T19:20:30.45+01:00"), ("destroyed", "1997-07-16T19:20:00+01:00")]
+        ("deprecated", "1997-07-16T19:20:30.45+01:00"),
+        ("destroyed", "1997-07-16T19:20:00+01:00"),
+    ]
     assert _reread(written).relations == record.relations
 
 
-def _doc(ns: str = rk.NS_1_0, *, log: str = '<logElement event="registered" timeStamp="2020-01-01T00:00:00"/>',
-         related: str = "", extra: str = "") -> str:
-    return (f'<sample xmlns="{ns}"><sampleNumber identifierType="igsn">10273/X1</sampleNumber>'
-            f'<registrant><registrantName>X</registrantName></registrant>{related}<log>{log}</log>{extra}</sample>')
+def _doc(
+    ns: str = rk.NS_1_0,
+    *,
+    log: str = '<logElement event="registered" timeStamp="2020-01-01T00:00:00"/>',
+    related: str = "",
+    extra: str = "",
+) -> str:
+    return (
+        f'<sample xmlns="{ns}"><sampleNumber identifierType="igsn">10273/X1</sampleNumber>'
+        f"<registrant><registrantName>X</registrantName></registrant>{related}<log>{log}</log>{extra}</sample>"
+    )
 
 
 def test_1_1_igsn_relations() -> None:
-    related = ('<relatedResourceIdentifiers><relatedResourceIdentifier relatedIdentifierType="igsn" '
-               'relationType="IsPartOf">10273/XPARENT</relatedResourceIdentifier></relatedResourceIdentifiers>')
+    related = (
+        '<relatedResourceIdentifiers><relatedResourceIdentifier relatedIdentifierType="igsn" '
+        'relationType="IsPartOf">10273/XPARENT</relatedResourceIdentifier></relatedResourceIdentifiers>'
+    )
     [record] = rk.read(parse_xml(_doc(rk.NS_1_1, related=related)))
     [relation] = record.relations
     assert (relation.identifier_type, relation.relation_type) == ("IGSN", "IsPartOf")
@@ -229,23 +265,34 @@ def test_1_1_igsn_relations() -> None:
     assert record.warnings == []
 
 
-@pytest.mark.parametrize("ns,name,other", [(rk.NS_1_0, "relatedResourceIdentifier", "relatedIdentifier"),
-                                           (rk.NS_1_1, "relatedIdentifier", "relatedResourceIdentifier")])
+@pytest.mark.parametrize(
+    "ns,name,other",
+    [
+        (rk.NS_1_0, "relatedResourceIdentifier", "relatedIdentifier"),
+        (rk.NS_1_1, "relatedIdentifier", "relatedResourceIdentifier"),
+    ],
+)
 def test_the_other_versions_related_element_is_read_with_a_warning(ns: str, name: str, other: str) -> None:
-    related = (f'<relatedResourceIdentifiers><{name} relatedIdentifierType="doi" relationType="IsCitedBy">'
-               f'10.5072/X</{name}></relatedResourceIdentifiers>')
+    related = (
+        f'<relatedResourceIdentifiers><{name} relatedIdentifierType="doi" relationType="IsCitedBy">'
+        f"10.5072/X</{name}></relatedResourceIdentifiers>"
+    )
     [record] = rk.read(parse_xml(_doc(ns, related=related)))
     assert record.relations == [Relation("10.5072/X", "DOI", "IsCitedBy")]
-    assert record.warnings == [f"/sample/relatedResourceIdentifiers/{name}: {name} is not the element of this "
-                               f"kernel version ({other}); read as a related identifier"]
+    assert record.warnings == [
+        f"/sample/relatedResourceIdentifiers/{name}: {name} is not the element of this "
+        f"kernel version ({other}); read as a related identifier"
+    ]
 
 
 # -- off-form time stamps ------------------------------------------------------------------------
 def test_empty_time_stamps_are_left_out_with_a_warning() -> None:
     # MARUM records: the IGSN registry accepted timeStamp="" for years
-    log = ('<logElement event="submitted" timeStamp=""/>'
-           '<logElement event="registered" timeStamp="2020-01-01T00:00:00"/>'
-           '<logElement event="destroyed" timeStamp="  "/><logElement event="updated"/>')
+    log = (
+        '<logElement event="submitted" timeStamp=""/>'
+        '<logElement event="registered" timeStamp="2020-01-01T00:00:00"/>'
+        '<logElement event="destroyed" timeStamp="  "/><logElement event="updated"/>'
+    )
     [record] = rk.read(parse_xml(_doc(log=log)))
     assert record.log == [LogEvent("registered", "2020-01-01T00:00:00")]
     assert record.lifecycle is None
@@ -270,8 +317,10 @@ def test_a_time_stamp_that_is_not_a_date_is_refused(value: str) -> None:
 
 
 def test_a_1_0_partial_date_is_kept_with_a_warning() -> None:
-    log = ('<logElement event="registered" timeStamp="2020-05-17"/>'
-           '<logElement event="updated" timeStamp="2020-05-18T10:00Z"/>')
+    log = (
+        '<logElement event="registered" timeStamp="2020-05-17"/>'
+        '<logElement event="updated" timeStamp="2020-05-18T10:00Z"/>'
+    )
     [record] = rk.read(parse_xml(_doc(log=log)))
     assert record.log == [LogEvent("registered", "2020-05-17"), LogEvent("updated", "2020-05-18T10:00:00Z")]
     assert record.warnings == [
@@ -285,12 +334,15 @@ def test_a_1_0_partial_date_is_kept_with_a_warning() -> None:
 
 
 # -- schema locations and what is not mapped ---------------------------------------------------------
-@pytest.mark.parametrize("location,warned", [
-    (f"{rk.NS_1_0} {rk.SCHEMAS[rk.NS_1_0]}", False),
-    (f"{rk.NS_1_0} file:///local/copy.xsd", False),  # an unknown location is only a hint
-    (f"{rk.NS_1_0} {rk.SCHEMAS[rk.NS_1_1]}", True),
-    (f"{rk.NS_0_3} {rk.SCHEMAS[rk.NS_1_0]}", True),
-])
+@pytest.mark.parametrize(
+    "location,warned",
+    [
+        (f"{rk.NS_1_0} {rk.SCHEMAS[rk.NS_1_0]}", False),
+        (f"{rk.NS_1_0} file:///local/copy.xsd", False),  # an unknown location is only a hint
+        (f"{rk.NS_1_0} {rk.SCHEMAS[rk.NS_1_1]}", True),
+        (f"{rk.NS_0_3} {rk.SCHEMAS[rk.NS_1_0]}", True),
+    ],
+)
 def test_schema_location_mismatch_is_a_warning(location: str, warned: bool) -> None:
     doc = _doc().replace("<sample ", f'<sample xmlns:xsi="{rk._XSI}" xsi:schemaLocation="{location}" ', 1)
     [record] = rk.read(parse_xml(doc))
@@ -300,12 +352,17 @@ def test_schema_location_mismatch_is_a_warning(location: str, warned: bool) -> N
 
 
 def test_what_is_not_mapped_is_reported_once_per_path() -> None:
-    log = ('<logElement event="registered" timeStamp="2020-01-01T00:00:00" source="lab"/>'
-           '<logElement event="updated" timeStamp="2020-02-01T00:00:00" source="lab"/>')
-    extra = ('<landingPage>https://example.org/x1</landingPage><landingPage>https://example.org/x2</landingPage>'
-             '<x:log xmlns:x="urn:example"><x:logElement event="updated" timeStamp="2021"/></x:log>')
+    log = (
+        '<logElement event="registered" timeStamp="2020-01-01T00:00:00" source="lab"/>'
+        '<logElement event="updated" timeStamp="2020-02-01T00:00:00" source="lab"/>'
+    )
+    extra = (
+        "<landingPage>https://example.org/x1</landingPage><landingPage>https://example.org/x2</landingPage>"
+        '<x:log xmlns:x="urn:example"><x:logElement event="updated" timeStamp="2021"/></x:log>'
+    )
     doc = _doc(log=log, extra=extra).replace(
-        "<registrantName>", '<affiliation>GFZ</affiliation><registrantName xml:lang="en">')
+        "<registrantName>", '<affiliation>GFZ</affiliation><registrantName xml:lang="en">'
+    )
     [record] = rk.read(parse_xml(doc))
     assert record.warnings == [
         "not mapped: /sample/registrant/affiliation",
@@ -318,9 +375,12 @@ def test_what_is_not_mapped_is_reported_once_per_path() -> None:
 
 
 def test_a_registrant_without_a_name_is_reported() -> None:
-    doc = _doc().replace("<registrantName>X</registrantName>",
-                         '<nameIdentifier nameIdentifierScheme="orcid">0000-0001-5109-3700</nameIdentifier>')
+    doc = _doc().replace(
+        "<registrantName>X</registrantName>",
+        '<nameIdentifier nameIdentifierScheme="orcid">0000-0001-5109-3700</nameIdentifier>',
+    )
     [record] = rk.read(parse_xml(doc))
     assert record.registrant is None
-    assert record.warnings == ["/sample/registrant: no registrantName; the registrant is not mapped (the registry "
-                               "names the registering agent)"]
+    assert record.warnings == [
+        "/sample/registrant: no registrantName; the registrant is not mapped (the registry names the registering agent)"
+    ]

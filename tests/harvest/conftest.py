@@ -43,8 +43,7 @@ def harvesting(tmp_path: Path) -> Iterator[Registry]:
     """The harvesting registry: the test accounts and the demo agents (without their samples)."""
     with Registry(fresh_settings(tmp_path)) as registry:
         load_demo_accounts(registry)
-        registry.add_agent("ZGA", name="Geoscience Australia (test account)", password="ga-secret-1",
-                           namespaces=["AU"])
+        registry.add_agent("ZGA", name="Geoscience Australia (test account)", password="ga-secret-1", namespaces=["AU"])
         yield registry
 
 

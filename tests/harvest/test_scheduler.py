@@ -38,26 +38,32 @@ def test_a_source_speaking_for_an_agent_stores_its_namespaces_only(harvesting: R
     assert all("not allowed" in r and r.startswith(("ZS", "ZB")) for r in report.refused)
     # where each version came from is in its history activity
     name = sorted(_names(harvesting))[0]
-    kept = {t.object.value for t in harvesting.store.graph(harvesting.iris.provenance_graph(name))
-            if t.predicate == IG.inputWarning and t.object.value.startswith("harvest:")}
-    assert kept == {f"harvest: from OAI-PMH source zgeo ({source_url}, metadataPrefix igsn_desc), "
-                    f"responseDate {sources.get(harvesting, 'zgeo').last_response_date}"}
+    kept = {
+        t.object.value
+        for t in harvesting.store.graph(harvesting.iris.provenance_graph(name))
+        if t.predicate == IG.inputWarning and t.object.value.startswith("harvest:")
+    }
+    assert kept == {
+        f"harvest: from OAI-PMH source zgeo ({source_url}, metadataPrefix igsn_desc), "
+        f"responseDate {sources.get(harvesting, 'zgeo').last_response_date}"
+    }
     src = sources.get(harvesting, "zgeo")
     assert (src.token, src.state, src.stored, src.refused) == (None, "ok", ZGEO_LIVE, DEMO_LIVE - ZGEO_LIVE)
 
 
-def test_an_unverified_source_stores_into_known_namespaces_and_says_so(harvesting: Registry,
-                                                                         source_url: str) -> None:
+def test_an_unverified_source_stores_into_known_namespaces_and_says_so(harvesting: Registry, source_url: str) -> None:
     sources.add(harvesting, "all", url=source_url, prefix="igsn_desc", rate=50)
     report = scheduler.run(harvesting, "all")
     assert report.complete and report.stored == DEMO_LIVE and not report.refused
     row = harvesting.row(sorted(_names(harvesting, "ZB"))[0])
     assert row is not None and row.agent == "ZBIO"  # the namespace's owner, not the source
-    history = harvesting.db.read().execute(
-        "SELECT principal FROM versions WHERE igsn = ?", (row.igsn,)).fetchall()
+    history = harvesting.db.read().execute("SELECT principal FROM versions WHERE igsn = ?", (row.igsn,)).fetchall()
     assert [h[0] for h in history] == ["admin"]
-    kept = {t.object.value for t in harvesting.store.graph(harvesting.iris.provenance_graph(row.igsn))
-            if t.predicate == IG.inputWarning}
+    kept = {
+        t.object.value
+        for t in harvesting.store.graph(harvesting.iris.provenance_graph(row.igsn))
+        if t.predicate == IG.inputWarning
+    }
     assert "harvest: unverified source all: no allocating agent speaks for it" in kept
 
 
@@ -96,8 +102,9 @@ def test_a_full_run_flags_what_the_source_no_longer_lists(harvesting: Registry, 
     counts = sources.record_counts(harvesting, "zgeo")
     assert counts["stored"] == ZGEO_LIVE and counts["refused"] == DEMO_LIVE - ZGEO_LIVE
     # an earlier run had stored a sample this provider lists no more (dropped without a deleted header)
-    sources.note_records(harvesting, "zgeo", {"ZGAGONE01": "stored"}, run="2020-01-01T00:00:00Z",
-                         response_date="2020-01-01T00:00:00Z")
+    sources.note_records(
+        harvesting, "zgeo", {"ZGAGONE01": "stored"}, run="2020-01-01T00:00:00Z", response_date="2020-01-01T00:00:00Z"
+    )
     sources.update_state(harvesting, "zgeo", last_response_date=None)  # the next run is a full one
     again = scheduler.run(harvesting, "zgeo")
     assert again.complete and again.unlisted == ["ZGAGONE01"]
@@ -124,8 +131,12 @@ def test_an_incremental_run_fetches_only_what_changed(harvesting: Registry, tmp_
         name = sorted(_names(harvesting, "ZGA"))[0]
         # the agent moves one sample's landing page at the source (MDS), then the source is harvested again
         moved = f"https://cores.zgeo.example.org/moved/{name}"
-        r = httpx.post(f"{url}/igsn", content=f"igsn={name}\nurl={moved}", auth=("ZGEO", "zgeo-demo-2024"),
-                       headers={"Content-Type": "text/plain;charset=UTF-8"})
+        r = httpx.post(
+            f"{url}/igsn",
+            content=f"igsn={name}\nurl={moved}",
+            auth=("ZGEO", "zgeo-demo-2024"),
+            headers={"Content-Type": "text/plain;charset=UTF-8"},
+        )
         assert r.status_code == 201, r.text
         again = scheduler.run(harvesting, "zgeo")
     assert again.complete and again.records == 1 and again.stored == 1 and again.pages == 1
@@ -133,8 +144,7 @@ def test_an_incremental_run_fetches_only_what_changed(harvesting: Registry, tmp_
     assert harvesting.row(name).version == 2  # type: ignore[union-attr]  # the changed one, again
 
 
-def test_busy_provider_retry_after_and_a_broken_record(harvesting: Registry,
-                                                       recorded: tuple[str, Recorded]) -> None:
+def test_busy_provider_retry_after_and_a_broken_record(harvesting: Registry, recorded: tuple[str, Recorded]) -> None:
     url, provider = recorded
     sources.add(harvesting, "ga", url=url, prefix="igsn", agent="ZGA", rate=50)
     started = time.monotonic()
@@ -153,8 +163,9 @@ def test_a_failing_source_is_marked_and_not_retried_in_a_hot_loop(harvesting: Re
     sock.close()  # nothing listens there
     sources.add(harvesting, "gone", url=f"http://127.0.0.1:{port}/oai", prefix="oai_dc", every="1h")
     pauses: list[float] = []
-    client = PoliteClient(f"http://127.0.0.1:{port}/oai", retries=2, backoff_s=0.5, sleep=pauses.append,
-                          timeout_s=2, rate=1000)
+    client = PoliteClient(
+        f"http://127.0.0.1:{port}/oai", retries=2, backoff_s=0.5, sleep=pauses.append, timeout_s=2, rate=1000
+    )
     report = scheduler.run(harvesting, "gone", client=client)
     assert report.error and "network error" in report.error and "after 3 tries" in report.error
     assert report.requests == 3 and [p for p in pauses if p >= 0.1] == [0.5, 1.0]  # backoff between tries
@@ -183,6 +194,7 @@ def test_cli_harvest(harvesting: Registry, source_url: str, capsys: pytest.Captu
 
 def test_the_server_harvests_scheduled_sources(harvesting: Registry, source_url: str) -> None:
     from api.app import create_app
+
     sources.add(harvesting, "zgeo", url=source_url, prefix="igsn_desc", agent="ZGEO", rate=50, every="1d")
     sources.add(harvesting, "manual", url=source_url, prefix="igsn_desc", rate=50)  # on demand only
     settings = harvesting.settings

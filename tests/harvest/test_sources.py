@@ -32,13 +32,16 @@ def test_add_list_pause_remove(registry: Registry) -> None:
         sources.get(registry, "ga")
 
 
-@pytest.mark.parametrize("kwargs, named", [
-    ({"name": "bad name", "url": "https://e.org/oai", "prefix": "oai_dc"}, "source name"),
-    ({"name": "s", "url": "ftp://e.org/oai", "prefix": "oai_dc"}, "--url"),
-    ({"name": "s", "url": "https://e.org/oai", "prefix": ""}, "--prefix"),
-    ({"name": "s", "url": "https://e.org/oai", "prefix": "oai_dc", "every": "often"}, "--every"),
-    ({"name": "s", "url": "https://e.org/oai", "prefix": "oai_dc", "every": "10s"}, "--every"),
-])
+@pytest.mark.parametrize(
+    "kwargs, named",
+    [
+        ({"name": "bad name", "url": "https://e.org/oai", "prefix": "oai_dc"}, "source name"),
+        ({"name": "s", "url": "ftp://e.org/oai", "prefix": "oai_dc"}, "--url"),
+        ({"name": "s", "url": "https://e.org/oai", "prefix": ""}, "--prefix"),
+        ({"name": "s", "url": "https://e.org/oai", "prefix": "oai_dc", "every": "often"}, "--every"),
+        ({"name": "s", "url": "https://e.org/oai", "prefix": "oai_dc", "every": "10s"}, "--every"),
+    ],
+)
 def test_refused_arguments_are_named(registry: Registry, kwargs: dict[str, str], named: str) -> None:
     name = kwargs.pop("name")
     with pytest.raises(InvalidInput, match=named):
@@ -55,14 +58,38 @@ def test_unknown_agent_and_twice(registry: Registry) -> None:
 
 def test_every_round_trips() -> None:
     assert [sources.parse_every(t) for t in ("30m", "6h", "1d", "2w", "120", None)] == [
-        1800, 21600, 86400, 1209600, 120, None]
+        1800,
+        21600,
+        86400,
+        1209600,
+        120,
+        None,
+    ]
     assert [sources.format_every(s) for s in (1800, 21600, 86400, 1209600, 90)] == ["30m", "6h", "1d", "2w", "90s"]
 
 
 def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = str(fresh_settings(tmp_path).data_dir)
-    assert main(["source", "add", "ga", "--data", data, "--url", "https://example.org/oai", "--prefix", "igsn_desc",
-                 "--agent", "ZTEST", "--every", "6h"]) == 0
+    assert (
+        main(
+            [
+                "source",
+                "add",
+                "ga",
+                "--data",
+                data,
+                "--url",
+                "https://example.org/oai",
+                "--prefix",
+                "igsn_desc",
+                "--agent",
+                "ZTEST",
+                "--every",
+                "6h",
+            ]
+        )
+        == 0
+    )
     assert "speaks for ZTEST, every 6h" in capsys.readouterr().out
     assert main(["source", "pause", "ga", "--data", data]) == 0
     assert main(["source", "list", "--data", data]) == 0
@@ -78,8 +105,7 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_admin_api(tmp_path: Path) -> None:
     with TestClient(create_app(fresh_settings(tmp_path))) as api:
-        body = {"name": "ga", "url": "https://example.org/oai", "prefix": "igsn_desc", "agent": "ZTEST",
-                "every": "1d"}
+        body = {"name": "ga", "url": "https://example.org/oai", "prefix": "igsn_desc", "agent": "ZTEST", "every": "1d"}
         assert api.post(A, json=body, auth=AGENT).status_code == 403
         r = api.post(A, json=body, auth=ADMIN)
         assert r.status_code == 201, r.text

@@ -48,8 +48,32 @@ def all_pages(reg: Registry, **kw: object) -> list[str]:
         cursor = page.next_cursor
 
 
-NASTY = ['"', '""', "'", "(", ")", "*", "-", "^", ":", "AND", "OR NOT", "NEAR(a b)", 'a"b', "col:word", "a OR",
-         "{name}: x", "word*", "*word", "NOT basalt", "a AND (b OR", "\x00", "𝔘nicode ✓", "a+b-c", "'; DROP TABLE x"]
+NASTY = [
+    '"',
+    '""',
+    "'",
+    "(",
+    ")",
+    "*",
+    "-",
+    "^",
+    ":",
+    "AND",
+    "OR NOT",
+    "NEAR(a b)",
+    'a"b',
+    "col:word",
+    "a OR",
+    "{name}: x",
+    "word*",
+    "*word",
+    "NOT basalt",
+    "a AND (b OR",
+    "\x00",
+    "𝔘nicode ✓",
+    "a+b-c",
+    "'; DROP TABLE x",
+]
 
 
 @pytest.mark.parametrize("text", NASTY)
@@ -66,8 +90,9 @@ def test_no_text_query_is_an_fts_syntax_error(text: str) -> None:
         search.search(conn, SearchQuery(q=text))
 
 
-@pytest.mark.parametrize("bbox", ["1,2,3", "a,b,c,d", "0,0,200,10", "0,80,10,70", "0,-91,1,1", "nan,0,1,1",
-                                  "inf,0,1,1", "1,2,3,4,5", ""])
+@pytest.mark.parametrize(
+    "bbox", ["1,2,3", "a,b,c,d", "0,0,200,10", "0,80,10,70", "0,-91,1,1", "nan,0,1,1", "inf,0,1,1", "1,2,3,4,5", ""]
+)
 def test_malformed_boxes_are_refused(bbox: str) -> None:
     with pytest.raises(InvalidInput):
         search.parse_bbox(bbox)
@@ -93,10 +118,13 @@ def test_facet_counts_equal_sparql_counts(demo: Registry) -> None:
         "namespace": f"?s <{IG}inNamespace>/<{IG}symbol> ?v",
     }
     for facet, pattern in patterns.items():
-        query = (f"SELECT ?v (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {pattern} . ?s <{IG}active> true ; "
-                 f"<{IG}isPublic> true ; <{IG}hasMetadata> true }} GROUP BY ?v")
-        expected = {str(r["v"].value): int(r["n"].value)
-                    for r in demo.store.query(query, use_default_graph_as_union=True)}  # type: ignore[attr-defined]
+        query = (
+            f"SELECT ?v (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {pattern} . ?s <{IG}active> true ; "
+            f"<{IG}isPublic> true ; <{IG}hasMetadata> true }} GROUP BY ?v"
+        )
+        expected = {
+            str(r["v"].value): int(r["n"].value) for r in demo.store.query(query, use_default_graph_as_union=True)
+        }  # type: ignore[attr-defined]
         assert expected, facet
         assert {c.value: c.count for c in facets[facet]} == expected, facet
     # and with a filter, over the filtered set
@@ -108,8 +136,12 @@ def test_facet_counts_equal_sparql_counts(demo: Registry) -> None:
 
 def test_private_and_inactive_samples_are_not_found(demo: Registry) -> None:
     conn = demo.db.read()
-    findable = {r[0] for r in conn.execute(
-        "SELECT igsn FROM catalogue WHERE active = 1 AND is_public = 1 AND has_metadata = 1 AND test = 0")}
+    findable = {
+        r[0]
+        for r in conn.execute(
+            "SELECT igsn FROM catalogue WHERE active = 1 AND is_public = 1 AND has_metadata = 1 AND test = 0"
+        )
+    }
     private = {r[0] for r in conn.execute("SELECT igsn FROM catalogue WHERE is_public = 0")}
     assert private  # the demo has a private campaign
     assert set(all_pages(demo)) == findable
@@ -129,12 +161,17 @@ def test_keyset_pages_cover_every_match_once(demo: Registry) -> None:
 
 
 def test_relevance_basics(registry: Registry) -> None:
-    registry.register(ADMIN, [
-        Submission(SampleRecord("ZTA-REL1", name="Olivine basalt", description="A rock from the ridge."), "test"),
-        Submission(SampleRecord("ZTA-REL2", name="Grey rock", description="Contains olivine crystals in basalt glass."),
-                   "test"),
-        Submission(SampleRecord("ZTA-REL3", name="Granite", description="Coarse granite."), "test"),
-    ])
+    registry.register(
+        ADMIN,
+        [
+            Submission(SampleRecord("ZTA-REL1", name="Olivine basalt", description="A rock from the ridge."), "test"),
+            Submission(
+                SampleRecord("ZTA-REL2", name="Grey rock", description="Contains olivine crystals in basalt glass."),
+                "test",
+            ),
+            Submission(SampleRecord("ZTA-REL3", name="Granite", description="Coarse granite."), "test"),
+        ],
+    )
     got = run(registry, q="olivine")
     assert [h.igsn for h in got.hits] == ["ZTA-REL1", "ZTA-REL2"]  # a name hit ranks above a description hit
     assert got.hits[0].score < got.hits[1].score  # bm25: lower is better
@@ -148,15 +185,29 @@ def test_relevance_basics(registry: Registry) -> None:
 
 def test_bbox_and_time_filters(registry: Registry) -> None:
     def located(igsn: str, wkt: str, when: str | None) -> Submission:
-        return Submission(SampleRecord(igsn, name=igsn, geometries=[Geometry(wkt, srid="4326")],
-                                       collection_time=TimeSpan(instant=when) if when else None), "test")
-    registry.register(ADMIN, [
-        located("ZTA-BX1", "POINT(10 50)", "1999-06"), located("ZTA-BX2", "POINT(179.5 0)", "2005"),
-        located("ZTA-BX3", "POLYGON((-5 -5, 5 -5, 5 5, -5 5, -5 -5))", "2005-03-04"),
-        located("ZTA-BX4", "POINT(-179.5 1)", None)])
+        return Submission(
+            SampleRecord(
+                igsn,
+                name=igsn,
+                geometries=[Geometry(wkt, srid="4326")],
+                collection_time=TimeSpan(instant=when) if when else None,
+            ),
+            "test",
+        )
+
+    registry.register(
+        ADMIN,
+        [
+            located("ZTA-BX1", "POINT(10 50)", "1999-06"),
+            located("ZTA-BX2", "POINT(179.5 0)", "2005"),
+            located("ZTA-BX3", "POLYGON((-5 -5, 5 -5, 5 5, -5 5, -5 -5))", "2005-03-04"),
+            located("ZTA-BX4", "POINT(-179.5 1)", None),
+        ],
+    )
 
     def names(**kw: object) -> set[str]:
         return {h.igsn for h in run(registry, **kw).hits}
+
     assert names(bbox=search.parse_bbox("9,49,11,51")) == {"ZTA-BX1"}
     assert names(bbox=search.parse_bbox("4,4,6,6")) == {"ZTA-BX3"}  # boxes that overlap
     assert names(bbox=search.parse_bbox("179,-2,-179,2")) == {"ZTA-BX2", "ZTA-BX4"}  # across 180°
@@ -170,23 +221,30 @@ def test_bbox_reads_each_geometry_in_its_crs(registry: Registry) -> None:
     """Issue 12: EPSG:4326 named inside the WKT is latitude first, so <…/EPSG/0/4326> POINT(-25.27 28.20) lies at
     28.20 E, 25.27 S; plain WKT and an srid beside it are longitude first; GA's SRID=8311 (GDA94 lon/lat) too.
     Bounds in the index and in SPARQL are longitude/latitude."""
+
     def located(igsn: str, wkt: str, srid: str | None = None) -> Submission:
         return Submission(SampleRecord(igsn, name=igsn, geometries=[Geometry(wkt, srid=srid)]), "test")
-    registry.register(ADMIN, [
-        located("ZTA-CRS1", "<http://www.opengis.net/def/crs/EPSG/0/4326> POINT(-25.27 28.20)"),
-        located("ZTA-CRS2", "POINT(-25.27 28.20)"),  # the same numbers in CRS84: another place
-        located("ZTA-CRS3", "POINT(28.20 -25.27)", srid="4326"),  # the first place, as kernels write it
-        located("ZTA-CRS4", "POINTZ(137.6284422 -34.2186182 103)", srid="8311"),
-    ])
+
+    registry.register(
+        ADMIN,
+        [
+            located("ZTA-CRS1", "<http://www.opengis.net/def/crs/EPSG/0/4326> POINT(-25.27 28.20)"),
+            located("ZTA-CRS2", "POINT(-25.27 28.20)"),  # the same numbers in CRS84: another place
+            located("ZTA-CRS3", "POINT(28.20 -25.27)", srid="4326"),  # the first place, as kernels write it
+            located("ZTA-CRS4", "POINTZ(137.6284422 -34.2186182 103)", srid="8311"),
+        ],
+    )
 
     def names(bbox: str) -> set[str]:
         return {h.igsn for h in run(registry, bbox=search.parse_bbox(bbox)).hits}
+
     assert names("28,-26,29,-25") == {"ZTA-CRS1", "ZTA-CRS3"}
     assert names("-26,28,-25,29") == {"ZTA-CRS2"}
     assert names("137,-35,138,-34") == {"ZTA-CRS4"}
     rows = registry.store.query(  # type: ignore[attr-defined]
         f"SELECT ?w ?s WHERE {{ GRAPH ?g {{ <{registry.iris.sample('ZTA-CRS1').value}#geometry-1> "
-        f"<{IG}westBound> ?w ; <{IG}southBound> ?s }} }}")
+        f"<{IG}westBound> ?w ; <{IG}southBound> ?s }} }}"
+    )
     assert [(float(r["w"].value), float(r["s"].value)) for r in rows] == [(28.20, -25.27)]
 
 
@@ -206,10 +264,14 @@ def test_rows_follow_updates_deactivation_and_privacy(registry: Registry) -> Non
 
 
 def test_verify_finds_and_reindex_repairs_search_rows(registry: Registry) -> None:
-    registry.register(ADMIN, [Submission(SampleRecord("ZTA-V1", name="Chert nodule"), "test"),
-                              Submission(SampleRecord("ZTA-V2", name="Chert band", parents=["ZTA-V1"]), "test"),
-                              Submission(SampleRecord("ZTA-V3", name="Hidden", is_public=False, parents=["ZTA-V1"]),
-                                         "test")])
+    registry.register(
+        ADMIN,
+        [
+            Submission(SampleRecord("ZTA-V1", name="Chert nodule"), "test"),
+            Submission(SampleRecord("ZTA-V2", name="Chert band", parents=["ZTA-V1"]), "test"),
+            Submission(SampleRecord("ZTA-V3", name="Hidden", is_public=False, parents=["ZTA-V1"]), "test"),
+        ],
+    )
     assert verify(registry.db, registry.store, registry.iris).ok
     with registry.db.write() as conn:
         conn.execute("DELETE FROM search_text WHERE igsn = 'ZTA-V1'")
@@ -229,10 +291,20 @@ def test_verify_finds_and_reindex_repairs_search_rows(registry: Registry) -> Non
 @pytest.mark.slow
 def test_a_write_killed_after_the_graph_is_searchable_after_restart(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    env = {**os.environ, "IGSN_GRAPH_DATA": str(data), "IGSN_GRAPH_BATCH_SIZE": "40",
-           "IGSN_GRAPH_CRASH_AT": "after-graph"}
-    proc = subprocess.run([sys.executable, "-m", "igsn_graph.cli", "demo", "--size", "80"], env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+    env = {
+        **os.environ,
+        "IGSN_GRAPH_DATA": str(data),
+        "IGSN_GRAPH_BATCH_SIZE": "40",
+        "IGSN_GRAPH_CRASH_AT": "after-graph",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "igsn_graph.cli", "demo", "--size", "80"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     with Registry(Settings(data_dir=data)) as reg:
         assert reg.repaired == 40

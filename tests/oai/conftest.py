@@ -16,21 +16,24 @@ from lxml import etree
 from api.app import create_app
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
-
 from tests.conftest import SHARED
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
-NS = {"o": OAI, "dc": "http://purl.org/dc/elements/1.1/", "oai_dc": "http://www.openarchives.org/OAI/2.0/oai_dc/",
-      "dcite": "http://datacite.org/schema/kernel-4", "reg": "http://igsn.org/schema/kernel-v.1.0",
-      "desc": "http://schema.igsn.org/description/1.1"}
+NS = {
+    "o": OAI,
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "oai_dc": "http://www.openarchives.org/OAI/2.0/oai_dc/",
+    "dcite": "http://datacite.org/schema/kernel-4",
+    "reg": "http://igsn.org/schema/kernel-v.1.0",
+    "desc": "http://schema.igsn.org/description/1.1",
+}
 UTC_SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'
 #: payload namespace → schema URL the provider advertises for it (pairs in xsi:schemaLocation)
 ADVERTISED = {
     "http://www.openarchives.org/OAI/2.0/oai_dc/": "http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
     "http://igsn.org/schema/kernel-v.1.0": "http://doidb.wdc-terra.org/igsn/schemas/igsn.org/schema/1.0/igsn.xsd",
-    "http://schema.igsn.org/description/1.1":
-        "https://raw.githubusercontent.com/IGSN/metadata/master/description/resource.xsd",
+    "http://schema.igsn.org/description/1.1": "https://raw.githubusercontent.com/IGSN/metadata/master/description/resource.xsd",
     "http://datacite.org/schema/kernel-4": "http://schema.datacite.org/meta/kernel-4/metadata.xsd",
 }
 
@@ -88,7 +91,8 @@ def check_response(body: bytes, schema: etree.XMLSchema, base_url: str) -> etree
     assert schema.validate(root), f"{schema.error_log}\n{body[:3000]!r}"
     assert UTC_SECONDS.fullmatch(root.findtext("o:responseDate", namespaces=NS) or "")
     assert root.get("{http://www.w3.org/2001/XMLSchema-instance}schemaLocation") == (
-        f"{OAI} http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd")
+        f"{OAI} http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
+    )
     request = root.find("o:request", NS)
     assert request is not None and request.text == base_url
     codes = [e.get("code") for e in root.iterfind("o:error", NS)]
@@ -146,8 +150,9 @@ class OaiClient:
 
 
 @pytest.fixture
-def start_oai(registry: Registry, settings: Settings,
-              oai_schema: etree.XMLSchema) -> Iterator[Callable[..., OaiClient]]:
+def start_oai(
+    registry: Registry, settings: Settings, oai_schema: etree.XMLSchema
+) -> Iterator[Callable[..., OaiClient]]:
     """Starts the app (after the fixture's registry is closed: one opener per process) with the OAI router."""
     clients: list[TestClient] = []
 
@@ -164,8 +169,9 @@ def start_oai(registry: Registry, settings: Settings,
 
 
 @contextmanager
-def oai_app(data_dir: Path, schema: etree.XMLSchema, *, page_size: int = 5,
-            prepare: Callable[[Registry], None] | None = None) -> Iterator[OaiClient]:
+def oai_app(
+    data_dir: Path, schema: etree.XMLSchema, *, page_size: int = 5, prepare: Callable[[Registry], None] | None = None
+) -> Iterator[OaiClient]:
     """A data folder of its own (for module-scoped fixtures): init, ``prepare`` the registry, start the app."""
     settings = Settings(data_dir=data_dir, admin_password="admin-secret-0", oai_page_size=page_size)
     init_data_dir(settings, repository_id="test.igsn-graph.org")

@@ -9,8 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from igsn_graph.oai.args import (VERB_ARGUMENTS, OaiRequest, decode_form, parse_datestamp, parse_request,
-                                 xml_compatible)
+from igsn_graph.oai.args import VERB_ARGUMENTS, OaiRequest, decode_form, parse_datestamp, parse_request, xml_compatible
 from igsn_graph.oai.errors import CODES, BadArgument, OaiErrors
 from igsn_graph.oai.xml import render_errors
 
@@ -22,8 +21,14 @@ def codes(pairs: list[tuple[str, str]]) -> list[str]:
 
 
 def test_verb_tables_follow_the_spec() -> None:
-    assert set(VERB_ARGUMENTS) == {"Identify", "ListMetadataFormats", "ListSets", "GetRecord", "ListIdentifiers",
-                                   "ListRecords"}
+    assert set(VERB_ARGUMENTS) == {
+        "Identify",
+        "ListMetadataFormats",
+        "ListSets",
+        "GetRecord",
+        "ListIdentifiers",
+        "ListRecords",
+    }
     assert VERB_ARGUMENTS["GetRecord"].required == {"identifier", "metadataPrefix"}
     assert VERB_ARGUMENTS["ListRecords"].exclusive == "resumptionToken"
     assert VERB_ARGUMENTS["ListRecords"].optional == {"from", "until", "set"}
@@ -31,10 +36,19 @@ def test_verb_tables_follow_the_spec() -> None:
 
 
 def test_a_valid_request() -> None:
-    request = parse_request([("verb", "ListRecords"), ("metadataPrefix", "oai_dc"), ("from", "2020-01-01"),
-                             ("until", "2020-01-31"), ("set", "ZTEST:ZTEST.ONE")])
-    assert request == OaiRequest("ListRecords", {"metadataPrefix": "oai_dc", "from": "2020-01-01",
-                                                 "until": "2020-01-31", "set": "ZTEST:ZTEST.ONE"})
+    request = parse_request(
+        [
+            ("verb", "ListRecords"),
+            ("metadataPrefix", "oai_dc"),
+            ("from", "2020-01-01"),
+            ("until", "2020-01-31"),
+            ("set", "ZTEST:ZTEST.ONE"),
+        ]
+    )
+    assert request == OaiRequest(
+        "ListRecords",
+        {"metadataPrefix": "oai_dc", "from": "2020-01-01", "until": "2020-01-31", "set": "ZTEST:ZTEST.ONE"},
+    )
     assert request.echo["verb"] == "ListRecords"
     assert request.from_ is not None and request.from_.lower == "2020-01-01T00:00:00Z"
     assert request.until is not None and request.until.upper == "2020-01-31T23:59:59Z"
@@ -60,10 +74,10 @@ def test_argument_errors() -> None:
     assert codes([("verb", "Identify"), ("set", "x")]) == ["badArgument"]
     assert codes([("verb", "GetRecord")]) == ["badArgument", "badArgument"]
     assert codes([("verb", "ListSets"), ("resumptionToken", "a"), ("resumptionToken", "a")]) == ["badArgument"]
-    assert codes([("verb", "ListRecords"), ("resumptionToken", "t"), ("metadataPrefix", "oai_dc")]) == [
-        "badArgument"]
-    assert codes([("verb", "ListRecords"), ("metadataPrefix", "oai_dc"), ("until", "2020-01-01"),
-                  ("from", "2020-01-02")]) == ["badArgument"]
+    assert codes([("verb", "ListRecords"), ("resumptionToken", "t"), ("metadataPrefix", "oai_dc")]) == ["badArgument"]
+    assert codes(
+        [("verb", "ListRecords"), ("metadataPrefix", "oai_dc"), ("until", "2020-01-01"), ("from", "2020-01-02")]
+    ) == ["badArgument"]
 
 
 def test_dates() -> None:
@@ -71,9 +85,22 @@ def test_dates() -> None:
     assert (day.granularity, day.lower, day.upper) == ("day", "2024-02-29T00:00:00Z", "2024-02-29T23:59:59Z")
     seconds = parse_datestamp("2024-02-29T12:30:00Z")
     assert seconds.granularity == "seconds" and seconds.lower == seconds.upper == "2024-02-29T12:30:00Z"
-    for bad in ("2023-02-29", "2024-13-01", "2024-01-01T24:00:00Z", "2024-01-01T00:00:00", "2024-01-01 00:00:00Z",
-                "20240101", "2024-1-1", "2024-01-01T00:00:00.000Z", "2024-01-01T00:00:00-05:00", "99999-01-01",
-                "٢٠٢٦-01-01", "２０２４-01-01", "2024-01-01T00:00:0٠Z", "2024-0१-01"):  # ASCII digits only
+    for bad in (
+        "2023-02-29",
+        "2024-13-01",
+        "2024-01-01T24:00:00Z",
+        "2024-01-01T00:00:00",
+        "2024-01-01 00:00:00Z",
+        "20240101",
+        "2024-1-1",
+        "2024-01-01T00:00:00.000Z",
+        "2024-01-01T00:00:00-05:00",
+        "99999-01-01",
+        "٢٠٢٦-01-01",
+        "２０２４-01-01",
+        "2024-01-01T00:00:0٠Z",
+        "2024-0१-01",
+    ):  # ASCII digits only
         with pytest.raises(BadArgument):
             parse_datestamp(bad)
 
@@ -94,8 +121,22 @@ def test_xml_compatibility() -> None:
 
 _NOW = datetime(2024, 1, 1, tzinfo=timezone.utc)
 _KEYS = st.sampled_from(["verb", "metadataPrefix", "identifier", "from", "until", "set", "resumptionToken", "x"])
-_VALUES = st.one_of(st.sampled_from(["Identify", "ListRecords", "GetRecord", "ListSets", "oai_dc", "2020-01-01",
-                                     "2020-01-01T00:00:00Z", "oai:a.b:C", "ZTEST"]), st.text(max_size=12))
+_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "Identify",
+            "ListRecords",
+            "GetRecord",
+            "ListSets",
+            "oai_dc",
+            "2020-01-01",
+            "2020-01-01T00:00:00Z",
+            "oai:a.b:C",
+            "ZTEST",
+        ]
+    ),
+    st.text(max_size=12),
+)
 
 
 @settings(max_examples=300, deadline=None)

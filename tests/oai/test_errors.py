@@ -13,7 +13,6 @@ from lxml import etree
 
 from igsn_graph.oai.tokens import TokenCodec, TokenState, load_secret
 from igsn_graph.registry.service import Registry
-
 from tests.conftest import add_test_accounts
 
 from .conftest import NS, OaiClient, oai_app
@@ -256,9 +255,12 @@ def test_token_of_another_verb(oai: OaiClient) -> None:
 
 def test_expired_token(oai: OaiClient) -> None:
     from datetime import datetime, timedelta, timezone
+
     codec = TokenCodec(load_secret(oai.registry.db), timedelta(seconds=1))
-    token, _ = codec.encode(TokenState("ListRecords", "oai_dc", None, None, "2999-01-01T00:00:00Z",
-                                       ("", ""), 0, 7), datetime.now(timezone.utc) - timedelta(hours=1))
+    token, _ = codec.encode(
+        TokenState("ListRecords", "oai_dc", None, None, "2999-01-01T00:00:00Z", ("", ""), 0, 7),
+        datetime.now(timezone.utc) - timedelta(hours=1),
+    )
     assert codes(oai.get(verb="ListRecords", resumptionToken=token)) == ["badResumptionToken"]
 
 
@@ -282,8 +284,9 @@ def test_post_that_is_not_a_form_is_bad_argument(oai: OaiClient) -> None:
 
 
 def test_post_repeated_across_query_and_body(oai: OaiClient) -> None:
-    response = oai.http.post("/oai?verb=Identify", content=b"verb=Identify",
-                             headers={"content-type": "application/x-www-form-urlencoded"})
+    response = oai.http.post(
+        "/oai?verb=Identify", content=b"verb=Identify", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 200 and b'code="badVerb"' in response.content
 
 

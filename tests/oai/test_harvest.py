@@ -23,7 +23,6 @@ from api.app import create_app
 from igsn_graph.demo_load import demo_submissions, load_demo_accounts
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
-
 from tests.conftest import add_test_accounts, live_server, loopback_socket
 
 from .conftest import check_response
@@ -42,7 +41,8 @@ class Server:
     def items(self, where: str = "1") -> dict[str, tuple[str, bool]]:
         """identifier → (datestamp, deleted) of every item in the index (the expected harvest)."""
         rows = self.registry.db.read().execute(
-            f"SELECT igsn, datestamp, deleted FROM catalogue WHERE test = 0 AND has_metadata = 1 AND {where}")
+            f"SELECT igsn, datestamp, deleted FROM catalogue WHERE test = 0 AND has_metadata = 1 AND {where}"
+        )
         return {f"oai:{self.repository_id}:{r[0]}": (r[1], bool(r[2])) for r in rows}
 
 
@@ -57,8 +57,13 @@ def uvicorn_server(settings: Settings, sock: socket.socket) -> Iterator[object]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     sock, port = loopback_socket()
-    settings = Settings(data_dir=Path(tmp_path_factory.mktemp("harvest")) / "data", host="127.0.0.1", port=port,
-                        public_url=f"http://127.0.0.1:{port}/", admin_password="admin-secret-0")
+    settings = Settings(
+        data_dir=Path(tmp_path_factory.mktemp("harvest")) / "data",
+        host="127.0.0.1",
+        port=port,
+        public_url=f"http://127.0.0.1:{port}/",
+        admin_password="admin-secret-0",
+    )
     init_data_dir(settings, repository_id="harvest.igsn-graph.org")
     with Registry(settings) as registry:
         add_test_accounts(registry)
@@ -104,6 +109,7 @@ def test_sickle_full_harvest_matches_the_index(server: Server, validated: etree.
 def test_every_page_validates(server: Server, validated: etree.XMLSchema) -> None:
     """The raw pages a harvester gets, for every format, checked against the XSDs and the spec."""
     import httpx
+
     with httpx.Client(timeout=30) as http:
         for prefix in ("oai_dc", "igsn", "igsn_desc", "datacite"):
             params: dict[str, str] = {"verb": "ListRecords", "metadataPrefix": prefix}
@@ -136,6 +142,7 @@ def test_scythe_full_harvest_matches_the_index(server: Server, validated: etree.
 def test_pyoai_full_harvest_matches_the_index(server: Server, validated: etree.XMLSchema) -> None:
     client_mod = pytest.importorskip("oaipmh.client")
     from oaipmh.metadata import MetadataRegistry, oai_dc_reader
+
     readers = MetadataRegistry()
     readers.registerReader("oai_dc", oai_dc_reader)
     client = client_mod.Client(server.base, readers)
@@ -160,23 +167,30 @@ def test_incremental_harvest_by_from_sees_exactly_the_changes(server: Server, va
     first = harvester.ListIdentifiers(metadataPrefix="oai_dc")
     list(first)
     response_date = etree.fromstring(first.oai_response.raw.encode()).findtext(
-        "{http://www.openarchives.org/OAI/2.0/}responseDate")
+        "{http://www.openarchives.org/OAI/2.0/}responseDate"
+    )
     registry = server.registry
-    existing = sorted(i.rsplit(":", 1)[1] for i, (_, deleted) in server.items("namespace = 'ZGA'").items()
-                      if not deleted)
+    existing = sorted(
+        i.rsplit(":", 1)[1] for i, (_, deleted) in server.items("namespace = 'ZGA'").items() if not deleted
+    )
     register(registry, ONE, rich("ZTA7001"))
     registry.deactivate(ONE, "ZTA7001")  # new and deleted at once: a deleted header
     register(registry, ONE, rich("ZTA7002"))
     from igsn_graph.registry.accounts import ADMIN
+
     registry.deprecate(ADMIN, existing[0])
     changes = list(harvester.ListIdentifiers(metadataPrefix="oai_dc", **{"from": response_date}))
     got = {h.identifier: h.deleted for h in changes}
-    assert got == {f"oai:{server.repository_id}:ZTA7001": True, f"oai:{server.repository_id}:ZTA7002": False,
-                   f"oai:{server.repository_id}:{existing[0]}": False}
+    assert got == {
+        f"oai:{server.repository_id}:ZTA7001": True,
+        f"oai:{server.repository_id}:ZTA7002": False,
+        f"oai:{server.repository_id}:{existing[0]}": False,
+    }
 
 
 def test_a_harvest_during_changes_misses_no_unchanged_record(server: Server, validated: etree.XMLSchema) -> None:
     from igsn_graph.registry.accounts import ADMIN
+
     next_second()
     before = server.items()
     harvester = sickle.Sickle(server.base, timeout=30)
@@ -201,6 +215,7 @@ def test_a_harvest_during_changes_misses_no_unchanged_record(server: Server, val
 
 def test_deletions_show_up_in_set_restricted_harvests(server: Server, validated: etree.XMLSchema) -> None:
     from igsn_graph.registry.accounts import ADMIN
+
     victim = sorted(i for i, (_, deleted) in server.items("client = 'ZBIO.SOIL'").items() if not deleted)[0]
     server.registry.deactivate(ADMIN, victim.rsplit(":", 1)[1])
     harvester = sickle.Sickle(server.base, timeout=30)

@@ -14,16 +14,25 @@ from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
-STATE = TokenState("ListRecords", "oai_dc", "ZTEST:ZTEST.ONE", "2020-01-01T00:00:00Z", "2026-01-01T12:00:00Z",
-                   ("2025-12-31T23:59:59Z", "ZTA0001"), 250, 1000)
+STATE = TokenState(
+    "ListRecords",
+    "oai_dc",
+    "ZTEST:ZTEST.ONE",
+    "2020-01-01T00:00:00Z",
+    "2026-01-01T12:00:00Z",
+    ("2025-12-31T23:59:59Z", "ZTA0001"),
+    250,
+    1000,
+)
 
 
 def test_round_trip() -> None:
     codec = TokenCodec(b"k" * 32)
     token, expires = codec.encode(STATE, NOW)
     assert expires - NOW >= timedelta(hours=24)
-    assert codec.decode(token, "ListRecords", NOW) == TokenState(**{**STATE.__dict__, "expires":
-                                                                   int(expires.timestamp())})
+    assert codec.decode(token, "ListRecords", NOW) == TokenState(
+        **{**STATE.__dict__, "expires": int(expires.timestamp())}
+    )
 
 
 def test_alphabet_survives_form_encoding() -> None:
@@ -47,15 +56,17 @@ def test_other_secret_wrong_verb_expired_or_garbage_are_refused() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(min_value=0, max_value=200),
-       st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
+@given(
+    st.integers(min_value=0, max_value=200),
+    st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+)
 def test_any_single_character_change_is_detected(position: int, char: str) -> None:
     codec = TokenCodec(b"k" * 32)
     token, _ = codec.encode(STATE, NOW)
     position %= len(token)
     if token[position] == char or token[position] == ".":
         return
-    altered = token[:position] + char + token[position + 1:]
+    altered = token[:position] + char + token[position + 1 :]
     try:
         state = codec.decode(altered, "ListRecords", NOW)
     except BadResumptionToken:

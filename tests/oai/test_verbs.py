@@ -91,8 +91,10 @@ def test_earliest_datestamp_is_a_lower_bound_including_deletions(registry: Regis
     registry.deactivate(ONE, "ZTA0001")
     client = start_oai()
     earliest = client.get(verb="Identify").findtext("o:Identify/o:earliestDatestamp", namespaces=NS)
-    stamps = [h.findtext("o:datestamp", namespaces=NS) for h in headers(client.get(
-        verb="ListIdentifiers", metadataPrefix="oai_dc"))]
+    stamps = [
+        h.findtext("o:datestamp", namespaces=NS)
+        for h in headers(client.get(verb="ListIdentifiers", metadataPrefix="oai_dc"))
+    ]
     assert stamps and all(s >= earliest for s in stamps)  # type: ignore[operator]
     # from=earliest returns everything (DOAJ#786)
     everything, _ = harvest(client, metadataPrefix="oai_dc")
@@ -104,15 +106,23 @@ def test_list_metadata_formats(registry: Registry, start_oai: Start) -> None:
     populate(registry)
     client = start_oai()
     root = client.get(verb="ListMetadataFormats")
-    formats = {f.findtext("o:metadataPrefix", namespaces=NS): (f.findtext("o:schema", namespaces=NS),
-                                                                  f.findtext("o:metadataNamespace", namespaces=NS))
-               for f in root.iterfind(".//o:metadataFormat", NS)}
+    formats = {
+        f.findtext("o:metadataPrefix", namespaces=NS): (
+            f.findtext("o:schema", namespaces=NS),
+            f.findtext("o:metadataNamespace", namespaces=NS),
+        )
+        for f in root.iterfind(".//o:metadataFormat", NS)
+    }
     assert formats == {
         "oai_dc": ("http://www.openarchives.org/OAI/2.0/oai_dc.xsd", "http://www.openarchives.org/OAI/2.0/oai_dc/"),
-        "igsn": ("http://doidb.wdc-terra.org/igsn/schemas/igsn.org/schema/1.0/igsn.xsd",
-                 "http://igsn.org/schema/kernel-v.1.0"),
-        "igsn_desc": ("https://raw.githubusercontent.com/IGSN/metadata/master/description/resource.xsd",
-                      "http://schema.igsn.org/description/1.1"),
+        "igsn": (
+            "http://doidb.wdc-terra.org/igsn/schemas/igsn.org/schema/1.0/igsn.xsd",
+            "http://igsn.org/schema/kernel-v.1.0",
+        ),
+        "igsn_desc": (
+            "https://raw.githubusercontent.com/IGSN/metadata/master/description/resource.xsd",
+            "http://schema.igsn.org/description/1.1",
+        ),
         "datacite": ("http://schema.datacite.org/meta/kernel-4/metadata.xsd", "http://datacite.org/schema/kernel-4"),
     }
     one = client.get(verb="ListMetadataFormats", identifier=oai_id("ZTA0001"))
@@ -131,8 +141,12 @@ def test_identifier_lookup_normalises_case_and_escapes(registry: Registry, start
 def test_get_record_every_format_validates(registry: Registry, start_oai: Start) -> None:
     populate(registry)
     client = start_oai()
-    for prefix, tag in (("oai_dc", "oai_dc:dc"), ("igsn", "reg:sample"), ("igsn_desc", "desc:resource"),
-                        ("datacite", "dcite:resource")):
+    for prefix, tag in (
+        ("oai_dc", "oai_dc:dc"),
+        ("igsn", "reg:sample"),
+        ("igsn_desc", "desc:resource"),
+        ("datacite", "dcite:resource"),
+    ):
         for name in ("ZTA0001", "ZTA0002", "ZTA0003", "ZTB0001"):
             root = client.get(verb="GetRecord", identifier=oai_id(name), metadataPrefix=prefix)
             assert root.find(f"o:GetRecord/o:record/o:metadata/{tag}", NS) is not None, (prefix, name)
@@ -176,8 +190,7 @@ def test_datacite_identifier_and_mandatory_properties(registry: Registry, start_
     assert ident.text == client.registry.iris.base + "ZTA0003"  # the persistent IRI, not the public URL
     assert without.findtext(".//dcite:creators/dcite:creator/dcite:creatorName", namespaces=NS) == "Client One"
     assert without.find(".//dcite:resourceType", NS).get("resourceTypeGeneral") == "PhysicalObject"  # type: ignore
-    assert without.findtext(".//dcite:alternateIdentifier[@alternateIdentifierType='IGSN']",
-                            namespaces=NS) == "ZTA0003"
+    assert without.findtext(".//dcite:alternateIdentifier[@alternateIdentifierType='IGSN']", namespaces=NS) == "ZTA0003"
     rich_one = client.get(verb="GetRecord", identifier=oai_id("ZTA0001"), metadataPrefix="datacite")
     assert rich_one.findtext(".//dcite:publicationYear", namespaces=NS) == "2015"
     assert rich_one.find(".//dcite:geoLocationPoint", NS) is not None
@@ -196,16 +209,24 @@ def test_registration_kernel_gets_a_registered_event(registry: Registry, start_o
 def test_characters_xml_cannot_carry_never_break_a_response(registry: Registry, start_oai: Start) -> None:
     # the text policy refuses them at every write surface; a registry written before it may hold them
     from dataclasses import replace
+
     from igsn_graph.record import Agent
     from tests.reliability.raw_text import store_raw
-    store_raw(registry, replace(rich("ZTA0010", name="Bad \x01name\x1f", comments="tab\tok \x0b"),
-                                registrant=Agent("Client One", kind="Organization")))
+
+    store_raw(
+        registry,
+        replace(
+            rich("ZTA0010", name="Bad \x01name\x1f", comments="tab\tok \x0b"),
+            registrant=Agent("Client One", kind="Organization"),
+        ),
+    )
     client = start_oai()
     for prefix in ("oai_dc", "igsn", "igsn_desc", "datacite"):
         root = client.get(verb="ListRecords", metadataPrefix=prefix)
         assert ids(root) == [oai_id("ZTA0010")]
     title = client.get(verb="GetRecord", identifier=oai_id("ZTA0010"), metadataPrefix="oai_dc").findtext(
-        ".//dc:title", namespaces=NS)
+        ".//dc:title", namespaces=NS
+    )
     assert title == "Bad name"
 
 
@@ -236,10 +257,21 @@ def test_list_sets(registry: Registry, start_oai: Start) -> None:
     client = start_oai(page_size=50)
     root = client.get(verb="ListSets")
     specs = [s.findtext("o:setSpec", namespaces=NS) for s in root.iterfind(".//o:set", NS)]
-    assert specs == ["ZOTHER", "ZTEST", "ZTEST:ZTEST.ONE", "ZTEST:ZTEST.TWO", "ns", "ns:ZO", "ns:ZT", "ns:ZTA",
-                     "ns:ZTB"]
-    names = {s.findtext("o:setSpec", namespaces=NS): s.findtext("o:setName", namespaces=NS)
-             for s in root.iterfind(".//o:set", NS)}
+    assert specs == [
+        "ZOTHER",
+        "ZTEST",
+        "ZTEST:ZTEST.ONE",
+        "ZTEST:ZTEST.TWO",
+        "ns",
+        "ns:ZO",
+        "ns:ZT",
+        "ns:ZTA",
+        "ns:ZTB",
+    ]
+    names = {
+        s.findtext("o:setSpec", namespaces=NS): s.findtext("o:setName", namespaces=NS)
+        for s in root.iterfind(".//o:set", NS)
+    }
     assert names["ZTEST:ZTEST.ONE"] == "Client One" and names["ZTEST"] == "Test Agent"
 
 
@@ -274,7 +306,8 @@ def test_a_set_selects_its_descendants(registry: Registry, start_oai: Start) -> 
     agent = sorted(harvest(client, metadataPrefix="oai_dc", set="ZTEST")[0])
     assert agent == [oai_id(n) for n in ("ZT0001", "ZTA0001", "ZTA0002", "ZTA0003", "ZTB0001")]
     assert sorted(harvest(client, metadataPrefix="oai_dc", set="ZTEST:ZTEST.ONE")[0]) == [
-        oai_id(n) for n in ("ZTA0001", "ZTA0002", "ZTA0003")]
+        oai_id(n) for n in ("ZTA0001", "ZTA0002", "ZTA0003")
+    ]
     assert harvest(client, metadataPrefix="oai_dc", set="ns:ZTB")[0] == [oai_id("ZTB0001")]
     assert len(harvest(client, metadataPrefix="oai_dc", set="ns")[0]) == 6
     # a namespace set holds every sample whose namespace starts with it: the agent's, its clients' too
@@ -303,9 +336,12 @@ def test_deactivation_is_a_persistent_deletion_with_sets(registry: Registry, sta
         for prefix in ("oai_dc", "igsn"):
             root = client.get(verb=verb, metadataPrefix=prefix, set="ZTEST:ZTEST.ONE", from_="2090-01-01")
             assert [(h.findtext("o:identifier", namespaces=NS), h.get("status")) for h in headers(root)] == [
-                (oai_id("ZTA0001"), "deleted")]
-    assert len(client.get(verb="ListMetadataFormats", identifier=oai_id("ZTA0001")).findall(
-        ".//o:metadataFormat", NS)) == 4
+                (oai_id("ZTA0001"), "deleted")
+            ]
+    assert (
+        len(client.get(verb="ListMetadataFormats", identifier=oai_id("ZTA0001")).findall(".//o:metadataFormat", NS))
+        == 4
+    )
     # reactivation brings the record back with a new datestamp
     at(client.registry, "2090-01-02T00:00:00Z")
     client.registry.reactivate(ONE, "ZTA0001")
@@ -371,8 +407,7 @@ def test_a_complete_first_page_ends_with_an_empty_token(registry: Registry, star
     assert tok is not None and not tok.text and tok.get("completeListSize") == "5" and tok.get("cursor") == "0"
 
 
-def test_reissuing_the_latest_and_the_previous_token_gives_the_same_page(registry: Registry,
-                                                                          start_oai: Start) -> None:
+def test_reissuing_the_latest_and_the_previous_token_gives_the_same_page(registry: Registry, start_oai: Start) -> None:
     populate_many(registry, 12)
     client = start_oai(page_size=5)
     first = client.get(verb="ListRecords", metadataPrefix="igsn")
@@ -383,7 +418,9 @@ def test_reissuing_the_latest_and_the_previous_token_gives_the_same_page(registr
     assert ids(client.get(verb="ListRecords", resumptionToken=t2)) == ids(third)
     assert ids(client.get(verb="ListRecords", resumptionToken=t1)) == ids(second)
     assert client.get(verb="ListRecords", resumptionToken=t1).find("o:request", NS).attrib == {  # type: ignore
-        "verb": "ListRecords", "resumptionToken": t1}
+        "verb": "ListRecords",
+        "resumptionToken": t1,
+    }
 
 
 def test_until_is_pinned_to_the_first_response(registry: Registry, start_oai: Start) -> None:
@@ -406,8 +443,9 @@ def test_until_is_pinned_to_the_first_response(registry: Registry, start_oai: St
 
 
 def test_from_and_until_are_inclusive_and_a_day_until_covers_the_day(registry: Registry, start_oai: Start) -> None:
-    for i, stamp in enumerate(("2090-05-01T00:00:00Z", "2090-05-01T12:00:00Z", "2090-05-01T23:59:59Z",
-                               "2090-05-02T00:00:00Z")):
+    for i, stamp in enumerate(
+        ("2090-05-01T00:00:00Z", "2090-05-01T12:00:00Z", "2090-05-01T23:59:59Z", "2090-05-02T00:00:00Z")
+    ):
         at(registry, stamp)
         register(registry, ONE, rich(f"ZTA{i:04d}"))
     client = start_oai()
@@ -426,12 +464,21 @@ def test_from_and_until_are_inclusive_and_a_day_until_covers_the_day(registry: R
 def test_page_queries_use_the_ordered_indexes(registry: Registry) -> None:
     """Constant cost per page: every page query is an index range scan, never a sort or a full scan."""
     from igsn_graph.oai.sets import SetFilter
+
     conn = registry.db.read()
-    for flt in (SetFilter(), SetFilter(agent="ZTEST"), SetFilter(agent="ZTEST", client="ZTEST.ONE"),
-                SetFilter(namespace="ZTA")):
+    for flt in (
+        SetFilter(),
+        SetFilter(agent="ZTEST"),
+        SetFilter(agent="ZTEST", client="ZTEST.ONE"),
+        SetFilter(namespace="ZTA"),
+    ):
         where, args = index._where(flt, None, "2090-01-01T00:00:00Z", ("2020-01-01T00:00:00Z", "X"))
-        plan = " ".join(str(r[3]) for r in conn.execute(
-            f"EXPLAIN QUERY PLAN SELECT * FROM catalogue{where} ORDER BY datestamp, igsn LIMIT 5", args))
+        plan = " ".join(
+            str(r[3])
+            for r in conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT * FROM catalogue{where} ORDER BY datestamp, igsn LIMIT 5", args
+            )
+        )
         assert "USING INDEX" in plan and "TEMP B-TREE" not in plan and "SCAN" not in plan, plan
 
 
@@ -444,7 +491,10 @@ def test_post_equals_get(registry: Registry, start_oai: Start) -> None:
     strip = lambda root: etree.tostring(root.find("o:GetRecord", NS))  # noqa: E731
     assert strip(got) == strip(posted)
     assert posted.find("o:request", NS).attrib == {  # type: ignore[union-attr]
-        "verb": "GetRecord", "identifier": oai_id("ZTA0001"), "metadataPrefix": "oai_dc"}
+        "verb": "GetRecord",
+        "identifier": oai_id("ZTA0001"),
+        "metadataPrefix": "oai_dc",
+    }
     assert client.post("verb=Identify").find("o:Identify", NS) is not None
 
 

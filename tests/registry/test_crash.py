@@ -21,8 +21,9 @@ pytestmark = pytest.mark.slow
 
 def cli(data: Path, *args: str, env: dict[str, str] | None = None, **kw: object) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "IGSN_GRAPH_DATA": str(data), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "igsn_graph.cli", *args], env=full_env, capture_output=True,
-                          text=True, timeout=300, **kw)  # type: ignore[call-overload]
+    return subprocess.run(
+        [sys.executable, "-m", "igsn_graph.cli", *args], env=full_env, capture_output=True, text=True, timeout=300, **kw
+    )  # type: ignore[call-overload]
 
 
 def count(data: Path) -> int:
@@ -53,13 +54,18 @@ def test_kill_at_random_moments_of_a_bulk_load(tmp_path: Path, seed: int) -> Non
     data = tmp_path / "data"
     rng = random.Random(seed)
     env = {**os.environ, "IGSN_GRAPH_DATA": str(data), "IGSN_GRAPH_BATCH_SIZE": "100"}
-    proc = subprocess.Popen([sys.executable, "-m", "igsn_graph.cli", "demo", "--size", "1200", "--verbose"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "igsn_graph.cli", "demo", "--size", "1200", "--verbose"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     time.sleep(rng.uniform(2.5, 9.0))  # start-up takes ~2 s, the whole load ~15 s
     proc.send_signal(signal.SIGKILL)
     out, _ = proc.communicate(timeout=60)
-    acknowledged = max([int(line.split()[1]) for line in out.decode().splitlines() if line.startswith("acknowledged")],
-                       default=0)
+    acknowledged = max(
+        [int(line.split()[1]) for line in out.decode().splitlines() if line.startswith("acknowledged")], default=0
+    )
     check = cli(data, "verify")
     assert check.returncode == 0, check.stdout + check.stderr
     n = count(data)
@@ -109,5 +115,6 @@ def test_kill_while_replacing_existing_graphs(tmp_path: Path, point: str) -> Non
     assert check.returncode == 0, check.stdout + check.stderr
     with Registry(Settings(data_dir=data)) as reg:
         from igsn_graph.registry.accounts import ADMIN
+
         names = reg.names_of(ADMIN)
         assert len(names) == 100 and all(reg.row(n).version == 2 for n in names)  # type: ignore[union-attr]

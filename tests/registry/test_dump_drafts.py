@@ -24,8 +24,10 @@ def test_reserved_names_survive_dump_and_restore(tmp_path: Path) -> None:
     restore(target, tmp_path / "all.dump")
     with Registry(target) as registry:
         kept = lifecycle.drafts_of(registry.db.read(), one)
-        assert [(d.igsn, d.client, d.namespace) for d in kept] == [("ZTA-RES1", "ZTEST.ONE", "ZTA"),
-                                                                    ("ZTA-RES2", "ZTEST.ONE", "ZTA")]
+        assert [(d.igsn, d.client, d.namespace) for d in kept] == [
+            ("ZTA-RES1", "ZTEST.ONE", "ZTA"),
+            ("ZTA-RES2", "ZTEST.ONE", "ZTA"),
+        ]
 
 
 def test_harvest_sources_survive_dump_and_restore(tmp_path: Path) -> None:

@@ -22,7 +22,6 @@ from igsn_graph.registry.accounts import ADMIN
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 from igsn_graph.store import history
-
 from tests.conftest import AGENT, fresh_settings
 from tests.registry.test_service import AGENT_P, submit
 
@@ -61,23 +60,34 @@ def store_past_embargo(registry: Registry, shared: Path, name: str) -> None:
     assert row is not None and facts is not None and record is not None
     with registry.writing():
         stamp = registry.journal.reserve()
-        registry.journal.commit([registry._change(
-            facts=replace(facts, datestamp=stamp), record=replace(record, embargo_end="2020-12-31"),
-            previous=row, event="metadata-updated", principal=ADMIN)])
+        registry.journal.commit(
+            [
+                registry._change(
+                    facts=replace(facts, datestamp=stamp),
+                    record=replace(record, embargo_end="2020-12-31"),
+                    previous=row,
+                    event="metadata-updated",
+                    principal=ADMIN,
+                )
+            ]
+        )
     assert not registry.row(name).is_public  # type: ignore[union-attr]
 
 
 # -- the rule -------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("written, lifts", [
-    ("2021", "2022-01-01T00:00:00Z"),            # a bare year runs to its end
-    ("2021-02", "2021-03-01T00:00:00Z"),
-    ("2020-02", "2020-03-01T00:00:00Z"),
-    ("2021-12-31", "2022-01-01T00:00:00Z"),      # a date runs to the end of that day
-    ("2021-12-31+10:00", "2021-12-31T14:00:00Z"),  # … of its own zone
-    ("2021-06-30T08:00:00Z", "2021-06-30T08:00:00Z"),
-    ("2021-06-30T08:00:00.25-02:00", "2021-06-30T10:00:01Z"),  # never early
-    ("9999", "9999-12-31T23:59:59Z"),            # never lifted
-])
+@pytest.mark.parametrize(
+    "written, lifts",
+    [
+        ("2021", "2022-01-01T00:00:00Z"),  # a bare year runs to its end
+        ("2021-02", "2021-03-01T00:00:00Z"),
+        ("2020-02", "2020-03-01T00:00:00Z"),
+        ("2021-12-31", "2022-01-01T00:00:00Z"),  # a date runs to the end of that day
+        ("2021-12-31+10:00", "2021-12-31T14:00:00Z"),  # … of its own zone
+        ("2021-06-30T08:00:00Z", "2021-06-30T08:00:00Z"),
+        ("2021-06-30T08:00:00.25-02:00", "2021-06-30T10:00:01Z"),  # never early
+        ("9999", "9999-12-31T23:59:59Z"),  # never lifted
+    ],
+)
 def test_an_embargo_runs_to_the_end_of_the_period_it_names(written: str, lifts: str) -> None:
     at = embargo.lifts_at(written)
     assert at is not None and at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") == lifts
@@ -88,14 +98,17 @@ def test_an_end_that_is_no_date_is_not_read(written: str) -> None:
     assert embargo.lifts_at(written) is None
 
 
-@pytest.mark.parametrize("public, end, expected, warned", [
-    (False, "2099-12-31", False, False),  # private until the embargo ends
-    (True, "2099-12-31", False, True),    # says public, embargo running: private until then (the safe reading)
-    (False, "2020-12-31", True, False),   # the embargo has ended: public, whatever isPublic says
-    (True, "2020-12-31", True, False),
-    (False, None, False, False),          # private without an embargo: private for good
-    (True, None, True, False),
-])
+@pytest.mark.parametrize(
+    "public, end, expected, warned",
+    [
+        (False, "2099-12-31", False, False),  # private until the embargo ends
+        (True, "2099-12-31", False, True),  # says public, embargo running: private until then (the safe reading)
+        (False, "2020-12-31", True, False),  # the embargo has ended: public, whatever isPublic says
+        (True, "2020-12-31", True, False),
+        (False, None, False, False),  # private without an embargo: private for good
+        (True, None, True, False),
+    ],
+)
 def test_the_access_rule(public: bool, end: str | None, expected: bool, warned: bool) -> None:
     record = SampleRecord(igsn="ZT0001", name="n", is_public=public, embargo_end=end)
     got = embargo.with_embargo(record, datetime(2026, 12, 5, tzinfo=UTC))
@@ -166,8 +179,10 @@ def test_table_is_rebuilt_with_the_index_and_filled_for_older_folders(registry: 
     submit(registry, AGENT_P, embargoed(shared, "ZT0111"))
     submit(registry, AGENT_P, embargoed(shared, "ZT0112", end="2097-03-04T05:06:07Z"))
     submit(registry, AGENT_P, embargoed(shared, "ZT0113", end="2020"))  # public: no embargo running
-    expected = [("ZT0111", "2099-12-31", "2100-01-01T00:00:00Z"),
-                ("ZT0112", "2097-03-04T05:06:07Z", "2097-03-04T05:06:07Z")]
+    expected = [
+        ("ZT0111", "2099-12-31", "2100-01-01T00:00:00Z"),
+        ("ZT0112", "2097-03-04T05:06:07Z", "2097-03-04T05:06:07Z"),
+    ]
     assert table(registry) == expected
     with registry.writing():
         rebuild(registry.db, registry.store, registry.iris)
@@ -180,8 +195,7 @@ def test_table_is_rebuilt_with_the_index_and_filled_for_older_folders(registry: 
     assert verify(registry.db, registry.store, registry.iris).ok
 
 
-def test_a_table_row_the_description_does_not_bear_out_is_mended_not_lifted(registry: Registry,
-                                                                            shared: Path) -> None:
+def test_a_table_row_the_description_does_not_bear_out_is_mended_not_lifted(registry: Registry, shared: Path) -> None:
     submit(registry, AGENT_P, embargoed(shared, "ZT0121"))
     with registry.db.write() as conn:
         conn.execute("UPDATE embargo SET lifts_at = '2000-01-01T00:00:00Z'")
@@ -195,20 +209,30 @@ def _sees(c: TestClient, name: str) -> dict[str, object]:
     """What the public gets of ``name`` on each surface: does it show the title, and the OAI header."""
     turtle = c.get(f"/{name}", headers={"Accept": "text/turtle"})
     landing = c.get(f"/{name}", params={"_profile": "landing"}, headers={"Accept": "text/html"})  # ours, not 303
-    ask = c.get("/sparql", params={"query": f'ASK {{ ?s <http://purl.org/dc/terms/title> "{TITLE}" }}'},
-                headers={"Accept": "application/sparql-results+json"})
-    oai = c.get("/oai", params={"verb": "GetRecord", "metadataPrefix": "oai_dc",
-                                "identifier": f"oai:test.igsn-graph.org:{name}"})
+    ask = c.get(
+        "/sparql",
+        params={"query": f'ASK {{ ?s <http://purl.org/dc/terms/title> "{TITLE}" }}'},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    oai = c.get(
+        "/oai",
+        params={"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": f"oai:test.igsn-graph.org:{name}"},
+    )
     search = c.get("/api/v1/search", params={"q": "Tiltle"})
     assert {r.status_code for r in (turtle, landing, ask, oai, search)} == {200}, (turtle.text, landing.text)
     header = etree.fromstring(oai.content).find(f"{OAI}GetRecord/{OAI}record/{OAI}header")
-    return {"resolver": TITLE in turtle.text, "landing": TITLE in landing.text, "sparql": ask.json()["boolean"],
-            "oai": TITLE in oai.text, "search": name in {i["igsn"] for i in search.json()["items"]},
-            "deleted": header.get("status") == "deleted", "datestamp": header.findtext(f"{OAI}datestamp")}
+    return {
+        "resolver": TITLE in turtle.text,
+        "landing": TITLE in landing.text,
+        "sparql": ask.json()["boolean"],
+        "oai": TITLE in oai.text,
+        "search": name in {i["igsn"] for i in search.json()["items"]},
+        "deleted": header.get("status") == "deleted",
+        "datestamp": header.findtext(f"{OAI}datestamp"),
+    }
 
 
-def test_embargo_hides_everywhere_until_the_lift_publishes_with_a_new_datestamp(tmp_path: Path,
-                                                                               shared: Path) -> None:
+def test_embargo_hides_everywhere_until_the_lift_publishes_with_a_new_datestamp(tmp_path: Path, shared: Path) -> None:
     with TestClient(create_app(fresh_settings(tmp_path))) as c:
         r = c.post("/metadata", content=embargoed(shared, "ZT0131"), headers=XML, auth=AGENT)
         assert r.status_code == 201, r.text
@@ -216,8 +240,15 @@ def test_embargo_hides_everywhere_until_the_lift_publishes_with_a_new_datestamp(
         before = registry.row("ZT0131")
         assert before is not None
         hidden = _sees(c, "ZT0131")
-        assert hidden == {"resolver": False, "landing": False, "sparql": False, "oai": False, "search": False,
-                          "deleted": True, "datestamp": before.datestamp}
+        assert hidden == {
+            "resolver": False,
+            "landing": False,
+            "sparql": False,
+            "oai": False,
+            "search": False,
+            "deleted": True,
+            "datestamp": before.datestamp,
+        }
         # as any private sample: our page names no embargo, the registrant's page is where browsers go
         assert "mbargo" not in c.get("/ZT0131", params={"_profile": "landing"}).text
         assert c.get("/ZT0131", headers={"Accept": "text/html"}, follow_redirects=False).status_code == 303
@@ -229,13 +260,19 @@ def test_embargo_hides_everywhere_until_the_lift_publishes_with_a_new_datestamp(
         # stamped when lifted (whole seconds: the same second as the registration at best)
         assert after.datestamp >= before.datestamp and after.datestamp == registry.journal.last_datestamp()
         assert events(registry, "ZT0131")[-1] == ("embargo-ended", "admin")  # by the registry, not the owner
-        assert _sees(c, "ZT0131") == {"resolver": True, "landing": True, "sparql": True, "oai": True,
-                                      "search": True, "deleted": False, "datestamp": after.datestamp}
+        assert _sees(c, "ZT0131") == {
+            "resolver": True,
+            "landing": True,
+            "sparql": True,
+            "oai": True,
+            "search": True,
+            "deleted": False,
+            "datestamp": after.datestamp,
+        }
         record = registry.record("ZT0131")
         assert record is not None and record.is_public and record.embargo_end == "2099-12-31"
         # harvesters asking from the old datestamp get it
-        listed = c.get("/oai", params={"verb": "ListIdentifiers", "metadataPrefix": "oai_dc",
-                                       "from": after.datestamp})
+        listed = c.get("/oai", params={"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "from": after.datestamp})
         assert "ZT0131" in listed.text
         assert table(registry) == [] and embargo.lift(registry, now=datetime(2100, 1, 2, tzinfo=UTC)) == []
 

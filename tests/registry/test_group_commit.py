@@ -88,7 +88,7 @@ def test_a_burst_of_new_samples_is_written_in_groups(registry: Registry) -> None
     names = [f"ZTA2{n:03d}" for n in range(writers)]
     results = in_order(registry, [lambda n=n: registry.register(ONE, [sample(n, f"title {n}")]) for n in names])
     assert registry.stats.largest == writers - 1 and registry.stats.batches == 2
-    for name, got in zip(names, results):
+    for name, got in zip(names, results, strict=False):
         assert isinstance(got, list) and got == [Outcome(name, True, created=True, index=0, version=1)]
         row = registry.row(name)
         assert row is not None and row.version == 1 and row.client == ONE.symbol
@@ -141,8 +141,15 @@ def test_the_same_sample_in_one_group_follows_arrival_order(registry: Registry) 
     assert results[4] == MintResult(registry.parse("ZTA3100"), False)
     assert isinstance(results[5], RegistryFacts) and not results[5].active
     kept = versions(registry, "ZTA3100")
-    assert [v.event for v in kept] == ["minted", "metadata-registered", "metadata-updated", "metadata-updated",
-                                       "url-updated", "deactivated", "metadata-updated"]
+    assert [v.event for v in kept] == [
+        "minted",
+        "metadata-registered",
+        "metadata-updated",
+        "metadata-updated",
+        "url-updated",
+        "deactivated",
+        "metadata-updated",
+    ]
     assert '"write 3"' in kept[4].graph_ntriples and "url-after" in kept[4].graph_ntriples  # the URL kept the record
     assert "url-after" in kept[6].graph_ntriples  # and the record after it the URL
     facts = registry.facts("ZTA3100")
@@ -154,26 +161,26 @@ def test_refusals_in_a_group_are_each_callers_own(registry: Registry) -> None:
     registry.register(ONE, [sample("ZTA4000", "existing")])
     registry.register(ONE, [sample("TEST/ZTA4009", "spent")])
     calls: list[Callable[[], object]] = [
-        lambda: registry.register(ONE, [sample("ZTA4001", "first")]),                    # 0 leads alone
-        lambda: registry.register(ONE, [sample("ZTA4002", valid=False)]),                # 1 invalid
-        lambda: registry.mint(OTHER_P, "ZTA4000", "https://other.net/x"),                # 2 foreign
-        lambda: registry.mint(TWO, "ZTA4003", "https://example.org/x"),                  # 3 not its namespace
-        lambda: registry.register(TWO, [sample("ZTB4000", valid=False)]),                # 4 invalid: no quota used
-        lambda: registry.register(TWO, [sample("ZTB4001")], test_mode=True),            # 5 test: no quota used
-        lambda: registry.register(TWO, [sample("ZTB4002")]),                             # 6 quota 1 of 2
-        lambda: registry.mint(TWO, "ZTB4003", "https://x.org/3"),                        # 7 quota 2 of 2
-        lambda: registry.register(TWO, [sample("ZTB4004")]),                             # 8 over quota
-        lambda: registry.register(TWO, [sample("ZTB4004")], test_mode=True),            # 9 over quota, test too
-        lambda: registry.register(TWO, [sample("ZTB4002", "again")]),                    # 10 an update: no quota
-        lambda: registry.mint(TWO, "TEST/ZTB4005", "https://x.org/t"),                   # 11 test namespace: free
+        lambda: registry.register(ONE, [sample("ZTA4001", "first")]),  # 0 leads alone
+        lambda: registry.register(ONE, [sample("ZTA4002", valid=False)]),  # 1 invalid
+        lambda: registry.mint(OTHER_P, "ZTA4000", "https://other.net/x"),  # 2 foreign
+        lambda: registry.mint(TWO, "ZTA4003", "https://example.org/x"),  # 3 not its namespace
+        lambda: registry.register(TWO, [sample("ZTB4000", valid=False)]),  # 4 invalid: no quota used
+        lambda: registry.register(TWO, [sample("ZTB4001")], test_mode=True),  # 5 test: no quota used
+        lambda: registry.register(TWO, [sample("ZTB4002")]),  # 6 quota 1 of 2
+        lambda: registry.mint(TWO, "ZTB4003", "https://x.org/3"),  # 7 quota 2 of 2
+        lambda: registry.register(TWO, [sample("ZTB4004")]),  # 8 over quota
+        lambda: registry.register(TWO, [sample("ZTB4004")], test_mode=True),  # 9 over quota, test too
+        lambda: registry.register(TWO, [sample("ZTB4002", "again")]),  # 10 an update: no quota
+        lambda: registry.mint(TWO, "TEST/ZTB4005", "https://x.org/t"),  # 11 test namespace: free
         lambda: registry.register(ONE, [sample("ZTA4000", "v2")], expected=Precondition(frozenset({1}))),  # 12
         lambda: registry.register(ONE, [sample("ZTA4000", "v3")], expected=Precondition(frozenset({1}))),  # 13 stale
-        lambda: registry.mint(ONE, "ZTA4002", "https://example.org/2"),                  # 14 after its invalid one
-        lambda: registry.mint(ONE, "ZTA4004", "https://elsewhere.net/4"),                # 15 foreign domain
+        lambda: registry.mint(ONE, "ZTA4002", "https://example.org/2"),  # 14 after its invalid one
+        lambda: registry.mint(ONE, "ZTA4004", "https://elsewhere.net/4"),  # 15 foreign domain
         lambda: registry.register(ONE, [sample("ZTA4005", valid=False)], test_mode=True),  # 16 invalid test
-        lambda: registry.register(ONE, [sample("ZTA4006")], test_mode=True),            # 17 test: not stored
-        lambda: registry.deactivate(ONE, "ZTA4001", test_mode=True),                     # 18 test: not stored
-        lambda: registry.destroy(ONE, "ZTA4001"),                                        # 19
+        lambda: registry.register(ONE, [sample("ZTA4006")], test_mode=True),  # 17 test: not stored
+        lambda: registry.deactivate(ONE, "ZTA4001", test_mode=True),  # 18 test: not stored
+        lambda: registry.destroy(ONE, "ZTA4001"),  # 19
     ]
     r = in_order(registry, calls)
     assert registry.stats.largest == len(calls) - 1
@@ -213,12 +220,15 @@ def test_parent_cycles_are_judged_in_arrival_order(registry: Registry) -> None:
         return Submission(SampleRecord(igsn=name, name=name, parents=[parent]), "turtle")
 
     registry.register(ONE, [sample("ZTA5000")])
-    r = in_order(registry, [
-        lambda: registry.register(ONE, [sample("ZTA5009")]),
-        lambda: registry.register(ONE, [child("ZTA5001", "ZTA5002")]),  # fine on its own
-        lambda: registry.register(ONE, [child("ZTA5002", "ZTA5001")]),  # closes the cycle: refused
-        lambda: registry.register(ONE, [child("ZTA5000", "ZTA5001")]),  # fine
-    ])
+    r = in_order(
+        registry,
+        [
+            lambda: registry.register(ONE, [sample("ZTA5009")]),
+            lambda: registry.register(ONE, [child("ZTA5001", "ZTA5002")]),  # fine on its own
+            lambda: registry.register(ONE, [child("ZTA5002", "ZTA5001")]),  # closes the cycle: refused
+            lambda: registry.register(ONE, [child("ZTA5000", "ZTA5001")]),  # fine
+        ],
+    )
     assert isinstance(r[1], list) and isinstance(r[3], list)
     assert isinstance(r[2], InvalidRecord) and "cycle" in r[2].message
     assert registry.row("ZTA5002") is None
@@ -232,14 +242,17 @@ def test_a_failed_commit_acknowledges_none_of_its_group(registry: Registry) -> N
     dead = RemoteStore(RemoteEndpoints(base=f"http://127.0.0.1:{free_port()}", timeout_s=5))
     registry.journal.store = dead
     try:
-        r = in_order(registry, [
-            lambda: registry.register(ONE, [sample("ZTA6001")], test_mode=True),
-            lambda: registry.register(ONE, [sample("ZTA6002")]),
-            lambda: registry.register(ONE, [sample("ZTA6000", "lost")]),
-            lambda: registry.mint(ONE, "ZTA6003", "https://example.org/3"),
-            lambda: registry.register(ONE, [sample("ZTA6004", valid=False)]),
-            lambda: registry.register(ONE, [sample("ZTA6005")], test_mode=True),
-        ])
+        r = in_order(
+            registry,
+            [
+                lambda: registry.register(ONE, [sample("ZTA6001")], test_mode=True),
+                lambda: registry.register(ONE, [sample("ZTA6002")]),
+                lambda: registry.register(ONE, [sample("ZTA6000", "lost")]),
+                lambda: registry.mint(ONE, "ZTA6003", "https://example.org/3"),
+                lambda: registry.register(ONE, [sample("ZTA6004", valid=False)]),
+                lambda: registry.register(ONE, [sample("ZTA6005")], test_mode=True),
+            ],
+        )
     finally:
         registry.journal.store = working
     assert r[0] == [Outcome("ZTA6001", True, created=True, index=0, version=1)]  # nothing to commit

@@ -21,16 +21,19 @@ def _store_without_links(registry: Registry, monkeypatch: pytest.MonkeyPatch) ->
         records = [
             SampleRecord("ZTA-RL0", name="unrelated", relations=[Relation("10.5880/X.1", "DOI", "IsCitedBy")]),
             SampleRecord("ZTA-RLP", name="parent"),
-        ] + [SampleRecord(f"ZTA-RLC{i}", name="child", relations=[Relation("10273/ZTA-RLP", "Handle", "IsPartOf")])
-             for i in range(3)]
+        ] + [
+            SampleRecord(f"ZTA-RLC{i}", name="child", relations=[Relation("10273/ZTA-RLP", "Handle", "IsPartOf")])
+            for i in range(3)
+        ]
         outcomes = registry.register(ADMIN, [Submission(r, "igsn") for r in records], strict=False)
         assert all(o.ok for o in outcomes)
     assert relations.children(registry, "ZTA-RLP") == []
     registry.db.set_meta("links_fingerprint", "before-links")  # what a folder of the previous release holds
 
 
-def test_relink_links_stored_descriptions_and_touches_nothing_else(registry: Registry,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relink_links_stored_descriptions_and_touches_nothing_else(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _store_without_links(registry, monkeypatch)
     report = verify(registry.db, registry.store, registry.iris)
     assert sorted(p.split(":")[0] for p in report.problems) == ["ZTA-RLC0", "ZTA-RLC1", "ZTA-RLC2"]
@@ -42,8 +45,7 @@ def test_relink_links_stored_descriptions_and_touches_nothing_else(registry: Reg
     child = registry.row("ZTA-RLC0")
     assert child is not None and child.version == 2 and child.datestamp >= before["ZTA-RLC0"].datestamp  # type: ignore[union-attr]
     assert relations.children(registry, "ZTA-RLP") == ["ZTA-RLC0", "ZTA-RLC1", "ZTA-RLC2"]
-    events = [v.event for v in history.versions_of(
-        registry.db.read(), "ZTA-RLC0")]
+    events = [v.event for v in history.versions_of(registry.db.read(), "ZTA-RLC0")]
     assert events == ["metadata-registered", relink.EVENT]  # history kept, one version added
     assert verify(registry.db, registry.store, registry.iris).ok
     assert not relink.pending(registry) and relink.relink(registry) == 0

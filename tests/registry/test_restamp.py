@@ -39,7 +39,8 @@ def _derived_xml(igsn: str, parent: str) -> bytes:
     return registration_xml(igsn).replace(
         b"</relatedResourceIdentifiers>",
         f'<relatedIdentifier relatedIdentifierType="igsn" relationType="IsDerivedFrom">10273/{parent}'
-        f'</relatedIdentifier></relatedResourceIdentifiers>'.encode())
+        f"</relatedIdentifier></relatedResourceIdentifiers>".encode(),
+    )
 
 
 def _populate(registry: Registry) -> list[str]:
@@ -74,8 +75,9 @@ def _search_datestamp(registry: Registry, name: str) -> str | None:
 
 def _everything(registry: Registry, names: list[str]) -> dict[str, object]:
     """What a restamp could change: rows, history, graphs, the last datestamp issued."""
-    out: dict[str, object] = {n: (registry.row(n), _versions(registry, n), sorted(map(str, registry.graph_of(n))))
-                              for n in names}
+    out: dict[str, object] = {
+        n: (registry.row(n), _versions(registry, n), sorted(map(str, registry.graph_of(n)))) for n in names
+    }
     out["last_datestamp"] = registry.db.get_meta("last_datestamp")
     return out
 
@@ -98,11 +100,19 @@ def test_nothing_to_do_when_nothing_changed(registry: Registry) -> None:
     assert _everything(registry, names) == before
 
 
-_REPRESENTATIONS = [("datacite", "application/xml"), ("datacite", "application/vnd.datacite.datacite+json"),
-                    ("igsn", "application/xml"), ("igsn_desc", "application/xml"), ("oai_dc", "application/xml"),
-                    ("citation", "application/vnd.citationstyles.csl+json"), ("citation", "application/x-bibtex"),
-                    ("citation", "text/x-bibliography"), ("sdo", "application/ld+json"), ("ig", "text/turtle"),
-                    ("prov", "text/turtle")]
+_REPRESENTATIONS = [
+    ("datacite", "application/xml"),
+    ("datacite", "application/vnd.datacite.datacite+json"),
+    ("igsn", "application/xml"),
+    ("igsn_desc", "application/xml"),
+    ("oai_dc", "application/xml"),
+    ("citation", "application/vnd.citationstyles.csl+json"),
+    ("citation", "application/x-bibtex"),
+    ("citation", "text/x-bibliography"),
+    ("sdo", "application/ld+json"),
+    ("ig", "text/turtle"),
+    ("prov", "text/turtle"),
+]
 
 
 def _harvest(base: str, names: list[str]) -> dict[str, bytes]:
@@ -111,8 +121,10 @@ def _harvest(base: str, names: list[str]) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for name in names:
         for prefix in oai_formats.PREFIXES:
-            r = httpx.get(base + "/oai", params={"verb": "GetRecord", "metadataPrefix": prefix,
-                                                 "identifier": f"oai:test.igsn-graph.org:{name}"})
+            r = httpx.get(
+                base + "/oai",
+                params={"verb": "GetRecord", "metadataPrefix": prefix, "identifier": f"oai:test.igsn-graph.org:{name}"},
+            )
             record = etree.fromstring(r.content).find(f".//{OAI}record")
             assert record is not None, r.text
             out[f"oai {prefix} {name}"] = etree.tostring(record)
@@ -123,8 +135,7 @@ def _harvest(base: str, names: list[str]) -> dict[str, bytes]:
     return out
 
 
-def test_moving_the_server_changes_no_document_no_datestamp_no_version(settings: Settings,
-                                                                       registry: Registry) -> None:
+def test_moving_the_server_changes_no_document_no_datestamp_no_version(settings: Settings, registry: Registry) -> None:
     names = _populate(registry)
     restamp.adopt(registry)
     before = _everything(registry, names)
@@ -200,8 +211,9 @@ def test_an_interrupted_restamp_resumes_without_stamping_twice(registry: Registr
 
 
 @pytest.mark.parametrize("half", ["index", "graph"])
-def test_a_batch_a_crash_interrupted_is_finished_first(registry: Registry, monkeypatch: pytest.MonkeyPatch,
-                                                       half: str) -> None:
+def test_a_batch_a_crash_interrupted_is_finished_first(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch, half: str
+) -> None:
     # graph and index are written at once: a crash may leave either one without the batch's stamp
     names = _populate(registry)
     _stale(registry)

@@ -7,14 +7,23 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Literal
 
-from igsn_graph.errors import (DomainNotAllowed, ForeignSample, Gone, InvalidIdentifier, InvalidInput, InvalidRecord,
-                               NamespaceNotAllowed, NotFound, QuotaExceeded, UnknownNamespace)
+from igsn_graph.errors import (
+    DomainNotAllowed,
+    ForeignSample,
+    Gone,
+    InvalidIdentifier,
+    InvalidInput,
+    InvalidRecord,
+    NamespaceNotAllowed,
+    NotFound,
+    QuotaExceeded,
+    UnknownNamespace,
+)
 from igsn_graph.formats.kernels import read_xml
 from igsn_graph.registry.accounts import ADMIN, Principal
 from igsn_graph.registry.service import Registry, Submission
 from igsn_graph.store import history
 from igsn_graph.vocab import IG, PROV
-
 from tests.conftest import ADMIN_PASSWORD, AGENT, CLIENT_ONE, CLIENT_TWO, OTHER
 
 pytestmark = pytest.mark.both_stores
@@ -27,12 +36,14 @@ OTHER_P = Principal("agent", OTHER[0], OTHER[0])
 
 def registration_xml(igsn: str, *, events: tuple[str, ...] = ("submitted",), material: str | None = None) -> bytes:
     logs = "".join(f'<logElement event="{e}" timeStamp="2020-01-0{i + 1}T10:00:00"/>' for i, e in enumerate(events))
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<sample xmlns="http://igsn.org/schema/kernel-v.1.0">'
-            f'<sampleNumber identifierType="igsn">10273/{igsn}</sampleNumber>'
-            f'<registrant><registrantName>Jane Doe</registrantName></registrant>'
-            f'<relatedResourceIdentifiers><relatedIdentifier relatedIdentifierType="doi" relationType="IsCitedBy">'
-            f'10.5072/PAPER1</relatedIdentifier></relatedResourceIdentifiers>'
-            f'<log>{logs}</log></sample>').encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<sample xmlns="http://igsn.org/schema/kernel-v.1.0">'
+        f'<sampleNumber identifierType="igsn">10273/{igsn}</sampleNumber>'
+        f"<registrant><registrantName>Jane Doe</registrantName></registrant>"
+        f'<relatedResourceIdentifiers><relatedIdentifier relatedIdentifierType="doi" relationType="IsCitedBy">'
+        f"10.5072/PAPER1</relatedIdentifier></relatedResourceIdentifiers>"
+        f"<log>{logs}</log></sample>"
+    ).encode()
 
 
 def submit(registry: Registry, principal: Principal, data: bytes, **kw: object):  # type: ignore[no-untyped-def]
@@ -137,6 +148,7 @@ def test_registrant_comes_from_the_owner_when_missing(registry: Registry) -> Non
     data = registration_xml("ZTA0021")
     doc = read_xml(data)
     from dataclasses import replace
+
     rec = replace(doc.records[0], registrant=None)
     registry.register(ONE, [Submission(rec, "igsn", data)])
     assert registry.record("ZTA0021").registrant.name == "Client One"  # type: ignore[union-attr]
@@ -200,6 +212,7 @@ def test_invalid_record_is_refused_and_nothing_is_stored(registry: Registry) -> 
     data = registration_xml("ZTA0060")
     doc = read_xml(data)
     from dataclasses import replace
+
     bad = replace(doc.records[0], materials=["http://example.org/not-a-material"])
     with pytest.raises(InvalidRecord) as info:
         registry.register(ONE, [Submission(bad, "igsn", data)])
@@ -210,11 +223,13 @@ def test_invalid_record_is_refused_and_nothing_is_stored(registry: Registry) -> 
 
 def test_bulk_reports_invalid_records_and_stores_the_valid(registry: Registry) -> None:
     from dataclasses import replace
+
     good = read_xml(registration_xml("ZTA0070")).records[0]
     bad = replace(read_xml(registration_xml("ZTA0071")).records[0], materials=["nope"])
     foreign = read_xml(registration_xml("ZO0072")).records[0]
-    outcomes = registry.register(ONE, [Submission(good, "igsn"), Submission(bad, "igsn"), Submission(foreign, "igsn")],
-                                 strict=False)
+    outcomes = registry.register(
+        ONE, [Submission(good, "igsn"), Submission(bad, "igsn"), Submission(foreign, "igsn")], strict=False
+    )
     by = {o.igsn: o for o in outcomes}
     assert by["ZTA0070"].ok and not by["ZTA0071"].ok and not by["ZO0072"].ok
     assert by["ZTA0071"].reasons and by["ZO0072"].reasons
@@ -237,6 +252,7 @@ def test_authentication(registry: Registry) -> None:
     assert acc.authenticate(AGENT[0], AGENT[1]).kind == "agent"
     assert acc.authenticate("admin", ADMIN_PASSWORD, admin=("admin", ADMIN_PASSWORD)).is_admin
     from igsn_graph.errors import NotAuthenticated
+
     for user, pw in ((CLIENT_ONE[0], "wrong"), (CLIENT_ONE[0], OTHER[1]), ("NOBODY", "x"), ("admin", "x")):
         with pytest.raises(NotAuthenticated):
             acc.authenticate(user, pw, admin=("admin", ADMIN_PASSWORD))
@@ -244,6 +260,7 @@ def test_authentication(registry: Registry) -> None:
 
 def test_accounts_validation(registry: Registry) -> None:
     from igsn_graph.errors import Conflict
+
     with pytest.raises(InvalidInput):
         registry.add_agent("bad symbol", name="x", password="p", namespaces=["ZX"])
     with pytest.raises(Conflict):
@@ -279,12 +296,14 @@ def test_names_of(registry: Registry) -> None:
 def test_registry_refuses_an_uninitialised_folder(tmp_path: Path) -> None:
     from igsn_graph.registry.service import NotInitialised
     from igsn_graph.settings import Settings
+
     with pytest.raises(NotInitialised, match="igsn-graph init"):
         Registry(Settings(data_dir=tmp_path / "nothing"))
 
 
 def test_private_descriptions_stay_out_of_the_public_graph(registry: Registry) -> None:
     from dataclasses import replace
+
     rec = read_xml(registration_xml("ZTA0110")).records[0]
     secret = replace(rec, is_public=False, description="Secret drill site under the old mill")
     registry.register(ONE, [Submission(secret, "igsn")])
@@ -296,6 +315,7 @@ def test_private_descriptions_stay_out_of_the_public_graph(registry: Registry) -
     assert registry.record("ZTA0110").description == "Secret drill site under the old mill"  # type: ignore[union-attr]
     # and verify agrees with what was written
     from igsn_graph.index.rebuild import verify
+
     assert verify(registry.db, registry.store, registry.iris).ok
 
 
@@ -338,6 +358,7 @@ def test_a_write_left_in_the_journal_is_completed_before_the_next_write(registry
 
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
+
     registry.journal._finish = broken  # type: ignore[method-assign]
     with pytest.raises(OSError):
         registry.mint(ONE, "ZTA0120", "https://example.org/v2")
@@ -348,6 +369,7 @@ def test_a_write_left_in_the_journal_is_completed_before_the_next_write(registry
     assert [v.version for v in versions] == [1, 2, 3]
     assert registry.landing_url(ONE, "ZTA0120") == "https://example.org/v3"
     from igsn_graph.index.rebuild import verify
+
     assert verify(registry.db, registry.store, registry.iris).ok
 
 

@@ -34,36 +34,67 @@ class Findable:
 
 def _record(igsn: str, wkt: str | None, time: TimeSpan | None, parents: list[str], **extra: object) -> SampleRecord:
     person = Agent("Doe, Jane", Identifier(ORCID, "ORCID"), kind="Person")
-    return SampleRecord(igsn, name=f"sample {igsn.lower()}", description="basalt core from the test set",
-                        geometries=[Geometry(wkt)] if wkt else [], collection_time=time, parents=parents,
-                        collectors=[person], **extra)  # type: ignore[arg-type]
+    return SampleRecord(
+        igsn,
+        name=f"sample {igsn.lower()}",
+        description="basalt core from the test set",
+        geometries=[Geometry(wkt)] if wkt else [],
+        collection_time=time,
+        parents=parents,
+        collectors=[person],
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 #: (record, what search must know of it)
 _PUBLIC: list[tuple[SampleRecord, Findable]] = [
-    (_record(ROOT, "POINT (10 45)", TimeSpan(instant="2019"), [],
-             relations=[Relation(DATASET, "DOI", "IsReferencedBy")]),
-     Findable(ROOT, (10, 10, 45, 45), "2019-01-01", "2019-12-31")),
-    (_record("ZTA-K1", "POLYGON ((-20 -10, 30 -10, 30 20, -20 20, -20 -10))",
-             TimeSpan(start="2020-05", end="2020-07-15"), [ROOT]),
-     Findable("ZTA-K1", (-20, 30, -10, 20), "2020-05-01", "2020-07-15")),
-    (_record("ZTA-K2", "POINT (179.5 -60)", TimeSpan(instant="2021-03-04"), [ROOT]),
-     Findable("ZTA-K2", (179.5, 179.5, -60, -60), "2021-03-04", "2021-03-04")),
-    (_record("ZTA-K3", "POINT (-179.5 -61)", TimeSpan(start="2018-12-31T10:00:00Z", end="2019-01-02"),
-             ["ZTA-K1", "ZTA-K2"]),
-     Findable("ZTA-K3", (-179.5, -179.5, -61, -61), "2018-12-31", "2019-01-02")),
-    (_record("ZTA-K4", "POLYGON ((100 60, 120 60, 120 80, 100 80, 100 60))", None, ["ZTA-K3"]),
-     Findable("ZTA-K4", (100, 120, 60, 80), None, None)),
-    (_record("ZTA-K5", None, TimeSpan(start="1999", end="2001-06"), ["ZTA-K3"]),
-     Findable("ZTA-K5", None, "1999-01-01", "2001-06-30")),
-    (_record("ZTA-K6", "POINT (-75.25 -33.5)", TimeSpan(instant="1987-02"), ["ZTA-K4"]),
-     Findable("ZTA-K6", (-75.25, -75.25, -33.5, -33.5), "1987-02-01", "1987-02-31")),
+    (
+        _record(
+            ROOT, "POINT (10 45)", TimeSpan(instant="2019"), [], relations=[Relation(DATASET, "DOI", "IsReferencedBy")]
+        ),
+        Findable(ROOT, (10, 10, 45, 45), "2019-01-01", "2019-12-31"),
+    ),
+    (
+        _record(
+            "ZTA-K1",
+            "POLYGON ((-20 -10, 30 -10, 30 20, -20 20, -20 -10))",
+            TimeSpan(start="2020-05", end="2020-07-15"),
+            [ROOT],
+        ),
+        Findable("ZTA-K1", (-20, 30, -10, 20), "2020-05-01", "2020-07-15"),
+    ),
+    (
+        _record("ZTA-K2", "POINT (179.5 -60)", TimeSpan(instant="2021-03-04"), [ROOT]),
+        Findable("ZTA-K2", (179.5, 179.5, -60, -60), "2021-03-04", "2021-03-04"),
+    ),
+    (
+        _record(
+            "ZTA-K3",
+            "POINT (-179.5 -61)",
+            TimeSpan(start="2018-12-31T10:00:00Z", end="2019-01-02"),
+            ["ZTA-K1", "ZTA-K2"],
+        ),
+        Findable("ZTA-K3", (-179.5, -179.5, -61, -61), "2018-12-31", "2019-01-02"),
+    ),
+    (
+        _record("ZTA-K4", "POLYGON ((100 60, 120 60, 120 80, 100 80, 100 60))", None, ["ZTA-K3"]),
+        Findable("ZTA-K4", (100, 120, 60, 80), None, None),
+    ),
+    (
+        _record("ZTA-K5", None, TimeSpan(start="1999", end="2001-06"), ["ZTA-K3"]),
+        Findable("ZTA-K5", None, "1999-01-01", "2001-06-30"),
+    ),
+    (
+        _record("ZTA-K6", "POINT (-75.25 -33.5)", TimeSpan(instant="1987-02"), ["ZTA-K4"]),
+        Findable("ZTA-K6", (-75.25, -75.25, -33.5, -33.5), "1987-02-01", "1987-02-31"),
+    ),
 ]
 #: the samples a search may find, by IGSN
 FINDABLE: dict[str, Findable] = {f.igsn: f for _, f in _PUBLIC}
 #: the other agent's public sample (a child of ZTA-K3), findable too
-_OTHER = _record("ZO-CROSS", "POINT (0 0)", TimeSpan(instant="2022"), ["ZTA-K3"],
-                 relations=[Relation(ROOT, "IGSN", "IsPartOf")])
+_OTHER = _record(
+    "ZO-CROSS", "POINT (0 0)", TimeSpan(instant="2022"), ["ZTA-K3"], relations=[Relation(ROOT, "IGSN", "IsPartOf")]
+)
 FINDABLE["ZO-CROSS"] = Findable("ZO-CROSS", (0, 0, 0, 0), "2022-01-01", "2022-12-31")
 
 

@@ -29,8 +29,13 @@ from .raw_text import TRICKY, any_text, record_with, store_raw
 
 pytestmark = pytest.mark.slow
 
-PROPERTY = settings(max_examples=12, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -48,15 +53,18 @@ def _write_lines(path: Path, records: list[dict[str, object]]) -> None:
 
 
 def _kernel(name: str, title: str) -> str:
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<resource xmlns="http://schema.igsn.org/description/1.1" '
-            f'type="Sample"><identifier type="IGSN">{name}</identifier><name>{title}</name>'
-            f'<materials><material>http://vocabulary.odm2.org/medium/rock</material></materials>'
-            f'<sampleAccess>Public</sampleAccess></resource>')
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<resource xmlns="http://schema.igsn.org/description/1.1" '
+        f'type="Sample"><identifier type="IGSN">{name}</identifier><name>{title}</name>'
+        f"<materials><material>http://vocabulary.odm2.org/medium/rock</material></materials>"
+        f"<sampleAccess>Public</sampleAccess></resource>"
+    )
 
 
 @pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
-def test_a_line_separator_in_a_title_restores(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                              separator: str) -> None:
+def test_a_line_separator_in_a_title_restores(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], separator: str
+) -> None:
     """Registered through a real write surface (a kernel document given to ``load``)."""
     data = fresh_settings(tmp_path).data_dir
     (tmp_path / "in.xml").write_text(_kernel("ZTA0001", f"Core{separator}one"), encoding="utf-8")
@@ -82,8 +90,9 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @PROPERTY
 @given(texts=st.lists(any_text, min_size=1, max_size=3))
 @example(texts=TRICKY)
-def test_dump_restore_dump_is_exact_for_any_text(source: Settings, tmp_path_factory: pytest.TempPathFactory,
-                                                 texts: list[str]) -> None:
+def test_dump_restore_dump_is_exact_for_any_text(
+    source: Settings, tmp_path_factory: pytest.TempPathFactory, texts: list[str]
+) -> None:
     """Every text field of a sample and an account name hold the text, stored by the internal write path."""
     with Registry(source) as reg:
         for i, text in enumerate(texts):
@@ -116,7 +125,7 @@ class _CutStore:
 
     def dump_nquads(self):  # type: ignore[no-untyped-def]
         for chunk in self._store.dump_nquads():  # type: ignore[attr-defined]
-            yield chunk[:len(chunk) // 2] + b"\n"
+            yield chunk[: len(chunk) // 2] + b"\n"
 
 
 def test_dump_checks_what_it_wrote(tmp_path: Path) -> None:
@@ -155,10 +164,8 @@ def _damaged(good: Path, tmp_path: Path, how: str) -> Path:
     return out
 
 
-@pytest.mark.parametrize("how", ["no trailer", "graph does not parse", "version 1, split at U+2028",
-                                 "gzip cut short"])
-def test_a_failed_restore_leaves_the_folder_empty(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                  how: str) -> None:
+@pytest.mark.parametrize("how", ["no trailer", "graph does not parse", "version 1, split at U+2028", "gzip cut short"])
+def test_a_failed_restore_leaves_the_folder_empty(tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str) -> None:
     data = fresh_settings(tmp_path).data_dir
     with Registry(Settings(data_dir=data)) as reg:
         store_raw(reg, record_with("ZTA0003", "Core\u2028three"))
@@ -178,7 +185,8 @@ def test_a_failed_restore_leaves_the_folder_empty(tmp_path: Path, capsys: pytest
 
 
 def test_an_interrupted_restore_is_named_by_verify_and_cleared_by_restore(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A restore killed midway leaves its staging folder (never a registry): verify says what to remove."""
     data = fresh_settings(tmp_path).data_dir
     good = tmp_path / "good.dump"

@@ -46,8 +46,11 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = fresh_settings(tmp_path_factory.mktemp("credentials"), login_failures_burst=0)
     with TestClient(create_app(settings)) as client:
         # a client created and disabled through the admin API; it could log in before
-        r = client.post("/api/v1/admin/clients", auth=ADMIN, json={"symbol": DISABLED[0], "password": DISABLED[1],
-                                                                   "namespaces": ["ZTG"]})
+        r = client.post(
+            "/api/v1/admin/clients",
+            auth=ADMIN,
+            json={"symbol": DISABLED[0], "password": DISABLED[1], "namespaces": ["ZTG"]},
+        )
         assert r.status_code == 201, r.text
         assert client.get("/igsn", auth=DISABLED).status_code == 204
         assert client.delete(f"/api/v1/admin/clients/{DISABLED[0]}", auth=ADMIN).json()["active"] is False
@@ -59,16 +62,24 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 Surface = Callable[[TestClient, tuple[str, str] | None, dict[str, str]], httpx.Response]
 SURFACES: dict[str, tuple[str, Surface]] = {
     # name: (error form, request)
-    "mds-igsn": ("text", lambda c, a, h: c.post("/igsn", content=b"igsn=ZTA0002\nurl=https://example.org/2",
-                                                 headers={**TEXT, **h}, auth=a)),
+    "mds-igsn": (
+        "text",
+        lambda c, a, h: c.post(
+            "/igsn", content=b"igsn=ZTA0002\nurl=https://example.org/2", headers={**TEXT, **h}, auth=a
+        ),
+    ),
     "mds-metadata": ("text", lambda c, a, h: c.get("/metadata/ZTA0001", headers=h, auth=a)),
     "doi": ("text", lambda c, a, h: c.get("/doi/10273/ZTA0001", headers=h, auth=a)),
-    "json-write": ("problem", lambda c, a, h: c.put("/api/v1/samples/ZTA0003", content=kernel("ZTA0003"),
-                                                   headers={**XML, **h}, auth=a)),
+    "json-write": (
+        "problem",
+        lambda c, a, h: c.put("/api/v1/samples/ZTA0003", content=kernel("ZTA0003"), headers={**XML, **h}, auth=a),
+    ),
     # a public read with credentials: wrong ones are refused, not ignored
     "json-read": ("problem", lambda c, a, h: c.get("/api/v1/samples/ZTA0001", headers=h, auth=a)),
-    "bulk": ("problem", lambda c, a, h: c.post("/api/v1/samples/bulk", content=kernel("ZTA0004"),
-                                               headers={**XML, **h}, auth=a)),
+    "bulk": (
+        "problem",
+        lambda c, a, h: c.post("/api/v1/samples/bulk", content=kernel("ZTA0004"), headers={**XML, **h}, auth=a),
+    ),
     "admin": ("problem", lambda c, a, h: c.get("/api/v1/admin/agents", headers=h, auth=a)),
 }
 FAILURES: dict[str, tuple[str, str]] = {
@@ -167,14 +178,20 @@ def _cost(accounts: accounts_module.Accounts, calls: list[int], user: str, passw
 
 
 # every way a login fails without a known account's password being compared
-NO_ACCOUNT = {"unknown agent": ("ZNOBODY", "x"), "unknown client of a known agent": ("ZTEST.NOBODY", "x"),
-              "unknown client of an unknown agent": ("ZNOBODY.LAB", "x"), "disabled client": DISABLED,
-              "client of a disabled agent": ("ZOFF.LAB", "lab-secret-1"), "disabled agent": ("ZOFF", "off-secret-1"),
-              "admin name, wrong password": ("admin", "wrong")}
+NO_ACCOUNT = {
+    "unknown agent": ("ZNOBODY", "x"),
+    "unknown client of a known agent": ("ZTEST.NOBODY", "x"),
+    "unknown client of an unknown agent": ("ZNOBODY.LAB", "x"),
+    "disabled client": DISABLED,
+    "client of a disabled agent": ("ZOFF.LAB", "lab-secret-1"),
+    "disabled agent": ("ZOFF", "off-secret-1"),
+    "admin name, wrong password": ("admin", "wrong"),
+}
 
 
 def test_a_login_without_an_account_costs_what_a_wrong_password_costs(
-        accounts: accounts_module.Accounts, scrypt_calls: list[int]) -> None:
+    accounts: accounts_module.Accounts, scrypt_calls: list[int]
+) -> None:
     """The same hashing whatever failed (counted, not timed): response times do not tell account names."""
     wrong_agent_password = _cost(accounts, scrypt_calls, AGENT[0], "wrong")
     assert wrong_agent_password >= 1
@@ -183,12 +200,14 @@ def test_a_login_without_an_account_costs_what_a_wrong_password_costs(
 
 
 def test_a_clients_wrong_password_costs_what_an_unknown_client_costs(
-        accounts: accounts_module.Accounts, scrypt_calls: list[int]) -> None:
+    accounts: accounts_module.Accounts, scrypt_calls: list[int]
+) -> None:
     assert _cost(accounts, scrypt_calls, CLIENT_ONE[0], "wrong") == _cost(accounts, scrypt_calls, "ZTEST.NOBODY", "x")
 
 
-def test_password_hashes_are_compared_in_constant_time(accounts: accounts_module.Accounts,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_password_hashes_are_compared_in_constant_time(
+    accounts: accounts_module.Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
     compared: list[tuple[bytes, bytes]] = []
     real = hmac.compare_digest
 
@@ -234,8 +253,10 @@ def test_no_credentials_in_logs_on_any_surface(tmp_path: Path, caplog: pytest.Lo
     """Failed and successful logins on every surface, with every logger at DEBUG (uvicorn's access log too)."""
     settings = fresh_settings(tmp_path, login_failures_burst=0)  # the same wrong login on every surface
     secrets = [CLIENT_ONE[1], AGENT[1], ADMIN_PASSWORD, "client-secret-9", "Bearer-token-42"]
-    headers = [f"Basic {base64.b64encode(f'{u}:{p}'.encode()).decode()}" for u, p in
-               [CLIENT_ONE, AGENT, ADMIN, (CLIENT_ONE[0], "client-secret-9"), ("ZNOBODY", "client-secret-9")]]
+    headers = [
+        f"Basic {base64.b64encode(f'{u}:{p}'.encode()).decode()}"
+        for u, p in [CLIENT_ONE, AGENT, ADMIN, (CLIENT_ONE[0], "client-secret-9"), ("ZNOBODY", "client-secret-9")]
+    ]
     collect = Collect()
     names = ["", "uvicorn", "uvicorn.access", "uvicorn.error", "igsn_graph", "api", "httpx", "fastapi"]
     saved = {n: (logging.getLogger(n).level, logging.getLogger(n).propagate) for n in names}
@@ -250,8 +271,9 @@ def test_no_credentials_in_logs_on_any_surface(tmp_path: Path, caplog: pytest.Lo
                 # requests refused after the login (no SHACL to load): the login succeeds or fails on each surface
                 for auth, want in ((CLIENT_ONE, 400), (("ZNOBODY", "client-secret-9"), 401)):
                     answers = [
-                        http.post("/igsn", content=b"igsn=ZTA0005\nurl=https://elsewhere.net/5", headers=TEXT,
-                                  auth=auth),
+                        http.post(
+                            "/igsn", content=b"igsn=ZTA0005\nurl=https://elsewhere.net/5", headers=TEXT, auth=auth
+                        ),
                         http.post("/metadata", content=b"<not xml", headers=XML, auth=auth),
                         http.get("/doi/ZTA0006", auth=auth),
                         http.put("/api/v1/samples/ZTA0007", content=kernel("ZTA0008"), headers=XML, auth=auth),
@@ -314,7 +336,7 @@ def test_login_throttle_buckets_refill_per_account_and_address() -> None:
         throttle.check("ZOTHER", "10.0.0.1")  # account names compared in normal form
     assert info.value.data["retry_after"] == 10
     throttle.check("ZOTHER", "10.0.0.2")  # the owner elsewhere is not locked out
-    throttle.check("ZTEST", "10.0.0.1")   # nor another account from the same place
+    throttle.check("ZTEST", "10.0.0.1")  # nor another account from the same place
     now[0] += 4
     with pytest.raises(LoginThrottled) as info:
         throttle.check("ZOTHER", "10.0.0.1")

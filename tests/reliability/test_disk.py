@@ -16,7 +16,6 @@ import pytest
 
 from igsn_graph.index.rebuild import verify
 from igsn_graph.registry.service import Registry
-
 from tests.api.test_mds import XML, kernel
 from tests.conftest import CLIENT_ONE, fresh_settings, live_server
 
@@ -61,7 +60,9 @@ def _write_refused(c: httpx.Client, name: str) -> None:
     r = c.post("/metadata", content=kernel(f"10273/{name}"), headers=XML)
     assert r.status_code == 503, (r.status_code, r.text)
     assert "\n" not in r.text.strip() and "Traceback" not in r.text
-    r = c.post("/igsn", content=f"igsn=10273/{name}X\nurl=https://example.org/x", headers={"Content-Type": "text/plain"})
+    r = c.post(
+        "/igsn", content=f"igsn=10273/{name}X\nurl=https://example.org/x", headers={"Content-Type": "text/plain"}
+    )
     assert r.status_code == 503, (r.status_code, r.text)
 
 

@@ -11,7 +11,6 @@ import pytest
 from igsn_graph.index.rebuild import verify
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
-
 from tests.api.test_mds import XML, kernel
 from tests.conftest import ADMIN_PASSWORD, CLIENT_ONE, add_test_accounts, free_port, live_server, start_oxigraph
 
@@ -44,8 +43,9 @@ def test_engine_stops_and_returns(tmp_path: Path) -> None:
             r = c.post("/metadata", content=kernel("10273/ZTA0002"), headers=XML)
             assert r.status_code == 503, r.text
             assert r.headers["content-type"].startswith("text/plain") and "\n" not in r.text.strip()
-            r = c.post("/igsn", content="igsn=10273/ZTA0003\nurl=https://example.org/3",
-                       headers={"Content-Type": "text/plain"})
+            r = c.post(
+                "/igsn", content="igsn=10273/ZTA0003\nurl=https://example.org/3", headers={"Content-Type": "text/plain"}
+            )
             assert r.status_code == 503
             for method, path, headers in READS:
                 r = c.request(method, path, headers=headers)

@@ -29,10 +29,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     proc = ServerProcess(data, env={"IGSN_GRAPH_ADMIN_PASSWORD": ADMIN_PASSWORD})
     base = proc.start()
     # samples already registered: ours (ZTA0500) and another agent's (ZO0500)
-    assert httpx.post(base + API, content=turtle("ZTA0500", "Registered core"), headers=TURTLE, auth=CLIENT_ONE,
-                      timeout=60).status_code == 201
-    assert httpx.post(base + API, content=turtle("ZO0500", "Their core"), headers=TURTLE, auth=OTHER,
-                      timeout=60).status_code == 201
+    assert (
+        httpx.post(
+            base + API, content=turtle("ZTA0500", "Registered core"), headers=TURTLE, auth=CLIENT_ONE, timeout=60
+        ).status_code
+        == 201
+    )
+    assert (
+        httpx.post(
+            base + API, content=turtle("ZO0500", "Their core"), headers=TURTLE, auth=OTHER, timeout=60
+        ).status_code
+        == 201
+    )
     try:
         yield proc
     finally:
@@ -54,7 +62,10 @@ def test_triples_about_another_sample_are_refused(server: ServerProcess, target:
     base = server.base_url
     before = {name: _title(base, name) for name in ("ZTA0500", "ZO0500")}
     listed = _listed(base)
-    body = turtle("ZTA0501", "Mine") + f'<https://igsn.org/{target}> <http://purl.org/dc/terms/title> "Hijacked" .\n'.encode()
+    body = (
+        turtle("ZTA0501", "Mine")
+        + f'<https://igsn.org/{target}> <http://purl.org/dc/terms/title> "Hijacked" .\n'.encode()
+    )
     r = httpx.post(base + path, content=body, headers=TURTLE, auth=CLIENT_ONE, timeout=60)
     assert r.status_code == 400, r.text
     assert r.headers["content-type"] == "application/problem+json" and target in r.json()["detail"]
@@ -64,8 +75,9 @@ def test_triples_about_another_sample_are_refused(server: ServerProcess, target:
 
 def test_links_to_other_samples_are_fine(server: ServerProcess) -> None:
     """Naming another sample as an object (a parent, a relation) is what links are for."""
-    body = turtle("ZTA0502", "Child", extra="; <https://w3id.org/igsn-graph/ontology#parent> "
-                                            "<https://igsn.org/ZO0500> ")
+    body = turtle(
+        "ZTA0502", "Child", extra="; <https://w3id.org/igsn-graph/ontology#parent> <https://igsn.org/ZO0500> "
+    )
     r = httpx.post(server.base_url + API, content=body, headers=TURTLE, auth=CLIENT_ONE, timeout=60)
     assert r.status_code == 201, r.text
 
@@ -112,8 +124,9 @@ def test_remote_contexts_are_never_fetched(server: ServerProcess, context: str) 
         doc["@context"] = {"sub": {"@id": "https://example.org/sub", "@context": url}}
         doc["sub"] = {"@id": "https://example.org/x"}
     try:
-        r = httpx.post(server.base_url + API, content=json.dumps(doc).encode(), headers=JSONLD, auth=CLIENT_ONE,
-                       timeout=60)
+        r = httpx.post(
+            server.base_url + API, content=json.dumps(doc).encode(), headers=JSONLD, auth=CLIENT_ONE, timeout=60
+        )
     finally:
         listener.close()
     assert listener.connections == 0, "the server fetched a remote JSON-LD context"
@@ -125,8 +138,11 @@ def test_remote_contexts_are_never_fetched(server: ServerProcess, context: str) 
 def test_a_blank_node_bomb_is_bounded(server: ServerProcess) -> None:
     """~9 MB of chained blank nodes (inside the 10 MB body limit): answered without a 5xx, memory bounded."""
     before = _peak_rss_kib(server)
-    lines = [PREFIXES, '<https://igsn.org/ZTA0520> <https://w3id.org/igsn-graph/ontology#igsn> "ZTA0520" ; '
-                       '<http://purl.org/dc/terms/relation> _:b0 .\n']
+    lines = [
+        PREFIXES,
+        '<https://igsn.org/ZTA0520> <https://w3id.org/igsn-graph/ontology#igsn> "ZTA0520" ; '
+        "<http://purl.org/dc/terms/relation> _:b0 .\n",
+    ]
     lines += [f"_:b{i} <http://purl.org/dc/terms/relation> _:b{i + 1} .\n" for i in range(160_000)]
     body = "".join(lines).encode()
     assert len(body) < 10 * 1024 * 1024
@@ -140,10 +156,20 @@ def test_a_blank_node_bomb_is_bounded(server: ServerProcess) -> None:
 
 def test_a_huge_literal_is_bounded(server: ServerProcess) -> None:
     before = _peak_rss_kib(server)
-    r = httpx.post(server.base_url + API, content=turtle("ZTA0530", "x" * (9 * 1024 * 1024)), headers=TURTLE,
-                   auth=CLIENT_ONE, timeout=300)
+    r = httpx.post(
+        server.base_url + API,
+        content=turtle("ZTA0530", "x" * (9 * 1024 * 1024)),
+        headers=TURTLE,
+        auth=CLIENT_ONE,
+        timeout=300,
+    )
     assert r.status_code < 500, r.text[:300]
     assert (_peak_rss_kib(server) - before) / 1024 < 600
-    over = httpx.post(server.base_url + API, content=turtle("ZTA0531", "x" * (11 * 1024 * 1024)), headers=TURTLE,
-                      auth=CLIENT_ONE, timeout=300)
+    over = httpx.post(
+        server.base_url + API,
+        content=turtle("ZTA0531", "x" * (11 * 1024 * 1024)),
+        headers=TURTLE,
+        auth=CLIENT_ONE,
+        timeout=300,
+    )
     assert over.status_code == 413

@@ -10,7 +10,6 @@ from typing import Iterator
 import httpx
 import pytest
 
-
 from tests.conftest import ADMIN_PASSWORD, CLIENT_ONE, fresh_settings
 from tests.reliability.server import ServerProcess
 from tests.test_xmlparser import BILLION_LAUGHS, EXTERNAL_DTD, XINCLUDE, XXE_FILE, XXE_HTTP
@@ -21,13 +20,22 @@ KERNEL_NS = "http://igsn.org/schema/kernel-v.1.0"
 
 
 def _kernel(body: str, igsn: str = "10273/ZTA0001") -> bytes:
-    return (f'<sample xmlns="{KERNEL_NS}"><sampleNumber identifierType="igsn">{igsn}</sampleNumber>'
-            f'<registrant><registrantName>{body}</registrantName></registrant>'
-            '<log><logElement event="submitted" timeStamp="2020-01-01T10:00:00"/></log></sample>').encode()
+    return (
+        f'<sample xmlns="{KERNEL_NS}"><sampleNumber identifierType="igsn">{igsn}</sampleNumber>'
+        f"<registrant><registrantName>{body}</registrantName></registrant>"
+        '<log><logElement event="submitted" timeStamp="2020-01-01T10:00:00"/></log></sample>'
+    ).encode()
 
 
-QUADRATIC = (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "' + b"x" * 50_000 + b'">]><sample xmlns="'
-             + KERNEL_NS.encode() + b'">' + b"&a;" * 5_000 + b"</sample>")
+QUADRATIC = (
+    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "'
+    + b"x" * 50_000
+    + b'">]><sample xmlns="'
+    + KERNEL_NS.encode()
+    + b'">'
+    + b"&a;" * 5_000
+    + b"</sample>"
+)
 PAYLOADS = {
     "billion-laughs": BILLION_LAUGHS,
     "quadratic-blowup": QUADRATIC,
@@ -39,11 +47,13 @@ PAYLOADS = {
     "invalid-utf8": _kernel("Jane").replace(b"Jane", b"J\xff\xfene"),
     "control-character-reference": _kernel("Jane &#x1; Doe"),
     "control-character-raw": _kernel("Jane \x02 Doe"),
-    "mixed-namespaces": (f'<sample xmlns="{KERNEL_NS}" xmlns:o="urn:other"><o:sampleNumber>10273/ZTA0001'
-                         '</o:sampleNumber></sample>').encode(),
+    "mixed-namespaces": (
+        f'<sample xmlns="{KERNEL_NS}" xmlns:o="urn:other"><o:sampleNumber>10273/ZTA0001</o:sampleNumber></sample>'
+    ).encode(),
     # a metadata format no reader takes (Dublin Core is read now, as the last-resort harvest format)
-    "wrong-kernel": (b'<mods xmlns="http://www.loc.gov/mods/v3"><identifier type="igsn">10273/ZTA0001</identifier>'
-                     b"</mods>"),
+    "wrong-kernel": (
+        b'<mods xmlns="http://www.loc.gov/mods/v3"><identifier type="igsn">10273/ZTA0001</identifier></mods>'
+    ),
     "not-xml": b"igsn=10273/ZTA0001\nurl=https://example.org/1",
     "truncated": _kernel("Jane")[:-12],
 }
@@ -83,10 +93,17 @@ def _assert_nothing_stored(base: str) -> None:
 
 @pytest.mark.parametrize("method,path,ctype,form", ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])
 @pytest.mark.parametrize("name", list(PAYLOADS))
-def test_refused_and_nothing_stored(server: ServerProcess, name: str, method: str, path: str, ctype: str,
-                                    form: str) -> None:
-    r = httpx.request(method, server.base_url + path, content=PAYLOADS[name], auth=CLIENT_ONE, timeout=60,
-                      headers={"Content-Type": ctype})
+def test_refused_and_nothing_stored(
+    server: ServerProcess, name: str, method: str, path: str, ctype: str, form: str
+) -> None:
+    r = httpx.request(
+        method,
+        server.base_url + path,
+        content=PAYLOADS[name],
+        auth=CLIENT_ONE,
+        timeout=60,
+        headers={"Content-Type": ctype},
+    )
     if path.endswith("/bulk") and r.status_code in (200, 207):
         # the bulk endpoint reports per record: nothing may have been stored
         assert all(res["status"] not in ("created", "updated") for res in r.json()["results"]), r.text
@@ -112,8 +129,13 @@ def test_a_100_mb_body_is_refused_without_being_held(server: ServerProcess, path
             yield chunk
 
     try:
-        r = httpx.post(server.base_url + path, content=body(), auth=CLIENT_ONE, timeout=120,
-                       headers={"Content-Type": "application/xml"})
+        r = httpx.post(
+            server.base_url + path,
+            content=body(),
+            auth=CLIENT_ONE,
+            timeout=120,
+            headers={"Content-Type": "application/xml"},
+        )
         assert r.status_code == 413, (r.status_code, r.text[:300])
     except httpx.RemoteProtocolError:
         pass  # the server may close the connection once it has answered 413 mid-upload

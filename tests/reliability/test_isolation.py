@@ -61,12 +61,16 @@ UNAUTHENTICATED = ("anonymous", "wrong-password", "unknown-user", "disabled-clie
 
 # -- owners: (agent, client) and how their IGSNs are written -----------------------------------------
 OWNERS: dict[str, tuple[str, str | None]] = {
-    "ONE": ("ZTEST", "ZTEST.ONE"), "TWO": ("ZTEST", "ZTEST.TWO"), "AGENT": ("ZTEST", None), "OTHER": ("ZOTHER", None)}
+    "ONE": ("ZTEST", "ZTEST.ONE"),
+    "TWO": ("ZTEST", "ZTEST.TWO"),
+    "AGENT": ("ZTEST", None),
+    "OTHER": ("ZOTHER", None),
+}
 #: the namespace prefix of each owner's names; TWO's namespace is 10273/ZTB, written in handle form
 PREFIX = {"ONE": "ZTA", "TWO": "ZTB", "AGENT": "ZT", "OTHER": "ZO"}
 STATES = ("public", "private", "inactive", "new")
 CANONICAL_NUMBER = {"public": "0001", "private": "0002", "inactive": "0003", "new": "0099"}
-SECRET = "SECRETWORD"      # in every private description
+SECRET = "SECRETWORD"  # in every private description
 VANISHED = "VANISHEDWORD"  # in every inactive sample's description
 
 
@@ -92,11 +96,13 @@ def written(owner: str, name: str) -> str:
 def csiro(name: str, *, public: bool = True, title: str | None = None) -> bytes:
     """One CSIRO v3 record (it states isPublic); landing pages under example.org (client ONE's domain)."""
     title = title or f"Core {name}"
-    return ('<resources xmlns="https://igsn.csiro.au/schemas/3.0"><resource registeredObjectType='
-            '"http://pid.geoscience.gov.au/def/voc/igsn-codelists/PhysicalSample">'
-            f"<resourceIdentifier>{name}</resourceIdentifier><landingPage>https://example.org/{name}</landingPage>"
-            f"<isPublic>{'true' if public else 'false'}</isPublic><resourceTitle>{title}</resourceTitle>"
-            "</resource></resources>").encode()
+    return (
+        '<resources xmlns="https://igsn.csiro.au/schemas/3.0"><resource registeredObjectType='
+        '"http://pid.geoscience.gov.au/def/voc/igsn-codelists/PhysicalSample">'
+        f"<resourceIdentifier>{name}</resourceIdentifier><landingPage>https://example.org/{name}</landingPage>"
+        f"<isPublic>{'true' if public else 'false'}</isPublic><resourceTitle>{title}</resourceTitle>"
+        "</resource></resources>"
+    ).encode()
 
 
 def description_of(name: str, state: str) -> bytes:
@@ -119,7 +125,7 @@ Call = Callable[[TestClient, str, str, Auth, str], httpx.Response]
 class Op:
     name: str
     surface: str  # "mds" | "json" | "bulk"
-    kind: str     # "write" (create or update) | "create" (create only) | "read" | "delete"
+    kind: str  # "write" (create or update) | "create" (create only) | "read" | "delete"
     call: Call
 
     @property
@@ -136,44 +142,96 @@ def _url_body(key: str, ident: str, name: str) -> bytes:
 
 
 OPS = [
-    Op("mds-post-igsn", "mds", "write", lambda c, w, n, a, q: c.post(
-        f"/igsn{q}", content=_url_body("igsn", w, n), headers=TEXT, auth=a)),
-    Op("mds-put-igsn", "mds", "write", lambda c, w, n, a, q: c.put(
-        f"/igsn/{w}{q}", content=_url_body("igsn", w, n), headers=TEXT, auth=a)),
+    Op(
+        "mds-post-igsn",
+        "mds",
+        "write",
+        lambda c, w, n, a, q: c.post(f"/igsn{q}", content=_url_body("igsn", w, n), headers=TEXT, auth=a),
+    ),
+    Op(
+        "mds-put-igsn",
+        "mds",
+        "write",
+        lambda c, w, n, a, q: c.put(f"/igsn/{w}{q}", content=_url_body("igsn", w, n), headers=TEXT, auth=a),
+    ),
     Op("mds-get-igsn", "mds", "read", lambda c, w, n, a, q: c.get(f"/igsn/{w}", auth=a)),
-    Op("mds-post-metadata", "mds", "write", lambda c, w, n, a, q: c.post(
-        f"/metadata{q}", content=_body(n), headers=XML, auth=a)),
-    Op("mds-put-metadata", "mds", "write", lambda c, w, n, a, q: c.put(
-        f"/metadata/{w}{q}", content=_body(n), headers=XML, auth=a)),
+    Op(
+        "mds-post-metadata",
+        "mds",
+        "write",
+        lambda c, w, n, a, q: c.post(f"/metadata{q}", content=_body(n), headers=XML, auth=a),
+    ),
+    Op(
+        "mds-put-metadata",
+        "mds",
+        "write",
+        lambda c, w, n, a, q: c.put(f"/metadata/{w}{q}", content=_body(n), headers=XML, auth=a),
+    ),
     Op("mds-get-metadata", "mds", "read", lambda c, w, n, a, q: c.get(f"/metadata/{w}", auth=a)),
     Op("mds-delete-metadata", "mds", "delete", lambda c, w, n, a, q: c.delete(f"/metadata/{w}{q}", auth=a)),
     # DataCite /doi in handle form (every owner's IGSN has one); DOI-prefix forms: test_doi_prefixes
-    Op("doi-post", "mds", "write", lambda c, w, n, a, q: c.post(
-        f"/doi{q}", content=_url_body("doi", f"10273/{n}", n), headers=TEXT, auth=a)),
-    Op("doi-put", "mds", "write", lambda c, w, n, a, q: c.put(
-        f"/doi/10273/{n}{q}", content=_url_body("doi", f"10273/{n}", n), headers=TEXT, auth=a)),
+    Op(
+        "doi-post",
+        "mds",
+        "write",
+        lambda c, w, n, a, q: c.post(f"/doi{q}", content=_url_body("doi", f"10273/{n}", n), headers=TEXT, auth=a),
+    ),
+    Op(
+        "doi-put",
+        "mds",
+        "write",
+        lambda c, w, n, a, q: c.put(
+            f"/doi/10273/{n}{q}", content=_url_body("doi", f"10273/{n}", n), headers=TEXT, auth=a
+        ),
+    ),
     Op("doi-get", "mds", "read", lambda c, w, n, a, q: c.get(f"/doi/10273/{n}", auth=a)),
-    Op("json-post", "json", "create", lambda c, w, n, a, q: c.post(
-        f"{API}{q}", content=_body(n), headers=XML, auth=a)),
-    Op("json-put", "json", "write", lambda c, w, n, a, q: c.put(
-        f"{API}/{w}{q}", content=_body(n), headers=XML, auth=a)),
+    Op("json-post", "json", "create", lambda c, w, n, a, q: c.post(f"{API}{q}", content=_body(n), headers=XML, auth=a)),
+    Op(
+        "json-put", "json", "write", lambda c, w, n, a, q: c.put(f"{API}/{w}{q}", content=_body(n), headers=XML, auth=a)
+    ),
     Op("json-get", "json", "read", lambda c, w, n, a, q: c.get(f"{API}/{w}", auth=a)),
     Op("json-delete", "json", "delete", lambda c, w, n, a, q: c.delete(f"{API}/{w}{q}", auth=a)),
-    Op("bulk", "bulk", "write", lambda c, w, n, a, q: c.post(
-        f"{API}/bulk{q}", content=_body(n), headers=XML, auth=a)),
+    Op("bulk", "bulk", "write", lambda c, w, n, a, q: c.post(f"{API}/bulk{q}", content=_body(n), headers=XML, auth=a)),
 ]
 OP = {op.name: op for op in OPS}
 
 # -- the rule table: situation → status, per surface ---------------------------------------------------
 #: the MDS contract: a refused namespace is a 400 ("IGSN prefix is not allowed"), another party's dataset 403
-MDS = {"unauthenticated": 401, "foreign": 403, "foreign-namespace": 400, "unknown": 404, "gone": 410,
-       "created": 201, "written": 201, "read": 200, "deleted": 200, "unchanged": 200}
+MDS = {
+    "unauthenticated": 401,
+    "foreign": 403,
+    "foreign-namespace": 400,
+    "unknown": 404,
+    "gone": 410,
+    "created": 201,
+    "written": 201,
+    "read": 200,
+    "deleted": 200,
+    "unchanged": 200,
+}
 #: the JSON API (problem+json): every refusal is a 403; others see public samples only (404 private, 410 inactive)
-JSON = {"unauthenticated": 401, "foreign": 403, "foreign-namespace": 403, "unknown": 404, "gone": 410,
-        "hidden": 404, "exists": 409, "created": 201, "written": 200, "read": 200, "deleted": 200, "unchanged": 200}
+JSON = {
+    "unauthenticated": 401,
+    "foreign": 403,
+    "foreign-namespace": 403,
+    "unknown": 404,
+    "gone": 410,
+    "hidden": 404,
+    "exists": 409,
+    "created": 201,
+    "written": 200,
+    "read": 200,
+    "deleted": 200,
+    "unchanged": 200,
+}
 #: bulk: 200 with a result per record; refusals are per record
-BULK = {"unauthenticated": 401, "foreign": "refused", "foreign-namespace": "refused", "created": "created",
-        "written": "updated"}
+BULK = {
+    "unauthenticated": 401,
+    "foreign": "refused",
+    "foreign-namespace": "refused",
+    "created": "created",
+    "written": "updated",
+}
 CHANGING = {"created", "written", "deleted"}
 
 
@@ -312,9 +370,13 @@ def snapshot(client: TestClient, name: str) -> tuple[object, ...]:
     reg = registry_of(client)
     conn = reg.db.read()
     latest = history.latest_document(conn, name)
-    return (reg.row(name), conn.execute("SELECT COUNT(*) FROM versions WHERE igsn = ?", (name,)).fetchone()[0],
-            latest.document if latest is not None else None, sorted(str(t) for t in reg.graph_of(name)),
-            conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0])
+    return (
+        reg.row(name),
+        conn.execute("SELECT COUNT(*) FROM versions WHERE igsn = ?", (name,)).fetchone()[0],
+        latest.document if latest is not None else None,
+        sorted(str(t) for t in reg.graph_of(name)),
+        conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0],
+    )
 
 
 def assert_surface_form(op: Op, r: httpx.Response) -> None:
@@ -387,8 +449,20 @@ def test_the_matrix_covers_every_actor_operation_and_owner() -> None:
     for actor in UNAUTHENTICATED[1:]:
         assert {OP[n].surface for a, n, _ in seen if a == actor} >= {"mds", "json"}, actor
     situations = {situation(OP[c.op], c.actor, c.owner, c.state) for c in CELLS}
-    assert situations >= {"unauthenticated", "foreign", "foreign-namespace", "unknown", "gone", "hidden",
-                          "exists", "created", "written", "read", "deleted", "unchanged"}
+    assert situations >= {
+        "unauthenticated",
+        "foreign",
+        "foreign-namespace",
+        "unknown",
+        "gone",
+        "hidden",
+        "exists",
+        "created",
+        "written",
+        "read",
+        "deleted",
+        "unchanged",
+    }
     # every allowed (actor, owner) pair writes through every write and delete operation, and changes the store
     for actor in ACTORS:
         for owner in OWNERS:
@@ -397,18 +471,24 @@ def test_the_matrix_covers_every_actor_operation_and_owner() -> None:
             for op in OPS:
                 if op.kind in ("write", "delete"):
                     assert any(c.own_target for c in CELLS if (c.actor, c.op, c.owner) == (actor, op.name, owner)), (
-                        actor, op.name, owner)
+                        actor,
+                        op.name,
+                        owner,
+                    )
     assert {c.op for c in CELLS if c.own_target} == {op.name for op in OPS if op.writes}
 
 
 # -- conditional writes: ownership before the precondition ----------------------------------------------
-@pytest.mark.parametrize("method", [
-    "PUT",
-    "DELETE"])
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
 def test_a_stale_if_match_of_another_party_is_refused_as_foreign(app: TestClient, method: str) -> None:
     before = snapshot(app, "ZTA0002")
-    r = app.request(method, f"{API}/ZTA0002", content=_body("ZTA0002") if method == "PUT" else None,
-                    headers={**XML, "If-Match": '"999"'}, auth=ACTORS["client-two"])
+    r = app.request(
+        method,
+        f"{API}/ZTA0002",
+        content=_body("ZTA0002") if method == "PUT" else None,
+        headers={**XML, "If-Match": '"999"'},
+        auth=ACTORS["client-two"],
+    )
     assert snapshot(app, "ZTA0002") == before
     assert r.status_code == 403, (r.status_code, r.text)
 
@@ -416,8 +496,13 @@ def test_a_stale_if_match_of_another_party_is_refused_as_foreign(app: TestClient
 @pytest.mark.parametrize("method", ["PUT", "DELETE"])
 def test_the_owners_stale_if_match_is_412_and_changes_nothing(app: TestClient, method: str) -> None:
     before = snapshot(app, "ZTA0002")
-    r = app.request(method, f"{API}/ZTA0002", content=_body("ZTA0002") if method == "PUT" else None,
-                    headers={**XML, "If-Match": '"999"'}, auth=ACTORS["client-one"])
+    r = app.request(
+        method,
+        f"{API}/ZTA0002",
+        content=_body("ZTA0002") if method == "PUT" else None,
+        headers={**XML, "If-Match": '"999"'},
+        auth=ACTORS["client-one"],
+    )
     assert r.status_code == 412 and r.headers["content-type"] == "application/problem+json", r.text
     assert snapshot(app, "ZTA0002") == before
 
@@ -441,20 +526,31 @@ def test_test_mode_does_not_lift_refusals(app: TestClient, op: str, state: str) 
 
 
 # -- DOI-prefix forms on /doi --------------------------------------------------------------------------
-@pytest.mark.parametrize("actor,method,path,body,status,name", [
-    # ZTEST's prefix names ZTEST's samples; another agent may neither mint under it nor read through it
-    ("other-agent", "POST", "/doi", "doi=10.99990/ZO0099\nurl=https://example.org/x", 400, "ZO0099"),
-    ("other-agent", "PUT", "/doi/10.99990/ZO0099", "doi=10.99990/ZO0099\nurl=https://example.org/x", 400, "ZO0099"),
-    ("other-agent", "GET", "/doi/10.99990/ZTA0001", None, 403, "ZTA0001"),
-    ("other-agent", "GET", "/doi/10.99990/ZO0001", None, 400, "ZO0001"),
-    ("client-two", "GET", "/doi/10.99990/ZTA0001", None, 403, "ZTA0001"),
-    ("client-two", "PUT", "/doi/10.99990/ZTA0001", "doi=10.99990/ZTA0001\nurl=https://example.org/x", 403, "ZTA0001"),
-    ("client-one", "GET", "/doi/10.99990/ZTA0001", None, 200, "ZTA0001"),
-    ("agent", "GET", "/doi/10.99990/ZTB0001", None, 200, "ZTB0001"),
-    ("client-one", "POST", "/doi?testMode=true", "doi=10.99990/ZTA0099\nurl=https://example.org/x", 201, "ZTA0099"),
-])
-def test_doi_prefixes(app: TestClient, actor: str, method: str, path: str, body: str | None, status: int,
-                      name: str) -> None:
+@pytest.mark.parametrize(
+    "actor,method,path,body,status,name",
+    [
+        # ZTEST's prefix names ZTEST's samples; another agent may neither mint under it nor read through it
+        ("other-agent", "POST", "/doi", "doi=10.99990/ZO0099\nurl=https://example.org/x", 400, "ZO0099"),
+        ("other-agent", "PUT", "/doi/10.99990/ZO0099", "doi=10.99990/ZO0099\nurl=https://example.org/x", 400, "ZO0099"),
+        ("other-agent", "GET", "/doi/10.99990/ZTA0001", None, 403, "ZTA0001"),
+        ("other-agent", "GET", "/doi/10.99990/ZO0001", None, 400, "ZO0001"),
+        ("client-two", "GET", "/doi/10.99990/ZTA0001", None, 403, "ZTA0001"),
+        (
+            "client-two",
+            "PUT",
+            "/doi/10.99990/ZTA0001",
+            "doi=10.99990/ZTA0001\nurl=https://example.org/x",
+            403,
+            "ZTA0001",
+        ),
+        ("client-one", "GET", "/doi/10.99990/ZTA0001", None, 200, "ZTA0001"),
+        ("agent", "GET", "/doi/10.99990/ZTB0001", None, 200, "ZTB0001"),
+        ("client-one", "POST", "/doi?testMode=true", "doi=10.99990/ZTA0099\nurl=https://example.org/x", 201, "ZTA0099"),
+    ],
+)
+def test_doi_prefixes(
+    app: TestClient, actor: str, method: str, path: str, body: str | None, status: int, name: str
+) -> None:
     before = snapshot(app, name)
     r = app.request(method, path, content=body.encode() if body else None, headers=TEXT, auth=ACTORS[actor])
     assert r.status_code == status, (r.status_code, r.text)
@@ -468,11 +564,13 @@ DROP = "DROP GRAPH <https://igsn.org/graph/ZTA0001>"
 UPDATE_FORMS: dict[str, Callable[[TestClient, Auth], httpx.Response]] = {
     "form-update": lambda c, a: c.post("/sparql", data={"update": UPDATE}, auth=a),
     "form-drop": lambda c, a: c.post("/sparql", data={"update": DROP}, auth=a),
-    "sparql-update-body": lambda c, a: c.post("/sparql", content=UPDATE.encode(),
-                                              headers={"Content-Type": "application/sparql-update"}, auth=a),
+    "sparql-update-body": lambda c, a: c.post(
+        "/sparql", content=UPDATE.encode(), headers={"Content-Type": "application/sparql-update"}, auth=a
+    ),
     "get-update": lambda c, a: c.get("/sparql", params={"update": DROP}, auth=a),
-    "update-as-query-body": lambda c, a: c.post("/sparql", content=UPDATE.encode(),
-                                                headers={"Content-Type": "application/sparql-query"}, auth=a),
+    "update-as-query-body": lambda c, a: c.post(
+        "/sparql", content=UPDATE.encode(), headers={"Content-Type": "application/sparql-query"}, auth=a
+    ),
     "update-as-get-query": lambda c, a: c.get("/sparql", params={"query": DROP}, auth=a),
     "update-as-form-query": lambda c, a: c.post("/sparql", data={"query": UPDATE}, auth=a),
 }
@@ -498,8 +596,12 @@ ADMIN_OPS: dict[str, tuple[str, str, object, int]] = {
     # name: (method, path, JSON body, the administrator's status)
     "list-agents": ("GET", "/api/v1/admin/agents", None, 200),
     "read-client": ("GET", "/api/v1/admin/clients/ZTEST.ONE", None, 200),
-    "add-agent": ("POST", "/api/v1/admin/agents", {"symbol": "ZQNEW", "name": "New", "password": "new-secret-9",
-                                                   "namespaces": ["ZQN"]}, 201),
+    "add-agent": (
+        "POST",
+        "/api/v1/admin/agents",
+        {"symbol": "ZQNEW", "name": "New", "password": "new-secret-9", "namespaces": ["ZQN"]},
+        201,
+    ),
     "change-agent": ("PATCH", "/api/v1/admin/agents/ZSCR", {"name": "Renamed scratch"}, 200),
     "set-quota": ("PUT", "/api/v1/admin/quotas/ZSCR", {"quota": 7}, 200),
     "add-namespace": ("POST", "/api/v1/admin/namespaces", {"value": "ZSX", "owner": "ZSCR"}, 201),
@@ -550,9 +652,17 @@ def test_admin_api_is_the_administrators_alone(app: TestClient, actor: str, op: 
 # -- non-public data through the read surfaces ---------------------------------------------------------------
 PRIVATE = ["ZTA0002", "ZTB0002", "ZT0002", "ZO0002"]
 INACTIVE = ["ZTA0003", "ZTB0003", "ZT0003", "ZO0003"]
-RESOLVER_TYPES = ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml",
-                  "application/xml", "application/vnd.datacite.datacite+xml", "application/vnd.citationstyles.csl+json",
-                  "application/x-bibtex", "text/html"]
+RESOLVER_TYPES = [
+    "text/turtle",
+    "application/ld+json",
+    "application/n-triples",
+    "application/rdf+xml",
+    "application/xml",
+    "application/vnd.datacite.datacite+xml",
+    "application/vnd.citationstyles.csl+json",
+    "application/x-bibtex",
+    "text/html",
+]
 
 
 @pytest.mark.parametrize("accept", RESOLVER_TYPES)
@@ -579,13 +689,21 @@ def test_sparql_select_does_not_find_private_descriptions(app: TestClient) -> No
     assert r.status_code == 200
     assert r.json()["results"]["bindings"] == []
     # the facts of the private samples are public (they exist, who owns them), the description is not
-    ask = "ASK { ?s <https://w3id.org/igsn-graph/ontology#igsn> \"ZTA0002\" }"
-    assert app.get("/sparql", params={"query": ask}, headers={"Accept": "application/sparql-results+json"}
-                   ).json()["boolean"] is True
+    ask = 'ASK { ?s <https://w3id.org/igsn-graph/ontology#igsn> "ZTA0002" }'
+    assert (
+        app.get("/sparql", params={"query": ask}, headers={"Accept": "application/sparql-results+json"}).json()[
+            "boolean"
+        ]
+        is True
+    )
     # the union default graph too
     union = f'SELECT ?o WHERE {{ ?s ?p ?o FILTER(CONTAINS(STR(?o), "{SECRET}")) }}'
-    assert app.get("/sparql", params={"query": union}, headers={"Accept": "application/sparql-results+json"}
-                   ).json()["results"]["bindings"] == []
+    assert (
+        app.get("/sparql", params={"query": union}, headers={"Accept": "application/sparql-results+json"}).json()[
+            "results"
+        ]["bindings"]
+        == []
+    )
 
 
 def test_sparql_select_does_not_find_inactive_descriptions(app: TestClient) -> None:
@@ -601,8 +719,9 @@ OAI = "{http://www.openarchives.org/OAI/2.0/}"
 @pytest.mark.parametrize("prefix", ["oai_dc", "igsn", "igsn_desc", "datacite"])
 @pytest.mark.parametrize("name", PRIVATE + INACTIVE)
 def test_oai_shows_private_and_inactive_samples_as_deleted(app: TestClient, name: str, prefix: str) -> None:
-    r = app.get("/oai", params={"verb": "GetRecord", "metadataPrefix": prefix,
-                                "identifier": f"oai:test.igsn-graph.org:{name}"})
+    r = app.get(
+        "/oai", params={"verb": "GetRecord", "metadataPrefix": prefix, "identifier": f"oai:test.igsn-graph.org:{name}"}
+    )
     assert r.status_code == 200
     root = etree.fromstring(r.content)
     [record] = root.iter(f"{OAI}record")
@@ -619,8 +738,18 @@ def test_oai_lists_no_private_or_inactive_description(app: TestClient) -> None:
     assert root.find(f"{OAI}ListRecords") is not None  # the public samples are listed
 
 
-@pytest.mark.parametrize("params", [{"q": SECRET}, {"q": VANISHED}, {"q": "ZTA0002"}, {"q": "ZTA0003"},
-                                    {"q": "Hidden"}, {"q": "Withdrawn"}, {"agent": "ZTEST", "limit": "200"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": SECRET},
+        {"q": VANISHED},
+        {"q": "ZTA0002"},
+        {"q": "ZTA0003"},
+        {"q": "Hidden"},
+        {"q": "Withdrawn"},
+        {"agent": "ZTEST", "limit": "200"},
+    ],
+)
 def test_search_lists_no_private_or_inactive_sample(app: TestClient, params: dict[str, str]) -> None:
     r = app.get("/api/v1/search", params=params)
     assert r.status_code == 200, r.text
@@ -636,8 +765,13 @@ def test_search_lists_no_private_or_inactive_sample(app: TestClient, params: dic
 
 
 def test_relations_hide_private_and_inactive_samples(app: TestClient) -> None:
-    for path, status in [("ZTA0102/related", 404), ("ZTA0102/ancestors", 404), ("ZTA0102/descendants", 404),
-                         ("ZTA0103/related", 410), ("ZTA0103/ancestors", 410)]:
+    for path, status in [
+        ("ZTA0102/related", 404),
+        ("ZTA0102/ancestors", 404),
+        ("ZTA0102/descendants", 404),
+        ("ZTA0103/related", 410),
+        ("ZTA0103/ancestors", 410),
+    ]:
         r = app.get(f"{API}/{path}")
         assert r.status_code == status and r.headers["content-type"] == "application/problem+json", (path, r.text)
     for path in ("ZTA0101/descendants", "ZTA0101/related"):
@@ -651,8 +785,12 @@ def test_relations_hide_private_and_inactive_samples(app: TestClient) -> None:
 
 def test_listings_of_the_mds_show_each_caller_its_own(app: TestClient) -> None:
     """GET /igsn and GET /doi list the caller's IGSNs only (the agent: its clients' too)."""
-    for actor, owners in [("client-one", {"ONE"}), ("client-two", {"TWO"}), ("other-agent", {"OTHER"}),
-                          ("agent", {"ONE", "TWO", "AGENT"})]:
+    for actor, owners in [
+        ("client-one", {"ONE"}),
+        ("client-two", {"TWO"}),
+        ("other-agent", {"OTHER"}),
+        ("agent", {"ONE", "TWO", "AGENT"}),
+    ]:
         for path in ("/igsn", "/doi"):
             r = app.get(path, auth=ACTORS[actor])
             assert r.status_code == 200, r.text

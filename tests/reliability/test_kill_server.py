@@ -18,7 +18,6 @@ import httpx
 import pytest
 from lxml import etree
 
-
 from tests.api.test_mds import XML, kernel
 from tests.conftest import ADMIN_PASSWORD, CLIENT_ONE, fresh_settings
 from tests.reliability.server import ServerProcess
@@ -45,9 +44,15 @@ class Ledger:
         return out
 
 
-def keep_writing(base: str, names: list[str], ledger: Ledger, stop: threading.Event, start: int,
-                 value_of: Callable[[str, int], str],
-                 send: Callable[[httpx.Client, str, str], httpx.Response]) -> None:
+def keep_writing(
+    base: str,
+    names: list[str],
+    ledger: Ledger,
+    stop: threading.Event,
+    start: int,
+    value_of: Callable[[str, int], str],
+    send: Callable[[httpx.Client, str, str], httpx.Response],
+) -> None:
     """Writes ``value_of(name, step)`` to ``names`` in turn until ``stop``; ``ledger`` records each value as in
     flight until the server answers, then as acknowledged (201) or refused."""
     with httpx.Client(base_url=base, auth=CLIENT_ONE, timeout=20) as c:
@@ -70,20 +75,40 @@ def keep_writing(base: str, names: list[str], ledger: Ledger, stop: threading.Ev
 
 def write_metadata(base: str, names: list[str], ledger: Ledger, stop: threading.Event, start: int) -> None:
     """Registers metadata whose registrant name is the value (MDS POST /metadata)."""
-    keep_writing(base, names, ledger, stop, start, lambda name, i: f"Collector {i}",
-                 lambda c, name, marker: c.post("/metadata", content=kernel(f"10273/{name}", registrant=marker),
-                                                headers=XML))
+    keep_writing(
+        base,
+        names,
+        ledger,
+        stop,
+        start,
+        lambda name, i: f"Collector {i}",
+        lambda c, name, marker: c.post("/metadata", content=kernel(f"10273/{name}", registrant=marker), headers=XML),
+    )
 
 
 def write_urls(base: str, names: list[str], ledger: Ledger, stop: threading.Event, start: int) -> None:
     """Mints landing URLs (MDS POST /igsn)."""
-    keep_writing(base, names, ledger, stop, start, lambda name, i: f"https://example.org/{name}/{i}",
-                 lambda c, name, url: c.post("/igsn", content=f"igsn=10273/{name}\nurl={url}", headers=TEXT))
+    keep_writing(
+        base,
+        names,
+        ledger,
+        stop,
+        start,
+        lambda name, i: f"https://example.org/{name}/{i}",
+        lambda c, name, url: c.post("/igsn", content=f"igsn=10273/{name}\nurl={url}", headers=TEXT),
+    )
 
 
-def kill_while_writing(server: ServerProcess, rng: random.Random,
-                       writers: Callable[[str, threading.Event, int], list[threading.Thread]],
-                       progress: Callable[[], int], *, gain: int, late: float, cycles: int = 2) -> None:
+def kill_while_writing(
+    server: ServerProcess,
+    rng: random.Random,
+    writers: Callable[[str, threading.Event, int], list[threading.Thread]],
+    progress: Callable[[], int],
+    *,
+    gain: int,
+    late: float,
+    cycles: int = 2,
+) -> None:
     """``cycles`` times: start the server and the writers, and once ``progress()`` has grown by ``gain``
     (start-up time varies with machine load) SIGKILL the server at a random moment up to ``late`` s later."""
     for cycle in range(cycles):
@@ -122,8 +147,13 @@ def harvest(base: str) -> set[str]:
 
 
 def cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "igsn_graph.cli", *args], capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "IGSN_GRAPH_DATA": str(data)})
+    return subprocess.run(
+        [sys.executable, "-m", "igsn_graph.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "IGSN_GRAPH_DATA": str(data)},
+    )
 
 
 @pytest.mark.parametrize("seed", [7, 8])
@@ -137,13 +167,22 @@ def test_kill_during_concurrent_registrations(tmp_path: Path, seed: int) -> None
     owned = [[f"ZTA{seed}{w}{n:02d}" for n in range(6)] for w in range(3)]
     url_names = [f"ZTA{seed}9{n:02d}" for n in range(4)]
     try:
+
         def writers(base: str, stop: threading.Event, cycle: int) -> list[threading.Thread]:
-            threads = [threading.Thread(target=write_metadata, args=(base, owned[w], metadata[w], stop, cycle * 1000))
-                       for w in range(3)]
+            threads = [
+                threading.Thread(target=write_metadata, args=(base, owned[w], metadata[w], stop, cycle * 1000))
+                for w in range(3)
+            ]
             return [*threads, threading.Thread(target=write_urls, args=(base, url_names, urls, stop, cycle * 1000))]
 
-        kill_while_writing(server, rng, writers,
-                           lambda: sum(len(v) for ledger in metadata for v in ledger.acked.values()), gain=6, late=1.0)
+        kill_while_writing(
+            server,
+            rng,
+            writers,
+            lambda: sum(len(v) for ledger in metadata for v in ledger.acked.values()),
+            gain=6,
+            late=1.0,
+        )
         assert sum(len(v) for ledger in metadata for v in ledger.acked.values()) > 10, "too few writes to prove much"
         assert not [r for ledger in [*metadata, urls] for r in ledger.refused]
 
@@ -179,6 +218,7 @@ def test_kill_during_concurrent_registrations(tmp_path: Path, seed: int) -> None
 
 def bulk_body(names: list[str], title: str) -> bytes:
     from tests.api.test_samples import turtle
+
     return b"".join(turtle(name, title) for name in names)
 
 
@@ -205,8 +245,9 @@ def test_kill_during_bulk_loads(tmp_path: Path, seed: int) -> None:
                 names = [f"ZTA{seed}{cycle}{writer}{step:02d}{n:02d}" for n in range(40)]
                 title = f"bulk {cycle}.{writer}.{step}"
                 try:
-                    r = c.post("/api/v1/samples/bulk", content=bulk_body(names, title),
-                               headers={"Content-Type": "text/turtle"})
+                    r = c.post(
+                        "/api/v1/samples/bulk", content=bulk_body(names, title), headers={"Content-Type": "text/turtle"}
+                    )
                 except httpx.HTTPError:
                     unknown.append((names, title))
                     return
@@ -217,10 +258,14 @@ def test_kill_during_bulk_loads(tmp_path: Path, seed: int) -> None:
                 step += 1
 
     try:
-        kill_while_writing(server, rng,
-                           lambda base, stop, cycle: [threading.Thread(target=load, args=(base, w, stop, cycle))
-                                                      for w in range(2)],
-                           lambda: len(acked), gain=2, late=1.5)
+        kill_while_writing(
+            server,
+            rng,
+            lambda base, stop, cycle: [threading.Thread(target=load, args=(base, w, stop, cycle)) for w in range(2)],
+            lambda: len(acked),
+            gain=2,
+            late=1.5,
+        )
         assert len(acked) >= 4 and not refused, (len(acked), refused)
         base = server.start()
         for names, title in acked:

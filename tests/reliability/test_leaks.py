@@ -37,8 +37,9 @@ PARENT = "<https://w3id.org/igsn-graph/ontology#parent>"
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    with TestClient(create_app(fresh_settings(tmp_path_factory.mktemp("leaks"))),
-                    raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(fresh_settings(tmp_path_factory.mktemp("leaks"))), raise_server_exceptions=False
+    ) as client:
         yield client
 
 
@@ -53,8 +54,10 @@ def test_a_cycle_refusal_names_no_private_link_of_another_party(app: TestClient)
     _put(app, "ZO-PRIV3", OTHER, f"; dcterms:accessRights {NON_PUBLIC} ; {PARENT} <https://igsn.org/ZTA-X1> ")
     _put(app, "ZO-PRIV2", OTHER, f"; dcterms:accessRights {NON_PUBLIC} ; {PARENT} <https://igsn.org/ZO-PRIV3> ")
     body = turtle("ZTA-X1", "Core", extra=f"; {PARENT} <https://igsn.org/ZO-PRIV2> ")
-    for r in (app.put(f"{API}/ZTA-X1", content=body, headers=TURTLE, auth=CLIENT_ONE),
-              app.post(f"{API}/bulk", content=body, headers=TURTLE, auth=CLIENT_ONE)):
+    for r in (
+        app.put(f"{API}/ZTA-X1", content=body, headers=TURTLE, auth=CLIENT_ONE),
+        app.post(f"{API}/bulk", content=body, headers=TURTLE, auth=CLIENT_ONE),
+    ):
         assert "cycle" in r.text, r.text
         assert "ZO-PRIV3" not in r.text and "ZO-PRIV2 →" not in r.text, r.text
         assert "ZTA-X1 → … → ZTA-X1" in r.text, r.text
@@ -63,8 +66,12 @@ def test_a_cycle_refusal_names_no_private_link_of_another_party(app: TestClient)
 def test_a_cycle_through_public_samples_is_named(app: TestClient) -> None:
     _put(app, "ZTA-P1", CLIENT_ONE)
     _put(app, "ZTA-P2", CLIENT_ONE, f"; {PARENT} <https://igsn.org/ZTA-P1> ")
-    r = app.put(f"{API}/ZTA-P1", content=turtle("ZTA-P1", "Core", extra=f"; {PARENT} <https://igsn.org/ZTA-P2> "),
-                headers=TURTLE, auth=CLIENT_ONE)
+    r = app.put(
+        f"{API}/ZTA-P1",
+        content=turtle("ZTA-P1", "Core", extra=f"; {PARENT} <https://igsn.org/ZTA-P2> "),
+        headers=TURTLE,
+        auth=CLIENT_ONE,
+    )
     assert r.status_code == 400 and "ZTA-P1 → ZTA-P2 → ZTA-P1" in r.json()["detail"], r.text
 
 
@@ -79,22 +86,44 @@ def test_identify_names_a_contact_address_never_an_account(tmp_path: Path) -> No
     init_data_dir(settings, repository_id="samples.example.org")
     assert _admin_email(settings) == "contact@samples.example.org"
     # given at init (the CLI's --contact-email), or by the setting, which wins
-    assert main(["init", "--data", str(tmp_path / "b" / "data"), "--repository-id", "samples.example.org",
-                 "--contact-email", "registry@example.org"]) == 0
+    assert (
+        main(
+            [
+                "init",
+                "--data",
+                str(tmp_path / "b" / "data"),
+                "--repository-id",
+                "samples.example.org",
+                "--contact-email",
+                "registry@example.org",
+            ]
+        )
+        == 0
+    )
     given = Settings(data_dir=tmp_path / "b" / "data", admin_user="root-operator")
     assert _admin_email(given) == "registry@example.org"
     assert _admin_email(given.with_(oai_admin_email="desk@example.org")) == "desk@example.org"
     assert main(["init", "--data", str(tmp_path / "c" / "data"), "--contact-email", "not an address"]) == 2
 
 
-@pytest.mark.parametrize("query", ["testMode=yes", "testmode=true", "testMode=", "testMode=TRUE&testMode=false",
-                                   "TESTMODE=on"])
+@pytest.mark.parametrize(
+    "query", ["testMode=yes", "testmode=true", "testMode=", "testMode=TRUE&testMode=false", "TESTMODE=on"]
+)
 def test_an_unknown_test_mode_is_refused_never_a_real_write(app: TestClient, query: str) -> None:
     writes = [
-        ("post", f"/igsn?{query}", {"content": b"igsn=ZTA0900\nurl=https://example.org/900\n",
-                                     "headers": {"Content-Type": "text/plain"}}),
-        ("post", f"/doi?{query}", {"content": b"doi=10.99990/ZTA0901\nurl=https://example.org/901\n",
-                                    "headers": {"Content-Type": "text/plain"}}),
+        (
+            "post",
+            f"/igsn?{query}",
+            {"content": b"igsn=ZTA0900\nurl=https://example.org/900\n", "headers": {"Content-Type": "text/plain"}},
+        ),
+        (
+            "post",
+            f"/doi?{query}",
+            {
+                "content": b"doi=10.99990/ZTA0901\nurl=https://example.org/901\n",
+                "headers": {"Content-Type": "text/plain"},
+            },
+        ),
         ("post", f"{API}?{query}", {"content": turtle("ZTA0902", "Core"), "headers": TURTLE}),
         ("post", f"{API}/bulk?{query}", {"content": turtle("ZTA0903", "Core"), "headers": TURTLE}),
     ]
@@ -108,10 +137,18 @@ def test_an_unknown_test_mode_is_refused_never_a_real_write(app: TestClient, que
     assert not listed & {"ZTA0900", "ZTA0901", "ZTA0902", "ZTA0903"}
 
 
-@pytest.mark.parametrize("request_", [
-    ("get", "/igsn", CLIENT_ONE), ("get", "/igsn/ZTA-X1", CLIENT_ONE), ("get", "/metadata/ZTA-X1", CLIENT_ONE),
-    ("get", "/api/v1/admin/agents", ADMIN), ("get", "/api/v1/admin/quotas", ADMIN), ("get", "/igsn", ("ZTEST", "x")),
-    ("post", "/igsn", CLIENT_ONE)])
+@pytest.mark.parametrize(
+    "request_",
+    [
+        ("get", "/igsn", CLIENT_ONE),
+        ("get", "/igsn/ZTA-X1", CLIENT_ONE),
+        ("get", "/metadata/ZTA-X1", CLIENT_ONE),
+        ("get", "/api/v1/admin/agents", ADMIN),
+        ("get", "/api/v1/admin/quotas", ADMIN),
+        ("get", "/igsn", ("ZTEST", "x")),
+        ("post", "/igsn", CLIENT_ONE),
+    ],
+)
 def test_authenticated_answers_are_not_stored_by_caches(app: TestClient, request_: tuple[str, str, object]) -> None:
     method, path, auth = request_
     _put(app, "ZTA-X1", CLIENT_ONE)
@@ -137,4 +174,3 @@ def test_the_page_policy_allows_only_the_scripts_we_wrote(app: TestClient) -> No
     landing = app.get("/ZTA-X1", headers={"Accept": "text/html"})
     assert not any(h in landing.headers["content-security-policy"] for h in scripts)
     assert re.search(r"script-src 'self';", landing.headers["content-security-policy"])
-

@@ -25,8 +25,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
-                                               response_schema_conformance, status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from api.app import create_app
 from igsn_graph.settings import Settings
@@ -41,8 +45,13 @@ REFUSAL_EXAMPLES = 5
 #: the operations under test: the JSON API and /health (the MDS, OAI-PMH, SPARQL and the resolver speak
 #: their own protocols and have their own tests)
 OPERATIONS = re.compile(r"/(api/v1/.*|health)")
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 
 
 #: real values of path and query parameters, mixed into the generated reads so that they meet real data
@@ -54,8 +63,11 @@ REAL_PATHS: dict[str, list[str]] = {
 }
 REAL_QUERIES: dict[str, list[dict[str, str]]] = {
     "/api/v1/related": [{"identifier": DATASET}, {"identifier": f"https://doi.org/{DATASET}", "descendants": "true"}],
-    "/api/v1/search": [{"q": "basalt"}, {"bbox": "-180,-90,180,90", "sort": "date", "limit": "2"},
-                       {"from": "2019", "until": "2021-03"}],
+    "/api/v1/search": [
+        {"q": "basalt"},
+        {"bbox": "-180,-90,180,90", "sort": "date", "limit": "2"},
+        {"from": "2019", "until": "2021-03"},
+    ],
     "/api/v1/samples/{igsn}/descendants": [{"limit": "1"}],
     "/api/v1/agents/{agent}/samples": [{"limit": "1"}],
 }
@@ -67,11 +79,16 @@ def _strategy(operation: Any, path: str, method: str, mode: GenerationMode) -> A
     if method != "GET" or mode is not GenerationMode.POSITIVE:
         return generated
     names = {p["name"] for p in operation.definition.raw.get("parameters", []) if p["in"] == "path"}
-    real = [operation.as_strategy(path_parameters={name: value}) for name in names
-            for value in REAL_PATHS.get(name, [])]
+    real = [
+        operation.as_strategy(path_parameters={name: value}) for name in names for value in REAL_PATHS.get(name, [])
+    ]
     real += [operation.as_strategy(query=query) for query in REAL_QUERIES.get(path, []) if not names]
-    real += [operation.as_strategy(path_parameters={name: REAL_PATHS[name][0]}, query=query)
-             for query in REAL_QUERIES.get(path, []) for name in names if name in REAL_PATHS]
+    real += [
+        operation.as_strategy(path_parameters={name: REAL_PATHS[name][0]}, query=query)
+        for query in REAL_QUERIES.get(path, [])
+        for name in names
+        if name in REAL_PATHS
+    ]
     return st.one_of(generated, *real)
 
 
@@ -80,8 +97,8 @@ def _can_be_invalid(operation: dict[str, Any]) -> bool:
     that invalid data exists to be generated."""
     plain = {"type": "string"}
     return "requestBody" in operation or any(
-        {k: v for k, v in p.get("schema", {}).items() if k != "title"} != plain
-        for p in operation.get("parameters", []))
+        {k: v for k, v in p.get("schema", {}).items() if k != "title"} != plain for p in operation.get("parameters", [])
+    )
 
 
 def _cases() -> list[Any]:
@@ -109,8 +126,9 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesi
     settings_ = Settings(data_dir=tmp_path_factory.mktemp("openapi") / "data", admin_password=ADMIN_PASSWORD)
     populate(settings_)
     # no generated Authorization headers: the runs choose the credentials (random ones cost a scrypt each)
-    config = schemathesis.Config.from_dict({"seed": 20260101, "generation": {"deterministic": True,
-                                                                            "with-security-parameters": False}})
+    config = schemathesis.Config.from_dict(
+        {"seed": 20260101, "generation": {"deterministic": True, "with-security-parameters": False}}
+    )
     with live_server(settings_) as url:
         yield schemathesis.openapi.from_url(f"{url}/openapi.json", config=config)
 
@@ -121,14 +139,20 @@ def credentials(path: str) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("method,path,mode,authenticated", _cases())
-def test_operation(api_schema: schemathesis.BaseSchema, method: str, path: str, mode: GenerationMode,
-                   authenticated: bool) -> None:
+def test_operation(
+    api_schema: schemathesis.BaseSchema, method: str, path: str, mode: GenerationMode, authenticated: bool
+) -> None:
     operation = api_schema[path][method]
     secured = bool(operation.definition.raw.get("security"))
     auth = credentials(path) if authenticated else None
 
-    @settings(max_examples=MAX_EXAMPLES if authenticated or not secured else REFUSAL_EXAMPLES, derandomize=True,
-              deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=MAX_EXAMPLES if authenticated or not secured else REFUSAL_EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=_strategy(operation, path, method, mode))
     def run(case: schemathesis.Case) -> None:
         response = case.call_and_validate(auth=auth, checks=CHECKS, timeout=30)

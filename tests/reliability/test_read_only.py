@@ -70,8 +70,13 @@ WRITES = [
     Write("PUT", "/api/v1/samples/ZTA0001", turtle("ZTA0001", "Another title"), TURTLE),
     Write("DELETE", "/api/v1/samples/ZTA0001"),
     Write("POST", "/api/v1/samples/bulk", csiro("ZTA0013", "ZTA0014"), XML),
-    Write("POST", "/api/v1/admin/agents", '{"symbol": "ZNEW", "name": "New", "password": "pw", "namespaces": ["ZN"]}',
-          JSON, ADMIN),
+    Write(
+        "POST",
+        "/api/v1/admin/agents",
+        '{"symbol": "ZNEW", "name": "New", "password": "pw", "namespaces": ["ZN"]}',
+        JSON,
+        ADMIN,
+    ),
     Write("PATCH", "/api/v1/admin/clients/ZTEST.ONE", '{"name": "Renamed"}', JSON, ADMIN),
     Write("DELETE", "/api/v1/admin/agents/ZOTHER", auth=ADMIN),
     Write("PUT", "/api/v1/admin/quotas/ZTEST.ONE", '{"quota": 5}', JSON, ADMIN),
@@ -96,8 +101,12 @@ READS: list[tuple[str, dict[str, str], tuple[str, str] | None, Callable[[httpx.R
     ("/oai?verb=Identify", {}, None, lambda r: "<repositoryName>" in r.text),
     ("/oai?verb=ListRecords&metadataPrefix=oai_dc", {}, None, lambda r: OAI_ID in r.text),
     (f"/oai?verb=GetRecord&metadataPrefix=igsn&identifier={OAI_ID}", {}, None, lambda r: "ZTA0001" in r.text),
-    ("/sparql?query=ASK%20%7BGRAPH%20%3Chttps%3A%2F%2Figsn.org%2Fgraph%2FZTA0001%3E%20%7B%3Fs%20%3Fp%20%3Fo%7D%7D",
-     {"Accept": "application/sparql-results+json"}, None, lambda r: r.json()["boolean"] is True),
+    (
+        "/sparql?query=ASK%20%7BGRAPH%20%3Chttps%3A%2F%2Figsn.org%2Fgraph%2FZTA0001%3E%20%7B%3Fs%20%3Fp%20%3Fo%7D%7D",
+        {"Accept": "application/sparql-results+json"},
+        None,
+        lambda r: r.json()["boolean"] is True,
+    ),
     ("/api/v1/search?q=ZTA0001", {}, None, _search_finds),
     ("/api/v1/samples/ZTA0001", {"Accept": "text/turtle"}, CLIENT_ONE, _turtle_names),
     ("/metadata/10273/ZTA0001", {}, CLIENT_ONE, lambda r: "ZTA0001" in r.text),
@@ -109,8 +118,11 @@ def _hashes(folder: Path) -> dict[str, str]:
     """Every file's hash, but SQLite's ``-shm`` files: the shared-memory index of a WAL, not data. A reader
     of a WAL that holds transactions records its read position there (no data file or WAL changes); the
     file is rebuilt from the WAL whenever it is missing or stale."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.endswith("-shm")}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.endswith("-shm")
+    }
 
 
 def _populate(settings: Settings, base: str) -> None:
@@ -244,18 +256,21 @@ def test_interrupted_writes_wait_for_a_writable_start(tmp_path: Path, caplog: py
     settings = Settings(data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD)
     _init(settings)
     # a writer killed right after journaling a registration: a pending entry, never acknowledged
-    script = ("import sys; from pathlib import Path; from igsn_graph.registry.accounts import ADMIN; "
-              "from igsn_graph.registry.service import Registry; from igsn_graph.settings import Settings; "
-              "Registry(Settings(data_dir=Path(sys.argv[1]), crash_at='after-journal'))"
-              ".mint(ADMIN, 'ZTA0005', 'https://example.org/5')")
+    script = (
+        "import sys; from pathlib import Path; from igsn_graph.registry.accounts import ADMIN; "
+        "from igsn_graph.registry.service import Registry; from igsn_graph.settings import Settings; "
+        "Registry(Settings(data_dir=Path(sys.argv[1]), crash_at='after-journal'))"
+        ".mint(ADMIN, 'ZTA0005', 'https://example.org/5')"
+    )
     done = subprocess.run([sys.executable, "-c", script, str(settings.data_dir)], check=False)
     assert done.returncode == -9
     before = _hashes(settings.data_dir)
     caplog.set_level(logging.WARNING, logger="igsn_graph")
     with Registry(settings.with_(read_only=True)) as reg:
         assert reg.journal.pending() == 1 and reg.repaired == 0 and reg.row("ZTA0005") is None
-    assert any("1 interrupted write(s)" in r.getMessage() and "writable data folder" in r.getMessage()
-               for r in caplog.records), [r.getMessage() for r in caplog.records]
+    assert any(
+        "1 interrupted write(s)" in r.getMessage() and "writable data folder" in r.getMessage() for r in caplog.records
+    ), [r.getMessage() for r in caplog.records]
     assert _hashes(settings.data_dir) == before
     with Registry(settings) as reg:  # the writable start repairs it
         assert reg.repaired == 1 and reg.row("ZTA0005") is not None
@@ -270,9 +285,11 @@ def test_embedded_store_write_failures_are_storage_failures(tmp_path: Path) -> N
     store = OxigraphStore(tmp_path / "graph", read_only=True)
     try:
         assert store.graph(graph) == [triple]
-        for write in (GraphWrite(replace={graph: []}),  # an update request
-                      GraphWrite(add={graph: [triple]}),  # a transaction of quads
-                      GraphWrite(add={graph: [triple] * 20_000})):  # the bulk loader
+        for write in (
+            GraphWrite(replace={graph: []}),  # an update request
+            GraphWrite(add={graph: [triple]}),  # a transaction of quads
+            GraphWrite(add={graph: [triple] * 20_000}),
+        ):  # the bulk loader
             with pytest.raises(StorageFailure) as caught:
                 store.apply(write)
             assert caught.value.data["applied"] is False
@@ -286,8 +303,9 @@ def test_embedded_store_write_failures_are_storage_failures(tmp_path: Path) -> N
 def test_read_only_store_refuses_a_folder_another_process_holds(tmp_path: Path) -> None:
     OxigraphStore(tmp_path / "graph").close()
     script = "import sys, pyoxigraph; s = pyoxigraph.Store(sys.argv[1]); print('open', flush=True); sys.stdin.read()"
-    holder = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "graph")],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path / "graph")], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == b"open\n"
         with pytest.raises(StoreBusy):
@@ -300,9 +318,11 @@ def test_read_only_store_refuses_a_folder_another_process_holds(tmp_path: Path) 
 def test_read_only_sqlite_reads_what_a_killed_writer_left_in_the_wal(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite"
     # a writer killed with committed transactions still in its WAL (not checkpointed into the file)
-    script = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA journal_mode=WAL'); "
-              "c.execute('PRAGMA wal_autocheckpoint=0'); c.execute('CREATE TABLE t (x)'); c.commit(); "
-              "c.execute('INSERT INTO t VALUES (1)'); c.commit(); os._exit(0)")
+    script = (
+        "import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA journal_mode=WAL'); "
+        "c.execute('PRAGMA wal_autocheckpoint=0'); c.execute('CREATE TABLE t (x)'); c.commit(); "
+        "c.execute('INSERT INTO t VALUES (1)'); c.commit(); os._exit(0)"
+    )
     subprocess.run([sys.executable, "-c", script, str(path)], check=True)
     assert path.with_name("db.sqlite-wal").stat().st_size > 0
     before = _hashes(tmp_path)

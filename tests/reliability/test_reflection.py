@@ -38,20 +38,23 @@ def _escape(text: str) -> str:
 def hostile_record(name: str) -> bytes:
     """A CSIRO v3 record whose texts are all hostile (escaped in the XML, so they arrive as text)."""
     title = _escape(f"{SCRIPT}{IMG}{BREAKOUT}")
-    return ('<resources xmlns="https://igsn.csiro.au/schemas/3.0"><resource registeredObjectType='
-            '"http://pid.geoscience.gov.au/def/voc/igsn-codelists/PhysicalSample">'
-            f"<resourceIdentifier>{name}</resourceIdentifier><landingPage>https://example.org/{name}</landingPage>"
-            f"<isPublic>true</isPublic><resourceTitle>{title}</resourceTitle>"
-            f"<comments>{_escape(XML_SPECIALS)} {_escape(IMG)}</comments>"
-            "</resource></resources>").encode()
+    return (
+        '<resources xmlns="https://igsn.csiro.au/schemas/3.0"><resource registeredObjectType='
+        '"http://pid.geoscience.gov.au/def/voc/igsn-codelists/PhysicalSample">'
+        f"<resourceIdentifier>{name}</resourceIdentifier><landingPage>https://example.org/{name}</landingPage>"
+        f"<isPublic>true</isPublic><resourceTitle>{title}</resourceTitle>"
+        f"<comments>{_escape(XML_SPECIALS)} {_escape(IMG)}</comments>"
+        "</resource></resources>"
+    ).encode()
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     with TestClient(create_app(fresh_settings(tmp_path_factory.mktemp("reflection")))) as client:
         for name in ("ZTA0001", "ZTA0002"):
-            r = client.post("/metadata", content=hostile_record(name), headers={"Content-Type": "application/xml"},
-                            auth=CLIENT_ONE)
+            r = client.post(
+                "/metadata", content=hostile_record(name), headers={"Content-Type": "application/xml"}, auth=CLIENT_ONE
+            )
             assert r.status_code == 201, r.text
         assert client.delete("/metadata/ZTA0002", auth=CLIENT_ONE).status_code == 200
         yield client
@@ -121,31 +124,54 @@ def test_hostile_paths_on_the_html_404_page(app: TestClient, hostile: str) -> No
 
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_hostile_queries_and_headers_on_the_landing_page(app: TestClient, hostile: str) -> None:
-    headers = {"Accept": "text/html", "Accept-Language": hostile, "User-Agent": hostile, "Referer": hostile,
-               "X-Forwarded-Host": hostile, "X-Forwarded-Proto": hostile, "Accept-Profile": hostile}
-    for query in ({"_profile": "landing", "x": hostile}, {"_profile": "landing", "style": hostile},
-                  {"_profile": hostile}, {"_mediatype": hostile}, {"_profile": "landing", "locale": hostile}):
+    headers = {
+        "Accept": "text/html",
+        "Accept-Language": hostile,
+        "User-Agent": hostile,
+        "Referer": hostile,
+        "X-Forwarded-Host": hostile,
+        "X-Forwarded-Proto": hostile,
+        "Accept-Profile": hostile,
+    }
+    for query in (
+        {"_profile": "landing", "x": hostile},
+        {"_profile": "landing", "style": hostile},
+        {"_profile": hostile},
+        {"_mediatype": hostile},
+        {"_profile": "landing", "locale": hostile},
+    ):
         r = app.get("/ZTA0001", params=query, headers=headers, follow_redirects=False)
         assert r.status_code in (200, 303, 400, 404, 406), (query, r.status_code)
         if r.headers.get("content-type", "").startswith("text/html"):
             assert_safe_html(r)
         elif r.status_code >= 400:
-            assert r.headers["content-type"].startswith(("text/plain", "application/json",
-                                                         "application/problem+json")), r.headers
+            assert r.headers["content-type"].startswith(
+                ("text/plain", "application/json", "application/problem+json")
+            ), r.headers
         # a redirect never goes where the input says
         assert hostile not in r.headers.get("location", "")
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_hostile_search_parameters(app: TestClient, hostile: str) -> None:
-    for params in ({"q": hostile}, {"q": f'"{hostile}'}, {"bbox": hostile}, {"from": hostile}, {"agent": hostile},
-                   {"sort": hostile}, {"cursor": hostile}, {"limit": hostile}, {hostile: "1"}):
+    for params in (
+        {"q": hostile},
+        {"q": f'"{hostile}'},
+        {"bbox": hostile},
+        {"from": hostile},
+        {"agent": hostile},
+        {"sort": hostile},
+        {"cursor": hostile},
+        {"limit": hostile},
+        {hostile: "1"},
+    ):
         r = app.get("/search", params=params, headers={"Accept": "text/html", "Referer": hostile})
         assert r.status_code in (200, 400), (params, r.status_code)
         assert_safe_html(r)
         api = app.get("/api/v1/search", params=params)
         assert api.status_code in (200, 400) and api.headers["content-type"].startswith(
-            ("application/json", "application/problem+json"))
+            ("application/json", "application/problem+json")
+        )
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
@@ -165,7 +191,8 @@ OAI = "{http://www.openarchives.org/OAI/2.0/}"
 
 def assert_well_formed(r: httpx.Response) -> etree._Element:
     assert r.headers["content-type"].startswith("text/xml") or r.headers["content-type"].startswith(
-        "application/xml"), r.headers
+        "application/xml"
+    ), r.headers
     root = etree.fromstring(r.content, etree.XMLParser(resolve_entities=False, no_network=True))
     for el in root.iter():
         if isinstance(el.tag, str):
@@ -178,17 +205,23 @@ OAI_HOSTILE = HOSTILE + ["\x01\x02", "\ud7ff\ufffe", "a\x00b"]
 
 @pytest.mark.parametrize("hostile", OAI_HOSTILE, ids=[f"h{i}" for i in range(len(OAI_HOSTILE))])
 def test_hostile_oai_arguments_get_well_formed_errors(app: TestClient, hostile: str) -> None:
-    for params in ({"verb": hostile}, {"verb": "GetRecord", "identifier": hostile, "metadataPrefix": "oai_dc"},
-                   {"verb": "GetRecord", "identifier": "oai:test.igsn-graph.org:ZTA0001", "metadataPrefix": hostile},
-                   {"verb": "ListRecords", "resumptionToken": hostile}, {"verb": "ListRecords", "set": hostile,
-                                                                        "metadataPrefix": "oai_dc"},
-                   {"verb": "ListIdentifiers", "from": hostile, "metadataPrefix": "oai_dc"},
-                   {"verb": "Identify", hostile: "x"}):
-        query = "&".join(f"{quote(k.encode('utf-8', 'surrogatepass'), safe='')}="
-                         f"{quote(v.encode('utf-8', 'surrogatepass'), safe='')}" for k, v in params.items())
-        for r in (app.get(f"/oai?{query}"),
-                  app.post("/oai", content=query.encode(),
-                           headers={"Content-Type": "application/x-www-form-urlencoded"})):
+    for params in (
+        {"verb": hostile},
+        {"verb": "GetRecord", "identifier": hostile, "metadataPrefix": "oai_dc"},
+        {"verb": "GetRecord", "identifier": "oai:test.igsn-graph.org:ZTA0001", "metadataPrefix": hostile},
+        {"verb": "ListRecords", "resumptionToken": hostile},
+        {"verb": "ListRecords", "set": hostile, "metadataPrefix": "oai_dc"},
+        {"verb": "ListIdentifiers", "from": hostile, "metadataPrefix": "oai_dc"},
+        {"verb": "Identify", hostile: "x"},
+    ):
+        query = "&".join(
+            f"{quote(k.encode('utf-8', 'surrogatepass'), safe='')}={quote(v.encode('utf-8', 'surrogatepass'), safe='')}"
+            for k, v in params.items()
+        )
+        for r in (
+            app.get(f"/oai?{query}"),
+            app.post("/oai", content=query.encode(), headers={"Content-Type": "application/x-www-form-urlencoded"}),
+        ):
             assert r.status_code == 200, (params, r.status_code, r.text[:300])
             root = assert_well_formed(r)
             assert root.find(f"{OAI}error") is not None, (params, r.text[:500])
@@ -202,8 +235,10 @@ def test_invalid_utf8_in_oai_arguments(app: TestClient) -> None:
 
 def test_hostile_content_in_oai_records_stays_well_formed(app: TestClient) -> None:
     for prefix in ("oai_dc", "igsn", "igsn_desc", "datacite"):
-        r = app.get("/oai", params={"verb": "GetRecord", "metadataPrefix": prefix,
-                                    "identifier": "oai:test.igsn-graph.org:ZTA0001"})
+        r = app.get(
+            "/oai",
+            params={"verb": "GetRecord", "metadataPrefix": prefix, "identifier": "oai:test.igsn-graph.org:ZTA0001"},
+        )
         assert r.status_code == 200
         root = assert_well_formed(r)
         if prefix == "oai_dc":
@@ -217,12 +252,24 @@ def test_mds_errors_echoing_input_are_plain_text(app: TestClient, hostile: str) 
         app.get(f"/metadata/{encoded}", auth=CLIENT_ONE),
         app.get(f"/igsn/{encoded}", auth=CLIENT_ONE),
         app.get(f"/doi/10273/{encoded}", auth=CLIENT_ONE),
-        app.post("/igsn", content=f"igsn={hostile}\nurl=https://example.org/x".encode(),
-                 headers={"Content-Type": "text/plain"}, auth=CLIENT_ONE),
-        app.post("/igsn", content=f"igsn=ZTA0009\nurl={hostile}".encode(), headers={"Content-Type": "text/plain"},
-                 auth=CLIENT_ONE),
-        app.post("/metadata", content=hostile_record(_escape(hostile)), headers={"Content-Type": "application/xml"},
-                 auth=CLIENT_ONE),
+        app.post(
+            "/igsn",
+            content=f"igsn={hostile}\nurl=https://example.org/x".encode(),
+            headers={"Content-Type": "text/plain"},
+            auth=CLIENT_ONE,
+        ),
+        app.post(
+            "/igsn",
+            content=f"igsn=ZTA0009\nurl={hostile}".encode(),
+            headers={"Content-Type": "text/plain"},
+            auth=CLIENT_ONE,
+        ),
+        app.post(
+            "/metadata",
+            content=hostile_record(_escape(hostile)),
+            headers={"Content-Type": "application/xml"},
+            auth=CLIENT_ONE,
+        ),
         app.post("/metadata", content=hostile.encode(), headers={"Content-Type": "application/xml"}, auth=CLIENT_ONE),
         app.post("/metadata", content=b"<x/>", headers={"Content-Type": hostile}, auth=CLIENT_ONE),
     ]

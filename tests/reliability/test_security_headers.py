@@ -22,21 +22,25 @@ def client(settings: Settings, registry: Registry) -> Iterator[TestClient]:
 
 
 def test_inline_scripts_are_hashed_and_data_blocks_are_not() -> None:
-    page = (b'<html><head><script src="/x.js"></script><script type="application/ld+json">{"a": 1}</script>'
-            b"<script>alert(1)</script><SCRIPT type='module'>let a = 2;</SCRIPT></head></html>")
+    page = (
+        b'<html><head><script src="/x.js"></script><script type="application/ld+json">{"a": 1}</script>'
+        b"<script>alert(1)</script><SCRIPT type='module'>let a = 2;</SCRIPT></head></html>"
+    )
     hashes = inline_script_hashes(page)
     # sha256 of the exact script text, base64 (CSP Level 2)
-    assert hashes == ["'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='",
-                      "'sha256-" + __import__("base64").b64encode(
-                          __import__("hashlib").sha256(b"let a = 2;").digest()).decode() + "'"]
+    assert hashes == [
+        "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='",
+        "'sha256-"
+        + __import__("base64").b64encode(__import__("hashlib").sha256(b"let a = 2;").digest()).decode()
+        + "'",
+    ]
     policy = content_security_policy(hashes)
     assert "script-src 'self' " + " ".join(hashes) in policy
     assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy
     assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
 
 
-@pytest.mark.parametrize("path", ["/health", "/oai?verb=Identify", "/ontology", "/openapi.json",
-                                  "/NOSUCHSAMPLE"])
+@pytest.mark.parametrize("path", ["/health", "/oai?verb=Identify", "/ontology", "/openapi.json", "/NOSUCHSAMPLE"])
 def test_every_response_says_nosniff(client: TestClient, path: str) -> None:
     r = client.get(path, follow_redirects=False)
     assert r.headers["x-content-type-options"] == "nosniff"

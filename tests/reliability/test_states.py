@@ -56,22 +56,24 @@ def _oai_listed(c: TestClient, name: str, state: str, who: object) -> str:
 
 PROBES: dict[str, Probe] = {
     "resolver": lambda c, n, s, a: c.get(f"/{n}", headers={"Accept": "application/ld+json"}, auth=a).status_code,
-    "resolver-text": lambda c, n, s, a: WORD[s] in c.get(f"/{n}", headers={"Accept": "application/ld+json"},
-                                                          auth=a).text,
+    "resolver-text": lambda c, n, s, a: (
+        WORD[s] in c.get(f"/{n}", headers={"Accept": "application/ld+json"}, auth=a).text
+    ),
     "handle-api": lambda c, n, s, a: c.get(f"/api/handles/10273/{n}").status_code,
     "oai-record": _oai_record,
     "oai-list": _oai_listed,
-    "sparql-sample": lambda c, n, s, a: _sparql_ask(c, f'ASK {{ GRAPH ?g {{ ?s ?p ?o '
-                                                       f'FILTER(STRENDS(STR(?s), "/{n}")) }} }}'),
-    "sparql-text": lambda c, n, s, a: _sparql_ask(c, f'ASK {{ GRAPH ?g {{ ?s ?p ?o '
-                                                     f'FILTER(CONTAINS(STR(?o), "{WORD[s]}")) }} }}'),
+    "sparql-sample": lambda c, n, s, a: _sparql_ask(
+        c, f'ASK {{ GRAPH ?g {{ ?s ?p ?o FILTER(STRENDS(STR(?s), "/{n}")) }} }}'
+    ),
+    "sparql-text": lambda c, n, s, a: _sparql_ask(
+        c, f'ASK {{ GRAPH ?g {{ ?s ?p ?o FILTER(CONTAINS(STR(?o), "{WORD[s]}")) }} }}'
+    ),
     "search": lambda c, n, s, a: c.get("/api/v1/search", params={"q": WORD[s]}).json()["total"],
     "related": lambda c, n, s, a: c.get(f"/api/v1/samples/{n}/related", auth=a).status_code,
     "related-by-target": lambda c, n, s, a: n in c.get("/api/v1/related", params={"identifier": "10.1234/paper"}).text,
     "json-api": lambda c, n, s, a: c.get(f"/api/v1/samples/{n}", auth=a).status_code,
     "dois": lambda c, n, s, a: c.get(f"/dois/10.99990/{n}", auth=a).status_code,
-    "dois-list": lambda c, n, s, a: f"10.99990/{n.lower()}" in c.get("/dois", params={"page[size]": 1000},
-                                                                     auth=a).text,
+    "dois-list": lambda c, n, s, a: f"10.99990/{n.lower()}" in c.get("/dois", params={"page[size]": 1000}, auth=a).text,
 }
 
 #: surface → (draft, registered, findable) for anonymous callers
@@ -101,13 +103,18 @@ OWNER: dict[str, tuple[object, object, object]] = {
 
 def attributes(state: str) -> dict[str, object]:
     attrs: dict[str, object] = {
-        "doi": f"10.99990/{NAME[state]}", "url": f"https://example.org/{NAME[state]}",
-        "titles": [{"title": f"Core {WORD[state]}"}], "creators": [{"name": "Doe, Jane"}], "publisher": "P",
-        "publicationYear": 2024, "types": {"resourceTypeGeneral": "PhysicalObject", "resourceType": "Core"},
-        "relatedIdentifiers": [{"relatedIdentifier": "10.99990/ZTA0999", "relatedIdentifierType": "DOI",
-                                "relationType": "IsPartOf"},
-                               {"relatedIdentifier": "10.1234/paper", "relatedIdentifierType": "DOI",
-                                "relationType": "IsCitedBy"}]}
+        "doi": f"10.99990/{NAME[state]}",
+        "url": f"https://example.org/{NAME[state]}",
+        "titles": [{"title": f"Core {WORD[state]}"}],
+        "creators": [{"name": "Doe, Jane"}],
+        "publisher": "P",
+        "publicationYear": 2024,
+        "types": {"resourceTypeGeneral": "PhysicalObject", "resourceType": "Core"},
+        "relatedIdentifiers": [
+            {"relatedIdentifier": "10.99990/ZTA0999", "relatedIdentifierType": "DOI", "relationType": "IsPartOf"},
+            {"relatedIdentifier": "10.1234/paper", "relatedIdentifierType": "DOI", "relationType": "IsCitedBy"},
+        ],
+    }
     if EVENT[state]:
         attrs["event"] = EVENT[state]
     return attrs
@@ -123,8 +130,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield c
 
 
-CELLS = [(surface, caller, state) for surface in PROBES for caller in ("anonymous", "other", "owner")
-         for state in STATES]
+CELLS = [
+    (surface, caller, state) for surface in PROBES for caller in ("anonymous", "other", "owner") for state in STATES
+]
 
 
 @pytest.mark.parametrize(("surface", "caller", "state"), CELLS, ids=["-".join(c) for c in CELLS])
@@ -142,8 +150,7 @@ def _header(client: TestClient, name: str) -> tuple[str, bool]:
     return found.group(2), bool(found.group(1))
 
 
-def _put(client: TestClient, name: str, attrs: dict[str, object], who: tuple[str, str] = CLIENT_ONE
-         ) -> httpx.Response:
+def _put(client: TestClient, name: str, attrs: dict[str, object], who: tuple[str, str] = CLIENT_ONE) -> httpx.Response:
     return client.put(f"/dois/10.99990/{name}", json={"data": {"attributes": attrs}}, headers=JSONAPI, auth=who)
 
 
@@ -154,8 +161,11 @@ def test_transitions_and_their_datestamps(client: TestClient) -> None:
     assert _put(client, name, attrs).json()["data"]["attributes"]["state"] == "registered"
     stamps = [_header(client, name)]
     assert stamps[-1][1]  # registered: a deleted record for harvesters
-    for event, state, deleted in (("publish", "findable", False), ("hide", "registered", True),
-                                  ("publish", "findable", False)):
+    for event, state, deleted in (
+        ("publish", "findable", False),
+        ("hide", "registered", True),
+        ("publish", "findable", False),
+    ):
         time.sleep(1.05)  # datestamps are whole seconds
         r = _put(client, name, {"event": event})
         assert r.status_code == 200, r.text

@@ -36,8 +36,10 @@ def test_replace_is_idempotent_and_additions_accumulate(tmp_path: Path) -> None:
 
 def test_bulk_path_for_big_new_batches(tmp_path: Path) -> None:
     store = OxigraphStore(tmp_path / "g")
-    graphs = {NamedNode(f"https://igsn.org/graph/S{i}"): [t(f"p{j}", str(i)) for j in range(10)]
-              for i in range(BULK_QUADS // 10 + 1)}
+    graphs = {
+        NamedNode(f"https://igsn.org/graph/S{i}"): [t(f"p{j}", str(i)) for j in range(10)]
+        for i in range(BULK_QUADS // 10 + 1)
+    }
     store.apply(GraphWrite(replace=dict(graphs), new_graphs=set(graphs)))
     assert len(list(store.graphs_with_prefix("https://igsn.org/graph/"))) == len(graphs)
     store.close()

@@ -51,14 +51,16 @@ def test_registry_over_a_remote_engine(remote_registry: Registry) -> None:
     assert facts is not None and not facts.active and facts.landing_url == "https://example.org/1b"
     from igsn_graph.demo_load import demo_submissions, load_demo_accounts
     from igsn_graph.registry.accounts import ADMIN
+
     load_demo_accounts(reg)
     outcomes = reg.register(ADMIN, demo_submissions()[:20], strict=False)
     assert all(o.ok for o in outcomes)
     report = verify(reg.db, reg.store, reg.iris)
     assert report.ok and report.samples == 21, report.problems
     # the same query, answered by the engine through our query interface
-    solutions = reg.store.raw.query("SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
-                                    use_default_graph_as_union=False)
+    solutions = reg.store.raw.query(
+        "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", use_default_graph_as_union=False
+    )
     assert int(next(iter(solutions))["n"].value) >= 21 * 2
 
 
@@ -66,6 +68,7 @@ def test_sparql_endpoint_over_a_remote_engine(remote_registry: Registry, tmp_pat
     from fastapi.testclient import TestClient
 
     from api.app import create_app
+
     remote_registry.mint(ONE, "ZTA0002", "https://example.org/2")
     settings = remote_registry.settings
     remote_registry.close()
@@ -75,8 +78,11 @@ def test_sparql_endpoint_over_a_remote_engine(remote_registry: Registry, tmp_pat
         r = c.get("/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"})
         assert r.status_code == 200
         assert {b["i"]["value"] for b in r.json()["results"]["bindings"]} == {"ZTA0002"}
-        r = c.get("/sparql", params={"query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 3"},
-                  headers={"Accept": "text/turtle"})
+        r = c.get(
+            "/sparql",
+            params={"query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 3"},
+            headers={"Accept": "text/turtle"},
+        )
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
         assert c.get("/sparql", params={"query": "SELEKT"}).status_code == 400
 
@@ -125,12 +131,14 @@ def test_several_processes_share_the_engine_and_registry(tmp_path: Path, engine:
     init_data_dir(settings)
     with Registry(settings) as reg:
         add_test_accounts(reg)
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(settings.data_dir), engine[0], tag])
-             for tag in ("A", "B")]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(settings.data_dir), engine[0], tag]) for tag in ("A", "B")
+    ]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     with Registry(settings) as reg:
         assert reg.count() == 51
         from igsn_graph.store import history
+
         shared = history.versions_of(reg.db.read(), "ZTASHARED")
         # writes to one IGSN from two processes are serialised: every one is kept, in order
         assert [v.version for v in shared] == list(range(1, 51))
