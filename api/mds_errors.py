@@ -196,7 +196,7 @@ def install_mds_errors(app: FastAPI) -> None:
             if is_mds_path(request) or previous is None:
                 return mds_response(request, exc)
             result = previous(request, exc)
-            return await result if inspect.isawaitable(result) else result  # type: ignore[return-value]
+            return await result if inspect.isawaitable(result) else result
 
         return handle
 

@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TextIO
 
 from .errors import IgsnGraphError
 from .settings import Settings
@@ -48,7 +48,7 @@ class Progress:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if getattr(args, "data", None):
         overrides["data_dir"] = Path(args.data)
     if getattr(args, "port", None):
@@ -497,8 +497,8 @@ def build_parser() -> argparse.ArgumentParser:
         name: str,
         func: Callable[[argparse.Namespace], int],
         help: str,
-        parent: argparse._SubParsersAction | None = None,
-    ) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+        parent: argparse._SubParsersAction[argparse.ArgumentParser] | None = None,
+    ) -> argparse.ArgumentParser:
         p = (parent or sub).add_parser(name, help=help, description=help)
         p.add_argument("--data", help="data folder (default: $IGSN_GRAPH_DATA or ./var)")
         p.set_defaults(func=func)

@@ -53,7 +53,7 @@ class CodeList:
             self._lookup[t.notation] = t.iri
         # written forms vary in case (GA's code lists write isDerivedFrom and IsDerivedFrom): a lower-cased
         # copy of every key answers those, exact keys first
-        self._folded = {}
+        self._folded: dict[str, str] = {}
         for key, iri in self._lookup.items():
             self._folded.setdefault(key.lower(), iri)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, TypeAlias
 
 from lxml import etree
 from lxml.builder import ElementMaker
@@ -74,7 +74,7 @@ details.formats ul{columns:2 16rem}
 @media (max-width:30rem){dl{grid-template-columns:1fr}dd{margin-bottom:.4rem}}
 """
 
-Content = Sequence[etree._Element | str] | etree._Element | str | None
+Content: TypeAlias = Sequence[etree._Element | str] | etree._Element | str | None
 
 
 def page(title: str, resource: str | None, body: list[etree._Element], head: Sequence[etree._Element] = ()) -> bytes:

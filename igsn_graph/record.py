@@ -27,10 +27,12 @@ __all__ = [
     "SampleRecord",
     "RegistryFacts",
     "ResourceKind",
+    "AgentKind",
     "LOG_EVENTS",
 ]
 
 ResourceKind = Literal["Sample", "Feature", "Collection"]
+AgentKind = Literal["Person", "Organization"]
 
 #: the log events of the IGSN kernels, in life-cycle order
 LOG_EVENTS = ("submitted", "registered", "updated", "deprecated", "destroyed")
@@ -51,7 +53,7 @@ class Agent:
     name: str
     identifier: Identifier | None = None
     affiliation: "Agent | None" = None
-    kind: Literal["Person", "Organization"] | None = None
+    kind: AgentKind | None = None
 
 
 @dataclass(frozen=True)

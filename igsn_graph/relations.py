@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol, Union
 
@@ -449,7 +449,7 @@ def parent_cycles(source: Source, proposed: dict[str, list[str]]) -> dict[str, s
         if state.get(start):
             continue
         path: list[str] = []
-        stack: list[tuple[str, Iterable[str]]] = [(start, iter(graph.get(start, ())))]
+        stack: list[tuple[str, Iterator[str]]] = [(start, iter(graph.get(start, ())))]
         state[start] = 1
         path.append(start)
         while stack:

@@ -147,7 +147,7 @@ def _walk(value: T, path: str, record: SampleRecord, max_bytes: int, warnings: l
         items = [_walk(v, f"{path}[{i + 1}]", record, max_bytes, warnings) for i, v in enumerate(value)]
         if all(a is b for a, b in zip(items, value, strict=False)):
             return value
-        return type(value)(items)  # type: ignore[return-value]
+        return type(value)(items)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes: dict[str, Any] = {}
         for f in dataclasses.fields(value):
@@ -157,5 +157,5 @@ def _walk(value: T, path: str, record: SampleRecord, max_bytes: int, warnings: l
             new = _walk(old, f"{path}.{f.name}" if path else f.name, record, max_bytes, warnings)
             if new is not old:
                 changes[f.name] = new
-        return dataclasses.replace(value, **changes) if changes else value  # type: ignore[return-value]
+        return dataclasses.replace(value, **changes) if changes else value
     return value  # None, numbers, booleans

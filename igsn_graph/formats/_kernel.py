@@ -54,7 +54,8 @@ def root_namespace(root: etree._Element, what: str, name: str, namespaces: Seque
             f"not {what}: root element {{{qname.namespace or ''}}}{qname.localname}; "
             f"expected {name} in {' or '.join(namespaces)}"
         )
-    return qname.namespace
+    namespace: str = qname.namespace  # one of ``namespaces``; lxml is untyped here
+    return namespace
 
 
 def identifier_type(raw: str | None, aliases: Mapping[str, str] | None = None) -> str | None:
@@ -158,7 +159,8 @@ class NamespacedReader:
         return parent.find(self.q(path))
 
     def findall(self, parent: etree._Element, path: str) -> list[etree._Element]:
-        return parent.findall(self.q(path))
+        found: list[etree._Element] = parent.findall(self.q(path))  # lxml is untyped here
+        return found
 
     def note(self, field: str, el: etree._Element | None, attribute: str | None = None) -> None:
         if el is not None and field not in self.sources:

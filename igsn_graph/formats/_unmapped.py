@@ -70,7 +70,8 @@ def _walk(top: etree._Element, skip: str | None) -> list[etree._Element]:
 
 
 def _local(name: str) -> str:
-    return etree.QName(name).localname
+    local: str = etree.QName(name).localname  # lxml is untyped here
+    return local
 
 
 def _relative(top: etree._Element, el: etree._Element) -> str:

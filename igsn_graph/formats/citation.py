@@ -74,7 +74,8 @@ def _display_name(name: dict[str, str]) -> str:
 
 def _tex(value: str) -> str:
     """Text as a BibTeX field value: LaTeX specials escaped, non-ASCII as LaTeX macros, one line."""
-    return unicode_to_latex(" ".join(value.split()), non_ascii_only=False, unknown_char_policy="keep")
+    text: str = unicode_to_latex(" ".join(value.split()), non_ascii_only=False, unknown_char_policy="keep")
+    return text  # pylatexenc is untyped
 
 
 def _bib_name(name: dict[str, str]) -> str:

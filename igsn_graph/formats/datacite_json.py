@@ -49,7 +49,8 @@ _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 def _local(el: etree._Element) -> str:
-    return etree.QName(el).localname
+    local: str = etree.QName(el).localname  # lxml is untyped here
+    return local
 
 
 def _key(attribute: str) -> str:

@@ -194,9 +194,10 @@ class _Reader(NamespacedReader):
 
     def kind(self) -> ResourceKind:
         raw = self.root.get("type")
-        if raw in _KINDS:
-            self.note("kind", self.root, "type")
-            return raw  # type: ignore[return-value]
+        for kind in _KINDS:
+            if raw == kind:
+                self.note("kind", self.root, "type")
+                return kind
         registered = self.root.get("registedObjectType") if self.dev else None
         if registered is not None and registered.rsplit("/", 1)[-1] in _REGISTRATION_KINDS:
             self.note("kind", self.root, "registedObjectType")

@@ -42,7 +42,17 @@ from ..codelists import codelist
 from ..errors import InvalidIdentifier, InvalidRecord
 from ..identifiers import parse_igsn
 from ..links import igsn_named
-from ..record import Agent, Contributor, Curation, Geometry, Identifier, SampledFeature, SampleRecord, TimeSpan
+from ..record import (
+    Agent,
+    AgentKind,
+    Contributor,
+    Curation,
+    Geometry,
+    Identifier,
+    SampledFeature,
+    SampleRecord,
+    TimeSpan,
+)
 from ..resources import mappings_dir
 from ..vocab import GEO, PROV, RDF, RDF_TYPE
 from ._dates import read_date
@@ -90,6 +100,10 @@ def terms() -> dict[str, dict[str, str]]:
     if unknown:
         raise ValueError(f"mappings/igsn_o.csv: no reader for sample properties mapped to {sorted(unknown)}")
     return dict(out)
+
+
+#: the "agent class" translations of mappings/igsn_o.csv that are Agent kinds (an empty one says nothing)
+_AGENT_KINDS: dict[str, AgentKind] = {"Person": "Person", "Organization": "Organization"}
 
 
 def _term(applies_to: str, iri: str) -> str | None:
@@ -378,17 +392,17 @@ def _attribution(r: _SampleReader, i: int, o: Any) -> None:
     if name is None:
         name = agent_node.value
         r.warnings.append(f"{agent_node}: an agent without a name (rdfs:label, foaf:name…); named by its IRI")
-    kind = None
+    kind: AgentKind | None = None
     for j, c in r.g.objects(agent_node, RDF_TYPE):
         found = _term("agent class", c.value) if isinstance(c, NamedNode) else None
         if found is not None:
-            kind = kind or found or None
+            kind = kind or _AGENT_KINDS.get(found)
             r.take(j)
     agent = Agent(
         name=name,
         identifier=Identifier(agent_node.value, "URL") if isinstance(agent_node, NamedNode) else None,
         kind=kind,
-    )  # type: ignore[arg-type]
+    )
     r.take(i, a, h, *(j for j, c in r.g.objects(o, RDF_TYPE) if c == _ATTRIBUTION))
     if target == "curation":
         r.institutions.append(agent)

@@ -93,7 +93,8 @@ _OAI_METADATA = f"{{{oai_input.NAMESPACE}}}metadata"
 
 def _alone(element: etree._Element) -> bytes:
     """An element as a document of its own (a copy keeps the namespace declarations it uses)."""
-    return etree.tostring(deepcopy(element), encoding="utf-8", xml_declaration=True)
+    data: bytes = etree.tostring(deepcopy(element), encoding="utf-8", xml_declaration=True)  # lxml is untyped here
+    return data
 
 
 def _single(element: etree._Element) -> bytes:
@@ -102,7 +103,8 @@ def _single(element: etree._Element) -> bytes:
     assert root is not None
     wrapper = etree.Element(root.tag, attrib=dict(root.attrib), nsmap=root.nsmap)
     wrapper.append(deepcopy(element))
-    return etree.tostring(wrapper, encoding="utf-8", xml_declaration=True)
+    data: bytes = etree.tostring(wrapper, encoding="utf-8", xml_declaration=True)  # lxml is untyped here
+    return data
 
 
 REGISTRATION = XmlFormat(
@@ -208,7 +210,8 @@ def read_xml(data: bytes) -> XmlDocument:
 def _record_elements(fmt: XmlFormat, root: etree._Element) -> list[etree._Element]:
     if fmt.record_element is None:
         return [root]
-    return root.findall(f"{{{etree.QName(root).namespace}}}{fmt.record_element}")
+    found: list[etree._Element] = root.findall(f"{{{etree.QName(root).namespace}}}{fmt.record_element}")
+    return found
 
 
 def _read_oai(root: etree._Element, data: bytes) -> XmlDocument:

@@ -55,7 +55,8 @@ class Item:
 
 def is_response(root: etree._Element) -> bool:
     """Whether ``root`` is an OAI-PMH response envelope."""
-    return root.tag == _q(ROOT)
+    tag: str = root.tag  # lxml is untyped here
+    return tag == _q(ROOT)
 
 
 def items(root: etree._Element) -> list[Item]:

@@ -110,9 +110,12 @@ def _places(record: SampleRecord) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for geometry in record.geometries:
         summary = wkt_summary(geometry.wkt, geometry.srid)
-        if summary is None or summary[1] is None:
+        if summary is None:
             continue
-        kind, (west, east, south, north) = summary
+        kind, bounds = summary
+        if bounds is None:
+            continue
+        west, east, south, north = bounds
         if kind == "Point" or (west == east and south == north):
             out.append(
                 {

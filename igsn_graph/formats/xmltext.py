@@ -48,7 +48,7 @@ def xml_safe(statements: Iterable[T]) -> list[T]:
             o = Literal(value, language=o.language) if o.language else Literal(value, datatype=o.datatype)
             s = (
                 Quad(s.subject, s.predicate, o, s.graph_name)
-                if isinstance(s, Quad)  # type: ignore[assignment]
+                if isinstance(s, Quad)
                 else Triple(s.subject, s.predicate, o)
             )
         out.append(s)

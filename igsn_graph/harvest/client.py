@@ -74,7 +74,8 @@ class _Sickle(Sickle):  # type: ignore[misc]
             self.sleep(wait)
         self._last = time.monotonic()
         self.sent += 1
-        return super()._request(kwargs)
+        response: requests.Response = super()._request(kwargs)  # sickle is untyped
+        return response
 
     def get_retry_after(self, http_response: requests.Response) -> float:
         return min(retry_after(http_response, self.default_retry_after), self.max_wait)

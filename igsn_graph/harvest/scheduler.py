@@ -68,7 +68,8 @@ def _stamp(moment: datetime) -> str:
 
 def _backoff(failures: int) -> int:
     """Seconds before a failing source is tried again: 5 minutes, doubling per failure, at most a day."""
-    return min(_FIRST_BACKOFF * 2 ** max(failures - 1, 0), _MAX_BACKOFF)
+    seconds: int = _FIRST_BACKOFF * 2 ** max(failures - 1, 0)
+    return min(seconds, _MAX_BACKOFF)
 
 
 def run(

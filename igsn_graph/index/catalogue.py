@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime, timezone
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..identifiers import TEST_NAMESPACE
 from ..record import RegistryFacts
@@ -70,7 +70,7 @@ def row_from_facts(facts: RegistryFacts, version: int) -> CatalogueRow:
 
 
 def _row(r: sqlite3.Row) -> CatalogueRow:
-    values = {k: (bool(r[k]) if k in _BOOLS else r[k]) for k in _COLUMNS}
+    values: dict[str, Any] = {k: (bool(r[k]) if k in _BOOLS else r[k]) for k in _COLUMNS}
     return CatalogueRow(**values)
 
 
@@ -135,11 +135,14 @@ def delete_all(conn: sqlite3.Connection) -> None:
 
 def count_owned(conn: sqlite3.Connection, *, client: str | None = None, agent: str | None = None) -> int:
     """Distinct non-test IGSNs of a client (or of an agent's own namespaces when client is None)."""
+    count: int
     if client is not None:
-        return conn.execute("SELECT COUNT(*) FROM catalogue WHERE client = ? AND test = 0", (client,)).fetchone()[0]
-    return conn.execute(
+        count = conn.execute("SELECT COUNT(*) FROM catalogue WHERE client = ? AND test = 0", (client,)).fetchone()[0]
+        return count
+    count = conn.execute(
         "SELECT COUNT(*) FROM catalogue WHERE agent = ? AND client IS NULL AND test = 0", (agent,)
     ).fetchone()[0]
+    return count
 
 
 def format_datestamp(moment: datetime) -> str:

@@ -105,7 +105,9 @@ def parse_datestamp(text: str, name: str = "date") -> DateArgument:
     if m is None:
         raise BadArgument(f"{name} must be YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ (UTC), not {text!r}")
     try:
-        datetime(*(int(g) for g in m.groups()))  # type: ignore[misc]
+        year, month, day, *clock = (int(g) for g in m.groups())
+        hour, minute, second = clock or (0, 0, 0)
+        datetime(year, month, day, hour, minute, second)
     except ValueError:
         raise BadArgument(f"{name} {text!r} is not a valid date") from None
     return DateArgument(text, granularity)

@@ -109,12 +109,12 @@ def list_sets(registry: "Registry") -> list[OaiSet]:
     table = registry.accounts.namespace_table()
     if table:
         out.append(OaiSet(NAMESPACES_SET, "Namespaces", "Samples by IGSN namespace (name prefix)"))
-    for namespace, (agent, client) in table.items():
+    for namespace, (agent_symbol, client_symbol) in table.items():
         out.append(
             OaiSet(
                 namespace_spec(namespace),
                 f"Namespace {namespace}",
-                f"IGSNs starting with {namespace}, owned by {client or agent}",
+                f"IGSNs starting with {namespace}, owned by {client_symbol or agent_symbol}",
             )
         )
     out = [s for s in out if SET_SPEC_PATTERN.fullmatch(s.spec)]  # an account symbol outside the pattern stays out

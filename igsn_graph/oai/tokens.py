@@ -15,6 +15,8 @@ import hashlib
 import hmac
 import json
 import secrets
+import sqlite3
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
@@ -55,7 +57,8 @@ class TokenState:
 class MetaStore(Protocol):
     def get_meta(self, key: str) -> str | None: ...
 
-    def write(self):  # type: ignore[no-untyped-def]  # a context manager yielding a sqlite3 connection
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A context manager yielding a writable sqlite3 connection."""
         ...
 
 

@@ -174,7 +174,8 @@ def render(result: Result, attributes: Mapping[str, str], base_url: str, now: da
         _resumption(el, result.resumption)
     else:  # pragma: no cover - the verbs return only the results above
         raise TypeError(f"no writer for {type(result).__name__}")
-    return DECLARATION + etree.tostring(root, encoding="UTF-8")
+    body: bytes = etree.tostring(root, encoding="UTF-8")  # lxml is untyped here
+    return DECLARATION + body
 
 
 def render_errors(errors: OaiErrors, attributes: Mapping[str, str] | None, base_url: str, now: datetime) -> bytes:
@@ -182,4 +183,5 @@ def render_errors(errors: OaiErrors, attributes: Mapping[str, str] | None, base_
     root = envelope(base_url, now, attributes if errors.echo_arguments else None)
     for error in errors.errors:
         _sub(root, "error", error.message).set("code", error.code)
-    return DECLARATION + etree.tostring(root, encoding="UTF-8")
+    body: bytes = etree.tostring(root, encoding="UTF-8")  # lxml is untyped here
+    return DECLARATION + body

@@ -41,7 +41,10 @@ def hash_password(password: str) -> str:
     """A salted scrypt hash (slow on purpose), self-describing: ``scrypt$n$r$p$salt$hash``."""
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
-    enc = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
+
+    def enc(b: bytes) -> str:
+        return base64.b64encode(b).decode("ascii")
+
     return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${enc(salt)}${enc(digest)}"
 
 
@@ -137,10 +140,10 @@ class Accounts:
         name: str,
         password: str,
         namespaces: list[str],
-        doi_prefixes: list[str] = (),
+        doi_prefixes: list[str] | tuple[str, ...] = (),
         quota: int = -1,
         ror: str | None = None,
-    ) -> Agent:  # type: ignore[assignment]
+    ) -> Agent:
         symbol = symbol.strip().upper()
         if not AGENT_SYMBOL.fullmatch(symbol):
             raise InvalidInput(f"agent symbol {symbol!r} must match {AGENT_SYMBOL.pattern}")
@@ -170,9 +173,9 @@ class Accounts:
         password: str,
         namespaces: list[str],
         name: str | None = None,
-        doi_prefixes: list[str] = (),
-        domains: list[str] = (),
-        quota: int = -1,  # type: ignore[assignment]
+        doi_prefixes: list[str] | tuple[str, ...] = (),
+        domains: list[str] | tuple[str, ...] = (),
+        quota: int = -1,
         ror: str | None = None,
     ) -> Client:
         symbol = symbol.strip().upper()

@@ -44,7 +44,7 @@ def ntriples(triples: list[Triple]) -> str:
 def parse_ntriples(text: str) -> list[Triple]:
     if not text:
         return []
-    return [q.triple for q in parse(input=text.encode("utf-8"), format=RdfFormat.N_TRIPLES)]  # type: ignore[union-attr]
+    return [q.triple for q in parse(input=text.encode("utf-8"), format=RdfFormat.N_TRIPLES)]
 
 
 @dataclass
@@ -216,7 +216,8 @@ class Journal:
             pass
 
     def pending(self) -> int:
-        return self.db.read().execute("SELECT COUNT(*) FROM journal").fetchone()[0]
+        count: int = self.db.read().execute("SELECT COUNT(*) FROM journal").fetchone()[0]
+        return count
 
     def recover(self) -> int:
         """Redoes every interrupted write; returns how many changes were repaired."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, Triple
 
@@ -75,8 +75,9 @@ class GraphStore(Protocol):
     def graphs_with_prefix(self, prefix: str) -> Iterator[NamedNode]:
         """Every named graph whose IRI starts with ``prefix``."""
 
-    def query(self, sparql: str, **kwargs: object) -> object:
-        """Runs a read-only SPARQL query."""
+    def query(self, sparql: str, *args: Any, **kwargs: Any) -> object:
+        """Runs a read-only SPARQL query; the keyword arguments are the engine's own (pyoxigraph's for the
+        embedded store, ``union``/``default_graphs``/``named_graphs``/``timeout`` for a remote engine)."""
 
     def dump_nquads(self) -> Iterator[bytes]:
         """The whole dataset as N-Quads, in chunks."""
