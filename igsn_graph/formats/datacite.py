@@ -297,9 +297,12 @@ def _geo_locations(parent: etree._Element, record: SampleRecord) -> None:
     boxes: list[tuple[str, tuple[Decimal, Decimal, Decimal, Decimal]]] = []
     for geometry in record.geometries:
         summary = wkt_summary(geometry.wkt, geometry.srid)
-        if summary is None or summary[1] is None:
+        if summary is None:
             continue
-        kind, (west, east, south, north) = summary
+        kind, bounds = summary
+        if bounds is None:
+            continue
+        west, east, south, north = bounds
         if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
             continue
         boxes.append((kind, (west, east, south, north)))
@@ -371,7 +374,9 @@ def write(record: SampleRecord, *, iri_base: str, publication_year: str | None =
     _sub(root, "publicationYear", year or "0000")
     _sub(root, "resourceType", _resource_type(record), resourceTypeGeneral="PhysicalObject")
 
-    subjects = [(c.label, c.uri, None) for c in record.classifications if c.label.strip()]
+    subjects: list[tuple[str, str | None, str | None]] = [
+        (c.label, c.uri, None) for c in record.classifications if c.label.strip()
+    ]
     subjects += [(_label(m, ("material",)) or m, m, "material") for m in record.materials]
     subjects += [(m, None, "material") for m in record.alternate_materials if m.strip()]
     if subjects:
@@ -594,7 +599,7 @@ class _Reader(NamespacedReader):
             ]
             ring = [(lon, lat) for lon, lat in points if lon is not None and lat is not None]
             if len(ring) == len(points) and len(ring) >= 4:
-                record.geometries.append(Geometry(wkt=_polygon(ring)))  # type: ignore[arg-type]
+                record.geometries.append(Geometry(wkt=_polygon(ring)))
         if record.geometries:
             self.note("geometries", el)
 
@@ -642,7 +647,7 @@ class _Reader(NamespacedReader):
                 record.resource_types.append(typed[0])
                 record.kind = typed[1]
             elif type_text in _KINDS:
-                record.kind = type_text  # type: ignore[assignment]
+                record.kind = type_text
             else:
                 record.alternate_resource_types.append(type_text)
             self.note("resource_types", type_el)
@@ -726,10 +731,10 @@ class _Reader(NamespacedReader):
             self.note("relations", el)
 
         for el in self.findall(root, "descriptions/description"):
-            field = _DESCRIPTION_FIELDS.get((el.get("descriptionType") or "").strip())
-            if field is not None and getattr(record, field) is None and _text(el) is not None:
-                setattr(record, field, _text(el))
-                self.note(field, el)
+            description_field = _DESCRIPTION_FIELDS.get((el.get("descriptionType") or "").strip())
+            if description_field is not None and getattr(record, description_field) is None and _text(el) is not None:
+                setattr(record, description_field, _text(el))
+                self.note(description_field, el)
 
         for el in self.findall(root, "geoLocations/geoLocation"):
             self.geo_location(el, record)

@@ -29,7 +29,7 @@ import re
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Iterable, Union
+from typing import Any, Iterable, Union
 from urllib.parse import unquote
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
@@ -39,6 +39,7 @@ from ..agent_ids import agent_iri
 from ..codelists import codelist, relation_types
 from ..errors import InvalidInput
 from ..iris import Iris
+from ..rdfterm import term_value
 from ..record import (
     Agent,
     Classification,
@@ -610,7 +611,8 @@ class _Reader:
     def __init__(self, triples: Iterable[TripleLike]) -> None:
         self.index: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
         for t in triples:
-            self.index[t.subject.value][t.predicate.value].append(t.object)  # type: ignore[arg-type]
+            # objects kept as written (blank nodes, triple terms too); Term names the kinds the reader interprets
+            self.index[term_value(t.subject)][t.predicate.value].append(t.object)  # type: ignore[arg-type]
 
     def all(self, s: str, p: NamedNode) -> list[Term]:
         props = self.index.get(s)
@@ -835,11 +837,12 @@ def canonical(record: SampleRecord) -> SampleRecord:
     time = record.collection_time
     if time is not None and (time.instant, time.start, time.end) == (None, None, None):
         time = None
+    value_lists: dict[str, Any] = {name: sorted(set(getattr(record, name))) for name in _VALUE_LISTS}
     out = dataclasses.replace(
         record,
         collection_time=time,
         geometries=[_canonical_geometry(g) for g in record.geometries],
-        **{name: sorted(set(getattr(record, name))) for name in _VALUE_LISTS},
+        **value_lists,
     )
     out.source_elements = dict(record.source_elements)
     return out

@@ -134,7 +134,9 @@ _SINGLE: dict[str, str] = {
 
 def bundled_context() -> dict[str, Any]:
     """Our JSON-LD context (``mappings/context.jsonld``): what ``/context.jsonld`` serves."""
-    return contexts.context_of(CONTEXT_URL)  # type: ignore[no-any-return]
+    context: dict[str, Any] | None = contexts.context_of(CONTEXT_URL)
+    assert context is not None, "mappings/contexts/known.csv lists our own context"
+    return context
 
 
 def read_rdf(
@@ -226,14 +228,14 @@ def _records(triples: list[Triple]) -> list[SampleRecord]:
     own: dict[str, list[int]] = {name: [] for name in names}
     shared: list[int] = []
     for i, t in enumerate(mapped):
-        name = _owner(t.subject)
-        if name is not None and name not in own:
+        owner = _owner(t.subject)
+        if owner is not None and owner not in own:
             # a submission describes its own samples; what another sample says is that sample's registrant's
             raise InvalidInput(
-                f"the document states triples about {name}, which it does not register "
+                f"the document states triples about {owner}, which it does not register "
                 f"(a sample is described only in its own registration)"
             )
-        (own[name] if name in own else shared).append(i)
+        (own[owner] if owner is not None else shared).append(i)
     shared_index = _Index(mapped[i] for i in shared)
     shared_reach = _SharedReach(mapped, shared)
     sample_iris = frozenset(_MODEL.sample(name).value for name in names)
@@ -245,10 +247,10 @@ def _records(triples: list[Triple]) -> list[SampleRecord]:
         reach = shared_reach.of(mine)
         record = graphmap.record_from_triples([mapped[i] for i in mine] + [mapped[i] for i in reach], _MODEL, name)
         check = _Carried(record, [mapped[i] for i in mine], shared_index, sample_iris)
-        lost = [i for i in mine if not check.carries(mapped[i])]
+        not_carried = [i for i in mine if not check.carries(mapped[i])]
         carried_shared.update(i for i in reach if i not in carried_shared and check.carries(mapped[i]))
-        check.refuse_second_values([(mapped[i], triples[i]) for i in lost], name)
-        record.warnings.extend(_not_mapped(triples[i] for i in lost))
+        check.refuse_second_values([(mapped[i], triples[i]) for i in not_carried], name)
+        record.warnings.extend(_not_mapped(triples[i] for i in not_carried))
         records.append(record)
     stray = _not_mapped(triples[i] for i in shared if i not in carried_shared)
     for record in records:

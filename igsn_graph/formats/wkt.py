@@ -50,6 +50,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Any, Callable, TypeVar
 
 from ..resources import mappings_dir
 
@@ -157,6 +158,7 @@ def length_unit(token: str) -> str | None:
 # --- parsing ----------------------------------------------------------------------------------
 
 Coord = tuple[str, ...]
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -165,7 +167,7 @@ class _Node:
 
     kind: str
     tag: str
-    body: list | None  # type: ignore[type-arg]
+    body: list[Any] | None
 
 
 class _Parser:
@@ -209,7 +211,7 @@ class _Parser:
         self.i += 1
         return tok[1]
 
-    def listed(self, item):  # type: ignore[no-untyped-def]
+    def listed(self, item: Callable[[], _T]) -> list[_T]:
         self.take("p", "(")
         out = [item()]
         while self.peek() == ("p", ","):
@@ -240,9 +242,16 @@ class _Parser:
             return _Node(kind, tag or "", None)
         node = _Node(kind, tag or "", None)
         dims: list[int] = []  # ordinates per coordinate in this geometry: all alike
-        coord = lambda: self.coordinate(node, dims)  # noqa: E731
-        line = lambda: self.path(coord, 2, closed=False)  # noqa: E731
-        polygon = lambda: self.listed(lambda: self.path(coord, 4, closed=True))  # noqa: E731
+
+        def coord() -> Coord:
+            return self.coordinate(node, dims)
+
+        def line() -> list[Coord]:
+            return self.path(coord, 2, closed=False)
+
+        def polygon() -> list[list[Coord]]:
+            return self.listed(lambda: self.path(coord, 4, closed=True))
+
         if kind == "Point":
             node.body = self.listed(coord)
             if len(node.body) != 1:
@@ -275,9 +284,9 @@ class _Parser:
             self.rewrite = True
         return node
 
-    def path(self, coord, minimum: int, closed: bool) -> list[Coord]:  # type: ignore[no-untyped-def]
+    def path(self, coord: Callable[[], Coord], minimum: int, closed: bool) -> list[Coord]:
         start = len(self.xs)
-        coords: list[Coord] = self.listed(coord)
+        coords = self.listed(coord)
         xs, ys = self.xs[start:], self.ys[start:]
         if len(coords) < minimum:
             raise WktError(f"{'a ring' if closed else 'a line'} needs at least {minimum} points")
