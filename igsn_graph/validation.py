@@ -1,11 +1,16 @@
 """Checks sample graphs against the SHACL shapes of shapes/ and reports the violations per sample.
 
-The only module that imports pyshacl. Shapes are parsed and checked once, when a ``Validator`` is
-built: a broken shapes file fails there, never during a validation. A batch is validated as one
-rdflib graph in one pyshacl call, SHACL Core only, no inference, and the results are split per
-sample by focus node (the sample IRI, or a ``#fragment`` of it). bench/validate.py measures about
-1.6 ms per record in batches of 1000 against about 9 ms one by one: pyshacl's cost is mostly per
-shape and per call, and shapes/ holds some 55 shapes.
+The only module that imports pyshacl. Shapes are parsed and checked once, when a ``Validator`` is built:
+a broken shapes file fails there, never during a validation. A batch is validated in one engine run and
+the results are split per sample by focus node (the sample IRI, or a ``#fragment`` of it). Two engines
+give the same results (tests/test_validation_engines.py), chosen by the setting ``validation_engine``:
+
+- ``compiled``, the default: validation_shapes.py reads the shapes into rules (refusing, at start, any
+  shape it cannot compile) and validation_compiled.py runs them over the pyoxigraph triples as they are;
+- ``pyshacl``, the reference (``PyshaclEngine`` below): any SHACL Core shape, but it needs an rdflib graph
+  of each batch, and building it costs more than pyshacl's validation (issue 16).
+
+bench/validate.py measures them side by side with pyrudof and SPARQL over pyoxigraph.
 
 The shapes describe the graph as it is served (they target the classes of a description and the
 subjects of the registry facts), so anyone can run pyshacl with shapes/ on a sample's Turtle. The
@@ -20,11 +25,11 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence, Set, Union
+from typing import Any, Iterable, Mapping, Protocol, Sequence, Union
 
-import pyshacl
 import rdflib
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
 from rdflib import BNode, URIRef
@@ -32,26 +37,33 @@ from rdflib import Literal as RdfLiteral
 from rdflib.namespace import RDF as RDFLIB_RDF
 from rdflib.namespace import SH
 
-from .errors import IgsnGraphError
-from .formats.graph import field_of, facts_triples, record_triples
+from .formats.graph import facts_triples, field_of, record_triples
 from .iris import Iris
 from .record import (
-    Agent, Contributor, Curation, Geometry, Identifier, LogEvent, Relation, RegistryFacts, SampleRecord, TimeSpan,
+    Agent,
+    Contributor,
+    Curation,
+    Geometry,
+    Identifier,
+    LogEvent,
+    RegistryFacts,
+    Relation,
+    SampleRecord,
+    TimeSpan,
 )
 from .resources import shapes_dir
+from .validation_shapes import ShapesError
 from .vocab import PREFIXES
 
-__all__ = ["Validator", "ValidationReport", "Violation", "ShapesError", "with_elements", "SHAPES_NS"]
+__all__ = ["Validator", "ValidationReport", "Violation", "ShapesError", "with_elements", "SHAPES_NS", "ENGINES"]
 
 #: the namespace of our shapes and of the two classes the validator adds to what the shapes target
 SHAPES_NS = "https://w3id.org/igsn-graph/shapes#"
-_FULL = URIRef(SHAPES_NS + "FullRegistration")
-_URL_ONLY = URIRef(SHAPES_NS + "UrlOnlyRegistration")
+_FULL = NamedNode(SHAPES_NS + "FullRegistration")
+_URL_ONLY = NamedNode(SHAPES_NS + "UrlOnlyRegistration")
+#: the validation engines, the default first
+ENGINES = ("compiled", "pyshacl")
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-class ShapesError(IgsnGraphError):
-    """The shapes in shapes/ cannot be loaded or reject a known-good record: a deployment error."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,8 @@ class Violation:
     source_shape: str | None = None
     #: the XML element the offending field was read from, when known (``with_elements``)
     element: str | None = None
+    #: the SHACL constraint component that failed (e.g. ``sh:MinCountConstraintComponent``, as an IRI)
+    constraint: str | None = None
 
     def __str__(self) -> str:
         where = self.element or _where(self.focus_node, self.path)
@@ -89,7 +103,7 @@ class ValidationReport:
 def _compact(iri: str) -> str:
     for prefix, ns in PREFIXES.items():
         if iri.startswith(ns) and len(iri) > len(ns):
-            return f"{prefix}:{iri[len(ns):]}"
+            return f"{prefix}:{iri[len(ns) :]}"
     return f"<{iri}>"
 
 
@@ -110,7 +124,8 @@ def with_elements(report: ValidationReport, record: SampleRecord) -> ValidationR
     return dataclasses.replace(report, violations=tuple(out))
 
 
-# --- pyoxigraph -> rdflib ---------------------------------------------------------------------
+# --- the reference engine: pyshacl over rdflib -------------------------------------------------
+
 
 class _Converter:
     """pyoxigraph terms to rdflib terms, directly (no text round trip), each distinct term once."""
@@ -118,7 +133,7 @@ class _Converter:
     def __init__(self) -> None:
         self._done: dict[object, rdflib.term.Node] = {}
 
-    def __call__(self, term: Union[NamedNode, Literal, BlankNode]) -> rdflib.term.Node:
+    def __call__(self, term: Union[NamedNode, Literal, BlankNode, Triple]) -> rdflib.term.Node:
         done = self._done.get(term)
         if done is not None:
             return done
@@ -135,7 +150,7 @@ class _Converter:
         elif isinstance(term, BlankNode):
             done = BNode(term.value)
         else:
-            raise TypeError(f"not an RDF term: {term!r}")
+            raise TypeError(f"not an RDF term pyshacl reads: {term!r}")
         self._done[term] = done
         return done
 
@@ -158,19 +173,153 @@ def _predicates_read(shapes: rdflib.Graph) -> frozenset[NamedNode] | None:
             if o != RDFLIB_RDF.nil:
                 collect(o)
 
-    for p in (SH.path, SH.equals, SH.disjoint, SH.lessThan, SH.lessThanOrEquals,
-              SH.targetSubjectsOf, SH.targetObjectsOf):
+    for p in (
+        SH.path,
+        SH.equals,
+        SH.disjoint,
+        SH.lessThan,
+        SH.lessThanOrEquals,
+        SH.targetSubjectsOf,
+        SH.targetObjectsOf,
+    ):
         for o in shapes.objects(None, p):
             collect(o)
     return frozenset(NamedNode(n) for n in names)
 
 
+class PyshaclEngine:
+    """The reference engine: one pyshacl set-up for the shapes, SHACL Core, no inference, shapes harvested once.
+
+    A batch is one rdflib graph and one pyshacl call: pyshacl's cost is mostly per shape and per call.
+
+    ``pyshacl.validate()`` rebuilds its view of the shapes on every call (≈3 ms for ours); a
+    ``pyshacl.Validator`` whose ``shacl_graph`` is the one built here skips that. Should a pyshacl
+    release move these internals, ``run`` falls back to the public ``validate()``.
+    """
+
+    _OPTIONS = {
+        "inference": "none",
+        "inplace": True,
+        "advanced": False,
+        "abort_on_first": False,
+        "allow_infos": True,
+        "allow_warnings": True,
+    }
+
+    def __init__(self, parsed: rdflib.Graph) -> None:
+        # what pyshacl reads: no prefixes (each report would copy them) in the faster
+        # context-free store; shapes harvested once and reused by every run
+        shapes = rdflib.Graph(store="SimpleMemory", bind_namespaces="none")
+        for triple in parsed:
+            shapes.add(triple)
+        self.shapes = shapes
+        import pyshacl  # here, not at the top: the compiled engine never loads it
+
+        self._pyshacl = pyshacl
+        try:
+            from pyshacl.constraints import CONSTRAINT_PARAMETERS_MAP
+            from pyshacl.graph_abstraction import DataGraph
+            from pyshacl.monkey import apply_patches
+
+            apply_patches()  # type: ignore[no-untyped-call]  # what validate() applies on each call
+            prepared = pyshacl.ShapesGraph(shapes)
+            # harvest the shapes and build each constraint once now, so that a malformed one
+            # (sh:minCount "x", a bad sh:pattern...) fails here rather than in some validation
+            for shape in prepared.shapes:
+                for parameter, _ in shapes.predicate_objects(shape.node):
+                    if parameter in CONSTRAINT_PARAMETERS_MAP:
+                        CONSTRAINT_PARAMETERS_MAP[parameter](shape)
+            self._data_graph = DataGraph.from_rdflib
+            self._prepared: Any = prepared
+        except ImportError:  # pragma: no cover - other pyshacl releases
+            self._prepared = None
+        # triples no shape can see are not worth converting (about 1 in 8 of ours)
+        self._reads = _predicates_read(parsed)
+        # property shapes may be blank nodes; report the named shape that holds them
+        self._owner: dict[rdflib.term.Node, str] = {
+            prop: str(shape) for shape, prop in parsed.subject_objects(SH.property) if isinstance(shape, URIRef)
+        }
+        self._lock = threading.Lock()  # a pyshacl.ShapesGraph is not safe to share between threads
+
+    def run(
+        self, graphs: Mapping[str, Sequence[Triple | Quad]], types: Iterable[tuple[NamedNode, NamedNode]] = ()
+    ) -> list[Violation]:
+        """The results of the shapes over the union of ``graphs`` plus the ``types`` (subject, class) given."""
+        convert = _Converter()
+        data = rdflib.Graph()  # pyshacl needs a context-aware store: the default Memory
+        quads: list[tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node, rdflib.Graph]] = [
+            (convert(s), RDFLIB_RDF.type, convert(c), data) for s, c in types
+        ]
+        reads = self._reads
+        for triples in graphs.values():
+            quads.extend(
+                (convert(t.subject), convert(t.predicate), convert(t.object), data)
+                for t in triples
+                if reads is None or t.predicate in reads
+            )
+        data.addN(quads)
+        with self._lock:
+            conforms, results = self._validate(data)
+        # warnings and infos leave pyshacl's verdict True but are still reported
+        if conforms and (None, SH.result, None) not in results:
+            return []
+        return list(self._violations(results))
+
+    def _validate(self, data: rdflib.Graph) -> tuple[bool, rdflib.Graph]:
+        if self._prepared is not None:
+            validator = self._pyshacl.Validator(
+                self._data_graph(data), shacl_graph=self.shapes, options=dict(self._OPTIONS)
+            )
+            validator.shacl_graph = self._prepared
+            conforms, report, _ = validator.run()  # type: ignore[no-untyped-call]
+        else:  # pragma: no cover
+            conforms, report, _ = self._pyshacl.validate(
+                data, shacl_graph=self.shapes, inference=None, inplace=True, allow_infos=True, allow_warnings=True
+            )
+        return bool(conforms), report
+
+    def _source(self, shape: rdflib.term.Node | None) -> str | None:
+        """The named shape a result came from (a blank property shape's named holder), else None."""
+        if shape is None:
+            return None
+        return self._owner.get(shape, None if isinstance(shape, BNode) else str(shape))
+
+    def _violations(self, results: rdflib.Graph) -> Iterable[Violation]:
+        for result in results.objects(None, SH.result):
+            focus, path, value, shape, severity, component = (
+                results.value(result, p)
+                for p in (
+                    SH.focusNode,
+                    SH.resultPath,
+                    SH.value,
+                    SH.sourceShape,
+                    SH.resultSeverity,
+                    SH.sourceConstraintComponent,
+                )
+            )
+            messages = list(results.objects(result, SH.resultMessage))
+            yield Violation(
+                focus_node=str(focus),
+                path=str(path) if isinstance(path, URIRef) else None,
+                value=None if value is None else str(value),
+                message=str(messages[0]) if messages else "Does not conform.",
+                severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
+                source_shape=self._source(shape),
+                constraint=None if component is None else str(component),
+            )
+
+
 # --- the validator ----------------------------------------------------------------------------
 
-class Validator:
-    """The shapes of shapes/, loaded once; validates sample graphs one by one or as a batch."""
 
-    def __init__(self, iris: Iris | None = None, folder: Path | None = None) -> None:
+class Validator:
+    """The shapes of shapes/, loaded once; validates sample graphs one by one or as a batch.
+
+    ``engine`` is one of ``ENGINES`` (the setting ``validation_engine``): ``compiled`` refuses, here,
+    shapes it cannot compile (``ShapesError`` naming the shape), ``pyshacl`` runs any SHACL Core shape.
+    """
+
+    def __init__(self, iris: Iris | None = None, folder: Path | None = None, *, engine: str = ENGINES[0]) -> None:
         self.iris = iris or Iris()
         folder = folder or shapes_dir()
         files = sorted(folder.glob("*.ttl"))
@@ -184,22 +333,9 @@ class Validator:
                 raise ShapesError(f"shapes file {path.name} cannot be read: {e}") from e
         #: the shapes, as parsed (prefixes bound), for readers such as tests and RDF error bodies
         self.shapes = parsed
-        # what pyshacl reads: no prefixes (each report would copy them) in the faster
-        # context-free store; shapes harvested once and reused by every run
-        lean = rdflib.Graph(store="SimpleMemory", bind_namespaces="none")
-        for triple in parsed:
-            lean.add(triple)
-        try:
-            self._engine = _Engine(lean)
-        except Exception as e:  # pyshacl's ShapeLoadError, ConstraintLoadError, re.error...
-            raise ShapesError(f"the shapes are malformed: {e}") from e
-        # triples no shape can see are not worth converting (about 1 in 8 of ours)
-        self._reads = _predicates_read(parsed)
-        # property shapes may be blank nodes; report the named shape that holds them
-        self._owner: dict[rdflib.term.Node, str] = {
-            prop: str(shape) for shape, prop in parsed.subject_objects(SH.property) if isinstance(shape, URIRef)
-        }
-        self._lock = threading.Lock()
+        #: the engine's name, one of ``ENGINES``
+        self.engine = engine
+        self._engine = _engine(engine, parsed)
         self._self_test()
 
     # a known-good batch must conform: catches shapes that load but reject what the converter writes
@@ -219,33 +355,20 @@ class Validator:
     def validate_many(
         self, graphs: Mapping[str, Sequence[Triple | Quad]], *, url_only: Set[str] = frozenset()
     ) -> dict[str, ValidationReport]:
-        """Validate many samples in one pyshacl run; ``url_only`` IGSNs get the URL-only shapes."""
+        """Validate many samples in one engine run; ``url_only`` IGSNs get the URL-only shapes."""
         if not graphs:
             return {}
-        convert = _Converter()
-        data = rdflib.Graph()  # pyshacl needs a context-aware store: the default Memory
         sample_of: dict[str, str] = {}
-        quads: list[tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node, rdflib.Graph]] = []
-        for igsn, triples in graphs.items():
-            subject = self.iris.sample(igsn).value
-            sample_of[subject] = igsn
-            quads.append((URIRef(subject), RDFLIB_RDF.type, _URL_ONLY if igsn in url_only else _FULL, data))
-            reads = self._reads
-            quads.extend(
-                (convert(t.subject), convert(t.predicate), convert(t.object), data)
-                for t in triples if reads is None or t.predicate in reads
-            )
-        data.addN(quads)
-        with self._lock:
-            conforms, results = self._engine.run(data)
+        types: list[tuple[NamedNode, NamedNode]] = []
+        for igsn in graphs:
+            subject = self.iris.sample(igsn)
+            sample_of[subject.value] = igsn
+            types.append((subject, _URL_ONLY if igsn in url_only else _FULL))
         found: dict[str, list[Violation]] = {igsn: [] for igsn in graphs}
-        # warnings and infos leave pyshacl's verdict True but are still reported
-        if not conforms or (None, SH.result, None) in results:
-            for violation in self._violations(results):
-                igsn = sample_of.get(violation.focus_node.split("#", 1)[0]) or _owner_of(
-                    violation.focus_node, graphs)
-                if igsn is not None:
-                    found[igsn].append(violation)
+        for violation in self._engine.run(graphs, types):
+            owner = sample_of.get(violation.focus_node.split("#", 1)[0]) or _owner_of(violation.focus_node, graphs)
+            if owner is not None:
+                found[owner].append(violation)
         return {
             igsn: ValidationReport(
                 conforms=not any(v.severity == "Violation" for v in vs),
@@ -254,72 +377,38 @@ class Validator:
             for igsn, vs in found.items()
         }
 
-    def _violations(self, results: rdflib.Graph) -> Iterable[Violation]:
-        for result in results.objects(None, SH.result):
-            get = lambda p: results.value(result, p)  # noqa: E731
-            focus, path, value, shape = get(SH.focusNode), get(SH.resultPath), get(SH.value), get(SH.sourceShape)
-            messages = list(results.objects(result, SH.resultMessage))
-            severity = get(SH.resultSeverity)
-            yield Violation(
-                focus_node=str(focus),
-                path=str(path) if isinstance(path, URIRef) else None,
-                value=None if value is None else str(value),
-                message=str(messages[0]) if messages else "Does not conform.",
-                severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
-                source_shape=self._owner.get(shape, None if isinstance(shape, BNode) else str(shape)),
-            )
 
+def _engine(name: str, shapes: rdflib.Graph) -> _Engine:
+    """The engine called ``name``, set up for ``shapes``; ``ShapesError`` when they cannot be used."""
+    if name == "compiled":
+        from .validation_compiled import CompiledEngine
+        from .validation_shapes import compile_shapes
 
-class _Engine:
-    """One pyshacl set-up: SHACL Core, no inference, shapes harvested once.
-
-    ``pyshacl.validate()`` rebuilds its view of the shapes on every call (≈3 ms for ours); a
-    ``pyshacl.Validator`` whose ``shacl_graph`` is the one built here skips that. Should a pyshacl
-    release move these internals, ``run`` falls back to the public ``validate()``.
-    """
-
-    _OPTIONS = {"inference": "none", "inplace": True, "advanced": False, "abort_on_first": False,
-                "allow_infos": True, "allow_warnings": True}
-
-    def __init__(self, shapes: rdflib.Graph) -> None:
-        self.shapes = shapes
+        return CompiledEngine(compile_shapes(shapes))
+    if name == "pyshacl":
         try:
-            from pyshacl.constraints import CONSTRAINT_PARAMETERS_MAP
-            from pyshacl.graph_abstraction import DataGraph
-            from pyshacl.monkey import apply_patches
-
-            apply_patches()  # what validate() applies on each call
-            prepared = pyshacl.ShapesGraph(shapes)
-            # harvest the shapes and build each constraint once now, so that a malformed one
-            # (sh:minCount "x", a bad sh:pattern...) fails here rather than in some validation
-            for shape in prepared.shapes:
-                for parameter, _ in shapes.predicate_objects(shape.node):
-                    if parameter in CONSTRAINT_PARAMETERS_MAP:
-                        CONSTRAINT_PARAMETERS_MAP[parameter](shape)
-            self._data_graph = DataGraph.from_rdflib
-            self._prepared: pyshacl.ShapesGraph | None = prepared
-        except ImportError:  # pragma: no cover - other pyshacl releases
-            self._prepared = None
-
-    def run(self, data: rdflib.Graph) -> tuple[bool, rdflib.Graph]:
-        if self._prepared is not None:
-            validator = pyshacl.Validator(self._data_graph(data), shacl_graph=self.shapes, options=dict(self._OPTIONS))
-            validator.shacl_graph = self._prepared
-            conforms, report, _ = validator.run()
-        else:  # pragma: no cover
-            conforms, report, _ = pyshacl.validate(data, shacl_graph=self.shapes, inference=None, inplace=True,
-                                                   allow_infos=True, allow_warnings=True)
-        return bool(conforms), report
+            return PyshaclEngine(shapes)
+        except Exception as e:  # pyshacl's ShapeLoadError, ConstraintLoadError, re.error...
+            raise ShapesError(f"the shapes are malformed: {e}") from e
+    raise ShapesError(f"unknown validation engine {name!r}: choose one of {', '.join(ENGINES)}")
 
 
-def _order(v: Violation) -> tuple[str, str, str]:
-    return (v.focus_node, v.path or "", v.message)
+class _Engine(Protocol):
+    """What an engine does: the results of the shapes over a batch, plus the validator's type triples."""
+
+    def run(
+        self, graphs: Mapping[str, Sequence[Triple | Quad]], types: Iterable[tuple[NamedNode, NamedNode]] = ()
+    ) -> list[Violation]: ...
+
+
+def _order(v: Violation) -> tuple[str, str, str, str, str]:
+    return (v.focus_node, v.path or "", v.message, v.constraint or "", v.value or "")
 
 
 def _owner_of(focus: str, graphs: Mapping[str, Sequence[Triple | Quad]]) -> str | None:
     """The sample whose triples mention ``focus`` as a subject (foreign subjects are rare)."""
     for igsn, triples in graphs.items():
-        if any(t.subject.value == focus for t in triples):
+        if any(getattr(t.subject, "value", None) == focus for t in triples):
             return igsn
     return None
 
@@ -328,7 +417,9 @@ def _probes(iris: Iris) -> dict[str, list[Triple]]:
     """A known-good sample, feature, collection and URL-only IGSN that between them reach every shape."""
     registrant = Agent("Probe Institute", Identifier("03qn8fb07", "ROR"), kind="Organization")
     sample = SampleRecord(
-        igsn="PROBE.SAMPLE", name="probe", registrant=registrant,
+        igsn="PROBE.SAMPLE",
+        name="probe",
+        registrant=registrant,
         alternate_identifiers=[Identifier("probe-1", "local")],
         collectors=[Agent("A. Person", affiliation=registrant, kind="Person")],
         contributors=[Contributor(Agent("B. Person"), "DataCurator")],
@@ -339,10 +430,15 @@ def _probes(iris: Iris) -> dict[str, list[Triple]]:
         collection_method="http://pid.geoscience.gov.au/def/voc/ga/igsn/method/Corer",
         collection_time=TimeSpan(start="2020", end="2020-05-17T10:00:00Z"),
         relations=[Relation("10.1234/x", "DOI", "IsCitedBy")],
-        embargo_end="2030-01-01", log=[LogEvent("registered", "2020-06-01T00:00:00Z")],
+        embargo_end="2030-01-01",
+        log=[LogEvent("registered", "2020-06-01T00:00:00Z")],
     )
-    feature = SampleRecord(igsn="PROBE.FEATURE", kind="Feature", registrant=registrant,
-                           resource_types=["http://vocabulary.odm2.org/samplingfeaturetype/borehole"])
+    feature = SampleRecord(
+        igsn="PROBE.FEATURE",
+        kind="Feature",
+        registrant=registrant,
+        resource_types=["http://vocabulary.odm2.org/samplingfeaturetype/borehole"],
+    )
     collection = SampleRecord(igsn="PROBE.COLLECTION", kind="Collection", registrant=registrant)
     facts = RegistryFacts("PROBE.URL", "probe", "PROBE", "2024-01-01T00:00:00Z", landing_url="https://probe.invalid/x")
     probes = {r.igsn: record_triples(r, iris) for r in (sample, feature, collection)}
