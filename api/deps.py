@@ -18,11 +18,13 @@ _PER_APP_LOCK = threading.Lock()
 
 
 def get_registry(request: Request) -> Registry:
-    return request.app.state.registry  # type: ignore[no-any-return]
+    registry: Registry = request.app.state.registry  # Starlette's app state is untyped
+    return registry
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings  # Starlette's app state is untyped
+    return settings
 
 
 def per_app(request: Request, name: str, make: Callable[[Settings], T]) -> T:

@@ -40,6 +40,7 @@ class HeadTimeoutProtocol(H11Protocol):
         self._head_timer: asyncio.TimerHandle | None = None
         self._head_begun = False
 
+    # narrower than asyncio.Protocol's BaseTransport, as uvicorn's own connection_made is
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()

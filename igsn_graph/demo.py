@@ -21,7 +21,7 @@ import calendar
 import time
 from dataclasses import dataclass
 from random import Random
-from typing import Iterator, NamedTuple, Sequence
+from typing import Any, Iterator, NamedTuple, Sequence
 
 from .codelists import codelist
 from .identifiers import HANDLE_PREFIX
@@ -35,6 +35,7 @@ from .record import (
     LogEvent,
     Place,
     Relation,
+    ResourceKind,
     SampledFeature,
     SampleRecord,
     TimeSpan,
@@ -696,7 +697,7 @@ class _Generator:
         batch: list[LogEvent] = []
         classes: dict[str, Classification] = {}
 
-        def emit(kind: str, name: str, description: str, resource_type: str, **extra: object) -> str:
+        def emit(kind: ResourceKind, name: str, description: str, resource_type: str, **extra: Any) -> str:
             igsn = cs.next_name()
             t = registered + 1 + len(out) // 4
             if len(out) % 4 == 0:
@@ -707,18 +708,18 @@ class _Generator:
                 igsn=igsn,
                 kind=kind,
                 name=name,
-                description=description,  # type: ignore[arg-type]
+                description=description,
                 registrant=cs.org,
                 resource_types=[resource_type],
                 places=list(places),
                 campaign=campaign,
-                relations=extra.pop("relations", list(relations)),  # type: ignore[arg-type]
+                relations=extra.pop("relations", list(relations)),
                 is_public=not private,
                 embargo_end=embargo,
                 supplemental_metadata=list(supplemental),
                 log=log,
                 **extra,
-            )  # type: ignore[arg-type]
+            )
             mds_style = any(r.identifier_type == "Handle" and r.relation_type == "IsPartOf" for r in record.relations)
             url = cs.url_base + igsn if cs.url_base else None
             out.append(DemoSample(cs.client.symbol, record, url, "igsn" if mds_style else "demo"))

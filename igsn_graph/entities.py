@@ -29,6 +29,7 @@ from .errors import Gone, InvalidIdentifier, NotFound
 from .formats.xmltext import xml_safe
 from .index import search
 from .iris import Iris
+from .rdfterm import term_value
 from .registry.accounts import ADMIN
 from .vocab import IG, PREFIXES, PROV, RDF_TYPE, SCHEMA
 
@@ -118,13 +119,15 @@ class Node:
     def objects(self, predicate: NamedNode, subject: NamedNode | None = None) -> list[str]:
         """Values of ``predicate`` on ``subject`` (the node by default) in the node's context."""
         s = subject or self.iri
-        return [t.object.value for t in self.context or self.triples if t.subject == s and t.predicate == predicate]
+        return [
+            term_value(t.object) for t in self.context or self.triples if t.subject == s and t.predicate == predicate
+        ]
 
     def subjects(self, predicate: NamedNode, obj: NamedNode | None = None) -> list[str]:
         """Subjects that point at ``obj`` (the node by default) with ``predicate``, in the node's context."""
         o = obj or self.iri
         triples = self.context or self.triples
-        return sorted(t.subject.value for t in triples if t.object == o and t.predicate == predicate)
+        return sorted(term_value(t.subject) for t in triples if t.object == o and t.predicate == predicate)
 
     def quads(self) -> list[Quad]:
         """Everything a representation carries: the node's triples in its graph, then the listed samples'."""
@@ -228,12 +231,12 @@ def _account(registry: Registry, ref: Ref, cursor: str | None, limit: int) -> No
         namespaces = {t.subject for t in context if t.predicate == RDF_TYPE and t.object == IG.Namespace}
         narrower = tuple(
             sorted(
-                t.object.value
+                term_value(t.object)
                 for t in context
                 if t.predicate == IG.symbol
                 and t.subject in namespaces
-                and t.object.value != ref.key
-                and t.object.value.startswith(ref.key)
+                and term_value(t.object) != ref.key
+                and term_value(t.object).startswith(ref.key)
             )
         )
     page = _samples(registry, ref, cursor, limit)
@@ -260,8 +263,8 @@ def _labels(triples: Iterable[Triple]) -> dict[str, str]:
     """IRI → name (agents, clients) or symbol (namespaces) of every account node."""
     labels: dict[str, str] = {}
     for t in triples:
-        if t.predicate == SCHEMA.name or (t.predicate == IG.symbol and t.subject.value not in labels):
-            labels[t.subject.value] = t.object.value
+        if t.predicate == SCHEMA.name or (t.predicate == IG.symbol and term_value(t.subject) not in labels):
+            labels[term_value(t.subject)] = term_value(t.object)
     return labels
 
 

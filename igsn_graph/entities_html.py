@@ -18,6 +18,7 @@ from .entities import ADMIN_LABEL, Node, local_path
 from .identifiers import TEST_NAMESPACE
 from .iris import Iris
 from .pages import E, dl, joined, link, page
+from .rdfterm import term_value
 from .registry.accounts import ADMIN
 from .resolver import PROFILES, alternate_url, resource_url
 from .vocab import IG, PROV, RDF_TYPE, SCHEMA
@@ -118,7 +119,10 @@ def _title(node: Node, iris: Iris) -> str:
 
 def _facts(node: Node, iris: Iris, rows: list[tuple[str, object]]) -> list[etree._Element]:
     kind, key = node.ref.kind, node.ref.key
-    nl = lambda iri: _node_link(iri, node, iris)  # noqa: E731
+
+    def nl(iri: str) -> etree._Element | str:
+        return _node_link(iri, node, iris)
+
     out: list[etree._Element] = []
     if kind in ("agent", "client", "namespace"):
         rows.insert(0, ("Symbol", E.CODE(key)))
@@ -165,7 +169,7 @@ def _facts(node: Node, iris: Iris, rows: list[tuple[str, object]]) -> list[etree
         out.append(_history(node, iris))
     elif kind == "accounts":
         out.append(_directory(node, iris))
-    return [*out, E.SECTION(E.H2("About"), dl(rows))]  # type: ignore[arg-type]
+    return [*out, E.SECTION(E.H2("About"), dl(rows))]
 
 
 def _change_rows(node: Node, iris: Iris) -> list[tuple[str, object]]:
@@ -205,7 +209,7 @@ def _change_rows(node: Node, iris: Iris) -> list[tuple[str, object]]:
 def _history(node: Node, iris: Iris) -> etree._Element:
     activities = [
         NamedNode(a)
-        for a in {t.subject.value for t in node.context if t.predicate == RDF_TYPE and t.object == PROV.Activity}
+        for a in {term_value(t.subject) for t in node.context if t.predicate == RDF_TYPE and t.object == PROV.Activity}
     ]
     activities.sort(key=lambda a: (node.objects(PROV.endedAtTime, a), _number(a.value)))
     rows = []
@@ -229,11 +233,10 @@ def _number(iri: str) -> int:
 
 def _directory(node: Node, iris: Iris) -> etree._Element:
     """Every agent with its clients and namespaces (the accounts graph as a list)."""
-    typed = lambda cls: sorted(
-        t.subject.value
-        for t in node.context  # noqa: E731
-        if t.predicate == RDF_TYPE and t.object == cls
-    )
+
+    def typed(cls: NamedNode) -> list[str]:
+        return sorted(term_value(t.subject) for t in node.context if t.predicate == RDF_TYPE and t.object == cls)
+
     items = []
     for agent in typed(IG.AllocatingAgent):
         a = NamedNode(agent)

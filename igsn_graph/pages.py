@@ -88,7 +88,8 @@ def page(title: str, resource: str | None, body: list[etree._Element], head: Seq
     if resource:
         meta.append(E.LINK(rel="canonical", href=resource))
     document = E.HTML(E.HEAD(*meta, *head), E.BODY(site_header(), E.MAIN(*body)), lang="en")
-    return html_tostring(document, doctype="<!DOCTYPE html>", encoding="utf-8")  # type: ignore[no-any-return]
+    html: bytes = html_tostring(document, doctype="<!DOCTYPE html>", encoding="utf-8")  # lxml is untyped here
+    return html
 
 
 def site_header() -> etree._Element:

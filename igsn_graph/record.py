@@ -28,11 +28,20 @@ __all__ = [
     "RegistryFacts",
     "ResourceKind",
     "AgentKind",
+    "agent_kind",
     "LOG_EVENTS",
 ]
 
 ResourceKind = Literal["Sample", "Feature", "Collection"]
 AgentKind = Literal["Person", "Organization"]
+_AGENT_KINDS: dict[str, AgentKind] = {"Person": "Person", "Organization": "Organization"}
+
+
+def agent_kind(value: str | None) -> AgentKind | None:
+    """``value`` when it names an Agent kind, else None: mapping tables give plain strings (an empty
+    translation says nothing about the kind)."""
+    return _AGENT_KINDS.get(value or "")
+
 
 #: the log events of the IGSN kernels, in life-cycle order
 LOG_EVENTS = ("submitted", "registered", "updated", "deprecated", "destroyed")

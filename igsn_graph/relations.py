@@ -84,7 +84,7 @@ def _conn(source: Source) -> sqlite3.Connection:
     if isinstance(source, sqlite3.Connection):
         return source
     db = getattr(source, "db", source)  # a Registry has .db, a Database has .read()
-    return db.read()  # type: ignore[no-any-return,attr-defined]
+    return db.read()  # type: ignore[no-any-return,attr-defined]  # Source is duck-typed: anything with .read()
 
 
 @dataclass(frozen=True)

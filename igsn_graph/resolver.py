@@ -43,6 +43,7 @@ from .pages import dl as _dl
 from .pages import joined as _joined
 from .pages import link as _link
 from .pages import page as _page
+from .rdfterm import term_value
 from .record import Agent, RegistryFacts, SampleRecord
 from .resources import mappings_dir
 from .vocab import PREFIXES, RDF_TYPE
@@ -392,11 +393,12 @@ def render_element(token: str, record: SampleRecord, facts: RegistryFacts, iri_b
 
 
 def render_xml(token: str, record: SampleRecord, facts: RegistryFacts, iri_base: str) -> bytes:
-    return etree.tostring(
-        render_element(token, record, facts, iri_base),  # type: ignore[no-any-return]
+    data: bytes = etree.tostring(  # lxml is untyped here
+        render_element(token, record, facts, iri_base),
         xml_declaration=True,
         encoding="UTF-8",
     )
+    return data
 
 
 def render_alt(resource: str, available: Sequence[str], media_type: str) -> bytes:
@@ -482,7 +484,7 @@ def history(registry: Registry, name: str) -> list[HistoryEntry]:
     """The registration history (PROV activities of the provenance graph), oldest first."""
     by_subject: dict[str, dict[str, str]] = {}
     for t in registry.store.graph(registry.iris.provenance_graph(name)):
-        by_subject.setdefault(t.subject.value, {})[t.predicate.value] = t.object.value
+        by_subject.setdefault(term_value(t.subject), {})[t.predicate.value] = term_value(t.object)
     entries = [
         HistoryEntry(
             p.get(_PROV + "endedAtTime", ""),
@@ -777,7 +779,7 @@ def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> b
         )
     if record is not None:
         identifiers += [(i.scheme or "Other identifier", i.value) for i in record.alternate_identifiers]
-    body += [E.SECTION(E.H2("Identifiers"), _dl(identifiers))]  # type: ignore[arg-type]
+    body += [E.SECTION(E.H2("Identifiers"), _dl(identifiers))]
 
     if record is not None and "citation" in available:
         item = csl_of(registry, record, facts)
@@ -818,7 +820,7 @@ def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> b
     facts_rows += [("Status", facts.status), ("Registered", facts.registered), ("Last changed", facts.datestamp)]
     if facts.landing_url:
         facts_rows.append(("Registrant's page", E.A(facts.landing_url, href=facts.landing_url)))
-    body.append(E.SECTION(E.H2("Sample"), _dl(facts_rows)))  # type: ignore[arg-type]
+    body.append(E.SECTION(E.H2("Sample"), _dl(facts_rows)))
 
     if record is not None and (record.geometries or record.places):
         shapes: list[maps.Shape] = []
@@ -851,9 +853,11 @@ def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> b
         if facts.client:
             people.append(("Client", E.A(facts.client, href=f"/client/{quote(facts.client, safe='')}")))
         people.append(("Namespace", E.A(facts.namespace, href=f"/namespace/{quote(facts.namespace, safe='')}")))
-        body.append(E.SECTION(E.H2("People and organisations"), _dl(people)))  # type: ignore[arg-type]
+        body.append(E.SECTION(E.H2("People and organisations"), _dl(people)))
 
-    sample_link = lambda n: E.A(n, href=resource_url("/", n))
+    def sample_link(n: str) -> etree._Element:
+        return E.A(n, href=resource_url("/", n))
+
     relation_rows: list[tuple[str, object]] = []
     if record is not None:
         relation_rows += [("Parent", sample_link(p)) for p in record.parents]
@@ -874,7 +878,7 @@ def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> b
             )
             relation_rows.append((r.relation_type or r.source_relation_type or "Related", target))
     if relation_rows:
-        body.append(E.SECTION(E.H2("Related samples, datasets and publications"), _dl(relation_rows)))  # type: ignore[arg-type]
+        body.append(E.SECTION(E.H2("Related samples, datasets and publications"), _dl(relation_rows)))
 
     events = history(registry, name)
     if events:

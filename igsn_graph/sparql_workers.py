@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -265,7 +265,7 @@ class Answer:
     media_type: str | None
     body: bytes = b""
     streaming: bool = False
-    _rest: AsyncIterator[bytes] | None = field(default=None, repr=False)
+    _rest: AsyncGenerator[bytes, None] | None = field(default=None, repr=False)
     _abandon: Any = field(default=None, repr=False)
 
     async def chunks(self) -> AsyncIterator[bytes]:
@@ -287,7 +287,7 @@ class Answer:
         if self._abandon is not None:
             self._abandon()
         if self._rest is not None:
-            await self._rest.aclose()  # type: ignore[attr-defined]
+            await self._rest.aclose()
 
 
 class QueryPool:
@@ -535,7 +535,7 @@ class QueryPool:
                 self._end_job(job, worker_ok=True)
                 raise _error(json.loads(payload))
 
-    async def _rest(self, job: _Job) -> AsyncIterator[bytes]:
+    async def _rest(self, job: _Job) -> AsyncGenerator[bytes, None]:
         """The rest of a streamed answer, within the query's time limit."""
         loop = asyncio.get_running_loop()
         try:

@@ -141,7 +141,7 @@ def _walk(value: T, path: str, record: SampleRecord, max_bytes: int, warnings: l
         normal = unicodedata.normalize("NFC", value)
         if normal != value:
             warnings.append(f"{_where(record, path)}: text not in Unicode NFC; stored in NFC")
-            return normal  # type: ignore[return-value]
+            return normal  # type: ignore[return-value]  # T is str in this branch
         return value
     if isinstance(value, (list, tuple)):
         items = [_walk(v, f"{path}[{i + 1}]", record, max_bytes, warnings) for i, v in enumerate(value)]

@@ -37,6 +37,7 @@ class Namespace(str):
             raise AttributeError(name)
         return NamedNode(self + name)
 
+    # str's item access is indexing; a Namespace's gives a term (NamedNode), on purpose
     def __getitem__(self, name: str) -> NamedNode:  # type: ignore[override]
         return NamedNode(self + name)
 

@@ -21,7 +21,7 @@ import inspect
 import json
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -83,7 +83,9 @@ class JsonApiError(Exception):
 
 
 # -- errors --------------------------------------------------------------------------------------
-def _errors(status: int, items: list[tuple[str, str | None]], headers: dict[str, str] | None = None) -> JSONResponse:
+def _errors(
+    status: int, items: Sequence[tuple[str, str | None]], headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     body = {
         "errors": [
             {"status": str(status), "title": title, **({"source": {"pointer": pointer}} if pointer else {})}
@@ -160,7 +162,7 @@ async def _call(
     handler: Callable[[Request, Exception], Awaitable[Response] | Response], request: Request, exc: Exception
 ) -> Response:
     result = handler(request, exc)
-    return await result if inspect.isawaitable(result) else result  # type: ignore[return-value]
+    return await result if inspect.isawaitable(result) else result
 
 
 # -- request parts -------------------------------------------------------------------------------

@@ -148,4 +148,5 @@ def oai_post(request: Request, pairs: list[tuple[str, str]] | OaiErrors = Depend
 # every other method: a 405 naming all the allowed ones (the framework's names those of one route only). A
 # Response is an ASGI app, and a route to an ASGI app (not a function) matches every method.
 _NOT_ALLOWED = JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"Allow": "GET, HEAD, POST"})
+# a Response is an ASGI app; Starlette types a route endpoint as a function
 router.add_route("/oai", _NOT_ALLOWED, include_in_schema=False)  # type: ignore[arg-type]

@@ -253,12 +253,14 @@ def _one(doc: Document) -> Submission:
     return subs[0]
 
 
-def _written(request: Request, outcome: Outcome, status: str, *, code: int) -> JSONResponse:
+def _written(
+    request: Request, outcome: Outcome, status: Literal["created", "updated", "deactivated"], *, code: int
+) -> JSONResponse:
     test = _test_mode(request)
     body = SampleWritten(
         igsn=outcome.igsn,
         status=status,
-        version=outcome.version,  # type: ignore[arg-type]
+        version=outcome.version,
         testMode=test,
         stored=not test,
         message=f"test mode: valid, nothing stored ({status} if sent without testMode)"
@@ -398,6 +400,7 @@ def read_sample(igsn: str, request: Request, who: Principal | None = Depends(opt
 
 # -- bulk ----------------------------------------------------------------------------------------
 def _bulk_record(o: Outcome) -> BulkRecord:
+    status: Literal["created", "updated", "invalid", "refused", "failed"]
     if o.ok:
         status = "created" if o.created else "updated"
     else:
@@ -406,7 +409,7 @@ def _bulk_record(o: Outcome) -> BulkRecord:
     return BulkRecord(
         index=o.index,
         igsn=o.igsn,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         violations=[ViolationModel(**v) for v in violations],
         warnings=o.warnings,
     )

@@ -101,6 +101,11 @@ def _pool(request: Request) -> QueryPool:
     return pool
 
 
+def _first(values: list[str] | None) -> str | None:
+    """The first value of a repeated form or query parameter, None when it is absent."""
+    return values[0] if values else None
+
+
 def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     return Response(
         message + "\n", status_code=status, media_type="text/plain; charset=utf-8", headers={**CORS, **(headers or {})}
@@ -114,7 +119,10 @@ DESCRIPTION_TYPES = ["text/turtle", "application/n-triples", "application/rdf+xm
 def _service_description(request: Request, chosen: str) -> Response:
     endpoint = NamedNode(str(request.url_for("sparql_get")))
     svc = NamedNode(str(request.url_for("sparql_get")) + "#service")
-    sd = lambda name: NamedNode(SD + name)  # noqa: E731
+
+    def sd(name: str) -> NamedNode:
+        return NamedNode(SD + name)
+
     triples = [
         Triple(svc, NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), sd("Service")),
         Triple(svc, sd("endpoint"), endpoint),
@@ -331,7 +339,7 @@ async def sparql_get(request: Request) -> Response:
             page.headers["Vary"] = "Accept"
             return page
         return _service_description(request, chosen)
-    fmt = (params.get("format") or [None])[0]
+    fmt = _first(params.get("format"))
     return await _answer(
         request, queries[0], params.get("default-graph-uri", []), params.get("named-graph-uri", []), fmt
     )
@@ -356,7 +364,7 @@ async def sparql_post(request: Request) -> Response:
             return _text(400, "exactly one query parameter is required")
         defaults = form.get("default-graph-uri", []) + params.get("default-graph-uri", [])
         named = form.get("named-graph-uri", []) + params.get("named-graph-uri", [])
-        fmt = (form.get("format") or params.get("format") or [None])[0]
+        fmt = _first(form.get("format") or params.get("format"))
         return await _answer(request, queries[0], defaults, named, fmt)
     if content_type == "application/sparql-query":
         charset = request.headers.get("content-type", "").lower()
@@ -373,7 +381,7 @@ async def sparql_post(request: Request) -> Response:
             query,
             params.get("default-graph-uri", []),
             params.get("named-graph-uri", []),
-            (params.get("format") or [None])[0],
+            _first(params.get("format")),
         )
     return _text(415, "POST a query as application/x-www-form-urlencoded or application/sparql-query")
 
@@ -381,6 +389,7 @@ async def sparql_post(request: Request) -> Response:
 # every other method: a 405 naming all the allowed ones (the framework's names those of one route only). A
 # Response is an ASGI app, and a route to an ASGI app (not a function) matches every method.
 _NOT_ALLOWED = JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"Allow": METHODS, **CORS})
+# a Response is an ASGI app; Starlette types a route endpoint as a function
 router.add_route("/sparql", _NOT_ALLOWED, include_in_schema=False)  # type: ignore[arg-type]
 
 

@@ -36,6 +36,7 @@ from ..record import (
     Relation,
     SampledFeature,
     SampleRecord,
+    agent_kind,
 )
 from ._json import JsonReader, Path, terms
 from ._kernel import identifier_type
@@ -140,7 +141,7 @@ def _researcher(r: JsonReader, value: Any, path: Path, record: SampleRecord) -> 
     if name is None:
         r.not_mapped(path, "a researcher without a fullName")
         return
-    agent = Agent(name=name, identifier=identifier, kind=kind)  # type: ignore[arg-type]
+    agent = Agent(name=name, identifier=identifier, kind=agent_kind(kind))
     for where, role_value in r.items(obj, "researcherRole", path):
         role = role_value.strip() if isinstance(role_value, str) else ""
         if not role:

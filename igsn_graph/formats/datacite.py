@@ -69,6 +69,7 @@ from ..errors import InvalidRecord
 from ..identifiers import parse_igsn
 from ..record import (
     Agent,
+    AgentKind,
     Classification,
     Contributor,
     Curation,
@@ -468,7 +469,7 @@ _KIND_OF_LIST: dict[str, ResourceKind] = {
     "collection_type": "Collection",
 }
 _KINDS: tuple[ResourceKind, ...] = ("Sample", "Feature", "Collection")
-_NAME_TYPES = {"Personal": "Person", "Organizational": "Organization"}
+_NAME_TYPES: dict[str, AgentKind] = {"Personal": "Person", "Organizational": "Organization"}
 #: dateType (and dateInformation for ``Other``) → log event; the inverse of ``_LOG_DATES``
 _DATE_EVENTS = {"Submitted": "submitted", "Issued": "registered", "Updated": "updated", "Withdrawn": "deprecated"}
 _DESCRIPTION_FIELDS = {"Abstract": "description", "Methods": "method_description", "Other": "comments"}
@@ -569,7 +570,7 @@ class _Reader(NamespacedReader):
         if name is None or name == ":unav":
             return None
         kind = _NAME_TYPES.get((name_el.get("nameType") or "").strip()) if name_el is not None else None
-        return Agent(name=name, identifier=self.name_identifier(el), affiliation=self.affiliation(el), kind=kind)  # type: ignore[arg-type]
+        return Agent(name=name, identifier=self.name_identifier(el), affiliation=self.affiliation(el), kind=kind)
 
     def publisher(self) -> Agent | None:
         el = self.find(self.root, "publisher")

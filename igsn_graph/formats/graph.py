@@ -29,7 +29,7 @@ import re
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable, Union
+from typing import Any, Callable, Iterable, Union
 from urllib.parse import unquote
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
@@ -42,6 +42,7 @@ from ..iris import Iris
 from ..rdfterm import term_value
 from ..record import (
     Agent,
+    AgentKind,
     Classification,
     Contributor,
     Curation,
@@ -51,6 +52,7 @@ from ..record import (
     Place,
     RegistryFacts,
     Relation,
+    ResourceKind,
     SampledFeature,
     SampleRecord,
     TimeSpan,
@@ -264,7 +266,7 @@ def date_literal(value: str) -> Literal:
             # the calendar decides: no year 0000, no 2021-02-29, no 24:00:00
             date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
             if len(parts) == 6:
-                datetime(*parts)  # type: ignore[arg-type]
+                datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])
         except ValueError:
             return Literal(value)
         return Literal(value, datatype=datatype)
@@ -321,7 +323,9 @@ class _Writer:
             self._once.add(key)
             self.triples.append(Triple(s, p, o))
 
-    def opt(self, s: NamedNode, p: NamedNode, value: str | None, make=_text) -> None:  # type: ignore[no-untyped-def]
+    def opt(
+        self, s: NamedNode, p: NamedNode, value: str | None, make: Callable[[str], Literal | NamedNode] = _text
+    ) -> None:
         if value is not None:
             self.triples.append(Triple(s, p, make(value)))
 
@@ -640,7 +644,7 @@ class _Reader:
 
     def agent(self, s: str) -> Agent:
         types = self.types(s)
-        kind = (
+        kind: AgentKind | None = (
             "Person"
             if SCHEMA.Person.value in types
             else ("Organization" if SCHEMA.Organization.value in types else None)
@@ -655,7 +659,7 @@ class _Reader:
             name=self.text(s, SCHEMA.name) or "",
             identifier=identifier,
             affiliation=None if affiliation is None else self.agent(affiliation.value),
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
         )
 
 
@@ -674,7 +678,7 @@ def record_from_triples(triples: Iterable[TripleLike], iris: Iris, igsn: str) ->
     r = _Reader(triples)
     s = iris.sample(igsn).value
     types = r.types(s)
-    kind = (
+    kind: ResourceKind = (
         "Feature"
         if IG.SamplingFeature.value in types
         else "Collection"
@@ -692,7 +696,7 @@ def record_from_triples(triples: Iterable[TripleLike], iris: Iris, igsn: str) ->
     method = r.one(sm, SOSA.usedProcedure)
     return SampleRecord(
         igsn=igsn,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         name=r.text(s, DCTERMS.title),
         description=r.text(s, DCTERMS.description),
         doi=r.text(s, IG.doi),

@@ -130,7 +130,8 @@ def _relation(r: JsonReader, value: Any, path: Path) -> Relation | None:
         if term is not None and written != term:
             raise r.refuse(path, f"two relation types ({term!r} and {written!r}); a relation has one")
         term = written
-        if not _term("relationKey", key)[1]:  # type: ignore[index]
+        known = _term("relationKey", key)  # never None: ``keys`` holds only the table's keys
+        if known is not None and not known[1]:
             r.warn(path + (key,), "not a key of the IGSN-JSON schema; read as relationType")
     r.rest(obj, ("identifier", *keys), path)
     if ident is None:

@@ -52,6 +52,7 @@ from ..record import (
     SampledFeature,
     SampleRecord,
     TimeSpan,
+    agent_kind,
 )
 from ..resources import mappings_dir
 from ..vocab import GEO, PROV, RDF, RDF_TYPE
@@ -100,10 +101,6 @@ def terms() -> dict[str, dict[str, str]]:
     if unknown:
         raise ValueError(f"mappings/igsn_o.csv: no reader for sample properties mapped to {sorted(unknown)}")
     return dict(out)
-
-
-#: the "agent class" translations of mappings/igsn_o.csv that are Agent kinds (an empty one says nothing)
-_AGENT_KINDS: dict[str, AgentKind] = {"Person": "Person", "Organization": "Organization"}
 
 
 def _term(applies_to: str, iri: str) -> str | None:
@@ -396,7 +393,7 @@ def _attribution(r: _SampleReader, i: int, o: Any) -> None:
     for j, c in r.g.objects(agent_node, RDF_TYPE):
         found = _term("agent class", c.value) if isinstance(c, NamedNode) else None
         if found is not None:
-            kind = kind or _AGENT_KINDS.get(found)
+            kind = kind or agent_kind(found)
             r.take(j)
     agent = Agent(
         name=name,

@@ -270,7 +270,7 @@ class _SharedReach:
         self.mapped = mapped
         self.by_subject: dict[str, list[int]] = defaultdict(list)
         for i in shared:
-            self.by_subject[_key(mapped[i].subject)].append(i)  # type: ignore[index]
+            self.by_subject[_subject_key(mapped[i].subject)].append(i)
         self.limit = self.budget = 4 * len(mapped) + 10_000
 
     def of(self, mine: list[int]) -> list[int]:
@@ -350,8 +350,8 @@ def _skolemise(triples: list[Triple], names: Collection[str]) -> list[Triple]:
     for t in triples:
         if isinstance(t.object, BlankNode) and t.object not in named:
             owner = _owner(t.subject)
-            if owner in names:
-                name(t.object, owner)  # type: ignore[arg-type]
+            if owner is not None and owner in names:
+                name(t.object, owner)
     while queue:  # breadth first below the nodes named so far; siblings keep their document order
         node = queue.popleft()
         for t in outgoing.get(node, ()):
@@ -376,13 +376,20 @@ def _key(term: Any) -> str | None:
     return None
 
 
+def _subject_key(term: NamedNode | BlankNode | Triple) -> str:
+    """A subject's key: subjects are IRIs or blank nodes (RDF 1.2 has no triple terms as subjects)."""
+    key = _key(term)
+    assert key is not None, "a triple term as a subject"
+    return key
+
+
 class _Index:
     """Triples by subject key and predicate IRI."""
 
     def __init__(self, triples: Iterable[Triple]) -> None:
         self.props: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
         for t in triples:
-            self.props[_key(t.subject)][t.predicate.value].append(t.object)  # type: ignore[index]
+            self.props[_subject_key(t.subject)][t.predicate.value].append(t.object)
 
     def get(self, key: str) -> dict[str, list[Any]] | None:
         return self.props.get(key)

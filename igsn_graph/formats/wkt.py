@@ -345,7 +345,7 @@ def _number(token: str) -> Decimal:
 # --- writing ----------------------------------------------------------------------------------
 
 
-def _body_text(body: list | Coord, swap: bool) -> str:  # type: ignore[type-arg]
+def _body_text(body: list[Any] | Coord, swap: bool) -> str:
     if isinstance(body, tuple):
         return " ".join((body[1], body[0], *body[2:]) if swap else body)
     return "(" + ", ".join(_body_text(b, swap) for b in body) + ")"

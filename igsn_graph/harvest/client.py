@@ -54,7 +54,7 @@ class Page:
     complete_list_size: int | None
 
 
-class _Sickle(Sickle):  # type: ignore[misc]
+class _Sickle(Sickle):  # type: ignore[misc]  # sickle is untyped (a subclass of Any)
     """Sickle whose requests keep the rate limit and are counted, and whose Retry-After is bounded (a provider
     saying 'in a day' is a failure now, not a day's sleep)."""
 

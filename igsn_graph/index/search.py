@@ -363,7 +363,9 @@ def parse_date(text: str, *, end: bool) -> str:
         datetime.date(max(year, 1), month, day)
     except ValueError:
         raise InvalidInput(f"{text!r} is not a calendar date") from None
-    return (_high if end else _low)(m.group(0))  # type: ignore[return-value]
+    bound = (_high if end else _low)(m.group(0))
+    assert bound is not None  # a matched date covers a day
+    return bound
 
 
 def _encode_cursor(key: object, igsn: str) -> str:

@@ -63,7 +63,7 @@ class Request(Generic[T]):
     def outcome(self) -> T:
         if self._error is not None:
             raise self._error
-        return self._result  # type: ignore[return-value]
+        return self._result  # type: ignore[return-value]  # finished without an error: the result is set
 
 
 class GroupQueue(Generic[T]):

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, Triple
 
@@ -50,7 +50,7 @@ from ..store import history, open_store
 from ..store.base import GraphStore, GraphWrite
 from ..vocab import IG, RDF_TYPE, SCHEMA
 from . import embargo, lifecycle, relink
-from .accounts import ADMIN, Accounts, Client, Principal, domain_allowed
+from .accounts import ADMIN, Accounts, Agent, Client, Principal, domain_allowed
 from .database import Database
 from .group import GroupQueue, GroupStats, Request
 from .journal import Change, Journal, parse_ntriples
@@ -250,7 +250,7 @@ class Registry:
         shared = settings.store not in ("", "embedded")
         self._write_lock = WriteLock(settings.data_dir / "write.lock" if shared else None)
         self._group: GroupQueue[object] = GroupQueue(self._write_group, limit=GROUP_LIMIT)
-        self._validator = None
+        self._validator: Validator | None = None
         self.repaired = 0
         if self.read_only:
             pending = self.journal.pending()
@@ -310,31 +310,31 @@ class Registry:
         if self._validator is None:
             from ..validation import Validator
 
-            self._validator = Validator(self.iris)
+            self._validator = Validator(self.iris, engine=self.settings.validation_engine)
         return self._validator
 
     # -- accounts ---------------------------------------------------------------------------------
-    def add_agent(self, symbol: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    def add_agent(self, symbol: str, **kwargs: Any) -> Agent:
         with self.writing():
-            agent = self.accounts.add_agent(symbol, **kwargs)  # type: ignore[arg-type]
+            agent = self.accounts.add_agent(symbol, **kwargs)
             self.publish_accounts()
         return agent
 
-    def add_client(self, symbol: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    def add_client(self, symbol: str, **kwargs: Any) -> Client:
         with self.writing():
-            client = self.accounts.add_client(symbol, **kwargs)  # type: ignore[arg-type]
+            client = self.accounts.add_client(symbol, **kwargs)
             self.publish_accounts()
         return client
 
-    def update_agent(self, symbol: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    def update_agent(self, symbol: str, **kwargs: Any) -> Agent:
         with self.writing():
-            agent = self.accounts.update_agent(symbol, **kwargs)  # type: ignore[arg-type]
+            agent = self.accounts.update_agent(symbol, **kwargs)
             self.publish_accounts()
         return agent
 
-    def update_client(self, symbol: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    def update_client(self, symbol: str, **kwargs: Any) -> Client:
         with self.writing():
-            client = self.accounts.update_client(symbol, **kwargs)  # type: ignore[arg-type]
+            client = self.accounts.update_client(symbol, **kwargs)
             self.publish_accounts()
         return client
 
@@ -547,7 +547,8 @@ class Registry:
         return [r[0] for r in rows]
 
     def count(self) -> int:
-        return self.db.read().execute("SELECT COUNT(*) FROM catalogue").fetchone()[0]
+        count: int = self.db.read().execute("SELECT COUNT(*) FROM catalogue").fetchone()[0]
+        return count
 
     # -- writes -------------------------------------------------------------------------------
     def _graph(self, record: SampleRecord | None, facts: RegistryFacts) -> list[Triple]:
@@ -635,6 +636,7 @@ class Registry:
                 result=lambda _: MintResult(igsn, row is None, test_mode),
             )
 
+        # _submit returns the result that ``prepare`` makes for this write
         return self._submit(_Pending(principal, igsn.name, prepare, test_mode))  # type: ignore[return-value]
 
     # -- group commit of single-record writes -------------------------------------------------------
@@ -656,7 +658,7 @@ class Registry:
         run, then given quota in arrival order. One datestamp and one journal commit for the whole group;
         nobody is answered before that commit returns, and if it fails, every write of the group fails.
         """
-        pending: list[_Pending] = group  # type: ignore[assignment]
+        pending: list[_Pending] = group  # type: ignore[assignment]  # the queue holds only _Pending requests
         with self.writing():
             stamp = self.journal.next_datestamp()  # provisional, for validation (see ``register``)
             state = _State(self, [p.name for p in pending])
@@ -664,7 +666,7 @@ class Registry:
             parents: dict[str, list[str]] = {}  # parent links of the group's registrations, for cycles
             accepted: list[tuple[_Pending, _Write]] = []
             segment: list[_Pending] = []
-            for p in pending + [None]:  # type: ignore[list-item]
+            for p in pending + [None]:
                 if p is None or any(q.name == p.name for q in segment):
                     accepted += self._write_segment(segment, state, stamp, taken, parents)
                     segment = []
@@ -824,12 +826,14 @@ class Registry:
                         )
                     )
             # validation: the whole batch as one graph (a name twice in a batch goes to a later round)
-            reports: dict[int, object] = {}
+            reports: dict[int, ValidationReport] = {}
             # descriptions are kept apart from the facts, which get the final datestamp after validation
             descriptions = [graphmap.record_triples(item[4], self.iris) for item in prepared]
             pending = list(range(len(prepared)))
             while pending:
-                round_, later, names_in = [], [], set()
+                round_: list[int] = []
+                later: list[int] = []
+                names_in: set[str] = set()
                 for i in pending:
                     name = prepared[i][3].igsn
                     (later if name in names_in else round_).append(i)
@@ -847,11 +851,11 @@ class Registry:
             description_of: dict[int, list[Triple]] = {}
             for i, item in enumerate(prepared):
                 report = reports[i]
-                if report.conforms:  # type: ignore[attr-defined]
+                if report.conforms:
                     valid.append(item)
                     description_of[id(item)] = descriptions[i]
                     continue
-                report = with_elements(report, item[4])  # type: ignore[arg-type]
+                report = with_elements(report, item[4])
                 if strict:
                     raise InvalidRecord(
                         "; ".join(str(v) for v in report.violations), igsn=item[3].igsn, violations=report.violations
@@ -985,6 +989,7 @@ class Registry:
                 ),
             )
 
+        # _submit returns the result that ``prepare`` makes for this write
         return self._submit(_Pending(principal, name, prepare, test_mode))  # type: ignore[return-value]
 
     def _prepare(
@@ -1043,7 +1048,7 @@ class Registry:
         *,
         expected: Precondition | None = None,
         test_mode: bool = False,
-        **changes: object,
+        **changes: Any,
     ) -> RegistryFacts:
         igsn = self.parse(text)
 
@@ -1056,7 +1061,7 @@ class Registry:
                 return _Write(
                     facts=replace(facts, **changes),
                     record=None,
-                    previous=row,  # type: ignore[arg-type]
+                    previous=row,
                     owner=owner,
                     event=event,
                     description=[],
@@ -1066,7 +1071,7 @@ class Registry:
             record = state.record(igsn.name) if facts.has_metadata else None
             return _Write(
                 facts=replace(facts, datestamp=stamp, **changes),
-                record=record,  # type: ignore[arg-type]
+                record=record,
                 previous=row,
                 owner=owner,
                 event=event,
@@ -1075,6 +1080,7 @@ class Registry:
                 result=lambda f: f,
             )
 
+        # _submit returns the result that ``prepare`` makes for this write
         return self._submit(_Pending(principal, igsn.name, prepare, test_mode))  # type: ignore[return-value]
 
     def deactivate(

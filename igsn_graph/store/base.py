@@ -93,5 +93,5 @@ class GraphStore(Protocol):
 def group_by_graph(quads: Iterable[Quad]) -> Mapping[NamedNode, list[Triple]]:
     out: dict[NamedNode, list[Triple]] = {}
     for q in quads:
-        out.setdefault(q.graph_name, []).append(q.triple)  # type: ignore[arg-type]
+        out.setdefault(q.graph_name, []).append(q.triple)  # type: ignore[arg-type]  # only named graphs are stored
     return out

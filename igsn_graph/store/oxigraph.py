@@ -8,7 +8,7 @@ import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, Triple
 
@@ -93,8 +93,8 @@ class OxigraphStore:
             if isinstance(g, NamedNode) and g.value.startswith(prefix):
                 yield g
 
-    def query(self, sparql: str, **kwargs: object) -> object:
-        return self._store.query(sparql, **kwargs)  # type: ignore[arg-type]
+    def query(self, sparql: str, *args: Any, **kwargs: Any) -> object:
+        return self._store.query(sparql, *args, **kwargs)
 
     def dump_nquads(self) -> Iterator[bytes]:
         buf = io.BytesIO()
