@@ -384,3 +384,12 @@ def test_datestamp_reservations_end_with_the_write(registry: Registry) -> None:
     registry.journal._reserved = False  # a reservation left by a writer that died before journaling
     registry.mint(ONE, "ZTA0133", "https://example.org/3")
     assert registry.journal.inflight() is None
+
+
+def test_the_registry_validates_with_the_engine_the_settings_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import fresh_settings
+
+    for engine in ("compiled", "pyshacl"):
+        settings = fresh_settings(tmp_path / engine, validation_engine=engine)
+        with Registry(settings) as registry:
+            assert registry.validator.engine == engine
