@@ -29,7 +29,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout, installed or not
 
@@ -45,6 +45,9 @@ from igsn_graph.validation import PyshaclEngine, ValidationReport, Validator, Vi
 from igsn_graph.validation_shapes import SH, Rule, Target, compile_shapes
 from tests.test_validation import DEFECTS  # the invalid cases: one list for the tests and this corpus
 
+if TYPE_CHECKING:
+    import rdflib
+
 RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 ENGINES = ("compiled", "sparql", "pyshacl", "pyshacl-nt", "pyshacl-oxrdflib", "pyrudof")
 #: engines run on the first records only (see above)
@@ -54,15 +57,15 @@ Graphs = Mapping[str, Sequence[Triple | Quad]]
 
 def corpus(n: int, iris: Iris) -> dict[str, list[Triple]]:
     """``n`` demo registrations as the registry validates them; every 10th with a defect of test_validation."""
-    defects = [DEFECTS[name][0] for name in sorted(DEFECTS)]
+    defects: list[Any] = [DEFECTS[name][0] for name in sorted(DEFECTS)]  # the tests' table mixes value types
     out: dict[str, list[Triple]] = {}
     for i, demo in enumerate(generate_samples(n)):
         record = demo.record
         if i % 10 == 9:
-            changes = dict(defects[(i // 10) % len(defects)])
+            changes: dict[str, Any] = dict(defects[(i // 10) % len(defects)])
             if "igsn" in changes:
                 changes["igsn"] = record.igsn.lower()
-            record = dataclasses.replace(record, **changes)  # type: ignore[arg-type]
+            record = dataclasses.replace(record, **changes)
         facts = RegistryFacts(
             record.igsn,
             demo.client.split(".")[0],
@@ -97,7 +100,7 @@ class NTriplesPyshacl(PyshaclEngine):
         data = rdflib.Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
         return self._report(data)
 
-    def _report(self, data) -> list[Violation]:  # type: ignore[no-untyped-def]
+    def _report(self, data: rdflib.Graph) -> list[Violation]:
         from rdflib.namespace import SH as RDFLIB_SH
 
         with self._lock:

@@ -271,7 +271,7 @@ class PyshaclEngine:
                 self._data_graph(data), shacl_graph=self.shapes, options=dict(self._OPTIONS)
             )
             validator.shacl_graph = self._prepared
-            conforms, report, _ = validator.run()  # type: ignore[no-untyped-call]
+            conforms, report, _ = validator.run()  # type: ignore[no-untyped-call]  # pyshacl is untyped
         else:  # pragma: no cover
             conforms, report, _ = self._pyshacl.validate(
                 data, shacl_graph=self.shapes, inference=None, inplace=True, allow_infos=True, allow_warnings=True

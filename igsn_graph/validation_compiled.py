@@ -182,6 +182,7 @@ class _Batch:
 
 def _node(key: str, holder: Triple | Quad) -> Term:
     """The term whose key is ``key``, from a triple that holds it."""
+    # no RDF-star in our graphs: neither side is a triple term
     return holder.subject if str(holder.subject) == key else holder.object  # type: ignore[return-value]
 
 
