@@ -22,7 +22,8 @@ def test_mode(request: Request, *, strict: bool = True) -> bool:
 
     ``strict=False``: False instead of the error (for wording an error response already under way).
     """
-    given = {v.strip().lower() for k, v in request.query_params.multi_items() if k.lower() == "testmode"}
+    # exactly one of the four words (no surrounding space): anything else is not understood, so refused
+    given = {v.lower() for k, v in request.query_params.multi_items() if k.lower() == "testmode"}
     if not given:
         return False
     if len(given) == 1 and next(iter(given)) in _VALUES:

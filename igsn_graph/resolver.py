@@ -172,6 +172,10 @@ RESERVED: frozenset[str] = frozenset(
         "igsn",
         "metadata",
         "doi",
+        # the DataCite REST API (api.routers.dois)
+        "dois",
+        "prefixes",
+        "clients",
         "api",
         "ontology",
         "context.jsonld",
