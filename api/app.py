@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from fastapi import FastAPI
 
@@ -64,21 +65,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            harvester.stop()
-            restamper.stop()
-            lifter.stop()
-            # queries past their limit may still run in the SPARQL workers: stop handing them work; the
-            # store's lock is released when the last of them returns
+            # each part stops on its own: one that fails must not keep the registry (and the store's lock) open
+            def stop(what: str, action: Callable[[], object]) -> None:
+                try:
+                    action()
+                except Exception:  # noqa: BLE001 - logged; shutting down goes on
+                    logging.getLogger("igsn_graph.api").exception("stopping %s failed", what)
+
+            stop("the harvester", harvester.stop)
+            stop("the restamper", restamper.stop)
+            stop("the embargo lifter", lifter.stop)
+            # queries past their limit may still run in the SPARQL workers: stop handing them work
             executor = getattr(app.state, "sparql_executor", None)
             if executor is not None:
-                executor.shutdown(wait=False, cancel_futures=True)
+                stop("the SPARQL workers", lambda: executor.shutdown(wait=False, cancel_futures=True))
             checks = getattr(app.state, "password_checks", None)
             if checks is not None:
-                checks.close()
+                stop("the password checks", checks.close)
                 app.state.password_checks = None  # a later start makes a new pool
             oai_repository = getattr(app.state, "oai_repository", None)
             if oai_repository is not None:
-                oai_repository.close()
+                stop("the OAI-PMH repository", oai_repository.close)
             registry.close()
 
     app = FastAPI(

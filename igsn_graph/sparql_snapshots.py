@@ -206,6 +206,9 @@ class Snapshots:
 
     def close(self) -> None:
         self._thread.shutdown(wait=True, cancel_futures=True)
+        # the app object outlives its lifespan (a test restarts it; uvicorn keeps it): holding the store here
+        # would keep RocksDB's lock on the data folder after the registry closed
+        self._store = None
         shutil.rmtree(self.folder, ignore_errors=True)
         close = getattr(self._version, "close", None)
         if close is not None:
