@@ -201,6 +201,9 @@ class SampleRecord:
     #: what the reader accepted although it is off-form, and "not mapped: …" for what it kept only in the
     #: submitted document; each names the element or JSON path. Reported with the answer, kept with the version.
     warnings: list[str] = field(default_factory=list, compare=False, repr=False)
+    #: the handle prefix the document wrote the IGSN with (``10273`` or the test prefix ``20.500.11812``), when
+    #: it wrote one: the registry's rule that the test prefix is for TEST names reads it; not compared
+    handle_prefix: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def lifecycle(self) -> str | None:

@@ -182,3 +182,12 @@ def test_the_readme_shows_every_row_of_the_semantics_table() -> None:
     for row in links.relation_semantics().rows:
         shown = "any" if row.format == "*" else f"(`{row.format}`)"
         assert any(shown in line and f"`{row.relation_type}`" in line and f"| {row.link}" in line for line in rows), row
+
+
+def test_a_document_that_writes_the_test_prefix_registers_only_test_names(registry: Registry) -> None:
+    """20.500.11812/NAME in a document is a test identifier: never a real registration of NAME (business rule
+    checked per record, whatever the format)."""
+    kernel = MDS_CHILD.replace("10273/ZTA-MDSCHILD", "20.500.11812/ZTA-PREFIXED")
+    doc = read_xml(kernel.encode())
+    [outcome] = registry.register(ADMIN, [Submission(doc.records[0], "igsn", kernel.encode())], strict=False)
+    assert not outcome.ok and "test prefix" in outcome.reasons[0] and registry.row("ZTA-PREFIXED") is None

@@ -208,6 +208,7 @@ class ResourceReader(NamespacedReader):
     def read(self) -> SampleRecord:
         igsn = self.identifier()
         record = SampleRecord(igsn=igsn.name, kind=self.kind(), doi=igsn.doi)
+        record.handle_prefix = igsn.handle_prefix
         for field, path in _TEXT_FIELDS:
             for e, value in self.values(path)[:1]:
                 setattr(record, field, value)

@@ -231,6 +231,7 @@ class _Reader(NamespacedReader):
             raise InvalidRecord(f"{element_path(root)}: identifier is missing or empty")
         assert id_el is not None
         record = SampleRecord(igsn=self.igsn(id_el), kind=self.kind())
+        record.handle_prefix = parse_igsn(_text(id_el) or "").handle_prefix
         self.note("igsn", id_el)
 
         name_el = self.find(root, "name")

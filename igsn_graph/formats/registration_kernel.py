@@ -157,7 +157,9 @@ def read(root: etree._Element) -> list[SampleRecord]:
     if _text(number) is None:
         raise InvalidRecord(f"{element_path(root)}: sampleNumber is missing or empty")
     assert number is not None and number.text is not None
-    record = SampleRecord(igsn=parse_igsn(number.text.strip()).name)
+    written = parse_igsn(number.text.strip())
+    record = SampleRecord(igsn=written.name)
+    record.handle_prefix = written.handle_prefix
     note("igsn", number)
     record.warnings.extend(_schema_location_warnings(root, ns))
 

@@ -999,6 +999,12 @@ class Registry:
         igsn = identifiers.parse_igsn(record.igsn)  # records carry normal-form names already
         if igsn.name != record.igsn:
             raise InvalidInput(f"malformed IGSN {record.igsn!r}")
+        if record.handle_prefix == identifiers.TEST_HANDLE_PREFIX and not igsn.name.startswith(TEST_NAMESPACE):
+            # written 20.500.11812/NAME in the document: a test identifier, never a real registration of NAME
+            raise NamespaceNotAllowed(
+                f"{record.igsn}: the test prefix {identifiers.TEST_HANDLE_PREFIX} is for names in the "
+                f"{TEST_NAMESPACE} namespace"
+            )
         row = state.row(igsn.name)
         owner = Owner(row.agent, row.client, row.namespace) if row else self.owner_of_name(igsn, principal)
         self._check_owner(principal, owner, igsn.name, row is not None)
