@@ -16,9 +16,9 @@ $(BIN)/.installed: pyproject.toml
 serve: $(BIN)/.installed
 	$(BIN)/igsn-graph serve --demo
 
-## test: install with the test extras and run the whole suite
+## test: install with the test extras and run the whole suite on every core; ends with the 15 slowest tests
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --durations=15
 
 ## check: lint, format and types (ruff and mypy, configured in pyproject.toml)
 check: $(BIN)/.installed
