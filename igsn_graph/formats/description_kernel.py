@@ -12,6 +12,8 @@ identifier type) are canonicalised through ``mappings/`` code lists; a value out
 written so that validation can report it. ``SRID=n;`` prefixes (EWKT, as GA writes them) are taken off
 the WKT and give the SRID, winning over ``@sridType`` (whose 1.0/1.1 enumeration only allows 4326).
 The dev variant's identifier type ``URI`` is read as ``URL``; its ``metadataTitle`` is not kept.
+Every element or attribute outside what ``read`` maps (``_MAPPED``, plus ``_MAPPED_DEV`` under 1.0) is
+reported in ``record.warnings`` as ``not mapped: <path>`` (issue 13).
 
 What ``write`` cannot express and therefore leaves out:
 
@@ -50,7 +52,7 @@ from ..record import Agent, Contributor, Geometry, Identifier, Place, Relation, 
 from ..xmlparser import element_path
 from ._kernel import DATETIME as _DATETIME
 from ._kernel import HTTP as _HTTP
-from ._kernel import NamespacedReader, identifier_type, root_namespace
+from ._kernel import NamespacedReader, identifier_type, not_mapped, root_namespace
 from ._kernel import relation as _relation
 from ._kernel import text as _text
 from .wkt import WktError, read_wkt
@@ -123,6 +125,89 @@ _ID_TYPE_ALIASES = {"URI": "URL"}
 _ACCESS = {"public": True, "accessible": True, "private": False, "restricted": False}
 _EWKT = re.compile(r"\s*SRID=(\d+)\s*;\s*(.*)", re.S | re.I)
 _WKT_KEYWORD = re.compile(r"\s*([A-Za-z]+)")
+
+
+# what ``read`` maps, as ``_kernel.not_mapped`` paths; everything else is reported ``not mapped`` (issue 13).
+# The IGSN's and a toponym's ``identifier/@type`` count as read: the value says what it is, and ``write``
+# types it back from the value.
+_AGENT = ("", "/name", "/identifier", "/identifier/@type")
+_AGENTS = (*_AGENT, *(f"/affiliation{part}" for part in _AGENT))
+_MAPPED = frozenset(
+    {
+        "@type",
+        "identifier",
+        "identifier/@type",
+        "name",
+        "description",
+        "alternateIdentifiers",
+        "alternateIdentifiers/alternateIdentifier",
+        "alternateIdentifiers/alternateIdentifier/@type",
+        "parentIdentifier",
+        "parentIdentifier/@type",
+        "collectionIdentifier",
+        "collectionIdentifier/@type",
+        "relatedIdentifiers",
+        "relatedIdentifiers/relatedIdentifier",
+        "relatedIdentifiers/relatedIdentifier/@type",
+        "relatedIdentifiers/relatedIdentifier/@relationType",
+        *(f"registrant{part}" for part in _AGENTS),
+        *(f"collector{part}" for part in _AGENTS),
+        "contributors",
+        *(f"contributors/contributor{part}" for part in (*_AGENTS, "/@type")),
+        "geoLocations",
+        "geoLocations/geoLocation",
+        "geoLocations/geoLocation/geometry",
+        "geoLocations/geoLocation/geometry/@type",
+        "geoLocations/geoLocation/geometry/@sridType",
+        "geoLocations/geoLocation/toponym",
+        "geoLocations/geoLocation/toponym/name",
+        "geoLocations/geoLocation/toponym/identifier",
+        "geoLocations/geoLocation/toponym/identifier/@type",
+        "resourceTypes",
+        "resourceTypes/resourceType",
+        "resourceTypes/alternateResourceTypes",
+        "resourceTypes/alternateResourceTypes/alternateResourceType",
+        "materials",
+        "materials/material",
+        "materials/alternateMaterials",
+        "materials/alternateMaterials/alternateMaterial",
+        "collectionMethods",
+        "collectionMethods/collectionMethod",
+        "collectionMethods/alternateCollectionMethods",
+        "collectionMethods/alternateCollectionMethods/alternateCollectionMethod",
+        "collectionTime",
+        "sampleAccess",
+        "supplementalMetadata",
+        "supplementalMetadata/record",
+    }
+)
+# the 1.0 dev variant's element names, read under 1.0 only
+_MAPPED_DEV = _MAPPED | {
+    "@registedObjectType",
+    "title",
+    "relatedResources",
+    "relatedResources/relatedResource",
+    "relatedResources/relatedResource/@type",
+    "relatedResources/relatedResource/@relationType",
+    "collectors",
+    *(f"collectors/collector{part}" for part in _AGENTS),
+    "locations",
+    "locations/geometry",
+    "locations/geometry/@type",
+    "locations/geometry/@sridType",
+    "locations/toponym",
+    "locations/toponym/name",
+    "locations/toponym/identifier",
+    "locations/toponym/identifier/@type",
+    "date",
+    "date/timeInstant",
+    "date/timePeriod",
+    "date/timePeriod/start",
+    "date/timePeriod/end",
+    "isMetadataPublic",
+    "supplementalMetadata/metadata",
+    "supplementalMetadata/metadata/metadataURI",
+}
 
 
 def _id_type(raw: str | None) -> str | None:
@@ -323,6 +408,7 @@ class _Reader(NamespacedReader):
                 record.supplemental_metadata.append(_text(el) or "")
                 self.note("supplemental_metadata", el)
 
+        record.warnings.extend(not_mapped(root, _MAPPED_DEV if self.dev else _MAPPED))
         record.source_elements = self.sources
         return record
 

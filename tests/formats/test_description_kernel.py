@@ -326,3 +326,48 @@ def test_missing_name_and_private_access(assert_valid) -> None:
 def test_csiro_records_write_valid_description_kernel(example, assert_valid, path: str) -> None:
     for record in csiro.read(example(path)):
         assert_valid(dk.write(record), XSD_1_1)
+
+
+# -- what the reader leaves out (issue 13) --------------------------------------------------------
+def _not_mapped(record: SampleRecord) -> list[str]:
+    return [w for w in record.warnings if w.startswith("not mapped: ")]
+
+
+def test_elements_and_attributes_not_read_are_reported_once_per_path() -> None:
+    record = _read(
+        _doc(
+            "<registrant><name>R</name><email>r@example.org</email></registrant><title>dev only</title>"
+            '<contributors><contributor type="Other" lang="en"><name>A</name></contributor>'
+            '<contributor type="Other" lang="de"><name>B</name></contributor></contributors>'
+            "<supplementalMetadata><record>https://example.org/m</record><note>x</note></supplementalMetadata>"
+        )
+    )
+    assert _not_mapped(record) == [
+        "not mapped: /resource/registrant/email",
+        "not mapped: /resource/title",
+        "not mapped: /resource/contributors/contributor[1]/@lang",
+        "not mapped: /resource/supplementalMetadata/note",
+    ]
+    assert record.registrant == Agent("R") and [c.agent.name for c in record.contributors] == ["A", "B"]
+
+
+def test_dev_variant_elements_are_mapped_under_1_0_only() -> None:
+    body = "<title>t</title><isMetadataPublic>true</isMetadataPublic>"
+    assert _not_mapped(_read(_doc(body, ns=dk.NS_1_0))) == []
+    assert _not_mapped(_read(_doc(body))) == ["not mapped: /resource/title", "not mapped: /resource/isMetadataPublic"]
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+def test_fixtures_and_written_documents_are_fully_mapped(path: Path) -> None:
+    record = _read(parse_xml(path.read_bytes()))
+    assert _not_mapped(record) == []
+    assert _not_mapped(_reread(dk.write(record))) == []
+
+
+def test_ga_records_report_only_what_is_not_kept(example, oai_record) -> None:
+    au240 = _read(oai_record(example(next(p for p, name in EXAMPLES.items() if name == "AU240"))))
+    au239 = _read(oai_record(example(next(p for p, name in EXAMPLES.items() if name == "AU239"))))
+    assert _not_mapped(au240) == []
+    assert _not_mapped(au239) == [
+        "not mapped: /OAI-PMH/GetRecord/record/metadata/resource/supplementalMetadata/metadata/metadataTitle"
+    ]
