@@ -54,7 +54,10 @@ registry's decision, not the reader's. The rest maps as ``write`` writes it:
 
 Left out on reading: other titles, sizes, formats, version, language, rights, funding references,
 related items, other date and description types, ``givenName``/``familyName`` (the name element is
-the name), further name identifiers and affiliations.
+the name, so they are not reported), further name identifiers and affiliations. Every element or attribute outside what ``read``
+maps (``_MAPPED``: sizes, rights, ``xml:lang``, ``classificationCode``…) is reported in ``record.warnings``
+as ``not mapped: <path>`` (issue 13); other titles, date and description types and further name
+identifiers and affiliations sit at mapped paths and are not reported.
 """
 
 from __future__ import annotations
@@ -82,7 +85,7 @@ from ..record import (
     TimeSpan,
 )
 from ..xmlparser import element_path
-from ._kernel import NamespacedReader, root_namespace
+from ._kernel import NamespacedReader, not_mapped, root_namespace
 from ._kernel import identifier_type as _identifier_type
 from ._kernel import relation as _relation
 from ._kernel import text as _text
@@ -478,6 +481,85 @@ _SINGLE_DATE = re.compile(r"\d{4}(-\d\d(-\d\d(T[0-9:.]+(Z|[+-]\d\d:\d\d)?)?)?)?"
 _YEAR = re.compile(r"\d{4}")
 
 
+# what ``read`` maps, as ``_kernel.not_mapped`` paths; everything else is reported ``not mapped`` (issue 13).
+# ``schemeURI`` is the home of the identifier scheme the reader keeps (``write`` writes it back from the scheme);
+# ``givenName``/``familyName`` are parts of the name element, which the reader keeps whole.
+_AGENT_PARTS = (
+    "",
+    "/givenName",
+    "/familyName",
+    "/nameIdentifier",
+    "/nameIdentifier/@nameIdentifierScheme",
+    "/nameIdentifier/@schemeURI",
+    "/affiliation",
+    "/affiliation/@affiliationIdentifier",
+    "/affiliation/@affiliationIdentifierScheme",
+    "/affiliation/@schemeURI",
+)
+_MAPPED = frozenset(
+    {
+        "identifier",
+        "identifier/@identifierType",
+        "resourceType",
+        "resourceType/@resourceTypeGeneral",
+        "titles",
+        "titles/title",
+        "titles/title/@titleType",
+        "creators",
+        *(f"creators/creator{part}" for part in (*_AGENT_PARTS, "/creatorName", "/creatorName/@nameType")),
+        "contributors",
+        *(
+            f"contributors/contributor{part}"
+            for part in (*_AGENT_PARTS, "/@contributorType", "/contributorName", "/contributorName/@nameType")
+        ),
+        "publisher",
+        "publisher/@publisherIdentifier",
+        "publisher/@publisherIdentifierScheme",
+        "publisher/@schemeURI",
+        "publicationYear",
+        "subjects",
+        "subjects/subject",
+        "subjects/subject/@subjectScheme",
+        "subjects/subject/@valueURI",
+        "dates",
+        "dates/date",
+        "dates/date/@dateType",
+        "dates/date/@dateInformation",
+        "alternateIdentifiers",
+        "alternateIdentifiers/alternateIdentifier",
+        "alternateIdentifiers/alternateIdentifier/@alternateIdentifierType",
+        "relatedIdentifiers",
+        "relatedIdentifiers/relatedIdentifier",
+        "relatedIdentifiers/relatedIdentifier/@relatedIdentifierType",
+        "relatedIdentifiers/relatedIdentifier/@relationType",
+        "relatedIdentifiers/relatedIdentifier/@relationTypeInformation",
+        "descriptions",
+        "descriptions/description",
+        "descriptions/description/@descriptionType",
+        "geoLocations",
+        *(
+            f"geoLocations/geoLocation{part}"
+            for part in (
+                "",
+                "/geoLocationPlace",
+                "/geoLocationPoint",
+                "/geoLocationPoint/pointLongitude",
+                "/geoLocationPoint/pointLatitude",
+                "/geoLocationBox",
+                "/geoLocationBox/westBoundLongitude",
+                "/geoLocationBox/eastBoundLongitude",
+                "/geoLocationBox/southBoundLatitude",
+                "/geoLocationBox/northBoundLatitude",
+                "/geoLocationPolygon",
+                "/geoLocationPolygon/polygonPoint",
+                "/geoLocationPolygon/polygonPoint/pointLongitude",
+                "/geoLocationPolygon/polygonPoint/pointLatitude",
+            )
+        ),
+    }
+)
+
+
 def _type_by_label(raw: str) -> tuple[str, ResourceKind] | None:
     """(canonical IRI, kind) of a resource type written as a label, notation or alias of ``mappings/``."""
     wanted = raw.strip()
@@ -740,6 +822,7 @@ class _Reader(NamespacedReader):
         for el in self.findall(root, "geoLocations/geoLocation"):
             self.geo_location(el, record)
 
+        record.warnings.extend(not_mapped(root, _MAPPED))
         record.source_elements = self.sources
         return record
 

@@ -397,3 +397,62 @@ def test_identifier_without_a_doi_is_the_persistent_iri(kernel4: etree.XMLSchema
     identifier = element.find(f"{{{datacite.NS}}}identifier")
     assert identifier is not None and identifier.get("identifierType") == "URL"
     assert identifier.text == "https://w3id.org/example/igsn/ZTA0404"
+
+
+# -- what the reader leaves out (issue 13) --------------------------------------------------------
+def _not_mapped(record: SampleRecord) -> list[str]:
+    return [w for w in record.warnings if w.startswith("not mapped: ")]
+
+
+def test_elements_and_attributes_not_read_are_reported_once_per_path() -> None:
+    extra = (
+        '<subjects><subject subjectScheme="material" classificationCode="r1">rock</subject>'
+        '<subject classificationCode="b2">basalt</subject></subjects>'
+        "<language>en</language><sizes><size>1 kg</size></sizes><formats><format>core</format></formats>"
+        "<version>2</version><rightsList><rights>CC0</rights></rightsList>"
+        "<fundingReferences><fundingReference><funderName>F</funderName></fundingReference></fundingReferences>"
+    )
+    [record] = read_xml(minimal(extra=extra)).records
+    assert _not_mapped(record) == [
+        "not mapped: /resource/subjects/subject[1]/@classificationCode",
+        "not mapped: /resource/language",
+        "not mapped: /resource/sizes",
+        "not mapped: /resource/formats",
+        "not mapped: /resource/version",
+        "not mapped: /resource/rightsList",
+        "not mapped: /resource/fundingReferences",
+    ]
+    assert record.materials == ["http://vocabulary.odm2.org/medium/rock"]
+    assert record.classifications == [Classification("basalt")]
+
+
+def test_languages_are_reported_and_name_parts_are_not() -> None:
+    creator = (
+        '<creators><creator><creatorName nameType="Personal">Doe, Jane</creatorName><givenName>Jane</givenName>'
+        "<familyName>Doe</familyName></creator></creators>"
+    )
+    data = minimal().replace(b"<creators><creator><creatorName>A</creatorName></creator></creators>", creator.encode())
+    data = data.replace(b"<title>T</title>", b'<title xml:lang="en">T</title>')
+    [record] = read_xml(data).records
+    assert record.collectors == [Agent("Doe, Jane", kind="Person")]
+    # given and family name are parts of the name element, which is kept whole
+    assert _not_mapped(record) == ["not mapped: /resource/titles/title/@lang"]
+
+
+def test_written_documents_and_kernel_3_are_fully_mapped() -> None:
+    assert _not_mapped(round_trip(rich_record())) == []
+    [record] = read_xml(KERNEL_3).records
+    assert _not_mapped(record) == []
+    [record] = read_xml(minimal()).records
+    assert record.warnings == []
+
+
+def test_the_physical_object_example_reports_what_is_not_kept(shared: Path) -> None:
+    path = shared / EXAMPLES / "kernel-4.7/datacite-example-ancientdates-v4.xml"
+    [record] = read_xml(path.read_bytes()).records
+    assert _not_mapped(record) == [
+        "not mapped: /resource/titles/title/@lang",
+        "not mapped: /resource/publisher/@lang",
+        "not mapped: /resource/sizes",
+        "not mapped: /resource/rightsList",
+    ]
