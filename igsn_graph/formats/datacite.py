@@ -741,6 +741,10 @@ class _Reader(NamespacedReader):
         if title is not None:
             record.name = _text(title)
             self.note("name", title)
+        # the record has one name: every other title is kept in the document only, and said
+        for other in titles:
+            if other is not title and _text(other):
+                record.warnings.append(f"not mapped: {element_path(other)} (the record keeps one title)")
 
         for el in self.findall(root, "creators/creator"):
             agent = self.agent(el, "creatorName")
@@ -848,6 +852,8 @@ class _Reader(NamespacedReader):
             if event is not None and _SINGLE_DATE.fullmatch(value):
                 record.log.append(LogEvent(event=event, timestamp=value))
                 self.note("log", el)
+            else:  # a date type the record has no place for, a second collection date, or a range of an event
+                record.warnings.append(f"not mapped: {element_path(el)} (dateType {date_type or 'missing'})")
         year_el = self.find(self.root, "publicationYear")
         year = _text(year_el)
         if year is not None and _YEAR.fullmatch(year) and not any(e.event == "registered" for e in record.log):

@@ -451,8 +451,25 @@ def test_the_physical_object_example_reports_what_is_not_kept(shared: Path) -> N
     path = shared / EXAMPLES / "kernel-4.7/datacite-example-ancientdates-v4.xml"
     [record] = read_xml(path.read_bytes()).records
     assert _not_mapped(record) == [
+        "not mapped: /resource/dates/date (dateType Created)",
         "not mapped: /resource/titles/title/@lang",
         "not mapped: /resource/publisher/@lang",
         "not mapped: /resource/sizes",
         "not mapped: /resource/rightsList",
     ]
+
+
+def test_values_inside_mapped_elements_that_the_record_cannot_hold_are_said() -> None:
+    """A second title and a date the record has no place for are kept in the document only, and reported."""
+    doc = """<resource xmlns="http://datacite.org/schema/kernel-4">
+      <identifier identifierType="DOI">10.58052/ZZD0001</identifier>
+      <creators><creator><creatorName>Doe, Jane</creatorName></creator></creators>
+      <titles><title>Core A</title><title titleType="AlternativeTitle">Kern A</title></titles>
+      <publisher>GFZ</publisher><publicationYear>2020</publicationYear>
+      <resourceType resourceTypeGeneral="PhysicalObject">Core</resourceType>
+      <dates><date dateType="Collected">2019-05-01</date><date dateType="Copyrighted">2020</date></dates>
+    </resource>"""
+    [record] = datacite.read(etree.fromstring(doc.encode()))
+    assert record.name == "Core A"
+    assert "not mapped: /resource/titles/title[2] (the record keeps one title)" in record.warnings
+    assert "not mapped: /resource/dates/date[2] (dateType Copyrighted)" in record.warnings
