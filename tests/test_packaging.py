@@ -101,3 +101,80 @@ def test_every_import_is_a_declared_runtime_dependency() -> None:
         if not dists & declared:
             missing[module] = sorted(dists)
     assert not missing, f"imported but not in [project] dependencies: {missing}"
+
+
+def test_a_plain_install_without_extras_serves(tmp_path: Path) -> None:
+    """What a user of the package does: ``pip install`` the wheel alone (its declared dependencies, no test
+    extras) into a fresh virtual environment, ``igsn-graph init``, ``serve``, and read every kind of page."""
+    import os
+    import time
+
+    import httpx
+
+    from bench.harness import free_port
+
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    wheel = next(dist.glob("igsn_graph-*.whl"))
+    env_dir = tmp_path / "plain"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    py, exe = env_dir / "bin" / "python", env_dir / "bin" / "igsn-graph"
+    # the dependencies from the package index (pip's cache makes this quick), nothing from this environment
+    subprocess.run([str(py), "-m", "pip", "install", "--quiet", str(wheel)], check=True, timeout=900)
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IGSN_GRAPH_")}
+    port = free_port()
+    subprocess.run([str(exe), "init", "--data", str(data)], check=True, cwd=tmp_path, timeout=120, env=env)
+    subprocess.run(
+        [str(exe), "demo", "--data", str(data)], check=True, cwd=tmp_path, timeout=600, env=env, capture_output=True
+    )
+    server = subprocess.Popen(
+        [str(exe), "serve", "--data", str(data), "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(base + "/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.3)
+        home = httpx.get(base + "/", headers={"Accept": "text/html"}, timeout=30)
+        assert home.status_code == 200 and "<html" in home.text.lower()
+        sample = httpx.get(base + "/api/v1/search", params={"limit": 1}, timeout=30).json()["items"][0]["igsn"]
+        assert httpx.get(f"{base}/{sample}", headers={"Accept": "text/html"}, timeout=30).status_code == 200
+        for media in (
+            "text/turtle",
+            "application/ld+json",
+            "application/vnd.datacite.datacite+xml",
+            "application/x-bibtex",
+        ):
+            r = httpx.get(f"{base}/{sample}", headers={"Accept": media}, timeout=30)
+            assert r.status_code == 200, (media, r.status_code, r.text[:200])
+        assert "<Identify>" in httpx.get(base + "/oai", params={"verb": "Identify"}, timeout=30).text
+        ask = httpx.get(
+            base + "/sparql",
+            params={"query": "ASK { ?s ?p ?o }"},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=60,
+        )
+        assert ask.status_code == 200 and ask.json()["boolean"] is True
+        assert httpx.get(base + "/docs", timeout=30).status_code == 200
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
