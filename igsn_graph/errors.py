@@ -111,7 +111,8 @@ class NotAuthenticated(IgsnGraphError):
 
 
 class LoginThrottled(IgsnGraphError):
-    """Too many failed logins for this account from this address: refused before the password is checked.
+    """Too many failed logins (for this account from this address, from this address, or from everywhere at
+    once — api/auth.py's three buckets): refused before any password is hashed.
 
     ``data["retry_after"]``: whole seconds until the next attempt is allowed.
     """
