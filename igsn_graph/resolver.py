@@ -33,6 +33,7 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse, seria
 
 from . import conneg, maps
 from .codelists import codelist
+from .family import Family, Relative, family
 from .formats import citation, datacite_json, schemaorg
 from .formats.graph import facts_from_triples, record_from_triples
 from .formats.xmltext import json_escaped, xml_safe
@@ -747,6 +748,52 @@ def _json_ld_block(doc: dict[str, object]) -> etree._Element:
     return script
 
 
+def _relative(r: Relative) -> list[etree._Element | str]:
+    """A relative as a family list shows it: its name linked to its page, then its types and IGSN."""
+    about = ", ".join(r.types) or r.kind
+    return [
+        E.A(r.name or r.igsn, href=resource_url("/", r.igsn)),
+        " ",
+        E.SPAN(f"{about} · {r.igsn}", **{"class": "meta"}),
+    ]
+
+
+def _more(text: str, href: str) -> etree._Element:
+    return E.LI(E.A(text, href=href))
+
+
+def _family_section(fam: Family, name: str, title: str) -> etree._Element:
+    """The family as a nested list: the ancestors from the root down, this sample among its siblings, its
+    children under it; then the collections it belongs to and, for a collection, its members."""
+    api = f"/api/v1/samples/{quote(name, safe='')}"
+    me = E.LI(E.STRONG(title, **{"aria-current": "page"}), " ", E.SPAN(f"this sample · {name}", **{"class": "meta"}))
+    if fam.children:
+        kids = E.UL(*[E.LI(*_relative(c)) for c in fam.children])
+        if fam.more_children:
+            kids.append(_more(f"More children: all descendants of {name}", f"{api}/descendants?depth=1"))
+        me.append(kids)
+    level = [me] + [E.LI(*_relative(s)) for s in fam.siblings]
+    if fam.more_siblings:
+        parent = quote(fam.parents[0].igsn, safe="")
+        level.append(_more("More samples from the same parent", f"/api/v1/samples/{parent}/descendants?depth=1"))
+    for generation in reversed(fam.lineage):
+        head: list[etree._Element | str] = []
+        for i, r in enumerate(generation):
+            head += ([" · "] if i else []) + _relative(r)
+        level = [E.LI(*head, E.UL(*level))]
+    section = E.SECTION(E.H2("Family"))
+    if fam.lineage or fam.children or fam.siblings:
+        section.append(E.UL(*level, **{"class": "family", "aria-label": f"Family tree of {title}"}))
+    if fam.collections:
+        section.extend([E.H3("Part of the collections"), E.UL(*[E.LI(*_relative(c)) for c in fam.collections])])
+    if fam.members:
+        members = E.UL(*[E.LI(*_relative(m)) for m in fam.members])
+        if fam.more_members:
+            members.append(_more(f"More members: every sample related to {name}", f"{api}/related"))
+        section.extend([E.H3("Members of this collection"), members])
+    return section
+
+
 def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> bytes:
     """Our landing page: everything public about the sample, its citations and every alternate; no scripts
     beyond the JSON-LD data block, no external resources; lxml escapes every value."""
@@ -859,15 +906,11 @@ def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> b
         people.append(("Namespace", E.A(facts.namespace, href=f"/namespace/{quote(facts.namespace, safe='')}")))
         body.append(E.SECTION(E.H2("People and organisations"), _dl(people)))
 
-    def sample_link(n: str) -> etree._Element:
-        return E.A(n, href=resource_url("/", n))
+    relatives = family(registry.db.read(), name)
+    if relatives:
+        body.append(_family_section(relatives, name, title))
 
     relation_rows: list[tuple[str, object]] = []
-    if record is not None:
-        relation_rows += [("Parent", sample_link(p)) for p in record.parents]
-        relation_rows += [("Collection", sample_link(c)) for c in record.collections]
-    relation_rows += [("Child", _joined([sample_link(c) for c in rel.children], ", "))] if rel.children else []
-    relation_rows += [("Member", _joined([sample_link(c) for c in rel.members], ", "))] if rel.members else []
     if record is not None:
         linked = set(record.parents) | set(record.collections)
         for r in record.relations:

@@ -1,0 +1,131 @@
+"""A sample's family as its landing page shows it: ancestors up to the root, children, siblings, collections.
+
+The links come from ``relations`` (the ``relation_edge`` rows, public links only); names and types of the
+relatives come from the search rows (``search_doc``, ``search_facet``) in one query, so a page with many
+relatives costs a few SQLite look-ups and no graph read. Only *findable* samples have search rows, so a
+relative that is private, inactive or a test registration is left out here even when a public sample
+still names it. Long lists stop at ``PAGE`` entries and say so (``more_*``): the page links to the full,
+paged list (the descendants API or the search page).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from . import relations
+from .index.search import label_of
+
+__all__ = ["PAGE", "Family", "Relative", "family"]
+
+#: a landing page lists at most this many children, siblings and members (each), then links to the rest
+PAGE = 20
+
+
+@dataclass(frozen=True)
+class Relative:
+    """A findable sample as a family list names it: its IGSN, name and resource types (labels)."""
+
+    igsn: str
+    name: str | None
+    kind: str
+    types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Family:
+    """The relatives of one sample; ``lineage`` holds its ancestors by generation, the root's first."""
+
+    lineage: tuple[tuple[Relative, ...], ...] = ()
+    children: tuple[Relative, ...] = ()
+    more_children: bool = False
+    siblings: tuple[Relative, ...] = ()
+    more_siblings: bool = False
+    collections: tuple[Relative, ...] = ()
+    members: tuple[Relative, ...] = ()
+    more_members: bool = False
+
+    @property
+    def parents(self) -> tuple[Relative, ...]:
+        return self.lineage[-1] if self.lineage else ()
+
+    def __bool__(self) -> bool:
+        return bool(self.lineage or self.children or self.siblings or self.collections or self.members)
+
+
+def _relatives(conn: sqlite3.Connection, names: Iterable[str]) -> dict[str, Relative]:
+    """Name, kind and type labels of the findable samples among ``names`` (one query; others are absent)."""
+    wanted = list(dict.fromkeys(names))
+    found: dict[str, tuple[str | None, str, list[str]]] = {}
+    for start in range(0, len(wanted), 500):  # within SQLite's bound on parameters
+        chunk = wanted[start : start + 500]
+        rows = conn.execute(
+            "SELECT d.igsn, d.name, d.kind, f.value FROM search_doc d "
+            "LEFT JOIN search_facet f ON f.doc = d.doc AND f.facet = 'type' "
+            f"WHERE d.igsn IN ({','.join('?' * len(chunk))}) ORDER BY d.igsn, f.value",
+            chunk,
+        )
+        for igsn, name, kind, value in rows:
+            entry = found.setdefault(igsn, (name, kind, []))
+            if value:
+                entry[2].append(label_of(value) or value.rsplit("/", 1)[-1])
+    return {igsn: Relative(igsn, name, kind, tuple(types)) for igsn, (name, kind, types) in found.items()}
+
+
+def _page(names: list[str]) -> tuple[list[str], bool]:
+    return names[:PAGE], len(names) > PAGE
+
+
+def _siblings(conn: sqlite3.Connection, name: str, parents: list[str]) -> list[str]:
+    if not parents:
+        return []
+    rows = conn.execute(
+        "SELECT DISTINCT source FROM relation_edge WHERE kind = 'parent' AND target_type = 'IGSN' AND visible = 1 "
+        f"AND target IN ({','.join('?' * len(parents))}) AND source != ? ORDER BY source LIMIT ?",
+        [*parents, name, 4 * PAGE],  # a few spare: some may be left out as not findable
+    )
+    return [r[0] for r in rows]
+
+
+def _members(conn: sqlite3.Connection, name: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT DISTINCT source FROM relation_edge WHERE target = ? AND target_type = 'IGSN' AND kind = 'collection' "
+        "AND visible = 1 AND source != ? ORDER BY source LIMIT ?",
+        (name, name, 4 * PAGE),
+    )
+    return [r[0] for r in rows]
+
+
+def family(conn: sqlite3.Connection, name: str) -> Family:
+    """The findable relatives of sample ``name``, read from the registry database (``Database.read()``)."""
+    ancestors = relations.ancestors(conn, name)
+    collections = [
+        link.identifier
+        for link in relations.related(conn, name)
+        if link.kind == "collection" and link.igsn is not None and not link.inferred
+    ]
+    children = [n.igsn for n in relations.descendants(conn, name, 1, limit=4 * PAGE)]
+    parents = [n.igsn for n in ancestors if n.depth == 1]
+    siblings = _siblings(conn, name, parents)
+    members = _members(conn, name)
+    known = _relatives(conn, [n.igsn for n in ancestors] + collections + children + siblings + members)
+
+    def shown(names: Iterable[str]) -> list[str]:
+        return [n for n in names if n in known]
+
+    depth = max((n.depth for n in ancestors if n.igsn in known), default=0)
+    lineage = [tuple(known[n.igsn] for n in ancestors if n.depth == d and n.igsn in known) for d in range(depth, 0, -1)]
+    kids, more_kids = _page(shown(children))
+    sibs, more_sibs = _page(shown(siblings))
+    mems, more_mems = _page(shown(members))
+    return Family(
+        lineage=tuple(g for g in lineage if g),
+        children=tuple(known[n] for n in kids),
+        more_children=more_kids,
+        siblings=tuple(known[n] for n in sibs),
+        more_siblings=more_sibs,
+        collections=tuple(known[n] for n in dict.fromkeys(shown(collections))),
+        members=tuple(known[n] for n in mems),
+        more_members=more_mems,
+    )

@@ -1,0 +1,124 @@
+"""The family on a landing page (issue 17): ancestors up to the root, siblings, paged children, collections and
+members, with names and types from the search rows; private samples never shown. Core (``family.family``) over a
+real registry, then the landing pages through the real app over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from lxml import html
+
+from igsn_graph.family import PAGE, Family, family
+from igsn_graph.record import SampleRecord
+from igsn_graph.registry.accounts import ADMIN
+from igsn_graph.registry.service import Registry, Submission, init_data_dir
+from igsn_graph.settings import Settings
+from tests.conftest import add_test_accounts, live_server
+
+CORE = "http://vocabulary.odm2.org/specimentype/core/"
+BROWSER = {"Accept": "text/html"}
+
+
+def _records() -> list[SampleRecord]:
+    records = [
+        SampleRecord("ZTA-FROOT", name="Borehole 7", resource_types=[CORE]),
+        SampleRecord("ZTA-FP", name="Core section 3", parents=["ZTA-FROOT"]),
+        SampleRecord("ZTA-FME", name="Split half A", parents=["ZTA-FP"], collections=["ZTA-FCOLL"]),
+        SampleRecord("ZTA-FSIB1", name="Split half B", parents=["ZTA-FP"]),
+        SampleRecord("ZTA-FSIB2", name="Split half C", parents=["ZTA-FP"]),
+        SampleRecord("ZTA-FHIDDEN", name="secret sibling", parents=["ZTA-FP"], is_public=False),
+        SampleRecord("ZTA-FCOLL", name="Cruise collection", kind="Collection"),
+        SampleRecord("ZTA-FSECRET", name="secret parent", is_public=False),
+        SampleRecord("ZTA-FORPHAN", name="Orphan", parents=["ZTA-FSECRET"]),
+    ]
+    records += [SampleRecord(f"ZTA-FC{i:02}", name=f"Chip {i}", parents=["ZTA-FME"]) for i in range(PAGE + 1)]
+    return records
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("family") / "data")
+    init_data_dir(settings)
+    registry = Registry(settings)
+    try:
+        add_test_accounts(registry)
+        outcomes = registry.register(ADMIN, [Submission(r, "test") for r in _records()])
+        assert all(o.ok for o in outcomes), [o for o in outcomes if not o.ok]
+    finally:
+        registry.close()
+    return settings
+
+
+@pytest.fixture(scope="module")
+def base(settings: Settings) -> Iterator[str]:
+    with live_server(settings) as url:
+        yield url
+
+
+def _family(settings: Settings, name: str) -> Family:
+    registry = Registry(settings)
+    try:
+        return family(registry.db.read(), name)
+    finally:
+        registry.close()
+
+
+def _page(base: str, name: str) -> html.HtmlElement:
+    r = httpx.get(f"{base}/{name}", headers=BROWSER, timeout=30)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), r.status_code
+    return html.fromstring(r.content)
+
+
+def test_family_reads_the_chain_siblings_and_pages_children(settings: Settings) -> None:
+    fam = _family(settings, "ZTA-FME")
+    assert [[r.igsn for r in g] for g in fam.lineage] == [["ZTA-FROOT"], ["ZTA-FP"]]  # the root first
+    root = fam.lineage[0][0]
+    assert root.name == "Borehole 7" and root.types == ("Core",)  # the code-list label, from the search rows
+    assert [r.igsn for r in fam.siblings] == ["ZTA-FSIB1", "ZTA-FSIB2"]  # the private sibling is left out
+    assert len(fam.children) == PAGE and fam.more_children
+    assert fam.children[0].name == "Chip 0"
+    assert [r.igsn for r in fam.collections] == ["ZTA-FCOLL"]
+    assert [r.igsn for r in _family(settings, "ZTA-FCOLL").members] == ["ZTA-FME"]
+    assert not _family(settings, "ZTA-FORPHAN")  # its only parent is private: no family at all
+
+
+def test_landing_page_shows_the_family_as_a_tree(base: str) -> None:
+    doc = _page(base, "ZTA-FME")
+    tree = doc.xpath("//section[h2='Family']/ul[@class='family']")[0]
+    # root > parent > (this sample, its siblings): nested lists, each relative linked to its page
+    root_item = tree.xpath("./li")[0]
+    assert root_item.xpath("./a/@href") == ["/ZTA-FROOT"] and root_item.xpath("./a/text()") == ["Borehole 7"]
+    assert "Core" in root_item.xpath("./span[@class='meta']/text()")[0]
+    parent_item = root_item.xpath("./ul/li")[0]
+    assert parent_item.xpath("./a/@href") == ["/ZTA-FP"]
+    generation = parent_item.xpath("./ul/li")
+    assert generation[0].xpath("./strong[@aria-current='page']/text()") == ["Split half A"]
+    assert [li.xpath("./a/@href")[0] for li in generation[1:]] == ["/ZTA-FSIB1", "/ZTA-FSIB2"]
+    # the children under this sample: the first PAGE, then a link to all of them
+    children = generation[0].xpath("./ul/li")
+    assert len(children) == PAGE + 1 and children[0].xpath("./a/@href") == ["/ZTA-FC00"]
+    assert children[-1].xpath("./a/@href") == ["/api/v1/samples/ZTA-FME/descendants?depth=1"]
+    assert doc.xpath("//section[h2='Family']//h3[.='Part of the collections']/following-sibling::ul[1]//a/@href") == [
+        "/ZTA-FCOLL"
+    ]
+    assert b"ZTA-FHIDDEN" not in html.tostring(doc) and b"secret" not in html.tostring(doc)
+
+
+def test_the_paging_link_answers_with_the_rest(base: str) -> None:
+    r = httpx.get(f"{base}/api/v1/samples/ZTA-FME/descendants", params={"depth": 1, "limit": 200}, timeout=30)
+    assert r.status_code == 200 and len(r.json()["items"]) == PAGE + 1
+
+
+def test_collection_page_lists_its_members(base: str) -> None:
+    doc = _page(base, "ZTA-FCOLL")
+    members = doc.xpath("//section[h2='Family']/h3[.='Members of this collection']/following-sibling::ul[1]/li")
+    assert [li.xpath("./a/@href")[0] for li in members] == ["/ZTA-FME"]
+
+
+def test_private_relatives_are_never_shown(base: str) -> None:
+    doc = _page(base, "ZTA-FORPHAN")
+    assert not doc.xpath("//section[h2='Family']")
+    shown = doc.xpath("string(//main)")  # what a reader sees (the JSON-LD block repeats the record as written)
+    assert "ZTA-FSECRET" not in shown and "secret parent" not in shown
