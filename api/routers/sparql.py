@@ -9,11 +9,13 @@ without the body; ``/sparql/`` redirects to ``/sparql``; any other method is a 4
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import asdict
-from urllib.parse import parse_qs
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from lxml.html import tostring as html_tostring
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 from starlette.types import Receive, Scope, Send
@@ -152,46 +154,95 @@ def _service_description(request: Request, chosen: str) -> Response:
     )
 
 
+#: the query page's own files and the vendored editor (bench/refresh_yasgui.sh): name → (file, media type).
+#: Served by the app (no CDN at run time); a fixed list, so no request names a path on disk.
+STATIC = Path(__file__).resolve().parent.parent / "static"
+ASSETS = {
+    "yasgui.min.js": (STATIC / "yasgui" / "yasgui.min.js", "text/javascript; charset=utf-8"),
+    "yasgui.min.css": (STATIC / "yasgui" / "yasgui.min.css", "text/css; charset=utf-8"),
+    "LICENSE.yasgui": (STATIC / "yasgui" / "LICENSE", "text/plain; charset=utf-8"),
+    "sparql-page.js": (STATIC / "sparql-page.js", "text/javascript; charset=utf-8"),
+    "sparql-page.css": (STATIC / "sparql-page.css", "text/css; charset=utf-8"),
+}
+#: the vendored editor's version (shown on the page)
+ASSETS_VERSION = (STATIC / "yasgui" / "VERSION").read_text(encoding="ascii").strip()
+#: in the assets' URLs: a changed file is a new URL, so the day-long cache of the old one does no harm
+_DIGESTS = {name: hashlib.sha256(path.read_bytes()).hexdigest()[:16] for name, (path, _) in ASSETS.items()}
+
+
+def _asset_url(request: Request, name: str) -> str:
+    return f"{request.url_for('sparql_asset', name=name).path}?v={_DIGESTS[name]}"
+
+
 def _query_page(request: Request) -> Response:
+    """The editor (YASGUI, vendored) with the examples as tabs; scripts and styles are files of this service, so
+    the page's Content-Security-Policy stays 'self'. Without JavaScript, the <noscript> form runs a query."""
     action = str(request.url_for("sparql_get"))
-    examples = [E.LI(E.A(title, href="#", **{"data-query": query})) for title, query in EXAMPLES]
+    iri_base = request.app.state.registry.iris.base  # samples, agents, clients…: this service has their pages
+    examples = [
+        E.LI(E.A(title, href="?" + urlencode({"query": query}), **{"data-query": query})) for title, query in EXAMPLES
+    ]
     page = E.HTML(
         E.HEAD(
             E.META(charset="utf-8"),
+            E.META(name="viewport", content="width=device-width, initial-scale=1"),
             E.TITLE("igsn-graph SPARQL"),
-            E.STYLE(
-                "body{font-family:sans-serif;max-width:60em;margin:2em auto}textarea{width:100%;font-family:monospace}"
-            ),
+            E.LINK(rel="icon", href="data:,"),  # the service has no icon: no request for /favicon.ico
+            E.LINK(rel="stylesheet", href=_asset_url(request, "yasgui.min.css")),
+            E.LINK(rel="stylesheet", href=_asset_url(request, "sparql-page.css")),
         ),
         E.BODY(
             E.H1("SPARQL query"),
-            E.P("Read-only SPARQL 1.1 over the public graph. The default graph is the union of all sample graphs."),
-            E.FORM(
-                E.TEXTAREA(EXAMPLES[0][1], name="query", rows="14", id="query"),
-                E.BR(),
-                E.LABEL(
-                    "Results as ",
-                    E.SELECT(
-                        *[E.OPTION(n, value=n) for n in ("json", "xml", "csv", "tsv", "turtle", "jsonld")],
-                        name="format",
+            E.P(
+                "Read-only SPARQL 1.1 over the public graph. The default graph is the union of all sample graphs. ",
+                "Results download as CSV (table) or as the endpoint's JSON (response).",
+            ),
+            E.DIV(id="yasgui", **{"data-endpoint": action, "data-iri-base": iri_base}),
+            E.NOSCRIPT(
+                E.FORM(
+                    E.LABEL("Query", **{"for": "query"}),
+                    E.TEXTAREA(EXAMPLES[0][1] if EXAMPLES else "", name="query", rows="14", id="query"),
+                    E.BR(),
+                    E.LABEL(
+                        "Results as ",
+                        E.SELECT(
+                            *[E.OPTION(n, value=n) for n in ("json", "xml", "csv", "tsv", "turtle", "jsonld")],
+                            name="format",
+                        ),
                     ),
-                ),
-                " ",
-                E.BUTTON("Run", type="submit"),
-                action=action,
-                method="get",
+                    " ",
+                    E.BUTTON("Run", type="submit"),
+                    action=action,
+                    method="get",
+                )
             ),
             E.H2("Examples"),
-            E.UL(*examples),
-            E.SCRIPT(
-                "document.querySelectorAll('a[data-query]').forEach(function(a){a.onclick=function(e){"
-                "e.preventDefault();document.getElementById('query').value=a.dataset.query;};});"
+            E.UL(*examples, **{"class": "examples"}),
+            E.P(
+                "Editor: ",
+                E.A("YASGUI", href="https://github.com/rdfjs/Yasgui"),
+                f" {ASSETS_VERSION} (",
+                E.A("MIT licence", href=_asset_url(request, "LICENSE.yasgui")),
+                ").",
             ),
+            E.SCRIPT(src=_asset_url(request, "yasgui.min.js")),
+            E.SCRIPT(src=_asset_url(request, "sparql-page.js")),
         ),
+        lang="en",
     )
     return Response(
         html_tostring(page, doctype="<!DOCTYPE html>", encoding="utf-8"), media_type="text/html; charset=utf-8"
     )
+
+
+@router.get("/sparql/assets/{name}", name="sparql_asset", include_in_schema=False)
+async def sparql_asset(name: str) -> Response:
+    """A file of the query page (see ``ASSETS``); cached for a day (its URL changes with the editor's version)."""
+    found = ASSETS.get(name)
+    if found is None:
+        return _text(404, f"no asset {name!r}")
+    path, media_type = found
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})
 
 
 async def _client_key(request: Request) -> str:

@@ -1,0 +1,235 @@
+"""The /sparql query page: the vendored editor (YASGUI) loads from this service only, its files are served with
+their media types, and in headless Chromium (Debian package ``chromium``) it loads without a console error, runs
+an example query against the endpoint and shows the results as a table whose IRIs link to this service.
+
+Chromium is driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``: file descriptors 3 and 4,
+messages ended by NUL), so the test needs no WebSocket client."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+from lxml import html
+
+from api.app import create_app
+from api.routers.sparql import ASSETS, EXAMPLES
+from tests.conftest import demo_settings, live_server
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+browser = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+@pytest.fixture(scope="module")
+def settings_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return demo_settings(tmp_path_factory.mktemp("sparql-page"))
+
+
+@pytest.fixture(scope="module")
+def client(settings_dir: Any) -> Iterator[TestClient]:
+    with TestClient(create_app(settings_dir)) as c:
+        yield c
+
+
+def _page(client: TestClient) -> html.HtmlElement:
+    r = client.get("/sparql", headers=HTML)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    return html.fromstring(r.content)
+
+
+def test_the_page_loads_scripts_and_styles_from_this_service_only(client: TestClient) -> None:
+    page = _page(client)
+    loaded = page.xpath("//script/@src | //link[@rel='stylesheet']/@href | //img/@src | //iframe/@src")
+    assert len(loaded) == 4, loaded
+    for url in loaded:
+        parts = urlsplit(url)
+        assert not parts.scheme and not parts.netloc and parts.path.startswith("/sparql/assets/"), url
+    assert not [s for s in page.xpath("//script[not(@src)]") if (s.get("type") or "") != "application/json"]
+    # the editor points at this endpoint; every example is on the page
+    [root] = page.xpath("//div[@id='yasgui']")
+    assert root.get("data-endpoint") == "http://testserver/sparql"
+    assert [a.text for a in page.xpath("//a[@data-query]")] == [title for title, _ in EXAMPLES]
+
+
+def test_without_javascript_a_form_runs_a_query(client: TestClient) -> None:
+    [form] = _page(client).xpath("//noscript/form")
+    assert form.get("action") == "http://testserver/sparql" and form.get("method") == "get"
+    query = form.xpath(".//textarea[@name='query']")[0].text
+    r = client.get("/sparql", params={"query": query, "format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert len(r.text.splitlines()) > 1
+
+
+def test_the_policy_stays_strict_on_the_page(client: TestClient) -> None:
+    policy = client.get("/sparql", headers=HTML).headers["content-security-policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["script-src"] == "'self'" and directives["connect-src"] == "'self'"
+    assert "unsafe-eval" not in policy
+
+
+@pytest.mark.parametrize("name", sorted(ASSETS))
+def test_assets_are_served_with_their_media_types(client: TestClient, name: str) -> None:
+    path, media_type = ASSETS[name]
+    r = client.get(f"/sparql/assets/{name}")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == media_type
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.content == Path(path).read_bytes()
+
+
+def test_an_unknown_asset_is_a_404_and_no_path_reaches_the_disk(client: TestClient) -> None:
+    assert client.get("/sparql/assets/nothing.js").status_code == 404
+    assert client.get("/sparql/assets/..%2Fsparql-page.js").status_code == 404
+
+
+def test_the_vendored_editor_has_its_licence_and_version() -> None:
+    folder = Path(ASSETS["yasgui.min.js"][0]).parent
+    assert "MIT License" in (folder / "LICENSE").read_text(encoding="utf-8")
+    assert (folder / "VERSION").read_text(encoding="ascii").strip().count(".") == 2
+
+
+class _DevTools:
+    """A headless Chromium driven over ``--remote-debugging-pipe``; collects what the page logs as an error."""
+
+    def __init__(self, profile: Path) -> None:
+        assert CHROMIUM is not None
+        to_browser_r, self._to_browser = os.pipe()
+        self._from_browser, from_browser_w = os.pipe()
+
+        def fds() -> None:  # the browser reads commands on fd 3 and writes answers on fd 4
+            reads, writes = os.dup(to_browser_r), os.dup(from_browser_w)  # neither is clobbered by the other
+            os.dup2(reads, 3)
+            os.dup2(writes, 4)
+
+        self.proc = subprocess.Popen(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                f"--user-data-dir={profile}",
+                "--remote-debugging-pipe",
+                "about:blank",
+            ],
+            preexec_fn=fds,
+            pass_fds=(3, 4),  # kept open in the browser (the others are closed after fds())
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(to_browser_r)
+        os.close(from_browser_w)
+        self._buffer = b""
+        self._next = 0
+        self.errors: list[str] = []
+        [target] = [t for t in self.call("Target.getTargets")["targetInfos"] if t["type"] == "page"]
+        self.session = self.call("Target.attachToTarget", targetId=target["targetId"], flatten=True)["sessionId"]
+        for domain in ("Runtime", "Log", "Page"):
+            self.call(f"{domain}.enable", session=True)
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait(10)
+        os.close(self._to_browser)
+        os.close(self._from_browser)
+
+    def _read(self, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while b"\0" not in self._buffer:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no message from Chromium")
+            chunk = os.read(self._from_browser, 65536)
+            if not chunk:
+                raise EOFError("Chromium closed the pipe")
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return dict(json.loads(message))
+
+    def _event(self, message: dict[str, Any]) -> None:
+        method, params = message.get("method"), message.get("params", {})
+        if method == "Runtime.exceptionThrown":
+            self.errors.append(json.dumps(params["exceptionDetails"])[:500])
+        elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert", "warning"):
+            self.errors.append(" ".join(str(a.get("value", a.get("description"))) for a in params["args"]))
+        elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
+            self.errors.append(f"{params['entry'].get('url', '')}: {params['entry']['text']}")
+
+    def call(self, method: str, session: bool = False, timeout: float = 30, **params: Any) -> dict[str, Any]:
+        self._next += 1
+        message: dict[str, Any] = {"id": self._next, "method": method, "params": params}
+        if session:
+            message["sessionId"] = self.session
+        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        while True:
+            answer = self._read(timeout)
+            if answer.get("id") == self._next:
+                assert "error" not in answer, answer
+                return dict(answer["result"])
+            self._event(answer)
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True)
+        assert "exceptionDetails" not in result, result
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float = 30) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            time.sleep(0.2)
+        raise AssertionError(f"never true: {expression}; errors: {self.errors}")
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[_DevTools, str]]:
+    # a data folder of its own: the TestClient's app holds the other one open
+    with live_server(demo_settings(tmp_path_factory.mktemp("sparql-browser"))) as base:
+        tools = _DevTools(tmp_path_factory.mktemp("chromium"))
+        try:
+            yield tools, base
+        finally:
+            tools.close()
+
+
+@browser
+def test_in_chromium_the_editor_runs_an_example_and_shows_a_table(chromium: tuple[_DevTools, str]) -> None:
+    tools, base = chromium
+    tools.call("Page.navigate", session=True, url=f"{base}/sparql")
+    tools.wait_for("document.readyState === 'complete' && !!document.querySelector('#yasgui .CodeMirror')")
+    # one tab per example, the first one active with its query in the editor
+    tabs = tools.evaluate("Array.from(document.querySelectorAll('#yasgui .tab a span')).map(s => s.textContent)")
+    assert len(tabs) == len(EXAMPLES) and all(
+        title.startswith(tab.rstrip("\u2026")) for tab, (title, _) in zip(tabs, EXAMPLES, strict=True)
+    ), tabs
+    assert tools.evaluate("igsnSparql.getTab().getYasqe().getValue()") == EXAMPLES[0][1]
+    tools.evaluate("igsnSparql.getTab().getYasqe().query(); true")
+    rows = tools.wait_for("document.querySelectorAll('#yasgui .yasr table.dataTable tbody tr').length")
+    assert rows > 0
+    assert tools.evaluate("document.querySelector('#yasgui .yasr .dataTables_empty') === null")
+    # the results download (the table as CSV; the "response" view downloads the endpoint's JSON)
+    assert tools.evaluate("!!document.querySelector('#yasgui .yasr .yasr_downloadIcon')")
+    assert not tools.errors, tools.errors
+
+
+@browser
+def test_in_chromium_iris_of_this_registry_link_to_its_pages(chromium: tuple[_DevTools, str]) -> None:
+    tools, base = chromium
+    tools.call("Page.navigate", session=True, url=f"{base}/sparql")
+    tools.wait_for("document.readyState === 'complete' && !!document.querySelector('#yasgui .CodeMirror')")
+    query = "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> SELECT ?s WHERE { ?s ig:igsn ?n } LIMIT 3"
+    tools.evaluate(f"var y = igsnSparql.getTab().getYasqe(); y.setValue({json.dumps(query)}); y.query(); true")
+    hrefs = tools.wait_for("Array.from(document.querySelectorAll('#yasgui .yasr a.iri')).map(a => a.href)")
+    assert len(hrefs) == 3 and all(h.startswith(base + "/") for h in hrefs), hrefs
+    assert not tools.errors, tools.errors
