@@ -6,6 +6,7 @@ limit, cursor or text query is a 400 problem+json (or a 400 page), never a valid
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -205,7 +206,13 @@ _STYLE = (
     "font-size:.85rem}.layout{display:grid;grid-template-columns:16rem 1fr;gap:2rem}"
     "aside ul{list-style:none;padding:0;margin:0 0 1rem}.on{font-weight:bold}.error{color:#a00}"
     "ol li{margin-bottom:.5rem}@media (max-width:40rem){.layout{grid-template-columns:1fr}.layout aside{order:2}}"
+    ".applied ul{display:flex;flex-wrap:wrap;gap:.4rem 1rem;list-style:none;padding:0}"
+    ".pages{display:flex;gap:1.5rem}"
 )
+#: the query parameters a reader can remove one at a time, with how the page names them
+_REMOVABLE = {"q": "Text", "bbox": "Box (W,S,E,N)", "from": "Collected from", "until": "Collected until"}
+#: at most this many single words of a text query are tried as broader suggestions on an empty page
+_WORD_SUGGESTIONS = 5
 
 
 def _toggle(request: Request, facet: str, value: str) -> str:
@@ -215,6 +222,90 @@ def _toggle(request: Request, facet: str, value: str) -> str:
     else:
         items.append((facet, value))
     return "/search" + (f"?{urlencode(items)}" if items else "")
+
+
+def _without(request: Request, name: str, value: str | None = None) -> str:
+    """This search without one parameter (``value``: only that value of a repeated filter), from its first page."""
+    items = [
+        (k, v)
+        for k, v in request.query_params.multi_items()
+        if k != "cursor" and not (k == name and (value is None or v == value))
+    ]
+    if name == "q":  # relevance needs a text query: the broader search falls back to the default order
+        items = [(k, v) for k, v in items if (k, v) != ("sort", "relevance")]
+    return "/search" + (f"?{urlencode(items)}" if items else "")
+
+
+def _applied(request: Request, query: core.SearchQuery) -> list[tuple[str, str, str, core.SearchQuery]]:
+    """What the search applies, one entry per removable condition: (label, value as shown, the link that
+    removes it, the query without it)."""
+    p = request.query_params
+    first = replace(query, cursor=None)
+    out: list[tuple[str, str, str, core.SearchQuery]] = []
+    for name, label in _REMOVABLE.items():
+        if p.get(name):
+            broader = {
+                "q": replace(first, q=None, sort=None if first.sort == "relevance" else first.sort),
+                "bbox": replace(first, bbox=None),
+                "from": replace(first, from_=None),
+                "until": replace(first, until=None),
+            }[name]
+            out.append((label, p[name], _without(request, name), broader))
+    for facet, values in query.filters.items():
+        for value in values:
+            rest = {f: [v for v in vs if not (f == facet and v == value)] for f, vs in query.filters.items()}
+            shown = core.label_of(value) or value
+            out.append((_FACET_TITLES[facet], shown, _without(request, facet, value), replace(first, filters=rest)))
+    return out
+
+
+def _applied_section(applied: list[tuple[str, str, str, core.SearchQuery]]) -> etree._Element:
+    """The applied query, each condition with a link that removes it, and one that clears them all."""
+    items = [
+        E.LI(f"{label}: ", E.STRONG(value), " ", E.A(f"Remove “{value}”", href=href))
+        for label, value, href, _ in applied
+    ]
+    if len(applied) > 1:
+        items.append(E.LI(E.A("Clear all", href="/search?sort=igsn")))
+    return E.SECTION(E.H2("Applied"), E.UL(*items), **{"class": "applied", "aria-label": "Applied search"})
+
+
+def _count(registry: Registry, query: core.SearchQuery) -> int:
+    return core.search(registry.db.read(), replace(query, cursor=None, limit=1, facets=False)).total
+
+
+def _suggestions(
+    request: Request, registry: Registry, query: core.SearchQuery, applied: list[tuple[str, str, str, core.SearchQuery]]
+) -> etree._Element:
+    """An empty result's way out: each condition dropped (with what that finds), single words of a
+    longer text query, a prefix search, or every sample."""
+    tips: list[etree._Element] = []
+    for label, value, href, broader in applied:
+        n = _count(registry, broader)
+        if n:
+            tips.append(E.LI(E.A(f"Search without {label.lower()} “{value}”", href=href), f" ({n} found)"))
+    words = (query.q or "").split()
+    if len(words) > 1:
+        for word in list(dict.fromkeys(words))[:_WORD_SUGGESTIONS]:
+            try:
+                n = _count(registry, replace(query, q=word))
+            except InvalidInput:  # a lone word with nothing searchable in it (punctuation): no suggestion
+                continue
+            if n:
+                items = [(k, v) for k, v in request.query_params.multi_items() if k not in ("q", "cursor")]
+                href = "/search?" + urlencode([("q", word), *items])
+                tips.append(E.LI(E.A(f"Only the word “{word}”", href=href), f" ({n} found)"))
+    if len(words) == 1 and not words[0].endswith("*"):
+        items = [(k, v) for k, v in request.query_params.multi_items() if k not in ("q", "cursor")]
+        href = "/search?" + urlencode([("q", words[0] + "*"), *items])
+        tips.append(E.LI(E.A(f"Words beginning with “{words[0]}”", href=href)))
+    tips.append(E.LI(E.A("Browse every sample", href="/search?sort=igsn")))
+    return E.SECTION(
+        E.H2("No sample matches"),
+        E.P("Every word and every condition must match. Try a broader search:"),
+        E.UL(*tips),
+        **{"class": "suggestions"},
+    )
 
 
 def _page(request: Request, body: list[etree._Element], status: int = 200) -> Response:
@@ -266,6 +357,12 @@ def search_page(request: Request, registry: Registry = Depends(get_registry)) ->
         return _page(request, body, 400)
     if result is None:
         return _page(request, body)
+    applied = _applied(request, query)
+    if applied:
+        body.append(_applied_section(applied))
+    if result.total == 0:
+        body.append(_suggestions(request, registry, query, applied))
+        return _page(request, body)
     chosen = {(k, v) for k, v in request.query_params.multi_items()}
     aside = E.ASIDE(E.H2("Refine"))
     for facet, counts in result.facets.items():
@@ -286,7 +383,12 @@ def search_page(request: Request, registry: Registry = Depends(get_registry)) ->
     if located is not None:
         results.append(located)
     results.append(hits)
+    pager: list[etree._Element] = []
+    if query.cursor:  # the cursor goes forward only: the way back is the first page
+        pager.append(E.A("First page", href=_with_cursor(request, "search", None), rel="first"))
     if result.next_cursor:
-        results.append(E.P(E.A("Next page", href=_with_cursor(request, "search", result.next_cursor), rel="next")))
+        pager.append(E.A("Next page", href=_with_cursor(request, "search", result.next_cursor), rel="next"))
+    if pager:
+        results.append(E.NAV(*pager, **{"class": "pages", "aria-label": "Result pages"}))
     body.append(E.DIV(aside, results, **{"class": "layout"}))
     return _page(request, body)
