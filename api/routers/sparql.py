@@ -235,7 +235,7 @@ def _query_page(request: Request) -> Response:
     )
 
 
-@router.get("/sparql/assets/{name}", name="sparql_asset", include_in_schema=False)
+@router.api_route("/sparql/assets/{name}", methods=["GET", "HEAD"], name="sparql_asset", include_in_schema=False)
 async def sparql_asset(name: str) -> Response:
     """A file of the query page (see ``ASSETS``); cached for a day (its URL changes with the editor's version)."""
     found = ASSETS.get(name)

@@ -60,10 +60,30 @@
       if (href.indexOf(iriBase) === 0) a.setAttribute("href", siteBase + href.substring(iriBase.length));
     });
   }
+  // names YASGUI leaves out (WCAG 2.1: every control has an accessible name); a tab's aria-controls names its
+  // panel, which YASGUI only adds to the page once the tab is first shown
+  var names = [
+    ["input.autocomplete", "SPARQL endpoint"],
+    [".CodeMirror textarea", "SPARQL query"],
+    ["select.tableSizer", "Rows per page"],
+    [".tab input[type=text]", "Tab name"],
+  ];
+  function label() {
+    names.forEach(function (pair) {
+      root.querySelectorAll(pair[0]).forEach(function (el) {
+        if (!el.hasAttribute("aria-label")) el.setAttribute("aria-label", pair[1]);
+      });
+    });
+    root.querySelectorAll("a[role=tab][aria-controls]").forEach(function (a) {
+      if (!document.getElementById(a.getAttribute("aria-controls"))) a.removeAttribute("aria-controls");
+    });
+  }
   new MutationObserver(function (mutations) {
     mutations.forEach(function (m) {
       m.addedNodes.forEach(relink);
     });
+    label();
   }).observe(root, { childList: true, subtree: true });
+  label();
   window.igsnSparql = yasgui; // for the browser test and for people at the console
 })();
