@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
@@ -41,6 +42,7 @@ from igsn_graph.sparql import (
 )
 from igsn_graph.sparql_snapshots import DataVersion, Snapshots
 from igsn_graph.sparql_workers import Answer, FixedSource, PoolLimits, QueryPool, Source
+from igsn_graph.vocab import PREFIXES
 
 from ..auth import REALM, authenticate, client_address
 from ..negotiation import finish, redirect
@@ -197,7 +199,11 @@ def _query_page(request: Request) -> Response:
                 "Read-only SPARQL 1.1 over the public graph. The default graph is the union of all sample graphs. ",
                 "Results download as CSV (table) or as the endpoint's JSON (response).",
             ),
-            E.DIV(id="yasgui", **{"data-endpoint": action, "data-iri-base": iri_base}),
+            E.DIV(
+                id="yasgui",
+                # the prefixes the results are shown with (besides those the query declares)
+                **{"data-endpoint": action, "data-iri-base": iri_base, "data-prefixes": json.dumps(PREFIXES)},
+            ),
             E.NOSCRIPT(
                 E.FORM(
                     E.LABEL("Query", **{"for": "query"}),

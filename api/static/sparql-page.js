@@ -31,7 +31,7 @@
     persistenceId: null, // a visit starts from the examples; the browser keeps no tabs of earlier visits
     populateFromUrl: false,
     autoAddOnInit: false,
-    yasr: { prefixes: {} },
+    yasr: { prefixes: JSON.parse(root.getAttribute("data-prefixes") || "{}") },
   });
 
   function tabFor(example, active) {

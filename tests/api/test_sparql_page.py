@@ -58,6 +58,7 @@ def test_the_page_loads_scripts_and_styles_from_this_service_only(client: TestCl
     # the editor points at this endpoint; every example is on the page
     [root] = page.xpath("//div[@id='yasgui']")
     assert root.get("data-endpoint") == "http://testserver/sparql"
+    assert json.loads(root.get("data-prefixes"))["xsd"] == "http://www.w3.org/2001/XMLSchema#"  # results read short
     assert [a.text for a in page.xpath("//a[@data-query]")] == [title for title, _ in EXAMPLES]
 
 
