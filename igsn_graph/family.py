@@ -110,6 +110,17 @@ def family(conn: sqlite3.Connection, name: str) -> Family:
     siblings = _siblings(conn, name, parents)
     members = _members(conn, name)
     known = _relatives(conn, [n.igsn for n in ancestors] + collections + children + siblings + members)
+    # a parent or collection this sample names that is not registered here (yet) is shown as named: the link
+    # is what this public record states (links.py), and its page says it is not registered; a registered one
+    # that is not findable (private, inactive) stays out
+    stated = [n.igsn for n in ancestors if n.depth == 1] + collections
+    unknown = [n for n in dict.fromkeys(stated) if n not in known]
+    if unknown:
+        registered = {
+            r[0]
+            for r in conn.execute(f"SELECT igsn FROM catalogue WHERE igsn IN ({','.join('?' * len(unknown))})", unknown)
+        }
+        known.update({n: Relative(n, None, "not registered here") for n in unknown if n not in registered})
 
     def shown(names: Iterable[str]) -> list[str]:
         return [n for n in names if n in known]
