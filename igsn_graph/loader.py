@@ -111,8 +111,8 @@ def read_document(
         shown = ", ".join(got.deleted[:5]) + (", …" if len(got.deleted) > 5 else "")
         raise InvalidInput(
             f"the document reports {len(got.deleted)} deleted record(s) ({shown}); deletions are "
-            "applied by `igsn-graph load` only: load the harvest with it, or send the records "
-            "without the deleted ones"
+            "applied by the bulk API (POST /api/v1/samples/bulk) and `igsn-graph load`: send the harvest there, "
+            "or send the records without the deleted ones"
         )
     return got.submissions
 
@@ -176,10 +176,13 @@ class DeletionOutcome:
     reason: str | None = None
 
 
-def apply_deletions(registry: Registry, principal: Principal, names: Iterable[str]) -> list[DeletionOutcome]:
+def apply_deletions(
+    registry: Registry, principal: Principal, names: Iterable[str], *, test_mode: bool = False
+) -> list[DeletionOutcome]:
     """Deactivates each sample a harvest reports deleted (``Registry.deactivate``: hidden, 410, a deleted
     record for our harvesters). A sample not registered here has nothing to deactivate and one already
-    inactive is left as it is (no new version); anything else refused is ``failed`` with the reason."""
+    inactive is left as it is (no new version); anything else refused is ``failed`` with the reason.
+    ``test_mode``: every check is made, nothing is stored."""
     outcomes = []
     for name in names:
         facts = registry.facts(name)
@@ -190,7 +193,7 @@ def apply_deletions(registry: Registry, principal: Principal, names: Iterable[st
             outcomes.append(DeletionOutcome(name, "inactive"))
             continue
         try:
-            registry.deactivate(principal, name)
+            registry.deactivate(principal, name, test_mode=test_mode)
         except NotFound:
             outcomes.append(DeletionOutcome(name, "unknown"))
         except IgsnGraphError as exc:

@@ -29,7 +29,7 @@ from igsn_graph import conneg, resolver
 from igsn_graph.errors import Conflict, Gone, InvalidInput, NotFound
 from igsn_graph.formats import jsontext
 from igsn_graph.formats.rdf import own_context_urls
-from igsn_graph.loader import read_document
+from igsn_graph.loader import DocumentInput, apply_deletions, read_document, read_input
 from igsn_graph.registry.accounts import Principal
 from igsn_graph.registry.journal import parse_ntriples
 from igsn_graph.registry.service import Outcome, Precondition, PreconditionFailed, Registry, Submission
@@ -123,10 +123,21 @@ class BulkCounts(BaseModel):
     stored: int
 
 
+class BulkDeletion(BaseModel):
+    """A record an OAI-PMH response in the body reports deleted: ``deactivated`` here, ``inactive`` already,
+    ``unknown`` (not registered here) or ``failed`` (with the reason)."""
+
+    igsn: str
+    status: Literal["deactivated", "inactive", "unknown", "failed"]
+    reason: str | None = None
+
+
 class BulkResult(BaseModel):
     testMode: bool
     counts: BulkCounts
     results: list[BulkRecord]
+    #: only for an OAI-PMH response that reports deleted records, applied after its records, in order
+    deleted: list[BulkDeletion] | None = None
 
 
 def _request_body(bulk: bool) -> dict[str, Any]:
@@ -198,12 +209,21 @@ class Document:
         self.rdf_type = rdf_type
         self.context_urls = context_urls
 
-    def submissions(self) -> list[Submission]:
+    def _checked(self) -> None:
         if not self.data.strip():
             raise InvalidInput("request body must not be empty")
         # JSON may be UTF-16 or UTF-32 (RFC 4627 §3): the text checks read it as UTF-8, the reader as sent
         check_text(jsontext.utf8(self.data) if self.rdf_type == _JSON else self.data)
+
+    def submissions(self) -> list[Submission]:
+        """The records; a document that reports deleted records is refused (only bulk applies deletions)."""
+        self._checked()
         return read_document(self.data, self.rdf_type, context_urls=self.context_urls)
+
+    def input(self) -> DocumentInput:
+        """The records and the deletions an OAI-PMH response reports (for bulk)."""
+        self._checked()
+        return read_input(self.data, self.rdf_type, context_urls=self.context_urls)
 
 
 async def document(request: Request) -> Document:
@@ -420,15 +440,22 @@ def _bulk_record(o: Outcome) -> BulkRecord:
 )
 def bulk(request: Request, who: Principal = Depends(principal), doc: Document = Depends(document)) -> Response:
     registry: Registry = get_registry(request)
-    subs = doc.submissions()
+    given = doc.input()
+    subs = given.submissions
     test = _test_mode(request)
     outcomes = [o for batch in registry.load_records(subs, principal=who, test_mode=test) for o in batch]
+    # a harvest's deleted records: after its records, as the source applied them
+    deleted = [
+        BulkDeletion(igsn=d.igsn, status=d.status, reason=d.reason)  # type: ignore[arg-type]  # loader's statuses
+        for d in apply_deletions(registry, who, given.deleted, test_mode=test)
+    ]
     records = [_bulk_record(o) for o in sorted(outcomes, key=lambda o: o.index)]
     counts = {s: sum(r.status == s for r in records) for s in ("created", "updated", "invalid", "refused", "failed")}
     failed = counts.pop("failed") or None
     result = BulkResult(
         testMode=test,
         results=records,
+        deleted=deleted or None,
         counts=BulkCounts(
             records=len(records), stored=0 if test else counts["created"] + counts["updated"], failed=failed, **counts
         ),
@@ -436,4 +463,6 @@ def bulk(request: Request, who: Principal = Depends(principal), doc: Document = 
     body = result.model_dump()
     if body["counts"]["failed"] is None:
         del body["counts"]["failed"]
+    if body["deleted"] is None:
+        del body["deleted"]
     return JSONResponse(body)
