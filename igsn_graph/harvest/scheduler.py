@@ -12,11 +12,11 @@ that doubles with each failure (5 minutes to a day), so a broken provider is nev
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from ..registry.periodic import PeriodicCheck
 from ..registry.service import Registry
 from . import sources
 from .client import HarvestFailed, OaiError, PoliteClient
@@ -213,50 +213,27 @@ def due(registry: Registry, now: datetime | None = None) -> list[HarvestSource]:
     ]
 
 
-class Harvester:
+class Harvester(PeriodicCheck):
     """The server's background task: every ``interval`` seconds, runs each due source (one at a time)."""
 
+    name = "igsn-graph-harvest"
+    what = "the harvest scheduler"
+    log = log
+
     def __init__(self, registry: Registry, *, interval: float = CHECK_SECONDS) -> None:
-        self.registry = registry
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(registry, interval=interval)
         self.reports: list[RunReport] = []
-        self.error: BaseException | None = None
-        #: set after each check (for whoever waits for the first one: a test, a health probe)
-        self.checked = threading.Event()
 
-    def start(self) -> bool:
-        """Starts the checks (not on a read-only registry, which cannot store what it harvests)."""
-        if self.registry.read_only:
-            return False
-        self._thread = threading.Thread(target=self._run, name="igsn-graph-harvest", daemon=True)
-        self._thread.start()
-        return True
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                for source in due(self.registry):
-                    if self._stop.is_set():
-                        break
-                    report = run(self.registry, source.name, stop=self._stop.is_set)
-                    self.reports = (self.reports + [report])[-50:]
-                    log.warning(
-                        "harvested %s: %d stored, %d refused%s",
-                        source.name,
-                        report.stored,
-                        len(report.refused),
-                        f"; failed: {report.error}" if report.error else "",
-                    )
-            except Exception as exc:  # noqa: BLE001 - logged; the next check tries again
-                self.error = exc
-                log.exception("the harvest scheduler failed; the next check tries again")
-            self.checked.set()
-            if self._stop.wait(self.interval):
+    def check(self, stop: Callable[[], bool]) -> None:
+        for source in due(self.registry):
+            if stop():
                 break
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+            report = run(self.registry, source.name, stop=stop)
+            self.reports = (self.reports + [report])[-50:]
+            log.warning(
+                "harvested %s: %d stored, %d refused%s",
+                source.name,
+                report.stored,
+                len(report.refused),
+                f"; failed: {report.error}" if report.error else "",
+            )

@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -38,6 +37,7 @@ from ..record import RegistryFacts, SampleRecord
 from ..store import history
 from ..vocab import IG
 from .accounts import ADMIN
+from .periodic import PeriodicCheck
 
 if TYPE_CHECKING:
     from .service import Registry
@@ -279,46 +279,19 @@ def lift(
     return lifted
 
 
-class Lifter:
+class Lifter(PeriodicCheck):
     """Lifts ended embargoes in a background thread of the server: at start, then every ``interval`` seconds."""
 
+    name = "igsn-graph-embargo"
+    what = "lifting ended embargoes"
+    log = log
+
     def __init__(self, registry: "Registry", *, interval: float = CHECK_SECONDS) -> None:
-        self.registry = registry
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(registry, interval=interval)
         self.lifted = 0
-        self.error: BaseException | None = None
-        #: set after each check (for whoever waits for the first one: a test, a health probe)
-        self.checked = threading.Event()
 
-    def start(self) -> bool:
-        """Starts the checks (not on a read-only registry, which cannot write the lifts); whether it started."""
-        if self.registry.read_only:
-            return False
-        self._thread = threading.Thread(target=self._run, name="igsn-graph-embargo", daemon=True)
-        self._thread.start()
-        return True
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                done = lift(self.registry, stop=self._stop.is_set)
-                self.lifted += len(done)
-                if done:
-                    log.warning("embargo ended: %d sample(s) are public now (%s…)", len(done), done[0].igsn)
-            except Exception as exc:  # noqa: BLE001 - logged; the next check tries again
-                self.error = exc
-                log.exception("lifting ended embargoes failed; the next check tries again")
-            self.checked.set()
-            if self._stop.wait(self.interval):
-                break
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    def check(self, stop: Callable[[], bool]) -> None:
+        done = lift(self.registry, stop=stop)
+        self.lifted += len(done)
+        if done:
+            log.warning("embargo ended: %d sample(s) are public now (%s…)", len(done), done[0].igsn)

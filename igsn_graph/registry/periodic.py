@@ -1,0 +1,66 @@
+"""A check the server runs in the background: at start, then every ``interval`` seconds, until stopped.
+
+The embargo lifter and the harvest scheduler are such checks. A failing check is logged and tried again at
+the next interval (never in a hot loop); a read-only registry runs none, since they write.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .service import Registry
+
+__all__ = ["PeriodicCheck"]
+
+
+class PeriodicCheck:
+    """Subclasses give ``name`` (the thread's), ``what`` and ``log`` (for a failure) and implement ``check``."""
+
+    name = "igsn-graph-check"
+    what = "a background check"
+    log = logging.getLogger("igsn_graph")
+
+    def __init__(self, registry: Registry, *, interval: float) -> None:
+        self.registry = registry
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        #: set after each check (for whoever waits for the first one: a test, a health probe)
+        self.checked = threading.Event()
+
+    def check(self, stop: Callable[[], bool]) -> None:
+        """One round of the work; ``stop`` says the server is shutting down."""
+        raise NotImplementedError
+
+    def start(self) -> bool:
+        """Starts the checks (not on a read-only registry, which cannot write what they do); whether it started."""
+        if self.registry.read_only:
+            return False
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.check(self._stop.is_set)
+            except Exception as exc:  # noqa: BLE001 - logged; the next check tries again
+                self.error = exc
+                self.log.exception("%s failed; the next check tries again", self.what)
+            self.checked.set()
+            if self._stop.wait(self.interval):
+                break
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
