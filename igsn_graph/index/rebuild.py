@@ -117,6 +117,7 @@ def verify(db: Database, store: GraphStore, iris: Iris, *, limit: int = 100) -> 
     scratch = sqlite3.connect(":memory:")
     create_schema(scratch)
     scratch.row_factory = sqlite3.Row
+    prefixes = [r[0] for r in conn.execute("SELECT prefix FROM doi_prefixes")]  # for the link check, read once
     for row, name, triples in _samples(store, iris):
         report.samples += 1
         seen.add(name)
@@ -152,7 +153,6 @@ def verify(db: Database, store: GraphStore, iris: Iris, *, limit: int = 100) -> 
             )
         if row.has_metadata and not row.deleted:
             record = graphmap.record_from_triples(triples, iris, name)
-            prefixes = [r[0] for r in conn.execute("SELECT prefix FROM doi_prefixes")]
             if (
                 links.resolve(record, history.submitted_format(conn, name), doi_prefixes=prefixes, iri_base=iris.base)
                 != record

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -53,9 +53,8 @@ def pending(registry: "Registry") -> bool:
     return registry.db.get_meta(_DONE) != fingerprint() or registry.db.get_meta(_AFTER) is not None
 
 
-def relinked(registry: "Registry", record: SampleRecord, fmt: str | None) -> SampleRecord:
-    """``record`` as the current link rules read it, with this registry's DOI prefixes and IRI base."""
-    prefixes = [r[0] for r in registry.db.read().execute("SELECT prefix FROM doi_prefixes")]
+def relinked(registry: "Registry", record: SampleRecord, fmt: str | None, prefixes: Collection[str]) -> SampleRecord:
+    """``record`` as the current link rules read it, with this registry's DOI ``prefixes`` and IRI base."""
     return links.resolve(record, fmt, doi_prefixes=prefixes, iri_base=registry.iris.base)
 
 
@@ -67,6 +66,7 @@ def relink(registry: "Registry", *, batch: int = 500, stop: Callable[[], bool] |
         return 0
     after = db.get_meta(_AFTER) or ""
     changed = 0
+    prefixes = registry.accounts.doi_prefix_table().keys()  # read once per run, not per sample
     while True:
         if stop is not None and stop():
             return changed
@@ -93,7 +93,7 @@ def relink(registry: "Registry", *, batch: int = 500, stop: Callable[[], bool] |
             if facts is None or row.deleted:
                 continue
             record = graphmap.record_from_triples(triples, registry.iris, name)
-            fixed = relinked(registry, record, history.submitted_format(conn, name))
+            fixed = relinked(registry, record, history.submitted_format(conn, name), prefixes)
             if fixed != record:
                 prepared.append((row, facts, fixed))
         if prepared:

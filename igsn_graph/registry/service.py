@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -1019,9 +1020,7 @@ class Registry:
         record = self._fill_registrant(record, owner)
         # any written form of another sample's IGSN becomes a link to it; parents and collections per
         # mappings/relation_semantics.csv (before the cycle rule, which reads record.parents)
-        record = links.resolve(
-            record, sub.format, doi_prefixes=self.accounts.doi_prefix_table().keys(), iri_base=self.iris.base
-        )
+        record = links.resolve(record, sub.format, doi_prefixes=state.doi_prefixes, iri_base=self.iris.base)
         if not record.name:
             # the registration kernel carries no sample name; every description needs one (DataCite's
             # mandatory title), so the IGSN stands in for it, as registries commonly display it
@@ -1181,6 +1180,11 @@ class _State:
         #: the stored rows of the names given (fetched at once), and of those asked since
         self.stored: dict[str, CatalogueRow] = catalogue.get_many(registry.db.read(), sorted(self._asked))
         self._written: dict[str, tuple[CatalogueRow, RegistryFacts, SampleRecord | None]] = {}
+
+    @cached_property
+    def doi_prefixes(self) -> Collection[str]:
+        """Every DOI prefix registered here, read once per write (links.resolve reads them for each record)."""
+        return self._registry.accounts.doi_prefix_table().keys()
 
     def row(self, name: str) -> CatalogueRow | None:
         if name in self._written:
