@@ -40,10 +40,10 @@ def onto() -> rdflib.Graph:
     return rdflib.Graph().parse(ontology_dir() / "igsn-graph.ttl", format="turtle")
 
 
-def rich_triples() -> list:
-    """The triples of a record that fills every field, and of facts that set every fact."""
+def every_field_record() -> SampleRecord:
+    """A record that fills every field (tests/test_vocabulary_terms.py varies it)."""
     agent = Agent("Ann Smith", Identifier("0000-0002-1825-0097", "ORCID"), Agent("CSIRO"), "Person")
-    record = SampleRecord(
+    return SampleRecord(
         igsn="AU1",
         name="n",
         description="d",
@@ -77,6 +77,11 @@ def rich_triples() -> list:
         supplemental_metadata=["https://s.org/1"],
         log=[LogEvent("registered", "2020-01-01", "c", "t")],
     )
+
+
+def rich_triples() -> list:
+    """The triples of a record that fills every field, and of facts that set every fact."""
+    record = every_field_record()
     facts = RegistryFacts(
         "AU1",
         "csiro",

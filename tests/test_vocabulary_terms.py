@@ -10,6 +10,7 @@ Term lists are rdflib's ``DefinedNamespace``s, built from each vocabulary's publ
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import rdflib
@@ -22,21 +23,17 @@ from igsn_graph.formats.graph import record_from_triples, record_triples
 from igsn_graph.iris import Iris
 from igsn_graph.record import (
     Agent,
-    Classification,
     Contributor,
     Curation,
-    Geometry,
     Identifier,
-    LogEvent,
-    Place,
     Relation,
-    SampledFeature,
     SampleRecord,
     TimeSpan,
 )
 from igsn_graph.registry.service import Registry
 from igsn_graph.vocab import CITO, IG, IGREL, IGSTATUS
 from tests.conftest import demo_settings
+from tests.test_ontology import every_field_record
 
 #: vocabularies with a published term list in rdflib
 # (used as rdfns.X: pytest probes module-level names for mock attributes, and a DefinedNamespace warns)
@@ -80,47 +77,23 @@ RANGES = {
 
 
 def every_field() -> SampleRecord:
-    """A record that fills every field, with one related DOI per relation type (so every direct property)."""
+    """A record that fills every field (tests/test_ontology.py's), with an agent that has a ROR affiliation, a
+    collection date-time, and one related DOI per relation type (so every direct property)."""
     agent = Agent(
         "Ann Smith",
         Identifier("0000-0002-1825-0097", "ORCID"),
         Agent("CSIRO", Identifier("03qn8fb07", "ROR"), kind="Organization"),
         "Person",
     )
-    relations = [Relation(f"10.1234/{name}", "DOI", name, "t") for name in relation_types().types]
-    return SampleRecord(
-        igsn="AU1",
-        name="n",
-        description="d",
-        doi="10.1/x",
-        landing_page="https://example.org/1",
-        alternate_identifiers=[Identifier("x", "local")],
+    base = every_field_record()
+    return replace(
+        base,
         registrant=agent,
         collectors=[agent],
         contributors=[Contributor(agent, "Editor")],
         curations=[Curation("c", "2020", "l", agent)],
-        geometries=[Geometry("POINT (1 2)", "http://www.opengis.net/ont/sf#Point", "4326", "AHD", "https://g.org/1")],
-        places=[Place("p", "https://p.org/1")],
-        resource_types=["http://vocabulary.odm2.org/specimentype/core/"],
-        alternate_resource_types=["lump"],
-        materials=["http://vocabulary.odm2.org/medium/rock"],
-        alternate_materials=["stone"],
-        collection_method="http://pid.geoscience.gov.au/def/voc/ga/igsn/method/Corer",
-        alternate_collection_methods=["by hand"],
-        method_description="m",
         collection_time=TimeSpan("2020-05-17T10:00:00Z", "2019", "2021"),
-        classifications=[Classification("basalt", "https://c.org/1")],
-        sampled_features=[SampledFeature("f", "https://f.org/1", "http://vocabulary.odm2.org/samplingfeaturetype/x")],
-        purpose="p",
-        campaign="c",
-        comments="c",
-        parents=["AU0"],
-        collections=["AUC"],
-        relations=relations,
-        is_public=False,
-        embargo_end="2030",
-        supplemental_metadata=["https://s.org/1"],
-        log=[LogEvent("registered", "2020-01-01", "c", "t")],
+        relations=[Relation(f"10.1234/{name}", "DOI", name, "t") for name in relation_types().types],
     )
 
 
