@@ -6,10 +6,14 @@ relatives costs a few SQLite look-ups and no graph read. Only *findable* samples
 relative that is private, inactive or a test registration is left out here even when a public sample
 still names it. Long lists stop at ``PAGE`` entries and say so (``more_*``): the page links to the full,
 paged list (the descendants API or the search page).
+
+``state`` is the rest of such a page's cache validator: the page shows other samples, whose changes leave this
+sample's own version as it is, so its ETag and Last-Modified name theirs too (read from the same rows).
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 from . import relations
 from .index.search import label_of
 
-__all__ = ["PAGE", "Family", "Relative", "family"]
+__all__ = ["PAGE", "Family", "Relative", "family", "state"]
 
 #: a landing page lists at most this many children, siblings and members (each), then links to the rest
 PAGE = 20
@@ -97,8 +101,25 @@ def _members(conn: sqlite3.Connection, name: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def family(conn: sqlite3.Connection, name: str) -> Family:
-    """The findable relatives of sample ``name``, read from the registry database (``Database.read()``)."""
+@dataclass(frozen=True)
+class _Candidates:
+    """The samples a family section may name, by role, before the findable ones are picked (a few spare)."""
+
+    ancestors: tuple[relations.Node, ...]
+    collections: tuple[str, ...]
+    children: tuple[str, ...]
+    siblings: tuple[str, ...]
+    members: tuple[str, ...]
+
+    def names(self) -> list[str]:
+        return list(
+            dict.fromkeys(
+                [n.igsn for n in self.ancestors] + [*self.collections, *self.children, *self.siblings, *self.members]
+            )
+        )
+
+
+def _candidates(conn: sqlite3.Connection, name: str) -> _Candidates:
     ancestors = relations.ancestors(conn, name)
     collections = [
         link.identifier
@@ -107,9 +128,52 @@ def family(conn: sqlite3.Connection, name: str) -> Family:
     ]
     children = [n.igsn for n in relations.descendants(conn, name, 1, limit=4 * PAGE)]
     parents = [n.igsn for n in ancestors if n.depth == 1]
-    siblings = _siblings(conn, name, parents)
-    members = _members(conn, name)
-    known = _relatives(conn, [n.igsn for n in ancestors] + collections + children + siblings + members)
+    return _Candidates(
+        tuple(ancestors),
+        tuple(collections),
+        tuple(children),
+        tuple(_siblings(conn, name, parents)),
+        tuple(_members(conn, name)),
+    )
+
+
+def state(conn: sqlite3.Connection, name: str) -> tuple[str, str | None]:
+    """(digest, latest datestamp) of what the family of ``name`` shows: which samples stand in which place
+    (ancestors by generation, collections, children, siblings, members) and each one's catalogue version,
+    status and visibility — a relative renamed, added, made private or registered at last changes the digest.
+
+    A few indexed SQLite reads, no graph and no search rows: cheap enough to answer a conditional request.
+    """
+    found = _candidates(conn, name)
+    names = found.names()
+    rows: dict[str, tuple[object, ...]] = {}
+    for start in range(0, len(names), 500):  # within SQLite's bound on parameters
+        chunk = names[start : start + 500]
+        for row in conn.execute(
+            "SELECT igsn, version, datestamp, status, active, is_public, has_metadata FROM catalogue "
+            f"WHERE igsn IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ):
+            rows[row[0]] = tuple(row[1:])
+    places = [
+        ("a", [f"{n.igsn}@{n.depth}" for n in found.ancestors]),
+        ("l", list(found.collections)),
+        ("c", list(found.children)),
+        ("s", list(found.siblings)),
+        ("m", list(found.members)),
+    ]
+    text = "|".join(f"{role}:{','.join(items)}" for role, items in places)
+    text += "|" + ";".join(f"{n}={rows.get(n, '-')}" for n in names)
+    latest = max((str(r[1]) for r in rows.values()), default=None)
+    return hashlib.sha1(text.encode()).hexdigest()[:16], latest
+
+
+def family(conn: sqlite3.Connection, name: str) -> Family:
+    """The findable relatives of sample ``name``, read from the registry database (``Database.read()``)."""
+    found = _candidates(conn, name)
+    ancestors, collections = found.ancestors, list(found.collections)
+    children, siblings, members = list(found.children), list(found.siblings), list(found.members)
+    known = _relatives(conn, found.names())
     # a parent or collection this sample names that is not registered here (yet) is shown as named: the link
     # is what this public record states (links.py), and its page says it is not registered; a registered one
     # that is not findable (private, inactive) stays out

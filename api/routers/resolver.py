@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from igsn_graph import relations, resolver
+from igsn_graph import family, relations, resolver
 from igsn_graph.errors import InvalidIdentifier
 from igsn_graph.index.catalogue import CatalogueRow
 from igsn_graph.iris import RESERVED_PATHS
@@ -211,9 +211,11 @@ def _validators(step: _Negotiated) -> dict[str, str]:
     extra = "&".join(f"{k}={v}" for k, v in step.choice.params)
     datestamp = step.row.datestamp
     if not resolver.cacheable(step.choice):
-        # it lists the samples that name this one (children, members): they are part of its state
+        # it lists the samples that name this one (children, members), and the page its whole family (parents
+        # up to the root, siblings, collections): they are part of its state
         stamp, latest = relations.inbound_state(step.registry.db, step.row.igsn)
-        extra, datestamp = f"{extra}|{stamp}", max(datestamp, latest or datestamp)
+        kin, kin_latest = family.state(step.registry.db.read(), step.row.igsn)
+        extra, datestamp = f"{extra}|{stamp}|{kin}", max(datestamp, latest or datestamp, kin_latest or datestamp)
     # the datestamp too: a restamp (writers or crosswalks changed) changes documents without a new version
     headers["ETag"] = resolver.etag(step.row.version, step.choice, f"{extra}|{step.row.datestamp}")
     headers["Last-Modified"] = _http_date(datestamp)

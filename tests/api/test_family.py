@@ -5,11 +5,13 @@ real registry, then the landing pages through the real app over HTTP."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from lxml import html
 
+from api.app import create_app
 from igsn_graph.family import PAGE, Family, family
 from igsn_graph.record import SampleRecord
 from igsn_graph.registry.accounts import ADMIN
@@ -122,3 +124,74 @@ def test_private_relatives_are_never_shown(base: str) -> None:
     assert not doc.xpath("//section[h2='Family']")
     shown = doc.xpath("string(//main)")  # what a reader sees (the JSON-LD block repeats the record as written)
     assert "ZTA-FSECRET" not in shown and "secret parent" not in shown
+
+
+# --- the landing page's cache validator names what its family shows ------------------------------------------
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[tuple[str, Registry]]:
+    """A live server over a family of its own (the tests below change it); writes go through its registry."""
+    settings = Settings(data_dir=tmp_path / "data")
+    init_data_dir(settings)
+    with Registry(settings) as registry:
+        add_test_accounts(registry)
+    app = create_app(settings)
+    with live_server(settings, app=app) as url:
+        registry = app.state.registry
+        _write(registry, SampleRecord("ZTA-EROOT", name="Borehole 9"))
+        _write(registry, SampleRecord("ZTA-EP", name="Core 1", parents=["ZTA-EROOT"]))
+        _write(registry, SampleRecord("ZTA-EME", name="Half A", parents=["ZTA-EP"]))
+        _write(registry, SampleRecord("ZTA-ESIB", name="Half B", parents=["ZTA-EP"]))
+        _write(registry, SampleRecord("ZTA-EKID", name="Chip 1", parents=["ZTA-EME"]))
+        yield url, registry
+
+
+def _write(registry: Registry, record: SampleRecord) -> None:
+    outcomes = registry.register(ADMIN, [Submission(record, "test")])
+    assert all(o.ok for o in outcomes), outcomes
+
+
+def _validators(base: str, name: str) -> tuple[str, str]:
+    r = httpx.get(f"{base}/{name}", headers=BROWSER, timeout=30)
+    assert r.status_code == 200, r.status_code
+    return r.headers["etag"], r.headers["last-modified"]
+
+
+@pytest.mark.parametrize(
+    ("changed", "record"),
+    [
+        ("child", SampleRecord("ZTA-EKID", name="Chip 1, polished", parents=["ZTA-EME"])),
+        ("sibling", SampleRecord("ZTA-ESIB", name="Half B, dated", parents=["ZTA-EP"])),
+        ("parent", SampleRecord("ZTA-EP", name="Core 1, logged", parents=["ZTA-EROOT"])),
+        ("root", SampleRecord("ZTA-EROOT", name="Borehole 9, deepened")),
+        ("new sibling", SampleRecord("ZTA-ENEW", name="Half C", parents=["ZTA-EP"])),
+        ("sibling made private", SampleRecord("ZTA-ESIB", name="Half B", parents=["ZTA-EP"], is_public=False)),
+    ],
+)
+def test_a_relatives_change_changes_the_landing_pages_validator(
+    live: tuple[str, Registry], changed: str, record: SampleRecord
+) -> None:
+    base, registry = live
+    tag, _ = _validators(base, "ZTA-EME")
+    unchanged = httpx.get(f"{base}/ZTA-EME", headers={**BROWSER, "If-None-Match": tag}, timeout=30)
+    assert unchanged.status_code == 304  # revalidation works while nothing it shows changed
+    version = registry.row("ZTA-EME").version  # type: ignore[union-attr]
+    _write(registry, record)
+    assert registry.row("ZTA-EME").version == version  # type: ignore[union-attr]  # its own version stays
+    r = httpx.get(f"{base}/ZTA-EME", headers={**BROWSER, "If-None-Match": tag}, timeout=30)
+    assert r.status_code == 200 and r.headers["etag"] != tag, changed  # no stale 304 for a page that changed
+    shown = r.text
+    if record.is_public:
+        assert record.name in shown
+    else:
+        assert "ZTA-ESIB" not in html.fromstring(r.content).xpath("string(//section[h2='Family'])")
+    again = httpx.get(f"{base}/ZTA-EME", headers={**BROWSER, "If-None-Match": r.headers["etag"]}, timeout=30)
+    assert again.status_code == 304
+
+
+def test_an_unrelated_change_keeps_the_validator(live: tuple[str, Registry]) -> None:
+    base, registry = live
+    before = _validators(base, "ZTA-EME")
+    _write(registry, SampleRecord("ZTA-EOTHER", name="Elsewhere"))
+    assert _validators(base, "ZTA-EME") == before
