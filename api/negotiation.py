@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from igsn_graph import conneg, resolver
 from igsn_graph.registry.service import Registry
 
-__all__ = ["VARY", "finish", "iri_path_name", "not_acceptable", "redirect", "text", "wants_html"]
+__all__ = ["VARY", "finish", "iri_path_name", "none_match", "not_acceptable", "redirect", "text", "wants_html"]
 
 #: what a negotiated representation depends on
 VARY = "Accept, Accept-Profile"
@@ -29,6 +29,16 @@ def text(status: int, message: str, headers: dict[str, str] | None = None) -> Re
 def wants_html(request: Request, other: str) -> bool:
     """A browser (text/html preferred over ``other``) gets an HTML error page."""
     return conneg.choose(request.headers.get("accept"), [other, "text/html"]) == "text/html"
+
+
+def none_match(request: Request, tag: str) -> bool | None:
+    """RFC 9110 §13.1.2: whether ``If-None-Match`` names ``tag`` (weak comparison) or is ``*``; None without
+    the header (then ``If-Modified-Since`` may decide)."""
+    header = request.headers.get("if-none-match")
+    if header is None:
+        return None
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return "*" in tags or tag in tags
 
 
 def finish(request: Request, response: Response) -> Response:

@@ -16,11 +16,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from igsn_graph import entities, entities_html, resolver
+from igsn_graph import entities, entities_html, page_state, resolver
 from igsn_graph.errors import Gone, InvalidInput, NotFound
 from igsn_graph.registry.service import Registry
 
-from ..negotiation import VARY, finish, not_acceptable, redirect, wants_html
+from ..negotiation import VARY, finish, none_match, not_acceptable, redirect, wants_html
 
 __all__ = ["router"]
 
@@ -97,8 +97,15 @@ def _respond(
     available: list[str],
 ) -> Response:
     """Reads the node and writes what was negotiated; runs in a worker thread."""
-    item = entities.describe(registry, ref, cursor=request.query_params.get("cursor") or None, limit=_limit(request))
     headers = {"Vary": VARY, "Link": resolver.link_header(resource, available, choice)}
+    # a node's page lists samples and names accounts that change with other writes: its tag is the registry's
+    # change state, read before the node (a write in between leaves the tag older than the body, never newer)
+    state = page_state.registry_state(registry.db.read())
+    variant = f"{choice.profile.token} {choice.media_type}"
+    headers["ETag"] = page_state.etag(state, registry.settings, variant, request.url.path + "?" + request.url.query)
+    item = entities.describe(registry, ref, cursor=request.query_params.get("cursor") or None, limit=_limit(request))
+    if none_match(request, headers["ETag"]):  # after describe: a node that is gone answers 410, not 304
+        return Response(status_code=304, headers=headers)
     listing = item.samples
     if listing is not None and listing.next_cursor:
         following = _page_href(request, ref, listing.next_cursor, registry.settings.base_url)
@@ -106,7 +113,7 @@ def _respond(
     media_type = choice.media_type
     if media_type != "text/html":
         headers["Access-Control-Allow-Origin"] = "*"
-        headers["Access-Control-Expose-Headers"] = "Link, Vary"
+        headers["Access-Control-Expose-Headers"] = "Link, ETag, Vary"
     if choice.profile.token == "alt":
         if media_type == "text/html":
             body = entities_html.alt_page(item, registry.iris, resource, available)

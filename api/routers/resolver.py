@@ -31,6 +31,7 @@ from igsn_graph.registry.service import Registry
 from ..negotiation import VARY
 from ..negotiation import finish as _finish
 from ..negotiation import iri_path_name as _iri_path_name
+from ..negotiation import none_match as _none_match
 from ..negotiation import not_acceptable as _not_acceptable
 from ..negotiation import redirect as _moved
 from ..negotiation import text as _text
@@ -49,10 +50,9 @@ def _http_date(datestamp: str) -> str:
 
 def _not_modified(request: Request, tag: str, datestamp: str) -> bool:
     """RFC 9110 §13.1: If-None-Match decides when present; If-Modified-Since only without it."""
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-        return "*" in tags or tag in tags
+    matched = _none_match(request, tag)
+    if matched is not None:
+        return matched
     since = request.headers.get("if-modified-since")
     if since:
         try:
