@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from igsn_graph import __version__
+from igsn_graph.resolver import RenderCache
 from igsn_graph.settings import Settings
 
 from .docs import install_docs
@@ -48,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         registry = Registry(settings)
         app.state.registry = registry
+        # rendered bodies of this registry (its settings decide URLs in them): owned by the app, never shared
+        app.state.render_cache = RenderCache()
         restamper = restamp.Restamper(registry, settings.base_url)
         if not registry.read_only:  # read-only: datestamps stay as they are until a writable start
             restamp.adopt(registry, settings.base_url)

@@ -5,8 +5,9 @@ method another router does not offer never turns ``/igsn`` into a sample lookup.
 
 What a request costs: negotiation, ``Link``, ``ETag``/``Last-Modified`` and 304s come from the catalogue
 row (one indexed SQLite read, on the event loop); a body rendered before for the same catalogue version
-comes from ``resolver.render_cache``; only then is the sample's graph read (once) and rendered, in a worker
-thread. ``Shortcut`` lets sample paths skip the router's walk past every fixed route.
+comes from the app's ``resolver.RenderCache`` (``app.state.render_cache``); only then is the sample's graph
+read (once) and rendered, in a worker thread. ``Shortcut`` lets sample paths skip the router's walk past every
+fixed route.
 """
 
 from __future__ import annotations
@@ -228,10 +229,15 @@ def _not_modified_or_cached(request: Request, step: _Negotiated) -> Response | N
     if _not_modified(request, headers["ETag"], step.row.datestamp):
         return Response(status_code=304, headers=headers)
     key = resolver.RenderCache.key(step.row, step.choice)
-    rendered = resolver.render_cache(step.registry).get(key) if key is not None else None
+    rendered = _cache(request).get(key) if key is not None else None
     if rendered is None:
         return None
     return Response(rendered.body, headers={**headers, "Content-Type": rendered.content_type})
+
+
+def _cache(request: Request) -> resolver.RenderCache:
+    cache: resolver.RenderCache = request.app.state.render_cache
+    return cache
 
 
 def _respond(request: Request, step: _Negotiated) -> Response:
@@ -261,5 +267,5 @@ def _respond(request: Request, step: _Negotiated) -> Response:
         return _not_acceptable(str(exc), step.resource, step.available)
     key = resolver.RenderCache.key(step.row, choice)
     if key is not None:
-        resolver.render_cache(registry).put(key, rendered)
+        _cache(request).put(key, rendered)
     return Response(rendered.body, headers={**headers, "Content-Type": rendered.content_type})

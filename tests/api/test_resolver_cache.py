@@ -15,6 +15,7 @@ from api.app import create_app
 from api.routers.resolver import _SAMPLE_PATH
 from igsn_graph import resolver
 from igsn_graph.registry.service import Registry, Submission
+from igsn_graph.resolver import rendering
 from igsn_graph.settings import Settings
 from tests.conftest import CLIENT_ONE
 from tests.oai.samples import ONE, rich
@@ -118,7 +119,7 @@ def test_the_store_writes_a_graph_as_serialising_its_triples_would(registry: Reg
         if media_type in ("application/n-quads", "application/trig"):
             continue  # dataset syntaxes: written from the triples, in their named graph
         expected = resolver.render_rdf(registry.store.graph(graph), graph, media_type)
-        assert registry.store.serialize_graph(graph, fmt, resolver._prefixes(fmt)) == expected, media_type
+        assert registry.store.serialize_graph(graph, fmt, rendering._prefixes(fmt)) == expected, media_type
     assert (
         registry.store.serialize_graph(registry.iris.record_graph("ZTA999"), resolver.RDF_FORMATS["text/turtle"])
         is None
@@ -173,3 +174,15 @@ def test_what_is_kept_depends_on_the_samples_own_version_and_datestamp_only() ->
     assert resolver.RenderCache.key(row, choice("sdo", "application/ld+json")) is None  # type: ignore[arg-type]
     assert resolver.RenderCache.key(row, choice("landing", "text/html")) is None  # type: ignore[arg-type]
     assert resolver.RenderCache.key(row, choice("ig", "text/html")) is None  # type: ignore[arg-type]
+
+
+def test_each_app_owns_its_cache(registry: Registry, settings: Settings) -> None:
+    # bodies carry URLs of one deployment: a cache belongs to the app that rendered them, not to the module
+    assert all(o.ok for o in registry.register(ONE, [Submission(rich(PARENT), "igsn_desc", None, None)]))
+    registry.close()
+    with TestClient(create_app(settings)) as first:
+        assert first.get(f"/{PARENT}", headers={"Accept": "text/turtle"}).status_code == 200
+        assert len(first.app.state.render_cache) == 1  # type: ignore[attr-defined]
+    with TestClient(create_app(settings)) as second:
+        assert len(second.app.state.render_cache) == 0  # type: ignore[attr-defined]
+        assert second.get(f"/{PARENT}", headers={"Accept": "text/turtle"}).status_code == 200

@@ -1,0 +1,67 @@
+"""Rendered representations kept by catalogue version and datestamp; one cache per app (``app.state``)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from ..index.catalogue import CatalogueRow
+from .profiles import Choice
+from .rendering import Rendered
+
+__all__ = ["CacheKey", "RenderCache", "cacheable"]
+
+CacheKey = tuple[str, int, str, str, str, tuple[tuple[str, str], ...]]
+
+
+def cacheable(choice: Choice) -> bool:
+    """Whether the representation depends on the sample's own version only. The schema.org document and
+    the landing page list the children, which change when another sample names this one as parent."""
+    return choice.profile.token != "sdo" and (choice.media_type != "text/html" or choice.profile.token == "alt")
+
+
+class RenderCache:
+    """Rendered representations by (IGSN, catalogue version, datestamp, profile, media type, parameters), the
+    least recently used dropped first, at most ``max_bytes`` of bodies in all.
+
+    Never stale: every write gives the sample a new catalogue version, and a restamp a new datestamp (the graph
+    states it), so the new content has a new key and the old entries are simply no longer asked for.
+    Thread-safe (readers run in worker threads).
+    """
+
+    def __init__(self, max_bytes: int = 64 * 2**20) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[CacheKey, Rendered] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(row: CatalogueRow, choice: Choice) -> CacheKey | None:
+        """The key of a representation, or None when it must be rendered every time."""
+        if not cacheable(choice):
+            return None
+        return (row.igsn, row.version, row.datestamp, choice.profile.token, choice.media_type, choice.params)
+
+    def get(self, key: CacheKey) -> Rendered | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: CacheKey, rendered: Rendered) -> None:
+        size = len(rendered.body)
+        if size > self.max_bytes // 16:  # one huge sample must not flush everything else
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+            self._entries[key] = rendered
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= len(dropped.body)
+
+    def __len__(self) -> int:
+        return len(self._entries)
