@@ -206,6 +206,28 @@ def cmd_dump(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from .registry.backup import backup
+
+    try:
+        with _registry(args) as reg:
+            manifest = backup(reg, Path(args.directory))
+    except OSError as exc:  # disk full, no permission: no backup was written
+        print(f"igsn-graph: error: no backup written to {args.directory}: {exc}", file=sys.stderr)
+        return 2
+    print(_backup_line(manifest, args.directory))
+    return 0
+
+
+def _backup_line(manifest: dict[str, Any], directory: str) -> str:
+    counts = manifest.get("counts", {})
+    journal = manifest.get("journal", {})
+    return (
+        f"backup written to {directory}: {counts.get('catalogue', 0)} samples, {counts.get('versions', 0)} versions, "
+        f"journal at {journal.get('seq')} ({journal.get('datestamp')}), {manifest.get('seconds')} s"
+    )
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     from .registry.dump import restore
 
@@ -551,8 +573,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("dump", cmd_dump, "write everything (graph, history, accounts) to FILE")
     p.add_argument("file")
-    p = command("restore", cmd_restore, "restore a dump into an empty data folder")
-    p.add_argument("file")
+    p = command("backup", cmd_backup, "write a consistent copy of the data folder (graph, database) to DIRECTORY")
+    p.add_argument("directory", help="a new folder")
+    p = command("restore", cmd_restore, "restore a dump or a backup into an empty data folder")
+    p.add_argument("file", help="a dump (folder, tar or older single file) or a backup folder")
     command("reindex", cmd_reindex, "rebuild the catalogue, search and relation indexes from the graph")
     command("verify", cmd_verify, "check that graph, history and index agree")
     p = command(

@@ -254,7 +254,11 @@ def restore(settings: Any, path: Path) -> dict[str, int]:
 
 def _restore_into(settings: Any, path: Path) -> tuple[dict[str, int], bool]:
     """Restores into the (staging) data folder of ``settings``; counts, and whether the graph was loaded."""
+    from . import backup
     from .service import Registry  # the service module imports this one's siblings only
+
+    if backup.is_backup(path):
+        return backup.restore_into(settings, path)
 
     counts: dict[str, int] = {}
     nquads: list[bytes] = []

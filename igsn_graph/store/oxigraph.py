@@ -5,10 +5,11 @@ from __future__ import annotations
 import gc
 import io
 import os
+import queue
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator, cast
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, Triple
 
@@ -97,9 +98,11 @@ class OxigraphStore:
         return self._store.query(sparql, *args, **kwargs)
 
     def dump_nquads(self) -> Iterator[bytes]:
-        buf = io.BytesIO()
-        self._store.dump(buf, RdfFormat.N_QUADS)
-        yield buf.getvalue()
+        """The whole dataset (one snapshot) as N-Quads, in chunks split anywhere; memory stays bounded."""
+        def write(out: _QueueWriter) -> None:
+            self._store.dump(cast(IO[bytes], out), RdfFormat.N_QUADS)
+
+        return _streamed(write)
 
     def load_nquads(self, chunks: Iterable[bytes]) -> None:
         with self._write_lock, _storage_errors():
@@ -129,6 +132,77 @@ class OxigraphStore:
         # stray references (a finished query's traceback, an exhausted iterator) keep RocksDB's lock
         # until collected; collect now so the folder can be opened again at once
         gc.collect()
+
+
+class _Cancelled(Exception):
+    """The reader of a streamed dump went away."""
+
+
+class _QueueWriter(io.RawIOBase):
+    """A binary file the store writes into; its bytes go to a bounded queue in chunks of about 1 MiB."""
+
+    def __init__(self, chunks: "queue.Queue[bytes | BaseException | None]", cancelled: threading.Event) -> None:
+        self._chunks = chunks
+        self._cancelled = cancelled
+        self._buffer = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._buffer += data
+        if len(self._buffer) >= 1 << 20:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self._buffer:
+            while True:
+                if self._cancelled.is_set():
+                    raise _Cancelled()
+                try:
+                    self._chunks.put(bytes(self._buffer), timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+            self._buffer.clear()
+
+
+def _streamed(write: Callable[[_QueueWriter], None]) -> Iterator[bytes]:
+    """What ``write`` writes, as chunks, written by a thread while they are read (at most ~8 MiB ahead)."""
+    chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
+    cancelled = threading.Event()
+
+    def run() -> None:
+        out = _QueueWriter(chunks, cancelled)
+        try:
+            write(out)
+            out.flush()
+            end: BaseException | None = None
+        except _Cancelled:
+            return
+        except BaseException as exc:  # noqa: BLE001 - handed to the reader
+            end = exc
+        while not cancelled.is_set():
+            try:
+                chunks.put(end, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    thread = threading.Thread(target=run, name="nquads-dump", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = chunks.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise StorageFailure(f"graph store dump failed: {item}")
+            yield item
+    finally:
+        cancelled.set()
+        thread.join()
 
 
 @contextmanager
