@@ -99,6 +99,7 @@ class OxigraphStore:
 
     def dump_nquads(self) -> Iterator[bytes]:
         """The whole dataset (one snapshot) as N-Quads, in chunks split anywhere; memory stays bounded."""
+
         def write(out: _QueueWriter) -> None:
             self._store.dump(cast(IO[bytes], out), RdfFormat.N_QUADS)
 
