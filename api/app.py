@@ -31,6 +31,7 @@ from .routers import (
     samples,
     search,
     sparql,
+    transfers,
     vocabulary,
 )
 from .security import SecurityHeaders
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # relations before samples: /api/v1/samples/{igsn}/ancestors must not be read as a sample path
     app.include_router(relations.router)
     app.include_router(samples.router)
+    app.include_router(transfers.router)
     app.include_router(admin.router)
     app.include_router(search.router)
     app.include_router(handles.router)

@@ -302,6 +302,22 @@ def cmd_restamp(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_transfer(args: argparse.Namespace) -> int:
+    from .registry.accounts import ADMIN
+    from .registry.transfer import transfer
+
+    if bool(args.names) == bool(args.namespace):
+        print("igsn-graph: error: name the samples to transfer or give --namespace, not both", file=sys.stderr)
+        return 2
+    with _registry(args) as reg:
+        done = transfer(reg, ADMIN, args.to, names=args.names or None, namespace=args.namespace)
+    moved = f"transferred {len(done.moved)} sample(s) and {len(done.drafts)} draft(s) to {done.to}"
+    print(moved + (f" with namespace {done.namespace}" if done.namespace else ""))
+    if done.unchanged:
+        print(f"{len(done.unchanged)} were {done.to}'s already")
+    return 0
+
+
 def cmd_embargoes(args: argparse.Namespace) -> int:
     """Lists the embargoes not lifted yet; ``--lift`` first makes the samples whose embargo ended public."""
     from datetime import datetime, timezone
@@ -587,6 +603,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--force", action="store_true", help="restamp even if nothing changed")
     p.add_argument("--batch-size", type=int, default=500)
+    p = command(
+        "transfer",
+        cmd_transfer,
+        "move samples (and their drafts) to another agent or client, all or nothing: the named ones, or every "
+        "one of a namespace with the namespace",
+    )
+    p.add_argument("to", help="the receiving agent, or client (AGENT.CLIENT)")
+    p.add_argument("names", nargs="*", help="the IGSNs to move (the receiver must own their namespace)")
+    p.add_argument("--namespace", help="move every sample and draft of this namespace, and the namespace")
     p = command("embargoes", cmd_embargoes, "list private samples under an embargo and when each ends")
     p.add_argument(
         "--lift",

@@ -15,12 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from igsn_graph.harvest import sources
 from igsn_graph.index import catalogue
-from igsn_graph.registry.accounts import Agent, Client
+from igsn_graph.registry.accounts import ADMIN, Agent, Client
 from igsn_graph.registry.service import Registry
 
 from ..auth import admin, forget_credentials
 from ..deps import get_registry
 from ..errors import problem_responses
+from . import transfers
 
 __all__ = ["PREFIX", "router"]
 
@@ -319,6 +320,18 @@ def add_doi_prefix(body: Assignment, request: Request) -> JSONResponse:
 def remove_doi_prefix(prefix: str, request: Request) -> Response:
     get_registry(request).remove_doi_prefix(prefix)
     return Response(status_code=204)
+
+
+# -- transfers -----------------------------------------------------------------------------------
+@router.post(
+    "/transfers",
+    response_model=transfers.TransferOut,
+    summary="Move samples between agents or clients: named ones, or a namespace with all its samples and drafts",
+    responses=problem_responses(400, 404, 409),
+)
+def transfer_samples(body: transfers.TransferIn, request: Request) -> transfers.TransferOut:
+    """As ``POST /api/v1/transfers``, to any agent or client; all or nothing."""
+    return transfers.run(request, ADMIN, body)
 
 
 # -- quotas and domains --------------------------------------------------------------------------

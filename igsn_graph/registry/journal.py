@@ -33,6 +33,7 @@ from ..store import history
 from ..store.base import GraphStore, GraphWrite
 from . import embargo
 from .database import Database
+from .transfer import Moves
 
 __all__ = ["Change", "Journal", "ntriples", "parse_ntriples"]
 
@@ -60,6 +61,8 @@ class Change:
     format: str | None = None
     document: bytes | None = None
     new: bool = False
+    #: account rows that move with this change (a transfer's namespace and drafts), written with the index
+    moves: Moves | None = None
 
     def to_payload(self) -> bytes:
         body = {
@@ -71,6 +74,7 @@ class Change:
             "format": self.format,
             "document": base64.b64encode(self.document).decode("ascii") if self.document is not None else None,
             "new": self.new,
+            "moves": self.moves.to_json() if self.moves else None,
         }
         return zlib.compress(json.dumps(body).encode("utf-8"), 1)
 
@@ -86,6 +90,7 @@ class Change:
             format=body["format"],
             document=base64.b64decode(body["document"]) if body["document"] is not None else None,
             new=False,
+            moves=Moves.from_json(body.get("moves")),
         )  # on replay a graph may exist already: always drop before writing
 
 
@@ -200,6 +205,9 @@ class Journal:
             catalogue.upsert(conn, [c.row for c in changes])
             search.index_samples(conn, self.iris, [(c.row, c.graph) for c in changes])
             embargo.index(conn, self.iris, [(c.row, c.graph) for c in changes])
+            for c in changes:
+                if c.moves:
+                    c.moves.apply(conn)
             conn.executemany("DELETE FROM journal WHERE seq = ?", [(s,) for s in seqs])
             conn.execute("DELETE FROM meta WHERE key = 'inflight'")  # visible now
             prev = conn.execute("SELECT value FROM meta WHERE key = 'last_datestamp'").fetchone()

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .service import Registry
 
 __all__ = [
+    "DDL",
     "DRAFT",
     "FINDABLE",
     "REGISTERED",
@@ -35,6 +36,7 @@ __all__ = [
     "count",
     "delete",
     "discard",
+    "drafts_in",
     "drafts_of",
     "get",
     "put",
@@ -44,7 +46,7 @@ __all__ = [
 
 DRAFT, REGISTERED, FINDABLE = "draft", "registered", "findable"
 
-_DDL = """CREATE TABLE IF NOT EXISTS draft (
+DDL = """CREATE TABLE IF NOT EXISTS draft (
     igsn TEXT PRIMARY KEY, doi TEXT, agent TEXT NOT NULL, client TEXT, namespace TEXT NOT NULL, url TEXT,
     attributes TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL)"""
 _LIVE = "NOT EXISTS (SELECT 1 FROM catalogue c WHERE c.igsn = draft.igsn)"
@@ -114,6 +116,11 @@ def drafts_of(conn: sqlite3.Connection, principal: Principal) -> list[Draft]:
     return _select(conn, "client = ?", (principal.symbol,))
 
 
+def drafts_in(conn: sqlite3.Connection, namespace: str) -> list[Draft]:
+    """The live drafts of a namespace (a namespace transfer moves them with it)."""
+    return _select(conn, "namespace = ?", (namespace,))
+
+
 def count(conn: sqlite3.Connection, *, client: str | None = None, agent: str | None = None) -> int:
     """Live drafts held against a quota (``catalogue.count_owned``'s rule: a client's, or an agent's own)."""
     if client is not None:
@@ -124,7 +131,7 @@ def count(conn: sqlite3.Connection, *, client: str | None = None, agent: str | N
 def put(db: Database, draft: Draft) -> None:
     """Creates or replaces a draft (one SQLite transaction)."""
     with db.write() as conn:
-        conn.execute(_DDL)
+        conn.execute(DDL)
         conn.execute(
             "INSERT OR REPLACE INTO draft VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -144,7 +151,7 @@ def put(db: Database, draft: Draft) -> None:
 def delete(db: Database, name: str) -> None:
     """Removes the draft row of ``name`` (deleted, or published: the catalogue holds it now)."""
     with db.write() as conn:
-        conn.execute(_DDL)
+        conn.execute(DDL)
         conn.execute("DELETE FROM draft WHERE igsn = ?", (name,))
 
 
@@ -265,7 +272,7 @@ def reserve_names(registry: Registry, principal: Principal, names: list[Igsn]) -
             for i in names
         ]
         with registry.db.write() as w:
-            w.execute(_DDL)
+            w.execute(DDL)
             w.executemany(
                 "INSERT INTO draft VALUES (?, ?, ?, ?, ?, NULL, '{}', ?, ?)",
                 [(d.igsn, d.doi, d.agent, d.client, d.namespace, d.created, d.updated) for d in drafts],

@@ -40,6 +40,7 @@ EVENTS = (
     "deprecated",
     "destroyed",
     "restored",
+    "transferred",
 )
 
 
