@@ -7,44 +7,19 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from .errors import IgsnGraphError
+from .progress import Progress
 from .settings import Settings
+
+#: `load` reads files in a second process from this many files on (below it, starting one costs more)
+READ_AHEAD_MIN_FILES = 32
 
 if TYPE_CHECKING:
     from .registry.service import Registry
 
 __all__ = ["main", "build_parser"]
-
-
-class Progress:
-    """A one-line progress bar on stderr (only when it is a terminal, or when asked)."""
-
-    def __init__(self, stream: TextIO, *, enabled: bool) -> None:
-        self.stream = stream
-        self.enabled = enabled
-        self.start = time.monotonic()
-        self._last = 0.0
-
-    def update(self, done: int, invalid: int, total: int | None = None) -> None:
-        now = time.monotonic()
-        if not self.enabled or now - self._last < 0.2:
-            return
-        self._last = now
-        rate = done / max(now - self.start, 1e-9)
-        if total:
-            width = 30
-            filled = int(width * min(done / total, 1))
-            bar = "#" * filled + "-" * (width - filled)
-            self.stream.write(f"\r[{bar}] {done}/{total} records, {invalid} invalid, {rate:,.0f}/s")
-        else:
-            self.stream.write(f"\r{done} records, {invalid} invalid, {rate:,.0f}/s")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -140,8 +115,8 @@ def cmd_load(args: argparse.Namespace) -> int:
             principal = Principal("client", client.symbol, client.agent)
         files = list(iter_files(Path(p) for p in args.paths))
         problems: list[str] = []
-        progress = Progress(sys.stderr, enabled=args.progress or sys.stderr.isatty())
-        counts = {"stored": 0, "created": 0, "invalid": 0}
+        progress = Progress(sys.stderr, bar=args.progress or sys.stderr.isatty())
+        counts = {"stored": 0, "created": 0, "invalid": 0, "files": 0}
         start = time.monotonic()
 
         deletions: dict[str, int] = {}
@@ -151,10 +126,22 @@ def cmd_load(args: argparse.Namespace) -> int:
             problems.append(f"{path}: {reason}")
             counts["invalid"] += 1
 
+        def read(_path: Path) -> None:
+            counts["files"] += 1
+
         # OAI-PMH harvests: deleted records are deactivated after the records read before them are written
         # our JSON-LD context by the URLs this deployment publishes it at is read from the local copy
         own = own_context_urls(reg.settings.public_url, reg.iris.base)
-        for segment in segments(files, max_bytes=reg.settings.max_body_bytes, on_problem=unreadable, context_urls=own):
+        # many files: read (parsed, mapped to records) in a worker process while this one writes
+        read_ahead = args.read_ahead and len(files) >= READ_AHEAD_MIN_FILES
+        for segment in segments(
+            files,
+            max_bytes=reg.settings.max_body_bytes,
+            on_problem=unreadable,
+            on_read=read,
+            context_urls=own,
+            read_ahead=read_ahead,
+        ):
             for outcomes in reg.load_records(segment, principal=principal, batch_size=args.batch_size):
                 for o in outcomes:
                     if o.ok:
@@ -165,7 +152,7 @@ def cmd_load(args: argparse.Namespace) -> int:
                         counts["invalid"] += 1
                         for reason in o.reasons:
                             problems.append(f"{o.igsn}: {reason}")
-                progress.update(counts["stored"], counts["invalid"])
+                progress.update(counts["stored"], counts["invalid"], counts["files"], len(files))
             for d in apply_deletions(reg, principal, segment.deleted):
                 deletions[d.status] = deletions.get(d.status, 0) + 1
                 if d.status == "failed":
@@ -586,6 +573,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--client", help="register as this client (AGENT.CLIENT)")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
+    p.add_argument(
+        "--no-read-ahead",
+        dest="read_ahead",
+        action="store_false",
+        help="read the files in this process (by default many files are read in a second process meanwhile)",
+    )
 
     p = command("dump", cmd_dump, "write everything (graph, history, accounts) to FILE")
     p.add_argument("file")

@@ -8,9 +8,12 @@ so a later file that registers the sample again wins, as it would at the source.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import queue
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Collection, Iterable, Iterator
+from typing import Callable, Collection, Iterable, Iterator, Union
 
 from .errors import IgsnGraphError, InvalidInput, NotFound
 from .registry.accounts import Principal
@@ -26,6 +29,7 @@ __all__ = [
     "read_input",
     "read_document",
     "segments",
+    "read_files",
     "apply_deletions",
     "RDF_SUFFIXES",
     "XML_SUFFIXES",
@@ -117,31 +121,132 @@ def read_document(
     return got.submissions
 
 
+#: one file read: what it asks, or why it cannot be read
+FileRead = tuple[Path, Union[DocumentInput, str]]
+#: files a worker reads ahead in one message (pickling a few files at once costs less than one at a time)
+_FILES_PER_MESSAGE = 16
+#: messages the worker may read ahead of the writer: bounds the memory of a load whatever its size
+_READ_AHEAD = 8
+#: seconds a worker waits on a full queue before it checks that the process it reads for is still alive
+_PARENT_CHECK_S = 1.0
+
+
+def _read_one(path: Path, max_bytes: int, context_urls: Collection[str]) -> FileRead:
+    try:
+        return path, read_file(path, max_bytes=max_bytes, context_urls=context_urls)
+    except IgsnGraphError as exc:
+        return path, exc.message
+
+
+def read_files(
+    files: Iterable[Path], *, max_bytes: int, context_urls: Collection[str] = (), in_worker: bool = False
+) -> Iterator[FileRead]:
+    """Each file read, in order. ``in_worker``: parsed and mapped to records in a separate process, a bounded
+    number of files ahead, so that the caller writes one batch while the next is being read (both cores;
+    the caller stays the only writer). Memory stays bounded: the worker waits while the queue is full."""
+    if not in_worker:
+        for path in files:
+            yield _read_one(path, max_bytes, context_urls)
+        return
+    paths = list(files)
+    if not paths:
+        return
+    # spawn, not fork: the parent holds the graph store and SQLite open, which a forked child must not inherit
+    ctx = multiprocessing.get_context("spawn")
+    results: multiprocessing.Queue[list[FileRead] | BaseException | None] = ctx.Queue(_READ_AHEAD)
+    worker = ctx.Process(
+        target=_read_worker,
+        args=(paths, max_bytes, list(context_urls), results, os.getpid()),
+        name="igsn-graph-reader",
+        daemon=True,
+    )
+    worker.start()
+    try:
+        while True:
+            try:
+                message = results.get(timeout=_PARENT_CHECK_S)
+            except queue.Empty:
+                if not worker.is_alive() and worker.exitcode != 0:
+                    raise RuntimeError(
+                        f"the reading process ended unexpectedly (exit code {worker.exitcode})"
+                    ) from None
+                continue
+            if message is None:
+                return
+            if isinstance(message, BaseException):
+                raise message
+            yield from message
+    finally:
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+        results.close()
+
+
+def _read_worker(
+    paths: list[Path],
+    max_bytes: int,
+    context_urls: list[str],
+    results: multiprocessing.Queue[list[FileRead] | BaseException | None],
+    parent: int,
+) -> None:
+    """The reading process: files to records, a few files per message; stops when its parent is gone (a
+    killed loader must not leave it blocked on a full queue)."""
+
+    def put(message: list[FileRead] | BaseException | None) -> bool:
+        while True:
+            try:
+                results.put(message, timeout=_PARENT_CHECK_S)
+                return True
+            except queue.Full:
+                if os.getppid() != parent:
+                    return False
+
+    try:
+        chunk: list[FileRead] = []
+        for path in paths:
+            chunk.append(_read_one(path, max_bytes, context_urls))
+            if len(chunk) >= _FILES_PER_MESSAGE:
+                if not put(chunk):
+                    break
+                chunk = []
+        else:
+            if (not chunk or put(chunk)) and put(None):
+                results.close()
+                results.join_thread()  # everything handed over before this process ends
+                return
+    except BaseException as exc:  # noqa: BLE001 - a fault of the reader: raised in the loading process
+        if put(exc):
+            results.close()
+            results.join_thread()
+            return
+    # the loader is gone: what is still buffered for its pipe is dropped, or this process would never end
+    results.cancel_join_thread()
+
+
 class Segment:
     """The submissions of consecutive files up to and including the first that reports deletions; iterate it
     (lazily, file by file), then read ``deleted``. Files that cannot be read go to ``on_problem``."""
 
     def __init__(
         self,
-        files: Iterator[Path],
-        max_bytes: int,
+        files: Iterator[FileRead],
         on_problem: Callable[[Path, str], None],
-        context_urls: Collection[str] = (),
+        on_read: Callable[[Path], None] | None = None,
     ) -> None:
         self._files = files
-        self._max_bytes = max_bytes
-        self._context_urls = context_urls
         self._on_problem = on_problem
+        self._on_read = on_read
         self.deleted: list[str] = []
         #: True once the files ran out (no further segment)
         self.last = False
 
     def __iter__(self) -> Iterator[Submission]:
-        for path in self._files:
-            try:
-                got = read_file(path, max_bytes=self._max_bytes, context_urls=self._context_urls)
-            except IgsnGraphError as exc:
-                self._on_problem(path, exc.message)
+        for path, got in self._files:
+            if self._on_read is not None:
+                self._on_read(path)
+            if isinstance(got, str):
+                self._on_problem(path, got)
                 continue
             yield from got.submissions
             if got.deleted:
@@ -155,17 +260,26 @@ def segments(
     *,
     max_bytes: int,
     on_problem: Callable[[Path, str], None],
+    on_read: Callable[[Path], None] | None = None,
     context_urls: Collection[str] = (),
+    read_ahead: bool = False,
 ) -> Iterator[Segment]:
     """``files`` cut after each file that reports deletions: register a segment's submissions, then apply its
     ``deleted``, then take the next segment — so deletions land in input order. ``context_urls``: where this
-    deployment publishes our JSON-LD context (``formats.contexts.own_context_urls``)."""
-    remaining = iter(files)
-    while True:
-        segment = Segment(remaining, max_bytes, on_problem, context_urls)
-        yield segment
-        if segment.last:
-            return
+    deployment publishes our JSON-LD context (``formats.contexts.own_context_urls``). ``on_read``: told of each
+    file taken (for progress). ``read_ahead``: files are read in a worker process while the caller writes
+    (``read_files``)."""
+    remaining = read_files(files, max_bytes=max_bytes, context_urls=context_urls, in_worker=read_ahead)
+    try:
+        while True:
+            segment = Segment(remaining, on_problem, on_read)
+            yield segment
+            if segment.last:
+                return
+    finally:
+        close = getattr(remaining, "close", None)
+        if close is not None:
+            close()
 
 
 @dataclass
