@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Collection, Iterable, Iterator, Union
 
 from .errors import IgsnGraphError, InvalidInput, NotFound
+from .formats.table import RDF_SYNTAXES
 from .registry.accounts import Principal
 from .registry.service import Registry, Submission
 
@@ -36,12 +37,8 @@ __all__ = [
 ]
 
 XML_SUFFIXES = {".xml"}
-RDF_SUFFIXES = {
-    ".ttl": "text/turtle",
-    ".jsonld": "application/ld+json",
-    ".json": "application/ld+json",
-    ".nt": "application/n-triples",
-}
+#: file suffix → the media type it is read as (``formats.table``: JSON as JSON-LD, then by its content)
+RDF_SUFFIXES = {suffix: syntax.media_type for syntax in RDF_SYNTAXES for suffix in syntax.suffixes}
 
 
 @dataclass

@@ -13,7 +13,6 @@ the content type (415), then the body (413).
 from __future__ import annotations
 
 import re
-from typing import Callable
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
@@ -21,7 +20,6 @@ from fastapi.responses import PlainTextResponse, Response
 from lxml import etree
 
 from igsn_graph.errors import Gone, InvalidInput, NotFound
-from igsn_graph.formats import datacite
 from igsn_graph.formats.kernels import XmlFormat, detect
 from igsn_graph.identifiers import Igsn
 from igsn_graph.registry.accounts import Principal
@@ -60,25 +58,6 @@ _FORM = "application/x-www-form-urlencoded"
 # C0 and C1 controls but TAB, LF and CR, which the line format uses
 _BODY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINES = re.compile(r"\r\n|\r|\n")
-
-
-def _below_root(*steps: str) -> Callable[[etree._Element], etree._Element | None]:
-    def find(root: etree._Element) -> etree._Element | None:
-        ns = etree.QName(root).namespace
-        return root.find("/".join(f"{{{ns}}}{step}" for step in steps))
-
-    return find
-
-
-#: where each format keeps the record's IGSN (read for ``failed to retrieve IGSN`` and the echo)
-_IDENTIFIER_ELEMENT: dict[str, Callable[[etree._Element], etree._Element | None]] = {
-    "igsn": _below_root("sampleNumber"),
-    "igsn_desc": _below_root("identifier"),
-    "csirov3": _below_root("resource", "resourceIdentifier"),
-    "datacite": datacite.identifier_element,
-    "ardc": _below_root("resource", "resourceIdentifier"),
-    "csirov2": _below_root("sample", "sampleNumber"),
-}
 
 
 # -- request parts -------------------------------------------------------------------------------
@@ -281,18 +260,11 @@ def get_igsn(igsn: str, request: Request, who: Principal = Depends(principal)) -
 
 # -- /metadata -----------------------------------------------------------------------------------
 def _written_igsn(root: etree._Element, fmt: XmlFormat) -> str | None:
-    """The IGSN text of the document's (first) record, as written; None when there is none (or when the format's
-    identifier element is not listed in ``_IDENTIFIER_ELEMENT``: its reader finds it, or refuses the record)."""
-    find = _IDENTIFIER_ELEMENT.get(fmt.name)
-    el = find(root) if find is not None else None
+    """The IGSN text of the document's (first) record, as written; None when there is none (or when the format
+    table gives no identifier element for the format: its reader finds it, or refuses the record)."""
+    el = fmt.identifier(root) if fmt.identifier is not None else None
     text = (el.text or "").strip() if el is not None else ""
     return text or None
-
-
-def _record_count(root: etree._Element, fmt: XmlFormat) -> int:
-    if fmt.record_element is None:
-        return 1
-    return len(root.findall(f"{{{etree.QName(root).namespace}}}{fmt.record_element}"))
 
 
 def _register_document(request: Request, who: Principal, body: bytes, path_igsn: str | None) -> Response:
@@ -302,14 +274,14 @@ def _register_document(request: Request, who: Principal, body: bytes, path_igsn:
         raise InvalidInput("request body must not be empty")
     root = parse_xml(body, max_bytes=registry.settings.max_body_bytes)
     fmt = detect(root)
-    count = _record_count(root, fmt)
+    count = len(fmt.record_elements(root))
     if count > 1:
         raise InvalidInput(
             f"the document holds {count} records; /metadata takes one record per request, "
             f"send documents with several records to {BULK_ENDPOINT}"
         )
     written = _written_igsn(root, fmt)
-    if count == 0 or (written is None and fmt.name in _IDENTIFIER_ELEMENT):
+    if count == 0 or (written is None and fmt.identifier is not None):
         raise InvalidInput("failed to retrieve IGSN from xml")
     igsn = registry.parse(written) if written is not None else None
     [record] = fmt.read(root)

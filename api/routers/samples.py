@@ -29,6 +29,7 @@ from igsn_graph import conneg, resolver
 from igsn_graph.errors import Conflict, Gone, InvalidInput, NotFound
 from igsn_graph.formats import jsontext
 from igsn_graph.formats.rdf import own_context_urls
+from igsn_graph.formats.table import RDF_MEDIA_TYPES, XML_MEDIA_TYPES
 from igsn_graph.loader import DocumentInput, apply_deletions, read_document, read_input
 from igsn_graph.registry.accounts import Principal
 from igsn_graph.registry.journal import parse_ntriples
@@ -66,17 +67,10 @@ register_url_convertor("sample", _SamplePath())
 
 router = APIRouter(prefix=PREFIX, tags=["samples"])
 
-#: request media types → the RDF media type read_rdf takes (None: XML, any kernel)
+#: request media types → the RDF media type read_rdf takes (None: XML, any kernel), from the format table
 INPUT_TYPES: dict[str, str | None] = {
-    "application/ld+json": "application/ld+json",
-    "application/json": "application/ld+json",
-    "text/turtle": "text/turtle",
-    "application/x-turtle": "text/turtle",
-    "application/n-triples": "application/n-triples",
-    "application/n-quads": "application/n-quads",
-    "application/trig": "application/trig",
-    "application/xml": None,
-    "text/xml": None,
+    **{media_type: syntax.media_type for media_type, syntax in RDF_MEDIA_TYPES.items()},
+    **dict.fromkeys(XML_MEDIA_TYPES),
 }
 #: what a read can be given as: the canonical RDF types (Turtle first: the default), then their aliases
 _OUTPUT = list(resolver.RDF_FORMATS) + [a for a, c in resolver.MEDIA_ALIASES.items() if c in resolver.RDF_FORMATS]

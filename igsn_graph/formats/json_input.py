@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Collection
 
 from ..record import SampleRecord
-from . import agn_json, igsn_json, jsontext
+from . import jsontext
 from .rdf import read_json_ld
+from .table import JSON_FORMATS
 
 __all__ = ["JSON_LD_FORMAT", "JsonDocument", "read_json"]
 
@@ -41,12 +42,12 @@ def read_json(data: bytes, *, context_urls: Collection[str] = ()) -> JsonDocumen
 
     ``context_urls``: further URLs at which our JSON-LD context is published (``rdf.own_context_urls``)."""
     doc = jsontext.loads(data)
-    if igsn_json.is_igsn_json(doc):
-        return JsonDocument(igsn_json.FORMAT, igsn_json.read(doc), [data])
-    if agn_json.is_agn_json(doc):
-        records = agn_json.read(doc)
-        if len(records) == 1:
-            return JsonDocument(agn_json.FORMAT, records, [data])
-        return JsonDocument(agn_json.FORMAT, records, [json.dumps([item]).encode("utf-8") for item in doc])
+    fmt = next((f for f in JSON_FORMATS if f.marker(doc)), None)
+    if fmt is not None:
+        records = fmt.read(doc)
+        if len(records) == 1 or not isinstance(doc, list):
+            return JsonDocument(fmt.name, records, [data])
+        # a batch (an AGN array): each record's own document is its item, as an array of one
+        return JsonDocument(fmt.name, records, [json.dumps([item]).encode("utf-8") for item in doc])
     records = read_json_ld(doc, context_urls=context_urls)
     return JsonDocument(JSON_LD_FORMAT, records, [data if len(records) == 1 else None] * len(records))

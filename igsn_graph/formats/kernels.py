@@ -1,4 +1,4 @@
-"""The XML formats we read and write, and the dispatcher from a document to its records.
+"""The dispatcher from an XML document to its records, by the format table's rows (``formats.table``).
 
 ``detect`` picks a format by the root element's namespace and local name; ``read_xml`` parses bytes with
 the safe parser and returns the records with the element each came from and each record's own document.
@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from copy import deepcopy
 from dataclasses import dataclass, field
-from typing import Callable
 
 from lxml import etree
 
 from ..errors import InvalidInput, UnsupportedFormat
 from ..record import SampleRecord
 from ..xmlparser import parse_xml
-from . import ardc, csiro, csiro_v2, datacite, dc_reader, description_kernel, oai_input, registration_kernel
+from . import oai_input
+from .table import XML_FORMATS, XmlFormat
 
 __all__ = [
     "XmlFormat",
@@ -26,38 +26,12 @@ __all__ = [
     "DESCRIPTION",
     "CSIRO",
     "DATACITE",
+    "OAI_DC",
     "XML_FORMATS",
     "format_named",
     "detect",
     "read_xml",
 ]
-
-Reader = Callable[[etree._Element], list[SampleRecord]]
-Writer = Callable[[SampleRecord], etree._Element]
-
-
-@dataclass(frozen=True)
-class XmlFormat:
-    """One XML kernel: where it is recognised, how it is announced, and its reader and writer.
-
-    ``namespaces`` are those read, the one written first; ``write`` is None for read-only formats.
-    ``record_element`` is the local name of each record's element below the root, None when the root
-    is the record.
-    """
-
-    name: str
-    namespaces: tuple[str, ...]
-    root: str
-    media_type: str
-    schema_location: str
-    read: Reader = field(repr=False)
-    write: Writer | None = field(repr=False)
-    record_element: str | None = None
-
-    @property
-    def namespace(self) -> str:
-        """The namespace written."""
-        return self.namespaces[0]
 
 
 @dataclass
@@ -107,68 +81,11 @@ def _single(element: etree._Element) -> bytes:
     return data
 
 
-REGISTRATION = XmlFormat(
-    "igsn",
-    registration_kernel.NAMESPACES,
-    registration_kernel.ROOT,
-    "application/xml",
-    registration_kernel.SCHEMA_LOCATION,
-    registration_kernel.read,
-    registration_kernel.write,
-)
-DESCRIPTION = XmlFormat(
-    "igsn_desc",
-    description_kernel.NAMESPACES,
-    description_kernel.ROOT,
-    "application/xml",
-    description_kernel.SCHEMA_LOCATION,
-    description_kernel.read,
-    description_kernel.write,
-)
-CSIRO = XmlFormat(
-    "csirov3",
-    csiro.NAMESPACES,
-    csiro.ROOT,
-    "application/xml",
-    csiro.SCHEMA_LOCATION,
-    csiro.read,
-    None,
-    record_element="resource",
-)
-# DataCite's writer needs the IRI base (``datacite.write(record, iri_base=…)``), so it is not a ``Writer``
-DATACITE = XmlFormat(
-    "datacite", datacite.NAMESPACES, datacite.ROOT, "application/xml", datacite.SCHEMA_LOCATION, datacite.read, None
-)
-# ARDC descriptive 1.0 succeeds CSIRO v3; CSIRO v2 shares the registration kernel 1.0 namespace (root samples)
-ARDC = XmlFormat(
-    "ardc",
-    ardc.NAMESPACES,
-    ardc.ROOT,
-    "application/xml",
-    ardc.SCHEMA_LOCATION,
-    ardc.read,
-    None,
-    record_element="resource",
-)
-CSIRO_V2 = XmlFormat(
-    "csirov2",
-    csiro_v2.NAMESPACES,
-    csiro_v2.ROOT,
-    "application/xml",
-    csiro_v2.SCHEMA_LOCATION,
-    csiro_v2.read,
-    None,
-    record_element="sample",
-)
-# Dublin Core, what every OAI-PMH provider offers: read here; written by oai_dc.write, which needs the IRI base
-OAI_DC = XmlFormat(
-    "oai_dc", dc_reader.NAMESPACES, dc_reader.ROOT, "application/xml", dc_reader.SCHEMA_LOCATION, dc_reader.read, None
-)
-
-#: every XML format by name
-XML_FORMATS: dict[str, XmlFormat] = {
-    f.name: f for f in (REGISTRATION, DESCRIPTION, CSIRO, DATACITE, ARDC, CSIRO_V2, OAI_DC)
-}
+REGISTRATION = XML_FORMATS["igsn"]
+DESCRIPTION = XML_FORMATS["igsn_desc"]
+CSIRO = XML_FORMATS["csirov3"]
+DATACITE = XML_FORMATS["datacite"]
+OAI_DC = XML_FORMATS["oai_dc"]
 
 
 def format_named(name: str) -> XmlFormat:
@@ -204,14 +121,7 @@ def read_xml(data: bytes) -> XmlDocument:
     if oai_input.is_response(root):
         return _read_oai(root, data)
     fmt = detect(root)
-    return XmlDocument(format=fmt, records=fmt.read(root), elements=_record_elements(fmt, root), data=data)
-
-
-def _record_elements(fmt: XmlFormat, root: etree._Element) -> list[etree._Element]:
-    if fmt.record_element is None:
-        return [root]
-    found: list[etree._Element] = root.findall(f"{{{etree.QName(root).namespace}}}{fmt.record_element}")
-    return found
+    return XmlDocument(format=fmt, records=fmt.read(root), elements=fmt.record_elements(root), data=data)
 
 
 def _read_oai(root: etree._Element, data: bytes) -> XmlDocument:
@@ -236,7 +146,7 @@ def _read_oai(root: etree._Element, data: bytes) -> XmlDocument:
             record.warnings.extend(item.warnings)
             record.warnings.extend(_header_warnings(item, record))
         doc.records.extend(records)
-        doc.elements.extend(_record_elements(fmt, item.payload))
+        doc.elements.extend(fmt.record_elements(item.payload))
     return doc
 
 

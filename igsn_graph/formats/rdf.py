@@ -50,6 +50,7 @@ from ..record import SampleRecord
 from ..vocab import DCAT, DCTERMS, GEO, IG, IGREL, PROV, RDF, RDFS, SCHEMA, SKOS, SOSA
 from . import contexts, igsn_o, jsontext
 from . import graph as graphmap
+from .table import RDF_MEDIA_TYPES
 
 __all__ = [
     "CONTEXT_URL",
@@ -63,15 +64,8 @@ __all__ = [
 
 CONTEXT_URL = contexts.OUR_CONTEXT_URL
 own_context_urls = contexts.own_context_urls
-MEDIA_TYPES = {
-    "text/turtle": RdfFormat.TURTLE,
-    "application/x-turtle": RdfFormat.TURTLE,
-    "application/n-triples": RdfFormat.N_TRIPLES,
-    "application/ld+json": RdfFormat.JSON_LD,
-    # datasets (bulk input, one named graph per sample): graph names are ignored, samples found by ig:igsn
-    "application/n-quads": RdfFormat.N_QUADS,
-    "application/trig": RdfFormat.TRIG,
-}
+#: every RDF media type read (``formats.table``) → its pyoxigraph format
+MEDIA_TYPES = {media_type: syntax.rdf_format for media_type, syntax in RDF_MEDIA_TYPES.items()}
 #: how many "not mapped" triples a record's warnings list before a count of the rest
 MAX_LISTED = 20
 #: C0 control characters other than tab, line feed and carriage return: no XML output could carry them

@@ -1,4 +1,5 @@
-"""The metadata formats of the data provider: prefix, schema, namespace and the writer of each.
+"""The metadata formats of the data provider, as the format table (``formats.table``) gives them: prefix,
+schema, namespace and the writer of each.
 
 Prefixes are fixed and the same names the resolver uses as profile tokens: ``oai_dc`` (the Dublin Core
 table), ``igsn`` (registration kernel 1.0), ``igsn_desc`` (description kernel 1.1) and ``datacite``
@@ -12,78 +13,35 @@ address this server answers on: moving the server changes no document, so no dat
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Iterable
 
 from lxml import etree
 
-from ..formats import datacite, description_kernel, oai_dc, registration_kernel
-from ..formats._kernel import DATETIME
+from ..formats.table import WRITTEN, Writer, fingerprint
 from ..formats.xmltext import clean, is_clean
-from ..record import LOG_EVENTS, LogEvent, RegistryFacts, SampleRecord
-from ..resources import mappings_dir
+from ..record import RegistryFacts, SampleRecord
 
-__all__ = ["MetadataFormat", "FORMATS", "PREFIXES", "WRITERS_REVISION", "write_all", "for_oai", "fingerprint"]
+__all__ = ["MetadataFormat", "FORMATS", "PREFIXES", "write_all", "for_oai", "fingerprint"]
 
 log = logging.getLogger("igsn_graph.oai")
-
-#: bump whenever a writer's code changes its output: cached documents are recomputed, records restamped
-#: (2026-3: no document names the public URL any more; oai_dc and DataCite name samples by their IRIs)
-WRITERS_REVISION = "2026-3"
-#: the mapping files the writers read (crosswalks and code lists); their content is part of the output
-_WRITER_MAPPINGS = ("oai_dc.csv", "relation_types.csv", "codelists")
-
-
-class Writer(Protocol):
-    """Writes a record in one format; ``iri_base`` (the store's IRI base) gives samples their persistent IRIs."""
-
-    def __call__(self, record: SampleRecord, facts: RegistryFacts, iri_base: str) -> etree._Element: ...
 
 
 @dataclass(frozen=True)
 class MetadataFormat:
+    """A format as ListMetadataFormats announces it (``formats.table`` owns it)."""
+
     prefix: str
     schema: str
     namespace: str
     write: Writer
 
 
-def _schema_of(schema_location: str) -> str:
-    return schema_location.split()[1]
-
-
-def _registration(record: SampleRecord, facts: RegistryFacts, iri_base: str) -> etree._Element:
-    # the kernel needs a log event with an xs:dateTime: the registration itself when the record has none
-    if not any(e.event in LOG_EVENTS and DATETIME.fullmatch(e.timestamp) for e in record.log):
-        stamp = facts.registered or facts.datestamp
-        record = replace(record, log=[*record.log, LogEvent("registered", stamp)])
-    return registration_kernel.write(record)
-
-
 FORMATS: dict[str, MetadataFormat] = {
-    f.prefix: f
-    for f in (
-        MetadataFormat("oai_dc", oai_dc.SCHEMA, oai_dc.NS_OAI_DC, lambda r, f, iri: oai_dc.write(r, iri_base=iri)),
-        MetadataFormat(
-            "igsn", _schema_of(registration_kernel.SCHEMA_LOCATION), registration_kernel.NS_1_0, _registration
-        ),
-        MetadataFormat(
-            "igsn_desc",
-            _schema_of(description_kernel.SCHEMA_LOCATION),
-            description_kernel.NS_1_1,
-            lambda r, f, iri: description_kernel.write(r),
-        ),
-        MetadataFormat(
-            "datacite",
-            datacite.SCHEMA,
-            datacite.NS,
-            lambda r, f, iri: datacite.write(r, iri_base=iri, publication_year=(f.registered or f.datestamp)[:4]),
-        ),
-    )
+    f.oai_prefix: MetadataFormat(f.oai_prefix, f.oai_schema, f.namespace, f.write)
+    for f in WRITTEN
+    if f.oai_prefix is not None and f.oai_schema is not None and f.write is not None
 }
 PREFIXES = tuple(FORMATS)
 
@@ -128,25 +86,3 @@ def write_all(
         except (ValueError, KeyError) as exc:
             log.warning("%s cannot be written as %s: %s", record.igsn, fmt.prefix, exc)
     return out
-
-
-def fingerprint() -> str:
-    """Names everything besides a record that shapes its documents: the writers' revision and the crosswalk
-    and code-list files they read. Not the public URL: no document names it (``Writer``).
-
-    Two different values mean the same record may give different documents, so harvesters must see new
-    datestamps (``registry.restamp``) and cached documents are stale (``oai.cache``).
-    """
-    return hashlib.sha256(f"{WRITERS_REVISION}\n{_mappings_digest(mappings_dir())}".encode()).hexdigest()[:16]
-
-
-@lru_cache(maxsize=4)
-def _mappings_digest(root: Path) -> str:
-    # read once per process (the writers read these files once too): /health asks for the fingerprint
-    digest = hashlib.sha256()
-    for name in _WRITER_MAPPINGS:
-        path = root / name
-        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
-            if file.is_file():
-                digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
-    return digest.hexdigest()

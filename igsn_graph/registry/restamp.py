@@ -3,8 +3,8 @@ without a registration.
 
 OAI-PMH promises that a record whose metadata changed carries a newer datestamp, so incremental harvests
 pick it up. A record's documents change not only when it is registered again but also when a writer's code
-(``oai.formats.WRITERS_REVISION``) or a crosswalk or code list the writers read in ``mappings/`` changes;
-``oai.formats.fingerprint`` names these, and the data folder remembers the fingerprint its datestamps were
+(a format's ``revision`` in ``formats.table``) or a crosswalk or code list the writers read in ``mappings/``
+changes; ``formats.table.fingerprint`` names these, and the data folder remembers the fingerprint its datestamps were
 issued under. The public URL is not part of it: no document names it (only OAI ``baseURL``, ``Link`` headers
 and landing pages do, computed per request), so moving the server restamps nothing. Inverse relations
 computed at read time never restamp anything either.
@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING
 from pyoxigraph import Literal, Triple
 
 from ..formats.graph import date_literal
+from ..formats.table import fingerprint
 from ..index.catalogue import format_datestamp
-from ..oai.formats import fingerprint
 from ..store.base import GraphWrite
 from ..vocab import IG, XSD
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from .. import conneg
+from ..formats.table import profile_iri
 from ..oai.formats import FORMATS
 from ..resources import mappings_dir
 
@@ -82,7 +83,7 @@ def _load_profiles() -> dict[str, Profile]:
     return {
         r["token"]: Profile(
             r["token"],
-            r["uri"],
+            r["uri"] or profile_iri(r["token"]),  # a format's IRI is the format table's
             tuple(r["aliases"].split()),
             tuple(r["media_types"].split()),
             r["default_media_type"],

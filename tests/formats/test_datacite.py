@@ -374,7 +374,7 @@ def test_read_refuses_other_roots() -> None:
 @pytest.mark.parametrize("namespace", [datacite.NS, datacite.NS_3])
 def test_detect(namespace: str) -> None:
     assert detect(parse_xml(f'<resource xmlns="{namespace}"/>')) is DATACITE
-    assert DATACITE.write is None and DATACITE.namespace == datacite.NS
+    assert DATACITE.write is not None and DATACITE.namespace == datacite.NS
 
 
 def test_unknown_material_and_dates_that_are_ranges() -> None:

@@ -130,7 +130,7 @@ def test_geoscience_australia_get_record(shared: Path, path: str, validator: Val
 def test_detect_and_format_table() -> None:
     root = parse_xml(_dc(ID))
     assert detect(root) is kernels.OAI_DC is kernels.format_named("oai_dc")
-    assert kernels.OAI_DC.write is None  # written by oai_dc.write, which needs the IRI base
+    assert kernels.OAI_DC.write is not None and kernels.OAI_DC.oai_prefix == "oai_dc"
     assert kernels.OAI_DC.namespace == "http://www.openarchives.org/OAI/2.0/oai_dc/"
 
 

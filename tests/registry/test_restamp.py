@@ -14,6 +14,7 @@ import httpx
 import pytest
 from lxml import etree
 
+from igsn_graph.formats import table as format_table
 from igsn_graph.index.rebuild import verify
 from igsn_graph.oai import formats as oai_formats
 from igsn_graph.registry import restamp
@@ -261,18 +262,22 @@ def test_force_restamps_even_when_current(registry: Registry) -> None:
 def test_crosswalk_change_changes_the_fingerprint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     copy = tmp_path / "mappings"
     shutil.copytree(mappings_dir(), copy)
-    monkeypatch.setattr(oai_formats, "mappings_dir", lambda: copy)
-    oai_formats._mappings_digest.cache_clear()
-    before = oai_formats.fingerprint()
-    assert oai_formats.fingerprint() == before  # stable
+    monkeypatch.setattr(format_table, "mappings_dir", lambda: copy)
+    format_table._mappings_digest.cache_clear()
+    before = format_table.fingerprint()
+    parts = {f.name: f.fingerprint_part() for f in format_table.WRITTEN}
+    assert format_table.fingerprint() == before  # stable
     (copy / "profiles.csv").write_text("token\n")  # not read by the writers
-    oai_formats._mappings_digest.cache_clear()  # the files are read once per process: a new process
-    assert oai_formats.fingerprint() == before
-    table = copy / "oai_dc.csv"
-    table.write_text(table.read_text() + "\n")
-    oai_formats._mappings_digest.cache_clear()
-    assert oai_formats.fingerprint() != before
-    oai_formats._mappings_digest.cache_clear()
+    format_table._mappings_digest.cache_clear()  # the files are read once per process: a new process
+    assert format_table.fingerprint() == before
+    crosswalk = copy / "oai_dc.csv"
+    crosswalk.write_text(crosswalk.read_text() + "\n")
+    format_table._mappings_digest.cache_clear()
+    assert format_table.fingerprint() != before
+    # only the part of the format that reads it changes
+    assert format_table.XML_FORMATS["oai_dc"].fingerprint_part() != parts["oai_dc"]
+    assert all(format_table.XML_FORMATS[name].fingerprint_part() == parts[name] for name in ("igsn", "datacite"))
+    format_table._mappings_digest.cache_clear()
 
 
 def _oai_identifiers(base: str, **args: str) -> list[str]:
