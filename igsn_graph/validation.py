@@ -53,7 +53,7 @@ from .record import (
 )
 from .resources import shapes_dir
 from .validation_shapes import ShapesError
-from .vocab import PREFIXES
+from .vocab import PREFIXES, RDF_TYPE
 
 __all__ = ["Validator", "ValidationReport", "Violation", "ShapesError", "with_elements", "SHAPES_NS", "ENGINES"]
 
@@ -61,6 +61,7 @@ __all__ = ["Validator", "ValidationReport", "Violation", "ShapesError", "with_el
 SHAPES_NS = "https://w3id.org/igsn-graph/shapes#"
 _FULL = NamedNode(SHAPES_NS + "FullRegistration")
 _URL_ONLY = NamedNode(SHAPES_NS + "UrlOnlyRegistration")
+_DRAFT = NamedNode(SHAPES_NS + "DraftRegistration")
 #: the validation engines, the default first
 ENGINES = ("compiled", "pyshacl")
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -341,29 +342,44 @@ class Validator:
     # a known-good batch must conform: catches shapes that load but reject what the converter writes
     def _self_test(self) -> None:
         try:
-            reports = self.validate_many(_probes(self.iris), url_only={"PROBE.URL"})
+            reports = self.validate_many(_probes(self.iris), url_only={"PROBE.URL"}, draft={"PROBE.DRAFT"})
         except Exception as e:
             raise ShapesError(f"the shapes cannot be used: {e}") from e
         failing = {name: str(r) for name, r in reports.items() if not r.conforms}
         if failing:
             raise ShapesError(f"the shapes reject known-good records: {failing}")
 
-    def validate(self, igsn: str, triples: Sequence[Triple | Quad], *, url_only: bool = False) -> ValidationReport:
+    def validate(
+        self, igsn: str, triples: Sequence[Triple | Quad], *, url_only: bool = False, draft: bool = False
+    ) -> ValidationReport:
         """Validate the graph of one sample."""
-        return self.validate_many({igsn: triples}, url_only={igsn} if url_only else frozenset())[igsn]
+        return self.validate_many(
+            {igsn: triples},
+            url_only={igsn} if url_only else frozenset(),
+            draft={igsn} if draft else frozenset(),
+        )[igsn]
 
     def validate_many(
-        self, graphs: Mapping[str, Sequence[Triple | Quad]], *, url_only: Set[str] = frozenset()
+        self,
+        graphs: Mapping[str, Sequence[Triple | Quad]],
+        *,
+        url_only: Set[str] = frozenset(),
+        draft: Set[str] = frozenset(),
     ) -> dict[str, ValidationReport]:
-        """Validate many samples in one engine run; ``url_only`` IGSNs get the URL-only shapes."""
+        """Validate many samples in one engine run; ``url_only`` IGSNs get the URL-only shapes, ``draft`` ones the
+        relaxed shapes of a reserved IGSN (shapes/draft.ttl: their description's classes are left out)."""
         if not graphs:
             return {}
         sample_of: dict[str, str] = {}
         types: list[tuple[NamedNode, NamedNode]] = []
+        if draft:
+            graphs = {
+                igsn: _without_classes(self.iris.sample(igsn), g) if igsn in draft else g for igsn, g in graphs.items()
+            }
         for igsn in graphs:
             subject = self.iris.sample(igsn)
             sample_of[subject.value] = igsn
-            types.append((subject, _URL_ONLY if igsn in url_only else _FULL))
+            types.append((subject, _URL_ONLY if igsn in url_only else _DRAFT if igsn in draft else _FULL))
         found: dict[str, list[Violation]] = {igsn: [] for igsn in graphs}
         for violation in self._engine.run(graphs, types):
             owner = sample_of.get(violation.focus_node.split("#", 1)[0]) or _owner_of(violation.focus_node, graphs)
@@ -376,6 +392,11 @@ class Validator:
             )
             for igsn, vs in found.items()
         }
+
+
+def _without_classes(subject: NamedNode, triples: Sequence[Triple | Quad]) -> list[Triple | Quad]:
+    """A draft's triples without the classes of its sample, which the rules requiring a value target."""
+    return [t for t in triples if not (t.subject == subject and t.predicate == RDF_TYPE)]
 
 
 def _engine(name: str, shapes: rdflib.Graph) -> _Engine:
@@ -414,7 +435,7 @@ def _owner_of(focus: str, graphs: Mapping[str, Sequence[Triple | Quad]]) -> str 
 
 
 def _probes(iris: Iris) -> dict[str, list[Triple]]:
-    """A known-good sample, feature, collection and URL-only IGSN that between them reach every shape."""
+    """A known-good sample, feature, collection, URL-only IGSN and draft that between them reach every shape."""
     registrant = Agent("Probe Institute", Identifier("03qn8fb07", "ROR"), kind="Organization")
     sample = SampleRecord(
         igsn="PROBE.SAMPLE",
@@ -443,4 +464,5 @@ def _probes(iris: Iris) -> dict[str, list[Triple]]:
     facts = RegistryFacts("PROBE.URL", "probe", "PROBE", "2024-01-01T00:00:00Z", landing_url="https://probe.invalid/x")
     probes = {r.igsn: record_triples(r, iris) for r in (sample, feature, collection)}
     probes[facts.igsn] = facts_triples(facts, iris)
+    probes["PROBE.DRAFT"] = record_triples(SampleRecord(igsn="PROBE.DRAFT"), iris)  # no name, no registrant yet
     return probes

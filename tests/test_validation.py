@@ -391,8 +391,8 @@ def test_broken_shapes_fail_at_construction(tmp_path: Path) -> None:
         registration.write_text(broken, encoding="utf-8")
         with pytest.raises(ShapesError):
             Validator(IRIS, folder)
-    (folder / "registration.ttl").unlink()
-    (folder / "url-only.ttl").unlink()
+    for shapes in folder.glob("*.ttl"):
+        shapes.unlink()
     with pytest.raises(ShapesError):
         Validator(IRIS, folder)
 

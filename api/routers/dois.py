@@ -418,8 +418,9 @@ def _update(registry: Registry, who: Principal, igsn: Igsn, attributes: dict[str
 
 
 def _check_draft(registry: Registry, igsn: Igsn, metadata: dict[str, Any]) -> None:
-    """A draft's partial metadata, read as a registration would read it, with nothing required: what is given
-    must mean something (dates, coordinates, the resource type), what is missing may come later."""
+    """A draft's partial metadata, read as a registration would read it and validated against the relaxed draft
+    shapes: what is given must mean something (dates, coordinates, the resource type), what is missing may come
+    later."""
     types = metadata.get("types")
     if isinstance(types, dict) and types.get("resourceTypeGeneral") not in (None, "PhysicalObject"):
         raise JsonApiError(
@@ -428,10 +429,13 @@ def _check_draft(registry: Registry, igsn: Igsn, metadata: dict[str, Any]) -> No
             "/data/attributes/types/resourceTypeGeneral",
         )
     if metadata.get("xml"):
-        _record(registry, igsn, metadata)  # a draft's document must be a DataCite record of this IGSN
+        record, _ = _record(registry, igsn, metadata)  # a draft's document must be a DataCite record of this IGSN
     elif datacite_rest.has_metadata(metadata):
         given = dict(types) if isinstance(types, dict) else {}
-        _record(registry, igsn, {**metadata, "types": {**given, "resourceTypeGeneral": "PhysicalObject"}})
+        record, _ = _record(registry, igsn, {**metadata, "types": {**given, "resourceTypeGeneral": "PhysicalObject"}})
+    else:
+        return
+    lifecycle.check(registry, record)  # the relaxed draft shapes (shapes/draft.ttl)
 
 
 def _write(registry: Registry, who: Principal, igsn: Igsn, attributes: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
 """The DataCite lifecycle of an identifier: ``draft`` (reserved), ``registered`` (resolves, not listed), ``findable``.
 
 A draft is a reservation: the name is owned and counts against its holder's quota, it may carry partial
-metadata (the DataCite attributes as given), but it is nowhere in the graph, the catalogue, the history or
+metadata (the DataCite attributes as given, valid against the relaxed shapes of ``shapes/draft.ttl``), but it
+is nowhere in the graph, the catalogue, the history or
 the search rows, so the resolver, OAI-PMH, SPARQL, search and relations know nothing of it. It is kept in
 its own table (``draft``) until it is published (then it is registered like any sample, and its row goes)
 or deleted. A row whose name has since been registered through another door is stale and ignored: the
@@ -17,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Conflict, ForeignSample, InvalidInput, NotFound
+from ..errors import Conflict, ForeignSample, InvalidInput, InvalidRecord, NotFound
 from ..identifiers import Igsn
 from ..index.catalogue import CatalogueRow
-from ..record import RegistryFacts
+from ..record import RegistryFacts, SampleRecord
 from .accounts import Principal
 from .database import Database
 
@@ -33,6 +34,7 @@ __all__ = [
     "FINDABLE",
     "REGISTERED",
     "Draft",
+    "check",
     "count",
     "delete",
     "discard",
@@ -126,6 +128,21 @@ def count(conn: sqlite3.Connection, *, client: str | None = None, agent: str | N
     if client is not None:
         return len(_select(conn, "client = ?", (client,)))
     return len(_select(conn, "agent = ? AND client IS NULL", (agent,)))
+
+
+def check(registry: Registry, record: SampleRecord) -> None:
+    """A draft's partial description against the relaxed draft shapes (shapes/draft.ttl): nothing is required yet,
+    but what is given must be valid; ``InvalidRecord`` with the violations otherwise. Registering or publishing
+    checks the whole description against the full shapes."""
+    from ..formats.graph import record_triples
+    from ..validation import with_elements
+
+    report = registry.validator.validate(record.igsn, record_triples(record, registry.iris), draft=True)
+    if not report.conforms:
+        report = with_elements(report, record)
+        raise InvalidRecord(
+            "; ".join(str(v) for v in report.violations), igsn=record.igsn, violations=report.violations
+        )
 
 
 def put(db: Database, draft: Draft) -> None:
