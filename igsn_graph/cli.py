@@ -184,12 +184,12 @@ def cmd_dump(args: argparse.Namespace) -> int:
     from .registry.dump import dump
 
     try:
-        with _registry(args) as reg, reg.writing():  # a consistent state: no write runs meanwhile
-            counts = dump(reg, Path(args.file))  # read back and checked before it takes the name
+        with _registry(args) as reg:  # from a snapshot: one point of the journal, writes go on
+            counts = dump(reg, Path(args.directory))  # read back and checked before it takes the name
     except OSError as exc:  # disk full, no permission: no dump was written
-        print(f"igsn-graph: error: no dump written to {args.file}: {exc}", file=sys.stderr)
+        print(f"igsn-graph: error: no dump written to {args.directory}: {exc}", file=sys.stderr)
         return 2
-    print("dumped " + ", ".join(f"{k}={v}" for k, v in counts.items()) + f" to {args.file} (read back: complete)")
+    print("dumped " + ", ".join(f"{k}={v}" for k, v in counts.items()) + f" to {args.directory} (read back: complete)")
     return 0
 
 
@@ -216,7 +216,7 @@ def _backup_line(manifest: dict[str, Any], directory: str) -> str:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from .registry.dump import restore
+    from .registry.restore import restore
 
     settings = _settings(args)
     try:
@@ -250,7 +250,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from .index.rebuild import verify
-    from .registry.dump import STAGING
+    from .registry.restore import STAGING
 
     staging = _settings(args).data_dir / STAGING
     if staging.exists():  # a restore was killed: the folder holds no registry, or only a part of one
@@ -580,8 +580,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the files in this process (by default many files are read in a second process meanwhile)",
     )
 
-    p = command("dump", cmd_dump, "write everything (graph, history, accounts) to FILE")
-    p.add_argument("file")
+    p = command(
+        "dump",
+        cmd_dump,
+        "write everything (graph and history as N-Quads, accounts, registry state) to a new folder DIRECTORY",
+    )
+    p.add_argument("directory")
     p = command("backup", cmd_backup, "write a consistent copy of the data folder (graph, database) to DIRECTORY")
     p.add_argument("directory", help="a new folder")
     p = command("restore", cmd_restore, "restore a dump or a backup into an empty data folder")

@@ -1,342 +1,146 @@
-"""Dump and restore everything — public graph, history, accounts, settings fixed at init — as one file.
+"""Dumps in standard formats: a folder of files a user can load elsewhere, and ``restore`` reads back exactly.
 
-The file is gzip-compressed JSON lines: a header, the rows of each registry table in key order, the
-graph as sorted N-Quads, and a trailer with the counts of every part (a file without it is cut short).
-The catalogue index is not dumped: restore rebuilds it from the graph. Restoring a dump into an empty
-data folder reproduces the store exactly, whatever text the records hold.
+A dump is a folder (served as a tar stream of the same files by ``GET /api/v1/admin/dump``):
 
-N-Quads statements end at a line feed (or carriage return), and the writer escapes both inside literals;
-every other character — U+2028, U+0085, form feed… which ``str.splitlines()`` would also take for line
-ends — is literal text. So the graph is split into statements at ``\\r``/``\\n`` bytes only (``_statements``).
+* ``graph.nq.gz`` — the graph store's whole dataset as N-Quads: every sample's public graph, provenance
+  graphs, the accounts graph (what SPARQL serves);
+* ``history.nq.gz`` — every version of every sample as N-Quads (``registry.history_file``: one named graph per
+  version, and a graph of the versions' registry columns and verbatim documents);
+* ``accounts.jsonl.gz`` — agents, clients, namespaces and DOI prefixes (password hashes as stored: salted
+  scrypt, never a secret in clear), as JSON lines (``registry.tables``);
+* ``registry.jsonl.gz`` — the rest of the registry's own state: settings fixed at init, reservations
+  (drafts), harvest sources and what each said of each sample;
+* ``manifest.json`` — format and version, the journal position it was taken at, the counts of every part,
+  the versions of the software that wrote it. Written last: a folder without it is no dump.
 
-A dump is read back and checked before it takes its name: a dump that could not be restored is never
-left behind as if it could. A restore is made in a staging folder inside the data folder, checked
-(counts against the trailer, ``index.rebuild.verify``), and only then moved into place: a failed restore
-leaves the data folder as it was (with a remote graph store the error names what to clear there).
+Taken from a snapshot (``registry.snapshot``): the running registry writes on while it is written. The
+catalogue, search and relation indexes are not dumped (restore rebuilds them from graph and history), nor
+the OAI-PMH document cache. A dump is read back and checked (every statement parsed, every count against
+the manifest) before it takes its name; it is written as ``<target>.partial`` until then.
 """
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 import os
-import re
 import shutil
-import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import Any
 
-from pyoxigraph import RdfFormat, parse
+from ..errors import Conflict, InvalidInput
+from ..iris import Iris
+from .backup import read_manifest, software
+from .graph_file import GraphFileBroken, count_quads, fsync, write_graph
+from .history_file import read_history, write_history
+from .snapshot import remove_stale, snapshot
+from .tables import ACCOUNTS, REGISTRY, DumpBroken, read_tables, write_tables
 
-from ..errors import Conflict, IgsnGraphError, InvalidInput, StorageFailure
-from ..index.rebuild import rebuild, verify
-from .database import Database
-
-__all__ = ["dump", "check", "restore", "TABLES", "STAGING", "DumpBroken"]
+__all__ = ["FORMAT", "VERSION", "PARTS", "DumpBroken", "dump", "check", "is_dump", "flat_counts"]
 
 FORMAT = "igsn-graph-dump"
-#: 2: statements split at line feeds only, a trailer with counts (1: split with ``str.splitlines``)
-VERSION = 2
-#: tables dumped, in an order that satisfies foreign keys, with their sort keys
-TABLES = {
-    "meta": "key",
-    "agents": "symbol",
-    "clients": "symbol",
-    "namespaces": "namespace",
-    "doi_prefixes": "prefix",
-    "versions": "igsn, version",
-    "draft": "igsn",
-    # harvest sources an administrator set up, and what each source last said of each sample
-    "harvest_source": "name",
-    "harvest_record": "source, igsn",
-}
-_CHUNK_LINES = 20000
-#: the folder inside the data folder a restore is built in before it is moved into place
-STAGING = ".restore-incomplete"
-#: the N-Quads end of line (grammar: EOL ::= [#xD#xA]+); nothing else ends a statement
-_EOL = re.compile(rb"[\r\n]+")
+#: 3: a folder of N-Quads and JSON lines files (1-2: one file of JSON lines, read by ``dump_v2``)
+VERSION = 3
+GRAPH, HISTORY, ACCOUNTS_FILE, REGISTRY_FILE, MANIFEST = (
+    "graph.nq.gz",
+    "history.nq.gz",
+    "accounts.jsonl.gz",
+    "registry.jsonl.gz",
+    "manifest.json",
+)
+#: the files of a dump, in the order a tar stream carries them (the manifest last: it says the rest is there)
+PARTS = (ACCOUNTS_FILE, REGISTRY_FILE, HISTORY, GRAPH, MANIFEST)
 
 
-class DumpBroken(InvalidInput):
-    """A dump file that cannot be restored (not a dump, cut short, or its parts do not parse or add up)."""
+def is_dump(path: Path) -> bool:
+    manifest = read_manifest(path) if Path(path).is_dir() else None
+    return manifest is not None and manifest.get("format") == FORMAT
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return {"b64": base64.b64encode(value).decode("ascii")}
-    return value
+def flat_counts(parts: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Counts per part as one mapping: rows per table, ``versions``, ``history_quads``, ``quads`` (the graph)."""
+    out = {**parts.get(ACCOUNTS_FILE, {}), **parts.get(REGISTRY_FILE, {})}
+    out["versions"] = parts.get(HISTORY, {}).get("versions", 0)
+    out["history_quads"] = parts.get(HISTORY, {}).get("quads", 0)
+    out["quads"] = parts.get(GRAPH, {}).get("quads", 0)
+    return out
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, dict) and "b64" in value:
-        return base64.b64decode(value["b64"])
-    return value
-
-
-def _statements(chunks: Iterable[bytes]) -> list[bytes]:
-    """The N-Quads statements of the chunks, sorted (by code point, as UTF-8 bytes sort)."""
-    return sorted(line for chunk in chunks for line in _EOL.split(chunk) if line.strip())
-
-
-def dump(registry: Any, path: Path) -> dict[str, int]:
-    """Writes the whole registry to ``path``, reads it back and checks it; returns counts per part.
-
-    The file is written beside ``path`` and renamed only once the check passed; ``DumpBroken`` otherwise
-    (and nothing is left at ``path``).
-    """
-    counts: dict[str, int] = {}
-    conn = registry.db.read()
-    partial = path.with_name(path.name + ".partial")
+def dump(registry: Any, target: Path) -> dict[str, int]:
+    """Writes a dump of the (running) registry into the new folder ``target``, reads it back and checks it;
+    returns counts per part. ``DumpBroken`` when the read-back differs (and nothing is left at ``target``)."""
+    target = Path(target)
+    if target.exists():
+        raise Conflict(f"{target} exists already: a dump is written into a new folder")
+    if not target.parent.is_dir():
+        raise InvalidInput(f"{target.parent} is not a folder")
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    remove_stale(registry.settings.data_dir)
+    started = datetime.now(timezone.utc)
     try:
-        with gzip.open(partial, "wt", encoding="utf-8", compresslevel=6) as out:
-            out.write(json.dumps({"format": FORMAT, "version": VERSION}) + "\n")
-            for table, order in TABLES.items():
-                cursor = conn.execute(f"SELECT * FROM {table} ORDER BY {order}")
-                columns = [d[0] for d in cursor.description]
-                out.write(json.dumps({"table": table, "columns": columns}) + "\n")
-                n = 0
-                for row in cursor:
-                    out.write(json.dumps({"r": [_encode(v) for v in row]}) + "\n")
-                    n += 1
-                counts[table] = n
-            lines = _statements(registry.store.dump_nquads())
-            counts["quads"] = len(lines)
-            for i in range(0, len(lines), _CHUNK_LINES):
-                text = b"".join(line + b"\n" for line in lines[i : i + _CHUNK_LINES]).decode("utf-8")
-                out.write(json.dumps({"nquads": text}) + "\n")
-            del lines
-            out.write(json.dumps({"end": counts}) + "\n")
-        with open(partial, "rb") as f:
-            os.fsync(f.fileno())
-        read_back = check(partial)
-        if read_back != counts:
-            raise DumpBroken(f"the dump read back holds {read_back}, not the {counts} written")
-        os.replace(partial, path)
+        partial.mkdir()
+        with snapshot(registry) as snap:
+            parts: dict[str, dict[str, int]] = {
+                ACCOUNTS_FILE: write_tables(snap.db, ACCOUNTS, partial / ACCOUNTS_FILE),
+                REGISTRY_FILE: write_tables(snap.db, REGISTRY, partial / REGISTRY_FILE),
+            }
+            versions, quads = write_history(snap.db, registry.iris, partial / HISTORY)
+            parts[HISTORY] = {"versions": versions, "quads": quads}
+            parts[GRAPH] = {"quads": write_graph(snap.store.dump_nquads(), partial / GRAPH)}
+            position = snap.position
+        for name in (ACCOUNTS_FILE, REGISTRY_FILE, HISTORY):
+            fsync(partial / name)
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "created": started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "journal": position,
+            "iri_base": registry.iris.base,
+            "software": software(),
+            "parts": parts,
+        }
+        read_back = check(partial, manifest)
+        if read_back != flat_counts(parts):
+            raise DumpBroken(f"the dump read back holds {read_back}, not the {flat_counts(parts)} written")
+        (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        fsync(partial / MANIFEST)
+        os.replace(partial, target)
     except BaseException:
-        partial.unlink(missing_ok=True)
+        shutil.rmtree(partial, ignore_errors=True)
         raise
+    return flat_counts(parts)
+
+
+def check(path: Path, manifest: dict[str, Any] | None = None) -> dict[str, int]:
+    """Reads a whole dump folder and checks every part (rows read, statements parsed, counts against the
+    manifest); returns counts per part. ``DumpBroken`` otherwise."""
+    path = Path(path)
+    if manifest is None:
+        manifest = read_manifest(path)
+        if manifest is None:
+            raise DumpBroken(f"{path} is no dump, or one cut short: it has no {MANIFEST}")
+    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+        raise DumpBroken(f"{path} is not an igsn-graph dump of version {VERSION} (or one of a later version)")
+    missing = [name for name in PARTS[:-1] if not (path / name).is_file()]
+    if missing:
+        raise DumpBroken(f"{path} is incomplete: {', '.join(missing)} missing")
+    base = manifest.get("iri_base")
+    if not isinstance(base, str):
+        raise DumpBroken(f"{path}: the manifest names no IRI base")
+    parts: dict[str, dict[str, int]] = {
+        ACCOUNTS_FILE: read_tables(path / ACCOUNTS_FILE, ACCOUNTS),
+        REGISTRY_FILE: read_tables(path / REGISTRY_FILE, REGISTRY),
+    }
+    versions, quads = read_history(path / HISTORY, Iris(base))
+    parts[HISTORY] = {"versions": versions, "quads": quads}
+    try:
+        parts[GRAPH] = {"quads": count_quads(path / GRAPH)}
+    except GraphFileBroken as exc:
+        raise DumpBroken(exc.message) from None
+    counts, expected = flat_counts(parts), flat_counts(manifest.get("parts", {}))
+    if counts != expected:
+        differs = {k: (counts.get(k), expected.get(k)) for k in counts.keys() | expected.keys()}
+        differs = {k: v for k, v in differs.items() if v[0] != v[1]}
+        raise DumpBroken(f"{path} is incomplete: it holds {differs} (read, in the manifest)")
     return counts
-
-
-def _open(path: Path) -> tuple[IO[str], int]:
-    """The dump opened after its header; its format version. ``DumpBroken`` when it is no dump."""
-    try:
-        f = gzip.open(path, "rt", encoding="utf-8")
-        header = json.loads(f.readline())
-    except (OSError, EOFError, ValueError) as exc:
-        raise DumpBroken(f"{path} is not an igsn-graph dump: {exc}") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("version") not in (1, VERSION):
-        f.close()
-        raise DumpBroken(f"{path} is not an igsn-graph dump (or one of a later version)")
-    return f, header["version"]
-
-
-def _records(f: IO[str], path: Path) -> Iterator[dict[str, Any]]:
-    n = 1
-    try:
-        for line in f:
-            n += 1
-            if line.strip():
-                rec = json.loads(line)
-                if not isinstance(rec, dict):
-                    raise ValueError("not an object")
-                yield rec
-    except (OSError, EOFError, ValueError) as exc:  # gzip: CRC or length wrong, stream cut short
-        raise DumpBroken(f"{path} is damaged at line {n}: {exc}") from None
-
-
-def _parsed_quads(text: str, path: Path, version: int) -> int:
-    """How many statements a chunk of the dump's N-Quads holds; ``DumpBroken`` when it does not parse."""
-    try:
-        return sum(1 for _ in parse(input=text.encode("utf-8"), format=RdfFormat.N_QUADS))
-    except SyntaxError as exc:
-        hint = (
-            "; dumps of format version 1 split the graph at U+2028, U+0085 and other characters that "
-            "are not line ends in N-Quads, so a text holding one cannot be restored from them"
-            if version == 1
-            else ""
-        )
-        raise DumpBroken(f"{path}: the graph in the dump does not parse: {exc}{hint}") from None
-
-
-def check(path: Path) -> dict[str, int]:
-    """Reads a whole dump and checks every part (rows, N-Quads parsed, trailer); returns counts per part."""
-    f, version = _open(path)
-    counts: dict[str, int] = {}
-    end: dict[str, int] | None = None
-    with f:
-        table: str | None = None
-        for rec in _records(f, path):
-            if "table" in rec:
-                table = rec["table"]
-                if table not in TABLES:
-                    raise DumpBroken(f"{path}: unknown table {table!r} in dump")
-                counts[table] = 0
-            elif "r" in rec:
-                if table is None:
-                    raise DumpBroken(f"{path}: a row before any table")
-                counts[table] += 1
-            elif "nquads" in rec:
-                counts["quads"] = counts.get("quads", 0) + _parsed_quads(rec["nquads"], path, version)
-            elif "end" in rec:
-                end = rec["end"]
-    counts.setdefault("quads", 0)
-    if version >= 2 and end != counts:
-        raise DumpBroken(
-            f"{path} is incomplete: it holds {counts}, its trailer says {end}"
-            if end is not None
-            else f"{path} is cut short (no trailer): it holds {counts}"
-        )
-    return counts
-
-
-def _target_empty(settings: Any) -> None:
-    """Refuses a data folder that holds registry data (accounts, history, samples, any graph)."""
-    if settings.database_path.exists():
-        db = Database(settings.database_path)
-        try:
-            conn = db.read()
-            if (
-                conn.execute("SELECT COUNT(*) FROM meta WHERE key = 'iri_base'").fetchone()[0]
-                or conn.execute("SELECT COUNT(*) FROM agents").fetchone()[0]
-                or conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
-            ):
-                raise Conflict(f"{settings.data_dir} is not empty: restore only into an empty data folder")
-        finally:
-            db.close()
-    if settings.store in ("", "embedded") and settings.graph_dir.exists():
-        from ..store.oxigraph import OxigraphStore
-
-        store = OxigraphStore(settings.graph_dir)
-        try:
-            if not store.is_empty():
-                raise Conflict(
-                    f"the graph store {settings.graph_dir} is not empty: restore only into an empty "
-                    f"data folder (remove {settings.graph_dir} if it is left from a failed attempt)"
-                )
-        finally:
-            store.close()
-
-
-def restore(settings: Any, path: Path) -> dict[str, int]:
-    """Restores a dump into an empty data folder and rebuilds the index; returns counts per part.
-
-    Built in ``<data>/.restore-incomplete`` and moved into place once checked; on any failure that folder
-    is removed again and the error says why (``DumpBroken`` for the file, ``Conflict`` for the target).
-    """
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    _target_empty(settings)
-    staging = settings.data_dir / STAGING
-    if staging.exists():  # left by a restore that was killed: never part of the data
-        shutil.rmtree(staging)
-    staged = settings.with_(data_dir=staging)
-    remote = settings.store not in ("", "embedded")
-    loaded = False
-    try:
-        staging.mkdir()
-        counts, loaded = _restore_into(staged, path)
-        _move_into_place(staging, settings)
-    except Exception as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        if remote and loaded:
-            message = exc.message if isinstance(exc, IgsnGraphError) else str(exc)
-            raise StorageFailure(
-                f"restore failed: {message}; the graph store {settings.store} holds part of "
-                "the dump's graph: clear it before restoring again"
-            ) from exc
-        raise
-    except BaseException:  # interrupted: the staging folder is no part of the data either
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return counts
-
-
-def _restore_into(settings: Any, path: Path) -> tuple[dict[str, int], bool]:
-    """Restores into the (staging) data folder of ``settings``; counts, and whether the graph was loaded."""
-    from . import backup
-    from .service import Registry  # the service module imports this one's siblings only
-
-    if backup.is_backup(path):
-        return backup.restore_into(settings, path)
-
-    counts: dict[str, int] = {}
-    nquads: list[bytes] = []
-    end: dict[str, int] | None = None
-    f, version = _open(path)
-    db = Database(settings.database_path)
-    try:
-        with f, db.write() as w:
-            table: str | None = None
-            columns: list[str] = []
-            for rec in _records(f, path):
-                if "table" in rec:
-                    table, columns = rec["table"], rec["columns"]
-                    if table not in TABLES:
-                        raise DumpBroken(f"{path}: unknown table {table!r} in dump")
-                    counts[table] = 0
-                elif "r" in rec:
-                    if table is None:
-                        raise DumpBroken(f"{path}: a row before any table")
-                    w.execute(
-                        f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) "
-                        f"VALUES ({', '.join('?' * len(columns))})",
-                        [_decode(v) for v in rec["r"]],
-                    )
-                    counts[table] += 1
-                elif "nquads" in rec:
-                    text = rec["nquads"]
-                    _parsed_quads(text, path, version)  # before anything is loaded
-                    nquads.append(text.encode("utf-8"))
-                elif "end" in rec:
-                    end = rec["end"]
-            counts["quads"] = sum(len(_statements([c])) for c in nquads)
-            if version >= 2 and end != counts:
-                raise DumpBroken(
-                    f"{path} is incomplete: it holds {counts}, its trailer says {end}"
-                    if end is not None
-                    else f"{path} is cut short (no trailer): it holds {counts}"
-                )
-    finally:
-        db.close()
-    registry = Registry(settings)
-    loaded = False
-    try:
-        # opening the registry publishes the (restored) accounts graph; any sample graph means not empty
-        for prefix in (registry.iris.record_graph("").value, registry.iris.provenance_graph("").value):
-            if next(iter(registry.store.graphs_with_prefix(prefix)), None) is not None:
-                raise Conflict("the graph store is not empty: restore only into an empty one")
-        loaded = True
-        registry.store.load_nquads(nquads)
-        del nquads
-        counts["catalogue"] = rebuild(registry.db, registry.store, registry.iris)
-        report = verify(registry.db, registry.store, registry.iris)
-        if not report.ok:
-            raise DumpBroken(f"{path}: the restored registry does not verify: " + "; ".join(report.problems[:5]))
-    except SyntaxError as exc:  # checked above: only a remote engine reading it otherwise gets here
-        raise DumpBroken(f"{path}: the graph store refused the dump's N-Quads: {exc}") from None
-    finally:
-        registry.close()
-    return counts, loaded
-
-
-def _move_into_place(staging: Path, settings: Any) -> None:
-    """Moves the restored registry database and graph store from ``staging`` into the data folder.
-
-    The graph first, the database last: a folder without its database is no data folder, so an
-    interruption in between leaves nothing that opens as an (empty) registry.
-    """
-    database = settings.database_path.name
-    conn = sqlite3.connect(staging / database)
-    try:  # one file: no write-ahead log to move beside it
-        conn.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        conn.close()
-    for name in ("-wal", "-shm", "-journal"):  # of an empty database an earlier attempt left (checked)
-        (settings.data_dir / (database + name)).unlink(missing_ok=True)
-    for entry in sorted(staging.iterdir(), key=lambda p: p.name.startswith(database)):
-        target = settings.data_dir / entry.name
-        if target.is_dir():  # an empty store left by an earlier attempt (``_target_empty`` checked it)
-            shutil.rmtree(target)
-        os.replace(entry, target)
-    staging.rmdir()

@@ -13,7 +13,7 @@ from igsn_graph.cli import main
 from igsn_graph.errors import Conflict
 from igsn_graph.registry.accounts import ADMIN
 from igsn_graph.registry.backup import backup
-from igsn_graph.registry.dump import restore
+from igsn_graph.registry.restore import restore
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 from tests.conftest import add_test_accounts, fresh_settings

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from igsn_graph.registry import lifecycle
 from igsn_graph.registry.accounts import Principal
-from igsn_graph.registry.dump import dump, restore
+from igsn_graph.registry.dump import dump
+from igsn_graph.registry.restore import restore
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 from tests.conftest import AGENT, CLIENT_ONE, fresh_settings

@@ -1,6 +1,7 @@
 """Backups that can be restored (issue 21): ``dump`` → ``restore`` → ``dump`` is exact for any text a record
 or an account can hold; ``dump`` reads back what it wrote before it exits 0; a failed restore leaves the
-data folder as it was and never verifies as an empty registry.
+data folder as it was and never verifies as an empty registry. Dumps of the older single-file format
+(versions 1-2) are still read.
 
 The attack: a title holding U+2028 (or U+0085, or any character ``str.splitlines()`` takes for a line end)
 made every later dump unrestorable ("Line jumps are not allowed"), the half-restored folder verified as
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,7 @@ from hypothesis import strategies as st
 from igsn_graph.cli import main
 from igsn_graph.errors import InvalidInput
 from igsn_graph.registry import dump as dumping
+from igsn_graph.registry import restore as restoring
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 from tests.conftest import fresh_settings
@@ -46,6 +50,15 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 def _lines(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in gzip.decompress(path.read_bytes()).decode("utf-8").split("\n") if line]
+
+
+#: the parts of a dump that two dumps of the same registry hold byte for byte (the manifest says when)
+PARTS = ("graph.nq.gz", "history.nq.gz", "accounts.jsonl.gz", "registry.jsonl.gz")
+
+
+def _same_dumps(first: Path, second: Path) -> None:
+    for part in PARTS:
+        assert gzip.decompress((first / part).read_bytes()) == gzip.decompress((second / part).read_bytes()), part
 
 
 def _write_lines(path: Path, records: list[dict[str, object]]) -> None:
@@ -106,65 +119,66 @@ def test_dump_restore_dump_is_exact_for_any_text(
     with Registry(source) as reg, reg.writing():
         counts = dumping.dump(reg, first)
     target = Settings(data_dir=folder / "data")
-    restored = dumping.restore(target, first)
+    restored = restoring.restore(target, first)
     assert restored["quads"] == counts["quads"] and restored["versions"] == counts["versions"]
     with Registry(target) as reg, reg.writing():
         dumping.dump(reg, second)
         assert {name: reg.record(name) for name in before} == before
-    assert gzip.decompress(first.read_bytes()) == gzip.decompress(second.read_bytes())
+    _same_dumps(first, second)
 
 
-class _CutStore:
-    """The registry's store, but its N-Quads dump is cut inside a statement (a failing engine, a full pipe)."""
+def test_dump_checks_what_it_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store's N-Quads come out cut inside a statement (a failing engine, a full pipe): no dump is left."""
+    from igsn_graph.store.oxigraph import OxigraphStore
 
-    def __init__(self, store: object) -> None:
-        self._store = store
+    settings_ = fresh_settings(tmp_path)
+    whole = OxigraphStore.dump_nquads
 
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._store, name)
-
-    def dump_nquads(self):  # type: ignore[no-untyped-def]
-        for chunk in self._store.dump_nquads():  # type: ignore[attr-defined]
+    def cut(self: OxigraphStore) -> Iterator[bytes]:
+        for chunk in whole(self):
             yield chunk[: len(chunk) // 2] + b"\n"
 
-
-def test_dump_checks_what_it_wrote(tmp_path: Path) -> None:
-    settings_ = fresh_settings(tmp_path)
+    monkeypatch.setattr(OxigraphStore, "dump_nquads", cut)
     with Registry(settings_) as reg:
         store_raw(reg, record_with("ZTA0002", "a core"))
-        real = reg.store
-        reg.store = _CutStore(real)  # type: ignore[assignment]
-        try:
-            with reg.writing(), pytest.raises(InvalidInput, match="does not parse"):
-                dumping.dump(reg, tmp_path / "cut.dump")
-        finally:
-            reg.store = real
+        with pytest.raises(InvalidInput, match="does not parse"):
+            dumping.dump(reg, tmp_path / "cut.dump")
     assert not (tmp_path / "cut.dump").exists() and not list(tmp_path.glob("cut.dump*"))
 
 
-def _damaged(good: Path, tmp_path: Path, how: str) -> Path:
-    records = _lines(good)
-    if how == "no trailer":
-        records = [r for r in records if "end" not in r]
-    elif how == "graph does not parse":
-        for r in records:
-            if "nquads" in r:
-                r["nquads"] = str(r["nquads"]).replace(" .\n", "\n", 1)
-    elif how == "version 1, split at U+2028":  # as the old dump wrote a title holding U+2028
-        for r in records:
-            if "nquads" in r:
-                r["nquads"] = "\n".join(sorted(str(r["nquads"]).splitlines())) + "\n"
-        records = [{**r, "version": 1} if "format" in r else r for r in records if "end" not in r]
-    elif how == "gzip cut short":
-        out = tmp_path / "cut.dump"
-        out.write_bytes(good.read_bytes()[:-20])
-        return out
-    out = tmp_path / "damaged.dump"
+def _legacy(good: Path, out: Path) -> None:
+    """The dump as the format version 1 wrote it: one file of JSON lines, the graph split with splitlines()."""
+    records: list[dict[str, object]] = [{"format": "igsn-graph-dump", "version": 1}]
+    for part in ("accounts.jsonl.gz", "registry.jsonl.gz"):
+        records += _lines(good / part)
+    nquads = gzip.decompress((good / "graph.nq.gz").read_bytes()).decode("utf-8")
+    records.append({"nquads": "\n".join(sorted(nquads.splitlines())) + "\n"})
     _write_lines(out, records)
+
+
+def _damaged(good: Path, tmp_path: Path, how: str) -> Path:
+    out = tmp_path / "damaged.dump"
+    if how == "version 1, split at U+2028":  # as the old dump wrote a title holding U+2028
+        _legacy(good, out)
+        return out
+    shutil.copytree(good, out)
+    if how == "no manifest":
+        (out / "manifest.json").unlink()
+    elif how == "graph does not parse":
+        text = gzip.decompress((out / "graph.nq.gz").read_bytes()).replace(b" .\n", b"\n", 1)
+        (out / "graph.nq.gz").write_bytes(gzip.compress(text))
+    elif how == "gzip cut short":
+        (out / "history.nq.gz").write_bytes((good / "history.nq.gz").read_bytes()[:-20])
+    elif how == "a count differs":
+        manifest = json.loads((out / "manifest.json").read_text())
+        manifest["parts"]["accounts.jsonl.gz"]["agents"] += 1
+        (out / "manifest.json").write_text(json.dumps(manifest))
     return out
 
 
-@pytest.mark.parametrize("how", ["no trailer", "graph does not parse", "version 1, split at U+2028", "gzip cut short"])
+@pytest.mark.parametrize(
+    "how", ["no manifest", "graph does not parse", "version 1, split at U+2028", "gzip cut short", "a count differs"]
+)
 def test_a_failed_restore_leaves_the_folder_empty(tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str) -> None:
     data = fresh_settings(tmp_path).data_dir
     with Registry(Settings(data_dir=data)) as reg:
@@ -192,7 +206,7 @@ def test_an_interrupted_restore_is_named_by_verify_and_cleared_by_restore(
     good = tmp_path / "good.dump"
     assert run(capsys, "dump", str(good), "--data", str(data))[0] == 0
     target = tmp_path / "target"
-    staging = target / dumping.STAGING
+    staging = target / restoring.STAGING
     staging.mkdir(parents=True)
     sqlite3.connect(staging / "registry.sqlite").close()
     code, _, err = run(capsys, "verify", "--data", str(target))
