@@ -122,7 +122,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(vocabulary.router)
     known_pages = install_docs(app)  # the only pages with inline scripts: their hashes make the CSP
     app.add_middleware(resolver.Shortcut)  # sample paths skip the fixed routes; inside SecurityHeaders
-    app.add_middleware(SecurityHeaders, known_pages=known_pages)
+    # Swagger UI and YASGUI style their markup inline; our pages use one stylesheet file (style-src 'self')
+    app.add_middleware(SecurityHeaders, known_pages=known_pages, inline_style_paths=("/docs", "/sparql"))
     # every body read anywhere is held to the limit while it streams in, and to the read timeout
     app.add_middleware(BodyGuard, limit=settings.max_body_bytes, timeout_s=settings.body_timeout_s)
     app.include_router(home.router)  # /: before the catch-all, which would read it as an empty IGSN

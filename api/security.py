@@ -1,8 +1,9 @@
 """Security headers on every response: a Content-Security-Policy on HTML pages that allows no inline script
 but the known ones of that path, by hash; ``Cache-Control: no-store`` on answers to authenticated requests.
 
-Our pages (landing, search, tombstones) carry no executable script; the API docs pages carry inline
-bootstrap scripts. Their hashes are taken once, when the app is built, from the pages as the docs module
+Our pages (landing, search, tombstones) carry no executable script and no inline style (one stylesheet
+file); the API docs pages carry inline bootstrap scripts, and they and the SPARQL editor style their markup
+inline (Swagger UI, YASGUI: ``inline_style_paths``). Their hashes are taken once, when the app is built, from the pages as the docs module
 renders them (``api.docs.install_docs``), never from a page as it is served: a script injected into a
 page is not allowed by a hash of itself. JSON-LD data blocks (``<script type="application/ld+json">``)
 are not executed and need no hash.
@@ -52,10 +53,13 @@ def inline_script_hashes(html: bytes) -> list[str]:
     return out
 
 
-def content_security_policy(script_hashes: list[str]) -> str:
+def content_security_policy(script_hashes: list[str], *, inline_styles: bool = False) -> str:
+    """The policy of an HTML page: scripts and styles from this service only (and the given inline scripts);
+    ``inline_styles`` for a vendored UI that styles its markup inline (YASGUI's results, Swagger UI)."""
     scripts = " ".join(["'self'", *script_hashes])
+    styles = "'self' 'unsafe-inline'" if inline_styles else "'self'"
     return (
-        "default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        f"default-src 'none'; img-src 'self' data:; style-src {styles}; "
         f"script-src {scripts}; connect-src 'self'; font-src 'self'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'"
     )
@@ -66,13 +70,20 @@ class SecurityHeaders:
 
     ``known_pages``: path → the HTML of the page served there whose inline scripts are ours (rendered when the
     app is built); the policy of that path allows exactly those scripts, every other page none.
+    ``inline_style_paths``: the pages of vendored UIs that set inline styles; every other page (ours: one
+    stylesheet file, ``igsn_graph.pages``) may use no inline style either.
     """
 
-    def __init__(self, app: ASGIApp, known_pages: dict[str, bytes] | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, known_pages: dict[str, bytes] | None = None, inline_style_paths: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
+        pages = {path: b"" for path in inline_style_paths} | dict(known_pages or {})
         self._policies = {
-            path: content_security_policy(inline_script_hashes(page)).encode("ascii")
-            for path, page in (known_pages or {}).items()
+            path: content_security_policy(inline_script_hashes(page), inline_styles=path in inline_style_paths).encode(
+                "ascii"
+            )
+            for path, page in pages.items()
         }
         self._default = content_security_policy([]).encode("ascii")
 

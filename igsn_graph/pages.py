@@ -1,7 +1,9 @@
 """HTML building blocks shared by every page the service renders (samples, registry nodes): one layout.
 
 One stylesheet and one document shell keep the landing pages and the pages of agents, clients,
-namespaces and versions alike. Everything is built with ``E``, lxml's HTML builder whose text and
+namespaces and versions alike. The stylesheet is a file of this service (``STYLESHEET_URL``, served by the
+home router), not an inline block: the pages' Content-Security-Policy allows styles from 'self' only, so no
+injected ``<style>`` or ``style=`` attribute could ever apply. Everything is built with ``E``, lxml's HTML builder whose text and
 attribute values first lose the characters XML cannot carry (``formats.xmltext.clean``): every value a user
 wrote is escaped by construction, and no stored string (a NUL, U+FFFE) can make a page fail. No page loads
 external CSS, fonts or scripts.
@@ -9,6 +11,7 @@ external CSS, fonts or scripts.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, TypeAlias
@@ -20,7 +23,7 @@ from lxml.html import tostring as html_tostring
 
 from .formats.xmltext import clean
 
-__all__ = ["E", "STYLE", "dl", "joined", "link", "page", "site_header"]
+__all__ = ["E", "STYLE", "STYLESHEET_PATH", "STYLESHEET_URL", "dl", "joined", "link", "page", "site_header"]
 
 
 def _add_text(elem: etree._Element, item: str) -> None:
@@ -72,22 +75,43 @@ header.site form{display:flex;gap:.3rem}header.site input{min-width:10rem}
 form.search{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center}form.search label{display:flex;gap:.4rem}
 details.formats ul{columns:2 16rem}
 @media (max-width:30rem){dl{grid-template-columns:1fr}dd{margin-bottom:.4rem}}
+main.search{max-width:72rem}
+main.search form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}
+main.search label{display:flex;flex-direction:column;font-size:.85rem}
+main.search .layout{display:grid;grid-template-columns:16rem 1fr;gap:2rem}
+main.search aside ul{list-style:none;padding:0;margin:0 0 1rem}main.search .on{font-weight:bold}
+main.search ol li{margin-bottom:.5rem}.error{color:#a00}
+@media (max-width:40rem){main.search .layout{grid-template-columns:1fr}main.search .layout aside{order:2}}
+.applied ul{display:flex;flex-wrap:wrap;gap:.4rem 1rem;list-style:none;padding:0}.pages{display:flex;gap:1.5rem}
 """
+#: where every page links the stylesheet; the digest in the URL makes a changed sheet a new URL (cached a day)
+STYLESHEET_PATH = "/static/site.css"
+STYLESHEET_URL = f"{STYLESHEET_PATH}?v={hashlib.sha256(STYLE.encode()).hexdigest()[:16]}"
 
 Content: TypeAlias = Sequence[etree._Element | str] | etree._Element | str | None
 
 
-def page(title: str, resource: str | None, body: list[etree._Element], head: Sequence[etree._Element] = ()) -> bytes:
-    """A complete HTML document: the shared head (charset, viewport, stylesheet, canonical link) and ``body``."""
+def page(
+    title: str,
+    resource: str | None,
+    body: list[etree._Element],
+    head: Sequence[etree._Element] = (),
+    *,
+    kind: str | None = None,
+) -> bytes:
+    """A complete HTML document: the shared head (charset, viewport, stylesheet, canonical link) and ``body``;
+    ``kind`` names the page's layout rules in the stylesheet (``main.search``)."""
     meta = [
         E.META(charset="utf-8"),
         E.META(name="viewport", content="width=device-width, initial-scale=1"),
         E.TITLE(title),
-        E.STYLE(STYLE),
+        E.LINK(rel="stylesheet", href=STYLESHEET_URL),
+        E.LINK(rel="icon", href="data:,"),  # the service has no icon: no request for /favicon.ico, no 404 logged
     ]
     if resource:
         meta.append(E.LINK(rel="canonical", href=resource))
-    document = E.HTML(E.HEAD(*meta, *head), E.BODY(site_header(), E.MAIN(*body)), lang="en")
+    main = E.MAIN(*body, **({"class": kind} if kind else {}))
+    document = E.HTML(E.HEAD(*meta, *head), E.BODY(site_header(), main), lang="en")
     html: bytes = html_tostring(document, doctype="<!DOCTYPE html>", encoding="utf-8")  # lxml is untyped here
     return html
 

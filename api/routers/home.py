@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from igsn_graph import conneg, home, maps, page_state
+from igsn_graph import conneg, home, maps, page_state, pages
 from igsn_graph.registry.service import Registry
 
 from ..negotiation import finish, none_match, text
@@ -21,6 +21,13 @@ router = APIRouter(tags=["home"])
 
 #: HTML first: a client that accepts anything (curl, */*) gets the page
 _OFFERED = ("text/html", *home.RDF_MEDIA_TYPES)
+
+
+@router.api_route(pages.STYLESHEET_PATH, methods=["GET", "HEAD"], include_in_schema=False, name="stylesheet")
+async def stylesheet() -> Response:
+    """The one stylesheet of every page (``pages.STYLE``); its URL changes with it, so it is cached a day."""
+    headers = {"Cache-Control": "public, max-age=86400"}
+    return Response(pages.STYLE.encode("utf-8"), media_type="text/css; charset=utf-8", headers=headers)
 
 
 @router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False, name="home")

@@ -200,15 +200,6 @@ _FACET_TITLES = {
     "method": "Collection method",
     "year": "Year collected",
 }
-_STYLE = (
-    "main{max-width:72rem}"
-    "main form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}label{display:flex;flex-direction:column;"
-    "font-size:.85rem}.layout{display:grid;grid-template-columns:16rem 1fr;gap:2rem}"
-    "aside ul{list-style:none;padding:0;margin:0 0 1rem}.on{font-weight:bold}.error{color:#a00}"
-    "ol li{margin-bottom:.5rem}@media (max-width:40rem){.layout{grid-template-columns:1fr}.layout aside{order:2}}"
-    ".applied ul{display:flex;flex-wrap:wrap;gap:.4rem 1rem;list-style:none;padding:0}"
-    ".pages{display:flex;gap:1.5rem}"
-)
 #: the query parameters a reader can remove one at a time, with how the page names them
 _REMOVABLE = {"q": "Text", "bbox": "Box (W,S,E,N)", "from": "Collected from", "until": "Collected until"}
 #: at most this many single words of a text query are tried as broader suggestions on an empty page
@@ -309,9 +300,9 @@ def _suggestions(
 
 
 def _page(request: Request, body: list[etree._Element], status: int = 200) -> Response:
-    # the shared shell (header with home and search, one stylesheet) and this page's layout rules
+    # the shared shell (header with home and search, one stylesheet with this page's layout rules)
     return Response(
-        pages.page("Search samples – igsn-graph", None, body, head=[E.STYLE(_STYLE)]),
+        pages.page("Search samples – igsn-graph", None, body, kind="search"),
         status_code=status,
         media_type="text/html; charset=utf-8",
     )

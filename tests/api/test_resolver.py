@@ -13,6 +13,7 @@ from pyoxigraph import NamedNode, RdfFormat, parse
 
 from api.app import create_app
 from igsn_graph import resolver
+from igsn_graph.pages import STYLESHEET_URL
 from igsn_graph.registry.service import Registry, Submission, init_data_dir
 from igsn_graph.settings import Settings
 from tests.conftest import ADMIN_PASSWORD, SHARED, add_test_accounts
@@ -605,7 +606,9 @@ def test_landing_page_content(client: TestClient) -> None:
     assert "/" + CHILD in hrefs  # children come from the inverse relation
     assert "https://doi.org/10.5072/PAPER1" in hrefs
     assert page.find(".//svg") is not None and page.find(".//svg//circle") is not None
-    assert not [e for e in page.iter() if e.get("src") or (e.tag == "link" and e.get("rel") == "stylesheet")]
+    assert not [e for e in page.iter() if e.get("src")]
+    # the one stylesheet is this service's own file
+    assert [e.get("href") for e in page.iter("link") if e.get("rel") == "stylesheet"] == [STYLESHEET_URL]
     block = json.loads(page.xpath("//script[@type='application/ld+json']")[0].text)
     assert block["hasPart"] == [{"@id": "https://igsn.org/" + CHILD}]
 

@@ -1,0 +1,98 @@
+"""Every HTML page, opened in headless Chromium exactly as served (its Content-Security-Policy included), logs
+no console error, throws nothing and requests nothing from another origin (issue 17).
+
+``tests.api._chromium.Browser`` pauses every request the page makes (the DevTools ``Fetch`` domain): one for
+another origin is recorded and failed, never sent. A refused inline style or script is a console error too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from tests.api._chromium import CHROMIUM, Browser
+from tests.conftest import demo_settings, live_server
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with live_server(demo_settings(tmp_path_factory.mktemp("browser-pages"))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(base: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    chromium = Browser(tmp_path_factory.mktemp("chromium-profile"), base)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+def html_pages(base: str) -> dict[str, tuple[str, int]]:
+    """Every kind of HTML page the service answers, on the demo data: name → (path, status)."""
+    hit = httpx.get(base + "/api/v1/search", params={"q": "core"}, timeout=30).json()["items"][0]
+    igsn = hit["igsn"]
+    client = hit["client"] or next(
+        h["client"] for h in httpx.get(base + "/api/v1/search", params={"limit": 200}, timeout=30).json()["items"]
+    )
+    return {
+        "home": ("/", 200),
+        "landing": (f"/{igsn}", 200),
+        "alternates": (f"/{igsn}?_profile=alt", 200),
+        "search form": ("/search", 200),
+        "search with results": ("/search?q=core", 200),
+        "search without results": ("/search?q=nothingmatchesthis", 200),
+        "agent": (f"/agent/{hit['agent']}", 200),
+        "client": (f"/client/{client}", 200),
+        "namespace": (f"/namespace/{hit['namespace']}", 200),
+        "version": (f"/version/{igsn}/1", 200),
+        "activity": (f"/activity/{igsn}/1", 200),
+        "history": (f"/provenance/{igsn}", 200),
+        "accounts": ("/accounts", 200),
+        "SPARQL editor": ("/sparql", 200),
+        "API docs": ("/docs", 200),
+        "unknown sample": ("/ZZZ-NOT-REGISTERED", 404),
+        "not an IGSN": ("/no%20such%20thing", 404),
+        "unknown agent": ("/agent/NOSUCHAGENT", 404),
+        "bad search": ("/search?bbox=north", 400),
+    }
+
+
+def test_every_page_logs_no_error_and_loads_only_from_this_server(base: str, browser: Browser) -> None:
+    problems: dict[str, dict[str, list[str]]] = {}
+    for name, (path, status) in html_pages(base).items():
+        r = httpx.get(base + path, headers={"Accept": "text/html"}, timeout=30)
+        assert r.status_code == status and r.headers["content-type"].startswith("text/html"), (name, r.status_code)
+        visit = browser.visit(base + path)
+        assert visit.requested and visit.requested[0].startswith(base), (name, visit.requested)
+        console = [
+            m
+            for m in visit.console
+            # Chromium logs a document answered with an error status as a failed load: the error page's point
+            if not (status >= 400 and f"the server responded with a status of {status}" in m and base + path in m)
+        ]
+        if console or visit.external:
+            problems[name] = {"console": console, "external": visit.external}
+    assert not problems, json.dumps(problems, indent=1)
+
+
+def test_the_check_sees_an_external_request_and_a_console_error(browser: Browser) -> None:
+    """The check itself: a page that loads an image from elsewhere, has an inline style its policy refuses and
+    logs an error is caught (a data: page, which makes no request of its own)."""
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><title>bad</title>"
+        "<meta http-equiv='Content-Security-Policy' content=\"style-src 'self'\">"
+        "<style>p{color:red}</style></head><body><p>x</p><img src='https://tiles.example.invalid/1.png' alt='x'>"
+        "<script>console.error('boom')</script></body></html>"
+    )
+    visit = browser.visit("data:text/html," + quote(page))
+    assert "https://tiles.example.invalid/1.png" in visit.external
+    assert any("boom" in m for m in visit.console), visit.console
+    assert any("Content Security Policy" in m for m in visit.console), visit.console  # a refused inline style
