@@ -13,7 +13,12 @@ and JSON-LD from ``formats.graph``); the read-only formats (CSIRO v3, ARDC 1.0, 
 are synthesised from the same records by the templates below (lxml and json, a crosswalk of the fields each
 format has a place for, geometries in JSON as points or bounding boxes).
 
-    python bench/load.py 100000 [--batch 1000]
+The default mode (``bench/load_scale.py``) loads N generated records at scale with `igsn-graph load`'s path and
+prints samples/s, quads and disk per sample, and peak RSS beside raw pyoxigraph ``bulk_load`` of the same quads.
+``--stages N`` times the stages (XML read, record to RDF, SHACL) of N records one at a time.
+
+    python bench/load.py 10000 100000 [--batch 1000] [--docs DIR]
+    python bench/load.py --stages 5000
     python bench/load.py --per-format 10000 [--formats igsn,csirov3] [--batch 1000]
 """
 
@@ -632,8 +637,10 @@ def description_kernel_load(n: int, batch: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("n", type=int, nargs="?", default=100_000, help="description-kernel records (default mode)")
+    parser.add_argument("sizes", type=int, nargs="*", default=[10_000], help="records per run (default mode)")
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--docs", type=Path, help="where the generated records are kept between runs")
+    parser.add_argument("--stages", type=int, metavar="N", help="time the stages of N records instead")
     parser.add_argument(
         "--per-format",
         type=int,
@@ -645,8 +652,13 @@ def main() -> None:
     if args.per_format:
         only = set(args.formats.split(",")) if args.formats else None
         per_format(args.per_format, args.batch, only)
+    elif args.stages:
+        description_kernel_load(args.stages, args.batch)
     else:
-        description_kernel_load(args.n, args.batch)
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
+        from bench import load_scale
+
+        load_scale.main(args.sizes, args.batch, args.docs)
 
 
 if __name__ == "__main__":

@@ -643,7 +643,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?")
     p.add_argument("--verbose", action="store_true", help="print the readers' warnings too")
     p = command("demo", cmd_demo, "initialise the data folder and load the demo data (once)")
-    p.add_argument("--size", type=int, default=None, help="number of synthetic samples (default: the small set)")
+    p.add_argument(
+        "--size",
+        "--count",
+        type=int,
+        default=None,
+        help="number of synthetic samples, generated as they are loaded (default: the small set)",
+    )
     p.add_argument("--verbose", action="store_true", help="print each acknowledged batch")
     return parser
 

@@ -7,14 +7,14 @@ is create-or-update, so redoing it is harmless).
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Callable, Iterator
 
 from .demo import demo_accounts, generate_samples, small_demo
 from .errors import Conflict, NotFound
 from .registry.service import Registry, Submission, init_data_dir
 from .settings import Settings
 
-__all__ = ["ensure_demo", "demo_credentials", "load_demo_accounts", "demo_submissions"]
+__all__ = ["ensure_demo", "demo_credentials", "load_demo_accounts", "demo_submissions", "stream_demo_submissions"]
 
 MARKER = ".demo-loaded"
 
@@ -55,8 +55,14 @@ def load_demo_accounts(registry: Registry) -> None:
 
 
 def demo_submissions(size: int | None = None, seed: int = 42) -> list[Submission]:
-    samples = small_demo(seed) if size is None else list(generate_samples(size, seed=seed))
-    return [Submission(s.record, s.format, None, s.landing_url) for s in samples]
+    return list(stream_demo_submissions(size, seed))
+
+
+def stream_demo_submissions(size: int | None = None, seed: int = 42) -> Iterator[Submission]:
+    """The small demo, or ``size`` generated samples made one campaign at a time as they are loaded (a load of
+    ten million holds no more of them than a campaign and a batch)."""
+    samples = small_demo(seed) if size is None else generate_samples(size, seed=seed)
+    return (Submission(s.record, s.format, None, s.landing_url) for s in samples)
 
 
 def ensure_demo(settings: Settings, *, size: int | None = None, on_batch: Callable[[int], None] | None = None) -> str:
@@ -72,7 +78,7 @@ def ensure_demo(settings: Settings, *, size: int | None = None, on_batch: Callab
     with Registry(settings) as registry:
         load_demo_accounts(registry)
         stored = invalid = 0
-        for outcomes in registry.load_records(demo_submissions(size)):
+        for outcomes in registry.load_records(stream_demo_submissions(size)):
             stored += sum(o.ok for o in outcomes)
             invalid += sum(not o.ok for o in outcomes)
             if on_batch is not None:

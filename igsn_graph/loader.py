@@ -120,8 +120,9 @@ def read_document(
 
 #: one file read: what it asks, or why it cannot be read
 FileRead = tuple[Path, Union[DocumentInput, str]]
-#: files a worker reads ahead in one message (pickling a few files at once costs less than one at a time)
+#: a worker's message: files read until this many, or this many records (pickling a few at once costs less)
 _FILES_PER_MESSAGE = 16
+_RECORDS_PER_MESSAGE = 256
 #: messages the worker may read ahead of the writer: bounds the memory of a load whatever its size
 _READ_AHEAD = 8
 #: seconds a worker waits on a full queue before it checks that the process it reads for is still alive
@@ -201,12 +202,15 @@ def _read_worker(
 
     try:
         chunk: list[FileRead] = []
+        records = 0
         for path in paths:
             chunk.append(_read_one(path, max_bytes, context_urls))
-            if len(chunk) >= _FILES_PER_MESSAGE:
+            got = chunk[-1][1]
+            records += 0 if isinstance(got, str) else len(got.submissions)
+            if len(chunk) >= _FILES_PER_MESSAGE or records >= _RECORDS_PER_MESSAGE:
                 if not put(chunk):
                     break
-                chunk = []
+                chunk, records = [], 0
         else:
             if (not chunk or put(chunk)) and put(None):
                 results.close()

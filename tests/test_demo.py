@@ -428,3 +428,14 @@ def test_the_demo_names_some_parents_the_mds_way() -> None:
     assert mds and len(mds) < len(samples)
     for s in mds:
         assert s.record.parents == [] and links.resolve(s.record, s.format).parents
+
+
+def test_ten_million_are_generated_as_they_are_taken() -> None:
+    """`igsn-graph demo --count 10000000` streams: the first records come without the other millions being made."""
+    from itertools import islice
+
+    from igsn_graph.demo_load import stream_demo_submissions
+
+    taken = list(islice(stream_demo_submissions(10_000_000), 500))
+    assert len({s.record.igsn for s in taken}) == 500
+    assert [s.record.igsn for s in taken] == [s.record.igsn for s in generate_samples(500)]

@@ -151,3 +151,10 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_in_a_log() -> None:
     assert bar.getvalue().startswith("\r[#######-") and "500 records, 3 invalid, 50/s" in bar.getvalue()
     assert "1/4 files, 0:30 left" in bar.getvalue() and bar.getvalue().endswith("\n")
     assert "\r" not in log.getvalue() and log.getvalue().count("\n") == 1 and "0:30 left" in log.getvalue()
+
+
+def test_demo_count_loads_that_many_generated_records(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "data")
+    assert main(["demo", "--count", "40", "--data", data]) == 0
+    assert "40 samples (0 refused)" in capsys.readouterr().out
+    assert main(["verify", "--data", data]) == 0
