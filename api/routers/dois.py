@@ -55,6 +55,8 @@ router = APIRouter(tags=["DataCite REST API"])
 JSONAPI = "application/vnd.api+json"
 _PATH = re.compile(r"/(?:dois|prefixes|clients)(?:/.*)?", re.DOTALL)
 _EVENTS = ("publish", "register", "hide")
+#: the history event of each transition (``store.history.EVENTS``); a draft's reservation is in no history
+_HISTORY = {"publish": "published", "register": "registered", "hide": "hidden"}
 #: characters of generated suffixes (Crockford's base 32: no I, L, O, U to misread)
 _SUFFIX_CHARS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _TITLES = {
@@ -351,10 +353,11 @@ def _register(
     public: bool,
     url: str | None,
     fmt: str = "datacite",
+    event: str | None = None,
 ) -> None:
     record, document = _record(registry, igsn, attributes)
     record = replace(record, is_public=public)
-    registry.register(who, [Submission(record, fmt, document, landing_url=url)], strict=True)
+    registry.register(who, [Submission(record, fmt, document, landing_url=url)], strict=True, event=event)
 
 
 def _publish_draft(
@@ -379,7 +382,7 @@ def _publish_draft(
         if draft is not None:
             lifecycle.delete(registry.db, igsn.name)
         try:
-            _register(registry, who, igsn, merged, public=event == "publish", url=url)
+            _register(registry, who, igsn, merged, public=event == "publish", url=url, event=_HISTORY[event])
         except BaseException:
             if draft is not None:
                 lifecycle.put(registry.db, draft)
@@ -394,6 +397,8 @@ def _update(registry: Registry, who: Principal, igsn: Igsn, attributes: dict[str
     assert facts is not None
     event, url = attributes.get("event"), attributes.get("url")
     public = {"publish": True, "hide": False}.get(event or "", facts.is_public)
+    # a change of state is its own event in the history; metadata alone is metadata-updated
+    transition = None if public == facts.is_public else _HISTORY["publish" if public else "hide"]
     given = _metadata_only(attributes)
     if not given and public == facts.is_public:
         if url:
@@ -412,9 +417,14 @@ def _update(registry: Registry, who: Principal, igsn: Igsn, attributes: dict[str
     if not given and record is not None:
         # only the state changes: the description as it is, under the new access
         fmt = history.submitted_format(registry.db.read(), name) or "datacite"
-        registry.register(who, [Submission(replace(record, is_public=public), fmt, None, landing_url=url)], strict=True)
+        registry.register(
+            who,
+            [Submission(replace(record, is_public=public), fmt, None, landing_url=url)],
+            strict=True,
+            event=transition,
+        )
         return
-    _register(registry, who, igsn, merged, public=public, url=url)
+    _register(registry, who, igsn, merged, public=public, url=url, event=transition)
 
 
 def _check_draft(registry: Registry, igsn: Igsn, metadata: dict[str, Any]) -> None:
@@ -494,6 +504,22 @@ def doi_activities(doi: str, request: Request, who: Principal | None = Depends(o
     igsn = parse_doi(registry, doi)
     _visible(registry, who, igsn.name)
     data = []
+    draft = lifecycle.get(registry.db.read(), igsn.name) if registry.row(igsn.name) is None else None
+    if draft is not None:  # a reservation, in no history yet: its owner sees when it was made
+        data.append(
+            {
+                "id": registry.iris.activity(f"{igsn.name}/reserved").value,
+                "type": "activities",
+                "attributes": {
+                    "action": "create",
+                    "event": "reserved",
+                    "version": 0,
+                    "prov:generatedAtTime": draft.created,
+                    "prov:wasDerivedFrom": registry.iris.sample(igsn.name).value,
+                    "prov:wasAttributedTo": draft.client or draft.agent,
+                },
+            }
+        )
     for v in history.versions_of(registry.db.read(), igsn.name):
         activity = registry.iris.activity(f"{igsn.name}/{v.version}").value
         data.append(

@@ -27,10 +27,12 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from igsn_graph import conneg, resolver
 from igsn_graph.errors import Conflict, Gone, InvalidInput, NotFound
+from igsn_graph.formats import graph as graphmap
 from igsn_graph.formats import jsontext
 from igsn_graph.formats.rdf import own_context_urls
 from igsn_graph.formats.table import RDF_MEDIA_TYPES, XML_MEDIA_TYPES
 from igsn_graph.loader import DocumentInput, apply_deletions, read_document, read_input
+from igsn_graph.registry import lifecycle
 from igsn_graph.registry.accounts import Principal
 from igsn_graph.registry.journal import parse_ntriples
 from igsn_graph.registry.service import Outcome, Precondition, PreconditionFailed, Registry, Submission
@@ -376,8 +378,10 @@ def read_sample(igsn: str, request: Request, who: Principal | None = Depends(opt
     registry: Registry = get_registry(request)
     name = registry.parse(igsn).name
     row = registry.row(name)
-    facts = registry.facts(name) if row is not None else None
-    if row is None or facts is None:
+    if row is None:
+        return _read_draft(registry, request, who, name)
+    facts = registry.facts(name)
+    if facts is None:
         raise NotFound("IGSN not found", igsn=name)
     owner = who is not None and who.may_act_for(row.agent, row.client)
     # others see what the resolver shows: nothing of an inactive or private sample
@@ -403,6 +407,26 @@ def read_sample(igsn: str, request: Request, who: Principal | None = Depends(opt
         "Vary": "Accept, Authorization",
         "Cache-Control": "private, no-cache" if owner else "no-cache",
     }
+    if media_type.startswith("text/"):
+        media_type += "; charset=utf-8"
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def _read_draft(registry: Registry, request: Request, who: Principal | None, name: str) -> Response:
+    """A reserved IGSN (a DataCite draft): its partial description, to its owner only; NotFound for anyone else."""
+    draft = lifecycle.get(registry.db.read(), name)
+    if draft is None or who is None or not who.may_act_for(draft.agent, draft.client):
+        raise NotFound("IGSN not found", igsn=name)
+    chosen = conneg.choose(request.headers.get("accept"), _OUTPUT)
+    if chosen is None:
+        raise ApiProblem(
+            406, f"none of the media types in Accept is available; offered: {', '.join(resolver.RDF_FORMATS)}"
+        )
+    media_type = resolver.MEDIA_ALIASES.get(chosen, chosen)
+    record = lifecycle.description(draft, max_bytes=registry.settings.max_body_bytes)
+    triples = graphmap.record_triples(record, registry.iris)
+    body = resolver.render_rdf(triples, registry.iris.record_graph(name), media_type)
+    headers = {"Vary": "Accept, Authorization", "Cache-Control": "private, no-store"}
     if media_type.startswith("text/"):
         media_type += "; charset=utf-8"
     return Response(body, media_type=media_type, headers=headers)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Conflict, ForeignSample, InvalidInput, InvalidRecord, NotFound
-from ..identifiers import Igsn
+from ..identifiers import HANDLE_PREFIX, Igsn
 from ..index.catalogue import CatalogueRow
 from ..record import RegistryFacts, SampleRecord
 from .accounts import Principal
@@ -37,6 +37,7 @@ __all__ = [
     "check",
     "count",
     "delete",
+    "description",
     "discard",
     "drafts_in",
     "drafts_of",
@@ -128,6 +129,24 @@ def count(conn: sqlite3.Connection, *, client: str | None = None, agent: str | N
     if client is not None:
         return len(_select(conn, "client = ?", (client,)))
     return len(_select(conn, "agent = ? AND client IS NULL", (agent,)))
+
+
+def description(draft: Draft, *, max_bytes: int) -> SampleRecord:
+    """The partial description of a draft as its attributes read (its ``xml`` document, else its DataCite
+    properties), or the IGSN alone when it has none yet: what its owner reads of it."""
+    from ..formats import datacite_rest
+
+    attributes = draft.attributes
+    if attributes.get("xml"):
+        return datacite_rest.read_xml(attributes["xml"], max_bytes=max_bytes)[0]
+    if not datacite_rest.has_metadata(attributes):
+        return SampleRecord(igsn=draft.igsn)
+    types = attributes.get("types")
+    types = types if isinstance(types, dict) else {}
+    given = {k: v for k, v in attributes.items() if k in datacite_rest.METADATA_KEYS}
+    given["types"] = {**types, "resourceTypeGeneral": "PhysicalObject"}
+    identifier, kind = (draft.doi, "DOI") if draft.doi else (f"{HANDLE_PREFIX}/{draft.igsn}", "Handle")
+    return datacite_rest.read_attributes(given, identifier, kind)[0]
 
 
 def check(registry: Registry, record: SampleRecord) -> None:

@@ -789,16 +789,18 @@ class Registry:
         test_mode: bool = False,
         strict: bool = True,
         expected: Precondition | None = None,
+        event: str | None = None,
     ) -> list[Outcome]:
         """Registers or updates the described samples.
 
         ``strict``: raise on the first refused record (single-record APIs); otherwise report every refused
         record in its ``Outcome`` and store the valid ones (bulk loads). Nothing is stored in test mode.
         ``expected``: every sample must be in that state, checked under the write lock (``PreconditionFailed``).
-        One record with ``strict`` is a single-record write: it is group-committed with the others under way.
+        One record with ``strict`` is a single-record write: it is group-committed with the others under way;
+        ``event`` names its history event (a DataCite state transition) instead of metadata-registered/-updated.
         """
         if strict and len(submissions) == 1:
-            return [self._register_one(principal, submissions[0], test_mode=test_mode, expected=expected)]
+            return [self._register_one(principal, submissions[0], test_mode=test_mode, expected=expected, event=event)]
         outcomes: list[Outcome] = []
         with self.writing():
             # a provisional stamp for validation; the records get their real one after it (below), so that
@@ -962,7 +964,13 @@ class Registry:
         return outcomes
 
     def _register_one(
-        self, principal: Principal, sub: Submission, *, test_mode: bool, expected: Precondition | None
+        self,
+        principal: Principal,
+        sub: Submission,
+        *,
+        test_mode: bool,
+        expected: Precondition | None,
+        event: str | None = None,
     ) -> Outcome:
         name = sub.record.igsn
 
@@ -979,7 +987,7 @@ class Registry:
                 record=record,
                 previous=row,
                 owner=owner,
-                event="metadata-registered" if row is None or not row.has_metadata else "metadata-updated",
+                event=event or ("metadata-registered" if row is None or not row.has_metadata else "metadata-updated"),
                 description=graphmap.record_triples(record, self.iris),
                 validated=True,
                 parents=list(record.parents),

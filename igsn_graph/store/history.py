@@ -41,6 +41,9 @@ EVENTS = (
     "destroyed",
     "restored",
     "transferred",
+    "registered",
+    "published",
+    "hidden",
 )
 
 

@@ -101,7 +101,7 @@ def test_activities_are_the_history(client: TestClient) -> None:
     assert r.status_code == 200
     items = r.json()["data"]
     assert [(a["attributes"]["version"], a["attributes"]["action"]) for a in items] == [(1, "create"), (2, "update")]
-    assert items[0]["attributes"]["event"] == "metadata-registered"
+    assert [a["attributes"]["event"] for a in items] == ["published", "hidden"]  # each transition its own event
     assert items[0]["attributes"]["prov:wasAttributedTo"] == "ZTEST.ONE"
     # registered now: its activities are its owner's to see
     error(client.get("/dois/10.99990/ZTA0002/activities"), 404)

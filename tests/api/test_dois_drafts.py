@@ -15,7 +15,7 @@ from igsn_graph.formats.graph import record_triples
 from igsn_graph.iris import Iris
 from igsn_graph.record import Agent, SampleRecord
 from igsn_graph.validation import ENGINES, Validator
-from tests.conftest import CLIENT_ONE, fresh_settings
+from tests.conftest import AGENT, CLIENT_ONE, CLIENT_TWO, OTHER, fresh_settings
 
 JSONAPI = {"Content-Type": "application/vnd.api+json"}
 
@@ -94,3 +94,18 @@ def test_the_draft_shapes_relax_what_a_registration_requires(engine: str) -> Non
     assert {v.message for v in report.violations} == {
         "The material is not one of the known materials (ODM2 medium vocabulary)."
     }
+
+
+def test_owners_see_their_drafts_on_the_json_api_and_nobody_else_does(client: TestClient) -> None:
+    assert put(client, "ZTA0041", {"titles": [{"title": "Reserved DRAFTWORD core"}]}).status_code == 200
+    r = client.get("/api/v1/samples/ZTA0041", headers={"Accept": "text/turtle"}, auth=CLIENT_ONE)
+    assert r.status_code == 200, r.text
+    assert "DRAFTWORD" in r.text and r.headers["cache-control"] == "private, no-store"
+    assert client.get("/api/v1/samples/ZTA0041", auth=AGENT).status_code == 200  # its agent acts for it
+    for who in (None, OTHER, CLIENT_TWO):
+        r = client.get("/api/v1/samples/ZTA0041", auth=who)
+        assert r.status_code == 404 and "DRAFTWORD" not in r.text
+    listed = client.get("/dois", params={"state": "draft", "page[size]": 1000}, auth=CLIENT_ONE).json()["data"]
+    assert "10.99990/zta0041" in [d["id"] for d in listed] and {d["attributes"]["state"] for d in listed} == {"draft"}
+    for who in (None, OTHER, CLIENT_TWO):
+        assert "zta0041" not in client.get("/dois", params={"state": "draft"}, auth=who).text

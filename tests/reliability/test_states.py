@@ -95,7 +95,7 @@ EXPECTED: dict[str, tuple[object, object, object]] = {
 #: what the owner sees differently (every other surface is public, the same for everyone)
 OWNER: dict[str, tuple[object, object, object]] = {
     "resolver": (404, 200, 200),
-    "json-api": (404, 200, 200),
+    "json-api": (200, 200, 200),  # a draft's partial description, to its owner only
     "dois": (200, 200, 200),
     "dois-list": (True, True, True),
 }
@@ -157,6 +157,9 @@ def _put(client: TestClient, name: str, attrs: dict[str, object], who: tuple[str
 def test_transitions_and_their_datestamps(client: TestClient) -> None:
     name = "ZTA0010"
     assert _put(client, name, {"url": "https://example.org/10"}).json()["data"]["attributes"]["state"] == "draft"
+    reserved = client.get(f"/dois/10.99990/{name}/activities", auth=CLIENT_ONE).json()["data"]
+    assert [a["attributes"]["event"] for a in reserved] == ["reserved"]  # the owner sees its reservation
+    assert client.get(f"/dois/10.99990/{name}/activities", auth=OTHER).status_code == 404
     attrs = {**attributes("findable"), "doi": f"10.99990/{name}", "event": "register"}
     assert _put(client, name, attrs).json()["data"]["attributes"]["state"] == "registered"
     stamps = [_header(client, name)]
@@ -178,6 +181,9 @@ def test_transitions_and_their_datestamps(client: TestClient) -> None:
     assert client.delete(f"/dois/10.99990/{name}", auth=CLIENT_ONE).status_code == 405
     activities = client.get(f"/dois/10.99990/{name}/activities").json()["data"]
     assert [a["attributes"]["version"] for a in activities] == [1, 2, 3, 4, 5]  # each transition is a version
+    # each its own event in the history (a PROV activity each); a change without event is what it changes
+    events = [a["attributes"]["event"] for a in activities]
+    assert events == ["registered", "published", "hidden", "published", "url-updated"]
     # another party changes no state
     assert _put(client, name, {"event": "hide"}, OTHER).status_code == 403
     assert _put(client, name, {}).json()["data"]["attributes"]["state"] == "findable"
