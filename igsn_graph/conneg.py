@@ -12,7 +12,54 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["MediaRange", "choose", "params_of", "parse_accept", "parse_accept_profile", "quality"]
+__all__ = [
+    "MediaRange",
+    "Weighted",
+    "choose",
+    "params_of",
+    "parse_accept",
+    "parse_accept_profile",
+    "parse_weighted",
+    "quality",
+]
+
+
+@dataclass(frozen=True)
+class Weighted:
+    """One item of a weighted list header: its value as written, its q-value, its other parameters."""
+
+    value: str
+    q: float = 1.0
+    params: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+def parse_weighted(header: str | None) -> list[Weighted]:
+    """The items of a comma-separated header with q-values (Accept, Accept-Profile, Accept-Encoding), in order:
+    q clamped to 0…1 (malformed: 0), other parameter names lower-cased and values unquoted. The one q-value
+    parser.
+
+    >>> [(w.value, w.q) for w in parse_weighted("gzip;q=0.5, br")]
+    [('gzip', 0.5), ('br', 1.0)]
+    """
+    out: list[Weighted] = []
+    for part in (header or "").split(","):
+        value, *pieces = (p.strip() for p in part.split(";"))
+        if not value and not pieces:
+            continue
+        q = 1.0
+        params: dict[str, str] = {}
+        for piece in pieces:
+            key, _, given = piece.partition("=")
+            key, given = key.strip().lower(), given.strip().strip('"')
+            if key == "q":
+                try:
+                    q = max(0.0, min(1.0, float(given)))
+                except ValueError:
+                    q = 0.0
+            elif key:
+                params[key] = given
+        out.append(Weighted(value, q, params))
+    return out
 
 
 @dataclass(frozen=True)
@@ -51,27 +98,10 @@ def _parse(header: str | None) -> list[MediaRange]:
     if not header or not header.strip():
         return [MediaRange("*", "*")]
     out: list[MediaRange] = []
-    for part in header.split(","):
-        pieces = [p.strip() for p in part.split(";")]
-        mt = pieces[0].lower()
-        if "/" not in mt:
-            continue
-        t, _, s = mt.partition("/")
-        if not t or not s:
-            continue
-        q = 1.0
-        params: dict[str, str] = {}
-        for p in pieces[1:]:
-            key, _, value = p.partition("=")
-            key, value = key.strip().lower(), value.strip().strip('"')
-            if key == "q":
-                try:
-                    q = max(0.0, min(1.0, float(value)))
-                except ValueError:
-                    q = 0.0
-            elif key:
-                params[key] = value
-        out.append(MediaRange(t, s, q, params))
+    for item in parse_weighted(header):
+        t, _, s = item.value.lower().partition("/")
+        if t and s:
+            out.append(MediaRange(t, s, item.q, item.params))
     return out
 
 
@@ -98,26 +128,13 @@ def parse_accept_profile(header: str | None) -> list[str]:
     >>> parse_accept_profile("<urn:x>;q=0.5, <urn:y>")
     ['urn:y', 'urn:x']
     """
-    if not header:
-        return []
     weighted: list[tuple[float, int, str]] = []
-    for index, part in enumerate(header.split(",")):
-        value, *params = [p.strip() for p in part.split(";")]
-        value = value.strip()
+    for index, item in enumerate(parse_weighted(header)):
+        value = item.value
         if value.startswith("<") and value.endswith(">"):
             value = value[1:-1].strip()
-        if not value:
-            continue
-        q = 1.0
-        for p in params:
-            key, _, number = p.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = max(0.0, min(1.0, float(number.strip())))
-                except ValueError:
-                    q = 0.0
-        if q > 0:
-            weighted.append((-q, index, value))
+        if value and item.q > 0:
+            weighted.append((-item.q, index, value))
     return [value for _, _, value in sorted(weighted)]
 
 

@@ -3,7 +3,7 @@
 Wire contract: DataCite MDS (IGSN.md §2.10) — body ``doi=…`` newline ``url=…``; the same statuses and one-line
 plain-text errors as ``/igsn`` (``api.mds_errors``), the same ``testMode``. A DOI here is an IGSN in DOI form
 under a DOI prefix of the sample's owner (``10.99990/NAME``), or a handle-form IGSN (``10273/NAME``); a
-bare name is not a DOI. Request and response helpers are ``api.routers.mds``'s.
+bare name is not a DOI. Request and response helpers are ``api.mds_wire``'s, as ``/igsn``'s.
 """
 
 from __future__ import annotations
@@ -11,36 +11,28 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from igsn_graph.errors import InvalidInput, NotFound
-from igsn_graph.identifiers import HANDLE_PREFIX, Igsn
+from igsn_graph.errors import NotFound
 from igsn_graph.registry.accounts import Principal
-from igsn_graph.registry.service import Registry
 
 from ..auth import principal
 from ..deps import get_registry
 from ..mds_errors import GET_DOI_NOT_FOUND, reword_not_found
-from .mds import echo, identifier_and_url, location, matching_identifier_and_url, not_allowed, ok, test_mode, text_body
+from ..mds_wire import (
+    doi_form,
+    echo,
+    identifier_and_url,
+    location,
+    matching_identifier_and_url,
+    not_allowed,
+    ok,
+    parse_doi,
+    text_body,
+)
+from ..testmode import test_mode
 
-__all__ = ["router", "parse_doi", "doi_form"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["DataCite MDS API"])
-
-
-def parse_doi(registry: Registry, text: str) -> Igsn:
-    """A DOI of the path or body: an IGSN in DOI or handle form (a DOI prefix must be registered here)."""
-    igsn = registry.parse(text)
-    if igsn.doi_prefix is None and igsn.handle_prefix is None:
-        raise InvalidInput(
-            f"malformed DOI {text!r}: give 10.NNNN/NAME under your DOI prefix, "
-            f"or the IGSN as a handle ({HANDLE_PREFIX}/NAME)"
-        )
-    return igsn
-
-
-def doi_form(registry: Registry, name: str) -> str:
-    """How ``GET /doi`` lists a sample: its registered DOI, else its handle."""
-    facts = registry.facts(name)
-    return facts.doi if facts is not None and facts.doi else f"{HANDLE_PREFIX}/{name}"
 
 
 @router.api_route("/doi", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)

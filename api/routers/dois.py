@@ -46,7 +46,7 @@ from .. import limits
 from ..auth import optional_principal, principal
 from ..deps import get_registry
 from ..errors import problem_responses, status_of
-from .doi import parse_doi
+from ..mds_wire import parse_doi
 
 __all__ = ["JSONAPI", "install_errors", "router"]
 

@@ -1,8 +1,8 @@
 """The MDS-compatible registration API (``/igsn``, ``/metadata``): HTTP ⇄ registry calls, nothing more.
 
 Wire contract: IGSN.md §2 (the IGSN fork of DataCite MDS). ``/metadata`` also takes DataCite kernel-4
-documents and DOI-form paths (``/metadata/10.99990/NAME``), as DataCite MDS clients send them; the
-DataCite ``/doi`` resource (``api.routers.doi``) shares this module's request and response helpers. Endpoints are plain ``def`` so that FastAPI
+documents and DOI-form paths (``/metadata/10.99990/NAME``), as DataCite MDS clients send them; request and
+response helpers are ``api.mds_wire``'s, shared with the DataCite ``/doi`` resource. Endpoints are plain ``def`` so that FastAPI
 runs them, and the blocking core (pyoxigraph, pyshacl, scrypt), in its thread pool; only reading the
 request body, which must not be buffered without limit, is ``async``.
 
@@ -12,194 +12,37 @@ the content type (415), then the body (413).
 
 from __future__ import annotations
 
-import re
-from urllib.parse import parse_qs
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, Response
 from lxml import etree
 
 from igsn_graph.errors import Gone, InvalidInput, NotFound
 from igsn_graph.formats.kernels import XmlFormat, detect
-from igsn_graph.identifiers import Igsn
 from igsn_graph.registry.accounts import Principal
 from igsn_graph.registry.service import Registry, Submission
 from igsn_graph.xmlparser import parse_xml
 
-from .. import limits, testmode
 from ..auth import principal
 from ..deps import get_registry
-from ..mds_errors import DELETE_METADATA_NOT_FOUND, GET_METADATA_NOT_FOUND, MdsRefusal, reword_not_found, with_test_mode
+from ..mds_errors import DELETE_METADATA_NOT_FOUND, GET_METADATA_NOT_FOUND, reword_not_found
+from ..mds_wire import (
+    echo,
+    identifier_and_url,
+    location,
+    matching_identifier_and_url,
+    not_allowed,
+    ok,
+    text_body,
+    xml_body,
+)
+from ..testmode import test_mode
 
-__all__ = [
-    "router",
-    "BULK_ENDPOINT",
-    "read_body",
-    "text_body",
-    "xml_body",
-    "parse_text_body",
-    "echo",
-    "test_mode",
-    "media_type",
-    "identifier_and_url",
-    "matching_identifier_and_url",
-    "location",
-    "ok",
-    "not_allowed",
-]
+__all__ = ["router", "BULK_ENDPOINT"]
 
 router = APIRouter(tags=["MDS registration API"])
 
 #: where documents holding several records go
 BULK_ENDPOINT = "/api/v1/samples/bulk"
-
-_TEXT_TYPES = ("text/plain", "application/x-www-form-urlencoded")
-_FORM = "application/x-www-form-urlencoded"
-# C0 and C1 controls but TAB, LF and CR, which the line format uses
-_BODY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_LINES = re.compile(r"\r\n|\r|\n")
-
-
-# -- request parts -------------------------------------------------------------------------------
-def test_mode(request: Request) -> bool:
-    """``testMode`` by the one rule of every write API (``api.testmode``): an unknown value is a 400, never a write."""
-    return testmode.test_mode(request)
-
-
-def media_type(request: Request) -> tuple[str | None, str | None]:
-    """(media type, charset) of the request, lower-cased; (None, None) when absent."""
-    header = request.headers.get("content-type")
-    if header is None or not header.strip():
-        return None, None
-    parts = [p.strip() for p in header.split(";")]
-    charset = None
-    for p in parts[1:]:
-        key, _, value = p.partition("=")
-        if key.strip().lower() == "charset":
-            charset = value.strip().strip('"').lower()
-    return parts[0].lower(), charset
-
-
-def _check_charset(charset: str | None) -> None:
-    if charset is not None and charset not in ("utf-8", "utf8"):
-        raise MdsRefusal(415, f"charset {charset} is not supported: send UTF-8")
-
-
-async def read_body(request: Request) -> bytes:
-    """The request body, read chunk by chunk and refused (413) as soon as it exceeds the limit."""
-    return await limits.read_body(request)
-
-
-async def text_body(request: Request) -> bytes:
-    """Body of ``/igsn`` writes: ``text/plain`` (or form-encoded, or untyped), UTF-8."""
-    media, charset = media_type(request)
-    if media is not None and media not in _TEXT_TYPES:
-        raise MdsRefusal(415, f"Content-Type {media} is not supported: send text/plain or {_FORM}")
-    _check_charset(charset)
-    return await read_body(request)
-
-
-async def xml_body(request: Request) -> bytes:
-    """Body of ``/metadata`` writes: XML (``application/xml``, ``text/xml``, ``…+xml``) or untyped."""
-    media, charset = media_type(request)
-    if media is not None and media not in ("application/xml", "text/xml") and not media.endswith("+xml"):
-        raise MdsRefusal(415, f"Content-Type {media} is not supported: send application/xml")
-    _check_charset(charset)
-    return await read_body(request)
-
-
-def _decode(body: bytes) -> str:
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"request body is not valid UTF-8 (byte {exc.start})") from None
-    bad = _BODY_CONTROLS.search(text)
-    if bad:
-        raise InvalidInput(f"request body must not contain control characters (U+{ord(bad.group()):04X})")
-    return text.removeprefix("\ufeff")
-
-
-def _properties(text: str) -> dict[str, str]:
-    """Java ``Properties``-style lines: ``key=value`` (or ``key:value``), ``#``/``!`` comments.
-
-    As in Java, whitespace before the key and around the separator is dropped, trailing whitespace is
-    kept (so ``igsn=ABC `` gets ``IGSN must not contain any spaces``); a repeated key: the last wins.
-    Backslash escapes and continuation lines are not interpreted.
-    """
-    out: dict[str, str] = {}
-    for line in _LINES.split(text):
-        line = line.lstrip(" \t\f")
-        if not line or line[0] in "#!":
-            continue
-        cut = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=-1)
-        if cut < 0:
-            continue
-        out[line[:cut].strip()] = line[cut + 1 :].lstrip(" \t\f")
-    return out
-
-
-def parse_text_body(body: bytes, media: str | None) -> dict[str, str]:
-    """``igsn``/``url`` parameters of a ``/igsn`` body (line format, or form encoding)."""
-    text = _decode(body)
-    # curl -H form … --data-binary "igsn=…\nurl=…" is common: raw line breaks mean the line format
-    if media == _FORM and not _LINES.search(text):
-        try:
-            form = parse_qs(text, keep_blank_values=True, strict_parsing=False, errors="strict", max_num_fields=100)
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidInput("malformed form-encoded body") from None
-        params = {k: v[-1] for k, v in form.items()}
-        for value in params.values():
-            bad = _BODY_CONTROLS.search(value) or _LINES.search(value)
-            if bad:
-                raise InvalidInput(f"request body must not contain control characters (U+{ord(bad.group()[0]):04X})")
-        return params
-    return _properties(text)
-
-
-def _required(params: dict[str, str], key: str) -> str:
-    value = params.get(key)
-    if not value:
-        raise InvalidInput(f"param '{key}' required")
-    return value
-
-
-def identifier_and_url(request: Request, body: bytes, key: str) -> tuple[str, str]:
-    """The identifier (parameter ``key``: ``igsn`` or ``doi``) and ``url`` of a create-or-update body."""
-    params = parse_text_body(body, media_type(request)[0])
-    return _required(params, key), _required(params, "url")
-
-
-def matching_identifier_and_url(request: Request, body: bytes, key: str, target: Igsn) -> tuple[str, str]:
-    """The same for ``PUT /{collection}/{id}``: the body's identifier must name the path's sample."""
-    params = parse_text_body(body, media_type(request)[0])
-    given = params.get(key)
-    # as in the MDS, the match is checked before the required parameters
-    if not given or get_registry(request).parse(given).name != target.name:
-        raise InvalidInput(f"{key} parameter does not match {key} of resource")
-    return given, _required(params, "url")
-
-
-def echo(igsn: Igsn) -> str:
-    """The IGSN as the client wrote it, upper-cased: handle (``10273/NAME``), DOI or bare name."""
-    if igsn.handle_prefix:
-        return f"{igsn.handle_prefix}/{igsn.name}"
-    if igsn.doi_prefix:
-        return f"{igsn.doi_prefix}/{igsn.name}"
-    return igsn.name
-
-
-def location(request: Request, collection: str, written: str) -> str:
-    base = request.app.state.settings.public_url or str(request.base_url)
-    return f"{base.rstrip('/')}/{collection}/{written}"
-
-
-def ok(message: str, request: Request, *, status: int = 201, where: str | None = None) -> PlainTextResponse:
-    headers = {"Location": where} if where else None
-    return PlainTextResponse(with_test_mode(message, test_mode(request)), status_code=status, headers=headers)
-
-
-def not_allowed(allow: str) -> None:
-    raise MdsRefusal(405, "Method Not Allowed", {"Allow": allow})
 
 
 # -- /igsn ---------------------------------------------------------------------------------------

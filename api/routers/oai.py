@@ -17,12 +17,14 @@ from datetime import datetime, timezone
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
+from igsn_graph import conneg
 from igsn_graph.oai.args import decode_form, parse_request
 from igsn_graph.oai.errors import BadArgument, OaiErrors
 from igsn_graph.oai.verbs import Repository, handle, settled
 from igsn_graph.oai.xml import render, render_errors
 
 from .. import limits
+from ..bodies import content_type, read_body
 from ..deps import get_registry
 from ..negotiation import finish
 
@@ -59,19 +61,9 @@ def repository_of(request: Request) -> Repository:
 
 
 def _accepts_gzip(request: Request) -> bool:
-    for part in request.headers.get("accept-encoding", "").split(","):
-        name, _, params = part.strip().partition(";")
-        if name.strip().lower() not in ("gzip", "x-gzip"):
-            continue
-        q = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        return q > 0
+    for item in conneg.parse_weighted(request.headers.get("accept-encoding")):
+        if item.value.lower() in ("gzip", "x-gzip"):
+            return item.q > 0
     return False
 
 
@@ -104,9 +96,9 @@ def _query_pairs(request: Request) -> list[tuple[str, str]] | OaiErrors:
 
 async def _form_pairs(request: Request) -> list[tuple[str, str]] | OaiErrors:
     """The POST body's pairs (after any in the query string), or the badArgument that refuses it."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media = content_type(request).media_type
     try:
-        body = await limits.read_body(request, min(MAX_FORM_BYTES, request.app.state.settings.max_body_bytes))
+        body = await read_body(request, min(MAX_FORM_BYTES, request.app.state.settings.max_body_bytes))
     except limits.BodyRefused as refused:
         if refused.status_code != 413:
             raise

@@ -38,12 +38,11 @@ from igsn_graph.registry.journal import parse_ntriples
 from igsn_graph.registry.service import Outcome, Precondition, PreconditionFailed, Registry, Submission
 from igsn_graph.store import history
 
-from .. import testmode
 from ..auth import optional_principal, principal
+from ..bodies import content_type, read_body, text_of
 from ..deps import get_registry
 from ..errors import ApiProblem, ViolationModel, problem_responses, violation_json
-from .mds import _decode as check_text  # the one UTF-8 and control-character check of request bodies
-from .mds import read_body
+from ..testmode import test_mode
 
 __all__ = ["router", "PREFIX", "RELATION_SUFFIXES", "INPUT_TYPES", "SampleWritten", "BulkResult"]
 
@@ -166,28 +165,15 @@ _WRITE_PROBLEMS = problem_responses(400, 401, 403, 409, 412, 413, 415, 503)
 
 
 # -- request parts -------------------------------------------------------------------------------
-def _test_mode(request: Request) -> bool:
-    """``testMode``: true/1 or false/0; anything else is refused, never read as a real write (``api.testmode``)."""
-    return testmode.test_mode(request)
-
-
 def _input_type(request: Request) -> str | None:
     """The RDF media type of the body, or None for XML; 415 for anything else."""
-    header = request.headers.get("content-type", "")
-    media, *params = [p.strip() for p in header.split(";")]
-    media = media.lower()
-    for p in params:
-        key, _, value = p.partition("=")
-        charset = value.strip().strip('"').lower()
-        if (
-            key.strip().lower() == "charset"
-            and charset not in ("utf-8", "utf8")
-            and not (INPUT_TYPES.get(media) == _JSON and charset in _JSON_CHARSETS)
-        ):
-            raise ApiProblem(415, f"charset {value.strip()} is not supported: send UTF-8")
+    given = content_type(request)
+    media = given.media_type or ""
+    if not given.utf8 and not (INPUT_TYPES.get(media) == _JSON and given.charset in _JSON_CHARSETS):
+        raise ApiProblem(415, f"charset {given.charset} is not supported: send UTF-8")
     if media in INPUT_TYPES:
         return INPUT_TYPES[media]
-    if media.endswith("+xml"):
+    if given.xml:
         return None
     accepted = ", ".join(INPUT_TYPES)
     raise ApiProblem(
@@ -209,7 +195,7 @@ class Document:
         if not self.data.strip():
             raise InvalidInput("request body must not be empty")
         # JSON may be UTF-16 or UTF-32 (RFC 4627 §3): the text checks read it as UTF-8, the reader as sent
-        check_text(jsontext.utf8(self.data) if self.rdf_type == _JSON else self.data)
+        text_of(jsontext.utf8(self.data) if self.rdf_type == _JSON else self.data)
 
     def submissions(self) -> list[Submission]:
         """The records; a document that reports deleted records is refused (only bulk applies deletions)."""
@@ -268,7 +254,7 @@ def _one(doc: Document) -> Submission:
 def _written(
     request: Request, outcome: Outcome, status: Literal["created", "updated", "deactivated"], *, code: int
 ) -> JSONResponse:
-    test = _test_mode(request)
+    test = test_mode(request)
     body = SampleWritten(
         igsn=outcome.igsn,
         status=status,
@@ -300,7 +286,7 @@ def create_sample(request: Request, who: Principal = Depends(principal), doc: Do
     registry: Registry = get_registry(request)
     try:
         [outcome] = registry.register(
-            who, [sub], test_mode=_test_mode(request), strict=True, expected=_precondition(request, create=True)
+            who, [sub], test_mode=test_mode(request), strict=True, expected=_precondition(request, create=True)
         )
     except PreconditionFailed as exc:
         if request.headers.get("if-match") is not None or request.headers.get("if-none-match") is not None:
@@ -327,7 +313,7 @@ def replace_sample(
     if sub.record.igsn != target.name:
         raise InvalidInput(f"the body describes {sub.record.igsn}, the path names {target.name}", igsn=target.name)
     [outcome] = registry.register(
-        who, [sub], test_mode=_test_mode(request), strict=True, expected=_precondition(request)
+        who, [sub], test_mode=test_mode(request), strict=True, expected=_precondition(request)
     )
     return _written(request, outcome, "created" if outcome.created else "updated", code=201 if outcome.created else 200)
 
@@ -342,7 +328,7 @@ def replace_sample(
 def deactivate_sample(igsn: str, request: Request, who: Principal = Depends(principal)) -> Response:
     registry: Registry = get_registry(request)
     name = registry.parse(igsn).name
-    test = _test_mode(request)
+    test = test_mode(request)
     facts = registry.facts(name)
     if facts is not None and not facts.active and registry.row(name) is not None:
         registry.deactivate(who, name, expected=_precondition(request), test_mode=True)  # ownership, If-Match
@@ -460,7 +446,7 @@ def bulk(request: Request, who: Principal = Depends(principal), doc: Document = 
     registry: Registry = get_registry(request)
     given = doc.input()
     subs = given.submissions
-    test = _test_mode(request)
+    test = test_mode(request)
     outcomes = [o for batch in registry.load_records(subs, principal=who, test_mode=test) for o in batch]
     # a harvest's deleted records: after its records, as the source applied them
     deleted = [

@@ -45,6 +45,7 @@ from igsn_graph.sparql_workers import Answer, FixedSource, PoolLimits, QueryPool
 from igsn_graph.vocab import PREFIXES
 
 from ..auth import REALM, authenticate, client_address
+from ..bodies import content_type
 from ..negotiation import finish, redirect
 
 router = APIRouter(tags=["sparql"])
@@ -404,12 +405,12 @@ async def sparql_get(request: Request) -> Response:
 
 @router.post("/sparql", summary="SPARQL 1.1 query (POST form-encoded or application/sparql-query)")
 async def sparql_post(request: Request) -> Response:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    given = content_type(request)
     params = parse_qs(request.url.query, keep_blank_values=True)
     body = await request.body()
-    if content_type == "application/sparql-update":
+    if given.media_type == "application/sparql-update":
         return _text(403, UPDATE_REFUSED)
-    if content_type == "application/x-www-form-urlencoded":
+    if given.media_type == "application/x-www-form-urlencoded":
         try:
             form = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except UnicodeDecodeError:
@@ -423,9 +424,8 @@ async def sparql_post(request: Request) -> Response:
         named = form.get("named-graph-uri", []) + params.get("named-graph-uri", [])
         fmt = _first(form.get("format") or params.get("format"))
         return await _answer(request, queries[0], defaults, named, fmt)
-    if content_type == "application/sparql-query":
-        charset = request.headers.get("content-type", "").lower()
-        if "charset=" in charset and "utf-8" not in charset and "utf8" not in charset:
+    if given.media_type == "application/sparql-query":
+        if not given.utf8:
             return _text(415, "application/sparql-query bodies must be UTF-8")
         try:
             query = body.decode("utf-8")
