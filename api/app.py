@@ -26,6 +26,7 @@ from .routers import (
     home,
     mds,
     oai,
+    operations,
     relations,
     resolver,
     samples,
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(samples.router)
     app.include_router(transfers.router)
     app.include_router(admin.router)
+    app.include_router(operations.router)
     app.include_router(search.router)
     app.include_router(handles.router)
     app.include_router(oai.router)

@@ -183,22 +183,43 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_dump(args: argparse.Namespace) -> int:
     from .registry.dump import dump
 
+    target = Path(args.directory)
     try:
-        with _registry(args) as reg:  # from a snapshot: one point of the journal, writes go on
-            counts = dump(reg, Path(args.directory))  # read back and checked before it takes the name
+        if args.url:
+            from . import ops_client
+
+            counts = ops_client.dump(args.url, _settings(args), target)
+        else:
+            with _local(args) as reg:  # from a snapshot: one point of the journal, writes go on
+                counts = dump(reg, target)  # read back and checked before it takes the name
     except OSError as exc:  # disk full, no permission: no dump was written
-        print(f"igsn-graph: error: no dump written to {args.directory}: {exc}", file=sys.stderr)
+        print(f"igsn-graph: error: no dump written to {target}: {exc}", file=sys.stderr)
         return 2
-    print("dumped " + ", ".join(f"{k}={v}" for k, v in counts.items()) + f" to {args.directory} (read back: complete)")
+    print("dumped " + ", ".join(f"{k}={v}" for k, v in counts.items()) + f" to {target} (read back: complete)")
     return 0
+
+
+def _local(args: argparse.Namespace) -> Registry:
+    """The registry of the data folder; a server holding it is named, with the way round it (``--url``)."""
+    from .errors import StoreBusy
+
+    try:
+        return _registry(args)
+    except StoreBusy as exc:
+        raise StoreBusy(f"{exc.message}; ask the running server instead: --url http://HOST:PORT/") from None
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
     from .registry.backup import backup
 
     try:
-        with _registry(args) as reg:
-            manifest = backup(reg, Path(args.directory))
+        if args.url:
+            from . import ops_client
+
+            manifest = ops_client.backup(args.url, _settings(args), args.directory)
+        else:
+            with _local(args) as reg:
+                manifest = backup(reg, Path(args.directory))
     except OSError as exc:  # disk full, no permission: no backup was written
         print(f"igsn-graph: error: no backup written to {args.directory}: {exc}", file=sys.stderr)
         return 2
@@ -252,6 +273,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from .index.rebuild import verify
     from .registry.restore import STAGING
 
+    if args.url:
+        from . import ops_client
+
+        answer = ops_client.verify(args.url, _settings(args))
+        journal = answer.get("journal", {})
+        print(f"verified by {args.url} at journal position {journal.get('seq')} ({journal.get('datestamp')})")
+        return _verified(bool(answer["ok"]), int(answer["samples"]), list(answer["problems"]))
     staging = _settings(args).data_dir / STAGING
     if staging.exists():  # a restore was killed: the folder holds no registry, or only a part of one
         print(
@@ -260,16 +288,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    with _registry(args) as reg:
+    with _local(args) as reg:
         if reg.repaired:
             print(f"repaired {reg.repaired} interrupted write(s) from the journal")
         report = verify(reg.db, reg.store, reg.iris)
-    for p in report.problems:
+    return _verified(report.ok, report.samples, report.problems)
+
+
+def _verified(ok: bool, samples: int, problems: list[str]) -> int:
+    for p in problems:
         print(f"differs: {p}")
-    if report.ok:
-        print(f"ok: graph, history and index agree on {report.samples} samples")
+    if ok:
+        print(f"ok: graph, history and index agree on {samples} samples")
         return 0
-    print(f"{len(report.problems)} problem(s) in {report.samples} samples", file=sys.stderr)
+    print(f"{len(problems)} problem(s) in {samples} samples", file=sys.stderr)
     return 1
 
 
@@ -586,12 +618,19 @@ def build_parser() -> argparse.ArgumentParser:
         "write everything (graph and history as N-Quads, accounts, registry state) to a new folder DIRECTORY",
     )
     p.add_argument("directory")
+    p.add_argument("--url", help="take the dump from the running server at URL (admin credentials from the settings)")
     p = command("backup", cmd_backup, "write a consistent copy of the data folder (graph, database) to DIRECTORY")
-    p.add_argument("directory", help="a new folder")
+    p.add_argument("directory", help="a new folder (with --url: a path on the server)")
+    p.add_argument(
+        "--url", help="ask the running server at URL to write the backup (admin credentials from the settings)"
+    )
     p = command("restore", cmd_restore, "restore a dump or a backup into an empty data folder")
     p.add_argument("file", help="a dump (folder, tar or older single file) or a backup folder")
     command("reindex", cmd_reindex, "rebuild the catalogue, search and relation indexes from the graph")
-    command("verify", cmd_verify, "check that graph, history and index agree")
+    p = command("verify", cmd_verify, "check that graph, history and index agree")
+    p.add_argument(
+        "--url", help="ask the running server at URL to verify a snapshot (admin credentials from the settings)"
+    )
     p = command(
         "restamp",
         cmd_restamp,
