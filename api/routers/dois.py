@@ -4,7 +4,7 @@
 Wire contract: DataCite's REST API reference (support.datacite.org/reference): ``{"data": {"type": "dois",
 "attributes": {...}}}`` in and out, ``application/vnd.api+json``, ids as lower-cased DOIs, refusals as JSON:API
 error objects (``{"errors": [{"status", "title", "source": {"pointer"}}]}``). A DOI is an IGSN in DOI form under a
-DOI prefix of its owner, as at the MDS ``/doi`` (``api.routers.doi.parse_doi``). The attributes map to the record
+DOI prefix of its owner, as at the MDS ``/doi`` (``api.mds_wire.parse_doi``). The attributes map to the record
 through ``formats.datacite_rest`` (JSON → DataCite XML → the DataCite reader) and back through the resolver's
 DataCite JSON, so this door and every other describe a sample the same way.
 
@@ -44,6 +44,7 @@ from igsn_graph.store import history
 
 from .. import limits
 from ..auth import optional_principal, principal
+from ..bodies import content_type
 from ..deps import get_registry
 from ..errors import problem_responses, status_of
 from ..mds_wire import parse_doi
@@ -170,7 +171,7 @@ async def _call(
 # -- request parts -------------------------------------------------------------------------------
 async def json_body(request: Request) -> dict[str, Any]:
     """``data.attributes`` of a JSON:API body (``application/vnd.api+json`` or ``application/json``)."""
-    media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    media = content_type(request).media_type
     if media and media not in (JSONAPI, "application/json"):
         raise JsonApiError(415, f"Content-Type {media} is not supported: send {JSONAPI}")
     raw = await limits.read_body(request)

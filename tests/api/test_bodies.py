@@ -52,7 +52,7 @@ def _imports(path: Path) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("name", ["mds", "doi", "samples", "oai", "handles", "sparql"])
+@pytest.mark.parametrize("name", ["mds", "doi", "dois", "samples", "oai", "handles", "sparql"])
 def test_routers_read_no_content_type_themselves_nor_each_other(name: str) -> None:
     path = ROUTERS / f"{name}.py"
     source = path.read_text(encoding="utf-8").lower()
