@@ -17,7 +17,7 @@ from pyoxigraph import NamedNode
 from .entities import ADMIN_LABEL, Node, local_path
 from .identifiers import TEST_NAMESPACE
 from .iris import Iris
-from .pages import E, dl, joined, link, page
+from .pages import E, dl, joined, link, page, sample_list
 from .rdfterm import term_value
 from .registry.accounts import ADMIN
 from .resolver import PROFILES, alternate_url, resource_url
@@ -86,8 +86,10 @@ def node_page(
     *,
     next_href: str | None = None,
     first_href: str | None = None,
+    sample_map: etree._Element | None = None,
 ) -> bytes:
-    """The page of one node; ``next_href``/``first_href``: the other pages of its sample listing."""
+    """The page of one node; ``next_href``/``first_href``: the other pages of its sample listing, ``sample_map``
+    the map of that page's located samples (``maps.hits_map``, as the search page draws its hits)."""
     kind = node.ref.kind
     title = _title(node, iris)
     what = "Agent" if node.iri == iris.agent(ADMIN.symbol) else KIND_TITLES[kind]
@@ -98,7 +100,7 @@ def node_page(
     ]
     body += _facts(node, iris, rows)
     if node.samples is not None:
-        body.append(_samples(node, next_href, first_href))
+        body.append(_samples(node, next_href, first_href, sample_map))
     body += _representations(resource, available)
     return page(f"{title} – {what}", resource, body, _head(resource, available))
 
@@ -264,28 +266,29 @@ def _directory(node: Node, iris: Iris) -> etree._Element:
     return E.SECTION(E.H2("Allocating agents"), E.UL(*items), E.H2("Namespaces"), E.UL(*namespaces))
 
 
-def _samples(node: Node, next_href: str | None, first_href: str | None) -> etree._Element:
+def _samples(
+    node: Node, next_href: str | None, first_href: str | None, sample_map: etree._Element | None
+) -> etree._Element:
+    """The node's samples as the search page shows them: the count, a map of this page's located ones, the
+    list, pages by the cursor; and the same samples in search, to filter them further."""
     listing = node.samples
     assert listing is not None
-    search = "/search?" + urlencode({listing.facet: listing.value})
+    search = "/search?" + urlencode({listing.facet: listing.value})  # in IGSN order, as this list (no text)
     total = f"{listing.total} public sample{'s' if listing.total != 1 else ''}"
-    section = E.SECTION(E.H2("Samples"), E.P(total, " · ", E.A("find them in search", href=search)))
+    section = E.SECTION(
+        E.H2("Samples"), E.P(total, " · ", E.A("search, filter and map them", href=search)), **{"class": "samples"}
+    )
+    if sample_map is not None:
+        section.append(sample_map)
     if listing.items:
-        section.append(
-            E.OL(
-                *[
-                    E.LI(_sample_link(s.igsn), f" — {s.name}" if s.name else "", f" ({s.kind})" if s.kind else "")
-                    for s in listing.items
-                ]
-            )
-        )
+        section.append(sample_list(listing.items))
     paging = [
         E.A(text, href=href, rel=rel)
         for text, href, rel in (("First page", first_href, "first"), ("Next page", next_href, "next"))
         if href
     ]
     if paging:
-        section.append(E.P(*joined(paging, " · ")))
+        section.append(E.NAV(*joined(paging, " · "), **{"class": "pages", "aria-label": "Sample pages"}))
     return section
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from lxml import etree
 from lxml.builder import ElementMaker
@@ -23,7 +23,21 @@ from lxml.html import tostring as html_tostring
 
 from .formats.xmltext import clean
 
-__all__ = ["E", "STYLE", "STYLESHEET_PATH", "STYLESHEET_URL", "dl", "joined", "link", "page", "site_header"]
+if TYPE_CHECKING:
+    from .index.search import SampleSummary
+
+__all__ = [
+    "E",
+    "STYLE",
+    "STYLESHEET_PATH",
+    "STYLESHEET_URL",
+    "dl",
+    "joined",
+    "link",
+    "page",
+    "sample_list",
+    "site_header",
+]
 
 
 def _add_text(elem: etree._Element, item: str) -> None:
@@ -80,7 +94,7 @@ main.search form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}
 main.search label{display:flex;flex-direction:column;font-size:.85rem}
 main.search .layout{display:grid;grid-template-columns:16rem 1fr;gap:2rem}
 main.search aside ul{list-style:none;padding:0;margin:0 0 1rem}main.search .on{font-weight:bold}
-main.search ol li{margin-bottom:.5rem}.error{color:#a00}
+ol.samples li{margin-bottom:.5rem}.error{color:#a00}
 @media (max-width:40rem){main.search .layout{grid-template-columns:1fr}main.search .layout aside{order:2}}
 .applied ul{display:flex;flex-wrap:wrap;gap:.4rem 1rem;list-style:none;padding:0}.pages{display:flex;gap:1.5rem}
 """
@@ -160,3 +174,13 @@ def joined(items: Sequence[etree._Element | str], sep: str = "; ") -> list[etree
             out.append(sep)
         out.append(item)
     return out
+
+
+def sample_list(samples: Sequence[SampleSummary]) -> etree._Element:
+    """Samples as the search page and the pages of agents, clients and namespaces list them: the name linked
+    to the sample's page, then a line of what it is (IGSN, type, holder, when collected, status)."""
+    items = []
+    for h in samples:
+        meta = " · ".join(v for v in (h.igsn, h.kind, h.client or h.agent, h.collected_from, h.status) if v)
+        items.append(E.LI(E.A(h.name or h.igsn, href=f"/{h.igsn}"), E.BR(), E.SPAN(meta, **{"class": "meta"})))
+    return E.OL(*items, **{"class": "samples"})

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from igsn_graph import entities, entities_html, page_state, resolver
+from igsn_graph import entities, entities_html, maps, page_state, resolver
 from igsn_graph.errors import Gone, InvalidInput, NotFound
 from igsn_graph.registry.service import Registry
 
@@ -122,8 +122,15 @@ def _respond(
     elif media_type == "text/html":
         next_href = _page_href(request, ref, listing.next_cursor) if listing and listing.next_cursor else None
         first_href = _page_href(request, ref, None) if listing and listing.cursor else None
+        located = [(s.igsn, s.name) for s in listing.items] if listing else []
         body = entities_html.node_page(
-            item, registry.iris, resource, available, next_href=next_href, first_href=first_href
+            item,
+            registry.iris,
+            resource,
+            available,
+            next_href=next_href,
+            first_href=first_href,
+            sample_map=maps.hits_map(registry.db.read(), located),
         )
     else:
         body = entities.rdf(item, resolver.RDF_FORMATS[media_type])

@@ -7,7 +7,7 @@ limit, cursor or text query is a 400 problem+json (or a 400 page), never a valid
 from __future__ import annotations
 
 from dataclasses import replace
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
@@ -261,6 +261,20 @@ def _applied_section(applied: list[tuple[str, str, str, core.SearchQuery]]) -> e
     return E.SECTION(E.H2("Applied"), E.UL(*items), **{"class": "applied", "aria-label": "Applied search"})
 
 
+#: the filters that name a registry node with a page of its own (entities: /agent/…, /client/…, /namespace/…)
+_HOLDERS = ("agent", "client", "namespace")
+
+
+def _holder(query: core.SearchQuery) -> etree._Element | None:
+    """A search for one agent's, client's or namespace's samples links that node's page (which links back here)."""
+    named = [(f, vs[0]) for f, vs in query.filters.items() if f in _HOLDERS and len(vs) == 1]
+    if len(named) != 1:
+        return None
+    facet, value = named[0]
+    href = f"/{facet}/{quote(value, safe='')}"
+    return E.P(f"Samples of the {_FACET_TITLES[facet].lower()} ", E.A(value, href=href), **{"class": "holder"})
+
+
 def _count(registry: Registry, query: core.SearchQuery) -> int:
     return core.search(registry.db.read(), replace(query, cursor=None, limit=1, facets=False)).total
 
@@ -348,6 +362,9 @@ def search_page(request: Request, registry: Registry = Depends(get_registry)) ->
         return _page(request, body, 400)
     if result is None:
         return _page(request, body)
+    holder = _holder(query)
+    if holder is not None:
+        body.insert(1, holder)
     applied = _applied(request, query)
     if applied:
         body.append(_applied_section(applied))
@@ -365,10 +382,7 @@ def search_page(request: Request, registry: Registry = Depends(get_registry)) ->
             link = E.A(f"{c.label or c.value} ({c.count})", href=_toggle(request, facet, c.value))
             items.append(E.LI(link, **({"class": "on"} if on else {})))
         aside.extend([E.H3(_FACET_TITLES[facet]), E.UL(*items)])
-    hits = E.OL()
-    for h in result.hits:
-        meta = " · ".join(v for v in (h.igsn, h.kind, h.client or h.agent, h.collected_from, h.status) if v)
-        hits.append(E.LI(E.A(h.name or h.igsn, href=f"/{h.igsn}"), E.BR(), E.SPAN(meta, **{"class": "meta"})))
+    hits = pages.sample_list(result.hits)
     results = E.SECTION(E.P(f"{result.total} sample{'s' if result.total != 1 else ''} found"))
     located = maps.hits_map(registry.db.read(), [(h.igsn, h.name) for h in result.hits])
     if located is not None:
