@@ -439,9 +439,14 @@ class Registry:
 
     def check_doi_prefix(self, igsn: Igsn, principal: Principal | None = None) -> None:
         """A DOI form must use a DOI prefix of the owner of the name's namespace (``owner_of_name``'s rule),
-        for existing samples too; NamespaceNotAllowed otherwise."""
-        if igsn.doi_prefix is not None and not igsn.name.startswith(TEST_NAMESPACE):
-            self.owner_of_name(igsn, principal)
+        for existing samples too, unless it is the DOI the sample was registered with: a DOI is persistent, so a
+        sample transferred to another agent keeps its own (``registry.transfer``). NamespaceNotAllowed otherwise."""
+        if igsn.doi_prefix is None or igsn.name.startswith(TEST_NAMESPACE) or igsn.doi is None:
+            return
+        facts = self.facts(igsn.name) if self.row(igsn.name) is not None else None
+        if facts is not None and facts.doi is not None and facts.doi.upper() == igsn.doi.upper():
+            return
+        self.owner_of_name(igsn, principal)
 
     def _check_owner(self, principal: Principal, owner: Owner, igsn: str, exists: bool) -> None:
         if principal.may_act_for(owner.agent, owner.client):

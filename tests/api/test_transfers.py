@@ -83,6 +83,17 @@ def test_the_administrator_moves_a_namespace_to_another_agent(api: TestClient) -
     assert api.get("/dois/10.99990/ZTA0003", auth=CLIENT_ONE).status_code == 404
     assert api.get("/dois/10.99990/ZTA0003", auth=OTHER).json()["data"]["attributes"]["state"] == "draft"
     assert api.get("/api/v1/samples/ZTA0002", auth=OTHER).status_code == 200
+    # the samples keep their DOIs: the new owner writes them in DOI form, though the prefix stays the old agent's
+    assert put(api, "ZTA0001", "hide", OTHER).status_code == 200
+    mds = api.put(
+        "/doi/10.99990/ZTA0001",
+        content=b"doi=10.99990/ZTA0001\nurl=https://example.org/moved",
+        headers={"Content-Type": "text/plain;charset=UTF-8"},
+        auth=OTHER,
+    )
+    assert mds.status_code == 201, mds.text
+    # but a new name under that prefix is not the receiver's to mint
+    assert put(api, "ZTA0009", "publish", OTHER).status_code == 403
     # the namespace is the receiver's: new names in it are its to register
     table = {n["value"]: n for n in api.get("/api/v1/admin/namespaces", auth=ADMIN).json()}
     assert (table["ZTA"]["agent"], table["ZTA"]["client"]) == (OTHER[0], None)
