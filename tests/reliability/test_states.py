@@ -3,7 +3,8 @@
 ``draft`` (reserved through ``/dois`` without an event): nowhere but ``/dois`` for its owner. ``registered``
 (event ``register``, or ``hide``): resolves (resolver, handle API) with its registry facts only, a deleted record
 for OAI-PMH, not searchable, its description in no SPARQL answer, its relations hidden. ``findable`` (event
-``publish``): everything public. Each state's expected answer per surface is one explicit table (``EXPECTED``).
+``publish``): everything public. Each state's expected answer per surface is one explicit table (``EXPECTED``); the
+same table holds after the samples moved to another agent, whose owner then sees what an owner sees.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from tests.conftest import CLIENT_ONE, OTHER, fresh_settings
+from tests.conftest import ADMIN_PASSWORD, CLIENT_ONE, OTHER, fresh_settings
 
 JSONAPI = {"Content-Type": "application/vnd.api+json"}
+ADMIN = ("admin", ADMIN_PASSWORD)
 REPOSITORY = "test.igsn-graph.org"
 STATES = ("draft", "registered", "findable")
 NAME = {"draft": "ZTA0001", "registered": "ZTA0002", "findable": "ZTA0003"}
@@ -130,6 +132,18 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield c
 
 
+@pytest.fixture(scope="module")
+def transferred(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The same three DOIs, then moved with their namespace to another agent by the administrator."""
+    with TestClient(create_app(fresh_settings(tmp_path_factory.mktemp("states-moved")))) as c:
+        for state in STATES:
+            r = c.post("/dois", json={"data": {"attributes": attributes(state)}}, headers=JSONAPI, auth=CLIENT_ONE)
+            assert r.status_code == 201, r.text
+        r = c.post("/api/v1/admin/transfers", json={"to": OTHER[0], "namespace": "ZTA"}, auth=ADMIN)
+        assert r.status_code == 200, r.text
+        yield c
+
+
 CELLS = [
     (surface, caller, state) for surface in PROBES for caller in ("anonymous", "other", "owner") for state in STATES
 ]
@@ -141,6 +155,16 @@ def test_state_matrix(client: TestClient, surface: str, caller: str, state: str)
     table = OWNER if caller == "owner" and surface in OWNER else EXPECTED
     expected = table[surface][STATES.index(state)]
     assert PROBES[surface](client, NAME[state], state, auth) == expected
+
+
+@pytest.mark.parametrize(("surface", "caller", "state"), CELLS, ids=["-".join(c) for c in CELLS])
+def test_state_matrix_after_a_transfer(transferred: TestClient, surface: str, caller: str, state: str) -> None:
+    """Every state keeps its behaviour on every surface; the new owner sees what an owner sees, the old one what
+    any other party sees."""
+    auth = {"anonymous": None, "other": CLIENT_ONE, "owner": OTHER}[caller]
+    table = OWNER if caller == "owner" and surface in OWNER else EXPECTED
+    expected = table[surface][STATES.index(state)]
+    assert PROBES[surface](transferred, NAME[state], state, auth) == expected
 
 
 def _header(client: TestClient, name: str) -> tuple[str, bool]:
