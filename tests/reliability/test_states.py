@@ -1,7 +1,7 @@
 """The DataCite lifecycle states on every read surface, as a matrix (state × surface × caller), and the transitions.
 
-``draft`` (reserved through ``/dois`` without an event): nowhere but ``/dois`` for its owner. ``registered``
-(event ``register``, or ``hide``): resolves (resolver, handle API) with its registry facts only, a deleted record
+``draft`` (reserved through ``/dois`` without an event): nowhere but ``/dois`` and ``/api/v1/samples`` for its
+owner. ``registered`` (event ``register``, or ``hide``): resolves (resolver, handle API) with its registry facts only, a deleted record
 for OAI-PMH, not searchable, its description in no SPARQL answer, its relations hidden. ``findable`` (event
 ``publish``): everything public. Each state's expected answer per surface is one explicit table (``EXPECTED``); the
 same table holds after the samples moved to another agent, whose owner then sees what an owner sees.
