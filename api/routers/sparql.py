@@ -17,11 +17,10 @@ from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
-from lxml.html import tostring as html_tostring
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 from starlette.types import Receive, Scope, Send
 
-from igsn_graph import conneg, sparql_examples
+from igsn_graph import conneg, pages, sparql_examples
 from igsn_graph.errors import IgsnGraphError, LoginThrottled, NotAuthenticated, StorageFailure
 from igsn_graph.pages import E  # lxml.html.builder with XML-safe values
 from igsn_graph.sparql import (
@@ -178,68 +177,62 @@ def _asset_url(request: Request, name: str) -> str:
 
 
 def _query_page(request: Request) -> Response:
-    """The editor (YASGUI, vendored) with the examples as tabs; scripts and styles are files of this service, so
-    the page's Content-Security-Policy stays 'self'. Without JavaScript, the <noscript> form runs a query."""
+    """The editor (YASGUI, vendored) with the examples as tabs, in the site's shell (``pages.page``: the header
+    with home and search); scripts and styles are files of this service, so the page's Content-Security-Policy
+    stays 'self'. Without JavaScript, the <noscript> form runs a query."""
     action = str(request.url_for("sparql_get"))
     iri_base = request.app.state.registry.iris.base  # samples, agents, clients…: this service has their pages
     examples = [
         E.LI(E.A(title, href="?" + urlencode({"query": query}), **{"data-query": query})) for title, query in EXAMPLES
     ]
-    page = E.HTML(
-        E.HEAD(
-            E.META(charset="utf-8"),
-            E.META(name="viewport", content="width=device-width, initial-scale=1"),
-            E.TITLE("igsn-graph SPARQL"),
-            E.LINK(rel="icon", href="data:,"),  # the service has no icon: no request for /favicon.ico
-            E.LINK(rel="stylesheet", href=_asset_url(request, "yasgui.min.css")),
-            E.LINK(rel="stylesheet", href=_asset_url(request, "sparql-page.css")),
+    # the shared shell (header with home and search, the site's stylesheet), then the editor's own styles
+    head = [
+        E.LINK(rel="stylesheet", href=_asset_url(request, "yasgui.min.css")),
+        E.LINK(rel="stylesheet", href=_asset_url(request, "sparql-page.css")),
+    ]
+    body = [
+        E.H1("SPARQL query"),
+        E.P(
+            "Read-only SPARQL 1.1 over the public graph. The default graph is the union of all sample graphs. ",
+            "Results download as CSV (table) or as the endpoint's JSON (response).",
         ),
-        E.BODY(
-            E.H1("SPARQL query"),
-            E.P(
-                "Read-only SPARQL 1.1 over the public graph. The default graph is the union of all sample graphs. ",
-                "Results download as CSV (table) or as the endpoint's JSON (response).",
-            ),
-            E.DIV(
-                id="yasgui",
-                # the prefixes the results are shown with (besides those the query declares)
-                **{"data-endpoint": action, "data-iri-base": iri_base, "data-prefixes": json.dumps(PREFIXES)},
-            ),
-            E.NOSCRIPT(
-                E.FORM(
-                    E.LABEL("Query", **{"for": "query"}),
-                    E.TEXTAREA(EXAMPLES[0][1] if EXAMPLES else "", name="query", rows="14", id="query"),
-                    E.BR(),
-                    E.LABEL(
-                        "Results as ",
-                        E.SELECT(
-                            *[E.OPTION(n, value=n) for n in ("json", "xml", "csv", "tsv", "turtle", "jsonld")],
-                            name="format",
-                        ),
+        E.DIV(
+            id="yasgui",
+            # the prefixes the results are shown with (besides those the query declares)
+            **{"data-endpoint": action, "data-iri-base": iri_base, "data-prefixes": json.dumps(PREFIXES)},
+        ),
+        E.NOSCRIPT(
+            E.FORM(
+                E.LABEL("Query", **{"for": "query"}),
+                E.TEXTAREA(EXAMPLES[0][1] if EXAMPLES else "", name="query", rows="14", id="query"),
+                E.BR(),
+                E.LABEL(
+                    "Results as ",
+                    E.SELECT(
+                        *[E.OPTION(n, value=n) for n in ("json", "xml", "csv", "tsv", "turtle", "jsonld")],
+                        name="format",
                     ),
-                    " ",
-                    E.BUTTON("Run", type="submit"),
-                    action=action,
-                    method="get",
-                )
-            ),
-            E.H2("Examples"),
-            E.UL(*examples, **{"class": "examples"}),
-            E.P(
-                "Editor: ",
-                E.A("YASGUI", href="https://github.com/rdfjs/Yasgui"),
-                f" {ASSETS_VERSION} (",
-                E.A("MIT licence", href=_asset_url(request, "LICENSE.yasgui")),
-                ").",
-            ),
-            E.SCRIPT(src=_asset_url(request, "yasgui.min.js")),
-            E.SCRIPT(src=_asset_url(request, "sparql-page.js")),
+                ),
+                " ",
+                E.BUTTON("Run", type="submit"),
+                action=action,
+                method="get",
+            )
         ),
-        lang="en",
-    )
-    return Response(
-        html_tostring(page, doctype="<!DOCTYPE html>", encoding="utf-8"), media_type="text/html; charset=utf-8"
-    )
+        E.H2("Examples"),
+        E.UL(*examples, **{"class": "examples"}),
+        E.P(
+            "Editor: ",
+            E.A("YASGUI", href="https://github.com/rdfjs/Yasgui"),
+            f" {ASSETS_VERSION} (",
+            E.A("MIT licence", href=_asset_url(request, "LICENSE.yasgui")),
+            ").",
+        ),
+        E.SCRIPT(src=_asset_url(request, "yasgui.min.js")),
+        E.SCRIPT(src=_asset_url(request, "sparql-page.js")),
+    ]
+    page = pages.page("igsn-graph SPARQL", None, body, head, kind="sparql")
+    return Response(page, media_type="text/html; charset=utf-8")
 
 
 @router.api_route("/sparql/assets/{name}", methods=["GET", "HEAD"], name="sparql_asset", include_in_schema=False)

@@ -23,6 +23,7 @@ from lxml import html
 
 from api.app import create_app
 from api.routers.sparql import ASSETS, EXAMPLES
+from igsn_graph.pages import STYLESHEET_URL
 from tests.conftest import demo_settings, live_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -50,8 +51,8 @@ def _page(client: TestClient) -> html.HtmlElement:
 def test_the_page_loads_scripts_and_styles_from_this_service_only(client: TestClient) -> None:
     page = _page(client)
     loaded = page.xpath("//script/@src | //link[@rel='stylesheet']/@href | //img/@src | //iframe/@src")
-    assert len(loaded) == 4, loaded
-    for url in loaded:
+    assert len(loaded) == 5 and loaded[0] == STYLESHEET_URL, loaded  # the site's shell, then the editor's files
+    for url in loaded[1:]:
         parts = urlsplit(url)
         assert not parts.scheme and not parts.netloc and parts.path.startswith("/sparql/assets/"), url
     assert not [s for s in page.xpath("//script[not(@src)]") if (s.get("type") or "") != "application/json"]
