@@ -455,6 +455,8 @@ def cmd_harvest(args: argparse.Namespace) -> int:
             if args.verbose:
                 for w in report.warnings:
                     print(f"warning: {name}: {w}", file=sys.stderr)
+                for kept in report.beside:  # stored in its harvest graph, not shown (harvest.precedence)
+                    print(f"beside: {name}: {kept}", file=sys.stderr)
             said = "resumed, " if report.resumed else ""
             if report.error:
                 failed += 1

@@ -45,6 +45,8 @@ class RunReport:
     deleted: int = 0
     refused: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: records kept beside the description shown (registered here, or a more recent source's), with the reason
+    beside: list[str] = field(default_factory=list)
     requests: int = 0
     complete: bool = False
     error: str | None = None
@@ -145,6 +147,7 @@ def _pages(
         report.deleted += result.deleted
         report.refused += result.refused
         report.warnings += result.warnings
+        report.beside += result.beside
         report.total = page.complete_list_size or report.total
         sources.note_records(registry, name, result.seen, run=run_date, response_date=page.response_date)
         current = sources.get(registry, name)

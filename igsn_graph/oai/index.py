@@ -53,6 +53,12 @@ def _where(
         from_=from_,
         until=until,
     )
+    if flt.source is not None:  # samples a harvest source has a record of (harvest.origins)
+        if flt.source == "*":
+            where.insert(0, "igsn IN (SELECT igsn FROM harvest_origin)")
+        else:
+            where.insert(0, "igsn IN (SELECT igsn FROM harvest_origin WHERE source = ?)")
+            args.insert(0, flt.source)
     if flt.below and flt.namespace:  # every namespace that starts with it: a range on the namespace index
         prefix = flt.namespace
         where.insert(0, "namespace >= ? AND namespace < ?")

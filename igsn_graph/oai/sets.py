@@ -1,7 +1,9 @@
 """OAI sets ↔ catalogue filters: ``AGENT``, ``AGENT:AGENT.CLIENT`` and ``ns:NAMESPACE`` (under ``ns``).
 
 Allocating agents and their clients form a two-level hierarchy (client symbols are ``AGENT.CLIENT``);
-namespaces hang below the set ``ns``. Selecting a set selects its descendants (spec §2.6), which
+namespaces hang below the set ``ns``; harvested samples below ``source`` (issue 18): ``source:NAME`` holds
+every sample of which the harvest source NAME has a record, so downstream harvesters get one aggregated feed
+per source (the description each record carries is the one the registry shows: ``harvest.precedence``). Selecting a set selects its descendants (spec §2.6), which
 the filters express directly: ``AGENT`` is every sample of the agent, clients' included. A namespace
 may contain ``/``, which setSpec cannot carry, so it is written ``_`` (never part of an IGSN name).
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Collection
 
+from ..harvest import sources
 from .args import SET_SPEC_PATTERN
 
 if TYPE_CHECKING:
@@ -25,6 +28,8 @@ __all__ = [
     "SetFilter",
     "OaiSet",
     "NAMESPACES_SET",
+    "SOURCES_SET",
+    "source_spec",
     "header_specs",
     "parse_spec",
     "list_sets",
@@ -34,6 +39,8 @@ __all__ = [
 
 #: the parent of every namespace set
 NAMESPACES_SET = "ns"
+#: the parent of every harvest source's set
+SOURCES_SET = "source"
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class SetFilter:
     """Catalogue columns a set pins (None: any); ``empty`` when the set cannot hold anything.
 
     ``namespace`` is a prefix when ``below`` (registered namespaces start with it), else the one namespace.
+    ``source``: samples the harvest source of that name has a record of (``*``: any source).
     """
 
     agent: str | None = None
@@ -48,6 +56,7 @@ class SetFilter:
     namespace: str | None = None
     empty: bool = False
     below: bool = False
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,18 +74,26 @@ def client_spec(agent: str, client: str) -> str:
     return f"{agent}:{client}"
 
 
-def header_specs(row: "Item", namespaces: Collection[str]) -> list[str]:
+def source_spec(source: str) -> str:
+    return f"{SOURCES_SET}:{source}"
+
+
+def header_specs(row: "Item", namespaces: Collection[str], sources: Collection[str] = ()) -> list[str]:
     """Memberships of a sample: its client set (or its agent's when it has no client; the agent's set is its
-    parent) and every namespace set (of ``namespaces``, the registered ones) its namespace starts with."""
+    parent), every namespace set (of ``namespaces``, the registered ones) its namespace starts with, and the set
+    of each harvest source (``sources``) that has a record of it."""
     owner = client_spec(row.agent, row.client) if row.client else row.agent
     within = {ns for ns in namespaces if row.namespace.startswith(ns)} | {row.namespace}
-    return [owner, *(namespace_spec(ns) for ns in sorted(within, key=lambda ns: (len(ns), ns)))]
+    harvested = [source_spec(s) for s in sorted(sources) if SET_SPEC_PATTERN.fullmatch(source_spec(s))]
+    return [owner, *(namespace_spec(ns) for ns in sorted(within, key=lambda ns: (len(ns), ns))), *harvested]
 
 
 def parse_spec(spec: str, namespaces: Collection[str]) -> SetFilter:
     """The filter of a syntactically valid setSpec (``namespaces``: the registered ones); unknown sets give
     filters that match nothing."""
     parts = spec.split(":")
+    if parts[0] == SOURCES_SET:
+        return SetFilter(source="*") if len(parts) == 1 else SetFilter(source=":".join(parts[1:]))
     if parts[0] == NAMESPACES_SET:
         if len(parts) == 1:
             return SetFilter()
@@ -116,6 +133,14 @@ def list_sets(registry: "Registry") -> list[OaiSet]:
                 f"Namespace {namespace}",
                 f"IGSNs starting with {namespace}, owned by {client_symbol or agent_symbol}",
             )
+        )
+    harvest_sources = sources.all_sources(registry)
+    if harvest_sources:
+        out.append(OaiSet(SOURCES_SET, "Harvest sources", "Samples described by OAI-PMH catalogues harvested here"))
+    for source in harvest_sources:
+        who = f"speaking for {source.agent}" if source.agent else "unverified: no allocating agent speaks for it"
+        out.append(
+            OaiSet(source_spec(source.name), f"Harvested from {source.name}", f"Samples {source.url} describes ({who})")
         )
     out = [s for s in out if SET_SPEC_PATTERN.fullmatch(s.spec)]  # an account symbol outside the pattern stays out
     out.sort(key=lambda s: s.spec)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable, Union
 from urllib.parse import unquote
 
 from ..errors import InvalidIdentifier
+from ..harvest import origins
 from ..identifiers import validate_name
 from ..index.catalogue import format_datestamp
 from . import index
@@ -121,7 +122,8 @@ class Repository:
 
     def header(self, row: Item, namespaces: frozenset[str] | None = None) -> "Header":
         """The header of an item; ``namespaces`` (the registered ones) when a list has read them already."""
-        specs = header_specs(row, self.namespaces() if namespaces is None else namespaces)
+        harvested = origins.sources_of(self.registry.db.read(), row.igsn)  # its source:NAME sets
+        specs = header_specs(row, self.namespaces() if namespaces is None else namespaces, harvested)
         return Header(self.identifier(row.igsn), row.datestamp, tuple(specs), row.deleted)
 
     def namespaces(self) -> frozenset[str]:

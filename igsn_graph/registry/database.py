@@ -91,6 +91,13 @@ CREATE TABLE IF NOT EXISTS harvest_source (
 CREATE TABLE IF NOT EXISTS harvest_record (
     source TEXT NOT NULL, igsn TEXT NOT NULL, status TEXT NOT NULL, run TEXT NOT NULL, response_date TEXT NOT NULL,
     PRIMARY KEY (source, igsn)) WITHOUT ROWID;
+-- each source's current record of each sample (igsn_graph.harvest.origins): its OAI header, the response it came in,
+-- whether its description is the one shown (in_force), and the record's XML as received (zlib)
+CREATE TABLE IF NOT EXISTS harvest_origin (
+    source TEXT NOT NULL, igsn TEXT NOT NULL, oai_identifier TEXT, datestamp TEXT, response_date TEXT NOT NULL,
+    request TEXT NOT NULL, format TEXT, in_force INTEGER NOT NULL, original BLOB NOT NULL,
+    UNIQUE (source, igsn));
+CREATE INDEX IF NOT EXISTS harvest_origin_igsn ON harvest_origin (igsn);
 """
 
 

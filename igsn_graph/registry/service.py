@@ -801,12 +801,14 @@ class Registry:
         ``strict``: raise on the first refused record (single-record APIs); otherwise report every refused
         record in its ``Outcome`` and store the valid ones (bulk loads). Nothing is stored in test mode.
         ``expected``: every sample must be in that state, checked under the write lock (``PreconditionFailed``).
-        One record with ``strict`` is a single-record write: it is group-committed with the others under way;
-        ``event`` names its history event (a DataCite state transition) instead of metadata-registered/-updated.
+        One record with ``strict`` is a single-record write: it is group-committed with the others under way.
+        ``event`` names the history event of every version written (a DataCite state transition; a harvest writes
+        ``harvested``) instead of metadata-registered/-updated.
         """
         if strict and len(submissions) == 1:
             return [self._register_one(principal, submissions[0], test_mode=test_mode, expected=expected, event=event)]
         outcomes: list[Outcome] = []
+        event_override = event
         with self.writing():
             # a provisional stamp for validation; the records get their real one after it (below), so that
             # no record appears with a datestamp older than the moment it became visible
@@ -932,6 +934,8 @@ class Registry:
                     event = "metadata-updated"
                 else:
                     event = "metadata-registered" if row is None or not row.has_metadata else "metadata-updated"
+                if event_override is not None:
+                    event = event_override
                 facts = replace(
                     facts,
                     datestamp=final_stamp,

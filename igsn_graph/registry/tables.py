@@ -29,8 +29,15 @@ __all__ = [
 
 #: the accounts file: tables in an order that satisfies foreign keys, with their sort keys
 ACCOUNTS = {"agents": "symbol", "clients": "symbol", "namespaces": "namespace", "doi_prefixes": "prefix"}
-#: the registry file: settings fixed at init, reservations, harvest sources and what they said of each sample
-REGISTRY = {"meta": "key", "draft": "igsn", "harvest_source": "name", "harvest_record": "source, igsn"}
+#: the registry file: settings fixed at init, reservations, harvest sources, what they said of each sample, and
+#: each source's current record of each sample (its XML as received), which the harvest graphs describe
+REGISTRY = {
+    "meta": "key",
+    "draft": "igsn",
+    "harvest_source": "name",
+    "harvest_record": "source, igsn",
+    "harvest_origin": "source, igsn",
+}
 #: every table a dump restores rows of (``versions``: read from the history's N-Quads, or an older dump's rows)
 TABLES = {**ACCOUNTS, **REGISTRY, "versions": "igsn, version"}
 

@@ -13,6 +13,7 @@ from ..codelists import codelist
 from ..family import Family, Relative, family
 from ..formats import citation, schemaorg
 from ..formats.xmltext import json_escaped
+from ..harvest.view import described_by_section
 from ..index.catalogue import CatalogueRow
 from ..pages import E
 from ..pages import dl as _dl
@@ -187,6 +188,10 @@ def landing_page(view: SampleView, resource: str, available: Sequence[str]) -> b
     if facts.landing_url:
         facts_rows.append(("Registrant's page", E.A(facts.landing_url, href=facts.landing_url)))
     body.append(E.SECTION(E.H2("Sample"), _dl(facts_rows)))
+    # harvested descriptions (issue 18): which source describes the sample, which description is shown
+    described_by = described_by_section(registry, name)
+    if described_by is not None:
+        body.append(described_by)
 
     if record is not None and (record.geometries or record.places):
         shapes: list[maps.Shape] = []

@@ -35,6 +35,7 @@ EVENTS = (
     "url-updated",
     "metadata-registered",
     "metadata-updated",
+    "harvested",
     "deactivated",
     "reactivated",
     "deprecated",
