@@ -38,7 +38,7 @@ def write_graph(chunks: Iterable[bytes], path: Path) -> int:
     """Writes N-Quads chunks (as a store dumps them: split anywhere) to a gzip file; the statements written."""
     n = 0
     last = b"\n"
-    with gzip.open(path, "wb", compresslevel=6) as out:
+    with gzip.open(path, "wb", compresslevel=3) as out:  # 3: most of 6's gain at about half the time
         for chunk in chunks:
             if chunk:
                 out.write(chunk)

@@ -50,7 +50,7 @@ def write_history(conn: sqlite3.Connection, iris: Iris, path: Path) -> tuple[int
     rows = conn.execute(
         "SELECT igsn, version, datestamp, event, principal, format, document, graph FROM versions ORDER BY igsn, version"
     )
-    with gzip.open(path, "wb", compresslevel=6) as raw:
+    with gzip.open(path, "wb", compresslevel=3) as raw:
         out = cast(IO[bytes], raw)
         for igsn, version, datestamp, event, principal, fmt, document, graph in rows:
             v = iris.version(igsn, version)

@@ -61,7 +61,7 @@ def decode_value(value: Any) -> Any:
 def write_tables(conn: sqlite3.Connection, tables: dict[str, str], path: Path) -> dict[str, int]:
     """Writes the tables' rows in key order; the rows written per table."""
     counts: dict[str, int] = {}
-    with gzip.open(path, "wt", encoding="utf-8", compresslevel=6) as out:
+    with gzip.open(path, "wt", encoding="utf-8", compresslevel=3) as out:
         for table, order in tables.items():
             cursor = conn.execute(f"SELECT * FROM {table} ORDER BY {order}")
             out.write(json.dumps({"table": table, "columns": [d[0] for d in cursor.description]}) + "\n")
