@@ -21,6 +21,7 @@ import signal
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 
 from pyoxigraph import NamedNode, RdfFormat, Triple, parse
 
@@ -64,11 +65,20 @@ class Change:
     #: account rows that move with this change (a transfer's namespace and drafts), written with the index
     moves: Moves | None = None
 
+    @cached_property
+    def graph_text(self) -> str:
+        """``graph`` as N-Triples, written once for the journal, the graph store and history."""
+        return ntriples(self.graph)
+
+    @cached_property
+    def activity_text(self) -> str:
+        return ntriples(self.activity)
+
     def to_payload(self) -> bytes:
         body = {
             "row": {k: getattr(self.row, k) for k in self.row.__dataclass_fields__},
-            "graph": ntriples(self.graph),
-            "activity": ntriples(self.activity),
+            "graph": self.graph_text,
+            "activity": self.activity_text,
             "event": self.event,
             "principal": self.principal,
             "format": self.format,
@@ -178,10 +188,17 @@ class Journal:
         for c in changes:
             g = self.iris.record_graph(c.row.igsn)
             # the row already says whether the sample is public: only hidden ones need their facts re-read
-            write.replace[g] = c.graph if not c.row.deleted else public_view(c.graph, self.iris, c.row.igsn)
+            if c.row.deleted:
+                write.replace[g] = public_view(c.graph, self.iris, c.row.igsn)
+                write.text.pop(g, None)
+            else:
+                write.replace[g] = c.graph
+                write.text[g] = c.graph_text
             if c.new:
                 write.new_graphs.add(g)
-            write.add.setdefault(self.iris.provenance_graph(c.row.igsn), []).extend(c.activity)
+            p = self.iris.provenance_graph(c.row.igsn)
+            write.add.setdefault(p, []).extend(c.activity)
+            write.text[p] = write.text.get(p, "") + c.activity_text
         return write
 
     def _finish(self, changes: list[Change], seqs: list[int]) -> None:
@@ -194,7 +211,7 @@ class Journal:
                 c.principal,
                 c.format,
                 c.document,
-                ntriples(c.graph),
+                c.graph_text,
             )
             for c in changes
         ]

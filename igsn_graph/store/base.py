@@ -23,6 +23,27 @@ class GraphWrite:
     remove: dict[NamedNode, list[Triple]] = field(default_factory=dict)
     #: graphs known not to exist yet: written without a preceding drop (the fast path of bulk loads)
     new_graphs: set[NamedNode] = field(default_factory=set)
+    #: the N-Triples text of a graph's triples in ``replace`` or ``add`` (the same triples, in order), when the
+    #: writer has it already (the journal keeps it in history): no Python object per triple is written again
+    text: dict[NamedNode, str] = field(default_factory=dict)
+
+    def ntriples(self, graph: NamedNode, triples: Sequence[Triple]) -> str:
+        """The N-Triples text of ``triples``, which ``replace`` or ``add`` holds for ``graph``."""
+        known = self.text.get(graph)
+        return known if known is not None else "".join(f"{t} .\n" for t in triples)
+
+    def nquads(self) -> bytes:
+        """The quads of ``replace`` and ``add`` as N-Quads. A line of N-Triples ends in `` .\n`` and nowhere else
+        (a line break inside a literal is escaped), so each line gets its graph name just before that end."""
+        parts = []
+        for graph, triples in list(self.replace.items()) + list(self.add.items()):
+            if triples:
+                parts.append(self.ntriples(graph, triples).replace(" .\n", f" {graph} .\n"))
+        return "".join(parts).encode("utf-8")
+
+    def size(self) -> int:
+        """How many quads ``replace`` and ``add`` hold."""
+        return sum(len(t or ()) for t in self.replace.values()) + sum(len(t) for t in self.add.values())
 
     def quads(self) -> Iterator[Quad]:
         for graph, triples in self.replace.items():
@@ -51,7 +72,7 @@ def update_request(write: GraphWrite) -> str:
     body: list[str] = []
     for graph, triples in list(write.replace.items()) + list(write.add.items()):
         if triples:
-            body.append(f"GRAPH {graph} {{\n" + "".join(f"{t} .\n" for t in triples) + "}\n")
+            body.append(f"GRAPH {graph} {{\n" + write.ntriples(graph, triples) + "}\n")
     if body:
         parts.append("INSERT DATA {\n" + "".join(body) + "}")
     return "\n".join(parts)

@@ -58,3 +58,45 @@ def test_a_second_opener_is_refused_clearly(tmp_path: Path) -> None:
         OxigraphStore(tmp_path / "g")
     first.close()
     OxigraphStore(tmp_path / "g").close()
+
+
+def test_the_bulk_path_writes_exactly_the_triples_given_as_text(tmp_path: Path) -> None:
+    """Big new batches are bulk-loaded from N-Quads text made from the N-Triples the journal keeps: literals
+    that look like line ends, quotes, line breaks, language tags, datatypes and blank nodes come back as given."""
+    from pyoxigraph import BlankNode
+
+    from igsn_graph.registry.journal import ntriples
+
+    tricky = [
+        Literal('ends like a line .\n<https://x.org/a> <https://x.org/b> "c" .'),
+        Literal('tab\tand "quotes" and \\ backslash . '),
+        Literal("déjà vu", language="fr"),
+        Literal("2024-01-02", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#date")),
+        Literal("line\r\nbreaks\u2028and U+2028"),
+    ]
+    blank = BlankNode()
+    graphs: dict[NamedNode, list[Triple]] = {}
+    for i in range(BULK_QUADS // 7 + 1):
+        s = NamedNode(f"https://igsn.org/S{i}")
+        graphs[NamedNode(f"https://igsn.org/graph/S{i}")] = [
+            Triple(s, NamedNode(f"https://example.org/p{j}"), o) for j, o in enumerate(tricky)
+        ] + [
+            Triple(s, NamedNode("https://example.org/node"), blank),
+            Triple(blank, NamedNode("https://example.org/v"), s),
+        ]
+    write = GraphWrite(replace=dict(graphs), new_graphs=set(graphs), text={g: ntriples(ts) for g, ts in graphs.items()})
+    assert write.size() >= BULK_QUADS
+    store = OxigraphStore(tmp_path / "g")
+    store.apply(write)
+    for g, triples in list(graphs.items())[:: len(graphs) // 5]:
+        got = store.graph(g)
+        assert sorted(
+            str(x) for x in got if not isinstance(x.subject, BlankNode) and not isinstance(x.object, BlankNode)
+        ) == sorted(str(x) for x in triples[: len(tricky)])
+        assert len(got) == len(triples)
+    # one blank node across the graphs stays one node (as the Quad objects would write it)
+    assert (
+        len({q.object for q in store.raw.quads_for_pattern(None, NamedNode("https://example.org/node"), None, None)})
+        == 1
+    )
+    store.close()
