@@ -278,3 +278,64 @@ def test_kill_during_bulk_loads(tmp_path: Path, seed: int) -> None:
         assert check.returncode == 0, check.stdout + check.stderr
     finally:
         server.kill()
+
+
+def test_kill_during_transfers(tmp_path: Path) -> None:
+    """An agent moves a namespace of 200 samples back and forth between its clients while the server is killed:
+    afterwards every sample, the namespace and the drafts have one holder — the last acknowledged transfer's
+    receiver, or the one in flight's — never a part of a transfer; ``verify`` passes."""
+    from igsn_graph.loader import read_document
+    from igsn_graph.registry import lifecycle
+    from igsn_graph.registry.accounts import ADMIN
+    from igsn_graph.registry.service import Registry
+    from igsn_graph.settings import Settings
+    from tests.conftest import AGENT, CLIENT_TWO
+    from tests.reliability.test_isolation import csiro
+
+    settings = fresh_settings(tmp_path)
+    with Registry(settings) as reg:
+        reg.update_client(CLIENT_TWO[0], quota=-1)
+        subs = [read_document(csiro(f"ZTA{i:04d}"), None)[0] for i in range(200)]
+        assert all(o.ok for batch in reg.load_records(subs, principal=ADMIN) for o in batch)
+        lifecycle.reserve_names(reg, ADMIN, [reg.parse("ZTA9999")])
+    server = ServerProcess(settings.data_dir, env={"IGSN_GRAPH_ADMIN_PASSWORD": ADMIN_PASSWORD})
+    acked: list[str] = []
+    inflight: list[str] = []
+    refused: list[str] = []
+
+    def move(base: str, stop: threading.Event, cycle: int) -> list[threading.Thread]:
+        def run() -> None:
+            with httpx.Client(base_url=base, auth=AGENT, timeout=60) as c:
+                while not stop.is_set():
+                    to = CLIENT_TWO[0] if (acked or [CLIENT_ONE[0]])[-1] == CLIENT_ONE[0] else CLIENT_ONE[0]
+                    inflight[:] = [to]
+                    try:
+                        r = c.post("/api/v1/transfers", json={"to": to, "namespace": "ZTA"})
+                    except httpx.HTTPError:
+                        return  # killed under it: its outcome is unknown
+                    if r.status_code == 200:
+                        acked.append(to)
+                    else:
+                        refused.append(f"{r.status_code} {r.text[:200]}")
+                    inflight.clear()
+
+        return [threading.Thread(target=run)]
+
+    try:
+        kill_while_writing(server, random.Random(5), move, lambda: len(acked), gain=1, late=2.0)
+        assert len(acked) >= 2 and not refused, (acked, refused)
+        server.start()  # the start repairs what the kill interrupted
+        server.stop()
+        with Registry(Settings(data_dir=settings.data_dir)) as reg:
+            conn = reg.db.read()
+            holders = {r[0] for r in conn.execute("SELECT client FROM catalogue WHERE namespace = 'ZTA'")}
+            draft = lifecycle.get(conn, "ZTA9999")
+            assert len(holders) == 1, holders  # all or nothing
+            [holder] = holders
+            assert holder in {acked[-1], *inflight}, (holder, acked[-1:], inflight)
+            assert reg.accounts.namespace_table()["ZTA"] == ("ZTEST", holder)
+            assert draft is not None and draft.client == holder
+        check = cli(settings.data_dir, "verify")
+        assert check.returncode == 0, check.stdout + check.stderr
+    finally:
+        server.kill()
