@@ -182,10 +182,16 @@ class RemoteStore:
         return parse_query_results(response.content, format=QueryResultsFormat.JSON)
 
     def dump_nquads(self) -> Iterator[bytes]:
-        response = self._get(self.endpoints.gsp_path, headers={"Accept": "application/n-quads"})
-        if response.status_code >= 300:
-            raise StorageFailure(f"graph store dump failed ({response.status_code})")
-        yield response.content
+        """The engine's whole dataset, streamed as it arrives (memory stays bounded); no read deadline."""
+        timeout = httpx.Timeout(self.endpoints.timeout_s, read=None)
+        url = self.endpoints.url(self.endpoints.gsp_path)
+        try:
+            with self._http.stream("GET", url, headers={"Accept": "application/n-quads"}, timeout=timeout) as response:
+                if response.status_code >= 300:
+                    raise StorageFailure(f"graph store dump failed ({response.status_code})")
+                yield from response.iter_bytes()
+        except httpx.HTTPError as exc:
+            raise _fail(exc) from None
 
     def load_nquads(self, chunks: Iterable[bytes]) -> None:
         for chunk in chunks:
