@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.api._chromium import CHROMIUM, Browser
-from tests.api.test_pages_browser import html_pages
-from tests.conftest import demo_settings, live_server
+from tests.api.test_pages_browser import html_pages, pages_demo
+from tests.conftest import live_server
 
 AXE = Path(__file__).resolve().parent.parent / "_vendor" / "axe-core" / "axe.min.js"
 pytestmark = [
@@ -39,7 +39,7 @@ ACCEPTED = {("SPARQL editor", "aria-required-children")}
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with live_server(demo_settings(tmp_path_factory.mktemp("axe"))) as url:
+    with live_server(pages_demo(tmp_path_factory.mktemp("axe"))) as url:
         yield url
 
 

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pytest
 
+from igsn_graph.record import SampleRecord
+from igsn_graph.registry.accounts import ADMIN
+from igsn_graph.registry.service import Registry, Submission
+from igsn_graph.settings import Settings
 from tests.api._chromium import CHROMIUM, Browser
 from tests.conftest import demo_settings, live_server
 
@@ -22,7 +27,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not instal
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with live_server(demo_settings(tmp_path_factory.mktemp("browser-pages"))) as url:
+    with live_server(pages_demo(tmp_path_factory.mktemp("browser-pages"))) as url:
         yield url
 
 
@@ -35,13 +40,27 @@ def browser(base: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bro
         chromium.close()
 
 
+#: a sample ``pages_demo`` registers in the demo's namespace ZG and deactivates, for the tombstone page
+GONE = "ZGPAGESGONE1"
+
+
+def pages_demo(tmp: Path) -> Settings:
+    """The demo data and one deactivated sample (a 410 tombstone page), closed again for a server."""
+    settings = demo_settings(tmp)
+    with Registry(settings) as registry:
+        [outcome] = registry.register(ADMIN, [Submission(SampleRecord(GONE, name="Withdrawn chip"), "test")])
+        assert outcome.ok, outcome
+        registry.deactivate(ADMIN, GONE)
+    return settings
+
+
 def html_pages(base: str) -> dict[str, tuple[str, int]]:
-    """Every kind of HTML page the service answers, on the demo data: name → (path, status)."""
+    """Every kind of HTML page the service answers, on ``pages_demo``'s data: name → (path, status)."""
     hit = httpx.get(base + "/api/v1/search", params={"q": "core"}, timeout=30).json()["items"][0]
     igsn = hit["igsn"]
-    client = hit["client"] or next(
-        h["client"] for h in httpx.get(base + "/api/v1/search", params={"limit": 200}, timeout=30).json()["items"]
-    )
+    every = httpx.get(base + "/api/v1/search", params={"limit": 200}, timeout=30).json()["items"]
+    client = hit["client"] or next(h["client"] for h in every if h["client"])
+    deprecated = next(h["igsn"] for h in every if h["status"] == "deprecated")
     return {
         "home": ("/", 200),
         "landing": (f"/{igsn}", 200),
@@ -58,6 +77,8 @@ def html_pages(base: str) -> dict[str, tuple[str, int]]:
         "accounts": ("/accounts", 200),
         "SPARQL editor": ("/sparql", 200),
         "API docs": ("/docs", 200),
+        "deprecated sample": (f"/{deprecated}", 200),
+        "deactivated sample": (f"/{GONE}", 410),
         "unknown sample": ("/ZZZ-NOT-REGISTERED", 404),
         "not an IGSN": ("/no%20such%20thing", 404),
         "unknown agent": ("/agent/NOSUCHAGENT", 404),

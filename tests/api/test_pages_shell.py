@@ -13,8 +13,8 @@ import pytest
 from lxml import html
 
 from igsn_graph.pages import STYLE, STYLESHEET_URL
-from tests.api.test_pages_browser import html_pages
-from tests.conftest import demo_settings, live_server
+from tests.api.test_pages_browser import html_pages, pages_demo
+from tests.conftest import live_server
 
 #: pages of vendored UIs that style their markup inline (the SPARQL editor is in our shell, with its own sheets)
 INLINE_STYLES = {"SPARQL editor", "API docs"}
@@ -24,7 +24,7 @@ VENDORED = {"API docs"}
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with live_server(demo_settings(tmp_path_factory.mktemp("shell"))) as url:
+    with live_server(pages_demo(tmp_path_factory.mktemp("shell"))) as url:
         yield url
 
 
