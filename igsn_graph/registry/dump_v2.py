@@ -16,7 +16,7 @@ from pyoxigraph import RdfFormat, parse
 
 from .tables import DumpBroken, decode_value
 
-__all__ = ["FORMAT", "is_legacy", "read_into"]
+__all__ = ["FORMAT", "read_into"]
 
 FORMAT = "igsn-graph-dump"
 
@@ -32,11 +32,6 @@ def _open(path: Path) -> tuple[IO[str], int]:
         f.close()
         raise DumpBroken(f"{path} is not an igsn-graph dump (or one of a later version)")
     return f, header["version"]
-
-
-def is_legacy(path: Path) -> bool:
-    """Whether ``path`` is a file (a dump of versions 1-2, or something else that is no dump)."""
-    return Path(path).is_file()
 
 
 def _records(f: IO[str], path: Path) -> Iterator[dict[str, Any]]:
