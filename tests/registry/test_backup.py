@@ -133,3 +133,18 @@ def test_backup_over_either_store(settings: Settings, tmp_path: Path) -> None:
     restore(target, tmp_path / "b")
     with Registry(target) as reg:
         assert reg.record("ZTA-R1") == before
+
+
+def test_a_checkpoint_left_by_a_killed_process_is_removed(tmp_path: Path) -> None:
+    """A process killed while it held a snapshot leaves its checkpoint folder; the next backup removes it (and
+    never one of a live process)."""
+    import os
+
+    settings = fresh_settings(tmp_path)
+    dead = settings.data_dir / ".snapshot-999999999-1"  # no such process
+    live = settings.data_dir / f".snapshot-{os.getppid()}-1"
+    dead.mkdir()
+    live.mkdir()
+    with Registry(settings) as reg:
+        backup(reg, tmp_path / "b")
+    assert not dead.exists() and live.exists()
