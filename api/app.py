@@ -7,9 +7,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from igsn_graph import __version__
 from igsn_graph.resolver import RenderCache
+from igsn_graph.resolver.stored import FILE as STORED_FILE
+from igsn_graph.resolver.stored import open_stored
 from igsn_graph.settings import Settings
 
 from .docs import install_docs
@@ -40,6 +43,13 @@ from .security import SecurityHeaders
 __all__ = ["create_app"]
 
 
+class _App(FastAPI):
+    """The app with the resolver's fast path outside every middleware (it adds the security headers itself)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return resolver.FastPath(super().build_middleware_stack())
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
 
@@ -51,8 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         registry = Registry(settings)
         app.state.registry = registry
-        # rendered bodies of this registry (its settings decide URLs in them): owned by the app, never shared
+        # rendered bodies of this registry (its settings decide URLs in them): owned by the app, never shared;
+        # on disk too, for random samples and for every process that reads them
         app.state.render_cache = RenderCache()
+        app.state.stored_representations = open_stored(settings.data_dir / STORED_FILE, read_only=registry.read_only)
         restamper = restamp.Restamper(registry, settings.base_url)
         if not registry.read_only:  # read-only: datestamps stay as they are until a writable start
             restamp.adopt(registry, settings.base_url)
@@ -88,12 +100,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if checks is not None:
                 stop("the password checks", checks.close)
                 app.state.password_checks = None  # a later start makes a new pool
+            stored = app.state.stored_representations
+            if stored is not None:
+                stored.close()
             oai_repository = getattr(app.state, "oai_repository", None)
             if oai_repository is not None:
                 stop("the OAI-PMH repository", oai_repository.close)
             registry.close()
 
-    app = FastAPI(
+    app = _App(
         title="igsn-graph",
         version=__version__,
         description="The IGSN sample registry as an RDF knowledge graph: registration, OAI-PMH, SPARQL, "

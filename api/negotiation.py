@@ -15,7 +15,17 @@ from fastapi.responses import Response
 from igsn_graph import conneg, resolver
 from igsn_graph.registry.service import Registry
 
-__all__ = ["VARY", "finish", "iri_path_name", "none_match", "not_acceptable", "redirect", "text", "wants_html"]
+__all__ = [
+    "VARY",
+    "finish",
+    "iri_path_name",
+    "none_match",
+    "not_acceptable",
+    "redirect",
+    "tag_matches",
+    "text",
+    "wants_html",
+]
 
 #: what a negotiated representation depends on
 VARY = "Accept, Accept-Profile"
@@ -34,10 +44,14 @@ def wants_html(request: Request, other: str) -> bool:
 def none_match(request: Request, tag: str) -> bool | None:
     """RFC 9110 §13.1.2: whether ``If-None-Match`` names ``tag`` (weak comparison) or is ``*``; None without
     the header (then ``If-Modified-Since`` may decide)."""
-    header = request.headers.get("if-none-match")
-    if header is None:
+    return tag_matches(request.headers.get("if-none-match"), tag)
+
+
+def tag_matches(if_none_match: str | None, tag: str) -> bool | None:
+    """``none_match`` on the header's value (None: no header)."""
+    if if_none_match is None:
         return None
-    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
     return "*" in tags or tag in tags
 
 

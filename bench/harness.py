@@ -1,25 +1,32 @@
 """What the benchmark scripts share: a free loopback port, the real server (or another app, or ``oxigraph
-serve``) in a child process, percentiles. The tests start ``oxigraph serve`` with the same code."""
+serve``) in a child process, percentiles, and ``wrk`` as the load generator (``run_wrk``: requests drawn at
+random from a file of paths, each with its own headers). The tests start ``oxigraph serve`` with the same code."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 __all__ = [
     "ROOT",
+    "WrkResult",
     "free_port",
     "oxigraph_executable",
     "percentile",
+    "run_wrk",
     "start_oxigraph",
     "start_server",
+    "write_requests",
     "stop_server",
     "summary",
 ]
@@ -138,4 +145,111 @@ def summary(latencies_s: list[float]) -> str:
     return (
         f"n={len(latencies_s):6d}  p50={percentile(latencies_s, 50) * 1000:7.1f} ms  "
         f"p99={percentile(latencies_s, 99) * 1000:7.1f} ms"
+    )
+
+
+#: wrk's Lua: each thread reads the request list (``path<TAB>header: value<TAB>…`` per line) and sends them in
+#: a random order of its own; ``done`` prints the totals and latency percentiles as one JSON line
+_WRK_LUA = r"""
+local requests = {}
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+end
+function init(args)
+  for line in io.lines(args[1]) do
+    local fields = {}
+    for field in string.gmatch(line, "[^\t]+") do fields[#fields + 1] = field end
+    local headers = {}
+    for i = 2, #fields do
+      local name, value = string.match(fields[i], "^([^:]+):%s*(.*)$")
+      headers[name] = value
+    end
+    requests[#requests + 1] = wrk.format("GET", fields[1], headers)
+  end
+  math.randomseed(id * 7919 + os.time())
+end
+function request()
+  return requests[math.random(#requests)]
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRK-JSON {\"requests\": %d, \"duration_us\": %d, \"p50_us\": %d, \"p99_us\": %d, \"max_us\": %d, "
+    .. "\"errors\": %d, \"status_errors\": %d}\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    #: socket errors and timeouts; answers outside 2xx/3xx (wrk counts them apart)
+    errors: int
+    status_errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def write_requests(path: Path, requests: Iterable[tuple[str, Sequence[tuple[str, str]]]]) -> Path:
+    """The request list ``run_wrk`` draws from: (path, headers) per request."""
+    lines = ["\t".join([target, *(f"{k}: {v}" for k, v in headers)]) for target, headers in requests]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run_wrk(
+    base_url: str,
+    requests_file: Path,
+    *,
+    seconds: float = 10.0,
+    connections: int = 16,
+    threads: int = 2,
+    timeout_s: float = 10.0,
+) -> WrkResult:
+    """``wrk`` against ``base_url`` for ``seconds`` with ``connections`` keep-alive connections, each request
+    drawn at random from ``requests_file`` (``write_requests``); raises when wrk is missing or fails."""
+    exe = shutil.which("wrk")
+    if exe is None:
+        raise RuntimeError("wrk is not installed (Debian: apt-get install wrk)")
+    script = requests_file.with_suffix(".lua")
+    script.write_text(_WRK_LUA, encoding="utf-8")
+    out = subprocess.run(
+        [
+            exe,
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            f"--timeout={max(1, round(timeout_s))}s",
+            "-s",
+            str(script),
+            base_url,
+            "--",
+            str(requests_file),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next((x for x in out.splitlines() if x.startswith("WRK-JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no result:\n{out}")
+    r = json.loads(line.removeprefix("WRK-JSON "))
+    return WrkResult(
+        requests=r["requests"],
+        seconds=r["duration_us"] / 1e6,
+        p50_ms=r["p50_us"] / 1000,
+        p99_ms=r["p99_us"] / 1000,
+        max_ms=r["max_us"] / 1000,
+        errors=r["errors"],
+        status_errors=r["status_errors"],
     )

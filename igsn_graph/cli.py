@@ -305,6 +305,24 @@ def _verified(ok: bool, samples: int, problems: list[str]) -> int:
     return 1
 
 
+def cmd_prerender(args: argparse.Namespace) -> int:
+    from .index import catalogue
+    from .resolver.stored import FILE, fill, open_stored
+
+    with _registry(args) as reg:
+        stored = open_stored(reg.settings.data_dir / FILE)
+        if stored is None:
+            print(f"igsn-graph: error: {FILE} cannot be written", file=sys.stderr)
+            return 1
+        try:
+            start = time.monotonic()
+            n = fill(reg, stored, catalogue.all_rows(reg.db.read()))
+        finally:
+            stored.close()
+    print(f"rendered the default RDF of {n} samples into {FILE} ({time.monotonic() - start:.0f} s)")
+    return 0
+
+
 def cmd_restamp(args: argparse.Namespace) -> int:
     from .registry import restamp
 
@@ -531,21 +549,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     import uvicorn
 
-    # slow or idle clients cannot hold connections: a deadline for each request head (the protocol class),
-    # for pauses inside a body (the app's BodyGuard) and for idle keep-alive, and a cap on connections (503
-    # past it). X-Forwarded-For is read by the app from trusted hops only (trusted_proxy_hops), not by uvicorn.
     uvicorn.run(
         "api.app:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,
-        log_level="info",
-        http="api.server:HeadTimeoutProtocol",
-        timeout_keep_alive=settings.keep_alive_s,
-        limit_concurrency=settings.max_connections or None,
-        proxy_headers=False,
+        **server_options(settings, http=getattr(args, "http", "httptools")),
     )
     return 0
+
+
+#: HTTP/1.1 protocols of ``serve --http`` (api.server): both close a connection whose request head is late
+HTTP_PROTOCOLS = {"httptools": "api.server:HeadTimeoutHttpTools", "h11": "api.server:HeadTimeoutProtocol"}
+
+
+def server_options(settings: Settings, http: str = "httptools") -> dict[str, Any]:
+    """uvicorn's settings for the app (``bench/resolve.py`` runs its hello-world peer with the same ones)."""
+    # slow or idle clients cannot hold connections: a deadline for each request head (the protocol class),
+    # for pauses inside a body (the app's BodyGuard) and for idle keep-alive, and a cap on connections (503
+    # past it). X-Forwarded-For is read by the app from trusted hops only (trusted_proxy_hops), not by uvicorn.
+    return {
+        "log_level": "info",
+        "http": HTTP_PROTOCOLS[http],
+        "timeout_keep_alive": settings.keep_alive_s,
+        "limit_concurrency": settings.max_connections or None,
+        "proxy_headers": False,
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -576,10 +605,22 @@ def build_parser() -> argparse.ArgumentParser:
         "(default contact@REPOSITORY-ID; $IGSN_GRAPH_OAI_ADMIN_EMAIL beats it)",
     )
 
+    command(
+        "prerender",
+        cmd_prerender,
+        "store the default RDF representations (Turtle, JSON-LD) of every sample the resolver has not stored yet",
+    )
+
     p = command("serve", cmd_serve, "run the HTTP server")
     p.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (beats $PORT; default 8000)")
     p.add_argument("--demo", action="store_true", help="initialise and load the demo data first (once)")
+    p.add_argument(
+        "--http",
+        choices=sorted(HTTP_PROTOCOLS),
+        default="httptools",
+        help="HTTP/1.1 parser (default httptools; h11 is pure Python and slower)",
+    )
 
     agent = sub.add_parser("agent", help="allocating agents").add_subparsers(dest="agent_cmd", required=True)
     p = command("add", cmd_agent_add, "add an allocating agent", agent)

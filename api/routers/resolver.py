@@ -21,6 +21,7 @@ from functools import lru_cache
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from igsn_graph import family, relations, resolver
@@ -28,17 +29,19 @@ from igsn_graph.errors import InvalidIdentifier
 from igsn_graph.index.catalogue import CatalogueRow
 from igsn_graph.iris import RESERVED_PATHS
 from igsn_graph.registry.service import Registry
+from igsn_graph.resolver.stored import StoredRepresentations
 
 from ..negotiation import VARY
 from ..negotiation import finish as _finish
 from ..negotiation import iri_path_name as _iri_path_name
-from ..negotiation import none_match as _none_match
 from ..negotiation import not_acceptable as _not_acceptable
 from ..negotiation import redirect as _moved
+from ..negotiation import tag_matches as _tag_matches
 from ..negotiation import text as _text
 from ..negotiation import wants_html as _wants_html
+from ..security import COMMON
 
-__all__ = ["Shortcut", "router"]
+__all__ = ["FastPath", "Shortcut", "router"]
 
 router = APIRouter(tags=["resolver"])
 
@@ -50,14 +53,18 @@ def _http_date(datestamp: str) -> str:
 
 
 def _not_modified(request: Request, tag: str, datestamp: str) -> bool:
+    headers = request.headers
+    return _fresh(headers.get("if-none-match"), headers.get("if-modified-since"), tag, datestamp)
+
+
+def _fresh(if_none_match: str | None, if_modified_since: str | None, tag: str, datestamp: str) -> bool:
     """RFC 9110 §13.1: If-None-Match decides when present; If-Modified-Since only without it."""
-    matched = _none_match(request, tag)
+    matched = _tag_matches(if_none_match, tag)
     if matched is not None:
         return matched
-    since = request.headers.get("if-modified-since")
-    if since:
+    if if_modified_since:
         try:
-            when = parsedate_to_datetime(since)
+            when = parsedate_to_datetime(if_modified_since)
         except (TypeError, ValueError):
             return False
         modified = datetime.strptime(datestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
@@ -138,6 +145,110 @@ class Shortcut:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+#: a sample's canonical path: nothing but the name (an IGSN name has no lower-case letter, slash or query)
+_CANONICAL_PATH = re.compile(r"/[^/a-z?]+")
+#: the request headers the fast path reads (it leaves requests with credentials to the full stack)
+_READ = {b"accept": "accept", b"accept-profile": "accept-profile", b"if-none-match": "if-none-match"}
+_READ |= {b"if-modified-since": "if-modified-since", b"authorization": "authorization"}
+
+
+class FastPath:
+    """Outermost ASGI middleware: answers the commonest resolution — GET or HEAD of a sample's canonical path,
+    no query, no credentials, a representation kept by version (memory or ``representations.sqlite``) or a 304 —
+    without the framework: no Request object, no thread, no middleware wrapping ``send``.
+
+    Everything else, and anything this path cannot decide, goes to the full stack unchanged. The answer is the
+    one the full stack gives (same decisions — ``_negotiate``'s rules on the row, ``_validators``'s headers —
+    and ``api.security.COMMON``; ``tests/api/test_resolver_fast_path.py`` compares both).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        #: requests answered here (the rest went to the full stack)
+        self.answered = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and not scope["query_string"]
+            and not scope.get("root_path")
+            and _CANONICAL_PATH.fullmatch(scope["path"])
+        ):
+            try:
+                answer = _fast_answer(scope)
+            except Exception:  # noqa: BLE001 - answered by the full stack, in the app's error form
+                answer = None
+            if answer is not None:
+                self.answered += 1
+                status, headers, body = answer
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+                return
+        await self.app(scope, receive, send)
+
+
+def _fast_answer(scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    """(status, headers, body) when the answer is a kept representation or a 304; None for the full stack."""
+    state: State = scope["app"].state
+    registry: Registry = state.registry
+    name = scope["path"][1:]
+    if (
+        resolver.resource_url("/", name) != scope["path"]
+        or _iri_path_name(name, registry) != name
+        or name.split("/", 1)[0] in resolver.RESERVED
+    ):
+        return None
+    try:
+        if registry.parse(name).name != name:
+            return None  # another form of the name: redirected by the full stack
+    except InvalidIdentifier:
+        return None
+    row = registry.row(name)
+    if row is None or not row.active:
+        return None
+    asked: dict[str, str] = {}
+    for key, value in scope["headers"]:
+        wanted = _READ.get(key.lower())
+        if wanted is not None:
+            if wanted in asked:
+                return None  # a repeated header: the full stack combines them
+            asked[wanted] = value.decode("latin-1")
+    if "authorization" in asked:
+        return None
+    available = resolver.available_profiles(row)
+    try:
+        choice = resolver.negotiate(
+            accept_profile=asked.get("accept-profile"), accept=asked.get("accept"), available=available
+        )
+    except resolver.NotAcceptable:
+        return None
+    key = resolver.RenderCache.key(row, choice)
+    if key is None or choice.media_type == "text/html":
+        return None  # pages, and documents listing other samples: rendered every time
+    resource = resolver.resource_url(registry.settings.base_url, name)
+    step = _Negotiated(
+        registry,
+        row,
+        choice,
+        resource,
+        available,
+        {"Vary": VARY, "Link": resolver.link_header(resource, available, choice)},
+    )
+    headers = _validators(step)
+    if _fresh(asked.get("if-none-match"), asked.get("if-modified-since"), headers["ETag"], row.datestamp):
+        return 304, [*_encoded(headers), *COMMON], b""
+    rendered = _kept(state, key)
+    if rendered is None:
+        return None
+    raw = _encoded({**headers, "Content-Type": rendered.content_type})
+    return 200, [*raw, (b"content-length", str(len(rendered.body)).encode()), *COMMON], rendered.body
+
+
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
 
 def _negotiate(identifier: str, request: Request) -> Response | _Negotiated:
@@ -229,15 +340,30 @@ def _not_modified_or_cached(request: Request, step: _Negotiated) -> Response | N
     if _not_modified(request, headers["ETag"], step.row.datestamp):
         return Response(status_code=304, headers=headers)
     key = resolver.RenderCache.key(step.row, step.choice)
-    rendered = _cache(request).get(key) if key is not None else None
+    rendered = _kept(request.app.state, key) if key is not None else None
     if rendered is None:
         return None
     return Response(rendered.body, headers={**headers, "Content-Type": rendered.content_type})
 
 
-def _cache(request: Request) -> resolver.RenderCache:
-    cache: resolver.RenderCache = request.app.state.render_cache
-    return cache
+def _kept(state: State, key: resolver.CacheKey) -> resolver.Rendered | None:
+    """A body rendered before for this version: from memory, else from disk (then kept in memory too)."""
+    cache: resolver.RenderCache = state.render_cache
+    rendered = cache.get(key)
+    if rendered is None:
+        stored: StoredRepresentations | None = state.stored_representations
+        rendered = stored.get(key) if stored is not None else None
+        if rendered is not None:
+            cache.put(key, rendered)
+    return rendered
+
+
+def _keep(state: State, key: resolver.CacheKey, rendered: resolver.Rendered) -> None:
+    cache: resolver.RenderCache = state.render_cache
+    cache.put(key, rendered)
+    stored: StoredRepresentations | None = state.stored_representations
+    if stored is not None:
+        stored.put([(key, rendered)])
 
 
 def _respond(request: Request, step: _Negotiated) -> Response:
@@ -267,5 +393,5 @@ def _respond(request: Request, step: _Negotiated) -> Response:
         return _not_acceptable(str(exc), step.resource, step.available)
     key = resolver.RenderCache.key(step.row, choice)
     if key is not None:
-        _cache(request).put(key, rendered)
+        _keep(request.app.state, key, rendered)
     return Response(rendered.body, headers={**headers, "Content-Type": rendered.content_type})

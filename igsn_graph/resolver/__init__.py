@@ -4,7 +4,8 @@
 - ``rendering``: the representations (RDF, XML kernels, JSON, citations, alternates) from one graph read;
 - ``reads``: what pages need besides the sample's graph (samples that name it, its history);
 - ``pages``: the HTML pages (landing, alternates, not found, tombstone);
-- ``cache``: rendered bodies by catalogue version (one ``RenderCache`` per app, on ``app.state``).
+- ``cache``: rendered bodies by catalogue version (one ``RenderCache`` per app, on ``app.state``);
+- ``stored``: the same bodies on disk (``representations.sqlite``), readable by every process; ``prerender``.
 
 No HTTP here: ``api.routers.resolver`` turns a ``Choice``, ``Rendered`` or ``NotAcceptable`` into a response.
 """

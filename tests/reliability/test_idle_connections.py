@@ -24,9 +24,10 @@ pytestmark = pytest.mark.slow
 BOUND = 15.0
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """``igsn-graph serve`` with 1 s for a head, 1 s of pause in a body, 2 s of keep-alive, 6 connections."""
+@pytest.fixture(scope="module", params=["httptools", "h11"])
+def served(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[int]:
+    """``igsn-graph serve`` with 1 s for a head, 1 s of pause in a body, 2 s of keep-alive, 6 connections, on
+    each HTTP parser ``serve --http`` offers."""
     tmp = tmp_path_factory.mktemp("idle")
     data = fresh_settings(tmp).data_dir
     port = free_port()
@@ -49,6 +50,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
                 str(data),
                 "--port",
                 str(port),
+                "--http",
+                request.param,
             ],
             cwd=ROOT,
             env=env,

@@ -1,0 +1,204 @@
+"""Rendered representations kept on disk, beside the registry database (``representations.sqlite``).
+
+Reading a sample's graph out of the store costs milliseconds (pyoxigraph decodes every term of ~150 quads), 20-40
+times the rest of a resolution; a resolver asked for random samples cannot pay that per request. So the bodies the
+``RenderCache`` keeps in memory are also kept here, compressed, one row per (sample, profile, media type,
+parameters), and read with one indexed SQLite look-up — by any process: SQLite allows readers beside the writer,
+the embedded graph store does not.
+
+Derived data, safe to delete: an entry is valid only for the catalogue ``version`` and ``datestamp`` it was
+rendered from (every write gives a new version, a restamp a new datestamp) and for the ``FINGERPRINT`` of the
+code that rendered it; anything else is a miss, rendered again from the store. ``fill`` renders the default RDF
+representations of samples not stored yet (``igsn-graph prerender``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyoxigraph
+
+from ..index.catalogue import CatalogueRow
+from ..registry.database import connect_read_only
+from ..vocab import PREFIXES
+from .cache import CacheKey
+from .profiles import PROFILES, Choice, available_profiles
+from .rendering import Rendered, SampleMissing, SampleView, render
+
+if TYPE_CHECKING:
+    from ..registry.service import Registry
+
+__all__ = ["FILE", "FINGERPRINT", "PRERENDERED", "StoredRepresentations", "fill", "open_stored"]
+
+log = logging.getLogger("igsn_graph.resolver")
+
+FILE = "representations.sqlite"
+#: what the stored bytes depend on besides the sample: the serialiser and the prefixes it abbreviates with
+FINGERPRINT = hashlib.sha1(f"1|{pyoxigraph.__version__}|{sorted(PREFIXES.items())}".encode()).hexdigest()[:16]
+#: what ``fill`` renders ahead of requests: the default profile's RDF as linked-data clients ask for it
+PRERENDERED: tuple[Choice, ...] = (
+    Choice(PROFILES["ig"], "text/turtle"),
+    Choice(PROFILES["ig"], "application/ld+json"),
+)
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS representation (
+    igsn TEXT NOT NULL, token TEXT NOT NULL, media_type TEXT NOT NULL, params TEXT NOT NULL,
+    version INTEGER NOT NULL, datestamp TEXT NOT NULL, fingerprint TEXT NOT NULL, content_type TEXT NOT NULL,
+    body BLOB NOT NULL, PRIMARY KEY (igsn, token, media_type, params));
+"""
+
+
+def _params(params: tuple[tuple[str, str], ...]) -> str:
+    return "&".join(f"{k}={v}" for k, v in params)
+
+
+def open_stored(path: Path, *, read_only: bool = False) -> StoredRepresentations | None:
+    """The store of representations in ``path``; for a read-only registry the existing one (None when absent)."""
+    if read_only and not path.exists():
+        return None
+    try:
+        return StoredRepresentations(path, read_only=read_only)
+    except sqlite3.Error as exc:
+        log.warning("representations %s not usable (%s): every body is rendered from the store", path, exc)
+        return None
+
+
+class StoredRepresentations:
+    """One connection per thread; a write that meets a busy database is dropped (the body is rendered again).
+
+    ``read_only``: entries are only read (the data folder is not written); ``put`` keeps nothing.
+    """
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = path
+        self.read_only = read_only
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        try:
+            if read_only:
+                self._conn().execute("SELECT 1 FROM representation LIMIT 1").fetchall()
+            else:
+                self._conn().executescript(_DDL)
+        except sqlite3.Error:
+            self.close()
+            raise
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            if self.read_only:
+                conn = connect_read_only(self.path, timeout=2)
+            else:
+                conn = sqlite3.connect(self.path, timeout=2, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=OFF")  # derived data: a lost write is rendered again
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def get(self, key: CacheKey) -> Rendered | None:
+        """The body stored for exactly this version, datestamp and representation; None otherwise."""
+        igsn, version, datestamp, token, media_type, params = key
+        try:
+            found = (
+                self._conn()
+                .execute(
+                    "SELECT content_type, body FROM representation WHERE igsn = ? AND token = ? AND media_type = ? "
+                    "AND params = ? AND version = ? AND datestamp = ? AND fingerprint = ?",
+                    (igsn, token, media_type, _params(params), version, datestamp, FINGERPRINT),
+                )
+                .fetchone()
+            )
+        except sqlite3.Error as exc:
+            log.info("representations not read (%s); rendered from the store", exc)
+            return None
+        return None if found is None else Rendered(zlib.decompress(found[1]), found[0])
+
+    def missing(self, rows: Iterable[CatalogueRow], choice: Choice) -> list[CatalogueRow]:
+        """The rows whose ``choice`` is not stored for their current version and datestamp."""
+        out = []
+        conn = self._conn()
+        for row in rows:
+            hit = conn.execute(
+                "SELECT 1 FROM representation WHERE igsn = ? AND token = ? AND media_type = ? AND params = '' "
+                "AND version = ? AND datestamp = ? AND fingerprint = ?",
+                (row.igsn, choice.profile.token, choice.media_type, row.version, row.datestamp, FINGERPRINT),
+            ).fetchone()
+            if hit is None:
+                out.append(row)
+        return out
+
+    def put(self, entries: list[tuple[CacheKey, Rendered]]) -> None:
+        """Stores rendered bodies (replacing those of older versions); a busy database keeps nothing."""
+        if not entries or self.read_only:
+            return
+        rows = [
+            (
+                igsn,
+                token,
+                media_type,
+                _params(params),
+                version,
+                datestamp,
+                FINGERPRINT,
+                r.content_type,
+                zlib.compress(r.body, 6),
+            )
+            for (igsn, version, datestamp, token, media_type, params), r in entries
+        ]
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("INSERT OR REPLACE INTO representation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            log.info("representations not written (%s); they will be rendered again", exc)
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+
+
+def fill(registry: Registry, stored: StoredRepresentations, rows: Iterable[CatalogueRow], batch: int = 200) -> int:
+    """Renders and stores ``PRERENDERED`` for every active row that lacks them (one graph read per sample);
+    returns how many samples were rendered."""
+    done = 0
+    pending: list[tuple[CacheKey, Rendered]] = []
+    for row in rows:
+        if not row.active:
+            continue
+        available = available_profiles(row)
+        wanted = [c for c in PRERENDERED if c.profile.token in available and stored.missing([row], c)]
+        if not wanted:
+            continue
+        view = SampleView(registry, row)
+        try:
+            view.triples  # noqa: B018 - one graph read for every syntax (the same bytes as the store's own dump)
+            for choice in wanted:
+                # the call the resolver makes: the stored bytes are the ones it would render
+                key = (row.igsn, row.version, row.datestamp, choice.profile.token, choice.media_type, ())
+                pending.append((key, render(view, choice, "", available)))
+        except SampleMissing:
+            continue
+        done += 1
+        if len(pending) >= batch:
+            stored.put(pending)
+            pending = []
+    stored.put(pending)
+    return done
