@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -549,14 +550,46 @@ def cmd_serve(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     import uvicorn
 
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        **server_options(settings, http=getattr(args, "http", "httptools")),
-    )
+    readers = _start_readers(settings, args) if getattr(args, "readers", 0) else None
+    try:
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            **server_options(settings, http=getattr(args, "http", "httptools")),
+        )
+    finally:
+        if readers is not None:
+            readers.terminate()
+            readers.wait(timeout=30)
     return 0
+
+
+def _start_readers(settings: Settings, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """``--readers N`` processes on ``--read-port`` (api.readers): resolutions from SQLite, everything else 307
+    to this server. A child process of ``serve``, stopped with it."""
+    port = args.read_port or settings.port + 1
+    print(f"  {'resolver readers':<30} http://{settings.host}:{port}/ ({args.readers} processes)")
+    sys.stdout.flush()
+    code = (
+        "import uvicorn, sys; from igsn_graph.cli import server_options; from igsn_graph.settings import Settings; "
+        "s = Settings.from_env(); uvicorn.run('api.readers:create_reader_app', factory=True, host=s.host, "
+        "port=int(sys.argv[1]), workers=int(sys.argv[2]), **server_options(s, http=sys.argv[3]))"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code, str(port), str(args.readers), args.http], preexec_fn=_die_with_parent
+    )
+
+
+def _die_with_parent() -> None:
+    """In a child: SIGTERM when the parent ends (uvicorn re-raises the signal that stopped it, so ``serve``'s own
+    clean-up may not run). Linux only; elsewhere the readers are stopped by ``serve``'s ``finally``."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 #: HTTP/1.1 protocols of ``serve --http`` (api.server): both close a connection whose request head is late
@@ -615,6 +648,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (beats $PORT; default 8000)")
     p.add_argument("--demo", action="store_true", help="initialise and load the demo data first (once)")
+    p.add_argument(
+        "--readers",
+        type=int,
+        default=0,
+        help="reader processes answering resolutions from SQLite beside this (the one writer) on --read-port",
+    )
+    p.add_argument("--read-port", type=int, help="port of the readers (default: --port + 1)")
     p.add_argument(
         "--http",
         choices=sorted(HTTP_PROTOCOLS),

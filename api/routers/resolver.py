@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from igsn_graph import family, relations, resolver
 from igsn_graph.errors import InvalidIdentifier
+from igsn_graph.identifiers import parse_igsn
 from igsn_graph.index.catalogue import CatalogueRow
 from igsn_graph.iris import RESERVED_PATHS
 from igsn_graph.registry.service import Registry
@@ -41,7 +42,7 @@ from ..negotiation import text as _text
 from ..negotiation import wants_html as _wants_html
 from ..security import COMMON
 
-__all__ = ["FastPath", "Shortcut", "router"]
+__all__ = ["FastPath", "Shortcut", "fast_answer", "router"]
 
 router = APIRouter(tags=["resolver"])
 
@@ -178,7 +179,7 @@ class FastPath:
             and _CANONICAL_PATH.fullmatch(scope["path"])
         ):
             try:
-                answer = _fast_answer(scope)
+                answer = fast_answer(scope["app"].state, scope)
             except Exception:  # noqa: BLE001 - answered by the full stack, in the app's error form
                 answer = None
             if answer is not None:
@@ -190,9 +191,11 @@ class FastPath:
         await self.app(scope, receive, send)
 
 
-def _fast_answer(scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
-    """(status, headers, body) when the answer is a kept representation or a 304; None for the full stack."""
-    state: State = scope["app"].state
+def fast_answer(state: State, scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    """(status, headers, body) when the answer is a kept representation or a 304; None for the full stack.
+
+    ``state`` holds ``registry`` (a ``Registry``, or ``api.readers.ReadView`` in a reader process),
+    ``render_cache`` and ``stored_representations``."""
     registry: Registry = state.registry
     name = scope["path"][1:]
     if (
@@ -202,7 +205,8 @@ def _fast_answer(scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes] |
     ):
         return None
     try:
-        if registry.parse(name).name != name:
+        # Registry.parse less its DOI prefixes (a table read): a path without a slash is never a DOI form
+        if parse_igsn(name).name != name:
             return None  # another form of the name: redirected by the full stack
     except InvalidIdentifier:
         return None

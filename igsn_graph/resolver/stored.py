@@ -35,7 +35,15 @@ from .rendering import Rendered, SampleMissing, SampleView, render
 if TYPE_CHECKING:
     from ..registry.service import Registry
 
-__all__ = ["FILE", "FINGERPRINT", "PRERENDERED", "StoredRepresentations", "fill", "open_stored"]
+__all__ = [
+    "FILE",
+    "FINGERPRINT",
+    "PRERENDERED",
+    "StoredRepresentations",
+    "connect_live_reader",
+    "fill",
+    "open_stored",
+]
 
 log = logging.getLogger("igsn_graph.resolver")
 
@@ -56,6 +64,14 @@ CREATE TABLE IF NOT EXISTS representation (
 """
 
 
+def connect_live_reader(path: Path) -> sqlite3.Connection:
+    """A read-only connection that sees the writes another process commits (WAL: it never blocks that writer)."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2, isolation_level=None)
+    conn.execute("PRAGMA query_only=ON")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
 def _params(params: tuple[tuple[str, str], ...]) -> str:
     return "&".join(f"{k}={v}" for k, v in params)
 
@@ -74,17 +90,21 @@ def open_stored(path: Path, *, read_only: bool = False) -> StoredRepresentations
 class StoredRepresentations:
     """One connection per thread; a write that meets a busy database is dropped (the body is rendered again).
 
-    ``read_only``: entries are only read (the data folder is not written); ``put`` keeps nothing.
+    ``read_only``: entries are only read (the data folder is not written); ``put`` keeps nothing. ``live``: read
+    beside a writer in another process (a read-only registry's file is read as the immutable file it is).
     """
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False, live: bool = False) -> None:
         self.path = path
-        self.read_only = read_only
+        self.read_only = read_only or live
+        self.live = live
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         try:
-            if read_only:
+            if live:
+                pass  # the writer may not have made the file yet: a miss until it has
+            elif read_only:
                 self._conn().execute("SELECT 1 FROM representation LIMIT 1").fetchall()
             else:
                 self._conn().executescript(_DDL)
@@ -95,7 +115,9 @@ class StoredRepresentations:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            if self.read_only:
+            if self.live:
+                conn = connect_live_reader(self.path)
+            elif self.read_only:
                 conn = connect_read_only(self.path, timeout=2)
             else:
                 conn = sqlite3.connect(self.path, timeout=2, isolation_level=None, check_same_thread=False)
