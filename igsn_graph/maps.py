@@ -365,11 +365,15 @@ def _graticule(svg: etree._Element, view: _View, unit: float) -> None:
         vector_effect="non-scaling-stroke",
     )
     labels = _svg("g", svg, font_size=f"{unit * 2:.4g}", font_family="sans-serif", fill="#2d4a63")
+    # a wide map has more meridians than labels fit: label every ``every``-th (a label such as "135°W" is about
+    # 7 font units wide, and wants a little room after it)
+    every = max(1, math.ceil(unit * 9 / (step * view.k)))
     lon = math.ceil(w / step) * step
     while lon <= e:
         x = lon * view.k
         _svg("path", grid, d=f"M{x:.5g} {-n:.5g}V{-s:.5g}", vector_effect="non-scaling-stroke")
-        _svg("text", labels, _degrees(lon, "E", "W"), x=f"{x + unit * 0.5:.5g}", y=f"{-n + unit * 2.5:.5g}")
+        if round(lon / step) % every == 0:
+            _svg("text", labels, _degrees(lon, "E", "W"), x=f"{x + unit * 0.5:.5g}", y=f"{-n + unit * 2.5:.5g}")
         lon += step
     lat = math.ceil(s / step) * step
     while lat <= n:

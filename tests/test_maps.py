@@ -70,7 +70,7 @@ def test_a_point_map_is_zoomed_to_it_with_coastline_scale_and_osm_link() -> None
     assert float(circle.get("cx")) == pytest.approx(151.2 * 0.8300, abs=0.01)
     assert circle.getparent().find("title").text == "Harbour mud"
     text = "".join(svg.itertext())
-    assert "150°E" in text and "34°S" in text and svg.find("g[@class='graticule']") is not None  # labelled
+    assert re.search(r"15\d°E", text) and "34°S" in text and svg.find("g[@class='graticule']") is not None  # labelled
     scale = re.search(r"(\d+) km", "".join(svg.find("g[@class='scale']").itertext()))
     assert scale and int(scale.group(1)) in (100, 200, 500)
     osm = figure.find(".//figcaption/a").get("href")
@@ -112,3 +112,16 @@ def test_the_map_of_hits_links_each_located_hit() -> None:
     assert len(circles) == 2 and _view_box(world.find("svg")) == (-180, -90, 360, 180)
     near = [a.get("href") for a in world.iter("a")]
     assert "/search?bbox=150,-35,155,-30" in near
+
+
+@pytest.mark.parametrize(
+    "wkt", ["POINT(10 50)", "POLYGON((-120 -30, 40 -30, 40 60, -120 60, -120 -30))", "POINT(179 -10)"]
+)
+def test_meridian_labels_never_overlap(wkt: str) -> None:
+    svg = maps.world_svg(maps.shapes_of_wkt(wkt), "x")
+    [labels] = [g for g in svg.iter("{*}g") if g.get("font-size")]
+    size = float(labels.get("font-size"))
+    xs = sorted(float(t.get("x")) for t in labels.iter("{*}text") if t.text.endswith(("E", "W")))  # meridians
+    assert len(xs) >= 2
+    # a label such as "135°W" is about 3.5 font sizes wide: the next one starts after it
+    assert all(b - a >= 4 * size for a, b in zip(xs, xs[1:], strict=False)), xs
