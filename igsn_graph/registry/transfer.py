@@ -207,9 +207,8 @@ def transfer(
             target[item.igsn] = ns_after
         moving = [r for r in rows.values() if not _owned(r, to_) or r.namespace != target[r.igsn]]
         moving_drafts = [d for d in drafts if not _owned(d, to_) or d.namespace != target[d.igsn]]
-        result.unchanged = sorted(
-            [r.igsn for r in rows.values() if r not in moving] + [d.igsn for d in drafts if d not in moving_drafts]
-        )
+        going = {r.igsn for r in moving} | {d.igsn for d in moving_drafts}
+        result.unchanged = sorted(x.igsn for x in held if x.igsn not in going)
         arriving: list[CatalogueRow | lifecycle.Draft] = [*moving, *moving_drafts]
         gained = sum(1 for x in arriving if not _owned(x, to_) and target[x.igsn] != TEST_NAMESPACE)
         registry._check_quota(Owner(to_.agent, to_.client, ""), gained)
