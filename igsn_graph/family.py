@@ -121,10 +121,15 @@ class _Candidates:
 
 def _candidates(conn: sqlite3.Connection, name: str) -> _Candidates:
     ancestors = relations.ancestors(conn, name)
+    # the collections this sample states it belongs to (its own public links; read directly, not through
+    # relations.related, which also reads every link naming it)
     collections = [
-        link.identifier
-        for link in relations.related(conn, name)
-        if link.kind == "collection" and link.igsn is not None and not link.inferred
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT target FROM relation_edge WHERE source = ? AND kind = 'collection' "
+            "AND target_type = 'IGSN' AND visible = 1 ORDER BY target",
+            (name,),
+        )
     ]
     children = [n.igsn for n in relations.descendants(conn, name, 1, limit=4 * PAGE)]
     parents = [n.igsn for n in ancestors if n.depth == 1]
