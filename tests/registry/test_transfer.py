@@ -3,8 +3,11 @@ namespace rule, the quota, a ``transferred`` version in each sample's history an
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from igsn_graph.cli import main
 from igsn_graph.errors import (
     Conflict,
     ForeignSample,
@@ -21,7 +24,7 @@ from igsn_graph.registry.service import Registry
 from igsn_graph.registry.transfer import transfer
 from igsn_graph.store import history
 from igsn_graph.vocab import IG
-from tests.conftest import AGENT, CLIENT_ONE, CLIENT_TWO, OTHER
+from tests.conftest import AGENT, CLIENT_ONE, CLIENT_TWO, OTHER, fresh_settings
 from tests.registry.test_service import registration_xml, submit
 
 pytestmark = pytest.mark.both_stores
@@ -201,3 +204,32 @@ def test_a_namespace_of_drafts_only_moves_too(registry: Registry) -> None:
     with pytest.raises(ForeignSample):
         lifecycle.discard(registry, ONE, "ZTA0081")
     lifecycle.discard(registry, TWO, "ZTA0081")
+
+
+def test_named_drafts_move_with_named_samples(registry: Registry) -> None:
+    submit(registry, ONE, registration_xml("ZTA0091"))
+    lifecycle.reserve_names(registry, ONE, [registry.parse("ZTA0092")])
+    registry.add_namespace("ZTA009", CLIENT_TWO[0])  # a narrower namespace of the receiver covers both
+    done = transfer(registry, AGENT_P, CLIENT_TWO[0], names=["ZTA0091", "ZTA0092"])
+    assert (done.moved, done.drafts) == (["ZTA0091"], ["ZTA0092"])
+    assert owner(registry, "ZTA0091") == (AGENT[0], CLIENT_TWO[0], "ZTA009")
+    draft = lifecycle.get(registry.db.read(), "ZTA0092")
+    assert draft is not None and (draft.client, draft.namespace) == (CLIENT_TWO[0], "ZTA009")
+    assert registry.accounts.namespace_table()["ZTA"] == (AGENT[0], CLIENT_ONE[0])  # no namespace moved
+    ok(registry)
+
+
+def test_the_transfer_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = fresh_settings(tmp_path)
+    with Registry(settings) as reg:
+        reg.mint(ONE, "ZTA0101", "https://example.org/101")
+    data = str(settings.data_dir)
+    assert main(["transfer", OTHER[0], "--data", data]) == 2
+    assert "not both" in capsys.readouterr().err
+    assert main(["transfer", OTHER[0], "ZTA0101", "--data", data]) == 2  # ZOTHER owns no namespace it lies in
+    assert "must own it" in capsys.readouterr().err
+    assert main(["transfer", OTHER[0], "--namespace", "ZTA", "--data", data]) == 0
+    assert capsys.readouterr().out.strip() == "transferred 1 sample(s) and 0 draft(s) to ZOTHER with namespace ZTA"
+    with Registry(settings) as reg:
+        row = reg.row("ZTA0101")
+        assert row is not None and row.agent == OTHER[0]
