@@ -66,7 +66,14 @@ def _representations(resource: str, available: Sequence[str]) -> list[etree._Ele
         for mt in PROFILES[t].offered
         if mt != "text/html"
     ]
-    return [E.SECTION(E.H2("Other representations"), E.UL(*items))]
+    # folded, as on a sample's page: most readers want the page, the few who want a format find it here
+    summary = f"This page's data in {len(items)} formats (RDF, JSON-LD, the alternates list)"
+    return [
+        E.SECTION(
+            E.H2("Download / formats"),
+            E.DETAILS(E.SUMMARY(summary), E.UL(*items), **{"class": "formats"}),
+        )
+    ]
 
 
 def _head(resource: str, available: Sequence[str]) -> list[etree._Element]:
