@@ -18,6 +18,7 @@ import json
 import math
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
@@ -214,65 +215,102 @@ def delete_sample(conn: sqlite3.Connection, igsn: str) -> None:
     conn.execute("DELETE FROM search_doc WHERE doc = ?", (doc,))
 
 
-def _write_document(conn: sqlite3.Connection, d: SearchDocument) -> None:
-    cur = conn.execute(
-        "INSERT INTO search_doc (igsn, kind, name, agent, client, namespace, status, datestamp, collected_from, "
-        "collected_to, collected_sort) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            d.igsn,
-            d.kind,
-            d.name,
-            d.agent,
-            d.client,
-            d.namespace,
-            d.status,
-            d.datestamp,
-            d.collected_from,
-            d.collected_to,
-            d.collected_from or "",
-        ),
-    )
-    doc = cur.lastrowid
-    conn.execute(
-        "INSERT INTO search_text (rowid, igsn, name, description, identifiers, people, terms, places) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (doc, d.igsn, *d.text),
-    )
-    if d.box is not None:
-        conn.execute("INSERT INTO search_box VALUES (?, ?, ?, ?, ?)", (doc, *d.box))
-    conn.executemany("INSERT INTO search_facet VALUES (?, ?, ?)", [(f, v, doc) for f, v in d.facets])
-    # totals over every findable sample: the counts of a search without conditions, read without a scan
-    conn.executemany(
-        "INSERT INTO search_facet_total VALUES (?, ?, 1) ON CONFLICT (facet, value) DO UPDATE SET n = n + 1", d.facets
-    )
-
-
-def index_samples(conn: sqlite3.Connection, iris: Iris, samples: Sequence[tuple[CatalogueRow, list[Triple]]]) -> None:
+def index_samples(
+    conn: sqlite3.Connection,
+    iris: Iris,
+    samples: Sequence[tuple[CatalogueRow, list[Triple]]],
+    records: Sequence[SampleRecord | None] | None = None,
+) -> None:
     """Replaces the search rows and relation edges of each sample from its catalogue row and full graph.
 
     The graph is the whole record graph (as kept in history): private samples' edges are kept, invisible,
-    for the registration rules. Several states of one sample: the last wins.
+    for the registration rules. Several states of one sample: the last wins. ``records``: the record each graph
+    was made from, where the caller has it (a write; None where not), so it is not read back from the graph.
     """
+    given = list(records) if records is not None else [None] * len(samples)
     index_records(
         conn,
         [
-            (row, graphmap.record_from_triples(graph, iris, row.igsn) if row.has_metadata else None)
-            for row, graph in samples
+            (row, None if not row.has_metadata else record or graphmap.record_from_triples(graph, iris, row.igsn))
+            for (row, graph), record in zip(samples, given, strict=True)
         ],
     )
 
 
 def index_records(conn: sqlite3.Connection, samples: Sequence[tuple[CatalogueRow, SampleRecord | None]]) -> None:
-    """``index_samples`` from records already read (None: no metadata)."""
-    for row, record in samples:
-        delete_sample(conn, row.igsn)
+    """``index_samples`` from records already read (None: no metadata).
+
+    In bulk: one look-up of the samples indexed already (only those are deleted first), then one statement per
+    table for the whole batch (a bulk load of new samples deletes nothing).
+    """
+    latest = {row.igsn: (row, record) for row, record in samples}  # the last state of each sample wins
+    names = list(latest)
+    for i in range(0, len(names), 500):
+        chunk = names[i : i + 500]
+        marks = ", ".join("?" * len(chunk))
+        for (name,) in conn.execute(f"SELECT igsn FROM search_doc WHERE igsn IN ({marks})", chunk).fetchall():
+            delete_sample(conn, name)
+    conn.executemany("DELETE FROM relation_edge WHERE source = ?", [(name,) for name in names])
+    edges: list[tuple[str, str, str, str, str, int]] = []
+    documents: list[SearchDocument] = []
+    for row, record in latest.values():
         if record is None or not row.has_metadata:
-            relations.delete_edges(conn, row.igsn)
             continue
         show = findable(row)
-        relations.write_edges(conn, row.igsn, relations.edges_of(record), visible=show)
+        edges += [
+            (e.source, e.kind, e.relation, e.target_type, e.target, int(show)) for e in relations.edges_of(record)
+        ]
         if show:
-            _write_document(conn, document_of(row, record))
+            documents.append(document_of(row, record))
+    conn.executemany("INSERT OR IGNORE INTO relation_edge VALUES (?, ?, ?, ?, ?, ?)", edges)
+    _write_documents(conn, documents)
+
+
+def _write_documents(conn: sqlite3.Connection, documents: list[SearchDocument]) -> None:
+    """The rows of documents not indexed yet: numbered after the highest ``doc`` (as SQLite numbers a row
+    inserted without one), one statement per table."""
+    if not documents:
+        return
+    first: int = conn.execute("SELECT COALESCE(MAX(doc), 0) + 1 FROM search_doc").fetchone()[0]
+    numbered = list(enumerate(documents, first))
+    conn.executemany(
+        "INSERT INTO search_doc (doc, igsn, kind, name, agent, client, namespace, status, datestamp, collected_from, "
+        "collected_to, collected_sort) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                doc,
+                d.igsn,
+                d.kind,
+                d.name,
+                d.agent,
+                d.client,
+                d.namespace,
+                d.status,
+                d.datestamp,
+                d.collected_from,
+                d.collected_to,
+                d.collected_from or "",
+            )
+            for doc, d in numbered
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO search_text (rowid, igsn, name, description, identifiers, people, terms, places) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(doc, d.igsn, *d.text) for doc, d in numbered],
+    )
+    conn.executemany(
+        "INSERT INTO search_box VALUES (?, ?, ?, ?, ?)", [(doc, *d.box) for doc, d in numbered if d.box is not None]
+    )
+    conn.executemany(
+        "INSERT INTO search_facet VALUES (?, ?, ?)", [(f, v, doc) for doc, d in numbered for f, v in d.facets]
+    )
+    # totals over every findable sample: the counts of a search without conditions, read without a scan
+    totals = Counter(facet for d in documents for facet in d.facets)
+    conn.executemany(
+        "INSERT INTO search_facet_total VALUES (?, ?, ?) ON CONFLICT (facet, value) DO UPDATE SET n = n + excluded.n",
+        [(f, v, n) for (f, v), n in totals.items()],
+    )
 
 
 def delete_all(conn: sqlite3.Connection) -> None:

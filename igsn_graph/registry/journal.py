@@ -30,6 +30,7 @@ from ..index import catalogue, search
 from ..index.catalogue import CatalogueRow
 from ..iris import Iris
 from ..privacy import public_view
+from ..record import SampleRecord
 from ..store import history
 from ..store.base import GraphStore, GraphWrite
 from . import embargo
@@ -64,6 +65,9 @@ class Change:
     new: bool = False
     #: account rows that move with this change (a transfer's namespace and drafts), written with the index
     moves: Moves | None = None
+    #: the record ``graph`` was made from, when the writer has it: indexed without reading the graph back
+    #: (not journaled: a replay reads it from the graph)
+    record: SampleRecord | None = None
 
     @cached_property
     def graph_text(self) -> str:
@@ -220,7 +224,7 @@ class Journal:
         with self.db.write() as conn:
             history.add_versions(conn, versions)
             catalogue.upsert(conn, [c.row for c in changes])
-            search.index_samples(conn, self.iris, [(c.row, c.graph) for c in changes])
+            search.index_samples(conn, self.iris, [(c.row, c.graph) for c in changes], [c.record for c in changes])
             embargo.index(conn, self.iris, [(c.row, c.graph) for c in changes])
             for c in changes:
                 if c.moves:
