@@ -21,6 +21,7 @@ True
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["SCHEMES", "agent_iri", "any_agent_iri"]
 
@@ -41,8 +42,11 @@ def _orcid(value: str) -> str | None:
     return "https://orcid.org/" + m.group(1).upper() if m else None
 
 
+@lru_cache(maxsize=65_536)
 def agent_iri(value: str, scheme: str | None) -> str | None:
-    """The IRI of an agent identifier in its scheme (or, for a URL or no scheme, as its form shows), or None."""
+    """The IRI of an agent identifier in its scheme (or, for a URL or no scheme, as its form shows), or None.
+
+    Cached: a bulk load asks for the same few organisations and people for every sample, several times."""
     text = value.strip()
     kind = (scheme or "").strip().upper()
     if kind in ("", "URL", "URI"):
