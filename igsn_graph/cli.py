@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from .errors import IgsnGraphError
-from .progress import Progress
+from .progress import Lines, Progress
 from .settings import Settings
 
 #: `load` reads files in a second process from this many files on (below it, starting one costs more)
@@ -115,13 +115,13 @@ def cmd_load(args: argparse.Namespace) -> int:
             client = reg.accounts.client(args.client)
             principal = Principal("client", client.symbol, client.agent)
         files = list(iter_files(Path(p) for p in args.paths))
-        problems: list[str] = []
+        problems = Lines()
         progress = Progress(sys.stderr, bar=args.progress or sys.stderr.isatty())
         counts = {"stored": 0, "created": 0, "invalid": 0, "files": 0}
         start = time.monotonic()
 
         deletions: dict[str, int] = {}
-        warnings: list[str] = []  # of stored records: accepted off-form, or not mapped
+        warnings = Lines()  # of stored records: accepted off-form, or not mapped
 
         def unreadable(path: Path, reason: str) -> None:
             problems.append(f"{path}: {reason}")
@@ -148,7 +148,8 @@ def cmd_load(args: argparse.Namespace) -> int:
                     if o.ok:
                         counts["stored"] += 1
                         counts["created"] += int(o.created)
-                        warnings += [f"{o.igsn}: {w}" for w in o.warnings]
+                        for w in o.warnings:
+                            warnings.append(f"{o.igsn}: {w}")
                     else:
                         counts["invalid"] += 1
                         for reason in o.reasons:
@@ -165,6 +166,8 @@ def cmd_load(args: argparse.Namespace) -> int:
             print(f"invalid: {p}", file=sys.stderr)
         for w in warnings:
             print(f"warning: {w}", file=sys.stderr)
+        problems.close()
+        warnings.close()
         total = counts["stored"]
         print(
             f"loaded {total} records ({counts['created']} new) from {len(files)} files in {elapsed:.1f} s "

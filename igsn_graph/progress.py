@@ -3,10 +3,11 @@ lines now and then otherwise (a log file or a pipe gets no carriage returns)."""
 
 from __future__ import annotations
 
+import tempfile
 import time
-from typing import TextIO
+from typing import IO, Iterator, TextIO
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "Lines"]
 
 #: seconds between redraws of the bar
 BAR_EVERY_S = 0.2
@@ -68,3 +69,41 @@ class Progress:
         if self._drawn:
             self.stream.write("\n")
             self.stream.flush()
+
+
+class Lines:
+    """Report lines collected during a long command and printed at its end, in bounded memory: past
+    ``in_memory`` lines they go to a temporary file (a load of millions may warn about every record; none is
+    dropped)."""
+
+    def __init__(self, in_memory: int = 10_000) -> None:
+        self._held: list[str] = []
+        self._in_memory = in_memory
+        self._spill: IO[str] | None = None
+        self.count = 0
+
+    def append(self, line: str) -> None:
+        self.count += 1
+        if self._spill is None and len(self._held) < self._in_memory:
+            self._held.append(line)
+            return
+        if self._spill is None:
+            self._spill = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._spill.write(line.replace("\n", " ") + "\n")
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._held
+        if self._spill is not None:
+            self._spill.flush()
+            self._spill.seek(0)
+            for line in self._spill:
+                yield line.rstrip("\n")
+            self._spill.seek(0, 2)  # appends go on at the end
+
+    def close(self) -> None:
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None

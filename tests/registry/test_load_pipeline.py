@@ -20,7 +20,7 @@ from igsn_graph.demo import generate_samples
 from igsn_graph.demo_load import load_demo_accounts
 from igsn_graph.formats import description_kernel
 from igsn_graph.loader import read_files, segments
-from igsn_graph.progress import Progress
+from igsn_graph.progress import Lines, Progress
 from igsn_graph.registry.accounts import ADMIN
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
@@ -158,3 +158,14 @@ def test_demo_count_loads_that_many_generated_records(tmp_path: Path, capsys: py
     assert main(["demo", "--count", "40", "--data", data]) == 0
     assert "40 samples (0 refused)" in capsys.readouterr().out
     assert main(["verify", "--data", data]) == 0
+
+
+def test_report_lines_past_the_memory_bound_go_to_a_file_and_all_come_back() -> None:
+    lines = Lines(in_memory=3)
+    for i in range(10):
+        lines.append(f"ZX{i}: warning {i}")
+    assert len(lines) == 10 and len(lines._held) == 3  # noqa: SLF001 - the bound held
+    assert list(lines) == [f"ZX{i}: warning {i}" for i in range(10)]
+    lines.append("ZX10: one more")
+    assert list(lines)[-2:] == ["ZX9: warning 9", "ZX10: one more"]
+    lines.close()
