@@ -198,6 +198,9 @@ def _change_rows(node: Node, iris: Iris) -> list[tuple[str, object]]:
         ("Change", joined(node.objects(IG.changeType, on))),
         ("When", joined(node.objects(PROV.endedAtTime, on))),
         ("By", joined([_node_link(p, node, iris) for p in node.objects(PROV.wasAssociatedWith, on)])),
+        # a transfer: from whom to whom (empty, so left out, for every other change)
+        ("Transferred from", joined([_node_link(p, node, iris) for p in node.objects(IG.transferredFrom, on)])),
+        ("Transferred to", joined([_node_link(p, node, iris) for p in node.objects(IG.transferredTo, on)])),
     ]
     if node.ref.kind == "version":
         rows.append(("Made by", _node_link(activity.value, node, iris) if activity is not None else None))

@@ -18,10 +18,13 @@ import sqlite3
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from pyoxigraph import NamedNode, Triple
+
 from ..errors import Conflict, ForeignSample, InvalidInput, NamespaceNotAllowed, NotAllowed, NotFound
 from ..identifiers import TEST_NAMESPACE, namespace_of, normalise_namespace
 from ..index import catalogue
 from ..index.catalogue import CatalogueRow
+from ..vocab import IG
 from . import lifecycle
 from .accounts import Principal
 
@@ -241,4 +244,15 @@ def _change(
         raise NotFound("IGSN not found", igsn=row.igsn)
     record = registry.record(row.igsn) if facts.has_metadata else None
     moved = replace(facts, agent=to.agent, client=to.client, namespace=namespace, datestamp=stamp)
-    return registry._change(facts=moved, record=record, previous=row, event=EVENT, principal=principal)
+    change = registry._change(facts=moved, record=record, previous=row, event=EVENT, principal=principal)
+    # the activity says from whom to whom (its version's facts say only where the sample is now)
+    activity = registry.iris.activity(f"{row.igsn}/{change.row.version}")
+    change.activity += [
+        Triple(activity, IG.transferredFrom, _account(registry, row.agent, row.client)),
+        Triple(activity, IG.transferredTo, _account(registry, to.agent, to.client)),
+    ]
+    return change
+
+
+def _account(registry: Registry, agent: str, client: str | None) -> NamedNode:
+    return registry.iris.client(client) if client else registry.iris.agent(agent)

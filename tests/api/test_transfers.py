@@ -72,6 +72,10 @@ def test_the_administrator_moves_a_namespace_to_another_agent(api: TestClient) -
     page = api.get("/ZTA0001", params={"_profile": "landing"}).text
     assert f'href="/agent/{OTHER[0]}"' in page and "transferred" in page
     assert f"/client/{CLIENT_ONE[0]}" not in page
+    # its activity says from whom to whom
+    activity = api.get("/activity/ZTA0001/2", headers={"Accept": "text/html"}).text
+    assert "Transferred from" in activity and f"/client/{CLIENT_ONE[0]}" in activity
+    assert "Transferred to" in activity and f"/agent/{OTHER[0]}" in activity
     # the DataCite REST API: the new holder, an activity per change
     doi = api.get("/dois/10.99990/ZTA0001").json()["data"]
     assert doi["relationships"]["client"]["data"]["id"] == OTHER[0].lower()

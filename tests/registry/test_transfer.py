@@ -84,6 +84,11 @@ def test_each_sample_records_a_prov_activity_by_who_moved_it(registry: Registry)
     activities = registry.store.graph(registry.iris.provenance_graph("ZTA0011"))
     changes = {str(t.object.value) for t in activities if t.predicate == IG.changeType}
     assert changes == {"metadata-registered", "transferred"}
+    moved = {t.predicate: t.object for t in activities if t.predicate in (IG.transferredFrom, IG.transferredTo)}
+    assert moved == {
+        IG.transferredFrom: registry.iris.client(CLIENT_ONE[0]),
+        IG.transferredTo: registry.iris.agent(OTHER[0]),
+    }
     facts = registry.facts("ZTA0011")
     assert facts is not None and (facts.agent, facts.client) == (OTHER[0], None)
     # between agents the namespace becomes the receiver's own
