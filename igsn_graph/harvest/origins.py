@@ -50,6 +50,7 @@ __all__ = [
     "set_in_force",
     "original",
     "sources_of",
+    "unlisted_triples",
 ]
 
 _TRUE = Literal("true", datatype=XSD.boolean)
@@ -141,6 +142,12 @@ def origin_triples(
     if not source.verified:
         out.append(Triple(g, IG.unverified, _TRUE))
     return out + ([] if in_force else description)
+
+
+def unlisted_triples(iris: Iris, source: str, igsn: str) -> list[Triple]:
+    """Added to a record's graph when a complete full run of its source no longer listed it (flagged, kept; the
+    next time the source lists it, its graph is written anew without them)."""
+    return [Triple(record_graph(iris, source, igsn), IG.unlisted, _TRUE)]
 
 
 _COLUMNS = "source, igsn, oai_identifier, datestamp, response_date, request, format, in_force"

@@ -4,8 +4,7 @@
   record never changes the owner (its namespace's), never replaces a landing URL the sample has, and never
   changes its lifecycle; it sets them only for a sample the registry did not know.
 - The description comes from the one registered here when the owner registered one (the latest
-  description-setting version is ``metadata-registered``/``metadata-updated``), else from the most recent
-  source record (the greatest record datestamp; a tie goes to the source harvested last).
+  description-setting version is not ``harvested``), else from the most recent source record (the greatest record datestamp; a tie goes to the source harvested last).
 - A sample deactivated here stays deactivated; one deactivated because this source reported it deleted comes
   back when the source lists it again.
 
@@ -23,12 +22,12 @@ from ..index.catalogue import CatalogueRow
 from ..record import SampleRecord
 from .origins import Origin, OriginRow
 
-__all__ = ["DESCRIPTION_EVENTS", "REGISTERED_EVENTS", "Decision", "described_here", "decide", "registry_facts_kept"]
+__all__ = ["DESCRIPTION_EVENTS", "HARVESTED", "Decision", "described_here", "decide", "registry_facts_kept"]
 
-#: history events that set a sample's description
+#: history events that set a sample's description without necessarily keeping a submitted document
 DESCRIPTION_EVENTS = ("metadata-registered", "metadata-updated", "harvested")
-#: those of them that mean the owner registered the description here
-REGISTERED_EVENTS = ("metadata-registered", "metadata-updated")
+#: the event of a version whose description a harvest source gave
+HARVESTED = "harvested"
 
 
 @dataclass(frozen=True)
@@ -41,13 +40,16 @@ class Decision:
 
 
 def described_here(conn: sqlite3.Connection, igsn: str) -> bool:
-    """Whether the sample's current description was registered here (not harvested)."""
+    """Whether the sample's current description was registered here (not harvested): the latest version that set
+    a description (it keeps the submitted document; any registration event, DataCite transitions included) is not
+    a ``harvested`` one."""
     marks = ",".join("?" * len(DESCRIPTION_EVENTS))
     r = conn.execute(
-        f"SELECT event FROM versions WHERE igsn = ? AND event IN ({marks}) ORDER BY version DESC LIMIT 1",
+        f"SELECT event FROM versions WHERE igsn = ? AND (document IS NOT NULL OR event IN ({marks})) "
+        "ORDER BY version DESC LIMIT 1",
         (igsn, *DESCRIPTION_EVENTS),
     ).fetchone()
-    return r is not None and r[0] in REGISTERED_EVENTS
+    return r is not None and r[0] != HARVESTED
 
 
 def decide(

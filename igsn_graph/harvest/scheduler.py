@@ -18,7 +18,8 @@ from typing import Callable
 
 from ..registry.periodic import PeriodicCheck
 from ..registry.service import Registry
-from . import sources
+from ..store.base import GraphWrite
+from . import origins, sources
 from .client import HarvestFailed, OaiError, PoliteClient
 from .sources import HarvestSource
 from .storage import store_page
@@ -171,6 +172,16 @@ def _pages(
     every = current.every_s
     if current.run_from is None and run_date is not None:  # a full run lists all the source has
         report.unlisted = sources.flag_unlisted(registry, name, run=run_date)
+        kept = [n for n in report.unlisted if origins.origin(registry.db.read(), name, n) is not None]
+        if kept:
+            registry.store.apply(
+                GraphWrite(
+                    add={
+                        origins.record_graph(registry.iris, name, n): origins.unlisted_triples(registry.iris, name, n)
+                        for n in kept
+                    }
+                )
+            )
     sources.update_state(
         registry,
         name,

@@ -218,6 +218,16 @@ def flag_unlisted(registry: Registry, name: str, *, run: str) -> list[str]:
     return gone
 
 
+def record_status(registry: Registry, name: str, igsn: str) -> str | None:
+    """What the source last said about the sample (stored, refused, deleted, unlisted), or None."""
+    row = (
+        registry.db.read()
+        .execute("SELECT status FROM harvest_record WHERE source = ? AND igsn = ?", (name, igsn))
+        .fetchone()
+    )
+    return str(row[0]) if row is not None else None
+
+
 def record_counts(registry: Registry, name: str) -> dict[str, int]:
     """How many samples the source last said were stored, refused, deleted, or no longer listed."""
     rows = registry.db.read().execute(

@@ -47,7 +47,7 @@ from .sources import HarvestSource
 __all__ = ["EVENT", "PageResult", "principal_of", "provenance_notes", "store_page"]
 
 #: the history event of a version whose description a source gave
-EVENT = "harvested"
+EVENT = precedence.HARVESTED
 
 
 @dataclass
@@ -210,7 +210,7 @@ def store_page(registry: Registry, source: HarvestSource, page: Page) -> PageRes
             row,
             item.origin,
             origins.origins_of(conn, name),
-            deleted_by_source=_status(registry, source.name, name) == "deleted",
+            deleted_by_source=sources.record_status(registry, source.name, name) == "deleted",
         )
         if decision.apply:
             to_apply.append(item)
@@ -302,15 +302,6 @@ def _keep_beside(registry: Registry, origin: Origin, graphs: dict[NamedNode, Seq
     graphs[origins.record_graph(registry.iris, other.name, origin.igsn)] = origins.origin_triples(
         registry.iris, other, origin, in_force=False, description=description
     )
-
-
-def _status(registry: Registry, source: str, igsn: str) -> str | None:
-    r = (
-        registry.db.read()
-        .execute("SELECT status FROM harvest_record WHERE source = ? AND igsn = ?", (source, igsn))
-        .fetchone()
-    )
-    return str(r[0]) if r is not None else None
 
 
 def _deletions(

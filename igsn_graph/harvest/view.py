@@ -48,6 +48,8 @@ def described_by_section(registry: Registry, name: str) -> etree._Element | None
             f"; record datestamp {o.datestamp}" if o.datestamp else "",
             f", harvested {o.response_date}" if o.response_date else "",
         ]
+        if sources.record_status(registry, o.source, name) == "unlisted":
+            parts.append("; no longer listed by the source (flagged after a full harvest, kept)")
         if o.oai_identifier:
             parts += [" · ", _link("the record at the source", origins.get_record_url(source, o.oai_identifier))]
         if not source.verified:

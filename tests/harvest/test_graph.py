@@ -291,3 +291,23 @@ def test_our_own_oai_in_a_second_process_killed_and_restarted(harvesting: Regist
     assert {harvesting.iris.name_of(n) for n in names} == {
         r[0] for r in harvesting.db.read().execute("SELECT igsn FROM catalogue")
     }
+
+
+def test_a_record_the_source_no_longer_lists_is_flagged_and_kept(agents: Registry) -> None:
+    registry = agents
+    catalogue = Catalogue.recorded()
+    with serving(Provider(catalogue)) as url:
+        sources.add(registry, "ga", url=url, prefix="igsn_desc", agent="ZGA", rate=50)
+        scheduler.run(registry, "ga")
+        catalogue.entries["igsn_desc"] = [
+            e for e in catalogue.entries["igsn_desc"] if not e.identifier.endswith("AU239")
+        ]
+        sources.update_state(registry, "ga", last_response_date=None)  # a full run
+        again = scheduler.run(registry, "ga")
+    assert again.complete and again.unlisted == ["AU239"]
+    assert _harvest_graph(registry, "ga", "AU239")[IG.unlisted] == ["true"]
+    assert IG.unlisted not in _harvest_graph(registry, "ga", "AU240")
+    assert registry.row("AU239").active and _name_of(registry, "AU239") == "Sample igsn:AU239"  # type: ignore[union-attr]
+    settings = registry.settings
+    registry.close()
+    assert "no longer listed by the source" in _landing(settings, "AU239")
