@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Collection
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .. import links
@@ -24,6 +23,7 @@ from ..record import SampleRecord
 from ..resources import mappings_dir
 from ..store import history
 from .accounts import ADMIN
+from .writes import PreparedWrite
 
 if TYPE_CHECKING:
     from .service import Registry
@@ -102,16 +102,9 @@ def relink(registry: "Registry", *, batch: int = 500, stop: Callable[[], bool] |
                 # a sample written since it was read was resolved by that write already
                 fresh = [(row, facts, rec) for row, facts, rec in prepared if now.get(row.igsn) == row]
                 if fresh:
-                    stamp = registry.journal.reserve()
-                    registry.journal.commit(
+                    registry.commit(
                         [
-                            registry._change(
-                                facts=replace(facts, datestamp=stamp),
-                                record=rec,
-                                previous=row,
-                                event=EVENT,
-                                principal=ADMIN,
-                            )
+                            PreparedWrite(ADMIN, facts, rec, row, EVENT, graphmap.record_triples(rec, registry.iris))
                             for row, facts, rec in fresh
                         ]
                     )
