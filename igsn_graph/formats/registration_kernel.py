@@ -54,12 +54,12 @@ from ._kernel import DATETIME as _DATETIME
 from ._kernel import HTTP as _HTTP
 from ._kernel import XSI as _XSI
 from ._kernel import identifier_type as _identifier_type
-from ._kernel import not_mapped as _not_mapped
 from ._kernel import relation as _relation
 from ._kernel import root_namespace
 from ._kernel import schema_locations as _schema_locations
 from ._kernel import text as _text
 from ._kernel import w3cdtf as _w3cdtf
+from ._unmapped import ReadLog
 
 __all__ = [
     "NS_1_0",
@@ -116,37 +116,23 @@ _WRITTEN_ID_TYPES = {v: k for k, v in RELATED_IDENTIFIER_TYPES.items()}
 _WRITTEN_SCHEMES = {v: k for k, v in NAME_IDENTIFIER_SCHEMES.items()}
 #: the related-identifier element of each namespace (1.1 renamed it)
 _RELATED = {NS_1_0: "relatedIdentifier", NS_0_3: "relatedIdentifier", NS_1_1: "relatedResourceIdentifier"}
-#: what ``read`` maps, as ``_kernel.not_mapped`` paths (both related-identifier names: the other version's is
-#: read with a warning)
-_MAPPED = frozenset(
-    {
-        "sampleNumber",
-        "sampleNumber/@identifierType",
-        "registrant",
-        "registrant/registrantName",
-        "registrant/nameIdentifier",
-        "registrant/nameIdentifier/@nameIdentifierScheme",
-        "relatedResourceIdentifiers",
-        *(
-            f"relatedResourceIdentifiers/{name}{attr}"
-            for name in ("relatedIdentifier", "relatedResourceIdentifier")
-            for attr in ("", "/@relatedIdentifierType", "/@relationType")
-        ),
-        "log",
-        "log/logElement",
-        "log/logElement/@event",
-        "log/logElement/@timeStamp",
-        "log/logElement/@comment",
-    }
-)
-
-
 def read(root: etree._Element) -> list[SampleRecord]:
-    """The one record of a ``sample`` document (a list, like every kernel reader)."""
+    """The one record of a ``sample`` document (a list, like every kernel reader). Every value read is noted in
+    a ``ReadLog``; whatever carries a value and was not read is reported ``not mapped``."""
     ns = root_namespace(root, "an IGSN registration kernel", ROOT, NAMESPACES)
+    log = ReadLog()
 
     def q(name: str) -> str:
         return f"{{{ns}}}{name}"
+
+    def text(el: etree._Element | None) -> str | None:
+        if el is not None:
+            log.took(el)
+        return _text(el)
+
+    def attr(el: etree._Element, name: str) -> str | None:
+        log.took_attribute(el, name)
+        return el.get(name)
 
     sources: dict[str, str] = {}
 
@@ -154,26 +140,25 @@ def read(root: etree._Element) -> list[SampleRecord]:
         sources.setdefault(field, element_path(el))
 
     number = root.find(q("sampleNumber"))
-    if _text(number) is None:
+    value = text(number)
+    if value is None or number is None:
         raise InvalidRecord(f"{element_path(root)}: sampleNumber is missing or empty")
-    assert number is not None and number.text is not None
-    written = parse_igsn(number.text.strip())
+    attr(number, "identifierType")  # the value says what it is: write types it back
+    written = parse_igsn(value)
     record = SampleRecord(igsn=written.name)
     record.handle_prefix = written.handle_prefix
     note("igsn", number)
     record.warnings.extend(_schema_location_warnings(root, ns))
 
     registrant = root.find(q("registrant"))
-    name = _text(registrant.find(q("registrantName"))) if registrant is not None else None
+    name = text(registrant.find(q("registrantName"))) if registrant is not None else None
     if registrant is not None and name is not None:
         id_el = registrant.find(q("nameIdentifier"))
         identifier = None
-        if _text(id_el) is not None:
-            assert id_el is not None
-            scheme = id_el.get("nameIdentifierScheme")
-            identifier = Identifier(
-                _text(id_el) or "", NAME_IDENTIFIER_SCHEMES.get(scheme or "") or _identifier_type(scheme)
-            )
+        id_value = text(id_el)
+        if id_el is not None and id_value is not None:
+            scheme = attr(id_el, "nameIdentifierScheme")
+            identifier = Identifier(id_value, NAME_IDENTIFIER_SCHEMES.get(scheme or "") or _identifier_type(scheme))
         record.registrant = Agent(name=name, identifier=identifier)
         note("registrant", registrant)
     elif registrant is not None and len(registrant):
@@ -185,34 +170,34 @@ def read(root: etree._Element) -> list[SampleRecord]:
     for el in root.iterfind(f"{q('relatedResourceIdentifiers')}/*"):
         local = etree.QName(el).localname
         if etree.QName(el).namespace != ns or local not in ("relatedIdentifier", "relatedResourceIdentifier"):
-            continue  # reported by not_mapped
+            continue  # reported as not mapped
         if local != _RELATED[ns]:
             record.warnings.append(
                 f"{element_path(el)}: {local} is not the element of this kernel version "
                 f"({_RELATED[ns]}); read as a related identifier"
             )
-        value = _text(el)
+        value = text(el)
+        id_type, relation_type = attr(el, "relatedIdentifierType"), attr(el, "relationType")
         if value is None:
             if el.attrib:
                 record.warnings.append(f"{element_path(el)}: empty related identifier; left out")
             continue
-        record.relations.append(
-            _relation(value, _identifier_type(el.get("relatedIdentifierType")), el.get("relationType"))
-        )
+        record.relations.append(_relation(value, _identifier_type(id_type), relation_type))
         note("relations", el)
 
     for el in root.iterfind(f"{q('log')}/{q('logElement')}"):
         event = LogEvent(
-            event=(el.get("event") or "").strip(),
+            event=(attr(el, "event") or "").strip(),
             timestamp=_timestamp(el, ns, record.warnings),
-            comment=el.get("comment"),
-            text=_text(el),
+            comment=attr(el, "comment"),
+            text=text(el),
         )
+        log.took_attribute(el, "timeStamp")  # read by _timestamp
         if event.timestamp:
             record.log.append(event)
             note("log", el)
 
-    record.warnings.extend(_not_mapped(root, _MAPPED))
+    record.warnings.extend(log.unmapped(root))
     record.source_elements = sources
     return [record]
 
