@@ -150,7 +150,6 @@ class ResourceReader(NamespacedReader):
     def __init__(self, el: etree._Element, ns: str) -> None:
         super().__init__(el, ns)
         self.el = el
-        self.log = ReadLog()
         self.warnings: list[str] = []
 
     # -- taking values --------------------------------------------------------------------------------

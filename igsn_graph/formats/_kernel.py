@@ -4,7 +4,7 @@ dates, the "not mapped" report, and the base of a reader of one namespaced ``res
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 if TYPE_CHECKING:
     from ..record import Relation
@@ -15,6 +15,7 @@ from ..codelists import codelist
 from ..errors import UnsupportedFormat
 from ..vocab import XSD
 from ..xmlparser import element_path
+from ._unmapped import ReadLog
 
 __all__ = [
     "DATETIME",
@@ -27,7 +28,6 @@ __all__ = [
     "root_namespace",
     "w3cdtf",
     "schema_locations",
-    "not_mapped",
 ]
 
 #: xs:dateTime (the registration 1.0 timeStamp type and the description kernel's collectionTime)
@@ -108,49 +108,28 @@ def schema_locations(root: etree._Element) -> list[tuple[str, str]]:
     return list(zip(words[0::2], words[1::2], strict=False))
 
 
-def not_mapped(root: etree._Element, mapped: Collection[str]) -> list[str]:
-    """``not mapped: <path>`` for each element or attribute below ``root`` that a reader leaves out, the first
-    of each distinct path only.
-
-    ``mapped`` lists what the reader reads, as paths below ``root`` without positions: ``log/logElement``,
-    ``log/logElement/@comment``. An element's text is part of the element; containers are listed too.
-    ``xsi:`` attributes (schema hints) are never reported. Paths in the answer are ``element_path``'s, with
-    positions, so the owner finds the first occurrence in the document.
-    """
-    found: dict[str, str] = {}
-    ns = etree.QName(root).namespace
-
-    def step(qname: etree.QName, home: str | None) -> str:
-        # another namespace's element or attribute is never one the reader looks for
-        return qname.localname if qname.namespace == home else f"{{{qname.namespace}}}{qname.localname}"
-
-    def walk(el: etree._Element, key: str) -> None:
-        for name in el.attrib:
-            qname = etree.QName(name)
-            attr = f"{key}/@{step(qname, None)}".lstrip("/")
-            if qname.namespace != XSI and attr not in mapped and attr not in found:
-                found[attr] = f"{element_path(el)}/@{qname.localname}"
-        for child in el:
-            if not isinstance(child.tag, str):
-                continue  # comments and processing instructions
-            path = f"{key}/{step(etree.QName(child), ns)}".lstrip("/")
-            if path in mapped:
-                walk(child, path)
-            elif path not in found:
-                found[path] = element_path(child)
-
-    walk(root, "")
-    return [f"not mapped: {path}" for path in found.values()]
-
-
 class NamespacedReader:
-    """Finds elements of one namespace below ``root`` by plain paths (``a/b``) and notes where each field
-    was read from (``sources``: field → element path, the first place wins)."""
+    """Finds elements of one namespace below ``root`` by plain paths (``a/b``), notes where each field
+    was read from (``sources``: field → element path, the first place wins) and logs each value taken
+    (``text``, ``attr``: ``log.unmapped`` then names every value that was not)."""
 
     def __init__(self, root: etree._Element, ns: str) -> None:
         self.root = root
         self.ns = ns
         self.sources: dict[str, str] = {}
+        self.log = ReadLog()
+
+    def text(self, el: etree._Element | None) -> str | None:
+        """The stripped text of an element (None when absent or blank), logged as read."""
+        if el is not None:
+            self.log.took(el)
+        return text(el)
+
+    def attr(self, el: etree._Element, name: str) -> str | None:
+        """An attribute as written (None when absent), logged as read."""
+        self.log.took_attribute(el, name)
+        value: str | None = el.get(name)
+        return value
 
     def q(self, path: str) -> str:
         return "/".join(f"{{{self.ns}}}{part}" for part in path.split("/"))

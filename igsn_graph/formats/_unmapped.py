@@ -6,9 +6,10 @@ A reader notes each element whose text it reads (``took``) and each attribute it
 and a container is judged by its children. ``xsi:`` attributes and ``nilReason`` say how to read an element
 (nil means absent), so they are never reported; the content of a nil element is, as the reader skips it.
 
-``_kernel.not_mapped`` answers the same question from a fixed list of mapped paths; the log is kept as the
-values are taken instead, so a value skipped inside a mapped element (the identifier of a contributor
-without a name, a curator's identifier ARDC writes and ``Curation`` has no place for) is reported too.
+Every XML reader keeps one (``_kernel.NamespacedReader.text``/``attr`` log for the kernel readers). The log is
+kept as the values are taken, not as a list of mapped paths, so a value skipped inside an element that is read
+(the identifier of a contributor without a name, a second affiliation, a curator's identifier ARDC writes and
+``Curation`` has no place for) is reported too.
 """
 
 from __future__ import annotations

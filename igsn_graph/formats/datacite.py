@@ -54,10 +54,11 @@ registry's decision, not the reader's. The rest maps as ``write`` writes it:
 
 Left out on reading: other titles, sizes, formats, version, language, rights, funding references,
 related items, other date and description types, ``givenName``/``familyName`` (the name element is
-the name, so they are not reported), further name identifiers and affiliations. Every element or attribute outside what ``read``
-maps (``_MAPPED``: sizes, rights, ``xml:lang``, ``classificationCode``…) is reported in ``record.warnings``
-as ``not mapped: <path>`` (issue 13); other titles, date and description types and further name
-identifiers and affiliations sit at mapped paths and are not reported.
+the name, so they are not reported), further name identifiers and affiliations. Every element or attribute
+holding a value ``read`` did not take (its ``ReadLog``: sizes, rights, ``xml:lang``, ``classificationCode``,
+a second description of a type, further name identifiers and affiliations…) is reported in
+``record.warnings`` as ``not mapped: <path>`` (issue 13); other titles and date types get a warning of their
+own.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ from ..record import (
     TimeSpan,
 )
 from ..xmlparser import element_path
-from ._kernel import NamespacedReader, not_mapped, root_namespace
+from ._kernel import NamespacedReader, root_namespace
 from ._kernel import identifier_type as _identifier_type
 from ._kernel import relation as _relation
 from ._kernel import text as _text
@@ -481,85 +482,6 @@ _SINGLE_DATE = re.compile(r"\d{4}(-\d\d(-\d\d(T[0-9:.]+(Z|[+-]\d\d:\d\d)?)?)?)?"
 _YEAR = re.compile(r"\d{4}")
 
 
-# what ``read`` maps, as ``_kernel.not_mapped`` paths; everything else is reported ``not mapped`` (issue 13).
-# ``schemeURI`` is the home of the identifier scheme the reader keeps (``write`` writes it back from the scheme);
-# ``givenName``/``familyName`` are parts of the name element, which the reader keeps whole.
-_AGENT_PARTS = (
-    "",
-    "/givenName",
-    "/familyName",
-    "/nameIdentifier",
-    "/nameIdentifier/@nameIdentifierScheme",
-    "/nameIdentifier/@schemeURI",
-    "/affiliation",
-    "/affiliation/@affiliationIdentifier",
-    "/affiliation/@affiliationIdentifierScheme",
-    "/affiliation/@schemeURI",
-)
-_MAPPED = frozenset(
-    {
-        "identifier",
-        "identifier/@identifierType",
-        "resourceType",
-        "resourceType/@resourceTypeGeneral",
-        "titles",
-        "titles/title",
-        "titles/title/@titleType",
-        "creators",
-        *(f"creators/creator{part}" for part in (*_AGENT_PARTS, "/creatorName", "/creatorName/@nameType")),
-        "contributors",
-        *(
-            f"contributors/contributor{part}"
-            for part in (*_AGENT_PARTS, "/@contributorType", "/contributorName", "/contributorName/@nameType")
-        ),
-        "publisher",
-        "publisher/@publisherIdentifier",
-        "publisher/@publisherIdentifierScheme",
-        "publisher/@schemeURI",
-        "publicationYear",
-        "subjects",
-        "subjects/subject",
-        "subjects/subject/@subjectScheme",
-        "subjects/subject/@valueURI",
-        "dates",
-        "dates/date",
-        "dates/date/@dateType",
-        "dates/date/@dateInformation",
-        "alternateIdentifiers",
-        "alternateIdentifiers/alternateIdentifier",
-        "alternateIdentifiers/alternateIdentifier/@alternateIdentifierType",
-        "relatedIdentifiers",
-        "relatedIdentifiers/relatedIdentifier",
-        "relatedIdentifiers/relatedIdentifier/@relatedIdentifierType",
-        "relatedIdentifiers/relatedIdentifier/@relationType",
-        "relatedIdentifiers/relatedIdentifier/@relationTypeInformation",
-        "descriptions",
-        "descriptions/description",
-        "descriptions/description/@descriptionType",
-        "geoLocations",
-        *(
-            f"geoLocations/geoLocation{part}"
-            for part in (
-                "",
-                "/geoLocationPlace",
-                "/geoLocationPoint",
-                "/geoLocationPoint/pointLongitude",
-                "/geoLocationPoint/pointLatitude",
-                "/geoLocationBox",
-                "/geoLocationBox/westBoundLongitude",
-                "/geoLocationBox/eastBoundLongitude",
-                "/geoLocationBox/southBoundLatitude",
-                "/geoLocationBox/northBoundLatitude",
-                "/geoLocationPolygon",
-                "/geoLocationPolygon/polygonPoint",
-                "/geoLocationPolygon/polygonPoint/pointLongitude",
-                "/geoLocationPolygon/polygonPoint/pointLatitude",
-            )
-        ),
-    }
-)
-
-
 def _type_by_label(raw: str) -> tuple[str, ResourceKind] | None:
     """(canonical IRI, kind) of a resource type written as a label, notation or alias of ``mappings/``."""
     wanted = raw.strip()
@@ -609,7 +531,7 @@ class _Reader(NamespacedReader):
     # -- parts ----------------------------------------------------------------------------------
     def check_resource_type(self) -> etree._Element:
         el = self.find(self.root, "resourceType")
-        general = el.get("resourceTypeGeneral") if el is not None else None
+        general = self.attr(el, "resourceTypeGeneral") if el is not None else None
         if el is None or general != PHYSICAL_OBJECT:
             found = f"found {general!r}" if general else "none given"
             raise InvalidRecord(
@@ -626,46 +548,51 @@ class _Reader(NamespacedReader):
                 f"{element_path(self.root)}: no IGSN: the identifier is missing or empty and "
                 "there is no alternateIdentifier of type IGSN"
             )
-        igsn = parse_igsn(_text(el) or "")
+        igsn = parse_igsn(self.text(el) or "")
         self.note("igsn", el)
         return igsn.name, igsn.doi
 
     def name_identifier(self, el: etree._Element) -> Identifier | None:
         id_el = self.find(el, "nameIdentifier")
-        value = _text(id_el)
+        value = self.text(id_el)
         if id_el is None or value is None:
             return None
-        return Identifier(value, _identifier_type(id_el.get("nameIdentifierScheme")))
+        self.attr(id_el, "schemeURI")  # the scheme's home: write writes it back from the scheme
+        return Identifier(value, _identifier_type(self.attr(id_el, "nameIdentifierScheme")))
 
     def affiliation(self, el: etree._Element) -> Agent | None:
         aff = self.find(el, "affiliation")
-        name = _text(aff)
+        name = self.text(aff)
         if aff is None or name is None:
             return None
-        value = (aff.get("affiliationIdentifier") or "").strip()
-        ident = Identifier(value, _identifier_type(aff.get("affiliationIdentifierScheme"))) if value else None
+        value = (self.attr(aff, "affiliationIdentifier") or "").strip()
+        ident = Identifier(value, _identifier_type(self.attr(aff, "affiliationIdentifierScheme"))) if value else None
+        self.attr(aff, "schemeURI")  # as a name identifier's
         return Agent(name=name, identifier=ident)
 
     def agent(self, el: etree._Element, name_element: str) -> Agent | None:
         name_el = self.find(el, name_element)
-        name = _text(name_el)
+        name = self.text(name_el)
         if name is None or name == ":unav":
             return None
-        kind = _NAME_TYPES.get((name_el.get("nameType") or "").strip()) if name_el is not None else None
+        kind = _NAME_TYPES.get((self.attr(name_el, "nameType") or "").strip()) if name_el is not None else None
+        for part in ("givenName", "familyName"):  # parts of the name, which is kept whole
+            self.text(self.find(el, part))
         return Agent(name=name, identifier=self.name_identifier(el), affiliation=self.affiliation(el), kind=kind)
 
     def publisher(self) -> Agent | None:
         el = self.find(self.root, "publisher")
-        name = _text(el)
+        name = self.text(el)
         if el is None or name is None or name == ":unav":
             return None
-        value = (el.get("publisherIdentifier") or "").strip()
-        ident = Identifier(value, _identifier_type(el.get("publisherIdentifierScheme"))) if value else None
+        value = (self.attr(el, "publisherIdentifier") or "").strip()
+        ident = Identifier(value, _identifier_type(self.attr(el, "publisherIdentifierScheme"))) if value else None
+        self.attr(el, "schemeURI")
         self.note("curations", el)
         return Agent(name=name, identifier=ident)
 
     def geo_location(self, el: etree._Element, record: SampleRecord) -> None:
-        place = _text(self.find(el, "geoLocationPlace"))
+        place = self.text(self.find(el, "geoLocationPlace"))
         if place is not None:
             record.places.append(Place(name=place))
             self.note("places", el)
@@ -677,7 +604,10 @@ class _Reader(NamespacedReader):
             record.geometries.append(Geometry(wkt=box))
         for polygon in self.findall(el, "geoLocationPolygon"):
             points = [
-                (_decimal(_text(self.find(p, "pointLongitude"))), _decimal(_text(self.find(p, "pointLatitude"))))
+                (
+                    _decimal(self.text(self.find(p, "pointLongitude"))),
+                    _decimal(self.text(self.find(p, "pointLatitude"))),
+                )
                 for p in self.findall(polygon, "polygonPoint")
             ]
             ring = [(lon, lat) for lon, lat in points if lon is not None and lat is not None]
@@ -691,11 +621,11 @@ class _Reader(NamespacedReader):
         if point is None:
             return None
         if self.ns == NS_3:  # "lat lon"
-            parts = (_text(point) or "").split()
+            parts = (self.text(point) or "").split()
             lat, lon = (_decimal(parts[0]), _decimal(parts[1])) if len(parts) == 2 else (None, None)
         else:
-            lon = _decimal(_text(self.find(point, "pointLongitude")))
-            lat = _decimal(_text(self.find(point, "pointLatitude")))
+            lon = _decimal(self.text(self.find(point, "pointLongitude")))
+            lat = _decimal(self.text(self.find(point, "pointLatitude")))
         return f"POINT ({_coordinates(lon, lat)})" if lon is not None and lat is not None else None
 
     def box(self, el: etree._Element) -> str | None:
@@ -703,11 +633,11 @@ class _Reader(NamespacedReader):
         if box is None:
             return None
         if self.ns == NS_3:  # "south west north east"
-            parts = [_decimal(p) for p in (_text(box) or "").split()]
+            parts = [_decimal(p) for p in (self.text(box) or "").split()]
             south, west, north, east = parts if len(parts) == 4 else (None,) * 4
         else:
             west, east, south, north = (
-                _decimal(_text(self.find(box, name)))
+                _decimal(self.text(self.find(box, name)))
                 for name in ("westBoundLongitude", "eastBoundLongitude", "southBoundLatitude", "northBoundLatitude")
             )
         if west is None or east is None or south is None or north is None:
@@ -722,8 +652,13 @@ class _Reader(NamespacedReader):
         type_el = self.check_resource_type()
         name, doi = self.identifier()
         record = SampleRecord(igsn=name, doi=doi)
+        # the identifier names the sample itself, in whichever form (a DOI, or its resolver URL beside an IGSN)
+        id_el = self.find(root, "identifier")
+        if id_el is not None:
+            self.text(id_el)
+            self.attr(id_el, "identifierType")
 
-        type_text = _text(type_el)
+        type_text = self.text(type_el)
         if type_text is not None:
             typed = _type_by_label(type_text)
             if typed is not None:
@@ -736,14 +671,16 @@ class _Reader(NamespacedReader):
             self.note("resource_types", type_el)
 
         titles = self.findall(root, "titles/title")
-        title = next((t for t in titles if not t.get("titleType") and _text(t)), None)
-        title = title if title is not None else next((t for t in titles if _text(t)), None)
+        for t in titles:
+            self.attr(t, "titleType")  # a title not kept is reported below, whole
+        title = next((t for t in titles if not self.attr(t, "titleType") and self.text(t)), None)
+        title = title if title is not None else next((t for t in titles if self.text(t)), None)
         if title is not None:
-            record.name = _text(title)
+            record.name = self.text(title)
             self.note("name", title)
         # the record has one name: every other title is kept in the document only, and said
         for other in titles:
-            if other is not title and _text(other):
+            if other is not title and self.text(other):
                 record.warnings.append(f"not mapped: {element_path(other)} (the record keeps one title)")
 
         for el in self.findall(root, "creators/creator"):
@@ -757,7 +694,7 @@ class _Reader(NamespacedReader):
             agent = self.agent(el, "contributorName")
             if agent is None:
                 continue
-            role = (el.get("contributorType") or "Other").strip()
+            role = (self.attr(el, "contributorType") or "Other").strip()
             if role == "DataCurator" and agent.identifier is None and agent.affiliation is None:
                 curators.append(agent.name)  # how ``write`` writes a curator
                 self.note("curations", el)
@@ -772,11 +709,11 @@ class _Reader(NamespacedReader):
             record.curations = [Curation(institution=institution)]
 
         for el in self.findall(root, "subjects/subject"):
-            label = _text(el)
+            label = self.text(el)
             if label is None:
                 continue
-            uri = (el.get("valueURI") or "").strip() or None
-            if (el.get("subjectScheme") or "").strip().lower() == "material":
+            uri = (self.attr(el, "valueURI") or "").strip() or None
+            if (self.attr(el, "subjectScheme") or "").strip().lower() == "material":
                 material = _material(label, uri)
                 if material is not None:
                     record.materials.append(material)
@@ -790,8 +727,8 @@ class _Reader(NamespacedReader):
         self.dates(record)
 
         for el in self.findall(root, "alternateIdentifiers/alternateIdentifier"):
-            value = _text(el)
-            kind = (el.get("alternateIdentifierType") or "").strip()
+            value = self.text(el)
+            kind = (self.attr(el, "alternateIdentifierType") or "").strip()
             if value is None or (kind.upper() == "IGSN" and parse_igsn(value).name == record.igsn):
                 continue
             # the type is free text in DataCite: only identifier types we know are kept
@@ -802,38 +739,43 @@ class _Reader(NamespacedReader):
             self.note("alternate_identifiers", el)
 
         for el in self.findall(root, "relatedIdentifiers/relatedIdentifier"):
-            value = _text(el)
+            value = self.text(el)
             if value is None:
                 continue
-            id_type = _identifier_type(el.get("relatedIdentifierType"))
-            relation_type = (el.get("relationType") or "").strip() or None
+            id_type = _identifier_type(self.attr(el, "relatedIdentifierType"))
+            relation_type = (self.attr(el, "relationType") or "").strip() or None
             if id_type == "IGSN" and relation_type in ("IsDerivedFrom", "IsPartOf"):
                 field = "parents" if relation_type == "IsDerivedFrom" else "collections"
                 getattr(record, field).append(parse_igsn(value).name)
                 self.note(field, el)
                 continue
-            info = (el.get("relationTypeInformation") or "").strip()
+            info = (self.attr(el, "relationTypeInformation") or "").strip()
             raw = info if relation_type == "Other" and info else relation_type
             record.relations.append(_relation(value, id_type, raw))
             self.note("relations", el)
 
         for el in self.findall(root, "descriptions/description"):
-            description_field = _DESCRIPTION_FIELDS.get((el.get("descriptionType") or "").strip())
-            if description_field is not None and getattr(record, description_field) is None and _text(el) is not None:
-                setattr(record, description_field, _text(el))
+            description_field = _DESCRIPTION_FIELDS.get((self.attr(el, "descriptionType") or "").strip())
+            if (
+                description_field is not None
+                and getattr(record, description_field) is None
+                and self.text(el) is not None
+            ):
+                setattr(record, description_field, self.text(el))
                 self.note(description_field, el)
 
         for el in self.findall(root, "geoLocations/geoLocation"):
             self.geo_location(el, record)
 
-        record.warnings.extend(not_mapped(root, _MAPPED))
+        record.warnings.extend(self.log.unmapped(root))
         record.source_elements = self.sources
         return record
 
     def dates(self, record: SampleRecord) -> None:
         for el in self.findall(self.root, "dates/date"):
-            value = _text(el)
-            date_type = (el.get("dateType") or "").strip()
+            value = self.text(el)
+            date_type = (self.attr(el, "dateType") or "").strip()
+            information = (self.attr(el, "dateInformation") or "").strip()
             if value is None:
                 continue
             if date_type == "Collected" and record.collection_time is None:
@@ -847,7 +789,7 @@ class _Reader(NamespacedReader):
                 self.note("collection_time", el)
                 continue
             event = _DATE_EVENTS.get(date_type)
-            if date_type == "Other" and (el.get("dateInformation") or "").strip() == "destroyed":
+            if date_type == "Other" and information == "destroyed":
                 event = "destroyed"
             if event is not None and _SINGLE_DATE.fullmatch(value):
                 record.log.append(LogEvent(event=event, timestamp=value))
@@ -855,7 +797,7 @@ class _Reader(NamespacedReader):
             else:  # a date type the record has no place for, a second collection date, or a range of an event
                 record.warnings.append(f"not mapped: {element_path(el)} (dateType {date_type or 'missing'})")
         year_el = self.find(self.root, "publicationYear")
-        year = _text(year_el)
+        year = self.text(year_el)
         if year is not None and _YEAR.fullmatch(year) and not any(e.event == "registered" for e in record.log):
             record.log.append(LogEvent(event="registered", timestamp=year))
             self.note("log", year_el)

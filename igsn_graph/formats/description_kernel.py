@@ -12,8 +12,8 @@ identifier type) are canonicalised through ``mappings/`` code lists; a value out
 written so that validation can report it. ``SRID=n;`` prefixes (EWKT, as GA writes them) are taken off
 the WKT and give the SRID, winning over ``@sridType`` (whose 1.0/1.1 enumeration only allows 4326).
 The dev variant's identifier type ``URI`` is read as ``URL``; its ``metadataTitle`` is not kept.
-Every element or attribute outside what ``read`` maps (``_MAPPED``, plus ``_MAPPED_DEV`` under 1.0) is
-reported in ``record.warnings`` as ``not mapped: <path>`` (issue 13).
+Every element or attribute holding a value ``read`` did not take (its ``ReadLog``; the 1.0 dev variant's names
+are read under 1.0 only) is reported in ``record.warnings`` as ``not mapped: <path>`` (issue 13).
 
 What ``write`` cannot express and therefore leaves out:
 
@@ -52,7 +52,7 @@ from ..record import Agent, Contributor, Geometry, Identifier, Place, Relation, 
 from ..xmlparser import element_path
 from ._kernel import DATETIME as _DATETIME
 from ._kernel import HTTP as _HTTP
-from ._kernel import NamespacedReader, identifier_type, not_mapped, root_namespace
+from ._kernel import NamespacedReader, identifier_type, root_namespace
 from ._kernel import relation as _relation
 from ._kernel import text as _text
 from .wkt import WktError, read_wkt
@@ -127,89 +127,6 @@ _EWKT = re.compile(r"\s*SRID=(\d+)\s*;\s*(.*)", re.S | re.I)
 _WKT_KEYWORD = re.compile(r"\s*([A-Za-z]+)")
 
 
-# what ``read`` maps, as ``_kernel.not_mapped`` paths; everything else is reported ``not mapped`` (issue 13).
-# The IGSN's and a toponym's ``identifier/@type`` count as read: the value says what it is, and ``write``
-# types it back from the value.
-_AGENT = ("", "/name", "/identifier", "/identifier/@type")
-_AGENTS = (*_AGENT, *(f"/affiliation{part}" for part in _AGENT))
-_MAPPED = frozenset(
-    {
-        "@type",
-        "identifier",
-        "identifier/@type",
-        "name",
-        "description",
-        "alternateIdentifiers",
-        "alternateIdentifiers/alternateIdentifier",
-        "alternateIdentifiers/alternateIdentifier/@type",
-        "parentIdentifier",
-        "parentIdentifier/@type",
-        "collectionIdentifier",
-        "collectionIdentifier/@type",
-        "relatedIdentifiers",
-        "relatedIdentifiers/relatedIdentifier",
-        "relatedIdentifiers/relatedIdentifier/@type",
-        "relatedIdentifiers/relatedIdentifier/@relationType",
-        *(f"registrant{part}" for part in _AGENTS),
-        *(f"collector{part}" for part in _AGENTS),
-        "contributors",
-        *(f"contributors/contributor{part}" for part in (*_AGENTS, "/@type")),
-        "geoLocations",
-        "geoLocations/geoLocation",
-        "geoLocations/geoLocation/geometry",
-        "geoLocations/geoLocation/geometry/@type",
-        "geoLocations/geoLocation/geometry/@sridType",
-        "geoLocations/geoLocation/toponym",
-        "geoLocations/geoLocation/toponym/name",
-        "geoLocations/geoLocation/toponym/identifier",
-        "geoLocations/geoLocation/toponym/identifier/@type",
-        "resourceTypes",
-        "resourceTypes/resourceType",
-        "resourceTypes/alternateResourceTypes",
-        "resourceTypes/alternateResourceTypes/alternateResourceType",
-        "materials",
-        "materials/material",
-        "materials/alternateMaterials",
-        "materials/alternateMaterials/alternateMaterial",
-        "collectionMethods",
-        "collectionMethods/collectionMethod",
-        "collectionMethods/alternateCollectionMethods",
-        "collectionMethods/alternateCollectionMethods/alternateCollectionMethod",
-        "collectionTime",
-        "sampleAccess",
-        "supplementalMetadata",
-        "supplementalMetadata/record",
-    }
-)
-# the 1.0 dev variant's element names, read under 1.0 only
-_MAPPED_DEV = _MAPPED | {
-    "@registedObjectType",
-    "title",
-    "relatedResources",
-    "relatedResources/relatedResource",
-    "relatedResources/relatedResource/@type",
-    "relatedResources/relatedResource/@relationType",
-    "collectors",
-    *(f"collectors/collector{part}" for part in _AGENTS),
-    "locations",
-    "locations/geometry",
-    "locations/geometry/@type",
-    "locations/geometry/@sridType",
-    "locations/toponym",
-    "locations/toponym/name",
-    "locations/toponym/identifier",
-    "locations/toponym/identifier/@type",
-    "date",
-    "date/timeInstant",
-    "date/timePeriod",
-    "date/timePeriod/start",
-    "date/timePeriod/end",
-    "isMetadataPublic",
-    "supplementalMetadata/metadata",
-    "supplementalMetadata/metadata/metadataURI",
-}
-
-
 def _id_type(raw: str | None) -> str | None:
     return identifier_type(raw, _ID_TYPE_ALIASES)
 
@@ -259,16 +176,17 @@ class _Reader(NamespacedReader):
         self.dev = ns == NS_1_0
 
     def igsn(self, el: etree._Element) -> str:
-        return parse_igsn(_text(el) or "").name
+        self.attr(el, "type")  # the value says what it is (write types it back from the value)
+        return parse_igsn(self.text(el) or "").name
 
     def identifier(self, el: etree._Element | None) -> Identifier | None:
-        value = _text(el)
-        if el is None or value is None:
+        if el is None:
             return None
-        return Identifier(value, _id_type(el.get("type")))
+        value, written_type = self.text(el), self.attr(el, "type")
+        return Identifier(value, _id_type(written_type)) if value is not None else None
 
     def agent(self, el: etree._Element) -> Agent | None:
-        name = _text(self.find(el, "name"))
+        name = self.text(self.find(el, "name"))
         if name is None:
             return None
         affiliation = None
@@ -278,12 +196,12 @@ class _Reader(NamespacedReader):
         return Agent(name=name, identifier=self.identifier(self.find(el, "identifier")), affiliation=affiliation)
 
     def kind(self) -> ResourceKind:
-        raw = self.root.get("type")
+        raw = self.attr(self.root, "type")
         for kind in _KINDS:
             if raw == kind:
                 self.note("kind", self.root, "type")
                 return kind
-        registered = self.root.get("registedObjectType") if self.dev else None
+        registered = self.attr(self.root, "registedObjectType") if self.dev else None
         if registered is not None and registered.rsplit("/", 1)[-1] in _REGISTRATION_KINDS:
             self.note("kind", self.root, "registedObjectType")
             return _REGISTRATION_KINDS[registered.rsplit("/", 1)[-1]]
@@ -293,40 +211,43 @@ class _Reader(NamespacedReader):
         )
 
     def geometry(self, el: etree._Element) -> Geometry | None:
-        wkt = _text(el)
+        wkt = self.text(el)
         if wkt is None:
             return None
-        srid = el.get("sridType")
+        srid = self.attr(el, "sridType")
         m = _EWKT.fullmatch(wkt)
         if m:
             srid, wkt = m.group(1), m.group(2).strip()
-        raw_type = el.get("type")
+        raw_type = self.attr(el, "type")
         geometry_type = _canonical("geometry_type", raw_type) if raw_type else None
         return Geometry(wkt=wkt, geometry_type=geometry_type, srid=srid)
 
     def place(self, el: etree._Element) -> Place | None:
-        name = _text(self.find(el, "name"))
-        identifier = _text(self.find(el, "identifier"))
+        name = self.text(self.find(el, "name"))
+        id_el = self.find(el, "identifier")
+        if id_el is not None:
+            self.attr(id_el, "type")  # as the IGSN's: the value says what it is
+        identifier = self.text(id_el)
         return Place(name=name, identifier=identifier) if name or identifier else None
 
     def read(self) -> SampleRecord:
         root = self.root
         id_el = self.find(root, "identifier")
-        if _text(id_el) is None:
+        if self.text(id_el) is None:
             raise InvalidRecord(f"{element_path(root)}: identifier is missing or empty")
         assert id_el is not None
         record = SampleRecord(igsn=self.igsn(id_el), kind=self.kind())
-        record.handle_prefix = parse_igsn(_text(id_el) or "").handle_prefix
+        record.handle_prefix = parse_igsn(self.text(id_el) or "").handle_prefix
         self.note("igsn", id_el)
 
         name_el = self.find(root, "name")
         if name_el is None and self.dev:
             name_el = self.find(root, "title")
-        record.name = _text(name_el)
+        record.name = self.text(name_el)
         if record.name is not None:
             self.note("name", name_el)
         desc = self.find(root, "description")
-        record.description = _text(desc)
+        record.description = self.text(desc)
         if record.description is not None:
             self.note("description", desc)
 
@@ -337,7 +258,7 @@ class _Reader(NamespacedReader):
                 self.note("alternate_identifiers", el)
         for field, element in (("parents", "parentIdentifier"), ("collections", "collectionIdentifier")):
             for el in self.findall(root, element):
-                if _text(el) is not None:
+                if self.text(el) is not None:
                     getattr(record, field).append(self.igsn(el))
                     self.note(field, el)
 
@@ -345,10 +266,10 @@ class _Reader(NamespacedReader):
         if self.dev:
             related += self.findall(root, "relatedResources/relatedResource")
         for el in related:
-            value = _text(el)
+            value = self.text(el)
             if value is None:
                 continue
-            record.relations.append(_relation(value, _id_type(el.get("type")), el.get("relationType")))
+            record.relations.append(_relation(value, _id_type(self.attr(el, "type")), self.attr(el, "relationType")))
             self.note("relations", el)
 
         registrant = self.find(root, "registrant")
@@ -367,7 +288,7 @@ class _Reader(NamespacedReader):
         for el in self.findall(root, "contributors/contributor"):
             agent = self.agent(el)
             if agent is not None:
-                record.contributors.append(Contributor(agent, _contributor_role(el.get("type") or "Other")))
+                record.contributors.append(Contributor(agent, _contributor_role(self.attr(el, "type") or "Other")))
                 self.note("contributors", el)
 
         geometries = self.findall(root, "geoLocations/geoLocation/geometry")
@@ -394,9 +315,9 @@ class _Reader(NamespacedReader):
         if access is None and self.dev:
             access = self.find(root, "isMetadataPublic")
         if access is not None:
-            value = (_text(access) or "").lower()
+            value = (self.text(access) or "").lower()
             if value not in _ACCESS:
-                raise InvalidRecord(f"{element_path(access)}: expected Public or Private, found {_text(access)!r}")
+                raise InvalidRecord(f"{element_path(access)}: expected Public or Private, found {self.text(access)!r}")
             record.is_public = _ACCESS[value]
             self.note("is_public", access)
 
@@ -404,11 +325,11 @@ class _Reader(NamespacedReader):
         if self.dev:
             records += self.findall(root, "supplementalMetadata/metadata/metadataURI")
         for el in records:
-            if _text(el) is not None:
-                record.supplemental_metadata.append(_text(el) or "")
+            if self.text(el) is not None:
+                record.supplemental_metadata.append(self.text(el) or "")
                 self.note("supplemental_metadata", el)
 
-        record.warnings.extend(not_mapped(root, _MAPPED_DEV if self.dev else _MAPPED))
+        record.warnings.extend(self.log.unmapped(root))
         record.source_elements = self.sources
         return record
 
@@ -433,40 +354,40 @@ class _Reader(NamespacedReader):
         )
         for field, path, canon, alt_field, alt_path in groups:
             for el in self.findall(root, path):
-                value = _text(el)
+                value = self.text(el)
                 if value is not None:
                     getattr(record, field).append(canon(value))
                     self.note(field, el)
             for el in self.findall(root, alt_path):
-                value = _text(el)
+                value = self.text(el)
                 if value is not None:
                     getattr(record, alt_field).append(value)
                     self.note(alt_field, el)
         method = self.find(root, "collectionMethods/collectionMethod")
-        if _text(method) is not None:
-            record.collection_method = _canonical("method", _text(method) or "")
+        if self.text(method) is not None:
+            record.collection_method = _canonical("method", self.text(method) or "")
             self.note("collection_method", method)
         for el in self.findall(root, "collectionMethods/alternateCollectionMethods/alternateCollectionMethod"):
-            value = _text(el)
+            value = self.text(el)
             if value is not None:
                 record.alternate_collection_methods.append(value)
                 self.note("alternate_collection_methods", el)
 
     def _time(self, record: SampleRecord) -> None:
         el = self.find(self.root, "collectionTime")
-        if _text(el) is not None:
-            record.collection_time = TimeSpan(instant=_text(el))
+        if self.text(el) is not None:
+            record.collection_time = TimeSpan(instant=self.text(el))
             self.note("collection_time", el)
             return
         if not self.dev:
             return
         instant = self.find(self.root, "date/timeInstant")
         start, end = self.find(self.root, "date/timePeriod/start"), self.find(self.root, "date/timePeriod/end")
-        if _text(instant) is not None:
-            record.collection_time = TimeSpan(instant=_text(instant))
+        if self.text(instant) is not None:
+            record.collection_time = TimeSpan(instant=self.text(instant))
             self.note("collection_time", instant)
-        elif _text(start) is not None or _text(end) is not None:
-            record.collection_time = TimeSpan(start=_text(start), end=_text(end))
+        elif self.text(start) is not None or self.text(end) is not None:
+            record.collection_time = TimeSpan(start=self.text(start), end=self.text(end))
             self.note("collection_time", start if start is not None else end)
 
 

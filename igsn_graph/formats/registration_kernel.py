@@ -116,6 +116,8 @@ _WRITTEN_ID_TYPES = {v: k for k, v in RELATED_IDENTIFIER_TYPES.items()}
 _WRITTEN_SCHEMES = {v: k for k, v in NAME_IDENTIFIER_SCHEMES.items()}
 #: the related-identifier element of each namespace (1.1 renamed it)
 _RELATED = {NS_1_0: "relatedIdentifier", NS_0_3: "relatedIdentifier", NS_1_1: "relatedResourceIdentifier"}
+
+
 def read(root: etree._Element) -> list[SampleRecord]:
     """The one record of a ``sample`` document (a list, like every kernel reader). Every value read is noted in
     a ``ReadLog``; whatever carries a value and was not read is reported ``not mapped``."""
@@ -132,7 +134,8 @@ def read(root: etree._Element) -> list[SampleRecord]:
 
     def attr(el: etree._Element, name: str) -> str | None:
         log.took_attribute(el, name)
-        return el.get(name)
+        value: str | None = el.get(name)  # lxml is untyped here
+        return value
 
     sources: dict[str, str] = {}
 

@@ -416,14 +416,40 @@ def test_elements_and_attributes_not_read_are_reported_once_per_path() -> None:
     assert _not_mapped(record) == [
         "not mapped: /resource/subjects/subject[1]/@classificationCode",
         "not mapped: /resource/language",
-        "not mapped: /resource/sizes",
-        "not mapped: /resource/formats",
+        # a container is judged by the values it holds: each is named
+        "not mapped: /resource/sizes/size",
+        "not mapped: /resource/formats/format",
         "not mapped: /resource/version",
-        "not mapped: /resource/rightsList",
-        "not mapped: /resource/fundingReferences",
+        "not mapped: /resource/rightsList/rights",
+        "not mapped: /resource/fundingReferences/fundingReference/funderName",
     ]
     assert record.materials == ["http://vocabulary.odm2.org/medium/rock"]
     assert record.classifications == [Classification("basalt")]
+
+
+def test_values_skipped_inside_read_elements_are_reported() -> None:
+    """The read log names what a reader skipped inside an element it reads: a second name identifier or
+    affiliation, a second description of one type (a fixed list of mapped paths could not)."""
+    creator = (
+        "<creators><creator><creatorName>Doe, Jane</creatorName>"
+        '<nameIdentifier nameIdentifierScheme="ORCID">0000-0002-1825-0097</nameIdentifier>'
+        '<nameIdentifier nameIdentifierScheme="ISNI">0000000121032683</nameIdentifier>'
+        "<affiliation>A</affiliation><affiliation>B</affiliation></creator></creators>"
+    )
+    descriptions = (
+        '<descriptions><description descriptionType="Abstract">one</description>'
+        '<description descriptionType="Abstract">two</description></descriptions>'
+    )
+    data = minimal(extra=descriptions).replace(
+        b"<creators><creator><creatorName>A</creatorName></creator></creators>", creator.encode()
+    )
+    [record] = read_xml(data).records
+    assert record.description == "one" and record.collectors[0].identifier is not None
+    assert _not_mapped(record) == [
+        "not mapped: /resource/creators/creator/nameIdentifier[2]",
+        "not mapped: /resource/creators/creator/affiliation[2]",
+        "not mapped: /resource/descriptions/description[2]",
+    ]
 
 
 def test_languages_are_reported_and_name_parts_are_not() -> None:
@@ -454,8 +480,8 @@ def test_the_physical_object_example_reports_what_is_not_kept(shared: Path) -> N
         "not mapped: /resource/dates/date (dateType Created)",
         "not mapped: /resource/titles/title/@lang",
         "not mapped: /resource/publisher/@lang",
-        "not mapped: /resource/sizes",
-        "not mapped: /resource/rightsList",
+        "not mapped: /resource/sizes/size[1]",  # the first of two: once per path
+        "not mapped: /resource/rightsList/rights",
     ]
 
 

@@ -352,9 +352,19 @@ def test_elements_and_attributes_not_read_are_reported_once_per_path() -> None:
 
 
 def test_dev_variant_elements_are_mapped_under_1_0_only() -> None:
-    body = "<title>t</title><isMetadataPublic>true</isMetadataPublic>"
-    assert _not_mapped(_read(_doc(body, ns=dk.NS_1_0))) == []
-    assert _not_mapped(_read(_doc(body))) == ["not mapped: /resource/title", "not mapped: /resource/isMetadataPublic"]
+    body = "<title>t</title><date><timeInstant>2001</timeInstant></date>"
+    dev = _read(_doc(body, ns=dk.NS_1_0))
+    assert _not_mapped(dev) == ["not mapped: /resource/title"]  # name wins: the title's value is not kept
+    assert dev.collection_time is not None and dev.collection_time.instant == "2001"
+    untitled = parse_xml(
+        f'<resource xmlns="{dk.NS_1_0}" type="Sample"><identifier type="IGSN">XXABC0001</identifier>'
+        f"{body}<isMetadataPublic>Public</isMetadataPublic></resource>"
+    )
+    assert _not_mapped(_read(untitled)) == [] and _read(untitled).name == "t"
+    assert _not_mapped(_read(_doc(body))) == [
+        "not mapped: /resource/title",
+        "not mapped: /resource/date/timeInstant",
+    ]
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
@@ -371,3 +381,9 @@ def test_ga_records_report_only_what_is_not_kept(example, oai_record) -> None:
     assert _not_mapped(au239) == [
         "not mapped: /OAI-PMH/GetRecord/record/metadata/resource/supplementalMetadata/metadata/metadataTitle"
     ]
+
+
+def test_an_agent_without_a_name_is_reported_with_what_it_held() -> None:
+    record = _read(_doc('<collector><identifier type="ORCID">0000-0002-1825-0097</identifier></collector>'))
+    assert record.collectors == []
+    assert _not_mapped(record) == ["not mapped: /resource/collector/identifier"]
