@@ -10,8 +10,9 @@ from fastapi import Request
 
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
+from igsn_graph.sparql_workers import QueryPool
 
-__all__ = ["get_registry", "get_settings", "per_app"]
+__all__ = ["get_registry", "get_settings", "per_app", "sparql_pool"]
 
 T = TypeVar("T")
 _PER_APP_LOCK = threading.Lock()
@@ -38,3 +39,9 @@ def per_app(request: Request, name: str, make: Callable[[Settings], T]) -> T:
                 made = make(state.settings)
                 setattr(state, name, made)
     return made
+
+
+def sparql_pool(request: Request) -> QueryPool | None:
+    """The app's SPARQL query workers, if a query was asked for (``/health`` reads their saturation)."""
+    pool: QueryPool | None = getattr(request.app.state, "sparql_executor", None)
+    return pool

@@ -20,6 +20,7 @@ from .bodies import CONTROLS, ContentType, content_type, read_body, text_of
 from .deps import get_registry
 from .mds_errors import MdsRefusal, with_test_mode
 from .testmode import test_mode
+from .urls import public_base
 
 __all__ = [
     "text_body",
@@ -133,8 +134,7 @@ def echo(igsn: Igsn) -> str:
 
 
 def location(request: Request, collection: str, written: str) -> str:
-    base = request.app.state.settings.public_url or str(request.base_url)
-    return f"{base.rstrip('/')}/{collection}/{written}"
+    return f"{public_base(request)}{collection}/{written}"
 
 
 def ok(message: str, request: Request, *, status: int = 201, where: str | None = None) -> PlainTextResponse:

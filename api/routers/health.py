@@ -13,10 +13,9 @@ from igsn_graph.registry import restamp
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 
-from ..deps import get_registry, get_settings
+from ..deps import get_registry, get_settings, sparql_pool
 from ..errors import problem_responses
 from ..negotiation import finish
-from .sparql import sparql_pool
 
 router = APIRouter(tags=["health"])
 

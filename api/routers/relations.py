@@ -18,7 +18,7 @@ from igsn_graph.registry.service import Registry
 
 from ..deps import get_registry
 from ..errors import problem_responses
-from .search import public_base, sample_links
+from ..urls import public_base, sample_links
 
 __all__ = ["router"]
 

@@ -22,8 +22,9 @@ from igsn_graph.registry.service import Registry
 
 from ..deps import get_registry
 from ..errors import problem_responses
+from ..urls import public_base, sample_links
 
-__all__ = ["FacetValue", "SearchItem", "SearchPage", "public_base", "query_from", "router", "sample_links"]
+__all__ = ["FacetValue", "SearchItem", "SearchPage", "query_from", "router"]
 
 router = APIRouter(tags=["search"])
 
@@ -59,15 +60,6 @@ class SearchPage(BaseModel):
     links: dict[str, str]
 
 
-def sample_links(base: str, igsn: str) -> dict[str, str]:
-    """Where a sample is: its JSON record, its resolver (landing page by content negotiation), its relations."""
-    return {
-        "self": f"{base}api/v1/samples/{igsn}",
-        "landing": f"{base}{igsn}",
-        "related": f"{base}api/v1/samples/{igsn}/related",
-    }
-
-
 def query_from(request: Request) -> core.SearchQuery:
     """A SearchQuery from the query string; InvalidInput for anything malformed."""
     params = request.query_params
@@ -98,11 +90,6 @@ def query_from(request: Request) -> core.SearchQuery:
     query.facets = facets == "true"
     query.filters = {f: [v for v in params.getlist(f) if v] for f in core.FACETS if params.getlist(f)}
     return query
-
-
-def public_base(request: Request) -> str:
-    url = request.app.state.settings.public_url or str(request.base_url)
-    return url if url.endswith("/") else url + "/"
 
 
 def _with_cursor(request: Request, path: str, cursor: str | None) -> str:

@@ -45,6 +45,7 @@ from igsn_graph.vocab import PREFIXES
 
 from ..auth import REALM, authenticate, client_address
 from ..bodies import content_type
+from ..deps import sparql_pool
 from ..negotiation import finish, redirect
 
 router = APIRouter(tags=["sparql"])
@@ -81,11 +82,6 @@ def _source(request: Request) -> Source:
         DataVersion(settings.database_path),
         registry.writing,
     )
-
-
-def sparql_pool(request: Request) -> QueryPool | None:
-    """The app's query workers, if a query was asked for (``/health`` reads their saturation)."""
-    return getattr(request.app.state, "sparql_executor", None)
 
 
 def _pool(request: Request) -> QueryPool:

@@ -52,7 +52,11 @@ def _imports(path: Path) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("name", ["mds", "doi", "dois", "samples", "oai", "handles", "sparql"])
+#: the routers held to it so far (admin, operations and transfers still share helpers: to move next)
+CHECKED = ("mds", "doi", "dois", "samples", "oai", "handles", "sparql", "health", "relations", "search", "resolver")
+
+
+@pytest.mark.parametrize("name", CHECKED)
 def test_routers_read_no_content_type_themselves_nor_each_other(name: str) -> None:
     path = ROUTERS / f"{name}.py"
     source = path.read_text(encoding="utf-8").lower()
