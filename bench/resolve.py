@@ -7,10 +7,14 @@ Every row runs --seconds of ``wrk`` with --connections keep-alive connections; r
 times, so a change of the machine's load touches every row alike (the ratio to hello world is the figure).
 
 Rows: "Turtle" and "JSON-LD" ask for a sample drawn at random from the whole store for every request (not a hot
-set: most requests read the sample's stored representation); "304" revalidates a random sample among 2,000 with
-the ETag it was served with; "Turtle, hot 2,000" (a labelled extra) draws from 2,000 samples only.
+set); "304" revalidates a random sample among 2,000 with the ETag it was served with; "Turtle, hot 2,000" (a
+labelled extra) draws from 2,000 samples only. With --readers N the same three rows are measured again against
+``serve --readers N`` (reader processes beside the writer, api/readers.py). Bodies come from
+``representations.sqlite``: run ``igsn-graph prerender --data DIR`` once after building the data (--prerender
+does it here), else the first request of each sample renders it from the graph store.
 
     python bench/resolve.py --size 10000 [--data DIR] [--seconds 10] [--repeat 3] [--connections 16] [--as-is]
+                            [--prerender] [--readers 2] [--http httptools|h11]
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ app = FastAPI()
 @app.get("/{name}")
 def hello(name: str) -> PlainTextResponse:
     return PlainTextResponse("hello " + name)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), **server_options(Settings.from_env()))
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), **server_options(Settings.from_env(), http=sys.argv[2]))
 """
 
 
@@ -63,6 +67,19 @@ def start(cmd: list[str], env: dict[str, str], base: str) -> subprocess.Popen[by
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError(f"{cmd} did not start")
+
+
+def wait_for(url: str) -> None:
+    """Until ``url`` answers at all (a reader answers a sample it has not got with a 307)."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def etags(base: str, paths: list[str], accept: str) -> list[str]:
@@ -83,6 +100,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="interleaved repetitions of every row")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--readers", type=int, default=0, help="also measure serve --readers N (0: not)")
+    parser.add_argument("--http", default="httptools", help="serve --http (and the peer's parser): httptools or h11")
+    parser.add_argument("--prerender", action="store_true", help="igsn-graph prerender before serving")
     parser.add_argument(
         "--as-is",
         action="store_true",
@@ -99,9 +119,15 @@ def main() -> None:
     # the demo generator is deterministic: the same names the store holds, without opening it
     every = ["/" + s.record.igsn for s in generate_samples(args.size, seed=42) if s.record.igsn]
     work = Path(tempfile.mkdtemp(prefix="resolve-bench-"))
+    if args.prerender:
+        t = time.monotonic()
+        subprocess.run([sys.executable, "-m", "igsn_graph.cli", "prerender", "--data", str(data)], check=True)
+        print(f"prerendered ({time.monotonic() - t:.0f} s)", flush=True)
 
-    ours_port, hello_port = free_port(), free_port()
+    ours_port, hello_port, read_port = free_port(), free_port(), free_port()
     ours_base, hello_base = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{hello_port}"
+    read_base = f"http://127.0.0.1:{read_port}"
+    readers = ["--readers", str(args.readers), "--read-port", str(read_port)] if args.readers else []
     env = {
         **os.environ,
         "IGSN_GRAPH_DATA": str(data),
@@ -109,11 +135,23 @@ def main() -> None:
         "PYTHONPATH": str(ROOT),
     }
     ours = start(
-        [sys.executable, "-m", "igsn_graph.cli", "serve", "--data", str(data), "--port", str(ours_port)],
+        [
+            sys.executable,
+            "-m",
+            "igsn_graph.cli",
+            "serve",
+            "--data",
+            str(data),
+            "--port",
+            str(ours_port),
+            "--http",
+            args.http,
+            *readers,
+        ],
         env,
         ours_base,
     )
-    hello = start([sys.executable, "-c", HELLO, str(hello_port)], env, hello_base)
+    hello = start([sys.executable, "-c", HELLO, str(hello_port), args.http], env, hello_base)
     try:
         revalidated = random.Random(7).sample(every, min(2000, len(every)))
         tags = etags(ours_base, revalidated, "application/ld+json")
@@ -140,6 +178,13 @@ def main() -> None:
                 write_requests(work / "hot.txt", [(p, [("Accept", "text/turtle")]) for p in hot]),
             ),
         }
+        if args.readers:
+            wait_for(read_base + every[0])
+            probe = [httpx.get(read_base + p, headers={"Accept": "text/turtle"}).status_code for p in revalidated[:50]]
+            if any(status != 200 for status in probe):
+                raise RuntimeError("the readers send samples to the writer (307): run with --prerender")
+            for label in ("Turtle", "JSON-LD", "304"):
+                files[f"{label}, {args.readers} readers"] = (read_base, files[label][1])
         results: dict[str, list[WrkResult]] = {label: [] for label in files}
         for rep in range(args.repeat):
             for label, (base, requests) in files.items():
@@ -153,7 +198,7 @@ def main() -> None:
             stop_server(proc)
     load = os.getloadavg()
     print(
-        f"\nstore: {args.size} samples; wrk {args.threads} threads, {args.connections} connections, "
+        f"\nstore: {args.size} samples; {args.http}; wrk {args.threads} threads, {args.connections} connections, "
         f"{args.seconds:.0f} s per row, {args.repeat} interleaved repetitions; {os.cpu_count()} CPUs; "
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
