@@ -366,7 +366,9 @@ def _keep(state: State, key: resolver.CacheKey, rendered: resolver.Rendered) -> 
     cache: resolver.RenderCache = state.render_cache
     cache.put(key, rendered)
     stored: StoredRepresentations | None = state.stored_representations
-    if stored is not None:
+    if stored is not None and not key[5]:
+        # on disk one row per sample and representation: parameters (citation styles, any text a client
+        # sends) would let a client grow the file without bound; those stay in the bounded memory cache
         stored.put([(key, rendered)])
 
 

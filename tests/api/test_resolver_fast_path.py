@@ -159,3 +159,20 @@ def test_the_prerender_command(registry: Registry, settings: Settings, capsys: p
         assert stored.missing([replace(row, version=row.version + 1)], PRERENDERED[0]) != []
     finally:
         stored.close()
+
+
+def test_only_representations_without_parameters_go_to_disk(registry: Registry, settings: Settings) -> None:
+    # a client chooses parameters freely (citation style and locale): on disk they would grow without bound
+    _register(registry)
+    registry.close()
+    with live_server(settings) as base, httpx.Client(base_url=base) as client:
+        for style in ("apa", "made-up-style-1", "made-up-style-2"):
+            cited = client.get(f"/{NAME}", params={"_mediatype": f"text/x-bibliography; style={style}"})
+            assert cited.status_code == 200
+        assert client.get(f"/{NAME}", headers={"Accept": "text/turtle"}).status_code == 200
+    stored = StoredRepresentations(settings.data_dir / FILE, read_only=True)
+    try:
+        rows = stored._conn().execute("SELECT media_type, params FROM representation").fetchall()
+    finally:
+        stored.close()
+    assert [tuple(r) for r in rows] == [("text/turtle", "")]
