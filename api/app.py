@@ -44,10 +44,11 @@ __all__ = ["create_app"]
 
 
 class _App(FastAPI):
-    """The app with the resolver's fast path outside every middleware (it adds the security headers itself)."""
+    """The app with the resolver's and the SPARQL endpoint's fast paths outside every middleware (they add the
+    security headers themselves)."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return resolver.FastPath(super().build_middleware_stack())
+        return resolver.FastPath(sparql.FastPath(super().build_middleware_stack()))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

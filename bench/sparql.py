@@ -5,7 +5,10 @@ Queries: a point lookup, a lineage property path, a facet count, a whole-graph c
 keep-alive connection; prints median and p99 per query and the ratio to Oxigraph. ``--saturation`` then
 measures the resolver's p99 idle and with 8 runaway SPARQL queries in flight (issue 14: within 2x).
 
-    python bench/sparql.py [--n 3000] [--requests 200] [--saturation] [--nice 0]
+    python bench/sparql.py [--n 3000] [--requests 200] [--saturation] [--nice 0] [--wrk-seconds 5]
+
+Point lookups are driven by ``wrk`` (``harness.run_wrk``): a random sample of the whole set per request, the
+same requests for both servers, --connections keep-alive connections, three interleaved repetitions.
 
 Measured (December 2026, 3,000 demo samples / 514k quads, a 2-core VM that other jobs kept at load 5-9, so
 single figures vary by 2x between runs; medians of interleaved rounds):
@@ -30,6 +33,7 @@ Left: the HTTP stack (httptools, or a shortcut past the router as the resolver h
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -43,7 +47,17 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.harness import free_port, percentile, start_oxigraph, start_server, stop_server
+from urllib.parse import urlencode, urlsplit
+
+from bench.harness import (
+    free_port,
+    percentile,
+    run_wrk,
+    start_oxigraph,
+    start_server,
+    stop_server,
+    write_requests,
+)
 from igsn_graph.demo import generate_samples
 from igsn_graph.demo_load import ensure_demo
 from igsn_graph.registry.service import Registry
@@ -68,6 +82,38 @@ def queries(leaf: str) -> dict[str, tuple[str, int]]:
         "facet count (material)": (PREFIX + "SELECT ?m (COUNT(?s) AS ?n) WHERE { ?s ig:material ?m } GROUP BY ?m", 1),
         "count all triples": ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", 10),
     }
+
+
+def point_query(name: str) -> str:
+    return PREFIX + f'SELECT ?p ?o WHERE {{ ?s ig:igsn "{name}" ; ?p ?o }}'
+
+
+def wrk_point_lookups(
+    endpoints: dict[str, tuple[str, dict[str, str]]], names: list[str], work: Path, seconds: float, connections: int
+) -> None:
+    """Point lookups of random samples (the whole set) under wrk, ours and ``oxigraph serve`` interleaved."""
+    accept = [("Accept", "application/sparql-results+json")]
+    files = {}
+    for label, (url, extra) in endpoints.items():
+        if label == "rdflib-endpoint":
+            continue
+        where = urlsplit(url)
+        targets = [(f"{where.path}?" + urlencode({"query": point_query(n), **extra}), accept) for n in names]
+        files[label] = (f"{where.scheme}://{where.netloc}", write_requests(work / f"{len(files)}.txt", targets))
+    rows: dict[str, list[tuple[float, float, float]]] = {label: [] for label in files}
+    for _ in range(3):
+        for label, (base, requests) in files.items():
+            r = run_wrk(base, requests, seconds=seconds, connections=connections, threads=1)
+            if r.errors or r.status_errors:
+                raise RuntimeError(f"{label}: {r.errors} errors, {r.status_errors} answers outside 2xx/3xx")
+            rows[label].append((r.p50_ms, r.p99_ms, r.rps))
+    ox = [p50 for p50, _, _ in rows["oxigraph serve"]]
+    for label, runs in rows.items():
+        cells = "; ".join(
+            f"p50 {p50:.2f} ms ({p50 / o:.2f}x), p99 {p99:.2f} ms, {rps:.0f}/s"
+            for (p50, p99, rps), o in zip(runs, ox, strict=True)
+        )
+        print(f"point lookup (wrk, {connections} conn) {label:<18} {cells}")
 
 
 def measure(url: str, query: str, n: int, extra: dict[str, str]) -> list[float]:
@@ -155,6 +201,8 @@ def main() -> None:
         help="niceness of our query workers (default: the server's, 10); 0 compares the engines on "
         "a machine that other processes keep busy",
     )
+    parser.add_argument("--wrk-seconds", type=float, default=5.0, help="each wrk run of the point lookups")
+    parser.add_argument("--connections", type=int, default=1, help="wrk connections (point lookups)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     settings = Settings(data_dir=tmp / "data")
@@ -176,7 +224,12 @@ def main() -> None:
     )
     ox_port = free_port()
     ox = start_oxigraph(engine, ox_port)
-    env = {"IGSN_GRAPH_AUTO_RESTAMP": "0", "IGSN_GRAPH_SPARQL_TIMEOUT": str(args.timeout)}
+    env = {
+        "IGSN_GRAPH_AUTO_RESTAMP": "0",
+        "IGSN_GRAPH_SPARQL_TIMEOUT": str(args.timeout),
+        "IGSN_GRAPH_SPARQL_PER_CLIENT": str(max(2, args.connections)),
+        "IGSN_GRAPH_SPARQL_WORKERS": str(max(4, args.connections)),
+    }
     if args.nice is not None:
         env["IGSN_GRAPH_SPARQL_WORKER_NICE"] = str(args.nice)
     ours, base = start_server(settings.data_dir, env=env)
@@ -203,6 +256,9 @@ def main() -> None:
     try:
         for url, extra in endpoints.values():  # first queries open snapshots, start workers, fill caches
             measure(url, queries(leaf.igsn)["point lookup"][0], 20, extra)
+        print(f"load average before the runs: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        names = [s.igsn for s in samples if s.igsn]
+        wrk_point_lookups(endpoints, names, tmp, args.wrk_seconds, args.connections)
         for label, (query, share) in queries(leaf.igsn).items():
             times: dict[str, list[float]] = {name: [] for name in endpoints}
             for _ in range(ROUNDS):  # interleaved, so that a change of load on the machine hits all alike
@@ -220,6 +276,7 @@ def main() -> None:
                 continue
             first, last, size = stream(url, BIG, extra)
             print(f"100,000-row SELECT       {name}: first byte {first:.0f} ms, last {last:.0f} ms, {size:,} bytes")
+        print(f"load average after the runs: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         if args.saturation:
             saturation(base, [s.igsn for s in samples[:200]], max(200, args.requests))
     finally:

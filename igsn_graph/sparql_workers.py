@@ -10,7 +10,10 @@ number of runaway queries.
 Fair use: at most ``workers`` queries run at once; beyond that, queries wait in one FIFO queue of at most
 ``queue`` entries for at most ``queue_wait_s`` (then ``EndpointBusy``, 503). A client (address, or account
 when authenticated) has at most ``per_client`` queries running or waiting (then ``TooManyQueries``, 429).
-Workers run at a lower priority (``nice``), so the server's own work keeps its latency under SPARQL load.
+A query that runs past ``nice_after_s`` is moved to a lower priority (its worker reniced by ``nice``), so the
+server's own work keeps its latency under SPARQL load; a short query (a point lookup) runs at the server's
+priority, so on a busy machine it is not queued behind every other process. A reniced worker is put back to
+priority 0 when its query ends, or replaced where the system does not allow that (no CAP_SYS_NICE).
 
 Everything but the supervisor thread (standbys, reaping, and a last-resort kill of queries past their limit
 whose request is gone) runs on the event loop of the request.
@@ -55,8 +58,9 @@ class PoolLimits:
     queue: int = 16
     queue_wait_s: float = 5.0
     timeout_s: float = 30.0
-    #: niceness added to the worker processes (0: none)
+    #: niceness given to a worker whose query runs past ``nice_after_s`` (0: none)
     nice: int = 10
+    nice_after_s: float = 0.1
 
     @property
     def standby_lead_s(self) -> float:
@@ -121,13 +125,13 @@ _BOOT = "import sys; sys.path.insert(0, sys.argv.pop(1)); from igsn_graph.sparql
 class _Worker:
     """One worker process and this process's ends of its pipes (requests, answers, lifeline)."""
 
-    def __init__(self, nice: int) -> None:
+    def __init__(self) -> None:
         req_r, req_w = os.pipe()
         ans_r, ans_w = os.pipe()
         life_r, life_w = os.pipe()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", _BOOT, _PACKAGE_ROOT, str(req_r), str(ans_w), str(life_r), str(nice)],
+                [sys.executable, "-c", _BOOT, _PACKAGE_ROOT, str(req_r), str(ans_w), str(life_r), "0"],
                 pass_fds=(req_r, ans_w, life_r),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -145,6 +149,8 @@ class _Worker:
         self.spec: dict[str, Any] | None = None
         self.eof = False
         self.closed = False
+        #: reniced (a long query): set back to 0, or replaced, when the query ends
+        self.reniced = False
 
     @property
     def pid(self) -> int:
@@ -249,6 +255,15 @@ class _Job:
     released: bool = False  # the slot and the client's count were given back
 
 
+def _renice(worker: _Worker, niceness: int) -> bool:
+    """Sets the worker process's niceness; False when the system refuses (or the process is gone)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, worker.pid, niceness)
+    except OSError:
+        return False
+    return True
+
+
 def _set(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
@@ -305,6 +320,8 @@ class QueryPool:
         self._clients: dict[str, int] = {}
         self._used = False
         self._closed = False
+        #: the server's own niceness: what workers run at, and go back to after a long query
+        self._niceness = os.getpriority(os.PRIO_PROCESS, 0)
         self.killed = 0
         self.refused_client = 0
         self.refused_busy = 0
@@ -390,7 +407,7 @@ class QueryPool:
 
     # -- workers ----------------------------------------------------------------------------------
     def _spawn(self, spec: dict[str, Any] | None) -> _Worker:
-        worker = _Worker(self.limits.nice)
+        worker = _Worker()
         if spec is not None:  # open the store before the first query arrives
             try:
                 if not worker.send_now(frame(b"O", json.dumps(spec).encode())):
@@ -443,6 +460,9 @@ class QueryPool:
                 return
             job.ended = True
             self._jobs.pop(job.worker.pid, None)
+            if worker_ok and job.worker.reniced:
+                worker_ok = _renice(job.worker, self._niceness)
+                job.worker.reniced = not worker_ok
             if worker_ok and not self._closed:
                 self._idle.append(job.worker)
         if not worker_ok:
@@ -579,6 +599,10 @@ class QueryPool:
         for job in jobs:
             if now > job.deadline + GRACE_S:  # its request no longer watches it
                 self._stop_job(job, f"past the time limit of {self.limits.timeout_s:g} s (supervisor)")
+            elif self.limits.nice and not job.worker.reniced and now - job.started >= self.limits.nice_after_s:
+                with self._lock:
+                    if not job.ended:  # (a worker back in the pool keeps the server's priority)
+                        job.worker.reniced = _renice(job.worker, self._niceness + self.limits.nice)
         if not self._used or self._closed:
             return
         busy = sum(1 for j in jobs if not j.ended)

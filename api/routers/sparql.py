@@ -4,6 +4,9 @@ Queries run in killable worker processes (``igsn_graph.sparql_workers``) with a 
 and a bounded queue; results are written by the engine and stream when they are large. CORS is open (GET,
 POST, preflight OPTIONS), so a query editor on another origin can use the endpoint. HEAD answers as GET does,
 without the body; ``/sparql/`` redirects to ``/sparql``; any other method is a 405 naming the allowed ones.
+
+``FastPath`` answers queries without credentials outside the framework's routing and middleware (most of a
+point query's time in the server went there); the routes answer everything else, with the same handlers.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from igsn_graph import conneg, pages, sparql_examples
 from igsn_graph.errors import IgsnGraphError, LoginThrottled, NotAuthenticated, StorageFailure
 from igsn_graph.pages import E  # lxml.html.builder with XML-safe values
+from igsn_graph.settings import Settings
 from igsn_graph.sparql import (
     FORMAT_IRIS,
     GRAPH_TYPES,
@@ -47,6 +51,7 @@ from ..auth import REALM, authenticate, client_address
 from ..bodies import content_type
 from ..deps import sparql_pool
 from ..negotiation import finish, redirect
+from ..security import COMMON
 
 router = APIRouter(tags=["sparql"])
 
@@ -447,3 +452,90 @@ async def sparql_slash(request: Request) -> Response:
     response = redirect(request, "/sparql", 301 if request.method in ("GET", "HEAD") else 308)
     response.headers.update(CORS)
     return response
+
+
+#: the start of a query argument in a query string (a GET that runs a query, not the page or the description)
+_QUERY_ARG = (b"query=", b"&query=")
+
+
+class _BodyStopped(Exception):
+    """The body of a POST stopped arriving (BodyGuard's read timeout, applied by ``FastPath``)."""
+
+
+class FastPath:
+    """ASGI middleware outside the stack (inside the resolver's ``FastPath``): a SPARQL query without
+    credentials — GET ``/sparql?query=…``, or POST ``/sparql`` with a declared ``Content-Length`` within the
+    body limit — is answered by this module's own handlers without the router, the middleware stack or
+    FastAPI's request handling.
+
+    The answers are the routes' (same handler functions); the headers ``SecurityHeaders`` would add
+    (``api.security.COMMON``; answers here are never HTML and never to credentials) are added here; the body
+    is held to ``BodyGuard``'s limit (declared length) and read timeout (then 408, as ``BodyGuard``'s answer on
+    this path). Everything else — HEAD, OPTIONS, credentials, the page, chunked or over-long bodies — goes on
+    to the full stack unchanged.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        #: requests answered here (the rest went to the full stack)
+        self.answered = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/sparql" or scope.get("root_path"):
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        declared: int | None = None
+        for key, value in scope["headers"]:
+            key = key.lower()
+            if key == b"authorization":
+                await self.app(scope, receive, send)  # accounts: the full stack (401s, no-store)
+                return
+            if key == b"content-length":
+                declared = int(value) if value.strip().isdigit() else -1
+        if method == "GET":
+            qs = scope["query_string"]
+            if not (qs.startswith(_QUERY_ARG[0]) or _QUERY_ARG[1] in qs):
+                await self.app(scope, receive, send)
+                return
+            handler = sparql_get
+        elif method == "POST" and declared is not None and 0 <= declared <= _settings(scope).max_body_bytes:
+            handler = sparql_post
+            receive = _timed(receive, _settings(scope).body_timeout_s)
+        else:
+            await self.app(scope, receive, send)
+            return
+        try:
+            response = await handler(Request(scope, receive))
+        except _BodyStopped as exc:
+            response = _text(408, str(exc), {"Connection": "close"})
+        present = {k for k, _ in response.raw_headers}
+        response.raw_headers.extend((k, v) for k, v in COMMON if k not in present)
+        self.answered += 1
+        await response(scope, receive, send)
+
+
+def _settings(scope: Scope) -> Settings:
+    settings: Settings = scope["app"].state.settings
+    return settings
+
+
+def _timed(receive: Receive, timeout_s: float) -> Receive:
+    """``receive`` with BodyGuard's read timeout on the body (``_BodyStopped`` when nothing came in time)."""
+    if not timeout_s or timeout_s <= 0:
+        return receive
+    finished = False
+
+    async def timed() -> Message:
+        nonlocal finished
+        if finished:  # after the body only a disconnect can come: no timeout
+            return await receive()
+        try:
+            async with asyncio.timeout(timeout_s):
+                message = await receive()
+        except TimeoutError:
+            raise _BodyStopped(f"the request body stopped arriving: nothing came for {timeout_s:g} s") from None
+        finished = message["type"] != "http.request" or not message.get("more_body", False)
+        return message
+
+    return timed
