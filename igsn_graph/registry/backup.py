@@ -85,6 +85,9 @@ def backup(registry: Any, target: Path) -> dict[str, Any]:
             if snap.checkpoint is not None:
                 _move_or_copy(snap.checkpoint, partial / "graph")
                 manifest["graph"] = "graph/"
+            elif snap.embedded:  # served read-only: nothing changes it, checkpointed straight into the backup
+                registry.store.raw.backup(str(partial / "graph"))
+                manifest["graph"] = "graph/"
             else:  # the lock is still held: the engine's graph is read as it is at the snapshot
                 manifest["graph"] = "graph.nq.gz"
                 manifest["counts"]["quads"] = write_graph(snap.store.dump_nquads(), partial / "graph.nq.gz")

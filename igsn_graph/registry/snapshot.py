@@ -25,6 +25,7 @@ from typing import Any
 
 from ..store.base import GraphStore
 from ..store.oxigraph import OxigraphStore
+from .database import connect_read_only
 
 __all__ = ["Snapshot", "snapshot", "journal_position", "remove_stale", "SCRATCH_PREFIX"]
 
@@ -41,7 +42,7 @@ class Snapshot:
     store: GraphStore
     #: the last journaled write (``seq``) and the last datestamp given out, at the snapshot
     position: dict[str, Any]
-    #: the checkpoint folder of the embedded store (None with a remote engine)
+    #: the checkpoint folder of the embedded store (None with a remote engine, or a registry served read-only)
     checkpoint: Path | None
     embedded: bool
 
@@ -53,9 +54,14 @@ def journal_position(conn: sqlite3.Connection) -> dict[str, Any]:
     return {"seq": int(seq[0]) if seq else 0, "datestamp": stamp[0] if stamp else None}
 
 
-def _pinned(path: Path) -> sqlite3.Connection:
-    """A connection of its own whose read transaction holds the database's current state until it is closed."""
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+def _pinned(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    """A connection of its own whose read transaction holds the database's current state until it is closed
+    (``read_only``: one that writes nothing into the folder, for a registry served read-only)."""
+    conn = (
+        connect_read_only(path)
+        if read_only
+        else sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    )
     conn.row_factory = sqlite3.Row
     conn.execute("BEGIN")
     conn.execute("SELECT COUNT(*) FROM meta").fetchone()  # the read transaction starts at the first read
@@ -69,19 +75,20 @@ def snapshot(registry: Any, *, open_graph: bool = True) -> Iterator[Snapshot]:
     ``open_graph=False``: the checkpoint is taken but not opened (``store`` is then the live store; a backup
     moves the checkpoint folder away).
     A journaled write a dead writer left is redone first (``Registry.writing``). A read-only registry takes
-    no lock (it writes nothing; another process writing the folder would have kept it from opening the store).
+    no lock and no checkpoint, and writes nothing into its folder: nothing writes it (another process writing
+    the folder would have kept it from opening the store).
     """
     settings = registry.settings
     embedded = isinstance(registry.store, OxigraphStore)
     with ExitStack() as stack:
         lock = stack.enter_context(ExitStack())
         lock.enter_context(nullcontext() if registry.read_only else registry.writing())
-        conn = _pinned(settings.database_path)
+        conn = _pinned(settings.database_path, read_only=registry.read_only)
         stack.callback(conn.close)
         position = journal_position(conn)
         checkpoint: Path | None = None
         store: GraphStore = registry.store
-        if embedded:
+        if embedded and not registry.read_only:  # read-only: nothing writes, the store is read as it is
             checkpoint = settings.data_dir / f"{SCRATCH_PREFIX}{os.getpid()}-{next(_serial)}"
             shutil.rmtree(checkpoint, ignore_errors=True)  # left by a process of the same id that was killed
             stack.callback(shutil.rmtree, checkpoint, True)

@@ -148,3 +148,17 @@ def test_a_checkpoint_left_by_a_killed_process_is_removed(tmp_path: Path) -> Non
     with Registry(settings) as reg:
         backup(reg, tmp_path / "b")
     assert not dead.exists() and live.exists()
+
+
+def test_a_registry_served_read_only_is_backed_up(tmp_path: Path) -> None:
+    """A replica or snapshot served read-only: the backup writes nothing into its data folder."""
+    settings = fresh_settings(tmp_path)
+    with Registry(settings) as reg:
+        store_raw(reg, record_with("ZTA-RO1", "read-only core"))
+    before = sorted(p.name for p in settings.data_dir.iterdir())
+    with Registry(settings.with_(read_only=True)) as reg:
+        manifest = backup(reg, tmp_path / "b")
+    assert manifest["counts"]["catalogue"] == 1
+    assert sorted(p.name for p in settings.data_dir.iterdir()) == before
+    restore(Settings(data_dir=tmp_path / "r"), tmp_path / "b")
+    assert _names(Settings(data_dir=tmp_path / "r")) == {"ZTA-RO1"}
