@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from ..errors import InvalidIdentifier
 from ..harvest import origins
+from ..harvest.about import about_containers
 from ..identifiers import validate_name
 from ..index.catalogue import format_datestamp
 from . import index
@@ -150,6 +151,8 @@ class Record:
     header: Header
     #: the serialised metadata element; None for a deleted record
     metadata: bytes | None = None
+    #: the contents of its about containers (where a harvested description came from: ``harvest.about``)
+    about: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -270,7 +273,7 @@ def get_record(repo: Repository, request: OaiRequest, now: datetime) -> GetRecor
     xml = repo.source.get([row], [prefix]).get((row.igsn, prefix))
     if not xml:
         raise CannotDisseminateFormat(f"{identifier} cannot be disseminated as {prefix}")
-    return GetRecordResult(Record(header, xml))
+    return GetRecordResult(Record(header, xml, tuple(about_containers(repo.registry, row.igsn))))
 
 
 def _resumption(
@@ -385,7 +388,7 @@ def list_records(repo: Repository, request: OaiRequest, now: datetime) -> Record
             # the item cannot give this format: it is not part of this list (never a half record)
             log.warning("%s left out of ListRecords: no %s metadata", row.igsn, prefix)
             continue
-        records.append(Record(repo.header(row, namespaces), xml))
+        records.append(Record(repo.header(row, namespaces), xml, tuple(about_containers(repo.registry, row.igsn))))
     last = (rows[-1].datestamp, rows[-1].igsn)
     resumption = _resumption(repo, state, len(rows), more, last, now)
     if not records:

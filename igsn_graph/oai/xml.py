@@ -70,7 +70,7 @@ def envelope(base_url: str, now: datetime, attributes: Mapping[str, str] | None)
 
 
 _HEADER, _IDENTIFIER, _DATESTAMP, _SET_SPEC = _q("header"), _q("identifier"), _q("datestamp"), _q("setSpec")
-_RECORD, _METADATA = _q("record"), _q("metadata")
+_RECORD, _METADATA, _ABOUT = _q("record"), _q("metadata"), _q("about")
 
 
 def _header(parent: etree._Element, header: Header) -> None:
@@ -88,6 +88,8 @@ def _record(parent: etree._Element, record: Record) -> None:
     _header(el, record.header)
     if record.metadata is not None and not record.header.deleted:
         etree.SubElement(el, _METADATA).append(etree.fromstring(record.metadata, _PARSER))
+        for about in record.about:  # written by harvest.about from this process's own elements
+            etree.SubElement(el, _ABOUT).append(etree.fromstring(about, _PARSER))
 
 
 def _resumption(parent: etree._Element, resumption: Resumption | None) -> None:

@@ -20,6 +20,7 @@ from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 from igsn_graph.xmlparser import parse_xml
 from tests.conftest import SHARED, demo_settings, fresh_settings, live_server
+from tests.oai.conftest import oai_schema  # noqa: F401  # a fixture here too: the OAI-PMH XSDs, compiled once
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 GA = SHARED / "examples" / "GeoscienceAustralia-samples-api" / "_tests" / "static_data"

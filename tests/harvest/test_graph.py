@@ -13,12 +13,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from lxml import etree
 from pyoxigraph import Literal, NamedNode
 
 from api.app import create_app
 from igsn_graph.demo_load import ensure_demo
 from igsn_graph.formats.kernels import read_xml
 from igsn_graph.harvest import origins, scheduler, sources
+from igsn_graph.harvest.about import PROVENANCE
 from igsn_graph.harvest.client import PoliteClient
 from igsn_graph.harvest.view import UNVERIFIED_TEXT
 from igsn_graph.registry.accounts import Principal
@@ -31,6 +33,7 @@ from tests.reliability.server import ServerProcess
 
 from .providers import CATALOGUES, NAMES, OAI, Catalogue, Provider, available
 
+DC_ELEMENTS = "http://purl.org/dc/elements/1.1/"
 #: the demo set as the second server publishes it (see test_scheduler)
 DEMO_RECORDS, ZGEO_LIVE = 51, 19
 
@@ -177,7 +180,7 @@ def test_a_registered_description_wins_and_the_harvested_one_is_kept_beside(agen
     assert "Source ga" in section and UNVERIFIED_TEXT not in section
 
 
-def test_the_most_recent_source_wins_and_a_deletion_falls_back(agents: Registry) -> None:
+def test_the_most_recent_source_wins_and_a_deletion_falls_back(agents: Registry, oai_schema: etree.XMLSchema) -> None:
     registry = agents
     mirror_catalogue = Catalogue.recorded(stamp=datetime(2025, 6, 1))
     title = mirror_catalogue.entry("igsn_desc", "AU240").payload.find(  # type: ignore[union-attr]
@@ -216,6 +219,20 @@ def test_the_most_recent_source_wins_and_a_deletion_falls_back(agents: Registry)
     page = _landing(settings, "AU239")
     section = page[page.index("Described by") :]
     assert "Source mirror" in section and UNVERIFIED_TEXT in section and "the description shown" in section
+    # re-exposed over OAI-PMH: the record says where it came from (OAI provenance) and that nobody vouches for it
+    with live_server(settings, app=create_app(settings)) as base:
+        params = {"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "oai:test.igsn-graph.org:AU239"}
+        body = httpx.get(f"{base}/oai", params=params).content
+    root = etree.fromstring(body)
+    assert oai_schema.validate(root), oai_schema.error_log
+    origin = root.find(f".//{{{OAI}}}about/{{{PROVENANCE}}}provenance/{{{PROVENANCE}}}originDescription")
+    assert origin is not None and origin.get("altered") == "true"
+    assert origin.findtext(f"{{{PROVENANCE}}}baseURL") == mirror_url
+    assert origin.findtext(f"{{{PROVENANCE}}}identifier") == "oai:recorded:AU239"
+    assert origin.findtext(f"{{{PROVENANCE}}}datestamp") == "2025-06-01T00:00:00Z"
+    assert origin.findtext(f"{{{PROVENANCE}}}metadataNamespace") == "http://schema.igsn.org/description/1.0"
+    notes = [e.text for e in root.iterfind(f".//{{{OAI}}}about//{{{DC_ELEMENTS}}}description")]
+    assert notes == [f"Harvested from the OAI-PMH source mirror ({mirror_url}): {UNVERIFIED_TEXT}"]
 
 
 def test_a_deletion_at_the_only_source_deactivates(agents: Registry) -> None:
