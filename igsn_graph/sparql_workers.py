@@ -10,10 +10,12 @@ number of runaway queries.
 Fair use: at most ``workers`` queries run at once; beyond that, queries wait in one FIFO queue of at most
 ``queue`` entries for at most ``queue_wait_s`` (then ``EndpointBusy``, 503). A client (address, or account
 when authenticated) has at most ``per_client`` queries running or waiting (then ``TooManyQueries``, 429).
-A query that runs past ``nice_after_s`` is moved to a lower priority (its worker reniced by ``nice``), so the
-server's own work keeps its latency under SPARQL load; a short query (a point lookup) runs at the server's
-priority, so on a busy machine it is not queued behind every other process. A reniced worker is put back to
-priority 0 when its query ends, or replaced where the system does not allow that (no CAP_SYS_NICE).
+Priority: a short query (a point lookup) runs at the server's priority, so on a busy machine it is not queued
+behind every other process. Queries that run past ``nice_after_s`` are long; when more of them run than
+``long_at_full_priority`` (one fewer than the processors: one long query leaves the server a core), each is
+moved to a lower priority (its worker reniced by ``nice``), so the server's own work keeps its latency while
+SPARQL is saturated. A reniced worker is put back to the server's priority when its query ends, or replaced
+where the system does not allow that (no CAP_SYS_NICE).
 
 Everything but the supervisor thread (standbys, reaping, and a last-resort kill of queries past their limit
 whose request is gone) runs on the event loop of the request.
@@ -58,9 +60,11 @@ class PoolLimits:
     queue: int = 16
     queue_wait_s: float = 5.0
     timeout_s: float = 30.0
-    #: niceness given to a worker whose query runs past ``nice_after_s`` (0: none)
+    #: niceness given to the workers of long queries (past ``nice_after_s``) when more than
+    #: ``long_at_full_priority`` run at once (0: none)
     nice: int = 10
     nice_after_s: float = 0.1
+    long_at_full_priority: int = max(1, (os.cpu_count() or 2) - 1)
 
     @property
     def standby_lead_s(self) -> float:
@@ -599,9 +603,11 @@ class QueryPool:
         for job in jobs:
             if now > job.deadline + GRACE_S:  # its request no longer watches it
                 self._stop_job(job, f"past the time limit of {self.limits.timeout_s:g} s (supervisor)")
-            elif self.limits.nice and not job.worker.reniced and now - job.started >= self.limits.nice_after_s:
+        long = [j for j in jobs if not j.ended and now - j.started >= self.limits.nice_after_s]
+        if self.limits.nice and len(long) > self.limits.long_at_full_priority:
+            for job in long:
                 with self._lock:
-                    if not job.ended:  # (a worker back in the pool keeps the server's priority)
+                    if not job.ended and not job.worker.reniced:  # (a worker back in the pool stays as it is)
                         job.worker.reniced = _renice(job.worker, self._niceness + self.limits.nice)
         if not self._used or self._closed:
             return

@@ -239,6 +239,44 @@ def test_in_chromium_iris_of_this_registry_link_to_its_pages(chromium: tuple[_De
     assert not tools.errors, tools.errors
 
 
+@browser
+def test_in_chromium_a_numeric_column_is_charted(chromium: tuple[_DevTools, str]) -> None:
+    """Results with a numeric column offer the "Chart" view: one SVG bar per row, labelled by the first other
+    column (prefixed names as in the table); results without one do not offer it."""
+    tools, base = chromium
+    tools.call("Page.navigate", session=True, url=f"{base}/sparql")
+    tools.wait_for("document.readyState === 'complete' && !!document.querySelector('#yasgui .CodeMirror')")
+    query = (
+        "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> "
+        "SELECT ?material (COUNT(?s) AS ?n) WHERE { ?s ig:material ?material } GROUP BY ?material ORDER BY DESC(?n)"
+    )
+    tools.evaluate(f"var y = igsnSparql.getTab().getYasqe(); y.setValue({json.dumps(query)}); y.query(); true")
+    rows = tools.wait_for("document.querySelectorAll('#yasgui .yasr table.dataTable tbody tr').length")
+    assert tools.evaluate("igsnSparql.getTab().getYasr().plugins.chart.canHandleResults()") is True
+    tools.evaluate("document.querySelector('#yasgui .yasr .select_chart').click(); true")
+    bars = tools.wait_for("document.querySelectorAll('#yasgui svg.igsn-chart rect.igsn-chart-bar').length")
+    assert bars == min(rows, 40)
+    chart = tools.evaluate(
+        "(() => { const svg = document.querySelector('#yasgui svg.igsn-chart'); return {"
+        "label: svg.getAttribute('aria-label'),"
+        "names: Array.from(svg.querySelectorAll('text.igsn-chart-label')).map(t => t.textContent),"
+        "values: Array.from(svg.querySelectorAll('text.igsn-chart-value')).map(t => Number(t.textContent)),"
+        "widths: Array.from(svg.querySelectorAll('rect.igsn-chart-bar')).map(r => Number(r.getAttribute('width')))"
+        "}; })()"
+    )
+    assert chart["label"] == "Bar chart of ?n by ?material"
+    assert chart["values"] == sorted(chart["values"], reverse=True) and chart["values"][0] > 0
+    assert chart["widths"] == sorted(chart["widths"], reverse=True)  # longer bar, larger count
+    assert all(name and not name.startswith("http") for name in chart["names"]), chart["names"]
+    # no numeric column: no chart
+    tools.evaluate("igsnSparql.getTab().getYasr().selectPlugin('table'); true")
+    text_only = "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> SELECT ?s WHERE { ?s ig:igsn ?n } LIMIT 3"
+    tools.evaluate(f"var y = igsnSparql.getTab().getYasqe(); y.setValue({json.dumps(text_only)}); y.query(); true")
+    tools.wait_for("document.querySelectorAll('#yasgui .yasr a.iri').length === 3")
+    assert tools.evaluate("igsnSparql.getTab().getYasr().plugins.chart.canHandleResults()") is False
+    assert not tools.errors, tools.errors
+
+
 AXE = Path(__file__).resolve().parent.parent / "_vendor" / "axe-core" / "axe.min.js"
 #: WCAG 2.0 and 2.1, levels A and AA (as tests/api/test_pages_axe.py)
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
