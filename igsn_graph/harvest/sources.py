@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Conflict, InvalidInput, NotFound
+from ..store.base import GraphWrite
 
 if TYPE_CHECKING:
     from ..registry.service import Registry
@@ -181,12 +182,27 @@ def set_paused(registry: Registry, name: str, paused: bool) -> HarvestSource:
 
 
 def remove(registry: Registry, name: str) -> HarvestSource:
-    """Forgets a source and its harvest state; the samples it brought stay registered (with their history)."""
+    """Forgets a source, its harvest state and its records (their harvest graphs, the source's node, its
+    ``source:NAME`` set); the samples it brought stay registered with the descriptions shown (and their history,
+    which says where each version came from)."""
+    from . import origins  # origins reads HarvestSource from here
+
     source = get(registry, name)
+    iris = registry.iris
+    names = [r[0] for r in registry.db.read().execute("SELECT igsn FROM harvest_origin WHERE source = ?", (name,))]
+    for i in range(0, len(names), _DROP_BATCH):  # graphs first: a failure leaves rows that a retry drops again
+        chunk = names[i : i + _DROP_BATCH]
+        registry.store.apply(GraphWrite(replace={origins.record_graph(iris, name, n): None for n in chunk}))
+    registry.store.apply(GraphWrite(replace={origins.source_node(iris, name): None}))
     with registry.db.write() as conn:
         conn.execute("DELETE FROM harvest_source WHERE name = ?", (name,))
         conn.execute("DELETE FROM harvest_record WHERE source = ?", (name,))
+        conn.execute("DELETE FROM harvest_origin WHERE source = ?", (name,))
     return source
+
+
+#: harvest graphs dropped per store write when a source is removed
+_DROP_BATCH = 10000
 
 
 def note_records(registry: Registry, name: str, seen: dict[str, str], *, run: str, response_date: str) -> None:

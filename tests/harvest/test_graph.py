@@ -330,3 +330,24 @@ def test_a_record_the_source_no_longer_lists_is_flagged_and_kept(agents: Registr
     settings = registry.settings
     registry.close()
     assert "no longer listed by the source" in _landing(settings, "AU239")
+
+
+def test_a_removed_source_takes_its_records_along(agents: Registry) -> None:
+    registry = agents
+    with serving(Provider(Catalogue.recorded())) as url:
+        sources.add(registry, "ga", url=url, prefix="igsn_desc", agent="ZGA", rate=50)
+        scheduler.run(registry, "ga")
+    sources.remove(registry, "ga")
+    assert origins.origins_of(registry.db.read(), "AU240") == []
+    assert registry.store.graph(origins.record_graph(registry.iris, "ga", "AU240")) == []
+    assert registry.store.graph(origins.source_node(registry.iris, "ga")) == []
+    assert _name_of(registry, "AU240") == "Sample igsn:AU240" and _events(registry, "AU240") == ["harvested"]
+    settings = registry.settings
+    registry.close()
+    with live_server(settings, app=create_app(settings)) as base:
+        sets = parse_xml(httpx.get(f"{base}/oai", params={"verb": "ListSets"}).content)
+        listed = parse_xml(
+            httpx.get(f"{base}/oai", params={"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"}).content
+        )
+    assert not [s.text for s in sets.iter(f"{{{OAI}}}setSpec") if (s.text or "").startswith("source")]
+    assert not [s.text for s in listed.iter(f"{{{OAI}}}setSpec") if (s.text or "").startswith("source")]
