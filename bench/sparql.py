@@ -10,24 +10,24 @@ measures the resolver's p99 idle and with 8 runaway SPARQL queries in flight (is
 Point lookups are driven by ``wrk`` (``harness.run_wrk``): a random sample of the whole set per request, the
 same requests for both servers, --connections keep-alive connections, three interleaved repetitions.
 
-Measured (December 2026, 3,000 demo samples / 514k quads, a 2-core VM that other jobs kept at load 5-9, so
-single figures vary by 2x between runs; medians of interleaved rounds):
+Measured (December 2026, 2,000 demo samples / 340k quads, a 2-core VM that other jobs kept at load 12-14,
+so single figures swing 3x between repetitions; ratios are within one interleaved run):
 
-- point lookup, p50: raw ``oxigraph serve`` 0.8 ms; before issue 14 (queries in threads, Python
-  serialisers) 2.0-2.2 ms; now (worker processes, engine serialisers) 1.9-2.2 ms with ``--nice 0`` and
-  2-5 ms with the default nice 10 (the worker yields to everything else on a busy machine); 1.6-1.7 ms with
-  uvicorn on httptools instead of h11 (not a dependency: ``uvicorn[standard]`` would make it one).
-- whole-graph count (~300-400 ms): 1.1-1.3x of raw ``oxigraph serve`` (also in-process, pyoxigraph reads
-  the server's store 1.18x slower than a freshly bulk-loaded copy: its files are less compacted).
-- 100,000-row SELECT (27 MB of JSON): first byte after 16-95 ms, last after 330-390 ms (``oxigraph serve``:
-  700-960 ms); never held whole in the server.
-- resolver p99 with 8 runaway queries in flight: 0.5-0.9x of idle with nice 10; 5.9x with ``--nice 0``.
+- point lookup under wrk (1 connection, random samples of the whole set), p50: ``oxigraph serve``
+  0.26-0.42 ms; ours 1.0-5.8 ms (3.1x-13.8x). Before this run's changes (the full FastAPI stack, workers at
+  nice 10 from the start, or at nice 0): 3.3-12.5 ms at load 12-16 (13x-48x).
+- count all triples (~330 ms): 0.96x; a 100,000-row SELECT: first byte after 10-20 ms, last after 0.8-1.3 s
+  (``oxigraph serve``: 1.7-2.1 s).
+- resolver p99 with 8 runaway queries in flight: 1.7x of idle.
 
-Where the point lookup's time goes (py-spy, server process): about half is waiting (the worker, the
-client); of the rest, uvicorn's h11 parser and the FastAPI/Starlette stack (routing, middlewares) take most,
-the two pipe hops to and from the worker about 0.2 ms, our handler (negotiation, dataset, worker request)
-about 7%. Fixed: Python serialisation (now the engine's, 2x faster on 100k rows), ``url_for`` per query.
-Left: the HTTP stack (httptools, or a shortcut past the router as the resolver has, in ``api/app.py``).
+Where a point lookup's time goes (py-spy on the server and on a worker while wrk runs): the server is idle in
+``epoll`` 80% of the time (waiting for the worker and the client: each process hop is a wake-up that waits
+for a processor on a loaded machine); of its work, uvicorn's protocol, ``FastPath`` + the handler and the
+pool's pipe each about a third. The worker spends 0.23 ms in the engine (query 0.04 ms, evaluation and JSON
+0.19 ms) and 0.08 ms on its frames. Fixed: routing and middleware (17% of the server's samples, now skipped
+by ``api.routers.sparql.FastPath``); workers niced from the start (a point lookup waited behind every
+process on a busy machine: p50 12 ms vs 3.3-4.8 ms at nice 0); now a query is reniced only when long
+queries would otherwise take every core. Left: the two process hops, the price of killable queries.
 """
 
 from __future__ import annotations
@@ -198,8 +198,8 @@ def main() -> None:
         "--nice",
         type=int,
         default=None,
-        help="niceness of our query workers (default: the server's, 10); 0 compares the engines on "
-        "a machine that other processes keep busy",
+        help="niceness of long queries' workers when they would take every core (default: the server's, 10); "
+        "0: never reniced",
     )
     parser.add_argument("--wrk-seconds", type=float, default=5.0, help="each wrk run of the point lookups")
     parser.add_argument("--connections", type=int, default=1, help="wrk connections (point lookups)")
