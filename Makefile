@@ -22,8 +22,8 @@ test: $(BIN)/.installed
 
 ## check: lint, format and types (ruff and mypy, configured in pyproject.toml)
 check: $(BIN)/.installed
-	$(BIN)/ruff check igsn_graph api tests bench
-	$(BIN)/ruff format --check igsn_graph api tests bench
+	$(BIN)/ruff check igsn_graph api tests bench testkit
+	$(BIN)/ruff format --check igsn_graph api tests bench testkit
 	$(BIN)/mypy igsn_graph api
 
 ## bench: the benchmarks (load at 100,000 samples takes a while; see each script's --help)

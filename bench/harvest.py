@@ -29,12 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.harness import start_server, stop_server  # noqa: E402
 from igsn_graph.demo import demo_accounts  # noqa: E402
 from igsn_graph.demo_load import ensure_demo, load_demo_accounts  # noqa: E402
 from igsn_graph.harvest import scheduler, sources  # noqa: E402
 from igsn_graph.registry.service import Registry, init_data_dir  # noqa: E402
 from igsn_graph.settings import Settings  # noqa: E402
+from testkit.harness import start_server, stop_server  # noqa: E402
 
 __all__ = ["main"]
 

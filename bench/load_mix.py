@@ -36,11 +36,11 @@ from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import ROOT, percentile, start_server, stop_server, summary  # noqa: E402
 from igsn_graph.demo import demo_accounts  # noqa: E402
 from igsn_graph.demo_load import ensure_demo  # noqa: E402
 from igsn_graph.iris import Iris  # noqa: E402
 from igsn_graph.settings import Settings  # noqa: E402
+from testkit.harness import ROOT, percentile, start_server, stop_server, summary  # noqa: E402
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 MEDIA = [

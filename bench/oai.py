@@ -43,17 +43,17 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.harness import start_server, stop_server  # noqa: E402
 from igsn_graph.demo import generate_samples  # noqa: E402
 from igsn_graph.demo_load import load_demo_accounts  # noqa: E402
 from igsn_graph.formats import graph as graphmap  # noqa: E402
+from igsn_graph.formats.rdf import ntriples  # noqa: E402
 from igsn_graph.identifiers import namespace_of  # noqa: E402
 from igsn_graph.index import catalogue  # noqa: E402
 from igsn_graph.record import RegistryFacts  # noqa: E402
-from igsn_graph.registry.journal import ntriples  # noqa: E402
 from igsn_graph.registry.service import Registry, init_data_dir  # noqa: E402
 from igsn_graph.settings import Settings  # noqa: E402
 from igsn_graph.store import history  # noqa: E402
+from testkit.harness import start_server, stop_server  # noqa: E402
 
 __all__ = ["main", "our_app", "peer_app", "build"]
 

@@ -30,11 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.harness import percentile, start_server, stop_server  # noqa: E402
 from igsn_graph.formats.kernels import read_xml  # noqa: E402
 from igsn_graph.registry.accounts import Principal  # noqa: E402
 from igsn_graph.registry.service import Registry, Submission, init_data_dir  # noqa: E402
 from igsn_graph.settings import Settings  # noqa: E402
+from testkit.harness import percentile, start_server, stop_server  # noqa: E402
 
 __all__ = ["main"]
 

@@ -34,10 +34,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import WrkResult, free_port, run_wrk, stop_server, write_requests  # noqa: E402
 from igsn_graph.demo import generate_samples  # noqa: E402
 from igsn_graph.demo_load import ensure_demo  # noqa: E402
 from igsn_graph.settings import Settings  # noqa: E402
+from testkit.harness import WrkResult, free_port, run_wrk, stop_server, write_requests  # noqa: E402
 
 #: the peer: the smallest FastAPI app, served by uvicorn with our server's settings
 HELLO = """

@@ -33,12 +33,12 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import percentile, start_server, stop_server
 from igsn_graph.demo_load import ensure_demo
 from igsn_graph.oai.formats import fingerprint
 from igsn_graph.registry import restamp
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
+from testkit.harness import percentile, start_server, stop_server
 
 STALE = "bench-stale-fingerprint"
 

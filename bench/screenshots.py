@@ -20,9 +20,9 @@ from pathlib import Path
 
 import httpx
 
-from bench.harness import start_server, stop_server
 from igsn_graph.demo_load import ensure_demo
 from igsn_graph.settings import Settings
+from testkit.harness import start_server, stop_server
 
 #: (name, width, height) of each window; tall enough to show most of a page (the CLI takes no full-page shot)
 SIZES = (("desktop", 1280, 2400), ("phone", 390, 3200))

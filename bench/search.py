@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 from igsn_graph import relations
+from igsn_graph.db import Database
 from igsn_graph.demo import generate_samples
 from igsn_graph.index import search
 from igsn_graph.index.catalogue import CatalogueRow
 from igsn_graph.record import SampleRecord
-from igsn_graph.registry.database import Database
 
 
 def _row(client: str, record: SampleRecord, stamp: str) -> CatalogueRow:

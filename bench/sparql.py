@@ -49,7 +49,11 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from urllib.parse import urlencode, urlsplit
 
-from bench.harness import (
+from igsn_graph.demo import generate_samples
+from igsn_graph.demo_load import ensure_demo
+from igsn_graph.registry.service import Registry
+from igsn_graph.settings import Settings
+from testkit.harness import (
     free_port,
     percentile,
     run_wrk,
@@ -58,10 +62,6 @@ from bench.harness import (
     stop_server,
     write_requests,
 )
-from igsn_graph.demo import generate_samples
-from igsn_graph.demo_load import ensure_demo
-from igsn_graph.registry.service import Registry
-from igsn_graph.settings import Settings
 
 PREFIX = "PREFIX ig: <https://w3id.org/igsn-graph/ontology#>\n"
 VALUES = " ".join(str(i) for i in range(100))

@@ -43,7 +43,7 @@ from igsn_graph.record import RegistryFacts
 from igsn_graph.resources import shapes_dir
 from igsn_graph.validation import PyshaclEngine, ValidationReport, Validator, Violation
 from igsn_graph.validation_shapes import SH, Rule, Target, compile_shapes
-from tests.test_validation import DEFECTS  # the invalid cases: one list for the tests and this corpus
+from testkit.validation_cases import DEFECTS  # the invalid cases: one list for the tests and this corpus
 
 if TYPE_CHECKING:
     import rdflib

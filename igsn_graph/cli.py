@@ -263,12 +263,12 @@ def _relink(reg: "Registry") -> None:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    from .index.rebuild import rebuild
+    from .registry.datadir import rebuild_indexes
 
     with _registry(args) as reg:
         _relink(reg)
         with reg.writing():
-            n = rebuild(reg.db, reg.store, reg.iris)
+            n = rebuild_indexes(reg.db, reg.store, reg.iris)
     print(f"index rebuilt from the graph: {n} samples")
     return 0
 

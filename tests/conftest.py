@@ -14,11 +14,11 @@ from typing import Iterator
 import httpx
 import pytest
 
-from bench import harness
-from bench.harness import free_port, oxigraph_executable
 from igsn_graph.demo_load import ensure_demo
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
+from testkit import harness
+from testkit.harness import free_port, oxigraph_executable
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -39,7 +39,7 @@ def shared() -> Path:
 
 
 def start_oxigraph(location: Path, port: int) -> subprocess.Popen[bytes]:
-    """`oxigraph serve` on a loopback port (``bench.harness.start_oxigraph``); skips when it is not installed."""
+    """`oxigraph serve` on a loopback port (``testkit.harness.start_oxigraph``); skips when it is not installed."""
     if oxigraph_executable() is None:
         pytest.skip("the oxigraph server (PyPI package `oxigraph`) is not installed")
     return harness.start_oxigraph(location, port)

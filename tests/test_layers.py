@@ -1,14 +1,40 @@
-"""The core never imports the web layer: igsn_graph/ knows nothing of FastAPI, Starlette or api/."""
+"""Layers of the code, checked by walking every import (``import x`` and ``from x import y``, also those only for
+type checkers): the core never imports the web layer, each package imports only the packages below it, no two
+parts of ``igsn_graph`` import each other, directly or round about, and tests and benchmarks share ``testkit/``
+instead of importing each other."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+CORE = ROOT / "igsn_graph"
 FORBIDDEN = {"fastapi", "starlette", "api", "uvicorn"}
+
+#: the packages of igsn_graph/ (and ``db``, the registry database module below them all) and the packages each
+#: may import; a package may import the top-level modules (``identifiers``, ``record``…) that do not import it back
+#: (the cycle check)
+ALLOWED: dict[str, set[str]] = {
+    "db": set(),
+    "formats": set(),
+    "store": {"formats"},
+    "index": {"db", "formats", "store"},
+    "registry": {"db", "formats", "store", "index"},
+    "harvest": {"db", "formats", "store", "index", "registry"},
+    "oai": {"db", "formats", "store", "index", "registry", "harvest"},
+    "resolver": {"db", "formats", "store", "index", "registry", "harvest", "oai"},
+}
+
+#: imports against the layers that another piece of work is removing: (importing module, imported package)
+KNOWN: set[tuple[str, str]] = set()
+
+#: cycles between top-level modules that are one job in two files
+KNOWN_CYCLES = [{"validation", "validation_compiled"}]
 
 
 def _imports(path: Path) -> set[str]:
+    """Top-level names of the distributions a file imports (absolute imports only)."""
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
@@ -18,15 +44,122 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _targets(path: Path) -> set[str]:
+    """The igsn_graph modules a file imports, relative imports resolved."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "igsn_graph")
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                if node.module:
+                    found.add(".".join([*base, node.module]))
+                else:  # from . import x: x may be a module
+                    found.update(".".join([*base, a.name]) for a in node.names)
+            elif node.module and node.module.split(".")[0] == "igsn_graph":
+                found.add(node.module)
+    return found
+
+
+def _part(module: str) -> str:
+    """The part of igsn_graph a module belongs to: its package, or itself for a top-level module."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "igsn_graph"
+
+
+def _edges() -> dict[tuple[str, str], set[str]]:
+    """(importing part, imported part) → the modules that import so."""
+    edges: dict[tuple[str, str], set[str]] = {}
+    for path in CORE.rglob("*.py"):
+        module = _module_name(path)
+        for target in _targets(path):
+            a, b = _part(module), _part(target)
+            if a != b and b != "igsn_graph":
+                edges.setdefault((a, b), set()).add(module.removeprefix("igsn_graph."))
+    return edges
+
+
 def test_core_does_not_import_the_web_layer() -> None:
-    core = Path(__file__).resolve().parents[1] / "igsn_graph"
-    bad = {str(p.relative_to(core)): _imports(p) & FORBIDDEN for p in core.rglob("*.py")}
+    bad = {str(p.relative_to(CORE)): _imports(p) & FORBIDDEN for p in CORE.rglob("*.py")}
     # the CLI starts the server by import string only; uvicorn itself is the one exception there
     bad = {k: v - ({"uvicorn"} if k == "cli.py" else set()) for k, v in bad.items()}
     assert {k: v for k, v in bad.items() if v} == {}
 
 
 def test_only_validation_imports_pyshacl() -> None:
-    core = Path(__file__).resolve().parents[1] / "igsn_graph"
-    users = sorted(str(p.relative_to(core)) for p in core.rglob("*.py") if "pyshacl" in _imports(p))
+    users = sorted(str(p.relative_to(CORE)) for p in CORE.rglob("*.py") if "pyshacl" in _imports(p))
     assert users == ["validation.py"]
+
+
+def test_every_package_is_in_the_layer_table() -> None:
+    packages = {p.parent.name for p in CORE.glob("*/__init__.py")}
+    assert packages | {"db"} == set(ALLOWED)
+
+
+def test_packages_import_only_the_layers_below_them() -> None:
+    wrong = {
+        (importer, module, imported)
+        for (importer, imported), modules in _edges().items()
+        if importer in ALLOWED and imported in ALLOWED and imported not in ALLOWED[importer]
+        for module in modules
+    }
+    assert {(m, b) for _, m, b in wrong} - KNOWN == set()
+
+
+def test_no_two_parts_import_each_other() -> None:
+    """Strongly connected parts (a package or a top-level module), found by Tarjan's algorithm."""
+    edges = _edges()
+    known = {(m, b) for m, b in KNOWN}
+    graph: dict[str, set[str]] = {}
+    for (a, b), modules in edges.items():
+        if {(m, b) for m in modules} - known:
+            graph.setdefault(a, set()).add(b)
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[set[str]] = []
+
+    def visit(v: str) -> None:
+        order[v] = low[v] = len(order)
+        stack.append(v)
+        for w in graph.get(v, ()):
+            if w not in order:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], order[w])
+        if low[v] == order[v]:
+            component = set()
+            while True:
+                w = stack.pop()
+                component.add(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                cycles.append(component)
+
+    for v in sorted(graph):
+        if v not in order:
+            visit(v)
+    assert [c for c in cycles if c not in KNOWN_CYCLES] == []
+
+
+def _importers(folder: str, names: set[str]) -> list[str]:
+    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / folder).rglob("*.py") if _imports(p) & names)
+
+
+def test_tests_and_benchmarks_share_testkit_only() -> None:
+    assert _importers("tests", {"bench"}) == []
+    assert _importers("bench", {"tests"}) == []
+    assert _importers("testkit", {"tests", "bench"}) == []
+    # the package does not need them (the wheel has neither)
+    assert _importers("igsn_graph", {"tests", "bench", "testkit"}) == []
+    assert _importers("api", {"tests", "bench", "testkit"}) == []

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from igsn_graph import maps
-from igsn_graph.registry.database import create_schema
+from igsn_graph.db import create_schema
 from igsn_graph.resources import mappings_dir
 
 

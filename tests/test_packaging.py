@@ -111,7 +111,7 @@ def test_a_plain_install_without_extras_serves(tmp_path: Path) -> None:
 
     import httpx
 
-    from bench.harness import free_port
+    from testkit.harness import free_port
 
     dist = tmp_path / "dist"
     subprocess.run(

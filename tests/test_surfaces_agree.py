@@ -43,8 +43,8 @@ from api.app import create_app
 from igsn_graph import cli
 from igsn_graph.errors import IgsnGraphError
 from igsn_graph.formats.kernels import read_xml
+from igsn_graph.formats.rdf import parse_ntriples
 from igsn_graph.loader import RDF_SUFFIXES, XML_SUFFIXES, iter_files, read_input
-from igsn_graph.registry.journal import parse_ntriples
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
 from igsn_graph.store import history

@@ -20,25 +20,20 @@ from api.app import create_app
 from igsn_graph.codelists import CODELISTS, codelist, relation_types
 from igsn_graph.demo import small_demo
 from igsn_graph.formats.graph import ACCESS_NON_PUBLIC, ACCESS_PUBLIC, date_literal, facts_triples, record_triples
-from igsn_graph.iris import DEFAULT_IRI_BASE, Iris
+from igsn_graph.iris import DEFAULT_IRI_BASE
 from igsn_graph.record import (
     LOG_EVENTS,
     Agent,
-    Contributor,
     Geometry,
-    Identifier,
-    LogEvent,
-    RegistryFacts,
     Relation,
     SampleRecord,
-    TimeSpan,
 )
 from igsn_graph.resources import shapes_dir
 from igsn_graph.validation import SHAPES_NS, ShapesError, ValidationReport, Validator, Violation, with_elements
-from igsn_graph.vocab import DCAT, DCTERMS, IG, IGREL, SOSA
+from igsn_graph.vocab import DCTERMS, IG, IGREL
+from testkit.validation_cases import DEFECTS, IRIS, facts, good
 from tests.conftest import demo_settings
 
-IRIS = Iris("https://igsn.example.org/")
 IGSH = rdflib.Namespace(SHAPES_NS)
 VALIDATOR = Validator(IRIS)
 
@@ -51,28 +46,6 @@ def validator() -> Validator:
 def iri(term: object) -> str:
     """The IRI of a pyoxigraph NamedNode (whose str() has angle brackets) or an rdflib URIRef."""
     return getattr(term, "value", None) or str(term)
-
-
-def good(igsn: str = "AU1234", **changes: object) -> SampleRecord:
-    record = SampleRecord(
-        igsn=igsn,
-        name="Core 7",
-        description="A drill core",
-        registrant=Agent("CSIRO", Identifier("03qn8fb07", "ROR"), kind="Organization"),
-        collectors=[Agent("Ann Smith", Identifier("0000-0002-1825-0097", "ORCID"), kind="Person")],
-        contributors=[Contributor(Agent("Geoscience Australia"), "HostingInstitution")],
-        geometries=[Geometry("POINT (147.3 -42.9)", "http://www.opengis.net/ont/sf#Point")],
-        materials=["http://vocabulary.odm2.org/medium/rock"],
-        resource_types=["http://vocabulary.odm2.org/specimentype/core/"],
-        collection_method="http://pid.geoscience.gov.au/def/voc/ga/igsn/method/Corer",
-        collection_time=TimeSpan(start="2020-05-01", end="2020-05-17T10:00:00Z"),
-        parents=["AU0001"],
-        collections=["AUCOLL"],
-        relations=[Relation("10.1234/paper", "DOI", "IsCitedBy"), Relation("AU0002", "IGSN", "IsDerivedFrom")],
-        embargo_end="2030",
-        log=[LogEvent("registered", "2020-06-01T00:00:00Z")],
-    )
-    return dataclasses.replace(record, **changes)  # type: ignore[arg-type]
 
 
 def check(validator: Validator, record: SampleRecord) -> ValidationReport:
@@ -93,41 +66,6 @@ def test_good_records_conform(validator: Validator) -> None:
         good(geometries=[Geometry("POLYGON ((0 0, 1 0, 1 1, 0 0))")], embargo_end="2024-02-29"),
     ]:
         assert check(validator, record).conforms, check(validator, record)
-
-
-DEFECTS = {
-    "unknown material": (dict(materials=["http://vocabulary.odm2.org/medium/unobtainium"]), "", IG.material),
-    "material as text": (dict(materials=["rock"]), "", IG.material),
-    "bad WKT": (dict(geometries=[Geometry("POINT (147.3)")]), "#geometry-1", IG.wktType),
-    "latitude 95": (dict(geometries=[Geometry("POINT (147.3 95)")]), "#geometry-1", IG.northBound),
-    "longitude 200": (dict(geometries=[Geometry("POINT (200 -42)")]), "#geometry-1", IG.eastBound),
-    "bad date": (dict(collection_time=TimeSpan(instant="2021-02-29")), "#sampling", DCTERMS.date),
-    "date as words": (dict(embargo_end="May 2030"), "", IG.embargoEnd),
-    "untyped related identifier": (
-        dict(relations=[Relation("10.1234/x", None, "IsCitedBy")]),
-        "#relation-1",
-        IG.identifierScheme,
-    ),
-    "unknown identifier type": (
-        dict(relations=[Relation("x", "Shelfmark", "IsCitedBy")]),
-        "#relation-1",
-        IG.identifierScheme,
-    ),
-    "unknown relation type": (dict(relations=[Relation("x", "URL", "IsFriendOf")]), "#relation-1", DCAT.hadRole),
-    "missing registrant": (dict(registrant=None), "", IG.registrant),
-    "nameless registrant": (dict(registrant=Agent("")), "#registrant", rdflib.URIRef("https://schema.org/name")),
-    "lower-case igsn": (dict(igsn="au1234"), "", IG.igsn),
-    "unknown method": (dict(collection_method="http://example.org/by-hand"), "#sampling", SOSA.usedProcedure),
-    "unknown role": (
-        dict(contributors=[Contributor(Agent("X"), "Boss")]),
-        "#contributor-1",
-        rdflib.URIRef("http://www.w3.org/ns/prov#hadRole"),
-    ),
-    "unknown sample type": (dict(resource_types=["http://example.org/lump"]), "", DCTERMS.type),
-    "no name": (dict(name=None), "", DCTERMS["title"]),
-    "unknown log event": (dict(log=[LogEvent("born", "2020")]), "#log-1", IG.event),
-    "landing page not http": (dict(landing_page="ftp://example.org/x"), "", DCAT.landingPage),
-}
 
 
 @pytest.mark.parametrize("defect", sorted(DEFECTS))
@@ -179,13 +117,6 @@ def test_kind_is_required(validator: Validator) -> None:
     ]
     report = validator.validate("AU1234", triples)
     assert [v.path for v in report.violations] == [iri(rdflib.RDF.type)]
-
-
-def facts(igsn: str = "AU9", **changes: object) -> RegistryFacts:
-    f = RegistryFacts(
-        igsn, "csiro", "AU", "2024-01-02T03:04:05Z", client="csiro.cap", landing_url="https://example.org/au9"
-    )
-    return dataclasses.replace(f, **changes)  # type: ignore[arg-type]
 
 
 def test_url_only(validator: Validator) -> None:

@@ -27,7 +27,7 @@ from igsn_graph.resources import shapes_dir
 from igsn_graph.settings import Settings
 from igsn_graph.validation import ENGINES, ShapesError, ValidationReport, Validator, Violation
 from igsn_graph.vocab import DCTERMS, GEO, IG, RDF, RDFS, SCHEMA, XSD
-from tests.test_validation import DEFECTS, IRIS, facts, good
+from testkit.validation_cases import DEFECTS, IRIS, facts, good
 
 COMPILED = Validator(IRIS, engine="compiled")
 PYSHACL = Validator(IRIS, engine="pyshacl")

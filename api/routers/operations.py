@@ -20,10 +20,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from igsn_graph.db import Database
 from igsn_graph.errors import InvalidInput
 from igsn_graph.index.rebuild import verify
 from igsn_graph.registry.backup import backup
-from igsn_graph.registry.database import Database
 from igsn_graph.registry.dump import PARTS, dump
 from igsn_graph.registry.dump_stream import tar_stream
 from igsn_graph.registry.snapshot import SCRATCH_PREFIX, remove_stale, snapshot

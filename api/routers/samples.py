@@ -29,12 +29,11 @@ from igsn_graph import conneg, resolver
 from igsn_graph.errors import Conflict, Gone, InvalidInput, NotFound
 from igsn_graph.formats import graph as graphmap
 from igsn_graph.formats import jsontext
-from igsn_graph.formats.rdf import own_context_urls
+from igsn_graph.formats.rdf import own_context_urls, parse_ntriples
 from igsn_graph.formats.table import RDF_MEDIA_TYPES, XML_MEDIA_TYPES
 from igsn_graph.loader import DocumentInput, apply_deletions, read_document, read_input
 from igsn_graph.registry import lifecycle
 from igsn_graph.registry.accounts import Principal
-from igsn_graph.registry.journal import parse_ntriples
 from igsn_graph.registry.service import Outcome, Precondition, PreconditionFailed, Registry, Submission
 from igsn_graph.store import history
 

@@ -60,6 +60,8 @@ __all__ = [
     "read_json_ld",
     "bundled_context",
     "own_context_urls",
+    "ntriples",
+    "parse_ntriples",
 ]
 
 CONTEXT_URL = contexts.OUR_CONTEXT_URL
@@ -72,6 +74,19 @@ MAX_LISTED = 20
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MODEL = Iris()  # records are base-independent; any fixed base reads them back
 _IGSN = IG.igsn
+
+
+def ntriples(triples: Iterable[Triple]) -> str:
+    """Triples as N-Triples text (how history versions and journal entries keep graphs)."""
+    return "".join(f"{t} .\n" for t in triples)
+
+
+def parse_ntriples(text: str) -> list[Triple]:
+    """The triples of N-Triples text we wrote (``ntriples``); empty text is no triples."""
+    if not text:
+        return []
+    return [q.triple for q in parse(input=text.encode("utf-8"), format=RdfFormat.N_TRIPLES)]
+
 
 #: derived triples (graph.py's docstring) the server computes itself: never reported
 _DERIVED = frozenset(p.value for p in (IG.wktType, IG.westBound, IG.eastBound, IG.southBound, IG.northBound, IG.status))

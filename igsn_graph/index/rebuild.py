@@ -4,17 +4,16 @@ these indexes (``verify``)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, RdfFormat, Store, Triple
 
 from .. import links
+from ..db import Database, create_schema
 from ..formats import graph as graphmap
 from ..iris import Iris
 from ..privacy import public_view
-from ..registry import embargo
-from ..registry.database import Database, create_schema
 from ..store import history
 from ..store.base import GraphStore
 from ..vocab import IG
@@ -69,9 +68,13 @@ def _canonical_triples(ntriples: str) -> list[Triple]:
     return [q.triple for q in mem]
 
 
-def rebuild(db: Database, store: GraphStore, iris: Iris) -> int:
-    """Replaces the catalogue, search rows, relation edges and embargoes with rows derived from the graph (and,
-    for private samples, their latest history version); returns the sample count. One transaction, streamed."""
+def rebuild(
+    db: Database, store: GraphStore, iris: Iris, *, derived: Sequence[Callable[[sqlite3.Connection, Iris], object]]
+) -> int:
+    """Replaces the catalogue, search rows and relation edges with rows derived from the graph (and, for private
+    samples, their latest history version), then ``derived`` rebuilds the tables that follow from those rows
+    (the registry's embargoes: ``registry.datadir.rebuild_indexes``); returns the sample count. One
+    transaction, streamed."""
     count, last = 0, None
     with db.write() as conn:
         catalogue.delete_all(conn)
@@ -83,7 +86,8 @@ def rebuild(db: Database, store: GraphStore, iris: Iris) -> int:
             last = row.datestamp if last is None or row.datestamp > last else last
             catalogue.upsert(conn, [row])
             search.index_samples(conn, iris, [(row, _full_graph(conn, row, triples))])
-        embargo.rebuild(conn, iris)  # private samples' embargoes, from the rows and history just written
+        for rebuild_table in derived:  # from the rows and history just written
+            rebuild_table(conn, iris)
         if last is not None:
             prev = conn.execute("SELECT value FROM meta WHERE key = 'last_datestamp'").fetchone()
             if prev is None or prev[0] < last:

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from lxml import etree
 
+from ..db import connect_read_only
 from ..formats import graph as graphmap
-from ..registry.database import connect_read_only
-from ..registry.journal import parse_ntriples
+from ..formats.rdf import parse_ntriples
 from ..store import history
 from . import index
 from .formats import FORMATS, PREFIXES, write_all

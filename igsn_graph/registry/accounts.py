@@ -17,9 +17,9 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from .. import text_policy
+from ..db import Database
 from ..errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from ..identifiers import is_doi_prefix, normalise_namespace
-from .database import Database
 
 __all__ = [
     "Agent",

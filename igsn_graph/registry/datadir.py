@@ -6,13 +6,15 @@ import os
 import re
 from pathlib import Path
 
+from ..db import Database
 from ..errors import Conflict, InvalidInput
+from ..index import rebuild
 from ..iris import DEFAULT_IRI_BASE, Iris
 from ..settings import Settings
-from . import relink
-from .database import Database
+from ..store.base import GraphStore
+from . import embargo, relink
 
-__all__ = ["NotInitialised", "init_data_dir", "unwritable"]
+__all__ = ["NotInitialised", "init_data_dir", "rebuild_indexes", "unwritable"]
 
 
 class NotInitialised(InvalidInput):
@@ -75,3 +77,9 @@ def unwritable(settings: Settings) -> Path | None:
         if part.exists() and not os.access(part, os.W_OK):
             return part
     return None
+
+
+def rebuild_indexes(db: Database, store: GraphStore, iris: Iris) -> int:
+    """Rebuilds every derived table from the graph and history: catalogue, search rows, relation edges
+    (``index.rebuild``) and the embargoes of private samples, in one transaction; returns the sample count."""
+    return rebuild.rebuild(db, store, iris, derived=[embargo.rebuild])

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from pyoxigraph import Literal, Triple
 
+from ..formats.rdf import parse_ntriples
 from ..index import catalogue
 from ..index.catalogue import CatalogueRow
 from ..iris import Iris
@@ -167,7 +168,6 @@ def _derive(conn: sqlite3.Connection, iris: Iris, names: list[str] | None = None
     """The embargoes of ``names`` (default: every private described sample), from their latest versions."""
     if names is None:
         names = [r[0] for r in conn.execute("SELECT igsn FROM catalogue WHERE is_public = 0 AND has_metadata = 1")]
-    from .journal import parse_ntriples  # the journal imports this module
 
     rows = catalogue.get_many(conn, names)
     found: list[Embargo] = []

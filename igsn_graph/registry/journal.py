@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
 
-from pyoxigraph import NamedNode, RdfFormat, Triple, parse
+from pyoxigraph import NamedNode, Triple
 
+from ..db import Database
 from ..errors import StorageFailure
+from ..formats.rdf import ntriples, parse_ntriples
 from ..index import catalogue, search
 from ..index.catalogue import CatalogueRow
 from ..iris import Iris
@@ -34,20 +36,9 @@ from ..record import SampleRecord
 from ..store import history
 from ..store.base import GraphStore, GraphWrite
 from . import embargo
-from .database import Database
 from .transfer import Moves
 
-__all__ = ["Change", "Journal", "ntriples", "parse_ntriples"]
-
-
-def ntriples(triples: list[Triple]) -> str:
-    return "".join(f"{t} .\n" for t in triples)
-
-
-def parse_ntriples(text: str) -> list[Triple]:
-    if not text:
-        return []
-    return [q.triple for q in parse(input=text.encode("utf-8"), format=RdfFormat.N_TRIPLES)]
+__all__ = ["Change", "Journal"]
 
 
 @dataclass

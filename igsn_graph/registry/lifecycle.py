@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ..db import Database
 from ..errors import Conflict, ForeignSample, InvalidInput, InvalidRecord, NotFound
 from ..identifiers import HANDLE_PREFIX, Igsn
 from ..index.catalogue import CatalogueRow
 from ..record import RegistryFacts, SampleRecord
 from .accounts import Principal
-from .database import Database
 
 if TYPE_CHECKING:
     from .service import Registry

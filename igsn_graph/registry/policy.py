@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .. import identifiers, text_policy
+from ..db import Database
 from ..errors import (
     DomainNotAllowed,
     ForeignSample,
@@ -25,7 +26,6 @@ from ..record import Identifier, SampleRecord
 from ..settings import Settings
 from . import lifecycle
 from .accounts import Accounts, Client, Principal, domain_allowed
-from .database import Database
 from .reads import Reads
 
 __all__ = ["REFUSALS", "Owner", "Policy", "holder", "names_itself"]

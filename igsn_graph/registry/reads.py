@@ -10,8 +10,10 @@ from typing import Protocol
 
 from pyoxigraph import Triple
 
+from ..db import Database
 from ..errors import ForeignSample, Gone, NotFound
 from ..formats import graph as graphmap
+from ..formats.rdf import parse_ntriples
 from ..index import catalogue
 from ..index.catalogue import CatalogueRow
 from ..iris import Iris
@@ -19,8 +21,6 @@ from ..record import RegistryFacts, SampleRecord
 from ..store import history
 from ..store.base import GraphStore
 from .accounts import Principal
-from .database import Database
-from .journal import parse_ntriples
 
 __all__ = ["Reads", "SampleSource"]
 

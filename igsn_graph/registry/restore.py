@@ -13,12 +13,13 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from ..db import Database
 from ..errors import Conflict, IgsnGraphError, StorageFailure
-from ..index.rebuild import rebuild, verify
+from ..index.rebuild import verify
 from ..iris import Iris
 from ..store import history
 from . import backup, dump_v2
-from .database import Database
+from .datadir import rebuild_indexes
 from .dump import ACCOUNTS_FILE, GRAPH, HISTORY, PARTS, REGISTRY_FILE, check, is_dump
 from .graph_file import GraphFileBroken, load_graph
 from .history_file import read_history
@@ -166,7 +167,7 @@ def _load_graph(settings: Any, path: Path, counts: dict[str, int], load: Any) ->
                 raise Conflict("the graph store is not empty: restore only into an empty one")
         loaded = True
         load(registry.store)
-        counts["catalogue"] = rebuild(registry.db, registry.store, registry.iris)
+        counts["catalogue"] = rebuild_indexes(registry.db, registry.store, registry.iris)
         report = verify(registry.db, registry.store, registry.iris)
         if not report.ok:
             raise DumpBroken(f"{path}: the restored registry does not verify: " + "; ".join(report.problems[:5]))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pyoxigraph import Triple
 
 from .. import identifiers
+from ..db import Database
 from ..errors import Conflict, InvalidInput, NotFound, ReadOnly
 from ..formats import graph as graphmap
 from ..identifiers import Igsn
@@ -30,7 +31,6 @@ from ..store.base import GraphStore
 from . import pipeline, prepare
 from .accounts import ADMIN, Accounts, Agent, Client, Principal
 from .accounts_graph import publish_accounts
-from .database import Database
 from .datadir import NotInitialised, init_data_dir, unwritable
 from .group import GroupQueue, GroupStats
 from .journal import Change, Journal

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph
 
+from ..db import connect_read_only
 from ..index.catalogue import CatalogueRow
-from ..registry.database import connect_read_only
 from ..vocab import PREFIXES
 from .cache import CacheKey
 from .profiles import PROFILES, Choice, available_profiles

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from igsn_graph.db import create_schema
 from igsn_graph.errors import InvalidInput
 from igsn_graph.index import search
-from igsn_graph.index.rebuild import rebuild, verify
+from igsn_graph.index.rebuild import verify
 from igsn_graph.index.search import SearchQuery
 from igsn_graph.record import Geometry, SampleRecord, TimeSpan
 from igsn_graph.registry.accounts import ADMIN
-from igsn_graph.registry.database import create_schema
+from igsn_graph.registry.datadir import rebuild_indexes
 from igsn_graph.registry.service import Registry, Submission
 from igsn_graph.settings import Settings
 from tests.conftest import demo_settings
@@ -280,7 +281,7 @@ def test_verify_finds_and_reindex_repairs_search_rows(registry: Registry) -> Non
     report = verify(registry.db, registry.store, registry.iris)
     assert {p.split(":")[0] for p in report.problems} >= {"ZTA-V1", "ZTA-V3"}
     assert any("totals" in p for p in report.problems)
-    rebuild(registry.db, registry.store, registry.iris)
+    rebuild_indexes(registry.db, registry.store, registry.iris)
     assert verify(registry.db, registry.store, registry.iris).ok
     assert run(registry, q="chert").total == 2
     # the private sample's parent link survived the rebuild (from history), invisible but known

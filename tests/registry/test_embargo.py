@@ -15,10 +15,11 @@ from lxml import etree
 
 from api.app import create_app
 from igsn_graph.cli import main
-from igsn_graph.index.rebuild import rebuild, verify
+from igsn_graph.index.rebuild import verify
 from igsn_graph.record import SampleRecord
 from igsn_graph.registry import embargo
 from igsn_graph.registry.accounts import ADMIN
+from igsn_graph.registry.datadir import rebuild_indexes
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 from igsn_graph.store import history
@@ -185,7 +186,7 @@ def test_table_is_rebuilt_with_the_index_and_filled_for_older_folders(registry: 
     ]
     assert table(registry) == expected
     with registry.writing():
-        rebuild(registry.db, registry.store, registry.iris)
+        rebuild_indexes(registry.db, registry.store, registry.iris)
     assert table(registry) == expected
     with registry.db.write() as conn:  # a data folder written before the table existed
         conn.execute("DELETE FROM embargo")

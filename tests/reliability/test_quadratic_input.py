@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from bench.rdf_input import document
 from igsn_graph.errors import InvalidInput
 from igsn_graph.formats import graph as graphmap
 from igsn_graph.formats import rdf
 from igsn_graph.formats.rdf import read_rdf
+from testkit.rdf_input import document
 from tests.conftest import CLIENT_ONE, fresh_settings
 
 TURTLE = {"Content-Type": "text/turtle"}

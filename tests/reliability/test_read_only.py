@@ -25,9 +25,9 @@ import httpx
 import pytest
 from pyoxigraph import Literal, NamedNode, Triple
 
+from igsn_graph.db import connect_read_only
 from igsn_graph.errors import ReadOnly, StorageFailure, StoreBusy
 from igsn_graph.index.rebuild import verify
-from igsn_graph.registry.database import connect_read_only
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
 from igsn_graph.store.base import GraphWrite

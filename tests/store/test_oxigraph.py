@@ -65,7 +65,7 @@ def test_the_bulk_path_writes_exactly_the_triples_given_as_text(tmp_path: Path) 
     that look like line ends, quotes, line breaks, language tags, datatypes and blank nodes come back as given."""
     from pyoxigraph import BlankNode
 
-    from igsn_graph.registry.journal import ntriples
+    from igsn_graph.formats.rdf import ntriples
 
     tricky = [
         Literal('ends like a line .\n<https://x.org/a> <https://x.org/b> "c" .'),

@@ -1,6 +1,6 @@
-"""What the benchmark scripts share: a free loopback port, the real server (or another app, or ``oxigraph
-serve``) in a child process, percentiles, and ``wrk`` as the load generator (``run_wrk``: requests drawn at
-random from a file of paths, each with its own headers). The tests start ``oxigraph serve`` with the same code."""
+"""What the benchmarks and the tests share: a free loopback port, the real server (or another app, or
+``oxigraph serve``) in a child process, percentiles, and ``wrk`` as the load generator (``run_wrk``: requests
+drawn at random from a file of paths, each with its own headers)."""
 
 from __future__ import annotations
 
