@@ -7,7 +7,8 @@ otherwise — a page that would load a font, tile or script from elsewhere is ca
 reaching the network. Console messages (``Runtime.consoleAPICalled``), uncaught exceptions
 (``Runtime.exceptionThrown``) and the browser's own log (``Log.entryAdded``: CSP refusals, failed loads) are
 collected per page. ``Runtime.evaluate`` runs a script in the page as served (DevTools evaluation is not
-subject to the page's Content-Security-Policy, so axe-core needs no copy of the page).
+subject to the page's Content-Security-Policy, so axe-core needs no copy of the page). ``Browser.open`` keeps a
+tab open as a ``Page`` for tests that act on it step by step (``evaluate``, ``wait_for``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["CHROMIUM", "Browser", "Visit"]
+__all__ = ["CHROMIUM", "Browser", "Page", "Visit"]
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -207,6 +208,17 @@ class Browser:
             self.send("Target.closeTarget", {"targetId": target}, wait=False)
         return visit
 
+    def open(self, url: str) -> Page:
+        """A new tab on ``url`` (loaded and quiet), kept open: see ``Page``."""
+        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        page = Page(self, target, session, Visit(url))
+        self.send("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}, session)
+        for domain in ("Runtime", "Log", "Page"):
+            self.send(f"{domain}.enable", {}, session)
+        page.navigate(url)
+        return page
+
     def _navigate(self, url: str, session: str, visit: Visit) -> None:
         # the navigation's own request is paused too: its answer comes only once that request is let through
         answer = self.send("Page.navigate", {"url": url}, session, visit=visit)
@@ -221,3 +233,55 @@ class Browser:
                 self._pump(lambda: False, timeout=QUIET_S, visit=visit)
             except TimeoutError:
                 pass
+
+
+@dataclass
+class Page:
+    """A tab kept open (``Browser.open``): scripts run in it one at a time, requests it makes are let through or
+    failed as in ``visit``, and what it logs collects in ``visit.console``."""
+
+    browser: Browser
+    target: str
+    session: str
+    visit: Visit
+
+    def navigate(self, url: str) -> None:
+        """Opens ``url`` in this tab until it is loaded and quiet."""
+        self.visit.url, self.visit.loaded = url, False
+        self.browser._navigate(url, self.session, self.visit)
+        self.browser._pump(lambda: self.visit.loaded, timeout=30, visit=self.visit)
+        self.browser._quiet(self.visit)
+
+    def evaluate(self, expression: str, timeout: float = 30) -> Any:
+        """What ``expression`` gives (awaited when it is a promise), by value."""
+        answer = self.browser.send(
+            "Runtime.evaluate",
+            {"expression": expression, "awaitPromise": True, "returnByValue": True},
+            self.session,
+            timeout=timeout,
+            visit=self.visit,
+        )
+        assert "exceptionDetails" not in answer, answer["exceptionDetails"]
+        return answer["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float = 30) -> Any:
+        """The first true value of ``expression``, evaluated every 0.2 s (the page's requests go on meanwhile)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            try:
+                self.browser._pump(lambda: False, timeout=0.2, visit=self.visit)
+            except TimeoutError:
+                pass
+        raise AssertionError(f"never true: {expression}; the page logged: {self.visit.console}")
+
+    @property
+    def problems(self) -> list[str]:
+        """What the page logged as an error or a warning (console, exceptions, the browser's log)."""
+        kinds = ("console.error", "console.assert", "console.warning", "exception:", "log.error", "log.warning")
+        return [line for line in self.visit.console if line.startswith(kinds)]
+
+    def close(self) -> None:
+        self.browser.send("Target.closeTarget", {"targetId": self.target}, wait=False)

@@ -8,11 +8,8 @@ messages ended by NUL), so the test needs no WebSocket client."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,9 +21,9 @@ from lxml import html
 from api.app import create_app
 from api.routers.sparql import ASSETS, EXAMPLES
 from igsn_graph.pages import STYLESHEET_URL
+from tests.api._chromium import CHROMIUM, Browser, Page
 from tests.conftest import demo_settings, live_server
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 browser = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
@@ -102,179 +99,93 @@ def test_the_vendored_editor_has_its_licence_and_version() -> None:
     assert (folder / "VERSION").read_text(encoding="ascii").strip().count(".") == 2
 
 
-class _DevTools:
-    """A headless Chromium driven over ``--remote-debugging-pipe``; collects what the page logs as an error."""
-
-    def __init__(self, profile: Path) -> None:
-        assert CHROMIUM is not None
-        to_browser_r, self._to_browser = os.pipe()
-        self._from_browser, from_browser_w = os.pipe()
-
-        def fds() -> None:  # the browser reads commands on fd 3 and writes answers on fd 4
-            reads, writes = os.dup(to_browser_r), os.dup(from_browser_w)  # neither is clobbered by the other
-            os.dup2(reads, 3)
-            os.dup2(writes, 4)
-
-        self.proc = subprocess.Popen(
-            [
-                CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                f"--user-data-dir={profile}",
-                "--remote-debugging-pipe",
-                "about:blank",
-            ],
-            preexec_fn=fds,
-            pass_fds=(3, 4),  # kept open in the browser (the others are closed after fds())
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        os.close(to_browser_r)
-        os.close(from_browser_w)
-        self._buffer = b""
-        self._next = 0
-        self.errors: list[str] = []
-        [target] = [t for t in self.call("Target.getTargets")["targetInfos"] if t["type"] == "page"]
-        self.session = self.call("Target.attachToTarget", targetId=target["targetId"], flatten=True)["sessionId"]
-        for domain in ("Runtime", "Log", "Page"):
-            self.call(f"{domain}.enable", session=True)
-
-    def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait(10)
-        os.close(self._to_browser)
-        os.close(self._from_browser)
-
-    def _read(self, timeout: float) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while b"\0" not in self._buffer:
-            if time.monotonic() > deadline:
-                raise TimeoutError("no message from Chromium")
-            chunk = os.read(self._from_browser, 65536)
-            if not chunk:
-                raise EOFError("Chromium closed the pipe")
-            self._buffer += chunk
-        message, self._buffer = self._buffer.split(b"\0", 1)
-        return dict(json.loads(message))
-
-    def _event(self, message: dict[str, Any]) -> None:
-        method, params = message.get("method"), message.get("params", {})
-        if method == "Runtime.exceptionThrown":
-            self.errors.append(json.dumps(params["exceptionDetails"])[:500])
-        elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert", "warning"):
-            self.errors.append(" ".join(str(a.get("value", a.get("description"))) for a in params["args"]))
-        elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
-            self.errors.append(f"{params['entry'].get('url', '')}: {params['entry']['text']}")
-
-    def call(self, method: str, session: bool = False, timeout: float = 30, **params: Any) -> dict[str, Any]:
-        self._next += 1
-        message: dict[str, Any] = {"id": self._next, "method": method, "params": params}
-        if session:
-            message["sessionId"] = self.session
-        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
-        while True:
-            answer = self._read(timeout)
-            if answer.get("id") == self._next:
-                assert "error" not in answer, answer
-                return dict(answer["result"])
-            self._event(answer)
-
-    def evaluate(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True)
-        assert "exceptionDetails" not in result, result
-        return result["result"].get("value")
-
-    def wait_for(self, expression: str, timeout: float = 30) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = self.evaluate(expression)
-            if value:
-                return value
-            time.sleep(0.2)
-        raise AssertionError(f"never true: {expression}; errors: {self.errors}")
-
-
 @pytest.fixture(scope="module")
-def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[_DevTools, str]]:
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Browser, str]]:
     # a data folder of its own: the TestClient's app holds the other one open
     with live_server(demo_settings(tmp_path_factory.mktemp("sparql-browser"))) as base:
-        tools = _DevTools(tmp_path_factory.mktemp("chromium"))
+        browser = Browser(tmp_path_factory.mktemp("chromium"), base)
         try:
-            yield tools, base
+            yield browser, base
         finally:
-            tools.close()
+            browser.close()
+
+
+@contextmanager
+def _editor(chromium: tuple[Browser, str]) -> Iterator[Page]:
+    """The query page in a tab of its own, once the editor is there; it asked nothing of another origin."""
+    browser, base = chromium
+    page = browser.open(f"{base}/sparql")
+    try:
+        page.wait_for("document.readyState === 'complete' && !!document.querySelector('#yasgui .CodeMirror')")
+        yield page
+        assert not page.visit.external, page.visit.external
+    finally:
+        page.close()
 
 
 @browser
-def test_in_chromium_the_editor_runs_an_example_and_shows_a_table(chromium: tuple[_DevTools, str]) -> None:
-    tools, base = chromium
-    tools.call("Page.navigate", session=True, url=f"{base}/sparql")
-    tools.wait_for("document.readyState === 'complete' && !!document.querySelector('#yasgui .CodeMirror')")
-    # one tab per example, the first one active with its query in the editor
-    tabs = tools.evaluate("Array.from(document.querySelectorAll('#yasgui .tab a span')).map(s => s.textContent)")
-    assert len(tabs) == len(EXAMPLES) and all(
-        title.startswith(tab.rstrip("\u2026")) for tab, (title, _) in zip(tabs, EXAMPLES, strict=True)
-    ), tabs
-    assert tools.evaluate("igsnSparql.getTab().getYasqe().getValue()") == EXAMPLES[0][1]
-    tools.evaluate("igsnSparql.getTab().getYasqe().query(); true")
-    rows = tools.wait_for("document.querySelectorAll('#yasgui .yasr table.dataTable tbody tr').length")
-    assert rows > 0
-    assert tools.evaluate("document.querySelector('#yasgui .yasr .dataTables_empty') === null")
-    # the results download (the table as CSV; the "response" view downloads the endpoint's JSON)
-    assert tools.evaluate("!!document.querySelector('#yasgui .yasr .yasr_downloadIcon')")
-    assert not tools.errors, tools.errors
+def test_in_chromium_the_editor_runs_an_example_and_shows_a_table(chromium: tuple[Browser, str]) -> None:
+    with _editor(chromium) as tools:
+        # one tab per example, the first one active with its query in the editor
+        tabs = tools.evaluate("Array.from(document.querySelectorAll('#yasgui .tab a span')).map(s => s.textContent)")
+        assert len(tabs) == len(EXAMPLES) and all(
+            title.startswith(tab.rstrip("\u2026")) for tab, (title, _) in zip(tabs, EXAMPLES, strict=True)
+        ), tabs
+        assert tools.evaluate("igsnSparql.getTab().getYasqe().getValue()") == EXAMPLES[0][1]
+        tools.evaluate("igsnSparql.getTab().getYasqe().query(); true")
+        rows = tools.wait_for("document.querySelectorAll('#yasgui .yasr table.dataTable tbody tr').length")
+        assert rows > 0
+        assert tools.evaluate("document.querySelector('#yasgui .yasr .dataTables_empty') === null")
+        # the results download (the table as CSV; the "response" view downloads the endpoint's JSON)
+        assert tools.evaluate("!!document.querySelector('#yasgui .yasr .yasr_downloadIcon')")
+        assert not tools.problems, tools.problems
 
 
 @browser
-def test_in_chromium_iris_of_this_registry_link_to_its_pages(chromium: tuple[_DevTools, str]) -> None:
-    tools, base = chromium
-    tools.call("Page.navigate", session=True, url=f"{base}/sparql")
-    tools.wait_for("document.readyState === 'complete' && !!document.querySelector('#yasgui .CodeMirror')")
-    query = "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> SELECT ?s WHERE { ?s ig:igsn ?n } LIMIT 3"
-    tools.evaluate(f"var y = igsnSparql.getTab().getYasqe(); y.setValue({json.dumps(query)}); y.query(); true")
-    hrefs = tools.wait_for("Array.from(document.querySelectorAll('#yasgui .yasr a.iri')).map(a => a.href)")
-    assert len(hrefs) == 3 and all(h.startswith(base + "/") for h in hrefs), hrefs
-    assert not tools.errors, tools.errors
+def test_in_chromium_iris_of_this_registry_link_to_its_pages(chromium: tuple[Browser, str]) -> None:
+    with _editor(chromium) as tools:
+        base = chromium[1]
+        query = "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> SELECT ?s WHERE { ?s ig:igsn ?n } LIMIT 3"
+        tools.evaluate(f"var y = igsnSparql.getTab().getYasqe(); y.setValue({json.dumps(query)}); y.query(); true")
+        hrefs = tools.wait_for("Array.from(document.querySelectorAll('#yasgui .yasr a.iri')).map(a => a.href)")
+        assert len(hrefs) == 3 and all(h.startswith(base + "/") for h in hrefs), hrefs
+        assert not tools.problems, tools.problems
 
 
 @browser
-def test_in_chromium_a_numeric_column_is_charted(chromium: tuple[_DevTools, str]) -> None:
+def test_in_chromium_a_numeric_column_is_charted(chromium: tuple[Browser, str]) -> None:
     """Results with a numeric column offer the "Chart" view: one SVG bar per row, labelled by the first other
     column (prefixed names as in the table); results without one do not offer it."""
-    tools, base = chromium
-    tools.call("Page.navigate", session=True, url=f"{base}/sparql")
-    tools.wait_for("document.readyState === 'complete' && !!document.querySelector('#yasgui .CodeMirror')")
-    query = (
-        "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> "
-        "SELECT ?material (COUNT(?s) AS ?n) WHERE { ?s ig:material ?material } GROUP BY ?material ORDER BY DESC(?n)"
-    )
-    tools.evaluate(f"var y = igsnSparql.getTab().getYasqe(); y.setValue({json.dumps(query)}); y.query(); true")
-    rows = tools.wait_for("document.querySelectorAll('#yasgui .yasr table.dataTable tbody tr').length")
-    assert tools.evaluate("igsnSparql.getTab().getYasr().plugins.chart.canHandleResults()") is True
-    tools.evaluate("document.querySelector('#yasgui .yasr .select_chart').click(); true")
-    bars = tools.wait_for("document.querySelectorAll('#yasgui svg.igsn-chart rect.igsn-chart-bar').length")
-    assert bars == min(rows, 40)
-    chart = tools.evaluate(
-        "(() => { const svg = document.querySelector('#yasgui svg.igsn-chart'); return {"
-        "label: svg.getAttribute('aria-label'),"
-        "names: Array.from(svg.querySelectorAll('text.igsn-chart-label')).map(t => t.textContent),"
-        "values: Array.from(svg.querySelectorAll('text.igsn-chart-value')).map(t => Number(t.textContent)),"
-        "widths: Array.from(svg.querySelectorAll('rect.igsn-chart-bar')).map(r => Number(r.getAttribute('width')))"
-        "}; })()"
-    )
-    assert chart["label"] == "Bar chart of ?n by ?material"
-    assert chart["values"] == sorted(chart["values"], reverse=True) and chart["values"][0] > 0
-    assert chart["widths"] == sorted(chart["widths"], reverse=True)  # longer bar, larger count
-    assert all(name and not name.startswith("http") for name in chart["names"]), chart["names"]
-    # no numeric column: no chart
-    tools.evaluate("igsnSparql.getTab().getYasr().selectPlugin('table'); true")
-    text_only = "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> SELECT ?s WHERE { ?s ig:igsn ?n } LIMIT 3"
-    tools.evaluate(f"var y = igsnSparql.getTab().getYasqe(); y.setValue({json.dumps(text_only)}); y.query(); true")
-    tools.wait_for("document.querySelectorAll('#yasgui .yasr a.iri').length === 3")
-    assert tools.evaluate("igsnSparql.getTab().getYasr().plugins.chart.canHandleResults()") is False
-    assert not tools.errors, tools.errors
+    with _editor(chromium) as tools:
+        query = (
+            "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> "
+            "SELECT ?material (COUNT(?s) AS ?n) WHERE { ?s ig:material ?material } GROUP BY ?material ORDER BY DESC(?n)"
+        )
+        tools.evaluate(f"var y = igsnSparql.getTab().getYasqe(); y.setValue({json.dumps(query)}); y.query(); true")
+        rows = tools.wait_for("document.querySelectorAll('#yasgui .yasr table.dataTable tbody tr').length")
+        assert tools.evaluate("igsnSparql.getTab().getYasr().plugins.chart.canHandleResults()") is True
+        tools.evaluate("document.querySelector('#yasgui .yasr .select_chart').click(); true")
+        bars = tools.wait_for("document.querySelectorAll('#yasgui svg.igsn-chart rect.igsn-chart-bar').length")
+        assert bars == min(rows, 40)
+        chart = tools.evaluate(
+            "(() => { const svg = document.querySelector('#yasgui svg.igsn-chart'); return {"
+            "label: svg.getAttribute('aria-label'),"
+            "names: Array.from(svg.querySelectorAll('text.igsn-chart-label')).map(t => t.textContent),"
+            "values: Array.from(svg.querySelectorAll('text.igsn-chart-value')).map(t => Number(t.textContent)),"
+            "widths: Array.from(svg.querySelectorAll('rect.igsn-chart-bar')).map(r => Number(r.getAttribute('width')))"
+            "}; })()"
+        )
+        assert chart["label"] == "Bar chart of ?n by ?material"
+        assert chart["values"] == sorted(chart["values"], reverse=True) and chart["values"][0] > 0
+        assert chart["widths"] == sorted(chart["widths"], reverse=True)  # longer bar, larger count
+        assert all(name and not name.startswith("http") for name in chart["names"]), chart["names"]
+        # no numeric column: no chart
+        tools.evaluate("igsnSparql.getTab().getYasr().selectPlugin('table'); true")
+        text_only = "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> SELECT ?s WHERE { ?s ig:igsn ?n } LIMIT 3"
+        tools.evaluate(f"var y = igsnSparql.getTab().getYasqe(); y.setValue({json.dumps(text_only)}); y.query(); true")
+        tools.wait_for("document.querySelectorAll('#yasgui .yasr a.iri').length === 3")
+        assert tools.evaluate("igsnSparql.getTab().getYasr().plugins.chart.canHandleResults()") is False
+        assert not tools.problems, tools.problems
 
 
 AXE = Path(__file__).resolve().parent.parent / "_vendor" / "axe-core" / "axe.min.js"
@@ -287,17 +198,15 @@ ACCEPTED = {("aria-required-children", ".tabsList")}
 
 @browser
 @pytest.mark.skipif(not AXE.exists(), reason="axe-core is not vendored (bench/refresh_world_atlas.sh)")
-def test_in_chromium_the_page_with_results_passes_axe(chromium: tuple[_DevTools, str]) -> None:
-    tools, base = chromium
-    tools.call("Page.navigate", session=True, url=f"{base}/sparql")
-    tools.wait_for("document.readyState === 'complete' && !!document.querySelector('#yasgui .CodeMirror')")
-    tools.evaluate("igsnSparql.getTab().getYasqe().query(); true")
-    tools.wait_for("document.querySelectorAll('#yasgui .yasr table.dataTable tbody tr').length")
-    tools.evaluate(AXE.read_text(encoding="utf-8") + ";true")  # DevTools evaluation: not subject to the page's CSP
-    run = (
-        "axe.run(document, {runOnly: {type: 'tag', values: %s}}).then(r => r.violations.flatMap("
-        "v => v.nodes.map(n => [v.id, n.target.join(' '), n.failureSummary])))"
-    ) % json.dumps(AXE_TAGS)
-    found = tools.call("Runtime.evaluate", session=True, expression=run, awaitPromise=True, returnByValue=True)
-    violations = [v for v in found["result"]["value"] if (v[0], v[1]) not in ACCEPTED]
-    assert not violations, violations
+def test_in_chromium_the_page_with_results_passes_axe(chromium: tuple[Browser, str]) -> None:
+    with _editor(chromium) as tools:
+        tools.evaluate("igsnSparql.getTab().getYasqe().query(); true")
+        tools.wait_for("document.querySelectorAll('#yasgui .yasr table.dataTable tbody tr').length")
+        tools.evaluate(AXE.read_text(encoding="utf-8") + ";true")  # DevTools evaluation: not subject to the page's CSP
+        run = (
+            "axe.run(document, {runOnly: {type: 'tag', values: %s}}).then(r => r.violations.flatMap("
+            "v => v.nodes.map(n => [v.id, n.target.join(' '), n.failureSummary])))"
+        ) % json.dumps(AXE_TAGS)
+        found = tools.evaluate(run, timeout=120)
+        violations = [v for v in found if (v[0], v[1]) not in ACCEPTED]
+        assert not violations, violations
