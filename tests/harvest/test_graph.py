@@ -351,3 +351,21 @@ def test_a_removed_source_takes_its_records_along(agents: Registry) -> None:
         )
     assert not [s.text for s in sets.iter(f"{{{OAI}}}setSpec") if (s.text or "").startswith("source")]
     assert not [s.text for s in listed.iter(f"{{{OAI}}}setSpec") if (s.text or "").startswith("source")]
+
+
+def test_registry_facts_stay_the_registry_s(agents: Registry) -> None:
+    """A sample minted here (landing URL, no description) takes a source's description, never its landing page;
+    a new sample known only from the source gets the record's landing page."""
+    registry = agents
+    registry.mint(Principal("agent", "ZCS"), "CSTSTDOCO1", "https://cs.example.org/CSTSTDOCO1")
+    with serving(Provider(Catalogue.recorded())) as url:
+        sources.add(registry, "csiro", url=url, prefix="csirov3", agent="ZCS", rate=50)
+        report = scheduler.run(registry, "csiro")
+    assert report.complete and report.stored == 3
+    minted, new = registry.facts("CSTSTDOCO1"), registry.facts("CSAZSXXXXX-")
+    assert minted is not None and new is not None
+    assert minted.landing_url == "https://cs.example.org/CSTSTDOCO1"  # not http://example.com.au/abcde
+    assert _name_of(registry, "CSTSTDOCO1") == "A title worthy for kings"
+    assert _events(registry, "CSTSTDOCO1") == ["minted", "harvested"]
+    assert new.landing_url and new.landing_url.startswith("http://www.anzsoil.org/")
+    assert (minted.agent, new.agent) == ("ZCS", "ZCS")
