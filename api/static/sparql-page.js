@@ -146,6 +146,7 @@
       icon.appendChild(el("rect", { x: r[0], y: r[1], width: r[2], height: r[3], fill: "currentColor" }));
     });
     var wrap = document.createElement("div");
+    wrap.className = "svgImg"; // sized and placed as YASGUI's own icons
     wrap.appendChild(icon);
     return wrap;
   };
