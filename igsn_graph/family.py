@@ -92,15 +92,6 @@ def _siblings(conn: sqlite3.Connection, name: str, parents: list[str]) -> list[s
     return [r[0] for r in rows]
 
 
-def _members(conn: sqlite3.Connection, name: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT DISTINCT source FROM relation_edge WHERE target = ? AND target_type = 'IGSN' AND kind = 'collection' "
-        "AND visible = 1 AND source != ? ORDER BY source LIMIT ?",
-        (name, name, 4 * PAGE),
-    )
-    return [r[0] for r in rows]
-
-
 @dataclass(frozen=True)
 class _Candidates:
     """The samples a family section may name, by role, before the findable ones are picked (a few spare)."""
@@ -131,14 +122,14 @@ def _candidates(conn: sqlite3.Connection, name: str) -> _Candidates:
             (name,),
         )
     ]
-    children = [n.igsn for n in relations.descendants(conn, name, 1, limit=4 * PAGE)]
+    children = relations.children(conn, name, limit=4 * PAGE)
     parents = [n.igsn for n in ancestors if n.depth == 1]
     return _Candidates(
         tuple(ancestors),
         tuple(collections),
         tuple(children),
         tuple(_siblings(conn, name, parents)),
-        tuple(_members(conn, name)),
+        tuple(relations.members(conn, name, limit=4 * PAGE)),
     )
 
 

@@ -270,15 +270,24 @@ def parents(source: Source, name: str) -> list[str]:
     ]
 
 
-def children(source: Source, name: str) -> list[str]:
-    return [
-        r[0]
-        for r in _conn(source).execute(
-            "SELECT source FROM relation_edge WHERE target = ? AND kind = 'parent' AND target_type = 'IGSN' "
-            "AND visible = 1 ORDER BY source",
-            (name,),
-        )
-    ]
+def children(source: Source, name: str, *, limit: int | None = None) -> list[str]:
+    """The findable samples that name ``name`` as their parent, in name order: the one read of a sample's
+    children (landing page family, schema.org ``hasPart``, the resolver's projections)."""
+    return _inbound(source, name, "parent", limit)
+
+
+def members(source: Source, name: str, *, limit: int | None = None) -> list[str]:
+    """The findable samples that name ``name`` as their collection, in name order."""
+    return _inbound(source, name, "collection", limit)
+
+
+def _inbound(source: Source, name: str, kind: str, limit: int | None) -> list[str]:
+    rows = _conn(source).execute(
+        "SELECT DISTINCT source FROM relation_edge WHERE target = ? AND kind = ? AND target_type = 'IGSN' "
+        "AND visible = 1 AND source != ? ORDER BY source" + (" LIMIT ?" if limit is not None else ""),
+        (name, kind, name, *([limit] if limit is not None else [])),
+    )
+    return [r[0] for r in rows]
 
 
 def inbound_state(source: Source, name: str) -> tuple[str, str | None]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
+from .. import relations
 from ..rdfterm import term_value
 
 if TYPE_CHECKING:
@@ -35,22 +36,12 @@ _RELATED_LIMIT = 500  # a page lists at most this many children and members (eac
 
 
 def related(registry: Registry, name: str) -> Related:
-    """Children and members of a sample: one SPARQL query over the public graphs (inverse of what
-    ``formats.graph`` writes as ``ig:parent`` / ``ig:memberOf``)."""
-    sample = registry.iris.sample(name).value
-    query = (
-        f"SELECT DISTINCT ?s ?p WHERE {{ GRAPH ?g {{ ?s ?p <{sample}> }} "
-        f"VALUES ?p {{ <{_IG}parent> <{_IG}memberOf> }} }} ORDER BY ?s LIMIT {2 * _RELATED_LIMIT}"
+    """Children and members of a sample: the findable samples that name it as parent or collection
+    (``relations.children`` and ``relations.members``, the one read of them)."""
+    return Related(
+        tuple(relations.children(registry.db, name, limit=_RELATED_LIMIT)),
+        tuple(relations.members(registry.db, name, limit=_RELATED_LIMIT)),
     )
-    children: list[str] = []
-    members: list[str] = []
-    # ``raw`` is pyoxigraph-like for both stores (the embedded Store, or the remote engine behind the same call)
-    for solution in registry.store.raw.query(query, use_default_graph_as_union=True):  # type: ignore[attr-defined]
-        child = registry.iris.name_of(solution["s"].value)
-        if child is None or child == name:
-            continue
-        (children if solution["p"].value.endswith("#parent") else members).append(child)
-    return Related(tuple(children[:_RELATED_LIMIT]), tuple(members[:_RELATED_LIMIT]))
 
 
 def history(registry: Registry, name: str) -> list[HistoryEntry]:

@@ -195,3 +195,31 @@ def test_an_unrelated_change_keeps_the_validator(live: tuple[str, Registry]) -> 
     before = _validators(base, "ZTA-EME")
     _write(registry, SampleRecord("ZTA-EOTHER", name="Elsewhere"))
     assert _validators(base, "ZTA-EME") == before
+
+
+def test_children_are_read_in_one_place(tmp_path: Path) -> None:
+    """The family section, the resolver's projections (schema.org hasPart) and ``relations.children`` read the
+    same children: the findable samples naming the sample as parent (the private one is in none)."""
+    from igsn_graph import relations
+    from igsn_graph.resolver.reads import related
+
+    settings = Settings(data_dir=tmp_path / "data")
+    init_data_dir(settings)
+    registry = Registry(settings)
+    try:
+        add_test_accounts(registry)
+        records = [
+            SampleRecord("ZTA-KP", name="Parent", kind="Collection"),
+            SampleRecord("ZTA-KB", name="Child B", parents=["ZTA-KP"]),
+            SampleRecord("ZTA-KA", name="Child A", parents=["ZTA-KP"], collections=["ZTA-KP"]),
+            SampleRecord("ZTA-KH", name="Hidden child", parents=["ZTA-KP"], is_public=False),
+        ]
+        assert all(o.ok for o in registry.register(ADMIN, [Submission(r, "test") for r in records]))
+        children = relations.children(registry.db, "ZTA-KP")
+        assert children == ["ZTA-KA", "ZTA-KB"]
+        assert list(related(registry, "ZTA-KP").children) == children
+        assert [r.igsn for r in family(registry.db.read(), "ZTA-KP").children] == children
+        assert list(related(registry, "ZTA-KP").members) == ["ZTA-KA"]
+        assert relations.children(registry.db, "ZTA-KP", limit=1) == ["ZTA-KA"]
+    finally:
+        registry.close()
