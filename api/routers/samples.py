@@ -26,16 +26,15 @@ from pydantic import BaseModel
 from starlette.convertors import Convertor, register_url_convertor
 
 from igsn_graph import conneg, resolver
-from igsn_graph.errors import Conflict, Gone, InvalidInput, NotFound
+from igsn_graph.errors import Conflict, InvalidInput, NotFound
 from igsn_graph.formats import graph as graphmap
 from igsn_graph.formats import jsontext
-from igsn_graph.formats.rdf import own_context_urls, parse_ntriples
+from igsn_graph.formats.rdf import own_context_urls
 from igsn_graph.formats.table import RDF_MEDIA_TYPES, XML_MEDIA_TYPES
 from igsn_graph.loader import DocumentInput, apply_deletions, read_document, read_input
 from igsn_graph.registry import lifecycle
 from igsn_graph.registry.accounts import Principal
 from igsn_graph.registry.service import Outcome, Precondition, PreconditionFailed, Registry, Submission
-from igsn_graph.store import history
 
 from ..auth import optional_principal, principal
 from ..bodies import content_type, read_body, text_of
@@ -362,30 +361,17 @@ _RDF_RESPONSES: dict[int | str, dict[str, Any]] = {
 def read_sample(igsn: str, request: Request, who: Principal | None = Depends(optional_principal)) -> Response:
     registry: Registry = get_registry(request)
     name = registry.parse(igsn).name
-    row = registry.row(name)
-    if row is None:
+    if registry.row(name) is None:
         return _read_draft(registry, request, who, name)
-    facts = registry.facts(name)
-    if facts is None:
-        raise NotFound("IGSN not found", igsn=name)
-    owner = who is not None and who.may_act_for(row.agent, row.client)
-    # others see what the resolver shows: nothing of an inactive or private sample
-    if not owner and not facts.active:
-        raise Gone(f"IGSN {name} has been deactivated", igsn=name)
-    if not owner and not facts.is_public:
-        raise NotFound("IGSN not found", igsn=name)
+    # others see what the resolver shows: nothing of an inactive or private sample (the registry's one rule)
+    seen = registry.visible(name, who)
     chosen = conneg.choose(request.headers.get("accept"), _OUTPUT)
     if chosen is None:
         raise ApiProblem(
             406, f"none of the media types in Accept is available; offered: {', '.join(resolver.RDF_FORMATS)}"
         )
     media_type = resolver.MEDIA_ALIASES.get(chosen, chosen)
-    if owner:
-        # the owner reads the whole description, also of a private sample (the public graph holds facts only)
-        latest = history.latest_version(registry.db.read(), name)
-        triples = parse_ntriples(latest.graph_ntriples) if latest is not None else registry.graph_of(name)
-    else:
-        triples = registry.graph_of(name)
+    row, owner, triples = seen.row, seen.owner, seen.triples
     body = resolver.render_rdf(triples, registry.iris.record_graph(name), media_type)
     headers = {
         "ETag": _etag(row.version, media_type),

@@ -6,6 +6,7 @@ description from its latest history version (its graph holds facts only).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from pyoxigraph import Triple
@@ -22,7 +23,7 @@ from ..store import history
 from ..store.base import GraphStore
 from .accounts import Principal
 
-__all__ = ["Reads", "SampleSource"]
+__all__ = ["Reads", "SampleSource", "Visible"]
 
 
 class SampleSource(Protocol):
@@ -31,6 +32,17 @@ class SampleSource(Protocol):
     def row(self, name: str) -> CatalogueRow | None: ...
 
     def facts(self, name: str) -> RegistryFacts | None: ...
+
+
+@dataclass(frozen=True)
+class Visible:
+    """A sample as one reader may see it: its row and facts, and the graph that reader may read."""
+
+    row: CatalogueRow
+    facts: RegistryFacts
+    #: the reader owns the sample (or acts for its owner): the whole description, also of a private one
+    owner: bool
+    triples: list[Triple]
 
 
 class Reads:
@@ -80,6 +92,25 @@ class Reads:
         if not principal.may_act_for(row.agent, row.client):
             raise ForeignSample("cannot access dataset which belongs to another party", igsn=name)
         return row, facts
+
+    def visible(self, name: str, reader: Principal | None) -> Visible:
+        """The one visibility rule for reading a sample: its owner reads its whole description (from history,
+        also when it is private, embargoed or deactivated); anyone else reads the public graph of an active,
+        public sample — Gone when it is deactivated, NotFound when it is private or embargoed, or unknown."""
+        row = self.row(name)
+        facts = self.facts(name) if row is not None else None
+        if row is None or facts is None:
+            raise NotFound("IGSN not found", igsn=name)
+        owner = reader is not None and reader.may_act_for(row.agent, row.client)
+        if owner:
+            latest = history.latest_version(self.db.read(), name)
+            triples = parse_ntriples(latest.graph_ntriples) if latest is not None else self.graph_of(name)
+            return Visible(row, facts, True, triples)
+        if not facts.active:
+            raise Gone(f"IGSN {name} has been deactivated", igsn=name)
+        if not facts.is_public:
+            raise NotFound("IGSN not found", igsn=name)
+        return Visible(row, facts, False, self.graph_of(name))
 
     def active_facts(self, name: str, principal: Principal) -> RegistryFacts:
         """The facts of an owned sample that is active; Gone when it is deactivated."""

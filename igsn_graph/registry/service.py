@@ -36,7 +36,7 @@ from .group import GroupQueue, GroupStats
 from .journal import Change, Journal
 from .locking import WriteLock
 from .policy import Owner, Policy
-from .reads import Reads
+from .reads import Reads, Visible
 from .writes import (
     MintResult,
     Outcome,
@@ -274,6 +274,10 @@ class Registry:
     def record(self, name: str) -> SampleRecord | None:
         """The current description (from history when the sample is private or inactive: the graph holds facts only)."""
         return self.reads.record(name)
+
+    def visible(self, name: str, reader: Principal | None) -> Visible:
+        """The sample as ``reader`` may see it (``Reads.visible``: the one visibility rule for reads)."""
+        return self.reads.visible(name, reader)
 
     def _existing(self, name: str, principal: Principal) -> tuple[CatalogueRow, RegistryFacts]:
         """The sample's row and facts; NotFound, or ForeignSample."""

@@ -393,3 +393,32 @@ def test_the_registry_validates_with_the_engine_the_settings_name(tmp_path) -> N
         settings = fresh_settings(tmp_path / engine, validation_engine=engine)
         with Registry(settings) as registry:
             assert registry.validator.engine == engine
+
+
+def test_one_visibility_rule_for_reads(registry: Registry) -> None:
+    """``Registry.visible``: the owner reads the whole description whatever its state; anyone else reads the
+    public graph of an active public sample, NotFound for a private one, Gone for a deactivated one."""
+    from dataclasses import replace
+
+    for name, public in (("ZTA0120", True), ("ZTA0121", False), ("ZTA0122", True)):
+        rec = replace(read_xml(registration_xml(name)).records[0], is_public=public, description=f"about {name}")
+        registry.register(ONE, [Submission(rec, "igsn")])
+    registry.deactivate(ONE, "ZTA0122")
+
+    def said(name: str, triples: list) -> bool:  # type: ignore[type-arg]
+        return Literal(f"about {name}") in {t.object for t in triples}
+
+    for name in ("ZTA0120", "ZTA0121", "ZTA0122"):
+        for reader in (ONE, AGENT_P, ADMIN):  # the owning client, its agent, the administrator
+            seen = registry.visible(name, reader)
+            assert seen.owner and said(name, seen.triples) and seen.row.igsn == name
+    public = registry.visible("ZTA0120", None)
+    assert not public.owner and said("ZTA0120", public.triples)
+    assert registry.visible("ZTA0120", TWO).triples == public.triples
+    for reader in (None, TWO, OTHER_P):  # another client of the same agent owns nothing of ONE's
+        with pytest.raises(NotFound):
+            registry.visible("ZTA0121", reader)
+        with pytest.raises(Gone):
+            registry.visible("ZTA0122", reader)
+        with pytest.raises(NotFound):
+            registry.visible("ZTA0999", reader)
