@@ -25,13 +25,16 @@ from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from igsn_graph import family, relations, resolver
-from igsn_graph.errors import InvalidIdentifier
+from igsn_graph.errors import InvalidIdentifier, LoginThrottled, NotAuthenticated
 from igsn_graph.identifiers import parse_igsn
 from igsn_graph.index.catalogue import CatalogueRow
 from igsn_graph.iris import RESERVED_PATHS
+from igsn_graph.registry import lifecycle
+from igsn_graph.registry.accounts import Principal
 from igsn_graph.registry.service import Registry
 from igsn_graph.resolver.stored import StoredRepresentations
 
+from ..auth import authenticate
 from ..negotiation import VARY
 from ..negotiation import finish as _finish
 from ..negotiation import iri_path_name as _iri_path_name
@@ -99,6 +102,13 @@ class _Negotiated:
         )
 
 
+@dataclass(frozen=True)
+class _Unregistered:
+    """A name the catalogue does not hold, asked for with credentials: a draft answers its owner."""
+
+    name: str
+
+
 @router.api_route("/{identifier:path}", methods=["GET", "HEAD"], include_in_schema=False, name="resolve")
 async def resolve(identifier: str, request: Request) -> Response:
     # Negotiation, conditional requests and cached bodies need one indexed SQLite read: done on the loop.
@@ -106,6 +116,8 @@ async def resolve(identifier: str, request: Request) -> Response:
     step = _negotiate(identifier, request)
     if isinstance(step, Response):
         return _finish(request, step)
+    if isinstance(step, _Unregistered):
+        return _finish(request, await _draft_or_not_found(request, step.name))
     if not step.may_redirect:
         answer = _not_modified_or_cached(request, step)
         if answer is not None:
@@ -255,7 +267,7 @@ def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
 
-def _negotiate(identifier: str, request: Request) -> Response | _Negotiated:
+def _negotiate(identifier: str, request: Request) -> Response | _Negotiated | _Unregistered:
     # 404s go through the app's error handler: an unknown path answers as it did before the resolver existed
     registry: Registry = request.app.state.registry
     local = _iri_path_name(identifier, registry)
@@ -276,6 +288,8 @@ def _negotiate(identifier: str, request: Request) -> Response | _Negotiated:
     # the catalogue row says all negotiation needs (status, public, described, version, datestamp)
     row = registry.row(name)
     if row is None:
+        if request.headers.get("authorization"):
+            return _Unregistered(name)  # perhaps a draft of the caller's: needs the credentials checked
         return _not_found(request, name)
     canonical = resolver.resource_url("/", name)
     if request.url.path != canonical:
@@ -290,6 +304,16 @@ def _negotiate(identifier: str, request: Request) -> Response | _Negotiated:
 
     resource = resolver.resource_url(registry.settings.base_url, name)
     available = resolver.available_profiles(row)
+    try:
+        choice = _choose(request, available)
+    except resolver.NotAcceptable as exc:
+        return _not_acceptable(str(exc), resource, available)
+    headers = {"Vary": VARY, "Link": resolver.link_header(resource, available, choice)}
+    return _Negotiated(registry, row, choice, resource, available, headers)
+
+
+def _choose(request: Request, available: list[str]) -> resolver.Choice:
+    """The profile and media type the request asks for (query arguments, then headers); ``NotAcceptable``."""
     query = request.query_params
     mediatype_arg = query.get("_mediatype")
     if mediatype_arg is None and (query.get("style") or query.get("locale")):
@@ -298,18 +322,13 @@ def _negotiate(identifier: str, request: Request) -> Response | _Negotiated:
     if mediatype_arg is not None and "text/x-bibliography" in mediatype_arg.replace(" ", "+"):
         extra = [f"{k}={query[k]}" for k in ("style", "locale") if query.get(k) and k not in mediatype_arg]
         mediatype_arg = "; ".join([mediatype_arg, *extra])
-    try:
-        choice = resolver.negotiate(
-            profile_arg=query.get("_profile"),
-            mediatype_arg=mediatype_arg,
-            accept_profile=request.headers.get("accept-profile"),
-            accept=request.headers.get("accept"),
-            available=available,
-        )
-    except resolver.NotAcceptable as exc:
-        return _not_acceptable(str(exc), resource, available)
-    headers = {"Vary": VARY, "Link": resolver.link_header(resource, available, choice)}
-    return _Negotiated(registry, row, choice, resource, available, headers)
+    return resolver.negotiate(
+        profile_arg=query.get("_profile"),
+        mediatype_arg=mediatype_arg,
+        accept_profile=request.headers.get("accept-profile"),
+        accept=request.headers.get("accept"),
+        available=available,
+    )
 
 
 def _not_found(request: Request, name: str) -> Response:
@@ -400,4 +419,50 @@ def _respond(request: Request, step: _Negotiated) -> Response:
     key = resolver.RenderCache.key(step.row, choice)
     if key is not None:
         _keep(request.app.state, key, rendered)
+    return Response(rendered.body, headers={**headers, "Content-Type": rendered.content_type})
+
+
+# -- drafts ---------------------------------------------------------------------------------------
+#: a draft's representations are its owner's: kept by no cache (nor in the render cache or representations.sqlite)
+_PRIVATE = {"Cache-Control": "private, no-store", "Vary": f"{VARY}, Authorization"}
+
+
+async def _draft_or_not_found(request: Request, name: str) -> Response:
+    """A draft (reserved IGSN) resolves for its owner, the owning client's agent and the administrator; anyone
+    else gets the answer of an unknown name, wrong or throttled credentials too (a 401 or 429 here would tell a
+    draft from an unknown name). The credentials are checked for every unknown name asked with them, so the time
+    taken does not tell either."""
+    registry: Registry = request.app.state.registry
+    try:
+        who: Principal | None = await authenticate(request)
+    except (NotAuthenticated, LoginThrottled):
+        who = None
+    draft = lifecycle.get(registry.db.read(), name) if who is not None else None
+    if draft is None or who is None or not who.may_act_for(draft.agent, draft.client):
+        return _not_found(request, name)
+    canonical = resolver.resource_url("/", name)
+    if request.url.path != canonical:
+        moved = _moved(request, canonical)
+        moved.headers.update(_PRIVATE)
+        return moved
+    return await run_in_threadpool(_respond_draft, request, registry, draft)
+
+
+def _respond_draft(request: Request, registry: Registry, draft: lifecycle.Draft) -> Response:
+    """The draft's partial description in the negotiated representation, or 406 for one it cannot be written
+    in yet (a profile needing a description it lacks, or a format whose required properties are missing)."""
+    view = resolver.draft_view(registry, draft)
+    resource = resolver.resource_url(registry.settings.base_url, draft.igsn)
+    available = view.available
+    try:
+        choice = _choose(request, available)
+        headers = {**_PRIVATE, "Link": resolver.link_header(resource, available, choice)}
+        if choice.media_type == "text/html" and choice.profile.token != "alt":
+            page = resolver.landing_page(view, resource, available)
+            return Response(page, media_type="text/html; charset=utf-8", headers=headers)
+        rendered = resolver.render(view, choice, resource, available)
+    except resolver.NotAcceptable as exc:
+        refused = _not_acceptable(str(exc), resource, available)
+        refused.headers.update(_PRIVATE)
+        return refused
     return Response(rendered.body, headers={**headers, "Content-Type": rendered.content_type})

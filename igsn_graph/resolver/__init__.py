@@ -3,6 +3,7 @@
 - ``profiles``: profiles and media types as data, negotiation, ``Link`` and ``ETag`` values;
 - ``rendering``: the representations (RDF, XML kernels, JSON, citations, alternates) from one graph read;
 - ``reads``: what pages need besides the sample's graph (samples that name it, its history);
+- ``drafts``: a draft (reserved IGSN) as its owner resolves it, from the draft table;
 - ``pages``: the HTML pages (landing, alternates, not found, tombstone);
 - ``cache``: rendered bodies by catalogue version (one ``RenderCache`` per app, on ``app.state``);
 - ``stored``: the same bodies on disk (``representations.sqlite``), readable by every process; ``prerender``.
@@ -13,6 +14,7 @@ No HTTP here: ``api.routers.resolver`` turns a ``Choice``, ``Rendered`` or ``Not
 from __future__ import annotations
 
 from .cache import CacheKey, RenderCache, cacheable
+from .drafts import DraftView, draft_view
 from .pages import landing_page, not_found_page, tombstone_page
 from .profiles import (
     DEFAULT_PROFILE,
@@ -56,6 +58,7 @@ __all__ = [
     "RESERVED",
     "CacheKey",
     "Choice",
+    "DraftView",
     "HistoryEntry",
     "NotAcceptable",
     "Profile",
@@ -70,6 +73,7 @@ __all__ = [
     "cacheable",
     "csl_of",
     "datacite_json_of",
+    "draft_view",
     "etag",
     "history",
     "landing_page",

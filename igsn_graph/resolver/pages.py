@@ -28,7 +28,11 @@ from .rendering import SampleView, csl_of, schemaorg_of
 __all__ = ["landing_page", "not_found_page", "tombstone_page"]
 
 
-_NOTICES = {"deprecated": "This sample is deprecated.", "destroyed": "This sample has been destroyed."}
+_NOTICES = {
+    "deprecated": "This sample is deprecated.",
+    "destroyed": "This sample has been destroyed.",
+    "draft": "This IGSN is a draft: reserved, not yet registered; only its owner sees this page.",
+}
 
 
 def _label(iri: str, *lists: str) -> str:

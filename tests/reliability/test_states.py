@@ -1,7 +1,7 @@
 """The DataCite lifecycle states on every read surface, as a matrix (state × surface × caller), and the transitions.
 
-``draft`` (reserved through ``/dois`` without an event): nowhere but ``/dois`` and ``/api/v1/samples`` for its
-owner. ``registered`` (event ``register``, or ``hide``): resolves (resolver, handle API) with its registry facts only, a deleted record
+``draft`` (reserved through ``/dois`` without an event): nowhere but ``/dois``, ``/api/v1/samples`` and the
+resolver for its owner (404 to everyone else, as an unknown name). ``registered`` (event ``register``, or ``hide``): resolves (resolver, handle API) with its registry facts only, a deleted record
 for OAI-PMH, not searchable, its description in no SPARQL answer, its relations hidden. ``findable`` (event
 ``publish``): everything public. Each state's expected answer per surface is one explicit table (``EXPECTED``); the
 same table holds after the samples moved to another agent, whose owner then sees what an owner sees.
@@ -96,7 +96,8 @@ EXPECTED: dict[str, tuple[object, object, object]] = {
 }
 #: what the owner sees differently (every other surface is public, the same for everyone)
 OWNER: dict[str, tuple[object, object, object]] = {
-    "resolver": (404, 200, 200),
+    "resolver": (200, 200, 200),  # a draft resolves for its owner only (issue 19)
+    "resolver-text": (True, False, True),  # its partial description; a registered sample's facts only
     "json-api": (200, 200, 200),  # a draft's partial description, to its owner only
     "dois": (200, 200, 200),
     "dois-list": (True, True, True),
