@@ -7,8 +7,7 @@ migration) into a folder that is kept between runs (made once per N, not measure
 does (``loader.segments`` with files read in a worker process, ``Registry.load_records`` as the administrator,
 batches of ``--batch``). Printed per size, in one run:
 
-* samples/s end to end, and peak RSS of the loading process and of its reader (both bounded: neither holds
-  the input);
+* samples/s end to end, and the peak RSS of the loading process (each size runs in a fresh process);
 * quads written per sample (sample graphs, provenance graphs) and disk per sample: graph store, history
   (the ``versions`` table) and the rest of SQLite (catalogue, search, relations) apart;
 * raw pyoxigraph ``bulk_load`` of the same quads (the store's N-Quads dump) into an empty store: its
@@ -17,14 +16,18 @@ batches of ``--batch``). Printed per size, in one run:
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import resource
 import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any, TypeVar
 
 from lxml import etree
 from pyoxigraph import RdfFormat, Store
@@ -39,6 +42,7 @@ from igsn_graph.settings import Settings
 OAI = "http://www.openarchives.org/OAI/2.0/"
 #: records per ListRecords page (file)
 PAGE = 100
+T = TypeVar("T")
 
 
 def documents(n: int, root: Path) -> Path:
@@ -97,8 +101,13 @@ def _sqlite_split(path: Path) -> tuple[int, int]:
     return history, sum(size for _, size in rows) - history
 
 
-def _rss_mib(who: int) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024
+def _peak_rss_mib() -> float:
+    """This process's peak RSS (VmHWM: of its own image; getrusage's maximum survives fork and exec, so a
+    spawned process would report at least its parent's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @dataclass
@@ -107,7 +116,6 @@ class ScaleResult:
     stored: int
     seconds: float
     rss_mib: float
-    reader_rss_mib: float
     quads: int
     provenance_quads: int
     graph_bytes: int
@@ -115,6 +123,7 @@ class ScaleResult:
     index_bytes: int
     raw_seconds: float
     raw_bytes: int
+    raw_rss_mib: float
 
 
 def run(n: int, batch: int, docs_root: Path) -> ScaleResult:
@@ -142,7 +151,7 @@ def run(n: int, batch: int, docs_root: Path) -> ScaleResult:
                         last = time.perf_counter()
                         print(f"  {stored:>10,} stored  {stored / (last - start):8,.0f}/s", file=sys.stderr)
             seconds = time.perf_counter() - start
-            rss = _rss_mib(resource.RUSAGE_SELF)  # before the dump and the raw load below
+            rss = _peak_rss_mib()  # before the dump below
             if problems or refused:
                 print(f"  {len(problems)} files unreadable, {refused} records refused: {problems[:3]}", file=sys.stderr)
             registry.store.flush()
@@ -154,14 +163,10 @@ def run(n: int, batch: int, docs_root: Path) -> ScaleResult:
         history_bytes, index_bytes = _sqlite_split(settings.data_dir / "registry.sqlite")
         with dump.open("rb") as f:
             quads = sum(1 for _ in f)
-        # the storage limit: the same quads bulk-loaded into an empty store
+        # the storage limit: the same quads bulk-loaded into an empty store (in a process of its own, so that
+        # its memory is not counted as the loader's)
         raw_dir = Path(tmp) / "raw"
-        start = time.perf_counter()
-        raw = Store(str(raw_dir))
-        raw.bulk_load(path=str(dump), format=RdfFormat.N_QUADS)
-        raw.flush()
-        raw_seconds = time.perf_counter() - start
-        del raw
+        raw_seconds, raw_rss = _in_process(_raw_bulk_load, str(dump), str(raw_dir))
         raw_bytes = _size(raw_dir)
         prov_quads = _provenance_quads(dump, provenance)
     return ScaleResult(
@@ -169,7 +174,6 @@ def run(n: int, batch: int, docs_root: Path) -> ScaleResult:
         stored,
         seconds,
         rss,
-        _rss_mib(resource.RUSAGE_CHILDREN),
         quads,
         prov_quads,
         graph_bytes,
@@ -177,7 +181,38 @@ def run(n: int, batch: int, docs_root: Path) -> ScaleResult:
         index_bytes,
         raw_seconds,
         raw_bytes,
+        raw_rss,
     )
+
+
+def _call(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    conn.send(fn(*args))
+    conn.close()
+
+
+def _in_process(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in a fresh process (not a daemon: it may start its own), for a peak RSS of its own."""
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_call, args=(send, fn, args))
+    proc.start()
+    send.close()
+    try:
+        result: T = receive.recv()
+    except EOFError:
+        raise RuntimeError(f"{fn.__name__} failed in its process (exit code {proc.join() or proc.exitcode})") from None
+    proc.join()
+    return result
+
+
+def _raw_bulk_load(dump: str, folder: str) -> tuple[float, float]:
+    start = time.perf_counter()
+    raw = Store(folder)
+    raw.bulk_load(path=dump, format=RdfFormat.N_QUADS)
+    raw.flush()
+    seconds = time.perf_counter() - start
+    del raw
+    return seconds, _peak_rss_mib()
 
 
 def _provenance_quads(dump: Path, provenance: str) -> int:
@@ -191,7 +226,7 @@ def report(results: list[ScaleResult]) -> None:
     print(f"\nigsn-graph load of generated records, batches as given; load average {load[0]:.1f} {load[1]:.1f}")
     print(
         "| samples | samples/s | raw bulk_load samples/s | ratio | quads/sample (provenance) | graph KB | "
-        "history KB | index KB | total KB/sample | raw graph KB | peak RSS MiB (reader) |"
+        "history KB | index KB | total KB/sample | raw graph KB | peak RSS MiB: load, raw |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
@@ -202,7 +237,7 @@ def report(results: list[ScaleResult]) -> None:
             f"| {r.stored:,} | {rate:,.0f} | {raw_rate:,.0f} | {raw_rate / rate:.1f}x | {r.quads / n:.0f} "
             f"({r.provenance_quads / n:.0f}) | {r.graph_bytes / n / 1024:.1f} | {r.history_bytes / n / 1024:.1f} "
             f"| {r.index_bytes / n / 1024:.1f} | {total:.1f} | {r.raw_bytes / n / 1024:.1f} "
-            f"| {r.rss_mib:,.0f} ({r.reader_rss_mib:,.0f}) |"
+            f"| {r.rss_mib:,.0f}, {r.raw_rss_mib:,.0f} |"
         )
 
 
@@ -211,7 +246,8 @@ def main(sizes: list[int], batch: int, docs_root: Path | None) -> None:
     root.mkdir(parents=True, exist_ok=True)
     results = []
     for n in sizes:
-        results.append(run(n, batch, root))
+        # each size in a fresh process: its peak RSS is its own
+        results.append(_in_process(run, n, batch, root))
         report(results[-1:])
     if len(results) > 1:
         report(results)
