@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -20,6 +21,12 @@ RECORD = """<?xml version="1.0" encoding="UTF-8"?>
   <sampleAccess>Public</sampleAccess>
 </resource>
 """
+
+
+def _outside_env() -> dict[str, str]:
+    """The environment of a process that must see only what is installed: no ``PYTHONPATH`` pointing back at a
+    checkout (it would import the sources instead of the wheel), no ``IGSN_GRAPH_*`` settings of the caller."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH" and not k.startswith("IGSN_GRAPH_")}
 
 
 def test_wheel_installs_and_validates(tmp_path: Path) -> None:
@@ -45,18 +52,28 @@ def test_wheel_installs_and_validates(tmp_path: Path) -> None:
         [str(py), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)], check=True, timeout=300
     )
     where = subprocess.check_output(
-        [str(py), "-c", "import igsn_graph.resources as r; print(r.shapes_dir())"], text=True, cwd=tmp_path
+        [str(py), "-c", "import igsn_graph.resources as r; print(r.shapes_dir())"],
+        text=True,
+        cwd=tmp_path,
+        env=_outside_env(),
     ).strip()
     assert where.startswith(str(env_dir)), where
     exe = env_dir / "bin" / "igsn-graph"
-    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    out = subprocess.run(
+        [str(exe), "--help"], capture_output=True, text=True, cwd=tmp_path, timeout=120, env=_outside_env()
+    )
     assert out.returncode == 0 and "verify" in out.stdout
     data = tmp_path / "data"
     (tmp_path / "r.xml").write_text(RECORD)
     (tmp_path / "bad.xml").write_text(RECORD.replace("medium/rock", "medium/cheese").replace("ZW0001", "ZW0002"))
     for args in (["init"], ["agent", "add", "ZWHL", "--name", "Wheel", "--password", "pw", "--namespace", "ZW"]):
         subprocess.run(
-            [str(exe), *args, "--data", str(data)], check=True, cwd=tmp_path, timeout=120, capture_output=True
+            [str(exe), *args, "--data", str(data)],
+            check=True,
+            cwd=tmp_path,
+            timeout=120,
+            capture_output=True,
+            env=_outside_env(),
         )
     loaded = subprocess.run(
         [str(exe), "load", "r.xml", "bad.xml", "--data", str(data)],
@@ -64,6 +81,7 @@ def test_wheel_installs_and_validates(tmp_path: Path) -> None:
         text=True,
         cwd=tmp_path,
         timeout=300,
+        env=_outside_env(),
     )
     assert "loaded 1 records" in loaded.stdout, loaded.stdout + loaded.stderr
     assert "ZW0002" in loaded.stderr and loaded.returncode == 3
@@ -106,7 +124,6 @@ def test_every_import_is_a_declared_runtime_dependency() -> None:
 def test_a_plain_install_without_extras_serves(tmp_path: Path) -> None:
     """What a user of the package does: ``pip install`` the wheel alone (its declared dependencies, no test
     extras) into a fresh virtual environment, ``igsn-graph init``, ``serve``, and read every kind of page."""
-    import os
     import time
 
     import httpx
@@ -127,7 +144,7 @@ def test_a_plain_install_without_extras_serves(tmp_path: Path) -> None:
     # the dependencies from the package index (pip's cache makes this quick), nothing from this environment
     subprocess.run([str(py), "-m", "pip", "install", "--quiet", str(wheel)], check=True, timeout=900)
     data = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IGSN_GRAPH_")}
+    env = _outside_env()
     port = free_port()
     subprocess.run([str(exe), "init", "--data", str(data)], check=True, cwd=tmp_path, timeout=120, env=env)
     subprocess.run(

@@ -3,7 +3,8 @@
 A draft is a reservation: the name is owned and counts against its holder's quota, it may carry partial
 metadata (the DataCite attributes as given, valid against the relaxed shapes of ``shapes/draft.ttl``), but it
 is nowhere in the graph, the catalogue, the history or
-the search rows, so the resolver, OAI-PMH, SPARQL, search and relations know nothing of it. It is kept in
+the search rows, so OAI-PMH, SPARQL, search and relations know nothing of it, and the resolver answers it only
+to its owner (``resolver/drafts.py``, private and never cached; 404 for everyone else). It is kept in
 its own table (``draft``) until it is published (then it is registered like any sample, and its row goes)
 or deleted. A row whose name has since been registered through another door is stale and ignored: the
 catalogue always wins. ``registered`` and ``findable`` are the catalogue's private and public samples.
