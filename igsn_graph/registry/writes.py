@@ -199,6 +199,7 @@ class PreparedWrite:
             format=self.fmt,
             document=self.document,
             new=self.previous is None,
+            record=self.record,  # the graph's description is record_triples of it: indexed without a re-read
         )
 
 
