@@ -87,6 +87,10 @@ class GraphStore(Protocol):
     def graph(self, graph: NamedNode) -> list[Triple]:
         """The triples of one named graph (empty if absent)."""
 
+    def graphs(self, graphs: Sequence[NamedNode]) -> dict[NamedNode, list[Triple]]:
+        """The triples of each of several named graphs (empty lists for absent ones), in one read where the
+        engine allows it (``verify`` reads the store in batches)."""
+
     def serialize_graph(
         self, graph: NamedNode, format: RdfFormat, prefixes: dict[str, str] | None = None
     ) -> bytes | None:
