@@ -12,8 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from igsn_graph import relations
-from igsn_graph.errors import Gone, InvalidInput, NotFound
-from igsn_graph.index import search
+from igsn_graph.errors import InvalidInput
 from igsn_graph.registry.service import Registry
 
 from ..deps import get_registry
@@ -88,15 +87,9 @@ class AgentSamplesOut(BaseModel):
 
 
 def _public_name(registry: Registry, text: str) -> str:
-    """The IGSN of a sample the public may see, else NotFound / Gone."""
+    """The IGSN of a sample the public may follow (the registry's rule), else NotFound / Gone."""
     name = registry.parse(text).name
-    row = registry.row(name)
-    if row is None:
-        raise NotFound("IGSN not found", igsn=name)
-    if not row.active:
-        raise Gone("the sample is deactivated", igsn=name)
-    if not search.findable(row):
-        raise NotFound("no public description of this IGSN", igsn=name)
+    registry.findable_row(name)
     return name
 
 

@@ -15,7 +15,7 @@ from ..db import Database
 from ..errors import ForeignSample, Gone, NotFound
 from ..formats import graph as graphmap
 from ..formats.rdf import parse_ntriples
-from ..index import catalogue
+from ..index import catalogue, search
 from ..index.catalogue import CatalogueRow
 from ..iris import Iris
 from ..record import RegistryFacts, SampleRecord
@@ -111,6 +111,19 @@ class Reads:
         if not facts.is_public:
             raise NotFound("IGSN not found", igsn=name)
         return Visible(row, facts, False, self.graph_of(name))
+
+    def findable_row(self, name: str) -> CatalogueRow:
+        """The catalogue row of a sample the public may find and follow (``index.search.findable``: active,
+        public, described, not a test registration) — the rule for reads that list or link samples; Gone when
+        it is deactivated, NotFound when it is unknown or not findable."""
+        row = self.row(name)
+        if row is None:
+            raise NotFound("IGSN not found", igsn=name)
+        if not row.active:
+            raise Gone("the sample is deactivated", igsn=name)
+        if not search.findable(row):
+            raise NotFound("no public description of this IGSN", igsn=name)
+        return row
 
     def active_facts(self, name: str, principal: Principal) -> RegistryFacts:
         """The facts of an owned sample that is active; Gone when it is deactivated."""

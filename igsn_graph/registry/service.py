@@ -279,6 +279,10 @@ class Registry:
         """The sample as ``reader`` may see it (``Reads.visible``: the one visibility rule for reads)."""
         return self.reads.visible(name, reader)
 
+    def findable_row(self, name: str) -> CatalogueRow:
+        """The row of a sample the public may find and follow (``Reads.findable_row``); Gone or NotFound."""
+        return self.reads.findable_row(name)
+
     def _existing(self, name: str, principal: Principal) -> tuple[CatalogueRow, RegistryFacts]:
         """The sample's row and facts; NotFound, or ForeignSample."""
         return self.reads.existing(name, principal)

@@ -422,3 +422,21 @@ def test_one_visibility_rule_for_reads(registry: Registry) -> None:
             registry.visible("ZTA0122", reader)
         with pytest.raises(NotFound):
             registry.visible("ZTA0999", reader)
+
+
+def test_findable_row_is_the_rule_for_following_samples(registry: Registry) -> None:
+    """``Registry.findable_row``: the row of an active, public, described, non-test sample; NotFound for a
+    private or an unknown one, Gone for a deactivated one (the relations API answers by it)."""
+    from dataclasses import replace
+
+    for name, public in (("ZTA0130", True), ("ZTA0131", False), ("ZTA0132", True)):
+        registry.register(
+            ONE, [Submission(replace(read_xml(registration_xml(name)).records[0], is_public=public), "igsn")]
+        )
+    registry.deactivate(ONE, "ZTA0132")
+    assert registry.findable_row("ZTA0130").igsn == "ZTA0130"
+    for name in ("ZTA0131", "ZTA0999"):
+        with pytest.raises(NotFound):
+            registry.findable_row(name)
+    with pytest.raises(Gone):
+        registry.findable_row("ZTA0132")
