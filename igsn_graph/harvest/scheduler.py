@@ -7,11 +7,17 @@ may be registered twice: a second identical version, never a lost one). A token 
 knows (``badResumptionToken``) restarts the run from its ``from``. A run that fails (network, HTTP, an OAI
 error) marks the source failing with the reason, keeps its token, and is not tried again before a backoff
 that doubles with each failure (5 minutes to a day), so a broken provider is never asked in a hot loop.
+
+Each run has its own id (``run_id``: its start and a random part, kept in the registry's ``meta`` while it is
+under way, so a resumed run keeps it); what a page said about each sample is kept under that id, and a complete
+full run flags what earlier runs stored and it did not list. A responseDate would not do: a provider states it in
+seconds (or days), so two runs in one second would be one run and flag nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -24,7 +30,7 @@ from .client import HarvestFailed, OaiError, PoliteClient
 from .sources import HarvestSource
 from .storage import store_page
 
-__all__ = ["RunReport", "run", "due", "Harvester", "from_date", "CHECK_SECONDS"]
+__all__ = ["RunReport", "run", "due", "Harvester", "from_date", "new_run_id", "CHECK_SECONDS"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +73,16 @@ def from_date(response_date: str | None, granularity: str | None) -> str | None:
 
 def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_run_id(moment: datetime) -> str:
+    """A run's id: when it started (to read it) and a random part (unique even for runs in the same second)."""
+    return f"{_stamp(moment)}/{uuid.uuid4().hex[:12]}"
+
+
+def _run_key(name: str) -> str:
+    """The ``meta`` key holding the id of the source's run under way."""
+    return f"harvest-run:{name}"
 
 
 def _backoff(failures: int) -> int:
@@ -119,10 +135,14 @@ def _pages(
     name = source.name
     position = source.position
     run_date = source.run_response_date
+    run_id = registry.db.get_meta(_run_key(name)) if source.token is not None else None
     if source.token is not None:
         params = {"verb": "ListRecords", "resumptionToken": source.token}
     else:
         params = _fresh(registry, source, client)
+    if run_id is None:
+        run_id = new_run_id(datetime.now(timezone.utc))
+        registry.db.set_meta(_run_key(name), run_id)
     restarted = False
     while True:
         try:
@@ -135,6 +155,8 @@ def _pages(
                 log.warning("harvest of %s: the stored resumption token is refused; starting the run again", name)
                 restarted, position, run_date = True, 0, None
                 params = _fresh(registry, source, client, again=True)
+                run_id = new_run_id(datetime.now(timezone.utc))
+                registry.db.set_meta(_run_key(name), run_id)
                 continue
             raise
         if run_date is None:
@@ -150,7 +172,7 @@ def _pages(
         report.warnings += result.warnings
         report.beside += result.beside
         report.total = page.complete_list_size or report.total
-        sources.note_records(registry, name, result.seen, run=run_date, response_date=page.response_date)
+        sources.note_records(registry, name, result.seen, run=run_id, response_date=page.response_date)
         current = sources.get(registry, name)
         sources.update_state(
             registry,
@@ -171,7 +193,7 @@ def _pages(
     current = sources.get(registry, name)
     every = current.every_s
     if current.run_from is None and run_date is not None:  # a full run lists all the source has
-        report.unlisted = sources.flag_unlisted(registry, name, run=run_date)
+        report.unlisted = sources.flag_unlisted(registry, name, run=run_id)
         kept = [n for n in report.unlisted if origins.origin(registry.db.read(), name, n) is not None]
         if kept:
             registry.store.apply(

@@ -113,6 +113,24 @@ def test_a_full_run_flags_what_the_source_no_longer_lists(harvesting: Registry, 
     assert scheduler.run(harvesting, "zgeo").unlisted == []
 
 
+def test_two_full_runs_with_one_response_date_are_two_runs(
+    harvesting: Registry, recorded: tuple[str, Recorded]
+) -> None:
+    """The recorded provider states the same responseDate every time (2017-06-10T11:24:35Z): runs are told apart
+    by their id, not by it, so the second full run flags the record the provider dropped."""
+    url, provider = recorded
+    provider.busy = 0
+    sources.add(harvesting, "ga", url=url, prefix="igsn", agent="ZGA", rate=50)
+    first = scheduler.run(harvesting, "ga")
+    assert first.complete and _names(harvesting, "AU") == {"AU240"}
+    provider.list_records = provider.list_records.replace(b"AU240", b"AU242")  # AU240 is listed no more
+    sources.update_state(harvesting, "ga", last_response_date=None)  # a full run
+    again = scheduler.run(harvesting, "ga")
+    assert again.complete and again.unlisted == ["AU240"]
+    assert sources.record_status(harvesting, "ga", "AU240") == "unlisted"
+    assert sources.record_status(harvesting, "ga", "AU242") == "stored"
+
+
 def test_a_token_the_provider_no_longer_knows_restarts_the_run(harvesting: Registry, source_url: str) -> None:
     sources.add(harvesting, "zgeo", url=source_url, prefix="igsn_desc", agent="ZGEO", rate=50)
     scheduler.run(harvesting, "zgeo", stop=lambda: True)
