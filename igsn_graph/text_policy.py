@@ -9,7 +9,7 @@ warning says so): its meaning is clear. A value larger than the literal limit (U
 ``Settings.max_literal_bytes``) is refused; a landing URL must parse as an absolute http(s) URL and be
 no longer than ``Settings.max_url_length``.
 
-Records are checked once, where every record passes before storage (``Registry._prepare``); account
+Records are checked once, where every record passes before storage (``registry.prepare``); account
 names where accounts are written; search parameters where they are parsed.
 
 >>> problem("Basalt \\ufffe")

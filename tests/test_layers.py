@@ -163,3 +163,58 @@ def test_tests_and_benchmarks_share_testkit_only() -> None:
     # the package does not need them (the wheel has neither)
     assert _importers("igsn_graph", {"tests", "bench", "testkit"}) == []
     assert _importers("api", {"tests", "bench", "testkit"}) == []
+
+
+def _outside_names(tree: ast.Module) -> set[str]:
+    """Names a file binds to modules outside the project (``etree``, ``os``…): their privates are theirs to judge."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(
+                (a.asname or a.name).split(".")[0]
+                for a in node.names
+                if a.name.split(".")[0] not in {"igsn_graph", "api"}
+            )
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module.split(".")[0] not in {"igsn_graph", "api"}:
+                names.update(a.asname or a.name for a in node.names)
+    return names
+
+
+def _foreign_privates(path: Path) -> list[str]:
+    """``obj._name`` in a file where ``_name`` is not its own: another module's private, reached from outside."""
+    tree = ast.parse(path.read_text())
+    outside = _outside_names(tree)
+    own: set[str] = set()  # privates this file defines (its classes' attributes, functions, module names)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            own.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            own.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in {"self", "cls"}:
+            own.add(node.attr)
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute) or not node.attr.startswith("_") or node.attr.startswith("__"):
+            continue
+        base = node.value
+        if isinstance(base, ast.Name) and (base.id in {"self", "cls"} or base.id in outside):
+            continue
+        if isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id == "super":
+            continue
+        if node.attr in own:
+            continue
+        found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_no_module_reaches_into_another_modules_privates() -> None:
+    """Routers and sibling modules call the registry's public methods and modules (``registry.policy``,
+    ``registry.reads``, ``Registry.existing``…), never ``registry._…``: a private may change without notice."""
+    found = [
+        hit
+        for folder in ("igsn_graph", "api")
+        for path in (ROOT / folder).rglob("*.py")
+        for hit in _foreign_privates(path)
+    ]
+    assert found == []

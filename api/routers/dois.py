@@ -393,7 +393,7 @@ def _publish_draft(
 def _update(registry: Registry, who: Principal, igsn: Igsn, attributes: dict[str, Any]) -> None:
     """A change of a registered or findable DOI: its URL, its description, its state (publish / hide)."""
     name = igsn.name
-    registry._existing(name, who)  # NotFound / ForeignSample before anything is read
+    registry.existing(name, who)  # NotFound / ForeignSample before anything is read
     facts = registry.facts(name)
     assert facts is not None
     event, url = attributes.get("event"), attributes.get("url")
@@ -493,7 +493,7 @@ def delete_doi(doi: str, request: Request, who: Principal = Depends(principal)) 
     registry = get_registry(request)
     igsn = parse_doi(registry, doi)
     if registry.row(igsn.name) is not None:
-        registry._existing(igsn.name, who)  # another party's: 403 before the rule
+        registry.existing(igsn.name, who)  # another party's: 403 before the rule
         raise JsonApiError(405, "Method not allowed: only draft DOIs can be deleted")
     lifecycle.discard(registry, who, igsn.name)
     return Response(status_code=204)

@@ -260,7 +260,7 @@ def lift(
                 stamp = registry.journal.reserve()
                 registry.journal.commit(
                     [
-                        registry._change(
+                        registry.admin_change(
                             facts=replace(facts, is_public=True, datestamp=stamp),
                             record=replace(record, is_public=True, warnings=[]),
                             previous=row,

@@ -212,13 +212,13 @@ def reserve(
             owner = Owner(old.agent, old.client, old.namespace)
         else:
             owner = registry.owner_of_name(igsn, principal)
-            registry._check_owner(principal, owner, igsn.name, False)
+            registry.policy.check_owner(principal, owner, igsn.name, False)
         registry.check_doi_prefix(igsn, principal)
         url = url or (old.url if old else None)
         if url:
-            registry._check_url(url, owner)
+            registry.policy.check_url(url, owner)
         if old is None:
-            registry._check_quota(owner, 1)
+            registry.policy.check_quota(owner, 1)
         now = _now()
         draft = Draft(
             igsn=igsn.name,
@@ -289,12 +289,12 @@ def reserve_names(registry: Registry, principal: Principal, names: list[Igsn]) -
             if registry.row(igsn.name) is not None or get(conn, igsn.name) is not None:
                 raise Conflict(f"{igsn.name} is registered or reserved already", igsn=igsn.name)
             owner = registry.owner_of_name(igsn, principal)
-            registry._check_owner(principal, owner, igsn.name, False)
+            registry.policy.check_owner(principal, owner, igsn.name, False)
             registry.check_doi_prefix(igsn, principal)
             owners[igsn.name] = owner
             taken[owner] = taken.get(owner, 0) + 1
         for owner, n in taken.items():
-            registry._check_quota(owner, n)
+            registry.policy.check_quota(owner, n)
         now = _now()
         drafts = [
             Draft(

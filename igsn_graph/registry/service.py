@@ -251,16 +251,6 @@ class Registry:
         it is the DOI the sample was registered with (``Policy.check_doi_prefix``)."""
         self.policy.check_doi_prefix(igsn, principal)
 
-    # the rules reservations (``lifecycle``) share with registrations
-    def _check_owner(self, principal: Principal, owner: Owner, igsn: str, exists: bool) -> None:
-        self.policy.check_owner(principal, owner, igsn, exists)
-
-    def _check_url(self, url: str, owner: Owner) -> None:
-        self.policy.check_url(url, owner)
-
-    def _check_quota(self, owner: Owner, new_count: int) -> None:
-        self.policy.check_quota(owner, new_count)
-
     # -- reads (``reads``) ------------------------------------------------------------------------------
     def row(self, name: str) -> CatalogueRow | None:
         return self.reads.row(name)
@@ -283,8 +273,8 @@ class Registry:
         """The row of a sample the public may find and follow (``Reads.findable_row``); Gone or NotFound."""
         return self.reads.findable_row(name)
 
-    def _existing(self, name: str, principal: Principal) -> tuple[CatalogueRow, RegistryFacts]:
-        """The sample's row and facts; NotFound, or ForeignSample."""
+    def existing(self, name: str, principal: Principal) -> tuple[CatalogueRow, RegistryFacts]:
+        """The sample's row and facts if ``principal`` may change it; NotFound, or ForeignSample."""
         return self.reads.existing(name, principal)
 
     def landing_url(self, principal: Principal, text: str) -> str | None:
@@ -301,7 +291,7 @@ class Registry:
         return self.reads.count()
 
     # -- writes (``prepare``, ``pipeline``) -----------------------------------------------------------------
-    def _change(
+    def admin_change(
         self,
         *,
         facts: RegistryFacts,

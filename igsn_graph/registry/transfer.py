@@ -214,7 +214,7 @@ def transfer(
         result.unchanged = sorted(x.igsn for x in held if x.igsn not in going)
         arriving: list[CatalogueRow | lifecycle.Draft] = [*moving, *moving_drafts]
         gained = sum(1 for x in arriving if not _owned(x, to_) and target[x.igsn] != TEST_NAMESPACE)
-        registry._check_quota(Owner(to_.agent, to_.client, ""), gained)
+        registry.policy.check_quota(Owner(to_.agent, to_.client, ""), gained)
         moves = Moves(
             namespaces=(moved_ns,) if moved_ns else (),
             drafts=tuple((d.igsn, to_.agent, to_.client, target[d.igsn]) for d in moving_drafts),
@@ -244,7 +244,7 @@ def _change(
         raise NotFound("IGSN not found", igsn=row.igsn)
     record = registry.record(row.igsn) if facts.has_metadata else None
     moved = replace(facts, agent=to.agent, client=to.client, namespace=namespace, datestamp=stamp)
-    change = registry._change(facts=moved, record=record, previous=row, event=EVENT, principal=principal)
+    change = registry.admin_change(facts=moved, record=record, previous=row, event=EVENT, principal=principal)
     # the activity says from whom to whom (its version's facts say only where the sample is now)
     activity = registry.iris.activity(f"{row.igsn}/{change.row.version}")
     change.activity += [

@@ -63,7 +63,7 @@ def store_past_embargo(registry: Registry, shared: Path, name: str) -> None:
         stamp = registry.journal.reserve()
         registry.journal.commit(
             [
-                registry._change(
+                registry.admin_change(
                     facts=replace(facts, datestamp=stamp),
                     record=replace(record, embargo_end="2020-12-31"),
                     previous=row,

@@ -114,7 +114,7 @@ def store_raw(
         )
         registry.journal.commit(
             [
-                registry._change(
+                registry.admin_change(
                     facts=facts, record=record, previous=previous, event="metadata-registered", principal=ADMIN
                 )
             ]
