@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..db import connect_read_only
 from ..store.base import GraphStore
 from ..store.oxigraph import OxigraphStore
-from .database import connect_read_only
 
 __all__ = ["Snapshot", "snapshot", "journal_position", "remove_stale", "SCRATCH_PREFIX"]
 
