@@ -24,6 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "harvest": {"db", "formats", "store", "index", "registry"},
     "oai": {"db", "formats", "store", "index", "registry", "harvest"},
     "resolver": {"db", "formats", "store", "index", "registry", "harvest", "oai"},
+    "cli": {"db", "formats", "store", "index", "registry", "harvest", "oai", "resolver"},
 }
 
 #: imports against the layers that another piece of work is removing: (importing module, imported package)
@@ -90,7 +91,7 @@ def _edges() -> dict[tuple[str, str], set[str]]:
 def test_core_does_not_import_the_web_layer() -> None:
     bad = {str(p.relative_to(CORE)): _imports(p) & FORBIDDEN for p in CORE.rglob("*.py")}
     # the CLI starts the server by import string only; uvicorn itself is the one exception there
-    bad = {k: v - ({"uvicorn"} if k == "cli.py" else set()) for k, v in bad.items()}
+    bad = {k: v - ({"uvicorn"} if k == "cli/serve.py" else set()) for k, v in bad.items()}
     assert {k: v for k, v in bad.items() if v} == {}
 
 
