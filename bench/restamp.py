@@ -6,27 +6,27 @@ load is there; loading runs at roughly 100 samples/s, so build 100,000 once). A 
 the data folder's recorded fingerprint stale, as a new writer revision would.
 
 Rows: "direct" runs `restamp()` in this process (the `igsn-graph restamp` path) on the whole store;
-"server" starts the real server, measures resolver latency (Turtle of random samples from the whole
-store, --concurrency keep-alive connections) with nothing else running, then restarts it with a stale
-fingerprint and measures the same load while its background restamp runs (only requests that ended
-before /health reported the restamp done count). Changing the public URL between the runs (each server
-gets a new port) restamps nothing: the first server start shows it.
+"server" keeps the default RDF of every sample (`igsn-graph prerender`, the resolver's steady state), starts
+the real server and measures resolver latency with wrk (`testkit.harness.run_wrk`: Turtle of random samples
+of the whole store, --connections keep-alive connections) with nothing else running, then, same run,
+restarts it with a stale fingerprint and measures the same load while its background restamp runs (wrk
+stops before the restamp ends; the line says when it did not). Changing the public URL between the runs
+(each server gets a new port) restamps nothing: the first server start shows it.
 
-    python bench/restamp.py --size 20000 [--data DIR] [--batch 2000] [--concurrency 8] [--no-server]
+    python bench/restamp.py --size 10000 [--data DIR] [--batch 2000] [--connections 8] [--no-server]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import random
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -34,11 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from igsn_graph.demo_load import ensure_demo
+from igsn_graph.index import catalogue
 from igsn_graph.oai.formats import fingerprint
 from igsn_graph.registry import restamp
 from igsn_graph.registry.service import Registry
+from igsn_graph.resolver.stored import FILE, fill, open_stored
 from igsn_graph.settings import Settings
-from testkit.harness import percentile, start_server, stop_server
+from testkit.harness import run_wrk, start_server, stop_server, write_requests
 
 STALE = "bench-stale-fingerprint"
 
@@ -84,90 +86,68 @@ def direct(settings: Settings, batch: int) -> dict[str, float]:
     }
 
 
-async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str) -> int:
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: text/turtle\r\n\r\n".encode())
-    await writer.drain()
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = next(
-        (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0
-    )
-    await reader.readexactly(length)
-    return int(head.split(b" ", 2)[1])
-
-
-async def _load(
-    port: int, names: list[str], concurrency: int, until: asyncio.Future[None] | None, total: int
-) -> list[tuple[float, float]]:
-    """(end time, latency s) of each request: ``total`` requests, or until ``until`` is done."""
-    rng = random.Random(11)
-    out: list[tuple[float, float]] = []
-
-    async def worker() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+def prerender(settings: Settings) -> int:
+    """The default RDF of every sample kept in representations.sqlite (`igsn-graph prerender`): the resolver's
+    steady state, which a restamp invalidates for the bodies that contain the datestamp."""
+    with Registry(settings) as registry:
+        stored = open_stored(settings.data_dir / FILE)
+        if stored is None:
+            raise RuntimeError(f"{FILE} cannot be written")
         try:
-            while (until is None and len(out) < total) or (until is not None and not until.done()):
-                t = time.perf_counter()
-                status = await _request(reader, writer, "/" + rng.choice(names))
-                end = time.perf_counter()
-                if status != 200:
-                    raise RuntimeError(f"the resolver answered {status}")
-                out.append((end, end - t))
+            return fill(registry, stored, catalogue.all_rows(registry.db.read()))
         finally:
-            writer.close()
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return out
+            stored.close()
 
 
-async def _during_restamp(base: str, port: int, names: list[str], concurrency: int) -> tuple[list[float], dict]:
-    loop = asyncio.get_running_loop()
-    finished: asyncio.Future[None] = loop.create_future()
-    report: dict = {}
-
-    async def watch() -> None:
-        async with httpx.AsyncClient(timeout=30) as client:
-            while True:
-                health = (await client.get(base + "/health")).json()
-                progress = health.get("restamp") or {}
-                if not health["restamp_pending"] and not progress.get("running", False):
-                    report.update(progress)
-                    report["ended"] = time.perf_counter()
-                    finished.set_result(None)
-                    return
-                await asyncio.sleep(0.05)
-
-    results, _ = await asyncio.gather(_load(port, names, concurrency, finished, 0), watch())
-    return [lat for end, lat in results if end <= report["ended"]], report
+def _health(base: str) -> dict[str, Any]:
+    return dict(httpx.get(base + "/health", timeout=30).json())
 
 
-def server(data: Path, names: list[str], requests: int, concurrency: int) -> dict[str, float]:
-    """Resolver latency without, then during, the server's background restamp."""
+def server(data: Path, names: list[str], seconds: float, connections: int, direct_rate: float) -> dict[str, float]:
+    """Resolver p99 (wrk, Turtle of random samples of the whole store) with nothing else running, then, same
+    run, while the server's background restamp runs (wrk ends before the restamp does: checked on /health)."""
+    work = Path(tempfile.mkdtemp())
+    requests = write_requests(work / "ttl.txt", [("/" + n, [("Accept", "text/turtle")]) for n in names])
     _set_fingerprint(data, fingerprint())
     proc, base = start_server(data)
     try:
-        health = httpx.get(base + "/health").json()
+        health = _health(base)
         if health["restamp_pending"] or health["restamp"] is not None:
             raise RuntimeError("a new public URL started a restamp")
-        port = int(base.rsplit(":", 1)[1])
-        asyncio.run(_load(port, names, concurrency, None, max(requests // 10, concurrency)))  # warm-up
-        quiet = [lat for _, lat in asyncio.run(_load(port, names, concurrency, None, requests))]
+        run_wrk(base, requests, seconds=1, connections=connections, threads=1)  # warm-up
+        quiet = run_wrk(base, requests, seconds=seconds, connections=connections, threads=1)
     finally:
         stop_server(proc)
     _set_fingerprint(data, STALE)
+    # wrk counts whole seconds: measure for about 80 % of the restamp expected in the background (duty share)
+    expected = len(names) / max(direct_rate * restamp.DEFAULT_DUTY, 1.0)
+    window = max(1, min(round(seconds), int(expected * 0.8)))
     proc, base = start_server(data)
     try:
-        port = int(base.rsplit(":", 1)[1])
-        busy, report = asyncio.run(_during_restamp(base, port, names, concurrency))
+        busy = run_wrk(base, requests, seconds=window, connections=connections, threads=1)
+        during = (_health(base).get("restamp") or {}).get("running", False)
+        while True:
+            health = _health(base)
+            progress = health.get("restamp") or {}
+            if not health["restamp_pending"] and not progress.get("running", False):
+                break
+            time.sleep(0.1)
     finally:
         stop_server(proc)
+    for r in (quiet, busy):
+        if r.errors or r.status_errors:
+            raise RuntimeError(f"{r.errors} socket errors, {r.status_errors} bad statuses")
     return {
-        "quiet_p50": statistics.median(quiet) * 1000,
-        "quiet_p99": percentile(quiet, 99) * 1000,
-        "busy_p50": statistics.median(busy) * 1000 if busy else float("nan"),
-        "busy_p99": percentile(busy, 99) * 1000,
-        "busy_requests": len(busy),
-        "rate": float(report.get("records_per_s", 0.0)),
-        "records": float(report.get("done", 0)),
+        "quiet_p50": quiet.p50_ms,
+        "quiet_p99": quiet.p99_ms,
+        "quiet_rps": quiet.rps,
+        "busy_p50": busy.p50_ms,
+        "busy_p99": busy.p99_ms,
+        "busy_rps": busy.rps,
+        "window": float(window),
+        "restamp_outlasted_wrk": float(during),
+        "rate": float(progress.get("records_per_s", 0.0)),
+        "records": float(progress.get("done", 0)),
     }
 
 
@@ -176,8 +156,9 @@ def main() -> None:
     p.add_argument("--size", type=int, default=20_000, help="demo samples in the store")
     p.add_argument("--data", type=Path, default=None, help="data folder (built unless a load completed there)")
     p.add_argument("--batch", type=int, default=restamp.DEFAULT_BATCH, help="records per batch (direct row)")
-    p.add_argument("--requests", type=int, default=3000, help="resolver requests of the quiet measurement")
-    p.add_argument("--concurrency", type=int, default=8, help="keep-alive connections of the resolver load")
+    p.add_argument("--seconds", type=float, default=5, help="wrk seconds of the quiet measurement (at most)")
+    p.add_argument("--connections", type=int, default=8, help="keep-alive connections of the resolver load")
+    p.add_argument("--no-prerender", action="store_true", help="start with no kept bodies")
     p.add_argument("--no-server", action="store_true", help="the direct row only")
     args = p.parse_args()
     data = args.data or Path(tempfile.mkdtemp()) / "data"
@@ -193,12 +174,16 @@ def main() -> None:
         f"max {d['batch_max_ms']:.0f} ms; load average {os.getloadavg()[0]:.1f})"
     )
     if not args.no_server:
-        s = server(data, names, args.requests, args.concurrency)
+        if not args.no_prerender:
+            t = time.monotonic()
+            print(f"prerendered {prerender(settings)} samples ({time.monotonic() - t:.0f} s)", flush=True)
+        s = server(data, names, args.seconds, args.connections, d["rate"])
         print(
             f"server: background restamp {s['records']:.0f} records at {s['rate']:,.0f} records/s; resolver "
-            f"Turtle p50/p99 {s['quiet_p50']:.1f}/{s['quiet_p99']:.1f} ms quiet, "
-            f"{s['busy_p50']:.1f}/{s['busy_p99']:.1f} ms during the restamp ({s['busy_requests']} requests): "
-            f"p99 x{s['busy_p99'] / s['quiet_p99']:.2f}"
+            f"Turtle p50/p99 {s['quiet_p50']:.1f}/{s['quiet_p99']:.1f} ms quiet ({s['quiet_rps']:.0f} req/s), "
+            f"{s['busy_p50']:.1f}/{s['busy_p99']:.1f} ms during the restamp ({s['busy_rps']:.0f} req/s, "
+            f"{s['window']:.0f} s{'' if s['restamp_outlasted_wrk'] else ', restamp ended before wrk did'}): "
+            f"p99 x{s['busy_p99'] / s['quiet_p99']:.2f}; load average {os.getloadavg()[0]:.1f}"
         )
     print("direction: >= 20,000 records/s; resolver p99 during a restamp <= 1.2x quiet")
 
