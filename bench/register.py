@@ -1,20 +1,27 @@
-"""Registration latency: single-record ``POST /metadata`` against a real uvicorn on loopback; bulk throughput.
+"""Registration latency and throughput: single-record ``POST /metadata`` measured by ``wrk``, beside a hello-world POST.
 
-The server runs in its own process (so the load generator does not share its GIL) over a fresh data
-folder; each request registers a new IGSN with a registration-kernel document, authenticated with HTTP
-Basic on a kept-alive connection. Prints p50/p90/p99/max latency and throughput per concurrency level,
-then the throughput (records/s) of ``POST /api/v1/samples/bulk`` with one request of N new records
-(CSIRO v3 XML and Turtle). ``--core`` first runs the same single-record writes through
-``Registry.register`` in this process (no HTTP), and prints how the group commit grouped them.
+Our server (``igsn-graph serve``) and the peer (the smallest FastAPI app answering a POST, same uvicorn
+settings) run in their own processes over loopback. wrk's Lua builds every request: a registration-kernel
+document of a new IGSN (a counter per wrk thread, a prefix per row), HTTP Basic, kept-alive connections.
+Rows (ours and hello at each connection count) are interleaved, --repeat times, so a change of the
+machine's load touches every row alike. Then the throughput (records/s) of ``POST /api/v1/samples/bulk``
+with one request of N new records (CSIRO v3 XML and Turtle). ``--core`` first runs single-record writes
+through ``Registry.register`` in this process (no HTTP), and prints how the group commit grouped them.
 
-    python bench/register.py [--requests 300] [--concurrency 1 16] [--bulk 1000 10000] [--core]
+    python bench/register.py [--seconds 5] [--connections 1 16] [--repeat 3] [--bulk 1000 10000] [--core]
+
+Targets (issue 22): one client p50 <= 5 ms; 16 clients p99 <= 25 ms and >= 1,000 writes/s.
 """
 
 from __future__ import annotations
 
 import argparse
-import socket
+import base64
+import json
+import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -34,7 +41,7 @@ from igsn_graph.formats.kernels import read_xml  # noqa: E402
 from igsn_graph.registry.accounts import Principal  # noqa: E402
 from igsn_graph.registry.service import Registry, Submission, init_data_dir  # noqa: E402
 from igsn_graph.settings import Settings  # noqa: E402
-from testkit.harness import percentile, start_server, stop_server  # noqa: E402
+from testkit.harness import WrkResult, free_port, percentile, stop_server  # noqa: E402
 
 __all__ = ["main"]
 
@@ -74,43 +81,102 @@ def in_threads(worker: Callable[[int], None], concurrency: int) -> float:
     return time.perf_counter() - start
 
 
-def run(base: str, prefix: str, requests: int, concurrency: int) -> tuple[list[float], float]:
-    """Latencies (s) of ``requests`` POSTs spread over ``concurrency`` threads, and the wall time."""
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    per_worker = max(1, requests // concurrency)
-    barrier = threading.Barrier(concurrency)
+#: the peer: the smallest FastAPI app taking a POST body, served by uvicorn with our server's settings
+HELLO = """
+import sys, uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse
+from igsn_graph.cli import server_options
+from igsn_graph.settings import Settings
+app = FastAPI()
+@app.get("/health")
+def health() -> PlainTextResponse:
+    return PlainTextResponse("ok")
+@app.post("/metadata", status_code=201)
+async def hello(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("OK (" + str(len(await request.body())) + ")", status_code=201)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), **server_options(Settings.from_env(), http=sys.argv[2]))
+"""
 
-    def worker(w: int) -> None:
-        mine: list[float] = []
-        # TCP_NODELAY: httpx writes headers and body separately; with Nagle the body waits for the
-        # server's delayed ACK (~40 ms on Linux), which would be measured as server latency
-        transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
-        with httpx.Client(
-            base_url=base,
-            auth=(USER, PASSWORD),
-            timeout=60,
-            transport=transport,
-            headers={"Content-Type": "application/xml"},
-        ) as client:
-            client.get("/metadata")  # connect and warm the credential cache outside the measurement
-            barrier.wait()
-            for i in range(per_worker):
-                data = document(f"BNA{prefix}{w:02d}{i:05d}")
-                t0 = time.perf_counter()
-                r = client.post("/metadata", content=data)
-                mine.append(time.perf_counter() - t0)
-                if r.status_code != 201:
-                    with lock:
-                        errors.append(f"{r.status_code} {r.text}")
-        with lock:
-            latencies.extend(mine)
+#: wrk's Lua: every request a registration kernel of a new name, BNA<row prefix><thread id><counter>;
+#: ``done`` prints the totals and latency percentiles as one JSON line (``testkit.harness.run_wrk``'s form)
+WRK_LUA = r"""
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+end
+function init(args)
+  prefix = args[1]
+  auth = args[2]
+  sent = 0
+end
+function request()
+  sent = sent + 1
+  local name = string.format("BNA%s%02d%07d", prefix, id, sent)
+  local body = '<?xml version="1.0" encoding="UTF-8"?>\n<sample xmlns="http://igsn.org/schema/kernel-v.1.0">'
+    .. '<sampleNumber identifierType="igsn">10273/' .. name .. '</sampleNumber>'
+    .. '<registrant><registrantName>Bench Mark</registrantName></registrant>'
+    .. '<relatedResourceIdentifiers><relatedIdentifier relatedIdentifierType="doi" relationType="IsCitedBy">'
+    .. '10.5072/PAPER1</relatedIdentifier></relatedResourceIdentifiers>'
+    .. '<log><logElement event="submitted" timeStamp="2020-01-01T10:00:00"/></log></sample>'
+  return wrk.format("POST", "/metadata", {["Content-Type"] = "application/xml", ["Authorization"] = auth}, body)
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRK-JSON {\"requests\": %d, \"duration_us\": %d, \"p50_us\": %d, \"p99_us\": %d, \"max_us\": %d, "
+    .. "\"errors\": %d, \"status_errors\": %d}\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
 
-    wall = in_threads(worker, concurrency)
-    if errors:
-        raise RuntimeError(f"{len(errors)} requests failed, e.g. {errors[0]}")
-    return latencies, wall
+
+def start(cmd: list[str], env: dict[str, str], base: str) -> subprocess.Popen[bytes]:
+    """Runs ``cmd`` until ``base``/health answers."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/health", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"{cmd} exited")
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{cmd} did not start")
+
+
+def run_wrk_posts(base: str, script: Path, prefix: str, *, seconds: float, connections: int) -> WrkResult:
+    """wrk POSTing new registrations to ``base``/metadata; one wrk thread per 8 connections (at least one)."""
+    exe = shutil.which("wrk")
+    if exe is None:
+        raise RuntimeError("wrk is not installed (Debian: apt-get install wrk)")
+    auth = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    threads = max(1, min(2, connections // 8))
+    out = subprocess.run(
+        [exe, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout=10s"]
+        + ["-s", str(script), base, "--", prefix, auth],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next((x for x in out.splitlines() if x.startswith("WRK-JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no result:\n{out}")
+    r = json.loads(line.removeprefix("WRK-JSON "))
+    return WrkResult(
+        requests=r["requests"],
+        seconds=r["duration_us"] / 1e6,
+        p50_ms=r["p50_us"] / 1000,
+        p99_ms=r["p99_us"] / 1000,
+        max_ms=r["max_us"] / 1000,
+        errors=r["errors"],
+        status_errors=r["status_errors"],
+    )
 
 
 def run_core(registry: Registry, prefix: str, requests: int, concurrency: int) -> tuple[list[float], float]:
@@ -197,41 +263,69 @@ def run_bulk(base: str, kind: str, prefix: str, count: int) -> tuple[float, int]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=300, help="requests per concurrency level")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=5.0, help="wrk duration of each row")
+    parser.add_argument("--connections", type=int, nargs="+", default=[1, 16])
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved repetitions of every row")
+    parser.add_argument("--http", default="httptools", help="uvicorn HTTP protocol, for both servers")
     parser.add_argument("--bulk", type=int, nargs="*", default=[1000, 10000], help="records per bulk request")
     parser.add_argument("--core", action="store_true", help="also time Registry.register in process first")
+    parser.add_argument("--requests", type=int, default=300, help="calls per thread count of --core")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp) / "data"
+        work = Path(tmp)
+        data_dir = work / "data"
         prepare(data_dir)
         if args.core:
-            core(data_dir, args.requests, args.concurrency)
-        proc, base = start_server(data_dir)
+            core(data_dir, args.requests, args.connections)
+        ours_base, hello_base = f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"
+        env = {**os.environ, "IGSN_GRAPH_DATA": str(data_dir), "PYTHONPATH": str(ROOT)}
+        serve = [sys.executable, "-m", "igsn_graph.cli", "serve", "--data", str(data_dir), "--http", args.http]
+        ours = start(
+            [*serve, "--port", ours_base.rsplit(":", 1)[1]],
+            {**env, "IGSN_GRAPH_PUBLIC_URL": ours_base + "/"},
+            ours_base,
+        )
+        hello = start([sys.executable, "-c", HELLO, hello_base.rsplit(":", 1)[1], args.http], env, hello_base)
+        script = work / "register.lua"
+        script.write_text(WRK_LUA, encoding="utf-8")
+        results: dict[tuple[str, int], list[WrkResult]] = {}
         try:
-            # warm-up: first validation loads the shapes, first login pays one scrypt
-            run(base, "W", 20, 1)
-            print(f"POST /metadata, registration kernel, new IGSN per request, server {base}")
-            print(
-                f"{'clients':>7} {'requests':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>8}"
-            )
-            for level, concurrency in enumerate(args.concurrency):
-                latencies, wall = run(base, chr(ord("A") + level), args.requests, concurrency)
-                ms = [x * 1000 for x in latencies]
-                print(
-                    f"{concurrency:>7} {len(ms):>8} {statistics.median(ms):>8.1f} {percentile(ms, 90):>8.1f} "
-                    f"{percentile(ms, 99):>8.1f} {max(ms):>8.1f} {len(ms) / wall:>8.0f}"
-                )
+            # warm-up: the first validation loads the shapes, the first login pays one scrypt
+            run_wrk_posts(ours_base, script, "W", seconds=1, connections=1)
+            for rep in range(args.repeat):
+                for c in args.connections:
+                    for label, base in (("POST /metadata", ours_base), ("hello world", hello_base)):
+                        r = run_wrk_posts(base, script, f"{rep}{c:02d}", seconds=args.seconds, connections=c)
+                        if r.errors or r.status_errors:
+                            raise RuntimeError(f"{label}, {c} connections: {r}")
+                        results.setdefault((label, c), []).append(r)
             if args.bulk:
-                print("\nPOST /api/v1/samples/bulk, one request of new records (batches of the server's batch size)")
+                print("POST /api/v1/samples/bulk, one request of new records (batches of the server's batch size)")
                 print(f"{'format':>7} {'records':>8} {'stored':>8} {'seconds':>8} {'records/s':>10}")
                 for level, count in enumerate(args.bulk):
                     for kind in ("xml", "turtle"):
-                        wall, stored = run_bulk(base, kind, f"{kind[0].upper()}{level}", count)
+                        wall, stored = run_bulk(ours_base, kind, f"{kind[0].upper()}{level}", count)
                         print(f"{kind:>7} {count:>8} {stored:>8} {wall:>8.1f} {count / wall:>10.0f}")
+                print()
         finally:
-            stop_server(proc)
+            for proc in (ours, hello):
+                stop_server(proc)
+    print(
+        f"POST /metadata, registration kernel, new IGSN per request; {args.http}; wrk {args.seconds:g} s per row, "
+        f"{args.repeat} interleaved repetitions; load {os.getloadavg()[0]:.2f}"
+    )
+    print(f"{'':16} {'conns':>5} {'req/s (min–max)':>17} {'p50 ms':>13} {'p99 ms (min–max)':>18} {'× hello':>12}")
+    for (label, c), runs in results.items():
+        hello_runs = results[("hello world", c)]
+        ratios = [r.rps / h.rps for r, h in zip(runs, hello_runs, strict=True)]
+        print(
+            f"{label:16} {c:>5} {min(r.rps for r in runs):>8.0f}–{max(r.rps for r in runs):<8.0f} "
+            f"{statistics.median(r.p50_ms for r in runs):>13.1f} "
+            f"{min(r.p99_ms for r in runs):>9.1f}–{max(r.p99_ms for r in runs):<8.1f} "
+            f"{min(ratios):>5.2f}–{max(ratios):<5.2f}"
+        )
+    print("targets (issue 22): 1 connection p50 <= 5 ms; 16 connections p99 <= 25 ms, >= 1,000 writes/s")
 
 
 if __name__ == "__main__":

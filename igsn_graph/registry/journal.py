@@ -10,6 +10,10 @@ Protocol for a batch of changes (a single registration is a batch of one):
 Only then is the write acknowledged. A crash after 1 leaves journal rows; ``recover()`` (run whenever
 the registry opens) redoes 2 and 3 for them — both are idempotent. A crash before 1 commits leaves
 nothing. The index never points at a graph that is not there, since it is written after the graph.
+
+Only transaction A is synced to disk before the answer (one fsync per write or group). B is committed
+without a sync: it survives the process dying at once, and a power loss can only roll it back whole —
+journal rows included, since B deletes them — so ``recover()`` redoes it. The next synced commit syncs it too.
 """
 
 from __future__ import annotations
@@ -212,7 +216,8 @@ class Journal:
         ]
         last = max(c.row.datestamp for c in changes)
         self._reserved = False
-        with self.db.write() as conn:
+        # not synced: lost only with its journal rows, which then redo it (module docstring)
+        with self.db.write(durable=False) as conn:
             history.add_versions(conn, versions)
             catalogue.upsert(conn, [c.row for c in changes])
             search.index_samples(conn, self.iris, [(c.row, c.graph) for c in changes], [c.record for c in changes])
