@@ -12,7 +12,7 @@ external CSS, fonts or scripts.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -176,11 +176,16 @@ def joined(items: Sequence[etree._Element | str], sep: str = "; ") -> list[etree
     return out
 
 
-def sample_list(samples: Sequence[SampleSummary]) -> etree._Element:
+def sample_list(samples: Sequence[SampleSummary], unverified: Mapping[str, str] | None = None) -> etree._Element:
     """Samples as the search page and the pages of agents, clients and namespaces list them: the name linked
-    to the sample's page, then a line of what it is (IGSN, type, holder, when collected, status)."""
+    to the sample's page, then a line of what it is (IGSN, type, holder, when collected, status); ``unverified``:
+    the note of each sample whose shown description an unverified harvest source gave."""
     items = []
     for h in samples:
         meta = " · ".join(v for v in (h.igsn, h.kind, h.client or h.agent, h.collected_from, h.status) if v)
-        items.append(E.LI(E.A(h.name or h.igsn, href=f"/{h.igsn}"), E.BR(), E.SPAN(meta, **{"class": "meta"})))
+        item = E.LI(E.A(h.name or h.igsn, href=f"/{h.igsn}"), E.BR(), E.SPAN(meta, **{"class": "meta"}))
+        note = (unverified or {}).get(h.igsn)
+        if note:
+            item.extend([E.BR(), E.STRONG(note, **{"class": "unverified"})])
+        items.append(item)
     return E.OL(*items, **{"class": "samples"})

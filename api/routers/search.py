@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from igsn_graph import maps, pages
 from igsn_graph.errors import InvalidInput
+from igsn_graph.harvest.view import unverified_notes
 from igsn_graph.index import search as core
 from igsn_graph.pages import E  # lxml.html.builder with XML-safe values
 from igsn_graph.registry.service import Registry
@@ -49,7 +50,13 @@ class SearchItem(BaseModel):
     collected_from: str | None
     collected_to: str | None
     score: float | None
+    #: set when the description shown came from a harvest source no allocating agent speaks for: says so
+    unverified: str | None = None
     links: dict[str, str]
+
+
+#: the fields of a search item the router adds to a hit
+_NOT_OF_A_HIT = ("links", "unverified")
 
 
 class SearchPage(BaseModel):
@@ -158,12 +165,15 @@ def search_samples(request: Request, registry: Registry = Depends(get_registry))
     }
     if result.next_cursor:
         links["next"] = _with_cursor(request, "api/v1/search", result.next_cursor)
+    unverified = unverified_notes(registry, [h.igsn for h in result.hits])
     page = SearchPage(
         total=result.total,
         sort=result.sort,
         items=[
             SearchItem(
-                **{k: getattr(h, k) for k in SearchItem.model_fields if k != "links"}, links=sample_links(base, h.igsn)
+                **{k: getattr(h, k) for k in SearchItem.model_fields if k not in _NOT_OF_A_HIT},
+                unverified=unverified.get(h.igsn),
+                links=sample_links(base, h.igsn),
             )
             for h in result.hits
         ],
@@ -369,7 +379,7 @@ def search_page(request: Request, registry: Registry = Depends(get_registry)) ->
             link = E.A(f"{c.label or c.value} ({c.count})", href=_toggle(request, facet, c.value))
             items.append(E.LI(link, **({"class": "on"} if on else {})))
         aside.extend([E.H3(_FACET_TITLES[facet]), E.UL(*items)])
-    hits = pages.sample_list(result.hits)
+    hits = pages.sample_list(result.hits, unverified_notes(registry, [h.igsn for h in result.hits]))
     results = E.SECTION(E.P(f"{result.total} sample{'s' if result.total != 1 else ''} found"))
     located = maps.hits_map(registry.db.read(), [(h.igsn, h.name) for h in result.hits])
     if located is not None:

@@ -15,7 +15,7 @@ from lxml import etree
 from ..errors import IgsnGraphError
 from ..xmlparser import parse_xml
 from . import origins, sources
-from .view import UNVERIFIED_TEXT
+from .view import unverified_note
 
 if TYPE_CHECKING:
     from ..registry.service import Registry
@@ -53,9 +53,7 @@ def about_containers(registry: Registry, igsn: str) -> list[bytes]:
     out = [etree.tostring(root)]
     if not source.verified:
         dc = etree.Element(f"{{{_OAI_DC}}}dc", nsmap={"oai_dc": _OAI_DC, "dc": _DC})
-        etree.SubElement(
-            dc, f"{{{_DC}}}description"
-        ).text = f"Harvested from the OAI-PMH source {source.name} ({source.url}): {UNVERIFIED_TEXT}"
+        etree.SubElement(dc, f"{{{_DC}}}description").text = unverified_note(source)
         out.append(etree.tostring(dc))
     return out
 

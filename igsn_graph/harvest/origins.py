@@ -22,6 +22,7 @@ rows cost about 1 KB each, are replaced in place by a re-harvest, and are dumped
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -51,6 +52,7 @@ __all__ = [
     "original",
     "sources_of",
     "unlisted_triples",
+    "unverified_shown",
 ]
 
 _TRUE = Literal("true", datatype=XSD.boolean)
@@ -181,6 +183,23 @@ def sources_of(conn: sqlite3.Connection, igsn: str) -> list[str]:
     except sqlite3.OperationalError:  # a database from before harvests, opened read-only (no schema update)
         return []
     return [r[0] for r in rows]
+
+
+def unverified_shown(conn: sqlite3.Connection, igsns: Sequence[str]) -> dict[str, str]:
+    """The samples among ``igsns`` whose shown description came from an unverified source (no allocating agent
+    speaks for it), each with that source's name: what every output marks."""
+    if not igsns:
+        return {}
+    marks = ",".join("?" * len(igsns))
+    try:
+        rows = conn.execute(
+            "SELECT o.igsn, o.source FROM harvest_origin o JOIN harvest_source s ON s.name = o.source "
+            f"WHERE o.in_force = 1 AND s.agent IS NULL AND o.igsn IN ({marks})",
+            list(igsns),
+        ).fetchall()
+    except sqlite3.OperationalError:  # a database from before harvests, opened read-only (no schema update)
+        return {}
+    return {str(r[0]): str(r[1]) for r in rows}
 
 
 def save(conn: sqlite3.Connection, origin: Origin, *, in_force: bool, original: bytes) -> None:

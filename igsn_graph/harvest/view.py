@@ -6,6 +6,7 @@ cache: a record kept beside the shown description changes no version of the samp
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -18,10 +19,26 @@ from . import origins, precedence, sources
 if TYPE_CHECKING:
     from ..registry.service import Registry
 
-__all__ = ["UNVERIFIED_TEXT", "described_by_section"]
+__all__ = ["UNVERIFIED_TEXT", "described_by_section", "unverified_note", "unverified_notes"]
 
 #: what a page says of a source no allocating agent speaks for
 UNVERIFIED_TEXT = "unverified: no allocating agent speaks for this source"
+
+
+def unverified_note(source: sources.HarvestSource) -> str:
+    """The note an output carries when the description it shows came from an unverified source."""
+    return f"Harvested from the OAI-PMH source {source.name} ({source.url}): {UNVERIFIED_TEXT}"
+
+
+def unverified_notes(registry: Registry, igsns: Sequence[str]) -> dict[str, str]:
+    """For the samples among ``igsns`` whose shown description an unverified source gave: the note to show."""
+    out: dict[str, str] = {}
+    for igsn, name in origins.unverified_shown(registry.db.read(), igsns).items():
+        try:
+            out[igsn] = unverified_note(sources.get(registry, name))
+        except NotFound:
+            continue  # a removed source no longer describes anything here
+    return out
 
 
 def described_by_section(registry: Registry, name: str) -> etree._Element | None:

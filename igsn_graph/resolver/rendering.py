@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from copy import copy
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -19,6 +20,8 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse, seria
 from ..formats import citation, datacite_json, schemaorg
 from ..formats.graph import facts_from_triples, record_from_triples
 from ..formats.xmltext import xml_safe
+from ..harvest import origins
+from ..harvest.view import unverified_notes
 from ..index.catalogue import CatalogueRow
 from ..oai.formats import FORMATS, for_oai, write_all
 from ..pages import E
@@ -70,13 +73,23 @@ def _prefixes(fmt: RdfFormat) -> dict[str, str] | None:
     return PREFIXES if fmt in (RdfFormat.TURTLE, RdfFormat.TRIG) else None
 
 
-def render_rdf(triples: Sequence[Triple], graph: NamedNode, media_type: str) -> bytes:
-    """Triples in one RDF syntax; the dataset syntaxes put them in their named graph."""
+def render_rdf(
+    triples: Sequence[Triple],
+    graph: NamedNode,
+    media_type: str,
+    beside: tuple[NamedNode, Sequence[Triple]] | None = None,
+) -> bytes:
+    """Triples in one RDF syntax; the dataset syntaxes put them in their named graph (and ``beside``'s triples
+    in theirs; the graph syntaxes write both together)."""
     fmt = RDF_FORMATS[media_type]
+    if beside is not None and fmt not in _DATASET_FORMATS:
+        triples = [*triples, *beside[1]]
     if fmt == RdfFormat.RDF_XML:
         triples = xml_safe(triples)  # pyoxigraph writes a NUL or U+FFFE into RDF/XML as it is
     if fmt in _DATASET_FORMATS:
         quads = [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+        if beside is not None:
+            quads += [Quad(t.subject, t.predicate, t.object, beside[0]) for t in beside[1]]
         return serialize(quads, format=fmt, prefixes=_prefixes(fmt)) or b""
     return serialize(triples, format=fmt, prefixes=_prefixes(fmt)) or b""
 
@@ -199,6 +212,11 @@ def _utf8(media_type: str) -> str:
     return media_type + "; charset=utf-8"
 
 
+#: the record field that carries the unverified note in a profile's output: ``comments`` (DataCite's "Other"
+#: description, oai_dc's second description) unless the format has no element for comments
+_NOTE_FIELD = {"igsn_desc": "description", "sdo": "description"}
+
+
 class SampleMissing(Exception):
     """The catalogue names the sample but its public graph says nothing of it (a store out of step)."""
 
@@ -223,11 +241,41 @@ class SampleView:
             raise SampleMissing(self.name)
         return facts
 
+    @cached_property
+    def unverified_source(self) -> str | None:
+        """The harvest source no allocating agent speaks for that gave the description shown, if one did."""
+        return origins.unverified_shown(self.registry.db.read(), [self.name]).get(self.name)
+
+    @cached_property
+    def unverified_note(self) -> str | None:
+        """What the outputs say when an unverified source gave the description shown (README: Harvesting)."""
+        if self.unverified_source is None:
+            return None
+        return unverified_notes(self.registry, [self.name]).get(self.name)
+
+    def shown_record(self, token: str) -> SampleRecord | None:
+        """The description as the profile ``token`` writes it: an unverified source's carries the note in the
+        field that profile writes as free text (``_NOTE_FIELD``)."""
+        record, note = self.record, self.unverified_note
+        if record is None or note is None:
+            return record
+        field = _NOTE_FIELD.get(token, "comments")
+        before = getattr(record, field)
+        marked = copy(record)
+        setattr(marked, field, f"{before}\n\n{note}" if before else note)
+        return marked
+
     def rdf(self, media_type: str) -> bytes:
         """The public graph in one RDF syntax. The graph syntaxes are written by the store itself when
-        the triples were not needed otherwise (the same bytes, without a Python object per triple)."""
+        the triples were not needed otherwise (the same bytes, without a Python object per triple). An
+        unverified source's description comes with its harvest graph (its source, ``ig:unverified true``)."""
         graph = self.registry.iris.record_graph(self.name)
         fmt = RDF_FORMATS[media_type]
+        if self.unverified_source is not None:
+            harvest = origins.record_graph(self.registry.iris, self.unverified_source, self.name)
+            if not self.triples:
+                raise SampleMissing(self.name)
+            return render_rdf(self.triples, graph, media_type, (harvest, self.registry.store.graph(harvest)))
         if "triples" not in self.__dict__ and fmt not in _DATASET_FORMATS and fmt != RdfFormat.RDF_XML:
             body = self.registry.store.serialize_graph(graph, fmt, _prefixes(fmt))
             if body is None:
@@ -257,14 +305,14 @@ def render(view: SampleView, choice: Choice, resource: str, available: Sequence[
         graph = registry.iris.provenance_graph(name)
         return Rendered(render_rdf(registry.store.graph(graph), graph, media_type), _content_type(media_type))
     if token == "sdo":
-        doc = schemaorg_of(registry, view.facts, view.record, related(registry, name).children)
+        doc = schemaorg_of(registry, view.facts, view.shown_record(token), related(registry, name).children)
         if media_type in ("application/ld+json", schemaorg.MEDIA_TYPE):
             return Rendered(_json(doc), media_type)
         triples = list(parse(_json(doc), format=RdfFormat.JSON_LD))
         return Rendered(render_rdf(triples, registry.iris.record_graph(name), media_type), _content_type(media_type))
     if media_type in RDF_FORMATS:
         return Rendered(view.rdf(media_type), _content_type(media_type))
-    record, facts = view.record, view.facts
+    record, facts = view.shown_record(token), view.facts
     if record is None:  # available_profiles keeps this out; a race with a write could not
         raise NotAcceptable(f"{name} has no description to write as {token}")
     if token == "citation":

@@ -3,23 +3,29 @@ GA provider that is busy once), resumption, incremental runs, failures, the CLI 
 
 from __future__ import annotations
 
+import html
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from pyoxigraph import Literal, Quad, RdfFormat, Triple, parse
 
+from api.app import create_app
 from igsn_graph.cli import main
-from igsn_graph.harvest import scheduler, sources
+from igsn_graph.harvest import origins, scheduler, sources
 from igsn_graph.harvest.client import PoliteClient
+from igsn_graph.harvest.view import UNVERIFIED_TEXT
 from igsn_graph.registry.service import Registry
-from igsn_graph.vocab import IG
+from igsn_graph.resolver.rendering import RDF_FORMATS
+from igsn_graph.vocab import IG, XSD
 from tests.conftest import live_server, loopback_socket
 
 from .conftest import PAGE, Recorded, source_settings
 
 #: the demo set as the second server publishes it: 51 records, 6 of them deleted; 19 live ones are ZGEO's
 DEMO_RECORDS, DEMO_LIVE, ZGEO_LIVE = 51, 45, 19
+TRUE = Literal("true", datatype=XSD.boolean)
 
 
 def _names(registry: Registry, prefix: str = "") -> set[str]:
@@ -226,3 +232,45 @@ def test_the_server_harvests_scheduled_sources(harvesting: Registry, source_url:
         zgeo = sources.get(registry, "zgeo")
         assert zgeo.last_run and zgeo.next_due and zgeo.next_due > zgeo.last_run
         assert sources.get(registry, "manual").last_run is None
+
+
+def test_an_unverified_source_is_marked_in_search_and_every_representation(
+    harvesting: Registry, source_url: str
+) -> None:
+    sources.add(harvesting, "all", url=source_url, prefix="igsn_desc", rate=50)
+    assert scheduler.run(harvesting, "all").complete
+    sources.add(harvesting, "zgeo", url=source_url, prefix="igsn_desc", agent="ZGEO", rate=50)
+    assert scheduler.run(harvesting, "zgeo").complete  # as recent as "all"'s and harvested last: its records shown
+    shown = dict(harvesting.db.read().execute("SELECT igsn, source FROM harvest_origin WHERE in_force = 1"))
+    marked = sorted(n for n, s in shown.items() if s == "all")[0]
+    plain = sorted(n for n, s in shown.items() if s == "zgeo")[0]
+    note = f"Harvested from the OAI-PMH source all ({source_url}): {UNVERIFIED_TEXT}"
+    harvest_graph = origins.record_graph(harvesting.iris, "all", marked)
+    settings = harvesting.settings
+    harvesting.close()
+    with live_server(settings, app=create_app(settings)) as url, httpx.Client(base_url=url) as http:
+        items = {i["igsn"]: i for i in http.get("/api/v1/search", params={"limit": 200}).json()["items"]}
+        assert items[marked]["unverified"] == note and items[plain]["unverified"] is None
+        page = http.get("/search", params={"q": marked}).text
+        assert f'<strong class="unverified">{html.escape(note, quote=False)}</strong>' in page
+
+        def get(profile: str, media_type: str, name: str = marked) -> bytes:
+            r = http.get(f"/{name}", params={"_profile": profile, "_mediatype": media_type})
+            assert r.status_code == 200, r.text
+            return r.content
+
+        for media_type in ("text/turtle", "application/n-triples", "application/rdf+xml"):
+            triples = {q.triple for q in parse(get("ig", media_type), format=RDF_FORMATS[media_type], base_iri=url)}
+            assert Triple(harvest_graph, IG.unverified, TRUE) in triples
+        quads = set(parse(get("ig", "application/n-quads"), format=RdfFormat.N_QUADS))
+        assert Quad(harvest_graph, IG.unverified, TRUE, harvest_graph) in quads
+        assert b"unverified" not in get("ig", "text/turtle", plain)
+        for profile, media_type in (
+            ("datacite", "application/vnd.datacite.datacite+xml"),
+            ("datacite", "application/vnd.datacite.datacite+json"),
+            ("igsn_desc", "application/xml"),
+            ("oai_dc", "application/xml"),
+            ("sdo", "application/ld+json"),
+        ):
+            assert UNVERIFIED_TEXT in get(profile, media_type).decode(), (profile, media_type)
+            assert UNVERIFIED_TEXT not in get(profile, media_type, plain).decode(), (profile, media_type)
