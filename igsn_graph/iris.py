@@ -45,6 +45,10 @@ class Iris:
         """The named graph holding a sample's PROV activities (its change history)."""
         return NamedNode(self.base + "provenance/" + name)
 
+    def harvest_graph(self, source: str, name: str) -> NamedNode:
+        """The named graph of one harvest source's record of a sample (``harvest.origins``)."""
+        return NamedNode(f"{self.base}harvest/{quote(source, safe='')}/{name}")
+
     def accounts_graph(self) -> NamedNode:
         """The named graph of public agent, client and namespace nodes."""
         return NamedNode(self.base + "accounts")

@@ -81,7 +81,7 @@ class OriginRow:
 
 def record_graph(iris: Iris, source: str, igsn: str) -> NamedNode:
     """The named graph of one source's record of one sample."""
-    return NamedNode(f"{iris.base}harvest/{quote(source, safe='')}/{igsn}")
+    return iris.harvest_graph(source, igsn)
 
 
 def source_node(iris: Iris, source: str) -> NamedNode:

@@ -39,10 +39,15 @@ from ..privacy import public_view
 from ..record import SampleRecord
 from ..store import history
 from ..store.base import GraphStore, GraphWrite
-from . import embargo
+from . import displaced, embargo
 from .transfer import Moves
 
 __all__ = ["Change", "Journal"]
+
+
+def _describing(changes: list[Change]) -> list[str]:
+    """The samples whose description these changes set here (``displaced``)."""
+    return displaced.describing([(c.row.igsn, c.event, c.document is not None) for c in changes])
 
 
 @dataclass
@@ -198,6 +203,7 @@ class Journal:
             p = self.iris.provenance_graph(c.row.igsn)
             write.add.setdefault(p, []).extend(c.activity)
             write.text[p] = write.text.get(p, "") + c.activity_text
+        displaced.unmark_in_graphs(self.db.read(), self.iris, _describing(changes), write)
         return write
 
     def _finish(self, changes: list[Change], seqs: list[int]) -> None:
@@ -222,6 +228,7 @@ class Journal:
             catalogue.upsert(conn, [c.row for c in changes])
             search.index_samples(conn, self.iris, [(c.row, c.graph) for c in changes], [c.record for c in changes])
             embargo.index(conn, self.iris, [(c.row, c.graph) for c in changes])
+            displaced.mark_displaced(conn, _describing(changes))
             for c in changes:
                 if c.moves:
                     c.moves.apply(conn)

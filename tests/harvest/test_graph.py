@@ -179,6 +179,26 @@ def test_a_registered_description_wins_and_the_harvested_one_is_kept_beside(agen
     assert "Source ga" in section and UNVERIFIED_TEXT not in section
 
 
+def test_a_description_registered_after_a_harvest_wins_at_once(agents: Registry) -> None:
+    registry = agents
+    with serving(Provider(Catalogue.recorded())) as url:
+        sources.add(registry, "ga", url=url, prefix="igsn_desc", agent="ZGA", rate=50)
+        assert scheduler.run(registry, "ga").complete
+    assert _harvest_graph(registry, "ga", "AU240")[IG.inForce] == ["true"]
+    _register_here(registry, "AU240", "Registered here")  # the source has not listed the record again
+    assert _name_of(registry, "AU240") == "Registered here"
+    assert _events(registry, "AU240") == ["harvested", "metadata-updated"]
+    # the registration's write said the source's record is no longer the one shown, graph and row alike
+    assert _harvest_graph(registry, "ga", "AU240")[IG.inForce] == ["false"]
+    assert origins.origin(registry.db.read(), "ga", "AU240").in_force is False  # type: ignore[union-attr]
+    assert _harvest_graph(registry, "ga", "AU239")[IG.inForce] == ["true"]  # another sample: untouched
+    settings = registry.settings
+    registry.close()
+    section = _landing(settings, "AU240").split("Described by", 1)[1]
+    assert "This registry" in section and "kept beside the description shown" in section
+    assert "Source ga" in section and ": the description shown" not in section
+
+
 def test_the_most_recent_source_wins_and_a_deletion_falls_back(agents: Registry, oai_schema: etree.XMLSchema) -> None:
     registry = agents
     mirror_catalogue = Catalogue.recorded(stamp=datetime(2025, 6, 1))
