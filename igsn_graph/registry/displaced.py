@@ -2,10 +2,11 @@
 
 When a write sets a sample's description here (any registration but a harvest's ``harvested`` version), the
 source record whose description was shown stops being it at once: its harvest graph's ``ig:inForce true``
-becomes ``false`` in the journal's graph write, and its ``harvest_origin`` row says so in the journal's index
-transaction. Both are read from ``harvest_origin`` before that transaction commits, so a write redone after a
-crash edits the same graphs (removing an absent triple does nothing). The displaced record's XML stays in
-``harvest_origin`` (and its description in the history); the source's next listing of it writes it beside.
+becomes ``false`` in the journal's graph write, which also puts the description it gave (the sample's latest
+version in the history, as ``harvest.storage`` keeps a record beside) into that graph; its ``harvest_origin`` row
+says so in the journal's index transaction. All is read from the registry database before that transaction
+commits, so a write redone after a crash edits the same graphs (removing an absent triple, adding a present one,
+does nothing).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from collections.abc import Sequence
 
 from pyoxigraph import Literal, Triple
 
+from ..formats.graph import record_from_triples, record_triples
+from ..formats.rdf import parse_ntriples
 from ..iris import Iris
+from ..store import history
 from ..store.base import GraphWrite
 from ..vocab import IG, XSD
 
@@ -48,11 +52,18 @@ def _shown(conn: sqlite3.Connection, igsns: Sequence[str]) -> list[tuple[str, st
 
 
 def unmark_in_graphs(conn: sqlite3.Connection, iris: Iris, igsns: Sequence[str], write: GraphWrite) -> None:
-    """Adds to ``write``: each displaced record's harvest graph says it is no longer in force."""
+    """Adds to ``write``: each displaced record's harvest graph says it is no longer in force, and holds the
+    description it gave (a private one never: it is never in a public graph)."""
     for source, igsn in _shown(conn, igsns):
         g = iris.harvest_graph(source, igsn)
         write.remove.setdefault(g, []).append(Triple(g, IG.inForce, Literal("true", datatype=XSD.boolean)))
-        write.add.setdefault(g, []).append(Triple(g, IG.inForce, Literal("false", datatype=XSD.boolean)))
+        added = write.add.setdefault(g, [])
+        added.append(Triple(g, IG.inForce, Literal("false", datatype=XSD.boolean)))
+        shown = history.latest_version(conn, igsn)  # the harvested version: this write's is not in it yet
+        if shown is not None:
+            record = record_from_triples(parse_ntriples(shown.graph_ntriples), iris, igsn)
+            if record.is_public:
+                added.extend(record_triples(record, iris))
 
 
 def mark_displaced(conn: sqlite3.Connection, igsns: Sequence[str]) -> None:

@@ -191,6 +191,11 @@ def test_a_description_registered_after_a_harvest_wins_at_once(agents: Registry)
     # the registration's write said the source's record is no longer the one shown, graph and row alike
     assert _harvest_graph(registry, "ga", "AU240")[IG.inForce] == ["false"]
     assert origins.origin(registry.db.read(), "ga", "AU240").in_force is False  # type: ignore[union-attr]
+    # and its description is kept beside, in its harvest graph, as a harvest keeps one
+    assert _titles(registry, "AU240") == {
+        (registry.iris.record_graph("AU240").value, "Registered here"),
+        (origins.record_graph(registry.iris, "ga", "AU240").value, "Sample igsn:AU240"),
+    }
     assert _harvest_graph(registry, "ga", "AU239")[IG.inForce] == ["true"]  # another sample: untouched
     settings = registry.settings
     registry.close()
