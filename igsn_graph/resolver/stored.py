@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph
 
 from ..db import connect_read_only
+from ..formats import table
 from ..index.catalogue import CatalogueRow
 from ..vocab import PREFIXES
 from .cache import CacheKey
@@ -50,8 +51,12 @@ __all__ = [
 log = logging.getLogger("igsn_graph.resolver")
 
 FILE = "representations.sqlite"
-#: what the stored bytes depend on besides the sample: the serialiser and the prefixes it abbreviates with
-FINGERPRINT = hashlib.sha1(f"1|{pyoxigraph.__version__}|{sorted(PREFIXES.items())}".encode()).hexdigest()[:16]
+#: what the stored bytes depend on besides the sample: this module's rendering revision (2: harvested samples of
+#: unverified sources carry the mark in every representation), the serialiser, the prefixes it abbreviates with,
+#: and the XML writers' revisions and mappings (``formats.table.fingerprint``: kept ``igsn_desc``/``oai_dc`` bodies)
+FINGERPRINT = hashlib.sha1(
+    f"2|{pyoxigraph.__version__}|{sorted(PREFIXES.items())}|{table.fingerprint()}".encode()
+).hexdigest()[:16]
 #: what ``fill`` renders ahead of requests: the default profile's RDF as linked-data clients ask for it
 PRERENDERED: tuple[Choice, ...] = (
     Choice(PROFILES["ig"], "text/turtle"),
