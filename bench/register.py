@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -41,7 +39,7 @@ from igsn_graph.formats.kernels import read_xml  # noqa: E402
 from igsn_graph.registry.accounts import Principal  # noqa: E402
 from igsn_graph.registry.service import Registry, Submission, init_data_dir  # noqa: E402
 from igsn_graph.settings import Settings  # noqa: E402
-from testkit.harness import WrkResult, free_port, percentile, stop_server  # noqa: E402
+from testkit.harness import WrkResult, free_port, percentile, run_wrk_script, stop_server  # noqa: E402
 
 __all__ = ["main"]
 
@@ -152,30 +150,9 @@ def start(cmd: list[str], env: dict[str, str], base: str) -> subprocess.Popen[by
 
 def run_wrk_posts(base: str, script: Path, prefix: str, *, seconds: float, connections: int) -> WrkResult:
     """wrk POSTing new registrations to ``base``/metadata; one wrk thread per 8 connections (at least one)."""
-    exe = shutil.which("wrk")
-    if exe is None:
-        raise RuntimeError("wrk is not installed (Debian: apt-get install wrk)")
     auth = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-    threads = max(1, min(2, connections // 8))
-    out = subprocess.run(
-        [exe, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout=10s"]
-        + ["-s", str(script), base, "--", prefix, auth],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    line = next((x for x in out.splitlines() if x.startswith("WRK-JSON ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk printed no result:\n{out}")
-    r = json.loads(line.removeprefix("WRK-JSON "))
-    return WrkResult(
-        requests=r["requests"],
-        seconds=r["duration_us"] / 1e6,
-        p50_ms=r["p50_us"] / 1000,
-        p99_ms=r["p99_us"] / 1000,
-        max_ms=r["max_us"] / 1000,
-        errors=r["errors"],
-        status_errors=r["status_errors"],
+    return run_wrk_script(
+        base, script, [prefix, auth], seconds=seconds, connections=connections, threads=max(1, min(2, connections // 8))
     )
 
 

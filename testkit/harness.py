@@ -24,6 +24,7 @@ __all__ = [
     "oxigraph_executable",
     "percentile",
     "run_wrk",
+    "run_wrk_script",
     "start_oxigraph",
     "start_server",
     "write_requests",
@@ -218,11 +219,34 @@ def run_wrk(
 ) -> WrkResult:
     """``wrk`` against ``base_url`` for ``seconds`` with ``connections`` keep-alive connections, each request
     drawn at random from ``requests_file`` (``write_requests``); raises when wrk is missing or fails."""
+    script = requests_file.with_suffix(".lua")
+    script.write_text(_WRK_LUA, encoding="utf-8")
+    return run_wrk_script(
+        base_url,
+        script,
+        [str(requests_file)],
+        seconds=seconds,
+        connections=connections,
+        threads=threads,
+        timeout_s=timeout_s,
+    )
+
+
+def run_wrk_script(
+    base_url: str,
+    script: Path,
+    script_args: Sequence[str],
+    *,
+    seconds: float,
+    connections: int,
+    threads: int,
+    timeout_s: float = 10.0,
+) -> WrkResult:
+    """``wrk`` with a Lua ``script`` that prints its summary as one ``WRK-JSON {...}`` line (as ``_WRK_LUA``
+    does), ``script_args`` after ``--``; raises when wrk is missing or fails."""
     exe = shutil.which("wrk")
     if exe is None:
         raise RuntimeError("wrk is not installed (Debian: apt-get install wrk)")
-    script = requests_file.with_suffix(".lua")
-    script.write_text(_WRK_LUA, encoding="utf-8")
     out = subprocess.run(
         [
             exe,
@@ -234,7 +258,7 @@ def run_wrk(
             str(script),
             base_url,
             "--",
-            str(requests_file),
+            *script_args,
         ],
         capture_output=True,
         text=True,
