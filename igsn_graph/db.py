@@ -16,7 +16,7 @@ from typing import Iterator
 
 from .errors import ReadOnly, StorageFailure
 
-__all__ = ["Database", "SCHEMA_VERSION", "create_schema", "connect_read_only"]
+__all__ = ["Database", "SCHEMA_VERSION", "create_schema", "connect_read_only", "immediate"]
 
 SCHEMA_VERSION = 1
 
@@ -189,13 +189,8 @@ class Database:
             if not durable:
                 conn.execute("PRAGMA synchronous=NORMAL")  # only outside a transaction
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
+                with immediate(conn):
                     yield conn
-                except BaseException:
-                    _rollback(conn)
-                    raise
-                conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
                 # disk full, read-only or failing file system: nothing of this transaction was kept
                 _rollback(conn)
@@ -220,6 +215,19 @@ class Database:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` on ``conn`` (autocommit mode), rolled back on any exception: the one
+    write transaction of the registry database and of the side files (OAI cache, kept representations)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        _rollback(conn)
+        raise
+    conn.execute("COMMIT")
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

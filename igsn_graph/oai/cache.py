@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from lxml import etree
 
-from ..db import connect_read_only
+from ..db import connect_read_only, immediate
 from ..formats import graph as graphmap
 from ..formats.rdf import parse_ntriples
 from ..store import history
@@ -129,13 +129,8 @@ class MetadataCache:
         ]
         conn = self._conn()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(conn):
                 conn.executemany("INSERT OR REPLACE INTO metadata VALUES (?, ?, ?, ?, ?)", rows)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
         except sqlite3.OperationalError as exc:
             log.info("metadata cache not written (%s); entries will be recomputed", exc)
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph
 
-from ..db import connect_read_only
+from ..db import connect_read_only, immediate
 from ..formats import table
 from ..index.catalogue import CatalogueRow
 from ..vocab import PREFIXES
@@ -205,13 +205,8 @@ class StoredRepresentations:
         ]
         conn = self._conn()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(conn):
                 conn.executemany("INSERT OR REPLACE INTO representation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
         except sqlite3.Error as exc:
             log.info("representations not written (%s); they will be rendered again", exc)
 
