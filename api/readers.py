@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from igsn_graph.index import catalogue
 from igsn_graph.index.catalogue import CatalogueRow
 from igsn_graph.iris import Iris
+from igsn_graph.registry.reads import resolvable
 from igsn_graph.resolver import RenderCache
 from igsn_graph.resolver.stored import FILE, StoredRepresentations, connect_live_reader
 from igsn_graph.settings import Settings
@@ -56,6 +57,10 @@ class ReadView:
 
     def row(self, name: str) -> CatalogueRow | None:
         return catalogue.get(self._conn(), name)
+
+    def resolvable_row(self, name: str) -> CatalogueRow:
+        """As ``Registry.resolvable_row``: the registry's one rule over this view's catalogue row."""
+        return resolvable(self.row(name), name)
 
 
 class ReaderApp:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, serialize
 
 from . import identifiers
-from .errors import Gone, InvalidIdentifier, NotFound
+from .errors import InvalidIdentifier, NotFound
 from .formats.xmltext import xml_safe
 from .index import search
 from .iris import Iris
@@ -279,14 +279,13 @@ def _samples(registry: Registry, ref: Ref, cursor: str | None, limit: int) -> Sa
 
 def _provenance(registry: Registry, ref: Ref) -> Node:
     name = ref.key.rpartition("/")[0] if ref.kind in ("activity", "version") else ref.key
-    row = registry.row(name)
-    if row is None:
-        raise NotFound(f"IGSN not found: {name}", igsn=name)
     iris = registry.iris
     if ref.kind == "graph":
+        # a graph IRI names the sample's graph whatever its state: a page saying where it is, nothing of its content
+        if registry.row(name) is None:
+            raise NotFound(f"IGSN not found: {name}", igsn=name)
         return Node(ref, iris.record_graph(name), iris.record_graph(name), (), sample=name)
-    if not row.active:
-        raise Gone(f"IGSN {name} has been deactivated", igsn=name)
+    registry.resolvable_row(name)  # the resolver's rule: NotFound, or Gone once deactivated
     graph = iris.provenance_graph(name)
     context = tuple(registry.store.graph(graph))
     if ref.kind == "provenance":

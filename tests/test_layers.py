@@ -219,3 +219,21 @@ def test_no_module_reaches_into_another_modules_privates() -> None:
         for hit in _foreign_privates(path)
     ]
     assert found == []
+
+
+#: the readers of samples outside the registry that must ask its visibility rule (``registry.reads``: ``resolvable``,
+#: ``visible``, ``findable_row``) instead of judging a catalogue row themselves
+_ROW_READERS = [*sorted((ROOT / "api").rglob("*.py")), CORE / "entities.py"]
+
+
+def test_no_router_decides_whether_a_sample_may_be_read() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}"
+        for path in _ROW_READERS
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute)
+        and node.attr in {"active", "is_public"}
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "row"
+    ]
+    assert found == []

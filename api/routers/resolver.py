@@ -25,12 +25,13 @@ from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from igsn_graph import family, relations, resolver
-from igsn_graph.errors import InvalidIdentifier, LoginThrottled, NotAuthenticated
+from igsn_graph.errors import Gone, InvalidIdentifier, LoginThrottled, NotAuthenticated, NotFound
 from igsn_graph.identifiers import parse_igsn
 from igsn_graph.index.catalogue import CatalogueRow
 from igsn_graph.iris import RESERVED_PATHS
 from igsn_graph.registry import lifecycle
 from igsn_graph.registry.accounts import Principal
+from igsn_graph.registry.reads import resolvable
 from igsn_graph.registry.service import Registry
 from igsn_graph.resolver.stored import StoredRepresentations
 
@@ -222,9 +223,10 @@ def fast_answer(state: State, scope: Scope) -> tuple[int, list[tuple[bytes, byte
             return None  # another form of the name: redirected by the full stack
     except InvalidIdentifier:
         return None
-    row = registry.row(name)
-    if row is None or not row.active:
-        return None
+    try:
+        row = registry.resolvable_row(name)
+    except (NotFound, Gone):
+        return None  # unknown (perhaps a draft) or withdrawn: answered by the full stack
     asked: dict[str, str] = {}
     for key, value in scope["headers"]:
         wanted = _READ.get(key.lower())
@@ -295,12 +297,14 @@ def _negotiate(identifier: str, request: Request) -> Response | _Negotiated | _U
     if request.url.path != canonical:
         # every other form of the name (and the IRI path) is sent to the one canonical URL
         return _moved(request, canonical)
-    if not row.active:
+    try:
+        resolvable(row, name)  # the registry's rule (a private sample resolves to its registry facts)
+    except Gone as gone:
         if _wants_html(request, "text/plain"):
             return Response(
                 resolver.tombstone_page(row), 410, media_type="text/html; charset=utf-8", headers={"Vary": VARY}
             )
-        return _text(410, f"IGSN {name} has been deactivated", {"Vary": VARY})
+        return _text(410, gone.message, {"Vary": VARY})
 
     resource = resolver.resource_url(registry.settings.base_url, name)
     available = resolver.available_profiles(row)

@@ -23,7 +23,18 @@ from ..store import history
 from ..store.base import GraphStore
 from .accounts import Principal
 
-__all__ = ["Reads", "SampleSource", "Visible"]
+__all__ = ["Reads", "SampleSource", "Visible", "resolvable"]
+
+
+def resolvable(row: CatalogueRow | None, name: str) -> CatalogueRow:
+    """The one rule for following a sample's IRI: anyone may resolve a registered, active sample — its registry
+    facts always, its description when it is public (the profiles offered say which); NotFound when it is
+    unknown, Gone when it is deactivated. ``visible`` and ``findable_row`` narrow it."""
+    if row is None:
+        raise NotFound("IGSN not found", igsn=name)
+    if not row.active:
+        raise Gone(f"IGSN {name} has been deactivated", igsn=name)
+    return row
 
 
 class SampleSource(Protocol):
@@ -106,21 +117,20 @@ class Reads:
             latest = history.latest_version(self.db.read(), name)
             triples = parse_ntriples(latest.graph_ntriples) if latest is not None else self.graph_of(name)
             return Visible(row, facts, True, triples)
-        if not facts.active:
-            raise Gone(f"IGSN {name} has been deactivated", igsn=name)
+        resolvable(row, name)  # the catalogue row's status is the facts' (catalogue.row_from_facts)
         if not facts.is_public:
             raise NotFound("IGSN not found", igsn=name)
         return Visible(row, facts, False, self.graph_of(name))
+
+    def resolvable_row(self, name: str) -> CatalogueRow:
+        """The catalogue row of a sample anyone may resolve (``resolvable``); NotFound, or Gone."""
+        return resolvable(self.row(name), name)
 
     def findable_row(self, name: str) -> CatalogueRow:
         """The catalogue row of a sample the public may find and follow (``index.search.findable``: active,
         public, described, not a test registration) — the rule for reads that list or link samples; Gone when
         it is deactivated, NotFound when it is unknown or not findable."""
-        row = self.row(name)
-        if row is None:
-            raise NotFound("IGSN not found", igsn=name)
-        if not row.active:
-            raise Gone("the sample is deactivated", igsn=name)
+        row = self.resolvable_row(name)
         if not search.findable(row):
             raise NotFound("no public description of this IGSN", igsn=name)
         return row

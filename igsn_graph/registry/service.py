@@ -269,6 +269,10 @@ class Registry:
         """The sample as ``reader`` may see it (``Reads.visible``: the one visibility rule for reads)."""
         return self.reads.visible(name, reader)
 
+    def resolvable_row(self, name: str) -> CatalogueRow:
+        """The row of a sample anyone may resolve (``reads.resolvable``); NotFound, or Gone."""
+        return self.reads.resolvable_row(name)
+
     def findable_row(self, name: str) -> CatalogueRow:
         """The row of a sample the public may find and follow (``Reads.findable_row``); Gone or NotFound."""
         return self.reads.findable_row(name)
