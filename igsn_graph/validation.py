@@ -23,10 +23,8 @@ A record that does not conform is a result, not an exception: refusing it is the
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Set
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Protocol, Sequence, Union
 
@@ -37,7 +35,7 @@ from rdflib import Literal as RdfLiteral
 from rdflib.namespace import RDF as RDFLIB_RDF
 from rdflib.namespace import SH
 
-from .formats.graph import facts_triples, field_of, record_triples
+from .formats.graph import facts_triples, record_triples
 from .iris import Iris
 from .record import (
     Agent,
@@ -52,8 +50,10 @@ from .record import (
     TimeSpan,
 )
 from .resources import shapes_dir
-from .validation_shapes import ShapesError
-from .vocab import PREFIXES, RDF_TYPE
+from .validation_compiled import CompiledEngine
+from .validation_report import ValidationReport, Violation, with_elements
+from .validation_shapes import ShapesError, compile_shapes
+from .vocab import RDF_TYPE
 
 __all__ = ["Validator", "ValidationReport", "Violation", "ShapesError", "with_elements", "SHAPES_NS", "ENGINES"]
 
@@ -65,64 +65,6 @@ _DRAFT = NamedNode(SHAPES_NS + "DraftRegistration")
 #: the validation engines, the default first
 ENGINES = ("compiled", "pyshacl")
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One SHACL result, in terms a registrant can act on."""
-
-    focus_node: str
-    path: str | None
-    value: str | None
-    message: str
-    severity: str = "Violation"
-    source_shape: str | None = None
-    #: the XML element the offending field was read from, when known (``with_elements``)
-    element: str | None = None
-    #: the SHACL constraint component that failed (e.g. ``sh:MinCountConstraintComponent``, as an IRI)
-    constraint: str | None = None
-
-    def __str__(self) -> str:
-        where = self.element or _where(self.focus_node, self.path)
-        shown = "" if self.value is None or len(self.value) > 80 else f" (value: {self.value!r})"
-        return f"{where}: {self.message}{shown}"
-
-
-@dataclass(frozen=True)
-class ValidationReport:
-    """Whether one sample conforms, and why not."""
-
-    conforms: bool
-    violations: tuple[Violation, ...] = ()
-
-    def __str__(self) -> str:
-        if self.conforms:
-            return "conforms"
-        return "\n".join(str(v) for v in self.violations)
-
-
-def _compact(iri: str) -> str:
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(iri) > len(ns):
-            return f"{prefix}:{iri[len(ns) :]}"
-    return f"<{iri}>"
-
-
-def _where(focus: str, path: str | None) -> str:
-    node = "#" + focus.rsplit("#", 1)[1] + " " if "#" in focus else ""
-    return f"{node}{_compact(path)}" if path else (node.strip() or _compact(focus))
-
-
-def with_elements(report: ValidationReport, record: SampleRecord) -> ValidationReport:
-    """``report`` with each violation's ``element`` taken from ``record.source_elements``."""
-    if not record.source_elements or not report.violations:
-        return report
-    out = []
-    for v in report.violations:
-        field = field_of(v.focus_node, v.path)
-        element = record.source_elements.get(field) if field else None
-        out.append(dataclasses.replace(v, element=element) if element else v)
-    return dataclasses.replace(report, violations=tuple(out))
 
 
 # --- the reference engine: pyshacl over rdflib -------------------------------------------------
@@ -402,9 +344,6 @@ def _without_classes(subject: NamedNode, triples: Sequence[Triple | Quad]) -> li
 def _engine(name: str, shapes: rdflib.Graph) -> _Engine:
     """The engine called ``name``, set up for ``shapes``; ``ShapesError`` when they cannot be used."""
     if name == "compiled":
-        from .validation_compiled import CompiledEngine
-        from .validation_shapes import compile_shapes
-
         return CompiledEngine(compile_shapes(shapes))
     if name == "pyshacl":
         try:

@@ -28,7 +28,7 @@ from rdflib import Literal as RdfLiteral
 from rdflib import URIRef
 from rdflib.term import XSDToPython
 
-from .validation import Violation
+from .validation_report import Violation
 from .validation_shapes import SH, Rule, Target, Term
 
 __all__ = ["CompiledEngine"]

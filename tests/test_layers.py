@@ -30,9 +30,6 @@ ALLOWED: dict[str, set[str]] = {
 #: imports against the layers that another piece of work is removing: (importing module, imported package)
 KNOWN: set[tuple[str, str]] = set()
 
-#: cycles between top-level modules that are one job in two files
-KNOWN_CYCLES = [{"validation", "validation_compiled"}]
-
 
 def _imports(path: Path) -> set[str]:
     """Top-level names of the distributions a file imports (absolute imports only)."""
@@ -150,7 +147,7 @@ def test_no_two_parts_import_each_other() -> None:
     for v in sorted(graph):
         if v not in order:
             visit(v)
-    assert [c for c in cycles if c not in KNOWN_CYCLES] == []
+    assert cycles == []
 
 
 def _importers(folder: str, names: set[str]) -> list[str]:
