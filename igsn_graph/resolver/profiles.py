@@ -1,8 +1,9 @@
 """Profiles and media types as data, negotiation, and the headers that follow from a choice (``Link``, ``ETag``).
 
-Profiles come from ``mappings/profiles.csv`` (token, URI, aliases, media types, default media type), in the order
-negotiation tries them: the first row is the default profile (W3C Content Negotiation by Profile). Negotiation
-and ``Link`` values are pure functions of their inputs: decided once per distinct request and set of profiles.
+Profiles come from ``mappings/profiles.csv`` (token, URI, aliases, media types, default media type, label), in the
+order negotiation tries them: the first row is the default profile (W3C Content Negotiation by Profile). A format's
+profile takes its IRI and media types from the format table (``formats.table``). Negotiation and ``Link`` values
+are pure functions of their inputs: decided once per distinct request and set of profiles.
 
 >>> negotiate(accept="application/xml", available=list(PROFILES)).profile.token
 'igsn'
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from .. import conneg
-from ..formats.table import profile_iri
+from ..formats.table import XML_FORMATS, profile_iri
 from ..oai.formats import FORMATS
 from ..resources import mappings_dir
 
@@ -79,18 +80,19 @@ class NotAcceptable(Exception):
 
 def _load_profiles() -> dict[str, Profile]:
     with open(mappings_dir() / "profiles.csv", encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {
-        r["token"]: Profile(
-            r["token"],
-            r["uri"] or profile_iri(r["token"]),  # a format's IRI is the format table's
-            tuple(r["aliases"].split()),
-            tuple(r["media_types"].split()),
-            r["default_media_type"],
-            r["label"],
-        )
-        for r in rows
-    }
+        return {r["token"]: _profile(r) for r in csv.DictReader(f)}
+
+
+def _profile(row: dict[str, str]) -> Profile:
+    """A row of profiles.csv as a profile. A format's profile (its token a written format's name) takes its IRI
+    and media types from the format table; the row adds what is the profile's own (another serialisation, such as
+    DataCite JSON), served after the format's own media type and before its generic ones (``application/xml``)."""
+    token, own = row["token"], tuple(row["media_types"].split())
+    fmt = XML_FORMATS.get(token)
+    if fmt is None or fmt.write is None:
+        return Profile(token, row["uri"], tuple(row["aliases"].split()), own, row["default_media_type"], row["label"])
+    media_types = (fmt.media_type, *own, *fmt.media_types[1:])
+    return Profile(token, profile_iri(token), tuple(row["aliases"].split()), media_types, fmt.media_type, row["label"])
 
 
 PROFILES: dict[str, Profile] = _load_profiles()

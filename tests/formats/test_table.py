@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from igsn_graph import loader, resolver
@@ -9,6 +10,7 @@ from igsn_graph.errors import IgsnGraphError
 from igsn_graph.formats import rdf, table
 from igsn_graph.formats.kernels import read_xml
 from igsn_graph.oai import formats as oai_formats
+from igsn_graph.resources import mappings_dir
 from igsn_graph.xmlparser import parse_xml
 
 
@@ -30,6 +32,22 @@ def test_the_resolver_profiles_of_formats_carry_the_table_iri() -> None:
     for fmt in table.WRITTEN:
         assert resolver.PROFILES[fmt.name].uri == fmt.profile_iri == table.profile_iri(fmt.name)
         assert resolver.lookup_profile(fmt.profile_iri or "") is resolver.PROFILES[fmt.name]
+
+
+def test_the_resolver_profiles_of_formats_take_their_media_types_from_the_table() -> None:
+    with open(mappings_dir() / "profiles.csv", encoding="utf-8", newline="") as f:
+        rows = {r["token"]: r for r in csv.DictReader(f)}
+    for fmt in table.WRITTEN:
+        # profiles.csv names none of them: only what the profile serves besides the format (DataCite JSON)
+        assert not set(rows[fmt.name]["media_types"].split()) & set(fmt.media_types), fmt.name
+        assert not rows[fmt.name]["default_media_type"] and not rows[fmt.name]["uri"], fmt.name
+        profile = resolver.PROFILES[fmt.name]
+        assert profile.default_media_type == fmt.media_type and set(fmt.media_types) <= set(profile.media_types)
+    assert resolver.PROFILES["datacite"].offered == (
+        "application/vnd.datacite.datacite+xml",
+        "application/vnd.datacite.datacite+json",
+        "application/xml",
+    )
 
 
 def test_rdf_media_types_and_file_suffixes_come_from_the_table() -> None:
