@@ -1,8 +1,8 @@
 """Small readers shared by the JSON record readers: values by JSON Pointer, refusals and warnings naming them.
 
 A reader takes what it maps with ``text``/``items``/``obj`` and hands every object it has read to ``rest``,
-which reports each key it did not take as ``not mapped: <pointer>`` (array indices shown as ``*``: one
-warning per distinct place is enough). A value of the wrong JSON type is a refusal when the field is
+which reports each key it did not take as ``not mapped: <pointer>`` (``_unmapped.PointerLog``: array indices
+shown as ``*``, one warning per distinct place is enough). A value of the wrong JSON type is a refusal when the field is
 required and a warning when it is optional: a number where text is expected is read as its text, an
 object or array where text is expected is not mapped.
 """
@@ -17,6 +17,7 @@ from typing import Any, Iterable, Iterator
 from ..errors import InvalidIdentifier, InvalidRecord
 from ..identifiers import parse_igsn
 from ..resources import mappings_dir
+from ._unmapped import PointerLog
 from .jsontext import pointer
 
 __all__ = ["Path", "JsonReader", "terms"]
@@ -40,7 +41,7 @@ class JsonReader:
     def __init__(self, base: Path = ()) -> None:
         self.base = base
         self.warnings: list[str] = []
-        self._unmapped: set[str] = set()
+        self._unread = PointerLog()
 
     def where(self, path: Path) -> str:
         return pointer(self.base + path)
@@ -53,13 +54,9 @@ class JsonReader:
 
     def not_mapped(self, path: Path, why: str | None = None) -> None:
         """``not mapped: <pointer>``: once per place (indices as ``*``), or with ``why`` at the exact place."""
-        if why is not None:
-            self.warnings.append(f"not mapped: {self.where(path)} ({why})")
-            return
-        shown = pointer(self.base + tuple("*" if isinstance(p, int) else p for p in path))
-        if shown not in self._unmapped:
-            self._unmapped.add(shown)
-            self.warnings.append(f"not mapped: {shown}")
+        warning = self._unread.note(self.base, path, why)
+        if warning is not None:
+            self.warnings.append(warning)
 
     def rest(self, obj: dict[str, Any], used: Iterable[str], path: Path) -> None:
         """Reports every key of ``obj`` but ``used`` (and ``@context``, which is not data) as not mapped."""

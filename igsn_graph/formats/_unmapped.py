@@ -10,6 +10,9 @@ Every XML reader keeps one (``_kernel.NamespacedReader.text``/``attr`` log for t
 kept as the values are taken, not as a list of mapped paths, so a value skipped inside an element that is read
 (the identifier of a contributor without a name, a second affiliation, a curator's identifier ARDC writes and
 ``Curation`` has no place for) is reported too.
+
+The JSON readers keep a ``PointerLog`` instead: they report a key as they pass it by, named by JSON Pointer, once
+per place. Every warning of a value left unread has the one form ``not_mapped`` writes.
 """
 
 from __future__ import annotations
@@ -17,11 +20,17 @@ from __future__ import annotations
 from lxml import etree
 
 from ..xmlparser import element_path
+from .jsontext import pointer
 
-__all__ = ["ReadLog"]
+__all__ = ["PointerLog", "ReadLog", "not_mapped"]
 
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _MARKERS = frozenset({"nilReason"})
+
+
+def not_mapped(where: str, why: str | None = None) -> str:
+    """The warning for a value a reader did not take, at ``where`` (a path or pointer), with why if known."""
+    return f"not mapped: {where}" + (f" ({why})" if why is not None else "")
 
 
 class ReadLog:
@@ -58,7 +67,26 @@ class ReadLog:
                 ):
                     continue
                 found.setdefault(f"{key}/@{_local(name)}", f"{element_path(el)}/@{_local(name)}")
-        return [f"not mapped: {path}" for path in found.values()]
+        return [not_mapped(path) for path in found.values()]
+
+
+class PointerLog:
+    """The places of a JSON document reported as not mapped: each distinct place in a record once, array indices
+    inside the record as ``*``."""
+
+    def __init__(self) -> None:
+        self._shown: set[str] = set()
+
+    def note(self, base: tuple[str | int, ...], path: tuple[str | int, ...], why: str | None = None) -> str | None:
+        """The warning for the value at ``path`` in the record at ``base``, None when its place was reported
+        already; with ``why`` it is named at its exact place, and always reported."""
+        if why is not None:
+            return not_mapped(pointer(base + path), why)
+        shown = pointer(base + tuple("*" if isinstance(p, int) else p for p in path))
+        if shown in self._shown:
+            return None
+        self._shown.add(shown)
+        return not_mapped(shown)
 
 
 def _walk(top: etree._Element, skip: str | None) -> list[etree._Element]:

@@ -90,6 +90,7 @@ from ._kernel import NamespacedReader, root_namespace
 from ._kernel import identifier_type as _identifier_type
 from ._kernel import relation as _relation
 from ._kernel import text as _text
+from ._unmapped import not_mapped
 from .graph import wkt_summary
 from .xmltext import clean
 
@@ -681,7 +682,7 @@ class _Reader(NamespacedReader):
         # the record has one name: every other title is kept in the document only, and said
         for other in titles:
             if other is not title and self.text(other):
-                record.warnings.append(f"not mapped: {element_path(other)} (the record keeps one title)")
+                record.warnings.append(not_mapped(element_path(other), "the record keeps one title"))
 
         for el in self.findall(root, "creators/creator"):
             agent = self.agent(el, "creatorName")
@@ -795,7 +796,7 @@ class _Reader(NamespacedReader):
                 record.log.append(LogEvent(event=event, timestamp=value))
                 self.note("log", el)
             else:  # a date type the record has no place for, a second collection date, or a range of an event
-                record.warnings.append(f"not mapped: {element_path(el)} (dateType {date_type or 'missing'})")
+                record.warnings.append(not_mapped(element_path(el), f"dateType {date_type or 'missing'}"))
         year_el = self.find(self.root, "publicationYear")
         year = self.text(year_el)
         if year is not None and _YEAR.fullmatch(year) and not any(e.event == "registered" for e in record.log):

@@ -18,6 +18,7 @@ from ..errors import InvalidInput
 from ..record import SampleRecord
 from ..xmlparser import parse_xml
 from . import datacite
+from ._unmapped import not_mapped
 from .datacite import NS
 from .datacite_json import _LISTS, _TEXT_LISTS
 
@@ -219,7 +220,7 @@ def to_xml(
     """The kernel-4 ``resource`` of the attributes, named by ``identifier``; with ``not mapped`` warnings."""
     root = etree.Element(f"{{{NS}}}resource", nsmap={None: NS})
     _sub(root, "identifier", identifier, identifierType=identifier_type)
-    warnings = [f"not mapped: /data/attributes/{k}" for k in attributes if k not in METADATA_KEYS | API_KEYS]
+    warnings = [not_mapped(f"/data/attributes/{k}") for k in attributes if k not in METADATA_KEYS | API_KEYS]
     for key in _ORDER:
         value = attributes.get(key)
         if value is None or value == [] or value == "":

@@ -25,6 +25,7 @@ from lxml import etree
 from ..errors import InvalidIdentifier, InvalidRecord, UnsupportedFormat
 from ..identifiers import parse_igsn
 from ..xmlparser import element_path
+from ._unmapped import not_mapped
 
 __all__ = ["NAMESPACE", "ROOT", "VERBS", "Item", "is_response", "items", "sample_named"]
 
@@ -93,8 +94,8 @@ def _item(record: etree._Element) -> Item:
         raise InvalidRecord(f"{path}/metadata: {found}; a record that is not deleted has one")
     warnings: list[str] = []
     if header is not None:
-        warnings += [f"not mapped: {element_path(el)}" for el in header.iterfind(_q("setSpec"))]
-    warnings += [f"not mapped: {element_path(el)}" for el in record.iterfind(_q("about"))]
+        warnings += [not_mapped(element_path(el)) for el in header.iterfind(_q("setSpec"))]
+    warnings += [not_mapped(element_path(el)) for el in record.iterfind(_q("about"))]
     return Item(
         path=path,
         identifier=identifier.strip() if identifier else None,

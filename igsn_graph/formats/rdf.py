@@ -50,6 +50,7 @@ from ..record import SampleRecord
 from ..vocab import DCAT, DCTERMS, GEO, IG, IGREL, PROV, RDF, RDFS, SCHEMA, SKOS, SOSA
 from . import contexts, igsn_o, jsontext
 from . import graph as graphmap
+from ._unmapped import not_mapped
 from .table import RDF_MEDIA_TYPES
 
 __all__ = [
@@ -551,9 +552,9 @@ def _not_mapped(triples: Iterable[Triple]) -> list[str]:
         if t.predicate.value in _DERIVED:
             continue
         if len(out) < MAX_LISTED:
-            out.append(f"not mapped: {_show(t.subject)} {_show(t.predicate)} {_show(t.object)}")
+            out.append(not_mapped(f"{_show(t.subject)} {_show(t.predicate)} {_show(t.object)}"))
         else:
             rest += 1
     if rest:
-        out.append(f"not mapped: and {rest} more triples")
+        out.append(not_mapped(f"and {rest} more triples"))
     return out
