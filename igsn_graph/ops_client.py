@@ -8,8 +8,6 @@ dump, and only then takes its name.
 from __future__ import annotations
 
 import io
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import httpx
 from .errors import Conflict, IgsnGraphError, InvalidInput, NotAllowed, NotAuthenticated, StorageFailure
 from .registry.dump import PARTS, check
 from .registry.dump_stream import extract
+from .registry.new_folder import new_folder
 from .settings import Settings
 
 __all__ = ["backup", "dump", "verify"]
@@ -92,20 +91,12 @@ class _Chunks(io.RawIOBase):
 
 def dump(url: str, settings: Settings, target: Path) -> dict[str, int]:
     """Streams the server's dump into the new folder ``target`` and checks it; counts per part."""
-    if target.exists():
-        raise Conflict(f"{target} exists already: a dump is written into a new folder")
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
     try:
-        with _client(url, settings) as client, client.stream("GET", "/dump") as response:
-            _checked(response)
-            extract(io.BufferedReader(_Chunks(response.iter_bytes()), 1 << 20), partial, set(PARTS))
-        counts = check(partial)
-        os.replace(partial, target)
+        with new_folder(target, "dump") as partial:
+            with _client(url, settings) as client, client.stream("GET", "/dump") as response:
+                _checked(response)
+                extract(io.BufferedReader(_Chunks(response.iter_bytes()), 1 << 20), partial, set(PARTS))
+            counts = check(partial)
     except httpx.HTTPError as exc:
-        shutil.rmtree(partial, ignore_errors=True)
         raise StorageFailure(f"the dump from {url} broke off: {exc}") from None
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     return counts

@@ -31,6 +31,7 @@ from .. import __version__
 from ..errors import Conflict, InvalidInput
 from ..index.rebuild import verify
 from .graph_file import fsync, load_graph, write_graph
+from .new_folder import new_folder, write_manifest
 from .snapshot import journal_position, remove_stale, snapshot
 
 __all__ = ["FORMAT", "backup", "is_backup", "read_manifest", "restore_into", "BackupBroken"]
@@ -60,17 +61,9 @@ def counts_of(conn: sqlite3.Connection) -> dict[str, int]:
 
 def backup(registry: Any, target: Path) -> dict[str, Any]:
     """Writes a backup of the (running) registry to the folder ``target``, which must not exist; its manifest."""
-    target = Path(target)
-    if target.exists():
-        raise Conflict(f"{target} exists already: a backup is written into a new folder")
-    if not target.parent.is_dir():
-        raise InvalidInput(f"{target.parent} is not a folder")
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    remove_stale(registry.settings.data_dir)
-    started = datetime.now(timezone.utc)
-    try:
-        partial.mkdir()
+    with new_folder(target, "backup") as partial:
+        remove_stale(registry.settings.data_dir)
+        started = datetime.now(timezone.utc)
         with snapshot(registry, open_graph=False) as snap:
             manifest: dict[str, Any] = {
                 "format": FORMAT,
@@ -99,12 +92,7 @@ def backup(registry: Any, target: Path) -> dict[str, Any]:
                 copy.close()
         fsync(partial / DATABASE)
         manifest["seconds"] = round((datetime.now(timezone.utc) - started).total_seconds(), 3)
-        (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        fsync(partial / MANIFEST)
-        os.replace(partial, target)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+        write_manifest(partial, MANIFEST, manifest)
     return manifest
 
 

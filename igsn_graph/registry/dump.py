@@ -21,18 +21,15 @@ the manifest) before it takes its name; it is written as ``<target>.partial`` un
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import Conflict, InvalidInput
 from ..iris import Iris
 from .backup import read_manifest, software
 from .graph_file import GraphFileBroken, count_quads, fsync, write_graph
 from .history_file import read_history, write_history
+from .new_folder import new_folder, write_manifest
 from .snapshot import remove_stale, snapshot
 from .tables import ACCOUNTS, REGISTRY, DumpBroken, read_tables, write_tables
 
@@ -69,17 +66,9 @@ def flat_counts(parts: dict[str, dict[str, int]]) -> dict[str, int]:
 def dump(registry: Any, target: Path) -> dict[str, int]:
     """Writes a dump of the (running) registry into the new folder ``target``, reads it back and checks it;
     returns counts per part. ``DumpBroken`` when the read-back differs (and nothing is left at ``target``)."""
-    target = Path(target)
-    if target.exists():
-        raise Conflict(f"{target} exists already: a dump is written into a new folder")
-    if not target.parent.is_dir():
-        raise InvalidInput(f"{target.parent} is not a folder")
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    remove_stale(registry.settings.data_dir)
-    started = datetime.now(timezone.utc)
-    try:
-        partial.mkdir()
+    with new_folder(target, "dump") as partial:
+        remove_stale(registry.settings.data_dir)
+        started = datetime.now(timezone.utc)
         with snapshot(registry) as snap:
             parts: dict[str, dict[str, int]] = {
                 ACCOUNTS_FILE: write_tables(snap.db, ACCOUNTS, partial / ACCOUNTS_FILE),
@@ -103,12 +92,7 @@ def dump(registry: Any, target: Path) -> dict[str, int]:
         read_back = check(partial, manifest)
         if read_back != flat_counts(parts):
             raise DumpBroken(f"the dump read back holds {read_back}, not the {flat_counts(parts)} written")
-        (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        fsync(partial / MANIFEST)
-        os.replace(partial, target)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+        write_manifest(partial, MANIFEST, manifest)
     return flat_counts(parts)
 
 

@@ -37,9 +37,9 @@ def tar_stream(folder: Path, names: tuple[str, ...]) -> Iterator[bytes]:
 
 
 def extract(stream: IO[bytes], folder: Path, allowed: set[str]) -> list[str]:
-    """Unpacks a tar stream of a dump into the new folder ``folder``; the names unpacked. ``DumpBroken`` for
-    anything but regular files with the names in ``allowed``, or a stream cut short (one of them missing)."""
-    folder.mkdir(parents=True)
+    """Unpacks a tar stream of a dump into the new (or empty) folder ``folder``; the names unpacked. ``DumpBroken``
+    for anything but regular files with the names in ``allowed``, or a stream cut short (one of them missing)."""
+    folder.mkdir(parents=True, exist_ok=True)
     names: list[str] = []
     try:
         with tarfile.open(fileobj=stream, mode="r|") as tar:
