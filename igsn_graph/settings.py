@@ -22,6 +22,7 @@ _ENV = {
     "port": "PORT",
     "host": "IGSN_GRAPH_HOST",
     "store": "IGSN_GRAPH_STORE",
+    "store_engine": "IGSN_GRAPH_STORE_ENGINE",
     "store_query_path": "IGSN_GRAPH_STORE_QUERY_PATH",
     "store_update_path": "IGSN_GRAPH_STORE_UPDATE_PATH",
     "store_gsp_path": "IGSN_GRAPH_STORE_GSP_PATH",
@@ -72,11 +73,14 @@ class Settings:
     port: int = 8000
     #: "embedded" (pyoxigraph in data_dir) or the base URL of a SPARQL 1.1 engine (e.g. http://127.0.0.1:7878)
     store: str = "embedded"
-    #: paths of the remote engine's endpoints (Oxigraph's by default) and its union-default-graph switch
-    store_query_path: str = "/query"
-    store_update_path: str = "/update"
-    store_gsp_path: str = "/store"
-    store_union_param: str = "union-default-graph"
+    #: which engine that is: "oxigraph" or "virtuoso" (``store.remote.PROFILES``: its paths and departures from
+    #: the protocols); the paths of its endpoints and its union-default-graph switch ("none": not offered),
+    #: empty for the engine's own
+    store_engine: str = "oxigraph"
+    store_query_path: str = ""
+    store_update_path: str = ""
+    store_gsp_path: str = ""
+    store_union_param: str = ""
     #: largest request body accepted (bytes)
     max_body_bytes: int = 10 * 1024 * 1024
     #: largest single stored value (a title, a description, a WKT geometry), in UTF-8 bytes: larger is a 400

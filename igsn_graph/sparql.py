@@ -46,6 +46,7 @@ __all__ = [
     "has_dataset_clause",
     "is_update",
     "media_types",
+    "query_form",
     "uses_service",
 ]
 
@@ -154,6 +155,16 @@ def uses_service(text: str) -> bool:
 def has_dataset_clause(text: str) -> bool:
     """Whether a query has a FROM or FROM NAMED clause."""
     return _FROM.search(_keywords(text)) is not None
+
+
+_FORM = re.compile(r"(?i)(?<![\w:?$])(SELECT|CONSTRUCT|DESCRIBE|ASK)(?![\w:-])")
+
+
+def query_form(text: str) -> str | None:
+    """The query's form, upper case (``SELECT``, ``CONSTRUCT``, ``DESCRIBE``, ``ASK``), None when none is found:
+    the first form keyword outside strings, IRIs and comments (the prologue has none)."""
+    found = _FORM.search(_keywords(text))
+    return found.group(1).upper() if found else None
 
 
 def is_update(text: str) -> bool:

@@ -3,6 +3,7 @@ directories prepared for an app (test accounts, or the demo set), a live server.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import threading
@@ -19,6 +20,7 @@ from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
 from testkit import harness
 from testkit.harness import free_port, oxigraph_executable
+from testkit.virtuoso import VirtuosoServer, start_virtuoso, virtuoso_executable
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -29,6 +31,8 @@ CLIENT_ONE = ("ZTEST.ONE", "client-secret-1")
 CLIENT_TWO = ("ZTEST.TWO", "client-secret-2")
 OTHER = ("ZOTHER", "other-secret-1")
 ADMIN_PASSWORD = "admin-secret-0"
+#: the engine of the tests marked both_stores: "oxigraph", or "virtuoso" to run them all against Virtuoso
+REMOTE_ENGINE = os.environ.get("IGSN_TEST_REMOTE_ENGINE", "oxigraph")
 
 
 @pytest.fixture
@@ -57,6 +61,18 @@ def oxigraph_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
+@pytest.fixture(scope="session")
+def virtuoso_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServer]:
+    """One Virtuoso for the session (Debian `virtuoso-opensource`; ``testkit.virtuoso``); tests clear it."""
+    if virtuoso_executable() is None:
+        pytest.skip("Virtuoso (Debian package `virtuoso-opensource`: virtuoso-t, isql-vt) is not installed")
+    server = start_virtuoso(tmp_path_factory.mktemp("virtuoso"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # tests marked both_stores run against the embedded store and against a remote engine
     if "store_kind" in metafunc.fixturenames:
@@ -66,6 +82,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path, store_kind: str, request: pytest.FixtureRequest) -> Settings:
+    if store_kind == "remote" and REMOTE_ENGINE == "virtuoso":  # the both_stores tests against Virtuoso, on demand
+        server = request.getfixturevalue("virtuoso_engine")
+        server.clear()
+        return Settings(
+            data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD, store=server.url, store_engine="virtuoso"
+        )
     if store_kind == "remote":
         url = request.getfixturevalue("oxigraph_engine")
         httpx.post(

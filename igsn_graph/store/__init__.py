@@ -30,7 +30,8 @@ def open_store(settings: "Settings", *, read_only: bool = False) -> GraphStore:
             settings.store_query_path,
             settings.store_update_path,
             settings.store_gsp_path,
-            None if settings.store_union_param.lower() in ("", "none") else settings.store_union_param,
+            None if settings.store_union_param.lower() == "none" else settings.store_union_param,
             query_timeout_s=settings.sparql_timeout_s,
+            engine=settings.store_engine,
         )
     )

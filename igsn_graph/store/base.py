@@ -54,14 +54,23 @@ class GraphWrite:
                 yield Quad(t.subject, t.predicate, t.object, graph)
 
 
-def update_request(write: GraphWrite) -> str:
+#: the replaced graphs emptied by one statement (``{graphs}``: their IRIs), for engines that refuse many statements
+DROP_ALL_AT_ONCE = "DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }} }} ;"
+
+
+def update_request(write: GraphWrite, *, drop_template: str | None = None) -> str:
     """The change as one SPARQL Update request (DROP + DELETE DATA + INSERT DATA), which engines apply as one
     transaction.
 
     Terms are written in their N-Triples form by pyoxigraph, which escapes literals and refuses IRIs
-    that could break out of ``<…>``; nothing user-supplied is spliced in any other way.
+    that could break out of ``<…>``; nothing user-supplied is spliced in any other way. ``drop_template``
+    (e.g. ``DROP_ALL_AT_ONCE``) empties the replaced graphs in one statement instead of one DROP each.
     """
-    parts = [f"DROP SILENT GRAPH {g} ;" for g in write.replace if g not in write.new_graphs]
+    dropped = [g for g in write.replace if g not in write.new_graphs]
+    if drop_template is None:
+        parts = [f"DROP SILENT GRAPH {g} ;" for g in dropped]
+    else:
+        parts = [drop_template.format(graphs=" ".join(str(g) for g in dropped))] if dropped else []
     removed = [
         f"GRAPH {graph} {{\n" + "".join(f"{t} .\n" for t in triples) + "}\n"
         for graph, triples in write.remove.items()

@@ -1,8 +1,8 @@
 """The graph store protocol over HTTP: SPARQL 1.1 Protocol (query, update) and Graph Store Protocol.
 
 For deployments that outgrow one process: the graph lives in an external engine (tested with
-``oxigraph serve``). One change is one SPARQL Update request, which the engine applies as one
-transaction. Engine-specific paths and the union-default-graph switch are settings.
+``oxigraph serve`` and Virtuoso 7.2). One change is one SPARQL Update request, which the engine applies as one
+transaction. How an engine departs from the protocols is data, ``PROFILES``; its paths can be set apart.
 """
 
 from __future__ import annotations
@@ -11,31 +11,65 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
 
 import httpx
-from pyoxigraph import NamedNode, QueryResultsFormat, RdfFormat, Triple, parse, parse_query_results, serialize
+from pyoxigraph import (
+    NamedNode,
+    Quad,
+    QueryResultsFormat,
+    QuerySolutions,
+    RdfFormat,
+    Triple,
+    parse,
+    parse_query_results,
+    serialize,
+)
 
 from ..errors import StorageFailure
-from .base import GraphWrite, update_request
+from ..sparql import query_form
+from .base import GraphWrite, group_by_graph, update_request
+from .engines import PROFILES, EngineProfile, as_written, ask_answer, stored_write, written_datatypes_in_json
 
 __all__ = ["RemoteEndpoints", "RemoteStore"]
+
+JSON = QueryResultsFormat.JSON
 
 
 @dataclass(frozen=True)
 class RemoteEndpoints:
-    """Where an engine answers. Defaults are Oxigraph's (`oxigraph serve`)."""
+    """Where an engine answers and which engine it is (a key of ``PROFILES``); paths default to the engine's."""
 
     base: str
-    query_path: str = "/query"
-    update_path: str = "/update"
-    gsp_path: str = "/store"
-    #: the request parameter that makes the default graph the union of all graphs (None: not offered)
-    union_param: str | None = "union-default-graph"
+    query_path: str = ""
+    update_path: str = ""
+    gsp_path: str = ""
+    #: the request parameter that makes the default graph the union of all graphs ("": the engine's, None: none)
+    union_param: str | None = ""
     #: HTTP timeout of writes and internal reads
     timeout_s: float = 60.0
     #: HTTP timeout of queries from the SPARQL endpoint (its time limit: the client has its answer by then)
     query_timeout_s: float = 30.0
 
+    #: which engine (a key of ``PROFILES``)
+    engine: str = "oxigraph"
+
+    def __post_init__(self) -> None:
+        if self.engine not in PROFILES:
+            raise ValueError(f"unknown SPARQL engine {self.engine!r} (known: {', '.join(sorted(PROFILES))})")
+        profile = PROFILES[self.engine]
+        for name in ("query_path", "update_path", "gsp_path", "union_param"):
+            if getattr(self, name) == "":
+                object.__setattr__(self, name, getattr(profile, name))
+
+    @property
+    def profile(self) -> EngineProfile:
+        return PROFILES[self.engine]
+
     def url(self, path: str) -> str:
         return self.base.rstrip("/") + path
+
+
+#: named graphs read by one query when a dump goes graph by graph; quads written by one update when a load does
+DUMP_GRAPHS = 500
+LOAD_QUADS = 5000
 
 
 def _fail(exc: Exception) -> StorageFailure:
@@ -89,6 +123,12 @@ class RemoteStore:
             raise StorageFailure(
                 f"the remote SPARQL engine failed ({response.status_code}): {response.text[:200]}", applied=None
             )
+        cut = self.endpoints.profile.truncated_header
+        if cut and cut in response.headers:
+            raise StorageFailure(
+                f"the remote SPARQL engine cut a result at its row limit ({cut}: {response.headers[cut]}); "
+                "raise the limit (Virtuoso: [SPARQL] ResultSetMaxRows)"
+            )
         return response
 
     def _get(self, path: str, **kwargs: Any) -> httpx.Response:
@@ -101,7 +141,8 @@ class RemoteStore:
         return response
 
     def apply(self, write: GraphWrite) -> None:
-        request = update_request(write)
+        profile = self.endpoints.profile
+        request = update_request(stored_write(write, profile), drop_template=profile.drop_template)
         if not request:
             return
         response = self._post(
@@ -123,7 +164,8 @@ class RemoteStore:
             return []
         if response.status_code >= 300:
             raise StorageFailure(f"graph store GET failed ({response.status_code})")
-        return [q.triple for q in parse(input=response.content, format=RdfFormat.N_TRIPLES)]
+        triples = [q.triple for q in parse(input=response.content, format=RdfFormat.N_TRIPLES)]
+        return as_written(triples, self.endpoints.profile)
 
     def graphs(self, graphs: Sequence[NamedNode]) -> dict[NamedNode, list[Triple]]:
         """One SPARQL query for all of them, not one Graph Store request per graph."""
@@ -133,7 +175,7 @@ class RemoteStore:
         names = " ".join(str(g) for g in graphs)  # pyoxigraph's N-Triples form: nothing spliced in raw
         for solution in self.query(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {names} }} GRAPH ?g {{ ?s ?p ?o }} }}"):
             out[solution["g"]].append(Triple(solution["s"], solution["p"], solution["o"]))
-        return out
+        return {g: as_written(triples, self.endpoints.profile) for g, triples in out.items()}
 
     def has_graph(self, graph: NamedNode) -> bool:
         return bool(self.graph(graph))
@@ -147,11 +189,19 @@ class RemoteStore:
 
     def graphs_with_prefix(self, prefix: str) -> Iterator[NamedNode]:
         escaped = prefix.replace("\\", "\\\\").replace('"', '\\"')
-        query = f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ }} FILTER(STRSTARTS(STR(?g), "{escaped}")) }}'
+        pattern = self.endpoints.profile.graph_pattern
+        # (no filter for every graph: Virtuoso 7.2 finds no string that starts with "")
+        where = f'FILTER(STRSTARTS(STR(?g), "{escaped}"))' if prefix else ""
+        query = f"SELECT DISTINCT ?g WHERE {{ {pattern} {where} }}"
         for solution in self.query(query):
             g = solution["g"]
             if isinstance(g, NamedNode):
                 yield g
+
+    def _data_graphs(self) -> list[NamedNode]:
+        """Every named graph but the engine's own."""
+        own = self.endpoints.profile.own_graphs
+        return [g for g in self.graphs_with_prefix("") if not g.value.startswith(own)]
 
     def query(
         self,
@@ -164,20 +214,27 @@ class RemoteStore:
         timeout: float | None = None,
     ) -> Any:
         """Runs a query on the engine; results as pyoxigraph objects (solutions, boolean or triples)."""
+        profile = self.endpoints.profile
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in default_graphs]
         params += [("named-graph-uri", g) for g in named_graphs]
         if union and not params and self.endpoints.union_param:
             params.append((self.endpoints.union_param, "true"))
         if base_iri and not sparql.lstrip().upper().startswith("BASE"):
             sparql = f"BASE <{base_iri}>\n{sparql}"
+        form = query_form(sparql)
+        # one media type asked for, the one of the query's form: some engines take the first listed, not the best
+        accept = "application/n-triples" if form in ("CONSTRUCT", "DESCRIBE") else "application/sparql-results+json"
+        body: dict[str, Any] = (
+            {"data": {"query": sparql}}
+            if profile.query_as_form
+            else {"content": sparql.encode("utf-8"), "headers": {"Content-Type": "application/sparql-query"}}
+        )
+        headers = {"Accept": accept, **body.pop("headers", {})}
         response = self._post(
             self.endpoints.query_path,
             params=params,
-            content=sparql.encode("utf-8"),
-            headers={
-                "Content-Type": "application/sparql-query",
-                "Accept": "application/sparql-results+json, application/n-triples;q=0.9",
-            },
+            headers=headers,
+            **body,
             **({"timeout": timeout} if timeout else {}),
         )
         if response.status_code == 400:
@@ -186,13 +243,17 @@ class RemoteStore:
             raise StorageFailure(f"the remote SPARQL engine refused a query ({response.status_code})")
         kind = response.headers.get("content-type", "").split(";")[0]
         if kind == "application/n-triples":
-            from pyoxigraph import QueryTriples  # noqa: F401 - the same shape the embedded store returns
-
-            return [q.triple for q in parse(input=response.content, format=RdfFormat.N_TRIPLES)]
-        return parse_query_results(response.content, format=QueryResultsFormat.JSON)
+            return as_written([q.triple for q in parse(input=response.content, format=RdfFormat.N_TRIPLES)], profile)
+        results = parse_query_results(written_datatypes_in_json(response.content, profile), format=JSON)
+        if form == "ASK" and profile.ask_variable and isinstance(results, QuerySolutions):
+            return ask_answer(results, profile.ask_variable)
+        return results
 
     def dump_nquads(self) -> Iterator[bytes]:
-        """The engine's whole dataset, streamed as it arrives (memory stays bounded); no read deadline."""
+        """The engine's whole dataset (its own graphs left out), streamed as it arrives; no read deadline."""
+        if not self.endpoints.profile.gsp_dataset:
+            yield from self._dump_by_graph()
+            return
         timeout = httpx.Timeout(self.endpoints.timeout_s, read=None)
         url = self.endpoints.url(self.endpoints.gsp_path)
         try:
@@ -203,16 +264,41 @@ class RemoteStore:
         except httpx.HTTPError as exc:
             raise _fail(exc) from None
 
+    def _dump_by_graph(self) -> Iterator[bytes]:
+        """The dataset read graph by graph, ``DUMP_GRAPHS`` graphs a query (memory bounded by a batch)."""
+        names = self._data_graphs()
+        for i in range(0, len(names), DUMP_GRAPHS):
+            found = self.graphs(names[i : i + DUMP_GRAPHS])
+            quads = [Quad(t.subject, t.predicate, t.object, g) for g, triples in found.items() for t in triples]
+            if quads:
+                yield serialize(quads, format=RdfFormat.N_QUADS) or b""
+
     def load_nquads(self, chunks: Iterable[bytes]) -> None:
+        gsp = self.endpoints.profile.gsp_dataset
         for chunk in chunks:
-            if chunk:
-                response = self._post(
-                    self.endpoints.gsp_path, content=chunk, headers={"Content-Type": "application/n-quads"}
-                )
-                if response.status_code >= 300:
-                    raise StorageFailure(f"graph store load failed ({response.status_code})")
+            if not chunk:
+                continue
+            if not gsp:  # SPARQL Updates of at most LOAD_QUADS quads, grouped by graph (into an empty store)
+                part: dict[NamedNode, list[Triple]] = {}
+                size = 0
+                for graph, triples in group_by_graph(parse(input=chunk, format=RdfFormat.N_QUADS)).items():
+                    part[graph] = triples
+                    size += len(triples)
+                    if size >= LOAD_QUADS:
+                        self.apply(GraphWrite(add=part))
+                        part, size = {}, 0
+                if part:
+                    self.apply(GraphWrite(add=part))
+                continue
+            response = self._post(
+                self.endpoints.gsp_path, content=chunk, headers={"Content-Type": "application/n-quads"}
+            )
+            if response.status_code >= 300:
+                raise StorageFailure(f"graph store load failed ({response.status_code})")
 
     def is_empty(self) -> bool:
+        if self.endpoints.profile.own_graphs:
+            return not self._data_graphs()
         result = self.query("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
         return not bool(result)
 
