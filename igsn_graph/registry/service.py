@@ -2,16 +2,16 @@
 
 Everything that changes a sample goes through here and then the write pipeline (``registry.writes``,
 ``prepare``, ``pipeline``) and ``registry.journal``; nothing here knows HTTP. The jobs live in modules of
-their own: the data folder (``datadir``), who may write what (``policy``), reads (``reads``), the public
-accounts graph (``accounts_graph``). Refusals are exceptions from ``igsn_graph.errors``; in bulk loads
-invalid records are reported per record instead, and the valid ones are stored.
+their own: the data folder (``datadir``), when this process may write (``write_gate``), who may write what
+(``policy``), reads (``reads``), the public accounts graph (``accounts_graph``). Refusals are exceptions from
+``igsn_graph.errors``; in bulk loads invalid records are reported per record instead, and the valid ones are
+stored.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,7 +19,7 @@ from pyoxigraph import Triple
 
 from .. import identifiers
 from ..db import Database
-from ..errors import Conflict, InvalidInput, NotFound, ReadOnly
+from ..errors import Conflict, InvalidInput, NotFound
 from ..formats import graph as graphmap
 from ..identifiers import Igsn
 from ..index.catalogue import CatalogueRow
@@ -34,9 +34,9 @@ from .accounts_graph import publish_accounts
 from .datadir import NotInitialised, init_data_dir, unwritable
 from .group import GroupQueue, GroupStats
 from .journal import Change, Journal
-from .locking import WriteLock
 from .policy import Owner, Policy
 from .reads import Reads, Visible
+from .write_gate import WriteGate, read_only_refusal
 from .writes import (
     MintResult,
     Outcome,
@@ -64,8 +64,6 @@ __all__ = [
     "unwritable",
 ]
 
-log = logging.getLogger("igsn_graph.registry")
-
 R = TypeVar("R")
 
 #: the most single-record writes one group commit takes (a SHACL run over more costs its first callers)
@@ -79,22 +77,8 @@ class Registry:
         self.settings = settings
         if not settings.database_path.exists():
             raise NotInitialised(f"{settings.data_dir} is not an igsn-graph data folder; run `igsn-graph init`")
-        # read-only: asked for (a replica, a snapshot), or the data folder cannot be written (a read-only
-        # mount, a recovery); then nothing is written into the folder and every write is refused
-        blocked = unwritable(settings)
-        self.read_only = settings.read_only or blocked is not None
-        self._read_only_message = (
-            "the registry is read-only: this server only serves reads (setting read_only)"
-            if settings.read_only
-            else "the registry is read-only: its data folder is not writable; writes return when the server is "
-            "started on a writable data folder"
-        )
-        if self.read_only:
-            log.warning(
-                "opening %s read-only (%s): every write is refused",
-                settings.data_dir,
-                "setting read_only" if settings.read_only else f"{blocked} is not writable",
-            )
+        refusal = read_only_refusal(settings)
+        self.read_only = refusal is not None
         self.db = Database(settings.database_path, read_only=self.read_only)
         base = self.db.get_meta("iri_base")
         if base is None:
@@ -115,29 +99,13 @@ class Registry:
         self.reads = Reads(self.db, self.store, self.iris)
         self.policy = Policy(self.accounts, self.db, settings, self.reads)
         self.journal = Journal(self.db, self.store, self.iris, crash_at=settings.crash_at)
-        # one writer at a time: ownership checks, quota counts and version numbers need a stable view;
-        # with a remote engine other processes may share the data folder, so the lock spans processes
-        shared = settings.store not in ("", "embedded")
-        self._write_lock = WriteLock(settings.data_dir / "write.lock" if shared else None)
+        self.gate = WriteGate(settings, self.journal, refusal)
         self._group: GroupQueue[Any] = GroupQueue(partial(pipeline.write_group, self), limit=GROUP_LIMIT)
         self._validator: Validator | None = None
-        self.repaired = 0
-        if self.read_only:
-            pending = self.journal.pending()
-            if pending:
-                # never acknowledged, so nothing is lost; reads show the state before them until repaired
-                log.warning(
-                    "%d interrupted write(s) are journaled in %s and cannot be repaired read-only; "
-                    "start once on a writable data folder to repair them",
-                    pending,
-                    settings.data_dir,
-                )
-            return
-        with self._write_lock:  # another process's write in flight is not an interrupted one
-            self.repaired = self.journal.recover()
-            self.journal.release(force=True)  # a datestamp reserved by a writer that died before journaling
+        if self.gate.open(settings):
             # the accounts graph follows the accounts tables; a crash between the two is mended here
-            self.publish_accounts()
+            with self.writing():
+                self.publish_accounts()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
@@ -150,25 +118,15 @@ class Registry:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def writing(self) -> Iterator[None]:
-        """The write lock, after redoing any journaled write a dead (or failed) writer left behind.
+    def writing(self) -> AbstractContextManager[None]:
+        """The write lock, after redoing any journaled write a dead writer left behind (``WriteGate.writing``);
+        ``ReadOnly`` in read-only mode."""
+        return self.gate.writing()
 
-        A pending journal entry seen under the lock is never another writer's write in flight, and it
-        must be applied before this write reads the state it builds on. ``ReadOnly`` in read-only mode.
-        """
-        if self.read_only:
-            log.warning("write refused: %s", self._read_only_message)
-            raise ReadOnly(self._read_only_message)
-        with self._write_lock:
-            if self.journal.pending():
-                self.repaired += self.journal.recover()
-            elif self.journal.inflight() is not None:
-                self.journal.release(force=True)  # left by a writer that died before journaling
-            try:
-                yield
-            finally:
-                self.journal.release()  # the write was refused or was only a test
+    @property
+    def repaired(self) -> int:
+        """Interrupted writes redone from the journal since the registry opened."""
+        return self.gate.repaired
 
     @property
     def stats(self) -> GroupStats:
@@ -315,10 +273,8 @@ class Registry:
 
     def _submit(self, pending: PendingWrite[R]) -> R:
         """Runs one single-record write in a group (see ``group``); its own result, or raises its own error."""
-        if self.read_only:
-            log.warning("write refused: %s", self._read_only_message)
-            raise ReadOnly(self._read_only_message)
-        if self._write_lock.held():  # inside a write of this thread's own (a command holding the lock)
+        self.gate.check()
+        if self.gate.lock.held():  # inside a write of this thread's own (a command holding the lock)
             self._group.run([pending])
         else:
             self._group.submit(pending)
