@@ -57,6 +57,8 @@ _ENV = {
     "keep_alive_s": "IGSN_GRAPH_KEEP_ALIVE",
     "max_connections": "IGSN_GRAPH_MAX_CONNECTIONS",
     "read_only": "IGSN_GRAPH_READ_ONLY",
+    "database": "IGSN_GRAPH_DATABASE",
+    "database_pool_size": "IGSN_GRAPH_DATABASE_POOL_SIZE",
 }
 
 
@@ -139,9 +141,21 @@ class Settings:
     #: serve reads only, writing nothing to the data folder (replicas, snapshots); also chosen by itself when
     #: the data folder is not writable at start. Every write is refused with 503
     read_only: bool = False
+    #: the registry database: empty for the SQLite file in the data folder (``registry.sqlite``), or a PostgreSQL
+    #: URL (``postgresql://user:password@host:5432/name``) shared by any number of nodes
+    database: str = ""
+    #: PostgreSQL: connections each process keeps open at most (readers borrow one per statement)
+    database_pool_size: int = 8
     #: fault injection for crash tests only: SIGKILL at this point of the write protocol
     crash_at: str | None = None
     config_file: Path | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.database and not self.database.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                f"setting database must be a postgresql:// URL (empty: the SQLite file in the data folder), "
+                f"not {self.database.split('@')[-1]!r}"
+            )
 
     @property
     def graph_dir(self) -> Path:
@@ -149,7 +163,18 @@ class Settings:
 
     @property
     def database_path(self) -> Path:
+        """The SQLite registry database (also where a backup or snapshot keeps one)."""
         return self.data_dir / "registry.sqlite"
+
+    @property
+    def database_target(self) -> Path | str:
+        """What ``db.Database`` opens: the PostgreSQL URL when ``database`` is set, else the SQLite file."""
+        return self.database or self.database_path
+
+    @property
+    def shared_database(self) -> bool:
+        """Whether the registry database is a server other processes and machines may share (PostgreSQL)."""
+        return bool(self.database)
 
     @property
     def base_url(self) -> str:

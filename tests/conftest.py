@@ -20,6 +20,7 @@ from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
 from testkit import harness
 from testkit.harness import free_port, oxigraph_executable
+from testkit.postgres import PostgresServer
 from testkit.virtuoso import VirtuosoServer, start_virtuoso, virtuoso_executable
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,28 +74,60 @@ def virtuoso_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuo
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server per test process (``testkit.postgres``), started by the first test that
+    needs it; each test gets a database of its own (``postgres_url``)."""
+    try:
+        server = PostgresServer.start()
+    except RuntimeError as exc:
+        pytest.skip(f"no PostgreSQL server for this test: {exc}")
+    try:
+        server.template()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh registry database (schema, no rows) on the test PostgreSQL server."""
+    return postgres_server.fresh_database()
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # tests marked both_stores run against the embedded store and against a remote engine
     if "store_kind" in metafunc.fixturenames:
         both = metafunc.definition.get_closest_marker("both_stores") is not None
         metafunc.parametrize("store_kind", ["embedded", "remote"] if both else ["embedded"])
+    # tests marked both_databases run against the SQLite file and against PostgreSQL (others keep their ids)
+    if "database_kind" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_databases"):
+        metafunc.parametrize("database_kind", ["sqlite", "postgresql"])
 
 
 @pytest.fixture
-def settings(tmp_path: Path, store_kind: str, request: pytest.FixtureRequest) -> Settings:
+def database_kind() -> str:
+    """The registry database of the ``settings`` fixture: ``sqlite`` unless the test is marked both_databases
+    (or ``IGSN_GRAPH_TEST_DATABASE=postgresql`` runs every test using ``settings`` on PostgreSQL)."""
+    return os.environ.get("IGSN_GRAPH_TEST_DATABASE", "sqlite")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, store_kind: str, database_kind: str, request: pytest.FixtureRequest) -> Settings:
+    base = Settings(data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD)
+    if database_kind == "postgresql":
+        base = base.with_(database=request.getfixturevalue("postgres_url"))
     if store_kind == "remote" and REMOTE_ENGINE == "virtuoso":  # the both_stores tests against Virtuoso, on demand
         server = request.getfixturevalue("virtuoso_engine")
         server.clear()
-        return Settings(
-            data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD, store=server.url, store_engine="virtuoso"
-        )
+        return base.with_(store=server.url, store_engine="virtuoso")
     if store_kind == "remote":
         url = request.getfixturevalue("oxigraph_engine")
         httpx.post(
             url + "/update", content=b"DROP ALL", headers={"Content-Type": "application/sparql-update"}, timeout=30
         ).raise_for_status()
-        return Settings(data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD, store=url)
-    return Settings(data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD)
+        return base.with_(store=url)
+    return base
 
 
 def add_test_accounts(registry: Registry) -> None:

@@ -1,4 +1,4 @@
-"""Commands for the data folder and its contents: init, load, demo, dump, backup, restore, verify."""
+"""Commands for the data folder and its contents: init, migrate, load, demo, dump, backup, restore, verify."""
 
 from __future__ import annotations
 
@@ -30,6 +30,18 @@ def cmd_init(args: argparse.Namespace) -> int:
         contact_email=args.contact_email,
     )
     print(f"{'initialised' if created else 'already initialised'}: {settings.data_dir.resolve()}")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from ..registry.datadir import migrate_database
+
+    settings = settings_of(args)
+    version, applied = migrate_database(settings)
+    for step in applied:
+        print(f"applied schema step {step.version}: {step.description}")
+    where = "PostgreSQL" if settings.shared_database else str(settings.database_path.resolve())
+    print(f"registry database ({where}) at schema version {version}{'' if applied else ', up to date'}")
     return 0
 
 
@@ -245,6 +257,12 @@ def add_commands(commands: Commands) -> None:
         "--contact-email",
         help="the registry's contact address, OAI-PMH Identify's adminEmail "
         "(default contact@REPOSITORY-ID; $IGSN_GRAPH_OAI_ADMIN_EMAIL beats it)",
+    )
+
+    commands.add(
+        "migrate",
+        cmd_migrate,
+        "bring the registry database's schema up to date (SQLite or $IGSN_GRAPH_DATABASE; stop the servers first)",
     )
 
     p = commands.add("load", cmd_load, "import XML (any kernel), Turtle or JSON-LD files or folders")

@@ -308,7 +308,8 @@ def _write_documents(conn: sqlite3.Connection, documents: list[SearchDocument]) 
     # totals over every findable sample: the counts of a search without conditions, read without a scan
     totals = Counter(facet for d in documents for facet in d.facets)
     conn.executemany(
-        "INSERT INTO search_facet_total VALUES (?, ?, ?) ON CONFLICT (facet, value) DO UPDATE SET n = n + excluded.n",
+        "INSERT INTO search_facet_total VALUES (?, ?, ?) "
+        "ON CONFLICT (facet, value) DO UPDATE SET n = search_facet_total.n + excluded.n",
         [(f, v, n) for (f, v), n in totals.items()],
     )
 

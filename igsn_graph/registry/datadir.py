@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from ..db import Database
+from ..db import Database, migrations
 from ..errors import Conflict, InvalidInput
 from ..index import rebuild
 from ..iris import DEFAULT_IRI_BASE, Iris
@@ -14,7 +14,7 @@ from ..settings import Settings
 from ..store.base import GraphStore
 from . import embargo, relink
 
-__all__ = ["NotInitialised", "init_data_dir", "rebuild_indexes", "unwritable"]
+__all__ = ["NotInitialised", "init_data_dir", "migrate_database", "rebuild_indexes", "unwritable"]
 
 
 class NotInitialised(InvalidInput):
@@ -44,7 +44,7 @@ def init_data_dir(
         raise InvalidInput(f"IRI base {iri_base!r} must be an http(s) URL ending in '/' (sample IRIs are base + name)")
     iri_base = Iris(iri_base).base
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.database_path)
+    db = Database(settings.database_target, pool_size=settings.database_pool_size, migrate=True)
     try:
         existing = db.get_meta("iri_base")
         if existing is not None:
@@ -64,6 +64,20 @@ def init_data_dir(
             if contact_email is not None:
                 conn.execute("INSERT INTO meta VALUES ('contact_email', ?)", (contact_email,))
         return True
+    finally:
+        db.close()
+
+
+def migrate_database(settings: Settings) -> tuple[int, list[migrations.Step]]:
+    """Brings the registry database's schema up to date; its version now and the steps applied.
+
+    ``NotInitialised`` when there is no registry database yet (an SQLite file is not created here).
+    """
+    if not settings.shared_database and not settings.database_path.exists():
+        raise NotInitialised(f"{settings.data_dir} holds no registry database; run `igsn-graph init`")
+    db = Database(settings.database_target, pool_size=settings.database_pool_size, migrate=True)
+    try:
+        return migrations.version_of(db), db.migrated
     finally:
         db.close()
 

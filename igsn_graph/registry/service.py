@@ -75,11 +75,11 @@ class Registry:
 
     def __init__(self, settings: Settings, *, store: GraphStore | None = None) -> None:
         self.settings = settings
-        if not settings.database_path.exists():
+        if not settings.shared_database and not settings.database_path.exists():
             raise NotInitialised(f"{settings.data_dir} is not an igsn-graph data folder; run `igsn-graph init`")
         refusal = read_only_refusal(settings)
         self.read_only = refusal is not None
-        self.db = Database(settings.database_path, read_only=self.read_only)
+        self.db = Database(settings.database_target, read_only=self.read_only, pool_size=settings.database_pool_size)
         base = self.db.get_meta("iri_base")
         if base is None:
             self.db.close()

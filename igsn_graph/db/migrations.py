@@ -1,0 +1,72 @@
+"""Versioned schema changes: ``meta.schema_version`` says which of ``STEPS`` a database has had.
+
+A new database is created at ``SCHEMA_VERSION`` (``schema.TABLES``, nothing to migrate). A step is a function of
+an open write transaction and the dialect; each step runs in its own transaction with the version it reaches,
+so an interrupted migration resumes at the first step not done. ``igsn-graph init`` and ``igsn-graph migrate``
+run them; an embedded (SQLite) registry also runs them when it opens, a PostgreSQL one shared by several nodes
+only by those commands (``Database`` refuses to open an older schema there).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import InvalidInput
+from .schema import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from . import Database
+
+__all__ = ["STEPS", "Step", "migrate", "newest", "pending", "version_of"]
+
+
+@dataclass(frozen=True)
+class Step:
+    #: the schema version this step reaches
+    version: int
+    description: str
+    apply: Callable[[sqlite3.Connection, str], None]
+
+
+#: every schema change since version 1, in order; the last one's version is ``SCHEMA_VERSION``
+STEPS: tuple[Step, ...] = ()
+
+
+def version_of(db: Database) -> int:
+    found = db.get_meta("schema_version")
+    return int(found) if found is not None else 0
+
+
+def newest(steps: Sequence[Step] | None = None) -> int:
+    """The schema version this program brings a database to."""
+    return max([SCHEMA_VERSION, *(s.version for s in (STEPS if steps is None else steps))])
+
+
+def pending(db: Database, steps: Sequence[Step] | None = None) -> list[Step]:
+    """The steps ``db`` has not had, in order; ``InvalidInput`` when it is newer than this program knows."""
+    steps = STEPS if steps is None else steps
+    current = version_of(db)
+    if current > newest(steps):
+        raise InvalidInput(
+            f"the registry database has schema version {current}, newer than this igsn-graph knows "
+            f"({newest(steps)}); "
+            "run a newer igsn-graph"
+        )
+    return [s for s in steps if s.version > current]
+
+
+def migrate(db: Database, steps: Sequence[Step] | None = None) -> list[Step]:
+    """Applies the pending steps, each in its own transaction; returns those applied."""
+    done = []
+    for step in pending(db, steps):
+        with db.write() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is not None and int(row[0]) >= step.version:
+                continue  # another process migrated meanwhile (writes are serialised, so it finished the step)
+            step.apply(conn, db.dialect)
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(step.version),))
+        done.append(step)
+    return done
