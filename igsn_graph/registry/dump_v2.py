@@ -10,11 +10,11 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 from pyoxigraph import RdfFormat, parse
 
-from .tables import DumpBroken, decode_value
+from .tables import DumpBroken, decode_value, json_lines
 
 __all__ = ["FORMAT", "read_into"]
 
@@ -32,20 +32,6 @@ def _open(path: Path) -> tuple[IO[str], int]:
         f.close()
         raise DumpBroken(f"{path} is not an igsn-graph dump (or one of a later version)")
     return f, header["version"]
-
-
-def _records(f: IO[str], path: Path) -> Iterator[dict[str, Any]]:
-    n = 1
-    try:
-        for line in f:
-            n += 1
-            if line.strip():
-                rec = json.loads(line)
-                if not isinstance(rec, dict):
-                    raise ValueError("not an object")
-                yield rec
-    except (OSError, EOFError, ValueError) as exc:  # gzip: CRC or length wrong, stream cut short
-        raise DumpBroken(f"{path} is damaged at line {n}: {exc}") from None
 
 
 def _parsed_quads(text: str, path: Path, version: int) -> int:
@@ -72,7 +58,7 @@ def read_into(path: Path, insert: Any, tables: dict[str, str]) -> tuple[dict[str
     with f:
         table: str | None = None
         columns: list[str] = []
-        for rec in _records(f, path):
+        for rec in json_lines(f, path, read=1):  # after the header
             if "table" in rec:
                 table, columns = rec["table"], rec["columns"]
                 if table not in tables:

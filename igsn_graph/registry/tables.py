@@ -12,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..errors import InvalidInput
 
@@ -25,6 +25,7 @@ __all__ = [
     "decode_value",
     "write_tables",
     "read_tables",
+    "json_lines",
 ]
 
 #: the accounts file: tables in an order that satisfies foreign keys, with their sort keys
@@ -73,19 +74,29 @@ def write_tables(conn: sqlite3.Connection, tables: dict[str, str], path: Path) -
     return counts
 
 
-def _lines(path: Path) -> Iterator[dict[str, Any]]:
-    n = 0
+def json_lines(f: IO[str], path: Path, *, read: int = 0) -> Iterator[dict[str, Any]]:
+    """The objects of a JSON-lines text (blank lines skipped) whose first ``read`` lines were read already (a
+    header); ``DumpBroken`` naming the line where one is not an object or the gzip stream breaks."""
+    n = read
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            for line in f:
-                n += 1
-                if line.strip():
-                    rec = json.loads(line)
-                    if not isinstance(rec, dict):
-                        raise ValueError("not an object")
-                    yield rec
+        for line in f:
+            n += 1
+            if line.strip():
+                rec = json.loads(line)
+                if not isinstance(rec, dict):
+                    raise ValueError("not an object")
+                yield rec
     except (OSError, EOFError, ValueError) as exc:  # gzip: CRC or length wrong, stream cut short
         raise DumpBroken(f"{path} is damaged at line {n}: {exc}") from None
+
+
+def _lines(path: Path) -> Iterator[dict[str, Any]]:
+    try:
+        f = gzip.open(path, "rt", encoding="utf-8")
+    except OSError as exc:
+        raise DumpBroken(f"{path} is damaged at line 0: {exc}") from None
+    with f:
+        yield from json_lines(f, path)
 
 
 def read_tables(

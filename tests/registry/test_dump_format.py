@@ -18,6 +18,7 @@ from igsn_graph.registry.dump_stream import extract, tar_stream
 from igsn_graph.registry.history_file import DUMP
 from igsn_graph.registry.restore import restore
 from igsn_graph.registry.service import Registry
+from igsn_graph.registry.tables import DumpBroken, json_lines
 from igsn_graph.settings import Settings
 from igsn_graph.store import history
 from tests.conftest import AGENT, CLIENT_ONE, fresh_settings
@@ -163,3 +164,16 @@ def test_dump_and_restore_over_either_store(settings: Settings, tmp_path: Path) 
     assert restored["quads"] == counts["quads"] and restored["catalogue"] == 1
     with Registry(target) as reg:
         assert reg.record("ZTA-RD1") == before
+
+
+def test_json_lines_name_the_line_that_breaks_in_every_dump_version(tmp_path: Path) -> None:
+    """One reader of JSON lines (``tables.json_lines``) for the tables files and the single-file dumps of v1-2."""
+    path = tmp_path / "t.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        f.write('{"format": "x"}\n{"a": 1}\n\n[1]\n')
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        f.readline()  # a header, as a v1-2 dump has
+        lines = json_lines(f, path, read=1)
+        assert next(lines) == {"a": 1}
+        with pytest.raises(DumpBroken, match=r"damaged at line 4: not an object"):
+            next(lines)
