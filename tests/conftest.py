@@ -130,6 +130,21 @@ def settings(tmp_path: Path, store_kind: str, database_kind: str, request: pytes
     return base
 
 
+def empty_engine(settings: Settings) -> None:
+    """Drops every graph of the remote engine ``settings`` name, through the store (not DROP ALL: Virtuoso's
+    own graphs stay, it needs them)."""
+    from igsn_graph.store import open_store
+    from igsn_graph.store.base import GraphWrite
+    from igsn_graph.store.engines import PROFILES
+
+    own = PROFILES[settings.store_engine].own_graphs
+    store = open_store(settings)
+    try:
+        store.apply(GraphWrite(replace={g: None for g in store.graphs_with_prefix("") if not g.value.startswith(own)}))
+    finally:
+        store.close()
+
+
 def add_test_accounts(registry: Registry) -> None:
     registry.add_agent(
         AGENT[0],

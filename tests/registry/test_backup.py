@@ -6,7 +6,6 @@ import json
 import threading
 from pathlib import Path
 
-import httpx
 import pytest
 
 from igsn_graph.cli import main
@@ -16,7 +15,7 @@ from igsn_graph.registry.backup import backup
 from igsn_graph.registry.restore import restore
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
-from tests.conftest import add_test_accounts, fresh_settings
+from tests.conftest import add_test_accounts, empty_engine, fresh_settings
 from tests.reliability.raw_text import TRICKY, record_with, store_raw
 
 
@@ -127,9 +126,7 @@ def test_backup_over_either_store(settings: Settings, tmp_path: Path) -> None:
     if remote:
         with pytest.raises(Conflict, match="not empty"):  # the engine still holds the source's graph
             restore(target, tmp_path / "b")
-        httpx.post(
-            settings.store + "/update", content=b"DROP ALL", headers={"Content-Type": "application/sparql-update"}
-        ).raise_for_status()
+        empty_engine(settings)
     restore(target, tmp_path / "b")
     with Registry(target) as reg:
         assert reg.record("ZTA-R1") == before

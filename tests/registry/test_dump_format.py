@@ -144,10 +144,8 @@ def test_a_dump_taken_while_writes_go_on_restores_and_verifies(tmp_path: Path) -
 def test_dump_and_restore_over_either_store(settings: Settings, tmp_path: Path) -> None:
     """With a remote engine the dump reads the engine's dataset (under the write lock) and restore loads it back
     into an engine that holds no sample graphs."""
-    import httpx
-
     from igsn_graph.registry.service import init_data_dir
-    from tests.conftest import add_test_accounts
+    from tests.conftest import add_test_accounts, empty_engine
 
     init_data_dir(settings, repository_id="test.igsn-graph.org")
     with Registry(settings) as reg:
@@ -156,9 +154,7 @@ def test_dump_and_restore_over_either_store(settings: Settings, tmp_path: Path) 
         before = reg.record("ZTA-RD1")
         counts = dump(reg, tmp_path / "d")
     if settings.store not in ("", "embedded"):
-        httpx.post(
-            settings.store + "/update", content=b"DROP ALL", headers={"Content-Type": "application/sparql-update"}
-        ).raise_for_status()
+        empty_engine(settings)
     target = settings.with_(data_dir=tmp_path / "restored")
     restored = restore(target, tmp_path / "d")
     assert restored["quads"] == counts["quads"] and restored["catalogue"] == 1
