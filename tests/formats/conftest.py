@@ -1,13 +1,19 @@
-"""Fixtures for the XML kernel tests: the ../shared folder, XSD compilation and XSD assertions."""
+"""Fixtures for the reader and writer tests: the ../shared folder, XSD compilation and XSD assertions, one SHACL
+validator, and the check that a record read is one the registry stores as it was read."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
 import pytest
 from lxml import etree
 
+from igsn_graph.formats import graph as graphmap
+from igsn_graph.iris import Iris
+from igsn_graph.record import Agent, RegistryFacts, SampleRecord
+from igsn_graph.validation import Validator
 from igsn_graph.xmlparser import parse_xml
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -72,3 +78,27 @@ def oai_payload(root: etree._Element) -> etree._Element:
 def oai_record() -> Callable[[etree._Element], etree._Element]:
     """Extracts the payload element from an OAI-PMH GetRecord envelope."""
     return oai_payload
+
+
+@pytest.fixture(scope="session")
+def validator() -> Validator:
+    """One validator for every reader test over the default IRI base (building one compiles the shapes)."""
+    return Validator(Iris())
+
+
+def conforms(record: SampleRecord, validator: Validator) -> None:
+    """The record as the registry stores it (with a registrant) passes SHACL and survives RDF unchanged."""
+    iris = validator.iris
+    record = replace(record, registrant=record.registrant or Agent("Client One", kind="Organization"))
+    facts = RegistryFacts(
+        igsn=record.igsn,
+        agent="ZTEST",
+        namespace="ZT",
+        datestamp="2026-01-01T00:00:00Z",
+        has_metadata=True,
+        is_public=record.is_public,
+    )
+    triples = graphmap.record_triples(record, iris) + graphmap.facts_triples(facts, iris)
+    report = validator.validate(record.igsn, triples)
+    assert report.conforms, "; ".join(str(v) for v in report.violations)
+    assert graphmap.record_from_triples(triples, iris, record.igsn) == graphmap.canonical(record)

@@ -4,7 +4,6 @@ igsncode code lists, embargoes, batches mixing handle prefixes, lifecycle dates,
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -14,7 +13,6 @@ from lxml import etree
 from igsn_graph.codelists import codelist, relation_types
 from igsn_graph.errors import InvalidIdentifier, InvalidRecord, UnsupportedFormat
 from igsn_graph.formats import ardc
-from igsn_graph.formats import graph as graphmap
 from igsn_graph.formats._agent_terms import agent_term
 from igsn_graph.formats.kernels import XML_FORMATS, read_xml
 from igsn_graph.iris import Iris
@@ -27,7 +25,6 @@ from igsn_graph.record import (
     Identifier,
     LogEvent,
     Place,
-    RegistryFacts,
     Relation,
     SampledFeature,
     SampleRecord,
@@ -35,6 +32,7 @@ from igsn_graph.record import (
 )
 from igsn_graph.validation import Validator
 from igsn_graph.xmlparser import parse_xml
+from tests.formats.conftest import conforms
 
 EXAMPLE = "au-research-igsn-metadata-registry/src/main/resources/static/examples/sample_ardc_v1.xml"
 XSD = "ardc/ardc-igsn-description-1.0/resource.xsd"
@@ -77,28 +75,6 @@ def document(*resources: str) -> etree._Element:
 def one(*args: str, **kwargs: str) -> SampleRecord:
     [record] = ardc.read(document(resource(*args, **kwargs)))
     return record
-
-
-@pytest.fixture(scope="module")
-def validator() -> Validator:
-    return Validator(IRIS)
-
-
-def conforms(record: SampleRecord, validator: Validator) -> None:
-    """The record as the registry stores it (with a registrant) passes SHACL and survives RDF unchanged."""
-    record = replace(record, registrant=record.registrant or Agent("Client One", kind="Organization"))
-    facts = RegistryFacts(
-        igsn=record.igsn,
-        agent="ZTEST",
-        namespace="ZT",
-        datestamp="2026-01-01T00:00:00Z",
-        has_metadata=True,
-        is_public=record.is_public,
-    )
-    triples = graphmap.record_triples(record, IRIS) + graphmap.facts_triples(facts, IRIS)
-    report = validator.validate(record.igsn, triples)
-    assert report.conforms, "; ".join(str(v) for v in report.violations)
-    assert graphmap.record_from_triples(triples, IRIS, record.igsn) == graphmap.canonical(record)
 
 
 # -- the example -----------------------------------------------------------------------------------

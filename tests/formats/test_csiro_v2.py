@@ -3,7 +3,6 @@ v2 XSD, every element of IGSN.md §6.1 in the record, SHACL, detection beside th
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable
@@ -13,7 +12,6 @@ from lxml import etree
 
 from igsn_graph.errors import InvalidIdentifier, InvalidRecord, UnsupportedFormat
 from igsn_graph.formats import csiro_v2
-from igsn_graph.formats import graph as graphmap
 from igsn_graph.formats.kernels import XML_FORMATS, detect, read_xml
 from igsn_graph.iris import Iris
 from igsn_graph.record import (
@@ -24,7 +22,6 @@ from igsn_graph.record import (
     Identifier,
     LogEvent,
     Place,
-    RegistryFacts,
     Relation,
     SampledFeature,
     SampleRecord,
@@ -32,6 +29,7 @@ from igsn_graph.record import (
 )
 from igsn_graph.validation import Validator
 from igsn_graph.xmlparser import parse_xml
+from tests.formats.conftest import conforms
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "csiro-v2" / "capricorn-groundwater.xml"
 XSD = "csiro/2.0/igsn-csiro-v2.0.xsd"
@@ -66,28 +64,6 @@ def document(*samples: str) -> etree._Element:
 def one(*args: str, **kwargs: str) -> SampleRecord:
     [record] = csiro_v2.read(document(sample(*args, **kwargs)))
     return record
-
-
-@pytest.fixture(scope="module")
-def validator() -> Validator:
-    return Validator(IRIS)
-
-
-def conforms(record: SampleRecord, validator: Validator) -> None:
-    """The record as the registry stores it (with a registrant) passes SHACL and survives RDF unchanged."""
-    record = replace(record, registrant=record.registrant or Agent("Client One", kind="Organization"))
-    facts = RegistryFacts(
-        igsn=record.igsn,
-        agent="ZTEST",
-        namespace="ZT",
-        datestamp="2026-01-01T00:00:00Z",
-        has_metadata=True,
-        is_public=record.is_public,
-    )
-    triples = graphmap.record_triples(record, IRIS) + graphmap.facts_triples(facts, IRIS)
-    report = validator.validate(record.igsn, triples)
-    assert report.conforms, "; ".join(str(v) for v in report.violations)
-    assert graphmap.record_from_triples(triples, IRIS, record.igsn) == graphmap.canonical(record)
 
 
 def test_the_test_documents_are_valid_against_the_v2_xsd(assert_valid: Check) -> None:

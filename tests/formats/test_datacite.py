@@ -11,7 +11,6 @@ from lxml import etree
 
 from igsn_graph.errors import InvalidIdentifier, InvalidRecord, UnsupportedFormat
 from igsn_graph.formats import datacite
-from igsn_graph.formats import graph as graphmap
 from igsn_graph.formats.kernels import DATACITE, detect, read_xml
 from igsn_graph.iris import Iris
 from igsn_graph.record import (
@@ -23,13 +22,13 @@ from igsn_graph.record import (
     Identifier,
     LogEvent,
     Place,
-    RegistryFacts,
     Relation,
     SampleRecord,
     TimeSpan,
 )
 from igsn_graph.validation import Validator
 from igsn_graph.xmlparser import parse_xml
+from tests.formats.conftest import conforms
 
 BASE = "https://igsn.org/"
 IRIS = Iris()
@@ -97,23 +96,6 @@ def kernel4(shared: Path) -> etree.XMLSchema:
     entries = {e.get("name"): e.get("uri") for e in etree.parse(str(catalog)).iterfind("c:uri", ns)}
     assert datacite.SCHEMA in entries, "the catalog does not map the schema URL the writer advertises"
     return etree.XMLSchema(etree.parse(str(catalog.parent / entries[datacite.SCHEMA])))
-
-
-@pytest.fixture(scope="module")
-def validator() -> Validator:
-    return Validator(IRIS)
-
-
-def conforms(record: SampleRecord, validator: Validator) -> None:
-    """The record as the registry stores it (with a registrant) passes SHACL and survives RDF unchanged."""
-    record = replace(record, registrant=record.registrant or Agent("Client One", kind="Organization"))
-    facts = RegistryFacts(
-        igsn=record.igsn, agent="ZTEST", namespace="ZT", datestamp="2026-01-01T00:00:00Z", has_metadata=True
-    )
-    triples = graphmap.record_triples(record, IRIS) + graphmap.facts_triples(facts, IRIS)
-    report = validator.validate(record.igsn, triples)
-    assert report.conforms, "; ".join(str(v) for v in report.violations)
-    assert graphmap.record_from_triples(triples, IRIS, record.igsn) == graphmap.canonical(record)
 
 
 # -- round trips ----------------------------------------------------------------------------------

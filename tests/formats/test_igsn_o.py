@@ -74,11 +74,6 @@ ga:site\\/9 a <http://pid.geoscience.gov.au/def/voc/featureofinteresttype/boreho
 )
 
 
-@pytest.fixture(scope="module")
-def validator() -> Validator:
-    return Validator(IRIS)
-
-
 def _read(turtle: str) -> list[SampleRecord]:
     return read_rdf(turtle.encode(), "text/turtle")
 
