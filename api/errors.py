@@ -35,6 +35,7 @@ __all__ = [
     "problem_responses",
     "problem_type",
     "retry_after",
+    "status_in",
     "status_of",
     "violation_json",
 ]
@@ -131,11 +132,14 @@ class ApiProblem(Exception):
         self.headers = dict(headers or {})
 
 
+def status_in(table: list[tuple[type[errors.IgsnGraphError], int]], exc: errors.IgsnGraphError) -> int:
+    """The status of the first class in a surface's ``table`` that ``exc`` is an instance of; 500 for none."""
+    return next((status for cls, status in table if isinstance(exc, cls)), 500)
+
+
 def status_of(exc: errors.IgsnGraphError) -> int:
-    for cls, status in STATUS:
-        if isinstance(exc, cls):
-            return status
-    return 500
+    """The JSON API's status for a core error (``STATUS``)."""
+    return status_in(STATUS, exc)
 
 
 def problem_type(name: str) -> str:

@@ -23,7 +23,7 @@ from igsn_graph import errors
 
 from . import testmode
 from .auth import REALM
-from .errors import retry_after
+from .errors import retry_after, status_in
 
 __all__ = [
     "STATUS",
@@ -88,10 +88,8 @@ class MdsRefusal(Exception):
 
 
 def status_of(exc: errors.IgsnGraphError) -> int:
-    for cls, status in STATUS:
-        if isinstance(exc, cls):
-            return status
-    return 500
+    """The MDS status for a core error (``STATUS``)."""
+    return status_in(STATUS, exc)
 
 
 def one_line(text: str) -> str:
