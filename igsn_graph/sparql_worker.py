@@ -40,7 +40,7 @@ from pyoxigraph import (
 from .errors import StorageFailure
 from .formats.xmltext import CleanXmlWriter
 
-__all__ = ["FRAME", "GRAPH_FORMATS", "RESULT_FORMATS", "frame", "main", "read_frame", "run"]
+__all__ = ["FRAME", "GRAPH_FORMATS", "RESULT_FORMATS", "frame", "main", "run"]
 
 FRAME = struct.Struct(">cI")
 #: bytes of body gathered before they are sent on (one write for a small result)
@@ -69,24 +69,27 @@ def frame(kind: bytes, payload: bytes = b"") -> bytes:
     return FRAME.pack(kind, len(payload)) + payload
 
 
-def _read_exactly(fd: int, n: int) -> bytes | None:
-    parts = bytearray()
-    while len(parts) < n:
-        chunk = os.read(fd, n - len(parts))
-        if not chunk:
-            return None
-        parts += chunk
-    return bytes(parts)
+class _Frames:
+    """Request frames from a blocking descriptor, read in as large pieces as are there (a query's frame
+    usually takes one read)."""
 
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
 
-def read_frame(fd: int) -> tuple[bytes, bytes] | None:
-    """The next frame from a blocking descriptor; None at its end."""
-    head = _read_exactly(fd, FRAME.size)
-    if head is None:
-        return None
-    kind, length = FRAME.unpack(head)
-    payload = _read_exactly(fd, length) if length else b""
-    return None if payload is None else (kind, payload)
+    def next(self) -> tuple[bytes, bytes] | None:
+        """The next frame; None at the end."""
+        while True:
+            if len(self.buffer) >= FRAME.size:
+                kind, length = FRAME.unpack_from(self.buffer)
+                if len(self.buffer) >= FRAME.size + length:
+                    payload = bytes(self.buffer[FRAME.size : FRAME.size + length])
+                    del self.buffer[: FRAME.size + length]
+                    return kind, payload
+            data = os.read(self.fd, 1 << 16)
+            if not data:
+                return None
+            self.buffer += data
 
 
 def _write_all(fd: int, data: bytes | bytearray) -> None:
@@ -133,12 +136,11 @@ class _Source:
     or a remote engine."""
 
     def __init__(self) -> None:
-        self.key: str | None = None
+        self.key: dict[str, Any] | None = None
         self.store: Any = None
 
     def get(self, spec: dict[str, Any]) -> Any:
-        key = json.dumps(spec, sort_keys=True)
-        if key != self.key:
+        if spec != self.key:
             self.key = self.store = None
             gc.collect()  # the old snapshot's files are released before the next is opened
             if "path" in spec:
@@ -147,7 +149,7 @@ class _Source:
                 from .store.remote import RemoteEndpoints, RemoteStore
 
                 self.store = RemoteStore(RemoteEndpoints(**spec["remote"])).raw
-            self.key = key
+            self.key = spec
         return self.store
 
 
@@ -222,9 +224,10 @@ def main(argv: list[str]) -> int:
     if len(argv) > 3 and int(argv[3]):
         os.nice(int(argv[3]))  # queries yield the processor to the server's own work
     source = _Source()
+    frames = _Frames(requests)
     _write_all(answers, frame(b"R"))
     while True:
-        got = read_frame(requests)
+        got = frames.next()
         if got is None:
             return 0
         kind, payload = got

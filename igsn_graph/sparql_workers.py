@@ -251,12 +251,16 @@ class _Worker:
 class _Job:
     worker: _Worker
     client: str
-    hash: str
+    query: str
     started: float
     deadline: float
     loop: asyncio.AbstractEventLoop
     ended: bool = False  # the worker is back in the pool, or stopped
     released: bool = False  # the slot and the client's count were given back
+
+    @property
+    def hash(self) -> str:
+        return query_hash(self.query)  # only when it is logged: most queries never are
 
 
 def _renice(worker: _Worker, niceness: int) -> bool:
@@ -422,9 +426,10 @@ class QueryPool:
         return worker
 
     def _take_worker(self) -> _Worker:
+        """The idle worker that answered last (its caches are warm; standbys wait at the other end)."""
         with self._lock:
             while self._idle:
-                worker = self._idle.popleft()
+                worker = self._idle.pop()
                 if worker.proc.poll() is None:
                     return worker
                 self._discard(worker)
@@ -497,7 +502,7 @@ class QueryPool:
                 self.source.hold(spec)
                 worker.spec = spec
             now = time.monotonic()
-            job = _Job(worker, client, query_hash(request["query"]), now, now + self.limits.timeout_s, loop)
+            job = _Job(worker, client, request["query"], now, now + self.limits.timeout_s, loop)
             with self._lock:
                 self._jobs[worker.pid] = job
             payload = json.dumps({**request, "source": spec}).encode("utf-8")
@@ -620,7 +625,7 @@ class QueryPool:
                 if self._closed:
                     worker.kill()
                     break
-                self._idle.append(worker)
+                self._idle.appendleft(worker)  # taken after the warm ones
 
     # -- state ------------------------------------------------------------------------------------
     @property

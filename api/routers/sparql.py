@@ -106,6 +106,34 @@ def _pool(request: Request) -> QueryPool:
     return pool
 
 
+def _params(request: Request) -> dict[str, list[str]]:
+    """The URL's query arguments (the query string as ``request.url.query`` has it, without building the URL)."""
+    return parse_qs(request.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+
+
+#: base IRIs by what they are made of (a few: one per host name the server is reached by)
+_BASES: dict[tuple[object, ...], str] = {}
+
+
+def _base_iri(request: Request) -> str:
+    """The endpoint's URL, the base of a query's relative IRIs: ``request.base_url``, built once per host name
+    rather than per query."""
+    scope = request.scope
+    key = (
+        scope.get("scheme"),
+        repr(scope.get("server")),  # a list under some servers
+        scope.get("root_path"),
+        scope.get("app_root_path"),
+        request.headers.get("host"),
+    )
+    base = _BASES.get(key)
+    if base is None:
+        base = f"{request.base_url}sparql"
+        if len(_BASES) < 64:  # Host is the client's word: not kept beyond a few
+            _BASES[key] = base
+    return base
+
+
 def _first(values: list[str] | None) -> str | None:
     """The first value of a repeated form or query parameter, None when it is absent."""
     return values[0] if values else None
@@ -270,7 +298,7 @@ async def _run(request: Request, query: str, defaults: list[str], named: list[st
     work = {
         "query": query,
         **dataset(query, defaults, named),
-        "base": f"{request.base_url}sparql",
+        "base": _base_iri(request),
         "select": select_type,
         "graph": graph_type,
     }
@@ -378,7 +406,7 @@ async def sparql_options(request: Request) -> Response:
     responses={200: {"description": "results, a service description, or the query page"}},
 )
 async def sparql_get(request: Request) -> Response:
-    params = parse_qs(request.url.query, keep_blank_values=True)
+    params = _params(request)
     if "update" in params:
         return _text(403, UPDATE_REFUSED)
     queries = params.get("query", [])
@@ -400,7 +428,7 @@ async def sparql_get(request: Request) -> Response:
 @router.post("/sparql", summary="SPARQL 1.1 query (POST form-encoded or application/sparql-query)")
 async def sparql_post(request: Request) -> Response:
     given = content_type(request)
-    params = parse_qs(request.url.query, keep_blank_values=True)
+    params = _params(request)
     body = await request.body()
     if given.media_type == "application/sparql-update":
         return _text(403, UPDATE_REFUSED)

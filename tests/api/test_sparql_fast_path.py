@@ -177,3 +177,32 @@ def test_long_queries_beyond_the_allowance_run_at_a_lower_priority(tmp_path: Pat
         assert base + 7 in seen  # reniced while it ran
     else:
         assert seen == {base}
+
+
+def test_the_worker_that_answered_last_takes_the_next_query(tmp_path: Path) -> None:
+    """Each worker process has its own engine caches: queries one after another go to the same (warm) worker,
+    and the others stay idle for the queries that run beside it."""
+    folder = tmp_path / "store"
+    Store(str(folder)).flush()
+    values = " ".join(str(i) for i in range(60))
+    slower = f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} VALUES ?c {{ {values} }} }}"
+    request = {"union": True, "default": None, "named": None, "base": None}
+    request |= {"select": "application/sparql-results+json", "graph": "text/turtle"}
+
+    async def run() -> tuple[list[int], list[list[int]]]:
+        pool = QueryPool(PoolLimits(timeout_s=60), FixedSource({"path": str(folder)}))
+        try:
+            await asyncio.gather(*(pool.run(c, {**request, "query": slower}) for c in ("a", "b")))
+            two = pool.pids()[0]
+            after = []
+            for _ in range(3):
+                assert (await pool.run("c", {**request, "query": "ASK {}"})).body
+                after.append(pool.pids()[0])
+            return two, after
+        finally:
+            pool.shutdown()
+
+    two, after = asyncio.run(run())
+    assert len(set(two)) >= 2
+    # the most recently used worker answered each time and went back where it was: the order never changed
+    assert all(idle[-1] == two[-1] and set(idle) == set(two) for idle in after), (two, after)
