@@ -5,7 +5,8 @@ Protocol for a batch of changes (a single registration is a batch of one):
 1. SQLite transaction A: every change goes into the ``journal`` table with all it needs to be redone.
 2. Graph store: the samples' graphs are replaced and their PROV activities added (one transaction).
 3. SQLite transaction B: history versions, catalogue rows, search rows, relation edges and embargoes written,
-   journal rows deleted.
+   journal rows deleted. Its statements run while the graph store writes (2 runs in a thread: the store
+   releases the GIL); it commits only after 2 succeeded, and is rolled back if 2 failed.
 
 Only then is the write acknowledged. A crash after 1 leaves journal rows; ``recover()`` (run whenever
 the registry opens) redoes 2 and 3 for them — both are idempotent. A crash before 1 commits leaves
@@ -22,7 +23,9 @@ import base64
 import json
 import os
 import signal
+import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
@@ -108,6 +111,33 @@ class Change:
         )  # on replay a graph may exist already: always drop before writing
 
 
+class _GraphFailed(Exception):
+    """The graph store's write failed (``error``); transaction B is rolled back."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Background:
+    """``fn(arg)`` run in a thread of its own from now on; ``join`` waits, then ``error`` is what it raised."""
+
+    def __init__(self, fn: Callable[[GraphWrite], None], arg: GraphWrite) -> None:
+        self.error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                fn(arg)
+            except BaseException as exc:  # noqa: BLE001 - handed to the journal's thread
+                self.error = exc
+
+        self._thread = threading.Thread(target=run, name="graph-write", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        self._thread.join()
+
+
 class Journal:
     """The single write path for samples."""
 
@@ -168,9 +198,13 @@ class Journal:
             del cur
         seqs = list(range(first, first + len(changes)))
         self._maybe_crash("after-journal")
+        # the graph write runs in a thread (the store releases the GIL) while transaction B is written here;
+        # B commits only once the graph holds the changes, so the index never points at a missing graph
+        graph = _Background(self.store.apply, self._graph_write(changes))
         try:
-            self.store.apply(self._graph_write(changes))
-        except Exception as exc:
+            self._finish(changes, seqs, before_commit=lambda: self._graph_written(graph))
+        except _GraphFailed as failed:
+            exc = failed.error
             # the embedded store's writes are transactions, and a remote engine that could not be reached
             # or refused the update applied nothing: forget the entry. When that is unknown (a remote
             # timeout), keep it: the next write or start redoes it, so graph and index agree again.
@@ -183,9 +217,16 @@ class Journal:
                 f"before the next write: {exc}",
                 applied=None,
             ) from exc
-        self._maybe_crash("after-graph")
-        self._finish(changes, seqs)
+        finally:
+            graph.join()  # whatever B did, the store's write is over before this returns or raises
         self._maybe_crash("after-index")
+
+    def _graph_written(self, graph: _Background) -> None:
+        """Waits for the graph write; raises ``_GraphFailed`` (B is rolled back) if it failed."""
+        graph.join()
+        if graph.error is not None:
+            raise _GraphFailed(graph.error)
+        self._maybe_crash("after-graph")
 
     def _graph_write(self, changes: list[Change]) -> GraphWrite:
         write = GraphWrite()
@@ -206,7 +247,11 @@ class Journal:
         displaced.unmark_in_graphs(self.db.read(), self.iris, _describing(changes), write)
         return write
 
-    def _finish(self, changes: list[Change], seqs: list[int]) -> None:
+    def _finish(
+        self, changes: list[Change], seqs: list[int], *, before_commit: Callable[[], None] | None = None
+    ) -> None:
+        """Transaction B: history, index, journal rows deleted. ``before_commit``: called last inside it (it
+        waits for the graph write, and raises to roll B back)."""
         versions = [
             history.Version(
                 c.row.igsn,
@@ -237,6 +282,8 @@ class Journal:
             prev = conn.execute("SELECT value FROM meta WHERE key = 'last_datestamp'").fetchone()
             if prev is None or prev[0] < last:
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_datestamp', ?)", (last,))
+            if before_commit is not None:
+                before_commit()
 
     def _forget(self, seqs: list[int]) -> None:
         try:
