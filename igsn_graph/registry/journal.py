@@ -81,34 +81,57 @@ class Change:
     def activity_text(self) -> str:
         return ntriples(self.activity)
 
+    @cached_property
+    def graph_z(self) -> bytes:
+        """``graph_text`` compressed, once for the journal and history (``history.compress``)."""
+        return history.compress(self.graph_text.encode("utf-8"))
+
+    @cached_property
+    def document_z(self) -> bytes | None:
+        return history.compress(self.document) if self.document is not None else None
+
     def to_payload(self) -> bytes:
+        """A JSON object whose graph and document are history's compressed bytes (base64): compressed once
+        for both. (An older payload, the whole JSON compressed, is still read: ``from_payload``.)"""
         body = {
             "row": {k: getattr(self.row, k) for k in self.row.__dataclass_fields__},
-            "graph": self.graph_text,
+            "graph_z": _b64(self.graph_z),
             "activity": self.activity_text,
             "event": self.event,
             "principal": self.principal,
             "format": self.format,
-            "document": base64.b64encode(self.document).decode("ascii") if self.document is not None else None,
+            "document_z": _b64(self.document_z),
             "new": self.new,
             "moves": self.moves.to_json() if self.moves else None,
         }
-        return zlib.compress(json.dumps(body).encode("utf-8"), 1)
+        return json.dumps(body).encode("utf-8")
 
     @classmethod
     def from_payload(cls, payload: bytes) -> "Change":
-        body = json.loads(zlib.decompress(payload))
+        if payload[:1] == b"{":
+            body = json.loads(payload)
+            graph_text = history.decompress(base64.b64decode(body["graph_z"])).decode("utf-8")
+            document_z = body["document_z"]
+            document = history.decompress(base64.b64decode(document_z)) if document_z is not None else None
+        else:  # written before the graph was compressed on its own
+            body = json.loads(zlib.decompress(payload))
+            graph_text = body["graph"]
+            document = base64.b64decode(body["document"]) if body["document"] is not None else None
         return cls(
             row=CatalogueRow(**body["row"]),
-            graph=parse_ntriples(body["graph"]),
+            graph=parse_ntriples(graph_text),
             activity=parse_ntriples(body["activity"]),
             event=body["event"],
             principal=body["principal"],
             format=body["format"],
-            document=base64.b64decode(body["document"]) if body["document"] is not None else None,
+            document=document,
             new=False,
             moves=Moves.from_json(body.get("moves")),
         )  # on replay a graph may exist already: always drop before writing
+
+
+def _b64(data: bytes | None) -> str | None:
+    return base64.b64encode(data).decode("ascii") if data is not None else None
 
 
 class _GraphFailed(Exception):
@@ -262,6 +285,8 @@ class Journal:
                 c.format,
                 c.document,
                 c.graph_text,
+                document_z=c.document_z,
+                graph_z=c.graph_z,
             )
             for c in changes
         ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
 
@@ -58,6 +58,10 @@ class Version:
     format: str | None
     document: bytes | None
     graph_ntriples: str
+    #: ``document`` and ``graph_ntriples`` compressed already, when the writer has them (the journal compresses
+    #: each once for its own entry and for history); computed by ``add_versions`` otherwise
+    document_z: bytes | None = field(default=None, compare=False, repr=False)
+    graph_z: bytes | None = field(default=None, compare=False, repr=False)
 
 
 def compress(data: bytes) -> bytes:
@@ -114,8 +118,8 @@ def add_versions(conn: sqlite3.Connection, versions: list[Version]) -> None:
                 v.event,
                 v.principal,
                 v.format,
-                compress(v.document) if v.document is not None else None,
-                compress(v.graph_ntriples.encode("utf-8")),
+                v.document_z if v.document_z is not None or v.document is None else compress(v.document),
+                v.graph_z if v.graph_z is not None else compress(v.graph_ntriples.encode("utf-8")),
             )
             for v in versions
         ],

@@ -62,13 +62,14 @@ class OxigraphStore:
         with self._write_lock, _storage_errors():
             replaced = [g for g in write.replace if g not in write.new_graphs]
             if not replaced and not any(write.remove.values()):
-                # only new graphs and additions: big batches go through the bulk loader (atomic since
-                # pyoxigraph 0.5, it writes SST files), from N-Quads text: parsed in Rust, no Python object per
-                # quad, and the GIL released meanwhile; small ones are one extend() = one transaction
+                # only new graphs and additions, from N-Quads text (the journal has it already): parsed in Rust,
+                # no Python object per quad, the GIL released meanwhile. Big batches go through the bulk loader
+                # (atomic since pyoxigraph 0.5, it writes SST files); small ones are one load() = one transaction
+                # (less work than extend() of Quad objects, which are built and read back holding the GIL)
                 if write.size() >= BULK_QUADS:
                     self._store.bulk_load(input=write.nquads(), format=RdfFormat.N_QUADS)
                 else:
-                    self._store.extend(list(write.quads()))
+                    self._store.load(input=write.nquads(), format=RdfFormat.N_QUADS)
                 return
             # replacing existing graphs or removing triples: DROP + DELETE DATA + INSERT DATA in one update
             # request = one transaction

@@ -30,17 +30,18 @@ TEXT = {"Content-Type": "text/plain;charset=UTF-8"}
 
 @dataclass
 class Ledger:
-    """What one writer was told: per IGSN, the values acknowledged (in order) and the one in flight."""
+    """What one writer was told: per IGSN, the values acknowledged (in order) and those sent since the last
+    acknowledgement that were never answered (one per server killed under it: each may have been journaled and
+    redone at the next start)."""
 
     acked: dict[str, list[str]] = field(default_factory=dict)
-    inflight: dict[str, str] = field(default_factory=dict)
+    inflight: dict[str, list[str]] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
 
     def allowed(self, name: str) -> set[str]:
         """What the registry may hold now: the last acknowledged value, or one sent but never answered."""
         out = {self.acked[name][-1]} if self.acked.get(name) else set()
-        if name in self.inflight:
-            out.add(self.inflight[name])
+        out.update(self.inflight.get(name, ()))
         return out
 
 
@@ -60,16 +61,17 @@ def keep_writing(
         while not stop.is_set():
             name = names[i % len(names)]
             value = value_of(name, i)
-            ledger.inflight[name] = value
+            ledger.inflight.setdefault(name, []).append(value)
             try:
                 r = send(c, name, value)
             except httpx.HTTPError:
                 return  # the server died under this request: its outcome is unknown
             if r.status_code == 201:
                 ledger.acked.setdefault(name, []).append(value)
+                del ledger.inflight[name]  # the answer comes after every earlier write: they are superseded
             else:
                 ledger.refused.append(f"{r.status_code} {r.text}")
-            del ledger.inflight[name]
+                ledger.inflight[name].remove(value)
             i += 1
 
 
