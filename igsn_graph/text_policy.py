@@ -113,6 +113,8 @@ def check_url(url: str, *, max_length: int = DEFAULT_MAX_URL_LENGTH) -> str:
 def check_record(record: SampleRecord, *, max_bytes: int) -> SampleRecord:
     """The record with every string in NFC (a warning per place that changed); ``InvalidRecord`` naming the
     element (or JSON path) and field of the first value the policy refuses."""
+    if _clean(record, max_bytes=max_bytes):  # most records: nothing to refuse or change
+        return record
     warnings: list[str] = []
     out = _walk(record, "", record, max_bytes, warnings)
     # the reader's warnings may quote input: written so that they hold no refused character either
@@ -124,6 +126,54 @@ def check_record(record: SampleRecord, *, max_bytes: int) -> SampleRecord:
 
 #: fields that are not stored text: kept as they are
 _SKIPPED = frozenset({"igsn", "source_elements", "warnings"})
+
+
+def _clean(record: SampleRecord, *, max_bytes: int) -> bool:
+    """Whether the policy finds nothing in the record (``_walk`` would return it unchanged and warn of nothing):
+    its strings checked at once, joined by line feeds — a line feed is allowed, and as a starter that never
+    composes it keeps each string's NFC its own. False sends the record through ``_walk``, which says what
+    and where."""
+    strings: list[str] = []
+    for name in _field_names(type(record)):
+        if name not in _SKIPPED:
+            _strings(getattr(record, name), strings)
+    text = "\n".join(strings)
+    return (
+        _REFUSED.search(text) is None
+        and unicodedata.is_normalized("NFC", text)
+        and max(map(len, strings), default=0) * 4 <= max_bytes
+        and not any(_REFUSED.search(w) for w in record.warnings)
+    )
+
+
+def _strings(value: object, out: list[str]) -> None:
+    """Every string ``_walk`` would check in ``value``, into ``out``."""
+    kind = type(value)
+    if kind is str:
+        out.append(value)  # type: ignore[arg-type]  # a str
+    elif kind is list or kind is tuple:
+        for v in value:  # type: ignore[attr-defined]  # a list or tuple
+            _strings(v, out)
+    elif value is None or kind is bool or kind is int or kind is float:
+        return
+    elif isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _strings(v, out)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for name in _field_names(kind):
+            _strings(getattr(value, name), out)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    return names
 
 
 def _where(record: SampleRecord, path: str) -> str:
