@@ -108,6 +108,7 @@ class Change:
 
     @classmethod
     def from_payload(cls, payload: bytes) -> "Change":
+        payload = bytes(payload)  # whatever bytes-like object the database driver gives
         if payload[:1] == b"{":
             body = json.loads(payload)
             graph_text = history.decompress(base64.b64decode(body["graph_z"])).decode("utf-8")
