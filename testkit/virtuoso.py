@@ -51,7 +51,7 @@ Charset       = UTF-8
 
 [SPARQL]
 ; the Debian default (10000) truncates a result (announced only in a response header): far above any read of ours
-ResultSetMaxRows      = 10000000
+ResultSetMaxRows      = {max_rows}
 MaxQueryExecutionTime = 120
 """
 
@@ -122,9 +122,9 @@ class VirtuosoServer:
             self.proc.wait(timeout=30)
 
 
-def start_virtuoso(folder: Path) -> VirtuosoServer:
+def start_virtuoso(folder: Path, *, max_rows: int = 10_000_000) -> VirtuosoServer:
     """A new database in ``folder`` served on free loopback ports; returns once ``/sparql`` answers and the
-    grant is in place."""
+    grant is in place. ``max_rows``: the rows a result may have (``ResultSetMaxRows``)."""
     exe = virtuoso_executable()
     if exe is None:
         raise RuntimeError("Virtuoso (Debian package `virtuoso-opensource`) is not installed")
@@ -133,7 +133,7 @@ def start_virtuoso(folder: Path) -> VirtuosoServer:
     while sql_port == http_port:
         sql_port = free_port()
     ini = folder / "virtuoso.ini"
-    ini.write_text(INI.format(dir=folder, sql_port=sql_port, http_port=http_port), encoding="utf-8")
+    ini.write_text(INI.format(dir=folder, sql_port=sql_port, http_port=http_port, max_rows=max_rows), encoding="utf-8")
     log = (folder / "stdout.log").open("wb")
     proc = subprocess.Popen(
         [exe, "+configfile", str(ini), "+foreground"], cwd=folder, stdout=log, stderr=subprocess.STDOUT

@@ -51,7 +51,8 @@ class EngineProfile:
     #: the whole dataset read and written as N-Quads through the Graph Store Protocol's default graph store;
     #: without it a dump reads graph by graph (SPARQL) and a load inserts graph by graph (SPARQL Update)
     gsp_dataset: bool = True
-    #: a response header that says a result was cut at the engine's row limit (the read fails, never comes short)
+    #: a response header that says a result was cut at the engine's row limit (the read fails, never comes short;
+    #: Virtuoso sends it with a result of exactly the limit too)
     truncated_header: str | None = None
     #: the replaced graphs of a write emptied by one statement (``base.update_request``), not one DROP each
     drop_template: str | None = None

@@ -7,15 +7,19 @@ when a newer engine can). Graphs read back are compared with what the embedded s
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterator
 
 import httpx
 import pytest
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, RdfFormat, Triple, parse
 
+from igsn_graph.errors import StorageFailure
+from igsn_graph.sparql import query_form
 from igsn_graph.store.base import GraphWrite
 from igsn_graph.store.oxigraph import OxigraphStore
 from igsn_graph.store.remote import RemoteEndpoints, RemoteStore
+from testkit.virtuoso import start_virtuoso, virtuoso_executable
 
 pytestmark = pytest.mark.slow
 
@@ -189,3 +193,47 @@ def test_a_failing_update_changes_nothing(store: RemoteStore) -> None:
     )
     assert response.status_code >= 400
     assert store.graph(G) == [t("a", Literal("keep"))]
+
+
+def test_a_result_cut_at_the_engine_row_limit_is_an_error(tmp_path: Path) -> None:
+    """Virtuoso cuts a result at ``ResultSetMaxRows`` and says so only in a header: a read fails, never comes short.
+    (A server of its own, with a limit of 5 rows.)"""
+    if virtuoso_executable() is None:
+        pytest.skip("Virtuoso (Debian package `virtuoso-opensource`) is not installed")
+    server = start_virtuoso(tmp_path / "v", max_rows=5)
+    store = RemoteStore(RemoteEndpoints(server.url, engine="virtuoso"))
+    try:
+        graphs = {NamedNode(f"https://igsn.org/graph/C{i}"): [t("n", Literal(str(i)))] for i in range(8)}
+        store.apply(GraphWrite(replace=dict(graphs), new_graphs=set(graphs)))
+        # (a result of exactly 5 rows carries the header too: it counts as cut)
+        assert store.graphs(list(graphs)[:4]) == {g: graphs[g] for g in list(graphs)[:4]}
+        with pytest.raises(StorageFailure, match="ResultSetMaxRows"):
+            list(store.graphs_with_prefix("https://igsn.org/graph/"))
+        with pytest.raises(StorageFailure, match="row limit"):
+            store.graphs(list(graphs))
+        with pytest.raises(StorageFailure, match="row limit"):
+            b"".join(store.dump_nquads())
+    finally:
+        store.close()
+        server.stop()
+
+
+def test_an_unknown_engine_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="unknown SPARQL engine 'fuseki' \\(known: oxigraph, virtuoso\\)"):
+        RemoteEndpoints("http://127.0.0.1:1", engine="fuseki")
+    assert RemoteEndpoints("http://x", engine="virtuoso").query_path == "/sparql"
+    assert RemoteEndpoints("http://x", query_path="/q", union_param=None).union_param is None
+
+
+@pytest.mark.parametrize(
+    ("query", "form"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", "SELECT"),
+        ("PREFIX ask: <https://e.org/>\n# CONSTRUCT\nBASE <https://e.org/select>\nask { ?s ask:p 1 }", "ASK"),
+        ('construct { ?s <https://e.org/p> "SELECT" } where { ?s ?p ?o }', "CONSTRUCT"),
+        ("DESCRIBE <https://e.org/x>", "DESCRIBE"),
+        ("SELEKT", None),
+    ],
+)
+def test_the_form_of_a_query(query: str, form: str | None) -> None:
+    assert query_form(query) == form
