@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from igsn_graph.harvest import scheduler as harvest_scheduler
         from igsn_graph.registry import embargo, restamp
+        from igsn_graph.registry.periodic import RestampCheck
         from igsn_graph.registry.service import Registry
 
         registry = Registry(settings)
@@ -67,9 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.render_cache = RenderCache()
         app.state.stored_representations = open_stored(settings.data_dir / STORED_FILE, read_only=registry.read_only)
         restamper = restamp.Restamper(registry, settings.base_url)
+        restamp_check = None
         if not registry.read_only:  # read-only: datestamps stay as they are until a writable start
             restamp.adopt(registry, settings.base_url)
-            if settings.auto_restamp:
+            if settings.auto_restamp and settings.shared_database:  # one node at a time restamps (its lease)
+                restamp_check = RestampCheck(restamper)
+                restamp_check.start()
+            elif settings.auto_restamp:
                 restamper.start()
         # embargoes that end make their samples public on their own: checked now, then every few minutes
         lifter = embargo.Lifter(registry)
@@ -91,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     logging.getLogger("igsn_graph.api").exception("stopping %s failed", what)
 
             stop("the harvester", harvester.stop)
-            stop("the restamper", restamper.stop)
+            stop("the restamper", restamp_check.stop if restamp_check is not None else restamper.stop)
             stop("the embargo lifter", lifter.stop)
             # queries past their limit may still run in the SPARQL workers: stop handing them work
             executor = getattr(app.state, "sparql_executor", None)

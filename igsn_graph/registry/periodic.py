@@ -1,7 +1,9 @@
 """A check the server runs in the background: at start, then every ``interval`` seconds, until stopped.
 
 The embargo lifter and the harvest scheduler are such checks. A failing check is logged and tried again at
-the next interval (never in a hot loop); a read-only registry runs none, since they write.
+the next interval (never in a hot loop); a read-only registry runs none, since they write. Over a shared
+(PostgreSQL) registry every node starts its checks, but each round runs only on the node holding the check's lease
+(``registry.lease``, named by ``name``): the others stand by and take over within an interval when the holder dies.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .lease import Lease
+
 if TYPE_CHECKING:
+    from .restamp import Restamper
     from .service import Registry
 
-__all__ = ["PeriodicCheck"]
+__all__ = ["PeriodicCheck", "RestampCheck"]
 
 
 class PeriodicCheck:
@@ -32,6 +37,10 @@ class PeriodicCheck:
         self.error: BaseException | None = None
         #: set after each check (for whoever waits for the first one: a test, a health probe)
         self.checked = threading.Event()
+        #: who runs the rounds when nodes share the registry (always this process on SQLite)
+        self.lease = Lease(registry.db.url, self.name)
+        #: rounds this process ran (a standby node's stays 0)
+        self.rounds = 0
 
     def check(self, stop: Callable[[], bool]) -> None:
         """One round of the work; ``stop`` says the server is shutting down."""
@@ -46,15 +55,20 @@ class PeriodicCheck:
         return True
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.check(self._stop.is_set)
-            except Exception as exc:  # noqa: BLE001 - logged; the next check tries again
-                self.error = exc
-                self.log.exception("%s failed; the next check tries again", self.what)
-            self.checked.set()
-            if self._stop.wait(self.interval):
-                break
+        try:
+            while not self._stop.is_set():
+                if self.lease.hold():
+                    try:
+                        self.check(self._stop.is_set)
+                    except Exception as exc:  # noqa: BLE001 - logged; the next check tries again
+                        self.error = exc
+                        self.log.exception("%s failed; the next check tries again", self.what)
+                    self.rounds += 1
+                    self.checked.set()
+                if self._stop.wait(self.interval):
+                    break
+        finally:
+            self.lease.close()  # another node takes the job over at its next round
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
@@ -64,3 +78,23 @@ class PeriodicCheck:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+
+class RestampCheck(PeriodicCheck):
+    """Over a shared registry: the node holding this lease runs a pending (or interrupted) restamp, so one node
+    restamps at a time, and a standby resumes the restamp of a holder that died. (One process restamps at start.)"""
+
+    name = "igsn-graph-restamp"
+    what = "the restamp"
+
+    def __init__(self, restamper: Restamper, *, interval: float = 30.0) -> None:
+        super().__init__(restamper.registry, interval=interval)
+        self.restamper = restamper
+
+    def check(self, stop: Callable[[], bool]) -> None:
+        if not self.restamper.running:
+            self.restamper.start()  # finishes an interrupted batch, then restamps what is pending, if anything
+
+    def stop(self, timeout: float = 30.0) -> None:
+        super().stop(timeout)  # no new start, then the running restamp stops between batches
+        self.restamper.stop(timeout)
