@@ -46,6 +46,9 @@ class EngineProfile:
     graph_pattern: str = "GRAPH ?g { }"
     #: an ASK answered as a one-row SELECT binding this variable to 0 or 1, instead of a boolean
     ask_variable: str | None = None
+    #: a graph name no graph has, sent as ``named-graph-uri`` when a request names default graphs only (the
+    #: protocol's dataset then has no named graphs; without one given, some engines keep every named graph)
+    no_named_graph: str | None = None
     #: IRI prefixes of graphs the engine keeps for itself: not data (not dumped, not counted by ``is_empty``)
     own_graphs: tuple[str, ...] = ()
     #: the whole dataset read and written as N-Quads through the Graph Store Protocol's default graph store;
@@ -75,6 +78,7 @@ PROFILES: dict[str, EngineProfile] = {
         # (without the filter, listing every graph runs for minutes once a thousand graphs exist)
         graph_pattern="GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?g))",
         ask_variable="__ASK_RETVAL",
+        no_named_graph="urn:x-igsn-graph:no-named-graph",
         own_graphs=(
             "http://www.openlinksw.com/schemas/virtrdf#",
             "http://www.w3.org/ns/ldp#",

@@ -216,7 +216,10 @@ class RemoteStore:
         """Runs a query on the engine; results as pyoxigraph objects (solutions, boolean or triples)."""
         profile = self.endpoints.profile
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in default_graphs]
-        params += [("named-graph-uri", g) for g in named_graphs]
+        named = [("named-graph-uri", g) for g in named_graphs]
+        if params and not named and profile.no_named_graph:
+            named = [("named-graph-uri", profile.no_named_graph)]
+        params += named
         if union and not params and self.endpoints.union_param:
             params.append((self.endpoints.union_param, "true"))
         if base_iri and not sparql.lstrip().upper().startswith("BASE"):

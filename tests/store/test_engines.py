@@ -30,6 +30,10 @@ LIMITATIONS = {
         "Virtuoso 7.2 refuses blank nodes in INSERT DATA (SP031 'not allowed in a constant clause'); the registry "
         "skolemises every blank node of a record before it is stored, so its writes hold none"
     ),
+    ("virtuoso", "test_from_alone_leaves_no_named_graphs"): (
+        "Virtuoso 7.2 keeps every named graph in GRAPH patterns of a query with FROM alone (the store cannot "
+        "mend a query's own dataset clauses; the request parameters are mended: no_named_graph)"
+    ),
     ("virtuoso", "test_a_failing_update_changes_nothing"): (
         "Virtuoso 7.2 applies the statements of one update request one by one: a failure part-way leaves the "
         "earlier ones applied (the registry reports such a failure as maybe applied and redoes the write)"
@@ -158,6 +162,31 @@ def test_queries_of_every_form(store: RemoteStore) -> None:
     assert built == [t("copy", Literal("ASK"))]
     with pytest.raises(SyntaxError):
         store.query("SELEKT * WHERE { ?s ?p ?o }")
+
+
+def test_the_dataset_a_request_names(store: RemoteStore) -> None:
+    """SPARQL 1.1 Protocol: default-graph-uri alone gives no named graphs, named-graph-uri alone an empty
+    default graph; without either the default graph is the union (the SPARQL endpoint's rule 3)."""
+    other = NamedNode("https://igsn.org/graph/B")
+    store.apply(GraphWrite(replace={G: [t("a", Literal("1"))], other: [t("a", Literal("2"))]}))
+    in_default = "SELECT ?o WHERE { ?s <https://example.org/a> ?o }"
+    in_named = "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+    def values(query: str, **dataset: object) -> list[str]:
+        return sorted(str(next(iter(row))) for row in store.query(query, **dataset))  # type: ignore[arg-type]
+
+    assert values(in_default, default_graphs=[G.value]) == ['"1"']
+    assert values(in_named, default_graphs=[G.value]) == []
+    assert values(in_default, named_graphs=[other.value]) == []
+    assert values(in_named, named_graphs=[other.value]) == [str(other)]
+    assert values(in_default, union=True) == ['"1"', '"2"']
+
+
+def test_from_alone_leaves_no_named_graphs(store: RemoteStore) -> None:
+    """SPARQL 1.1 Query §13.2: a query with FROM and no FROM NAMED has no named graphs."""
+    store.apply(GraphWrite(replace={G: [t("a", Literal("1"))]}))
+    assert list(store.query(f"SELECT ?o FROM {G} WHERE {{ ?s ?p ?o }}"))[0]["o"] == Literal("1")
+    assert list(store.query(f"SELECT ?g FROM {G} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}")) == []
 
 
 def test_dump_and_load_round_trip(store: RemoteStore) -> None:
