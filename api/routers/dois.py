@@ -248,10 +248,8 @@ def _visible(registry: Registry, who: Principal | None, name: str) -> None:
             who is not None and who.may_act_for(row.agent, row.client)
         ):
             return
-    else:
-        draft = lifecycle.get(registry.db.read(), name)
-        if draft is not None and who is not None and who.may_act_for(draft.agent, draft.client):
-            return
+    elif registry.draft_for(name, who) is not None:
+        return
     raise NotFound("DOI not found", igsn=name)
 
 
@@ -376,8 +374,8 @@ def _publish_draft(
             422, f"a DOI needs its metadata to {event}: give the DataCite properties or xml", "/data/attributes"
         )
     url = attributes.get("url") or (draft.url if draft else None)
-    if draft is not None and not who.may_act_for(draft.agent, draft.client):
-        raise errors.ForeignSample("cannot access dataset which belongs to another party", igsn=igsn.name)
+    if draft is not None:
+        lifecycle.check_owner(draft, who)
     with registry.writing():
         # the draft's place in the quota becomes the sample's: its row goes first, and comes back on a refusal
         if draft is not None:

@@ -441,8 +441,8 @@ async def _draft_or_not_found(request: Request, name: str) -> Response:
         who: Principal | None = await authenticate(request)
     except (NotAuthenticated, LoginThrottled):
         who = None
-    draft = lifecycle.get(registry.db.read(), name) if who is not None else None
-    if draft is None or who is None or not who.may_act_for(draft.agent, draft.client):
+    draft = registry.draft_for(name, who)
+    if draft is None:
         return _not_found(request, name)
     canonical = resolver.resource_url("/", name)
     if request.url.path != canonical:

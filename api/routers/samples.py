@@ -385,8 +385,8 @@ def read_sample(igsn: str, request: Request, who: Principal | None = Depends(opt
 
 def _read_draft(registry: Registry, request: Request, who: Principal | None, name: str) -> Response:
     """A reserved IGSN (a DataCite draft): its partial description, to its owner only; NotFound for anyone else."""
-    draft = lifecycle.get(registry.db.read(), name)
-    if draft is None or who is None or not who.may_act_for(draft.agent, draft.client):
+    draft = registry.draft_for(name, who)
+    if draft is None:
         raise NotFound("IGSN not found", igsn=name)
     chosen = conneg.choose(request.headers.get("accept"), _OUTPUT)
     if chosen is None:

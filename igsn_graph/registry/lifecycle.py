@@ -39,6 +39,7 @@ __all__ = [
     "count",
     "delete",
     "description",
+    "check_owner",
     "discard",
     "drafts_in",
     "drafts_of",
@@ -207,8 +208,7 @@ def reserve(
         conn = registry.db.read()
         old = get(conn, igsn.name)
         if old is not None:
-            if not principal.may_act_for(old.agent, old.client):
-                raise ForeignSample("cannot access dataset which belongs to another party", igsn=igsn.name)
+            check_owner(old, principal)
             owner = Owner(old.agent, old.client, old.namespace)
         else:
             owner = registry.owner_of_name(igsn, principal)
@@ -235,14 +235,20 @@ def reserve(
         return draft
 
 
+def check_owner(draft: Draft, principal: Principal) -> None:
+    """``ForeignSample`` unless ``principal`` may change the draft (its owner, the owning client's agent, the
+    administrator)."""
+    if not principal.may_act_for(draft.agent, draft.client):
+        raise ForeignSample("cannot access dataset which belongs to another party", igsn=draft.igsn)
+
+
 def discard(registry: Registry, principal: Principal, name: str) -> Draft:
     """Deletes a draft (only drafts can be deleted: a registered identifier stays)."""
     with registry.writing():
         draft = get(registry.db.read(), name)
         if draft is None:
             raise NotFound("DOI not found", igsn=name)
-        if not principal.may_act_for(draft.agent, draft.client):
-            raise ForeignSample("cannot access dataset which belongs to another party", igsn=name)
+        check_owner(draft, principal)
         delete(registry.db, name)
         return draft
 

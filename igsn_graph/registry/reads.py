@@ -21,6 +21,7 @@ from ..iris import Iris
 from ..record import RegistryFacts, SampleRecord
 from ..store import history
 from ..store.base import GraphStore
+from . import lifecycle
 from .accounts import Principal
 
 __all__ = ["Reads", "SampleSource", "Visible", "resolvable"]
@@ -134,6 +135,14 @@ class Reads:
         if not search.findable(row):
             raise NotFound("no public description of this IGSN", igsn=name)
         return row
+
+    def draft_for(self, name: str, reader: Principal | None) -> lifecycle.Draft | None:
+        """The draft (reserved IGSN) ``name`` if ``reader`` may see it — its owner, the owning client's agent, the
+        administrator; None when there is none or it is another's (answered as an unknown name)."""
+        if reader is None:
+            return None
+        draft = lifecycle.get(self.db.read(), name)
+        return draft if draft is not None and reader.may_act_for(draft.agent, draft.client) else None
 
     def active_facts(self, name: str, principal: Principal) -> RegistryFacts:
         """The facts of an owned sample that is active; Gone when it is deactivated."""

@@ -34,6 +34,7 @@ from .accounts_graph import publish_accounts
 from .datadir import NotInitialised, init_data_dir, unwritable
 from .group import GroupQueue, GroupStats
 from .journal import Change, Journal
+from .lifecycle import Draft
 from .policy import Owner, Policy
 from .reads import Reads, Visible
 from .write_gate import WriteGate, read_only_refusal
@@ -234,6 +235,10 @@ class Registry:
     def findable_row(self, name: str) -> CatalogueRow:
         """The row of a sample the public may find and follow (``Reads.findable_row``); Gone or NotFound."""
         return self.reads.findable_row(name)
+
+    def draft_for(self, name: str, reader: Principal | None) -> Draft | None:
+        """The draft ``name`` if ``reader`` may see it (``Reads.draft_for``: its owner's alone), else None."""
+        return self.reads.draft_for(name, reader)
 
     def existing(self, name: str, principal: Principal) -> tuple[CatalogueRow, RegistryFacts]:
         """The sample's row and facts if ``principal`` may change it; NotFound, or ForeignSample."""
