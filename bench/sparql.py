@@ -8,26 +8,31 @@ measures the resolver's p99 idle and with 8 runaway SPARQL queries in flight (is
     python bench/sparql.py [--n 3000] [--requests 200] [--saturation] [--nice 0] [--wrk-seconds 5]
 
 Point lookups are driven by ``wrk`` (``harness.run_wrk``): a random sample of the whole set per request, the
-same requests for both servers, --connections keep-alive connections, three interleaved repetitions.
+same requests for both servers, --connections keep-alive connections, three interleaved repetitions; with the
+processor time each server (and its query workers) spent per lookup.
 
-Measured (December 2026, 2,000 demo samples / 340k quads, a 2-core VM that other jobs kept at load 12-14,
-so single figures swing 3x between repetitions; ratios are within one interleaved run):
+Measured (December 2026, a 2-core VM that other jobs kept at load 8-14, so single latencies swing 3x between
+repetitions; ratios are within one interleaved run, and the processor time per lookup swings far less):
 
-- point lookup under wrk (1 connection, random samples of the whole set), p50: ``oxigraph serve``
-  0.26-0.42 ms; ours 1.0-5.8 ms (3.1x-13.8x). Before this run's changes (the full FastAPI stack, workers at
-  nice 10 from the start, or at nice 0): 3.3-12.5 ms at load 12-16 (13x-48x).
-- count all triples (~330 ms): 0.96x; a 100,000-row SELECT: first byte after 10-20 ms, last after 0.8-1.3 s
-  (``oxigraph serve``: 1.7-2.1 s).
-- resolver p99 with 8 runaway queries in flight: 1.7x of idle.
+- 2,000 demo samples / 340k quads, load 8-10: point lookup under wrk (1 connection), p50 0.81, 1.35, 0.82 ms
+  against ``oxigraph serve``'s 0.33, 0.25, 0.26 ms (2.5x, 5.4x, 3.2x); count all triples (~330 ms) 0.99x; a
+  100,000-row SELECT: first byte after 21 ms, last after 0.3 s (``oxigraph serve``: 1.2 s); resolver p99
+  with 8 runaway queries in flight 0.7x of idle. 1,000 samples, load 9-10: processor per point lookup
+  682-811 us (server and workers) against 224-227 us (3.0x-3.6x).
 
-Where a point lookup's time goes (py-spy on the server and on a worker while wrk runs): the server is idle in
-``epoll`` 80% of the time (waiting for the worker and the client: each process hop is a wake-up that waits
-for a processor on a loaded machine); of its work, uvicorn's protocol, ``FastPath`` + the handler and the
-pool's pipe each about a third. The worker spends 0.23 ms in the engine (query 0.04 ms, evaluation and JSON
-0.19 ms) and 0.08 ms on its frames. Fixed: routing and middleware (17% of the server's samples, now skipped
-by ``api.routers.sparql.FastPath``); workers niced from the start (a point lookup waited behind every
-process on a busy machine: p50 12 ms vs 3.3-4.8 ms at nice 0); now a query is reniced only when long
-queries would otherwise take every core. Left: the two process hops, the price of killable queries.
+Where a point lookup's time goes (timestamps in server and worker, ``perf``; load 8): ~150 us of Python in
+the server before the query leaves (uvicorn, ``FastPath``, parsing and checks, the pool: 78% of the server's
+samples are the interpreter); a wake-up of the worker (50 us); the engine (215-240 us of processor in a warm
+loop, ~340 us in a worker on a loaded machine: 75% of the worker's time is pyoxigraph and its allocations);
+then the answer's way back, which a keep-alive client's next request waits for (~170 us under load). The
+floor of this shape on the same machine: a do-nothing ASGI app under uvicorn 83 us (56 us of processor), the
+same with one pipe round trip to a child process 155 us: with the engine's ~220 us that is already 1.5x
+Oxigraph before any work of our own. Tried: workers writing small answers straight to the client's socket
+(descriptor passed over a unix socket): no gain (p50 0.85 vs 0.79 ms, median of 20 interleaved runs), since
+the next request still waits for the server to learn the answer went out; not kept (branch
+``sparql-direct-experiment``). Kept: the worker that answered last takes the next query (warm caches), one
+read per request in the worker, nothing per query that only a log line needs (server 339 vs 362 us, workers
+336 vs 350 us of processor per lookup, one interleaved run at load 12-14).
 """
 
 from __future__ import annotations
@@ -88,10 +93,37 @@ def point_query(name: str) -> str:
     return PREFIX + f'SELECT ?p ?o WHERE {{ ?s ig:igsn "{name}" ; ?p ?o }}'
 
 
+def cpu_seconds(pid: int) -> float:
+    """Processor time (user + system) of a process and of its children that are running now (our query
+    workers), from /proc (Linux)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):  # a worker is the child of the thread that started it
+        try:
+            pids += [int(p) for p in task.read_text().split()]
+        except OSError:
+            pass
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a worker that ended meanwhile
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def wrk_point_lookups(
-    endpoints: dict[str, tuple[str, dict[str, str]]], names: list[str], work: Path, seconds: float, connections: int
+    endpoints: dict[str, tuple[str, dict[str, str]]],
+    names: list[str],
+    work: Path,
+    seconds: float,
+    connections: int,
+    pids: dict[str, int],
 ) -> None:
-    """Point lookups of random samples (the whole set) under wrk, ours and ``oxigraph serve`` interleaved."""
+    """Point lookups of random samples (the whole set) under wrk, ours and ``oxigraph serve`` interleaved; with
+    the processor time each server (with its query workers) spent per lookup, which a loaded machine disturbs
+    far less than the latency."""
     accept = [("Accept", "application/sparql-results+json")]
     files = {}
     for label, (url, extra) in endpoints.items():
@@ -100,18 +132,20 @@ def wrk_point_lookups(
         where = urlsplit(url)
         targets = [(f"{where.path}?" + urlencode({"query": point_query(n), **extra}), accept) for n in names]
         files[label] = (f"{where.scheme}://{where.netloc}", write_requests(work / f"{len(files)}.txt", targets))
-    rows: dict[str, list[tuple[float, float, float]]] = {label: [] for label in files}
+    rows: dict[str, list[tuple[float, float, float, float]]] = {label: [] for label in files}
     for _ in range(3):
         for label, (base, requests) in files.items():
+            before = cpu_seconds(pids[label])
             r = run_wrk(base, requests, seconds=seconds, connections=connections, threads=1)
+            cpu_us = (cpu_seconds(pids[label]) - before) / max(1.0, r.rps * seconds) * 1e6
             if r.errors or r.status_errors:
                 raise RuntimeError(f"{label}: {r.errors} errors, {r.status_errors} answers outside 2xx/3xx")
-            rows[label].append((r.p50_ms, r.p99_ms, r.rps))
-    ox = [p50 for p50, _, _ in rows["oxigraph serve"]]
+            rows[label].append((r.p50_ms, r.p99_ms, r.rps, cpu_us))
+    ox = [(p50, cpu) for p50, _, _, cpu in rows["oxigraph serve"]]
     for label, runs in rows.items():
         cells = "; ".join(
-            f"p50 {p50:.2f} ms ({p50 / o:.2f}x), p99 {p99:.2f} ms, {rps:.0f}/s"
-            for (p50, p99, rps), o in zip(runs, ox, strict=True)
+            f"p50 {p50:.2f} ms ({p50 / o:.2f}x), p99 {p99:.2f} ms, {rps:.0f}/s, CPU {cpu:.0f} us ({cpu / ocpu:.2f}x)"
+            for (p50, p99, rps, cpu), (o, ocpu) in zip(runs, ox, strict=True)
         )
         print(f"point lookup (wrk, {connections} conn) {label:<18} {cells}")
 
@@ -258,7 +292,8 @@ def main() -> None:
             measure(url, queries(leaf.igsn)["point lookup"][0], 20, extra)
         print(f"load average before the runs: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         names = [s.igsn for s in samples if s.igsn]
-        wrk_point_lookups(endpoints, names, tmp, args.wrk_seconds, args.connections)
+        pids = {"igsn-graph /sparql": ours.pid, "oxigraph serve": ox.pid}
+        wrk_point_lookups(endpoints, names, tmp, args.wrk_seconds, args.connections, pids)
         for label, (query, share) in queries(leaf.igsn).items():
             times: dict[str, list[float]] = {name: [] for name in endpoints}
             for _ in range(ROUNDS):  # interleaved, so that a change of load on the machine hits all alike
