@@ -12,14 +12,20 @@ import hmac
 import re
 import secrets
 import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from .. import text_policy
 from ..db import Database
 from ..errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from ..identifiers import is_doi_prefix, normalise_namespace
+
+T = TypeVar("T")
 
 __all__ = [
     "Agent",
@@ -131,6 +137,30 @@ class Accounts:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._local = threading.local()
+
+    @contextmanager
+    def remembered(self) -> Iterator[None]:
+        """Within it, this thread reads each agent, client and the namespace and DOI-prefix tables once: a write
+        group or batch checks every record against the same accounts (ownership, domains, quota, registrant)
+        without reading them again per record. Nested uses share the outer one."""
+        if getattr(self._local, "memo", None) is not None:
+            yield
+            return
+        self._local.memo = {}
+        try:
+            yield
+        finally:
+            self._local.memo = None
+
+    def _remembered(self, key: tuple[str, str], read: Callable[[], T]) -> T:
+        memo: dict[tuple[str, str], Any] | None = getattr(self._local, "memo", None)
+        if memo is None:
+            return read()
+        if key not in memo:
+            memo[key] = read()  # a NotFound is raised, not remembered
+        value: T = memo[key]
+        return value
 
     # -- agents and clients ------------------------------------------------------------------
     def add_agent(
@@ -261,6 +291,9 @@ class Accounts:
         conn.execute("INSERT INTO doi_prefixes VALUES (?, ?, ?)", (prefix, agent, client))
 
     def agent(self, symbol: str) -> Agent:
+        return self._remembered(("agent", symbol.upper()), lambda: self._agent(symbol))
+
+    def _agent(self, symbol: str) -> Agent:
         conn = self.db.read()
         r = conn.execute("SELECT * FROM agents WHERE symbol = ?", (symbol.upper(),)).fetchone()
         if r is None:
@@ -280,6 +313,9 @@ class Accounts:
         return Agent(r["symbol"], r["name"], r["quota"], nss, pfx, r["ror"], bool(r["active"]))
 
     def client(self, symbol: str) -> Client:
+        return self._remembered(("client", symbol.upper()), lambda: self._client(symbol))
+
+    def _client(self, symbol: str) -> Client:
         conn = self.db.read()
         r = conn.execute("SELECT * FROM clients WHERE symbol = ?", (symbol.upper(),)).fetchone()
         if r is None:
@@ -385,10 +421,17 @@ class Accounts:
     # -- namespaces -----------------------------------------------------------------------------
     def namespace_table(self) -> dict[str, tuple[str, str | None]]:
         """namespace → (agent, client or None)."""
-        return {r[0]: (r[1], r[2]) for r in self.db.read().execute("SELECT namespace, agent, client FROM namespaces")}
+        return self._remembered(
+            ("table", "namespaces"), lambda: self._table("SELECT namespace, agent, client FROM namespaces")
+        )
 
     def doi_prefix_table(self) -> dict[str, tuple[str, str | None]]:
-        return {r[0]: (r[1], r[2]) for r in self.db.read().execute("SELECT prefix, agent, client FROM doi_prefixes")}
+        return self._remembered(
+            ("table", "doi_prefixes"), lambda: self._table("SELECT prefix, agent, client FROM doi_prefixes")
+        )
+
+    def _table(self, sql: str) -> dict[str, tuple[str, str | None]]:
+        return {r[0]: (r[1], r[2]) for r in self.db.read().execute(sql)}
 
     def _owner(self, symbol: str) -> tuple[Agent, Client | None]:
         """An agent or a client (``AGENT.CLIENT``) by symbol, with its agent."""

@@ -57,7 +57,7 @@ def write_group(registry: Registry, group: list[Request[Any]]) -> None:
     nobody is answered before that commit returns, and if it fails, every write of the group fails.
     """
     pending: list[PendingWrite[Any]] = [r for r in group if isinstance(r, PendingWrite)]
-    with registry.writing():
+    with registry.writing(), registry.accounts.remembered():
         stamp = registry.journal.next_datestamp()  # provisional, for validation (see ``register_batch``)
         state = SampleState(registry, [p.name for p in pending])
         taken: dict[str, int] = {}  # new samples given to each quota holder in this group
@@ -171,7 +171,7 @@ def register_batch(
     from ..validation import with_elements
 
     outcomes: list[Outcome] = []
-    with registry.writing():
+    with registry.writing(), registry.accounts.remembered():
         # a provisional stamp for validation; the records get their real one after it (``commit``), so
         # that no record appears with a datestamp older than the moment it became visible
         stamp = registry.journal.next_datestamp()
