@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # on disk too, for random samples and for every process that reads them
         app.state.render_cache = RenderCache()
         app.state.stored_representations = open_stored(settings.data_dir / STORED_FILE, read_only=registry.read_only)
-        restamper = restamp.Restamper(registry, settings.base_url)
+        restamper = restamp.Restamper(registry, settings.base_url, graphs_changed=app.state.render_cache.clear)
         restamp_check = None
         if not registry.read_only:  # read-only: datestamps stay as they are until a writable start
             restamp.adopt(registry, settings.base_url)

@@ -17,7 +17,7 @@ __all__ = ["public_view"]
 
 
 def public_view(triples: list[Triple], iris: Iris, name: str) -> list[Triple]:
-    facts = graphmap.facts_from_triples(triples, iris, name)
+    facts = graphmap.facts_from_triples(triples, iris, name, datestamp="")  # facts_triples writes none
     if facts is None or (facts.is_public and facts.active):
         return triples
     return graphmap.facts_triples(facts, iris)

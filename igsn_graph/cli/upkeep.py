@@ -22,6 +22,15 @@ def _relink(reg: "Registry") -> None:
         print(f"relinked {n} stored descriptions to the current link rules (a new version each)")
 
 
+def _drop_graph_datestamps(reg: "Registry") -> None:
+    """Graphs of a data folder from before drop their ``ig:datestamp`` (resumable, once)."""
+    from ..registry import graph_datestamps
+
+    n = graph_datestamps.drop(reg)
+    if n:
+        print(f"dropped ig:datestamp from {n} sample graphs (the datestamp is the catalogue's)")
+
+
 def cmd_reindex(args: argparse.Namespace) -> int:
     from ..registry.datadir import rebuild_indexes
 
@@ -29,6 +38,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         _relink(reg)
         with reg.writing():
             n = rebuild_indexes(reg.db, reg.store, reg.iris)
+        _drop_graph_datestamps(reg)  # after: it goes by the rebuilt catalogue
     print(f"index rebuilt from the graph: {n} samples")
     return 0
 
@@ -57,6 +67,7 @@ def cmd_restamp(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     with registry_of(args) as reg:
         _relink(reg)
+        _drop_graph_datestamps(reg)
         restamp.adopt(reg, settings.base_url)
         state = restamp.status(reg, settings.base_url)
         if not (args.force or state.pending or state.in_progress):

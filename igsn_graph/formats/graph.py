@@ -593,7 +593,8 @@ def facts_triples(facts: RegistryFacts, iris: Iris) -> list[Triple]:
     opt(s, DCTERMS.isReplacedBy, facts.replaced_by, lambda v: _sample_ref(v, iris))
     add(s, IG.isPublic, Literal(facts.is_public))
     add(s, IG.hasMetadata, Literal(facts.has_metadata))
-    add(s, IG.datestamp, date_literal(facts.datestamp))
+    # no ig:datestamp: the datestamp is the catalogue's (the OAI header's), not part of the sample's description,
+    # so a restamp changes SQLite rows only and the graph (and the bodies rendered from it) survive it
     opt(s, IG.registered, facts.registered, date_literal)
     opt(s, IG.registeredDoi, facts.doi)
     return w.triples
@@ -794,8 +795,11 @@ def _opt_uncoded(term: Term | None, name: str) -> str | None:
     return None if term is None else _uncoded(term, name)
 
 
-def facts_from_triples(triples: Iterable[TripleLike], iris: Iris, igsn: str) -> RegistryFacts | None:
-    """The RegistryFacts among the triples of sample ``igsn``, or None when there are none."""
+def facts_from_triples(triples: Iterable[TripleLike], iris: Iris, igsn: str, *, datestamp: str) -> RegistryFacts | None:
+    """The RegistryFacts among the triples of sample ``igsn``, or None when there are none.
+
+    ``datestamp``: the catalogue row's (or a history version's) datestamp; the graph does not hold it (an
+    ``ig:datestamp`` a data folder from before kept is ignored)."""
     r = _Reader(triples)
     s = iris.sample(igsn).value
     agent = r.one(s, IG.allocatingAgent)
@@ -807,7 +811,7 @@ def facts_from_triples(triples: Iterable[TripleLike], iris: Iris, igsn: str) -> 
         igsn=igsn,
         agent=_symbol(agent.value, iris.base + "agent/"),
         namespace=_strip(r.text(s, IG.inNamespace) or "", iris.base + "namespace/"),
-        datestamp=r.text(s, IG.datestamp) or "",
+        datestamp=datestamp,
         client=None if client is None else _symbol(client.value, iris.base + "client/"),
         landing_url=r.text(s, IG.landingPage),
         active=_flag(r.one(s, IG.active), True),

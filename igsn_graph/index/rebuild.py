@@ -21,7 +21,7 @@ from ..vocab import IG
 from . import catalogue, search
 from .catalogue import CatalogueRow
 
-__all__ = ["VerifyReport", "rebuild", "rows_from_graph", "verify"]
+__all__ = ["VerifyReport", "rebuild", "verify"]
 
 
 def _versions_in_graph(store: GraphStore, iris: Iris, name: str) -> list[int]:
@@ -34,23 +34,56 @@ def _versions_in_graph(store: GraphStore, iris: Iris, name: str) -> list[int]:
     return sorted(found)
 
 
-def _samples(store: GraphStore, iris: Iris) -> Iterator[tuple[CatalogueRow | None, str, list[Triple]]]:
+#: the datestamp of a sample at a version: the graph does not hold it (the catalogue row does)
+Datestamps = Callable[[str, int, list[Triple]], str]
+
+
+def _samples(
+    store: GraphStore, iris: Iris, datestamps: Datestamps
+) -> Iterator[tuple[CatalogueRow | None, str, list[Triple]]]:
     """Per sample graph: its catalogue row (None without readable registry facts), name and triples."""
     prefix = iris.record_graph("").value
     for g in store.graphs_with_prefix(prefix):
         name = g.value[len(prefix) :]
         triples = store.graph(g)
-        facts = graphmap.facts_from_triples(triples, iris, name)
+        version = max(_versions_in_graph(store, iris, name), default=0)
+        facts = graphmap.facts_from_triples(triples, iris, name, datestamp=datestamps(name, version, triples))
         if facts is None:
             yield None, name, triples
             continue
-        yield catalogue.row_from_facts(facts, max(_versions_in_graph(store, iris, name), default=0)), name, triples
+        yield catalogue.row_from_facts(facts, version), name, triples
 
 
-def rows_from_graph(store: GraphStore, iris: Iris) -> Iterator[tuple[CatalogueRow | None, str]]:
-    """One catalogue row per sample graph (None when the graph holds no readable registry facts)."""
-    for row, name, _ in _samples(store, iris):
-        yield row, name
+def _legacy_datestamp(triples: list[Triple]) -> str:
+    """The ``ig:datestamp`` a graph written before the datestamp left it still holds ("" when none)."""
+    return max(
+        (t.object.value for t in triples if t.predicate == IG.datestamp and isinstance(t.object, Literal)), default=""
+    )
+
+
+def _kept_datestamps(conn: sqlite3.Connection) -> Datestamps:
+    """Datestamps for rebuilt rows, never earlier than the ones issued: the catalogue row's at the same version
+    (a restamp changed it and wrote no version), the latest history version's, a graph's from before; the
+    latest of these. The catalogue's are copied aside first (a temporary table: it is about to be replaced)."""
+    conn.execute("DROP TABLE IF EXISTS temp.rebuild_datestamp")
+    conn.execute(
+        "CREATE TEMP TABLE rebuild_datestamp (igsn TEXT PRIMARY KEY, version INTEGER, datestamp TEXT) WITHOUT ROWID"
+    )
+    conn.execute("INSERT INTO temp.rebuild_datestamp SELECT igsn, version, datestamp FROM main.catalogue")
+
+    def datestamp(name: str, version: int, triples: list[Triple]) -> str:
+        found = [_legacy_datestamp(triples)]
+        row = conn.execute("SELECT version, datestamp FROM temp.rebuild_datestamp WHERE igsn = ?", (name,)).fetchone()
+        if row is not None and row[0] == version:
+            found.append(row[1])
+        latest = conn.execute(
+            "SELECT datestamp FROM versions WHERE igsn = ? ORDER BY version DESC LIMIT 1", (name,)
+        ).fetchone()
+        if latest is not None:
+            found.append(latest[0])
+        return max(found)
+
+    return datestamp
 
 
 def _full_graph(conn: sqlite3.Connection, row: CatalogueRow, public: list[Triple]) -> list[Triple]:
@@ -78,9 +111,10 @@ def rebuild(
     transaction, streamed."""
     count, last = 0, None
     with db.write() as conn:
+        datestamps = _kept_datestamps(conn)
         catalogue.delete_all(conn)
         search.delete_all(conn)
-        for row, _, triples in _samples(store, iris):
+        for row, _, triples in _samples(store, iris, datestamps):
             if row is None:
                 continue
             count += 1
@@ -93,6 +127,7 @@ def rebuild(
             prev = conn.execute("SELECT value FROM meta WHERE key = 'last_datestamp'").fetchone()
             if prev is None or prev[0] < last:
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_datestamp', ?)", (last,))
+        conn.execute("DROP TABLE temp.rebuild_datestamp")
     return count
 
 
@@ -115,8 +150,9 @@ def verify(db: Database, store: GraphStore, iris: Iris, *, limit: int = 100, bat
     (one read of the batch's graphs, one of their recorded versions, one SQLite query per table), in memory
     bounded by the batch: the names seen are kept in a temporary on-disk database, not in memory.
 
-    Graph and latest history version are compared without ``ig:datestamp``: a datestamp is not a version (a
-    restamp gives new datestamps to graph and index, and writes no history version; ``registry.restamp``)."""
+    The datestamp is the index's (no graph holds it): it must not be earlier than the latest history version's (a
+    restamp gives new ones and writes no version; ``registry.restamp``). Graph and latest history version are
+    compared without ``ig:datestamp``, which versions written before it left the graph hold."""
     report = VerifyReport()
     conn = db.read()
     pending = conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
@@ -171,6 +207,8 @@ class _History:
 
     kept: list[int] = field(default_factory=list)
     latest_text: str | None = None
+    #: the datestamp the latest version was written with ("" without history)
+    latest_datestamp: str = ""
     submitted_format: str | None = None
 
     @property
@@ -190,11 +228,12 @@ def _histories(conn: sqlite3.Connection, names: list[str]) -> dict[str, _History
     out = {name: _History() for name in names}
     marks = ", ".join("?" * len(names))
     latest: dict[str, int] = {}
-    for name, version, fmt in conn.execute(
-        f"SELECT igsn, version, format FROM versions WHERE igsn IN ({marks}) ORDER BY igsn, version", names
+    for name, version, fmt, datestamp in conn.execute(
+        f"SELECT igsn, version, format, datestamp FROM versions WHERE igsn IN ({marks}) ORDER BY igsn, version", names
     ):
         h = out[name]
         h.kept.append(version)
+        h.latest_datestamp = datestamp
         latest[name] = version
         if fmt is not None:
             h.submitted_format = fmt
@@ -240,7 +279,10 @@ def _verify_batch(
     samples: list[tuple[str, list[Triple], CatalogueRow | None]] = []
     for name in names:
         triples = graphs[iris.record_graph(name)]
-        facts = graphmap.facts_from_triples(triples, iris, name)
+        # the datestamp is the index's (the graph holds none): checked against the history in _check_sample
+        got = indexed.get(name)
+        datestamp = got.datestamp if got is not None else histories[name].latest_datestamp
+        facts = graphmap.facts_from_triples(triples, iris, name, datestamp=datestamp)
         row = None if facts is None else catalogue.row_from_facts(facts, max(recorded[name], default=0))
         samples.append((name, triples, row))
     # the search rows the batch should have, in the scratch database (a hidden sample's from its full graph)
@@ -308,6 +350,15 @@ def _check_sample(
             f"{name}: index differs from graph in {', '.join(diff)} "
             f"(index {[getattr(got, k) for k in diff]}, graph {[getattr(row, k) for k in diff]})"
         )
+    if got is not None and got.datestamp < kept.latest_datestamp:
+        report.problems.append(
+            f"{name}: datestamp {got.datestamp} is earlier than its latest version's ({kept.latest_datestamp})"
+        )
+    if any(t.predicate == IG.datestamp for t in triples):
+        report.problems.append(
+            f"{name}: graph holds ig:datestamp (from before the datestamp left the graph: "
+            "`igsn-graph restamp` or a server start drops it)"
+        )
     if search.snapshot(conn, name) != search.snapshot(scratch, name):
         report.problems.append(f"{name}: search rows or relation edges differ from the graph")
     if not kept.kept or kept.latest_text is None:
@@ -325,7 +376,7 @@ def _check_sample(
                 f"{name}: names IGSNs that are not linked to their samples "
                 "(stored before the current link rules: run `igsn-graph reindex`)"
             )
-    # without ig:datestamp: a restamp changes it in the graph (and index) but writes no history version
+    # without ig:datestamp: versions written before it left the graph hold it (a graph holding it is reported above)
     datestamp = IG.datestamp
     current = {t for t in triples if t.predicate != datestamp}  # terms compare as their N-Triples forms do
     # the history as written first (parsing is 4x faster than canonicalising): when it is public and equal to

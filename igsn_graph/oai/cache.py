@@ -160,12 +160,14 @@ class MetadataSource:
         graphs = index.version_graphs(registry.db.read(), [(r.igsn, r.version) for r in rows])
         out: dict[tuple[str, str], bytes] = {}
         for row in rows:
-            blob = graphs.get((row.igsn, row.version))
-            if blob is not None:
-                triples = parse_ntriples(history.decompress(blob).decode("utf-8"))
+            kept = graphs.get((row.igsn, row.version))
+            # the version's own datestamp (what the writers fall back to without a registration date): a restamp
+            # changes the row's, and no document
+            if kept is not None:
+                triples, datestamp = parse_ntriples(history.decompress(kept[0]).decode("utf-8")), kept[1]
             else:
-                triples = registry.graph_of(row.igsn)
-            facts = graphmap.facts_from_triples(triples, registry.iris, row.igsn)
+                triples, datestamp = registry.graph_of(row.igsn), row.datestamp
+            facts = graphmap.facts_from_triples(triples, registry.iris, row.igsn, datestamp=datestamp)
             elements = {}
             if facts is not None and facts.active and facts.is_public and facts.has_metadata:
                 record = graphmap.record_from_triples(triples, registry.iris, row.igsn)

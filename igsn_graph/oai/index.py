@@ -104,13 +104,16 @@ def item(conn: sqlite3.Connection, igsn: str) -> Item | None:
     return found[0] if found else None
 
 
-def version_graphs(conn: sqlite3.Connection, keys: list[tuple[str, int]]) -> dict[tuple[str, int], bytes]:
-    """The stored (compressed N-Triples) graph of each (igsn, version) — the exact content of that version."""
-    out: dict[tuple[str, int], bytes] = {}
+def version_graphs(conn: sqlite3.Connection, keys: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[bytes, str]]:
+    """The stored (compressed N-Triples) graph of each (igsn, version) — the exact content of that version — and
+    the datestamp it was written with (the graph does not hold it)."""
+    out: dict[tuple[str, int], tuple[bytes, str]] = {}
     for i in range(0, len(keys), 400):
         chunk = keys[i : i + 400]
         cond = " OR ".join("(igsn = ? AND version = ?)" for _ in chunk)
         flat = [v for key in chunk for v in key]
-        for igsn, version, graph in conn.execute(f"SELECT igsn, version, graph FROM versions WHERE {cond}", flat):
-            out[(igsn, version)] = graph
+        for igsn, version, graph, datestamp in conn.execute(
+            f"SELECT igsn, version, graph, datestamp FROM versions WHERE {cond}", flat
+        ):
+            out[(igsn, version)] = (graph, datestamp)
     return out

@@ -12,7 +12,7 @@ from ..index import rebuild
 from ..iris import DEFAULT_IRI_BASE, Iris
 from ..settings import Settings
 from ..store.base import GraphStore
-from . import embargo, relink
+from . import embargo, graph_datestamps, relink
 
 __all__ = ["NotInitialised", "init_data_dir", "migrate_database", "rebuild_indexes", "unwritable"]
 
@@ -61,6 +61,8 @@ def init_data_dir(
             conn.execute("INSERT INTO meta VALUES ('repository_id', ?)", (repository_id,))
             # a new folder is written under the current link rules from its first record: nothing to relink
             conn.execute("INSERT INTO meta VALUES (?, ?)", (relink.DONE_KEY, relink.fingerprint()))
+            # …and without ig:datestamp in its graphs: nothing to drop
+            conn.execute("INSERT INTO meta VALUES (?, '1')", (graph_datestamps.DONE_KEY,))
             if contact_email is not None:
                 conn.execute("INSERT INTO meta VALUES ('contact_email', ?)", (contact_email,))
         return True

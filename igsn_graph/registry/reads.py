@@ -75,12 +75,15 @@ class Reads:
         return self.store.graph(self.iris.record_graph(name))
 
     def facts(self, name: str) -> RegistryFacts | None:
-        return graphmap.facts_from_triples(self.graph_of(name), self.iris, name)
+        """The sample's registry facts: from its graph, the datestamp from its catalogue row."""
+        row = self.row(name)
+        datestamp = row.datestamp if row is not None else ""
+        return graphmap.facts_from_triples(self.graph_of(name), self.iris, name, datestamp=datestamp)
 
     def record(self, name: str) -> SampleRecord | None:
         """The current description (from history when the sample is private or inactive: the graph holds facts only)."""
         triples = self.graph_of(name)
-        facts = graphmap.facts_from_triples(triples, self.iris, name)
+        facts = graphmap.facts_from_triples(triples, self.iris, name, datestamp="")
         if facts is None or not facts.has_metadata:
             return None
         if not (facts.is_public and facts.active):

@@ -89,7 +89,7 @@ def relink(registry: "Registry", *, batch: int = 500, stop: Callable[[], bool] |
             row = rows[name]
             # a hidden sample's description lives in its history only: relink what is public
             triples = registry.graph_of(name)
-            facts = graphmap.facts_from_triples(triples, registry.iris, name)
+            facts = graphmap.facts_from_triples(triples, registry.iris, name, datestamp=row.datestamp)
             if facts is None or row.deleted:
                 continue
             record = graphmap.record_from_triples(triples, registry.iris, name)

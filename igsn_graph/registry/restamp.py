@@ -10,40 +10,31 @@ and landing pages do, computed per request), so moving the server restamps nothi
 computed at read time never restamp anything either.
 
 A datestamp is not a version: the history records content changes only. So a restamp writes no history
-version and no PROV activity. Per batch of records (in IGSN order, under the write lock, registrations going
-on in between) it changes the one ``ig:datestamp`` triple of each sample's graph in one store transaction
-(the graph is neither read nor rewritten) and the catalogue and search rows' datestamp in one SQLite
-transaction. A version in the history keeps the datestamp it was written with; ``index.rebuild.verify``
-compares graph and history without ``ig:datestamp``.
+version and no PROV activity. Nor does it touch the graph: the datestamp is the catalogue's (the OAI header's),
+not part of a sample's description, and no graph holds it (``graph_datestamps`` drops what older data folders
+kept; it runs first). Per batch of records (in IGSN order, under the write lock, registrations going on in
+between) a restamp reserves one new datestamp (``Journal.reserve``) and changes the catalogue and search rows'
+datestamp in one SQLite transaction, which also moves the position and makes the stamp visible.
 
-Resumable: the run is done up to ``restamp_after``. Crash-safe: each batch (its stamp, and every row's version
-and old datestamp) is written to ``meta`` before graph and index are (at once: both release the GIL); a batch
-found there was interrupted and is finished first, with a new stamp, for the rows still at that version (a
-write since then replaced the sample's graph as a whole). Deleted records (inactive or withdrawn) are left
+Resumable: the run is done up to ``restamp_after``, written in each batch's transaction, so a crash loses at
+most the batch under way, which the next run does again. Deleted records (inactive or withdrawn) are left
 alone: their headers carry no metadata.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from pyoxigraph import Literal, Triple
-
-from ..formats.graph import date_literal
 from ..formats.table import fingerprint
 from ..index.catalogue import format_datestamp
-from ..store.base import GraphWrite
-from ..vocab import IG, XSD
+from . import graph_datestamps
 
 if TYPE_CHECKING:
     from .service import Registry
@@ -71,21 +62,12 @@ DEFAULT_DUTY = 0.5
 _DONE = "projection_fingerprint"  # the fingerprint the current datestamps were issued under
 _TARGET = "restamp_target"  # a restamp under way: towards this fingerprint…
 _AFTER = "restamp_after"  # …done up to this IGSN (in IGSN order)
-_BATCH = "restamp_batch"  # the batch being written: {"stamps", "last", "rows": [[igsn, version, datestamp]]}
+_BATCH = "restamp_batch"  # left by a run of the code that also wrote graphs, interrupted (``finish_interrupted``)
 
 #: what a restamp selects: live records with a description (deleted ones' headers carry no metadata)
 _LIVE = "deleted = 0 AND has_metadata = 1"
 
 Row = tuple[str, int, str]  # igsn, catalogue version, datestamp
-
-_DATESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
-
-
-@lru_cache(maxsize=4096)
-def _literal(datestamp: str) -> Literal:
-    """The ``ig:datestamp`` object as ``facts_triples`` writes it (``date_literal``), without its calendar
-    checks for the datestamps the registry issued itself (they dominate building a batch)."""
-    return Literal(datestamp, datatype=XSD.dateTime) if _DATESTAMP.fullmatch(datestamp) else date_literal(datestamp)
 
 
 @dataclass(frozen=True)
@@ -151,67 +133,17 @@ def _select(conn: sqlite3.Connection, after: str, limit: int) -> list[Row]:
     ).fetchall()
 
 
-def _graph_write(registry: Registry, rows: list[Row], stamps: list[str]) -> GraphWrite:
-    """Each row's ``ig:datestamp`` triple: the old one (and any earlier stamps of the batch) out, the last in."""
-    predicate, sample, record_graph = IG.datestamp, registry.iris.sample, registry.iris.record_graph
-    new = _literal(stamps[-1])
-    earlier = [_literal(s) for s in stamps[:-1]]
-    write = GraphWrite()
-    for igsn, _, old in rows:
-        subject, graph = sample(igsn), record_graph(igsn)
-        write.remove[graph] = [Triple(subject, predicate, o) for o in (_literal(old), *earlier)]
-        write.add[graph] = [Triple(subject, predicate, new)]
-    return write
+def _commit_rows(registry: Registry, stamp: str, rows: list[Row], last: str) -> None:
+    """Gives ``rows`` the datestamp ``stamp`` in catalogue and search rows; the run is then done up to ``last`` and
+    the stamp visible. One transaction, under the write lock.
 
-
-def _write_batch(registry: Registry, stamps: list[str], rows: list[Row], last: str) -> None:
-    """Gives ``rows`` the datestamp ``stamps[-1]`` in graph, catalogue and search rows; the run is then done up
-    to ``last``. Under the write lock.
-
-    ``stamps[:-1]``: the stamps of interrupted attempts at this batch, which graph or index may hold. The
-    batch is written to ``meta`` (synced) first; then graph and index are written at once (both release the
-    GIL); only when both hold it is the batch removed. A crash in between leaves each row's datestamp one of
-    the batch's in graph and index, which ``finish_interrupted`` brings to a new one.
-    """
-    db = registry.db
-    with db.write() as conn:
-        conn.execute(
-            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-            (_BATCH, json.dumps({"stamps": stamps, "last": last, "rows": rows}, separators=(",", ":"))),
-        )
-    failed: list[BaseException] = []
-
-    def graph() -> None:
-        try:
-            registry.store.apply(_graph_write(registry, rows, stamps))
-        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread below
-            failed.append(exc)
-
-    worker = threading.Thread(target=graph, name="igsn-graph-restamp-graph")
-    worker.start()
-    try:
-        _commit_rows(registry, stamps, rows, last)
-    finally:
-        worker.join()
-    if failed:
-        raise failed[0]
-    with db.write(durable=False) as conn:  # both hold it: the batch is done (a lost deletion only redoes it)
-        conn.execute("DELETE FROM meta WHERE key = ?", (_BATCH,))
-
-
-def _commit_rows(registry: Registry, stamps: list[str], rows: list[Row], last: str) -> None:
-    """The SQLite half of a batch: catalogue and search rows, the position, the stamp visible.
-
-    Not synced to disk (one fsync less per batch): lost with a power failure, it is redone from the batch
-    in ``meta`` (synced before), and the next batch's sync makes it durable too."""
-    stamp, maybe = stamps[-1], stamps[:-1]
-    # a row changed since the batch was made is not touched (under the write lock none is, but a batch
-    # finished after a crash may meet rows written since)
-    same = f"igsn = ? AND version = ? AND datestamp IN ({', '.join('?' * (1 + len(maybe)))})"
+    Not synced to disk (one fsync less per batch): lost with a power failure, the batch is done again from the
+    position before it, which was synced with an earlier transaction or the run's start."""
     with registry.db.write(durable=False) as conn:
+        # keyed by the primary key and the version seen: a row written since (under the lock none is) keeps its own
         conn.executemany(
-            f"UPDATE catalogue SET datestamp = ? WHERE {same}",
-            [(stamp, igsn, version, old, *maybe) for igsn, version, old in rows],
+            "UPDATE catalogue SET datestamp = ? WHERE igsn = ? AND version = ?",
+            [(stamp, igsn, version) for igsn, version, _ in rows],
         )
         conn.executemany("UPDATE search_doc SET datestamp = ? WHERE igsn = ?", [(stamp, igsn) for igsn, _, _ in rows])
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_AFTER, last))
@@ -223,37 +155,15 @@ def _commit_rows(registry: Registry, stamps: list[str], rows: list[Row], last: s
 
 
 def finish_interrupted(registry: Registry) -> int:
-    """Finishes a batch a crash interrupted (graph, index, both or neither may hold its stamp); returns how
-    many records it stamped. Only rows still at the version the batch saw, and at its old datestamp or one of
-    its stamps, are stamped (a write since then replaced the sample's graph as a whole)."""
-    with registry.writing():
-        text = registry.db.get_meta(_BATCH)
-        if text is None:
-            return 0
-        batch = json.loads(text)
-        stamps: list[str] = batch["stamps"]
-        wanted = {igsn: (version, old) for igsn, version, old in batch["rows"]}
-        conn = registry.db.read()
-        rows: list[Row] = []
-        for i in range(0, len(batch["rows"]), 500):
-            chunk = [r[0] for r in batch["rows"][i : i + 500]]
-            for igsn, version, now in conn.execute(
-                f"SELECT igsn, version, datestamp FROM catalogue WHERE igsn IN ({','.join('?' * len(chunk))}) "
-                f"AND {_LIVE}",
-                chunk,
-            ):
-                version_then, old = wanted[igsn]
-                if version == version_then and (now == old or now in stamps):
-                    rows.append((igsn, version, old))
-        if not rows:
-            with registry.db.write() as conn:
-                conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_AFTER, batch["last"]))
-                conn.execute("DELETE FROM meta WHERE key = ?", (_BATCH,))
-            return 0
-        # a new stamp: the interrupted ones may never have been visible, and may lie before harvests made since
-        _write_batch(registry, [*stamps, registry.journal.reserve()], rows, batch["last"])
-        log.warning("finished an interrupted restamp batch: %d records", len(rows))
-        return len(rows)
+    """Clears what an interrupted run of the earlier restamp (which wrote graphs too) left in ``meta``; returns 0.
+
+    Its SQLite half was one transaction with the position, so the run resumes from that position; what it
+    wrote into graphs ``graph_datestamps`` drops."""
+    if registry.db.get_meta(_BATCH) is None:
+        return 0
+    with registry.writing(), registry.db.write() as conn:
+        conn.execute("DELETE FROM meta WHERE key = ?", (_BATCH,))
+    return 0
 
 
 def restamp(
@@ -278,6 +188,7 @@ def restamp(
     if not 0 < duty <= 1:
         raise ValueError("duty must lie in (0, 1]")
     db = registry.db
+    graph_datestamps.drop(registry, stop=stop, duty=duty)  # a data folder from before: its graphs' datestamps out
     current = fingerprint()
     if not force and db.get_meta(_DONE) == current and db.get_meta(_TARGET) is None and db.get_meta(_BATCH) is None:
         return 0
@@ -294,7 +205,7 @@ def restamp(
         with registry.writing():
             rows = _select(db.read(), after, batch)
             if rows:
-                _write_batch(registry, [registry.journal.reserve()], rows, rows[-1][0])
+                _commit_rows(registry, registry.journal.reserve(), rows, rows[-1][0])
         if not rows:
             break
         after = rows[-1][0]
@@ -324,8 +235,11 @@ class Restamper:
         batch: int = DEFAULT_BATCH,
         pause: float = 0.005,
         duty: float = DEFAULT_DUTY,
+        graphs_changed: Callable[[], None] | None = None,
     ) -> None:
         self.registry = registry
+        #: called when ``graph_datestamps`` dropped triples (bodies rendered from the graphs before are stale)
+        self.graphs_changed = graphs_changed
         self.batch = batch
         #: seconds between batches: the server's own writes take the lock in between
         self.pause = pause
@@ -341,17 +255,18 @@ class Restamper:
         self.error: BaseException | None = None
 
     def start(self) -> bool:
-        """Starts when a restamp is pending or was interrupted; returns whether it started.
-
-        A batch a crash interrupted is finished first, before the server answers (it is one batch)."""
+        """Starts when a restamp is pending or was interrupted, or graphs still hold ``ig:datestamp`` (dropped first:
+        ``graph_datestamps``); returns whether it started."""
         finish_interrupted(self.registry)
         state = status(self.registry)
-        if not (state.pending or state.in_progress):
+        migrate = graph_datestamps.pending(self.registry)
+        if not (state.pending or state.in_progress or migrate):
             return False
-        log.warning(
-            "documents changed since the datestamps were issued (writers, crosswalks or code lists): "
-            "restamping harvestable records in the background"
-        )
+        if state.pending or state.in_progress:
+            log.warning(
+                "documents changed since the datestamps were issued (writers, crosswalks or code lists): "
+                "restamping harvestable records in the background"
+            )
         self._thread = threading.Thread(target=self._run, name="igsn-graph-restamp", daemon=True)
         self._thread.start()
         return True
@@ -361,6 +276,12 @@ class Restamper:
             self.done = n
 
         try:
+            # before the clock starts: the rate and expected end are the restamp's
+            if graph_datestamps.drop(self.registry, stop=self._stop.is_set, duty=self.duty) and self.graphs_changed:
+                self.graphs_changed()
+            state = status(self.registry)
+            if self._stop.is_set() or not (state.pending or state.in_progress):
+                return
             self.total = remaining(self.registry)
             self._started, self._started_at = time.monotonic(), datetime.now(UTC)
             n = restamp(

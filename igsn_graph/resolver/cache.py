@@ -24,8 +24,9 @@ class RenderCache:
     """Rendered representations by (IGSN, catalogue version, datestamp, profile, media type, parameters), the
     least recently used dropped first, at most ``max_bytes`` of bodies in all.
 
-    Never stale: every write gives the sample a new catalogue version, and a restamp a new datestamp (the graph
-    states it), so the new content has a new key and the old entries are simply no longer asked for.
+    Never stale: every write gives the sample a new catalogue version, and a restamp a new datestamp (some
+    representations name it), so the new content has a new key and the old entries are simply no longer asked
+    for. Dropping the ``ig:datestamp`` of graphs from before changes them without either: ``clear`` then.
     Thread-safe (readers run in worker threads).
     """
 
@@ -62,6 +63,11 @@ class RenderCache:
             while self._bytes > self.max_bytes:
                 _, dropped = self._entries.popitem(last=False)
                 self._bytes -= len(dropped.body)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -236,7 +236,7 @@ class SampleView:
 
     @cached_property
     def facts(self) -> RegistryFacts:
-        facts = facts_from_triples(self.triples, self.registry.iris, self.name)
+        facts = facts_from_triples(self.triples, self.registry.iris, self.name, datestamp=self.row.datestamp)
         if facts is None:
             raise SampleMissing(self.name)
         return facts

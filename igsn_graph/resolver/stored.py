@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FILE",
     "DATESTAMP_FREE",
+    "forget",
     "FINGERPRINT",
     "PRERENDERED",
     "StoredRepresentations",
@@ -52,10 +53,10 @@ log = logging.getLogger("igsn_graph.resolver")
 
 FILE = "representations.sqlite"
 #: what the stored bytes depend on besides the sample: this module's rendering revision (2: harvested samples of
-#: unverified sources carry the mark in every representation), the serialiser, the prefixes it abbreviates with,
+#: unverified sources carry the mark in every representation; 3: the graph holds no ig:datestamp), the serialiser, the prefixes it abbreviates with,
 #: and the XML writers' revisions and mappings (``formats.table.fingerprint``: kept ``igsn_desc``/``oai_dc`` bodies)
 FINGERPRINT = hashlib.sha1(
-    f"2|{pyoxigraph.__version__}|{sorted(PREFIXES.items())}|{table.fingerprint()}".encode()
+    f"3|{pyoxigraph.__version__}|{sorted(PREFIXES.items())}|{table.fingerprint()}".encode()
 ).hexdigest()[:16]
 #: what ``fill`` renders ahead of requests: the default profile's RDF as linked-data clients ask for it
 PRERENDERED: tuple[Choice, ...] = (
@@ -63,11 +64,13 @@ PRERENDERED: tuple[Choice, ...] = (
     Choice(PROFILES["ig"], "application/ld+json"),
 )
 
-#: profiles whose bodies never contain the record's datestamp: kept across a restamp (the others name it: the graph's
-#: ``ig:datestamp``, schema.org ``dateModified``, the landing page; the registration kernel, DataCite and the
-#: citation fall back to it for a record without a registration date). tests/registry/test_restamp_stored.py
-#: renders every representation before and after a restamp and holds this set to it.
-DATESTAMP_FREE = frozenset({"igsn_desc", "oai_dc", "prov", "alt"})
+#: profiles whose bodies never contain the record's datestamp: kept across a restamp (the others name it: schema.org
+#: ``dateModified``, the landing page; the registration kernel, DataCite and the citation fall back to it for a
+#: record without a registration date). The graph (``ig``) holds none: the datestamp is the catalogue's. Graphs of a
+#: data folder from before held ``ig:datestamp`` until ``registry.graph_datestamps`` drops it, and ``forget`` then
+#: drops their kept ``ig`` bodies. tests/registry/test_restamp_stored.py renders every representation before and
+#: after a restamp and holds this set to it.
+DATESTAMP_FREE = frozenset({"ig", "igsn_desc", "oai_dc", "prov", "alt"})
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS representation (
@@ -83,6 +86,24 @@ def connect_live_reader(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA query_only=ON")
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def forget(path: Path, names: list[str], token: str) -> None:
+    """Drops the kept ``token`` bodies of ``names`` from the file at ``path`` (when there is one): their content
+    changed without a new version (``registry.graph_datestamps``). A busy database keeps them: logged."""
+    if not path.exists() or not names:
+        return
+    try:
+        conn = sqlite3.connect(path, timeout=5, isolation_level=None)
+        try:
+            with immediate(conn):
+                conn.executemany(
+                    "DELETE FROM representation WHERE igsn = ? AND token = ?", [(name, token) for name in names]
+                )
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        log.warning("kept %s bodies of %d samples not dropped (%s): delete %s", token, len(names), exc, path)
 
 
 def _stamp(token: str, datestamp: str) -> str:

@@ -15,7 +15,7 @@ class GraphWrite:
     """One atomic change: graphs replaced wholesale (``None`` drops the graph), triples removed, triples added.
 
     ``remove`` is applied before ``add``: a single value changes without the graph being read or rewritten
-    (a restamp changes one ``ig:datestamp`` triple per sample). Removing a triple that is absent does nothing.
+    (``registry.graph_datestamps`` drops the one ``ig:datestamp`` triple of graphs from before). Removing a triple that is absent does nothing.
     """
 
     replace: dict[NamedNode, Sequence[Triple] | None] = field(default_factory=dict)

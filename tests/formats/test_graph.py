@@ -193,7 +193,7 @@ def test_record_round_trip(record: SampleRecord) -> None:
 @FAST
 @given(facts)
 def test_facts_round_trip(f: RegistryFacts) -> None:
-    assert facts_from_triples(facts_triples(f, IRIS), IRIS, f.igsn) == f
+    assert facts_from_triples(facts_triples(f, IRIS), IRIS, f.igsn, datestamp=f.datestamp) == f
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -205,7 +205,7 @@ def test_record_and_facts_share_a_graph(record: SampleRecord, f: RegistryFacts) 
     union = set(record_triples(record, IRIS)) | set(facts_triples(f, IRIS))
     quads = [Quad(t.subject, t.predicate, t.object, g) for t in union]
     assert record_from_triples(quads, IRIS, record.igsn) == record
-    assert facts_from_triples(quads, IRIS, record.igsn) == f
+    assert facts_from_triples(quads, IRIS, record.igsn, datestamp=f.datestamp) == f
     assert not any(isinstance(term, BlankNode) for t in union for term in (t.subject, t.object))
 
 
@@ -227,7 +227,7 @@ def test_triples_are_deterministic_sets() -> None:
 
 
 def test_facts_absent_gives_none() -> None:
-    assert facts_from_triples(record_triples(rich_record(), IRIS), IRIS, "AU1234") is None
+    assert facts_from_triples(record_triples(rich_record(), IRIS), IRIS, "AU1234", datestamp="") is None
 
 
 # --- the model --------------------------------------------------------------------------------
@@ -336,7 +336,8 @@ def test_facts_model() -> None:
     assert (IG.allocatingAgent, IRIS.agent("csiro")) in triples
     assert (IG.registeredBy, IRIS.client("csiro.cap")) in triples
     assert (IG.landingPage, NamedNode("https://example.org/1")) in triples
-    assert (IG.datestamp, Literal("2024-01-02T03:04:05Z", datatype=XSD.dateTime)) in triples
+    # the datestamp is the catalogue's, not the sample's: the graph does not hold it (issue 23)
+    assert all(p != IG.datestamp for p, _ in triples)
 
 
 def test_dates_are_typed_by_form() -> None:
