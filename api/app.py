@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp
@@ -12,7 +13,7 @@ from starlette.types import ASGIApp
 from igsn_graph import __version__
 from igsn_graph.resolver import RenderCache
 from igsn_graph.resolver.stored import FILE as STORED_FILE
-from igsn_graph.resolver.stored import open_stored
+from igsn_graph.resolver.stored import forget, open_stored
 from igsn_graph.settings import Settings
 
 from .docs import install_docs
@@ -51,6 +52,13 @@ class _App(FastAPI):
         return resolver.FastPath(sparql.FastPath(super().build_middleware_stack()))
 
 
+def forget_graph_bodies(settings: Settings, cache: RenderCache, names: list[str]) -> None:
+    """The graphs of ``names`` changed without a new version or datestamp (``registry.graph_datestamps``): the
+    ``ig`` bodies rendered from them before, kept on disk and in memory, go."""
+    forget(settings.data_dir / STORED_FILE, names, "ig")
+    cache.clear()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
 
@@ -67,7 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # on disk too, for random samples and for every process that reads them
         app.state.render_cache = RenderCache()
         app.state.stored_representations = open_stored(settings.data_dir / STORED_FILE, read_only=registry.read_only)
-        restamper = restamp.Restamper(registry, settings.base_url, graphs_changed=app.state.render_cache.clear)
+        restamper = restamp.Restamper(
+            registry, settings.base_url, graphs_changed=partial(forget_graph_bodies, settings, app.state.render_cache)
+        )
         restamp_check = None
         if not registry.read_only:  # read-only: datestamps stay as they are until a writable start
             restamp.adopt(registry, settings.base_url)

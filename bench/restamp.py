@@ -6,20 +6,23 @@ load is there; loading runs at roughly 100 samples/s, so build 100,000 once). A 
 the data folder's recorded fingerprint stale, as a new writer revision would.
 
 Rows: "direct" runs `restamp()` in this process (the `igsn-graph restamp` path) on the whole store;
-"server" keeps the default RDF of every sample (`igsn-graph prerender`, the resolver's steady state), starts
-the real server and measures resolver latency with wrk (`testkit.harness.run_wrk`: Turtle of random samples
-of the whole store, --connections keep-alive connections) with nothing else running, then, same run,
-restarts it with a stale fingerprint and measures the same load while its background restamp runs (wrk
-stops before the restamp ends; the line says when it did not). Changing the public URL between the runs
-(each server gets a new port) restamps nothing: the first server start shows it.
+"server" keeps the default RDF of the samples the load asks for (`igsn-graph prerender`, the resolver's steady
+state; --asked N random ones, default all), starts the real server and measures resolver latency with wrk
+(`testkit.harness.run_wrk`: Turtle of random samples of those, --connections keep-alive connections) with nothing
+else running, then, same run, restarts it with a stale fingerprint and measures the same load, for as long, while
+its background restamp of the whole store runs (wrk stops before the restamp ends; the line says when it did not),
+--rounds times. Changing the public URL between the runs (each server gets a new port) restamps nothing: the
+first server start of each round shows it.
 
-    python bench/restamp.py --size 10000 [--data DIR] [--batch 2000] [--connections 8] [--no-server]
+    python bench/restamp.py --size 10000 [--data DIR] [--batch 2000] [--connections 8] [--rounds 3] [--asked N]
+        [--no-prerender] [--no-server]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import sqlite3
 import statistics
 import sys
@@ -86,15 +89,15 @@ def direct(settings: Settings, batch: int) -> dict[str, float]:
     }
 
 
-def prerender(settings: Settings) -> int:
-    """The default RDF of every sample kept in representations.sqlite (`igsn-graph prerender`): the resolver's
-    steady state, which a restamp invalidates for the bodies that contain the datestamp."""
+def prerender(settings: Settings, names: list[str]) -> int:
+    """The default RDF of the samples asked for kept in representations.sqlite (`igsn-graph prerender`): the
+    resolver's steady state, which a restamp invalidates for the bodies that contain the datestamp."""
     with Registry(settings) as registry:
         stored = open_stored(settings.data_dir / FILE)
         if stored is None:
             raise RuntimeError(f"{FILE} cannot be written")
         try:
-            return fill(registry, stored, catalogue.all_rows(registry.db.read()))
+            return fill(registry, stored, catalogue.get_many(registry.db.read(), names).values())
         finally:
             stored.close()
 
@@ -103,11 +106,8 @@ def _health(base: str) -> dict[str, Any]:
     return dict(httpx.get(base + "/health", timeout=30).json())
 
 
-def server(data: Path, names: list[str], seconds: float, connections: int, direct_rate: float) -> dict[str, float]:
-    """Resolver p99 (wrk, Turtle of random samples of the whole store) with nothing else running, then, same
-    run, while the server's background restamp runs (wrk ends before the restamp does: checked on /health)."""
-    work = Path(tempfile.mkdtemp())
-    requests = write_requests(work / "ttl.txt", [("/" + n, [("Accept", "text/turtle")]) for n in names])
+def _round(data: Path, requests: Path, window: int, connections: int) -> dict[str, float]:
+    """One quiet and one busy measurement of ``window`` seconds each (wrk, same load), each on a fresh server."""
     _set_fingerprint(data, fingerprint())
     proc, base = start_server(data)
     try:
@@ -115,13 +115,10 @@ def server(data: Path, names: list[str], seconds: float, connections: int, direc
         if health["restamp_pending"] or health["restamp"] is not None:
             raise RuntimeError("a new public URL started a restamp")
         run_wrk(base, requests, seconds=1, connections=connections, threads=1)  # warm-up
-        quiet = run_wrk(base, requests, seconds=seconds, connections=connections, threads=1)
+        quiet = run_wrk(base, requests, seconds=window, connections=connections, threads=1)
     finally:
         stop_server(proc)
     _set_fingerprint(data, STALE)
-    # wrk counts whole seconds: measure for about 80 % of the restamp expected in the background (duty share)
-    expected = len(names) / max(direct_rate * restamp.DEFAULT_DUTY, 1.0)
-    window = max(1, min(round(seconds), int(expected * 0.8)))
     proc, base = start_server(data)
     try:
         busy = run_wrk(base, requests, seconds=window, connections=connections, threads=1)
@@ -144,11 +141,26 @@ def server(data: Path, names: list[str], seconds: float, connections: int, direc
         "busy_p50": busy.p50_ms,
         "busy_p99": busy.p99_ms,
         "busy_rps": busy.rps,
-        "window": float(window),
+        "ratio": busy.p99_ms / quiet.p99_ms,
         "restamp_outlasted_wrk": float(during),
         "rate": float(progress.get("records_per_s", 0.0)),
         "records": float(progress.get("done", 0)),
+        "load": os.getloadavg()[0],
     }
+
+
+def server(
+    data: Path, names: list[str], seconds: float, connections: int, direct_rate: float, rounds: int, asked: list[str]
+) -> list[dict[str, float]]:
+    """Resolver latency (wrk, Turtle of random samples of ``asked``) with nothing else running and, same
+    run, while the server's background restamp runs, over windows of equal length, ``rounds`` times (wrk ends
+    before the restamp does: checked on /health)."""
+    work = Path(tempfile.mkdtemp())
+    requests = write_requests(work / "ttl.txt", [("/" + n, [("Accept", "text/turtle")]) for n in asked])
+    # wrk counts whole seconds: measure for about 80 % of the restamp expected in the background (duty share)
+    expected = len(names) / max(direct_rate * restamp.DEFAULT_DUTY, 1.0)
+    window = max(1, min(round(seconds), int(expected * 0.8)))
+    return [_round(data, requests, window, connections) for _ in range(rounds)]
 
 
 def main() -> None:
@@ -160,12 +172,15 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=8, help="keep-alive connections of the resolver load")
     p.add_argument("--no-prerender", action="store_true", help="start with no kept bodies")
     p.add_argument("--no-server", action="store_true", help="the direct row only")
+    p.add_argument("--rounds", type=int, default=3, help="quiet/busy measurements of the server row")
+    p.add_argument("--asked", type=int, default=None, help="samples the resolver load asks for (default: all)")
     args = p.parse_args()
     data = args.data or Path(tempfile.mkdtemp()) / "data"
     settings = Settings(data_dir=data)
     t = time.monotonic()
     print(ensure_demo(settings, size=args.size), f"({time.monotonic() - t:.0f} s)", flush=True)
     names = _live_names(data)
+    asked = names if args.asked is None else random.Random(1).sample(names, min(args.asked, len(names)))
     d = direct(settings, args.batch)
     print(f"\nstore: {len(names)} harvestable records; {os.cpu_count()} CPUs; batch {args.batch}")
     print(
@@ -176,15 +191,16 @@ def main() -> None:
     if not args.no_server:
         if not args.no_prerender:
             t = time.monotonic()
-            print(f"prerendered {prerender(settings)} samples ({time.monotonic() - t:.0f} s)", flush=True)
-        s = server(data, names, args.seconds, args.connections, d["rate"])
-        print(
-            f"server: background restamp {s['records']:.0f} records at {s['rate']:,.0f} records/s; resolver "
-            f"Turtle p50/p99 {s['quiet_p50']:.1f}/{s['quiet_p99']:.1f} ms quiet ({s['quiet_rps']:.0f} req/s), "
-            f"{s['busy_p50']:.1f}/{s['busy_p99']:.1f} ms during the restamp ({s['busy_rps']:.0f} req/s, "
-            f"{s['window']:.0f} s{'' if s['restamp_outlasted_wrk'] else ', restamp ended before wrk did'}): "
-            f"p99 x{s['busy_p99'] / s['quiet_p99']:.2f}; load average {os.getloadavg()[0]:.1f}"
-        )
+            print(f"prerendered {prerender(settings, asked)} samples ({time.monotonic() - t:.0f} s)", flush=True)
+        for s in server(data, names, args.seconds, args.connections, d["rate"], args.rounds, asked):
+            print(
+                f"server: background restamp {s['records']:.0f} records at {s['rate']:,.0f} records/s; resolver "
+                f"Turtle p50/p99 {s['quiet_p50']:.1f}/{s['quiet_p99']:.1f} ms quiet ({s['quiet_rps']:.0f} req/s), "
+                f"{s['busy_p50']:.1f}/{s['busy_p99']:.1f} ms during the restamp ({s['busy_rps']:.0f} req/s"
+                f"{'' if s['restamp_outlasted_wrk'] else ', restamp ended before wrk did'}): "
+                f"p99 x{s['ratio']:.2f}; load average {s['load']:.1f}",
+                flush=True,
+            )
     print("direction: >= 20,000 records/s; resolver p99 during a restamp <= 1.2x quiet")
 
 

@@ -25,8 +25,9 @@ def _relink(reg: "Registry") -> None:
 def _drop_graph_datestamps(reg: "Registry") -> None:
     """Graphs of a data folder from before drop their ``ig:datestamp`` (resumable, once)."""
     from ..registry import graph_datestamps
+    from ..resolver.stored import FILE, forget
 
-    n = graph_datestamps.drop(reg)
+    n = graph_datestamps.drop(reg, changed=lambda names: forget(reg.settings.data_dir / FILE, names, "ig"))
     if n:
         print(f"dropped ig:datestamp from {n} sample graphs (the datestamp is the catalogue's)")
 

@@ -4,8 +4,8 @@ The datestamp is the catalogue's (the OAI header's), not part of a sample's desc
 holds it, so a restamp changes SQLite rows only (``restamp``). Data folders written before keep one such triple
 per sample graph; every reader ignores it, and this one-time migration removes it. It runs in keyset batches
 (IGSN order) under the write lock, registrations going on in between; each batch reads the triples it drops
-(whatever their values) and removes exactly those, and drops the kept ``ig`` bodies of those samples
-(``resolver.stored.forget``: they held the triple). Resumable: it is done up to ``_AFTER``; when it finishes
+(whatever their values) and removes exactly those, then tells ``changed`` which samples' graphs changed (the
+server and the CLI drop their kept ``ig`` bodies, which held the triple: ``resolver.stored.forget``). Resumable: it is done up to ``_AFTER``; when it finishes
 ``_DONE`` is recorded, and a new data folder records it at ``init``. The server runs it in the background before a
 restamp (``Restamper``), ``igsn-graph restamp`` and ``igsn-graph reindex`` first; ``verify`` reports a graph that
 still holds the triple. History versions keep theirs: a version is kept as it was written.
@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from ..resolver import stored
 from ..store.base import GraphWrite
 from ..vocab import IG
 
@@ -62,11 +61,13 @@ def drop(
     batch: int = DEFAULT_BATCH,
     stop: Callable[[], bool] | None = None,
     duty: float = 1.0,
+    changed: Callable[[list[str]], None] | None = None,
 ) -> int:
     """Removes the ``ig:datestamp`` triples of every sample graph; returns how many graphs held one.
 
     ``stop`` is asked between batches (a server shutting down: the next run resumes); ``duty`` as in
-    ``restamp.restamp`` (the share of the time the run works)."""
+    ``restamp.restamp`` (the share of the time the run works); ``changed`` is told, per batch, the samples whose
+    graphs changed (bodies rendered from them before are stale)."""
     if not 0 < duty <= 1:
         raise ValueError("duty must lie in (0, 1]")
     db = registry.db
@@ -88,11 +89,9 @@ def drop(
                 held = _held(registry, names)
                 if held:
                     registry.store.apply(GraphWrite(remove=held))
-                    # the graph changed without a new version: its kept bodies named the triple
-                    prefix = registry.iris.record_graph("").value
-                    stored.forget(
-                        registry.settings.data_dir / stored.FILE, [g.value[len(prefix) :] for g in held], "ig"
-                    )
+                    if changed is not None:  # changed without a new version: bodies rendered before named the triple
+                        prefix = registry.iris.record_graph("").value
+                        changed([g.value[len(prefix) :] for g in held])
                 dropped += len(held)
                 db.set_meta(_AFTER, names[-1])
         if not names:

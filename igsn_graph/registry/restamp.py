@@ -67,8 +67,6 @@ _BATCH = "restamp_batch"  # left by a run of the code that also wrote graphs, in
 #: what a restamp selects: live records with a description (deleted ones' headers carry no metadata)
 _LIVE = "deleted = 0 AND has_metadata = 1"
 
-Row = tuple[str, int, str]  # igsn, catalogue version, datestamp
-
 
 @dataclass(frozen=True)
 class RestampStatus:
@@ -123,35 +121,37 @@ def remaining(registry: Registry) -> int:
     )
 
 
-def _select(conn: sqlite3.Connection, after: str, limit: int) -> list[Row]:
-    # keyset on the primary key: each batch costs the same at the start and the end of 10 M rows
-    cur = conn.cursor()
-    cur.row_factory = None  # plain tuples, whatever the connection's row factory
-    return cur.execute(
-        f"SELECT igsn, version, datestamp FROM catalogue WHERE igsn > ? AND {_LIVE} ORDER BY igsn LIMIT ?",
+def _next_batch(conn: sqlite3.Connection, after: str, limit: int) -> tuple[int, str]:
+    """How many records the batch after ``after`` holds (at most ``limit``), and the last of them (IGSN order).
+
+    Keyset on the primary key: each batch costs the same at the start and the end of 10 M rows."""
+    count, last = conn.execute(
+        f"SELECT COUNT(*), MAX(igsn) FROM (SELECT igsn FROM catalogue WHERE igsn > ? AND {_LIVE} ORDER BY igsn LIMIT ?)",
         (after, limit),
-    ).fetchall()
+    ).fetchone()
+    return int(count), last or after
 
 
-def _commit_rows(registry: Registry, stamp: str, rows: list[Row], last: str) -> None:
-    """Gives ``rows`` the datestamp ``stamp`` in catalogue and search rows; the run is then done up to ``last`` and
-    the stamp visible. One transaction, under the write lock.
+def _commit_batch(registry: Registry, stamp: str, after: str, last: str) -> None:
+    """Gives the records after ``after`` up to ``last`` the datestamp ``stamp`` in catalogue and search rows; the
+    run is then done up to ``last`` and the stamp visible. One transaction, under the write lock (so the range
+    holds exactly the records ``_next_batch`` counted): two range updates, no statement per record.
 
     Not synced to disk (one fsync less per batch): lost with a power failure, the batch is done again from the
     position before it, which was synced with an earlier transaction or the run's start."""
+    live = f"igsn > ? AND igsn <= ? AND {_LIVE}"
     with registry.db.write(durable=False) as conn:
-        # keyed by the primary key and the version seen: a row written since (under the lock none is) keeps its own
-        conn.executemany(
-            "UPDATE catalogue SET datestamp = ? WHERE igsn = ? AND version = ?",
-            [(stamp, igsn, version) for igsn, version, _ in rows],
+        conn.execute(f"UPDATE catalogue SET datestamp = ? WHERE {live}", (stamp, after, last))
+        conn.execute(
+            "UPDATE search_doc SET datestamp = ? WHERE igsn > ? AND igsn <= ? "
+            f"AND igsn IN (SELECT igsn FROM catalogue WHERE {live})",
+            (stamp, after, last, after, last),
         )
-        conn.executemany("UPDATE search_doc SET datestamp = ? WHERE igsn = ?", [(stamp, igsn) for igsn, _, _ in rows])
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_AFTER, last))
         conn.execute("DELETE FROM meta WHERE key = 'inflight'")  # visible now (as the journal's step 3 does)
-        if rows:
-            prev = conn.execute("SELECT value FROM meta WHERE key = 'last_datestamp'").fetchone()
-            if prev is None or prev[0] < stamp:
-                conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_datestamp', ?)", (stamp,))
+        prev = conn.execute("SELECT value FROM meta WHERE key = 'last_datestamp'").fetchone()
+        if prev is None or prev[0] < stamp:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_datestamp', ?)", (stamp,))
 
 
 def finish_interrupted(registry: Registry) -> int:
@@ -176,6 +176,7 @@ def restamp(
     stop: Callable[[], bool] | None = None,
     pause: float = 0.0,
     duty: float = 1.0,
+    graphs_changed: Callable[[list[str]], None] | None = None,
 ) -> int:
     """Gives every harvestable record a new datestamp if the fingerprint changed (or ``force``).
 
@@ -188,13 +189,16 @@ def restamp(
     if not 0 < duty <= 1:
         raise ValueError("duty must lie in (0, 1]")
     db = registry.db
-    graph_datestamps.drop(registry, stop=stop, duty=duty)  # a data folder from before: its graphs' datestamps out
+    # a data folder from before: its graphs' datestamps out first (``graphs_changed``: ``graph_datestamps.drop``)
+    graph_datestamps.drop(registry, stop=stop, duty=duty, changed=graphs_changed)
     current = fingerprint()
     if not force and db.get_meta(_DONE) == current and db.get_meta(_TARGET) is None and db.get_meta(_BATCH) is None:
         return 0
     done = finish_interrupted(registry)
     after = db.get_meta(_AFTER) if db.get_meta(_TARGET) == current else None
-    with db.write() as conn:
+    # not synced: lost with a power failure, so are the batches after it (the WAL keeps commits in order), and the
+    # run starts again from what was synced
+    with db.write(durable=False) as conn:
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_TARGET, current))
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_AFTER, after or ""))
     after = after or ""
@@ -203,13 +207,13 @@ def restamp(
             return done
         began = time.monotonic()
         with registry.writing():
-            rows = _select(db.read(), after, batch)
-            if rows:
-                _commit_rows(registry, registry.journal.reserve(), rows, rows[-1][0])
-        if not rows:
+            count, last = _next_batch(db.read(), after, batch)
+            if count:
+                _commit_batch(registry, registry.journal.reserve(), after, last)
+        if not count:
             break
-        after = rows[-1][0]
-        done += len(rows)
+        after = last
+        done += count
         if progress is not None:
             progress(done)
         rest = pause + (time.monotonic() - began) * (1 - duty) / duty
@@ -235,10 +239,10 @@ class Restamper:
         batch: int = DEFAULT_BATCH,
         pause: float = 0.005,
         duty: float = DEFAULT_DUTY,
-        graphs_changed: Callable[[], None] | None = None,
+        graphs_changed: Callable[[list[str]], None] | None = None,
     ) -> None:
         self.registry = registry
-        #: called when ``graph_datestamps`` dropped triples (bodies rendered from the graphs before are stale)
+        #: told the samples whose graphs ``graph_datestamps`` changed (bodies rendered from them before are stale)
         self.graphs_changed = graphs_changed
         self.batch = batch
         #: seconds between batches: the server's own writes take the lock in between
@@ -277,8 +281,7 @@ class Restamper:
 
         try:
             # before the clock starts: the rate and expected end are the restamp's
-            if graph_datestamps.drop(self.registry, stop=self._stop.is_set, duty=self.duty) and self.graphs_changed:
-                self.graphs_changed()
+            graph_datestamps.drop(self.registry, stop=self._stop.is_set, duty=self.duty, changed=self.graphs_changed)
             state = status(self.registry)
             if self._stop.is_set() or not (state.pending or state.in_progress):
                 return
