@@ -65,15 +65,14 @@ def _kept_datestamps(conn: sqlite3.Connection) -> Datestamps:
     """Datestamps for rebuilt rows, never earlier than the ones issued: the catalogue row's at the same version
     (a restamp changed it and wrote no version), the latest history version's, a graph's from before; the
     latest of these. The catalogue's are copied aside first (a temporary table: it is about to be replaced)."""
-    conn.execute("DROP TABLE IF EXISTS temp.rebuild_datestamp")
-    conn.execute(
-        "CREATE TEMP TABLE rebuild_datestamp (igsn TEXT PRIMARY KEY, version INTEGER, datestamp TEXT) WITHOUT ROWID"
-    )
-    conn.execute("INSERT INTO temp.rebuild_datestamp SELECT igsn, version, datestamp FROM main.catalogue")
+    # (SQL both dialects take: a temporary table lives as long as the writer's connection, or session)
+    conn.execute("DROP TABLE IF EXISTS rebuild_datestamp")
+    conn.execute("CREATE TEMP TABLE rebuild_datestamp (igsn TEXT PRIMARY KEY, version INTEGER, datestamp TEXT)")
+    conn.execute("INSERT INTO rebuild_datestamp SELECT igsn, version, datestamp FROM catalogue")
 
     def datestamp(name: str, version: int, triples: list[Triple]) -> str:
         found = [_legacy_datestamp(triples)]
-        row = conn.execute("SELECT version, datestamp FROM temp.rebuild_datestamp WHERE igsn = ?", (name,)).fetchone()
+        row = conn.execute("SELECT version, datestamp FROM rebuild_datestamp WHERE igsn = ?", (name,)).fetchone()
         if row is not None and row[0] == version:
             found.append(row[1])
         latest = conn.execute(
@@ -127,7 +126,7 @@ def rebuild(
             prev = conn.execute("SELECT value FROM meta WHERE key = 'last_datestamp'").fetchone()
             if prev is None or prev[0] < last:
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_datestamp', ?)", (last,))
-        conn.execute("DROP TABLE temp.rebuild_datestamp")
+        conn.execute("DROP TABLE rebuild_datestamp")
     return count
 
 

@@ -126,7 +126,8 @@ def _next_batch(conn: sqlite3.Connection, after: str, limit: int) -> tuple[int, 
 
     Keyset on the primary key: each batch costs the same at the start and the end of 10 M rows."""
     count, last = conn.execute(
-        f"SELECT COUNT(*), MAX(igsn) FROM (SELECT igsn FROM catalogue WHERE igsn > ? AND {_LIVE} ORDER BY igsn LIMIT ?)",
+        f"SELECT COUNT(*), MAX(igsn) FROM (SELECT igsn FROM catalogue WHERE igsn > ? AND {_LIVE} ORDER BY igsn LIMIT ?) "
+        "AS batch",
         (after, limit),
     ).fetchone()
     return int(count), last or after
