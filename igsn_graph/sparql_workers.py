@@ -626,6 +626,30 @@ class QueryPool:
                     worker.kill()
                     break
                 self._idle.appendleft(worker)  # taken after the warm ones
+        self._refresh_idle()
+
+    def _refresh_idle(self) -> None:
+        """Idle workers open the current checkpoint ahead of their next query: a standby that waits long
+        behind the warm worker does not keep an old checkpoint's files on disk meanwhile."""
+        spec = self.source.spec_now()
+        if spec is None:
+            return
+        opened = frame(b"O", json.dumps(spec).encode())
+        left: list[dict[str, Any]] = []
+        with self._lock:  # an idle worker is not taken meanwhile; "O" goes before any query it gets next
+            for worker in self._idle:
+                if worker.spec is None or worker.spec == spec:
+                    continue
+                try:
+                    if worker.send_now(opened):  # a short frame goes whole or not at all
+                        continue
+                except _Dead:
+                    continue
+                self.source.hold(spec)
+                left.append(worker.spec)
+                worker.spec = spec
+        for old in left:
+            self.source.release(old)  # (may remove that checkpoint: outside the lock)
 
     # -- state ------------------------------------------------------------------------------------
     @property

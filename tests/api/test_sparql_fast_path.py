@@ -206,3 +206,51 @@ def test_the_worker_that_answered_last_takes_the_next_query(tmp_path: Path) -> N
     assert len(set(two)) >= 2
     # the most recently used worker answered each time and went back where it was: the order never changed
     assert all(idle[-1] == two[-1] and set(idle) == set(two) for idle in after), (two, after)
+
+
+class _Switchable(FixedSource):
+    """A source whose store changes when told (as checkpoints do after a write), counting who holds what."""
+
+    def __init__(self, spec: dict[str, str]) -> None:
+        super().__init__(spec)
+        self.held: dict[str, int] = {}
+
+    def switch(self, spec: dict[str, str]) -> None:
+        self._spec = spec
+
+    def hold(self, spec: dict[str, str]) -> None:  # type: ignore[override]
+        self.held[spec["path"]] = self.held.get(spec["path"], 0) + 1
+
+    def release(self, spec: dict[str, str]) -> None:  # type: ignore[override]
+        self.held[spec["path"]] -= 1
+
+
+def test_idle_workers_move_to_the_current_store_without_a_query(tmp_path: Path) -> None:
+    """A standby that waits behind the warm worker opens the newest store on its own, so no idle worker keeps
+    an old checkpoint (and its files) alive."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder in (old, new):
+        Store(str(folder)).flush()
+    values = " ".join(str(i) for i in range(60))
+    slower = f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} VALUES ?c {{ {values} }} }}"
+    request = {"union": True, "default": None, "named": None, "base": None}
+    request |= {"select": "application/sparql-results+json", "graph": "text/turtle"}
+    source = _Switchable({"path": str(old)})
+
+    async def run() -> tuple[dict[str, int], int]:
+        pool = QueryPool(PoolLimits(timeout_s=60), source)
+        try:
+            await asyncio.gather(*(pool.run(c, {**request, "query": slower}) for c in ("a", "b")))
+            source.switch({"path": str(new)})
+            assert (await pool.run("c", {**request, "query": "ASK {}"})).body  # the warm worker moves now
+            deadline = time.monotonic() + 10
+            while source.held.get(str(old)) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)  # the supervisor moves the others
+            assert (await pool.run("c", {**request, "query": "ASK {}"})).body  # and they still answer
+            return dict(source.held), len(pool.pids()[0])
+        finally:
+            pool.shutdown()
+
+    held, idle = asyncio.run(run())
+    assert held.get(str(old)) == 0, held
+    assert held[str(new)] == idle >= 2, held
