@@ -22,7 +22,11 @@ The layer's API (what other modules use):
 * The schema is ``schema.TABLES`` (data; ``dialect.ddl`` writes it out per dialect); ``migrations`` versions it
   (``igsn-graph init``/``migrate``). A new table or column: add it to ``schema``, and a ``migrations.Step``.
 * PostgreSQL connections come from one pool per ``Database`` (``psycopg_pool``): readers borrow one per statement,
-  the writer keeps one. Write serialisation across nodes: ``registry.locking`` (a session advisory lock).
+  the writer keeps one. Write serialisation across nodes: ``process_lock()``, a session-level advisory lock
+  (``pg_advisory_lock``) on a connection of its own, held by ``registry.locking.WriteLock`` around each whole
+  write (and each group commit): a write is several transactions (journal entry, graph, index), so a transaction
+  lock would not cover it. A node killed mid-write loses its session and the lock; the next writer on any node
+  redoes its journal entry first (``registry.write_gate``), the crash rule across nodes.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ __all__ = ["Database", "POSTGRESQL", "SCHEMA_VERSION", "SQLITE", "create_schema"
 
 #: the advisory lock key under which a PostgreSQL schema is created (two nodes starting at once)
 SCHEMA_LOCK = 0x1657_5C4E
+#: the advisory lock key of the registry's write lock (``registry.locking``)
+WRITE_LOCK = 0x1657_5C4F
 
 
 def create_schema(conn: sqlite3.Connection, dialect: str = SQLITE) -> None:
@@ -74,6 +80,7 @@ class Database:
         self._pool: Any = None
         self._reader: Any = None
         self.migrated: list[migrations.Step] = []
+        self._locks: list[Any] = []
         try:
             if self.dialect == POSTGRESQL:
                 self._open_postgres(pool_size, migrate)
@@ -170,6 +177,17 @@ class Database:
             self._writer = cast(sqlite3.Connection, held)
         return cast(sqlite3.Connection, held)
 
+    def process_lock(self) -> Any:
+        """PostgreSQL: the lock that serialises writers across nodes (``postgres.AdvisoryLock``; closed with this
+        database). ``registry.locking.WriteLock`` takes it around each write."""
+        from .postgres import AdvisoryLock
+
+        if self.url is None:
+            raise ValueError("an SQLite registry is locked through its data folder, not the database")
+        lock = AdvisoryLock(self.url, WRITE_LOCK)
+        self._locks.append(lock)
+        return lock
+
     def read(self) -> sqlite3.Connection:
         """A connection for reads (autocommit; each statement sees committed data). SQLite: this thread's own."""
         return self._connection()
@@ -213,6 +231,9 @@ class Database:
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def close(self) -> None:
+        for lock in self._locks:
+            lock.close()
+        self._locks = []
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()

@@ -25,7 +25,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .dialect import to_postgres
 
-__all__ = ["Connection", "PooledReader", "Result", "Row", "mapped_error", "open_pool"]
+__all__ = ["AdvisoryLock", "Connection", "PooledReader", "Result", "Row", "mapped_error", "open_pool"]
 
 
 class Row(tuple[Any, ...]):
@@ -149,6 +149,9 @@ class Connection:
         except psycopg.Error as exc:
             raise mapped_error(exc) from exc
 
+    def cursor(self) -> _Cursor:
+        return _Cursor(self)
+
     def executescript(self, script: str) -> None:
         for statement in script.split(";"):
             if statement.strip():
@@ -164,6 +167,18 @@ class Connection:
 
     def close(self) -> None:
         self.raw.close()
+
+
+class _Cursor:
+    """``conn.cursor()``: what callers use of a sqlite3 cursor (rows are tuples whatever ``row_factory`` says)."""
+
+    row_factory: object = None
+
+    def __init__(self, owner: Connection | PooledReader) -> None:
+        self._owner = owner
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Result:
+        return self._owner.execute(sql, params)
 
 
 class PooledReader:
@@ -190,8 +205,52 @@ class PooledReader:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Result:
         raise sqlite3.OperationalError("a reader does not write: use Database.write()")
 
+    def cursor(self) -> _Cursor:
+        return _Cursor(self)
+
     def close(self) -> None:
         """Nothing to close: the pool owns the connections."""
+
+
+class AdvisoryLock:
+    """The registry's write lock across nodes: ``pg_advisory_lock(key)`` on a connection of its own, held from
+    ``acquire`` to ``release`` (a session lock, so it spans the several transactions of one write). When the
+    holder dies its session ends and PostgreSQL releases the lock; the next holder then finds the dead node's
+    journal entry and redoes it first (``registry.write_gate``). A lost connection while waiting is retried once
+    on a new one; lost while held, the write's own statements fail (its journal entry is redone later)."""
+
+    def __init__(self, url: str, key: int) -> None:
+        self._url = url
+        self._key = key
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+        return self._conn
+
+    def acquire(self) -> None:
+        for attempt in (1, 2):
+            try:
+                self._connection().execute("SELECT pg_advisory_lock(%s)", (self._key,))
+                return
+            except psycopg.OperationalError as exc:
+                self.close()
+                if attempt == 2:
+                    raise mapped_error(exc) from exc
+
+    def release(self) -> None:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            return  # the session is gone, and its lock with it
+        try:
+            self._conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
+        except psycopg.OperationalError:
+            self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def open_pool(url: str, *, max_size: int, read_only: bool = False) -> ConnectionPool[Any]:

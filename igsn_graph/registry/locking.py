@@ -1,8 +1,12 @@
-"""The registry's write lock: one writer at a time across threads and, with a shared data folder, processes.
+"""The registry's write lock: one writer at a time across threads and, where the registry is shared, processes.
 
-With the embedded store, RocksDB's own lock already keeps other processes out. With a remote engine,
-several API worker processes share the engine and the SQLite registry, so each write (check, version,
-journal, graph, index) also holds an exclusive ``flock`` on ``<data>/write.lock``.
+With the embedded store and the SQLite database, RocksDB's own lock already keeps other processes out. With a
+remote engine and the SQLite database, several API worker processes share the engine and the SQLite file, so each
+write (check, version, journal, graph, index) also holds an exclusive ``flock`` on ``<data>/write.lock``
+(``FileLock``). With the database on PostgreSQL, nodes on any machine share it, so the lock is PostgreSQL's: a
+session-level advisory lock (``db.postgres.AdvisoryLock``) held for the whole write — it spans the write's several
+transactions (journal entry, graph, index), and the server releases it when the holding node dies, as the kernel
+releases a dead process's ``flock``.
 """
 
 from __future__ import annotations
@@ -12,17 +16,51 @@ import os
 import threading
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
-__all__ = ["WriteLock"]
+__all__ = ["FileLock", "ProcessLock", "WriteLock"]
+
+
+class ProcessLock(Protocol):
+    """An exclusive lock between processes (not re-entrant; ``WriteLock`` takes it once per outermost entry)."""
+
+    def acquire(self) -> None: ...
+
+    def release(self) -> None: ...
+
+
+class FileLock:
+    """``flock`` on a file every process of one data folder opens."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
 
 
 class WriteLock:
-    """Re-entrant within a thread; exclusive across threads and processes."""
+    """Re-entrant within a thread; exclusive across threads and (with ``across``) processes.
 
-    def __init__(self, path: Path | None) -> None:
+    ``across``: a ``ProcessLock``, or a path for a ``FileLock``; None: threads of this process only.
+    """
+
+    def __init__(self, across: Path | ProcessLock | None) -> None:
         self._thread_lock = threading.RLock()
-        self._path = path
-        self._fd: int | None = None
+        self._across: ProcessLock | None = FileLock(across) if isinstance(across, Path) else across
         self._depth = 0
         self._owner: int | None = None
 
@@ -32,15 +70,12 @@ class WriteLock:
 
     def __enter__(self) -> WriteLock:
         self._thread_lock.acquire()
-        if self._depth == 0 and self._path is not None:
-            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        if self._depth == 0 and self._across is not None:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._across.acquire()
             except BaseException:
-                os.close(fd)
                 self._thread_lock.release()
                 raise
-            self._fd = fd
         self._depth += 1
         self._owner = threading.get_ident()
         return self
@@ -51,8 +86,6 @@ class WriteLock:
         self._depth -= 1
         if self._depth == 0:
             self._owner = None
-            if self._fd is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-                os.close(self._fd)
-                self._fd = None
+            if self._across is not None:
+                self._across.release()
         self._thread_lock.release()

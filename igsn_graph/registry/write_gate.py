@@ -4,7 +4,8 @@ redone under that lock before any write reads the state it builds on.
 A registry is read-only when asked (a replica, a snapshot) or when its data folder cannot be written (a read-only
 mount, a recovery): then nothing is written into the folder and every write is refused with ``ReadOnly``. One
 writer at a time: ownership checks, quota counts and version numbers need a stable view; with a remote engine
-other processes may share the data folder, so the lock spans processes.
+other processes may share the data folder, and with the database on PostgreSQL other nodes share the registry,
+so the lock spans processes and machines (``registry.locking``).
 """
 
 from __future__ import annotations
@@ -49,8 +50,13 @@ class WriteGate:
     def __init__(self, settings: Settings, journal: Journal, refusal: str | None) -> None:
         self.journal = journal
         self.refusal = refusal
-        shared = settings.store not in ("", "embedded")
-        self.lock = WriteLock(settings.data_dir / "write.lock" if shared else None)
+        # PostgreSQL: nodes anywhere share the registry, so its advisory lock; a remote engine with the SQLite
+        # file: worker processes on this machine, so a lock file in the data folder (registry.locking)
+        if settings.shared_database:
+            self.lock = WriteLock(journal.db.process_lock())
+        else:
+            shared = settings.store not in ("", "embedded")
+            self.lock = WriteLock(settings.data_dir / "write.lock" if shared else None)
         #: interrupted writes redone from the journal since the registry opened
         self.repaired = 0
 
