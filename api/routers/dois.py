@@ -36,6 +36,7 @@ from igsn_graph import errors
 from igsn_graph.errors import InvalidInput, NotFound
 from igsn_graph.formats import datacite_rest
 from igsn_graph.identifiers import HANDLE_PREFIX, Igsn
+from igsn_graph.index import search
 from igsn_graph.registry import lifecycle
 from igsn_graph.registry.accounts import Principal
 from igsn_graph.registry.service import Registry, Submission
@@ -589,8 +590,7 @@ def _candidates(registry: Registry, who: Principal | None, request: Request, aft
             r[0] for r in conn.execute(f"SELECT igsn FROM catalogue WHERE {' AND '.join(where)} ORDER BY igsn", args)
         )
     if query:
-        phrase = '"' + query.replace('"', '""') + '"'
-        found = {r[0] for r in conn.execute("SELECT igsn FROM search_text WHERE search_text MATCH ?", (phrase,))}
+        found = search.phrase_matches(conn, query)
         names = (n for n in names if n in found)
         state = lifecycle.REGISTERED  # drafts are not searchable
     drafts = [

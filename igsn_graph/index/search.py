@@ -18,6 +18,7 @@ import json
 import math
 import re
 import sqlite3
+import struct
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -31,6 +32,7 @@ from ..errors import InvalidInput
 from ..formats import graph as graphmap
 from ..iris import Iris
 from ..record import SampleRecord
+from . import search_pg
 from .catalogue import CatalogueRow
 
 __all__ = [
@@ -319,6 +321,30 @@ def delete_all(conn: sqlite3.Connection) -> None:
         conn.execute(f"DELETE FROM {table}")
 
 
+def _f32(x: float) -> float:
+    value: float = struct.unpack("<f", struct.pack("<f", x))[0]
+    return value
+
+
+def _float32(x: float, down: bool) -> float:
+    """``x`` as SQLite's R*Tree keeps it: a 32-bit float, nudged outwards (down for west/south, up for
+    east/north) the way rtree.c's ``rtreeValueDown``/``rtreeValueUp`` do, by a factor of 1 ± 2^-23."""
+    towards, away = 1.0 - 1.0 / 8388608.0, 1.0 + 1.0 / 8388608.0
+    f = _f32(x)
+    if down and f > x:
+        return _f32(x * (away if x < 0 else towards))
+    if not down and f < x:
+        return _f32(x * (towards if x < 0 else away))
+    return f
+
+
+def _rtree_box(box: tuple[float, ...]) -> tuple[float, ...]:
+    """A box (west, east, south, north) in the precision of SQLite's R*Tree, so that PostgreSQL's exact boxes and
+    SQLite's compare equal (verify compares the two when the registry is on PostgreSQL)."""
+    w, e, s, n = box
+    return (_float32(w, True), _float32(e, False), _float32(s, True), _float32(n, False))
+
+
 def snapshot(conn: sqlite3.Connection, igsn: str) -> tuple[object, ...]:
     """Everything search and relations hold about a sample, comparable across databases (for verify)."""
     d = conn.execute("SELECT * FROM search_doc WHERE igsn = ?", (igsn,)).fetchone()
@@ -335,7 +361,7 @@ def snapshot(conn: sqlite3.Connection, igsn: str) -> tuple[object, ...]:
     return (
         tuple(d)[1:],
         tuple(text) if text else None,
-        tuple(box) if box else None,
+        _rtree_box(tuple(box)) if box else None,
         tuple(tuple(f) for f in facets),
         tuple(tuple(e) for e in edges),
     )
@@ -365,6 +391,15 @@ def fts_query(q: str) -> str | None:
             continue  # the user's operators are words we cannot honour safely; they are not content
         parts.append('"' + text.replace('"', '""') + '"' + ("*" if prefix else ""))
     return " ".join(parts) or None
+
+
+def phrase_matches(conn: sqlite3.Connection, text: str) -> set[str]:
+    """The IGSNs whose search text holds ``text`` as a phrase (MDS ``/doi`` listing's query)."""
+    match = '"' + text.replace('"', '""') + '"'
+    if isinstance(conn, sqlite3.Connection):
+        return {r[0] for r in conn.execute("SELECT igsn FROM search_text WHERE search_text MATCH ?", (match,))}
+    from_sql, args = search_pg.text_from(match)
+    return {r[0] for r in conn.execute(f"SELECT d.igsn {from_sql}", args)}
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
@@ -464,22 +499,30 @@ class SearchResult:
     sort: str
 
 
-def _matching(query: SearchQuery, match: str | None) -> tuple[str, list[object]]:
-    """FROM/WHERE of the matching documents (``d``, and ``t`` when there is a text query)."""
+def _matching(query: SearchQuery, match: str | None, postgres: bool) -> tuple[str, list[object]]:
+    """FROM/WHERE of the matching documents (``d``, and ``t`` when there is a text query); ``postgres``: in
+    PostgreSQL's form (``search_pg``)."""
     args: list[object] = []
-    if match is not None:
+    if match is not None and postgres:
+        sql, args = search_pg.text_from(match)
+    elif match is not None:
         sql = "FROM search_text t JOIN search_doc d ON d.doc = t.rowid WHERE search_text MATCH ?"
         args.append(match)
     else:
-        sql = "FROM search_doc d WHERE 1"
+        sql = "FROM search_doc d WHERE 1 = 1"
     if query.bbox is not None:
         w, e, s, n = query.bbox
         spans = [(w, e)] if w <= e else [(w, 180.0), (-180.0, e)]  # across the antimeridian: two boxes
-        ors = []
-        for lo, hi in spans:
-            ors.append("(west <= ? AND east >= ? AND south <= ? AND north >= ?)")
-            args += [hi, lo, n, s]
-        sql += f" AND d.doc IN (SELECT doc FROM search_box WHERE {' OR '.join(ors)})"
+        if postgres:
+            box_sql, box_args = search_pg.box_condition(spans, s, n)
+            sql += " AND " + box_sql
+            args += box_args
+        else:
+            ors = []
+            for lo, hi in spans:
+                ors.append("(west <= ? AND east >= ? AND south <= ? AND north >= ?)")
+                args += [hi, lo, n, s]
+            sql += f" AND d.doc IN (SELECT doc FROM search_box WHERE {' OR '.join(ors)})"
     if query.from_ is not None:
         sql += " AND d.collected_to >= ?"
         args.append(query.from_)
@@ -521,14 +564,15 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
         raise InvalidInput(f"sort must be one of {', '.join(SORTS)}")
     if sort == "relevance" and match is None:
         raise InvalidInput("sort=relevance needs a text query q")
-    from_sql, args = _matching(query, match)
+    postgres = not isinstance(conn, sqlite3.Connection)
+    from_sql, args = _matching(query, match, postgres)
     if query.from_ and query.until and query.from_ > query.until:
         raise InvalidInput("the time range ends before it starts")
     try:
         total = conn.execute(f"SELECT COUNT(*) {from_sql}", args).fetchone()[0]
-        hits, next_cursor = _page(conn, query, sort, from_sql, args)
+        hits, next_cursor = _page(conn, query, sort, from_sql, args, postgres)
         facets = _facet_counts(conn, from_sql if _conditions(query, match) else None, args) if query.facets else {}
-    except sqlite3.OperationalError as exc:
+    except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
         # fts_query quotes every term, so this is not expected; still bad input, never a server error
         if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
             raise InvalidInput(f"text query not understood: {exc}") from None
@@ -541,13 +585,14 @@ _HIT_COLUMNS = ", ".join(f"d.{f.name}" for f in fields(SampleSummary))
 
 
 def _page(
-    conn: sqlite3.Connection, query: SearchQuery, sort: str, from_sql: str, args: list[object]
+    conn: sqlite3.Connection, query: SearchQuery, sort: str, from_sql: str, args: list[object], postgres: bool
 ) -> tuple[list[Hit], str | None]:
     after = _decode_cursor(query.cursor, sort) if query.cursor else None
     page_args = list(args)
     if sort == "relevance":
         weights = ", ".join(str(w) for w in _WEIGHTS)
-        inner = f"SELECT {_HIT_COLUMNS}, bm25(search_text, {weights}) AS score {from_sql}"
+        score = search_pg.SCORE if postgres else f"bm25(search_text, {weights})"
+        inner = f"SELECT {_HIT_COLUMNS}, {score} AS score {from_sql}"
         sql = f"SELECT * FROM ({inner}) AS m"
         if after is not None:
             sql += " WHERE (m.score, m.igsn) > (?, ?)"

@@ -18,6 +18,7 @@ ADMIN = ("admin", ADMIN_PASSWORD)
 A = "/api/v1/admin/sources"
 
 
+@pytest.mark.both_databases
 def test_add_list_pause_remove(registry: Registry) -> None:
     src = sources.add(registry, "ga", url="https://example.org/oai", prefix="igsn_desc", agent="ztest", every="1d")
     assert (src.agent, src.every_s, src.verified, src.state) == ("ZTEST", 86400, True, "never run")

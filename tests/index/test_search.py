@@ -161,6 +161,7 @@ def test_keyset_pages_cover_every_match_once(demo: Registry) -> None:
         run(demo, sort="date", cursor=run(demo, limit=1).next_cursor)  # a cursor of another order
 
 
+@pytest.mark.both_databases
 def test_relevance_basics(registry: Registry) -> None:
     registry.register(
         ADMIN,
@@ -184,6 +185,7 @@ def test_relevance_basics(registry: Registry) -> None:
     assert run(registry, q="olivine granite").total == 0  # every word is required
 
 
+@pytest.mark.both_databases
 def test_bbox_and_time_filters(registry: Registry) -> None:
     def located(igsn: str, wkt: str, when: str | None) -> Submission:
         return Submission(
@@ -264,6 +266,7 @@ def test_rows_follow_updates_deactivation_and_privacy(registry: Registry) -> Non
     assert verify(registry.db, registry.store, registry.iris).ok
 
 
+@pytest.mark.both_databases
 def test_verify_finds_and_reindex_repairs_search_rows(registry: Registry) -> None:
     registry.register(
         ADMIN,

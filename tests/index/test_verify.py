@@ -52,6 +52,7 @@ def test_verify_finds_exactly_the_planted_damage(registry: Registry, batch: int)
     ]
 
 
+@pytest.mark.both_databases
 def test_verify_finds_index_rows_without_a_graph(registry: Registry) -> None:
     _populate(registry)
     registry.store.apply(GraphWrite(replace={registry.iris.record_graph("ZTA0002"): None}))

@@ -321,6 +321,7 @@ def test_a_set_selects_its_descendants(registry: Registry, start_oai: Start) -> 
 
 
 # -- deletions --------------------------------------------------------------------------------------
+@pytest.mark.both_databases
 def test_deactivation_is_a_persistent_deletion_with_sets(registry: Registry, start_oai: Start) -> None:
     populate(registry)
     at(registry, "2090-01-01T00:00:00Z")
@@ -387,6 +388,7 @@ def populate_many(registry: Registry, n: int = 12) -> list[str]:
     return names
 
 
+@pytest.mark.both_databases
 def test_paging_cursor_size_and_the_empty_final_token(registry: Registry, start_oai: Start) -> None:
     names = populate_many(registry, 12)
     client = start_oai(page_size=5)
@@ -407,6 +409,7 @@ def test_a_complete_first_page_ends_with_an_empty_token(registry: Registry, star
     assert tok is not None and not tok.text and tok.get("completeListSize") == "5" and tok.get("cursor") == "0"
 
 
+@pytest.mark.both_databases
 def test_reissuing_the_latest_and_the_previous_token_gives_the_same_page(registry: Registry, start_oai: Start) -> None:
     populate_many(registry, 12)
     client = start_oai(page_size=5)

@@ -176,6 +176,7 @@ def test_deactivated_embargoed_sample_keeps_its_embargo(registry: Registry, shar
 
 
 # -- the table: rebuilt, filled for older folders, never trusted over the description ---------------------------
+@pytest.mark.both_databases
 def test_table_is_rebuilt_with_the_index_and_filled_for_older_folders(registry: Registry, shared: Path) -> None:
     submit(registry, AGENT_P, embargoed(shared, "ZT0111"))
     submit(registry, AGENT_P, embargoed(shared, "ZT0112", end="2097-03-04T05:06:07Z"))

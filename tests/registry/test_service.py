@@ -51,6 +51,7 @@ def submit(registry: Registry, principal: Principal, data: bytes, **kw: object):
     return registry.register(principal, [Submission(doc.records[0], doc.format.name, data)], **kw)  # type: ignore[arg-type]
 
 
+@pytest.mark.both_databases
 def test_mint_creates_then_updates(registry: Registry) -> None:
     first = registry.mint(ONE, "10273/zta0001", "https://example.org/s/1")
     assert first.created and first.igsn.name == "ZTA0001"
@@ -111,6 +112,7 @@ def test_doi_form_maps_to_the_name_for_the_owners_prefix(registry: Registry) -> 
         registry.mint(ONE, "10.99980/ZTA0007", "https://example.org/7")
 
 
+@pytest.mark.both_databases
 def test_quota_counts_distinct_igsns(registry: Registry) -> None:
     registry.mint(TWO, "ZTB1", "https://x.org/1")
     registry.mint(TWO, "ZTB1", "https://x.org/1b")  # an update does not count
@@ -154,6 +156,7 @@ def test_registrant_comes_from_the_owner_when_missing(registry: Registry) -> Non
     assert registry.record("ZTA0021").registrant.name == "Client One"  # type: ignore[union-attr]
 
 
+@pytest.mark.both_databases
 def test_deactivate_and_reactivate(registry: Registry) -> None:
     submit(registry, ONE, registration_xml("ZTA0030"))
     registry.deactivate(ONE, "ZTA0030")
@@ -189,6 +192,7 @@ def test_deprecate_destroy_and_log_events(registry: Registry) -> None:
     assert registry.row("ZTA0042").status == "destroyed"  # type: ignore[union-attr]
 
 
+@pytest.mark.both_databases
 def test_history_keeps_every_version_and_a_prov_activity(registry: Registry) -> None:
     registry.mint(ONE, "ZTA0050", "https://example.org/50")
     submit(registry, ONE, registration_xml("ZTA0050"))
@@ -243,6 +247,7 @@ def test_same_igsn_twice_in_one_batch(registry: Registry) -> None:
     assert registry.row("ZTA0080").version == 2  # type: ignore[union-attr]
 
 
+@pytest.mark.both_databases
 def test_authentication(registry: Registry) -> None:
     acc = registry.accounts
     assert acc.authenticate(CLIENT_ONE[0], CLIENT_ONE[1]) == ONE
@@ -350,6 +355,7 @@ def test_account_identifiers_are_checked_before_anything_is_stored(registry: Reg
     registry.publish_accounts()  # the accounts graph is still writable
 
 
+@pytest.mark.both_databases
 def test_a_write_left_in_the_journal_is_completed_before_the_next_write(registry: Registry) -> None:
     """A writer that failed after the graph write (here: the journal's last step refused) leaves its
     entry; the next write applies it first instead of building on the stale index."""
