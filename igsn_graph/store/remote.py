@@ -227,12 +227,12 @@ class RemoteStore:
         form = query_form(sparql)
         # one media type asked for, the one of the query's form: some engines take the first listed, not the best
         accept = "application/n-triples" if form in ("CONSTRUCT", "DESCRIBE") else "application/sparql-results+json"
-        body: dict[str, Any] = (
-            {"data": {"query": sparql}}
-            if profile.query_as_form
-            else {"content": sparql.encode("utf-8"), "headers": {"Content-Type": "application/sparql-query"}}
-        )
-        headers = {"Accept": accept, **body.pop("headers", {})}
+        headers = {"Accept": accept}
+        if profile.query_as_form:
+            body: dict[str, Any] = {"data": {"query": sparql}}
+        else:
+            body = {"content": sparql.encode("utf-8")}
+            headers["Content-Type"] = "application/sparql-query"
         response = self._post(
             self.endpoints.query_path,
             params=params,
