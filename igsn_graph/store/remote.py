@@ -300,9 +300,12 @@ class RemoteStore:
                 raise StorageFailure(f"graph store load failed ({response.status_code})")
 
     def is_empty(self) -> bool:
-        if self.endpoints.profile.own_graphs:
-            return not self._data_graphs()
-        result = self.query("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+        own = self.endpoints.profile.own_graphs
+        if own:  # its default graph is the union of the named ones, its own among them
+            kept = " && ".join(f'!STRSTARTS(STR(?g), "{prefix}")' for prefix in own)  # (profile data, no quotes)
+            result = self.query(f"ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER({kept}) }}")
+        else:
+            result = self.query("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
         return not bool(result)
 
     def flush(self) -> None:
