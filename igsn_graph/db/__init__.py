@@ -188,6 +188,41 @@ class Database:
         self._locks.append(lock)
         return lock
 
+    def pinned(self) -> sqlite3.Connection:
+        """PostgreSQL: a connection of its own in a read-only ``REPEATABLE READ`` transaction, which sees the database
+        as it was at its first read until it is closed (a dump's consistent state while writes go on). SQLite's
+        equivalent is ``registry.snapshot``'s pinned read transaction on the file."""
+        from .postgres import Connection, connect
+
+        if self.url is None:
+            raise ValueError("an SQLite registry pins its file (registry.snapshot), not a server connection")
+        conn = Connection(connect(self.url))
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        conn.execute("SELECT COUNT(*) FROM meta").fetchone()  # the snapshot is taken at the first statement
+        return cast(sqlite3.Connection, conn)
+
+    def journal_seq(self, conn: sqlite3.Connection | None = None) -> int:
+        """The sequence number of the last journal entry ever written (0: none), on ``conn`` or a reader."""
+        conn = conn or self.read()
+        if self.dialect == SQLITE:
+            row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'journal'").fetchone()
+        else:
+            # the identity column's sequence (PostgreSQL names it table_column_seq): its last value given out
+            row = conn.execute("SELECT CASE WHEN is_called THEN last_value END FROM journal_seq_seq").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def clear(self) -> None:
+        """Deletes every row of every table (a restore into PostgreSQL that failed leaves it as empty as it found
+        it); the schema version and embargo marker of a new database stay."""
+        from .schema import TABLES
+
+        with self.write() as w:
+            for t in TABLES:
+                w.execute(f"DELETE FROM {t.name}")
+            w.execute("DELETE FROM search_text")
+            w.execute("DELETE FROM search_box")
+        self._stamp_new()
+
     def read(self) -> sqlite3.Connection:
         """A connection for reads (autocommit; each statement sees committed data). SQLite: this thread's own."""
         return self._connection()

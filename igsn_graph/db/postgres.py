@@ -25,7 +25,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .dialect import to_postgres
 
-__all__ = ["AdvisoryLock", "Connection", "PooledReader", "Result", "Row", "mapped_error", "open_pool"]
+__all__ = ["AdvisoryLock", "Connection", "connect", "PooledReader", "Result", "Row", "mapped_error", "open_pool"]
 
 
 class Row(tuple[Any, ...]):
@@ -226,7 +226,7 @@ class AdvisoryLock:
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+            self._conn = psycopg.connect(self._url, autocommit=True, connect_timeout=10)  # not in the pool
         return self._conn
 
     def acquire(self) -> None:
@@ -251,6 +251,14 @@ class AdvisoryLock:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def connect(url: str) -> psycopg.Connection[Any]:
+    """One autocommit connection outside the pool (a pinned snapshot, the write lock's session)."""
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise mapped_error(exc) from exc
 
 
 def open_pool(url: str, *, max_size: int, read_only: bool = False) -> ConnectionPool[Any]:

@@ -61,6 +61,11 @@ def counts_of(conn: sqlite3.Connection) -> dict[str, int]:
 
 def backup(registry: Any, target: Path) -> dict[str, Any]:
     """Writes a backup of the (running) registry to the folder ``target``, which must not exist; its manifest."""
+    if registry.settings.shared_database:
+        raise InvalidInput(
+            "a backup copies the SQLite registry file; the registry is on PostgreSQL: take a dump "
+            "(`igsn-graph dump`, restorable into either database) or back the database up with pg_dump"
+        )
     with new_folder(target, "backup") as partial:
         remove_stale(registry.settings.data_dir)
         started = datetime.now(timezone.utc)
@@ -137,6 +142,11 @@ def restore_into(settings: Any, path: Path) -> tuple[dict[str, int], bool]:
     engine was loaded. Checked against the manifest and ``index.rebuild.verify``."""
     from .service import Registry  # the service module imports this one's siblings only
 
+    if settings.shared_database:
+        raise InvalidInput(
+            f"{path} is a backup, which holds an SQLite registry file; to move a registry into PostgreSQL "
+            "restore a dump of it (`igsn-graph dump`)"
+        )
     manifest = read_manifest(path) or {}
     if manifest.get("version") != VERSION:
         raise BackupBroken(f"{path} is a backup of version {manifest.get('version')}, not {VERSION}")
@@ -169,7 +179,7 @@ def restore_into(settings: Any, path: Path) -> tuple[dict[str, int], bool]:
         report = verify(registry.db, registry.store, registry.iris)
         if not report.ok:
             raise BackupBroken(f"{path}: the restored registry does not verify: " + "; ".join(report.problems[:5]))
-        counts["journal_seq"] = int(journal_position(registry.db.read())["seq"])
+        counts["journal_seq"] = int(journal_position(registry.db.read(), registry.db)["seq"])
     finally:
         registry.close()
     return counts, loaded

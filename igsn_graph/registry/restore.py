@@ -34,9 +34,10 @@ _UNPACKED = "dump"
 
 
 def _target_empty(settings: Any) -> None:
-    """Refuses a data folder that holds registry data (accounts, history, samples, any graph)."""
-    if settings.database_path.exists():
-        db = Database(settings.database_path)
+    """Refuses a data folder (or PostgreSQL database) that holds registry data (accounts, history, samples, any
+    graph)."""
+    if settings.shared_database or settings.database_path.exists():
+        db = Database(settings.database_target)
         try:
             conn = db.read()
             if (
@@ -44,7 +45,8 @@ def _target_empty(settings: Any) -> None:
                 or conn.execute("SELECT COUNT(*) FROM agents").fetchone()[0]
                 or conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
             ):
-                raise Conflict(f"{settings.data_dir} is not empty: restore only into an empty data folder")
+                where = "the PostgreSQL registry database" if settings.shared_database else str(settings.data_dir)
+                raise Conflict(f"{where} is not empty: restore only into an empty data folder and database")
         finally:
             db.close()
     if settings.store in ("", "embedded") and settings.graph_dir.exists():
@@ -81,6 +83,7 @@ def restore(settings: Any, path: Path) -> dict[str, int]:
         _move_into_place(staging, settings)
     except Exception as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        _empty_shared_database(settings)
         if remote and loaded:
             message = exc.message if isinstance(exc, IgsnGraphError) else str(exc)
             raise StorageFailure(
@@ -90,8 +93,19 @@ def restore(settings: Any, path: Path) -> dict[str, int]:
         raise
     except BaseException:  # interrupted: the staging folder is no part of the data either
         shutil.rmtree(staging, ignore_errors=True)
+        _empty_shared_database(settings)
         raise
     return counts
+
+
+def _empty_shared_database(settings: Any) -> None:
+    """PostgreSQL has no staging file: a failed restore empties the database it found empty (``_target_empty``)."""
+    if settings.shared_database:
+        db = Database(settings.database_target)
+        try:
+            db.clear()
+        finally:
+            db.close()
 
 
 def _restore_into(settings: Any, path: Path) -> tuple[dict[str, int], bool]:
@@ -124,7 +138,7 @@ def _is_tar(path: Path) -> bool:
 
 def _restore_dump(settings: Any, path: Path) -> tuple[dict[str, int], bool]:
     counts = check(path)  # every statement parsed and every count checked before anything is written
-    db = Database(settings.database_path)
+    db = Database(settings.database_target)
     try:
         with db.write() as w:
             insert = inserter(w)
@@ -145,7 +159,7 @@ def _restore_dump(settings: Any, path: Path) -> tuple[dict[str, int], bool]:
 
 
 def _restore_legacy(settings: Any, path: Path) -> tuple[dict[str, int], bool]:
-    db = Database(settings.database_path)
+    db = Database(settings.database_target)
     try:
         with db.write() as w:
             counts, nquads = dump_v2.read_into(path, inserter(w), TABLES)
@@ -187,11 +201,12 @@ def _move_into_place(staging: Path, settings: Any) -> None:
     interruption in between leaves nothing that opens as an (empty) registry.
     """
     database = settings.database_path.name
-    conn = sqlite3.connect(staging / database)
-    try:  # one file: no write-ahead log to move beside it
-        conn.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        conn.close()
+    if not settings.shared_database:  # on PostgreSQL the registry is restored in place: nothing to move
+        conn = sqlite3.connect(staging / database)
+        try:  # one file: no write-ahead log to move beside it
+            conn.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            conn.close()
     for name in ("-wal", "-shm", "-journal"):  # of an empty database an earlier attempt left (checked)
         (settings.data_dir / (database + name)).unlink(missing_ok=True)
     shutil.rmtree(staging / _UNPACKED, ignore_errors=True)  # a tar unpacked to restore from: no part of the data

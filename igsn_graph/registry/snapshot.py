@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..db import connect_read_only
+from ..db import POSTGRESQL, Database, connect_read_only
 from ..store.base import GraphStore
 from ..store.oxigraph import OxigraphStore
 
@@ -47,11 +47,17 @@ class Snapshot:
     embedded: bool
 
 
-def journal_position(conn: sqlite3.Connection) -> dict[str, Any]:
-    """How far the journal had got: the sequence number of the last journaled write and the last datestamp."""
-    seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'journal'").fetchone()
+def journal_position(conn: sqlite3.Connection, db: Database | None = None) -> dict[str, Any]:
+    """How far the journal had got: the sequence number of the last journaled write and the last datestamp.
+
+    ``db``: the database ``conn`` belongs to, when it may be PostgreSQL (without it: SQLite)."""
+    if db is not None:
+        seq = db.journal_seq(conn)
+    else:
+        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'journal'").fetchone()
+        seq = int(row[0]) if row else 0
     stamp = conn.execute("SELECT MAX(datestamp) FROM versions").fetchone()
-    return {"seq": int(seq[0]) if seq else 0, "datestamp": stamp[0] if stamp else None}
+    return {"seq": seq, "datestamp": stamp[0] if stamp else None}
 
 
 def _pinned(path: Path, *, read_only: bool) -> sqlite3.Connection:
@@ -83,9 +89,12 @@ def snapshot(registry: Any, *, open_graph: bool = True) -> Iterator[Snapshot]:
     with ExitStack() as stack:
         lock = stack.enter_context(ExitStack())
         lock.enter_context(nullcontext() if registry.read_only else registry.writing())
-        conn = _pinned(settings.database_path, read_only=registry.read_only)
+        if registry.db.dialect == POSTGRESQL:  # a REPEATABLE READ transaction holds the state instead
+            conn = registry.db.pinned()
+        else:
+            conn = _pinned(settings.database_path, read_only=registry.read_only)
         stack.callback(conn.close)
-        position = journal_position(conn)
+        position = journal_position(conn, registry.db)
         checkpoint: Path | None = None
         store: GraphStore = registry.store
         if embedded and not registry.read_only:  # read-only: nothing writes, the store is read as it is
