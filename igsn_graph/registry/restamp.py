@@ -12,12 +12,15 @@ computed at read time never restamp anything either.
 A datestamp is not a version: the history records content changes only. So a restamp writes no history
 version and no PROV activity. Nor does it touch the graph: the datestamp is the catalogue's (the OAI header's),
 not part of a sample's description, and no graph holds it (``graph_datestamps`` drops what older data folders
-kept; it runs first). Per batch of records (in IGSN order, under the write lock, registrations going on in
-between) a restamp reserves one new datestamp (``Journal.reserve``) and changes the catalogue and search rows'
-datestamp in one SQLite transaction, which also moves the position and makes the stamp visible.
+kept; it runs first). Per batch of records (in the catalogue's physical order, ``_walk``; under the write lock,
+registrations going on in between) a restamp reserves one new datestamp (``Journal.reserve``) and changes the
+catalogue and search rows' datestamp in one database transaction of two range updates, which also moves the
+position and makes the stamp visible.
 
 Resumable: the run is done up to ``restamp_after``, written in each batch's transaction, so a crash loses at
-most the batch under way, which the next run does again. Deleted records (inactive or withdrawn) are left
+most the batch under way, which the next run does again. At the end, live records still dated before the run's
+first stamp (the walk cannot have missed any, short of rowids renumbered while a run was interrupted) are
+stamped too (``_missed``). Deleted records (inactive or withdrawn) are left
 alone: their headers carry no metadata.
 """
 
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from ..db import SQLITE
 from ..formats.table import fingerprint
 from ..index.catalogue import format_datestamp
 from . import graph_datestamps
@@ -61,7 +65,8 @@ DEFAULT_DUTY = 0.5
 
 _DONE = "projection_fingerprint"  # the fingerprint the current datestamps were issued under
 _TARGET = "restamp_target"  # a restamp under way: towards this fingerprint…
-_AFTER = "restamp_after"  # …done up to this IGSN (in IGSN order)
+_AFTER = "restamp_after"  # …done up to this position of the walk (``_walk``)
+_SINCE = "restamp_since"  # …whose first stamp this is: a live record stamped before it was missed (``_missed``)
 _BATCH = "restamp_batch"  # left by a run of the code that also wrote graphs, interrupted (``finish_interrupted``)
 
 #: what a restamp selects: live records with a description (deleted ones' headers carry no metadata)
@@ -113,24 +118,48 @@ def adopt(registry: Registry, base_url: str | None = None) -> bool:
         return cur.rowcount == 1
 
 
+def _walk(registry: Registry) -> str:
+    """The order a restamp walks the catalogue in: its physical order, so each batch changes few pages (records are
+    registered in no IGSN order: in IGSN order every batch would rewrite pages all over the table and its
+    datestamp indexes). SQLite: the rowid (a write gives its record a new one, beyond the walk's position: the
+    record is stamped twice, or it was written since the run began); PostgreSQL, which has no stable row order:
+    the IGSN."""
+    return "rowid" if registry.db.dialect == SQLITE else "igsn"
+
+
+def _start(registry: Registry) -> str:
+    return "0" if _walk(registry) == "rowid" else ""
+
+
+def _position(registry: Registry, value: str) -> int | str:
+    return int(value or 0) if _walk(registry) == "rowid" else value
+
+
 def remaining(registry: Registry) -> int:
     """How many records a restamp (started, or resumed where it stopped) still has to stamp."""
-    after = registry.db.get_meta(_AFTER) or ""
+    key, after = _walk(registry), registry.db.get_meta(_AFTER) or _start(registry)
     return int(
-        registry.db.read().execute(f"SELECT COUNT(*) FROM catalogue WHERE igsn > ? AND {_LIVE}", (after,)).fetchone()[0]
+        registry.db.read()
+        .execute(f"SELECT COUNT(*) FROM catalogue WHERE {key} > ? AND {_LIVE}", (_position(registry, after),))
+        .fetchone()[0]
     )
 
 
-def _next_batch(conn: sqlite3.Connection, after: str, limit: int) -> tuple[int, str]:
-    """How many records the batch after ``after`` holds (at most ``limit``), and the last of them (IGSN order).
+def _next_batch(registry: Registry, after: str, limit: int) -> tuple[int, str]:
+    """How many records the batch after ``after`` holds (at most ``limit``), and the position of the last.
 
-    Keyset on the primary key: each batch costs the same at the start and the end of 10 M rows."""
-    count, last = conn.execute(
-        f"SELECT COUNT(*), MAX(igsn) FROM (SELECT igsn FROM catalogue WHERE igsn > ? AND {_LIVE} ORDER BY igsn LIMIT ?) "
-        "AS batch",
-        (after, limit),
-    ).fetchone()
-    return int(count), last or after
+    Keyset on the walk's key: each batch costs the same at the start and the end of 10 M rows."""
+    key = _walk(registry)
+    count, last = (
+        registry.db.read()
+        .execute(
+            f"SELECT COUNT(*), MAX({key}) FROM (SELECT {key} FROM catalogue WHERE {key} > ? AND {_LIVE} "
+            f"ORDER BY {key} LIMIT ?) AS batch",
+            (_position(registry, after), limit),
+        )
+        .fetchone()
+    )
+    return int(count), after if last is None else str(last)
 
 
 def _commit_batch(registry: Registry, stamp: str, after: str, last: str) -> None:
@@ -140,19 +169,53 @@ def _commit_batch(registry: Registry, stamp: str, after: str, last: str) -> None
 
     Not synced to disk (one fsync less per batch): lost with a power failure, the batch is done again from the
     position before it, which was synced with an earlier transaction or the run's start."""
-    live = f"igsn > ? AND igsn <= ? AND {_LIVE}"
+    key = _walk(registry)
+    live, bounds = f"{key} > ? AND {key} <= ? AND {_LIVE}", (_position(registry, after), _position(registry, last))
     with registry.db.write(durable=False) as conn:
-        conn.execute(f"UPDATE catalogue SET datestamp = ? WHERE {live}", (stamp, after, last))
         conn.execute(
-            "UPDATE search_doc SET datestamp = ? WHERE igsn > ? AND igsn <= ? "
-            f"AND igsn IN (SELECT igsn FROM catalogue WHERE {live})",
-            (stamp, after, last, after, last),
+            f"UPDATE search_doc SET datestamp = ? WHERE igsn IN (SELECT igsn FROM catalogue WHERE {live})",
+            (stamp, *bounds),
         )
-        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_AFTER, last))
-        conn.execute("DELETE FROM meta WHERE key = 'inflight'")  # visible now (as the journal's step 3 does)
-        prev = conn.execute("SELECT value FROM meta WHERE key = 'last_datestamp'").fetchone()
-        if prev is None or prev[0] < stamp:
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_datestamp', ?)", (stamp,))
+        conn.execute(f"UPDATE catalogue SET datestamp = ? WHERE {live}", (stamp, *bounds))
+        _done_up_to(conn, stamp, last)
+
+
+def _done_up_to(conn: sqlite3.Connection, stamp: str, last: str) -> None:
+    """The position, the run's first stamp, the stamp visible: the end of a batch's transaction."""
+    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_AFTER, last))
+    conn.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (_SINCE, stamp))
+    conn.execute("DELETE FROM meta WHERE key = 'inflight'")  # visible now (as the journal's step 3 does)
+    prev = conn.execute("SELECT value FROM meta WHERE key = 'last_datestamp'").fetchone()
+    if prev is None or prev[0] < stamp:
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_datestamp', ?)", (stamp,))
+
+
+def _missed(registry: Registry, batch: int) -> int:
+    """Stamps the live records the walk did not reach (none, unless the rowids were renumbered, by ``VACUUM``,
+    while a run was interrupted): those still dated before the run's first stamp (every record written since has
+    a later datestamp, and the writers' current documents). By IGSN, through the datestamp index."""
+    since = registry.db.get_meta(_SINCE)
+    if since is None:
+        return 0
+    found = 0
+    while True:
+        with registry.writing():
+            names = [
+                r[0]
+                for r in registry.db.read().execute(
+                    f"SELECT igsn FROM catalogue WHERE datestamp < ? AND {_LIVE} ORDER BY datestamp, igsn LIMIT ?",
+                    (since, batch),
+                )
+            ]
+            if not names:
+                return found
+            stamp, marks = registry.journal.reserve(), ", ".join("?" * len(names))
+            with registry.db.write(durable=False) as conn:
+                conn.execute(f"UPDATE search_doc SET datestamp = ? WHERE igsn IN ({marks})", (stamp, *names))
+                conn.execute(f"UPDATE catalogue SET datestamp = ? WHERE igsn IN ({marks})", (stamp, *names))
+                _done_up_to(conn, stamp, registry.db.get_meta(_AFTER) or _start(registry))
+        found += len(names)
+        log.warning("restamped %d records the walk had missed (rowids renumbered?)", len(names))
 
 
 def finish_interrupted(registry: Registry) -> int:
@@ -200,15 +263,17 @@ def restamp(
     # not synced: lost with a power failure, so are the batches after it (the WAL keeps commits in order), and the
     # run starts again from what was synced
     with db.write(durable=False) as conn:
+        if after is None:  # a new run (a run towards another fingerprint is not resumed: it starts again)
+            conn.execute("DELETE FROM meta WHERE key = ?", (_SINCE,))
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_TARGET, current))
-        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_AFTER, after or ""))
-    after = after or ""
+        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_AFTER, after or _start(registry)))
+    after = after or _start(registry)
     while True:
         if stop is not None and stop():
             return done
         began = time.monotonic()
         with registry.writing():
-            count, last = _next_batch(db.read(), after, batch)
+            count, last = _next_batch(registry, after, batch)
             if count:
                 _commit_batch(registry, registry.journal.reserve(), after, last)
         if not count:
@@ -220,9 +285,10 @@ def restamp(
         rest = pause + (time.monotonic() - began) * (1 - duty) / duty
         if rest > 0:
             time.sleep(rest)
+    done += _missed(registry, batch)
     with db.write() as conn:
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_DONE, current))
-        conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (_TARGET, _AFTER))
+        conn.execute("DELETE FROM meta WHERE key IN (?, ?, ?)", (_TARGET, _AFTER, _SINCE))
     return done
 
 
