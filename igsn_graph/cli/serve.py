@@ -34,6 +34,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         credentials = demo_credentials()
     else:
         credentials = []
+    if settings.shared_database:
+        # a node of a shared registry (issue 20): everything shared is in the database and the engine; its data
+        # folder holds only its own caches, keyed by catalogue version, so a new node makes an empty one
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     # the app reads its settings from the environment of this process (the factory builds them)
     os.environ["IGSN_GRAPH_DATA"] = str(settings.data_dir.resolve())
     os.environ["IGSN_GRAPH_HOST"] = settings.host
@@ -41,7 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.demo and not settings.admin_password:
         os.environ["IGSN_GRAPH_ADMIN_PASSWORD"] = "admin-demo"
     base = settings.base_url
-    print(f"igsn-graph serving {settings.data_dir.resolve()} on http://{settings.host}:{settings.port}/")
+    print(f"igsn-graph serving {_registry_of(settings)} on http://{settings.host}:{settings.port}/")
     for label, path in SERVED:
         print(f"  {label:<30} {base}{path}")
     if credentials:
@@ -67,6 +71,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
             readers.terminate()
             readers.wait(timeout=30)
     return 0
+
+
+def _registry_of(settings: Settings) -> str:
+    """What this server serves: the data folder, or the shared database and engine (never a password)."""
+    if not settings.shared_database:
+        return str(settings.data_dir.resolve())
+    from ..db.postgres import redacted
+
+    return f"{redacted(settings.database)} and {settings.store} (caches in {settings.data_dir.resolve()})"
 
 
 def _start_readers(settings: Settings, args: argparse.Namespace) -> subprocess.Popen[bytes]:
