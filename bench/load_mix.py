@@ -14,19 +14,32 @@ an address of its own (``X-Forwarded-For`` behind one trusted proxy hop: only th
 back), while one client keeps registering: p99 of the reads in both cases (wanted: within 2x), of the
 registrations, and the flood's answers (401: hashed, 429: refused before hashing).
 
+``--nodes N`` (issue 20) runs phase 1 against one node and then against N nodes, in the same run, over one
+throwaway PostgreSQL (``testkit.postgres``) and one ``oxigraph serve`` holding a fresh demo set of ``--size``:
+each ``igsn-graph serve`` node in a folder of its own, configured by environment (``testkit.cluster``), the
+clients spread over the nodes, the writes checked from the last node; then both runs side by side (requests/s and
+p99 per operation). The load generator is one asyncio process: its CPU share is printed, to show whether it (not
+the nodes) was the limit.
+
     python bench/load_mix.py --size 100000        # builds (once) and reuses var/bench/mix-100000
     python bench/load_mix.py --size 5000 --seconds 20 --clients 16
     python bench/load_mix.py --size 5000 --login-flood --flood-rate 100
+    python bench/load_mix.py --nodes 3 --size 500 --seconds 20 --clients 12
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import multiprocessing
 import random
+import shutil
 import sqlite3
+import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -40,7 +53,17 @@ from igsn_graph.demo import demo_accounts  # noqa: E402
 from igsn_graph.demo_load import ensure_demo  # noqa: E402
 from igsn_graph.iris import Iris  # noqa: E402
 from igsn_graph.settings import Settings  # noqa: E402
-from testkit.harness import ROOT, percentile, start_server, stop_server, summary  # noqa: E402
+from testkit.cluster import node_env, start_nodes  # noqa: E402
+from testkit.harness import (  # noqa: E402
+    ROOT,
+    free_port,
+    oxigraph_executable,
+    percentile,
+    start_server,
+    stop_server,
+    summary,
+)
+from testkit.postgres import PostgresServer  # noqa: E402
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 MEDIA = [
@@ -211,35 +234,102 @@ async def check_writes(base: str, accounts: list[tuple[str, str, str]], written:
 
 
 async def phase_mix(
-    base: str, args: argparse.Namespace, names: list[str], iris: Iris, accounts: list[tuple[str, str, str]]
-) -> None:
+    bases: list[str], args: argparse.Namespace, names: list[str], iris: Iris, accounts: list[tuple[str, str, str]]
+) -> dict[str, tuple[float, float]]:
+    """The mixed load, client ``n`` on node ``n % len(bases)``; operation → (requests/s, p99 seconds)."""
     stats = Stats()
     written: dict[str, str] = {}
     run = "".join(random.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(3))
     deadline = time.monotonic() + args.seconds
-    harvester = asyncio.create_task(harvest(base, stats))
-    started = time.monotonic()
+    harvester = asyncio.create_task(harvest(bases[0], stats))
+    started, cpu = time.monotonic(), time.process_time()
     await asyncio.gather(
         *(
-            worker(n, base, accounts[n % len(accounts)], names, iris, deadline, stats, written, run)
+            worker(n, bases[n % len(bases)], accounts[n % len(accounts)], names, iris, deadline, stats, written, run)
             for n in range(args.clients)
         )
     )
     elapsed = time.monotonic() - started
+    cpu = time.process_time() - cpu
     first, first_date = await harvester
-    final, _ = await harvest(base)
+    final, _ = await harvest(bases[-1])
     unchanged = {i for i, stamp in final.items() if stamp < first_date}
     missed = unchanged - set(first)
-    lost, mixed = await check_writes(base, accounts, written)
+    lost, mixed = await check_writes(bases[-1], accounts, written)
     total = sum(len(v) for v in stats.latency.values())
-    print(f"\n== mixed load: {args.clients} clients, {elapsed:.0f} s, store of {args.size} demo samples ==")
-    print(f"throughput: {total / elapsed:.0f} requests/s ({total} requests)")
+    on = f"{len(bases)} node(s)" if len(bases) > 1 or args.nodes else "one server"
+    print(f"\n== mixed load on {on}: {args.clients} clients, {elapsed:.0f} s, store of {args.size} demo samples ==")
+    print(f"throughput: {total / elapsed:.0f} requests/s ({total} requests); load generator CPU {cpu / elapsed:.0%}")
     for op in sorted(stats.latency):
         codes = ", ".join(f"{k}: {v}" for k, v in sorted(stats.status[op].items()))
         print(f"  {op:<48} {summary(stats.latency[op])}  ({len(stats.latency[op]) / elapsed:6.1f}/s)  [{codes}]")
     print(f"5xx responses: {stats.server_errors()}")
-    print(f"writes acknowledged: {len(written)} IGSNs; lost: {lost}; mixed up: {mixed}")
+    print(f"writes acknowledged: {len(written)} IGSNs; lost: {lost}; mixed up: {mixed} (read back from {bases[-1]})")
     print(f"harvest during the load: {len(first)} headers; unchanged records missed: {len(missed)}")
+    out = {op: (len(v) / elapsed, percentile(v, 99)) for op, v in stats.latency.items()}
+    out["all"] = (total / elapsed, percentile([x for v in stats.latency.values() for x in v], 99))
+    return out
+
+
+def scale_out(args: argparse.Namespace, accounts: list[tuple[str, str, str]]) -> None:
+    """Phase 1 on one node, then on ``args.nodes`` nodes, over one PostgreSQL and one engine; both side by side."""
+    exe = oxigraph_executable()
+    if exe is None:
+        raise SystemExit("the oxigraph server (PyPI package `oxigraph`) is not installed")
+    root = Path(tempfile.mkdtemp(prefix="igsn-scaleout-"))
+    postgres = PostgresServer.start()
+    port = free_port()
+    engine = subprocess.Popen(
+        [exe, "serve", "--location", str(root / "engine"), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    nodes = []
+    try:
+        postgres._admin("CREATE DATABASE registry")
+        database, store = postgres.url("registry"), f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(store + "/query", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        settings = Settings(data_dir=root / "setup", database=database, store=store)
+        start = time.monotonic()
+        print(ensure_demo(settings, size=args.size), f"({time.monotonic() - start:.0f} s)")
+        from igsn_graph.registry.service import Registry
+
+        with Registry(settings) as registry:
+            rows = registry.db.read().execute("SELECT igsn FROM catalogue WHERE deleted = 0 AND has_metadata = 1")
+            names = [r[0] for r in rows]
+            iris = registry.iris
+        args.size = len(names)
+        env = node_env(database, store, admin_password="", public_url="https://registry.example.org/")
+        nodes = start_nodes(root, args.nodes, env)
+        bases = [node.base for node in nodes]
+        # every node warmed alike first (its SPARQL workers started, its caches filled), not measured
+        warm = argparse.Namespace(**{**vars(args), "seconds": args.warmup})
+        with contextlib.redirect_stdout(io.StringIO()):
+            asyncio.run(phase_mix(bases, warm, names, iris, accounts))
+        one = asyncio.run(phase_mix(bases[:1], args, names, iris, accounts))
+        many = asyncio.run(phase_mix(bases, args, names, iris, accounts))
+        print(f"\n== one node vs {args.nodes} nodes (one PostgreSQL, one oxigraph serve, same run) ==")
+        print(
+            f"  {'operation':<44} {'1 node: req/s':>14} {'p99 ms':>8}   {f'{args.nodes} nodes: req/s':>15} {'p99 ms':>8}"
+        )
+        for op in sorted(set(one) | set(many), key=lambda o: (o == "all", o)):
+            a, b = one.get(op, (0.0, float("nan"))), many.get(op, (0.0, float("nan")))
+            print(f"  {op:<44} {a[0]:14.1f} {a[1] * 1000:8.1f}   {b[0]:15.1f} {b[1] * 1000:8.1f}")
+    finally:
+        for node in nodes:
+            node.stop()
+        engine.terminate()
+        engine.wait(timeout=30)
+        postgres.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 async def reads_for(base: str, names: list[str], seconds: float, clients: int = 4) -> list[float]:
@@ -395,7 +485,13 @@ def main() -> None:
     p.add_argument("--login-flood", action="store_true", help="run only the login-flood phase")
     p.add_argument("--flood-rate", type=float, default=100, help="failed logins per second in the login flood")
     p.add_argument("--flooders", type=int, default=400, help="unanswered failed logins at most in the login flood")
+    p.add_argument("--nodes", type=int, default=0, help="phase 1 on one node, then on this many over PostgreSQL")
+    p.add_argument("--warmup", type=float, default=10, help="--nodes: seconds of load on every node first")
     args = p.parse_args()
+    if args.nodes:
+        _, clients = demo_accounts()
+        scale_out(args, [(c.symbol, c.password, c.namespaces[0]) for c in clients])
+        return
     data = args.data or ROOT / "var" / "bench" / f"mix-{args.size}"
     settings = Settings(data_dir=data)
     start = time.monotonic()
@@ -417,7 +513,7 @@ def main() -> None:
                 phase_login_flood(base, names, args.starvation_seconds, args.flood_rate, args.flooders, accounts[0])
             )
             return
-        asyncio.run(phase_mix(base, args, names, Iris(base_iri), accounts))
+        asyncio.run(phase_mix([base], args, names, Iris(base_iri), accounts))
         asyncio.run(phase_starvation(base, names, args.starvation_seconds))
     finally:
         stop_server(proc)

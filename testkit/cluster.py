@@ -47,6 +47,11 @@ class Node:
 
     def start(self, timeout: float = 120.0) -> Node:
         """Starts the node and returns once its /health answers 200."""
+        self.launch()
+        return self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Starts the process (``wait_ready`` waits for it to answer)."""
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("IGSN_GRAPH_")},
             **self.env,
@@ -61,6 +66,9 @@ class Node:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+
+    def wait_ready(self, timeout: float = 120.0) -> Node:
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -91,12 +99,14 @@ class Node:
 
 
 def start_nodes(root: Path, count: int, env: dict[str, str]) -> list[Node]:
-    """``count`` nodes in ``root/node-1``… started in turn (the first start of a node runs no migration: the
-    database was initialised beforehand, as ``igsn-graph init`` does once per deployment)."""
+    """``count`` nodes in ``root/node-1``…, started together (the database was initialised beforehand, as
+    ``igsn-graph init`` does once per deployment: a node runs no migration)."""
     nodes = [Node(root / f"node-{i + 1}", env) for i in range(count)]
     try:
         for node in nodes:
-            node.start()
+            node.launch()
+        for node in nodes:
+            node.wait_ready()
     except BaseException:
         for node in nodes:
             node.stop()

@@ -168,6 +168,7 @@ def test_three_nodes_keep_every_acknowledged_write_through_a_node_killed_mid_run
     for writer in writers:
         writer.join(timeout=240)
         assert not writer.is_alive() and writer.error is None, writer.error
+    assert writers[nodes.index(harvesting)].retried > 0  # its writer found it dead mid-run
     reader.stop.set()
     reader.join(timeout=60)
     assert reader.answers.get(200, 0) > 0 and not any(500 <= s for s in reader.answers), reader.answers
