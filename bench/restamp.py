@@ -114,7 +114,7 @@ def _round(data: Path, requests: Path, window: int, connections: int) -> dict[st
         health = _health(base)
         if health["restamp_pending"] or health["restamp"] is not None:
             raise RuntimeError("a new public URL started a restamp")
-        run_wrk(base, requests, seconds=1, connections=connections, threads=1)  # warm-up
+        # no warm-up: the busy server gets none either (its restamp starts with it), so both start cold
         quiet = run_wrk(base, requests, seconds=window, connections=connections, threads=1)
     finally:
         stop_server(proc)

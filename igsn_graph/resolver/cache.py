@@ -9,9 +9,17 @@ from ..index.catalogue import CatalogueRow
 from .profiles import Choice
 from .rendering import Rendered
 
-__all__ = ["CacheKey", "RenderCache", "cacheable"]
+__all__ = ["DATESTAMP_FREE", "CacheKey", "RenderCache", "cacheable"]
 
 CacheKey = tuple[str, int, str, str, str, tuple[tuple[str, str], ...]]
+
+#: profiles whose bodies never contain the record's datestamp: kept across a restamp (the others name it: schema.org
+#: ``dateModified``, the landing page; the registration kernel, DataCite and the citation fall back to it for a
+#: record without a registration date). The graph (``ig``) holds none: the datestamp is the catalogue's. Graphs of a
+#: data folder from before held ``ig:datestamp`` until ``registry.graph_datestamps`` drops it, and ``stored.forget``
+#: then drops their kept ``ig`` bodies. tests/registry/test_restamp_stored.py renders every representation before and
+#: after a restamp and holds this set to it.
+DATESTAMP_FREE = frozenset({"ig", "igsn_desc", "oai_dc", "prov", "alt"})
 
 
 def cacheable(choice: Choice) -> bool:
@@ -22,7 +30,8 @@ def cacheable(choice: Choice) -> bool:
 
 class RenderCache:
     """Rendered representations by (IGSN, catalogue version, datestamp, profile, media type, parameters), the
-    least recently used dropped first, at most ``max_bytes`` of bodies in all.
+    least recently used dropped first, at most ``max_bytes`` of bodies in all. The datestamp is "" for the
+    profiles whose bodies do not contain it (``DATESTAMP_FREE``): a restamp keeps them.
 
     Never stale: every write gives the sample a new catalogue version, and a restamp a new datestamp (some
     representations name it), so the new content has a new key and the old entries are simply no longer asked
@@ -41,7 +50,9 @@ class RenderCache:
         """The key of a representation, or None when it must be rendered every time."""
         if not cacheable(choice):
             return None
-        return (row.igsn, row.version, row.datestamp, choice.profile.token, choice.media_type, choice.params)
+        token = choice.profile.token
+        stamp = "" if token in DATESTAMP_FREE else row.datestamp
+        return (row.igsn, row.version, stamp, token, choice.media_type, choice.params)
 
     def get(self, key: CacheKey) -> Rendered | None:
         with self._lock:

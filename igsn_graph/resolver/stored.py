@@ -30,7 +30,7 @@ from ..db import connect_read_only, immediate
 from ..formats import table
 from ..index.catalogue import CatalogueRow
 from ..vocab import PREFIXES
-from .cache import CacheKey
+from .cache import DATESTAMP_FREE, CacheKey
 from .profiles import PROFILES, Choice, available_profiles
 from .rendering import Rendered, SampleMissing, SampleView, render
 
@@ -64,13 +64,6 @@ PRERENDERED: tuple[Choice, ...] = (
     Choice(PROFILES["ig"], "application/ld+json"),
 )
 
-#: profiles whose bodies never contain the record's datestamp: kept across a restamp (the others name it: schema.org
-#: ``dateModified``, the landing page; the registration kernel, DataCite and the citation fall back to it for a
-#: record without a registration date). The graph (``ig``) holds none: the datestamp is the catalogue's. Graphs of a
-#: data folder from before held ``ig:datestamp`` until ``registry.graph_datestamps`` drops it, and ``forget`` then
-#: drops their kept ``ig`` bodies. tests/registry/test_restamp_stored.py renders every representation before and
-#: after a restamp and holds this set to it.
-DATESTAMP_FREE = frozenset({"ig", "igsn_desc", "oai_dc", "prov", "alt"})
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS representation (

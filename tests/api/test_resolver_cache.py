@@ -158,15 +158,17 @@ def test_render_cache_is_bounded_and_least_recently_used_first() -> None:
 
 
 def test_what_is_kept_depends_on_the_samples_own_version_and_datestamp_only() -> None:
-    # the datestamp too: a restamp changes it (and the graph's ig:datestamp) without a new version
+    # the datestamp where the body may contain it: a restamp changes it without a new version; the graph holds
+    # none (the datestamp is the catalogue's), so its bodies are kept across a restamp
     row = type("Row", (), {"igsn": "S", "version": 3, "datestamp": "2026-01-02T03:04:05Z"})()
     choice = lambda token, mt: resolver.Choice(resolver.PROFILES[token], mt)
-    assert resolver.RenderCache.key(row, choice("ig", "text/turtle")) == (  # type: ignore[arg-type]
+    assert resolver.RenderCache.key(row, choice("ig", "text/turtle")) == ("S", 3, "", "ig", "text/turtle", ())  # type: ignore[arg-type]
+    assert resolver.RenderCache.key(row, choice("datacite", "application/xml")) == (  # type: ignore[arg-type]
         "S",
         3,
         "2026-01-02T03:04:05Z",
-        "ig",
-        "text/turtle",
+        "datacite",
+        "application/xml",
         (),
     )
     assert resolver.RenderCache.key(row, choice("alt", "text/html")) is not None  # type: ignore[arg-type]
