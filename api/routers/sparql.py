@@ -84,7 +84,7 @@ def _source(request: Request) -> Source:
     return Snapshots(
         registry.store.raw,
         settings.data_dir / "sparql-snapshots",
-        DataVersion(settings.database_path),
+        registry.db.data_version if settings.shared_database else DataVersion(settings.database_path),
         registry.writing,
     )
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
+from ..errors import InvalidInput
 from ..settings import Settings
 from .common import Commands, settings_of
 
@@ -27,6 +28,9 @@ SERVED = [
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_of(args)
+    if getattr(args, "readers", 0) and settings.shared_database:
+        # the reader processes read the SQLite file; over PostgreSQL every `serve` is a full node instead
+        raise InvalidInput("--readers reads the SQLite registry file; with IGSN_GRAPH_DATABASE start more servers")
     if args.demo:
         from ..demo_load import demo_credentials, ensure_demo
 

@@ -211,6 +211,14 @@ class Database:
             row = conn.execute("SELECT CASE WHEN is_called THEN last_value END FROM journal_seq_seq").fetchone()
         return int(row[0]) if row and row[0] is not None else 0
 
+    def data_version(self) -> int:
+        """PostgreSQL: a number that changes whenever a write commits (the server's write-ahead log position; it
+        also moves for other databases' writes and checkpoints, which only makes a cached state look older).
+        SQLite's equivalent is ``PRAGMA data_version`` (``sparql_snapshots.DataVersion``)."""
+        if self.url is None:
+            raise ValueError("an SQLite registry's data version is PRAGMA data_version on the file")
+        return int(self.read().execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()[0])
+
     def clear(self) -> None:
         """Deletes every row of every table (a restore into PostgreSQL that failed leaves it as empty as it found
         it); the schema version and embargo marker of a new database stay."""

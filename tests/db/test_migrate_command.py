@@ -50,3 +50,11 @@ def test_init_and_migrate_on_postgresql(
 
 def _add_column(conn: object, dialect: str) -> None:
     conn.execute("ALTER TABLE agents ADD COLUMN extra TEXT")  # type: ignore[attr-defined]
+
+
+def test_serve_with_readers_is_refused_on_postgresql(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IGSN_GRAPH_DATABASE", "postgresql://nobody@127.0.0.1:9/none")
+    code, _, err = _run(capsys, "serve", "--data", str(tmp_path / "data"), "--readers", "2")
+    assert code == 2 and "--readers reads the SQLite registry file" in err
