@@ -17,11 +17,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from igsn_graph.index.rebuild import verify
+from igsn_graph.registry import restamp
 from igsn_graph.registry.lease import Lease
-from igsn_graph.registry.periodic import PeriodicCheck
+from igsn_graph.registry.periodic import PeriodicCheck, RestampCheck
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, add_test_accounts
+from tests.registry.test_service import ONE, registration_xml, submit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -147,3 +150,31 @@ def test_a_job_stops_at_once_between_rounds(two_registries: tuple[Registry, Regi
     assert check.checked.wait(30)
     threading.Thread(target=lambda: (check.stop(), done.set())).start()
     assert done.wait(30) and not check.running and not check.lease.held
+
+
+def test_one_node_restamps(two_registries: tuple[Registry, Registry]) -> None:
+    first, second = two_registries
+    add_test_accounts(first)
+    names = [f"ZTA{i:04d}" for i in range(1, 6)]
+    for name in names:
+        submit(first, ONE, registration_xml(name))
+    restamp.adopt(first)
+    first.db.set_meta("projection_fingerprint", "before-a-writer-change")  # as if the writers changed
+    time.sleep(1.1)  # datestamps have whole seconds: the new ones are visibly later
+    before = {name: first.row(name) for name in names}
+    checks = [RestampCheck(restamp.Restamper(registry, batch=2), interval=0.05) for registry in two_registries]
+    for check in checks:
+        check.start()
+    try:
+        assert _wait(lambda: not restamp.status(first).pending and not any(c.restamper.running for c in checks))
+        ran = [c for c in checks if c.restamper.progress() is not None]
+        assert len(ran) == 1 and ran[0].restamper.done == len(names)  # one node restamped, each record once
+        for name in names:
+            old, new = before[name], second.row(name)
+            assert old is not None and new is not None and new.version == old.version
+            assert new.datestamp > old.datestamp
+    finally:
+        for check in checks:
+            check.stop()
+    report = verify(second.db, second.store, second.iris)
+    assert report.ok, report.problems
