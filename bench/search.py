@@ -1,6 +1,7 @@
 """Search and relation query latency (p50 / p99) at 100,000 samples.
 
-    python bench/search.py [N]        # default 100,000
+    python bench/search.py [N]                 # default 100,000
+    python bench/search.py N --postgresql      # the same on SQLite, then on a throwaway PostgreSQL (testkit.postgres)
 
 Builds a registry database with the search rows and relation edges of N synthetic samples
 (``demo.generate_samples``) written by the same code the journal uses (``index.search.index_records``),
@@ -91,10 +92,26 @@ def timed(label: str, runs: list) -> None:  # type: ignore[type-arg]
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    rng = random.Random(7)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    n = int(args[0]) if args else 100_000
     with tempfile.TemporaryDirectory() as tmp:
-        db = Database(Path(tmp) / "registry.sqlite")
+        print("SQLite")
+        run(Database(Path(tmp) / "registry.sqlite"), n)
+    if "--postgresql" in sys.argv:
+        from testkit.postgres import PostgresServer
+
+        server = PostgresServer.start()
+        try:
+            server.template()
+            print("PostgreSQL")
+            run(Database(server.fresh_database()), n)
+        finally:
+            server.stop()
+
+
+def run(db: Database, n: int) -> None:
+    rng = random.Random(7)
+    if True:
         records = build(db, n)
         conn = db.read()
         words = sorted(

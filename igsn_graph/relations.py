@@ -81,8 +81,8 @@ Source = Union[sqlite3.Connection, "_HasDb", object]
 
 
 def _conn(source: Source) -> sqlite3.Connection:
-    if isinstance(source, sqlite3.Connection):
-        return source
+    if isinstance(source, sqlite3.Connection) or hasattr(source, "execute"):  # SQLite's, or PostgreSQL's (db)
+        return source  # type: ignore[return-value]
     db = getattr(source, "db", source)  # a Registry has .db, a Database has .read()
     return db.read()  # type: ignore[no-any-return,attr-defined]  # Source is duck-typed: anything with .read()
 
@@ -332,7 +332,9 @@ SELECT node AS igsn, MIN(depth) AS depth FROM walk WHERE node != ? GROUP BY node
 def ancestors(source: Source, name: str, depth: int | None = None) -> list[Node]:
     """Parents, their parents… up to ``depth`` generations, nearest first (each sample once)."""
     sql = _WALK.format(next="e.target", join="e.source = walk.node")
-    rows = _conn(source).execute(f"SELECT * FROM ({sql}) ORDER BY depth, igsn", (name, _check_depth(depth), name))
+    rows = _conn(source).execute(
+        f"SELECT * FROM ({sql}) AS found ORDER BY depth, igsn", (name, _check_depth(depth), name)
+    )
     return [Node(r[0], r[1]) for r in rows]
 
 
@@ -354,7 +356,7 @@ def descendants(
     if limit is not None:
         tail = " LIMIT ?"
         args.append(limit)
-    rows = _conn(source).execute(f"SELECT * FROM ({sql}) {where} ORDER BY depth, igsn{tail}", args)
+    rows = _conn(source).execute(f"SELECT * FROM ({sql}) AS found {where} ORDER BY depth, igsn{tail}", args)
     return [Node(r[0], r[1]) for r in rows]
 
 

@@ -30,6 +30,7 @@ def names(nodes: list[relations.Node]) -> list[tuple[str, int]]:
     return [(n.igsn, n.depth) for n in nodes]
 
 
+@pytest.mark.both_databases
 def test_diamond_each_sample_once_at_its_nearest_depth(registry: Registry) -> None:
     #      A
     #     / \
@@ -141,6 +142,7 @@ def test_samples_related_to_a_dataset_with_descendants(registry: Registry) -> No
     assert relations.samples_related_to(registry, "10.5072/other") == []
 
 
+@pytest.mark.both_databases
 def test_agents_by_orcid_and_ror(registry: Registry) -> None:
     person = Agent(
         "Doe, Jane", Identifier(ORCID, "ORCID"), Agent("Lab", Identifier("https://ror.org/02mhbdp94", "ROR")), "Person"
@@ -172,6 +174,7 @@ def test_private_and_inactive_samples_are_not_followed(registry: Registry) -> No
     assert relations.children(registry, "ZTA-M") == ["ZTA-M1", "ZTA-M3"]
 
 
+@pytest.mark.both_databases
 def test_parent_cycles_are_refused(registry: Registry) -> None:
     with pytest.raises(InvalidRecord, match="cycle: ZTA-S → ZTA-S"):
         put(registry, sample("ZTA-S", "ZTA-S"))
