@@ -3,14 +3,18 @@ directories prepared for an app (test accounts, or the demo set), a live server.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import httpx
 import pytest
@@ -34,6 +38,14 @@ OTHER = ("ZOTHER", "other-secret-1")
 ADMIN_PASSWORD = "admin-secret-0"
 #: the engine of the tests marked both_stores: "oxigraph", or "virtuoso" to run them all against Virtuoso
 REMOTE_ENGINE = os.environ.get("IGSN_TEST_REMOTE_ENGINE", "oxigraph")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The collected suite (its modules, functions, parameters: ~280,000 objects) lives until the process ends;
+    frozen, it is left out of every later garbage collection. Closing a store collects (``OxigraphStore.close``
+    releases RocksDB's lock so), and walking the whole suite each time cost ~0.1-0.4 s per close."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture
@@ -161,13 +173,43 @@ def add_test_accounts(registry: Registry) -> None:
     registry.add_agent(OTHER[0], name="Other Agent", password=OTHER[1], namespaces=["ZO"])
 
 
+#: per process: a folder of finished data folders (one per kind), copied into each test's own folder
+_TEMPLATES: dict[str, Path] = {}
+
+
+def _copy_of_template(kind: str, build: Callable[[Settings], None], settings: Settings) -> bool:
+    """Fills ``settings.data_dir`` with a copy of the data folder ``build`` made once in this process (the
+    accounts' scrypt hashes, the store's creation and the demo load are paid once, not per test).
+
+    False, leaving nothing, when the copy cannot stand for a fresh folder: the folder exists already, or the
+    graph lives in a remote engine rather than in the folder."""
+    if settings.store not in ("", "embedded") or settings.data_dir.exists():
+        return False
+    template = _TEMPLATES.get(kind)
+    if template is None:
+        if not _TEMPLATES:
+            root = Path(tempfile.mkdtemp(prefix="igsn-graph-templates-"))
+            atexit.register(shutil.rmtree, root, ignore_errors=True)
+            _TEMPLATES["<root>"] = root
+        template = _TEMPLATES["<root>"] / kind / "data"
+        build(Settings(data_dir=template, admin_password=ADMIN_PASSWORD))
+        _TEMPLATES[kind] = template
+    shutil.copytree(template, settings.data_dir, ignore=shutil.ignore_patterns("LOG", "LOG.old.*"))
+    return True
+
+
+def _with_test_accounts(settings: Settings) -> None:
+    init_data_dir(settings, repository_id="test.igsn-graph.org")
+    with Registry(settings) as registry:
+        add_test_accounts(registry)
+
+
 def fresh_settings(tmp: Path, **overrides: object) -> Settings:
     """Settings for ``tmp/data`` (the test administrator password, then ``overrides``) whose data directory is
     initialised with the test accounts; the registry is closed again, for an app or a server that opens it."""
     settings = Settings(data_dir=tmp / "data", admin_password=ADMIN_PASSWORD).with_(**overrides)
-    init_data_dir(settings, repository_id="test.igsn-graph.org")
-    with Registry(settings) as registry:
-        add_test_accounts(registry)
+    if not _copy_of_template("test-accounts", _with_test_accounts, settings):
+        _with_test_accounts(settings)
     return settings
 
 
@@ -175,15 +217,19 @@ def demo_settings(tmp: Path) -> Settings:
     """Settings for ``tmp/data`` holding the demo accounts and the small demo set (``ensure_demo``; closed
     again, like ``fresh_settings``)."""
     settings = Settings(data_dir=tmp / "data")
-    ensure_demo(settings)
+    _copy_of_template("demo", ensure_demo, settings)
+    ensure_demo(settings)  # on a copy: finds the completed load and returns
     return settings
 
 
 @pytest.fixture
 def registry(settings: Settings) -> Iterator[Registry]:
-    init_data_dir(settings, repository_id="test.igsn-graph.org")
-    reg = Registry(settings)
-    add_test_accounts(reg)
+    if _copy_of_template("test-accounts", _with_test_accounts, settings):
+        reg = Registry(settings)
+    else:
+        init_data_dir(settings, repository_id="test.igsn-graph.org")
+        reg = Registry(settings)
+        add_test_accounts(reg)
     try:
         yield reg
     finally:

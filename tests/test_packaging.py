@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.slow
+#: one worker builds the wheel once for both tests that install it (``--dist loadgroup``)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]
 
 RECORD = """<?xml version="1.0" encoding="UTF-8"?>
 <resource xmlns="http://schema.igsn.org/description/1.1" type="Sample">
@@ -29,15 +30,20 @@ def _outside_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONPATH" and not k.startswith("IGSN_GRAPH_")}
 
 
-def test_wheel_installs_and_validates(tmp_path: Path) -> None:
-    dist = tmp_path / "dist"
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel, built once for the tests that install it (a build takes several seconds)."""
+    dist = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
         check=True,
         capture_output=True,
         timeout=600,
     )
-    wheel = next(dist.glob("igsn_graph-*.whl"))
+    return next(dist.glob("igsn_graph-*.whl"))
+
+
+def test_wheel_installs_and_validates(tmp_path: Path, wheel: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
@@ -121,7 +127,7 @@ def test_every_import_is_a_declared_runtime_dependency() -> None:
     assert not missing, f"imported but not in [project] dependencies: {missing}"
 
 
-def test_a_plain_install_without_extras_serves(tmp_path: Path) -> None:
+def test_a_plain_install_without_extras_serves(tmp_path: Path, wheel: Path) -> None:
     """What a user of the package does: ``pip install`` the wheel alone (its declared dependencies, no test
     extras) into a fresh virtual environment, ``igsn-graph init``, ``serve``, and read every kind of page."""
     import time
@@ -130,14 +136,6 @@ def test_a_plain_install_without_extras_serves(tmp_path: Path) -> None:
 
     from testkit.harness import free_port
 
-    dist = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
-    wheel = next(dist.glob("igsn_graph-*.whl"))
     env_dir = tmp_path / "plain"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py, exe = env_dir / "bin" / "python", env_dir / "bin" / "igsn-graph"

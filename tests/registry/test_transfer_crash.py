@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,14 +29,22 @@ pytestmark = pytest.mark.slow
 SAMPLES = 300
 
 
-def world(tmp: Path) -> Path:
-    """Client ONE holds SAMPLES samples and a draft in namespace ZTA."""
-    settings = fresh_settings(tmp)
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Client ONE holds SAMPLES samples and a draft in namespace ZTA: loaded once, copied by ``world``."""
+    settings = fresh_settings(tmp_path_factory.mktemp("transfer-world"))
     with Registry(settings) as reg:
         subs = [read_document(csiro(f"ZTA{i:04d}"), None)[0] for i in range(SAMPLES)]
         assert all(o.ok for batch in reg.load_records(subs, principal=ADMIN, batch_size=SAMPLES) for o in batch)
         lifecycle.reserve_names(reg, ADMIN, [reg.parse("ZTA9999")])
     return settings.data_dir
+
+
+@pytest.fixture
+def world(loaded: Path, tmp_path: Path) -> Path:
+    """A copy of ``loaded`` of this test's own (the registry is closed: its files are at rest)."""
+    shutil.copytree(loaded, tmp_path / "data")
+    return tmp_path / "data"
 
 
 def owners(data: Path) -> tuple[set[tuple[str, str | None]], tuple[str, str | None], str | None, int]:
@@ -53,8 +62,8 @@ AFTER = ({(OTHER[0], None)}, (OTHER[0], None), OTHER[0], 2 * SAMPLES)
 
 
 @pytest.mark.parametrize("point", ["after-journal", "after-graph", "after-index"])
-def test_kill_between_the_steps_of_a_transfer(tmp_path: Path, point: str) -> None:
-    data = world(tmp_path)
+def test_kill_between_the_steps_of_a_transfer(world: Path, point: str) -> None:
+    data = world
     proc = cli(data, "transfer", OTHER[0], "--namespace", "ZTA", env={"IGSN_GRAPH_CRASH_AT": point})
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     check = cli(data, "verify")
@@ -65,8 +74,8 @@ def test_kill_between_the_steps_of_a_transfer(tmp_path: Path, point: str) -> Non
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_kill_at_a_random_moment_of_a_transfer(tmp_path: Path, seed: int) -> None:
-    data = world(tmp_path)
+def test_kill_at_a_random_moment_of_a_transfer(world: Path, seed: int) -> None:
+    data = world
     env = {**os.environ, "IGSN_GRAPH_DATA": str(data)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "igsn_graph.cli", "transfer", OTHER[0], "--namespace", "ZTA"],
