@@ -16,9 +16,10 @@ $(BIN)/.installed: pyproject.toml
 serve: $(BIN)/.installed
 	$(BIN)/igsn-graph serve --demo
 
-## test: install with the test extras and run the whole suite on every core; ends with the 15 slowest tests
+## test: install with the test extras and run the whole suite on every core (whole modules per worker, so a module's
+## fixtures are built once; modules with slow tests first); ends with the 15 slowest tests
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -q -n auto --durations=15
+	$(BIN)/python -m pytest -q -n auto --dist loadscope --no-loadscope-reorder --durations=15
 
 ## check: lint, format and types (ruff and mypy, configured in pyproject.toml)
 check: $(BIN)/.installed
