@@ -26,6 +26,7 @@ import signal
 import threading
 import zlib
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
@@ -143,23 +144,28 @@ class _GraphFailed(Exception):
         self.error = error
 
 
-class _Background:
-    """``fn(arg)`` run in a thread of its own from now on; ``join`` waits, then ``error`` is what it raised."""
+def _graph_writer() -> ThreadPoolExecutor:
+    """The one thread that writes the graph store while transaction B is written: long-lived, because a store
+    write in a new thread each time costs about twice the CPU (the storage engine's and the allocator's
+    per-thread state built anew)."""
+    global _GRAPH_WRITER
+    with _GRAPH_WRITER_LOCK:
+        if _GRAPH_WRITER is None:
+            _GRAPH_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-write")
+        return _GRAPH_WRITER
 
-    def __init__(self, fn: Callable[[GraphWrite], None], arg: GraphWrite) -> None:
-        self.error: BaseException | None = None
 
-        def run() -> None:
-            try:
-                fn(arg)
-            except BaseException as exc:  # noqa: BLE001 - handed to the journal's thread
-                self.error = exc
+_GRAPH_WRITER: ThreadPoolExecutor | None = None
+_GRAPH_WRITER_LOCK = threading.Lock()
 
-        self._thread = threading.Thread(target=run, name="graph-write", daemon=True)
-        self._thread.start()
 
-    def join(self) -> None:
-        self._thread.join()
+def _forget_graph_writer() -> None:
+    """A forked child has no thread of its parent's: it starts its own writer when it writes."""
+    global _GRAPH_WRITER, _GRAPH_WRITER_LOCK
+    _GRAPH_WRITER, _GRAPH_WRITER_LOCK = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_graph_writer)
 
 
 class Journal:
@@ -224,7 +230,7 @@ class Journal:
         self._maybe_crash("after-journal")
         # the graph write runs in a thread (the store releases the GIL) while transaction B is written here;
         # B commits only once the graph holds the changes, so the index never points at a missing graph
-        graph = _Background(self.store.apply, self._graph_write(changes))
+        graph = _graph_writer().submit(self.store.apply, self._graph_write(changes))
         try:
             self._finish(changes, seqs, before_commit=lambda: self._graph_written(graph))
         except _GraphFailed as failed:
@@ -242,14 +248,14 @@ class Journal:
                 applied=None,
             ) from exc
         finally:
-            graph.join()  # whatever B did, the store's write is over before this returns or raises
+            wait([graph])  # whatever B did, the store's write is over before this returns or raises
         self._maybe_crash("after-index")
 
-    def _graph_written(self, graph: _Background) -> None:
+    def _graph_written(self, graph: Future[None]) -> None:
         """Waits for the graph write; raises ``_GraphFailed`` (B is rolled back) if it failed."""
-        graph.join()
-        if graph.error is not None:
-            raise _GraphFailed(graph.error)
+        error = graph.exception()
+        if error is not None:
+            raise _GraphFailed(error)
         self._maybe_crash("after-graph")
 
     def _graph_write(self, changes: list[Change]) -> GraphWrite:
