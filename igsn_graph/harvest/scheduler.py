@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from ..registry.lease import Lease
 from ..registry.periodic import PeriodicCheck
 from ..registry.service import Registry
 from ..store.base import GraphWrite
@@ -100,10 +101,35 @@ def run(
     stop: Callable[[], bool] | None = None,
 ) -> RunReport:
     """Harvests source ``name`` until its list ends (or ``stop()`` says so after a page; the run resumes next
-    time). Failures are reported in ``RunReport.error`` and marked on the source, never raised."""
+    time). Failures are reported in ``RunReport.error`` and marked on the source, never raised.
+
+    Over a shared (PostgreSQL) registry one run of a source at a time, wherever it is started (a node's scheduler,
+    ``igsn-graph harvest`` on any machine): the run holds the source's lease (``registry.lease``); a run started
+    while another holds it does nothing and says so in ``error`` (the source's state is left as it is)."""
     source = sources.get(registry, name)
+    lease = Lease(registry.db.url, f"harvest source {name}")
+    if not lease.hold():
+        error = f"a run of {name} is under way elsewhere (another node or command): not started again"
+        return RunReport(source=name, resumed=source.token is not None, error=error)
+    try:
+        source = sources.get(registry, name)  # as the last run left it (it may have ended just now)
+        report = RunReport(source=name, resumed=source.token is not None)
+        _run(registry, source, client, report, on_page, stop)
+    finally:
+        lease.close()
+    return report
+
+
+def _run(
+    registry: Registry,
+    source: HarvestSource,
+    client: PoliteClient | None,
+    report: RunReport,
+    on_page: Callable[[RunReport], None] | None,
+    stop: Callable[[], bool] | None,
+) -> None:
+    name = source.name
     client = client or PoliteClient(source.url, rate=source.rate, timeout_s=source.timeout_s)
-    report = RunReport(source=name, resumed=source.token is not None)
     started = datetime.now(timezone.utc)
     try:
         _pages(registry, source, client, report, on_page, stop)
@@ -121,7 +147,6 @@ def run(
         log.warning("harvest of %s failed (%d in a row): %s", name, failures, exc.message)
     finally:
         report.requests = client.requests
-    return report
 
 
 def _pages(

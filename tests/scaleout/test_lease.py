@@ -178,3 +178,22 @@ def test_one_node_restamps(two_registries: tuple[Registry, Registry]) -> None:
             check.stop()
     report = verify(second.db, second.store, second.iris)
     assert report.ok, report.problems
+
+
+def test_one_run_of_a_harvest_source_at_a_time_across_nodes(two_registries: tuple[Registry, Registry]) -> None:
+    from igsn_graph.harvest import scheduler, sources
+
+    first, second = two_registries
+    sources.add(first, "elsewhere", url="http://127.0.0.1:9/oai", prefix="igsn_desc", rate=50)
+    running = Lease(first.db.url, "harvest source elsewhere")  # another node's run of the source, under way
+    assert running.hold()
+    try:
+        report = scheduler.run(second, "elsewhere")
+        assert report.error is not None and "under way elsewhere" in report.error and report.requests == 0
+        state = sources.get(second, "elsewhere")
+        assert (state.failures, state.last_run, state.last_error) == (0, None, None)  # nothing marked
+    finally:
+        running.close()
+    after = Lease(second.db.url, "harvest source elsewhere")
+    assert after.hold()  # the run's lease is free again once that run ended
+    after.close()
