@@ -93,7 +93,7 @@ class RestampCheck(PeriodicCheck):
 
     def check(self, stop: Callable[[], bool]) -> None:
         if not self.restamper.running:
-            self.restamper.start()  # finishes an interrupted batch, then restamps what is pending, if anything
+            self.restamper.start()  # drops graphs' old datestamps, then restamps what is pending, if anything
 
     def stop(self, timeout: float = 30.0) -> None:
         super().stop(timeout)  # no new start, then the running restamp stops between batches

@@ -1,6 +1,7 @@
 """registry.restamp: moving the server restamps nothing (no document names the public URL); a writer or crosswalk
-change gives new datestamps to graph, catalogue and search rows without history versions — resumable, finished
-after a crash, and run by the server itself at start with its progress on /health (issue 23)."""
+change gives new datestamps to catalogue and search rows (the graph holds none) without history versions —
+resumable, done again whole after a crash, and run by the server itself at start with its progress on /health
+(issue 23)."""
 
 from __future__ import annotations
 
