@@ -58,8 +58,8 @@ def cluster(tmp_path: Path, postgres_url: str, oxigraph_engine: str, source_url:
     with Registry(setup) as registry:
         load_demo_accounts(registry)
         registry.add_agent(AGENT, name="Node agent", password=PASSWORD, namespaces=["ZN"])
-        # polite enough to be still running when its node is killed (6 pages, one a second)
-        sources.add(registry, "zgeo", url=source_url, prefix="igsn_desc", agent="ZGEO", rate=1, every="1d")
+        # polite enough to be still running when its node is killed (6 pages, one every two seconds)
+        sources.add(registry, "zgeo", url=source_url, prefix="igsn_desc", agent="ZGEO", rate=0.5, every="1d")
     env = node_env(
         postgres_url, oxigraph_engine, admin_password=ADMIN_PASSWORD, public_url="https://registry.example.org/"
     )
@@ -163,7 +163,7 @@ def test_three_nodes_keep_every_acknowledged_write_through_a_node_killed_mid_run
     watch.data_dir.mkdir()
     with Registry(watch) as registry:
         deadline = time.monotonic() + 60
-        while sources.get(registry, "zgeo").token is None or sum(len(w.acknowledged) for w in writers) < WRITES // 2:
+        while sources.get(registry, "zgeo").token is None or sum(len(w.acknowledged) for w in writers) < WRITES // 4:
             assert time.monotonic() < deadline and all(w.is_alive() or w.error is None for w in writers)
             time.sleep(0.05)
     harvesting.kill()
