@@ -196,7 +196,7 @@ class Database:
 
         if self.url is None:
             raise ValueError("an SQLite registry pins its file (registry.snapshot), not a server connection")
-        conn = Connection(connect(self.url))
+        conn = Connection(connect(self.url), streaming=True)  # a dump reads every version through it
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         conn.execute("SELECT COUNT(*) FROM meta").fetchone()  # the snapshot is taken at the first statement
         return cast(sqlite3.Connection, conn)

@@ -25,7 +25,17 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .dialect import to_postgres
 
-__all__ = ["AdvisoryLock", "Connection", "connect", "PooledReader", "Result", "Row", "mapped_error", "open_pool"]
+__all__ = [
+    "AdvisoryLock",
+    "Connection",
+    "Streamed",
+    "connect",
+    "PooledReader",
+    "Result",
+    "Row",
+    "mapped_error",
+    "open_pool",
+]
 
 
 class Row(tuple[Any, ...]):
@@ -82,6 +92,35 @@ class Result:
         self._rows = []
 
 
+class Streamed(Result):
+    """A query's rows read as they are asked for, through a server-side cursor (a dump of every version would not
+    fit in memory read at once); open until its transaction ends."""
+
+    def __init__(self, cur: psycopg.ServerCursor[Any]) -> None:
+        super().__init__([], cur.description, -1)
+        self._cur = cur
+        self._index = {column.name: i for i, column in enumerate(cur.description or ())}
+
+    def _wrapped(self, values: Sequence[Any] | None) -> Row | None:
+        return None if values is None else Row(values, self._index)
+
+    def fetchone(self) -> Row | None:
+        return self._wrapped(self._cur.fetchone())
+
+    def fetchmany(self, size: int = 1) -> list[Row]:
+        return [Row(v, self._index) for v in self._cur.fetchmany(size)]
+
+    def fetchall(self) -> list[Row]:
+        return [Row(v, self._index) for v in self._cur.fetchall()]
+
+    def __iter__(self) -> Iterator[Row]:
+        for values in self._cur:
+            yield Row(values, self._index)
+
+    def close(self) -> None:
+        self._cur.close()
+
+
 def mapped_error(exc: psycopg.Error) -> sqlite3.Error:
     """The sqlite3 exception a caller written against SQLite catches for ``exc``."""
     message = str(exc).strip()
@@ -126,16 +165,32 @@ def _run(conn: psycopg.Connection[Any], sql: str, params: Sequence[Any] | None) 
 
 
 class Connection:
-    """One PostgreSQL connection (autocommit; explicit transactions) with the sqlite3 connection's methods."""
+    """One PostgreSQL connection (autocommit; explicit transactions) with the sqlite3 connection's methods.
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    ``streaming``: inside a transaction, a query's rows come through a server-side cursor as they are read
+    (``Streamed``) instead of all at once (a pinned snapshot that a dump reads whole)."""
+
+    def __init__(self, conn: psycopg.Connection[Any], *, streaming: bool = False) -> None:
         self.raw = conn
+        self.streaming = streaming
+        self._cursors = 0
 
     @property
     def in_transaction(self) -> bool:
         return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> Result:
+        if self.streaming and self.in_transaction and sql.lstrip()[:6].upper() in ("SELECT", "WITH R"):
+            statement = to_postgres(sql)
+            assert statement is not None
+            self._cursors += 1
+            cur = self.raw.cursor(name=f"streamed_{self._cursors}")
+            cur.itersize = 200
+            try:
+                cur.execute(statement, _params(params))
+            except psycopg.Error as exc:
+                raise mapped_error(exc) from exc
+            return Streamed(cur)
         return _run(self.raw, sql, params)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Result:

@@ -154,3 +154,24 @@ def test_postgres_creates_its_schema_once_on_an_empty_database(postgres_server: 
 def test_unreachable_server_is_a_clear_storage_failure() -> None:
     with pytest.raises(StorageFailure, match="cannot open the registry database postgresql://nobody@127.0.0.1:9/x"):
         Database("postgresql://nobody:secret@127.0.0.1:9/x?connect_timeout=2")
+
+
+def test_a_pinned_snapshot_streams_and_keeps_its_state(postgres_url: str) -> None:
+    from igsn_graph.db.postgres import Streamed
+
+    db = Database(postgres_url)
+    try:
+        with db.write() as w:
+            w.executemany("INSERT INTO meta VALUES (?, ?)", [(f"row{i:04d}", "x") for i in range(450)])
+        pinned = db.pinned()
+        try:
+            rows = pinned.execute("SELECT key FROM meta WHERE key LIKE 'row%' ORDER BY key")
+            assert isinstance(rows, Streamed)  # read as iterated, not all at once
+            db.set_meta("row9999", "written after the snapshot")
+            assert [r["key"] for r in rows] == [f"row{i:04d}" for i in range(450)]
+            assert pinned.execute("SELECT COUNT(*) FROM meta WHERE key = 'row9999'").fetchone()[0] == 0
+        finally:
+            pinned.close()
+        assert db.get_meta("row9999") == "written after the snapshot"
+    finally:
+        db.close()
