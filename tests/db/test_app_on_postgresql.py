@@ -22,6 +22,9 @@ def test_reads_and_writes_through_http_on_postgresql(tmp_path: Path, postgres_ur
         stored = sorted(o.igsn for o in outcomes if o.ok)
     assert stored and not settings.database_path.exists()
     with TestClient(create_app(settings)) as client:
+        home = client.get("/", headers={"Accept": "text/html"})
+        assert home.status_code == 200 and any(n in home.text for n in stored)  # newest registrations, from PostgreSQL
+        assert client.get(f"/{stored[0]}", headers={"Accept": "text/html"}).status_code == 200
         found = client.get("/api/v1/search", params={"limit": 50}).json()
         assert found["total"] >= 1
         oai = client.get("/oai", params={"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"})
