@@ -31,6 +31,7 @@ The layer's API (what other modules use):
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -45,6 +46,8 @@ from .sqlite import connect, connect_read_only, immediate
 from .sqlite import rollback as _rollback
 
 __all__ = ["Database", "POSTGRESQL", "SCHEMA_VERSION", "SQLITE", "create_schema", "connect_read_only", "immediate"]
+
+log = logging.getLogger("igsn_graph.db")
 
 #: the advisory lock key under which a PostgreSQL schema is created (two nodes starting at once)
 SCHEMA_LOCK = 0x1657_5C4E
@@ -128,6 +131,17 @@ class Database:
                 if not conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()[0]:
                     create_schema(conn, POSTGRESQL)
                     self._stamp_new()
+        collation = self._reader.execute(
+            "SELECT datcollate FROM pg_database WHERE datname = current_database()"
+        ).fetchone()[0]
+        if collation not in ("C", "POSIX", "C.UTF-8", "C.utf8"):
+            # keyset pages and cursors stay consistent either way; only their order differs from SQLite's bytes
+            log.warning(
+                "the registry database %s sorts text by %s: create it with `createdb --locale=C --template=template0` "
+                "for the byte order SQLite (and dumps) use",
+                self.display,
+                collation,
+            )
         if migrate:
             self.migrated = migrations.migrate(self)
         elif migrations.pending(self):
