@@ -61,10 +61,13 @@ class PostgresServer:
             raise RuntimeError("PostgreSQL binaries (initdb, postgres) are not installed (Debian package postgresql)")
         folder = Path(tempfile.mkdtemp(prefix="igsn-pg-", dir="/tmp"))
         run_as: list[str] = []
+        stop_with_parent: list[str] = []
         if os.geteuid() == 0:
             user = pwd.getpwnam("postgres")
             os.chown(folder, user.pw_uid, user.pw_gid)
             run_as = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", "--"]
+            # the server stops (fast shutdown) when the process that started it dies, even by SIGKILL
+            stop_with_parent = ["setpriv", "--pdeathsig=INT", *run_as[1:]]
         data = folder / "data"
         subprocess.run(
             [*run_as, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"]
@@ -76,7 +79,7 @@ class PostgresServer:
         port = free_port()
         settings = ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "listen_addresses=127.0.0.1"]
         settings += [f"port={port}", f"unix_socket_directories={folder}", "max_connections=200", "shared_buffers=32MB"]
-        args = [*run_as, str(bin_dir / "postgres"), "-D", str(data)]
+        args = [*stop_with_parent, str(bin_dir / "postgres"), "-D", str(data)]
         for setting in settings:
             args += ["-c", setting]
         log = open(folder / "server.log", "wb")
