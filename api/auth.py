@@ -8,12 +8,14 @@ import base64
 import binascii
 import hashlib
 import hmac
+import logging
 import os
 import secrets
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -21,8 +23,10 @@ from fastapi import Request, Security
 from fastapi.openapi.models import HTTPBase as HTTPBaseModel
 from fastapi.security.base import SecurityBase
 
-from igsn_graph.errors import LoginThrottled, NotAllowed, NotAuthenticated
-from igsn_graph.registry.accounts import Principal
+from igsn_graph.errors import IgsnGraphError, LoginThrottled, NotAllowed, NotAuthenticated
+from igsn_graph.registry.accounts import Principal, accounts_version
+from igsn_graph.registry.login_failures import Bucket, LoginFailures, bucket_name
+from igsn_graph.settings import Settings
 
 from .deps import per_app
 
@@ -42,6 +46,8 @@ __all__ = [
     "principal",
 ]
 
+log = logging.getLogger("igsn_graph")
+
 #: realm announced in ``WWW-Authenticate``
 REALM = "igsn-graph"
 
@@ -52,11 +58,19 @@ class CredentialCache:
     Verifying a password costs one scrypt (~50 ms, 16 MiB), which would dominate every request. Keys are
     HMAC-SHA256 of user and password under a random per-process key, so neither the password nor a hash
     usable offline is kept. Only successes are cached: a wrong password always pays the full scrypt.
-    A password change or deactivated account therefore takes effect after at most ``ttl`` seconds.
+    A password change or deactivated account therefore takes effect after at most ``ttl`` seconds; with
+    ``version`` (the accounts version, which every account write changes, read at most every ``version_every_s``
+    seconds) the cache is emptied when it changed, so a change made on another node takes effect within that.
     """
 
     def __init__(
-        self, *, ttl: float = 60.0, max_entries: int = 1024, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        ttl: float = 60.0,
+        max_entries: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+        version: Callable[[], str | None] | None = None,
+        version_every_s: float = 1.0,
     ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
@@ -64,6 +78,24 @@ class CredentialCache:
         self._key = secrets.token_bytes(32)
         self._entries: OrderedDict[bytes, tuple[float, Principal]] = OrderedDict()
         self._lock = threading.Lock()
+        self._version = version
+        self._version_every_s = version_every_s
+        self._version_seen: str | None = None
+        self._version_read_at = float("-inf")
+        #: bumped at every emptying: a verification begun before it is not cached after it
+        self.generation = 0
+
+    def _refresh(self) -> None:
+        """Empties the cache when the accounts version changed (read at most every ``version_every_s``)."""
+        if self._version is None or self._clock() - self._version_read_at < self._version_every_s:
+            return
+        self._version_read_at = self._clock()
+        current = self._version()
+        with self._lock:
+            if current != self._version_seen:
+                self._version_seen = current
+                self._entries.clear()
+                self.generation += 1
 
     def key(self, user: str, password: str) -> bytes:
         """The keyed digest that stands for these credentials (never the password itself)."""
@@ -76,6 +108,7 @@ class CredentialCache:
         return hmac.new(self._key, message, hashlib.sha256).digest()
 
     def get(self, user: str, password: str) -> Principal | None:
+        self._refresh()
         key = self._digest(user, password)
         with self._lock:
             hit = self._entries.get(key)
@@ -88,9 +121,12 @@ class CredentialCache:
             self._entries.move_to_end(key)
             return who
 
-    def put(self, user: str, password: str, who: Principal) -> None:
+    def put(self, user: str, password: str, who: Principal, *, generation: int | None = None) -> None:
+        """Remembers a verification; ``generation``: the cache's when it began (not kept if emptied since)."""
         key = self._digest(user, password)
         with self._lock:
+            if generation is not None and generation != self.generation:
+                return
             self._entries[key] = (self._clock() + self.ttl, who)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
@@ -99,6 +135,7 @@ class CredentialCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.generation += 1
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -108,7 +145,8 @@ class _Buckets:
     """Token buckets by key: ``burst`` tokens each, one back every ``refill_s`` seconds; the oldest keys are
     forgotten past ``max_entries`` (a forgotten key starts full again). Callers hold the throttle's lock."""
 
-    def __init__(self, burst: int, refill_s: float, max_entries: int) -> None:
+    def __init__(self, kind: str, burst: int, refill_s: float, max_entries: int) -> None:
+        self.kind = kind
         self.burst = burst
         self.refill_s = refill_s
         self.max_entries = max_entries
@@ -121,6 +159,11 @@ class _Buckets:
     def wait(self, tokens: float) -> int:
         """Whole seconds until a bucket holding ``tokens`` has one."""
         return max(1, int((1 - tokens) * self.refill_s + 0.999)) if self.refill_s > 0 else 3600
+
+    def shared(self, key: object) -> Bucket:
+        """This bucket as a row of the shared ``LoginFailures``."""
+        parts = key if isinstance(key, tuple) else (key,)
+        return Bucket(bucket_name(self.kind, *map(str, parts)), self.burst, self.refill_s)
 
     def put(self, key: object, tokens: float, now: float) -> None:
         self.entries[key] = (tokens, now)
@@ -148,7 +191,8 @@ class LoginThrottle:
     them cost together. A (account, address) pair that logged in within ``known_s`` seconds draws only from
     its own bucket: others' failures, from that address or anywhere, never refuse its right password. Client
     addresses come from ``client_address``. State is in memory, per process, bounded; 0 turns a bucket off
-    (``burst`` 0: all three).
+    (``burst`` 0: all three). With ``shared`` (nodes sharing a registry database) every failure is also written
+    there and each check takes the lower of its own and the shared count, so N nodes allow the rate of one.
     """
 
     def __init__(
@@ -163,15 +207,17 @@ class LoginThrottle:
         max_entries: int = 65536,
         known_s: float = 86400.0,
         clock: Callable[[], float] = time.monotonic,
+        shared: LoginFailures | None = None,
     ) -> None:
         self.burst = burst
         self.refill_s = refill_s
         self.max_entries = max_entries
         self.known_s = known_s
         self._clock = clock
-        self._pairs = _Buckets(burst, refill_s, max_entries)
-        self._addresses = _Buckets(address_burst, address_refill_s, max_entries)
-        self._global = _Buckets(global_burst, global_refill_s, 1)
+        self._pairs = _Buckets("pair", burst, refill_s, max_entries)
+        self._addresses = _Buckets("address", address_burst, address_refill_s, max_entries)
+        self._global = _Buckets("global", global_burst, global_refill_s, 1)
+        self.shared = shared
         self._known: OrderedDict[tuple[str, str], float] = OrderedDict()  # pair → until
         self._lock = threading.Lock()
 
@@ -188,10 +234,11 @@ class LoginThrottle:
         if self.burst <= 0:
             return
         key = self._pair(account, address)
+        shared = self._shared_tokens([(self._pairs, key)])
         with self._lock:
-            if key not in self._pairs.entries:
+            if key not in self._pairs.entries and not shared:
                 return
-            tokens = self._pairs.tokens(key, self._clock())
+            tokens = min(self._pairs.tokens(key, self._clock()), *shared.values(), float(self.burst))
         if tokens < 1:
             wait = self._pairs.wait(tokens)
             raise LoginThrottled(f"too many failed logins; try again in {wait} s", retry_after=wait)
@@ -204,6 +251,26 @@ class LoginThrottle:
         now = self._clock()
         with self._lock:
             self._pairs.put(key, max(0.0, self._pairs.tokens(key, now) - 1), now)
+        self._spend_shared([(self._pairs, key)])
+
+    def _shared_tokens(self, stages: list[tuple[_Buckets, object]]) -> dict[str, float]:
+        """The shared tokens of these buckets (those with recent failures), by shared name; {} without sharing."""
+        if self.shared is None:
+            return {}
+        wanted = [buckets.shared(key) for buckets, key in stages if buckets.burst > 0]
+        try:
+            return self.shared.tokens(wanted)
+        except (sqlite3.Error, IgsnGraphError) as exc:
+            log.warning("cannot read the shared login failures (this node's own count applies): %s", exc)
+            return {}
+
+    def _spend_shared(self, taken: Sequence[tuple[_Buckets, object]]) -> None:
+        if self.shared is None:
+            return
+        try:
+            self.shared.spend([buckets.shared(key) for buckets, key in taken if buckets.burst > 0])
+        except (sqlite3.Error, IgsnGraphError) as exc:
+            log.warning("cannot record a failed login in the registry database (counted on this node only): %s", exc)
 
     def admit(self, account: str, address: str, *, busy: bool = False) -> Admission:
         """Takes a token from every bucket this attempt draws from, or raises ``LoginThrottled`` taking none.
@@ -214,6 +281,7 @@ class LoginThrottle:
         pair = self._pair(account, address)
         if self.burst <= 0:
             return Admission(pair, ())
+        shared = self._shared_tokens([(self._pairs, pair), (self._addresses, address), (self._global, "")])
         now = self._clock()
         with self._lock:
             until = self._known.get(pair)
@@ -230,6 +298,8 @@ class LoginThrottle:
                 if buckets.burst <= 0:
                     continue
                 tokens = buckets.tokens(key, now)
+                if shared:
+                    tokens = min(tokens, shared.get(buckets.shared(key).name, tokens))
                 if tokens < 1:
                     for back, back_key in taken:
                         back.put(back_key, min(float(back.burst), back.tokens(back_key, now) + 1), now)
@@ -240,8 +310,10 @@ class LoginThrottle:
         return Admission(pair, tuple(taken))
 
     def settle(self, admission: Admission, ok: bool) -> None:
-        """A right password gives its tokens back and makes its pair known; a wrong one keeps them spent."""
+        """A right password gives its tokens back and makes its pair known; a wrong one keeps them spent (and
+        records them in the shared buckets)."""
         if not ok:
+            self._spend_shared(admission.taken)
             return
         now = self._clock()
         with self._lock:
@@ -360,22 +432,32 @@ BASIC = _BasicScheme()
 
 
 def _cache_of(request: Request) -> CredentialCache:
-    return per_app(request, "credential_cache", lambda _settings: CredentialCache())
+    db = request.app.state.registry.db
+    return per_app(request, "credential_cache", lambda _settings: CredentialCache(version=lambda: accounts_version(db)))
 
 
 def _throttle_of(request: Request) -> LoginThrottle:
-    return per_app(
-        request,
-        "login_throttle",
-        lambda settings: LoginThrottle(
+    registry = request.app.state.registry
+
+    def make(settings: Settings) -> LoginThrottle:
+        buckets = (
+            (settings.login_failures_burst, settings.login_failures_refill_s),
+            (settings.login_address_burst, settings.login_address_refill_s),
+            (settings.login_global_burst, settings.login_global_refill_s),
+        )
+        keep_s = max(Bucket("", burst, refill_s).full_after_s for burst, refill_s in buckets)
+        return LoginThrottle(
             burst=settings.login_failures_burst,
             refill_s=settings.login_failures_refill_s,
             address_burst=settings.login_address_burst,
             address_refill_s=settings.login_address_refill_s,
             global_burst=settings.login_global_burst,
             global_refill_s=settings.login_global_refill_s,
-        ),
-    )
+            # a read-only registry writes nothing: its throttle counts in memory only
+            shared=None if registry.read_only else LoginFailures(registry.db, keep_s=keep_s),
+        )
+
+    return per_app(request, "login_throttle", make)
 
 
 def _checks_of(request: Request) -> PasswordChecks:
@@ -403,14 +485,23 @@ async def authenticate(request: Request) -> Principal:
     admin = (settings.admin_user, settings.admin_password) if settings.admin_password else None
     throttle = _throttle_of(request)
     admission = throttle.admit(user, client_address(request, settings.trusted_proxy_hops), busy=checks.busy())
+    generation = cache.generation
+
+    def check() -> Principal:
+        try:
+            who: Principal = registry.accounts.authenticate(user, password, admin=admin)
+            return who
+        except NotAuthenticated:
+            throttle.settle(admission, ok=False)  # on the check's thread: it may write the shared failure
+            raise
+
     try:
-        who = await checks.run(key, lambda: registry.accounts.authenticate(user, password, admin=admin))
+        who = await checks.run(key, check)
     except NotAuthenticated:
-        throttle.settle(admission, ok=False)
         # one message whatever went wrong: do not tell callers which account names exist
         raise NotAuthenticated("not logged in") from None
     throttle.settle(admission, ok=True)
-    cache.put(user, password, who)
+    cache.put(user, password, who, generation=generation)
     return who
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from igsn_graph.registry import restamp
+from igsn_graph.registry.lease import held_jobs
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 
@@ -90,6 +91,9 @@ class Health(BaseModel):
     #: the registry serves reads only (setting, or a data folder that is not writable): every write is 503
     read_only: bool
     sparql: SparqlHealth
+    #: on PostgreSQL (nodes sharing the registry): the background jobs whose lease this node holds, so it runs
+    #: them (``registry.lease``); null on SQLite, where the one server runs every job
+    leases: list[str] | None = None
 
 
 @router.get("/health", response_model=Health, summary="Service health", responses=problem_responses(503))
@@ -108,6 +112,7 @@ def health(
         read_only=registry.read_only,
         sparql=sparql,
         restamp=_restamp(request),
+        leases=held_jobs(registry.db.url) if registry.db.url is not None else None,
     )
 
 

@@ -39,20 +39,22 @@ def _postgres_body(t: Table) -> str:
     return body
 
 
+def table_ddl(t: Table, dialect: str) -> list[str]:
+    """The statements creating one table and its indexes (idempotent: ``IF NOT EXISTS``; a migration step's)."""
+    if dialect == SQLITE:
+        body = t.body.replace(f"{t.serial} INTEGER PRIMARY KEY", f"{t.serial} INTEGER PRIMARY KEY AUTOINCREMENT")
+        suffix = " WITHOUT ROWID" if t.clustered else ""
+        out = [f"CREATE TABLE IF NOT EXISTS {t.name} ({body}){suffix}"]
+    else:
+        out = [f"CREATE TABLE IF NOT EXISTS {t.name} ({_postgres_body(t)})"]
+    indexes = t.indexes + (t.postgres_indexes if dialect == POSTGRESQL else ())
+    return out + [f"CREATE INDEX IF NOT EXISTS {name} ON {t.name} ({cols})" for name, cols in indexes]
+
+
 def ddl(dialect: str) -> list[str]:
     """Every statement creating the schema (idempotent: ``IF NOT EXISTS``)."""
-    out = []
-    for t in TABLES:
-        if dialect == SQLITE:
-            body = t.body.replace(f"{t.serial} INTEGER PRIMARY KEY", f"{t.serial} INTEGER PRIMARY KEY AUTOINCREMENT")
-            suffix = " WITHOUT ROWID" if t.clustered else ""
-            out.append(f"CREATE TABLE IF NOT EXISTS {t.name} ({body}){suffix}")
-        else:
-            out.append(f"CREATE TABLE IF NOT EXISTS {t.name} ({_postgres_body(t)})")
-        indexes = t.indexes + (t.postgres_indexes if dialect == POSTGRESQL else ())
-        out += [f"CREATE INDEX IF NOT EXISTS {name} ON {t.name} ({cols})" for name, cols in indexes]
-    out += SPECIAL[dialect]
-    return out
+    out = [statement for t in TABLES for statement in table_ddl(t, dialect)]
+    return out + list(SPECIAL[dialect])
 
 
 _LITERAL = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")")

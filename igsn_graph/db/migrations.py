@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidInput
-from .schema import SCHEMA_VERSION
+from .dialect import table_ddl
+from .schema import SCHEMA_VERSION, table
 
 if TYPE_CHECKING:
     from . import Database
@@ -31,8 +32,20 @@ class Step:
     apply: Callable[[sqlite3.Connection, str], None]
 
 
+def _create(name: str) -> Callable[[sqlite3.Connection, str], None]:
+    """A step creating a table added to ``schema.TABLES``."""
+
+    def apply(conn: sqlite3.Connection, dialect: str) -> None:
+        for statement in table_ddl(table(name), dialect):
+            conn.execute(statement)
+
+    return apply
+
+
 #: every schema change since version 1, in order; the last one's version is ``SCHEMA_VERSION``
-STEPS: tuple[Step, ...] = ()
+STEPS: tuple[Step, ...] = (
+    Step(2, "login_failure: the login throttle's buckets, shared by every node", _create("login_failure")),
+)
 
 
 def version_of(db: Database) -> int:

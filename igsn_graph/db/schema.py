@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 __all__ = ["SCHEMA_VERSION", "TABLES", "Table", "table"]
 
 #: the version a new database is created at; ``migrations.STEPS`` bring older ones up to it
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,14 @@ TABLES: tuple[Table, ...] = (
         "request TEXT NOT NULL, format TEXT, in_force INTEGER NOT NULL, original BLOB NOT NULL, UNIQUE (source, igsn)",
         ("source", "igsn"),
         indexes=(("harvest_origin_igsn", "igsn"),),
+    ),
+    # failed logins (registry.login_failures): the token buckets of the login throttle, shared by every node;
+    # bucket: "pair ACCOUNT address", "address …" or "global"; at: wall-clock seconds of the last failure
+    Table(
+        "login_failure",
+        "bucket TEXT PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL",
+        ("bucket",),
+        indexes=(("login_failure_at", "at"),),
     ),
 )
 

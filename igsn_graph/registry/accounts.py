@@ -28,6 +28,9 @@ from ..identifiers import is_doi_prefix, normalise_namespace
 T = TypeVar("T")
 
 __all__ = [
+    "ACCOUNTS_VERSION",
+    "accounts_version",
+    "changed_accounts",
     "Agent",
     "Client",
     "Principal",
@@ -128,6 +131,21 @@ ADMIN = Principal("admin", "admin")
 _DUMMY_HASH = hash_password("no account has this password")
 
 
+#: the ``meta`` key whose value every account, password, active flag or namespace change replaces
+ACCOUNTS_VERSION = "accounts_version"
+
+
+def accounts_version(db: Database) -> str | None:
+    """The accounts version now (None: never changed since the database was made): one read by key."""
+    return db.get_meta(ACCOUNTS_VERSION)
+
+
+def changed_accounts(conn: sqlite3.Connection) -> None:
+    """Changes the accounts version in the caller's write transaction (an account, password, active flag or
+    namespace written)."""
+    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (ACCOUNTS_VERSION, secrets.token_hex(8)))
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -152,6 +170,14 @@ class Accounts:
             yield
         finally:
             self._local.memo = None
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction of the account tables that also changes the accounts version (``accounts_version``),
+        so that every node's credential cache sees the change."""
+        with self.db.write() as conn:
+            yield conn
+            changed_accounts(conn)
 
     def _remembered(self, key: tuple[str, str], read: Callable[[], T]) -> T:
         memo: dict[tuple[str, str], Any] | None = getattr(self._local, "memo", None)
@@ -183,7 +209,7 @@ class Accounts:
         nss = [normalise_namespace(ns) for ns in namespaces]
         prefixes = [self._prefix(p) for p in doi_prefixes]
         ror = self._ror(ror)
-        with self.db.write() as conn:
+        with self._write() as conn:
             if conn.execute("SELECT 1 FROM agents WHERE symbol = ?", (symbol,)).fetchone():
                 raise Conflict(f"agent {symbol} exists already")
             conn.execute(
@@ -231,7 +257,7 @@ class Accounts:
                 raise InvalidInput(f"DOI prefix {p} does not belong to agent {agent.symbol}")
         doms = self._domains(domains)
         ror = self._ror(ror)
-        with self.db.write() as conn:
+        with self._write() as conn:
             if conn.execute("SELECT 1 FROM clients WHERE symbol = ?", (symbol,)).fetchone():
                 raise Conflict(f"client {symbol} exists already")
             conn.execute(
@@ -407,7 +433,7 @@ class Accounts:
         if not columns:
             return
         assignments = ", ".join(f"{c} = ?" for c in columns)
-        with self.db.write() as conn:
+        with self._write() as conn:
             conn.execute(f"UPDATE {table} SET {assignments} WHERE symbol = ?", (*columns.values(), symbol))
 
     @staticmethod
@@ -444,7 +470,7 @@ class Accounts:
         """Gives a namespace to an agent, or to a client (within its agent's namespaces); returns its normal form."""
         ns = normalise_namespace(namespace)
         agent, client = self._owner(owner)
-        with self.db.write() as conn:
+        with self._write() as conn:
             if client is None:
                 self._claim_namespace(conn, ns, agent.symbol, None, agent_level=True)
                 return ns
@@ -464,7 +490,7 @@ class Accounts:
         """Takes a namespace away (the caller checks that no sample lies in it); a client's namespace that is one of
         its agent's own goes back to the agent."""
         ns = normalise_namespace(namespace)
-        with self.db.write() as conn:
+        with self._write() as conn:
             row = conn.execute("SELECT agent_level, client FROM namespaces WHERE namespace = ?", (ns,)).fetchone()
             if row is None:
                 raise NotFound(f"namespace {ns} not found")
@@ -478,7 +504,7 @@ class Accounts:
         """Gives a DOI prefix to an agent, or to a client (one of its agent's prefixes, or a new one)."""
         p = self._prefix(prefix)
         agent, client = self._owner(owner)
-        with self.db.write() as conn:
+        with self._write() as conn:
             row = conn.execute("SELECT agent, client FROM doi_prefixes WHERE prefix = ?", (p,)).fetchone()
             if client is not None and row and row["agent"] == agent.symbol and row["client"] is None:
                 conn.execute("UPDATE doi_prefixes SET client = ? WHERE prefix = ?", (client.symbol, p))
@@ -488,7 +514,7 @@ class Accounts:
 
     def remove_doi_prefix(self, prefix: str) -> str:
         p = self._prefix(prefix)
-        with self.db.write() as conn:
+        with self._write() as conn:
             if conn.execute("DELETE FROM doi_prefixes WHERE prefix = ?", (p,)).rowcount == 0:
                 raise NotFound(f"DOI prefix {p} not found")
         return p

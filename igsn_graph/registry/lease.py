@@ -18,10 +18,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import weakref
 import zlib
 from typing import Any
 
-__all__ = ["JOBS", "Lease", "holder_name"]
+__all__ = ["JOBS", "Lease", "held_jobs", "holder_name"]
 
 log = logging.getLogger("igsn_graph")
 
@@ -37,6 +39,18 @@ def holder_name(job: str) -> str:
     return f"igsn-graph {job} {socket.gethostname()}:{os.getpid()}"[:63]
 
 
+#: every lease of this process (for ``held_jobs``); a lease forgotten by its owner drops out
+_LEASES: weakref.WeakSet[Lease] = weakref.WeakSet()
+_LEASES_LOCK = threading.Lock()
+
+
+def held_jobs(url: str) -> list[str]:
+    """The jobs whose lease on the database ``url`` this process holds now (as last taken or kept), sorted."""
+    with _LEASES_LOCK:
+        leases = list(_LEASES)
+    return sorted({lease.job for lease in leases if lease.url == url and lease._conn is not None})
+
+
 def _job_key(job: str) -> int:
     return zlib.crc32(job.encode()) & 0x7FFF_FFFF
 
@@ -49,6 +63,8 @@ class Lease:
         self.job = job
         self._key = _job_key(job)
         self._conn: Any = None
+        with _LEASES_LOCK:
+            _LEASES.add(self)
 
     def hold(self) -> bool:
         """Whether this process holds the lease now: kept if its session is alive, else taken if free."""

@@ -26,7 +26,7 @@ from ..index import catalogue
 from ..index.catalogue import CatalogueRow
 from ..vocab import IG
 from . import lifecycle
-from .accounts import Principal
+from .accounts import Principal, changed_accounts
 
 if TYPE_CHECKING:
     from .journal import Change
@@ -83,6 +83,8 @@ class Moves:
             "UPDATE namespaces SET agent = ?, client = ?, agent_level = ? WHERE namespace = ?",
             [(agent, client, level, ns) for ns, agent, client, level in self.namespaces],
         )
+        if self.namespaces:
+            changed_accounts(conn)  # the owners' principals changed: every node's credential cache is emptied
         if self.drafts:
             conn.execute(lifecycle.DDL)
             conn.executemany(
