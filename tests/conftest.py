@@ -185,13 +185,15 @@ def add_test_accounts(registry: Registry) -> None:
 _TEMPLATES: dict[str, Path] = {}
 
 
-def _copy_of_template(kind: str, build: Callable[[Settings], None], settings: Settings) -> bool:
+def _copy_of_template(kind: str, build: Callable[[Settings], None], settings: Settings, *, graph: bool = True) -> bool:
     """Fills ``settings.data_dir`` with a copy of the data folder ``build`` made once in this process (the
-    accounts' scrypt hashes, the store's creation and the demo load are paid once, not per test).
+    accounts' scrypt hashes, the store's creation and the demo load are paid once, not per test); without
+    ``graph``, the registry database only (for a remote engine, the caller puts the graph there).
 
     False, leaving nothing, when the copy cannot stand for a fresh folder: the folder exists already, or the
     graph (a remote engine) or the registry database (PostgreSQL) lives elsewhere than in the folder."""
-    if settings.store not in ("", "embedded") or settings.database or settings.data_dir.exists():
+    remote = settings.store not in ("", "embedded")
+    if (graph and remote) or settings.database or settings.data_dir.exists():
         return False
     template = _TEMPLATES.get(kind)
     if template is None:
@@ -202,7 +204,12 @@ def _copy_of_template(kind: str, build: Callable[[Settings], None], settings: Se
         template = _TEMPLATES["<root>"] / kind / "data"
         build(Settings(data_dir=template, admin_password=ADMIN_PASSWORD))
         _TEMPLATES[kind] = template
-    shutil.copytree(template, settings.data_dir, ignore=shutil.ignore_patterns("LOG", "LOG.old.*"))
+
+    def left_out(folder: str, names: list[str]) -> set[str]:
+        out = {n for n in names if n == "LOG" or n.startswith("LOG.old.")}  # RocksDB's own log of the build
+        return out if graph or Path(folder) != template else out | {"graph"}
+
+    shutil.copytree(template, settings.data_dir, ignore=left_out)
     return True
 
 
@@ -232,7 +239,10 @@ def demo_settings(tmp: Path) -> Settings:
 
 @pytest.fixture
 def registry(settings: Settings) -> Iterator[Registry]:
-    if _copy_of_template("test-accounts", _with_test_accounts, settings):
+    embedded = settings.store in ("", "embedded")
+    if _copy_of_template("test-accounts", _with_test_accounts, settings, graph=embedded):
+        # a remote engine gets the template's whole graph, the accounts graph, as the registry opens: it
+        # publishes the accounts graph from the accounts tables at every start
         reg = Registry(settings)
     else:
         init_data_dir(settings, repository_id="test.igsn-graph.org")
