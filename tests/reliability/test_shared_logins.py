@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import LoginThrottle
-from igsn_graph.db import Database
+from igsn_graph.db import Database, migrations
 from igsn_graph.errors import LoginThrottled
 from igsn_graph.registry.lease import Lease
-from igsn_graph.registry.login_failures import LoginFailures
+from igsn_graph.registry.login_failures import Bucket, LoginFailures, bucket_name
 from igsn_graph.settings import Settings
 from tests.conftest import ADMIN_PASSWORD, AGENT, OTHER, fresh_settings
 
@@ -119,3 +119,21 @@ def test_health_names_the_job_leases_this_node_holds(
 def test_health_names_no_leases_on_sqlite(tmp_path: Path) -> None:
     with TestClient(create_app(fresh_settings(tmp_path))) as app:
         assert app.get("/health").json()["leases"] is None
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_version_1_database_gets_the_login_failure_table(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Schema step 2 on a database made before it (the table dropped, version 1): ``migrate`` creates it."""
+    target = tmp_path / "registry.sqlite" if kind == "sqlite" else request.getfixturevalue("postgres_url")
+    db = Database(target, migrate=True)
+    try:
+        with db.write() as conn:
+            conn.execute("DROP TABLE login_failure")
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '1')")
+        assert [s.version for s in migrations.migrate(db)] == [2]
+        LoginFailures(db, keep_s=10.0).spend([Bucket(bucket_name("pair", "X", "a"), 3, 1.0)])
+        assert db.read().execute("SELECT tokens FROM login_failure").fetchone()[0] == 2.0
+    finally:
+        db.close()
