@@ -141,6 +141,9 @@ def database_kind() -> str:
 @pytest.fixture
 def settings(tmp_path: Path, store_kind: str, database_kind: str, request: pytest.FixtureRequest) -> Settings:
     base = Settings(data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD)
+    only = request.node.get_closest_marker("sqlite_only")
+    if only is not None and database_kind == "postgresql":
+        pytest.skip(f"SQLite's own behaviour: {only.args[0]}")
     if database_kind == "postgresql":
         base = base.with_(database=request.getfixturevalue("postgres_url"))
     if store_kind == "remote" and REMOTE_ENGINE == "virtuoso":  # the both_stores tests against Virtuoso, on demand

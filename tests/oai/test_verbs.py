@@ -464,6 +464,7 @@ def test_from_and_until_are_inclusive_and_a_day_until_covers_the_day(registry: R
     assert names(from_="2090-05-01T12:00:00Z", until="2090-05-01T12:00:00Z") == ["ZTA0001"]  # from = until
 
 
+@pytest.mark.sqlite_only("reads SQLite's EXPLAIN QUERY PLAN")
 def test_page_queries_use_the_ordered_indexes(registry: Registry) -> None:
     """Constant cost per page: every page query is an index range scan, never a sort or a full scan."""
     from igsn_graph.oai.sets import SetFilter

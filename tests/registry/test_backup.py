@@ -110,6 +110,7 @@ def test_a_backup_with_a_part_missing_is_refused_and_nothing_restored(
 
 
 @pytest.mark.both_stores
+@pytest.mark.sqlite_only("backup copies the SQLite file; on PostgreSQL it is refused (use dump)")
 def test_backup_over_either_store(settings: Settings, tmp_path: Path) -> None:
     """With a remote engine the backup holds the engine's graph as N-Quads; restore loads it into an empty engine."""
     from igsn_graph.registry.service import init_data_dir

@@ -213,6 +213,7 @@ def test_an_interrupted_restamp_resumes_without_stamping_twice(registry: Registr
     assert verify(registry.db, registry.store, registry.iris).ok
 
 
+@pytest.mark.sqlite_only("the crash is planted with an SQLite trigger")
 def test_a_batch_a_crash_interrupted_is_done_again_whole(registry: Registry) -> None:
     # a batch is one SQLite transaction (catalogue, search rows, position): a crash halfway leaves none of it
     names = _populate(registry)

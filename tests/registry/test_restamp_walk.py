@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from igsn_graph.index.rebuild import verify
 from igsn_graph.registry import restamp
 from igsn_graph.registry.service import Registry
@@ -14,6 +16,7 @@ from tests.registry.test_service import ONE, registration_xml, submit
 NAMES = [f"ZTA07{i:02d}" for i in range(6)]
 
 
+@pytest.mark.sqlite_only("renumbers SQLite rowids (the walk's physical order)")
 def test_records_the_walk_missed_are_stamped_at_the_end(registry: Registry) -> None:
     for name in NAMES:
         submit(registry, ONE, registration_xml(name))
