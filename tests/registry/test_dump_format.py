@@ -141,7 +141,9 @@ def test_a_dump_taken_while_writes_go_on_restores_and_verifies(tmp_path: Path) -
 
 
 @pytest.mark.both_stores
-@pytest.mark.sqlite_only("the target restores into a second data folder; on PostgreSQL the round trip is in tests/db (a fresh database)")
+@pytest.mark.sqlite_only(
+    "the target restores into a second data folder; on PostgreSQL the round trip is in tests/db (a fresh database)"
+)
 def test_dump_and_restore_over_either_store(settings: Settings, tmp_path: Path) -> None:
     """With a remote engine the dump reads the engine's dataset (under the write lock) and restore loads it back
     into an engine that holds no sample graphs."""
