@@ -90,7 +90,13 @@ class CredentialCache:
         if self._version is None or self._clock() - self._version_read_at < self._version_every_s:
             return
         self._version_read_at = self._clock()
-        current = self._version()
+        try:
+            current = self._version()
+        except (sqlite3.Error, IgsnGraphError) as exc:
+            # the database is unreachable: no account can change meanwhile either, so the cache stays (a cached
+            # login keeps working through an outage); read again at the next interval
+            log.warning("cannot read the accounts version (the credential cache is kept): %s", exc)
+            return
         with self._lock:
             if current != self._version_seen:
                 self._version_seen = current

@@ -267,12 +267,20 @@ class PooledReader:
         """Nothing to close: the pool owns the connections."""
 
 
+#: server-side TCP keepalives for a session that holds a lock: PostgreSQL closes the session of a node whose machine
+#: vanished (power loss, partition) after about idle + interval x count seconds, and its locks with it, instead of
+#: the operating system's two hours
+KEEPALIVE = ("SET tcp_keepalives_idle = 10", "SET tcp_keepalives_interval = 5", "SET tcp_keepalives_count = 4")
+
+
 class AdvisoryLock:
     """The registry's write lock across nodes: ``pg_advisory_lock(key)`` on a connection of its own, held from
     ``acquire`` to ``release`` (a session lock, so it spans the several transactions of one write). When the
-    holder dies its session ends and PostgreSQL releases the lock; the next holder then finds the dead node's
-    journal entry and redoes it first (``registry.write_gate``). A lost connection while waiting is retried once
-    on a new one; lost while held, the write's own statements fail (its journal entry is redone later)."""
+    holder dies its session ends and PostgreSQL releases the lock (a vanished machine's after ``KEEPALIVE``);
+    the next holder then finds the dead node's journal entry and redoes it first (``registry.write_gate``). A
+    lost connection while waiting is retried once on a new one. The write's statements run on the pool's writer
+    connection, not this one: a node cut off from the server loses both (its journal entry is redone later), but
+    a node that loses only this session while still writing is not detected before its commit."""
 
     def __init__(self, url: str, key: int) -> None:
         self._url = url
@@ -281,7 +289,10 @@ class AdvisoryLock:
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = psycopg.connect(self._url, autocommit=True, connect_timeout=10)  # not in the pool
+            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=10)  # not in the pool
+            for statement in KEEPALIVE:
+                conn.execute(statement)
+            self._conn = conn
         return self._conn
 
     def acquire(self) -> None:

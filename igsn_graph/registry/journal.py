@@ -168,6 +168,13 @@ def _forget_graph_writer() -> None:
 os.register_at_fork(after_in_child=_forget_graph_writer)
 
 
+def _applied(exc: BaseException) -> bool | None:
+    """Whether a failed graph write left anything: the embedded store's writes are transactions, and a remote
+    engine that could not be reached or refused the update applied nothing (False); a remote timeout: unknown."""
+    applied: bool | None = exc.data.get("applied", False) if isinstance(exc, StorageFailure) else False
+    return applied
+
+
 class Journal:
     """The single write path for samples."""
 
@@ -238,8 +245,7 @@ class Journal:
             # the embedded store's writes are transactions, and a remote engine that could not be reached
             # or refused the update applied nothing: forget the entry. When that is unknown (a remote
             # timeout), keep it: the next write or start redoes it, so graph and index agree again.
-            applied = exc.data.get("applied", False) if isinstance(exc, StorageFailure) else False
-            if applied is False:
+            if _applied(exc) is False:
                 self._forget(seqs)
                 raise StorageFailure(f"graph store write failed: {exc}", applied=False) from exc
             raise StorageFailure(
@@ -247,6 +253,14 @@ class Journal:
                 f"before the next write: {exc}",
                 applied=None,
             ) from exc
+        except Exception:
+            # B failed on its own before it asked for the graph: when the graph write failed too and applied
+            # nothing, nothing of this write holds anywhere, so its entry must not be redone later either
+            wait([graph])
+            error = graph.exception()
+            if error is not None and _applied(error) is False:
+                self._forget(seqs)
+            raise
         finally:
             wait([graph])  # whatever B did, the store's write is over before this returns or raises
         self._maybe_crash("after-index")

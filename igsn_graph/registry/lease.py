@@ -30,13 +30,12 @@ log = logging.getLogger("igsn_graph")
 #: the first half of every job lease's advisory lock key (the second: the job name's CRC-32); the two-integer
 #: form never meets the one-bigint keys of the schema and write locks (``db``)
 JOBS = 0x1657_5C50
-#: the server closes a silent holder's session after about idle + interval × count seconds
-_KEEPALIVE = ("SET tcp_keepalives_idle = 10", "SET tcp_keepalives_interval = 5", "SET tcp_keepalives_count = 4")
 
 
 def holder_name(job: str) -> str:
     """What a lease's session calls itself (``application_name``): the job, host and process that hold it."""
-    return f"igsn-graph {job} {socket.gethostname()}:{os.getpid()}"[:63]
+    # application_name holds 63 bytes: the host is shortened, never the pid that ends the name
+    return f"igsn-graph {job} {socket.gethostname()[:20]}:{os.getpid()}"
 
 
 #: every lease of this process (for ``held_jobs``); a lease forgotten by its owner drops out
@@ -72,6 +71,8 @@ class Lease:
             return True
         import psycopg
 
+        from ..db.postgres import KEEPALIVE
+
         if self._conn is not None:
             try:
                 self._conn.execute("SELECT 1")
@@ -87,7 +88,7 @@ class Lease:
             log.warning("cannot reach the database to take the lease of %s: %s", self.job, exc)
             return False
         try:
-            for statement in _KEEPALIVE:
+            for statement in KEEPALIVE:
                 conn.execute(statement)
             row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (JOBS, self._key)).fetchone()
         except psycopg.Error:

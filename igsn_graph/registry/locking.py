@@ -86,6 +86,10 @@ class WriteLock:
         self._depth -= 1
         if self._depth == 0:
             self._owner = None
-            if self._across is not None:
-                self._across.release()
+            try:
+                if self._across is not None:
+                    self._across.release()
+            finally:  # whatever the release raised, this process's writers must not hang behind it
+                self._thread_lock.release()
+            return
         self._thread_lock.release()

@@ -679,6 +679,26 @@ def test_credential_cache_ttl_bound_and_no_secrets() -> None:
     assert CredentialCache()._digest("U4", "pw") != cache._digest("U4", "pw")  # noqa: SLF001
 
 
+def test_credential_cache_survives_an_unreadable_accounts_version() -> None:
+    """A database outage does not turn cached logins into errors; the version is read again next interval."""
+    now, versions = [0.0], ["1"]
+
+    def version() -> str:
+        if versions[-1] == "down":
+            raise StorageFailure("the registry database is unreachable")
+        return versions[-1]
+
+    cache = CredentialCache(clock=lambda: now[0], version=version, version_every_s=1.0)
+    who = Principal("client", "ZTEST.ONE", "ZTEST")
+    cache.put("ZTEST.ONE", "pw", who)
+    versions.append("down")
+    now[0] = 2
+    assert cache.get("ZTEST.ONE", "pw") == who
+    versions.append("2")  # back, with an account changed meanwhile: the cache empties
+    now[0] = 4
+    assert cache.get("ZTEST.ONE", "pw") is None
+
+
 @pytest.mark.parametrize("header", [None, "", "Basic", "Basic !!", "Digest abc", "Basic Og==", "Basic dXNlcg=="])
 def test_basic_credentials_refusals(header: str | None) -> None:
     with pytest.raises(NotAuthenticated):
