@@ -39,7 +39,7 @@ from igsn_graph.formats.kernels import read_xml  # noqa: E402
 from igsn_graph.registry.accounts import Principal  # noqa: E402
 from igsn_graph.registry.service import Registry, Submission, init_data_dir  # noqa: E402
 from igsn_graph.settings import Settings  # noqa: E402
-from testkit.harness import WrkResult, free_port, percentile, run_wrk_script, stop_server  # noqa: E402
+from testkit.harness import WRK_DONE_LUA, WrkResult, free_port, percentile, run_wrk_script, stop_server  # noqa: E402
 
 __all__ = ["main"]
 
@@ -98,7 +98,8 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), **server_options(Setti
 
 #: wrk's Lua: every request a registration kernel of a new name, BNA<row prefix><thread id><counter>;
 #: ``done`` prints the totals and latency percentiles as one JSON line (``testkit.harness.run_wrk``'s form)
-WRK_LUA = r"""
+WRK_LUA = (
+    r"""
 local counter = 0
 function setup(thread)
   counter = counter + 1
@@ -120,15 +121,9 @@ function request()
     .. '<log><logElement event="submitted" timeStamp="2020-01-01T10:00:00"/></log></sample>'
   return wrk.format("POST", "/metadata", {["Content-Type"] = "application/xml", ["Authorization"] = auth}, body)
 end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "WRK-JSON {\"requests\": %d, \"duration_us\": %d, \"p50_us\": %d, \"p99_us\": %d, \"max_us\": %d, "
-    .. "\"errors\": %d, \"status_errors\": %d}\n",
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
-    e.connect + e.read + e.write + e.timeout, e.status))
-end
 """
+    + WRK_DONE_LUA
+)
 
 
 def start(cmd: list[str], env: dict[str, str], base: str) -> subprocess.Popen[bytes]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from .harness import ROOT, free_port
+from .harness import ROOT, free_port, stop_server
 
 __all__ = ["Node", "node_env", "start_nodes"]
 
@@ -90,12 +90,7 @@ class Node:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
+            stop_server(self.proc)
 
 
 def start_nodes(root: Path, count: int, env: dict[str, str]) -> list[Node]:

@@ -149,9 +149,24 @@ def summary(latencies_s: list[float]) -> str:
     )
 
 
+#: wrk's Lua ``done``: the totals and latency percentiles as one ``WRK-JSON {...}`` line (what ``run_wrk_script``
+#: reads); every script this project gives wrk ends with it
+WRK_DONE_LUA = r"""
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRK-JSON {\"requests\": %d, \"duration_us\": %d, \"p50_us\": %d, \"p99_us\": %d, \"max_us\": %d, "
+    .. "\"errors\": %d, \"status_errors\": %d}\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
 #: wrk's Lua: each thread reads the request list (``path<TAB>header: value<TAB>…`` per line) and sends them in
 #: a random order of its own; ``done`` prints the totals and latency percentiles as one JSON line
-_WRK_LUA = r"""
+_WRK_LUA = (
+    r"""
 local requests = {}
 local counter = 0
 function setup(thread)
@@ -174,15 +189,9 @@ end
 function request()
   return requests[math.random(#requests)]
 end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "WRK-JSON {\"requests\": %d, \"duration_us\": %d, \"p50_us\": %d, \"p99_us\": %d, \"max_us\": %d, "
-    .. "\"errors\": %d, \"status_errors\": %d}\n",
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
-    e.connect + e.read + e.write + e.timeout, e.status))
-end
 """
+    + WRK_DONE_LUA
+)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import httpx
 
 from igsn_graph.store.base import DROP_ALL_AT_ONCE
 
-from .harness import free_port
+from .harness import free_port, stop_server
 
 __all__ = ["VirtuosoServer", "start_virtuoso", "virtuoso_executable"]
 
@@ -114,12 +114,7 @@ class VirtuosoServer:
             response.raise_for_status()
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
+        stop_server(self.proc)
 
 
 def start_virtuoso(folder: Path, *, max_rows: int = 10_000_000) -> VirtuosoServer:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from igsn_graph.registry.service import Registry, Submission
+from testkit.harness import stop_server
 from tests.conftest import CLIENT_ONE, ROOT, free_port, fresh_settings
 from tests.oai.samples import ONE, rich
 
@@ -77,12 +78,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
         _up(reader + "/health", proc, log)
         yield writer, reader, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
+        stop_server(proc)
 
 
 def test_a_reader_answers_as_the_writer(served: tuple[str, str, subprocess.Popen[bytes]]) -> None:

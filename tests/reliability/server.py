@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from testkit.harness import stop_server
 from tests.conftest import ROOT, free_port
 
 __all__ = ["ServerProcess"]
@@ -79,10 +80,5 @@ class ServerProcess:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
+            stop_server(self.proc)
         self.proc = None

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from testkit.harness import stop_server
 from tests.conftest import ROOT, free_port, fresh_settings
 
 pytestmark = pytest.mark.slow
@@ -71,12 +72,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
             time.sleep(0.1)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
+        stop_server(proc)
 
 
 def _until_closed(sock: socket.socket) -> tuple[bytes, float]:
