@@ -174,6 +174,20 @@ def empty_engine(settings: Settings) -> None:
         store.close()
 
 
+def emptied_engine(request: pytest.FixtureRequest, engine: str) -> str:
+    """The URL of this session's ``engine`` server (``oxigraph`` or ``virtuoso``), emptied of every graph a test
+    wrote (Virtuoso: its own graphs stay)."""
+    if engine == "virtuoso":
+        server = request.getfixturevalue("virtuoso_engine")
+        server.clear()
+        return str(server.url)
+    url: str = request.getfixturevalue("oxigraph_engine")
+    httpx.post(
+        url + "/update", content=b"DROP ALL", headers={"Content-Type": "application/sparql-update"}, timeout=30
+    ).raise_for_status()
+    return url
+
+
 def add_test_accounts(registry: Registry) -> None:
     registry.add_agent(
         AGENT[0],

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -18,7 +17,7 @@ from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
 from igsn_graph.store.base import GraphWrite
 from igsn_graph.xmlparser import parse_xml
-from tests.conftest import ADMIN_PASSWORD, add_test_accounts
+from tests.conftest import ADMIN_PASSWORD, add_test_accounts, emptied_engine
 from tests.oai.samples import ONE, TWO, register, rich
 
 pytestmark = pytest.mark.slow
@@ -30,15 +29,7 @@ IG = "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> PREFIX geo: <http://www
 @pytest.fixture(params=["oxigraph", "virtuoso"])
 def engine_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings for a data folder whose graph is in an emptied engine."""
-    if request.param == "virtuoso":
-        server = request.getfixturevalue("virtuoso_engine")
-        server.clear()
-        url = server.url
-    else:
-        url = request.getfixturevalue("oxigraph_engine")
-        httpx.post(
-            url + "/update", content=b"DROP ALL", headers={"Content-Type": "application/sparql-update"}, timeout=30
-        ).raise_for_status()
+    url = emptied_engine(request, request.param)
     return Settings(data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD, store=url, store_engine=request.param)
 
 

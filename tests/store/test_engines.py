@@ -20,6 +20,7 @@ from igsn_graph.store.base import GraphWrite
 from igsn_graph.store.oxigraph import OxigraphStore
 from igsn_graph.store.remote import RemoteEndpoints, RemoteStore
 from testkit.virtuoso import start_virtuoso, virtuoso_executable
+from tests.conftest import emptied_engine
 
 pytestmark = pytest.mark.slow
 
@@ -60,15 +61,7 @@ def store(request: pytest.FixtureRequest) -> Iterator[RemoteStore]:
     reason = LIMITATIONS.get((engine, request.function.__name__))
     if reason:
         request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-    if engine == "virtuoso":
-        server = request.getfixturevalue("virtuoso_engine")
-        server.clear()
-        url = server.url
-    else:
-        url = request.getfixturevalue("oxigraph_engine")
-        httpx.post(
-            url + "/update", content=b"DROP ALL", headers={"Content-Type": "application/sparql-update"}, timeout=30
-        ).raise_for_status()
+    url = emptied_engine(request, engine)
     remote = RemoteStore(RemoteEndpoints(url, engine=engine))
     yield remote
     remote.close()
