@@ -21,7 +21,7 @@ from igsn_graph.formats._descriptive import COLLECTOR_ROLE
 from igsn_graph.formats.wkt import read_wkt
 from igsn_graph.identifiers import HANDLE_PREFIX
 from igsn_graph.iris import Iris
-from igsn_graph.record import Relation, SampleRecord
+from igsn_graph.record import Relation, SampleRecord, TimeSpan
 
 IRIS = Iris()
 
@@ -58,6 +58,18 @@ class _Xml:
         """An element only when there is text for it."""
         if text:
             self.sub(parent, name, text)
+
+    def time(self, parent: etree._Element, container: str, span: TimeSpan | None) -> None:
+        """A ``timeInstant`` or a ``timePeriod`` of ``start``/``end`` in ``container`` (both schemas' form)."""
+        if span is None:
+            return
+        when = self.sub(parent, container)
+        if span.instant:
+            self.sub(when, "timeInstant", span.instant)
+        else:
+            period = self.sub(when, "timePeriod")
+            self.opt(period, "start", span.start)
+            self.opt(period, "end", span.end)
 
     def many(self, parent: etree._Element, container: str, name: str, values: list[str]) -> None:
         if values:
@@ -149,14 +161,7 @@ def descriptive_document(s: DemoSample, *, ns: str, ardc_form: bool) -> bytes:
             x.sub(location, "locality", p.name, localityURI=p.identifier)
         for g in r.geometries[:1]:
             x.sub(location, "geometry", g.wkt, srid=f"https://epsg.io/{g.srid}" if g.srid else None)
-    if r.collection_time is not None:
-        when = x.sub(res, "date")
-        if r.collection_time.instant:
-            x.sub(when, "timeInstant", r.collection_time.instant)
-        else:
-            period = x.sub(when, "timePeriod")
-            x.opt(period, "start", r.collection_time.start)
-            x.opt(period, "end", r.collection_time.end)
+    x.time(res, "date", r.collection_time)
     if r.collection_method:
         x.sub(res, "method", r.method_description, methodURI=r.collection_method)
     x.opt(res, "campaign", r.campaign)
@@ -244,14 +249,7 @@ def csiro_v2_document(s: DemoSample) -> bytes:
                 srs=f"EPSG:{g.srid}" if g.srid else None,
                 spatialType=read_wkt(g.wkt, g.srid).kind,
             )
-    if r.collection_time is not None:
-        when = x.sub(sample, "samplingTime")
-        if r.collection_time.instant:
-            x.sub(when, "timeInstant", r.collection_time.instant)
-        else:
-            period = x.sub(when, "timePeriod")
-            x.opt(period, "start", r.collection_time.start)
-            x.opt(period, "end", r.collection_time.end)
+    x.time(sample, "samplingTime", r.collection_time)
     if r.collectors:
         holder = x.sub(sample, "sampleCollectors")
         for a in r.collectors:
