@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from igsn_graph import errors
 from igsn_graph.registry.service import PreconditionFailed
 
-from .auth import REALM
+from .auth.basic import REALM
 
 __all__ = [
     "PROBLEM_JSON",

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from igsn_graph import errors
 
 from . import testmode
-from .auth import REALM
+from .auth.basic import REALM
 from .errors import retry_after, status_in
 
 __all__ = [

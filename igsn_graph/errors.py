@@ -112,7 +112,7 @@ class NotAuthenticated(IgsnGraphError):
 
 class LoginThrottled(IgsnGraphError):
     """Too many failed logins (for this account from this address, from this address, or from everywhere at
-    once — api/auth.py's three buckets): refused before any password is hashed.
+    once — api/auth/login_throttle.py's three buckets): refused before any password is hashed.
 
     ``data["retry_after"]``: whole seconds until the next attempt is allowed.
     """

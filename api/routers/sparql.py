@@ -47,7 +47,8 @@ from igsn_graph.sparql_snapshots import DataVersion, Snapshots
 from igsn_graph.sparql_workers import Answer, FixedSource, PoolLimits, QueryPool, Source
 from igsn_graph.vocab import PREFIXES
 
-from ..auth import REALM, authenticate, client_address
+from ..auth import authenticate
+from ..auth.basic import REALM, client_address
 from ..bodies import content_type
 from ..deps import sparql_pool
 from ..negotiation import finish, redirect

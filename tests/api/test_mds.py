@@ -15,8 +15,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from api.app import create_app
-from api.auth import CredentialCache, basic_credentials
-from igsn_graph.errors import NotAuthenticated, StorageFailure, StoreBusy
+from api.auth.credential_cache import CredentialCache
+from igsn_graph.errors import StorageFailure, StoreBusy
 from igsn_graph.registry.accounts import Principal
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
@@ -660,53 +660,3 @@ def test_verified_credentials_are_cached(client: TestClient, monkeypatch: pytest
     assert calls == [CLIENT_ONE[0]] * 3
     cache: CredentialCache = client.app.state.credential_cache  # type: ignore[attr-defined]
     assert len(cache) == 1
-
-
-def test_credential_cache_ttl_bound_and_no_secrets() -> None:
-    now = [0.0]
-    cache = CredentialCache(ttl=60, max_entries=2, clock=lambda: now[0])
-    who = Principal("client", "ZTEST.ONE", "ZTEST")
-    cache.put("ZTEST.ONE", "pw-secret", who)
-    assert cache.get("ZTEST.ONE", "pw-secret") == who
-    assert cache.get("ZTEST.ONE", "pw-secreT") is None and cache.get("ZTEST.ON", "Epw-secret") is None
-    now[0] = 61
-    assert cache.get("ZTEST.ONE", "pw-secret") is None and len(cache) == 0
-    for i in range(5):
-        cache.put(f"U{i}", "pw-secret", who)
-    assert len(cache) == 2 and cache.get("U4", "pw-secret") == who and cache.get("U0", "pw-secret") is None
-    assert "pw-secret" not in repr(vars(cache))
-    # another process (another cache) derives other keys
-    assert CredentialCache()._digest("U4", "pw") != cache._digest("U4", "pw")  # noqa: SLF001
-
-
-def test_credential_cache_survives_an_unreadable_accounts_version() -> None:
-    """A database outage does not turn cached logins into errors; the version is read again next interval."""
-    now, versions = [0.0], ["1"]
-
-    def version() -> str:
-        if versions[-1] == "down":
-            raise StorageFailure("the registry database is unreachable")
-        return versions[-1]
-
-    cache = CredentialCache(clock=lambda: now[0], version=version, version_every_s=1.0)
-    who = Principal("client", "ZTEST.ONE", "ZTEST")
-    cache.put("ZTEST.ONE", "pw", who)
-    versions.append("down")
-    now[0] = 2
-    assert cache.get("ZTEST.ONE", "pw") == who
-    versions.append("2")  # back, with an account changed meanwhile: the cache empties
-    now[0] = 4
-    assert cache.get("ZTEST.ONE", "pw") is None
-
-
-@pytest.mark.parametrize("header", [None, "", "Basic", "Basic !!", "Digest abc", "Basic Og==", "Basic dXNlcg=="])
-def test_basic_credentials_refusals(header: str | None) -> None:
-    with pytest.raises(NotAuthenticated):
-        basic_credentials(header)
-
-
-def test_basic_credentials_password_may_hold_colons() -> None:
-    import base64
-
-    token = base64.b64encode("ZTEST.ONE:a:b:c".encode()).decode()
-    assert basic_credentials(f"basic {token}") == ("ZTEST.ONE", "a:b:c")

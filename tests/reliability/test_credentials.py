@@ -19,8 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.auth import LoginThrottle
-from igsn_graph.errors import LoginThrottled, NotAuthenticated
+from igsn_graph.errors import NotAuthenticated
 from igsn_graph.registry import accounts as accounts_module
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
@@ -324,39 +323,6 @@ def _rate_limited(app: TestClient) -> None:
     problem = app.get("/api/v1/admin/agents", auth=(OTHER[0], "guess-final"))
     assert problem.status_code == 429 and problem.headers["content-type"] == "application/problem+json"
     assert app.get("/igsn", auth=AGENT).status_code in (200, 204)  # another account logs in as before
-
-
-def test_login_throttle_buckets_refill_per_account_and_address() -> None:
-    now = [1000.0]
-    throttle = LoginThrottle(burst=3, refill_s=10.0, clock=lambda: now[0])
-    for _ in range(3):
-        throttle.check("zother", "10.0.0.1")
-        throttle.failed("zother", "10.0.0.1")
-    with pytest.raises(LoginThrottled) as info:
-        throttle.check("ZOTHER", "10.0.0.1")  # account names compared in normal form
-    assert info.value.data["retry_after"] == 10
-    throttle.check("ZOTHER", "10.0.0.2")  # the owner elsewhere is not locked out
-    throttle.check("ZTEST", "10.0.0.1")  # nor another account from the same place
-    now[0] += 4
-    with pytest.raises(LoginThrottled) as info:
-        throttle.check("ZOTHER", "10.0.0.1")
-    assert info.value.data["retry_after"] == 6
-    now[0] += 6  # one attempt refilled
-    throttle.check("ZOTHER", "10.0.0.1")
-    throttle.failed("ZOTHER", "10.0.0.1")
-    with pytest.raises(LoginThrottled):
-        throttle.check("ZOTHER", "10.0.0.1")
-    LoginThrottle(burst=0, refill_s=10.0).check("ANY", "x")  # 0 turns the limit off
-
-
-def test_login_throttle_is_bounded() -> None:
-    throttle = LoginThrottle(burst=1, refill_s=60.0, max_entries=10)
-    for i in range(50):
-        throttle.failed(f"U{i}", "a")
-    assert len(throttle._buckets) == 10
-    with pytest.raises(LoginThrottled):
-        throttle.check("U49", "a")
-    throttle.check("U0", "a")  # forgotten: the oldest pairs go first
 
 
 def test_a_throttled_login_costs_no_hash(settings_for_throttle: Settings, scrypt_calls: list[int]) -> None:

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.auth import LoginThrottle
+from api.auth.login_throttle import LoginThrottle
 from igsn_graph.db import Database, migrations
 from igsn_graph.errors import LoginThrottled
 from igsn_graph.registry.lease import Lease
