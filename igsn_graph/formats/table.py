@@ -51,6 +51,7 @@ __all__ = [
     "WRITTEN",
     "XML_MEDIA_TYPES",
     "RDF_SYNTAXES",
+    "RDF_WRITTEN",
     "RDF_MEDIA_TYPES",
     "JSON_FORMATS",
     "BASE_REVISION",
@@ -126,12 +127,16 @@ class XmlFormat:
 
 @dataclass(frozen=True)
 class RdfSyntax:
-    """A native RDF syntax: its media types (the canonical one first), file suffixes and pyoxigraph format."""
+    """A native RDF syntax: its media types (the canonical one first), file suffixes and pyoxigraph format;
+    ``dataset``: we write it with graph names (a sample's triples in its named graph); ``prefixed``: we write it
+    with our prefixes."""
 
     name: str
     media_types: tuple[str, ...]
     suffixes: tuple[str, ...]
     rdf_format: RdfFormat
+    dataset: bool = False
+    prefixed: bool = False
 
     @property
     def media_type(self) -> str:
@@ -279,15 +284,20 @@ WRITTEN: tuple[XmlFormat, ...] = tuple(f for f in _ROWS if f.write is not None)
 #: the media types XML of any format is read under (and any ``…+xml``): the format is told by the root element
 XML_MEDIA_TYPES = ("application/xml", "text/xml")
 
-RDF_SYNTAXES: tuple[RdfSyntax, ...] = (
-    # JSON of any kind comes as JSON-LD and is then told by its content (``JSON_FORMATS``)
-    RdfSyntax("json-ld", ("application/ld+json", "application/json"), (".jsonld", ".json"), RdfFormat.JSON_LD),
-    RdfSyntax("turtle", ("text/turtle", "application/x-turtle"), (".ttl",), RdfFormat.TURTLE),
-    RdfSyntax("n-triples", ("application/n-triples",), (".nt",), RdfFormat.N_TRIPLES),
-    # datasets (bulk input, one named graph per sample): graph names are ignored, samples found by ig:igsn
-    RdfSyntax("n-quads", ("application/n-quads",), (".nq",), RdfFormat.N_QUADS),
-    RdfSyntax("trig", ("application/trig",), (".trig",), RdfFormat.TRIG),
-)
+# JSON of any kind comes as JSON-LD and is then told by its content (``JSON_FORMATS``)
+_JSON_LD = RdfSyntax("json-ld", ("application/ld+json", "application/json"), (".jsonld", ".json"), RdfFormat.JSON_LD)
+_TURTLE = RdfSyntax("turtle", ("text/turtle", "application/x-turtle"), (".ttl",), RdfFormat.TURTLE, prefixed=True)
+_N_TRIPLES = RdfSyntax("n-triples", ("application/n-triples",), (".nt",), RdfFormat.N_TRIPLES)
+# datasets (bulk input, one named graph per sample): graph names are ignored, samples found by ig:igsn
+_N_QUADS = RdfSyntax("n-quads", ("application/n-quads",), (".nq",), RdfFormat.N_QUADS, dataset=True)
+_TRIG = RdfSyntax("trig", ("application/trig",), (".trig",), RdfFormat.TRIG, dataset=True, prefixed=True)
+# written only: XML of any kind is read as a record format, told by its root element (``XML_MEDIA_TYPES``)
+_RDF_XML = RdfSyntax("rdf-xml", ("application/rdf+xml",), (".rdf",), RdfFormat.RDF_XML)
+
+#: the RDF syntaxes we read
+RDF_SYNTAXES: tuple[RdfSyntax, ...] = (_JSON_LD, _TURTLE, _N_TRIPLES, _N_QUADS, _TRIG)
+#: the RDF syntaxes we write (a sample, a node, the home page's description), the default (Turtle) first
+RDF_WRITTEN: tuple[RdfSyntax, ...] = (_TURTLE, _N_TRIPLES, _N_QUADS, _TRIG, _RDF_XML, _JSON_LD)
 #: every RDF media type we read (aliases too) → its syntax
 RDF_MEDIA_TYPES: dict[str, RdfSyntax] = {m: s for s in RDF_SYNTAXES for m in s.media_types}
 

@@ -19,6 +19,7 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse, seria
 
 from ..formats import citation, datacite_json, schemaorg
 from ..formats.graph import facts_from_triples, record_from_triples
+from ..formats.table import RDF_WRITTEN
 from ..formats.xmltext import xml_safe
 from ..harvest import origins
 from ..harvest.view import unverified_notes
@@ -51,26 +52,20 @@ __all__ = [
     "schemaorg_of",
 ]
 
-RDF_FORMATS: dict[str, RdfFormat] = {
-    "text/turtle": RdfFormat.TURTLE,
-    "application/n-triples": RdfFormat.N_TRIPLES,
-    "application/n-quads": RdfFormat.N_QUADS,
-    "application/trig": RdfFormat.TRIG,
-    "application/rdf+xml": RdfFormat.RDF_XML,
-    "application/ld+json": RdfFormat.JSON_LD,
-}
-#: first path segments that are routes of the service, never IGSNs (they can never be namespaces either)
+#: the RDF media types a sample is written in (the default, Turtle, first) → their syntax, from the format table
+RDF_FORMATS: dict[str, RdfFormat] = {syntax.media_type: syntax.rdf_format for syntax in RDF_WRITTEN}
 _ALTR = "http://www.w3.org/ns/dx/connegp/altr#"
 _DCTERMS = "http://purl.org/dc/terms/"
 
 
 #: syntaxes of a dataset: the triples go into their named graph
-_DATASET_FORMATS = frozenset({RdfFormat.N_QUADS, RdfFormat.TRIG})
+_DATASET_FORMATS = frozenset(syntax.rdf_format for syntax in RDF_WRITTEN if syntax.dataset)
+_PREFIXED_FORMATS = frozenset(syntax.rdf_format for syntax in RDF_WRITTEN if syntax.prefixed)
 
 
 def _prefixes(fmt: RdfFormat) -> dict[str, str] | None:
     """The prefixes written in the syntaxes that abbreviate IRIs with them (Turtle, TriG)."""
-    return PREFIXES if fmt in (RdfFormat.TURTLE, RdfFormat.TRIG) else None
+    return PREFIXES if fmt in _PREFIXED_FORMATS else None
 
 
 def render_rdf(

@@ -59,6 +59,20 @@ def test_rdf_media_types_and_file_suffixes_come_from_the_table() -> None:
     assert len(media_types) == len(set(media_types))
 
 
+def test_the_rdf_syntaxes_written_come_from_the_table_turtle_first() -> None:
+    """The resolver writes what the table lists, in its order (the first is the default); RDF/XML is written, never
+    read (XML is read as a record format); each row's canonical media type and first suffix are pyoxigraph's."""
+    assert list(resolver.RDF_FORMATS.items()) == [(s.media_type, s.rdf_format) for s in table.RDF_WRITTEN]
+    assert next(iter(resolver.RDF_FORMATS)) == "text/turtle"
+    assert "application/rdf+xml" in resolver.RDF_FORMATS and "application/rdf+xml" not in table.RDF_MEDIA_TYPES
+    assert set(table.RDF_SYNTAXES) <= set(table.RDF_WRITTEN)
+    for syntax in table.RDF_WRITTEN:
+        assert (syntax.media_type, syntax.suffixes[0]) == (
+            syntax.rdf_format.media_type,
+            "." + syntax.rdf_format.file_extension,
+        )
+
+
 def test_the_identifier_element_of_each_format_names_its_first_record(shared: Path) -> None:
     checked = set()
     for path in sorted((shared / "examples").rglob("*.xml")):
