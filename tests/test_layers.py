@@ -18,6 +18,7 @@ FORBIDDEN = {"fastapi", "starlette", "api", "uvicorn"}
 ALLOWED: dict[str, set[str]] = {
     "db": set(),
     "formats": set(),
+    "sparql_workers": set(),
     "store": {"formats"},
     "index": {"db", "formats", "store"},
     "registry": {"db", "formats", "store", "index"},
