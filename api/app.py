@@ -29,6 +29,7 @@ from .routers import (
     health,
     home,
     mds,
+    mds_fast,
     oai,
     operations,
     relations,
@@ -45,11 +46,11 @@ __all__ = ["create_app"]
 
 
 class _App(FastAPI):
-    """The app with the resolver's and the SPARQL endpoint's fast paths outside every middleware (they add the
-    security headers themselves)."""
+    """The app with the resolver's, the SPARQL endpoint's and ``POST /metadata``'s fast paths outside every
+    middleware (they add the security headers themselves)."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return resolver.FastPath(sparql.FastPath(super().build_middleware_stack()))
+        return resolver.FastPath(sparql.FastPath(mds_fast.FastPath(super().build_middleware_stack())))
 
 
 def forget_graph_bodies(settings: Settings, cache: RenderCache, names: list[str]) -> None:

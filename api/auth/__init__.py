@@ -18,7 +18,7 @@ from .credential_cache import CredentialCache
 from .login_throttle import LoginThrottle
 from .password_checks import PasswordChecks
 
-__all__ = ["admin", "authenticate", "forget_credentials", "optional_principal", "principal"]
+__all__ = ["admin", "authenticate", "cached_principal", "forget_credentials", "optional_principal", "principal"]
 
 
 def _cache_of(request: Request) -> CredentialCache:
@@ -60,13 +60,11 @@ async def authenticate(request: Request) -> Principal:
     database reads of a login (the accounts version at most once a second, the throttle's shared buckets) run
     on that pool too: on PostgreSQL each is a network round trip."""
     user, password = basic_credentials(request.headers.get("authorization"))
-    cache = _cache_of(request)
-    checks = _checks_of(request)
-    if cache.refresh_due():
-        await checks.read("accounts version", cache.refresh)
-    who = cache.get(user, password)
+    who = await _cached(request, user, password)
     if who is not None:
         return who
+    cache = _cache_of(request)
+    checks = _checks_of(request)
     key = cache.key(user, password)
     pending = checks.pending(key)
     if pending is not None:  # the same credentials are being checked: share that check
@@ -100,6 +98,24 @@ async def authenticate(request: Request) -> Principal:
         raise NotAuthenticated("not logged in") from None
     cache.put(user, password, who, generation=generation)
     return who
+
+
+async def _cached(request: Request, user: str, password: str) -> Principal | None:
+    """Whom these credentials were verified as recently (the cache emptied first when the accounts changed)."""
+    cache = _cache_of(request)
+    if cache.refresh_due():
+        await _checks_of(request).read("accounts version", cache.refresh)
+    return cache.get(user, password)
+
+
+async def cached_principal(request: Request) -> Principal | None:
+    """The caller's principal when its Basic credentials were verified recently; None otherwise (also for
+    missing or malformed ones) — no password is hashed and the throttle is not asked (``authenticate`` does)."""
+    try:
+        user, password = basic_credentials(request.headers.get("authorization"))
+    except NotAuthenticated:
+        return None
+    return await _cached(request, user, password)
 
 
 async def principal(request: Request, _: None = Security(BASIC)) -> Principal:

@@ -37,7 +37,7 @@ from ..mds_wire import (
 )
 from ..testmode import test_mode
 
-__all__ = ["router", "BULK_ENDPOINT"]
+__all__ = ["router", "BULK_ENDPOINT", "register_document"]
 
 router = APIRouter(tags=["MDS registration API"])
 
@@ -110,7 +110,9 @@ def _written_igsn(root: etree._Element, fmt: XmlFormat) -> str | None:
     return text or None
 
 
-def _register_document(request: Request, who: Principal, body: bytes, path_igsn: str | None) -> Response:
+def register_document(request: Request, who: Principal, body: bytes, path_igsn: str | None) -> Response:
+    """``POST /metadata`` (``path_igsn`` None) and ``PUT /metadata/{igsn}``: one record registered, the MDS answer
+    (also ``mds_fast.FastPath``'s, which calls it for cached credentials)."""
     registry = get_registry(request)
     target = registry.parse(path_igsn) if path_igsn is not None else None
     if not body.strip():
@@ -147,7 +149,7 @@ def list_metadata(who: Principal = Depends(principal)) -> Response:
 
 @router.post("/metadata", status_code=201, summary="Register one record (kernel XML); the IGSN is read from it")
 def post_metadata(request: Request, who: Principal = Depends(principal), body: bytes = Depends(xml_body)) -> Response:
-    return _register_document(request, who, body, None)
+    return register_document(request, who, body, None)
 
 
 @router.post("/metadata/{igsn:path}", status_code=201, include_in_schema=False)
@@ -155,7 +157,7 @@ def post_metadata(request: Request, who: Principal = Depends(principal), body: b
 def put_metadata(
     igsn: str, request: Request, who: Principal = Depends(principal), body: bytes = Depends(xml_body)
 ) -> Response:
-    return _register_document(request, who, body, igsn)
+    return register_document(request, who, body, igsn)
 
 
 @router.head("/metadata/{igsn:path}", include_in_schema=False)
