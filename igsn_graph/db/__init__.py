@@ -53,6 +53,8 @@ log = logging.getLogger("igsn_graph.db")
 SCHEMA_LOCK = 0x1657_5C4E
 #: the advisory lock key of the registry's write lock (``registry.locking``)
 WRITE_LOCK = 0x1657_5C4F
+#: the advisory lock key a restore holds for its whole run (``registry.restore``): one at a time into a database
+RESTORE_LOCK = 0x1657_5C50
 
 
 def create_schema(conn: sqlite3.Connection, dialect: str = SQLITE) -> None:

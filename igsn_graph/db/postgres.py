@@ -305,6 +305,15 @@ class AdvisoryLock:
                 if attempt == 2:
                     raise mapped_error(exc) from exc
 
+    def try_acquire(self) -> bool:
+        """Takes the lock if no other session holds it; False (at once) if one does."""
+        try:
+            row = self._connection().execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
+        except psycopg.OperationalError as exc:
+            self.close()
+            raise mapped_error(exc) from exc
+        return bool(row and row[0])
+
     def release(self) -> None:
         if self._conn is None or self._conn.closed or self._conn.broken:
             return  # the session is gone, and its lock with it

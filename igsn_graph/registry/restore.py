@@ -7,13 +7,16 @@ it was (with a remote graph store the error names what to clear there).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..db import Database
+from ..db import RESTORE_LOCK, Database
 from ..errors import Conflict, IgsnGraphError, StorageFailure
 from ..index.rebuild import verify
 from ..iris import Iris
@@ -70,6 +73,42 @@ def restore(settings: Any, path: Path) -> dict[str, int]:
     is removed again and the error says why (``DumpBroken`` for the file, ``Conflict`` for the target).
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with _sole_restore(settings):
+        return _restore(settings, path)
+
+
+@contextmanager
+def _sole_restore(settings: Any) -> Iterator[None]:
+    """Holds the data folder (``flock`` on it) and, on PostgreSQL, the database (an advisory lock of its own, not
+    the write lock: the staged registry takes that) for the whole restore, or raises ``Conflict`` at once: two
+    restores at the same time would each find the target empty, and a failing one empties the database the other
+    filled."""
+    folder = os.open(settings.data_dir, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Conflict(f"another restore into {settings.data_dir} is under way") from None
+        if not settings.shared_database:
+            yield
+            return
+        from ..db.postgres import AdvisoryLock
+
+        lock = AdvisoryLock(settings.database_target, RESTORE_LOCK)
+        try:
+            if not lock.try_acquire():
+                raise Conflict("another restore into the PostgreSQL registry database is under way")
+            try:
+                yield
+            finally:
+                lock.release()
+        finally:
+            lock.close()
+    finally:
+        os.close(folder)  # and the flock with it
+
+
+def _restore(settings: Any, path: Path) -> dict[str, int]:
     _target_empty(settings)
     staging = settings.data_dir / STAGING
     if staging.exists():  # left by a restore that was killed: never part of the data
