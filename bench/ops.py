@@ -23,13 +23,13 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from igsn_graph.demo_load import ensure_demo
 from igsn_graph.index.rebuild import verify
 from igsn_graph.registry.backup import backup
 from igsn_graph.registry.dump import dump
 from igsn_graph.registry.restore import restore
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
+from testkit.demo_folder import add_demo_arguments, demo_folder
 
 
 def _size(path: Path) -> int:
@@ -46,15 +46,11 @@ def _timed(label: str, fn: Callable[[], Any], rows: list[tuple[str, float, str]]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", type=int, default=10000)
-    parser.add_argument("--data", type=Path, default=None)
+    add_demo_arguments(parser)
     parser.add_argument("--work", type=Path, default=None, help="where backups, dumps and restores go (removed)")
-    parser.add_argument("--as-is", action="store_true", help="use the registry in --data as it is (no demo load)")
     args = parser.parse_args()
-    data = args.data or Path(tempfile.gettempdir()) / f"igsn-graph-bench-ops-{args.size}"
-    settings = Settings(data_dir=data)
-    if not args.as_is:
-        ensure_demo(settings, size=args.size)
+    settings = demo_folder(args)
+    data = settings.data_dir
     work = Path(tempfile.mkdtemp(prefix="ops-", dir=args.work or data.parent))
     load_before = os.getloadavg()
     rows: list[tuple[str, float, str]] = []

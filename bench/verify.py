@@ -14,29 +14,22 @@ import argparse
 import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from igsn_graph.demo_load import ensure_demo
 from igsn_graph.index.rebuild import verify
 from igsn_graph.registry.service import Registry
-from igsn_graph.settings import Settings
+from testkit.demo_folder import add_demo_arguments, demo_folder
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", type=int, default=10000)
-    parser.add_argument("--data", type=Path, default=None)
-    parser.add_argument("--as-is", action="store_true", help="use the registry in --data as it is (no demo load)")
+    add_demo_arguments(parser)
     args = parser.parse_args()
-    data = args.data or Path(tempfile.gettempdir()) / f"igsn-graph-bench-ops-{args.size}"
-    settings = Settings(data_dir=data)
-    if not args.as_is:
-        ensure_demo(settings, size=args.size)
+    settings = demo_folder(args)
     load_before = os.getloadavg()
     with Registry(settings) as reg:
         start = time.monotonic()
