@@ -275,3 +275,51 @@ def test_a_write_inside_the_write_lock_runs_directly(registry: Registry) -> None
         assert registry.register(ONE, [sample("ZTA7000", "described")])[0].version == 2
     assert registry.stats.waiting == 0
     assert_consistent(registry)
+
+
+def test_the_oldest_queued_writer_leads_the_next_group_and_each_gets_its_own_result() -> None:
+    """``GroupQueue`` alone: while a group is under way the others queue; its leader hands over to the oldest
+    queued request, whose group is the next ``limit`` in arrival order; every caller gets its own result."""
+    from igsn_graph.registry.group import GroupQueue, Request
+
+    release = threading.Event()
+    groups: list[list[int]] = []
+    leaders: list[str] = []
+
+    class Numbered(Request[int]):
+        def __init__(self, n: int) -> None:
+            super().__init__()
+            self.n = n
+
+    def process(group: list[Request[int]]) -> None:
+        leaders.append(threading.current_thread().name)
+        groups.append([r.n for r in group if isinstance(r, Numbered)])
+        if len(groups) == 1:
+            release.wait(60)
+        for r in group:
+            if isinstance(r, Numbered) and r.n == 7:
+                r.fail(ValueError("seven"))
+            elif isinstance(r, Numbered):
+                r.succeed(r.n * 10)
+
+    queue: GroupQueue[int] = GroupQueue(process, limit=4)
+    results: dict[int, object] = {}
+
+    def submit(n: int) -> None:
+        try:
+            results[n] = queue.submit(Numbered(n))
+        except ValueError as exc:
+            results[n] = exc
+
+    threads = [threading.Thread(target=submit, args=(n,), name=f"writer-{n}") for n in range(11)]
+    for n, t in enumerate(threads):
+        t.start()
+        wait_until(lambda n=n: queue.stats.waiting == n + 1)  # type: ignore[misc]
+    release.set()
+    for t in threads:
+        t.join(timeout=60)
+    assert groups == [[0], [1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]
+    assert leaders == ["writer-0", "writer-1", "writer-5", "writer-9"]
+    assert {n: r for n, r in results.items() if n != 7} == {n: n * 10 for n in range(11) if n != 7}
+    assert isinstance(results[7], ValueError) and queue.stats.waiting == 0
+    assert queue.submit(Numbered(11)) == 110  # nobody leads any more: the next writer does, alone
