@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,6 +60,27 @@ def test_a_second_opener_is_refused_clearly(tmp_path: Path) -> None:
         OxigraphStore(tmp_path / "g")
     first.close()
     OxigraphStore(tmp_path / "g").close()
+
+
+def test_a_closed_store_reopens_at_once_though_garbage_still_refers_to_it(tmp_path: Path) -> None:
+    """A reference cycle holding the store (as a stored exception's traceback does) keeps RocksDB's lock until
+    collected: close collects then, and only then, so this process and another can open the folder at once."""
+    store = OxigraphStore(tmp_path / "g")
+    store.apply(GraphWrite(replace={G: [t("a", "1")]}, new_graphs={G}))
+    cycle: list[object] = [store.raw]
+    cycle.append(cycle)
+    del cycle
+    store.close()
+    other = subprocess.run(
+        [sys.executable, "-c", "import sys, pyoxigraph; pyoxigraph.Store(sys.argv[1])", str(tmp_path / "g")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert other.returncode == 0, other.stderr
+    again = OxigraphStore(tmp_path / "g")
+    assert again.graph(G) == [t("a", "1")]
+    again.close()
 
 
 def test_the_bulk_path_writes_exactly_the_triples_given_as_text(tmp_path: Path) -> None:
