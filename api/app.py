@@ -16,6 +16,7 @@ from igsn_graph.resolver.stored import FILE as STORED_FILE
 from igsn_graph.resolver.stored import forget, open_stored
 from igsn_graph.settings import Settings
 
+from .activity import CountRequests, Requests
 from .docs import install_docs
 from .errors import install_error_handlers
 from .limits import BodyGuard, install_body_errors
@@ -47,10 +48,12 @@ __all__ = ["create_app"]
 
 class _App(FastAPI):
     """The app with the resolver's, the SPARQL endpoint's and ``POST /metadata``'s fast paths outside every
-    middleware (they add the security headers themselves)."""
+    middleware (they add the security headers themselves), and outside those the count of requests a background
+    restamp yields to."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return resolver.FastPath(sparql.FastPath(mds_fast.FastPath(super().build_middleware_stack())))
+        inner = resolver.FastPath(sparql.FastPath(mds_fast.FastPath(super().build_middleware_stack())))
+        return CountRequests(inner, self.state.requests)
 
 
 def forget_graph_bodies(settings: Settings, cache: RenderCache, names: list[str]) -> None:
@@ -77,7 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.render_cache = RenderCache()
         app.state.stored_representations = open_stored(settings.data_dir / STORED_FILE, read_only=registry.read_only)
         restamper = restamp.Restamper(
-            registry, settings.base_url, graphs_changed=partial(forget_graph_bodies, settings, app.state.render_cache)
+            registry,
+            settings.base_url,
+            busy=app.state.requests.busy,
+            graphs_changed=partial(forget_graph_bodies, settings, app.state.render_cache),
         )
         restamp_check = None
         if not registry.read_only:  # read-only: datestamps stay as they are until a writable start
@@ -135,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.requests = Requests()  # counted by the outermost layer (_App); the restamp yields to them
     install_error_handlers(app)
     install_mds_errors(app)  # plain-text errors on /igsn and /metadata (after: it wraps the above)
     dois.install_errors(app)  # JSON:API error objects on /dois, /prefixes, /clients (wraps the above)

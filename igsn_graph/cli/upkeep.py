@@ -74,7 +74,8 @@ def cmd_restamp(args: argparse.Namespace) -> int:
         if not (args.force or state.pending or state.in_progress):
             print(f"datestamps are current (fingerprint {state.current}): nothing to restamp")
             return 0
-        n = restamp.restamp(reg, settings.base_url, force=args.force, batch=args.batch_size)
+        batch = args.batch_size or restamp.DEFAULT_BATCH
+        n = restamp.restamp(reg, settings.base_url, force=args.force, batch=batch)
     print(f"restamped {n} records (fingerprint {state.current})")
     return 0
 
@@ -131,10 +132,10 @@ def add_commands(commands: Commands) -> None:
         "restamp",
         cmd_restamp,
         "new datestamps for harvestable records after a writer, crosswalk or "
-        "public-URL change (the server does this itself at start)",
+        "code-list change (the server does this itself at start)",
     )
     p.add_argument("--force", action="store_true", help="restamp even if nothing changed")
-    p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--batch-size", type=int, default=None, help="records per transaction (default: 5000)")
     p = commands.add(
         "transfer",
         cmd_transfer,

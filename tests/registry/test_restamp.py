@@ -5,8 +5,10 @@ resumable, done again whole after a crash, and run by the server itself at start
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import threading
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -248,6 +250,56 @@ def test_a_batch_a_crash_interrupted_is_done_again_whole(registry: Registry) -> 
     assert not state.pending and not state.in_progress and registry.db.get_meta("restamp_batch") is None
     report = verify(registry.db, registry.store, registry.iris)
     assert report.ok, report.problems
+
+
+def test_a_run_yields_only_while_requests_come_in(registry: Registry) -> None:
+    # a server's run asks after each batch whether requests came in: it rests (half the time at duty 0.5) only then
+    names = _populate(registry)
+    _stale(registry)
+    answers = [True, False, True, False]
+    asked: list[bool] = []
+
+    def busy() -> bool:
+        asked.append(answers[len(asked) % len(answers)])
+        return asked[-1]
+
+    assert restamp.restamp(registry, batch=1, duty=0.5, busy=busy) == len(names)
+    assert len(asked) == len(names)  # once per batch
+    assert not restamp.status(registry).pending
+    assert restamp.rest_after(0.2, pause=0.005, duty=0.5, busy=True) == pytest.approx(0.205)
+    assert restamp.rest_after(0.2, pause=0.005, duty=0.5, busy=False) == 0.005  # nobody waiting: straight on
+    assert restamp.rest_after(0.2, pause=0.0, duty=1.0, busy=True) == 0.0  # the CLI's run
+
+
+@pytest.mark.sqlite_only("the page cache is SQLite's")
+def test_the_writer_cache_is_larger_during_a_run_only(registry: Registry) -> None:
+    _populate(registry)
+    _stale(registry)
+    seen: list[int] = []
+
+    def progress(_: int) -> None:
+        seen.append(int(registry.db._writer_connection().execute("PRAGMA cache_size").fetchone()[0]))
+
+    before = int(registry.db._writer_connection().execute("PRAGMA cache_size").fetchone()[0])
+    restamp.restamp(registry, batch=2, progress=progress)
+    assert seen and set(seen) == {-restamp.WRITER_CACHE_KIB}
+    assert int(registry.db._writer_connection().execute("PRAGMA cache_size").fetchone()[0]) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no thread niceness on this system")
+def test_the_background_thread_runs_at_a_lower_priority() -> None:
+    got: list[int] = []
+
+    def run() -> None:
+        restamp.lower_priority()
+        got.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert got == [max(before, restamp.NICENESS)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # the caller's own thread only
 
 
 def test_force_restamps_even_when_current(registry: Registry) -> None:
