@@ -6,6 +6,7 @@ keep-alive connection; prints median and p99 per query and the ratio to Oxigraph
 measures the resolver's p99 idle and with 8 runaway SPARQL queries in flight (issue 14: within 2x).
 
     python bench/sparql.py [--n 3000] [--requests 200] [--saturation] [--nice 0] [--wrk-seconds 5]
+    python bench/sparql.py --oxigraph-timeout   # does `oxigraph serve --timeout-s` stop evaluation?
 
 Point lookups are driven by ``wrk`` (``harness.run_wrk``): a random sample of the whole set per request, the
 same requests for both servers, --connections keep-alive connections, three interleaved repetitions; with the
@@ -19,6 +20,9 @@ repetitions; ratios are within one interleaved run, and the processor time per l
   100,000-row SELECT: first byte after 21 ms, last after 0.3 s (``oxigraph serve``: 1.2 s); resolver p99
   with 8 runaway queries in flight 0.7x of idle. 1,000 samples, load 9-10: processor per point lookup
   682-811 us (server and workers) against 224-227 us (3.0x-3.6x).
+- ``--oxigraph-timeout`` (oxigraph 0.5.13, load 4.9): four cross-product COUNTs with ``--timeout-s 2`` answered
+  after 2.8-3.0 s as ``200`` with a cut body ending "The SPARQL operation has been cancelled"; the server
+  used 2.0 s of processor while they ran and 0.00 s in the 5 s after: its timeout does stop evaluation.
 
 Where a point lookup's time goes (timestamps in server and worker, ``perf``; load 8): ~150 us of Python in
 the server before the query leaves (uvicorn, ``FastPath``, parsing and checks, the pool: 78% of the server's
@@ -222,6 +226,51 @@ def saturation(base: str, names: list[str], n: int) -> None:
     )
 
 
+def oxigraph_timeout(limit_s: float = 2.0, clients: int = 4) -> None:
+    """Does ``oxigraph serve --timeout-s`` stop evaluation? ``clients`` cross-product COUNTs at once over 2,000
+    triples; the server's processor time while they run and in the 5 s after, and what the clients got."""
+    tmp = Path(tempfile.mkdtemp())
+    port = free_port()
+    exe = str(Path(sys.executable).parent / "oxigraph")
+    proc = subprocess.Popen(
+        [exe, "serve", "--location", str(tmp), "--bind", f"127.0.0.1:{port}", "--timeout-s", f"{limit_s:g}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait(base + "/query")
+        triples = "\n".join(f"<http://e/s{i}> <http://e/p> <http://e/o{i}> ." for i in range(2000))
+        httpx.post(
+            base + "/store?default", content=triples, headers={"Content-Type": "application/n-triples"}, timeout=60
+        ).raise_for_status()
+
+        def one(_: int) -> tuple[float, int, str]:
+            t = time.perf_counter()
+            r = httpx.get(base + "/query", params={"query": RUNAWAY}, timeout=600)
+            return time.perf_counter() - t, r.status_code, r.text[-40:]
+
+        before = cpu_seconds(proc.pid)
+        with ThreadPoolExecutor(clients) as pool:
+            answers = list(pool.map(one, range(clients)))
+        during = cpu_seconds(proc.pid) - before
+        time.sleep(5)
+        after = cpu_seconds(proc.pid) - before - during
+        t = time.perf_counter()
+        httpx.get(base + "/query", params={"query": "ASK {}"}, timeout=60).raise_for_status()
+        ask_ms = (time.perf_counter() - t) * 1000
+        for took, status, tail in answers:
+            print(f"oxigraph serve --timeout-s {limit_s:g}: answered after {took:.2f} s, {status}, body ends {tail!r}")
+        print(
+            f"oxigraph serve processor time: {during:.2f} s while {clients} runaways ran, {after:.2f} s in the 5 s "
+            f"after; ASK {{}} then {ask_ms:.0f} ms (load {os.getloadavg()[0]:.1f})"
+        )
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=3000, help="synthetic samples")
@@ -237,7 +286,13 @@ def main() -> None:
     )
     parser.add_argument("--wrk-seconds", type=float, default=5.0, help="each wrk run of the point lookups")
     parser.add_argument("--connections", type=int, default=1, help="wrk connections (point lookups)")
+    parser.add_argument(
+        "--oxigraph-timeout", action="store_true", help="only: does `oxigraph serve --timeout-s` stop evaluation?"
+    )
     args = parser.parse_args()
+    if args.oxigraph_timeout:
+        oxigraph_timeout()
+        return
     tmp = Path(tempfile.mkdtemp())
     settings = Settings(data_dir=tmp / "data")
     ensure_demo(settings, size=args.n)

@@ -32,6 +32,8 @@ __all__ = ["LOCK_WAIT_S", "DataVersion", "Snapshot", "Snapshots"]
 
 #: how long a checkpoint waits for the registry's write lock before it is taken without it
 LOCK_WAIT_S = 0.05
+#: tries of one checkpoint (see ``Snapshots._backup``)
+BACKUP_ATTEMPTS = 3
 
 
 class DataVersion:
@@ -153,15 +155,7 @@ class Snapshots:
                 return current
             if not lock.held:
                 version = None
-            with self._guard:
-                self._seq += 1
-                path = self._creating = self.folder / f"{self._seq:08d}"
-            try:
-                self._store.backup(str(path))
-            except BaseException:
-                with self._guard:
-                    self._creating = None
-                raise
+            path = self._backup()
         snap = Snapshot(path, version, time.time(), start)
         with self._guard:
             self.current = snap
@@ -170,6 +164,28 @@ class Snapshots:
             self.last_duration_s = time.monotonic() - start
         self._collect()
         return snap
+
+    def _backup(self) -> Path:
+        """A new checkpoint folder. RocksDB sometimes lists a file that its compaction removes before the link
+        is made ("No such file or directory: while link file"): the checkpoint is taken again, in a new folder
+        (the half-made one is collected)."""
+        for attempt in range(BACKUP_ATTEMPTS):
+            with self._guard:
+                self._seq += 1
+                path = self._creating = self.folder / f"{self._seq:08d}"
+            try:
+                self._store.backup(str(path))
+                return path
+            except OSError:
+                with self._guard:
+                    self._creating = None
+                if attempt + 1 == BACKUP_ATTEMPTS:
+                    raise
+            except BaseException:
+                with self._guard:
+                    self._creating = None
+                raise
+        raise AssertionError("unreachable")
 
     # -- the query workers' source (sparql_workers.Source) -------------------------------------------
     async def spec(self) -> dict[str, Any]:

@@ -51,15 +51,18 @@ from ..auth import authenticate
 from ..auth.basic import REALM, client_address
 from ..bodies import content_type
 from ..deps import sparql_pool
+from ..limits import BodyRefused
 from ..negotiation import finish, redirect
 from ..security import COMMON
 
 router = APIRouter(tags=["sparql"])
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
-#: every method /sparql answers (Allow, CORS); a CORS preflight (OPTIONS with Origin and
-#: Access-Control-Request-Method) is answered as Starlette's CORSMiddleware does, any other OPTIONS is a 405
+#: the methods a query editor on another origin may use (CORS preflight)
 METHODS = "GET, HEAD, POST"
+#: every method /sparql answers (Allow): a CORS preflight (OPTIONS with Origin and Access-Control-Request-Method)
+#: is answered as Starlette's CORSMiddleware does, any other OPTIONS with Allow (RFC 9110 §9.3.7)
+ALLOW = METHODS + ", OPTIONS"
 #: CORS: any origin may query (the data is public; credentials are never needed to read)
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After, Vary"}
 PREFLIGHT = {
@@ -146,8 +149,19 @@ def _text(status: int, message: str, headers: dict[str, str] | None = None) -> R
     )
 
 
-#: what the service description is offered as; HTML (the query page) only when a client prefers it
-DESCRIPTION_TYPES = ["text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json", "text/html"]
+#: what the service description is offered as; HTML (the query page) only when a client prefers it. The
+#: description must be RDF (SPARQL 1.1 Service Description §2), so a client asking for plain JSON or XML gets
+#: the RDF syntax that is JSON or XML (labelled as what it is), not a 406
+DESCRIPTION_TYPES = [
+    "text/turtle",
+    "application/n-triples",
+    "application/rdf+xml",
+    "application/ld+json",
+    "text/html",
+    "application/json",
+    "application/xml",
+]
+DESCRIPTION_AS = {"application/json": "application/ld+json", "application/xml": "application/rdf+xml"}
 
 
 def _service_description(request: Request, chosen: str) -> Response:
@@ -394,10 +408,11 @@ async def sparql_head(request: Request) -> Response:
 
 @router.options("/sparql", include_in_schema=False)
 async def sparql_options(request: Request) -> Response:
-    """CORS preflight: the methods and headers a query editor on another origin may use."""
+    """CORS preflight: the methods and headers a query editor on another origin may use; without a
+    preflight's headers, the methods (Allow)."""
     if "origin" in request.headers and "access-control-request-method" in request.headers:
         return Response(status_code=204, headers=PREFLIGHT)
-    return _NOT_ALLOWED
+    return Response(status_code=204, headers={"Allow": ALLOW, **CORS})
 
 
 @router.get(
@@ -419,7 +434,7 @@ async def sparql_get(request: Request) -> Response:
             page = _query_page(request)
             page.headers["Vary"] = "Accept"
             return page
-        return _service_description(request, chosen)
+        return _service_description(request, DESCRIPTION_AS.get(chosen, chosen))
     fmt = _first(params.get("format"))
     return await _answer(
         request, queries[0], params.get("default-graph-uri", []), params.get("named-graph-uri", []), fmt
@@ -430,7 +445,10 @@ async def sparql_get(request: Request) -> Response:
 async def sparql_post(request: Request) -> Response:
     given = content_type(request)
     params = _params(request)
-    body = await request.body()
+    try:
+        body = await request.body()
+    except BodyRefused as exc:  # too large, or it stopped arriving: the endpoint's own form, readable cross-origin
+        return _text(exc.status_code, exc.detail, dict(exc.headers or {}))
     if given.media_type == "application/sparql-update":
         return _text(403, UPDATE_REFUSED)
     if given.media_type == "application/x-www-form-urlencoded":
@@ -468,7 +486,7 @@ async def sparql_post(request: Request) -> Response:
 
 # every other method: a 405 naming all the allowed ones (the framework's names those of one route only). A
 # Response is an ASGI app, and a route to an ASGI app (not a function) matches every method.
-_NOT_ALLOWED = JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"Allow": METHODS, **CORS})
+_NOT_ALLOWED = JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"Allow": ALLOW, **CORS})
 # a Response is an ASGI app; Starlette types a route endpoint as a function
 router.add_route("/sparql", _NOT_ALLOWED, include_in_schema=False)  # type: ignore[arg-type]
 

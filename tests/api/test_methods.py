@@ -13,7 +13,7 @@ from api.app import create_app
 from tests.conftest import fresh_settings
 
 GETS = ["/oai?verb=Identify", "/oai?verb=ListSets", "/sparql", "/sparql?query=ASK%7B%7D", "/health"]
-ALLOWED = {"/oai": {"GET", "HEAD", "POST"}, "/sparql": {"GET", "HEAD", "POST"}, "/health": {"GET", "HEAD"}}
+ALLOWED = {"/oai": {"GET", "HEAD", "POST"}, "/sparql": {"GET", "HEAD", "POST", "OPTIONS"}, "/health": {"GET", "HEAD"}}
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,8 @@ def test_head_answers_like_get_without_a_body(client: TestClient, url: str) -> N
 @pytest.mark.parametrize("path", sorted(ALLOWED))
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS", "PROPFIND"])
 def test_405_names_every_allowed_method(client: TestClient, path: str, method: str) -> None:
+    if method in ALLOWED[path]:
+        pytest.skip(f"{path} takes {method}")
     response = client.request(method, path)
     assert response.status_code == 405
     allow = [m.strip() for m in response.headers["allow"].split(",")]

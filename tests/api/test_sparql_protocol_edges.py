@@ -4,7 +4,9 @@ union default graph), Accept against the ``format`` argument (SPARQLWrapper send
 
 from __future__ import annotations
 
+import base64
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -150,13 +152,61 @@ def test_cors(client: TestClient) -> None:
         assert response.headers["access-control-allow-origin"] == "*", response.status_code
 
 
+def _raw_post(base: str, head: dict[str, str], body: bytes, then: bytes = b"") -> tuple[int, dict[str, str], str]:
+    """A POST /sparql over a socket: ``body`` sent at once, ``then`` after the server had time to give up."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        lines = ["POST /sparql HTTP/1.1", f"Host: {host}", *(f"{k}: {v}" for k, v in head.items()), "", ""]
+        sock.sendall("\r\n".join(lines).encode() + body)
+        if then:
+            time.sleep(1.0)  # past the read timeout
+            try:
+                sock.sendall(then)
+            except OSError:
+                pass
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    status_line, _, rest = raw.decode("latin-1").partition("\r\n")
+    header_text, _, text = rest.partition("\r\n\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (h.split(":", 1) for h in header_text.split("\r\n"))}
+    return int(status_line.split()[1]), headers, text
+
+
+@pytest.mark.parametrize("credentials", [False, True], ids=["fast-path", "full-stack"])
+def test_a_refused_body_is_readable_cross_origin(tmp_path: Path, credentials: bool) -> None:
+    """The body guard's 413 (too large: declared, or chunked past the limit) and 408 (it stopped arriving) on
+    /sparql carry CORS headers in the endpoint's plain-text form, whether or not the request has credentials
+    (without: ``FastPath`` takes a declared length; with: the full stack)."""
+    small = fresh_settings(tmp_path).with_(max_body_bytes=100, body_timeout_s=0.3)
+    head = {"Origin": "https://editor.example.net", "Content-Type": "application/sparql-query"}
+    if credentials:
+        head["Authorization"] = "Basic " + base64.b64encode(":".join(CLIENT_ONE).encode()).decode()
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (b"ASK {}", b" " * 200)) + b"0\r\n\r\n"
+    with live_server(small) as base:
+        answers = {
+            "declared too large": _raw_post(base, {**head, "Content-Length": "300"}, b"ASK {}" + b" " * 294),
+            "chunked too large": _raw_post(base, {**head, "Transfer-Encoding": "chunked"}, chunked),
+            "stalled": _raw_post(base, {**head, "Content-Length": "6"}, b"ASK", then=b" {}"),
+        }
+    for case, (status, headers, text) in answers.items():
+        assert status == (408 if case == "stalled" else 413), (case, status, text)
+        assert headers["access-control-allow-origin"] == "*", case
+        assert headers["content-type"].startswith("text/plain") and text.strip(), case
+        assert headers["connection"] == "close", case
+
+
 def test_head_allow_and_the_trailing_slash(client: TestClient) -> None:
     got = client.get("/sparql", params={"query": "ASK {}"})
     head = client.head("/sparql", params={"query": "ASK {}"})
     assert head.status_code == got.status_code == 200 and head.content == b""
     assert head.headers["content-type"] == got.headers["content-type"]
     r = client.request("PUT", "/sparql")
-    assert r.status_code == 405 and {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "HEAD", "POST"}
+    allowed = {"GET", "HEAD", "POST", "OPTIONS"}
+    assert r.status_code == 405 and {m.strip() for m in r.headers["allow"].split(",")} == allowed
+    # OPTIONS without a CORS preflight's headers: the methods, no body
+    r = client.options("/sparql")
+    assert r.status_code == 204 and {m.strip() for m in r.headers["allow"].split(",")} == allowed and not r.content
     r = client.get("/sparql/", params={"query": "ASK {}"}, follow_redirects=False)
     assert r.status_code == 301 and r.headers["location"].endswith("/sparql?query=ASK+%7B%7D")
     r = client.post(
@@ -173,6 +223,9 @@ def test_head_allow_and_the_trailing_slash(client: TestClient) -> None:
         ("*/*", "text/turtle"),
         ("application/rdf+xml", "application/rdf+xml"),
         ("application/ld+json", "application/ld+json"),
+        # the description is RDF (Service Description §2): plain JSON or XML get the RDF syntax that is one
+        ("application/json", "application/ld+json"),
+        ("application/xml", "application/rdf+xml"),
         ("text/html", "text/html"),
         # what browsers send: HTML is preferred
         ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
