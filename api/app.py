@@ -19,6 +19,7 @@ from igsn_graph.settings import Settings
 from .activity import CountRequests, Requests
 from .docs import install_docs
 from .errors import install_error_handlers
+from .jsonapi import install_errors as install_jsonapi_errors
 from .limits import BodyGuard, install_body_errors
 from .mds_errors import install_mds_errors
 from .routers import (
@@ -144,7 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.requests = Requests()  # counted by the outermost layer (_App); the restamp yields to them
     install_error_handlers(app)
     install_mds_errors(app)  # plain-text errors on /igsn and /metadata (after: it wraps the above)
-    dois.install_errors(app)  # JSON:API error objects on /dois, /prefixes, /clients (wraps the above)
+    install_jsonapi_errors(app)  # JSON:API error objects on /dois, /prefixes, /clients (wraps the above)
     install_body_errors(app)  # 413/408 while a body is read, in each surface's form (after both)
     app.include_router(health.router)
     app.include_router(mds.router)

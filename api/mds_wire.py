@@ -13,8 +13,7 @@ from fastapi import Request
 from fastapi.responses import PlainTextResponse
 
 from igsn_graph.errors import InvalidInput
-from igsn_graph.identifiers import HANDLE_PREFIX, Igsn
-from igsn_graph.registry.service import Registry
+from igsn_graph.identifiers import Igsn
 
 from .bodies import CONTROLS, ContentType, content_type, read_body, text_of
 from .deps import get_registry
@@ -32,8 +31,6 @@ __all__ = [
     "location",
     "ok",
     "not_allowed",
-    "parse_doi",
-    "doi_form",
 ]
 
 _FORM = "application/x-www-form-urlencoded"
@@ -144,21 +141,3 @@ def ok(message: str, request: Request, *, status: int = 201, where: str | None =
 
 def not_allowed(allow: str) -> None:
     raise MdsRefusal(405, "Method Not Allowed", {"Allow": allow})
-
-
-# -- DOIs (the MDS /doi resource and the DataCite REST API /dois) ----------------------------------
-def parse_doi(registry: Registry, text: str) -> Igsn:
-    """A DOI of the path or body: an IGSN in DOI or handle form (a DOI prefix must be registered here)."""
-    igsn = registry.parse(text)
-    if igsn.doi_prefix is None and igsn.handle_prefix is None:
-        raise InvalidInput(
-            f"malformed DOI {text!r}: give 10.NNNN/NAME under your DOI prefix, "
-            f"or the IGSN as a handle ({HANDLE_PREFIX}/NAME)"
-        )
-    return igsn
-
-
-def doi_form(registry: Registry, name: str) -> str:
-    """How ``GET /doi`` lists a sample: its registered DOI, else its handle."""
-    facts = registry.facts(name)
-    return facts.doi if facts is not None and facts.doi else f"{HANDLE_PREFIX}/{name}"

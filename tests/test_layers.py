@@ -25,6 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "harvest": {"db", "formats", "store", "index", "registry"},
     "oai": {"db", "formats", "store", "index", "registry", "harvest"},
     "resolver": {"db", "formats", "store", "index", "registry", "harvest", "oai"},
+    "dois": {"db", "formats", "store", "index", "registry", "harvest", "oai", "resolver"},
     "cli": {"db", "formats", "store", "index", "registry", "harvest", "oai", "resolver"},
 }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, Response
 
+from igsn_graph.dois import doi_form, parse_doi
 from igsn_graph.errors import NotFound
 from igsn_graph.registry.accounts import Principal
 
@@ -18,14 +19,12 @@ from ..auth import principal
 from ..deps import get_registry
 from ..mds_errors import GET_DOI_NOT_FOUND, reword_not_found
 from ..mds_wire import (
-    doi_form,
     echo,
     identifier_and_url,
     location,
     matching_identifier_and_url,
     not_allowed,
     ok,
-    parse_doi,
     text_body,
 )
 from ..testmode import test_mode
