@@ -189,7 +189,7 @@ def test_in_chromium_a_numeric_column_is_charted(chromium: tuple[Browser, str]) 
 
 
 AXE = Path(__file__).resolve().parent.parent / "_vendor" / "axe-core" / "axe.min.js"
-#: WCAG 2.0 and 2.1, levels A and AA (as tests/api/test_pages_axe.py)
+#: WCAG 2.0 and 2.1, levels A and AA (as tests/api/test_pages_browser.py)
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 #: YASGUI puts its "add a tab" button inside the tablist (upstream markup; moving it breaks YASGUI's tab
 #: insertion): the one violation the page accepts
