@@ -19,6 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "db": set(),
     "formats": set(),
     "sparql_workers": set(),
+    "demo": set(),
     "store": {"formats"},
     "index": {"db", "formats", "store"},
     "registry": {"db", "formats", "store", "index"},

@@ -1,31 +1,17 @@
-"""Generates realistic synthetic IGSN samples and demo accounts from a fixed seed.
-
-Used by ``make serve`` (``small_demo()``: about 60 samples covering every case) and by benchmarks
-(``generate_samples(100_000)``). Output depends only on the seed: one ``random.Random(seed)`` drives
-everything and nothing depends on ``hash()`` or set order, so every process gets the same samples.
-
-Everything here is fictional and cannot clash with real registrations: namespaces start with ``Z``
-(no real namespace does except ``ZMUK``, which we keep clear of), DOI prefixes are ``10.9999x``,
-landing pages live under ``example.org`` (the small demo has none: the resolver shows its own page),
-ORCID iDs lie in the never-issued ``0000-0000-`` block (valid check digit, no real person) and
-organisations are named "(demo)".
-
->>> first = next(generate_samples(1))
->>> first.record.igsn.startswith(("ZGA", "ZGB", "ZSA", "ZSB", "ZBA", "ZBB"))
-True
-"""
+"""The demo generator: field campaigns of realistic synthetic samples (a feature, its sample tree, sometimes a
+collection) spread over the demo clients, deterministic for a seed (``generate_samples``, ``small_demo``)."""
 
 from __future__ import annotations
 
 import calendar
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from random import Random
-from typing import Any, Iterator, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
-from .codelists import codelist
-from .identifiers import HANDLE_PREFIX
-from .record import (
+from ..identifiers import HANDLE_PREFIX
+from ..record import (
     Agent,
     Classification,
     Contributor,
@@ -40,46 +26,13 @@ from .record import (
     SampleRecord,
     TimeSpan,
 )
+from .accounts import AGENTS, CLIENT_RORS, CLIENTS, DemoClient, orcid_check_digit
+from .vocabulary import BIO, FIRST_NAMES, GEO, LAST_NAMES, PROFILES, SEA, Plan, Profile, term_iri
 
-__all__ = [
-    "DemoAgent",
-    "DemoClient",
-    "DemoSample",
-    "demo_accounts",
-    "generate_samples",
-    "small_demo",
-    "RELATED_DOI_PREFIX",
-    "orcid_check_digit",
-    "ror_checksum",
-]
+__all__ = ["RELATED_DOI_PREFIX", "DemoSample", "generate_samples", "small_demo"]
 
 #: DOI prefix of the fictional datasets and publications samples relate to
 RELATED_DOI_PREFIX = "10.99999"
-
-
-@dataclass(frozen=True)
-class DemoAgent:
-    """An allocating agent of the demo registry."""
-
-    symbol: str
-    name: str
-    password: str
-    namespaces: tuple[str, ...]
-    doi_prefixes: tuple[str, ...]
-    ror: str | None
-
-
-@dataclass(frozen=True)
-class DemoClient:
-    """A client (datacentre) of a demo agent; ``symbol`` is ``AGENT.CLIENT``."""
-
-    symbol: str
-    name: str
-    password: str
-    namespaces: tuple[str, ...]
-    domains: tuple[str, ...]
-    quota: int  # -1 unlimited
-    doi_prefixes: tuple[str, ...] = ()
 
 
 class DemoSample(NamedTuple):
@@ -95,420 +48,6 @@ class DemoSample(NamedTuple):
     #: documentation does (``IsPartOf`` a handle ``10273/NAME``), read by mappings/relation_semantics.csv
     format: str = "demo"
 
-
-# --- identifier check digits ---------------------------------------------------------------------
-
-
-def orcid_check_digit(base_digits: str) -> str:
-    """ISO 7064 MOD 11-2 check character of the first 15 digits of an ORCID iD."""
-    total = 0
-    for ch in base_digits:
-        total = (total + int(ch)) * 2
-    result = (12 - total % 11) % 11
-    return "X" if result == 10 else str(result)
-
-
-_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
-
-
-def ror_checksum(base: str) -> str:
-    """The two-digit ISO 7064 MOD 97-10 checksum of a ROR id's first seven characters."""
-    value = 0
-    for ch in base:
-        value = value * 32 + _CROCKFORD.index(ch)
-    return f"{98 - (value * 100) % 97:02d}"
-
-
-def _ror(number: int) -> str:
-    """A ROR-shaped IRI (leading 0, six Crockford base-32 characters, valid checksum)."""
-    chars = []
-    for _ in range(6):
-        number, r = divmod(number, 32)
-        chars.append(_CROCKFORD[r])
-    base = "0" + "".join(reversed(chars))
-    return f"https://ror.org/{base}{ror_checksum(base)}"
-
-
-# --- accounts --------------------------------------------------------------------------------------
-
-_AGENTS = (
-    DemoAgent("ZGEO", "Zenith Geological Survey (demo)", "zgeo-demo-2024", ("ZG",), ("10.99991",), _ror(0x2A61F3)),
-    DemoAgent("ZSEA", "Zephyr Marine Institute (demo)", "zsea-demo-2024", ("ZS",), ("10.99992",), _ror(0x31C08B)),
-    DemoAgent(
-        "ZBIO", "Zinnia Natural History Collections (demo)", "zbio-demo-2024", ("ZB",), ("10.99993",), _ror(0x1E7745)
-    ),
-)
-
-_CLIENTS = (
-    DemoClient(
-        "ZGEO.CORE",
-        "Zenith National Core Library (demo)",
-        "zgeo-core-demo",
-        ("ZGA",),
-        ("cores.zgeo.example.org",),
-        -1,
-        ("10.99991",),
-    ),
-    DemoClient(
-        "ZGEO.FIELD",
-        "Zenith Field Mapping Programme (demo)",
-        "zgeo-field-demo",
-        ("ZGB",),
-        ("samples.zgeo.example.org",),
-        -1,
-        ("10.99991",),
-    ),
-    DemoClient(
-        "ZSEA.CRUISE",
-        "Zephyr Seagoing Operations (demo)",
-        "zsea-cruise-demo",
-        ("ZSA",),
-        ("cruises.zsea.example.org",),
-        -1,
-        ("10.99992",),
-    ),
-    DemoClient(
-        "ZSEA.LAB",
-        "Zephyr Sediment Laboratory (demo)",
-        "zsea-lab-demo",
-        ("ZSB",),
-        ("lab.zsea.example.org",),
-        -1,
-        ("10.99992",),
-    ),
-    # a finite quota, so the demo shows one; large enough for any benchmark run
-    DemoClient(
-        "ZBIO.HERB",
-        "Zinnia Herbarium and Tissue Bank (demo)",
-        "zbio-herb-demo",
-        ("ZBA",),
-        ("herbarium.zbio.example.org",),
-        5_000_000,
-        ("10.99993",),
-    ),
-    DemoClient(
-        "ZBIO.SOIL",
-        "Zinnia Soil Archive (demo)",
-        "zbio-soil-demo",
-        ("ZBB",),
-        ("soil.zbio.example.org",),
-        -1,
-        ("10.99993",),
-    ),
-)
-
-_CLIENT_RORS = {c.symbol: _ror(0x100000 + 0x2F3D1 * (i + 1)) for i, c in enumerate(_CLIENTS)}
-
-
-def demo_accounts() -> tuple[list[DemoAgent], list[DemoClient]]:
-    """The three demo agents and their six clients (two each)."""
-    return list(_AGENTS), list(_CLIENTS)
-
-
-# --- vocabulary ------------------------------------------------------------------------------------
-
-
-def _iri(name: str, notation: str) -> str:
-    """The canonical IRI of a code-list notation; fails loudly if the code list lost the term."""
-    return codelist(name).by_notation[notation].iri
-
-
-@dataclass(frozen=True)
-class _Level:
-    """One generation of samples below a feature (e.g. cores, then sections, then halves)."""
-
-    sample_type: str
-    material: str
-    methods: tuple[str, ...]
-    label: str
-    suffix: str
-    fanout: tuple[int, int]
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """How one kind of field campaign produces a feature and its sample tree."""
-
-    feature_type: str
-    feature_label: str
-    feature_code: str
-    polygon: bool
-    levels: tuple[_Level, ...]
-    words: tuple[str, ...]
-    #: a sample made from two samples of level ``composite_of`` (two parents), or None
-    composite: _Level | None = None
-    composite_of: int = 0
-
-
-@dataclass(frozen=True)
-class _Profile:
-    plans: tuple[_Plan, ...]
-    regions: tuple[tuple[str, float, float, float, float], ...]  # name, lon0, lon1, lat0, lat1
-    depot: str
-
-
-_GEO = _Profile(
-    plans=(
-        _Plan(
-            "borehole",
-            "diamond drill hole",
-            "DDH",
-            False,
-            (
-                _Level("core", "rock", ("Corer:Drill",), "drill core", "C", (1, 2)),
-                _Level("coreSection", "rock", ("Corer:Drill",), "core section", "S", (2, 4)),
-                _Level("coreSectionHalf", "rock", ("Corer:Drill",), "archive half", "H", (1, 2)),
-                _Level("rockPowder", "rock", ("Corer:Drill",), "pulverised split", "P", (0, 2)),
-            ),
-            (
-                "basalt",
-                "granite",
-                "sandstone",
-                "banded iron formation",
-                "shale",
-                "dolerite",
-                "gneiss",
-                "chert",
-                "komatiite",
-                "quartz vein",
-                "pyrite-bearing",
-                "mafic",
-            ),
-            _Level("rockPowder", "rock", ("Corer:Drill",), "composite powder", "X", (1, 1)),
-            2,
-        ),
-        _Plan(
-            "site",
-            "outcrop",
-            "OC",
-            False,
-            (
-                _Level("individualSample", "rock", ("Hand:Hammer", "Hand"), "hand specimen", "R", (2, 4)),
-                _Level("thinSection", "rock", ("Hand:Hammer",), "thin section", "T", (0, 2)),
-            ),
-            (
-                "granite",
-                "rhyolite",
-                "greywacke",
-                "marble",
-                "garnet schist",
-                "peridotite",
-                "zircon-bearing",
-                "olivine",
-                "plagioclase",
-                "limestone",
-                "ultramafic",
-            ),
-        ),
-        _Plan(
-            "fieldArea",
-            "mapping area",
-            "FA",
-            True,
-            (
-                _Level("grab", "sediment", ("Scoop", "Grab"), "stream sediment", "G", (2, 4)),
-                _Level("individualSample", "mineral", ("Other",), "heavy mineral concentrate", "M", (0, 1)),
-            ),
-            ("stream sediment", "alluvial", "gold-bearing", "cassiterite", "magnetite", "laterite"),
-            _Level("other", "sediment", ("Other",), "composite sediment", "X", (1, 1)),
-            0,
-        ),
-    ),
-    regions=(
-        ("Pilbara Craton, Western Australia", 116.0, 121.0, -23.0, -20.0),
-        ("Harz Mountains, Germany", 10.2, 11.5, 51.5, 51.9),
-        ("Bushveld Complex, South Africa", 27.0, 30.0, -25.5, -24.0),
-        ("Scottish Highlands, United Kingdom", -6.0, -3.5, 56.5, 58.0),
-        ("Basin and Range, Nevada", -118.0, -115.0, 37.0, 41.0),
-        ("Sudbury Basin, Ontario", -81.5, -80.5, 46.3, 46.8),
-        ("Atacama Desert, Chile", -70.5, -68.5, -25.0, -22.0),
-    ),
-    depot="Core store",
-)
-
-_SEA = _Profile(
-    plans=(
-        _Plan(
-            "site",
-            "coring station",
-            "ST",
-            False,
-            (
-                _Level(
-                    "core",
-                    "sediment",
-                    ("Corer:Gravity", "Corer:Piston", "Corer:Multi", "Corer:Box"),
-                    "sediment core",
-                    "C",
-                    (1, 2),
-                ),
-                _Level("coreSection", "sediment", ("Corer:Gravity",), "core section", "S", (2, 5)),
-                _Level("coreSectionHalf", "sediment", ("Corer:Gravity",), "working half", "W", (1, 1)),
-                _Level("other", "particulate", ("Other",), "foraminifera picks", "F", (0, 2)),
-            ),
-            (
-                "foraminifera",
-                "diatom ooze",
-                "turbidite",
-                "nannofossil ooze",
-                "tephra layer",
-                "hemipelagic mud",
-                "sapropel",
-                "radiolarian",
-            ),
-        ),
-        _Plan(
-            "site",
-            "dredge station",
-            "DR",
-            False,
-            (
-                _Level("dredge", "rock", ("Dredge", "Dredge:ChainBag"), "dredge haul", "D", (1, 2)),
-                _Level("individualSample", "rock", ("Dredge",), "dredged rock", "R", (2, 4)),
-                _Level("thinSection", "rock", ("Dredge",), "thin section", "T", (0, 1)),
-            ),
-            (
-                "pillow basalt",
-                "manganese nodule",
-                "hydrothermal",
-                "serpentinite",
-                "gabbro",
-                "ferromanganese crust",
-                "glassy basalt",
-            ),
-        ),
-        _Plan(
-            "CTD",
-            "CTD cast",
-            "CTD",
-            False,
-            (
-                _Level("individualSample", "liquidAqueous", ("Other",), "Niskin bottle water", "N", (2, 5)),
-                _Level("individualSample", "particulate", ("Other",), "filtered particulate", "F", (0, 1)),
-            ),
-            ("seawater", "pore water", "chlorophyll", "nutrient", "dissolved oxygen", "plankton"),
-            _Level("individualSample", "liquidAqueous", ("Other",), "pooled water", "X", (1, 1)),
-            0,
-        ),
-    ),
-    regions=(
-        ("Mid-Atlantic Ridge", -45.0, -25.0, 10.0, 40.0),
-        ("Kerguelen Plateau, Southern Ocean", 68.0, 80.0, -55.0, -46.0),
-        ("North Sea", 1.0, 7.0, 53.0, 58.0),
-        ("Bay of Bengal", 84.0, 92.0, 12.0, 21.0),
-        ("Gulf of California", -114.0, -108.0, 23.0, 31.0),
-        ("Weddell Sea", -50.0, -20.0, -75.0, -65.0),
-    ),
-    depot="Repository",
-)
-
-_BIO = _Profile(
-    plans=(
-        _Plan(
-            "quadrat",
-            "vegetation quadrat",
-            "Q",
-            True,
-            (
-                _Level("individualSample", "organism", ("Hand",), "plant voucher", "V", (2, 5)),
-                _Level("individualSample", "tissue", ("Hand:Knife",), "leaf tissue", "L", (0, 2)),
-                _Level("foliageDigestion", "liquidAqueous", ("Other",), "foliage digest", "D", (0, 1)),
-            ),
-            ("Eucalyptus", "moss", "lichen", "fern", "orchid", "sedge", "leaf litter", "epiphyte"),
-        ),
-        _Plan(
-            "soilPitSection",
-            "soil pit",
-            "SP",
-            False,
-            (
-                _Level("individualSample", "soil", ("Hand:Auger", "Scoop"), "soil horizon", "H", (3, 5)),
-                _Level("other", "soil", ("Other",), "sieved fraction", "F", (0, 2)),
-            ),
-            ("rhizosphere", "podzol", "humus", "clay-rich", "fungal hyphae", "microbial mat", "peat"),
-            _Level("other", "soil", ("Other",), "composite soil", "X", (1, 1)),
-            0,
-        ),
-        _Plan(
-            "transect",
-            "trap transect",
-            "TR",
-            False,
-            (
-                _Level("individualSample", "organism", ("Trap", "Net"), "animal specimen", "A", (2, 5)),
-                _Level("individualSample", "tissue", ("Hand:Knife",), "tissue sample", "T", (1, 2)),
-            ),
-            ("beetle", "frog", "bat", "moth", "skink", "spider", "liver tissue", "muscle tissue"),
-        ),
-    ),
-    regions=(
-        ("Daintree rainforest, Queensland", 145.2, 145.5, -16.3, -16.0),
-        ("Bavarian Forest, Germany", 13.1, 13.7, 48.8, 49.1),
-        ("Okavango Delta, Botswana", 22.0, 24.0, -20.0, -18.5),
-        ("Sabah lowland forest, Borneo", 116.5, 118.5, 4.5, 6.0),
-        ("Yellowstone, Wyoming", -111.0, -110.0, 44.2, 45.0),
-        ("Svalbard tundra, Norway", 11.0, 17.0, 77.5, 79.5),
-    ),
-    depot="Specimen vault",
-)
-
-_PROFILES = {"ZGEO": _GEO, "ZSEA": _SEA, "ZBIO": _BIO}
-
-_FIRST = (
-    "Ada",
-    "Bram",
-    "Carla",
-    "Dmitri",
-    "Elif",
-    "Femi",
-    "Greta",
-    "Hiro",
-    "Ines",
-    "Jonas",
-    "Kaia",
-    "Luca",
-    "Maren",
-    "Nadia",
-    "Oskar",
-    "Priya",
-    "Quentin",
-    "Rosa",
-    "Sanjay",
-    "Tove",
-    "Uma",
-    "Viktor",
-    "Wen",
-    "Xenia",
-    "Yusuf",
-    "Zofia",
-)
-_LAST = (
-    "Abernathy",
-    "Brightwater",
-    "Castellan",
-    "Drummond",
-    "Eskildsen",
-    "Fairweather",
-    "Gallo",
-    "Hollis",
-    "Ingram",
-    "Jablonski",
-    "Kettering",
-    "Lindqvist",
-    "Moravec",
-    "Nakamura",
-    "Okonkwo",
-    "Pellegrini",
-    "Quarrie",
-    "Rasmussen",
-    "Saltonstall",
-    "Thorvald",
-    "Underhill",
-    "Vasquez",
-    "Whitlock",
-    "Yardley",
-    "Zeller",
-)
 
 #: sample-name code alphabet: digits and letters without the look-alikes I and O (IGSN syntax advice)
 _CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -553,7 +92,7 @@ class _Client:
     """Per-client generation state: who registers, where landing pages live, the name counter."""
 
     client: DemoClient
-    profile: _Profile
+    profile: Profile
     namespace: str
     url_base: str  # "" in the small demo: no external landing pages
     org: Agent
@@ -578,8 +117,8 @@ class _Generator:
         self.small = small
         self.lifecycle_counter = 0
         self.campaigns = 0
-        agents = {a.symbol: a for a in _AGENTS}
-        profiles = (_GEO, _SEA, _BIO)
+        agents = {a.symbol: a for a in AGENTS}
+        profiles = (GEO, SEA, BIO)
         self.clients: list[_Client] = []
         for i, c in enumerate(clients):
             agent_symbol = c.symbol.split(".", 1)[0]
@@ -589,12 +128,12 @@ class _Generator:
                 if agent
                 else None
             )
-            ror = _CLIENT_RORS.get(c.symbol)
+            ror = CLIENT_RORS.get(c.symbol)
             org = Agent(c.name, Identifier(ror, "ROR") if ror else None, affiliation, "Organization")
             domain = next((d for d in c.domains if "*" not in d), "samples.example.org")
             persons = []
             for _ in range(12 if small else 40):
-                name = f"{rng.choice(_LAST)}, {rng.choice(_FIRST)}"
+                name = f"{rng.choice(LAST_NAMES)}, {rng.choice(FIRST_NAMES)}"
                 if rng.random() < 0.8:
                     base = "00000000" + f"{rng.randrange(10_000_000):07d}"
                     orcid = (
@@ -606,7 +145,7 @@ class _Generator:
             self.clients.append(
                 _Client(
                     c,
-                    _PROFILES.get(agent_symbol, profiles[i % 3]),
+                    PROFILES.get(agent_symbol, profiles[i % 3]),
                     c.namespaces[0],
                     "" if small else f"https://{domain}/sample/",
                     org,
@@ -617,7 +156,7 @@ class _Generator:
 
     # one campaign -------------------------------------------------------------------------------
 
-    def campaign(self, cs: _Client, plan: _Plan) -> list[DemoSample]:
+    def campaign(self, cs: _Client, plan: Plan) -> list[DemoSample]:
         rng = self.rng
         rnd = rng.random
         small = self.small
@@ -736,12 +275,12 @@ class _Generator:
                 "Collection",
                 f"{campaign} suite",
                 f"Sample suite of {plan.feature_label} campaign {campaign}, {region}: {', '.join(words[:3])}.",
-                _iri("collection_type", "Collection"),
+                term_iri("collection_type", "Collection"),
                 geometries=[Geometry(ring, _POLYGON, "4326")],
                 collectors=list(collectors),
             )
         # the sampling feature
-        feature_type = _iri("feature_type", plan.feature_type)
+        feature_type = term_iri("feature_type", plan.feature_type)
         feature_name = f"{plan.feature_code}{year % 100:02d}-{c + 1:04d}"
         if plan.polygon:
             d = 0.002 + rnd() * 0.02
@@ -776,9 +315,9 @@ class _Generator:
             lo, hi = level.fanout
             if small:
                 lo, hi = min(lo, 1), min(hi, 2 if depth == 0 else 1)
-            method = _iri("method", level.methods[int(rnd() * len(level.methods))])
-            material = materials.setdefault(level.material, _iri("material", level.material))
-            sample_type = _iri("sample_type", level.sample_type)
+            method = term_iri("method", level.methods[int(rnd() * len(level.methods))])
+            material = materials.setdefault(level.material, term_iri("material", level.material))
+            sample_type = term_iri("sample_type", level.sample_type)
             tail = f" {level.label} from {plan.feature_label} {feature_name}, {region}."
             nxt: list[tuple[str, str, Geometry]] = []
             for parent, parent_name, geometry in generation:
@@ -834,9 +373,9 @@ class _Generator:
                     "Sample",
                     f"{feature_name}-{level.suffix}1",
                     f"{level.label.capitalize()} of {a[1]} and {b[1]} ({words[0]}), {region}.",
-                    _iri("sample_type", level.sample_type),
-                    materials=[_iri("material", level.material)],
-                    collection_method=_iri("method", level.methods[0]),
+                    term_iri("sample_type", level.sample_type),
+                    materials=[term_iri("material", level.material)],
+                    collection_method=term_iri("method", level.methods[0]),
                     parents=[a[0], b[0]],
                     geometries=[a[2]],
                     collectors=list(collectors),
@@ -881,7 +420,7 @@ def generate_samples(n: int, *, seed: int = 42, clients: Sequence[DemoClient] | 
     by their agent symbol (``ZGEO``/``ZSEA``/``ZBIO``) or by position, and names in their first namespace.
     """
     rng = Random(seed)
-    gen = _Generator(rng, list(clients) if clients is not None else list(_CLIENTS), small=False)
+    gen = _Generator(rng, list(clients) if clients is not None else list(CLIENTS), small=False)
     emitted = 0
     while emitted < n:
         cs = gen.clients[int(rng.random() * len(gen.clients))]
@@ -896,7 +435,7 @@ def generate_samples(n: int, *, seed: int = 42, clients: Sequence[DemoClient] | 
 def small_demo(seed: int = 42) -> list[DemoSample]:
     """About 60 samples for ``make serve``: every client, every campaign kind, every case once or more."""
     rng = Random(seed)
-    gen = _Generator(rng, list(_CLIENTS), small=True)
+    gen = _Generator(rng, list(CLIENTS), small=True)
     out: list[DemoSample] = []
     # two campaigns per client: the agent's two clients between them run all three campaign kinds
     for first in (True, False):
