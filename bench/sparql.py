@@ -7,6 +7,7 @@ measures the resolver's p99 idle and with 8 runaway SPARQL queries in flight (is
 
     python bench/sparql.py [--n 3000] [--requests 200] [--saturation] [--nice 0] [--wrk-seconds 5]
     python bench/sparql.py --oxigraph-timeout   # does `oxigraph serve --timeout-s` stop evaluation?
+    python bench/sparql.py --runaway-ask --n 200 --timeout 2   # ASK {} as runaway queries pass their limit
 
 Point lookups are driven by ``wrk`` (``harness.run_wrk``): a random sample of the whole set per request, the
 same requests for both servers, --connections keep-alive connections, three interleaved repetitions; with the
@@ -20,6 +21,9 @@ repetitions; ratios are within one interleaved run, and the processor time per l
   100,000-row SELECT: first byte after 21 ms, last after 0.3 s (``oxigraph serve``: 1.2 s); resolver p99
   with 8 runaway queries in flight 0.7x of idle. 1,000 samples, load 9-10: processor per point lookup
   682-811 us (server and workers) against 224-227 us (3.0x-3.6x).
+- ``--runaway-ask --n 200 --timeout 2`` (load 5.4-5.8, three rounds): ``ASK {}`` queued behind 4 runaway queries
+  answered 0, 2 and 8 ms after the first runaway's 503 (its limit) came; after 6 runaways, 15, 2.8 and 3.9 ms on
+  an open connection (33-84 ms on a new one: httpx's own client setup).
 - ``--oxigraph-timeout`` (oxigraph 0.5.13, load 4.9): four cross-product COUNTs with ``--timeout-s 2`` answered
   after 2.8-3.0 s as ``200`` with a cut body ending "The SPARQL operation has been cancelled"; the server
   used 2.0 s of processor while they ran and 0.00 s in the 5 s after: its timeout does stop evaluation.
@@ -52,6 +56,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -226,6 +231,61 @@ def saturation(base: str, names: list[str], n: int) -> None:
     )
 
 
+def runaway_ask(base: str, limit_s: float, workers: int, repeats: int = 3) -> None:
+    """``ASK {}`` against the limit of runaway queries passing (issue 14: within 100 ms), from a client whose
+    connection is open already (its own setup is not the server's time): (a) sent 0.5 s before ``workers``
+    runaways reach their limit, so it waits in the queue for a slot; the figure is its answer's time past
+    the first runaway's 503 (sent at its limit) came, and past the runaways' send time + the limit (later than
+    the server's deadline: that figure errs high by the runaways' own request setup); (b) sent
+    right after the answers of ``workers + 2`` runaways (two waited, then ran to the limit themselves), and
+    the same with a new connection."""
+
+    def runaway(i: int) -> tuple[int, float]:
+        """The status of one runaway query (its own address) and when its answer came."""
+        r = httpx.get(
+            f"{base}/sparql", params={"query": RUNAWAY}, timeout=300, headers={"X-Forwarded-For": f"10.5.0.{i}"}
+        )
+        return r.status_code, time.monotonic()
+
+    def runaways(n: int) -> tuple[ThreadPoolExecutor, list[Any]]:
+        pool = ThreadPoolExecutor(n)
+        return pool, [pool.submit(runaway, i) for i in range(n)]
+
+    ask = {"query": "ASK {}"}
+    with httpx.Client(base_url=base, headers={"X-Forwarded-For": "10.5.1.1"}, timeout=60) as asker:
+        asker.get("/sparql", params=ask).raise_for_status()
+        for _ in range(repeats):
+            sent = time.monotonic()
+            pool, futures = runaways(workers)
+            time.sleep(max(0.0, sent + limit_s - 0.5 - time.monotonic()))
+            r = asker.get("/sparql", params=ask)
+            answered = time.monotonic()
+            results = [f.result() for f in futures]
+            pool.shutdown()
+            r.raise_for_status()
+            statuses = [status for status, _ in results]
+            queued_ms = (answered - sent - limit_s) * 1000
+            first_ms = (answered - min(at for _, at in results)) * 1000
+            pool, futures = runaways(workers + 2)
+            more = [f.result()[0] for f in futures]
+            pool.shutdown()
+            t = time.monotonic()
+            asker.get("/sparql", params=ask).raise_for_status()
+            after_ms = (time.monotonic() - t) * 1000
+            t = time.monotonic()
+            httpx.get(f"{base}/sparql", params=ask, timeout=60).raise_for_status()
+            fresh_ms = (time.monotonic() - t) * 1000
+            if set(statuses + more) != {503}:
+                raise RuntimeError(f"runaways answered {statuses + more}, not 503 at their limit (one client?)")
+            print(
+                f"ASK {{}} queued behind {workers} runaways: answered {round(first_ms)} ms after the first runaway's "
+                f"503 came ({queued_ms:.0f} ms after their send time + the limit); after "
+                f"{workers + 2} runaways: {after_ms:.1f} ms (new connection: {fresh_ms:.0f} ms); load "
+                f"{os.getloadavg()[0]:.1f}"
+            )
+        time.sleep(limit_s)
+
+
 def oxigraph_timeout(limit_s: float = 2.0, clients: int = 4) -> None:
     """Does ``oxigraph serve --timeout-s`` stop evaluation? ``clients`` cross-product COUNTs at once over 2,000
     triples; the server's processor time while they run and in the 5 s after, and what the clients got."""
@@ -289,6 +349,11 @@ def main() -> None:
     parser.add_argument(
         "--oxigraph-timeout", action="store_true", help="only: does `oxigraph serve --timeout-s` stop evaluation?"
     )
+    parser.add_argument(
+        "--runaway-ask",
+        action="store_true",
+        help="only: ASK {} against the limit of runaway queries passing (use a small --n and --timeout 2)",
+    )
     args = parser.parse_args()
     if args.oxigraph_timeout:
         oxigraph_timeout()
@@ -296,6 +361,20 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     settings = Settings(data_dir=tmp / "data")
     ensure_demo(settings, size=args.n)
+    if args.runaway_ask:
+        env = {
+            "IGSN_GRAPH_AUTO_RESTAMP": "0",
+            "IGSN_GRAPH_SPARQL_TIMEOUT": str(args.timeout),
+            "IGSN_GRAPH_TRUSTED_PROXY_HOPS": "1",  # each X-Forwarded-For address is a client
+        }
+        server, base = start_server(settings.data_dir, env=env)
+        try:
+            print(f"{args.n} samples, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+            runaway_ask(base, args.timeout, workers=4)
+        finally:
+            stop_server(server)
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
     with Registry(settings) as reg:
         dump = tmp / "public.nq"
         dump.write_bytes(b"".join(reg.store.dump_nquads()))
@@ -318,6 +397,7 @@ def main() -> None:
         "IGSN_GRAPH_SPARQL_TIMEOUT": str(args.timeout),
         "IGSN_GRAPH_SPARQL_PER_CLIENT": str(max(2, args.connections)),
         "IGSN_GRAPH_SPARQL_WORKERS": str(max(4, args.connections)),
+        "IGSN_GRAPH_TRUSTED_PROXY_HOPS": "1",  # --saturation: each X-Forwarded-For address is a client
     }
     if args.nice is not None:
         env["IGSN_GRAPH_SPARQL_WORKER_NICE"] = str(args.nice)

@@ -14,7 +14,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import httpx
 import pytest
@@ -288,11 +288,13 @@ def loopback_socket() -> tuple[socket.socket, int]:
 
 
 @contextmanager
-def live_server(settings: Settings, *, app: object | None = None, sock: socket.socket | None = None) -> Iterator[str]:
+def live_server(
+    settings: Settings, *, app: object | None = None, sock: socket.socket | None = None, **options: Any
+) -> Iterator[str]:
     """The real app under uvicorn on loopback, in a thread; yields its base URL.
 
     ``app`` defaults to ``create_app(settings)``; ``sock`` to a fresh loopback socket (pass one when the
-    public URL must be known before the app starts).
+    public URL must be known before the app starts); ``options`` are uvicorn's (``proxy_headers=False``…).
     """
     import uvicorn
 
@@ -302,7 +304,7 @@ def live_server(settings: Settings, *, app: object | None = None, sock: socket.s
     if sock is None:
         sock, _ = loopback_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app or create_app(settings), log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app or create_app(settings), log_level="warning", lifespan="on", **options))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

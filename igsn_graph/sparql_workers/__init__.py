@@ -1,11 +1,10 @@
 """SPARQL queries in child processes that can be killed: slots, a per-client limit, a bounded queue, deadlines.
 
-pyoxigraph cannot cancel a query, and ``oxigraph serve --timeout-s`` does not stop one either (measured: a
-cross-product COUNT kept its CPU for minutes past a 2 s timeout). A query therefore runs in a worker process
-(``sparql_worker``) that is killed when the query passes its time limit, when its client goes away, or when
-the server stops. Killing costs a new process (~50 ms): a worker whose query nears its limit gets a standby
-started beside it, so the slot it frees has a ready process at once and ``ASK {}`` answers right after any
-number of runaway queries.
+pyoxigraph cannot cancel a query from Python (``oxigraph serve --timeout-s`` can, but answers a timed-out query
+as a 200 with a cut body: README, SPARQL). A query therefore runs in a worker process (``sparql_worker``) that
+is killed when the query passes its time limit, when its client goes away, or when the server stops. Killing
+costs a new process (~50 ms): a worker whose query nears its limit gets a standby started beside it, so the
+slot it frees has a ready process at once and ``ASK {}`` answers right after any number of runaway queries.
 
 Fair use: at most ``workers`` queries run at once; beyond that, queries wait in one FIFO queue of at most
 ``queue`` entries for at most ``queue_wait_s`` (then ``EndpointBusy``, 503). A client (address, or account

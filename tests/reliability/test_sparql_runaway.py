@@ -5,7 +5,11 @@ free, and ``ASK {}`` answers right after any number of them. A client beyond its
 endpoint 503, both with Retry-After; ``/health`` reports saturation; the log line of a stopped query names its
 hash, client and duration, never credentials or the query text. Real server (uvicorn on loopback, in this
 process, so the pool can be inspected) and real worker processes; timings are printed, and asserted only with
-bounds generous enough for a loaded 2-core machine.
+bounds generous enough for a loaded 2-core machine (bench/sparql.py --runaway-ask measures them).
+
+Several clients are simulated by ``X-Forwarded-For`` addresses, read by the app's own trusted-proxy setting
+(``trusted_proxy_hops=1``) with uvicorn's proxy headers off, as ``igsn-graph serve`` runs it: nothing rests on
+uvicorn's default of trusting loopback proxies.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from igsn_graph.registry.accounts import ADMIN
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 from igsn_graph.sparql_workers import QueryPool, query_hash
-from tests.conftest import CLIENT_ONE, fresh_settings, live_server
+from tests.conftest import CLIENT_ONE, CLIENT_TWO, fresh_settings, live_server
 
 pytestmark = pytest.mark.slow
 
@@ -37,8 +41,9 @@ LIMIT_S = 2.0
 
 
 def _data(tmp: Path) -> Settings:
-    """The small demo set: a cross product of three of its triple patterns runs for hours."""
-    settings = fresh_settings(tmp, sparql_timeout_s=LIMIT_S)
+    """The small demo set: a cross product of three of its triple patterns runs for hours. One trusted proxy:
+    each ``X-Forwarded-For`` address is a client."""
+    settings = fresh_settings(tmp, sparql_timeout_s=LIMIT_S, trusted_proxy_hops=1)
     with Registry(settings) as registry:
         load_demo_accounts(registry)
         registry.register(ADMIN, demo_submissions(), strict=False)
@@ -48,7 +53,8 @@ def _data(tmp: Path) -> Settings:
 @contextmanager
 def _server(settings: Settings) -> Iterator[tuple[str, object]]:
     app = create_app(settings)
-    with live_server(settings, app=app) as base:
+    # uvicorn's proxy headers off (as in `igsn-graph serve`): the forwarded address is the app's to read
+    with live_server(settings, app=app, proxy_headers=False) as base:
         assert httpx.get(base + "/sparql", params=ASK, timeout=30).status_code == 200  # the pool exists
         yield base, app
 
@@ -102,35 +108,51 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, obje
         yield running
 
 
-def test_runaway_queries_are_stopped_and_ask_answers_right_after(server: tuple[str, object]) -> None:
+def test_runaway_queries_are_stopped_and_ask_answers_right_after(
+    server: tuple[str, object], caplog: pytest.LogCaptureFixture
+) -> None:
     base, app = server
     pool = _pool(app)
     killed_before = pool.stats()["killed"]
+    # the client that asks afterwards has its connection open already (its setup is not the server's time)
+    asker = httpx.Client(base_url=base, headers={"X-Forwarded-For": "10.9.1.1"}, timeout=30)
+    assert asker.get("/sparql", params=ASK).status_code == 200
     # six runaways on four workers: four run, two wait for them, then run to the limit themselves
     threads, futures = _runaways(base, 6)
     try:
-        # all six arrived: four running, two waiting (on a loaded box the last may arrive after the first four run)
-        _wait_for(lambda: (pool.stats()["busy"], pool.stats()["queued"]) == (4, 2))
-        first = set(pool.pids()[1])
-        health = httpx.get(base + "/health", timeout=30).json()
-        assert health["status"] == "degraded"
-        assert health["sparql"]["saturated"] is True and health["sparql"]["busy"] == 4
-        assert health["sparql"]["queued"] == 2 and health["sparql"]["limit"] == 4
-        answers = [f.result() for f in futures]
+        with caplog.at_level(logging.WARNING, logger="igsn_graph.sparql"):
+            # all six arrived: four running, two waiting (six clients: one address would have had 2, then 429s)
+            _wait_for(lambda: (pool.stats()["busy"], pool.stats()["queued"]) == (4, 2))
+            first = set(pool.pids()[1])
+            health = httpx.get(base + "/health", timeout=30).json()
+            assert health["status"] == "degraded"
+            assert health["sparql"]["saturated"] is True and health["sparql"]["busy"] == 4
+            assert health["sparql"]["queued"] == 2 and health["sparql"]["limit"] == 4
+            # the first four passed their limit: their slots are free at once, while the last two still run
+            _wait_for(lambda: sum(f.done() for f in futures) >= 4)
+            start = time.monotonic()
+            between = asker.get("/sparql", params=ASK)
+            between_ms = (time.monotonic() - start) * 1000
+            assert between.status_code == 200 and between.json()["boolean"] is True
+            answers = [f.result() for f in futures]
     finally:
         threads.shutdown()
     limit_passed = time.monotonic()
     for r in answers:
         assert r.status_code == 503 and f"limit of {LIMIT_S:g} s" in r.text and r.headers["retry-after"]
+    # each runaway was counted for the address it was forwarded for: the trusted-proxy setting took effect
+    stopped = [rec.getMessage() for rec in caplog.records if "stopped after" in rec.getMessage()]
+    assert {f"address 10.9.0.{i}" for i in range(6)} <= {m.split(" from ")[1].split(" stopped")[0] for m in stopped}
     start = time.monotonic()
-    ask = httpx.get(base + "/sparql", params=ASK, timeout=30)
+    ask = asker.get("/sparql", params=ASK)
     took = time.monotonic() - start
     print(
-        f"ASK {{}} after 6 runaway queries: {took * 1000:.0f} ms "
-        f"({(time.monotonic() - limit_passed) * 1000:.0f} ms after the last limit passed)"
+        f"ASK {{}} while 2 runaways still ran: {between_ms:.0f} ms; after all 6 were stopped: {took * 1000:.0f} ms "
+        f"({(time.monotonic() - limit_passed) * 1000:.0f} ms after the last limit's answer came)"
     )
+    asker.close()
     assert ask.status_code == 200 and ask.json()["boolean"] is True
-    assert took < 2.0  # the issue asks for 100 ms; generous on a loaded machine
+    assert took < 2.0  # the issue asks for 100 ms (bench/sparql.py --runaway-ask); generous on a loaded machine
     # the first four workers were killed at the limit: those processes are gone (no CPU) within a second
     _wait_for(lambda: all(_gone(pid) for pid in first), timeout=3.0)
     stats = pool.stats()
@@ -195,3 +217,42 @@ def test_per_client_limit_and_saturation(tmp_path: Path) -> None:
             httpx.get(base + "/sparql", params=ASK, headers={"X-Forwarded-For": "10.8.0.1"}, timeout=30).status_code
             == 200
         )
+
+
+def test_per_account_limit_and_a_full_queue(tmp_path: Path) -> None:
+    """An authenticated client is counted by its account, whatever its address (and its address is not charged);
+    with every worker busy and the queue full, a query is refused at once (503, Retry-After) rather than queued."""
+    tight = _data(tmp_path).with_(sparql_workers=2, sparql_per_client=1, sparql_queue=1, sparql_queue_wait_s=30)
+    with _server(tight) as (base, app):
+        pool = _pool(app)
+        threads = ThreadPoolExecutor(3)
+
+        def get(query: str, address: str, auth: tuple[str, str] | None = None) -> httpx.Response:
+            return httpx.get(
+                base + "/sparql", params={"query": query}, headers={"X-Forwarded-For": address}, auth=auth, timeout=60
+            )
+
+        try:
+            by_account = threads.submit(get, RUNAWAY, "10.8.1.1", CLIENT_ONE)
+            _wait_for(lambda: pool.stats()["busy"] == 1)
+            # the same account from another address: 429 (counted by the account)
+            r = get("ASK {}", "10.8.1.2", CLIENT_ONE)
+            assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "this client" in r.text
+            # the runaway's address without credentials, and another account there: not limited
+            assert get("ASK {}", "10.8.1.1").status_code == 200
+            assert get("ASK {}", "10.8.1.1", CLIENT_TWO).status_code == 200
+            # both workers busy, then one query waiting: the queue (1) is full
+            anonymous = threads.submit(get, RUNAWAY, "10.8.1.3")
+            _wait_for(lambda: pool.stats()["busy"] == 2)
+            waiting = threads.submit(get, "ASK {}", "10.8.1.4")
+            _wait_for(lambda: pool.stats()["queued"] == 1)
+            r = get("ASK {}", "10.8.1.5")
+            assert r.status_code == 503 and int(r.headers["retry-after"]) >= 1 and "queue is full" in r.text
+            assert not waiting.done()  # refused at once, while the queued query still waits (30 s allowed)
+            health = httpx.get(base + "/health", timeout=30).json()["sparql"]
+            assert health["refused_client"] == 1 and health["refused_busy"] == 1 and health["queued"] == 1
+            # the first limit that passes gives the waiting query a worker
+            assert waiting.result().status_code == 200
+            assert by_account.result().status_code == 503 and anonymous.result().status_code == 503
+        finally:
+            threads.shutdown()
