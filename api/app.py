@@ -124,6 +124,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if checks is not None:
                 stop("the password checks", checks.close)
                 app.state.password_checks = None  # a later start makes a new pool
+            reads = getattr(app.state, "login_reads", None)
+            if reads is not None:
+                stop("the login reads", reads.close)
+                app.state.login_reads = None
             stored = app.state.stored_representations
             if stored is not None:
                 stored.close()

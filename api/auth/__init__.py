@@ -1,5 +1,5 @@
 """HTTP Basic credentials → the core's ``Principal``, as FastAPI dependencies: the parts (``basic``,
-``credential_cache``, ``login_throttle``, ``password_checks``) made once per app and put together."""
+``credential_cache``, ``login_reads``, ``login_throttle``, ``password_checks``) made once per app and put together."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from igsn_graph.settings import Settings
 from ..deps import per_app
 from .basic import BASIC, basic_credentials, client_address
 from .credential_cache import CredentialCache
+from .login_reads import LoginReads
 from .login_throttle import LoginThrottle
 from .password_checks import PasswordChecks
 
@@ -54,11 +55,16 @@ def _checks_of(request: Request) -> PasswordChecks:
     return per_app(request, "password_checks", lambda settings: PasswordChecks(settings.login_hash_threads))
 
 
+def _reads_of(request: Request) -> LoginReads:
+    return per_app(request, "login_reads", lambda _settings: LoginReads())
+
+
 async def authenticate(request: Request) -> Principal:
     """The caller's principal. Cached logins answer at once; a password is hashed on ``PasswordChecks``'
     pool after ``LoginThrottle`` admitted the attempt, so the event loop and the read threads never wait. The
-    database reads of a login (the accounts version at most once a second, the throttle's shared buckets) run
-    on that pool too: on PostgreSQL each is a network round trip."""
+    throttle's shared buckets are read in the check, on that pool; the accounts version (at most once a second)
+    on ``LoginReads``' own thread, so a cached login never waits behind hashes. On PostgreSQL each read is a
+    network round trip: none runs on the event loop."""
     user, password = basic_credentials(request.headers.get("authorization"))
     who = await _cached(request, user, password)
     if who is not None:
@@ -104,7 +110,7 @@ async def _cached(request: Request, user: str, password: str) -> Principal | Non
     """Whom these credentials were verified as recently (the cache emptied first when the accounts changed)."""
     cache = _cache_of(request)
     if cache.refresh_due():
-        await _checks_of(request).read("accounts version", cache.refresh)
+        await _reads_of(request).run("accounts version", cache.refresh)
     return cache.get(user, password)
 
 

@@ -1,5 +1,5 @@
-"""The thread pool that hashes passwords (and does a login's other database reads), apart from the threads that
-serve reads."""
+"""The thread pool that hashes passwords (and does the throttle's database reads of a check), apart from the threads
+that serve reads."""
 
 from __future__ import annotations
 
@@ -30,9 +30,9 @@ class PasswordChecks:
     arrive: requests wait for a check without holding a thread. Concurrent checks of the same credentials
     share one hash (a client starting many requests at once, before its login is cached, costs one check
     and one throttle token). At most ``backlog`` checks wait (``LoginThrottle.turn_away_unknown``), and the
-    threads run at a lower CPU priority than the server's others. A login's database reads (the throttle's
-    shared buckets, the accounts version) run here too: on PostgreSQL each is a round trip the event loop
-    must not wait for.
+    threads run at a lower CPU priority than the server's others. The throttle's reads and writes of a check
+    (its shared buckets) run in the check, here too: on PostgreSQL each is a round trip the event loop must not
+    wait for. A cached login's accounts-version read has its own thread (``LoginReads``): it never queues here.
     """
 
     def __init__(self, threads: int) -> None:
@@ -40,7 +40,6 @@ class PasswordChecks:
             max_workers=max(1, threads), thread_name_prefix="password-check", initializer=_yield_cpu
         )
         self._pending: dict[bytes, tuple[asyncio.AbstractEventLoop, asyncio.Future[Principal]]] = {}
-        self._reads: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = {}
         #: checks that may be under way or waiting before new unknown logins are turned away
         self.backlog = 4 * max(1, threads)
 
@@ -62,22 +61,6 @@ class PasswordChecks:
         finally:
             if self._pending.get(key, (None, None))[1] is future:
                 del self._pending[key]
-
-    async def read(self, name: str, work: Callable[[], None]) -> None:
-        """Runs ``work`` (a database read a login needs) on the pool; callers asking for the same ``name``
-        meanwhile wait for that one run, so none goes on before it is done."""
-        loop = asyncio.get_running_loop()
-        found = self._reads.get(name)
-        if found is not None and found[0] is loop:
-            await asyncio.shield(found[1])
-            return
-        future = loop.run_in_executor(self._pool, work)
-        self._reads[name] = (loop, future)
-        try:
-            await asyncio.shield(future)
-        finally:
-            if self._reads.get(name, (None, None))[1] is future:
-                del self._reads[name]
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
