@@ -26,6 +26,7 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, serialize
 
 from . import identifiers
 from .errors import InvalidIdentifier, NotFound
+from .formats.table import RDF_WRITTEN, RdfSyntax
 from .formats.xmltext import xml_safe
 from .index import search
 from .iris import Iris
@@ -61,6 +62,8 @@ ACCOUNT_KINDS = ("agent", "client", "namespace")
 PROV_KINDS = ("activity", "version", "provenance")
 #: samples listed per page unless asked otherwise
 DEFAULT_LIMIT = 50
+#: the RDF syntaxes a node is written in, by pyoxigraph format (their rows say dataset and prefixed)
+_WRITTEN: dict[RdfFormat, RdfSyntax] = {syntax.rdf_format: syntax for syntax in RDF_WRITTEN}
 
 #: the search filter, and the sample's registry fact, that tie a sample to an account node
 _HOLDS = {"agent": IG.allocatingAgent, "client": IG.registeredBy, "namespace": IG.inNamespace}
@@ -197,11 +200,14 @@ def describe(registry: Registry, ref: Ref, *, cursor: str | None = None, limit: 
 
 
 def rdf(node: Node, fmt: RdfFormat) -> bytes:
-    """The node in one RDF syntax: a graph syntax gets its triples, a dataset syntax each in its named graph
-    (the node's in the accounts or provenance graph, a listed sample's fact in that sample's graph)."""
-    prefixes = PREFIXES if fmt in (RdfFormat.TURTLE, RdfFormat.TRIG) else None
+    """The node in one written RDF syntax (``RDF_WRITTEN``): a graph syntax gets its triples, a dataset syntax
+    each in its named graph (the node's in the accounts or provenance graph, a listed sample's fact in that
+    sample's graph); the table's row says which syntax is a dataset and which gets our prefixes, as for a
+    sample (``resolver.rendering``)."""
+    syntax = _WRITTEN[fmt]
+    prefixes = PREFIXES if syntax.prefixed else None
     quads = node.quads()
-    if fmt in (RdfFormat.N_QUADS, RdfFormat.TRIG):
+    if syntax.dataset:
         return serialize(quads, format=fmt, prefixes=prefixes) or b""
     triples = list(dict.fromkeys(q.triple for q in quads))
     if fmt == RdfFormat.RDF_XML:

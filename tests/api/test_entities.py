@@ -14,7 +14,10 @@ from lxml import etree
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse
 
 from api.app import create_app
+from igsn_graph import entities
+from igsn_graph.formats.table import RDF_WRITTEN, RdfSyntax
 from igsn_graph.registry.service import Registry, Submission, init_data_dir
+from igsn_graph.resolver.rendering import render_rdf
 from igsn_graph.settings import Settings
 from igsn_graph.vocab import IG, PROV, RDF_TYPE, SCHEMA
 from tests.conftest import add_test_accounts, fresh_settings
@@ -209,6 +212,22 @@ def test_dataset_syntaxes_keep_each_triple_in_its_graph(client: TestClient) -> N
     graphs = {(q.subject.value, q.graph_name.value) for q in quads}
     assert (BASE + "client/ZTEST.ONE", BASE + "accounts") in graphs
     assert (BASE + "ZTA001", BASE + "graph/ZTA001") in graphs
+
+
+@pytest.mark.parametrize("syntax", RDF_WRITTEN, ids=lambda syntax: syntax.name)
+def test_a_node_is_written_by_the_rules_a_sample_is(client: TestClient, syntax: RdfSyntax) -> None:
+    """Without listed samples, a node's RDF is its triples in its graph as the resolver writes a sample's
+    (``rendering.render_rdf``), byte for byte: the same table rows say which syntax is a dataset and which is
+    prefixed, the same helper cleans RDF/XML."""
+    registry = client.app.state.registry  # type: ignore[attr-defined]
+    for path in ("/accounts", "/activity/ZTA001/2", "/version/ZTA001/1", "/provenance/ZTA001", "/agent/admin"):
+        r = client.get(path, headers={"Accept": syntax.media_type})
+        assert r.status_code == 200 and r.headers["content-type"].split(";")[0] == syntax.media_type, path
+        ref = entities.ref_of(path.lstrip("/"))
+        assert ref is not None
+        node = entities.describe(registry, ref)
+        assert not node.listing
+        assert r.content == render_rdf(node.triples, node.graph, syntax.media_type), path
 
 
 @pytest.mark.parametrize(
