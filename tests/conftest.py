@@ -236,7 +236,7 @@ def _copy_of_template(kind: str, build: Callable[[Settings], None], settings: Se
     return True
 
 
-def _with_test_accounts(settings: Settings) -> None:
+def with_test_accounts(settings: Settings) -> None:
     init_data_dir(settings, repository_id="test.igsn-graph.org")
     with Registry(settings) as registry:
         add_test_accounts(registry)
@@ -245,9 +245,16 @@ def _with_test_accounts(settings: Settings) -> None:
 def fresh_settings(tmp: Path, **overrides: object) -> Settings:
     """Settings for ``tmp/data`` (the test administrator password, then ``overrides``) whose data directory is
     initialised with the test accounts; the registry is closed again, for an app or a server that opens it."""
+    return prepared_settings(tmp, "test-accounts", with_test_accounts, **overrides)
+
+
+def prepared_settings(tmp: Path, kind: str, build: Callable[[Settings], None], **overrides: object) -> Settings:
+    """Settings for ``tmp/data`` (the test administrator password, then ``overrides``) whose data directory
+    ``build`` prepared: a copy of the folder it built once in this process for ``kind`` (its accounts hashed
+    once), or built in place when a copy cannot stand for it (see ``_copy_of_template``)."""
     settings = Settings(data_dir=tmp / "data", admin_password=ADMIN_PASSWORD).with_(**overrides)
-    if not _copy_of_template("test-accounts", _with_test_accounts, settings):
-        _with_test_accounts(settings)
+    if not _copy_of_template(kind, build, settings):
+        build(settings)
     return settings
 
 
@@ -263,7 +270,7 @@ def demo_settings(tmp: Path) -> Settings:
 @pytest.fixture
 def registry(settings: Settings) -> Iterator[Registry]:
     embedded = settings.store in ("", "embedded")
-    if _copy_of_template("test-accounts", _with_test_accounts, settings, graph=embedded):
+    if _copy_of_template("test-accounts", with_test_accounts, settings, graph=embedded):
         # a remote engine gets the template's whole graph, the accounts graph, as the registry opens: it
         # publishes the accounts graph from the accounts tables at every start
         reg = Registry(settings)

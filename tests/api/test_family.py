@@ -17,7 +17,7 @@ from igsn_graph.record import SampleRecord
 from igsn_graph.registry.accounts import ADMIN
 from igsn_graph.registry.service import Registry, Submission, init_data_dir
 from igsn_graph.settings import Settings
-from tests.conftest import add_test_accounts, live_server
+from tests.conftest import add_test_accounts, fresh_settings, live_server
 
 CORE = "http://vocabulary.odm2.org/specimentype/core/"
 BROWSER = {"Accept": "text/html"}
@@ -132,10 +132,7 @@ def test_private_relatives_are_never_shown(base: str) -> None:
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[tuple[str, Registry]]:
     """A live server over a family of its own (the tests below change it); writes go through its registry."""
-    settings = Settings(data_dir=tmp_path / "data")
-    init_data_dir(settings)
-    with Registry(settings) as registry:
-        add_test_accounts(registry)
+    settings = fresh_settings(tmp_path)
     app = create_app(settings)
     with live_server(settings, app=app) as url:
         registry = app.state.registry

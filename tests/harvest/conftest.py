@@ -19,7 +19,7 @@ from igsn_graph.demo_load import load_demo_accounts
 from igsn_graph.registry.service import Registry
 from igsn_graph.settings import Settings
 from igsn_graph.xmlparser import parse_xml
-from tests.conftest import SHARED, demo_settings, fresh_settings, live_server
+from tests.conftest import SHARED, demo_settings, live_server, prepared_settings, with_test_accounts
 from tests.oai.conftest import oai_schema  # noqa: F401  # a fixture here too: the OAI-PMH XSDs, compiled once
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
@@ -39,12 +39,19 @@ def source_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url + "/oai"
 
 
-@pytest.fixture
-def harvesting(tmp_path: Path) -> Iterator[Registry]:
-    """The harvesting registry: the test accounts and the demo agents (without their samples)."""
-    with Registry(fresh_settings(tmp_path)) as registry:
+def _harvesting_accounts(settings: Settings) -> None:
+    """The test accounts, the demo agents (without their samples) and Geoscience Australia's test agent."""
+    with_test_accounts(settings)
+    with Registry(settings) as registry:
         load_demo_accounts(registry)
         registry.add_agent("ZGA", name="Geoscience Australia (test account)", password="ga-secret-1", namespaces=["AU"])
+
+
+@pytest.fixture
+def harvesting(tmp_path: Path) -> Iterator[Registry]:
+    """The harvesting registry: the test accounts and the demo agents (without their samples); a copy of one
+    built per process (a dozen password hashes paid once)."""
+    with Registry(prepared_settings(tmp_path, "harvesting", _harvesting_accounts)) as registry:
         yield registry
 
 
