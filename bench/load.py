@@ -17,7 +17,7 @@ The default mode (``bench/load_scale.py``) loads N generated records at scale wi
 prints samples/s, quads and disk per sample, and peak RSS beside raw pyoxigraph ``bulk_load`` of the same quads.
 ``--stages N`` times the stages (XML read, record to RDF, SHACL) of N records one at a time.
 
-    python bench/load.py 10000 100000 [--batch 1000] [--docs DIR]
+    python bench/load.py 10000 100000 [--batch 1000] [--docs DIR] [--readers N]
     python bench/load.py --stages 5000
     python bench/load.py --per-format 10000 [--formats igsn,csirov3] [--batch 1000]
 """
@@ -116,6 +116,7 @@ def main() -> None:
     parser.add_argument("sizes", type=int, nargs="*", default=[10_000], help="records per run (default mode)")
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--docs", type=Path, help="where the generated records are kept between runs")
+    parser.add_argument("--readers", type=int, help="reading processes (default: one per core but the writer's)")
     parser.add_argument("--stages", type=int, metavar="N", help="time the stages of N records instead")
     parser.add_argument(
         "--per-format",
@@ -134,7 +135,7 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
         from bench import load_scale
 
-        load_scale.main(args.sizes, args.batch, args.docs)
+        load_scale.main(args.sizes, args.batch, args.docs, args.readers)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ does (``loader.segments`` with files read in a worker process, ``Registry.load_r
 batches of ``--batch``). Printed per size, in one run:
 
 * samples/s end to end, and the peak RSS of the loading process (each size runs in a fresh process);
+* CPU per sample (``getrusage``, user + system) of the loading process (the one writer) and of the reading
+  process(es) apart: the writer's share is the serial part that bounds the rate;
 * quads written per sample (sample graphs, provenance graphs) and disk per sample: graph store, history
   (the ``versions`` table) and the rest of SQLite (catalogue, search, relations) apart;
 * raw pyoxigraph ``bulk_load`` of the same quads (the store's N-Quads dump) into an empty store: its
@@ -35,7 +37,8 @@ from pyoxigraph import RdfFormat, Store
 from igsn_graph.demo import generate_samples
 from igsn_graph.demo_load import load_demo_accounts
 from igsn_graph.formats import description_kernel
-from igsn_graph.loader import iter_files, segments
+from igsn_graph.loader import default_readers, iter_files, segments
+from igsn_graph.registry.derivation import DerivationSettings
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
 
@@ -124,9 +127,12 @@ class ScaleResult:
     raw_seconds: float
     raw_bytes: int
     raw_rss_mib: float
+    #: CPU seconds (user + system) of the loading process and of its reading processes during the load
+    load_cpu: float = 0.0
+    read_cpu: float = 0.0
 
 
-def run(n: int, batch: int, docs_root: Path) -> ScaleResult:
+def run(n: int, batch: int, docs_root: Path, readers: int | None = None) -> ScaleResult:
     folder = documents(n, docs_root)
     files = list(iter_files([folder]))
     with tempfile.TemporaryDirectory(dir=docs_root) as tmp:
@@ -136,6 +142,7 @@ def run(n: int, batch: int, docs_root: Path) -> ScaleResult:
             load_demo_accounts(registry)
             problems: list[str] = []
             stored = refused = 0
+            cpu0, read0 = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             last = start
             for segment in segments(
@@ -143,6 +150,8 @@ def run(n: int, batch: int, docs_root: Path) -> ScaleResult:
                 max_bytes=settings.max_body_bytes,
                 on_problem=lambda p, r: problems.append(f"{p}: {r}"),
                 read_ahead=True,
+                derive=DerivationSettings.of(registry),
+                readers=readers or default_readers(),
             ):
                 for outcomes in registry.load_records(segment):
                     stored += sum(o.ok for o in outcomes)
@@ -151,6 +160,8 @@ def run(n: int, batch: int, docs_root: Path) -> ScaleResult:
                         last = time.perf_counter()
                         print(f"  {stored:>10,} stored  {stored / (last - start):8,.0f}/s", file=sys.stderr)
             seconds = time.perf_counter() - start
+            # the reading processes are joined once the last segment is taken: their CPU is counted by now
+            load_cpu, read_cpu = _cpu(resource.RUSAGE_SELF) - cpu0, _cpu(resource.RUSAGE_CHILDREN) - read0
             rss = _peak_rss_mib()  # before the dump below
             if problems or refused:
                 print(f"  {len(problems)} files unreadable, {refused} records refused: {problems[:3]}", file=sys.stderr)
@@ -182,7 +193,14 @@ def run(n: int, batch: int, docs_root: Path) -> ScaleResult:
         raw_seconds,
         raw_bytes,
         raw_rss,
+        load_cpu,
+        read_cpu,
     )
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _call(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
@@ -226,9 +244,9 @@ def report(results: list[ScaleResult]) -> None:
     print(f"\nigsn-graph load of generated records, batches as given; load average {load[0]:.1f} {load[1]:.1f}")
     print(
         "| samples | samples/s | raw bulk_load samples/s | ratio | quads/sample (provenance) | graph KB | "
-        "history KB | index KB | total KB/sample | raw graph KB | peak RSS MiB: load, raw |"
+        "history KB | index KB | total KB/sample | raw graph KB | peak RSS MiB: load, raw | CPU ms/sample: load, read |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         n = max(r.stored, 1)
         rate, raw_rate = r.stored / r.seconds, r.stored / r.raw_seconds
@@ -237,17 +255,17 @@ def report(results: list[ScaleResult]) -> None:
             f"| {r.stored:,} | {rate:,.0f} | {raw_rate:,.0f} | {raw_rate / rate:.1f}x | {r.quads / n:.0f} "
             f"({r.provenance_quads / n:.0f}) | {r.graph_bytes / n / 1024:.1f} | {r.history_bytes / n / 1024:.1f} "
             f"| {r.index_bytes / n / 1024:.1f} | {total:.1f} | {r.raw_bytes / n / 1024:.1f} "
-            f"| {r.rss_mib:,.0f}, {r.raw_rss_mib:,.0f} |"
+            f"| {r.rss_mib:,.0f}, {r.raw_rss_mib:,.0f} | {r.load_cpu / n * 1000:.2f}, {r.read_cpu / n * 1000:.2f} |"
         )
 
 
-def main(sizes: list[int], batch: int, docs_root: Path | None) -> None:
+def main(sizes: list[int], batch: int, docs_root: Path | None, readers: int | None = None) -> None:
     root = docs_root or Path(tempfile.gettempdir()) / "igsn-graph-bench-load"
     root.mkdir(parents=True, exist_ok=True)
     results = []
     for n in sizes:
         # each size in a fresh process: its peak RSS is its own
-        results.append(_in_process(run, n, batch, root))
+        results.append(_in_process(run, n, batch, root, readers))
         report(results[-1:])
     if len(results) > 1:
         report(results)

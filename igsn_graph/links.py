@@ -26,6 +26,7 @@ True
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, replace
@@ -36,7 +37,16 @@ from .identifiers import HANDLE_PREFIX, TEST_HANDLE_PREFIX, parse_igsn, validate
 from .record import Relation, SampleRecord
 from .resources import mappings_dir
 
-__all__ = ["LINKS", "Semantics", "SemanticsTable", "relation_semantics", "igsn_doi_prefixes", "igsn_named", "resolve"]
+__all__ = [
+    "LINKS",
+    "Semantics",
+    "SemanticsTable",
+    "relation_semantics",
+    "igsn_doi_prefixes",
+    "igsn_named",
+    "resolve",
+    "settings_tag",
+]
 
 #: what a relation to another sample makes of it
 LINKS = ("parent", "collection", "related")
@@ -131,6 +141,12 @@ def igsn_named(
     except InvalidIdentifier:
         return None
     return None
+
+
+def settings_tag(doi_prefixes: Collection[str], iri_base: str | None) -> str:
+    """A short digest of what ``resolve`` reads besides the record: equal tags, equal links."""
+    text = "\n".join([iri_base or "", *sorted(doi_prefixes)])
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
 def resolve(

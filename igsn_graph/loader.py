@@ -13,11 +13,12 @@ import os
 import queue
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Collection, Iterable, Iterator, Union
+from typing import Callable, Collection, Iterable, Iterator, Sequence, Union
 
 from .errors import IgsnGraphError, InvalidInput, NotFound
 from .formats.table import RDF_SYNTAXES
 from .registry.accounts import Principal
+from .registry.derivation import DerivationSettings, Derived, derive_many
 from .registry.service import Registry, Submission
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "read_document",
     "segments",
     "read_files",
+    "default_readers",
     "apply_deletions",
     "RDF_SUFFIXES",
     "XML_SUFFIXES",
@@ -52,7 +54,7 @@ class DocumentInput:
     """What one document asks of the registry: records to register, and samples to deactivate (the normal-form
     IGSNs of an OAI-PMH response's deleted records)."""
 
-    submissions: list[Submission]
+    submissions: Sequence[Submission | Derived]
     deleted: list[str] = field(default_factory=list)
 
 
@@ -115,18 +117,29 @@ def read_document(
             "applied by the bulk API (POST /api/v1/samples/bulk) and `igsn-graph load`: send the harvest there, "
             "or send the records without the deleted ones"
         )
-    return got.submissions
+    # read here: each one is a Submission (only a reading process derives them, ``read_files``)
+    return [s for s in got.submissions if isinstance(s, Submission)]
 
 
 #: one file read: what it asks, or why it cannot be read
 FileRead = tuple[Path, Union[DocumentInput, str]]
-#: a worker's message: files read until this many, or this many records (pickling a few at once costs less)
-_FILES_PER_MESSAGE = 16
+#: files per block: reading processes take blocks in turn, and the loader takes their records block by block
+_FILES_PER_BLOCK = 16
+#: a message holds at most this many records (pickling a few at once costs less than one by one)
 _RECORDS_PER_MESSAGE = 256
-#: messages the worker may read ahead of the writer: bounds the memory of a load whatever its size
+#: messages each reading process may be ahead of the writer: bounds the memory of a load whatever its size
 _READ_AHEAD = 8
 #: seconds a worker waits on a full queue before it checks that the process it reads for is still alive
 _PARENT_CHECK_S = 1.0
+#: the message that ends a block
+_BLOCK_END = "block-end"
+#: a reading process's message: files read, the end of a block, its fault, or the end of its blocks
+Message = Union[list[FileRead], str, BaseException, None]
+
+
+def default_readers() -> int:
+    """Reading processes for a load: one per core but the writer's, at least one."""
+    return max(1, (os.cpu_count() or 2) - 1)
 
 
 def _read_one(path: Path, max_bytes: int, context_urls: Collection[str]) -> FileRead:
@@ -137,11 +150,18 @@ def _read_one(path: Path, max_bytes: int, context_urls: Collection[str]) -> File
 
 
 def read_files(
-    files: Iterable[Path], *, max_bytes: int, context_urls: Collection[str] = (), in_worker: bool = False
+    files: Iterable[Path],
+    *,
+    max_bytes: int,
+    context_urls: Collection[str] = (),
+    in_worker: bool = False,
+    derive: DerivationSettings | None = None,
+    readers: int = 1,
 ) -> Iterator[FileRead]:
-    """Each file read, in order. ``in_worker``: parsed and mapped to records in a separate process, a bounded
-    number of files ahead, so that the caller writes one batch while the next is being read (both cores;
-    the caller stays the only writer). Memory stays bounded: the worker waits while the queue is full."""
+    """Each file read, in order. ``in_worker``: parsed and mapped to records in ``readers`` separate processes, a
+    bounded number of files ahead, so that the caller writes one batch while the next ones are read (every core;
+    the caller stays the only writer). Memory stays bounded: a worker waits while its queue is full.
+    ``derive``: the workers also derive each record (``registry.derivation``), and hand over ``Derived``s."""
     if not in_worker:
         for path in files:
             yield _read_one(path, max_bytes, context_urls)
@@ -149,49 +169,65 @@ def read_files(
     paths = list(files)
     if not paths:
         return
+    blocks = [paths[i : i + _FILES_PER_BLOCK] for i in range(0, len(paths), _FILES_PER_BLOCK)]
+    count = max(1, min(readers, len(blocks)))
     # spawn, not fork: the parent holds the graph store and SQLite open, which a forked child must not inherit
     ctx = multiprocessing.get_context("spawn")
-    results: multiprocessing.Queue[list[FileRead] | BaseException | None] = ctx.Queue(_READ_AHEAD)
-    worker = ctx.Process(
-        target=_read_worker,
-        args=(paths, max_bytes, list(context_urls), results, os.getpid()),
-        name="igsn-graph-reader",
-        daemon=True,
-    )
-    worker.start()
+    queues: list[multiprocessing.Queue[Message]] = [ctx.Queue(_READ_AHEAD) for _ in range(count)]
+    workers = [
+        ctx.Process(
+            target=_read_worker,
+            args=(blocks[r::count], max_bytes, list(context_urls), derive, queues[r], os.getpid()),
+            name=f"igsn-graph-reader-{r}",
+            daemon=True,
+        )
+        for r in range(count)
+    ]
+    for worker in workers:
+        worker.start()
     try:
-        while True:
-            try:
-                message = results.get(timeout=_PARENT_CHECK_S)
-            except queue.Empty:
-                if not worker.is_alive() and worker.exitcode != 0:
-                    raise RuntimeError(
-                        f"the reading process ended unexpectedly (exit code {worker.exitcode})"
-                    ) from None
-                continue
-            if message is None:
-                return
-            if isinstance(message, BaseException):
-                raise message
-            yield from message
+        for i in range(len(blocks)):  # block i is read by worker i % count: taken in turn, the files stay in order
+            while (message := _take(queues[i % count], workers[i % count])) != _BLOCK_END:
+                assert isinstance(message, list)
+                yield from message
+        for r in range(count):  # each worker's last word: its queue is drained, so it ends
+            _take(queues[r], workers[r])
     finally:
-        if worker.is_alive():
-            worker.terminate()
-        worker.join()
-        results.close()
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+        for worker in workers:
+            worker.join()
+        for q in queues:
+            q.close()
+
+
+def _take(results: multiprocessing.Queue[Message], worker: multiprocessing.process.BaseProcess) -> Message:
+    """The next message of a reading process; its fault is raised here."""
+    while True:
+        try:
+            message = results.get(timeout=_PARENT_CHECK_S)
+        except queue.Empty:
+            if not worker.is_alive() and worker.exitcode != 0:
+                raise RuntimeError(f"the reading process ended unexpectedly (exit code {worker.exitcode})") from None
+            continue
+        if isinstance(message, BaseException):
+            raise message
+        return message
 
 
 def _read_worker(
-    paths: list[Path],
+    blocks: list[list[Path]],
     max_bytes: int,
     context_urls: list[str],
-    results: multiprocessing.Queue[list[FileRead] | BaseException | None],
+    derive: DerivationSettings | None,
+    results: multiprocessing.Queue[Message],
     parent: int,
 ) -> None:
-    """The reading process: files to records, a few files per message; stops when its parent is gone (a
-    killed loader must not leave it blocked on a full queue)."""
+    """A reading process: its blocks of files to records (derived, with ``derive``), a block's end said; stops when
+    its parent is gone (a killed loader must not leave it blocked on a full queue)."""
 
-    def put(message: list[FileRead] | BaseException | None) -> bool:
+    def put(message: Message) -> bool:
         while True:
             try:
                 results.put(message, timeout=_PARENT_CHECK_S)
@@ -201,18 +237,26 @@ def _read_worker(
                     return False
 
     try:
-        chunk: list[FileRead] = []
-        records = 0
-        for path in paths:
-            chunk.append(_read_one(path, max_bytes, context_urls))
-            got = chunk[-1][1]
-            records += 0 if isinstance(got, str) else len(got.submissions)
-            if len(chunk) >= _FILES_PER_MESSAGE or records >= _RECORDS_PER_MESSAGE:
-                if not put(chunk):
-                    break
-                chunk, records = [], 0
+        derived = _Deriving(derive) if derive is not None else None
+        for block in blocks:
+            chunk: list[FileRead] = []
+            records = 0
+            for path in block:
+                read = _read_one(path, max_bytes, context_urls)
+                if derived is not None:
+                    read = derived(read)
+                chunk.append(read)
+                records += 0 if isinstance(read[1], str) else len(read[1].submissions)
+                if records >= _RECORDS_PER_MESSAGE:
+                    if not put(chunk):
+                        break
+                    chunk, records = [], 0
+            else:
+                if (not chunk or put(chunk)) and put(_BLOCK_END):
+                    continue
+            break
         else:
-            if (not chunk or put(chunk)) and put(None):
+            if put(None):
                 results.close()
                 results.join_thread()  # everything handed over before this process ends
                 return
@@ -223,6 +267,24 @@ def _read_worker(
             return
     # the loader is gone: what is still buffered for its pipe is dropped, or this process would never end
     results.cancel_join_thread()
+
+
+class _Deriving:
+    """A reading process's derivation of the records it reads (``registry.derivation``): its validator made once."""
+
+    def __init__(self, settings: DerivationSettings) -> None:
+        from .iris import Iris
+        from .validation import Validator
+
+        self.settings = settings
+        self.validator = Validator(Iris(settings.iri_base), engine=settings.validation_engine)
+
+    def __call__(self, read: FileRead) -> FileRead:
+        path, got = read
+        if isinstance(got, str) or not got.submissions:
+            return read
+        subs = [s for s in got.submissions if isinstance(s, Submission)]  # as read_file gives them: each one
+        return path, DocumentInput(derive_many(subs, self.settings, self.validator), got.deleted)
 
 
 class Segment:
@@ -242,7 +304,7 @@ class Segment:
         #: True once the files ran out (no further segment)
         self.last = False
 
-    def __iter__(self) -> Iterator[Submission]:
+    def __iter__(self) -> Iterator[Submission | Derived]:
         for path, got in self._files:
             if self._on_read is not None:
                 self._on_read(path)
@@ -264,13 +326,17 @@ def segments(
     on_read: Callable[[Path], None] | None = None,
     context_urls: Collection[str] = (),
     read_ahead: bool = False,
+    derive: DerivationSettings | None = None,
+    readers: int = 1,
 ) -> Iterator[Segment]:
     """``files`` cut after each file that reports deletions: register a segment's submissions, then apply its
     ``deleted``, then take the next segment — so deletions land in input order. ``context_urls``: where this
     deployment publishes our JSON-LD context (``formats.contexts.own_context_urls``). ``on_read``: told of each
-    file taken (for progress). ``read_ahead``: files are read in a worker process while the caller writes
-    (``read_files``)."""
-    remaining = read_files(files, max_bytes=max_bytes, context_urls=context_urls, in_worker=read_ahead)
+    file taken (for progress). ``read_ahead``: files are read in ``readers`` worker processes while the caller
+    writes, and their records derived there with ``derive`` (``read_files``)."""
+    remaining = read_files(
+        files, max_bytes=max_bytes, context_urls=context_urls, in_worker=read_ahead, derive=derive, readers=readers
+    )
     try:
         while True:
             segment = Segment(remaining, on_problem, on_read)

@@ -47,8 +47,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     from ..formats.contexts import own_context_urls
-    from ..loader import apply_deletions, iter_files, segments
+    from ..loader import apply_deletions, default_readers, iter_files, segments
     from ..registry.accounts import ADMIN, Principal
+    from ..registry.derivation import DerivationSettings
 
     reg = registry_of(args)
     try:
@@ -84,6 +85,9 @@ def cmd_load(args: argparse.Namespace) -> int:
             on_read=read,
             context_urls=own,
             read_ahead=read_ahead,
+            # what each record makes alone (RDF, SHACL report, index rows…) is derived by the readers too
+            derive=DerivationSettings.of(reg) if read_ahead else None,
+            readers=args.readers or default_readers(),
         ):
             for outcomes in reg.load_records(segment, principal=principal, batch_size=args.batch_size):
                 for o in outcomes:
@@ -275,6 +279,12 @@ def add_commands(commands: Commands) -> None:
         dest="read_ahead",
         action="store_false",
         help="read the files in this process (by default many files are read in a second process meanwhile)",
+    )
+    p.add_argument(
+        "--readers",
+        type=int,
+        default=None,
+        help="processes that read and derive the records while this one writes (default: one per core but one)",
     )
 
     p = commands.add(

@@ -29,6 +29,7 @@ import re
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Union
 from urllib.parse import unquote
 
@@ -63,6 +64,7 @@ from .wkt import Wkt, WktError, read_wkt, wkt_summary
 __all__ = [
     "record_triples",
     "facts_triples",
+    "facts_ntriples",
     "record_from_triples",
     "facts_from_triples",
     "canonical",
@@ -598,6 +600,74 @@ def facts_triples(facts: RegistryFacts, iris: Iris) -> list[Triple]:
     opt(s, IG.registered, facts.registered, date_literal)
     opt(s, IG.registeredDoi, facts.doi)
     return w.triples
+
+
+def facts_ntriples(facts: RegistryFacts, iris: Iris) -> str:
+    """``facts_triples`` as N-Triples text (the same text as writing those triples), its terms that repeat from
+    sample to sample (agents, clients, namespaces, status, booleans) written once: a bulk load's writer adds the
+    facts to each description derived as text elsewhere, without a Python object per triple."""
+    s = f"<{iris.base}{facts.igsn}>" if _plain_iri(iris.base + facts.igsn) else str(iris.sample(facts.igsn))
+    base = iris.base
+    lines = [
+        f"{s} {_P_IGSN} {Literal(facts.igsn)} .\n",
+        f"{s} {_P_AGENT} {_agent_text(base, facts.agent)} .\n",
+    ]
+    if facts.client is not None:
+        lines.append(f"{s} {_P_CLIENT} {_client_text(base, facts.client)} .\n")
+    lines.append(f"{s} {_P_NAMESPACE} {_namespace_text(base, facts.namespace)} .\n")
+    if facts.landing_url is not None:
+        lines.append(f"{s} {_P_LANDING} {_iri_or_text(facts.landing_url)} .\n")
+    lines.append(f"{s} {_P_STATUS} {_status_text(facts.status)} .\n")
+    lines.append(f"{s} {_P_ACTIVE} {_BOOL_TEXT[facts.active]} .\n")
+    if facts.lifecycle is not None:
+        lines.append(f"{s} {_P_LIFECYCLE} {Literal(facts.lifecycle)} .\n")
+    if facts.replaced_by is not None:
+        lines.append(f"{s} {_P_REPLACED} {_sample_ref(facts.replaced_by, iris)} .\n")
+    lines.append(f"{s} {_P_PUBLIC} {_BOOL_TEXT[facts.is_public]} .\n")
+    lines.append(f"{s} {_P_METADATA} {_BOOL_TEXT[facts.has_metadata]} .\n")
+    if facts.registered is not None:
+        lines.append(f"{s} {_P_REGISTERED} {date_literal(facts.registered)} .\n")
+    if facts.doi is not None:
+        lines.append(f"{s} {_P_DOI} {Literal(facts.doi)} .\n")
+    return "".join(lines)
+
+
+_P_IGSN, _P_AGENT, _P_CLIENT, _P_NAMESPACE = (
+    str(IG.igsn),
+    str(IG.allocatingAgent),
+    str(IG.registeredBy),
+    str(IG.inNamespace),
+)
+_P_LANDING, _P_STATUS, _P_ACTIVE, _P_LIFECYCLE = str(IG.landingPage), str(IG.status), str(IG.active), str(IG.lifecycle)
+_P_REPLACED, _P_PUBLIC, _P_METADATA = str(DCTERMS.isReplacedBy), str(IG.isPublic), str(IG.hasMetadata)
+_P_REGISTERED, _P_DOI = str(IG.registered), str(IG.registeredDoi)
+_BOOL_TEXT = {True: str(Literal(True)), False: str(Literal(False))}
+#: an IRI that N-Triples writes as it is (no character pyoxigraph would escape or refuse)
+_PLAIN_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+
+
+def _plain_iri(value: str) -> bool:
+    return _PLAIN_IRI.fullmatch(value) is not None
+
+
+@lru_cache(maxsize=4096)
+def _agent_text(base: str, agent: str) -> str:
+    return str(Iris(base).agent(agent))
+
+
+@lru_cache(maxsize=4096)
+def _client_text(base: str, client: str) -> str:
+    return str(Iris(base).client(client))
+
+
+@lru_cache(maxsize=4096)
+def _namespace_text(base: str, ns: str) -> str:
+    return str(_namespace_ref(ns, Iris(base)))
+
+
+@lru_cache(maxsize=16)
+def _status_text(status: str) -> str:
+    return str(IGSTATUS.term(status))
 
 
 def _namespace_ref(ns: str, iris: Iris) -> Term:

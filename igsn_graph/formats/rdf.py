@@ -38,7 +38,8 @@ import json
 import os
 import re
 from collections import defaultdict, deque
-from typing import Any, Callable, Collection, Iterable
+from collections.abc import Iterator, Sequence
+from typing import Any, Callable, Collection, Iterable, overload
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
@@ -63,6 +64,7 @@ __all__ = [
     "own_context_urls",
     "ntriples",
     "parse_ntriples",
+    "NTriplesText",
 ]
 
 CONTEXT_URL = contexts.OUR_CONTEXT_URL
@@ -79,6 +81,8 @@ _IGSN = IG.igsn
 
 def ntriples(triples: Iterable[Triple]) -> str:
     """Triples as N-Triples text (how history versions and journal entries keep graphs)."""
+    if isinstance(triples, NTriplesText):
+        return triples.text
     return "".join(f"{t} .\n" for t in triples)
 
 
@@ -87,6 +91,36 @@ def parse_ntriples(text: str) -> list[Triple]:
     if not text:
         return []
     return [q.triple for q in parse(input=text.encode("utf-8"), format=RdfFormat.N_TRIPLES)]
+
+
+class NTriplesText(Sequence[Triple]):
+    """Triples kept as the N-Triples text we wrote (``ntriples``), parsed only when a triple is asked for: a
+    writer that needs the text (journal, graph store, history) makes no Python object per triple."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._parsed: list[Triple] | None = None
+
+    def _triples(self) -> list[Triple]:
+        if self._parsed is None:
+            self._parsed = parse_ntriples(self.text)
+        return self._parsed
+
+    def __len__(self) -> int:
+        return self.text.count("\n")  # one triple a line; a line break inside a literal is escaped
+
+    @overload
+    def __getitem__(self, index: int) -> Triple: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Triple]: ...
+    def __getitem__(self, index: int | slice) -> Triple | list[Triple]:
+        return self._triples()[index]
+
+    def __iter__(self) -> Iterator[Triple]:
+        return iter(self._triples())
+
+    def __add__(self, other: Sequence[Triple]) -> list[Triple]:
+        return self._triples() + list(other)
 
 
 #: derived triples (graph.py's docstring) the server computes itself: never reported

@@ -8,7 +8,7 @@ listing reads this table with keyset scans. The table is derived from the graph'
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
@@ -77,7 +77,8 @@ def _row(r: sqlite3.Row) -> CatalogueRow:
 def upsert(conn: sqlite3.Connection, rows: Iterable[CatalogueRow]) -> None:
     conn.executemany(
         f"INSERT OR REPLACE INTO catalogue ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-        [tuple(int(v) if isinstance(v, bool) else v for v in astuple(r)) for r in rows],
+        # the fields read by name: ``astuple`` copies each value deeply, the largest cost of a bulk load's upsert
+        [tuple(int(v) if isinstance(v, bool) else v for v in (getattr(r, k) for k in _COLUMNS)) for r in rows],
     )
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "SearchDocument",
     "SearchQuery",
     "SearchResult",
+    "RecordIndex",
     "delete_all",
     "delete_sample",
     "document_of",
@@ -53,6 +54,7 @@ __all__ = [
     "index_samples",
     "label_of",
     "parse_bbox",
+    "record_index",
     "parse_date",
     "search",
     "snapshot",
@@ -129,8 +131,25 @@ def _high(value: str | None) -> str | None:
     return date + "-12-31"[len(date) - 4 :] if len(date) < 10 else date
 
 
-def document_of(row: CatalogueRow, record: SampleRecord) -> SearchDocument:
-    """The search row of a findable sample from its catalogue row and its description."""
+@dataclass(frozen=True)
+class RecordIndex:
+    """What search and the relation table keep of a description, from the record alone (no catalogue row): made
+    where the record is read (``registry.derivation``), so the writer only adds the row's facts."""
+
+    kind: str
+    name: str | None
+    collected_from: str | None
+    collected_to: str | None
+    box: tuple[float, float, float, float] | None
+    text: tuple[str, ...]
+    #: the record's own facets (type, material, method, year); the row adds agent, client and namespace
+    facets: tuple[tuple[str, str], ...]
+    #: (source, kind, relation, target type, target) of every link it states (``relations.edges_of``)
+    edges: tuple[tuple[str, str, str, str, str], ...]
+
+
+def record_index(record: SampleRecord) -> RecordIndex:
+    """The search and relation rows of a description, but for its catalogue row's part."""
     time = record.collection_time
     start = end = None
     if time is not None:
@@ -172,27 +191,35 @@ def document_of(row: CatalogueRow, record: SampleRecord) -> SearchDocument:
         names(terms),
         names([p.name for p in record.places] + [f.name for f in record.sampled_features]),
     )
-    facets = {("agent", row.agent), ("namespace", row.namespace)}
-    if row.client:
-        facets.add(("client", row.client))
-    facets |= {("type", v) for v in record.resource_types}
+    facets = {("type", v) for v in record.resource_types}
     facets |= {("material", v) for v in record.materials}
     facets |= {("method", v) for v in methods}
     if start:
         facets.add(("year", start[:4]))
+    edges = tuple((e.source, e.kind, e.relation, e.target_type, e.target) for e in relations.edges_of(record))
+    return RecordIndex(record.kind, record.name, start, end, box, text, tuple(sorted(facets)), edges)
+
+
+def document_of(row: CatalogueRow, record: SampleRecord | RecordIndex) -> SearchDocument:
+    """The search row of a findable sample from its catalogue row and its description (or what search keeps of
+    it, ``record_index``)."""
+    got = record if isinstance(record, RecordIndex) else record_index(record)
+    facets = {("agent", row.agent), ("namespace", row.namespace), *got.facets}
+    if row.client:
+        facets.add(("client", row.client))
     return SearchDocument(
         igsn=row.igsn,
-        kind=record.kind,
-        name=record.name,
+        kind=got.kind,
+        name=got.name,
         agent=row.agent,
         client=row.client,
         namespace=row.namespace,
         status=row.status,
-        collected_from=start,
-        collected_to=end,
+        collected_from=got.collected_from,
+        collected_to=got.collected_to,
         datestamp=row.datestamp,
-        box=box,
-        text=text,
+        box=got.box,
+        text=got.text,
         facets=tuple(sorted(facets)),
     )
 
@@ -220,14 +247,15 @@ def delete_sample(conn: sqlite3.Connection, igsn: str) -> None:
 def index_samples(
     conn: sqlite3.Connection,
     iris: Iris,
-    samples: Sequence[tuple[CatalogueRow, list[Triple]]],
-    records: Sequence[SampleRecord | None] | None = None,
+    samples: Sequence[tuple[CatalogueRow, Sequence[Triple]]],
+    records: Sequence[SampleRecord | RecordIndex | None] | None = None,
 ) -> None:
     """Replaces the search rows and relation edges of each sample from its catalogue row and full graph.
 
     The graph is the whole record graph (as kept in history): private samples' edges are kept, invisible,
     for the registration rules. Several states of one sample: the last wins. ``records``: the record each graph
-    was made from, where the caller has it (a write; None where not), so it is not read back from the graph.
+    was made from (or its ``record_index``), where the caller has it (a write; None where not), so it is not read
+    back from the graph.
     """
     given = list(records) if records is not None else [None] * len(samples)
     index_records(
@@ -239,7 +267,9 @@ def index_samples(
     )
 
 
-def index_records(conn: sqlite3.Connection, samples: Sequence[tuple[CatalogueRow, SampleRecord | None]]) -> None:
+def index_records(
+    conn: sqlite3.Connection, samples: Sequence[tuple[CatalogueRow, SampleRecord | RecordIndex | None]]
+) -> None:
     """``index_samples`` from records already read (None: no metadata).
 
     In bulk: one look-up of the samples indexed already (only those are deleted first), then one statement per
@@ -259,11 +289,10 @@ def index_records(conn: sqlite3.Connection, samples: Sequence[tuple[CatalogueRow
         if record is None or not row.has_metadata:
             continue
         show = findable(row)
-        edges += [
-            (e.source, e.kind, e.relation, e.target_type, e.target, int(show)) for e in relations.edges_of(record)
-        ]
+        got = record if isinstance(record, RecordIndex) else record_index(record)
+        edges += [(*e, int(show)) for e in got.edges]
         if show:
-            documents.append(document_of(row, record))
+            documents.append(document_of(row, got))
     conn.executemany("INSERT OR IGNORE INTO relation_edge VALUES (?, ?, ?, ?, ?, ?)", edges)
     _write_documents(conn, documents)
 

@@ -47,6 +47,7 @@ __all__ = [
     "CHECK_SECONDS",
     "EVENT",
     "Embargo",
+    "Known",
     "Lifter",
     "index",
     "lift",
@@ -137,21 +138,39 @@ def with_embargo(record: SampleRecord, now: datetime | None = None) -> SampleRec
 
 
 # -- the embargo table --------------------------------------------------------------------------------
-def _entry(row: CatalogueRow, graph: Iterable[Triple], iris: Iris) -> Embargo | None:
-    """The embargo of a sample as stored (``graph``: its whole graph); None unless it is private by one."""
+@dataclass(frozen=True)
+class Known:
+    """A sample's ``ig:embargoEnd`` as its graph has it (None: none), known without reading the graph."""
+
+    end: str | None
+
+
+def _entry(row: CatalogueRow, graph: Iterable[Triple] | Known, iris: Iris) -> Embargo | None:
+    """The embargo of a sample as stored (``graph``: its whole graph, or its embargo end); None unless it is
+    private by one."""
     if row.is_public or not row.has_metadata:
         return None
-    node = iris.sample(row.igsn)
-    for t in graph:
-        if t.predicate == IG.embargoEnd and t.subject == node and isinstance(t.object, Literal):
-            at = lifts_at(t.object.value)
-            return Embargo(row.igsn, t.object.value, catalogue.format_datestamp(at)) if at is not None else None
-    return None
+    if isinstance(graph, Known):
+        end = graph.end
+    else:
+        node = iris.sample(row.igsn)
+        end = next(
+            (
+                t.object.value
+                for t in graph
+                if t.predicate == IG.embargoEnd and t.subject == node and isinstance(t.object, Literal)
+            ),
+            None,
+        )
+    at = lifts_at(end) if end is not None else None
+    return Embargo(row.igsn, end, catalogue.format_datestamp(at)) if end is not None and at is not None else None
 
 
-def index(conn: sqlite3.Connection, iris: Iris, changes: Iterable[tuple[CatalogueRow, list[Triple]]]) -> None:
-    """Keeps the embargo table in step with written samples (``changes``: each one's row and whole graph);
-    run in the transaction that writes their catalogue rows."""
+def index(
+    conn: sqlite3.Connection, iris: Iris, changes: Iterable[tuple[CatalogueRow, Iterable[Triple] | Known]]
+) -> None:
+    """Keeps the embargo table in step with written samples (``changes``: each one's row and whole graph, or its
+    embargo end); run in the transaction that writes their catalogue rows."""
     keep: list[tuple[str, str, str]] = []
     drop: list[tuple[str]] = []
     for row, graph in changes:

@@ -25,7 +25,7 @@ import os
 import signal
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,15 +35,17 @@ from pyoxigraph import NamedNode, Triple
 
 from ..db import Database
 from ..errors import StorageFailure
-from ..formats.rdf import ntriples, parse_ntriples
+from ..formats.rdf import NTriplesText, ntriples, parse_ntriples
 from ..index import catalogue, search
 from ..index.catalogue import CatalogueRow
+from ..index.search import RecordIndex
 from ..iris import Iris
 from ..privacy import public_view
 from ..record import SampleRecord
 from ..store import history
 from ..store.base import GraphStore, GraphWrite
 from . import displaced, embargo
+from .embargo import Known
 from .transfer import Moves
 
 __all__ = ["Change", "Journal"]
@@ -51,7 +53,7 @@ __all__ = ["Change", "Journal"]
 
 def _describing(changes: list[Change]) -> list[str]:
     """The samples whose description these changes set here (``displaced``)."""
-    return displaced.describing([(c.row.igsn, c.event, c.document is not None) for c in changes])
+    return displaced.describing([(c.row.igsn, c.event, c.has_document) for c in changes])
 
 
 @dataclass
@@ -60,7 +62,7 @@ class Change:
 
     row: CatalogueRow
     #: the full graph of the sample (kept in history); the public graph is ``public_view`` of it
-    graph: list[Triple]
+    graph: Sequence[Triple]
     activity: list[Triple]
     event: str
     principal: str
@@ -72,6 +74,17 @@ class Change:
     #: the record ``graph`` was made from, when the writer has it: indexed without reading the graph back
     #: (not journaled: a replay reads it from the graph)
     record: SampleRecord | None = None
+    #: ``graph_text`` and ``document`` compressed already (``history.compress``), when the writer has them
+    graph_z_given: bytes | None = None
+    document_z_given: bytes | None = None
+    #: what search and relations keep of the description, and its embargo end, when derived with it
+    #: (``registry.derivation``): the index step reads neither the record nor the graph
+    indexed: RecordIndex | None = None
+    embargo_end: Known | None = None
+
+    @property
+    def has_document(self) -> bool:
+        return self.document is not None or self.document_z_given is not None
 
     @cached_property
     def graph_text(self) -> str:
@@ -85,10 +98,14 @@ class Change:
     @cached_property
     def graph_z(self) -> bytes:
         """``graph_text`` compressed, once for the journal and history (``history.compress``)."""
+        if self.graph_z_given is not None:
+            return self.graph_z_given
         return history.compress(self.graph_text.encode("utf-8"))
 
     @cached_property
     def document_z(self) -> bytes | None:
+        if self.document_z_given is not None:
+            return self.document_z_given
         return history.compress(self.document) if self.document is not None else None
 
     def to_payload(self) -> bytes:
@@ -110,9 +127,11 @@ class Change:
     @classmethod
     def from_payload(cls, payload: bytes) -> "Change":
         payload = bytes(payload)  # whatever bytes-like object the database driver gives
+        graph_z = None
         if payload[:1] == b"{":
             body = json.loads(payload)
-            graph_text = history.decompress(base64.b64decode(body["graph_z"])).decode("utf-8")
+            graph_z = base64.b64decode(body["graph_z"])
+            graph_text = history.decompress(graph_z).decode("utf-8")
             document_z = body["document_z"]
             document = history.decompress(base64.b64decode(document_z)) if document_z is not None else None
         else:  # written before the graph was compressed on its own
@@ -121,7 +140,7 @@ class Change:
             document = base64.b64decode(body["document"]) if body["document"] is not None else None
         return cls(
             row=CatalogueRow(**body["row"]),
-            graph=parse_ntriples(graph_text),
+            graph=NTriplesText(graph_text),
             activity=parse_ntriples(body["activity"]),
             event=body["event"],
             principal=body["principal"],
@@ -129,6 +148,7 @@ class Change:
             document=document,
             new=False,
             moves=Moves.from_json(body.get("moves")),
+            graph_z_given=graph_z,
         )  # on replay a graph may exist already: always drop before writing
 
 
@@ -278,7 +298,7 @@ class Journal:
             g = self.iris.record_graph(c.row.igsn)
             # the row already says whether the sample is public: only hidden ones need their facts re-read
             if c.row.deleted:
-                write.replace[g] = public_view(c.graph, self.iris, c.row.igsn)
+                write.replace[g] = public_view(list(c.graph), self.iris, c.row.igsn)
                 write.text.pop(g, None)
             else:
                 write.replace[g] = c.graph
@@ -317,8 +337,10 @@ class Journal:
         with self.db.write(durable=False) as conn:
             history.add_versions(conn, versions)
             catalogue.upsert(conn, [c.row for c in changes])
-            search.index_samples(conn, self.iris, [(c.row, c.graph) for c in changes], [c.record for c in changes])
-            embargo.index(conn, self.iris, [(c.row, c.graph) for c in changes])
+            search.index_samples(
+                conn, self.iris, [(c.row, c.graph) for c in changes], [c.indexed or c.record for c in changes]
+            )
+            embargo.index(conn, self.iris, [(c.row, c.embargo_end or c.graph) for c in changes])
             displaced.mark_displaced(conn, _describing(changes))
             for c in changes:
                 if c.moves:

@@ -17,6 +17,7 @@ from ..errors import DomainNotAllowed, ForeignSample, IgsnGraphError, InvalidInp
 from ..identifiers import TEST_NAMESPACE
 from . import prepare
 from .accounts import ADMIN, Principal
+from .derivation import Derived
 from .group import Request
 from .policy import REFUSALS, Owner, holder
 from .writes import Outcome, PendingWrite, Precondition, PreparedWrite, SampleState, Submission, validate
@@ -153,7 +154,7 @@ def _write_segment(
 def register_batch(
     registry: Registry,
     principal: Principal,
-    submissions: Sequence[Submission],
+    submissions: Sequence[Submission | Derived],
     *,
     test_mode: bool,
     strict: bool,
@@ -168,14 +169,12 @@ def register_batch(
     distinct new names per holder, all or none of them; several records of one name follow each other
     as versions, each keeping what the one before it gave.
     """
-    from ..validation import with_elements
-
     outcomes: list[Outcome] = []
     with registry.writing(), registry.accounts.remembered():
         # a provisional stamp for validation; the records get their real one after it (``commit``), so
         # that no record appears with a datestamp older than the moment it became visible
         stamp = registry.journal.next_datestamp()
-        state = SampleState(registry, [s.record.igsn for s in submissions])  # a name twice builds on the stored state
+        state = SampleState(registry, [name_of(s) for s in submissions])  # a name twice builds on the stored state
         prepared: list[tuple[int, PreparedWrite]] = []  # with the submission's index
         for i, sub in enumerate(submissions):
             try:
@@ -187,13 +186,15 @@ def register_batch(
                 if strict:
                     raise
                 outcomes.append(
-                    Outcome(sub.record.igsn, False, reasons=[exc.message], index=i, refused=isinstance(exc, REFUSALS))
+                    Outcome(name_of(sub), False, reasons=[exc.message], index=i, refused=isinstance(exc, REFUSALS))
                 )
         valid: list[tuple[int, PreparedWrite]] = []
         for (i, w), report in zip(prepared, validate(registry, [w for _, w in prepared]), strict=True):
             if report.conforms:
                 valid.append((i, w))
                 continue
+            from ..validation import with_elements  # not before: a load validated where it was read needs no rdflib
+
             assert w.record is not None  # a registration always has one
             report = with_elements(report, w.record)
             if strict:
@@ -228,6 +229,10 @@ def register_batch(
     return outcomes
 
 
+def name_of(sub: Submission | Derived) -> str:
+    return sub.igsn if isinstance(sub, Derived) else sub.record.igsn
+
+
 def _over_quota(registry: Registry, writes: list[PreparedWrite], *, strict: bool) -> set[str]:
     """The quota holders whose distinct new names of the batch do not all fit (QuotaExceeded when ``strict``)."""
     new_per_holder: dict[str, tuple[Owner, set[str]]] = {}
@@ -247,13 +252,14 @@ def _over_quota(registry: Registry, writes: list[PreparedWrite], *, strict: bool
 
 def load_records(
     registry: Registry,
-    submissions: Iterable[Submission],
+    submissions: Iterable[Submission | Derived],
     *,
     principal: Principal = ADMIN,
     batch_size: int | None = None,
     test_mode: bool = False,
 ) -> Iterator[list[Outcome]]:
-    """Registers records in batches (validated and written together); yields each batch's outcomes.
+    """Registers records in batches (validated and written together); yields each batch's outcomes. Records
+    derived where they were read (``loader.read_files``) come as ``Derived``.
 
     An outcome's ``index`` counts from the first submission of all batches. A batch whose write fails
     once an earlier one is stored does not hide their fate: its records come back ``failed`` (with the
@@ -261,7 +267,7 @@ def load_records(
     nothing is stored and the error is raised.
     """
     size = batch_size or registry.settings.batch_size
-    batch: list[Submission] = []
+    batch: list[Submission | Derived] = []
     offset = 0
     stored = False
 
@@ -276,7 +282,7 @@ def load_records(
             reason = exc.message if isinstance(exc, IgsnGraphError) else "an unexpected error"
             return [
                 Outcome(
-                    s.record.igsn,
+                    name_of(s),
                     False,
                     reasons=[f"not stored, the write of its batch failed: {reason}"],
                     index=offset + i,

@@ -28,7 +28,7 @@ from . import lifecycle
 from .accounts import Accounts, Client, Principal, domain_allowed
 from .reads import Reads
 
-__all__ = ["REFUSALS", "Owner", "Policy", "holder", "names_itself"]
+__all__ = ["REFUSALS", "Owner", "Policy", "holder", "names_itself", "organisation"]
 
 #: refusals of a record the caller may not register (as opposed to an invalid one)
 REFUSALS = (NotAllowed, NamespaceNotAllowed, UnknownNamespace)
@@ -147,11 +147,17 @@ class Policy:
         """A record that names no registrant gets its owner (the client, or the agent) as one."""
         if record.registrant is not None:
             return record
+        return replace(record, registrant=self.registrant_of(owner))
+
+    def registrant_of(self, owner: Owner) -> PersonOrOrg:
+        """The registrant a record of ``owner`` naming none is given: the client's organisation, or the agent's."""
         if owner.client:
             c = self.accounts.client(owner.client)
-            name, ror = c.name, c.ror
-        else:
-            a = self.accounts.agent(owner.agent)
-            name, ror = a.name, a.ror
-        ident = Identifier(ror, "ROR") if ror else None
-        return replace(record, registrant=PersonOrOrg(name=name, identifier=ident, kind="Organization"))
+            return organisation(c.name, c.ror)
+        a = self.accounts.agent(owner.agent)
+        return organisation(a.name, a.ror)
+
+
+def organisation(name: str, ror: str | None) -> PersonOrOrg:
+    """An owner's organisation as a registrant node: its name, and its ROR when it has one."""
+    return PersonOrOrg(name=name, identifier=Identifier(ror, "ROR") if ror else None, kind="Organization")

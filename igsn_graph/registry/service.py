@@ -32,6 +32,7 @@ from . import pipeline, prepare
 from .accounts import ADMIN, Accounts, Agent, Client, Principal
 from .accounts_graph import publish_accounts
 from .datadir import NotInitialised, init_data_dir, unwritable
+from .derivation import Derived
 from .group import GroupQueue, GroupStats
 from .journal import Change, Journal
 from .lifecycle import Draft
@@ -379,12 +380,12 @@ class Registry:
 
     def load_records(
         self,
-        submissions: Iterable[Submission],
+        submissions: Iterable[Submission | Derived],
         *,
         principal: Principal = ADMIN,
         batch_size: int | None = None,
         test_mode: bool = False,
     ) -> Iterable[list[Outcome]]:
         """Registers records in batches (validated and written together); yields each batch's outcomes
-        (``pipeline.load_records``)."""
+        (``pipeline.load_records``; ``Derived``: a record derived where it was read, ``loader.read_files``)."""
         return pipeline.load_records(self, submissions, principal=principal, batch_size=batch_size, test_mode=test_mode)

@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pyoxigraph import NamedNode, Triple
 
+from .. import links
 from ..errors import Conflict
 from ..formats import graph as graphmap
+from ..formats.rdf import NTriplesText
 from ..identifiers import Igsn
 from ..index import catalogue
 from ..index.catalogue import CatalogueRow
@@ -30,12 +32,14 @@ from ..iris import Iris
 from ..record import RegistryFacts, SampleRecord
 from ..store import history
 from .accounts import Principal
+from .embargo import Known
 from .group import Request
 from .journal import Change
 from .policy import Owner
 
 if TYPE_CHECKING:
     from ..validation import ValidationReport
+    from .derivation import Description
     from .service import Registry
 
 __all__ = [
@@ -137,13 +141,19 @@ class PreparedWrite:
     previous: CatalogueRow | None
     event: str
     #: the record's triples (the facts' follow the final datestamp)
-    description: list[Triple]
+    description: Sequence[Triple]
     #: to be checked by SHACL (a state change keeps a description that was)
     validated: bool = True
     #: a registration's parent links, which must not close a cycle
     parents: list[str] | None = None
     fmt: str | None = None
     document: bytes | None = None
+    #: ``document`` compressed (``history.compress``), when only that came (a reading process compressed it)
+    document_z: bytes | None = None
+    #: the description's stored forms, derived where the record was read (``registry.derivation``)
+    stored: Description | None = None
+    #: its SHACL report, made where it was read with these very facts (``derivation.same_for_validation``)
+    report: ValidationReport | None = None
 
     @property
     def name(self) -> str:
@@ -159,7 +169,7 @@ class PreparedWrite:
 
     def graph(self, iris: Iris) -> list[Triple]:
         """What validation sees and the journal stores: the description and the registry facts."""
-        return self.description + graphmap.facts_triples(self.facts, iris)
+        return [*self.description, *graphmap.facts_triples(self.facts, iris)]
 
     def after(self, earlier: PreparedWrite) -> PreparedWrite:
         """This write of a sample following ``earlier`` of the same batch: the next version, keeping what the
@@ -171,7 +181,9 @@ class PreparedWrite:
             doi=self.facts.doi or earlier.facts.doi,
         )
         previous = catalogue.row_from_facts(earlier.facts, earlier.version)
-        return replace(self, facts=facts, previous=previous, event="metadata-updated")
+        # facts the report was not made with: validated again
+        report = self.report if self.report is not None and facts == self.facts else None
+        return replace(self, facts=facts, previous=previous, event="metadata-updated", report=report)
 
     def stamped(self, final: str, provisional: str) -> PreparedWrite:
         """This write with its final datestamp (a new sample's registration date too)."""
@@ -190,9 +202,18 @@ class PreparedWrite:
             principal_iri,
             warnings=self.record.warnings if self.record is not None else (),
         )
+        graph: Sequence[Triple]
+        if self.stored is not None:
+            # the description's text, its compressed start and index rows came with it: only the facts are added
+            facts = graphmap.facts_ntriples(self.facts, iris)
+            graph = NTriplesText(self.stored.text + facts)
+            graph_z = history.compress_rest(self.stored.compressed, facts.encode("utf-8"))
+            indexed, end = self.stored.index, Known(self.stored.embargo_end)
+        else:
+            graph, graph_z, indexed, end = self.graph(iris), None, None, None
         return Change(
             row=catalogue.row_from_facts(self.facts, self.version),
-            graph=self.graph(iris),
+            graph=graph,
             activity=activity,
             event=self.event,
             principal=self.principal.symbol,
@@ -200,6 +221,10 @@ class PreparedWrite:
             document=self.document,
             new=self.previous is None,
             record=self.record,  # the graph's description is record_triples of it: indexed without a re-read
+            graph_z_given=graph_z,
+            document_z_given=self.document_z,
+            indexed=indexed,
+            embargo_end=end,
         )
 
 
@@ -217,6 +242,11 @@ class SampleState:
     def doi_prefixes(self) -> Collection[str]:
         """Every DOI prefix registered here, read once per write (links.resolve reads them for each record)."""
         return self._registry.accounts.doi_prefix_table().keys()
+
+    @cached_property
+    def links_tag(self) -> str:
+        """``links.settings_tag`` of what ``links.resolve`` reads here (a derivation made elsewhere must match)."""
+        return links.settings_tag(self.doi_prefixes, self._registry.iris.base)
 
     def row(self, name: str) -> CatalogueRow | None:
         if name in self._written:
@@ -272,11 +302,17 @@ def validate(registry: Registry, writes: Sequence[PreparedWrite]) -> list[Valida
         for i in pending:
             (later if writes[i].name in names else round_).append(i)
             names.add(writes[i].name)
-        got = registry.validator.validate_many(
-            {writes[i].name: writes[i].graph(registry.iris) for i in round_},
-            url_only={writes[i].name for i in round_ if writes[i].record is None},
-        )
+        # a report made where the record was read, with these facts, is taken as it is
         for i in round_:
+            made = writes[i].report
+            if made is not None:
+                reports[i] = made
+        todo = [i for i in round_ if i not in reports]
+        got = registry.validator.validate_many(
+            {writes[i].name: writes[i].graph(registry.iris) for i in todo},
+            url_only={writes[i].name for i in todo if writes[i].record is None},
+        )
+        for i in todo:
             reports[i] = got[writes[i].name]
         pending = later
     return [reports[i] for i in range(len(writes))]

@@ -26,6 +26,9 @@ __all__ = [
     "versions_of",
     "latest_version",
     "compress",
+    "compress_rest",
+    "compress_start",
+    "CompressedStart",
     "decompress",
 ]
 
@@ -70,6 +73,29 @@ def compress(data: bytes) -> bytes:
 
 def decompress(data: bytes) -> bytes:
     return zlib.decompress(data)
+
+
+@dataclass(frozen=True)
+class CompressedStart:
+    """The first part of a text compressed as ``compress`` would begin it (a zlib stream left open on a byte
+    boundary) and its Adler-32: ``compress_rest`` finishes it with the rest, so a text whose start is known early
+    (a sample's description, in a reading process) is compressed once, not again when its end is known."""
+
+    head: bytes
+    adler: int
+
+
+def compress_start(data: bytes) -> CompressedStart:
+    compressor = zlib.compressobj(1)
+    return CompressedStart(compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH), zlib.adler32(data))
+
+
+def compress_rest(start: CompressedStart, rest: bytes) -> bytes:
+    """``start`` + ``rest`` as one zlib stream (``decompress`` gives the start's text followed by ``rest``): a raw
+    deflate of ``rest`` continues the open stream, and the trailer is the Adler-32 of the whole."""
+    tail = zlib.compressobj(1, zlib.DEFLATED, -15)
+    body = tail.compress(rest) + tail.flush(zlib.Z_FINISH)
+    return start.head + body + zlib.adler32(rest, start.adler).to_bytes(4, "big")
 
 
 def activity_triples(
