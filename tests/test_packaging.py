@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -186,6 +187,14 @@ def test_a_plain_install_without_extras_serves(tmp_path: Path, wheel: Path) -> N
             timeout=60,
         )
         assert ask.status_code == 200 and ask.json()["boolean"] is True
+        # the query page and the vendored editor come from the wheel's own files
+        page = httpx.get(base + "/sparql", headers={"Accept": "text/html"}, timeout=30)
+        assert page.status_code == 200 and 'id="yasgui"' in page.text
+        editor = re.search(r'src="(/sparql/assets/yasgui\.min\.js\?v=[0-9a-f]+)"', page.text)
+        assert editor is not None, "the page names no editor script"
+        script = httpx.get(base + editor.group(1), timeout=30)
+        assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+        assert len(script.content) > 100_000
         assert httpx.get(base + "/docs", timeout=30).status_code == 200
     finally:
         server.terminate()

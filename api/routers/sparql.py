@@ -207,6 +207,7 @@ ASSETS = {
     "yasgui.min.js": (STATIC / "yasgui" / "yasgui.min.js", "text/javascript; charset=utf-8"),
     "yasgui.min.css": (STATIC / "yasgui" / "yasgui.min.css", "text/css; charset=utf-8"),
     "LICENSE.yasgui": (STATIC / "yasgui" / "LICENSE", "text/plain; charset=utf-8"),
+    "THIRD-PARTY-NOTICES.yasgui": (STATIC / "yasgui" / "THIRD-PARTY-NOTICES", "text/plain; charset=utf-8"),
     "sparql-page.js": (STATIC / "sparql-page.js", "text/javascript; charset=utf-8"),
     "sparql-page.css": (STATIC / "sparql-page.css", "text/css; charset=utf-8"),
 }
@@ -270,7 +271,9 @@ def _query_page(request: Request) -> Response:
             E.A("YASGUI", href="https://github.com/rdfjs/Yasgui"),
             f" {ASSETS_VERSION} (",
             E.A("MIT licence", href=_asset_url(request, "LICENSE.yasgui")),
-            ").",
+            "; ",
+            E.A("third-party notices", href=_asset_url(request, "THIRD-PARTY-NOTICES.yasgui")),
+            " of what it bundles).",
         ),
         E.SCRIPT(src=_asset_url(request, "yasgui.min.js")),
         E.SCRIPT(src=_asset_url(request, "sparql-page.js")),

@@ -25,6 +25,7 @@
   var MAX_BARS = 40; // more bars would be unreadable; the table has every row
   var SVG = "http://www.w3.org/2000/svg";
   Yasr.registerPlugin("chart", BarChart);
+  sortByValue(Yasr.plugins && Yasr.plugins.table);
 
   // completion of prefixes (bundled list) and variables only: the class and property completers ask an
   // outside service (LOV), which the page's connect-src 'self' does not allow
@@ -96,6 +97,24 @@
   }).observe(root, { childList: true, subtree: true });
   label();
   window.igsnSparql = yasgui; // for the browser test and for people at the console
+
+  // The table sorts a column by its cells' values, but DataTables picks a column's sort type (numbers, dates,
+  // text) from what YASR renders for display ("13"^^xsd:integer), which is never a number: counts sorted as
+  // text (13 before 3). Type detection is given the value too, so numeric columns sort as numbers.
+  function sortByValue(Table) {
+    if (!Table || typeof Table.prototype.getColumns !== "function") return;
+    var getColumns = Table.prototype.getColumns;
+    Table.prototype.getColumns = function () {
+      return getColumns.apply(this, arguments).map(function (column) {
+        var render = column.render;
+        if (typeof render !== "function") return column;
+        column.render = function (data, type, row, meta) {
+          return render(data, type === "type" ? "sort" : type, row, meta);
+        };
+        return column;
+      });
+    };
+  }
 
   // -- the "Chart" view: one bar per row, for results with a numeric column -------------------------------
 

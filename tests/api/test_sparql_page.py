@@ -7,7 +7,11 @@ messages ended by NUL), so the test needs no WebSocket client."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,10 +97,22 @@ def test_an_unknown_asset_is_a_404_and_no_path_reaches_the_disk(client: TestClie
     assert client.get("/sparql/assets/..%2Fsparql-page.js").status_code == 404
 
 
-def test_the_vendored_editor_has_its_licence_and_version() -> None:
+def test_the_vendored_editor_has_its_licence_version_and_notices(client: TestClient) -> None:
+    """The package's own licence (its holders named), and the notices of every package the bundle includes
+    (bench/refresh_yasgui.sh writes both from the npm package), linked from the page."""
     folder = Path(ASSETS["yasgui.min.js"][0]).parent
-    assert "MIT License" in (folder / "LICENSE").read_text(encoding="utf-8")
-    assert (folder / "VERSION").read_text(encoding="ascii").strip().count(".") == 2
+    version = (folder / "VERSION").read_text(encoding="ascii").strip()
+    assert version.count(".") == 2
+    licence = (folder / "LICENSE").read_text(encoding="utf-8")
+    assert "MIT License" in licence and f"@zazuko/yasgui {version}" in licence and "Copyright (c) " in licence
+    notices = (folder / "THIRD-PARTY-NOTICES").read_text(encoding="utf-8")
+    # what the bundle's source map lists: the editor, the table, the CSV writer…, each with its licence text
+    for bundled in ("codemirror", "datatables.net", "jquery", "papaparse", "dompurify", "@json2csv/plainjs"):
+        assert f"\n{bundled} " in notices, bundled
+    assert notices.count("Permission is hereby granted") >= 10 and "Apache License" in notices
+    links = {a.text: a.get("href") for a in _page(client).xpath("//a[starts-with(@href, '/sparql/assets/')]")}
+    assert links["MIT licence"].startswith("/sparql/assets/LICENSE.yasgui?")
+    assert links["third-party notices"].startswith("/sparql/assets/THIRD-PARTY-NOTICES.yasgui?")
 
 
 @pytest.fixture(scope="module")
@@ -185,6 +201,121 @@ def test_in_chromium_a_numeric_column_is_charted(chromium: tuple[Browser, str]) 
         tools.evaluate(f"var y = igsnSparql.getTab().getYasqe(); y.setValue({json.dumps(text_only)}); y.query(); true")
         tools.wait_for("document.querySelectorAll('#yasgui .yasr a.iri').length === 3")
         assert tools.evaluate("igsnSparql.getTab().getYasr().plugins.chart.canHandleResults()") is False
+        assert not tools.problems, tools.problems
+
+
+def _type(tools: Page, text: str) -> None:
+    """Types ``text`` into the focused element as keyboard input (what a person typing sends, not a value set)."""
+    tools.browser.send("Input.insertText", {"text": text}, tools.session, visit=tools.visit)
+
+
+def _press(tools: Page, key: str, code: int) -> None:
+    for kind in ("keyDown", "keyUp"):
+        event = {"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code}
+        tools.browser.send("Input.dispatchKeyEvent", event, tools.session, visit=tools.visit)
+
+
+@browser
+def test_in_chromium_typing_a_known_prefix_offers_its_iri(chromium: tuple[Browser, str]) -> None:
+    """Prefix completion from the bundled list (no request elsewhere): ``PREFIX rdfs`` offers the rdfs IRI and
+    Enter takes it; a prefixed name used without a declaration gets its PREFIX line added."""
+    with _editor(chromium) as tools:
+        tools.evaluate("var y = igsnSparql.getTab().getYasqe(); y.setValue(''); y.focus(); true")
+        _type(tools, "PREFIX rdfs")
+        hints = tools.wait_for(
+            "Array.from(document.querySelectorAll('.CodeMirror-hints li')).map(li => li.textContent)"
+        )
+        assert "rdfs: <http://www.w3.org/2000/01/rdf-schema#>" in hints, hints
+        _press(tools, "Enter", 13)
+        value = tools.wait_for(
+            "igsnSparql.getTab().getYasqe().getValue().includes('<') && igsnSparql.getTab().getYasqe().getValue()"
+        )
+        assert value.strip() == "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>", value
+        # a prefixed name in the query: its declaration is added
+        tools.evaluate("var y = igsnSparql.getTab().getYasqe(); y.setValue(''); y.focus(); true")
+        _type(tools, "SELECT * WHERE { ?s dcterms:")
+        value = tools.wait_for(
+            "igsnSparql.getTab().getYasqe().getValue().startsWith('PREFIX') && "
+            "igsnSparql.getTab().getYasqe().getValue()"
+        )
+        assert "PREFIX dcterms: <http://purl.org/dc/terms/>" in value, value
+        assert not tools.problems, tools.problems
+
+
+#: the facet count of the demo data: one row per material, a numeric column to sort by
+FACET = (
+    "PREFIX ig: <https://w3id.org/igsn-graph/ontology#> "
+    "SELECT ?material (COUNT(?s) AS ?n) WHERE { ?s ig:material ?material } GROUP BY ?material ORDER BY ?material"
+)
+
+
+def _column(tools: Page, index: int) -> list[int]:
+    """The numbers of a column of the results table as shown (cells read ``"4"^^xsd:integer``)."""
+    cells = tools.evaluate(
+        "Array.from(document.querySelectorAll('#yasgui .yasr table.dataTable tbody tr'))"
+        f".map(tr => tr.querySelectorAll('td')[{index}].textContent.trim())"
+    )
+    return [int(re.match(r'"?(-?\d+)', cell).group(1)) for cell in cells]  # type: ignore[union-attr]
+
+
+@browser
+def test_in_chromium_a_results_column_sorts(chromium: tuple[Browser, str]) -> None:
+    """Clicking a column's header sorts the table by it (numbers as numbers), a second click the other way."""
+    with _editor(chromium) as tools:
+        tools.evaluate(f"var y = igsnSparql.getTab().getYasqe(); y.setValue({json.dumps(FACET)}); y.query(); true")
+        tools.wait_for("document.querySelectorAll('#yasgui .yasr table.dataTable tbody tr').length > 2")
+        headers = tools.evaluate(
+            "Array.from(document.querySelectorAll('#yasgui .yasr table.dataTable thead th'))"
+            ".map(th => th.textContent.trim())"
+        )
+        n = next(i for i, h in enumerate(headers) if h.startswith("?n") or h == "n")
+        before = _column(tools, n)
+        header = f"document.querySelectorAll('#yasgui .yasr table.dataTable thead th')[{n}]"
+        tools.evaluate(f"{header}.click(); true")
+        ascending = _column(tools, n)
+        tools.evaluate(f"{header}.click(); true")
+        descending = _column(tools, n)
+        assert ascending == sorted(before) and descending == sorted(before, reverse=True), (ascending, descending)
+        assert len(set(before)) > 1  # (the demo's materials do not all have one count)
+        assert not tools.problems, tools.problems
+
+
+def _download(tools: Page, folder: Path, before: set[str]) -> Path:
+    """Clicks the results' download button; the file the browser saved."""
+    tools.evaluate("document.querySelector('#yasgui .yasr .yasr_downloadIcon').click(); true")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done = [p for p in folder.iterdir() if p.name not in before and not p.name.endswith(".crdownload")]
+        if done:
+            return done[0]
+        tools.wait_for("true")  # let the page and the browser go on
+        time.sleep(0.1)
+    raise AssertionError(f"nothing was downloaded into {folder}")
+
+
+@browser
+def test_in_chromium_results_download_as_csv_and_json(
+    chromium: tuple[Browser, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The download button saves the table as CSV and, in the "response" view, the endpoint's JSON — the
+    results themselves, as files the browser wrote."""
+    browser, _ = chromium
+    folder = tmp_path_factory.mktemp("downloads")
+    browser.send("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
+    with _editor(chromium) as tools:
+        tools.evaluate(f"var y = igsnSparql.getTab().getYasqe(); y.setValue({json.dumps(FACET)}); y.query(); true")
+        rows = tools.wait_for("document.querySelectorAll('#yasgui .yasr table.dataTable tbody tr').length")
+        table = _download(tools, folder, set())
+        lines = list(csv.reader(io.StringIO(table.read_text(encoding="utf-8"))))
+        assert lines[0] == ["material", "n"] and len(lines) == rows + 1, lines[:3]
+        assert all(int(n) > 0 for _, n in lines[1:])
+        tools.evaluate("igsnSparql.getTab().getYasr().selectPlugin('response'); true")
+        tools.wait_for("!document.querySelector('#yasgui .yasr .yasr_downloadIcon').classList.contains('disabled')")
+        response = _download(tools, folder, {table.name})
+        data = json.loads(response.read_text(encoding="utf-8"))
+        assert data["head"]["vars"] == ["material", "n"] and len(data["results"]["bindings"]) == rows
+        counts = {b["material"]["value"]: int(b["n"]["value"]) for b in data["results"]["bindings"]}
+        assert counts == {material: int(n) for material, n in lines[1:]}  # the same results in both files
         assert not tools.problems, tools.problems
 
 
