@@ -54,6 +54,7 @@ from igsn_graph.demo_load import ensure_demo  # noqa: E402
 from igsn_graph.iris import Iris  # noqa: E402
 from igsn_graph.settings import Settings  # noqa: E402
 from testkit.cluster import node_env, start_nodes  # noqa: E402
+from testkit.demo_folder import add_demo_arguments, demo_folder  # noqa: E402
 from testkit.harness import (  # noqa: E402
     ROOT,
     free_port,
@@ -476,12 +477,16 @@ async def phase_login_flood(
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--size", type=int, default=100_000, help="demo samples in the store (built once, then reused)")
+    add_demo_arguments(
+        p,
+        size=100_000,
+        size_help="demo samples in the store (built once, then reused)",
+        data_help="data folder (default var/bench/mix-SIZE)",
+        as_is_help="use the data folder as it is (no demo load)",
+    )
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--starvation-seconds", type=float, default=15)
-    p.add_argument("--data", type=Path, default=None, help="data folder (default var/bench/mix-SIZE)")
-    p.add_argument("--as-is", action="store_true", help="use the data folder as it is (no demo load)")
     p.add_argument("--login-flood", action="store_true", help="run only the login-flood phase")
     p.add_argument("--flood-rate", type=float, default=100, help="failed logins per second in the login flood")
     p.add_argument("--flooders", type=int, default=400, help="unanswered failed logins at most in the login flood")
@@ -492,11 +497,7 @@ def main() -> None:
         _, clients = demo_accounts()
         scale_out(args, [(c.symbol, c.password, c.namespaces[0]) for c in clients])
         return
-    data = args.data or ROOT / "var" / "bench" / f"mix-{args.size}"
-    settings = Settings(data_dir=data)
-    start = time.monotonic()
-    if not args.as_is:
-        print(ensure_demo(settings, size=args.size), f"({time.monotonic() - start:.0f} s)")
+    data = demo_folder(args, default=ROOT / "var" / "bench" / f"mix-{args.size}", report=True).data_dir
     db = sqlite3.connect(data / "registry.sqlite")
     names = [r[0] for r in db.execute("SELECT igsn FROM catalogue WHERE deleted = 0 AND has_metadata = 1")]
     args.size = len(names)

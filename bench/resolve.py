@@ -35,8 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from igsn_graph.demo import generate_samples  # noqa: E402
-from igsn_graph.demo_load import ensure_demo  # noqa: E402
-from igsn_graph.settings import Settings  # noqa: E402
+from testkit.demo_folder import add_demo_arguments, demo_folder  # noqa: E402
 from testkit.harness import WrkResult, free_port, run_wrk, stop_server, write_requests  # noqa: E402
 
 #: the peer: the smallest FastAPI app, served by uvicorn with our server's settings
@@ -94,8 +93,13 @@ def etags(base: str, paths: list[str], accept: str) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", type=int, default=100_000, help="demo samples in the store")
-    parser.add_argument("--data", type=Path, default=None, help="data folder (built unless a load completed there)")
+    add_demo_arguments(
+        parser,
+        size=100_000,
+        size_help="demo samples in the store",
+        data_help="data folder (built unless a load completed there)",
+        as_is_help="no load: --data holds (at least) the first --size demo samples (a load in progress)",
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration of each row")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved repetitions of every row")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections")
@@ -103,19 +107,11 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=0, help="also measure serve --readers N (0: not)")
     parser.add_argument("--http", default="httptools", help="serve --http (and the peer's parser): httptools or h11")
     parser.add_argument("--prerender", action="store_true", help="igsn-graph prerender before serving")
-    parser.add_argument(
-        "--as-is",
-        action="store_true",
-        help="no load: --data holds (at least) the first --size demo samples (a load in progress)",
-    )
     args = parser.parse_args()
-    data = args.data or Path(tempfile.mkdtemp()) / "data"
-    settings = Settings(data_dir=data)
-    t = time.monotonic()
+    # without --data, a folder of this run's own (built afresh)
+    data = demo_folder(args, default=None if args.data else Path(tempfile.mkdtemp()) / "data", report=True).data_dir
     if args.as_is:
         print(f"measuring {data} as it is: its first {args.size} demo samples", flush=True)
-    else:
-        print(ensure_demo(settings, size=args.size), f"({time.monotonic() - t:.0f} s)", flush=True)
     # the demo generator is deterministic: the same names the store holds, without opening it
     every = ["/" + s.record.igsn for s in generate_samples(args.size, seed=42) if s.record.igsn]
     work = Path(tempfile.mkdtemp(prefix="resolve-bench-"))
