@@ -41,7 +41,7 @@ from igsn_graph.registry.service import Registry, Submission, init_data_dir  # n
 from igsn_graph.settings import Settings  # noqa: E402
 from testkit.harness import WRK_DONE_LUA, WrkResult, free_port, percentile, run_wrk_script, stop_server  # noqa: E402
 
-__all__ = ["main"]
+__all__ = ["WRK_LUA", "add_bench_accounts", "main", "run_wrk_posts"]
 
 USER, PASSWORD = "BENCH.ONE", "bench-secret-1"
 CSIRO_NS = "https://igsn.csiro.au/schemas/3.0"
@@ -64,8 +64,14 @@ def prepare(data_dir: Path) -> None:
     settings = Settings(data_dir=data_dir)
     init_data_dir(settings, repository_id="bench.igsn-graph.org")
     with Registry(settings) as registry:
-        registry.add_agent("BENCH", name="Bench Agent", password="bench-agent-secret", namespaces=["BN"])
-        registry.add_client(USER, name="Bench Client", password=PASSWORD, namespaces=["BNA"], domains=["example.org"])
+        add_bench_accounts(registry)
+
+
+def add_bench_accounts(registry: Registry) -> None:
+    """The agent and the client (USER, namespace BNA) whose registrations ``WRK_LUA`` sends; bench/sparql.py's
+    --saturation adds them to its demo data."""
+    registry.add_agent("BENCH", name="Bench Agent", password="bench-agent-secret", namespaces=["BN"])
+    registry.add_client(USER, name="Bench Client", password=PASSWORD, namespaces=["BNA"], domains=["example.org"])
 
 
 def in_threads(worker: Callable[[int], None], concurrency: int) -> float:
