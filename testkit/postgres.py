@@ -115,10 +115,12 @@ class PostgresServer:
         self._admin(f"CREATE DATABASE {_TEMPLATE}")
         Database(self.url(_TEMPLATE)).close()
 
-    def fresh_database(self) -> str:
-        """The URL of a new, empty registry database (schema only) on this server."""
+    def fresh_database(self, template: str | None = None) -> str:
+        """The URL of a new, empty registry database (schema only) on this server; with ``template`` (the URL of
+        a database on this server, nothing connected to it), a copy of that database."""
         name = f"t{os.getpid()}_{next(self._names)}"
-        self._admin(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}")
+        source = template.rsplit("/", 1)[1] if template is not None else _TEMPLATE
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {source}")
         return self.url(name)
 
     def empty_database(self) -> str:

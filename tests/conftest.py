@@ -144,7 +144,14 @@ def settings(tmp_path: Path, store_kind: str, database_kind: str, request: pytes
     only = request.node.get_closest_marker("sqlite_only")
     if only is not None and database_kind == "postgresql":
         pytest.skip(f"SQLite's own behaviour: {only.args[0]}")
-    if database_kind == "postgresql":
+    if database_kind == "postgresql" and "registry" in request.fixturenames:
+        # the registry fixture copies the test-accounts folder built once: the database is a copy of its database
+        server = request.getfixturevalue("postgres_server")
+        _template("test-accounts", with_test_accounts, server)
+        url = server.fresh_database(template=_TEMPLATE_DATABASES["test-accounts@postgresql"])
+        _DATABASE_COPIES[url] = "test-accounts"
+        base = base.with_(database=url)
+    elif database_kind == "postgresql":
         base = base.with_(database=request.getfixturevalue("postgres_url"))
     if store_kind == "remote" and REMOTE_ENGINE == "virtuoso":  # the both_stores tests against Virtuoso, on demand
         server = request.getfixturevalue("virtuoso_engine")
@@ -206,6 +213,30 @@ def add_test_accounts(registry: Registry) -> None:
 
 #: per process: a folder of finished data folders (one per kind), copied into each test's own folder
 _TEMPLATES: dict[str, Path] = {}
+#: per process: the PostgreSQL database of each kind's template folder built on PostgreSQL (its URL) …
+_TEMPLATE_DATABASES: dict[str, str] = {}
+#: … and the test databases made as copies of one (URL → kind), for a folder copied from that kind's template
+_DATABASE_COPIES: dict[str, str] = {}
+
+
+def _template(kind: str, build: Callable[[Settings], None], postgres: PostgresServer | None = None) -> Path:
+    """The data folder of ``kind``, ``build`` made once in this process; with ``postgres``, its registry database
+    on that server (``_TEMPLATE_DATABASES``)."""
+    key = f"{kind}@postgresql" if postgres is not None else kind
+    template = _TEMPLATES.get(key)
+    if template is None:
+        if "<root>" not in _TEMPLATES:
+            root = Path(tempfile.mkdtemp(prefix="igsn-graph-templates-"))
+            atexit.register(shutil.rmtree, root, ignore_errors=True)
+            _TEMPLATES["<root>"] = root
+        template = _TEMPLATES["<root>"] / key / "data"
+        settings = Settings(data_dir=template, admin_password=ADMIN_PASSWORD)
+        if postgres is not None:
+            settings = settings.with_(database=postgres.fresh_database())
+            _TEMPLATE_DATABASES[key] = settings.database
+        build(settings)
+        _TEMPLATES[key] = template
+    return template
 
 
 def _copy_of_template(kind: str, build: Callable[[Settings], None], settings: Settings, *, graph: bool = True) -> bool:
@@ -213,20 +244,17 @@ def _copy_of_template(kind: str, build: Callable[[Settings], None], settings: Se
     accounts' scrypt hashes, the store's creation and the demo load are paid once, not per test); without
     ``graph``, the registry database only (for a remote engine, the caller puts the graph there).
 
-    False, leaving nothing, when the copy cannot stand for a fresh folder: the folder exists already, or the
-    graph (a remote engine) or the registry database (PostgreSQL) lives elsewhere than in the folder."""
+    False, leaving nothing, when the copy cannot stand for a fresh folder: the folder exists already, the graph
+    (a remote engine) lives elsewhere than in the folder, or the registry database (PostgreSQL) is not a copy of
+    the template's own (``settings`` made it so, for the ``registry`` fixture)."""
     remote = settings.store not in ("", "embedded")
-    if (graph and remote) or settings.database or settings.data_dir.exists():
+    if (graph and remote) or settings.data_dir.exists():
         return False
-    template = _TEMPLATES.get(kind)
-    if template is None:
-        if not _TEMPLATES:
-            root = Path(tempfile.mkdtemp(prefix="igsn-graph-templates-"))
-            atexit.register(shutil.rmtree, root, ignore_errors=True)
-            _TEMPLATES["<root>"] = root
-        template = _TEMPLATES["<root>"] / kind / "data"
-        build(Settings(data_dir=template, admin_password=ADMIN_PASSWORD))
-        _TEMPLATES[kind] = template
+    if settings.database and _DATABASE_COPIES.get(settings.database) != kind:
+        return False
+    template = _template(kind, build)
+    if settings.database:
+        template = _TEMPLATES[f"{kind}@postgresql"]
 
     def left_out(folder: str, names: list[str]) -> set[str]:
         out = {n for n in names if n == "LOG" or n.startswith("LOG.old.")}  # RocksDB's own log of the build
