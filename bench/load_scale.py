@@ -4,8 +4,8 @@ engine's own limit.
 The records are the demo generator's (hierarchies, collections, relations, agents with ORCID/ROR, geometries,
 dates) written as description-kernel records in OAI-PMH ListRecords pages (a saved harvest, the shape of a
 migration) into a folder that is kept between runs (made once per N, not measured). The load is what `load`
-does (``loader.segments`` with files read in a worker process, ``Registry.load_records`` as the administrator,
-batches of ``--batch``). Printed per size, in one run:
+does (``loader.segments`` with files read and each record derived in ``--readers`` worker processes,
+``Registry.load_records`` as the administrator, batches of ``--batch``). Printed per size, in one run:
 
 * samples/s end to end, and the peak RSS of the loading process (each size runs in a fresh process);
 * CPU per sample (``getrusage``, user + system) of the loading process (the one writer) and of the reading
@@ -37,7 +37,7 @@ from pyoxigraph import RdfFormat, Store
 from igsn_graph.demo import generate_samples
 from igsn_graph.demo_load import load_demo_accounts
 from igsn_graph.formats import description_kernel
-from igsn_graph.loader import default_readers, iter_files, segments
+from igsn_graph.loader import default_readers, fewer_collections, iter_files, segments
 from igsn_graph.registry.derivation import DerivationSettings
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
@@ -145,20 +145,21 @@ def run(n: int, batch: int, docs_root: Path, readers: int | None = None) -> Scal
             cpu0, read0 = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             last = start
-            for segment in segments(
-                files,
-                max_bytes=settings.max_body_bytes,
-                on_problem=lambda p, r: problems.append(f"{p}: {r}"),
-                read_ahead=True,
-                derive=DerivationSettings.of(registry),
-                readers=readers or default_readers(),
-            ):
-                for outcomes in registry.load_records(segment):
-                    stored += sum(o.ok for o in outcomes)
-                    refused += sum(not o.ok for o in outcomes)
-                    if time.perf_counter() - last > 10:
-                        last = time.perf_counter()
-                        print(f"  {stored:>10,} stored  {stored / (last - start):8,.0f}/s", file=sys.stderr)
+            with fewer_collections():  # as `igsn-graph load`
+                for segment in segments(
+                    files,
+                    max_bytes=settings.max_body_bytes,
+                    on_problem=lambda p, r: problems.append(f"{p}: {r}"),
+                    read_ahead=True,
+                    derive=DerivationSettings.of(registry),
+                    readers=readers or default_readers(),
+                ):
+                    for outcomes in registry.load_records(segment):
+                        stored += sum(o.ok for o in outcomes)
+                        refused += sum(not o.ok for o in outcomes)
+                        if time.perf_counter() - last > 10:
+                            last = time.perf_counter()
+                            print(f"  {stored:>10,} stored  {stored / (last - start):8,.0f}/s", file=sys.stderr)
             seconds = time.perf_counter() - start
             # the reading processes are joined once the last segment is taken: their CPU is counted by now
             load_cpu, read_cpu = _cpu(resource.RUSAGE_SELF) - cpu0, _cpu(resource.RUSAGE_CHILDREN) - read0

@@ -47,7 +47,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     from ..formats.contexts import own_context_urls
-    from ..loader import apply_deletions, default_readers, iter_files, segments
+    from ..loader import apply_deletions, default_readers, fewer_collections, iter_files, segments
     from ..registry.accounts import ADMIN, Principal
     from ..registry.derivation import DerivationSettings
 
@@ -78,34 +78,35 @@ def cmd_load(args: argparse.Namespace) -> int:
         own = own_context_urls(reg.settings.public_url, reg.iris.base)
         # many files: read (parsed, mapped to records) in a worker process while this one writes
         read_ahead = args.read_ahead and len(files) >= READ_AHEAD_MIN_FILES
-        for segment in segments(
-            files,
-            max_bytes=reg.settings.max_body_bytes,
-            on_problem=unreadable,
-            on_read=read,
-            context_urls=own,
-            read_ahead=read_ahead,
-            # what each record makes alone (RDF, SHACL report, index rows…) is derived by the readers too
-            derive=DerivationSettings.of(reg) if read_ahead else None,
-            readers=args.readers or default_readers(),
-        ):
-            for outcomes in reg.load_records(segment, principal=principal, batch_size=args.batch_size):
-                for o in outcomes:
-                    if o.ok:
-                        counts["stored"] += 1
-                        counts["created"] += int(o.created)
-                        for w in o.warnings:
-                            warnings.append(f"{o.igsn}: {w}")
-                    else:
+        with fewer_collections():  # the registry and modules are not scanned again for every batch
+            for segment in segments(
+                files,
+                max_bytes=reg.settings.max_body_bytes,
+                on_problem=unreadable,
+                on_read=read,
+                context_urls=own,
+                read_ahead=read_ahead,
+                # what each record makes alone (RDF, SHACL report, index rows…) is derived by the readers too
+                derive=DerivationSettings.of(reg) if read_ahead else None,
+                readers=args.readers or default_readers(),
+            ):
+                for outcomes in reg.load_records(segment, principal=principal, batch_size=args.batch_size):
+                    for o in outcomes:
+                        if o.ok:
+                            counts["stored"] += 1
+                            counts["created"] += int(o.created)
+                            for w in o.warnings:
+                                warnings.append(f"{o.igsn}: {w}")
+                        else:
+                            counts["invalid"] += 1
+                            for reason in o.reasons:
+                                problems.append(f"{o.igsn}: {reason}")
+                    progress.update(counts["stored"], counts["invalid"], counts["files"], len(files))
+                for d in apply_deletions(reg, principal, segment.deleted):
+                    deletions[d.status] = deletions.get(d.status, 0) + 1
+                    if d.status == "failed":
                         counts["invalid"] += 1
-                        for reason in o.reasons:
-                            problems.append(f"{o.igsn}: {reason}")
-                progress.update(counts["stored"], counts["invalid"], counts["files"], len(files))
-            for d in apply_deletions(reg, principal, segment.deleted):
-                deletions[d.status] = deletions.get(d.status, 0) + 1
-                if d.status == "failed":
-                    counts["invalid"] += 1
-                    problems.append(f"{d.igsn}: deleted at the source, not deactivated: {d.reason}")
+                        problems.append(f"{d.igsn}: deleted at the source, not deactivated: {d.reason}")
         progress.close()
         elapsed = time.monotonic() - start
         for p in problems:

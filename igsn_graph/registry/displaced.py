@@ -57,13 +57,13 @@ def unmark_in_graphs(conn: sqlite3.Connection, iris: Iris, igsns: Sequence[str],
     for source, igsn in _shown(conn, igsns):
         g = iris.harvest_graph(source, igsn)
         write.remove.setdefault(g, []).append(Triple(g, IG.inForce, Literal("true", datatype=XSD.boolean)))
-        added = write.add.setdefault(g, [])
-        added.append(Triple(g, IG.inForce, Literal("false", datatype=XSD.boolean)))
+        added = [*write.add.get(g, ()), Triple(g, IG.inForce, Literal("false", datatype=XSD.boolean))]
         shown = history.latest_version(conn, igsn)  # the harvested version: this write's is not in it yet
         if shown is not None:
             record = record_from_triples(parse_ntriples(shown.graph_ntriples), iris, igsn)
             if record.is_public:
                 added.extend(record_triples(record, iris))
+        write.add[g] = added
 
 
 def mark_displaced(conn: sqlite3.Connection, igsns: Sequence[str]) -> None:

@@ -35,7 +35,7 @@ from pyoxigraph import NamedNode, Triple
 
 from ..db import Database
 from ..errors import StorageFailure
-from ..formats.rdf import NTriplesText, ntriples, parse_ntriples
+from ..formats.rdf import NTriplesText, ntriples
 from ..index import catalogue, search
 from ..index.catalogue import CatalogueRow
 from ..index.search import RecordIndex
@@ -63,7 +63,7 @@ class Change:
     row: CatalogueRow
     #: the full graph of the sample (kept in history); the public graph is ``public_view`` of it
     graph: Sequence[Triple]
-    activity: list[Triple]
+    activity: Sequence[Triple]
     event: str
     principal: str
     format: str | None = None
@@ -141,7 +141,7 @@ class Change:
         return cls(
             row=CatalogueRow(**body["row"]),
             graph=NTriplesText(graph_text),
-            activity=parse_ntriples(body["activity"]),
+            activity=NTriplesText(body["activity"]),
             event=body["event"],
             principal=body["principal"],
             format=body["format"],
@@ -306,7 +306,8 @@ class Journal:
             if c.new:
                 write.new_graphs.add(g)
             p = self.iris.provenance_graph(c.row.igsn)
-            write.add.setdefault(p, []).extend(c.activity)
+            known = write.add.get(p)  # the sample's earlier change in this write (rare): its activity too
+            write.add[p] = c.activity if known is None else [*known, *c.activity]
             write.text[p] = write.text.get(p, "") + c.activity_text
         displaced.unmark_in_graphs(self.db.read(), self.iris, _describing(changes), write)
         return write

@@ -249,7 +249,8 @@ def _change(
     change = registry.admin_change(facts=moved, record=record, previous=row, event=EVENT, principal=principal)
     # the activity says from whom to whom (its version's facts say only where the sample is now)
     activity = registry.iris.activity(f"{row.igsn}/{change.row.version}")
-    change.activity += [
+    change.activity = [
+        *change.activity,
         Triple(activity, IG.transferredFrom, _account(registry, row.agent, row.client)),
         Triple(activity, IG.transferredTo, _account(registry, to.agent, to.client)),
     ]

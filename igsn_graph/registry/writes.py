@@ -193,7 +193,7 @@ class PreparedWrite:
     def change(self, iris: Iris, principal_iri: NamedNode) -> Change:
         """The journal entry: catalogue row, full graph and the PROV activity of this version."""
         # the reader's warnings stay with the version they were given for (its PROV activity)
-        activity = history.activity_triples(
+        activity = history.activity_ntriples(
             iris,
             self.name,
             self.version,
@@ -214,7 +214,7 @@ class PreparedWrite:
         return Change(
             row=catalogue.row_from_facts(self.facts, self.version),
             graph=graph,
-            activity=activity,
+            activity=NTriplesText(activity),
             event=self.event,
             principal=self.principal.symbol,
             format=self.fmt,

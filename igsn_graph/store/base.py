@@ -19,7 +19,7 @@ class GraphWrite:
     """
 
     replace: dict[NamedNode, Sequence[Triple] | None] = field(default_factory=dict)
-    add: dict[NamedNode, list[Triple]] = field(default_factory=dict)
+    add: dict[NamedNode, Sequence[Triple]] = field(default_factory=dict)
     remove: dict[NamedNode, list[Triple]] = field(default_factory=dict)
     #: graphs known not to exist yet: written without a preceding drop (the fast path of bulk loads)
     new_graphs: set[NamedNode] = field(default_factory=set)

@@ -21,6 +21,7 @@ __all__ = [
     "Version",
     "EVENTS",
     "activity_triples",
+    "activity_ntriples",
     "add_versions",
     "latest_document",
     "versions_of",
@@ -131,6 +132,51 @@ def activity_triples(
         out.append(Triple(ver, PROV.wasRevisionOf, iris.version(igsn, version - 1)))
     out += [Triple(act, IG.inputWarning, Literal(w)) for w in dict.fromkeys(warnings)]
     return out
+
+
+def activity_ntriples(
+    iris: Iris,
+    igsn: str,
+    version: int,
+    datestamp: str,
+    event: str,
+    principal_iri: NamedNode,
+    *,
+    warnings: Sequence[str] = (),
+) -> str:
+    """``activity_triples`` as N-Triples text (the same text as writing those triples), without a Python object per
+    triple: a bulk load's writer makes one per change."""
+    act, ver, sample = str(iris.activity(f"{igsn}/{version}")), str(iris.version(igsn, version)), str(iris.sample(igsn))
+    lines = [
+        f"{act} {_T_TYPE} {_T_ACTIVITY} .\n",
+        f"{act} {_T_TYPE} {_T_EVENT} .\n",
+        f"{act} {_T_CHANGE} {Literal(event)} .\n",
+        f"{act} {_T_ASSOCIATED} {principal_iri} .\n",
+        f"{act} {_T_ENDED} {Literal(datestamp, datatype=XSD.dateTime)} .\n",
+        f"{act} {_T_GENERATED} {ver} .\n",
+        f"{act} {_T_CONCERNS} {sample} .\n",
+        f"{ver} {_T_TYPE} {_T_ENTITY} .\n",
+        f"{ver} {_T_TYPE} {_T_VERSION} .\n",
+        f"{ver} {_T_SPECIALIZES} {sample} .\n",
+        f"{ver} {_T_NUMBER} {Literal(str(version), datatype=XSD.integer)} .\n",
+        f"{ver} {_T_GENERATED_BY} {act} .\n",
+    ]
+    if version > 1:
+        lines.append(f"{ver} {_T_REVISION} {iris.version(igsn, version - 1)} .\n")
+    lines += [f"{act} {_T_WARNING} {Literal(w)} .\n" for w in dict.fromkeys(warnings)]
+    return "".join(lines)
+
+
+_T_TYPE, _T_ACTIVITY, _T_EVENT, _T_CHANGE = (
+    str(RDF_TYPE),
+    str(PROV.Activity),
+    str(IG.RegistrationEvent),
+    str(IG.changeType),
+)
+_T_ASSOCIATED, _T_ENDED, _T_GENERATED = str(PROV.wasAssociatedWith), str(PROV.endedAtTime), str(PROV.generated)
+_T_CONCERNS, _T_ENTITY, _T_VERSION = str(IG.concerns), str(PROV.Entity), str(IG.Version)
+_T_SPECIALIZES, _T_NUMBER = str(PROV.specializationOf), str(IG.versionNumber)
+_T_GENERATED_BY, _T_REVISION, _T_WARNING = str(PROV.wasGeneratedBy), str(PROV.wasRevisionOf), str(IG.inputWarning)
 
 
 def add_versions(conn: sqlite3.Connection, versions: list[Version]) -> None:

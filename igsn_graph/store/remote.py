@@ -282,7 +282,7 @@ class RemoteStore:
             if not chunk:
                 continue
             if not gsp:  # SPARQL Updates of at most LOAD_QUADS quads, grouped by graph (into an empty store)
-                part: dict[NamedNode, list[Triple]] = {}
+                part: dict[NamedNode, Sequence[Triple]] = {}
                 size = 0
                 for graph, triples in group_by_graph(parse(input=chunk, format=RdfFormat.N_QUADS)).items():
                     part[graph] = triples

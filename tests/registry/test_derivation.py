@@ -7,6 +7,7 @@ an embargo that has since ended, the links settings) is made again by the writer
 from __future__ import annotations
 
 import dataclasses
+import gc
 import itertools
 import re
 import zlib
@@ -22,7 +23,7 @@ from igsn_graph.formats import description_kernel
 from igsn_graph.formats.graph import facts_ntriples, facts_triples
 from igsn_graph.formats.rdf import NTriplesText, ntriples
 from igsn_graph.iris import Iris
-from igsn_graph.loader import read_files
+from igsn_graph.loader import fewer_collections, read_files
 from igsn_graph.record import Agent, RegistryFacts
 from igsn_graph.registry.derivation import DerivationSettings, Derived, derive_many
 from igsn_graph.registry.service import Registry, Submission, init_data_dir
@@ -246,12 +247,28 @@ def test_the_writer_adds_the_facts_to_a_description_derived_as_text() -> None:
             has_metadata=n % 5 == 0,
         )
         assert facts_ntriples(facts, iris) == ntriples(facts_triples(facts, iris)), facts
+    for version, warnings, event in itertools.product((1, 2), ((), ('a "quoted"\nwarning', "x", "x")), ("harvested",)):
+        made = history.activity_triples(
+            iris, "AU9", version, "2024-01-02T03:04:05Z", event, iris.agent("a"), warnings=warnings
+        )
+        text = history.activity_ntriples(
+            iris, "AU9", version, "2024-01-02T03:04:05Z", event, iris.agent("a"), warnings=warnings
+        )
+        assert text == ntriples(made)
     # a description compressed where it was read, finished with the facts: one stream, as compressing both
     start = history.compress_start(b"<a> <b> <c> .\n" * 50)
     assert history.decompress(history.compress_rest(start, b"<d> <e> <f> .\n")) == b"<a> <b> <c> .\n" * 50 + (
         b"<d> <e> <f> .\n"
     )
-    text = NTriplesText('<https://x/a> <https://x/b> "c\\nd" .\n<https://x/a> <https://x/b> <https://x/e> .\n')
-    assert (
-        len(text) == 2 and [str(t.object) for t in text] == ['"c\\nd"', "<https://x/e>"] and ntriples(text) == text.text
-    )
+    lines = NTriplesText('<https://x/a> <https://x/b> "c\\nd" .\n<https://x/a> <https://x/b> <https://x/e> .\n')
+    assert len(lines) == 2 and [str(t.object) for t in lines] == ['"c\\nd"', "<https://x/e>"]
+    assert ntriples(lines) == lines.text
+
+
+def test_a_load_freezes_the_heap_it_found_and_gives_the_collector_back_as_it_was() -> None:
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    with fewer_collections(5000):
+        assert gc.get_threshold()[0] == 5000 and gc.get_freeze_count() > frozen
+    assert gc.get_threshold() == before
+    # thawed when nothing was frozen before; what another froze (the test run's own heap) stays frozen
+    assert gc.get_freeze_count() == frozen if not frozen else gc.get_freeze_count() >= frozen
