@@ -7,12 +7,12 @@ the data folder's recorded fingerprint stale, as a new writer revision would.
 
 Rows: "direct" runs `restamp()` in this process (the `igsn-graph restamp` path) on the whole store;
 "server" keeps the default RDF of the samples the load asks for (`igsn-graph prerender`, the resolver's steady
-state; --asked N random ones, default all), starts the real server and measures resolver latency with wrk
-(`testkit.harness.run_wrk`: Turtle of random samples of those, --connections keep-alive connections) with nothing
-else running, then, same run, restarts it with a stale fingerprint and measures the same load, for as long, while
-its background restamp of the whole store runs (wrk stops before the restamp ends; the line says when it did not),
---rounds times. Changing the public URL between the runs (each server gets a new port) restamps nothing: the
-first server start of each round shows it.
+state; --asked N random ones, default all), starts the real server with a stale fingerprint and measures resolver
+latency with wrk (`testkit.harness.run_wrk`: Turtle of random samples of those, --connections keep-alive
+connections) while its background restamp of the whole store runs (wrk stops before the restamp ends; the line
+says when it did not), then, same server, the same load for as long once the restamp has ended, --rounds times.
+Changing the public URL (each server gets a new port) restamps nothing: a server started with the current
+fingerprint before each round shows it.
 
     python bench/restamp.py --size 10000 [--data DIR] [--batch 2000] [--connections 8] [--rounds 3] [--asked N]
         [--no-prerender] [--no-server]
@@ -110,22 +110,21 @@ def _health(base: str) -> dict[str, Any]:
 
 
 def _round(data: Path, requests: Path, window: int, connections: int) -> dict[str, float]:
-    """One quiet and one busy measurement of ``window`` seconds each (wrk, same load), each on a fresh server."""
+    """One busy and one quiet measurement of ``window`` seconds each (wrk, same load) on one server: while its
+    background restamp runs, then once it has ended (same process, same caches: only the restamp differs)."""
     _set_fingerprint(data, fingerprint())
-    proc, base = start_server(data)
+    proc, base = start_server(data)  # a new port, so a new public URL
     try:
         health = _health(base)
         if health["restamp_pending"] or health["restamp"] is not None:
             raise RuntimeError("a new public URL started a restamp")
-        # warmed up: without, the quiet run pays for reading the kept bodies' file pages (the OS cache) and the busy
-        # run after it reaps them (its p50 came out at half the quiet one's)
-        run_wrk(base, requests, seconds=1, connections=connections, threads=1)
-        quiet = run_wrk(base, requests, seconds=window, connections=connections, threads=1)
     finally:
         stop_server(proc)
     _set_fingerprint(data, STALE)
     proc, base = start_server(data)
     try:
+        # warmed up (the restamp running): without, the first run pays for reading the kept bodies' file pages
+        run_wrk(base, requests, seconds=1, connections=connections, threads=1)
         busy = run_wrk(base, requests, seconds=window, connections=connections, threads=1)
         at_wrk_end = _health(base).get("restamp") or {}
         during = at_wrk_end.get("running", False)
@@ -135,6 +134,7 @@ def _round(data: Path, requests: Path, window: int, connections: int) -> dict[st
             if not health["restamp_pending"] and not progress.get("running", False):
                 break
             time.sleep(1)  # as a monitor would: each request makes the restamp yield (half duty) for a batch
+        quiet = run_wrk(base, requests, seconds=window, connections=connections, threads=1)
     finally:
         stop_server(proc)
     for r in (quiet, busy):
@@ -150,8 +150,8 @@ def _round(data: Path, requests: Path, window: int, connections: int) -> dict[st
         "ratio": busy.p99_ms / quiet.p99_ms,
         "restamp_outlasted_wrk": float(during),
         "rate": float(progress.get("records_per_s", 0.0)),
-        # while wrk ran (the restamp yields to requests): records done by then over the window
-        "busy_rate": float(at_wrk_end.get("done", 0)) / window,
+        # while wrk ran (the restamp yields to requests): records done by then over the warm-up and the window
+        "busy_rate": float(at_wrk_end.get("done", 0)) / (window + 1),
         "records": float(progress.get("done", 0)),
         "load": os.getloadavg()[0],
     }

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidInput
-from .dialect import table_ddl
+from .dialect import SQLITE, table_ddl
 from .schema import SCHEMA_VERSION, table
 
 if TYPE_CHECKING:
@@ -42,9 +42,32 @@ def _create(name: str) -> Callable[[sqlite3.Connection, str], None]:
     return apply
 
 
+def _cluster_catalogue(conn: sqlite3.Connection, dialect: str) -> None:
+    """SQLite: the catalogue rewritten clustered by IGSN (``WITHOUT ROWID``), its indexes built after the rows.
+    PostgreSQL keeps no row order of its own: nothing changes there.
+
+    A restamp interrupted before walked rowids: its position means nothing in IGSN order, so that run starts its
+    walk again (the records it had stamped get one datestamp more; no version, nothing missed)."""
+    if dialect != SQLITE:
+        return
+    t = table("catalogue")
+    conn.execute("ALTER TABLE catalogue RENAME TO catalogue_by_rowid")
+    for name, _ in t.indexes:
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
+    create, *indexes = table_ddl(t, dialect)
+    conn.execute(create)
+    columns = ", ".join(t.columns)
+    conn.execute(f"INSERT INTO catalogue ({columns}) SELECT {columns} FROM catalogue_by_rowid ORDER BY igsn")
+    conn.execute("DROP TABLE catalogue_by_rowid")
+    for statement in indexes:
+        conn.execute(statement)
+    conn.execute("UPDATE meta SET value = '' WHERE key = 'restamp_after'")
+
+
 #: every schema change since version 1, in order; the last one's version is ``SCHEMA_VERSION``
 STEPS: tuple[Step, ...] = (
     Step(2, "login_failure: the login throttle's buckets, shared by every node", _create("login_failure")),
+    Step(3, "catalogue clustered by IGSN (SQLite): a restamp rewrites neighbouring pages", _cluster_catalogue),
 )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 __all__ = ["SCHEMA_VERSION", "TABLES", "Table", "table"]
 
 #: the version a new database is created at; ``migrations.STEPS`` bring older ones up to it
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -97,12 +97,16 @@ TABLES: tuple[Table, ...] = (
         postgres_extra="rowid BIGSERIAL",
         postgres_indexes=(("versions_rowid", "rowid"),),
     ),
+    # clustered by IGSN: a restamp walks it in IGSN order, so a batch rewrites neighbouring table pages and, its
+    # records sharing one new datestamp, appends to each datestamp index (registry.restamp); every index here
+    # serves OAI-PMH lists (all, an agent's, a client's, a namespace's set) in (datestamp, igsn) order
     Table(
         "catalogue",
         "igsn TEXT PRIMARY KEY, datestamp TEXT NOT NULL, status TEXT NOT NULL, active INTEGER NOT NULL, "
         "is_public INTEGER NOT NULL, has_metadata INTEGER NOT NULL, has_url INTEGER NOT NULL, agent TEXT NOT NULL, "
         "client TEXT, namespace TEXT NOT NULL, test INTEGER NOT NULL, deleted INTEGER NOT NULL, version INTEGER NOT NULL",
         ("igsn",),
+        clustered=True,
         indexes=(
             ("catalogue_order", "datestamp, igsn"),
             ("catalogue_agent", "agent, datestamp, igsn"),

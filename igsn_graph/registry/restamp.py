@@ -12,16 +12,15 @@ computed at read time never restamp anything either.
 A datestamp is not a version: the history records content changes only. So a restamp writes no history
 version and no PROV activity. Nor does it touch the graph: the datestamp is the catalogue's (the OAI header's),
 not part of a sample's description, and no graph holds it (``graph_datestamps`` drops what older data folders
-kept; it runs first). Per batch of records (in the catalogue's physical order, ``_walk``; under the write lock,
-registrations going on in between) a restamp reserves one new datestamp (``Journal.reserve``) and changes the
+kept; it runs first). Per batch of records (in IGSN order, the catalogue's physical order: ``_next_batch``;
+under the write lock, registrations going on in between) a restamp reserves one new datestamp (``Journal.reserve``) and changes the
 catalogue and search rows' datestamp in one database transaction of two range updates, which also moves the
 position and makes the stamp visible.
 
 Resumable: the run is done up to ``restamp_after``, written in each batch's transaction, so a crash loses at
 most the batch under way, which the next run does again. At the end, live records still dated before the run's
-first stamp (the walk cannot have missed any, short of rowids renumbered while a run was interrupted) are
-stamped too (``_missed``). Deleted records (inactive or withdrawn) are left
-alone: their headers carry no metadata.
+first stamp (the walk misses none, short of a position lost while a run was interrupted) are stamped too
+(``_missed``). Deleted records (inactive or withdrawn) are left alone: their headers carry no metadata.
 """
 
 from __future__ import annotations
@@ -80,7 +79,7 @@ NICENESS = 10
 
 _DONE = "projection_fingerprint"  # the fingerprint the current datestamps were issued under
 _TARGET = "restamp_target"  # a restamp under way: towards this fingerprint…
-_AFTER = "restamp_after"  # …done up to this position of the walk (``_walk``)
+_AFTER = "restamp_after"  # …done up to this IGSN (``_next_batch``)
 _SINCE = "restamp_since"  # …whose first stamp this is: a live record stamped before it was missed (``_missed``)
 _BATCH = "restamp_batch"  # left by a run of the code that also wrote graphs, interrupted (``finish_interrupted``)
 
@@ -133,44 +132,26 @@ def adopt(registry: Registry, base_url: str | None = None) -> bool:
         return cur.rowcount == 1
 
 
-def _walk(registry: Registry) -> str:
-    """The order a restamp walks the catalogue in: its physical order, so each batch changes few pages (records are
-    registered in no IGSN order: in IGSN order every batch would rewrite pages all over the table and its
-    datestamp indexes). SQLite: the rowid (a write gives its record a new one, beyond the walk's position: the
-    record is stamped twice, or it was written since the run began); PostgreSQL, which has no stable row order:
-    the IGSN."""
-    return "rowid" if registry.db.dialect == SQLITE else "igsn"
-
-
-def _start(registry: Registry) -> str:
-    return "0" if _walk(registry) == "rowid" else ""
-
-
-def _position(registry: Registry, value: str) -> int | str:
-    return int(value or 0) if _walk(registry) == "rowid" else value
-
-
 def remaining(registry: Registry) -> int:
     """How many records a restamp (started, or resumed where it stopped) still has to stamp."""
-    key, after = _walk(registry), registry.db.get_meta(_AFTER) or _start(registry)
+    after = registry.db.get_meta(_AFTER) or ""
     return int(
-        registry.db.read()
-        .execute(f"SELECT COUNT(*) FROM catalogue WHERE {key} > ? AND {_LIVE}", (_position(registry, after),))
-        .fetchone()[0]
+        registry.db.read().execute(f"SELECT COUNT(*) FROM catalogue WHERE igsn > ? AND {_LIVE}", (after,)).fetchone()[0]
     )
 
 
 def _next_batch(registry: Registry, after: str, limit: int) -> tuple[int, str]:
     """How many records the batch after ``after`` holds (at most ``limit``), and the position of the last.
 
-    Keyset on the walk's key: each batch costs the same at the start and the end of 10 M rows."""
-    key = _walk(registry)
+    Keyset on the IGSN, the catalogue's primary key and physical order (SQLite: clustered; PostgreSQL, which keeps
+    no row order, walks it too): each batch costs the same at the start and the end of 10 M rows, its rows are
+    neighbours in the table, and as they get one datestamp they are appended to each datestamp index in order."""
     count, last = (
         registry.db.read()
         .execute(
-            f"SELECT COUNT(*), MAX({key}) FROM (SELECT {key} FROM catalogue WHERE {key} > ? AND {_LIVE} "
-            f"ORDER BY {key} LIMIT ?) AS batch",
-            (_position(registry, after), limit),
+            f"SELECT COUNT(*), MAX(igsn) FROM (SELECT igsn FROM catalogue WHERE igsn > ? AND {_LIVE} "
+            "ORDER BY igsn LIMIT ?) AS batch",
+            (after, limit),
         )
         .fetchone()
     )
@@ -184,8 +165,7 @@ def _commit_batch(registry: Registry, stamp: str, after: str, last: str) -> None
 
     Not synced to disk (one fsync less per batch): lost with a power failure, the batch is done again from the
     position before it, which was synced with an earlier transaction or the run's start."""
-    key = _walk(registry)
-    live, bounds = f"{key} > ? AND {key} <= ? AND {_LIVE}", (_position(registry, after), _position(registry, last))
+    live, bounds = f"igsn > ? AND igsn <= ? AND {_LIVE}", (after, last)
     with registry.db.write(durable=False) as conn:
         conn.execute(
             f"UPDATE search_doc SET datestamp = ? WHERE igsn IN (SELECT igsn FROM catalogue WHERE {live})",
@@ -206,9 +186,9 @@ def _done_up_to(conn: sqlite3.Connection, stamp: str, last: str) -> None:
 
 
 def _missed(registry: Registry, batch: int) -> int:
-    """Stamps the live records the walk did not reach (none, unless the rowids were renumbered, by ``VACUUM``,
-    while a run was interrupted): those still dated before the run's first stamp (every record written since has
-    a later datestamp, and the writers' current documents). By IGSN, through the datestamp index."""
+    """Stamps the live records the walk did not reach (none, unless a run's position was lost while it was
+    interrupted): those still dated before the run's first stamp (every record written since has a later
+    datestamp, and the writers' current documents). Through the datestamp index."""
     since = registry.db.get_meta(_SINCE)
     if since is None:
         return 0
@@ -228,9 +208,9 @@ def _missed(registry: Registry, batch: int) -> int:
             with registry.db.write(durable=False) as conn:
                 conn.execute(f"UPDATE search_doc SET datestamp = ? WHERE igsn IN ({marks})", (stamp, *names))
                 conn.execute(f"UPDATE catalogue SET datestamp = ? WHERE igsn IN ({marks})", (stamp, *names))
-                _done_up_to(conn, stamp, registry.db.get_meta(_AFTER) or _start(registry))
+                _done_up_to(conn, stamp, registry.db.get_meta(_AFTER) or "")
         found += len(names)
-        log.warning("restamped %d records the walk had missed (rowids renumbered?)", len(names))
+        log.warning("restamped %d records the walk had missed (its position lost?)", len(names))
 
 
 def finish_interrupted(registry: Registry) -> int:
@@ -319,8 +299,8 @@ def restamp(
         if after is None:  # a new run (a run towards another fingerprint is not resumed: it starts again)
             conn.execute("DELETE FROM meta WHERE key = ?", (_SINCE,))
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_TARGET, current))
-        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_AFTER, after or _start(registry)))
-    after = after or _start(registry)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_AFTER, after or ""))
+    after = after or ""
     with _writer_cache(registry):
         while True:
             if stop is not None and stop():

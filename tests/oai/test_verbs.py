@@ -470,20 +470,26 @@ def test_page_queries_use_the_ordered_indexes(registry: Registry) -> None:
     from igsn_graph.oai.sets import SetFilter
 
     conn = registry.db.read()
+    positions: list[tuple[str | None, str | None, tuple[str, str] | None]] = [
+        (None, "2090-01-01T00:00:00Z", ("2020-01-01T00:00:00Z", "X")),  # a resumption token's page
+        ("2020-01-01T00:00:00Z", None, None),  # a first page from a date
+        ("2020-01-01T00:00:00Z", "2090-01-01T00:00:00Z", None),
+    ]
     for flt in (
         SetFilter(),
         SetFilter(agent="ZTEST"),
         SetFilter(agent="ZTEST", client="ZTEST.ONE"),
         SetFilter(namespace="ZTA"),
     ):
-        where, args = index._where(flt, None, "2090-01-01T00:00:00Z", ("2020-01-01T00:00:00Z", "X"))
-        plan = " ".join(
-            str(r[3])
-            for r in conn.execute(
-                f"EXPLAIN QUERY PLAN SELECT * FROM catalogue{where} ORDER BY datestamp, igsn LIMIT 5", args
+        for from_, until, after in positions:
+            where, args = index._where(flt, from_, until, after)
+            plan = " ".join(
+                str(r[3])
+                for r in conn.execute(
+                    f"EXPLAIN QUERY PLAN SELECT * FROM catalogue{where} ORDER BY datestamp, igsn LIMIT 5", args
+                )
             )
-        )
-        assert "USING INDEX" in plan and "TEMP B-TREE" not in plan and "SCAN" not in plan, plan
+            assert "USING INDEX" in plan and "TEMP B-TREE" not in plan and "SCAN" not in plan, plan
 
 
 # -- HTTP ---------------------------------------------------------------------------------------------

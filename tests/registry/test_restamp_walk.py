@@ -1,22 +1,26 @@
-"""registry.restamp walks the catalogue in its physical order (SQLite rowids) and, at the end, stamps the live
-records still dated before the run's first stamp: a walk that missed some (rowids renumbered while a run was
-interrupted) misses nothing in the end (issue 23). Real registry and store."""
+"""registry.restamp walks the catalogue in IGSN order, its physical order (SQLite: clustered, schema step 3), and
+at the end stamps the live records still dated before the run's first stamp: a walk that missed some (its
+position lost while a run was interrupted) misses nothing in the end (issue 23). Real registry and store."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
+from igsn_graph.db.dialect import table_ddl
+from igsn_graph.db.schema import table
+from igsn_graph.formats.table import fingerprint
 from igsn_graph.index.rebuild import verify
 from igsn_graph.registry import restamp
 from igsn_graph.registry.service import Registry
+from igsn_graph.settings import Settings
 from tests.registry.test_service import ONE, registration_xml, submit
 
 NAMES = [f"ZTA07{i:02d}" for i in range(6)]
 
 
-@pytest.mark.sqlite_only("renumbers SQLite rowids (the walk's physical order)")
 def test_records_the_walk_missed_are_stamped_at_the_end(registry: Registry) -> None:
     for name in NAMES:
         submit(registry, ONE, registration_xml(name))
@@ -31,8 +35,8 @@ def test_records_the_walk_missed_are_stamped_at_the_end(registry: Registry) -> N
 
     time.sleep(1.1)  # whole seconds: the new datestamps are later
     assert restamp.restamp(registry, batch=2, stop=stop_after_first_batch) == 2
-    # as if the rowids were renumbered (VACUUM) while the run was interrupted: the rest lies behind the position
-    registry.db.set_meta("restamp_after", str(10**9))
+    # as if the position were lost while the run was interrupted: the rest lies behind it
+    registry.db.set_meta("restamp_after", "~")
     assert restamp.restamp(registry, batch=2) == len(NAMES) - 2
     for name in NAMES:
         row, old = registry.row(name), before[name]
@@ -44,3 +48,39 @@ def test_records_the_walk_missed_are_stamped_at_the_end(registry: Registry) -> N
     assert registry.db.get_meta("restamp_since") is None and registry.db.get_meta("restamp_after") is None
     report = verify(registry.db, registry.store, registry.iris)
     assert report.ok, report.problems
+
+
+@pytest.mark.sqlite_only("the catalogue's SQLite layout")
+def test_an_older_catalogue_is_clustered_by_igsn_and_its_restamp_resumes(
+    settings: Settings, registry: Registry
+) -> None:
+    for name in NAMES:
+        submit(registry, ONE, registration_xml(name))
+    rows = {n: registry.row(n) for n in NAMES}
+    # as schema 2 kept it: a rowid table, and a restamp interrupted at a rowid position
+    with registry.db.write() as conn:
+        conn.execute("ALTER TABLE catalogue RENAME TO catalogue_3")
+        for name, _ in table("catalogue").indexes:
+            conn.execute(f"DROP INDEX {name}")
+        for statement in table_ddl(replace(table("catalogue"), clustered=False), "sqlite"):
+            conn.execute(statement)
+        conn.execute("INSERT INTO catalogue SELECT * FROM catalogue_3")
+        conn.execute("DROP TABLE catalogue_3")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    restamp.adopt(registry)
+    registry.db.set_meta("restamp_target", fingerprint())
+    registry.db.set_meta("restamp_after", "4")
+    registry.close()
+    with Registry(settings) as reopened:
+        conn = reopened.db.read()
+        assert "WITHOUT ROWID" in conn.execute("SELECT sql FROM sqlite_master WHERE name = 'catalogue'").fetchone()[0]
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'catalogue'")}
+        assert {name for name, _ in table("catalogue").indexes} <= indexes
+        assert {n: reopened.row(n) for n in NAMES} == rows and reopened.db.get_meta("schema_version") == "3"
+        # the rowid position means nothing in IGSN order: the run walks again from the start, missing nothing
+        assert reopened.db.get_meta("restamp_after") == "" and restamp.remaining(reopened) == len(NAMES)
+        time.sleep(1.1)
+        assert restamp.restamp(reopened) == len(NAMES)
+        assert all(reopened.row(n).datestamp > rows[n].datestamp for n in NAMES)  # type: ignore[union-attr]
+        report = verify(reopened.db, reopened.store, reopened.iris)
+        assert report.ok, report.problems
