@@ -1,12 +1,14 @@
-"""Group commit: single-record writes that arrive while a write is under way are done together, as one batch.
+"""Group commit: single-record writes that arrive while a write is under way are done together, as groups.
 
-Leader/follower, without a thread of its own: a writer queues its request; if no group is under way it
-becomes the leader, takes the queued requests (its own among them, in arrival order) and processes them as
-one group; the others wait until their request is finished, or until the leader hands over to the oldest
-request still queued, whose writer leads the next group. Each writer waits on its own event and is woken
-once — when its request is done, or to lead — never by every group's end (16 writers woken per group
-cost the leader the GIL 16 times). A lone writer pays one queue append. What a group costs once (a SHACL
-run, a datestamp reservation, three SQLite commits and a graph transaction) is then shared by all its requests.
+One committer thread, started when a write is queued and none runs (it ends after ``idle_s`` without work),
+takes the queued requests in arrival order, ``limit`` at a time, and processes them as a group; the writers
+wait, each on its own event, woken once when its request is done (never by every group's end: 16 writers
+woken per group cost the committer the GIL 16 times). The committer goes on with the groups queued
+meanwhile (``Leading.more``, up to ``rounds`` groups while it holds the write lock, so that writers of
+other kinds get their turn), which lets it check the next group while the previous one is written and
+answer each group as soon as it is committed (``Leading.wake``; ``registry.group_commit``). No writer's
+own answer waits for other groups, as it would if a writer's thread led them. What a group costs once (a
+SHACL run, a datestamp reservation, SQLite commits and a graph transaction) is shared by its requests.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-__all__ = ["GroupQueue", "GroupStats", "Request"]
+__all__ = ["GroupQueue", "GroupStats", "Leading", "Request"]
 
 T = TypeVar("T")
 
@@ -64,65 +66,135 @@ class Request(Generic[T]):
                     pass
             self._error, self._finished = error, True
 
+    def reset(self) -> None:
+        """Unfinished again, for a leader that must check it anew (its caller was not woken yet)."""
+        self._finished, self._result, self._error = False, None, None
+
     def outcome(self) -> T:
         if self._error is not None:
             raise self._error
         return self._result  # type: ignore[return-value]  # finished without an error: the result is set
 
 
-class GroupQueue(Generic[T]):
-    """Requests waiting for a group; ``process`` must finish every request of the group it is given."""
+class Leading(Generic[T]):
+    """What the committer may do besides processing its group: take the groups queued since (``more``) and wake
+    the callers of the requests it has finished (``wake``); every request taken is woken at the end anyway."""
 
-    def __init__(self, process: Callable[[list[Request[T]]], None], *, limit: int = 64) -> None:
+    def __init__(self, queue: GroupQueue[T] | None, taken: list[Request[T]], rounds: int) -> None:
+        self._queue = queue
+        self._taken = taken
+        self._rounds = rounds
+
+    def more(self) -> list[Request[T]]:
+        """The next group from the queue (in arrival order), or [] when none is queued or the committer has had
+        its rounds under this hold of the write lock."""
+        if self._queue is None or self._rounds <= 1:
+            return []
+        group = self._queue._take()
+        if group:
+            self._rounds -= 1
+            self._taken += group
+        return group
+
+    def wake(self, requests: list[Request[T]]) -> None:
+        """Wakes the callers of those ``requests`` that are finished."""
+        if self._queue is not None:
+            self._queue._wake(requests)
+
+
+class GroupQueue(Generic[T]):
+    """Requests waiting for a group; ``process(group, leading)`` must finish every request it is given or takes."""
+
+    def __init__(
+        self,
+        process: Callable[[list[Request[T]], Leading[T]], None],
+        *,
+        limit: int = 64,
+        rounds: int = 1,
+        idle_s: float = 1.0,
+    ) -> None:
         self._process = process
         self._limit = limit
+        self._rounds = rounds
+        self._idle_s = idle_s
         self._queue: list[Request[T]] = []
-        self._leading = False
-        self._lock = threading.Lock()
+        self._committer: threading.Thread | None = None
+        #: the committer waits for work; a request queued then is handed to it as a group (``_handed``)
+        self._idle = False
+        self._handed: list[Request[T]] = []
+        self._work = threading.Condition()
         self.stats = GroupStats()
 
     def submit(self, request: Request[T]) -> T:
         """Queues ``request`` and returns its result (or raises its error) once a group has done it."""
-        with self._lock:
+        with self._work:
             self._queue.append(request)
             self.stats.waiting += 1
-            lead = not self._leading  # nobody leads: the queue held nothing, this request is its head
-            self._leading = True
-        if not lead:
-            request._woken.wait()
-            if request.finished:
-                return request.outcome()
-            # handed over: this request is the oldest queued, so it is in the group taken next
-        with self._lock:
-            group = self._queue[: self._limit]
-            del self._queue[: self._limit]
-        try:
-            self.run(group)
-        finally:
-            with self._lock:
-                self.stats.waiting -= len(group)
-                if self._queue:
-                    self._queue[0]._woken.set()  # the next leader (its request is not finished: not taken yet)
-                else:
-                    self._leading = False
-            for done in group:
-                done._woken.set()
+            # no group under way: this request is a group alone, taken now (the committer may take a moment)
+            if self._committer is None:
+                self._committer = threading.Thread(
+                    target=self._commit, args=(self._take(),), name="group-commit", daemon=True
+                )
+                self._committer.start()
+            elif self._idle:
+                self._handed, self._idle = self._take(), False
+                self._work.notify()
+        request._woken.wait()
         return request.outcome()
 
+    def _take(self) -> list[Request[T]]:
+        with self._work:
+            group = self._queue[: self._limit]
+            del self._queue[: self._limit]
+            if group:
+                self.stats.batches += 1
+                self.stats.requests += len(group)
+                self.stats.largest = max(self.stats.largest, len(group))
+        return group
+
+    def _commit(self, first: list[Request[T]]) -> None:
+        """The committer: groups while there are any, then waits ``idle_s`` for more before it ends."""
+        taken = first
+        while True:
+            if not taken:
+                with self._work:
+                    if not self._queue:
+                        self._idle = True
+                        self._work.wait_for(lambda: not self._idle, self._idle_s)
+                        self._idle = False
+                    taken, self._handed = self._handed or self._take(), []
+                    if not taken:
+                        self._committer = None
+                        return
+            try:
+                self._run(taken[:], Leading(self, taken, self._rounds))
+            finally:
+                self._wake(taken)  # all finished now
+            taken = []
+
+    def _wake(self, requests: list[Request[T]]) -> None:
+        """Wakes the callers of the finished ``requests`` not woken yet (they no longer count as waiting)."""
+        ready = [r for r in requests if r.finished and not r._woken.is_set()]
+        with self._work:
+            self.stats.waiting -= len(ready)
+        for request in ready:
+            request._woken.set()
+
     def run(self, group: list[Request[T]]) -> None:
-        """Processes ``group`` in this thread; a request ``process`` left unfinished gets its error."""
+        """Processes ``group`` in this thread, alone (a write inside a write lock this thread holds)."""
         self.stats.batches += 1
         self.stats.requests += len(group)
         self.stats.largest = max(self.stats.largest, len(group))
+        self._run(group, Leading(None, group, 1))
+
+    def _run(self, group: list[Request[T]], leading: Leading[T]) -> None:
+        """``process``; a request it left unfinished (of ``group`` or taken since) gets its error."""
+        taken = leading._taken
         try:
-            self._process(group)
-        except Exception as exc:  # noqa: BLE001 - every request of the group gets it; the leader carries on
-            for request in group:
+            self._process(group, leading)
+        except BaseException as exc:  # noqa: BLE001 - every request taken gets it; the committer carries on
+            for request in taken:
                 request.fail(exc, shared=True)
-        except BaseException as exc:  # KeyboardInterrupt, SystemExit: this thread stops, the others do not hang
-            for request in group:
-                request.fail(exc, shared=True)
-            raise
         finally:
-            for request in group:
+            for request in taken:
                 request.fail(RuntimeError("the write was not processed"))

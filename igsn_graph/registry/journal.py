@@ -15,40 +15,37 @@ nothing. The index never points at a graph that is not there, since it is writte
 Only transaction A is synced to disk before the answer (one fsync per write or group). B is committed
 without a sync: it survives the process dying at once, and a power loss can only roll it back whole —
 journal rows included, since B deletes them — so ``recover()`` redoes it. The next synced commit syncs it too.
+
+Group commit pipelines these steps (``step``): while a group's graph write runs, the next group is checked,
+and one transaction holds B of the first and A of the next (synced once). The next group's datestamp is
+taken while the first one's reservation is visible, and that transaction swaps the reservations, so a reader
+never sees neither (``stamp``).
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import signal
+import sqlite3
 import threading
-import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cached_property
 
-from pyoxigraph import NamedNode, Triple
+from pyoxigraph import NamedNode
 
 from ..db import Database
 from ..errors import StorageFailure
-from ..formats.rdf import NTriplesText, ntriples
 from ..index import catalogue, search
-from ..index.catalogue import CatalogueRow
-from ..index.search import RecordIndex
 from ..iris import Iris
 from ..privacy import public_view
-from ..record import SampleRecord
 from ..store import history
 from ..store.base import GraphStore, GraphWrite
 from . import displaced, embargo
-from .embargo import Known
-from .transfer import Moves
+from .journal_entry import Change
 
-__all__ = ["Change", "Journal"]
+__all__ = ["Change", "Journal", "Written"]
 
 
 def _describing(changes: list[Change]) -> list[str]:
@@ -57,103 +54,12 @@ def _describing(changes: list[Change]) -> list[str]:
 
 
 @dataclass
-class Change:
-    """One sample's new state: its whole record graph, the activity that made it, its index row."""
+class Written:
+    """A journaled step whose graph write is under way (``Journal.start_graph``): what its transaction B needs."""
 
-    row: CatalogueRow
-    #: the full graph of the sample (kept in history); the public graph is ``public_view`` of it
-    graph: Sequence[Triple]
-    activity: Sequence[Triple]
-    event: str
-    principal: str
-    format: str | None = None
-    document: bytes | None = None
-    new: bool = False
-    #: account rows that move with this change (a transfer's namespace and drafts), written with the index
-    moves: Moves | None = None
-    #: the record ``graph`` was made from, when the writer has it: indexed without reading the graph back
-    #: (not journaled: a replay reads it from the graph)
-    record: SampleRecord | None = None
-    #: ``graph_text`` and ``document`` compressed already (``history.compress``), when the writer has them
-    graph_z_given: bytes | None = None
-    document_z_given: bytes | None = None
-    #: what search and relations keep of the description, and its embargo end, when derived with it
-    #: (``registry.derivation``): the index step reads neither the record nor the graph
-    indexed: RecordIndex | None = None
-    embargo_end: Known | None = None
-
-    @property
-    def has_document(self) -> bool:
-        return self.document is not None or self.document_z_given is not None
-
-    @cached_property
-    def graph_text(self) -> str:
-        """``graph`` as N-Triples, written once for the journal, the graph store and history."""
-        return ntriples(self.graph)
-
-    @cached_property
-    def activity_text(self) -> str:
-        return ntriples(self.activity)
-
-    @cached_property
-    def graph_z(self) -> bytes:
-        """``graph_text`` compressed, once for the journal and history (``history.compress``)."""
-        if self.graph_z_given is not None:
-            return self.graph_z_given
-        return history.compress(self.graph_text.encode("utf-8"))
-
-    @cached_property
-    def document_z(self) -> bytes | None:
-        if self.document_z_given is not None:
-            return self.document_z_given
-        return history.compress(self.document) if self.document is not None else None
-
-    def to_payload(self) -> bytes:
-        """A JSON object whose graph and document are history's compressed bytes (base64): compressed once
-        for both. (An older payload, the whole JSON compressed, is still read: ``from_payload``.)"""
-        body = {
-            "row": {k: getattr(self.row, k) for k in self.row.__dataclass_fields__},
-            "graph_z": _b64(self.graph_z),
-            "activity": self.activity_text,
-            "event": self.event,
-            "principal": self.principal,
-            "format": self.format,
-            "document_z": _b64(self.document_z),
-            "new": self.new,
-            "moves": self.moves.to_json() if self.moves else None,
-        }
-        return json.dumps(body).encode("utf-8")
-
-    @classmethod
-    def from_payload(cls, payload: bytes) -> "Change":
-        payload = bytes(payload)  # whatever bytes-like object the database driver gives
-        graph_z = None
-        if payload[:1] == b"{":
-            body = json.loads(payload)
-            graph_z = base64.b64decode(body["graph_z"])
-            graph_text = history.decompress(graph_z).decode("utf-8")
-            document_z = body["document_z"]
-            document = history.decompress(base64.b64decode(document_z)) if document_z is not None else None
-        else:  # written before the graph was compressed on its own
-            body = json.loads(zlib.decompress(payload))
-            graph_text = body["graph"]
-            document = base64.b64decode(body["document"]) if body["document"] is not None else None
-        return cls(
-            row=CatalogueRow(**body["row"]),
-            graph=NTriplesText(graph_text),
-            activity=NTriplesText(body["activity"]),
-            event=body["event"],
-            principal=body["principal"],
-            format=body["format"],
-            document=document,
-            new=False,
-            moves=Moves.from_json(body.get("moves")),
-            graph_z_given=graph_z,
-        )  # on replay a graph may exist already: always drop before writing
-
-
-def _b64(data: bytes | None) -> str | None:
-    return base64.b64encode(data).decode("ascii") if data is not None else None
+    changes: list[Change]
+    seqs: list[int]
+    graph: Future[None]
 
 
 class _GraphFailed(Exception):
@@ -205,6 +111,8 @@ class Journal:
         # fault injection for the crash tests: SIGKILL this process at a named point of the protocol
         self._crash_at = crash_at
         self._reserved = False
+        #: the latest datestamp this journal handed out: the next is never earlier, also before B wrote it
+        self._issued: str | None = None
 
     def _maybe_crash(self, point: str) -> None:
         if self._crash_at == point:
@@ -223,7 +131,13 @@ class Journal:
         with self.db.write(durable=False) as conn:
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('inflight', ?)", (low,))
         self._reserved = True
-        return max(low, self.next_datestamp())
+        return self.stamp()
+
+    def stamp(self) -> str:
+        """The next datestamp, taken while a reservation is visible: ``reserve``'s own, or the one of a write
+        whose transaction B will replace it by this one (``step``)."""
+        self._issued = self.next_datestamp()
+        return self._issued
 
     def release(self, *, force: bool = False) -> None:
         """Withdraws a reservation that no write used (refused, test mode); ``force``: also another's."""
@@ -240,20 +154,18 @@ class Journal:
         return self.db.get_meta("last_datestamp")
 
     def next_datestamp(self, now: datetime | None = None) -> str:
-        return catalogue.next_datestamp(self.last_datestamp(), now or datetime.now(timezone.utc))
+        last = self.last_datestamp()
+        if self._issued is not None and (last is None or self._issued > last):
+            last = self._issued
+        return catalogue.next_datestamp(last, now or datetime.now(timezone.utc))
 
     def commit(self, changes: list[Change]) -> None:
         """Makes the changes durable in graph, history and index; returns only when all hold them."""
         if not changes:
             return
-        now = catalogue.format_datestamp(datetime.now(timezone.utc))
+        rows = self.entries(changes)
         with self.db.write() as conn:
-            cur = conn.executemany(
-                "INSERT INTO journal (created, payload) VALUES (?, ?)", [(now, c.to_payload()) for c in changes]
-            )
-            first = conn.execute("SELECT MAX(seq) FROM journal").fetchone()[0] - len(changes) + 1
-            del cur
-        seqs = list(range(first, first + len(changes)))
+            seqs = self._insert(conn, rows)
         self._maybe_crash("after-journal")
         # the graph write runs in a thread (the store releases the GIL) while transaction B is written here;
         # B commits only once the graph holds the changes, so the index never points at a missing graph
@@ -261,29 +173,84 @@ class Journal:
         try:
             self._finish(changes, seqs, before_commit=lambda: self._graph_written(graph))
         except _GraphFailed as failed:
-            exc = failed.error
-            # the embedded store's writes are transactions, and a remote engine that could not be reached
-            # or refused the update applied nothing: forget the entry. When that is unknown (a remote
-            # timeout), keep it: the next write or start redoes it, so graph and index agree again.
-            if _applied(exc) is False:
-                self._forget(seqs)
-                raise StorageFailure(f"graph store write failed: {exc}", applied=False) from exc
-            raise StorageFailure(
-                f"graph store write failed and may have been applied; it will be completed "
-                f"before the next write: {exc}",
-                applied=None,
-            ) from exc
+            raise self._graph_failure(failed.error, seqs) from failed.error
         except Exception:
-            # B failed on its own before it asked for the graph: when the graph write failed too and applied
-            # nothing, nothing of this write holds anywhere, so its entry must not be redone later either
-            wait([graph])
-            error = graph.exception()
-            if error is not None and _applied(error) is False:
-                self._forget(seqs)
+            self._graph_over(graph, seqs)  # B failed on its own before it asked for the graph
             raise
         finally:
             wait([graph])  # whatever B did, the store's write is over before this returns or raises
         self._maybe_crash("after-index")
+
+    @staticmethod
+    def entries(changes: list[Change]) -> list[tuple[str, bytes]]:
+        """The journal rows of ``changes`` (built before the transaction that inserts them)."""
+        now = catalogue.format_datestamp(datetime.now(timezone.utc))
+        return [(now, c.to_payload()) for c in changes]
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, rows: list[tuple[str, bytes]]) -> list[int]:
+        conn.executemany("INSERT INTO journal (created, payload) VALUES (?, ?)", rows)
+        first: int = conn.execute("SELECT MAX(seq) FROM journal").fetchone()[0] - len(rows) + 1
+        return list(range(first, first + len(rows)))
+
+    def start_graph(self, changes: list[Change]) -> Future[None]:
+        """The graph write of journaled ``changes``, begun in the graph-write thread (``step`` awaits it)."""
+        return _graph_writer().submit(self.store.apply, self._graph_write(changes))
+
+    def step(self, finishing: Written | None, rows: list[tuple[str, bytes]], stamp: str | None) -> list[int]:
+        """One transaction: B of ``finishing`` (committed only once its graph write succeeded) and A of ``rows``
+        (journal rows of writes stamped ``stamp`` by ``stamp()``, whose reservation replaces the finished
+        one's). Synced when it journals. Returns the new rows' sequence numbers.
+
+        A graph write that failed fails ``finishing`` as ``commit`` does (its entry forgotten when nothing was
+        applied); nothing of ``rows`` is kept then, or when anything else failed.
+        """
+        try:
+            with self.db.write(durable=bool(rows)) as conn:
+                if finishing is not None:
+                    self._index(conn, finishing.changes, finishing.seqs)
+                seqs = self._insert(conn, rows) if rows else []
+                if rows:  # this write's reservation in place of the finished one's
+                    conn.execute("INSERT OR REPLACE INTO meta VALUES ('inflight', ?)", (stamp,))
+                    self._reserved = True
+                elif finishing is not None:
+                    conn.execute("DELETE FROM meta WHERE key = 'inflight'")  # visible now
+                    self._reserved = False
+                if finishing is not None:
+                    self._graph_written(finishing.graph)
+        except _GraphFailed as failed:
+            assert finishing is not None
+            raise self._graph_failure(failed.error, finishing.seqs) from failed.error
+        except Exception:
+            if finishing is not None:
+                self._graph_over(finishing.graph, finishing.seqs)
+            raise
+        if finishing is not None:
+            self._maybe_crash("after-index")
+        if rows:
+            self._maybe_crash("after-journal")
+        return seqs
+
+    def _graph_failure(self, exc: BaseException, seqs: list[int]) -> StorageFailure:
+        """The error of a write whose graph write failed; its entry is forgotten when nothing was applied."""
+        # the embedded store's writes are transactions, and a remote engine that could not be reached
+        # or refused the update applied nothing: forget the entry. When that is unknown (a remote
+        # timeout), keep it: the next write or start redoes it, so graph and index agree again.
+        if _applied(exc) is False:
+            self._forget(seqs)
+            return StorageFailure(f"graph store write failed: {exc}", applied=False)
+        return StorageFailure(
+            f"graph store write failed and may have been applied; it will be completed before the next write: {exc}",
+            applied=None,
+        )
+
+    def _graph_over(self, graph: Future[None], seqs: list[int]) -> None:
+        """After B failed on its own: waits for the graph write; when that failed too and applied nothing,
+        nothing of the write holds anywhere, so its entry must not be redone later either."""
+        wait([graph])
+        error = graph.exception()
+        if error is not None and _applied(error) is False:
+            self._forget(seqs)
 
     def _graph_written(self, graph: Future[None]) -> None:
         """Waits for the graph write; raises ``_GraphFailed`` (B is rolled back) if it failed."""
@@ -317,6 +284,16 @@ class Journal:
     ) -> None:
         """Transaction B: history, index, journal rows deleted. ``before_commit``: called last inside it (it
         waits for the graph write, and raises to roll B back)."""
+        # not synced: lost only with its journal rows, which then redo it (module docstring)
+        with self.db.write(durable=False) as conn:
+            self._index(conn, changes, seqs)
+            conn.execute("DELETE FROM meta WHERE key = 'inflight'")  # visible now
+            self._reserved = False
+            if before_commit is not None:
+                before_commit()
+
+    def _index(self, conn: sqlite3.Connection, changes: list[Change], seqs: list[int]) -> None:
+        """Transaction B's statements: history, catalogue, search, relations, embargoes; journal rows deleted."""
         versions = [
             history.Version(
                 c.row.igsn,
@@ -333,26 +310,20 @@ class Journal:
             for c in changes
         ]
         last = max(c.row.datestamp for c in changes)
-        self._reserved = False
-        # not synced: lost only with its journal rows, which then redo it (module docstring)
-        with self.db.write(durable=False) as conn:
-            history.add_versions(conn, versions)
-            catalogue.upsert(conn, [c.row for c in changes])
-            search.index_samples(
-                conn, self.iris, [(c.row, c.graph) for c in changes], [c.indexed or c.record for c in changes]
-            )
-            embargo.index(conn, self.iris, [(c.row, c.embargo_end or c.graph) for c in changes])
-            displaced.mark_displaced(conn, _describing(changes))
-            for c in changes:
-                if c.moves:
-                    c.moves.apply(conn)
-            conn.executemany("DELETE FROM journal WHERE seq = ?", [(s,) for s in seqs])
-            conn.execute("DELETE FROM meta WHERE key = 'inflight'")  # visible now
-            prev = conn.execute("SELECT value FROM meta WHERE key = 'last_datestamp'").fetchone()
-            if prev is None or prev[0] < last:
-                conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_datestamp', ?)", (last,))
-            if before_commit is not None:
-                before_commit()
+        history.add_versions(conn, versions)
+        catalogue.upsert(conn, [c.row for c in changes])
+        search.index_samples(
+            conn, self.iris, [(c.row, c.graph) for c in changes], [c.indexed or c.record for c in changes]
+        )
+        embargo.index(conn, self.iris, [(c.row, c.embargo_end or c.graph) for c in changes])
+        displaced.mark_displaced(conn, _describing(changes))
+        for c in changes:
+            if c.moves:
+                c.moves.apply(conn)
+        conn.executemany("DELETE FROM journal WHERE seq = ?", [(s,) for s in seqs])
+        prev = conn.execute("SELECT value FROM meta WHERE key = 'last_datestamp'").fetchone()
+        if prev is None or prev[0] < last:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_datestamp', ?)", (last,))
 
     def _forget(self, seqs: list[int]) -> None:
         try:

@@ -1,8 +1,9 @@
-"""The two drivers of the write pipeline (``registry.writes``): group commit of single-record writes, and batches.
+"""The batch driver of the write pipeline (``registry.writes``); group commit of single-record writes, the other
+driver, is ``registry.group_commit``.
 
 Both run under the registry's write lock, check ``PreparedWrite``s (``registry.prepare``), validate them
 (``writes.validate``), then check parent cycles and quotas, stamp them with one reserved datestamp and
-commit them as one journal step (``commit``). Neither acknowledges a write before that commit returns.
+commit them as one journal step (``commit`` here). Neither acknowledges a write before that commit returns.
 """
 
 from __future__ import annotations
@@ -10,22 +11,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import relations
 from ..errors import DomainNotAllowed, ForeignSample, IgsnGraphError, InvalidInput, InvalidRecord, QuotaExceeded
-from ..identifiers import TEST_NAMESPACE
 from . import prepare
 from .accounts import ADMIN, Principal
 from .derivation import Derived
-from .group import Request
 from .policy import REFUSALS, Owner, holder
-from .writes import Outcome, PendingWrite, Precondition, PreparedWrite, SampleState, Submission, validate
+from .writes import Outcome, Precondition, PreparedWrite, SampleState, Submission, validate
 
 if TYPE_CHECKING:
     from .service import Registry
 
-__all__ = ["commit", "load_records", "register_batch", "write_group"]
+__all__ = ["commit", "load_records", "register_batch"]
 
 log = logging.getLogger("igsn_graph.registry")
 
@@ -46,108 +45,6 @@ def commit(
         [w.change(registry.iris, registry.journal.principal_iri(w.principal.symbol)) for w in stamped]
     )
     return stamped
-
-
-# -- group commit of single-record writes -----------------------------------------------------------------
-def write_group(registry: Registry, group: list[Request[Any]]) -> None:
-    """Checks, validates and commits a group of single-record writes; finishes every one of them.
-
-    In arrival order, cut where a sample comes again: within a segment every sample is written once,
-    so its requests are checked against the state the earlier segments left, validated by one SHACL
-    run, then given quota in arrival order. One datestamp and one journal commit for the whole group;
-    nobody is answered before that commit returns, and if it fails, every write of the group fails.
-    """
-    pending: list[PendingWrite[Any]] = [r for r in group if isinstance(r, PendingWrite)]
-    with registry.writing(), registry.accounts.remembered():
-        stamp = registry.journal.next_datestamp()  # provisional, for validation (see ``register_batch``)
-        state = SampleState(registry, [p.name for p in pending])
-        taken: dict[str, int] = {}  # new samples given to each quota holder in this group
-        parents: dict[str, list[str]] = {}  # parent links of the group's registrations, for cycles
-        accepted: list[tuple[PendingWrite[Any], PreparedWrite]] = []
-        segment: list[PendingWrite[Any]] = []
-        for p in [*pending, None]:
-            if p is None or any(q.name == p.name for q in segment):
-                accepted += _write_segment(registry, segment, state, stamp, taken, parents)
-                segment = []
-            if p is not None:
-                segment.append(p)
-        if not accepted:
-            return
-        try:
-            written = commit(registry, [w for _, w in accepted], provisional=stamp)
-        except Exception as exc:  # noqa: BLE001 - none of them is acknowledged; each caller raises it
-            for p, _ in accepted:
-                p.fail(exc, shared=True)
-            return
-        for (p, _), w in zip(accepted, written, strict=True):
-            p.succeed(p.answer(w))
-
-
-def _write_segment(
-    registry: Registry,
-    segment: list[PendingWrite[Any]],
-    state: SampleState,
-    stamp: str,
-    taken: dict[str, int],
-    parents: dict[str, list[str]],
-) -> list[tuple[PendingWrite[Any], PreparedWrite]]:
-    """Requests for distinct samples: checked, validated together, given quota in arrival order.
-
-    Returns the writes to commit (test mode finishes its requests here); ``state``, ``taken`` and
-    ``parents`` then include them, for the next segment.
-    """
-    from ..validation import with_elements
-
-    prepared: list[tuple[PendingWrite[Any], PreparedWrite]] = []
-    for p in segment:
-        try:
-            prepared.append((p, p.prepare(state, stamp)))
-        except Exception as exc:  # noqa: BLE001 - a refusal (or a fault) of this request only
-            p.fail(exc)
-    checked = [(p, w) for p, w in prepared if w.validated]
-    reports = {}
-    if checked:
-        try:
-            reports = {
-                w.name: r for (_, w), r in zip(checked, validate(registry, [w for _, w in checked]), strict=True)
-            }
-        except Exception as exc:  # noqa: BLE001 - the SHACL run failed: so did every write it checked
-            for p, _ in checked:
-                p.fail(exc, shared=True)
-            return []
-    accepted: list[tuple[PendingWrite[Any], PreparedWrite]] = []
-    for p, w in prepared:
-        if p.finished:
-            continue
-        report = reports.get(w.name)
-        if report is not None and not report.conforms:
-            if w.record is not None:
-                report = with_elements(report, w.record)
-            p.fail(
-                InvalidRecord("; ".join(str(v) for v in report.violations), igsn=w.name, violations=report.violations)
-            )
-            continue
-        try:
-            if w.parents:
-                # parent links must not close a cycle with registered samples or earlier writes of the group
-                cycles = relations.parent_cycles(registry.db, {**parents, w.name: w.parents})
-                if w.name in cycles:
-                    raise InvalidRecord(cycles[w.name], igsn=w.name)
-            if w.previous is None:
-                registry.policy.check_quota(w.owner, taken.get(holder(w.owner), 0) + 1)
-        except Exception as exc:  # noqa: BLE001 - this request's own refusal
-            p.fail(exc)
-            continue
-        if p.test_mode:
-            p.succeed(p.answer(w))
-            continue
-        if w.previous is None and w.owner.namespace != TEST_NAMESPACE:
-            taken[holder(w.owner)] = taken.get(holder(w.owner), 0) + 1
-        if w.parents is not None:
-            parents[w.name] = w.parents
-        state.accept(w)
-        accepted.append((p, w))
-    return accepted
 
 
 # -- batches -----------------------------------------------------------------------------------------------

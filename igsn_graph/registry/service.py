@@ -28,7 +28,7 @@ from ..record import RegistryFacts, SampleRecord
 from ..settings import Settings
 from ..store import history, open_store
 from ..store.base import GraphStore
-from . import pipeline, prepare
+from . import group_commit, pipeline, prepare
 from .accounts import ADMIN, Accounts, Agent, Client, Principal
 from .accounts_graph import publish_accounts
 from .datadir import NotInitialised, init_data_dir, unwritable
@@ -102,7 +102,9 @@ class Registry:
         self.policy = Policy(self.accounts, self.db, settings, self.reads)
         self.journal = Journal(self.db, self.store, self.iris, crash_at=settings.crash_at)
         self.gate = WriteGate(settings, self.journal, refusal)
-        self._group: GroupQueue[Any] = GroupQueue(partial(pipeline.write_group, self), limit=GROUP_LIMIT)
+        self._group: GroupQueue[Any] = GroupQueue(
+            partial(group_commit.write_groups, self), limit=GROUP_LIMIT, rounds=group_commit.ROUNDS
+        )
         self._validator: Validator | None = None
         if self.gate.open(settings):
             # the accounts graph follows the accounts tables; a crash between the two is mended here

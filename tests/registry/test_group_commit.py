@@ -269,6 +269,68 @@ def test_a_failed_commit_acknowledges_none_of_its_group(registry: Registry) -> N
     assert_consistent(registry)
 
 
+def test_a_group_checked_while_the_one_before_is_written_sees_it(registry: Registry) -> None:
+    """The second group is checked while the first one's graph is written, before the catalogue holds it:
+    its quota, versions and registration date are the ones the first group leaves (``group_commit``)."""
+    r = in_order(
+        registry,
+        [
+            lambda: registry.register(TWO, [sample("ZTB8000", "first")]),  # alone: 1 of TWO's quota of 2
+            lambda: registry.register(TWO, [sample("ZTB8001")]),  # 2 of 2
+            lambda: registry.register(TWO, [sample("ZTB8002")]),  # over quota
+            lambda: registry.register(TWO, [sample("ZTB8000", "second")]),  # version 2 of the first
+            lambda: registry.deactivate(TWO, "ZTB8000"),  # version 3
+        ],
+    )
+    assert registry.stats.largest == 4
+    assert isinstance(r[1], list) and r[1][0].created
+    assert isinstance(r[2], QuotaExceeded)
+    assert isinstance(r[3], list) and r[3][0].version == 2 and not r[3][0].created
+    assert isinstance(r[4], RegistryFacts) and not r[4].active
+    first, second, third = versions(registry, "ZTB8000")
+    assert (first.event, second.event, third.event) == ("metadata-registered", "metadata-updated", "deactivated")
+    facts = registry.facts("ZTB8000")
+    assert facts is not None and facts.registered == first.datestamp  # the final datestamp, not a provisional one
+    assert first.datestamp <= second.datestamp == third.datestamp
+    assert registry.journal.pending() == 0 and registry.journal.inflight() is None
+    assert_consistent(registry)
+
+
+def test_when_the_shared_transaction_fails_the_next_group_is_checked_again(registry: Registry) -> None:
+    """B of the first group and the journal rows of the next are one transaction; when it fails, the first
+    group is finished on its own and the next one is checked against what was committed, then written."""
+    insert = registry.journal._insert
+    failed: list[int] = []
+
+    def once(conn: object, rows: list[tuple[str, bytes]]) -> list[int]:
+        if registry.journal.pending() and not failed:  # journaling beside a B: fail this once
+            failed.append(len(rows))
+            raise OSError("disk full")
+        return insert(conn, rows)  # type: ignore[arg-type]
+
+    registry.journal._insert = once  # type: ignore[method-assign,assignment]
+    try:
+        r = in_order(
+            registry,
+            [
+                lambda: registry.register(TWO, [sample("ZTB8100", "first")]),
+                lambda: registry.register(TWO, [sample("ZTB8100", "second")]),
+                lambda: registry.register(TWO, [sample("ZTB8101")]),
+                lambda: registry.register(TWO, [sample("ZTB8102")]),  # over quota
+            ],
+        )
+    finally:
+        registry.journal._insert = insert  # type: ignore[method-assign]
+    assert failed == [2]
+    assert isinstance(r[0], list) and r[0][0].created
+    assert isinstance(r[1], list) and r[1][0].version == 2
+    assert isinstance(r[2], list) and r[2][0].created
+    assert isinstance(r[3], QuotaExceeded)
+    assert [v.version for v in versions(registry, "ZTB8100")] == [1, 2]
+    assert registry.journal.pending() == 0 and registry.journal.inflight() is None
+    assert_consistent(registry)
+
+
 def test_a_write_inside_the_write_lock_runs_directly(registry: Registry) -> None:
     with registry.writing():  # e.g. a command holding the lock: no group would ever lead, so none is formed
         assert registry.mint(ONE, "ZTA7000", "https://example.org/7").created
@@ -277,33 +339,38 @@ def test_a_write_inside_the_write_lock_runs_directly(registry: Registry) -> None
     assert_consistent(registry)
 
 
-def test_the_oldest_queued_writer_leads_the_next_group_and_each_gets_its_own_result() -> None:
-    """``GroupQueue`` alone: while a group is under way the others queue; its leader hands over to the oldest
-    queued request, whose group is the next ``limit`` in arrival order; every caller gets its own result."""
-    from igsn_graph.registry.group import GroupQueue, Request
+def test_the_committer_takes_groups_in_arrival_order_and_wakes_each_caller_with_its_own_result() -> None:
+    """``GroupQueue`` alone: while a group is under way the others queue; the committer goes on with the next
+    ``limit`` in arrival order (``Leading.more``) for ``rounds`` groups per hold, and a caller woken early
+    (``Leading.wake``) has its own result while the committer still works."""
+    from igsn_graph.registry.group import GroupQueue, Leading, Request
 
     release = threading.Event()
-    groups: list[list[int]] = []
-    leaders: list[str] = []
+    holds: list[list[list[int]]] = []
+    results: dict[int, object] = {}
 
     class Numbered(Request[int]):
         def __init__(self, n: int) -> None:
             super().__init__()
             self.n = n
 
-    def process(group: list[Request[int]]) -> None:
-        leaders.append(threading.current_thread().name)
-        groups.append([r.n for r in group if isinstance(r, Numbered)])
-        if len(groups) == 1:
-            release.wait(60)
-        for r in group:
-            if isinstance(r, Numbered) and r.n == 7:
-                r.fail(ValueError("seven"))
-            elif isinstance(r, Numbered):
-                r.succeed(r.n * 10)
+    def process(group: list[Request[int]], leading: Leading[int]) -> None:
+        holds.append([])
+        while group:
+            holds[-1].append([r.n for r in group if isinstance(r, Numbered)])
+            if len(holds) == 1 and len(holds[0]) == 1:
+                release.wait(60)
+            for r in group:
+                if isinstance(r, Numbered) and r.n == 7:
+                    r.fail(ValueError("seven"))
+                elif isinstance(r, Numbered):
+                    r.succeed(r.n * 10)
+            leading.wake(group)
+            if len(holds) == 1 and len(holds[0]) == 1:
+                wait_until(lambda: 0 in results)  # woken before the hold ends
+            group = leading.more()
 
-    queue: GroupQueue[int] = GroupQueue(process, limit=4)
-    results: dict[int, object] = {}
+    queue: GroupQueue[int] = GroupQueue(process, limit=4, rounds=3)
 
     def submit(n: int) -> None:
         try:
@@ -311,15 +378,15 @@ def test_the_oldest_queued_writer_leads_the_next_group_and_each_gets_its_own_res
         except ValueError as exc:
             results[n] = exc
 
-    threads = [threading.Thread(target=submit, args=(n,), name=f"writer-{n}") for n in range(11)]
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(11)]
     for n, t in enumerate(threads):
         t.start()
         wait_until(lambda n=n: queue.stats.waiting == n + 1)  # type: ignore[misc]
     release.set()
     for t in threads:
         t.join(timeout=60)
-    assert groups == [[0], [1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]
-    assert leaders == ["writer-0", "writer-1", "writer-5", "writer-9"]
+    assert holds == [[[0], [1, 2, 3, 4], [5, 6, 7, 8]], [[9, 10]]]
     assert {n: r for n, r in results.items() if n != 7} == {n: n * 10 for n in range(11) if n != 7}
     assert isinstance(results[7], ValueError) and queue.stats.waiting == 0
-    assert queue.submit(Numbered(11)) == 110  # nobody leads any more: the next writer does, alone
+    assert queue.submit(Numbered(11)) == 110  # the committer, idle or started anew, takes it alone
+    assert holds[-1] == [[11]]

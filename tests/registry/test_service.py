@@ -360,15 +360,15 @@ def test_a_write_left_in_the_journal_is_completed_before_the_next_write(registry
     """A writer that failed after the graph write (here: the journal's last step refused) leaves its
     entry; the next write applies it first instead of building on the stale index."""
     registry.mint(ONE, "ZTA0120", "https://example.org/v1")
-    finish = registry.journal._finish
+    index = registry.journal._index  # transaction B's statements
 
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    registry.journal._finish = broken  # type: ignore[method-assign]
+    registry.journal._index = broken  # type: ignore[method-assign]
     with pytest.raises(OSError):
         registry.mint(ONE, "ZTA0120", "https://example.org/v2")
-    registry.journal._finish = finish  # type: ignore[method-assign]
+    registry.journal._index = index  # type: ignore[method-assign]
     assert registry.journal.pending() == 1
     registry.mint(ONE, "ZTA0120", "https://example.org/v3")
     versions = history.versions_of(registry.db.read(), "ZTA0120")
