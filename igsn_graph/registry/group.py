@@ -14,10 +14,12 @@ SHACL run, a datestamp reservation, SQLite commits and a graph transaction) is s
 from __future__ import annotations
 
 import copy
+import os
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["GroupQueue", "GroupStats", "Leading", "Request"]
 
@@ -117,13 +119,19 @@ class GroupQueue(Generic[T]):
         self._limit = limit
         self._rounds = rounds
         self._idle_s = idle_s
+        self.stats = GroupStats()
+        self._forget_committer()
+        _QUEUES.add(self)
+
+    def _forget_committer(self) -> None:
+        """No committer, nothing queued (also in a forked child, which has none of its parent's threads)."""
+        self.stats.waiting = 0
         self._queue: list[Request[T]] = []
         self._committer: threading.Thread | None = None
         #: the committer waits for work; a request queued then is handed to it as a group (``_handed``)
         self._idle = False
         self._handed: list[Request[T]] = []
         self._work = threading.Condition()
-        self.stats = GroupStats()
 
     def submit(self, request: Request[T]) -> T:
         """Queues ``request`` and returns its result (or raises its error) once a group has done it."""
@@ -198,3 +206,15 @@ class GroupQueue(Generic[T]):
         finally:
             for request in taken:
                 request.fail(RuntimeError("the write was not processed"))
+
+
+#: every queue of this process, for ``_after_fork``
+_QUEUES: weakref.WeakSet[GroupQueue[Any]] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for queue in list(_QUEUES):
+        queue._forget_committer()
+
+
+os.register_at_fork(after_in_child=_after_fork)

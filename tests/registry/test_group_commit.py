@@ -390,3 +390,29 @@ def test_the_committer_takes_groups_in_arrival_order_and_wakes_each_caller_with_
     assert isinstance(results[7], ValueError) and queue.stats.waiting == 0
     assert queue.submit(Numbered(11)) == 110  # the committer, idle or started anew, takes it alone
     assert holds[-1] == [[11]]
+
+
+def test_a_forked_child_gets_a_committer_of_its_own() -> None:
+    """A child forked while the parent's committer waits for work has no such thread: its writes start one."""
+    import os
+
+    from igsn_graph.registry.group import GroupQueue, Leading, Request
+
+    def process(group: list[Request[int]], leading: Leading[int]) -> None:
+        for r in group:
+            r.succeed(os.getpid())
+
+    queue: GroupQueue[int] = GroupQueue(process)
+    assert queue.submit(Request()) == os.getpid()  # the parent's committer now idles for a second
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports by its exit status
+        ok = False
+        try:
+            done = threading.Thread(target=lambda: setattr(done, "result", queue.submit(Request())), daemon=True)
+            done.start()
+            done.join(10)
+            ok = getattr(done, "result", None) == os.getpid()
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
