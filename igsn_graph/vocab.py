@@ -35,7 +35,9 @@ class Namespace(str):
     def __getattr__(self, name: str) -> NamedNode:
         if name.startswith("__"):
             raise AttributeError(name)
-        return NamedNode(self + name)
+        # kept on the namespace: the next access finds it without this call (record -> RDF asks thousands of times)
+        node = self.__dict__[name] = NamedNode(self + name)
+        return node
 
     # str's item access is indexing; a Namespace's gives a term (NamedNode), on purpose
     def __getitem__(self, name: str) -> NamedNode:  # type: ignore[override]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from pyoxigraph import Literal, Triple
+from pyoxigraph import Triple
 
 from .. import identifiers, links, text_policy
 from ..errors import IgsnGraphError
@@ -34,7 +34,6 @@ from ..index.search import RecordIndex, record_index
 from ..iris import Iris
 from ..record import Agent, RegistryFacts, SampleRecord
 from ..store import history
-from ..vocab import IG
 from . import embargo
 from .policy import Owner, organisation
 from .writes import Submission
@@ -169,15 +168,8 @@ class Description:
 def describe(record: SampleRecord, iris: Iris) -> tuple[list[Triple], Description]:
     triples = graphmap.record_triples(record, iris)
     text = ntriples(triples)
-    subject = iris.sample(record.igsn)
-    end = next(
-        (
-            t.object.value
-            for t in triples
-            if t.predicate == IG.embargoEnd and t.subject == subject and isinstance(t.object, Literal)
-        ),
-        None,
-    )
+    # record_triples writes the embargo end as a literal of this lexical form (``graph.date_literal``)
+    end = record.embargo_end
     return triples, Description(text, history.compress_start(text.encode("utf-8")), record_index(record), end)
 
 
