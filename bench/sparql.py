@@ -63,6 +63,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from urllib.parse import urlencode, urlsplit
 
+from bench.register import add_bench_accounts
+from bench.sparql_saturation import RUNAWAY, surfaces
 from igsn_graph.demo import generate_samples
 from igsn_graph.demo_load import ensure_demo
 from igsn_graph.registry.service import Registry
@@ -83,7 +85,6 @@ BIG = (
     f"SELECT ?a ?b ?c WHERE {{ VALUES ?a {{ {VALUES} }} VALUES ?b {{ {VALUES} }} "
     "VALUES ?c { 1 2 3 4 5 6 7 8 9 10 } }"
 )
-RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 #: each endpoint's requests for a query are split in this many rounds, taken in turn
 ROUNDS = 5
 
@@ -196,43 +197,6 @@ def wait(url: str) -> None:
     raise RuntimeError(f"{url} did not start")
 
 
-def saturation(base: str, names: list[str], n: int) -> None:
-    """Resolver p99 idle, then with 8 runaway queries in flight (each from its own address)."""
-
-    def resolve() -> list[float]:
-        times = []
-        with httpx.Client(timeout=60) as client:
-            for i in range(n):
-                t = time.perf_counter()
-                client.get(f"{base}/{names[i % len(names)]}", headers={"Accept": "text/turtle"}).raise_for_status()
-                times.append(time.perf_counter() - t)
-        return times
-
-    idle = resolve()
-    with ThreadPoolExecutor(8) as pool:
-        futures = [
-            pool.submit(
-                httpx.get,
-                f"{base}/sparql",
-                params={"query": RUNAWAY},
-                timeout=300,
-                headers={"X-Forwarded-For": f"10.7.0.{i}"},
-            )
-            for i in range(8)
-        ]
-        time.sleep(1.0)
-        busy = resolve()
-        statuses = sorted(str(f.result().status_code) for f in futures)
-    if set(statuses) != {"503"}:  # a 429: the runaways were taken for one client (X-Forwarded-For not read)
-        raise RuntimeError(f"runaway queries answered {statuses}, not 503 at their limit")
-    health = httpx.get(f"{base}/health").json().get("sparql", {})
-    p_idle, p_busy = percentile(idle, 99) * 1000, percentile(busy, 99) * 1000
-    print(
-        f"resolver p99 idle {p_idle:.2f} ms, with 8 runaway SPARQL queries in flight {p_busy:.2f} ms "
-        f"({p_busy / p_idle:.2f}x); runaway answers {', '.join(statuses)}; killed {health.get('killed')}"
-    )
-
-
 def runaway_ask(base: str, limit_s: float, workers: int, repeats: int = 3) -> None:
     """``ASK {}`` against the limit of runaway queries passing (issue 14: within 100 ms), from a client whose
     connection is open already (its own setup is not the server's time): (a) sent 0.5 s before ``workers``
@@ -337,7 +301,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=3000, help="synthetic samples")
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--saturation", action="store_true", help="resolver p99 beside runaway queries")
+    parser.add_argument(
+        "--saturation", action="store_true", help="then every other surface idle and beside 8 runaway queries"
+    )
+    parser.add_argument("--saturation-only", action="store_true", help="only the --saturation table")
+    parser.add_argument("--saturation-seconds", type=float, default=3.0, help="each wrk run of --saturation")
     parser.add_argument("--timeout", type=float, default=10.0, help="our SPARQL time limit (s), for --saturation")
     parser.add_argument(
         "--nice",
@@ -381,7 +349,28 @@ def main() -> None:
         dump = tmp / "public.nq"
         dump.write_bytes(b"".join(reg.store.dump_nquads()))
         quads = dump.read_bytes().count(b"\n")
+        if args.saturation or args.saturation_only:
+            add_bench_accounts(reg)  # whose registrations bench/register.py's wrk script sends
+        repository_id = reg.repository_id
     samples = [s.record for s in generate_samples(args.n, seed=42)]
+    env = {
+        "IGSN_GRAPH_AUTO_RESTAMP": "0",
+        "IGSN_GRAPH_SPARQL_TIMEOUT": str(args.timeout),
+        "IGSN_GRAPH_SPARQL_PER_CLIENT": str(max(2, args.connections)),
+        "IGSN_GRAPH_SPARQL_WORKERS": str(max(4, args.connections)),
+        "IGSN_GRAPH_TRUSTED_PROXY_HOPS": "1",  # --saturation: each X-Forwarded-For address is a client
+    }
+    if args.nice is not None:
+        env["IGSN_GRAPH_SPARQL_WORKER_NICE"] = str(args.nice)
+    if args.saturation_only:
+        server, base = start_server(settings.data_dir, env=env)
+        try:
+            print(f"{args.n} samples, {quads:,} quads in the public graph; SPARQL time limit {args.timeout:g} s")
+            surfaces(base, tmp, samples, repository_id, seconds=args.saturation_seconds)
+        finally:
+            stop_server(server)
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
     leaf = next(s for s in samples if s.parents)
     print(f"{args.n} samples, {quads:,} quads in the public graph; {args.requests} sequential requests per query")
 
@@ -394,15 +383,6 @@ def main() -> None:
     )
     ox_port = free_port()
     ox = start_oxigraph(engine, ox_port)
-    env = {
-        "IGSN_GRAPH_AUTO_RESTAMP": "0",
-        "IGSN_GRAPH_SPARQL_TIMEOUT": str(args.timeout),
-        "IGSN_GRAPH_SPARQL_PER_CLIENT": str(max(2, args.connections)),
-        "IGSN_GRAPH_SPARQL_WORKERS": str(max(4, args.connections)),
-        "IGSN_GRAPH_TRUSTED_PROXY_HOPS": "1",  # --saturation: each X-Forwarded-For address is a client
-    }
-    if args.nice is not None:
-        env["IGSN_GRAPH_SPARQL_WORKER_NICE"] = str(args.nice)
     ours, base = start_server(settings.data_dir, env=env)
     endpoints = {
         "igsn-graph /sparql": (f"{base}/sparql", {}),
@@ -450,7 +430,7 @@ def main() -> None:
             print(f"100,000-row SELECT       {name}: first byte {first:.0f} ms, last {last:.0f} ms, {size:,} bytes")
         print(f"load average after the runs: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         if args.saturation:
-            saturation(base, [s.igsn for s in samples[:200]], max(200, args.requests))
+            surfaces(base, tmp, samples, repository_id, seconds=args.saturation_seconds)
     finally:
         stop_server(ours)
         ox.terminate()

@@ -9,7 +9,8 @@ Frames, both ways: one byte of kind, four bytes of length (big-endian), the payl
 Requests: ``Q`` + JSON (query, dataset arguments, base IRI, the media type chosen for each result kind and
 the source: a snapshot folder or a remote engine). Answers: ``H`` + JSON head (kind, media type), ``D`` +
 bytes of the body (any number), then ``E``; or ``N`` + JSON (the result kind has no acceptable media type),
-or ``X`` + JSON (error kind and message) instead of ``E`` at any point.
+or ``X`` + JSON (error kind — syntax, storage, timeout (a remote engine's own limit) or evaluation — and
+message) instead of ``E`` at any point.
 
 The worker exits when the server goes away: a thread waits for the end of the lifeline pipe, whose other end
 only the server holds (pyoxigraph releases the GIL while it evaluates, so that thread runs during a query).
@@ -39,6 +40,7 @@ from pyoxigraph import (
 
 from .errors import StorageFailure
 from .formats.xmltext import CleanXmlWriter
+from .sparql import QueryTimeout
 
 __all__ = ["FRAME", "GRAPH_FORMATS", "RESULT_FORMATS", "frame", "main", "run"]
 
@@ -179,6 +181,9 @@ def answer(store: Any, request: dict[str, Any], fd: int) -> None:
         return
     except OSError as exc:
         _error(fd, "storage", str(exc))
+        return
+    except QueryTimeout as exc:  # a remote engine stopped it at its own time limit
+        _error(fd, "timeout", exc.message)
         return
     except StorageFailure as exc:  # the remote engine is unreachable
         _error(fd, "storage", exc.message)

@@ -112,13 +112,15 @@ def oxigraph_executable() -> str | None:
     return exe if Path(exe).exists() else None
 
 
-def start_oxigraph(location: Path, port: int) -> subprocess.Popen[bytes]:
-    """`oxigraph serve` on a loopback port; returns once it answers."""
+def start_oxigraph(location: Path, port: int, *, timeout_s: float | None = None) -> subprocess.Popen[bytes]:
+    """`oxigraph serve` on a loopback port (``timeout_s``: its query time limit, ``--timeout-s``); returns once
+    it answers. ``--bind`` comes last (fixtures read the port from it)."""
     exe = oxigraph_executable()
     if exe is None:
         raise RuntimeError("the oxigraph server (PyPI package `oxigraph`) is not installed")
+    limit = [] if timeout_s is None else ["--timeout-s", f"{timeout_s:g}"]
     proc = subprocess.Popen(
-        [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        [exe, "serve", *limit, "--location", str(location), "--bind", f"127.0.0.1:{port}"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -52,7 +52,7 @@ Charset       = UTF-8
 [SPARQL]
 ; the Debian default (10000) truncates a result (announced only in a response header): far above any read of ours
 ResultSetMaxRows      = {max_rows}
-MaxQueryExecutionTime = 120
+MaxQueryExecutionTime = {max_query_s}
 """
 
 #: the grant that lets ``/sparql`` (which runs as the SQL user ``SPARQL``) apply SPARQL Update
@@ -117,9 +117,10 @@ class VirtuosoServer:
         stop_server(self.proc)
 
 
-def start_virtuoso(folder: Path, *, max_rows: int = 10_000_000) -> VirtuosoServer:
+def start_virtuoso(folder: Path, *, max_rows: int = 10_000_000, max_query_s: int = 120) -> VirtuosoServer:
     """A new database in ``folder`` served on free loopback ports; returns once ``/sparql`` answers and the
-    grant is in place. ``max_rows``: the rows a result may have (``ResultSetMaxRows``)."""
+    grant is in place. ``max_rows``: the rows a result may have (``ResultSetMaxRows``); ``max_query_s``: its
+    query time limit (``MaxQueryExecutionTime``)."""
     exe = virtuoso_executable()
     if exe is None:
         raise RuntimeError("Virtuoso (Debian package `virtuoso-opensource`) is not installed")
@@ -128,7 +129,10 @@ def start_virtuoso(folder: Path, *, max_rows: int = 10_000_000) -> VirtuosoServe
     while sql_port == http_port:
         sql_port = free_port()
     ini = folder / "virtuoso.ini"
-    ini.write_text(INI.format(dir=folder, sql_port=sql_port, http_port=http_port, max_rows=max_rows), encoding="utf-8")
+    ini.write_text(
+        INI.format(dir=folder, sql_port=sql_port, http_port=http_port, max_rows=max_rows, max_query_s=max_query_s),
+        encoding="utf-8",
+    )
     log = (folder / "stdout.log").open("wb")
     proc = subprocess.Popen(
         [exe, "+configfile", str(ini), "+foreground"], cwd=folder, stdout=log, stderr=subprocess.STDOUT

@@ -69,11 +69,11 @@ def shared() -> Path:
     return SHARED
 
 
-def start_oxigraph(location: Path, port: int) -> subprocess.Popen[bytes]:
+def start_oxigraph(location: Path, port: int, *, timeout_s: float | None = None) -> subprocess.Popen[bytes]:
     """`oxigraph serve` on a loopback port (``testkit.harness.start_oxigraph``); skips when it is not installed."""
     if oxigraph_executable() is None:
         pytest.skip("the oxigraph server (PyPI package `oxigraph`) is not installed")
-    return harness.start_oxigraph(location, port)
+    return harness.start_oxigraph(location, port, timeout_s=timeout_s)
 
 
 @pytest.fixture(scope="session")

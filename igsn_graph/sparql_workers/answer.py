@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import StorageFailure
-from ..sparql import QueryEvaluationError, QuerySyntaxError
+from ..sparql import QueryEvaluationError, QuerySyntaxError, QueryTimeout
 
 __all__ = ["STREAM_AFTER", "Answer", "error_of"]
 
@@ -59,4 +59,6 @@ def error_of(payload: dict[str, str]) -> Exception:
         return QuerySyntaxError(message)
     if kind == "storage":
         return StorageFailure(message)
+    if kind == "timeout":
+        return QueryTimeout(message)
     return QueryEvaluationError(f"the query could not be evaluated: {message}")

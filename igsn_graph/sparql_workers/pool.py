@@ -224,8 +224,24 @@ class QueryPool:
                 self._end_job(job, worker_ok=True)
                 return Answer(json.loads(payload)["kind"], None)
             elif kind == b"X":
-                self._end_job(job, worker_ok=True)
-                raise error_of(json.loads(payload))
+                raise self._failed(job, payload)
+
+    def _failed(self, job: Job, payload: bytes) -> Exception:
+        """The worker reported an error (``X``): it goes back to the pool; a query that a remote engine stopped at
+        its own time limit is counted and logged as a stopped query."""
+        error = json.loads(payload)
+        if error.get("error") == "timeout":
+            with self._lock:
+                self.killed += 1
+            log.warning(
+                "SPARQL query %s from %s stopped after %.2f s: %s",
+                job.hash,
+                job.client,
+                time.monotonic() - job.started,
+                "past the engine's own time limit",
+            )
+        self._end_job(job, worker_ok=True)
+        return error_of(error)
 
     async def _rest(self, job: Job) -> AsyncGenerator[bytes, None]:
         """The rest of a streamed answer, within the query's time limit."""
@@ -241,8 +257,7 @@ class QueryPool:
                         self.answered += 1
                         return
                     elif kind == b"X":
-                        self._end_job(job, worker_ok=True)
-                        raise error_of(json.loads(payload))
+                        raise self._failed(job, payload)
         except TimeoutError:
             self._stop_job(job, f"past the time limit of {self.limits.timeout_s:g} s (while streaming)")
             raise QueryTimeout(f"the query ran longer than the limit of {self.limits.timeout_s:g} s") from None

@@ -25,7 +25,15 @@ from pyoxigraph import (
 
 from .base import DROP_ALL_AT_ONCE, GraphWrite
 
-__all__ = ["PROFILES", "EngineProfile", "as_written", "ask_answer", "stored_write", "written_datatypes_in_json"]
+__all__ = [
+    "PROFILES",
+    "EngineProfile",
+    "as_written",
+    "ask_answer",
+    "stored_write",
+    "timed_out",
+    "written_datatypes_in_json",
+]
 
 GEO_WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
 
@@ -64,11 +72,27 @@ class EngineProfile:
     #: datatypes given to the engine under another name (written name: stored name) because it would change
     #: their values; reads give them their written names back
     written_as: Mapping[str, str] = field(default_factory=dict)
+    #: how the engine answers a query it stopped at its own time limit (``timed_out``): the end of a ``200``
+    #: body it cut off; ...
+    cancelled_tail: bytes | None = None
+    #: ... a response header and its value on an incomplete result; ...
+    timeout_header: tuple[str, str] | None = None
+    #: ... or what an error answer's message starts with (a part of the result may come before it)
+    timeout_errors: tuple[bytes, ...] = ()
+    #: what separates an error answer's message from the query it repeats (the client's text, never read)
+    error_echo: bytes | None = None
 
 
 #: the engines tested, by the name ``IGSN_GRAPH_STORE_ENGINE`` takes
 PROFILES: dict[str, EngineProfile] = {
-    "oxigraph": EngineProfile("/query", "/update", "/store", "union-default-graph"),
+    "oxigraph": EngineProfile(
+        "/query",
+        "/update",
+        "/store",
+        "union-default-graph",
+        # `oxigraph serve --timeout-s`: the results written so far, then this text, in a 200
+        cancelled_tail=b"The SPARQL operation has been cancelled",
+    ),
     "virtuoso": EngineProfile(
         "/sparql",
         "/sparql",
@@ -90,6 +114,12 @@ PROFILES: dict[str, EngineProfile] = {
         canonical_forms=True,
         # a geo:wktLiteral becomes a geometry of single-precision floats ("2.1" → "2.0999999046326")
         written_as={GEO_WKT: "https://w3id.org/igsn-graph/ontology#wktText"},
+        # past MaxQueryExecutionTime: 500 "Virtuoso S1T00 Error SR171: Transaction timed out"; an "anytime" query
+        # (a `timeout` argument, or ExecutionTimeout in its ini) comes back incomplete, as a 200 with
+        # X-SQL-State: S1TAT (a COUNT with no row), or as a 500 of the rows so far and "Virtuoso S1TAT Error"
+        timeout_header=("X-SQL-State", "S1TAT"),
+        timeout_errors=(b"Virtuoso S1T00 Error SR171", b"Virtuoso S1TAT Error"),
+        error_echo=b"\n\nSPARQL query:\n",
     ),
 }
 
@@ -152,3 +182,20 @@ def ask_answer(solutions: QuerySolutions, variable: str) -> QueryBoolean:
     parsed = parse_query_results(body, format=QueryResultsFormat.JSON)
     assert isinstance(parsed, QueryBoolean)
     return parsed
+
+
+def timed_out(status: int, headers: Mapping[str, str], body: bytes, profile: EngineProfile) -> bool:
+    """Whether an answer to a query is the engine's report of stopping it at its own time limit: never a result
+    (it may be cut off or incomplete) nor the client's error. A whole result never ends in the cancelled text
+    (JSON and XML results end in their closing bracket, N-Triples in a full stop, and a literal holding that
+    text is followed by its closing quote); an error's message is read without the query it repeats."""
+    if profile.timeout_header is not None:
+        name, value = profile.timeout_header
+        if headers.get(name, "").strip() == value:
+            return True
+    if status == 200:
+        return profile.cancelled_tail is not None and body.rstrip().endswith(profile.cancelled_tail)
+    if status < 400 or not profile.timeout_errors:
+        return False
+    message = body.split(profile.error_echo, 1)[0] if profile.error_echo else body
+    return any(marker in message[-1000:] for marker in profile.timeout_errors)

@@ -24,9 +24,17 @@ from pyoxigraph import (
 )
 
 from ..errors import StorageFailure
-from ..sparql import query_form
+from ..sparql import QueryTimeout, query_form
 from .base import GraphWrite, group_by_graph, update_request
-from .engines import PROFILES, EngineProfile, as_written, ask_answer, stored_write, written_datatypes_in_json
+from .engines import (
+    PROFILES,
+    EngineProfile,
+    as_written,
+    ask_answer,
+    stored_write,
+    timed_out,
+    written_datatypes_in_json,
+)
 
 __all__ = ["RemoteEndpoints", "RemoteStore"]
 
@@ -114,11 +122,14 @@ class RemoteStore:
     def raw(self) -> _Queryable:
         return _Queryable(self)
 
-    def _post(self, path: str, **kwargs: Any) -> httpx.Response:
+    def _post(self, path: str, *, query: bool = False, **kwargs: Any) -> httpx.Response:
+        """``query``: the answer to a query, which may be the engine's report of its own time limit."""
         try:
             response = self._http.post(self.endpoints.url(path), **kwargs)
         except httpx.HTTPError as exc:
             raise _fail(exc) from None
+        if query and timed_out(response.status_code, response.headers, response.content, self.endpoints.profile):
+            raise QueryTimeout("the SPARQL engine stopped the query at its own time limit")
         if response.status_code >= 500:
             raise StorageFailure(
                 f"the remote SPARQL engine failed ({response.status_code}): {response.text[:200]}", applied=None
@@ -235,6 +246,7 @@ class RemoteStore:
             headers["Content-Type"] = "application/sparql-query"
         response = self._post(
             self.endpoints.query_path,
+            query=True,
             params=params,
             headers=headers,
             **body,
