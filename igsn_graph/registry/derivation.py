@@ -232,35 +232,22 @@ def derive_many(
     out: list[Derived] = []
     graphs: list[tuple[int, str, list[Triple]]] = []
     for sub in submissions:
-        record = sub.record
         got = Derived(
-            igsn=record.igsn,
+            igsn=sub.record.igsn,
             format=sub.format,
             landing_url=sub.landing_url,
             document_z=history.compress(sub.document) if sub.document is not None else None,
-            source=pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL),
+            source=pickle.dumps(sub.record, protocol=pickle.HIGHEST_PROTOCOL),
             links=tag,
         )
         out.append(got)
         try:
-            record = checked(record, max_literal_bytes=settings.max_literal_bytes)
-        except IgsnGraphError:
-            continue  # the writer derives it again, and refuses it where its checks come
-        owner = _foreseen_owner(record.igsn, settings)
-        registrant = settings.registrants.get(owner.client or owner.agent) if owner is not None else None
-        if record.registrant is None and registrant is None:
-            continue  # its registrant depends on an owner not foreseen here: derived by the writer
-        done = completed(
-            record, sub.format, registrant=registrant, doi_prefixes=settings.doi_prefixes, iri_base=iris.base, now=now
-        )
-        got.record = done
-        got.registrant = registrant if record.registrant is None else None
-        if done.embargo_end is not None and not done.is_public:
-            got.private_until = embargo.lifts_at(done.embargo_end)
-        triples, got.description = describe(done, iris)
-        if owner is not None:
-            got.facts = facts_of(done, owner, sub.landing_url or done.landing_page, stamp, None)
-            graphs.append((len(out) - 1, done.igsn, triples + graphmap.facts_triples(got.facts, iris)))
+            graph = _derive(got, sub, settings, iris, now, stamp)
+        except Exception:  # noqa: BLE001 - whatever fails here fails again where the writer derives it, in its place
+            got.record = got.description = got.registrant = got.facts = got.private_until = None
+            continue
+        if graph is not None:
+            graphs.append((len(out) - 1, got.igsn, graph))
     pending = graphs
     while pending:
         round_: dict[str, tuple[int, list[Triple]]] = {}
@@ -270,11 +257,40 @@ def derive_many(
                 later.append((i, name, graph))
             else:
                 round_[name] = (i, graph)
-        reports = validator.validate_many({name: graph for name, (_, graph) in round_.items()})
+        try:
+            reports = validator.validate_many({name: graph for name, (_, graph) in round_.items()})
+        except Exception:  # noqa: BLE001 - not validated here: the writer validates them
+            reports = {}
         for name, (i, _) in round_.items():
-            out[i].report = reports[name]
+            out[i].report = reports.get(name)
         pending = later
     return out
+
+
+def _derive(
+    got: Derived, sub: Submission, settings: DerivationSettings, iris: Iris, now: datetime, stamp: str
+) -> list[Triple] | None:
+    """Fills ``got`` with the derivation of ``sub``; returns the graph to validate (None: not validated here)."""
+    try:
+        record = checked(sub.record, max_literal_bytes=settings.max_literal_bytes)
+    except IgsnGraphError:
+        return None  # the writer derives it again, and refuses it where its checks come
+    owner = _foreseen_owner(record.igsn, settings)
+    registrant = settings.registrants.get(owner.client or owner.agent) if owner is not None else None
+    if record.registrant is None and registrant is None:
+        return None  # its registrant depends on an owner not foreseen here: derived by the writer
+    done = completed(
+        record, sub.format, registrant=registrant, doi_prefixes=settings.doi_prefixes, iri_base=iris.base, now=now
+    )
+    triples, description = describe(done, iris)
+    got.record, got.description = done, description
+    got.registrant = registrant if record.registrant is None else None
+    if done.embargo_end is not None and not done.is_public:
+        got.private_until = embargo.lifts_at(done.embargo_end)
+    if owner is None:
+        return None
+    got.facts = facts_of(done, owner, sub.landing_url or done.landing_page, stamp, None)
+    return triples + graphmap.facts_triples(got.facts, iris)
 
 
 def _foreseen_owner(name: str, settings: DerivationSettings) -> Owner | None:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lxml import etree
 
 from igsn_graph.demo import generate_samples
@@ -25,6 +26,7 @@ from igsn_graph.formats.rdf import NTriplesText, ntriples
 from igsn_graph.iris import Iris
 from igsn_graph.loader import fewer_collections, read_files
 from igsn_graph.record import Agent, RegistryFacts
+from igsn_graph.registry import derivation
 from igsn_graph.registry.derivation import DerivationSettings, Derived, derive_many
 from igsn_graph.registry.service import Registry, Submission, init_data_dir
 from igsn_graph.registry.writes import Outcome
@@ -65,12 +67,17 @@ def _corpus() -> list[Submission]:
     return out
 
 
-def _derived(registry: Registry, subs: list[Submission], settings: DerivationSettings | None = None) -> list[Derived]:
+def _derived(
+    registry: Registry,
+    subs: list[Submission],
+    settings: DerivationSettings | None = None,
+    validator: Validator | None = None,
+) -> list[Derived]:
     """As a reading process derives them: a few records at a time, and handed over pickled."""
     import pickle
 
     settings = settings or DerivationSettings.of(registry)
-    validator = Validator(registry.iris)
+    validator = validator or Validator(registry.iris)
     out: list[Derived] = []
     for i in range(0, len(subs), 10):
         out += pickle.loads(pickle.dumps(derive_many(subs[i : i + 10], settings, validator)))
@@ -185,6 +192,34 @@ def test_a_derivation_is_taken_only_where_its_assumptions_hold(tmp_path: Path) -
         assert ended_record is not None and ended_record.is_public
         linked = registry.record(samples[4].igsn)
         assert linked is not None and linked.name == samples[4].name
+
+
+def test_a_derivation_that_fails_where_read_is_left_to_the_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subs = [Submission(s.record, "igsn_desc") for s in generate_samples(5, seed=11)]
+    with _registry(tmp_path / "here") as here, _registry(tmp_path / "there") as there:
+        failing = subs[1].record.igsn
+        describe = derivation.describe
+
+        def describe_but_one(record: Any, iris: Iris) -> Any:
+            if record.igsn == failing:
+                raise ValueError("a fault of the reader's derivation")
+            return describe(record, iris)
+
+        def no_validation(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("a fault of the reader's validator")
+
+        monkeypatch.setattr(derivation, "describe", describe_but_one)
+        derived = _derived(there, subs[:3])
+        validator = Validator(there.iris)
+        monkeypatch.setattr(Validator, "validate_many", no_validation)
+        derived += _derived(there, subs[3:], validator=validator)
+        monkeypatch.undo()
+        assert [d.record is None for d in derived] == [False, True, False, False, False]
+        assert [d.report is None for d in derived] == [False, True, False, True, True]
+        assert _outcomes(there, derived) == _outcomes(here, subs)
+        assert _stored(there) == _stored(here)
 
 
 def _kernel_files(folder: Path, n: int) -> list[Path]:
