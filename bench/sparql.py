@@ -3,9 +3,11 @@
 Queries: a point lookup, a lineage property path, a facet count, a whole-graph count (tens of ms) and a
 100,000-row SELECT (time to the first byte and to the last). Each endpoint gets the same requests over one
 keep-alive connection; prints median and p99 per query and the ratio to Oxigraph. ``--saturation`` then
-measures the resolver's p99 idle and with 8 runaway SPARQL queries in flight (issue 14: within 2x).
+measures the other surfaces (resolver, OAI-PMH ListRecords and GetRecord, search, MDS registrations) idle and
+with 8 runaway SPARQL queries in flight, under wrk (issue 14: within 2x; ``bench/sparql_saturation.py``).
 
     python bench/sparql.py [--n 3000] [--requests 200] [--saturation] [--nice 0] [--wrk-seconds 5]
+    python bench/sparql.py --saturation-only --n 2000 [--saturation-seconds 3]   # only the surfaces table
     python bench/sparql.py --oxigraph-timeout   # does `oxigraph serve --timeout-s` stop evaluation?
     python bench/sparql.py --runaway-ask --n 200 --timeout 2   # ASK {} as runaway queries pass their limit
 
@@ -19,7 +21,7 @@ repetitions; ratios are within one interleaved run, and the processor time per l
 - 2,000 demo samples / 340k quads, load 8-10: point lookup under wrk (1 connection), p50 0.81, 1.35, 0.82 ms
   against ``oxigraph serve``'s 0.33, 0.25, 0.26 ms (2.5x, 5.4x, 3.2x); count all triples (~330 ms) 0.99x; a
   100,000-row SELECT: first byte after 21 ms, last after 0.3 s (``oxigraph serve``: 1.2 s); resolver p99
-  with 8 runaway queries in flight 0.7x of idle. 1,000 samples, load 9-10: processor per point lookup
+  with 8 runaway queries in flight 0.7x of idle (sequential httpx requests; see README for the wrk table). 1,000 samples, load 9-10: processor per point lookup
   682-811 us (server and workers) against 224-227 us (3.0x-3.6x).
 - ``--runaway-ask --n 200 --timeout 2`` (load 5.4-5.8, three rounds): ``ASK {}`` queued behind 4 runaway queries
   answered 0, 2 and 8 ms after the first runaway's 503 (its limit) came; after 6 runaways, 15, 2.8 and 3.9 ms on

@@ -17,9 +17,19 @@ __all__ = ["lower_long_queries", "renice"]
 
 
 def renice(worker: Worker, niceness: int) -> bool:
-    """Sets the worker process's niceness; False when the system refuses (or the process is gone)."""
+    """Sets the worker process's niceness, and its session's where Linux shares the processor between sessions
+    first (autogroup: the niceness of a process then only orders it within its session, and a session kept
+    busy by runaway queries would wait its turn behind every other); False when the system refuses (or the
+    process is gone)."""
     try:
         os.setpriority(os.PRIO_PROCESS, worker.pid, niceness)
+    except OSError:
+        return False
+    try:
+        with open(f"/proc/{worker.pid}/autogroup", "w", encoding="ascii") as group:
+            group.write(str(niceness))
+    except FileNotFoundError:
+        pass  # no autogroup (another system, or not built in): the process's niceness is all there is
     except OSError:
         return False
     return True

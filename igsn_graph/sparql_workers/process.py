@@ -37,6 +37,9 @@ class Worker:
                 pass_fds=(req_r, ans_w, life_r),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
+                # a session of its own: where Linux shares the processor between sessions (autogroup), a
+                # runaway's work is then not charged to the server's session (priority.renice)
+                start_new_session=True,
             )
         except BaseException:
             for fd in (req_r, req_w, ans_r, ans_w, life_r, life_w):

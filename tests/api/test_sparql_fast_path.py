@@ -133,11 +133,22 @@ def test_a_post_body_that_stops_arriving_is_a_408(tmp_path: Path) -> None:
     assert body.startswith(b"the request body stopped arriving")
 
 
+def _session_niceness(pid: int) -> int | None:
+    """The niceness of a process's session where Linux shares the processor between sessions first
+    (``/proc/PID/autogroup``: "/autogroup-N nice K"), else None."""
+    try:
+        return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 @pytest.mark.parametrize("allowed", [0, 1])
 def test_long_queries_beyond_the_allowance_run_at_a_lower_priority(tmp_path: Path, allowed: int) -> None:
     """A query is long once it has run ``nice_after_s``; beyond ``long_at_full_priority`` such queries are
     reniced, and their worker is back in the pool at the server's priority when they end (or replaced, where
-    the system does not let a process raise a priority again). Within the allowance nothing is reniced."""
+    the system does not let a process raise a priority again). Within the allowance nothing is reniced. Each
+    worker has a session of its own, reniced with it where sessions are scheduled first (autogroup): a runaway's
+    work is not charged to the server's session."""
     folder = tmp_path / "store"
     Store(str(folder)).flush()
     values = " ".join(str(i) for i in range(150))
@@ -146,6 +157,7 @@ def test_long_queries_beyond_the_allowance_run_at_a_lower_priority(tmp_path: Pat
     request |= {"select": "application/sparql-results+json", "graph": "text/turtle"}
     base = os.getpriority(os.PRIO_PROCESS, 0)
     seen: set[int] = set()
+    sessions: set[int | None] = set()
 
     async def run() -> tuple[bytes, bytes]:
         limits = PoolLimits(timeout_s=120, nice=7, nice_after_s=0.05, long_at_full_priority=allowed)
@@ -157,14 +169,17 @@ def test_long_queries_beyond_the_allowance_run_at_a_lower_priority(tmp_path: Pat
                 for pid in pool.pids()[1]:
                     try:
                         seen.add(os.getpriority(os.PRIO_PROCESS, pid))
-                    except OSError:
+                        assert os.getsid(pid) != os.getsid(0)
+                    except ProcessLookupError:
                         pass
+                    sessions.add(_session_niceness(pid))
                 await asyncio.sleep(0.01)
             answer = task.result()
             idle, busy = pool.pids()
             assert not busy
             for pid in idle:  # the worker of the long query is back at the server's priority
                 assert os.getpriority(os.PRIO_PROCESS, pid) == base
+                assert _session_niceness(pid) in (base, None)
             return short.body, answer.body
         finally:
             pool.shutdown()
@@ -175,8 +190,9 @@ def test_long_queries_beyond_the_allowance_run_at_a_lower_priority(tmp_path: Pat
     assert b"true" in short and b"3375000" in long_answer
     if allowed == 0:
         assert base + 7 in seen  # reniced while it ran
+        assert sessions == {None} or base + 7 in sessions  # and its session, where sessions are scheduled first
     else:
-        assert seen == {base}
+        assert seen == {base} and sessions <= {base, None}
 
 
 def test_the_worker_that_answered_last_takes_the_next_query(tmp_path: Path) -> None:
