@@ -163,10 +163,16 @@ class GroupQueue(Generic[T]):
             self.stats.waiting += 1
             # no group under way: this request is a group alone, taken now (the committer may take a moment)
             if self._committer is None:
-                self._committer = threading.Thread(
-                    target=self._commit, args=(self._take(),), name="group-commit", daemon=True
-                )
-                self._committer.start()
+                taken = self._take()
+                committer = threading.Thread(target=self._commit, args=(taken,), name="group-commit", daemon=True)
+                try:
+                    committer.start()
+                except BaseException as exc:  # e.g. no thread can be had: fail what it would have done, not hang
+                    for r in taken:
+                        r.fail(exc, shared=True)
+                    self._wake(taken)
+                else:  # only a running committer counts: an unstarted one would leave every later write waiting
+                    self._committer = committer
             elif self._idle:
                 self._handed, self._idle = self._take(), False
                 self._work.notify()

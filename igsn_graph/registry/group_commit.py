@@ -10,7 +10,9 @@ with that group (its writes, the new samples it gives each quota holder, its par
 catalogue does not hold yet), then one transaction commits B of the first and journals the next
 (``Journal.step``). If that transaction fails, the first group's B is tried alone and the next group is
 checked again against what was then committed, so each caller still gets exactly what it would have got
-alone, in arrival order.
+alone, in arrival order. A failed step may leave journal rows (a graph write of unknown outcome): they are
+redone before anything more is checked, as ``registry.writing()`` does, or the hold ends. A fault checking
+the next group finishes the one in flight first, so only the next group fails.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import relations
-from ..errors import InvalidRecord
+from ..errors import InvalidRecord, StorageFailure
 from ..identifiers import TEST_NAMESPACE
 from .group import Leading, Request
 from .journal import Written
@@ -60,7 +62,13 @@ def write_groups(registry: Registry, group: list[Request[Any]], leading: Leading
     with registry.writing(), registry.accounts.remembered():
         prev: _InFlight | None = None
         while group or prev is not None:
-            checked = _check(registry, group, prev.checked if prev is not None else None) if group else _Checked()
+            try:
+                checked = _check(registry, group, prev.checked if prev is not None else None) if group else _Checked()
+            except Exception:
+                if prev is not None:  # journaled before this fault: its callers get its own outcome first
+                    _finish_alone(registry, prev)
+                    leading.wake([p for p, _ in prev.checked.accepted])
+                raise  # this group's unfinished requests get it (``GroupQueue._run``); the hold ends
             changes, rows = _journal_rows(registry, checked, first=prev is None)
             if prev is None and not rows:  # refused, test mode or nothing to write: answered as checked
                 leading.wake(group)
@@ -83,13 +91,47 @@ def write_groups(registry: Registry, group: list[Request[Any]], leading: Leading
                 for request in group:
                     request.reset()  # checked against a state that does not hold: checked anew
                 prev = None
+                _redo(registry)  # a failed step may leave its rows pending: the next check must see them
                 continue
             if prev is not None:
                 _succeed(prev.checked)
                 leading.wake([p for p, _ in prev.checked.accepted])
             leading.wake(group)  # those refused or in test mode: their answers hold now
-            prev = _InFlight(checked, Written(changes, seqs, registry.journal.start_graph(changes))) if rows else None
+            prev = _start_graph(registry, checked, changes, seqs) if rows else None
+            if rows and prev is None:  # redone in place (``_start_graph``): answered now
+                leading.wake(group)
             group = leading.more()
+
+
+def _redo(registry: Registry) -> None:
+    """What ``registry.writing()`` does before a write reads the state: journal rows a failed step left
+    (its graph write's outcome unknown) redone, so nothing is checked against a state missing them and their
+    later redo never overwrites a write acknowledged meanwhile. If the redo fails, so does the rest of the
+    hold (raised: ``GroupQueue._run`` fails the requests not finished), and the next write redoes them."""
+    if registry.journal.pending():
+        try:
+            registry.gate.repaired += registry.journal.recover()
+        except Exception as exc:
+            raise StorageFailure(f"an earlier write could not be completed, so none can start: {exc}") from exc
+
+
+def _start_graph(registry: Registry, checked: _Checked, changes: list[Any], seqs: list[int]) -> _InFlight | None:
+    """The journaled group's graph write begun; if it could not even start, the group redone in place
+    (``Journal.recover``: its rows are committed) and answered, and None."""
+    try:
+        graph = registry.journal.start_graph(changes)
+    except Exception:  # noqa: BLE001 - its rows are journaled: redone now, as the next write would
+        try:
+            registry.gate.repaired += registry.journal.recover()
+        except Exception as exc:  # still pending: redone before the next write reads the state
+            _fail(checked, StorageFailure(f"{_UNFINISHED}: {exc}", applied=None))
+            raise
+        _succeed(checked)
+        return None
+    return _InFlight(checked, Written(changes, seqs, graph))
+
+
+_UNFINISHED = "the write is journaled but could not be completed; it will be completed before the next write"
 
 
 def _journal_rows(registry: Registry, checked: _Checked, *, first: bool) -> tuple[list[Any], list[tuple[str, bytes]]]:

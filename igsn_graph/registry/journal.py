@@ -140,8 +140,11 @@ class Journal:
         return self._issued
 
     def release(self, *, force: bool = False) -> None:
-        """Withdraws a reservation that no write used (refused, test mode); ``force``: also another's."""
-        if self._reserved or force:
+        """Withdraws a reservation that no write used (refused, test mode); ``force``: also another's.
+
+        Kept while journal rows are pending (a step failed, its graph write's outcome unknown): their redo
+        publishes them with their datestamps later, so readers must go on answering before them."""
+        if (self._reserved or force) and not self.pending():
             with self.db.write(durable=False) as conn:
                 conn.execute("DELETE FROM meta WHERE key = 'inflight'")
             self._reserved = False

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,7 @@ from igsn_graph.errors import (
 )
 from igsn_graph.index.rebuild import verify
 from igsn_graph.record import RegistryFacts, SampleRecord
+from igsn_graph.registry.journal_entry import Change
 from igsn_graph.registry.service import (
     MintResult,
     Outcome,
@@ -28,6 +30,7 @@ from igsn_graph.registry.service import (
     Submission,
 )
 from igsn_graph.store import history
+from igsn_graph.store.base import GraphWrite
 from igsn_graph.store.remote import RemoteEndpoints, RemoteStore
 from tests.conftest import free_port
 from tests.registry.test_service import ONE, OTHER_P, TWO
@@ -331,6 +334,144 @@ def test_when_the_shared_transaction_fails_the_next_group_is_checked_again(regis
     assert_consistent(registry)
 
 
+def _timing_out(registry: Registry, pytest_monkeypatch: pytest.MonkeyPatch, *, applied: list[bool]) -> list[int]:
+    """Plants a timeout on the next graph writes: the n-th is applied (or not: ``applied[n]``), then reported
+    with an unknown outcome, as a remote engine's read timeout is. Returns the calls counted."""
+    store = registry.journal.store
+    real = store.apply
+    calls: list[int] = []
+
+    def apply(write: GraphWrite) -> None:
+        calls.append(1)
+        if len(calls) > len(applied):
+            return real(write)
+        if applied[len(calls) - 1]:
+            real(write)
+        raise StorageFailure("engine timed out", applied=None)
+
+    pytest_monkeypatch.setattr(store, "apply", apply)
+    return calls
+
+
+def test_a_write_of_unknown_outcome_is_redone_before_the_next_group_is_checked(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first group's graph write is applied but reported as a timeout: its journal rows are kept. The next
+    group of the same hold is checked only after they are redone, so it builds on them, and their redo never
+    overwrites its acknowledged write (review finding 1)."""
+    _timing_out(registry, monkeypatch, applied=[True])
+    r = in_order(
+        registry,
+        [
+            lambda: registry.register(ONE, [sample("ZTA9900", "first")]),
+            lambda: registry.register(ONE, [sample("ZTA9900", "second")]),
+        ],
+    )
+    monkeypatch.undo()
+    assert isinstance(r[0], StorageFailure) and "may have been applied" in str(r[0])
+    assert isinstance(r[1], list) and r[1][0].version == 2 and not r[1][0].created
+    assert registry.journal.pending() == 0 and registry.journal.inflight() is None
+    registry.register(ONE, [sample("ZTA9901", "unrelated")])  # a later write redoes nothing over it
+    first, second = versions(registry, "ZTA9900")
+    assert '"first"' in first.graph_ntriples and '"second"' in second.graph_ntriples
+    assert registry.row("ZTA9900").version == 2  # type: ignore[union-attr]
+    assert_consistent(registry)
+
+
+def test_a_write_still_pending_keeps_its_reservation(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the redo of a write of unknown outcome fails too, the hold ends with its rows pending: the next
+    group fails (nothing checked against a state missing them), and the OAI reservation stays, no later than
+    their datestamp, until their redo publishes them (review findings 1 and 3)."""
+    calls = _timing_out(registry, monkeypatch, applied=[True, False])
+    r = in_order(
+        registry,
+        [
+            lambda: registry.register(ONE, [sample("ZTA9910", "first")]),
+            lambda: registry.register(ONE, [sample("ZTA9911", "other")]),
+        ],
+    )
+    monkeypatch.undo()
+    assert len(calls) == 2  # the first group's write, then its redo; the second group was never written
+    assert isinstance(r[0], StorageFailure) and isinstance(r[1], StorageFailure)
+    stamps = [
+        Change.from_payload(row[0]).row.datestamp
+        for row in registry.db.read().execute("SELECT payload FROM journal").fetchall()
+    ]
+    assert len(stamps) == 1
+    inflight = registry.journal.inflight()
+    assert inflight is not None and inflight <= stamps[0]
+    registry.register(ONE, [sample("ZTA9912")])  # redoes the pending write first, then publishes it
+    assert registry.row("ZTA9910") is not None and registry.row("ZTA9911") is None
+    assert registry.journal.pending() == 0 and registry.journal.inflight() is None
+    assert_consistent(registry)
+
+
+def test_a_fault_checking_the_next_group_fails_only_that_group(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault (a database read error, say) while the next group is checked and the previous one is written:
+    the previous group, journaled, is finished and answered with its own outcome; only the next fails, and
+    nothing of it is written later (review finding 2)."""
+    from igsn_graph.registry import group_commit
+
+    check = group_commit._check
+
+    def failing(reg: Registry, group: list[Any], before: Any) -> Any:
+        if before is not None:
+            raise OSError("planted: the database read failed")
+        return check(reg, group, before)
+
+    monkeypatch.setattr(group_commit, "_check", failing)
+    r = in_order(
+        registry,
+        [
+            lambda: registry.register(ONE, [sample("ZTA9920", "first")]),
+            lambda: registry.register(ONE, [sample("ZTA9921", "second")]),
+        ],
+    )
+    monkeypatch.undo()
+    assert isinstance(r[0], list) and r[0][0].created
+    assert isinstance(r[1], OSError)
+    assert registry.journal.pending() == 0 and registry.journal.inflight() is None
+    registry.register(ONE, [sample("ZTA9922")])
+    assert registry.row("ZTA9920") is not None and registry.row("ZTA9921") is None
+    assert_consistent(registry)
+
+
+def test_a_journaled_group_whose_graph_write_cannot_start_is_redone_in_place(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next group is journaled together with the previous one's B, then its graph write cannot even be
+    started: it is redone at once (as a start would) and its callers get their write, not an error for a write
+    stored later (review finding 2)."""
+    start = registry.journal.start_graph
+    calls: list[int] = []
+
+    def failing(changes: list[Change]) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("planted: the database read failed")
+        return start(changes)
+
+    monkeypatch.setattr(registry.journal, "start_graph", failing)
+    r = in_order(
+        registry,
+        [
+            lambda: registry.register(ONE, [sample("ZTA9930", "first")]),
+            lambda: registry.register(ONE, [sample("ZTA9931", "second")]),
+            lambda: registry.register(ONE, [sample("ZTA9930", "third")]),
+        ],
+    )
+    monkeypatch.undo()
+    assert len(calls) == 2
+    assert isinstance(r[0], list) and r[0][0].created
+    assert isinstance(r[1], list) and r[1][0].created
+    assert isinstance(r[2], list) and r[2][0].version == 2
+    assert registry.journal.pending() == 0 and registry.journal.inflight() is None
+    assert [v.version for v in versions(registry, "ZTA9930")] == [1, 2]
+    assert_consistent(registry)
+
+
 def test_a_write_inside_the_write_lock_runs_directly(registry: Registry) -> None:
     with registry.writing():  # e.g. a command holding the lock: no group would ever lead, so none is formed
         assert registry.mint(ONE, "ZTA7000", "https://example.org/7").created
@@ -390,6 +531,37 @@ def test_the_committer_takes_groups_in_arrival_order_and_wakes_each_caller_with_
     assert isinstance(results[7], ValueError) and queue.stats.waiting == 0
     assert queue.submit(Numbered(11)) == 110  # the committer, idle or started anew, takes it alone
     assert holds[-1] == [[11]]
+
+
+def test_a_committer_that_cannot_start_fails_its_write_and_the_next_write_starts_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No thread can be had for the committer (resource exhaustion): that write fails, and the queue does not
+    take the unstarted thread for a running committer, which would leave every later write waiting."""
+    from igsn_graph.registry.group import GroupQueue, Leading, Request
+
+    def process(group: list[Request[int]], leading: Leading[int]) -> None:
+        for r in group:
+            r.succeed(1)
+
+    queue: GroupQueue[int] = GroupQueue(process)
+    start = threading.Thread.start
+
+    def failing(thread: threading.Thread) -> None:
+        if thread.name == "group-commit":
+            raise RuntimeError("can't start new thread")
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", failing)
+    with pytest.raises(RuntimeError, match="can't start new thread"):
+        queue.submit(Request())
+    monkeypatch.undo()
+    assert queue.stats.waiting == 0
+    results: list[int] = []
+    later = threading.Thread(target=lambda: results.append(queue.submit(Request())), daemon=True)
+    later.start()
+    later.join(timeout=60)
+    assert results == [1]
 
 
 def test_a_forked_child_gets_a_committer_of_its_own() -> None:
