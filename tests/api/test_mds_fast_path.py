@@ -120,6 +120,8 @@ def test_what_it_cannot_decide_goes_the_full_way(app_client: TestClient) -> None
     assert json.status_code == 415 and json.text.startswith("Content-Type application/json is not supported")
     latin = _post(app_client, kernel("ZTAFULL1"), chunked=False, **{"Content-Type": "application/xml;charset=latin1"})
     assert latin.status_code == 415
+    bare = _post(app_client, kernel("ZTAFULL1"), chunked=False, **{"Content-Type": "; charset=iso-8859-1"})
+    assert bare.status_code == 415 and "iso-8859-1" in bare.text  # a charset alone is checked too
     # a first login is hashed (and throttled) by the full stack, which caches it: the next one is fast
     first = _post(app_client, kernel("ZOFULL1"), chunked=False, who=OTHER)
     assert first.status_code == 201
@@ -163,3 +165,22 @@ def test_a_body_that_stops_arriving_is_a_408(tmp_path: Path) -> None:
     assert head.startswith(b"HTTP/1.1 408"), answer
     assert b"connection: close" in head.lower() and b"nosniff" in head and b"no-store" in head
     assert body == b"the request body stopped arriving: nothing came for 0.5 s"
+
+
+def test_a_fault_looking_up_cached_credentials_goes_the_full_way(
+    app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache's accounts-version read can fail (the database unreachable): the full stack then answers, in
+    the MDS form with the security headers, never a bare server error from outside the stack."""
+    from api.routers import mds_fast
+
+    async def failing(request: object) -> None:
+        raise OSError("planted: the accounts version cannot be read")
+
+    monkeypatch.setattr(mds_fast, "cached_principal", failing)
+    fast = _fast_path(app_client)
+    before = fast.answered
+    r = _post(app_client, kernel("ZTAFAULT1"), chunked=False)
+    assert r.status_code == 201 and r.text == "OK (ZTAFAULT1)"
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cache-control"] == "no-store"
+    assert fast.answered == before
