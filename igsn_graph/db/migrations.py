@@ -9,7 +9,9 @@ only by those commands (``Database`` refuses to open an older schema there).
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from . import Database
 
 __all__ = ["STEPS", "Step", "migrate", "newest", "pending", "version_of"]
+
+log = logging.getLogger("igsn_graph.db")
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,15 @@ def _cluster_catalogue(conn: sqlite3.Connection, dialect: str) -> None:
     if dialect != SQLITE:
         return
     t = table("catalogue")
+    # one transaction that copies every row and rebuilds the indexes: minutes for millions of rows, nothing
+    # answered meanwhile, so say so (and how to do it before a server starts)
+    rows: int = conn.execute("SELECT COUNT(*) FROM catalogue").fetchone()[0]
+    log.warning(
+        "schema step 3: rewriting the catalogue (%d rows) clustered by IGSN; for a large registry this takes "
+        "minutes and needs about twice its size on disk (run `igsn-graph migrate` before starting servers)",
+        rows,
+    )
+    began = time.monotonic()
     conn.execute("ALTER TABLE catalogue RENAME TO catalogue_by_rowid")
     for name, _ in t.indexes:
         conn.execute(f"DROP INDEX IF EXISTS {name}")
@@ -62,6 +75,7 @@ def _cluster_catalogue(conn: sqlite3.Connection, dialect: str) -> None:
     for statement in indexes:
         conn.execute(statement)
     conn.execute("UPDATE meta SET value = '' WHERE key = 'restamp_after'")
+    log.warning("schema step 3: catalogue rewritten (%d rows) in %.1f s", rows, time.monotonic() - began)
 
 
 #: every schema change since version 1, in order; the last one's version is ``SCHEMA_VERSION``
