@@ -179,7 +179,7 @@ def _check(registry: Registry, group: list[Request[Any]], before: _Checked | Non
     """The group's writes checked in arrival order against the stored state overlaid with ``before`` (the
     group journaled but not yet in the catalogue); refusals and test mode are finished here."""
     pending: list[PendingWrite[Any]] = [r for r in group if isinstance(r, PendingWrite)]
-    stamp = registry.journal.next_datestamp()  # provisional, for validation (see ``pipeline.register_batch``)
+    stamp = registry.journal.provisional()  # for validation (see ``pipeline.register_batch``)
     state = SampleState(registry, [p.name for p in pending])
     taken = dict(before.taken) if before is not None else {}
     parents = dict(before.parents) if before is not None else {}

@@ -31,7 +31,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from pyoxigraph import NamedNode
 
@@ -161,6 +161,17 @@ class Journal:
         if self._issued is not None and (last is None or self._issued > last):
             last = self._issued
         return catalogue.next_datestamp(last, now or datetime.now(timezone.utc))
+
+    def provisional(self) -> str:
+        """The datestamp writes are checked and validated with before their final one is taken (``stamp``):
+        later than every datestamp stored or issued, so that ``PreparedWrite.stamped`` tells a registration
+        date these writes set (this one) from an earlier one, also when the clock moves on in between."""
+        provisional = self.next_datestamp()
+        known = max(filter(None, (self.last_datestamp(), self._issued)), default=None)
+        if known is not None and provisional <= known:
+            moment = datetime.strptime(known, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+            provisional = catalogue.format_datestamp(moment + timedelta(seconds=1))
+        return provisional
 
     def commit(self, changes: list[Change]) -> None:
         """Makes the changes durable in graph, history and index; returns only when all hold them."""

@@ -70,7 +70,7 @@ def register_batch(
     with registry.writing(), registry.accounts.remembered():
         # a provisional stamp for validation; the records get their real one after it (``commit``), so
         # that no record appears with a datestamp older than the moment it became visible
-        stamp = registry.journal.next_datestamp()
+        stamp = registry.journal.provisional()
         state = SampleState(registry, [name_of(s) for s in submissions])  # a name twice builds on the stored state
         prepared: list[tuple[int, PreparedWrite]] = []  # with the submission's index
         for i, sub in enumerate(submissions):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from igsn_graph.errors import (
     QuotaExceeded,
     StorageFailure,
 )
+from igsn_graph.index import catalogue
 from igsn_graph.index.rebuild import verify
 from igsn_graph.record import RegistryFacts, SampleRecord
 from igsn_graph.registry.journal_entry import Change
@@ -38,6 +40,7 @@ from tests.registry.test_service import ONE, OTHER_P, TWO
 pytestmark = pytest.mark.both_stores
 
 BAD_MATERIAL = "http://example.org/not-a-material"
+STAMP, SECOND = "%Y-%m-%dT%H:%M:%SZ", timedelta(seconds=1)
 
 
 def sample(name: str, title: str = "a sample", *, valid: bool = True) -> Submission:
@@ -469,6 +472,43 @@ def test_a_journaled_group_whose_graph_write_cannot_start_is_redone_in_place(
     assert isinstance(r[2], list) and r[2][0].version == 2
     assert registry.journal.pending() == 0 and registry.journal.inflight() is None
     assert [v.version for v in versions(registry, "ZTA9930")] == [1, 2]
+    assert_consistent(registry)
+
+
+def test_an_update_checked_in_the_second_its_sample_was_registered_keeps_the_registration_date(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second group is checked within the second the first group's datestamp was taken, and the clock moves
+    on before its own is: the sample the first group registered keeps that date (a group's provisional
+    datestamp, which ``stamped`` replaces, must never equal a registration date written before it)."""
+    frozen = datetime.now(timezone.utc)
+    next_datestamp, stamp = registry.journal.next_datestamp, registry.journal.stamp
+    calls: list[str] = []
+
+    def later() -> str:  # the second stamp is taken a second later
+        taken = stamp()
+        if calls:
+            taken = catalogue.format_datestamp(datetime.strptime(taken, STAMP).replace(tzinfo=timezone.utc) + SECOND)
+            registry.journal._issued = taken
+        calls.append(taken)
+        return taken
+
+    monkeypatch.setattr(registry.journal, "next_datestamp", lambda now=None: next_datestamp(frozen))
+    monkeypatch.setattr(registry.journal, "stamp", later)
+    r = in_order(
+        registry,
+        [
+            lambda: registry.register(ONE, [sample("ZTA9940", "first")]),
+            lambda: registry.register(ONE, [sample("ZTA9940", "second")]),
+        ],
+    )
+    monkeypatch.undo()
+    assert len(calls) == 2 and calls[0] < calls[1]
+    assert isinstance(r[1], list) and r[1][0].version == 2
+    first, second = versions(registry, "ZTA9940")
+    assert (first.datestamp, second.datestamp) == tuple(calls)
+    facts = registry.facts("ZTA9940")
+    assert facts is not None and facts.registered == first.datestamp
     assert_consistent(registry)
 
 
