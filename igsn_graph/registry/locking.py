@@ -64,6 +64,15 @@ class WriteLock:
         self._depth = 0
         self._owner: int | None = None
 
+    def settle(self, timeout_s: float) -> bool:
+        """Waits until no thread of this process is inside a write (at most ``timeout_s``); whether none is.
+        The group committer answers its last callers before it leaves its hold: whoever closes the registry
+        then must not close the database under it."""
+        if not self._thread_lock.acquire(timeout=timeout_s):
+            return False
+        self._thread_lock.release()
+        return True
+
     def held(self) -> bool:
         """Whether this thread holds the lock (its writes then run directly, not in a group)."""
         return self._owner == threading.get_ident()

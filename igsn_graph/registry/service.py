@@ -10,6 +10,7 @@ stored.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from functools import partial
@@ -70,6 +71,10 @@ R = TypeVar("R")
 
 #: the most single-record writes one group commit takes (a SHACL run over more costs its first callers)
 GROUP_LIMIT = 64
+#: how long ``close`` waits for a write of this process still under way (the committer ending its hold)
+CLOSE_WAIT_S = 30.0
+
+log = logging.getLogger("igsn_graph.registry")
 
 
 class Registry:
@@ -113,6 +118,8 @@ class Registry:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
+        if not self.gate.lock.settle(CLOSE_WAIT_S):
+            log.warning("closing the registry while a write is still under way (waited %g s)", CLOSE_WAIT_S)
         self.store.close()
         self.db.close()
 

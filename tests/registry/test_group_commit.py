@@ -512,6 +512,33 @@ def test_an_update_checked_in_the_second_its_sample_was_registered_keeps_the_reg
     assert_consistent(registry)
 
 
+def test_closing_the_registry_waits_for_the_committer_to_leave_its_hold(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A caller is answered before the committer leaves its hold (it still withdraws the reservation and
+    releases the lock, a database statement on PostgreSQL): closing the registry right after the answer must
+    not close the database and store under it (it did: a segfault in psycopg)."""
+    release = registry.journal.release
+    closing = threading.Event()
+    seen: list[bool] = []
+
+    def last_step_of_the_hold(*, force: bool = False) -> None:
+        if not force and not seen:
+            closing.wait(2)  # at most: what closes the registry must wait for the hold to end
+            seen.append(closing.is_set())
+        release(force=force)
+
+    monkeypatch.setattr(registry.journal, "release", last_step_of_the_hold)
+    monkeypatch.setattr(registry.store, "close", closing.set)  # the fixture closes them for real afterwards
+    monkeypatch.setattr(registry.db, "close", lambda: None)
+    assert registry.register(ONE, [sample("ZTA9950")])[0].created
+    closer = threading.Thread(target=registry.close)
+    closer.start()
+    closer.join(timeout=60)
+    monkeypatch.undo()
+    assert seen == [False] and closing.is_set()
+
+
 def test_a_write_inside_the_write_lock_runs_directly(registry: Registry) -> None:
     with registry.writing():  # e.g. a command holding the lock: no group would ever lead, so none is formed
         assert registry.mint(ONE, "ZTA7000", "https://example.org/7").created
