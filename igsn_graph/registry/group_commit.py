@@ -91,7 +91,8 @@ def write_groups(registry: Registry, group: list[Request[Any]], leading: Leading
                 for request in group:
                     request.reset()  # checked against a state that does not hold: checked anew
                 prev = None
-                _redo(registry)  # a failed step may leave its rows pending: the next check must see them
+                if group:  # a failed step may leave its rows pending: the next check must see them
+                    _redo(registry)
                 continue
             if prev is not None:
                 _succeed(prev.checked)
