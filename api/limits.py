@@ -15,6 +15,7 @@ its own plain ``Content Too Large`` (a 401 due before the body is read included)
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 import anyio
@@ -26,7 +27,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .errors import problem, problem_type
 from .mds_errors import is_mds_path
 
-__all__ = ["BodyGuard", "BodyRefused", "install_body_errors", "read_body", "too_large"]
+__all__ = [
+    "BodyGuard",
+    "BodyRefused",
+    "body_stopped",
+    "install_body_errors",
+    "read_body",
+    "timed_receive",
+    "too_large",
+]
 
 _NAMES = {408: "RequestTimeout", 413: "ContentTooLarge"}
 _TITLES = {408: "Request Timeout", 413: "Content Too Large"}
@@ -91,7 +100,36 @@ class BodyGuard:
             return await receive()
         with anyio.move_on_after(self.timeout_s):
             return await receive()
-        raise BodyRefused(408, f"the request body stopped arriving: nothing came for {self.timeout_s:g} s")
+        raise BodyRefused(408, body_stopped(self.timeout_s))
+
+
+def body_stopped(timeout_s: float) -> str:
+    """What a 408 says: the body stopped arriving."""
+    return f"the request body stopped arriving: nothing came for {timeout_s:g} s"
+
+
+def timed_receive(
+    receive: Receive, timeout_s: float | None, refusal: Callable[[str], Exception] = lambda m: BodyRefused(408, m)
+) -> Receive:
+    """``receive`` with BodyGuard's read timeout on the body, for the fast paths that run outside it: ``refusal``
+    of ``body_stopped``'s text is raised when nothing came in time (each fast path answers it in its own form)."""
+    if not timeout_s or timeout_s <= 0:
+        return receive
+    finished = False
+
+    async def timed() -> Message:
+        nonlocal finished
+        if finished:  # after the body only a disconnect can come: no timeout
+            return await receive()
+        try:
+            async with asyncio.timeout(timeout_s):
+                message = await receive()
+        except TimeoutError:
+            raise refusal(body_stopped(timeout_s)) from None
+        finished = message["type"] != "http.request" or not message.get("more_body", False)
+        return message
+
+    return timed
 
 
 async def read_body(request: Request, limit: int | None = None) -> bytes:

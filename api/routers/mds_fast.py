@@ -13,18 +13,16 @@ is read. ``tests/api/test_mds_fast_path.py`` compares both.
 
 from __future__ import annotations
 
-import asyncio
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from igsn_graph.settings import Settings
 
 from ..auth import cached_principal
 from ..bodies import parse_content_type
-from ..limits import BodyRefused
+from ..limits import timed_receive
 from ..mds_errors import mds_response
 from ..security import COMMON, NO_STORE
 from .mds import register_document
@@ -54,7 +52,7 @@ class FastPath:
             await self.app(scope, receive, send)
             return
         settings: Settings = scope["app"].state.settings
-        request = Request(scope, _timed(receive, settings.body_timeout_s))
+        request = Request(scope, timed_receive(receive, settings.body_timeout_s))
         try:
             who = await cached_principal(request)
         except Exception:  # noqa: BLE001 - e.g. the accounts version unreadable: the full stack answers it its way
@@ -95,24 +93,3 @@ class FastPath:
         given = parse_content_type(seen[b"content-type"].decode("latin-1")) if b"content-type" in seen else None
         # a charset without a media type is still checked (``; charset=iso-8859-1``: the full stack's 415)
         return given is None or ((given.media_type is None or given.xml) and given.utf8)
-
-
-def _timed(receive: Receive, timeout_s: float | None) -> Receive:
-    """``receive`` with BodyGuard's read timeout on the body (its 408, answered in the MDS form)."""
-    if not timeout_s or timeout_s <= 0:
-        return receive
-    finished = False
-
-    async def timed() -> Message:
-        nonlocal finished
-        if finished:  # after the body only a disconnect can come: no timeout
-            return await receive()
-        try:
-            async with asyncio.timeout(timeout_s):
-                message = await receive()
-        except TimeoutError:
-            raise BodyRefused(408, f"the request body stopped arriving: nothing came for {timeout_s:g} s") from None
-        finished = message["type"] != "http.request" or not message.get("more_body", False)
-        return message
-
-    return timed

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from igsn_graph import conneg, pages, sparql_examples
 from igsn_graph.errors import IgsnGraphError, LoginThrottled, NotAuthenticated, StorageFailure
@@ -51,7 +51,7 @@ from ..auth import authenticate
 from ..auth.basic import REALM, client_address
 from ..bodies import content_type
 from ..deps import sparql_pool
-from ..limits import BodyRefused
+from ..limits import BodyRefused, timed_receive
 from ..negotiation import finish, redirect
 from ..security import COMMON
 
@@ -551,7 +551,7 @@ class FastPath:
             handler = sparql_get
         elif method == "POST" and declared is not None and 0 <= declared <= _settings(scope).max_body_bytes:
             handler = sparql_post
-            receive = _timed(receive, _settings(scope).body_timeout_s)
+            receive = timed_receive(receive, _settings(scope).body_timeout_s, _BodyStopped)
         else:
             await self.app(scope, receive, send)
             return
@@ -568,24 +568,3 @@ class FastPath:
 def _settings(scope: Scope) -> Settings:
     settings: Settings = scope["app"].state.settings
     return settings
-
-
-def _timed(receive: Receive, timeout_s: float) -> Receive:
-    """``receive`` with BodyGuard's read timeout on the body (``_BodyStopped`` when nothing came in time)."""
-    if not timeout_s or timeout_s <= 0:
-        return receive
-    finished = False
-
-    async def timed() -> Message:
-        nonlocal finished
-        if finished:  # after the body only a disconnect can come: no timeout
-            return await receive()
-        try:
-            async with asyncio.timeout(timeout_s):
-                message = await receive()
-        except TimeoutError:
-            raise _BodyStopped(f"the request body stopped arriving: nothing came for {timeout_s:g} s") from None
-        finished = message["type"] != "http.request" or not message.get("more_body", False)
-        return message
-
-    return timed

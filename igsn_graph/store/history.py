@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import Literal, NamedNode
 
 from ..iris import Iris
 from ..vocab import IG, PROV, RDF_TYPE, XSD
@@ -20,7 +20,6 @@ from ..vocab import IG, PROV, RDF_TYPE, XSD
 __all__ = [
     "Version",
     "EVENTS",
-    "activity_triples",
     "activity_ntriples",
     "add_versions",
     "latest_document",
@@ -99,41 +98,6 @@ def compress_rest(start: CompressedStart, rest: bytes) -> bytes:
     return start.head + body + zlib.adler32(rest, start.adler).to_bytes(4, "big")
 
 
-def activity_triples(
-    iris: Iris,
-    igsn: str,
-    version: int,
-    datestamp: str,
-    event: str,
-    principal_iri: NamedNode,
-    *,
-    warnings: Sequence[str] = (),
-) -> list[Triple]:
-    """The PROV record of one change: an activity generating a version of the sample, with the warnings its
-    input was accepted with (``ig:inputWarning``)."""
-    act = iris.activity(f"{igsn}/{version}")
-    ver = iris.version(igsn, version)
-    sample = iris.sample(igsn)
-    out = [
-        Triple(act, RDF_TYPE, PROV.Activity),
-        Triple(act, RDF_TYPE, IG.RegistrationEvent),
-        Triple(act, IG.changeType, Literal(event)),
-        Triple(act, PROV.wasAssociatedWith, principal_iri),
-        Triple(act, PROV.endedAtTime, Literal(datestamp, datatype=XSD.dateTime)),
-        Triple(act, PROV.generated, ver),
-        Triple(act, IG.concerns, sample),
-        Triple(ver, RDF_TYPE, PROV.Entity),
-        Triple(ver, RDF_TYPE, IG.Version),
-        Triple(ver, PROV.specializationOf, sample),
-        Triple(ver, IG.versionNumber, Literal(str(version), datatype=XSD.integer)),
-        Triple(ver, PROV.wasGeneratedBy, act),
-    ]
-    if version > 1:
-        out.append(Triple(ver, PROV.wasRevisionOf, iris.version(igsn, version - 1)))
-    out += [Triple(act, IG.inputWarning, Literal(w)) for w in dict.fromkeys(warnings)]
-    return out
-
-
 def activity_ntriples(
     iris: Iris,
     igsn: str,
@@ -144,8 +108,9 @@ def activity_ntriples(
     *,
     warnings: Sequence[str] = (),
 ) -> str:
-    """``activity_triples`` as N-Triples text (the same text as writing those triples), without a Python object per
-    triple: a bulk load's writer makes one per change."""
+    """The PROV record of one change as N-Triples text: an activity generating a version of the sample, with the
+    warnings its input was accepted with (``ig:inputWarning``, each once). Text, not a Python object per triple: a
+    bulk load's writer makes one per change."""
     act, ver, sample = str(iris.activity(f"{igsn}/{version}")), str(iris.version(igsn, version)), str(iris.sample(igsn))
     lines = [
         f"{act} {_T_TYPE} {_T_ACTIVITY} .\n",

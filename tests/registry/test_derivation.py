@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from pyoxigraph import Literal, RdfFormat, Triple, parse
 
 from igsn_graph.demo import generate_samples
 from igsn_graph.demo_load import load_demo_accounts
@@ -33,6 +34,7 @@ from igsn_graph.registry.writes import Outcome
 from igsn_graph.settings import Settings
 from igsn_graph.store import history
 from igsn_graph.validation import ValidationReport, Validator, Violation
+from igsn_graph.vocab import IG, PROV, RDF_TYPE, XSD
 from testkit.validation_cases import DEFECTS
 
 _STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -282,14 +284,31 @@ def test_the_writer_adds_the_facts_to_a_description_derived_as_text() -> None:
             has_metadata=n % 5 == 0,
         )
         assert facts_ntriples(facts, iris) == ntriples(facts_triples(facts, iris)), facts
-    for version, warnings, event in itertools.product((1, 2), ((), ('a "quoted"\nwarning', "x", "x")), ("harvested",)):
-        made = history.activity_triples(
-            iris, "AU9", version, "2024-01-02T03:04:05Z", event, iris.agent("a"), warnings=warnings
-        )
+    for version, warnings in itertools.product((1, 2), ((), ('a "quoted"\nwarning', "x", "x"))):
         text = history.activity_ntriples(
-            iris, "AU9", version, "2024-01-02T03:04:05Z", event, iris.agent("a"), warnings=warnings
+            iris, "AU9", version, "2024-01-02T03:04:05Z", "harvested", iris.agent("a"), warnings=warnings
         )
-        assert text == ntriples(made)
+        act, ver, sample = iris.activity(f"AU9/{version}"), iris.version("AU9", version), iris.sample("AU9")
+        expected = {
+            Triple(act, RDF_TYPE, PROV.Activity),
+            Triple(act, RDF_TYPE, IG.RegistrationEvent),
+            Triple(act, IG.changeType, Literal("harvested")),
+            Triple(act, PROV.wasAssociatedWith, iris.agent("a")),
+            Triple(act, PROV.endedAtTime, Literal("2024-01-02T03:04:05Z", datatype=XSD.dateTime)),
+            Triple(act, PROV.generated, ver),
+            Triple(act, IG.concerns, sample),
+            Triple(ver, RDF_TYPE, PROV.Entity),
+            Triple(ver, RDF_TYPE, IG.Version),
+            Triple(ver, PROV.specializationOf, sample),
+            Triple(ver, IG.versionNumber, Literal(str(version), datatype=XSD.integer)),
+            Triple(ver, PROV.wasGeneratedBy, act),
+        }
+        if version > 1:
+            expected.add(Triple(ver, PROV.wasRevisionOf, iris.version("AU9", 1)))
+        expected |= {Triple(act, IG.inputWarning, Literal(w)) for w in warnings}
+        # valid N-Triples (pyoxigraph reads it), exactly those triples, a repeated warning once
+        read = [q.triple for q in parse(text, RdfFormat.N_TRIPLES)]
+        assert set(read) == expected and len(read) == len(expected)
     # a description compressed where it was read, finished with the facts: one stream, as compressing both
     start = history.compress_start(b"<a> <b> <c> .\n" * 50)
     assert history.decompress(history.compress_rest(start, b"<d> <e> <f> .\n")) == b"<a> <b> <c> .\n" * 50 + (
