@@ -178,8 +178,13 @@ def test_the_dataset_a_request_names(store: RemoteStore) -> None:
 def test_from_alone_leaves_no_named_graphs(store: RemoteStore) -> None:
     """SPARQL 1.1 Query §13.2: a query with FROM and no FROM NAMED has no named graphs."""
     store.apply(GraphWrite(replace={G: [t("a", Literal("1"))]}))
-    assert list(store.query(f"SELECT ?o FROM {G} WHERE {{ ?s ?p ?o }}"))[0]["o"] == Literal("1")
-    assert list(store.query(f"SELECT ?g FROM {G} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}")) == []
+    # rows taken before each assert: pytest's assert rewriting would keep pyoxigraph's result iterator in this
+    # frame, which the expected failure on Virtuoso keeps alive; the collector may then free it on another thread
+    # (pyo3 refuses that, and the next test is blamed for the "unraisable" error)
+    rows = list(store.query(f"SELECT ?o FROM {G} WHERE {{ ?s ?p ?o }}"))
+    assert rows[0]["o"] == Literal("1")
+    rows = list(store.query(f"SELECT ?g FROM {G} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"))
+    assert rows == []
 
 
 def test_dump_and_load_round_trip(store: RemoteStore) -> None:
