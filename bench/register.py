@@ -9,6 +9,11 @@ with one request of N new records (CSIRO v3 XML and Turtle). ``--core`` first ru
 through ``Registry.register`` in this process (no HTTP), and prints how the group commit grouped them.
 
     python bench/register.py [--seconds 5] [--connections 1 16] [--repeat 3] [--bulk 1000 10000] [--core]
+                             [--data DIR]
+
+With --data the writes go into that registry as it is (e.g. 100,000 or 1,000,000 demo samples: issue 22 asks
+for both sizes), the bench's agent and client added to it once; the new names carry this run's tag, so every
+request registers a new sample however often the bench has run there. Without it, into an empty one.
 
 Targets (issue 22): one client p50 <= 5 ms; 16 clients p99 <= 25 ms and >= 1,000 writes/s.
 """
@@ -68,10 +73,17 @@ def prepare(data_dir: Path) -> None:
 
 
 def add_bench_accounts(registry: Registry) -> None:
-    """The agent and the client (USER, namespace BNA) whose registrations ``WRK_LUA`` sends; bench/sparql.py's
-    --saturation adds them to its demo data."""
+    """The agent and the client (USER, namespace BNA) whose registrations ``WRK_LUA`` sends, unless the registry
+    has them; bench/sparql.py's --saturation adds them to its demo data."""
+    if any(agent.symbol == "BENCH" for agent in registry.accounts.agents()):
+        return
     registry.add_agent("BENCH", name="Bench Agent", password="bench-agent-secret", namespaces=["BN"])
     registry.add_client(USER, name="Bench Client", password=PASSWORD, namespaces=["BNA"], domains=["example.org"])
+
+
+def base36(n: int) -> str:
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return (base36(n // 36) if n >= 36 else "") + digits[n % 36]
 
 
 def in_threads(worker: Callable[[int], None], concurrency: int) -> float:
@@ -180,9 +192,9 @@ def run_core(registry: Registry, prefix: str, requests: int, concurrency: int) -
     return latencies, in_threads(worker, concurrency)
 
 
-def core(data_dir: Path, requests: int, levels: list[int]) -> None:
+def core(data_dir: Path, requests: int, levels: list[int], tag: str = "") -> None:
     with Registry(Settings(data_dir=data_dir)) as registry:
-        run_core(registry, "CW", 20, 1)  # warm-up: shapes loaded, caches filled
+        run_core(registry, f"{tag}CW", 20, 1)  # warm-up: shapes loaded, caches filled
         print("Registry.register in process (no HTTP), registration kernel, new IGSN per call")
         print(
             f"{'threads':>7} {'calls':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'calls/s':>8} "
@@ -190,7 +202,7 @@ def core(data_dir: Path, requests: int, levels: list[int]) -> None:
         )
         for level, concurrency in enumerate(levels):
             before = (registry.stats.batches, registry.stats.requests)
-            latencies, wall = run_core(registry, f"C{chr(ord('A') + level)}", requests, concurrency)
+            latencies, wall = run_core(registry, f"{tag}C{chr(ord('A') + level)}", requests, concurrency)
             groups = registry.stats.batches - before[0]
             ms = [x * 1000 for x in latencies]
             print(
@@ -249,15 +261,24 @@ def main() -> None:
     parser.add_argument("--bulk", type=int, nargs="*", default=[1000, 10000], help="records per bulk request")
     parser.add_argument("--core", action="store_true", help="also time Registry.register in process first")
     parser.add_argument("--requests", type=int, default=300, help="calls per thread count of --core")
+    parser.add_argument("--data", type=Path, default=None, help="write into this registry (default: a new one)")
     args = parser.parse_args()
+    # a tag of this run in every new name, so that writes into a kept registry are always new samples
+    tag = base36(int(time.time()) % 36**4).rjust(4, "0") if args.data else ""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        data_dir = work / "data"
-        prepare(data_dir)
+        data_dir = args.data or work / "data"
+        if args.data:
+            with Registry(Settings(data_dir=data_dir)) as registry:
+                add_bench_accounts(registry)
+                size = int(registry.db.read().execute("SELECT count(*) FROM catalogue").fetchone()[0])
+            print(f"writing into {data_dir}: {size:,} samples in its catalogue")
+        else:
+            prepare(data_dir)
         if args.core:
-            core(data_dir, args.requests, args.connections)
+            core(data_dir, args.requests, args.connections, tag)
         ours_base, hello_base = f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"
-        env = {**os.environ, "IGSN_GRAPH_DATA": str(data_dir), "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "IGSN_GRAPH_DATA": str(data_dir), "PYTHONPATH": str(ROOT), "IGSN_GRAPH_AUTO_RESTAMP": "0"}
         serve = [sys.executable, "-m", "igsn_graph.cli", "serve", "--data", str(data_dir), "--http", args.http]
         ours = start(
             [*serve, "--port", ours_base.rsplit(":", 1)[1]],
@@ -270,11 +291,11 @@ def main() -> None:
         results: dict[tuple[str, int], list[WrkResult]] = {}
         try:
             # warm-up: the first validation loads the shapes, the first login pays one scrypt
-            run_wrk_posts(ours_base, script, "W", seconds=1, connections=1)
+            run_wrk_posts(ours_base, script, f"{tag}W", seconds=1, connections=1)
             for rep in range(args.repeat):
                 for c in args.connections:
                     for label, base in (("POST /metadata", ours_base), ("hello world", hello_base)):
-                        r = run_wrk_posts(base, script, f"{rep}{c:02d}", seconds=args.seconds, connections=c)
+                        r = run_wrk_posts(base, script, f"{tag}{rep}{c:02d}", seconds=args.seconds, connections=c)
                         if r.errors or r.status_errors:
                             raise RuntimeError(f"{label}, {c} connections: {r}")
                         results.setdefault((label, c), []).append(r)
@@ -283,7 +304,7 @@ def main() -> None:
                 print(f"{'format':>7} {'records':>8} {'stored':>8} {'seconds':>8} {'records/s':>10}")
                 for level, count in enumerate(args.bulk):
                     for kind in ("xml", "turtle"):
-                        wall, stored = run_bulk(ours_base, kind, f"{kind[0].upper()}{level}", count)
+                        wall, stored = run_bulk(ours_base, kind, f"{tag}{kind[0].upper()}{level}", count)
                         print(f"{kind:>7} {count:>8} {stored:>8} {wall:>8.1f} {count / wall:>10.0f}")
                 print()
         finally:
