@@ -3,7 +3,9 @@
 The model follows LINKED-DATA.md §5.2/§5.3 (SOSA, PROV, DCTERMS, GeoSPARQL, DCAT) plus our own
 ``ig:`` terms (``ontology/igsn-graph.ttl``). There are no blank nodes: a nested node is a fragment
 IRI of the sample IRI (``<…/NAME#geometry-1>``, ``#sampling``, ``#relation-2``, ``#registrant``…),
-so two graphs of one sample compare by plain set equality.
+so two graphs of one sample compare by plain set equality. An agent the record names again in the same
+words (its organisation as registrant, hosting institution and every person's affiliation) is one node,
+written under the fragment of its first mention; only collectors, a list, get a node each.
 
 Round trip: ``record_from_triples(record_triples(r, iris), iris, r.igsn) == r`` and the same for
 facts. Lists of nested things (agents, geometries, relations, log…) keep their order through the
@@ -311,6 +313,7 @@ class _Writer:
         self.subject = subject
         self.triples: list[Triple] = []
         self._once: set[tuple[str, str, str]] = set()
+        self._agents: dict[Agent, NamedNode] = {}
 
     def node(self, fragment: str) -> NamedNode:
         return NamedNode(f"{self.subject.value}#{fragment}")
@@ -331,8 +334,16 @@ class _Writer:
         if value is not None:
             self.triples.append(Triple(s, p, make(value)))
 
-    def agent(self, fragment: str, agent: Agent) -> NamedNode:
+    def agent(self, fragment: str, agent: Agent, *, listed: bool = False) -> NamedNode:
+        """The node of ``agent``, written under ``fragment`` unless the record named the same agent, in the same
+        words, before: a record names its client's organisation as registrant, hosting institution and every
+        person's affiliation, and each copy cost about six quads per sample. Single-valued links (registrant, a
+        contributor's or curation's agent, an affiliation) share the node; a ``listed`` agent (a collector)
+        always gets its own, since the creator list is read back in the order of its fragment numbers."""
+        if not listed and agent in self._agents:
+            return self._agents[agent]
         node = self.node(fragment)
+        self._agents.setdefault(agent, node)
         self.add(node, RDF_TYPE, PROV.Agent)
         if agent.kind == "Person":
             self.add(node, RDF_TYPE, SCHEMA.Person)
@@ -418,7 +429,7 @@ def record_triples(record: SampleRecord, iris: Iris) -> list[Triple]:
     if record.registrant is not None:
         add(s, IG.registrant, w.agent("registrant", record.registrant))
     for n, agent in enumerate(record.collectors, 1):
-        add(s, DCTERMS.creator, w.agent(f"collector-{n}", agent))
+        add(s, DCTERMS.creator, w.agent(f"collector-{n}", agent, listed=True))
     for n, contributor in enumerate(record.contributors, 1):
         node = w.node(f"contributor-{n}")
         add(s, PROV.qualifiedAttribution, node)

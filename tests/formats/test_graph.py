@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -484,3 +485,35 @@ def test_a_doi_written_with_its_scheme_resolves_like_a_bare_one() -> None:
         record = SampleRecord("AU7", name="n", relations=[Relation(written, "DOI", "IsCitedBy")])
         targets = {t.object.value for t in record_triples(record, IRIS) if t.predicate == DCTERMS.relation}
         assert targets == {"https://doi.org/10.1234/Paper"}, written
+
+
+def test_an_agent_named_again_in_the_same_words_is_described_once() -> None:
+    """The client's organisation as registrant, hosting institution, curating institution and every collector's
+    affiliation is one node; collectors keep a node each (their order is their fragments'), even when two are
+    the same person; what is read back is the record as written."""
+    org = Agent("Zinnia Soil Archive", Identifier("https://ror.org/0023dq663", "ROR"), kind="Organization")
+    person = Agent("Whitlock, Ines", Identifier("https://orcid.org/0000-0000-8667-5666", "ORCID"), org, "Person")
+    other = Agent("Gallo, Jonas", Identifier("https://orcid.org/0000-0000-3010-5293", "ORCID"), org, "Person")
+    record = SampleRecord(
+        igsn="AU77",
+        registrant=org,
+        collectors=[person, other, person],
+        contributors=[Contributor(org, "HostingInstitution"), Contributor(person, "ContactPerson")],
+        curations=[Curation("J. Doe", "2021-03", "Perth", org)],
+    )
+    triples = record_triples(record, IRIS)
+    s = IRIS.sample("AU77")
+    described = {t.subject.value for t in triples if t.predicate == SCHEMA.name}
+    base = s.value + "#"
+    assert described == {base + "registrant", base + "collector-1", base + "collector-2", base + "collector-3"}
+    objects = {(t.subject.value, t.predicate): t.object.value for t in triples}
+    assert objects[(base + "contributor-1", PROV.agent)] == base + "registrant"
+    assert objects[(base + "contributor-2", PROV.agent)] == base + "collector-1"
+    assert objects[(base + "curation-1", IG.curatingInstitution)] == base + "registrant"
+    assert {objects[(base + f"collector-{n}", SCHEMA.affiliation)] for n in (1, 2, 3)} == {base + "registrant"}
+    assert record_from_triples(triples, IRIS, "AU77") == record
+    # the same agent in other words is another node
+    renamed = dataclasses.replace(record, registrant=dataclasses.replace(org, name="Zinnia Soil Archive (ZSA)"))
+    names = {t.subject.value for t in record_triples(renamed, IRIS) if t.predicate == SCHEMA.name}
+    assert base + "collector-1-affiliation" in names and base + "registrant" in names
+    assert record_from_triples(record_triples(renamed, IRIS), IRIS, "AU77") == renamed
