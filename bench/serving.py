@@ -11,7 +11,8 @@ repetition, never a hot set), rows interleaved --repeat times:
 * OAI-PMH GetRecord (oai_dc) of random IGSNs; ListRecords (oai_dc) first pages of random windows (``from`` and
   ``until`` drawn over the datestamps, in a random set or none); resumption-token pages (tokens collected first
   with httpx from other random windows);
-* search: /api/v1/search with a word of a description, an agent, a material or a box drawn from the data;
+* search: /api/v1/search, a row for each kind of query drawn from the data: a word of a description, an agent, a
+  material, a box around a location (each with the facet counts a search answers by default);
 * SPARQL: ``bench/sparql.py``'s point lookup of a random IGSN, POSTed as application/sparql-query, over as many
   connections as one client may have queries (``IGSN_GRAPH_SPARQL_PER_CLIENT``; more are answered 429).
 
@@ -33,6 +34,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -43,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.resolve import start  # noqa: E402
 from bench.serving_draws import (  # noqa: E402
+    SEARCH_KINDS,
     Folder,
     disk_usage,
     fingerprint,
@@ -228,7 +231,12 @@ def main() -> None:
             "OAI GetRecord": gets("getrecord", lambda ns: get_record_paths(folder, ns), xml),
             "OAI ListRecords 1st": gets("window", lambda ns: list_records_paths(folder, rng, ns), xml),
             "OAI token page": gets("token", lambda _: rng.sample(token_paths, len(token_paths)), xml),
-            "search": gets("search", lambda ns: search_paths(folder, rng, ns), [("Accept", "application/json")]),
+            **{
+                f"search {kind}": gets(
+                    f"search-{kind}", partial(search_paths, folder, rng, kind=kind), [("Accept", "application/json")]
+                )
+                for kind in SEARCH_KINDS
+            },
             "SPARQL point": (
                 posts,
                 lambda f: run_wrk_script(

@@ -19,6 +19,7 @@ from igsn_graph.db import SCHEMA_VERSION, connect_read_only
 from igsn_graph.oai.sets import client_spec, namespace_spec
 
 __all__ = [
+    "SEARCH_KINDS",
     "Folder",
     "disk_usage",
     "fingerprint",
@@ -89,31 +90,35 @@ def list_records_paths(folder: Folder, rng: random.Random, igsns: list[str]) -> 
     return out
 
 
-def search_paths(folder: Folder, rng: random.Random, igsns: list[str]) -> list[str]:
-    """/api/v1/search queries drawn from the data, one kind in turn: a word of a drawn sample's description, its
-    allocating agent, its material, a box around its location (what a user of the search page asks)."""
+#: the kinds of search a row asks (``search_paths``)
+SEARCH_KINDS = ("text", "agent", "material", "bbox")
+
+
+def search_paths(folder: Folder, rng: random.Random, igsns: list[str], kind: str) -> list[str]:
+    """/api/v1/search queries of one kind drawn from the data (what a user of the search page asks): a word of a
+    drawn sample's description (``text``), its allocating agent, its material, or a box around its location."""
     conn = folder.conn
-    docs = _in(conn, "SELECT doc, igsn FROM search_doc WHERE igsn IN ({})", igsns)
-    ids = [d for d, _ in docs]
-    texts = [t for (t,) in _in(conn, "SELECT c2 FROM search_text_content WHERE id IN ({})", ids) if t]
-    facets = _in(
-        conn, "SELECT facet, value FROM search_facet WHERE facet IN ('agent', 'material') AND doc IN ({})", ids
-    )
-    agents = [v for f, v in facets if f == "agent"]
-    materials = [v for f, v in facets if f == "material"]
-    boxes = _in(conn, "SELECT west, east, south, north FROM search_box WHERE doc IN ({})", ids)
+    ids = [d for (d,) in _in(conn, "SELECT doc FROM search_doc WHERE igsn IN ({})", igsns)]
     queries: list[dict[str, str]] = []
-    for text in texts:
-        words = _WORD.findall(text)
-        if words:
-            queries.append({"q": rng.choice(words)})
-    queries += [{"agent": a} for a in agents] + [{"material": m} for m in materials]
-    for west, east, south, north in boxes:
-        pad = rng.choice([0.1, 1.0, 5.0])
-        box = (max(-180.0, west - pad), max(-90.0, south - pad), min(180.0, east + pad), min(90.0, north + pad))
-        queries.append({"bbox": ",".join(f"{x:.4f}" for x in box)})
+    if kind == "text":
+        for (text,) in _in(conn, "SELECT c2 FROM search_text_content WHERE id IN ({})", ids):
+            words = _WORD.findall(text or "")
+            if words:
+                queries.append({"q": rng.choice(words)})
+    elif kind in ("agent", "material"):
+        sql = f"SELECT value FROM search_facet WHERE facet = '{kind}' AND doc IN ({{}})"
+        queries = [{kind: v} for (v,) in _in(conn, sql, ids)]
+    elif kind == "bbox":
+        for west, east, south, north in _in(
+            conn, "SELECT west, east, south, north FROM search_box WHERE doc IN ({})", ids
+        ):
+            pad = rng.choice([0.1, 1.0, 5.0])
+            box = (max(-180.0, west - pad), max(-90.0, south - pad), min(180.0, east + pad), min(90.0, north + pad))
+            queries.append({"bbox": ",".join(f"{x:.4f}" for x in box)})
+    else:
+        raise ValueError(f"search kind {kind!r}: one of {', '.join(SEARCH_KINDS)}")
     if not queries:
-        raise SystemExit(f"{folder.path}: no search rows for the drawn samples (run `igsn-graph reindex`)")
+        raise SystemExit(f"{folder.path}: no {kind} search rows for the drawn samples (run `igsn-graph reindex`)")
     rng.shuffle(queries)
     return ["/api/v1/search?" + urlencode(q) for q in queries]
 
