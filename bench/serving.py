@@ -16,11 +16,12 @@ repetition, never a hot set), rows interleaved --repeat times:
 * SPARQL: ``bench/sparql.py``'s point lookup of a random IGSN, POSTed as application/sparql-query, over as many
   connections as one client may have queries (``IGSN_GRAPH_SPARQL_PER_CLIENT``; more are answered 429).
 
-Prints one table (req/s min–max, p50 and p99 medians with their range), the folder's size on disk per sample,
+Prints one table (req/s min–max, p50 and p99 medians with their range, requests failed: past --timeout, socket
+errors, answers outside 2xx/3xx — a slow surface at scale is a figure, not an abort), the folder's disk use per sample,
 the server's VmRSS and VmHWM after the run (and its SPARQL workers'), the load average before and after, and
 whether the registry database's content (``serving_draws.fingerprint``) is the same after the run as before.
 
-    python bench/serving.py --data DIR [--seconds 10] [--repeat 3] [--connections 16] [--tokens 200]
+    python bench/serving.py --data DIR [--seconds 10] [--repeat 3] [--connections 16] [--tokens 200] [--timeout 30]
 """
 
 from __future__ import annotations
@@ -164,6 +165,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="interleaved repetitions of every row")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds before wrk counts a request failed")
     parser.add_argument("--keys", type=int, default=10_000, help="random requests in each row's request file")
     parser.add_argument("--tokens", type=int, default=200, help="resumption tokens collected for their row")
     parser.add_argument("--seed", type=int, default=16)
@@ -214,7 +216,12 @@ def main() -> None:
                 return write_requests(file, [(p, headers) for p in paths(folder.draw(rng, args.keys))])
 
             return draw, lambda f: run_wrk(
-                base, f, seconds=args.seconds, connections=args.connections, threads=args.threads
+                base,
+                f,
+                seconds=args.seconds,
+                connections=args.connections,
+                threads=args.threads,
+                timeout_s=args.timeout,
             )
 
         def posts(rep: int) -> Path:
@@ -240,7 +247,13 @@ def main() -> None:
             "SPARQL point": (
                 posts,
                 lambda f: run_wrk_script(
-                    base, script, [str(f)], seconds=args.seconds, connections=sparql_connections, threads=1
+                    base,
+                    script,
+                    [str(f)],
+                    seconds=args.seconds,
+                    connections=sparql_connections,
+                    threads=1,
+                    timeout_s=args.timeout,
                 ),
             ),
         }
@@ -248,12 +261,13 @@ def main() -> None:
         for rep in range(args.repeat):
             for label, (draw, run) in rows.items():
                 r = run(draw(rep))
-                if not r.requests:
-                    raise RuntimeError(f"{label}: no answer within {args.seconds:g} s: give rows more --seconds")
-                if r.errors or r.status_errors:
-                    raise RuntimeError(f"{label}: {r.errors} socket errors, {r.status_errors} answers outside 2xx/3xx")
                 results[label].append(r)
-                print(f"  rep {rep + 1} {label:20} {r.rps:8.0f} req/s  p50 {r.p50_ms:7.2f}  p99 {r.p99_ms:7.2f} ms")
+                # a slow surface at scale is a finding, not a failure: its timeouts and refusals are counted
+                bad = r.errors or r.status_errors
+                note = f"  {r.errors} timeouts/socket errors, {r.status_errors} not 2xx/3xx" if bad else ""
+                print(
+                    f"  rep {rep + 1} {label:20} {r.rps:8.0f} req/s  p50 {r.p50_ms:7.2f}  p99 {r.p99_ms:7.2f} ms{note}"
+                )
         rss = memory(server.pid)
         workers = [memory(p) for p in children(server.pid)]
     finally:
@@ -266,13 +280,15 @@ def main() -> None:
         f"{args.connections} connections, {args.seconds:.0f} s per row, {args.repeat} interleaved repetitions; "
         f"{os.cpu_count()} CPUs; SPARQL {sparql_connections} connections (one client's limit)"
     )
-    print(f"{'':20} {'req/s (min–max)':>17} {'p50 ms':>8} {'p99 ms (min–max)':>24}")
+    print(f"{'':20} {'req/s (min–max)':>17} {'p50 ms':>8} {'p99 ms (min–max)':>24} {'failed':>7}")
     for label, runs in results.items():
         rps, p99 = [r.rps for r in runs], [r.p99_ms for r in runs]
+        failed = sum(r.errors + r.status_errors for r in runs)
         print(
             f"{label:20} {min(rps):8.0f}–{max(rps):<8.0f} {statistics.median(r.p50_ms for r in runs):8.2f} "
-            f"{statistics.median(p99):8.2f} ({min(p99):.2f}–{max(p99):.2f})"
+            f"{statistics.median(p99):8.2f} ({min(p99):.2f}–{max(p99):.2f}) {failed:7d}"
         )
+    print(f"failed: timeouts ({args.timeout:g} s), socket errors and answers outside 2xx/3xx, all repetitions")
     parts = ", ".join(f"{k} {v / 2**20:.0f} MiB" for k, v in size.items() if v)
     print(f"disk before the run: {total / 2**30:.2f} GiB, {total / samples / 1024:.1f} KiB per sample ({parts})")
     grown = sum(disk_usage(data).values()) - total
