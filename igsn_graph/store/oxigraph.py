@@ -20,6 +20,8 @@ __all__ = ["OxigraphStore", "open_store", "BULK_QUADS"]
 
 #: writes of at least this many quads into new graphs use the bulk loader
 BULK_QUADS = 20_000
+#: every triple of the query's default graph (``graph``: one named graph)
+_GRAPH_TRIPLES = "CONSTRUCT WHERE { ?s ?p ?o }"
 
 
 class OxigraphStore:
@@ -76,7 +78,10 @@ class OxigraphStore:
             self._store.update(update_request(write))
 
     def graph(self, graph: NamedNode) -> list[Triple]:
-        return [q.triple for q in self._store.quads_for_pattern(None, None, None, graph)]
+        # the same triples in the same order (one scan of the graph's index) as quads_for_pattern, for a sixth
+        # less CPU (the graph's name is not looked up for every quad, no Quad objects) and part of it without
+        # the GIL: looking terms up in RocksDB is nearly all of a sample's read (prerender, verify, misses)
+        return list(cast(Iterable[Triple], self._store.query(_GRAPH_TRIPLES, default_graph=graph)))
 
     def graphs(self, graphs: Sequence[NamedNode]) -> dict[NamedNode, list[Triple]]:
         # one index scan per graph is as fast as one SPARQL query over all of them (the cost is decoding terms)
