@@ -68,7 +68,7 @@ PRERENDERED: tuple[Choice, ...] = (
 )
 
 
-#: samples rendered side by side by ``fill`` (the box's two cores: the store's reads run without the GIL)
+#: samples rendered side by side by ``fill`` (the box's two cores: much of a graph read runs without the GIL)
 FILL_THREADS = 2
 #: rows named in one ``IN (...)`` (SQLite's default limit on parameters is 32766; a batch stays well below)
 _IN_LIMIT = 500
@@ -304,7 +304,7 @@ def fill(
     threads: int = FILL_THREADS,
 ) -> int:
     """Renders and stores ``PRERENDERED`` for every active row that lacks them; returns how many samples were
-    rendered. Most of a sample's time is the store looking its terms up, which runs without the GIL: ``threads``
+    rendered. Most of a sample's time is the store looking its terms up, much of it without the GIL: ``threads``
     render a share of each batch side by side (one graph read per sample) while this thread writes the batch
     before (one transaction per batch)."""
     done = 0
