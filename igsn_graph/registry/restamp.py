@@ -31,22 +31,26 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
-from ..db import SQLITE
+from ..db import SQLITE, Database
 from ..formats.table import fingerprint
 from ..index.catalogue import format_datestamp
 from . import graph_datestamps
+from .restamp_worker import BatchWorker
 
 if TYPE_CHECKING:
+    from .journal import Journal
     from .service import Registry
 
 __all__ = [
     "DEFAULT_BATCH",
     "DEFAULT_DUTY",
+    "BatchStep",
     "NICENESS",
     "WRITER_CACHE_KIB",
     "RestampProgress",
@@ -58,6 +62,8 @@ __all__ = [
     "remaining",
     "rest_after",
     "restamp",
+    "stamp_batch",
+    "writer_cache",
     "status",
 ]
 
@@ -85,6 +91,10 @@ _BATCH = "restamp_batch"  # left by a run of the code that also wrote graphs, in
 
 #: what a restamp selects: live records with a description (deleted ones' headers carry no metadata)
 _LIVE = "deleted = 0 AND has_metadata = 1"
+
+#: stamps the batch after the position given, called under the write lock; returns how many records it held and
+#: the new position (``stamp_batch`` in this process, ``restamp_worker.BatchWorker`` in a process of its own)
+BatchStep = Callable[[str], tuple[int, str]]
 
 
 @dataclass(frozen=True)
@@ -140,14 +150,14 @@ def remaining(registry: Registry) -> int:
     )
 
 
-def _next_batch(registry: Registry, after: str, limit: int) -> tuple[int, str]:
+def _next_batch(db: Database, after: str, limit: int) -> tuple[int, str]:
     """How many records the batch after ``after`` holds (at most ``limit``), and the position of the last.
 
     Keyset on the IGSN, the catalogue's primary key and physical order (SQLite: clustered; PostgreSQL, which keeps
     no row order, walks it too): each batch costs the same at the start and the end of 10 M rows, its rows are
     neighbours in the table, and as they get one datestamp they are appended to each datestamp index in order."""
     count, last = (
-        registry.db.read()
+        db.read()
         .execute(
             f"SELECT COUNT(*), MAX(igsn) FROM (SELECT igsn FROM catalogue WHERE igsn > ? AND {_LIVE} "
             "ORDER BY igsn LIMIT ?) AS batch",
@@ -158,7 +168,7 @@ def _next_batch(registry: Registry, after: str, limit: int) -> tuple[int, str]:
     return int(count), after if last is None else str(last)
 
 
-def _commit_batch(registry: Registry, stamp: str, after: str, last: str) -> None:
+def _commit_batch(db: Database, stamp: str, after: str, last: str) -> None:
     """Gives the records after ``after`` up to ``last`` the datestamp ``stamp`` in catalogue and search rows; the
     run is then done up to ``last`` and the stamp visible. One transaction, under the write lock (so the range
     holds exactly the records ``_next_batch`` counted): two range updates, no statement per record.
@@ -166,13 +176,22 @@ def _commit_batch(registry: Registry, stamp: str, after: str, last: str) -> None
     Not synced to disk (one fsync less per batch): lost with a power failure, the batch is done again from the
     position before it, which was synced with an earlier transaction or the run's start."""
     live, bounds = f"igsn > ? AND igsn <= ? AND {_LIVE}", (after, last)
-    with registry.db.write(durable=False) as conn:
+    with db.write(durable=False) as conn:
         conn.execute(
             f"UPDATE search_doc SET datestamp = ? WHERE igsn IN (SELECT igsn FROM catalogue WHERE {live})",
             (stamp, *bounds),
         )
         conn.execute(f"UPDATE catalogue SET datestamp = ? WHERE {live}", (stamp, *bounds))
         _done_up_to(conn, stamp, last)
+
+
+def stamp_batch(db: Database, journal: Journal, after: str, limit: int) -> tuple[int, str]:
+    """One batch (at most ``limit`` records after ``after``): a new datestamp reserved, the records given it; under
+    the write lock. How many records it held and the position of the last (``after`` when none was left)."""
+    count, last = _next_batch(db, after, limit)
+    if count:
+        _commit_batch(db, journal.reserve(), after, last)
+    return count, last
 
 
 def _done_up_to(conn: sqlite3.Connection, stamp: str, last: str) -> None:
@@ -226,18 +245,18 @@ def finish_interrupted(registry: Registry) -> int:
 
 
 @contextmanager
-def _writer_cache(registry: Registry) -> Iterator[None]:
+def writer_cache(db: Database) -> Iterator[None]:
     """The SQLite writer's page cache at ``WRITER_CACHE_KIB`` for the run, as it was afterwards."""
-    if registry.db.dialect != SQLITE:
+    if db.dialect != SQLITE:
         yield
         return
-    with registry.db.write(durable=False) as conn:
+    with db.write(durable=False) as conn:
         before = int(conn.execute("PRAGMA cache_size").fetchone()[0])
         conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
     try:
         yield
     finally:
-        with registry.db.write(durable=False) as conn:
+        with db.write(durable=False) as conn:
             conn.execute(f"PRAGMA cache_size = {before}")
 
 
@@ -271,6 +290,7 @@ def restamp(
     duty: float = 1.0,
     busy: Callable[[], bool] | None = None,
     graphs_changed: Callable[[list[str]], None] | None = None,
+    step: BatchStep | None = None,
 ) -> int:
     """Gives every harvestable record a new datestamp if the fingerprint changed (or ``force``).
 
@@ -280,8 +300,9 @@ def restamp(
     the time the run works while requests come in: after a batch that took t seconds it rests
     t * (1 - duty) / duty more, leaving the cores to the requests a server answers meanwhile. ``busy`` (a
     server's: requests came in since it was last asked) is asked after each batch; when it says no, the run
-    goes straight on (``rest_after``). Without it, every batch counts as busy. ``base_url`` is ignored, as in
-    ``status``.
+    goes straight on (``rest_after``). Without it, every batch counts as busy. ``step`` stamps each batch (a
+    server's: in a process of its own, ``restamp_worker``); by default this process does (``stamp_batch``).
+    ``base_url`` is ignored, as in ``status``.
     """
     if not 0 < duty <= 1:
         raise ValueError("duty must lie in (0, 1]")
@@ -301,15 +322,18 @@ def restamp(
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_TARGET, current))
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_AFTER, after or ""))
     after = after or ""
-    with _writer_cache(registry):
+    if step is None:
+        in_process = True
+        step = partial(stamp_batch, db, registry.journal, limit=batch)
+    else:
+        in_process = False  # the worker's connection has its own cache
+    with writer_cache(db) if in_process else nullcontext():
         while True:
             if stop is not None and stop():
                 return done
             began = time.monotonic()
             with registry.writing():
-                count, last = _next_batch(registry, after, batch)
-                if count:
-                    _commit_batch(registry, registry.journal.reserve(), after, last)
+                count, last = step(after)
             if not count:
                 break
             after = last
@@ -328,12 +352,14 @@ def restamp(
 
 
 class Restamper:
-    """Runs a pending restamp in a background thread of the server; ``stop`` ends it between batches.
+    """Runs a pending restamp in the background of the server; ``stop`` ends it between batches.
 
-    The thread yields to the server's requests twice over: it runs at the lowest CPU priority
-    (``lower_priority``), and while requests come in (``busy``, the server's: requests came in since it was last
-    asked) it works ``duty`` of the time; with none coming in it runs at full speed. ``base_url`` is ignored, as
-    in ``status``.
+    A thread of the server runs it; with an SQLite registry its batches are stamped by a worker process
+    (``restamp_worker``: the interpreter lock stays the server's) unless ``in_process``. It yields to the
+    server's requests twice over: at a lower CPU priority (``NICENESS``: the thread's, and the worker's and its
+    session's), and while requests come in (``busy``, the server's: requests came in since it was last asked)
+    it works ``duty`` of the time; with none coming in it runs at full speed. ``base_url`` is ignored, as in
+    ``status``.
     """
 
     def __init__(
@@ -346,8 +372,13 @@ class Restamper:
         duty: float = DEFAULT_DUTY,
         busy: Callable[[], bool] | None = None,
         graphs_changed: Callable[[list[str]], None] | None = None,
+        in_process: bool = False,
     ) -> None:
         self.registry = registry
+        #: stamp the batches in this process (else, with SQLite, in a worker process)
+        self.in_process = in_process
+        #: the worker process of the run under way, if any
+        self.worker: BatchWorker | None = None
         #: whether requests came in since it was last asked (None: always taken as yes)
         self.busy = busy
         #: told the samples whose graphs ``graph_datestamps`` changed (bodies rendered from them before are stale)
@@ -396,21 +427,38 @@ class Restamper:
                 return
             self.total = remaining(self.registry)
             self._started, self._started_at = time.monotonic(), datetime.now(UTC)
-            n = restamp(
-                self.registry,
-                progress=progress,
-                stop=self._stop.is_set,
-                batch=self.batch,
-                pause=self.pause,
-                duty=self.duty,
-                busy=self.busy,
-            )
+            db = self.registry.db
+            if not self.in_process and db.dialect == SQLITE and db.path is not None:
+                self.worker = BatchWorker(db.path, self.batch, niceness=NICENESS)
+            try:
+                n = restamp(
+                    self.registry,
+                    progress=progress,
+                    stop=self._stop.is_set,
+                    batch=self.batch,
+                    pause=self.pause,
+                    duty=self.duty,
+                    busy=self.busy,
+                    step=None if self.worker is None else self._worker_step,
+                )
+            finally:
+                if self.worker is not None:
+                    self.worker.close()
             log.warning("restamped %d records", n)
         except Exception as exc:
             self.error = exc
             log.exception("restamp stopped; it resumes at the next start or with `igsn-graph restamp`")
         finally:
             self._ended = time.monotonic()
+
+    def _worker_step(self, after: str) -> tuple[int, str]:
+        """The worker's batch; the worker ended with the walk (what is left is the run's end, done here), so that
+        the run's end is not made to wait for it once the datestamps are current."""
+        assert self.worker is not None
+        count, last = self.worker.step(after)
+        if not count:
+            self.worker.close()
+        return count, last
 
     def progress(self) -> RestampProgress | None:
         """How the run of this process goes (or went); None when none was started."""

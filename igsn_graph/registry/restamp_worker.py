@@ -1,0 +1,137 @@
+"""A server's restamp batches in a process of their own (SQLite registries).
+
+Run in a thread of the server, a batch's SQL gave the interpreter lock back and took it again for every statement
+(some thirty per batch), and each time it took it the event loop answering the resolver's requests was made to
+stop for it. The worker process has a lock of its own, and it sits in a session of its own at a lower priority
+(``lower``): where Linux shares the processor between sessions first (autogroup), a thread's niceness ranks it
+only inside the server's session.
+
+The server's thread keeps everything but the batch: the write lock, held while the worker stamps a batch (so a
+registration never sees a batch half done, nor a batch a registration half done), the walk's start and end,
+its pacing, progress and stop. The worker reads one position at a time from its input and answers how many
+records it stamped and the next position, one JSON line each (``BatchWorker.step``). A batch is one
+transaction of the worker's connection, so a worker killed halfway leaves none of it; the server's run then
+stops with an error and resumes at its next start. The worker ends when its input does (the server closed it,
+or died).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from ..iris import Iris
+    from ..store.base import GraphStore
+
+__all__ = ["BatchWorker", "WorkerFailed", "lower", "main"]
+
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "from igsn_graph.registry.restamp_worker import main; main(sys.argv[1:])"
+)
+
+
+class WorkerFailed(RuntimeError):
+    """The worker ended or failed before answering a batch: nothing of that batch was kept."""
+
+
+def lower(pid: int, niceness: int) -> bool:
+    """Lowers process ``pid`` (the leader of a session of its own) to ``niceness``, and its session where Linux
+    shares the processor between sessions first (autogroup; as ``sparql_workers.priority.renice`` does); False
+    when the system refuses."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, niceness)
+    except (AttributeError, OSError):
+        return False
+    try:
+        with open(f"/proc/{pid}/autogroup", "w", encoding="ascii") as group:
+            group.write(str(niceness))
+    except FileNotFoundError:
+        pass  # no autogroup: the process's niceness is all there is
+    except OSError:
+        return False
+    return True
+
+
+class BatchWorker:
+    """The worker process of one run over the registry database at ``path``, ``batch`` records a step."""
+
+    def __init__(self, path: Path, batch: int, *, niceness: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _BOOT, _PACKAGE_ROOT, str(path), str(batch)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            start_new_session=True,  # a session of its own, so that its priority counts against the server's
+        )
+        self.lowered = lower(self.proc.pid, niceness)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def step(self, after: str) -> tuple[int, str]:
+        """Stamps the batch after ``after`` (the caller holds the write lock); how many records, and the new
+        position. ``WorkerFailed`` when the worker failed or is gone."""
+        stdin, stdout = cast(IO[bytes], self.proc.stdin), cast(IO[bytes], self.proc.stdout)
+        try:
+            stdin.write(json.dumps(after).encode() + b"\n")
+            stdin.flush()
+        except OSError as exc:  # gone (a broken pipe)
+            raise WorkerFailed(f"the restamp worker is gone ({exc})") from None
+        line = stdout.readline()
+        if not line:
+            raise WorkerFailed(f"the restamp worker ended (exit status {self.proc.wait()})")
+        answer = json.loads(line)
+        if isinstance(answer, dict):
+            raise WorkerFailed(f"the restamp worker failed: {answer.get('error')}")
+        count, last = answer
+        return int(count), str(last)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Ends the worker (its input closed: it stops after the batch under way, if any)."""
+        if self.proc.stdin is not None:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def main(argv: list[str]) -> None:
+    """The worker: ``PATH BATCH``; positions in on standard input, answers out on standard output."""
+    from ..db import Database
+    from .journal import Journal
+    from .restamp import stamp_batch, writer_cache
+
+    path, batch = Path(argv[0]), int(argv[1])
+    db = Database(path)
+    # only its reservation of datestamps is used, which reads and writes the database alone
+    journal = Journal(db, cast("GraphStore", None), cast("Iris", None))
+    out = sys.stdout
+    try:
+        with writer_cache(db):
+            for line in sys.stdin.buffer:
+                count, last = stamp_batch(db, journal, json.loads(line), batch)
+                out.write(json.dumps([count, last]) + "\n")
+                out.flush()
+    except Exception as exc:  # the server raises it (WorkerFailed); the batch under way was rolled back
+        try:
+            out.write(json.dumps({"error": f"{type(exc).__name__}: {exc}"}) + "\n")
+            out.flush()
+        except OSError:
+            pass  # the server is gone
+        raise SystemExit(1) from None
+    finally:
+        db.close()

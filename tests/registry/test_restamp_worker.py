@@ -1,0 +1,114 @@
+"""A server's restamp stamps its batches in a worker process (SQLite): its own session at a lower priority, the
+server's write lock held for each batch, a batch whole or not at all when the worker dies, resumed afterwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from igsn_graph.index.rebuild import verify
+from igsn_graph.registry import restamp
+from igsn_graph.registry.restamp_worker import BatchWorker, WorkerFailed
+from igsn_graph.registry.service import Registry
+from tests.registry.test_restamp import _everything, _populate, _search_datestamp, _stale, _versions
+
+pytestmark = [pytest.mark.both_stores, pytest.mark.sqlite_only("the worker process stamps SQLite registries")]
+
+
+def _wait(condition: object, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def _autogroup_nice(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def test_a_server_run_stamps_in_a_worker_of_its_own_session_at_a_lower_priority(registry: Registry) -> None:
+    names = _populate(registry)
+    _stale(registry)
+    before = {n: (registry.row(n), _versions(registry, n)) for n in names}
+    time.sleep(1.1)  # stamps visibly later than the registrations
+    runner = restamp.Restamper(registry, batch=1, pause=0.3)  # slow enough to look at the worker
+    assert runner.start()
+    _wait(lambda: runner.worker is not None and runner.done >= 1, "the run did not start")
+    worker = runner.worker
+    assert worker is not None and worker.pid != os.getpid()
+    assert os.getsid(worker.pid) == worker.pid != os.getsid(0)  # a session of its own
+    if worker.lowered:
+        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == restamp.NICENESS
+        assert _autogroup_nice(worker.pid) in (None, restamp.NICENESS)
+    _wait(lambda: not runner.running, "the run did not end")
+    assert runner.error is None and worker.proc.returncode == 0  # ended with the walk
+    progress = runner.progress()
+    assert progress is not None and progress.done == progress.total == len(names)
+    for name in names:  # new datestamps, in both tables; no history version
+        row, (old, versions) = registry.row(name), before[name]
+        assert row is not None and old is not None and row.datestamp > old.datestamp
+        assert row.version == old.version and _versions(registry, name) == versions
+        assert _search_datestamp(registry, name) == row.datestamp
+    assert not restamp.status(registry).pending and not restamp.status(registry).in_progress
+    assert registry.db.get_meta("inflight") is None  # each batch's reservation ended with it
+
+
+def test_a_killed_worker_ends_the_run_which_resumes_without_stamping_twice(registry: Registry) -> None:
+    names = _populate(registry)
+    _stale(registry)
+    before = {n: registry.row(n) for n in names}
+    history = {n: _versions(registry, n) for n in names}
+    time.sleep(1.1)
+    runner = restamp.Restamper(registry, batch=1, pause=0.5)
+    assert runner.start()
+    _wait(lambda: runner.worker is not None and runner.done >= 1, "the run did not start")
+    assert runner.worker is not None
+    os.kill(runner.worker.pid, signal.SIGKILL)
+    _wait(lambda: not runner.running, "the run did not stop")
+    assert isinstance(runner.error, WorkerFailed)
+    state = restamp.status(registry)
+    assert state.pending and state.in_progress
+    stamped = [n for n in names if registry.row(n) != before[n]]
+    assert names[: len(stamped)] == stamped and 1 <= len(stamped) < len(names)  # walked in IGSN order
+    first = {n: registry.row(n) for n in stamped}
+    time.sleep(1.1)
+    resumed = restamp.Restamper(registry, batch=2)  # the next start
+    assert resumed.start()
+    _wait(lambda: not resumed.running, "the resumed run did not end")
+    assert resumed.error is None and resumed.done == len(names) - len(stamped)
+    for name in names:
+        row = registry.row(name)
+        assert row is not None and row.datestamp > before[name].datestamp  # type: ignore[union-attr]
+        assert _versions(registry, name) == history[name]
+    assert all(registry.row(n) == first[n] for n in stamped)  # not stamped again
+    assert not restamp.status(registry).in_progress
+    report = verify(registry.db, registry.store, registry.iris)
+    assert report.ok, report.problems
+
+
+def test_a_batch_failing_in_the_worker_changes_nothing_and_says_why(registry: Registry) -> None:
+    names = _populate(registry)
+    _stale(registry)
+    with registry.db.write() as conn:  # the search rows' update fails after the catalogue's, in one transaction
+        conn.execute(
+            "CREATE TRIGGER crash BEFORE UPDATE OF datestamp ON search_doc BEGIN SELECT RAISE(ABORT, 'killed'); END"
+        )
+    assert registry.db.path is not None
+    everything = _everything(registry, names)
+    worker = BatchWorker(registry.db.path, 10, niceness=restamp.NICENESS)
+    try:
+        with registry.writing(), pytest.raises(WorkerFailed, match="IntegrityError: killed"):
+            worker.step("")
+    finally:
+        worker.close()
+    assert worker.proc.returncode == 1
+    with registry.db.write() as conn:
+        conn.execute("DROP TRIGGER crash")
+    assert _everything(registry, names) == everything  # rows, history, graphs, the last datestamp issued
