@@ -356,8 +356,8 @@ class Restamper:
 
     A thread of the server runs it; with an SQLite registry its batches are stamped by a worker process
     (``restamp_worker``: the interpreter lock stays the server's) unless ``in_process``. It yields to the
-    server's requests twice over: at a lower CPU priority (``NICENESS``: the thread's, and the worker's and its
-    session's), and while requests come in (``busy``, the server's: requests came in since it was last asked)
+    server's requests twice over: at a lower CPU priority (``NICENESS``: the thread's and the worker's), and
+    while requests come in (``busy``, the server's: requests came in since it was last asked)
     it works ``duty`` of the time; with none coming in it runs at full speed. ``base_url`` is ignored, as in
     ``status``.
     """

@@ -1,12 +1,11 @@
-"""A server's restamp stamps its batches in a worker process (SQLite): its own session at a lower priority, the
-server's write lock held for each batch, a batch whole or not at all when the worker dies, resumed afterwards."""
+"""A server's restamp stamps its batches in a worker process (SQLite) at a lower priority, the server's write
+lock held for each batch, a batch whole or not at all when the worker dies, resumed afterwards."""
 
 from __future__ import annotations
 
 import os
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
@@ -26,14 +25,7 @@ def _wait(condition: object, what: str, seconds: float = 60) -> None:
         time.sleep(0.02)
 
 
-def _autogroup_nice(pid: int) -> int | None:
-    try:
-        return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
-    except (FileNotFoundError, ValueError):
-        return None
-
-
-def test_a_server_run_stamps_in_a_worker_of_its_own_session_at_a_lower_priority(registry: Registry) -> None:
+def test_a_server_run_stamps_in_a_worker_process_at_a_lower_priority(registry: Registry) -> None:
     names = _populate(registry)
     _stale(registry)
     before = {n: (registry.row(n), _versions(registry, n)) for n in names}
@@ -43,10 +35,9 @@ def test_a_server_run_stamps_in_a_worker_of_its_own_session_at_a_lower_priority(
     _wait(lambda: runner.worker is not None and runner.done >= 1, "the run did not start")
     worker = runner.worker
     assert worker is not None and worker.pid != os.getpid()
-    assert os.getsid(worker.pid) == worker.pid != os.getsid(0)  # a session of its own
+    assert os.getsid(worker.pid) == os.getsid(0)  # the server's session: its share of the processor, not more
     if worker.lowered:
-        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == restamp.NICENESS
-        assert _autogroup_nice(worker.pid) in (None, restamp.NICENESS)
+        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == max(restamp.NICENESS, os.getpriority(os.PRIO_PROCESS, 0))
     _wait(lambda: not runner.running, "the run did not end")
     assert runner.error is None and worker.proc.returncode == 0  # ended with the walk
     progress = runner.progress()
