@@ -356,7 +356,7 @@ class Restamper:
 
     A thread of the server runs it; with an SQLite registry its batches are stamped by a worker process
     (``restamp_worker``: the interpreter lock stays the server's) unless ``in_process``. It yields to the
-    server's requests twice over: at a lower CPU priority (``NICENESS``: the thread's and the worker's), and
+    server's requests twice over: at a lower CPU priority (``NICENESS``: the worker's, else the thread's), and
     while requests come in (``busy``, the server's: requests came in since it was last asked)
     it works ``duty`` of the time; with none coming in it runs at full speed. ``base_url`` is ignored, as in
     ``status``.
@@ -418,7 +418,12 @@ class Restamper:
         def progress(n: int) -> None:
             self.done = n
 
-        lower_priority()
+        db = self.registry.db
+        separate = not self.in_process and db.dialect == SQLITE and db.path is not None
+        if not separate:
+            # with a worker, this thread only takes the lock and passes positions: lowered, it would be put off
+            # while holding the interpreter lock, and the event loop with it
+            lower_priority()
         try:
             # before the clock starts: the rate and expected end are the restamp's
             graph_datestamps.drop(self.registry, stop=self._stop.is_set, duty=self.duty, changed=self.graphs_changed)
@@ -427,8 +432,8 @@ class Restamper:
                 return
             self.total = remaining(self.registry)
             self._started, self._started_at = time.monotonic(), datetime.now(UTC)
-            db = self.registry.db
-            if not self.in_process and db.dialect == SQLITE and db.path is not None:
+            if separate:
+                assert db.path is not None
                 self.worker = BatchWorker(db.path, self.batch, niceness=NICENESS)
             try:
                 n = restamp(

@@ -36,8 +36,13 @@ def test_a_server_run_stamps_in_a_worker_process_at_a_lower_priority(registry: R
     worker = runner.worker
     assert worker is not None and worker.pid != os.getpid()
     assert os.getsid(worker.pid) == os.getsid(0)  # the server's session: its share of the processor, not more
+    own = os.getpriority(os.PRIO_PROCESS, 0)
     if worker.lowered:
-        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == max(restamp.NICENESS, os.getpriority(os.PRIO_PROCESS, 0))
+        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == max(restamp.NICENESS, own)
+    # the server's thread only passes positions: not lowered, so never put off while it holds the interpreter lock
+    thread = runner._thread
+    assert thread is not None and thread.native_id is not None
+    assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == own
     _wait(lambda: not runner.running, "the run did not end")
     assert runner.error is None and worker.proc.returncode == 0  # ended with the walk
     progress = runner.progress()
