@@ -435,6 +435,7 @@ class Restamper:
             if separate:
                 assert db.path is not None
                 self.worker = BatchWorker(db.path, self.batch, niceness=NICENESS)
+                self.worker.ready()
             try:
                 n = restamp(
                     self.registry,

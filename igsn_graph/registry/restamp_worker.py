@@ -65,14 +65,27 @@ class BatchWorker:
             stdout=subprocess.PIPE,
         )
         self.lowered = lower(self.proc.pid, niceness)
+        self._started = False
 
     @property
     def pid(self) -> int:
         return self.proc.pid
 
+    def ready(self) -> None:
+        """Waits until the worker has started (its interpreter, imports and database: ~0.3 s of a processor, more
+        at its priority on a busy machine), so that its start is not taken for its first batch's time, after which
+        the run rests as long (``restamp.rest_after``). ``WorkerFailed`` when it did not start."""
+        if self._started:
+            return
+        line = cast(IO[bytes], self.proc.stdout).readline()
+        if json.loads(line or b"null") != "ready":
+            raise WorkerFailed(f"the restamp worker did not start (exit status {self.proc.wait()})")
+        self._started = True
+
     def step(self, after: str) -> tuple[int, str]:
         """Stamps the batch after ``after`` (the caller holds the write lock); how many records, and the new
         position. ``WorkerFailed`` when the worker failed or is gone."""
+        self.ready()
         stdin, stdout = cast(IO[bytes], self.proc.stdin), cast(IO[bytes], self.proc.stdout)
         try:
             stdin.write(json.dumps(after).encode() + b"\n")
@@ -117,6 +130,8 @@ def main(argv: list[str]) -> None:
     # only its reservation of datestamps is used, which reads and writes the database alone
     journal = Journal(db, cast("GraphStore", None), cast("Iris", None))
     out = sys.stdout
+    out.write(json.dumps("ready") + "\n")
+    out.flush()
     try:
         with writer_cache(db):
             for line in sys.stdin.buffer:
