@@ -41,7 +41,7 @@ from ..db import SQLITE, Database
 from ..formats.table import fingerprint
 from ..index.catalogue import format_datestamp
 from . import graph_datestamps
-from .restamp_worker import BatchWorker
+from .restamp_worker import BatchWorker, WorkerFailed
 
 if TYPE_CHECKING:
     from .journal import Journal
@@ -435,8 +435,9 @@ class Restamper:
             if separate:
                 assert db.path is not None
                 self.worker = BatchWorker(db.path, self.batch, niceness=NICENESS)
-                self.worker.ready()
             try:
+                if self.worker is not None:
+                    self.worker.ready()
                 n = restamp(
                     self.registry,
                     progress=progress,
@@ -461,7 +462,13 @@ class Restamper:
         """The worker's batch; the worker ended with the walk (what is left is the run's end, done here), so that
         the run's end is not made to wait for it once the datestamps are current."""
         assert self.worker is not None
-        count, last = self.worker.step(after)
+        try:
+            count, last = self.worker.step(after)
+        except WorkerFailed:
+            # the worker's reservation of a datestamp was its own: cleared here, under the write lock this thread
+            # holds, or OAI-PMH would cap its responseDate before it until the next write
+            self.registry.journal.release(force=True)
+            raise
         if not count:
             self.worker.close()
         return count, last

@@ -19,6 +19,7 @@ or died).
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -59,8 +60,10 @@ class BatchWorker:
     """The worker process of one run over the registry database at ``path``, ``batch`` records a step."""
 
     def __init__(self, path: Path, batch: int, *, niceness: int) -> None:
+        from ..db import SCHEMA_VERSION
+
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, _PACKAGE_ROOT, str(path), str(batch)],
+            [sys.executable, "-c", _BOOT, _PACKAGE_ROOT, str(path), str(batch), str(os.getpid()), str(SCHEMA_VERSION)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -78,8 +81,14 @@ class BatchWorker:
         if self._started:
             return
         line = cast(IO[bytes], self.proc.stdout).readline()
-        if json.loads(line or b"null") != "ready":
-            raise WorkerFailed(f"the restamp worker did not start (exit status {self.proc.wait()})")
+        try:
+            said = json.loads(line or b"null")
+        except ValueError:
+            said = None
+        if said != "ready":
+            self.close(timeout=5.0)  # its input closed first: a worker alive but not ready ends rather than waits
+            message = said.get("error") if isinstance(said, dict) else None
+            raise WorkerFailed(f"the restamp worker did not start ({message or f'exit status {self.proc.returncode}'})")
         self._started = True
 
     def step(self, after: str) -> tuple[int, str]:
@@ -117,19 +126,47 @@ class BatchWorker:
             self.proc.stdout.close()
 
 
+def die_with(parent: int) -> None:
+    """Killed when the thread that started this process ends (Linux ``PR_SET_PDEATHSIG``), and gone at once if
+    ``parent`` already has: a worker outliving its server would commit a batch after the server's write lock was
+    released, under a datestamp older than one a new writer may have issued meanwhile."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (AttributeError, OSError):
+        pass  # not Linux: the parent check and the closed input remain
+    if os.getppid() != parent:
+        raise SystemExit(1)
+
+
+def _refuse(out: IO[str], message: str) -> None:
+    out.write(json.dumps({"error": message}) + "\n")
+    out.flush()
+    raise SystemExit(1)
+
+
 def main(argv: list[str]) -> None:
-    """The worker: ``PATH BATCH``; positions in on standard input, answers out on standard output."""
-    from ..db import Database
+    """The worker: ``PATH BATCH PARENT SCHEMA``; positions in on standard input, answers out on standard output."""
+    from ..db import SCHEMA_VERSION, Database, connect_read_only
     from .journal import Journal
     from .restamp import stamp_batch, writer_cache
 
     # the server's session's interrupt (Ctrl-C) stops the server, which ends this worker between batches
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    path, batch = Path(argv[0]), int(argv[1])
+    path, batch, parent, schema = Path(argv[0]), int(argv[1]), int(argv[2]), int(argv[3])
+    die_with(parent)
+    out = sys.stdout
+    # opening the database brings an older schema up to date: never from here, outside the server's write lock,
+    # nor with code other than the server's (a package upgraded under a running server)
+    probe = connect_read_only(path)
+    try:
+        found = probe.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    finally:
+        probe.close()
+    if schema != SCHEMA_VERSION or found is None or int(found[0]) != schema:
+        _refuse(out, f"schema {found and found[0]} on disk, {schema} in the server, {SCHEMA_VERSION} in this code")
     db = Database(path)
     # only its reservation of datestamps is used, which reads and writes the database alone
     journal = Journal(db, cast("GraphStore", None), cast("Iris", None))
-    out = sys.stdout
     out.write(json.dumps("ready") + "\n")
     out.flush()
     try:

@@ -3,14 +3,20 @@ lock held for each batch, a batch whole or not at all when the worker dies, resu
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import sqlite3
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
+from igsn_graph.db import SCHEMA_VERSION
 from igsn_graph.index.rebuild import verify
-from igsn_graph.registry import restamp
+from igsn_graph.registry import restamp, restamp_worker
 from igsn_graph.registry.restamp_worker import BatchWorker, WorkerFailed
 from igsn_graph.registry.service import Registry
 from tests.registry.test_restamp import _everything, _populate, _search_datestamp, _stale, _versions
@@ -108,3 +114,86 @@ def test_a_batch_failing_in_the_worker_changes_nothing_and_says_why(registry: Re
     with registry.db.write() as conn:
         conn.execute("DROP TRIGGER crash")
     assert _everything(registry, names) == everything  # rows, history, graphs, the last datestamp issued
+
+
+def test_a_worker_never_outlives_the_process_that_started_it(registry: Registry) -> None:
+    """A server killed while its worker stamps a batch: the worker dies with it, so no batch is committed after
+    the server's write lock is gone. The worker is held inside its batch by a write transaction of the test's."""
+    names = _populate(registry)
+    _stale(registry)
+    assert registry.db.path is not None
+    everything = _everything(registry, names)
+    script = (
+        "import os, sys; from pathlib import Path\n"
+        "from igsn_graph.registry.restamp_worker import BatchWorker\n"
+        "w = BatchWorker(Path(sys.argv[1]), 10, niceness=10); w.ready()\n"
+        "print(w.pid, flush=True); sys.stdin.readline()\n"
+        "w.proc.stdin.write(b'\"\"\\n'); w.proc.stdin.flush(); os._exit(0)\n"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", script, str(registry.db.path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert server.stdin is not None and server.stdout is not None
+    worker = int(server.stdout.readline())
+    blocker = sqlite3.connect(registry.db.path, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")  # the worker's batch waits for it (its busy timeout is 30 s)
+        server.stdin.write("go\n")
+        server.stdin.flush()
+        assert server.wait(60) == 0
+
+        def gone() -> bool:
+            try:
+                os.kill(worker, 0)
+            except ProcessLookupError:
+                return True
+            return Path(f"/proc/{worker}/stat").read_text().split(") ")[1].startswith("Z")  # exited, not reaped
+
+        _wait(gone, "the worker outlived its server", seconds=20)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    time.sleep(0.5)
+    assert _everything(registry, names) == everything  # nothing stamped after the server died
+
+
+def test_a_worker_refuses_a_schema_other_than_the_servers(registry: Registry) -> None:
+    """Opening the database would bring an older schema up to date: a worker of other code, or given another
+    version than the file's, refuses before opening it, and says why."""
+    assert registry.db.path is not None
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            restamp_worker._BOOT,
+            restamp_worker._PACKAGE_ROOT,
+            str(registry.db.path),
+            "10",
+            str(os.getpid()),
+            str(SCHEMA_VERSION + 1),
+        ],
+        input=b"",
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout.splitlines()[0])["error"].startswith(f"schema {SCHEMA_VERSION} on disk")
+    assert registry.db.get_meta("schema_version") == str(SCHEMA_VERSION)
+
+
+def test_a_failed_batch_leaves_no_reservation_behind(registry: Registry) -> None:
+    """The worker reserves the batch's datestamp itself; when it fails the server's run clears the reservation
+    (OAI-PMH caps its responseDate before a reservation), as an in-process batch does."""
+    names = _populate(registry)
+    _stale(registry)
+    with registry.db.write() as conn:
+        conn.execute(
+            "CREATE TRIGGER crash BEFORE UPDATE OF datestamp ON search_doc BEGIN SELECT RAISE(ABORT, 'killed'); END"
+        )
+    runner = restamp.Restamper(registry, batch=len(names))
+    assert runner.start()
+    _wait(lambda: not runner.running, "the run did not stop")
+    with registry.db.write() as conn:
+        conn.execute("DROP TRIGGER crash")
+    assert isinstance(runner.error, WorkerFailed)
+    assert registry.db.get_meta("inflight") is None
