@@ -37,7 +37,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import httpx
 
@@ -59,59 +59,23 @@ from bench.sparql import point_query  # noqa: E402
 from igsn_graph.settings import Settings  # noqa: E402
 from igsn_graph.xmlparser import parse_xml  # noqa: E402
 from testkit.harness import (  # noqa: E402
-    WRK_DONE_LUA,
     WrkResult,
     free_port,
     run_wrk,
-    run_wrk_script,
     stop_server,
+    write_posts,
     write_requests,
 )
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
-
-#: wrk's Lua for POSTs: each line of the request file is ``path<TAB>percent-encoded body<TAB>header: value…``;
-#: each thread sends them in a random order of its own (``testkit.harness.run_wrk``'s GETs, with a body)
-POST_LUA = (
-    r"""
-local requests = {}
-local counter = 0
-function setup(thread)
-  counter = counter + 1
-  thread:set("id", counter)
-end
-local function unquote(s)
-  return (string.gsub(s, "%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-function init(args)
-  for line in io.lines(args[1]) do
-    local fields = {}
-    for field in string.gmatch(line, "[^\t]+") do fields[#fields + 1] = field end
-    local headers = {}
-    for i = 3, #fields do
-      local name, value = string.match(fields[i], "^([^:]+):%s*(.*)$")
-      headers[name] = value
-    end
-    requests[#requests + 1] = wrk.format("POST", fields[1], headers, unquote(fields[2]))
-  end
-  math.randomseed(id * 7919 + os.time())
-end
-function request()
-  return requests[math.random(#requests)]
-end
-"""
-    + WRK_DONE_LUA
-)
 
 #: a row: label → (draws its request file for one repetition, runs wrk on it)
 Row = tuple[Callable[[int], Path], Callable[[Path], WrkResult]]
 
 
 def sparql_posts(path: Path, igsns: list[str]) -> Path:
-    headers = "\tContent-Type: application/sparql-query\tAccept: application/sparql-results+json"
-    lines = [f"/sparql\t{quote(point_query(n), safe='')}{headers}" for n in igsns]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    headers = [("Content-Type", "application/sparql-query"), ("Accept", "application/sparql-results+json")]
+    return write_posts(path, [("/sparql", point_query(n), headers) for n in igsns])
 
 
 def collect_tokens(base: str, paths: list[str], want: int) -> list[str]:
@@ -229,8 +193,6 @@ def main() -> None:
 
         # one client gets this many SPARQL queries at once (more are answered 429): the row uses as many connections
         sparql_connections = min(args.connections, Settings.from_env(env, data_dir=data).sparql_per_client)
-        script = work / "post.lua"
-        script.write_text(POST_LUA, encoding="utf-8")
         xml = [("Accept", "text/xml")]
         token_paths = ["/oai?" + urlencode({"verb": "ListRecords", "resumptionToken": t}) for t in tokens]
         rows: dict[str, Row] = {
@@ -246,10 +208,9 @@ def main() -> None:
             },
             "SPARQL point": (
                 posts,
-                lambda f: run_wrk_script(
+                lambda f: run_wrk(
                     base,
-                    script,
-                    [str(f)],
+                    f,
                     seconds=args.seconds,
                     connections=sparql_connections,
                     threads=1,

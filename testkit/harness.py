@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -27,6 +28,7 @@ __all__ = [
     "run_wrk_script",
     "start_oxigraph",
     "start_server",
+    "write_posts",
     "write_requests",
     "stop_server",
     "summary",
@@ -175,16 +177,21 @@ function setup(thread)
   counter = counter + 1
   thread:set("id", counter)
 end
+local function unquote(s)
+  return (string.gsub(s, "%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
 function init(args)
   for line in io.lines(args[1]) do
     local fields = {}
     for field in string.gmatch(line, "[^\t]+") do fields[#fields + 1] = field end
     local headers = {}
-    for i = 2, #fields do
+    for i = 4, #fields do
       local name, value = string.match(fields[i], "^([^:]+):%s*(.*)$")
       headers[name] = value
     end
-    requests[#requests + 1] = wrk.format("GET", fields[1], headers)
+    local body = nil
+    if fields[3] ~= "-" then body = unquote(fields[3]) end
+    requests[#requests + 1] = wrk.format(fields[1], fields[2], headers, body)
   end
   math.randomseed(id * 7919 + os.time())
 end
@@ -213,8 +220,21 @@ class WrkResult:
 
 
 def write_requests(path: Path, requests: Iterable[tuple[str, Sequence[tuple[str, str]]]]) -> Path:
-    """The request list ``run_wrk`` draws from: (path, headers) per request."""
-    lines = ["\t".join([target, *(f"{k}: {v}" for k, v in headers)]) for target, headers in requests]
+    """The request list ``run_wrk`` draws from: (path, headers) per GET."""
+    return _write(path, (("GET", target, None, headers) for target, headers in requests))
+
+
+def write_posts(path: Path, posts: Iterable[tuple[str, str, Sequence[tuple[str, str]]]]) -> Path:
+    """The request list ``run_wrk`` draws from: (path, body, headers) per POST."""
+    return _write(path, (("POST", target, body, headers) for target, body, headers in posts))
+
+
+def _write(path: Path, requests: Iterable[tuple[str, str, str | None, Sequence[tuple[str, str]]]]) -> Path:
+    # a line per request: method, path, the body percent-encoded (or "-"), then "name: value" headers, tab apart
+    lines = [
+        "\t".join([method, target, "-" if body is None else quote(body, safe=""), *(f"{k}: {v}" for k, v in headers)])
+        for method, target, body, headers in requests
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

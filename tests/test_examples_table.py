@@ -12,9 +12,9 @@ import pytest
 
 from igsn_graph.errors import IgsnGraphError
 from igsn_graph.loader import RDF_SUFFIXES, read_input
-from igsn_graph.registry.accounts import Principal
 from igsn_graph.registry.service import Registry, init_data_dir
 from igsn_graph.settings import Settings
+from testkit.examples_agent import add_examples_agent
 from tests.conftest import SHARED
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -54,16 +54,7 @@ def rows(tmp: Path) -> list[tuple[str, str, int, str]]:
     init_data_dir(settings)
     out = []
     with Registry(settings) as registry:
-        # one agent owning every namespace the examples use (their first two characters; TEST is every
-        # account's) and the DOI prefixes they write
-        registry.add_agent(
-            "ZEXAMPLE",
-            name="Examples",
-            password="examples",
-            namespaces=sorted({n[:2] for n in names if not n.startswith("TEST")}),
-            doi_prefixes=["10.58052", "10.5072"],
-        )
-        agent = Principal("agent", "ZEXAMPLE", "ZEXAMPLE")
+        agent = add_examples_agent(registry, names)
         for path in files:
             shown = str(path.relative_to(examples))
             got = read[path]

@@ -13,12 +13,12 @@ from pyoxigraph import NamedNode, Triple
 from igsn_graph.index import catalogue
 from igsn_graph.loader import RDF_SUFFIXES, read_input
 from igsn_graph.record import Relation
-from igsn_graph.registry.accounts import Principal
 from igsn_graph.registry.service import Registry, Submission
 from igsn_graph.resolver.rendering import render_rdf
 from igsn_graph.resolver.stored import PRERENDERED, StoredRepresentations, fill
 from igsn_graph.settings import Settings
 from igsn_graph.store.oxigraph import OxigraphStore
+from testkit.examples_agent import add_examples_agent
 from tests.conftest import SHARED, live_server
 from tests.oai.samples import ONE, rich
 
@@ -45,14 +45,7 @@ def _load_examples(registry: Registry) -> set[str]:
         pytest.skip("../shared/examples is absent in this checkout")
     read = [read_input(p.read_bytes(), RDF_SUFFIXES.get(p.suffix.lower())) for p in paths]
     names = {s.record.igsn for got in read for s in got.submissions}
-    registry.add_agent(
-        "ZEXAMPLE",
-        name="Examples",
-        password="examples",
-        namespaces=sorted({n[:2] for n in names if not n.startswith("TEST")}),
-        doi_prefixes=["10.58052", "10.5072"],
-    )
-    agent = Principal("agent", "ZEXAMPLE", "ZEXAMPLE")
+    agent = add_examples_agent(registry, names)
     loaded = set()
     for got in read:
         for batch in registry.load_records(got.submissions, principal=agent):
