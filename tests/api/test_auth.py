@@ -50,7 +50,10 @@ def test_a_logins_database_reads_run_off_the_event_loop(client: TestClient, monk
     time.sleep(1.1)  # the accounts version is read at most once a second: the next cached login reads it
     assert client.get("/igsn", auth=AGENT).status_code in (200, 204)  # cached
     assert {what for what, _ in seen} == {"accounts version", "shared buckets", "failure written"}, seen
-    assert [what for what, _ in seen].count("accounts version") == 2, seen
+    # read at the first login and again by the cached one a second later (once more in between only when the box
+    # is so loaded that the failed login came a second after the first)
+    assert seen[0][0] == seen[-1][0] == "accounts version", seen
+    assert 2 <= [what for what, _ in seen].count("accounts version") <= 3, seen
     for what, thread in seen:
         assert thread.startswith("login-read" if what == "accounts version" else "password-check"), seen
 

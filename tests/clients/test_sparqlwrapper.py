@@ -38,7 +38,8 @@ def test_ask_xml_and_post(endpoint: str) -> None:
 
 def test_construct_turtle(endpoint: str) -> None:
     client = SPARQLWrapper(endpoint)
-    client.setQuery("CONSTRUCT { ?s a ?t } WHERE { ?s a ?t } LIMIT 10")
+    # distinct solutions: over the union of graphs one agent IRI is typed in every sample graph naming it
+    client.setQuery("CONSTRUCT { ?s a ?t } WHERE { SELECT DISTINCT ?s ?t WHERE { ?s a ?t } LIMIT 10 }")
     client.setReturnFormat(TURTLE)
     data = client.queryAndConvert()
     import rdflib
