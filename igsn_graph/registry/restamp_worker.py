@@ -2,8 +2,8 @@
 
 Run in a thread of the server, a batch's SQL gave the interpreter lock back and took it again for every statement
 (some thirty per batch), and each time it took it the event loop answering the resolver's requests was made to
-stop for it. The worker process has a lock of its own. It runs in the idle scheduling class (``idle``) at the niceness the thread had (``lower``), in
-the server's session: where Linux shares the processor between sessions first (autogroup), it then takes its share
+stop for it. The worker process has a lock of its own. It runs at the niceness the thread had (``lower``), in the
+server's session: where Linux shares the processor between sessions first (autogroup), it then takes its share
 from the server's, as the thread did, and not from the rest of the machine (a session of its own at a lower
 priority yielded to every other process too: at load 4 on two cores it stamped 5,500 records/s with no request
 coming in, the thread 10,000-30,000).
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ..iris import Iris
     from ..store.base import GraphStore
 
-__all__ = ["BatchWorker", "WorkerFailed", "die_with", "idle", "lower", "main"]
+__all__ = ["BatchWorker", "WorkerFailed", "lower", "main"]
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 _BOOT = (
@@ -56,19 +56,6 @@ def lower(pid: int, niceness: int) -> bool:
     return True
 
 
-def idle(pid: int) -> bool:
-    """Puts process ``pid`` in Linux's idle scheduling class: it runs on a processor only while nothing else
-    wants it, and a request's wake-up takes the processor back at once. Niceness alone left it a share of the
-    server's processor time while the resolver waited: resolver p99 during a restamp, against after it, median of
-    eight rounds x1.59 at niceness 10, x1.22 in the idle class (quiet 2-core machine, 100,000 samples; the
-    restamp's rate unchanged, ~24,000 records/s). False where the system has no such class or refuses."""
-    try:
-        os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):
-        return False
-    return True
-
-
 class BatchWorker:
     """The worker process of one run over the registry database at ``path``, ``batch`` records a step."""
 
@@ -81,7 +68,6 @@ class BatchWorker:
             stdout=subprocess.PIPE,
         )
         self.lowered = lower(self.proc.pid, niceness)
-        self.idle = idle(self.proc.pid)
         self._started = False
 
     @property
