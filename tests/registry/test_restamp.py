@@ -350,7 +350,8 @@ def test_server_restamps_at_start_and_harvesters_see_it(settings: Settings, regi
     time.sleep(1.1)
     with live_server(settings) as base:
         deadline = time.monotonic() + 60
-        while (health := httpx.get(base + "/health").json())["restamp_pending"]:
+        # the fingerprint is adopted at the run's end, a moment before its thread ends: wait for both
+        while (health := httpx.get(base + "/health").json())["restamp_pending"] or health["restamp"]["running"]:
             assert time.monotonic() < deadline, "the background restamp did not finish"
             time.sleep(0.1)
         progress = health["restamp"]
