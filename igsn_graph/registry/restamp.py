@@ -26,7 +26,6 @@ first stamp (the walk misses none, short of a position lost while a run was inte
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import threading
 import time
@@ -41,7 +40,7 @@ from ..db import SQLITE, Database
 from ..formats.table import fingerprint
 from ..index.catalogue import format_datestamp
 from . import graph_datestamps
-from .restamp_worker import BatchWorker, WorkerFailed
+from .restamp_worker import BatchWorker, WorkerFailed, lower
 
 if TYPE_CHECKING:
     from .journal import Journal
@@ -269,13 +268,7 @@ def rest_after(took: float, *, pause: float, duty: float, busy: bool) -> float:
 def lower_priority(niceness: int = NICENESS) -> bool:
     """Lowers the calling thread's CPU priority to ``niceness`` unless it is lower already (Linux: a thread has a
     niceness of its own); False where the system has no such thing or refuses."""
-    try:
-        thread = threading.get_native_id()
-        if os.getpriority(os.PRIO_PROCESS, thread) < niceness:
-            os.setpriority(os.PRIO_PROCESS, thread, niceness)
-    except (AttributeError, OSError):
-        return False
-    return True
+    return lower(threading.get_native_id(), niceness)
 
 
 def restamp(

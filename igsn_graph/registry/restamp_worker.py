@@ -46,8 +46,8 @@ class WorkerFailed(RuntimeError):
 
 
 def lower(pid: int, niceness: int) -> bool:
-    """Lowers process ``pid`` to ``niceness`` unless it is lower already; False where the system has no such thing
-    or refuses."""
+    """Lowers process (or, on Linux, thread) ``pid`` to ``niceness`` unless it is lower already; False where the
+    system has no such thing or refuses."""
     try:
         if os.getpriority(os.PRIO_PROCESS, pid) < niceness:
             os.setpriority(os.PRIO_PROCESS, pid, niceness)
