@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal, RdfFormat, Store, Triple, parse
 
 from .. import links
+from ..batching import batched
 from ..db import Database, create_schema
 from ..formats import graph as graphmap
 from ..iris import Iris
@@ -167,7 +168,7 @@ def verify(db: Database, store: GraphStore, iris: Iris, *, limit: int = 100, bat
         prefixes = [r[0] for r in conn.execute("SELECT prefix FROM doi_prefixes")]  # for the link check, read once
         graph_prefix = iris.record_graph("").value
         names = (g.value[len(graph_prefix) :] for g in store.graphs_with_prefix(graph_prefix))
-        for chunk in _chunks(names, batch):
+        for chunk in batched(names, batch):
             if not _verify_batch(conn, scratch, store, iris, chunk, prefixes, report, limit):
                 break
         _unseen(conn, scratch, "SELECT igsn FROM catalogue", "in the index but has no graph", report, limit)
@@ -186,17 +187,6 @@ def verify(db: Database, store: GraphStore, iris: Iris, *, limit: int = 100, bat
     if {tuple(r) for r in counted} != {tuple(r) for r in totals}:
         report.problems.append("search facet totals differ from the facet rows")
     return report
-
-
-def _chunks(names: Iterator[str], size: int) -> Iterator[list[str]]:
-    chunk: list[str] = []
-    for name in names:
-        chunk.append(name)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 @dataclass

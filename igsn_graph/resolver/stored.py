@@ -16,18 +16,18 @@ representations of samples not stored yet (``igsn-graph prerender``).
 from __future__ import annotations
 
 import hashlib
-import itertools
 import logging
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyoxigraph
 
+from ..batching import batched
 from ..db import connect_read_only, immediate
 from ..formats import table
 from ..harvest import origins
@@ -310,7 +310,7 @@ def fill(
     done = 0
     writing: list[Future[tuple[list[_Row], int]]] = []
     with ThreadPoolExecutor(threads, thread_name_prefix="prerender") as pool:
-        for chunk in _batches((row for row in rows if row.active), batch):
+        for chunk in batched((row for row in rows if row.active), batch):
             lacking = stored.lacking(chunk, PRERENDERED)
             if not lacking:
                 continue
@@ -332,9 +332,3 @@ def _write(stored: StoredRepresentations, rendering: list[Future[tuple[list[_Row
     slices = [r.result() for r in rendering]
     stored.write([body for rows, _ in slices for body in rows])
     return sum(samples for _, samples in slices)
-
-
-def _batches(rows: Iterable[CatalogueRow], size: int) -> Iterator[list[CatalogueRow]]:
-    it = iter(rows)
-    while chunk := list(itertools.islice(it, size)):
-        yield chunk
