@@ -14,6 +14,8 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
@@ -63,6 +65,20 @@ class WriteLock:
         self._across: ProcessLock | None = FileLock(across) if isinstance(across, Path) else across
         self._depth = 0
         self._owner: int | None = None
+        self._on_wait: Callable[[], None] | None = None
+
+    @contextmanager
+    def waiters_call(self, hook: Callable[[], None]) -> Iterator[None]:
+        """While the calling thread holds the lock: a thread of this process that must wait for it calls ``hook``
+        first (once per wait). The restamp's worker runs in the idle scheduling class; while it stamps a batch
+        under this lock, a registration waiting for the lock raises it to normal priority (``BatchWorker.boost``),
+        or on a busy machine the registration would wait on a process that gets no processor time."""
+        assert self.held(), "only the holder says who its waiters call"
+        self._on_wait = hook
+        try:
+            yield
+        finally:
+            self._on_wait = None
 
     def settle(self, timeout_s: float) -> bool:
         """Waits until no thread of this process is inside a write (at most ``timeout_s``); whether none is.
@@ -78,7 +94,11 @@ class WriteLock:
         return self._owner == threading.get_ident()
 
     def __enter__(self) -> WriteLock:
-        self._thread_lock.acquire()
+        if not self._thread_lock.acquire(blocking=False):
+            hook = self._on_wait
+            if hook is not None:
+                hook()
+            self._thread_lock.acquire()
         if self._depth == 0 and self._across is not None:
             try:
                 self._across.acquire()

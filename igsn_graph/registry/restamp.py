@@ -349,7 +349,8 @@ class Restamper:
 
     A thread of the server runs it; with an SQLite registry its batches are stamped by a worker process
     (``restamp_worker``: the interpreter lock stays the server's) unless ``in_process``. It yields to the
-    server's requests twice over: at a lower CPU priority (``NICENESS``: the worker's, else the thread's), and
+    server's requests twice over: at a lower CPU priority (``NICENESS``: the worker's, else the thread's; the
+    worker also in the idle scheduling class, raised while a writer waits for the lock it stamps under), and
     while requests come in (``busy``, the server's: requests came in since it was last asked)
     it works ``duty`` of the time; with none coming in it runs at full speed. ``base_url`` is ignored, as in
     ``status``.
@@ -456,7 +457,9 @@ class Restamper:
         the run's end is not made to wait for it once the datestamps are current."""
         assert self.worker is not None
         try:
-            count, last = self.worker.step(after)
+            # a writer waiting for the lock this thread holds raises the worker out of the idle class
+            with self.registry.gate.lock.waiters_call(self.worker.boost):
+                count, last = self.worker.step(after)
         except WorkerFailed:
             # the worker's reservation of a datestamp was its own: cleared here, under the write lock this thread
             # holds, or OAI-PMH would cap its responseDate before it until the next write

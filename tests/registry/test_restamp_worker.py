@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -197,3 +198,101 @@ def test_a_failed_batch_leaves_no_reservation_behind(registry: Registry) -> None
         conn.execute("DROP TRIGGER crash")
     assert isinstance(runner.error, WorkerFailed)
     assert registry.db.get_meta("inflight") is None
+
+
+def _idle_worker(registry: Registry, boost_after: float) -> BatchWorker:
+    if not restamp_worker.can_leave_idle(restamp.NICENESS):
+        pytest.skip("this user may not bring a process back from the idle scheduling class (no CAP_SYS_NICE)")
+    assert registry.db.path is not None
+    worker = BatchWorker(registry.db.path, 1000, niceness=restamp.NICENESS, boost_after=boost_after)
+    worker.ready()
+    assert worker.idle and os.sched_getscheduler(worker.pid) == os.SCHED_IDLE
+    return worker
+
+
+def _blocked_batch(registry: Registry, worker: BatchWorker) -> tuple[sqlite3.Connection, threading.Thread]:
+    """The worker's batch under way and held inside its transaction by a write transaction of the test's (its
+    busy timeout is 30 s), stepped by a thread holding the write lock as the server's run does."""
+    assert registry.db.path is not None
+    blocker = sqlite3.connect(registry.db.path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+
+    def run() -> None:
+        with registry.writing(), registry.gate.lock.waiters_call(worker.boost):
+            worker.step("")
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return blocker, thread
+
+
+def test_the_worker_runs_idle_and_a_waiting_writer_raises_it_for_the_batch(registry: Registry) -> None:
+    """A registration waiting for the lock a batch is stamped under must not wait on a process that gets no
+    processor time: it raises the worker to normal scheduling (its niceness kept) until the batch answers."""
+    names = _populate(registry)
+    _stale(registry)
+    worker = _idle_worker(registry, boost_after=600)
+    try:
+        blocker, run = _blocked_batch(registry, worker)
+        try:
+            _wait(lambda: registry.gate.lock._owner is not None, "the run did not take the lock")
+            time.sleep(0.3)
+            assert os.sched_getscheduler(worker.pid) == os.SCHED_IDLE and worker.boosts == 0
+            wrote = threading.Event()
+
+            def write() -> None:
+                with registry.writing():
+                    wrote.set()
+
+            writer = threading.Thread(target=write)
+            writer.start()
+            _wait(lambda: os.sched_getscheduler(worker.pid) == os.SCHED_OTHER, "the waiting writer did not raise it")
+            assert os.getpriority(os.PRIO_PROCESS, worker.pid) >= restamp.NICENESS  # raised, not above the server
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        run.join(60)
+        writer.join(60)
+        assert not run.is_alive() and wrote.is_set()
+        assert worker.boosts == 1 and os.sched_getscheduler(worker.pid) == os.SCHED_IDLE  # idle again after it
+    finally:
+        worker.close()
+    assert all(registry.row(n) is not None for n in names)
+
+
+def test_a_batch_that_takes_long_is_raised_whoever_waits(registry: Registry) -> None:
+    """Writers of other processes (a remote engine's API workers) cannot call the hook, nor can a stopping
+    server: a batch not answered within ``boost_after`` is raised all the same, and goes back to idle after."""
+    _populate(registry)
+    _stale(registry)
+    worker = _idle_worker(registry, boost_after=0.05)
+    try:
+        blocker, run = _blocked_batch(registry, worker)
+        try:
+            _wait(lambda: os.sched_getscheduler(worker.pid) == os.SCHED_OTHER, "the long batch was not raised")
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        run.join(60)
+        assert not run.is_alive() and worker.boosts == 1
+        assert os.sched_getscheduler(worker.pid) == os.SCHED_IDLE
+    finally:
+        worker.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to become another user")
+def test_a_user_who_could_not_raise_it_again_keeps_the_worker_out_of_the_idle_class() -> None:
+    """Linux lets a process back from the idle class only with CAP_SYS_NICE or an RLIMIT_NICE reaching its
+    niceness; without either, a waiting writer could not raise the worker, so it is not made idle at all."""
+    script = (
+        "import os, resource\n"
+        "from igsn_graph.registry.restamp_worker import can_leave_idle\n"
+        "print(can_leave_idle.__wrapped__(10))\n"  # root: CAP_SYS_NICE
+        "resource.setrlimit(resource.RLIMIT_NICE, (0, 0))\n"
+        "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"  # imported first: nobody may not read the venv
+        "print(can_leave_idle.__wrapped__(10))\n"
+    )
+    said = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    if said[0] != "True":
+        pytest.skip("root here has no CAP_SYS_NICE")
+    assert said == ["True", "False"]
