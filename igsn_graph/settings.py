@@ -38,6 +38,8 @@ _ENV = {
     "sparql_timeout_s": "IGSN_GRAPH_SPARQL_TIMEOUT",
     "sparql_workers": "IGSN_GRAPH_SPARQL_WORKERS",
     "sparql_per_client": "IGSN_GRAPH_SPARQL_PER_CLIENT",
+    "search_total_bound": "IGSN_GRAPH_SEARCH_TOTAL_BOUND",
+    "search_facet_bound": "IGSN_GRAPH_SEARCH_FACET_BOUND",
     "sparql_queue": "IGSN_GRAPH_SPARQL_QUEUE",
     "sparql_queue_wait_s": "IGSN_GRAPH_SPARQL_QUEUE_WAIT",
     "sparql_worker_nice": "IGSN_GRAPH_SPARQL_WORKER_NICE",
@@ -101,6 +103,10 @@ class Settings:
     sparql_queue: int = 16
     sparql_queue_wait_s: float = 5.0
     sparql_worker_nice: int = 10
+    #: search: matches counted at most (more: "more than" this many), and the matches facet values are counted
+    #: over at most (more: over the first this many, and the answer says so); ``index.search_counts``
+    search_total_bound: int = 100_000
+    search_facet_bound: int = 5_000
     #: OAI-PMH: records per page, the Identify admin e-mail (default: ``init --contact-email``, else
     #: ``contact@<repository id>``, never an account name) and repository name (default from the repository id)
     oai_page_size: int = 250
@@ -151,6 +157,11 @@ class Settings:
     config_file: Path | None = field(default=None)
 
     def __post_init__(self) -> None:
+        if not 1 <= self.search_facet_bound <= self.search_total_bound:
+            raise ValueError(
+                f"settings search_facet_bound ({self.search_facet_bound}) and search_total_bound "
+                f"({self.search_total_bound}) must satisfy 1 <= facet bound <= total bound"
+            )
         if self.database and not self.database.startswith(("postgresql://", "postgres://")):
             raise ValueError(
                 f"setting database must be a postgresql:// URL (empty: the SQLite file in the data folder), "

@@ -60,7 +60,12 @@ _NOT_OF_A_HIT = ("links", "unverified")
 
 
 class SearchPage(BaseModel):
+    #: the number of matches; when ``total_exact`` is false, more than this many match (counting stopped there)
     total: int
+    total_exact: bool = True
+    #: the number of matches the facet counts are over: ``total`` when they are exact, else the first ones found
+    #: (the answer says so rather than scaling them); 0 when facets=false
+    facets_counted: int = 0
     sort: str
     items: list[SearchItem]
     facets: dict[str, list[FacetValue]]
@@ -97,6 +102,16 @@ def query_from(request: Request) -> core.SearchQuery:
     query.facets = facets == "true"
     query.filters = {f: [v for v in params.getlist(f) if v] for f in core.FACETS if params.getlist(f)}
     return query
+
+
+def _bounds(registry: Registry) -> core.Bounds:
+    settings = registry.settings
+    return core.Bounds(total=settings.search_total_bound, facets=settings.search_facet_bound)
+
+
+def _found(n: int, exact: bool) -> str:
+    """How many a search found, as a page says it ("more than" when counting stopped at the bound)."""
+    return f"{n}" if exact else f"more than {n:,}"
 
 
 def _with_cursor(request: Request, path: str, cursor: str | None) -> str:
@@ -157,7 +172,7 @@ def search_samples(request: Request, registry: Registry = Depends(get_registry))
     `cursor` from `links.next`.
     """
     query = query_from(request)
-    result = core.search(registry.db.read(), query)
+    result = core.search(registry.db.read(), query, _bounds(registry))
     base = public_base(request)
     links = {
         "self": _with_cursor(request, "api/v1/search", query.cursor),
@@ -168,6 +183,8 @@ def search_samples(request: Request, registry: Registry = Depends(get_registry))
     unverified = unverified_notes(registry, [h.igsn for h in result.hits])
     page = SearchPage(
         total=result.total,
+        total_exact=result.total_exact,
+        facets_counted=result.facets_counted,
         sort=result.sort,
         items=[
             SearchItem(
@@ -272,8 +289,10 @@ def _holder(query: core.SearchQuery) -> etree._Element | None:
     return E.P(f"Samples of the {_FACET_TITLES[facet].lower()} ", E.A(value, href=href), **{"class": "holder"})
 
 
-def _count(registry: Registry, query: core.SearchQuery) -> int:
-    return core.search(registry.db.read(), replace(query, cursor=None, limit=1, facets=False)).total
+def _count(registry: Registry, query: core.SearchQuery) -> tuple[int, bool]:
+    """How many ``query`` finds, and whether that is exact."""
+    result = core.search(registry.db.read(), replace(query, cursor=None, limit=1, facets=False), _bounds(registry))
+    return result.total, result.total_exact
 
 
 def _suggestions(
@@ -283,20 +302,22 @@ def _suggestions(
     longer text query, a prefix search, or every sample."""
     tips: list[etree._Element] = []
     for label, value, href, broader in applied:
-        n = _count(registry, broader)
+        n, exact = _count(registry, broader)
         if n:
-            tips.append(E.LI(E.A(f"Search without {label.lower()} “{value}”", href=href), f" ({n} found)"))
+            tips.append(
+                E.LI(E.A(f"Search without {label.lower()} “{value}”", href=href), f" ({_found(n, exact)} found)")
+            )
     words = (query.q or "").split()
     if len(words) > 1:
         for word in list(dict.fromkeys(words))[:_WORD_SUGGESTIONS]:
             try:
-                n = _count(registry, replace(query, q=word))
+                n, exact = _count(registry, replace(query, q=word))
             except InvalidInput:  # a lone word with nothing searchable in it (punctuation): no suggestion
                 continue
             if n:
                 items = [(k, v) for k, v in request.query_params.multi_items() if k not in ("q", "cursor")]
                 href = "/search?" + urlencode([("q", word), *items])
-                tips.append(E.LI(E.A(f"Only the word “{word}”", href=href), f" ({n} found)"))
+                tips.append(E.LI(E.A(f"Only the word “{word}”", href=href), f" ({_found(n, exact)} found)"))
     if len(words) == 1 and not words[0].endswith("*"):
         items = [(k, v) for k, v in request.query_params.multi_items() if k not in ("q", "cursor")]
         href = "/search?" + urlencode([("q", words[0] + "*"), *items])
@@ -353,7 +374,7 @@ def search_page(request: Request, registry: Registry = Depends(get_registry)) ->
     body: list[etree._Element] = [E.H1("Search samples"), _form(request)]
     try:
         query = query_from(request)
-        result = core.search(registry.db.read(), query) if request.query_params else None
+        result = core.search(registry.db.read(), query, _bounds(registry)) if request.query_params else None
     except InvalidInput as exc:
         body.append(E.P(exc.message, **{"class": "error", "role": "alert"}))
         return _page(request, body, 400)
@@ -370,6 +391,12 @@ def search_page(request: Request, registry: Registry = Depends(get_registry)) ->
         return _page(request, body)
     chosen = {(k, v) for k, v in request.query_params.multi_items()}
     aside = E.ASIDE(E.H2("Refine"))
+    if result.facets and (result.facets_counted < result.total or not result.total_exact):
+        # counted over a bounded part of a large result: said, never passed off as the counts of every match
+        of = _found(result.total, result.total_exact)
+        aside.append(
+            E.P(f"Counts over the first {result.facets_counted:,} of {of} matches", **{"class": "facets-counted"})
+        )
     for facet, counts in result.facets.items():
         if not counts:
             continue
@@ -380,7 +407,9 @@ def search_page(request: Request, registry: Registry = Depends(get_registry)) ->
             items.append(E.LI(link, **({"class": "on"} if on else {})))
         aside.extend([E.H3(_FACET_TITLES[facet]), E.UL(*items)])
     hits = pages.sample_list(result.hits, unverified_notes(registry, [h.igsn for h in result.hits]))
-    results = E.SECTION(E.P(f"{result.total} sample{'s' if result.total != 1 else ''} found"))
+    plural = "s" if result.total != 1 or not result.total_exact else ""
+    found = _found(result.total, result.total_exact)
+    results = E.SECTION(E.P(f"{found[0].upper()}{found[1:]} sample{plural} found"))
     located = maps.hits_map(registry.db.read(), [(h.igsn, h.name) for h in result.hits])
     if located is not None:
         results.append(located)

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["box_condition", "text_from", "text_terms"]
+from .search_params import FACETS
+from .search_sql import box_spans
+
+__all__ = ["box_condition", "matching", "text_from", "text_terms"]
 
 _TERM = re.compile(r'"((?:[^"]|"")*)"(\*?)')
 _WORD = re.compile(r"\w+")
@@ -64,3 +67,36 @@ def box_condition(spans: list[tuple[float, float]], south: float, north: float) 
         ors.append("box(point(west, south), point(east, north)) && box(point(?, ?), point(?, ?))")
         args += [lo, south, hi, north]
     return f"d.doc IN (SELECT doc FROM search_box WHERE {' OR '.join(ors)})", args
+
+
+def matching(
+    match: str | None,
+    filters: dict[str, list[str]],
+    bbox: tuple[float, float, float, float] | None,
+    from_: str | None,
+    until: str | None,
+) -> tuple[str, list[object]]:
+    """FROM/WHERE of the matching documents (``d``, and ``t`` when there is a text query)."""
+    args: list[object] = []
+    if match is not None:
+        sql, args = text_from(match)
+    else:
+        sql = "FROM search_doc d WHERE 1 = 1"
+    if bbox is not None:
+        w, e, s, n = bbox
+        box_sql, box_args = box_condition(box_spans(w, e), s, n)
+        sql += " AND " + box_sql
+        args += box_args
+    if from_ is not None:
+        sql += " AND d.collected_to >= ?"
+        args.append(from_)
+    if until is not None:
+        sql += " AND d.collected_from <= ?"
+        args.append(until)
+    for facet in FACETS:
+        values = filters.get(facet)
+        if values:
+            marks = ",".join("?" * len(values))
+            sql += f" AND d.doc IN (SELECT doc FROM search_facet WHERE facet = ? AND value IN ({marks}))"
+            args += [facet, *values]
+    return sql, args

@@ -78,3 +78,35 @@ def test_an_empty_result_suggests_a_broader_search(base: str) -> None:
     single = page(base, "/search", [("q", "zzqxjw")])
     prefix = single.xpath("//section[@class='suggestions']//a[starts-with(., 'Words beginning')]/@href")
     assert prefix and parse_qsl(urlsplit(prefix[0]).query) == [("q", "zzqxjw*")]
+
+
+@pytest.fixture(scope="module")
+def bounded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo data served with small search bounds (matches counted up to 10, facet values over 4)."""
+    settings = demo_settings(tmp_path_factory.mktemp("bounded")).with_(search_total_bound=10, search_facet_bound=4)
+    with live_server(settings) as url:
+        yield url
+
+
+def test_bounded_counts_are_said_in_the_json_and_on_the_page(bounded: str) -> None:
+    body = httpx.get(bounded + "/api/v1/search", params={"q": "sample"}, timeout=30).json()
+    assert (body["total"], body["total_exact"], body["facets_counted"]) == (10, False, 4)
+    assert sum(v["count"] for v in body["facets"]["agent"]) == 4
+    doc = page(bounded, "/search", [("q", "sample")])
+    text = doc.xpath("string(//main)")
+    assert "More than 10 samples found" in text
+    assert doc.xpath("//aside/p[@class='facets-counted']/text()") == ["Counts over the first 4 of more than 10 matches"]
+    # within the bounds nothing is said: 3 matches, every one counted
+    small = httpx.get(bounded + "/api/v1/search", params={"q": "basalt"}, timeout=30).json()
+    assert (small["total"], small["total_exact"], small["facets_counted"]) == (3, True, 3)
+    assert not page(bounded, "/search", [("q", "basalt")]).xpath("//p[@class='facets-counted']")
+    # one filter value: the exact total from the running totals, facet values over the first 4
+    agent = page(bounded, "/search", [("agent", "ZGEO")])
+    assert "19 samples found" in agent.xpath("string(//main)")
+    assert agent.xpath("//p[@class='facets-counted']/text()") == ["Counts over the first 4 of 19 matches"]
+
+
+def test_the_unbounded_demo_says_nothing_of_bounds(base: str) -> None:
+    body = httpx.get(base + "/api/v1/search", params={"q": "sample"}, timeout=30).json()
+    assert body["total_exact"] and body["facets_counted"] == body["total"] == 34
+    assert not page(base, "/search", [("q", "sample")]).xpath("//p[@class='facets-counted']")
