@@ -15,7 +15,7 @@ Changing the public URL (each server gets a new port) restamps nothing: a server
 fingerprint before each round shows it.
 
     python bench/restamp.py --size 10000 [--data DIR] [--batch 2000] [--connections 8] [--rounds 3] [--asked N]
-        [--no-prerender] [--no-server]
+        [--no-prerender] [--no-server | --no-direct]
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def server(
     work = Path(tempfile.mkdtemp())
     requests = write_requests(work / "ttl.txt", [("/" + n, [("Accept", "text/turtle")]) for n in asked])
     # wrk counts whole seconds: measure for about 80 % of the restamp expected in the background (duty share)
-    expected = len(names) / max(direct_rate * restamp.DEFAULT_DUTY, 1.0)
+    expected = len(names) / max(direct_rate * restamp.DEFAULT_DUTY, 1.0) if direct_rate else float("inf")
     window = max(1, min(round(seconds), int(expected * 0.8)))
     return [_round(data, requests, window, connections) for _ in range(rounds)]
 
@@ -180,6 +180,7 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=8, help="keep-alive connections of the resolver load")
     p.add_argument("--no-prerender", action="store_true", help="start with no kept bodies")
     p.add_argument("--no-server", action="store_true", help="the direct row only")
+    p.add_argument("--no-direct", action="store_true", help="the server row only (its windows --seconds long)")
     p.add_argument("--rounds", type=int, default=3, help="quiet/busy measurements of the server row")
     p.add_argument("--asked", type=int, default=None, help="samples the resolver load asks for (default: all)")
     args = p.parse_args()
@@ -189,13 +190,14 @@ def main() -> None:
     print(ensure_demo(settings, size=args.size), f"({time.monotonic() - t:.0f} s)", flush=True)
     names = _live_names(data)
     asked = names if args.asked is None else random.Random(1).sample(names, min(args.asked, len(names)))
-    d = direct(settings, args.batch)
     print(f"\nstore: {len(names)} harvestable records; {os.cpu_count()} CPUs; batch {args.batch}")
-    print(
-        f"direct: {d['records']:.0f} records in {d['seconds']:.2f} s = {d['rate']:,.0f} records/s "
-        f"({d['cpu_rate']:,.0f} per CPU second; batch p50 {d['batch_p50_ms']:.0f} ms, "
-        f"max {d['batch_max_ms']:.0f} ms; load average {os.getloadavg()[0]:.1f})"
-    )
+    d = {"rate": 0.0} if args.no_direct else direct(settings, args.batch)
+    if not args.no_direct:
+        print(
+            f"direct: {d['records']:.0f} records in {d['seconds']:.2f} s = {d['rate']:,.0f} records/s "
+            f"({d['cpu_rate']:,.0f} per CPU second; batch p50 {d['batch_p50_ms']:.0f} ms, "
+            f"max {d['batch_max_ms']:.0f} ms; load average {os.getloadavg()[0]:.1f})"
+        )
     if not args.no_server:
         if not args.no_prerender:
             t = time.monotonic()
