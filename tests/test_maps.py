@@ -96,8 +96,8 @@ def test_the_map_of_hits_links_each_located_hit() -> None:
         [("AU123", (151.2, 151.2, -33.9, -33.9)), ("AU124", (10, 12, 40, 42)), ("AU125", None)], start=1
     ):
         conn.execute(
-            "INSERT INTO search_doc (doc, igsn, kind, agent, namespace, status, datestamp, collected_sort) "
-            "VALUES (?, ?, 'sample', 'A', 'AU', 'active', '2026-01-01T00:00:00Z', '')",
+            "INSERT INTO search_doc (doc, igsn, kind, agent, namespace, status, collected_sort) "
+            "VALUES (?, ?, 'sample', 'A', 'AU', 'active', '')",
             (doc, igsn),
         )
         if box:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 __all__ = ["SCHEMA_VERSION", "TABLES", "Table", "table"]
 
 #: the version a new database is created at; ``migrations.STEPS`` bring older ones up to it
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -114,11 +114,12 @@ TABLES: tuple[Table, ...] = (
             ("catalogue_namespace", "namespace, datestamp, igsn"),
         ),
     ),
-    # search (index.search): one row per findable sample, its text, its box and its facet values
+    # search (index.search): one row per findable sample, its text, its box and its facet values; no datestamp (the
+    # catalogue's: a restamp rewrites the clustered catalogue alone, not a row in load order per record)
     Table(
         "search_doc",
         "doc INTEGER PRIMARY KEY, igsn TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, name TEXT, agent TEXT NOT NULL, "
-        "client TEXT, namespace TEXT NOT NULL, status TEXT NOT NULL, datestamp TEXT NOT NULL, collected_from TEXT, "
+        "client TEXT, namespace TEXT NOT NULL, status TEXT NOT NULL, collected_from TEXT, "
         "collected_to TEXT, collected_sort TEXT NOT NULL",
         ("doc",),
         indexes=(("search_doc_collected", "collected_sort, igsn"),),

@@ -88,7 +88,6 @@ class SampleSummary:
 
 @dataclass(frozen=True)
 class SearchDocument(SampleSummary):
-    datestamp: str
     box: tuple[float, float, float, float] | None  # west, east, south, north
     text: tuple[str, ...]  # the FTS columns after igsn
     facets: tuple[tuple[str, str], ...]
@@ -196,7 +195,6 @@ def document_of(row: CatalogueRow, record: SampleRecord | RecordIndex) -> Search
         status=row.status,
         collected_from=got.collected_from,
         collected_to=got.collected_to,
-        datestamp=row.datestamp,
         box=got.box,
         text=got.text,
         facets=tuple(sorted(facets)),
@@ -284,8 +282,8 @@ def _write_documents(conn: sqlite3.Connection, documents: list[SearchDocument]) 
     first: int = conn.execute("SELECT COALESCE(MAX(doc), 0) + 1 FROM search_doc").fetchone()[0]
     numbered = list(enumerate(documents, first))
     conn.executemany(
-        "INSERT INTO search_doc (doc, igsn, kind, name, agent, client, namespace, status, datestamp, collected_from, "
-        "collected_to, collected_sort) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO search_doc (doc, igsn, kind, name, agent, client, namespace, status, collected_from, "
+        "collected_to, collected_sort) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 doc,
@@ -296,7 +294,6 @@ def _write_documents(conn: sqlite3.Connection, documents: list[SearchDocument]) 
                 d.client,
                 d.namespace,
                 d.status,
-                d.datestamp,
                 d.collected_from,
                 d.collected_to,
                 d.collected_from or "",

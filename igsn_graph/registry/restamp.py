@@ -13,9 +13,9 @@ A datestamp is not a version: the history records content changes only. So a res
 version and no PROV activity. Nor does it touch the graph: the datestamp is the catalogue's (the OAI header's),
 not part of a sample's description, and no graph holds it (``graph_datestamps`` drops what older data folders
 kept; it runs first). Per batch of records (in IGSN order, the catalogue's physical order: ``_next_batch``;
-under the write lock, registrations going on in between) a restamp reserves one new datestamp (``Journal.reserve``) and changes the
-catalogue and search rows' datestamp in one database transaction of two range updates, which also moves the
-position and makes the stamp visible.
+under the write lock, registrations going on in between) a restamp reserves one new datestamp (``Journal.reserve``)
+and changes the catalogue rows' datestamp (search rows keep none) in one database transaction of one range update,
+which also moves the position and makes the stamp visible.
 
 Resumable: the run is done up to ``restamp_after``, written in each batch's transaction, so a crash loses at
 most the batch under way, which the next run does again. At the end, live records still dated before the run's
@@ -73,7 +73,7 @@ DEFAULT_BATCH = 5000
 #: the share of the time a server's background restamp works while requests come in (it yields to them); with
 #: none coming in it takes all of it, as the CLI does
 DEFAULT_DUTY = 0.5
-#: the writer's page cache during a run (KiB): the catalogue and search pages a batch rewrites (the walk's table
+#: the writer's page cache during a run (KiB): the catalogue pages a batch rewrites (the walk's table
 #: pages and the tails of the datestamp indexes) stay in memory from one batch to the next instead of being spilled
 #: and read back; the working set grows with the records stamped per second, not with the catalogue
 WRITER_CACHE_KIB = 65536
@@ -168,18 +168,14 @@ def _next_batch(db: Database, after: str, limit: int) -> tuple[int, str]:
 
 
 def _commit_batch(db: Database, stamp: str, after: str, last: str) -> None:
-    """Gives the records after ``after`` up to ``last`` the datestamp ``stamp`` in catalogue and search rows; the
-    run is then done up to ``last`` and the stamp visible. One transaction, under the write lock (so the range
-    holds exactly the records ``_next_batch`` counted): two range updates, no statement per record.
+    """Gives the records after ``after`` up to ``last`` the datestamp ``stamp`` (their catalogue rows: neighbours
+    in the clustered table); the run is then done up to ``last`` and the stamp visible. One transaction, under the
+    write lock (so the range holds exactly the records ``_next_batch`` counted): one range update.
 
     Not synced to disk (one fsync less per batch): lost with a power failure, the batch is done again from the
     position before it, which was synced with an earlier transaction or the run's start."""
     live, bounds = f"igsn > ? AND igsn <= ? AND {_LIVE}", (after, last)
     with db.write(durable=False) as conn:
-        conn.execute(
-            f"UPDATE search_doc SET datestamp = ? WHERE igsn IN (SELECT igsn FROM catalogue WHERE {live})",
-            (stamp, *bounds),
-        )
         conn.execute(f"UPDATE catalogue SET datestamp = ? WHERE {live}", (stamp, *bounds))
         _done_up_to(conn, stamp, last)
 
@@ -224,7 +220,6 @@ def _missed(registry: Registry, batch: int) -> int:
                 return found
             stamp, marks = registry.journal.reserve(), ", ".join("?" * len(names))
             with registry.db.write(durable=False) as conn:
-                conn.execute(f"UPDATE search_doc SET datestamp = ? WHERE igsn IN ({marks})", (stamp, *names))
                 conn.execute(f"UPDATE catalogue SET datestamp = ? WHERE igsn IN ({marks})", (stamp, *names))
                 _done_up_to(conn, stamp, registry.db.get_meta(_AFTER) or "")
         found += len(names)

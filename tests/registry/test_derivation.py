@@ -120,8 +120,7 @@ def _stored(registry: Registry) -> dict[str, Any]:
         "versions": versions,
         "catalogue": rows("SELECT * FROM catalogue"),
         "search": rows(
-            "SELECT igsn, kind, name, agent, client, namespace, status, datestamp, collected_from, collected_to "
-            "FROM search_doc"
+            "SELECT igsn, kind, name, agent, client, namespace, status, collected_from, collected_to FROM search_doc"
         ),
         "text": rows("SELECT igsn, name, description, identifiers, people, terms, places FROM search_text"),
         "facets": rows("SELECT d.igsn, f.facet, f.value FROM search_facet f JOIN search_doc d ON d.doc = f.doc"),

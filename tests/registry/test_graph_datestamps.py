@@ -43,7 +43,6 @@ def _the_old_way(registry: Registry, restamped: str | None = None) -> None:
         if restamped is not None:
             with registry.db.write() as conn:
                 conn.execute("UPDATE catalogue SET datestamp = ? WHERE igsn = ?", (restamped, name))
-                conn.execute("UPDATE search_doc SET datestamp = ? WHERE igsn = ?", (restamped, name))
         stamp = Literal(restamped or row.datestamp, datatype=XSD.dateTime)
         write.add[registry.iris.record_graph(name)] = [Triple(registry.iris.sample(name), IG.datestamp, stamp)]
     registry.store.apply(write)
