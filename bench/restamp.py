@@ -166,8 +166,9 @@ def server(
     work = Path(tempfile.mkdtemp())
     requests = write_requests(work / "ttl.txt", [("/" + n, [("Accept", "text/turtle")]) for n in asked])
     # wrk counts whole seconds: measure for about 80 % of the restamp expected in the background (duty share)
-    expected = len(names) / max(direct_rate * restamp.DEFAULT_DUTY, 1.0) if direct_rate else float("inf")
-    window = max(1, min(round(seconds), int(expected * 0.8)))
+    window = max(1, round(seconds))
+    if direct_rate:
+        window = max(1, min(window, int(len(names) / max(direct_rate * restamp.DEFAULT_DUTY, 1.0) * 0.8)))
     return [_round(data, requests, window, connections) for _ in range(rounds)]
 
 
