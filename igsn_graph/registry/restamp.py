@@ -68,11 +68,14 @@ __all__ = [
 
 log = logging.getLogger("igsn_graph.restamp")
 
-#: records per batch: one SQLite transaction each, under the write lock (~0.1-0.2 s; half the commits of 2000)
+#: records per batch: one SQLite transaction each, under the write lock (~30 ms at a million records; half the
+#: commits of 2000)
 DEFAULT_BATCH = 5000
 #: the share of the time a server's background restamp works while requests come in (it yields to them); with
-#: none coming in it takes all of it, as the CLI does
-DEFAULT_DUTY = 0.5
+#: none coming in it takes all of it, as the CLI does. At a million records under a saturating resolver load
+#: (bench/restamp.py), a quarter kept 24,500-26,800 records/s and the resolver's p99 at x0.86-1.11 of after the
+#: run; half gave 49,000-53,600 records/s and x0.97-1.62
+DEFAULT_DUTY = 0.25
 #: the writer's page cache during a run (KiB): the catalogue pages a batch rewrites (the walk's table
 #: pages and the tails of the datestamp indexes) stay in memory from one batch to the next instead of being spilled
 #: and read back; the working set grows with the records stamped per second, not with the catalogue
