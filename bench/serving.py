@@ -12,7 +12,8 @@ repetition, never a hot set), rows interleaved --repeat times:
   ``until`` drawn over the datestamps, in a random set or none); resumption-token pages (tokens collected first
   with httpx from other random windows);
 * search: /api/v1/search, a row for each kind of query drawn from the data: a word of a description, an agent, a
-  material, a box around a location (each with the facet counts a search answers by default);
+  material, a box around a location, no condition (each with the facet counts a search answers by default); and the
+  HTML page /search of a word (the same query, with a map of the page's hits);
 * SPARQL: ``bench/sparql.py``'s point lookup of a random IGSN, POSTed as application/sparql-query, over as many
   connections as one client may have queries (``IGSN_GRAPH_SPARQL_PER_CLIENT``; more are answered 429).
 
@@ -22,6 +23,7 @@ the server's VmRSS and VmHWM after the run (and its SPARQL workers'), the load a
 whether the registry database's content (``serving_draws.fingerprint``) is the same after the run as before.
 
     python bench/serving.py --data DIR [--seconds 10] [--repeat 3] [--connections 16] [--tokens 200] [--timeout 30]
+                            [--only search]  (rows whose label starts with a word: here the search rows alone)
 """
 
 from __future__ import annotations
@@ -133,6 +135,7 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=10_000, help="random requests in each row's request file")
     parser.add_argument("--tokens", type=int, default=200, help="resumption tokens collected for their row")
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--only", help="only the rows whose label starts with this (resolver, OAI, search, SPARQL)")
     args = parser.parse_args()
     data = args.data.resolve()
     refusals = start_writes(data)
@@ -169,10 +172,13 @@ def main() -> None:
     try:
         at_start = fingerprint(data)
         t = time.monotonic()
-        tokens = collect_tokens(base, list_records_paths(folder, rng, folder.draw(rng, 4 * args.tokens)), args.tokens)
-        print(f"{len(tokens)} resumption tokens collected in {time.monotonic() - t:.1f} s", flush=True)
-        if not tokens:
-            raise SystemExit("no ListRecords window had a second page: no token row")
+        tokens: list[str] = []
+        if not args.only or "OAI".startswith(args.only) or args.only.startswith("OAI"):
+            windows = list_records_paths(folder, rng, folder.draw(rng, 4 * args.tokens))
+            tokens = collect_tokens(base, windows, args.tokens)
+            print(f"{len(tokens)} resumption tokens collected in {time.monotonic() - t:.1f} s", flush=True)
+            if not tokens:
+                raise SystemExit("no ListRecords window had a second page: no token row")
 
         def gets(name: str, paths: Callable[[list[str]], list[str]], headers: list[tuple[str, str]]) -> Row:
             def draw(rep: int) -> Path:
@@ -206,6 +212,13 @@ def main() -> None:
                 )
                 for kind in SEARCH_KINDS
             },
+            "search page (HTML)": gets(
+                "search-page",
+                lambda ns: [
+                    "/search" + p.removeprefix("/api/v1/search") for p in search_paths(folder, rng, ns, "text")
+                ],
+                [("Accept", "text/html")],
+            ),
             "SPARQL point": (
                 posts,
                 lambda f: run_wrk(
@@ -218,6 +231,10 @@ def main() -> None:
                 ),
             ),
         }
+        if args.only:
+            rows = {label: row for label, row in rows.items() if label.startswith(args.only)}
+            if not rows:
+                raise SystemExit(f"no row's label starts with {args.only!r}")
         results: dict[str, list[WrkResult]] = {label: [] for label in rows}
         for rep in range(args.repeat):
             for label, (draw, run) in rows.items():

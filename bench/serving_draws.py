@@ -91,12 +91,13 @@ def list_records_paths(folder: Folder, rng: random.Random, igsns: list[str]) -> 
 
 
 #: the kinds of search a row asks (``search_paths``)
-SEARCH_KINDS = ("text", "agent", "material", "bbox")
+SEARCH_KINDS = ("text", "agent", "material", "bbox", "all")
 
 
 def search_paths(folder: Folder, rng: random.Random, igsns: list[str], kind: str) -> list[str]:
     """/api/v1/search queries of one kind drawn from the data (what a user of the search page asks): a word of a
-    drawn sample's description (``text``), its allocating agent, its material, or a box around its location."""
+    drawn sample's description (``text``), its allocating agent, its material, or a box around its location; or
+    no condition at all (``all``: the first page of every sample, its total and facet counts)."""
     conn = folder.conn
     ids = [d for (d,) in _in(conn, "SELECT doc FROM search_doc WHERE igsn IN ({})", igsns)]
     queries: list[dict[str, str]] = []
@@ -115,12 +116,14 @@ def search_paths(folder: Folder, rng: random.Random, igsns: list[str], kind: str
             pad = rng.choice([0.1, 1.0, 5.0])
             box = (max(-180.0, west - pad), max(-90.0, south - pad), min(180.0, east + pad), min(90.0, north + pad))
             queries.append({"bbox": ",".join(f"{x:.4f}" for x in box)})
+    elif kind == "all":
+        queries = [{} for _ in igsns]
     else:
         raise ValueError(f"search kind {kind!r}: one of {', '.join(SEARCH_KINDS)}")
     if not queries:
         raise SystemExit(f"{folder.path}: no {kind} search rows for the drawn samples (run `igsn-graph reindex`)")
     rng.shuffle(queries)
-    return ["/api/v1/search?" + urlencode(q) for q in queries]
+    return ["/api/v1/search" + ("?" + urlencode(q) if q else "") for q in queries]
 
 
 def _rows(conn: sqlite3.Connection, igsns: list[str]) -> list[tuple[str, str, str, str | None, str]]:
