@@ -83,10 +83,12 @@ def facet_counts(conn: sqlite3.Connection, ids_sql: str | None, args: list[objec
     if ids_sql is None:
         rows = conn.execute("SELECT facet, value, n FROM search_facet_total WHERE n > 0").fetchall()
     else:
-        # one index look-up per document (search_facet_doc), not a scan of every facet row
+        # one index look-up per document (search_facet_doc), not a scan of every facet row: SQLite's CROSS JOIN
+        # keeps the documents outside once the planner flattens their query into this one (PostgreSQL's takes no ON)
+        join = "CROSS JOIN" if isinstance(conn, sqlite3.Connection) else "JOIN"
         rows = conn.execute(
             f"SELECT f.facet, f.value, COUNT(*) AS n FROM ({ids_sql}) AS m "
-            "JOIN search_facet f ON f.doc = m.doc GROUP BY f.facet, f.value",
+            f"{join} search_facet f ON f.doc = m.doc GROUP BY f.facet, f.value",
             args,
         ).fetchall()
     for facet, value, n in sorted(rows, key=lambda r: (r[0], -r[2], r[1])):

@@ -1,8 +1,9 @@
 """How SQLite finds the documents a search matches: one table drives, every other condition is probed.
 
-The driving table is the text index when there is a text query (ranking reads it alone), else the facet rows of
-the filter with the fewest samples (known from ``search_facet_total``) or the boxes, when a bounded count finds
-fewer there, else every document. Each other condition is a correlated ``EXISTS`` on the driving row's document
+The driving table is the one with the fewest rows to read: the facet rows of the filter with the fewest samples
+(known from ``search_facet_total``), the text index or the boxes when a bounded count finds fewer there, else
+every document (``_driver``). The text index, when it does not drive, is joined by document number, so that
+``bm25`` still ranks the rows. Each other condition is a correlated ``EXISTS`` on the driving row's document
 number: one primary-key (or R*Tree rowid) look-up per row, never a list of every sample of an agent built first.
 So a count, a page or the facet counts can stop after the first N matches (``LIMIT``), at the cost of N rows.
 """
@@ -33,7 +34,7 @@ class Matches:
     doc: str
     conditions: tuple[str, ...]
     args: tuple[object, ...]
-    #: the text index drives (``t``): ``bm25(search_text, …)`` can rank the rows
+    #: the text index is in the query (``t``, driving or joined): ``bm25(search_text, …)`` ranks the rows
     text: bool
 
     def where(self, *extra: str) -> str:
@@ -74,6 +75,53 @@ def _facet_estimate(conn: sqlite3.Connection, facet: str, values: list[str]) -> 
     return found
 
 
+#: a driver is chosen among the text index and the boxes by counting their rows up to this many (when no filter
+#: gives a smaller number to count up to): bounded, so choosing costs little
+_PROBE_COUNT = 10_000
+#: seeking one document in the text index (FTS5 ``MATCH`` with ``rowid =``) costs about as much as reading ten of
+#: its rows in order (measured at 100,000 samples: 12 µs a seek): the text index drives unless the others are
+#: ten times smaller
+_TEXT_SEEK = 10
+
+
+def _capped_count(conn: sqlite3.Connection, sql: str, args: list[object], cap: int) -> int:
+    found: int = conn.execute(f"SELECT COUNT(*) FROM ({sql} LIMIT ?)", [*args, cap]).fetchone()[0]
+    return found
+
+
+def _driver(
+    conn: sqlite3.Connection,
+    match: str | None,
+    asked: list[tuple[str, list[str]]],
+    box: tuple[str, list[object]] | None,
+) -> str:
+    """What drives: a facet's name, "text", "box", or "" (every document): the fewest rows to read.
+
+    Filters are sized from the running totals (free); the text index, then the boxes, are counted up to the
+    smallest cost known so far (``_PROBE_COUNT`` at first), so a large one costs that bound and a smaller one
+    drives. Where a text query is probed rather than read in order, each row costs ``_TEXT_SEEK``."""
+    weight = _TEXT_SEEK if match is not None else 1
+    driver, best = "", None  # best: the cost of the driver chosen so far, in rows read in order
+    for facet, values in asked:
+        if len(values) == 1 or facet in _SINGLE_VALUED:  # its rows name no sample twice
+            cost = _facet_estimate(conn, facet, values) * weight
+            if best is None or cost < best:
+                driver, best = facet, cost
+    candidates: list[tuple[str, str, list[object], int]] = []
+    if match is not None:
+        candidates.append(("text", "SELECT rowid FROM search_text WHERE search_text MATCH ?", [match], 1))
+    if box is not None:
+        candidates.append(("box", f"SELECT doc FROM search_box WHERE {box[0]}", box[1], weight))
+    for i, (name, sql, args, per_row) in enumerate(candidates):
+        if not driver and i == len(candidates) - 1:
+            return name  # nothing else to compare with: no count needed
+        cap = (best if best is not None else _PROBE_COUNT) // per_row
+        n = _capped_count(conn, sql, args, cap)
+        if not driver or n < cap:
+            driver, best = name, n * per_row
+    return driver
+
+
 def matches(
     conn: sqlite3.Connection,
     match: str | None,
@@ -88,45 +136,33 @@ def matches(
     if bbox is not None:
         w, e, s, n = bbox
         box = _box(box_spans(w, e), s, n)
-    # the driver: the text index, else the smallest facet filter or the boxes, else every document
-    driver: tuple[str, str] | None = None  # "facet" name or "box"
-    if match is None:
-        best: int | None = None
-        for facet, values in asked:
-            if len(values) == 1 or facet in _SINGLE_VALUED:  # its rows name no sample twice
-                n = _facet_estimate(conn, facet, values)
-                if best is None or n < best:
-                    best, driver = n, ("facet", facet)
-        if box is not None:
-            # counted up to the best facet's size only: a box larger than that does not drive
-            cap = best if best is not None else 1
-            sql = f"SELECT COUNT(*) FROM (SELECT doc FROM search_box WHERE {box[0]} LIMIT ?)"
-            if driver is None or conn.execute(sql, [*box[1], cap]).fetchone()[0] < cap:
-                driver = ("box", "")
+    driver = _driver(conn, match, asked, box)
     conditions: list[str] = []
     args: list[object] = []
-    if match is not None:
+    if driver == "text":
         table, doc = "search_text t", "t.rowid"
-        conditions.append("search_text MATCH ?")
-        args.append(match)
-    elif driver is not None and driver[0] == "facet":
-        facet = driver[1]
-        values = filters[facet]
-        table, doc = "search_facet f0", "f0.doc"
-        conditions.append(f"f0.facet = ? AND f0.value IN ({','.join('?' * len(values))})")
-        args += [facet, *values]
-    elif driver is not None:
+    elif driver == "box":
         assert box is not None
         table, doc = "search_box b0", "b0.doc"
         conditions.append(f"({box[0]})")
         args += box[1]
+    elif driver:
+        values = filters[driver]
+        table, doc = "search_facet f0", "f0.doc"
+        conditions.append(f"f0.facet = ? AND f0.value IN ({','.join('?' * len(values))})")
+        args += [driver, *values]
     else:
         table, doc = "search_doc d", "d.doc"
-    if box is not None and table != "search_box b0":
+    if match is not None:
+        if driver != "text":  # the text index probed by document number: FTS5 seeks that row in each term's list
+            table += f" CROSS JOIN search_text t ON t.rowid = {doc}"
+        conditions.append("search_text MATCH ?")
+        args.append(match)
+    if box is not None and driver != "box":
         conditions.append(f"EXISTS (SELECT 1 FROM search_box WHERE doc = {doc} AND ({box[0]}))")
         args += box[1]
     for facet, values in asked:
-        if table == "search_facet f0" and facet == driver[1]:  # type: ignore[index]
+        if facet == driver:
             continue
         marks = ",".join("?" * len(values))
         conditions.append(f"EXISTS (SELECT 1 FROM search_facet WHERE facet = ? AND value IN ({marks}) AND doc = {doc})")

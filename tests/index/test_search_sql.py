@@ -14,6 +14,7 @@ from tests.conftest import demo_settings
 
 ROCK = "http://vocabulary.odm2.org/medium/rock"
 SEDIMENT = "http://vocabulary.odm2.org/medium/sediment"
+OTHER = "http://vocabulary.odm2.org/specimentype/other/"  # the type of two demo samples
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +72,9 @@ QUERIES = [
     SearchQuery(q="core"),  # the text index drives
     SearchQuery(q="sample", filters={"agent": ["ZGEO"], "material": [ROCK]}),
     SearchQuery(q="sample", bbox=(-180.0, 180.0, -90.0, 90.0), from_="1950-01-01"),
+    SearchQuery(q="sample", filters={"agent": ["ZBIO"]}),
+    SearchQuery(q="sample", filters={"type": [OTHER]}),  # its two samples drive, the text index is probed
+    SearchQuery(q="sample", bbox=(-10.0, 40.0, -60.0, 60.0)),  # the boxes drive when fewer
     SearchQuery(filters={"agent": ["ZSEA"]}),  # a filter's facet rows drive
     SearchQuery(filters={"material": [ROCK, SEDIMENT]}),  # two values of a facet with several per sample: probed
     SearchQuery(filters={"material": [ROCK, SEDIMENT], "agent": ["ZGEO", "ZBIO"]}),
@@ -114,5 +118,14 @@ def test_the_smaller_of_a_filter_and_a_box_drives(demo: Registry) -> None:
     assert everywhere.table == "search_facet f0"  # 19 samples of the agent, 45 boxes
     nowhere = search_sql.matches(conn, None, {"agent": ["ZGEO"]}, (0.0, 0.001, 0.0, 0.001), None, None)
     assert nowhere.table == "search_box b0"
-    assert search_sql.matches(conn, '"core"', {"agent": ["ZGEO"]}, None, None, None).text
+    basalt = search_sql.matches(conn, '"basalt"', {"agent": ["ZGEO"]}, None, None, None)
+    assert basalt.text and basalt.table == "search_text t"  # "basalt": 3 samples, the agent 19
+    # a seek in the text index costs ten rows read in order: "sample" (34 samples) drives before an agent's 12,
+    # not before a type's 2
+    agent = search_sql.matches(conn, '"sample"', {"agent": ["ZBIO"]}, None, None, None)
+    assert agent.text and agent.table == "search_text t"
+    fewer = search_sql.matches(conn, '"sample"', {"type": [OTHER]}, None, None, None)
+    assert fewer.text and fewer.table.startswith("search_facet f0 CROSS JOIN search_text t")
+    boxed = search_sql.matches(conn, '"sample"', {}, (0.0, 0.001, 0.0, 0.001), None, None)
+    assert boxed.table.startswith("search_box b0 CROSS JOIN search_text t")
     assert search_sql.matches(conn, None, {"material": [ROCK, SEDIMENT]}, None, None, None).table == "search_doc d"
