@@ -290,7 +290,8 @@ def restamp(
     (seconds) after each batch lets waiting writers take the lock; ``duty`` (0 < duty <= 1) is the share of
     the time the run works while requests come in: after a batch that took t seconds it rests
     t * (1 - duty) / duty more, leaving the cores to the requests a server answers meanwhile. ``busy`` (a
-    server's: requests came in since it was last asked) is asked after each batch; when it says no, the run
+    server's: requests kept it answering a share of the time since it was last asked, ``api.activity``) is asked
+    after each batch; when it says no, the run
     goes straight on (``rest_after``). Without it, every batch counts as busy. ``step`` stamps each batch (a
     server's: in a process of its own, ``restamp_worker``); by default this process does (``stamp_batch``).
     ``base_url`` is ignored, as in ``status``.
@@ -349,7 +350,8 @@ class Restamper:
     (``restamp_worker``: the interpreter lock stays the server's) unless ``in_process``. It yields to the
     server's requests twice over: at a lower CPU priority (``NICENESS``: the worker's, else the thread's; the
     worker also in the idle scheduling class, raised while a writer waits for the lock it stamps under), and
-    while requests come in (``busy``, the server's: requests came in since it was last asked)
+    while requests come in (``busy``, the server's: requests kept it answering a share of the time since it was
+    last asked)
     it works ``duty`` of the time; with none coming in it runs at full speed. ``base_url`` is ignored, as in
     ``status``.
     """
@@ -371,7 +373,7 @@ class Restamper:
         self.in_process = in_process
         #: the worker process of the run under way, if any
         self.worker: BatchWorker | None = None
-        #: whether requests came in since it was last asked (None: always taken as yes)
+        #: whether requests kept the server busy since it was last asked (None: always taken as yes)
         self.busy = busy
         #: told the samples whose graphs ``graph_datestamps`` changed (bodies rendered from them before are stale)
         self.graphs_changed = graphs_changed
