@@ -169,7 +169,8 @@ def search_samples(request: Request, registry: Registry = Depends(get_registry))
     identifiers, people, vocabulary terms and place names. `bbox=west,south,east,north` (degrees),
     `from`/`until` (YYYY[-MM[-DD]]) on collection time; filters (repeatable) `agent`, `client`,
     `namespace`, `type`, `material`, `method`, `year`; `sort` = relevance | date | igsn; `limit` ≤ 200;
-    `cursor` from `links.next`.
+    `cursor` from `links.next`. A large result's `total` may be a lower bound (`total_exact` false: more match)
+    and its facet counts over the first `facets_counted` matches only (fewer than `total`): the answer says so.
     """
     query = query_from(request)
     result = core.search(registry.db.read(), query, _bounds(registry))
