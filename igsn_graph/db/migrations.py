@@ -64,16 +64,7 @@ def _cluster_catalogue(conn: sqlite3.Connection, dialect: str) -> None:
         rows,
     )
     began = time.monotonic()
-    conn.execute("ALTER TABLE catalogue RENAME TO catalogue_by_rowid")
-    for name, _ in t.indexes:
-        conn.execute(f"DROP INDEX IF EXISTS {name}")
-    create, *indexes = table_ddl(t, dialect)
-    conn.execute(create)
-    columns = ", ".join(t.columns)
-    conn.execute(f"INSERT INTO catalogue ({columns}) SELECT {columns} FROM catalogue_by_rowid ORDER BY igsn")
-    conn.execute("DROP TABLE catalogue_by_rowid")
-    for statement in indexes:
-        conn.execute(statement)
+    _rebuild(conn, t.name, order_by="igsn")
     conn.execute("UPDATE meta SET value = '' WHERE key = 'restamp_after'")
     log.warning("schema step 3: catalogue rewritten (%d rows) in %.1f s", rows, time.monotonic() - began)
 
@@ -85,16 +76,37 @@ def _drop_search_datestamp(conn: sqlite3.Connection, dialect: str) -> None:
     (1.3 s at a million rows)."""
     if dialect == SQLITE:
         held = any(r[1] == "datestamp" for r in conn.execute("PRAGMA table_info(search_doc)"))
-    else:
+    else:  # the table the search path finds, as every statement does
         held = conn.execute(
-            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'search_doc' "
-            "AND column_name = 'datestamp'"
+            "SELECT 1 FROM pg_attribute WHERE attrelid = 'search_doc'::regclass AND attname = 'datestamp' "
+            "AND NOT attisdropped"
         ).fetchone()
     if not held:
         return
     rows: int = conn.execute("SELECT COUNT(*) FROM search_doc").fetchone()[0]
     log.warning("schema step 4: dropping the search rows' datestamp (%d rows)", rows)
-    conn.execute("ALTER TABLE search_doc DROP COLUMN datestamp")
+    if dialect == SQLITE and sqlite3.sqlite_version_info < (3, 35):
+        _rebuild(conn, "search_doc")
+    else:
+        conn.execute("ALTER TABLE search_doc DROP COLUMN datestamp")
+
+
+def _rebuild(conn: sqlite3.Connection, name: str, *, order_by: str = "") -> None:
+    """SQLite: table ``name`` rewritten as ``schema.TABLES`` has it now (clustered, or without a column: SQLite
+    before 3.35 has no DROP COLUMN), the columns it keeps copied (row numbers too: the text index's rows are the
+    search rows'), in ``order_by`` order, its indexes built after the rows."""
+    t = table(name)
+    conn.execute(f"ALTER TABLE {name} RENAME TO {name}_before")
+    for index, _ in t.indexes:
+        conn.execute(f"DROP INDEX IF EXISTS {index}")
+    create, *indexes = table_ddl(t, SQLITE)
+    conn.execute(create)
+    columns = ", ".join(t.columns)
+    order = f" ORDER BY {order_by}" if order_by else ""
+    conn.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {name}_before{order}")
+    conn.execute(f"DROP TABLE {name}_before")
+    for statement in indexes:
+        conn.execute(statement)
 
 
 #: every schema change since version 1, in order; the last one's version is ``SCHEMA_VERSION``

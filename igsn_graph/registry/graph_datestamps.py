@@ -61,12 +61,13 @@ def drop(
     batch: int = DEFAULT_BATCH,
     stop: Callable[[], bool] | None = None,
     duty: float = 1.0,
+    busy: Callable[[], bool] | None = None,
     changed: Callable[[list[str]], None] | None = None,
 ) -> int:
     """Removes the ``ig:datestamp`` triples of every sample graph; returns how many graphs held one.
 
-    ``stop`` is asked between batches (a server shutting down: the next run resumes); ``duty`` as in
-    ``restamp.restamp`` (the share of the time the run works); ``changed`` is told, per batch, the samples whose
+    ``stop`` is asked between batches (a server shutting down: the next run resumes); ``duty`` and ``busy`` as in
+    ``restamp.restamp`` (the share of the time the run works while requests keep the server busy); ``changed`` is told, per batch, the samples whose
     graphs changed (bodies rendered from them before are stale)."""
     if not 0 < duty <= 1:
         raise ValueError("duty must lie in (0, 1]")
@@ -97,7 +98,9 @@ def drop(
         if not names:
             break
         after = names[-1]
-        rest = (time.monotonic() - began) * (1 - duty) / duty
+        from .restamp import rest_after  # the one pacing rule (restamp imports this module)
+
+        rest = rest_after(time.monotonic() - began, pause=0.0, duty=duty, busy=busy is None or busy())
         if rest > 0:
             time.sleep(rest)
     with db.write() as conn:

@@ -54,6 +54,10 @@ class FileLock:
             self._fd = None
 
 
+#: how often a thread waiting for the write lock calls the holder's hook again (``WriteLock.waiters_call``)
+_HOOK_EVERY_S = 0.05
+
+
 class WriteLock:
     """Re-entrant within a thread; exclusive across threads and (with ``across``) processes.
 
@@ -70,7 +74,7 @@ class WriteLock:
     @contextmanager
     def waiters_call(self, hook: Callable[[], None]) -> Iterator[None]:
         """While the calling thread holds the lock: a thread of this process that must wait for it calls ``hook``
-        first (once per wait). The restamp's worker runs in the idle scheduling class; while it stamps a batch
+        first, and again every 50 ms while it waits. The restamp's worker runs in the idle scheduling class; while it stamps a batch
         under this lock, a registration waiting for the lock raises it to normal priority (``BatchWorker.boost``),
         or on a busy machine the registration would wait on a process that gets no processor time."""
         assert self.held(), "only the holder says who its waiters call"
@@ -95,10 +99,14 @@ class WriteLock:
 
     def __enter__(self) -> WriteLock:
         if not self._thread_lock.acquire(blocking=False):
-            hook = self._on_wait
-            if hook is not None:
-                hook()
-            self._thread_lock.acquire()
+            # asked again while it waits: the holder may say whom to call only after this thread began to wait,
+            # or take the lock again before it (hooks may be called more than once)
+            while True:
+                hook = self._on_wait
+                if hook is not None:
+                    hook()
+                if self._thread_lock.acquire(timeout=_HOOK_EVERY_S):
+                    break
         if self._depth == 0 and self._across is not None:
             try:
                 self._across.acquire()

@@ -40,7 +40,7 @@ from ..db import SQLITE, Database
 from ..formats.table import fingerprint
 from ..index.catalogue import format_datestamp
 from . import graph_datestamps
-from .restamp_worker import BatchWorker, WorkerFailed, lower
+from .restamp_worker import BatchWorker, lower
 
 if TYPE_CHECKING:
     from .journal import Journal
@@ -300,7 +300,7 @@ def restamp(
         raise ValueError("duty must lie in (0, 1]")
     db = registry.db
     # a data folder from before: its graphs' datestamps out first (``graphs_changed``: ``graph_datestamps.drop``)
-    graph_datestamps.drop(registry, stop=stop, duty=duty, changed=graphs_changed)
+    graph_datestamps.drop(registry, stop=stop, duty=duty, busy=busy, changed=graphs_changed)
     current = fingerprint()
     if not force and db.get_meta(_DONE) == current and db.get_meta(_TARGET) is None and db.get_meta(_BATCH) is None:
         return 0
@@ -420,7 +420,9 @@ class Restamper:
             lower_priority()
         try:
             # before the clock starts: the rate and expected end are the restamp's
-            graph_datestamps.drop(self.registry, stop=self._stop.is_set, duty=self.duty, changed=self.graphs_changed)
+            graph_datestamps.drop(
+                self.registry, stop=self._stop.is_set, duty=self.duty, busy=self.busy, changed=self.graphs_changed
+            )
             state = status(self.registry)
             if self._stop.is_set() or not (state.pending or state.in_progress):
                 return
@@ -453,21 +455,19 @@ class Restamper:
             self._ended = time.monotonic()
 
     def _worker_step(self, after: str) -> tuple[int, str]:
-        """The worker's batch; the worker ended with the walk (what is left is the run's end, done here), so that
-        the run's end is not made to wait for it once the datestamps are current."""
+        """The worker's batch, under the write lock this thread holds. The worker is closed by ``_run`` once the
+        lock is let go: its end (reading its input's end, closing the database) keeps no writer waiting."""
         assert self.worker is not None
         try:
             # a writer waiting for the lock this thread holds raises the worker out of the idle class
             with self.registry.gate.lock.waiters_call(self.worker.boost):
-                count, last = self.worker.step(after)
-        except WorkerFailed:
-            # the worker's reservation of a datestamp was its own: cleared here, under the write lock this thread
-            # holds, or OAI-PMH would cap its responseDate before it until the next write
+                return self.worker.step(after)
+        except BaseException:
+            # the worker is gone (``step`` kills it on anything but an answer); its reservation of a datestamp was
+            # its own: cleared here, under the lock, or OAI-PMH would cap its responseDate before it until the
+            # next write
             self.registry.journal.release(force=True)
             raise
-        if not count:
-            self.worker.close()
-        return count, last
 
     def progress(self) -> RestampProgress | None:
         """How the run of this process goes (or went); None when none was started."""

@@ -113,26 +113,31 @@ class BatchWorker:
             stdout=subprocess.PIPE,
         )
         self.lowered = lower(self.proc.pid, niceness)
-        #: in the idle class between boosts (only where it may be raised again: else a waiting writer could not)
-        self.idle = self.lowered and can_leave_idle(niceness) and _policy(self.proc.pid, os.SCHED_IDLE)
+        #: whether it may go in the idle class once started (only where it may be raised again: else a waiting
+        #: writer could not); it starts, and ends, at its niceness, so that neither a start nor a stop waits on it
+        self._may_idle = self.lowered and can_leave_idle(niceness)
+        #: in the idle class between boosts
+        self.idle = False
         self.boost_after = boost_after
         #: batches raised to normal scheduling before they answered (a writer waited, or ``boost_after`` passed)
         self.boosts = 0
         self._boosted = False
-        self._scheduling = threading.Lock()  # a waiting writer's thread boosts, the run's thread settles
+        self._in_batch = False  # a boost outside a batch (a writer's late call) does nothing
+        self._scheduling = threading.Lock()  # a waiting writer's thread boosts, the run's thread settles and closes
         self._started = False
 
     def boost(self) -> None:
         """Raises the worker to normal scheduling (at its niceness) until its batch answers: a writer waits for
         the lock it stamps under, or the batch took too long. Never raises (a waiting writer's thread calls it)."""
         with self._scheduling:
-            if self.idle and not self._boosted and self.proc.returncode is None:
+            if self.idle and self._in_batch and not self._boosted:
                 self._boosted = _policy(self.proc.pid, os.SCHED_OTHER)
                 self.boosts += self._boosted
 
     def _settle(self) -> None:
-        """Back to the idle class after a boosted batch."""
+        """The batch is over: back to the idle class if it was raised."""
         with self._scheduling:
+            self._in_batch = False
             if self._boosted:
                 _policy(self.proc.pid, os.SCHED_IDLE)
                 self._boosted = False
@@ -141,49 +146,74 @@ class BatchWorker:
     def pid(self) -> int:
         return self.proc.pid
 
-    def ready(self) -> None:
+    def ready(self, timeout: float = 60.0) -> None:
         """Waits until the worker has started (its interpreter, imports and database: ~0.3 s of a processor, more
         at its priority on a busy machine), so that its start is not taken for its first batch's time, after which
-        the run rests as long (``restamp.rest_after``). ``WorkerFailed`` when it did not start."""
+        the run rests as long (``restamp.rest_after``); then puts it in the idle class where it may. ``WorkerFailed``
+        when it did not start (within ``timeout``)."""
         if self._started:
             return
-        line = cast(IO[bytes], self.proc.stdout).readline()
+        stdout = cast(IO[bytes], self.proc.stdout)
+        line = stdout.readline() if _readable(stdout, timeout) else b""
         try:
             said = json.loads(line or b"null")
         except ValueError:
             said = None
         if said != "ready":
-            self.close(timeout=5.0)  # its input closed first: a worker alive but not ready ends rather than waits
+            self.kill()
             message = said.get("error") if isinstance(said, dict) else None
             raise WorkerFailed(f"the restamp worker did not start ({message or f'exit status {self.proc.returncode}'})")
         self._started = True
+        with self._scheduling:
+            self.idle = self._may_idle and _policy(self.proc.pid, os.SCHED_IDLE)
 
     def step(self, after: str) -> tuple[int, str]:
         """Stamps the batch after ``after`` (the caller holds the write lock); how many records, and the new
         position. ``WorkerFailed`` when the worker failed or is gone."""
         self.ready()
+        with self._scheduling:
+            self._in_batch = True
+        try:
+            line = self._ask(after)
+            answer = json.loads(line) if line else None
+        except BaseException:
+            self.kill()  # whatever went wrong here, no batch may commit once the caller has let the lock go
+            raise
+        finally:
+            self._settle()
+        if answer is None:
+            raise WorkerFailed(f"the restamp worker ended (exit status {self.proc.wait()})")
+        if isinstance(answer, dict):
+            raise WorkerFailed(f"the restamp worker failed: {answer.get('error')}")
+        count, last = answer
+        return int(count), str(last)
+
+    def _ask(self, after: str) -> bytes:
+        """Sends the position, waits for the answer line (raising the worker if it takes ``boost_after``)."""
         stdin, stdout = cast(IO[bytes], self.proc.stdin), cast(IO[bytes], self.proc.stdout)
         try:
             stdin.write(json.dumps(after).encode() + b"\n")
             stdin.flush()
         except OSError as exc:  # gone (a broken pipe)
             raise WorkerFailed(f"the restamp worker is gone ({exc})") from None
-        try:
-            if self.idle and not select.select([stdout], [], [], self.boost_after)[0]:
-                self.boost()
-            line = stdout.readline()
-        finally:
-            self._settle()
-        if not line:
-            raise WorkerFailed(f"the restamp worker ended (exit status {self.proc.wait()})")
-        answer = json.loads(line)
-        if isinstance(answer, dict):
-            raise WorkerFailed(f"the restamp worker failed: {answer.get('error')}")
-        count, last = answer
-        return int(count), str(last)
+        if self.idle and not _readable(stdout, self.boost_after):
+            self.boost()
+        return stdout.readline()
+
+    def kill(self) -> None:
+        """Ends the worker at once (a batch under way is rolled back with it) and waits until it is gone."""
+        with self._scheduling:
+            self.idle = False
+            self.proc.kill()
+            self.proc.wait()
 
     def close(self, timeout: float = 30.0) -> None:
-        """Ends the worker (its input closed: it stops after the batch under way, if any)."""
+        """Ends the worker (its input closed: it stops after the batch under way, if any), raised out of the idle
+        class first so that its end does not wait for a processor nothing else wants."""
+        with self._scheduling:
+            if self.idle:
+                _policy(self.proc.pid, os.SCHED_OTHER)
+            self.idle = False  # no boost after this: the process may be gone, its pid reused
         if self.proc.stdin is not None:
             try:
                 self.proc.stdin.close()
@@ -196,6 +226,14 @@ class BatchWorker:
             self.proc.wait()
         if self.proc.stdout is not None:
             self.proc.stdout.close()
+
+
+def _readable(stream: IO[bytes], timeout: float) -> bool:
+    """Whether ``stream`` has something to read (or its end) within ``timeout`` seconds (``poll``: any descriptor
+    number, where ``select`` refuses those past 1024)."""
+    poller = select.poll()
+    poller.register(stream.fileno(), select.POLLIN)
+    return bool(poller.poll(max(timeout, 0.0) * 1000))
 
 
 def die_with(parent: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from igsn_graph.registry.locking import WriteLock
 
@@ -57,3 +58,18 @@ def test_no_hook_is_called_without_a_wait_nor_after_the_holder_withdrew_it() -> 
         pass
     thread.join(30)
     assert calls == []
+
+
+def test_a_thread_already_waiting_when_the_hook_is_said_calls_it() -> None:
+    """The holder says whom to call after it took the lock (its first statements come first): a thread that began
+    to wait before then calls the hook all the same, while it waits."""
+    lock = WriteLock(None)
+    called = threading.Event()
+    with lock:
+        thread = threading.Thread(target=lambda: lock.__enter__() and lock.__exit__(None, None, None))
+        thread.start()
+        time.sleep(0.2)  # waiting, no hook yet
+        with lock.waiters_call(called.set):
+            assert called.wait(30), "the waiting thread never called the hook"
+    thread.join(30)
+    assert not thread.is_alive()

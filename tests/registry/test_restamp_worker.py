@@ -206,6 +206,8 @@ def _idle_worker(registry: Registry, boost_after: float) -> BatchWorker:
         pytest.skip("this user may not bring a process back from the idle scheduling class (no CAP_SYS_NICE)")
     assert registry.db.path is not None
     worker = BatchWorker(registry.db.path, 1000, niceness=restamp.NICENESS, boost_after=boost_after)
+    # it starts at its niceness (its start is not left to spare processor time), idle once ready
+    assert os.sched_getscheduler(worker.pid) != os.SCHED_IDLE
     worker.ready()
     assert worker.idle and os.sched_getscheduler(worker.pid) == os.SCHED_IDLE
     return worker
@@ -279,6 +281,45 @@ def test_a_batch_that_takes_long_is_raised_whoever_waits(registry: Registry) -> 
         assert os.sched_getscheduler(worker.pid) == os.SCHED_IDLE
     finally:
         worker.close()
+
+
+def test_a_writers_late_call_does_not_raise_the_next_batch(registry: Registry) -> None:
+    """A writer that read the hook during a batch may call it after the batch answered: nothing is raised then."""
+    _populate(registry)
+    _stale(registry)
+    worker = _idle_worker(registry, boost_after=600)
+    try:
+        with registry.writing():
+            count, _ = worker.step("")
+        assert count > 0
+        worker.boost()
+        assert worker.boosts == 0 and os.sched_getscheduler(worker.pid) == os.SCHED_IDLE
+    finally:
+        worker.close()
+
+
+def test_a_worker_answers_on_descriptors_past_1024(registry: Registry) -> None:
+    """A server holds many files (the store's); the answer is waited for with poll, which takes any descriptor
+    (select refuses those past 1024, and the batch then committed after its caller had let the lock go)."""
+    import resource
+
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 1200:
+        pytest.skip("fewer than 1,200 descriptors allowed")
+    _populate(registry)
+    _stale(registry)
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        worker = _idle_worker(registry, boost_after=0.001)  # polled with a timeout at every batch
+        assert worker.proc.stdout is not None and worker.proc.stdout.fileno() > 1024
+        try:
+            with registry.writing():
+                count, last = worker.step("")
+            assert count > 0 and registry.db.get_meta("restamp_after") == last
+        finally:
+            worker.close()
+    finally:
+        for fd in held:
+            os.close(fd)
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to become another user")
