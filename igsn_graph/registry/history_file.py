@@ -19,6 +19,7 @@ from typing import IO, cast
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
+from ..batching import batched
 from ..iris import Iris
 from ..store import history
 from ..vocab import XSD
@@ -82,32 +83,31 @@ def read_history(path: Path, iris: Iris, add: Callable[[list[history.Version]], 
     """Reads the file back, handing versions to ``add`` in batches; (versions, statements). ``DumpBroken`` when
     a statement does not parse or the file is not laid out as written."""
     h = history_graph(iris)
-    versions = quads = 0
-    batch: list[history.Version] = []
-    for fields, lines in _versions(path, h):
-        try:
-            version = history.Version(
-                igsn=str(fields["sample"]),
-                version=int(fields["version"]),
-                datestamp=str(fields["datestamp"]),
-                event=str(fields["event"]),
-                principal=str(fields["principal"]),
-                format=cast(str | None, fields.get("format")),
-                document=cast(bytes | None, fields.get("document")),
-                graph_ntriples="".join(lines),
-            )
-        except (KeyError, ValueError) as exc:
-            raise DumpBroken(f"{path}: a version without its {exc}") from None
-        versions += 1
-        quads += len(lines) + len(fields)
-        batch.append(version)
-        if len(batch) >= _BATCH:
-            if add is not None:
-                add(batch)
-            batch = []
-    if batch and add is not None:
-        add(batch)
-    return versions, quads
+    counted = [0, 0]  # versions, statements
+
+    def read() -> Iterator[history.Version]:
+        for fields, lines in _versions(path, h):
+            try:
+                version = history.Version(
+                    igsn=str(fields["sample"]),
+                    version=int(fields["version"]),
+                    datestamp=str(fields["datestamp"]),
+                    event=str(fields["event"]),
+                    principal=str(fields["principal"]),
+                    format=cast(str | None, fields.get("format")),
+                    document=cast(bytes | None, fields.get("document")),
+                    graph_ntriples="".join(lines),
+                )
+            except (KeyError, ValueError) as exc:
+                raise DumpBroken(f"{path}: a version without its {exc}") from None
+            counted[0] += 1
+            counted[1] += len(lines) + len(fields)
+            yield version
+
+    for batch in batched(read(), _BATCH):
+        if add is not None:
+            add(batch)
+    return counted[0], counted[1]
 
 
 def _versions(path: Path, h: NamedNode) -> Iterator[tuple[dict[str, str | bytes], list[str]]]:

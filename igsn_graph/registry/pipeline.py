@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .. import relations
+from ..batching import batched
 from ..errors import DomainNotAllowed, ForeignSample, IgsnGraphError, InvalidInput, InvalidRecord, QuotaExceeded
 from . import prepare
 from .accounts import ADMIN, Principal
@@ -164,11 +165,10 @@ def load_records(
     nothing is stored and the error is raised.
     """
     size = batch_size or registry.settings.batch_size
-    batch: list[Submission | Derived] = []
     offset = 0
     stored = False
 
-    def run() -> list[Outcome]:
+    def run(batch: list[Submission | Derived]) -> list[Outcome]:
         nonlocal stored
         try:
             outcomes = register_batch(registry, principal, batch, strict=False, test_mode=test_mode, expected=None)
@@ -192,11 +192,6 @@ def load_records(
             o.index += offset
         return outcomes
 
-    for sub in submissions:
-        batch.append(sub)
-        if len(batch) >= size:
-            yield run()
-            offset += len(batch)
-            batch = []
-    if batch:
-        yield run()
+    for batch in batched(submissions, size):
+        yield run(batch)
+        offset += len(batch)
