@@ -11,13 +11,13 @@ import json
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 from pyoxigraph import Triple
 
 from ..formats.rdf import NTriplesText, ntriples
 from ..index.catalogue import CatalogueRow
 from ..index.search import RecordIndex
+from ..once import once
 from ..record import SampleRecord
 from ..store import history
 from .embargo import Known
@@ -56,23 +56,23 @@ class Change:
     def has_document(self) -> bool:
         return self.document is not None or self.document_z_given is not None
 
-    @cached_property
+    @once
     def graph_text(self) -> str:
         """``graph`` as N-Triples, written once for the journal, the graph store and history."""
         return ntriples(self.graph)
 
-    @cached_property
+    @once
     def activity_text(self) -> str:
         return ntriples(self.activity)
 
-    @cached_property
+    @once
     def graph_z(self) -> bytes:
         """``graph_text`` compressed, once for the journal and history (``history.compress``)."""
         if self.graph_z_given is not None:
             return self.graph_z_given
         return history.compress(self.graph_text.encode("utf-8"))
 
-    @cached_property
+    @once
     def document_z(self) -> bytes | None:
         if self.document_z_given is not None:
             return self.document_z_given

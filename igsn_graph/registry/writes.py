@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pyoxigraph import NamedNode, Triple
@@ -29,6 +28,7 @@ from ..identifiers import Igsn
 from ..index import catalogue
 from ..index.catalogue import CatalogueRow
 from ..iris import Iris
+from ..once import once
 from ..record import RegistryFacts, SampleRecord
 from ..store import history
 from .accounts import Principal
@@ -238,12 +238,12 @@ class SampleState:
         self.stored: dict[str, CatalogueRow] = catalogue.get_many(registry.db.read(), sorted(self._asked))
         self._written: dict[str, PreparedWrite] = {}
 
-    @cached_property
+    @once
     def doi_prefixes(self) -> Collection[str]:
         """Every DOI prefix registered here, read once per write (links.resolve reads them for each record)."""
         return self._registry.accounts.doi_prefix_table().keys()
 
-    @cached_property
+    @once
     def links_tag(self) -> str:
         """``links.settings_tag`` of what ``links.resolve`` reads here (a derivation made elsewhere must match)."""
         return links.settings_tag(self.doi_prefixes, self._registry.iris.base)

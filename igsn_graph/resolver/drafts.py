@@ -9,7 +9,6 @@ from a description only when it has one (a format whose required properties are 
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 from pyoxigraph import Triple
@@ -17,6 +16,7 @@ from pyoxigraph import Triple
 from ..formats import datacite_rest
 from ..formats.graph import record_triples
 from ..index.catalogue import row_from_facts
+from ..once import once
 from ..record import RegistryFacts, SampleRecord
 from ..registry import lifecycle
 from .profiles import available_profiles
@@ -39,15 +39,15 @@ class DraftView(SampleView):
         self._facts = facts
         self._description = description
 
-    @cached_property
+    @once
     def triples(self) -> list[Triple]:
         return record_triples(self._description, self.registry.iris)
 
-    @cached_property
+    @once
     def facts(self) -> RegistryFacts:
         return self._facts
 
-    @cached_property
+    @once
     def record(self) -> SampleRecord | None:
         return self._description if self._facts.has_metadata else None
 

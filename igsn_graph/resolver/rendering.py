@@ -8,10 +8,10 @@ samples by their persistent IRIs (IRI base), never by the public URL: only what 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from copy import copy
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING
 
 from lxml import etree
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
@@ -24,6 +24,7 @@ from ..harvest import origins
 from ..harvest.view import unverified_notes
 from ..index.catalogue import CatalogueRow
 from ..oai.formats import FORMATS, for_oai, write_all
+from ..once import once
 from ..pages import E
 from ..pages import page as _page
 from ..record import RegistryFacts, SampleRecord
@@ -211,29 +212,6 @@ def _utf8(media_type: str) -> str:
 _NOTE_FIELD = {"igsn_desc": "description", "sdo": "description"}
 
 
-_T = TypeVar("_T")
-
-
-class _once(Generic[_T]):
-    """``functools.cached_property`` without its lock: before Python 3.12 that lock is one per property for every
-    instance, so threads reading two samples' graphs (prerender's, the server's) would wait for each other. Two
-    threads sharing one view may both compute a value; both get an equal one."""
-
-    def __init__(self, func: Callable[[Any], _T]) -> None:
-        self.func = func
-        self.name = func.__name__
-
-    @overload
-    def __get__(self, view: None, owner: type | None = None) -> _once[_T]: ...
-    @overload
-    def __get__(self, view: object, owner: type | None = None) -> _T: ...
-    def __get__(self, view: object | None, owner: type | None = None) -> _T | _once[_T]:
-        if view is None:
-            return self
-        value = view.__dict__[self.name] = self.func(view)  # found in the instance from now on
-        return value
-
-
 class SampleMissing(Exception):
     """The catalogue names the sample but its public graph says nothing of it (a store out of step)."""
 
@@ -254,23 +232,23 @@ class SampleView:
         view.__dict__["unverified_source"] = unverified_source  # what the property would have read
         return view
 
-    @_once
+    @once
     def triples(self) -> list[Triple]:
         return self.registry.graph_of(self.name)
 
-    @_once
+    @once
     def facts(self) -> RegistryFacts:
         facts = facts_from_triples(self.triples, self.registry.iris, self.name, datestamp=self.row.datestamp)
         if facts is None:
             raise SampleMissing(self.name)
         return facts
 
-    @_once
+    @once
     def unverified_source(self) -> str | None:
         """The harvest source no allocating agent speaks for that gave the description shown, if one did."""
         return origins.unverified_shown(self.registry.db.read(), [self.name]).get(self.name)
 
-    @_once
+    @once
     def unverified_note(self) -> str | None:
         """What the outputs say when an unverified source gave the description shown (README: Harvesting)."""
         if self.unverified_source is None:
@@ -309,7 +287,7 @@ class SampleView:
             raise SampleMissing(self.name)
         return render_rdf(self.triples, graph, media_type)
 
-    @_once
+    @once
     def record(self) -> SampleRecord | None:
         """The public description (None without one: a private description is never resolved)."""
         facts = self.facts
