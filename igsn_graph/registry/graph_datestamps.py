@@ -67,8 +67,10 @@ def drop(
     """Removes the ``ig:datestamp`` triples of every sample graph; returns how many graphs held one.
 
     ``stop`` is asked between batches (a server shutting down: the next run resumes); ``duty`` and ``busy`` as in
-    ``restamp.restamp`` (the share of the time the run works while requests keep the server busy); ``changed`` is told, per batch, the samples whose
-    graphs changed (bodies rendered from them before are stale)."""
+    ``restamp.restamp`` (the share of the time the run works while requests keep the server busy); ``changed`` is
+    told, per batch, the samples whose graphs changed (bodies rendered from them before are stale)."""
+    from .restamp import rest_after  # the one pacing rule (restamp imports this module)
+
     if not 0 < duty <= 1:
         raise ValueError("duty must lie in (0, 1]")
     db = registry.db
@@ -98,8 +100,6 @@ def drop(
         if not names:
             break
         after = names[-1]
-        from .restamp import rest_after  # the one pacing rule (restamp imports this module)
-
         rest = rest_after(time.monotonic() - began, pause=0.0, duty=duty, busy=busy is None or busy())
         if rest > 0:
             time.sleep(rest)

@@ -74,9 +74,10 @@ class WriteLock:
     @contextmanager
     def waiters_call(self, hook: Callable[[], None]) -> Iterator[None]:
         """While the calling thread holds the lock: a thread of this process that must wait for it calls ``hook``
-        first, and again every 50 ms while it waits. The restamp's worker runs in the idle scheduling class; while it stamps a batch
-        under this lock, a registration waiting for the lock raises it to normal priority (``BatchWorker.boost``),
-        or on a busy machine the registration would wait on a process that gets no processor time."""
+        first, and again every ``_HOOK_EVERY_S`` while it waits. The restamp's worker runs in the idle scheduling
+        class; while it stamps a batch under this lock, a registration waiting for the lock raises it to normal
+        priority (``BatchWorker.boost``), or on a busy machine the registration would wait on a process that gets
+        no processor time."""
         assert self.held(), "only the holder says who its waiters call"
         self._on_wait = hook
         try:

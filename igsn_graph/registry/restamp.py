@@ -291,10 +291,9 @@ def restamp(
     the time the run works while requests come in: after a batch that took t seconds it rests
     t * (1 - duty) / duty more, leaving the cores to the requests a server answers meanwhile. ``busy`` (a
     server's: requests kept it answering a share of the time since it was last asked, ``api.activity``) is asked
-    after each batch; when it says no, the run
-    goes straight on (``rest_after``). Without it, every batch counts as busy. ``step`` stamps each batch (a
-    server's: in a process of its own, ``restamp_worker``); by default this process does (``stamp_batch``).
-    ``base_url`` is ignored, as in ``status``.
+    after each batch; when it says no, the run goes straight on (``rest_after``). Without it, every batch counts
+    as busy. ``step`` stamps each batch (a server's: in a process of its own, ``restamp_worker``); by default
+    this process does (``stamp_batch``). ``base_url`` is ignored, as in ``status``.
     """
     if not 0 < duty <= 1:
         raise ValueError("duty must lie in (0, 1]")
@@ -314,12 +313,9 @@ def restamp(
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_TARGET, current))
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_AFTER, after or ""))
     after = after or ""
-    if step is None:
-        in_process = True
-        step = partial(stamp_batch, db, registry.journal, limit=batch)
-    else:
-        in_process = False  # the worker's connection has its own cache
-    with writer_cache(db) if in_process else nullcontext():
+    # a worker's connection sets its own cache
+    with writer_cache(db) if step is None else nullcontext():
+        step = step or partial(stamp_batch, db, registry.journal, limit=batch)
         while True:
             if stop is not None and stop():
                 return done
@@ -351,9 +347,8 @@ class Restamper:
     server's requests twice over: at a lower CPU priority (``NICENESS``: the worker's, else the thread's; the
     worker also in the idle scheduling class, raised while a writer waits for the lock it stamps under), and
     while requests come in (``busy``, the server's: requests kept it answering a share of the time since it was
-    last asked)
-    it works ``duty`` of the time; with none coming in it runs at full speed. ``base_url`` is ignored, as in
-    ``status``.
+    last asked) it works ``duty`` of the time; with none coming in it runs at full speed. ``base_url`` is
+    ignored, as in ``status``.
     """
 
     def __init__(
