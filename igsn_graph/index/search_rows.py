@@ -21,6 +21,7 @@ from functools import lru_cache
 from pyoxigraph import Triple
 
 from .. import relations
+from ..batching import batched
 from ..codelists import CODELISTS, codelist
 from ..formats import graph as graphmap
 from ..iris import Iris
@@ -254,8 +255,7 @@ def index_records(
     """
     latest = {row.igsn: (row, record) for row, record in samples}  # the last state of each sample wins
     names = list(latest)
-    for i in range(0, len(names), 500):
-        chunk = names[i : i + 500]
+    for chunk in batched(names, 500):  # within SQLite's bound on parameters
         marks = ", ".join("?" * len(chunk))
         for (name,) in conn.execute(f"SELECT igsn FROM search_doc WHERE igsn IN ({marks})", chunk).fetchall():
             delete_sample(conn, name)

@@ -202,8 +202,7 @@ class StoredRepresentations:
         left out); one query per ``_IN_LIMIT`` rows."""
         kept: set[tuple[str, str, str, int, str]] = set()
         conn = self._conn()
-        for start in range(0, len(rows), _IN_LIMIT):
-            names = [row.igsn for row in rows[start : start + _IN_LIMIT]]
+        for names in batched((row.igsn for row in rows), _IN_LIMIT):
             kept.update(
                 conn.execute(
                     "SELECT igsn, token, media_type, version, datestamp FROM representation "
