@@ -276,7 +276,7 @@ def _labels(triples: Iterable[Triple]) -> dict[str, str]:
 
 def _samples(registry: Registry, ref: Ref, cursor: str | None, limit: int) -> SamplePage:
     query = search.SearchQuery(filters={ref.kind: [ref.key]}, sort="igsn", limit=limit, cursor=cursor, facets=False)
-    result = search.search(registry.db.read(), query)
+    result = search.search(registry.db.read(), query, search.Bounds.of(registry.settings))
     return SamplePage(ref.kind, ref.key, result.total, tuple(result.hits), cursor, result.next_cursor)
 
 

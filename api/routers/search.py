@@ -104,11 +104,6 @@ def query_from(request: Request) -> core.SearchQuery:
     return query
 
 
-def _bounds(registry: Registry) -> core.Bounds:
-    settings = registry.settings
-    return core.Bounds(total=settings.search_total_bound, facets=settings.search_facet_bound)
-
-
 def _found(n: int, exact: bool) -> str:
     """How many a search found, as a page says it ("more than" when counting stopped at the bound)."""
     return f"{n}" if exact else f"more than {n:,}"
@@ -173,7 +168,7 @@ def search_samples(request: Request, registry: Registry = Depends(get_registry))
     and its facet counts over the first `facets_counted` matches only (fewer than `total`): the answer says so.
     """
     query = query_from(request)
-    result = core.search(registry.db.read(), query, _bounds(registry))
+    result = core.search(registry.db.read(), query, core.Bounds.of(registry.settings))
     base = public_base(request)
     links = {
         "self": _with_cursor(request, "api/v1/search", query.cursor),
@@ -292,7 +287,9 @@ def _holder(query: core.SearchQuery) -> etree._Element | None:
 
 def _count(registry: Registry, query: core.SearchQuery) -> tuple[int, bool]:
     """How many ``query`` finds, and whether that is exact."""
-    result = core.search(registry.db.read(), replace(query, cursor=None, limit=1, facets=False), _bounds(registry))
+    result = core.search(
+        registry.db.read(), replace(query, cursor=None, limit=1, facets=False), core.Bounds.of(registry.settings)
+    )
     return result.total, result.total_exact
 
 
@@ -375,7 +372,9 @@ def search_page(request: Request, registry: Registry = Depends(get_registry)) ->
     body: list[etree._Element] = [E.H1("Search samples"), _form(request)]
     try:
         query = query_from(request)
-        result = core.search(registry.db.read(), query, _bounds(registry)) if request.query_params else None
+        result = (
+            core.search(registry.db.read(), query, core.Bounds.of(registry.settings)) if request.query_params else None
+        )
     except InvalidInput as exc:
         body.append(E.P(exc.message, **{"class": "error", "role": "alert"}))
         return _page(request, body, 400)

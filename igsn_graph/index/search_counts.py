@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from ..settings import Settings
 from .search_params import FACETS
 from .search_rows import label_of
 
@@ -31,6 +32,11 @@ class Bounds:
     total: int = 100_000
     #: facet values are counted over every match up to this many, else over the first this many
     facets: int = 5_000
+
+    @classmethod
+    def of(cls, settings: Settings) -> Bounds:
+        """The bounds a registry's settings give (``search_total_bound``, ``search_facet_bound``)."""
+        return cls(total=settings.search_total_bound, facets=settings.search_facet_bound)
 
     def __post_init__(self) -> None:
         if not 1 <= self.facets <= self.total:
